@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, from Debian's archive, everything needed to build and test the project.
+# Idempotent: packages already present are not fetched again.
+#   scripts/install-deps.sh           build + test dependencies
+#   scripts/install-deps.sh --bench   also the benchmark anchors (PyTorch CPU, OpenBLAS)
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config clang libomp-dev
+      libcmocka-dev zlib1g-dev libfyaml-dev libcjson-dev libsqlite3-dev libopenblas-dev
+      dataset-fashion-mnist)
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=(python3 python3-torch python3-numpy time)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

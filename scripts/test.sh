@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets everything up on a fresh Debian machine and runs every test, twice:
+# a normal build, then a build with AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/install-deps.sh"
+"$root/scripts/fetch-data.sh"
+
+echo "== release build =="
+"$root/scripts/build.sh" "$root/build"
+(cd "$root/build" && ctest --output-on-failure -j "$(nproc)")
+
+echo "== ASan + UBSan build =="
+"$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+(cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j "$(nproc)" -LE slow)
