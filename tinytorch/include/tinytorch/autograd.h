@@ -1,0 +1,83 @@
+/* autograd.h - reverse-mode automatic differentiation and the step arena (module 06).
+ *
+ * The tape. Every op whose result needs a gradient appends a node (op name, inputs, output, a backward
+ * function, a little saved state) to a global tape, in the order the forward pass runs. Creation order
+ * is a topological order, so tt_backward() simply walks the tape from the newest node to the oldest,
+ * calling each node's backward when its output received a gradient. Gradients accumulate (+=).
+ *
+ * The arena. Every step tensor, its data, every tape node and every intermediate gradient come from one
+ * bump allocator. tt_arena_reset() (or tt_arena_release() to a mark) frees them all at once; chunks are
+ * kept and reused, so a training loop that does the same work each step makes no heap allocation after
+ * the first step, and tt_arena_peak_bytes() is the exact high-water mark of a step's memory.
+ *
+ * Not thread-safe: one thread builds graphs; kernels may use threads internally.
+ */
+#ifndef TINYTORCH_AUTOGRAD_H
+#define TINYTORCH_AUTOGRAD_H
+
+#include "tinytorch/tensor.h"
+
+/* ---- arena ------------------------------------------------------------------------------------- */
+
+void *tt_arena_alloc(size_t bytes);          /* 64-byte aligned, uninitialised */
+void *tt_arena_calloc(size_t bytes);         /* zero-filled */
+void tt_arena_reset(void);                   /* frees every step tensor and the tape */
+
+typedef struct tt_arena_mark { int chunk; size_t offset; tt_node *tape; size_t used; } tt_arena_mark;
+tt_arena_mark tt_arena_get_mark(void);
+void tt_arena_release(tt_arena_mark m);      /* frees everything allocated after the mark */
+
+size_t tt_arena_used_bytes(void);            /* live bytes now */
+size_t tt_arena_peak_bytes(void);            /* high-water mark since the last tt_arena_peak_clear() */
+void tt_arena_peak_clear(void);
+size_t tt_arena_capacity_bytes(void);        /* bytes obtained from the heap so far */
+uint64_t tt_arena_heap_allocs(void);         /* number of chunk mallocs so far (steady state: constant) */
+void tt_arena_shutdown(void);                /* returns every chunk to the heap */
+
+/* ---- gradient mode ----------------------------------------------------------------------------- */
+
+void tt_no_grad_begin(void);                 /* nestable: ops inside record nothing */
+void tt_no_grad_end(void);
+bool tt_grad_enabled(void);
+
+/* ---- backward ---------------------------------------------------------------------------------- */
+
+/* Seeds d(loss)/d(loss) = 1 (loss must have one element) and runs the tape backwards. The tape is
+ * released afterwards: a second call on the same graph is an error. */
+void tt_backward(tt_tensor *loss);
+/* Same with an explicit seed gradient of loss's shape (e.g. 1/accumulation_steps). */
+void tt_backward_with(tt_tensor *out, const tt_tensor *seed);
+void tt_zero_grad(tt_tensor **params, int n); /* sets each parameter's gradient to 0 */
+
+/* ---- writing an op (used by every module that adds a differentiable op) ------------------------ */
+
+#define TT_NODE_MAX_INPUTS 4
+
+typedef void (*tt_backward_fn)(tt_node *node);
+
+struct tt_node {
+    const char *op;                          /* "add", "conv2d", ... */
+    tt_backward_fn backward;
+    tt_tensor *out;
+    tt_tensor *in[TT_NODE_MAX_INPUTS];
+    int n_in;
+    int64_t iarg[8];                         /* small integer arguments (axis, stride, ...) */
+    float farg[4];                           /* small float arguments (scale, slope, ...) */
+    void *saved;                             /* op-specific state, arena-allocated */
+    tt_node *prev;                           /* previous node on the tape */
+};
+
+/* True when grad mode is on and any input requires a gradient. */
+bool tt_any_requires_grad(tt_tensor *const *in, int n_in);
+/* Records a node producing `out` from `in` if a gradient is needed (marks out TT_REQUIRES_GRAD);
+ * returns the node (to fill iarg/farg/saved) or NULL when nothing was recorded. */
+tt_node *tt_record(const char *op, tt_tensor *out, tt_tensor *const *in, int n_in, tt_backward_fn fn);
+/* Gradient buffer of t, allocated zero-filled on first use (arena for step tensors, heap once for
+ * persistent ones). Backward functions accumulate into it. */
+float *tt_grad_buf(tt_tensor *t);
+/* True when backward should compute a gradient for t (it requires one). */
+static inline bool tt_wants_grad(const tt_tensor *t) { return (t->flags & TT_REQUIRES_GRAD) != 0; }
+/* Adds g (shaped like `from`, a broadcast result) into t's gradient, summing over broadcast axes. */
+void tt_accumulate_broadcast(tt_tensor *t, const float *g, int from_ndim, const int64_t *from_shape);
+
+#endif

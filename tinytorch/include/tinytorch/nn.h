@@ -1,0 +1,101 @@
+/* nn.h - activations (module 02), layers (module 03) and losses (module 04).
+ *
+ * Functional ops (tt_relu, tt_cross_entropy, ...) are differentiable through autograd (module 06).
+ * Layers are small structs behind one vtable, tt_layer: forward, parameter collection, train/eval
+ * switch, destroy. A concrete layer embeds `tt_layer base` as its FIRST member, so a pointer to it is a
+ * tt_layer*. Parameters are persistent tensors owned by their layer (freed with tt_layer_free);
+ * tt_params lists them with dotted names ("0.weight", "2.bias") as used in checkpoints.
+ */
+#ifndef TINYTORCH_NN_H
+#define TINYTORCH_NN_H
+
+#include "tinytorch/autograd.h"
+#include "tinytorch/tensor.h"
+
+/* ---- 02 activations ----------------------------------------------------------------------------- */
+
+tt_tensor *tt_relu(tt_tensor *x);
+tt_tensor *tt_sigmoid(tt_tensor *x);
+tt_tensor *tt_tanh(tt_tensor *x);
+tt_tensor *tt_gelu(tt_tensor *x);          /* tanh approximation */
+tt_tensor *tt_gelu_erf(tt_tensor *x);      /* exact: x * Phi(x) */
+tt_tensor *tt_softmax(tt_tensor *x, int axis);     /* subtracts the max first */
+tt_tensor *tt_log_softmax(tt_tensor *x, int axis);
+
+/* ---- 04 losses (mean over the batch) ------------------------------------------------------------ */
+
+tt_tensor *tt_mse_loss(tt_tensor *pred, tt_tensor *target);
+/* logits [N, C] (or [..., C]), labels: N class indices in [0, C) */
+tt_tensor *tt_cross_entropy(tt_tensor *logits, const int32_t *labels);
+/* logits and targets (0/1 or probabilities) of the same shape */
+tt_tensor *tt_bce_with_logits(tt_tensor *logits, tt_tensor *targets);
+
+/* ---- parameter lists ---------------------------------------------------------------------------- */
+
+typedef struct tt_params {
+    tt_tensor **t;   /* persistent tensors, not owned */
+    char **names;    /* owned copies */
+    int n, cap;
+} tt_params;
+
+void tt_params_init(tt_params *p);
+void tt_params_add(tt_params *p, const char *name, tt_tensor *t);
+void tt_params_free(tt_params *p);           /* frees the list, not the tensors */
+int64_t tt_params_numel(const tt_params *p); /* total scalar count */
+tt_tensor *tt_params_find(const tt_params *p, const char *name);
+
+/* ---- 03 layers ---------------------------------------------------------------------------------- */
+
+typedef struct tt_layer tt_layer;
+typedef struct tt_layer_ops {
+    const char *kind;                                             /* "Linear", "Sequential", ... */
+    tt_tensor *(*forward)(tt_layer *self, tt_tensor *x);
+    void (*collect_params)(tt_layer *self, tt_params *out, const char *prefix); /* may be NULL */
+    void (*set_training)(tt_layer *self, bool training);          /* may be NULL: sets base.training */
+    void (*destroy)(tt_layer *self);                              /* frees params and self */
+} tt_layer_ops;
+
+struct tt_layer {
+    const tt_layer_ops *ops;
+    bool training;     /* true after creation */
+};
+
+tt_tensor *tt_layer_forward(tt_layer *l, tt_tensor *x);
+void tt_layer_params(tt_layer *l, tt_params *out);   /* appends, names relative to l */
+void tt_layer_collect(tt_layer *l, tt_params *out, const char *prefix); /* for containers */
+void tt_layer_train(tt_layer *l, bool training);     /* propagates to children */
+void tt_layer_free(tt_layer *l);                     /* NULL is fine */
+
+typedef enum tt_init { TT_INIT_KAIMING_UNIFORM, TT_INIT_KAIMING_NORMAL, TT_INIT_XAVIER_UNIFORM,
+                       TT_INIT_XAVIER_NORMAL, TT_INIT_PYTORCH } tt_init;
+/* Kaiming/He: std = sqrt(2 / fan_in); Xavier/Glorot: std = sqrt(2 / (fan_in + fan_out));
+ * TT_INIT_PYTORCH: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, like torch.nn.Linear. */
+void tt_init_tensor(tt_tensor *w, tt_init init, int64_t fan_in, int64_t fan_out, tt_rng *rng);
+
+typedef struct tt_linear_layer {
+    tt_layer base;
+    tt_tensor *weight;   /* [out, in] */
+    tt_tensor *bias;     /* [out] or NULL */
+    int64_t in_features, out_features;
+} tt_linear_layer;
+tt_layer *tt_linear_new(int64_t in_features, int64_t out_features, bool bias, tt_init init, tt_rng *rng);
+
+/* Inverted dropout: in training zeroes with probability p and scales kept values by 1/(1-p);
+ * identity in eval. */
+tt_tensor *tt_dropout(tt_tensor *x, float p, bool training, tt_rng *rng);
+tt_layer *tt_dropout_new(float p, tt_rng *rng);
+
+/* Activation layers, for use inside a Sequential. */
+tt_layer *tt_relu_new(void);
+tt_layer *tt_sigmoid_new(void);
+tt_layer *tt_tanh_new(void);
+tt_layer *tt_gelu_new(void);
+tt_layer *tt_flatten_new(void);      /* [N, ...] -> [N, prod(...)] */
+
+/* Sequential: owns its children; parameters are named "<index>.<child name>". */
+tt_layer *tt_sequential_new(int n, tt_layer **layers);
+void tt_sequential_append(tt_layer *seq, tt_layer *layer);
+int tt_sequential_len(const tt_layer *seq);
+tt_layer *tt_sequential_at(tt_layer *seq, int i);
+
+#endif
