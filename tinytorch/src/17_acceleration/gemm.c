@@ -1,16 +1,505 @@
-/* gemm.c - tt_sgemm dispatch. Placeholder: calls the naive reference until the
- * blocked, packed, SIMD kernels land. */
+/* gemm.c - tt_sgemm: packed, cache-blocked SGEMM with run-time kernel dispatch and OpenMP threads.
+ *
+ * The loop nest (Goto / BLIS), for C[M,N] += op(A)[M,K] · op(B)[K,N]:
+ *   jc over N in steps of NC           B panel  op(B)[pc:pc+KC, jc:jc+NC]  packed once  (-> L3)
+ *     pc over K in steps of KC
+ *       ic over M in steps of MC       A block  op(A)[ic:ic+MC, pc:pc+KC]  packed       (-> L2)
+ *         jr over NC in steps of NR    one KC x NR micro-panel of B stays in L1 ...
+ *           ir over MC in steps of MR  ... while MR x KC micro-panels of A stream from L2
+ *             micro-kernel: MR x NR tile of C in registers, KC rank-1 updates
+ * KC, MC come from the L1d and L2 sizes read at run time (sysconf, then /sys, then defaults).
+ * Edge tiles (M % MR, N % NR) are zero-padded in the packed panels and computed into a scratch
+ * tile, then added to C. beta is applied on the first KC pass only; later passes accumulate.
+ *
+ * Threads: C is cut into one rectangle per thread (along M or N, on MR/NR boundaries); each
+ * thread runs the loop nest above on its rectangle with its own packing buffers. Packing buffers
+ * are thread-local and grown once: no allocation per call in the steady state.
+ *
+ * Invariants: every path computes the same contract as tt_sgemm_naive (gemm.h); with beta == 0 no
+ * element of C is read.
+ */
+#define _POSIX_C_SOURCE 200809L
 #include "tinytorch/gemm.h"
+#include "gemm_internal.h"
 
-static int tt_threads = 0;
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-void tt_set_num_threads(int n) { tt_threads = n; }
-int tt_get_num_threads(void) { return tt_threads > 0 ? tt_threads : 1; }
+#ifdef TT_HAVE_OPENMP
+#include <omp.h>
+#endif
+#ifdef TT_USE_OPENBLAS
+#include <cblas.h>
+#endif
+
+/* ---------------------------------------------------------------- path selection */
+
+enum { PATH_NAIVE, PATH_PORTABLE, PATH_AVX2, PATH_AVX512, PATH_OPENBLAS, PATH_COUNT };
+static const char *const path_names[PATH_COUNT] = { "naive", "portable", "avx2", "avx512",
+                                                    "openblas" };
+
+static int path_supported(int p)
+{
+    switch (p) {
+    case PATH_NAIVE:
+    case PATH_PORTABLE:
+        return 1;
+#if defined(__x86_64__)
+    case PATH_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case PATH_AVX512:
+        return __builtin_cpu_supports("avx512f");
+#endif
+#ifdef TT_USE_OPENBLAS
+    case PATH_OPENBLAS:
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}
+
+static int path_default(void)
+{
+#ifdef TT_USE_OPENBLAS
+    return PATH_OPENBLAS;
+#else
+    if (path_supported(PATH_AVX512)) return PATH_AVX512;
+    if (path_supported(PATH_AVX2)) return PATH_AVX2;
+    return PATH_PORTABLE;
+#endif
+}
+
+static int path_from_name(const char *name)
+{
+    if (!name) return -1;
+    if (strcmp(name, "auto") == 0 || name[0] == '\0') return path_default();
+    for (int p = 0; p < PATH_COUNT; p++)
+        if (strcmp(name, path_names[p]) == 0) return p;
+    return -1;
+}
+
+static const tt_gemm_kernel *path_kernel(int p)
+{
+    switch (p) {
+#if defined(__x86_64__)
+    case PATH_AVX2: return &tt_gemm_kernel_avx2;
+    case PATH_AVX512: return &tt_gemm_kernel_avx512;
+#endif
+    default: return &tt_gemm_kernel_portable;
+    }
+}
+
+/* ---------------------------------------------------------------- configuration (once) */
+
+static struct {
+    int path;
+    int64_t l1d, l2;          /* bytes */
+    int64_t kc_env, mc_env, nc_env;   /* 0 = derive from the caches */
+} cfg;
+static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
+static int tt_threads = 0;                    /* 0 = OpenMP's default */
+static double thread_threshold = 2.0 * 96 * 96 * 96;
+
+static int64_t read_sys_cache(int index)
+{
+    char path[96], buf[64];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int64_t v = 0;
+    if (fgets(buf, sizeof buf, f)) {
+        char *end;
+        v = strtoll(buf, &end, 10);
+        if (*end == 'K') v *= 1024;
+        else if (*end == 'M') v *= 1024 * 1024;
+    }
+    fclose(f);
+    return v > 0 ? v : 0;
+}
+
+static int64_t env_int(const char *name)
+{
+    const char *s = getenv(name);
+    if (!s || !*s) return 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end != '\0' || v <= 0 || v > (1LL << 24)) {
+        fprintf(stderr, "tt_sgemm: ignoring %s=\"%s\" (want a positive integer)\n", name, s);
+        return 0;
+    }
+    return (int64_t)v;
+}
+
+static void cfg_init(void)
+{
+    int64_t l1 = 0, l2 = 0;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    /* /sys: index0 = L1d, index2 = L2 on Linux x86 and most arm64 systems. */
+    if (l1 <= 0) l1 = read_sys_cache(0);
+    if (l2 <= 0) l2 = read_sys_cache(2);
+    cfg.l1d = (l1 >= 8 * 1024 && l1 <= 4 * 1024 * 1024) ? l1 : 32 * 1024;
+    cfg.l2 = (l2 >= 64 * 1024 && l2 <= 256 * 1024 * 1024) ? l2 : 1024 * 1024;
+    cfg.kc_env = env_int("TT_GEMM_KC");
+    cfg.mc_env = env_int("TT_GEMM_MC");
+    cfg.nc_env = env_int("TT_GEMM_NC");
+
+    cfg.path = path_default();
+    const char *want = getenv("TT_GEMM_KERNEL");
+    if (want && *want) {
+        int p = path_from_name(want);
+        if (p < 0 || !path_supported(p))
+            fprintf(stderr, "tt_sgemm: TT_GEMM_KERNEL=\"%s\" is %s; using \"%s\"\n", want,
+                    p < 0 ? "unknown (naive|portable|avx2|avx512|openblas|auto)"
+                          : "not supported by this CPU/build", path_names[cfg.path]);
+        else
+            cfg.path = p;
+    }
+}
+
+static void cfg_get(void) { pthread_once(&cfg_once, cfg_init); }
+
+int tt_sgemm_kernel_supported(const char *name)
+{
+    int p = path_from_name(name);
+    return p >= 0 && path_supported(p);
+}
+
+int tt_sgemm_set_kernel(const char *name)
+{
+    cfg_get();
+    int p = path_from_name(name);
+    if (p < 0 || !path_supported(p)) return -1;
+    cfg.path = p;
+    return 0;
+}
+
+const char *tt_sgemm_kernel(void)
+{
+    cfg_get();
+    return path_names[cfg.path];
+}
+
+void tt_set_num_threads(int n) { tt_threads = n > 0 ? n : 0; }
+
+int tt_get_num_threads(void)
+{
+    if (tt_threads > 0) return tt_threads;
+#ifdef TT_HAVE_OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+void tt_sgemm_set_thread_threshold(double flops) { thread_threshold = flops > 0 ? flops : 0; }
+
+/* ---------------------------------------------------------------- blocking */
+
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Block sizes for kernel k from the caches:
+ *   KC: a KC x NR micro-panel of B takes about half of L1d (the other half holds the MR x KC
+ *       A micro-panel being streamed and the C tile's lines);
+ *   MC: the MC x KC block of A takes about half of L2;
+ *   NC: the KC x NC panel of B, a few MiB (it lives in L3; it is re-read once per MC block). */
+static tt_sgemm_blocking blocking_for(const tt_gemm_kernel *k)
+{
+    tt_sgemm_blocking b;
+    b.mr = k->mr;
+    b.nr = k->nr;
+    b.l1d_bytes = cfg.l1d;
+    b.l2_bytes = cfg.l2;
+    int64_t kc = cfg.l1d / 2 / (k->nr * (int64_t)sizeof(float));
+    kc = max64(64, min64(512, kc / 16 * 16));
+    if (cfg.kc_env) kc = cfg.kc_env;
+    int64_t mc = cfg.l2 / 2 / (kc * (int64_t)sizeof(float));
+    mc = max64(k->mr, mc / k->mr * k->mr);
+    if (cfg.mc_env) mc = round_up(cfg.mc_env, k->mr);
+    int64_t nc = round_up(4096, k->nr);
+    if (cfg.nc_env) nc = round_up(cfg.nc_env, k->nr);
+    b.kc = kc;
+    b.mc = mc;
+    b.nc = nc;
+    return b;
+}
+
+tt_sgemm_blocking tt_sgemm_get_blocking(void)
+{
+    cfg_get();
+    return blocking_for(path_kernel(cfg.path));
+}
+
+/* ---------------------------------------------------------------- packing */
+
+/* Ap <- op(A)[i0:i0+mc, p0:p0+kc] as MR-row micro-panels, rows past mc zero-filled.
+ * Ap holds ceil(mc/MR) panels of MR*kc floats. */
+static void pack_a(int transa, const float *A, int64_t lda, int64_t i0, int64_t p0,
+                   int64_t mc, int64_t kc, int mr, float *ap)
+{
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+        int m = (int)min64(mr, mc - ir);
+        if (!transa) {
+            /* op(A)[i,k] = A[i*lda + k]: row i is contiguous in k. */
+            for (int i = 0; i < m; i++) {
+                const float *src = A + (i0 + ir + i) * lda + p0;
+                for (int64_t k = 0; k < kc; k++) ap[k * mr + i] = src[k];
+            }
+            for (int i = m; i < mr; i++)
+                for (int64_t k = 0; k < kc; k++) ap[k * mr + i] = 0.0f;
+        } else {
+            /* op(A)[i,k] = A[k*lda + i]: the MR values of one k are contiguous. */
+            for (int64_t k = 0; k < kc; k++) {
+                const float *src = A + (p0 + k) * lda + i0 + ir;
+                float *d = ap + k * mr;
+                int i = 0;
+                for (; i < m; i++) d[i] = src[i];
+                for (; i < mr; i++) d[i] = 0.0f;
+            }
+        }
+        ap += (int64_t)mr * kc;
+    }
+}
+
+/* Bp <- op(B)[p0:p0+kc, j0:j0+nc] as NR-column micro-panels, columns past nc zero-filled.
+ * Bp holds ceil(nc/NR) panels of kc*NR floats. */
+static void pack_b(int transb, const float *B, int64_t ldb, int64_t p0, int64_t j0,
+                   int64_t kc, int64_t nc, int nr, float *bp)
+{
+    for (int64_t jr = 0; jr < nc; jr += nr) {
+        int n = (int)min64(nr, nc - jr);
+        if (!transb) {
+            /* op(B)[k,j] = B[k*ldb + j]: the NR values of one k are contiguous. */
+            for (int64_t k = 0; k < kc; k++) {
+                const float *src = B + (p0 + k) * ldb + j0 + jr;
+                float *d = bp + k * nr;
+                int j = 0;
+                for (; j < n; j++) d[j] = src[j];
+                for (; j < nr; j++) d[j] = 0.0f;
+            }
+        } else {
+            /* op(B)[k,j] = B[j*ldb + k]: column j of op(B) is contiguous in k. */
+            for (int j = 0; j < n; j++) {
+                const float *src = B + (j0 + jr + j) * ldb + p0;
+                for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = src[k];
+            }
+            for (int j = n; j < nr; j++)
+                for (int64_t k = 0; k < kc; k++) bp[k * nr + j] = 0.0f;
+        }
+        bp += (int64_t)nr * kc;
+    }
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+/* One buffer per thread, grown (never shrunk) to the largest request seen. */
+static _Thread_local float *tls_buf;
+static _Thread_local size_t tls_cap;   /* floats */
+
+static float *thread_buffer(size_t nfloats)
+{
+    if (nfloats <= tls_cap) return tls_buf;
+    size_t bytes = (size_t)round_up((int64_t)(nfloats * sizeof(float)), 4096);
+    float *p = aligned_alloc(64, bytes);
+    if (!p) return NULL;
+    free(tls_buf);
+    tls_buf = p;
+    tls_cap = bytes / sizeof(float);
+    return p;
+}
+
+/* ---------------------------------------------------------------- the loop nest */
+
+typedef struct {
+    int transa, transb;
+    int64_t K;
+    float alpha, beta;
+    const float *A, *B;
+    int64_t lda, ldb, ldc;
+    float *C;
+    const tt_gemm_kernel *kern;
+    tt_sgemm_blocking blk;
+} gemm_args;
+
+/* Edge tile: the kernel writes a full MR x NR scratch tile, m x n of it is added to C. */
+static void edge_tile(const gemm_args *g, int64_t kc, const float *ap, const float *bp, float *c,
+                      int m, int n, float beta)
+{
+    _Alignas(64) float tile[16 * 32];   /* >= MR*NR of every kernel */
+    const int nr = g->kern->nr;
+    g->kern->kernel(kc, ap, bp, tile, nr, 1.0f, 0.0f);
+    for (int i = 0; i < m; i++) {
+        float *ci = c + i * g->ldc;
+        const float *t = tile + i * nr;
+        if (beta == 0.0f)
+            for (int j = 0; j < n; j++) ci[j] = g->alpha * t[j];
+        else
+            for (int j = 0; j < n; j++) ci[j] = g->alpha * t[j] + beta * ci[j];
+    }
+}
+
+/* Block sizes actually used for an M x N x K rectangle: the cache-derived maxima, evened out so
+ * that K = 784 with KC = 192 becomes 5 passes of 160, not 4 x 192 + 16. */
+typedef struct { int64_t kcb, mcb, ncb; } block_plan;
+
+static block_plan plan_for(const gemm_args *g, int64_t M, int64_t N)
+{
+    block_plan p;
+    int64_t npc = (g->K + g->blk.kc - 1) / g->blk.kc;
+    p.kcb = round_up((g->K + npc - 1) / npc, 8);
+    int64_t nmc = max64(1, (M + g->blk.mc - 1) / g->blk.mc);
+    p.mcb = round_up((M + nmc - 1) / nmc, g->kern->mr);
+    int64_t njc = max64(1, (N + g->blk.nc - 1) / g->blk.nc);
+    p.ncb = round_up((N + njc - 1) / njc, g->kern->nr);
+    return p;
+}
+
+/* Floats of packing buffer a rectangle needs: the B panel, then the A block (64-byte aligned). */
+static size_t plan_floats(block_plan p)
+{
+    return (size_t)(round_up(p.kcb * p.ncb, 16) + round_up(p.kcb * p.mcb, 16));
+}
+
+/* C[m0:m1, n0:n1] on the calling thread, whose buffer already holds plan_floats() floats. */
+static void gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
+{
+    const int mr = g->kern->mr, nr = g->kern->nr;
+    const int64_t M = m1 - m0, N = n1 - n0, K = g->K;
+    if (M <= 0 || N <= 0) return;
+    block_plan p = plan_for(g, M, N);
+    const int64_t kcb = p.kcb, mcb = p.mcb, ncb = p.ncb;
+    float *bpack = tls_buf, *apack = tls_buf + round_up(kcb * ncb, 16);
+
+    for (int64_t jc = 0; jc < N; jc += ncb) {
+        int64_t nc = min64(ncb, N - jc);
+        for (int64_t pc = 0; pc < K; pc += kcb) {
+            int64_t kc = min64(kcb, K - pc);
+            float beta = pc == 0 ? g->beta : 1.0f;
+            pack_b(g->transb, g->B, g->ldb, pc, n0 + jc, kc, nc, nr, bpack);
+            for (int64_t ic = 0; ic < M; ic += mcb) {
+                int64_t mc = min64(mcb, M - ic);
+                pack_a(g->transa, g->A, g->lda, m0 + ic, pc, mc, kc, mr, apack);
+                for (int64_t jr = 0; jr < nc; jr += nr) {
+                    int n = (int)min64(nr, nc - jr);
+                    const float *bp = bpack + jr * kc;
+                    for (int64_t ir = 0; ir < mc; ir += mr) {
+                        int m = (int)min64(mr, mc - ir);
+                        const float *ap = apack + ir * kc;
+                        float *c = g->C + (m0 + ic + ir) * g->ldc + n0 + jc + jr;
+                        if (m == mr && n == nr)
+                            g->kern->kernel(kc, ap, bp, c, g->ldc, g->alpha, beta);
+                        else
+                            edge_tile(g, kc, ap, bp, c, m, n, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Rectangle of thread t of nt: cut along M when M has more register tiles than N, else along N. */
+static void thread_rect(const gemm_args *g, int64_t M, int64_t N, int t, int nt,
+                        int64_t *m0, int64_t *m1, int64_t *n0, int64_t *n1)
+{
+    const int mr = g->kern->mr, nr = g->kern->nr;
+    *m0 = 0; *m1 = M; *n0 = 0; *n1 = N;
+    if ((M + mr - 1) / mr >= (N + nr - 1) / nr) {
+        int64_t tiles = (M + mr - 1) / mr;
+        *m0 = min64(M, tiles * t / nt * mr);
+        *m1 = min64(M, tiles * (t + 1) / nt * mr);
+    } else {
+        int64_t tiles = (N + nr - 1) / nr;
+        *n0 = min64(N, tiles * t / nt * nr);
+        *n1 = min64(N, tiles * (t + 1) / nt * nr);
+    }
+}
+
+static int threads_for(int64_t M, int64_t N, int64_t K)
+{
+    int nt = tt_get_num_threads();
+#ifdef TT_HAVE_OPENMP
+    if (omp_in_parallel()) return 1;   /* the caller already runs threads: do not nest */
+#endif
+    if (nt <= 1 || 2.0 * (double)M * (double)N * (double)K < thread_threshold) return 1;
+    return nt;
+}
+
+/* C = beta * C (K == 0 or alpha == 0: nothing to multiply). */
+static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < M; i++) {
+        float *ci = C + i * ldc;
+        if (beta == 0.0f)
+            memset(ci, 0, (size_t)N * sizeof(float));
+        else if (beta != 1.0f)
+            for (int64_t j = 0; j < N; j++) ci[j] *= beta;
+    }
+}
 
 void tt_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb,
               float beta, float *C, int64_t ldc)
 {
-    tt_sgemm_naive(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (M <= 0 || N <= 0) return;
+    cfg_get();
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    switch (cfg.path) {
+    case PATH_NAIVE:
+        tt_sgemm_naive(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+#ifdef TT_USE_OPENBLAS
+    case PATH_OPENBLAS:
+        cblas_sgemm(CblasRowMajor, transa ? CblasTrans : CblasNoTrans,
+                    transb ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K,
+                    alpha, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+        return;
+#endif
+    default:
+        break;
+    }
+
+    gemm_args g = { transa, transb, K, alpha, beta, A, B, lda, ldb, ldc, C,
+                    path_kernel(cfg.path), { 0, 0, 0, 0, 0, 0, 0 } };
+    g.blk = blocking_for(g.kern);
+
+    int nt = threads_for(M, N, K);
+    int failed = 0;
+    if (nt <= 1) {
+        failed = !thread_buffer(plan_floats(plan_for(&g, M, N)));
+        if (!failed) gemm_block(&g, 0, M, 0, N);
+    } else {
+#ifdef TT_HAVE_OPENMP
+        /* Every thread reserves its buffer before any thread touches C, so that on failure C is
+         * still intact for the fallback below. */
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num(), n = omp_get_num_threads();
+            int64_t m0, m1, n0, n1;
+            thread_rect(&g, M, N, t, n, &m0, &m1, &n0, &n1);
+            if (!thread_buffer(plan_floats(plan_for(&g, m1 - m0, n1 - n0)))) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp barrier
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (!stop) gemm_block(&g, m0, m1, n0, n1);
+        }
+#endif
+    }
+    if (failed) /* out of memory for packing: the reference loop needs no buffer */
+        tt_sgemm_naive(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

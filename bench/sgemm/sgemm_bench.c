@@ -1,0 +1,254 @@
+/* sgemm_bench.c - GFLOP/s of tt_sgemm against OpenBLAS's cblas_sgemm, measured in the same run.
+ *
+ *   sgemm_bench            the comparison: square 64..1024, MLP/LeNet/GPT shapes, one thread each
+ *                          side, then two-thread scaling; last line = one JSON object
+ *   sgemm_bench steps [N]  the module's progression (ABOUT.md) on N x N x N (default 512)
+ *
+ * Each timing is the best of several repetitions (the machine is shared); each repetition runs the
+ * product enough times to last >= 20 ms. CPU share = (user + system CPU time) / wall time of that
+ * side, from getrusage: ~100% means one busy core, ~200% two. Flops = 2*M*N*K.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "tinytorch/gemm.h"
+
+void openblas_set_num_threads(int num_threads);   /* OpenBLAS extension, not in cblas.h everywhere */
+
+typedef struct {
+    const char *name;
+    int ta, tb;
+    int64_t M, N, K;
+} shape;
+
+typedef struct {
+    double gflops;     /* best repetition */
+    double cpu_share;  /* CPU time / wall time over all repetitions */
+} result;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+static void fill(float *x, int64_t n, unsigned seed)
+{
+    uint32_t s = seed * 2654435761u + 1u;
+    for (int64_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+}
+
+enum { SIDE_OURS, SIDE_BLAS, SIDE_IJK, SIDE_IKJ, SIDE_BLOCKED };
+
+static void run_once(int side, const shape *s, const float *A, const float *B, float *C)
+{
+    int64_t lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N, ldc = s->N;
+    switch (side) {
+    case SIDE_OURS:
+        tt_sgemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+        break;
+    case SIDE_BLAS:
+        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                    s->tb ? CblasTrans : CblasNoTrans, (int)s->M, (int)s->N, (int)s->K, 1.0f, A,
+                    (int)lda, B, (int)ldb, 0.0f, C, (int)ldc);
+        break;
+    case SIDE_IJK: tt_sgemm_step_ijk(s->M, s->N, s->K, A, B, C); break;
+    case SIDE_IKJ: tt_sgemm_step_ikj(s->M, s->N, s->K, A, B, C); break;
+    case SIDE_BLOCKED: tt_sgemm_step_blocked(s->M, s->N, s->K, A, B, C, 128); break;
+    }
+}
+
+static result time_side(int side, const shape *s, const float *A, const float *B, float *C,
+                        int reps)
+{
+    double flops = 2.0 * (double)s->M * (double)s->N * (double)s->K;
+    run_once(side, s, A, B, C);   /* warm up: buffers, threads, caches */
+    /* iterations per repetition: enough for ~20 ms */
+    double t0 = now_s();
+    run_once(side, s, A, B, C);
+    double one = now_s() - t0;
+    int iters = one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+    double best = 1e30, wall = 0.0, c0 = cpu_s();
+    for (int r = 0; r < reps; r++) {
+        double t = now_s();
+        for (int i = 0; i < iters; i++) run_once(side, s, A, B, C);
+        t = now_s() - t;
+        wall += t;
+        if (t / iters < best) best = t / iters;
+    }
+    result res = { flops / best * 1e-9, (cpu_s() - c0) / wall };
+    return res;
+}
+
+/* Max |ours - blas| / (max |blas| + tiny): a sanity check that both sides compute the same. */
+static double rel_diff(const shape *s, const float *A, const float *B, float *C1, float *C2)
+{
+    run_once(SIDE_OURS, s, A, B, C1);
+    run_once(SIDE_BLAS, s, A, B, C2);
+    double md = 0.0, mx = 1e-30;
+    for (int64_t i = 0; i < s->M * s->N; i++) {
+        double d = fabs((double)C1[i] - (double)C2[i]);
+        if (d > md) md = d;
+        if (fabs((double)C2[i]) > mx) mx = fabs((double)C2[i]);
+    }
+    return md / mx;
+}
+
+static void alloc_operands(const shape *s, float **A, float **B, float **C, float **C2)
+{
+    *A = malloc(sizeof(float) * (size_t)(s->M * s->K));
+    *B = malloc(sizeof(float) * (size_t)(s->K * s->N));
+    *C = malloc(sizeof(float) * (size_t)(s->M * s->N));
+    *C2 = malloc(sizeof(float) * (size_t)(s->M * s->N));
+    if (!*A || !*B || !*C || !*C2) {
+        fprintf(stderr, "sgemm_bench: out of memory for %s\n", s->name);
+        exit(1);
+    }
+    fill(*A, s->M * s->K, 1);
+    fill(*B, s->K * s->N, 2);
+}
+
+static int steps(int64_t n)
+{
+    shape s = { "square", 0, 0, n, n, n };
+    float *A, *B, *C, *C2;
+    alloc_operands(&s, &A, &B, &C, &C2);
+    printf("progression on %lld x %lld x %lld (GFLOP/s, best of repetitions)\n", (long long)n,
+           (long long)n, (long long)n);
+    struct { const char *label; int side; const char *kernel; int threads; } st[] = {
+        { "1 naive i-j-k triple loop        ", SIDE_IJK, NULL, 1 },
+        { "2 loop order i-k-j               ", SIDE_IKJ, NULL, 1 },
+        { "3 cache blocking (128 tiles)     ", SIDE_BLOCKED, NULL, 1 },
+        { "4 packing + 6x8 register tile (C)", SIDE_OURS, "portable", 1 },
+        { "5 SIMD: AVX2/FMA 6x16 kernel     ", SIDE_OURS, "avx2", 1 },
+        { "6 SIMD: AVX-512 14x32 kernel     ", SIDE_OURS, "avx512", 1 },
+        { "7 threads: AVX-512, 2 threads    ", SIDE_OURS, "avx512", 2 },
+        { "  OpenBLAS cblas_sgemm, 1 thread ", SIDE_BLAS, NULL, 1 },
+    };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        if (st[i].kernel && tt_sgemm_set_kernel(st[i].kernel) != 0) {
+            printf("%s  (not supported on this CPU)\n", st[i].label);
+            continue;
+        }
+        tt_set_num_threads(st[i].threads);
+        int reps = st[i].side == SIDE_IJK || st[i].side == SIDE_IKJ ? 2 : 5;
+        result r = time_side(st[i].side, &s, A, B, C, reps);
+        printf("%s %8.2f GFLOP/s   cpu %3.0f%%\n", st[i].label, r.gflops, 100.0 * r.cpu_share);
+        fflush(stdout);
+    }
+    tt_sgemm_set_kernel("auto");
+    free(A); free(B); free(C); free(C2);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "steps") == 0)
+        return steps(argc > 2 ? atoll(argv[2]) : 512);
+
+    static const shape shapes[] = {
+        { "square 64", 0, 0, 64, 64, 64 },
+        { "square 128", 0, 0, 128, 128, 128 },
+        { "square 256", 0, 0, 256, 256, 256 },
+        { "square 512", 0, 0, 512, 512, 512 },
+        { "square 1024", 0, 0, 1024, 1024, 1024 },
+        { "mlp fwd 64x784.784x128", 0, 0, 64, 128, 784 },
+        { "mlp dW 784x64.64x128 (A^T)", 1, 0, 784, 128, 64 },
+        { "mlp dX 64x128.128x784 (B^T)", 0, 1, 64, 784, 128 },
+        { "mlp fwd2 64x128.128x10", 0, 0, 64, 10, 128 },
+        { "lenet conv1 6x25.25x(64*784)", 0, 0, 6, 64 * 784, 25 },
+        { "lenet conv2 16x150.150x(64*100)", 0, 0, 16, 64 * 100, 150 },
+        { "gpt qkv 2048x128.128x384", 0, 0, 2048, 384, 128 },
+        { "gpt mlp 2048x128.128x512", 0, 0, 2048, 512, 128 },
+        { "gpt attn 128x32.32x128 (B^T)", 0, 1, 128, 128, 32 },
+    };
+    const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
+    double r512 = 0, r1024 = 0, o512 = 0, o1024 = 0, b512 = 0, b1024 = 0;
+    double mlp_min = 1e30, mlp_prod = 1.0;
+    int mlp_n = 0;
+
+    printf("tt_sgemm path: %s; OpenBLAS: OPENBLAS_NUM_THREADS=%s\n", tt_sgemm_kernel(),
+           getenv("OPENBLAS_NUM_THREADS") ? getenv("OPENBLAS_NUM_THREADS") : "(unset)");
+    tt_sgemm_blocking bl = tt_sgemm_get_blocking();
+    printf("blocking: MR=%d NR=%d KC=%lld MC=%lld NC=%lld (L1d %lld KiB, L2 %lld KiB)\n", bl.mr,
+           bl.nr, (long long)bl.kc, (long long)bl.mc, (long long)bl.nc,
+           (long long)(bl.l1d_bytes / 1024), (long long)(bl.l2_bytes / 1024));
+    printf("%-34s %10s %6s %10s %6s %7s %9s\n", "shape (1 thread each)", "ours", "cpu", "openblas",
+           "cpu", "ratio", "rel.diff");
+    tt_set_num_threads(1);
+    openblas_set_num_threads(1);
+    for (int i = 0; i < nshapes; i++) {
+        const shape *s = &shapes[i];
+        float *A, *B, *C, *C2;
+        alloc_operands(s, &A, &B, &C, &C2);
+        double diff = rel_diff(s, A, B, C, C2);
+        result o = time_side(SIDE_OURS, s, A, B, C, 7);
+        result b = time_side(SIDE_BLAS, s, A, B, C2, 7);
+        double ratio = o.gflops / b.gflops;
+        printf("%-34s %10.2f %5.0f%% %10.2f %5.0f%% %7.3f %9.1e\n", s->name, o.gflops,
+               100.0 * o.cpu_share, b.gflops, 100.0 * b.cpu_share, ratio, diff);
+        fflush(stdout);
+        if (s->M == 512 && s->N == 512) { r512 = ratio; o512 = o.gflops; b512 = b.gflops; }
+        if (s->M == 1024 && s->N == 1024) { r1024 = ratio; o1024 = o.gflops; b1024 = b.gflops; }
+        if (strncmp(s->name, "mlp", 3) == 0) {
+            mlp_prod *= ratio;
+            mlp_n++;
+            if (ratio < mlp_min) mlp_min = ratio;
+        }
+        free(A); free(B); free(C); free(C2);
+    }
+
+    /* Two threads on 512 and 1024: speed-up over one thread, each side. */
+    double scale_ours[2] = { 0, 0 }, scale_blas[2] = { 0, 0 };
+    printf("%-34s %10s %6s %10s %6s\n", "two-thread scaling", "ours 2t", "cpu", "blas 2t", "cpu");
+    for (int i = 0; i < 2; i++) {
+        const shape *s = &shapes[3 + i];
+        float *A, *B, *C, *C2;
+        alloc_operands(s, &A, &B, &C, &C2);
+        tt_set_num_threads(2);
+        openblas_set_num_threads(2);
+        result o = time_side(SIDE_OURS, s, A, B, C, 7);
+        result b = time_side(SIDE_BLAS, s, A, B, C2, 7);
+        tt_set_num_threads(1);
+        openblas_set_num_threads(1);
+        double o1 = i == 0 ? o512 : o1024, b1 = i == 0 ? b512 : b1024;
+        scale_ours[i] = o.gflops / o1;
+        scale_blas[i] = b.gflops / b1;
+        printf("%-34s %10.2f %5.0f%% %10.2f %5.0f%%   speed-up ours %.2fx, openblas %.2fx\n",
+               s->name, o.gflops, 100.0 * o.cpu_share, b.gflops, 100.0 * b.cpu_share,
+               scale_ours[i], scale_blas[i]);
+        free(A); free(B); free(C); free(C2);
+    }
+
+    double ours = sqrt(o512 * o1024), anchor = sqrt(b512 * b1024);
+    double headline = r512 < r1024 ? r512 : r1024;
+    printf("{\"name\": \"sgemm\", \"ours\": %.2f, \"anchor\": %.2f, \"unit\": \"GFLOP/s\", "
+           "\"ratio\": %.3f, \"ratio_def\": \"min of the 512 and 1024 single-thread ratios; ours/anchor "
+           "= geometric mean GFLOP/s of 512 and 1024\", \"ratio_512\": %.3f, \"ratio_1024\": %.3f, "
+           "\"ratio_geomean_512_1024\": %.3f, \"mlp_ratio_min\": %.3f, \"mlp_ratio_geomean\": %.3f, "
+           "\"two_thread_speedup_ours_512\": %.2f, \"two_thread_speedup_ours_1024\": %.2f, "
+           "\"two_thread_speedup_openblas_512\": %.2f, \"two_thread_speedup_openblas_1024\": %.2f, "
+           "\"kernel\": \"%s\"}\n",
+           ours, anchor, headline, r512, r1024, sqrt(r512 * r1024), mlp_min,
+           pow(mlp_prod, 1.0 / (mlp_n ? mlp_n : 1)), scale_ours[0], scale_ours[1], scale_blas[0],
+           scale_blas[1], tt_sgemm_kernel());
+    return 0;
+}

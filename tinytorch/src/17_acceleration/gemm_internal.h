@@ -1,0 +1,34 @@
+/* gemm_internal.h - what the SGEMM driver (gemm.c) and its micro-kernels share; not public.
+ *
+ * A micro-kernel computes one register tile of C:
+ *     C[0:MR, 0:NR] = alpha * Ap · Bp + beta * C        (beta == 0: C is not read)
+ * from packed panels:
+ *     Ap: MR-interleaved, Ap[k*MR + i] = op(A)[i, k]   for k in [0, kc)   (MR*kc floats)
+ *     Bp: NR-interleaved, Bp[k*NR + j] = op(B)[k, j]   for k in [0, kc)   (kc*NR floats)
+ * Both panels start on a 64-byte boundary; C is row-major with leading dimension ldc (floats).
+ * The driver always hands a full MR x NR tile (edges go through a scratch tile), kc >= 1.
+ */
+#ifndef TT_GEMM_INTERNAL_H
+#define TT_GEMM_INTERNAL_H
+
+#include <stdint.h>
+
+typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *ap, const float *bp,
+                                   float *c, int64_t ldc, float alpha, float beta);
+
+typedef struct {
+    const char *name;          /* "portable", "avx2", "avx512" */
+    int mr, nr;                /* register tile: MR rows x NR columns of C */
+    tt_gemm_ukernel_fn kernel;
+} tt_gemm_kernel;
+
+/* Plain C, any target (gemm_kernel_portable.c). */
+extern const tt_gemm_kernel tt_gemm_kernel_portable;
+
+#if defined(__x86_64__)
+/* x86-64 only; the caller checks CPUID before using them. */
+extern const tt_gemm_kernel tt_gemm_kernel_avx2;    /* gemm_kernel_avx2.c   (AVX2 + FMA) */
+extern const tt_gemm_kernel tt_gemm_kernel_avx512;  /* gemm_kernel_avx512.c (AVX-512F)   */
+#endif
+
+#endif
