@@ -7,10 +7,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/fetch-data.sh"
 
 echo "== release build =="
-"$root/scripts/build.sh" "$root/build"
+"$root/scripts/build.sh" "$root/build" -DMLSB_BUILD_TESTS=ON
 (cd "$root/build" && ctest --output-on-failure -j "$(nproc)")
 
 echo "== ASan + UBSan build =="
-"$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CC=clang "$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_BUILD_TESTS=ON -DMLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j "$(nproc)" -LE slow)
