@@ -1,0 +1,454 @@
+/* distributed.h - MLSys·im at fleet scale: collectives, distributed training step, training
+ * memory, reliability, economics and carbon, scaling laws, sensitivity/synthesis and the design
+ * searches (parallelism, placement, serving batching), plus the validation table of published runs.
+ *
+ * The API takes explicit numeric structs and never depends on the registry or plan types: a
+ * caller fills the structs from wherever its numbers come from. Units are SI doubles (seconds,
+ * bytes, FLOP, FLOP/s, bytes/s, watts, joules, USD); names end in their unit. Every bandwidth is
+ * PER DIRECTION (an NVLink figure quoted as "600 GB/s bidirectional" is 300e9 here).
+ *
+ * Conventions used by every function:
+ *   - returns MS_DIST_OK (0) on success, a negative MS_DIST_E* status otherwise, and when an
+ *     error buffer is given writes a message naming the offending field;
+ *   - pure: no global state, no allocation unless the function says so; thread-safe.
+ */
+#ifndef MLSYSIM_DISTRIBUTED_H
+#define MLSYSIM_DISTRIBUTED_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes
+ * ------------------------------------------------------------------------------------------- */
+enum {
+    MS_DIST_OK = 0,
+    MS_DIST_EINVAL = -1,   /* an input field is out of range (message names it) */
+    MS_DIST_ENOFIT = -2,   /* the plan does not fit in accelerator memory (CLI exit code 2) */
+    MS_DIST_EIO = -3,      /* a file could not be read or parsed (message names file:line) */
+    MS_DIST_ENOMEM = -4    /* allocation failed */
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Inputs
+ * ------------------------------------------------------------------------------------------- */
+
+/* One accelerator. */
+typedef struct ms_dist_accel {
+    double peak_flops;           /* FLOP/s, dense 16-bit tensor-core peak (datasheet) */
+    double mem_bw_bytes_per_s;   /* HBM bandwidth, bytes/s (datasheet) */
+    double mem_capacity_bytes;   /* HBM capacity, bytes */
+    double tdp_w;                /* board power, W (energy model); 0 = unknown */
+    double unit_cost_usd;        /* purchase price, USD (TCO); 0 = unknown */
+    /* Fraction of datasheet peak FLOP/s and HBM bandwidth that the software stack reaches on
+     * large kernels: the ONE calibration figure per accelerator generation and software stack
+     * (see docs/mlsysim-scale.md). 0 selects MS_DIST_DEFAULT_EFFICIENCY. */
+    double efficiency;
+} ms_dist_accel_t;
+
+#define MS_DIST_DEFAULT_EFFICIENCY 0.5
+
+/* A decoder-only transformer (GPT / Llama family). */
+typedef struct ms_dist_model {
+    int layers;          /* l */
+    int hidden;          /* h */
+    int heads;           /* a (query heads) */
+    int kv_heads;        /* GQA/MQA key-value heads; 0 = heads (MHA) */
+    int ffn;             /* FFN inner size; 0 = 4h */
+    int gated_ffn;       /* 1 = SwiGLU-style (3 FFN matrices), 0 = GeLU MLP (2 matrices) */
+    int vocab;           /* V */
+    int seq_len;         /* s, tokens per sequence */
+    int experts;         /* MoE experts per layer; 0 or 1 = dense */
+    int top_k;           /* MoE experts per token; 0 = 1 when experts > 1 */
+    int tied_embeddings; /* 1 = output layer shares the input embedding (GPT-style, Megatron) */
+    int learned_pos;     /* 1 = learned position embedding of s·h parameters (GPT-2/3) */
+    int biases;          /* 1 = linear layers carry biases (GPT), 0 = none (Llama) */
+    double bytes_per_param;   /* 16-bit training weights: 2; 0 = 2 */
+} ms_dist_model_t;
+
+typedef enum ms_dist_recompute {
+    MS_DIST_RECOMPUTE_NONE = 0,
+    MS_DIST_RECOMPUTE_SELECTIVE = 1, /* attention core only (Korthikanti et al. 2022) */
+    MS_DIST_RECOMPUTE_FULL = 2       /* whole layer: forward computed twice */
+} ms_dist_recompute_t;
+
+/* How a distributed plan is parallelised. tp·pp·dp·cp (·ep inside dp) = accelerators. */
+typedef struct ms_dist_parallel {
+    int tp;                 /* tensor parallel degree (1 = none) */
+    int pp;                 /* pipeline stages */
+    int dp;                 /* data-parallel replicas; 0 = derive from accelerator count */
+    int ep;                 /* expert parallel degree (groups taken inside dp); 1 = none */
+    int cp;                 /* context parallel degree (sequence split); 1 = none */
+    int microbatch;         /* sequences per micro-batch (b) */
+    int global_batch;       /* sequences per optimizer step (B) */
+    int interleave;         /* model chunks per pipeline stage (v); 1 = plain 1F1B */
+    ms_dist_recompute_t recompute;
+    int sequence_parallel;  /* 1 = Megatron sequence parallelism with TP */
+    int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp) */
+    int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
+    int flash_attention;    /* 1 = fused attention: no s×s score tensor in HBM */
+} ms_dist_parallel_t;
+
+/* The cluster's network. */
+typedef struct ms_dist_fabric {
+    int accels_per_node;          /* g, accelerators per node (NVLink domain) */
+    int nodes;                    /* nodes in the job; 0 = derive from the plan */
+    double intra_bw_bytes_per_s;  /* per accelerator, per direction, inside a node (NVLink) */
+    double intra_alpha_s;         /* per-message latency inside a node */
+    double inter_bw_bytes_per_s;  /* per NODE, per direction, all NICs together */
+    double inter_alpha_s;         /* per-message latency between nodes */
+} ms_dist_fabric_t;
+
+/* ---------------------------------------------------------------------------------------------
+ * Collectives (α–β model). M = bytes of the full buffer on each rank; n = ranks; bw per direction.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum ms_dist_coll {
+    MS_COLL_ALLREDUCE_RING = 0,
+    MS_COLL_ALLREDUCE_TREE,
+    MS_COLL_REDUCE_SCATTER,
+    MS_COLL_ALL_GATHER,
+    MS_COLL_ALL_TO_ALL
+} ms_dist_coll_t;
+
+/* Ring all-reduce: each rank moves 2(n-1)/n·M bytes; time 2(n-1)/n·M/bw + 2(n-1)α. */
+double ms_coll_allreduce_ring_s(double bytes, int n, double bw_bytes_per_s, double alpha_s);
+/* Tree (binary, pipelined reduce + broadcast): 2⌈log2 n⌉·(α + M/bw). */
+double ms_coll_allreduce_tree_s(double bytes, int n, double bw_bytes_per_s, double alpha_s);
+/* Reduce-scatter or all-gather (ring): (n-1)/n·M/bw + (n-1)α. */
+double ms_coll_reduce_scatter_s(double bytes, int n, double bw_bytes_per_s, double alpha_s);
+double ms_coll_all_gather_s(double bytes, int n, double bw_bytes_per_s, double alpha_s);
+/* All-to-all (pairwise): (n-1)/n·M/bw + (n-1)α. */
+double ms_coll_all_to_all_s(double bytes, int n, double bw_bytes_per_s, double alpha_s);
+/* Bytes each rank sends for a collective (the β-term numerator). */
+double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
+/* A collective over n ranks placed on consecutive accelerators of the fabric: inside one node it
+ * runs on NVLink; across nodes it is hierarchical (intra-node reduce-scatter, inter-node
+ * collective on M/g per accelerator with the node's NICs shared by the g local ranks, intra-node
+ * all-gather). `stride` is the distance between consecutive ranks (e.g. DP groups stride over
+ * tp·... accelerators); ranks per node = max(1, g/stride) capped at n. */
+double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
+                      const ms_dist_fabric_t *fabric);
+
+/* ---------------------------------------------------------------------------------------------
+ * FLOPs counting
+ * ------------------------------------------------------------------------------------------- */
+/* Parameter count of the model (weights incl. embeddings; MoE counts all experts). */
+double ms_dist_params(const ms_dist_model_t *m);
+/* Parameters used per token (MoE: top_k experts). */
+double ms_dist_active_params(const ms_dist_model_t *m);
+/* 6·N·tokens (Kaplan/Chinchilla), N = active parameters without embeddings if `with_embed` = 0. */
+double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed);
+/* Model FLOPs per step: matmuls of the forward + backward (factor 3 on the forward) including
+ * attention scores and the logit layer, no recompute (the MFU numerator). */
+double ms_dist_model_flops(const ms_dist_model_t *m, double sequences);
+/* Hardware FLOPs per step: as above plus the recomputed forward work (the HFU numerator).
+ * For a GPT-style dense model with full recompute this equals Narayanan et al. 2021 eq. (3):
+ * 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)). */
+double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc);
+/* Narayanan et al. 2021 eq. (3) verbatim (FLOPs per iteration with full recompute). */
+double ms_dist_megatron_flops(double batch, double seq, double layers, double hidden, double vocab);
+
+/* ---------------------------------------------------------------------------------------------
+ * Training memory per accelerator
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ms_dist_memory {
+    double weights_bytes;
+    double gradients_bytes;
+    double optimizer_bytes;     /* fp32 master + Adam m, v: 12 B/param before ZeRO */
+    double activations_bytes;   /* Korthikanti et al. 2022 with the plan's TP/SP/recompute */
+    double buffers_bytes;       /* pipeline send/recv + ZeRO-3 gather buffers */
+    double total_bytes;
+} ms_dist_memory_t;
+
+int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
+                         ms_dist_memory_t *out, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------------------------
+ * Distributed training step
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ms_dist_train {
+    int fits;                       /* memory.total_bytes <= accel capacity */
+    int accelerators;               /* tp·pp·dp·cp */
+    int dp;                         /* resolved data-parallel degree */
+    int microbatches;               /* m = B / (dp · b) per pipeline */
+    double step_time_s;             /* one optimizer step */
+    double compute_s;               /* on-device kernel time on the critical path (m microbatches) */
+    double bubble_s;                /* pipeline fill/drain */
+    double bubble_fraction;         /* bubble_s / step_time_s */
+    double tp_comm_s;               /* TP all-reduces / SP all-gather+reduce-scatter (exposed) */
+    double pp_comm_s;               /* pipeline point-to-point sends (exposed) */
+    double dp_comm_s;               /* gradient reduction left exposed after overlap */
+    double dp_comm_total_s;         /* gradient reduction time before overlap */
+    double zero_comm_s;             /* ZeRO-3 parameter gathers (exposed) */
+    double ep_comm_s;               /* MoE all-to-all */
+    double cp_comm_s;               /* context-parallel KV exchange */
+    double communication_s;         /* sum of exposed communication */
+    double optimizer_s;             /* optimizer update (memory-bound) */
+    double tokens_per_s;
+    double model_flops;             /* per step, no recompute (MFU numerator) */
+    double hardware_flops;          /* per step, with recompute (HFU numerator) */
+    double tflops_per_accelerator;  /* hardware_flops / step / accelerators / 1e12: the figure
+                                       Megatron-LM reports */
+    double mfu, hfu;                /* vs datasheet peak */
+    ms_dist_memory_t memory;
+} ms_dist_train_t;
+
+/* Evaluates one training step. Returns MS_DIST_OK even if the plan does not fit (out->fits = 0)
+ * so searches can report why; MS_DIST_EINVAL on inconsistent inputs (message names the field). */
+int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                       const ms_dist_parallel_t *p, const ms_dist_fabric_t *f,
+                       int accelerators, ms_dist_train_t *out, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------------------------
+ * Reliability (Wall 15) and checkpointing (Wall 19)
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ms_dist_reliability {
+    double accel_mtbf_h;        /* per accelerator; 0 = 50,000 h */
+    double nic_mtbf_h;          /* per NIC; 0 = 150,000 h */
+    double psu_mtbf_h;          /* per PSU; 0 = 100,000 h */
+    double node_other_mtbf_h;   /* rest of the node (CPU, DIMMs, board); 0 = none */
+    int nics_per_node;          /* 0 = accels_per_node */
+    int psus_per_node;          /* 0 = 2 */
+    double checkpoint_bytes;    /* 0 = 14 B/param of the model (fp16 weights + fp32 Adam state) */
+    double storage_bw_bytes_per_s; /* aggregate write bandwidth; 0 = 100 GB/s */
+    double restart_s;           /* detect + reschedule + reload after a failure; 0 = 300 s */
+} ms_dist_reliability_t;
+
+/* Series system: 1/MTBF = Σ count_i / MTBF_i. Returns hours. */
+double ms_rel_series_mtbf_h(const double *mtbf_h, const double *count, int n);
+double ms_rel_node_mtbf_h(const ms_dist_reliability_t *r, int accels_per_node);
+double ms_rel_cluster_mtbf_h(double node_mtbf_h, int nodes);
+/* P(at least one failure in t) = 1 - exp(-t/MTBF). */
+double ms_rel_failure_prob(double duration_s, double mtbf_s);
+/* Young 1974: τ = √(2·δ·MTBF). */
+double ms_rel_young_daly_s(double checkpoint_s, double mtbf_s);
+/* Daly 2006 higher-order optimum (τ = √(2δM)·(1 + √(δ/2M)/3 + δ/(9M)) - δ for δ < 2M, else M). */
+double ms_rel_daly_s(double checkpoint_s, double mtbf_s);
+double ms_rel_checkpoint_write_s(double bytes, double bw_bytes_per_s);
+/* Fraction of wall time doing useful work with checkpoints every τ (first-order model):
+ * 1 - δ/τ - (τ/2 + R)/MTBF, clamped to [0, 1]. */
+double ms_rel_goodput(double interval_s, double checkpoint_s, double restart_s, double mtbf_s);
+
+/* ---------------------------------------------------------------------------------------------
+ * Economics (Wall 17) and sustainability (Wall 18)
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ms_dist_grid {
+    const char *name;               /* region label (not owned) */
+    double carbon_g_per_kwh;        /* grid intensity, gCO2e/kWh */
+    double pue;                     /* 0 = 1.12 */
+    double wue_l_per_kwh;           /* water, L/kWh of facility energy */
+    double price_usd_per_kwh;       /* 0 = 0.12 */
+} ms_dist_grid_t;
+
+typedef struct ms_dist_econ_inputs {
+    double amortization_years;      /* 0 = 3 */
+    double infra_multiplier;        /* node/DC capex over accelerator price; 0 = 1.0 */
+    double maintenance_frac_per_year; /* of capex; 0 = 0.05 */
+    double utilization;             /* average MFU-like load for power: P = TDP·(0.3 + 0.7·u); <0 → 1 */
+} ms_dist_econ_inputs_t;
+
+typedef struct ms_dist_ops {
+    double energy_it_j;             /* accelerators only */
+    double energy_j;                /* × PUE */
+    double carbon_kg;
+    double water_l;
+    double capex_usd;               /* amortised over the run */
+    double energy_cost_usd;
+    double maintenance_usd;
+    double cost_usd;                /* TCO of the run */
+    double cost_per_mtok_usd;       /* per million tokens (if tokens > 0) */
+} ms_dist_ops_t;
+
+/* Energy/carbon/water/cost of running `accelerators` for `duration_s` processing `tokens`. */
+int ms_econ_run(const ms_dist_accel_t *a, int accelerators, double duration_s, double tokens,
+                const ms_dist_grid_t *g, const ms_dist_econ_inputs_t *e, ms_dist_ops_t *out);
+
+/* Fleet summary for `mlsysim eval` (training + ops section). */
+typedef struct ms_dist_fleet_eval {
+    double mtbf_s;                  /* cluster */
+    double checkpoint_write_s;
+    double checkpoint_interval_s;   /* Young–Daly */
+    double failure_prob;            /* during the run */
+    double goodput;
+    double wall_time_s;             /* useful time / goodput */
+    ms_dist_ops_t ops;
+} ms_dist_fleet_eval_t;
+
+/* Combines a training step with reliability and economics: a run of `steps` optimizer steps
+ * (or, if steps <= 0, of duration_s of useful work). */
+int ms_dist_fleet_eval(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                       const ms_dist_fabric_t *f, const ms_dist_train_t *t, double steps,
+                       double duration_s, const ms_dist_reliability_t *r, const ms_dist_grid_t *g,
+                       const ms_dist_econ_inputs_t *e, ms_dist_fleet_eval_t *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Scaling laws (Wall 11): Hoffmann et al. 2022
+ * ------------------------------------------------------------------------------------------- */
+/* Compute-optimal N and D for a budget C = 6·N·D with D = tokens_per_param·N (20 if 0). */
+void ms_chin_optimal(double flops, double tokens_per_param, double *params, double *tokens);
+/* Approach-3 loss fit: L(N, D) = 1.69 + 406.4/N^0.34 + 410.7/D^0.28. */
+double ms_chin_loss(double params, double tokens);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sensitivity (Wall 21) and synthesis (Wall 22) for a training step
+ * ------------------------------------------------------------------------------------------- */
+typedef enum ms_dist_knob {
+    MS_KNOB_PEAK_FLOPS = 0,
+    MS_KNOB_MEM_BW,
+    MS_KNOB_MEM_CAPACITY,
+    MS_KNOB_INTRA_BW,
+    MS_KNOB_INTER_BW,
+    MS_KNOB_COUNT
+} ms_dist_knob_t;
+
+const char *ms_dist_knob_name(ms_dist_knob_t k);
+
+typedef struct ms_dist_sensitivity {
+    double base_step_s;
+    double rel_change[MS_KNOB_COUNT]; /* (T(knob·(1+pct)) - T)/T; capacity: fit change as -1/0 */
+    ms_dist_knob_t binding;           /* largest |rel_change| */
+} ms_dist_sensitivity_t;
+
+int ms_dist_sensitivity(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f, int accelerators,
+                        double pct, ms_dist_sensitivity_t *out, char *err, size_t errlen);
+
+/* Smallest scale factor x of `knob` (x·value) that brings the step time to target_step_s;
+ * returns MS_DIST_EINVAL if no factor up to 1e3 reaches it. */
+int ms_dist_synthesize(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                       const ms_dist_parallel_t *p, const ms_dist_fabric_t *f, int accelerators,
+                       ms_dist_knob_t knob, double target_step_s, double *factor,
+                       char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------------------------
+ * Parallelism search
+ * ------------------------------------------------------------------------------------------- */
+typedef enum ms_dist_loss_reason {
+    MS_LOSE_NONE = 0,        /* a winner or close */
+    MS_LOSE_MEMORY,          /* does not fit */
+    MS_LOSE_BUBBLE,          /* slower mainly because of the pipeline bubble */
+    MS_LOSE_COMMUNICATION,   /* slower mainly because of exposed communication */
+    MS_LOSE_COMPUTE,         /* slower mainly because of recompute / small kernels */
+    MS_LOSE_INVALID          /* degrees do not divide the cluster or the batch */
+} ms_dist_loss_reason_t;
+
+const char *ms_dist_loss_reason_name(ms_dist_loss_reason_t r);
+
+/* The space: every combination of the listed values (NULL = default). tp, pp, microbatch and
+ * interleave lists end with 0; zero_stage and recompute lists end with -1.
+ * Defaults: tp powers of 2 ≤ accels_per_node, pp powers of 2 ≤ layers, microbatch {1,2,4,8},
+ * recompute {none, selective, full}, zero {0,1,2,3}, interleave {1}. dp is derived. */
+typedef struct ms_dist_space {
+    const int *tp, *pp, *microbatch, *interleave, *zero_stage;
+    const int *recompute;           /* values of ms_dist_recompute_t */
+    int sequence_parallel;          /* -1 = try both, 0/1 fixed */
+} ms_dist_space_t;
+
+typedef struct ms_dist_candidate {
+    ms_dist_parallel_t par;
+    ms_dist_train_t res;
+    ms_dist_loss_reason_t reason;   /* why it loses to the best */
+} ms_dist_candidate_t;
+
+typedef struct ms_dist_search_result {
+    long evaluated;                 /* points evaluated */
+    long feasible;                  /* of which fit in memory */
+    long lost[MS_LOSE_INVALID + 1]; /* how many lose for each reason */
+    int n_best;                     /* entries filled in best[] */
+    ms_dist_candidate_t best[16];   /* fastest feasible first */
+    ms_dist_candidate_t example[MS_LOSE_INVALID + 1]; /* the fastest loser of each reason */
+    int has_example[MS_LOSE_INVALID + 1];
+    double seconds;                 /* wall time of the search */
+} ms_dist_search_result_t;
+
+/* Evaluates every point of the space (OpenMP threads when built with OpenMP) with the base plan's
+ * global batch and flags; keeps the k ≤ 16 fastest feasible plans. */
+int ms_dist_search_parallelism(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                               const ms_dist_fabric_t *f, int accelerators,
+                               const ms_dist_parallel_t *base, const ms_dist_space_t *space,
+                               int k, ms_dist_search_result_t *out, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------------------------
+ * Placement search (region minimising cost + carbon tax)
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ms_dist_placement {
+    int best;                       /* index into grids */
+    double objective_usd[64];       /* cost + carbon_kg/1000·tax per region (first 64) */
+    ms_dist_ops_t ops[64];
+} ms_dist_placement_t;
+
+int ms_dist_search_placement(const ms_dist_accel_t *a, int accelerators, double duration_s,
+                             double tokens, const ms_dist_grid_t *grids, int n_grids,
+                             const ms_dist_econ_inputs_t *e, double carbon_tax_usd_per_t,
+                             ms_dist_placement_t *out, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------------------------
+ * Queueing and serving batching
+ * ------------------------------------------------------------------------------------------- */
+/* M/M/c: probability an arrival waits (Erlang C); 1 if unstable. */
+double ms_queue_erlang_c(double arrival_per_s, double service_per_s, int servers);
+/* M/M/c waiting time quantile q (e.g. 0.99): max(0, ln(P_wait/(1-q))/(cμ-λ)); +inf if unstable. */
+double ms_queue_wait_quantile_s(double arrival_per_s, double service_per_s, int servers, double q);
+/* Mean waiting time: P_wait/(cμ - λ). */
+double ms_queue_mean_wait_s(double arrival_per_s, double service_per_s, int servers);
+
+/* Latency of one batch of size b on one replica (seconds), or < 0 if b does not fit. */
+typedef double (*ms_dist_batch_latency_fn)(int batch, void *ctx);
+
+typedef struct ms_dist_batching {
+    int batch;                 /* chosen batch size */
+    int replicas;              /* replicas needed */
+    double batch_latency_s;    /* service time of one batch */
+    double p99_latency_s;      /* queue wait p99 + service (batches as M/M/c customers) */
+    double utilization;        /* ρ = λ/(cμ) */
+    double throughput_per_s;   /* requests/s the replicas can sustain */
+} ms_dist_batching_t;
+
+/* Picks the batch size (1..max_batch) and the fewest replicas that meet p99 ≤ sla_s at qps
+ * (requests/s): requests are grouped into batches of b, batches arrive at qps/b per second
+ * (Poisson) and each replica serves a batch in latency(b). Among feasible choices: fewest
+ * replicas, then lowest p99. Returns MS_DIST_EINVAL if none meets the SLA with ≤ max_replicas. */
+int ms_dist_search_batching(ms_dist_batch_latency_fn latency, void *ctx, int max_batch,
+                            double sla_s, double qps, int max_replicas, ms_dist_batching_t *out,
+                            char *err, size_t errlen);
+
+/* ---------------------------------------------------------------------------------------------
+ * Validation against published runs (mlsysim/validation/runs.csv)
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ms_dist_run_row {
+    char id[48];                    /* short label */
+    char citation[160];
+    char stack[32];                 /* software stack: calibration key with the accelerator */
+    ms_dist_accel_t accel;
+    ms_dist_model_t model;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t fabric;
+    int accelerators;
+    double measured_tflops;         /* per accelerator, as the paper reports */
+    double measured_step_s;         /* published or derived from the reported TFLOP/s */
+    double predicted_step_s;
+    double predicted_tflops;
+    double error;                   /* (predicted - measured)/measured on step time */
+} ms_dist_run_row_t;
+
+typedef struct ms_dist_validation {
+    int n;
+    ms_dist_run_row_t *rows;        /* malloc'd; free with ms_dist_validation_free */
+    double median_abs_error;
+    double max_abs_error;
+    double mean_abs_error;
+} ms_dist_validation_t;
+
+/* Reads the table (CSV, one run per line, see validation/README.md). */
+int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen);
+/* Predicts every row and fills the errors. */
+int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen);
+void ms_dist_validation_free(ms_dist_validation_t *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,93 @@
+/* economics.c - energy, carbon, water and cost of a fleet run; region placement (Walls 17, 18).
+ *
+ * Power per accelerator P = TDP·(0.30 + 0.70·u) for load u (upstream MLSys·im's energy-proportional
+ * model); IT energy E_IT = P·N·t; facility energy E = E_IT·PUE; carbon = E[kWh]·CI[g/kWh]/1000 kg;
+ * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation + maintenance (a fraction of capex
+ * per year) + E·price. Defaults: PUE 1.12, $0.12/kWh, 3-year amortisation, 5 %/yr maintenance.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define J_PER_KWH 3.6e6
+#define S_PER_YEAR (365.0 * 86400.0)
+
+int ms_econ_run(const ms_dist_accel_t *a, int n, double t, double tokens, const ms_dist_grid_t *g,
+                const ms_dist_econ_inputs_t *e, ms_dist_ops_t *out)
+{
+    if (!a || !g || !out || n <= 0 || t < 0) return MS_DIST_EINVAL;
+    ms_dist_econ_inputs_t d = {0};
+    if (!e) { e = &d; d.utilization = -1; }
+    memset(out, 0, sizeof *out);
+    double u = e->utilization < 0 ? 1.0 : (e->utilization > 1 ? 1.0 : e->utilization);
+    double pw = a->tdp_w * (0.30 + 0.70 * u);
+    double pue = g->pue > 0 ? g->pue : 1.12;
+    double price = g->price_usd_per_kwh > 0 ? g->price_usd_per_kwh : 0.12;
+    out->energy_it_j = pw * n * t;
+    out->energy_j = out->energy_it_j * pue;
+    double kwh = out->energy_j / J_PER_KWH;
+    out->carbon_kg = kwh * g->carbon_g_per_kwh / 1000.0;
+    out->water_l = kwh * g->wue_l_per_kwh;
+    double years = e->amortization_years > 0 ? e->amortization_years : 3.0;
+    double infra = e->infra_multiplier > 0 ? e->infra_multiplier : 1.0;
+    double maint = e->maintenance_frac_per_year > 0 ? e->maintenance_frac_per_year : 0.05;
+    double capex_total = a->unit_cost_usd * n * infra;
+    out->capex_usd = capex_total * (t / S_PER_YEAR) / years;
+    out->maintenance_usd = capex_total * maint * (t / S_PER_YEAR);
+    out->energy_cost_usd = kwh * price;
+    out->cost_usd = out->capex_usd + out->maintenance_usd + out->energy_cost_usd;
+    out->cost_per_mtok_usd = tokens > 0 ? out->cost_usd / (tokens / 1e6) : 0.0;
+    return MS_DIST_OK;
+}
+
+int ms_dist_fleet_eval(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                       const ms_dist_fabric_t *f, const ms_dist_train_t *t, double steps,
+                       double duration_s, const ms_dist_reliability_t *r, const ms_dist_grid_t *g,
+                       const ms_dist_econ_inputs_t *e, ms_dist_fleet_eval_t *out)
+{
+    if (!a || !m || !f || !t || !g || !out || t->accelerators <= 0 || !(t->step_time_s > 0))
+        return MS_DIST_EINVAL;
+    memset(out, 0, sizeof *out);
+    ms_dist_reliability_t rd = {0};
+    if (!r) r = &rd;
+    int gpn = f->accels_per_node > 0 ? f->accels_per_node : 1;
+    int nodes = (t->accelerators + gpn - 1) / gpn;
+    double mtbf_s = ms_rel_cluster_mtbf_h(ms_rel_node_mtbf_h(r, gpn), nodes) * 3600.0;
+    double ckpt_bytes = r->checkpoint_bytes > 0 ? r->checkpoint_bytes : 14.0 * ms_dist_params(m);
+    double bw = r->storage_bw_bytes_per_s > 0 ? r->storage_bw_bytes_per_s : 100e9;
+    double restart = r->restart_s > 0 ? r->restart_s : 300.0;
+    double useful = steps > 0 ? steps * t->step_time_s : duration_s;
+    if (!(useful > 0)) return MS_DIST_EINVAL;
+    out->mtbf_s = mtbf_s;
+    out->checkpoint_write_s = ms_rel_checkpoint_write_s(ckpt_bytes, bw);
+    out->checkpoint_interval_s = ms_rel_young_daly_s(out->checkpoint_write_s, mtbf_s);
+    out->goodput = ms_rel_goodput(out->checkpoint_interval_s, out->checkpoint_write_s, restart, mtbf_s);
+    out->wall_time_s = out->goodput > 0 ? useful / out->goodput : INFINITY;
+    out->failure_prob = ms_rel_failure_prob(out->wall_time_s, mtbf_s);
+    double tokens = t->tokens_per_s * useful;
+    ms_dist_econ_inputs_t ee = e ? *e : (ms_dist_econ_inputs_t){0};
+    if (!e) ee.utilization = t->mfu;
+    if (!isfinite(out->wall_time_s)) return MS_DIST_EINVAL;
+    return ms_econ_run(a, t->accelerators, out->wall_time_s, tokens, g, &ee, &out->ops);
+}
+
+int ms_dist_search_placement(const ms_dist_accel_t *a, int n, double t, double tokens,
+                             const ms_dist_grid_t *grids, int n_grids,
+                             const ms_dist_econ_inputs_t *e, double tax,
+                             ms_dist_placement_t *out, char *err, size_t errlen)
+{
+    if (!a || !grids || !out || n <= 0 || n_grids <= 0 || n_grids > 64 || !(t > 0) || tax < 0) {
+        ms_scale_err(err, errlen, "placement: need 1..64 regions, accelerators > 0, duration > 0, carbon tax >= 0");
+        return MS_DIST_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    out->best = -1;
+    for (int i = 0; i < n_grids; i++) {
+        int rc = ms_econ_run(a, n, t, tokens, &grids[i], e, &out->ops[i]);
+        if (rc) { ms_scale_err(err, errlen, "placement: region %d (%s) is invalid", i, grids[i].name ? grids[i].name : "?"); return rc; }
+        out->objective_usd[i] = out->ops[i].cost_usd + out->ops[i].carbon_kg / 1000.0 * tax;
+        if (out->best < 0 || out->objective_usd[i] < out->objective_usd[out->best]) out->best = i;
+    }
+    return MS_DIST_OK;
+}

@@ -1,0 +1,123 @@
+/* flops.c - parameter and FLOP counts of decoder-only transformers.
+ *
+ * FLOPs count matrix multiplications only (2 FLOPs per multiply-add), the convention of Megatron-LM
+ * (Narayanan et al. 2021, SC'21, eq. 3) and PaLM's MFU (Chowdhery et al. 2022, App. B):
+ *   per layer forward, per sequence: 2·s·(attention + MLP weights) + 4·s²·h (QKᵀ and A·V, full
+ *   square, no causal halving); logit layer 2·s·h·V; backward = 2 × forward.
+ * Model FLOPs (MFU) = 3 × forward. Hardware FLOPs (HFU) add the recomputed forward: full recompute
+ * re-runs the layers (not the logit layer), selective recompute re-runs QKᵀ and A·V.
+ * With h = 12288-class GPT settings this reproduces eq. 3 exactly (tested).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+void ms_scale_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int ms_scale_arch(const ms_dist_model_t *m, ms_scale_arch_t *x, char *err, size_t errlen)
+{
+    if (!m) { ms_scale_err(err, errlen, "model: missing"); return MS_DIST_EINVAL; }
+    if (m->layers <= 0) { ms_scale_err(err, errlen, "model.layers: must be > 0 (got %d)", m->layers); return MS_DIST_EINVAL; }
+    if (m->hidden <= 0) { ms_scale_err(err, errlen, "model.hidden: must be > 0 (got %d)", m->hidden); return MS_DIST_EINVAL; }
+    if (m->heads <= 0 || m->hidden % m->heads != 0) {
+        ms_scale_err(err, errlen, "model.heads: must be > 0 and divide hidden (got %d)", m->heads);
+        return MS_DIST_EINVAL;
+    }
+    if (m->kv_heads < 0 || (m->kv_heads > 0 && m->heads % m->kv_heads != 0)) {
+        ms_scale_err(err, errlen, "model.kv_heads: must divide heads (got %d)", m->kv_heads);
+        return MS_DIST_EINVAL;
+    }
+    if (m->vocab < 0 || m->seq_len <= 0 || m->ffn < 0 || m->experts < 0 || m->top_k < 0) {
+        ms_scale_err(err, errlen, "model: vocab, ffn, experts, top_k must be >= 0 and seq_len > 0");
+        return MS_DIST_EINVAL;
+    }
+    x->l = m->layers; x->h = m->hidden; x->a = m->heads;
+    x->kv = m->kv_heads > 0 ? m->kv_heads : m->heads;
+    x->d = x->h / x->a;
+    x->kv_dim = x->kv * x->d;
+    x->ffn = m->ffn > 0 ? m->ffn : 4.0 * x->h;
+    x->V = m->vocab; x->s = m->seq_len;
+    x->E = m->experts > 1 ? m->experts : 1;
+    x->k = x->E > 1 ? (m->top_k > 0 ? m->top_k : 1) : 1;
+    if (x->k > x->E) { ms_scale_err(err, errlen, "model.top_k: %d exceeds experts %d", m->top_k, m->experts); return MS_DIST_EINVAL; }
+    x->bpp = m->bytes_per_param > 0 ? m->bytes_per_param : 2.0;
+    x->mlp_mats = m->gated_ffn ? 3.0 : 2.0;
+    double bias = m->biases ? 1.0 : 0.0;
+    x->attn_params = x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h
+                   + bias * (x->h + 2.0 * x->kv_dim + x->h);
+    x->mlp_params = x->mlp_mats * x->h * x->ffn + bias * ((x->mlp_mats - 1.0) * x->ffn + x->h);
+    x->norm_params = 4.0 * x->h; /* two LayerNorms, scale + shift (GPT convention) */
+    x->embed_params = x->V * x->h * (m->tied_embeddings ? 1.0 : 2.0)
+                    + (m->learned_pos ? x->s * x->h : 0.0);
+    return MS_DIST_OK;
+}
+
+double ms_dist_params(const ms_dist_model_t *m)
+{
+    ms_scale_arch_t x;
+    if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
+    double router = x.E > 1 ? x.h * x.E : 0.0;
+    return x.l * (x.attn_params + x.E * x.mlp_params + x.norm_params + router) + x.embed_params;
+}
+
+double ms_dist_active_params(const ms_dist_model_t *m)
+{
+    ms_scale_arch_t x;
+    if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
+    double router = x.E > 1 ? x.h * x.E : 0.0;
+    return x.l * (x.attn_params + x.k * x.mlp_params + x.norm_params + router) + x.embed_params;
+}
+
+double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed)
+{
+    ms_scale_arch_t x;
+    if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
+    double n = ms_dist_active_params(m);
+    if (!with_embed) n -= x.embed_params;
+    return 6.0 * n * tokens;
+}
+
+/* Forward matmul FLOPs of one sequence: layers (without and with the attention-score part) and
+ * the logit layer. */
+static void fwd_parts(const ms_scale_arch_t *x, double *dense, double *scores, double *logits)
+{
+    double wmm = x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h + x->k * x->mlp_mats * x->h * x->ffn;
+    *dense = x->l * 2.0 * x->s * wmm;
+    *scores = x->l * 4.0 * x->s * x->s * x->h;
+    *logits = 2.0 * x->s * x->h * x->V;
+}
+
+double ms_dist_model_flops(const ms_dist_model_t *m, double sequences)
+{
+    ms_scale_arch_t x;
+    if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
+    double d, sc, lg;
+    fwd_parts(&x, &d, &sc, &lg);
+    return 3.0 * (d + sc + lg) * sequences;
+}
+
+double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)
+{
+    ms_scale_arch_t x;
+    if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
+    double d, sc, lg;
+    fwd_parts(&x, &d, &sc, &lg);
+    double f = 3.0 * (d + sc + lg);
+    if (rc == MS_DIST_RECOMPUTE_FULL) f += d + sc;
+    else if (rc == MS_DIST_RECOMPUTE_SELECTIVE) f += sc;
+    return f * sequences;
+}
+
+double ms_dist_megatron_flops(double B, double s, double l, double h, double V)
+{
+    return 96.0 * B * s * l * h * h * (1.0 + s / (6.0 * h) + V / (16.0 * l * h));
+}

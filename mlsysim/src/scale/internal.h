@@ -1,0 +1,21 @@
+/* internal.h - helpers shared by the fleet-scale sources (not installed). */
+#ifndef MLSYSIM_SCALE_INTERNAL_H
+#define MLSYSIM_SCALE_INTERNAL_H
+
+#include "mlsysim/distributed.h"
+
+/* Resolved architecture numbers (defaults applied). */
+typedef struct ms_scale_arch {
+    double l, h, a, kv, d, ffn, V, s, E, k, bpp;
+    double kv_dim;        /* kv heads · head dim */
+    double mlp_mats;      /* 2 (GeLU MLP) or 3 (gated) */
+    double attn_params;   /* per layer: Wq, Wk, Wv, Wo (+ biases) */
+    double mlp_params;    /* per layer per expert */
+    double norm_params;   /* per layer */
+    double embed_params;  /* token (+ position) embedding + untied output layer */
+} ms_scale_arch_t;
+
+int ms_scale_arch(const ms_dist_model_t *m, ms_scale_arch_t *x, char *err, size_t errlen);
+void ms_scale_err(char *err, size_t errlen, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,70 @@
+/* memory.c - training memory per accelerator for a distributed plan.
+ *
+ * Model state (mixed-precision Adam, Rajbhandari et al. 2020 "ZeRO", K = 12):
+ *   weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v).
+ *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
+ *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
+ * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", eqs. 1-5; bytes for
+ * 16-bit activations, per layer, per micro-batch of b sequences of s tokens):
+ *   no TP                sbh·(34 + 5as/h)
+ *   TP t                 sbh·(10 + 24/t + 5as/(ht))
+ *   TP t + SP            sbh·(34/t + 5as/(ht))
+ *   selective recompute  drops the 5as/h term; full recompute keeps only the layer input 2sbh
+ *                        (/t with SP) plus one layer's working set.
+ *   With flash attention the 5as/h score term is never stored (same as selective).
+ * Pipeline 1F1B: the first stage holds pp micro-batches of l/pp layers = l layers' worth;
+ * interleaving multiplies by (1 + (pp-1)/(pp·v)) (Korthikanti §4.2.3). Context parallel divides s.
+ * Constants assume h-sized attention and a 4h MLP; other FFN sizes scale the MLP share (19 of 34).
+ */
+#include "internal.h"
+
+#include <math.h>
+
+int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
+                         ms_dist_memory_t *out, char *err, size_t errlen)
+{
+    ms_scale_arch_t x;
+    int rc = ms_scale_arch(m, &x, err, errlen);
+    if (rc) return rc;
+    if (!p || !out) { ms_scale_err(err, errlen, "parallelism: missing"); return MS_DIST_EINVAL; }
+    double tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, dp = p->dp > 0 ? p->dp : 1;
+    double ep = p->ep > 0 ? p->ep : 1, cp = p->cp > 0 ? p->cp : 1;
+    double b = p->microbatch > 0 ? p->microbatch : 1, v = p->interleave > 0 ? p->interleave : 1;
+
+    double dense = x.l * (x.attn_params + x.norm_params + (x.E > 1 ? x.h * x.E : 0.0)) + x.embed_params;
+    double expert = x.l * x.E * x.mlp_params;
+    double per_rank = dense / (tp * pp) + expert / (tp * pp * ep);
+    double wb = x.bpp;
+    out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? dp : 1.0);
+    out->gradients_bytes = per_rank * wb / (p->zero_stage >= 2 ? dp : 1.0);
+    out->optimizer_bytes = per_rank * 12.0 / (p->zero_stage >= 1 ? dp : 1.0);
+
+    double s = x.s / cp, h = x.h, a = x.a, t = tp;
+    double mlp_scale = (x.k * x.mlp_mats * x.ffn) / (2.0 * 4.0 * h); /* 1 for a dense 4h MLP */
+    double lin = 15.0 + 19.0 * mlp_scale;                             /* 34 for GPT */
+    double lin_tp = p->sequence_parallel ? lin / t : 10.0 + (lin - 10.0) / t;
+    double score = 5.0 * a * s / (h * t);
+    if (p->flash_attention || p->recompute == MS_DIST_RECOMPUTE_SELECTIVE) score = 0.0;
+    double sbh = s * b * h;
+    double per_layer_full = sbh * (lin_tp + score);
+    double per_layer;
+    if (p->recompute == MS_DIST_RECOMPUTE_FULL)
+        per_layer = 2.0 * sbh / (p->sequence_parallel ? t : 1.0);
+    else
+        per_layer = per_layer_full;
+    double inflight = x.l * ((pp > 1 && v > 1) ? 1.0 + (pp - 1.0) / (pp * v) : 1.0);
+    double act = per_layer * inflight;
+    if (p->recompute == MS_DIST_RECOMPUTE_FULL) act += per_layer_full; /* recompute working set */
+    /* Logits in fp32 on the last stage: s·b·V·4/t (kept for the cross-entropy backward). */
+    act += s * b * x.V * 4.0 / t;
+    out->activations_bytes = act * (wb / 2.0);
+
+    double buf = 0.0;
+    if (pp > 1) buf += 2.0 * b * s * h * wb;                        /* send + receive */
+    if (p->zero_stage >= 3)                                          /* two gathered layers */
+        buf += 2.0 * (x.attn_params + x.k * x.mlp_params) / tp * wb;
+    out->buffers_bytes = buf;
+    out->total_bytes = out->weights_bytes + out->gradients_bytes + out->optimizer_bytes
+                     + out->activations_bytes + out->buffers_bytes;
+    return MS_DIST_OK;
+}

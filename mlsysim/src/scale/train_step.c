@@ -1,0 +1,215 @@
+/* train_step.c - time of one distributed training step of a transformer.
+ *
+ * What is modelled (per micro-batch, per pipeline stage, per tensor-parallel rank):
+ *   kernels   matmul FLOPs / (peak·η) + HBM bytes of the memory-bound kernels / (bw·η):
+ *             LayerNorms, bias-dropout-residual (11 h-wide element passes per token; split by tp
+ *             only with sequence parallelism), the MLP activation (2 or 3 ffn-wide passes, split by
+ *             tp) and, without flash attention, the s×s attention scores: QKᵀ write, fused
+ *             scale-mask-softmax read+write, dropout read+write+mask, A·V read = 6.5 elements of
+ *             2 bytes per score (Megatron-LM 2021 kernels). Backward = 2× forward.
+ *   recompute full: the layer forward again; selective: the attention core again.
+ *   TP        2 all-reduces of b·s·h 16-bit values per layer in forward, 2 in backward, 2 more with
+ *             full recompute (Megatron-LM; with SP each becomes all-gather + reduce-scatter of the
+ *             same bytes). Synchronous, on the critical path.
+ *   PP        1F1B: step = m·t_slowest + (pp-1)/v·t_mean (Narayanan et al. 2021 §2.2); the last
+ *             stage also runs the logit layer and the cross-entropy; activations are sent with
+ *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
+ *   DP        gradient all-reduce (ZeRO-1/2: reduce-scatter + all-gather) over dp ranks strided
+ *             by tp·cp, hierarchical across nodes; exposed unless overlapped with the last
+ *             micro-batch's backward.
+ *   ZeRO-3    per micro-batch: all-gather the stage's parameters before forward, before backward
+ *             and again before recompute; reduce-scatter gradients. Modelled as flat rings over
+ *             the dp group, each hop bounded by one accelerator's share of its node's NICs.
+ *             Overlapped with compute when overlap_dp = 1.
+ *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
+ *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer, hidden
+ *             behind the attention core when it is shorter.
+ *   optimizer Adam update: 28 bytes of HBM traffic per local parameter.
+ * η (accel->efficiency) scales peak FLOP/s, HBM bandwidth and link bandwidths alike: it is the
+ * single calibration figure of an accelerator generation and software stack.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct stage_cost {
+    double fwd, bwd, rc;      /* kernel time per layer */
+    double tp, ep, cp;        /* communication per layer (all passes) */
+    double att_fwd;           /* attention core forward (for CP overlap, selective recompute) */
+} stage_cost_t;
+
+int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
+                       const ms_dist_parallel_t *p, const ms_dist_fabric_t *f,
+                       int accelerators, ms_dist_train_t *out, char *err, size_t errlen)
+{
+    ms_scale_arch_t x;
+    int rc = ms_scale_arch(m, &x, err, errlen);
+    if (rc) return rc;
+    if (!a || !p || !f || !out) { ms_scale_err(err, errlen, "train_step: missing input"); return MS_DIST_EINVAL; }
+    memset(out, 0, sizeof *out);
+    if (!(a->peak_flops > 0) || !(a->mem_bw_bytes_per_s > 0)) {
+        ms_scale_err(err, errlen, "accelerator: peak_flops and mem_bw_bytes_per_s must be > 0");
+        return MS_DIST_EINVAL;
+    }
+    if (a->efficiency < 0 || a->efficiency > 1) {
+        ms_scale_err(err, errlen, "accelerator.efficiency: must be in (0, 1] (got %g)", a->efficiency);
+        return MS_DIST_EINVAL;
+    }
+    int tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, cp = p->cp > 0 ? p->cp : 1;
+    int ep = p->ep > 0 ? p->ep : 1, v = p->interleave > 0 ? p->interleave : 1;
+    int b = p->microbatch > 0 ? p->microbatch : 1;
+    if (accelerators <= 0) { ms_scale_err(err, errlen, "accelerators: must be > 0 (got %d)", accelerators); return MS_DIST_EINVAL; }
+    if (accelerators % (tp * pp * cp) != 0) {
+        ms_scale_err(err, errlen, "parallelism: tp·pp·cp = %d does not divide %d accelerators", tp * pp * cp, accelerators);
+        return MS_DIST_EINVAL;
+    }
+    int dp = accelerators / (tp * pp * cp);
+    if (p->dp > 0 && p->dp != dp) {
+        ms_scale_err(err, errlen, "parallelism.dp: %d but tp·pp·cp·dp must equal %d accelerators", p->dp, accelerators);
+        return MS_DIST_EINVAL;
+    }
+    if (dp % ep != 0) { ms_scale_err(err, errlen, "parallelism.ep: %d does not divide dp = %d", ep, dp); return MS_DIST_EINVAL; }
+    if (p->global_batch <= 0 || p->global_batch % (dp * b) != 0) {
+        ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp·microbatch = %d", p->global_batch, dp * b);
+        return MS_DIST_EINVAL;
+    }
+    if (m->layers % (pp * v) != 0) {
+        ms_scale_err(err, errlen, "parallelism.pp: pp·interleave = %d does not divide %d layers", pp * v, m->layers);
+        return MS_DIST_EINVAL;
+    }
+    if (m->heads % tp != 0) { ms_scale_err(err, errlen, "parallelism.tp: %d does not divide %d heads", tp, m->heads); return MS_DIST_EINVAL; }
+    if (p->zero_stage < 0 || p->zero_stage > 3) { ms_scale_err(err, errlen, "parallelism.zero_stage: must be 0..3 (got %d)", p->zero_stage); return MS_DIST_EINVAL; }
+    if (m->seq_len % cp != 0) { ms_scale_err(err, errlen, "parallelism.cp: %d does not divide seq_len %d", cp, m->seq_len); return MS_DIST_EINVAL; }
+    if (f->accels_per_node <= 0 || !(f->intra_bw_bytes_per_s > 0) || !(f->inter_bw_bytes_per_s > 0)) {
+        ms_scale_err(err, errlen, "fabric: accels_per_node, intra_bw and inter_bw must be > 0");
+        return MS_DIST_EINVAL;
+    }
+
+    double eta = a->efficiency > 0 ? a->efficiency : MS_DIST_DEFAULT_EFFICIENCY;
+    double F = a->peak_flops * eta, BW = a->mem_bw_bytes_per_s * eta;
+    ms_dist_fabric_t fab = *f;
+    fab.intra_bw_bytes_per_s *= eta;
+    fab.inter_bw_bytes_per_s *= eta;
+    int g = f->accels_per_node;
+    double wb = x.bpp;
+
+    int mb = p->global_batch / (dp * b);
+    double s = x.s, h = x.h, T = (double)b * s / cp; /* tokens per rank per micro-batch */
+    int sp = p->sequence_parallel && tp > 1;
+
+    /* ---- one layer ------------------------------------------------------------------------ */
+    stage_cost_t c;
+    double wmm = h * (h + 2.0 * x.kv_dim) + h * h + x.k * x.mlp_mats * h * x.ffn;
+    double dense_flops = 2.0 * T * wmm / tp;
+    double score_flops = 4.0 * T * s * h / tp;
+    double ew_bytes = 2.0 * T * (11.0 * h / (sp ? tp : 1) + (x.mlp_mats == 3.0 ? 3.0 : 2.0) * x.k * x.ffn / tp);
+    double score_bytes = p->flash_attention ? 0.0 : 13.0 * T * (x.a / tp) * s;
+    c.att_fwd = score_flops / F + score_bytes / BW;
+    c.fwd = dense_flops / F + ew_bytes / BW + c.att_fwd;
+    c.bwd = 2.0 * c.fwd;
+    c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
+         : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
+    int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
+    double act_msg = T * h * wb;
+    c.tp = tp > 1 ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
+    c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * x.k / (sp ? tp : 1), ep, tp * cp, &fab) : 0.0;
+    if (cp > 1) {
+        double kv_bytes = 2.0 * (double)b * s * x.kv_dim * wb / tp; /* K and V of the whole sequence */
+        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, kv_bytes, cp, tp, &fab);
+        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, kv_bytes, cp, tp, &fab);
+        double fwd_exp = ag > c.att_fwd ? ag - c.att_fwd : 0.0;
+        double bwd_exp = (ag + rs) > 2.0 * c.att_fwd ? (ag + rs) - 2.0 * c.att_fwd : 0.0;
+        c.cp = fwd_exp * (passes - 1) + bwd_exp;
+    } else {
+        c.cp = 0.0;
+    }
+
+    /* ---- stages ---------------------------------------------------------------------------- */
+    double lps = (double)m->layers / pp;                       /* layers per stage */
+    double layer_total = c.fwd + c.bwd + c.rc + c.tp + c.ep + c.cp;
+    double logit_flops = 2.0 * T * h * x.V / tp;
+    double logit_t = 3.0 * logit_flops / F + 16.0 * T * x.V / tp / BW; /* + fp32 cross-entropy */
+    double t_stage = lps * layer_total;
+    double t_last = t_stage + logit_t;
+    double t_mean = t_stage + logit_t / pp;
+    double t_max = t_last;
+
+    /* pipeline point-to-point */
+    double p2p = 0.0;
+    if (pp > 1) {
+        double bytes = T * h * wb / tp;                        /* scatter/gather: 1/tp per rank */
+        int cross_node = (tp * cp * dp) >= g;                  /* Megatron order: tp, cp, dp, pp */
+        double bw = cross_node ? fab.inter_bw_bytes_per_s / g : fab.intra_bw_bytes_per_s;
+        double al = cross_node ? f->inter_alpha_s : f->intra_alpha_s;
+        p2p = 2.0 * v * (al + bytes / bw) * mb;
+    }
+
+    /* ZeRO-3 parameter gathers (per micro-batch) */
+    double z3 = 0.0, z3_exposed = 0.0;
+    double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
+                           + x.embed_params / pp) / tp;
+    if (p->zero_stage >= 3 && dp > 1) {
+        int stride = (tp * cp * dp <= g) ? tp * cp : g;
+        double bytes = stage_params * wb;
+        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
+        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab);
+        double per_mb = (passes == 3 ? 3.0 : 2.0) * ag + rs;
+        z3 = per_mb * mb;
+        double comp_mb = t_last;
+        double exp_mb = p->overlap_dp ? (per_mb > comp_mb ? per_mb - comp_mb : 0.0) : per_mb;
+        z3_exposed = exp_mb * mb;
+    }
+
+    /* data-parallel gradient reduction (once per step) */
+    double dp_t = 0.0, dp_exposed = 0.0;
+    if (dp > 1 && p->zero_stage < 3) {
+        double bytes = stage_params * wb;
+        int stride = tp * cp;
+        if (p->zero_stage == 0)
+            dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, dp, stride, &fab);
+        else
+            dp_t = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab)
+                 + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
+        double hide = lps * c.bwd;                             /* last micro-batch's backward */
+        dp_exposed = p->overlap_dp ? (dp_t > hide ? dp_t - hide : 0.0) : dp_t;
+    }
+
+    double opt_params = stage_params / (p->zero_stage >= 1 ? dp : 1);
+    double t_opt = 28.0 * opt_params / BW;
+
+    double pipe = (double)mb * t_max + (pp - 1.0) / v * t_mean;
+    double step = pipe + p2p + z3_exposed + dp_exposed + t_opt;
+
+    out->accelerators = accelerators;
+    out->dp = dp;
+    out->microbatches = mb;
+    out->step_time_s = step;
+    out->bubble_s = (pp - 1.0) / v * t_mean;
+    out->bubble_fraction = out->bubble_s / step;
+    out->tp_comm_s = mb * lps * c.tp;
+    out->ep_comm_s = mb * lps * c.ep;
+    out->cp_comm_s = mb * lps * c.cp;
+    out->pp_comm_s = p2p;
+    out->dp_comm_total_s = dp_t;
+    out->dp_comm_s = dp_exposed;
+    out->zero_comm_s = z3_exposed;
+    (void)z3;
+    out->communication_s = out->tp_comm_s + out->ep_comm_s + out->cp_comm_s + p2p + dp_exposed + z3_exposed;
+    out->optimizer_s = t_opt;
+    out->compute_s = mb * (t_max - lps * (c.tp + c.ep + c.cp));
+    double B = p->global_batch;
+    out->tokens_per_s = B * s / step;
+    out->model_flops = ms_dist_model_flops(m, B);
+    out->hardware_flops = ms_dist_hardware_flops(m, B, p->recompute);
+    out->tflops_per_accelerator = out->hardware_flops / step / accelerators / 1e12;
+    out->mfu = out->model_flops / step / (accelerators * a->peak_flops);
+    out->hfu = out->hardware_flops / step / (accelerators * a->peak_flops);
+
+    ms_dist_parallel_t pr = *p;
+    pr.dp = dp;
+    rc = ms_dist_train_memory(m, &pr, &out->memory, err, errlen);
+    if (rc) return rc;
+    out->fits = a->mem_capacity_bytes <= 0 || out->memory.total_bytes <= a->mem_capacity_bytes;
+    return MS_DIST_OK;
+}

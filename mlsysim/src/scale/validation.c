@@ -1,0 +1,288 @@
+/* validation.c - the table of published training runs and the comparison with predictions.
+ *
+ * Two CSV files in one folder (see mlsysim/validation/README.md):
+ *   calibration.csv  stack,efficiency,source          one η per accelerator generation + stack
+ *   runs.csv         one published run per line (header names the columns; '#' starts a comment)
+ * Every row's η comes from calibration.csv by its stack; nothing is tuned per row. A row's
+ * measured step time is the published one or, when blank, the one implied by the reported
+ * TFLOP/s per accelerator: hardware FLOPs per step / (accelerators · TFLOP/s).
+ * Errors name the file, line and column. Rows are parsed into a malloc'd array.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXCOL 48
+#define MAXCAL 32
+
+typedef struct csv_line { int n; char *f[MAXCOL]; } csv_line_t;
+
+/* Splits `s` in place on commas, honouring double quotes. Returns -1 on too many fields. */
+static int split_csv(char *s, csv_line_t *out)
+{
+    out->n = 0;
+    char *w = s, *r = s;
+    for (;;) {
+        if (out->n >= MAXCOL) return -1;
+        out->f[out->n++] = w;
+        int q = 0;
+        if (*r == '"') { q = 1; r++; }
+        while (*r) {
+            if (q && *r == '"') {
+                if (r[1] == '"') { *w++ = '"'; r += 2; continue; }
+                q = 0; r++; continue;
+            }
+            if (!q && *r == ',') break;
+            *w++ = *r++;
+        }
+        int end = (*r == '\0');
+        *w++ = '\0';
+        if (end) break;
+        r++;
+    }
+    for (int i = 0; i < out->n; i++) { /* trim */
+        char *f = out->f[i];
+        while (*f == ' ' || *f == '\t') f++;
+        size_t L = strlen(f);
+        while (L && (f[L - 1] == ' ' || f[L - 1] == '\t' || f[L - 1] == '\r' || f[L - 1] == '\n')) f[--L] = '\0';
+        out->f[i] = f;
+    }
+    return 0;
+}
+
+static int is_blank_or_comment(const char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    return *s == '#' || *s == '\0' || *s == '\n' || *s == '\r';
+}
+
+static int col_index(const csv_line_t *hdr, const char *name)
+{
+    for (int i = 0; i < hdr->n; i++) if (strcmp(hdr->f[i], name) == 0) return i;
+    return -1;
+}
+
+static int parse_num(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end != '\0' || errno || !isfinite(x)) return -1;
+    *v = x;
+    return 0;
+}
+
+typedef struct cal { char stack[32]; double eff; } cal_t;
+
+static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
+    char line[1024];
+    int lineno = 0, have_hdr = 0, ci_stack = -1, ci_eff = -1;
+    *ncal = 0;
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        if (is_blank_or_comment(line)) continue;
+        csv_line_t c;
+        if (split_csv(line, &c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); fclose(fp); return MS_DIST_EIO; }
+        if (!have_hdr) {
+            ci_stack = col_index(&c, "stack");
+            ci_eff = col_index(&c, "efficiency");
+            if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
+            have_hdr = 1;
+            continue;
+        }
+        if (c.n <= ci_stack || c.n <= ci_eff) { ms_scale_err(err, errlen, "%s:%d: missing columns", path, lineno); fclose(fp); return MS_DIST_EIO; }
+        if (*ncal >= MAXCAL) { ms_scale_err(err, errlen, "%s:%d: more than %d stacks", path, lineno, MAXCAL); fclose(fp); return MS_DIST_EIO; }
+        double e;
+        if (parse_num(c.f[ci_eff], &e) || !(e > 0 && e <= 1)) {
+            ms_scale_err(err, errlen, "%s:%d: column efficiency: '%s' is not a number in (0, 1]", path, lineno, c.f[ci_eff]);
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
+        for (int i = 0; i < *ncal; i++)
+            if (strcmp(cal[i].stack, c.f[ci_stack]) == 0) {
+                ms_scale_err(err, errlen, "%s:%d: stack '%s' calibrated twice (one figure per stack)", path, lineno, c.f[ci_stack]);
+                fclose(fp);
+                return MS_DIST_EIO;
+            }
+        snprintf(cal[*ncal].stack, sizeof cal[*ncal].stack, "%s", c.f[ci_stack]);
+        cal[*ncal].eff = e;
+        (*ncal)++;
+    }
+    fclose(fp);
+    if (!have_hdr) { ms_scale_err(err, errlen, "%s: empty file", path); return MS_DIST_EIO; }
+    return MS_DIST_OK;
+}
+
+/* Numeric columns of runs.csv and where each goes. */
+enum { C_ACC, C_PEAK, C_HBM, C_CAP, C_GPN, C_NVL, C_NVA, C_IB, C_IBA, C_L, C_H, C_A, C_KV, C_FFN,
+       C_V, C_S, C_TP, C_PP, C_MB, C_GB, C_IL, C_RC, C_SP, C_ZERO, C_OVL, C_FLASH, C_TFL, C_STEP,
+       C_NUM };
+static const char *const num_cols[C_NUM] = {
+    "accelerators", "peak_tflops", "hbm_gb_s", "hbm_gib", "accels_per_node", "intra_gb_s_dir",
+    "intra_alpha_us", "inter_node_gb_s_dir", "inter_alpha_us", "layers", "hidden", "heads",
+    "kv_heads", "ffn", "vocab", "seq_len", "tp", "pp", "microbatch", "global_batch", "interleave",
+    "recompute", "sequence_parallel", "zero_stage", "overlap_dp", "flash_attention",
+    "measured_tflops", "measured_step_s"
+};
+
+int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen)
+{
+    if (!path || !v) { ms_scale_err(err, errlen, "validation: missing path"); return MS_DIST_EINVAL; }
+    memset(v, 0, sizeof *v);
+    /* calibration.csv next to runs.csv */
+    char calpath[1024];
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    if (snprintf(calpath, sizeof calpath, "%.*scalibration.csv", dirlen, path) >= (int)sizeof calpath) {
+        ms_scale_err(err, errlen, "%s: path too long", path);
+        return MS_DIST_EIO;
+    }
+    cal_t cal[MAXCAL];
+    int ncal = 0;
+    int rc = load_calibration(calpath, cal, &ncal, err, errlen);
+    if (rc) return rc;
+
+    FILE *fp = fopen(path, "r");
+    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
+    char line[4096], hdrline[4096];
+    csv_line_t hdr = {0};
+    int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, have_hdr = 0, lineno = 0, cap = 0;
+    rc = MS_DIST_OK;
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
+            ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+            rc = MS_DIST_EIO; break;
+        }
+        if (is_blank_or_comment(line)) continue;
+        if (!have_hdr) {
+            memcpy(hdrline, line, sizeof line);
+            if (split_csv(hdrline, &hdr)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_DIST_EIO; break; }
+            ci_id = col_index(&hdr, "id");
+            ci_stack = col_index(&hdr, "stack");
+            ci_cit = col_index(&hdr, "citation");
+            if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; break; }
+            for (int k = 0; k < C_NUM; k++) {
+                ci[k] = col_index(&hdr, num_cols[k]);
+                if (ci[k] < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, num_cols[k]); rc = MS_DIST_EIO; break; }
+            }
+            if (rc) break;
+            have_hdr = 1;
+            continue;
+        }
+        csv_line_t c;
+        if (split_csv(line, &c) || c.n != hdr.n) {
+            ms_scale_err(err, errlen, "%s:%d: expected %d columns, got %d", path, lineno, hdr.n, c.n);
+            rc = MS_DIST_EIO; break;
+        }
+        double val[C_NUM];
+        for (int k = 0; k < C_NUM; k++) {
+            const char *s = c.f[ci[k]];
+            if (*s == '\0' && (k == C_STEP || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
+            if (parse_num(s, &val[k]) || val[k] < 0) {
+                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number", path, lineno, num_cols[k], s);
+                rc = MS_DIST_EIO; break;
+            }
+        }
+        if (rc) break;
+        if (v->n == cap) {
+            int nc = cap ? 2 * cap : 32;
+            ms_dist_run_row_t *nr = realloc(v->rows, (size_t)nc * sizeof *nr);
+            if (!nr) { ms_scale_err(err, errlen, "validation: out of memory"); rc = MS_DIST_ENOMEM; break; }
+            v->rows = nr; cap = nc;
+        }
+        ms_dist_run_row_t *r = &v->rows[v->n];
+        memset(r, 0, sizeof *r);
+        snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
+        snprintf(r->stack, sizeof r->stack, "%s", c.f[ci_stack]);
+        snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
+        int found = -1;
+        for (int i = 0; i < ncal; i++) if (strcmp(cal[i].stack, r->stack) == 0) found = i;
+        if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: '%s' has no entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
+        r->accel.peak_flops = val[C_PEAK] * 1e12;
+        r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
+        r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
+        r->accel.efficiency = cal[found].eff;
+        r->fabric.accels_per_node = (int)val[C_GPN];
+        r->fabric.intra_bw_bytes_per_s = val[C_NVL] * 1e9;
+        r->fabric.intra_alpha_s = val[C_NVA] * 1e-6;
+        r->fabric.inter_bw_bytes_per_s = val[C_IB] * 1e9;
+        r->fabric.inter_alpha_s = val[C_IBA] * 1e-6;
+        r->model.layers = (int)val[C_L]; r->model.hidden = (int)val[C_H]; r->model.heads = (int)val[C_A];
+        r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
+        r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
+        r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
+        r->par.tp = (int)val[C_TP]; r->par.pp = (int)val[C_PP]; r->par.ep = 1; r->par.cp = 1;
+        r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
+        r->par.interleave = (int)val[C_IL];
+        r->par.recompute = (ms_dist_recompute_t)(int)val[C_RC];
+        r->par.sequence_parallel = (int)val[C_SP]; r->par.zero_stage = (int)val[C_ZERO];
+        r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
+        r->accelerators = (int)val[C_ACC];
+        r->measured_tflops = val[C_TFL];
+        r->measured_step_s = val[C_STEP];
+        if (r->par.recompute > MS_DIST_RECOMPUTE_FULL) { ms_scale_err(err, errlen, "%s:%d: column recompute: must be 0, 1 or 2", path, lineno); rc = MS_DIST_EIO; break; }
+        char e2[256];
+        ms_scale_arch_t xa;
+        if (ms_scale_arch(&r->model, &xa, e2, sizeof e2)) { ms_scale_err(err, errlen, "%s:%d: %s", path, lineno, e2); rc = MS_DIST_EIO; break; }
+        if (r->measured_step_s <= 0) {
+            if (!(r->measured_tflops > 0) || r->accelerators <= 0) { ms_scale_err(err, errlen, "%s:%d: needs measured_tflops or measured_step_s", path, lineno); rc = MS_DIST_EIO; break; }
+            r->measured_step_s = ms_dist_hardware_flops(&r->model, r->par.global_batch, r->par.recompute)
+                               / (r->accelerators * r->measured_tflops * 1e12);
+        }
+        v->n++;
+    }
+    if (rc == MS_DIST_OK && ferror(fp)) { ms_scale_err(err, errlen, "%s: read error", path); rc = MS_DIST_EIO; }
+    fclose(fp);
+    if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
+    if (rc) ms_dist_validation_free(v);
+    return rc;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
+{
+    if (!v || v->n <= 0) { ms_scale_err(err, errlen, "validation: empty table"); return MS_DIST_EINVAL; }
+    double *abs_err = malloc((size_t)v->n * sizeof *abs_err);
+    if (!abs_err) { ms_scale_err(err, errlen, "validation: out of memory"); return MS_DIST_ENOMEM; }
+    double sum = 0, mx = 0;
+    for (int i = 0; i < v->n; i++) {
+        ms_dist_run_row_t *r = &v->rows[i];
+        ms_dist_train_t t;
+        char e2[256];
+        int rc = ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
+        if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(abs_err); return rc; }
+        r->predicted_step_s = t.step_time_s;
+        r->predicted_tflops = t.tflops_per_accelerator;
+        r->error = (t.step_time_s - r->measured_step_s) / r->measured_step_s;
+        abs_err[i] = fabs(r->error);
+        sum += abs_err[i];
+        if (abs_err[i] > mx) mx = abs_err[i];
+    }
+    qsort(abs_err, (size_t)v->n, sizeof *abs_err, cmp_double);
+    v->median_abs_error = (v->n % 2) ? abs_err[v->n / 2] : 0.5 * (abs_err[v->n / 2 - 1] + abs_err[v->n / 2]);
+    v->max_abs_error = mx;
+    v->mean_abs_error = sum / v->n;
+    free(abs_err);
+    return MS_DIST_OK;
+}
+
+void ms_dist_validation_free(ms_dist_validation_t *v)
+{
+    if (!v) return;
+    free(v->rows);
+    v->rows = NULL;
+    v->n = 0;
+}
