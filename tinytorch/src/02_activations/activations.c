@@ -1,0 +1,222 @@
+/* activations.c - ReLU, Sigmoid, Tanh, GELU (tanh approximation and exact erf), Softmax, LogSoftmax.
+ *
+ * Elementwise activations are memory-bound: one read and one write per element, a few flops (ReLU)
+ * to a few dozen (GELU's tanh/erf). Each forward and backward is one plain loop over contiguous
+ * floats, no function pointer per element. Backward rules reuse what forward produced:
+ *   relu' = [x > 0]            sigmoid' = y (1 - y)        tanh' = 1 - y^2
+ *   gelu_tanh(x) = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+ *   gelu_erf(x)  = x Phi(x),  gelu_erf' = Phi(x) + x phi(x)
+ * Softmax/LogSoftmax view x as [outer, n, inner] around the axis and subtract each lane's maximum
+ * before exp (exp of a large logit overflows float32 above ~88.7):
+ *   softmax' : dx = y (g - sum(g y))       log_softmax' : dx = g - exp(y) sum(g)
+ */
+#include <math.h>
+#include "tinytorch/autograd.h"
+#include "tinytorch/nn.h"
+
+/* ---- elementwise ------------------------------------------------------------------------------- */
+
+enum act { A_RELU, A_SIGMOID, A_TANH, A_GELU, A_GELU_ERF };
+static const char *const act_name[] = {"relu", "sigmoid", "tanh", "gelu", "gelu_erf"};
+
+#define SQRT_2_OVER_PI 0.7978845608028654f
+#define GELU_C 0.044715f
+#define INV_SQRT2 0.7071067811865476f
+#define INV_SQRT_2PI 0.3989422804014327f
+
+static void act_backward(tt_node *n)
+{
+    tt_tensor *xt = n->in[0];
+    const float *g = n->out->grad, *x = xt->data, *y = n->out->data;
+    float *gx = tt_grad_buf(xt);
+    int64_t len = xt->numel;
+    switch ((enum act)n->iarg[0]) {
+    case A_RELU:
+        for (int64_t i = 0; i < len; i++) {
+            gx[i] += x[i] > 0.0f ? g[i] : 0.0f;
+        }
+        break;
+    case A_SIGMOID:
+        for (int64_t i = 0; i < len; i++) {
+            gx[i] += g[i] * y[i] * (1.0f - y[i]);
+        }
+        break;
+    case A_TANH:
+        for (int64_t i = 0; i < len; i++) {
+            gx[i] += g[i] * (1.0f - y[i] * y[i]);
+        }
+        break;
+    case A_GELU:
+        for (int64_t i = 0; i < len; i++) {
+            float v = x[i], v2 = v * v;
+            float t = tanhf(SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
+            float du = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * v2);
+            gx[i] += g[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+        }
+        break;
+    case A_GELU_ERF:
+        for (int64_t i = 0; i < len; i++) {
+            float v = x[i];
+            float cdf = 0.5f * (1.0f + erff(v * INV_SQRT2));
+            float pdf = INV_SQRT_2PI * expf(-0.5f * v * v);
+            gx[i] += g[i] * (cdf + v * pdf);
+        }
+        break;
+    }
+}
+
+static tt_tensor *activation(enum act op, tt_tensor *xt)
+{
+    tt_tensor *out = tt_empty(xt->ndim, xt->shape);
+    const float *x = xt->data;
+    float *y = out->data;
+    int64_t len = xt->numel;
+    switch (op) {
+    case A_RELU:
+        for (int64_t i = 0; i < len; i++) {
+            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        }
+        break;
+    case A_SIGMOID:
+        for (int64_t i = 0; i < len; i++) { /* never exp of a large positive number */
+            float e = expf(-fabsf(x[i]));
+            y[i] = x[i] >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+        }
+        break;
+    case A_TANH:
+        for (int64_t i = 0; i < len; i++) {
+            y[i] = tanhf(x[i]);
+        }
+        break;
+    case A_GELU:
+        for (int64_t i = 0; i < len; i++) {
+            float v = x[i];
+            y[i] = 0.5f * v * (1.0f + tanhf(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
+        }
+        break;
+    case A_GELU_ERF:
+        for (int64_t i = 0; i < len; i++) {
+            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT2));
+        }
+        break;
+    }
+    tt_node *n = tt_record(act_name[op], out, &xt, 1, act_backward);
+    if (n) {
+        n->iarg[0] = op;
+    }
+    return out;
+}
+
+tt_tensor *tt_relu(tt_tensor *x) { return activation(A_RELU, x); }
+tt_tensor *tt_sigmoid(tt_tensor *x) { return activation(A_SIGMOID, x); }
+tt_tensor *tt_tanh(tt_tensor *x) { return activation(A_TANH, x); }
+tt_tensor *tt_gelu(tt_tensor *x) { return activation(A_GELU, x); }
+tt_tensor *tt_gelu_erf(tt_tensor *x) { return activation(A_GELU_ERF, x); }
+
+/* ---- softmax / log_softmax ------------------------------------------------------------------------ */
+
+typedef struct lanes { int64_t outer, n, inner; } lanes;
+
+static lanes lanes_for(const char *op, const tt_tensor *x, int axis)
+{
+    int ax = axis < 0 ? axis + x->ndim : axis;
+    if (x->ndim == 0 || ax < 0 || ax >= x->ndim) {
+        char s[96];
+        tt_fatal("%s: axis %d out of range for shape %s", op, axis, tt_shape_str(x, s, sizeof s));
+    }
+    lanes l = {1, x->shape[ax], 1};
+    for (int d = 0; d < ax; d++) {
+        l.outer *= x->shape[d];
+    }
+    for (int d = ax + 1; d < x->ndim; d++) {
+        l.inner *= x->shape[d];
+    }
+    return l;
+}
+
+/* One lane: n values at stride s. Writes softmax (log = 0) or log_softmax (log = 1). */
+static void softmax_lane(const float *x, float *y, int64_t n, int64_t s, int log)
+{
+    float mx = -INFINITY;
+    for (int64_t k = 0; k < n; k++) {
+        mx = x[k * s] > mx ? x[k * s] : mx;
+    }
+    if (mx == -INFINITY) { /* all -inf: PyTorch gives NaN; keep that */
+        mx = 0.0f;
+    }
+    float sum = 0.0f;
+    if (log) {
+        for (int64_t k = 0; k < n; k++) {
+            sum += expf(x[k * s] - mx);
+        }
+        float lse = mx + logf(sum);
+        for (int64_t k = 0; k < n; k++) {
+            y[k * s] = x[k * s] - lse;
+        }
+    } else {
+        for (int64_t k = 0; k < n; k++) {
+            float e = expf(x[k * s] - mx);
+            y[k * s] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        for (int64_t k = 0; k < n; k++) {
+            y[k * s] *= inv;
+        }
+    }
+}
+
+static void softmax_backward(tt_node *n)
+{
+    tt_tensor *xt = n->in[0];
+    lanes l = {n->iarg[0], n->iarg[1], n->iarg[2]};
+    int log = (int)n->iarg[3];
+    const float *g = n->out->grad, *y = n->out->data;
+    float *gx = tt_grad_buf(xt);
+    for (int64_t o = 0; o < l.outer; o++) {
+        for (int64_t i = 0; i < l.inner; i++) {
+            int64_t base = o * l.n * l.inner + i, s = l.inner;
+            const float *gl = g + base, *yl = y + base;
+            float *dl = gx + base;
+            float acc = 0.0f;
+            if (log) {
+                for (int64_t k = 0; k < l.n; k++) {
+                    acc += gl[k * s];
+                }
+                for (int64_t k = 0; k < l.n; k++) {
+                    dl[k * s] += gl[k * s] - expf(yl[k * s]) * acc;
+                }
+            } else {
+                for (int64_t k = 0; k < l.n; k++) {
+                    acc += gl[k * s] * yl[k * s];
+                }
+                for (int64_t k = 0; k < l.n; k++) {
+                    dl[k * s] += yl[k * s] * (gl[k * s] - acc);
+                }
+            }
+        }
+    }
+}
+
+static tt_tensor *softmax_any(const char *op, tt_tensor *x, int axis, int log)
+{
+    lanes l = lanes_for(op, x, axis);
+    tt_tensor *out = tt_empty(x->ndim, x->shape);
+    for (int64_t o = 0; o < l.outer; o++) {
+        for (int64_t i = 0; i < l.inner; i++) {
+            int64_t base = o * l.n * l.inner + i;
+            softmax_lane(x->data + base, out->data + base, l.n, l.inner, log);
+        }
+    }
+    tt_node *n = tt_record(op + 3, out, &x, 1, softmax_backward);
+    if (n) {
+        n->iarg[0] = l.outer;
+        n->iarg[1] = l.n;
+        n->iarg[2] = l.inner;
+        n->iarg[3] = log;
+    }
+    return out;
+}
+
+tt_tensor *tt_softmax(tt_tensor *x, int axis) { return softmax_any("tt_softmax", x, axis, 0); }
+tt_tensor *tt_log_softmax(tt_tensor *x, int axis) { return softmax_any("tt_log_softmax", x, axis, 1); }

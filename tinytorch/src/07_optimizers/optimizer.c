@@ -1,0 +1,287 @@
+/* optimizer.c - SGD, Adam and AdamW with torch.optim's exact update rules (see optim.h).
+ *
+ * Invariants: params[i] are the caller's persistent tensors (not owned); state tensors are
+ * persistent, allocated at creation, owned here: for param i, buf1[i] (momentum buffer or exp_avg)
+ * and buf2[i] (exp_avg_sq, Adam only), and step[i], a 1-element tensor counting that parameter's
+ * updates (as a float, like PyTorch's state_dict). tt_optim_step() allocates nothing.
+ * Each update is one pass over a parameter's elements with plain loops the compiler vectorises.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tinytorch/optim.h"
+
+struct tt_optimizer {
+    tt_optim_kind kind;
+    float lr, momentum, dampening, weight_decay, beta1, beta2, eps;
+    bool nesterov;
+    int n;
+    tt_tensor **params;   /* [n], not owned */
+    char **names;         /* [n], owned copies of the parameter names */
+    tt_tensor **buf1;     /* [n] momentum_buffer / exp_avg, or NULL entries (plain SGD) */
+    tt_tensor **buf2;     /* [n] exp_avg_sq, or NULL entries */
+    tt_tensor **step;     /* [n] 1-element step counters */
+    int64_t steps;
+};
+
+static char *dup_str(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *d = malloc(len);
+    if (!d) {
+        tt_fatal("optimizer: out of memory");
+    }
+    memcpy(d, s, len);
+    return d;
+}
+
+static tt_tensor *state_like(const tt_tensor *p)
+{
+    tt_tensor *t = tt_tensor_new_persistent(p->ndim, p->shape);
+    return t;
+}
+
+static tt_optimizer *opt_new(tt_optim_kind kind, const tt_params *p, float lr, bool need1, bool need2)
+{
+    if (!p) {
+        tt_fatal("optimizer: NULL parameter list");
+    }
+    if (!(lr >= 0.0f)) {
+        tt_fatal("optimizer: invalid learning rate %g", (double)lr);
+    }
+    tt_optimizer *o = calloc(1, sizeof *o);
+    if (!o) {
+        tt_fatal("optimizer: out of memory");
+    }
+    o->kind = kind;
+    o->lr = lr;
+    o->n = p->n;
+    size_t n = (size_t)(p->n ? p->n : 1);
+    o->params = calloc(n, sizeof *o->params);
+    o->names = calloc(n, sizeof *o->names);
+    o->buf1 = calloc(n, sizeof *o->buf1);
+    o->buf2 = calloc(n, sizeof *o->buf2);
+    o->step = calloc(n, sizeof *o->step);
+    if (!o->params || !o->names || !o->buf1 || !o->buf2 || !o->step) {
+        tt_fatal("optimizer: out of memory");
+    }
+    for (int i = 0; i < p->n; i++) {
+        tt_tensor *t = p->t[i];
+        if (!(t->flags & TT_PERSISTENT)) {
+            tt_fatal("optimizer: parameter \"%s\" is not a persistent tensor", p->names[i]);
+        }
+        o->params[i] = t;
+        o->names[i] = dup_str(p->names[i]);
+        o->buf1[i] = need1 ? state_like(t) : NULL;
+        o->buf2[i] = need2 ? state_like(t) : NULL;
+        o->step[i] = tt_tensor_new_persistent(1, (const int64_t[]){1});
+    }
+    return o;
+}
+
+tt_optimizer *tt_sgd_new(const tt_params *p, float lr, float momentum, float dampening,
+                         float weight_decay, bool nesterov)
+{
+    if (momentum < 0.0f || weight_decay < 0.0f) {
+        tt_fatal("tt_sgd_new: invalid momentum %g or weight_decay %g", (double)momentum,
+                 (double)weight_decay);
+    }
+    if (nesterov && (momentum <= 0.0f || dampening != 0.0f)) {
+        tt_fatal("tt_sgd_new: Nesterov momentum requires momentum > 0 and zero dampening "
+                 "(momentum %g, dampening %g)", (double)momentum, (double)dampening);
+    }
+    tt_optimizer *o = opt_new(TT_OPTIM_SGD, p, lr, momentum != 0.0f, false);
+    o->momentum = momentum;
+    o->dampening = dampening;
+    o->weight_decay = weight_decay;
+    o->nesterov = nesterov;
+    return o;
+}
+
+static tt_optimizer *adam_new(tt_optim_kind kind, const char *who, const tt_params *p, float lr,
+                              float beta1, float beta2, float eps, float weight_decay)
+{
+    if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f) || !(eps >= 0.0f) ||
+        !(weight_decay >= 0.0f)) {
+        tt_fatal("%s: invalid betas (%g, %g), eps %g or weight_decay %g", who, (double)beta1,
+                 (double)beta2, (double)eps, (double)weight_decay);
+    }
+    tt_optimizer *o = opt_new(kind, p, lr, true, true);
+    o->beta1 = beta1;
+    o->beta2 = beta2;
+    o->eps = eps;
+    o->weight_decay = weight_decay;
+    return o;
+}
+
+tt_optimizer *tt_adam_new(const tt_params *p, float lr, float beta1, float beta2, float eps,
+                          float weight_decay)
+{
+    return adam_new(TT_OPTIM_ADAM, "tt_adam_new", p, lr, beta1, beta2, eps, weight_decay);
+}
+
+tt_optimizer *tt_adamw_new(const tt_params *p, float lr, float beta1, float beta2, float eps,
+                           float weight_decay)
+{
+    return adam_new(TT_OPTIM_ADAMW, "tt_adamw_new", p, lr, beta1, beta2, eps, weight_decay);
+}
+
+/* ---- updates: one parameter each; n elements --------------------------------------------------- */
+
+static void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+                       float *restrict v, int64_t n, bool first)
+{
+    const float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
+    if (!v) {
+        for (int64_t i = 0; i < n; i++) {
+            w[i] -= lr * (g[i] + wd * w[i]);
+        }
+        return;
+    }
+    if (first) { /* PyTorch: the buffer starts as a copy of the (decayed) gradient, no dampening */
+        for (int64_t i = 0; i < n; i++) {
+            float d = g[i] + wd * w[i];
+            v[i] = d;
+            w[i] -= lr * (o->nesterov ? d + mu * d : d);
+        }
+        return;
+    }
+    if (o->nesterov) {
+        for (int64_t i = 0; i < n; i++) {
+            float d = g[i] + wd * w[i];
+            float b = mu * v[i] + damp * d;
+            v[i] = b;
+            w[i] -= lr * (d + mu * b);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float d = g[i] + wd * w[i];
+            float b = mu * v[i] + damp * d;
+            v[i] = b;
+            w[i] -= lr * b;
+        }
+    }
+}
+
+static void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+                        float *restrict m, float *restrict v, int64_t n, double t)
+{
+    const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
+    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    /* Bias corrections in double, then rounded like PyTorch's Python floats meeting float32 data. */
+    const double bc1 = 1.0 - pow((double)b1, t), bc2 = 1.0 - pow((double)b2, t);
+    const float step_size = (float)((double)o->lr / bc1);
+    const float bc2_sqrt = (float)sqrt(bc2);
+    if (o->kind == TT_OPTIM_ADAMW) {
+        const float keep = 1.0f - o->lr * o->weight_decay;
+        for (int64_t i = 0; i < n; i++) {
+            w[i] *= keep;
+        }
+    }
+    const float wd = o->kind == TT_OPTIM_ADAM ? o->weight_decay : 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        float d = g[i] + wd * w[i];
+        float mi = m[i] + c1 * (d - m[i]);      /* lerp, as torch: m + (1-b1)(g - m) */
+        float vi = b2 * v[i] + c2 * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        w[i] -= step_size * mi / denom;
+    }
+}
+
+void tt_optim_step(tt_optimizer *o)
+{
+    for (int i = 0; i < o->n; i++) {
+        tt_tensor *p = o->params[i];
+        if (!p->grad) {
+            continue;
+        }
+        float *cnt = o->step[i]->data;
+        cnt[0] += 1.0f;
+        if (o->kind == TT_OPTIM_SGD) {
+            sgd_update(o, p->data, p->grad, o->buf1[i] ? o->buf1[i]->data : NULL, p->numel,
+                       cnt[0] == 1.0f);
+        } else {
+            adam_update(o, p->data, p->grad, o->buf1[i]->data, o->buf2[i]->data, p->numel,
+                        (double)cnt[0]);
+        }
+    }
+    o->steps++;
+}
+
+void tt_optim_zero_grad(tt_optimizer *o)
+{
+    for (int i = 0; i < o->n; i++) {
+        tt_tensor *p = o->params[i];
+        if (p->grad) {
+            memset(p->grad, 0, (size_t)p->numel * sizeof(float));
+        }
+    }
+}
+
+void tt_optim_set_lr(tt_optimizer *o, float lr) { o->lr = lr; }
+float tt_optim_get_lr(const tt_optimizer *o) { return o->lr; }
+tt_optim_kind tt_optim_kind_of(const tt_optimizer *o) { return o->kind; }
+int64_t tt_optim_steps(const tt_optimizer *o) { return o->steps; }
+
+const char *tt_optim_name(const tt_optimizer *o)
+{
+    switch (o->kind) {
+    case TT_OPTIM_SGD: return "SGD";
+    case TT_OPTIM_ADAM: return "Adam";
+    case TT_OPTIM_ADAMW: return "AdamW";
+    }
+    return "?";
+}
+
+static void add_named(tt_params *out, const char *prefix, const char *name, tt_tensor *t)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s.%s", prefix, name);
+    tt_params_add(out, buf, t);
+}
+
+void tt_optim_state(const tt_optimizer *o, tt_params *out)
+{
+    for (int i = 0; i < o->n; i++) {
+        if (o->buf1[i]) {
+            add_named(out, o->kind == TT_OPTIM_SGD ? "momentum_buffer" : "exp_avg", o->names[i],
+                      o->buf1[i]);
+        }
+        if (o->buf2[i]) {
+            add_named(out, "exp_avg_sq", o->names[i], o->buf2[i]);
+        }
+        add_named(out, "step", o->names[i], o->step[i]);
+    }
+}
+
+size_t tt_optim_state_bytes(const tt_optimizer *o)
+{
+    size_t b = 0;
+    for (int i = 0; i < o->n; i++) {
+        b += o->buf1[i] ? tt_nbytes(o->buf1[i]) : 0;
+        b += o->buf2[i] ? tt_nbytes(o->buf2[i]) : 0;
+    }
+    return b;
+}
+
+void tt_optim_free(tt_optimizer *o)
+{
+    if (!o) {
+        return;
+    }
+    for (int i = 0; i < o->n; i++) {
+        tt_tensor_free(o->buf1[i]);
+        tt_tensor_free(o->buf2[i]);
+        tt_tensor_free(o->step[i]);
+        free(o->names[i]);
+    }
+    free(o->params);
+    free(o->names);
+    free(o->buf1);
+    free(o->buf2);
+    free(o->step);
+    free(o);
+}
