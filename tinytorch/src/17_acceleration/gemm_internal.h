@@ -1,20 +1,22 @@
 /* gemm_internal.h - what the SGEMM driver (gemm.c) and its micro-kernels share; not public.
  *
  * A micro-kernel computes one register tile of C:
- *     C[0:MR, 0:NR] = alpha * Ap · Bp + beta * C        (beta == 0: C is not read)
- * from packed panels:
- *     Ap: MR-interleaved, Ap[k*MR + i] = op(A)[i, k]   for k in [0, kc)   (MR*kc floats)
- *     Bp: NR-interleaved, Bp[k*NR + j] = op(B)[k, j]   for k in [0, kc)   (kc*NR floats)
- * Both panels start on a 64-byte boundary; C is row-major with leading dimension ldc (floats).
- * The driver always hands a full MR x NR tile (edges go through a scratch tile), kc >= 1.
+ *     C[0:MR, 0:NR] = alpha * op(A)[0:MR, 0:kc] · Bp + beta * C        (beta == 0: C is not read)
+ * where
+ *     op(A)[i, k] = a[i*rs_a + k*cs_a]: either a packed MR-interleaved panel (rs_a = 1, cs_a = MR)
+ *                   or A in place (rs_a = lda, cs_a = 1; transposed: rs_a = 1, cs_a = lda);
+ *     Bp: packed NR-interleaved panel, Bp[k*NR + j] = op(B)[k, j], 64-byte aligned (kc*NR floats).
+ * C is row-major with leading dimension ldc (floats). The driver always hands a full MR x NR tile
+ * (edges go through a scratch tile and a packed, zero-padded A panel), kc >= 1.
  */
 #ifndef TT_GEMM_INTERNAL_H
 #define TT_GEMM_INTERNAL_H
 
 #include <stdint.h>
 
-typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *ap, const float *bp,
-                                   float *c, int64_t ldc, float alpha, float beta);
+typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                                   const float *bp, float *c, int64_t ldc, float alpha,
+                                   float beta);
 
 typedef struct {
     const char *name;          /* "portable", "avx2", "avx512" */

@@ -15,9 +15,10 @@
 #define TT_AVX2 __attribute__((target("avx2,fma")))
 
 /* One row i of the tile: c[i][0:16] += a[i] * b[0:16]. */
-#define ROW_FMA(i)                                              \
+/* Row i of op(A) at column k is a[i*rs_a + k*cs_a]; rows 0-2 from p0, 3-5 from p1. */
+#define ROW_FMA(i, p, r)                                        \
     do {                                                        \
-        __m256 ai = _mm256_broadcast_ss(ap + (i));              \
+        __m256 ai = _mm256_broadcast_ss(p + (r) * rs_a);        \
         c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);             \
         c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);             \
     } while (0)
@@ -35,16 +36,20 @@
         _mm256_storeu_ps(ci + 8, r1);                                           \
     } while (0)
 
-TT_AVX2 static void kernel_avx2_6x16(int64_t kc, const float *ap, const float *bp,
-                                     float *c, int64_t ldc, float alpha, float beta)
+TT_AVX2 static void kernel_avx2_6x16(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                                     const float *bp, float *c, int64_t ldc, float alpha,
+                                     float beta)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    const float *p0 = a, *p1 = a + 3 * rs_a;
     for (int64_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
-        ROW_FMA(0); ROW_FMA(1); ROW_FMA(2); ROW_FMA(3); ROW_FMA(4); ROW_FMA(5);
-        ap += 6;
+        ROW_FMA(0, p0, 0); ROW_FMA(1, p0, 1); ROW_FMA(2, p0, 2);
+        ROW_FMA(3, p1, 0); ROW_FMA(4, p1, 1); ROW_FMA(5, p1, 2);
+        p0 += cs_a;
+        p1 += cs_a;
         bp += 16;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);

@@ -14,9 +14,12 @@
 
 #define TT_AVX512 __attribute__((target("avx512f")))
 
-#define ROW_FMA(i)                                              \
+/* Row i of op(A) at column k lives at a[i*rs_a + k*cs_a]; rows are addressed from five base
+ * pointers (rows 3q, 3q+1, 3q+2 = pq, pq + rs, pq + 2*rs) so that the address of every broadcast is
+ * one x86 addressing mode and the pointers fit in registers. */
+#define ROW_FMA(i, p, r)                                        \
     do {                                                        \
-        __m512 ai = _mm512_set1_ps(ap[(i)]);                    \
+        __m512 ai = _mm512_set1_ps(p[(r) * rs_a]);              \
         c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);           \
         c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1);           \
     } while (0)
@@ -35,19 +38,27 @@
 
 #define ALL_ROWS(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); \
                     X(10); X(11); X(12); X(13)
+#define ALL_FMAS ROW_FMA(0, p0, 0); ROW_FMA(1, p0, 1); ROW_FMA(2, p0, 2); \
+                 ROW_FMA(3, p1, 0); ROW_FMA(4, p1, 1); ROW_FMA(5, p1, 2); \
+                 ROW_FMA(6, p2, 0); ROW_FMA(7, p2, 1); ROW_FMA(8, p2, 2); \
+                 ROW_FMA(9, p3, 0); ROW_FMA(10, p3, 1); ROW_FMA(11, p3, 2); \
+                 ROW_FMA(12, p4, 0); ROW_FMA(13, p4, 1)
 #define DECL_ROW(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps()
 #define PREFETCH_ROW(i) _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0); \
                         _mm_prefetch((const char *)(c + (i) * ldc + 16), _MM_HINT_T0)
 
-TT_AVX512 static void kernel_avx512_14x32(int64_t kc, const float *ap, const float *bp,
-                                          float *c, int64_t ldc, float alpha, float beta)
+TT_AVX512 static void kernel_avx512_14x32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                                          const float *bp, float *c, int64_t ldc, float alpha,
+                                          float beta)
 {
     ALL_ROWS(DECL_ROW);
     ALL_ROWS(PREFETCH_ROW);
+    const float *p0 = a, *p1 = a + 3 * rs_a, *p2 = a + 6 * rs_a, *p3 = a + 9 * rs_a,
+                *p4 = a + 12 * rs_a;
     for (int64_t k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
-        ALL_ROWS(ROW_FMA);
-        ap += 14;
+        ALL_FMAS;
+        p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
         bp += 32;
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
