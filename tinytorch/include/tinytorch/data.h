@@ -1,0 +1,131 @@
+/* data.h - data sets and the data loader (module 05).
+ *
+ * A data set is a list of (features, label) samples behind a small vtable, tt_dataset: its length, and
+ * a `get` that copies sample i's features into a caller buffer. Every sample has the same shape
+ * (sample_shape, e.g. [1, 28, 28] for an image) and an integer class label in [0, num_classes).
+ * The in-memory data set (tt_dataset_from_memory) holds every sample in one persistent float block
+ * [N, sample_numel] plus an int32 label array; the file loaders below all produce one.
+ *
+ * The loader (tt_dataloader) walks a data set in batches: a seeded shuffle of the sample order at the
+ * start of every epoch (the same seed gives the same batches on every machine), a fixed batch size, and
+ * drop_last to skip a final partial batch. Each batch is a step tensor x [B, sample_shape...] plus
+ * B int32 labels, both carved from the arena: they vanish at tt_arena_reset(), so the steady state
+ * allocates nothing from the heap.
+ *
+ * Errors from files (missing, truncated, corrupt gzip, bad magic, bad CSV line) never crash: the
+ * loaders return -1 and write a message naming the file and what was wrong into err[errlen].
+ */
+#ifndef TINYTORCH_DATA_H
+#define TINYTORCH_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tinytorch/tensor.h"
+
+/* ---- data sets -------------------------------------------------------------------------------- */
+
+typedef struct tt_dataset tt_dataset;
+typedef struct tt_dataset_ops {
+    const char *kind;                                         /* "memory", ... */
+    /* Copies sample i's features (ds->sample_numel floats) into x and its label into *y. */
+    void (*get)(const tt_dataset *ds, int64_t i, float *x, int32_t *y);
+    void (*destroy)(tt_dataset *ds);                          /* frees everything it owns */
+} tt_dataset_ops;
+
+struct tt_dataset {
+    const tt_dataset_ops *ops;
+    int64_t len;                           /* number of samples */
+    int sample_ndim;                       /* dims of one sample (0 .. TT_MAX_DIMS-1) */
+    int64_t sample_shape[TT_MAX_DIMS];
+    int64_t sample_numel;                  /* floats per sample */
+    int num_classes;                       /* labels lie in [0, num_classes) */
+};
+
+/* The in-memory data set. x: [len, sample_numel] floats, y: len labels. */
+typedef struct tt_memory_dataset {
+    tt_dataset base;
+    float *x;
+    int32_t *y;
+} tt_memory_dataset;
+
+/* Takes ownership of x (len * numel(sample_shape) floats) and y (len labels), both from malloc.
+ * Returns NULL (and frees nothing) only on a bad argument; num_classes <= 0 means max(y) + 1. */
+tt_dataset *tt_dataset_from_memory(float *x, int32_t *y, int64_t len, int sample_ndim,
+                                   const int64_t *sample_shape, int num_classes);
+/* A new in-memory data set holding copies of samples idx[0..n) of ds, in that order. */
+tt_dataset *tt_dataset_subset(const tt_dataset *ds, const int64_t *idx, int64_t n);
+void tt_dataset_get(const tt_dataset *ds, int64_t i, float *x, int32_t *y);
+void tt_dataset_free(tt_dataset *ds);       /* NULL is fine */
+/* Samples per class (counts[num_classes]). */
+void tt_dataset_class_counts(const tt_dataset *ds, int64_t *counts);
+/* The whole data set's shape, out = [len, sample_shape...]; returns its ndim. */
+int tt_dataset_shape(const tt_dataset *ds, int64_t *out);
+
+/* ---- the loader --------------------------------------------------------------------------------- */
+
+typedef struct tt_batch {
+    tt_tensor *x;        /* [B, sample_shape...], arena */
+    int32_t *y;          /* B labels, arena */
+    int64_t size;        /* B (the last batch may be smaller unless drop_last) */
+    int64_t index;       /* batch number within the epoch, from 0 */
+} tt_batch;
+
+typedef struct tt_dataloader {
+    const tt_dataset *ds;    /* not owned */
+    int64_t batch_size;
+    bool shuffle;
+    bool drop_last;
+    tt_rng rng;              /* drives the shuffles; seeded once, advances every epoch */
+    int64_t *order;          /* len sample indices, this epoch's order (heap, allocated once) */
+    int64_t pos;             /* next position in order */
+    int64_t batch_index;
+    int64_t epoch;           /* epochs started so far */
+} tt_dataloader;
+
+/* Returns 0, or -1 (with a message) for batch_size < 1 or an empty data set. */
+int tt_dataloader_init(tt_dataloader *dl, const tt_dataset *ds, int64_t batch_size, bool shuffle,
+                       bool drop_last, uint64_t seed, char *err, size_t errlen);
+int64_t tt_dataloader_len(const tt_dataloader *dl);   /* batches per epoch */
+/* Starts an epoch: rewinds and (if shuffle) draws a new order. */
+void tt_dataloader_start_epoch(tt_dataloader *dl);
+/* Fills b with the next batch of the epoch; false at the end of the epoch. */
+bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b);
+void tt_dataloader_free(tt_dataloader *dl);
+
+/* ---- file loaders ------------------------------------------------------------------------------- */
+
+/* Reads a whole file, gunzipping it when it starts with the gzip magic bytes 1f 8b (plain files work
+ * too). *data is malloc'ed (caller frees). Errors: missing file, read error, corrupt or truncated gzip. */
+int tt_read_file(const char *path, unsigned char **data, size_t *len, char *err, size_t errlen);
+
+/* An IDX file (the MNIST format): magic 00 00 <type> <ndim>, ndim big-endian uint32 sizes, data. */
+typedef struct tt_idx {
+    int ndim;
+    int64_t shape[TT_MAX_DIMS];
+    int64_t numel;
+    uint8_t type;        /* 0x08 ubyte, 0x09 sbyte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64 */
+    float *data;         /* numel values converted to float (malloc'ed) */
+} tt_idx;
+int tt_idx_read(const char *path, tt_idx *out, char *err, size_t errlen);
+void tt_idx_free(tt_idx *idx);
+
+/* MNIST or Fashion-MNIST split `prefix` ("train" or "t10k") from dir: reads
+ * <prefix>-images-idx3-ubyte[.gz] and <prefix>-labels-idx1-ubyte[.gz]. Pixels are scaled to
+ * (p / 255 - mean) / std (mean 0, std 1 keeps them in [0, 1]). Samples: [1, rows, cols], 10 classes. */
+int tt_load_mnist(const char *dir, const char *prefix, float mean, float std, tt_dataset **out,
+                  char *err, size_t errlen);
+
+/* A numeric CSV (gzip or plain), one sample per line, no quoting. label_col is the label's column
+ * (negative counts from the end: -1 = last). skip_header skips the first line. Features are scaled by
+ * `scale`. Samples: [columns - 1]. Errors name the file, line and column. */
+int tt_load_csv(const char *path, int label_col, bool skip_header, float scale, tt_dataset **out,
+                char *err, size_t errlen);
+
+/* TinyDigits from scikit-learn's digits.csv[.gz] (1,797 rows: 64 pixels 0..16, then the label):
+ * a stratified, seeded split of 100 samples per class for training and 20 per class for testing,
+ * each shuffled; pixels / 16 in [0, 1]. Samples: [1, 8, 8]. */
+int tt_load_tinydigits(const char *csv_path, uint64_t seed, tt_dataset **train, tt_dataset **test,
+                       char *err, size_t errlen);
+
+#endif
