@@ -1,10 +1,147 @@
-/* cmd_validate.c - `mlsysim validate`: compares predictions with published training runs. */
+/* cmd_validate.c - `mlsysim validate [--table FILE] [--json]`: predicted vs measured step time
+ * and TFLOP/s per accelerator for every published run in mlsysim/validation/runs.csv, with the
+ * error of each row and the median / maximum absolute error.
+ *
+ * The table is found at --table FILE, else $MLSB_SOURCE_DIR/mlsysim/validation/runs.csv, else
+ * mlsysim/validation/runs.csv below the current directory or any parent of it or of the
+ * executable. Exit codes: 0 ok, 1 bad arguments or the table cannot be read.
+ */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "mlsysim/distributed.h"
+
+#define REL_TABLE "mlsysim/validation/runs.csv"
+#define PATH_MAX_ 4096
+
+static int readable(const char *p)
+{
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
+/* Tries dir/REL_TABLE for dir and each of its parents. */
+static int search_up(const char *start, char *out, size_t outlen)
+{
+    char dir[PATH_MAX_];
+    if (snprintf(dir, sizeof dir, "%s", start) >= (int)sizeof dir) return 0;
+    for (int depth = 0; depth < 8; depth++) {
+        if (snprintf(out, outlen, "%s/%s", dir, REL_TABLE) < (int)outlen && readable(out)) return 1;
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir) break;
+        *slash = '\0';
+    }
+    return 0;
+}
+
+static int find_table(char *out, size_t outlen)
+{
+    const char *src = getenv("MLSB_SOURCE_DIR");
+    if (src && *src && snprintf(out, outlen, "%s/%s", src, REL_TABLE) < (int)outlen && readable(out)) return 1;
+    char cwd[PATH_MAX_];
+    if (getcwd(cwd, sizeof cwd) && search_up(cwd, out, outlen)) return 1;
+    char exe[PATH_MAX_];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        if (search_up(exe, out, outlen)) return 1;
+    }
+    return 0;
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20) printf("\\u%04x", (unsigned char)*s);
+        else putchar(*s);
+    }
+    putchar('"');
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mlsysim validate [--table FILE] [--json]\n"
+               "  Compares predicted and published step time and TFLOP/s per accelerator.\n");
+}
 
 int ms_cli_validate(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "mlsysim validate: not built yet\n");
-    return 1;
+    const char *table = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "json") == 0) json = 1;
+            else if (strcmp(argv[i], "text") != 0) { fprintf(stderr, "mlsysim validate: --output: unknown format '%s' (text|json)\n", argv[i]); return 1; }
+        }
+        else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) table = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { usage(stdout); return 0; }
+        else if (strcmp(argv[i], "validate") == 0 && i == 1) continue;
+        else { fprintf(stderr, "mlsysim validate: unknown argument '%s'\n", argv[i]); usage(stderr); return 1; }
+    }
+    char path[PATH_MAX_];
+    if (table) snprintf(path, sizeof path, "%s", table);
+    else if (!find_table(path, sizeof path)) {
+        fprintf(stderr, "mlsysim validate: cannot find %s (use --table FILE or set MLSB_SOURCE_DIR)\n", REL_TABLE);
+        return 1;
+    }
+    ms_dist_validation_t v;
+    char err[512];
+    if (ms_dist_validation_load(path, &v, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim validate: %s\n", err);
+        return 1;
+    }
+    if (ms_dist_validation_run(&v, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim validate: %s\n", err);
+        ms_dist_validation_free(&v);
+        return 1;
+    }
+    if (json) {
+        printf("{\"table\":");
+        json_str(path);
+        printf(",\"rows\":[");
+        for (int i = 0; i < v.n; i++) {
+            const ms_dist_run_row_t *r = &v.rows[i];
+            printf("%s{\"id\":", i ? "," : "");
+            json_str(r->id);
+            printf(",\"stack\":");
+            json_str(r->stack);
+            printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"
+                   "\"predicted_step_time_s\":%.6g,\"measured_tflops_per_accelerator\":%.6g,"
+                   "\"predicted_tflops_per_accelerator\":%.6g,\"error\":%.6g,\"citation\":",
+                   r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
+                   r->measured_tflops, r->predicted_tflops, r->error);
+            json_str(r->citation);
+            printf("}");
+        }
+        printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
+               "\"mean_abs_error\":%.6g}\n", v.n, v.median_abs_error, v.max_abs_error, v.mean_abs_error);
+    } else {
+        printf("%-22s %-22s %6s %5s %10s %10s %8s %8s %8s\n", "run", "stack", "GPUs", "eta",
+               "meas s", "pred s", "meas TF", "pred TF", "error");
+        for (int i = 0; i < v.n; i++) {
+            const ms_dist_run_row_t *r = &v.rows[i];
+            double mtf = r->measured_tflops > 0 ? r->measured_tflops
+                       : r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
+            printf("%-22s %-22s %6d %5.2f %10.3f %10.3f %8.1f %8.1f %+7.1f%%\n", r->id, r->stack,
+                   r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
+                   mtf, r->predicted_tflops, 100.0 * r->error);
+        }
+        printf("\n%d runs: median |error| %.1f%%, max |error| %.1f%%, mean |error| %.1f%% (step time)\n",
+               v.n, 100.0 * v.median_abs_error, 100.0 * v.max_abs_error, 100.0 * v.mean_abs_error);
+        printf("sources: %s (citations per row: --json)\n", path);
+    }
+    ms_dist_validation_free(&v);
+    return 0;
 }

@@ -6,7 +6,10 @@
  *             only with sequence parallelism), the MLP activation (2 or 3 ffn-wide passes, split by
  *             tp) and, without flash attention, the s×s attention scores: QKᵀ write, fused
  *             scale-mask-softmax read+write, dropout read+write+mask, A·V read = 6.5 elements of
- *             2 bytes per score (Megatron-LM 2021 kernels). Backward = 2× forward.
+ *             2 bytes per score (Megatron-LM 2021 kernels). Backward: 2× the matmul FLOPs; the
+ *             element-wise passes read input and gradient and write a gradient (1.5× forward
+ *             bytes); the score path moves 9.5 elements per score (dP write, P read for dV,
+ *             dropout read+mask+write, softmax y+dy read and dx write, dS read for dQ and dK).
  *   recompute full: the layer forward again; selective: the attention core again.
  *   TP        2 all-reduces of b·s·h 16-bit values per layer in forward, 2 in backward, 2 more with
  *             full recompute (Megatron-LM; with SP each becomes all-gather + reduce-scatter of the
@@ -17,8 +20,9 @@
  *   DP        gradient all-reduce (ZeRO-1/2: reduce-scatter + all-gather) over dp ranks strided
  *             by tp·cp, hierarchical across nodes; exposed unless overlapped with the last
  *             micro-batch's backward.
- *   ZeRO-3    per micro-batch: all-gather the stage's parameters before forward, before backward
- *             and again before recompute; reduce-scatter gradients. Modelled as flat rings over
+ *   ZeRO-3    per micro-batch: all-gather the stage's parameters before forward and before
+ *             backward (a recomputed layer runs right before its backward and uses the same
+ *             gathered weights); reduce-scatter gradients. Modelled as flat rings over
  *             the dp group, each hop bounded by one accelerator's share of its node's NICs.
  *             Overlapped with compute when overlap_dp = 1.
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
@@ -104,10 +108,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double dense_flops = 2.0 * T * wmm / tp;
     double score_flops = 4.0 * T * s * h / tp;
     double ew_bytes = 2.0 * T * (11.0 * h / (sp ? tp : 1) + (x.mlp_mats == 3.0 ? 3.0 : 2.0) * x.k * x.ffn / tp);
-    double score_bytes = p->flash_attention ? 0.0 : 13.0 * T * (x.a / tp) * s;
+    double scores = T * (x.a / tp) * s;                           /* score elements per rank */
+    double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;
+    double score_bytes_bwd = p->flash_attention ? 0.0 : 2.0 * 9.5 * scores;
     c.att_fwd = score_flops / F + score_bytes / BW;
     c.fwd = dense_flops / F + ew_bytes / BW + c.att_fwd;
-    c.bwd = 2.0 * c.fwd;
+    c.bwd = 2.0 * (dense_flops + score_flops) / F + (1.5 * ew_bytes + score_bytes_bwd) / BW;
     c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
          : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
@@ -154,7 +160,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double bytes = stage_params * wb;
         double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
         double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab);
-        double per_mb = (passes == 3 ? 3.0 : 2.0) * ag + rs;
+        double per_mb = 2.0 * ag + rs; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;
         double exp_mb = p->overlap_dp ? (per_mb > comp_mb ? per_mb - comp_mb : 0.0) : per_mb;

@@ -185,7 +185,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         double val[C_NUM];
         for (int k = 0; k < C_NUM; k++) {
             const char *s = c.f[ci[k]];
-            if (*s == '\0' && (k == C_STEP || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
+            if (*s == '\0' && (k == C_STEP || k == C_TFL || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
             if (parse_num(s, &val[k]) || val[k] < 0) {
                 ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number", path, lineno, num_cols[k], s);
                 rc = MS_DIST_EIO; break;
