@@ -239,6 +239,9 @@ static void test_steps(void **state)
 
 int main(void)
 {
+#ifdef TT_TEST_GEMM_SETUP
+    TT_TEST_GEMM_SETUP();
+#endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_selection),
         cmocka_unit_test(test_hand_worked),
