@@ -1,0 +1,15 @@
+/* mlsysim.h - umbrella header of libmlsysim, the first-principles analytical simulator.
+ *   registry.h  data: hardware, models, systems, grids (embedded YAML, extendable at run time)
+ *   physics.h   single-node roofline, training memory, serving, queueing, compression, MCUs
+ *   plan.h      YAML plan files and their JSON Schema
+ * Fleet-scale physics (parallelism, collectives, reliability, carbon) is in distributed.h. */
+#ifndef MLSYSIM_MLSYSIM_H
+#define MLSYSIM_MLSYSIM_H
+
+#include "mlsysim/registry.h"
+#include "mlsysim/physics.h"
+#include "mlsysim/plan.h"
+
+#define MS_VERSION "0.2.0"
+
+#endif

@@ -1,0 +1,230 @@
+/* physics.h - MLSys·im's single-node and serving physics: small pure functions over registry data.
+ *
+ * Every function is pure (no I/O, no allocation, no global state), takes SI units and returns SI
+ * units: seconds, bytes, FLOP, FLOP/s, joules. Results are always finite for valid inputs (a model
+ * that does not fit sets `feasible = 0`; it does not produce Inf). The formula and its source sit
+ * next to each implementation in src/physics/.
+ */
+#ifndef MLSYSIM_PHYSICS_H
+#define MLSYSIM_PHYSICS_H
+
+#include "mlsysim/registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Calibration constants (documented in mlsysim/README.md, "Physics"). */
+#define MS_DEFAULT_EFFICIENCY 0.5         /* η: achieved / peak FLOP/s (PaLM-era MFU 0.3-0.5) */
+#define MS_LAYER_TAX_S 10e-6              /* framework overhead per layer per forward pass, s */
+#define MS_ENERGY_IDLE_FRACTION 0.30      /* power = TDP x (0.30 + 0.70 x MFU) */
+#define MS_KV_PAGE_TOKENS 16              /* vLLM block size (Kwon et al., SOSP'23) */
+
+typedef enum { MS_MODE_INFERENCE = 0, MS_MODE_TRAINING } ms_mode;
+typedef enum { MS_RECOMPUTE_NONE = 0, MS_RECOMPUTE_SELECTIVE, MS_RECOMPUTE_FULL } ms_recompute;
+typedef enum { MS_OPT_ADAM = 0, MS_OPT_SGD, MS_OPT_NONE } ms_optimizer;
+typedef enum { MS_BOUND_COMPUTE = 0, MS_BOUND_MEMORY } ms_bound;
+
+const char *ms_mode_name(ms_mode m);
+const char *ms_recompute_name(ms_recompute r);
+const char *ms_optimizer_name(ms_optimizer o);
+const char *ms_bound_name(ms_bound b);         /* "compute" / "memory" */
+int ms_mode_parse(const char *s, ms_mode *out);
+int ms_recompute_parse(const char *s, ms_recompute *out);
+int ms_optimizer_parse(const char *s, ms_optimizer *out);
+
+/* ---- Transformer counting (exact for the architecture) ---- */
+/* Forward FLOPs of one sequence of `seq` tokens: 2·P_matmul·S + pairs·attn_flops_per_pair, with
+ * S²/2 (query, key) pairs for a causal decoder (attention over the prefix only) and S² for an
+ * encoder. CNN/MLP: published FLOPs per sample (seq ignored). */
+double ms_forward_flops(const ms_model *m, double seq);
+/* Forward FLOPs of one decode step (1 new token attending to `ctx` cached tokens). */
+double ms_decode_flops(const ms_model *m, double ctx);
+/* Weight bytes: params x bytes(p). */
+double ms_weight_bytes(const ms_model *m, ms_precision p);
+/* KV-cache bytes of `batch` sequences of `seq` tokens: MHA/GQA 2·L·H_kv·d·S·B·b,
+ * MLA L·(kv_lora_rank + qk_rope_head_dim)·S·B·b. */
+double ms_kv_cache_bytes(const ms_model *m, double seq, double batch, ms_precision p);
+
+/* ---- Training memory per accelerator ---- */
+typedef struct {
+    int micro_batch;          /* sequences (or samples) per micro-batch per data-parallel rank */
+    int seq_len;
+    ms_precision precision;   /* weights/activations format; < 4 bytes means mixed precision */
+    ms_optimizer optimizer;
+    ms_recompute recompute;
+    int tp, pp, dp;           /* >= 1 */
+    int zero_stage;           /* 0..3 */
+    int sequence_parallel;    /* Megatron sequence parallelism (shards the non-TP activations) */
+    int microbatches;         /* micro-batches per step (pipeline in flight = min(pp, microbatches)) */
+} ms_train_config;
+
+typedef struct {
+    double weights_bytes, gradients_bytes, optimizer_bytes, activations_bytes, total_bytes;
+} ms_train_memory;
+
+/* Fills a default config: micro_batch 1, seq 2048, fp16, Adam, no recompute, 1x1x1, ZeRO 0. */
+void ms_train_config_default(ms_train_config *c);
+void ms_training_memory(const ms_model *m, const ms_train_config *c, ms_train_memory *out);
+/* Optimizer-state bytes per parameter (Adam mixed precision 12, Adam fp32 8, SGD+momentum 4 or 8). */
+double ms_optimizer_bytes_per_param(ms_optimizer o, ms_precision p);
+
+/* ---- Single-node roofline evaluation ---- */
+typedef struct {
+    ms_mode mode;
+    int batch_size;            /* sequences or samples per step */
+    int seq_len;               /* tokens per sequence (transformers); context for decode */
+    ms_precision precision;
+    double efficiency;         /* η in (0, 1] */
+    ms_recompute recompute;    /* training only */
+    ms_optimizer optimizer;    /* training only */
+    int zero_stage;            /* training only; with dp = 1 it changes nothing */
+} ms_workload;
+
+typedef struct {
+    double flops;              /* model FLOPs of the step (no recompute) */
+    double hw_flops;           /* FLOPs executed (with recompute) */
+    double bytes;              /* bytes moved to/from memory in the step */
+    double t_compute_s, t_memory_s, t_overhead_s;
+    double latency_s;          /* max(t_compute, t_memory) + t_overhead */
+    double throughput_per_s;   /* samples/s, or tokens/s for decode and training of LMs */
+    double intensity_flop_per_byte;
+    double ridge_flop_per_byte;/* peak / bandwidth */
+    double mfu, hfu;
+    double power_w, energy_j;
+    double bw_bytes_per_s;     /* bandwidth the step streams from (HBM, SRAM, flash or host) */
+    double peak_flops;         /* peak of the precision used, FLOP/s */
+    /* memory per accelerator */
+    double memory_bytes, memory_capacity_bytes;
+    double memory_weights_bytes, memory_gradients_bytes, memory_optimizer_bytes;
+    double memory_activations_bytes, memory_kv_bytes;
+    ms_bound bottleneck;
+    int feasible;              /* memory_bytes <= memory_capacity_bytes */
+    int overhead_dominated;    /* t_overhead > max(t_compute, t_memory) */
+} ms_eval_result;
+
+void ms_workload_default(ms_workload *w);     /* inference, B=1, S=2048, fp16, η=0.5 */
+
+/* Roofline for one accelerator.
+ *   inference, decoder LM : one decode step (B sequences, one token each, context S)
+ *   inference, encoder/CNN: one forward pass of B sequences/samples
+ *   training              : forward + backward (3x forward FLOPs, 4x with full recompute)
+ * time = max(FLOPs / (peak·η), bytes / bandwidth) + dispatch + layers x 10 µs (x3 training). */
+void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *out);
+
+/* ---- LLM serving ---- */
+typedef struct {
+    int batch_size;            /* concurrent sequences */
+    int seq_len;               /* prompt length (prefill) = context for decode */
+    ms_precision precision;
+    double efficiency;
+    int cached_prefix;         /* prompt tokens already in the KV cache (prefix caching) */
+} ms_serve_input;
+
+typedef struct {
+    double ttft_s;             /* prefill of the batch's prompts + dispatch */
+    double itl_s;              /* one decode step at context seq_len */
+    double tokens_per_s;       /* batch / itl */
+    double prefill_flops, decode_bytes;
+    double kv_cache_bytes;     /* of the batch at seq_len */
+    double kv_bytes_per_token;
+    double weights_bytes;
+    double memory_bytes;       /* weights + KV */
+    double memory_utilization; /* memory_bytes / capacity */
+    long max_concurrent_sequences; /* at seq_len, paged KV (16-token blocks) */
+    ms_bound prefill_bound, decode_bound;
+    int feasible;
+} ms_serve_result;
+
+void ms_serve_input_default(ms_serve_input *s);
+/* Returns MS_ERR_INPUT (and fills nothing useful) for non-transformer models. */
+ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
+                   ms_serve_result *out);
+
+/* Continuous batching with a paged KV cache vs static batching that reserves max_seq per request. */
+typedef struct {
+    int max_seq_len;           /* longest sequence a request may reach */
+    double mean_seq_len;       /* mean tokens per live sequence (prompt + generated so far) */
+    int page_tokens;           /* KV block size, tokens */
+    int max_batch;             /* scheduler cap */
+    ms_precision precision;
+    double efficiency;
+} ms_batching_input;
+
+typedef struct {
+    double kv_free_bytes;               /* capacity - weights */
+    long paged_sequences, static_sequences;
+    double paged_itl_s, static_itl_s;
+    double paged_tokens_per_s, static_tokens_per_s;
+    double paged_waste_fraction;        /* internal fragmentation of the last block */
+} ms_batching_result;
+
+ms_status ms_continuous_batching(const ms_model *m, const ms_hardware *hw,
+                                 const ms_batching_input *in, ms_batching_result *out);
+
+/* Speculative decoding (Leviathan et al., ICML 2023): a draft proposes k tokens, the target
+ * verifies them in one pass; E[tokens per verify] = (1 - α^(k+1)) / (1 - α). */
+typedef struct {
+    double expected_tokens;    /* tokens accepted per target pass */
+    double itl_s;              /* effective time per generated token */
+    double baseline_itl_s;     /* target alone */
+    double speedup;
+} ms_spec_result;
+
+ms_status ms_speculative(const ms_model *target, const ms_model *draft, const ms_hardware *hw,
+                         const ms_serve_input *in, double acceptance, int k, ms_spec_result *out);
+
+/* ---- Queueing: M/M/c (Erlang C) ---- */
+typedef struct {
+    double utilization;        /* ρ = λ / (c μ) */
+    double p_wait;             /* Erlang C: P(wait > 0) */
+    double mean_wait_s;
+    double p50_s, p99_s;       /* response-time quantiles: wait quantile + service time */
+    int stable;                /* ρ < 1; when 0 the times are reported as 0 and must not be used */
+} ms_queue_result;
+
+/* λ requests/s, mean service time s, c replicas. */
+void ms_mmc(double arrival_per_s, double service_s, int replicas, ms_queue_result *out);
+/* Smallest replica count (<= max_replicas) whose p99 <= target; 0 if none. */
+int ms_mmc_replicas_for_p99(double arrival_per_s, double service_s, double p99_target_s,
+                            int max_replicas);
+
+/* ---- Compression: quantization and pruning ---- */
+typedef enum { MS_PRUNE_NONE = 0, MS_PRUNE_UNSTRUCTURED, MS_PRUNE_STRUCTURED, MS_PRUNE_2_4 } ms_prune;
+
+typedef struct {
+    ms_precision base, target;   /* e.g. fp16 -> int4 */
+    double sparsity;             /* fraction of weights removed, [0, 1) */
+    ms_prune prune;
+} ms_compress_input;
+
+typedef struct {
+    double weights_before_bytes, weights_after_bytes;
+    double compression_ratio;            /* before / after */
+    double latency_before_s, latency_after_s;
+    double bytes_before, bytes_after;    /* moved per step */
+    double speedup;
+    int feasible_before, feasible_after;
+} ms_compress_result;
+
+void ms_compress(const ms_model *m, const ms_hardware *hw, const ms_workload *w,
+                 const ms_compress_input *c, ms_compress_result *out);
+
+/* ---- Microcontrollers ---- */
+typedef struct {
+    double weights_bytes, activation_bytes;
+    double flash_bytes, sram_bytes;
+    int fits_flash, fits_sram;
+    double macs;
+    double latency_s, energy_j;
+} ms_tiny_result;
+
+/* Weights must fit flash (or main memory when there is no flash), peak activations SRAM;
+ * latency = MACs / (peak MAC/s · η); energy = TDP x latency. */
+void ms_tinyml(const ms_model *m, const ms_hardware *hw, ms_precision p, double efficiency,
+               ms_tiny_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/* plan.h - MLSys·im plan files (YAML): one scenario = workload + hardware + parallelism + ops +
+ * constraints. The parser refuses unknown keys, wrong types and unknown registry names with
+ * "file:line: field: reason". `mlsysim schema` prints the JSON Schema (ms_plan_schema_json). */
+#ifndef MLSYSIM_PLAN_H
+#define MLSYSIM_PLAN_H
+
+#include "mlsysim/physics.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MS_PLAN_MAX_ASSERTS 32
+
+typedef struct {
+    char metric[64];           /* a JSON output key, e.g. "latency_s" */
+    int has_min, has_max;
+    double min, max;
+    int line;                  /* 1-based line in the plan file */
+} ms_plan_assert;
+
+typedef struct {
+    char version[16];
+    char name[128];
+    char path[256];                   /* file the plan came from (for messages) */
+    /* workload */
+    ms_model model;                   /* resolved copy (registry or inline arch) */
+    ms_mode mode;
+    int batch_size, seq_len;
+    ms_optimizer optimizer;
+    /* hardware */
+    ms_hardware hw;                   /* resolved copy */
+    int count;                        /* accelerators in total */
+    int per_node;                     /* accelerators per node */
+    ms_precision precision;
+    double efficiency;
+    int has_fabric;
+    ms_fabric fabric;
+    double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */
+    /* parallelism */
+    int has_parallelism;
+    int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;
+    ms_recompute recompute;
+    /* ops */
+    int has_ops;
+    ms_grid grid;
+    double duration_days;
+    /* constraints */
+    int n_asserts;
+    ms_plan_assert asserts[MS_PLAN_MAX_ASSERTS];
+} ms_plan;
+
+ms_status ms_plan_load_file(const ms_registry *r, const char *path, ms_plan *plan,
+                            char *err, size_t errlen);
+ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const char *yaml,
+                              size_t len, ms_plan *plan, char *err, size_t errlen);
+/* The plan's JSON Schema (draft 2020-12), a static string. */
+const char *ms_plan_schema_json(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

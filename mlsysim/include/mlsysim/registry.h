@@ -1,0 +1,199 @@
+/* registry.h - MLSys·im's data: hardware, models, systems (nodes, fabrics), grids.
+ *
+ * Every quantity is an SI double: bytes, bytes/s, FLOP/s, seconds, watts, USD. A figure that is
+ * unknown is 0 (never NaN). Entries come from YAML files (mlsysim/registry/<name>.yaml) embedded in the
+ * library at build time; ms_registry_load_file() adds or overrides entries at run time. Each entry
+ * carries its source (document, URL or datasheet, date) in `source`.
+ *
+ * Conventions (see mlsysim/README.md):
+ *   - flops[p] is the DENSE peak for precision p (FLOP/s, or OP/s for integer formats);
+ *     sparse figures (2:4 structured sparsity) live apart in sparse_flops[p].
+ *   - interconnect bandwidth is PER DIRECTION (NVLink "900 GB/s" bidirectional = 450 GB/s).
+ *   - memory capacities are stored in bytes; the YAML says GB (1e9) or GiB (2^30) explicitly.
+ */
+#ifndef MLSYSIM_REGISTRY_H
+#define MLSYSIM_REGISTRY_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes returned by every function that reads outside input. */
+typedef enum {
+    MS_OK = 0,
+    MS_ERR_INPUT = 1,   /* bad file, field, name or value: message says which */
+    MS_ERR_MEMORY = 2,  /* the workload does not fit in memory (CLI exit code 2) */
+    MS_ERR_ASSERT = 3,  /* a plan's constraint was violated (CLI exit code 3) */
+    MS_ERR_NOMEM = 4    /* allocation failed */
+} ms_status;
+
+/* Numeric formats. Storage bytes: fp32 4, tf32 4, bf16 2, fp16 2, fp8 1, int8 1, int4 0.5, fp4 0.5. */
+typedef enum {
+    MS_FP32 = 0, MS_TF32, MS_BF16, MS_FP16, MS_FP8, MS_INT8, MS_INT4, MS_FP4,
+    MS_PREC_COUNT
+} ms_precision;
+
+double ms_precision_bytes(ms_precision p);                 /* bytes per element */
+const char *ms_precision_name(ms_precision p);             /* "fp16" */
+int ms_precision_parse(const char *s, ms_precision *out);  /* 0 ok, -1 unknown */
+
+/* ---- Hardware: one accelerator (or one SoC / microcontroller) ---- */
+typedef enum {
+    MS_HW_CLOUD = 0, MS_HW_WORKSTATION, MS_HW_MOBILE, MS_HW_EDGE, MS_HW_TINY, MS_HW_CLASS_COUNT
+} ms_hw_class;
+const char *ms_hw_class_name(ms_hw_class c);
+
+#define MS_NAME_MAX 48
+#define MS_TITLE_MAX 96
+#define MS_SOURCE_MAX 320
+
+typedef struct {
+    char name[MS_NAME_MAX];                /* registry key, e.g. "H100" */
+    char title[MS_TITLE_MAX];              /* "NVIDIA H100 SXM5 80GB" */
+    char source[MS_SOURCE_MAX];
+    ms_hw_class hw_class;
+    int year;
+    double flops[MS_PREC_COUNT];           /* dense peak, FLOP/s (OP/s for int), 0 = unsupported */
+    double sparse_flops[MS_PREC_COUNT];    /* 2:4 sparse peak, kept apart; 0 = none */
+    double mem_bytes;                      /* main memory (HBM/DRAM) capacity, bytes */
+    double mem_bw_bytes_per_s;             /* main memory bandwidth, bytes/s */
+    double sram_bytes;                     /* on-chip SRAM where it matters, bytes */
+    double sram_bw_bytes_per_s;
+    double flash_bytes;                    /* MCUs: weights live in flash, bytes */
+    double flash_bw_bytes_per_s;
+    double tdp_w;                          /* board/chip power, W */
+    double link_bw_bytes_per_s;            /* chip-to-chip link, per direction, bytes/s */
+    double link_latency_s;                 /* chip-to-chip α, s */
+    double host_bw_bytes_per_s;            /* host link (PCIe) per direction, bytes/s */
+    double price_usd;                      /* unit price where known, else 0 */
+    double dispatch_s;                     /* fixed launch/dispatch overhead per evaluation, s */
+} ms_hardware;
+
+/* Dense peak for precision p; falls back to the nearest supported wider format (fp8 -> fp16 ...),
+ * so every hardware has a finite peak for every precision. FLOP/s. */
+double ms_hw_peak(const ms_hardware *hw, ms_precision p);
+
+/* ---- Models ---- */
+typedef enum { MS_MODEL_TRANSFORMER = 0, MS_MODEL_CNN, MS_MODEL_MLP } ms_model_kind;
+const char *ms_model_kind_name(ms_model_kind k);
+
+/* Transformer architecture (decoder or encoder, dense or MoE, MHA/GQA/MLA). */
+typedef struct {
+    int layers, hidden, heads, kv_heads, head_dim;  /* head_dim 0 = hidden/heads */
+    int ffn;                 /* dense FFN inner size */
+    int vocab;
+    int max_pos;             /* learned absolute position embeddings (GPT-2, BERT); 0 = rotary */
+    int type_vocab;          /* BERT token-type embeddings; 0 = none */
+    int gated_ffn;           /* 1: SwiGLU (3 matrices), 0: 2 matrices */
+    int tied_embeddings;     /* 1: LM head shares the input embedding */
+    int bias;                /* 1: linear layers carry biases (GPT-2, BERT) */
+    int layernorm;           /* 1: LayerNorm (weight+bias), 0: RMSNorm (weight) */
+    int encoder;             /* 1: bidirectional encoder (BERT); 0: causal decoder */
+    int pooler;              /* BERT pooler (hidden x hidden + bias) */
+    /* Mixture of experts (0 experts = dense). */
+    int experts, experts_active, shared_experts, moe_ffn, dense_layers;
+    /* Multi-head latent attention (DeepSeek-V2/V3); kv_lora_rank 0 = none. */
+    int q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
+} ms_arch;
+
+typedef struct {
+    char name[MS_NAME_MAX];
+    char title[MS_TITLE_MAX];
+    char source[MS_SOURCE_MAX];
+    ms_model_kind kind;
+    ms_arch arch;                  /* transformers only */
+    int layers;                    /* all kinds (CNN/MLP: layer count for the per-layer overhead) */
+    double published_params;       /* published parameter count (for the self-check) */
+    double published_active_params;/* MoE: published active count; 0 = n/a */
+    double fwd_flops;              /* CNN/MLP: published forward FLOPs per sample (MAC = 2 FLOP) */
+    double act_peak_bytes;         /* tiny models: peak activation bytes per sample at int8, 0 = unknown */
+    double input_seq;              /* encoders: sequence the published FLOPs refer to (unused if 0) */
+    /* Derived at load time (ms_model_derive); transformers from the architecture. */
+    double params;                 /* total parameters */
+    double params_active;          /* parameters touched per token (MoE), = params when dense */
+    double params_matmul;          /* active parameters in matmuls per token (no input embedding) */
+    double attn_flops_per_pair;    /* forward attention FLOPs per (query, key) pair, all layers:
+                                      2 (QK^T) + 2 (AV) FLOP x heads x head_dim x layers */
+    double kv_elems_per_token;     /* KV-cache elements per token (all layers), 0 for non-transformers */
+} ms_model;
+
+/* Fills the derived fields (params, params_active, params_matmul, attn_flops_per_pair,
+ * kv_elems_per_token) from the architecture or the published figures. */
+void ms_model_derive(ms_model *m);
+
+/* ---- Systems: nodes and fabrics ---- */
+typedef struct {
+    char name[MS_NAME_MAX];
+    char title[MS_TITLE_MAX];
+    char source[MS_SOURCE_MAX];
+    double bw_bytes_per_s;     /* per port, per direction */
+    double latency_s;          /* α */
+    double oversubscription;   /* >= 1 */
+} ms_fabric;
+
+typedef struct {
+    char name[MS_NAME_MAX];
+    char title[MS_TITLE_MAX];
+    char source[MS_SOURCE_MAX];
+    char accelerator[MS_NAME_MAX];  /* hardware key */
+    int accelerators;               /* per node */
+    double intra_bw_bytes_per_s;    /* per GPU, per direction (NVLink/NVSwitch) */
+    double intra_latency_s;
+    int nics;                       /* per node */
+    char fabric[MS_NAME_MAX];       /* default fabric key */
+    double price_usd;
+    double power_w;                 /* node power at full load (incl. CPUs, NICs), 0 = unknown */
+} ms_node;
+
+/* ---- Grids: where the electricity comes from ---- */
+typedef struct {
+    char name[MS_NAME_MAX];
+    char title[MS_TITLE_MAX];
+    char source[MS_SOURCE_MAX];
+    double carbon_g_per_kwh;   /* gCO2e/kWh */
+    double pue;                /* >= 1 */
+    double wue_l_per_kwh;      /* L/kWh of IT energy */
+    double price_usd_per_kwh;
+} ms_grid;
+
+/* ---- The registry ---- */
+typedef struct ms_registry ms_registry;
+
+/* The embedded registry (built in). Returns NULL only on allocation failure or a broken build. */
+ms_registry *ms_registry_new(char *err, size_t errlen);
+void ms_registry_free(ms_registry *r);
+/* Adds/overrides entries from a YAML file (same format as mlsysim/registry/<name>.yaml). On error
+ * returns MS_ERR_INPUT and writes "file:line: field: reason" into err. */
+ms_status ms_registry_load_file(ms_registry *r, const char *path, char *err, size_t errlen);
+/* Same from a buffer; `label` names it in messages. */
+ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char *yaml, size_t len,
+                                  char *err, size_t errlen);
+
+size_t ms_registry_hardware_count(const ms_registry *r);
+size_t ms_registry_model_count(const ms_registry *r);
+size_t ms_registry_node_count(const ms_registry *r);
+size_t ms_registry_fabric_count(const ms_registry *r);
+size_t ms_registry_grid_count(const ms_registry *r);
+const ms_hardware *ms_registry_hardware_at(const ms_registry *r, size_t i);
+const ms_model *ms_registry_model_at(const ms_registry *r, size_t i);
+const ms_node *ms_registry_node_at(const ms_registry *r, size_t i);
+const ms_fabric *ms_registry_fabric_at(const ms_registry *r, size_t i);
+const ms_grid *ms_registry_grid_at(const ms_registry *r, size_t i);
+/* Lookups are case-insensitive and ignore '_', '-' and ' ' ("llama3-8b" finds Llama3_8B). */
+const ms_hardware *ms_registry_hardware(const ms_registry *r, const char *name);
+const ms_model *ms_registry_model(const ms_registry *r, const char *name);
+const ms_node *ms_registry_node(const ms_registry *r, const char *name);
+const ms_fabric *ms_registry_fabric(const ms_registry *r, const char *name);
+const ms_grid *ms_registry_grid(const ms_registry *r, const char *name);
+
+/* Parses a quantity with a unit ("80 GiB", "3.35 TB/s", "989 TFLOPS", "5 us", "700 W", "$25,000").
+ * `dim` is one of "bytes", "bytes/s", "flop/s", "s", "W", "usd", "" (plain number). Returns 0 on
+ * success, -1 with a reason in err. A bare number is taken in SI base units. */
+int ms_parse_quantity(const char *text, const char *dim, double *out, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,203 @@
+/* yaml_util.c - internal helpers over libfyaml: parse with captured diagnostics, typed scalar reads
+ * that name the file, line and field on failure. Numbers must be plain (unquoted) scalars;
+ * quantities with units may be quoted or plain. */
+#include "yaml_util.h"
+
+#include "mlsysim/registry.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { char msg[256]; int have; } diag_capture;
+
+static void capture_fn(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    diag_capture *c = user;
+    if (c->have) return;
+    size_t n = len < sizeof c->msg - 1 ? len : sizeof c->msg - 1;
+    memcpy(c->msg, buf, n);
+    while (n > 0 && (c->msg[n - 1] == '\n' || c->msg[n - 1] == '\r')) n--;
+    c->msg[n] = 0;
+    c->have = 1;
+}
+
+int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *err, size_t errlen)
+{
+    y->doc = NULL;
+    y->label = label;
+    y->err = err;
+    y->errlen = errlen;
+    diag_capture cap = {{0}, 0};
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = capture_fn;
+    dcfg.user = &cap;
+    dcfg.colorize = false;
+    dcfg.show_source = false;
+    dcfg.show_position = true;
+    dcfg.show_type = false;
+    dcfg.show_module = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    struct fy_parse_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = FYPCF_QUIET;
+    cfg.diag = diag;
+    y->doc = fy_document_build_from_string(&cfg, buf, len);
+    if (diag) fy_diag_destroy(diag);
+    if (!y->doc) {
+        /* libfyaml positions are "line:col: " (1-based) */
+        const char *m = cap.have ? cap.msg : "not valid YAML";
+        while (*m == ' ') m++;
+        snprintf(err, errlen, "%s:%s", label, m);
+        return -1;
+    }
+    if (!fy_document_root(y->doc)) {
+        snprintf(err, errlen, "%s:1: empty document", label);
+        fy_document_destroy(y->doc);
+        y->doc = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void msy_close(msy_doc *y)
+{
+    if (y->doc) fy_document_destroy(y->doc);
+    y->doc = NULL;
+}
+
+/* libfyaml 0.7 exposes marks on tokens only: a scalar's own token, else the first scalar inside
+ * (a mapping's first key, a sequence's first item). Empty collections report line 0. */
+int msy_line(struct fy_node *n)
+{
+    for (int depth = 0; n && depth < 64; depth++) {
+        switch (fy_node_get_type(n)) {
+        case FYNT_SCALAR: {
+            struct fy_token *t = fy_node_get_scalar_token(n);
+            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+            return m ? m->line + 1 : 0;
+        }
+        case FYNT_MAPPING: {
+            void *it = NULL;
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            n = p ? fy_node_pair_key(p) : NULL;
+            break;
+        }
+        case FYNT_SEQUENCE: {
+            void *it = NULL;
+            n = fy_node_sequence_iterate(n, &it);
+            break;
+        }
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+int msy_fail(msy_doc *y, struct fy_node *n, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(y->err, y->errlen, "%s:%d: %s: %s", y->label, msy_line(n), field, msg);
+    return -1;
+}
+
+const char *msy_scalar(struct fy_node *n, char *buf, size_t cap)
+{
+    if (!n || fy_node_get_type(n) != FYNT_SCALAR) return NULL;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (!s || len + 1 > cap) return NULL;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    return buf;
+}
+
+int msy_is_map(struct fy_node *n) { return n && fy_node_get_type(n) == FYNT_MAPPING; }
+int msy_is_seq(struct fy_node *n) { return n && fy_node_get_type(n) == FYNT_SEQUENCE; }
+
+const char *msy_key(struct fy_node_pair *p, char *buf, size_t cap)
+{
+    struct fy_node *k = fy_node_pair_key(p);
+    size_t len = 0;
+    const char *s = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+    if (!s) { snprintf(buf, cap, "?"); return buf; }
+    if (len >= cap) len = cap - 1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    return buf;
+}
+
+static int is_plain(struct fy_node *n) { return fy_node_get_style(n) == FYNS_PLAIN; }
+
+int msy_str(msy_doc *y, struct fy_node *n, const char *field, char *dst, size_t cap)
+{
+    char tmp[1024];
+    if (!msy_scalar(n, tmp, sizeof tmp))
+        return msy_fail(y, n, field, "expected a string");
+    if (strlen(tmp) >= cap)
+        return msy_fail(y, n, field, "longer than %zu characters", cap - 1);
+    memcpy(dst, tmp, strlen(tmp) + 1);
+    return 0;
+}
+
+int msy_int(msy_doc *y, struct fy_node *n, const char *field, int *dst, long min, long max)
+{
+    char tmp[64];
+    if (!msy_scalar(n, tmp, sizeof tmp) || !is_plain(n))
+        return msy_fail(y, n, field, "expected an integer");
+    errno = 0;
+    char *end;
+    long v = strtol(tmp, &end, 10);
+    if (end == tmp || *end || errno) return msy_fail(y, n, field, "'%s' is not an integer", tmp);
+    if (v < min || v > max) return msy_fail(y, n, field, "%ld is outside [%ld, %ld]", v, min, max);
+    *dst = (int)v;
+    return 0;
+}
+
+int msy_num(msy_doc *y, struct fy_node *n, const char *field, double *dst, double min, double max)
+{
+    char tmp[64];
+    if (!msy_scalar(n, tmp, sizeof tmp) || !is_plain(n))
+        return msy_fail(y, n, field, "expected a number");
+    errno = 0;
+    char *end;
+    double v = strtod(tmp, &end);
+    if (end == tmp || *end || errno || !isfinite(v))
+        return msy_fail(y, n, field, "'%s' is not a number", tmp);
+    if (v < min || v > max) return msy_fail(y, n, field, "%g is outside [%g, %g]", v, min, max);
+    *dst = v;
+    return 0;
+}
+
+int msy_qty(msy_doc *y, struct fy_node *n, const char *field, const char *dim, double *dst)
+{
+    char tmp[128], e[200];
+    if (!msy_scalar(n, tmp, sizeof tmp))
+        return msy_fail(y, n, field, "expected a quantity in %s", dim);
+    double v;
+    if (ms_parse_quantity(tmp, dim, &v, e, sizeof e) != 0) return msy_fail(y, n, field, "%s", e);
+    if (v < 0) return msy_fail(y, n, field, "must not be negative");
+    *dst = v;
+    return 0;
+}
+
+int msy_bool(msy_doc *y, struct fy_node *n, const char *field, int *dst)
+{
+    char tmp[16];
+    if (!msy_scalar(n, tmp, sizeof tmp) || !is_plain(n))
+        return msy_fail(y, n, field, "expected true or false");
+    if (!strcmp(tmp, "true") || !strcmp(tmp, "True") || !strcmp(tmp, "yes")) { *dst = 1; return 0; }
+    if (!strcmp(tmp, "false") || !strcmp(tmp, "False") || !strcmp(tmp, "no")) { *dst = 0; return 0; }
+    return msy_fail(y, n, field, "expected true or false, got '%s'", tmp);
+}

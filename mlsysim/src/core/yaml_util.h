@@ -1,0 +1,40 @@
+/* yaml_util.h - internal: thin helpers over libfyaml for the registry and plan readers.
+ * Every failure writes "label:line: field: reason" into the reader's error buffer and returns -1. */
+#ifndef MLSYSIM_YAML_UTIL_H
+#define MLSYSIM_YAML_UTIL_H
+
+#include <libfyaml.h>
+#include <stddef.h>
+
+typedef struct {
+    struct fy_document *doc;
+    const char *label;          /* file name for messages */
+    char *err;
+    size_t errlen;
+} msy_doc;
+
+/* Parses a buffer; on a YAML syntax error writes "label:line:col: reason". 0 ok, -1 error. */
+int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *err, size_t errlen);
+void msy_close(msy_doc *y);
+
+int msy_line(struct fy_node *n);                       /* 1-based */
+int msy_fail(msy_doc *y, struct fy_node *n, const char *field, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* NUL-terminated copy of a scalar into buf; NULL if n is not a scalar or too long. */
+const char *msy_scalar(struct fy_node *n, char *buf, size_t cap);
+int msy_is_map(struct fy_node *n);
+int msy_is_seq(struct fy_node *n);
+/* Key of a mapping pair as a NUL-terminated string (truncated to cap). */
+const char *msy_key(struct fy_node_pair *p, char *buf, size_t cap);
+
+int msy_str(msy_doc *y, struct fy_node *n, const char *field, char *dst, size_t cap);
+int msy_int(msy_doc *y, struct fy_node *n, const char *field, int *dst, long min, long max);
+int msy_num(msy_doc *y, struct fy_node *n, const char *field, double *dst, double min, double max);
+/* Quantity with a unit of `dim` (see ms_parse_quantity); must be >= 0. */
+int msy_qty(msy_doc *y, struct fy_node *n, const char *field, const char *dim, double *dst);
+int msy_bool(msy_doc *y, struct fy_node *n, const char *field, int *dst);
+
+#endif

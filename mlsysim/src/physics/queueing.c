@@ -1,0 +1,60 @@
+/* queueing.c - M/M/c tail latency (Erlang C).
+ *
+ * λ arrivals/s, service time 1/μ, c replicas, offered load a = λ/μ, utilization ρ = a/c < 1.
+ * Erlang C via the numerically stable Erlang B recursion B_0 = 1, B_k = a·B_{k-1}/(k + a·B_{k-1}):
+ *   C = B_c / (1 - ρ·(1 - B_c))                            (Kleinrock, Queueing Systems I, §3.5)
+ * Mean wait W_q = C / (cμ - λ). Response time T = wait + service has the exact tail
+ *   P(T > t) = e^{-μt} · [1 + C·μ/(cμ - λ - μ) · (1 - e^{-(cμ-λ-μ)t})]     (cμ - λ ≠ μ)
+ *   P(T > t) = e^{-μt} · [1 + C·μ·t]                                         (cμ - λ = μ)
+ * (for c = 1 this is e^{-(μ-λ)t}, the M/M/1 sojourn time); quantiles by bisection.
+ */
+#include "mlsysim/physics.h"
+
+#include <math.h>
+
+static double tail(double t, double mu, double lam, double c, double C)
+{
+    double g = c * mu - lam - mu;
+    if (fabs(g) < 1e-12 * mu) return exp(-mu * t) * (1.0 + C * mu * t);
+    return exp(-mu * t) * (1.0 + C * mu / g * (1.0 - exp(-g * t)));
+}
+
+static double quantile(double q, double mu, double lam, double c, double C)
+{
+    double target = 1.0 - q;                 /* P(T > t) = 1 - q */
+    double lo = 0, hi = 1.0 / mu;
+    while (tail(hi, mu, lam, c, C) > target && hi < 1e12) hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (tail(mid, mu, lam, c, C) > target) lo = mid; else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+void ms_mmc(double lam, double service_s, int replicas, ms_queue_result *o)
+{
+    o->utilization = o->p_wait = o->mean_wait_s = o->p50_s = o->p99_s = 0;
+    o->stable = 0;
+    if (!(lam >= 0) || !(service_s > 0) || replicas < 1) return;
+    double mu = 1.0 / service_s, c = replicas, a = lam / mu;
+    o->utilization = a / c;
+    if (o->utilization >= 1.0) { o->utilization = fmin(o->utilization, 1e9); return; }
+    double Bk = 1.0;
+    for (int k = 1; k <= replicas; k++) Bk = a * Bk / (k + a * Bk);
+    double C = lam > 0 ? Bk / (1.0 - o->utilization * (1.0 - Bk)) : 0.0;
+    o->stable = 1;
+    o->p_wait = C;
+    o->mean_wait_s = C / (c * mu - lam);
+    o->p50_s = quantile(0.50, mu, lam, c, C);
+    o->p99_s = quantile(0.99, mu, lam, c, C);
+}
+
+int ms_mmc_replicas_for_p99(double lam, double service_s, double p99_target_s, int max_replicas)
+{
+    for (int c = 1; c <= max_replicas; c++) {
+        ms_queue_result q;
+        ms_mmc(lam, service_s, c, &q);
+        if (q.stable && q.p99_s <= p99_target_s) return c;
+    }
+    return 0;
+}

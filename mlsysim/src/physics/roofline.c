@@ -1,0 +1,181 @@
+/* roofline.c - single-accelerator roofline (Williams, Waterman & Patterson, CACM 2009):
+ *
+ *   time = max(FLOPs / (peak·η), bytes / bandwidth) + dispatch + L x 10 µs (x3 for training)
+ *
+ * The fixed overheads (per-evaluation dispatch from the hardware entry, 10 µs per layer per pass)
+ * follow upstream MLSys·im's calibration (KERNEL_LAUNCH / FRAMEWORK_LAYER_TAX). MFU = model FLOPs /
+ * (time · peak); HFU counts recomputed FLOPs too. Energy = TDP · (0.30 + 0.70·MFU) · time (linear
+ * power model between 30 % idle and TDP at full utilization).
+ *
+ * What a step is:
+ *   decoder LM, inference   one decode step: B sequences x 1 token at context S. Bytes = weights
+ *                           touched (MoE: expected distinct experts for B tokens) + KV cache read.
+ *   encoder / CNN / MLP     one forward pass of B inputs. Bytes = weights + activation traffic
+ *                           (transformer: each layer's output written and read, 2·B·S·h·b per layer;
+ *                           CNN/MLP: 10 % of weights per sample, upstream's heuristic).
+ *   training                forward + backward = 3x forward FLOPs (backward = 2x forward,
+ *                           Kaplan et al. 2020); full recompute adds another forward (4x),
+ *                           selective recompute adds the attention core again. Bytes = model
+ *                           state read and written once + activations written then read.
+ * Bandwidth: main memory; on-chip SRAM if the whole working set fits in it; weights stream from
+ * flash on microcontrollers (memory = SRAM there); from the host link when the working set does
+ * not fit (the result is then infeasible, and the time says how slow offloading would be).
+ */
+#include "mlsysim/physics.h"
+
+#include <math.h>
+
+void ms_workload_default(ms_workload *w)
+{
+    w->mode = MS_MODE_INFERENCE;
+    w->batch_size = 1;
+    w->seq_len = 2048;
+    w->precision = MS_FP16;
+    w->efficiency = MS_DEFAULT_EFFICIENCY;
+    w->recompute = MS_RECOMPUTE_NONE;
+    w->optimizer = MS_OPT_ADAM;
+    w->zero_stage = 0;
+}
+
+/* Fallback chains: a precision the device does not list runs at the nearest listed format. */
+static const signed char fallback[MS_PREC_COUNT][5] = {
+    [MS_FP32] = {MS_FP32, MS_TF32, MS_FP16, MS_BF16, -1},
+    [MS_TF32] = {MS_TF32, MS_FP32, MS_FP16, MS_BF16, -1},
+    [MS_BF16] = {MS_BF16, MS_FP16, MS_FP32, MS_INT8, -1},
+    [MS_FP16] = {MS_FP16, MS_BF16, MS_FP32, MS_INT8, -1},
+    [MS_FP8] = {MS_FP8, MS_INT8, MS_FP16, MS_BF16, MS_FP32},
+    [MS_INT8] = {MS_INT8, MS_FP8, MS_FP16, MS_BF16, MS_FP32},
+    [MS_INT4] = {MS_INT4, MS_INT8, MS_FP8, MS_FP16, MS_BF16},
+    [MS_FP4] = {MS_FP4, MS_FP8, MS_INT8, MS_FP16, MS_BF16},
+};
+
+double ms_hw_peak(const ms_hardware *hw, ms_precision p)
+{
+    if ((unsigned)p >= MS_PREC_COUNT) p = MS_FP16;
+    for (int i = 0; i < 5 && fallback[p][i] >= 0; i++)
+        if (hw->flops[(int)fallback[p][i]] > 0) return hw->flops[(int)fallback[p][i]];
+    double best = 0;
+    for (int i = 0; i < MS_PREC_COUNT; i++) best = fmax(best, hw->flops[i]);
+    return best > 0 ? best : 1.0;     /* registry guarantees one positive entry */
+}
+
+/* Expected distinct experts hit by n tokens choosing k of E uniformly: E·(1 - (1 - k/E)^n). */
+static double moe_weight_fraction(const ms_model *m, double tokens)
+{
+    const ms_arch *a = &m->arch;
+    if (m->kind != MS_MODEL_TRANSFORMER || a->experts == 0) return 1.0;
+    double E = a->experts, k = a->experts_active;
+    if (E <= k) return 1.0;
+    double hit = E * (1.0 - pow(1.0 - k / E, tokens));
+    /* weights outside the routed experts are always read */
+    double routed = m->params - m->params_active;                 /* never-touched at 1 token */
+    double per_expert = routed / (E - k);
+    double touched = m->params_active + (hit - k) * per_expert;
+    return fmin(1.0, touched / m->params);
+}
+
+void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *o)
+{
+    double b = ms_precision_bytes(w->precision);
+    double peak = ms_hw_peak(hw, w->precision);
+    double eta = w->efficiency > 0 && w->efficiency <= 1 ? w->efficiency : MS_DEFAULT_EFFICIENCY;
+    double B = w->batch_size > 0 ? w->batch_size : 1;
+    double S = w->seq_len > 0 ? w->seq_len : 1;
+    int xf = m->kind == MS_MODEL_TRANSFORMER;
+    double W = m->params * b;
+    double flops, hw_flops, bytes, items;
+    double mw = W, mg = 0, mo = 0, ma = 0, mkv = 0;
+
+    if (w->mode == MS_MODE_TRAINING) {
+        double fwd = B * ms_forward_flops(m, S);
+        flops = 3.0 * fwd;
+        hw_flops = flops;
+        if (w->recompute == MS_RECOMPUTE_FULL) hw_flops += fwd;
+        else if (w->recompute == MS_RECOMPUTE_SELECTIVE && xf)
+            hw_flops += B * m->attn_flops_per_pair * (m->arch.encoder ? S * S : S * (S + 1) / 2);
+        ms_train_config c;
+        ms_train_config_default(&c);
+        c.micro_batch = (int)B;
+        c.seq_len = (int)S;
+        c.precision = w->precision;
+        c.optimizer = w->optimizer;
+        c.recompute = w->recompute;
+        c.zero_stage = w->zero_stage;
+        ms_train_memory tm;
+        ms_training_memory(m, &c, &tm);
+        mw = tm.weights_bytes, mg = tm.gradients_bytes, mo = tm.optimizer_bytes, ma = tm.activations_bytes;
+        bytes = 2.0 * (mw + mg + mo) + 2.0 * ma;
+        items = xf ? B * S : B;
+    } else if (xf && !m->arch.encoder) {
+        flops = B * ms_decode_flops(m, S);
+        hw_flops = flops;
+        mkv = m->kv_elems_per_token * S * B * b;
+        ma = 4.0 * B * m->arch.hidden * b;                       /* live activations of one token */
+        bytes = W * moe_weight_fraction(m, B) + mkv;
+        items = B;
+    } else {
+        flops = B * ms_forward_flops(m, S);
+        hw_flops = flops;
+        if (xf) {
+            ma = 4.0 * B * S * m->arch.hidden * b;
+            bytes = W + 2.0 * B * S * m->arch.hidden * b * m->arch.layers;
+        } else {
+            ma = (m->act_peak_bytes > 0 ? m->act_peak_bytes * b : 0.1 * W) * B;
+            bytes = W * (1.0 + 0.1 * B);
+        }
+        items = B;
+    }
+    double mem = mw + mg + mo + ma + mkv;
+
+    /* where the bytes come from */
+    double cap, bw;
+    int feasible;
+    if (hw->flash_bytes > 0) {                   /* MCU: weights in flash, the rest in SRAM */
+        cap = hw->mem_bytes;
+        feasible = W <= hw->flash_bytes && mem - mw <= cap;
+        double t_w = W / (hw->flash_bw_bytes_per_s > 0 ? hw->flash_bw_bytes_per_s : hw->mem_bw_bytes_per_s);
+        double rest = bytes > W ? bytes - W : 0;
+        bw = bytes / (t_w + rest / hw->mem_bw_bytes_per_s);
+        mem -= mw;                               /* RAM holds everything but the weights */
+    } else {
+        cap = hw->mem_bytes;
+        feasible = mem <= cap;
+        bw = hw->mem_bw_bytes_per_s;
+        if (!feasible && hw->host_bw_bytes_per_s > 0) bw = fmin(bw, hw->host_bw_bytes_per_s);
+        else if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
+            bw = hw->sram_bw_bytes_per_s;
+    }
+
+    double tc = hw_flops / (peak * eta);
+    double tm = bytes / bw;
+    double passes = w->mode == MS_MODE_TRAINING ? 3.0 : 1.0;
+    double tov = hw->dispatch_s + m->layers * MS_LAYER_TAX_S * passes;
+    double lat = fmax(tc, tm) + tov;
+
+    o->flops = flops;
+    o->hw_flops = hw_flops;
+    o->bytes = bytes;
+    o->t_compute_s = tc;
+    o->t_memory_s = tm;
+    o->t_overhead_s = tov;
+    o->latency_s = lat;
+    o->throughput_per_s = items / lat;
+    o->intensity_flop_per_byte = bytes > 0 ? flops / bytes : 0;
+    o->ridge_flop_per_byte = peak / bw;
+    o->mfu = fmin(1.0, flops / (lat * peak));
+    o->hfu = fmin(1.0, hw_flops / (lat * peak));
+    o->power_w = hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * o->mfu);
+    o->energy_j = o->power_w * lat;
+    o->bw_bytes_per_s = bw;
+    o->peak_flops = peak;
+    o->memory_bytes = mem;
+    o->memory_capacity_bytes = cap;
+    o->memory_weights_bytes = mw;
+    o->memory_gradients_bytes = mg;
+    o->memory_optimizer_bytes = mo;
+    o->memory_activations_bytes = ma;
+    o->memory_kv_bytes = mkv;
+    o->bottleneck = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
+    o->feasible = feasible;
+    o->overhead_dominated = tov > fmax(tc, tm);
+}

@@ -1,0 +1,137 @@
+/* serving.c - LLM serving: prefill (TTFT), decode (ITL), KV cache, concurrency, continuous batching,
+ * speculative decoding.
+ *
+ *   TTFT = max(prefill FLOPs / (peak·η), (weights + KV written) / BW) + dispatch + L x 10 µs
+ *          prefill FLOPs = B·(2·P_matmul·n + attention over n new tokens with `cached` prefix)
+ *   ITL  = max(decode FLOPs / (peak·η), (weights touched + KV read) / BW) + L x 10 µs
+ *          (Pope et al., "Efficiently Scaling Transformer Inference", MLSys'23: decode is
+ *          memory-bound at small batch; the max() keeps large batches honest)
+ *   KV   = 2·L·H_kv·d·S·B·b (MHA/GQA), L·(kv_lora_rank + d_rope)·S·B·b (MLA, DeepSeek-V2 §2.1.2)
+ *   max concurrent sequences = floor((capacity - weights) / (KV/token · ceil(S/16)·16))
+ *          (paged KV in 16-token blocks, Kwon et al., "vLLM/PagedAttention", SOSP'23)
+ * Continuous batching: paged KV holds each live sequence in ceil-to-block pages, the last block
+ * half empty on average ((p-1)/2 tokens); static batching reserves max_seq per request.
+ * Speculative decoding (Leviathan, Kalman & Matias, ICML'23, eq. 1): with acceptance α and k draft
+ * tokens, tokens per target pass E = (1 - α^(k+1)) / (1 - α); time per token =
+ * (k·t_draft + t_verify) / E with t_verify a target pass over k+1 tokens per sequence.
+ */
+#include "mlsysim/physics.h"
+
+#include <math.h>
+
+void ms_serve_input_default(ms_serve_input *s)
+{
+    s->batch_size = 1;
+    s->seq_len = 2048;
+    s->precision = MS_FP16;
+    s->efficiency = MS_DEFAULT_EFFICIENCY;
+    s->cached_prefix = 0;
+}
+
+static double eta_of(double e) { return e > 0 && e <= 1 ? e : MS_DEFAULT_EFFICIENCY; }
+
+/* One decode pass of `batch` sequences with `tokens` new tokens each at context ctx: seconds. */
+static double decode_time(const ms_model *m, const ms_hardware *hw, double batch, double tokens,
+                          double ctx, ms_precision p, double eta, ms_bound *bound)
+{
+    double b = ms_precision_bytes(p);
+    double flops = batch * tokens * ms_decode_flops(m, ctx);
+    double W = m->params * b;
+    double frac = 1.0;
+    if (m->arch.experts > m->arch.experts_active && m->arch.experts > 0) {
+        double E = m->arch.experts, k = m->arch.experts_active, n = batch * tokens;
+        double hit = E * (1.0 - pow(1.0 - k / E, n));
+        double per_expert = (m->params - m->params_active) / (E - k);
+        frac = fmin(1.0, (m->params_active + (hit - k) * per_expert) / m->params);
+    }
+    double bytes = W * frac + m->kv_elems_per_token * ctx * batch * b;
+    double tc = flops / (ms_hw_peak(hw, p) * eta);
+    double tm = bytes / hw->mem_bw_bytes_per_s;
+    if (bound) *bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
+    return fmax(tc, tm) + m->layers * MS_LAYER_TAX_S;
+}
+
+ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
+                   ms_serve_result *o)
+{
+    if (m->kind != MS_MODEL_TRANSFORMER) return MS_ERR_INPUT;
+    double b = ms_precision_bytes(in->precision);
+    double eta = eta_of(in->efficiency);
+    double B = in->batch_size > 0 ? in->batch_size : 1;
+    double S = in->seq_len > 0 ? in->seq_len : 1;
+    double cached = in->cached_prefix > 0 ? fmin(in->cached_prefix, S - 1) : 0;
+    double n = S - cached;
+    double W = m->params * b;
+    double kv_tok = m->kv_elems_per_token * b;
+
+    /* prefill: n new tokens attend to the cached prefix and to each other (causal) */
+    double pairs = m->arch.encoder ? n * S : n * cached + n * (n + 1) / 2;
+    double pf = B * (2.0 * m->params_matmul * n + m->attn_flops_per_pair * pairs);
+    double tc = pf / (ms_hw_peak(hw, in->precision) * eta);
+    double tm = (W + kv_tok * S * B) / hw->mem_bw_bytes_per_s;
+    o->prefill_flops = pf;
+    o->prefill_bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
+    o->ttft_s = fmax(tc, tm) + hw->dispatch_s + m->layers * MS_LAYER_TAX_S;
+
+    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, eta, &o->decode_bound);
+    o->tokens_per_s = B / o->itl_s;
+    o->decode_bytes = W + kv_tok * S * B;
+    o->kv_bytes_per_token = kv_tok;
+    o->kv_cache_bytes = kv_tok * S * B;
+    o->weights_bytes = W;
+    o->memory_bytes = W + o->kv_cache_bytes;
+    o->memory_utilization = o->memory_bytes / hw->mem_bytes;
+    o->feasible = o->memory_bytes <= hw->mem_bytes;
+    double per_seq = kv_tok * ceil(S / MS_KV_PAGE_TOKENS) * MS_KV_PAGE_TOKENS;
+    double free_b = hw->mem_bytes - W;
+    o->max_concurrent_sequences = free_b > 0 && per_seq > 0 ? (long)floor(free_b / per_seq) : 0;
+    return MS_OK;
+}
+
+ms_status ms_continuous_batching(const ms_model *m, const ms_hardware *hw,
+                                 const ms_batching_input *in, ms_batching_result *o)
+{
+    if (m->kind != MS_MODEL_TRANSFORMER || in->max_seq_len <= 0 || in->mean_seq_len <= 0 ||
+        in->mean_seq_len > in->max_seq_len)
+        return MS_ERR_INPUT;
+    double b = ms_precision_bytes(in->precision);
+    double eta = eta_of(in->efficiency);
+    double p = in->page_tokens > 0 ? in->page_tokens : MS_KV_PAGE_TOKENS;
+    double kv_tok = m->kv_elems_per_token * b;
+    double free_b = hw->mem_bytes - m->params * b;
+    double cap = in->max_batch > 0 ? in->max_batch : 1e9;
+    double waste = (p - 1.0) / 2.0;
+    o->kv_free_bytes = free_b > 0 ? free_b : 0;
+    o->paged_waste_fraction = waste / (in->mean_seq_len + waste);
+    double paged = free_b > 0 ? floor(free_b / (kv_tok * (in->mean_seq_len + waste))) : 0;
+    double stat = free_b > 0 ? floor(free_b / (kv_tok * in->max_seq_len)) : 0;
+    o->paged_sequences = (long)fmin(paged, cap);
+    o->static_sequences = (long)fmin(stat, cap);
+    o->paged_itl_s = o->paged_sequences > 0
+        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, eta, NULL) : 0;
+    o->static_itl_s = o->static_sequences > 0
+        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, eta, NULL) : 0;
+    o->paged_tokens_per_s = o->paged_sequences > 0 ? o->paged_sequences / o->paged_itl_s : 0;
+    o->static_tokens_per_s = o->static_sequences > 0 ? o->static_sequences / o->static_itl_s : 0;
+    return MS_OK;
+}
+
+ms_status ms_speculative(const ms_model *target, const ms_model *draft, const ms_hardware *hw,
+                         const ms_serve_input *in, double acceptance, int k, ms_spec_result *o)
+{
+    if (target->kind != MS_MODEL_TRANSFORMER || draft->kind != MS_MODEL_TRANSFORMER || k < 1 ||
+        acceptance < 0 || acceptance > 1)
+        return MS_ERR_INPUT;
+    double eta = eta_of(in->efficiency);
+    double B = in->batch_size > 0 ? in->batch_size : 1;
+    double S = in->seq_len > 0 ? in->seq_len : 1;
+    double t_target = decode_time(target, hw, B, 1, S, in->precision, eta, NULL);
+    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, eta, NULL);
+    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, eta, NULL);
+    double e = acceptance >= 1.0 ? k + 1.0 : (1.0 - pow(acceptance, k + 1)) / (1.0 - acceptance);
+    o->expected_tokens = e;
+    o->itl_s = (k * t_draft + t_verify) / e;
+    o->baseline_itl_s = t_target;
+    o->speedup = t_target / o->itl_s;
+    return MS_OK;
+}

@@ -1,0 +1,19 @@
+/* internal.h - registry internals shared with the plan reader: the embedded YAML texts (generated
+ * at build time by cmake/embed_registry.cmake) and the transformer-architecture reader. */
+#ifndef MLSYSIM_REGISTRY_INTERNAL_H
+#define MLSYSIM_REGISTRY_INTERNAL_H
+
+#include <stddef.h>
+
+#include "mlsysim/registry.h"
+#include "../core/yaml_util.h"
+
+extern const char *const ms_embedded_registry_names[];
+extern const char *const ms_embedded_registry_texts[];
+extern const size_t ms_embedded_registry_sizes[];
+extern const size_t ms_embedded_registry_count;
+
+/* Reads an `arch:` mapping (same fields as the registry); 0 ok, -1 with the message in y->err. */
+int ms__read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *a);
+
+#endif

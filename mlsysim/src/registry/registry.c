@@ -1,0 +1,521 @@
+/* registry.c - loads hardware, models, nodes, fabrics and grids from YAML into growable arrays.
+ *
+ * Invariants: every entry has a non-empty name and source; names are unique within a kind (a later
+ * file overrides an earlier entry of the same name); models have their derived fields filled
+ * (ms_model_derive); every node names a known accelerator and fabric. The built-in files are the
+ * YAML under mlsysim/registry/, embedded as strings at build time (registry_embed.c, generated).
+ */
+#include "mlsysim/physics.h"
+#include "../core/yaml_util.h"
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFINE_VEC(T, name) typedef struct { T *v; size_t n, cap; } name
+DEFINE_VEC(ms_hardware, hw_vec);
+DEFINE_VEC(ms_model, model_vec);
+DEFINE_VEC(ms_node, node_vec);
+DEFINE_VEC(ms_fabric, fabric_vec);
+DEFINE_VEC(ms_grid, grid_vec);
+
+struct ms_registry {
+    hw_vec hw;
+    model_vec models;
+    node_vec nodes;
+    fabric_vec fabrics;
+    grid_vec grids;
+};
+
+/* Name comparison that ignores case and the separators '_', '-', ' ', '.'. */
+static int name_eq(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == '_' || *a == '-' || *a == ' ' || *a == '.') a++;
+        while (*b == '_' || *b == '-' || *b == ' ' || *b == '.') b++;
+        if (!*a || !*b) return *a == *b;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+        a++, b++;
+    }
+}
+
+/* Returns a slot for `name`: the existing entry (override) or a new zeroed one. */
+static void *vec_slot(void **v, size_t *n, size_t *cap, size_t size, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (name_eq((const char *)*v + i * size, name)) {   /* name is the first member */
+            memset((char *)*v + i * size, 0, size);
+            return (char *)*v + i * size;
+        }
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        void *p = realloc(*v, nc * size);
+        if (!p) return NULL;
+        *v = p;
+        *cap = nc;
+    }
+    void *slot = (char *)*v + (*n)++ * size;
+    memset(slot, 0, size);
+    return slot;
+}
+
+#define SLOT(vec, name) vec_slot((void **)&(vec).v, &(vec).n, &(vec).cap, sizeof *(vec).v, name)
+
+/* ---- hardware ---- */
+
+static int read_flops_map(msy_doc *y, struct fy_node *map, const char *field, double *dst)
+{
+    char key[32], f[128];
+    if (!msy_is_map(map)) return msy_fail(y, map, field, "expected a mapping precision: FLOP/s");
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        msy_key(p, key, sizeof key);
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        ms_precision prec;
+        if (ms_precision_parse(key, &prec) != 0)
+            return msy_fail(y, fy_node_pair_key(p), f, "unknown precision (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)");
+        if (msy_qty(y, fy_node_pair_value(p), f, "flop/s", &dst[prec])) return -1;
+    }
+    return 0;
+}
+
+static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
+{
+    char field[160], key[64], name[MS_NAME_MAX] = "";
+    snprintf(field, sizeof field, "hardware[%d]", idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    snprintf(field, sizeof field, "hardware.%s", name);
+    ms_hardware *h = SLOT(r->hw, name);
+    if (!h) return msy_fail(y, n, field, "out of memory");
+    strcpy(h->name, name);
+    h->dispatch_s = 10e-6;     /* kernel-launch scale default; entries override */
+    int have_flops = 0, have_mem = 0, have_bw = 0, have_source = 0;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        char f[224];
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        int rc = 0;
+        if (!strcmp(key, "name")) continue;
+        else if (!strcmp(key, "title")) rc = msy_str(y, v, f, h->title, sizeof h->title);
+        else if (!strcmp(key, "source")) { rc = msy_str(y, v, f, h->source, sizeof h->source); have_source = 1; }
+        else if (!strcmp(key, "year")) rc = msy_int(y, v, f, &h->year, 1950, 2100);
+        else if (!strcmp(key, "class")) {
+            char c[32];
+            rc = msy_str(y, v, f, c, sizeof c);
+            int found = 0;
+            for (int i = 0; !rc && i < MS_HW_CLASS_COUNT; i++)
+                if (!strcmp(c, ms_hw_class_name((ms_hw_class)i))) { h->hw_class = (ms_hw_class)i; found = 1; }
+            if (!rc && !found) rc = msy_fail(y, v, f, "unknown class '%s' (cloud workstation mobile edge tiny)", c);
+        }
+        else if (!strcmp(key, "flops")) { rc = read_flops_map(y, v, f, h->flops); have_flops = 1; }
+        else if (!strcmp(key, "sparse_flops")) rc = read_flops_map(y, v, f, h->sparse_flops);
+        else if (!strcmp(key, "memory")) { rc = msy_qty(y, v, f, "bytes", &h->mem_bytes); have_mem = 1; }
+        else if (!strcmp(key, "memory_bw")) { rc = msy_qty(y, v, f, "bytes/s", &h->mem_bw_bytes_per_s); have_bw = 1; }
+        else if (!strcmp(key, "sram")) rc = msy_qty(y, v, f, "bytes", &h->sram_bytes);
+        else if (!strcmp(key, "sram_bw")) rc = msy_qty(y, v, f, "bytes/s", &h->sram_bw_bytes_per_s);
+        else if (!strcmp(key, "flash")) rc = msy_qty(y, v, f, "bytes", &h->flash_bytes);
+        else if (!strcmp(key, "flash_bw")) rc = msy_qty(y, v, f, "bytes/s", &h->flash_bw_bytes_per_s);
+        else if (!strcmp(key, "tdp")) rc = msy_qty(y, v, f, "W", &h->tdp_w);
+        else if (!strcmp(key, "link_bw")) rc = msy_qty(y, v, f, "bytes/s", &h->link_bw_bytes_per_s);
+        else if (!strcmp(key, "link_latency")) rc = msy_qty(y, v, f, "s", &h->link_latency_s);
+        else if (!strcmp(key, "host_bw")) rc = msy_qty(y, v, f, "bytes/s", &h->host_bw_bytes_per_s);
+        else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &h->price_usd);
+        else if (!strcmp(key, "dispatch")) rc = msy_qty(y, v, f, "s", &h->dispatch_s);
+        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        if (rc) return -1;
+    }
+    if (!have_source || !h->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
+    if (!have_flops) return msy_fail(y, n, field, "missing 'flops'");
+    if (!have_mem || h->mem_bytes <= 0) return msy_fail(y, n, field, "missing or zero 'memory'");
+    if (!have_bw || h->mem_bw_bytes_per_s <= 0) return msy_fail(y, n, field, "missing or zero 'memory_bw'");
+    int any = 0;
+    for (int i = 0; i < MS_PREC_COUNT; i++) any |= h->flops[i] > 0;
+    if (!any) return msy_fail(y, n, field, "'flops' has no positive entry");
+    if (!h->title[0]) snprintf(h->title, sizeof h->title, "%s", h->name);
+    return 0;
+}
+
+/* ---- models ---- */
+
+static int read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *a)
+{
+    char key[64], f[256];
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    void *it = NULL;
+    struct fy_node_pair *p;
+    a->layernorm = -1;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        static const struct { const char *k; size_t off; long min; } ints[] = {
+            {"layers", offsetof(ms_arch, layers), 1}, {"hidden", offsetof(ms_arch, hidden), 1},
+            {"heads", offsetof(ms_arch, heads), 1}, {"kv_heads", offsetof(ms_arch, kv_heads), 1},
+            {"head_dim", offsetof(ms_arch, head_dim), 1}, {"ffn", offsetof(ms_arch, ffn), 0},
+            {"vocab", offsetof(ms_arch, vocab), 0}, {"max_pos", offsetof(ms_arch, max_pos), 0},
+            {"type_vocab", offsetof(ms_arch, type_vocab), 0},
+            {"experts", offsetof(ms_arch, experts), 0},
+            {"experts_active", offsetof(ms_arch, experts_active), 0},
+            {"shared_experts", offsetof(ms_arch, shared_experts), 0},
+            {"moe_ffn", offsetof(ms_arch, moe_ffn), 0},
+            {"dense_layers", offsetof(ms_arch, dense_layers), 0},
+            {"q_lora_rank", offsetof(ms_arch, q_lora_rank), 0},
+            {"kv_lora_rank", offsetof(ms_arch, kv_lora_rank), 0},
+            {"qk_nope_head_dim", offsetof(ms_arch, qk_nope_head_dim), 0},
+            {"qk_rope_head_dim", offsetof(ms_arch, qk_rope_head_dim), 0},
+            {"v_head_dim", offsetof(ms_arch, v_head_dim), 0},
+        };
+        static const struct { const char *k; size_t off; } bools[] = {
+            {"gated_ffn", offsetof(ms_arch, gated_ffn)},
+            {"tied_embeddings", offsetof(ms_arch, tied_embeddings)},
+            {"bias", offsetof(ms_arch, bias)}, {"layernorm", offsetof(ms_arch, layernorm)},
+            {"encoder", offsetof(ms_arch, encoder)}, {"pooler", offsetof(ms_arch, pooler)},
+        };
+        int done = 0;
+        for (size_t i = 0; !done && i < sizeof ints / sizeof ints[0]; i++)
+            if (!strcmp(key, ints[i].k)) {
+                if (msy_int(y, v, f, (int *)((char *)a + ints[i].off), ints[i].min, 100000000)) return -1;
+                done = 1;
+            }
+        for (size_t i = 0; !done && i < sizeof bools / sizeof bools[0]; i++)
+            if (!strcmp(key, bools[i].k)) {
+                if (msy_bool(y, v, f, (int *)((char *)a + bools[i].off))) return -1;
+                done = 1;
+            }
+        if (!done) return msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+    }
+    if (a->layernorm < 0) a->layernorm = 0;
+    if (a->layers <= 0 || a->hidden <= 0 || a->heads <= 0)
+        return msy_fail(y, n, field, "needs layers, hidden and heads");
+    if (a->kv_heads == 0) a->kv_heads = a->heads;
+    if (a->kv_heads > a->heads || a->heads % a->kv_heads)
+        return msy_fail(y, n, field, "kv_heads (%d) must divide heads (%d)", a->kv_heads, a->heads);
+    if (a->experts && (a->experts_active <= 0 || a->experts_active > a->experts || a->moe_ffn <= 0))
+        return msy_fail(y, n, field, "MoE needs 0 < experts_active <= experts and moe_ffn");
+    if (a->dense_layers > a->layers) return msy_fail(y, n, field, "dense_layers > layers");
+    if (a->kv_lora_rank && (a->qk_rope_head_dim <= 0 || a->qk_nope_head_dim <= 0 || a->v_head_dim <= 0))
+        return msy_fail(y, n, field, "MLA needs qk_nope_head_dim, qk_rope_head_dim and v_head_dim");
+    return 0;
+}
+
+int ms__read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *a)
+{
+    memset(a, 0, sizeof *a);
+    return read_arch(y, n, field, a);
+}
+
+static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
+{
+    char field[160], key[64], name[MS_NAME_MAX] = "";
+    snprintf(field, sizeof field, "models[%d]", idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    snprintf(field, sizeof field, "models.%s", name);
+    ms_model *m = SLOT(r->models, name);
+    if (!m) return msy_fail(y, n, field, "out of memory");
+    strcpy(m->name, name);
+    int have_kind = 0, have_arch = 0, have_source = 0;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        char f[224];
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        int rc = 0;
+        if (!strcmp(key, "name")) continue;
+        else if (!strcmp(key, "title")) rc = msy_str(y, v, f, m->title, sizeof m->title);
+        else if (!strcmp(key, "source")) { rc = msy_str(y, v, f, m->source, sizeof m->source); have_source = 1; }
+        else if (!strcmp(key, "kind")) {
+            char k[32];
+            rc = msy_str(y, v, f, k, sizeof k);
+            if (!rc) {
+                if (!strcmp(k, "transformer")) m->kind = MS_MODEL_TRANSFORMER;
+                else if (!strcmp(k, "cnn")) m->kind = MS_MODEL_CNN;
+                else if (!strcmp(k, "mlp")) m->kind = MS_MODEL_MLP;
+                else rc = msy_fail(y, v, f, "unknown kind '%s' (transformer cnn mlp)", k);
+            }
+            have_kind = 1;
+        }
+        else if (!strcmp(key, "arch")) { rc = read_arch(y, v, f, &m->arch); have_arch = 1; }
+        else if (!strcmp(key, "params")) rc = msy_num(y, v, f, &m->published_params, 1, 1e16);
+        else if (!strcmp(key, "active_params")) rc = msy_num(y, v, f, &m->published_active_params, 1, 1e16);
+        else if (!strcmp(key, "flops")) rc = msy_qty(y, v, f, "flop", &m->fwd_flops);
+        else if (!strcmp(key, "layers")) rc = msy_int(y, v, f, &m->layers, 1, 100000);
+        else if (!strcmp(key, "activation_peak")) rc = msy_qty(y, v, f, "bytes", &m->act_peak_bytes);
+        else if (!strcmp(key, "input_seq")) rc = msy_num(y, v, f, &m->input_seq, 1, 1e9);
+        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        if (rc) return -1;
+    }
+    if (!have_source || !m->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
+    if (!have_kind) return msy_fail(y, n, field, "missing 'kind'");
+    if (m->published_params <= 0) return msy_fail(y, n, field, "missing 'params' (published count)");
+    if (m->kind == MS_MODEL_TRANSFORMER) {
+        if (!have_arch) return msy_fail(y, n, field, "a transformer needs 'arch'");
+        m->layers = m->arch.layers;
+    } else {
+        if (have_arch) return msy_fail(y, n, field, "'arch' is for transformers only");
+        if (m->fwd_flops <= 0) return msy_fail(y, n, field, "missing 'flops' (forward FLOPs per sample)");
+        if (m->layers <= 0) m->layers = 1;
+    }
+    if (!m->title[0]) snprintf(m->title, sizeof m->title, "%s", m->name);
+    ms_model_derive(m);
+    return 0;
+}
+
+/* ---- nodes, fabrics, grids ---- */
+
+static int read_fabric(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
+{
+    char field[160], key[64], name[MS_NAME_MAX] = "";
+    snprintf(field, sizeof field, "fabrics[%d]", idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    snprintf(field, sizeof field, "fabrics.%s", name);
+    ms_fabric *fb = SLOT(r->fabrics, name);
+    if (!fb) return msy_fail(y, n, field, "out of memory");
+    strcpy(fb->name, name);
+    fb->oversubscription = 1.0;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        char f[224];
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        int rc = 0;
+        if (!strcmp(key, "name")) continue;
+        else if (!strcmp(key, "title")) rc = msy_str(y, v, f, fb->title, sizeof fb->title);
+        else if (!strcmp(key, "source")) rc = msy_str(y, v, f, fb->source, sizeof fb->source);
+        else if (!strcmp(key, "bw")) rc = msy_qty(y, v, f, "bytes/s", &fb->bw_bytes_per_s);
+        else if (!strcmp(key, "latency")) rc = msy_qty(y, v, f, "s", &fb->latency_s);
+        else if (!strcmp(key, "oversubscription")) rc = msy_num(y, v, f, &fb->oversubscription, 1, 1000);
+        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        if (rc) return -1;
+    }
+    if (!fb->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
+    if (fb->bw_bytes_per_s <= 0) return msy_fail(y, n, field, "missing or zero 'bw'");
+    if (!fb->title[0]) snprintf(fb->title, sizeof fb->title, "%s", fb->name);
+    return 0;
+}
+
+static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
+{
+    char field[160], key[64], name[MS_NAME_MAX] = "";
+    snprintf(field, sizeof field, "nodes[%d]", idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    snprintf(field, sizeof field, "nodes.%s", name);
+    ms_node *nd = SLOT(r->nodes, name);
+    if (!nd) return msy_fail(y, n, field, "out of memory");
+    strcpy(nd->name, name);
+    nd->nics = 1;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        char f[224];
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        int rc = 0;
+        if (!strcmp(key, "name")) continue;
+        else if (!strcmp(key, "title")) rc = msy_str(y, v, f, nd->title, sizeof nd->title);
+        else if (!strcmp(key, "source")) rc = msy_str(y, v, f, nd->source, sizeof nd->source);
+        else if (!strcmp(key, "accelerator")) rc = msy_str(y, v, f, nd->accelerator, sizeof nd->accelerator);
+        else if (!strcmp(key, "accelerators")) rc = msy_int(y, v, f, &nd->accelerators, 1, 1000000);
+        else if (!strcmp(key, "intra_bw")) rc = msy_qty(y, v, f, "bytes/s", &nd->intra_bw_bytes_per_s);
+        else if (!strcmp(key, "intra_latency")) rc = msy_qty(y, v, f, "s", &nd->intra_latency_s);
+        else if (!strcmp(key, "nics")) rc = msy_int(y, v, f, &nd->nics, 0, 1000);
+        else if (!strcmp(key, "fabric")) rc = msy_str(y, v, f, nd->fabric, sizeof nd->fabric);
+        else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &nd->price_usd);
+        else if (!strcmp(key, "power")) rc = msy_qty(y, v, f, "W", &nd->power_w);
+        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        if (rc) return -1;
+    }
+    if (!nd->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
+    if (!nd->accelerator[0] || nd->accelerators <= 0)
+        return msy_fail(y, n, field, "needs 'accelerator' and 'accelerators'");
+    if (!ms_registry_hardware(r, nd->accelerator))
+        return msy_fail(y, n, field, "unknown accelerator '%s'", nd->accelerator);
+    if (nd->fabric[0] && !ms_registry_fabric(r, nd->fabric))
+        return msy_fail(y, n, field, "unknown fabric '%s'", nd->fabric);
+    if (!nd->title[0]) snprintf(nd->title, sizeof nd->title, "%s", nd->name);
+    return 0;
+}
+
+static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
+{
+    char field[160], key[64], name[MS_NAME_MAX] = "";
+    snprintf(field, sizeof field, "grids[%d]", idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    snprintf(field, sizeof field, "grids.%s", name);
+    ms_grid *g = SLOT(r->grids, name);
+    if (!g) return msy_fail(y, n, field, "out of memory");
+    strcpy(g->name, name);
+    g->pue = 1.0;
+    int have_ci = 0;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        char f[224];
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        int rc = 0;
+        if (!strcmp(key, "name")) continue;
+        else if (!strcmp(key, "title")) rc = msy_str(y, v, f, g->title, sizeof g->title);
+        else if (!strcmp(key, "source")) rc = msy_str(y, v, f, g->source, sizeof g->source);
+        else if (!strcmp(key, "carbon_g_per_kwh")) { rc = msy_num(y, v, f, &g->carbon_g_per_kwh, 0, 5000); have_ci = 1; }
+        else if (!strcmp(key, "pue")) rc = msy_num(y, v, f, &g->pue, 1, 5);
+        else if (!strcmp(key, "wue_l_per_kwh")) rc = msy_num(y, v, f, &g->wue_l_per_kwh, 0, 100);
+        else if (!strcmp(key, "price_usd_per_kwh")) rc = msy_num(y, v, f, &g->price_usd_per_kwh, 0, 10);
+        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        if (rc) return -1;
+    }
+    if (!g->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
+    if (!have_ci) return msy_fail(y, n, field, "missing 'carbon_g_per_kwh'");
+    if (!g->title[0]) snprintf(g->title, sizeof g->title, "%s", g->name);
+    return 0;
+}
+
+typedef int (*entry_reader)(msy_doc *, struct fy_node *, int, ms_registry *);
+
+ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char *yaml, size_t len,
+                                  char *err, size_t errlen)
+{
+    msy_doc y;
+    if (msy_parse(&y, label, yaml, len, err, errlen)) return MS_ERR_INPUT;
+    struct fy_node *root = fy_document_root(y.doc);
+    if (!msy_is_map(root)) {
+        msy_fail(&y, root, "(top)", "expected a mapping with hardware/models/fabrics/nodes/grids");
+        msy_close(&y);
+        return MS_ERR_INPUT;
+    }
+    /* Fabrics and hardware before nodes, so nodes can refer to them within one file. */
+    static const struct { const char *key; entry_reader fn; } sections[] = {
+        {"hardware", read_hardware}, {"fabrics", read_fabric}, {"models", read_model},
+        {"grids", read_grid}, {"nodes", read_node},
+    };
+    char key[64];
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(root, &it))) {
+        msy_key(p, key, sizeof key);
+        int known = 0;
+        for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) known |= !strcmp(key, sections[s].key);
+        if (!known) {
+            msy_fail(&y, fy_node_pair_key(p), key, "unknown section (hardware models fabrics nodes grids)");
+            msy_close(&y);
+            return MS_ERR_INPUT;
+        }
+    }
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        struct fy_node *seq = fy_node_mapping_lookup_by_string(root, sections[s].key, FY_NT);
+        if (!seq) continue;
+        if (!msy_is_seq(seq)) {
+            msy_fail(&y, seq, sections[s].key, "expected a list of entries");
+            msy_close(&y);
+            return MS_ERR_INPUT;
+        }
+        void *sit = NULL;
+        struct fy_node *e;
+        int idx = 0;
+        while ((e = fy_node_sequence_iterate(seq, &sit))) {
+            if (sections[s].fn(&y, e, idx++, r)) { msy_close(&y); return MS_ERR_INPUT; }
+        }
+    }
+    msy_close(&y);
+    return MS_OK;
+}
+
+ms_status ms_registry_load_file(ms_registry *r, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return MS_ERR_INPUT; }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb) { free(buf); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return MS_ERR_NOMEM; }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); snprintf(err, errlen, "%s: read error", path); return MS_ERR_INPUT; }
+    ms_status st = ms_registry_load_buffer(r, path, buf, len, err, errlen);
+    free(buf);
+    return st;
+}
+
+ms_registry *ms_registry_new(char *err, size_t errlen)
+{
+    ms_registry *r = calloc(1, sizeof *r);
+    if (!r) { snprintf(err, errlen, "out of memory"); return NULL; }
+    /* hardware and fabrics files first so nodes resolve */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < ms_embedded_registry_count; i++) {
+            int is_sys = strstr(ms_embedded_registry_names[i], "systems") != NULL;
+            if (is_sys != pass) continue;
+            if (ms_registry_load_buffer(r, ms_embedded_registry_names[i], ms_embedded_registry_texts[i],
+                                        ms_embedded_registry_sizes[i], err, errlen) != MS_OK) {
+                ms_registry_free(r);
+                return NULL;
+            }
+        }
+    return r;
+}
+
+void ms_registry_free(ms_registry *r)
+{
+    if (!r) return;
+    free(r->hw.v);
+    free(r->models.v);
+    free(r->nodes.v);
+    free(r->fabrics.v);
+    free(r->grids.v);
+    free(r);
+}
+
+#define ACCESSORS(kind, T, vec)                                                              \
+    size_t ms_registry_##kind##_count(const ms_registry *r) { return r->vec.n; }             \
+    const T *ms_registry_##kind##_at(const ms_registry *r, size_t i)                         \
+    {                                                                                        \
+        return i < r->vec.n ? &r->vec.v[i] : NULL;                                           \
+    }                                                                                        \
+    const T *ms_registry_##kind(const ms_registry *r, const char *name)                      \
+    {                                                                                        \
+        if (!name) return NULL;                                                              \
+        for (size_t i = 0; i < r->vec.n; i++)                                                \
+            if (name_eq(r->vec.v[i].name, name)) return &r->vec.v[i];                        \
+        return NULL;                                                                         \
+    }
+
+ACCESSORS(hardware, ms_hardware, hw)
+ACCESSORS(model, ms_model, models)
+ACCESSORS(node, ms_node, nodes)
+ACCESSORS(fabric, ms_fabric, fabrics)
+ACCESSORS(grid, ms_grid, grids)

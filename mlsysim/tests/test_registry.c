@@ -1,0 +1,229 @@
+/* test_registry.c - the embedded registry: sizes, sources, derived parameter counts vs published
+ * ones (within 2 %), unit parsing, run-time extension and precise errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mlsysim/mlsysim.h"
+
+static ms_registry *reg;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    if (!reg) fprintf(stderr, "registry: %s\n", err);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+static void test_sizes_and_sources(void **state)
+{
+    (void)state;
+    assert_true(ms_registry_hardware_count(reg) >= 30);
+    assert_true(ms_registry_model_count(reg) >= 25);
+    assert_true(ms_registry_node_count(reg) >= 3);
+    assert_true(ms_registry_fabric_count(reg) >= 5);
+    assert_true(ms_registry_grid_count(reg) >= 8);
+    for (size_t i = 0; i < ms_registry_hardware_count(reg); i++)
+        assert_true(strlen(ms_registry_hardware_at(reg, i)->source) > 10);
+    for (size_t i = 0; i < ms_registry_model_count(reg); i++)
+        assert_true(strlen(ms_registry_model_at(reg, i)->source) > 10);
+    for (size_t i = 0; i < ms_registry_node_count(reg); i++)
+        assert_true(strlen(ms_registry_node_at(reg, i)->source) > 10);
+    for (size_t i = 0; i < ms_registry_fabric_count(reg); i++)
+        assert_true(strlen(ms_registry_fabric_at(reg, i)->source) > 10);
+    for (size_t i = 0; i < ms_registry_grid_count(reg); i++)
+        assert_true(strlen(ms_registry_grid_at(reg, i)->source) > 10);
+    /* the device classes the curriculum names are all there */
+    const char *must[] = {"V100", "A100", "H100", "H200", "B200", "MI300X", "TPUv4", "TPUv5p",
+                          "Gaudi3", "T4", "L4", "Jetson_AGX_Orin", "Jetson_Orin_Nano", "M3_Max",
+                          "A17_Pro", "Raspberry_Pi_5", "ESP32_S3", "nRF52840", "RP2040", "STM32H7"};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+        if (!ms_registry_hardware(reg, must[i])) fprintf(stderr, "missing %s\n", must[i]);
+        assert_non_null(ms_registry_hardware(reg, must[i]));
+    }
+    const char *models[] = {"Llama3_8B", "Llama3_70B", "Llama3_405B", "Llama2_7B", "GPT2_Small",
+                            "GPT3_175B", "Mixtral_8x7B", "DeepSeek_V3", "BERT_Base", "ResNet50",
+                            "MobileNetV2", "EfficientNetB0", "YOLOv8n", "DS_CNN", "TT_DigitMLP"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) assert_non_null(ms_registry_model(reg, models[i]));
+}
+
+/* Derived (architecture) vs published counts: the self-check the registry promises. */
+static void test_derived_params_match_published(void **state)
+{
+    (void)state;
+    int transformers = 0;
+    for (size_t i = 0; i < ms_registry_model_count(reg); i++) {
+        const ms_model *m = ms_registry_model_at(reg, i);
+        double rel = fabs(m->params - m->published_params) / m->published_params;
+        if (rel > 0.02) fprintf(stderr, "%s: derived %.6g vs published %.6g (%.2f %%)\n", m->name,
+                                m->params, m->published_params, 100 * rel);
+        assert_true(rel <= 0.02);
+        if (m->published_active_params > 0) {
+            double ra = fabs(m->params_active - m->published_active_params) / m->published_active_params;
+            if (ra > 0.02) fprintf(stderr, "%s active: %.6g vs %.6g\n", m->name, m->params_active,
+                                   m->published_active_params);
+            assert_true(ra <= 0.02);
+        }
+        transformers += m->kind == MS_MODEL_TRANSFORMER;
+    }
+    assert_true(transformers >= 15);
+}
+
+/* Exact hand counts. GPT-2 124M: HF reports 124,439,808. Llama-3.1-8B: 8,030,261,248. */
+static void test_exact_counts(void **state)
+{
+    (void)state;
+    assert_float_equal(ms_registry_model(reg, "GPT2_Small")->params, 124439808.0, 0.5);
+    assert_float_equal(ms_registry_model(reg, "Llama3_8B")->params, 8030261248.0, 0.5);
+    /* Llama 2 7B: HF 6,738,415,616 */
+    assert_float_equal(ms_registry_model(reg, "Llama2_7B")->params, 6738415616.0, 0.5);
+    /* Llama 2 70B: HF 68,976,648,192 */
+    assert_float_equal(ms_registry_model(reg, "Llama2_70B")->params, 68976648192.0, 0.5);
+    /* Dense model: active = total; MoE: active < total */
+    const ms_model *mx = ms_registry_model(reg, "Mixtral_8x7B");
+    assert_true(mx->params_active < 0.3 * mx->params);
+}
+
+/* GPT-3 175B against Narayanan et al. 2021's closed form P = 12lh²(1 + 13/(12h) + (V+s)/(12lh)). */
+static void test_gpt3_closed_form(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "GPT3_175B");
+    double l = 96, h = 12288, V = 50257, s = 2048;
+    double p = 12 * l * h * h * (1 + 13 / (12 * h) + (V + s) / (12 * l * h));
+    /* the closed form leaves out the final LayerNorm (2h) */
+    assert_float_equal(m->params, p + 2 * h, 1.0);
+}
+
+static void test_lookup_is_forgiving(void **state)
+{
+    (void)state;
+    assert_ptr_equal(ms_registry_model(reg, "llama3-8b"), ms_registry_model(reg, "Llama3_8B"));
+    assert_ptr_equal(ms_registry_hardware(reg, "h100"), ms_registry_hardware(reg, "H100"));
+    assert_null(ms_registry_hardware(reg, "H1000"));
+}
+
+static void test_units(void **state)
+{
+    (void)state;
+    char e[200];
+    double v;
+    assert_int_equal(ms_parse_quantity("80 GiB", "bytes", &v, e, sizeof e), 0);
+    assert_float_equal(v, 80.0 * 1073741824.0, 0);
+    assert_int_equal(ms_parse_quantity("3.35 TB/s", "bytes/s", &v, e, sizeof e), 0);
+    assert_float_equal(v, 3.35e12, 1);
+    assert_int_equal(ms_parse_quantity("400 Gb/s", "bytes/s", &v, e, sizeof e), 0);
+    assert_float_equal(v, 50e9, 1);
+    assert_int_equal(ms_parse_quantity("989 TFLOPS", "flop/s", &v, e, sizeof e), 0);
+    assert_float_equal(v, 989e12, 1);
+    assert_int_equal(ms_parse_quantity("15 mW", "W", &v, e, sizeof e), 0);
+    assert_float_equal(v, 0.015, 1e-12);
+    assert_int_equal(ms_parse_quantity("23 kW", "W", &v, e, sizeof e), 0);
+    assert_float_equal(v, 23000, 1e-9);
+    assert_int_equal(ms_parse_quantity("5 us", "s", &v, e, sizeof e), 0);
+    assert_float_equal(v, 5e-6, 1e-15);
+    assert_int_equal(ms_parse_quantity("$25,000", "usd", &v, e, sizeof e), 0);
+    assert_float_equal(v, 25000, 0);
+    assert_int_equal(ms_parse_quantity("4.1 GMAC", "flop", &v, e, sizeof e), 0);
+    assert_float_equal(v, 8.2e9, 1);
+    assert_int_equal(ms_parse_quantity("80 GB/s", "bytes", &v, e, sizeof e), -1);
+    assert_non_null(strstr(e, "unit"));
+    assert_int_equal(ms_parse_quantity("fast", "bytes", &v, e, sizeof e), -1);
+}
+
+static void test_bandwidths_are_per_direction(void **state)
+{
+    (void)state;
+    /* NVLink4 is quoted as 900 GB/s bidirectional: the registry keeps 450 GB/s per direction. */
+    assert_float_equal(ms_registry_hardware(reg, "H100")->link_bw_bytes_per_s, 450e9, 1);
+    /* dense and sparse apart: B200 dense fp16 2.25 PF, sparse 4.5 PF */
+    const ms_hardware *b = ms_registry_hardware(reg, "B200");
+    assert_float_equal(b->flops[MS_FP16], 2250e12, 1);
+    assert_float_equal(b->sparse_flops[MS_FP16], 4500e12, 1);
+    /* a precision the device does not list falls back to a listed one, never 0 */
+    const ms_hardware *t = ms_registry_hardware(reg, "TPUv4");
+    assert_float_equal(ms_hw_peak(t, MS_FP16), 275e12, 1);
+    for (size_t i = 0; i < ms_registry_hardware_count(reg); i++)
+        for (int p = 0; p < MS_PREC_COUNT; p++)
+            assert_true(ms_hw_peak(ms_registry_hardware_at(reg, i), (ms_precision)p) > 0);
+}
+
+static void test_extend_and_errors(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *ok =
+        "hardware:\n"
+        "  - name: MyNPU\n"
+        "    flops: {int8: 10 TOPS}\n"
+        "    memory: 4 GB\n"
+        "    memory_bw: 50 GB/s\n"
+        "    tdp: 3 W\n"
+        "    source: \"my lab measurement, 2026\"\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "extra.yaml", ok, strlen(ok), err, sizeof err), MS_OK);
+    assert_non_null(ms_registry_hardware(reg, "MyNPU"));
+    /* override keeps one entry */
+    size_t n = ms_registry_hardware_count(reg);
+    assert_int_equal(ms_registry_load_buffer(reg, "extra.yaml", ok, strlen(ok), err, sizeof err), MS_OK);
+    assert_int_equal(ms_registry_hardware_count(reg), n);
+
+    const char *bad =
+        "hardware:\n"
+        "  - name: Bad\n"
+        "    flops: {int8: 10 TOPS}\n"
+        "    memory: 4 GB\n"
+        "    memory_bw: 50 GB\n"
+        "    source: x\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "bad.yaml", bad, strlen(bad), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "bad.yaml:5:"));
+    assert_non_null(strstr(err, "memory_bw"));
+
+    const char *unknown = "hardware:\n  - name: X\n    flopz: 1\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "u.yaml", unknown, strlen(unknown), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "u.yaml:3:"));
+    assert_non_null(strstr(err, "flopz"));
+
+    const char *nosrc = "grids:\n  - name: G\n    carbon_g_per_kwh: 5\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "g.yaml", nosrc, strlen(nosrc), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "source"));
+
+    const char *syntax = "hardware: [\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "s.yaml", syntax, strlen(syntax), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "s.yaml:"));
+
+    const char *node = "nodes:\n  - name: N\n    accelerator: NoSuchGPU\n    accelerators: 8\n    source: x\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "n.yaml", node, strlen(node), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "NoSuchGPU"));
+
+    assert_int_equal(ms_registry_load_file(reg, "/nonexistent/file.yaml", err, sizeof err), MS_ERR_INPUT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes_and_sources),
+        cmocka_unit_test(test_derived_params_match_published),
+        cmocka_unit_test(test_exact_counts),
+        cmocka_unit_test(test_gpt3_closed_form),
+        cmocka_unit_test(test_lookup_is_forgiving),
+        cmocka_unit_test(test_units),
+        cmocka_unit_test(test_bandwidths_are_per_direction),
+        cmocka_unit_test(test_extend_and_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
