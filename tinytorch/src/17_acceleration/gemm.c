@@ -277,7 +277,7 @@ static void pack_a(int transa, const float *A, int64_t lda, int64_t i0, int64_t 
 /* Bp <- op(B)[p0:p0+kc, j0:j0+nc] as NR-column micro-panels, columns past nc zero-filled.
  * Bp holds ceil(nc/NR) panels of kc*NR floats. */
 static void pack_b(int transb, const float *B, int64_t ldb, int64_t p0, int64_t j0,
-                   int64_t kc, int64_t nc, int nr, float *bp)
+                   int64_t kc, int64_t nc, int nr, tt_gemm_pack_bt_fn pack_bt, float *bp)
 {
     for (int64_t jr = 0; jr < nc; jr += nr) {
         int n = (int)min64(nr, nc - jr);
@@ -293,6 +293,8 @@ static void pack_b(int transb, const float *B, int64_t ldb, int64_t p0, int64_t 
                     memset(d + n, 0, (size_t)(nr - n) * sizeof(float));
                 }
             }
+        } else if (n == nr && pack_bt) {
+            pack_bt(B + (j0 + jr) * ldb + p0, ldb, kc, bp);
         } else {
             /* op(B)[k,j] = B[j*ldb + k]: column j of op(B) is contiguous in k. */
             for (int j = 0; j < n; j++) {
@@ -392,7 +394,7 @@ static void gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
         for (int64_t pc = 0; pc < K; pc += kcb) {
             int64_t kc = min64(kcb, K - pc);
             float beta = pc == 0 ? g->beta : 1.0f;
-            pack_b(g->transb, g->B, g->ldb, pc, n0 + jc, kc, nc, nr, bpack);
+            pack_b(g->transb, g->B, g->ldb, pc, n0 + jc, kc, nc, nr, g->kern->pack_bt, bpack);
             for (int64_t ic = 0; ic < M; ic += mcb) {
                 int64_t mc = min64(mcb, M - ic);
                 /* Full MR-row panels of A are read in place or packed (g->pack_a); the last,

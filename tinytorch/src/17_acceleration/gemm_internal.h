@@ -18,10 +18,15 @@ typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *a, int64_t rs_a, int
                                    const float *bp, float *c, int64_t ldc, float alpha,
                                    float beta);
 
+/* Packs one full NR-column panel of a transposed B (stored [N,K]):
+ *     bp[k*NR + j] = b[j*ldb + k]   for j in [0, NR), k in [0, kc)          (a transpose) */
+typedef void (*tt_gemm_pack_bt_fn)(const float *b, int64_t ldb, int64_t kc, float *bp);
+
 typedef struct {
     const char *name;          /* "portable", "avx2", "avx512" */
     int mr, nr;                /* register tile: MR rows x NR columns of C */
     tt_gemm_ukernel_fn kernel;
+    tt_gemm_pack_bt_fn pack_bt;   /* SIMD transpose for B^T panels, or NULL (plain C loop) */
 } tt_gemm_kernel;
 
 /* Plain C, any target (gemm_kernel_portable.c). */

@@ -7,6 +7,8 @@
  */
 #include "gemm_internal.h"
 
+#include <stddef.h>
+
 #define PMR 6
 #define PNR 8
 
@@ -33,4 +35,4 @@ static void kernel_portable_6x8(int64_t kc, const float *a, int64_t rs_a, int64_
     }
 }
 
-const tt_gemm_kernel tt_gemm_kernel_portable = { "portable", PMR, PNR, kernel_portable_6x8 };
+const tt_gemm_kernel tt_gemm_kernel_portable = { "portable", PMR, PNR, kernel_portable_6x8, NULL };
