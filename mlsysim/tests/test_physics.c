@@ -1,0 +1,383 @@
+/* test_physics.c - one hand-worked case per formula: KV cache (MHA, GQA, MLA), training memory
+ * (Adam 16 B/param, ZeRO, Korthikanti activations), roofline (upstream's ResNet-50/A100 golden),
+ * serving (TTFT/ITL), M/M/c, speculative decoding, compression, microcontrollers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mlsysim/mlsysim.h"
+
+static ms_registry *reg;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+#define assert_rel(a, b, tol)                                                                     \
+    do {                                                                                          \
+        double a_ = (a), b_ = (b);                                                                \
+        if (!(fabs(a_ - b_) <= (tol) * fabs(b_)))                                                 \
+            fprintf(stderr, "%s = %.9g, expected %.9g\n", #a, a_, b_);                           \
+        assert_true(fabs(a_ - b_) <= (tol) * fabs(b_));                                           \
+    } while (0)
+
+static ms_model transformer(int layers, int hidden, int heads, int kv_heads, int ffn, int vocab)
+{
+    ms_model m;
+    memset(&m, 0, sizeof m);
+    strcpy(m.name, "test");
+    m.kind = MS_MODEL_TRANSFORMER;
+    m.arch.layers = layers;
+    m.arch.hidden = hidden;
+    m.arch.heads = heads;
+    m.arch.kv_heads = kv_heads;
+    m.arch.ffn = ffn;
+    m.arch.vocab = vocab;
+    m.layers = layers;
+    ms_model_derive(&m);
+    m.published_params = m.params;
+    return m;
+}
+
+/* KV cache: 40 layers x 64 heads x 128 dim, fp16: 2·40·64·128·2 = 1,310,720 B ≈ 1.31 MB/token. */
+static void test_kv_cache(void **state)
+{
+    (void)state;
+    ms_model m = transformer(40, 8192, 64, 64, 4 * 8192, 32000);
+    assert_float_equal(ms_kv_cache_bytes(&m, 1, 1, MS_FP16), 1310720.0, 0);
+    /* GQA, Llama-3-8B at 2048 tokens: 2·32·8·128·2048·2 = 268,435,456 B (upstream golden 0.268 GB) */
+    const ms_model *l8 = ms_registry_model(reg, "Llama3_8B");
+    assert_float_equal(ms_kv_cache_bytes(l8, 2048, 1, MS_FP16), 268435456.0, 0);
+    /* MLA, DeepSeek-V3: 61 layers x (512 + 64) x 2 B = 70,272 B per token */
+    const ms_model *ds = ms_registry_model(reg, "DeepSeek_V3");
+    assert_float_equal(ms_kv_cache_bytes(ds, 1, 1, MS_FP16), 70272.0, 0);
+    /* LLaMA-13B-class MHA (40 layers, 5120 hidden): 819,200 B/token (vLLM blog's 0.8 MB) */
+    const ms_model *l13 = ms_registry_model(reg, "Llama2_13B");
+    assert_float_equal(ms_kv_cache_bytes(l13, 1, 1, MS_FP16), 819200.0, 0);
+}
+
+/* Mixed-precision Adam = 2 + 2 + 12 = 16 B/param; fp32 Adam 4 + 4 + 8 = 16; SGD+momentum mixed 12. */
+static void test_model_state_bytes(void **state)
+{
+    (void)state;
+    ms_model m;
+    memset(&m, 0, sizeof m);
+    m.kind = MS_MODEL_MLP;
+    m.published_params = 1e9;
+    m.fwd_flops = 2e9;
+    m.layers = 1;
+    ms_model_derive(&m);
+    ms_train_config c;
+    ms_train_config_default(&c);
+    ms_train_memory tm;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal((tm.weights_bytes + tm.gradients_bytes + tm.optimizer_bytes) / 1e9, 16.0, 1e-12);
+    c.precision = MS_FP32;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal((tm.weights_bytes + tm.gradients_bytes + tm.optimizer_bytes) / 1e9, 16.0, 1e-12);
+    c.precision = MS_BF16;
+    c.optimizer = MS_OPT_SGD;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal((tm.weights_bytes + tm.gradients_bytes + tm.optimizer_bytes) / 1e9, 12.0, 1e-12);
+    /* ZeRO over 8 ranks: stage 1 -> 2 + 2 + 12/8 = 5.5; stage 2 -> 2 + 14/8 = 3.75; stage 3 -> 2 */
+    c.optimizer = MS_OPT_ADAM;
+    c.dp = 8;
+    double want[4] = {16, 5.5, 3.75, 2};
+    for (int z = 0; z <= 3; z++) {
+        c.zero_stage = z;
+        ms_training_memory(&m, &c, &tm);
+        assert_float_equal((tm.weights_bytes + tm.gradients_bytes + tm.optimizer_bytes) / 1e9, want[z], 1e-12);
+    }
+    /* TP·PP = 8 shards the model state too */
+    c.zero_stage = 0;
+    c.dp = 1;
+    c.tp = 4;
+    c.pp = 2;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal((tm.weights_bytes + tm.gradients_bytes + tm.optimizer_bytes) / 1e9, 2.0, 1e-12);
+}
+
+/* Korthikanti et al. Table 2 for one layer, s = 1024, b = 1, h = 768, a = 12 (no vocab term):
+ * none 34·s·b·h + 5·a·s²·b = 26,738,688 + 62,914,560; selective 34·s·b·h; full 2·s·b·h (+ the
+ * recomputed layer); TP 4 + sequence parallel: s·b·h·(34/4 + 5·a·s/(4h)). */
+static void test_activations(void **state)
+{
+    (void)state;
+    ms_model m = transformer(1, 768, 12, 12, 3072, 0);
+    ms_train_config c;
+    ms_train_config_default(&c);
+    c.seq_len = 1024;
+    ms_train_memory tm;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal(tm.activations_bytes, 34.0 * 1024 * 768 + 5.0 * 12 * 1024 * 1024, 1e-3);
+    c.recompute = MS_RECOMPUTE_SELECTIVE;
+    c.sequence_parallel = 1;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal(tm.activations_bytes, 34.0 * 1024 * 768, 1e-3);
+    c.recompute = MS_RECOMPUTE_FULL;
+    c.sequence_parallel = 0;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal(tm.activations_bytes,
+                       2.0 * 1024 * 768 + 34.0 * 1024 * 768 + 5.0 * 12 * 1024 * 1024, 1e-3);
+    c.recompute = MS_RECOMPUTE_NONE;
+    c.sequence_parallel = 1;
+    c.tp = 4;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal(tm.activations_bytes, 1024.0 * 768 * (34.0 / 4 + 5.0 * 12 * 1024 / (4.0 * 768)), 1e-3);
+    /* fp32 activations are twice the 16-bit bytes */
+    c.tp = 1;
+    c.sequence_parallel = 0;
+    c.precision = MS_FP32;
+    ms_training_memory(&m, &c, &tm);
+    assert_float_equal(tm.activations_bytes, 2 * (34.0 * 1024 * 768 + 5.0 * 12 * 1024 * 1024), 1e-3);
+}
+
+/* Upstream's golden roofline case: ResNet-50 (8.2 GFLOP, 25.6M params) on A100, B = 1, fp16,
+ * η = 0.5: T_c = 8.2e9 / 156e12 = 52.56 µs; bytes = 51.2 MB x 1.1; T_m = 27.6 µs; overhead
+ * 15 µs dispatch + 50 x 10 µs; latency 0.56756 ms, MFU 0.04631, energy 0.07547 J. */
+static void test_roofline_resnet_a100(void **state)
+{
+    (void)state;
+    ms_model m = *ms_registry_model(reg, "ResNet50");
+    m.published_params = m.params = m.params_active = 25.6e6;   /* upstream used 25.6M exactly */
+    const ms_hardware *hw = ms_registry_hardware(reg, "A100");
+    ms_workload w;
+    ms_workload_default(&w);
+    ms_eval_result r;
+    ms_eval(&m, hw, &w, &r);
+    assert_rel(r.t_compute_s, 8.2e9 / (312e12 * 0.5), 1e-12);
+    assert_rel(r.t_memory_s, 51.2e6 * 1.1 / 2039e9, 1e-12);
+    assert_rel(r.latency_s, 0.56756e-3, 1e-4);
+    assert_rel(r.throughput_per_s, 1761.9, 1e-4);
+    assert_rel(r.mfu, 0.04631, 1e-3);
+    assert_rel(r.energy_j, 0.07547, 1e-3);
+    assert_int_equal(r.bottleneck, MS_BOUND_COMPUTE);
+    assert_true(r.overhead_dominated);
+    assert_true(r.feasible);
+    /* at B = 32 upstream reports arithmetic intensity 1220.24 FLOP/B */
+    w.batch_size = 32;
+    ms_eval(&m, hw, &w, &r);
+    assert_rel(r.intensity_flop_per_byte, 1220.24, 1e-4);
+}
+
+/* Training: 3x forward FLOPs; full recompute executes 4x, so HFU = 4/3 MFU. */
+static void test_training_flops(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "GPT2_Small");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_workload w;
+    ms_workload_default(&w);
+    w.mode = MS_MODE_TRAINING;
+    w.batch_size = 8;
+    w.seq_len = 1024;
+    ms_eval_result r;
+    ms_eval(m, hw, &w, &r);
+    assert_rel(r.flops, 3.0 * 8 * ms_forward_flops(m, 1024), 1e-12);
+    /* forward per sequence = 2·P_matmul·S + 4·L·h·S(S+1)/2 with P_matmul = 12 layers of
+     * (4h² + 8h² + biases) + the tied V·h head */
+    double h = 768, L = 12, S = 1024, V = 50257;
+    double pmm = L * (4 * h * h + 4 * h + 8 * h * h + 4 * h + h) + V * h;
+    assert_rel(ms_forward_flops(m, S), 2 * pmm * S + 4 * L * h * S * (S + 1) / 2, 1e-12);
+    w.recompute = MS_RECOMPUTE_FULL;
+    ms_eval(m, hw, &w, &r);
+    assert_rel(r.hw_flops, 4.0 * 8 * ms_forward_flops(m, 1024), 1e-12);
+    assert_rel(r.hfu, r.mfu * 4.0 / 3.0, 1e-9);
+    /* tokens/s for LM training */
+    assert_rel(r.throughput_per_s, 8 * 1024 / r.latency_s, 1e-12);
+}
+
+/* Serving Llama-3-8B on H100, S = 2048, B = 1, fp16, η = 0.5.
+ * ITL = (16.06 GB weights + 0.268 GB KV) / 3.35 TB/s + 32 x 10 µs = 5.1942 ms (upstream golden).
+ * TTFT = (2·P_mm·S + 524,288·S(S+1)/2) / (989e12·0.5) + 10 µs + 320 µs with P_mm = 7,504,658,432
+ * (all matmul weights: the input-embedding lookup does no FLOPs; causal attention counts S(S+1)/2
+ * pairs, where upstream counted 2 S², i.e. bidirectional). */
+static void test_serving_llama(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    assert_float_equal(m->params_matmul, 7504658432.0, 0.5);
+    assert_float_equal(m->attn_flops_per_pair, 524288.0, 0);
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    ms_serve_result r;
+    assert_int_equal(ms_serve(m, hw, &in, &r), MS_OK);
+    assert_rel(r.itl_s, 5.1942e-3, 1e-4);
+    double S = 2048;
+    double ttft = (2 * 7504658432.0 * S + 524288.0 * S * (S + 1) / 2) / (989e12 * 0.5) + 10e-6 + 32 * 10e-6;
+    assert_rel(r.ttft_s, ttft, 1e-12);
+    assert_float_equal(r.kv_cache_bytes, 268435456.0, 0);
+    assert_rel(r.memory_bytes, 16.0605e9 + 0.268435e9, 1e-4);
+    assert_int_equal(r.prefill_bound, MS_BOUND_COMPUTE);
+    assert_int_equal(r.decode_bound, MS_BOUND_MEMORY);
+    /* concurrency: (80 GiB - 16.06 GB) / (131,072 B x 2048) */
+    double free_b = 80.0 * 1073741824.0 - m->params * 2;
+    assert_int_equal(r.max_concurrent_sequences, (long)floor(free_b / (131072.0 * 2048)));
+    /* a CNN cannot be served as an LLM */
+    assert_int_equal(ms_serve(ms_registry_model(reg, "ResNet50"), hw, &in, &r), MS_ERR_INPUT);
+}
+
+/* Continuous batching: paged KV (16-token blocks) fits more sequences than static max-length
+ * reservation; tokens/s grows with the batch. */
+static void test_continuous_batching(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_batching_input in = {.max_seq_len = 4096, .mean_seq_len = 1024, .page_tokens = 16,
+                            .max_batch = 1000000, .precision = MS_FP16, .efficiency = 0.5};
+    ms_batching_result r;
+    assert_int_equal(ms_continuous_batching(m, hw, &in, &r), MS_OK);
+    double free_b = 80.0 * 1073741824.0 - m->params * 2;
+    assert_int_equal(r.paged_sequences, (long)floor(free_b / (131072.0 * (1024 + 7.5))));
+    assert_int_equal(r.static_sequences, (long)floor(free_b / (131072.0 * 4096)));
+    assert_true(r.paged_tokens_per_s > r.static_tokens_per_s);
+    assert_rel(r.paged_waste_fraction, 7.5 / 1031.5, 1e-12);
+}
+
+/* M/M/1 with λ = 8/s, μ = 10/s: sojourn time ~ Exp(μ - λ): p50 = ln2/2, p99 = ln100/2; Wq = 0.4 s.
+ * M/M/2 with λ = μ = 1: Erlang C = 1/3, Wq = 1/3 s. */
+static void test_queueing(void **state)
+{
+    (void)state;
+    ms_queue_result q;
+    ms_mmc(8, 0.1, 1, &q);
+    assert_true(q.stable);
+    assert_rel(q.utilization, 0.8, 1e-12);
+    assert_rel(q.p_wait, 0.8, 1e-12);
+    assert_rel(q.mean_wait_s, 0.4, 1e-12);
+    assert_rel(q.p50_s, log(2.0) / 2, 1e-9);
+    assert_rel(q.p99_s, log(100.0) / 2, 1e-9);
+    ms_mmc(1, 1, 2, &q);
+    assert_rel(q.p_wait, 1.0 / 3, 1e-12);
+    assert_rel(q.mean_wait_s, 1.0 / 3, 1e-12);
+    ms_mmc(30, 0.1, 2, &q);             /* ρ = 1.5 */
+    assert_false(q.stable);
+    /* replicas for a p99 target: a single server cannot hold p99 <= 0.5 s at λ = 8, μ = 10 */
+    int c = ms_mmc_replicas_for_p99(8, 0.1, 0.5, 64);
+    assert_true(c >= 2);
+    ms_queue_result q2;
+    ms_mmc(8, 0.1, c, &q2);
+    assert_true(q2.p99_s <= 0.5);
+    ms_mmc(8, 0.1, c - 1, &q2);
+    assert_true(!q2.stable || q2.p99_s > 0.5);
+}
+
+/* Speculative decoding: E[tokens] = (1 - α^(k+1)) / (1 - α); α = 0.7, k = 4 -> 2.7731. */
+static void test_speculative(void **state)
+{
+    (void)state;
+    const ms_model *t = ms_registry_model(reg, "Llama3_70B");
+    const ms_model *d = ms_registry_model(reg, "Llama3_2_1B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H200");
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    ms_spec_result r;
+    assert_int_equal(ms_speculative(t, d, hw, &in, 0.7, 4, &r), MS_OK);
+    assert_rel(r.expected_tokens, (1 - pow(0.7, 5)) / 0.3, 1e-12);
+    assert_true(r.speedup > 1.5);
+    assert_int_equal(ms_speculative(t, d, hw, &in, 1.0, 4, &r), MS_OK);
+    assert_float_equal(r.expected_tokens, 5.0, 0);
+    assert_int_equal(ms_speculative(t, d, hw, &in, 0.0, 4, &r), MS_OK);
+    assert_float_equal(r.expected_tokens, 1.0, 0);
+    assert_true(r.speedup < 1.0);      /* rejecting every draft only costs time */
+}
+
+/* Compression: fp16 -> int4 is 4x smaller (the baseline is explicit, not fp32's 8x); decode of a
+ * memory-bound LLM speeds up ~4x; 2:4 pruning at fp16 keeps 0.5 x (1 + 2/16) of the bytes. */
+static void test_compression(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_workload w;
+    ms_workload_default(&w);
+    w.seq_len = 128;
+    ms_compress_input c = {.base = MS_FP16, .target = MS_INT4, .sparsity = 0, .prune = MS_PRUNE_NONE};
+    ms_compress_result r;
+    ms_compress(m, hw, &w, &c, &r);
+    assert_rel(r.compression_ratio, 4.0, 1e-12);
+    assert_true(r.speedup > 3.0 && r.speedup < 4.0);   /* layer overhead caps it below 4x */
+    c.target = MS_FP16;
+    c.prune = MS_PRUNE_2_4;
+    c.sparsity = 0.5;
+    ms_compress(m, hw, &w, &c, &r);
+    assert_rel(r.compression_ratio, 1.0 / (0.5 * (1 + 2.0 / 16)), 1e-12);
+    c.prune = MS_PRUNE_UNSTRUCTURED;
+    c.sparsity = 0.9;
+    ms_compress(m, hw, &w, &c, &r);
+    assert_rel(r.compression_ratio, 1.0 / (0.1 + 1.0 / 16), 1e-12);
+}
+
+/* DS-CNN on the nRF52840 (Arduino Nano 33 BLE) at int8: 38.6 KB weights fit 1 MiB flash, 16 KB
+ * activations fit 256 KiB SRAM; latency = 10.8 MFLOP / (256 MOP/s x 0.5) + 50 µs = 84.425 ms;
+ * energy = 15 mW x latency = 1.266 mJ. ResNet-50 does not fit. */
+static void test_tinyml(void **state)
+{
+    (void)state;
+    const ms_hardware *hw = ms_registry_hardware(reg, "nRF52840");
+    ms_tiny_result r;
+    ms_tinyml(ms_registry_model(reg, "DS_CNN"), hw, MS_INT8, 0.5, &r);
+    assert_true(r.fits_flash && r.fits_sram);
+    assert_float_equal(r.weights_bytes, 38.6e3, 1e-6);
+    assert_rel(r.latency_s, 10.8e6 / (256e6 * 0.5) + 50e-6, 1e-12);
+    assert_rel(r.energy_j, 0.015 * r.latency_s, 1e-12);
+    assert_float_equal(r.macs, 5.4e6, 1e-3);
+    ms_tinyml(ms_registry_model(reg, "ResNet50"), hw, MS_INT8, 0.5, &r);
+    assert_false(r.fits_flash);
+}
+
+/* MoE decode at batch 1 reads only the active experts; at large batch nearly all of them. */
+static void test_moe_decode_bytes(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Mixtral_8x7B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H200");
+    ms_workload w;
+    ms_workload_default(&w);
+    w.seq_len = 1;
+    ms_eval_result r;
+    ms_eval(m, hw, &w, &r);
+    double kv = m->kv_elems_per_token * 2;
+    assert_rel(r.bytes - kv, m->params_active * 2, 1e-9);
+    w.batch_size = 256;
+    ms_eval(m, hw, &w, &r);
+    assert_true(r.bytes - 256 * kv > 0.99 * m->params * 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kv_cache),
+        cmocka_unit_test(test_model_state_bytes),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_roofline_resnet_a100),
+        cmocka_unit_test(test_training_flops),
+        cmocka_unit_test(test_serving_llama),
+        cmocka_unit_test(test_continuous_batching),
+        cmocka_unit_test(test_queueing),
+        cmocka_unit_test(test_speculative),
+        cmocka_unit_test(test_compression),
+        cmocka_unit_test(test_tinyml),
+        cmocka_unit_test(test_moe_decode_bytes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
