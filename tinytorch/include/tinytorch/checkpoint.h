@@ -1,0 +1,39 @@
+/* checkpoint.h - saving and loading named tensors in the safetensors format (module 08).
+ *
+ * File layout (https://huggingface.co/docs/safetensors): 8 bytes, the header length N as a
+ * little-endian uint64; N bytes of JSON, {"<name>": {"dtype": "F32", "shape": [..],
+ * "data_offsets": [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, padded with spaces to a
+ * multiple of 8; then the raw little-endian tensor bytes, offsets relative to the end of the header.
+ * Tensors are written in list order and packed without gaps, as the reference implementation requires.
+ *
+ * Save never leaves a half-written file: it writes <path>.tmp.<pid> in the same directory, fsyncs it
+ * and renames it over <path> (atomic on POSIX file systems). Load checks the whole file before it
+ * touches a tensor: header length, JSON, every entry's dtype / shape / offsets, gaps, overlaps and the
+ * file size; then every requested tensor must exist with dtype F32 and the same shape. Any problem is
+ * refused with a message naming the file and the tensor, and leaves the destination tensors unchanged.
+ * Round trips are bit-exact.
+ */
+#ifndef TINYTORCH_CHECKPOINT_H
+#define TINYTORCH_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "tinytorch/nn.h"
+
+typedef struct tt_kv { const char *key; const char *value; } tt_kv;
+
+/* Writes every tensor of `tensors` (names as listed, e.g. from tt_layer_params / tt_optim_state) and
+ * n_meta metadata strings. Returns 0, or -1 with a message (duplicate name, I/O error). */
+int tt_safetensors_save(const char *path, const tt_params *tensors, const tt_kv *meta, int n_meta,
+                        char *err, size_t errlen);
+
+/* Fills every tensor of `into` from the file (matched by name). strict: the file may hold no other
+ * tensors. Returns 0, or -1 with a message; on error no tensor was modified. */
+int tt_safetensors_load(const char *path, const tt_params *into, bool strict, char *err, size_t errlen);
+
+/* Reads one "__metadata__" value into out (NUL-terminated, truncated to outlen). Returns 0, 1 when the
+ * key is absent, -1 on a bad file. */
+int tt_safetensors_meta(const char *path, const char *key, char *out, size_t outlen, char *err,
+                        size_t errlen);
+
+#endif
