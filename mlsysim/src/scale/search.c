@@ -18,7 +18,7 @@
 #include <omp.h>
 #endif
 
-#define MAXV 64
+#define MAXV 256
 
 typedef struct axis { int n; int v[MAXV]; } axis_t;
 

@@ -1,0 +1,153 @@
+/* test_scale_ops.c - reliability, economics/carbon, Chinchilla, queueing, placement, batching,
+ * sensitivity and synthesis against hand-worked numbers and upstream MLSys·im golden values. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mlsysim/distributed.h"
+
+#define NEAR(a, b, rel) assert_true(fabs((a) - (b)) <= (rel) * fabs(b) + 1e-12)
+
+/* DGX-H100 node: 8 GPUs (50,000 h), 8 NICs (150,000 h), 2 PSUs (100,000 h):
+ * 1/(8/5e4 + 8/1.5e5 + 2/1e5) = 4285.714 h. Young–Daly, δ = 60 s, MTBF 50,000 h: √(2·60·1.8e8)
+ * = 146,969.4 s. P(fail within one MTBF) = 1 - 1/e. */
+static void test_reliability(void **s)
+{
+    (void)s;
+    ms_dist_reliability_t r = {0};
+    NEAR(ms_rel_node_mtbf_h(&r, 8), 4285.714286, 1e-9);
+    NEAR(ms_rel_cluster_mtbf_h(4285.714286, 1000), 4.285714286, 1e-9);
+    NEAR(ms_rel_young_daly_s(60, 50000 * 3600.0), 146969.385, 1e-8);
+    NEAR(ms_rel_failure_prob(100, 100), 1 - exp(-1), 1e-12);
+    /* Daly 2006 with r = δ/(2M): √(2δM)·(1 + √r/3 + r/9) - δ */
+    double d = 60, M = 3600, rr = d / (2 * M);
+    NEAR(ms_rel_daly_s(d, M), sqrt(2 * d * M) * (1 + sqrt(rr) / 3 + rr / 9) - d, 1e-12);
+    NEAR(ms_rel_checkpoint_write_s(2.45e12, 100e9), 24.5, 1e-12);
+    /* goodput: τ = 1000 s, δ = 10 s, R = 300 s, M = 1e5 s: 1 - 0.01 - (500 + 300)/1e5 = 0.982 */
+    NEAR(ms_rel_goodput(1000, 10, 300, 1e5), 0.982, 1e-12);
+}
+
+/* Upstream golden (EconomicsModel / SustainabilityModel): 256 H100 (700 W, $25,000), 1 day,
+ * load 0.45, US average grid (429 g/kWh, PUE 1.12, WUE 1.8): IT 2644.992 kWh, facility
+ * 2962.391 kWh, 1270.866 kg CO2e, 5332.30 L; capex 5844.75, energy 355.49 at $0.12/kWh,
+ * maintenance 876.71, TCO 7076.95 USD. */
+static void test_economics(void **s)
+{
+    (void)s;
+    ms_dist_accel_t h100 = { .peak_flops = 989e12, .mem_bw_bytes_per_s = 3.35e12, .tdp_w = 700, .unit_cost_usd = 25000 };
+    ms_dist_grid_t us = { .name = "US_Avg", .carbon_g_per_kwh = 429, .pue = 1.12, .wue_l_per_kwh = 1.8, .price_usd_per_kwh = 0.12 };
+    ms_dist_econ_inputs_t e = { .utilization = 0.45 };
+    ms_dist_ops_t o;
+    assert_int_equal(ms_econ_run(&h100, 256, 86400, 1e9, &us, &e, &o), MS_DIST_OK);
+    NEAR(o.energy_it_j / 3.6e6, 2644.992, 1e-9);
+    NEAR(o.energy_j / 3.6e6, 2962.39104, 1e-9);
+    NEAR(o.carbon_kg, 1270.866, 1e-5);
+    NEAR(o.water_l, 5332.30, 1e-5);
+    NEAR(o.capex_usd, 5844.75, 1e-5);
+    NEAR(o.energy_cost_usd, 355.49, 1e-4);
+    NEAR(o.maintenance_usd, 876.71, 1e-5);
+    NEAR(o.cost_usd, 7076.95, 1e-5);
+    NEAR(o.cost_per_mtok_usd, o.cost_usd / 1000.0, 1e-12);
+
+    /* Placement: Quebec (20 g/kWh, $0.05) beats Iowa (680 g/kWh, $0.04) once carbon is taxed. */
+    ms_dist_grid_t g[2] = { { .name = "Iowa", .carbon_g_per_kwh = 680, .pue = 1.12, .price_usd_per_kwh = 0.04 },
+                            { .name = "Quebec", .carbon_g_per_kwh = 20, .pue = 1.06, .price_usd_per_kwh = 0.05 } };
+    ms_dist_placement_t pl;
+    assert_int_equal(ms_dist_search_placement(&h100, 1024, 30 * 86400.0, 0, g, 2, NULL, 0, &pl, NULL, 0), MS_DIST_OK);
+    assert_int_equal(pl.best, 0); /* cheaper power wins without a tax... */
+    assert_int_equal(ms_dist_search_placement(&h100, 1024, 30 * 86400.0, 0, g, 2, NULL, 100, &pl, NULL, 0), MS_DIST_OK);
+    assert_int_equal(pl.best, 1); /* ...and loses at $100/t */
+    NEAR(pl.objective_usd[0], pl.ops[0].cost_usd + pl.ops[0].carbon_kg / 1000 * 100, 1e-12);
+}
+
+/* Chinchilla: C = 5.76e23 (Gopher budget) → N = √(C/120) = 69.3e9, D = 1.39e12 (Table 3 lists
+ * 67B and 1.5T); L(70e9, 1.4e12) = 1.69 + 406.4/70e9^0.34 + 410.7/1.4e12^0.28 ≈ 1.937. */
+static void test_chinchilla(void **s)
+{
+    (void)s;
+    double n, d;
+    ms_chin_optimal(5.76e23, 0, &n, &d);
+    NEAR(n, 69.28e9, 1e-3);
+    NEAR(d, 20 * n, 1e-12);
+    NEAR(n, 67e9, 0.05);
+    NEAR(d, 1.5e12, 0.1);
+    NEAR(6 * n * d, 5.76e23, 1e-12);
+    NEAR(ms_chin_loss(70e9, 1.4e12), 1.937, 1e-3);
+}
+
+/* M/M/1 λ = 0.5, μ = 1: P_wait = ρ = 0.5, mean wait ρ/(μ-λ) = 1 s, p99 wait ln(0.5/0.01)/0.5.
+ * M/M/2 λ = 1, μ = 1 (a = 1, ρ = 0.5): Erlang C = 1/3. Unstable queues wait forever. */
+static void test_queue(void **s)
+{
+    (void)s;
+    NEAR(ms_queue_erlang_c(0.5, 1, 1), 0.5, 1e-12);
+    NEAR(ms_queue_mean_wait_s(0.5, 1, 1), 1.0, 1e-12);
+    NEAR(ms_queue_wait_quantile_s(0.5, 1, 1, 0.99), log(50.0) / 0.5, 1e-12);
+    NEAR(ms_queue_erlang_c(1, 1, 2), 1.0 / 3.0, 1e-12);
+    assert_true(isinf(ms_queue_wait_quantile_s(2, 1, 2, 0.99)));
+}
+
+/* Latency of a batch: 20 ms + 2 ms per request. At 100 req/s and a 200 ms p99 SLA, b = 1 needs
+ * at least 3 replicas (22 ms × 100/s = 2.2 busy servers); larger batches amortise the 20 ms. */
+static double lat(int b, void *ctx) { (void)ctx; return 0.020 + 0.002 * b; }
+
+static void test_batching(void **s)
+{
+    (void)s;
+    ms_dist_batching_t r;
+    assert_int_equal(ms_dist_search_batching(lat, NULL, 64, 0.200, 100, 64, &r, NULL, 0), MS_DIST_OK);
+    assert_true(r.replicas >= 1 && r.batch >= 1);
+    assert_true(r.p99_latency_s <= 0.200);
+    assert_true(r.utilization < 1.0);
+    /* no choice with fewer replicas meets the SLA: check every batch size by brute force */
+    for (int b = 1; b <= 64; b++)
+        for (int c = 1; c < r.replicas; c++) {
+            double p99 = (b - 1) / 100.0 + ms_queue_wait_quantile_s(100.0 / b, 1 / lat(b, NULL), c, 0.99) + lat(b, NULL);
+            assert_false(p99 <= 0.200);
+        }
+    char err[256];
+    assert_int_equal(ms_dist_search_batching(lat, NULL, 64, 0.010, 100, 64, &r, err, sizeof err), MS_DIST_EINVAL);
+}
+
+/* A large-GEMM, TP-only plan on one node is compute-bound: peak FLOP/s is the binding figure and
+ * synthesis of a 2× faster step needs more than 2× the FLOP/s only if other terms remain. */
+static void test_sensitivity(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = { .layers = 32, .hidden = 8192, .heads = 64, .vocab = 51200, .seq_len = 2048,
+                          .tied_embeddings = 1, .learned_pos = 1, .biases = 1 };
+    ms_dist_accel_t a = { .peak_flops = 312e12, .mem_bw_bytes_per_s = 2039e9, .mem_capacity_bytes = 80.0 * 1073741824.0, .efficiency = 0.7 };
+    ms_dist_fabric_t f = { .accels_per_node = 8, .intra_bw_bytes_per_s = 300e9, .intra_alpha_s = 0.5e-6,
+                           .inter_bw_bytes_per_s = 200e9, .inter_alpha_s = 7e-6 };
+    ms_dist_parallel_t p = { .tp = 8, .pp = 1, .microbatch = 1, .global_batch = 16, .recompute = MS_DIST_RECOMPUTE_FULL };
+    ms_dist_sensitivity_t sens;
+    assert_int_equal(ms_dist_sensitivity(&a, &m, &p, &f, 8, 10, &sens, NULL, 0), MS_DIST_OK);
+    assert_int_equal(sens.binding, MS_KNOB_PEAK_FLOPS);
+    assert_true(sens.rel_change[MS_KNOB_PEAK_FLOPS] < 0 && sens.rel_change[MS_KNOB_PEAK_FLOPS] > -0.1);
+    assert_true(fabs(sens.rel_change[MS_KNOB_INTER_BW]) < 1e-12); /* one node: no IB traffic */
+    double x;
+    double target = 0.8 * sens.base_step_s;
+    assert_int_equal(ms_dist_synthesize(&a, &m, &p, &f, 8, MS_KNOB_PEAK_FLOPS, target, &x, NULL, 0), MS_DIST_OK);
+    assert_true(x > 1.25); /* FLOP/s is not the only term */
+    ms_dist_accel_t b = a;
+    b.peak_flops *= x;
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&b, &m, &p, &f, 8, &t, NULL, 0), MS_DIST_OK);
+    NEAR(t.step_time_s, target, 1e-6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reliability),
+        cmocka_unit_test(test_economics),
+        cmocka_unit_test(test_chinchilla),
+        cmocka_unit_test(test_queue),
+        cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_sensitivity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,170 @@
+/* test_scale_train.c - FLOP and parameter counts, training memory and the training step, against
+ * Narayanan et al. 2021 (eq. 3 and Table 1 parameter counts), Korthikanti et al. 2022 and
+ * hand-worked pipeline bubbles. */
+#include <math.h>
+#include <string.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mlsysim/distributed.h"
+
+#define NEAR(a, b, rel) assert_true(fabs((a) - (b)) <= (rel) * fabs(b) + 1e-12)
+
+static ms_dist_model_t gpt(int l, int h, int a)
+{
+    ms_dist_model_t m = { .layers = l, .hidden = h, .heads = a, .vocab = 51200, .seq_len = 2048,
+                          .tied_embeddings = 1, .learned_pos = 1, .biases = 1 };
+    return m;
+}
+
+/* P = 12lh²(1 + 13/(12h) + (V+s)/(12lh)) (Narayanan 2021 §5.1) and the published sizes. */
+static void test_params(void **s)
+{
+    (void)s;
+    int rows[][4] = { {24, 2304, 24, 17}, {40, 6144, 48, 184}, {96, 12288, 96, 1746}, {128, 25600, 160, 10080} };
+    for (int i = 0; i < 4; i++) {
+        ms_dist_model_t m = gpt(rows[i][0], rows[i][1], rows[i][2]);
+        double l = rows[i][0], h = rows[i][1];
+        double p = 12 * l * h * h * (1 + 13 / (12 * h) + (51200 + 2048) / (12 * l * h));
+        NEAR(ms_dist_params(&m), p, 1e-12);
+        assert_true(fabs(ms_dist_params(&m) / 1e9 - rows[i][3] / 10.0) <= 0.05); /* 1.7B, 18.4B, 174.6B, 1008B as printed */
+    }
+}
+
+/* Hardware FLOPs with full recompute = eq. 3: 96·B·s·l·h²·(1 + s/(6h) + V/(16lh)); model FLOPs
+ * (no recompute) are 72/96 of the layer part. 6N counts 6 FLOPs per parameter per token. */
+static void test_flops(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(96, 12288, 96);
+    double eq3 = ms_dist_megatron_flops(1536, 2048, 96, 12288, 51200);
+    NEAR(ms_dist_hardware_flops(&m, 1536, MS_DIST_RECOMPUTE_FULL), eq3, 1e-12);
+    double l = 96, h = 12288, sq = 2048, V = 51200;
+    double model = 72 * 1536 * sq * l * h * h * (1 + sq / (6 * h)) + 6 * 1536 * sq * h * V;
+    NEAR(ms_dist_model_flops(&m, 1536), model, 1e-12);
+    NEAR(ms_dist_hardware_flops(&m, 1536, MS_DIST_RECOMPUTE_NONE), model, 1e-12);
+    /* GPT-3: 6·N·D with N = 174.6e9, D = 300e9 ≈ 3.14e23 (Brown et al. 2020) */
+    NEAR(ms_dist_flops_6n(&m, 300e9, 1), 3.14e23, 0.01);
+}
+
+/* Korthikanti 2022: one layer, s = 1024, h = 768, a = 12, b = 1, no parallelism:
+ * sbh·34 + 5·a·s²·b bytes; selective: 34·sbh; full: 2·sbh (+ one layer's working set). */
+static void test_activation_memory(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = { .layers = 1, .hidden = 768, .heads = 12, .vocab = 0, .seq_len = 1024, .biases = 1 };
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .dp = 1, .microbatch = 1, .global_batch = 1 };
+    ms_dist_memory_t mem;
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.activations_bytes, 34.0 * 1024 * 768 + 5.0 * 12 * 1024 * 1024, 1e-12);
+    p.recompute = MS_DIST_RECOMPUTE_SELECTIVE;
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.activations_bytes, 34.0 * 1024 * 768, 1e-12);
+    /* TP 4 + SP: sbh·(34/t + 5as/(ht)) */
+    p.recompute = MS_DIST_RECOMPUTE_NONE; p.tp = 4; p.sequence_parallel = 1;
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.activations_bytes, 1024.0 * 768 * (34.0 / 4 + 5.0 * 12 * 1024 / (768.0 * 4)), 1e-12);
+    /* model state: 16 B/param mixed-precision Adam; ZeRO-3 over 8 divides all of it by 8 */
+    ms_dist_parallel_t q = { .tp = 1, .pp = 1, .dp = 8, .microbatch = 1, .global_batch = 8 };
+    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
+    double P = ms_dist_params(&m);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 16.0 * P, 1e-12);
+    q.zero_stage = 3;
+    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 2.0 * P, 1e-12);
+}
+
+static ms_dist_accel_t a100(void)
+{
+    ms_dist_accel_t a = { .peak_flops = 312e12, .mem_bw_bytes_per_s = 2039e9,
+                          .mem_capacity_bytes = 80.0 * 1073741824.0, .tdp_w = 400, .efficiency = 0.7 };
+    return a;
+}
+
+static ms_dist_fabric_t selene(void)
+{
+    ms_dist_fabric_t f = { .accels_per_node = 8, .intra_bw_bytes_per_s = 300e9, .intra_alpha_s = 0.5e-6,
+                           .inter_bw_bytes_per_s = 200e9, .inter_alpha_s = 7e-6 };
+    return f;
+}
+
+/* Balanced stages (no logit layer, one replica): bubble / (bubble + compute) = (p-1)/(m+p-1);
+ * pp 4, m 8: 3/11; interleaved v = 4: 3/35. */
+static void test_bubble(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(16, 1024, 16);
+    m.vocab = 0;
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 4, .microbatch = 1, .global_batch = 8, .interleave = 1 };
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 4, &t, NULL, 0), MS_DIST_OK);
+    assert_int_equal(t.microbatches, 8);
+    NEAR(t.bubble_s / (t.bubble_s + t.compute_s), 3.0 / 11.0, 1e-9);
+    p.interleave = 4;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 4, &t, NULL, 0), MS_DIST_OK);
+    NEAR(t.bubble_s / (t.bubble_s + t.compute_s), 3.0 / 35.0, 1e-9);
+}
+
+/* Physical directions: recompute costs time and saves memory; ZeRO-3 saves memory; more network
+ * bandwidth never slows a step; MFU ≤ HFU ≤ 1; bad inputs name their field. */
+static void test_step_properties(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(96, 12288, 96);
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 8, .pp = 12, .microbatch = 1, .global_batch = 1536, .interleave = 1,
+                             .recompute = MS_DIST_RECOMPUTE_FULL };
+    ms_dist_train_t full, none;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 384, &full, NULL, 0), MS_DIST_OK);
+    assert_true(full.fits);
+    assert_true(full.mfu < full.hfu && full.hfu < 1.0);
+    NEAR(full.hfu / full.mfu, ms_dist_hardware_flops(&m, 1536, MS_DIST_RECOMPUTE_FULL) / ms_dist_model_flops(&m, 1536), 1e-12);
+    p.recompute = MS_DIST_RECOMPUTE_NONE;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 384, &none, NULL, 0), MS_DIST_OK);
+    assert_true(none.step_time_s < full.step_time_s);
+    assert_true(none.memory.activations_bytes > full.memory.activations_bytes);
+    NEAR(none.tokens_per_s, 1536.0 * 2048 / none.step_time_s, 1e-12);
+
+    ms_dist_fabric_t g = f;
+    g.inter_bw_bytes_per_s *= 4;
+    ms_dist_train_t fast;
+    p.recompute = MS_DIST_RECOMPUTE_FULL;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &g, 384, &fast, NULL, 0), MS_DIST_OK);
+    assert_true(fast.step_time_s <= full.step_time_s);
+
+    /* 175B on 64 GPUs without model parallelism does not fit without ZeRO-3 */
+    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 64, .recompute = MS_DIST_RECOMPUTE_FULL };
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 64, &t, NULL, 0), MS_DIST_OK);
+    assert_false(t.fits);
+    z.zero_stage = 3;
+    ms_dist_train_t t3;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 64, &t3, NULL, 0), MS_DIST_OK);
+    assert_true(t3.memory.total_bytes < t.memory.total_bytes);
+    assert_true(t3.zero_comm_s > 0);
+
+    char err[256] = "";
+    p.global_batch = 1002; /* not a multiple of dp·b = 4 */
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 384, &t, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "global_batch"));
+    p.global_batch = 1536; p.tp = 3;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 384, &t, err, sizeof err), MS_DIST_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_flops),
+        cmocka_unit_test(test_activation_memory),
+        cmocka_unit_test(test_bubble),
+        cmocka_unit_test(test_step_properties),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,100 @@
+/* test_scale_validation.c - runs the table of published training runs and asserts the accuracy
+ * documented in docs/mlsysim-scale.md: median |error| ≤ 3 %, max |error| ≤ 18 % on step time,
+ * with one efficiency figure per accelerator generation and software stack. Also checks that
+ * malformed tables are refused with file and line. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mlsysim/distributed.h"
+
+static void test_published_runs(void **s)
+{
+    (void)s;
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(path, &v, err, sizeof err), MS_DIST_OK);
+    assert_true(v.n >= 22); /* Narayanan 2021 Tables 1 (10 rows) and 2 (12 rows), + more */
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    int narayanan = 0;
+    for (int i = 0; i < v.n; i++) {
+        const ms_dist_run_row_t *r = &v.rows[i];
+        if (strstr(r->citation, "Narayanan")) narayanan++;
+        /* the measured step time derived from TFLOP/s uses the same FLOP count as predictions */
+        if (r->measured_tflops > 0)
+            assert_true(fabs(r->predicted_tflops / r->measured_tflops - r->measured_step_s / r->predicted_step_s) < 1e-9);
+        printf("%-22s %+6.1f%%\n", r->id, 100 * r->error);
+    }
+    assert_true(narayanan >= 22);
+    printf("median %.2f%%  max %.2f%%  mean %.2f%%\n", 100 * v.median_abs_error, 100 * v.max_abs_error, 100 * v.mean_abs_error);
+    assert_true(v.median_abs_error <= 0.03);
+    assert_true(v.max_abs_error <= 0.18);
+    ms_dist_validation_free(&v);
+}
+
+static void write_file(const char *p, const char *text)
+{
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_bad_tables(void **s)
+{
+    (void)s;
+    char err[512];
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load("/nonexistent/runs.csv", &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "/nonexistent/calibration.csv"));
+
+    char dir[] = "/tmp/ms_scale_valXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cal[256], runs[256];
+    snprintf(cal, sizeof cal, "%s/calibration.csv", dir);
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    write_file(cal, "stack,efficiency,source\nX,0.7,test\n");
+    write_file(runs, "id,stack,citation\nr1,X,c\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:1"));
+    assert_non_null(strstr(err, "accelerators"));
+    /* a full header and one row with a bad number on line 3 */
+    char src[1024];
+    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    FILE *in = fopen(src, "r");
+    assert_non_null(in);
+    char line[4096], hdr[4096] = "";
+    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
+    fclose(in);
+    FILE *out = fopen(runs, "w");
+    fprintf(out, "%s", hdr);
+    fprintf(out, "%s", "r1,X,abc,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite\n");
+    fclose(out);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2"));
+    assert_non_null(strstr(err, "accelerators"));
+    /* two figures for one stack break the calibration rule */
+    write_file(cal, "stack,efficiency,source\nX,0.7,a\nX,0.6,b\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "calibrated twice"));
+    remove(cal);
+    remove(runs);
+    remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_published_runs),
+        cmocka_unit_test(test_bad_tables),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
