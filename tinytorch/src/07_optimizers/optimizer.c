@@ -50,6 +50,11 @@ static tt_optimizer *opt_new(tt_optim_kind kind, const tt_params *p, float lr, b
     if (!(lr >= 0.0f)) {
         tt_fatal("optimizer: invalid learning rate %g", (double)lr);
     }
+    for (int i = 0; i < p->n; i++) { /* checked first: a fatal error leaks nothing */
+        if (!(p->t[i]->flags & TT_PERSISTENT)) {
+            tt_fatal("optimizer: parameter \"%s\" is not a persistent tensor", p->names[i]);
+        }
+    }
     tt_optimizer *o = calloc(1, sizeof *o);
     if (!o) {
         tt_fatal("optimizer: out of memory");
@@ -68,9 +73,6 @@ static tt_optimizer *opt_new(tt_optim_kind kind, const tt_params *p, float lr, b
     }
     for (int i = 0; i < p->n; i++) {
         tt_tensor *t = p->t[i];
-        if (!(t->flags & TT_PERSISTENT)) {
-            tt_fatal("optimizer: parameter \"%s\" is not a persistent tensor", p->names[i]);
-        }
         o->params[i] = t;
         o->names[i] = dup_str(p->names[i]);
         o->buf1[i] = need1 ? state_like(t) : NULL;
