@@ -1,0 +1,117 @@
+/* conv.h - convolutions, pooling and batch normalisation over NCHW images (module 09).
+ *
+ * Layout. Every image tensor is NCHW: x [N, C, H, W], contiguous. A convolution weight is
+ * [Cout, Cin/groups, kh, kw] and its bias [Cout]. Output size per spatial axis:
+ *     out = (in + 2*pad - dilation*(k - 1) - 1) / stride + 1        (floor division, as PyTorch)
+ *
+ * How it is computed. tt_conv2d lowers the convolution to one matrix product per group (im2col):
+ * the receptive fields of the whole batch become the columns of col [Cin/g*kh*kw, N*Hout*Wout], and
+ *     Y[Cout/g, N*Hout*Wout] = W[Cout/g, Cin/g*kh*kw] @ col          (tt_sgemm, module 17)
+ * Backward: dW += dY @ col^T and dcol = W^T @ dY, folded back into dx by col2im (the adjoint of
+ * im2col). tt_conv2d_direct is the seven-loop definition, kept as the reference the fast path is
+ * tested against. All ops are differentiable through the tape of module 06 and allocate only from
+ * the step arena.
+ *
+ * Shape errors (wrong rank, channels not divisible by groups, kernel larger than the padded input)
+ * call tt_fatal() with the op's name and the shapes involved.
+ */
+#ifndef TINYTORCH_CONV_H
+#define TINYTORCH_CONV_H
+
+#include "tinytorch/autograd.h"
+#include "tinytorch/nn.h"
+#include "tinytorch/tensor.h"
+
+/* Geometry of a 2-D convolution or pooling window; h/w pairs may differ. */
+typedef struct tt_conv2d_geom {
+    int stride_h, stride_w;      /* >= 1 */
+    int pad_h, pad_w;            /* >= 0, zeros (convolution) or ignored cells (max pooling) */
+    int dilation_h, dilation_w;  /* >= 1 */
+    int groups;                  /* >= 1; Cin and Cout divisible by it; groups == Cin: depthwise */
+} tt_conv2d_geom;
+
+/* Square geometry: the same stride, padding and dilation on both axes. */
+tt_conv2d_geom tt_conv2d_geom_make(int stride, int padding, int dilation, int groups);
+
+/* ---- convolution ------------------------------------------------------------------------------ */
+
+/* y [N, Cout, Hout, Wout] = conv(x [N, Cin, H, W], w [Cout, Cin/groups, kh, kw]) + b [Cout].
+ * b may be NULL. Differentiable in x, w and b. */
+tt_tensor *tt_conv2d(tt_tensor *x, tt_tensor *w, tt_tensor *b, int stride, int padding, int dilation,
+                     int groups);
+tt_tensor *tt_conv2d_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g);
+/* The same convolution followed by ReLU, in one pass over the output (fused epilogue): equal to
+ * tt_relu(tt_conv2d_ex(...)) but without the intermediate tensor. */
+tt_tensor *tt_conv2d_relu_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g);
+
+/* The definition, as nested loops (no autograd): the teaching reference. */
+tt_tensor *tt_conv2d_direct(const tt_tensor *x, const tt_tensor *w, const tt_tensor *b,
+                            const tt_conv2d_geom *g);
+
+/* Output length of one spatial axis; <= 0 when the window does not fit. */
+int64_t tt_conv_out_size(int64_t in, int64_t k, int stride, int pad, int dilation);
+
+/* im2col for the images n0 .. n0+nb-1 and channels c0 .. c0+cg-1 of x [N, C, H, W]:
+ *   col[(c*kh + i)*kw + j, (n - n0)*P + oh*Wout + ow] = x[n, c0 + c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
+ * (0 outside the image), P = Hout*Wout; col has cg*kh*kw rows of nb*P floats. */
+void tt_im2col(const float *x, int64_t C, int64_t H, int64_t W, int64_t n0, int64_t nb, int64_t c0,
+               int64_t cg, int64_t kh, int64_t kw, const tt_conv2d_geom *g, float *col);
+/* col2im: the adjoint of tt_im2col; ACCUMULATES every column entry into dx (same arguments). */
+void tt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t n0, int64_t nb, int64_t c0,
+               int64_t cg, int64_t kh, int64_t kw, const tt_conv2d_geom *g, float *dx);
+
+/* ---- pooling (no groups; dilation applies to max pooling only, as in PyTorch) ------------------ */
+
+/* y [N, C, Hout, Wout] = max over each window; padded cells never win. Gradient to the first
+ * maximum of each window (PyTorch's rule). */
+tt_tensor *tt_max_pool2d(tt_tensor *x, int kernel, int stride, int padding);
+tt_tensor *tt_max_pool2d_ex(tt_tensor *x, int kh, int kw, const tt_conv2d_geom *g);
+/* Mean over each window; padded zeros count in the divisor (count_include_pad = True). */
+tt_tensor *tt_avg_pool2d(tt_tensor *x, int kernel, int stride, int padding);
+tt_tensor *tt_avg_pool2d_ex(tt_tensor *x, int kh, int kw, const tt_conv2d_geom *g);
+
+/* ---- batch normalisation ---------------------------------------------------------------------- */
+
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel of x [N, C, H, W].
+ * training: mean/var are the batch statistics over (N, H, W) (biased variance), and
+ *   running_mean/running_var (persistent [C], may be NULL) are updated in place:
+ *   running = (1 - momentum) * running + momentum * batch_stat, with the UNBIASED batch variance.
+ * eval: mean/var are running_mean/running_var (then both are required).
+ * gamma/beta [C] may be NULL (affine = False). Differentiable in x, gamma and beta. */
+tt_tensor *tt_batch_norm2d(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, tt_tensor *running_mean,
+                           tt_tensor *running_var, bool training, float momentum, float eps);
+
+/* ---- layers (tt_layer, nn.h) ------------------------------------------------------------------ */
+
+typedef struct tt_conv2d_layer {
+    tt_layer base;
+    tt_tensor *weight;   /* [Cout, Cin/groups, kh, kw] */
+    tt_tensor *bias;     /* [Cout] or NULL */
+    int64_t in_channels, out_channels, kh, kw;
+    tt_conv2d_geom geom;
+    bool fuse_relu;      /* forward applies ReLU in the same pass (tt_conv2d_relu_ex) */
+} tt_conv2d_layer;
+/* PyTorch's default init: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in =
+ * Cin/groups * k * k (kaiming_uniform with a = sqrt(5)). rng NULL = tt_default_rng(). */
+tt_layer *tt_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
+                        int padding, int dilation, int groups, bool bias, tt_rng *rng);
+/* A Conv2d whose forward is conv + ReLU fused (replaces Conv2d followed by ReLU). */
+tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
+                             int padding, int dilation, int groups, bool bias, tt_rng *rng);
+
+/* stride 0 = kernel (PyTorch's default). */
+tt_layer *tt_maxpool2d_new(int kernel, int stride, int padding);
+tt_layer *tt_avgpool2d_new(int kernel, int stride, int padding);
+
+typedef struct tt_batchnorm2d_layer {
+    tt_layer base;
+    tt_tensor *weight, *bias;               /* gamma, beta [C] (NULL when affine = false) */
+    tt_tensor *running_mean, *running_var;  /* [C], persistent, start at 0 and 1 */
+    int64_t num_features;
+    float momentum, eps;
+} tt_batchnorm2d_layer;
+/* momentum 0.1 and eps 1e-5 are PyTorch's defaults. The running statistics are buffers, not
+ * parameters: collect_params lists weight and bias only. */
+tt_layer *tt_batchnorm2d_new(int64_t num_features, float momentum, float eps, bool affine);
+
+#endif

@@ -1,0 +1,379 @@
+/* conv2d.c - 2-D convolution by im2col + SGEMM, forward and backward (module 09).
+ *
+ * Per group g (Cg = Cin/G input channels, Cog = Cout/G output channels, CKK = Cg*kh*kw rows,
+ * P = Hout*Wout output pixels per image), for a chunk of nb images:
+ *     col [CKK, nb*P]        = im2col(x)                       (receptive fields as columns)
+ *     Y   [Cog, nb*P]        = W_g [Cog, CKK] @ col            (one SGEMM for the whole chunk)
+ *     y[n, g*Cog + o, p]     = Y[o, n*P + p] + b (+ ReLU)       (scatter to NCHW, fused epilogue)
+ * Batching the chunk into one product gives the SGEMM a long N dimension (64*784 columns for
+ * LeNet's first layer) instead of one short product per image.
+ * Backward, with dY permuted to [Cog, nb*P] (the bias gradient is summed in the same pass):
+ *     dW_g += dY @ col^T        dcol = W_g^T @ dY       dx += col2im(dcol)
+ * The columns are kept from the forward pass for dW when they fit in COL_SAVE_LIMIT floats; else
+ * they are rebuilt. dx is only computed when x needs a gradient (never for the network's input).
+ *
+ * Memory: everything comes from the step arena; scratch (Y, dY, dcol, unsaved columns) is released
+ * before the op returns. Chunks are sized so one col holds at most COL_CHUNK_FLOATS floats.
+ */
+#include <math.h>
+#include <string.h>
+#include "tinytorch/conv.h"
+#include "tinytorch/gemm.h"
+
+#define COL_CHUNK_FLOATS ((int64_t)4 << 20)   /* 16 MiB per im2col buffer */
+#define COL_SAVE_LIMIT ((int64_t)16 << 20)    /* keep at most 64 MiB of columns for backward */
+
+tt_conv2d_geom tt_conv2d_geom_make(int stride, int padding, int dilation, int groups)
+{
+    tt_conv2d_geom g = {stride, stride, padding, padding, dilation, dilation, groups};
+    return g;
+}
+
+int64_t tt_conv_out_size(int64_t in, int64_t k, int stride, int pad, int dilation)
+{
+    int64_t span = (int64_t)dilation * (k - 1) + 1;
+    int64_t room = in + 2 * (int64_t)pad - span;
+    if (room < 0 || stride <= 0) {
+        return 0;
+    }
+    return room / stride + 1;
+}
+
+/* ---- im2col / col2im -------------------------------------------------------------------------- */
+
+/* Range [lo, hi) of output columns ow whose input column ow*s - p + off lies in [0, W). */
+static void valid_range(int64_t Wo, int64_t W, int s, int64_t p_minus_off, int64_t *lo, int64_t *hi)
+{
+    /* iw = ow*s - p_minus_off >= 0  <=> ow >= ceil(p_minus_off / s) */
+    int64_t a = p_minus_off <= 0 ? 0 : (p_minus_off + s - 1) / s;
+    /* iw <= W - 1  <=> ow <= floor((W - 1 + p_minus_off) / s) */
+    int64_t top = W - 1 + p_minus_off;
+    int64_t b = top < 0 ? 0 : top / s + 1;
+    *lo = a < Wo ? a : Wo;
+    *hi = b < Wo ? b : Wo;
+    if (*hi < *lo) {
+        *hi = *lo;
+    }
+}
+
+void tt_im2col(const float *x, int64_t C, int64_t H, int64_t W, int64_t n0, int64_t nb, int64_t c0,
+               int64_t cg, int64_t kh, int64_t kw, const tt_conv2d_geom *g, float *col)
+{
+    const int64_t Ho = tt_conv_out_size(H, kh, g->stride_h, g->pad_h, g->dilation_h);
+    const int64_t Wo = tt_conv_out_size(W, kw, g->stride_w, g->pad_w, g->dilation_w);
+    const int64_t P = Ho * Wo, ld = nb * P;
+    const int sh = g->stride_h, sw = g->stride_w;
+    for (int64_t c = 0; c < cg; c++) {
+        for (int64_t i = 0; i < kh; i++) {
+            for (int64_t j = 0; j < kw; j++) {
+                float *row = col + ((c * kh + i) * kw + j) * ld;
+                const int64_t off_w = (int64_t)g->pad_w - j * g->dilation_w;
+                int64_t lo, hi;
+                valid_range(Wo, W, sw, off_w, &lo, &hi);
+                for (int64_t n = 0; n < nb; n++) {
+                    const float *xc = x + ((n0 + n) * C + c0 + c) * H * W;
+                    float *dst = row + n * P;
+                    for (int64_t oh = 0; oh < Ho; oh++, dst += Wo) {
+                        int64_t ih = oh * sh - g->pad_h + i * g->dilation_h;
+                        if (ih < 0 || ih >= H) {
+                            memset(dst, 0, (size_t)Wo * sizeof(float));
+                            continue;
+                        }
+                        for (int64_t ow = 0; ow < lo; ow++) {
+                            dst[ow] = 0.0f;
+                        }
+                        const float *src = xc + ih * W - off_w;   /* src[ow*sw] = x[ih, ow*sw - off_w] */
+                        if (sw == 1) {
+                            memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                        } else {
+                            for (int64_t ow = lo; ow < hi; ow++) {
+                                dst[ow] = src[ow * sw];
+                            }
+                        }
+                        for (int64_t ow = hi; ow < Wo; ow++) {
+                            dst[ow] = 0.0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void tt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t n0, int64_t nb, int64_t c0,
+               int64_t cg, int64_t kh, int64_t kw, const tt_conv2d_geom *g, float *dx)
+{
+    const int64_t Ho = tt_conv_out_size(H, kh, g->stride_h, g->pad_h, g->dilation_h);
+    const int64_t Wo = tt_conv_out_size(W, kw, g->stride_w, g->pad_w, g->dilation_w);
+    const int64_t P = Ho * Wo, ld = nb * P;
+    const int sh = g->stride_h, sw = g->stride_w;
+    for (int64_t c = 0; c < cg; c++) {
+        for (int64_t i = 0; i < kh; i++) {
+            for (int64_t j = 0; j < kw; j++) {
+                const float *row = col + ((c * kh + i) * kw + j) * ld;
+                const int64_t off_w = (int64_t)g->pad_w - j * g->dilation_w;
+                int64_t lo, hi;
+                valid_range(Wo, W, sw, off_w, &lo, &hi);
+                for (int64_t n = 0; n < nb; n++) {
+                    float *xc = dx + ((n0 + n) * C + c0 + c) * H * W;
+                    const float *src = row + n * P;
+                    for (int64_t oh = 0; oh < Ho; oh++, src += Wo) {
+                        int64_t ih = oh * sh - g->pad_h + i * g->dilation_h;
+                        if (ih < 0 || ih >= H) {
+                            continue;
+                        }
+                        float *d = xc + ih * W - off_w;
+                        if (sw == 1) {
+                            for (int64_t ow = lo; ow < hi; ow++) {
+                                d[ow] += src[ow];
+                            }
+                        } else {
+                            for (int64_t ow = lo; ow < hi; ow++) {
+                                d[ow * sw] += src[ow];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- shape checking ---------------------------------------------------------------------------- */
+
+typedef struct conv_dims {
+    int64_t N, C, H, W, Cout, Cg, Cog, kh, kw, Ho, Wo, P, CKK;
+    int G;
+} conv_dims;
+
+static void conv_fail(const char *op, const tt_tensor *x, const tt_tensor *w, const tt_tensor *b,
+                      const char *why)
+{
+    char sx[96], sw[96], sb[96] = "none";
+    if (b) {
+        tt_shape_str(b, sb, sizeof sb);
+    }
+    tt_fatal("%s: input %s, weight %s, bias %s: %s", op, tt_shape_str(x, sx, sizeof sx),
+             tt_shape_str(w, sw, sizeof sw), sb, why);
+}
+
+static conv_dims conv_check(const char *op, const tt_tensor *x, const tt_tensor *w, const tt_tensor *b,
+                            const tt_conv2d_geom *g)
+{
+    conv_dims d;
+    memset(&d, 0, sizeof d);
+    if (x->ndim != 4 || w->ndim != 4) {
+        conv_fail(op, x, w, b, "want input [N, C, H, W] and weight [Cout, C/groups, kh, kw]");
+    }
+    if (g->stride_h < 1 || g->stride_w < 1 || g->dilation_h < 1 || g->dilation_w < 1 ||
+        g->pad_h < 0 || g->pad_w < 0 || g->groups < 1) {
+        conv_fail(op, x, w, b, "stride and dilation must be >= 1, padding >= 0, groups >= 1");
+    }
+    d.N = x->shape[0];
+    d.C = x->shape[1];
+    d.H = x->shape[2];
+    d.W = x->shape[3];
+    d.Cout = w->shape[0];
+    d.Cg = w->shape[1];
+    d.kh = w->shape[2];
+    d.kw = w->shape[3];
+    d.G = g->groups;
+    if (d.C % d.G != 0 || d.Cout % d.G != 0) {
+        conv_fail(op, x, w, b, "input and output channels must be divisible by groups");
+    }
+    if (d.Cg != d.C / d.G) {
+        conv_fail(op, x, w, b, "weight's dim 1 must equal input channels / groups");
+    }
+    if (b && (b->numel != d.Cout)) {
+        conv_fail(op, x, w, b, "bias must have Cout elements");
+    }
+    d.Cog = d.Cout / d.G;
+    d.Ho = tt_conv_out_size(d.H, d.kh, g->stride_h, g->pad_h, g->dilation_h);
+    d.Wo = tt_conv_out_size(d.W, d.kw, g->stride_w, g->pad_w, g->dilation_w);
+    if (d.Ho <= 0 || d.Wo <= 0 || d.kh < 1 || d.kw < 1) {
+        conv_fail(op, x, w, b, "the (dilated) kernel is larger than the padded input");
+    }
+    d.P = d.Ho * d.Wo;
+    d.CKK = d.Cg * d.kh * d.kw;
+    return d;
+}
+
+/* Images per chunk so that one col [CKK, nb*P] stays under COL_CHUNK_FLOATS. */
+static int64_t chunk_images(const conv_dims *d)
+{
+    int64_t per = d->CKK * d->P;
+    int64_t nb = per > 0 ? COL_CHUNK_FLOATS / per : d->N;
+    if (nb < 1) {
+        nb = 1;
+    }
+    return nb < d->N ? nb : d->N;
+}
+
+/* ---- forward ----------------------------------------------------------------------------------- */
+
+typedef struct conv_saved {
+    tt_conv2d_geom geom;
+    float *cols;       /* G blocks of [CKK, N*P] (whole batch in one chunk), or NULL: rebuild */
+    int relu;
+} conv_saved;
+
+static void conv_backward(tt_node *node);
+
+/* y[n, co0 + o, p] = Y[o, n*P + p] + bias (ReLU if asked), for the nb images from n0. */
+static void scatter_out(const float *Y, int64_t nb, int64_t P, int64_t Cog, const float *bias,
+                        int relu, float *y, int64_t n0, int64_t co0, int64_t Cout)
+{
+    for (int64_t n = 0; n < nb; n++) {
+        for (int64_t o = 0; o < Cog; o++) {
+            const float *src = Y + o * nb * P + n * P;
+            float *dst = y + ((n0 + n) * Cout + co0 + o) * P;
+            const float bv = bias ? bias[co0 + o] : 0.0f;
+            if (relu) {
+                for (int64_t p = 0; p < P; p++) {
+                    float v = src[p] + bv;
+                    dst[p] = v > 0.0f ? v : 0.0f;
+                }
+            } else {
+                for (int64_t p = 0; p < P; p++) {
+                    dst[p] = src[p] + bv;
+                }
+            }
+        }
+    }
+}
+
+static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_tensor *b,
+                               const tt_conv2d_geom *g, int relu)
+{
+    conv_dims d = conv_check(op, x, w, b, g);
+    tt_tensor *out = tt_empty(TT_SHAPE(d.N, d.Cout, d.Ho, d.Wo));
+    tt_tensor *in[3] = {x, w, b};
+    int n_in = b ? 3 : 2;
+    bool need_grad = tt_any_requires_grad(in, n_in);
+    int64_t nb = chunk_images(&d);
+    /* Columns are saved for dW when the whole batch is one chunk and they are not too big. */
+    bool save = need_grad && tt_wants_grad(w) && nb == d.N && d.G * d.CKK * d.N * d.P <= COL_SAVE_LIMIT;
+    float *cols = save ? tt_arena_alloc((size_t)(d.G * d.CKK * d.N * d.P) * sizeof(float)) : NULL;
+
+    tt_arena_mark m = tt_arena_get_mark();
+    float *col = save ? NULL : tt_arena_alloc((size_t)(d.CKK * nb * d.P) * sizeof(float));
+    float *Y = tt_arena_alloc((size_t)(d.Cog * nb * d.P) * sizeof(float));
+    for (int64_t n0 = 0; n0 < d.N; n0 += nb) {
+        int64_t cnt = d.N - n0 < nb ? d.N - n0 : nb;
+        for (int gi = 0; gi < d.G; gi++) {
+            float *c = save ? cols + (int64_t)gi * d.CKK * d.N * d.P : col;
+            tt_im2col(x->data, d.C, d.H, d.W, n0, cnt, (int64_t)gi * d.Cg, d.Cg, d.kh, d.kw, g, c);
+            /* Y[Cog, cnt*P] = W_g[Cog, CKK] @ col[CKK, cnt*P] */
+            tt_sgemm(0, 0, d.Cog, cnt * d.P, d.CKK, 1.0f, w->data + (int64_t)gi * d.Cog * d.CKK, d.CKK,
+                     c, cnt * d.P, 0.0f, Y, cnt * d.P);
+            scatter_out(Y, cnt, d.P, d.Cog, b ? b->data : NULL, relu, out->data, n0,
+                        (int64_t)gi * d.Cog, d.Cout);
+        }
+    }
+    tt_arena_release(m);
+
+    if (need_grad) {
+        conv_saved *s = tt_arena_alloc(sizeof *s);
+        s->geom = *g;
+        s->cols = cols;
+        s->relu = relu;
+        tt_node *node = tt_record(op, out, in, n_in, conv_backward);
+        node->saved = s;
+    }
+    return out;
+}
+
+tt_tensor *tt_conv2d_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g)
+{
+    return conv_forward("tt_conv2d", x, w, b, g, 0);
+}
+
+tt_tensor *tt_conv2d_relu_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g)
+{
+    return conv_forward("tt_conv2d_relu", x, w, b, g, 1);
+}
+
+tt_tensor *tt_conv2d(tt_tensor *x, tt_tensor *w, tt_tensor *b, int stride, int padding, int dilation,
+                     int groups)
+{
+    tt_conv2d_geom g = tt_conv2d_geom_make(stride, padding, dilation, groups);
+    return tt_conv2d_ex(x, w, b, &g);
+}
+
+/* ---- backward ---------------------------------------------------------------------------------- */
+
+/* dY[o, n*P + p] = gy[n0 + n, co0 + o, p] (masked by y > 0 after a fused ReLU); adds the row sums
+ * into gb (bias gradient) when gb != NULL. */
+static void gather_grad(const float *gy, const float *y, int relu, int64_t nb, int64_t P, int64_t Cog,
+                        int64_t n0, int64_t co0, int64_t Cout, float *dY, float *gb)
+{
+    for (int64_t o = 0; o < Cog; o++) {
+        double s = 0.0;
+        for (int64_t n = 0; n < nb; n++) {
+            const int64_t off = ((n0 + n) * Cout + co0 + o) * P;
+            const float *src = gy + off;
+            float *dst = dY + o * nb * P + n * P;
+            float acc = 0.0f;
+            if (relu) {
+                const float *yv = y + off;
+                for (int64_t p = 0; p < P; p++) {
+                    float v = yv[p] > 0.0f ? src[p] : 0.0f;
+                    dst[p] = v;
+                    acc += v;
+                }
+            } else {
+                for (int64_t p = 0; p < P; p++) {
+                    dst[p] = src[p];
+                    acc += src[p];
+                }
+            }
+            s += acc;
+        }
+        if (gb) {
+            gb[co0 + o] += (float)s;
+        }
+    }
+}
+
+static void conv_backward(tt_node *node)
+{
+    tt_tensor *x = node->in[0], *w = node->in[1], *b = node->n_in > 2 ? node->in[2] : NULL;
+    const conv_saved *s = node->saved;
+    const tt_conv2d_geom *g = &s->geom;
+    conv_dims d = conv_check("tt_conv2d (backward)", x, w, b, g);
+    float *gx = tt_wants_grad(x) ? tt_grad_buf(x) : NULL;
+    float *gw = tt_wants_grad(w) ? tt_grad_buf(w) : NULL;
+    float *gb = b && tt_wants_grad(b) ? tt_grad_buf(b) : NULL;
+    const float *gy = node->out->grad;
+    int64_t nb = chunk_images(&d);
+
+    tt_arena_mark m = tt_arena_get_mark();
+    float *dY = tt_arena_alloc((size_t)(d.Cog * nb * d.P) * sizeof(float));
+    float *col = (gw && !s->cols) || gx ? tt_arena_alloc((size_t)(d.CKK * nb * d.P) * sizeof(float))
+                                        : NULL;
+    for (int64_t n0 = 0; n0 < d.N; n0 += nb) {
+        int64_t cnt = d.N - n0 < nb ? d.N - n0 : nb;
+        for (int gi = 0; gi < d.G; gi++) {
+            const int64_t co0 = (int64_t)gi * d.Cog;
+            const float *wg = w->data + co0 * d.CKK;
+            gather_grad(gy, node->out->data, s->relu, cnt, d.P, d.Cog, n0, co0, d.Cout, dY, gb);
+            if (gw) {
+                const float *c = s->cols ? s->cols + (int64_t)gi * d.CKK * d.N * d.P : col;
+                if (!s->cols) {
+                    tt_im2col(x->data, d.C, d.H, d.W, n0, cnt, (int64_t)gi * d.Cg, d.Cg, d.kh, d.kw, g,
+                              col);
+                }
+                /* dW_g[Cog, CKK] += dY[Cog, cnt*P] @ col[CKK, cnt*P]^T */
+                tt_sgemm(0, 1, d.Cog, d.CKK, cnt * d.P, 1.0f, dY, cnt * d.P, c, cnt * d.P, 1.0f,
+                         gw + co0 * d.CKK, d.CKK);
+            }
+            if (gx) {
+                /* dcol[CKK, cnt*P] = W_g[Cog, CKK]^T @ dY[Cog, cnt*P] */
+                tt_sgemm(1, 0, d.CKK, cnt * d.P, d.Cog, 1.0f, wg, d.CKK, dY, cnt * d.P, 0.0f, col,
+                         cnt * d.P);
+                tt_col2im(col, d.C, d.H, d.W, n0, cnt, (int64_t)gi * d.Cg, d.Cg, d.kh, d.kw, g, gx);
+            }
+        }
+    }
+    tt_arena_release(m);
+}

@@ -1,0 +1,217 @@
+/* layers.c - Conv2d, MaxPool2d, AvgPool2d and BatchNorm2d as tt_layer objects (nn.h's vtable).
+ *
+ * Parameters are persistent tensors owned by the layer, named "weight" and "bias" under the
+ * container's prefix ("0.weight"), as in PyTorch's state_dict. Conv2d starts like torch.nn.Conv2d:
+ * weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = Cin/groups * k * k.
+ * BatchNorm2d starts with gamma = 1, beta = 0, running_mean = 0, running_var = 1, and uses the
+ * batch statistics while base.training is true, the running ones after tt_layer_train(l, false).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "tinytorch/conv.h"
+
+static void *layer_alloc(size_t bytes, const char *who)
+{
+    void *p = calloc(1, bytes);
+    if (!p) {
+        tt_fatal("%s: out of memory", who);
+    }
+    return p;
+}
+
+static void add_param(tt_params *out, const char *prefix, const char *name, tt_tensor *t)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", prefix ? prefix : "", name);
+    tt_params_add(out, buf, t);
+}
+
+/* ---- Conv2d ------------------------------------------------------------------------------------ */
+
+static tt_tensor *conv_layer_forward(tt_layer *self, tt_tensor *x)
+{
+    tt_conv2d_layer *l = (tt_conv2d_layer *)self;
+    return l->fuse_relu ? tt_conv2d_relu_ex(x, l->weight, l->bias, &l->geom)
+                        : tt_conv2d_ex(x, l->weight, l->bias, &l->geom);
+}
+
+static void conv_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
+{
+    tt_conv2d_layer *l = (tt_conv2d_layer *)self;
+    add_param(out, prefix, "weight", l->weight);
+    if (l->bias) {
+        add_param(out, prefix, "bias", l->bias);
+    }
+}
+
+static void conv_layer_destroy(tt_layer *self)
+{
+    tt_conv2d_layer *l = (tt_conv2d_layer *)self;
+    tt_tensor_free(l->weight);
+    tt_tensor_free(l->bias);
+    free(l);
+}
+
+static const tt_layer_ops conv_ops = {"Conv2d", conv_layer_forward, conv_layer_collect, NULL,
+                                      conv_layer_destroy};
+static const tt_layer_ops conv_relu_ops = {"Conv2dReLU", conv_layer_forward, conv_layer_collect, NULL,
+                                           conv_layer_destroy};
+
+static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
+                          int groups, bool bias, tt_rng *rng, bool relu)
+{
+    if (cin <= 0 || cout <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || dilation <= 0 ||
+        groups <= 0 || cin % groups != 0 || cout % groups != 0) {
+        tt_fatal("tt_conv2d_new: in %lld, out %lld, kernel %d, stride %d, padding %d, dilation %d, "
+                 "groups %d: sizes must be positive and channels divisible by groups",
+                 (long long)cin, (long long)cout, kernel, stride, padding, dilation, groups);
+    }
+    if (!rng) {
+        rng = tt_default_rng();
+    }
+    tt_conv2d_layer *l = layer_alloc(sizeof *l, "tt_conv2d_new");
+    l->base.ops = relu ? &conv_relu_ops : &conv_ops;
+    l->base.training = true;
+    l->in_channels = cin;
+    l->out_channels = cout;
+    l->kh = l->kw = kernel;
+    l->geom = tt_conv2d_geom_make(stride, padding, dilation, groups);
+    l->fuse_relu = relu;
+    const int64_t fan_in = cin / groups * kernel * kernel;
+    l->weight = tt_tensor_new_persistent(TT_SHAPE(cout, cin / groups, kernel, kernel));
+    l->weight->name = "weight";
+    tt_init_tensor(l->weight, TT_INIT_PYTORCH, fan_in, cout / groups * kernel * kernel, rng);
+    tt_set_requires_grad(l->weight, true);
+    if (bias) {
+        l->bias = tt_tensor_new_persistent(TT_SHAPE(cout));
+        l->bias->name = "bias";
+        tt_init_tensor(l->bias, TT_INIT_PYTORCH, fan_in, cout, rng);
+        tt_set_requires_grad(l->bias, true);
+    }
+    return &l->base;
+}
+
+tt_layer *tt_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride, int padding,
+                        int dilation, int groups, bool bias, tt_rng *rng)
+{
+    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, false);
+}
+
+tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
+                             int padding, int dilation, int groups, bool bias, tt_rng *rng)
+{
+    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, true);
+}
+
+/* ---- pooling ----------------------------------------------------------------------------------- */
+
+typedef struct pool_layer {
+    tt_layer base;
+    int kernel;
+    tt_conv2d_geom geom;
+} pool_layer;
+
+static tt_tensor *maxpool_forward(tt_layer *self, tt_tensor *x)
+{
+    pool_layer *l = (pool_layer *)self;
+    return tt_max_pool2d_ex(x, l->kernel, l->kernel, &l->geom);
+}
+
+static tt_tensor *avgpool_forward(tt_layer *self, tt_tensor *x)
+{
+    pool_layer *l = (pool_layer *)self;
+    return tt_avg_pool2d_ex(x, l->kernel, l->kernel, &l->geom);
+}
+
+static void plain_destroy(tt_layer *self) { free(self); }
+
+static const tt_layer_ops maxpool_ops = {"MaxPool2d", maxpool_forward, NULL, NULL, plain_destroy};
+static const tt_layer_ops avgpool_ops = {"AvgPool2d", avgpool_forward, NULL, NULL, plain_destroy};
+
+static tt_layer *pool_new(const tt_layer_ops *ops, int kernel, int stride, int padding)
+{
+    if (kernel <= 0 || stride < 0 || padding < 0 || 2 * padding > kernel) {
+        tt_fatal("tt_%s_new: kernel %d, stride %d, padding %d: want kernel > 0, stride >= 0, "
+                 "0 <= padding <= kernel/2", ops == &maxpool_ops ? "maxpool2d" : "avgpool2d", kernel,
+                 stride, padding);
+    }
+    pool_layer *l = layer_alloc(sizeof *l, "tt_pool2d_new");
+    l->base.ops = ops;
+    l->base.training = true;
+    l->kernel = kernel;
+    l->geom = tt_conv2d_geom_make(stride > 0 ? stride : kernel, padding, 1, 1);
+    return &l->base;
+}
+
+tt_layer *tt_maxpool2d_new(int kernel, int stride, int padding)
+{
+    return pool_new(&maxpool_ops, kernel, stride, padding);
+}
+
+tt_layer *tt_avgpool2d_new(int kernel, int stride, int padding)
+{
+    return pool_new(&avgpool_ops, kernel, stride, padding);
+}
+
+/* ---- BatchNorm2d ------------------------------------------------------------------------------- */
+
+static tt_tensor *bn_forward(tt_layer *self, tt_tensor *x)
+{
+    tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
+    return tt_batch_norm2d(x, l->weight, l->bias, l->running_mean, l->running_var, self->training,
+                           l->momentum, l->eps);
+}
+
+static void bn_collect(tt_layer *self, tt_params *out, const char *prefix)
+{
+    tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
+    if (l->weight) {
+        add_param(out, prefix, "weight", l->weight);
+        add_param(out, prefix, "bias", l->bias);
+    }
+}
+
+static void bn_destroy(tt_layer *self)
+{
+    tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
+    tt_tensor_free(l->weight);
+    tt_tensor_free(l->bias);
+    tt_tensor_free(l->running_mean);
+    tt_tensor_free(l->running_var);
+    free(l);
+}
+
+static const tt_layer_ops bn_ops = {"BatchNorm2d", bn_forward, bn_collect, NULL, bn_destroy};
+
+tt_layer *tt_batchnorm2d_new(int64_t num_features, float momentum, float eps, bool affine)
+{
+    if (num_features <= 0 || !(momentum >= 0.0f && momentum <= 1.0f) || !(eps > 0.0f)) {
+        tt_fatal("tt_batchnorm2d_new: num_features %lld, momentum %g, eps %g: want C > 0, "
+                 "momentum in [0, 1], eps > 0", (long long)num_features, (double)momentum, (double)eps);
+    }
+    tt_batchnorm2d_layer *l = layer_alloc(sizeof *l, "tt_batchnorm2d_new");
+    l->base.ops = &bn_ops;
+    l->base.training = true;
+    l->num_features = num_features;
+    l->momentum = momentum;
+    l->eps = eps;
+    l->running_mean = tt_tensor_new_persistent(TT_SHAPE(num_features));
+    l->running_mean->name = "running_mean";
+    l->running_var = tt_tensor_new_persistent(TT_SHAPE(num_features));
+    l->running_var->name = "running_var";
+    for (int64_t c = 0; c < num_features; c++) {
+        l->running_var->data[c] = 1.0f;
+    }
+    if (affine) {
+        l->weight = tt_tensor_new_persistent(TT_SHAPE(num_features));
+        l->weight->name = "weight";
+        l->bias = tt_tensor_new_persistent(TT_SHAPE(num_features));
+        l->bias->name = "bias";
+        for (int64_t c = 0; c < num_features; c++) {
+            l->weight->data[c] = 1.0f;
+        }
+        tt_set_requires_grad(l->weight, true);
+        tt_set_requires_grad(l->bias, true);
+    }
+    return &l->base;
+}

@@ -1,0 +1,330 @@
+/* test_conv_golden.c - module 09 against PyTorch: Conv2d (strides, paddings, dilations, groups,
+ * depthwise, no bias), MaxPool2d/AvgPool2d, BatchNorm2d (train and eval, running statistics), forward
+ * and backward; then LeNet-5 trained 3 SGD steps from the same weights (losses and weights).
+ *
+ * Data: tests/data/conv_golden.txt, written by tests/golden/make_golden_conv.py (format there).
+ * Tolerance: 1e-4 relative with an absolute floor of 1e-5 (1e-4 for the LeNet weights after training).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include "tt_test.h"
+#include "tinytorch/conv.h"
+#include "tinytorch/nn.h"
+#include "tinytorch/optim.h"
+
+#define RTOL 1e-4
+#define ATOL 1e-5
+
+/* ---- golden file ------------------------------------------------------------------------------- */
+
+typedef struct gentry {
+    char name[96];
+    int ndim;
+    int64_t shape[TT_MAX_DIMS];
+    int64_t numel;
+    float *v;
+} gentry;
+
+static gentry *db;
+static int db_n;
+
+static int load_db(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/conv_golden.txt", MLSB_TEST_DATA);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s (run tests/golden/make_golden_conv.py)\n", path);
+        return -1;
+    }
+    int cap = 0;
+    char name[96];
+    int ndim;
+    while (fscanf(f, "%95s %d", name, &ndim) == 2) {
+        if (db_n == cap) {
+            cap = cap ? 2 * cap : 64;
+            db = realloc(db, (size_t)cap * sizeof *db);
+            if (!db) {
+                fclose(f);
+                return -1;
+            }
+        }
+        gentry *g = &db[db_n];
+        snprintf(g->name, sizeof g->name, "%s", name);
+        if (ndim < 0 || ndim > TT_MAX_DIMS) {
+            fclose(f);
+            return -1;
+        }
+        g->ndim = ndim;
+        g->numel = 1;
+        for (int d = 0; d < ndim; d++) {
+            long long s;
+            if (fscanf(f, "%lld", &s) != 1) {
+                fclose(f);
+                return -1;
+            }
+            g->shape[d] = s;
+            g->numel *= s;
+        }
+        g->v = malloc((size_t)(g->numel ? g->numel : 1) * sizeof(float));
+        for (int64_t i = 0; i < g->numel; i++) {
+            if (!g->v || fscanf(f, "%f", &g->v[i]) != 1) {
+                fprintf(stderr, "%s: short data for %s\n", path, name);
+                fclose(f);
+                return -1;
+            }
+        }
+        db_n++;
+    }
+    fclose(f);
+    return db_n > 0 ? 0 : -1;
+}
+
+static int free_db(void **state)
+{
+    (void)state;
+    for (int i = 0; i < db_n; i++) {
+        free(db[i].v);
+    }
+    free(db);
+    db = NULL;
+    db_n = 0;
+    return 0;
+}
+
+static const gentry *find(const char *cas, const char *field)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", cas, field);
+    for (int i = 0; i < db_n; i++) {
+        if (strcmp(db[i].name, key) == 0) {
+            return &db[i];
+        }
+    }
+    return NULL;
+}
+
+static const gentry *get(const char *cas, const char *field)
+{
+    const gentry *g = find(cas, field);
+    if (!g) {
+        fail_msg("golden entry %s.%s missing", cas, field);
+    }
+    return g;
+}
+
+static tt_tensor *gtensor(const gentry *g, bool grad)
+{
+    tt_tensor *t = tt_from_data(g->ndim, g->shape, g->v);
+    tt_set_requires_grad(t, grad);
+    return t;
+}
+
+static void expect_match(const char *what, const tt_tensor *t, const float *got, const gentry *want,
+                         double rtol, double atol)
+{
+    if (t->ndim != want->ndim || t->numel != want->numel) {
+        char s[96];
+        fail_msg("%s: shape %s, golden has %d dims and %lld elements", what, tt_shape_str(t, s, sizeof s),
+                 want->ndim, (long long)want->numel);
+    }
+    for (int d = 0; d < t->ndim; d++) {
+        assert_int_equal(t->shape[d], want->shape[d]);
+    }
+    for (int64_t i = 0; i < want->numel; i++) {
+        double d = fabs((double)got[i] - (double)want->v[i]);
+        if (!(d <= atol + rtol * fabs((double)want->v[i]))) {
+            fail_msg("%s element %lld: got %.9g, PyTorch %.9g", what, (long long)i, (double)got[i],
+                     (double)want->v[i]);
+        }
+    }
+}
+
+/* Runs `out`'s backward with the case's seed and compares out and every input's gradient. */
+static void check_case(const char *cas, tt_tensor *out, tt_tensor **in, int n_in)
+{
+    char what[128];
+    snprintf(what, sizeof what, "%s forward", cas);
+    expect_match(what, out, out->data, get(cas, "out"), RTOL, ATOL);
+    tt_backward_with(out, gtensor(get(cas, "seed"), false));
+    for (int k = 0; k < n_in; k++) {
+        char field[16];
+        snprintf(field, sizeof field, "grad%d", k);
+        snprintf(what, sizeof what, "%s d/d%s", cas, k == 0 ? "input" : k == 1 ? "weight" : "bias");
+        assert_non_null(in[k]->grad);
+        expect_match(what, in[k], in[k]->grad, get(cas, field), RTOL, ATOL);
+    }
+}
+
+/* ---- op cases ---------------------------------------------------------------------------------- */
+
+static const char *const conv_cases[] = {
+    "conv_basic", "conv_pad1", "conv_stride2", "conv_stride3_pad2", "conv_dilation2", "conv_groups2",
+    "conv_depthwise", "conv_depthwise_x2", "conv_asym", "conv_lenet1", "conv_1x1",
+};
+
+static void test_conv_golden(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof conv_cases / sizeof conv_cases[0]; k++) {
+        const char *cas = conv_cases[k];
+        const float *c = get(cas, "cfg")->v;
+        tt_conv2d_geom g = {(int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], (int)c[5], (int)c[6]};
+        int has_bias = (int)c[7];
+        tt_tensor *in[3] = {gtensor(get(cas, "in0"), true), gtensor(get(cas, "in1"), true),
+                            has_bias ? gtensor(get(cas, "in2"), true) : NULL};
+        assert_true(has_bias == (find(cas, "in2") != NULL));
+        check_case(cas, tt_conv2d_ex(in[0], in[1], in[2], &g), in, has_bias ? 3 : 2);
+        /* the direct definition agrees with PyTorch too */
+        expect_match(cas, tt_conv2d_direct(in[0], in[1], in[2], &g), tt_conv2d_direct(in[0], in[1], in[2], &g)->data,
+                     get(cas, "out"), RTOL, ATOL);
+        tt_arena_reset();
+    }
+}
+
+static const char *const pool_cases[] = {
+    "max_2x2", "max_2x2_odd", "max_3x3_s2_p1", "max_3x3_dil2", "max_2x3_s1",
+    "avg_2x2", "avg_3x3_s2_p1", "avg_3x2_s1",
+};
+
+static void test_pool_golden(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof pool_cases / sizeof pool_cases[0]; k++) {
+        const char *cas = pool_cases[k];
+        const float *c = get(cas, "cfg")->v;
+        tt_conv2d_geom g = {(int)c[3], (int)c[4], (int)c[5], (int)c[6], (int)c[7], (int)c[8], 1};
+        tt_tensor *x = gtensor(get(cas, "in0"), true);
+        tt_tensor *y = c[0] != 0.0f ? tt_max_pool2d_ex(x, (int)c[1], (int)c[2], &g)
+                                    : tt_avg_pool2d_ex(x, (int)c[1], (int)c[2], &g);
+        check_case(cas, y, &x, 1);
+        tt_arena_reset();
+    }
+}
+
+static void test_batchnorm_golden(void **state)
+{
+    (void)state;
+    const char *cases[2] = {"bn_train", "bn_eval"};
+    for (int k = 0; k < 2; k++) {
+        const char *cas = cases[k];
+        bool training = get(cas, "cfg")->v[0] != 0.0f;
+        tt_tensor *in[3] = {gtensor(get(cas, "in0"), true), gtensor(get(cas, "in1"), true),
+                            gtensor(get(cas, "in2"), true)};
+        const gentry *rm0 = get(cas, "rm0"), *rv0 = get(cas, "rv0");
+        tt_tensor *rm = tt_tensor_new_persistent(rm0->ndim, rm0->shape);
+        tt_tensor *rv = tt_tensor_new_persistent(rv0->ndim, rv0->shape);
+        memcpy(rm->data, rm0->v, (size_t)rm0->numel * sizeof(float));
+        memcpy(rv->data, rv0->v, (size_t)rv0->numel * sizeof(float));
+        tt_tensor *y = tt_batch_norm2d(in[0], in[1], in[2], rm, rv, training, 0.1f, 1e-5f);
+        check_case(cas, y, in, 3);
+        expect_match("running_mean", rm, rm->data, get(cas, "rm1"), RTOL, ATOL);
+        expect_match("running_var", rv, rv->data, get(cas, "rv1"), RTOL, ATOL);
+        tt_tensor_free(rm);
+        tt_tensor_free(rv);
+        tt_arena_reset();
+    }
+}
+
+/* ---- LeNet-5, three SGD steps ------------------------------------------------------------------ */
+
+static void formula_fill(float *v, int64_t n, double k, double scale)
+{
+    for (int64_t i = 0; i < n; i++) {
+        v[i] = (float)(scale * sin(0.7 * (double)i + k));
+    }
+}
+
+static void test_lenet_golden(void **state)
+{
+    (void)state;
+    for (int fused = 0; fused < 2; fused++) {
+        tt_layer *l[12];
+        int n = 0;
+        if (fused) {
+            l[n++] = tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, NULL);
+        } else {
+            l[n++] = tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL);
+            l[n++] = tt_relu_new();
+        }
+        l[n++] = tt_maxpool2d_new(2, 0, 0);
+        if (fused) {
+            l[n++] = tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, NULL);
+        } else {
+            l[n++] = tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL);
+            l[n++] = tt_relu_new();
+        }
+        l[n++] = tt_maxpool2d_new(2, 0, 0);
+        l[n++] = tt_flatten_new();
+        l[n++] = tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL);
+        l[n++] = tt_relu_new();
+        l[n++] = tt_linear_new(120, 84, true, TT_INIT_PYTORCH, NULL);
+        l[n++] = tt_relu_new();
+        l[n++] = tt_linear_new(84, 10, true, TT_INIT_PYTORCH, NULL);
+        tt_layer *net = tt_sequential_new(n, l);
+        tt_params p;
+        tt_params_init(&p);
+        tt_layer_params(net, &p);
+        assert_int_equal(p.n, 10);
+        static const int64_t fan_in[10] = {25, 25, 150, 150, 400, 400, 120, 120, 84, 84};
+        for (int k = 0; k < 10; k++) {
+            formula_fill(p.t[k]->data, p.t[k]->numel, k, 1.0 / sqrt((double)fan_in[k]));
+        }
+        tt_tensor *x = tt_tensor_new_persistent(TT_SHAPE(4, 1, 28, 28));
+        formula_fill(x->data, x->numel, 0.5, 0.5);
+        for (int64_t i = 0; i < x->numel; i++) {
+            x->data[i] += 0.5f;
+        }
+        const gentry *gl = get("lenet", "labels");
+        int32_t labels[4];
+        for (int i = 0; i < 4; i++) {
+            labels[i] = (int32_t)gl->v[i];
+        }
+        const gentry *losses = get("lenet", "losses");
+        tt_optimizer *opt = tt_sgd_new(&p, 0.05f, 0.9f, 0.0f, 0.0f, false);
+        for (int step = 0; step < 3; step++) {
+            tt_optim_zero_grad(opt);
+            tt_tensor *loss = tt_cross_entropy(tt_layer_forward(net, x), labels);
+            double got = tt_item(loss), want = losses->v[step];
+            if (fabs(got - want) > 1e-5 + 1e-4 * fabs(want)) {
+                fail_msg("LeNet (%s) step %d: loss %.7f, PyTorch %.7f", fused ? "fused" : "plain", step,
+                         got, want);
+            }
+            tt_backward(loss);
+            tt_optim_step(opt);
+            tt_arena_reset();
+        }
+        for (int k = 0; k < 10; k++) {
+            char field[32], what[64];
+            snprintf(field, sizeof field, "p%d_final_head", k);
+            snprintf(what, sizeof what, "LeNet %s after 3 steps", p.names[k]);
+            const gentry *want = get("lenet", field);
+            tt_tensor *head = tt_from_data(TT_SHAPE(want->numel), p.t[k]->data);
+            expect_match(what, head, head->data, want, 1e-4, 1e-4);
+        }
+        tt_optim_free(opt);
+        tt_params_free(&p);
+        tt_layer_free(net);
+        tt_tensor_free(x);
+        tt_arena_reset();
+    }
+}
+
+int main(void)
+{
+    (void)tt_gradcheck; /* tt_test.h helpers this file does not need */
+    (void)tt_test_input;
+    (void)tt_assert_close;
+    (void)tt_test_on_error;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_golden),
+        cmocka_unit_test(test_pool_golden),
+        cmocka_unit_test(test_batchnorm_golden),
+        cmocka_unit_test(test_lenet_golden),
+    };
+    return cmocka_run_group_tests(tests, load_db, free_db);
+}
