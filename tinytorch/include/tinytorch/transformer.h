@@ -1,0 +1,73 @@
+/* transformer.h - LayerNorm, the GELU MLP, the pre-norm transformer block and a GPT (module 13).
+ *
+ *   block(x) = x + attn(LN1(x));  x + MLP(LN2(x)),  MLP(h) = W2 gelu(W1 h + b1) + b2, hidden = 4C
+ *   GPT(ids) = head(LN_f(blocks(wte[ids] + wpe[pos])))   logits [B, T, V]
+ * The head is tied (logits = h wte^T, no extra parameters) or untied ([V, C], no bias).
+ * Initialisation follows GPT-2: N(0, 0.02) everywhere, the two residual projections (attention out
+ * and MLP out) N(0, 0.02/sqrt(2 layers)), LayerNorm gamma 1 and beta 0, biases 0.
+ * Parameter names (checkpoints): wte, wpe, h.<i>.ln1.weight, h.<i>.attn.qkv.weight, ...,
+ * h.<i>.mlp.fc.weight, h.<i>.mlp.proj.weight, ln_f.weight, ln_f.bias, head.weight (untied only).
+ */
+#ifndef TINYTORCH_TRANSFORMER_H
+#define TINYTORCH_TRANSFORMER_H
+
+#include "tinytorch/attention.h"
+#include "tinytorch/embedding.h"
+#include "tinytorch/nn.h"
+
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta over the last axis (biased variance, like
+ * PyTorch). gamma, beta: [C]; beta may be NULL. */
+tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float eps);
+
+typedef struct tt_gpt_config {
+    int64_t vocab_size;
+    int64_t max_len;      /* context length: positions 0 .. max_len-1 */
+    int64_t dim;          /* C */
+    int64_t n_layer;
+    int64_t n_head;
+    bool tied_head;       /* logits = h wte^T */
+    bool sinusoidal;      /* fixed sinusoidal positions instead of a learned table */
+} tt_gpt_config;
+
+typedef struct tt_block {
+    tt_tensor *ln1_w, *ln1_b;  /* [C] */
+    tt_mha *attn;
+    tt_tensor *ln2_w, *ln2_b;  /* [C] */
+    tt_tensor *fc_w, *fc_b;    /* [4C, C], [4C] */
+    tt_tensor *proj_w, *proj_b;/* [C, 4C], [C] */
+} tt_block;
+
+typedef struct tt_gpt {
+    tt_gpt_config cfg;
+    tt_tensor *wte;            /* [V, C] */
+    tt_tensor *wpe;            /* [max_len, C] (no gradient when sinusoidal) */
+    tt_block *blocks;          /* [n_layer] */
+    tt_tensor *lnf_w, *lnf_b;  /* [C] */
+    tt_tensor *head;           /* [V, C] or NULL when tied */
+    tt_params params;          /* every trainable tensor, named as above */
+    bool reference_attention;  /* use the composed attention (teaching/testing); default false */
+} tt_gpt;
+
+#define TT_LN_EPS 1e-5f
+
+tt_gpt *tt_gpt_new(const tt_gpt_config *cfg, tt_rng *rng);
+void tt_gpt_free(tt_gpt *g);
+/* x [B, T, C] -> [B, T, C]. */
+tt_tensor *tt_block_forward(tt_block *blk, tt_tensor *x, const tt_attn_mask *mask, bool reference);
+/* h [..., C] -> [..., C]: fc, GELU (tanh form), proj. */
+tt_tensor *tt_mlp_forward(tt_block *blk, tt_tensor *h);
+/* ids [B, T] (T <= max_len) -> logits [B, T, V]; causal, key_mask [B, T] optional (1 = real token). */
+tt_tensor *tt_gpt_forward(tt_gpt *g, const int32_t *ids, int64_t B, int64_t T, const uint8_t *key_mask);
+/* Mean cross-entropy of predicting targets [B, T] from ids [B, T]. */
+tt_tensor *tt_gpt_loss(tt_gpt *g, const int32_t *ids, const int32_t *targets, int64_t B, int64_t T);
+
+/* Sampling from one row of logits [V]: temperature <= 0 means greedy (argmax); top_k > 0 keeps the k
+ * largest logits. scratch: V floats. */
+int32_t tt_sample_logits(const float *logits, int64_t V, float temperature, int top_k, tt_rng *rng,
+                         float *scratch);
+/* Autoregressive generation WITHOUT a cache: every new token runs the whole (cropped) prefix through
+ * the model. out: n_prompt + n_new ids (prompt copied first). Same seed, same tokens. */
+void tt_gpt_generate(tt_gpt *g, const int32_t *prompt, int64_t n_prompt, int64_t n_new,
+                     float temperature, int top_k, uint64_t seed, int32_t *out);
+
+#endif

@@ -1,0 +1,202 @@
+/* embedding.c - gather forward, scatter-add backward (module 11).
+ * Invariant: a recorded node keeps its own arena copy of the ids (node->saved), so the caller's id
+ * buffer may change before backward runs. Cost: forward moves N*D floats, backward adds N*D floats;
+ * the [V, D] table is touched only in the looked-up rows. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tinytorch/autograd.h"
+#include "tinytorch/embedding.h"
+
+static void check_ids(const char *op, const tt_tensor *w, const int32_t *ids, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= w->shape[0]) {
+            char s[96];
+            tt_fatal("%s: id %d at index %lld outside the table %s", op, ids[i], (long long)i,
+                     tt_shape_str(w, s, sizeof s));
+        }
+    }
+}
+
+static void embedding_backward(tt_node *n)
+{
+    tt_tensor *w = n->in[0];
+    const int32_t *ids = n->saved;
+    int64_t D = w->shape[1], N = n->iarg[0];
+    const float *g = n->out->grad;
+    float *gw = tt_grad_buf(w);
+    for (int64_t i = 0; i < N; i++) {
+        float *dst = gw + (int64_t)ids[i] * D;
+        const float *src = g + i * D;
+        for (int64_t d = 0; d < D; d++) {
+            dst[d] += src[d];
+        }
+    }
+}
+
+tt_tensor *tt_embedding(tt_tensor *weight, const int32_t *ids, int ndim, const int64_t *shape)
+{
+    if (weight->ndim != 2 || ndim + 1 > TT_MAX_DIMS) {
+        char s[96];
+        tt_fatal("tt_embedding: weight %s must be [V, D] and ids at most %d-d (got %d-d)",
+                 tt_shape_str(weight, s, sizeof s), TT_MAX_DIMS - 1, ndim);
+    }
+    int64_t N = tt_numel_of(ndim, shape), D = weight->shape[1];
+    check_ids("tt_embedding", weight, ids, N);
+    int64_t oshape[TT_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) {
+        oshape[d] = shape[d];
+    }
+    oshape[ndim] = D;
+    tt_tensor *out = tt_empty(ndim + 1, oshape);
+    for (int64_t i = 0; i < N; i++) {
+        memcpy(out->data + i * D, weight->data + (int64_t)ids[i] * D, (size_t)D * sizeof(float));
+    }
+    tt_tensor *in[1] = {weight};
+    tt_node *node = tt_record("embedding", out, in, 1, embedding_backward);
+    if (node) {
+        int32_t *copy = tt_arena_alloc((size_t)N * sizeof *copy);
+        memcpy(copy, ids, (size_t)N * sizeof *copy);
+        node->saved = copy;
+        node->iarg[0] = N;
+    }
+    return out;
+}
+
+static void embedding_pos_backward(tt_node *n)
+{
+    tt_tensor *wte = n->in[0], *wpe = n->n_in > 1 ? n->in[1] : NULL;
+    const int32_t *ids = n->saved;
+    int64_t B = n->iarg[0], T = n->iarg[1], pos0 = n->iarg[2], D = wte->shape[1];
+    const float *g = n->out->grad;
+    if (tt_wants_grad(wte)) {
+        float *gw = tt_grad_buf(wte);
+        for (int64_t i = 0; i < B * T; i++) {
+            float *dst = gw + (int64_t)ids[i] * D;
+            const float *src = g + i * D;
+            for (int64_t d = 0; d < D; d++) {
+                dst[d] += src[d];
+            }
+        }
+    }
+    if (wpe && tt_wants_grad(wpe)) {
+        float *gp = tt_grad_buf(wpe);
+        for (int64_t b = 0; b < B; b++) {
+            for (int64_t t = 0; t < T; t++) {
+                float *dst = gp + (pos0 + t) * D;
+                const float *src = g + (b * T + t) * D;
+                for (int64_t d = 0; d < D; d++) {
+                    dst[d] += src[d];
+                }
+            }
+        }
+    }
+}
+
+tt_tensor *tt_embedding_pos(tt_tensor *wte, tt_tensor *wpe, const int32_t *ids, int64_t B, int64_t T,
+                            int64_t pos0)
+{
+    if (wte->ndim != 2 || (wpe && (wpe->ndim != 2 || wpe->shape[1] != wte->shape[1]))) {
+        char a[96], b[96] = "none";
+        if (wpe) {
+            tt_shape_str(wpe, b, sizeof b);
+        }
+        tt_fatal("tt_embedding_pos: token table %s and position table %s must be [V, D] and [L, D]",
+                 tt_shape_str(wte, a, sizeof a), b);
+    }
+    if (wpe && (pos0 < 0 || pos0 + T > wpe->shape[0])) {
+        char s[96];
+        tt_fatal("tt_embedding_pos: positions [%lld, %lld) past the position table %s", (long long)pos0,
+                 (long long)(pos0 + T), tt_shape_str(wpe, s, sizeof s));
+    }
+    check_ids("tt_embedding_pos", wte, ids, B * T);
+    int64_t D = wte->shape[1];
+    tt_tensor *out = tt_empty(TT_SHAPE(B, T, D));
+    for (int64_t b = 0; b < B; b++) {
+        for (int64_t t = 0; t < T; t++) {
+            float *dst = out->data + (b * T + t) * D;
+            const float *e = wte->data + (int64_t)ids[b * T + t] * D;
+            if (wpe) {
+                const float *p = wpe->data + (pos0 + t) * D;
+                for (int64_t d = 0; d < D; d++) {
+                    dst[d] = e[d] + p[d];
+                }
+            } else {
+                memcpy(dst, e, (size_t)D * sizeof(float));
+            }
+        }
+    }
+    tt_tensor *in[2] = {wte, wpe};
+    tt_node *node = tt_record("embedding_pos", out, in, wpe ? 2 : 1, embedding_pos_backward);
+    if (node) {
+        int32_t *copy = tt_arena_alloc((size_t)(B * T) * sizeof *copy);
+        memcpy(copy, ids, (size_t)(B * T) * sizeof *copy);
+        node->saved = copy;
+        node->iarg[0] = B;
+        node->iarg[1] = T;
+        node->iarg[2] = pos0;
+    }
+    return out;
+}
+
+void tt_sinusoidal_fill(float *out, int64_t max_len, int64_t dim)
+{
+    for (int64_t p = 0; p < max_len; p++) {
+        for (int64_t i = 0; i < dim; i++) {
+            double freq = pow(10000.0, -(double)(i & ~(int64_t)1) / (double)dim);
+            double a = (double)p * freq;
+            out[p * dim + i] = (float)((i & 1) ? cos(a) : sin(a));
+        }
+    }
+}
+
+tt_tensor *tt_sinusoidal_table_new(int64_t max_len, int64_t dim)
+{
+    tt_tensor *t = tt_tensor_new_persistent(TT_SHAPE(max_len, dim));
+    tt_sinusoidal_fill(t->data, max_len, dim);
+    t->name = "sinusoidal";
+    return t;
+}
+
+tt_embedding_layer *tt_embedding_layer_new(int64_t num, int64_t dim, float std, tt_rng *rng)
+{
+    tt_embedding_layer *e = calloc(1, sizeof *e);
+    if (!e) {
+        tt_fatal("tt_embedding_layer_new: out of memory");
+    }
+    e->num = num;
+    e->dim = dim;
+    e->weight = tt_tensor_new_persistent(TT_SHAPE(num, dim));
+    if (!rng) {
+        rng = tt_default_rng();
+    }
+    float s = std > 0.0f ? std : 0.02f;
+    for (int64_t i = 0; i < e->weight->numel; i++) {
+        e->weight->data[i] = s * tt_rng_normal(rng);
+    }
+    tt_set_requires_grad(e->weight, true);
+    return e;
+}
+
+tt_tensor *tt_embedding_layer_forward(tt_embedding_layer *e, const int32_t *ids, int ndim,
+                                      const int64_t *shape)
+{
+    return tt_embedding(e->weight, ids, ndim, shape);
+}
+
+void tt_embedding_layer_params(tt_embedding_layer *e, tt_params *out, const char *prefix)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s%sweight", prefix ? prefix : "", prefix && *prefix ? "." : "");
+    tt_params_add(out, name, e->weight);
+}
+
+void tt_embedding_layer_free(tt_embedding_layer *e)
+{
+    if (e) {
+        tt_tensor_free(e->weight);
+        free(e);
+    }
+}
