@@ -54,7 +54,7 @@ static void test_bad_tables(void **s)
     char err[512];
     ms_dist_validation_t v;
     assert_int_equal(ms_dist_validation_load("/nonexistent/runs.csv", &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "/nonexistent/calibration.csv"));
+    assert_non_null(strstr(err, "/nonexistent/runs.csv"));
 
     char dir[] = "/tmp/ms_scale_valXXXXXX";
     assert_non_null(mkdtemp(dir));

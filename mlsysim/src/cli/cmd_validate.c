@@ -128,13 +128,13 @@ int ms_cli_validate(int argc, char **argv)
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
                "\"mean_abs_error\":%.6g}\n", v.n, v.median_abs_error, v.max_abs_error, v.mean_abs_error);
     } else {
-        printf("%-22s %-22s %6s %5s %10s %10s %8s %8s %8s\n", "run", "stack", "GPUs", "eta",
+        printf("%-22s %-24s %6s %5s %10s %10s %8s %8s %8s\n", "run", "stack", "GPUs", "eta",
                "meas s", "pred s", "meas TF", "pred TF", "error");
         for (int i = 0; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
             double mtf = r->measured_tflops > 0 ? r->measured_tflops
                        : r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
-            printf("%-22s %-22s %6d %5.2f %10.3f %10.3f %8.1f %8.1f %+7.1f%%\n", r->id, r->stack,
+            printf("%-22s %-24s %6d %5.3f %10.3f %10.3f %8.1f %8.1f %+7.1f%%\n", r->id, r->stack,
                    r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    mtf, r->predicted_tflops, 100.0 * r->error);
         }

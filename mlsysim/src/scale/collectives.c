@@ -84,7 +84,7 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
     while (n % local != 0) local--; /* keep groups even */
     int nodes = n / local;
     double bi = f->intra_bw_bytes_per_s, ai = f->intra_alpha_s;
-    double bo = f->inter_bw_bytes_per_s / (double)(g < local ? local : g), ao = f->inter_alpha_s;
+    double bo = f->inter_bw_bytes_per_s / (double)g, ao = f->inter_alpha_s;
     /* The node's NICs are shared by all g accelerators, which run their own groups at the same
      * time (e.g. 8 DP groups of the 8 TP ranks), so each rank gets bw_inter/g. */
     if (nodes == 1) {

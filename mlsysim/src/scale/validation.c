@@ -136,6 +136,9 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
 {
     if (!path || !v) { ms_scale_err(err, errlen, "validation: missing path"); return MS_DIST_EINVAL; }
     memset(v, 0, sizeof *v);
+    FILE *probe = fopen(path, "r");
+    if (!probe) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
+    fclose(probe);
     /* calibration.csv next to runs.csv */
     char calpath[1024];
     const char *slash = strrchr(path, '/');
