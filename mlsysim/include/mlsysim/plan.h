@@ -54,8 +54,9 @@ ms_status ms_plan_load_file(const ms_registry *r, const char *path, ms_plan *pla
                             char *err, size_t errlen);
 ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const char *yaml,
                               size_t len, ms_plan *plan, char *err, size_t errlen);
-/* The plan's JSON Schema (draft 2020-12), a static string. */
-const char *ms_plan_schema_json(void);
+/* Writes the plan's JSON Schema (draft 2020-12) into buf (NUL-terminated, truncated to cap) and
+ * returns its full length, like snprintf; buf may be NULL to ask for the length. */
+size_t ms_plan_schema_json(char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

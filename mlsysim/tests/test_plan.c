@@ -1,0 +1,189 @@
+/* test_plan.c - plan files: the documented example parses; unknown keys, wrong types, unknown
+ * names and inconsistent parallelism are refused with file:line: field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mlsysim/mlsysim.h"
+
+static ms_registry *reg;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+static const char *example =
+    "version: \"1.0\"\n"
+    "name: \"Llama-3 8B inference on one H100\"\n"
+    "workload: {model: Llama3_8B, mode: inference, seq_len: 2048, batch_size: 32}\n"
+    "hardware: {accelerator: H100, count: 1, per_node: 8, precision: fp16, fabric: IB_NDR}\n"
+    "parallelism: {tp: 1, pp: 1, dp: 1, microbatch: 1, interleave: 1, recompute: none, sequence_parallel: false, zero_stage: 0}\n"
+    "ops: {region: Quebec, duration_days: 14}\n"
+    "constraints:\n"
+    "  assert:\n"
+    "    - {metric: latency_s, max: 0.05}\n";
+
+static void test_example(void **state)
+{
+    (void)state;
+    ms_plan p;
+    char err[512] = "";
+    ms_status st = ms_plan_load_buffer(reg, "plan.yaml", example, strlen(example), &p, err, sizeof err);
+    if (st) fprintf(stderr, "%s\n", err);
+    assert_int_equal(st, MS_OK);
+    assert_string_equal(p.model.name, "Llama3_8B");
+    assert_string_equal(p.hw.name, "H100");
+    assert_int_equal(p.batch_size, 32);
+    assert_int_equal(p.seq_len, 2048);
+    assert_int_equal(p.count, 1);
+    assert_int_equal(p.per_node, 1);
+    assert_true(p.has_fabric);
+    assert_string_equal(p.fabric.name, "IB_NDR");
+    assert_true(p.has_ops);
+    assert_string_equal(p.grid.name, "Quebec");
+    assert_float_equal(p.duration_days, 14, 0);
+    assert_int_equal(p.n_asserts, 1);
+    assert_string_equal(p.asserts[0].metric, "latency_s");
+    assert_true(p.asserts[0].has_max && !p.asserts[0].has_min);
+    assert_int_equal(p.asserts[0].line, 9);
+}
+
+static void test_inline_arch_and_training(void **state)
+{
+    (void)state;
+    const char *y =
+        "version: \"1.0\"\n"
+        "name: GPT-3 on 1024 A100\n"
+        "workload:\n"
+        "  arch: {layers: 96, hidden: 12288, heads: 96, kv_heads: 96, ffn: 49152, vocab: 51200}\n"
+        "  mode: training\n"
+        "  seq_len: 2048\n"
+        "  batch_size: 1536\n"
+        "hardware: {accelerator: DGX_A100, nodes: 128}\n"
+        "parallelism: {tp: 8, pp: 8, microbatch: 1, recompute: full}\n";
+    ms_plan p;
+    char err[512] = "";
+    ms_status st = ms_plan_load_buffer(reg, "p.yaml", y, strlen(y), &p, err, sizeof err);
+    if (st) fprintf(stderr, "%s\n", err);
+    assert_int_equal(st, MS_OK);
+    assert_int_equal(p.mode, MS_MODE_TRAINING);
+    assert_int_equal(p.count, 1024);
+    assert_int_equal(p.per_node, 8);
+    assert_int_equal(p.dp, 16);
+    assert_string_equal(p.hw.name, "A100");
+    assert_string_equal(p.fabric.name, "IB_HDR");       /* from the node entry */
+    assert_true(p.model.params > 170e9 && p.model.params < 180e9);
+}
+
+/* Each broken plan must fail with this "file:line: field" prefix. */
+static void expect_error(const char *yaml, const char *want1, const char *want2)
+{
+    ms_plan p;
+    char err[512] = "";
+    ms_status st = ms_plan_load_buffer(reg, "bad.yaml", yaml, strlen(yaml), &p, err, sizeof err);
+    if (st != MS_ERR_INPUT || !strstr(err, want1) || (want2 && !strstr(err, want2)))
+        fprintf(stderr, "got [%s], want [%s] [%s]\n", err, want1, want2 ? want2 : "");
+    assert_int_equal(st, MS_ERR_INPUT);
+    assert_non_null(strstr(err, want1));
+    if (want2) assert_non_null(strstr(err, want2));
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    const char *head = "version: \"1.0\"\nname: x\n";
+    char buf[1024];
+    /* unknown key */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batchsize: 4}\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "bad.yaml:3: workload.batchsize", "unknown field");
+    /* wrong type */
+    snprintf(buf, sizeof buf, "%sworkload:\n  model: Llama3_8B\n  batch_size: \"32\"\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "bad.yaml:5: workload.batch_size", "integer");
+    snprintf(buf, sizeof buf, "%sworkload:\n  model: Llama3_8B\n  batch_size: 3.5\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "bad.yaml:5: workload.batch_size", NULL);
+    /* unknown registry names */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama9_1T}\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "bad.yaml:3: workload.model", "Llama9_1T");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware:\n  accelerator: H900\n", head);
+    expect_error(buf, "bad.yaml:5: hardware.accelerator", "H900");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\nops: {region: Atlantis}\n", head);
+    expect_error(buf, "bad.yaml:5: ops.region", "Atlantis");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100, fabric: Carrier_Pigeon}\n", head);
+    expect_error(buf, "bad.yaml:4: hardware.fabric", "Carrier_Pigeon");
+    /* bad enum values and ranges */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, mode: serving}\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "workload.mode", "serving");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100, efficiency: 1.5}\n", head);
+    expect_error(buf, "bad.yaml:4: hardware.efficiency", NULL);
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100, precision: fp12}\n", head);
+    expect_error(buf, "hardware.precision", "fp12");
+    /* parallelism that does not divide the cluster */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 64}\nhardware: {accelerator: H100, count: 16}\n"
+                              "parallelism: {tp: 3}\n", head);
+    expect_error(buf, "bad.yaml:5: parallelism", "divide");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 63}\nhardware: {accelerator: H100, count: 16}\n"
+                              "parallelism: {tp: 8}\n", head);
+    expect_error(buf, "parallelism.microbatch", "multiple");
+    /* unknown metric and missing bound */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n"
+                              "constraints:\n  assert:\n    - {metric: performance.latency, max: 1}\n", head);
+    expect_error(buf, "bad.yaml:7: constraints.assert[0].metric", "unknown metric");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n"
+                              "constraints:\n  assert:\n    - {metric: latency_s}\n", head);
+    expect_error(buf, "constraints.assert[0]", "min");
+    /* missing sections, unknown section, bad version, YAML syntax */
+    expect_error("version: \"1.0\"\nname: x\nhardware: {accelerator: H100}\n", "workload", "missing");
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\nextras: 1\n", head);
+    expect_error(buf, "bad.yaml:5: extras", "unknown section");
+    expect_error("version: \"2.0\"\nname: x\nworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n",
+                 "bad.yaml:1: version", "2.0");
+    expect_error("version: \"1.0\"\nname: [x\n", "bad.yaml:", NULL);
+    /* both model and arch */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, arch: {layers: 1, hidden: 8, heads: 2}}\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "workload.arch", "one of");
+    /* inline arch with inconsistent heads */
+    snprintf(buf, sizeof buf, "%sworkload: {arch: {layers: 2, hidden: 64, heads: 4, kv_heads: 3}}\nhardware: {accelerator: H100}\n", head);
+    expect_error(buf, "workload.arch", "kv_heads");
+}
+
+static void test_file_errors_and_schema(void **state)
+{
+    (void)state;
+    ms_plan p;
+    char err[512];
+    assert_int_equal(ms_plan_load_file(reg, "/no/such/plan.yaml", &p, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "/no/such/plan.yaml"));
+    char s[16384];
+    size_t n = ms_plan_schema_json(s, sizeof s);
+    assert_true(n > 1000 && n < sizeof s);
+    assert_int_equal(strlen(s), n);
+    assert_non_null(strstr(s, "\"additionalProperties\": false"));
+    assert_non_null(strstr(s, "\"parallelism\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example),
+        cmocka_unit_test(test_inline_arch_and_training),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_file_errors_and_schema),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
