@@ -310,17 +310,35 @@ static void pack_b(int transb, const float *B, int64_t ldb, int64_t p0, int64_t 
 
 /* ---------------------------------------------------------------- buffers */
 
-/* One buffer per thread, grown (never shrunk) to the largest request seen. */
+/* One buffer per thread, grown (never shrunk) to the largest request seen. Every buffer is also
+ * linked from a global list, so that the memory stays reachable (it is a cache, not a leak) while
+ * the threads of the OpenMP pool live on. */
+typedef struct buf_node { float *p; struct buf_node *next; } buf_node;
+static buf_node *all_buffers;
+static pthread_mutex_t all_buffers_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local buf_node *tls_node;
 static _Thread_local float *tls_buf;
 static _Thread_local size_t tls_cap;   /* floats */
 
 static float *thread_buffer(size_t nfloats)
 {
     if (nfloats <= tls_cap) return tls_buf;
+    if (!tls_node) {
+        buf_node *n = calloc(1, sizeof *n);
+        if (!n) return NULL;
+        pthread_mutex_lock(&all_buffers_lock);
+        n->next = all_buffers;
+        all_buffers = n;
+        pthread_mutex_unlock(&all_buffers_lock);
+        tls_node = n;
+    }
     size_t bytes = (size_t)round_up((int64_t)(nfloats * sizeof(float)), 4096);
     float *p = aligned_alloc(64, bytes);
     if (!p) return NULL;
-    free(tls_buf);
+    pthread_mutex_lock(&all_buffers_lock);
+    free(tls_node->p);
+    tls_node->p = p;
+    pthread_mutex_unlock(&all_buffers_lock);
     tls_buf = p;
     tls_cap = bytes / sizeof(float);
     return p;
