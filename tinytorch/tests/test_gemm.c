@@ -200,7 +200,7 @@ static void test_kernel_selection(void **state)
     assert_int_equal(tt_sgemm_kernel_supported("no-such-kernel"), 0);
     assert_int_equal(tt_sgemm_kernel_supported("naive"), 1);
     assert_int_equal(tt_sgemm_kernel_supported("portable"), 1);
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && !defined(TT_NO_X86_KERNELS)
     assert_int_equal(tt_sgemm_kernel_supported("avx512"), __builtin_cpu_supports("avx512f") != 0);
     assert_int_equal(tt_sgemm_kernel_supported("avx2"),
                      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));

@@ -48,7 +48,7 @@ static int path_supported(int p)
     case PATH_NAIVE:
     case PATH_PORTABLE:
         return 1;
-#if defined(__x86_64__)
+#ifdef TT_GEMM_X86
     case PATH_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case PATH_AVX512:
@@ -86,7 +86,7 @@ static int path_from_name(const char *name)
 static const tt_gemm_kernel *path_kernel(int p)
 {
     switch (p) {
-#if defined(__x86_64__)
+#ifdef TT_GEMM_X86
     case PATH_AVX2: return &tt_gemm_kernel_avx2;
     case PATH_AVX512: return &tt_gemm_kernel_avx512;
 #endif
@@ -450,6 +450,7 @@ static void gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
     }
 }
 
+#ifdef TT_HAVE_OPENMP
 /* Rectangle of thread t of nt: cut along M when M has more register tiles than N, else along N. */
 static void thread_rect(const gemm_args *g, int64_t M, int64_t N, int t, int nt,
                         int64_t *m0, int64_t *m1, int64_t *n0, int64_t *n1)
@@ -466,6 +467,7 @@ static void thread_rect(const gemm_args *g, int64_t M, int64_t N, int t, int nt,
         *n1 = min64(N, tiles * (t + 1) / nt * nr);
     }
 }
+#endif
 
 /* Packing A costs one pass over the A block per KC panel. Reading full MR-row panels in place
  * skips that pass and measured faster on most shapes (256^3: 153 vs 137 GFLOP/s; 64x128x784:
@@ -480,12 +482,15 @@ static int pack_a_wanted(const gemm_args *g)
 
 static int threads_for(int64_t M, int64_t N, int64_t K)
 {
-    int nt = tt_get_num_threads();
 #ifdef TT_HAVE_OPENMP
+    int nt = tt_get_num_threads();
     if (omp_in_parallel()) return 1;   /* the caller already runs threads: do not nest */
-#endif
     if (nt <= 1 || 2.0 * (double)M * (double)N * (double)K < thread_threshold) return 1;
     return nt;
+#else
+    (void)M; (void)N; (void)K;
+    return 1;                          /* built without OpenMP: one thread */
+#endif
 }
 
 /* C = beta * C (K == 0 or alpha == 0: nothing to multiply). */

@@ -14,6 +14,12 @@
 
 #include <stdint.h>
 
+/* The x86 SIMD kernels exist on x86-64 only. -DTT_NO_X86_KERNELS leaves them out on x86-64 too,
+ * which builds exactly what a non-x86 target gets (the portable path), so it can be tested here. */
+#if defined(__x86_64__) && !defined(TT_NO_X86_KERNELS)
+#define TT_GEMM_X86 1
+#endif
+
 typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
                                    const float *bp, float *c, int64_t ldc, float alpha,
                                    float beta);
@@ -32,7 +38,7 @@ typedef struct {
 /* Plain C, any target (gemm_kernel_portable.c). */
 extern const tt_gemm_kernel tt_gemm_kernel_portable;
 
-#if defined(__x86_64__)
+#ifdef TT_GEMM_X86
 /* x86-64 only; the caller checks CPUID before using them. */
 extern const tt_gemm_kernel tt_gemm_kernel_avx2;    /* gemm_kernel_avx2.c   (AVX2 + FMA) */
 extern const tt_gemm_kernel tt_gemm_kernel_avx512;  /* gemm_kernel_avx512.c (AVX-512F)   */

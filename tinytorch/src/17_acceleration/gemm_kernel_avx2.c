@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#if defined(__x86_64__)
+#ifdef TT_GEMM_X86
 #include <immintrin.h>
 
 #define TT_AVX2 __attribute__((target("avx2,fma")))

@@ -9,7 +9,7 @@
  */
 #include "gemm_internal.h"
 
-#if defined(__x86_64__)
+#ifdef TT_GEMM_X86
 #include <immintrin.h>
 
 #define TT_AVX512 __attribute__((target("avx512f")))
