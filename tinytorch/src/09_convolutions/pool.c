@@ -4,7 +4,9 @@
  * won (the first maximum in scan order, as PyTorch); backward adds each output gradient to that one
  * cell. Padded cells never win (they count as -inf). Average pooling divides by kh*kw, padded zeros
  * included (PyTorch's count_include_pad=True), and backward spreads g/(kh*kw) over the window.
- * The 2x2/stride-2 max pool (LeNet, most CNNs) has its own loop: two input rows per output row.
+ * The 2x2/stride-2 max pool (LeNet, most CNNs) has its own branch-free loop over two input rows and
+ * keeps a one-byte code per output instead of a 4-byte index. NaN: the general loop propagates it
+ * (as PyTorch); the 2x2 loop compares with '>' and does not.
  * Padding may be at most half the kernel (PyTorch's rule), so no window is only padding.
  */
 #include <math.h>
@@ -60,33 +62,54 @@ static void maxpool_backward(tt_node *node)
     }
 }
 
-/* 2x2 window, stride 2, no padding: out row oh reads input rows 2*oh and 2*oh + 1. */
+/* 2x2 window, stride 2, no padding: out row oh reads input rows 2*oh and 2*oh + 1. The winner is
+ * kept as a 2-bit code (0: top-left, 1: top-right, 2: bottom-left, 3: bottom-right), one byte per
+ * output, computed without branches. */
 static void maxpool_2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
-                        float *y, int32_t *idx)
+                        float *y, uint8_t *code)
 {
     for (int64_t pl = 0; pl < planes; pl++) {
         const float *xp = x + pl * H * W;
         for (int64_t oh = 0; oh < Ho; oh++) {
             const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
             float *yr = y + (pl * Ho + oh) * Wo;
-            if (idx) {
-                int32_t *ir = idx + (pl * Ho + oh) * Wo;
-                const int32_t base = (int32_t)(2 * oh * W);
+            if (code) {
+                uint8_t *cr = code + (pl * Ho + oh) * Wo;
                 for (int64_t ow = 0; ow < Wo; ow++) {
                     float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
-                    int32_t k = base + (int32_t)(2 * ow);
-                    float m = a;
-                    if (b > m || b != b) { m = b; k = base + (int32_t)(2 * ow + 1); }
-                    if (c > m || c != c) { m = c; k = base + (int32_t)(W + 2 * ow); }
-                    if (e > m || e != e) { m = e; k = base + (int32_t)(W + 2 * ow + 1); }
-                    yr[ow] = m;
-                    ir[ow] = k;
+                    int top = b > a, bot = e > c;          /* ties: the first (left) cell wins */
+                    float mt = top ? b : a, mb = bot ? e : c;
+                    int down = mb > mt;                    /* ties: the top row wins */
+                    yr[ow] = down ? mb : mt;
+                    cr[ow] = (uint8_t)(down ? 2 + bot : top);
                 }
             } else {
                 for (int64_t ow = 0; ow < Wo; ow++) {
-                    float a = fmaxf(r0[2 * ow], r0[2 * ow + 1]), b = fmaxf(r1[2 * ow], r1[2 * ow + 1]);
-                    yr[ow] = fmaxf(a, b);
+                    float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
+                    float mt = b > a ? b : a, mb = e > c ? e : c;
+                    yr[ow] = mb > mt ? mb : mt;
                 }
+            }
+        }
+    }
+}
+
+static void maxpool_2x2_backward(tt_node *node)
+{
+    tt_tensor *x = node->in[0];
+    const uint8_t *code = node->saved;
+    const int64_t planes = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+    const int64_t Ho = node->out->shape[2], Wo = node->out->shape[3];
+    const float *gy = node->out->grad;
+    float *gx = tt_grad_buf(x);
+    for (int64_t pl = 0; pl < planes; pl++) {
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            float *g0 = gx + pl * H * W + 2 * oh * W;
+            const float *gr = gy + (pl * Ho + oh) * Wo;
+            const uint8_t *cr = code + (pl * Ho + oh) * Wo;
+            for (int64_t ow = 0; ow < Wo; ow++) {
+                const int k = cr[ow];
+                g0[(k >> 1) * W + 2 * ow + (k & 1)] += gr[ow];
             }
         }
     }
@@ -140,13 +163,18 @@ tt_tensor *tt_max_pool2d_ex(tt_tensor *x, int kh, int kw, const tt_conv2d_geom *
     tt_tensor *y = tt_empty(TT_SHAPE(d.N, d.C, d.Ho, d.Wo));
     tt_tensor *in[1] = {x};
     bool grad = tt_any_requires_grad(in, 1);
-    int32_t *idx = grad ? tt_arena_alloc((size_t)y->numel * sizeof(int32_t)) : NULL;
     if (kh == 2 && kw == 2 && g->stride_h == 2 && g->stride_w == 2 && g->pad_h == 0 && g->pad_w == 0 &&
         g->dilation_h == 1 && g->dilation_w == 1) {
-        maxpool_2x2(x->data, d.N * d.C, d.H, d.W, d.Ho, d.Wo, y->data, idx);
-    } else {
-        maxpool_general(x->data, &d, kh, kw, g, y->data, idx);
+        uint8_t *code = grad ? tt_arena_alloc((size_t)y->numel) : NULL;
+        maxpool_2x2(x->data, d.N * d.C, d.H, d.W, d.Ho, d.Wo, y->data, code);
+        if (grad) {
+            tt_node *n = tt_record("max_pool2d", y, in, 1, maxpool_2x2_backward);
+            n->saved = code;
+        }
+        return y;
     }
+    int32_t *idx = grad ? tt_arena_alloc((size_t)y->numel * sizeof(int32_t)) : NULL;
+    maxpool_general(x->data, &d, kh, kw, g, y->data, idx);
     if (grad) {
         tt_node *n = tt_record("max_pool2d", y, in, 1, maxpool_backward);
         n->saved = idx;
