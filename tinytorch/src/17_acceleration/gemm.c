@@ -441,6 +441,8 @@ static void gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
                         float *c = g->C + (m0 + ic + ir) * g->ldc + n0 + jc + jr;
                         if (m == mr && n == nr)
                             g->kern->kernel(kc, a, rs, cs, bp, c, g->ldc, g->alpha, beta);
+                        else if (g->kern->edge)
+                            g->kern->edge(kc, a, rs, cs, bp, c, g->ldc, g->alpha, beta, m, n);
                         else
                             edge_tile(g, kc, a, rs, cs, bp, c, m, n, beta);
                     }

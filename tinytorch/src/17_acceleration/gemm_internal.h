@@ -28,11 +28,18 @@ typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *a, int64_t rs_a, int
  *     bp[k*NR + j] = b[j*ldb + k]   for j in [0, NR), k in [0, kc)          (a transpose) */
 typedef void (*tt_gemm_pack_bt_fn)(const float *b, int64_t ldb, int64_t kc, float *bp);
 
+/* Edge tile: like the kernel, but only the top-left m x n (m <= MR, n <= NR) of the tile is
+ * stored to C (and read, when beta != 0); a must still provide MR rows (zero-padded panel). */
+typedef void (*tt_gemm_edge_fn)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                                const float *bp, float *c, int64_t ldc, float alpha, float beta,
+                                int m, int n);
+
 typedef struct {
     const char *name;          /* "portable", "avx2", "avx512" */
     int mr, nr;                /* register tile: MR rows x NR columns of C */
     tt_gemm_ukernel_fn kernel;
     tt_gemm_pack_bt_fn pack_bt;   /* SIMD transpose for B^T panels, or NULL (plain C loop) */
+    tt_gemm_edge_fn edge;         /* masked edge tiles, or NULL (kernel into a scratch tile) */
 } tt_gemm_kernel;
 
 /* Plain C, any target (gemm_kernel_portable.c). */

@@ -111,8 +111,63 @@ TT_AVX512 static void pack_bt_avx512(const float *b, int64_t ldb, int64_t kc, fl
         for (int64_t k = k0; k < kc; k++) bp[k * 32 + j] = b[j * ldb + k];
 }
 
+/* Edge tiles, m <= 14 rows x n <= 32 columns, stored straight to C under a column mask.
+ * n <= 16 runs one vector per row (14 FMAs per k instead of 28): narrow outputs such as the
+ * 10 classes of an MLP's last layer cost half of a full tile. */
+#define ROW_FMA1(i, p, r)                                       \
+    do {                                                        \
+        __m512 ai = _mm512_set1_ps(p[(r) * rs_a]);              \
+        c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);           \
+    } while (0)
+#define ALL_FMAS1 ROW_FMA1(0, p0, 0); ROW_FMA1(1, p0, 1); ROW_FMA1(2, p0, 2); \
+                  ROW_FMA1(3, p1, 0); ROW_FMA1(4, p1, 1); ROW_FMA1(5, p1, 2); \
+                  ROW_FMA1(6, p2, 0); ROW_FMA1(7, p2, 1); ROW_FMA1(8, p2, 2); \
+                  ROW_FMA1(9, p3, 0); ROW_FMA1(10, p3, 1); ROW_FMA1(11, p3, 2); \
+                  ROW_FMA1(12, p4, 0); ROW_FMA1(13, p4, 1)
+#define ROW_STORE_MASKED(i)                                                             \
+    do {                                                                                \
+        if ((i) < m) {                                                                  \
+            float *ci = c + (i) * ldc;                                                  \
+            __m512 r0 = _mm512_mul_ps(va, c##i##_0), r1 = _mm512_mul_ps(va, c##i##_1);  \
+            if (beta != 0.0f) {                                                         \
+                r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask0, ci), r0);         \
+                r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask1, ci + 16), r1);    \
+            }                                                                           \
+            _mm512_mask_storeu_ps(ci, mask0, r0);                                       \
+            _mm512_mask_storeu_ps(ci + 16, mask1, r1);                                  \
+        }                                                                               \
+    } while (0)
+
+TT_AVX512 static void edge_avx512(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                                  const float *bp, float *c, int64_t ldc, float alpha,
+                                  float beta, int m, int n)
+{
+    ALL_ROWS(DECL_ROW);
+    const float *p0 = a, *p1 = a + 3 * rs_a, *p2 = a + 6 * rs_a, *p3 = a + 9 * rs_a,
+                *p4 = a + 12 * rs_a;
+    if (n <= 16) {
+        for (int64_t k = 0; k < kc; k++) {
+            __m512 b0 = _mm512_load_ps(bp);
+            ALL_FMAS1;
+            p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
+            bp += 32;
+        }
+    } else {
+        for (int64_t k = 0; k < kc; k++) {
+            __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+            ALL_FMAS;
+            p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
+            bp += 32;
+        }
+    }
+    const __mmask16 mask0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1u);
+    const __mmask16 mask1 = (__mmask16)(n <= 16 ? 0 : n >= 32 ? 0xffff : (1u << (n - 16)) - 1u);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    ALL_ROWS(ROW_STORE_MASKED);
+}
+
 const tt_gemm_kernel tt_gemm_kernel_avx512 = { "avx512", 14, 32, kernel_avx512_14x32,
-                                               pack_bt_avx512 };
+                                               pack_bt_avx512, edge_avx512 };
 
 #else
 typedef int tt_gemm_kernel_avx512_unused;
