@@ -6,6 +6,7 @@
  *   relu' = [x > 0]            sigmoid' = y (1 - y)        tanh' = 1 - y^2
  *   gelu_tanh(x) = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
  *   gelu_erf(x)  = x Phi(x),  gelu_erf' = Phi(x) + x phi(x)
+ * exp, tanh and erf come from vmath.h (branch-free, vectorised), not from libm's scalar calls.
  * Softmax/LogSoftmax view x as [outer, n, inner] around the axis and subtract each lane's maximum
  * before exp (exp of a large logit overflows float32 above ~88.7):
  *   softmax' : dx = y (g - sum(g y))       log_softmax' : dx = g - exp(y) sum(g)
@@ -13,6 +14,7 @@
 #include <math.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
+#include "vmath.h"
 
 /* ---- elementwise ------------------------------------------------------------------------------- */
 
@@ -27,38 +29,38 @@ static const char *const act_name[] = {"relu", "sigmoid", "tanh", "gelu", "gelu_
 static void act_backward(tt_node *n)
 {
     tt_tensor *xt = n->in[0];
-    const float *g = n->out->grad, *x = xt->data, *y = n->out->data;
-    float *gx = tt_grad_buf(xt);
+    const float *restrict g = n->out->grad, *restrict x = xt->data, *restrict y = n->out->data;
+    float *restrict gx = tt_grad_buf(xt);
     int64_t len = xt->numel;
     switch ((enum act)n->iarg[0]) {
     case A_RELU:
-        for (int64_t i = 0; i < len; i++) {
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             gx[i] += x[i] > 0.0f ? g[i] : 0.0f;
         }
         break;
     case A_SIGMOID:
-        for (int64_t i = 0; i < len; i++) {
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             gx[i] += g[i] * y[i] * (1.0f - y[i]);
         }
         break;
     case A_TANH:
-        for (int64_t i = 0; i < len; i++) {
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             gx[i] += g[i] * (1.0f - y[i] * y[i]);
         }
         break;
-    case A_GELU:
-        for (int64_t i = 0; i < len; i++) {
+    case A_GELU: /* with s = sigmoid(2u): tanh(u) = 2s - 1, 1 - tanh(u)^2 = 4 s (1 - s) */
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             float v = x[i], v2 = v * v;
-            float t = tanhf(SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
+            float s = tt__sigmoid(2.0f * SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
             float du = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * v2);
-            gx[i] += g[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+            gx[i] += g[i] * (s + 2.0f * v * s * (1.0f - s) * du);
         }
         break;
     case A_GELU_ERF:
-        for (int64_t i = 0; i < len; i++) {
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             float v = x[i];
-            float cdf = 0.5f * (1.0f + erff(v * INV_SQRT2));
-            float pdf = INV_SQRT_2PI * expf(-0.5f * v * v);
+            float cdf = 0.5f * (1.0f + tt__erf(v * INV_SQRT2));
+            float pdf = INV_SQRT_2PI * tt__exp(-0.5f * v * v);
             gx[i] += g[i] * (cdf + v * pdf);
         }
         break;
@@ -68,35 +70,34 @@ static void act_backward(tt_node *n)
 static tt_tensor *activation(enum act op, tt_tensor *xt)
 {
     tt_tensor *out = tt_empty(xt->ndim, xt->shape);
-    const float *x = xt->data;
-    float *y = out->data;
+    const float *restrict x = xt->data;
+    float *restrict y = out->data;
     int64_t len = xt->numel;
     switch (op) {
     case A_RELU:
-        for (int64_t i = 0; i < len; i++) {
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             y[i] = x[i] > 0.0f ? x[i] : 0.0f;
         }
         break;
-    case A_SIGMOID:
-        for (int64_t i = 0; i < len; i++) { /* never exp of a large positive number */
-            float e = expf(-fabsf(x[i]));
-            y[i] = x[i] >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    case A_SIGMOID: /* never exp of a large positive number */
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
+            y[i] = tt__sigmoid(x[i]);
         }
         break;
     case A_TANH:
-        for (int64_t i = 0; i < len; i++) {
-            y[i] = tanhf(x[i]);
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
+            y[i] = tt__tanh(x[i]);
         }
         break;
-    case A_GELU:
-        for (int64_t i = 0; i < len; i++) {
+    case A_GELU: /* 0.5 x (1 + tanh(u)) = x sigmoid(2u) */
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
             float v = x[i];
-            y[i] = 0.5f * v * (1.0f + tanhf(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
+            y[i] = v * tt__sigmoid(2.0f * SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
         }
         break;
     case A_GELU_ERF:
-        for (int64_t i = 0; i < len; i++) {
-            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT2));
+        TT_SIMD for (int64_t i = 0; i < len; i++) {
+            y[i] = 0.5f * x[i] * (1.0f + tt__erf(x[i] * INV_SQRT2));
         }
         break;
     }
@@ -135,7 +136,7 @@ static lanes lanes_for(const char *op, const tt_tensor *x, int axis)
 }
 
 /* One lane: n values at stride s. Writes softmax (log = 0) or log_softmax (log = 1). */
-static void softmax_lane(const float *x, float *y, int64_t n, int64_t s, int log)
+static void softmax_lane(const float *restrict x, float *restrict y, int64_t n, int64_t s, int log)
 {
     float mx = -INFINITY;
     for (int64_t k = 0; k < n; k++) {
@@ -146,16 +147,16 @@ static void softmax_lane(const float *x, float *y, int64_t n, int64_t s, int log
     }
     float sum = 0.0f;
     if (log) {
-        for (int64_t k = 0; k < n; k++) {
-            sum += expf(x[k * s] - mx);
+        TT_SIMD_SUM(sum) for (int64_t k = 0; k < n; k++) {
+            sum += tt__exp(x[k * s] - mx);
         }
         float lse = mx + logf(sum);
         for (int64_t k = 0; k < n; k++) {
             y[k * s] = x[k * s] - lse;
         }
     } else {
-        for (int64_t k = 0; k < n; k++) {
-            float e = expf(x[k * s] - mx);
+        TT_SIMD_SUM(sum) for (int64_t k = 0; k < n; k++) {
+            float e = tt__exp(x[k * s] - mx);
             y[k * s] = e;
             sum += e;
         }
@@ -184,7 +185,7 @@ static void softmax_backward(tt_node *n)
                     acc += gl[k * s];
                 }
                 for (int64_t k = 0; k < l.n; k++) {
-                    dl[k * s] += gl[k * s] - expf(yl[k * s]) * acc;
+                    dl[k * s] += gl[k * s] - tt__exp(yl[k * s]) * acc;
                 }
             } else {
                 for (int64_t k = 0; k < l.n; k++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
+#include "../02_activations/vmath.h"
 
 static void shape_mismatch(const char *op, const tt_tensor *a, const tt_tensor *b)
 {
@@ -63,10 +64,10 @@ tt_tensor *tt_mse_loss(tt_tensor *pred, tt_tensor *target)
 static void ce_backward(tt_node *n)
 {
     tt_tensor *x = n->in[0];
-    const float *d = n->saved;
+    const float *restrict d = n->saved;
     float g = n->out->grad[0];
-    float *gx = tt_grad_buf(x);
-    for (int64_t i = 0; i < x->numel; i++) {
+    float *restrict gx = tt_grad_buf(x);
+    TT_SIMD for (int64_t i = 0; i < x->numel; i++) {
         gx[i] += g * d[i];
     }
 }
@@ -97,20 +98,20 @@ tt_tensor *tt_cross_entropy(tt_tensor *logits, const int32_t *labels)
         }
         float sum = 0.0f;
         if (d) {
-            float *dr = d + r * C;
-            for (int64_t k = 0; k < C; k++) {
-                float e = expf(x[k] - mx);
+            float *restrict dr = d + r * C;
+            TT_SIMD_SUM(sum) for (int64_t k = 0; k < C; k++) {
+                float e = tt__exp(x[k] - mx);
                 dr[k] = e;
                 sum += e;
             }
             float scale = invN / sum;
-            for (int64_t k = 0; k < C; k++) {
+            TT_SIMD for (int64_t k = 0; k < C; k++) {
                 dr[k] *= scale;
             }
             dr[y] -= invN;
         } else {
-            for (int64_t k = 0; k < C; k++) {
-                sum += expf(x[k] - mx);
+            TT_SIMD_SUM(sum) for (int64_t k = 0; k < C; k++) {
+                sum += tt__exp(x[k] - mx);
             }
         }
         total += (double)(mx + logf(sum) - x[y]);

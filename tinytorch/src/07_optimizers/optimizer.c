@@ -4,13 +4,15 @@
  * persistent, allocated at creation, owned here: for param i, buf1[i] (momentum buffer or exp_avg)
  * and buf2[i] (exp_avg_sq, Adam only), and step[i], a 1-element tensor counting that parameter's
  * updates (as a float, like PyTorch's state_dict). tt_optim_step() allocates nothing.
- * Each update is one pass over a parameter's elements with plain loops the compiler vectorises.
+ * Each update is one pass over a parameter's elements, a SIMD loop (Adam's sqrt is vmath.h's
+ * tt__sqrt: libm's sqrtf may set errno, which keeps a loop scalar).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/optim.h"
+#include "../02_activations/vmath.h"
 
 struct tt_optimizer {
     tt_optim_kind kind;
@@ -136,13 +138,13 @@ static void sgd_update(const tt_optimizer *o, float *restrict w, const float *re
 {
     const float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
     if (!v) {
-        for (int64_t i = 0; i < n; i++) {
+        TT_SIMD for (int64_t i = 0; i < n; i++) {
             w[i] -= lr * (g[i] + wd * w[i]);
         }
         return;
     }
     if (first) { /* PyTorch: the buffer starts as a copy of the (decayed) gradient, no dampening */
-        for (int64_t i = 0; i < n; i++) {
+        TT_SIMD for (int64_t i = 0; i < n; i++) {
             float d = g[i] + wd * w[i];
             v[i] = d;
             w[i] -= lr * (o->nesterov ? d + mu * d : d);
@@ -150,14 +152,14 @@ static void sgd_update(const tt_optimizer *o, float *restrict w, const float *re
         return;
     }
     if (o->nesterov) {
-        for (int64_t i = 0; i < n; i++) {
+        TT_SIMD for (int64_t i = 0; i < n; i++) {
             float d = g[i] + wd * w[i];
             float b = mu * v[i] + damp * d;
             v[i] = b;
             w[i] -= lr * (d + mu * b);
         }
     } else {
-        for (int64_t i = 0; i < n; i++) {
+        TT_SIMD for (int64_t i = 0; i < n; i++) {
             float d = g[i] + wd * w[i];
             float b = mu * v[i] + damp * d;
             v[i] = b;
@@ -177,18 +179,18 @@ static void adam_update(const tt_optimizer *o, float *restrict w, const float *r
     const float bc2_sqrt = (float)sqrt(bc2);
     if (o->kind == TT_OPTIM_ADAMW) {
         const float keep = 1.0f - o->lr * o->weight_decay;
-        for (int64_t i = 0; i < n; i++) {
+        TT_SIMD for (int64_t i = 0; i < n; i++) {
             w[i] *= keep;
         }
     }
     const float wd = o->kind == TT_OPTIM_ADAM ? o->weight_decay : 0.0f;
-    for (int64_t i = 0; i < n; i++) {
+    TT_SIMD for (int64_t i = 0; i < n; i++) {
         float d = g[i] + wd * w[i];
         float mi = m[i] + c1 * (d - m[i]);      /* lerp, as torch: m + (1-b1)(g - m) */
         float vi = b2 * v[i] + c2 * d * d;
         m[i] = mi;
         v[i] = vi;
-        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        float denom = tt__sqrt(vi) / bc2_sqrt + eps;
         w[i] -= step_size * mi / denom;
     }
 }
