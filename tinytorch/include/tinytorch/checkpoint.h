@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "tinytorch/nn.h"
+#include "tinytorch/optim.h"
 
 typedef struct tt_kv { const char *key; const char *value; } tt_kv;
 
@@ -35,5 +36,13 @@ int tt_safetensors_load(const char *path, const tt_params *into, bool strict, ch
  * key is absent, -1 on a bad file. */
 int tt_safetensors_meta(const char *path, const char *key, char *out, size_t outlen, char *err,
                         size_t errlen);
+
+/* A training checkpoint: the model's parameters under their own names ("0.weight") and, when opt is
+ * not NULL, the optimizer's state under "optimizer.<state name>" ("optimizer.exp_avg.0.weight"), so a
+ * run resumes exactly. Load is strict about the model's tensors; optimizer state is required only
+ * when opt is not NULL. */
+int tt_checkpoint_save(const char *path, tt_layer *model, const tt_optimizer *opt, const tt_kv *meta,
+                       int n_meta, char *err, size_t errlen);
+int tt_checkpoint_load(const char *path, tt_layer *model, tt_optimizer *opt, char *err, size_t errlen);
 
 #endif

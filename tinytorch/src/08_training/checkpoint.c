@@ -563,3 +563,53 @@ int tt_safetensors_meta(const char *path, const char *key, char *out, size_t out
     st_close(&sf);
     return rc;
 }
+
+/* ---- model + optimizer --------------------------------------------------------------------------- */
+
+static void collect_checkpoint(tt_layer *model, const tt_optimizer *opt, tt_params *all)
+{
+    tt_params mp, sp;
+    tt_params_init(&mp);
+    tt_params_init(&sp);
+    tt_layer_params(model, &mp);
+    for (int i = 0; i < mp.n; i++) {
+        tt_params_add(all, mp.names[i], mp.t[i]);
+    }
+    if (opt) {
+        tt_optim_state(opt, &sp);
+        for (int i = 0; i < sp.n; i++) {
+            size_t len = strlen(sp.names[i]) + 16;
+            char *nm = malloc(len);
+            if (!nm) {
+                tt_fatal("tt_checkpoint: out of memory");
+            }
+            snprintf(nm, len, "optimizer.%s", sp.names[i]);
+            tt_params_add(all, nm, sp.t[i]);
+            free(nm);
+        }
+    }
+    tt_params_free(&mp);
+    tt_params_free(&sp);
+}
+
+int tt_checkpoint_save(const char *path, tt_layer *model, const tt_optimizer *opt, const tt_kv *meta,
+                       int n_meta, char *err, size_t errlen)
+{
+    tt_params all;
+    tt_params_init(&all);
+    collect_checkpoint(model, opt, &all);
+    int rc = tt_safetensors_save(path, &all, meta, n_meta, err, errlen);
+    tt_params_free(&all);
+    return rc;
+}
+
+int tt_checkpoint_load(const char *path, tt_layer *model, tt_optimizer *opt, char *err, size_t errlen)
+{
+    tt_params all;
+    tt_params_init(&all);
+    collect_checkpoint(model, opt, &all);
+    /* strict only when the optimizer state is requested too: a weights-only load may ignore it */
+    int rc = tt_safetensors_load(path, &all, opt != NULL, err, errlen);
+    tt_params_free(&all);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* ms_common.h - helpers shared by the milestones (compiled into tito with them): result fields,
+ * output directory, checkpoint and metrics-log paths, and the standard "goal" report line. */
+#ifndef TT_MS_COMMON_H
+#define TT_MS_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "milestone.h"
+#include "tinytorch/checkpoint.h"
+#include "tinytorch/train.h"
+
+/* mkdir -p. Returns 0, or -1 with a message naming the directory. */
+int tt_ms_ensure_dir(const char *dir, char *err, size_t errlen);
+/* <data_dir>/<rel> into buf. */
+void tt_ms_data_path(const tt_milestone_opts *o, const char *rel, char *buf, size_t len);
+/* Saves <out_dir>/<stem>.safetensors (model + optimizer state, metadata), records it in the result as
+ * "<key_prefix>checkpoint" and prints the path. Returns 0, or 2 (error printed). */
+int tt_ms_save(const tt_milestone_opts *o, const char *stem, const char *key_prefix, tt_layer *model,
+               const tt_optimizer *opt, const tt_kv *meta, int n_meta, tt_milestone_result *res);
+/* Opens <out_dir>/<stem>.metrics.jsonl. Returns 0, or 2 (error printed). */
+int tt_ms_open_log(const tt_milestone_opts *o, const char *stem, tt_metrics_log *log,
+                   tt_milestone_result *res, const char *key_prefix);
+/* Prints "  <what>: 97.50 %  (goal >= 90 %)  met" and returns whether it was met. */
+bool tt_ms_check(const char *what, double accuracy, double goal, bool at_least);
+
+#endif

@@ -1,0 +1,14 @@
+/* registry.c - the milestones tito knows, in historical order. To add one: define
+ * `const tt_milestone tt_milestone_NN` in a file under milestones/NN_name/ and list it here (two lines). */
+#include "milestone.h"
+
+extern const tt_milestone tt_milestone_01;
+extern const tt_milestone tt_milestone_02;
+extern const tt_milestone tt_milestone_03;
+
+const tt_milestone *const tt_milestones[] = {
+    &tt_milestone_01,
+    &tt_milestone_02,
+    &tt_milestone_03,
+};
+const int tt_milestone_count = (int)(sizeof tt_milestones / sizeof tt_milestones[0]);

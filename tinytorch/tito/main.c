@@ -1,0 +1,267 @@
+/* main.c - tito, TinyTorch's command line for learners.
+ *
+ *   tito --help | --version
+ *   tito milestone list
+ *   tito milestone info NN
+ *   tito milestone run NN [--epochs E] [--seed S] [--json FILE] [--data DIR] [--out DIR] [--text FILE] [--quick]
+ *
+ * Exit status: 0 the goal was met (or the command succeeded), 1 a milestone ran but missed its goal,
+ * 2 an error (bad arguments, missing data, I/O). Data directory: --data, else $MLSB_DATA, else ./data
+ * when it exists, else the source tree's data/.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "milestone.h"
+#include "result_json.h"
+#include "tinytorch/progress.h"
+
+#define TITO_VERSION "0.1.0"
+#ifndef MLSB_SOURCE_DIR
+#define MLSB_SOURCE_DIR "."
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "tito - TinyTorch's command line\n"
+            "\n"
+            "usage:\n"
+            "  tito milestone list                 the historical milestones\n"
+            "  tito milestone info NN              what milestone NN does and its goal\n"
+            "  tito milestone run NN [options]     run milestone NN (01, 02, ... or its name)\n"
+            "  tito --version | --help\n"
+            "\n"
+            "options of 'milestone run':\n"
+            "  --epochs E     training epochs (default: the milestone's own)\n"
+            "  --seed S       random seed (default 42)\n"
+            "  --json FILE    write the result as JSON to FILE\n"
+            "  --data DIR     data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
+            "  --out DIR      checkpoints and metrics logs (default runs/)\n"
+            "  --text FILE    text corpus for the language milestones\n"
+            "  --quick        a short smoke run\n"
+            "\n"
+            "exit status: 0 goal met, 1 goal missed, 2 error\n");
+}
+
+static int bad_args(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "tito: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try 'tito --help')\n");
+    return 2;
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    if (!s || !*s) {
+        return false;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || errno == ERANGE || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-') {
+        return false;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno == ERANGE) {
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* Finds a milestone by number ("3", "03") or name ("mlp", case-insensitive). */
+static const tt_milestone *find_milestone(const char *q)
+{
+    long n;
+    for (int i = 0; i < tt_milestone_count; i++) {
+        const tt_milestone *m = tt_milestones[i];
+        if (parse_long(q, 0, 99, &n) && atol(m->id) == n) {
+            return m;
+        }
+        size_t a = strlen(q), b = strlen(m->name);
+        bool same = a == b;
+        for (size_t k = 0; same && k < a; k++) {
+            same = tolower((unsigned char)q[k]) == tolower((unsigned char)m->name[k]);
+        }
+        if (same) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static int cmd_list(void)
+{
+    printf("TinyTorch milestones (run one with: tito milestone run NN)\n\n");
+    for (int i = 0; i < tt_milestone_count; i++) {
+        const tt_milestone *m = tt_milestones[i];
+        printf("  %s  %-12s %s  %s\n", m->id, m->name, m->year, m->summary);
+    }
+    return 0;
+}
+
+static const char *default_data_dir(void)
+{
+    const char *env = getenv("MLSB_DATA");
+    if (env && *env) {
+        return env;
+    }
+    if (is_dir("data")) {
+        return "data";
+    }
+    return MLSB_SOURCE_DIR "/data";
+}
+
+static void print_summary(const tt_milestone *m, const tt_milestone_result *r, int rc, double secs)
+{
+    char t[16];
+    tt_format_duration(secs, t, sizeof t);
+    printf("\nMilestone %s (%s, %s): %s in %s\n", m->id, m->name, m->year,
+           rc == 0 ? "GOAL MET" : rc == 1 ? "goal missed" : "error", t);
+    for (int i = 0; i < r->n; i++) {
+        if (r->f[i].is_str) {
+            printf("  %-36s %s\n", r->f[i].key, r->f[i].str);
+        } else {
+            printf("  %-36s %.6g\n", r->f[i].key, r->f[i].num);
+        }
+    }
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (argc < 1) {
+        return bad_args("%s", "milestone run: which milestone? (tito milestone list)");
+    }
+    const tt_milestone *m = find_milestone(argv[0]);
+    if (!m) {
+        return bad_args("no milestone '%s' (tito milestone list shows them)", argv[0]);
+    }
+    tt_milestone_opts o = {0, 42, NULL, "runs", NULL, false};
+    const char *json = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        if (strcmp(a, "--quick") == 0) {
+            o.quick = true;
+            continue;
+        }
+        if (strcmp(a, "--epochs") && strcmp(a, "--seed") && strcmp(a, "--json") && strcmp(a, "--data") &&
+            strcmp(a, "--out") && strcmp(a, "--text")) {
+            return bad_args("unknown option '%s'", a);
+        }
+        if (!v) {
+            return bad_args("option '%s' needs a value", a);
+        }
+        i++;
+        if (strcmp(a, "--epochs") == 0) {
+            if (!parse_long(v, 1, 100000, &n)) {
+                return bad_args("--epochs wants a whole number from 1 to 100000, not '%s'", v);
+            }
+            o.epochs = (int)n;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!parse_u64(v, &o.seed)) {
+                return bad_args("--seed wants a non-negative whole number, not '%s'", v);
+            }
+        } else if (strcmp(a, "--json") == 0) {
+            json = v;
+        } else if (strcmp(a, "--data") == 0) {
+            if (!is_dir(v)) {
+                return bad_args("--data: '%s' is not a directory", v);
+            }
+            o.data_dir = v;
+        } else if (strcmp(a, "--out") == 0) {
+            o.out_dir = v;
+        } else {
+            o.text_path = v;
+        }
+    }
+    if (!o.data_dir) {
+        o.data_dir = default_data_dir();
+    }
+    static tt_milestone_result res; /* ~16 KB: keep it off the stack */
+    memset(&res, 0, sizeof res);
+    double t0 = tt_now_seconds();
+    int rc = m->run(&o, &res);
+    if (rc < 0 || rc > 2) {
+        rc = 2;
+    }
+    double secs = tt_now_seconds() - t0;
+    tt_ms_result_num(&res, "seconds", secs);
+    tt_ms_result_num(&res, "seed", (double)o.seed);
+    print_summary(m, &res, rc, secs);
+    if (json) {
+        char err[1200];
+        if (tito_save_result(json, m, &res, rc, err, sizeof err) != 0) {
+            fprintf(stderr, "tito: %s\n", err);
+            return 2;
+        }
+        printf("  result: %s\n", json);
+    }
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    if (argc < 1) {
+        return bad_args("%s", "milestone info: which milestone?");
+    }
+    const tt_milestone *m = find_milestone(argv[0]);
+    if (!m) {
+        return bad_args("no milestone '%s' (tito milestone list shows them)", argv[0]);
+    }
+    printf("Milestone %s: %s (%s)\n  %s\n  run: tito milestone run %s\n", m->id, m->name, m->year, m->summary, m->id);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("tito (TinyTorch) %s\n", TITO_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "milestone") == 0 || strcmp(argv[1], "milestones") == 0) {
+        if (argc < 3) {
+            return bad_args("%s", "milestone: list, info NN or run NN?");
+        }
+        if (strcmp(argv[2], "list") == 0) {
+            return cmd_list();
+        }
+        if (strcmp(argv[2], "run") == 0) {
+            return cmd_run(argc - 3, argv + 3);
+        }
+        if (strcmp(argv[2], "info") == 0) {
+            return cmd_info(argc - 3, argv + 3);
+        }
+        return bad_args("milestone: unknown command '%s' (list, info, run)", argv[2]);
+    }
+    return bad_args("unknown command '%s'", argv[1]);
+}
