@@ -50,8 +50,17 @@ static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km)
             sum += e;
         }
     } else {
-        TT_SIMD_SUM(sum)
-        for (int64_t j = 0; j < lim; j++) {
+        int64_t j = 0;
+        tt_v4f acc = tt__v4f_set(0.0f), mv = tt__v4f_set(m);
+        for (; j + 4 <= lim; j += 4) {
+            tt_v4f e = tt__expf4(tt__v4f_load(s + j) - mv);
+            tt__v4f_store(s + j, e);
+            acc += e;
+        }
+        for (int l = 0; l < 4; l++) {
+            sum += acc[l];
+        }
+        for (; j < lim; j++) {
             float e = tt__expf(s[j] - m);
             s[j] = e;
             sum += e;

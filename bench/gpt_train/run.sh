@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# gpt_train: training tokens/s of a small GPT (4 layers, width 128, 4 heads, context 128, batch 16,
+# AdamW) in TinyTorch vs the same model in PyTorch, both single-threaded, in the same run.
+#   bench/run.sh gpt_train [steps]     (default 15 timed steps per side, after 3 warm-up steps)
+# Each side reports its best per-step rate (best-of-N: the machine is shared) and its median; the
+# CPU share of each side comes from getrusage (ours) and /usr/bin/time (PyTorch).
+# Last line: {"name","ours","anchor","unit","ratio","ours_cpu_percent","anchor_cpu_percent",...}
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
+build="${MLSB_BUILD:-$root/build-bench}"
+lib="$build/tinytorch/libtinytorch.a"
+if [[ ! -f "$lib" ]]; then
+  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
+fi
+steps="${1:-15}"
+exe="$build/gpt_train_bench"
+${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
+  "$here/gpt_train_bench.c" "$lib" -fopenmp -lz -lm -o "$exe"
+
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+ours_out="$("$exe" "$steps")"
+echo "$ours_out" | sed 's/^/ours:   /' >&2
+tfile="$(mktemp)"
+anchor_out="$(/usr/bin/time -v -o "$tfile" /usr/bin/python3 "$here/gpt_train_torch.py" "$steps")"
+echo "$anchor_out" | sed 's/^/torch:  /' >&2
+anchor_cpu="$(sed -n 's/.*Percent of CPU this job got: \([0-9]*\)%.*/\1/p' "$tfile")"
+rm -f "$tfile"
+ours="$(echo "$ours_out" | sed -n 's/^tokens_per_s \(.*\)/\1/p')"
+ours_med="$(echo "$ours_out" | sed -n 's/^tokens_per_s_median \(.*\)/\1/p')"
+ours_cpu="$(echo "$ours_out" | sed -n 's/^cpu_percent \(.*\)/\1/p')"
+anchor="$(echo "$anchor_out" | sed -n 's/^tokens_per_s \(.*\)/\1/p')"
+anchor_med="$(echo "$anchor_out" | sed -n 's/^tokens_per_s_median \(.*\)/\1/p')"
+python3 - "$ours" "$anchor" "$ours_med" "$anchor_med" "$ours_cpu" "$anchor_cpu" <<'PY'
+import json, sys
+o, a, om, am, oc, ac = sys.argv[1:7]
+print(json.dumps({"name": "gpt_train", "ours": float(o), "anchor": float(a), "unit": "tokens/s",
+                  "ratio": round(float(o) / float(a), 3),
+                  "ours_median": float(om), "anchor_median": float(am),
+                  "ratio_median": round(float(om) / float(am), 3),
+                  "ours_cpu_percent": float(oc), "anchor_cpu_percent": float(ac or 0),
+                  "threads": 1, "model": "GPT 4x128, 4 heads, T=128, B=16, AdamW"}))
+PY
