@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "ms_common.h"
+#include "../ms_common.h"
 
 #define N_TRAIN 1000
 #define N_TEST 200
@@ -37,7 +37,7 @@ static double accuracy(tt_layer *neuron, tt_tensor *x, const float *y, int n)
     return (double)correct / n;
 }
 
-static int run(const tt_milestone_opts *o, tt_milestone_result *res)
+static int perceptron_run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
     int epochs = o->epochs > 0 ? o->epochs : (o->quick ? 50 : 200);
     tt_rng r;
@@ -93,5 +93,5 @@ static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 }
 
 const tt_milestone tt_milestone_01 = {
-    "01", "Perceptron", "1958", "one neuron separates two Gaussian clusters (goal: >= 95 % test accuracy)", run,
+    "01", "Perceptron", "1958", "one neuron separates two Gaussian clusters (goal: >= 95 % test accuracy)", perceptron_run,
 };

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include "ms_common.h"
+#include "../ms_common.h"
 
 static const float XS[8] = {0, 0, 0, 1, 1, 0, 1, 1};
 static const float YS[4] = {0, 1, 1, 0};
@@ -41,7 +41,7 @@ static double train_xor(tt_layer *model, tt_optimizer *opt, int steps, double *l
     return correct / 4.0;
 }
 
-static int run(const tt_milestone_opts *o, tt_milestone_result *res)
+static int xor_run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
     int steps = o->epochs > 0 ? o->epochs : (o->quick ? 1000 : 2000);
     tt_rng r;
@@ -87,5 +87,5 @@ static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 }
 
 const tt_milestone tt_milestone_02 = {
-    "02", "XOR", "1969", "a single layer fails on XOR (<= 75 %), a 2-4-1 network solves it (100 %)", run,
+    "02", "XOR", "1969", "a single layer fails on XOR (<= 75 %), a 2-4-1 network solves it (100 %)", xor_run,
 };

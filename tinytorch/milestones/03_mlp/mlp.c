@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "ms_common.h"
+#include "../ms_common.h"
 
 #define FMNIST_MEAN 0.2860f
 #define FMNIST_STD 0.3530f
@@ -175,7 +175,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     return rc ? rc : (met ? 0 : 1);
 }
 
-static int run(const tt_milestone_opts *o, tt_milestone_result *res)
+static int mlp_run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
     printf("Milestone 03 - the multi-layer perceptron and backpropagation (Rumelhart, Hinton & Williams, 1986)\n");
     fflush(stdout);
@@ -193,5 +193,5 @@ static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 
 const tt_milestone tt_milestone_03 = {
     "03", "MLP", "1986",
-    "MLPs: TinyDigits 64-32-10 (goal >= 90 %) and Fashion-MNIST 784-128-10 (goal >= 87 % in 5 epochs)", run,
+    "MLPs: TinyDigits 64-32-10 (goal >= 90 %) and Fashion-MNIST 784-128-10 (goal >= 87 % in 5 epochs)", mlp_run,
 };

@@ -1,0 +1,261 @@
+/* test_milestones.c - smoke runs of milestones 01 (Perceptron), 02 (XOR) and 03 --quick (TinyDigits in
+ * full, a short Fashion-MNIST pass), their checkpoints, the JSON result writer (strict JSON, dotted keys
+ * nested), and tito's command line (exit codes, argument errors) when the tito binary is built.
+ * Milestone sources are compiled into this test directly (they are not part of the library). */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tt_test.h"
+#include "../milestones/ms_common.c"
+#include "../milestones/01_perceptron/perceptron.c"
+#include "../milestones/02_xor/xor.c"
+#include "../milestones/03_mlp/mlp.c"
+#include "../tito/result_json.c"
+#include "tinytorch/json.h"
+
+static char dir[256];
+static tt_milestone_result res;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/tt_ms_XXXXXX");
+    memset(&res, 0, sizeof res);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] != '.') {
+                char p[600];
+                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+                remove(p);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+    tt_arena_reset();
+    return 0;
+}
+
+static tt_milestone_opts opts(bool quick, uint64_t seed)
+{
+    tt_milestone_opts o = {0, seed, MLSB_SOURCE_DIR "/data", dir, NULL, quick};
+    return o;
+}
+
+static const char *str_field(const char *key)
+{
+    for (int i = 0; i < res.n; i++) {
+        if (strcmp(res.f[i].key, key) == 0 && res.f[i].is_str) {
+            return res.f[i].str;
+        }
+    }
+    return NULL;
+}
+
+static void test_perceptron(void **state)
+{
+    (void)state;
+    tt_milestone_opts o = opts(false, 42);
+    assert_int_equal(tt_milestone_01.run(&o, &res), 0);
+    assert_true(tt_ms_result_get(&res, "test_accuracy", 0) >= 0.95);
+    /* the checkpoint holds the neuron: load it back into a fresh Linear(2, 1) */
+    const char *ck = str_field("checkpoint");
+    assert_non_null(ck);
+    tt_layer *neuron = tt_linear_new(2, 1, true, TT_INIT_PYTORCH, NULL);
+    char err[512];
+    assert_int_equal(tt_checkpoint_load(ck, neuron, NULL, err, sizeof err), 0);
+    tt_linear_layer *lin = (tt_linear_layer *)neuron;
+    /* the clusters lie along the diagonal: both weights positive */
+    assert_true(lin->weight->data[0] > 0.5f && lin->weight->data[1] > 0.5f);
+    tt_layer_free(neuron);
+}
+
+static void test_xor(void **state)
+{
+    (void)state;
+    const uint64_t seeds[4] = {42, 1, 2, 3};
+    for (int s = 0; s < 4; s++) {
+        memset(&res, 0, sizeof res);
+        tt_milestone_opts o = opts(true, seeds[s]);
+        assert_int_equal(tt_milestone_02.run(&o, &res), 0);
+        assert_true(tt_ms_result_get(&res, "single_layer.accuracy", 1) <= 0.75);
+        assert_true(tt_ms_result_get(&res, "hidden_layer.accuracy", 0) == 1.0);
+        assert_int_equal((int)tt_ms_result_get(&res, "hidden_layer.params", 0), 17); /* 2*4+4 + 4+1 */
+    }
+}
+
+static void test_mlp_quick(void **state)
+{
+    (void)state;
+    FILE *f = fopen(MLSB_SOURCE_DIR "/data/digits.csv.gz", "rb");
+    FILE *g = fopen(MLSB_SOURCE_DIR "/data/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f || !g) {
+        if (f) fclose(f);
+        if (g) fclose(g);
+        print_message("data/ absent (run scripts/fetch-data.sh): skipping\n");
+        skip();
+    }
+    fclose(f);
+    fclose(g);
+    tt_milestone_opts o = opts(true, 42);
+    assert_int_equal(tt_milestone_03.run(&o, &res), 0);
+    assert_true(tt_ms_result_get(&res, "tinydigits.test_accuracy", 0) >= 0.90);
+    assert_int_equal((int)tt_ms_result_get(&res, "tinydigits.params", 0), 2410); /* 64*32+32+32*10+10 */
+    assert_int_equal((int)tt_ms_result_get(&res, "fashion_mnist.params", 0), 101770);
+    /* 4,000 images for one epoch already beat chance (10 %) by far on the 10,000 test images */
+    assert_true(tt_ms_result_get(&res, "fashion_mnist.test_accuracy", 0) > 0.6);
+    /* the metrics log has one strict-JSON line for the Fashion-MNIST epoch */
+    const char *logp = str_field("fashion_mnist.metrics_log");
+    assert_non_null(logp);
+    FILE *lf = fopen(logp, "r");
+    char line[1024], err[256];
+    assert_non_null(fgets(line, sizeof line, lf));
+    fclose(lf);
+    tt_json *j = tt_json_parse(line, strlen(line), err, sizeof err);
+    assert_non_null(j);
+    assert_float_equal(tt_json_get(j, "eval_accuracy")->number,
+                       tt_ms_result_get(&res, "fashion_mnist.test_accuracy", -1), 1e-12);
+    tt_json_free(j);
+    /* the TinyDigits checkpoint loads into the same architecture, optimizer state included */
+    tt_rng r;
+    tt_rng_seed(&r, 0);
+    tt_layer *m = make_mlp(64, 32, 10, &r);
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(m, &p);
+    tt_optimizer *opt = tt_sgd_new(&p, 0.1f, 0.9f, 0.0f, 0.0f, false);
+    assert_int_equal(tt_checkpoint_load(str_field("tinydigits.checkpoint"), m, opt, err, sizeof err), 0);
+    tt_optim_free(opt);
+    tt_params_free(&p);
+    tt_layer_free(m);
+    /* a missing data directory is an error (2) with a message, not a crash */
+    memset(&res, 0, sizeof res);
+    o.data_dir = "/nonexistent-data-dir";
+    assert_int_equal(tt_milestone_03.run(&o, &res), 2);
+}
+
+static void test_result_json(void **state)
+{
+    (void)state;
+    tt_ms_result_num(&res, "test_accuracy", 0.875);
+    tt_ms_result_num(&res, "a.b", 1);
+    tt_ms_result_str(&res, "name \"quoted\"", "x\ny");
+    tt_ms_result_num(&res, "a.c.d", 2);
+    tt_ms_result_num(&res, "z", NAN);
+    tt_ms_result_num(&res, "a.c", 3); /* a value and a prefix at once */
+    tt_ms_result_num(&res, "test_accuracy", 0.9); /* updates in place */
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    assert_int_equal(tito_save_result(path, &tt_milestone_01, &res, 1, err, sizeof err), 0);
+    FILE *f = fopen(path, "r");
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    tt_json *j = tt_json_parse(buf, n, err, sizeof err);
+    if (!j) {
+        fail_msg("not strict JSON: %s\n%.*s", err, (int)n, buf);
+    }
+    assert_string_equal(tt_json_get(j, "milestone")->string, "01");
+    assert_int_equal(tt_json_get(j, "goal_met")->type, TT_JSON_BOOL);
+    assert_false(tt_json_get(j, "goal_met")->boolean);
+    assert_float_equal(tt_json_get(j, "test_accuracy")->number, 0.9, 0);
+    tt_json *a = tt_json_get(j, "a");
+    assert_non_null(a);
+    assert_float_equal(tt_json_get(a, "b")->number, 1, 0);
+    tt_json *c = tt_json_get(a, "c");
+    assert_int_equal(c->type, TT_JSON_OBJECT);
+    assert_float_equal(tt_json_get(c, "d")->number, 2, 0);
+    assert_float_equal(tt_json_get(c, "value")->number, 3, 0);
+    assert_int_equal(tt_json_get(j, "z")->type, TT_JSON_NULL);
+    assert_string_equal(tt_json_get(j, "name \"quoted\"")->string, "x\ny");
+    tt_json_free(j);
+}
+
+/* Runs the tito binary next to this test's build directory; returns its exit status or -1. */
+static char tito_path[1024];
+static int tito(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", tito_path, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_tito_cli(void **state)
+{
+    (void)state;
+    char self[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        skip();
+    }
+    self[n] = 0;
+    snprintf(tito_path, sizeof tito_path, "%s/../tito", dirname(self));
+    if (access(tito_path, X_OK) != 0) {
+        print_message("tito binary not built next to the tests: skipping\n");
+        skip();
+    }
+    assert_int_equal(tito("--version"), 0);
+    assert_int_equal(tito("--help"), 0);
+    assert_int_equal(tito(""), 2);
+    assert_int_equal(tito("milestone list"), 0);
+    assert_int_equal(tito("milestone info xor"), 0);
+    assert_int_equal(tito("frobnicate"), 2);
+    assert_int_equal(tito("milestone run"), 2);
+    assert_int_equal(tito("milestone run 99"), 2);
+    assert_int_equal(tito("milestone run 01 --epochs"), 2);
+    assert_int_equal(tito("milestone run 01 --epochs x3"), 2);
+    assert_int_equal(tito("milestone run 01 --epochs 0"), 2);
+    assert_int_equal(tito("milestone run 01 --seed -4"), 2);
+    assert_int_equal(tito("milestone run 01 --bogus"), 2);
+    assert_int_equal(tito("milestone run 01 --data /nonexistent-dir"), 2);
+    char args[1024], json[600], err[256];
+    snprintf(json, sizeof json, "%s/out.json", dir);
+    snprintf(args, sizeof args, "milestone run perceptron --epochs 100 --seed 7 --out '%s' --json '%s'", dir, json);
+    assert_int_equal(tito(args), 0);
+    FILE *f = fopen(json, "r");
+    assert_non_null(f);
+    char buf[4096];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    tt_json *j = tt_json_parse(buf, len, err, sizeof err);
+    assert_non_null(j);
+    assert_true(tt_json_get(j, "test_accuracy")->number >= 0.95);
+    assert_float_equal(tt_json_get(j, "epochs")->number, 100, 0);
+    assert_float_equal(tt_json_get(j, "seed")->number, 7, 0);
+    tt_json_free(j);
+    /* an unwritable --json path is an error */
+    snprintf(args, sizeof args, "milestone run 01 --out '%s' --json /nonexistent-dir/r.json", dir);
+    assert_int_equal(tito(args), 2);
+}
+
+int main(void)
+{
+    (void)tt_gradcheck;
+    (void)tt_test_input;
+    (void)tt_assert_close;
+    (void)tt_test_on_error;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_perceptron, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mlp_quick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tito_cli, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
