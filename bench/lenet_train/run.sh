@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# lenet_train: LeNet-5 training throughput (samples/s, batch 64, one thread) of TinyTorch vs PyTorch.
+#   bench/run.sh lenet_train [batch steps reps]      (defaults 64 50 5)
+# Both sides run the same model and step (see lenet_bench.c / lenet_torch.py) in this run, one thread
+# for the whole process: OMP_NUM_THREADS=1 (+ tt_set_num_threads(1)) for ours; OMP/OPENBLAS/MKL = 1 and
+# torch.set_num_threads(1) for PyTorch. /usr/bin/time -v gives each side's CPU share. Each side reports
+# its best window; the pair is measured 3 times alternately and the best of each is kept (shared machine).
+# Last line: one JSON object with name, ours, anchor, unit, ratio (ours / anchor) and the CPU shares.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
+build="${MLSB_BUILD:-$root/build-bench}"
+lib="$build/tinytorch/libtinytorch.a"
+if [[ ! -f "$lib" ]]; then
+  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
+fi
+exe="$build/lenet_bench"
+${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
+  "$here/lenet_bench.c" "$lib" -fopenmp -lz -lm -o "$exe"
+
+batch="${1:-64}"; steps="${2:-50}"; reps="${3:-5}"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
+cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
+
+best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0
+for round in 1 2 3; do
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
+    "$exe" "$batch" "$steps" "$reps" > "$tmp/ours.json"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/torch.time" \
+    /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch.json"
+  o="$(field "$tmp/ours.json" samples_per_s)"; a="$(field "$tmp/torch.json" samples_per_s)"
+  echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
+  if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$o" "$best_ours"; then
+    best_ours="$o"; cpu_ours="$(cpu "$tmp/ours.time")"
+  fi
+  if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$a" "$best_anchor"; then
+    best_anchor="$a"; cpu_anchor="$(cpu "$tmp/torch.time")"
+  fi
+done
+/usr/bin/python3 -c "
+import json, sys
+o, a = float(sys.argv[1]), float(sys.argv[2])
+print(json.dumps({'name': 'lenet_train', 'ours': round(o, 1), 'anchor': round(a, 1), 'unit': 'samples/s',
+                  'ratio': round(o / a, 3), 'batch': int(sys.argv[5]), 'threads': 1,
+                  'cpu_percent_ours': int(sys.argv[3] or 0), 'cpu_percent_anchor': int(sys.argv[4] or 0)}))
+" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch"
