@@ -1,0 +1,161 @@
+/* cmd_common.c - option parsing shared by eval / serve / compress / tiny, and the single-node
+ * result keys. Every flag takes a value ("--flag V" or "--flag=V"); a flag a command does not use
+ * is refused, so typos never pass silently. */
+#include "cli.h"
+
+#include <string.h>
+
+static int flag_is(const char *arg, const char *name, const char **inline_val)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n)) return 0;
+    if (arg[n] == 0) { *inline_val = NULL; return 1; }
+    if (arg[n] == '=') { *inline_val = arg + n + 1; return 1; }
+    return 0;
+}
+
+int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opts *o)
+{
+    const char *cmd = argv[0];
+    memset(o, 0, sizeof *o);
+    ms_workload_default(&o->w);
+    o->acceptance = 0.7;
+    o->draft_tokens = 4;
+    o->page_tokens = MS_KV_PAGE_TOKENS;
+    o->output_tokens = 128;
+    o->comp.base = MS_FP16;
+    o->comp.target = MS_FP16;
+    o->comp.prune = MS_PRUNE_NONE;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *iv = NULL;
+        if (a[0] != '-' || a[1] == 0) {
+            if (npos == 2) { fprintf(stderr, "mlsysim %s: unexpected argument '%s'\n", cmd, a); return MS_EXIT_INPUT; }
+            pos[npos++] = a;
+            continue;
+        }
+#define VAL() (iv ? iv : (i + 1 < argc ? argv[++i] : NULL))
+        int rc = 0;
+        if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--batch-size", &iv) || flag_is(a, "-b", &iv)))
+            rc = ms_arg_int(a, VAL(), 1, 100000000, &o->w.batch_size);
+        else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--seq-len", &iv) || flag_is(a, "-s", &iv))) {
+            rc = ms_arg_int(a, VAL(), 1, 100000000, &o->w.seq_len);
+            o->have_seq = 1;
+        } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--precision", &iv) || flag_is(a, "-p", &iv))) {
+            const char *v = VAL();
+            if (!v || ms_precision_parse(v, &o->w.precision)) {
+                fprintf(stderr, "mlsysim %s: --precision '%s' is not fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4\n", cmd, v ? v : "");
+                return MS_EXIT_INPUT;
+            }
+        } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--efficiency", &iv) || flag_is(a, "-e", &iv)))
+            rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency);
+        else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--mode", &iv)) {
+            const char *v = VAL();
+            if (!v || ms_mode_parse(v, &o->w.mode)) { fprintf(stderr, "mlsysim %s: --mode '%s' is not inference or training\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+        } else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--recompute", &iv)) {
+            const char *v = VAL();
+            if (!v || ms_recompute_parse(v, &o->w.recompute)) { fprintf(stderr, "mlsysim %s: --recompute '%s' is not none, selective or full\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+        } else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--optimizer", &iv)) {
+            const char *v = VAL();
+            if (!v || ms_optimizer_parse(v, &o->w.optimizer)) { fprintf(stderr, "mlsysim %s: --optimizer '%s' is not adam, sgd or none\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+        } else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--cached-prefix", &iv))
+            rc = ms_arg_int(a, VAL(), 0, 100000000, &o->cached_prefix);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--draft", &iv)) {
+            const char *v = VAL();
+            o->draft = v ? ms_registry_model(c->reg, v) : NULL;
+            if (!o->draft) { fprintf(stderr, "mlsysim %s: --draft: unknown model '%s' (see `mlsysim zoo models`)\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+        } else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--acceptance", &iv))
+            rc = ms_arg_num(a, VAL(), 0, 1, &o->acceptance);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--draft-tokens", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 64, &o->draft_tokens);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--mean-seq-len", &iv))
+            rc = ms_arg_num(a, VAL(), 1, 1e9, &o->mean_seq_len);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--max-batch", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 100000000, &o->max_batch);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--page-tokens", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 65536, &o->page_tokens);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--qps", &iv))
+            rc = ms_arg_num(a, VAL(), 1e-9, 1e12, &o->qps);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--output-tokens", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 100000000, &o->output_tokens);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--p99-ms", &iv)) {
+            rc = ms_arg_num(a, VAL(), 1e-6, 1e12, &o->p99_s);
+            o->p99_s /= 1e3;
+        } else if ((allowed & MS_OPT_COMPRESS) && (flag_is(a, "--from", &iv) || flag_is(a, "--to", &iv))) {
+            int to = a[2] == 't';
+            const char *v = VAL();
+            ms_precision p;
+            if (!v || ms_precision_parse(v, &p)) { fprintf(stderr, "mlsysim %s: %s '%s' is not a precision\n", cmd, to ? "--to" : "--from", v ? v : ""); return MS_EXIT_INPUT; }
+            if (to) { o->comp.target = p; o->have_to = 1; } else o->comp.base = p;
+        } else if ((allowed & MS_OPT_COMPRESS) && flag_is(a, "--sparsity", &iv))
+            rc = ms_arg_num(a, VAL(), 0, 0.99, &o->comp.sparsity);
+        else if ((allowed & MS_OPT_COMPRESS) && flag_is(a, "--prune", &iv)) {
+            const char *v = VAL();
+            if (v && !strcmp(v, "structured")) o->comp.prune = MS_PRUNE_STRUCTURED;
+            else if (v && !strcmp(v, "unstructured")) o->comp.prune = MS_PRUNE_UNSTRUCTURED;
+            else if (v && (!strcmp(v, "2:4") || !strcmp(v, "nm"))) o->comp.prune = MS_PRUNE_2_4;
+            else if (v && !strcmp(v, "none")) o->comp.prune = MS_PRUNE_NONE;
+            else { fprintf(stderr, "mlsysim %s: --prune '%s' is not structured, unstructured, 2:4 or none\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+        } else {
+            fprintf(stderr, "mlsysim %s: unknown option '%s' (see mlsysim --help)\n", cmd, a);
+            return MS_EXIT_INPUT;
+        }
+#undef VAL
+        if (rc) return MS_EXIT_INPUT;
+    }
+    if (npos < 2) { fprintf(stderr, "mlsysim %s: needs MODEL and HARDWARE (see `mlsysim zoo`)\n", cmd); return MS_EXIT_INPUT; }
+    o->model = ms_registry_model(c->reg, pos[0]);
+    if (!o->model) { fprintf(stderr, "mlsysim %s: unknown model '%s' (see `mlsysim zoo models`)\n", cmd, pos[0]); return MS_EXIT_INPUT; }
+    o->hw = ms_registry_hardware(c->reg, pos[1]);
+    if (!o->hw) { fprintf(stderr, "mlsysim %s: unknown hardware '%s' (see `mlsysim zoo hardware`)\n", cmd, pos[1]); return MS_EXIT_INPUT; }
+    if (o->w.efficiency > 0.6)
+        fprintf(stderr, "mlsysim %s: warning: efficiency %.2f is above what real workloads reach (0.3-0.6)\n", cmd, o->w.efficiency);
+    if (o->comp.prune == MS_PRUNE_2_4) o->comp.sparsity = 0.5;
+    return 0;
+}
+
+void ms_cli_put_eval(ms_out *out, const ms_model *m, const ms_hardware *hw, const ms_workload *w,
+                     const ms_eval_result *r)
+{
+    int decode = m->kind == MS_MODEL_TRANSFORMER && !m->arch.encoder && w->mode == MS_MODE_INFERENCE;
+    int lm_train = m->kind == MS_MODEL_TRANSFORMER && w->mode == MS_MODE_TRAINING;
+    ms_out_str(out, "model", m->name);
+    ms_out_str(out, "hardware", hw->name);
+    ms_out_str(out, "mode", ms_mode_name(w->mode));
+    ms_out_str(out, "step", decode ? "decode step (one token per sequence)" :
+                            w->mode == MS_MODE_TRAINING ? "training step (forward + backward)" : "forward pass");
+    ms_out_str(out, "precision", ms_precision_name(w->precision));
+    ms_out_int(out, "batch_size", w->batch_size);
+    if (m->kind == MS_MODEL_TRANSFORMER) ms_out_int(out, "seq_len", w->seq_len);
+    ms_out_num(out, "efficiency", w->efficiency);
+    ms_out_num(out, "latency_s", r->latency_s);
+    ms_out_num(out, "throughput_per_s", r->throughput_per_s);
+    ms_out_str(out, "throughput_unit", decode || lm_train ? "tokens" : "samples");
+    ms_out_str(out, "bottleneck", ms_bound_name(r->bottleneck));
+    ms_out_num(out, "mfu", r->mfu);
+    ms_out_num(out, "hfu", r->hfu);
+    ms_out_num(out, "compute_time_s", r->t_compute_s);
+    ms_out_num(out, "memory_time_s", r->t_memory_s);
+    ms_out_num(out, "overhead_time_s", r->t_overhead_s);
+    ms_out_bool(out, "overhead_dominated", r->overhead_dominated);
+    ms_out_num(out, "model_flop", r->flops);
+    ms_out_num(out, "hardware_flop", r->hw_flops);
+    ms_out_num(out, "memory_traffic_bytes", r->bytes);
+    ms_out_num(out, "arithmetic_intensity_flop_per_byte", r->intensity_flop_per_byte);
+    ms_out_num(out, "ridge_point_flop_per_byte", r->ridge_flop_per_byte);
+    ms_out_num(out, "peak_flop_per_s", r->peak_flops);
+    ms_out_num(out, "bandwidth_bytes_per_s", r->bw_bytes_per_s);
+    ms_out_num(out, "power_w", r->power_w);
+    ms_out_num(out, "energy_j", r->energy_j);
+    ms_out_num(out, "memory_per_accelerator_bytes", r->memory_bytes);
+    ms_out_num(out, "memory_capacity_bytes", r->memory_capacity_bytes);
+    ms_out_num(out, "memory_utilization", r->memory_capacity_bytes > 0 ? r->memory_bytes / r->memory_capacity_bytes : 0);
+    ms_out_num(out, "memory_weights_bytes", r->memory_weights_bytes);
+    ms_out_num(out, "memory_gradients_bytes", r->memory_gradients_bytes);
+    ms_out_num(out, "memory_optimizer_bytes", r->memory_optimizer_bytes);
+    ms_out_num(out, "memory_activations_bytes", r->memory_activations_bytes);
+    ms_out_num(out, "memory_kv_cache_bytes", r->memory_kv_bytes);
+    if (decode) ms_out_num(out, "kv_cache_bytes", r->memory_kv_bytes);
+    ms_out_bool(out, "feasible", r->feasible);
+}

@@ -1,0 +1,307 @@
+/* cmd_optimize.c - `mlsysim optimize parallelism|placement|batching PLAN.yaml`: design searches
+ * from the fleet-scale API on top of a plan.
+ *   parallelism  every TP x PP x micro-batch x recompute x ZeRO x sequence-parallel point for the
+ *                plan's cluster (training); the fastest that fit, and why the others lose
+ *   placement    every registry grid: cost + carbon_kg/1000 x --carbon-tax (USD/t, default 100)
+ *                for the plan's fleet over ops.duration_days
+ *   batching     batch size and replica count meeting --sla-ms at --qps (requests/s); a request
+ *                of a decoder LM is a prompt of seq_len plus --output-tokens (default 128) */
+#include "cli.h"
+#include "mlsysim/distributed.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void json_cat(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#include <stdarg.h>
+static void json_cat(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+    if (*n >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (w > 0) *n = *n + (size_t)w < cap ? *n + (size_t)w : cap;
+}
+
+static int opt_parallelism(ms_cli *c, const ms_plan *p)
+{
+    if (p->mode != MS_MODE_TRAINING) {
+        fprintf(stderr, "mlsysim optimize parallelism: %s: workload.mode must be training\n", p->path);
+        return MS_EXIT_INPUT;
+    }
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t base;
+    ms_dist_fabric_t f;
+    char err[512];
+    if (ms_cli_plan_to_dist(p, &a, &m, &base, &f, err, sizeof err)) {
+        fprintf(stderr, "mlsysim: %s\n", err);
+        return MS_EXIT_INPUT;
+    }
+    base.dp = 0;                                   /* derived per candidate */
+    ms_dist_search_result_t *r = malloc(sizeof *r);
+    if (!r) return MS_EXIT_INPUT;
+    if (ms_dist_search_parallelism(&a, &m, &f, p->count, &base, NULL, 5, r, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim optimize parallelism: %s\n", err);
+        free(r);
+        return MS_EXIT_INPUT;
+    }
+    ms_out o;
+    char title[400];
+    snprintf(title, sizeof title, "Parallelism search: %s on %d x %s", p->model.name, p->count, p->hw.name);
+    ms_out_init(&o, title);
+    ms_out_str(&o, "plan", p->name);
+    ms_out_int(&o, "accelerators", p->count);
+    ms_out_int(&o, "evaluated", r->evaluated);
+    ms_out_int(&o, "feasible_count", r->feasible);
+    ms_out_num(&o, "search_time_s", r->seconds);
+    int rc = MS_EXIT_OK;
+    if (r->n_best == 0) {
+        fprintf(stderr, "mlsysim optimize parallelism: no configuration fits in memory\n");
+        rc = MS_EXIT_MEMORY;
+    } else {
+        const ms_dist_candidate_t *b = &r->best[0];
+        ms_out_int(&o, "tp", b->par.tp);
+        ms_out_int(&o, "pp", b->par.pp);
+        ms_out_int(&o, "dp", b->res.dp);
+        ms_out_int(&o, "microbatch", b->par.microbatch);
+        ms_out_str(&o, "recompute", ms_recompute_name((ms_recompute)b->par.recompute));
+        ms_out_int(&o, "zero_stage", b->par.zero_stage);
+        ms_out_bool(&o, "sequence_parallel", b->par.sequence_parallel);
+        ms_out_num(&o, "step_time_s", b->res.step_time_s);
+        ms_out_num(&o, "tokens_per_s", b->res.tokens_per_s);
+        ms_out_num(&o, "tflops_per_accelerator", b->res.tflops_per_accelerator);
+        ms_out_num(&o, "mfu", b->res.mfu);
+        ms_out_num(&o, "bubble_fraction", b->res.bubble_fraction);
+        ms_out_num(&o, "communication_s", b->res.communication_s);
+        ms_out_num(&o, "memory_per_accelerator_bytes", b->res.memory.total_bytes);
+        char json[8192];
+        size_t n = 0;
+        json_cat(json, sizeof json, &n, "[");
+        for (int i = 0; i < r->n_best; i++) {
+            const ms_dist_candidate_t *x = &r->best[i];
+            json_cat(json, sizeof json, &n,
+                     "%s{\"tp\": %d, \"pp\": %d, \"dp\": %d, \"microbatch\": %d, \"recompute\": \"%s\", "
+                     "\"zero_stage\": %d, \"sequence_parallel\": %s, \"step_time_s\": %.10g, \"mfu\": %.10g, "
+                     "\"memory_per_accelerator_bytes\": %.10g}",
+                     i ? ", " : "", x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
+                     ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                     x->par.sequence_parallel ? "true" : "false", x->res.step_time_s, x->res.mfu,
+                     x->res.memory.total_bytes);
+        }
+        json_cat(json, sizeof json, &n, "]");
+        ms_out_raw(&o, "top", json);
+        n = 0;
+        json_cat(json, sizeof json, &n, "{");
+        int first = 1;
+        for (int k = MS_LOSE_MEMORY; k <= MS_LOSE_INVALID; k++) {
+            json_cat(json, sizeof json, &n, "%s\"%s\": %ld", first ? "" : ", ",
+                     ms_dist_loss_reason_name((ms_dist_loss_reason_t)k), r->lost[k]);
+            first = 0;
+        }
+        json_cat(json, sizeof json, &n, "}");
+        ms_out_raw(&o, "lost_by_reason", json);
+        if (c->fmt != MS_FMT_JSON) {
+            for (int i = 0; i < r->n_best; i++) {
+                const ms_dist_candidate_t *x = &r->best[i];
+                char key[48], val[160];
+                snprintf(key, sizeof key, "rank_%d", i + 1);
+                snprintf(val, sizeof val, "tp %d pp %d dp %d mb %d %s zero %d%s: %.4g s/step, MFU %.1f %%",
+                         x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
+                         ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                         x->par.sequence_parallel ? " sp" : "", x->res.step_time_s, 100 * x->res.mfu);
+                ms_out_str(&o, key, val);
+            }
+            for (int k = MS_LOSE_MEMORY; k <= MS_LOSE_INVALID; k++) {
+                char key[48];
+                snprintf(key, sizeof key, "lost_%s", ms_dist_loss_reason_name((ms_dist_loss_reason_t)k));
+                ms_out_int(&o, key, r->lost[k]);
+            }
+        }
+    }
+    ms_out_print(&o, c->fmt, stdout);
+    ms_out_free(&o);
+    free(r);
+    return rc;
+}
+
+static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
+{
+    ms_out tmp;
+    ms_out_init(&tmp, "");
+    int rc = ms_cli_eval_plan(c, p, &tmp);
+    double tput = 0, mfu = 0;
+    ms_out_get(&tmp, "throughput_per_s", &tput);
+    ms_out_get(&tmp, "mfu", &mfu);
+    double fleet = 0;
+    if (ms_out_get(&tmp, "fleet_throughput_per_s", &fleet)) tput = fleet;
+    ms_out_free(&tmp);
+    if (rc == MS_EXIT_INPUT) return rc;
+    ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
+                         p->hw.tdp_w, p->hw.price_usd, p->efficiency};
+    size_t ng = ms_registry_grid_count(c->reg);
+    if (ng > 64) ng = 64;
+    ms_dist_grid_t grids[64];
+    for (size_t i = 0; i < ng; i++) {
+        const ms_grid *g = ms_registry_grid_at(c->reg, i);
+        grids[i] = (ms_dist_grid_t){g->name, g->carbon_g_per_kwh, g->pue, g->wue_l_per_kwh, g->price_usd_per_kwh};
+    }
+    ms_dist_econ_inputs_t e = {0};
+    e.utilization = mfu;
+    double dur = p->duration_days * 86400.0;
+    ms_dist_placement_t *pl = malloc(sizeof *pl);
+    if (!pl) return MS_EXIT_INPUT;
+    char err[512];
+    if (ms_dist_search_placement(&a, p->count, dur, tput * dur, grids, (int)ng, &e, tax, pl, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim optimize placement: %s\n", err);
+        free(pl);
+        return MS_EXIT_INPUT;
+    }
+    ms_out o;
+    char title[400];
+    snprintf(title, sizeof title, "Placement: %d x %s for %.4g days, carbon tax $%.4g/t", p->count, p->hw.name,
+             p->duration_days, tax);
+    ms_out_init(&o, title);
+    ms_out_str(&o, "plan", p->name);
+    ms_out_num(&o, "carbon_tax_usd_per_t", tax);
+    ms_out_num(&o, "duration_s", dur);
+    int b = pl->best;
+    ms_out_str(&o, "best_region", grids[b].name);
+    ms_out_num(&o, "objective_usd", pl->objective_usd[b]);
+    ms_out_num(&o, "cost_usd", pl->ops[b].cost_usd);
+    ms_out_num(&o, "carbon_kg", pl->ops[b].carbon_kg);
+    ms_out_num(&o, "energy_j", pl->ops[b].energy_j);
+    ms_out_num(&o, "water_l", pl->ops[b].water_l);
+    char json[8192];
+    size_t n = 0;
+    json_cat(json, sizeof json, &n, "[");
+    for (size_t i = 0; i < ng; i++)
+        json_cat(json, sizeof json, &n, "%s{\"region\": \"%s\", \"objective_usd\": %.10g, \"cost_usd\": %.10g, \"carbon_kg\": %.10g, \"water_l\": %.10g}",
+                 i ? ", " : "", grids[i].name, pl->objective_usd[i], pl->ops[i].cost_usd, pl->ops[i].carbon_kg, pl->ops[i].water_l);
+    json_cat(json, sizeof json, &n, "]");
+    ms_out_raw(&o, "regions", json);
+    if (c->fmt != MS_FMT_JSON)
+        for (size_t i = 0; i < ng; i++) {
+            char key[64], val[160];
+            snprintf(key, sizeof key, "region_%s", grids[i].name);
+            snprintf(val, sizeof val, "$%.2f (cost $%.2f, %.4g kg CO2e)", pl->objective_usd[i], pl->ops[i].cost_usd,
+                     pl->ops[i].carbon_kg);
+            ms_out_str(&o, key, val);
+        }
+    ms_out_print(&o, c->fmt, stdout);
+    ms_out_free(&o);
+    free(pl);
+    return MS_EXIT_OK;
+}
+
+typedef struct {
+    const ms_plan *p;
+    int output_tokens;
+} batch_ctx;
+
+static double batch_latency(int b, void *vctx)
+{
+    const batch_ctx *x = vctx;
+    const ms_plan *p = x->p;
+    if (p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder) {
+        ms_serve_input in;
+        ms_serve_input_default(&in);
+        in.batch_size = b;
+        in.seq_len = p->seq_len;
+        in.precision = p->precision;
+        in.efficiency = p->efficiency;
+        ms_serve_result s;
+        if (ms_serve(&p->model, &p->hw, &in, &s) != MS_OK || !s.feasible) return -1;
+        return s.ttft_s + s.itl_s * x->output_tokens;
+    }
+    ms_workload w;
+    ms_workload_default(&w);
+    w.batch_size = b;
+    w.seq_len = p->seq_len;
+    w.precision = p->precision;
+    w.efficiency = p->efficiency;
+    ms_eval_result r;
+    ms_eval(&p->model, &p->hw, &w, &r);
+    return r.feasible ? r.latency_s : -1;
+}
+
+static int opt_batching(ms_cli *c, const ms_plan *p, double sla_s, double qps, int output_tokens)
+{
+    if (!(sla_s > 0) || !(qps > 0)) {
+        fprintf(stderr, "mlsysim optimize batching: needs --sla-ms and --qps\n");
+        return MS_EXIT_INPUT;
+    }
+    batch_ctx ctx = {p, output_tokens};
+    ms_dist_batching_t r;
+    char err[512];
+    if (ms_dist_search_batching(batch_latency, &ctx, 256, sla_s, qps, 4096, &r, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim optimize batching: %s\n", err);
+        return batch_latency(1, &ctx) < 0 ? MS_EXIT_MEMORY : MS_EXIT_ASSERT;
+    }
+    ms_out o;
+    char title[400];
+    snprintf(title, sizeof title, "Batching: %s on %s at %.4g req/s, p99 <= %.4g ms", p->model.name, p->hw.name, qps,
+             sla_s * 1e3);
+    ms_out_init(&o, title);
+    ms_out_str(&o, "plan", p->name);
+    ms_out_num(&o, "qps", qps);
+    ms_out_num(&o, "sla_s", sla_s);
+    if (p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder) ms_out_int(&o, "output_tokens", output_tokens);
+    ms_out_int(&o, "batch_size", r.batch);
+    ms_out_int(&o, "replicas", r.replicas);
+    ms_out_num(&o, "batch_latency_s", r.batch_latency_s);
+    ms_out_num(&o, "p99_latency_s", r.p99_latency_s);
+    ms_out_num(&o, "utilization", r.utilization);
+    ms_out_num(&o, "throughput_per_s", r.throughput_per_s);
+    ms_out_print(&o, c->fmt, stdout);
+    ms_out_free(&o);
+    return MS_EXIT_OK;
+}
+
+int ms_cli_optimize(ms_cli *c, int argc, char **argv)
+{
+    const char *what = NULL, *path = NULL;
+    double tax = 100, sla_ms = 0, qps = 0;
+    int output_tokens = 128;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--carbon-tax")) { if (ms_arg_num(a, v, 0, 1e9, &tax)) return MS_EXIT_INPUT; i++; }
+        else if (!strcmp(a, "--sla-ms")) { if (ms_arg_num(a, v, 1e-6, 1e12, &sla_ms)) return MS_EXIT_INPUT; i++; }
+        else if (!strcmp(a, "--qps")) { if (ms_arg_num(a, v, 1e-9, 1e12, &qps)) return MS_EXIT_INPUT; i++; }
+        else if (!strcmp(a, "--output-tokens")) { if (ms_arg_int(a, v, 1, 100000000, &output_tokens)) return MS_EXIT_INPUT; i++; }
+        else if (a[0] == '-') { fprintf(stderr, "mlsysim optimize: unknown option '%s'\n", a); return MS_EXIT_INPUT; }
+        else if (!what) what = a;
+        else if (!path) path = a;
+        else { fprintf(stderr, "mlsysim optimize: unexpected argument '%s'\n", a); return MS_EXIT_INPUT; }
+    }
+    if (!what || !path) {
+        fprintf(stderr, "usage: mlsysim optimize parallelism|placement|batching PLAN.yaml [options]\n");
+        return MS_EXIT_INPUT;
+    }
+    if (strcmp(what, "parallelism") && strcmp(what, "placement") && strcmp(what, "batching")) {
+        fprintf(stderr, "mlsysim optimize: '%s' is not parallelism, placement or batching\n", what);
+        return MS_EXIT_INPUT;
+    }
+    ms_plan *p = calloc(1, sizeof *p);
+    if (!p) return MS_EXIT_INPUT;
+    char err[1024];
+    if (ms_plan_load_file(c->reg, path, p, err, sizeof err) != MS_OK) {
+        fprintf(stderr, "mlsysim: %s\n", err);
+        free(p);
+        return MS_EXIT_INPUT;
+    }
+    int rc;
+    if (!strcmp(what, "parallelism")) rc = opt_parallelism(c, p);
+    else if (!strcmp(what, "placement")) rc = opt_placement(c, p, tax);
+    else rc = opt_batching(c, p, sla_ms / 1e3, qps, output_tokens);
+    free(p);
+    return rc;
+}
