@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# mlp_train: training throughput (samples/s) of the 784-128-10 MLP (ReLU, cross-entropy, SGD, batch 64)
+# on Fashion-MNIST, TinyTorch vs PyTorch, one thread for the whole process on both sides.
+#   bench/run.sh mlp_train [batch steps reps]      (defaults 64 200 5)
+# Ours: OMP_NUM_THREADS=1 and tt_set_num_threads(1). PyTorch: OMP/OPENBLAS/MKL_NUM_THREADS=1 and
+# torch.set_num_threads(1). /usr/bin/time -v gives each side's CPU share (should be <= 100 %).
+# Each program reports its best window; the pair runs 3 times alternately and the best of each is kept
+# (the machine is shared). Last line: one JSON object (name, ours, anchor, unit, ratio, CPU shares).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
+build="${MLSB_BUILD:-$root/build-bench}"
+data="${MLSB_DATA:-$root/data}"
+lib="$build/tinytorch/libtinytorch.a"
+if [[ ! -f "$lib" ]]; then
+  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
+fi
+[[ -f "$data/fashion-mnist/train-images-idx3-ubyte.gz" ]] || "$root/scripts/fetch-data.sh" >&2
+exe="$build/mlp_bench"
+${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
+  "$here/mlp_bench.c" "$lib" -fopenmp -lz -lm -o "$exe"
+
+batch="${1:-64}"; steps="${2:-200}"; reps="${3:-5}"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
+cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
+gt() { /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$1" "$2"; }
+
+best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0
+for round in 1 2 3; do
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
+    "$exe" "$data" "$batch" "$steps" "$reps" > "$tmp/ours.json"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/torch.time" \
+    /usr/bin/python3 "$here/mlp_torch.py" "$data" "$batch" "$steps" "$reps" > "$tmp/torch.json"
+  o="$(field "$tmp/ours.json" samples_per_s)"; a="$(field "$tmp/torch.json" samples_per_s)"
+  echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%, gemm $(field "$tmp/ours.json" gemm)), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
+  if gt "$o" "$best_ours"; then best_ours="$o"; cpu_ours="$(cpu "$tmp/ours.time")"; fi
+  if gt "$a" "$best_anchor"; then best_anchor="$a"; cpu_anchor="$(cpu "$tmp/torch.time")"; fi
+done
+/usr/bin/python3 -c "
+import json, sys
+o, a = float(sys.argv[1]), float(sys.argv[2])
+print(json.dumps({'name': 'mlp_train', 'ours': round(o, 1), 'anchor': round(a, 1), 'unit': 'samples/s',
+                  'ratio': round(o / a, 3), 'batch': int(sys.argv[5]), 'threads': 1, 'model': '784-128-10',
+                  'cpu_percent_ours': int(sys.argv[3] or 0), 'cpu_percent_anchor': int(sys.argv[4] or 0)}))
+" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch"
