@@ -3,10 +3,12 @@
  * Also used by module 07 (Adam's sqrt). libm's expf/tanhf/erff/sqrtf are scalar calls that may set errno, so a loop calling them runs one
  * element at a time (measured: tanhf 16 ns/element, PyTorch's vectorised tanh 2.2 ns). These
  * versions are plain arithmetic and selects; inside a TT_SIMD loop they become SIMD code.
- *   tt__exp:  Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, exp(r) by the degree-7
+ *   tt__exp:  for x <= 0 only (every caller passes x - max, -|x| or -x^2): Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, exp(r) by the degree-7
  *             polynomial of Cephes' expf (coefficients from the Cephes library, S. Moshier),
- *             2^n by building the exponent bits. Max error ~2 ulp; exp(x > 88.72) = inf,
- *             exp(x < -87.33) = 0 (no denormals), NaN propagates.
+ *             2^n by building the exponent bits. The input is clamped at -87.34, so exp of a very
+ *             negative x is 1.2e-38 instead of 0 (harmless next to the 1 that every caller adds
+ *             to it or sums it with); NaN propagates. (One clamp, not two: GCC turns two chained
+ *             clamps into branches, which stops vectorisation.)
  *   tt__sqrt: for v >= 0: the bit-level reciprocal-square-root estimate, two Newton steps, then
  *             one Heron step s = (s + v/s)/2.
  *   tt__erf:  Abramowitz & Stegun 7.1.26 (Handbook of Mathematical Functions, 1964): absolute error
@@ -33,10 +35,33 @@
 
 #endif
 
-static inline float tt__exp(float x)
+static inline uint32_t tt__bits(float f)
 {
-    const float hi = 88.7228390f, lo = -87.3365479f;
-    float xc = x > hi ? hi : (x < lo ? lo : x);
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float tt__from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* mask ? b : a, mask all ones or all zeros */
+static inline float tt__select(uint32_t mask, float a, float b)
+{
+    return tt__from_bits(tt__bits(a) ^ ((tt__bits(a) ^ tt__bits(b)) & mask));
+}
+
+static inline float tt__exp(float x) /* x <= 0 */
+{
+    /* clamp at lo = -87.34 on the bits: for x <= 0 a larger magnitude has larger bits, so
+     * max(x, lo) is min(bits(x), bits(lo)) (an integer min; a float compare-and-select here
+     * makes GCC split the loop into branches) */
+    const uint32_t u = tt__bits(x), ulo = 0xc2aeac50u; /* bits of -87.3365479f */
+    float xc = tt__from_bits(u < ulo ? u : ulo);
     /* n = round(x / ln2) with the 1.5 * 2^23 trick (no call to rintf) */
     float t = xc * 1.44269504088896341f + 12582912.0f;
     float n = t - 12582912.0f;
@@ -49,30 +74,28 @@ static inline float tt__exp(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t e = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &e, sizeof scale);
-    float y = p * scale;
-    y = x > hi ? INFINITY : y;
-    return x < lo ? 0.0f : y;
+    float y = p * tt__from_bits((uint32_t)((int32_t)n + 127) << 23);
+    return tt__select(0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u), y, x); /* NaN stays NaN */
 }
 
-/* 1 / (1 + exp(-x)), stable for any x */
+/* 1 / (1 + exp(-x)), stable for any x: with e = exp(-|x|), s = 1/(1+e) for x >= 0, e s for x < 0 */
 static inline float tt__sigmoid(float x)
 {
     float e = tt__exp(-fabsf(x));
     float s = 1.0f / (1.0f + e);
-    return x >= 0.0f ? s : e * s;
+    return tt__select(0u - (tt__bits(x) >> 31), s, e * s);
 }
 
-/* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); x - x^3/3 near 0 (no cancellation) */
+/* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); a - a^3/3 for |x| < 0.004 (no cancellation) */
 static inline float tt__tanh(float x)
 {
     float a = fabsf(x);
     float e = tt__exp(-2.0f * a);
     float t = (1.0f - e) / (1.0f + e);
-    t = a < 0.004f ? a - a * a * a * (1.0f / 3.0f) : t;
-    return x < 0.0f ? -t : t;
+    float small = a - a * a * a * (1.0f / 3.0f);
+    /* a >= 0, so comparing its bits as integers orders it like the float */
+    t = tt__select(0u - (uint32_t)(tt__bits(a) < tt__bits(0.004f)), t, small);
+    return copysignf(t, x);
 }
 
 static inline float tt__erf(float x)
@@ -85,23 +108,18 @@ static inline float tt__erf(float x)
     p = p * t - 0.284496736f;
     p = p * t + 0.254829592f;
     float y = 1.0f - p * t * tt__exp(-a * a);
-    return x < 0.0f ? -y : y;
+    return copysignf(y, x);
 }
 
-
+/* sqrt(v) for v >= 0 (v = 0 gives 0) */
 static inline float tt__sqrt(float v)
 {
-    uint32_t b;
-    memcpy(&b, &v, sizeof b);
-    b = 0x5f375a86u - (b >> 1);
-    float y;
-    memcpy(&y, &b, sizeof y);
+    float y = tt__from_bits(0x5f375a86u - (tt__bits(v) >> 1));
     y = y * (1.5f - 0.5f * v * y * y);
     y = y * (1.5f - 0.5f * v * y * y);
     float s = v * y;
     s = 0.5f * (s + v / s);
-    s = v > 0.0f ? s : 0.0f;
-    return v == INFINITY ? v : s;
+    return tt__select(0u - (uint32_t)(tt__bits(v) == 0), s, 0.0f);
 }
 
 #endif
