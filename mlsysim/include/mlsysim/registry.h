@@ -36,6 +36,8 @@ typedef enum {
 } ms_precision;
 
 double ms_precision_bytes(ms_precision p);                 /* bytes per element */
+/* The same table as an initializer, for hot loops that index it directly. */
+#define MS_PRECISION_BYTES_INIT {4.0, 4.0, 2.0, 2.0, 1.0, 1.0, 0.5, 0.5}
 const char *ms_precision_name(ms_precision p);             /* "fp16" */
 int ms_precision_parse(const char *s, ms_precision *out);  /* 0 ok, -1 unknown */
 

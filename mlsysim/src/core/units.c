@@ -15,7 +15,7 @@
 
 static const char *const prec_names[MS_PREC_COUNT] = {
     "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"};
-static const double prec_bytes[MS_PREC_COUNT] = {4, 4, 2, 2, 1, 1, 0.5, 0.5};
+static const double prec_bytes[MS_PREC_COUNT] = MS_PRECISION_BYTES_INIT;
 
 double ms_precision_bytes(ms_precision p)
 {

@@ -80,7 +80,8 @@ void ms_training_memory(const ms_model *m, const ms_train_config *c, ms_train_me
         double s = c->seq_len > 0 ? c->seq_len : 1;
         double scale = bytes / 2.0;
         double layers_here = ceil(a->layers / pp);
-        double inflight = pp > 1 ? fmin(pp, c->microbatches > 0 ? c->microbatches : 1) : 1;
+        double mbs = c->microbatches > 0 ? c->microbatches : 1;
+        double inflight = pp > 1 ? (pp < mbs ? pp : mbs) : 1;
         double per_layer = layer_act_bytes(a, s, mb, tp, c->sequence_parallel, c->recompute) * scale;
         act = per_layer * layers_here * inflight;
         if (c->recompute == MS_RECOMPUTE_FULL)

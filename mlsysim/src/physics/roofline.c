@@ -25,6 +25,11 @@
 
 #include <math.h>
 
+/* NaN-free min/max: libm's fmin/fmax are calls without -ffinite-math-only; inputs here are finite. */
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+static const double prec_bytes[MS_PREC_COUNT] = MS_PRECISION_BYTES_INIT;
+
 void ms_workload_default(ms_workload *w)
 {
     w->mode = MS_MODE_INFERENCE;
@@ -71,13 +76,14 @@ static double moe_weight_fraction(const ms_model *m, double tokens)
     double routed = m->params - m->params_active;                 /* never-touched at 1 token */
     double per_expert = routed / (E - k);
     double touched = m->params_active + (hit - k) * per_expert;
-    return fmin(1.0, touched / m->params);
+    return dmin(1.0, touched / m->params);
 }
 
 void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *o)
 {
-    double b = ms_precision_bytes(w->precision);
-    double peak = ms_hw_peak(hw, w->precision);
+    ms_precision prec = (unsigned)w->precision < MS_PREC_COUNT ? w->precision : MS_FP16;
+    double b = prec_bytes[prec];
+    double peak = hw->flops[prec] > 0 ? hw->flops[prec] : ms_hw_peak(hw, prec);
     double eta = w->efficiency > 0 && w->efficiency <= 1 ? w->efficiency : MS_DEFAULT_EFFICIENCY;
     double B = w->batch_size > 0 ? w->batch_size : 1;
     double S = w->seq_len > 0 ? w->seq_len : 1;
@@ -141,16 +147,18 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         cap = hw->mem_bytes;
         feasible = mem <= cap;
         bw = hw->mem_bw_bytes_per_s;
-        if (!feasible && hw->host_bw_bytes_per_s > 0) bw = fmin(bw, hw->host_bw_bytes_per_s);
+        if (!feasible && hw->host_bw_bytes_per_s > 0) bw = dmin(bw, hw->host_bw_bytes_per_s);
         else if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
             bw = hw->sram_bw_bytes_per_s;
     }
 
-    double tc = hw_flops / (peak * eta);
-    double tm = bytes / bw;
+    double inv_peak = 1.0 / peak, inv_bw = 1.0 / bw;
+    double tc = hw_flops * inv_peak / eta;
+    double tm = bytes * inv_bw;
     double passes = w->mode == MS_MODE_TRAINING ? 3.0 : 1.0;
     double tov = hw->dispatch_s + m->layers * MS_LAYER_TAX_S * passes;
-    double lat = fmax(tc, tm) + tov;
+    double lat = dmax(tc, tm) + tov;
+    double inv_lat = 1.0 / lat;
 
     o->flops = flops;
     o->hw_flops = hw_flops;
@@ -159,11 +167,11 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     o->t_memory_s = tm;
     o->t_overhead_s = tov;
     o->latency_s = lat;
-    o->throughput_per_s = items / lat;
+    o->throughput_per_s = items * inv_lat;
     o->intensity_flop_per_byte = bytes > 0 ? flops / bytes : 0;
-    o->ridge_flop_per_byte = peak / bw;
-    o->mfu = fmin(1.0, flops / (lat * peak));
-    o->hfu = fmin(1.0, hw_flops / (lat * peak));
+    o->ridge_flop_per_byte = peak * inv_bw;
+    o->mfu = dmin(1.0, flops * inv_lat * inv_peak);
+    o->hfu = dmin(1.0, hw_flops * inv_lat * inv_peak);
     o->power_w = hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * o->mfu);
     o->energy_j = o->power_w * lat;
     o->bw_bytes_per_s = bw;
@@ -177,5 +185,5 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     o->memory_kv_bytes = mkv;
     o->bottleneck = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     o->feasible = feasible;
-    o->overhead_dominated = tov > fmax(tc, tm);
+    o->overhead_dominated = tov > dmax(tc, tm);
 }
