@@ -136,7 +136,7 @@ static lanes lanes_for(const char *op, const tt_tensor *x, int axis)
 }
 
 /* One lane: n values at stride s. Writes softmax (log = 0) or log_softmax (log = 1). */
-static void softmax_lane(const float *restrict x, float *restrict y, int64_t n, int64_t s, int log)
+static inline void softmax_lane(const float *restrict x, float *restrict y, int64_t n, int64_t s, int log)
 {
     float mx = -INFINITY;
     for (int64_t k = 0; k < n; k++) {
@@ -203,10 +203,16 @@ static tt_tensor *softmax_any(const char *op, tt_tensor *x, int axis, int log)
 {
     lanes l = lanes_for(op, x, axis);
     tt_tensor *out = tt_empty(x->ndim, x->shape);
-    for (int64_t o = 0; o < l.outer; o++) {
-        for (int64_t i = 0; i < l.inner; i++) {
-            int64_t base = o * l.n * l.inner + i;
-            softmax_lane(x->data + base, out->data + base, l.n, l.inner, log);
+    if (l.inner == 1) { /* the common case (last axis): unit stride, so the lane loops vectorise */
+        for (int64_t o = 0; o < l.outer; o++) {
+            softmax_lane(x->data + o * l.n, out->data + o * l.n, l.n, 1, log);
+        }
+    } else {
+        for (int64_t o = 0; o < l.outer; o++) {
+            for (int64_t i = 0; i < l.inner; i++) {
+                int64_t base = o * l.n * l.inner + i;
+                softmax_lane(x->data + base, out->data + base, l.n, l.inner, log);
+            }
         }
     }
     tt_node *n = tt_record(op + 3, out, &x, 1, softmax_backward);
