@@ -1,0 +1,319 @@
+/* test_cli.c - the mlsysim command line end to end: strict JSON (parsed with cJSON), exit codes
+ * 0/1/2/3, errors naming file:line: field, runtime registry extension, distributed plans.
+ * The CLI binary sits in the build root, one directory above this test executable. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char cli[4200];
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = 0;
+    slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = 0;
+    snprintf(cli, sizeof cli, "%s/mlsysim", exe);
+    if (access(cli, X_OK) != 0) {
+        fprintf(stderr, "test_cli: %s not built (build the whole tree first)\n", cli);
+        return -1;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mlsysim_test_cli_XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs `mlsysim ARGS`; returns the exit code and the captured stdout (and stderr if merge). */
+static int run(const char *args, int merge, char *out, size_t cap)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s %s", cli, args, merge ? "2>&1" : "2>/dev/null");
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static cJSON *json_of(const char *text)
+{
+    cJSON *j = cJSON_Parse(text);
+    if (!j) fprintf(stderr, "not JSON: [%.400s]\n", text);
+    assert_non_null(j);
+    return j;
+}
+
+static double num(cJSON *j, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!cJSON_IsNumber(v)) fprintf(stderr, "no number '%s'\n", key);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static const char *str(cJSON *j, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+static char buf[1 << 20];
+
+static void test_zoo(void **state)
+{
+    (void)state;
+    assert_int_equal(run("-o json zoo hardware", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "hardware");
+    assert_true(cJSON_GetArraySize(arr) >= 30);
+    cJSON_Delete(j);
+    assert_int_equal(run("zoo models --kind cnn -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    arr = cJSON_GetObjectItemCaseSensitive(j, "models");
+    cJSON *it;
+    cJSON_ArrayForEach(it, arr) assert_string_equal(str(it, "kind"), "cnn");
+    cJSON_Delete(j);
+    assert_int_equal(run("zoo hardware --class tiny", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "nRF52840"));
+    assert_null(strstr(buf, "H100"));
+    assert_int_equal(run("zoo systems -o json", 0, buf, sizeof buf), 0);
+    cJSON_Delete(json_of(buf));
+    assert_int_equal(run("zoo grids -o markdown", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "| Quebec"));
+    assert_int_equal(run("zoo gadgets", 0, buf, sizeof buf), 1);
+}
+
+static void test_eval_json_and_exit_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(run("eval Llama3_8B H100 --batch-size 32 --seq-len 2048 -o json", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_string_equal(str(j, "bottleneck"), "memory");
+    assert_true(num(j, "latency_s") > 0 && num(j, "latency_s") < 0.05);
+    assert_true(num(j, "throughput_per_s") > 0);
+    assert_true(num(j, "mfu") > 0 && num(j, "mfu") < 1);
+    assert_true(num(j, "memory_per_accelerator_bytes") > num(j, "memory_weights_bytes"));
+    num(j, "memory_gradients_bytes");
+    num(j, "memory_optimizer_bytes");
+    num(j, "memory_activations_bytes");
+    cJSON_Delete(j);
+    /* training: gradients and optimizer state appear; full recompute raises HFU over MFU */
+    assert_int_equal(run("-o json eval GPT2_Small A100 --mode training --batch-size 8 --seq-len 1024 --recompute full", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "memory_optimizer_bytes") > 0);
+    assert_true(num(j, "hfu") > num(j, "mfu"));
+    cJSON_Delete(j);
+    /* 70B fp16 weights do not fit a 16 GB T4: exit 2, results still printed */
+    assert_int_equal(run("eval Llama3_70B T4 -o json", 0, buf, sizeof buf), 2);
+    j = json_of(buf);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "feasible")));
+    cJSON_Delete(j);
+    assert_int_equal(run("eval NoSuchModel H100", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "NoSuchModel"));
+    assert_int_equal(run("eval Llama3_8B H100 --batchsize 3", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--batchsize"));
+    assert_int_equal(run("eval Llama3_8B H100 --precision fp12", 0, buf, sizeof buf), 1);
+    assert_int_equal(run("eval Llama3_8B H100 --efficiency 1.5", 0, buf, sizeof buf), 1);
+    assert_int_equal(run("eval Llama3_8B H100 -o markdown", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "| metric | value |"));
+    assert_int_equal(run("eval Llama3_8B H100 -o yaml", 0, buf, sizeof buf), 1);
+}
+
+static void test_serve(void **state)
+{
+    (void)state;
+    assert_int_equal(run("serve Llama3_8B H100 --seq-len 2048 --batch-size 1 -o json", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    /* upstream golden: ITL 5.1942 ms, KV 0.268 GB at S = 2048, B = 1 */
+    assert_true(num(j, "itl_s") > 5.19e-3 && num(j, "itl_s") < 5.20e-3);
+    assert_float_equal(num(j, "kv_cache_bytes"), 268435456.0, 0.5);
+    assert_true(num(j, "ttft_s") > num(j, "itl_s"));
+    assert_true(num(j, "max_concurrent_sequences") > 200);
+    cJSON_Delete(j);
+    assert_int_equal(run("serve Llama3_70B H200 --draft Llama3_2_1B --acceptance 0.8 -p fp8 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "spec_speedup") > 1);
+    cJSON_Delete(j);
+    assert_int_equal(run("serve ResNet50 H100", 0, buf, sizeof buf), 1);
+}
+
+static void test_plans(void **state)
+{
+    (void)state;
+    char path[512], args[1024];
+    /* the documented example, with an assert that holds and one that cannot */
+    snprintf(path, sizeof path, "%s/ok.yaml", tmpdir);
+    write_file(path,
+        "version: \"1.0\"\n"
+        "name: \"Llama-3 8B inference on one H100\"\n"
+        "workload: {model: Llama3_8B, mode: inference, seq_len: 2048, batch_size: 32}\n"
+        "hardware: {accelerator: H100, count: 1, per_node: 8, precision: fp16, fabric: IB_NDR}\n"
+        "parallelism: {tp: 1, pp: 1, dp: 1, microbatch: 1, interleave: 1, recompute: none, sequence_parallel: false, zero_stage: 0}\n"
+        "ops: {region: Quebec, duration_days: 14}\n"
+        "constraints:\n"
+        "  assert:\n"
+        "    - {metric: latency_s, max: 0.05}\n");
+    snprintf(args, sizeof args, "eval '%s' -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_string_equal(str(j, "status"), "ok");
+    assert_true(num(j, "carbon_kg") > 0);
+    assert_true(num(j, "ttft_s") > 0);
+    cJSON_Delete(j);
+
+    snprintf(path, sizeof path, "%s/sla.yaml", tmpdir);
+    write_file(path,
+        "version: \"1.0\"\nname: tight\n"
+        "workload: {model: Llama3_8B, batch_size: 32}\n"
+        "hardware: {accelerator: H100}\n"
+        "constraints:\n  assert:\n    - {metric: latency_s, max: 0.001}\n    - {metric: mfu, min: 0.0}\n");
+    snprintf(args, sizeof args, "eval '%s' -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 3);
+    j = json_of(buf);
+    assert_string_equal(str(j, "status"), "sla_failed");
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "violations");
+    assert_int_equal(cJSON_GetArraySize(v), 1);
+    assert_string_equal(str(cJSON_GetArrayItem(v, 0), "metric"), "latency_s");
+    cJSON_Delete(j);
+
+    /* bad input: file:line: field on stderr, exit 1 */
+    snprintf(path, sizeof path, "%s/bad.yaml", tmpdir);
+    write_file(path, "version: \"1.0\"\nname: bad\nworkload:\n  model: Llama3_8B\n  batch_sise: 4\nhardware: {accelerator: H100}\n");
+    snprintf(args, sizeof args, "eval '%s'", path);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "bad.yaml:5: workload.batch_sise"));
+
+    /* a distributed training plan through the fleet-scale API */
+    snprintf(path, sizeof path, "%s/train.yaml", tmpdir);
+    write_file(path,
+        "version: \"1.0\"\nname: llama 70b\n"
+        "workload: {model: Llama3_70B, mode: training, seq_len: 4096, batch_size: 256}\n"
+        "hardware: {accelerator: DGX_H100, nodes: 8}\n"
+        "parallelism: {tp: 8, pp: 2, microbatch: 1, recompute: selective, sequence_parallel: true, zero_stage: 1}\n"
+        "ops: {region: Norway, duration_days: 3}\n");
+    snprintf(args, sizeof args, "-o json eval '%s'", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    const char *keys[] = {"step_time_s", "tokens_per_s", "tflops_per_accelerator", "mfu", "hfu",
+                          "bubble_fraction", "communication_s", "memory_per_accelerator_bytes",
+                          "mtbf_s", "checkpoint_interval_s", "goodput", "energy_j", "carbon_kg",
+                          "water_l", "cost_usd"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) assert_true(num(j, keys[i]) >= 0);
+    assert_true(num(j, "mfu") > 0.1 && num(j, "mfu") < 0.8);
+    assert_int_equal((int)num(j, "dp"), 4);
+    cJSON_Delete(j);
+
+    /* the same model without enough memory: exit 2 */
+    snprintf(path, sizeof path, "%s/oom.yaml", tmpdir);
+    write_file(path,
+        "version: \"1.0\"\nname: oom\n"
+        "workload: {model: Llama3_70B, mode: training, seq_len: 4096, batch_size: 8}\n"
+        "hardware: {accelerator: H100, count: 8, fabric: IB_NDR}\n"
+        "parallelism: {tp: 1, pp: 1, microbatch: 1}\n");
+    snprintf(args, sizeof args, "eval '%s' -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 2);
+    cJSON_Delete(json_of(buf));
+
+    /* optimize over a plan */
+    snprintf(path, sizeof path, "%s/train.yaml", tmpdir);
+    snprintf(args, sizeof args, "optimize parallelism '%s' -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "evaluated") > 100);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "top")) >= 1);
+    cJSON_Delete(j);
+    snprintf(args, sizeof args, "optimize placement '%s' --carbon-tax 1000 -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    const char *best = str(j, "best_region");
+    assert_true(!strcmp(best, "Quebec") || !strcmp(best, "Norway") || !strcmp(best, "Iceland"));
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "%s/ok.yaml", tmpdir);
+    snprintf(args, sizeof args, "optimize batching '%s' --sla-ms 5000 --qps 20 -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "replicas") >= 1 && num(j, "p99_latency_s") <= 5.0);
+    cJSON_Delete(j);
+}
+
+static void test_schema_registry_tiny_compress(void **state)
+{
+    (void)state;
+    assert_int_equal(run("schema", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_string_equal(str(j, "title"), "MLSys·im plan");
+    cJSON_Delete(j);
+
+    char path[512], args[1024];
+    snprintf(path, sizeof path, "%s/extra.yaml", tmpdir);
+    write_file(path,
+        "models:\n"
+        "  - name: MyNet\n    kind: cnn\n    params: 1e6\n    flops: 2 GFLOP\n    source: \"lab notebook, 2026\"\n");
+    snprintf(args, sizeof args, "--registry '%s' -o json eval MyNet A100", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_float_equal(num(j, "model_flop"), 2e9, 1);
+    cJSON_Delete(j);
+    write_file(path, "models:\n  - name: Broken\n    kind: cnn\n    parms: 1\n");
+    snprintf(args, sizeof args, "--registry '%s' zoo models", path);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "extra.yaml:4: models.Broken.parms"));
+
+    assert_int_equal(run("tiny DS_CNN nRF52840 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "fits_flash")));
+    cJSON_Delete(j);
+    assert_int_equal(run("tiny ResNet50 nRF52840", 0, buf, sizeof buf), 2);
+    assert_int_equal(run("compress Llama3_8B H100 --to int4 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_float_equal(num(j, "compression_ratio"), 4.0, 1e-9);
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zoo),
+        cmocka_unit_test(test_eval_json_and_exit_codes),
+        cmocka_unit_test(test_serve),
+        cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_schema_registry_tiny_compress),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
