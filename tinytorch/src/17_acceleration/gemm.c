@@ -9,8 +9,9 @@
  *             micro-kernel: MR x NR tile of C in registers, KC rank-1 updates
  * KC, MC come from the L1d and L2 sizes read at run time (sysconf, then /sys, then defaults).
  * A is packed, or read in place by the kernel when its strides allow (pack_a_wanted). Edge tiles
- * (M % MR, N % NR) are zero-padded in the packed panels and computed into a scratch tile, then
- * added to C. beta is applied on the first KC pass only; later passes accumulate.
+ * (M % MR, N % NR) are zero-padded in the packed panels and go through the kernel's masked edge
+ * variant, or else into a scratch tile that is then added to C. beta is applied on the first KC
+ * pass only; later passes accumulate.
  *
  * Threads: C is cut into one rectangle per thread (along M or N, on MR/NR boundaries); each
  * thread runs the loop nest above on its rectangle with its own packing buffers. Packing buffers
@@ -254,12 +255,11 @@ static void pack_a(int transa, const float *A, int64_t lda, int64_t i0, int64_t 
         int m = (int)min64(mr, mc - ir);
         if (!transa) {
             /* op(A)[i,k] = A[i*lda + k]: row i is contiguous in k. */
+            if (m < mr) memset(ap, 0, (size_t)(mr * kc) * sizeof(float));
             for (int i = 0; i < m; i++) {
                 const float *src = A + (i0 + ir + i) * lda + p0;
                 for (int64_t k = 0; k < kc; k++) ap[k * mr + i] = src[k];
             }
-            for (int i = m; i < mr; i++)
-                for (int64_t k = 0; k < kc; k++) ap[k * mr + i] = 0.0f;
         } else {
             /* op(A)[i,k] = A[k*lda + i]: the MR values of one k are contiguous. */
             for (int64_t k = 0; k < kc; k++) {
@@ -286,11 +286,12 @@ static void pack_b(int transb, const float *B, int64_t ldb, int64_t p0, int64_t 
             const float *src = B + p0 * ldb + j0 + jr;
             if (n == nr) {   /* full panel: one row copy per k (memcpy becomes vector moves) */
                 for (int64_t k = 0; k < kc; k++) memcpy(bp + k * nr, src + k * ldb, (size_t)nr * 4);
-            } else {
+            } else {   /* last, partial panel: zero it in one go, then copy n floats per k */
+                memset(bp, 0, (size_t)(kc * nr) * sizeof(float));
                 for (int64_t k = 0; k < kc; k++) {
                     float *d = bp + k * nr;
-                    memcpy(d, src + k * ldb, (size_t)n * sizeof(float));
-                    memset(d + n, 0, (size_t)(nr - n) * sizeof(float));
+                    const float *sk = src + k * ldb;
+                    for (int j = 0; j < n; j++) d[j] = sk[j];
                 }
             }
         } else if (n == nr && pack_bt) {
