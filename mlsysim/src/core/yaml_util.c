@@ -52,10 +52,19 @@ int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *
     y->doc = fy_document_build_from_string(&cfg, buf, len);
     if (diag) fy_diag_destroy(diag);
     if (!y->doc) {
-        /* libfyaml positions are "line:col: " (1-based) */
-        const char *m = cap.have ? cap.msg : "not valid YAML";
+        /* libfyaml writes "<input-name>:line:col: error: reason"; keep "line:col: reason" */
+        const char *m = cap.have ? cap.msg : "";
+        const char *gt = strstr(m, ">:");
+        if (gt) m = gt + 2;
         while (*m == ' ') m++;
-        snprintf(err, errlen, "%s:%s", label, m);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", m);
+        char *e = strstr(msg, "error: ");
+        if (e) memmove(e, e + 7, strlen(e + 7) + 1);
+        if (!cap.have || strstr(msg, "fy_parse_load_document") || !msg[0])
+            snprintf(err, errlen, "%s:1: empty or not a YAML document", label);
+        else
+            snprintf(err, errlen, "%s:%s", label, msg);
         return -1;
     }
     if (!fy_document_root(y->doc)) {

@@ -324,8 +324,17 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
         }
     }
     for (size_t i = 0; i < sizeof order / sizeof order[0] && !rc; i++) {
-        struct fy_node *v = fy_node_mapping_lookup_by_string(root, order[i], FY_NT);
-        if (!v) continue;
+        struct fy_node *v = NULL, *k = NULL;
+        it = NULL;
+        while ((pr = fy_node_mapping_iterate(root, &it))) {
+            msy_key(pr, key, sizeof key);
+            if (!strcmp(key, order[i])) { k = fy_node_pair_key(pr); v = fy_node_pair_value(pr); break; }
+        }
+        if (!k) continue;
+        if (i >= 2 && !msy_is_map(v)) {           /* an empty or scalar section: point at its key */
+            rc = FAIL(k, order[i], "expected a mapping");
+            break;
+        }
         switch (i) {
         case 0: rc = msy_str(&rd->y, v, "version", plan->version, sizeof plan->version); have_version = 1; break;
         case 1: rc = msy_str(&rd->y, v, "name", plan->name, sizeof plan->name); have_name = 1; break;

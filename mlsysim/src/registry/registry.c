@@ -428,10 +428,15 @@ ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char 
         }
     }
     for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
-        struct fy_node *seq = fy_node_mapping_lookup_by_string(root, sections[s].key, FY_NT);
-        if (!seq) continue;
+        struct fy_node *seq = NULL, *knode = NULL;
+        it = NULL;
+        while ((p = fy_node_mapping_iterate(root, &it))) {
+            msy_key(p, key, sizeof key);
+            if (!strcmp(key, sections[s].key)) { knode = fy_node_pair_key(p); seq = fy_node_pair_value(p); break; }
+        }
+        if (!knode) continue;
         if (!msy_is_seq(seq)) {
-            msy_fail(&y, seq, sections[s].key, "expected a list of entries");
+            msy_fail(&y, knode, sections[s].key, "expected a list of entries");
             msy_close(&y);
             return MS_ERR_INPUT;
         }
