@@ -61,7 +61,8 @@ static inline float tt__exp(float x) /* x <= 0 */
      * max(x, lo) is min(bits(x), bits(lo)) (an integer min; a float compare-and-select here
      * makes GCC split the loop into branches) */
     const uint32_t u = tt__bits(x), ulo = 0xc2aeac50u; /* bits of -87.3365479f */
-    float xc = tt__from_bits(u < ulo ? u : ulo);
+    const uint32_t nan = 0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u);
+    float xc = tt__from_bits((u < ulo ? u : ulo) & ~nan); /* NaN -> 0 here: no NaN to int below */
     /* n = round(x / ln2) with the 1.5 * 2^23 trick (no call to rintf) */
     float t = xc * 1.44269504088896341f + 12582912.0f;
     float n = t - 12582912.0f;
@@ -75,7 +76,7 @@ static inline float tt__exp(float x) /* x <= 0 */
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     float y = p * tt__from_bits((uint32_t)((int32_t)n + 127) << 23);
-    return tt__select(0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u), y, x); /* NaN stays NaN */
+    return tt__select(nan, y, x); /* NaN stays NaN */
 }
 
 /* 1 / (1 + exp(-x)), stable for any x: with e = exp(-|x|), s = 1/(1+e) for x >= 0, e s for x < 0 */
