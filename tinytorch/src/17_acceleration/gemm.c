@@ -249,12 +249,17 @@ tt_sgemm_blocking tt_sgemm_get_blocking(void)
 /* Ap <- op(A)[i0:i0+mc, p0:p0+kc] as MR-row micro-panels, rows past mc zero-filled.
  * Ap holds ceil(mc/MR) panels of MR*kc floats. */
 static void pack_a(int transa, const float *A, int64_t lda, int64_t i0, int64_t p0,
-                   int64_t mc, int64_t kc, int mr, float *ap)
+                   int64_t mc, int64_t kc, int mr, tt_gemm_pack_an_fn pack_an, float *ap)
 {
     for (int64_t ir = 0; ir < mc; ir += mr) {
         int m = (int)min64(mr, mc - ir);
         if (!transa) {
             /* op(A)[i,k] = A[i*lda + k]: row i is contiguous in k. */
+            if (m == mr && pack_an) {
+                pack_an(A + (i0 + ir) * lda + p0, lda, kc, ap);
+                ap += (int64_t)mr * kc;
+                continue;
+            }
             if (m < mr) memset(ap, 0, (size_t)(mr * kc) * sizeof(float));
             for (int i = 0; i < m; i++) {
                 const float *src = A + (i0 + ir + i) * lda + p0;
@@ -421,7 +426,7 @@ static void gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, i
                 int64_t mfull = g->pack_a ? 0 : mc / mr * mr;
                 if (mfull < mc)
                     pack_a(g->transa, g->A, g->lda, m0 + ic + mfull, pc, mc - mfull, kc, mr,
-                           apack + mfull * kc);
+                           g->kern->pack_an, apack + mfull * kc);
                 for (int64_t jr = 0; jr < nc; jr += nr) {
                     int n = (int)min64(nr, nc - jr);
                     const float *bp = bpack + jr * kc;

@@ -28,6 +28,10 @@ typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *a, int64_t rs_a, int
  *     bp[k*NR + j] = b[j*ldb + k]   for j in [0, NR), k in [0, kc)          (a transpose) */
 typedef void (*tt_gemm_pack_bt_fn)(const float *b, int64_t ldb, int64_t kc, float *bp);
 
+/* Packs one full MR-row panel of a non-transposed A (stored [M,K]):
+ *     ap[k*MR + i] = a[i*lda + k]   for i in [0, MR), k in [0, kc)          (a transpose) */
+typedef void (*tt_gemm_pack_an_fn)(const float *a, int64_t lda, int64_t kc, float *ap);
+
 /* Edge tile: like the kernel, but only the top-left m x n (m <= MR, n <= NR) of the tile is
  * stored to C (and read, when beta != 0); a must still provide MR rows (zero-padded panel). */
 typedef void (*tt_gemm_edge_fn)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
@@ -40,6 +44,7 @@ typedef struct {
     tt_gemm_ukernel_fn kernel;
     tt_gemm_pack_bt_fn pack_bt;   /* SIMD transpose for B^T panels, or NULL (plain C loop) */
     tt_gemm_edge_fn edge;         /* masked edge tiles, or NULL (kernel into a scratch tile) */
+    tt_gemm_pack_an_fn pack_an;   /* SIMD transpose for A panels, or NULL (plain C loop) */
 } tt_gemm_kernel;
 
 /* Plain C, any target (gemm_kernel_portable.c). */

@@ -58,7 +58,7 @@ TT_AVX2 static void kernel_avx2_6x16(int64_t kc, const float *a, int64_t rs_a, i
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);
 }
 
-const tt_gemm_kernel tt_gemm_kernel_avx2 = { "avx2", 6, 16, kernel_avx2_6x16, NULL, NULL };
+const tt_gemm_kernel tt_gemm_kernel_avx2 = { "avx2", 6, 16, kernel_avx2_6x16, NULL, NULL, NULL };
 
 #else
 /* Not x86-64: nothing to build here (ISO C forbids an empty translation unit). */

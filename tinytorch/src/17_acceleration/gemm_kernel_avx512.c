@@ -170,8 +170,24 @@ TT_AVX512 static void edge_avx512(int64_t kc, const float *a, int64_t rs_a, int6
     ALL_ROWS(ROW_STORE_MASKED);
 }
 
+/* ap[k*14 + i] = a[i*lda + k], i < 14, k < kc: 14 rows (+ 2 zero rows) x 16 k through
+ * transpose16; each column is written as 14 floats under a mask, the next one right after it. */
+TT_AVX512 static void pack_an_avx512(const float *a, int64_t lda, int64_t kc, float *ap)
+{
+    int64_t k0 = 0;
+    for (; k0 + 16 <= kc; k0 += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 14; i++) r[i] = _mm512_loadu_ps(a + i * lda + k0);
+        r[14] = r[15] = _mm512_setzero_ps();
+        transpose16(r);
+        for (int k = 0; k < 16; k++) _mm512_mask_storeu_ps(ap + (k0 + k) * 14, 0x3fff, r[k]);
+    }
+    for (int i = 0; i < 14; i++)
+        for (int64_t k = k0; k < kc; k++) ap[k * 14 + i] = a[i * lda + k];
+}
+
 const tt_gemm_kernel tt_gemm_kernel_avx512 = { "avx512", 14, 32, kernel_avx512_14x32,
-                                               pack_bt_avx512, edge_avx512 };
+                                               pack_bt_avx512, edge_avx512, pack_an_avx512 };
 
 #else
 typedef int tt_gemm_kernel_avx512_unused;

@@ -35,4 +35,4 @@ static void kernel_portable_6x8(int64_t kc, const float *a, int64_t rs_a, int64_
     }
 }
 
-const tt_gemm_kernel tt_gemm_kernel_portable = { "portable", PMR, PNR, kernel_portable_6x8, NULL, NULL };
+const tt_gemm_kernel tt_gemm_kernel_portable = { "portable", PMR, PNR, kernel_portable_6x8, NULL, NULL, NULL };
