@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,14 @@ static void test_plans(void **state)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) assert_true(num(j, keys[i]) >= 0);
     assert_true(num(j, "mfu") > 0.1 && num(j, "mfu") < 0.8);
     assert_int_equal((int)num(j, "dp"), 4);
+    cJSON_Delete(j);
+
+    /* the shipped GPT-3 example reproduces Narayanan et al. 2021 Table 2 (141 TFLOP/s per A100) */
+    snprintf(args, sizeof args, "-o json eval '%s/mlsysim/examples/gpt3_175b_1536_a100.yaml'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "tflops_per_accelerator") - 141.0) <= 0.05 * 141.0);
+    assert_string_equal(str(j, "status"), "ok");
     cJSON_Delete(j);
 
     /* the same model without enough memory: exit 2 */

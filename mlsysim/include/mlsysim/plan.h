@@ -40,6 +40,8 @@ typedef struct {
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;
+    int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
+    int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
     ms_recompute recompute;
     /* ops */
     int has_ops;

@@ -73,8 +73,8 @@ int ms_cli_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m
     par->recompute = (ms_dist_recompute_t)p->recompute;
     par->sequence_parallel = p->sequence_parallel;
     par->zero_stage = p->zero_stage;
-    par->overlap_dp = 1;
-    par->flash_attention = 1;
+    par->overlap_dp = p->overlap_dp;
+    par->flash_attention = p->flash_attention;
     memset(f, 0, sizeof *f);
     f->accels_per_node = p->per_node;
     f->nodes = p->count / p->per_node;

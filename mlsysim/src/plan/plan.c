@@ -186,6 +186,8 @@ static int read_parallelism(reader *rd, struct fy_node *n)
         else if (!strcmp(key, "interleave")) rc = msy_int(&rd->y, v, f, &p->interleave, 1, 1000);
         else if (!strcmp(key, "zero_stage")) rc = msy_int(&rd->y, v, f, &p->zero_stage, 0, 3);
         else if (!strcmp(key, "sequence_parallel")) rc = msy_bool(&rd->y, v, f, &p->sequence_parallel);
+        else if (!strcmp(key, "overlap_dp")) rc = msy_bool(&rd->y, v, f, &p->overlap_dp);
+        else if (!strcmp(key, "flash_attention")) rc = msy_bool(&rd->y, v, f, &p->flash_attention);
         else if (!strcmp(key, "recompute")) {
             char s[32];
             rc = msy_str(&rd->y, v, f, s, sizeof s);
@@ -193,7 +195,7 @@ static int read_parallelism(reader *rd, struct fy_node *n)
                 rc = FAIL(v, f, "'%s' is not none, selective or full", s);
         } else
             rc = FAIL(fy_node_pair_key(pr), f,
-                      "unknown field (tp pp dp microbatch interleave recompute sequence_parallel zero_stage)");
+                      "unknown field (tp pp dp microbatch interleave recompute sequence_parallel zero_stage overlap_dp flash_attention)");
         if (rc) return -1;
     }
     return 0;
@@ -293,6 +295,8 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
     plan->microbatch = 1;
     plan->interleave = 1;
     plan->recompute = MS_RECOMPUTE_NONE;
+    plan->overlap_dp = 1;
+    plan->flash_attention = 1;
     plan->duration_days = 30;
     const ms_grid *g = ms_registry_grid(r, "US_Avg");
     if (g) plan->grid = *g;
@@ -465,7 +469,9 @@ static const char *const schema_parts[] = {
 "        \"interleave\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
 "        \"recompute\": {\"enum\": [\"none\", \"selective\", \"full\"], \"default\": \"none\"},\n"
 "        \"sequence_parallel\": {\"type\": \"boolean\", \"default\": false},\n"
-"        \"zero_stage\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 3, \"default\": 0}\n"
+"        \"zero_stage\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 3, \"default\": 0},\n"
+"        \"overlap_dp\": {\"type\": \"boolean\", \"default\": true, \"description\": \"gradient reduction overlapped with backward\"},\n"
+"        \"flash_attention\": {\"type\": \"boolean\", \"default\": true, \"description\": \"fused attention: no S x S scores in HBM\"}\n"
 "      }\n"
 "    },\n"
 "    \"ops\": {\n"
