@@ -363,6 +363,21 @@ static void test_moe_decode_bytes(void **state)
     assert_true(r.bytes - 256 * kv > 0.99 * m->params * 2);
 }
 
+/* Derived FLOPs against published training budgets: GPT-3 175B on 300B tokens = 3.14e23 FLOP
+ * (Brown et al. 2020, Table D.1; 6·N·D); Llama 3.1 405B on 15.6T tokens at 8k context = 3.8e25
+ * FLOP (Llama 3 paper §3.2.1). Ours adds causal attention to 6·N·D, so it sits slightly above:
+ * within 2 % for GPT-3 (S = 2048) and 5 % for Llama 405B (S = 8192). */
+static void test_training_budgets(void **state)
+{
+    (void)state;
+    const ms_model *g = ms_registry_model(reg, "GPT3_175B");
+    double per_token = 3.0 * ms_forward_flops(g, 2048) / 2048;
+    assert_rel(per_token * 300e9, 3.14e23, 0.02);
+    const ms_model *l = ms_registry_model(reg, "Llama3_405B");
+    per_token = 3.0 * ms_forward_flops(l, 8192) / 8192;
+    assert_rel(per_token * 15.6e12, 3.8e25, 0.05);
+}
+
 /* Published anchors upstream MLSys·im checks its roofline against (engine/empirical.py), with its
  * calibrated η per case: MLPerf Training v3.0 ResNet-50 on A100 ~3,200 img/s (η 0.26) and v3.1
  * on H100 ~5,000 img/s (η 0.13), B = 256, ±10 %; MLPerf Inference v4.0 offline ResNet-50 on A100
@@ -416,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_tinyml),
         cmocka_unit_test(test_moe_decode_bytes),
         cmocka_unit_test(test_published_anchors),
+        cmocka_unit_test(test_training_budgets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

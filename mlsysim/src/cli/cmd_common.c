@@ -108,6 +108,13 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
     o->model = ms_registry_model(c->reg, pos[0]);
     if (!o->model) { fprintf(stderr, "mlsysim %s: unknown model '%s' (see `mlsysim zoo models`)\n", cmd, pos[0]); return MS_EXIT_INPUT; }
     o->hw = ms_registry_hardware(c->reg, pos[1]);
+    if (!o->hw) {
+        const ms_node *nd = ms_registry_node(c->reg, pos[1]);   /* a node name means one of its accelerators */
+        if (nd) {
+            o->hw = ms_registry_hardware(c->reg, nd->accelerator);
+            fprintf(stderr, "mlsysim %s: note: %s is a node; evaluating one %s\n", cmd, nd->name, nd->accelerator);
+        }
+    }
     if (!o->hw) { fprintf(stderr, "mlsysim %s: unknown hardware '%s' (see `mlsysim zoo hardware`)\n", cmd, pos[1]); return MS_EXIT_INPUT; }
     if (o->w.efficiency > 0.6)
         fprintf(stderr, "mlsysim %s: warning: efficiency %.2f is above what real workloads reach (0.3-0.6)\n", cmd, o->w.efficiency);

@@ -19,7 +19,6 @@ static int icontains(const char *hay, const char *needle)
     return 0;
 }
 
-static const ms_hardware **hw_list;
 static int cmp_hw(const void *a, const void *b)
 {
     double x = ms_hw_peak(*(const ms_hardware *const *)a, MS_FP16);
@@ -56,7 +55,7 @@ static void header(ms_format fmt, const char *const *cols, const int *w, int n)
 static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
 {
     size_t n = ms_registry_hardware_count(c->reg), k = 0;
-    hw_list = malloc(sizeof *hw_list * (n ? n : 1));
+    const ms_hardware **hw_list = malloc(sizeof *hw_list * (n ? n : 1));
     if (!hw_list) return MS_EXIT_INPUT;
     for (size_t i = 0; i < n; i++) {
         const ms_hardware *h = ms_registry_hardware_at(c->reg, i);
