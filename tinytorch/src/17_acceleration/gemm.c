@@ -290,7 +290,8 @@ static void pack_b(int transb, const float *B, int64_t ldb, int64_t p0, int64_t 
             /* op(B)[k,j] = B[k*ldb + j]: the NR values of one k are contiguous. */
             const float *src = B + p0 * ldb + j0 + jr;
             if (n == nr) {   /* full panel: one row copy per k (memcpy becomes vector moves) */
-                for (int64_t k = 0; k < kc; k++) memcpy(bp + k * nr, src + k * ldb, (size_t)nr * 4);
+                for (int64_t k = 0; k < kc; k++)
+                    memcpy(bp + k * nr, src + k * ldb, (size_t)nr * sizeof(float));
             } else {   /* last, partial panel: zero it in one go, then copy n floats per k */
                 memset(bp, 0, (size_t)(kc * nr) * sizeof(float));
                 for (int64_t k = 0; k < kc; k++) {

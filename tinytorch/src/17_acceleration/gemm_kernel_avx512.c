@@ -60,6 +60,8 @@ TT_AVX512 static void kernel_avx512_14x32(int64_t kc, const float *a, int64_t rs
     int64_t kpre = kc > 16 ? kc - 16 : 0;
     for (int64_t k = 0; k < kc; k++) {
         if (k == kpre) { ALL_ROWS(PREFETCH_ROW); }
+        _mm_prefetch((const char *)(bp + 32 * 8), _MM_HINT_T0);        /* B, 8 steps ahead */
+        _mm_prefetch((const char *)(bp + 32 * 8 + 16), _MM_HINT_T0);
         __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
         ALL_FMAS;
         p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
