@@ -317,7 +317,10 @@ static int check_asserts(const ms_plan *p, ms_out *o)
 
 int ms_cli_eval(ms_cli *c, int argc, char **argv)
 {
-    if (argc >= 2 && argv[1][0] != '-' && (ends_with(argv[1], ".yaml") || ends_with(argv[1], ".yml"))) {
+    int plan_arg = argc >= 2 && argv[1][0] != '-' &&
+                   (ends_with(argv[1], ".yaml") || ends_with(argv[1], ".yml") ||
+                    (argc == 2 && !ms_registry_model(c->reg, argv[1]) && strchr(argv[1], '/')));
+    if (plan_arg) {
         if (argc > 2) { fprintf(stderr, "mlsysim eval: a plan takes no flags (put them in the plan): '%s'\n", argv[2]); return MS_EXIT_INPUT; }
         ms_plan *p = calloc(1, sizeof *p);
         if (!p) return MS_EXIT_INPUT;
