@@ -62,7 +62,7 @@ enum {
     MS_OPT_WORKLOAD = 1,   /* --batch-size --seq-len --precision --efficiency */
     MS_OPT_TRAIN = 2,      /* --mode --recompute --optimizer */
     MS_OPT_SERVE = 4,      /* --cached-prefix --draft --acceptance --draft-tokens --mean-seq-len
-                              --max-batch --page-tokens --qps --output-tokens --p99-ms */
+                              --max-batch --page-tokens --qps --output-tokens --p99-ms --replicas */
     MS_OPT_COMPRESS = 8    /* --from --to --sparsity --prune */
 };
 
@@ -80,6 +80,7 @@ typedef struct {
     double qps;
     int output_tokens;
     double p99_s;
+    int replicas;              /* --replicas: fixed replica count for the M/M/c figures */
     int have_to;
     ms_compress_input comp;
 } ms_opts;

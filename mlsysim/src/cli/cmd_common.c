@@ -77,6 +77,8 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
             rc = ms_arg_int(a, VAL(), 1, 65536, &o->page_tokens);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--qps", &iv))
             rc = ms_arg_num(a, VAL(), 1e-9, 1e12, &o->qps);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--replicas", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 10000000, &o->replicas);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--output-tokens", &iv))
             rc = ms_arg_int(a, VAL(), 1, 100000000, &o->output_tokens);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--p99-ms", &iv)) {

@@ -2,6 +2,7 @@
  * cache, concurrency; continuous batching (paged vs static KV); optional speculative decoding
  * (--draft) and M/M/c replica sizing for an arrival rate (--qps, --p99-ms).
  *
+ * With --replicas N the queue figures are reported for N replicas instead of searched for.
  * Replica sizing treats each of a replica's B concurrent sequences as a server of an M/M/c queue
  * whose service time is one request: TTFT + output_tokens x ITL. */
 #include "cli.h"
@@ -99,9 +100,17 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
         int slots = in.batch_size, found = 0;
         ms_queue_result q = {0};
         int r = 1;
-        for (; r <= 100000; r = r < 64 ? r + 1 : r + r / 8) {
+        if (op.replicas > 0) {                       /* the figures at a given replica count */
+            r = op.replicas;
             ms_mmc(op.qps, service, r * slots, &q);
-            if (q.stable && (op.p99_s <= 0 || q.p99_s <= op.p99_s)) { found = 1; break; }
+            found = q.stable;
+            if (!found) fprintf(stderr, "mlsysim serve: %d replicas are overloaded at %.4g req/s (utilization %.3g)\n",
+                                r, op.qps, q.utilization);
+        } else {
+            for (; r <= 100000; r = r < 64 ? r + 1 : r + r / 8) {
+                ms_mmc(op.qps, service, r * slots, &q);
+                if (q.stable && (op.p99_s <= 0 || q.p99_s <= op.p99_s)) { found = 1; break; }
+            }
         }
         ms_out_num(&o, "qps", op.qps);
         if (found) {
@@ -111,9 +120,12 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
             ms_out_num(&o, "p50_latency_s", q.p50_s);
             ms_out_num(&o, "p99_latency_s", q.p99_s);
         } else {
-            fprintf(stderr, "mlsysim serve: no replica count up to 100000 meets p99 <= %.3g s (service time %.3g s)\n",
-                    op.p99_s, service);
-            ms_out_int(&o, "replicas", 0);
+            if (op.replicas <= 0)
+                fprintf(stderr, "mlsysim serve: no replica count up to 100000 meets p99 <= %.3g s (service time %.3g s)\n",
+                        op.p99_s, service);
+            ms_out_int(&o, "replicas", op.replicas);
+            ms_out_num(&o, "queue_utilization", q.utilization);
+            ms_out_bool(&o, "queue_stable", 0);
         }
     }
     ms_out_print(&o, c->fmt, stdout);

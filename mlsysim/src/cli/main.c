@@ -23,7 +23,7 @@ static void usage(FILE *f)
         "  eval PLAN.yaml\n"
         "  serve MODEL HARDWARE [--seq-len S] [--batch-size B] [--precision P] [--efficiency E]\n"
         "                       [--cached-prefix N] [--draft MODEL --acceptance A --draft-tokens K]\n"
-        "                       [--mean-seq-len M --max-batch N] [--qps Q --output-tokens N --p99-ms T]\n"
+        "                       [--mean-seq-len M --max-batch N] [--qps Q --output-tokens N --p99-ms T | --replicas R]\n"
         "  compress MODEL HARDWARE --to P [--from P] [--sparsity S --prune structured|unstructured|2:4]\n"
         "  tiny MODEL HARDWARE [--precision P] [--efficiency E]\n"
         "  optimize parallelism|placement|batching PLAN.yaml [--carbon-tax USD_PER_T]\n"
