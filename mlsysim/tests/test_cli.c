@@ -171,6 +171,16 @@ static void test_serve(void **state)
     j = json_of(buf);
     assert_true(num(j, "spec_speedup") > 1);
     cJSON_Delete(j);
+    /* M/M/c at a fixed replica count: p99 above p50; an overloaded replica is reported unstable */
+    assert_int_equal(run("serve Llama3_8B H100 --batch-size 8 --qps 5 --replicas 2 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "p99_latency_s") > num(j, "p50_latency_s"));
+    assert_true(num(j, "queue_utilization") < 1);
+    cJSON_Delete(j);
+    assert_int_equal(run("serve Llama3_8B H100 --batch-size 8 --qps 50 --replicas 1 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "queue_stable")));
+    cJSON_Delete(j);
     assert_int_equal(run("serve ResNet50 H100", 0, buf, sizeof buf), 1);
 }
 
