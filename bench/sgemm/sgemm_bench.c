@@ -193,13 +193,30 @@ __attribute__((target("avx512f"), noinline)) static float fma_throughput(int64_t
  * FMA vectors per cycle. Assumes the documented 4-cycle latency of a 512-bit FMA on Intel cores
  * from Skylake-SP to Sapphire Rapids (Intel 64 and IA-32 Architectures Optimization Reference
  * Manual; uops.info). */
+static double measure_peak(double *clock_ghz, double *fma_per_cycle);
+
 static int peak(void)
 {
-#if defined(__x86_64__)
-    if (!__builtin_cpu_supports("avx512f")) {
-        printf("peak: needs AVX-512\n");
+    double ghz, per_cycle;
+    double gflops = measure_peak(&ghz, &per_cycle);
+    if (gflops <= 0) {
+        printf("peak: needs x86-64 with AVX-512\n");
         return 0;
     }
+    printf("clock (dependent 512-bit FMA chain, 4-cycle latency): %.2f GHz\n", ghz);
+    printf("512-bit FMAs per cycle (24 independent chains):        %.2f\n", per_cycle);
+    printf("measured FP32 peak of one core: %.1f GFLOP/s  (= %.2f FMA/cycle x 16 floats x 2 flops x "
+           "%.2f GHz)\n", gflops, per_cycle, ghz);
+    printf("nominal: 2 FMA units x 16 x 2 x %.2f GHz = %.1f GFLOP/s\n", ghz, 2 * 16 * 2 * ghz);
+    return 0;
+}
+
+/* Returns the measured FP32 peak of one core in GFLOP/s (0 where it cannot be measured). */
+static double measure_peak(double *clock_ghz, double *fma_per_cycle)
+{
+    *clock_ghz = *fma_per_cycle = 0.0;
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx512f")) return 0.0;
     const int64_t n = 50 * 1000 * 1000;
     double best_lat = 1e30, best_thr = 1e30;
     volatile float sink = 0.0f;
@@ -213,20 +230,15 @@ static int peak(void)
         t = now_s() - t;
         if (t < best_thr) best_thr = t;
     }
+    (void)sink;
     double clock_hz = 4.0 * (double)n / best_lat;            /* 4 cycles per dependent FMA */
     double fma_per_s = 24.0 * (double)(n / 4) / best_thr;    /* 512-bit FMAs per second */
-    double per_cycle = fma_per_s / clock_hz;
-    printf("clock (dependent 512-bit FMA chain, 4-cycle latency): %.2f GHz\n", clock_hz * 1e-9);
-    printf("512-bit FMAs per cycle (24 independent chains):        %.2f\n", per_cycle);
-    printf("measured FP32 peak of one core: %.1f GFLOP/s  (= %.2f FMA/cycle x 16 floats x 2 flops x "
-           "%.2f GHz)\n", fma_per_s * 32.0 * 1e-9, per_cycle, clock_hz * 1e-9);
-    printf("nominal: 2 FMA units x 16 x 2 x %.2f GHz = %.1f GFLOP/s\n", clock_hz * 1e-9,
-           2 * 16 * 2 * clock_hz * 1e-9);
-    (void)sink;
+    *clock_ghz = clock_hz * 1e-9;
+    *fma_per_cycle = fma_per_s / clock_hz;
+    return fma_per_s * 32.0 * 1e-9;
 #else
-    printf("peak: x86-64 only\n");
+    return 0.0;
 #endif
-    return 0;
 }
 
 static int steps(int64_t n)
@@ -308,6 +320,10 @@ int main(int argc, char **argv)
     double mlp_min = 1e30, mlp_prod = 1.0;
     int mlp_n = 0;
 
+    double ghz, fpc, peak_gflops = measure_peak(&ghz, &fpc);
+    if (peak_gflops > 0)
+        printf("one-core FP32 peak now: %.1f GFLOP/s (clock %.2f GHz, %.2f FMA/cycle; "
+               "`sgemm_bench peak`)\n", peak_gflops, ghz, fpc);
     printf("tt_sgemm path: %s; OpenBLAS: OPENBLAS_NUM_THREADS=%s\n", tt_sgemm_kernel(),
            getenv("OPENBLAS_NUM_THREADS") ? getenv("OPENBLAS_NUM_THREADS") : "(unset)");
     tt_sgemm_blocking bl = tt_sgemm_get_blocking();
@@ -369,9 +385,9 @@ int main(int argc, char **argv)
            "\"ratio_geomean_512_1024\": %.3f, \"mlp_ratio_min\": %.3f, \"mlp_ratio_geomean\": %.3f, "
            "\"two_thread_speedup_ours_512\": %.2f, \"two_thread_speedup_ours_1024\": %.2f, "
            "\"two_thread_speedup_openblas_512\": %.2f, \"two_thread_speedup_openblas_1024\": %.2f, "
-           "\"kernel\": \"%s\"}\n",
+           "\"peak_gflops_1core\": %.1f, \"clock_ghz\": %.2f, \"kernel\": \"%s\"}\n",
            ours, anchor, headline, r512, r1024, sqrt(r512 * r1024), mlp_min,
            pow(mlp_prod, 1.0 / (mlp_n ? mlp_n : 1)), scale_ours[0], scale_ours[1], scale_blas[0],
-           scale_blas[1], tt_sgemm_kernel());
+           scale_blas[1], peak_gflops, ghz, tt_sgemm_kernel());
     return 0;
 }
