@@ -37,6 +37,7 @@ typedef struct {
     int has_fabric;
     ms_fabric fabric;
     double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */
+    int nics_per_node;                /* fabric ports per node; 0 = one per accelerator */
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;

@@ -83,8 +83,10 @@ int ms_cli_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m
                             : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
     f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
     if (p->has_fabric) {
-        /* one NIC per accelerator (DGX/HGX layout); oversubscription shares the uplinks */
-        f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * p->per_node / p->fabric.oversubscription;
+        /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
+         * oversubscription shares the uplinks */
+        int nics = p->nics_per_node > 0 ? p->nics_per_node : p->per_node;
+        f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
         f->inter_alpha_s = p->fabric.latency_s;
     } else if (f->nodes > 1) {
         snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);

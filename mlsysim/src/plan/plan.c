@@ -115,6 +115,7 @@ static int read_hardware(reader *rd, struct fy_node *n)
                 h = ms_registry_hardware(rd->reg, nd->accelerator);
                 if (!p->per_node) p->per_node = nd->accelerators;
                 if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
+                p->nics_per_node = nd->nics;
                 if (!p->has_fabric && nd->fabric[0]) {
                     const ms_fabric *fb = ms_registry_fabric(rd->reg, nd->fabric);
                     if (fb) { p->fabric = *fb; p->has_fabric = 1; }
