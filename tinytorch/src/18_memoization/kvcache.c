@@ -2,11 +2,87 @@
  * Invariant: for every layer, rows [0, len) of k[l] and v[l] hold the keys and values of positions
  * 0..len-1 computed by that layer; rows >= len are garbage. A cached step computes exactly the ops of
  * tt_gpt_forward for its rows (same kernels), so logits agree with recomputation to rounding. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/kvcache.h"
 #include "../12_attention/attn_kernel.h"
+#include "../12_attention/fast_math.h"
+
+/* ---- the one-token fast path -------------------------------------------------------------------
+ * A decode step multiplies ONE row by each weight matrix: a matrix-vector product. Handing that to a
+ * GEMM would pack (copy) the whole weight matrix for a single use, so rows <= GEMV_MAX_ROWS use dot
+ * products straight from the weights instead: every weight is read once per token, which is the
+ * memory-bound floor of decoding. */
+#define GEMV_MAX_ROWS 4
+
+static float dot(const float *a, const float *b, int64_t n)
+{
+    tt_v4f acc0 = tt__v4f_set(0.0f), acc1 = tt__v4f_set(0.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        acc0 += tt__v4f_load(a + i) * tt__v4f_load(b + i);
+        acc1 += tt__v4f_load(a + i + 4) * tt__v4f_load(b + i + 4);
+    }
+    acc0 += acc1;
+    float s = (acc0[0] + acc0[1]) + (acc0[2] + acc0[3]);
+    for (; i < n; i++) {
+        s += a[i] * b[i];
+    }
+    return s;
+}
+
+/* y[R, out] = x[R, in] @ w[out, in]^T + bias (no gradient). */
+static tt_tensor *linear_rows(tt_tensor *x, tt_tensor *w, tt_tensor *bias)
+{
+    int64_t in = w->shape[1], out = w->shape[0], R = x->numel / in;
+    if (R > GEMV_MAX_ROWS) {
+        return tt_linear(x, w, bias);
+    }
+    int64_t shape[TT_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = out;
+    tt_tensor *y = tt_empty(x->ndim, shape);
+    for (int64_t r = 0; r < R; r++) {
+        const float *xr = x->data + r * in;
+        float *yr = y->data + r * out;
+        for (int64_t o = 0; o < out; o++) {
+            yr[o] = dot(w->data + o * in, xr, in) + (bias ? bias->data[o] : 0.0f);
+        }
+    }
+    return y;
+}
+
+/* One query row q [C] against cached rows [0, Tk) of K, V ([max_len, C], heads side by side):
+ * out [C]. p: Tk floats of scratch. */
+static void attend_one(const float *q, const float *K, const float *V, float *out, int64_t Tk, int64_t H,
+                       int64_t d, float *p)
+{
+    int64_t C = H * d;
+    float scale = 1.0f / sqrtf((float)d);
+    for (int64_t h = 0; h < H; h++) {
+        float m = -INFINITY;
+        for (int64_t j = 0; j < Tk; j++) {
+            p[j] = scale * dot(q + h * d, K + j * C + h * d, d);
+            m = p[j] > m ? p[j] : m;
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j < Tk; j++) {
+            p[j] = tt__expf(p[j] - m);
+            sum += p[j];
+        }
+        float inv = 1.0f / sum, *o = out + h * d;
+        memset(o, 0, (size_t)d * sizeof(float));
+        for (int64_t j = 0; j < Tk; j++) {
+            const float *v = V + j * C + h * d;
+            float w = p[j] * inv;
+            for (int64_t i = 0; i < d; i++) {
+                o[i] += w * v[i];
+            }
+        }
+    }
+}
 
 tt_kv_cache *tt_kv_cache_new(const tt_gpt *g, int64_t batch, int64_t max_len)
 {
@@ -75,6 +151,13 @@ static tt_tensor *cached_attention(tt_kv_cache *c, int64_t l, tt_tensor *qkv, in
                          L * C, d, C,
                          T * C, d, C};
     tt_tensor *out = tt_empty(TT_SHAPE(B, T, C));
+    if (T == 1) {
+        float *p = tt_arena_alloc((size_t)Tk * sizeof(float));
+        for (int64_t b = 0; b < B; b++) {
+            attend_one(qkv->data + b * 3 * C, K + b * L * C, V + b * L * C, out->data + b * C, Tk, c->n_head, d, p);
+        }
+        return out;
+    }
     float *P = tt_arena_alloc((size_t)(B * c->n_head * T * Tk) * sizeof(float));
     tt__attn_forward(&view, qkv->data, K, V, out->data, P, true, NULL);
     return out;
@@ -94,13 +177,15 @@ tt_tensor *tt_gpt_forward_cached(tt_gpt *g, tt_kv_cache *c, const int32_t *ids, 
     for (int64_t l = 0; l < g->cfg.n_layer; l++) {
         tt_block *blk = &g->blocks[l];
         tt_tensor *h = tt_layernorm(x, blk->ln1_w, blk->ln1_b, TT_LN_EPS);
-        tt_tensor *qkv = tt_linear(h, blk->attn->w_qkv, blk->attn->b_qkv);
+        tt_tensor *qkv = linear_rows(h, blk->attn->w_qkv, blk->attn->b_qkv);
         tt_tensor *a = cached_attention(c, l, qkv, T);
-        x = tt_add(x, tt_linear(a, blk->attn->w_out, blk->attn->b_out));
-        x = tt_add(x, tt_mlp_forward(blk, tt_layernorm(x, blk->ln2_w, blk->ln2_b, TT_LN_EPS)));
+        x = tt_add(x, linear_rows(a, blk->attn->w_out, blk->attn->b_out));
+        h = tt_layernorm(x, blk->ln2_w, blk->ln2_b, TT_LN_EPS);
+        h = linear_rows(tt_gelu_tanh(linear_rows(h, blk->fc_w, blk->fc_b)), blk->proj_w, blk->proj_b);
+        x = tt_add(x, h);
     }
     x = tt_layernorm(x, g->lnf_w, g->lnf_b, TT_LN_EPS);
-    tt_tensor *logits = tt_linear(x, g->head ? g->head : g->wte, NULL);
+    tt_tensor *logits = linear_rows(x, g->head ? g->head : g->wte, NULL);
     tt_no_grad_end();
     c->len += T;
     return logits;
