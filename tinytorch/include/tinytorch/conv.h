@@ -44,6 +44,16 @@ tt_tensor *tt_conv2d_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2
  * tt_relu(tt_conv2d_ex(...)) but without the intermediate tensor. */
 tt_tensor *tt_conv2d_relu_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g);
 
+/* Which implementation tt_conv2d uses. "im2col": the explicit column matrix + tt_sgemm for every
+ * convolution. "auto" (the default): stride-1, dilation-1, single-group convolutions with padding
+ * smaller than the kernel run the implicit-im2col SIMD kernels where the CPU has AVX-512 (no column
+ * matrix; see src/09_convolutions/ABOUT.md), the rest im2col + tt_sgemm. The environment variable
+ * TT_CONV_IMPL sets the starting choice. tt_conv2d_set_impl returns 0, or -1 for an unknown name
+ * (choice unchanged); tt_conv2d_impl names the choice in effect ("im2col" where "auto" has no SIMD
+ * kernel to use). Not thread-safe: choose before starting work. */
+int tt_conv2d_set_impl(const char *name);
+const char *tt_conv2d_impl(void);
+
 /* The definition, as nested loops (no autograd): the teaching reference. */
 tt_tensor *tt_conv2d_direct(const tt_tensor *x, const tt_tensor *w, const tt_tensor *b,
                             const tt_conv2d_geom *g);

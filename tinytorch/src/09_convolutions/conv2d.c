@@ -18,7 +18,9 @@
  * the whole batch of 64 by about 20%, see ABOUT.md); a batch that fits in one chunk keeps them.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include "conv_internal.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
 
@@ -211,12 +213,227 @@ static int64_t chunk_images(const conv_dims *d)
     return nb < d->N ? nb : d->N;
 }
 
+/* ---- the SIMD path: implicit im2col, stride 1 ---------------------------------------------------
+ *
+ * For stride 1, dilation 1 and one group, column (c, i, j) of output pixel (oh, ow) is the padded
+ * input at (c, oh + i, ow + j): 16 neighbouring output pixels of a row read 16 neighbouring floats of
+ * a padded input row. The kernels in conv2d_avx512.c use that to run the same product as im2col +
+ * SGEMM without writing the column matrix (which is kh*kw times the input: 25x for 5x5), with the
+ * long dimension (output pixels of a row) in the vector lanes and the few output channels in
+ * registers, the shape where a general SGEMM tile does worst. Per image:
+ *   forward   y[co, oh, ow] = b[co] + sum_{c,i,j} w[co, c, i, j] * xpad[c, oh + i, ow + j]
+ *   dW        dW[co, c, i, j] += sum_{oh, ow} dy[co, oh, ow] * xpad[c, oh + i, ow + j]
+ *   dx        dx[c, h, w] += sum_{co,i,j} wflip[c, co, i, j] * dypad[co, h + i, w + j]
+ * where wflip[c, co, i, j] = w[co, c, kh-1-i, kw-1-j] and dypad is dy with kh-1-ph rows and kw-1-pw
+ * columns of zeros around it (the transposed convolution, written as a "full" convolution so the
+ * same forward kernel serves; it needs padding < kernel). */
+
+static int conv_impl = -1; /* -1: not chosen yet, 0: im2col + tt_sgemm everywhere, 1: auto */
+
+#ifdef TT_CONV_X86
+int tt_conv_avx512_supported(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return known;
+}
+#endif
+
+static int simd_supported(void)
+{
+#ifdef TT_CONV_X86
+    return tt_conv_avx512_supported();
+#else
+    return 0;
+#endif
+}
+
+int tt_conv2d_set_impl(const char *name)
+{
+    if (!name || strcmp(name, "auto") == 0) {
+        conv_impl = 1;
+        return 0;
+    }
+    if (strcmp(name, "im2col") == 0) {
+        conv_impl = 0;
+        return 0;
+    }
+    return -1;
+}
+
+const char *tt_conv2d_impl(void)
+{
+    if (conv_impl < 0) {
+        const char *e = getenv("TT_CONV_IMPL");
+        if (!e || tt_conv2d_set_impl(e) != 0) {
+            conv_impl = 1;
+        }
+    }
+    return conv_impl == 1 && simd_supported() ? "auto" : "im2col";
+}
+
+static bool simd_applies(const conv_dims *d, const tt_conv2d_geom *g)
+{
+    return strcmp(tt_conv2d_impl(), "auto") == 0 && d->G == 1 && g->stride_h == 1 &&
+           g->stride_w == 1 && g->dilation_h == 1 && g->dilation_w == 1 && g->pad_h < d->kh &&
+           g->pad_w < d->kw;
+}
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Padded input planes of one image: Hp x Wp per channel, image at (ph, pw). Wp leaves room for the
+ * last row vector's loads (16*ceil(Wo/16) + kw - 1). */
+typedef struct pad_dims { int64_t Hp, Wp, plane, img; } pad_dims;
+
+static pad_dims x_pad_dims(const conv_dims *d, const tt_conv2d_geom *g)
+{
+    pad_dims p;
+    p.Hp = d->H + 2 * (int64_t)g->pad_h;
+    p.Wp = max64(d->W + 2 * (int64_t)g->pad_w, 16 * tt_conv_row_vecs(d->Wo) + d->kw - 1);
+    p.plane = p.Hp * p.Wp;
+    p.img = d->C * p.plane;
+    return p;
+}
+
+/* Copies image x [C, H, W] into the interior of xp; the border must already be zero. */
+static void pad_image(const float *x, const conv_dims *d, const tt_conv2d_geom *g, const pad_dims *p,
+                      float *xp)
+{
+    for (int64_t c = 0; c < d->C; c++) {
+        for (int64_t h = 0; h < d->H; h++) {
+            memcpy(xp + c * p->plane + (h + g->pad_h) * p->Wp + g->pad_w, x + (c * d->H + h) * d->W,
+                   (size_t)d->W * sizeof(float));
+        }
+    }
+}
+
+static void simd_forward(const float *x, const float *w, const float *b, const conv_dims *d,
+                         const tt_conv2d_geom *g, int relu, float *y)
+{
+#ifdef TT_CONV_X86
+    const pad_dims p = x_pad_dims(d, g);
+    tt_arena_mark m = tt_arena_get_mark();
+    float *xp = tt_arena_alloc((size_t)p.img * sizeof(float));
+    memset(xp, 0, (size_t)p.img * sizeof(float));
+    for (int64_t n = 0; n < d->N; n++) {
+        pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
+        tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, w, d->Cout, d->kh, d->kw, d->Ho, d->Wo, b, relu,
+                              0, y + n * d->Cout * d->P);
+    }
+    tt_arena_release(m);
+#else
+    (void)x, (void)w, (void)b, (void)d, (void)g, (void)relu, (void)y;
+    tt_fatal("tt_conv2d: SIMD path chosen on a build without it");
+#endif
+}
+
+#define SIMD_CHUNK_FLOATS ((int64_t)64 << 10) /* padded dy + x of one chunk of images: 256 KiB */
+
+static void simd_backward(const float *x, const float *w, const float *gy, const float *y, int relu,
+                          const conv_dims *d, const tt_conv2d_geom *g, float *gx, int gx_fresh, float *gw,
+                          float *gb)
+{
+#ifdef TT_CONV_X86
+    const pad_dims p = x_pad_dims(d, g);
+    const int64_t V = tt_conv_row_vecs(d->Wo);
+    /* dy's padding: none needed for dW alone; for dx, kh-1-ph rows and kw-1-pw columns */
+    const int64_t dtop = gx ? d->kh - 1 - g->pad_h : 0, dleft = gx ? d->kw - 1 - g->pad_w : 0;
+    int64_t Wd = dleft + 16 * V; /* lanes past Wo read zeros (dW) */
+    if (gx) {
+        Wd = max64(Wd, max64(d->Wo + 2 * dleft, 16 * tt_conv_row_vecs(d->W) + d->kw - 1));
+    }
+    const int64_t Hd = d->Ho + 2 * dtop, dplane = Hd * Wd, dimg = d->Cout * dplane;
+    const int64_t per = dimg + (gw ? p.img : 0);
+    int64_t nb = SIMD_CHUNK_FLOATS / per;
+    nb = nb < 1 ? 1 : nb > d->N ? d->N : nb;
+    const int64_t nw = d->Cout * d->C * d->kh * d->kw;
+
+    tt_arena_mark m = tt_arena_get_mark();
+    float *dyb = tt_arena_alloc((size_t)(nb * dimg) * sizeof(float));
+    memset(dyb, 0, (size_t)(nb * dimg) * sizeof(float));
+    float *xpb = NULL, *acc16 = NULL, *wf = NULL;
+    double *gbs = NULL;
+    if (gw) {
+        xpb = tt_arena_alloc((size_t)(nb * p.img) * sizeof(float));
+        memset(xpb, 0, (size_t)(nb * p.img) * sizeof(float));
+        acc16 = tt_arena_alloc((size_t)(nw * 16) * sizeof(float));
+        memset(acc16, 0, (size_t)(nw * 16) * sizeof(float));
+    }
+    if (gb) {
+        gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
+        memset(gbs, 0, (size_t)d->Cout * sizeof(double));
+    }
+    if (gx) {
+        wf = tt_arena_alloc((size_t)nw * sizeof(float));
+        for (int64_t co = 0; co < d->Cout; co++) {
+            for (int64_t c = 0; c < d->C; c++) {
+                for (int64_t i = 0; i < d->kh; i++) {
+                    for (int64_t j = 0; j < d->kw; j++) {
+                        wf[((c * d->Cout + co) * d->kh + i) * d->kw + j] =
+                            w[((co * d->C + c) * d->kh + (d->kh - 1 - i)) * d->kw + (d->kw - 1 - j)];
+                    }
+                }
+            }
+        }
+    }
+    for (int64_t n0 = 0; n0 < d->N; n0 += nb) {
+        const int64_t cnt = d->N - n0 < nb ? d->N - n0 : nb;
+        /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
+        for (int64_t k = 0; k < cnt; k++) {
+            for (int64_t co = 0; co < d->Cout; co++) {
+                const int64_t off = ((n0 + k) * d->Cout + co) * d->P;
+                float *dst = dyb + k * dimg + co * dplane + dtop * Wd + dleft;
+                const float acc = tt_conv_avx512_gather(gy + off, y + off, relu, d->Ho, d->Wo, dst, Wd);
+                if (gbs) {
+                    gbs[co] += acc;
+                }
+            }
+        }
+        if (gw) {
+            for (int64_t k = 0; k < cnt; k++) {
+                pad_image(x + (n0 + k) * d->C * d->H * d->W, d, g, &p, xpb + k * p.img);
+            }
+            tt_conv_avx512_wgrad(dyb + dtop * Wd + dleft, dimg, dplane, Wd, xpb, p.img, d->C, p.plane, p.Wp,
+                                 d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, acc16);
+        }
+        if (gx) {
+            for (int64_t k = 0; k < cnt; k++) {
+                tt_conv_avx512_planes(dyb + k * dimg, d->Cout, dplane, Wd, wf, d->C, d->kh, d->kw, d->H,
+                                      d->W, NULL, 0, !gx_fresh, gx + (n0 + k) * d->C * d->H * d->W);
+            }
+        }
+    }
+    if (gw) {
+        for (int64_t k = 0; k < nw; k++) {
+            float s = 0.0f;
+            for (int l = 0; l < 16; l++) {
+                s += acc16[k * 16 + l];
+            }
+            gw[k] += s;
+        }
+    }
+    if (gb) {
+        for (int64_t co = 0; co < d->Cout; co++) {
+            gb[co] += (float)gbs[co];
+        }
+    }
+    tt_arena_release(m);
+#else
+    (void)x, (void)w, (void)gy, (void)y, (void)relu, (void)d, (void)g, (void)gx, (void)gx_fresh, (void)gw,
+        (void)gb;
+    tt_fatal("tt_conv2d: SIMD path chosen on a build without it");
+#endif
+}
+
 /* ---- forward ----------------------------------------------------------------------------------- */
 
 typedef struct conv_saved {
     tt_conv2d_geom geom;
     float *cols;       /* G blocks of [CKK, N*P] (whole batch in one chunk), or NULL: rebuild */
     int relu;
+    int simd;          /* forward ran the implicit-im2col SIMD path: backward does too */
 } conv_saved;
 
 static void conv_backward(tt_node *node);
@@ -252,6 +469,19 @@ static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_te
     tt_tensor *in[3] = {x, w, b};
     int n_in = b ? 3 : 2;
     bool need_grad = tt_any_requires_grad(in, n_in);
+    if (simd_applies(&d, g)) {
+        simd_forward(x->data, w->data, b ? b->data : NULL, &d, g, relu, out->data);
+        if (need_grad) {
+            conv_saved *s = tt_arena_alloc(sizeof *s);
+            s->geom = *g;
+            s->cols = NULL;
+            s->relu = relu;
+            s->simd = 1;
+            tt_node *node = tt_record(op, out, in, n_in, conv_backward);
+            node->saved = s;
+        }
+        return out;
+    }
     int64_t nb = chunk_images(&d);
     /* Columns are saved for dW when the whole batch is one chunk and they are not too big. */
     bool save = need_grad && tt_wants_grad(w) && nb == d.N && d.G * d.CKK * d.N * d.P <= COL_SAVE_LIMIT;
@@ -279,6 +509,7 @@ static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_te
         s->geom = *g;
         s->cols = cols;
         s->relu = relu;
+        s->simd = 0;
         tt_node *node = tt_record(op, out, in, n_in, conv_backward);
         node->saved = s;
     }
@@ -343,6 +574,19 @@ static void conv_backward(tt_node *node)
     const conv_saved *s = node->saved;
     const tt_conv2d_geom *g = &s->geom;
     conv_dims d = conv_check("tt_conv2d (backward)", x, w, b, g);
+    if (s->simd) {
+        /* A step tensor's gradient that nothing has written yet is overwritten, not added to: it
+         * saves zero-filling it and reading it back. */
+        int fresh = tt_wants_grad(x) && !x->grad && !(x->flags & TT_PERSISTENT);
+        if (fresh) {
+            x->grad = tt_arena_alloc((size_t)x->numel * sizeof(float));
+        }
+        simd_backward(x->data, w->data, node->out->grad, node->out->data, s->relu, &d, g,
+                      tt_wants_grad(x) ? x->grad : NULL, fresh,
+                      tt_wants_grad(w) ? tt_grad_buf(w) : NULL,
+                      b && tt_wants_grad(b) ? tt_grad_buf(b) : NULL);
+        return;
+    }
     float *gx = tt_wants_grad(x) ? tt_grad_buf(x) : NULL;
     float *gw = tt_wants_grad(w) ? tt_grad_buf(w) : NULL;
     float *gb = b && tt_wants_grad(b) ? tt_grad_buf(b) : NULL;

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include "conv_internal.h"
 #include "tinytorch/conv.h"
 
 typedef struct pool_dims { int64_t N, C, H, W, Ho, Wo; } pool_dims;
@@ -62,12 +63,26 @@ static void maxpool_backward(tt_node *node)
     }
 }
 
+#ifdef TT_CONV_X86
+/* The AVX-512 2x2 loops (pool_avx512.c) follow tt_conv2d_set_impl: "im2col" keeps the plain C loops. */
+static int pool_simd(void)
+{
+    return strcmp(tt_conv2d_impl(), "auto") == 0;
+}
+#endif
+
 /* 2x2 window, stride 2, no padding: out row oh reads input rows 2*oh and 2*oh + 1. The winner is
  * kept as a 2-bit code (0: top-left, 1: top-right, 2: bottom-left, 3: bottom-right), one byte per
  * output, computed without branches. */
 static void maxpool_2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                         float *y, uint8_t *code)
 {
+#ifdef TT_CONV_X86
+    if (pool_simd()) {
+        tt_pool_avx512_max2x2(x, planes, H, W, Ho, Wo, y, code);
+        return;
+    }
+#endif
     for (int64_t pl = 0; pl < planes; pl++) {
         const float *xp = x + pl * H * W;
         for (int64_t oh = 0; oh < Ho; oh++) {
@@ -101,6 +116,14 @@ static void maxpool_2x2_backward(tt_node *node)
     const int64_t planes = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
     const int64_t Ho = node->out->shape[2], Wo = node->out->shape[3];
     const float *gy = node->out->grad;
+#ifdef TT_CONV_X86
+    /* nothing has written x's gradient yet (the usual case: one consumer): overwrite it */
+    if (pool_simd() && !x->grad && !(x->flags & TT_PERSISTENT)) {
+        x->grad = tt_arena_alloc((size_t)x->numel * sizeof(float));
+        tt_pool_avx512_max2x2_backward(gy, code, planes, H, W, Ho, Wo, x->grad);
+        return;
+    }
+#endif
     float *gx = tt_grad_buf(x);
     for (int64_t pl = 0; pl < planes; pl++) {
         for (int64_t oh = 0; oh < Ho; oh++) {

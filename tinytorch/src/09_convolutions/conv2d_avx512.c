@@ -1,0 +1,264 @@
+/* conv2d_avx512.c - AVX-512 kernels for stride-1 convolutions (x86-64 only, chosen at run time).
+ *
+ * Both kernels are the im2col product with the im2col left implicit: the column of output pixel
+ * (oh, ow) for weight (c, i, j) is in[c, oh + i, ow + j], so 16 neighbouring pixels of a row read 16
+ * neighbouring floats of a padded input row, one unaligned load. No column matrix is written.
+ *
+ * tt_conv_avx512_planes (forward, and the input gradient as a "full" convolution): a register tile
+ * of CB output channels x NV row vectors (<= 6 x 4 = 24 zmm accumulators); per weight (c, i, j): NV
+ * loads of input, CB broadcasts of the weight, CB*NV FMAs. The epilogue adds the bias, applies ReLU
+ * and stores with a lane mask at the end of a row (or adds into the output).
+ *
+ * tt_conv_avx512_wgrad (weight gradient): for one (c, i), a tile of CB output channels x JB
+ * horizontal taps j (<= 4 x 5 = 20 accumulators) runs over every row vector of a chunk of images:
+ * CB loads of dy, JB loads of input, CB*JB FMAs. Each lane keeps its own partial sum; the 16 lanes are
+ * added into acc16 once per chunk (the caller sums them at the end).
+ *
+ * Contract and layouts: conv_internal.h.
+ */
+#include "conv_internal.h"
+
+#ifdef TT_CONV_X86
+#include <immintrin.h>
+
+#define INL static inline __attribute__((always_inline, target("avx512f")))
+#define AVX512 __attribute__((target("avx512f")))
+/* The tile loops must be fully unrolled so that the accumulator arrays live in registers: GCC needs
+ * the hint; clang does it by itself once the tile sizes are constants (its pragma would not). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL _Pragma("GCC unroll 8")
+#else
+#define UNROLL
+#endif
+
+enum { FWD_CB = 6, FWD_NV = 4, WG_CB = 4, WG_JB = 5 };
+
+/* ---- forward / full convolution ---------------------------------------------------------------- */
+
+INL void fwd_tile(const int CB, const int NV, const float *in, int64_t Cin, int64_t plane, int64_t Wp,
+                  const float *w, int64_t wco, int64_t kh, int64_t kw, const int64_t *ioff, float *out,
+                  int64_t oplane, const int64_t *ooff, const __mmask16 *mask, const float *bias, int relu,
+                  int accumulate)
+{
+    __m512 acc[FWD_CB][FWD_NV];
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        UNROLL
+        for (int r = 0; r < NV; r++) {
+            acc[a][r] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t c = 0; c < Cin; c++) {
+        for (int64_t i = 0; i < kh; i++) {
+            const float *ir = in + c * plane + i * Wp;
+            const float *wr = w + (c * kh + i) * kw;
+            const float *p[FWD_NV];
+            UNROLL
+            for (int r = 0; r < NV; r++) {
+                p[r] = ir + ioff[r];
+            }
+            for (int64_t j = 0; j < kw; j++) {
+                __m512 xv[FWD_NV];
+                UNROLL
+                for (int r = 0; r < NV; r++) {
+                    xv[r] = _mm512_loadu_ps(p[r] + j);
+                }
+                UNROLL
+                for (int a = 0; a < CB; a++) {
+                    const __m512 wv = _mm512_set1_ps(wr[a * wco + j]);
+                    UNROLL
+                    for (int r = 0; r < NV; r++) {
+                        acc[a][r] = _mm512_fmadd_ps(wv, xv[r], acc[a][r]);
+                    }
+                }
+            }
+        }
+    }
+    if (accumulate) {
+        /* every load before any store: a load overlapping the masked-off tail of a store still in
+         * flight (the next row starts Wo floats on) cannot be forwarded and waits for it */
+        __m512 old[FWD_CB][FWD_NV];
+        UNROLL
+        for (int a = 0; a < CB; a++) {
+            UNROLL
+            for (int r = 0; r < NV; r++) {
+                old[a][r] = _mm512_maskz_loadu_ps(mask[r], out + a * oplane + ooff[r]);
+            }
+        }
+        UNROLL
+        for (int a = 0; a < CB; a++) {
+            UNROLL
+            for (int r = 0; r < NV; r++) {
+                _mm512_mask_storeu_ps(out + a * oplane + ooff[r], mask[r], _mm512_add_ps(acc[a][r], old[a][r]));
+            }
+        }
+        return;
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        const __m512 bv = bias ? _mm512_set1_ps(bias[a]) : zero;
+        UNROLL
+        for (int r = 0; r < NV; r++) {
+            __m512 v = _mm512_add_ps(acc[a][r], bv);
+            if (relu) {
+                v = _mm512_max_ps(v, zero);
+            }
+            _mm512_mask_storeu_ps(out + a * oplane + ooff[r], mask[r], v);
+        }
+    }
+}
+
+#define FWD_FN(cb, nv)                                                                               \
+    static AVX512 void fwd_##cb##_##nv(const float *in, int64_t Cin, int64_t plane, int64_t Wp,      \
+                                       const float *w, int64_t wco, int64_t kh, int64_t kw,          \
+                                       const int64_t *ioff, float *out, int64_t oplane,              \
+                                       const int64_t *ooff, const __mmask16 *mask, const float *bias, \
+                                       int relu, int accumulate)                                     \
+    {                                                                                                \
+        fwd_tile(cb, nv, in, Cin, plane, Wp, w, wco, kh, kw, ioff, out, oplane, ooff, mask, bias,    \
+                 relu, accumulate);                                                                  \
+    }
+#define FWD_ROW(cb) FWD_FN(cb, 1) FWD_FN(cb, 2) FWD_FN(cb, 3) FWD_FN(cb, 4)
+FWD_ROW(1) FWD_ROW(2) FWD_ROW(3) FWD_ROW(4) FWD_ROW(5) FWD_ROW(6)
+
+typedef void (*fwd_fn)(const float *, int64_t, int64_t, int64_t, const float *, int64_t, int64_t,
+                       int64_t, const int64_t *, float *, int64_t, const int64_t *, const __mmask16 *,
+                       const float *, int, int);
+#define FWD_ENT(cb) {fwd_##cb##_1, fwd_##cb##_2, fwd_##cb##_3, fwd_##cb##_4}
+static const fwd_fn fwd_table[FWD_CB][FWD_NV] = {FWD_ENT(1), FWD_ENT(2), FWD_ENT(3),
+                                                 FWD_ENT(4), FWD_ENT(5), FWD_ENT(6)};
+
+AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, const float *w,
+                                  int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                                  const float *bias, int relu, int accumulate, float *out)
+{
+    const int64_t V = tt_conv_row_vecs(Wo), nvec = Ho * V, wco = Cin * kh * kw, oplane = Ho * Wo;
+    for (int64_t co0 = 0; co0 < Cout; co0 += FWD_CB) {
+        const int cb = (int)(Cout - co0 < FWD_CB ? Cout - co0 : FWD_CB);
+        for (int64_t q0 = 0; q0 < nvec; q0 += FWD_NV) {
+            const int nv = (int)(nvec - q0 < FWD_NV ? nvec - q0 : FWD_NV);
+            int64_t ioff[FWD_NV], ooff[FWD_NV];
+            __mmask16 mask[FWD_NV];
+            UNROLL
+            for (int r = 0; r < nv; r++) {
+                const int64_t oh = (q0 + r) / V, col = 16 * ((q0 + r) % V);
+                const int64_t lanes = Wo - col < 16 ? Wo - col : 16;
+                ioff[r] = oh * Wp + col;
+                ooff[r] = oh * Wo + col;
+                mask[r] = (__mmask16)((1u << lanes) - 1u);
+            }
+            fwd_table[cb - 1][nv - 1](in, Cin, plane, Wp, w + co0 * wco, wco, kh, kw, ioff,
+                                      out + co0 * oplane, oplane, ooff, mask, bias ? bias + co0 : NULL,
+                                      relu, accumulate);
+        }
+    }
+}
+
+/* ---- weight gradient --------------------------------------------------------------------------- */
+
+INL void wg_tile(const int CB, const int JB, const float *dy, int64_t dimg, int64_t dplane, int64_t dWp,
+                 const float *in, int64_t img, int64_t Wp, int64_t nb, int64_t Ho, int64_t V, float *acc16,
+                 int64_t astride)
+{
+    __m512 acc[WG_CB][WG_JB];
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        UNROLL
+        for (int j = 0; j < JB; j++) {
+            acc[a][j] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t n = 0; n < nb; n++) {
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            const float *xr = in + n * img + oh * Wp;
+            const float *dr = dy + n * dimg + oh * dWp;
+            for (int64_t v = 0; v < V; v++) {
+                __m512 xv[WG_JB];
+                UNROLL
+                for (int j = 0; j < JB; j++) {
+                    xv[j] = _mm512_loadu_ps(xr + 16 * v + j);
+                }
+                UNROLL
+                for (int a = 0; a < CB; a++) {
+                    const __m512 dv = _mm512_loadu_ps(dr + a * dplane + 16 * v);
+                    UNROLL
+                    for (int j = 0; j < JB; j++) {
+                        acc[a][j] = _mm512_fmadd_ps(dv, xv[j], acc[a][j]);
+                    }
+                }
+            }
+        }
+    }
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        UNROLL
+        for (int j = 0; j < JB; j++) {
+            float *p = acc16 + a * astride + 16 * j;
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[a][j]));
+        }
+    }
+}
+
+#define WG_FN(cb, jb)                                                                                \
+    static AVX512 void wg_##cb##_##jb(const float *dy, int64_t dimg, int64_t dplane, int64_t dWp,    \
+                                      const float *in, int64_t img, int64_t Wp, int64_t nb,          \
+                                      int64_t Ho, int64_t V, float *acc16, int64_t astride)          \
+    {                                                                                                \
+        wg_tile(cb, jb, dy, dimg, dplane, dWp, in, img, Wp, nb, Ho, V, acc16, astride);              \
+    }
+#define WG_ROW(cb) WG_FN(cb, 1) WG_FN(cb, 2) WG_FN(cb, 3) WG_FN(cb, 4) WG_FN(cb, 5)
+WG_ROW(1) WG_ROW(2) WG_ROW(3) WG_ROW(4)
+
+typedef void (*wg_fn)(const float *, int64_t, int64_t, int64_t, const float *, int64_t, int64_t, int64_t,
+                      int64_t, int64_t, float *, int64_t);
+#define WG_ENT(cb) {wg_##cb##_1, wg_##cb##_2, wg_##cb##_3, wg_##cb##_4, wg_##cb##_5}
+static const wg_fn wg_table[WG_CB][WG_JB] = {WG_ENT(1), WG_ENT(2), WG_ENT(3), WG_ENT(4)};
+
+AVX512 void tt_conv_avx512_wgrad(const float *dy, int64_t dimg, int64_t dplane, int64_t dWp, const float *in,
+                                 int64_t img, int64_t Cin, int64_t plane, int64_t Wp, int64_t Cout,
+                                 int64_t kh, int64_t kw, int64_t Ho, int64_t Wo, int64_t nb, float *acc16)
+{
+    const int64_t V = tt_conv_row_vecs(Wo), astride = Cin * kh * kw * 16;
+    for (int64_t co0 = 0; co0 < Cout; co0 += WG_CB) {
+        const int cb = (int)(Cout - co0 < WG_CB ? Cout - co0 : WG_CB);
+        for (int64_t c = 0; c < Cin; c++) {
+            for (int64_t i = 0; i < kh; i++) {
+                for (int64_t j0 = 0; j0 < kw; j0 += WG_JB) {
+                    const int jb = (int)(kw - j0 < WG_JB ? kw - j0 : WG_JB);
+                    wg_table[cb - 1][jb - 1](dy + co0 * dplane, dimg, dplane, dWp,
+                                             in + c * plane + i * Wp + j0, img, Wp, nb, Ho, V,
+                                             acc16 + (((co0 * Cin + c) * kh + i) * kw + j0) * 16,
+                                             astride);
+                }
+            }
+        }
+    }
+}
+
+/* ---- dy into the padded buffer ------------------------------------------------------------------ */
+
+AVX512 float tt_conv_avx512_gather(const float *gy, const float *y, int relu, int64_t Ho, int64_t Wo,
+                                   float *dst, int64_t Wd)
+{
+    __m512 sum = _mm512_setzero_ps();
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t oh = 0; oh < Ho; oh++) {
+        for (int64_t ow = 0; ow < Wo; ow += 16) {
+            const __mmask16 m = (__mmask16)(Wo - ow >= 16 ? 0xFFFFu : (1u << (Wo - ow)) - 1u);
+            __m512 g = _mm512_maskz_loadu_ps(m, gy + oh * Wo + ow);
+            if (relu) {
+                const __mmask16 pos = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, y + oh * Wo + ow),
+                                                              zero, _CMP_GT_OQ);
+                g = _mm512_maskz_mov_ps(pos, g);
+            }
+            _mm512_mask_storeu_ps(dst + oh * Wd + ow, m, g);
+            sum = _mm512_add_ps(sum, g);
+        }
+    }
+    return _mm512_reduce_add_ps(sum);
+}
+
+#else
+typedef int tt_conv_avx512_unused; /* ISO C forbids an empty translation unit */
+#endif

@@ -1,0 +1,58 @@
+/* conv_internal.h - what conv2d.c shares with its SIMD kernels (conv2d_avx512.c); not public.
+ *
+ * The kernels work on one image at a time, on zero-padded planes laid out so that 16 consecutive
+ * output pixels of a row read 16 consecutive floats of an input row (stride 1, dilation 1, one
+ * group). Lanes past the end of an output row compute values that are never stored; their loads
+ * stay inside the padded row, which must therefore be at least 16*ceil(Wo/16) + kw - 1 floats wide.
+ *
+ * Planes: in[c*plane + r*Wp + col], r < Ho + kh - 1 (the padded height), col < Wp.
+ */
+#ifndef TT_CONV_INTERNAL_H
+#define TT_CONV_INTERNAL_H
+
+#include <stdint.h>
+
+#if defined(__x86_64__) && !defined(TT_NO_X86_KERNELS)
+#define TT_CONV_X86 1
+#endif
+
+/* 16-lane vectors per output row. */
+static inline int64_t tt_conv_row_vecs(int64_t Wo) { return (Wo + 15) / 16; }
+
+#ifdef TT_CONV_X86
+/* Direct convolution of one padded image, vectorised over the output row:
+ *   out[co, oh, ow] (=|+=) sum_{c, i, j} w[co, c, i, j] * in[c, oh + i, ow + j]   (+ bias[co], ReLU)
+ * in: [Cin] planes of `plane` floats with row stride Wp; w: [Cout, Cin, kh, kw]; out: [Cout, Ho, Wo].
+ * accumulate != 0 adds into out (bias and relu must then be NULL / 0). */
+void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, const float *w,
+                           int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                           const float *bias, int relu, int accumulate, float *out);
+
+/* Weight gradient of a chunk of nb images, kept as 16 partial sums per weight:
+ *   acc16[((co*Cin + c)*kh + i)*kw + j][l] += sum over images n, rows oh and row vectors v of
+ *       dy[n*dimg + co*dplane + oh*dWp + 16v + l] * in[n*img + c*plane + (oh + i)*Wp + 16v + l + j]
+ * dy's lanes from Wo to 16*ceil(Wo/16) - 1 of every row must be zero, and every input float read
+ * must be finite (0 * inf would poison the sum). Summing the 16 lanes of acc16 gives dW. */
+void tt_conv_avx512_wgrad(const float *dy, int64_t dimg, int64_t dplane, int64_t dWp, const float *in,
+                          int64_t img, int64_t Cin, int64_t plane, int64_t Wp, int64_t Cout, int64_t kh,
+                          int64_t kw, int64_t Ho, int64_t Wo, int64_t nb, float *acc16);
+
+/* One plane of the output gradient into a padded buffer: dst[oh*Wd + ow] = gy[oh*Wo + ow], zeroed
+ * where relu != 0 and y[oh*Wo + ow] <= 0 (the fused ReLU's mask). Returns the sum of what it wrote
+ * (the plane's share of the bias gradient). */
+float tt_conv_avx512_gather(const float *gy, const float *y, int relu, int64_t Ho, int64_t Wo, float *dst,
+                            int64_t Wd);
+
+/* 2x2 / stride-2 max pool of `planes` planes [H, W] into [Ho, Wo] (pool_avx512.c); code (may be
+ * NULL) gets the winner of each window, 0..3, exactly as pool.c's plain loop. Backward writes all
+ * of gx [planes, H, W]: gy in the winners' cells, 0 elsewhere (it does not add). */
+void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                           float *y, uint8_t *code);
+void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, int64_t planes, int64_t H,
+                                    int64_t W, int64_t Ho, int64_t Wo, float *gx);
+
+/* 1 where the CPU runs the AVX-512 kernels above. */
+int tt_conv_avx512_supported(void);
+#endif
+
+#endif

@@ -1,0 +1,102 @@
+/* pool_avx512.c - the 2x2 / stride-2 max pool, forward and backward, with AVX-512 (x86-64 only,
+ * chosen at run time by pool.c).
+ *
+ * Same rule as the plain loop in pool.c, lane for lane: of the window (a b / c e) the winner is
+ * picked with '>' comparisons (ties go to the left, then to the top row; NaN never wins) and kept as
+ * a one-byte code 0..3 (top-left, top-right, bottom-left, bottom-right). 16 outputs per step: two
+ * rows of 32 inputs are split into even and odd columns with one permute each. The backward pass
+ * OVERWRITES gx (every cell: the winner's gradient or 0), for a gradient buffer nothing has written
+ * yet: no zero-filling first, and no load of gx (a load that overlaps the masked-off tail of the
+ * previous row's store would wait for that store to reach the cache).
+ */
+#include <string.h>
+#include "conv_internal.h"
+
+#ifdef TT_CONV_X86
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+
+static inline __attribute__((always_inline, target("avx512f"))) __mmask16 lanes_mask(int64_t n)
+{
+    return (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+}
+
+AVX512 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho,
+                                  int64_t Wo, float *y, uint8_t *code)
+{
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2), three = _mm512_set1_epi32(3);
+    for (int64_t pl = 0; pl < planes; pl++) {
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            const float *r0 = x + (pl * H + 2 * oh) * W, *r1 = r0 + W;
+            float *yr = y + (pl * Ho + oh) * Wo;
+            for (int64_t ow = 0; ow < Wo; ow += 16) {
+                const int64_t cnt = Wo - ow < 16 ? Wo - ow : 16;
+                const __mmask16 m0 = lanes_mask(2 * cnt), m1 = lanes_mask(2 * cnt - 16 > 0 ? 2 * cnt - 16 : 0);
+                const __mmask16 m = lanes_mask(cnt);
+                const __m512 t0 = _mm512_maskz_loadu_ps(m0, r0 + 2 * ow);
+                const __m512 t1 = _mm512_maskz_loadu_ps(m1, r0 + 2 * ow + 16);
+                const __m512 b0 = _mm512_maskz_loadu_ps(m0, r1 + 2 * ow);
+                const __m512 b1 = _mm512_maskz_loadu_ps(m1, r1 + 2 * ow + 16);
+                const __m512 a = _mm512_permutex2var_ps(t0, even, t1), b = _mm512_permutex2var_ps(t0, odd, t1);
+                const __m512 c = _mm512_permutex2var_ps(b0, even, b1), e = _mm512_permutex2var_ps(b0, odd, b1);
+                const __mmask16 top = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ);
+                const __mmask16 bot = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
+                const __m512 mt = _mm512_mask_blend_ps(top, a, b), mb = _mm512_mask_blend_ps(bot, c, e);
+                const __mmask16 down = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
+                _mm512_mask_storeu_ps(yr + ow, m, _mm512_mask_blend_ps(down, mt, mb));
+                if (code) {
+                    const __m512i ct = _mm512_maskz_mov_epi32(top, one);
+                    const __m512i cb = _mm512_mask_mov_epi32(two, bot, three);
+                    _mm512_mask_cvtepi32_storeu_epi8(code + (pl * Ho + oh) * Wo + ow, m,
+                                                     _mm512_mask_blend_epi32(down, ct, cb));
+                }
+            }
+        }
+    }
+}
+
+AVX512 void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, int64_t planes, int64_t H,
+                                           int64_t W, int64_t Ho, int64_t Wo, float *gx)
+{
+    /* interleave two 16-lane vectors p, q into p0 q0 p1 q1 ... (low 16 and high 16 outputs) */
+    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    const __m512i zero_i = _mm512_setzero_si512();
+    for (int64_t pl = 0; pl < planes; pl++) {
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            float *g0 = gx + (pl * H + 2 * oh) * W, *g1 = g0 + W;
+            const float *gr = gy + (pl * Ho + oh) * Wo;
+            const uint8_t *cr = code + (pl * Ho + oh) * Wo;
+            for (int64_t ow = 0; ow < Wo; ow += 16) {
+                const int64_t cnt = Wo - ow < 16 ? Wo - ow : 16;
+                const __mmask16 m0 = lanes_mask(2 * cnt), m1 = lanes_mask(2 * cnt - 16 > 0 ? 2 * cnt - 16 : 0);
+                uint8_t cb[16] = {0};
+                memcpy(cb, cr + ow, (size_t)cnt);
+                const __m512i k = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)cb));
+                const __m512 g = _mm512_maskz_loadu_ps(lanes_mask(cnt), gr + ow);
+                const __m512 tl = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, zero_i), g);
+                const __m512 tr = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(1)), g);
+                const __m512 bl = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(2)), g);
+                const __m512 br = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(3)), g);
+                float *p0 = g0 + 2 * ow, *p1 = g1 + 2 * ow;
+                _mm512_mask_storeu_ps(p0, m0, _mm512_permutex2var_ps(tl, lo, tr));
+                _mm512_mask_storeu_ps(p0 + 16, m1, _mm512_permutex2var_ps(tl, hi, tr));
+                _mm512_mask_storeu_ps(p1, m0, _mm512_permutex2var_ps(bl, lo, br));
+                _mm512_mask_storeu_ps(p1 + 16, m1, _mm512_permutex2var_ps(bl, hi, br));
+            }
+            for (int64_t w = 2 * Wo; w < W; w++) { /* odd width: the last column is in no window */
+                g0[w] = g1[w] = 0.0f;
+            }
+        }
+        if (2 * Ho < H) { /* odd height: neither is the last row */
+            memset(gx + (pl * H + 2 * Ho) * W, 0, (size_t)W * sizeof(float));
+        }
+    }
+}
+
+#else
+typedef int tt_pool_avx512_unused; /* ISO C forbids an empty translation unit */
+#endif
