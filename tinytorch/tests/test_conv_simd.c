@@ -1,0 +1,227 @@
+/* test_conv_simd.c - module 09's SIMD path (implicit im2col, conv2d_avx512.c; 2x2 max pool,
+ * pool_avx512.c) against the im2col + SGEMM path and the direct definition: outputs and the input,
+ * weight and bias gradients on stride-1 geometries chosen to hit every tile edge (several row vectors,
+ * partial vectors, channel counts that are not multiples of the tile, kernels wider than the tap
+ * block, 1x1, kernel = image), gradients added to an existing buffer, the 2x2 pool on odd sizes and
+ * ties. On a CPU without AVX-512 both paths are the same code and the tests still pass. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tt_test.h"
+#include "tinytorch/conv.h"
+
+static int teardown(void **state)
+{
+    (void)state;
+    tt_conv2d_set_impl("auto");
+    tt_arena_reset();
+    return 0;
+}
+
+typedef struct s1_case {
+    int N, C, H, W, Cout, kh, kw, ph, pw, bias;
+} s1_case;
+
+static const s1_case cases[] = {
+    {5, 1, 28, 28, 6, 5, 5, 2, 2, 1},   /* LeNet conv1: two vectors per row, 28 = 16 + 12 */
+    {3, 6, 14, 14, 16, 5, 5, 0, 0, 1},  /* LeNet conv2: one partial vector per row */
+    {2, 3, 9, 40, 7, 3, 3, 1, 1, 1},    /* three vectors per row; 7 channels = 6 + 1 */
+    {3, 2, 7, 5, 5, 3, 2, 1, 0, 0},     /* odd sizes, no bias */
+    {2, 2, 12, 19, 9, 7, 7, 3, 3, 1},   /* kernel 7: taps in blocks of 5 + 2 */
+    {2, 5, 4, 4, 3, 1, 1, 0, 0, 0},     /* 1x1 */
+    {1, 2, 5, 5, 2, 5, 5, 0, 0, 1},     /* kernel = image: 1x1 output */
+    {2, 1, 18, 18, 4, 3, 3, 0, 0, 1},   /* exactly 16 outputs per row */
+    {2, 3, 6, 17, 5, 4, 1, 2, 0, 1},    /* tall kernel, asymmetric padding */
+    {9, 4, 32, 32, 8, 3, 3, 1, 1, 1},   /* backward in chunks of 4 + 4 + 1 images */
+};
+
+typedef struct run_out { float *y, *gx, *gw, *gb; } run_out;
+
+static float *keep(const float *src, int64_t n)
+{
+    float *p = tt_arena_alloc((size_t)n * sizeof(float));
+    memcpy(p, src, (size_t)n * sizeof(float));
+    return p;
+}
+
+/* y = conv (+ReLU) with the named implementation, then backward with fixed output weights. x is a
+ * step tensor (its gradient buffer is created by the convolution's backward) unless twice != 0:
+ * then x feeds two convolutions and the second adds to the first's gradient. */
+static run_out run(const s1_case *c, int relu, const char *impl, int twice, uint64_t seed)
+{
+    assert_int_equal(tt_conv2d_set_impl(impl), 0);
+    tt_conv2d_geom g = tt_conv2d_geom_make(1, 0, 1, 1);
+    g.pad_h = c->ph;
+    g.pad_w = c->pw;
+    tt_tensor *x = tt_test_input(TT_SHAPE(c->N, c->C, c->H, c->W), -1, 1, seed);
+    tt_tensor *w = tt_test_input(TT_SHAPE(c->Cout, c->C, c->kh, c->kw), -0.5f, 0.5f, seed + 1);
+    tt_tensor *b = c->bias ? tt_test_input(TT_SHAPE(c->Cout), -0.5f, 0.5f, seed + 2) : NULL;
+    tt_tensor *y = relu ? tt_conv2d_relu_ex(x, w, b, &g) : tt_conv2d_ex(x, w, b, &g);
+    tt_tensor *top = y;
+    if (twice) {
+        tt_tensor *w2 = tt_test_input(TT_SHAPE(c->Cout, c->C, c->kh, c->kw), -0.5f, 0.5f, seed + 3);
+        top = tt_add(y, tt_conv2d_ex(x, w2, NULL, &g));
+    }
+    tt_tensor *wts = tt_empty(top->ndim, top->shape);
+    for (int64_t i = 0; i < top->numel; i++) {
+        wts->data[i] = (float)(0.5 + 0.7 * sin(0.37 * (double)i));
+    }
+    tt_backward_with(top, wts);
+    run_out o = {keep(top->data, top->numel), keep(x->grad, x->numel), keep(w->grad, w->numel),
+                 b ? keep(b->grad, b->numel) : NULL};
+    return o;
+}
+
+static void compare(const s1_case *c, int relu, int twice, uint64_t seed)
+{
+    run_out a = run(c, relu, "auto", twice, seed);
+    run_out r = run(c, relu, "im2col", twice, seed);
+    const int64_t Ho = c->H + 2 * c->ph - c->kh + 1, Wo = c->W + 2 * c->pw - c->kw + 1;
+    tt_assert_close(a.y, r.y, (int64_t)c->N * c->Cout * Ho * Wo, 1e-5, 1e-5);
+    tt_assert_close(a.gx, r.gx, (int64_t)c->N * c->C * c->H * c->W, 1e-4, 1e-5);
+    tt_assert_close(a.gw, r.gw, (int64_t)c->Cout * c->C * c->kh * c->kw, 1e-4, 1e-4);
+    if (c->bias) {
+        tt_assert_close(a.gb, r.gb, c->Cout, 1e-4, 1e-4);
+    }
+}
+
+static void test_simd_matches_im2col(void **state)
+{
+    (void)state;
+    if (strcmp(tt_conv2d_impl(), "auto") != 0) {
+        print_message("no SIMD convolution on this CPU/build: both paths are im2col\n");
+    }
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int relu = 0; relu < 2; relu++) {
+            compare(&cases[k], relu, 0, 1000 + 10 * k);
+            tt_arena_reset();
+        }
+    }
+}
+
+/* x feeds two convolutions: the second backward must add to the gradient the first wrote. */
+static void test_simd_gradient_accumulates(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 4; k++) {
+        compare(&cases[k], (int)(k & 1), 1, 2000 + 10 * k);
+        tt_arena_reset();
+    }
+}
+
+/* Forward equals the definition (conv_direct.c) directly, not only via the im2col path. */
+static void test_simd_matches_direct(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const s1_case *c = &cases[k];
+        tt_conv2d_geom g = tt_conv2d_geom_make(1, 0, 1, 1);
+        g.pad_h = c->ph;
+        g.pad_w = c->pw;
+        tt_tensor *x = tt_test_input(TT_SHAPE(c->N, c->C, c->H, c->W), -1, 1, 3000 + k);
+        tt_tensor *w = tt_test_input(TT_SHAPE(c->Cout, c->C, c->kh, c->kw), -0.5f, 0.5f, 3100 + k);
+        tt_tensor *b = c->bias ? tt_test_input(TT_SHAPE(c->Cout), -0.5f, 0.5f, 3200 + k) : NULL;
+        tt_tensor *ref = tt_conv2d_direct(x, w, b, &g);
+        tt_tensor *got = tt_conv2d_ex(x, w, b, &g);
+        assert_true(tt_same_shape(got, ref));
+        tt_assert_close(got->data, ref->data, ref->numel, 1e-5, 1e-5);
+        tt_arena_reset();
+    }
+}
+
+/* Weight gradient by finite differences on a geometry only the SIMD path takes in this file's grid
+ * (wide rows, kernel wider than the tap block). */
+typedef struct gc_ctx { tt_conv2d_geom g; } gc_ctx;
+
+static tt_tensor *f_conv(tt_tensor **in, void *ctx)
+{
+    return tt_conv2d_ex(in[0], in[1], in[2], &((gc_ctx *)ctx)->g);
+}
+
+static void test_simd_gradcheck(void **state)
+{
+    (void)state;
+    gc_ctx ctx = {tt_conv2d_geom_make(1, 3, 1, 1)};
+    tt_tensor *in[3] = {tt_test_input(TT_SHAPE(1, 2, 4, 19), -1, 1, 41),
+                        tt_test_input(TT_SHAPE(3, 2, 7, 7), -0.5f, 0.5f, 42),
+                        tt_test_input(TT_SHAPE(3), -0.5f, 0.5f, 43)};
+    tt_gradcheck(f_conv, in, 3, &ctx, 1e-2f, 2e-2);
+}
+
+/* ---- 2x2 max pool -------------------------------------------------------------------------------- */
+
+static void pool_run(const char *impl, int64_t N, int64_t C, int64_t H, int64_t W, int twice, int ties,
+                     float **y, float **gx)
+{
+    assert_int_equal(tt_conv2d_set_impl(impl), 0);
+    tt_tensor *x = tt_test_input(TT_SHAPE(N, C, H, W), -1, 1, 77);
+    if (ties) { /* few distinct values: many windows with equal cells */
+        for (int64_t i = 0; i < x->numel; i++) {
+            x->data[i] = (float)((int)((x->data[i] + 1.0f) * 2.0f));
+        }
+    }
+    tt_tensor *p = tt_max_pool2d(x, 2, 0, 0);
+    tt_tensor *top = twice ? tt_add(p, tt_max_pool2d(x, 2, 0, 0)) : p;
+    tt_tensor *wts = tt_empty(top->ndim, top->shape);
+    for (int64_t i = 0; i < top->numel; i++) {
+        wts->data[i] = (float)(1.0 + 0.5 * cos(0.91 * (double)i));
+    }
+    tt_backward_with(top, wts);
+    *y = keep(top->data, top->numel);
+    *gx = keep(x->grad, x->numel);
+}
+
+static void test_pool_simd_matches_plain(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][4] = {{3, 6, 28, 28}, {2, 16, 10, 10}, {2, 3, 7, 9}, {1, 2, 5, 40},
+                                        {2, 1, 3, 70}, {1, 1, 2, 2}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int64_t *s = shapes[k];
+        for (int mode = 0; mode < 4; mode++) {
+            int twice = mode & 1, ties = mode >> 1;
+            float *ya, *ga, *yr, *gr;
+            pool_run("auto", s[0], s[1], s[2], s[3], twice, ties, &ya, &ga);
+            pool_run("im2col", s[0], s[1], s[2], s[3], twice, ties, &yr, &gr);
+            const int64_t out = s[0] * s[1] * (s[2] / 2) * (s[3] / 2), in = s[0] * s[1] * s[2] * s[3];
+            for (int64_t i = 0; i < out; i++) {
+                assert_true(ya[i] == yr[i]);
+            }
+            for (int64_t i = 0; i < in; i++) {
+                assert_true(ga[i] == gr[i]); /* same winners, same sums */
+            }
+            tt_arena_reset();
+        }
+    }
+}
+
+static void test_impl_names(void **state)
+{
+    (void)state;
+    assert_int_equal(tt_conv2d_set_impl("im2col"), 0);
+    assert_string_equal(tt_conv2d_impl(), "im2col");
+    assert_int_equal(tt_conv2d_set_impl("no-such-path"), -1);
+    assert_string_equal(tt_conv2d_impl(), "im2col");
+    assert_int_equal(tt_conv2d_set_impl("auto"), 0);
+    const char *now = tt_conv2d_impl();
+    assert_true(strcmp(now, "auto") == 0 || strcmp(now, "im2col") == 0);
+    /* shape errors are found before a path is chosen: same message on every path */
+    EXPECT_FATAL(tt_conv2d(tt_zeros(TT_SHAPE(2, 3, 8, 8)), tt_zeros(TT_SHAPE(4, 2, 3, 3)), NULL, 1, 1, 1, 1),
+                 "tt_conv2d: input [2, 3, 8, 8], weight [4, 2, 3, 3]");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_simd_matches_im2col, teardown),
+        cmocka_unit_test_teardown(test_simd_gradient_accumulates, teardown),
+        cmocka_unit_test_teardown(test_simd_matches_direct, teardown),
+        cmocka_unit_test_teardown(test_simd_gradcheck, teardown),
+        cmocka_unit_test_teardown(test_pool_simd_matches_plain, teardown),
+        cmocka_unit_test_teardown(test_impl_names, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
