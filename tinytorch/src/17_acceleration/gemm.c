@@ -13,9 +13,9 @@
  * variant, or else into a scratch tile that is then added to C. beta is applied on the first KC
  * pass only; later passes accumulate.
  *
- * Threads: C is cut into one rectangle per thread (along M or N, on MR/NR boundaries); each
- * thread runs the loop nest above on its rectangle with its own packing buffers. Packing buffers
- * are thread-local and grown once: no allocation per call in the steady state.
+ * Threads (gemm_parallel): for each (jc, pc) step the threads pack the shared B panel together,
+ * then take (MC-row block x range of NR panels) items from a dynamic queue, each packing its own
+ * A. Packing buffers are thread-local and grown once: no allocation per call in the steady state.
  *
  * Invariants: every path computes the same contract as tt_sgemm_naive (gemm.h); with beta == 0 no
  * element of C is read.
@@ -404,79 +404,136 @@ static size_t plan_floats(block_plan p)
     return (size_t)(round_up(p.kcb * p.ncb, 16) + round_up(p.kcb * p.mcb, 16));
 }
 
-/* C[m0:m1, n0:n1] on the calling thread, whose buffer already holds plan_floats() floats. */
-static void gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
+/* One MC x (NR panels jr0..jr1) piece of C for the current (jc, pc) step: packs what it needs of
+ * A into apack, then runs the micro-kernels against the packed B panel bpack.
+ *   ic: first row of op(A)/C; mc rows.   jc: first column of this B panel; nc its width.
+ *   jr0, jr1: column range inside the panel (multiples of NR).   pc, kc: the K slice. */
+static void compute_block(const gemm_args *g, const float *bpack, float *apack, int64_t ic,
+                          int64_t mc, int64_t jc, int64_t nc, int64_t jr0, int64_t jr1,
+                          int64_t pc, int64_t kc, float beta)
 {
     const int mr = g->kern->mr, nr = g->kern->nr;
-    const int64_t M = m1 - m0, N = n1 - n0, K = g->K;
-    if (M <= 0 || N <= 0) return;
-    block_plan p = plan_for(g, M, N);
-    const int64_t kcb = p.kcb, mcb = p.mcb, ncb = p.ncb;
-    float *bpack = tls_buf, *apack = tls_buf + round_up(kcb * ncb, 16);
-
-    for (int64_t jc = 0; jc < N; jc += ncb) {
-        int64_t nc = min64(ncb, N - jc);
-        for (int64_t pc = 0; pc < K; pc += kcb) {
-            int64_t kc = min64(kcb, K - pc);
-            float beta = pc == 0 ? g->beta : 1.0f;
-            pack_b(g->transb, g->B, g->ldb, pc, n0 + jc, kc, nc, nr, g->kern->pack_bt, bpack);
-            for (int64_t ic = 0; ic < M; ic += mcb) {
-                int64_t mc = min64(mcb, M - ic);
-                /* Full MR-row panels of A are read in place or packed (g->pack_a); the last,
-                 * partial panel is always packed, zero-padded to MR rows. */
-                int64_t mfull = g->pack_a ? 0 : mc / mr * mr;
-                if (mfull < mc)
-                    pack_a(g->transa, g->A, g->lda, m0 + ic + mfull, pc, mc - mfull, kc, mr,
-                           g->kern->pack_an, apack + mfull * kc);
-                for (int64_t jr = 0; jr < nc; jr += nr) {
-                    int n = (int)min64(nr, nc - jr);
-                    const float *bp = bpack + jr * kc;
-                    for (int64_t ir = 0; ir < mc; ir += mr) {
-                        int m = (int)min64(mr, mc - ir);
-                        const float *a;
-                        int64_t rs, cs;
-                        if (ir < mfull) {
-                            int64_t i = m0 + ic + ir;
-                            a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
-                            rs = g->transa ? 1 : g->lda;
-                            cs = g->transa ? g->lda : 1;
-                        } else {
-                            a = apack + ir * kc;
-                            rs = 1;
-                            cs = mr;
-                        }
-                        float *c = g->C + (m0 + ic + ir) * g->ldc + n0 + jc + jr;
-                        if (m == mr && n == nr)
-                            g->kern->kernel(kc, a, rs, cs, bp, c, g->ldc, g->alpha, beta);
-                        else if (g->kern->edge)
-                            g->kern->edge(kc, a, rs, cs, bp, c, g->ldc, g->alpha, beta, m, n);
-                        else
-                            edge_tile(g, kc, a, rs, cs, bp, c, m, n, beta);
-                    }
-                }
+    /* Full MR-row panels of A are read in place or packed (g->pack_a); the last, partial panel is
+     * always packed, zero-padded to MR rows. */
+    int64_t mfull = g->pack_a ? 0 : mc / mr * mr;
+    if (mfull < mc)
+        pack_a(g->transa, g->A, g->lda, ic + mfull, pc, mc - mfull, kc, mr, g->kern->pack_an,
+               apack + mfull * kc);
+    for (int64_t jr = jr0; jr < jr1 && jr < nc; jr += nr) {
+        int n = (int)min64(nr, nc - jr);
+        const float *bp = bpack + jr * kc;
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+            int m = (int)min64(mr, mc - ir);
+            const float *a;
+            int64_t rs, cs;
+            if (ir < mfull) {
+                int64_t i = ic + ir;
+                a = g->transa ? g->A + pc * g->lda + i : g->A + i * g->lda + pc;
+                rs = g->transa ? 1 : g->lda;
+                cs = g->transa ? g->lda : 1;
+            } else {
+                a = apack + ir * kc;
+                rs = 1;
+                cs = mr;
             }
+            float *c = g->C + (ic + ir) * g->ldc + jc + jr;
+            if (m == mr && n == nr)
+                g->kern->kernel(kc, a, rs, cs, bp, c, g->ldc, g->alpha, beta);
+            else if (g->kern->edge)
+                g->kern->edge(kc, a, rs, cs, bp, c, g->ldc, g->alpha, beta, m, n);
+            else
+                edge_tile(g, kc, a, rs, cs, bp, c, m, n, beta);
+        }
+    }
+}
+
+/* The whole product on the calling thread, whose buffer already holds plan_floats() floats. */
+static void gemm_serial(const gemm_args *g, int64_t M, int64_t N)
+{
+    const int64_t K = g->K;
+    block_plan p = plan_for(g, M, N);
+    float *bpack = tls_buf, *apack = tls_buf + round_up(p.kcb * p.ncb, 16);
+    for (int64_t jc = 0; jc < N; jc += p.ncb) {
+        int64_t nc = min64(p.ncb, N - jc);
+        for (int64_t pc = 0; pc < K; pc += p.kcb) {
+            int64_t kc = min64(p.kcb, K - pc);
+            float beta = pc == 0 ? g->beta : 1.0f;
+            pack_b(g->transb, g->B, g->ldb, pc, jc, kc, nc, g->kern->nr, g->kern->pack_bt, bpack);
+            for (int64_t ic = 0; ic < M; ic += p.mcb)
+                compute_block(g, bpack, apack, ic, min64(p.mcb, M - ic), jc, nc, 0, nc, pc, kc,
+                              beta);
         }
     }
 }
 
 #ifdef TT_HAVE_OPENMP
-/* Rectangle of thread t of nt: cut along M when M has more register tiles than N, else along N. */
-static void thread_rect(const gemm_args *g, int64_t M, int64_t N, int t, int nt,
-                        int64_t *m0, int64_t *m1, int64_t *n0, int64_t *n1)
+/* The product on nt OpenMP threads. Per (jc, pc) step the threads first pack the shared B panel
+ * together (one NR panel each in turn), then take work items - an MC-row block of A times a
+ * range of B's NR panels - from a dynamic queue, each packing its own A. Items are small enough
+ * (about 4 per thread) that a thread slowed by another process on its core does fewer of them
+ * instead of holding the others up. Returns nonzero if a packing buffer could not be allocated
+ * (then C is untouched). */
+static int gemm_parallel(const gemm_args *g, int64_t M, int64_t N, int nt)
 {
     const int mr = g->kern->mr, nr = g->kern->nr;
-    *m0 = 0; *m1 = M; *n0 = 0; *n1 = N;
-    if ((M + mr - 1) / mr >= (N + nr - 1) / nr) {
-        int64_t tiles = (M + mr - 1) / mr;
-        *m0 = min64(M, tiles * t / nt * mr);
-        *m1 = min64(M, tiles * (t + 1) / nt * mr);
-    } else {
-        int64_t tiles = (N + nr - 1) / nr;
-        *n0 = min64(N, tiles * t / nt * nr);
-        *n1 = min64(N, tiles * (t + 1) / nt * nr);
+    const int64_t K = g->K;
+    block_plan p = plan_for(g, M, N);
+    /* rows per item: at most MC, and small enough for ~4 items per thread */
+    int64_t mcb = min64(p.mcb, round_up((M + 4 * nt - 1) / (4 * nt), mr));
+    int64_t mitems = (M + mcb - 1) / mcb;
+    int64_t panels = (p.ncb + nr - 1) / nr;
+    /* split the panel's columns too when there are too few row blocks */
+    int64_t nitems = min64(panels, max64(1, (4 * nt + mitems - 1) / mitems));
+    int64_t panels_per_item = (panels + nitems - 1) / nitems;
+    nitems = (panels + panels_per_item - 1) / panels_per_item;
+    const size_t bsize = (size_t)round_up(p.kcb * p.ncb, 16);
+    const size_t asize = (size_t)round_up(p.kcb * mcb, 16);
+
+    /* The calling thread's buffer holds the shared B panel (its own A after it). */
+    float *master = thread_buffer(bsize + asize);
+    if (!master) return 1;
+    float *bpack = master;
+    int failed = 0;
+
+#pragma omp parallel num_threads(nt)
+    {
+        float *apack = omp_get_thread_num() == 0 ? master + bsize : thread_buffer(asize);
+        if (!apack) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp barrier
+        int stop;
+#pragma omp atomic read
+        stop = failed;
+        if (!stop) {
+            for (int64_t jc = 0; jc < N; jc += p.ncb) {
+                int64_t nc = min64(p.ncb, N - jc);
+                int64_t npan = (nc + nr - 1) / nr;
+                for (int64_t pc = 0; pc < K; pc += p.kcb) {
+                    int64_t kc = min64(p.kcb, K - pc);
+                    float beta = pc == 0 ? g->beta : 1.0f;
+#pragma omp for schedule(static)
+                    for (int64_t q = 0; q < npan; q++)
+                        pack_b(g->transb, g->B, g->ldb, pc, jc + q * nr, kc,
+                               min64(nr, nc - q * nr), nr, g->kern->pack_bt, bpack + q * nr * kc);
+                    /* (implicit barrier: the panel is complete) */
+#pragma omp for schedule(dynamic, 1)
+                    for (int64_t it = 0; it < mitems * nitems; it++) {
+                        int64_t ic = (it / nitems) * mcb;
+                        int64_t jr0 = (it % nitems) * panels_per_item * nr;
+                        compute_block(g, bpack, apack, ic, min64(mcb, M - ic), jc, nc, jr0,
+                                      jr0 + panels_per_item * nr, pc, kc, beta);
+                    }
+                    /* (implicit barrier: nobody still reads the panel the next step overwrites) */
+                }
+            }
+        }
     }
+    return failed;
 }
 #endif
+
 
 /* Packing A costs one pass over the A block per KC panel. Reading full MR-row panels in place
  * skips that pass and measured faster on most shapes (256^3: 153 vs 137 GFLOP/s; 64x128x784:
@@ -547,29 +604,14 @@ void tt_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
 
     int nt = threads_for(M, N, K);
     int failed = 0;
-    if (nt <= 1) {
-        failed = !thread_buffer(plan_floats(plan_for(&g, M, N)));
-        if (!failed) gemm_block(&g, 0, M, 0, N);
-    } else {
 #ifdef TT_HAVE_OPENMP
-        /* Every thread reserves its buffer before any thread touches C, so that on failure C is
-         * still intact for the fallback below. */
-#pragma omp parallel num_threads(nt)
-        {
-            int t = omp_get_thread_num(), n = omp_get_num_threads();
-            int64_t m0, m1, n0, n1;
-            thread_rect(&g, M, N, t, n, &m0, &m1, &n0, &n1);
-            if (!thread_buffer(plan_floats(plan_for(&g, m1 - m0, n1 - n0)))) {
-#pragma omp atomic write
-                failed = 1;
-            }
-#pragma omp barrier
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (!stop) gemm_block(&g, m0, m1, n0, n1);
-        }
+    if (nt > 1) {
+        failed = gemm_parallel(&g, M, N, nt);
+    } else
 #endif
+    {
+        failed = !thread_buffer(plan_floats(plan_for(&g, M, N)));
+        if (!failed) gemm_serial(&g, M, N);
     }
     if (failed) /* out of memory for packing: the reference loop needs no buffer */
         tt_sgemm_naive(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
