@@ -43,6 +43,34 @@ static void test_layernorm_gradcheck(void **state)
     EXPECT_FATAL(tt_layernorm(in[0], tt_ones(TT_SHAPE(4)), NULL, 1e-5f), "tt_layernorm: input [3, 2, 9] and weight [4]");
 }
 
+static tt_tensor *f_gelu(tt_tensor **in, void *ctx)
+{
+    (void)ctx;
+    return tt_gelu_tanh(in[0]);
+}
+
+static void test_gelu_tanh(void **state)
+{
+    (void)state;
+    /* the same function as nn's tt_gelu (libm tanhf): values and gradients; odd length for the tail */
+    tt_tensor *x = tt_test_input(TT_SHAPE(1003), -9, 9, 4);
+    tt_tensor *w = tt_rand_uniform(TT_SHAPE(1003), -1, 1, NULL);
+    tt_tensor *a = tt_gelu_tanh(x);
+    tt_backward_with(a, w);
+    float *ga = x->grad;
+    x->grad = NULL;
+    tt_tensor *b = tt_gelu(x);
+    tt_assert_close(a->data, b->data, a->numel, 1e-5, 1e-6);
+    tt_backward_with(b, w);
+    tt_assert_close(ga, x->grad, x->numel, 1e-5, 1e-6);
+    /* hand values: gelu(0) = 0, gelu(1) = 0.5 (1 + tanh(0.79788 * 1.044715)) = 0.841192 */
+    tt_tensor *h = tt_gelu_tanh(tt_from_data(TT_SHAPE(2), (const float[]){0.0f, 1.0f}));
+    assert_true(h->data[0] == 0.0f);
+    assert_true(fabsf(h->data[1] - 0.841192f) < 1e-6f);
+    tt_tensor *in[1] = {tt_test_input(TT_SHAPE(37), -3, 3, 5)};
+    tt_gradcheck(f_gelu, in, 1, NULL, 1e-2f, 1e-2);
+}
+
 /* A one-layer GPT whose block 0 holds the golden parameters. */
 static void load_block(tt_block *b, const lang_golden *g)
 {
@@ -193,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_layernorm_golden, teardown),
         cmocka_unit_test_teardown(test_layernorm_gradcheck, teardown),
+        cmocka_unit_test_teardown(test_gelu_tanh, teardown),
         cmocka_unit_test_teardown(test_block_golden, teardown),
         cmocka_unit_test_teardown(test_causality, teardown),
         cmocka_unit_test_teardown(test_gpt_fused_vs_reference_and_loss, teardown),

@@ -31,8 +31,7 @@ static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km)
             }
         }
     }
-    float m = -INFINITY;
-    TT_SIMD_MAX(m)
+    float m = -INFINITY; /* no simd max reduction: its identity may be -FLT_MAX, not -inf */
     for (int64_t j = 0; j < lim; j++) {
         m = s[j] > m ? s[j] : m;
     }

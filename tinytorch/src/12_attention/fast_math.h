@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(_OPENMP)
+/* GCC only: clang vectorises these loops by itself and warns when a pragma cannot be honoured. */
+#if defined(_OPENMP) && defined(__GNUC__) && !defined(__clang__)
 #define TT_PRAGMA_(x) _Pragma(#x)
 #define TT_SIMD TT_PRAGMA_(omp simd)
 #define TT_SIMD_SUM(v) TT_PRAGMA_(omp simd reduction(+:v))

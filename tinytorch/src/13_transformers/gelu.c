@@ -1,10 +1,11 @@
 /* gelu.c - the MLP's GELU (tanh form, as GPT-2), written for speed (module 13).
  *
  *   y = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
- *   dy/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2),  t = tanh(u)
+ * computed as y = x s with s = (1 + tanh u)/2 = 1 / (1 + exp(-2u)) (no cancellation for x << 0), and
+ *   dy/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
  * Same function as nn's tt_gelu; the difference is the tanh: libm's tanhf is a scalar call per element
- * (it was ~40% of a GPT training step), tt__tanhf is a polynomial exp the compiler vectorises.
- * t is saved for backward (one float per element) so the backward pass needs no transcendental.
+ * (it was ~40% of a GPT training step); here exp is a polynomial on 4 floats at a time.
+ * s is saved for backward (one float per element) so the backward pass needs no transcendental.
  */
 #include "tinytorch/autograd.h"
 #include "tinytorch/transformer.h"
@@ -21,8 +22,8 @@ static void gelu_backward(tt_node *n)
     int64_t len = xt->numel;
     TT_SIMD
     for (int64_t i = 0; i < len; i++) {
-        float v = x[i], ti = t[i];
-        float d = 0.5f * (1.0f + ti) + 0.5f * v * (1.0f - ti * ti) * K0 * (1.0f + 3.0f * K1 * v * v);
+        float v = x[i], si = t[i];
+        float d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);
         gx[i] += g[i] * d;
     }
 }
@@ -39,23 +40,23 @@ tt_tensor *tt_gelu_tanh(tt_tensor *x)
     const tt_v4f k0 = tt__v4f_set(K0), k1 = tt__v4f_set(K1);
     for (; i + 4 <= len; i += 4) {
         tt_v4f v = tt__v4f_load(xv + i);
-        tt_v4f ti = tt__tanhf4(k0 * (v + k1 * v * v * v));
+        tt_v4f si = 1.0f / (1.0f + tt__expf4(-2.0f * k0 * (v + k1 * v * v * v)));
         if (rec) {
-            tt__v4f_store(t + i, ti);
+            tt__v4f_store(t + i, si);
         }
-        tt__v4f_store(y + i, 0.5f * v * (1.0f + ti));
+        tt__v4f_store(y + i, v * si);
     }
     if (rec) {
         for (; i < len; i++) {
             float v = xv[i];
-            float ti = tt__tanhf(K0 * (v + K1 * v * v * v));
-            t[i] = ti;
-            y[i] = 0.5f * v * (1.0f + ti);
+            float si = 1.0f / (1.0f + tt__expf(-2.0f * K0 * (v + K1 * v * v * v)));
+            t[i] = si;
+            y[i] = v * si;
         }
     } else {
         for (; i < len; i++) {
             float v = xv[i];
-            y[i] = 0.5f * v * (1.0f + tt__tanhf(K0 * (v + K1 * v * v * v)));
+            y[i] = v / (1.0f + tt__expf(-2.0f * K0 * (v + K1 * v * v * v)));
         }
     }
     tt_tensor *in[1] = {x};
