@@ -293,7 +293,7 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
     tt_rng_seed(&r, o->seed);
     tt_gpt_config cfg = {V, T, o->quick ? 64 : 128, o->quick ? 2 : 4, 4, true, false};
     tt_gpt *g = tt_gpt_new(&cfg, &r);
-    int64_t steps = o->quick ? 150 : 900;
+    int64_t steps = o->quick ? 150 : 700;
     if (o->epochs > 0) {
         steps = (int64_t)o->epochs * ((ntr + B * T - 1) / (B * T));
     }

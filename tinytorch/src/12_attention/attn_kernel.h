@@ -19,7 +19,9 @@ typedef struct tt_attn_view {
 } tt_attn_view;
 
 /* Rows per block when skipping the masked upper triangle of causal attention. */
+#ifndef TT_ATTN_ROW_BLOCK
 #define TT_ATTN_ROW_BLOCK 32
+#endif
 
 /* o = softmax(mask(scale * q k^T)) v for every (b, h). P [B*H, Tq, Tk] receives the probabilities
  * (zeros where masked). key_mask [B, Tk] or NULL. */
