@@ -45,7 +45,8 @@ float tt_conv_avx512_gather(const float *gy, const float *y, int relu, int64_t H
 
 /* 2x2 / stride-2 max pool of `planes` planes [H, W] into [Ho, Wo] (pool_avx512.c); code (may be
  * NULL) gets the winner of each window, 0..3, exactly as pool.c's plain loop. Backward writes all
- * of gx [planes, H, W]: gy in the winners' cells, 0 elsewhere (it does not add). */
+ * of gx [planes, H, W]: gy in the winners' cells, 0 elsewhere (it does not add); it reads code in
+ * blocks of 16 bytes, so the code buffer needs 16 bytes of slack past its end. */
 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                            float *y, uint8_t *code);
 void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, int64_t planes, int64_t H,

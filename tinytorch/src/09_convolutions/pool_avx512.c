@@ -73,9 +73,9 @@ AVX512 void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code,
             for (int64_t ow = 0; ow < Wo; ow += 16) {
                 const int64_t cnt = Wo - ow < 16 ? Wo - ow : 16;
                 const __mmask16 m0 = lanes_mask(2 * cnt), m1 = lanes_mask(2 * cnt - 16 > 0 ? 2 * cnt - 16 : 0);
-                uint8_t cb[16] = {0};
-                memcpy(cb, cr + ow, (size_t)cnt);
-                const __m512i k = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)cb));
+                /* 16 code bytes even at the end of a row: the buffer has 16 bytes of slack, and the
+                 * lanes past cnt have g = 0 */
+                const __m512i k = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(cr + ow)));
                 const __m512 g = _mm512_maskz_loadu_ps(lanes_mask(cnt), gr + ow);
                 const __m512 tl = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, zero_i), g);
                 const __m512 tr = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(1)), g);
