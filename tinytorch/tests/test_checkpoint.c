@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tt_test.h"
+#include "tt_test_fs.h"
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/optim.h"
 
@@ -23,26 +24,13 @@ static char err[512];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/tt_ckpt_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return tt_test_mkdtemp(dir, sizeof dir, "tt_ckpt_");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] != '.') {
-                char p[600];
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                remove(p);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
+    tt_test_rmdir(dir);
     tt_arena_reset();
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tt_test.h"
+#include "tt_test_fs.h"
 #include "../milestones/ms_common.c"
 #include "../milestones/01_perceptron/perceptron.c"
 #include "../milestones/02_xor/xor.c"
@@ -26,27 +27,14 @@ static tt_milestone_result res;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/tt_ms_XXXXXX");
     memset(&res, 0, sizeof res);
-    return mkdtemp(dir) ? 0 : -1;
+    return tt_test_mkdtemp(dir, sizeof dir, "tt_ms_");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] != '.') {
-                char p[600];
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                remove(p);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
+    tt_test_rmdir(dir);
     tt_arena_reset();
     return 0;
 }
