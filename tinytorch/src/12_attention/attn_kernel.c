@@ -21,6 +21,26 @@
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+#ifdef TT_HAVE_AVX512_PATH
+/* s[j] = exp(s[j] - m) for j < lim, 16 at a time; returns the count done, adds their sum to *sum. */
+static TT_AVX512_FN int64_t exp_sum16(float *s, int64_t lim, float m, float *sum)
+{
+    int64_t j = 0;
+    tt_v16f acc = tt__v16f_set(0.0f), mv = tt__v16f_set(m);
+    for (; j + 16 <= lim; j += 16) {
+        tt_v16f e = tt__expf16(tt__v16f_load(s + j) - mv);
+        tt__v16f_store(s + j, e);
+        acc += e;
+    }
+    float t = 0.0f;
+    for (int l = 0; l < 16; l++) {
+        t += acc[l];
+    }
+    *sum += t;
+    return j;
+}
+#endif
+
 /* Softmax of row s[0..lim) in place (blocked keys from key_mask become 0); s[lim..n) = 0. */
 static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km)
 {
@@ -50,6 +70,11 @@ static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km)
         }
     } else {
         int64_t j = 0;
+#ifdef TT_HAVE_AVX512_PATH
+        if (tt__have_avx512()) {
+            j = exp_sum16(s, lim, m, &sum);
+        }
+#endif
         tt_v4f acc = tt__v4f_set(0.0f), mv = tt__v4f_set(m);
         for (; j + 4 <= lim; j += 4) {
             tt_v4f e = tt__expf4(tt__v4f_load(s + j) - mv);

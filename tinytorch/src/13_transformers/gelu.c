@@ -14,14 +14,49 @@
 #define K0 0.7978845608028654f
 #define K1 0.044715f
 
+#ifdef TT_HAVE_AVX512_PATH
+/* 16 elements at a time; returns how many were done. s may be NULL (no-grad). */
+static TT_AVX512_FN int64_t gelu_forward16(const float *x, float *y, float *s, int64_t len)
+{
+    int64_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        tt_v16f v = tt__v16f_load(x + i);
+        tt_v16f u2 = (v + v * v * v * K1) * (-2.0f * K0);
+        tt_v16f si = 1.0f / (1.0f + tt__expf16(u2));
+        if (s) {
+            tt__v16f_store(s + i, si);
+        }
+        tt__v16f_store(y + i, v * si);
+    }
+    return i;
+}
+
+static TT_AVX512_FN int64_t gelu_backward16(const float *x, const float *s, const float *g, float *gx,
+                                            int64_t len)
+{
+    int64_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        tt_v16f v = tt__v16f_load(x + i), si = tt__v16f_load(s + i);
+        tt_v16f d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);
+        tt__v16f_store(gx + i, tt__v16f_load(gx + i) + tt__v16f_load(g + i) * d);
+    }
+    return i;
+}
+#endif
+
 static void gelu_backward(tt_node *n)
 {
     tt_tensor *xt = n->in[0];
     const float *g = n->out->grad, *x = xt->data, *t = n->saved;
     float *gx = tt_grad_buf(xt);
-    int64_t len = xt->numel;
+    int64_t len = xt->numel, start = 0;
+#ifdef TT_HAVE_AVX512_PATH
+    if (tt__have_avx512()) {
+        start = gelu_backward16(x, t, g, gx, len);
+    }
+#endif
     TT_SIMD
-    for (int64_t i = 0; i < len; i++) {
+    for (int64_t i = start; i < len; i++) {
         float v = x[i], si = t[i];
         float d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);
         gx[i] += g[i] * d;
@@ -37,6 +72,11 @@ tt_tensor *tt_gelu_tanh(tt_tensor *x)
     float *y = out->data;
     int64_t len = x->numel;
     int64_t i = 0;
+#ifdef TT_HAVE_AVX512_PATH
+    if (tt__have_avx512()) {
+        i = gelu_forward16(xv, y, t, len);
+    }
+#endif
     const tt_v4f k0 = tt__v4f_set(K0), k1 = tt__v4f_set(K1);
     for (; i + 4 <= len; i += 4) {
         tt_v4f v = tt__v4f_load(xv + i);
