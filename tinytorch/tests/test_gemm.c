@@ -152,9 +152,11 @@ static void test_large_blocks(void **state)
 {
     (void)state;
     const char *paths[] = { "portable", "avx2", "avx512" };
-    for (int p = 0; p < 3; p++) {
-        if (!tt_sgemm_kernel_supported(paths[p])) continue;
-        tt_sgemm_set_kernel(paths[p]);
+    for (int p = 0; p < 6; p++) {   /* each path single-threaded, then with 2 threads */
+        if (!tt_sgemm_kernel_supported(paths[p % 3])) continue;
+        tt_sgemm_set_kernel(paths[p % 3]);
+        tt_set_num_threads(p < 3 ? 1 : 2);
+        tt_sgemm_set_thread_threshold(p < 3 ? 1e300 : 0.0);
         tt_sgemm_blocking b = tt_sgemm_get_blocking();
         assert_true(b.kc >= 8 && b.mc >= b.mr && b.nc >= b.nr);
         dims tall = { b.mc + b.mr + 3, 5, 3 }, wide = { 3, b.nc + b.nr + 7, 2 },
@@ -165,6 +167,8 @@ static void test_large_blocks(void **state)
             check_case(t & 1, t >> 1, deep, 1.5f, 0.0f, 0, 0);
         }
     }
+    tt_set_num_threads(1);
+    tt_sgemm_set_thread_threshold(2.0 * 96 * 96 * 96);
     tt_sgemm_set_kernel("auto");
 }
 

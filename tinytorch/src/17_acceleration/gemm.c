@@ -13,7 +13,7 @@
  * variant, or else into a scratch tile that is then added to C. beta is applied on the first KC
  * pass only; later passes accumulate.
  *
- * Threads (gemm_parallel): for each (jc, pc) step the threads pack the shared B panel together,
+ * Threads (gemm_parallel): for each NC panel of B the threads pack it (all K slices) together,
  * then take (MC-row block x range of NR panels) items from a dynamic queue, each packing its own
  * A. Packing buffers are thread-local and grown once: no allocation per call in the steady state.
  *
@@ -467,26 +467,30 @@ static void gemm_serial(const gemm_args *g, int64_t M, int64_t N)
 }
 
 #ifdef TT_HAVE_OPENMP
-/* The product on nt OpenMP threads. Per (jc, pc) step the threads first pack the shared B panel
- * together (one NR panel each in turn), then take work items - an MC-row block of A times a
- * range of B's NR panels - from a dynamic queue, each packing its own A. Items are small enough
- * (about 4 per thread) that a thread slowed by another process on its core does fewer of them
- * instead of holding the others up. Returns nonzero if a packing buffer could not be allocated
- * (then C is untouched). */
+/* The product on nt OpenMP threads. Per NC-column panel of B the threads first pack all of it,
+ * every KC slice (B[0:K, jc:jc+NC], at most 16 Mi floats), together; then they take work items -
+ * an MC-row block of A times a range of B's NR panels, all K slices - from a dynamic queue, each
+ * packing its own A. Items are small (about 4 per thread), so a thread slowed by another process on
+ * its core does fewer of them instead of holding the others up, and there is one barrier per NC
+ * panel only: a thread that waits at a barrier for a descheduled partner loses a whole time slice.
+ * Returns nonzero if a packing buffer could not be allocated (then C is untouched). */
 static int gemm_parallel(const gemm_args *g, int64_t M, int64_t N, int nt)
 {
     const int mr = g->kern->mr, nr = g->kern->nr;
     const int64_t K = g->K;
     block_plan p = plan_for(g, M, N);
+    int64_t npc = (K + p.kcb - 1) / p.kcb;
+    /* all K slices of one B panel in the buffer: narrow the panel if that would be too big */
+    int64_t ncb = min64(p.ncb, max64(nr, ((int64_t)1 << 24) / (npc * p.kcb) / nr * nr));
     /* rows per item: at most MC, and small enough for ~4 items per thread */
     int64_t mcb = min64(p.mcb, round_up((M + 4 * nt - 1) / (4 * nt), mr));
     int64_t mitems = (M + mcb - 1) / mcb;
-    int64_t panels = (p.ncb + nr - 1) / nr;
+    int64_t panels = (min64(ncb, N) + nr - 1) / nr;
     /* split the panel's columns too when there are too few row blocks */
     int64_t nitems = min64(panels, max64(1, (4 * nt + mitems - 1) / mitems));
     int64_t panels_per_item = (panels + nitems - 1) / nitems;
-    nitems = (panels + panels_per_item - 1) / panels_per_item;
-    const size_t bsize = (size_t)round_up(p.kcb * p.ncb, 16);
+    const int64_t slice = round_up(p.kcb * ncb, 16);   /* floats per packed K slice */
+    const size_t bsize = (size_t)(npc * slice);
     const size_t asize = (size_t)round_up(p.kcb * mcb, 16);
 
     /* The calling thread's buffer holds the shared B panel (its own A after it). */
@@ -506,28 +510,31 @@ static int gemm_parallel(const gemm_args *g, int64_t M, int64_t N, int nt)
         int stop;
 #pragma omp atomic read
         stop = failed;
-        if (!stop) {
-            for (int64_t jc = 0; jc < N; jc += p.ncb) {
-                int64_t nc = min64(p.ncb, N - jc);
-                int64_t npan = (nc + nr - 1) / nr;
-                for (int64_t pc = 0; pc < K; pc += p.kcb) {
-                    int64_t kc = min64(p.kcb, K - pc);
-                    float beta = pc == 0 ? g->beta : 1.0f;
+        for (int64_t jc = 0; !stop && jc < N; jc += ncb) {
+            int64_t nc = min64(ncb, N - jc);
+            int64_t npan = (nc + nr - 1) / nr;
 #pragma omp for schedule(static)
-                    for (int64_t q = 0; q < npan; q++)
-                        pack_b(g->transb, g->B, g->ldb, pc, jc + q * nr, kc,
-                               min64(nr, nc - q * nr), nr, g->kern->pack_bt, bpack + q * nr * kc);
-                    /* (implicit barrier: the panel is complete) */
+            for (int64_t q = 0; q < npc * npan; q++) {
+                int64_t s = q / npan, jr = (q % npan) * nr, pc = s * p.kcb;
+                int64_t kc = min64(p.kcb, K - pc);
+                pack_b(g->transb, g->B, g->ldb, pc, jc + jr, kc, min64(nr, nc - jr), nr,
+                       g->kern->pack_bt, bpack + s * slice + jr * kc);
+            }
+            /* (implicit barrier: the panel is complete) */
+            int64_t items = mitems * ((npan + panels_per_item - 1) / panels_per_item);
+            int64_t ni = (npan + panels_per_item - 1) / panels_per_item;
 #pragma omp for schedule(dynamic, 1)
-                    for (int64_t it = 0; it < mitems * nitems; it++) {
-                        int64_t ic = (it / nitems) * mcb;
-                        int64_t jr0 = (it % nitems) * panels_per_item * nr;
-                        compute_block(g, bpack, apack, ic, min64(mcb, M - ic), jc, nc, jr0,
-                                      jr0 + panels_per_item * nr, pc, kc, beta);
-                    }
-                    /* (implicit barrier: nobody still reads the panel the next step overwrites) */
+            for (int64_t it = 0; it < items; it++) {
+                int64_t ic = (it / ni) * mcb;
+                int64_t jr0 = (it % ni) * panels_per_item * nr;
+                for (int64_t s = 0; s < npc; s++) {
+                    int64_t pc = s * p.kcb, kc = min64(p.kcb, K - pc);
+                    compute_block(g, bpack + s * slice, apack, ic, min64(mcb, M - ic), jc, nc,
+                                  jr0, jr0 + panels_per_item * nr, pc, kc,
+                                  s == 0 ? g->beta : 1.0f);
                 }
             }
+            /* (implicit barrier: nobody still reads the panel the next one overwrites) */
         }
     }
     return failed;
