@@ -319,8 +319,8 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
     memset(xp, 0, (size_t)p.img * sizeof(float));
     for (int64_t n = 0; n < d->N; n++) {
         pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
-        tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, w, d->Cout, d->kh, d->kw, d->Ho, d->Wo, b, relu,
-                              0, y + n * d->Cout * d->P);
+        tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
+                              d->kw, d->Ho, d->Wo, b, relu, 0, y + n * d->Cout * d->P);
     }
     tt_arena_release(m);
 #else
@@ -400,8 +400,9 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
         }
         if (gx) {
             for (int64_t k = 0; k < cnt; k++) {
-                tt_conv_avx512_planes(dyb + k * dimg, d->Cout, dplane, Wd, wf, d->C, d->kh, d->kw, d->H,
-                                      d->W, NULL, 0, !gx_fresh, gx + (n0 + k) * d->C * d->H * d->W);
+                tt_conv_avx512_planes(dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, wf, d->C,
+                                      d->kh, d->kw, d->H, d->W, NULL, 0, !gx_fresh,
+                                      gx + (n0 + k) * d->C * d->H * d->W);
             }
         }
     }

@@ -36,7 +36,8 @@ enum { FWD_CB = 6, FWD_NV = 4, WG_CB = 4, WG_JB = 5 };
 /* ---- forward / full convolution ---------------------------------------------------------------- */
 
 INL void fwd_tile(const int CB, const int NV, const float *in, int64_t Cin, int64_t plane, int64_t Wp,
-                  const float *w, int64_t wco, int64_t kh, int64_t kw, const int64_t *ioff, float *out,
+                  const float *w, int64_t wco, int64_t i0, int64_t i1, int64_t kh, int64_t kw,
+                  const int64_t *ioff, float *out,
                   int64_t oplane, const int64_t *ooff, const __mmask16 *mask, const float *bias, int relu,
                   int accumulate)
 {
@@ -49,7 +50,7 @@ INL void fwd_tile(const int CB, const int NV, const float *in, int64_t Cin, int6
         }
     }
     for (int64_t c = 0; c < Cin; c++) {
-        for (int64_t i = 0; i < kh; i++) {
+        for (int64_t i = i0; i < i1; i++) {
             const float *ir = in + c * plane + i * Wp;
             const float *wr = w + (c * kh + i) * kw;
             const float *p[FWD_NV];
@@ -111,27 +112,28 @@ INL void fwd_tile(const int CB, const int NV, const float *in, int64_t Cin, int6
 
 #define FWD_FN(cb, nv)                                                                               \
     static AVX512 void fwd_##cb##_##nv(const float *in, int64_t Cin, int64_t plane, int64_t Wp,      \
-                                       const float *w, int64_t wco, int64_t kh, int64_t kw,          \
-                                       const int64_t *ioff, float *out, int64_t oplane,              \
+                                       const float *w, int64_t wco, int64_t i0, int64_t i1,          \
+                                       int64_t kh, int64_t kw, const int64_t *ioff, float *out,      \
+                                       int64_t oplane,                                               \
                                        const int64_t *ooff, const __mmask16 *mask, const float *bias, \
                                        int relu, int accumulate)                                     \
     {                                                                                                \
-        fwd_tile(cb, nv, in, Cin, plane, Wp, w, wco, kh, kw, ioff, out, oplane, ooff, mask, bias,    \
-                 relu, accumulate);                                                                  \
+        fwd_tile(cb, nv, in, Cin, plane, Wp, w, wco, i0, i1, kh, kw, ioff, out, oplane, ooff, mask,  \
+                 bias, relu, accumulate);                                                            \
     }
 #define FWD_ROW(cb) FWD_FN(cb, 1) FWD_FN(cb, 2) FWD_FN(cb, 3) FWD_FN(cb, 4)
 FWD_ROW(1) FWD_ROW(2) FWD_ROW(3) FWD_ROW(4) FWD_ROW(5) FWD_ROW(6)
 
 typedef void (*fwd_fn)(const float *, int64_t, int64_t, int64_t, const float *, int64_t, int64_t,
-                       int64_t, const int64_t *, float *, int64_t, const int64_t *, const __mmask16 *,
+                       int64_t, int64_t, int64_t, const int64_t *, float *, int64_t, const int64_t *, const __mmask16 *,
                        const float *, int, int);
 #define FWD_ENT(cb) {fwd_##cb##_1, fwd_##cb##_2, fwd_##cb##_3, fwd_##cb##_4}
 static const fwd_fn fwd_table[FWD_CB][FWD_NV] = {FWD_ENT(1), FWD_ENT(2), FWD_ENT(3),
                                                  FWD_ENT(4), FWD_ENT(5), FWD_ENT(6)};
 
-AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, const float *w,
-                                  int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
-                                  const float *bias, int relu, int accumulate, float *out)
+AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
+                                  int64_t rhi, const float *w, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho,
+                                  int64_t Wo, const float *bias, int relu, int accumulate, float *out)
 {
     const int64_t V = tt_conv_row_vecs(Wo), nvec = Ho * V, wco = Cin * kh * kw, oplane = Ho * Wo;
     for (int64_t co0 = 0; co0 < Cout; co0 += FWD_CB) {
@@ -148,7 +150,18 @@ AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, i
                 ooff[r] = oh * Wo + col;
                 mask[r] = (__mmask16)((1u << lanes) - 1u);
             }
-            fwd_table[cb - 1][nv - 1](in, Cin, plane, Wp, w + co0 * wco, wco, kh, kw, ioff,
+            /* kernel rows i that reach a nonzero input row r = oh + i (rlo <= r < rhi) for some row
+             * oh of the tile; the others would only multiply zeros */
+            const int64_t oh_lo = q0 / V, oh_hi = (q0 + nv - 1) / V;
+            int64_t i0 = rlo - oh_hi, i1 = rhi - oh_lo;
+            i0 = i0 < 0 ? 0 : i0;
+            i1 = i1 > kh ? kh : i1;
+            if (i1 <= i0 && !accumulate) {
+                i0 = i1 = 0; /* all zero: the epilogue still stores bias / ReLU */
+            } else if (i1 <= i0) {
+                continue;
+            }
+            fwd_table[cb - 1][nv - 1](in, Cin, plane, Wp, w + co0 * wco, wco, i0, i1, kh, kw, ioff,
                                       out + co0 * oplane, oplane, ooff, mask, bias ? bias + co0 : NULL,
                                       relu, accumulate);
         }

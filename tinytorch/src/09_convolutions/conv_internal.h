@@ -22,10 +22,11 @@ static inline int64_t tt_conv_row_vecs(int64_t Wo) { return (Wo + 15) / 16; }
 #ifdef TT_CONV_X86
 /* Direct convolution of one padded image, vectorised over the output row:
  *   out[co, oh, ow] (=|+=) sum_{c, i, j} w[co, c, i, j] * in[c, oh + i, ow + j]   (+ bias[co], ReLU)
- * in: [Cin] planes of `plane` floats with row stride Wp; w: [Cout, Cin, kh, kw]; out: [Cout, Ho, Wo].
+ * in: [Cin] planes of `plane` floats with row stride Wp, zero outside rows [rlo, rhi) (the kernel
+ * skips kernel rows that only meet zero rows); w: [Cout, Cin, kh, kw]; out: [Cout, Ho, Wo].
  * accumulate != 0 adds into out (bias and relu must then be NULL / 0). */
-void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, const float *w,
-                           int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo, int64_t rhi,
+                           const float *w, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
                            const float *bias, int relu, int accumulate, float *out);
 
 /* Weight gradient of a chunk of nb images, kept as 16 partial sums per weight:
