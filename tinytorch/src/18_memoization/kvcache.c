@@ -17,6 +17,45 @@
  * memory-bound floor of decoding. */
 #define GEMV_MAX_ROWS 4
 
+#ifdef TT_HAVE_AVX512_PATH
+typedef float v8f_ __attribute__((vector_size(32)));
+
+/* 16 lanes, two accumulators; the horizontal sum halves the vector three times. */
+static TT_AVX512_FN float dot16(const float *a, const float *b, int64_t n)
+{
+    tt_v16f acc0 = tt__v16f_set(0.0f), acc1 = tt__v16f_set(0.0f);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 += tt__v16f_load(a + i) * tt__v16f_load(b + i);
+        acc1 += tt__v16f_load(a + i + 16) * tt__v16f_load(b + i + 16);
+    }
+    for (; i + 16 <= n; i += 16) {
+        acc0 += tt__v16f_load(a + i) * tt__v16f_load(b + i);
+    }
+    acc0 += acc1;
+    v8f_ h[2];
+    memcpy(h, &acc0, sizeof h);
+    v8f_ q = h[0] + h[1];
+    tt_v4f f[2];
+    memcpy(f, &q, sizeof f);
+    tt_v4f e = f[0] + f[1];
+    float s = (e[0] + e[2]) + (e[1] + e[3]);
+    for (; i < n; i++) {
+        s += a[i] * b[i];
+    }
+    return s;
+}
+
+/* y[o] = W[o, :] . x + bias[o] for every o. */
+static TT_AVX512_FN void gemv16(const float *W, const float *x, const float *bias, float *y, int64_t out,
+                               int64_t in)
+{
+    for (int64_t o = 0; o < out; o++) {
+        y[o] = dot16(W + o * in, x, in) + (bias ? bias[o] : 0.0f);
+    }
+}
+#endif
+
 static float dot(const float *a, const float *b, int64_t n)
 {
     tt_v4f acc0 = tt__v4f_set(0.0f), acc1 = tt__v4f_set(0.0f);
@@ -47,12 +86,48 @@ static tt_tensor *linear_rows(tt_tensor *x, tt_tensor *w, tt_tensor *bias)
     for (int64_t r = 0; r < R; r++) {
         const float *xr = x->data + r * in;
         float *yr = y->data + r * out;
+#ifdef TT_HAVE_AVX512_PATH
+        if (tt__have_avx512()) {
+            gemv16(w->data, xr, bias ? bias->data : NULL, yr, out, in);
+            continue;
+        }
+#endif
         for (int64_t o = 0; o < out; o++) {
             yr[o] = dot(w->data + o * in, xr, in) + (bias ? bias->data[o] : 0.0f);
         }
     }
     return y;
 }
+
+#ifdef TT_HAVE_AVX512_PATH
+/* attend_one with 16-lane dot products and updates (head_dim a multiple of 16). */
+static TT_AVX512_FN void attend_one16(const float *q, const float *K, const float *V, float *out, int64_t Tk,
+                                      int64_t H, int64_t d, float *p)
+{
+    int64_t C = H * d;
+    float scale = 1.0f / sqrtf((float)d);
+    for (int64_t h = 0; h < H; h++) {
+        float m = -INFINITY;
+        for (int64_t j = 0; j < Tk; j++) {
+            p[j] = scale * dot16(q + h * d, K + j * C + h * d, d);
+            m = p[j] > m ? p[j] : m;
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j < Tk; j++) {
+            p[j] = tt__expf(p[j] - m);
+            sum += p[j];
+        }
+        float inv = 1.0f / sum, *o = out + h * d;
+        for (int64_t i = 0; i < d; i += 16) {
+            tt_v16f acc = tt__v16f_set(0.0f);
+            for (int64_t j = 0; j < Tk; j++) {
+                acc += tt__v16f_load(V + j * C + h * d + i) * p[j];
+            }
+            tt__v16f_store(o + i, acc * inv);
+        }
+    }
+}
+#endif
 
 /* One query row q [C] against cached rows [0, Tk) of K, V ([max_len, C], heads side by side):
  * out [C]. p: Tk floats of scratch. */
@@ -77,6 +152,7 @@ static void attend_one(const float *q, const float *K, const float *V, float *ou
         for (int64_t j = 0; j < Tk; j++) {
             const float *v = V + j * C + h * d;
             float w = p[j] * inv;
+            TT_SIMD
             for (int64_t i = 0; i < d; i++) {
                 o[i] += w * v[i];
             }
@@ -154,6 +230,13 @@ static tt_tensor *cached_attention(tt_kv_cache *c, int64_t l, tt_tensor *qkv, in
     if (T == 1) {
         float *p = tt_arena_alloc((size_t)Tk * sizeof(float));
         for (int64_t b = 0; b < B; b++) {
+#ifdef TT_HAVE_AVX512_PATH
+            if (tt__have_avx512() && d % 16 == 0) {
+                attend_one16(qkv->data + b * 3 * C, K + b * L * C, V + b * L * C, out->data + b * C, Tk,
+                             c->n_head, d, p);
+                continue;
+            }
+#endif
             attend_one(qkv->data + b * 3 * C, K + b * L * C, V + b * L * C, out->data + b * C, Tk, c->n_head, d, p);
         }
         return out;
@@ -181,7 +264,8 @@ tt_tensor *tt_gpt_forward_cached(tt_gpt *g, tt_kv_cache *c, const int32_t *ids, 
         tt_tensor *a = cached_attention(c, l, qkv, T);
         x = tt_add(x, linear_rows(a, blk->attn->w_out, blk->attn->b_out));
         h = tt_layernorm(x, blk->ln2_w, blk->ln2_b, TT_LN_EPS);
-        h = linear_rows(tt_gelu_tanh(linear_rows(h, blk->fc_w, blk->fc_b)), blk->proj_w, blk->proj_b);
+        h = tt_gelu_tanh(linear_rows(h, blk->fc_w, blk->fc_b));
+        h = linear_rows(h, blk->proj_w, blk->proj_b);
         x = tt_add(x, h);
     }
     x = tt_layernorm(x, g->lnf_w, g->lnf_b, TT_LN_EPS);
