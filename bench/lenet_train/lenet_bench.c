@@ -5,7 +5,8 @@
  *
  * Model (as bench/lenet_train/lenet_torch.py): conv 5x5x6 pad 2 + ReLU -> maxpool 2 -> conv 5x5x16
  * + ReLU -> maxpool 2 -> flatten -> 400-120 ReLU -> 84 ReLU -> 10, cross-entropy, SGD lr 0.01
- * momentum 0.9. A step = zero_grad + forward + loss + backward + optimizer step + arena reset.
+ * momentum 0.9. Each conv + ReLU + maxpool is one fused layer (tt_conv2d_relu_pool_new: the same
+ * function, tested equal to the three layers); LENET_UNFUSED=1 builds them as separate layers. A step = zero_grad + forward + loss + backward + optimizer step + arena reset.
  * Inputs are random (throughput does not depend on values). Prints one JSON line with samples_per_s,
  * the CPU share of the timed part (getrusage) and the heap chunk allocations made while timing (0
  * expected: the steady state allocates nothing).
@@ -39,9 +40,17 @@ static double cpu_s(void)
 
 static tt_layer *lenet(tt_rng *r)
 {
-    return tt_sequential_new(10, (tt_layer *[]){
-        tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
-        tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
+    if (getenv("LENET_UNFUSED")) {
+        return tt_sequential_new(10, (tt_layer *[]){
+            tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
+            tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
+            tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
+            tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
+            tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)});
+    }
+    return tt_sequential_new(8, (tt_layer *[]){
+        tt_conv2d_relu_pool_new(1, 6, 5, 1, 2, 1, 1, true, r),
+        tt_conv2d_relu_pool_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_flatten_new(),
         tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
         tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
         tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)});

@@ -198,6 +198,65 @@ static void test_pool_simd_matches_plain(void **state)
     }
 }
 
+/* ---- conv + ReLU + 2x2 max pool fused ------------------------------------------------------------ */
+
+static run_out run_pool(const s1_case *c, int fused, const char *impl, uint64_t seed, int64_t *n_out)
+{
+    assert_int_equal(tt_conv2d_set_impl(impl), 0);
+    tt_conv2d_geom g = tt_conv2d_geom_make(1, 0, 1, 1);
+    g.pad_h = c->ph;
+    g.pad_w = c->pw;
+    tt_tensor *x = tt_test_input(TT_SHAPE(c->N, c->C, c->H, c->W), -1, 1, seed);
+    tt_tensor *w = tt_test_input(TT_SHAPE(c->Cout, c->C, c->kh, c->kw), -0.5f, 0.5f, seed + 1);
+    tt_tensor *b = c->bias ? tt_test_input(TT_SHAPE(c->Cout), -0.5f, 0.5f, seed + 2) : NULL;
+    tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, b, &g)
+                         : tt_max_pool2d(tt_conv2d_relu_ex(x, w, b, &g), 2, 2, 0);
+    tt_tensor *wts = tt_empty(y->ndim, y->shape);
+    for (int64_t i = 0; i < y->numel; i++) {
+        wts->data[i] = (float)(0.5 + 0.7 * sin(0.53 * (double)i));
+    }
+    tt_backward_with(y, wts);
+    *n_out = y->numel;
+    run_out o = {keep(y->data, y->numel), keep(x->grad, x->numel), keep(w->grad, w->numel),
+                 b ? keep(b->grad, b->numel) : NULL};
+    return o;
+}
+
+/* The fused op equals max_pool2d(conv2d_relu(...)) exactly: values, winners (ties included: all four
+ * cells of a window are 0 after the ReLU), and so every gradient. */
+static void test_conv_relu_pool_fused(void **state)
+{
+    (void)state;
+    static const char *impls[] = {"auto", "im2col"};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const s1_case *c = &cases[k];
+        if (c->H + 2 * c->ph - c->kh + 1 < 2 || c->W + 2 * c->pw - c->kw + 1 < 2) {
+            continue;
+        }
+        for (int m = 0; m < 2; m++) {
+            int64_t n1, n2;
+            run_out f = run_pool(c, 1, impls[m], 4000 + 10 * k, &n1);
+            run_out u = run_pool(c, 0, impls[m], 4000 + 10 * k, &n2);
+            assert_int_equal(n1, n2);
+            tt_assert_close(f.y, u.y, n1, 0, 0);
+            tt_assert_close(f.gx, u.gx, (int64_t)c->N * c->C * c->H * c->W, 1e-6, 1e-7);
+            tt_assert_close(f.gw, u.gw, (int64_t)c->Cout * c->C * c->kh * c->kw, 1e-6, 1e-6);
+            if (c->bias) {
+                tt_assert_close(f.gb, u.gb, c->Cout, 1e-6, 1e-6);
+            }
+            tt_arena_reset();
+        }
+    }
+    /* without a gradient: same output, nothing recorded */
+    tt_tensor *x = tt_rand_uniform(TT_SHAPE(2, 1, 28, 28), -1, 1, NULL);
+    tt_tensor *w = tt_rand_uniform(TT_SHAPE(6, 1, 5, 5), -0.5f, 0.5f, NULL);
+    tt_conv2d_geom g = tt_conv2d_geom_make(1, 2, 1, 1);
+    tt_tensor *a = tt_conv2d_relu_maxpool2_ex(x, w, NULL, &g);
+    tt_tensor *r = tt_max_pool2d(tt_conv2d_relu_ex(x, w, NULL, &g), 2, 2, 0);
+    assert_null(a->node);
+    tt_assert_close(a->data, r->data, r->numel, 0, 0);
+}
+
 static void test_impl_names(void **state)
 {
     (void)state;
@@ -221,6 +280,7 @@ int main(void)
         cmocka_unit_test_teardown(test_simd_matches_direct, teardown),
         cmocka_unit_test_teardown(test_simd_gradcheck, teardown),
         cmocka_unit_test_teardown(test_pool_simd_matches_plain, teardown),
+        cmocka_unit_test_teardown(test_conv_relu_pool_fused, teardown),
         cmocka_unit_test_teardown(test_impl_names, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

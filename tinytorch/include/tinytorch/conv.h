@@ -44,6 +44,13 @@ tt_tensor *tt_conv2d_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2
  * tt_relu(tt_conv2d_ex(...)) but without the intermediate tensor. */
 tt_tensor *tt_conv2d_relu_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g);
 
+/* tt_max_pool2d(tt_conv2d_relu_ex(...), 2, 2, 0) in one op: convolution, ReLU and the 2x2 / stride-2
+ * max pool of each image run back to back while the image's output is in cache, so the full-size
+ * convolution output is never stored; backward rebuilds the convolution's output gradient from the
+ * pool's winners directly. Same values and gradients as the three ops (tested). Falls back to the
+ * three ops where the SIMD path does not apply. */
+tt_tensor *tt_conv2d_relu_maxpool2_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g);
+
 /* Which implementation tt_conv2d uses. "im2col": the explicit column matrix + tt_sgemm for every
  * convolution. "auto" (the default): stride-1, dilation-1, single-group convolutions with padding
  * smaller than the kernel run the implicit-im2col SIMD kernels where the CPU has AVX-512 (no column
@@ -100,6 +107,7 @@ typedef struct tt_conv2d_layer {
     int64_t in_channels, out_channels, kh, kw;
     tt_conv2d_geom geom;
     bool fuse_relu;      /* forward applies ReLU in the same pass (tt_conv2d_relu_ex) */
+    bool fuse_pool;      /* ... and a 2x2 max pool after it (tt_conv2d_relu_maxpool2_ex) */
 } tt_conv2d_layer;
 /* PyTorch's default init: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in =
  * Cin/groups * k * k (kaiming_uniform with a = sqrt(5)). rng NULL = tt_default_rng(). */
@@ -108,6 +116,10 @@ tt_layer *tt_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, i
 /* A Conv2d whose forward is conv + ReLU fused (replaces Conv2d followed by ReLU). */
 tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
                              int padding, int dilation, int groups, bool bias, tt_rng *rng);
+
+/* Conv2d + ReLU + MaxPool2d(2) fused (replaces the three layers; same parameters as Conv2d). */
+tt_layer *tt_conv2d_relu_pool_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
+                                  int padding, int dilation, int groups, bool bias, tt_rng *rng);
 
 /* stride 0 = kernel (PyTorch's default). */
 tt_layer *tt_maxpool2d_new(int kernel, int stride, int padding);

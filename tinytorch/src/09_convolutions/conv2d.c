@@ -309,31 +309,40 @@ static void pad_image(const float *x, const conv_dims *d, const tt_conv2d_geom *
     }
 }
 
+/* code != NULL: y is the 2x2 max pool of the convolution [N, Cout, Ho/2, Wo/2]; the convolution of
+ * one image goes to a scratch plane set (cache-resident) and never to memory in full. */
 static void simd_forward(const float *x, const float *w, const float *b, const conv_dims *d,
-                         const tt_conv2d_geom *g, int relu, float *y)
+                         const tt_conv2d_geom *g, int relu, float *y, uint8_t *code)
 {
 #ifdef TT_CONV_X86
     const pad_dims p = x_pad_dims(d, g);
+    const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2, pooled = d->Cout * Ho2 * Wo2;
     tt_arena_mark m = tt_arena_get_mark();
     float *xp = tt_arena_alloc((size_t)p.img * sizeof(float));
+    float *yi = code ? tt_arena_alloc((size_t)(d->Cout * d->P) * sizeof(float)) : NULL;
     memset(xp, 0, (size_t)p.img * sizeof(float));
     for (int64_t n = 0; n < d->N; n++) {
         pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
         tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
-                              d->kw, d->Ho, d->Wo, b, relu, 0, y + n * d->Cout * d->P);
+                              d->kw, d->Ho, d->Wo, b, relu, 0, code ? yi : y + n * d->Cout * d->P);
+        if (code) {
+            tt_pool_avx512_max2x2(yi, d->Cout, d->Ho, d->Wo, Ho2, Wo2, y + n * pooled, code + n * pooled);
+        }
     }
     tt_arena_release(m);
 #else
-    (void)x, (void)w, (void)b, (void)d, (void)g, (void)relu, (void)y;
+    (void)x, (void)w, (void)b, (void)d, (void)g, (void)relu, (void)y, (void)code;
     tt_fatal("tt_conv2d: SIMD path chosen on a build without it");
 #endif
 }
 
 #define SIMD_CHUNK_FLOATS ((int64_t)64 << 10) /* padded dy + x of one chunk of images: 256 KiB */
 
+/* code != NULL: the forward was fused with a 2x2 max pool; gy and y are the pool's output gradient
+ * and output, and dy is rebuilt from them (winners only, ReLU mask from the pooled value). */
 static void simd_backward(const float *x, const float *w, const float *gy, const float *y, int relu,
-                          const conv_dims *d, const tt_conv2d_geom *g, float *gx, int gx_fresh, float *gw,
-                          float *gb)
+                          const uint8_t *code, const conv_dims *d, const tt_conv2d_geom *g, float *gx,
+                          int gx_fresh, float *gw, float *gb)
 {
 #ifdef TT_CONV_X86
     const pad_dims p = x_pad_dims(d, g);
@@ -383,9 +392,17 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
         /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
         for (int64_t k = 0; k < cnt; k++) {
             for (int64_t co = 0; co < d->Cout; co++) {
-                const int64_t off = ((n0 + k) * d->Cout + co) * d->P;
                 float *dst = dyb + k * dimg + co * dplane + dtop * Wd + dleft;
-                const float acc = tt_conv_avx512_gather(gy + off, y + off, relu, d->Ho, d->Wo, dst, Wd);
+                float acc;
+                if (code) {
+                    const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2;
+                    const int64_t off = ((n0 + k) * d->Cout + co) * Ho2 * Wo2;
+                    acc = tt_pool_avx512_max2x2_backward(gy + off, code + off, relu ? y + off : NULL, 1, d->Ho,
+                                                         d->Wo, Ho2, Wo2, dst, dplane, Wd);
+                } else {
+                    const int64_t off = ((n0 + k) * d->Cout + co) * d->P;
+                    acc = tt_conv_avx512_gather(gy + off, y + off, relu, d->Ho, d->Wo, dst, Wd);
+                }
                 if (gbs) {
                     gbs[co] += acc;
                 }
@@ -422,8 +439,8 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
     }
     tt_arena_release(m);
 #else
-    (void)x, (void)w, (void)gy, (void)y, (void)relu, (void)d, (void)g, (void)gx, (void)gx_fresh, (void)gw,
-        (void)gb;
+    (void)x, (void)w, (void)gy, (void)y, (void)relu, (void)code, (void)d, (void)g, (void)gx, (void)gx_fresh,
+        (void)gw, (void)gb;
     tt_fatal("tt_conv2d: SIMD path chosen on a build without it");
 #endif
 }
@@ -435,6 +452,7 @@ typedef struct conv_saved {
     float *cols;       /* G blocks of [CKK, N*P] (whole batch in one chunk), or NULL: rebuild */
     int relu;
     int simd;          /* forward ran the implicit-im2col SIMD path: backward does too */
+    uint8_t *code;     /* fused 2x2 max pool: winner of each window (pool.c's codes), else NULL */
 } conv_saved;
 
 static void conv_backward(tt_node *node);
@@ -471,13 +489,14 @@ static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_te
     int n_in = b ? 3 : 2;
     bool need_grad = tt_any_requires_grad(in, n_in);
     if (simd_applies(&d, g)) {
-        simd_forward(x->data, w->data, b ? b->data : NULL, &d, g, relu, out->data);
+        simd_forward(x->data, w->data, b ? b->data : NULL, &d, g, relu, out->data, NULL);
         if (need_grad) {
             conv_saved *s = tt_arena_alloc(sizeof *s);
             s->geom = *g;
             s->cols = NULL;
             s->relu = relu;
             s->simd = 1;
+            s->code = NULL;
             tt_node *node = tt_record(op, out, in, n_in, conv_backward);
             node->saved = s;
         }
@@ -511,6 +530,7 @@ static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_te
         s->cols = cols;
         s->relu = relu;
         s->simd = 0;
+        s->code = NULL;
         tt_node *node = tt_record(op, out, in, n_in, conv_backward);
         node->saved = s;
     }
@@ -525,6 +545,39 @@ tt_tensor *tt_conv2d_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2
 tt_tensor *tt_conv2d_relu_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g)
 {
     return conv_forward("tt_conv2d_relu", x, w, b, g, 1);
+}
+
+tt_tensor *tt_conv2d_relu_maxpool2_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g)
+{
+    const char *op = "tt_conv2d_relu_maxpool2";
+    conv_dims d = conv_check(op, x, w, b, g);
+    if (!simd_applies(&d, g) || d.Ho < 2 || d.Wo < 2) {
+        /* no fused kernel for this geometry (or CPU): the same function, one op after the other */
+        return tt_max_pool2d(tt_conv2d_relu_ex(x, w, b, g), 2, 2, 0);
+    }
+    const int64_t Ho2 = d.Ho / 2, Wo2 = d.Wo / 2;
+    tt_tensor *out = tt_empty(TT_SHAPE(d.N, d.Cout, Ho2, Wo2));
+    tt_tensor *in[3] = {x, w, b};
+    int n_in = b ? 3 : 2;
+    bool need_grad = tt_any_requires_grad(in, n_in);
+    /* codes are needed by backward; without a gradient they go to scratch (16 bytes of slack, as
+     * pool_avx512.c reads them 16 at a time) */
+    tt_arena_mark m = tt_arena_get_mark();
+    uint8_t *code = tt_arena_alloc((size_t)out->numel + 16);
+    simd_forward(x->data, w->data, b ? b->data : NULL, &d, g, 1, out->data, code);
+    if (!need_grad) {
+        tt_arena_release(m); /* out was allocated before the mark: it stays */
+        return out;
+    }
+    conv_saved *s = tt_arena_alloc(sizeof *s);
+    s->geom = *g;
+    s->cols = NULL;
+    s->relu = 1;
+    s->simd = 1;
+    s->code = code;
+    tt_node *node = tt_record(op, out, in, n_in, conv_backward);
+    node->saved = s;
+    return out;
 }
 
 tt_tensor *tt_conv2d(tt_tensor *x, tt_tensor *w, tt_tensor *b, int stride, int padding, int dilation,
@@ -582,7 +635,7 @@ static void conv_backward(tt_node *node)
         if (fresh) {
             x->grad = tt_arena_alloc((size_t)x->numel * sizeof(float));
         }
-        simd_backward(x->data, w->data, node->out->grad, node->out->data, s->relu, &d, g,
+        simd_backward(x->data, w->data, node->out->grad, node->out->data, s->relu, s->code, &d, g,
                       tt_wants_grad(x) ? x->grad : NULL, fresh,
                       tt_wants_grad(w) ? tt_grad_buf(w) : NULL,
                       b && tt_wants_grad(b) ? tt_grad_buf(b) : NULL);

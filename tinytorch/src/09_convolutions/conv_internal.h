@@ -50,8 +50,12 @@ float tt_conv_avx512_gather(const float *gy, const float *y, int relu, int64_t H
  * blocks of 16 bytes, so the code buffer needs 16 bytes of slack past its end. */
 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                            float *y, uint8_t *code);
-void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, int64_t planes, int64_t H,
-                                    int64_t W, int64_t Ho, int64_t Wo, float *gx);
+float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const float *pos, int64_t planes,
+                                     int64_t H, int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane,
+                                     int64_t grow);
+/* (gx's planes start gplane floats apart, its rows grow floats apart: it may be the interior of a
+ * padded buffer. pos, when not NULL, is the pool's output: the gradient is dropped where it is <= 0,
+ * the ReLU that ran before the pool. Returns the sum of the gradient written.) */
 
 /* 1 where the CPU runs the AVX-512 kernels above. */
 int tt_conv_avx512_supported(void);

@@ -31,6 +31,9 @@ static void add_param(tt_params *out, const char *prefix, const char *name, tt_t
 static tt_tensor *conv_layer_forward(tt_layer *self, tt_tensor *x)
 {
     tt_conv2d_layer *l = (tt_conv2d_layer *)self;
+    if (l->fuse_pool) {
+        return tt_conv2d_relu_maxpool2_ex(x, l->weight, l->bias, &l->geom);
+    }
     return l->fuse_relu ? tt_conv2d_relu_ex(x, l->weight, l->bias, &l->geom)
                         : tt_conv2d_ex(x, l->weight, l->bias, &l->geom);
 }
@@ -56,9 +59,12 @@ static const tt_layer_ops conv_ops = {"Conv2d", conv_layer_forward, conv_layer_c
                                       conv_layer_destroy};
 static const tt_layer_ops conv_relu_ops = {"Conv2dReLU", conv_layer_forward, conv_layer_collect, NULL,
                                            conv_layer_destroy};
+static const tt_layer_ops conv_relu_pool_ops = {"Conv2dReLUPool", conv_layer_forward, conv_layer_collect,
+                                                NULL, conv_layer_destroy};
 
+/* fuse: 0 plain, 1 + ReLU, 2 + ReLU + 2x2 max pool */
 static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
-                          int groups, bool bias, tt_rng *rng, bool relu)
+                          int groups, bool bias, tt_rng *rng, int fuse)
 {
     if (cin <= 0 || cout <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || dilation <= 0 ||
         groups <= 0 || cin % groups != 0 || cout % groups != 0) {
@@ -70,13 +76,14 @@ static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int
         rng = tt_default_rng();
     }
     tt_conv2d_layer *l = layer_alloc(sizeof *l, "tt_conv2d_new");
-    l->base.ops = relu ? &conv_relu_ops : &conv_ops;
+    l->base.ops = fuse == 2 ? &conv_relu_pool_ops : fuse == 1 ? &conv_relu_ops : &conv_ops;
     l->base.training = true;
     l->in_channels = cin;
     l->out_channels = cout;
     l->kh = l->kw = kernel;
     l->geom = tt_conv2d_geom_make(stride, padding, dilation, groups);
-    l->fuse_relu = relu;
+    l->fuse_relu = fuse >= 1;
+    l->fuse_pool = fuse == 2;
     const int64_t fan_in = cin / groups * kernel * kernel;
     l->weight = tt_tensor_new_persistent(TT_SHAPE(cout, cin / groups, kernel, kernel));
     l->weight->name = "weight";
@@ -94,13 +101,19 @@ static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int
 tt_layer *tt_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride, int padding,
                         int dilation, int groups, bool bias, tt_rng *rng)
 {
-    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, false);
+    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, 0);
 }
 
 tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
                              int padding, int dilation, int groups, bool bias, tt_rng *rng)
 {
-    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, true);
+    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, 1);
+}
+
+tt_layer *tt_conv2d_relu_pool_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
+                                  int padding, int dilation, int groups, bool bias, tt_rng *rng)
+{
+    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, 2);
 }
 
 /* ---- pooling ----------------------------------------------------------------------------------- */

@@ -120,7 +120,7 @@ static void maxpool_2x2_backward(tt_node *node)
     /* nothing has written x's gradient yet (the usual case: one consumer): overwrite it */
     if (pool_simd() && !x->grad && !(x->flags & TT_PERSISTENT)) {
         x->grad = tt_arena_alloc((size_t)x->numel * sizeof(float));
-        tt_pool_avx512_max2x2_backward(gy, code, planes, H, W, Ho, Wo, x->grad);
+        tt_pool_avx512_max2x2_backward(gy, code, NULL, planes, H, W, Ho, Wo, x->grad, H * W, W);
         return;
     }
 #endif

@@ -58,16 +58,19 @@ AVX512 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int
     }
 }
 
-AVX512 void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, int64_t planes, int64_t H,
-                                           int64_t W, int64_t Ho, int64_t Wo, float *gx)
+AVX512 float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const float *pos,
+                                            int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                                            float *gx, int64_t gplane, int64_t grow)
 {
     /* interleave two 16-lane vectors p, q into p0 q0 p1 q1 ... (low 16 and high 16 outputs) */
     const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
     const __m512i zero_i = _mm512_setzero_si512();
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 sum = zero;
     for (int64_t pl = 0; pl < planes; pl++) {
         for (int64_t oh = 0; oh < Ho; oh++) {
-            float *g0 = gx + (pl * H + 2 * oh) * W, *g1 = g0 + W;
+            float *g0 = gx + pl * gplane + 2 * oh * grow, *g1 = g0 + grow;
             const float *gr = gy + (pl * Ho + oh) * Wo;
             const uint8_t *cr = code + (pl * Ho + oh) * Wo;
             for (int64_t ow = 0; ow < Wo; ow += 16) {
@@ -76,7 +79,13 @@ AVX512 void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code,
                 /* 16 code bytes even at the end of a row: the buffer has 16 bytes of slack, and the
                  * lanes past cnt have g = 0 */
                 const __m512i k = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(cr + ow)));
-                const __m512 g = _mm512_maskz_loadu_ps(lanes_mask(cnt), gr + ow);
+                __mmask16 live = lanes_mask(cnt);
+                if (pos) { /* a ReLU before the pool: no gradient where the window's max is <= 0 */
+                    live = _mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, pos + (pl * Ho + oh) * Wo + ow),
+                                                   zero, _CMP_GT_OQ);
+                }
+                const __m512 g = _mm512_maskz_loadu_ps(live, gr + ow);
+                sum = _mm512_add_ps(sum, g);
                 const __m512 tl = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, zero_i), g);
                 const __m512 tr = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(1)), g);
                 const __m512 bl = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_set1_epi32(2)), g);
@@ -92,9 +101,10 @@ AVX512 void tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code,
             }
         }
         if (2 * Ho < H) { /* odd height: neither is the last row */
-            memset(gx + (pl * H + 2 * Ho) * W, 0, (size_t)W * sizeof(float));
+            memset(gx + pl * gplane + 2 * Ho * grow, 0, (size_t)W * sizeof(float));
         }
     }
+    return _mm512_reduce_add_ps(sum);
 }
 
 #else
