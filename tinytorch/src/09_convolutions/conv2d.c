@@ -281,6 +281,7 @@ static bool simd_applies(const conv_dims *d, const tt_conv2d_geom *g)
            g->pad_w < d->kw;
 }
 
+#ifdef TT_CONV_X86
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* Padded input planes of one image: Hp x Wp per channel, image at (ph, pw). Wp leaves room for the
@@ -308,6 +309,7 @@ static void pad_image(const float *x, const conv_dims *d, const tt_conv2d_geom *
         }
     }
 }
+#endif
 
 /* code != NULL: y is the 2x2 max pool of the convolution [N, Cout, Ho/2, Wo/2]; the convolution of
  * one image goes to a scratch plane set (cache-resident) and never to memory in full. */
