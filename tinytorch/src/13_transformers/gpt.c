@@ -33,8 +33,7 @@ tt_gpt *tt_gpt_new(const tt_gpt_config *cfg, tt_rng *rng)
         rng = tt_default_rng();
     }
     tt_gpt *g = calloc(1, sizeof *g);
-    g->blocks = calloc((size_t)cfg->n_layer, sizeof *g->blocks);
-    if (!g || !g->blocks) {
+    if (!g || !(g->blocks = calloc((size_t)cfg->n_layer, sizeof *g->blocks))) {
         tt_fatal("tt_gpt_new: out of memory");
     }
     g->cfg = *cfg;
