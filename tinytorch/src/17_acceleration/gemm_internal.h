@@ -5,7 +5,8 @@
  * where
  *     op(A)[i, k] = a[i*rs_a + k*cs_a]: either a packed MR-interleaved panel (rs_a = 1, cs_a = MR)
  *                   or A in place (rs_a = lda, cs_a = 1; transposed: rs_a = 1, cs_a = lda);
- *     Bp: packed NR-interleaved panel, Bp[k*NR + j] = op(B)[k, j], 64-byte aligned (kc*NR floats).
+ *     op(B)[k, j] = b[k*ldb_p + j]: a packed NR-column panel (ldb_p = NR, 64-byte aligned, kc*NR
+ *                   floats) or, on the AVX-512 path, B itself in place (ldb_p = ldb).
  * C is row-major with leading dimension ldc (floats). The driver always hands a full MR x NR tile
  * (edges go through a scratch tile and a packed, zero-padded A panel), kc >= 1.
  */
@@ -21,8 +22,8 @@
 #endif
 
 typedef void (*tt_gemm_ukernel_fn)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                                   const float *bp, float *c, int64_t ldc, float alpha,
-                                   float beta);
+                                   const float *b, int64_t ldb_p, float *c, int64_t ldc,
+                                   float alpha, float beta);
 
 /* Packs one full NR-column panel of a transposed B (stored [N,K]):
  *     bp[k*NR + j] = b[j*ldb + k]   for j in [0, NR), k in [0, kc)          (a transpose) */
@@ -33,10 +34,11 @@ typedef void (*tt_gemm_pack_bt_fn)(const float *b, int64_t ldb, int64_t kc, floa
 typedef void (*tt_gemm_pack_an_fn)(const float *a, int64_t lda, int64_t kc, float *ap);
 
 /* Edge tile: like the kernel, but only the top-left m x n (m <= MR, n <= NR) of the tile is
- * stored to C (and read, when beta != 0); a must still provide MR rows (zero-padded panel). */
+ * stored to C (and read, when beta != 0), and only n columns of b are read; a must still provide
+ * MR rows (zero-padded panel). */
 typedef void (*tt_gemm_edge_fn)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                                const float *bp, float *c, int64_t ldc, float alpha, float beta,
-                                int m, int n);
+                                const float *b, int64_t ldb_p, float *c, int64_t ldc,
+                                float alpha, float beta, int m, int n);
 
 typedef struct {
     const char *name;          /* "portable", "avx2", "avx512" */

@@ -39,20 +39,20 @@
     } while (0)
 
 TT_AVX2 static void kernel_avx2_6x16(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                                     const float *bp, float *c, int64_t ldc, float alpha,
-                                     float beta)
+                                     const float *bp, int64_t ldb_p, float *c, int64_t ldc,
+                                     float alpha, float beta)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     const float *p0 = a, *p1 = a + 3 * rs_a;
     for (int64_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+        __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
         ROW_FMA(0, p0, 0); ROW_FMA(1, p0, 1); ROW_FMA(2, p0, 2);
         ROW_FMA(3, p1, 0); ROW_FMA(4, p1, 1); ROW_FMA(5, p1, 2);
         p0 += cs_a;
         p1 += cs_a;
-        bp += 16;
+        bp += ldb_p;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);

@@ -48,8 +48,8 @@
                         _mm_prefetch((const char *)(c + (i) * ldc + 16), _MM_HINT_T0)
 
 TT_AVX512 static void kernel_avx512_14x32(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                                          const float *bp, float *c, int64_t ldc, float alpha,
-                                          float beta)
+                                          const float *bp, int64_t ldb_p, float *c, int64_t ldc,
+                                          float alpha, float beta)
 {
     ALL_ROWS(DECL_ROW);
     const float *p0 = a, *p1 = a + 3 * rs_a, *p2 = a + 6 * rs_a, *p3 = a + 9 * rs_a,
@@ -60,12 +60,12 @@ TT_AVX512 static void kernel_avx512_14x32(int64_t kc, const float *a, int64_t rs
     int64_t kpre = kc > 16 ? kc - 16 : 0;
     for (int64_t k = 0; k < kc; k++) {
         if (k == kpre) { ALL_ROWS(PREFETCH_ROW); }
-        _mm_prefetch((const char *)(bp + 32 * 8), _MM_HINT_T0);        /* B, 8 steps ahead */
-        _mm_prefetch((const char *)(bp + 32 * 8 + 16), _MM_HINT_T0);
-        __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+        _mm_prefetch((const char *)(bp + ldb_p * 8), _MM_HINT_T0);     /* B, 8 steps ahead */
+        _mm_prefetch((const char *)(bp + ldb_p * 8 + 16), _MM_HINT_T0);
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
         ALL_FMAS;
         p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
-        bp += 32;
+        bp += ldb_p;
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     ALL_ROWS(ROW_STORE);
@@ -145,29 +145,30 @@ TT_AVX512 static void pack_bt_avx512(const float *b, int64_t ldb, int64_t kc, fl
     } while (0)
 
 TT_AVX512 static void edge_avx512(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                                  const float *bp, float *c, int64_t ldc, float alpha,
-                                  float beta, int m, int n)
+                                  const float *bp, int64_t ldb_p, float *c, int64_t ldc,
+                                  float alpha, float beta, int m, int n)
 {
     ALL_ROWS(DECL_ROW);
     const float *p0 = a, *p1 = a + 3 * rs_a, *p2 = a + 6 * rs_a, *p3 = a + 9 * rs_a,
                 *p4 = a + 12 * rs_a;
+    /* columns of C (and of b) that exist: masked loads never touch b past column n */
+    const __mmask16 mask0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1u);
+    const __mmask16 mask1 = (__mmask16)(n <= 16 ? 0 : n >= 32 ? 0xffff : (1u << (n - 16)) - 1u);
     if (n <= 16) {
         for (int64_t k = 0; k < kc; k++) {
-            __m512 b0 = _mm512_load_ps(bp);
+            __m512 b0 = _mm512_maskz_loadu_ps(mask0, bp);
             ALL_FMAS1;
             p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
-            bp += 32;
+            bp += ldb_p;
         }
     } else {
         for (int64_t k = 0; k < kc; k++) {
-            __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+            __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_maskz_loadu_ps(mask1, bp + 16);
             ALL_FMAS;
             p0 += cs_a; p1 += cs_a; p2 += cs_a; p3 += cs_a; p4 += cs_a;
-            bp += 32;
+            bp += ldb_p;
         }
     }
-    const __mmask16 mask0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1u);
-    const __mmask16 mask1 = (__mmask16)(n <= 16 ? 0 : n >= 32 ? 0xffff : (1u << (n - 16)) - 1u);
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     ALL_ROWS(ROW_STORE_MASKED);
 }

@@ -13,12 +13,13 @@
 #define PNR 8
 
 static void kernel_portable_6x8(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
-                                const float *bp, float *c, int64_t ldc, float alpha, float beta)
+                                const float *bp, int64_t ldb_p, float *c, int64_t ldc,
+                                float alpha, float beta)
 {
     float acc[PMR][PNR] = {{0}};
     for (int64_t k = 0; k < kc; k++) {
         const float *ak = a + k * cs_a;   /* op(A)[i, k] = ak[i * rs_a] */
-        const float *b = bp + k * PNR;    /* op(B)[k, 0:8] */
+        const float *b = bp + k * ldb_p;  /* op(B)[k, 0:8] */
         for (int i = 0; i < PMR; i++) {
             float ai = ak[i * rs_a];
             for (int j = 0; j < PNR; j++)
