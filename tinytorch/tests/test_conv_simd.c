@@ -2,8 +2,8 @@
  * pool_avx512.c) against the im2col + SGEMM path and the direct definition: outputs and the input,
  * weight and bias gradients on stride-1 geometries chosen to hit every tile edge (several row vectors,
  * partial vectors, channel counts that are not multiples of the tile, kernels wider than the tap
- * block, 1x1, kernel = image), gradients added to an existing buffer, the 2x2 pool on odd sizes and
- * ties. On a CPU without AVX-512 both paths are the same code and the tests still pass. */
+ * block, 1x1, kernel = image), for each variant (pixels or output channels in the lanes), gradients
+ * added to an existing buffer, the fused conv + ReLU + pool, the 2x2 pool on odd sizes and ties. On a CPU without AVX-512 both paths are the same code and the tests still pass. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,9 +75,9 @@ static run_out run(const s1_case *c, int relu, const char *impl, int twice, uint
     return o;
 }
 
-static void compare(const s1_case *c, int relu, int twice, uint64_t seed)
+static void compare_impl(const s1_case *c, int relu, int twice, uint64_t seed, const char *impl)
 {
-    run_out a = run(c, relu, "auto", twice, seed);
+    run_out a = run(c, relu, impl, twice, seed);
     run_out r = run(c, relu, "im2col", twice, seed);
     const int64_t Ho = c->H + 2 * c->ph - c->kh + 1, Wo = c->W + 2 * c->pw - c->kw + 1;
     tt_assert_close(a.y, r.y, (int64_t)c->N * c->Cout * Ho * Wo, 1e-5, 1e-5);
@@ -85,6 +85,16 @@ static void compare(const s1_case *c, int relu, int twice, uint64_t seed)
     tt_assert_close(a.gw, r.gw, (int64_t)c->Cout * c->C * c->kh * c->kw, 1e-4, 1e-4);
     if (c->bias) {
         tt_assert_close(a.gb, r.gb, c->Cout, 1e-4, 1e-4);
+    }
+}
+
+/* every SIMD variant: the automatic choice, pixels of a row in the lanes, output channels in the
+ * lanes (forward and weight gradient; partial blocks of 16 channels when Cout is not a multiple) */
+static void compare(const s1_case *c, int relu, int twice, uint64_t seed)
+{
+    static const char *impls[] = {"auto", "rows", "channels"};
+    for (int k = 0; k < 3; k++) {
+        compare_impl(c, relu, twice, seed, impls[k]);
     }
 }
 
@@ -227,13 +237,13 @@ static run_out run_pool(const s1_case *c, int fused, const char *impl, uint64_t 
 static void test_conv_relu_pool_fused(void **state)
 {
     (void)state;
-    static const char *impls[] = {"auto", "im2col"};
+    static const char *impls[] = {"auto", "im2col", "rows", "channels"};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const s1_case *c = &cases[k];
         if (c->H + 2 * c->ph - c->kh + 1 < 2 || c->W + 2 * c->pw - c->kw + 1 < 2) {
             continue;
         }
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < 4; m++) {
             int64_t n1, n2;
             run_out f = run_pool(c, 1, impls[m], 4000 + 10 * k, &n1);
             run_out u = run_pool(c, 0, impls[m], 4000 + 10 * k, &n2);
@@ -264,6 +274,10 @@ static void test_impl_names(void **state)
     assert_string_equal(tt_conv2d_impl(), "im2col");
     assert_int_equal(tt_conv2d_set_impl("no-such-path"), -1);
     assert_string_equal(tt_conv2d_impl(), "im2col");
+    assert_int_equal(tt_conv2d_set_impl("rows"), 0);
+    assert_true(strcmp(tt_conv2d_impl(), "rows") == 0 || strcmp(tt_conv2d_impl(), "im2col") == 0);
+    assert_int_equal(tt_conv2d_set_impl("channels"), 0);
+    assert_true(strcmp(tt_conv2d_impl(), "channels") == 0 || strcmp(tt_conv2d_impl(), "im2col") == 0);
     assert_int_equal(tt_conv2d_set_impl("auto"), 0);
     const char *now = tt_conv2d_impl();
     assert_true(strcmp(now, "auto") == 0 || strcmp(now, "im2col") == 0);

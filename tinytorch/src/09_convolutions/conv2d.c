@@ -228,7 +228,10 @@ static int64_t chunk_images(const conv_dims *d)
  * columns of zeros around it (the transposed convolution, written as a "full" convolution so the
  * same forward kernel serves; it needs padding < kernel). */
 
-static int conv_impl = -1; /* -1: not chosen yet, 0: im2col + tt_sgemm everywhere, 1: auto */
+/* 0: im2col + tt_sgemm everywhere, 1: auto, 2: SIMD with pixels in the lanes wherever it applies,
+ * 3: SIMD with output channels in the lanes wherever it applies; -1: not read from the environment. */
+static int conv_impl = -1;
+static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 
 #ifdef TT_CONV_X86
 int tt_conv_avx512_supported(void)
@@ -252,13 +255,11 @@ static int simd_supported(void)
 
 int tt_conv2d_set_impl(const char *name)
 {
-    if (!name || strcmp(name, "auto") == 0) {
-        conv_impl = 1;
-        return 0;
-    }
-    if (strcmp(name, "im2col") == 0) {
-        conv_impl = 0;
-        return 0;
+    for (int k = 0; k < 4; k++) {
+        if (strcmp(name ? name : "auto", impl_names[k]) == 0) {
+            conv_impl = k;
+            return 0;
+        }
     }
     return -1;
 }
@@ -271,18 +272,47 @@ const char *tt_conv2d_impl(void)
             conv_impl = 1;
         }
     }
-    return conv_impl == 1 && simd_supported() ? "auto" : "im2col";
+    return simd_supported() ? impl_names[conv_impl] : "im2col";
 }
 
 static bool simd_applies(const conv_dims *d, const tt_conv2d_geom *g)
 {
-    return strcmp(tt_conv2d_impl(), "auto") == 0 && d->G == 1 && g->stride_h == 1 &&
+    return strcmp(tt_conv2d_impl(), "im2col") != 0 && d->G == 1 && g->stride_h == 1 &&
            g->stride_w == 1 && g->dilation_h == 1 && g->dilation_w == 1 && g->pad_h < d->kh &&
            g->pad_w < d->kw;
 }
 
 #ifdef TT_CONV_X86
+/* Output channels in the lanes (conv2d_avx512.c, "channels") instead of pixels of a row ("rows"):
+ * chosen when rows fill less than 3/4 of their vectors (LeNet's conv2: 10 of 16 lanes) and there
+ * are at least 8 channels to fill the lanes; the kernel handles kw <= 6. Forward and weight gradient
+ * only: the input gradient's lanes would hold the input channels (6 for LeNet's conv2), so it stays
+ * on "rows". */
+static bool channels_in_lanes(const conv_dims *d)
+{
+    const char *impl = tt_conv2d_impl();
+    if (d->kw > 6 || strcmp(impl, "rows") == 0) {
+        return false;
+    }
+    const bool short_rows = 4 * d->Wo < 3 * 16 * tt_conv_row_vecs(d->Wo);
+    return strcmp(impl, "channels") == 0 || (short_rows && d->Cout >= 8);
+}
+
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* wv [ceil(Cout/16)][CKK][16]: block b, column k, lane l = w[16b + l, k] (0 past Cout). */
+static float *channel_weights(const float *w, const conv_dims *d)
+{
+    const int64_t nblk = (d->Cout + 15) / 16;
+    float *wv = tt_arena_alloc((size_t)(nblk * d->CKK * 16) * sizeof(float));
+    memset(wv, 0, (size_t)(nblk * d->CKK * 16) * sizeof(float));
+    for (int64_t co = 0; co < d->Cout; co++) {
+        for (int64_t k = 0; k < d->CKK; k++) {
+            wv[(co / 16 * d->CKK + k) * 16 + co % 16] = w[co * d->CKK + k];
+        }
+    }
+    return wv;
+}
 
 /* Padded input planes of one image: Hp x Wp per channel, image at (ph, pw). Wp leaves room for the
  * last row vector's loads (16*ceil(Wo/16) + kw - 1). */
@@ -322,11 +352,18 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
     tt_arena_mark m = tt_arena_get_mark();
     float *xp = tt_arena_alloc((size_t)p.img * sizeof(float));
     float *yi = code ? tt_arena_alloc((size_t)(d->Cout * d->P) * sizeof(float)) : NULL;
+    const float *wv = channels_in_lanes(d) ? channel_weights(w, d) : NULL;
     memset(xp, 0, (size_t)p.img * sizeof(float));
     for (int64_t n = 0; n < d->N; n++) {
         pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
-        tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
-                              d->kw, d->Ho, d->Wo, b, relu, 0, code ? yi : y + n * d->Cout * d->P);
+        float *dst = code ? yi : y + n * d->Cout * d->P;
+        if (wv) {
+            tt_conv_avx512_planes_cvec(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, wv, d->Cout, d->kh,
+                                       d->kw, d->Ho, d->Wo, b, relu, dst);
+        } else {
+            tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
+                                  d->kw, d->Ho, d->Wo, b, relu, 0, dst);
+        }
         if (code) {
             tt_pool_avx512_max2x2(yi, d->Cout, d->Ho, d->Wo, Ho2, Wo2, y + n * pooled, code + n * pooled);
         }
@@ -356,7 +393,8 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
         Wd = max64(Wd, max64(d->Wo + 2 * dleft, 16 * tt_conv_row_vecs(d->W) + d->kw - 1));
     }
     const int64_t Hd = d->Ho + 2 * dtop, dplane = Hd * Wd, dimg = d->Cout * dplane;
-    const int64_t per = dimg + (gw ? p.img : 0);
+    const bool cvec = gw && channels_in_lanes(d);
+    const int64_t per = dimg + (gw ? p.img : 0) + (cvec ? d->P * 16 : 0);
     int64_t nb = SIMD_CHUNK_FLOATS / per;
     nb = nb < 1 ? 1 : nb > d->N ? d->N : nb;
     const int64_t nw = d->Cout * d->C * d->kh * d->kw;
@@ -369,8 +407,17 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
     if (gw) {
         xpb = tt_arena_alloc((size_t)(nb * p.img) * sizeof(float));
         memset(xpb, 0, (size_t)(nb * p.img) * sizeof(float));
+    }
+    if (gw && !cvec) {
         acc16 = tt_arena_alloc((size_t)(nw * 16) * sizeof(float));
         memset(acc16, 0, (size_t)(nw * 16) * sizeof(float));
+    }
+    float *dyn = NULL; /* cvec: dy of the chunk for one block of 16 channels, [nb][P][16] */
+    const int64_t nblk = (d->Cout + 15) / 16;
+    if (cvec) {
+        dyn = tt_arena_alloc((size_t)(nb * d->P * 16) * sizeof(float));
+        acc16 = tt_arena_alloc((size_t)(nblk * d->CKK * 16) * sizeof(float));
+        memset(acc16, 0, (size_t)(nblk * d->CKK * 16) * sizeof(float));
     }
     if (gb) {
         gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
@@ -414,8 +461,28 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
             for (int64_t k = 0; k < cnt; k++) {
                 pad_image(x + (n0 + k) * d->C * d->H * d->W, d, g, &p, xpb + k * p.img);
             }
-            tt_conv_avx512_wgrad(dyb + dtop * Wd + dleft, dimg, dplane, Wd, xpb, p.img, d->C, p.plane, p.Wp,
-                                 d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, acc16);
+            if (cvec) {
+                for (int64_t blk = 0; blk < nblk; blk++) {
+                    /* dyn[k][p][l] = dy of channel 16*blk + l (0 past Cout): a transpose */
+                    for (int64_t k = 0; k < cnt; k++) {
+                        float *dn = dyn + k * d->P * 16;
+                        for (int64_t l = 0; l < 16; l++) {
+                            const int64_t co = 16 * blk + l;
+                            const float *src = dyb + k * dimg + co * dplane + dtop * Wd + dleft;
+                            for (int64_t oh = 0; oh < d->Ho; oh++) {
+                                for (int64_t ow = 0; ow < d->Wo; ow++) {
+                                    dn[(oh * d->Wo + ow) * 16 + l] = co < d->Cout ? src[oh * Wd + ow] : 0.0f;
+                                }
+                            }
+                        }
+                    }
+                    tt_conv_avx512_wgrad_cvec(dyn, d->P * 16, xpb, p.img, d->C, p.plane, p.Wp, d->kh, d->kw,
+                                              d->Ho, d->Wo, cnt, acc16 + blk * d->CKK * 16);
+                }
+            } else {
+                tt_conv_avx512_wgrad(dyb + dtop * Wd + dleft, dimg, dplane, Wd, xpb, p.img, d->C, p.plane,
+                                     p.Wp, d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, acc16);
+            }
         }
         if (gx) {
             for (int64_t k = 0; k < cnt; k++) {
@@ -425,7 +492,13 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
             }
         }
     }
-    if (gw) {
+    if (cvec) {
+        for (int64_t co = 0; co < d->Cout; co++) {
+            for (int64_t k = 0; k < d->CKK; k++) {
+                gw[co * d->CKK + k] += acc16[(co / 16 * d->CKK + k) * 16 + co % 16];
+            }
+        }
+    } else if (gw) {
         for (int64_t k = 0; k < nw; k++) {
             float s = 0.0f;
             for (int l = 0; l < 16; l++) {

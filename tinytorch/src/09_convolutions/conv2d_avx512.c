@@ -23,12 +23,26 @@
 
 #define INL static inline __attribute__((always_inline, target("avx512f")))
 #define AVX512 __attribute__((target("avx512f")))
-/* The tile loops must be fully unrolled so that the accumulator arrays live in registers: GCC needs
- * the hint; clang does it by itself once the tile sizes are constants (its pragma would not). */
+/* GCC's predictive commoning sees that pixel t's input at tap j is pixel t+1's at tap j-1 and keeps
+ * the floats in registers across taps, spilling them: the broadcast-from-memory FMAs of the
+ * channel-lane kernels become scalar loads, register broadcasts and stack traffic (2x slower). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define UNROLL _Pragma("GCC unroll 8")
+#define NO_PCOM __attribute__((optimize("no-predictive-commoning")))
+#else
+#define NO_PCOM
+#endif
+/* The tile loops must be fully unrolled so that the accumulator arrays live in registers (tile sizes
+ * are constants once a tile function is instantiated). GCC needs to be told; clang unrolls most of
+ * them by itself (and its plain "unroll" pragma fails on some), but not the 5x5 nest of cw_tile. */
+#if defined(__clang__)
+#define UNROLL
+#define UNROLL_FULL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__)
+#define UNROLL _Pragma("GCC unroll 16")
+#define UNROLL_FULL _Pragma("GCC unroll 16")
 #else
 #define UNROLL
+#define UNROLL_FULL
 #endif
 
 enum { FWD_CB = 6, FWD_NV = 4, WG_CB = 4, WG_JB = 5 };
@@ -245,6 +259,190 @@ AVX512 void tt_conv_avx512_wgrad(const float *dy, int64_t dimg, int64_t dplane, 
                                              astride);
                 }
             }
+        }
+    }
+}
+
+/* ---- channels in the lanes: for rows too short to fill a vector ---------------------------------
+ *
+ * The same products with the roles turned: 16 output channels in the lanes, pixels in registers, the
+ * input value broadcast. A row of 10 pixels then costs 10 FMAs per weight vector instead of one
+ * 16-lane vector of which 6 lanes are wasted. The broadcasts read the padded input in place (one
+ * memory operand per FMA, consecutive pixels at consecutive addresses).
+ *
+ * Forward tile: RB rows x R pixels (<= 2 x 12); per weight (c, i, j): one load of 16 weights, RB*R
+ * broadcast FMAs. Weight gradient tile: I kernel rows x J = kw taps (<= 25) for one input channel;
+ * per pixel: one load of 16 output-gradient values, I*J broadcast FMAs; lane l of each accumulator
+ * is output channel l, so no lane sums are needed. */
+
+enum { CF_RB = 2, CF_R = 12, CW_I = 5, CW_J = 6 };
+
+INL NO_PCOM void cf_tile(const int RB, const int R, const float *x, int64_t Cin, int64_t plane, int64_t Wp,
+                 const float *wv, int64_t i0, int64_t i1, int64_t kh, int64_t kw, float *tile)
+{
+    __m512 acc[CF_RB][CF_R];
+    UNROLL
+    for (int r = 0; r < RB; r++) {
+        UNROLL
+        for (int t = 0; t < R; t++) {
+            acc[r][t] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t c = 0; c < Cin; c++) {
+        for (int64_t i = i0; i < i1; i++) {
+            const float *x0 = x + c * plane + i * Wp, *x1 = x0 + Wp;
+            const float *wr = wv + (c * kh + i) * kw * 16;
+            for (int64_t j = 0; j < kw; j++) {
+                const __m512 w = _mm512_loadu_ps(wr + j * 16);
+                UNROLL
+                for (int t = 0; t < R; t++) {
+                    acc[0][t] = _mm512_fmadd_ps(_mm512_set1_ps(x0[j + t]), w, acc[0][t]);
+                }
+                if (RB > 1) {
+                    UNROLL
+                    for (int t = 0; t < R; t++) {
+                        acc[RB - 1][t] = _mm512_fmadd_ps(_mm512_set1_ps(x1[j + t]), w, acc[RB - 1][t]);
+                    }
+                }
+            }
+        }
+    }
+    UNROLL
+    for (int r = 0; r < RB; r++) {
+        UNROLL
+        for (int t = 0; t < R; t++) {
+            _mm512_storeu_ps(tile + (r * CF_R + t) * 16, acc[r][t]);
+        }
+    }
+}
+
+#define CF_FN(rb, r)                                                                                 \
+    static AVX512 NO_PCOM void cf_##rb##_##r(const float *x, int64_t Cin, int64_t plane, int64_t Wp,         \
+                                     const float *wv, int64_t i0, int64_t i1, int64_t kh, int64_t kw, \
+                                     float *tile)                                                    \
+    {                                                                                                \
+        cf_tile(rb, r, x, Cin, plane, Wp, wv, i0, i1, kh, kw, tile);                                 \
+    }
+#define CF_ROW(rb) CF_FN(rb, 1) CF_FN(rb, 2) CF_FN(rb, 3) CF_FN(rb, 4) CF_FN(rb, 5) CF_FN(rb, 6)      \
+    CF_FN(rb, 7) CF_FN(rb, 8) CF_FN(rb, 9) CF_FN(rb, 10) CF_FN(rb, 11) CF_FN(rb, 12)
+CF_ROW(1) CF_ROW(2)
+
+typedef void (*cf_fn)(const float *, int64_t, int64_t, int64_t, const float *, int64_t, int64_t, int64_t,
+                      int64_t, float *);
+#define CF_ENT(rb) {cf_##rb##_1, cf_##rb##_2, cf_##rb##_3, cf_##rb##_4, cf_##rb##_5, cf_##rb##_6,     \
+                    cf_##rb##_7, cf_##rb##_8, cf_##rb##_9, cf_##rb##_10, cf_##rb##_11, cf_##rb##_12}
+static const cf_fn cf_table[CF_RB][CF_R] = {CF_ENT(1), CF_ENT(2)};
+
+AVX512 void tt_conv_avx512_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
+                                       int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
+                                       int64_t Ho, int64_t Wo, const float *bias, int relu, float *out)
+{
+    const int64_t CKK = Cin * kh * kw, P = Ho * Wo;
+    float tile[CF_RB * CF_R * 16];
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t co0 = 0; co0 < Cout; co0 += 16) {
+        const int64_t cb = Cout - co0 < 16 ? Cout - co0 : 16;
+        __m512 bv = zero;
+        if (bias) {
+            bv = _mm512_maskz_loadu_ps((__mmask16)((1u << cb) - 1u), bias + co0);
+        }
+        const float *wb = wv + co0 / 16 * CKK * 16;
+        for (int64_t oh = 0; oh < Ho; oh += CF_RB) {
+            const int rb = (int)(Ho - oh < CF_RB ? Ho - oh : CF_RB);
+            int64_t i0 = rlo - (oh + rb - 1), i1 = rhi - oh; /* kernel rows that meet nonzero input */
+            i0 = i0 < 0 ? 0 : i0;
+            i1 = i1 > kh ? kh : i1;
+            if (i1 < i0) {
+                i1 = i0;
+            }
+            for (int64_t ow = 0; ow < Wo; ow += CF_R) {
+                const int r = (int)(Wo - ow < CF_R ? Wo - ow : CF_R);
+                cf_table[rb - 1][r - 1](in + oh * Wp + ow, Cin, plane, Wp, wb, i0, i1, kh, kw, tile);
+                for (int q = 0; q < rb; q++) {
+                    for (int t = 0; t < r; t++) {
+                        float *tv = tile + (q * CF_R + t) * 16;
+                        __m512 v = _mm512_add_ps(_mm512_loadu_ps(tv), bv);
+                        if (relu) {
+                            v = _mm512_max_ps(v, zero);
+                        }
+                        _mm512_storeu_ps(tv, v);
+                    }
+                    /* transpose the tile's pixels x channels into the NCHW planes */
+                    for (int64_t co = 0; co < cb; co++) {
+                        float *dst = out + (co0 + co) * P + (oh + q) * Wo + ow;
+                        for (int t = 0; t < r; t++) {
+                            dst[t] = tile[(q * CF_R + t) * 16 + co];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+INL NO_PCOM void cw_tile(const int I, const int J, const float *dyn, int64_t dimg, const float *x, int64_t img,
+                 int64_t Wp, int64_t nb, int64_t Ho, int64_t Wo, float *acc16)
+{
+    __m512 acc[CW_I][CW_J];
+    UNROLL_FULL
+    for (int i = 0; i < I; i++) {
+        UNROLL_FULL
+        for (int j = 0; j < J; j++) {
+            acc[i][j] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t n = 0; n < nb; n++) {
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            const float *xr = x + n * img + oh * Wp;
+            const float *dr = dyn + n * dimg + oh * Wo * 16;
+            for (int64_t ow = 0; ow < Wo; ow++) {
+                const __m512 dv = _mm512_loadu_ps(dr + ow * 16);
+                UNROLL_FULL
+                for (int i = 0; i < I; i++) {
+                    const float *xi = xr + i * Wp + ow;
+                    UNROLL_FULL
+                    for (int j = 0; j < J; j++) {
+                        acc[i][j] = _mm512_fmadd_ps(_mm512_set1_ps(xi[j]), dv, acc[i][j]);
+                    }
+                }
+            }
+        }
+    }
+    UNROLL_FULL
+    for (int i = 0; i < I; i++) {
+        UNROLL_FULL
+        for (int j = 0; j < J; j++) {
+            float *p = acc16 + (i * J + j) * 16;
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[i][j]));
+        }
+    }
+}
+
+#define CW_FN(i, j)                                                                                  \
+    static AVX512 NO_PCOM void cw_##i##_##j(const float *dyn, int64_t dimg, const float *x, int64_t img,     \
+                                    int64_t Wp, int64_t nb, int64_t Ho, int64_t Wo, float *acc16)    \
+    {                                                                                                \
+        cw_tile(i, j, dyn, dimg, x, img, Wp, nb, Ho, Wo, acc16);                                     \
+    }
+#define CW_ROW(i) CW_FN(i, 1) CW_FN(i, 2) CW_FN(i, 3) CW_FN(i, 4) CW_FN(i, 5)
+CW_ROW(1) CW_ROW(2) CW_ROW(3) CW_ROW(4) CW_ROW(5) CW_FN(1, 6) CW_FN(2, 6) CW_FN(3, 6) CW_FN(4, 6)
+
+typedef void (*cw_fn)(const float *, int64_t, const float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      float *);
+#define CW_ENT(i) {cw_##i##_1, cw_##i##_2, cw_##i##_3, cw_##i##_4, cw_##i##_5, cw_##i##_6}
+static const cw_fn cw_table[CW_I][CW_J] = {CW_ENT(1), CW_ENT(2), CW_ENT(3), CW_ENT(4),
+                                           {cw_5_1, cw_5_2, cw_5_3, cw_5_4, cw_5_5, NULL}};
+
+AVX512 void tt_conv_avx512_wgrad_cvec(const float *dyn, int64_t dimg, const float *in, int64_t img,
+                                      int64_t Cin, int64_t plane, int64_t Wp, int64_t kh, int64_t kw,
+                                      int64_t Ho, int64_t Wo, int64_t nb, float *acc16)
+{
+    const int imax = kw == CW_J ? CW_I - 1 : CW_I; /* at most 25 accumulators */
+    for (int64_t c = 0; c < Cin; c++) {
+        for (int64_t i0 = 0; i0 < kh; i0 += imax) {
+            const int ib = (int)(kh - i0 < imax ? kh - i0 : imax);
+            cw_table[ib - 1][kw - 1](dyn, dimg, in + c * plane + i0 * Wp, img, Wp, nb, Ho, Wo,
+                                     acc16 + (c * kh + i0) * kw * 16);
         }
     }
 }

@@ -38,6 +38,21 @@ void tt_conv_avx512_wgrad(const float *dy, int64_t dimg, int64_t dplane, int64_t
                           int64_t img, int64_t Cin, int64_t plane, int64_t Wp, int64_t Cout, int64_t kh,
                           int64_t kw, int64_t Ho, int64_t Wo, int64_t nb, float *acc16);
 
+/* The same two products with 16 output channels in the lanes (for rows narrower than a vector):
+ * wv [ceil(Cout/16)][Cin*kh*kw][16] holds the weights, lane l of block b = output channel 16b + l
+ * (lanes past Cout zero).
+ * planes_cvec: out[co, oh, ow] = bias + sum w * in (ReLU if asked), stored (never added). */
+void tt_conv_avx512_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
+                                int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
+                                int64_t Ho, int64_t Wo, const float *bias, int relu, float *out);
+/* wgrad_cvec, for one block of 16 output channels: dyn [nb][Ho*Wo][16] (image n at n*dimg; pixel
+ * p's 16 channels contiguous, lanes past Cout zero), in as tt_conv_avx512_wgrad, kw <= 6;
+ *   acc16[((c*kh + i)*kw + j)*16 + l] += sum_{n, oh, ow} in[n, c, oh + i, ow + j] * dyn[n, oh*Wo + ow, l]
+ * (lane l is output channel l of the block: no lane sums). */
+void tt_conv_avx512_wgrad_cvec(const float *dyn, int64_t dimg, const float *in, int64_t img, int64_t Cin,
+                               int64_t plane, int64_t Wp, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                               int64_t nb, float *acc16);
+
 /* One plane of the output gradient into a padded buffer: dst[oh*Wd + ow] = gy[oh*Wo + ow], zeroed
  * where relu != 0 and y[oh*Wo + ow] <= 0 (the fused ReLU's mask). Returns the sum of what it wrote
  * (the plane's share of the bias gradient). */
