@@ -375,7 +375,7 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
 #endif
 }
 
-#define SIMD_CHUNK_FLOATS ((int64_t)64 << 10) /* padded dy + x of one chunk of images: 256 KiB */
+#define SIMD_CHUNK_FLOATS ((int64_t)16 << 10) /* padded dy + x of a chunk of images: 64 KiB, near L1 */
 
 /* code != NULL: the forward was fused with a 2x2 max pool; gy and y are the pool's output gradient
  * and output, and dy is rebuilt from them (winners only, ReLU mask from the pooled value). */
