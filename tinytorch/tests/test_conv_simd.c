@@ -35,7 +35,7 @@ static const s1_case cases[] = {
     {1, 2, 5, 5, 2, 5, 5, 0, 0, 1},     /* kernel = image: 1x1 output */
     {2, 1, 18, 18, 4, 3, 3, 0, 0, 1},   /* exactly 16 outputs per row */
     {2, 3, 6, 17, 5, 4, 1, 2, 0, 1},    /* tall kernel, asymmetric padding */
-    {9, 4, 32, 32, 8, 3, 3, 1, 1, 1},   /* backward in chunks of 4 + 4 + 1 images */
+    {9, 4, 32, 32, 8, 3, 3, 1, 1, 1},   /* backward in several chunks of images (LeNet conv1: 2 + 2 + 1) */
 };
 
 typedef struct run_out { float *y, *gx, *gw, *gb; } run_out;
