@@ -8,9 +8,10 @@
  * the receptive fields of the whole batch become the columns of col [Cin/g*kh*kw, N*Hout*Wout], and
  *     Y[Cout/g, N*Hout*Wout] = W[Cout/g, Cin/g*kh*kw] @ col          (tt_sgemm, module 17)
  * Backward: dW += dY @ col^T and dcol = W^T @ dY, folded back into dx by col2im (the adjoint of
- * im2col). tt_conv2d_direct is the seven-loop definition, kept as the reference the fast path is
- * tested against. All ops are differentiable through the tape of module 06 and allocate only from
- * the step arena.
+ * im2col). Stride-1 convolutions run the same products with the im2col left implicit (SIMD kernels
+ * that read the padded input in place; tt_conv2d_set_impl). tt_conv2d_direct is the seven-loop
+ * definition, kept as the reference the fast paths are tested against. All ops are differentiable
+ * through the tape of module 06 and allocate only from the step arena.
  *
  * Shape errors (wrong rank, channels not divisible by groups, kernel larger than the padded input)
  * call tt_fatal() with the op's name and the shapes involved.
@@ -52,12 +53,15 @@ tt_tensor *tt_conv2d_relu_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_
 tt_tensor *tt_conv2d_relu_maxpool2_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g);
 
 /* Which implementation tt_conv2d uses. "im2col": the explicit column matrix + tt_sgemm for every
- * convolution. "auto" (the default): stride-1, dilation-1, single-group convolutions with padding
- * smaller than the kernel run the implicit-im2col SIMD kernels where the CPU has AVX-512 (no column
- * matrix; see src/09_convolutions/ABOUT.md), the rest im2col + tt_sgemm. The environment variable
- * TT_CONV_IMPL sets the starting choice. tt_conv2d_set_impl returns 0, or -1 for an unknown name
- * (choice unchanged); tt_conv2d_impl names the choice in effect ("im2col" where "auto" has no SIMD
- * kernel to use). Not thread-safe: choose before starting work. */
+ * convolution (and the plain C 2x2 pool). "auto" (the default): stride-1, dilation-1, single-group
+ * convolutions with padding smaller than the kernel run the implicit-im2col SIMD kernels where the
+ * CPU has AVX-512 (no column matrix; see src/09_convolutions/ABOUT.md), with the pixels of a row in
+ * the vector lanes, or the output channels when rows are short; everything else runs im2col +
+ * tt_sgemm. "rows" and "channels" force one lane layout wherever the SIMD path applies (for tests
+ * and measurements). The environment variable TT_CONV_IMPL sets the starting choice.
+ * tt_conv2d_set_impl returns 0, or -1 for an unknown name (choice unchanged); tt_conv2d_impl names
+ * the choice in effect ("im2col" on a CPU or build without the SIMD kernels). Not thread-safe:
+ * choose before starting work. */
 int tt_conv2d_set_impl(const char *name);
 const char *tt_conv2d_impl(void);
 

@@ -12,6 +12,10 @@
  * The columns are kept from the forward pass for dW when they fit in COL_SAVE_LIMIT floats; else
  * they are rebuilt. dx is only computed when x needs a gradient (never for the network's input).
  *
+ * Stride-1, dilation-1, single-group convolutions take the SIMD path below instead (implicit
+ * im2col, conv2d_avx512.c) where the CPU has AVX-512; tt_conv2d_set_impl("im2col") forces the path
+ * above everywhere. tt_conv2d_relu_maxpool2_ex fuses the 2x2 max pool into that path.
+ *
  * Memory: everything comes from the step arena; scratch (Y, dY, dcol, unsaved columns) is released
  * before the op returns. Chunks are sized so one col holds at most COL_CHUNK_FLOATS floats, so the
  * columns are still in L2 when the SGEMM packs them (measured on LeNet: 6-8 images per chunk beat
@@ -226,7 +230,10 @@ static int64_t chunk_images(const conv_dims *d)
  *   dx        dx[c, h, w] += sum_{co,i,j} wflip[c, co, i, j] * dypad[co, h + i, w + j]
  * where wflip[c, co, i, j] = w[co, c, kh-1-i, kw-1-j] and dypad is dy with kh-1-ph rows and kw-1-pw
  * columns of zeros around it (the transposed convolution, written as a "full" convolution so the
- * same forward kernel serves; it needs padding < kernel). */
+ * same forward kernel serves; it needs padding < kernel). Rows shorter than 3/4 of their vectors
+ * put 16 output channels in the lanes instead for the forward and dW ("channels", see
+ * channels_in_lanes). Backward works on chunks of images whose padded buffers stay near L1; a
+ * gradient buffer nothing has written yet is overwritten rather than zero-filled and added to. */
 
 /* 0: im2col + tt_sgemm everywhere, 1: auto, 2: SIMD with pixels in the lanes wherever it applies,
  * 3: SIMD with output channels in the lanes wherever it applies; -1: not read from the environment. */

@@ -67,7 +67,7 @@ static void maxpool_backward(tt_node *node)
 /* The AVX-512 2x2 loops (pool_avx512.c) follow tt_conv2d_set_impl: "im2col" keeps the plain C loops. */
 static int pool_simd(void)
 {
-    return strcmp(tt_conv2d_impl(), "auto") == 0;
+    return strcmp(tt_conv2d_impl(), "im2col") != 0;
 }
 #endif
 
