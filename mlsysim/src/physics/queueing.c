@@ -1,13 +1,14 @@
 /* queueing.c - M/M/c tail latency (Erlang C).
  *
  * λ arrivals/s, service time 1/μ, c replicas, offered load a = λ/μ, utilization ρ = a/c < 1.
- * Erlang C via the numerically stable Erlang B recursion B_0 = 1, B_k = a·B_{k-1}/(k + a·B_{k-1}):
- *   C = B_c / (1 - ρ·(1 - B_c))                            (Kleinrock, Queueing Systems I, §3.5)
+ * Erlang C (probability of waiting) comes from ms_queue_erlang_c (src/scale/queue.c), the one
+ * implementation of the Erlang B recursion in the library (Kleinrock, Queueing Systems I, §3.5).
  * Mean wait W_q = C / (cμ - λ). Response time T = wait + service has the exact tail
  *   P(T > t) = e^{-μt} · [1 + C·μ/(cμ - λ - μ) · (1 - e^{-(cμ-λ-μ)t})]     (cμ - λ ≠ μ)
  *   P(T > t) = e^{-μt} · [1 + C·μ·t]                                         (cμ - λ = μ)
  * (for c = 1 this is e^{-(μ-λ)t}, the M/M/1 sojourn time); quantiles by bisection.
  */
+#include "mlsysim/distributed.h"
 #include "mlsysim/physics.h"
 
 #include <math.h>
@@ -39,9 +40,7 @@ void ms_mmc(double lam, double service_s, int replicas, ms_queue_result *o)
     double mu = 1.0 / service_s, c = replicas, a = lam / mu;
     o->utilization = a / c;
     if (o->utilization >= 1.0) { o->utilization = fmin(o->utilization, 1e9); return; }
-    double Bk = 1.0;
-    for (int k = 1; k <= replicas; k++) Bk = a * Bk / (k + a * Bk);
-    double C = lam > 0 ? Bk / (1.0 - o->utilization * (1.0 - Bk)) : 0.0;
+    double C = ms_queue_erlang_c(lam, mu, replicas);
     o->stable = 1;
     o->p_wait = C;
     o->mean_wait_s = C / (c * mu - lam);
