@@ -119,6 +119,14 @@ static tt_tensor *f_mul(tt_tensor **in, void *c) { (void)c; return tt_mul(in[0],
 static tt_tensor *f_div(tt_tensor **in, void *c) { (void)c; return tt_div(in[0], in[1]); }
 static tt_tensor *f_matmul(tt_tensor **in, void *c) { (void)c; return tt_matmul(in[0], in[1]); }
 static tt_tensor *f_linear(tt_tensor **in, void *c) { (void)c; return tt_linear(in[0], in[1], in[2]); }
+/* x feeds two products: the first backward writes its fresh gradient, the second must add to it. */
+static tt_tensor *f_two_consumers(tt_tensor **in, void *c)
+{
+    (void)c;
+    tt_tensor *y1 = tt_linear(in[0], in[1], NULL);
+    tt_tensor *y2 = tt_matmul(in[0], tt_transpose(in[1], 0, 1));
+    return tt_add(tt_mul(y1, y1), y2);
+}
 static tt_tensor *f_unary(tt_tensor **in, void *c)
 {
     tt_tensor *x = in[0];
@@ -167,6 +175,7 @@ static void test_gradients(void **state)
     tt_gradcheck(f_matmul, (tt_tensor *[]){m1, m2}, 2, NULL, 1e-2f, 1e-2);
     tt_tensor *w = tt_test_input(TT_SHAPE(4, 5), -1, 1, 5), *bias = tt_test_input(TT_SHAPE(4), -1, 1, 6);
     tt_gradcheck(f_linear, (tt_tensor *[]){m1, w, bias}, 3, NULL, 1e-2f, 1e-2);
+    tt_gradcheck(f_two_consumers, (tt_tensor *[]){m1, w}, 2, NULL, 1e-2f, 1e-2);
     tt_tensor *u = tt_test_input(TT_SHAPE(7), -0.9f, 0.9f, 7);
     tt_gradcheck(f_unary, &u, 1, NULL, 1e-3f, 1e-2);
     tt_gradcheck(f_shape, &a, 1, NULL, 1e-2f, 1e-2);

@@ -75,6 +75,11 @@ tt_node *tt_record(const char *op, tt_tensor *out, tt_tensor *const *in, int n_i
 /* Gradient buffer of t, allocated zero-filled on first use (arena for step tensors, heap once for
  * persistent ones). Backward functions accumulate into it. */
 float *tt_grad_buf(tt_tensor *t);
+/* Like tt_grad_buf, for an op that overwrites the WHOLE gradient: when t is a step tensor with no
+ * gradient yet, the new buffer is left uninitialised and *fresh is set to true, and the caller must
+ * write (=) every element instead of adding (+=). Saves zero-filling and re-reading the buffer (with
+ * GEMM: beta = 0). Otherwise behaves as tt_grad_buf and sets *fresh to false. */
+float *tt_grad_buf_fresh(tt_tensor *t, bool *fresh);
 /* True when backward should compute a gradient for t (it requires one). */
 static inline bool tt_wants_grad(const tt_tensor *t) { return (t->flags & TT_REQUIRES_GRAD) != 0; }
 /* Adds g (shaped like `from`, a broadcast result) into t's gradient, summing over broadcast axes. */

@@ -76,18 +76,28 @@ static void matmul_backward(tt_node *n)
     mm_plan p;
     mm_make_plan(a, b, &p);
     const float *g = n->out->grad;
-    float *ga = tt_wants_grad(a) ? tt_grad_buf(a) : NULL;
-    float *gb = tt_wants_grad(b) ? tt_grad_buf(b) : NULL;
     int64_t M = p.M, K = p.K, N = p.N;
+    /* A fresh gradient can be written with beta = 0 only when every batch owns its own slice (the
+     * operand is not broadcast over the batch); otherwise a zeroed buffer is accumulated into. */
+    bool fresh_a = false, fresh_b = false;
+    float *ga = NULL, *gb = NULL;
+    if (tt_wants_grad(a)) {
+        ga = a->numel == p.nbatch * M * K ? tt_grad_buf_fresh(a, &fresh_a) : tt_grad_buf(a);
+    }
+    if (tt_wants_grad(b)) {
+        gb = b->numel == p.nbatch * K * N ? tt_grad_buf_fresh(b, &fresh_b) : tt_grad_buf(b);
+    }
     for (int64_t bi = 0; bi < p.nbatch; bi++) {
         int64_t oa, ob;
         mm_offsets(&p, bi, &oa, &ob);
         const float *gi = g + bi * M * N;
         if (ga) { /* dA[M,K] += G[M,N] @ B[K,N]^T */
-            tt_sgemm(0, 1, M, K, N, 1.0f, gi, N, b->data + ob * K * N, N, 1.0f, ga + oa * M * K, K);
+            tt_sgemm(0, 1, M, K, N, 1.0f, gi, N, b->data + ob * K * N, N, fresh_a ? 0.0f : 1.0f,
+                     ga + oa * M * K, K);
         }
         if (gb) { /* dB[K,N] += A[M,K]^T @ G[M,N] */
-            tt_sgemm(1, 0, K, N, M, 1.0f, a->data + oa * M * K, K, gi, N, 1.0f, gb + ob * K * N, N);
+            tt_sgemm(1, 0, K, N, M, 1.0f, a->data + oa * M * K, K, gi, N, fresh_b ? 0.0f : 1.0f,
+                     gb + ob * K * N, N);
         }
     }
 }
@@ -130,7 +140,9 @@ static void linear_backward(tt_node *n)
     int64_t out_f = w->shape[0], in_f = w->shape[1], R = x->numel / in_f;
     const float *g = n->out->grad;
     if (tt_wants_grad(x)) { /* dx[R,in] += g[R,out] @ w[out,in] */
-        tt_sgemm(0, 0, R, in_f, out_f, 1.0f, g, out_f, w->data, in_f, 1.0f, tt_grad_buf(x), in_f);
+        bool fresh;
+        float *gx = tt_grad_buf_fresh(x, &fresh);
+        tt_sgemm(0, 0, R, in_f, out_f, 1.0f, g, out_f, w->data, in_f, fresh ? 0.0f : 1.0f, gx, in_f);
     }
     if (tt_wants_grad(w)) { /* dw[out,in] += g^T[out,R] @ x[R,in] */
         tt_sgemm(1, 0, out_f, in_f, R, 1.0f, g, out_f, x->data, in_f, 1.0f, tt_grad_buf(w), in_f);

@@ -73,6 +73,16 @@ float *tt_grad_buf(tt_tensor *t)
     return t->grad;
 }
 
+float *tt_grad_buf_fresh(tt_tensor *t, bool *fresh)
+{
+    *fresh = !t->grad && !(t->flags & TT_PERSISTENT);
+    if (*fresh) {
+        t->grad = tt_arena_alloc((size_t)t->numel * sizeof(float));
+        return t->grad;
+    }
+    return tt_grad_buf(t);
+}
+
 static void run_tape(void)
 {
     for (tt_node *n = tt__tape_head; n; n = n->prev) {

@@ -713,12 +713,10 @@ static void conv_backward(tt_node *node)
     if (s->simd) {
         /* A step tensor's gradient that nothing has written yet is overwritten, not added to: it
          * saves zero-filling it and reading it back. */
-        int fresh = tt_wants_grad(x) && !x->grad && !(x->flags & TT_PERSISTENT);
-        if (fresh) {
-            x->grad = tt_arena_alloc((size_t)x->numel * sizeof(float));
-        }
+        bool fresh = false;
+        float *gx = tt_wants_grad(x) ? tt_grad_buf_fresh(x, &fresh) : NULL;
         simd_backward(x->data, w->data, node->out->grad, node->out->data, s->relu, s->code, &d, g,
-                      tt_wants_grad(x) ? x->grad : NULL, fresh,
+                      gx, fresh,
                       tt_wants_grad(w) ? tt_grad_buf(w) : NULL,
                       b && tt_wants_grad(b) ? tt_grad_buf(b) : NULL);
         return;

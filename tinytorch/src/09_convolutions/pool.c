@@ -119,8 +119,9 @@ static void maxpool_2x2_backward(tt_node *node)
 #ifdef TT_CONV_X86
     /* nothing has written x's gradient yet (the usual case: one consumer): overwrite it */
     if (pool_simd() && !x->grad && !(x->flags & TT_PERSISTENT)) {
-        x->grad = tt_arena_alloc((size_t)x->numel * sizeof(float));
-        tt_pool_avx512_max2x2_backward(gy, code, NULL, planes, H, W, Ho, Wo, x->grad, H * W, W);
+        bool fresh;
+        float *gx = tt_grad_buf_fresh(x, &fresh);
+        tt_pool_avx512_max2x2_backward(gy, code, NULL, planes, H, W, Ho, Wo, gx, H * W, W);
         return;
     }
 #endif
