@@ -577,18 +577,15 @@ static int pack_b_wanted(const gemm_args *g, int64_t M)
     return M > 10 * g->kern->mr;
 }
 
+#ifdef TT_HAVE_OPENMP
 static int threads_for(int64_t M, int64_t N, int64_t K)
 {
-#ifdef TT_HAVE_OPENMP
     int nt = tt_get_num_threads();
     if (omp_in_parallel()) return 1;   /* the caller already runs threads: do not nest */
     if (nt <= 1 || 2.0 * (double)M * (double)N * (double)K < thread_threshold) return 1;
     return nt;
-#else
-    (void)M; (void)N; (void)K;
-    return 1;                          /* built without OpenMP: one thread */
-#endif
 }
+#endif
 
 /* C = beta * C (K == 0 or alpha == 0: nothing to multiply). */
 static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
@@ -634,9 +631,9 @@ void tt_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
     g.pack_a = pack_a_wanted(&g);
     g.pack_b = pack_b_wanted(&g, M);
 
-    int nt = threads_for(M, N, K);
     int failed = 0;
 #ifdef TT_HAVE_OPENMP
+    int nt = threads_for(M, N, K);
     if (nt > 1) {
         failed = gemm_parallel(&g, M, N, nt);
     } else
