@@ -19,8 +19,6 @@
  * PyTorch). gamma, beta: [C]; beta may be NULL. */
 tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float eps);
 
-/* GELU, tanh form (the same function as nn's tt_gelu), with a vectorised tanh: the MLP's activation. */
-tt_tensor *tt_gelu_tanh(tt_tensor *x);
 
 typedef struct tt_gpt_config {
     int64_t vocab_size;

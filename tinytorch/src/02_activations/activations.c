@@ -1,4 +1,4 @@
-/* activations.c - ReLU, Sigmoid, Tanh, GELU (tanh approximation and exact erf), Softmax, LogSoftmax.
+/* activations.c - ReLU, Sigmoid, Tanh, exact-erf GELU, Softmax, LogSoftmax (tanh GELU: gelu.c).
  *
  * Elementwise activations are memory-bound: one read and one write per element, a few flops (ReLU)
  * to a few dozen (GELU's tanh/erf). Each forward and backward is one plain loop over contiguous
@@ -18,11 +18,9 @@
 
 /* ---- elementwise ------------------------------------------------------------------------------- */
 
-enum act { A_RELU, A_SIGMOID, A_TANH, A_GELU, A_GELU_ERF };
-static const char *const act_name[] = {"relu", "sigmoid", "tanh", "gelu", "gelu_erf"};
+enum act { A_RELU, A_SIGMOID, A_TANH, A_GELU_ERF }; /* tanh-form GELU: gelu.c */
+static const char *const act_name[] = {"relu", "sigmoid", "tanh", "gelu_erf"};
 
-#define SQRT_2_OVER_PI 0.7978845608028654f
-#define GELU_C 0.044715f
 #define INV_SQRT2 0.7071067811865476f
 #define INV_SQRT_2PI 0.3989422804014327f
 
@@ -46,14 +44,6 @@ static void act_backward(tt_node *n)
     case A_TANH:
         TT_SIMD for (int64_t i = 0; i < len; i++) {
             gx[i] += g[i] * (1.0f - y[i] * y[i]);
-        }
-        break;
-    case A_GELU: /* with s = sigmoid(2u): tanh(u) = 2s - 1, 1 - tanh(u)^2 = 4 s (1 - s) */
-        TT_SIMD for (int64_t i = 0; i < len; i++) {
-            float v = x[i], v2 = v * v;
-            float s = tt__sigmoid(2.0f * SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
-            float du = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * v2);
-            gx[i] += g[i] * (s + 2.0f * v * s * (1.0f - s) * du);
         }
         break;
     case A_GELU_ERF:
@@ -89,12 +79,6 @@ static tt_tensor *activation(enum act op, tt_tensor *xt)
             y[i] = tt__tanh(x[i]);
         }
         break;
-    case A_GELU: /* 0.5 x (1 + tanh(u)) = x sigmoid(2u) */
-        TT_SIMD for (int64_t i = 0; i < len; i++) {
-            float v = x[i];
-            y[i] = v * tt__sigmoid(2.0f * SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
-        }
-        break;
     case A_GELU_ERF:
         TT_SIMD for (int64_t i = 0; i < len; i++) {
             y[i] = 0.5f * x[i] * (1.0f + tt__erf(x[i] * INV_SQRT2));
@@ -111,7 +95,6 @@ static tt_tensor *activation(enum act op, tt_tensor *xt)
 tt_tensor *tt_relu(tt_tensor *x) { return activation(A_RELU, x); }
 tt_tensor *tt_sigmoid(tt_tensor *x) { return activation(A_SIGMOID, x); }
 tt_tensor *tt_tanh(tt_tensor *x) { return activation(A_TANH, x); }
-tt_tensor *tt_gelu(tt_tensor *x) { return activation(A_GELU, x); }
 tt_tensor *tt_gelu_erf(tt_tensor *x) { return activation(A_GELU_ERF, x); }
 
 /* ---- softmax / log_softmax ------------------------------------------------------------------------ */

@@ -102,7 +102,7 @@ void tt_gpt_free(tt_gpt *g)
 
 tt_tensor *tt_mlp_forward(tt_block *blk, tt_tensor *h)
 {
-    return tt_linear(tt_gelu_tanh(tt_linear(h, blk->fc_w, blk->fc_b)), blk->proj_w, blk->proj_b);
+    return tt_linear(tt_gelu(tt_linear(h, blk->fc_w, blk->fc_b)), blk->proj_w, blk->proj_b);
 }
 
 tt_tensor *tt_block_forward(tt_block *blk, tt_tensor *x, const tt_attn_mask *mask, bool reference)

@@ -8,7 +8,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/kvcache.h"
 #include "../12_attention/attn_kernel.h"
-#include "../12_attention/fast_math.h"
+#include "../common/fast_math.h"
 
 /* ---- the one-token fast path -------------------------------------------------------------------
  * A decode step multiplies ONE row by each weight matrix: a matrix-vector product. Handing that to a
@@ -264,7 +264,7 @@ tt_tensor *tt_gpt_forward_cached(tt_gpt *g, tt_kv_cache *c, const int32_t *ids, 
         tt_tensor *a = cached_attention(c, l, qkv, T);
         x = tt_add(x, linear_rows(a, blk->attn->w_out, blk->attn->b_out));
         h = tt_layernorm(x, blk->ln2_w, blk->ln2_b, TT_LN_EPS);
-        h = tt_gelu_tanh(linear_rows(h, blk->fc_w, blk->fc_b));
+        h = tt_gelu(linear_rows(h, blk->fc_w, blk->fc_b));
         h = linear_rows(h, blk->proj_w, blk->proj_b);
         x = tt_add(x, h);
     }

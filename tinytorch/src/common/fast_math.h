@@ -1,4 +1,4 @@
-/* fast_math.h - vectorisable exp and tanh for the language modules' inner loops (internal).
+/* fast_math.h - vectorisable exp and tanh, SSE and AVX-512 vector helpers shared by the modules' inner loops (internal).
  *
  * tt__expf: Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, then a degree-6 Taylor polynomial
  * (truncation error r^7/7! < 1.3e-7 relative, about one float ulp), scaled by 2^n built from bits.

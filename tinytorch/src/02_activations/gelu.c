@@ -1,15 +1,15 @@
-/* gelu.c - the MLP's GELU (tanh form, as GPT-2), written for speed (module 13).
+/* gelu.c - GELU, tanh form (as GPT-2 and BERT use it), written for speed.
  *
  *   y = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
  * computed as y = x s with s = (1 + tanh u)/2 = 1 / (1 + exp(-2u)) (no cancellation for x << 0), and
  *   dy/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
- * Same function as nn's tt_gelu; the difference is the tanh: libm's tanhf is a scalar call per element
- * (it was ~40% of a GPT training step); here exp is a polynomial on 4 floats at a time.
+ * No libm call: exp is a polynomial on 4 (SSE) or 16 (AVX-512) floats at a time; a scalar tanhf per
+ * element was ~40% of a GPT training step.
  * s is saved for backward (one float per element) so the backward pass needs no transcendental.
  */
 #include "tinytorch/autograd.h"
-#include "tinytorch/transformer.h"
-#include "../12_attention/fast_math.h"
+#include "tinytorch/nn.h"
+#include "../common/fast_math.h"
 
 #define K0 0.7978845608028654f
 #define K1 0.044715f
@@ -63,7 +63,7 @@ static void gelu_backward(tt_node *n)
     }
 }
 
-tt_tensor *tt_gelu_tanh(tt_tensor *x)
+tt_tensor *tt_gelu(tt_tensor *x)
 {
     tt_tensor *out = tt_empty(x->ndim, x->shape);
     bool rec = tt_grad_enabled() && tt_requires_grad(x);
@@ -100,7 +100,7 @@ tt_tensor *tt_gelu_tanh(tt_tensor *x)
         }
     }
     tt_tensor *in[1] = {x};
-    tt_node *node = tt_record("gelu_tanh", out, in, 1, gelu_backward);
+    tt_node *node = tt_record("gelu", out, in, 1, gelu_backward);
     if (node) {
         node->saved = t;
     }
