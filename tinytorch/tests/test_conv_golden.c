@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include "tt_test.h"
+#include "tt_golden.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
@@ -18,145 +19,29 @@
 #define RTOL 1e-4
 #define ATOL 1e-5
 
-/* ---- golden file ------------------------------------------------------------------------------- */
+/* ---- golden file (tt_golden.h) ----------------------------------------------------------------- */
 
-typedef struct gentry {
-    char name[96];
-    int ndim;
-    int64_t shape[TT_MAX_DIMS];
-    int64_t numel;
-    float *v;
-} gentry;
+typedef tt_golden_entry gentry;
+static tt_golden gdb;
 
-static gentry *db;
-static int db_n;
-
-static int load_db(void **state)
-{
-    (void)state;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/conv_golden.txt", MLSB_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run tests/golden/make_golden_conv.py)\n", path);
-        return -1;
-    }
-    int cap = 0;
-    char name[96];
-    int ndim;
-    while (fscanf(f, "%95s %d", name, &ndim) == 2) {
-        if (db_n == cap) {
-            cap = cap ? 2 * cap : 64;
-            db = realloc(db, (size_t)cap * sizeof *db);
-            if (!db) {
-                fclose(f);
-                return -1;
-            }
-        }
-        gentry *g = &db[db_n];
-        snprintf(g->name, sizeof g->name, "%s", name);
-        if (ndim < 0 || ndim > TT_MAX_DIMS) {
-            fclose(f);
-            return -1;
-        }
-        g->ndim = ndim;
-        g->numel = 1;
-        for (int d = 0; d < ndim; d++) {
-            long long s;
-            if (fscanf(f, "%lld", &s) != 1) {
-                fclose(f);
-                return -1;
-            }
-            g->shape[d] = s;
-            g->numel *= s;
-        }
-        g->v = malloc((size_t)(g->numel ? g->numel : 1) * sizeof(float));
-        for (int64_t i = 0; i < g->numel; i++) {
-            if (!g->v || fscanf(f, "%f", &g->v[i]) != 1) {
-                fprintf(stderr, "%s: short data for %s\n", path, name);
-                fclose(f);
-                return -1;
-            }
-        }
-        db_n++;
-    }
-    fclose(f);
-    return db_n > 0 ? 0 : -1;
-}
-
-static int free_db(void **state)
-{
-    (void)state;
-    for (int i = 0; i < db_n; i++) {
-        free(db[i].v);
-    }
-    free(db);
-    db = NULL;
-    db_n = 0;
-    return 0;
-}
-
-static const gentry *find(const char *cas, const char *field)
-{
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", cas, field);
-    for (int i = 0; i < db_n; i++) {
-        if (strcmp(db[i].name, key) == 0) {
-            return &db[i];
-        }
-    }
-    return NULL;
-}
-
-static const gentry *get(const char *cas, const char *field)
-{
-    const gentry *g = find(cas, field);
-    if (!g) {
-        fail_msg("golden entry %s.%s missing", cas, field);
-    }
-    return g;
-}
-
-static tt_tensor *gtensor(const gentry *g, bool grad)
-{
-    tt_tensor *t = tt_from_data(g->ndim, g->shape, g->v);
-    tt_set_requires_grad(t, grad);
-    return t;
-}
-
-static void expect_match(const char *what, const tt_tensor *t, const float *got, const gentry *want,
-                         double rtol, double atol)
-{
-    if (t->ndim != want->ndim || t->numel != want->numel) {
-        char s[96];
-        fail_msg("%s: shape %s, golden has %d dims and %lld elements", what, tt_shape_str(t, s, sizeof s),
-                 want->ndim, (long long)want->numel);
-    }
-    for (int d = 0; d < t->ndim; d++) {
-        assert_int_equal(t->shape[d], want->shape[d]);
-    }
-    for (int64_t i = 0; i < want->numel; i++) {
-        double d = fabs((double)got[i] - (double)want->v[i]);
-        if (!(d <= atol + rtol * fabs((double)want->v[i]))) {
-            fail_msg("%s element %lld: got %.9g, PyTorch %.9g", what, (long long)i, (double)got[i],
-                     (double)want->v[i]);
-        }
-    }
-}
+static int load_db(void **state) { (void)state; return tt_golden_load(&gdb, "conv_golden.txt"); }
+static int free_db(void **state) { (void)state; tt_golden_free(&gdb); return 0; }
+static const gentry *find(const char *cas, const char *field) { return tt_golden_find(&gdb, cas, field); }
+static const gentry *get(const char *cas, const char *field) { return tt_golden_get(&gdb, cas, field); }
 
 /* Runs `out`'s backward with the case's seed and compares out and every input's gradient. */
 static void check_case(const char *cas, tt_tensor *out, tt_tensor **in, int n_in)
 {
     char what[128];
     snprintf(what, sizeof what, "%s forward", cas);
-    expect_match(what, out, out->data, get(cas, "out"), RTOL, ATOL);
-    tt_backward_with(out, gtensor(get(cas, "seed"), false));
+    tt_golden_expect(what, out, out->data, get(cas, "out"), RTOL, ATOL);
+    tt_backward_with(out, tt_golden_tensor(get(cas, "seed"), false));
     for (int k = 0; k < n_in; k++) {
         char field[16];
         snprintf(field, sizeof field, "grad%d", k);
         snprintf(what, sizeof what, "%s d/d%s", cas, k == 0 ? "input" : k == 1 ? "weight" : "bias");
         assert_non_null(in[k]->grad);
-        expect_match(what, in[k], in[k]->grad, get(cas, field), RTOL, ATOL);
+        tt_golden_expect(what, in[k], in[k]->grad, get(cas, field), RTOL, ATOL);
     }
 }
 
@@ -175,12 +60,12 @@ static void test_conv_golden(void **state)
         const float *c = get(cas, "cfg")->v;
         tt_conv2d_geom g = {(int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], (int)c[5], (int)c[6]};
         int has_bias = (int)c[7];
-        tt_tensor *in[3] = {gtensor(get(cas, "in0"), true), gtensor(get(cas, "in1"), true),
-                            has_bias ? gtensor(get(cas, "in2"), true) : NULL};
+        tt_tensor *in[3] = {tt_golden_tensor(get(cas, "in0"), true), tt_golden_tensor(get(cas, "in1"), true),
+                            has_bias ? tt_golden_tensor(get(cas, "in2"), true) : NULL};
         assert_true(has_bias == (find(cas, "in2") != NULL));
         check_case(cas, tt_conv2d_ex(in[0], in[1], in[2], &g), in, has_bias ? 3 : 2);
         /* the direct definition agrees with PyTorch too */
-        expect_match(cas, tt_conv2d_direct(in[0], in[1], in[2], &g), tt_conv2d_direct(in[0], in[1], in[2], &g)->data,
+        tt_golden_expect(cas, tt_conv2d_direct(in[0], in[1], in[2], &g), tt_conv2d_direct(in[0], in[1], in[2], &g)->data,
                      get(cas, "out"), RTOL, ATOL);
         tt_arena_reset();
     }
@@ -198,7 +83,7 @@ static void test_pool_golden(void **state)
         const char *cas = pool_cases[k];
         const float *c = get(cas, "cfg")->v;
         tt_conv2d_geom g = {(int)c[3], (int)c[4], (int)c[5], (int)c[6], (int)c[7], (int)c[8], 1};
-        tt_tensor *x = gtensor(get(cas, "in0"), true);
+        tt_tensor *x = tt_golden_tensor(get(cas, "in0"), true);
         tt_tensor *y = c[0] != 0.0f ? tt_max_pool2d_ex(x, (int)c[1], (int)c[2], &g)
                                     : tt_avg_pool2d_ex(x, (int)c[1], (int)c[2], &g);
         check_case(cas, y, &x, 1);
@@ -213,8 +98,8 @@ static void test_batchnorm_golden(void **state)
     for (int k = 0; k < 2; k++) {
         const char *cas = cases[k];
         bool training = get(cas, "cfg")->v[0] != 0.0f;
-        tt_tensor *in[3] = {gtensor(get(cas, "in0"), true), gtensor(get(cas, "in1"), true),
-                            gtensor(get(cas, "in2"), true)};
+        tt_tensor *in[3] = {tt_golden_tensor(get(cas, "in0"), true), tt_golden_tensor(get(cas, "in1"), true),
+                            tt_golden_tensor(get(cas, "in2"), true)};
         const gentry *rm0 = get(cas, "rm0"), *rv0 = get(cas, "rv0");
         tt_tensor *rm = tt_tensor_new_persistent(rm0->ndim, rm0->shape);
         tt_tensor *rv = tt_tensor_new_persistent(rv0->ndim, rv0->shape);
@@ -222,8 +107,8 @@ static void test_batchnorm_golden(void **state)
         memcpy(rv->data, rv0->v, (size_t)rv0->numel * sizeof(float));
         tt_tensor *y = tt_batch_norm2d(in[0], in[1], in[2], rm, rv, training, 0.1f, 1e-5f);
         check_case(cas, y, in, 3);
-        expect_match("running_mean", rm, rm->data, get(cas, "rm1"), RTOL, ATOL);
-        expect_match("running_var", rv, rv->data, get(cas, "rv1"), RTOL, ATOL);
+        tt_golden_expect("running_mean", rm, rm->data, get(cas, "rm1"), RTOL, ATOL);
+        tt_golden_expect("running_var", rv, rv->data, get(cas, "rv1"), RTOL, ATOL);
         tt_tensor_free(rm);
         tt_tensor_free(rv);
         tt_arena_reset();
@@ -304,7 +189,7 @@ static void test_lenet_golden(void **state)
             snprintf(what, sizeof what, "LeNet %s after 3 steps", p.names[k]);
             const gentry *want = get("lenet", field);
             tt_tensor *head = tt_from_data(TT_SHAPE(want->numel), p.t[k]->data);
-            expect_match(what, head, head->data, want, 1e-4, 1e-4);
+            tt_golden_expect(what, head, head->data, want, 1e-4, 1e-4);
         }
         tt_optim_free(opt);
         tt_params_free(&p);

@@ -13,119 +13,22 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include "tt_test.h"
+#include "tt_golden.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
 
 #define RTOL 1e-4
 #define ATOL 1e-5
 
-/* ---- golden file reader --------------------------------------------------------------------------- */
+/* ---- golden files (tt_golden.h) ---------------------------------------------------------------- */
 
-typedef struct gentry {
-    char name[96];
-    int ndim;
-    int64_t shape[TT_MAX_DIMS];
-    int64_t numel;
-    float *v;
-} gentry;
+typedef tt_golden_entry gentry;
+static tt_golden ops_db, optim_db;
 
-typedef struct gdb {
-    gentry *e;
-    int n, cap;
-} gdb;
-
-static gdb ops_db, optim_db;
-
-static void gdb_load(gdb *db, const char *file)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", MLSB_TEST_DATA, file);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fail_msg("cannot open %s (run tests/golden/make_golden_core.py)", path);
-    }
-    memset(db, 0, sizeof *db);
-    char name[96];
-    int ndim;
-    while (fscanf(f, "%95s %d", name, &ndim) == 2) {
-        if (db->n == db->cap) {
-            db->cap = db->cap ? 2 * db->cap : 64;
-            db->e = realloc(db->e, (size_t)db->cap * sizeof *db->e);
-            assert_non_null(db->e);
-        }
-        gentry *g = &db->e[db->n];
-        snprintf(g->name, sizeof g->name, "%s", name);
-        assert_true(ndim >= 0 && ndim <= TT_MAX_DIMS);
-        g->ndim = ndim;
-        g->numel = 1;
-        for (int d = 0; d < ndim; d++) {
-            long long s;
-            assert_int_equal(fscanf(f, "%lld", &s), 1);
-            g->shape[d] = s;
-            g->numel *= s;
-        }
-        g->v = malloc((size_t)(g->numel ? g->numel : 1) * sizeof(float));
-        assert_non_null(g->v);
-        for (int64_t i = 0; i < g->numel; i++) {
-            if (fscanf(f, "%f", &g->v[i]) != 1) {
-                fail_msg("%s: short data for %s", path, name);
-            }
-        }
-        db->n++;
-    }
-    fclose(f);
-    assert_true(db->n > 0);
-}
-
-static void gdb_free(gdb *db)
-{
-    for (int i = 0; i < db->n; i++) {
-        free(db->e[i].v);
-    }
-    free(db->e);
-    memset(db, 0, sizeof *db);
-}
-
-static const gentry *gdb_find(const gdb *db, const char *cas, const char *field)
-{
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", cas, field);
-    for (int i = 0; i < db->n; i++) {
-        if (strcmp(db->e[i].name, key) == 0) {
-            return &db->e[i];
-        }
-    }
-    return NULL;
-}
-
-static const gentry *gdb_get(const gdb *db, const char *cas, const char *field)
-{
-    const gentry *g = gdb_find(db, cas, field);
-    if (!g) {
-        fail_msg("golden entry %s.%s missing", cas, field);
-    }
-    return g;
-}
-
-static tt_tensor *gtensor(const gentry *g) { return tt_from_data(g->ndim, g->shape, g->v); }
-
+static tt_tensor *gtensor(const gentry *g) { return tt_golden_tensor(g, false); }
 static void expect_match(const char *what, const tt_tensor *t, const float *got, const gentry *want)
 {
-    if (t->ndim != want->ndim || t->numel != want->numel) {
-        char s[96];
-        fail_msg("%s: shape %s, golden has %d dims and %lld elements", what,
-                 tt_shape_str(t, s, sizeof s), want->ndim, (long long)want->numel);
-    }
-    for (int d = 0; d < t->ndim; d++) {
-        assert_int_equal(t->shape[d], want->shape[d]);
-    }
-    for (int64_t i = 0; i < want->numel; i++) {
-        double d = fabs((double)got[i] - (double)want->v[i]);
-        if (!(d <= ATOL + RTOL * fabs((double)want->v[i]))) {
-            fail_msg("%s element %lld: got %.9g, PyTorch %.9g", what, (long long)i, (double)got[i],
-                     (double)want->v[i]);
-        }
-    }
+    tt_golden_expect(what, t, got, want, RTOL, ATOL);
 }
 
 /* ---- op cases ---------------------------------------------------------------------------------- */
@@ -136,7 +39,7 @@ typedef tt_tensor *(*case_fn)(tt_tensor **in, const cctx *c);
 static int32_t labels_buf[64];
 static const int32_t *labels_of(const cctx *c)
 {
-    const gentry *g = gdb_get(&ops_db, c->cas, "labels");
+    const gentry *g = tt_golden_get(&ops_db, c->cas, "labels");
     assert_true(g->numel <= 64);
     for (int64_t i = 0; i < g->numel; i++) {
         labels_buf[i] = (int32_t)g->v[i];
@@ -157,7 +60,7 @@ static tt_tensor *f_sqrt(tt_tensor **in, const cctx *c) { (void)c; return tt_sqr
 static tt_tensor *f_pow(tt_tensor **in, const cctx *c) { (void)c; return tt_pow_scalar(in[0], 2.5f); }
 static tt_tensor *f_masked_fill(tt_tensor **in, const cctx *c)
 {
-    return tt_masked_fill(in[0], gtensor(gdb_get(&ops_db, c->cas, "mask")), -5.0f);
+    return tt_masked_fill(in[0], gtensor(tt_golden_get(&ops_db, c->cas, "mask")), -5.0f);
 }
 static tt_tensor *f_matmul(tt_tensor **in, const cctx *c) { (void)c; return tt_matmul(in[0], in[1]); }
 static tt_tensor *f_linear(tt_tensor **in, const cctx *c) { (void)c; return tt_linear(in[0], in[1], in[2]); }
@@ -224,27 +127,27 @@ static void run_case(int ci)
     char field[16];
     for (; n_in < TT_NODE_MAX_INPUTS; n_in++) {
         snprintf(field, sizeof field, "in%d", n_in);
-        const gentry *g = gdb_find(&ops_db, cas, field);
+        const gentry *g = tt_golden_find(&ops_db, cas, field);
         if (!g) {
             break;
         }
         in[n_in] = gtensor(g);
         snprintf(field, sizeof field, "grad%d", n_in);
-        tt_set_requires_grad(in[n_in], gdb_find(&ops_db, cas, field) != NULL);
+        tt_set_requires_grad(in[n_in], tt_golden_find(&ops_db, cas, field) != NULL);
     }
     assert_true(n_in > 0);
     tt_tensor *out = cases[ci].fn(in, &c);
     char what[128];
     snprintf(what, sizeof what, "%s forward", cas);
-    expect_match(what, out, out->data, gdb_get(&ops_db, cas, "out"));
-    const gentry *seed = gdb_find(&ops_db, cas, "seed");
+    expect_match(what, out, out->data, tt_golden_get(&ops_db, cas, "out"));
+    const gentry *seed = tt_golden_find(&ops_db, cas, "seed");
     if (!seed) {
         return;
     }
     tt_backward_with(out, gtensor(seed));
     for (int k = 0; k < n_in; k++) {
         snprintf(field, sizeof field, "grad%d", k);
-        const gentry *g = gdb_find(&ops_db, cas, field);
+        const gentry *g = tt_golden_find(&ops_db, cas, field);
         if (!g) {
             continue;
         }
@@ -294,11 +197,11 @@ static void run_optim(const char *cfg)
     tt_layer_params(mlp, &ps);
     assert_int_equal(ps.n, 4);
     for (int i = 0; i < ps.n; i++) {
-        const gentry *g = gdb_get(&optim_db, "init", ps.names[i]);
+        const gentry *g = tt_golden_get(&optim_db, "init", ps.names[i]);
         assert_int_equal(g->numel, ps.t[i]->numel);
         memcpy(ps.t[i]->data, g->v, (size_t)g->numel * sizeof(float));
     }
-    const gentry *gx = gdb_get(&optim_db, "batch", "x"), *gy = gdb_get(&optim_db, "batch", "labels");
+    const gentry *gx = tt_golden_get(&optim_db, "batch", "x"), *gy = tt_golden_get(&optim_db, "batch", "labels");
     int32_t labels[16];
     assert_true(gy->numel <= 16);
     for (int64_t i = 0; i < gy->numel; i++) {
@@ -321,7 +224,7 @@ static void run_optim(const char *cfg)
         opt = tt_adamw_new(&ps, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f);
     }
     assert_non_null(opt);
-    const gentry *want_loss = gdb_get(&optim_db, cfg, "loss");
+    const gentry *want_loss = tt_golden_get(&optim_db, cfg, "loss");
     float losses[10];
     for (int step = 0; step < 10; step++) {
         tt_optim_zero_grad(opt);
@@ -338,7 +241,7 @@ static void run_optim(const char *cfg)
     expect_match(what, &lt, losses, want_loss);
     for (int i = 0; i < ps.n; i++) {
         snprintf(what, sizeof what, "%s %s after 10 steps", cfg, ps.names[i]);
-        expect_match(what, ps.t[i], ps.t[i]->data, gdb_get(&optim_db, cfg, ps.names[i]));
+        expect_match(what, ps.t[i], ps.t[i]->data, tt_golden_get(&optim_db, cfg, ps.names[i]));
     }
     assert_int_equal(tt_optim_steps(opt), 10);
     tt_optim_free(opt);
@@ -359,13 +262,13 @@ static void test_mlp_gradcheck(void **state)
     (void)state;
     const char *names[4] = {"0.weight", "0.bias", "2.weight", "2.bias"};
     tt_tensor *in[5];
-    in[0] = gtensor(gdb_get(&optim_db, "batch", "x")); /* a constant: no gradient checked */
+    in[0] = gtensor(tt_golden_get(&optim_db, "batch", "x")); /* a constant: no gradient checked */
     for (int i = 0; i < 4; i++) {
-        in[i + 1] = gtensor(gdb_get(&optim_db, "init", names[i]));
+        in[i + 1] = gtensor(tt_golden_get(&optim_db, "init", names[i]));
         tt_set_requires_grad(in[i + 1], true);
-        tt_assert_close(in[i + 1]->data, gdb_get(&optim_db, "init", names[i])->v, in[i + 1]->numel, 0, 0);
+        tt_assert_close(in[i + 1]->data, tt_golden_get(&optim_db, "init", names[i])->v, in[i + 1]->numel, 0, 0);
     }
-    const gentry *gy = gdb_get(&optim_db, "batch", "labels");
+    const gentry *gy = tt_golden_get(&optim_db, "batch", "labels");
     int32_t labels[16];
     for (int64_t i = 0; i < gy->numel; i++) {
         labels[i] = (int32_t)gy->v[i];
@@ -387,16 +290,17 @@ static void test_adamw(void **state) { (void)state; run_optim("adamw"); }
 static int setup(void **state)
 {
     (void)state;
-    gdb_load(&ops_db, "core_ops.txt");
-    gdb_load(&optim_db, "core_optim.txt");
+    if (tt_golden_load(&ops_db, "core_ops.txt") != 0 || tt_golden_load(&optim_db, "core_optim.txt") != 0) {
+        return 1;
+    }
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    gdb_free(&ops_db);
-    gdb_free(&optim_db);
+    tt_golden_free(&ops_db);
+    tt_golden_free(&optim_db);
     tt_arena_shutdown();
     return 0;
 }

@@ -8,14 +8,14 @@
 #include <unistd.h>
 
 /* Creates /tmp/<prefix>XXXXXX into dir; returns 0 on success. */
-static int tt_test_mkdtemp(char *dir, size_t n, const char *prefix)
+static inline int tt_test_mkdtemp(char *dir, size_t n, const char *prefix)
 {
     snprintf(dir, n, "/tmp/%sXXXXXX", prefix);
     return mkdtemp(dir) ? 0 : -1;
 }
 
 /* Removes the files directly inside dir, then dir itself. */
-static void tt_test_rmdir(const char *dir)
+static inline void tt_test_rmdir(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
