@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets everything up on a fresh Debian machine and runs every test, twice:
+# Sets everything up on a fresh Debian machine and runs every test, twice (warnings are errors):
 # a normal build, then a build with AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -7,10 +7,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/fetch-data.sh"
 
 echo "== release build =="
-"$root/scripts/build.sh" "$root/build" -DMLSB_BUILD_TESTS=ON
+"$root/scripts/build.sh" "$root/build" -DMLSB_BUILD_TESTS=ON -DMLSB_WERROR=ON
 (cd "$root/build" && ctest --output-on-failure -j "$(nproc)")
 
 echo "== ASan + UBSan build =="
-CC=clang "$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_BUILD_TESTS=ON -DMLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CC=clang "$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_BUILD_TESTS=ON -DMLSB_WERROR=ON -DMLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j "$(nproc)" -LE slow)

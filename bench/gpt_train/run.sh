@@ -7,16 +7,11 @@
 # Last line: {"name","ours","anchor","unit","ratio","ours_cpu_percent","anchor_cpu_percent",...}
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
-build="${MLSB_BUILD:-$root/build-bench}"
-lib="$build/tinytorch/libtinytorch.a"
-if [[ ! -f "$lib" ]]; then
-  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
-fi
+source "$here/../common.sh"
+bench_need_lib
 steps="${1:-15}"
 exe="$build/gpt_train_bench"
-${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
-  "$here/gpt_train_bench.c" "$lib" -fopenmp -lz -lm -o "$exe"
+bench_compile "$exe" "$here/gpt_train_bench.c"
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 ours_out="$("$exe" "$steps")"

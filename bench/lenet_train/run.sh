@@ -8,15 +8,10 @@
 # Last line: one JSON object with name, ours, anchor, unit, ratio (ours / anchor) and the CPU shares.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
-build="${MLSB_BUILD:-$root/build-bench}"
-lib="$build/tinytorch/libtinytorch.a"
-if [[ ! -f "$lib" ]]; then
-  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
-fi
+source "$here/../common.sh"
+bench_need_lib
 exe="$build/lenet_bench"
-${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
-  "$here/lenet_bench.c" "$lib" -fopenmp -lz -lm -o "$exe"
+bench_compile "$exe" "$here/lenet_bench.c"
 
 batch="${1:-64}"; steps="${2:-50}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT

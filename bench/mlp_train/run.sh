@@ -8,17 +8,12 @@
 # (the machine is shared). Last line: one JSON object (name, ours, anchor, unit, ratio, CPU shares).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
-build="${MLSB_BUILD:-$root/build-bench}"
+source "$here/../common.sh"
 data="${MLSB_DATA:-$root/data}"
-lib="$build/tinytorch/libtinytorch.a"
-if [[ ! -f "$lib" ]]; then
-  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
-fi
+bench_need_lib
 [[ -f "$data/fashion-mnist/train-images-idx3-ubyte.gz" ]] || "$root/scripts/fetch-data.sh" >&2
 exe="$build/mlp_bench"
-${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
-  "$here/mlp_bench.c" "$lib" -fopenmp -lz -lm -o "$exe"
+bench_compile "$exe" "$here/mlp_bench.c"
 
 batch="${1:-64}"; steps="${2:-200}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT

@@ -6,15 +6,10 @@
 # LAST line one JSON object: ours/anchor are geometric means of elements per second over all ops.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
-build="${MLSB_BUILD:-$root/build-bench}"
-lib="$build/tinytorch/libtinytorch.a"
-if [[ ! -f "$lib" ]]; then
-  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
-fi
+source "$here/../common.sh"
+bench_need_lib
 exe="$build/nn_ops_bench"
-${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
-  "$here/nn_ops.c" "$lib" -fopenmp -lz -lm -o "$exe"
+bench_compile "$exe" "$here/nn_ops.c"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 /usr/bin/time -f "%P" -o "$tmp/ours.cpu" "$exe" "$@" | tee "$tmp/ours.txt" | grep -v '^op '

@@ -6,15 +6,10 @@
 # Needs MLSB_ROOT and MLSB_BUILD (set by bench/run.sh); builds the tree there if it is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
-build="${MLSB_BUILD:-$root/build-bench}"
-lib="$build/tinytorch/libtinytorch.a"
-if [[ ! -f "$lib" ]]; then
-  BUILD_TYPE=Release "$root/scripts/build.sh" "$build" -DMLSB_BUILD_TESTS=OFF >&2
-fi
+source "$here/../common.sh"
+bench_need_lib
 exe="$build/sgemm_bench"
-${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
-  "$here/sgemm_bench.c" "$lib" -fopenmp -lopenblas -lz -lm -o "$exe"
+bench_compile "$exe" "$here/sgemm_bench.c" -lopenblas
 
 # One thread on both sides; the program raises both to two for the scaling lines only.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
