@@ -2,9 +2,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "ms_common.h"
+#include "tinytorch/gemm.h"
 
 /* ---- results ------------------------------------------------------------------------------------ */
 
@@ -136,4 +138,25 @@ bool tt_ms_check(const char *what, double accuracy, double goal, bool at_least)
     printf("  %-34s %6.2f %%  (goal %s %g %%)  %s\n", what, 100.0 * accuracy, at_least ? ">=" : "<=",
            100.0 * goal, met ? "met" : "MISSED");
     return met;
+}
+
+void tt_ms_set_threads(tt_milestone_result *res)
+{
+    const char *nt = getenv("TT_NUM_THREADS");
+    tt_set_num_threads(nt && atoi(nt) > 0 ? atoi(nt) : 1);
+    tt_ms_result_num(res, "threads", tt_get_num_threads());
+}
+
+int tt_ms_run_parts(const tt_milestone_opts *o, tt_milestone_result *res, const tt_ms_part *parts, int n)
+{
+    int missed = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = parts[i](o, res);
+        if (rc == 2) {
+            return 2;
+        }
+        missed |= rc != 0;
+    }
+    tt_ms_result_num(res, "quick", o->quick ? 1 : 0);
+    return missed ? 1 : 0;
 }

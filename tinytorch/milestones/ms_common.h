@@ -20,6 +20,15 @@ int tt_ms_save(const tt_milestone_opts *o, const char *stem, const char *key_pre
 /* Opens <out_dir>/<stem>.metrics.jsonl. Returns 0, or 2 (error printed). */
 int tt_ms_open_log(const tt_milestone_opts *o, const char *stem, tt_metrics_log *log,
                    tt_milestone_result *res, const char *key_prefix);
+/* One thread for the milestones' small kernels unless TT_NUM_THREADS asks for more: waking a second
+ * thread for a 64 x 784 x 128 GEMM costs more than it saves, and on a busy machine it made a run 10x
+ * slower. Records "threads" in the result. */
+void tt_ms_set_threads(tt_milestone_result *res);
+/* A milestone part: 0 goal met, 1 missed, 2 error (printed). */
+typedef int (*tt_ms_part)(const tt_milestone_opts *o, tt_milestone_result *res);
+/* Runs the parts in order, stopping at the first error (returns 2); else 0 when every goal was met, 1
+ * otherwise. Records "quick". */
+int tt_ms_run_parts(const tt_milestone_opts *o, tt_milestone_result *res, const tt_ms_part *parts, int n);
 /* Prints "  <what>: 97.50 %  (goal >= 90 %)  met" and returns whether it was met. */
 bool tt_ms_check(const char *what, double accuracy, double goal, bool at_least);
 

@@ -178,23 +178,11 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
 
 static int mlp_run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
-    /* These GEMMs are small (at most 64 x 784 x 128): waking threads costs more than it saves, and on
-     * a busy machine it made a 5-epoch run 10x slower (44 s vs 4 s). One thread unless the user asks. */
-    if (!getenv("OMP_NUM_THREADS")) {
-        tt_set_num_threads(1);
-    }
+    tt_ms_set_threads(res);
     printf("Milestone 03 - the multi-layer perceptron and backpropagation (Rumelhart, Hinton & Williams, 1986)\n");
     fflush(stdout);
-    int a = tinydigits(o, res);
-    if (a == 2) {
-        return 2;
-    }
-    int b = fashion(o, res);
-    if (b == 2) {
-        return 2;
-    }
-    tt_ms_result_num(res, "quick", o->quick ? 1 : 0);
-    return a == 0 && b == 0 ? 0 : 1;
+    const tt_ms_part parts[] = {tinydigits, fashion};
+    return tt_ms_run_parts(o, res, parts, 2);
 }
 
 const tt_milestone tt_milestone_03 = {

@@ -182,21 +182,11 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
 
 static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
-    const char *nt = getenv("TT_NUM_THREADS");
-    tt_set_num_threads(nt && atoi(nt) > 0 ? atoi(nt) : 1);
-    tt_ms_result_num(res, "threads", tt_get_num_threads());
+    tt_ms_set_threads(res);
     printf("Milestone 04 - convolutional networks: LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998)\n");
     fflush(stdout);
-    int a = tinydigits(o, res);
-    if (a == 2) {
-        return 2;
-    }
-    int b = fashion(o, res);
-    if (b == 2) {
-        return 2;
-    }
-    tt_ms_result_num(res, "quick", o->quick ? 1 : 0);
-    return a == 0 && b == 0 ? 0 : 1;
+    const tt_ms_part parts[] = {tinydigits, fashion};
+    return tt_ms_run_parts(o, res, parts, 2);
 }
 
 const tt_milestone tt_milestone_04 = {
