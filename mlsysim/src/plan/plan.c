@@ -6,6 +6,7 @@
  * hardware.name for hardware.accelerator; hardware.accelerators / hardware.nodes for count.
  */
 #include "mlsysim/plan.h"
+#include "../core/file_util.h"
 #include "../core/yaml_util.h"
 #include "../registry/internal.h"
 
@@ -394,26 +395,11 @@ done:
 ms_status ms_plan_load_file(const ms_registry *r, const char *path, ms_plan *plan, char *err,
                             size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return MS_ERR_INPUT; }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            if (cap > (64u << 20)) { free(buf); fclose(f); snprintf(err, errlen, "%s: larger than 64 MiB", path); return MS_ERR_INPUT; }
-            char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return MS_ERR_NOMEM; }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); snprintf(err, errlen, "%s: read error", path); return MS_ERR_INPUT; }
-    ms_status st = ms_plan_load_buffer(r, path, buf, len, plan, err, errlen);
+    char *buf;
+    size_t len;
+    ms_status st = ms_read_file(path, (size_t)64 << 20, &buf, &len, err, errlen);
+    if (st != MS_OK) return st;
+    st = ms_plan_load_buffer(r, path, buf, len, plan, err, errlen);
     free(buf);
     return st;
 }

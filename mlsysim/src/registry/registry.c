@@ -6,6 +6,7 @@
  * YAML under mlsysim/registry/, embedded as strings at build time (registry_embed.c, generated).
  */
 #include "mlsysim/physics.h"
+#include "../core/file_util.h"
 #include "../core/yaml_util.h"
 #include "internal.h"
 
@@ -453,25 +454,11 @@ ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char 
 
 ms_status ms_registry_load_file(ms_registry *r, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return MS_ERR_INPUT; }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return MS_ERR_NOMEM; }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); snprintf(err, errlen, "%s: read error", path); return MS_ERR_INPUT; }
-    ms_status st = ms_registry_load_buffer(r, path, buf, len, err, errlen);
+    char *buf;
+    size_t len;
+    ms_status st = ms_read_file(path, 0, &buf, &len, err, errlen);
+    if (st != MS_OK) return st;
+    st = ms_registry_load_buffer(r, path, buf, len, err, errlen);
     free(buf);
     return st;
 }
