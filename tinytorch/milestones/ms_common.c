@@ -160,3 +160,35 @@ int tt_ms_run_parts(const tt_milestone_opts *o, tt_milestone_result *res, const 
     tt_ms_result_num(res, "quick", o->quick ? 1 : 0);
     return missed ? 1 : 0;
 }
+
+int tt_ms_load_fashion(const tt_milestone_opts *o, int64_t quick_n, tt_dataset **train, tt_dataset **test)
+{
+    char dir[1024], err[512];
+    tt_ms_data_path(o, "fashion-mnist", dir, sizeof dir);
+    tt_dataset *full = NULL, *te = NULL;
+    if (tt_load_mnist(dir, "train", TT_MS_FMNIST_MEAN, TT_MS_FMNIST_STD, &full, err, sizeof err) != 0 ||
+        tt_load_mnist(dir, "t10k", TT_MS_FMNIST_MEAN, TT_MS_FMNIST_STD, &te, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n  (scripts/fetch-data.sh puts the data sets under data/; or pass --data DIR)\n",
+                err);
+        tt_dataset_free(full);
+        return 2;
+    }
+    if (o->quick && quick_n > 0) {
+        int64_t *idx = malloc((size_t)quick_n * sizeof(int64_t));
+        for (int64_t i = 0; idx && i < quick_n; i++) {
+            idx[i] = i;
+        }
+        tt_dataset *sub = idx ? tt_dataset_subset(full, idx, quick_n) : NULL;
+        free(idx);
+        tt_dataset_free(full);
+        if (!sub) {
+            fprintf(stderr, "error: out of memory\n");
+            tt_dataset_free(te);
+            return 2;
+        }
+        full = sub;
+    }
+    *train = full;
+    *test = te;
+    return 0;
+}

@@ -20,6 +20,12 @@ int tt_ms_save(const tt_milestone_opts *o, const char *stem, const char *key_pre
 /* Opens <out_dir>/<stem>.metrics.jsonl. Returns 0, or 2 (error printed). */
 int tt_ms_open_log(const tt_milestone_opts *o, const char *stem, tt_metrics_log *log,
                    tt_milestone_result *res, const char *key_prefix);
+/* Fashion-MNIST's pixel mean and standard deviation over the training set (pixels scaled to [0, 1]). */
+#define TT_MS_FMNIST_MEAN 0.2860f
+#define TT_MS_FMNIST_STD 0.3530f
+/* Loads Fashion-MNIST from <data_dir>/fashion-mnist, normalised; in a quick run the training set is its
+ * first quick_n images. Returns 0 (free *train and *test with tt_dataset_free), or 2 (error printed). */
+int tt_ms_load_fashion(const tt_milestone_opts *o, int64_t quick_n, tt_dataset **train, tt_dataset **test);
 /* One thread for the milestones' small kernels unless TT_NUM_THREADS asks for more: waking a second
  * thread for a 64 x 784 x 128 GEMM costs more than it saves, and on a busy machine it made a run 10x
  * slower. Records "threads" in the result. */

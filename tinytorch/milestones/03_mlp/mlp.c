@@ -17,8 +17,6 @@
 #include "../ms_common.h"
 #include "tinytorch/gemm.h"
 
-#define FMNIST_MEAN 0.2860f
-#define FMNIST_STD 0.3530f
 
 static tt_layer *make_mlp(int64_t in, int64_t hidden, int64_t out, tt_rng *r)
 {
@@ -88,29 +86,11 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
 /* Part 2. */
 static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
 {
-    char dir[1024], err[512];
-    tt_ms_data_path(o, "fashion-mnist", dir, sizeof dir);
-    tt_dataset *tr_full, *te;
-    if (tt_load_mnist(dir, "train", FMNIST_MEAN, FMNIST_STD, &tr_full, err, sizeof err) != 0 ||
-        tt_load_mnist(dir, "t10k", FMNIST_MEAN, FMNIST_STD, &te, err, sizeof err) != 0) {
-        fprintf(stderr, "error: %s\n  (scripts/fetch-data.sh puts the data sets under data/; or pass --data DIR)\n", err);
+    tt_dataset *tr, *te;
+    if (tt_ms_load_fashion(o, 4000, &tr, &te) != 0) {
         return 2;
     }
-    tt_dataset *tr = tr_full;
-    if (o->quick) {
-        int64_t n = 4000, *idx = malloc((size_t)n * sizeof(int64_t));
-        for (int64_t i = 0; idx && i < n; i++) {
-            idx[i] = i;
-        }
-        tr = idx ? tt_dataset_subset(tr_full, idx, n) : NULL;
-        free(idx);
-        if (!tr) {
-            fprintf(stderr, "error: out of memory\n");
-            tt_dataset_free(tr_full);
-            tt_dataset_free(te);
-            return 2;
-        }
-    }
+    char err[512];
     const int epochs = o->quick ? 1 : (o->epochs > 0 ? o->epochs : 5);
     const int64_t batch = 64;
     tt_rng r;
@@ -164,10 +144,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_layer_free(model);
-    if (tr != tr_full) {
-        tt_dataset_free(tr);
-    }
-    tt_dataset_free(tr_full);
+    tt_dataset_free(tr);
     tt_dataset_free(te);
     if (o->quick) {
         printf("  (quick run: the Fashion-MNIST goal needs the full run)\n");

@@ -25,8 +25,6 @@
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
 
-#define FMNIST_MEAN 0.2860f
-#define FMNIST_STD 0.3530f
 
 static tt_layer *make_digits_cnn(tt_rng *r)
 {
@@ -134,29 +132,9 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
 
 static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
 {
-    char dir[1024], err[512];
-    tt_ms_data_path(o, "fashion-mnist", dir, sizeof dir);
-    tt_dataset *tr_full = NULL, *te = NULL;
-    if (tt_load_mnist(dir, "train", FMNIST_MEAN, FMNIST_STD, &tr_full, err, sizeof err) != 0 ||
-        tt_load_mnist(dir, "t10k", FMNIST_MEAN, FMNIST_STD, &te, err, sizeof err) != 0) {
-        fprintf(stderr, "error: %s\n  (scripts/fetch-data.sh puts the data sets under data/; or pass --data DIR)\n", err);
-        tt_dataset_free(tr_full);
+    tt_dataset *tr, *te;
+    if (tt_ms_load_fashion(o, 10000, &tr, &te) != 0) {
         return 2;
-    }
-    tt_dataset *tr = tr_full;
-    if (o->quick) {
-        int64_t n = 10000, *idx = malloc((size_t)n * sizeof(int64_t));
-        for (int64_t i = 0; idx && i < n; i++) {
-            idx[i] = i;
-        }
-        tr = idx ? tt_dataset_subset(tr_full, idx, n) : NULL;
-        free(idx);
-        if (!tr) {
-            fprintf(stderr, "error: out of memory\n");
-            tt_dataset_free(tr_full);
-            tt_dataset_free(te);
-            return 2;
-        }
     }
     printf("Part 2 - Fashion-MNIST\n");
     const int epochs = o->quick ? 1 : (o->epochs > 0 ? o->epochs : 10);
@@ -168,10 +146,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
                         "LeNet-5 (Conv(1,6,5,pad 2) ReLU MaxPool Conv(6,16,5) ReLU MaxPool 400-120-84-10)",
                         "Fashion-MNIST", false);
     tt_layer_free(model);
-    if (tr != tr_full) {
-        tt_dataset_free(tr);
-    }
-    tt_dataset_free(tr_full);
+    tt_dataset_free(tr);
     tt_dataset_free(te);
     if (o->quick) {
         printf("  (quick run: the Fashion-MNIST goal needs the full run)\n");
