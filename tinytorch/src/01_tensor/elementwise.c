@@ -74,7 +74,7 @@ static void make_plan(const char *op, const tt_tensor *a, const tt_tensor *b, bp
             int64_t base_ = o_ * inner_;                                                           \
             for (int64_t j_ = 0; j_ < inner_; j_++) {                                              \
                 int64_t i = base_ + j_, ia = oa_ + j_ * sai_, ib = ob_ + j_ * sbi_;                \
-                (void)ia; (void)ib; BODY;                                                                              \
+                (void)ia, (void)ib; BODY;                                                          \
             }                                                                                      \
             for (int d_ = nd_ - 2; d_ >= 0; d_--) {                                                \
                 idx_[d_]++;                                                                        \
@@ -118,7 +118,6 @@ static void binary_backward(tt_node *n)
     case OP_MUL:
         if (tt_wants_grad(a)) {
             BROADCAST_LOOP(&p, tmp[i] = g[i] * B[ib]);
-            (void)A;
             tt_accumulate_broadcast(a, tmp, p.nd, p.shape);
         }
         if (tt_wants_grad(b)) {

@@ -84,8 +84,15 @@ static tt_tensor *sum_scaled(const char *op, tt_tensor *a, int axis, bool keepdi
     return out;
 }
 
-tt_tensor *tt_sum(tt_tensor *a, int axis, bool keepdims) { return sum_scaled("tt_sum", a, axis, keepdims, 0); }
-tt_tensor *tt_mean(tt_tensor *a, int axis, bool keepdims) { return sum_scaled("tt_mean", a, axis, keepdims, 1); }
+tt_tensor *tt_sum(tt_tensor *a, int axis, bool keepdims)
+{
+    return sum_scaled("tt_sum", a, axis, keepdims, 0);
+}
+
+tt_tensor *tt_mean(tt_tensor *a, int axis, bool keepdims)
+{
+    return sum_scaled("tt_mean", a, axis, keepdims, 1);
+}
 
 static void max_backward(tt_node *n)
 {
