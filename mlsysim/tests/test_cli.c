@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include "mlsysim/distributed.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,22 @@ static void test_plans(void **state)
     j = json_of(buf);
     assert_true(fabs(num(j, "tflops_per_accelerator") - 141.0) <= 0.05 * 141.0);
     assert_string_equal(str(j, "status"), "ok");
+    cJSON_Delete(j);
+
+    /* a training plan that names no efficiency uses the calibrated distributed figure (0.70), not
+     * the single-accelerator 0.5; an uneven pipeline split (126 layers over 16 stages, as Llama 3)
+     * is accepted */
+    snprintf(path, sizeof path, "%s/noeff.yaml", tmpdir);
+    write_file(path,
+        "version: \"1.0\"\nname: noeff\n"
+        "workload: {model: Llama3_405B, mode: training, seq_len: 8192, batch_size: 2048}\n"
+        "hardware: {accelerator: H100, count: 8192, per_node: 8, precision: bf16, fabric: IB_NDR}\n"
+        "parallelism: {tp: 8, pp: 16, microbatch: 1, recompute: full, sequence_parallel: true}\n");
+    snprintf(args, sizeof args, "eval '%s' -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "efficiency") - MS_DIST_DEFAULT_TRAIN_EFFICIENCY) < 1e-12);
+    assert_true(num(j, "mfu") > 0.2 && num(j, "mfu") < 0.6);
     cJSON_Delete(j);
 
     /* the same model without enough memory: exit 2 */

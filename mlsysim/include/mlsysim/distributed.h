@@ -17,6 +17,12 @@
 
 #include <stddef.h>
 
+/* Efficiency of a distributed training plan that names none: the figure calibrated once on the
+ * Megatron-LM rows of Narayanan et al. 2021 (mlsysim/validation/calibration.csv), the large-scale
+ * training stack with the most published per-configuration measurements. Single-accelerator
+ * evaluations keep MS_DEFAULT_EFFICIENCY. */
+#define MS_DIST_DEFAULT_TRAIN_EFFICIENCY 0.70
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -34,6 +34,7 @@ typedef struct {
     int per_node;                     /* accelerators per node */
     ms_precision precision;
     double efficiency;
+    int efficiency_set;               /* the plan gave hardware.efficiency */
     int has_fabric;
     ms_fabric fabric;
     double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */

@@ -45,7 +45,7 @@ int ms_cli_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m
     a->mem_capacity_bytes = p->hw.mem_bytes;
     a->tdp_w = p->hw.tdp_w;
     a->unit_cost_usd = p->hw.price_usd;
-    a->efficiency = p->efficiency;
+    a->efficiency = p->efficiency_set ? p->efficiency : MS_DIST_DEFAULT_TRAIN_EFFICIENCY;
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;
     m->hidden = ar->hidden;
@@ -151,7 +151,7 @@ static int eval_distributed(const ms_plan *p, ms_out *o)
     ms_out_int(o, "seq_len", p->seq_len);
     ms_out_str(o, "recompute", ms_recompute_name(p->recompute));
     ms_out_int(o, "zero_stage", p->zero_stage);
-    ms_out_num(o, "efficiency", p->efficiency);
+    ms_out_num(o, "efficiency", a.efficiency);
     ms_out_num(o, "step_time_s", t.step_time_s);
     ms_out_num(o, "latency_s", t.step_time_s);
     ms_out_num(o, "tokens_per_s", t.tokens_per_s);

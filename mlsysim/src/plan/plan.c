@@ -138,6 +138,7 @@ static int read_hardware(reader *rd, struct fy_node *n)
                 return FAIL(v, f, "unknown precision '%s' (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)", s);
         } else if (!strcmp(key, "efficiency")) {
             if (msy_num(&rd->y, v, f, &p->efficiency, 1e-6, 1.0)) return -1;
+            p->efficiency_set = 1;
         } else if (!strcmp(key, "fabric")) {
             if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
             const ms_fabric *fb = ms_registry_fabric(rd->reg, name);
@@ -380,8 +381,9 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                       plan->batch_size, (long)plan->dp * plan->microbatch);
             goto done;
         }
-        if (plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.layers % plan->pp) {
-            rc = FAIL(pn, "parallelism.pp", "pp = %d does not divide %d layers", plan->pp, plan->model.arch.layers);
+        if (plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.layers < plan->pp) {
+            rc = FAIL(pn, "parallelism.pp", "pp = %d exceeds the %d layers (uneven stages are fine)",
+                      plan->pp, plan->model.arch.layers);
             goto done;
         }
     } else {

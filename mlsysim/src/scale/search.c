@@ -5,8 +5,8 @@
  * thread's k fastest plans that fit and merges them; the second classifies every other point by
  * why it loses to the fastest: memory (does not fit), bubble, communication or compute (the
  * component of its step that exceeds the best plan's by the most), or invalid (the degrees do
- * not divide the cluster, heads, layers or batch). Points are numbered so that the result does
- * not depend on the thread count (ties broken by index).
+ * not divide the cluster, heads or batch, or there are more stages than layers). Points are
+ * numbered so that the result does not depend on the thread count (ties broken by index).
  */
 #include "internal.h"
 
@@ -62,7 +62,7 @@ static int valid(const ms_dist_model_t *m, const ms_dist_parallel_t *p, int n)
     int dp = n / (p->tp * p->pp * cp);
     if (dp % ep) return 0;
     if (p->global_batch % (dp * p->microbatch)) return 0;
-    if (m->layers % (p->pp * p->interleave)) return 0;
+    if (m->layers < p->pp * p->interleave) return 0; /* uneven stages are allowed */
     if (p->interleave > 1 && p->pp == 1) return 0;
     if (m->heads % p->tp) return 0;
     if (p->sequence_parallel && p->tp == 1) return 0;

@@ -78,8 +78,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp·microbatch = %d", p->global_batch, dp * b);
         return MS_DIST_EINVAL;
     }
-    if (m->layers % (pp * v) != 0) {
-        ms_scale_err(err, errlen, "parallelism.pp: pp·interleave = %d does not divide %d layers", pp * v, m->layers);
+    if (m->layers < pp * v) {
+        ms_scale_err(err, errlen, "parallelism.pp: pp·interleave = %d exceeds %d layers", pp * v, m->layers);
         return MS_DIST_EINVAL;
     }
     if (m->heads % tp != 0) { ms_scale_err(err, errlen, "parallelism.tp: %d does not divide %d heads", tp, m->heads); return MS_DIST_EINVAL; }
@@ -132,14 +132,19 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
 
     /* ---- stages ---------------------------------------------------------------------------- */
-    double lps = (double)m->layers / pp;                       /* layers per stage */
+    double lps = (double)m->layers / pp;                       /* layers per stage (mean) */
     double layer_total = c.fwd + c.bwd + c.rc + c.tp + c.ep + c.cp;
     double logit_flops = 2.0 * T * h * x.V / tp;
     double logit_t = 3.0 * logit_flops / F + 16.0 * T * x.V / tp / BW; /* + fp32 cross-entropy */
     double t_stage = lps * layer_total;
-    double t_last = t_stage + logit_t;
     double t_mean = t_stage + logit_t / pp;
-    double t_max = t_last;
+    /* When pp·v does not divide the layers, the busiest stage holds ceil(L/(pp·v))·v of them and the
+     * last stage (which also computes the logits) the rounded-down share, as Llama 3 split 126 layers
+     * over 16 stages (Dubey et al. 2024 §3.3.2). With an even split both are L/pp. */
+    double chunk_hi = ceil((double)m->layers / (pp * v)), chunk_lo = floor((double)m->layers / (pp * v));
+    double t_last = chunk_lo * v * layer_total + logit_t;
+    double t_busy = chunk_hi * v * layer_total;
+    double t_max = t_busy > t_last ? t_busy : t_last;
 
     /* pipeline point-to-point */
     double p2p = 0.0;
