@@ -20,7 +20,19 @@
 #ifdef TT_HAVE_AVX512_PATH
 typedef float v8f_ __attribute__((vector_size(32)));
 
-/* 16 lanes, two accumulators; the horizontal sum halves the vector three times. */
+/* Sum of the 16 lanes: halve the vector three times. */
+static TT_AVX512_FN float hsum16(tt_v16f v)
+{
+    v8f_ h[2];
+    memcpy(h, &v, sizeof h);
+    v8f_ q = h[0] + h[1];
+    tt_v4f f[2];
+    memcpy(f, &q, sizeof f);
+    tt_v4f e = f[0] + f[1];
+    return (e[0] + e[2]) + (e[1] + e[3]);
+}
+
+/* 16 lanes, two accumulators. */
 static TT_AVX512_FN float dot16(const float *a, const float *b, int64_t n)
 {
     tt_v16f acc0 = tt__v16f_set(0.0f), acc1 = tt__v16f_set(0.0f);
@@ -32,25 +44,37 @@ static TT_AVX512_FN float dot16(const float *a, const float *b, int64_t n)
     for (; i + 16 <= n; i += 16) {
         acc0 += tt__v16f_load(a + i) * tt__v16f_load(b + i);
     }
-    acc0 += acc1;
-    v8f_ h[2];
-    memcpy(h, &acc0, sizeof h);
-    v8f_ q = h[0] + h[1];
-    tt_v4f f[2];
-    memcpy(f, &q, sizeof f);
-    tt_v4f e = f[0] + f[1];
-    float s = (e[0] + e[2]) + (e[1] + e[3]);
+    float s = hsum16(acc0 + acc1);
     for (; i < n; i++) {
         s += a[i] * b[i];
     }
     return s;
 }
 
-/* y[o] = W[o, :] . x + bias[o] for every o. */
+/* y[o] = W[o, :] . x + bias[o] for every o. Four rows at a time: four independent streams of W keep
+ * more loads in flight (the step is bound by reading the weights) and share each load of x. */
 static TT_AVX512_FN void gemv16(const float *W, const float *x, const float *bias, float *y, int64_t out,
                                int64_t in)
 {
-    for (int64_t o = 0; o < out; o++) {
+    int64_t o = 0;
+    if (in % 16 == 0) {
+        for (; o + 4 <= out; o += 4) {
+            const float *w0 = W + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+            tt_v16f a0 = tt__v16f_set(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            for (int64_t i = 0; i < in; i += 16) {
+                tt_v16f xv = tt__v16f_load(x + i);
+                a0 += tt__v16f_load(w0 + i) * xv;
+                a1 += tt__v16f_load(w1 + i) * xv;
+                a2 += tt__v16f_load(w2 + i) * xv;
+                a3 += tt__v16f_load(w3 + i) * xv;
+            }
+            y[o] = hsum16(a0) + (bias ? bias[o] : 0.0f);
+            y[o + 1] = hsum16(a1) + (bias ? bias[o + 1] : 0.0f);
+            y[o + 2] = hsum16(a2) + (bias ? bias[o + 2] : 0.0f);
+            y[o + 3] = hsum16(a3) + (bias ? bias[o + 3] : 0.0f);
+        }
+    }
+    for (; o < out; o++) {
         y[o] = dot16(W + o * in, x, in) + (bias ? bias[o] : 0.0f);
     }
 }
