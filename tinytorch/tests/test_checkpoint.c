@@ -15,6 +15,7 @@
 #include "tt_test_fs.h"
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/optim.h"
+#include "tinytorch/conv.h"
 
 #define FIX(name) MLSB_TEST_DATA "/" name
 
@@ -388,6 +389,39 @@ static void test_optimizer_state_resumes(void **state)
     tt_layer_free(b);
 }
 
+/* Buffers (BatchNorm's running statistics) travel with the model: after a load, eval mode gives the
+ * same output as the model that was saved. */
+static void test_batchnorm_buffers(void **state)
+{
+    (void)state;
+    char path[600], err[512];
+    path_in(path, sizeof path, "bn.safetensors");
+    tt_layer *a = tt_sequential_new(1, (tt_layer *[]){tt_batchnorm2d_new(3, 0.1f, 1e-5f, true)});
+    tt_layer *b = tt_sequential_new(1, (tt_layer *[]){tt_batchnorm2d_new(3, 0.1f, 1e-5f, true)});
+    tt_params buf;
+    tt_params_init(&buf);
+    tt_layer_buffers(a, &buf);
+    assert_int_equal(buf.n, 2);
+    assert_string_equal(buf.names[0], "0.running_mean");
+    assert_string_equal(buf.names[1], "0.running_var");
+    tt_rng r;
+    tt_rng_seed(&r, 5);
+    tt_tensor *x = tt_randn(TT_SHAPE(4, 3, 5, 5), 2.0f, 3.0f, &r);
+    for (int i = 0; i < 3; i++) {          /* training-mode passes move the running statistics */
+        tt_layer_forward(a, x);
+    }
+    assert_true(buf.t[0]->data[0] != 0.0f && buf.t[1]->data[0] != 1.0f);
+    assert_int_equal(tt_checkpoint_save(path, a, NULL, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(tt_checkpoint_load(path, b, NULL, err, sizeof err), 0);
+    tt_layer_train(a, false);
+    tt_layer_train(b, false);
+    tt_tensor *ya = tt_layer_forward(a, x), *yb = tt_layer_forward(b, x);
+    assert_memory_equal(ya->data, yb->data, tt_nbytes(ya));
+    tt_params_free(&buf);
+    tt_layer_free(a);
+    tt_layer_free(b);
+}
+
 int main(void)
 {
     (void)tt_gradcheck; /* shared helpers this file does not need */
@@ -401,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_and_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_save, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optimizer_state_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batchnorm_buffers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,8 @@ typedef struct tt_layer_ops {
     void (*collect_params)(tt_layer *self, tt_params *out, const char *prefix); /* may be NULL */
     void (*set_training)(tt_layer *self, bool training);          /* may be NULL: sets base.training */
     void (*destroy)(tt_layer *self);                              /* frees params and self */
+    /* Non-trainable state saved with the model (BatchNorm's running statistics); may be NULL. */
+    void (*collect_buffers)(tt_layer *self, tt_params *out, const char *prefix);
 } tt_layer_ops;
 
 struct tt_layer {
@@ -63,6 +65,9 @@ struct tt_layer {
 tt_tensor *tt_layer_forward(tt_layer *l, tt_tensor *x);
 void tt_layer_params(tt_layer *l, tt_params *out);   /* appends, names relative to l */
 void tt_layer_collect(tt_layer *l, tt_params *out, const char *prefix); /* for containers */
+/* Buffers: state that is saved and loaded with the model but not trained (no optimizer sees it). */
+void tt_layer_buffers(tt_layer *l, tt_params *out);  /* appends, names relative to l */
+void tt_layer_collect_buffers(tt_layer *l, tt_params *out, const char *prefix); /* for containers */
 void tt_layer_train(tt_layer *l, bool training);     /* propagates to children */
 void tt_layer_free(tt_layer *l);                     /* NULL is fine */
 

@@ -23,11 +23,11 @@ FN_FORWARD(flatten_fwd, flatten1)
 
 static void fn_destroy(tt_layer *self) { free(self); }
 
-static const tt_layer_ops relu_ops = {"ReLU", relu_fwd, NULL, NULL, fn_destroy};
-static const tt_layer_ops sigmoid_ops = {"Sigmoid", sigmoid_fwd, NULL, NULL, fn_destroy};
-static const tt_layer_ops tanh_ops = {"Tanh", tanh_fwd, NULL, NULL, fn_destroy};
-static const tt_layer_ops gelu_ops = {"GELU", gelu_fwd, NULL, NULL, fn_destroy};
-static const tt_layer_ops flatten_ops = {"Flatten", flatten_fwd, NULL, NULL, fn_destroy};
+static const tt_layer_ops relu_ops = {"ReLU", relu_fwd, NULL, NULL, fn_destroy, NULL};
+static const tt_layer_ops sigmoid_ops = {"Sigmoid", sigmoid_fwd, NULL, NULL, fn_destroy, NULL};
+static const tt_layer_ops tanh_ops = {"Tanh", tanh_fwd, NULL, NULL, fn_destroy, NULL};
+static const tt_layer_ops gelu_ops = {"GELU", gelu_fwd, NULL, NULL, fn_destroy, NULL};
+static const tt_layer_ops flatten_ops = {"Flatten", flatten_fwd, NULL, NULL, fn_destroy, NULL};
 
 static tt_layer *fn_new(const tt_layer_ops *ops)
 {

@@ -62,7 +62,7 @@ static tt_tensor *dropout_forward(tt_layer *self, tt_tensor *x)
 
 static void dropout_destroy(tt_layer *self) { free(self); }
 
-static const tt_layer_ops dropout_ops = {"Dropout", dropout_forward, NULL, NULL, dropout_destroy};
+static const tt_layer_ops dropout_ops = {"Dropout", dropout_forward, NULL, NULL, dropout_destroy, NULL};
 
 tt_layer *tt_dropout_new(float p, tt_rng *rng)
 {

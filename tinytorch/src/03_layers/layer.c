@@ -1,5 +1,6 @@
 /* layer.c - the tt_layer vtable dispatch, shared by every layer kind (Linear, Sequential, ...).
- * A layer without collect_params has no parameters; one without set_training just records the flag. */
+ * A layer without collect_params has no parameters, one without collect_buffers no buffers; one
+ * without set_training just records the flag. */
 #include <stdlib.h>
 #include "tinytorch/nn.h"
 
@@ -13,6 +14,15 @@ void tt_layer_collect(tt_layer *l, tt_params *out, const char *prefix)
 }
 
 void tt_layer_params(tt_layer *l, tt_params *out) { tt_layer_collect(l, out, ""); }
+
+void tt_layer_collect_buffers(tt_layer *l, tt_params *out, const char *prefix)
+{
+    if (l->ops->collect_buffers) {
+        l->ops->collect_buffers(l, out, prefix ? prefix : "");
+    }
+}
+
+void tt_layer_buffers(tt_layer *l, tt_params *out) { tt_layer_collect_buffers(l, out, ""); }
 
 void tt_layer_train(tt_layer *l, bool training)
 {

@@ -74,7 +74,8 @@ static void linear_destroy(tt_layer *self)
     free(l);
 }
 
-static const tt_layer_ops linear_ops = {"Linear", linear_forward, linear_collect, NULL, linear_destroy};
+static const tt_layer_ops linear_ops = {"Linear", linear_forward, linear_collect, NULL, linear_destroy,
+                                        NULL};
 
 tt_layer *tt_linear_new(int64_t in_features, int64_t out_features, bool bias, tt_init init, tt_rng *rng)
 {

@@ -31,6 +31,16 @@ static void seq_collect(tt_layer *self, tt_params *out, const char *prefix)
     }
 }
 
+static void seq_collect_buffers(tt_layer *self, tt_params *out, const char *prefix)
+{
+    sequential *s = (sequential *)self;
+    char name[256];
+    for (int i = 0; i < s->n; i++) {
+        snprintf(name, sizeof name, "%s%d.", prefix, i);
+        tt_layer_collect_buffers(s->children[i], out, name);
+    }
+}
+
 static void seq_set_training(tt_layer *self, bool training)
 {
     sequential *s = (sequential *)self;
@@ -51,7 +61,7 @@ static void seq_destroy(tt_layer *self)
 }
 
 static const tt_layer_ops seq_ops = {"Sequential", seq_forward, seq_collect, seq_set_training,
-                                     seq_destroy};
+                                     seq_destroy, seq_collect_buffers};
 
 static sequential *as_seq(const tt_layer *l, const char *who)
 {

@@ -572,6 +572,7 @@ static void collect_checkpoint(tt_layer *model, const tt_optimizer *opt, tt_para
     tt_params_init(&mp);
     tt_params_init(&sp);
     tt_layer_params(model, &mp);
+    tt_layer_buffers(model, &mp); /* BatchNorm running statistics and the like */
     for (int i = 0; i < mp.n; i++) {
         tt_params_add(all, mp.names[i], mp.t[i]);
     }

@@ -56,11 +56,11 @@ static void conv_layer_destroy(tt_layer *self)
 }
 
 static const tt_layer_ops conv_ops = {"Conv2d", conv_layer_forward, conv_layer_collect, NULL,
-                                      conv_layer_destroy};
+                                      conv_layer_destroy, NULL};
 static const tt_layer_ops conv_relu_ops = {"Conv2dReLU", conv_layer_forward, conv_layer_collect, NULL,
-                                           conv_layer_destroy};
+                                           conv_layer_destroy, NULL};
 static const tt_layer_ops conv_relu_pool_ops = {"Conv2dReLUPool", conv_layer_forward, conv_layer_collect,
-                                                NULL, conv_layer_destroy};
+                                                NULL, conv_layer_destroy, NULL};
 
 /* fuse: 0 plain, 1 + ReLU, 2 + ReLU + 2x2 max pool */
 static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
@@ -138,8 +138,8 @@ static tt_tensor *avgpool_forward(tt_layer *self, tt_tensor *x)
 
 static void plain_destroy(tt_layer *self) { free(self); }
 
-static const tt_layer_ops maxpool_ops = {"MaxPool2d", maxpool_forward, NULL, NULL, plain_destroy};
-static const tt_layer_ops avgpool_ops = {"AvgPool2d", avgpool_forward, NULL, NULL, plain_destroy};
+static const tt_layer_ops maxpool_ops = {"MaxPool2d", maxpool_forward, NULL, NULL, plain_destroy, NULL};
+static const tt_layer_ops avgpool_ops = {"AvgPool2d", avgpool_forward, NULL, NULL, plain_destroy, NULL};
 
 static tt_layer *pool_new(const tt_layer_ops *ops, int kernel, int stride, int padding)
 {
@@ -184,6 +184,13 @@ static void bn_collect(tt_layer *self, tt_params *out, const char *prefix)
     }
 }
 
+static void bn_buffers(tt_layer *self, tt_params *out, const char *prefix)
+{
+    tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
+    add_param(out, prefix, "running_mean", l->running_mean);
+    add_param(out, prefix, "running_var", l->running_var);
+}
+
 static void bn_destroy(tt_layer *self)
 {
     tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
@@ -194,7 +201,7 @@ static void bn_destroy(tt_layer *self)
     free(l);
 }
 
-static const tt_layer_ops bn_ops = {"BatchNorm2d", bn_forward, bn_collect, NULL, bn_destroy};
+static const tt_layer_ops bn_ops = {"BatchNorm2d", bn_forward, bn_collect, NULL, bn_destroy, bn_buffers};
 
 tt_layer *tt_batchnorm2d_new(int64_t num_features, float momentum, float eps, bool affine)
 {
