@@ -192,3 +192,18 @@ int tt_ms_load_fashion(const tt_milestone_opts *o, int64_t quick_n, tt_dataset *
     *test = te;
     return 0;
 }
+
+void tt_ms_record_fit(tt_milestone_result *res, const char *key_prefix, const tt_train_stats *st, int epochs,
+                      int64_t train_images, int64_t params, double goal)
+{
+    const struct { const char *f; double v; } fields[] = {
+        {"test_accuracy", st->eval_accuracy}, {"test_loss", st->eval_loss}, {"train_loss", st->train_loss},
+        {"epochs", epochs}, {"train_images", (double)train_images}, {"params", (double)params},
+        {"train_seconds", st->train_seconds}, {"samples_per_s", st->samples_per_s},
+        {"peak_arena_bytes", (double)st->peak_arena_bytes}, {"goal", goal}};
+    char k[128];
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        snprintf(k, sizeof k, "%s%s", key_prefix, fields[i].f);
+        tt_ms_result_num(res, k, fields[i].v);
+    }
+}

@@ -35,6 +35,10 @@ typedef int (*tt_ms_part)(const tt_milestone_opts *o, tt_milestone_result *res);
 /* Runs the parts in order, stopping at the first error (returns 2); else 0 when every goal was met, 1
  * otherwise. Records "quick". */
 int tt_ms_run_parts(const tt_milestone_opts *o, tt_milestone_result *res, const tt_ms_part *parts, int n);
+/* Records a finished training run under key_prefix ("fashion_mnist."): test_accuracy, test_loss,
+ * train_loss, epochs, train_images, params, train_seconds, samples_per_s, peak_arena_bytes, goal. */
+void tt_ms_record_fit(tt_milestone_result *res, const char *key_prefix, const tt_train_stats *st, int epochs,
+                      int64_t train_images, int64_t params, double goal);
 /* Prints "  <what>: 97.50 %  (goal >= 90 %)  met" and returns whether it was met. */
 bool tt_ms_check(const char *what, double accuracy, double goal, bool at_least);
 

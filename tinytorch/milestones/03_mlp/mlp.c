@@ -62,11 +62,7 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
     if (rc == 0 && tt_fit(model, opt, &dl, &c, &st) == 0) {
         printf("  train loss %.4f, test loss %.4f, %.2f s\n", st.train_loss, st.eval_loss, st.train_seconds);
         met = tt_ms_check("TinyDigits test accuracy", st.eval_accuracy, 0.90, true);
-        tt_ms_result_num(res, "tinydigits.test_accuracy", st.eval_accuracy);
-        tt_ms_result_num(res, "tinydigits.test_loss", st.eval_loss);
-        tt_ms_result_num(res, "tinydigits.epochs", epochs);
-        tt_ms_result_num(res, "tinydigits.params", (double)tt_params_numel(&p));
-        tt_ms_result_num(res, "tinydigits.train_seconds", st.train_seconds);
+        tt_ms_record_fit(res, "tinydigits.", &st, epochs, tr->len, tt_params_numel(&p), 0.90);
         tt_kv meta[] = {{"milestone", "03"}, {"model", "Flatten Linear(64, 32) ReLU Linear(32, 10)"},
                         {"data", "TinyDigits"}};
         rc = tt_ms_save(o, "03_mlp_tinydigits", "tinydigits.", model, opt, meta, 3, res);
@@ -124,15 +120,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
                st.samples_per_s, (double)st.peak_arena_bytes / 1048576.0, st.train_seconds);
         met = tt_ms_check("Fashion-MNIST test accuracy", st.eval_accuracy, 0.87, true);
         tt_ms_result_num(res, "test_accuracy", st.eval_accuracy);
-        tt_ms_result_num(res, "fashion_mnist.test_accuracy", st.eval_accuracy);
-        tt_ms_result_num(res, "fashion_mnist.test_loss", st.eval_loss);
-        tt_ms_result_num(res, "fashion_mnist.train_loss", st.train_loss);
-        tt_ms_result_num(res, "fashion_mnist.epochs", epochs);
-        tt_ms_result_num(res, "fashion_mnist.train_images", (double)tr->len);
-        tt_ms_result_num(res, "fashion_mnist.params", (double)tt_params_numel(&p));
-        tt_ms_result_num(res, "fashion_mnist.train_seconds", st.train_seconds);
-        tt_ms_result_num(res, "fashion_mnist.samples_per_s", st.samples_per_s);
-        tt_ms_result_num(res, "fashion_mnist.peak_arena_bytes", (double)st.peak_arena_bytes);
+        tt_ms_record_fit(res, "fashion_mnist.", &st, epochs, tr->len, tt_params_numel(&p), 0.87);
         tt_kv meta[] = {{"milestone", "03"}, {"model", "Flatten Linear(784, 128) ReLU Linear(128, 10)"},
                         {"data", "Fashion-MNIST"}};
         rc = tt_ms_save(o, "03_mlp_fashion_mnist", "fashion_mnist.", model, opt, meta, 3, res);

@@ -80,22 +80,13 @@ static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_l
     fflush(stdout);
     tt_train_stats st;
     bool met = false;
-    char k[96];
     if (rc == 0 && tt_fit(model, opt, &dl, &c, &st) == 0) {
         printf("  %.0f samples/s (forward + backward + Adam), peak step memory %.2f MiB, %.1f s training\n",
                st.samples_per_s, (double)st.peak_arena_bytes / 1048576.0, st.train_seconds);
         char what[96];
         snprintf(what, sizeof what, "%s test accuracy", data_desc);
         met = tt_ms_check(what, st.eval_accuracy, goal, true);
-        const struct { const char *f; double v; } fields[] = {
-            {"test_accuracy", st.eval_accuracy}, {"test_loss", st.eval_loss}, {"train_loss", st.train_loss},
-            {"epochs", epochs}, {"train_images", (double)tr->len}, {"params", (double)tt_params_numel(&p)},
-            {"train_seconds", st.train_seconds}, {"samples_per_s", st.samples_per_s},
-            {"peak_arena_bytes", (double)st.peak_arena_bytes}, {"goal", goal}};
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-            snprintf(k, sizeof k, "%s%s", key, fields[i].f);
-            tt_ms_result_num(res, k, fields[i].v);
-        }
+        tt_ms_record_fit(res, key, &st, epochs, tr->len, tt_params_numel(&p), goal);
         tt_kv meta[] = {{"milestone", "04"}, {"model", model_desc}, {"data", data_desc}};
         rc = tt_ms_save(o, stem, key, model, opt, meta, 3, res);
     } else if (rc == 0) {
