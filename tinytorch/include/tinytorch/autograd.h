@@ -48,6 +48,11 @@ void tt_backward(tt_tensor *loss);
 /* Same with an explicit seed gradient of loss's shape (e.g. 1/accumulation_steps). */
 void tt_backward_with(tt_tensor *out, const tt_tensor *seed);
 void tt_zero_grad(tt_tensor **params, int n); /* sets each parameter's gradient to 0 */
+/* A function called after each node's backward while tt_backward runs (NULL: none). Data-parallel
+ * training uses it to start reducing a parameter's gradient as soon as the last node that reads
+ * the parameter has run, while the rest of backward goes on. One hook per process. */
+typedef void (*tt_backward_hook)(const tt_node *node, void *ctx);
+void tt_set_backward_hook(tt_backward_hook fn, void *ctx);
 
 /* ---- writing an op (used by every module that adds a differentiable op) ------------------------ */
 

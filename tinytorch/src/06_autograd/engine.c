@@ -83,11 +83,23 @@ float *tt_grad_buf_fresh(tt_tensor *t, bool *fresh)
     return tt_grad_buf(t);
 }
 
+static tt_backward_hook backward_hook;
+static void *backward_hook_ctx;
+
+void tt_set_backward_hook(tt_backward_hook fn, void *ctx)
+{
+    backward_hook = fn;
+    backward_hook_ctx = ctx;
+}
+
 static void run_tape(void)
 {
     for (tt_node *n = tt__tape_head; n; n = n->prev) {
         if (n->out->grad) {
             n->backward(n);
+            if (backward_hook) {
+                backward_hook(n, backward_hook_ctx);
+            }
         }
     }
     tt__tape_head = NULL;
