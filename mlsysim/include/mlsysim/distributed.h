@@ -96,6 +96,9 @@ typedef struct ms_dist_parallel {
     int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp) */
     int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
     int flash_attention;    /* 1 = fused attention: no s×s score tensor in HBM */
+    /* Optimizer state per parameter, bytes: 0 = 12 (mixed-precision Adam: fp32 master, m, v);
+     * negative = no optimizer state (inference-style forward/backward only). */
+    double optimizer_bytes_per_param;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */

@@ -9,49 +9,19 @@
 #include <stdio.h>
 
 #include "mlsysim/mlsysim.h"
+#include "mlsysim/engine.h"
 
 enum { MS_EXIT_OK = 0, MS_EXIT_INPUT = 1, MS_EXIT_MEMORY = 2, MS_EXIT_ASSERT = 3 };
-
-typedef enum { MS_FMT_TEXT = 0, MS_FMT_JSON, MS_FMT_MARKDOWN } ms_format;
 
 typedef struct {
     ms_registry *reg;
     ms_format fmt;
 } ms_cli;
 
-/* ---- a flat, ordered result: key -> number | integer | string | bool | raw JSON ---- */
-#define MS_OUT_MAX 160
-
-typedef enum { MS_V_NUM, MS_V_INT, MS_V_STR, MS_V_BOOL, MS_V_RAW } ms_vkind;
-
-typedef struct {
-    char key[64];
-    ms_vkind kind;
-    double num;
-    long long i;
-    char *str;          /* MS_V_STR / MS_V_RAW, owned */
-} ms_item;
-
-typedef struct {
-    char title[400];
-    int n;
-    ms_item items[MS_OUT_MAX];
-} ms_out;
-
-void ms_out_init(ms_out *o, const char *title);
-void ms_out_free(ms_out *o);
-void ms_out_num(ms_out *o, const char *key, double v);
-void ms_out_int(ms_out *o, const char *key, long long v);
-void ms_out_str(ms_out *o, const char *key, const char *v);
-void ms_out_bool(ms_out *o, const char *key, int v);
-void ms_out_raw(ms_out *o, const char *key, const char *json);  /* nested JSON (arrays) */
-/* Value of a numeric item (NUM/INT/BOOL); 0 if absent. */
-int ms_out_get(const ms_out *o, const char *key, double *v);
-void ms_out_print(const ms_out *o, ms_format fmt, FILE *f);
-/* Human form of a value from its key's unit suffix (_s, _bytes, _per_s, _j, ...). */
-void ms_fmt_human(const char *key, double v, char *buf, size_t cap);
-/* JSON string literal with escapes. */
-void ms_json_str(FILE *f, const char *s);
+/* Exit code of an engine status: MS_OK 0, MS_ERR_MEMORY 2, MS_ERR_ASSERT 3, else 1. */
+int ms_cli_exit_code(ms_status st);
+/* Prints a result's notes on stderr, one "mlsysim: NOTE" line each. */
+void ms_cli_print_notes(const ms_result *r);
 
 /* ---- argument helpers ---- */
 int ms_arg_int(const char *flag, const char *v, long min, long max, int *out);
@@ -71,6 +41,7 @@ typedef struct {
     const ms_hardware *hw;
     ms_workload w;
     int have_seq;
+    int have_eff;              /* --efficiency given (else the engine's default) */
     int cached_prefix;
     const ms_model *draft;
     double acceptance;
@@ -88,9 +59,9 @@ typedef struct {
 /* Parses `CMD MODEL HARDWARE [flags]` (argv[0] = CMD); unknown flags and names are refused.
  * Returns 0 or an exit code. */
 int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opts *o);
-/* Adds the single-node roofline keys of `r` to `out`. */
-void ms_cli_put_eval(ms_out *out, const ms_model *m, const ms_hardware *hw, const ms_workload *w,
-                     const ms_eval_result *r);
+/* The plan `CMD MODEL HARDWARE [flags]` stands for: one accelerator, the flags' workload; an
+ * efficiency flag is kept only if given (else the engine's default). */
+void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p);
 
 /* ---- commands ---- */
 int ms_cli_zoo(ms_cli *c, int argc, char **argv);
@@ -100,16 +71,6 @@ int ms_cli_optimize(ms_cli *c, int argc, char **argv);
 int ms_cli_schema(ms_cli *c, int argc, char **argv);
 int ms_cli_compress(ms_cli *c, int argc, char **argv);
 int ms_cli_tiny(ms_cli *c, int argc, char **argv);
-
-/* Plan evaluation (cmd_eval.c), shared with optimize: fills `o` and returns the exit code. */
-int ms_cli_eval_plan(ms_cli *c, const ms_plan *p, ms_out *o);
-/* Converters from registry/plan data to the fleet-scale API's structs (cmd_eval.c). */
-struct ms_dist_accel;
-struct ms_dist_model;
-struct ms_dist_parallel;
-struct ms_dist_fabric;
-int ms_cli_plan_to_dist(const ms_plan *p, struct ms_dist_accel *a, struct ms_dist_model *m,
-                        struct ms_dist_parallel *par, struct ms_dist_fabric *f, char *err, size_t errlen);
 
 /* `mlsysim validate [...]`: predicted vs published training runs (cmd_validate.c). */
 int ms_cli_validate(int argc, char **argv);

@@ -49,7 +49,7 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
                 return MS_EXIT_INPUT;
             }
         } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--efficiency", &iv) || flag_is(a, "-e", &iv)))
-            rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency);
+            { rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency); o->have_eff = 1; }
         else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--mode", &iv)) {
             const char *v = VAL();
             if (!v || ms_mode_parse(v, &o->w.mode)) { fprintf(stderr, "mlsysim %s: --mode '%s' is not inference or training\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
@@ -124,47 +124,27 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
     return 0;
 }
 
-void ms_cli_put_eval(ms_out *out, const ms_model *m, const ms_hardware *hw, const ms_workload *w,
-                     const ms_eval_result *r)
+void ms_cli_print_notes(const ms_result *r)
 {
-    int decode = m->kind == MS_MODEL_TRANSFORMER && !m->arch.encoder && w->mode == MS_MODE_INFERENCE;
-    int lm_train = m->kind == MS_MODEL_TRANSFORMER && w->mode == MS_MODE_TRAINING;
-    ms_out_str(out, "model", m->name);
-    ms_out_str(out, "hardware", hw->name);
-    ms_out_str(out, "mode", ms_mode_name(w->mode));
-    ms_out_str(out, "step", decode ? "decode step (one token per sequence)" :
-                            w->mode == MS_MODE_TRAINING ? "training step (forward + backward)" : "forward pass");
-    ms_out_str(out, "precision", ms_precision_name(w->precision));
-    ms_out_int(out, "batch_size", w->batch_size);
-    if (m->kind == MS_MODEL_TRANSFORMER) ms_out_int(out, "seq_len", w->seq_len);
-    ms_out_num(out, "efficiency", w->efficiency);
-    ms_out_num(out, "latency_s", r->latency_s);
-    ms_out_num(out, "throughput_per_s", r->throughput_per_s);
-    ms_out_str(out, "throughput_unit", decode || lm_train ? "tokens" : "samples");
-    ms_out_str(out, "bottleneck", ms_bound_name(r->bottleneck));
-    ms_out_num(out, "mfu", r->mfu);
-    ms_out_num(out, "hfu", r->hfu);
-    ms_out_num(out, "compute_time_s", r->t_compute_s);
-    ms_out_num(out, "memory_time_s", r->t_memory_s);
-    ms_out_num(out, "overhead_time_s", r->t_overhead_s);
-    ms_out_bool(out, "overhead_dominated", r->overhead_dominated);
-    ms_out_num(out, "model_flop", r->flops);
-    ms_out_num(out, "hardware_flop", r->hw_flops);
-    ms_out_num(out, "memory_traffic_bytes", r->bytes);
-    ms_out_num(out, "arithmetic_intensity_flop_per_byte", r->intensity_flop_per_byte);
-    ms_out_num(out, "ridge_point_flop_per_byte", r->ridge_flop_per_byte);
-    ms_out_num(out, "peak_flop_per_s", r->peak_flops);
-    ms_out_num(out, "bandwidth_bytes_per_s", r->bw_bytes_per_s);
-    ms_out_num(out, "power_w", r->power_w);
-    ms_out_num(out, "energy_j", r->energy_j);
-    ms_out_num(out, "memory_per_accelerator_bytes", r->memory_bytes);
-    ms_out_num(out, "memory_capacity_bytes", r->memory_capacity_bytes);
-    ms_out_num(out, "memory_utilization", r->memory_capacity_bytes > 0 ? r->memory_bytes / r->memory_capacity_bytes : 0);
-    ms_out_num(out, "memory_weights_bytes", r->memory_weights_bytes);
-    ms_out_num(out, "memory_gradients_bytes", r->memory_gradients_bytes);
-    ms_out_num(out, "memory_optimizer_bytes", r->memory_optimizer_bytes);
-    ms_out_num(out, "memory_activations_bytes", r->memory_activations_bytes);
-    ms_out_num(out, "memory_kv_cache_bytes", r->memory_kv_bytes);
-    if (decode) ms_out_num(out, "kv_cache_bytes", r->memory_kv_bytes);
-    ms_out_bool(out, "feasible", r->feasible);
+    const char *s = r->notes;
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        int len = nl ? (int)(nl - s) : (int)strlen(s);
+        fprintf(stderr, "mlsysim: %.*s\n", len, s);
+        s += len + (nl ? 1 : 0);
+    }
+}
+
+void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p)
+{
+    ms_plan_init(p, c->reg, o->model, o->hw);
+    snprintf(p->path, sizeof p->path, "%s on %s", o->model->name, o->hw->name);
+    p->mode = o->w.mode;
+    p->batch_size = o->w.batch_size;
+    p->seq_len = o->w.seq_len;
+    p->precision = o->w.precision;
+    p->recompute = o->w.recompute;
+    p->optimizer = o->w.optimizer;
+    p->efficiency = o->w.efficiency;
+    p->efficiency_set = o->have_eff;
 }

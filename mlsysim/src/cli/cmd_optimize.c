@@ -41,7 +41,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
     ms_dist_parallel_t base;
     ms_dist_fabric_t f;
     char err[512];
-    if (ms_cli_plan_to_dist(p, &a, &m, &base, &f, err, sizeof err)) {
+    if (ms_plan_to_dist(p, &a, &m, &base, &f, err, sizeof err)) {
         fprintf(stderr, "mlsysim: %s\n", err);
         return MS_EXIT_INPUT;
     }
@@ -53,35 +53,35 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
         free(r);
         return MS_EXIT_INPUT;
     }
-    ms_out o;
+    ms_result o;
     char title[400];
     snprintf(title, sizeof title, "Parallelism search: %s on %d x %s", p->model.name, p->count, p->hw.name);
-    ms_out_init(&o, title);
-    ms_out_str(&o, "plan", p->name);
-    ms_out_int(&o, "accelerators", p->count);
-    ms_out_int(&o, "evaluated", r->evaluated);
-    ms_out_int(&o, "feasible_count", r->feasible);
-    ms_out_num(&o, "search_time_s", r->seconds);
+    ms_result_init(&o, title);
+    ms_result_str(&o, "plan", p->name);
+    ms_result_int(&o, "accelerators", p->count);
+    ms_result_int(&o, "evaluated", r->evaluated);
+    ms_result_int(&o, "feasible_count", r->feasible);
+    ms_result_num(&o, "search_time_s", r->seconds);
     int rc = MS_EXIT_OK;
     if (r->n_best == 0) {
         fprintf(stderr, "mlsysim optimize parallelism: no configuration fits in memory\n");
         rc = MS_EXIT_MEMORY;
     } else {
         const ms_dist_candidate_t *b = &r->best[0];
-        ms_out_int(&o, "tp", b->par.tp);
-        ms_out_int(&o, "pp", b->par.pp);
-        ms_out_int(&o, "dp", b->res.dp);
-        ms_out_int(&o, "microbatch", b->par.microbatch);
-        ms_out_str(&o, "recompute", ms_recompute_name((ms_recompute)b->par.recompute));
-        ms_out_int(&o, "zero_stage", b->par.zero_stage);
-        ms_out_bool(&o, "sequence_parallel", b->par.sequence_parallel);
-        ms_out_num(&o, "step_time_s", b->res.step_time_s);
-        ms_out_num(&o, "tokens_per_s", b->res.tokens_per_s);
-        ms_out_num(&o, "tflops_per_accelerator", b->res.tflops_per_accelerator);
-        ms_out_num(&o, "mfu", b->res.mfu);
-        ms_out_num(&o, "bubble_fraction", b->res.bubble_fraction);
-        ms_out_num(&o, "communication_s", b->res.communication_s);
-        ms_out_num(&o, "memory_per_accelerator_bytes", b->res.memory.total_bytes);
+        ms_result_int(&o, "tp", b->par.tp);
+        ms_result_int(&o, "pp", b->par.pp);
+        ms_result_int(&o, "dp", b->res.dp);
+        ms_result_int(&o, "microbatch", b->par.microbatch);
+        ms_result_str(&o, "recompute", ms_recompute_name((ms_recompute)b->par.recompute));
+        ms_result_int(&o, "zero_stage", b->par.zero_stage);
+        ms_result_bool(&o, "sequence_parallel", b->par.sequence_parallel);
+        ms_result_num(&o, "step_time_s", b->res.step_time_s);
+        ms_result_num(&o, "tokens_per_s", b->res.tokens_per_s);
+        ms_result_num(&o, "tflops_per_accelerator", b->res.tflops_per_accelerator);
+        ms_result_num(&o, "mfu", b->res.mfu);
+        ms_result_num(&o, "bubble_fraction", b->res.bubble_fraction);
+        ms_result_num(&o, "communication_s", b->res.communication_s);
+        ms_result_num(&o, "memory_per_accelerator_bytes", b->res.memory.total_bytes);
         char json[8192];
         size_t n = 0;
         json_cat(json, sizeof json, &n, "[");
@@ -97,7 +97,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
                      x->res.memory.total_bytes);
         }
         json_cat(json, sizeof json, &n, "]");
-        ms_out_raw(&o, "top", json);
+        ms_result_raw(&o, "top", json);
         n = 0;
         json_cat(json, sizeof json, &n, "{");
         int first = 1;
@@ -107,7 +107,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
             first = 0;
         }
         json_cat(json, sizeof json, &n, "}");
-        ms_out_raw(&o, "lost_by_reason", json);
+        ms_result_raw(&o, "lost_by_reason", json);
         if (c->fmt != MS_FMT_JSON) {
             for (int i = 0; i < r->n_best; i++) {
                 const ms_dist_candidate_t *x = &r->best[i];
@@ -117,35 +117,36 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
                          x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
                          ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
                          x->par.sequence_parallel ? " sp" : "", x->res.step_time_s, 100 * x->res.mfu);
-                ms_out_str(&o, key, val);
+                ms_result_str(&o, key, val);
             }
             for (int k = MS_LOSE_MEMORY; k <= MS_LOSE_INVALID; k++) {
                 char key[48];
                 snprintf(key, sizeof key, "lost_%s", ms_dist_loss_reason_name((ms_dist_loss_reason_t)k));
-                ms_out_int(&o, key, r->lost[k]);
+                ms_result_int(&o, key, r->lost[k]);
             }
         }
     }
-    ms_out_print(&o, c->fmt, stdout);
-    ms_out_free(&o);
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
     free(r);
     return rc;
 }
 
 static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
 {
-    ms_out tmp;
-    ms_out_init(&tmp, "");
-    int rc = ms_cli_eval_plan(c, p, &tmp);
-    double tput = 0, mfu = 0;
-    ms_out_get(&tmp, "throughput_per_s", &tput);
-    ms_out_get(&tmp, "mfu", &mfu);
+    ms_result tmp;
+    int rc = ms_cli_exit_code(ms_plan_eval(c->reg, p, &tmp));
+    if (rc == MS_EXIT_INPUT) fprintf(stderr, "mlsysim: %s\n", tmp.error);
+    double tput = 0, mfu = 0, eff = p->efficiency;
+    ms_result_get(&tmp, "efficiency", &eff);
+    ms_result_get(&tmp, "throughput_per_s", &tput);
+    ms_result_get(&tmp, "mfu", &mfu);
     double fleet = 0;
-    if (ms_out_get(&tmp, "fleet_throughput_per_s", &fleet)) tput = fleet;
-    ms_out_free(&tmp);
+    if (ms_result_get(&tmp, "fleet_throughput_per_s", &fleet)) tput = fleet;
+    ms_result_free(&tmp);
     if (rc == MS_EXIT_INPUT) return rc;
     ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
-                         p->hw.tdp_w, p->hw.price_usd, p->efficiency};
+                         p->hw.tdp_w, p->hw.price_usd, eff};
     size_t ng = ms_registry_grid_count(c->reg);
     if (ng > 64) ng = 64;
     ms_dist_grid_t grids[64];
@@ -164,21 +165,21 @@ static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
         free(pl);
         return MS_EXIT_INPUT;
     }
-    ms_out o;
+    ms_result o;
     char title[400];
     snprintf(title, sizeof title, "Placement: %d x %s for %.4g days, carbon tax $%.4g/t", p->count, p->hw.name,
              p->duration_days, tax);
-    ms_out_init(&o, title);
-    ms_out_str(&o, "plan", p->name);
-    ms_out_num(&o, "carbon_tax_usd_per_t", tax);
-    ms_out_num(&o, "duration_s", dur);
+    ms_result_init(&o, title);
+    ms_result_str(&o, "plan", p->name);
+    ms_result_num(&o, "carbon_tax_usd_per_t", tax);
+    ms_result_num(&o, "duration_s", dur);
     int b = pl->best;
-    ms_out_str(&o, "best_region", grids[b].name);
-    ms_out_num(&o, "objective_usd", pl->objective_usd[b]);
-    ms_out_num(&o, "cost_usd", pl->ops[b].cost_usd);
-    ms_out_num(&o, "carbon_kg", pl->ops[b].carbon_kg);
-    ms_out_num(&o, "energy_j", pl->ops[b].energy_j);
-    ms_out_num(&o, "water_l", pl->ops[b].water_l);
+    ms_result_str(&o, "best_region", grids[b].name);
+    ms_result_num(&o, "objective_usd", pl->objective_usd[b]);
+    ms_result_num(&o, "cost_usd", pl->ops[b].cost_usd);
+    ms_result_num(&o, "carbon_kg", pl->ops[b].carbon_kg);
+    ms_result_num(&o, "energy_j", pl->ops[b].energy_j);
+    ms_result_num(&o, "water_l", pl->ops[b].water_l);
     char json[8192];
     size_t n = 0;
     json_cat(json, sizeof json, &n, "[");
@@ -186,17 +187,17 @@ static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
         json_cat(json, sizeof json, &n, "%s{\"region\": \"%s\", \"objective_usd\": %.10g, \"cost_usd\": %.10g, \"carbon_kg\": %.10g, \"water_l\": %.10g}",
                  i ? ", " : "", grids[i].name, pl->objective_usd[i], pl->ops[i].cost_usd, pl->ops[i].carbon_kg, pl->ops[i].water_l);
     json_cat(json, sizeof json, &n, "]");
-    ms_out_raw(&o, "regions", json);
+    ms_result_raw(&o, "regions", json);
     if (c->fmt != MS_FMT_JSON)
         for (size_t i = 0; i < ng; i++) {
             char key[64], val[160];
             snprintf(key, sizeof key, "region_%s", grids[i].name);
             snprintf(val, sizeof val, "$%.2f (cost $%.2f, %.4g kg CO2e)", pl->objective_usd[i], pl->ops[i].cost_usd,
                      pl->ops[i].carbon_kg);
-            ms_out_str(&o, key, val);
+            ms_result_str(&o, key, val);
         }
-    ms_out_print(&o, c->fmt, stdout);
-    ms_out_free(&o);
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
     free(pl);
     return MS_EXIT_OK;
 }
@@ -216,7 +217,7 @@ static double batch_latency(int b, void *vctx)
         in.batch_size = b;
         in.seq_len = p->seq_len;
         in.precision = p->precision;
-        in.efficiency = p->efficiency;
+        in.efficiency = p->efficiency_set ? p->efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
         ms_serve_result s;
         if (ms_serve(&p->model, &p->hw, &in, &s) != MS_OK || !s.feasible) return -1;
         return s.ttft_s + s.itl_s * x->output_tokens;
@@ -226,7 +227,7 @@ static double batch_latency(int b, void *vctx)
     w.batch_size = b;
     w.seq_len = p->seq_len;
     w.precision = p->precision;
-    w.efficiency = p->efficiency;
+    w.efficiency = p->efficiency_set ? p->efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
     ms_eval_result r;
     ms_eval(&p->model, &p->hw, &w, &r);
     return r.feasible ? r.latency_s : -1;
@@ -245,23 +246,23 @@ static int opt_batching(ms_cli *c, const ms_plan *p, double sla_s, double qps, i
         fprintf(stderr, "mlsysim optimize batching: %s\n", err);
         return batch_latency(1, &ctx) < 0 ? MS_EXIT_MEMORY : MS_EXIT_ASSERT;
     }
-    ms_out o;
+    ms_result o;
     char title[400];
     snprintf(title, sizeof title, "Batching: %s on %s at %.4g req/s, p99 <= %.4g ms", p->model.name, p->hw.name, qps,
              sla_s * 1e3);
-    ms_out_init(&o, title);
-    ms_out_str(&o, "plan", p->name);
-    ms_out_num(&o, "qps", qps);
-    ms_out_num(&o, "sla_s", sla_s);
-    if (p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder) ms_out_int(&o, "output_tokens", output_tokens);
-    ms_out_int(&o, "batch_size", r.batch);
-    ms_out_int(&o, "replicas", r.replicas);
-    ms_out_num(&o, "batch_latency_s", r.batch_latency_s);
-    ms_out_num(&o, "p99_latency_s", r.p99_latency_s);
-    ms_out_num(&o, "utilization", r.utilization);
-    ms_out_num(&o, "throughput_per_s", r.throughput_per_s);
-    ms_out_print(&o, c->fmt, stdout);
-    ms_out_free(&o);
+    ms_result_init(&o, title);
+    ms_result_str(&o, "plan", p->name);
+    ms_result_num(&o, "qps", qps);
+    ms_result_num(&o, "sla_s", sla_s);
+    if (p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder) ms_result_int(&o, "output_tokens", output_tokens);
+    ms_result_int(&o, "batch_size", r.batch);
+    ms_result_int(&o, "replicas", r.replicas);
+    ms_result_num(&o, "batch_latency_s", r.batch_latency_s);
+    ms_result_num(&o, "p99_latency_s", r.p99_latency_s);
+    ms_result_num(&o, "utilization", r.utilization);
+    ms_result_num(&o, "throughput_per_s", r.throughput_per_s);
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
     return MS_EXIT_OK;
 }
 

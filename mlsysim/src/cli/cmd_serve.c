@@ -32,35 +32,35 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     }
     ms_serve_result s;
     ms_serve(op.model, op.hw, &in, &s);
-    ms_out o;
+    ms_result o;
     char title[400];
     snprintf(title, sizeof title, "Serving %s on %s (%s, batch %d, %d-token context)", op.model->title,
              op.hw->title, ms_precision_name(in.precision), in.batch_size, in.seq_len);
-    ms_out_init(&o, title);
-    ms_out_str(&o, "model", op.model->name);
-    ms_out_str(&o, "hardware", op.hw->name);
-    ms_out_str(&o, "precision", ms_precision_name(in.precision));
-    ms_out_int(&o, "batch_size", in.batch_size);
-    ms_out_int(&o, "seq_len", in.seq_len);
-    ms_out_num(&o, "efficiency", in.efficiency);
-    ms_out_num(&o, "ttft_s", s.ttft_s);
-    ms_out_num(&o, "itl_s", s.itl_s);
-    ms_out_num(&o, "tokens_per_s", s.tokens_per_s);
-    ms_out_num(&o, "throughput_per_s", s.tokens_per_s);
-    ms_out_int(&o, "output_tokens", op.output_tokens);
-    ms_out_num(&o, "request_latency_s", s.ttft_s + s.itl_s * op.output_tokens);
-    ms_out_str(&o, "prefill_bottleneck", ms_bound_name(s.prefill_bound));
-    ms_out_str(&o, "decode_bottleneck", ms_bound_name(s.decode_bound));
-    ms_out_str(&o, "bottleneck", ms_bound_name(s.decode_bound));
-    ms_out_num(&o, "prefill_flop", s.prefill_flops);
-    ms_out_num(&o, "kv_cache_bytes", s.kv_cache_bytes);
-    ms_out_num(&o, "kv_cache_per_token_bytes", s.kv_bytes_per_token);
-    ms_out_num(&o, "memory_weights_bytes", s.weights_bytes);
-    ms_out_num(&o, "memory_per_accelerator_bytes", s.memory_bytes);
-    ms_out_num(&o, "memory_capacity_bytes", op.hw->mem_bytes);
-    ms_out_num(&o, "memory_utilization", s.memory_utilization);
-    ms_out_int(&o, "max_concurrent_sequences", s.max_concurrent_sequences);
-    ms_out_bool(&o, "feasible", s.feasible);
+    ms_result_init(&o, title);
+    ms_result_str(&o, "model", op.model->name);
+    ms_result_str(&o, "hardware", op.hw->name);
+    ms_result_str(&o, "precision", ms_precision_name(in.precision));
+    ms_result_int(&o, "batch_size", in.batch_size);
+    ms_result_int(&o, "seq_len", in.seq_len);
+    ms_result_num(&o, "efficiency", in.efficiency);
+    ms_result_num(&o, "ttft_s", s.ttft_s);
+    ms_result_num(&o, "itl_s", s.itl_s);
+    ms_result_num(&o, "tokens_per_s", s.tokens_per_s);
+    ms_result_num(&o, "throughput_per_s", s.tokens_per_s);
+    ms_result_int(&o, "output_tokens", op.output_tokens);
+    ms_result_num(&o, "request_latency_s", s.ttft_s + s.itl_s * op.output_tokens);
+    ms_result_str(&o, "prefill_bottleneck", ms_bound_name(s.prefill_bound));
+    ms_result_str(&o, "decode_bottleneck", ms_bound_name(s.decode_bound));
+    ms_result_str(&o, "bottleneck", ms_bound_name(s.decode_bound));
+    ms_result_num(&o, "prefill_flop", s.prefill_flops);
+    ms_result_num(&o, "kv_cache_bytes", s.kv_cache_bytes);
+    ms_result_num(&o, "kv_cache_per_token_bytes", s.kv_bytes_per_token);
+    ms_result_num(&o, "memory_weights_bytes", s.weights_bytes);
+    ms_result_num(&o, "memory_per_accelerator_bytes", s.memory_bytes);
+    ms_result_num(&o, "memory_capacity_bytes", op.hw->mem_bytes);
+    ms_result_num(&o, "memory_utilization", s.memory_utilization);
+    ms_result_int(&o, "max_concurrent_sequences", s.max_concurrent_sequences);
+    ms_result_bool(&o, "feasible", s.feasible);
 
     ms_batching_input bi = {.max_seq_len = in.seq_len,
                             .mean_seq_len = op.mean_seq_len > 0 ? op.mean_seq_len : in.seq_len / 2.0,
@@ -68,32 +68,32 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
                             .precision = in.precision, .efficiency = in.efficiency};
     if (bi.mean_seq_len > bi.max_seq_len) {
         fprintf(stderr, "mlsysim serve: --mean-seq-len must not exceed --seq-len\n");
-        ms_out_free(&o);
+        ms_result_free(&o);
         return MS_EXIT_INPUT;
     }
     if (bi.mean_seq_len < 1) bi.mean_seq_len = 1;
     ms_batching_result cb;
     if (ms_continuous_batching(op.model, op.hw, &bi, &cb) == MS_OK) {
-        ms_out_num(&o, "cb_mean_seq_len", bi.mean_seq_len);
-        ms_out_int(&o, "cb_paged_sequences", cb.paged_sequences);
-        ms_out_int(&o, "cb_static_sequences", cb.static_sequences);
-        ms_out_num(&o, "cb_paged_tokens_per_s", cb.paged_tokens_per_s);
-        ms_out_num(&o, "cb_static_tokens_per_s", cb.static_tokens_per_s);
-        ms_out_num(&o, "cb_paged_waste_fraction", cb.paged_waste_fraction);
+        ms_result_num(&o, "cb_mean_seq_len", bi.mean_seq_len);
+        ms_result_int(&o, "cb_paged_sequences", cb.paged_sequences);
+        ms_result_int(&o, "cb_static_sequences", cb.static_sequences);
+        ms_result_num(&o, "cb_paged_tokens_per_s", cb.paged_tokens_per_s);
+        ms_result_num(&o, "cb_static_tokens_per_s", cb.static_tokens_per_s);
+        ms_result_num(&o, "cb_paged_waste_fraction", cb.paged_waste_fraction);
     }
     if (op.draft) {
         ms_spec_result sp;
         if (ms_speculative(op.model, op.draft, op.hw, &in, op.acceptance, op.draft_tokens, &sp) != MS_OK) {
             fprintf(stderr, "mlsysim serve: --draft %s is not a decoder LM\n", op.draft->name);
-            ms_out_free(&o);
+            ms_result_free(&o);
             return MS_EXIT_INPUT;
         }
-        ms_out_str(&o, "draft_model", op.draft->name);
-        ms_out_num(&o, "spec_acceptance", op.acceptance);
-        ms_out_int(&o, "spec_draft_tokens", op.draft_tokens);
-        ms_out_num(&o, "spec_expected_tokens", sp.expected_tokens);
-        ms_out_num(&o, "spec_itl_s", sp.itl_s);
-        ms_out_num(&o, "spec_speedup", sp.speedup);
+        ms_result_str(&o, "draft_model", op.draft->name);
+        ms_result_num(&o, "spec_acceptance", op.acceptance);
+        ms_result_int(&o, "spec_draft_tokens", op.draft_tokens);
+        ms_result_num(&o, "spec_expected_tokens", sp.expected_tokens);
+        ms_result_num(&o, "spec_itl_s", sp.itl_s);
+        ms_result_num(&o, "spec_speedup", sp.speedup);
     }
     if (op.qps > 0) {
         double service = s.ttft_s + s.itl_s * op.output_tokens;
@@ -112,24 +112,24 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
                 if (q.stable && (op.p99_s <= 0 || q.p99_s <= op.p99_s)) { found = 1; break; }
             }
         }
-        ms_out_num(&o, "qps", op.qps);
+        ms_result_num(&o, "qps", op.qps);
         if (found) {
-            ms_out_int(&o, "replicas", r);
-            ms_out_num(&o, "queue_utilization", q.utilization);
-            ms_out_num(&o, "queue_wait_mean_s", q.mean_wait_s);
-            ms_out_num(&o, "p50_latency_s", q.p50_s);
-            ms_out_num(&o, "p99_latency_s", q.p99_s);
+            ms_result_int(&o, "replicas", r);
+            ms_result_num(&o, "queue_utilization", q.utilization);
+            ms_result_num(&o, "queue_wait_mean_s", q.mean_wait_s);
+            ms_result_num(&o, "p50_latency_s", q.p50_s);
+            ms_result_num(&o, "p99_latency_s", q.p99_s);
         } else {
             if (op.replicas <= 0)
                 fprintf(stderr, "mlsysim serve: no replica count up to 100000 meets p99 <= %.3g s (service time %.3g s)\n",
                         op.p99_s, service);
-            ms_out_int(&o, "replicas", op.replicas);
-            ms_out_num(&o, "queue_utilization", q.utilization);
-            ms_out_bool(&o, "queue_stable", 0);
+            ms_result_int(&o, "replicas", op.replicas);
+            ms_result_num(&o, "queue_utilization", q.utilization);
+            ms_result_bool(&o, "queue_stable", 0);
         }
     }
-    ms_out_print(&o, c->fmt, stdout);
-    ms_out_free(&o);
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
     if (!s.feasible) {
         fprintf(stderr, "mlsysim serve: does not fit: weights + KV = %.3g GB, memory %.3g GB\n",
                 s.memory_bytes / 1e9, op.hw->mem_bytes / 1e9);

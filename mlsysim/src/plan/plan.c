@@ -6,6 +6,7 @@
  * hardware.name for hardware.accelerator; hardware.accelerators / hardware.nodes for count.
  */
 #include "mlsysim/plan.h"
+#include "mlsysim/engine.h"
 #include "../core/file_util.h"
 #include "../core/yaml_util.h"
 #include "../registry/internal.h"
@@ -285,24 +286,10 @@ static int read_constraints(reader *rd, struct fy_node *n)
 ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const char *yaml, size_t len,
                               ms_plan *plan, char *err, size_t errlen)
 {
-    memset(plan, 0, sizeof *plan);
+    ms_plan_init(plan, r, NULL, NULL);
     snprintf(plan->path, sizeof plan->path, "%s", label);
-    plan->mode = MS_MODE_INFERENCE;
-    plan->batch_size = 1;
-    plan->seq_len = 2048;
-    plan->optimizer = MS_OPT_ADAM;
-    plan->precision = MS_FP16;
-    plan->efficiency = MS_DEFAULT_EFFICIENCY;
-    plan->tp = plan->pp = 1;
-    plan->dp = 0;
-    plan->microbatch = 1;
-    plan->interleave = 1;
-    plan->recompute = MS_RECOMPUTE_NONE;
-    plan->overlap_dp = 1;
-    plan->flash_attention = 1;
-    plan->duration_days = 30;
-    const ms_grid *g = ms_registry_grid(r, "US_Avg");
-    if (g) plan->grid = *g;
+    plan->version[0] = 0;
+    plan->count = plan->per_node = plan->dp = 0;   /* 0 = not given; derived below */
 
     reader rd_ = {.reg = r, .plan = plan};
     reader *rd = &rd_;

@@ -1,7 +1,8 @@
 /* memory.c - training memory per accelerator for a distributed plan.
  *
  * Model state (mixed-precision Adam, Rajbhandari et al. 2020 "ZeRO", K = 12):
- *   weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v).
+ *   weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v); another
+ *   optimizer gives its own figure (ms_optimizer_bytes_per_param: SGD with momentum 8, none 0).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
  *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
  * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", eqs. 1-5; bytes for
@@ -37,7 +38,9 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double wb = x.bpp;
     out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? dp : 1.0);
     out->gradients_bytes = per_rank * wb / (p->zero_stage >= 2 ? dp : 1.0);
-    out->optimizer_bytes = per_rank * 12.0 / (p->zero_stage >= 1 ? dp : 1.0);
+    double opt = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
+               : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
+    out->optimizer_bytes = per_rank * opt / (p->zero_stage >= 1 ? dp : 1.0);
 
     double s = x.s / cp, h = x.h, a = x.a, t = tp;
     double mlp_scale = (x.k * x.mlp_mats * x.ffn) / (2.0 * 4.0 * h); /* 1 for a dense 4h MLP */

@@ -28,7 +28,8 @@
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
  *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer, hidden
  *             behind the attention core when it is shorter.
- *   optimizer Adam update: 28 bytes of HBM traffic per local parameter.
+ *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
+ *             HBM traffic per local parameter for mixed-precision Adam).
  * η (accel->efficiency) scales peak FLOP/s, HBM bandwidth and link bandwidths alike: it is the
  * single calibration figure of an accelerator generation and software stack.
  */
@@ -187,7 +188,10 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
 
     double opt_params = stage_params / (p->zero_stage >= 1 ? dp : 1);
-    double t_opt = 28.0 * opt_params / BW;
+    /* read weights + gradients, read and write the optimizer state (28 B for mixed Adam) */
+    double opt_state = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
+                     : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
+    double t_opt = (opt_state > 0 ? 4.0 + 2.0 * opt_state : 0.0) * opt_params / BW;
 
     double pipe = (double)mb * t_max + (pp - 1.0) / v * t_mean;
     double step = pipe + p2p + z3_exposed + dp_exposed + t_opt;

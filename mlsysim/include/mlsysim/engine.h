@@ -1,0 +1,121 @@
+/* engine.h - MLSys·im's one entry point: evaluate a plan, get a typed result.
+ *
+ * Every verb of the mlsysim CLI, the labs web server and StaffML compute through these calls, so
+ * one question gets one answer wherever it is asked. The CLI only parses arguments and formats
+ * the result; `mlsysim -o json eval PLAN.yaml` prints exactly ms_result_json() of
+ * ms_plan_eval_buffer() on the file's bytes.
+ *
+ * Which physics answers a plan (the choice lives here, nowhere else):
+ *   training of a dense or MoE transformer   the fleet model (distributed.h) on `count`
+ *                                            accelerators; one accelerator is its 1x1x1 case
+ *   every other plan                         the roofline (physics.h) on one accelerator, plus
+ *                                            serving figures for decoder LMs; inference on several
+ *                                            accelerators is that many replicas
+ * A plan that names no efficiency gets ms_default_efficiency(mode).
+ *
+ * The result is an ordered key table: numbers (SI units, the key ends in its unit), integers,
+ * strings, booleans and nested JSON. The keys are the flat JSON keys of `mlsysim -o json eval`.
+ */
+#ifndef MLSYSIM_ENGINE_H
+#define MLSYSIM_ENGINE_H
+
+#include <stdio.h>
+
+#include "mlsysim/plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MS_RESULT_MAX 160
+#define MS_RESULT_NOTES 1024
+
+typedef enum { MS_V_NUM = 0, MS_V_INT, MS_V_STR, MS_V_BOOL, MS_V_RAW } ms_vkind;
+
+typedef struct {
+    char key[64];
+    ms_vkind kind;
+    double num;               /* MS_V_NUM; also the value of INT and BOOL items */
+    long long i;              /* MS_V_INT, MS_V_BOOL */
+    char *str;                /* MS_V_STR / MS_V_RAW (nested JSON), owned */
+} ms_item;
+
+typedef struct {
+    char title[400];          /* one line for text/markdown output (not part of the JSON) */
+    int n;
+    ms_item items[MS_RESULT_MAX];
+    /* ms_plan_eval: MS_OK; MS_ERR_MEMORY (does not fit, figures still filled); MS_ERR_ASSERT (a
+     * constraint failed, see "violations"); MS_ERR_INPUT (error says why; the table then holds
+     * only "status": "error" and "reason"). */
+    ms_status status;
+    char error[1024];
+    /* Notes for a person (one per line, no prefix): modelling choices made for this plan and
+     * why it does not fit. The CLI prints them on stderr. */
+    char notes[MS_RESULT_NOTES];
+} ms_result;
+
+typedef enum { MS_FMT_TEXT = 0, MS_FMT_JSON, MS_FMT_MARKDOWN } ms_format;
+
+void ms_result_init(ms_result *r, const char *title);
+void ms_result_free(ms_result *r);             /* frees the strings; r can be re-initialised */
+/* Setters: a later value for the same key replaces the earlier one (the key keeps its place). */
+void ms_result_num(ms_result *r, const char *key, double v);
+void ms_result_int(ms_result *r, const char *key, long long v);
+void ms_result_str(ms_result *r, const char *key, const char *v);
+void ms_result_bool(ms_result *r, const char *key, int v);
+void ms_result_raw(ms_result *r, const char *key, const char *json);
+void ms_result_note(ms_result *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Value of a numeric item (NUM/INT/BOOL): 1 and *v set, or 0 if absent / not numeric. */
+int ms_result_get(const ms_result *r, const char *key, double *v);
+/* String item, or NULL. */
+const char *ms_result_get_str(const ms_result *r, const char *key);
+
+/* Strict JSON of the table, one line ending in "\n" (never NaN/Inf: a non-finite number is
+ * null). Writes into buf (NUL-terminated, truncated to cap) and returns the full length like
+ * snprintf; buf may be NULL to ask for the length. */
+size_t ms_result_json(const ms_result *r, char *buf, size_t cap);
+/* Text (aligned key / human value), JSON (as ms_result_json) or a markdown table. */
+void ms_result_print(const ms_result *r, ms_format fmt, FILE *f);
+/* Human form of a value from its key's unit suffix (_s, _bytes, _per_s, _j, ...). */
+void ms_fmt_human(const char *key, double v, char *buf, size_t cap);
+/* JSON string literal with escapes. */
+void ms_json_str(FILE *f, const char *s);
+
+/* ---- plans ---- */
+
+/* The efficiency a plan gets when it names none: training uses the figure calibrated on
+ * Megatron-LM (MS_DIST_DEFAULT_TRAIN_EFFICIENCY, 0.70), inference MS_DEFAULT_EFFICIENCY (0.5). */
+double ms_default_efficiency(ms_mode mode);
+
+/* Fills a plan with the defaults of a plan file that gives only workload.model and
+ * hardware.accelerator: inference, batch 1, seq 2048, Adam, fp16, one accelerator, no
+ * parallelism section, no ops, no constraints; model and hardware are copied (may be NULL). */
+void ms_plan_init(ms_plan *p, const ms_registry *r, const ms_model *m, const ms_hardware *hw);
+
+/* Evaluates a loaded plan (ms_plan_load_buffer / ms_plan_load_file / ms_plan_init) and checks its
+ * constraints. `r` gives the registry the plan was resolved against (may be NULL). Initialises
+ * *out (free it with ms_result_free) and returns out->status. */
+ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out);
+
+/* Loads a plan from YAML bytes (`label` names it in messages) and evaluates it. A plan that does
+ * not load gives MS_ERR_INPUT with out->error = "label:line: field: reason" and the table
+ * {"status": "error", "reason": ...}. */
+ms_status ms_plan_eval_buffer(const ms_registry *r, const char *label, const char *yaml, size_t len,
+                              ms_result *out);
+
+/* The fleet model's inputs for a plan (transformers only; -1 with a message otherwise). */
+struct ms_dist_accel;
+struct ms_dist_model;
+struct ms_dist_parallel;
+struct ms_dist_fabric;
+int ms_plan_to_dist(const ms_plan *p, struct ms_dist_accel *a, struct ms_dist_model *m,
+                    struct ms_dist_parallel *par, struct ms_dist_fabric *f, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,468 @@
+/* plan_eval.c - the engine: one plan in, one result table out (see engine.h for which physics
+ * answers which plan). Every verb of the CLI and every other component evaluates through here.
+ *
+ * Invariants: the result's keys keep one meaning whichever physics filled them; a plan that does
+ * not fit still gets all its figures (status MS_ERR_MEMORY); constraint checks only read keys the
+ * evaluation produced. */
+#include "mlsysim/engine.h"
+#include "mlsysim/distributed.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double ms_default_efficiency(ms_mode mode)
+{
+    return mode == MS_MODE_TRAINING ? MS_DIST_DEFAULT_TRAIN_EFFICIENCY : MS_DEFAULT_EFFICIENCY;
+}
+
+static double plan_efficiency(const ms_plan *p)
+{
+    return p->efficiency_set ? p->efficiency : ms_default_efficiency(p->mode);
+}
+
+void ms_plan_init(ms_plan *p, const ms_registry *r, const ms_model *m, const ms_hardware *hw)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->version, sizeof p->version, "1.0");
+    if (m) p->model = *m;
+    if (hw) p->hw = *hw;
+    p->mode = MS_MODE_INFERENCE;
+    p->batch_size = 1;
+    p->seq_len = 2048;
+    p->optimizer = MS_OPT_ADAM;
+    p->precision = MS_FP16;
+    p->efficiency = MS_DEFAULT_EFFICIENCY;
+    p->count = 1;
+    p->per_node = 1;
+    p->tp = p->pp = 1;
+    p->dp = 1;
+    p->microbatch = 1;
+    p->interleave = 1;
+    p->recompute = MS_RECOMPUTE_NONE;
+    p->overlap_dp = 1;
+    p->flash_attention = 1;
+    p->duration_days = 30;
+    const ms_grid *g = r ? ms_registry_grid(r, "US_Avg") : NULL;
+    if (g) p->grid = *g;
+}
+
+/* The fleet model covers dense and routed-MoE transformers; MLA, shared experts and
+ * dense-then-MoE stacks are roofline-only. */
+static int fleet_models(const ms_model *m)
+{
+    const ms_arch *ar = &m->arch;
+    return m->kind == MS_MODEL_TRANSFORMER && ar->kv_lora_rank == 0 && ar->dense_layers == 0 &&
+           ar->shared_experts == 0;
+}
+
+int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms_dist_parallel_t *par,
+                    ms_dist_fabric_t *f, char *err, size_t errlen)
+{
+    const ms_arch *ar = &p->model.arch;
+    if (p->model.kind != MS_MODEL_TRANSFORMER) {
+        snprintf(err, errlen, "%s: workload: distributed training is modeled for transformers; %s is a %s",
+                 p->path, p->model.name, ms_model_kind_name(p->model.kind));
+        return -1;
+    }
+    if (!fleet_models(&p->model)) {
+        snprintf(err, errlen, "%s: workload: %s uses MLA / shared experts / dense-then-MoE layers, which the fleet-scale step does not model",
+                 p->path, p->model.name);
+        return -1;
+    }
+    if (p->per_node < 1 || p->count < 1 || p->count % p->per_node) {
+        snprintf(err, errlen, "%s: hardware.count: %d accelerators do not fill nodes of %d", p->path,
+                 p->count, p->per_node);
+        return -1;
+    }
+    memset(a, 0, sizeof *a);
+    a->peak_flops = ms_hw_peak(&p->hw, p->precision);
+    a->mem_bw_bytes_per_s = p->hw.mem_bw_bytes_per_s;
+    a->mem_capacity_bytes = p->hw.mem_bytes;
+    a->tdp_w = p->hw.tdp_w;
+    a->unit_cost_usd = p->hw.price_usd;
+    a->efficiency = plan_efficiency(p);
+    memset(m, 0, sizeof *m);
+    m->layers = ar->layers;
+    m->hidden = ar->hidden;
+    m->heads = ar->heads;
+    m->kv_heads = ar->kv_heads;
+    m->ffn = ar->experts > 0 ? ar->moe_ffn : ar->ffn;
+    m->gated_ffn = ar->gated_ffn;
+    m->vocab = ar->vocab;
+    m->seq_len = p->seq_len;
+    m->experts = ar->experts;
+    m->top_k = ar->experts_active;
+    m->tied_embeddings = ar->tied_embeddings;
+    m->learned_pos = ar->max_pos > 0;
+    m->biases = ar->bias;
+    m->bytes_per_param = ms_precision_bytes(p->precision);
+    memset(par, 0, sizeof *par);
+    par->tp = p->tp;
+    par->pp = p->pp;
+    par->dp = p->dp > 0 ? p->dp : p->count / (p->tp * p->pp);
+    par->ep = 1;
+    par->cp = 1;
+    par->microbatch = p->microbatch;
+    par->global_batch = p->batch_size;
+    par->interleave = p->interleave;
+    par->recompute = (ms_dist_recompute_t)p->recompute;
+    par->sequence_parallel = p->sequence_parallel;
+    par->zero_stage = p->zero_stage;
+    par->overlap_dp = p->overlap_dp;
+    par->flash_attention = p->flash_attention;
+    par->optimizer_bytes_per_param = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
+    memset(f, 0, sizeof *f);
+    f->accels_per_node = p->per_node;
+    f->nodes = p->count / p->per_node;
+    f->intra_bw_bytes_per_s = p->intra_bw_bytes_per_s > 0 ? p->intra_bw_bytes_per_s
+                            : p->hw.link_bw_bytes_per_s > 0 ? p->hw.link_bw_bytes_per_s
+                            : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
+    f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
+    if (p->has_fabric) {
+        /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
+         * oversubscription shares the uplinks */
+        int nics = p->nics_per_node > 0 ? p->nics_per_node : p->per_node;
+        f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
+        f->inter_alpha_s = p->fabric.latency_s;
+    } else if (f->nodes > 1) {
+        snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);
+        return -1;
+    } else {
+        f->inter_bw_bytes_per_s = f->intra_bw_bytes_per_s * p->per_node;
+        f->inter_alpha_s = f->intra_alpha_s;
+    }
+    return 0;
+}
+
+static ms_dist_grid_t grid_of(const ms_plan *p)
+{
+    ms_dist_grid_t g = {p->grid.name, p->grid.carbon_g_per_kwh, p->grid.pue, p->grid.wue_l_per_kwh,
+                        p->grid.price_usd_per_kwh};
+    return g;
+}
+
+static void put_ops(ms_result *o, const ms_plan *p, const ms_dist_ops_t *ops)
+{
+    ms_result_str(o, "region", p->grid.name);
+    ms_result_num(o, "duration_s", p->duration_days * 86400.0);
+    ms_result_num(o, "energy_j", ops->energy_j);
+    ms_result_num(o, "energy_it_j", ops->energy_it_j);
+    ms_result_num(o, "carbon_kg", ops->carbon_kg);
+    ms_result_num(o, "water_l", ops->water_l);
+    ms_result_num(o, "capex_usd", ops->capex_usd);
+    ms_result_num(o, "energy_cost_usd", ops->energy_cost_usd);
+    ms_result_num(o, "maintenance_usd", ops->maintenance_usd);
+    ms_result_num(o, "cost_usd", ops->cost_usd);
+    if (ops->cost_per_mtok_usd > 0) ms_result_num(o, "cost_per_million_tokens_usd", ops->cost_per_mtok_usd);
+}
+
+static void note_not_fit(ms_result *o, const char *what, double need, double cap)
+{
+    ms_result_note(o, "%s does not fit: needs %.3g GB per accelerator, has %.3g GB", what, need / 1e9,
+                   cap / 1e9);
+}
+
+static ms_status input_error(ms_result *o, const char *msg)
+{
+    snprintf(o->error, sizeof o->error, "%s", msg);
+    return MS_ERR_INPUT;
+}
+
+/* Power of one accelerator at utilization u: TDP·(0.30 + 0.70·u), the one power model
+ * (physics.h MS_ENERGY_IDLE_FRACTION, economics.c). */
+static double power_w(const ms_hardware *hw, double u)
+{
+    return hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * u);
+}
+
+static ms_status eval_fleet(const ms_plan *p, ms_result *o)
+{
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    char err[512];
+    if (ms_plan_to_dist(p, &a, &m, &par, &f, err, sizeof err)) return input_error(o, err);
+    ms_dist_train_t t;
+    if (ms_dist_train_step(&a, &m, &par, &f, p->count, &t, err, sizeof err) != MS_DIST_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: parallelism: %.500s", p->path, err);
+        return input_error(o, msg);
+    }
+    ms_result_str(o, "model", p->model.name);
+    ms_result_str(o, "hardware", p->hw.name);
+    ms_result_str(o, "mode", "training");
+    ms_result_str(o, "step", "training step (forward + backward)");
+    ms_result_str(o, "precision", ms_precision_name(p->precision));
+    ms_result_str(o, "optimizer", ms_optimizer_name(p->optimizer));
+    ms_result_int(o, "accelerators", t.accelerators);
+    ms_result_int(o, "nodes", f.nodes);
+    ms_result_int(o, "tp", par.tp);
+    ms_result_int(o, "pp", par.pp);
+    ms_result_int(o, "dp", t.dp);
+    ms_result_int(o, "microbatch", par.microbatch);
+    ms_result_int(o, "microbatches", t.microbatches);
+    ms_result_int(o, "batch_size", p->batch_size);
+    ms_result_int(o, "seq_len", p->seq_len);
+    ms_result_str(o, "recompute", ms_recompute_name(p->recompute));
+    ms_result_int(o, "zero_stage", p->zero_stage);
+    ms_result_num(o, "efficiency", a.efficiency);
+    ms_result_num(o, "step_time_s", t.step_time_s);
+    ms_result_num(o, "latency_s", t.step_time_s);
+    ms_result_num(o, "tokens_per_s", t.tokens_per_s);
+    ms_result_num(o, "throughput_per_s", t.tokens_per_s);
+    ms_result_str(o, "throughput_unit", "tokens");
+    ms_result_num(o, "tflops_per_accelerator", t.tflops_per_accelerator);
+    ms_result_num(o, "mfu", t.mfu);
+    ms_result_num(o, "hfu", t.hfu);
+    ms_result_num(o, "compute_s", t.compute_s);
+    ms_result_num(o, "bubble_s", t.bubble_s);
+    ms_result_num(o, "bubble_fraction", t.bubble_fraction);
+    ms_result_num(o, "communication_s", t.communication_s);
+    ms_result_num(o, "tp_communication_s", t.tp_comm_s);
+    ms_result_num(o, "pp_communication_s", t.pp_comm_s);
+    ms_result_num(o, "dp_communication_s", t.dp_comm_s);
+    ms_result_num(o, "zero_communication_s", t.zero_comm_s);
+    ms_result_num(o, "optimizer_s", t.optimizer_s);
+    const char *bn = t.communication_s > t.compute_s && t.communication_s > t.bubble_s ? "communication"
+                   : t.bubble_s > t.compute_s ? "pipeline_bubble" : "compute";
+    ms_result_str(o, "bottleneck", bn);
+    ms_result_num(o, "model_flop", t.model_flops);
+    ms_result_num(o, "hardware_flop", t.hardware_flops);
+    ms_result_num(o, "peak_flop_per_s", a.peak_flops);
+    ms_result_num(o, "power_w", power_w(&p->hw, t.mfu));
+    ms_result_num(o, "energy_j", power_w(&p->hw, t.mfu) * t.step_time_s);
+    ms_result_num(o, "memory_per_accelerator_bytes", t.memory.total_bytes);
+    ms_result_num(o, "memory_capacity_bytes", a.mem_capacity_bytes);
+    ms_result_num(o, "memory_utilization", t.memory.total_bytes / a.mem_capacity_bytes);
+    ms_result_num(o, "memory_weights_bytes", t.memory.weights_bytes);
+    ms_result_num(o, "memory_gradients_bytes", t.memory.gradients_bytes);
+    ms_result_num(o, "memory_optimizer_bytes", t.memory.optimizer_bytes);
+    ms_result_num(o, "memory_activations_bytes", t.memory.activations_bytes);
+    ms_result_num(o, "memory_buffers_bytes", t.memory.buffers_bytes);
+    ms_result_num(o, "memory_kv_cache_bytes", 0.0);
+    ms_result_bool(o, "feasible", t.fits);
+    if (p->has_ops) {
+        ms_result_num(o, "step_energy_j", power_w(&p->hw, t.mfu) * t.step_time_s * p->count);
+        ms_dist_grid_t g = grid_of(p);
+        ms_dist_econ_inputs_t e = {0};
+        e.utilization = t.mfu;
+        ms_dist_fleet_eval_t fe;
+        if (ms_dist_fleet_eval(&a, &m, &f, &t, 0, p->duration_days * 86400.0, NULL, &g, &e, &fe) != MS_DIST_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s: ops: the fleet never makes progress (goodput 0)", p->path);
+            return input_error(o, msg);
+        }
+        ms_result_num(o, "mtbf_s", fe.mtbf_s);
+        ms_result_num(o, "checkpoint_write_s", fe.checkpoint_write_s);
+        ms_result_num(o, "checkpoint_interval_s", fe.checkpoint_interval_s);
+        ms_result_num(o, "failure_probability", fe.failure_prob);
+        ms_result_num(o, "goodput", fe.goodput);
+        ms_result_num(o, "wall_time_s", fe.wall_time_s);
+        put_ops(o, p, &fe.ops);
+    }
+    if (!t.fits) {
+        note_not_fit(o, p->name[0] ? p->name : p->model.name, t.memory.total_bytes, a.mem_capacity_bytes);
+        return MS_ERR_MEMORY;
+    }
+    return MS_OK;
+}
+
+/* The roofline keys of one accelerator. */
+static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *hw, const ms_workload *w,
+                         const ms_eval_result *r)
+{
+    int decode = m->kind == MS_MODEL_TRANSFORMER && !m->arch.encoder && w->mode == MS_MODE_INFERENCE;
+    int lm_train = m->kind == MS_MODEL_TRANSFORMER && w->mode == MS_MODE_TRAINING;
+    ms_result_str(out, "model", m->name);
+    ms_result_str(out, "hardware", hw->name);
+    ms_result_str(out, "mode", ms_mode_name(w->mode));
+    ms_result_str(out, "step", decode ? "decode step (one token per sequence)" :
+                               w->mode == MS_MODE_TRAINING ? "training step (forward + backward)" : "forward pass");
+    ms_result_str(out, "precision", ms_precision_name(w->precision));
+    if (w->mode == MS_MODE_TRAINING) ms_result_str(out, "optimizer", ms_optimizer_name(w->optimizer));
+    ms_result_int(out, "batch_size", w->batch_size);
+    if (m->kind == MS_MODEL_TRANSFORMER) ms_result_int(out, "seq_len", w->seq_len);
+    ms_result_num(out, "efficiency", w->efficiency);
+    ms_result_num(out, "latency_s", r->latency_s);
+    ms_result_num(out, "throughput_per_s", r->throughput_per_s);
+    ms_result_str(out, "throughput_unit", decode || lm_train ? "tokens" : "samples");
+    ms_result_str(out, "bottleneck", ms_bound_name(r->bottleneck));
+    ms_result_num(out, "mfu", r->mfu);
+    ms_result_num(out, "hfu", r->hfu);
+    ms_result_num(out, "compute_time_s", r->t_compute_s);
+    ms_result_num(out, "memory_time_s", r->t_memory_s);
+    ms_result_num(out, "overhead_time_s", r->t_overhead_s);
+    ms_result_bool(out, "overhead_dominated", r->overhead_dominated);
+    ms_result_num(out, "model_flop", r->flops);
+    ms_result_num(out, "hardware_flop", r->hw_flops);
+    ms_result_num(out, "memory_traffic_bytes", r->bytes);
+    ms_result_num(out, "arithmetic_intensity_flop_per_byte", r->intensity_flop_per_byte);
+    ms_result_num(out, "ridge_point_flop_per_byte", r->ridge_flop_per_byte);
+    ms_result_num(out, "peak_flop_per_s", r->peak_flops);
+    ms_result_num(out, "bandwidth_bytes_per_s", r->bw_bytes_per_s);
+    ms_result_num(out, "power_w", r->power_w);
+    ms_result_num(out, "energy_j", r->energy_j);
+    ms_result_num(out, "memory_per_accelerator_bytes", r->memory_bytes);
+    ms_result_num(out, "memory_capacity_bytes", r->memory_capacity_bytes);
+    ms_result_num(out, "memory_utilization", r->memory_capacity_bytes > 0 ? r->memory_bytes / r->memory_capacity_bytes : 0);
+    ms_result_num(out, "memory_weights_bytes", r->memory_weights_bytes);
+    ms_result_num(out, "memory_gradients_bytes", r->memory_gradients_bytes);
+    ms_result_num(out, "memory_optimizer_bytes", r->memory_optimizer_bytes);
+    ms_result_num(out, "memory_activations_bytes", r->memory_activations_bytes);
+    ms_result_num(out, "memory_kv_cache_bytes", r->memory_kv_bytes);
+    if (decode) ms_result_num(out, "kv_cache_bytes", r->memory_kv_bytes);
+    ms_result_bool(out, "feasible", r->feasible);
+}
+
+static ms_status eval_roofline(const ms_plan *p, ms_result *o)
+{
+    ms_workload w;
+    ms_workload_default(&w);
+    w.mode = p->mode;
+    w.batch_size = p->batch_size;
+    w.seq_len = p->seq_len;
+    w.precision = p->precision;
+    w.efficiency = plan_efficiency(p);
+    w.recompute = p->recompute;
+    w.optimizer = p->optimizer;
+    w.zero_stage = 0;
+    if (p->mode == MS_MODE_INFERENCE && p->count > 1) {
+        /* replicas: the batch is split over the accelerators, each serving its share */
+        w.batch_size = (p->batch_size + p->count - 1) / p->count;
+        ms_result_note(o, "note: inference on %d accelerators is modeled as %d replicas of batch %d",
+                       p->count, p->count, w.batch_size);
+    }
+    ms_eval_result r;
+    ms_eval(&p->model, &p->hw, &w, &r);
+    put_roofline(o, &p->model, &p->hw, &w, &r);
+    if (p->count > 1) {
+        ms_result_int(o, "accelerators", p->count);
+        ms_result_num(o, "fleet_throughput_per_s", r.throughput_per_s * p->count);
+    }
+    int decoder = p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder;
+    if (decoder && p->mode == MS_MODE_INFERENCE) {
+        ms_serve_input si;
+        ms_serve_input_default(&si);
+        si.batch_size = w.batch_size;
+        si.seq_len = p->seq_len;
+        si.precision = p->precision;
+        si.efficiency = w.efficiency;
+        ms_serve_result s;
+        if (ms_serve(&p->model, &p->hw, &si, &s) == MS_OK) {
+            ms_result_num(o, "ttft_s", s.ttft_s);
+            ms_result_num(o, "itl_s", s.itl_s);
+            ms_result_num(o, "tokens_per_s", s.tokens_per_s);
+            ms_result_int(o, "max_concurrent_sequences", s.max_concurrent_sequences);
+        }
+    }
+    if (p->has_ops) {
+        ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
+                             p->hw.tdp_w, p->hw.price_usd, w.efficiency};
+        ms_dist_grid_t g = grid_of(p);
+        ms_dist_econ_inputs_t e = {0};
+        e.utilization = r.mfu;
+        double dur = p->duration_days * 86400.0;
+        double items = r.throughput_per_s * p->count * dur;
+        ms_dist_ops_t ops;
+        ms_result_num(o, "step_energy_j", r.energy_j);
+        if (ms_econ_run(&a, p->count, dur, items, &g, &e, &ops) == MS_DIST_OK) put_ops(o, p, &ops);
+    }
+    if (!r.feasible) {
+        note_not_fit(o, p->name[0] ? p->name : p->model.name, r.memory_bytes, r.memory_capacity_bytes);
+        return MS_ERR_MEMORY;
+    }
+    return MS_OK;
+}
+
+/* Checks constraints.assert against the result's keys: MS_OK, MS_ERR_ASSERT or MS_ERR_INPUT. */
+static ms_status check_asserts(const ms_plan *p, ms_result *o)
+{
+    char json[4096];
+    size_t n = 0;
+    int failed = 0;
+    json[n++] = '[';
+    for (int i = 0; i < p->n_asserts; i++) {
+        const ms_plan_assert *a = &p->asserts[i];
+        double v;
+        if (!ms_result_get(o, a->metric, &v)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s:%d: constraints.assert[%d].metric: '%s' is not produced by this plan",
+                     p->path, a->line, i, a->metric);
+            return input_error(o, msg);
+        }
+        int bad = (a->has_max && !(v <= a->max)) || (a->has_min && !(v >= a->min));
+        if (!bad) continue;
+        char hv[64];
+        ms_fmt_human(a->metric, v, hv, sizeof hv);
+        ms_result_note(o, "%s:%d: assert failed: %s = %s (%.6g)%s%.6g%s%.6g", p->path, a->line, a->metric, hv, v,
+                       a->has_min ? ", min " : "", a->has_min ? a->min : 0.0, a->has_max ? ", max " : "",
+                       a->has_max ? a->max : 0.0);
+        int w = snprintf(json + n, sizeof json - n, "%s{\"metric\": \"%s\", \"value\": %.10g", failed ? ", " : "",
+                         a->metric, isfinite(v) ? v : 0.0);
+        if (w > 0 && (size_t)w < sizeof json - n) n += (size_t)w;
+        if (a->has_min) { w = snprintf(json + n, sizeof json - n, ", \"min\": %.10g", a->min); if (w > 0 && (size_t)w < sizeof json - n) n += (size_t)w; }
+        if (a->has_max) { w = snprintf(json + n, sizeof json - n, ", \"max\": %.10g", a->max); if (w > 0 && (size_t)w < sizeof json - n) n += (size_t)w; }
+        w = snprintf(json + n, sizeof json - n, ", \"line\": %d}", a->line);
+        if (w > 0 && (size_t)w < sizeof json - n) n += (size_t)w;
+        failed++;
+    }
+    if (n + 2 < sizeof json) { json[n++] = ']'; json[n] = 0; }
+    if (p->n_asserts > 0) {
+        ms_result_str(o, "status", failed ? "sla_failed" : "ok");
+        ms_result_int(o, "asserts_checked", p->n_asserts);
+        ms_result_int(o, "asserts_failed", failed);
+        if (failed) ms_result_raw(o, "violations", json);
+    }
+    return failed ? MS_ERR_ASSERT : MS_OK;
+}
+
+/* Replaces the table by {"status": "error", "reason": msg}. */
+static ms_status fail_table(ms_result *o)
+{
+    ms_result_free(o);
+    ms_result_str(o, "status", "error");
+    ms_result_str(o, "reason", o->error);
+    o->status = MS_ERR_INPUT;
+    return MS_ERR_INPUT;
+}
+
+ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
+{
+    (void)r;
+    ms_result_init(out, p->name);
+    if (p->name[0]) ms_result_str(out, "plan", p->name);
+    /* training of a transformer the fleet model covers: the fleet model, for one accelerator too */
+    int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
+    if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
+    ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
+    if (st == MS_ERR_INPUT) return fail_table(out);
+    ms_status ast = check_asserts(p, out);
+    if (ast == MS_ERR_INPUT) return fail_table(out);
+    if (st == MS_OK) st = ast;
+    out->status = st;
+    return st;
+}
+
+ms_status ms_plan_eval_buffer(const ms_registry *r, const char *label, const char *yaml, size_t len,
+                              ms_result *out)
+{
+    ms_plan *p = malloc(sizeof *p);
+    if (!p) {
+        ms_result_init(out, "");
+        snprintf(out->error, sizeof out->error, "%s: out of memory", label);
+        return fail_table(out);
+    }
+    char err[1024];
+    ms_status st;
+    if (ms_plan_load_buffer(r, label, yaml, len, p, err, sizeof err) != MS_OK) {
+        ms_result_init(out, "");
+        snprintf(out->error, sizeof out->error, "%s", err);
+        st = fail_table(out);
+    } else {
+        st = ms_plan_eval(r, p, out);
+    }
+    free(p);
+    return st;
+}
