@@ -186,6 +186,10 @@ int ms_parse_quantity(const char *text, const char *dim, double *out, char *err,
         snprintf(err, errlen, "'%s': unit '%.*s' is not a unit of %s", text, (int)ul, s, dim);
         return -1;
     }
+    if (!isfinite(v * scale)) {
+        snprintf(err, errlen, "'%s' is out of range (overflows a double)", text);
+        return -1;
+    }
     *out = v * scale;
     return 0;
 }

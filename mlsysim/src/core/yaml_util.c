@@ -27,12 +27,53 @@ static void capture_fn(struct fy_diag *diag, void *user, const char *buf, size_t
     c->have = 1;
 }
 
+int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c >= 0x01 && c < 0x80) { i++; continue; }
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF;          /* allowed range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) n = 1;
+        else if (c == 0xE0) { n = 2; lo = 0xA0; }
+        else if (c == 0xED) { n = 2; hi = 0x9F; }          /* no UTF-16 surrogates */
+        else if (c >= 0xE1 && c <= 0xEF) n = 2;
+        else if (c == 0xF0) { n = 3; lo = 0x90; }
+        else if (c >= 0xF1 && c <= 0xF3) n = 3;
+        else if (c == 0xF4) { n = 3; hi = 0x8F; }          /* nothing past U+10FFFF */
+        else { *bad_offset = i; return -1; }                /* NUL, continuation, C0/C1, F5.. */
+        if (len - i <= n) { *bad_offset = i; return -1; }
+        if (s[i + 1] < lo || s[i + 1] > hi) { *bad_offset = i; return -1; }
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80) { *bad_offset = i; return -1; }
+        i += n + 1;
+    }
+    return 0;
+}
+
 int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *err, size_t errlen)
 {
     y->doc = NULL;
     y->label = label;
     y->err = err;
     y->errlen = errlen;
+    if (len > MSY_MAX_BYTES) {
+        snprintf(err, errlen, "%s:1: larger than %zu bytes (not a plan or registry file)", label, MSY_MAX_BYTES);
+        return -1;
+    }
+    size_t bad;
+    if (msy_check_utf8(buf, len, &bad)) {
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i < bad; i++) {
+            if (buf[i] == '\n') { line++; col = 1; }
+            else if (((unsigned char)buf[i] & 0xC0) != 0x80) col++;
+        }
+        snprintf(err, errlen, "%s:%zu:%zu: %s (byte 0x%02x): YAML files are UTF-8 text", label, line, col,
+                 buf[bad] ? "invalid UTF-8" : "NUL byte", (unsigned char)buf[bad]);
+        return -1;
+    }
     diag_capture cap = {{0}, 0};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);

@@ -156,10 +156,13 @@ static int read_hardware(reader *rd, struct fy_node *n)
     if (!have_hw) return FAIL(n, "hardware", "needs 'accelerator' (a registry name)");
     if (nodes > 0) {
         if (!p->per_node) p->per_node = 1;
-        int c = nodes * p->per_node;
+        long long c = (long long)nodes * p->per_node;      /* both <= 10^7: no overflow */
+        if (c > 100000000)
+            return FAIL(n, "hardware.nodes", "nodes x per_node = %d x %d = %lld accelerators (at most 100000000)",
+                        nodes, p->per_node, c);
         if (p->count && p->count != c)
-            return FAIL(count_node, "hardware.count", "%d != nodes x per_node = %d", p->count, c);
-        p->count = c;
+            return FAIL(count_node, "hardware.count", "%d != nodes x per_node = %lld", p->count, c);
+        p->count = (int)c;
     }
     if (!p->count) p->count = 1;
     if (!p->per_node) p->per_node = p->count < 8 ? p->count : 8;
@@ -386,7 +389,7 @@ ms_status ms_plan_load_file(const ms_registry *r, const char *path, ms_plan *pla
 {
     char *buf;
     size_t len;
-    ms_status st = ms_read_file(path, (size_t)64 << 20, &buf, &len, err, errlen);
+    ms_status st = ms_read_file(path, MSY_MAX_BYTES, &buf, &len, err, errlen);
     if (st != MS_OK) return st;
     st = ms_plan_load_buffer(r, path, buf, len, plan, err, errlen);
     free(buf);

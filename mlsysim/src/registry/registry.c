@@ -399,7 +399,7 @@ static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 
 typedef int (*entry_reader)(msy_doc *, struct fy_node *, int, ms_registry *);
 
-ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char *yaml, size_t len,
+static ms_status load_into(ms_registry *r, const char *label, const char *yaml, size_t len,
                                   char *err, size_t errlen)
 {
     msy_doc y;
@@ -452,11 +452,59 @@ ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char 
     return MS_OK;
 }
 
+#define VEC_COPY(dst, src)                                                                  \
+    do {                                                                                    \
+        (dst).n = (dst).cap = (src).n;                                                      \
+        (dst).v = NULL;                                                                     \
+        if ((src).n) {                                                                      \
+            (dst).v = malloc((src).n * sizeof *(src).v);                                    \
+            if (!(dst).v) ok = 0;                                                           \
+            else memcpy((dst).v, (src).v, (src).n * sizeof *(src).v);                       \
+        }                                                                                   \
+    } while (0)
+
+static void free_vectors(ms_registry *r)
+{
+    free(r->hw.v);
+    free(r->models.v);
+    free(r->nodes.v);
+    free(r->fabrics.v);
+    free(r->grids.v);
+}
+
+/* A load applies whole or not at all: the file is read into a copy of the registry, which
+ * replaces the original only when every entry of the file was accepted. */
+ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char *yaml, size_t len,
+                                  char *err, size_t errlen)
+{
+    ms_registry copy;
+    int ok = 1;
+    memset(&copy, 0, sizeof copy);
+    VEC_COPY(copy.hw, r->hw);
+    VEC_COPY(copy.models, r->models);
+    VEC_COPY(copy.nodes, r->nodes);
+    VEC_COPY(copy.fabrics, r->fabrics);
+    VEC_COPY(copy.grids, r->grids);
+    if (!ok) {
+        free_vectors(&copy);
+        snprintf(err, errlen, "%s: out of memory", label);
+        return MS_ERR_NOMEM;
+    }
+    ms_status st = load_into(&copy, label, yaml, len, err, errlen);
+    if (st != MS_OK) {
+        free_vectors(&copy);
+        return st;
+    }
+    free_vectors(r);
+    *r = copy;
+    return MS_OK;
+}
+
 ms_status ms_registry_load_file(ms_registry *r, const char *path, char *err, size_t errlen)
 {
     char *buf;
     size_t len;
-    ms_status st = ms_read_file(path, 0, &buf, &len, err, errlen);
+    ms_status st = ms_read_file(path, MSY_MAX_BYTES, &buf, &len, err, errlen);
     if (st != MS_OK) return st;
     st = ms_registry_load_buffer(r, path, buf, len, err, errlen);
     free(buf);
@@ -484,11 +532,7 @@ ms_registry *ms_registry_new(char *err, size_t errlen)
 void ms_registry_free(ms_registry *r)
 {
     if (!r) return;
-    free(r->hw.v);
-    free(r->models.v);
-    free(r->nodes.v);
-    free(r->fabrics.v);
-    free(r->grids.v);
+    free_vectors(r);
     free(r);
 }
 

@@ -1,0 +1,189 @@
+/* test_parsers.c - malformed outside input to the plan and registry readers: every reproducer of a
+ * parser fault kept as a regression test. Each input must be refused with a message naming the
+ * file and line (never a hang, crash, leak or half-applied registry). Run under ASan/UBSan in the
+ * sanitizer pass, which also checks that failed parses free everything libfyaml allocated. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlsysim/mlsysim.h"
+
+static ms_registry *reg;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    if (!reg) fprintf(stderr, "registry: %s\n", err);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+static ms_plan plan;
+
+/* Loads `len` bytes as a plan and as a registry file; both must refuse them, naming `want`. */
+static void expect_refused(const char *bytes, size_t len, const char *want)
+{
+    char err[1024] = "";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", bytes, len, &plan, err, sizeof err), MS_ERR_INPUT);
+    if (!strstr(err, want)) fprintf(stderr, "plan error: %s (want %s)\n", err, want);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "in.yaml:"));
+    err[0] = 0;
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", bytes, len, err, sizeof err), MS_ERR_INPUT);
+    if (!strstr(err, want)) fprintf(stderr, "registry error: %s (want %s)\n", err, want);
+    assert_non_null(strstr(err, want));
+}
+
+/* "%\xf4": a directive line followed by invalid UTF-8 loops forever inside libfyaml 0.7.12. */
+static void test_invalid_utf8_is_refused_before_parsing(void **state)
+{
+    (void)state;
+    expect_refused("%\xf4", 2, "invalid UTF-8");
+    expect_refused("version: \"1.0\"\nname: \xc3\x28\n", 24, "in.yaml:2:7: invalid UTF-8");
+    expect_refused("a: \xed\xa0\x80\n", 7, "invalid UTF-8");          /* a UTF-16 surrogate */
+    expect_refused("a: \xc0\xaf\n", 6, "invalid UTF-8");              /* an overlong '/' */
+    expect_refused("a: \xf4\x90\x80\x80\n", 8, "invalid UTF-8");      /* past U+10FFFF */
+    expect_refused("a: \xe2\x82", 5, "invalid UTF-8");                /* cut short */
+    expect_refused("a: b\0c\n", 7, "NUL byte");
+    /* well-formed multi-byte text still loads */
+    const char *y = "version: \"1.0\"\nname: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n"
+                    "workload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n";
+    char err[512] = "";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_OK);
+    assert_string_equal(plan.name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
+static void test_size_is_bounded(void **state)
+{
+    (void)state;
+    size_t n = ((size_t)8 << 20) + 1;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    expect_refused(big, n, "larger than");
+    free(big);
+}
+
+/* Syntax errors of every kind fail cleanly (the sanitizer pass checks nothing leaks). */
+static void test_syntax_errors_free_everything(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "a: [1, 2\n", "a: {b: c\n", "key: \"unterminated\n", "- a\nb: c\n", "\t- x\n",
+        "%YAML 1.1\n%YAML 1.1\n---\na\n", "{a: 1, a: 2}\n", "\"\\u", "'", "%", "%\xc3\xa9",
+        "%YAML 2.0\n---\na\n", "a: |\n  x\n b\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[512] = "";
+        assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", bad[i], strlen(bad[i]), &plan, err, sizeof err),
+                         MS_ERR_INPUT);
+        assert_non_null(strstr(err, "in.yaml:"));
+        assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", bad[i], strlen(bad[i]), err, sizeof err),
+                         MS_ERR_INPUT);
+    }
+    char deep[300];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = 0;
+    char err[512];
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", deep, strlen(deep), &plan, err, sizeof err), MS_ERR_INPUT);
+}
+
+/* nodes x per_node was an int product: 65536 x 65536 wrapped to a count of 1 (well, 0 -> 1). */
+static void test_node_product_in_64_bits(void **state)
+{
+    (void)state;
+    const char *y = "version: \"1.0\"\nname: n\nworkload: {model: Llama3_8B}\n"
+                    "hardware: {accelerator: H100, nodes: 65536, per_node: 65536}\n";
+    char err[512] = "";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:4: hardware.nodes"));
+    assert_non_null(strstr(err, "4294967296"));
+    y = "version: \"1.0\"\nname: n\nworkload: {model: Llama3_8B}\n"
+        "hardware: {accelerator: H100, nodes: 1000, per_node: 8}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_OK);
+    assert_int_equal(plan.count, 8000);
+}
+
+/* A quantity whose value overflows to infinity is refused, not stored as inf. */
+static void test_overflowing_quantities(void **state)
+{
+    (void)state;
+    double v = 0;
+    char err[256];
+    assert_int_equal(ms_parse_quantity("1e300 EFLOPS", "flop/s", &v, err, sizeof err), -1);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(ms_parse_quantity("1e999 B", "bytes", &v, err, sizeof err), -1);
+    assert_int_equal(ms_parse_quantity("1.7e308 TB/s", "bytes/s", &v, err, sizeof err), -1);
+    assert_int_equal(ms_parse_quantity("1e300 B", "bytes", &v, err, sizeof err), 0);
+    assert_true(isfinite(v));
+    const char *y = "hardware:\n  - {name: Big, source: test, flops: {fp16: 1e300 EFLOPS}, memory: 80 GB, memory_bw: 3 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:2: hardware.Big.flops.fp16"));
+    assert_null(ms_registry_hardware(reg, "Big"));
+    y = "version: \"1.0\"\nname: n\nworkload: {model: Llama3_8B}\n"
+        "hardware: {accelerator: H100, intra_bw: 1e300 PB/s}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "hardware.intra_bw"));
+}
+
+/* A registry file applies whole or not at all: a bad override of H100 leaves H100 as it was, and
+ * entries before the bad one in the same file are not added either. */
+static void test_registry_load_is_all_or_nothing(void **state)
+{
+    (void)state;
+    const ms_hardware *h = ms_registry_hardware(reg, "H100");
+    assert_non_null(h);
+    ms_hardware before = *h;
+    size_t nh = ms_registry_hardware_count(reg), nm = ms_registry_model_count(reg);
+    const char *y =
+        "hardware:\n"
+        "  - {name: NewChip, source: test, flops: {fp16: 100 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n"
+        "  - {name: H100, source: test, flops: {fp16: 989 TFLOPS}, memory: 80 GB, memory_bw: fast}\n"
+        "models:\n"
+        "  - {name: NewNet, source: test, kind: mlp, params: 1000, flops: 2000 FLOP}\n";
+    char err[512] = "";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:3: hardware.H100.memory_bw"));
+    h = ms_registry_hardware(reg, "H100");
+    assert_non_null(h);
+    assert_memory_equal(h, &before, sizeof before);
+    assert_true(h->mem_bw_bytes_per_s > 3e12);
+    assert_null(ms_registry_hardware(reg, "NewChip"));
+    assert_null(ms_registry_model(reg, "NewNet"));
+    assert_int_equal(ms_registry_hardware_count(reg), nh);
+    assert_int_equal(ms_registry_model_count(reg), nm);
+    /* the same file without the bad field applies whole */
+    y = "hardware:\n"
+        "  - {name: NewChip, source: test, flops: {fp16: 100 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    assert_non_null(ms_registry_hardware(reg, "NewChip"));
+    assert_int_equal(ms_registry_hardware_count(reg), nh + 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_invalid_utf8_is_refused_before_parsing),
+        cmocka_unit_test(test_size_is_bounded),
+        cmocka_unit_test(test_syntax_errors_free_everything),
+        cmocka_unit_test(test_node_product_in_64_bits),
+        cmocka_unit_test(test_overflowing_quantities),
+        cmocka_unit_test(test_registry_load_is_all_or_nothing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
