@@ -97,13 +97,12 @@ def make_eval(d):
             cap = hw["mem"]
             feasible = mem <= cap
             bw = hw["bw"]
-            if not feasible and hw["host_bw"] > 0:
-                bw = min(bw, hw["host_bw"])
-            elif hw["sram"] > 0 and hw["sram_bw"] > 0 and mem <= hw["sram"]:
+            if hw["sram"] > 0 and hw["sram_bw"] > 0 and mem <= hw["sram"]:
                 bw = hw["sram_bw"]
         tc = hw_flops / (peak * ETA)
         tm = nbytes / bw
-        tov = hw["dispatch"] + m["layers"] * TAX * (3.0 if mode == 1 else 1.0)
+        decode = mode == 0 and xf and not m["encoder"]
+        tov = (0.0 if decode else hw["dispatch"]) + m["layers"] * TAX * (3.0 if mode == 1 else 1.0)
         lat = max(tc, tm) + tov
         tput = items / lat
         mfu = min(1.0, flops / (lat * peak))

@@ -109,7 +109,9 @@ void ms_workload_default(ms_workload *w);     /* inference, B=1, S=2048, fp16, �
  *   inference, decoder LM : one decode step (B sequences, one token each, context S)
  *   inference, encoder/CNN: one forward pass of B sequences/samples
  *   training              : forward + backward (3x forward FLOPs, 4x with full recompute)
- * time = max(FLOPs / (peak·η), bytes / bandwidth) + dispatch + layers x 10 µs (x3 training). */
+ * time = max(FLOPs / (peak·η), bytes / bandwidth) + dispatch + layers x 10 µs (x3 training; a decode
+ * step pays no dispatch, as the serving ITL). A set that does not fit gets feasible = 0 and the
+ * in-memory time (no offload time). */
 void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *out);
 
 /* ---- LLM serving ---- */

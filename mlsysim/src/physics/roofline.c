@@ -18,8 +18,10 @@
  *                           selective recompute adds the attention core again. Bytes = model
  *                           state read and written once + activations written then read.
  * Bandwidth: main memory; on-chip SRAM if the whole working set fits in it; weights stream from
- * flash on microcontrollers (memory = SRAM there); from the host link when the working set does
- * not fit (the result is then infeasible, and the time says how slow offloading would be).
+ * flash on microcontrollers (memory = SRAM there). A working set that does not fit is infeasible;
+ * its time is still the in-memory time (offloading over the host link is not modeled as latency).
+ * Overhead: a decode step pays its per-layer cost only (the serving ITL, serving.c); every other
+ * step also pays the device's dispatch.
  */
 #include "mlsysim/physics.h"
 
@@ -147,8 +149,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         cap = hw->mem_bytes;
         feasible = mem <= cap;
         bw = hw->mem_bw_bytes_per_s;
-        if (!feasible && hw->host_bw_bytes_per_s > 0) bw = dmin(bw, hw->host_bw_bytes_per_s);
-        else if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
+        if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
             bw = hw->sram_bw_bytes_per_s;
     }
 
@@ -156,7 +157,10 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     double tc = hw_flops * inv_peak / eta;
     double tm = bytes * inv_bw;
     double passes = w->mode == MS_MODE_TRAINING ? 3.0 : 1.0;
-    double tov = hw->dispatch_s + m->layers * MS_LAYER_TAX_S * passes;
+    /* a decode step is one token of a running request: its per-layer cost only, as the serving
+     * ITL (serving.c); the dispatch is paid once per request, in the TTFT */
+    int decode = w->mode != MS_MODE_TRAINING && xf && !m->arch.encoder;
+    double tov = (decode ? 0.0 : hw->dispatch_s) + m->layers * MS_LAYER_TAX_S * passes;
     double lat = dmax(tc, tm) + tov;
     double inv_lat = 1.0 / lat;
 
