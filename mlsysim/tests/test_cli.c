@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 #include "mlsysim/distributed.h"
+#include "mlsysim/mlsysim.h"
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +344,75 @@ static void test_schema_registry_tiny_compress(void **state)
     cJSON_Delete(j);
 }
 
+
+/* `mlsysim -o json eval PLAN` prints exactly the library's ms_result_json of the plan's bytes (what
+ * the web API returns); `eval MODEL HARDWARE` equals the plan file saying the same; per-command
+ * --help works. */
+static void test_cli_is_the_library(void **state)
+{
+    (void)state;
+    char err[256], dir[1024], path[1400], args[2048];
+    ms_registry *reg = ms_registry_new(err, sizeof err);
+    assert_non_null(reg);
+    snprintf(dir, sizeof dir, "%s/mlsysim/examples", MLSB_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    ms_result *res = malloc(sizeof *res);
+    assert_non_null(res);
+    int n = 0;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".yaml")) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static char yaml[1 << 16], lib[1 << 16];
+        size_t len = fread(yaml, 1, sizeof yaml, f);
+        fclose(f);
+        ms_status st = ms_plan_eval_buffer(reg, path, yaml, len, res);
+        ms_result_json(res, lib, sizeof lib);
+        ms_result_free(res);
+        snprintf(args, sizeof args, "-o json eval '%s'", path);
+        int rc = run(args, 0, buf, sizeof buf);
+        assert_int_equal(rc, st == MS_OK ? 0 : st == MS_ERR_MEMORY ? 2 : st == MS_ERR_ASSERT ? 3 : 1);
+        assert_string_equal(buf, lib);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 4);
+    free(res);
+    ms_registry_free(reg);
+
+    static char a[1 << 16];
+    snprintf(path, sizeof path, "%s/same.yaml", tmpdir);
+    write_file(path, "version: \"1.0\"\nname: same\n"
+                     "workload: {model: Llama3_2_1B, mode: training, batch_size: 8, seq_len: 1024, optimizer: sgd}\n"
+                     "hardware: {accelerator: H100}\n");
+    snprintf(args, sizeof args, "-o json eval '%s'", path);
+    assert_int_equal(run(args, 0, a, sizeof a), 0);
+    assert_int_equal(run("-o json eval Llama3_2_1B H100 --mode training --batch-size 8 --seq-len 1024 --optimizer sgd",
+                         0, buf, sizeof buf), 0);
+    cJSON *ja = json_of(a), *jb = json_of(buf);
+    const char *keys[] = {"latency_s", "mfu", "memory_per_accelerator_bytes", "memory_optimizer_bytes",
+                          "memory_activations_bytes", "energy_j", "efficiency", "tokens_per_s"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_true(fabs(num(ja, keys[i]) - num(jb, keys[i])) <= 1e-3 * fabs(num(ja, keys[i])));
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    /* serve and eval: one decode step of a model that does not fit costs the same in both */
+    assert_int_equal(run("-o json eval Llama2_70B H100", 0, a, sizeof a), 2);
+    assert_int_equal(run("-o json serve Llama2_70B H100", 0, buf, sizeof buf), 2);
+    ja = json_of(a);
+    jb = json_of(buf);
+    assert_true(fabs(num(ja, "latency_s") - num(jb, "itl_s")) <= 1e-3 * num(jb, "itl_s"));
+    assert_true(num(ja, "latency_s") < 0.05);
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    assert_int_equal(run("eval --help", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "examples:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_serve),
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_schema_registry_tiny_compress),
+        cmocka_unit_test(test_cli_is_the_library),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -111,7 +111,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->zero_stage = p->zero_stage;
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
-    par->optimizer_bytes_per_param = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
+    double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
+    par->optimizer_bytes_per_param = opt > 0 ? opt : -1.0;          /* -1: no optimizer state */
     memset(f, 0, sizeof *f);
     f->accels_per_node = p->per_node;
     f->nodes = p->count / p->per_node;

@@ -1,0 +1,319 @@
+/* test_engine.c - the engine (engine.h) as the one answer: every shipped example evaluates through
+ * the library alone, and the same question asked through every entry point gives the same numbers
+ * to 0.1 %: with or without an empty parallelism section, MODEL HARDWARE vs a plan file, serve vs
+ * eval, a one-accelerator plan vs the single-node calls it stands for. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlsysim/distributed.h"
+#include "mlsysim/mlsysim.h"
+
+static ms_registry *reg;
+static ms_result ra, rb;
+static ms_plan pa;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    if (!reg) fprintf(stderr, "registry: %s\n", err);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+static ms_status eval_yaml(const char *yaml, ms_result *r)
+{
+    ms_status st = ms_plan_eval_buffer(reg, "t.yaml", yaml, strlen(yaml), r);
+    if (st == MS_ERR_INPUT) fprintf(stderr, "plan error: %s\n", r->error);
+    return st;
+}
+
+static double get(const ms_result *r, const char *key)
+{
+    double v = NAN;
+    if (!ms_result_get(r, key, &v)) fprintf(stderr, "missing key %s\n", key);
+    assert_true(ms_result_get(r, key, &v));
+    return v;
+}
+
+static int close_rel(double a, double b, double rel)
+{
+    return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) || (a == 0 && b == 0);
+}
+
+/* Every numeric key of a is in b with the same value (0.1 %); the counts of keys agree. */
+static void same_numbers(const ms_result *a, const ms_result *b)
+{
+    int compared = 0;
+    for (int i = 0; i < a->n; i++) {
+        const ms_item *it = &a->items[i];
+        if (it->kind == MS_V_STR || it->kind == MS_V_RAW) continue;
+        double v;
+        if (!ms_result_get(b, it->key, &v)) {
+            fprintf(stderr, "key %s only on one side\n", it->key);
+            fail();
+        }
+        if (!close_rel(it->num, v, 1e-3)) {
+            fprintf(stderr, "%s: %.10g vs %.10g\n", it->key, it->num, v);
+            fail();
+        }
+        compared++;
+    }
+    assert_true(compared >= 10);
+}
+
+static void test_examples_through_the_library(void **state)
+{
+    (void)state;
+    const char *src = getenv("MLSB_SOURCE_DIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/mlsysim/examples", src ? src : MLSB_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".yaml")) continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static char buf[1 << 16];
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        ms_status st = ms_plan_eval_buffer(reg, path, buf, len, &ra);
+        if (st != MS_OK) fprintf(stderr, "%s: status %d %s\n", path, st, ra.error);
+        assert_int_equal(st, MS_OK);
+        assert_true(get(&ra, "latency_s") > 0 && isfinite(get(&ra, "latency_s")));
+        assert_true(get(&ra, "memory_per_accelerator_bytes") > 0);
+        assert_true(get(&ra, "feasible") == 1);
+        char json[16384];
+        size_t jl = ms_result_json(&ra, json, sizeof json);
+        assert_true(jl < sizeof json);
+        assert_true(json[0] == '{' && json[jl - 2] == '}' && json[jl - 1] == '\n');
+        assert_non_null(strstr(json, "\"latency_s\": "));
+        ms_result_free(&ra);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 4);
+}
+
+static const char *const train_plain =
+    "version: \"1.0\"\nname: t\n"
+    "workload: {model: Llama3_2_1B, mode: training, batch_size: 8, seq_len: 2048}\n"
+    "hardware: {accelerator: H100}\n";
+
+/* Adding an empty (or an all-ones) parallelism section to a one-accelerator plan changes nothing. */
+static void test_parallelism_section_changes_nothing(void **state)
+{
+    (void)state;
+    char y[1024];
+    assert_int_equal(eval_yaml(train_plain, &ra), MS_OK);
+    snprintf(y, sizeof y, "%sparallelism: {}\n", train_plain);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    same_numbers(&ra, &rb);
+    same_numbers(&rb, &ra);
+    ms_result_free(&rb);
+    snprintf(y, sizeof y, "%sparallelism: {tp: 1, pp: 1, dp: 1, microbatch: 1}\n", train_plain);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    same_numbers(&ra, &rb);
+    /* the answer is the fleet model's: Korthikanti activations, 12 B/param Adam state */
+    assert_true(get(&ra, "memory_optimizer_bytes") > 11.9 * 1.2e9);
+    assert_true(get(&ra, "mfu") > 0.2 && get(&ra, "mfu") < 0.8);
+    ms_result_free(&ra);
+    ms_result_free(&rb);
+    const char *inf = "version: \"1.0\"\nname: i\nworkload: {model: Llama3_8B, batch_size: 16}\nhardware: {accelerator: H100}\n";
+    assert_int_equal(eval_yaml(inf, &ra), MS_OK);
+    snprintf(y, sizeof y, "%sparallelism: {}\n", inf);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    same_numbers(&ra, &rb);
+    ms_result_free(&ra);
+    ms_result_free(&rb);
+}
+
+/* `eval MODEL HARDWARE --flags` is the plan ms_plan_init builds; a plan file saying the same
+ * thing gives the same numbers. */
+static void test_model_hardware_equals_plan_file(void **state)
+{
+    (void)state;
+    static const struct { const char *model, *hw; ms_mode mode; int batch, seq; ms_precision p; } q[] = {
+        {"Llama3_8B", "H100", MS_MODE_INFERENCE, 32, 2048, MS_FP16},
+        {"Llama3_2_1B", "H100", MS_MODE_TRAINING, 8, 2048, MS_BF16},
+        {"ResNet50", "A100", MS_MODE_TRAINING, 64, 1, MS_FP16},
+        {"BERT_Base", "T4", MS_MODE_INFERENCE, 8, 512, MS_INT8},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        const ms_model *m = ms_registry_model(reg, q[i].model);
+        const ms_hardware *h = ms_registry_hardware(reg, q[i].hw);
+        assert_non_null(m);
+        assert_non_null(h);
+        ms_plan_init(&pa, reg, m, h);
+        pa.mode = q[i].mode;
+        pa.batch_size = q[i].batch;
+        pa.seq_len = q[i].seq;
+        pa.precision = q[i].p;
+        ms_status sa = ms_plan_eval(reg, &pa, &ra);
+        char y[1024];
+        snprintf(y, sizeof y,
+                 "version: \"1.0\"\nname: q\nworkload: {model: %s, mode: %s, batch_size: %d, seq_len: %d}\n"
+                 "hardware: {accelerator: %s, precision: %s}\n",
+                 q[i].model, ms_mode_name(q[i].mode), q[i].batch, q[i].seq, q[i].hw, ms_precision_name(q[i].p));
+        ms_status sb = eval_yaml(y, &rb);
+        assert_int_equal(sa, sb);
+        same_numbers(&ra, &rb);
+        same_numbers(&rb, &ra);
+        ms_result_free(&ra);
+        ms_result_free(&rb);
+    }
+}
+
+/* serve and eval answer one decode step the same way, fitting or not. */
+static void test_serve_equals_eval(void **state)
+{
+    (void)state;
+    static const struct { const char *model; int batch, seq; } q[] = {
+        {"Llama3_8B", 1, 2048}, {"Llama3_8B", 32, 4096}, {"Llama2_70B", 1, 2048}, {"Mixtral_8x7B", 8, 1024},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        const ms_model *m = ms_registry_model(reg, q[i].model);
+        const ms_hardware *h = ms_registry_hardware(reg, "H100");
+        assert_non_null(m);
+        ms_plan_init(&pa, reg, m, h);
+        pa.batch_size = q[i].batch;
+        pa.seq_len = q[i].seq;
+        ms_status st = ms_plan_eval(reg, &pa, &ra);
+        ms_serve_input in;
+        ms_serve_input_default(&in);
+        in.batch_size = q[i].batch;
+        in.seq_len = q[i].seq;
+        in.efficiency = ms_default_efficiency(MS_MODE_INFERENCE);
+        ms_serve_result s;
+        assert_int_equal(ms_serve(m, h, &in, &s), MS_OK);
+        assert_true(close_rel(get(&ra, "latency_s"), s.itl_s, 1e-3));
+        assert_true(close_rel(get(&ra, "itl_s"), s.itl_s, 1e-3));
+        assert_true(close_rel(get(&ra, "ttft_s"), s.ttft_s, 1e-3));
+        assert_true(close_rel(get(&ra, "kv_cache_bytes"), s.kv_cache_bytes, 1e-3));
+        assert_true(close_rel(get(&ra, "memory_per_accelerator_bytes"), s.memory_bytes, 0.01));
+        assert_int_equal((int)get(&ra, "feasible"), s.feasible);
+        assert_int_equal(st, s.feasible ? MS_OK : MS_ERR_MEMORY);
+        ms_result_free(&ra);
+    }
+}
+
+/* A one-accelerator plan is the single-node calls: the roofline (ms_eval) for inference, the
+ * fleet step on one accelerator (ms_dist_train_step) for transformer training. */
+static void test_one_gpu_plan_equals_single_node_calls(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *h = ms_registry_hardware(reg, "A100");
+    ms_plan_init(&pa, reg, m, h);
+    pa.batch_size = 4;
+    ms_plan_eval(reg, &pa, &ra);
+    ms_workload w;
+    ms_workload_default(&w);
+    w.batch_size = 4;
+    ms_eval_result r;
+    ms_eval(m, h, &w, &r);
+    assert_true(close_rel(get(&ra, "latency_s"), r.latency_s, 1e-3));
+    assert_true(close_rel(get(&ra, "memory_per_accelerator_bytes"), r.memory_bytes, 1e-3));
+    assert_true(close_rel(get(&ra, "energy_j"), r.energy_j, 1e-3));
+    assert_true(close_rel(get(&ra, "mfu"), r.mfu, 1e-3));
+    ms_result_free(&ra);
+
+    m = ms_registry_model(reg, "Llama3_2_1B");
+    h = ms_registry_hardware(reg, "H100");
+    ms_plan_init(&pa, reg, m, h);
+    pa.mode = MS_MODE_TRAINING;
+    pa.batch_size = 8;
+    pa.optimizer = MS_OPT_SGD;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    ms_dist_accel_t a;
+    ms_dist_model_t dm;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    char err[256];
+    assert_int_equal(ms_plan_to_dist(&pa, &a, &dm, &par, &f, err, sizeof err), 0);
+    assert_true(a.efficiency == ms_default_efficiency(MS_MODE_TRAINING));
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&a, &dm, &par, &f, 1, &t, err, sizeof err), MS_DIST_OK);
+    assert_true(close_rel(get(&ra, "latency_s"), t.step_time_s, 1e-3));
+    assert_true(close_rel(get(&ra, "memory_per_accelerator_bytes"), t.memory.total_bytes, 1e-3));
+    assert_true(close_rel(get(&ra, "mfu"), t.mfu, 1e-3));
+    ms_result_free(&ra);
+}
+
+/* optimizer: sgd is respected on the fleet path: SGD with momentum keeps 8 B/param of state
+ * with 16-bit weights (fp32 master + momentum), Adam 12, none 0. */
+static void test_optimizer_is_respected(void **state)
+{
+    (void)state;
+    double opt[3];
+    const char *names[3] = {"adam", "sgd", "none"};
+    for (int i = 0; i < 3; i++) {
+        char y[1024];
+        snprintf(y, sizeof y,
+                 "version: \"1.0\"\nname: o\nworkload: {model: Llama3_8B, mode: training, batch_size: 64, seq_len: 4096, optimizer: %s}\n"
+                 "hardware: {accelerator: H100, count: 8, per_node: 8}\n"
+                 "parallelism: {tp: 8, microbatch: 1, recompute: full}\n", names[i]);
+        ms_status st = eval_yaml(y, &ra);
+        assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+        opt[i] = get(&ra, "memory_optimizer_bytes");
+        ms_result_free(&ra);
+    }
+    assert_true(opt[0] > 0);
+    assert_true(fabs(opt[1] / opt[0] - 8.0 / 12.0) < 1e-9);
+    assert_true(opt[2] == 0);
+}
+
+/* An input error becomes {"status": "error", "reason": "file:line: field: reason"}. */
+static void test_error_table(void **state)
+{
+    (void)state;
+    const char *y = "version: \"1.0\"\nname: e\nworkload: {model: NoSuchModel}\nhardware: {accelerator: H100}\n";
+    assert_int_equal(ms_plan_eval_buffer(reg, "t.yaml", y, strlen(y), &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "t.yaml:3: workload.model"));
+    char json[2048];
+    ms_result_json(&ra, json, sizeof json);
+    assert_non_null(strstr(json, "{\"status\": \"error\", \"reason\": \"t.yaml:3: workload.model"));
+    ms_result_free(&ra);
+    /* a metric the plan does not produce */
+    y = "version: \"1.0\"\nname: e\nworkload: {model: ResNet50}\nhardware: {accelerator: H100}\n"
+        "constraints:\n  assert:\n    - {metric: ttft_s, max: 1}\n";
+    assert_int_equal(ms_plan_eval_buffer(reg, "t.yaml", y, strlen(y), &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "ttft_s"));
+    ms_result_free(&ra);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_examples_through_the_library),
+        cmocka_unit_test(test_parallelism_section_changes_nothing),
+        cmocka_unit_test(test_model_hardware_equals_plan_file),
+        cmocka_unit_test(test_serve_equals_eval),
+        cmocka_unit_test(test_one_gpu_plan_equals_single_node_calls),
+        cmocka_unit_test(test_optimizer_is_respected),
+        cmocka_unit_test(test_error_table),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
