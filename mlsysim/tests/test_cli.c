@@ -185,6 +185,22 @@ static void test_serve(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "queue_stable")));
     cJSON_Delete(j);
     assert_int_equal(run("serve ResNet50 H100", 0, buf, sizeof buf), 1);
+    /* a p99 target no replica count meets (below the service time itself) is exit 3, not 0 */
+    assert_int_equal(run("serve Llama3_8B H100 --qps 5 --p99-ms 1 -o json", 0, buf, sizeof buf), 3);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "replicas"), 0);
+    cJSON_Delete(j);
+    /* the replica count found is the fewest meeting the target (the library's one search) */
+    assert_int_equal(run("serve Llama3_8B H100 --qps 50 --p99-ms 5000 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "p99_latency_s") <= 5.0);
+    {
+        ms_queue_result q;
+        double service = num(j, "request_latency_s");
+        ms_mmc(50, service, (int)num(j, "replicas") - 1, &q);
+        assert_true(!q.stable || q.p99_s > 5.0);
+    }
+    cJSON_Delete(j);
 }
 
 static void test_plans(void **state)

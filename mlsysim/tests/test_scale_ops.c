@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "mlsysim/distributed.h"
+#include "mlsysim/physics.h"
 
 #define NEAR(a, b, rel) assert_true(fabs((a) - (b)) <= (rel) * fabs(b) + 1e-12)
 
@@ -101,12 +102,18 @@ static void test_batching(void **s)
     assert_int_equal(ms_dist_search_batching(lat, NULL, 64, 0.200, 100, 64, &r, NULL, 0), MS_DIST_OK);
     assert_true(r.replicas >= 1 && r.batch >= 1);
     assert_true(r.p99_latency_s <= 0.200);
+    {
+        ms_queue_result q;
+        ms_mmc(100.0 / r.batch, r.batch_latency_s, r.replicas, &q);
+        assert_true(fabs(r.p99_latency_s - ((r.batch - 1) / 100.0 + q.p99_s)) < 1e-12);
+    }
     assert_true(r.utilization < 1.0);
     /* no choice with fewer replicas meets the SLA: check every batch size by brute force */
     for (int b = 1; b <= 64; b++)
         for (int c = 1; c < r.replicas; c++) {
-            double p99 = (b - 1) / 100.0 + ms_queue_wait_quantile_s(100.0 / b, 1 / lat(b, NULL), c, 0.99) + lat(b, NULL);
-            assert_false(p99 <= 0.200);
+            ms_queue_result q;                  /* the library's one p99: M/M/c response time */
+            ms_mmc(100.0 / b, lat(b, NULL), c, &q);
+            assert_false(q.stable && (b - 1) / 100.0 + q.p99_s <= 0.200);
         }
     char err[256];
     assert_int_equal(ms_dist_search_batching(lat, NULL, 64, 0.010, 100, 64, &r, err, sizeof err), MS_DIST_EINVAL);

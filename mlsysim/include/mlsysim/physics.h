@@ -187,9 +187,13 @@ typedef struct {
 
 /* λ requests/s, mean service time s, c replicas. */
 void ms_mmc(double arrival_per_s, double service_s, int replicas, ms_queue_result *out);
-/* Smallest replica count (<= max_replicas) whose p99 <= target; 0 if none. */
+/* The one p99 of the library: the 99th percentile of the M/M/c response time (wait + service),
+ * exact. Smallest replica count (<= max_replicas) whose p99 <= target; 0 if none. */
 int ms_mmc_replicas_for_p99(double arrival_per_s, double service_s, double p99_target_s,
                             int max_replicas);
+/* The same when each replica serves `slots` requests at once (c = replicas x slots servers). */
+int ms_mmc_replicas_for_p99_slots(double arrival_per_s, double service_s, int slots,
+                                  double p99_target_s, int max_replicas);
 
 /* ---- Compression: quantization and pruning ---- */
 typedef enum { MS_PRUNE_NONE = 0, MS_PRUNE_UNSTRUCTURED, MS_PRUNE_STRUCTURED, MS_PRUNE_2_4 } ms_prune;

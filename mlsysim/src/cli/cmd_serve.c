@@ -4,7 +4,8 @@
  *
  * With --replicas N the queue figures are reported for N replicas instead of searched for.
  * Replica sizing treats each of a replica's B concurrent sequences as a server of an M/M/c queue
- * whose service time is one request: TTFT + output_tokens x ITL. */
+ * whose service time is one request: TTFT + output_tokens x ITL. When no replica count up to
+ * 100000 meets --p99-ms the exit code is 3 (a target not met) and "replicas" is 0. */
 #include "cli.h"
 
 #include <math.h>
@@ -24,7 +25,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     in.batch_size = op.w.batch_size;
     in.seq_len = op.w.seq_len;
     in.precision = op.w.precision;
-    in.efficiency = op.w.efficiency;
+    in.efficiency = op.have_eff ? op.w.efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
     in.cached_prefix = op.cached_prefix;
     if (op.cached_prefix >= op.w.seq_len) {
         fprintf(stderr, "mlsysim serve: --cached-prefix %d must be below --seq-len %d\n", op.cached_prefix, op.w.seq_len);
@@ -32,6 +33,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     }
     ms_serve_result s;
     ms_serve(op.model, op.hw, &in, &s);
+    int unmet = 0;                                    /* no replica count meets the target */
     ms_result o;
     char title[400];
     snprintf(title, sizeof title, "Serving %s on %s (%s, batch %d, %d-token context)", op.model->title,
@@ -107,9 +109,14 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
             if (!found) fprintf(stderr, "mlsysim serve: %d replicas are overloaded at %.4g req/s (utilization %.3g)\n",
                                 r, op.qps, q.utilization);
         } else {
-            for (; r <= 100000; r = r < 64 ? r + 1 : r + r / 8) {
+            /* the fewest replicas that are stable (and meet --p99-ms when given) */
+            double target = op.p99_s > 0 ? op.p99_s : INFINITY;
+            r = ms_mmc_replicas_for_p99_slots(op.qps, service, slots, target, 100000);
+            if (r > 0) {
                 ms_mmc(op.qps, service, r * slots, &q);
-                if (q.stable && (op.p99_s <= 0 || q.p99_s <= op.p99_s)) { found = 1; break; }
+                found = 1;
+            } else {
+                unmet = 1;
             }
         }
         ms_result_num(&o, "qps", op.qps);
@@ -124,7 +131,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
                 fprintf(stderr, "mlsysim serve: no replica count up to 100000 meets p99 <= %.3g s (service time %.3g s)\n",
                         op.p99_s, service);
             ms_result_int(&o, "replicas", op.replicas);
-            ms_result_num(&o, "queue_utilization", q.utilization);
+            if (op.replicas > 0) ms_result_num(&o, "queue_utilization", q.utilization);
             ms_result_bool(&o, "queue_stable", 0);
         }
     }
@@ -135,5 +142,5 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
                 s.memory_bytes / 1e9, op.hw->mem_bytes / 1e9);
         return MS_EXIT_MEMORY;
     }
-    return MS_EXIT_OK;
+    return unmet ? MS_EXIT_ASSERT : MS_EXIT_OK;
 }

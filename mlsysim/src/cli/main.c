@@ -31,7 +31,8 @@ static void usage(FILE *f)
         "  schema\n"
         "  validate [--table FILE]\n"
         "\n"
-        "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
+        "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a target not met (a plan assert,\n"
+        "            serve --p99-ms, optimize --sla-ms)\n",
         MS_VERSION);
 }
 

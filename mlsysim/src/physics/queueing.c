@@ -48,12 +48,44 @@ void ms_mmc(double lam, double service_s, int replicas, ms_queue_result *o)
     o->p99_s = quantile(0.99, mu, lam, c, C);
 }
 
+/* p99 response time falls as servers are added (for a stable queue), so the smallest replica count
+ * is found by galloping from the first stable count, then bisecting. */
+static int p99_ok(double lam, double service_s, int replicas, int slots, double target)
+{
+    ms_queue_result q;
+    long servers = (long)replicas * slots;
+    ms_mmc(lam, service_s, servers > 1000000000L ? 1000000000 : (int)servers, &q);
+    return q.stable && q.p99_s <= target;
+}
+
+int ms_mmc_replicas_for_p99_slots(double lam, double service_s, int slots, double p99_target_s,
+                                  int max_replicas)
+{
+    if (!(lam > 0) || !(service_s > 0) || slots < 1 || max_replicas < 1 || !(p99_target_s >= service_s))
+        return 0;
+    double need = lam * service_s / slots;                     /* replicas for utilization 1 */
+    if (need >= max_replicas) return 0;
+    int lo = (int)floor(need);                                  /* lo fails (unstable or slow) */
+    if (lo < 1 && p99_ok(lam, service_s, 1, slots, p99_target_s)) return 1;
+    if (lo < 1) lo = 1;
+    long hi = lo + 1, step = 1;
+    while (hi <= max_replicas && !p99_ok(lam, service_s, (int)hi, slots, p99_target_s)) {
+        lo = (int)hi;
+        hi += step;
+        step *= 2;
+    }
+    if (hi > max_replicas) {
+        hi = max_replicas;
+        if (!p99_ok(lam, service_s, (int)hi, slots, p99_target_s)) return 0;
+    }
+    while (hi - lo > 1) {                                       /* lo fails, hi meets */
+        int mid = lo + (int)((hi - lo) / 2);
+        if (p99_ok(lam, service_s, mid, slots, p99_target_s)) hi = mid; else lo = mid;
+    }
+    return (int)hi;
+}
+
 int ms_mmc_replicas_for_p99(double lam, double service_s, double p99_target_s, int max_replicas)
 {
-    for (int c = 1; c <= max_replicas; c++) {
-        ms_queue_result q;
-        ms_mmc(lam, service_s, c, &q);
-        if (q.stable && q.p99_s <= p99_target_s) return c;
-    }
-    return 0;
+    return ms_mmc_replicas_for_p99_slots(lam, service_s, 1, p99_target_s, max_replicas);
 }

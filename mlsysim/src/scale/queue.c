@@ -6,9 +6,11 @@
  * and its mean is C/(cμ-λ).
  * Serving: requests (Poisson, qps) are grouped into batches of b; a batch is one customer with
  * service time latency(b); a request's p99 is the time to fill its batch, (b-1)/qps, plus the
- * batch's p99 wait in the M/M/c queue of batches, plus latency(b).
+ * p99 response time (wait + service, exact) of the M/M/c queue of batches: the library's one p99
+ * (ms_mmc, physics/queueing.c), and its one replica search (ms_mmc_replicas_for_p99).
  */
 #include "internal.h"
+#include "mlsysim/physics.h"
 
 #include <math.h>
 #include <string.h>
@@ -54,23 +56,20 @@ int ms_dist_search_batching(ms_dist_batch_latency_fn latency, void *ctx, int max
         double fill = (b - 1) / qps;
         if (fill + L > sla_s) continue;
         double lam = qps / b, mu = 1.0 / L;
-        int c0 = (int)floor(lam / mu) + 1;
-        if (c0 < 1) c0 = 1;
-        for (int c = c0; c <= max_replicas; c++) {
-            if (found && c > out->replicas) break;
-            double p99 = fill + ms_queue_wait_quantile_s(lam, mu, c, 0.99) + L;
-            if (p99 <= sla_s) {
-                if (!found || c < out->replicas || (c == out->replicas && p99 < out->p99_latency_s)) {
-                    out->batch = b;
-                    out->replicas = c;
-                    out->batch_latency_s = L;
-                    out->p99_latency_s = p99;
-                    out->utilization = lam / (c * mu);
-                    out->throughput_per_s = c * mu * b;
-                    found = 1;
-                }
-                break;
-            }
+        int cap = found ? out->replicas : max_replicas;
+        int c = ms_mmc_replicas_for_p99(lam, L, sla_s - fill, cap);
+        if (c == 0) continue;
+        ms_queue_result q;
+        ms_mmc(lam, L, c, &q);
+        double p99 = fill + q.p99_s;
+        if (!found || c < out->replicas || (c == out->replicas && p99 < out->p99_latency_s)) {
+            out->batch = b;
+            out->replicas = c;
+            out->batch_latency_s = L;
+            out->p99_latency_s = p99;
+            out->utilization = lam / (c * mu);
+            out->throughput_per_s = c * mu * b;
+            found = 1;
         }
     }
     if (!found) {
