@@ -16,6 +16,7 @@
 
 #include "tinytorch/gemm.h"
 #include "tinytorch/optim.h"
+#include "tinytorch/train.h"
 #include "tinytorch/transformer.h"
 
 static double now(void)
@@ -39,6 +40,15 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Next-token batches for tt_train_step: ids x, targets y, B = batch size, T tokens each. */
+typedef struct lm_batch { const int32_t *x, *y; int64_t T; } lm_batch;
+
+static tt_tensor *lm_loss(void *model, const tt_batch *b, void *ctx)
+{
+    const lm_batch *lb = ctx;
+    return tt_gpt_loss(model, lb->x, lb->y, b->size, lb->T);
+}
+
 int main(int argc, char **argv)
 {
     int steps = argc > 1 ? atoi(argv[1]) : 12;
@@ -52,7 +62,7 @@ int main(int argc, char **argv)
     tt_rng rng;
     tt_rng_seed(&rng, 1234);
     tt_gpt *g = tt_gpt_new(&cfg, &rng);
-    tt_optimizer *opt = tt_adamw_new(&g->params, 3e-4f, 0.9f, 0.999f, 1e-8f, 0.1f);
+    tt_optimizer *opt = tt_adamw(&g->params, (tt_adam_opts){.lr = 3e-4f, .weight_decay = 0.1f});
     int32_t *x = malloc((size_t)(B * T) * sizeof *x), *y = malloc((size_t)(B * T) * sizeof *y);
     double *rate = malloc((size_t)steps * sizeof *rate);
     if (!x || !y || !rate) {
@@ -70,12 +80,10 @@ int main(int argc, char **argv)
             y[i] = (int32_t)tt_rng_below(&rng, (uint32_t)V);
         }
         double ts = now();
-        tt_optim_zero_grad(opt);
-        tt_tensor *loss = tt_gpt_loss(g, x, y, B, T);
-        float l = tt_item(loss);
-        tt_backward(loss);
-        tt_optim_step(opt);
-        tt_arena_reset();
+        tt_step_result sr;
+        tt_train_step(g, opt, &(tt_batch){.size = B}, &(tt_step_opts){.loss = lm_loss, .loss_ctx = &(lm_batch){x, y, T}},
+                      &sr);
+        float l = (float)sr.loss;
         double dt = now() - ts;
         if (s == -3) {
             first = l;

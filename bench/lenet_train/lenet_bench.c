@@ -22,6 +22,7 @@
 #include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
+#include "tinytorch/train.h"
 
 static double now_s(void)
 {
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(net, &p);
-    tt_optimizer *opt = tt_sgd_new(&p, 0.01f, 0.9f, 0.0f, 0.0f, false);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.01f, .momentum = 0.9f});
     tt_tensor *x = tt_tensor_new_persistent(TT_SHAPE(batch, 1, 28, 28));
     for (int64_t i = 0; i < x->numel; i++) {
         x->data[i] = tt_rng_uniform(&r);
@@ -162,12 +163,9 @@ int main(int argc, char **argv)
             t0 = now_s();
             c0 = cpu_s();
         }
-        tt_optim_zero_grad(opt);
-        tt_tensor *loss = tt_cross_entropy(tt_layer_forward(net, x), labels);
-        loss_v = tt_item(loss);
-        tt_backward(loss);
-        tt_optim_step(opt);
-        tt_arena_reset();
+        tt_step_result sr;
+        tt_train_step(net, opt, &(tt_batch){.x = x, .y = labels, .size = batch}, NULL, &sr);
+        loss_v = (float)sr.loss;
     }
     tt_optim_free(opt);
     tt_params_free(&p);

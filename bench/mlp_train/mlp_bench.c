@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);
-    tt_optimizer *opt = tt_sgd_new(&p, 0.01f, 0.0f, 0.0f, 0.0f, false);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.01f});
     tt_dataloader dl;
     if (tt_dataloader_init(&dl, ds, batch, true, true, 7, err, sizeof err) != 0) {
         fprintf(stderr, "mlp_bench: %s\n", err);
@@ -51,12 +51,9 @@ int main(int argc, char **argv)
                 tt_dataloader_start_epoch(&dl);
                 tt_dataloader_next(&dl, &b);
             }
-            tt_optim_zero_grad(opt);
-            tt_tensor *l = tt_cross_entropy(tt_layer_forward(model, b.x), b.y);
-            loss = l->data[0];
-            tt_backward(l);
-            tt_optim_step(opt);
-            tt_arena_reset();
+            tt_step_result sr;
+            tt_train_step(model, opt, &b, NULL, &sr);
+            loss = sr.loss;
         }
         double rate = (double)(steps * batch) / (tt_now_seconds() - t0);
         if (rep > 0 && rate > best) { /* rep 0 is the warm-up */

@@ -98,7 +98,7 @@ static void autograd_numbers(int quick)
     tt_params ps;
     tt_params_init(&ps);
     tt_layer_params(net, &ps);
-    tt_optimizer *opt = tt_adam_new(&ps, 1e-3f, 0.9f, 0.999f, 1e-8f, 0);
+    tt_optimizer *opt = tt_adam(&ps, (tt_adam_opts){0});
     tt_tensor *xs = persistent_randn(64, 784, 5);
     int32_t labels[64];
     for (int i = 0; i < 64; i++) {
@@ -226,10 +226,10 @@ static void optim_numbers(int quick)
     tt_params_add(&ps, "w", p);
     int it = quick ? 5 : 20;
     struct { const char *name; tt_optimizer *o; } opts[] = {
-        {"sgd", tt_sgd_new(&ps, 1e-3f, 0, 0, 0, false)},
-        {"sgd_momentum", tt_sgd_new(&ps, 1e-3f, 0.9f, 0, 1e-4f, false)},
-        {"adam", tt_adam_new(&ps, 1e-6f, 0.9f, 0.999f, 1e-8f, 0)},
-        {"adamw", tt_adamw_new(&ps, 1e-6f, 0.9f, 0.999f, 1e-8f, 0.01f)},
+        {"sgd", tt_sgd(&ps, (tt_sgd_opts){0})},
+        {"sgd_momentum", tt_sgd(&ps, (tt_sgd_opts){.momentum = 0.9f, .weight_decay = 1e-4f})},
+        {"adam", tt_adam(&ps, (tt_adam_opts){.lr = 1e-6f})},
+        {"adamw", tt_adamw(&ps, (tt_adam_opts){.lr = 1e-6f})},
     };
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
         tt_optimizer *o = opts[k].o;

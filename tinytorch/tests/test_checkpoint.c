@@ -341,7 +341,7 @@ static void test_optimizer_state_resumes(void **state)
     tt_params_init(&sa);
     tt_params_init(&all);
     tt_layer_params(a, &pa);
-    tt_optimizer *oa = tt_adam_new(&pa, 0.01f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *oa = tt_adam(&pa, (tt_adam_opts){.lr = 0.01f});
     adam_step(a, oa);
     adam_step(a, oa);
     tt_optim_state(oa, &sa);
@@ -365,7 +365,7 @@ static void test_optimizer_state_resumes(void **state)
     tt_params_init(&sb);
     tt_params_init(&allb);
     tt_layer_params(b, &pb);
-    tt_optimizer *ob = tt_adam_new(&pb, 0.01f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *ob = tt_adam(&pb, (tt_adam_opts){.lr = 0.01f});
     tt_optim_state(ob, &sb);
     for (int i = 0; i < pb.n; i++) {
         tt_params_add(&allb, pb.names[i], pb.t[i]);

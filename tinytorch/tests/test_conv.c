@@ -368,7 +368,7 @@ static void test_lenet_steady_state(void **state)
     tt_params_init(&p);
     tt_layer_params(net, &p);
     assert_int_equal(tt_params_numel(&p), 61706); /* LeNet-5 with padding 2: 61,706 parameters */
-    tt_optimizer *opt = tt_adam_new(&p, 2e-3f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = 2e-3f});
     tt_arena_reset();
     tt_tensor *xp = tt_tensor_new_persistent(TT_SHAPE(16, 1, 28, 28));
     /* image i: faint noise plus a bright 6x6 square whose place encodes its label i % 10 */

@@ -170,7 +170,7 @@ static void test_lenet_golden(void **state)
             labels[i] = (int32_t)gl->v[i];
         }
         const gentry *losses = get("lenet", "losses");
-        tt_optimizer *opt = tt_sgd_new(&p, 0.05f, 0.9f, 0.0f, 0.0f, false);
+        tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.05f, .momentum = 0.9f});
         for (int step = 0; step < 3; step++) {
             tt_optim_zero_grad(opt);
             tt_tensor *loss = tt_cross_entropy(tt_layer_forward(net, x), labels);

@@ -209,19 +209,19 @@ static void run_optim(const char *cfg)
     }
     tt_optimizer *opt = NULL;
     if (strcmp(cfg, "sgd") == 0) {
-        opt = tt_sgd_new(&ps, 0.1f, 0.0f, 0.0f, 0.0f, false);
+        opt = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f});
     } else if (strcmp(cfg, "sgd_momentum") == 0) {
-        opt = tt_sgd_new(&ps, 0.1f, 0.9f, 0.0f, 0.01f, false);
+        opt = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f});
     } else if (strcmp(cfg, "sgd_dampening") == 0) {
-        opt = tt_sgd_new(&ps, 0.05f, 0.8f, 0.3f, 0.0f, false);
+        opt = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.05f, .momentum = 0.8f, .dampening = 0.3f});
     } else if (strcmp(cfg, "sgd_nesterov") == 0) {
-        opt = tt_sgd_new(&ps, 0.1f, 0.9f, 0.0f, 0.001f, true);
+        opt = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.001f, .nesterov = true});
     } else if (strcmp(cfg, "adam") == 0) {
-        opt = tt_adam_new(&ps, 0.01f, 0.9f, 0.999f, 1e-8f, 0.0f);
+        opt = tt_adam(&ps, (tt_adam_opts){.lr = 0.01f});
     } else if (strcmp(cfg, "adam_l2") == 0) {
-        opt = tt_adam_new(&ps, 0.02f, 0.8f, 0.99f, 1e-6f, 0.05f);
+        opt = tt_adam(&ps, (tt_adam_opts){.lr = 0.02f, .beta1 = 0.8f, .beta2 = 0.99f, .eps = 1e-6f, .weight_decay = 0.05f});
     } else if (strcmp(cfg, "adamw") == 0) {
-        opt = tt_adamw_new(&ps, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f);
+        opt = tt_adamw(&ps, (tt_adam_opts){.lr = 0.01f, .weight_decay = 0.1f});
     }
     assert_non_null(opt);
     const gentry *want_loss = tt_golden_get(&optim_db, cfg, "loss");

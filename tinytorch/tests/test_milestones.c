@@ -126,7 +126,7 @@ static void test_mlp_quick(void **state)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(m, &p);
-    tt_optimizer *opt = tt_sgd_new(&p, 0.1f, 0.9f, 0.0f, 0.0f, false);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
     assert_int_equal(tt_checkpoint_load(str_field("tinydigits.checkpoint"), m, opt, err, sizeof err), 0);
     tt_optim_free(opt);
     tt_params_free(&p);

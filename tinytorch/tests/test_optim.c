@@ -59,7 +59,7 @@ static void test_sgd_steps(void **state)
     tt_tensor *p = param(2, (const float[]){1.0f, -2.0f}, (const float[]){0.5f, 1.0f});
     one_list(&ps, p);
     /* plain: p -= lr g */
-    tt_optimizer *o = tt_sgd_new(&ps, 0.1f, 0, 0, 0, false);
+    tt_optimizer *o = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f});
     tt_optim_step(o);
     tt_assert_close(p->data, (const float[]){0.95f, -2.1f}, 2, 1e-7, 0);
     assert_int_equal(tt_optim_state_bytes(o), 0);
@@ -67,7 +67,7 @@ static void test_sgd_steps(void **state)
     /* momentum 0.9, dampening 0.5: v1 = g (no dampening on the first step), v2 = 0.9 v1 + 0.5 g */
     p->data[0] = 1.0f;
     p->data[1] = -2.0f;
-    o = tt_sgd_new(&ps, 0.1f, 0.9f, 0.5f, 0, false);
+    o = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .dampening = 0.5f});
     assert_int_equal(tt_optim_state_bytes(o), 2 * sizeof(float)); /* one buffer: 1x the parameters */
     tt_optim_step(o);
     tt_optim_step(o); /* v2 = 0.45 + 0.25 = 0.7 and 0.9 + 0.5 = 1.4 */
@@ -75,7 +75,7 @@ static void test_sgd_steps(void **state)
     tt_optim_free(o);
     /* Nesterov + weight decay 0.1: d = g + 0.1 p = 0.6; v1 = d; p -= lr (d + mu v1) = 0.1 * 1.14 */
     p->data[0] = 1.0f;
-    o = tt_sgd_new(&ps, 0.1f, 0.9f, 0, 0.1f, true);
+    o = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.1f, .nesterov = true});
     tt_optim_step(o);
     assert_true(fabsf(p->data[0] - (1.0f - 0.114f)) < 1e-6f);
     tt_optim_free(o);
@@ -90,7 +90,7 @@ static void test_adam_first_step(void **state)
     tt_params ps;
     tt_tensor *p = param(3, (const float[]){1, 1, 1}, (const float[]){0.5f, -3.0f, 1e-3f});
     one_list(&ps, p);
-    tt_optimizer *o = tt_adam_new(&ps, 0.01f, 0.9f, 0.999f, 1e-8f, 0);
+    tt_optimizer *o = tt_adam(&ps, (tt_adam_opts){.lr = 0.01f});
     assert_string_equal(tt_optim_name(o), "Adam");
     assert_int_equal(tt_optim_state_bytes(o), 2 * 3 * sizeof(float)); /* m and v: 2x the parameters */
     tt_optim_step(o);
@@ -120,19 +120,19 @@ static void test_weight_decay_coupled_vs_decoupled(void **state)
     tt_params ps;
     tt_tensor *p = param(1, (const float[]){2.0f}, (const float[]){0.0f});
     one_list(&ps, p);
-    tt_optimizer *a = tt_adam_new(&ps, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f);
+    tt_optimizer *a = tt_adam(&ps, (tt_adam_opts){.lr = 0.01f, .weight_decay = 0.1f});
     tt_optim_step(a);
     assert_true(fabsf(p->data[0] - 1.99f) < 1e-6f);
     tt_optim_free(a);
     p->data[0] = 2.0f;
-    tt_optimizer *w = tt_adamw_new(&ps, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f);
+    tt_optimizer *w = tt_adamw(&ps, (tt_adam_opts){.lr = 0.01f, .weight_decay = 0.1f});
     assert_int_equal(tt_optim_kind_of(w), TT_OPTIM_ADAMW);
     tt_optim_step(w);
     assert_true(fabsf(p->data[0] - 1.998f) < 1e-6f);
     tt_optim_free(w);
     /* SGD weight decay is coupled: p -= lr (g + wd p) */
     p->data[0] = 2.0f;
-    tt_optimizer *s = tt_sgd_new(&ps, 0.5f, 0, 0, 0.1f, false);
+    tt_optimizer *s = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.5f, .weight_decay = 0.1f});
     tt_optim_step(s);
     assert_true(fabsf(p->data[0] - 1.9f) < 1e-6f);
     tt_optim_free(s);
@@ -149,7 +149,7 @@ static void test_lr_zero_grad_and_skipped_params(void **state)
     tt_params_init(&ps);
     tt_params_add(&ps, "a", a);
     tt_params_add(&ps, "b", b);
-    tt_optimizer *o = tt_adam_new(&ps, 0.1f, 0.9f, 0.999f, 1e-8f, 0.5f);
+    tt_optimizer *o = tt_adam(&ps, (tt_adam_opts){.lr = 0.1f, .weight_decay = 0.5f});
     tt_optim_step(o);
     assert_true(b->data[0] == 5.0f); /* untouched, even by weight decay */
     tt_params st;
@@ -180,14 +180,14 @@ static void test_errors(void **state)
     tt_params ps;
     tt_tensor *p = param(1, (const float[]){1.0f}, NULL);
     one_list(&ps, p);
-    EXPECT_FATAL(tt_sgd_new(&ps, 0.1f, 0.0f, 0, 0, true), "Nesterov momentum requires momentum > 0");
-    EXPECT_FATAL(tt_sgd_new(&ps, 0.1f, 0.9f, 0.1f, 0, true), "zero dampening");
-    EXPECT_FATAL(tt_adam_new(&ps, 0.1f, 1.0f, 0.999f, 1e-8f, 0), "tt_adam_new: invalid betas (1, 0.999)");
-    EXPECT_FATAL(tt_adamw_new(&ps, -1.0f, 0.9f, 0.999f, 1e-8f, 0), "invalid learning rate -1");
+    EXPECT_FATAL(tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .nesterov = true}), "Nesterov momentum requires momentum > 0");
+    EXPECT_FATAL(tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .dampening = 0.1f, .nesterov = true}), "zero dampening");
+    EXPECT_FATAL(tt_adam(&ps, (tt_adam_opts){.lr = 0.1f, .beta1 = 1.0f}), "tt_adam: invalid betas (1, 0.999)");
+    EXPECT_FATAL(tt_adamw(&ps, (tt_adam_opts){.lr = -1.0f, .weight_decay = TT_ZERO}), "invalid learning rate -1");
     tt_params bad;
     tt_params_init(&bad);
     tt_params_add(&bad, "step_tensor", tt_zeros(TT_SHAPE(2)));
-    EXPECT_FATAL(tt_adam_new(&bad, 0.1f, 0.9f, 0.999f, 1e-8f, 0), "\"step_tensor\" is not a persistent");
+    EXPECT_FATAL(tt_adam(&bad, (tt_adam_opts){.lr = 0.1f}), "\"step_tensor\" is not a persistent");
     tt_params_free(&bad);
     tt_params_free(&ps);
     tt_tensor_free(p);
@@ -233,8 +233,8 @@ static void test_restore_from_state(void **state)
     tt_params_init(&p2);
     tt_layer_params(n1, &p1);
     tt_layer_params(n2, &p2);
-    tt_optimizer *o1 = tt_adamw_new(&p1, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
-    tt_optimizer *o2 = tt_adamw_new(&p2, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+    tt_optimizer *o1 = tt_adamw(&p1, (tt_adam_opts){.lr = 0.01f});
+    tt_optimizer *o2 = tt_adamw(&p2, (tt_adam_opts){.lr = 0.01f});
     float first = train_step(n1, o1, xs);
     for (int i = 0; i < 4; i++) {
         train_step(n1, o1, xs);
@@ -285,9 +285,9 @@ static void test_no_heap_allocation_per_step(void **state)
     tt_params ps;
     tt_params_init(&ps);
     tt_layer_params(net, &ps);
-    tt_optimizer *opts[3] = {tt_sgd_new(&ps, 0.01f, 0.9f, 0, 1e-4f, true),
-                             tt_adam_new(&ps, 1e-3f, 0.9f, 0.999f, 1e-8f, 0),
-                             tt_adamw_new(&ps, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f)};
+    tt_optimizer *opts[3] = {tt_sgd(&ps, (tt_sgd_opts){.lr = 0.01f, .momentum = 0.9f, .weight_decay = 1e-4f, .nesterov = true}),
+                             tt_adam(&ps, (tt_adam_opts){0}),
+                             tt_adamw(&ps, (tt_adam_opts){0})};
     for (int k = 0; k < 3; k++) {
 #ifdef HAVE_MALLOC_COUNTER
         long first = n_mallocs;

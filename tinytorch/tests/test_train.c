@@ -38,34 +38,60 @@ void free(void *p) { __libc_free(p); }
 
 static int teardown(void **state) { (void)state; tt_arena_reset(); return 0; }
 
-static void test_lr_schedules(void **state)
+static void test_lr_schedulers(void **state)
 {
     (void)state;
-    tt_lr_schedule c = tt_lr_constant(0.3f);
-    assert_true(tt_lr_at(&c, 0) == 0.3f && tt_lr_at(&c, 1000) == 0.3f);
-    /* step: 0.1 for steps 0..9, 0.05 for 10..19, 0.025 for 20..29 */
-    tt_lr_schedule s = tt_lr_step(0.1f, 10, 0.5f);
-    assert_float_equal(tt_lr_at(&s, 0), 0.1, 1e-9);
-    assert_float_equal(tt_lr_at(&s, 9), 0.1, 1e-9);
-    assert_float_equal(tt_lr_at(&s, 10), 0.05, 1e-9);
-    assert_float_equal(tt_lr_at(&s, 29), 0.025, 1e-9);
+    tt_tensor *w = tt_tensor_new_persistent(TT_SHAPE(1));
+    tt_params ps;
+    tt_params_init(&ps);
+    tt_params_add(&ps, "w", w);
+    /* step: 0.1 for steps 0..9, 0.05 for 10..19, 0.025 for 20..29; gamma defaults to 0.1 */
+    tt_optimizer *o = tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f});
+    tt_scheduler *s = tt_step_lr(o, (tt_step_lr_opts){.step_size = 10, .gamma = 0.5f});
+    assert_float_equal(tt_scheduler_lr_at(s, 0), 0.1, 1e-9);
+    assert_float_equal(tt_scheduler_lr_at(s, 9), 0.1, 1e-9);
+    assert_float_equal(tt_scheduler_lr_at(s, 10), 0.05, 1e-9);
+    assert_float_equal(tt_scheduler_lr_at(s, 29), 0.025, 1e-9);
+    /* the scheduler drives the optimizer: after 10 steps its lr is the step-10 rate */
+    for (int i = 0; i < 10; i++) {
+        assert_float_equal(tt_optim_get_lr(o), tt_scheduler_lr_at(s, i), 1e-9);
+        tt_scheduler_step(s);
+    }
+    assert_int_equal(tt_scheduler_steps(s), 10);
+    assert_float_equal(tt_optim_get_lr(o), 0.05, 1e-9);
+    tt_scheduler_free(s);
+    tt_optim_set_lr(o, 1.0f);
+    s = tt_step_lr(o, (tt_step_lr_opts){.step_size = 1});
+    assert_float_equal(tt_scheduler_lr_at(s, 2), 0.01, 1e-8);
+    tt_scheduler_free(s);
+    assert_float_equal(tt_optim_get_lr(o), 1.0, 1e-9); /* freeing leaves the lr where it was */
     /* cosine, warm-up 10 of 110 steps, 0.1 -> 0: warm-up (s+1)/10 * 0.1; half-way (step 60) 0.05;
-     * step 35 (a quarter of the decay): 0.05 * (1 + cos(pi/4)) = 0.0853553; end 0 */
-    tt_lr_schedule k = tt_lr_cosine(0.1f, 10, 110, 0.0f);
-    assert_float_equal(tt_lr_at(&k, 0), 0.01, 1e-7);
-    assert_float_equal(tt_lr_at(&k, 4), 0.05, 1e-7);
-    assert_float_equal(tt_lr_at(&k, 9), 0.1, 1e-7);
-    assert_float_equal(tt_lr_at(&k, 10), 0.1, 1e-7);
-    assert_float_equal(tt_lr_at(&k, 35), 0.0853553, 1e-6);
-    assert_float_equal(tt_lr_at(&k, 60), 0.05, 1e-7);
-    assert_float_equal(tt_lr_at(&k, 110), 0.0, 1e-9);
-    assert_float_equal(tt_lr_at(&k, 500), 0.0, 1e-9);
+     * step 35 (a quarter of the decay): 0.05 * (1 + cos(pi/4)) = 0.0853553; end 0. The base rate is
+     * the optimizer's; creation sets the step-0 rate. */
+    tt_optim_set_lr(o, 0.1f);
+    tt_scheduler *k = tt_cosine_lr(o, (tt_cosine_lr_opts){.total_steps = 110, .warmup_steps = 10});
+    assert_float_equal(tt_optim_get_lr(o), 0.01, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(k, 0), 0.01, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(k, 4), 0.05, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(k, 9), 0.1, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(k, 10), 0.1, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(k, 35), 0.0853553, 1e-6);
+    assert_float_equal(tt_scheduler_lr_at(k, 60), 0.05, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(k, 110), 0.0, 1e-9);
+    assert_float_equal(tt_scheduler_lr_at(k, 500), 0.0, 1e-9);
+    tt_scheduler_free(k);
     /* without warm-up, to a floor: lr(0) = 0.1, lr(end) = 0.01 (upstream TinyTorch's test) */
-    tt_lr_schedule f = tt_lr_cosine(0.1f, 0, 100, 0.01f);
-    assert_float_equal(tt_lr_at(&f, 0), 0.1, 1e-7);
-    assert_float_equal(tt_lr_at(&f, 100), 0.01, 1e-7);
-    assert_float_equal(tt_lr_at(&f, 50), 0.055, 1e-7);
-    EXPECT_FATAL(tt_lr_cosine(0.1f, 20, 10, 0.0f), "tt_lr_cosine");
+    tt_optim_set_lr(o, 0.1f);
+    tt_scheduler *f = tt_cosine_lr(o, (tt_cosine_lr_opts){.total_steps = 100, .min_lr = 0.01f});
+    assert_float_equal(tt_scheduler_lr_at(f, 0), 0.1, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(f, 100), 0.01, 1e-7);
+    assert_float_equal(tt_scheduler_lr_at(f, 50), 0.055, 1e-7);
+    tt_scheduler_free(f);
+    EXPECT_FATAL(tt_cosine_lr(o, (tt_cosine_lr_opts){.total_steps = 10, .warmup_steps = 20}), "tt_cosine_lr");
+    EXPECT_FATAL(tt_step_lr(o, (tt_step_lr_opts){0}), "step_size 0");
+    tt_optim_free(o);
+    tt_params_free(&ps);
+    tt_tensor_free(w);
 }
 
 static void test_clip_grad_norm(void **state)
@@ -212,13 +238,14 @@ static void test_grad_accumulation_equivalence(void **state)
     /* whole training runs: accum 1 at batch 8 vs accum 4 at batch 2, SGD with momentum, 1 epoch
      * (8 optimizer steps each); the parameters end up the same */
     copy_params(b, a);
-    tt_optimizer *oa = tt_sgd_new(&pa, 0.1f, 0.9f, 0.0f, 0.0f, false);
-    tt_optimizer *ob = tt_sgd_new(&pb, 0.1f, 0.9f, 0.0f, 0.0f, false);
+    tt_optimizer *oa = tt_sgd(&pa, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
+    tt_optimizer *ob = tt_sgd(&pb, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
     tt_train_config ca = tt_train_config_default(), cb;
-    ca.lr = tt_lr_cosine(0.1f, 2, 8, 0.01f);
+    ca.sched = tt_cosine_lr(oa, (tt_cosine_lr_opts){.total_steps = 8, .warmup_steps = 2, .min_lr = 0.01f});
     ca.quiet = true;
     ca.clip_norm = 5.0;
     cb = ca;
+    cb.sched = tt_cosine_lr(ob, (tt_cosine_lr_opts){.total_steps = 8, .warmup_steps = 2, .min_lr = 0.01f});
     cb.accum_steps = 4;
     tt_train_stats sa, sb;
     assert_int_equal(tt_fit(a, oa, &la, &ca, &sa), 0);
@@ -237,6 +264,8 @@ static void test_grad_accumulation_equivalence(void **state)
     assert_memory_not_equal(pi.t[0]->data, pa.t[0]->data, tt_nbytes(pa.t[0]));
     tt_params_free(&pi);
     tt_layer_free(init);
+    tt_scheduler_free(ca.sched);
+    tt_scheduler_free(cb.sched);
     tt_optim_free(oa);
     tt_optim_free(ob);
     tt_params_free(&pa);
@@ -257,7 +286,7 @@ static void test_no_heap_in_steady_state(void **state)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(m, &p);
-    tt_optimizer *opt = tt_adam_new(&p, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){0});
     tt_dataloader dl;
     char err[256];
     assert_int_equal(tt_dataloader_init(&dl, ds, 16, true, true, 1, err, sizeof err), 0);
@@ -317,7 +346,7 @@ static void test_fit_learns_and_logs(void **state)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(m, &p);
-    tt_optimizer *opt = tt_sgd_new(&p, 0.1f, 0.9f, 0.0f, 0.0f, false);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f});
     tt_dataloader dl;
     char err[256];
     assert_int_equal(tt_dataloader_init(&dl, tr, 32, true, false, 3, err, sizeof err), 0);
@@ -327,7 +356,7 @@ static void test_fit_learns_and_logs(void **state)
     tt_train_config c = tt_train_config_default();
     c.epochs = 3;
     c.eval = te;
-    c.lr = tt_lr_cosine(0.1f, 5, 75, 0.0f);
+    c.sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = 75, .warmup_steps = 5});
     c.progress = progf;
     c.log = &log;
     c.name = "blobs";
@@ -422,13 +451,108 @@ static void test_json_reader(void **state)
     assert_non_null(strstr(err, "nested deeper"));
 }
 
+/* The optimizer owns the learning rate: tt_fit trains at Adam's lr 1e-3 (Adam's first step moves
+ * every weight with a gradient by ~lr), not at any default of the loop's. */
+static void test_fit_keeps_optimizer_lr(void **state)
+{
+    (void)state;
+    tt_dataset *ds = blobs(64, 21);
+    tt_layer *m = mlp(2, 8, 4, 5);
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(m, &p);
+    tt_tensor *w0 = tt_tensor_new_persistent(p.t[0]->ndim, p.t[0]->shape);
+    memcpy(w0->data, p.t[0]->data, tt_nbytes(w0));
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = 1e-3f});
+    tt_dataloader dl;
+    char err[256];
+    assert_int_equal(tt_dataloader_init(&dl, ds, 64, false, false, 1, err, sizeof err), 0);
+    tt_train_config c = tt_train_config_default();
+    c.quiet = true;
+    tt_train_stats st;
+    assert_int_equal(tt_fit(m, opt, &dl, &c, &st), 0);
+    assert_int_equal(st.steps, 1);
+    assert_float_equal(tt_optim_get_lr(opt), 1e-3, 1e-12);
+    int moved = 0;
+    for (int64_t i = 0; i < w0->numel; i++) {
+        double d = fabs((double)p.t[0]->data[i] - (double)w0->data[i]);
+        if (d > 0) {
+            assert_float_equal(d, 1e-3, 1e-4);
+            moved++;
+        }
+    }
+    assert_true(moved > w0->numel / 2);
+    tt_optim_free(opt);
+    tt_tensor_free(w0);
+    tt_params_free(&p);
+    tt_dataloader_free(&dl);
+    tt_layer_free(m);
+    tt_dataset_free(ds);
+}
+
+/* A pluggable loss: mean squared logits, d/dlogits = 2 logits / numel. */
+static tt_tensor *square_loss(void *model, const tt_batch *b, void *ctx)
+{
+    int *calls = ctx;
+    (*calls)++;
+    tt_tensor *y = tt_layer_forward(model, b->x);
+    return tt_mse_loss(y, tt_zeros(y->ndim, y->shape));
+}
+
+/* tt_train_step: the custom loss is used; accumulate leaves the weights alone; a step applies the
+ * optimizer and the scheduler and zeroes the gradients; a NaN loss updates nothing. */
+static void test_train_step(void **state)
+{
+    (void)state;
+    tt_layer *m = identity_model(2);
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(m, &p);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.5f});
+    tt_scheduler *sch = tt_step_lr(opt, (tt_step_lr_opts){.step_size = 1, .gamma = 0.5f});
+    int calls = 0;
+    tt_batch b = {.x = tt_from_data(TT_SHAPE(1, 2), (const float[]){1.0f, -2.0f}), .size = 1};
+    tt_step_opts so = {.loss = square_loss, .loss_ctx = &calls, .sched = sch, .accumulate = true};
+    tt_step_result r;
+    assert_int_equal(tt_train_step(m, opt, &b, &so, &r), 0);
+    assert_int_equal(calls, 1);
+    assert_float_equal(r.loss, 2.5, 1e-6);      /* (1 + 4) / 2 */
+    assert_false(r.stepped);
+    tt_linear_layer *lin = (tt_linear_layer *)m;
+    assert_true(lin->weight->data[0] == 1.0f);
+    assert_float_equal(lin->bias->grad[1], -2.0, 1e-6); /* 2 * (-2) / 2 */
+    /* the step: bias -= 0.5 * grad (the accumulated one plus this one: twice the gradient) */
+    b.x = tt_from_data(TT_SHAPE(1, 2), (const float[]){1.0f, -2.0f});
+    so.accumulate = false;
+    assert_int_equal(tt_train_step(m, opt, &b, &so, &r), 0);
+    assert_true(r.stepped);
+    assert_float_equal(lin->bias->data[1], 0.5 * 4.0, 1e-6);
+    assert_float_equal(lin->bias->grad[1], 0.0, 0.0);
+    assert_float_equal(tt_optim_get_lr(opt), 0.25, 1e-9);
+    assert_int_equal(tt_scheduler_steps(sch), 1);
+    /* a NaN input: -1, nothing moves, gradients zero */
+    float before = lin->bias->data[1];
+    b.x = tt_from_data(TT_SHAPE(1, 2), (const float[]){NAN, 0.0f});
+    assert_int_equal(tt_train_step(m, opt, &b, &so, &r), -1);
+    assert_true(isnan(r.loss));
+    assert_false(r.stepped);
+    assert_true(lin->bias->data[1] == before);
+    assert_int_equal(tt_scheduler_steps(sch), 1);
+    tt_scheduler_free(sch);
+    tt_optim_free(opt);
+    tt_params_free(&p);
+    tt_layer_free(m);
+}
+
 int main(void)
 {
     (void)tt_gradcheck;
     (void)tt_test_input;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_lr_schedules, teardown),
+        cmocka_unit_test_teardown(test_lr_schedulers, teardown),
         cmocka_unit_test_teardown(test_clip_grad_norm, teardown),
+        cmocka_unit_test_teardown(test_fit_keeps_optimizer_lr, teardown),
+        cmocka_unit_test_teardown(test_train_step, teardown),
         cmocka_unit_test_teardown(test_accuracy_and_evaluate, teardown),
         cmocka_unit_test_teardown(test_grad_accumulation_equivalence, teardown),
         cmocka_unit_test_teardown(test_no_heap_in_steady_state, teardown),

@@ -1,10 +1,12 @@
-/* train.h - training utilities (module 08): learning-rate schedules, global-norm gradient clipping,
+/* train.h - training utilities (module 08): one training step, global-norm gradient clipping,
  * evaluation, a training loop with gradient accumulation, and a JSON-lines metrics log.
  *
- * The loop (tt_fit) does, for each batch from a tt_dataloader:
- *     logits = model(x); loss = cross_entropy(logits, y) / k; backward; tt_arena_reset()
- * and after every k-th micro-batch (k = accum_steps): clip the global gradient norm (optional), set
- * the learning rate from the schedule, optimizer step, zero the gradients. Parameter gradients live in
+ * tt_train_step is the one training step every loop uses (tt_fit, the milestones, the benchmarks):
+ *     loss = loss_fn(model, batch) * scale; backward; [clip; optimizer step; scheduler step;
+ *     zero the gradients]; tt_arena_reset()
+ * The loop (tt_fit) calls it for each batch from a tt_dataloader with scale 1/k, stepping the
+ * optimizer after every k-th micro-batch (k = accum_steps). The learning rate is the optimizer's
+ * (changed only by an optional scheduler); the loop never sets it. Parameter gradients live in
  * persistent buffers, so they accumulate across the arena resets. Each optimizer step therefore sees
  * the mean gradient over k*B samples: the same as one step at batch k*B (tested). After the first
  * step the loop makes no heap allocation (tested with a malloc counter), and the peak arena bytes of a
@@ -19,26 +21,6 @@
 #include "tinytorch/data.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
-
-/* ---- learning-rate schedules (indexed by optimizer step, from 0) -------------------------------- */
-
-typedef enum tt_lr_kind { TT_LR_CONSTANT, TT_LR_STEP, TT_LR_COSINE } tt_lr_kind;
-
-typedef struct tt_lr_schedule {
-    tt_lr_kind kind;
-    float base_lr;
-    int64_t step_size;     /* STEP: multiply by gamma every step_size steps */
-    float gamma;
-    int64_t warmup_steps;  /* COSINE: linear warm-up, lr = base * (s + 1) / warmup for s < warmup */
-    int64_t total_steps;   /* COSINE: reaches min_lr at total_steps and stays there */
-    float min_lr;
-} tt_lr_schedule;
-
-tt_lr_schedule tt_lr_constant(float lr);
-tt_lr_schedule tt_lr_step(float lr, int64_t step_size, float gamma);
-tt_lr_schedule tt_lr_cosine(float lr, int64_t warmup_steps, int64_t total_steps, float min_lr);
-/* COSINE after warm-up: min + (base - min) * (1 + cos(pi * (s - warmup) / (total - warmup))) / 2. */
-float tt_lr_at(const tt_lr_schedule *s, int64_t step);
 
 /* ---- gradients ---------------------------------------------------------------------------------- */
 
@@ -68,13 +50,45 @@ int tt_metrics_open(tt_metrics_log *m, const char *path, char *err, size_t errle
 void tt_metrics_write(tt_metrics_log *m, const char *event, const tt_metric *kv, int n);
 void tt_metrics_close(tt_metrics_log *m);
 
+/* ---- one training step -------------------------------------------------------------------------- */
+
+/* The scalar loss of one batch. `model` is tt_train_step's model argument (a tt_layer, a tt_gpt, ...),
+ * ctx is tt_step_opts.loss_ctx. */
+typedef tt_tensor *(*tt_loss_fn)(void *model, const tt_batch *b, void *ctx);
+
+/* The default loss: cross-entropy of tt_layer_forward(model, b->x) against b->y. */
+tt_tensor *tt_classifier_loss(void *model, const tt_batch *b, void *ctx);
+
+typedef struct tt_step_opts {
+    tt_loss_fn loss;          /* NULL: tt_classifier_loss (model must be a tt_layer) */
+    void *loss_ctx;
+    double clip_norm;         /* > 0: clip the global gradient norm before the update */
+    tt_scheduler *sched;      /* stepped after every optimizer step; NULL: none */
+    float loss_scale;         /* backward seeds d(loss) with this; 0 means 1 (1/k for accumulation) */
+    bool accumulate;          /* true: backward only (gradients accumulate; no clip/step/zero) */
+} tt_step_opts;
+
+typedef struct tt_step_result {
+    double loss;              /* the unscaled loss value */
+    double grad_norm;         /* global norm before clipping (NaN when not clipped or not stepped) */
+    size_t peak_arena_bytes;  /* arena peak of this step */
+    bool stepped;             /* the optimizer updated the parameters */
+} tt_step_result;
+
+/* One step on batch b; opts may be NULL (defaults above), r may be NULL. Returns 0, or -1 when the loss
+ * is NaN or infinite: then nothing is updated, the gradients are zeroed and the arena is reset. */
+int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_step_opts *opts,
+                  tt_step_result *r);
+
 /* ---- the loop ----------------------------------------------------------------------------------- */
 
 typedef struct tt_train_config {
     int epochs;
     int accum_steps;              /* micro-batches per optimizer step, >= 1 */
     double clip_norm;             /* 0: no clipping */
-    tt_lr_schedule lr;            /* consulted before every optimizer step */
+    tt_scheduler *sched;          /* optional: stepped after every optimizer step (never sets lr else) */
+    tt_loss_fn loss;              /* NULL: cross-entropy of the model's logits */
+    void *loss_ctx;
     const tt_dataset *eval;       /* evaluated after every epoch when not NULL */
     int64_t eval_batch;           /* default 1000 */
     int64_t max_steps;            /* stop after this many optimizer steps in total (0: no limit) */
@@ -98,7 +112,8 @@ typedef struct tt_train_stats {
 } tt_train_stats;
 
 tt_train_config tt_train_config_default(void);
-/* Trains `model` (logits out) with cross-entropy on the loader's batches. Returns 0, or -1 if the
+/* Trains `model` (logits out) on the loader's batches with tt_train_step (cross-entropy unless
+ * cfg->loss says otherwise) at the optimizer's own learning rate. Returns 0, or -1 if the
  * loss became NaN or infinite (training stops; stats hold what was done). */
 int tt_fit(tt_layer *model, tt_optimizer *opt, tt_dataloader *train, const tt_train_config *cfg,
            tt_train_stats *stats);

@@ -37,6 +37,12 @@ static double accuracy(tt_layer *neuron, tt_tensor *x, const float *y, int n)
     return (double)correct / n;
 }
 
+/* Binary cross-entropy of the neuron's logits against the 0/1 labels in ctx (one per sample). */
+static tt_tensor *perceptron_loss(void *model, const tt_batch *b, void *ctx)
+{
+    return tt_bce_with_logits(tt_layer_forward(model, b->x), tt_from_data(TT_SHAPE(b->size, 1), ctx));
+}
+
 static int perceptron_run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
     int epochs = o->epochs > 0 ? o->epochs : (o->quick ? 50 : 200);
@@ -55,19 +61,15 @@ static int perceptron_run(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(neuron, &p);
-    tt_optimizer *opt = tt_sgd_new(&p, 0.5f, 0.0f, 0.0f, 0.0f, false);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.5f});
     printf("Milestone 01 - the Perceptron (Rosenblatt, 1958): one neuron, two clusters\n");
     printf("  %d training / %d test points, %d epochs of full-batch gradient descent\n", N_TRAIN, N_TEST, epochs);
     double loss = NAN;
     for (int e = 0; e < epochs; e++) {
-        tt_tensor *x = tt_from_data(TT_SHAPE(N_TRAIN, 2), xtr);
-        tt_tensor *y = tt_from_data(TT_SHAPE(N_TRAIN, 1), ytr);
-        tt_optim_zero_grad(opt);
-        tt_tensor *l = tt_bce_with_logits(tt_layer_forward(neuron, x), y);
-        loss = tt_item(l);
-        tt_backward(l);
-        tt_optim_step(opt);
-        tt_arena_reset();
+        tt_batch b = {.x = tt_from_data(TT_SHAPE(N_TRAIN, 2), xtr), .size = N_TRAIN};
+        tt_step_result r;
+        tt_train_step(neuron, opt, &b, &(tt_step_opts){.loss = perceptron_loss, .loss_ctx = ytr}, &r);
+        loss = r.loss;
     }
     double acc_tr = accuracy(neuron, tt_from_data(TT_SHAPE(N_TRAIN, 2), xtr), ytr, N_TRAIN);
     double acc = accuracy(neuron, tt_from_data(TT_SHAPE(N_TEST, 2), xte), yte, N_TEST);

@@ -13,18 +13,22 @@
 static const float XS[8] = {0, 0, 0, 1, 1, 0, 1, 1};
 static const float YS[4] = {0, 1, 1, 0};
 
+/* Binary cross-entropy of the model's logits against the 0/1 targets YS. */
+static tt_tensor *xor_loss(void *model, const tt_batch *b, void *ctx)
+{
+    (void)ctx;
+    return tt_bce_with_logits(tt_layer_forward(model, b->x), tt_from_data(TT_SHAPE(4, 1), YS));
+}
+
 /* Trains `model` on the 4 points for `steps` full-batch steps; returns the final accuracy. */
 static double train_xor(tt_layer *model, tt_optimizer *opt, int steps, double *loss_out)
 {
     double loss = NAN;
     for (int s = 0; s < steps; s++) {
-        tt_tensor *x = tt_from_data(TT_SHAPE(4, 2), XS), *y = tt_from_data(TT_SHAPE(4, 1), YS);
-        tt_optim_zero_grad(opt);
-        tt_tensor *l = tt_bce_with_logits(tt_layer_forward(model, x), y);
-        loss = tt_item(l);
-        tt_backward(l);
-        tt_optim_step(opt);
-        tt_arena_reset();
+        tt_batch b = {.x = tt_from_data(TT_SHAPE(4, 2), XS), .size = 4};
+        tt_step_result r;
+        tt_train_step(model, opt, &b, &(tt_step_opts){.loss = xor_loss}, &r);
+        loss = r.loss;
     }
     tt_no_grad_begin();
     tt_tensor *logit = tt_layer_forward(model, tt_from_data(TT_SHAPE(4, 2), XS));
@@ -53,7 +57,7 @@ static int xor_run(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_params p1;
     tt_params_init(&p1);
     tt_layer_params(single, &p1);
-    tt_optimizer *o1 = tt_adam_new(&p1, 0.05f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *o1 = tt_adam(&p1, (tt_adam_opts){.lr = 0.05f});
     double l1, a1 = train_xor(single, o1, steps, &l1);
     bool fail_seen = tt_ms_check("single layer accuracy", a1, 0.75, false);
 
@@ -64,7 +68,7 @@ static int xor_run(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_params p2;
     tt_params_init(&p2);
     tt_layer_params(net, &p2);
-    tt_optimizer *o2 = tt_adam_new(&p2, 0.05f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *o2 = tt_adam(&p2, (tt_adam_opts){.lr = 0.05f});
     double l2, a2 = train_xor(net, o2, steps, &l2);
     bool solved = tt_ms_check("2-4-1 network accuracy", a2, 1.0, true);
 

@@ -43,14 +43,14 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);
-    tt_optimizer *opt = tt_sgd_new(&p, 0.05f, 0.9f, 0.0f, 0.0f, false);
+    tt_optimizer *opt = tt_sgd(&p, (tt_sgd_opts){.lr = 0.05f, .momentum = 0.9f});
     tt_dataloader dl;
     tt_dataloader_init(&dl, tr, batch, true, false, o->seed + 1, err, sizeof err);
     tt_metrics_log log = {0};
     int rc = tt_ms_open_log(o, "03_mlp_tinydigits", &log, res, "tinydigits.");
     tt_train_config c = tt_train_config_default();
     c.epochs = epochs;
-    c.lr = tt_lr_cosine(0.05f, 0, epochs * tt_dataloader_len(&dl), 0.0f);
+    c.sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = epochs * tt_dataloader_len(&dl)});
     c.eval = te;
     c.name = "tinydigits";
     c.quiet = true;
@@ -71,6 +71,7 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
     }
     tt_metrics_close(&log);
     tt_dataloader_free(&dl);
+    tt_scheduler_free(c.sched);
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_layer_free(model);
@@ -95,7 +96,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);
-    tt_optimizer *opt = tt_adam_new(&p, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = 2e-3f});
     tt_dataloader dl;
     tt_dataloader_init(&dl, tr, batch, true, false, o->seed + 2, err, sizeof err);
     tt_metrics_log log = {0};
@@ -103,7 +104,8 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     int64_t total = epochs * tt_dataloader_len(&dl);
     tt_train_config c = tt_train_config_default();
     c.epochs = epochs;
-    c.lr = tt_lr_cosine(2e-3f, total / 20, total, 1e-5f);
+    c.sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = total, .warmup_steps = total / 20,
+                                                     .min_lr = 1e-5f});
     c.eval = te;
     c.eval_batch = 1000;
     c.name = "fashion-mnist";
@@ -129,6 +131,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     }
     tt_metrics_close(&log);
     tt_dataloader_free(&dl);
+    tt_scheduler_free(c.sched);
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_layer_free(model);

@@ -56,7 +56,7 @@ static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_l
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);
-    tt_optimizer *opt = tt_adam_new(&p, lr, 0.9f, 0.999f, 1e-8f, 0.0f);
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = lr});
     tt_dataloader dl;
     if (tt_dataloader_init(&dl, tr, batch, true, false, o->seed + 7, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
@@ -68,7 +68,8 @@ static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_l
     int rc = tt_ms_open_log(o, stem, &log, res, key);
     tt_train_config c = tt_train_config_default();
     c.epochs = epochs;
-    c.lr = tt_lr_cosine(lr, 0, epochs * tt_dataloader_len(&dl), 1e-5f);
+    c.sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = epochs * tt_dataloader_len(&dl),
+                                                     .min_lr = 1e-5f});
     c.eval = te;
     c.eval_batch = 1000;
     c.name = name;
@@ -94,6 +95,7 @@ static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_l
     }
     tt_metrics_close(&log);
     tt_dataloader_free(&dl);
+    tt_scheduler_free(c.sched);
     tt_optim_free(opt);
     tt_params_free(&p);
     return rc ? rc : (met ? 0 : 1);

@@ -35,6 +35,17 @@
 
 enum { SEQ = 6, TOK_COPY = 27, TOK_REV = 28, SYN_V = 29, SYN_T = 2 * SEQ };
 
+/* A batch of B examples for tt_train_step: the loss is the cross-entropy at the answer positions. */
+typedef struct syn_batch { const int32_t *ids, *lab; } syn_batch;
+
+static tt_tensor *answer_loss(void *model, const tt_batch *b, void *ctx)
+{
+    const syn_batch *sb = ctx;
+    tt_tensor *logits = tt_gpt_forward(model, sb->ids, b->size, SYN_T, NULL); /* [B, T, V] */
+    tt_tensor *a = tt_slice(logits, 1, SEQ, SYN_T, 1);                       /* answer positions */
+    return tt_cross_entropy(tt_reshape(a, TT_SHAPE(b->size * SEQ, SYN_V)), sb->lab);
+}
+
 /* One example: ids[0..SYN_T) inputs, ans[0..SEQ) the answer. task 0 = copy, 1 = reverse. */
 static void make_example(tt_rng *r, int task, int32_t *ids, int32_t *ans)
 {
@@ -74,7 +85,8 @@ static int run_synthetic(const tt_milestone_opts *o, tt_milestone_result *res, b
     tt_rng_seed(&r, o->seed);
     tt_gpt_config cfg = {SYN_V, SYN_T + 1, 64, 2, 4, false, false};
     tt_gpt *g = tt_gpt_new(&cfg, &r);
-    tt_optimizer *opt = tt_adamw_new(&g->params, 3e-3f, 0.9f, 0.98f, 1e-8f, 0.01f);
+    tt_optimizer *opt = tt_adamw(&g->params, (tt_adam_opts){.lr = 3e-3f, .beta2 = 0.98f});
+    tt_scheduler *sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = steps, .warmup_steps = 50});
     int32_t *ids = malloc((size_t)(B * SYN_T) * sizeof *ids), *lab = malloc((size_t)(B * SEQ) * sizeof *lab);
     if (!ids || !lab) {
         fprintf(stderr, "error: out of memory\n");
@@ -89,16 +101,11 @@ static int run_synthetic(const tt_milestone_opts *o, tt_milestone_result *res, b
         for (int b = 0; b < B; b++) {
             make_example(&r, b & 1, ids + b * SYN_T, lab + b * SEQ);
         }
-        float lr = 3e-3f * (s < 50 ? (float)(s + 1) / 50.0f : 0.5f * (1.0f + cosf(3.14159265f * (float)s / (float)steps)));
-        tt_optim_set_lr(opt, lr);
-        tt_optim_zero_grad(opt);
-        tt_tensor *logits = tt_gpt_forward(g, ids, B, SYN_T, NULL);        /* [B, T, V] */
-        tt_tensor *a = tt_slice(logits, 1, SEQ, SYN_T, 1);                  /* answer positions */
-        tt_tensor *l = tt_cross_entropy(tt_reshape(a, TT_SHAPE(B * SEQ, SYN_V)), lab);
-        loss = tt_item(l);
-        tt_backward(l);
-        tt_optim_step(opt);
-        tt_arena_reset();
+        tt_batch bt = {.size = B};
+        tt_step_result sr;
+        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = answer_loss, .loss_ctx = &(syn_batch){ids, lab},
+                                                   .sched = sched}, &sr);
+        loss = sr.loss;
         tt_progress_update(&pr, s + 1, (int64_t)(s + 1) * B, loss);
     }
     tt_progress_end(&pr, NULL);
@@ -113,6 +120,7 @@ static int run_synthetic(const tt_milestone_opts *o, tt_milestone_result *res, b
     tt_ms_result_num(res, "synthetic.final_train_loss", loss);
     tt_ms_result_num(res, "synthetic.train_seconds", tt_now_seconds() - t0);
     tt_kv_cache_free(c);
+    tt_scheduler_free(sched);
     tt_optim_free(opt);
     tt_gpt_free(g);
     free(ids);
@@ -219,6 +227,16 @@ static double bigram_loss(const int32_t *tr, int64_t ntr, const int32_t *va, int
 }
 
 /* Validation loss over non-overlapping windows of length T (the last partial window dropped). */
+/* Next-character batches for tt_train_step. */
+typedef struct lm_batch { const int32_t *x, *y; int64_t B, T; } lm_batch;
+
+static tt_tensor *lm_loss(void *model, const tt_batch *b, void *ctx)
+{
+    (void)b;
+    const lm_batch *lb = ctx;
+    return tt_gpt_loss(model, lb->x, lb->y, lb->B, lb->T);
+}
+
 static double lm_eval(tt_gpt *g, const int32_t *va, int64_t nva, int64_t T, int64_t B)
 {
     int64_t nwin = (nva - 1) / T;
@@ -298,7 +316,9 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
         steps = (int64_t)o->epochs * ((ntr + B * T - 1) / (B * T));
     }
     float lr_max = o->quick ? 3e-3f : 1.5e-3f;
-    tt_optimizer *opt = tt_adamw_new(&g->params, lr_max, 0.9f, 0.99f, 1e-8f, 0.1f);
+    tt_optimizer *opt = tt_adamw(&g->params, (tt_adam_opts){.lr = lr_max, .beta2 = 0.99f, .weight_decay = 0.1f});
+    tt_scheduler *sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = steps, .warmup_steps = steps / 20 + 1,
+                                                                .min_lr = 0.1f * lr_max});
     printf("  GPT: %lld layers, width %lld, %lld heads, context %lld, %lld parameters; %lld steps of %lldx%lld\n",
            (long long)cfg.n_layer, (long long)cfg.dim, (long long)cfg.n_head, (long long)T,
            (long long)tt_params_numel(&g->params), (long long)steps, (long long)B, (long long)T);
@@ -324,16 +344,11 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
             memcpy(x + b * T, tr + st, (size_t)T * sizeof *x);
             memcpy(y + b * T, tr + st + 1, (size_t)T * sizeof *y);
         }
-        int64_t warm = steps / 20 + 1;
-        float lr = s < warm ? lr_max * (float)(s + 1) / (float)warm
-                            : lr_max * (0.1f + 0.9f * 0.5f * (1.0f + cosf(3.14159265f * (float)(s - warm) / (float)(steps - warm))));
-        tt_optim_set_lr(opt, lr);
-        tt_optim_zero_grad(opt);
-        tt_tensor *l = tt_gpt_loss(g, x, y, B, T);
-        train_loss = tt_item(l);
-        tt_backward(l);
-        tt_optim_step(opt);
-        tt_arena_reset();
+        tt_batch bt = {.size = B};
+        tt_step_result sr;
+        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = lm_loss, .loss_ctx = &(lm_batch){x, y, B, T},
+                                                   .sched = sched}, &sr);
+        train_loss = sr.loss;
         if ((s + 1) % eval_every == 0 || s + 1 == steps) {
             double vl = lm_eval(g, va, nva, T, B);
             double el = tt_now_seconds() - t0;
@@ -419,6 +434,7 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
     free(best);
     free(x);
     free(y);
+    tt_scheduler_free(sched);
     tt_optim_free(opt);
     tt_gpt_free(g);
     tt_char_tokenizer_free(&tok);

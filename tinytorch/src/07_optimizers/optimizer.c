@@ -84,51 +84,61 @@ static tt_optimizer *opt_new(tt_optim_kind kind, const tt_params *p, float lr, b
     return o;
 }
 
-tt_optimizer *tt_sgd_new(const tt_params *p, float lr, float momentum, float dampening,
-                         float weight_decay, bool nesterov)
+/* A field left 0 takes the default; TT_ZERO (-0.0f) is an explicit 0. */
+static float opt_or(float v, float dflt)
 {
-    if (momentum < 0.0f || weight_decay < 0.0f) {
-        tt_fatal("tt_sgd_new: invalid momentum %g or weight_decay %g", (double)momentum,
-                 (double)weight_decay);
+    if (v == 0.0f) {
+        return signbit(v) ? 0.0f : dflt;
     }
-    if (nesterov && (momentum <= 0.0f || dampening != 0.0f)) {
-        tt_fatal("tt_sgd_new: Nesterov momentum requires momentum > 0 and zero dampening "
-                 "(momentum %g, dampening %g)", (double)momentum, (double)dampening);
-    }
-    tt_optimizer *o = opt_new(TT_OPTIM_SGD, p, lr, momentum != 0.0f, false);
-    o->momentum = momentum;
-    o->dampening = dampening;
-    o->weight_decay = weight_decay;
-    o->nesterov = nesterov;
-    return o;
+    return v;
 }
 
-static tt_optimizer *adam_new(tt_optim_kind kind, const char *who, const tt_params *p, float lr,
-                              float beta1, float beta2, float eps, float weight_decay)
+tt_optimizer *tt_sgd(const tt_params *p, tt_sgd_opts o)
 {
+    float lr = opt_or(o.lr, 1e-3f), momentum = opt_or(o.momentum, 0.0f);
+    float dampening = opt_or(o.dampening, 0.0f), weight_decay = opt_or(o.weight_decay, 0.0f);
+    if (momentum < 0.0f || weight_decay < 0.0f) {
+        tt_fatal("tt_sgd: invalid momentum %g or weight_decay %g", (double)momentum,
+                 (double)weight_decay);
+    }
+    if (o.nesterov && (momentum <= 0.0f || dampening != 0.0f)) {
+        tt_fatal("tt_sgd: Nesterov momentum requires momentum > 0 and zero dampening "
+                 "(momentum %g, dampening %g)", (double)momentum, (double)dampening);
+    }
+    tt_optimizer *opt = opt_new(TT_OPTIM_SGD, p, lr, momentum != 0.0f, false);
+    opt->momentum = momentum;
+    opt->dampening = dampening;
+    opt->weight_decay = weight_decay;
+    opt->nesterov = o.nesterov;
+    return opt;
+}
+
+static tt_optimizer *adam_new(tt_optim_kind kind, const char *who, const tt_params *p, tt_adam_opts o)
+{
+    float lr = opt_or(o.lr, 1e-3f), beta1 = opt_or(o.beta1, 0.9f), beta2 = opt_or(o.beta2, 0.999f);
+    float eps = opt_or(o.eps, 1e-8f);
+    float weight_decay = opt_or(o.weight_decay, kind == TT_OPTIM_ADAMW ? 1e-2f : 0.0f);
     if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f) || !(eps >= 0.0f) ||
         !(weight_decay >= 0.0f)) {
         tt_fatal("%s: invalid betas (%g, %g), eps %g or weight_decay %g", who, (double)beta1,
                  (double)beta2, (double)eps, (double)weight_decay);
     }
-    tt_optimizer *o = opt_new(kind, p, lr, true, true);
-    o->beta1 = beta1;
-    o->beta2 = beta2;
-    o->eps = eps;
-    o->weight_decay = weight_decay;
-    return o;
+    tt_optimizer *opt = opt_new(kind, p, lr, true, true);
+    opt->beta1 = beta1;
+    opt->beta2 = beta2;
+    opt->eps = eps;
+    opt->weight_decay = weight_decay;
+    return opt;
 }
 
-tt_optimizer *tt_adam_new(const tt_params *p, float lr, float beta1, float beta2, float eps,
-                          float weight_decay)
+tt_optimizer *tt_adam(const tt_params *p, tt_adam_opts o)
 {
-    return adam_new(TT_OPTIM_ADAM, "tt_adam_new", p, lr, beta1, beta2, eps, weight_decay);
+    return adam_new(TT_OPTIM_ADAM, "tt_adam", p, o);
 }
 
-tt_optimizer *tt_adamw_new(const tt_params *p, float lr, float beta1, float beta2, float eps,
-                           float weight_decay)
+tt_optimizer *tt_adamw(const tt_params *p, tt_adam_opts o)
 {
-    return adam_new(TT_OPTIM_ADAMW, "tt_adamw_new", p, lr, beta1, beta2, eps, weight_decay);
+    return adam_new(TT_OPTIM_ADAMW, "tt_adamw", p, o);
 }
 
 /* ---- updates: one parameter each; n elements --------------------------------------------------- */
@@ -269,6 +279,12 @@ size_t tt_optim_state_bytes(const tt_optimizer *o)
         b += o->buf2[i] ? tt_nbytes(o->buf2[i]) : 0;
     }
     return b;
+}
+
+tt_tensor *const *tt_optim_params(const tt_optimizer *o, int *n)
+{
+    *n = o->n;
+    return o->params;
 }
 
 void tt_optim_free(tt_optimizer *o)

@@ -145,19 +145,67 @@ void tt_metrics_close(tt_metrics_log *m)
     }
 }
 
-/* ---- the loop ----------------------------------------------------------------------------------- */
-
 tt_train_config tt_train_config_default(void)
 {
     tt_train_config c;
     memset(&c, 0, sizeof c);
     c.epochs = 1;
     c.accum_steps = 1;
-    c.lr = tt_lr_constant(0.01f);
     c.eval_batch = 1000;
     c.name = "train";
     return c;
 }
+
+/* ---- one training step -------------------------------------------------------------------------- */
+
+tt_tensor *tt_classifier_loss(void *model, const tt_batch *b, void *ctx)
+{
+    (void)ctx;
+    return tt_cross_entropy(tt_layer_forward(model, b->x), b->y);
+}
+
+int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_step_opts *opts,
+                  tt_step_result *r)
+{
+    static const tt_step_opts defaults = {0};
+    const tt_step_opts *o = opts ? opts : &defaults;
+    tt_step_result res = {.loss = NAN, .grad_norm = NAN};
+    tt_arena_peak_clear();
+    tt_tensor *loss = (o->loss ? o->loss : tt_classifier_loss)(model, b, o->loss_ctx);
+    res.loss = (double)tt_item(loss);
+    int rc = 0;
+    if (!isfinite(res.loss)) {
+        tt_optim_zero_grad(opt);
+        rc = -1;
+    } else {
+        if (o->loss_scale != 0.0f && o->loss_scale != 1.0f) {
+            tt_backward_with(loss, tt_scalar(o->loss_scale));
+        } else {
+            tt_backward(loss);
+        }
+        if (!o->accumulate) {
+            if (o->clip_norm > 0) {
+                int n;
+                tt_tensor *const *p = tt_optim_params(opt, &n);
+                res.grad_norm = tt_clip_grad_norm(p, n, o->clip_norm);
+            }
+            tt_optim_step(opt);
+            if (o->sched) {
+                tt_scheduler_step(o->sched);
+            }
+            tt_optim_zero_grad(opt);
+            res.stepped = true;
+        }
+    }
+    res.peak_arena_bytes = tt_arena_peak_bytes();
+    tt_arena_reset();
+    if (r) {
+        *r = res;
+    }
+    return rc;
+}
+
+/* ---- the loop ----------------------------------------------------------------------------------- */
 
 int tt_fit(tt_layer *model, tt_optimizer *opt, tt_dataloader *train, const tt_train_config *cfg,
            tt_train_stats *st)
@@ -165,9 +213,6 @@ int tt_fit(tt_layer *model, tt_optimizer *opt, tt_dataloader *train, const tt_tr
     memset(st, 0, sizeof *st);
     st->eval_loss = st->eval_accuracy = st->train_loss = NAN;
     const int k = cfg->accum_steps > 0 ? cfg->accum_steps : 1;
-    tt_params params;
-    tt_params_init(&params);
-    tt_layer_params(model, &params);
     tt_layer_train(model, true);
     tt_optim_zero_grad(opt);
     int rc = 0;
@@ -185,37 +230,33 @@ int tt_fit(tt_layer *model, tt_optimizer *opt, tt_dataloader *train, const tt_tr
         int64_t micro = 0, epoch_samples = 0;
         tt_batch b;
         while (tt_dataloader_next(train, &b)) {
-            tt_arena_peak_clear();
-            tt_tensor *logits = tt_layer_forward(model, b.x);
-            tt_tensor *loss = tt_cross_entropy(logits, b.y);
-            double lv = (double)loss->data[0];
-            if (!isfinite(lv)) {
-                fprintf(stderr, "%s: the loss became %g at step %lld; stopping\n", label, lv,
+            micro++;
+            tt_step_opts so = {
+                .loss = cfg->loss,
+                .loss_ctx = cfg->loss_ctx,
+                .clip_norm = cfg->clip_norm,
+                .sched = cfg->sched,
+                .loss_scale = 1.0f / (float)k,
+                .accumulate = !(micro % k == 0 || b.index == nb - 1),
+            };
+            tt_step_result r;
+            if (tt_train_step(model, opt, &b, &so, &r) != 0) {
+                fprintf(stderr, "%s: the loss became %g at step %lld; stopping\n", label, r.loss,
                         (long long)st->steps);
-                tt_arena_reset();
                 rc = -1;
                 stop = true;
                 break;
             }
-            if (k > 1) {
-                tt_backward_with(loss, tt_scalar(1.0f / (float)k));
-            } else {
-                tt_backward(loss);
-            }
-            size_t peak = tt_arena_peak_bytes();
-            st->peak_arena_bytes = peak > st->peak_arena_bytes ? peak : st->peak_arena_bytes;
-            tt_arena_reset();
-            micro++;
+            double lv = r.loss;
+            st->peak_arena_bytes = r.peak_arena_bytes > st->peak_arena_bytes ? r.peak_arena_bytes
+                                                                            : st->peak_arena_bytes;
             loss_sum += lv * (double)b.size;
             epoch_samples += b.size;
             st->samples += b.size;
-            if (micro % k == 0 || b.index == nb - 1) {
+            if (r.stepped) {
                 if (cfg->clip_norm > 0) {
-                    st->last_grad_norm = tt_clip_grad_norm(params.t, params.n, cfg->clip_norm);
+                    st->last_grad_norm = r.grad_norm;
                 }
-                tt_optim_set_lr(opt, tt_lr_at(&cfg->lr, st->steps));
-                tt_optim_step(opt);
-                tt_optim_zero_grad(opt);
                 st->steps++;
                 if (!first_step_done) {
                     first_step_done = true;
@@ -255,6 +296,5 @@ int tt_fit(tt_layer *model, tt_optimizer *opt, tt_dataloader *train, const tt_tr
     }
     st->samples_per_s = st->train_seconds > 0 ? (double)st->samples / st->train_seconds : 0.0;
     st->arena_chunk_allocs = first_step_done ? tt_arena_heap_allocs() - chunks_after_first : 0;
-    tt_params_free(&params);
     return rc;
 }
