@@ -97,7 +97,7 @@ static const char *str(cJSON *j, const char *key)
     return v->valuestring;
 }
 
-static char buf[1 << 20];
+static char buf[1 << 20], buf2[1 << 20];
 
 static void test_zoo(void **state)
 {
@@ -324,6 +324,39 @@ static void test_plans(void **state)
     j = json_of(buf);
     assert_true(num(j, "replicas") >= 1 && num(j, "p99_latency_s") <= 5.0);
     cJSON_Delete(j);
+    /* the same question as MODEL HARDWARE gives the same answer */
+    assert_int_equal(run("optimize batching Llama3_8B H100 --sla-ms 5000 --qps 20 -o json", 0, buf2, sizeof buf2), 0);
+    cJSON *j2 = json_of(buf2);
+    j = json_of(buf);
+    assert_int_equal((int)num(j2, "replicas"), (int)num(j, "replicas"));
+    assert_int_equal((int)num(j2, "batch_size"), (int)num(j, "batch_size"));
+    cJSON_Delete(j);
+    cJSON_Delete(j2);
+    /* a target nothing meets: exit 3 */
+    assert_int_equal(run("optimize batching Llama3_8B H100 --sla-ms 10 --qps 20", 0, buf, sizeof buf), 3);
+    assert_int_equal(run("optimize --help", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "examples:"));
+
+    /* any divisor: 7 accelerators are split as pp 7, not refused as "does not fit" */
+    snprintf(path, sizeof path, "%s/seven.yaml", tmpdir);
+    write_file(path, "version: \"1.0\"\nname: seven\n"
+                     "workload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 64}\n"
+                     "hardware: {accelerator: H100, count: 7, per_node: 7}\n");
+    snprintf(args, sizeof args, "optimize parallelism '%s' -o json", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "pp"), 7);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "loss_examples"));
+    cJSON_Delete(j);
+    /* no valid split at all (2 layers, 4 heads, batch 5 over 7 accelerators): bad input, not
+     * "does not fit" */
+    snprintf(path, sizeof path, "%s/none.yaml", tmpdir);
+    write_file(path, "version: \"1.0\"\nname: none\n"
+                     "workload: {arch: {layers: 2, hidden: 256, heads: 4, ffn: 1024, vocab: 1000}, mode: training, seq_len: 128, batch_size: 5}\n"
+                     "hardware: {accelerator: H100, count: 7, per_node: 7}\n");
+    snprintf(args, sizeof args, "optimize parallelism '%s'", path);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "no valid configuration"));
 }
 
 static void test_schema_registry_tiny_compress(void **state)

@@ -33,10 +33,11 @@ static void test_small_space_brute_force(void **s)
     assert_int_equal(ms_dist_search_parallelism(&A100, &m, &SELENE, 384, &base, NULL, 5, &r, err, sizeof err), MS_DIST_OK);
     assert_true(r.n_best >= 1);
     /* brute force over the default space */
-    int tps[] = {1, 2, 4, 8}, pps[] = {1, 2, 4, 8, 16, 32, 64}, mbs[] = {1, 2, 4, 8};
+    /* every divisor of 384 up to 8 (TP) and up to the 96 layers (PP) */
+    int tps[] = {1, 2, 3, 4, 6, 8}, pps[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96}, mbs[] = {1, 2, 4, 8};
     double best = INFINITY;
     long fits = 0;
-    for (int i = 0; i < 4; i++) for (int j = 0; j < 7; j++) for (int k = 0; k < 4; k++)
+    for (int i = 0; i < 6; i++) for (int j = 0; j < 13; j++) for (int k = 0; k < 4; k++)
     for (int z = 0; z < 4; z++) for (int rc = 0; rc < 3; rc++) for (int sp = 0; sp < 2; sp++) {
         ms_dist_parallel_t p = base;
         p.tp = tps[i]; p.pp = pps[j]; p.microbatch = mbs[k]; p.interleave = 1; p.zero_stage = z;

@@ -348,7 +348,8 @@ const char *ms_dist_loss_reason_name(ms_dist_loss_reason_t r);
 
 /* The space: every combination of the listed values (NULL = default). tp, pp, microbatch and
  * interleave lists end with 0; zero_stage and recompute lists end with -1.
- * Defaults: tp powers of 2 ≤ accels_per_node, pp powers of 2 ≤ layers, microbatch {1,2,4,8},
+ * Defaults: tp every divisor of the accelerator count ≤ accels_per_node, pp every divisor ≤ layers
+ * (uneven stages allowed), microbatch {1,2,4,8},
  * recompute {none, selective, full}, zero {0,1,2,3}, interleave {1}. dp is derived. */
 typedef struct ms_dist_space {
     const int *tp, *pp, *microbatch, *interleave, *zero_stage;

@@ -1,4 +1,5 @@
-/* cmd_optimize.c - `mlsysim optimize parallelism|placement|batching PLAN.yaml`: design searches
+/* cmd_optimize.c - `mlsysim optimize parallelism|placement|batching PLAN.yaml` (batching also takes
+ * MODEL HARDWARE): design searches
  * from the fleet-scale API on top of a plan.
  *   parallelism  every TP x PP x micro-batch x recompute x ZeRO x sequence-parallel point for the
  *                plan's cluster (training); the fastest that fit, and why the others lose
@@ -63,8 +64,23 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
     ms_result_int(&o, "feasible_count", r->feasible);
     ms_result_num(&o, "search_time_s", r->seconds);
     int rc = MS_EXIT_OK;
-    if (r->n_best == 0) {
-        fprintf(stderr, "mlsysim optimize parallelism: no configuration fits in memory\n");
+    long valid = r->evaluated - r->lost[MS_LOSE_INVALID];
+    if (r->n_best == 0 && valid <= 0) {
+        fprintf(stderr, "mlsysim optimize parallelism: %s: no valid configuration: no tp x pp (tp dividing the %d heads, "
+                "pp <= %d layers) splits %d accelerators into data-parallel groups that divide the batch of %d; "
+                "change hardware.count or workload.batch_size\n",
+                p->path, p->model.arch.heads, p->model.arch.layers, p->count, p->batch_size);
+        rc = MS_EXIT_INPUT;
+    } else if (r->n_best == 0) {
+        fprintf(stderr, "mlsysim optimize parallelism: none of the %ld valid configurations fits in memory", valid);
+        if (r->has_example[MS_LOSE_MEMORY]) {
+            const ms_dist_candidate_t *x = &r->example[MS_LOSE_MEMORY];
+            fprintf(stderr, " (the closest, tp %d pp %d dp %d mb %d %s zero %d, needs %.3g GB per accelerator of %.3g GB)",
+                    x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
+                    ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                    x->res.memory.total_bytes / 1e9, p->hw.mem_bytes / 1e9);
+        }
+        fputc('\n', stderr);
         rc = MS_EXIT_MEMORY;
     } else {
         const ms_dist_candidate_t *b = &r->best[0];
@@ -125,6 +141,34 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
                 ms_result_int(&o, key, r->lost[k]);
             }
         }
+        /* one example per reason: the fastest configuration that lost for it */
+        n = 0;
+        json_cat(json, sizeof json, &n, "{");
+        first = 1;
+        for (int k = MS_LOSE_MEMORY; k < MS_LOSE_INVALID; k++) {
+            if (!r->has_example[k]) continue;
+            const ms_dist_candidate_t *x = &r->example[k];
+            char val[200];
+            snprintf(val, sizeof val, "tp %d pp %d dp %d mb %d %s zero %d%s: %.4g s/step, %.3g GB per accelerator",
+                     x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
+                     ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                     x->par.sequence_parallel ? " sp" : "", x->res.step_time_s, x->res.memory.total_bytes / 1e9);
+            if (c->fmt != MS_FMT_JSON) {
+                char key[48];
+                snprintf(key, sizeof key, "example_%s", ms_dist_loss_reason_name((ms_dist_loss_reason_t)k));
+                ms_result_str(&o, key, val);
+            }
+            json_cat(json, sizeof json, &n, "%s\"%s\": {\"tp\": %d, \"pp\": %d, \"dp\": %d, \"microbatch\": %d, "
+                     "\"recompute\": \"%s\", \"zero_stage\": %d, \"sequence_parallel\": %s, \"step_time_s\": %.10g, "
+                     "\"memory_per_accelerator_bytes\": %.10g}",
+                     first ? "" : ", ", ms_dist_loss_reason_name((ms_dist_loss_reason_t)k), x->par.tp, x->par.pp,
+                     x->res.dp, x->par.microbatch, ms_recompute_name((ms_recompute)x->par.recompute),
+                     x->par.zero_stage, x->par.sequence_parallel ? "true" : "false", x->res.step_time_s,
+                     x->res.memory.total_bytes);
+            first = 0;
+        }
+        json_cat(json, sizeof json, &n, "}");
+        ms_result_raw(&o, "loss_examples", json);
     }
     ms_result_print(&o, c->fmt, stdout);
     ms_result_free(&o);
@@ -199,6 +243,10 @@ static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
     ms_result_print(&o, c->fmt, stdout);
     ms_result_free(&o);
     free(pl);
+    if (rc == MS_EXIT_MEMORY) {
+        ms_cli_print_notes(&tmp);
+        return MS_EXIT_MEMORY;
+    }
     return MS_EXIT_OK;
 }
 
@@ -266,38 +314,97 @@ static int opt_batching(ms_cli *c, const ms_plan *p, double sla_s, double qps, i
     return MS_EXIT_OK;
 }
 
+static void optimize_help(void)
+{
+    printf("usage: mlsysim optimize parallelism PLAN.yaml\n"
+           "       mlsysim optimize placement PLAN.yaml [--carbon-tax USD_PER_T]\n"
+           "       mlsysim optimize batching (PLAN.yaml | MODEL HARDWARE [--seq-len S] [--precision P])\n"
+           "                                 --sla-ms T --qps Q [--output-tokens N]\n"
+           "\n"
+           "parallelism  every TP x PP (any divisor of the cluster) x micro-batch x recompute x ZeRO x\n"
+           "             sequence-parallel point of a training plan; the fastest that fit, and for each\n"
+           "             reason the others lose (memory, bubble, communication, compute) an example\n"
+           "placement    the grid region that minimises cost + carbon tax (default $100/t)\n"
+           "batching     the batch size and fewest replicas whose p99 latency meets --sla-ms at --qps\n"
+           "\n"
+           "examples:\n"
+           "  mlsysim optimize parallelism mlsysim/examples/llama3_70b_training.yaml\n"
+           "  mlsysim optimize placement mlsysim/examples/llama3_70b_training.yaml --carbon-tax 200\n"
+           "  mlsysim optimize batching Llama3_8B H100 --sla-ms 5000 --qps 20\n"
+           "\n"
+           "exit codes: 0 ok, 1 bad input (or no valid configuration), 2 nothing fits in memory,\n"
+           "            3 nothing meets the latency target\n");
+}
+
 int ms_cli_optimize(ms_cli *c, int argc, char **argv)
 {
-    const char *what = NULL, *path = NULL;
+    const char *pos[3] = {NULL, NULL, NULL};
+    int npos = 0;
     double tax = 100, sla_ms = 0, qps = 0;
-    int output_tokens = 128;
+    int output_tokens = 128, seq_len = 0, have_prec = 0;
+    ms_precision prec = MS_FP16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--carbon-tax")) { if (ms_arg_num(a, v, 0, 1e9, &tax)) return MS_EXIT_INPUT; i++; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { optimize_help(); return MS_EXIT_OK; }
+        else if (!strcmp(a, "--carbon-tax")) { if (ms_arg_num(a, v, 0, 1e9, &tax)) return MS_EXIT_INPUT; i++; }
         else if (!strcmp(a, "--sla-ms")) { if (ms_arg_num(a, v, 1e-6, 1e12, &sla_ms)) return MS_EXIT_INPUT; i++; }
         else if (!strcmp(a, "--qps")) { if (ms_arg_num(a, v, 1e-9, 1e12, &qps)) return MS_EXIT_INPUT; i++; }
         else if (!strcmp(a, "--output-tokens")) { if (ms_arg_int(a, v, 1, 100000000, &output_tokens)) return MS_EXIT_INPUT; i++; }
-        else if (a[0] == '-') { fprintf(stderr, "mlsysim optimize: unknown option '%s'\n", a); return MS_EXIT_INPUT; }
-        else if (!what) what = a;
-        else if (!path) path = a;
+        else if (!strcmp(a, "--seq-len")) { if (ms_arg_int(a, v, 1, 100000000, &seq_len)) return MS_EXIT_INPUT; i++; }
+        else if (!strcmp(a, "--precision")) {
+            if (!v || ms_precision_parse(v, &prec)) {
+                fprintf(stderr, "mlsysim optimize: --precision '%s' is not fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4\n", v ? v : "");
+                return MS_EXIT_INPUT;
+            }
+            have_prec = 1;
+            i++;
+        }
+        else if (a[0] == '-') { fprintf(stderr, "mlsysim optimize: unknown option '%s' (see mlsysim optimize --help)\n", a); return MS_EXIT_INPUT; }
+        else if (npos < 3) pos[npos++] = a;
         else { fprintf(stderr, "mlsysim optimize: unexpected argument '%s'\n", a); return MS_EXIT_INPUT; }
     }
-    if (!what || !path) {
-        fprintf(stderr, "usage: mlsysim optimize parallelism|placement|batching PLAN.yaml [options]\n");
+    const char *what = pos[0];
+    if (!what || npos < 2) {
+        fprintf(stderr, "usage: mlsysim optimize parallelism|placement|batching PLAN.yaml [options] (see --help)\n");
         return MS_EXIT_INPUT;
     }
     if (strcmp(what, "parallelism") && strcmp(what, "placement") && strcmp(what, "batching")) {
         fprintf(stderr, "mlsysim optimize: '%s' is not parallelism, placement or batching\n", what);
         return MS_EXIT_INPUT;
     }
+    int model_hw = npos == 3;
+    if (model_hw && strcmp(what, "batching")) {
+        fprintf(stderr, "mlsysim optimize %s: takes a plan file (MODEL HARDWARE is for batching)\n", what);
+        return MS_EXIT_INPUT;
+    }
+    if (!model_hw && (seq_len || have_prec)) {
+        fprintf(stderr, "mlsysim optimize: --seq-len and --precision go with MODEL HARDWARE (a plan sets them itself)\n");
+        return MS_EXIT_INPUT;
+    }
     ms_plan *p = calloc(1, sizeof *p);
     if (!p) return MS_EXIT_INPUT;
-    char err[1024];
-    if (ms_plan_load_file(c->reg, path, p, err, sizeof err) != MS_OK) {
-        fprintf(stderr, "mlsysim: %s\n", err);
-        free(p);
-        return MS_EXIT_INPUT;
+    if (model_hw) {
+        const ms_model *m = ms_registry_model(c->reg, pos[1]);
+        const ms_hardware *h = ms_registry_hardware(c->reg, pos[2]);
+        if (!m || !h) {
+            fprintf(stderr, "mlsysim optimize: unknown %s '%s' (see `mlsysim zoo %s`)\n", m ? "hardware" : "model",
+                    m ? pos[2] : pos[1], m ? "hardware" : "models");
+            free(p);
+            return MS_EXIT_INPUT;
+        }
+        ms_plan_init(p, c->reg, m, h);
+        snprintf(p->path, sizeof p->path, "%s on %s", m->name, h->name);
+        snprintf(p->name, sizeof p->name, "%s on %s", m->name, h->name);
+        if (seq_len) p->seq_len = seq_len;
+        p->precision = prec;
+    } else {
+        char err[1024];
+        if (ms_plan_load_file(c->reg, pos[1], p, err, sizeof err) != MS_OK) {
+            fprintf(stderr, "mlsysim: %s\n", err);
+            free(p);
+            return MS_EXIT_INPUT;
+        }
     }
     int rc;
     if (!strcmp(what, "parallelism")) rc = opt_parallelism(c, p);

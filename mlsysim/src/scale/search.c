@@ -32,10 +32,13 @@ static void axis_from(axis_t *ax, const int *list, int term, const int *defs, in
     }
 }
 
-static void pow2_upto(axis_t *ax, int limit)
+/* Every divisor of n up to limit, ascending: any degree that splits the cluster evenly (PP = 12
+ * or 35 as well as powers of two). */
+static void divisors_upto(axis_t *ax, int n, int limit)
 {
     ax->n = 0;
-    for (int x = 1; x <= limit && ax->n < MAXV; x *= 2) ax->v[ax->n++] = x;
+    for (int x = 1; x <= n && x <= limit && ax->n < MAXV; x++)
+        if (n % x == 0) ax->v[ax->n++] = x;
 }
 
 typedef struct space { axis_t tp, pp, mb, il, zs, rc, sp; long total; } space_t;
@@ -116,8 +119,8 @@ int ms_dist_search_parallelism(const ms_dist_accel_t *a, const ms_dist_model_t *
     space_t S;
     static const int mb_def[] = {1, 2, 4, 8}, il_def[] = {1}, zs_def[] = {0, 1, 2, 3};
     static const int rc_def[] = {0, 1, 2}, sp_both[] = {0, 1};
-    if (space->tp) axis_from(&S.tp, space->tp, 0, NULL, 0); else pow2_upto(&S.tp, f->accels_per_node > 0 ? f->accels_per_node : 1);
-    if (space->pp) axis_from(&S.pp, space->pp, 0, NULL, 0); else pow2_upto(&S.pp, m->layers);
+    if (space->tp) axis_from(&S.tp, space->tp, 0, NULL, 0); else divisors_upto(&S.tp, n, f->accels_per_node > 0 ? f->accels_per_node : 1);
+    if (space->pp) axis_from(&S.pp, space->pp, 0, NULL, 0); else divisors_upto(&S.pp, n, m->layers);
     axis_from(&S.mb, space->microbatch, 0, mb_def, 4);
     axis_from(&S.il, space->interleave, 0, il_def, 1);
     axis_from(&S.zs, space->zero_stage, -1, zs_def, 4);
