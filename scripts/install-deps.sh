@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang libomp-dev
-      libcmocka-dev zlib1g-dev libfyaml-dev libcjson-dev libsqlite3-dev libopenblas-dev
+      libcmocka-dev zlib1g-dev libfyaml-dev libcjson-dev nettle-dev libsqlite3-dev libopenblas-dev
       dataset-fashion-mnist libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(python3 python3-torch python3-numpy time)
