@@ -304,6 +304,57 @@ static void test_error_table(void **state)
     ms_result_free(&ra);
 }
 
+
+/* Precision honesty: a format the device lacks runs on the narrowest wider format it has (with a
+ * warning and "precision_emulated": true), never on a narrower or different 8-bit one; a format
+ * nothing on the device can hold is refused. */
+static void test_precision_honesty(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ms_registry_hardware_count(reg); i++) {
+        const ms_hardware *h = ms_registry_hardware_at(reg, i);
+        for (int p = 0; p < MS_PREC_COUNT; p++) {
+            int c = ms_hw_compute_precision(h, (ms_precision)p);
+            if (c < 0) continue;
+            assert_true(h->flops[c] > 0);
+            assert_true(ms_precision_bytes((ms_precision)c) >= ms_precision_bytes((ms_precision)p));
+            if (h->flops[p] > 0) assert_int_equal(c, p);
+            if (p == MS_FP8 || p == MS_INT8) assert_true(c == p || ms_precision_bytes((ms_precision)c) >= 2);
+            assert_true(ms_hw_peak(h, (ms_precision)p) == h->flops[c]);
+        }
+    }
+    static const struct { const char *hw; ms_precision p; ms_precision compute; } q[] = {
+        {"A100", MS_FP8, MS_FP16},      /* not the int8 rate */
+        {"H100", MS_INT4, MS_INT8},     /* not the fp8 rate */
+        {"H100", MS_FP4, MS_FP8},
+        {"V100", MS_INT8, MS_FP16},     /* emulated on fp16 tensor cores, and said so */
+        {"H100", MS_FP16, MS_FP16},
+    };
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        const ms_hardware *h = ms_registry_hardware(reg, q[i].hw);
+        assert_non_null(h);
+        ms_plan_init(&pa, reg, m, h);
+        pa.precision = q[i].p;
+        ms_status st = ms_plan_eval(reg, &pa, &ra);
+        assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+        assert_string_equal(ms_result_get_str(&ra, "compute_precision"), ms_precision_name(q[i].compute));
+        int emulated = q[i].p != q[i].compute;
+        assert_int_equal((int)get(&ra, "precision_emulated"), emulated);
+        assert_true(get(&ra, "peak_flop_per_s") == h->flops[q[i].compute]);
+        assert_true(emulated == (strstr(ra.notes, "emulated") != NULL));
+        ms_result_free(&ra);
+    }
+    const ms_hardware *tpu = ms_registry_hardware(reg, "Coral_Edge_TPU");
+    assert_non_null(tpu);
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "ResNet50"), tpu);
+    pa.precision = MS_FP16;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "hardware.precision"));
+    assert_non_null(strstr(ra.error, "int8"));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_one_gpu_plan_equals_single_node_calls),
         cmocka_unit_test(test_optimizer_is_respected),
         cmocka_unit_test(test_error_table),
+        cmocka_unit_test(test_precision_honesty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,6 +21,8 @@
 #include "result_json.h"
 #include "tinytorch/progress.h"
 
+int tito_cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
+
 #define TITO_VERSION "0.1.0"
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -35,6 +37,7 @@ static void usage(FILE *f)
             "  tito milestone list                 the historical milestones\n"
             "  tito milestone info NN              what milestone NN does and its goal\n"
             "  tito milestone run NN [options]     run milestone NN (01, 02, ... or its name)\n"
+            "  tito quantize CKPT [options]        int8 post-training quantization (tito quantize --help)\n"
             "  tito --version | --help\n"
             "\n"
             "options of 'milestone run':\n"
@@ -262,6 +265,9 @@ int main(int argc, char **argv)
             return cmd_info(argc - 3, argv + 3);
         }
         return bad_args("milestone: unknown command '%s' (list, info, run)", argv[2]);
+    }
+    if (strcmp(argv[1], "quantize") == 0) {
+        return tito_cmd_quantize(argc - 2, argv + 2);
     }
     return bad_args("unknown command '%s'", argv[1]);
 }

@@ -73,8 +73,17 @@ typedef struct {
     double dispatch_s;                     /* fixed launch/dispatch overhead per evaluation, s */
 } ms_hardware;
 
-/* Dense peak for precision p; falls back to the nearest supported wider format (fp8 -> fp16 ...),
- * so every hardware has a finite peak for every precision. FLOP/s. */
+/* The format a device computes precision p with: p itself when its `flops` lists it, else the
+ * narrowest listed format that holds p's values exactly (emulation: p's storage, that format's
+ * rate: fp8 -> fp16 -> bf16 -> fp32, int8 -> fp16 ..., int4 -> int8 -> fp8 ..., fp4 -> fp8 ...;
+ * never a narrower or a different 8-bit format); -1 if there is none (Edge TPU asked for fp16). */
+int ms_hw_compute_precision(const ms_hardware *hw, ms_precision p);
+/* 0: p is native; 1: p is emulated (msg: a warning naming the format used); -1: p cannot run on
+ * this device (msg: the error, with the formats it has). */
+int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size_t cap);
+/* Dense peak for precision p at its compute format (ms_hw_compute_precision), FLOP/s. When p
+ * cannot run at all it returns the fastest listed peak, so the value is always finite; the engine
+ * and the CLI refuse such a request before using it. */
 double ms_hw_peak(const ms_hardware *hw, ms_precision p);
 
 /* ---- Models ---- */

@@ -118,6 +118,16 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
         }
     }
     if (!o->hw) { fprintf(stderr, "mlsysim %s: unknown hardware '%s' (see `mlsysim zoo hardware`)\n", cmd, pos[1]); return MS_EXIT_INPUT; }
+    /* precision honesty: refuse a format the device cannot run; warn when it is emulated (eval
+     * gets the warning from the engine) */
+    ms_precision asked[2] = {o->w.precision, o->comp.target};
+    int n_check = !strcmp(cmd, "tiny") ? 0 : (allowed & MS_OPT_COMPRESS) ? 2 : 1;   /* tiny checks its own */
+    for (int k = 0; k < n_check; k++) {
+        char pmsg[400];
+        int pc = ms_hw_precision_check(o->hw, asked[k], pmsg, sizeof pmsg);
+        if (pc < 0) { fprintf(stderr, "mlsysim %s: --precision: %s\n", cmd, pmsg); return MS_EXIT_INPUT; }
+        if (pc > 0 && strcmp(cmd, "eval")) fprintf(stderr, "mlsysim %s: %s\n", cmd, pmsg);
+    }
     if (o->w.efficiency > 0.6)
         fprintf(stderr, "mlsysim %s: warning: efficiency %.2f is above what real workloads reach (0.3-0.6)\n", cmd, o->w.efficiency);
     if (o->comp.prune == MS_PRUNE_2_4) o->comp.sparsity = 0.5;

@@ -70,6 +70,10 @@ int ms_cli_tiny(ms_cli *c, int argc, char **argv)
     int have_prec = 0;
     for (int i = 1; i < argc; i++) have_prec |= !strncmp(argv[i], "--precision", 11) || !strcmp(argv[i], "-p");
     ms_precision p = have_prec ? op.w.precision : MS_INT8;    /* MCUs run int8 unless told */
+    char pmsg[400];
+    int pc = ms_hw_precision_check(op.hw, p, pmsg, sizeof pmsg);
+    if (pc < 0) { fprintf(stderr, "mlsysim tiny: --precision: %s\n", pmsg); return MS_EXIT_INPUT; }
+    if (pc > 0) fprintf(stderr, "mlsysim tiny: %s\n", pmsg);
     ms_tiny_result r;
     ms_tinyml(op.model, op.hw, p, op.w.efficiency, &r);
     ms_result o;

@@ -77,7 +77,11 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
             int first = 1;
             for (int p = 0; p < MS_PREC_COUNT; p++)
                 if (h->flops[p] > 0) { printf("%s\"%s\": %.10g", first ? "" : ", ", ms_precision_name((ms_precision)p), h->flops[p]); first = 0; }
-            printf("}, \"sparse_flop_per_s\": {");
+            printf("}, \"precisions\": [");
+            first = 1;
+            for (int p = 0; p < MS_PREC_COUNT; p++)
+                if (h->flops[p] > 0) { printf("%s\"%s\"", first ? "" : ", ", ms_precision_name((ms_precision)p)); first = 0; }
+            printf("], \"sparse_flop_per_s\": {");
             first = 1;
             for (int p = 0; p < MS_PREC_COUNT; p++)
                 if (h->sparse_flops[p] > 0) { printf("%s\"%s\": %.10g", first ? "" : ", ", ms_precision_name((ms_precision)p), h->sparse_flops[p]); first = 0; }
@@ -91,25 +95,34 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
         }
         printf("]}\n");
     } else {
-        static const char *const cols[] = {"name", "class", "year", "peak fp16", "peak int8", "memory", "bandwidth", "TDP", "price"};
-        static const int w[] = {20, 12, 6, 14, 14, 11, 13, 10, 10};
-        header(c->fmt, cols, w, 9);
+        static const char *const cols[] = {"name", "class", "year", "peak fp16", "peak int8", "memory", "bandwidth", "TDP", "price", "formats"};
+        static const int w[] = {20, 12, 6, 14, 14, 11, 13, 10, 10, 1};
+        header(c->fmt, cols, w, 10);
         for (size_t i = 0; i < k; i++) {
             const ms_hardware *h = hw_list[i];
             char b[9][80];
             snprintf(b[0], 80, "%s", h->name);
             snprintf(b[1], 80, "%s", ms_hw_class_name(h->hw_class));
             snprintf(b[2], 80, "%d", h->year);
-            ms_fmt_human("peak_flop_per_s", ms_hw_peak(h, MS_FP16), b[3], 80);
-            ms_fmt_human("peak_flop_per_s", ms_hw_peak(h, MS_INT8), b[4], 80);
+            /* native peaks only: a format the device lacks shows "-" */
+            if (h->flops[MS_FP16] > 0) ms_fmt_human("peak_flop_per_s", h->flops[MS_FP16], b[3], 80); else snprintf(b[3], 80, "-");
+            if (h->flops[MS_INT8] > 0) ms_fmt_human("peak_flop_per_s", h->flops[MS_INT8], b[4], 80); else snprintf(b[4], 80, "-");
             ms_fmt_human("memory_bytes", h->mem_bytes, b[5], 80);
             ms_fmt_human("bw_bytes_per_s", h->mem_bw_bytes_per_s, b[6], 80);
             if (h->tdp_w > 0) ms_fmt_human("tdp_w", h->tdp_w, b[7], 80); else snprintf(b[7], 80, "-");
             if (h->price_usd > 0) snprintf(b[8], 80, "$%.0f", h->price_usd); else snprintf(b[8], 80, "-");
+            char fm[80] = "";
+            size_t fl = 0;
+            for (int p = 0; p < MS_PREC_COUNT; p++)
+                if (h->flops[p] > 0) {
+                    int wr = snprintf(fm + fl, sizeof fm - fl, "%s%s", fl ? " " : "", ms_precision_name((ms_precision)p));
+                    if (wr > 0 && (size_t)wr < sizeof fm - fl) fl += (size_t)wr;
+                }
             for (int j = 0; j < 9; j++) cell(c->fmt, j == 0, w[j], b[j]);
+            cell(c->fmt, 0, w[9], fm);
             row_end();
         }
-        if (c->fmt == MS_FMT_TEXT) printf("%zu devices (dense peaks; `-o json` lists every precision, sparse figures and sources)\n", k);
+        if (c->fmt == MS_FMT_TEXT) printf("%zu devices (dense peaks of the formats each computes natively; others are emulated on a wider one or refused; `-o json` adds sparse figures and sources)\n", k);
     }
     free(hw_list);
     return MS_EXIT_OK;

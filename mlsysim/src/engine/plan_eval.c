@@ -434,10 +434,23 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     (void)r;
     ms_result_init(out, p->name);
     if (p->name[0]) ms_result_str(out, "plan", p->name);
+    /* precision honesty: a format the device lacks is emulated on a wider one it has, or refused */
+    char pmsg[400];
+    int pc = ms_hw_precision_check(&p->hw, p->precision, pmsg, sizeof pmsg);
+    if (pc < 0) {
+        snprintf(out->error, sizeof out->error, "%s: hardware.precision: %s", p->path, pmsg);
+        return fail_table(out);
+    }
+    if (pc > 0) ms_result_note(out, "%s", pmsg);
     /* training of a transformer the fleet model covers: the fleet model, for one accelerator too */
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
+    if (st != MS_ERR_INPUT) {
+        ms_result_str(out, "compute_precision",
+                      ms_precision_name((ms_precision)ms_hw_compute_precision(&p->hw, p->precision)));
+        ms_result_bool(out, "precision_emulated", pc > 0);
+    }
     if (st == MS_ERR_INPUT) return fail_table(out);
     ms_status ast = check_asserts(p, out);
     if (ast == MS_ERR_INPUT) return fail_table(out);

@@ -26,6 +26,7 @@
 #include "mlsysim/physics.h"
 
 #include <math.h>
+#include <stdio.h>
 
 /* NaN-free min/max: libm's fmin/fmax are calls without -ffinite-math-only; inputs here are finite. */
 static inline double dmin(double a, double b) { return a < b ? a : b; }
@@ -44,26 +45,58 @@ void ms_workload_default(ms_workload *w)
     w->zero_stage = 0;
 }
 
-/* Fallback chains: a precision the device does not list runs at the nearest listed format. */
-static const signed char fallback[MS_PREC_COUNT][5] = {
-    [MS_FP32] = {MS_FP32, MS_TF32, MS_FP16, MS_BF16, -1},
-    [MS_TF32] = {MS_TF32, MS_FP32, MS_FP16, MS_BF16, -1},
-    [MS_BF16] = {MS_BF16, MS_FP16, MS_FP32, MS_INT8, -1},
-    [MS_FP16] = {MS_FP16, MS_BF16, MS_FP32, MS_INT8, -1},
-    [MS_FP8] = {MS_FP8, MS_INT8, MS_FP16, MS_BF16, MS_FP32},
-    [MS_INT8] = {MS_INT8, MS_FP8, MS_FP16, MS_BF16, MS_FP32},
-    [MS_INT4] = {MS_INT4, MS_INT8, MS_FP8, MS_FP16, MS_BF16},
-    [MS_FP4] = {MS_FP4, MS_FP8, MS_INT8, MS_FP16, MS_BF16},
+/* Emulation chains: a precision the device does not list runs on the narrowest listed format that
+ * holds its values exactly (the data keeps its own storage size). fp16 never falls to bf16 or int8,
+ * fp8 never to int8 (a different format), and nothing falls to a narrower format. */
+static const signed char emulation[MS_PREC_COUNT][6] = {
+    [MS_FP32] = {MS_FP32, -1},
+    [MS_TF32] = {MS_TF32, MS_FP32, -1},
+    [MS_BF16] = {MS_BF16, MS_FP32, -1},
+    [MS_FP16] = {MS_FP16, MS_FP32, -1},
+    [MS_FP8] = {MS_FP8, MS_FP16, MS_BF16, MS_FP32, -1},
+    [MS_INT8] = {MS_INT8, MS_FP16, MS_BF16, MS_FP32, -1},
+    [MS_INT4] = {MS_INT4, MS_INT8, MS_FP8, MS_FP16, MS_BF16, MS_FP32},
+    [MS_FP4] = {MS_FP4, MS_FP8, MS_FP16, MS_BF16, MS_FP32, -1},
 };
+
+int ms_hw_compute_precision(const ms_hardware *hw, ms_precision p)
+{
+    if ((unsigned)p >= MS_PREC_COUNT) return -1;
+    for (int i = 0; i < 6 && emulation[p][i] >= 0; i++)
+        if (hw->flops[(int)emulation[p][i]] > 0) return emulation[p][i];
+    return -1;
+}
 
 double ms_hw_peak(const ms_hardware *hw, ms_precision p)
 {
     if ((unsigned)p >= MS_PREC_COUNT) p = MS_FP16;
-    for (int i = 0; i < 5 && fallback[p][i] >= 0; i++)
-        if (hw->flops[(int)fallback[p][i]] > 0) return hw->flops[(int)fallback[p][i]];
-    double best = 0;
+    int c = ms_hw_compute_precision(hw, p);
+    if (c >= 0) return hw->flops[c];
+    double best = 0;                  /* no honest rate: the fastest listed (callers refuse these) */
     for (int i = 0; i < MS_PREC_COUNT; i++) best = fmax(best, hw->flops[i]);
     return best > 0 ? best : 1.0;     /* registry guarantees one positive entry */
+}
+
+int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size_t cap)
+{
+    int c = ms_hw_compute_precision(hw, p);
+    if (c == (int)p) { if (cap) msg[0] = 0; return 0; }
+    char list[96] = "";
+    size_t n = 0;
+    for (int i = 0; i < MS_PREC_COUNT; i++)
+        if (hw->flops[i] > 0) {
+            int w = snprintf(list + n, sizeof list - n, "%s%s", n ? " " : "", ms_precision_name((ms_precision)i));
+            if (w > 0 && (size_t)w < sizeof list - n) n += (size_t)w;
+        }
+    if (c < 0) {
+        snprintf(msg, cap, "%s has no %s units and no wider format to emulate it with (it computes in: %s)",
+                 hw->name, ms_precision_name(p), list);
+        return -1;
+    }
+    snprintf(msg, cap, "warning: %s has no %s units; %s is emulated on its %s units (%s storage, %s rate)",
+             hw->name, ms_precision_name(p), ms_precision_name(p), ms_precision_name((ms_precision)c),
+             ms_precision_name(p), ms_precision_name((ms_precision)c));
+    return 1;
 }
 
 /* Expected distinct experts hit by n tokens choosing k of E uniformly: E·(1 - (1 - k/E)^n). */

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "tinytorch/data.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
 
@@ -44,5 +45,25 @@ int tt_safetensors_meta(const char *path, const char *key, char *out, size_t out
 int tt_checkpoint_save(const char *path, tt_layer *model, const tt_optimizer *opt, const tt_kv *meta,
                        int n_meta, char *err, size_t errlen);
 int tt_checkpoint_load(const char *path, tt_layer *model, tt_optimizer *opt, char *err, size_t errlen);
+
+/* ---- self-describing model files ---------------------------------------------------------------
+ * A model file is a checkpoint (model tensors only, loadable with tt_checkpoint_load) whose metadata
+ * says how to use the model elsewhere, each value a JSON text:
+ *   format "tinytorch-model", architecture "Sequential(Flatten, Linear(64, 32), ReLU, ...)",
+ *   input_shape [1,28,28], input_mean / input_std [one value or one per feature] (apply
+ *   (x - mean) / std to raw inputs), classes ["T-shirt", ...] (or ["0", "1", ...]). */
+typedef struct tt_model_info {
+    int input_ndim;                    /* one sample's shape (0: not recorded) */
+    const int64_t *input_shape;
+    const tt_standardizer *norm;       /* per-feature mean / std (NULL: none) ... */
+    float input_mean, input_std;       /* ... or one value for every feature (used when input_std > 0) */
+    int num_classes;                   /* 0: not recorded */
+    const char *const *class_names;    /* num_classes names; NULL: "0", "1", ... */
+} tt_model_info;
+
+int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, char *err, size_t errlen);
+/* A one-line description of the model, e.g. "Sequential(Linear(4, 16), ReLU, Linear(16, 3))".
+ * Returns 0, or -1 when it does not fit in len bytes (truncated). */
+int tt_layer_describe(tt_layer *l, char *buf, size_t len);
 
 #endif

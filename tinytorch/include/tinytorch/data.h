@@ -62,6 +62,25 @@ void tt_dataset_class_counts(const tt_dataset *ds, int64_t *counts);
 /* The whole data set's shape, out = [len, sample_shape...]; returns its ndim. */
 int tt_dataset_shape(const tt_dataset *ds, int64_t *out);
 
+/* A seeded, stratified split: round(test_fraction * count) samples of every class (at least 1 of a
+ * class with >= 2 samples, never all) go to *test, the rest to *train; both are shuffled copies (free
+ * them with tt_dataset_free). Same seed, same split. Returns 0, or -1 with a message (fraction outside
+ * (0, 1), fewer than 2 samples, no class with 2 samples, out of memory); err may be NULL. */
+int tt_dataset_split(const tt_dataset *ds, double test_fraction, uint64_t seed, tt_dataset **train,
+                     tt_dataset **test, char *err, size_t errlen);
+
+/* Per-feature standardisation, x -> (x - mean) / std, fitted on one in-memory data set (population
+ * std; a constant feature gets std 1) and applied to any with the same sample size (tt_fatal if not). */
+typedef struct tt_standardizer {
+    int64_t n;           /* features (sample_numel) */
+    float *mean, *std;   /* [n] each, malloc'ed */
+} tt_standardizer;
+int tt_standardizer_fit(tt_standardizer *s, const tt_dataset *ds);     /* 0, or -1 (empty / no memory) */
+void tt_standardizer_apply(const tt_standardizer *s, tt_dataset *ds);
+/* Fits on train and applies to train and (when not NULL) test. */
+int tt_standardize(tt_dataset *train, tt_dataset *test, tt_standardizer *s);
+void tt_standardizer_free(tt_standardizer *s);
+
 /* ---- the loader --------------------------------------------------------------------------------- */
 
 typedef struct tt_batch {

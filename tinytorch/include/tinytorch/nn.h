@@ -60,6 +60,7 @@ typedef struct tt_layer_ops {
 struct tt_layer {
     const tt_layer_ops *ops;
     bool training;     /* true after creation */
+    tt_params *param_cache; /* tt_layer_parameters' list (NULL until asked for; freed with the layer) */
 };
 
 tt_tensor *tt_layer_forward(tt_layer *l, tt_tensor *x);
@@ -68,8 +69,13 @@ void tt_layer_collect(tt_layer *l, tt_params *out, const char *prefix); /* for c
 /* Buffers: state that is saved and loaded with the model but not trained (no optimizer sees it). */
 void tt_layer_buffers(tt_layer *l, tt_params *out);  /* appends, names relative to l */
 void tt_layer_collect_buffers(tt_layer *l, tt_params *out, const char *prefix); /* for containers */
+/* The model's parameter list, built on first use and owned by the layer (no init/free):
+ *     tt_optimizer *opt = tt_adam(tt_layer_parameters(model), (tt_adam_opts){.lr = 1e-3f}); */
+const tt_params *tt_layer_parameters(tt_layer *l);
 void tt_layer_train(tt_layer *l, bool training);     /* propagates to children */
 void tt_layer_free(tt_layer *l);                     /* NULL is fine */
+/* Forgets tt_layer_parameters' list (a container whose children changed calls it). */
+void tt_layer_drop_param_cache(tt_layer *l);
 
 typedef enum tt_init { TT_INIT_KAIMING_UNIFORM, TT_INIT_KAIMING_NORMAL, TT_INIT_XAVIER_UNIFORM,
                        TT_INIT_XAVIER_NORMAL, TT_INIT_PYTORCH } tt_init;

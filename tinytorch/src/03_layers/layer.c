@@ -33,9 +33,32 @@ void tt_layer_train(tt_layer *l, bool training)
     }
 }
 
+const tt_params *tt_layer_parameters(tt_layer *l)
+{
+    if (!l->param_cache) {
+        l->param_cache = malloc(sizeof *l->param_cache);
+        if (!l->param_cache) {
+            tt_fatal("tt_layer_parameters: out of memory");
+        }
+        tt_params_init(l->param_cache);
+        tt_layer_params(l, l->param_cache);
+    }
+    return l->param_cache;
+}
+
+void tt_layer_drop_param_cache(tt_layer *l)
+{
+    if (l && l->param_cache) {
+        tt_params_free(l->param_cache);
+        free(l->param_cache);
+        l->param_cache = NULL;
+    }
+}
+
 void tt_layer_free(tt_layer *l)
 {
     if (l) {
+        tt_layer_drop_param_cache(l);
         l->ops->destroy(l);
     }
 }

@@ -91,6 +91,7 @@ void tt_sequential_append(tt_layer *seq, tt_layer *layer)
     if (!layer) {
         tt_fatal("tt_sequential_append: NULL layer at index %d", s->n);
     }
+    tt_layer_drop_param_cache(seq);
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 8;
         tt_layer **c = realloc(s->children, (size_t)cap * sizeof *c);

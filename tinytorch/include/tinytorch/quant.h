@@ -1,0 +1,162 @@
+/* quant.h - real int8 inference: post-training quantization of a trained model (module 15).
+ *
+ * The scheme (the one TensorFlow Lite and CMSIS-NN use, so a model exports to a microcontroller as is):
+ *   - weights: int8, symmetric, one scale per output channel:  w ~= w_scale[c] * q,  q in [-127, 127];
+ *   - activations: int8, asymmetric, one scale and zero point per tensor:  x ~= scale * (q - zero_point);
+ *   - bias: int32 with scale input_scale * w_scale[c] (zero point 0), added to the int32 accumulator;
+ *   - requantization of an accumulator to the next layer's int8, with no float at all:
+ *         q_out = clamp(zp_out + ((acc * multiplier + 2^(n-1)) >> n), lo, 127),   n = 31 + shift
+ *     where multiplier (int32, in [2^30, 2^31)) and shift encode the real factor
+ *     input_scale * w_scale[c] / output_scale = multiplier * 2^-(31 + shift) (single rounding, 64-bit
+ *     product); lo = output zero point when a ReLU is fused, else -128.
+ * Only the model's input (float -> int8) and its logits (int8 -> float) cross the float boundary.
+ *
+ * A quantized model (tt_qmodel) is a list of int8 ops converted from a float Sequential of Conv2d,
+ * Linear, ReLU, MaxPool2d(2) and Flatten layers: Conv2d [+ ReLU] [+ MaxPool2d(2)] become one fused op
+ * (max pooling runs on the int32 accumulators before requantization: requantization is monotone, so
+ * the result is the same as pooling afterwards, with a quarter of the requantizations).
+ *
+ * Kernels. The products run as int32 dot products of int16 pairs (x - zero_point fits in int16):
+ * "portable" (plain C), "avx2" (vpmaddwd), "avx512" (AVX-512BW vpmaddwd) and "vnni" (AVX-512 VNNI
+ * vpdpwssd), chosen at run time from CPUID; every path gives bit-identical results (tested).
+ * vpmaddubsw (u8 x s8) is not used: its int16 pair sums saturate for |w| * x near 127 * 255, which is
+ * why PyTorch's fbgemm backend quantizes activations to 7 bits ("reduce_range"); int16 pairs are exact.
+ *
+ * File format: safetensors (see checkpoint.h): per weighted layer i, "layers.i.weight" (I8, [Cout, Cin,
+ * kh, kw] or [out, in]), "layers.i.bias" (I32 [Cout]) and "layers.i.weight_scale" (F32 [Cout]); for the
+ * whole model "activation_scale" (F32 [L + 1]) and "activation_zero_point" (I32 [L + 1]): entry 0 is
+ * the input, entry i + 1 layer i's output. Metadata: "format" = "tinytorch-int8", "scheme" (the rule
+ * above in words), "num_layers", "input_shape" ("1,28,28") and "layers.i" ("conv2d stride=1 padding=2
+ * relu=1 pool=1", "linear relu=1", "maxpool2", "relu", "flatten"). Multipliers and shifts are not
+ * stored: loading recomputes them from the scales. src/15_quantization/ABOUT.md has the details.
+ */
+#ifndef TINYTORCH_QUANT_H
+#define TINYTORCH_QUANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tinytorch/checkpoint.h"
+#include "tinytorch/data.h"
+#include "tinytorch/nn.h"
+
+/* ---- the arithmetic ------------------------------------------------------------------------------ */
+
+typedef struct tt_qparams { float scale; int32_t zero_point; } tt_qparams;
+
+/* Asymmetric int8 parameters for values in [lo, hi]; the range is widened to contain 0 (so 0 is
+ * exact: padding and ReLU) and to at least 1e-8 wide. */
+tt_qparams tt_qparams_asym(float lo, float hi);
+/* q = clamp(round(x / scale) + zero_point, -128, 127), round half away from zero. */
+int8_t tt_quantize_value(float x, tt_qparams q);
+void tt_quantize_i8(const float *x, int64_t n, tt_qparams q, int8_t *out);
+void tt_dequantize_i8(const int8_t *q, int64_t n, tt_qparams p, float *out);
+
+/* Encodes real > 0 as multiplier * 2^-(31 + shift), multiplier in [2^30, 2^31). Returns 0, or -1
+ * when real is not a positive finite number or needs n = 31 + shift outside [1, 62]. */
+int tt_requant_multiplier(double real, int32_t *multiplier, int32_t *shift);
+/* (acc * multiplier + 2^(n-1)) >> n with n = 31 + shift (arithmetic shift, 64-bit product). */
+static inline int32_t tt_requant(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    int n = 31 + shift;
+    int64_t r = (int64_t)acc * multiplier + ((int64_t)1 << (n - 1));
+    return (int32_t)(r >> n);
+}
+
+/* ---- calibration: the range of one activation tensor from observed values ------------------------ */
+
+typedef enum tt_calib_method {
+    TT_CALIB_MINMAX,      /* the observed minimum and maximum */
+    TT_CALIB_PERCENTILE,  /* the percentile-th and (100 - percentile)-th percentiles */
+    TT_CALIB_MSE,         /* the clipping range with the least expected squared error */
+} tt_calib_method;
+/* Name <-> method ("minmax", "percentile", "mse"); parse returns -1 for an unknown name. */
+int tt_calib_method_parse(const char *name, tt_calib_method *out);
+const char *tt_calib_method_name(tt_calib_method m);
+/* [*lo, *hi] for n >= 1 values (a 2048-bin histogram for percentile and MSE). percentile in (50, 100]. */
+void tt_calib_range(const float *v, int64_t n, tt_calib_method m, double percentile, float *lo, float *hi);
+
+/* ---- kernels ------------------------------------------------------------------------------------- */
+
+/* 1 if this build and CPU can run the path ("portable", "avx2", "avx512", "vnni"). */
+int tt_q8_kernel_supported(const char *name);
+/* Forces a path ("auto" = the fastest supported). Returns 0, or -1 (unchanged) for an unknown or
+ * unsupported name. The environment variable TT_Q8_KERNEL sets the starting choice. Not thread-safe. */
+int tt_q8_set_kernel(const char *name);
+const char *tt_q8_kernel(void);
+
+/* The int8 products every layer calls, exposed for tests and learners:
+ *     C[m, n] = sum_k A[m, k] * B[k, n]          (int32; m < M, n < N)
+ * A: int16 [M, kp], kp even (row stride kp); B: int16 packed in pairs, Bp[(k/2) * np*2 + n*2 + k%2],
+ * np >= N a multiple of TT_Q8_NP (zero-filled beyond N), kp/2 pairs; C: int32 [M, ldc], ldc >= np
+ * (columns N .. np-1 are written too, with the zeros of the padding). */
+#define TT_Q8_NP 32
+void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
+                int32_t *C, int64_t ldc);
+/* Packs B [K, N] (row-major int16, row stride ldb) into Bp as above (kp = K rounded up to even). */
+void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *Bp, int64_t np);
+
+/* ---- the quantized model ------------------------------------------------------------------------- */
+
+typedef enum tt_qop_kind { TT_QOP_CONV, TT_QOP_LINEAR, TT_QOP_MAXPOOL2, TT_QOP_RELU, TT_QOP_FLATTEN } tt_qop_kind;
+
+typedef struct tt_qlayer {
+    tt_qop_kind kind;
+    bool relu;                 /* conv / linear: ReLU fused (clamp at the output zero point) */
+    bool pool;                 /* conv: 2x2 / stride-2 max pool fused */
+    int stride, padding;       /* conv (square) */
+    int64_t cout, cin, kh, kw; /* conv: [Cout, Cin, kh, kw]; linear: cout = out, cin = in, kh = kw = 1 */
+    int8_t *weight;            /* [cout, cin*kh*kw] */
+    int32_t *bias;             /* [cout] */
+    float *weight_scale;       /* [cout] */
+    int32_t *multiplier, *shift; /* [cout] */
+    tt_qparams in, out;        /* activation parameters (maxpool/relu/flatten: out == in) */
+    /* derived when built or loaded: */
+    int64_t kp;                /* K = cin*kh*kw rounded up to even */
+    int64_t np;                /* linear: out rounded up to TT_Q8_NP */
+    int16_t *wa;               /* conv: weight as int16 [cout, kp] */
+    int16_t *wb;               /* linear: weight packed as B [kp/2][np][2] */
+    int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */
+} tt_qlayer;
+
+typedef struct tt_qmodel {
+    int n;
+    tt_qlayer *layers;
+    int64_t in_shape[3];       /* per image [C, H, W]; an MLP's [in, 1, 1] */
+    int64_t in_numel, out_numel;
+    void *scratch;             /* kernel buffers, grown on demand */
+    size_t scratch_bytes;
+} tt_qmodel;
+
+typedef struct tt_quant_opts {
+    tt_calib_method calib;     /* activations' ranges (weights: per-channel absolute maximum) */
+    double percentile;         /* TT_CALIB_PERCENTILE: default 99.99 */
+} tt_quant_opts;
+
+/* Quantizes a float Sequential (eval mode) with n_calib images of `calib` (evenly spaced over it).
+ * in_ndim/in_shape: one sample's shape ([1, 28, 28] or [784]). Returns the model, or NULL with a
+ * message (unsupported layer, n_calib out of range, shapes that do not match). */
+tt_qmodel *tt_quantize_model(tt_layer *model, int in_ndim, const int64_t *in_shape, const tt_dataset *calib,
+                             int64_t n_calib, const tt_quant_opts *opts, char *err, size_t errlen);
+void tt_qmodel_free(tt_qmodel *m);   /* NULL is fine */
+
+/* The int8 path: xq [batch, in_numel] int8 (input quantized with layers[0].in) -> yq [batch,
+ * out_numel] int8 (dequantize with tt_qmodel_output_params). Returns 0, or -1 when out of memory. */
+int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *yq);
+/* Float in, float out: quantizes x, runs the int8 path, dequantizes the logits y [batch, out_numel]. */
+int tt_qmodel_forward(tt_qmodel *m, const float *x, int64_t batch, float *y);
+tt_qparams tt_qmodel_input_params(const tt_qmodel *m);
+tt_qparams tt_qmodel_output_params(const tt_qmodel *m);
+/* Top-1 accuracy over a data set (batches of `batch`); -1 on error. */
+double tt_qmodel_accuracy(tt_qmodel *m, const tt_dataset *ds, int64_t batch);
+/* Bytes of the int8 model's parameters (int8 weights, int32 biases, scales, multipliers). */
+size_t tt_qmodel_param_bytes(const tt_qmodel *m);
+
+/* Saves in the format above (temporary file, fsync, rename). Returns 0, or -1 with a message. */
+int tt_qmodel_save(const tt_qmodel *m, const char *path, const tt_kv *meta, int n_meta, char *err,
+                   size_t errlen);
+/* Loads and checks a file written by tt_qmodel_save. Returns the model, or NULL with a message
+ * naming the file and the tensor or field at fault. */
+tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,142 @@
+/* q8_gemm.c - the int8 layers' product C = A @ B on int16 pairs: the portable kernel, B packing and
+ * the run-time choice of path (module 15).
+ *
+ * Layout. A is int16 [M, kp] (kp even); B is packed so that one 32-bit load holds the two values of
+ * a column for consecutive k:  Bp[p][n][2] = {B[2p, n], B[2p+1, n]}. A 32-bit broadcast of
+ * {A[m, 2p], A[m, 2p+1]} times a vector of Bp gives, in each 32-bit lane n, A[m,2p]*B[2p,n] +
+ * A[m,2p+1]*B[2p+1,n]: exactly what vpmaddwd computes (and vpdpwssd accumulates). Values are
+ * int8 - zero point (|v| <= 255) and int8 weights (|w| <= 127): a pair sum is at most 64,770 (no
+ * int16 saturation is involved: vpmaddwd sums into 32 bits) and K * 127 * 255 < 2^31 for any
+ * K < 66,000, so every path computes the exact integer result.
+ */
+#include "q8_internal.h"
+#include "tinytorch/quant.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void tt_q8_kernel_portable(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
+                           int32_t *C, int64_t ldc)
+{
+    for (int64_t n0 = 0; n0 < np; n0 += TT_Q8_NP) {
+        for (int64_t m = 0; m < M; m++) {
+            int32_t acc[TT_Q8_NP] = {0};
+            const int16_t *a = A + m * kp;
+            for (int64_t p = 0; p < kp / 2; p++) {
+                const int32_t a0 = a[2 * p], a1 = a[2 * p + 1];
+                const int16_t *b = Bp + (p * np + n0) * 2;
+                for (int j = 0; j < TT_Q8_NP; j++) {
+                    acc[j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
+                }
+            }
+            memcpy(C + m * ldc + n0, acc, sizeof acc);
+        }
+    }
+}
+
+void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *Bp, int64_t np)
+{
+    const int64_t kp = K + (K & 1);
+    for (int64_t p = 0; p < kp / 2; p++) {
+        int16_t *d = Bp + p * np * 2;
+        const int16_t *r0 = B + 2 * p * ldb, *r1 = 2 * p + 1 < K ? r0 + ldb : NULL;
+        for (int64_t n = 0; n < np; n++) {
+            d[2 * n] = n < N ? r0[n] : 0;
+            d[2 * n + 1] = n < N && r1 ? r1[n] : 0;
+        }
+    }
+}
+
+/* ---- the path ------------------------------------------------------------------------------------- */
+
+enum { Q8_PORTABLE, Q8_AVX2, Q8_AVX512, Q8_VNNI, Q8_COUNT };
+static const char *const q8_names[Q8_COUNT] = {"portable", "avx2", "avx512", "vnni"};
+static const tt_q8_kernel_fn q8_fns[Q8_COUNT] = {
+    tt_q8_kernel_portable,
+#ifdef TT_Q8_X86
+    tt_q8_kernel_avx2, tt_q8_kernel_avx512, tt_q8_kernel_vnni,
+#endif
+};
+
+static int q8_supported(int p)
+{
+    switch (p) {
+    case Q8_PORTABLE:
+        return 1;
+#ifdef TT_Q8_X86
+    case Q8_AVX2:
+        return __builtin_cpu_supports("avx2");
+    case Q8_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    case Q8_VNNI:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vnni");
+#endif
+    default:
+        return 0;
+    }
+}
+
+static int q8_best(void)
+{
+    for (int p = Q8_COUNT - 1; p > 0; p--) {
+        if (q8_supported(p)) {
+            return p;
+        }
+    }
+    return Q8_PORTABLE;
+}
+
+static int q8_path = -1;
+
+static int q8_find(const char *name)
+{
+    for (int p = 0; p < Q8_COUNT; p++) {
+        if (name && strcmp(name, q8_names[p]) == 0) {
+            return p;
+        }
+    }
+    return -1;
+}
+
+static int q8_current(void)
+{
+    if (q8_path < 0) {
+        const char *env = getenv("TT_Q8_KERNEL");
+        int p = env && *env && strcmp(env, "auto") != 0 ? q8_find(env) : -1;
+        q8_path = p >= 0 && q8_supported(p) ? p : q8_best();
+    }
+    return q8_path;
+}
+
+int tt_q8_kernel_supported(const char *name)
+{
+    int p = q8_find(name);
+    return p >= 0 && q8_supported(p);
+}
+
+int tt_q8_set_kernel(const char *name)
+{
+    if (name && strcmp(name, "auto") == 0) {
+        q8_path = q8_best();
+        return 0;
+    }
+    int p = q8_find(name);
+    if (p < 0 || !q8_supported(p)) {
+        return -1;
+    }
+    q8_path = p;
+    return 0;
+}
+
+const char *tt_q8_kernel(void) { return q8_names[q8_current()]; }
+
+void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
+                int32_t *C, int64_t ldc)
+{
+    (void)N; /* columns N..np-1 are computed too (zeros): C must have room for np columns */
+    if (M <= 0 || np <= 0) {
+        return;
+    }
+    q8_fns[q8_current()](M, kp, A, Bp, np, C, ldc);
+}

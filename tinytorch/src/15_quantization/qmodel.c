@@ -1,0 +1,453 @@
+/* qmodel.c - the quantized model: conversion of a trained float Sequential (calibration included)
+ * and int8 inference (module 15).
+ *
+ * Conversion walks the Sequential once, grouping layers into int8 ops: Conv2d [ReLU] [MaxPool2d(2)]
+ * -> one conv op, Linear [ReLU] -> one linear op, and lone ReLU / MaxPool2d(2) / Flatten ops. The
+ * float model then runs on the calibration images (no gradient, arena released per batch) and the
+ * output of every op is recorded; each op's output range comes from tt_calib_range, its input range is
+ * the previous op's output (the model input's own range for the first).
+ *
+ * Inference, one conv op on one image x [Cin, H, W] (int8, zero point zx):
+ *   1. xp = x - zx as int16, zero-padded by `padding` (a real 0 quantizes to zx exactly, so padding
+ *      with 0 after the subtraction is exact);
+ *   2. im2col into packed pairs Bp [K/2][P][2] (K = Cin*kh*kw, P = Hout*Wout);
+ *   3. acc[Cout, P] = W[Cout, K] @ col (int32, tt_q8_gemm);
+ *   4. epilogue per channel c: (max over the 2x2 window when pooled) + bias[c], requantized with
+ *      multiplier[c] / shift[c], + zp_out, clamped to [relu ? zp_out : -128, 127].
+ * A linear op widens its batch of inputs to int16 (x - zx) and runs one product against the weight
+ * packed at load time. Every buffer lives in the model's scratch, grown only when the batch grows.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "tinytorch/quant.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tinytorch/autograd.h"
+#include "tinytorch/conv.h"
+#include "quant_internal.h"
+
+#define ALIGN64(x) (((x) + 63) & ~(size_t)63)
+
+static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+/* ---- derived data and shapes ---------------------------------------------------------------------- */
+
+
+void tt_qlayer_free_derived(tt_qlayer *l)
+{
+    free(l->wa);
+    free(l->wb);
+    l->wa = NULL;
+    l->wb = NULL;
+}
+
+/* Per-image output shape of each op, the int16 weight copies and the multipliers. Returns 0, or -1
+ * with a message naming layer i. Used after conversion and after loading. */
+
+int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
+{
+    int64_t s[3] = {m->in_shape[0], m->in_shape[1], m->in_shape[2]};
+    m->in_numel = s[0] * s[1] * s[2];
+    for (int i = 0; i < m->n; i++) {
+        tt_qlayer *l = &m->layers[i];
+        memcpy(l->in_shape, s, sizeof s);
+        switch (l->kind) {
+        case TT_QOP_CONV: {
+            if (s[0] != l->cin) {
+                snprintf(err, errlen, "layer %d (conv2d): input has %lld channels, weight wants %lld", i,
+                         (long long)s[0], (long long)l->cin);
+                return -1;
+            }
+            int64_t ho = tt_conv_out_size(s[1], l->kh, l->stride, l->padding, 1);
+            int64_t wo = tt_conv_out_size(s[2], l->kw, l->stride, l->padding, 1);
+            if (ho <= 0 || wo <= 0 || (l->pool && (ho < 2 || wo < 2))) {
+                snprintf(err, errlen, "layer %d (conv2d): kernel %lldx%lld does not fit the %lldx%lld input", i,
+                         (long long)l->kh, (long long)l->kw, (long long)s[1], (long long)s[2]);
+                return -1;
+            }
+            s[0] = l->cout;
+            s[1] = l->pool ? ho / 2 : ho;
+            s[2] = l->pool ? wo / 2 : wo;
+            break;
+        }
+        case TT_QOP_LINEAR:
+            if (s[0] * s[1] * s[2] != l->cin || s[1] != 1 || s[2] != 1) {
+                snprintf(err, errlen, "layer %d (linear): input [%lld, %lld, %lld] is not %lld features (flatten first)",
+                         i, (long long)s[0], (long long)s[1], (long long)s[2], (long long)l->cin);
+                return -1;
+            }
+            s[0] = l->cout;
+            break;
+        case TT_QOP_MAXPOOL2:
+            if (s[1] < 2 || s[2] < 2) {
+                snprintf(err, errlen, "layer %d (maxpool2): input %lldx%lld is smaller than the window", i,
+                         (long long)s[1], (long long)s[2]);
+                return -1;
+            }
+            s[1] /= 2;
+            s[2] /= 2;
+            break;
+        case TT_QOP_FLATTEN:
+            s[0] = s[0] * s[1] * s[2];
+            s[1] = s[2] = 1;
+            break;
+        case TT_QOP_RELU:
+            break;
+        }
+        memcpy(l->out_shape, s, sizeof s);
+        if (l->kind != TT_QOP_CONV && l->kind != TT_QOP_LINEAR) {
+            continue;
+        }
+        const int64_t K = l->cin * l->kh * l->kw;
+        l->kp = K + (K & 1);
+        for (int64_t c = 0; c < l->cout; c++) {
+            double real = (double)l->in.scale * l->weight_scale[c] / l->out.scale;
+            if (tt_requant_multiplier(real, &l->multiplier[c], &l->shift[c]) != 0) {
+                snprintf(err, errlen, "layer %d: channel %lld: input_scale * weight_scale / output_scale = %g has no "
+                         "fixed-point multiplier", i, (long long)c, real);
+                return -1;
+            }
+        }
+        tt_qlayer_free_derived(l);
+        if (l->kind == TT_QOP_CONV) {
+            l->wa = calloc((size_t)(l->cout * l->kp), sizeof(int16_t));
+            if (!l->wa) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            for (int64_t c = 0; c < l->cout; c++) {
+                for (int64_t k = 0; k < K; k++) {
+                    l->wa[c * l->kp + k] = l->weight[c * K + k];
+                }
+            }
+        } else {
+            /* B[k, o] = W[o, k]: transpose to int16, then pack in pairs */
+            l->np = round_up(l->cout, TT_Q8_NP);
+            int16_t *t = malloc((size_t)(K * l->cout) * sizeof(int16_t));
+            l->wb = calloc((size_t)(l->kp * l->np), sizeof(int16_t));
+            if (!t || !l->wb) {
+                free(t);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            for (int64_t o = 0; o < l->cout; o++) {
+                for (int64_t k = 0; k < K; k++) {
+                    t[k * l->cout + o] = l->weight[o * K + k];
+                }
+            }
+            tt_q8_pack_b(t, K, l->cout, l->cout, l->wb, l->np);
+            free(t);
+        }
+    }
+    m->out_numel = s[0] * s[1] * s[2];
+    return 0;
+}
+
+void tt_qmodel_free(tt_qmodel *m)
+{
+    if (!m) {
+        return;
+    }
+    for (int i = 0; i < m->n; i++) {
+        tt_qlayer *l = &m->layers[i];
+        tt_qlayer_free_derived(l);
+        free(l->weight);
+        free(l->bias);
+        free(l->weight_scale);
+        free(l->multiplier);
+        free(l->shift);
+    }
+    free(m->layers);
+    free(m->scratch);
+    free(m);
+}
+
+tt_qparams tt_qmodel_input_params(const tt_qmodel *m) { return m->layers[0].in; }
+tt_qparams tt_qmodel_output_params(const tt_qmodel *m) { return m->layers[m->n - 1].out; }
+
+size_t tt_qmodel_param_bytes(const tt_qmodel *m)
+{
+    size_t b = 0;
+    for (int i = 0; i < m->n; i++) {
+        const tt_qlayer *l = &m->layers[i];
+        if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
+            b += (size_t)(l->cout * l->cin * l->kh * l->kw) + (size_t)l->cout * (4 + 4);
+        }
+    }
+    return b + (size_t)(m->n + 1) * 8; /* activation scales and zero points */
+}
+
+/* ---- inference ------------------------------------------------------------------------------------ */
+
+typedef struct scratch_plan {
+    size_t act, xp, bp, acc, a16, total;
+} scratch_plan;
+
+static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
+{
+    scratch_plan p = {0, 0, 0, 0, 0, 0};
+    int64_t act = m->in_numel;
+    for (int i = 0; i < m->n; i++) {
+        const tt_qlayer *l = &m->layers[i];
+        int64_t o = l->out_shape[0] * l->out_shape[1] * l->out_shape[2];
+        act = o > act ? o : act;
+        if (l->kind == TT_QOP_CONV) {
+            int64_t hp = l->in_shape[1] + 2 * l->padding, wp = l->in_shape[2] + 2 * l->padding;
+            int64_t ho = tt_conv_out_size(l->in_shape[1], l->kh, l->stride, l->padding, 1);
+            int64_t wo = tt_conv_out_size(l->in_shape[2], l->kw, l->stride, l->padding, 1);
+            int64_t np = round_up(ho * wo, TT_Q8_NP);
+            size_t xp = (size_t)(l->cin * hp * wp) * 2, bp = (size_t)(l->kp * np) * 2;
+            size_t acc = (size_t)(l->cout * np) * 4;
+            p.xp = xp > p.xp ? xp : p.xp;
+            p.bp = bp > p.bp ? bp : p.bp;
+            p.acc = acc > p.acc ? acc : p.acc;
+        } else if (l->kind == TT_QOP_LINEAR) {
+            size_t a16 = (size_t)(batch * l->kp) * 2, acc = (size_t)(batch * l->np) * 4;
+            p.a16 = a16 > p.a16 ? a16 : p.a16;
+            p.acc = acc > p.acc ? acc : p.acc;
+        }
+    }
+    p.act = ALIGN64((size_t)(batch * act));
+    p.xp = ALIGN64(p.xp);
+    p.bp = ALIGN64(p.bp);
+    p.acc = ALIGN64(p.acc);
+    p.a16 = ALIGN64(p.a16);
+    p.total = 2 * p.act + p.xp + p.bp + p.acc + p.a16;
+    return p;
+}
+
+static inline int8_t requant_out(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo)
+{
+    int32_t v = zp + tt_requant(acc, mult, shift);
+    return (int8_t)(v < lo ? lo : v > 127 ? 127 : v);
+}
+
+/* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
+static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *bp, int32_t *acc)
+{
+    const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding, st = l->stride;
+    const int64_t hp = H + 2 * pad, wp = W + 2 * pad;
+    const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1, P = ho * wo;
+    const int64_t np = round_up(P, TT_Q8_NP), K = C * l->kh * l->kw;
+    const int16_t zx = (int16_t)l->in.zero_point;
+    /* 1. widen, subtract the zero point, pad */
+    if (pad > 0) {
+        memset(xp, 0, (size_t)(C * hp * wp) * sizeof *xp);
+    }
+    for (int64_t c = 0; c < C; c++) {
+        for (int64_t i = 0; i < H; i++) {
+            const int8_t *s = x + (c * H + i) * W;
+            int16_t *d = xp + (c * hp + i + pad) * wp + pad;
+            for (int64_t j = 0; j < W; j++) {
+                d[j] = (int16_t)(s[j] - zx);
+            }
+        }
+    }
+    /* 2. im2col into pairs: bp[p][n][h] = xp[c(k)][oh*st + i(k)][ow*st + j(k)], k = 2p + h */
+    for (int64_t p = 0; p < l->kp / 2; p++) {
+        int16_t *d = bp + p * np * 2;
+        for (int h = 0; h < 2; h++) {
+            const int64_t k = 2 * p + h;
+            if (k >= K) {
+                for (int64_t n = 0; n < P; n++) {
+                    d[2 * n + h] = 0;
+                }
+                continue;
+            }
+            const int64_t c = k / (l->kh * l->kw), i = (k / l->kw) % l->kh, j = k % l->kw;
+            for (int64_t oh = 0; oh < ho; oh++) {
+                const int16_t *s = xp + (c * hp + oh * st + i) * wp + j;
+                int16_t *dd = d + oh * wo * 2 + h;
+                if (st == 1) {
+                    for (int64_t ow = 0; ow < wo; ow++) {
+                        dd[2 * ow] = s[ow];
+                    }
+                } else {
+                    for (int64_t ow = 0; ow < wo; ow++) {
+                        dd[2 * ow] = s[ow * st];
+                    }
+                }
+            }
+        }
+        memset(d + P * 2, 0, (size_t)((np - P) * 2) * sizeof *d);
+    }
+    /* 3. acc[Cout, np] = W[Cout, kp] @ col */
+    tt_q8_gemm(l->cout, P, l->kp, l->wa, bp, np, acc, np);
+    /* 4. epilogue */
+    const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
+    for (int64_t c = 0; c < l->cout; c++) {
+        const int32_t *a = acc + c * np, b = l->bias[c], mu = l->multiplier[c], sh = l->shift[c];
+        if (l->pool) {
+            const int64_t hq = ho / 2, wq = wo / 2;
+            int8_t *yc = y + c * hq * wq;
+            for (int64_t oy = 0; oy < hq; oy++) {
+                const int32_t *r0 = a + 2 * oy * wo, *r1 = r0 + wo;
+                for (int64_t ox = 0; ox < wq; ox++) {
+                    int32_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
+                    int32_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+                    yc[oy * wq + ox] = requant_out((v0 > v1 ? v0 : v1) + b, mu, sh, zo, lo);
+                }
+            }
+        } else {
+            int8_t *yc = y + c * P;
+            for (int64_t n = 0; n < P; n++) {
+                yc[n] = requant_out(a[n] + b, mu, sh, zo, lo);
+            }
+        }
+    }
+}
+
+static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, int16_t *a16, int32_t *acc)
+{
+    const int64_t K = l->cin, kp = l->kp;
+    const int16_t zx = (int16_t)l->in.zero_point;
+    for (int64_t b = 0; b < batch; b++) {
+        int16_t *d = a16 + b * kp;
+        const int8_t *s = x + b * K;
+        for (int64_t k = 0; k < K; k++) {
+            d[k] = (int16_t)(s[k] - zx);
+        }
+        if (kp > K) {
+            d[K] = 0;
+        }
+    }
+    tt_q8_gemm(batch, l->cout, kp, a16, l->wb, l->np, acc, l->np);
+    const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
+    for (int64_t b = 0; b < batch; b++) {
+        const int32_t *a = acc + b * l->np;
+        int8_t *yb = y + b * l->cout;
+        for (int64_t o = 0; o < l->cout; o++) {
+            yb[o] = requant_out(a[o] + l->bias[o], l->multiplier[o], l->shift[o], zo, lo);
+        }
+    }
+}
+
+static void maxpool2_image(const int8_t *x, int64_t C, int64_t H, int64_t W, int8_t *y)
+{
+    const int64_t hq = H / 2, wq = W / 2;
+    for (int64_t c = 0; c < C; c++) {
+        for (int64_t oy = 0; oy < hq; oy++) {
+            const int8_t *r0 = x + (c * H + 2 * oy) * W, *r1 = r0 + W;
+            for (int64_t ox = 0; ox < wq; ox++) {
+                int8_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
+                int8_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+                y[(c * hq + oy) * wq + ox] = v0 > v1 ? v0 : v1;
+            }
+        }
+    }
+}
+
+int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *yq)
+{
+    if (batch <= 0) {
+        return 0;
+    }
+    scratch_plan p = plan_scratch(m, batch);
+    if (p.total > m->scratch_bytes) {
+        void *s = NULL;
+        if (posix_memalign(&s, 64, p.total) != 0) {
+            return -1;
+        }
+        free(m->scratch);
+        m->scratch = s;
+        m->scratch_bytes = p.total;
+    }
+    char *base = m->scratch;
+    int8_t *buf[2] = {(int8_t *)base, (int8_t *)(base + p.act)};
+    int16_t *xp = (int16_t *)(base + 2 * p.act);
+    int16_t *bp = (int16_t *)(base + 2 * p.act + p.xp);
+    int32_t *acc = (int32_t *)(base + 2 * p.act + p.xp + p.bp);
+    int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
+    const int8_t *cur = xq;
+    for (int i = 0; i < m->n; i++) {
+        const tt_qlayer *l = &m->layers[i];
+        const int64_t in_n = l->in_shape[0] * l->in_shape[1] * l->in_shape[2];
+        const int64_t out_n = l->out_shape[0] * l->out_shape[1] * l->out_shape[2];
+        int8_t *out = i == m->n - 1 ? yq : buf[i & 1];
+        switch (l->kind) {
+        case TT_QOP_CONV:
+            for (int64_t b = 0; b < batch; b++) {
+                conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc);
+            }
+            break;
+        case TT_QOP_LINEAR:
+            linear_batch(l, cur, batch, out, a16, acc);
+            break;
+        case TT_QOP_MAXPOOL2:
+            for (int64_t b = 0; b < batch; b++) {
+                maxpool2_image(cur + b * in_n, l->in_shape[0], l->in_shape[1], l->in_shape[2], out + b * out_n);
+            }
+            break;
+        case TT_QOP_RELU:
+            for (int64_t e = 0; e < batch * in_n; e++) {
+                out[e] = cur[e] > l->in.zero_point ? cur[e] : (int8_t)l->in.zero_point;
+            }
+            break;
+        case TT_QOP_FLATTEN:
+            if (out != cur) {
+                memcpy(out, cur, (size_t)(batch * in_n));
+            }
+            break;
+        }
+        cur = out;
+    }
+    return 0;
+}
+
+int tt_qmodel_forward(tt_qmodel *m, const float *x, int64_t batch, float *y)
+{
+    int8_t *xq = malloc((size_t)(batch * m->in_numel) + 1), *yq = malloc((size_t)(batch * m->out_numel) + 1);
+    int rc = -1;
+    if (xq && yq) {
+        tt_quantize_i8(x, batch * m->in_numel, tt_qmodel_input_params(m), xq);
+        rc = tt_qmodel_forward_q(m, xq, batch, yq);
+        if (rc == 0) {
+            tt_dequantize_i8(yq, batch * m->out_numel, tt_qmodel_output_params(m), y);
+        }
+    }
+    free(xq);
+    free(yq);
+    return rc;
+}
+
+double tt_qmodel_accuracy(tt_qmodel *m, const tt_dataset *ds, int64_t batch)
+{
+    if (ds->sample_numel != m->in_numel || batch < 1) {
+        return -1.0;
+    }
+    float *x = malloc((size_t)(batch * m->in_numel) * sizeof(float));
+    float *y = malloc((size_t)(batch * m->out_numel) * sizeof(float));
+    int32_t *lab = malloc((size_t)batch * sizeof(int32_t));
+    int64_t correct = 0;
+    double acc = -1.0;
+    if (x && y && lab) {
+        int64_t i0 = 0;
+        for (; i0 < ds->len; i0 += batch) {
+            int64_t b = ds->len - i0 < batch ? ds->len - i0 : batch;
+            for (int64_t i = 0; i < b; i++) {
+                tt_dataset_get(ds, i0 + i, x + i * m->in_numel, lab + i);
+            }
+            if (tt_qmodel_forward(m, x, b, y) != 0) {
+                break;
+            }
+            for (int64_t i = 0; i < b; i++) {
+                const float *r = y + i * m->out_numel;
+                int64_t best = 0;
+                for (int64_t c = 1; c < m->out_numel; c++) {
+                    best = r[c] > r[best] ? c : best;
+                }
+                correct += best == lab[i];
+            }
+        }
+        if (i0 >= ds->len) {
+            acc = (double)correct / (double)ds->len;
+        }
+    }
+    free(x);
+    free(y);
+    free(lab);
+    return acc;
+}

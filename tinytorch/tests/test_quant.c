@@ -1,0 +1,493 @@
+/* test_quant.c - module 15: int8 quantization. The fixed-point requantization against double
+ * arithmetic, quantize/dequantize round trips, calibration methods, every int8 kernel path against
+ * the portable one (bit-exact) and the portable one against a plain triple loop, a small CNN and an
+ * MLP converted and run in int8 (close to float; identical on every path; pooling before or after
+ * requantization identical), save/load round trips and refusals of bad files and options. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "tinytorch/autograd.h"
+#include "tt_test_fs.h"
+#include "tinytorch/checkpoint.h"
+#include "tinytorch/conv.h"
+#include "tinytorch/quant.h"
+#include "../src/15_quantization/quant_internal.h"
+
+static char dir[256];
+static char err[512];
+static const char *const paths[] = {"portable", "avx2", "avx512", "vnni"};
+
+static int setup(void **state)
+{
+    (void)state;
+    return tt_test_mkdtemp(dir, sizeof dir, "tt_quant_");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tt_test_rmdir(dir);
+    tt_arena_reset();
+    tt_q8_set_kernel("auto");
+    return 0;
+}
+
+static void test_requant_multiplier(void **state)
+{
+    (void)state;
+    const double reals[] = {0.5, 0.75, 1e-4, 3.1e-3, 0.999999, 1.0, 2.5, 1.0 / 3.0, 7.3e-7};
+    tt_rng r;
+    tt_rng_seed(&r, 1);
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        int32_t m, s;
+        assert_int_equal(tt_requant_multiplier(reals[i], &m, &s), 0);
+        assert_true(m >= (1 << 30));
+        /* the encoding is exact to 2^-31 relative */
+        double back = ldexp((double)m, -(31 + s));
+        assert_true(fabs(back - reals[i]) <= reals[i] * 1e-9);
+        for (int k = 0; k < 2000; k++) {
+            int32_t acc = (int32_t)(tt_rng_u32(&r) % 2000001u) - 1000000;
+            double want = floor((double)acc * back + 0.5); /* round half up, as the shift does */
+            assert_int_equal(tt_requant(acc, m, s), (int32_t)want);
+        }
+    }
+    int32_t m, s;
+    assert_int_equal(tt_requant_multiplier(0.0, &m, &s), -1);
+    assert_int_equal(tt_requant_multiplier(-1.0, &m, &s), -1);
+    assert_int_equal(tt_requant_multiplier(INFINITY, &m, &s), -1);
+    assert_int_equal(tt_requant_multiplier(1e12, &m, &s), -1);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    tt_qparams q = tt_qparams_asym(-1.3f, 2.7f);
+    assert_true(q.zero_point >= -128 && q.zero_point <= 127);
+    float z;
+    int8_t zq = tt_quantize_value(0.0f, q);
+    tt_dequantize_i8(&zq, 1, q, &z);
+    assert_true(z == 0.0f); /* 0 is exact */
+    float x[1000], y[1000];
+    int8_t xq[1000];
+    for (int i = 0; i < 1000; i++) {
+        x[i] = -1.3f + 4.0f * (float)i / 999.0f;
+    }
+    tt_quantize_i8(x, 1000, q, xq);
+    tt_dequantize_i8(xq, 1000, q, y);
+    for (int i = 0; i < 1000; i++) {
+        assert_true(fabsf(x[i] - y[i]) <= 0.5f * q.scale * 1.0001f);
+        assert_int_equal(xq[i], tt_quantize_value(x[i], q));
+    }
+    /* out of range saturates */
+    assert_int_equal(tt_quantize_value(100.0f, q), 127);
+    assert_int_equal(tt_quantize_value(-100.0f, q), -128);
+    /* an all-positive range still contains 0: after ReLU the zero point is -128 */
+    tt_qparams r = tt_qparams_asym(0.0f, 6.0f);
+    assert_int_equal(r.zero_point, -128);
+}
+
+static void test_calibration(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    float *v = malloc(N * sizeof(float));
+    tt_rng r;
+    tt_rng_seed(&r, 3);
+    for (int i = 0; i < N; i++) {
+        v[i] = tt_rng_normal(&r);
+    }
+    v[17] = 40.0f; /* one outlier */
+    float lo, hi;
+    tt_calib_range(v, N, TT_CALIB_MINMAX, 0, &lo, &hi);
+    assert_true(hi == 40.0f && lo < -3.0f);
+    tt_calib_range(v, N, TT_CALIB_PERCENTILE, 99.9, &lo, &hi);
+    assert_true(hi > 2.5f && hi < 4.0f && lo < -2.5f && lo > -4.0f);
+    /* MSE on Laplace(b = 1) data: for 8 bits the optimal clip is near 9.9 b (Banner, Nahshan & Soudry,
+     * "Post-training 4-bit quantization", 2019, table 1), inside the observed maximum (~ln(N/2) b) */
+    float mlo, mhi, vmax = 0.0f;
+    for (int i = 0; i < N; i++) {
+        float u = tt_rng_uniform(&r) - 0.5f;
+        v[i] = (u < 0 ? 1.0f : -1.0f) * logf(1.0f - 2.0f * fabsf(u));
+        vmax = fmaxf(vmax, v[i]);
+    }
+    tt_calib_range(v, N, TT_CALIB_MSE, 0, &mlo, &mhi);
+    print_message("Laplace(1): observed max %.2f, MSE range [%.2f, %.2f]\n", (double)vmax, (double)mlo, (double)mhi);
+    assert_true(mhi < vmax && mhi > 8.0f && mhi < 11.5f && mlo < -8.0f && mlo > -11.5f);
+    tt_calib_range(v, N, TT_CALIB_MINMAX, 0, &lo, &hi);
+    /* the MSE range really has the smaller squared error on this data */
+    double e_mm = 0, e_mse = 0;
+    tt_qparams a = tt_qparams_asym(lo, hi), b = tt_qparams_asym(mlo, mhi);
+    for (int i = 0; i < N; i++) {
+        int8_t qa = tt_quantize_value(v[i], a), qb = tt_quantize_value(v[i], b);
+        float da, db;
+        tt_dequantize_i8(&qa, 1, a, &da);
+        tt_dequantize_i8(&qb, 1, b, &db);
+        e_mm += (da - v[i]) * (da - v[i]);
+        e_mse += (db - v[i]) * (db - v[i]);
+    }
+    assert_true(e_mse < e_mm);
+    tt_calib_method m;
+    assert_int_equal(tt_calib_method_parse("mse", &m), 0);
+    assert_int_equal(m, TT_CALIB_MSE);
+    assert_int_equal(tt_calib_method_parse("kl", &m), -1);
+    free(v);
+}
+
+/* Random int16 operands in the ranges the layers produce: A = int8 weights, B = int8 - zero point. */
+static void check_gemm(int64_t M, int64_t N, int64_t K)
+{
+    const int64_t kp = K + (K & 1), np = (N + TT_Q8_NP - 1) / TT_Q8_NP * TT_Q8_NP;
+    int16_t *A = calloc((size_t)(M * kp), 2), *B = malloc((size_t)(K * N) * 2), *Bp = malloc((size_t)(kp * np) * 2);
+    int32_t *C = malloc((size_t)(M * np) * 4), *C0 = malloc((size_t)(M * np) * 4);
+    tt_rng r;
+    tt_rng_seed(&r, (uint64_t)(M * 1000 + N * 10 + K));
+    for (int64_t m = 0; m < M; m++) {
+        for (int64_t k = 0; k < K; k++) {
+            A[m * kp + k] = (int16_t)((int)(tt_rng_u32(&r) % 255u) - 127);
+        }
+    }
+    for (int64_t i = 0; i < K * N; i++) {
+        B[i] = (int16_t)((int)(tt_rng_u32(&r) % 511u) - 255); /* extremes included: -255 .. 255 */
+    }
+    A[0] = 127;
+    B[0] = -255;
+    tt_q8_pack_b(B, K, N, N, Bp, np);
+    assert_int_equal(tt_q8_set_kernel("portable"), 0);
+    tt_q8_gemm(M, N, kp, A, Bp, np, C0, np);
+    for (int64_t m = 0; m < M; m++) {
+        for (int64_t n = 0; n < N; n++) {
+            int64_t s = 0;
+            for (int64_t k = 0; k < K; k++) {
+                s += (int64_t)A[m * kp + k] * B[k * N + n];
+            }
+            assert_int_equal(C0[m * np + n], s);
+        }
+    }
+    for (size_t p = 1; p < sizeof paths / sizeof paths[0]; p++) {
+        if (!tt_q8_kernel_supported(paths[p])) {
+            continue;
+        }
+        assert_int_equal(tt_q8_set_kernel(paths[p]), 0);
+        memset(C, 0x5a, (size_t)(M * np) * 4);
+        tt_q8_gemm(M, N, kp, A, Bp, np, C, np);
+        for (int64_t m = 0; m < M; m++) {
+            if (memcmp(C + m * np, C0 + m * np, (size_t)N * 4) != 0) {
+                fail_msg("path %s differs from portable at M %lld N %lld K %lld row %lld", paths[p], (long long)M,
+                         (long long)N, (long long)K, (long long)m);
+            }
+        }
+    }
+    tt_q8_set_kernel("auto");
+    free(A);
+    free(B);
+    free(Bp);
+    free(C);
+    free(C0);
+}
+
+static void test_gemm_paths(void **state)
+{
+    (void)state;
+    const int64_t shapes[][3] = {{1, 1, 1}, {6, 784, 25}, {16, 100, 150}, {1, 120, 400}, {64, 10, 84},
+                                 {7, 33, 3}, {9, 65, 17}, {13, 31, 2}, {8, 32, 64}, {3, 5, 401}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        check_gemm(shapes[i][0], shapes[i][1], shapes[i][2]);
+    }
+    assert_int_equal(tt_q8_kernel_supported("portable"), 1);
+    assert_int_equal(tt_q8_set_kernel("nonsense"), -1);
+    print_message("int8 kernel in use: %s (avx2 %d, avx512 %d, vnni %d)\n", tt_q8_kernel(),
+                  tt_q8_kernel_supported("avx2"), tt_q8_kernel_supported("avx512"), tt_q8_kernel_supported("vnni"));
+}
+
+/* ---- models --------------------------------------------------------------------------------------- */
+
+/* Images x [n, 1, 12, 12]: a bright blob at a class-dependent place plus noise. */
+static tt_dataset *toy_images(int64_t n, uint64_t seed)
+{
+    float *x = malloc((size_t)(n * 144) * sizeof(float));
+    int32_t *y = malloc((size_t)n * sizeof(int32_t));
+    tt_rng r;
+    tt_rng_seed(&r, seed);
+    for (int64_t i = 0; i < n; i++) {
+        y[i] = (int32_t)(i % 4);
+        for (int p = 0; p < 144; p++) {
+            int row = p / 12, col = p % 12, cy = 3 + 6 * (y[i] / 2), cx = 3 + 6 * (y[i] % 2);
+            float d2 = (float)((row - cy) * (row - cy) + (col - cx) * (col - cx));
+            x[i * 144 + p] = 2.0f * expf(-d2 / 6.0f) + 0.3f * tt_rng_normal(&r) - 0.4f;
+        }
+    }
+    const int64_t shape[3] = {1, 12, 12};
+    return tt_dataset_from_memory(x, y, n, 3, shape, 4);
+}
+
+static tt_layer *toy_cnn(void)
+{
+    tt_rng r;
+    tt_rng_seed(&r, 11);
+    tt_layer *l[7] = {tt_conv2d_relu_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0),
+                      tt_conv2d_new(4, 6, 3, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_flatten_new(),
+                      tt_linear_new(96, 16, true, TT_INIT_PYTORCH, &r), tt_linear_new(16, 4, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *m = tt_sequential_new(7, l);
+    tt_layer_train(m, false);
+    return m;
+}
+
+/* Float logits of the model for images [i0, i0 + n) of ds into y. */
+static void float_logits(tt_layer *model, const tt_dataset *ds, int64_t i0, int64_t n, float *y)
+{
+    float *x = malloc((size_t)(n * ds->sample_numel) * sizeof(float));
+    int32_t lab;
+    for (int64_t i = 0; i < n; i++) {
+        tt_dataset_get(ds, i0 + i, x + i * ds->sample_numel, &lab);
+    }
+    tt_no_grad_begin();
+    int64_t shape[4] = {n, ds->sample_shape[0], ds->sample_shape[1], ds->sample_shape[2]};
+    tt_tensor *out = tt_layer_forward(model, tt_from_data(1 + ds->sample_ndim, shape, x));
+    memcpy(y, out->data, (size_t)out->numel * sizeof(float));
+    tt_no_grad_end();
+    tt_arena_reset();
+    free(x);
+}
+
+static void test_cnn_int8_close_to_float(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(200, 5);
+    tt_layer *model = toy_cnn();
+    const int64_t in_shape[3] = {1, 12, 12};
+    tt_quant_opts o = {TT_CALIB_MINMAX, 99.99};
+    tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 100, &o, err, sizeof err);
+    assert_non_null(q);
+    /* conv+relu+pool fused, conv+relu fused, flatten, linear, linear */
+    assert_int_equal(q->n, 5);
+    assert_true(q->layers[0].kind == TT_QOP_CONV && q->layers[0].relu && q->layers[0].pool);
+    assert_true(q->layers[1].kind == TT_QOP_CONV && q->layers[1].relu && !q->layers[1].pool);
+    assert_int_equal(q->out_numel, 4);
+    enum { NB = 64 };
+    float yf[NB * 4], yq[NB * 4], x[NB * 144];
+    int32_t lab;
+    float_logits(model, ds, 100, NB, yf);
+    for (int i = 0; i < NB; i++) {
+        tt_dataset_get(ds, 100 + i, x + i * 144, &lab);
+    }
+    assert_int_equal(tt_qmodel_forward(q, x, NB, yq), 0);
+    float range = 0.0f, worst = 0.0f;
+    int agree = 0;
+    for (int i = 0; i < NB; i++) {
+        int af = 0, aq = 0;
+        for (int c = 0; c < 4; c++) {
+            range = fmaxf(range, fabsf(yf[i * 4 + c]));
+            worst = fmaxf(worst, fabsf(yf[i * 4 + c] - yq[i * 4 + c]));
+            af = yf[i * 4 + c] > yf[i * 4 + af] ? c : af;
+            aq = yq[i * 4 + c] > yq[i * 4 + aq] ? c : aq;
+        }
+        agree += af == aq;
+    }
+    print_message("toy CNN: worst |float - int8| logit %.4f of range %.3f (output step %.4f), argmax agree %d/%d\n",
+                  (double)worst, (double)range, (double)tt_qmodel_output_params(q).scale, agree, NB);
+    assert_true(worst < 0.05f * range + 4.0f * tt_qmodel_output_params(q).scale);
+    assert_true(agree >= NB - 2);
+    /* every kernel path gives the same int8 logits */
+    int8_t xq[NB * 144], y0[NB * 4], y1[NB * 4];
+    tt_quantize_i8(x, NB * 144, tt_qmodel_input_params(q), xq);
+    assert_int_equal(tt_q8_set_kernel("portable"), 0);
+    assert_int_equal(tt_qmodel_forward_q(q, xq, NB, y0), 0);
+    for (size_t p = 1; p < sizeof paths / sizeof paths[0]; p++) {
+        if (tt_q8_set_kernel(paths[p]) == 0) {
+            assert_int_equal(tt_qmodel_forward_q(q, xq, NB, y1), 0);
+            assert_memory_equal(y0, y1, sizeof y0);
+        }
+    }
+    tt_q8_set_kernel("auto");
+    /* batch 1 equals the batch of 64 row by row */
+    for (int i = 0; i < NB; i += 9) {
+        assert_int_equal(tt_qmodel_forward_q(q, xq + i * 144, 1, y1), 0);
+        assert_memory_equal(y1, y0 + i * 4, 4);
+    }
+    /* max pooling of the int32 accumulators before requantization == pooling the int8 outputs after:
+     * the same model with the pool as its own op gives the same logits */
+    tt_qmodel *u = calloc(1, sizeof *u);
+    u->n = q->n + 1;
+    u->layers = calloc((size_t)u->n, sizeof *u->layers);
+    memcpy(u->in_shape, q->in_shape, sizeof u->in_shape);
+    u->layers[0] = q->layers[0];
+    u->layers[0].pool = false;
+    u->layers[1] = (tt_qlayer){.kind = TT_QOP_MAXPOOL2, .in = q->layers[0].out, .out = q->layers[0].out};
+    for (int i = 1; i < q->n; i++) {
+        u->layers[i + 1] = q->layers[i];
+    }
+    for (int i = 0; i < u->n; i++) { /* own copies of the arrays */
+        tt_qlayer *l = &u->layers[i];
+        l->wa = NULL;
+        l->wb = NULL;
+        if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
+            const tt_qlayer *src = &q->layers[i == 0 ? 0 : i - 1];
+            tt_qlayer_alloc(l);
+            memcpy(l->weight, src->weight, (size_t)(l->cout * l->cin * l->kh * l->kw));
+            memcpy(l->bias, src->bias, (size_t)l->cout * 4);
+            memcpy(l->weight_scale, src->weight_scale, (size_t)l->cout * 4);
+        }
+    }
+    assert_int_equal(tt_qmodel_prepare(u, err, sizeof err), 0);
+    assert_int_equal(tt_qmodel_forward_q(u, xq, NB, y1), 0);
+    assert_memory_equal(y0, y1, sizeof y0);
+    tt_qmodel_free(u);
+    /* save, load: the same logits, bit for bit */
+    char path[300];
+    snprintf(path, sizeof path, "%s/toy.int8.safetensors", dir);
+    tt_kv meta[] = {{"source", "test"}};
+    assert_int_equal(tt_qmodel_save(q, path, meta, 1, err, sizeof err), 0);
+    tt_qmodel *l = tt_qmodel_load(path, err, sizeof err);
+    if (!l) {
+        fail_msg("%s", err);
+    }
+    assert_int_equal(tt_qmodel_forward_q(l, xq, NB, y1), 0);
+    assert_memory_equal(y0, y1, sizeof y0);
+    char v[64];
+    assert_int_equal(tt_safetensors_meta(path, "format", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "tinytorch-int8");
+    assert_int_equal(tt_safetensors_meta(path, "source", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "test");
+    tt_qmodel_free(l);
+    tt_qmodel_free(q);
+    tt_layer_free(model);
+    tt_dataset_free(ds);
+}
+
+static void test_mlp_and_calibration_methods(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(300, 8);
+    tt_rng r;
+    tt_rng_seed(&r, 2);
+    tt_layer *l[4] = {tt_flatten_new(), tt_linear_new(144, 40, true, TT_INIT_KAIMING_UNIFORM, &r), tt_relu_new(),
+                      tt_linear_new(40, 4, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *model = tt_sequential_new(4, l);
+    tt_layer_train(model, false);
+    float yf[100 * 4], yq[100 * 4], x[100 * 144];
+    int32_t lab;
+    float_logits(model, ds, 200, 100, yf);
+    for (int i = 0; i < 100; i++) {
+        tt_dataset_get(ds, 200 + i, x + i * 144, &lab);
+    }
+    const int64_t in_shape[3] = {1, 12, 12};
+    for (int m = 0; m < 3; m++) {
+        tt_quant_opts o = {(tt_calib_method)m, 99.9};
+        tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 200, &o, err, sizeof err);
+        if (!q) {
+            fail_msg("%s", err);
+        }
+        assert_true(q->layers[1].kind == TT_QOP_LINEAR && q->layers[1].relu);
+        assert_int_equal(tt_qmodel_forward(q, x, 100, yq), 0);
+        double se = 0, sf = 0;
+        for (int i = 0; i < 400; i++) {
+            se += (yf[i] - yq[i]) * (yf[i] - yq[i]);
+            sf += yf[i] * yf[i];
+        }
+        print_message("MLP, %s calibration: relative RMS error of the logits %.4f\n",
+                      tt_calib_method_name((tt_calib_method)m), sqrt(se / sf));
+        assert_true(sqrt(se / sf) < 0.05);
+        assert_true(tt_qmodel_accuracy(q, ds, 64) >= 0.0);
+        tt_qmodel_free(q);
+    }
+    tt_layer_free(model);
+    tt_dataset_free(ds);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(20, 9);
+    tt_layer *model = toy_cnn();
+    const int64_t in_shape[3] = {1, 12, 12};
+    assert_null(tt_quantize_model(model, 3, in_shape, ds, 0, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "--calib 0"));
+    assert_null(tt_quantize_model(model, 3, in_shape, ds, 21, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "1 to 20"));
+    const int64_t wrong[3] = {1, 10, 10};
+    assert_null(tt_quantize_model(model, 3, wrong, ds, 10, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "calibration samples have 144 values"));
+    tt_layer *s[2] = {tt_flatten_new(), tt_sigmoid_new()};
+    tt_layer *sig = tt_sequential_new(2, s);
+    assert_null(tt_quantize_model(sig, 3, in_shape, ds, 10, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "layer 1 (Sigmoid)"));
+    tt_layer_free(sig);
+    tt_layer *p[2] = {tt_maxpool2d_new(3, 2, 1), tt_flatten_new()};
+    tt_layer *pool3 = tt_sequential_new(2, p);
+    assert_null(tt_quantize_model(pool3, 3, in_shape, ds, 10, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "2x2 / stride-2"));
+    tt_layer_free(pool3);
+
+    tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 20, NULL, err, sizeof err);
+    assert_non_null(q);
+    char path[300], bad[300];
+    snprintf(path, sizeof path, "%s/q.safetensors", dir);
+    assert_int_equal(tt_qmodel_save(q, path, NULL, 0, err, sizeof err), 0);
+    /* a float checkpoint is not an int8 model */
+    snprintf(bad, sizeof bad, "%s/float.safetensors", dir);
+    assert_int_equal(tt_checkpoint_save(bad, model, NULL, NULL, 0, err, sizeof err), 0);
+    assert_null(tt_qmodel_load(bad, err, sizeof err));
+    assert_non_null(strstr(err, "tinytorch-int8"));
+    /* every truncation is refused with a message */
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)n);
+    assert_int_equal(fread(bytes, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    snprintf(bad, sizeof bad, "%s/cut.safetensors", dir);
+    for (long cut = 0; cut < n; cut += (cut < 64 ? 1 : 97)) {
+        f = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)cut, f);
+        fclose(f);
+        err[0] = 0;
+        assert_null(tt_qmodel_load(bad, err, sizeof err));
+        assert_true(strstr(err, bad) != NULL);
+    }
+    /* a weight of the wrong dtype: patch the header's "I8" to "U8" */
+    char *hit = NULL;
+    for (long i = 8; i + 4 < n && !hit; i++) {
+        if (memcmp(bytes + i, "\"I8\"", 4) == 0) {
+            hit = (char *)bytes + i;
+        }
+    }
+    assert_non_null(hit);
+    hit[1] = 'U';
+    f = fopen(bad, "wb");
+    fwrite(bytes, 1, (size_t)n, f);
+    fclose(f);
+    assert_null(tt_qmodel_load(bad, err, sizeof err));
+    assert_non_null(strstr(err, "layers.0.weight\": dtype U8, want I8"));
+    free(bytes);
+    /* saving into a missing directory fails and leaves nothing behind */
+    snprintf(bad, sizeof bad, "%s/missing/q.safetensors", dir);
+    assert_int_equal(tt_qmodel_save(q, bad, NULL, 0, err, sizeof err), -1);
+    assert_true(access(bad, F_OK) != 0);
+    tt_qmodel_free(q);
+    tt_qmodel_free(tt_qmodel_load("/nonexistent/q.safetensors", err, sizeof err));
+    assert_non_null(strstr(err, "cannot open"));
+    tt_layer_free(model);
+    tt_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_requant_multiplier),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_calibration),
+        cmocka_unit_test(test_gemm_paths),
+        cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
