@@ -231,12 +231,12 @@ static void test_csv_loader(void **state)
     assert_true(y == 3 && x[0] == 0.1f && x[1] == 0.2f);
     tt_dataset_free(ds);
     EXPECT_LOAD_ERROR(tt_load_csv(FIX("data_badnum.csv"), -1, false, 1, &ds, err, sizeof err),
-                      "data_badnum.csv:2: column 2", "\"x5\"");
+                      "data_badnum.csv:2:3: column 2", "\"x5\"");
     EXPECT_LOAD_ERROR(tt_load_csv(FIX("data_short.csv"), -1, false, 1, &ds, err, sizeof err),
                       "data_short.csv:3", "3 columns, earlier lines have 4");
     EXPECT_LOAD_ERROR(tt_load_csv(FIX("data_badlabel.csv"), -1, false, 1, &ds, err, sizeof err),
-                      "data_badlabel.csv:2: column 4", "not an integer");
-    EXPECT_LOAD_ERROR(tt_load_csv(FIX("data_good.csv"), 7, false, 1, &ds, err, sizeof err), "label column 7",
+                      "data_badlabel.csv:2:7: column 4", "not an integer");
+    EXPECT_LOAD_ERROR(tt_load_csv(FIX("data_good.csv"), 7, false, 1, &ds, err, sizeof err), "label column 8",
                       "4 columns");
     EXPECT_LOAD_ERROR(tt_load_csv(FIX("data_corrupt.gz"), -1, false, 1, &ds, err, sizeof err), "data_corrupt.gz",
                       "gzip");

@@ -115,7 +115,9 @@ void tt_dataloader_free(tt_dataloader *dl);
 /* ---- file loaders ------------------------------------------------------------------------------- */
 
 /* Reads a whole file, gunzipping it when it starts with the gzip magic bytes 1f 8b (plain files work
- * too). *data is malloc'ed (caller frees). Errors: missing file, read error, corrupt or truncated gzip. */
+ * too). *data is malloc'ed (caller frees). Errors: missing file, read error, corrupt or truncated gzip,
+ * more than TT_READ_FILE_MAX bytes (after decompression). */
+#define TT_READ_FILE_MAX ((uint64_t)4 << 30)
 int tt_read_file(const char *path, unsigned char **data, size_t *len, char *err, size_t errlen);
 
 /* An IDX file (the MNIST format): magic 00 00 <type> <ndim>, ndim big-endian uint32 sizes, data. */
@@ -135,9 +137,26 @@ void tt_idx_free(tt_idx *idx);
 int tt_load_mnist(const char *dir, const char *prefix, float mean, float std, tt_dataset **out,
                   char *err, size_t errlen);
 
-/* A numeric CSV (gzip or plain), one sample per line, no quoting. label_col is the label's column
- * (negative counts from the end: -1 = last). skip_header skips the first line. Features are scaled by
- * `scale`. Samples: [columns - 1]. Errors name the file, line and column. */
+/* A numeric CSV (gzip or plain), one sample per row: fields may be quoted, lines end in LF or CRLF, a
+ * UTF-8 byte order mark is skipped, blank lines are ignored. Every feature must be a finite float
+ * (denormals are fine); the label an integer >= 0. Errors read "file:line:column: reason".
+ * Samples: [columns - 1]. Zero-initialised options mean: label in the last column, header row
+ * recognised automatically, scale 1, class count from the largest label. Example:
+ *     tt_csv_load("iris.csv", &(tt_csv_opts){.num_classes = 3}, &ds, err, sizeof err);      */
+typedef enum tt_csv_header {
+    TT_CSV_HEADER_AUTO = 0,  /* the first row is a header when none of its fields is a number */
+    TT_CSV_HEADER_YES,       /* the first row is a header */
+    TT_CSV_HEADER_NO,        /* every row is data */
+} tt_csv_header;
+typedef struct tt_csv_opts {
+    int label_col;           /* 1-based column of the label; 0 = the last; negative counts from the end */
+    tt_csv_header header;
+    float scale;             /* features are multiplied by it; 0 means 1 */
+    int num_classes;         /* labels >= it are refused (file:line:column); 0 = largest label + 1 */
+} tt_csv_opts;
+int tt_csv_load(const char *path, const tt_csv_opts *opts, tt_dataset **out, char *err, size_t errlen);
+/* The same with positional options: label_col 0-based (negative counts from the end: -1 = last);
+ * skip_header treats the first row as a header (otherwise every row is data). */
 int tt_load_csv(const char *path, int label_col, bool skip_header, float scale, tt_dataset **out,
                 char *err, size_t errlen);
 

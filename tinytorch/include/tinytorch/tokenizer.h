@@ -62,9 +62,10 @@ int64_t tt_bpe_encode(const tt_bpe *bpe, const char *text, size_t len, int32_t *
 /* Writes at most cap bytes; returns the bytes needed. Ids out of range are an error: returns
  * SIZE_MAX. */
 size_t tt_bpe_decode(const tt_bpe *bpe, const int32_t *ids, int64_t n, char *out, size_t cap);
-/* Vocabulary file: "tinytorch-bpe 1" header, then one line per merge
- *   "<new id> <left id> <right id> <token bytes, escaped>"   (the last field is for people).
- * Written to a temporary file, then renamed. */
+/* Vocabulary file: "tinytorch-bpe 1" header, "vocab_size N", then one line per merge
+ *   "<new id> <left id> <right id> <token bytes, escaped>"   (load checks the token spells the pair).
+ * Written to a temporary file, then renamed. Limits (load refuses, train stops short of them):
+ * 2^24 ids, 64 KiB per token, 64 MiB of token bytes in all; errors read "file:line: reason". */
 int tt_bpe_save(const tt_bpe *bpe, const char *path, char *err, size_t errlen);
 int tt_bpe_load(tt_bpe *bpe, const char *path, char *err, size_t errlen);
 

@@ -1,10 +1,13 @@
 /* data_internal.h - helpers shared by module 05's files (not public): error messages into a
- * caller buffer. */
+ * caller buffer, and the data-file stream of files.c (plain or gzip, read in pieces). */
 #ifndef TT_DATA_INTERNAL_H
 #define TT_DATA_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <zlib.h>
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -19,5 +22,23 @@ static inline int tt__data_err(char *err, size_t errlen, const char *fmt, ...)
     }
     return -1;
 }
+
+/* A data file opened for reading in pieces; gzip is inflated on the way. */
+typedef struct tt__rd {
+    gzFile gz;
+    const char *path;
+    bool is_gzip;
+    uint64_t file_size;   /* bytes on disk (0 when unknown) */
+    uint64_t pos;         /* (decompressed) bytes delivered so far */
+} tt__rd;
+
+int tt__rd_open(tt__rd *r, const char *path, char *err, size_t errlen);
+/* Reads up to n bytes; fewer only at the end of the data. Returns the count, or -1 (message in err)
+ * on a read error or a corrupt/truncated archive. */
+int64_t tt__rd_read(tt__rd *r, void *buf, size_t n, char *err, size_t errlen);
+void tt__rd_close(tt__rd *r);
+/* Whole file into *data (malloc'ed), refusing more than max_bytes (after decompression). */
+int tt__read_all(const char *path, uint64_t max_bytes, unsigned char **data, size_t *len, char *err,
+                 size_t errlen);
 
 #endif

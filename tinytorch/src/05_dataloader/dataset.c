@@ -3,6 +3,7 @@
  * Invariant of tt_memory_dataset: x holds len * sample_numel floats, sample i at x + i*sample_numel;
  * y holds len labels in [0, num_classes). Both are owned and freed by destroy.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/data.h"
@@ -39,8 +40,13 @@ tt_dataset *tt_dataset_from_memory(float *x, int32_t *y, int64_t len, int sample
     m->base.sample_ndim = sample_ndim;
     m->base.sample_numel = 1;
     for (int d = 0; d < sample_ndim; d++) {
-        m->base.sample_shape[d] = sample_shape[d];
-        m->base.sample_numel *= sample_shape[d];
+        int64_t v = sample_shape[d];
+        if (v < 0 || (v > 0 && m->base.sample_numel > INT64_MAX / v)) { /* checked before multiplying */
+            free(m);
+            return NULL;
+        }
+        m->base.sample_shape[d] = v;
+        m->base.sample_numel *= v;
     }
     if (num_classes <= 0) {
         int32_t mx = -1;

@@ -44,26 +44,34 @@ static float convert(const unsigned char *p, uint8_t type)
     }
 }
 
+/* Sane bound on an IDX tensor: 2^32 elements (16 GiB as floats; MNIST's training images are 4.7e7).
+ * Applied to the product of the non-zero sizes too, so "0 images of 2^31 x 2^31" is refused. */
+#define IDX_MAX_NUMEL ((uint64_t)1 << 32)
+
 int tt_idx_read(const char *path, tt_idx *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    unsigned char *buf;
-    size_t len;
-    if (tt_read_file(path, &buf, &len, err, errlen) != 0) {
+    tt__rd r;
+    if (tt__rd_open(&r, path, err, errlen) != 0) {
         return -1;
     }
     int rc = -1;
-    if (len < 4) {
-        tt__data_err(err, errlen, "%s: truncated IDX header (%zu bytes, need at least 4)", path, len);
+    unsigned char hbuf[4 + 4 * TT_MAX_DIMS];
+    int64_t got = tt__rd_read(&r, hbuf, 4, err, errlen);
+    if (got < 0) {
         goto done;
     }
-    if (buf[0] != 0 || buf[1] != 0) {
+    if (got < 4) {
+        tt__data_err(err, errlen, "%s: truncated IDX header (%lld bytes, need at least 4)", path, (long long)got);
+        goto done;
+    }
+    if (hbuf[0] != 0 || hbuf[1] != 0) {
         tt__data_err(err, errlen, "%s: not an IDX file (magic %02x %02x %02x %02x, want 00 00 <type> <ndim>)",
-                     path, buf[0], buf[1], buf[2], buf[3]);
+                     path, hbuf[0], hbuf[1], hbuf[2], hbuf[3]);
         goto done;
     }
-    uint8_t type = buf[2];
-    int nd = buf[3], es = elem_size(type);
+    uint8_t type = hbuf[2];
+    int nd = hbuf[3], es = elem_size(type);
     if (es == 0) {
         tt__data_err(err, errlen, "%s: unknown IDX element type 0x%02x", path, type);
         goto done;
@@ -73,51 +81,113 @@ int tt_idx_read(const char *path, tt_idx *out, char *err, size_t errlen)
         goto done;
     }
     size_t hdr = 4 + 4 * (size_t)nd;
-    if (len < hdr) {
-        tt__data_err(err, errlen, "%s: truncated IDX header (%zu bytes, need %zu)", path, len, hdr);
+    got = tt__rd_read(&r, hbuf + 4, hdr - 4, err, errlen);
+    if (got < 0) {
         goto done;
     }
-    uint64_t numel = 1;
+    if ((size_t)got < hdr - 4) {
+        tt__data_err(err, errlen, "%s: truncated IDX header (%zu bytes, need %zu)", path, 4 + (size_t)got, hdr);
+        goto done;
+    }
+    /* Overflow-safe: every product is checked against the bound before it is formed. */
+    uint64_t numel = 1, nonzero = 1;
     for (int d = 0; d < nd; d++) {
-        out->shape[d] = be32(buf + 4 + 4 * d);
-        numel *= (uint64_t)out->shape[d];
-        if (numel > ((uint64_t)1 << 36)) {
-            tt__data_err(err, errlen, "%s: IDX sizes are implausibly large", path);
+        uint64_t v = be32(hbuf + 4 + 4 * d);
+        out->shape[d] = (int64_t)v;
+        if (v != 0 && nonzero > IDX_MAX_NUMEL / v) {
+            tt__data_err(err, errlen, "%s: IDX sizes are implausibly large (more than %llu elements)", path,
+                         (unsigned long long)IDX_MAX_NUMEL);
+            goto done;
+        }
+        nonzero *= v ? v : 1;
+        numel *= v;
+    }
+    uint64_t want = hdr + numel * (uint64_t)es; /* <= 8 * 2^32 + 36: no wrap */
+    if (!r.is_gzip && r.file_size && r.file_size != want) {
+        if (r.file_size < want) {
+            tt__data_err(err, errlen, "%s: truncated: %llu bytes, the header promises %llu", path,
+                         (unsigned long long)r.file_size, (unsigned long long)want);
+        } else {
+            tt__data_err(err, errlen, "%s: %llu trailing bytes after the %llu the header describes", path,
+                         (unsigned long long)(r.file_size - want), (unsigned long long)want);
+        }
+        goto done;
+    }
+    /* Body: converted in pieces; the float array grows with the values that really arrive, so a
+     * short (or small compressed) file claiming a huge tensor costs only what it holds. */
+    enum { PIECE = 1 << 16 };
+    unsigned char *piece = malloc(PIECE);
+    uint64_t cap = numel < PIECE ? numel : PIECE, have = 0;
+    out->data = malloc((size_t)(cap ? cap : 1) * sizeof(float));
+    if (!piece || !out->data) {
+        free(piece);
+        tt__data_err(err, errlen, "%s: out of memory", path);
+        goto done;
+    }
+    while (have < numel) {
+        size_t n = (size_t)((numel - have) * (uint64_t)es < PIECE ? (numel - have) * (uint64_t)es : PIECE);
+        n -= n % (size_t)es;
+        got = tt__rd_read(&r, piece, n, err, errlen);
+        if (got < 0) {
+            free(piece);
+            goto done;
+        }
+        uint64_t k = (uint64_t)got / (uint64_t)es;
+        if (have + k > cap) {
+            uint64_t nc = cap * 2 < numel ? cap * 2 : numel;
+            while (nc < have + k) {
+                nc = nc * 2 < numel ? nc * 2 : numel;
+            }
+            float *nd2 = realloc(out->data, (size_t)nc * sizeof(float));
+            if (!nd2) {
+                free(piece);
+                tt__data_err(err, errlen, "%s: out of memory for %llu values", path, (unsigned long long)nc);
+                goto done;
+            }
+            out->data = nd2;
+            cap = nc;
+        }
+        for (uint64_t i = 0; i < k; i++) {
+            out->data[have + i] = type == 0x08 ? (float)piece[i] : convert(piece + i * (uint64_t)es, type);
+        }
+        have += k;
+        if ((size_t)got < n) {
+            free(piece);
+            tt__data_err(err, errlen, "%s: truncated: %llu bytes, the header promises %llu", path,
+                         (unsigned long long)(hdr + have * (uint64_t)es + (uint64_t)got % (uint64_t)es),
+                         (unsigned long long)want);
             goto done;
         }
     }
-    uint64_t want = hdr + numel * (uint64_t)es;
-    if ((uint64_t)len < want) {
-        tt__data_err(err, errlen, "%s: truncated: %zu bytes, the header promises %llu", path, len,
-                     (unsigned long long)want);
-        goto done;
+    /* Anything after the promised bytes is an error (counted, not stored). */
+    uint64_t extra = 0;
+    for (;;) {
+        got = tt__rd_read(&r, piece, PIECE, err, errlen);
+        if (got < 0) {
+            free(piece);
+            goto done;
+        }
+        if (got == 0) {
+            break;
+        }
+        extra += (uint64_t)got;
     }
-    if ((uint64_t)len > want) {
+    free(piece);
+    if (extra) {
         tt__data_err(err, errlen, "%s: %llu trailing bytes after the %llu the header describes", path,
-                     (unsigned long long)(len - want), (unsigned long long)want);
-        goto done;
-    }
-    out->data = malloc((size_t)(numel ? numel : 1) * sizeof(float));
-    if (!out->data) {
-        tt__data_err(err, errlen, "%s: out of memory for %llu values", path, (unsigned long long)numel);
+                     (unsigned long long)extra, (unsigned long long)want);
         goto done;
     }
     out->ndim = nd;
     out->numel = (int64_t)numel;
     out->type = type;
-    const unsigned char *p = buf + hdr;
-    if (type == 0x08) {
-        for (uint64_t i = 0; i < numel; i++) {
-            out->data[i] = (float)p[i];
-        }
-    } else {
-        for (uint64_t i = 0; i < numel; i++) {
-            out->data[i] = convert(p + i * (uint64_t)es, type);
-        }
-    }
     rc = 0;
 done:
-    free(buf);
+    tt__rd_close(&r);
+    if (rc != 0) {
+        free(out->data);
+        memset(out, 0, sizeof *out);
+    }
     return rc;
 }
 

@@ -11,11 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/json.h"
 
 #define ST_MAX_HEADER ((uint64_t)100 << 20) /* the reference implementation's limit: 100 MB */
+/* JSON values in a header: about 15 per tensor, so 2^20 allows some 70,000 tensors (a 70B-parameter
+ * model has under 1,000) and bounds the parsed tree near 100 MB. */
+#define ST_MAX_VALUES ((size_t)1 << 20)
+#define ST_MAX_NUMEL ((uint64_t)1 << 40)
 
 static int ck_err(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -273,64 +278,69 @@ static int cmp_begin(const void *a, const void *b)
     return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->end < y->end ? -1 : x->end > y->end);
 }
 
-static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
+/* Reads exactly n bytes at the current position (false on a short read or an error). */
+static bool read_exact(FILE *f, void *buf, size_t n)
+{
+    return fread(buf, 1, n, f) == n;
+}
+
+/* Opens and validates a safetensors file: the 8-byte length and the header are read and checked
+ * against the file's size before anything else is allocated; the data section is read only when
+ * with_data is set (tt_safetensors_meta needs only the header). */
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const st_entry *)a)->name, ((const st_entry *)b)->name);
+}
+
+static int st_open(const char *path, st_file *sf, bool with_data, char *err, size_t errlen)
 {
     memset(sf, 0, sizeof *sf);
     FILE *f = fopen(path, "rb");
     if (!f) {
         return ck_err(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
     }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            unsigned char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            break;
-        }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return ck_err(err, errlen, "%s: not a regular file", path);
     }
-    bool read_error = ferror(f) != 0;
-    fclose(f);
-    if (!buf) {
-        return ck_err(err, errlen, "%s: out of memory reading the file", path);
-    }
-    if (read_error) {
-        free(buf);
-        return ck_err(err, errlen, "%s: read error", path);
-    }
-    sf->bytes = buf;
-    sf->size = n;
-    if (n < 8) {
-        ck_err(err, errlen, "%s: truncated: %zu bytes, not even the 8-byte header length", path, n);
-        st_close(sf);
-        return -1;
+    uint64_t n = (uint64_t)st.st_size;
+    unsigned char len8[8];
+    if (n < 8 || !read_exact(f, len8, 8)) {
+        fclose(f);
+        return ck_err(err, errlen, "%s: truncated: %llu bytes, not even the 8-byte header length", path,
+                      (unsigned long long)n);
     }
     uint64_t hl = 0;
     for (int i = 7; i >= 0; i--) {
-        hl = (hl << 8) | buf[i];
+        hl = (hl << 8) | len8[i];
     }
     if (hl > ST_MAX_HEADER) {
-        ck_err(err, errlen, "%s: header length %llu is implausible (not a safetensors file?)", path,
+        fclose(f);
+        return ck_err(err, errlen, "%s: header length %llu is implausible (not a safetensors file?)", path,
                       (unsigned long long)hl);
-        st_close(sf);
-        return -1;
     }
     if (hl > n - 8) {
-        ck_err(err, errlen, "%s: truncated: the header needs %llu bytes, the file has %zu after the length",
-                      path, (unsigned long long)hl, n - 8);
-        st_close(sf);
-        return -1;
+        fclose(f);
+        return ck_err(err, errlen, "%s: truncated: the header needs %llu bytes, the file has %llu after the length",
+                      path, (unsigned long long)hl, (unsigned long long)(n - 8));
     }
+    /* header and (when asked) data in one block laid out as in the file */
+    uint64_t keep = with_data ? n : 8 + hl;
+    unsigned char *buf = malloc((size_t)keep);
+    if (!buf) {
+        fclose(f);
+        return ck_err(err, errlen, "%s: out of memory reading %llu bytes", path, (unsigned long long)keep);
+    }
+    memcpy(buf, len8, 8);
+    bool ok = read_exact(f, buf + 8, (size_t)(keep - 8));
+    fclose(f);
+    if (!ok) {
+        free(buf);
+        return ck_err(err, errlen, "%s: read error (the file shrank while being read?)", path);
+    }
+    sf->bytes = buf;
+    sf->size = (size_t)n;
     if (hl == 0 || buf[8] != '{') {
         ck_err(err, errlen, "%s: the header is not a JSON object (not a safetensors file?)", path);
         st_close(sf);
@@ -338,7 +348,7 @@ static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
     }
     sf->header_len = hl;
     char jerr[256];
-    sf->header = tt_json_parse((const char *)buf + 8, (size_t)hl, jerr, sizeof jerr);
+    sf->header = tt_json_parse_max((const char *)buf + 8, (size_t)hl, ST_MAX_VALUES, jerr, sizeof jerr);
     if (!sf->header) {
         ck_err(err, errlen, "%s: corrupt header JSON (%s)", path, jerr);
         st_close(sf);
@@ -358,14 +368,15 @@ static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
     uint64_t data_size = (uint64_t)n - 8 - hl;
     for (tt_json *k = sf->header->child; k; k = k->next) {
         if (strcmp(k->key, "__metadata__") == 0) {
-            if (k->type != TT_JSON_OBJECT) {
-                ck_err(err, errlen, "%s: __metadata__ is not an object", path);
+            if (k->type != TT_JSON_OBJECT || sf->meta) {
+                ck_err(err, errlen, "%s: __metadata__ is %s", path, sf->meta ? "given twice" : "not an object");
                 st_close(sf);
                 return -1;
             }
             for (tt_json *m = k->child; m; m = m->next) {
-                if (m->type != TT_JSON_STRING) {
-                    ck_err(err, errlen, "%s: __metadata__ value \"%s\" is not a string", path, m->key);
+                if (m->type != TT_JSON_STRING || strlen(m->string) != m->len) {
+                    ck_err(err, errlen, "%s: __metadata__ value \"%s\" is not a string (without NULs)", path,
+                           m->key);
                     st_close(sf);
                     return -1;
                 }
@@ -381,7 +392,7 @@ static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
             st_close(sf);
             return -1;
         }
-        if (dt->type != TT_JSON_STRING || !(e->elsize = dtype_size(dt->string))) {
+        if (dt->type != TT_JSON_STRING || strlen(dt->string) != dt->len || !(e->elsize = dtype_size(dt->string))) {
             ck_err(err, errlen, "%s: tensor \"%s\": unknown dtype", path, e->name);
             st_close(sf);
             return -1;
@@ -393,23 +404,25 @@ static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
             st_close(sf);
             return -1;
         }
-        uint64_t numel = 1;
+        uint64_t numel = 1, nonzero = 1;
         e->ndim = sh->count;
         int d = 0;
         for (tt_json *s = sh->child; s; s = s->next, d++) {
             uint64_t v;
-            if (!json_uint(s, &v) || v > ((uint64_t)1 << 40)) {
+            if (!json_uint(s, &v) || v > ST_MAX_NUMEL) {
                 ck_err(err, errlen, "%s: tensor \"%s\": bad size in shape", path, e->name);
                 st_close(sf);
                 return -1;
             }
             e->shape[d] = (int64_t)v;
-            numel *= v;
-            if (numel > ((uint64_t)1 << 40)) {
+            /* checked before multiplying, so the byte count below cannot wrap (to 0, say) */
+            if (v != 0 && nonzero > ST_MAX_NUMEL / v) {
                 ck_err(err, errlen, "%s: tensor \"%s\": shape too large", path, e->name);
                 st_close(sf);
                 return -1;
             }
+            nonzero *= v ? v : 1;
+            numel *= v;
         }
         if (of->type != TT_JSON_ARRAY || of->count != 2 || !json_uint(tt_json_at(of, 0), &e->begin) ||
             !json_uint(tt_json_at(of, 1), &e->end) || e->end < e->begin) {
@@ -457,6 +470,16 @@ static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
         }
         at = sorted[i].end;
     }
+    /* Names must be unique: JSON allows repeated members, a checkpoint must not (which one wins?). */
+    qsort(sorted, (size_t)sf->n, sizeof *sorted, cmp_name);
+    for (int i = 1; i < sf->n; i++) {
+        if (strcmp(sorted[i].name, sorted[i - 1].name) == 0) {
+            ck_err(err, errlen, "%s: tensor \"%s\" appears twice in the header", path, sorted[i].name);
+            free(sorted);
+            st_close(sf);
+            return -1;
+        }
+    }
     free(sorted);
     if (at != data_size) {
         ck_err(err, errlen, "%s: %llu bytes after the last tensor (corrupt file?)", path,
@@ -470,7 +493,7 @@ static int st_open(const char *path, st_file *sf, char *err, size_t errlen)
 int tt_safetensors_load(const char *path, const tt_params *into, bool strict, char *err, size_t errlen)
 {
     st_file sf;
-    if (st_open(path, &sf, err, errlen) != 0) {
+    if (st_open(path, &sf, true, err, errlen) != 0) {
         return -1;
     }
     st_entry **match = calloc((size_t)(into->n ? into->n : 1), sizeof *match);
@@ -551,7 +574,7 @@ int tt_safetensors_meta(const char *path, const char *key, char *out, size_t out
                         size_t errlen)
 {
     st_file sf;
-    if (st_open(path, &sf, err, errlen) != 0) {
+    if (st_open(path, &sf, false, err, errlen) != 0) {
         return -1;
     }
     tt_json *v = tt_json_get(sf.meta, key);

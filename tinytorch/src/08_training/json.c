@@ -20,6 +20,7 @@ typedef struct parser {
     char *err;
     size_t errlen;
     bool failed;
+    size_t values, max_values; /* values built so far; the budget (0 = no limit beyond the input) */
 } parser;
 
 static void fail(parser *p, const char *fmt, ...)
@@ -61,6 +62,11 @@ static void skip_ws(parser *p)
 
 static tt_json *new_node(parser *p, tt_json_type t)
 {
+    if (p->max_values && p->values >= p->max_values) {
+        fail(p, "more than %zu values (the limit for this file)", p->max_values);
+        return NULL;
+    }
+    p->values++;
     tt_json *j = calloc(1, sizeof *j);
     if (!j) {
         fail(p, "out of memory");
@@ -261,7 +267,12 @@ static bool parse_number(parser *p, double *out)
     }
     memcpy(tmp, p->s + start, n);
     tmp[n] = 0;
-    *out = strtod(tmp, NULL);
+    *out = strtod(tmp, NULL); /* underflow gives a denormal or 0, which is fine */
+    if (!isfinite(*out)) {
+        p->pos = start;
+        fail(p, "number %s is out of range (a double holds at most 1.8e308)", tmp);
+        return false;
+    }
     return true;
 }
 
@@ -312,8 +323,16 @@ static tt_json *parse_container(parser *p, int depth, bool is_obj)
                 return NULL;
             }
             size_t klen;
+            size_t kpos = p->pos;
             key = parse_string(p, &klen);
             if (!key) {
+                tt_json_free(j);
+                return NULL;
+            }
+            if (strlen(key) != klen) { /* names are C strings: "w\u0000x" must not read as "w" */
+                p->pos = kpos;
+                fail(p, "member name contains a NUL character (\\u0000)");
+                free(key);
                 tt_json_free(j);
                 return NULL;
             }
@@ -406,7 +425,12 @@ static tt_json *parse_value(parser *p, int depth)
 
 tt_json *tt_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-    parser p = {text, len, 0, err, errlen, false};
+    return tt_json_parse_max(text, len, 0, err, errlen);
+}
+
+tt_json *tt_json_parse_max(const char *text, size_t len, size_t max_values, char *err, size_t errlen)
+{
+    parser p = {text, len, 0, err, errlen, false, 0, max_values};
     tt_json *j = parse_value(&p, 0);
     if (!j) {
         if (!p.failed) {

@@ -7,13 +7,23 @@
  * Training cost: O(merges x total length of the distinct chunks); the corpus is reduced to distinct
  * chunks with their counts first, so repeated words cost nothing extra.
  */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "tinytorch/tokenizer.h"
 
 #define BPE_MAGIC "tinytorch-bpe 1"
+/* Limits, checked before allocating: ids, one token's bytes, all tokens' bytes, a vocabulary file.
+ * Real vocabularies are far inside them (GPT-2: 50,257 ids, longest token 128 bytes, 0.4 MB in all). */
+#define BPE_MAX_VOCAB (1 << 24)
+#define BPE_MAX_TOKEN (1 << 16)
+#define BPE_MAX_TOTAL (1 << 26)
+#define BPE_MAX_FILE ((uint64_t)1 << 30)
 
 static uint64_t pair_key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)a << 32) | (uint32_t)b; }
 
@@ -274,9 +284,9 @@ static void set_err(char *err, size_t errlen, const char *msg)
 int tt_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, char *err,
                  size_t errlen)
 {
-    if (vocab_size < 256 || vocab_size > (1 << 24)) {
+    if (vocab_size < 256 || vocab_size > BPE_MAX_VOCAB) {
         char m[128];
-        snprintf(m, sizeof m, "bpe: vocab_size %d out of range [256, %d]", vocab_size, 1 << 24);
+        snprintf(m, sizeof m, "bpe: vocab_size %d out of range [256, %d]", vocab_size, BPE_MAX_VOCAB);
         set_err(err, errlen, m);
         memset(b, 0, sizeof *b);
         return -1;
@@ -289,16 +299,14 @@ int tt_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, ch
     }
     word_set ws = {0};
     const unsigned char *s = (const unsigned char *)text;
-    size_t total = 0;
+    size_t total = 256; /* bytes of all tokens */
     for (size_t i = 0; i < len;) {
         size_t n = chunk_len(s + i, len - i);
         if (words_add(&ws, s + i, n) != 0) {
             goto oom;
         }
-        total += n;
         i += n;
     }
-    (void)total;
     size_t distinct_len = 0;
     for (size_t k = 0; k < ws.n; k++) {
         distinct_len += (size_t)ws.w[k].n;
@@ -326,6 +334,9 @@ int tt_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, ch
         uint64_t best = 0;
         int64_t best_cnt = 0;
         for (size_t i = 0; i < pc.cap; i++) {
+            if (pc.cnt[i] > 0 && b->len[pc.key[i] >> 32] + b->len[pc.key[i] & 0xffffffffu] > BPE_MAX_TOKEN) {
+                continue; /* a token the vocabulary file could not hold */
+            }
             if (pc.cnt[i] > best_cnt || (pc.cnt[i] == best_cnt && best_cnt > 0 && pc.key[i] < best)) {
                 best_cnt = pc.cnt[i];
                 best = pc.key[i];
@@ -335,6 +346,10 @@ int tt_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, ch
             break; /* nothing repeats: more merges would only memorise */
         }
         int32_t l = (int32_t)(best >> 32), r = (int32_t)(best & 0xffffffffu), id = b->vocab_size;
+        total += (size_t)b->len[l] + (size_t)b->len[r];
+        if (total > BPE_MAX_TOTAL) {
+            break; /* the vocabulary is as large as a file may hold */
+        }
         if (bpe_add_merge(b, l, r) != 0) {
             free(pc.key);
             free(pc.cnt);
@@ -507,6 +522,190 @@ int tt_bpe_save(const tt_bpe *b, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Reads a decimal integer in [lo, hi] at *p (no sign games, no overflow); advances *p. */
+static bool read_int(const char **p, const char *end, long lo, long hi, long *out)
+{
+    const char *q = *p;
+    bool neg = q < end && *q == '-';
+    q += neg;
+    if (q >= end || *q < '0' || *q > '9') {
+        return false;
+    }
+    long v = 0;
+    while (q < end && *q >= '0' && *q <= '9') {
+        v = v * 10 + (*q - '0');
+        if (v > (1L << 40)) {
+            return false; /* far outside any range asked for; stop before it could overflow */
+        }
+        q++;
+    }
+    v = neg ? -v : v;
+    if (v < lo || v > hi) {
+        return false;
+    }
+    *p = q;
+    *out = v;
+    return true;
+}
+
+/* Undoes write_escaped on [p, end) into out (room for end - p bytes); returns the length or -1. */
+static long unescape(const char *p, const char *end, uint8_t *out)
+{
+    long n = 0;
+    while (p < end) {
+        char c = *p++;
+        if (c != '\\') {
+            out[n++] = (uint8_t)c;
+            continue;
+        }
+        if (p >= end) {
+            return -1;
+        }
+        c = *p++;
+        if (c == '\\') {
+            out[n++] = '\\';
+        } else if (c == 's') {
+            out[n++] = ' ';
+        } else if (c == 'n') {
+            out[n++] = '\n';
+        } else if (c == 't') {
+            out[n++] = '\t';
+        } else if (c == 'x' && end - p >= 2) {
+            int v = 0;
+            for (int k = 0; k < 2; k++, p++) {
+                int h = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+                if (h < 0) {
+                    return -1;
+                }
+                v = v * 16 + h;
+            }
+            out[n++] = (uint8_t)v;
+        } else {
+            return -1;
+        }
+    }
+    return n;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static int load_err(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
+{
+    if (err && errlen) {
+        char what[200];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        snprintf(err, errlen, "%s:%d: %s", path, line, what);
+    }
+    return -1;
+}
+
+/* Parses a vocabulary held in buf[0..len). Every size is checked against what the text holds and the
+ * limits above before anything is allocated for it. */
+static int bpe_parse(tt_bpe *b, const char *path, const char *buf, size_t len, char *err, size_t errlen)
+{
+    long lines_left = 1;
+    for (size_t i = 0; i < len; i++) {
+        lines_left += buf[i] == '\n';
+    }
+    uint8_t *tok = malloc(len + 1);
+    if (!tok) {
+        return load_err(err, errlen, path, 0, "out of memory");
+    }
+    int rc = -1, lineno = 0;
+    long vocab = -1;
+    size_t total = 256;
+    const char *p = buf, *stop = buf + len;
+    while (p < stop) {
+        const char *end = memchr(p, '\n', (size_t)(stop - p));
+        const char *next = end ? end + 1 : stop;
+        end = end ? end : stop;
+        if (end > p && end[-1] == '\r') {
+            end--;
+        }
+        lineno++;
+        lines_left--;
+        if (lineno == 1) {
+            if ((size_t)(end - p) < strlen(BPE_MAGIC) || memcmp(p, BPE_MAGIC, strlen(BPE_MAGIC)) != 0) {
+                load_err(err, errlen, path, 1, "not a tinytorch BPE vocabulary (want \"%s\")", BPE_MAGIC);
+                goto done;
+            }
+            p = next;
+            continue;
+        }
+        if (end == p || *p == '#') {
+            p = next;
+            continue;
+        }
+        if (vocab < 0) {
+            const char *q = p + 11;
+            if (end - p < 12 || memcmp(p, "vocab_size ", 11) != 0 ||
+                !read_int(&q, end, 256, BPE_MAX_VOCAB, &vocab) || q != end) {
+                load_err(err, errlen, path, lineno, "expected \"vocab_size N\" with N in 256..%d", BPE_MAX_VOCAB);
+                goto done;
+            }
+            /* one line of at least 11 bytes ("256 1 2 ab\n") per merge: refuse before allocating */
+            if (vocab - 256 > lines_left || vocab - 256 > (long)(len / 8)) {
+                load_err(err, errlen, path, lineno,
+                         "vocab_size %ld needs %ld merge lines, the file has %ld more lines in %zu bytes", vocab,
+                         vocab - 256, lines_left, len);
+                goto done;
+            }
+            if (bpe_alloc(b, (int32_t)vocab - 256) != 0) {
+                load_err(err, errlen, path, lineno, "out of memory");
+                goto done;
+            }
+            p = next;
+            continue;
+        }
+        long id, l, r;
+        const char *q = p;
+        if (!read_int(&q, end, 0, BPE_MAX_VOCAB, &id) || q >= end || *q++ != ' ' ||
+            !read_int(&q, end, 0, BPE_MAX_VOCAB, &l) || q >= end || *q++ != ' ' ||
+            !read_int(&q, end, 0, BPE_MAX_VOCAB, &r) || q >= end || *q++ != ' ') {
+            load_err(err, errlen, path, lineno, "expected \"new_id left_id right_id token\"");
+            goto done;
+        }
+        if (id != b->vocab_size || id >= vocab || l >= id || r >= id) {
+            load_err(err, errlen, path, lineno, "merge %ld %ld %ld out of order or out of range (next id %d,"
+                     " vocab_size %ld)", id, l, r, b->vocab_size, vocab);
+            goto done;
+        }
+        size_t tl = (size_t)b->len[l] + (size_t)b->len[r];
+        if (tl > BPE_MAX_TOKEN || total + tl > BPE_MAX_TOTAL) {
+            load_err(err, errlen, path, lineno, "token %ld would be %zu bytes (limits: %d per token, %d in all)",
+                     id, tl, BPE_MAX_TOKEN, BPE_MAX_TOTAL);
+            goto done;
+        }
+        if (bpe_add_merge(b, (int32_t)l, (int32_t)r) != 0) {
+            load_err(err, errlen, path, lineno, "out of memory");
+            goto done;
+        }
+        total += tl;
+        long n = unescape(q, end, tok);
+        if (n != (long)tl || memcmp(tok, b->bytes[id], tl) != 0) {
+            load_err(err, errlen, path, lineno, "the token text does not spell ids %ld + %ld", l, r);
+            goto done;
+        }
+        p = next;
+    }
+    if (vocab < 0) {
+        load_err(err, errlen, path, lineno, "missing \"vocab_size\" line");
+        goto done;
+    }
+    if (b->vocab_size != vocab) {
+        load_err(err, errlen, path, lineno, "file ends after %d ids, vocab_size says %ld", b->vocab_size, vocab);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(tok);
+    return rc;
+}
+
 int tt_bpe_load(tt_bpe *b, const char *path, char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
@@ -517,72 +716,22 @@ int tt_bpe_load(tt_bpe *b, const char *path, char *err, size_t errlen)
         }
         return -1;
     }
-    char line[8192];
-    int lineno = 0, vocab = -1;
-    int rc = -1;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (line[0] == '#' || line[0] == '\n') {
-            continue;
-        }
-        if (lineno == 1) {
-            if (strncmp(line, BPE_MAGIC, strlen(BPE_MAGIC)) != 0) {
-                if (err) {
-                    snprintf(err, errlen, "%s:1: not a tinytorch BPE vocabulary (want \"%s\")", path,
-                             BPE_MAGIC);
-                }
-                goto done;
-            }
-            continue;
-        }
-        if (vocab < 0) {
-            if (sscanf(line, "vocab_size %d", &vocab) != 1 || vocab < 256 || vocab > (1 << 24)) {
-                if (err) {
-                    snprintf(err, errlen, "%s:%d: expected \"vocab_size N\" with N >= 256", path, lineno);
-                }
-                goto done;
-            }
-            if (bpe_alloc(b, vocab - 256) != 0) {
-                set_err(err, errlen, "bpe: out of memory");
-                goto done;
-            }
-            continue;
-        }
-        int id, l, r;
-        if (sscanf(line, "%d %d %d", &id, &l, &r) != 3) {
-            if (err) {
-                snprintf(err, errlen, "%s:%d: expected \"new_id left_id right_id token\"", path, lineno);
-            }
-            goto done;
-        }
-        if (id != b->vocab_size || id >= vocab || l < 0 || r < 0 || l >= id || r >= id) {
-            if (err) {
-                snprintf(err, errlen, "%s:%d: merge %d %d %d out of order or out of range (next id %d,"
-                         " vocab_size %d)", path, lineno, id, l, r, b->vocab_size, vocab);
-            }
-            goto done;
-        }
-        if (bpe_add_merge(b, l, r) != 0) {
-            set_err(err, errlen, "bpe: out of memory");
-            goto done;
-        }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > BPE_MAX_FILE) {
+        fclose(f);
+        return load_err(err, errlen, path, 0, "not a regular file of at most %llu bytes",
+                        (unsigned long long)BPE_MAX_FILE);
     }
-    if (vocab < 0) {
-        if (err) {
-            snprintf(err, errlen, "%s:%d: missing \"vocab_size\" line", path, lineno);
-        }
-        goto done;
+    size_t len = (size_t)st.st_size;
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        fclose(f);
+        return load_err(err, errlen, path, 0, "out of memory");
     }
-    if (b->vocab_size != vocab) {
-        if (err) {
-            snprintf(err, errlen, "%s:%d: file ends after %d ids, vocab_size says %d", path, lineno,
-                     b->vocab_size, vocab);
-        }
-        goto done;
-    }
-    rc = 0;
-done:
+    bool ok = fread(buf, 1, len, f) == len;
     fclose(f);
+    int rc = ok ? bpe_parse(b, path, buf, len, err, errlen) : load_err(err, errlen, path, 0, "read error");
+    free(buf);
     if (rc != 0) {
         tt_bpe_free(b);
     }
