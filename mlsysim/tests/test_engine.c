@@ -355,6 +355,55 @@ static void test_precision_honesty(void **state)
     ms_result_free(&ra);
 }
 
+
+/* Tensor/pipeline-parallel serving: Llama-3-70B on 8 H100 with tp 8 is one replica whose weights
+ * and KV cache are sharded (it fits), not 8 replicas of 142 GB; the per-layer all-reduce is
+ * costed; pipeline stages add up. */
+static void test_tp_pp_serving(void **state)
+{
+    (void)state;
+    const char *head = "version: \"1.0\"\nname: tp\nworkload: {model: Llama3_70B, batch_size: 8, seq_len: 4096}\n"
+                       "hardware: {accelerator: H100, count: 8, per_node: 8}\n";
+    char y[1024];
+    snprintf(y, sizeof y, "%sparallelism: {tp: 8}\n", head);
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    const ms_model *m = ms_registry_model(reg, "Llama3_70B");
+    const ms_hardware *h = ms_registry_hardware(reg, "H100");
+    ms_workload w;
+    ms_workload_default(&w);
+    w.batch_size = 8;
+    w.seq_len = 4096;
+    ms_eval_result one;
+    ms_eval(m, h, &w, &one);                       /* the whole model on one device */
+    assert_false(one.feasible);
+    assert_true(close_rel(get(&ra, "memory_per_accelerator_bytes"), one.memory_bytes / 8, 1e-3));
+    assert_true(close_rel(get(&ra, "memory_weights_bytes"), one.memory_weights_bytes / 8, 1e-3));
+    assert_int_equal((int)get(&ra, "replicas"), 1);
+    double tp_s = get(&ra, "tp_communication_s");
+    assert_true(tp_s > 0);
+    /* 2 all-reduces per layer of 8 tokens x 8192 x 2 B over 8 ranks on NVLink */
+    assert_true(tp_s > 2 * 80 * 7 * 1e-6);                 /* at least the per-hop latencies */
+    assert_true(get(&ra, "latency_s") > one.latency_s / 8);
+    assert_true(close_rel(get(&ra, "latency_s"), get(&ra, "itl_s"), 1e-9));
+    double tp8 = get(&ra, "latency_s");
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, "%sparallelism: {pp: 8}\n", head);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    assert_true(get(&rb, "latency_s") > tp8);              /* stages run one after the other */
+    assert_true(get(&rb, "latency_s") >= one.latency_s - one.t_overhead_s);
+    assert_true(get(&rb, "pp_communication_s") > 0);
+    ms_result_free(&rb);
+    /* without a parallelism section: 8 replicas, each too small */
+    assert_int_equal(eval_yaml(head, &ra), MS_ERR_MEMORY);
+    ms_result_free(&ra);
+    /* tp must divide the heads */
+    snprintf(y, sizeof y, "version: \"1.0\"\nname: tp\nworkload: {model: Llama3_70B}\n"
+                          "hardware: {accelerator: H100, count: 6, per_node: 6}\nparallelism: {tp: 6}\n");
+    assert_int_equal(ms_plan_eval_buffer(reg, "t.yaml", y, strlen(y), &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "parallelism.tp"));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_optimizer_is_respected),
         cmocka_unit_test(test_error_table),
         cmocka_unit_test(test_precision_honesty),
+        cmocka_unit_test(test_tp_pp_serving),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

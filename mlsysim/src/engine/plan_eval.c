@@ -56,6 +56,32 @@ static int fleet_models(const ms_model *m)
            ar->shared_experts == 0;
 }
 
+/* The plan's network: NVLink (or the device's link) inside a node, the fabric between nodes. */
+static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->accels_per_node = p->per_node;
+    f->nodes = p->count / p->per_node;
+    f->intra_bw_bytes_per_s = p->intra_bw_bytes_per_s > 0 ? p->intra_bw_bytes_per_s
+                            : p->hw.link_bw_bytes_per_s > 0 ? p->hw.link_bw_bytes_per_s
+                            : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
+    f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
+    if (p->has_fabric) {
+        /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
+         * oversubscription shares the uplinks */
+        int nics = p->nics_per_node > 0 ? p->nics_per_node : p->per_node;
+        f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
+        f->inter_alpha_s = p->fabric.latency_s;
+    } else if (f->nodes > 1) {
+        snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);
+        return -1;
+    } else {
+        f->inter_bw_bytes_per_s = f->intra_bw_bytes_per_s * p->per_node;
+        f->inter_alpha_s = f->intra_alpha_s;
+    }
+    return 0;
+}
+
 int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms_dist_parallel_t *par,
                     ms_dist_fabric_t *f, char *err, size_t errlen)
 {
@@ -113,27 +139,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->flash_attention = p->flash_attention;
     double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
     par->optimizer_bytes_per_param = opt > 0 ? opt : -1.0;          /* -1: no optimizer state */
-    memset(f, 0, sizeof *f);
-    f->accels_per_node = p->per_node;
-    f->nodes = p->count / p->per_node;
-    f->intra_bw_bytes_per_s = p->intra_bw_bytes_per_s > 0 ? p->intra_bw_bytes_per_s
-                            : p->hw.link_bw_bytes_per_s > 0 ? p->hw.link_bw_bytes_per_s
-                            : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
-    f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
-    if (p->has_fabric) {
-        /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
-         * oversubscription shares the uplinks */
-        int nics = p->nics_per_node > 0 ? p->nics_per_node : p->per_node;
-        f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
-        f->inter_alpha_s = p->fabric.latency_s;
-    } else if (f->nodes > 1) {
-        snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);
-        return -1;
-    } else {
-        f->inter_bw_bytes_per_s = f->intra_bw_bytes_per_s * p->per_node;
-        f->inter_alpha_s = f->intra_alpha_s;
-    }
-    return 0;
+    return plan_fabric(p, f, err, errlen);
 }
 
 static ms_dist_grid_t grid_of(const ms_plan *p)
@@ -317,8 +323,60 @@ static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *h
     ms_result_bool(out, "feasible", r->feasible);
 }
 
+/* A tensor x pipeline parallel group of tp·pp accelerators serving one replica acts, for one
+ * step, as one device with tp x the peak and bandwidth (each of the tp ranks of a stage holds and
+ * streams 1/tp of the stage) and tp·pp x the memory (weights, KV cache and activations split
+ * evenly); the stages run one after the other, so their times add up to the whole model's. On
+ * top: two all-reduces per layer (attention and MLP outputs, tokens·h·b bytes over the tp ranks,
+ * Megatron-LM) and pp - 1 point-to-point sends of the activations between stages. */
+static ms_hardware group_device(const ms_hardware *hw, int tp, int pp)
+{
+    ms_hardware g = *hw;
+    for (int i = 0; i < MS_PREC_COUNT; i++) {
+        g.flops[i] *= tp;
+        g.sparse_flops[i] *= tp;
+    }
+    g.mem_bw_bytes_per_s *= tp;
+    g.sram_bw_bytes_per_s *= tp;
+    g.mem_bytes *= (double)tp * pp;
+    g.sram_bytes *= (double)tp * pp;
+    g.tdp_w *= (double)tp * pp;
+    return g;
+}
+
+/* Communication of one pass over `tokens` tokens in a tp x pp group, seconds: tp all-reduces and
+ * pipeline sends (both 0 for a single accelerator). */
+static void group_comm(const ms_plan *p, const ms_dist_fabric_t *f, double tokens, double *tp_s, double *pp_s)
+{
+    double bytes = tokens * p->model.arch.hidden * ms_precision_bytes(p->precision);
+    *tp_s = p->tp > 1 ? 2.0 * p->model.arch.layers * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : 0.0;
+    *pp_s = 0.0;
+    if (p->pp > 1) {
+        /* stage boundaries inside a node go over NVLink, across nodes over one NIC's share */
+        int inside = p->tp * p->pp <= f->accels_per_node;
+        double bw = inside ? f->intra_bw_bytes_per_s : f->inter_bw_bytes_per_s / f->accels_per_node;
+        double alpha = inside ? f->intra_alpha_s : f->inter_alpha_s;
+        *pp_s = (p->pp - 1) * (alpha + bytes / p->tp / bw);
+    }
+}
+
 static ms_status eval_roofline(const ms_plan *p, ms_result *o)
 {
+    int tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, group = tp * pp;
+    int xf = p->model.kind == MS_MODEL_TRANSFORMER;
+    if (group > 1 && (!xf || p->mode != MS_MODE_INFERENCE)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: parallelism: tp/pp are modeled for transformer inference and training; %s is a %s",
+                 p->path, p->model.name, ms_model_kind_name(p->model.kind));
+        return input_error(o, msg);
+    }
+    if (xf && p->model.arch.heads % tp) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: parallelism.tp: %d does not divide the %d attention heads of %s", p->path, tp,
+                 p->model.arch.heads, p->model.name);
+        return input_error(o, msg);
+    }
+    int replicas = p->count / group;
     ms_workload w;
     ms_workload_default(&w);
     w.mode = p->mode;
@@ -329,20 +387,58 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     w.recompute = p->recompute;
     w.optimizer = p->optimizer;
     w.zero_stage = 0;
-    if (p->mode == MS_MODE_INFERENCE && p->count > 1) {
-        /* replicas: the batch is split over the accelerators, each serving its share */
-        w.batch_size = (p->batch_size + p->count - 1) / p->count;
-        ms_result_note(o, "note: inference on %d accelerators is modeled as %d replicas of batch %d",
-                       p->count, p->count, w.batch_size);
+    if (p->mode == MS_MODE_INFERENCE && replicas > 1) {
+        /* replicas: the batch is split over them, each serving its share */
+        w.batch_size = (p->batch_size + replicas - 1) / replicas;
+        ms_result_note(o, "note: inference on %d accelerators is modeled as %d replicas of batch %d%s",
+                       p->count, replicas, w.batch_size, group > 1 ? " (each a tp x pp group)" : "");
     }
+    ms_dist_fabric_t f;
+    double tp_s = 0, pp_s = 0, tp_ttft = 0, pp_ttft = 0;
+    int decoder = xf && !p->model.arch.encoder;
+    if (group > 1) {
+        char err[512];
+        if (plan_fabric(p, &f, err, sizeof err)) return input_error(o, err);
+        double tokens = decoder ? w.batch_size : (double)w.batch_size * (xf ? w.seq_len : 1);
+        group_comm(p, &f, tokens, &tp_s, &pp_s);
+        group_comm(p, &f, (double)w.batch_size * w.seq_len, &tp_ttft, &pp_ttft);
+    }
+    ms_hardware g = group_device(&p->hw, tp, pp);
     ms_eval_result r;
-    ms_eval(&p->model, &p->hw, &w, &r);
+    ms_eval(&p->model, &g, &w, &r);
+    if (group > 1) {
+        /* per accelerator: an even share of the group's memory; time with the group's traffic */
+        double peak1 = ms_hw_peak(&p->hw, p->precision);
+        r.latency_s += tp_s + pp_s;
+        r.throughput_per_s = r.throughput_per_s * (r.latency_s - tp_s - pp_s) / r.latency_s;
+        r.mfu = r.flops / (r.latency_s * peak1 * group);
+        r.hfu = r.hw_flops / (r.latency_s * peak1 * group);
+        r.power_w = p->hw.tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * r.mfu);
+        r.energy_j = r.power_w * r.latency_s;
+        r.peak_flops = peak1;
+        r.bw_bytes_per_s /= tp;
+        r.ridge_flop_per_byte = peak1 / (r.bw_bytes_per_s > 0 ? r.bw_bytes_per_s : 1.0);
+        r.memory_bytes /= group;
+        r.memory_capacity_bytes /= group;
+        r.memory_weights_bytes /= group;
+        r.memory_gradients_bytes /= group;
+        r.memory_optimizer_bytes /= group;
+        r.memory_activations_bytes /= group;
+        r.memory_kv_bytes /= group;
+    }
     put_roofline(o, &p->model, &p->hw, &w, &r);
+    if (group > 1) {
+        ms_result_int(o, "tp", tp);
+        ms_result_int(o, "pp", pp);
+        ms_result_int(o, "replicas", replicas);
+        ms_result_num(o, "tp_communication_s", tp_s);
+        ms_result_num(o, "pp_communication_s", pp_s);
+        ms_result_num(o, "communication_s", tp_s + pp_s);
+    }
     if (p->count > 1) {
         ms_result_int(o, "accelerators", p->count);
-        ms_result_num(o, "fleet_throughput_per_s", r.throughput_per_s * p->count);
+        ms_result_num(o, "fleet_throughput_per_s", r.throughput_per_s * replicas);
     }
-    int decoder = p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder;
     if (decoder && p->mode == MS_MODE_INFERENCE) {
         ms_serve_input si;
         ms_serve_input_default(&si);
@@ -351,24 +447,25 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         si.precision = p->precision;
         si.efficiency = w.efficiency;
         ms_serve_result s;
-        if (ms_serve(&p->model, &p->hw, &si, &s) == MS_OK) {
-            ms_result_num(o, "ttft_s", s.ttft_s);
-            ms_result_num(o, "itl_s", s.itl_s);
-            ms_result_num(o, "tokens_per_s", s.tokens_per_s);
+        if (ms_serve(&p->model, &g, &si, &s) == MS_OK) {
+            double itl = s.itl_s + tp_s + pp_s;
+            ms_result_num(o, "ttft_s", s.ttft_s + tp_ttft + pp_ttft);
+            ms_result_num(o, "itl_s", itl);
+            ms_result_num(o, "tokens_per_s", w.batch_size / itl);
             ms_result_int(o, "max_concurrent_sequences", s.max_concurrent_sequences);
         }
     }
     if (p->has_ops) {
         ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
                              p->hw.tdp_w, p->hw.price_usd, w.efficiency};
-        ms_dist_grid_t g = grid_of(p);
+        ms_dist_grid_t gr = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = r.mfu;
         double dur = p->duration_days * 86400.0;
-        double items = r.throughput_per_s * p->count * dur;
+        double items = r.throughput_per_s * replicas * dur;
         ms_dist_ops_t ops;
-        ms_result_num(o, "step_energy_j", r.energy_j);
-        if (ms_econ_run(&a, p->count, dur, items, &g, &e, &ops) == MS_DIST_OK) put_ops(o, p, &ops);
+        ms_result_num(o, "step_energy_j", r.energy_j * group);
+        if (ms_econ_run(&a, p->count, dur, items, &gr, &e, &ops) == MS_DIST_OK) put_ops(o, p, &ops);
     }
     if (!r.feasible) {
         note_not_fit(o, p->name[0] ? p->name : p->model.name, r.memory_bytes, r.memory_capacity_bytes);
