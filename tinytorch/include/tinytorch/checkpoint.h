@@ -53,6 +53,7 @@ int tt_checkpoint_load(const char *path, tt_layer *model, tt_optimizer *opt, cha
  *   input_shape [1,28,28], input_mean / input_std [one value or one per feature] (apply
  *   (x - mean) / std to raw inputs), classes ["T-shirt", ...] (or ["0", "1", ...]). */
 typedef struct tt_model_info {
+    const tt_dataset *data;            /* gives input_shape and num_classes when those are left 0 */
     int input_ndim;                    /* one sample's shape (0: not recorded) */
     const int64_t *input_shape;
     const tt_standardizer *norm;       /* per-feature mean / std (NULL: none) ... */

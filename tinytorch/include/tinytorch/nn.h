@@ -108,5 +108,8 @@ tt_layer *tt_sequential_new(int n, tt_layer **layers);
 void tt_sequential_append(tt_layer *seq, tt_layer *layer);
 int tt_sequential_len(const tt_layer *seq);
 tt_layer *tt_sequential_at(tt_layer *seq, int i);
+/* A multi-layer perceptron, Sequential(Flatten, Linear(s0, s1), ReLU, ..., Linear(s[n-2], s[n-1])):
+ * n sizes, inputs first, logits last; PyTorch's Linear initialisation (rng NULL: the default). */
+tt_layer *tt_mlp_new(int n, const int64_t *sizes, tt_rng *rng);
 
 #endif

@@ -114,3 +114,19 @@ tt_layer *tt_sequential_at(tt_layer *seq, int i)
     }
     return s->children[i];
 }
+
+tt_layer *tt_mlp_new(int n, const int64_t *sizes, tt_rng *rng)
+{
+    if (n < 2) {
+        tt_fatal("tt_mlp_new: need at least 2 sizes (inputs and outputs), got %d", n);
+    }
+    tt_layer *seq = tt_sequential_new(0, NULL);
+    tt_sequential_append(seq, tt_flatten_new());
+    for (int i = 0; i + 1 < n; i++) {
+        if (i > 0) {
+            tt_sequential_append(seq, tt_relu_new());
+        }
+        tt_sequential_append(seq, tt_linear_new(sizes[i], sizes[i + 1], true, TT_INIT_PYTORCH, rng));
+    }
+    return seq;
+}

@@ -87,8 +87,17 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
         return -1;
     }
     size_t pos = 1;
-    for (int d = 0; d < in->input_ndim; d++) {
-        put(shape, sizeof shape, &pos, "%s%lld", d ? "," : "", (long long)in->input_shape[d]);
+    int ndim = in->input_ndim, num_classes = in->num_classes;
+    const int64_t *dims = in->input_shape;
+    if (in->data && ndim == 0) {
+        ndim = in->data->sample_ndim;
+        dims = in->data->sample_shape;
+    }
+    if (in->data && num_classes == 0) {
+        num_classes = in->data->num_classes;
+    }
+    for (int d = 0; d < ndim; d++) {
+        put(shape, sizeof shape, &pos, "%s%lld", d ? "," : "", (long long)dims[d]);
     }
     put(shape, sizeof shape, &pos, "]");
     if (in->norm) {
@@ -98,15 +107,15 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
         mean = float_list(&in->input_mean, 1);
         std = float_list(&in->input_std, 1);
     }
-    if (in->num_classes > 0) {
-        size_t cap = 4 + (size_t)in->num_classes * 16, cpos = 0;
-        for (int c = 0; in->class_names && c < in->num_classes; c++) {
+    if (num_classes > 0) {
+        size_t cap = 4 + (size_t)num_classes * 16, cpos = 0;
+        for (int c = 0; in->class_names && c < num_classes; c++) {
             cap += 2 * strlen(in->class_names[c]) + 4;
         }
         classes = malloc(cap);
         if (classes) {
             put(classes, cap, &cpos, "[");
-            for (int c = 0; c < in->num_classes; c++) {
+            for (int c = 0; c < num_classes; c++) {
                 put(classes, cap, &cpos, "%s\"", c ? "," : "");
                 if (in->class_names) {
                     for (const char *p = in->class_names[c]; *p; p++) { /* JSON string escapes */
@@ -137,7 +146,7 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
     int n = 0;
     meta[n++] = (tt_kv){"format", "tinytorch-model"};
     meta[n++] = (tt_kv){"architecture", arch};
-    if (in->input_ndim > 0) {
+    if (ndim > 0) {
         meta[n++] = (tt_kv){"input_shape", shape};
     }
     if (mean) {
