@@ -31,10 +31,69 @@ static void usage(FILE *f)
         "  schema\n"
         "  validate [--table FILE]\n"
         "\n"
+        "`mlsysim COMMAND --help` shows a command's options and examples.\n"
+        "\n"
         "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a target not met (a plan assert,\n"
         "            serve --p99-ms, optimize --sla-ms)\n",
         MS_VERSION);
 }
+
+/* Per-command help: what it does, its options, examples. eval, optimize and validate print their
+ * own (cmd_eval.c, cmd_optimize.c, cmd_validate.c). */
+static const struct { const char *cmd, *text; } helps[] = {
+    {"zoo",
+     "usage: mlsysim zoo hardware|models|systems|grids [--class C] [--kind K] [--filter TEXT]\n"
+     "\n"
+     "The registry as a table (-o json adds every precision, sparse peaks and sources).\n"
+     "  --class C     hardware: cloud, workstation, mobile, edge, tiny\n"
+     "  --kind K      models: transformer, cnn, mlp\n"
+     "  --filter TEXT name or title contains TEXT (any case)\n"
+     "\n"
+     "examples:\n"
+     "  mlsysim zoo hardware --class edge\n"
+     "  mlsysim zoo models --kind transformer --filter llama\n"
+     "  mlsysim -o json zoo grids\n"},
+    {"serve",
+     "usage: mlsysim serve MODEL HARDWARE [--seq-len S] [--batch-size B] [--precision P] [--efficiency E]\n"
+     "                    [--cached-prefix N] [--draft MODEL --acceptance A --draft-tokens K]\n"
+     "                    [--mean-seq-len M --max-batch N]\n"
+     "                    [--qps Q --output-tokens N (--p99-ms T | --replicas R)]\n"
+     "\n"
+     "LLM serving on one accelerator: TTFT, ITL, KV cache, concurrency, continuous batching (paged vs\n"
+     "static KV), speculative decoding; with --qps the M/M/c p50/p99 at R replicas, or the fewest\n"
+     "replicas whose p99 meets --p99-ms (exit 3 when none up to 100000 does).\n"
+     "\n"
+     "examples:\n"
+     "  mlsysim serve Llama3_8B H100 --seq-len 2048 --batch-size 8\n"
+     "  mlsysim serve Llama3_70B H200 --precision fp8 --draft Llama3_2_1B --acceptance 0.8\n"
+     "  mlsysim serve Llama3_8B H100 --batch-size 8 --qps 20 --p99-ms 8000\n"},
+    {"compress",
+     "usage: mlsysim compress MODEL HARDWARE --to P [--from P] [--sparsity S --prune structured|unstructured|2:4]\n"
+     "                       [--batch-size N] [--seq-len S] [--efficiency E]\n"
+     "\n"
+     "Quantization and pruning: weight bytes, bytes moved per step and latency before and after\n"
+     "(the ratio is against --from, default fp16).\n"
+     "\n"
+     "examples:\n"
+     "  mlsysim compress Llama3_8B H100 --to int4\n"
+     "  mlsysim compress ResNet50 A100 --to int8 --prune 2:4\n"},
+    {"tiny",
+     "usage: mlsysim tiny MODEL HARDWARE [--precision P] [--efficiency E]\n"
+     "\n"
+     "Microcontroller deployment: do the weights fit flash and the activations SRAM; latency and\n"
+     "energy per inference (int8 unless --precision says otherwise). Exit 2 when it does not fit.\n"
+     "\n"
+     "examples:\n"
+     "  mlsysim tiny DS_CNN nRF52840\n"
+     "  mlsysim -o json tiny MobileNetV2 ESP32_S3\n"},
+    {"schema",
+     "usage: mlsysim schema\n"
+     "\n"
+     "Prints the JSON Schema (draft 2020-12) of plan files.\n"
+     "\n"
+     "example:\n"
+     "  mlsysim schema > plan.schema.json\n"},
+};
 
 int main(int argc, char **argv)
 {
@@ -82,6 +141,14 @@ int main(int argc, char **argv)
         return help ? MS_EXIT_OK : MS_EXIT_INPUT;
     }
     const char *cmd = rest[0];
+    for (size_t h = 0; h < sizeof helps / sizeof helps[0]; h++)
+        if (!strcmp(cmd, helps[h].cmd))
+            for (int i = 1; i < n; i++)
+                if (!strcmp(rest[i], "--help") || !strcmp(rest[i], "-h")) {
+                    fputs(helps[h].text, stdout);
+                    free(rest);
+                    return MS_EXIT_OK;
+                }
     if (!strcmp(cmd, "validate")) {
         /* validate reads its own flags; translate the global JSON switch */
         if (c.fmt == MS_FMT_JSON) rest[n++] = "--json";
