@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --bench   also the benchmark anchors (PyTorch CPU, OpenBLAS)
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config clang libomp-dev
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libomp-dev
       libcmocka-dev zlib1g-dev libfyaml-dev libcjson-dev nettle-dev libsqlite3-dev libopenblas-dev
       dataset-fashion-mnist libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--bench" ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian machine and runs every test, twice (warnings are errors):
-# a normal build, then a build with AddressSanitizer + UndefinedBehaviorSanitizer.
+# a normal build, then a build with AddressSanitizer + UndefinedBehaviorSanitizer; then each libFuzzer
+# harness of fuzz/ for 20 s (scripts/fuzz.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install-deps.sh"
@@ -11,6 +12,9 @@ echo "== release build =="
 (cd "$root/build" && ctest --output-on-failure -j "$(nproc)")
 
 echo "== ASan + UBSan build =="
-CC=clang "$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_BUILD_TESTS=ON -DMLSB_WERROR=ON -DMLSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CC=clang "$root/scripts/build.sh" "$root/build-sanitize" -DMLSB_BUILD_TESTS=ON -DMLSB_WERROR=ON -DMLSB_SANITIZE=ON -DMLSB_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j "$(nproc)" -LE slow)
+
+echo "== fuzzing: every parser of outside input, 20 s each (regression inputs replayed above) =="
+FUZZ_BUILD="$root/build-sanitize" "$root/scripts/fuzz.sh" all 20
