@@ -424,7 +424,7 @@ int mle_run_test(const mle_sut *sut, const mle_qsl *qsl, const mle_settings *set
         if (s.scenario == MLE_OFFLINE) {
             uint64_t want = s.offline_samples;
             if (want == 0) {
-                want = (uint64_t)ceil(1.1 * s.target_qps * s.min_duration_s);
+                want = (uint64_t)ceil(1.1 * s.target_qps * s.min_duration_s - 1e-6);
                 want = want > s.min_query_count ? want : s.min_query_count;
                 want = want > 0 ? want : 1;
             }

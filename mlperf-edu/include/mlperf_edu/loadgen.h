@@ -125,7 +125,8 @@ typedef struct mle_result {
     double start_epoch_s;            /* wall-clock time the run started (for the log) */
 } mle_result;
 
-/* Runs one test. Returns 0 when the run finished (VALID or not: see result->valid), or -1 with a
+/* Runs one test. The SUT must not call mle_complete for this run after it returns (a SUT whose
+ * completions time out must be stopped before the next run). Returns 0 when the run finished (VALID or not: see result->valid), or -1 with a
  * message for bad settings or an out-of-memory; the result is then empty. */
 int mle_run_test(const mle_sut *sut, const mle_qsl *qsl, const mle_settings *settings, mle_result *result,
                  char *err, size_t errlen);
