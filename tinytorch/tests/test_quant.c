@@ -327,6 +327,7 @@ static void test_cnn_int8_close_to_float(void **state)
         tt_qlayer *l = &u->layers[i];
         l->wa = NULL;
         l->wb = NULL;
+        l->boff = NULL;
         if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
             const tt_qlayer *src = &q->layers[i == 0 ? 0 : i - 1];
             tt_qlayer_alloc(l);
@@ -358,6 +359,46 @@ static void test_cnn_int8_close_to_float(void **state)
     tt_qmodel_free(l);
     tt_qmodel_free(q);
     tt_layer_free(model);
+    tt_dataset_free(ds);
+}
+
+/* Strided and even-width kernels (the direct convolution's stride and pair edge cases) against float. */
+static void test_conv_geometries(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(100, 6);
+    const int k[3] = {3, 4, 2}, st[3] = {2, 1, 3}, pd[3] = {1, 2, 0};
+    for (int g = 0; g < 3; g++) {
+        tt_rng r;
+        tt_rng_seed(&r, 20 + (uint64_t)g);
+        tt_layer *c = tt_conv2d_new(1, 5, k[g], st[g], pd[g], 1, 1, true, &r);
+        const int64_t o = tt_conv_out_size(12, k[g], st[g], pd[g], 1);
+        tt_layer *l[3] = {c, tt_flatten_new(), tt_linear_new(5 * o * o, 3, true, TT_INIT_PYTORCH, &r)};
+        tt_layer *model = tt_sequential_new(3, l);
+        tt_layer_train(model, false);
+        const int64_t in_shape[3] = {1, 12, 12};
+        tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 100, NULL, err, sizeof err);
+        if (!q) {
+            fail_msg("%s", err);
+        }
+        float yf[32 * 3], yq[32 * 3], x[32 * 144];
+        int32_t lab;
+        float_logits(model, ds, 0, 32, yf);
+        for (int i = 0; i < 32; i++) {
+            tt_dataset_get(ds, i, x + i * 144, &lab);
+        }
+        assert_int_equal(tt_qmodel_forward(q, x, 32, yq), 0);
+        float range = 0.0f, worst = 0.0f;
+        for (int i = 0; i < 96; i++) {
+            range = fmaxf(range, fabsf(yf[i]));
+            worst = fmaxf(worst, fabsf(yf[i] - yq[i]));
+        }
+        print_message("conv k %d stride %d pad %d: worst logit error %.4f of range %.3f\n", k[g], st[g], pd[g],
+                      (double)worst, (double)range);
+        assert_true(worst < 0.05f * range + 4.0f * tt_qmodel_output_params(q).scale);
+        tt_qmodel_free(q);
+        tt_layer_free(model);
+    }
     tt_dataset_free(ds);
 }
 
@@ -486,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_gemm_paths),
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };

@@ -111,10 +111,13 @@ typedef struct tt_qlayer {
     float *weight_scale;       /* [cout] */
     int32_t *multiplier, *shift; /* [cout] */
     tt_qparams in, out;        /* activation parameters (maxpool/relu/flatten: out == in) */
-    /* derived when built or loaded: */
-    int64_t kp;                /* K = cin*kh*kw rounded up to even */
-    int64_t np;                /* linear: out rounded up to TT_Q8_NP */
-    int16_t *wa;               /* conv: weight as int16 [cout, kp] */
+    /* derived when built or loaded (tt_qmodel_prepare): */
+    int64_t kp;                /* row length of the int16 weights (2 * npairs) */
+    int64_t npairs;            /* int16 pairs per output: linear K/2 rounded up; conv Cin*kh*ceil(kw/2) */
+    int64_t np;                /* columns computed: linear out, conv Hout1*Wp, rounded up to TT_Q8_NP */
+    int64_t *boff;             /* [npairs] where each pair's row starts in B (in pairs) */
+    int64_t hp, wp, xe_len;    /* conv: padded input height / width; pairs of the expanded input */
+    int16_t *wa;               /* conv: weight pairs {w[o,c,i,2j], w[o,c,i,2j+1]} as int16 [cout, kp] */
     int16_t *wb;               /* linear: weight packed as B [kp/2][np][2] */
     int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */
 } tt_qlayer;

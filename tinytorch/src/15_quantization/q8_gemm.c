@@ -11,20 +11,20 @@
  */
 #include "q8_internal.h"
 #include "tinytorch/quant.h"
+#include "tinytorch/tensor.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void tt_q8_kernel_portable(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
-                           int32_t *C, int64_t ldc)
+void tt_q8_kernel_portable(TT_Q8_KERNEL_ARGS)
 {
     for (int64_t n0 = 0; n0 < np; n0 += TT_Q8_NP) {
         for (int64_t m = 0; m < M; m++) {
             int32_t acc[TT_Q8_NP] = {0};
-            const int16_t *a = A + m * kp;
-            for (int64_t p = 0; p < kp / 2; p++) {
+            const int16_t *a = A + m * lda;
+            for (int64_t p = 0; p < npairs; p++) {
                 const int32_t a0 = a[2 * p], a1 = a[2 * p + 1];
-                const int16_t *b = Bp + (p * np + n0) * 2;
+                const int16_t *b = B + (boff[p] + n0) * 2;
                 for (int j = 0; j < TT_Q8_NP; j++) {
                     acc[j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
                 }
@@ -131,6 +131,8 @@ int tt_q8_set_kernel(const char *name)
 
 const char *tt_q8_kernel(void) { return q8_names[q8_current()]; }
 
+tt_q8_kernel_fn tt_q8_kernel_fn_current(void) { return q8_fns[q8_current()]; }
+
 void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
                 int32_t *C, int64_t ldc)
 {
@@ -138,5 +140,13 @@ void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_
     if (M <= 0 || np <= 0) {
         return;
     }
-    q8_fns[q8_current()](M, kp, A, Bp, np, C, ldc);
+    int64_t *boff = malloc((size_t)(kp / 2 + 1) * sizeof *boff);
+    if (!boff) {
+        tt_fatal("tt_q8_gemm: out of memory");
+    }
+    for (int64_t p = 0; p < kp / 2; p++) {
+        boff[p] = p * np;
+    }
+    q8_fns[q8_current()](M, kp / 2, A, kp, Bp, boff, np, C, ldc);
+    free(boff);
 }

@@ -26,30 +26,37 @@ static inline int32_t pair_at(const int16_t *a)
 #define ADD_MADD512(acc, a, b) acc = _mm512_add_epi32(acc, _mm512_madd_epi16(a, b))
 #define DPWSSD512(acc, a, b) acc = _mm512_dpwssd_epi32(acc, a, b)
 
-/* C[0:mr, 0:32] of one column block (b = Bp + n0*2, C at column n0). */
+/* C[0:mr, 0:32] of one column block (b = B + n0*2, C at column n0). The accumulators are named
+ * variables and every row is guarded by a test on the constant mr, so after inlining the tile is
+ * straight-line code with all 2*mr accumulators in registers. */
+#define T512_DECL(r) __m512i a##r##0 = _mm512_setzero_si512(), a##r##1 = _mm512_setzero_si512()
+#define T512_STEP(r, STEP)                                                                \
+    if (mr > r) {                                                                         \
+        const __m512i a = _mm512_set1_epi32(pair_at(A + r * lda + 2 * p));                \
+        STEP(a##r##0, a, b0);                                                             \
+        STEP(a##r##1, a, b1);                                                             \
+    }
+#define T512_STORE(r)                                                                     \
+    if (mr > r) {                                                                         \
+        _mm512_storeu_si512((void *)(C + r * ldc), a##r##0);                              \
+        _mm512_storeu_si512((void *)(C + r * ldc + 16), a##r##1);                         \
+    }
 #define DEF_TILE512(NAME, TARGET, STEP)                                                                  \
     static inline __attribute__((always_inline, target(TARGET))) void NAME(                              \
-        const int mr, int64_t kp, const int16_t *A, const int16_t *b, int64_t np, int32_t *C, int64_t ldc) \
+        const int mr, int64_t npairs, const int16_t *A, int64_t lda, const int16_t *b, const int64_t *boff, \
+        int32_t *C, int64_t ldc)                                                                         \
     {                                                                                                    \
-        __m512i acc[8][2];                                                                               \
-        for (int r = 0; r < mr; r++) {                                                                   \
-            acc[r][0] = _mm512_setzero_si512();                                                          \
-            acc[r][1] = _mm512_setzero_si512();                                                          \
-        }                                                                                                \
-        for (int64_t p = 0; p < kp / 2; p++) {                                                           \
-            const int16_t *bp = b + p * np * 2;                                                          \
+        T512_DECL(0); T512_DECL(1); T512_DECL(2); T512_DECL(3);                                          \
+        T512_DECL(4); T512_DECL(5); T512_DECL(6); T512_DECL(7);                                          \
+        for (int64_t p = 0; p < npairs; p++) {                                                           \
+            const int16_t *bp = b + boff[p] * 2;                                                         \
             const __m512i b0 = _mm512_loadu_si512((const void *)bp);                                     \
             const __m512i b1 = _mm512_loadu_si512((const void *)(bp + 32));                              \
-            for (int r = 0; r < mr; r++) {                                                               \
-                const __m512i a = _mm512_set1_epi32(pair_at(A + r * kp + 2 * p));                        \
-                STEP(acc[r][0], a, b0);                                                                  \
-                STEP(acc[r][1], a, b1);                                                                  \
-            }                                                                                            \
+            T512_STEP(0, STEP) T512_STEP(1, STEP) T512_STEP(2, STEP) T512_STEP(3, STEP)                  \
+            T512_STEP(4, STEP) T512_STEP(5, STEP) T512_STEP(6, STEP) T512_STEP(7, STEP)                  \
         }                                                                                                \
-        for (int r = 0; r < mr; r++) {                                                                   \
-            _mm512_storeu_si512((void *)(C + r * ldc), acc[r][0]);                                       \
-            _mm512_storeu_si512((void *)(C + r * ldc + 16), acc[r][1]);                                  \
-        }                                                                                                \
+        T512_STORE(0) T512_STORE(1) T512_STORE(2) T512_STORE(3)                                          \
+        T512_STORE(4) T512_STORE(5) T512_STORE(6) T512_STORE(7)                                          \
     }
 
 DEF_TILE512(tile_avx512, "avx512f,avx512bw", ADD_MADD512)
@@ -57,23 +64,22 @@ DEF_TILE512(tile_vnni, "avx512f,avx512bw,avx512vnni", DPWSSD512)
 
 /* The driver: every 32-column block, rows in tiles of MR; the tail tile's row count is a constant. */
 #define DEF_KERNEL(NAME, TARGET, TILE, MR)                                                               \
-    __attribute__((target(TARGET))) void NAME(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, \
-                                              int64_t np, int32_t *C, int64_t ldc)                       \
+    __attribute__((target(TARGET))) void NAME(TT_Q8_KERNEL_ARGS)                                         \
     {                                                                                                    \
         for (int64_t n0 = 0; n0 < np; n0 += 32) {                                                        \
-            const int16_t *b = Bp + n0 * 2;                                                              \
+            const int16_t *b = B + n0 * 2;                                                               \
             for (int64_t m0 = 0; m0 < M; m0 += MR) {                                                     \
-                const int16_t *a = A + m0 * kp;                                                          \
+                const int16_t *a = A + m0 * lda;                                                         \
                 int32_t *c = C + m0 * ldc + n0;                                                          \
                 switch (M - m0 >= MR ? MR : (int)(M - m0)) {                                             \
-                case 1: TILE(1, kp, a, b, np, c, ldc); break;                                            \
-                case 2: TILE(2, kp, a, b, np, c, ldc); break;                                            \
-                case 3: TILE(3, kp, a, b, np, c, ldc); break;                                            \
-                case 4: TILE(4, kp, a, b, np, c, ldc); break;                                            \
-                case 5: TILE(5, kp, a, b, np, c, ldc); break;                                            \
-                case 6: TILE(6, kp, a, b, np, c, ldc); break;                                            \
-                case 7: TILE(7, kp, a, b, np, c, ldc); break;                                            \
-                default: TILE(MR, kp, a, b, np, c, ldc); break;                                          \
+                case 1: TILE(1, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                case 2: TILE(2, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                case 3: TILE(3, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                case 4: TILE(4, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                case 5: TILE(5, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                case 6: TILE(6, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                case 7: TILE(7, npairs, a, lda, b, boff, c, ldc); break;                                            \
+                default: TILE(MR, npairs, a, lda, b, boff, c, ldc); break;                                          \
                 }                                                                                        \
             }                                                                                            \
         }                                                                                                \
@@ -82,49 +88,50 @@ DEF_TILE512(tile_vnni, "avx512f,avx512bw,avx512vnni", DPWSSD512)
 DEF_KERNEL(tt_q8_kernel_avx512, "avx512f,avx512bw", tile_avx512, 8)
 DEF_KERNEL(tt_q8_kernel_vnni, "avx512f,avx512bw,avx512vnni", tile_vnni, 8)
 
-/* AVX2: the 32-column block as two 16-column halves (2 ymm each), MR = 6. */
-__attribute__((always_inline, target("avx2"))) static inline void tile_avx2(const int mr, int64_t kp,
-                                                                            const int16_t *A, const int16_t *b,
-                                                                            int64_t np, int32_t *C, int64_t ldc)
+/* AVX2: the 32-column block as two 16-column halves (2 ymm each), MR = 6, named accumulators. */
+#define T256_DECL(r) __m256i a##r##0 = _mm256_setzero_si256(), a##r##1 = _mm256_setzero_si256()
+#define T256_STEP(r)                                                                      \
+    if (mr > r) {                                                                         \
+        const __m256i a = _mm256_set1_epi32(pair_at(A + r * lda + 2 * p));                \
+        a##r##0 = _mm256_add_epi32(a##r##0, _mm256_madd_epi16(a, b0));                    \
+        a##r##1 = _mm256_add_epi32(a##r##1, _mm256_madd_epi16(a, b1));                    \
+    }
+#define T256_STORE(r)                                                                     \
+    if (mr > r) {                                                                         \
+        _mm256_storeu_si256((__m256i *)(C + r * ldc + h * 16), a##r##0);                  \
+        _mm256_storeu_si256((__m256i *)(C + r * ldc + h * 16 + 8), a##r##1);              \
+    }
+__attribute__((always_inline, target("avx2"))) static inline void tile_avx2(const int mr, int64_t npairs,
+                                                                            const int16_t *A, int64_t lda,
+                                                                            const int16_t *b, const int64_t *boff,
+                                                                            int32_t *C, int64_t ldc)
 {
     for (int h = 0; h < 2; h++) {
-        __m256i acc[6][2];
-        for (int r = 0; r < mr; r++) {
-            acc[r][0] = _mm256_setzero_si256();
-            acc[r][1] = _mm256_setzero_si256();
-        }
-        for (int64_t p = 0; p < kp / 2; p++) {
-            const int16_t *bp = b + p * np * 2 + h * 32;
+        T256_DECL(0); T256_DECL(1); T256_DECL(2); T256_DECL(3); T256_DECL(4); T256_DECL(5);
+        for (int64_t p = 0; p < npairs; p++) {
+            const int16_t *bp = b + boff[p] * 2 + h * 32;
             const __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);
             const __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + 16));
-            for (int r = 0; r < mr; r++) {
-                const __m256i a = _mm256_set1_epi32(pair_at(A + r * kp + 2 * p));
-                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(a, b0));
-                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(a, b1));
-            }
+            T256_STEP(0) T256_STEP(1) T256_STEP(2) T256_STEP(3) T256_STEP(4) T256_STEP(5)
         }
-        for (int r = 0; r < mr; r++) {
-            _mm256_storeu_si256((__m256i *)(C + r * ldc + h * 16), acc[r][0]);
-            _mm256_storeu_si256((__m256i *)(C + r * ldc + h * 16 + 8), acc[r][1]);
-        }
+        T256_STORE(0) T256_STORE(1) T256_STORE(2) T256_STORE(3) T256_STORE(4) T256_STORE(5)
     }
 }
 
-__attribute__((target("avx2"))) void tt_q8_kernel_avx2(int64_t M, int64_t kp, const int16_t *A,
-                                                       const int16_t *Bp, int64_t np, int32_t *C, int64_t ldc)
+__attribute__((target("avx2"))) void tt_q8_kernel_avx2(TT_Q8_KERNEL_ARGS)
 {
     for (int64_t n0 = 0; n0 < np; n0 += 32) {
-        const int16_t *b = Bp + n0 * 2;
+        const int16_t *b = B + n0 * 2;
         for (int64_t m0 = 0; m0 < M; m0 += 6) {
-            const int16_t *a = A + m0 * kp;
+            const int16_t *a = A + m0 * lda;
             int32_t *c = C + m0 * ldc + n0;
             switch (M - m0 >= 6 ? 6 : (int)(M - m0)) {
-            case 1: tile_avx2(1, kp, a, b, np, c, ldc); break;
-            case 2: tile_avx2(2, kp, a, b, np, c, ldc); break;
-            case 3: tile_avx2(3, kp, a, b, np, c, ldc); break;
-            case 4: tile_avx2(4, kp, a, b, np, c, ldc); break;
-            case 5: tile_avx2(5, kp, a, b, np, c, ldc); break;
-            default: tile_avx2(6, kp, a, b, np, c, ldc); break;
+            case 1: tile_avx2(1, npairs, a, lda, b, boff, c, ldc); break;
+            case 2: tile_avx2(2, npairs, a, lda, b, boff, c, ldc); break;
+            case 3: tile_avx2(3, npairs, a, lda, b, boff, c, ldc); break;
+            case 4: tile_avx2(4, npairs, a, lda, b, boff, c, ldc); break;
+            case 5: tile_avx2(5, npairs, a, lda, b, boff, c, ldc); break;
+            default: tile_avx2(6, npairs, a, lda, b, boff, c, ldc); break;
             }
         }
     }

@@ -1,8 +1,11 @@
 /* q8_internal.h - what the int8 GEMM driver (q8_gemm.c) and its x86 kernels share; not public.
  *
- * A kernel computes C[0:M, n0:n0+32] for every 32-column block of Bp (see tt_q8_gemm in quant.h):
- * all np/32 blocks, C's leading dimension ldc >= np (the padding columns receive zeros from the
- * zero-filled Bp). Results are exact int32 sums: every path must match the portable one bit for bit.
+ * A kernel computes, for every n < np (np a multiple of 32) and m < M,
+ *     C[m * ldc + n] = sum_p A[m, 2p] * B[2 * (boff[p] + n)] + A[m, 2p + 1] * B[2 * (boff[p] + n) + 1]
+ * i.e. pair p of the reduction reads the pair row starting at pair offset boff[p] of B. A packed B
+ * (tt_q8_pack_b) has boff[p] = p * np; a direct convolution points each tap at the shifted input
+ * (qmodel.c), so no im2col copy is made. A is int16 [M, lda] (lda >= 2 * npairs). Results are exact
+ * int32 sums: every path must match the portable one bit for bit.
  */
 #ifndef TT_Q8_INTERNAL_H
 #define TT_Q8_INTERNAL_H
@@ -13,18 +16,18 @@
 #define TT_Q8_X86 1
 #endif
 
-typedef void (*tt_q8_kernel_fn)(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
-                                int32_t *C, int64_t ldc);
+#define TT_Q8_KERNEL_ARGS                                                                             \
+    int64_t M, int64_t npairs, const int16_t *A, int64_t lda, const int16_t *B, const int64_t *boff, \
+        int64_t np, int32_t *C, int64_t ldc
+typedef void (*tt_q8_kernel_fn)(TT_Q8_KERNEL_ARGS);
 
-void tt_q8_kernel_portable(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
-                           int32_t *C, int64_t ldc);
+void tt_q8_kernel_portable(TT_Q8_KERNEL_ARGS);
 #ifdef TT_Q8_X86
-void tt_q8_kernel_avx2(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np, int32_t *C,
-                       int64_t ldc);
-void tt_q8_kernel_avx512(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np, int32_t *C,
-                         int64_t ldc);
-void tt_q8_kernel_vnni(int64_t M, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np, int32_t *C,
-                       int64_t ldc);
+void tt_q8_kernel_avx2(TT_Q8_KERNEL_ARGS);
+void tt_q8_kernel_avx512(TT_Q8_KERNEL_ARGS);
+void tt_q8_kernel_vnni(TT_Q8_KERNEL_ARGS);
 #endif
+/* The kernel of the path in use. */
+tt_q8_kernel_fn tt_q8_kernel_fn_current(void);
 
 #endif

@@ -7,17 +7,28 @@
  * output of every op is recorded; each op's output range comes from tt_calib_range, its input range is
  * the previous op's output (the model input's own range for the first).
  *
- * Inference, one conv op on one image x [Cin, H, W] (int8, zero point zx):
+ * Inference, one conv op on one image x [Cin, H, W] (int8, zero point zx): a direct convolution, no
+ * im2col copy.
  *   1. xp = x - zx as int16, zero-padded by `padding` (a real 0 quantizes to zx exactly, so padding
- *      with 0 after the subtraction is exact);
- *   2. im2col into packed pairs Bp [K/2][P][2] (K = Cin*kh*kw, P = Hout*Wout);
- *   3. acc[Cout, P] = W[Cout, K] @ col (int32, tt_q8_gemm);
- *   4. epilogue per channel c: (max over the 2x2 window when pooled) + bias[c], requantized with
- *      multiplier[c] / shift[c], + zp_out, clamped to [relu ? zp_out : -128, 127].
+ *      with 0 after the subtraction is exact), flattened: position q = (c * Hp + h) * Wp + w;
+ *   2. xe[q] = {xp[q], xp[q + 1]}: each position paired with its right neighbour;
+ *   3. the convolution at stride 1 over the flattened grid, n = oh * Wp + ow: tap (c, i, j-pair jp)
+ *      reads xe[n + (c * Hp + i) * Wp + 2 jp] against the weight pair {w[o,c,i,2jp], w[o,c,i,2jp+1]}
+ *      (0 past the kernel's width), so every tap is a contiguous row of xe and the product is
+ *      tt_q8_gemm's kernel with one row offset per tap: acc[Cout, Ho1 * Wp] (columns ow >= Wout are
+ *      computed and ignored: the price of contiguous rows);
+ *   4. epilogue per channel c at the outputs (oh * stride, ow * stride): max over the 2x2 window when
+ *      pooled, + bias[c], requantized with multiplier[c] / shift[c], + zp_out, clamped to
+ *      [relu ? zp_out : -128, 127].
  * A linear op widens its batch of inputs to int16 (x - zx) and runs one product against the weight
  * packed at load time. Every buffer lives in the model's scratch, grown only when the batch grows.
  */
 #define _POSIX_C_SOURCE 200809L
+/* The widening, pairing and epilogue loops are written for the auto-vectoriser; gcc's -O2 cost model
+ * leaves them scalar, so this file asks for -O3 (clang vectorises them at -O2). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
 #include "tinytorch/quant.h"
 
 #include <float.h>
@@ -27,6 +38,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/conv.h"
+#include "q8_internal.h"
 #include "quant_internal.h"
 
 #define ALIGN64(x) (((x) + 63) & ~(size_t)63)
@@ -40,8 +52,10 @@ void tt_qlayer_free_derived(tt_qlayer *l)
 {
     free(l->wa);
     free(l->wb);
+    free(l->boff);
     l->wa = NULL;
     l->wb = NULL;
+    l->boff = NULL;
 }
 
 /* Per-image output shape of each op, the int16 weight copies and the multipliers. Returns 0, or -1
@@ -102,7 +116,6 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
             continue;
         }
         const int64_t K = l->cin * l->kh * l->kw;
-        l->kp = K + (K & 1);
         for (int64_t c = 0; c < l->cout; c++) {
             double real = (double)l->in.scale * l->weight_scale[c] / l->out.scale;
             if (tt_requant_multiplier(real, &l->multiplier[c], &l->shift[c]) != 0) {
@@ -113,33 +126,56 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
         }
         tt_qlayer_free_derived(l);
         if (l->kind == TT_QOP_CONV) {
+            const int64_t jpairs = (l->kw + 1) / 2;
+            l->hp = l->in_shape[1] + 2 * l->padding;
+            l->wp = l->in_shape[2] + 2 * l->padding;
+            l->npairs = l->cin * l->kh * jpairs;
+            l->kp = 2 * l->npairs;
+            l->np = round_up((l->hp - l->kh + 1) * l->wp, TT_Q8_NP);
             l->wa = calloc((size_t)(l->cout * l->kp), sizeof(int16_t));
-            if (!l->wa) {
+            l->boff = malloc((size_t)l->npairs * sizeof(int64_t));
+            if (!l->wa || !l->boff) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
-            for (int64_t c = 0; c < l->cout; c++) {
-                for (int64_t k = 0; k < K; k++) {
-                    l->wa[c * l->kp + k] = l->weight[c * K + k];
+            int64_t t = 0, maxoff = 0;
+            for (int64_t c = 0; c < l->cin; c++) {
+                for (int64_t ki = 0; ki < l->kh; ki++) {
+                    for (int64_t jp = 0; jp < jpairs; jp++, t++) {
+                        l->boff[t] = (c * l->hp + ki) * l->wp + 2 * jp;
+                        maxoff = l->boff[t] > maxoff ? l->boff[t] : maxoff;
+                        for (int64_t o = 0; o < l->cout; o++) {
+                            const int8_t *w = l->weight + ((o * l->cin + c) * l->kh + ki) * l->kw;
+                            l->wa[o * l->kp + 2 * t] = w[2 * jp];
+                            l->wa[o * l->kp + 2 * t + 1] = 2 * jp + 1 < l->kw ? w[2 * jp + 1] : 0;
+                        }
+                    }
                 }
             }
+            l->xe_len = maxoff + l->np;
         } else {
             /* B[k, o] = W[o, k]: transpose to int16, then pack in pairs */
+            l->kp = K + (K & 1);
+            l->npairs = l->kp / 2;
             l->np = round_up(l->cout, TT_Q8_NP);
-            int16_t *t = malloc((size_t)(K * l->cout) * sizeof(int16_t));
+            int16_t *tr = malloc((size_t)(K * l->cout) * sizeof(int16_t));
             l->wb = calloc((size_t)(l->kp * l->np), sizeof(int16_t));
-            if (!t || !l->wb) {
-                free(t);
+            l->boff = malloc((size_t)l->npairs * sizeof(int64_t));
+            if (!tr || !l->wb || !l->boff) {
+                free(tr);
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
             for (int64_t o = 0; o < l->cout; o++) {
                 for (int64_t k = 0; k < K; k++) {
-                    t[k * l->cout + o] = l->weight[o * K + k];
+                    tr[k * l->cout + o] = l->weight[o * K + k];
                 }
             }
-            tt_q8_pack_b(t, K, l->cout, l->cout, l->wb, l->np);
-            free(t);
+            tt_q8_pack_b(tr, K, l->cout, l->cout, l->wb, l->np);
+            free(tr);
+            for (int64_t p = 0; p < l->npairs; p++) {
+                l->boff[p] = p * l->np;
+            }
         }
     }
     m->out_numel = s[0] * s[1] * s[2];
@@ -195,12 +231,8 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
         int64_t o = l->out_shape[0] * l->out_shape[1] * l->out_shape[2];
         act = o > act ? o : act;
         if (l->kind == TT_QOP_CONV) {
-            int64_t hp = l->in_shape[1] + 2 * l->padding, wp = l->in_shape[2] + 2 * l->padding;
-            int64_t ho = tt_conv_out_size(l->in_shape[1], l->kh, l->stride, l->padding, 1);
-            int64_t wo = tt_conv_out_size(l->in_shape[2], l->kw, l->stride, l->padding, 1);
-            int64_t np = round_up(ho * wo, TT_Q8_NP);
-            size_t xp = (size_t)(l->cin * hp * wp) * 2, bp = (size_t)(l->kp * np) * 2;
-            size_t acc = (size_t)(l->cout * np) * 4;
+            size_t xp = (size_t)(l->xe_len + 1) * 2, bp = (size_t)l->xe_len * 4;
+            size_t acc = (size_t)(l->cout * l->np) * 4;
             p.xp = xp > p.xp ? xp : p.xp;
             p.bp = bp > p.bp ? bp : p.bp;
             p.acc = acc > p.acc ? acc : p.acc;
@@ -226,17 +258,15 @@ static inline int8_t requant_out(int32_t acc, int32_t mult, int32_t shift, int32
 }
 
 /* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
-static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *bp, int32_t *acc)
+static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *xe, int32_t *acc,
+                       tt_q8_kernel_fn kernel)
 {
     const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding, st = l->stride;
-    const int64_t hp = H + 2 * pad, wp = W + 2 * pad;
-    const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1, P = ho * wo;
-    const int64_t np = round_up(P, TT_Q8_NP), K = C * l->kh * l->kw;
+    const int64_t hp = l->hp, wp = l->wp, n_xe = l->xe_len;
+    const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1;
     const int16_t zx = (int16_t)l->in.zero_point;
-    /* 1. widen, subtract the zero point, pad */
-    if (pad > 0) {
-        memset(xp, 0, (size_t)(C * hp * wp) * sizeof *xp);
-    }
+    /* 1. widen, subtract the zero point, pad (and zero the tail the last taps read) */
+    memset(xp, 0, (size_t)(n_xe + 1) * sizeof *xp);
     for (int64_t c = 0; c < C; c++) {
         for (int64_t i = 0; i < H; i++) {
             const int8_t *s = x + (c * H + i) * W;
@@ -246,61 +276,51 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
             }
         }
     }
-    /* 2. im2col into pairs: bp[p][n][h] = xp[c(k)][oh*st + i(k)][ow*st + j(k)], k = 2p + h */
-    for (int64_t p = 0; p < l->kp / 2; p++) {
-        int16_t *d = bp + p * np * 2;
-        for (int h = 0; h < 2; h++) {
-            const int64_t k = 2 * p + h;
-            if (k >= K) {
-                for (int64_t n = 0; n < P; n++) {
-                    d[2 * n + h] = 0;
-                }
-                continue;
-            }
-            const int64_t c = k / (l->kh * l->kw), i = (k / l->kw) % l->kh, j = k % l->kw;
-            for (int64_t oh = 0; oh < ho; oh++) {
-                const int16_t *s = xp + (c * hp + oh * st + i) * wp + j;
-                int16_t *dd = d + oh * wo * 2 + h;
-                if (st == 1) {
-                    for (int64_t ow = 0; ow < wo; ow++) {
-                        dd[2 * ow] = s[ow];
-                    }
-                } else {
-                    for (int64_t ow = 0; ow < wo; ow++) {
-                        dd[2 * ow] = s[ow * st];
-                    }
-                }
-            }
-        }
-        memset(d + P * 2, 0, (size_t)((np - P) * 2) * sizeof *d);
+    /* 2. pair each position with its right neighbour (as one 32-bit word where the compiler can
+     *    vectorise it: the low half is the first int16 in memory on a little-endian machine) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint16_t *u = (const uint16_t *)xp;
+    uint32_t *xe32 = (uint32_t *)xe;
+    for (int64_t q = 0; q < n_xe; q++) {
+        xe32[q] = (uint32_t)u[q] | ((uint32_t)u[q + 1] << 16);
     }
-    /* 3. acc[Cout, np] = W[Cout, kp] @ col */
-    tt_q8_gemm(l->cout, P, l->kp, l->wa, bp, np, acc, np);
+#else
+    for (int64_t q = 0; q < n_xe; q++) {
+        xe[2 * q] = xp[q];
+        xe[2 * q + 1] = xp[q + 1];
+    }
+#endif
+    /* 3. acc[Cout, np] = sum over taps */
+    kernel(l->cout, l->npairs, l->wa, l->kp, xe, l->boff, l->np, acc, l->np);
     /* 4. epilogue */
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
     for (int64_t c = 0; c < l->cout; c++) {
-        const int32_t *a = acc + c * np, b = l->bias[c], mu = l->multiplier[c], sh = l->shift[c];
+        const int32_t *a = acc + c * l->np, b = l->bias[c], mu = l->multiplier[c], sh = l->shift[c];
         if (l->pool) {
             const int64_t hq = ho / 2, wq = wo / 2;
             int8_t *yc = y + c * hq * wq;
             for (int64_t oy = 0; oy < hq; oy++) {
-                const int32_t *r0 = a + 2 * oy * wo, *r1 = r0 + wo;
+                const int32_t *r0 = a + 2 * oy * st * wp, *r1 = r0 + st * wp;
                 for (int64_t ox = 0; ox < wq; ox++) {
-                    int32_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
-                    int32_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+                    const int64_t c0 = 2 * ox * st, c1 = c0 + st;
+                    int32_t v0 = r0[c0] > r0[c1] ? r0[c0] : r0[c1];
+                    int32_t v1 = r1[c0] > r1[c1] ? r1[c0] : r1[c1];
                     yc[oy * wq + ox] = requant_out((v0 > v1 ? v0 : v1) + b, mu, sh, zo, lo);
                 }
             }
         } else {
-            int8_t *yc = y + c * P;
-            for (int64_t n = 0; n < P; n++) {
-                yc[n] = requant_out(a[n] + b, mu, sh, zo, lo);
+            int8_t *yc = y + c * ho * wo;
+            for (int64_t oh = 0; oh < ho; oh++) {
+                for (int64_t ow = 0; ow < wo; ow++) {
+                    yc[oh * wo + ow] = requant_out(a[oh * st * wp + ow * st] + b, mu, sh, zo, lo);
+                }
             }
         }
     }
 }
 
-static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, int16_t *a16, int32_t *acc)
+static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, int16_t *a16, int32_t *acc,
+                         tt_q8_kernel_fn kernel)
 {
     const int64_t K = l->cin, kp = l->kp;
     const int16_t zx = (int16_t)l->in.zero_point;
@@ -314,7 +334,7 @@ static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int
             d[K] = 0;
         }
     }
-    tt_q8_gemm(batch, l->cout, kp, a16, l->wb, l->np, acc, l->np);
+    kernel(batch, l->npairs, a16, kp, l->wb, l->boff, l->np, acc, l->np);
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
     for (int64_t b = 0; b < batch; b++) {
         const int32_t *a = acc + b * l->np;
@@ -362,6 +382,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int32_t *acc = (int32_t *)(base + 2 * p.act + p.xp + p.bp);
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
+    const tt_q8_kernel_fn kernel = tt_q8_kernel_fn_current();
     for (int i = 0; i < m->n; i++) {
         const tt_qlayer *l = &m->layers[i];
         const int64_t in_n = l->in_shape[0] * l->in_shape[1] * l->in_shape[2];
@@ -370,11 +391,11 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
         switch (l->kind) {
         case TT_QOP_CONV:
             for (int64_t b = 0; b < batch; b++) {
-                conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc);
+                conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel);
             }
             break;
         case TT_QOP_LINEAR:
-            linear_batch(l, cur, batch, out, a16, acc);
+            linear_batch(l, cur, batch, out, a16, acc, kernel);
             break;
         case TT_QOP_MAXPOOL2:
             for (int64_t b = 0; b < batch; b++) {
