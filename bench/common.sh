@@ -19,3 +19,22 @@ bench_compile() {
   ${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
     "$src" "$lib" -fopenmp "$@" -lz -lm -o "$exe"
 }
+
+# Anchors run with the best kernels their libraries have on this machine: some machines set
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (old workarounds) that force OpenBLAS, and PyTorch through it,
+# onto older kernels. bench_anchor runs one command without them; our side never reads them.
+bench_anchor() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+
+# The core OpenBLAS picks for an anchor (openblas_get_corename), or "unknown" without OpenBLAS.
+bench_openblas_core() {
+  local exe="$build/openblas_core"
+  if [[ ! -x "$exe" ]]; then
+    printf 'char *openblas_get_corename(void);\n#include <stdio.h>\nint main(void) { puts(openblas_get_corename()); return 0; }\n' \
+      > "$build/openblas_core.c"
+    ${CC:-cc} -O1 "$build/openblas_core.c" -lopenblas -o "$exe" 2>/dev/null || { echo unknown; return; }
+  fi
+  bench_anchor "$exe" 2>/dev/null || echo unknown
+}
+
+# Every core of the machine (the all-cores runs of the training benchmarks).
+bench_all_threads() { nproc; }

@@ -56,7 +56,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "gpt_train_bench: steps must be in [1, 10000]\n");
         return 2;
     }
-    tt_set_num_threads(1);
+    const char *nt = getenv("TT_NUM_THREADS"); /* run.sh: 1, then all cores */
+    tt_set_num_threads(nt ? atoi(nt) : 1);
     const int64_t B = 16, T = 128, V = 96;
     tt_gpt_config cfg = {V, T, 128, 4, 4, true, false};
     tt_rng rng;

@@ -4,6 +4,7 @@ vocabulary 96, tied head, GELU tanh form, pre-norm blocks, fused qkv projection,
 written with masked_fill + softmax as torch 1.13 has no fused attention), batch 16, AdamW
 (lr 3e-4, weight decay 0.1). Prints "tokens_per_s <best per-step rate>" (and the median).
 Run single-threaded: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 (set by run.sh)."""
+import os
 import math
 import sys
 import time
@@ -12,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))  # run.sh: 1, then all cores
 B, T, V, C, L, H = 16, 128, 96, 128, 4, 4
 
 

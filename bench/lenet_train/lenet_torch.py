@@ -6,6 +6,7 @@ SGD (lr 0.01, momentum 0.9). Inputs are random (throughput does not depend on th
 Prints one line: JSON with samples_per_s (best of the timed windows).
 Run single-threaded: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 python3 lenet_torch.py
 """
+import os
 import json
 import sys
 import time
@@ -13,7 +14,7 @@ import time
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))  # run.sh: 1, then all cores
 torch.manual_seed(0)
 batch = int(sys.argv[1]) if len(sys.argv) > 1 else 64
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 50

@@ -22,7 +22,7 @@ best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0
 for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
     "$exe" "$batch" "$steps" "$reps" > "$tmp/ours.json"
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/torch.time" \
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 bench_anchor /usr/bin/time -v -o "$tmp/torch.time" \
     /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch.json"
   o="$(field "$tmp/ours.json" samples_per_s)"; a="$(field "$tmp/torch.json" samples_per_s)"
   echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
@@ -33,10 +33,21 @@ for round in 1 2 3; do
     best_anchor="$a"; cpu_anchor="$(cpu "$tmp/torch.time")"
   fi
 done
+# All cores on both sides (OpenMP for us, torch.set_num_threads(N) for PyTorch), one round each.
+n="$(bench_all_threads)"
+TT_NUM_THREADS="$n" OMP_NUM_THREADS="$n" "$exe" "$batch" "$steps" "$reps" > "$tmp/ours_all.json"
+BENCH_THREADS="$n" OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" MKL_NUM_THREADS="$n" bench_anchor \
+  /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch_all.json"
+oa="$(field "$tmp/ours_all.json" samples_per_s)"; aa="$(field "$tmp/torch_all.json" samples_per_s)"
+echo "all $n cores: tinytorch $oa samples/s, pytorch $aa samples/s" >&2
 /usr/bin/python3 -c "
 import json, sys
-o, a = float(sys.argv[1]), float(sys.argv[2])
+o, a, oa, aa = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[6]), float(sys.argv[7])
 print(json.dumps({'name': 'lenet_train', 'ours': round(o, 1), 'anchor': round(a, 1), 'unit': 'samples/s',
                   'ratio': round(o / a, 3), 'batch': int(sys.argv[5]), 'threads': 1,
-                  'cpu_percent_ours': int(sys.argv[3] or 0), 'cpu_percent_anchor': int(sys.argv[4] or 0)}))
-" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch"
+                  'cpu_percent_ours': int(sys.argv[3] or 0), 'cpu_percent_anchor': int(sys.argv[4] or 0),
+                  'threads_all_cores': int(sys.argv[8]), 'ours_all_cores': round(oa, 1),
+                  'anchor_all_cores': round(aa, 1), 'ratio_all_cores': round(oa / aa, 3),
+                  'scaling_ours': round(oa / o, 3), 'scaling_anchor': round(aa / a, 3),
+                  'openblas_core': sys.argv[9]}))
+" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch" "$oa" "$aa" "$n" "$(bench_openblas_core)"

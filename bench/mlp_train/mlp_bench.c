@@ -19,7 +19,8 @@ int main(int argc, char **argv)
     }
     int64_t batch = argc > 2 ? atol(argv[2]) : 64;
     int steps = argc > 3 ? atoi(argv[3]) : 200, reps = argc > 4 ? atoi(argv[4]) : 5;
-    tt_set_num_threads(1);
+    const char *nt = getenv("TT_NUM_THREADS"); /* run.sh: 1, then all cores */
+    tt_set_num_threads(nt ? atoi(nt) : 1);
     char dir[1024], err[512];
     snprintf(dir, sizeof dir, "%s/fashion-mnist", argv[1]);
     tt_dataset *ds;

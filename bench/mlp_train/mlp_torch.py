@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))  # run.sh: 1, then all cores
 
 
 def idx(path):

@@ -22,6 +22,7 @@
 #include "tinytorch/gemm.h"
 
 void openblas_set_num_threads(int num_threads);   /* OpenBLAS extension, not in cblas.h everywhere */
+char *openblas_get_corename(void);                /* the kernel family OpenBLAS chose at start-up */
 
 typedef struct {
     const char *name;
@@ -385,9 +386,10 @@ int main(int argc, char **argv)
            "\"ratio_geomean_512_1024\": %.3f, \"mlp_ratio_min\": %.3f, \"mlp_ratio_geomean\": %.3f, "
            "\"two_thread_speedup_ours_512\": %.2f, \"two_thread_speedup_ours_1024\": %.2f, "
            "\"two_thread_speedup_openblas_512\": %.2f, \"two_thread_speedup_openblas_1024\": %.2f, "
-           "\"peak_gflops_1core\": %.1f, \"clock_ghz\": %.2f, \"kernel\": \"%s\"}\n",
+           "\"peak_gflops_1core\": %.1f, \"clock_ghz\": %.2f, \"kernel\": \"%s\", "
+           "\"openblas_core\": \"%s\"}\n",
            ours, anchor, headline, r512, r1024, sqrt(r512 * r1024), mlp_min,
            pow(mlp_prod, 1.0 / (mlp_n ? mlp_n : 1)), scale_ours[0], scale_ours[1], scale_blas[0],
-           scale_blas[1], peak_gflops, ghz, tt_sgemm_kernel());
+           scale_blas[1], peak_gflops, ghz, tt_sgemm_kernel(), openblas_get_corename());
     return 0;
 }
