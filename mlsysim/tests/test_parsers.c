@@ -175,6 +175,50 @@ static void test_registry_load_is_all_or_nothing(void **state)
     assert_int_equal(ms_registry_hardware_count(reg), nh + 1);
 }
 
+
+/* Registry strictness: a quantity needs its unit; a transformer's published parameter count must
+ * agree with its architecture; YAML aliases resolve (and cannot blow up). */
+static void test_registry_strictness(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    const char *y = "hardware:\n  - {name: Tiny1, source: test, flops: {fp16: 1 TFLOPS}, memory: 16, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:2: hardware.Tiny1.memory: '16' needs a unit"));
+    assert_null(ms_registry_hardware(reg, "Tiny1"));
+    y = "hardware:\n  - {name: Tiny1, source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s, sram: 0}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    /* a published count 8000x off the architecture (GPT-2 small's arch has 124M) */
+    y = "models:\n  - {name: Liar, source: test, kind: transformer, params: 1e12,\n"
+        "     arch: {layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 50257, max_pos: 1024, bias: true, layernorm: true, tied_embeddings: true}}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "models.Liar: params 1e+12 disagrees"));
+    assert_null(ms_registry_model(reg, "Liar"));
+    y = "models:\n  - {name: Honest, source: test, kind: transformer, params: 124439808,\n"
+        "     arch: {layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 50257, max_pos: 1024, bias: true, layernorm: true, tied_embeddings: true}}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    /* aliases resolve into copies of their anchors */
+    y = "version: \"1.0\"\nname: al\nworkload: {model: Llama3_8B, batch_size: &n 4}\n"
+        "hardware: {accelerator: H100, count: *n, per_node: *n}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_OK);
+    assert_int_equal(plan.count, 4);
+    assert_int_equal(plan.batch_size, 4);
+    y = "a: *nope\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "names no anchor"));
+    /* "billion laughs": 10 levels of 10 aliases would be 10^10 nodes */
+    char lol[2048];
+    size_t n = (size_t)snprintf(lol, sizeof lol, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 10; i++) {
+        n += (size_t)snprintf(lol + n, sizeof lol - n, "a%d: &a%d [", i, i);
+        for (int k = 0; k < 10; k++) n += (size_t)snprintf(lol + n, sizeof lol - n, "%s*a%d", k ? ", " : "", i - 1);
+        n += (size_t)snprintf(lol + n, sizeof lol - n, "]\n");
+    }
+    assert_true(n < sizeof lol);
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", lol, n, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "aliases expand"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_node_product_in_64_bits),
         cmocka_unit_test(test_overflowing_quantities),
         cmocka_unit_test(test_registry_load_is_all_or_nothing),
+        cmocka_unit_test(test_registry_strictness),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -53,6 +53,41 @@ int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset)
     return 0;
 }
 
+/* Counts the nodes a subtree has once every alias is replaced by its anchor's subtree, spending
+ * `budget`; -1 when the budget runs out or the nesting passes 64, -2 when an alias has no anchor. */
+static int expanded(struct fy_node *n, int depth, long *budget, int *aliases)
+{
+    if (!n) return 0;
+    if (depth > 64 || --*budget < 0) return -1;
+    if (fy_node_is_alias(n)) {
+        ++*aliases;
+        struct fy_node *t = fy_node_resolve_alias(n);
+        return t ? expanded(t, depth + 1, budget, aliases) : -2;
+    }
+    void *it = NULL;
+    switch (fy_node_get_type(n)) {
+    case FYNT_MAPPING: {
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it)))
+        {
+            int rc = expanded(fy_node_pair_key(p), depth + 1, budget, aliases);
+            if (rc >= 0) rc = expanded(fy_node_pair_value(p), depth + 1, budget, aliases);
+            if (rc < 0) return rc;
+        }
+        return 0;
+    }
+    case FYNT_SEQUENCE: {
+        struct fy_node *c;
+        while ((c = fy_node_sequence_iterate(n, &it))) {
+            int rc = expanded(c, depth + 1, budget, aliases);
+            if (rc < 0) return rc;
+        }
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
 int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *err, size_t errlen)
 {
     y->doc = NULL;
@@ -110,6 +145,25 @@ int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *
     }
     if (!fy_document_root(y->doc)) {
         snprintf(err, errlen, "%s:1: empty document", label);
+        fy_document_destroy(y->doc);
+        y->doc = NULL;
+        return -1;
+    }
+    /* Aliases (*name) are resolved into copies of their anchors, after checking that the copies
+     * stay small: nested aliases can grow exponentially ("billion laughs"). */
+    long budget = MSY_MAX_EXPANDED_NODES;
+    int aliases = 0;
+    int erc = expanded(fy_document_root(y->doc), 0, &budget, &aliases);
+    if (erc < 0) {
+        if (erc == -2) snprintf(err, errlen, "%s:1: an alias (*name) names no anchor (&name)", label);
+        else snprintf(err, errlen, "%s:1: aliases expand to more than %ld nodes (or nest deeper than 64)", label,
+                      (long)MSY_MAX_EXPANDED_NODES);
+        fy_document_destroy(y->doc);
+        y->doc = NULL;
+        return -1;
+    }
+    if (aliases && fy_document_resolve(y->doc) != 0) {
+        snprintf(err, errlen, "%s:1: an alias names no anchor", label);
         fy_document_destroy(y->doc);
         y->doc = NULL;
         return -1;
@@ -237,6 +291,15 @@ int msy_qty(msy_doc *y, struct fy_node *n, const char *field, const char *dim, d
         return msy_fail(y, n, field, "expected a quantity in %s", dim);
     double v;
     if (ms_parse_quantity(tmp, dim, &v, e, sizeof e) != 0) return msy_fail(y, n, field, "%s", e);
+    /* a unit is required ("memory: 16" is not 16 bytes by accident); 0 needs none */
+    char *end;
+    double bare = strtod(tmp, &end);
+    while (*end == ' ') end++;
+    if (dim[0] && end != tmp && !*end && bare != 0)
+        return msy_fail(y, n, field, "'%s' needs a unit (e.g. '%s')", tmp,
+                        !strcmp(dim, "bytes") ? "80 GB" : !strcmp(dim, "bytes/s") ? "3.35 TB/s"
+                        : !strcmp(dim, "flop/s") ? "989 TFLOPS" : !strcmp(dim, "flop") ? "4.1 GFLOP"
+                        : !strcmp(dim, "s") ? "5 us" : !strcmp(dim, "W") ? "700 W" : "25000 USD");
     if (v < 0) return msy_fail(y, n, field, "must not be negative");
     *dst = v;
     return 0;

@@ -15,6 +15,8 @@ typedef struct {
 
 /* Largest YAML text handed to libfyaml (plans and registry files are a few kB). */
 #define MSY_MAX_BYTES ((size_t)8 << 20)
+/* Most nodes a document may have once its aliases are expanded. */
+#define MSY_MAX_EXPANDED_NODES 1000000L
 
 /* 0 if buf[0..len) is well-formed UTF-8 without NUL bytes (no overlong forms, surrogates or code
  * points past U+10FFFF); else -1 with *bad_offset at the first offending byte. */

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,13 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     }
     if (!m->title[0]) snprintf(m->title, sizeof m->title, "%s", m->name);
     ms_model_derive(m);
+    if (!isfinite(m->params) || !isfinite(m->attn_flops_per_pair) || !isfinite(m->kv_elems_per_token))
+        return msy_fail(y, n, field, "the architecture's counts overflow");
+    /* the published count must agree with the architecture (every built-in model is within 2 %) */
+    if (m->kind == MS_MODEL_TRANSFORMER &&
+        (m->params > 1.1 * m->published_params || m->published_params > 1.1 * m->params))
+        return msy_fail(y, n, field, "params %.4g disagrees with the %.4g parameters its arch has (more than 10 %%)",
+                        m->published_params, m->params);
     return 0;
 }
 
