@@ -466,6 +466,80 @@ static void test_cli_is_the_library(void **state)
     }
 }
 
+
+/* Studies: sweep (CSV and JSON lines equal to eval at each point), sensitivity, synthesis,
+ * chinchilla. */
+static void test_studies(void **state)
+{
+    (void)state;
+    assert_int_equal(run("sweep Llama3_8B H100 --vary workload.batch_size=1:64:*4 --keys latency_s,feasible", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "workload.batch_size,latency_s,feasible,status\n"));
+    int rows = 0;
+    for (char *l = strchr(buf, '\n'); l && l[1]; l = strchr(l + 1, '\n')) rows++;
+    assert_int_equal(rows, 4);                                  /* 1 4 16 64 */
+    char *row16 = strstr(buf, "\n16,");
+    assert_non_null(row16);
+    double lat16 = strtod(row16 + 4, NULL);
+    assert_int_equal(run("-o json eval Llama3_8B H100 --batch-size 16", 0, buf2, sizeof buf2), 0);
+    cJSON *j = json_of(buf2);
+    assert_true(fabs(lat16 - num(j, "latency_s")) <= 1e-9 * lat16);
+    cJSON_Delete(j);
+    /* JSON lines: one full result per point, with the varied fields */
+    assert_int_equal(run("-o json sweep Llama3_8B H100 --vary hardware.accelerator=A100,H100 --vary hardware.precision=fp16,fp8",
+                         0, buf, sizeof buf), 0);
+    int lines = 0;
+    for (char *l = buf; l && *l; lines++) {
+        char *nl = strchr(l, '\n');
+        assert_non_null(nl);
+        *nl = 0;
+        j = json_of(l);
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "hardware.precision"));
+        assert_true(num(j, "latency_s") > 0);
+        cJSON_Delete(j);
+        l = nl + 1;
+    }
+    assert_int_equal(lines, 4);
+    assert_int_equal(run("sweep Llama3_8B H100 --vary workload.nonsense=1,2", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "workload.nonsense"));
+    assert_int_equal(run("sweep Llama3_8B H100 --vary workload.batch_size=0,1", 1, buf, sizeof buf), 1);
+
+    /* sensitivity: a compute-bound 70B step is bound by peak FLOP/s */
+    char args[1024];
+    snprintf(args, sizeof args, "-o json sensitivity '%s/mlsysim/examples/llama3_70b_training.yaml'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_string_equal(str(j, "binding"), "peak_flops");
+    assert_true(num(j, "peak_flops_change_fraction") < -0.01);
+    cJSON_Delete(j);
+    /* synthesis: the factor it returns does reach the target */
+    assert_int_equal(run("-o json synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 500", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    double factor = num(j, "peak_flops_factor");
+    assert_true(factor > 1);
+    cJSON_Delete(j);
+    char reg_path[512];
+    snprintf(reg_path, sizeof reg_path, "%s/faster.yaml", tmpdir);
+    FILE *f = fopen(reg_path, "w");
+    assert_non_null(f);
+    fprintf(f, "hardware:\n  - {name: H100x, source: test, flops: {fp16: %.10g TFLOPS}, memory: 80 GiB, memory_bw: 3.35 TB/s,\n"
+               "     link_bw: 450 GB/s, link_latency: 0.5 us, host_bw: 64 GB/s}\n", 989.0 * factor * 1.0001);
+    fclose(f);
+    snprintf(args, sizeof args, "-o json --registry '%s' eval Llama3_8B H100x --mode training --batch-size 8", reg_path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 2);          /* 8B with Adam needs > 80 GB, still */
+    j = json_of(buf);
+    assert_true(num(j, "latency_s") <= 0.5);
+    cJSON_Delete(j);
+    assert_int_equal(run("synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 0.001", 0, buf, sizeof buf), 3);
+    /* chinchilla: Gopher's budget gives the 70B / 1.4T Chinchilla point */
+    assert_int_equal(run("-o json chinchilla --flops 5.76e23", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "params") / sqrt(5.76e23 / 120.0) - 1) < 1e-9);
+    assert_true(fabs(num(j, "tokens") / num(j, "params") - 20) < 1e-9);
+    assert_true(num(j, "params") > 65e9 && num(j, "params") < 75e9);
+    cJSON_Delete(j);
+    assert_int_equal(run("chinchilla", 0, buf, sizeof buf), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_schema_registry_tiny_compress),
         cmocka_unit_test(test_cli_is_the_library),
+        cmocka_unit_test(test_studies),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -404,6 +404,37 @@ static void test_tp_pp_serving(void **state)
     ms_result_free(&ra);
 }
 
+
+/* ms_plan_set: a field set by name gives the plan that says it; a refused value changes nothing. */
+static void test_plan_set(void **state)
+{
+    (void)state;
+    static ms_plan q;
+    char err[512];
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    ms_plan_init(&pa, reg, m, ms_registry_hardware(reg, "A100"));
+    assert_int_equal(ms_plan_set(reg, &pa, "workload.batch_size", "16", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.accelerator", "H100", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.precision", "fp8", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    const char *y = "version: \"1.0\"\nname: s\nworkload: {model: Llama3_8B, batch_size: 16}\n"
+                    "hardware: {accelerator: H100, precision: fp8}\n";
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    same_numbers(&ra, &rb);
+    ms_result_free(&ra);
+    ms_result_free(&rb);
+    q = pa;
+    assert_int_equal(ms_plan_set(reg, &pa, "workload.batch_size", "0", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "workload.batch_size"));
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.accelerator", "NoSuchChip", err, sizeof err), MS_ERR_INPUT);
+    assert_int_equal(ms_plan_set(reg, &pa, "workload.nonsense", "1", err, sizeof err), MS_ERR_INPUT);
+    assert_memory_equal(&pa, &q, sizeof q);
+    /* a new count re-derives dp */
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.count", "16", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.tp", "4", err, sizeof err), MS_OK);
+    assert_int_equal(pa.dp, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_error_table),
         cmocka_unit_test(test_precision_honesty),
         cmocka_unit_test(test_tp_pp_serving),
+        cmocka_unit_test(test_plan_set),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -317,7 +317,8 @@ const char *ms_dist_knob_name(ms_dist_knob_t k);
 
 typedef struct ms_dist_sensitivity {
     double base_step_s;
-    double rel_change[MS_KNOB_COUNT]; /* (T(knob·(1+pct)) - T)/T; capacity: fit change as -1/0 */
+    double rel_change[MS_KNOB_COUNT]; /* (T(knob·(1 + pct/100)) - T)/T, pct in percent; capacity:
+                                         -1 when the larger capacity makes the plan fit, else 0 */
     ms_dist_knob_t binding;           /* largest |rel_change| */
 } ms_dist_sensitivity_t;
 

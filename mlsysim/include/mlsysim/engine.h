@@ -107,6 +107,14 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out);
 ms_status ms_plan_eval_buffer(const ms_registry *r, const char *label, const char *yaml, size_t len,
                               ms_result *out);
 
+/* Sets one plan field by its dotted YAML name ("workload.batch_size", "hardware.accelerator",
+ * "parallelism.tp", ...; the list is ms_plan_set_keys) from text, checked as the plan reader
+ * checks it; dp and per_node follow a new count, tp or pp. On error the plan is unchanged and err
+ * says "key: reason". What sweeps and sliders vary. */
+ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const char *value, char *err,
+                      size_t errlen);
+extern const char *const ms_plan_set_keys;    /* space-separated */
+
 /* The fleet model's inputs for a plan (transformers only; -1 with a message otherwise). */
 struct ms_dist_accel;
 struct ms_dist_model;

@@ -71,6 +71,10 @@ int ms_cli_optimize(ms_cli *c, int argc, char **argv);
 int ms_cli_schema(ms_cli *c, int argc, char **argv);
 int ms_cli_compress(ms_cli *c, int argc, char **argv);
 int ms_cli_tiny(ms_cli *c, int argc, char **argv);
+int ms_cli_sweep(ms_cli *c, int argc, char **argv);
+int ms_cli_sensitivity(ms_cli *c, int argc, char **argv);
+int ms_cli_synthesis(ms_cli *c, int argc, char **argv);
+int ms_cli_chinchilla(ms_cli *c, int argc, char **argv);
 
 /* `mlsysim validate [...]`: predicted vs published training runs (cmd_validate.c). */
 int ms_cli_validate(int argc, char **argv);

@@ -28,6 +28,10 @@ static void usage(FILE *f)
         "  tiny MODEL HARDWARE [--precision P] [--efficiency E]\n"
         "  optimize parallelism|placement|batching PLAN.yaml [--carbon-tax USD_PER_T]\n"
         "                       [--sla-ms T --qps Q] [--output-tokens N]\n"
+        "  sweep (PLAN.yaml | MODEL HARDWARE [flags]) --vary KEY=V1,V2,... [--vary ...] [--keys K,...]\n"
+        "  sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
+        "  synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
+        "  chinchilla (--flops C [--tokens-per-param R] | --params N [--tokens D])\n"
         "  schema\n"
         "  validate [--table FILE]\n"
         "\n"
@@ -179,6 +183,10 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "schema")) rc = ms_cli_schema(&c, n, rest);
     else if (!strcmp(cmd, "compress")) rc = ms_cli_compress(&c, n, rest);
     else if (!strcmp(cmd, "tiny")) rc = ms_cli_tiny(&c, n, rest);
+    else if (!strcmp(cmd, "sweep")) rc = ms_cli_sweep(&c, n, rest);
+    else if (!strcmp(cmd, "sensitivity")) rc = ms_cli_sensitivity(&c, n, rest);
+    else if (!strcmp(cmd, "synthesis")) rc = ms_cli_synthesis(&c, n, rest);
+    else if (!strcmp(cmd, "chinchilla")) rc = ms_cli_chinchilla(&c, n, rest);
     else {
         fprintf(stderr, "mlsysim: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -1,0 +1,427 @@
+/* cmd_study.c - studies over one plan: `sweep` (any plan field over a list of values, as CSV or
+ * JSON lines), `sensitivity` (which hardware figure moves a training step most), `synthesis` (what
+ * a figure must become to reach a target step time) and `chinchilla` (compute-optimal model and
+ * data size for a FLOP budget). Every number is a library call: ms_plan_set + ms_plan_eval,
+ * ms_dist_sensitivity, ms_dist_synthesize, ms_chin_optimal / ms_chin_loss.
+ *
+ * A study's subject is a plan file or MODEL HARDWARE with the eval flags (--mode, --batch-size ...).
+ */
+#include "cli.h"
+#include "mlsysim/distributed.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_plan_path(const char *s)
+{
+    size_t n = strlen(s);
+    return (n > 5 && !strcmp(s + n - 5, ".yaml")) || (n > 4 && !strcmp(s + n - 4, ".yml"));
+}
+
+/* Loads the subject from argv (argv[0] = command; own flags already removed). */
+static int load_subject(ms_cli *c, int argc, char **argv, ms_plan *p)
+{
+    if (argc >= 2 && is_plan_path(argv[1])) {
+        if (argc > 2) {
+            fprintf(stderr, "mlsysim %s: a plan takes no workload flags (put them in the plan): '%s'\n", argv[0], argv[2]);
+            return MS_EXIT_INPUT;
+        }
+        char err[1024];
+        if (ms_plan_load_file(c->reg, argv[1], p, err, sizeof err) != MS_OK) {
+            fprintf(stderr, "mlsysim: %s\n", err);
+            return MS_EXIT_INPUT;
+        }
+        return 0;
+    }
+    ms_opts op;
+    int rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD | MS_OPT_TRAIN, &op);
+    if (rc) return rc;
+    ms_cli_plan_from_opts(c, &op, p);
+    snprintf(p->name, sizeof p->name, "%s on %s", op.model->name, op.hw->name);
+    return 0;
+}
+
+/* ---- sweep ---- */
+
+#define MAX_VARY 3
+#define MAX_VALUES 4096
+
+typedef struct {
+    char key[64];
+    int n;
+    char *values[MAX_VALUES];
+    char *storage;
+} vary_t;
+
+/* "V1,V2,..." or "START:STOP:*F" (geometric) or "START:STOP:+S" (arithmetic). */
+static int parse_values(const char *spec, vary_t *v)
+{
+    size_t cap = strlen(spec) + 1;
+    double a, b, s;
+    char op;
+    int used = 0;
+    if (sscanf(spec, "%lf:%lf:%c%lf%n", &a, &b, &op, &s, &used) == 4 && spec[used] == 0 && (op == '*' || op == '+')) {
+        if (!isfinite(a) || !isfinite(b) || !isfinite(s) || (op == '*' && !(s > 1 && a > 0)) || (op == '+' && !(s > 0)) || b < a) {
+            fprintf(stderr, "mlsysim sweep: --vary %s: a range is START:STOP:*FACTOR (factor > 1, start > 0) or START:STOP:+STEP\n", spec);
+            return -1;
+        }
+        v->storage = malloc((size_t)MAX_VALUES * 32);
+        if (!v->storage) return -1;
+        for (double x = a; x <= b * (1 + 1e-12) && v->n < MAX_VALUES; x = op == '*' ? x * s : x + s) {
+            char *slot = v->storage + (size_t)v->n * 32;
+            snprintf(slot, 32, "%.10g", x);
+            v->values[v->n++] = slot;
+        }
+        return 0;
+    }
+    v->storage = malloc(cap);
+    if (!v->storage) return -1;
+    memcpy(v->storage, spec, cap);
+    for (char *tok = strtok(v->storage, ","); tok; tok = strtok(NULL, ",")) {
+        if (v->n == MAX_VALUES) { fprintf(stderr, "mlsysim sweep: at most %d values per --vary\n", MAX_VALUES); return -1; }
+        v->values[v->n++] = tok;
+    }
+    if (!v->n) { fprintf(stderr, "mlsysim sweep: --vary %s: no values\n", spec); return -1; }
+    return 0;
+}
+
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) { fputs(s, stdout); return; }
+    putchar('"');
+    for (; *s; s++) { if (*s == '"') putchar('"'); putchar(*s); }
+    putchar('"');
+}
+
+static int sweep_help(void)
+{
+    printf("usage: mlsysim sweep (PLAN.yaml | MODEL HARDWARE [eval flags]) --vary KEY=VALUES [--vary ...]\n"
+           "                     [--keys K1,K2,...]\n"
+           "\n"
+           "Evaluates the plan at every combination of the varied fields (up to %d --vary, %d points)\n"
+           "and prints one row per point: CSV (default) or JSON lines (-o json, the full result of\n"
+           "each point plus the varied fields). VALUES is V1,V2,... or START:STOP:*FACTOR or\n"
+           "START:STOP:+STEP. KEY is a plan field:\n  %s\n"
+           "--keys picks the CSV columns (default latency_s,throughput_per_s,mfu,\n"
+           "memory_per_accelerator_bytes,feasible). A point that fails gets status 'error' and its\n"
+           "reason; the exit code is 0 when every point was evaluated, 1 when one was refused.\n"
+           "\n"
+           "examples:\n"
+           "  mlsysim sweep Llama3_8B H100 --vary workload.batch_size=1:256:*2\n"
+           "  mlsysim sweep Llama3_8B H100 --vary hardware.accelerator=A100,H100,H200,B200 --vary hardware.precision=fp16,fp8\n"
+           "  mlsysim -o json sweep mlsysim/examples/llama3_70b_training.yaml --vary parallelism.tp=1,2,4,8\n",
+           MAX_VARY, 100000, ms_plan_set_keys);
+    return MS_EXIT_OK;
+}
+
+int ms_cli_sweep(ms_cli *c, int argc, char **argv)
+{
+    vary_t vary[MAX_VARY];
+    memset(vary, 0, sizeof vary);
+    int nv = 0, rc = MS_EXIT_OK;
+    const char *keys = "latency_s,throughput_per_s,mfu,memory_per_accelerator_bytes,feasible";
+    char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
+    ms_plan *base = malloc(sizeof *base), *p = malloc(sizeof *p);
+    ms_result *res = malloc(sizeof *res);
+    char *keybuf = NULL;
+    int nrest = 0;
+    if (!rest || !base || !p || !res) { rc = MS_EXIT_INPUT; goto out; }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { rc = sweep_help(); goto out; }
+        if (!strcmp(a, "--vary") || !strcmp(a, "--keys")) {
+            if (i + 1 >= argc) { fprintf(stderr, "mlsysim sweep: %s needs a value\n", a); rc = MS_EXIT_INPUT; goto out; }
+            const char *v = argv[++i];
+            if (a[2] == 'k') { keys = v; continue; }
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || (size_t)(eq - v) >= sizeof vary[0].key) {
+                fprintf(stderr, "mlsysim sweep: --vary '%s' is not KEY=VALUES\n", v);
+                rc = MS_EXIT_INPUT;
+                goto out;
+            }
+            if (nv == MAX_VARY) { fprintf(stderr, "mlsysim sweep: at most %d --vary\n", MAX_VARY); rc = MS_EXIT_INPUT; goto out; }
+            memcpy(vary[nv].key, v, (size_t)(eq - v));
+            if (parse_values(eq + 1, &vary[nv])) { rc = MS_EXIT_INPUT; nv++; goto out; }
+            nv++;
+            continue;
+        }
+        rest[nrest++] = argv[i];
+    }
+    rest[nrest] = NULL;
+    if (!nv) { fprintf(stderr, "mlsysim sweep: needs at least one --vary KEY=VALUES (see --help)\n"); rc = MS_EXIT_INPUT; goto out; }
+    rc = load_subject(c, nrest, rest, base);
+    if (rc) goto out;
+    long total = 1;
+    for (int k = 0; k < nv; k++) total *= vary[k].n;
+    if (total > 100000) { fprintf(stderr, "mlsysim sweep: %ld points (at most 100000)\n", total); rc = MS_EXIT_INPUT; goto out; }
+    /* every value must be accepted before anything is printed */
+    for (int k = 0; k < nv; k++)
+        for (int j = 0; j < vary[k].n; j++) {
+            char err[1024];
+            *p = *base;
+            if (ms_plan_set(c->reg, p, vary[k].key, vary[k].values[j], err, sizeof err) != MS_OK) {
+                fprintf(stderr, "mlsysim sweep: --vary %s\n", err);
+                rc = MS_EXIT_INPUT;
+                goto out;
+            }
+        }
+    keybuf = malloc(strlen(keys) + 1);
+    if (!keybuf) { rc = MS_EXIT_INPUT; goto out; }
+    strcpy(keybuf, keys);
+    const char *cols[64];
+    int ncols = 0;
+    for (char *t = strtok(keybuf, ","); t && ncols < 64; t = strtok(NULL, ",")) cols[ncols++] = t;
+    if (c->fmt != MS_FMT_JSON) {
+        for (int k = 0; k < nv; k++) printf("%s,", vary[k].key);
+        for (int j = 0; j < ncols; j++) printf("%s,", cols[j]);
+        printf("status\n");
+    }
+    int any_error = 0;
+    for (long idx = 0; idx < total; idx++) {
+        *p = *base;
+        long x = idx;
+        const char *val[MAX_VARY];
+        for (int k = nv - 1; k >= 0; k--) {
+            val[k] = vary[k].values[x % vary[k].n];
+            x /= vary[k].n;
+        }
+        char err[1024];
+        for (int k = 0; k < nv; k++) ms_plan_set(c->reg, p, vary[k].key, val[k], err, sizeof err);
+        ms_status st = ms_plan_eval(c->reg, p, res);
+        const char *status = st == MS_OK ? "ok" : st == MS_ERR_MEMORY ? "does_not_fit"
+                           : st == MS_ERR_ASSERT ? "sla_failed" : "error";
+        if (st == MS_ERR_INPUT) any_error = 1;
+        if (c->fmt == MS_FMT_JSON) {
+            for (int k = 0; k < nv; k++) ms_result_str(res, vary[k].key, val[k]);
+            ms_result_str(res, "sweep_status", status);
+            ms_result_print(res, MS_FMT_JSON, stdout);
+        } else {
+            for (int k = 0; k < nv; k++) { csv_field(val[k]); putchar(','); }
+            for (int j = 0; j < ncols; j++) {
+                double v;
+                const char *sv = ms_result_get_str(res, cols[j]);
+                if (sv) csv_field(sv);
+                else if (ms_result_get(res, cols[j], &v)) printf("%.10g", v);
+                putchar(',');
+            }
+            if (st == MS_ERR_INPUT) { printf("error: "); csv_field(res->error); putchar('\n'); }
+            else printf("%s\n", status);
+        }
+        ms_result_free(res);
+    }
+    rc = any_error ? MS_EXIT_INPUT : MS_EXIT_OK;
+out:
+    for (int k = 0; k < nv; k++) free(vary[k].storage);
+    free(keybuf);
+    free(rest);
+    free(base);
+    free(p);
+    free(res);
+    return rc;
+}
+
+/* ---- sensitivity and synthesis (training steps of the fleet model) ---- */
+
+static int training_inputs(const ms_plan *p, const char *cmd, ms_dist_accel_t *a, ms_dist_model_t *m,
+                           ms_dist_parallel_t *par, ms_dist_fabric_t *f)
+{
+    if (p->mode != MS_MODE_TRAINING) {
+        fprintf(stderr, "mlsysim %s: %s: studies a training step (workload.mode: training, or --mode training)\n", cmd, p->path);
+        return MS_EXIT_INPUT;
+    }
+    char err[512];
+    if (ms_plan_to_dist(p, a, m, par, f, err, sizeof err)) {
+        fprintf(stderr, "mlsysim %s: %s\n", cmd, err);
+        return MS_EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* Removes "--flag V" pairs the study reads itself; returns the new argc. */
+static int take_num(int argc, char **argv, const char *flag, double min, double max, double *out, int *found, int *bad)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], flag)) {
+            if (ms_arg_num(flag, i + 1 < argc ? argv[i + 1] : NULL, min, max, out)) *bad = 1;
+            *found = 1;
+            i++;
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+static int has_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: mlsysim sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
+               "\n"
+               "Re-evaluates a training step with each hardware figure (peak FLOP/s, memory bandwidth and\n"
+               "capacity, intra- and inter-node bandwidth) raised by P %% (default 10) and reports the\n"
+               "relative change of the step time; the largest is the binding figure.\n"
+               "\n"
+               "examples:\n"
+               "  mlsysim sensitivity mlsysim/examples/llama3_70b_training.yaml\n"
+               "  mlsysim sensitivity Llama3_8B H100 --mode training --batch-size 8 --pct 20\n");
+        return MS_EXIT_OK;
+    }
+    double pct = 10;
+    int found = 0, bad = 0;
+    argc = take_num(argc, argv, "--pct", 0.01, 1000, &pct, &found, &bad);
+    if (bad) return MS_EXIT_INPUT;
+    ms_plan *p = malloc(sizeof *p);
+    if (!p) return MS_EXIT_INPUT;
+    int rc = load_subject(c, argc, argv, p);
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    if (!rc) rc = training_inputs(p, "sensitivity", &a, &m, &par, &f);
+    ms_dist_sensitivity_t s;
+    char err[512];
+    if (!rc && ms_dist_sensitivity(&a, &m, &par, &f, p->count, pct, &s, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim sensitivity: %s\n", err);
+        rc = MS_EXIT_INPUT;
+    }
+    if (!rc) {
+        ms_result o;
+        char title[400];
+        snprintf(title, sizeof title, "Sensitivity of %s: step time change for +%g %% of each figure", p->name, pct);
+        ms_result_init(&o, title);
+        ms_result_str(&o, "plan", p->name);
+        ms_result_num(&o, "pct", pct);
+        ms_result_num(&o, "step_time_s", s.base_step_s);
+        for (int k = 0; k < MS_KNOB_COUNT; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s_change_fraction", ms_dist_knob_name((ms_dist_knob_t)k));
+            ms_result_num(&o, key, s.rel_change[k]);
+        }
+        ms_result_str(&o, "binding", ms_dist_knob_name(s.binding));
+        ms_result_print(&o, c->fmt, stdout);
+        ms_result_free(&o);
+    }
+    free(p);
+    return rc;
+}
+
+int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: mlsysim synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
+               "\n"
+               "The inverse question: by what factor must each hardware figure (peak FLOP/s, memory\n"
+               "bandwidth and capacity, intra- and inter-node bandwidth) grow, alone, for the training\n"
+               "step to take at most T ms? null when no factor up to 1000 does; exit 3 when none does.\n"
+               "\n"
+               "examples:\n"
+               "  mlsysim synthesis mlsysim/examples/llama3_70b_training.yaml --target-step-ms 9000\n"
+               "  mlsysim synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 500\n");
+        return MS_EXIT_OK;
+    }
+    double target_ms = 0;
+    int found = 0, bad = 0;
+    argc = take_num(argc, argv, "--target-step-ms", 1e-9, 1e15, &target_ms, &found, &bad);
+    if (bad) return MS_EXIT_INPUT;
+    if (!found) { fprintf(stderr, "mlsysim synthesis: needs --target-step-ms T (see --help)\n"); return MS_EXIT_INPUT; }
+    ms_plan *p = malloc(sizeof *p);
+    if (!p) return MS_EXIT_INPUT;
+    int rc = load_subject(c, argc, argv, p);
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    if (!rc) rc = training_inputs(p, "synthesis", &a, &m, &par, &f);
+    if (!rc) {
+        ms_dist_train_t t;
+        char err[512];
+        if (ms_dist_train_step(&a, &m, &par, &f, p->count, &t, err, sizeof err) != MS_DIST_OK) {
+            fprintf(stderr, "mlsysim synthesis: %s\n", err);
+            free(p);
+            return MS_EXIT_INPUT;
+        }
+        ms_result o;
+        char title[400];
+        snprintf(title, sizeof title, "Synthesis for %s: factor each figure needs for %g ms per step", p->name, target_ms);
+        ms_result_init(&o, title);
+        ms_result_str(&o, "plan", p->name);
+        ms_result_num(&o, "step_time_s", t.step_time_s);
+        ms_result_num(&o, "target_step_time_s", target_ms / 1e3);
+        int reached = 0;
+        for (int k = 0; k < MS_KNOB_COUNT; k++) {
+            double factor = NAN;
+            char key[64];
+            snprintf(key, sizeof key, "%s_factor", ms_dist_knob_name((ms_dist_knob_t)k));
+            if (ms_dist_synthesize(&a, &m, &par, &f, p->count, (ms_dist_knob_t)k, target_ms / 1e3, &factor, NULL, 0) == MS_DIST_OK) {
+                reached = 1;
+                ms_result_num(&o, key, factor);
+            } else {
+                ms_result_num(&o, key, NAN);          /* JSON null: no factor up to 1000 */
+            }
+        }
+        ms_result_print(&o, c->fmt, stdout);
+        ms_result_free(&o);
+        if (!reached) {
+            fprintf(stderr, "mlsysim synthesis: no single figure up to x1000 reaches %g ms per step\n", target_ms);
+            rc = MS_EXIT_ASSERT;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+/* ---- Chinchilla ---- */
+
+int ms_cli_chinchilla(ms_cli *c, int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: mlsysim chinchilla --flops C [--tokens-per-param R]\n"
+               "       mlsysim chinchilla --params N [--tokens D]\n"
+               "\n"
+               "Compute-optimal training (Hoffmann et al. 2022): for a budget of C FLOPs (C = 6 N D) the\n"
+               "parameters N and tokens D with D = R N (R = 20 by default), and the fitted loss\n"
+               "L(N, D) = 1.69 + 406.4/N^0.34 + 410.7/D^0.28; or, for a given model size, the optimal\n"
+               "tokens (or the loss at --tokens D) and the FLOPs it costs.\n"
+               "\n"
+               "examples:\n"
+               "  mlsysim chinchilla --flops 5.76e23\n"
+               "  mlsysim chinchilla --params 70e9\n"
+               "  mlsysim -o json chinchilla --params 8e9 --tokens 15e12\n");
+        return MS_EXIT_OK;
+    }
+    double flops = 0, ratio = 20, params = 0, tokens = 0;
+    int have_f = 0, have_r = 0, have_p = 0, have_t = 0, bad = 0;
+    argc = take_num(argc, argv, "--flops", 1, 1e40, &flops, &have_f, &bad);
+    argc = take_num(argc, argv, "--tokens-per-param", 1e-3, 1e6, &ratio, &have_r, &bad);
+    argc = take_num(argc, argv, "--params", 1, 1e18, &params, &have_p, &bad);
+    argc = take_num(argc, argv, "--tokens", 1, 1e20, &tokens, &have_t, &bad);
+    if (bad) return MS_EXIT_INPUT;
+    if (argc > 1) { fprintf(stderr, "mlsysim chinchilla: unexpected argument '%s' (see --help)\n", argv[1]); return MS_EXIT_INPUT; }
+    if (have_f == have_p) { fprintf(stderr, "mlsysim chinchilla: give --flops or --params (see --help)\n"); return MS_EXIT_INPUT; }
+    if (have_f && have_t) { fprintf(stderr, "mlsysim chinchilla: --tokens goes with --params\n"); return MS_EXIT_INPUT; }
+    if (have_f) ms_chin_optimal(flops, ratio, &params, &tokens);
+    else {
+        if (!have_t) tokens = ratio * params;
+        flops = 6.0 * params * tokens;
+    }
+    ms_result o;
+    ms_result_init(&o, "Chinchilla (Hoffmann et al. 2022)");
+    ms_result_num(&o, "training_flop", flops);
+    ms_result_num(&o, "params", params);
+    ms_result_num(&o, "tokens", tokens);
+    ms_result_num(&o, "tokens_per_param", tokens / params);
+    ms_result_num(&o, "loss", ms_chin_loss(params, tokens));
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
+    return MS_EXIT_OK;
+}

@@ -1,0 +1,164 @@
+/* plan_set.c - changes one field of a loaded plan by its dotted YAML name ("workload.batch_size",
+ * "hardware.accelerator", "parallelism.tp"): what a sweep, a slider or a what-if question varies.
+ *
+ * Invariants: the value is checked as the plan reader checks it (type, range, registry name); on
+ * error the plan is unchanged and err says "key: reason". Derived fields follow: a new
+ * accelerator count or tp/pp re-derives dp (and caps per_node); a new model keeps the workload's
+ * other fields. */
+#include "mlsysim/engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int to_int(const char *v, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < min || x > max) return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static int to_num(const char *v, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x) || x < min || x > max) return -1;
+    *out = x;
+    return 0;
+}
+
+static int to_bool(const char *v, int *out)
+{
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes")) { *out = 1; return 0; }
+    if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no")) { *out = 0; return 0; }
+    return -1;
+}
+
+/* Integer fields: key, offset, range. */
+static const struct { const char *key; size_t off; long min, max; } ints[] = {
+    {"workload.batch_size", offsetof(ms_plan, batch_size), 1, 100000000},
+    {"workload.seq_len", offsetof(ms_plan, seq_len), 1, 100000000},
+    {"hardware.count", offsetof(ms_plan, count), 1, 100000000},
+    {"hardware.per_node", offsetof(ms_plan, per_node), 1, 1000000},
+    {"parallelism.tp", offsetof(ms_plan, tp), 1, 1000000},
+    {"parallelism.pp", offsetof(ms_plan, pp), 1, 1000000},
+    {"parallelism.microbatch", offsetof(ms_plan, microbatch), 1, 1000000},
+    {"parallelism.interleave", offsetof(ms_plan, interleave), 1, 1000},
+    {"parallelism.zero_stage", offsetof(ms_plan, zero_stage), 0, 3},
+};
+
+static const struct { const char *key; size_t off; } bools[] = {
+    {"parallelism.sequence_parallel", offsetof(ms_plan, sequence_parallel)},
+    {"parallelism.overlap_dp", offsetof(ms_plan, overlap_dp)},
+    {"parallelism.flash_attention", offsetof(ms_plan, flash_attention)},
+};
+
+const char *const ms_plan_set_keys =
+    "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer "
+    "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
+    "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
+    "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
+    "parallelism.flash_attention ops.region ops.duration_days";
+
+/* dp follows count / (tp·pp) when the plan splits the cluster; per_node never exceeds count. */
+static void rederive(ms_plan *p)
+{
+    if (p->per_node > p->count) p->per_node = p->count;
+    while (p->per_node > 1 && p->count % p->per_node) p->per_node--;
+    long tpp = (long)p->tp * p->pp;
+    p->dp = tpp > 0 && p->count % tpp == 0 ? (int)(p->count / tpp) : 0;
+}
+
+ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const char *value, char *err,
+                      size_t errlen)
+{
+    if (!key || !value) { snprintf(err, errlen, "missing key or value"); return MS_ERR_INPUT; }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (!strcmp(key, ints[i].key)) {
+            int v;
+            if (to_int(value, ints[i].min, ints[i].max, &v)) {
+                snprintf(err, errlen, "%s: '%s' is not an integer in [%ld, %ld]", key, value, ints[i].min, ints[i].max);
+                return MS_ERR_INPUT;
+            }
+            *(int *)((char *)p + ints[i].off) = v;
+            if (!strncmp(key, "parallelism.", 12)) p->has_parallelism = 1;
+            rederive(p);
+            return MS_OK;
+        }
+    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
+        if (!strcmp(key, bools[i].key)) {
+            int v;
+            if (to_bool(value, &v)) { snprintf(err, errlen, "%s: '%s' is not true or false", key, value); return MS_ERR_INPUT; }
+            *(int *)((char *)p + bools[i].off) = v;
+            p->has_parallelism = 1;
+            return MS_OK;
+        }
+    if (!strcmp(key, "workload.model")) {
+        const ms_model *m = r ? ms_registry_model(r, value) : NULL;
+        if (!m) { snprintf(err, errlen, "%s: unknown model '%s' (see `mlsysim zoo models`)", key, value); return MS_ERR_INPUT; }
+        p->model = *m;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.accelerator")) {
+        const ms_hardware *h = r ? ms_registry_hardware(r, value) : NULL;
+        if (!h) { snprintf(err, errlen, "%s: unknown accelerator '%s' (see `mlsysim zoo hardware`)", key, value); return MS_ERR_INPUT; }
+        p->hw = *h;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.fabric")) {
+        const ms_fabric *f = r ? ms_registry_fabric(r, value) : NULL;
+        if (!f) { snprintf(err, errlen, "%s: unknown fabric '%s' (see `mlsysim zoo systems`)", key, value); return MS_ERR_INPUT; }
+        p->fabric = *f;
+        p->has_fabric = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "ops.region")) {
+        const ms_grid *g = r ? ms_registry_grid(r, value) : NULL;
+        if (!g) { snprintf(err, errlen, "%s: unknown region '%s' (see `mlsysim zoo grids`)", key, value); return MS_ERR_INPUT; }
+        p->grid = *g;
+        p->has_ops = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "workload.mode")) {
+        if (ms_mode_parse(value, &p->mode)) { snprintf(err, errlen, "%s: '%s' is not inference or training", key, value); return MS_ERR_INPUT; }
+        return MS_OK;
+    }
+    if (!strcmp(key, "workload.optimizer")) {
+        if (ms_optimizer_parse(value, &p->optimizer)) { snprintf(err, errlen, "%s: '%s' is not adam, sgd or none", key, value); return MS_ERR_INPUT; }
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.precision")) {
+        if (ms_precision_parse(value, &p->precision)) {
+            snprintf(err, errlen, "%s: unknown precision '%s' (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)", key, value);
+            return MS_ERR_INPUT;
+        }
+        return MS_OK;
+    }
+    if (!strcmp(key, "parallelism.recompute")) {
+        if (ms_recompute_parse(value, &p->recompute)) { snprintf(err, errlen, "%s: '%s' is not none, selective or full", key, value); return MS_ERR_INPUT; }
+        p->has_parallelism = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.efficiency")) {
+        double v;
+        if (to_num(value, 1e-6, 1.0, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in (0, 1]", key, value); return MS_ERR_INPUT; }
+        p->efficiency = v;
+        p->efficiency_set = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "ops.duration_days")) {
+        double v;
+        if (to_num(value, 1e-9, 1e6, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in (0, 1e6]", key, value); return MS_ERR_INPUT; }
+        p->duration_days = v;
+        p->has_ops = 1;
+        return MS_OK;
+    }
+    snprintf(err, errlen, "%s: not a settable field (%s)", key, ms_plan_set_keys);
+    return MS_ERR_INPUT;
+}
