@@ -22,6 +22,7 @@
 #include "tinytorch/progress.h"
 
 int tito_cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
+int tito_cmd_train(int argc, char **argv);    /* cmd_train.c */
 
 #define TITO_VERSION "0.1.0"
 #ifndef MLSB_SOURCE_DIR
@@ -38,6 +39,7 @@ static void usage(FILE *f)
             "  tito milestone info NN              what milestone NN does and its goal\n"
             "  tito milestone run NN [options]     run milestone NN (01, 02, ... or its name)\n"
             "  tito quantize CKPT [options]        int8 post-training quantization (tito quantize --help)\n"
+            "  [mpirun -np N] tito train [options]  data-parallel LeNet-5 over MPI (tito train --help)\n"
             "  tito --version | --help\n"
             "\n"
             "options of 'milestone run':\n"
@@ -48,6 +50,7 @@ static void usage(FILE *f)
             "  --out DIR      checkpoints and metrics logs (default runs/)\n"
             "  --text FILE    text corpus for the language milestones\n"
             "  --quick        a short smoke run\n"
+            "  --distributed  milestone 04 only: its LeNet-5 data-parallel under mpirun (tito train --help)\n"
             "\n"
             "exit status: 0 goal met, 1 goal missed, 2 error\n");
 }
@@ -163,6 +166,12 @@ static int cmd_run(int argc, char **argv)
     if (!m) {
         return bad_args("no milestone '%s' (tito milestone list shows them)", argv[0]);
     }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--distributed") == 0) {   /* LeNet-5 over MPI: cmd_train.c */
+            return strcmp(m->id, "04") == 0 ? tito_cmd_train(argc - 1, argv + 1)
+                                            : bad_args("--distributed: only milestone 04 has a data-parallel run, not %s", m->id);
+        }
+    }
     tt_milestone_opts o = {0, 42, NULL, "runs", NULL, false};
     const char *json = NULL;
     for (int i = 1; i < argc; i++) {
@@ -268,6 +277,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "quantize") == 0) {
         return tito_cmd_quantize(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "train") == 0) {
+        return tito_cmd_train(argc - 2, argv + 2);
     }
     return bad_args("unknown command '%s'", argv[1]);
 }
