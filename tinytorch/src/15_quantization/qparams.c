@@ -7,6 +7,11 @@
  */
 #include "tinytorch/quant.h"
 
+/* tt_quantize_i8's loop is written for the auto-vectoriser, which gcc runs in full at -O3 only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -36,23 +41,23 @@ tt_qparams tt_qparams_asym(float lo, float hi)
 
 int8_t tt_quantize_value(float x, tt_qparams q)
 {
-    double v = round((double)x / q.scale) + q.zero_point;
-    if (!(v >= -128.0)) {
-        v = -128.0; /* also NaN */
-    }
-    if (v > 127.0) {
-        v = 127.0;
-    }
-    return (int8_t)v;
+    int8_t v;
+    tt_quantize_i8(&x, 1, q, &v);
+    return v;
 }
 
 void tt_quantize_i8(const float *x, int64_t n, tt_qparams q, int8_t *out)
 {
-    const float inv = 1.0f / q.scale;
+    /* x / scale rounded half away from zero (as tt_quantize_value), written without a libm call so the
+     * loop vectorises; the clamp comes first so the conversion never overflows (NaN -> -128) */
+    const double inv = 1.0 / (double)q.scale;
     for (int64_t i = 0; i < n; i++) {
-        float v = roundf(x[i] * inv) + (float)q.zero_point;
-        v = v < -128.0f ? -128.0f : v > 127.0f ? 127.0f : v;
-        out[i] = (int8_t)(v == v ? v : -128.0f);
+        double v = (double)x[i] * inv;
+        v = v > 1000.0 ? 1000.0 : v;
+        v = v >= -1000.0 ? v : -1000.0;
+        int32_t r = v >= 0.0 ? (int32_t)(v + 0.5) : -(int32_t)(0.5 - v);
+        r += q.zero_point;
+        out[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
     }
 }
 
