@@ -435,6 +435,67 @@ static void test_plan_set(void **state)
     assert_int_equal(pa.dp, 4);
 }
 
+
+/* The key table (engine.h) and what evaluations produce cannot drift apart: every key any plan
+ * produces is in the table with its kind, every table key is produced by some plan, and every
+ * numeric key is accepted by constraints.assert. */
+static void test_key_table_matches_results(void **state)
+{
+    (void)state;
+    static const char *const plans[] = {
+        /* fleet training with ops and a failing assert */
+        "version: \"1.0\"\nname: a\nworkload: {model: Llama3_70B, mode: training, seq_len: 4096, batch_size: 64}\n"
+        "hardware: {accelerator: DGX_H100, nodes: 8}\nparallelism: {tp: 8, pp: 2, recompute: selective, sequence_parallel: true}\n"
+        "ops: {region: Norway, duration_days: 3}\nconstraints:\n  assert:\n    - {metric: mfu, min: 0.99}\n",
+        /* tp serving with ops, emulated precision */
+        "version: \"1.0\"\nname: b\nworkload: {model: Llama3_70B, batch_size: 8}\n"
+        "hardware: {accelerator: A100, count: 16, per_node: 8, precision: fp8, fabric: IB_HDR}\nparallelism: {tp: 4, pp: 2}\n"
+        "ops: {region: Quebec}\n",
+        /* CNN training on one accelerator, replicated encoder inference */
+        "version: \"1.0\"\nname: c\nworkload: {model: ResNet50, mode: training, batch_size: 64}\nhardware: {accelerator: A100}\n",
+        "version: \"1.0\"\nname: d\nworkload: {model: BERT_Base, batch_size: 16, seq_len: 512}\nhardware: {accelerator: T4, count: 2}\n",
+        /* a refused plan */
+        "version: \"1.0\"\nname: e\nworkload: {model: ResNet50}\nhardware: {accelerator: Coral_Edge_TPU, precision: fp16}\n",
+    };
+    size_t nk = ms_result_key_count();
+    int *seen = calloc(nk, sizeof *seen);
+    assert_non_null(seen);
+    for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++) {
+        ms_plan_eval_buffer(reg, "k.yaml", plans[i], strlen(plans[i]), &ra);
+        for (int j = 0; j < ra.n; j++) {
+            const ms_result_key *k = ms_result_key_find(ra.items[j].key);
+            if (!k) fprintf(stderr, "key '%s' is not in the key table\n", ra.items[j].key);
+            assert_non_null(k);
+            if (k->kind != ra.items[j].kind) fprintf(stderr, "key '%s': kind %d vs table %d\n", k->name, ra.items[j].kind, k->kind);
+            assert_int_equal(k->kind, ra.items[j].kind);
+            seen[k - ms_result_key_at(0)] = 1;
+        }
+        ms_result_free(&ra);
+    }
+    for (size_t i = 0; i < nk; i++) {
+        if (!seen[i]) fprintf(stderr, "table key '%s' is produced by no test plan\n", ms_result_key_at(i)->name);
+        assert_true(seen[i]);
+    }
+    free(seen);
+    /* every numeric key is an assertable metric; strings are not */
+    for (size_t i = 0; i < nk; i++) {
+        const ms_result_key *k = ms_result_key_at(i);
+        char y[512], err[512];
+        snprintf(y, sizeof y, "version: \"1.0\"\nname: m\nworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n"
+                              "constraints:\n  assert:\n    - {metric: %s, max: 1}\n", k->name);
+        ms_status st = ms_plan_load_buffer(reg, "m.yaml", y, strlen(y), &pa, err, sizeof err);
+        assert_int_equal(st, (k->kind == MS_V_STR || k->kind == MS_V_RAW) ? MS_ERR_INPUT : MS_OK);
+    }
+    /* and the schema lists them */
+    size_t n = ms_plan_schema_json(NULL, 0);
+    char *schema = malloc(n + 1);
+    assert_non_null(schema);
+    ms_plan_schema_json(schema, n + 1);
+    assert_non_null(strstr(schema, "\"tp_communication_s\""));
+    assert_non_null(strstr(schema, "\"goodput\""));
+    free(schema);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_precision_honesty),
         cmocka_unit_test(test_tp_pp_serving),
         cmocka_unit_test(test_plan_set),
+        cmocka_unit_test(test_key_table_matches_results),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -74,6 +74,19 @@ int ms_result_get(const ms_result *r, const char *key, double *v);
 /* String item, or NULL. */
 const char *ms_result_get_str(const ms_result *r, const char *key);
 
+/* Every key a plan evaluation can produce (src/engine/keys.c): one table that validates
+ * `constraints.assert` metrics (any numeric key: NUM, INT or BOOL) and lists them in the schema. */
+typedef struct {
+    const char *name;
+    ms_vkind kind;
+    const char *unit;         /* "s", "B", "FLOP/s", ... ("" for counts, fractions, names) */
+    const char *description;
+} ms_result_key;
+
+size_t ms_result_key_count(void);
+const ms_result_key *ms_result_key_at(size_t i);
+const ms_result_key *ms_result_key_find(const char *name);   /* NULL if unknown */
+
 /* Strict JSON of the table, one line ending in "\n" (never NaN/Inf: a non-finite number is
  * null). Writes into buf (NUL-terminated, truncated to cap) and returns the full length like
  * snprintf; buf may be NULL to ask for the length. */

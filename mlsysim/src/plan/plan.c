@@ -15,23 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Output keys a constraint may name (the flat JSON keys of `mlsysim eval`). */
-static const char *const known_metrics[] = {
-    "latency_s", "throughput_per_s", "mfu", "hfu", "energy_j", "power_w",
-    "memory_per_accelerator_bytes", "memory_weights_bytes", "memory_gradients_bytes",
-    "memory_optimizer_bytes", "memory_activations_bytes", "memory_kv_cache_bytes",
-    "memory_utilization", "compute_time_s", "memory_time_s", "overhead_time_s",
-    "arithmetic_intensity_flop_per_byte", "ttft_s", "itl_s", "kv_cache_bytes",
-    "max_concurrent_sequences", "tokens_per_s", "step_time_s", "tflops_per_accelerator",
-    "bubble_fraction", "communication_s", "mtbf_s", "checkpoint_interval_s", "goodput",
-    "carbon_kg", "water_l", "cost_usd", "wall_time_s", "model_flop",
-};
-
+/* A constraint may name any numeric key a plan evaluation produces (engine.h, keys.c). */
 static int metric_known(const char *m)
 {
-    for (size_t i = 0; i < sizeof known_metrics / sizeof known_metrics[0]; i++)
-        if (!strcmp(m, known_metrics[i])) return 1;
-    return 0;
+    const ms_result_key *k = ms_result_key_find(m);
+    return k && k->kind != MS_V_STR && k->kind != MS_V_RAW;
 }
 
 typedef struct {
@@ -432,7 +420,7 @@ static const char *const schema_parts[] = {
 "        \"per_node\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 8},\n"
 "        \"accelerators_per_node\": {\"type\": \"integer\", \"minimum\": 1},\n"
 "        \"precision\": {\"enum\": [\"fp32\", \"tf32\", \"bf16\", \"fp16\", \"fp8\", \"int8\", \"int4\", \"fp4\"], \"default\": \"fp16\"},\n"
-"        \"efficiency\": {\"type\": \"number\", \"exclusiveMinimum\": 0, \"maximum\": 1, \"default\": 0.5},\n"
+"        \"efficiency\": {\"type\": \"number\", \"exclusiveMinimum\": 0, \"maximum\": 1, \"description\": \"default 0.70 for training, 0.5 for inference (ms_default_efficiency)\"},\n"
 "        \"fabric\": {\"type\": \"string\", \"description\": \"registry fabric name (mlsysim zoo systems)\"},\n"
 "        \"intra_bw\": {\"type\": \"string\", \"description\": \"per accelerator per direction, e.g. '450 GB/s'\"},\n"
 "        \"intra_node_bw\": {\"type\": \"string\"}\n"
@@ -469,7 +457,8 @@ static const char *const schema_parts[] = {
 "            \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"metric\"],\n"
 "            \"anyOf\": [{\"required\": [\"max\"]}, {\"required\": [\"min\"]}],\n"
 "            \"properties\": {\n"
-"              \"metric\": {\"type\": \"string\", \"description\": \"a JSON output key, e.g. latency_s\"},\n"
+,
+NULL,    /* the "metric" property, generated from the result key table (engine.h) */
 "              \"min\": {\"type\": \"number\"},\n"
 "              \"max\": {\"type\": \"number\"}\n"
 "            }\n"
@@ -503,13 +492,31 @@ static const char *const schema_parts[] = {
 "}\n",
 };
 
+static void schema_put(char *buf, size_t cap, size_t *n, const char *s)
+{
+    size_t l = strlen(s);
+    if (buf && *n + l < cap) memcpy(buf + *n, s, l);
+    else if (buf && *n < cap) memcpy(buf + *n, s, cap - *n);
+    *n += l;
+}
+
 size_t ms_plan_schema_json(char *buf, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < sizeof schema_parts / sizeof schema_parts[0]; i++) {
-        size_t l = strlen(schema_parts[i]);
-        if (buf && n + l < cap) memcpy(buf + n, schema_parts[i], l);
-        n += l;
+        if (schema_parts[i]) { schema_put(buf, cap, &n, schema_parts[i]); continue; }
+        schema_put(buf, cap, &n, "              \"metric\": {\"description\": \"a numeric key of the result\", \"enum\": [");
+        int first = 1;
+        for (size_t k = 0; k < ms_result_key_count(); k++) {
+            const ms_result_key *key = ms_result_key_at(k);
+            if (key->kind == MS_V_STR || key->kind == MS_V_RAW) continue;
+            if (!first) schema_put(buf, cap, &n, ", ");
+            schema_put(buf, cap, &n, "\"");
+            schema_put(buf, cap, &n, key->name);
+            schema_put(buf, cap, &n, "\"");
+            first = 0;
+        }
+        schema_put(buf, cap, &n, "]},\n");
     }
     if (buf && cap) buf[n < cap ? n : cap - 1] = 0;
     return n;
