@@ -116,7 +116,8 @@ int tt_idx_read(const char *path, tt_idx *out, char *err, size_t errlen)
     /* Body: converted in pieces; the float array grows with the values that really arrive, so a
      * short (or small compressed) file claiming a huge tensor costs only what it holds. */
     enum { PIECE = 1 << 16 };
-    unsigned char *piece = malloc(PIECE);
+    size_t psize = numel * (uint64_t)es < PIECE ? (size_t)(numel * (uint64_t)es) + 1 : PIECE;
+    unsigned char *piece = malloc(psize);
     uint64_t cap = numel < PIECE ? numel : PIECE, have = 0;
     out->data = malloc((size_t)(cap ? cap : 1) * sizeof(float));
     if (!piece || !out->data) {
@@ -159,10 +160,12 @@ int tt_idx_read(const char *path, tt_idx *out, char *err, size_t errlen)
             goto done;
         }
     }
-    /* Anything after the promised bytes is an error (counted, not stored). */
+    /* Anything after the promised bytes is an error: counted up to a point, never stored, so a small
+     * archive inflating to gigabytes of junk is refused at once. */
+    const uint64_t count_max = (uint64_t)1 << 20;
     uint64_t extra = 0;
-    for (;;) {
-        got = tt__rd_read(&r, piece, PIECE, err, errlen);
+    while (extra <= count_max) {
+        got = tt__rd_read(&r, piece, psize, err, errlen);
         if (got < 0) {
             free(piece);
             goto done;
@@ -174,8 +177,9 @@ int tt_idx_read(const char *path, tt_idx *out, char *err, size_t errlen)
     }
     free(piece);
     if (extra) {
-        tt__data_err(err, errlen, "%s: %llu trailing bytes after the %llu the header describes", path,
-                     (unsigned long long)extra, (unsigned long long)want);
+        tt__data_err(err, errlen, "%s: %s%llu trailing bytes after the %llu the header describes", path,
+                     extra > count_max ? "more than " : "",
+                     (unsigned long long)(extra > count_max ? count_max : extra), (unsigned long long)want);
         goto done;
     }
     out->ndim = nd;
