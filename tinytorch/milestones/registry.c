@@ -7,6 +7,7 @@ extern const tt_milestone tt_milestone_02;
 extern const tt_milestone tt_milestone_03;
 extern const tt_milestone tt_milestone_04;
 extern const tt_milestone tt_milestone_05;
+extern const tt_milestone tt_milestone_06;
 
 const tt_milestone *const tt_milestones[] = {
     &tt_milestone_01,
@@ -14,5 +15,6 @@ const tt_milestone *const tt_milestones[] = {
     &tt_milestone_03,
     &tt_milestone_04,
     &tt_milestone_05,
+    &tt_milestone_06,
 };
 const int tt_milestone_count = (int)(sizeof tt_milestones / sizeof tt_milestones[0]);
