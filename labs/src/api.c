@@ -22,6 +22,7 @@ struct labs_ctx {
     ms_registry *reg;
     char *measured;        /* contents of the measured-points file, or NULL */
     size_t measured_len;
+    labs_cache *cache;     /* POST replies by request bytes; NULL = off */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -688,7 +689,10 @@ int labs_api(const labs_ctx *c, const char *method, const char *path, const char
         }
         if (routes[i].post == 1) {
             if (strcmp(method, "POST")) return labs_reply_error(r, 405, NULL, "use POST");
-            return dispatch_post(c, routes[i].path + 5, body, len, r);
+            if (labs_cache_get(c->cache, path, body, len, r)) return 200;
+            int st = dispatch_post(c, routes[i].path + 5, body, len, r);
+            labs_cache_put(c->cache, path, body, len, r);
+            return st;
         }
         if (strcmp(method, "GET") && strcmp(method, "HEAD")) return labs_reply_error(r, 405, NULL, "use GET");
         return routes[i].get(c, NULL, r);
@@ -708,7 +712,10 @@ labs_ctx *labs_ctx_new(const char *measured_path, char *err, size_t errlen)
         return NULL;
     }
     c->reg = ms_registry_new(err, errlen);
-    if (!c->reg) {
+    c->cache = c->reg && !getenv("LABS_NO_CACHE") ? labs_cache_new() : NULL;
+    if (!c->reg || (!c->cache && !getenv("LABS_NO_CACHE"))) {
+        if (c->reg && !c->cache) snprintf(err, errlen, "out of memory");
+        ms_registry_free(c->reg);
         free(c);
         return NULL;
     }
@@ -723,6 +730,7 @@ void labs_ctx_free(labs_ctx *c)
 {
     if (!c) return;
     ms_registry_free(c->reg);
+    labs_cache_free(c->cache);
     free(c->measured);
     free(c);
 }

@@ -45,12 +45,26 @@ static int eval(const ms_registry *reg, const char *plan, size_t len, ms_result 
     return 0;
 }
 
+/* The JSON is written once into a buffer sized for a typical result (formatting the numbers is
+ * most of a request's cost); only a longer one is written again into an exact buffer. */
+#define JSON_GUESS 8192
+
 static int reply_result(const ms_result *res, labs_reply *r)
 {
-    size_t n = ms_result_json(res, NULL, 0);
-    r->body = malloc(n + 1);
+    size_t cap = JSON_GUESS;
+    r->body = malloc(cap);
     if (!r->body) return labs_reply_error(r, 500, NULL, "out of memory");
-    ms_result_json(res, r->body, n + 1);
+    size_t n = ms_result_json(res, r->body, cap);
+    if (n >= cap) {
+        char *b = realloc(r->body, n + 1);
+        if (!b) {
+            free(r->body);
+            r->body = NULL;
+            return labs_reply_error(r, 500, NULL, "out of memory");
+        }
+        r->body = b;
+        ms_result_json(res, r->body, n + 1);
+    }
     while (n > 0 && r->body[n - 1] == '\n') r->body[--n] = 0;
     r->len = n;
     r->status = 200;

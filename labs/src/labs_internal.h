@@ -21,4 +21,15 @@ int labs_train_plan(const ms_registry *reg, const char *plan, size_t len, double
  * (NUL-terminated, compact JSON). Returns 0, or -1 with "file: reason" in err. */
 int labs_read_json_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
 
+/* The reply cache (cache.c): POST replies keyed by path + body, direct-mapped, one lock per slot. */
+#define LABS_CACHE_SLOTS 1024
+#define LABS_CACHE_MAX_REPLY (32 * 1024)   /* larger replies (long sweeps) are not kept */
+typedef struct labs_cache labs_cache;
+labs_cache *labs_cache_new(void);
+void labs_cache_free(labs_cache *c);
+/* 1 and a copy of the stored reply in *r on a hit; 0 on a miss. */
+int labs_cache_get(labs_cache *c, const char *path, const char *body, size_t len, labs_reply *r);
+/* Stores a 200 reply (others are not kept). */
+void labs_cache_put(labs_cache *c, const char *path, const char *body, size_t len, const labs_reply *r);
+
 #endif

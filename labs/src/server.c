@@ -3,7 +3,7 @@
  *
  * A request's body is gathered in a per-connection buffer bounded by LABS_MAX_BODY; a larger
  * Content-Length is refused with 413 before any byte of the body is read. */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE
 #include "labs/server.h"
 #include "labs_internal.h"
 
@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,7 +229,9 @@ labs_server *labs_server_start(const labs_ctx *ctx, const labs_server_opts *o, c
         free(s);
         return NULL;
     }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* one worker per CPU this process may run on (taskset / cgroup limits included) */
+    cpu_set_t set;
+    long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = o->threads ? o->threads : (unsigned)(cpus > 0 ? cpus : 1);
     unsigned timeout = o->timeout_s ? o->timeout_s : 10;
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)o->port, NULL, NULL,

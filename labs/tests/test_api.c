@@ -130,6 +130,11 @@ static void test_eval_matches_engine(void **s)
         ms_result_json(res, want, n + 1);
         while (n && want[n - 1] == '\n') want[--n] = 0;
         assert_string_equal(r.body, want);
+        /* the same request again comes from the reply cache: the same bytes */
+        labs_reply again;
+        assert_int_equal(labs_api(ctx, "POST", "/api/eval", plans[i], strlen(plans[i]), &again), 200);
+        assert_string_equal(again.body, want);
+        labs_reply_free(&again);
         free(want);
         ms_result_free(res);
         free(res);

@@ -16,8 +16,10 @@
  *
  * Errors: a bad request is a 400 with {"error": reason, "field": name}; an unknown path 404; a
  * known path with the wrong method 405. Bodies are bounded by LABS_MAX_BODY (the server answers
- * 413 above it). The context is read-only after labs_ctx_new: any number of threads may call
- * labs_api() at once. */
+ * 413 above it). Any number of threads may call labs_api() on one context at once: the registry
+ * is read-only after labs_ctx_new and the reply cache (identical POST requests get the stored
+ * reply; every endpoint is a pure function of its request) locks per slot. LABS_NO_CACHE=1 in
+ * the environment turns the cache off. */
 #ifndef LABS_API_H
 #define LABS_API_H
 

@@ -21,7 +21,7 @@ typedef struct {
     const char *bind;        /* IPv4 address to listen on; NULL = 127.0.0.1 */
     int port;                /* 0 = any free port (see labs_server_port) */
     const char *web_root;    /* folder of the pages */
-    unsigned threads;        /* thread-pool size; 0 = one per online CPU */
+    unsigned threads;        /* thread-pool size; 0 = one per CPU the process may use */
     unsigned timeout_s;      /* connection idle timeout; 0 = 10 s */
 } labs_server_opts;
 
