@@ -6,6 +6,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install-deps.sh"
 "$root/scripts/fetch-data.sh"
+# The labs' chart library and the browser-test driver (npm ci from labs/package-lock.json); the
+# end-to-end tests (ctest label "browser") then run every lab in headless Chromium.
+"$root/labs/scripts/setup-web.sh"
 
 echo "== release build =="
 "$root/scripts/build.sh" "$root/build" -DMLSB_BUILD_TESTS=ON -DMLSB_WERROR=ON
