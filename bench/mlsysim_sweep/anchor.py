@@ -51,7 +51,10 @@ def make_eval(d):
             if not m["encoder"]:
                 act += 4.0 * S * B * m["vocab"]
         else:
-            per_sample = m["act_peak"] * b if m["act_peak"] > 0 else 0.1 * m["params"] * b
+            if m["saved_act"] > 0:
+                per_sample = m["saved_act"] * b
+            else:
+                per_sample = m["act_peak"] * b if m["act_peak"] > 0 else 0.1 * m["params"] * b
             act = per_sample * B
         return w, g, o, act
 

@@ -62,11 +62,11 @@ static void dump(FILE *f, const ms_model *const *models, size_t nm, const ms_har
         fprintf(f, "%s{\"name\": \"%s\", \"transformer\": %d, \"encoder\": %d, \"params\": %.17g, "
                    "\"params_active\": %.17g, \"params_matmul\": %.17g, \"attn\": %.17g, \"kv\": %.17g, "
                    "\"layers\": %d, \"hidden\": %d, \"heads\": %d, \"vocab\": %d, \"experts\": %d, "
-                   "\"experts_active\": %d, \"fwd_flops\": %.17g, \"act_peak\": %.17g}",
+                   "\"experts_active\": %d, \"fwd_flops\": %.17g, \"act_peak\": %.17g, \"saved_act\": %.17g}",
                 i ? ",\n" : "", m->name, m->kind == MS_MODEL_TRANSFORMER, m->arch.encoder, m->params,
                 m->params_active, m->params_matmul, m->attn_flops_per_pair, m->kv_elems_per_token,
                 m->layers, m->arch.hidden, m->arch.heads, m->arch.vocab, m->arch.experts,
-                m->arch.experts_active, m->fwd_flops, m->act_peak_bytes);
+                m->arch.experts_active, m->fwd_flops, m->act_peak_bytes, m->saved_act_elems);
     }
     fprintf(f, "],\n\"hardware\": [\n");
     for (size_t j = 0; j < nh; j++) {

@@ -496,6 +496,25 @@ static void test_key_table_matches_results(void **state)
     free(schema);
 }
 
+
+/* CNN training memory from the layer graph: ResNet-50 at batch 2048 does not fit a 24 GB L4 (its
+ * saved activations alone are 2048 x 28.3 M x 2 B = 116 GB); batch 32 does. */
+static void test_cnn_training_memory(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "ResNet50");
+    ms_plan_init(&pa, reg, m, ms_registry_hardware(reg, "L4"));
+    pa.mode = MS_MODE_TRAINING;
+    pa.batch_size = 2048;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_ERR_MEMORY);
+    assert_true(close_rel(get(&ra, "memory_activations_bytes"), 2048 * m->saved_act_elems * 2.0, 1e-9));
+    assert_true(get(&ra, "memory_activations_bytes") > 90e9);
+    ms_result_free(&ra);
+    pa.batch_size = 32;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_tp_pp_serving),
         cmocka_unit_test(test_plan_set),
         cmocka_unit_test(test_key_table_matches_results),
+        cmocka_unit_test(test_cnn_training_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

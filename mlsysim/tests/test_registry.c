@@ -213,6 +213,54 @@ static void test_extend_and_errors(void **state)
     assert_int_equal(ms_registry_load_file(reg, "/nonexistent/file.yaml", err, sizeof err), MS_ERR_INPUT);
 }
 
+
+/* Layer graphs: the graph of every CNN/MLP that has one gives exactly its published parameter
+ * count (torchvision / the papers) and MAC count; saved activations match hand counts. */
+static void test_layer_graphs(void **state)
+{
+    (void)state;
+    static const struct { const char *name; double params, macs; } q[] = {
+        {"ResNet50", 25557032, 4.089e9}, {"ResNet18", 11689512, 1.814e9}, {"MobileNetV2", 3504872, 300.8e6},
+        {"EfficientNetB0", 5288548, 385.8e6}, {"AlexNet", 61100840, 714.2e6}, {"TT_LeNet_Digits", 810, 3312},
+        {"TT_CIFAR_CNN", 612042, 4484992}, {"AnomalyDetector", 265864, 264192}, {"TT_DigitMLP", 2410, 2368},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        const ms_model *m = ms_registry_model(reg, q[i].name);
+        assert_non_null(m);
+        assert_true(m->saved_act_elems > 0);
+        assert_true(fabs(m->params - q[i].params) < 0.5);
+        assert_true(fabs(m->fwd_flops / 2 / q[i].macs - 1) < 0.02);   /* published FLOPs vs the graph's MACs */
+    }
+    /* hand count, LeNet on 8x8: input 64 + conv 8x6x6 = 288 + pool 8x3x3 output and indices 144
+     * + logits 10 = 506 elements per sample */
+    assert_true(ms_registry_model(reg, "TT_LeNet_Digits")->saved_act_elems == 506);
+    /* hand count, ResNet-50 (v1.5, 224x224): stem, then per bottleneck conv+bn of each 1x1, 3x3,
+     * 1x1 (and the projection), the residual add */
+    double h = 112, tot = 3 * 224 * 224 + 2 * 64 * h * h + 2 * 64 * 56 * 56;   /* input, conv+bn, pool+indices */
+    h = 56;
+    static const int blocks[4] = {3, 4, 6, 3}, width[4] = {64, 128, 256, 512};
+    for (int st = 0; st < 4; st++)
+        for (int b = 0; b < blocks[st]; b++) {
+            double hin = h, hout = (st > 0 && b == 0) ? h / 2 : h, w = width[st], out = 4 * w;
+            tot += 2 * w * hin * hin + 2 * w * hout * hout + 2 * out * hout * hout + out * hout * hout;
+            if (b == 0) tot += 2 * out * hout * hout;
+            h = hout;
+        }
+    tot += 2048 + 1000;                                      /* pooled vector, logits */
+    assert_true(ms_registry_model(reg, "ResNet50")->saved_act_elems == tot);
+    /* a graph that is not the model, or not a graph, is refused */
+    char err[512];
+    const char *y = "models:\n  - {name: Fake, source: test, kind: cnn, params: 1e6, flops: 1 GFLOP, graph: \"in 3x32x32; conv 8 k3; fc 10\"}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "g.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "graph has"));
+    y = "models:\n  - {name: Fake, source: test, kind: cnn, params: 1e6, flops: 1 GFLOP, graph: \"in 3x32x32; warp 9\"}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "g.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "unknown layer 'warp'"));
+    y = "models:\n  - {name: Fake, source: test, kind: cnn, params: 1e6, flops: 1 GFLOP, graph: \"in 3x4x4; conv 8 k9 p0\"}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "g.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_null(ms_registry_model(reg, "Fake"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_bandwidths_are_per_direction),
         cmocka_unit_test(test_extend_and_errors),
+        cmocka_unit_test(test_layer_graphs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

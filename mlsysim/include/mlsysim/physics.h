@@ -46,6 +46,19 @@ double ms_weight_bytes(const ms_model *m, ms_precision p);
  * MLA L·(kv_lora_rank + qk_rope_head_dim)·S·B·b. */
 double ms_kv_cache_bytes(const ms_model *m, double seq, double batch, ms_precision p);
 
+/* ---- CNN / MLP layer graphs (src/physics/cnn_graph.c) ---- */
+typedef struct {
+    double params;            /* weights and biases (BN: gamma, beta) */
+    double macs;              /* multiply-accumulates of one forward pass, per sample */
+    double saved_act_elems;   /* activations training keeps for backward, per sample */
+    double peak_live_elems;   /* largest input + output of one layer, per sample */
+    int layers;               /* conv and fc layers */
+} ms_graph_stats;
+
+/* Walks a layer graph ("in 3x224x224; conv 64 k7 s2; bn; relu; ...", grammar in cnn_graph.c).
+ * 0 ok; -1 with the reason in err. */
+int ms_graph_eval(const char *spec, ms_graph_stats *out, char *err, size_t errlen);
+
 /* ---- Training memory per accelerator ---- */
 typedef struct {
     int micro_batch;          /* sequences (or samples) per micro-batch per data-parallel rank */

@@ -121,6 +121,8 @@ typedef struct {
     double fwd_flops;              /* CNN/MLP: published forward FLOPs per sample (MAC = 2 FLOP) */
     double act_peak_bytes;         /* tiny models: peak activation bytes per sample at int8, 0 = unknown */
     double input_seq;              /* encoders: sequence the published FLOPs refer to (unused if 0) */
+    double saved_act_elems;        /* CNN/MLP with a layer graph: activations training keeps for
+                                      backward, elements per sample (ms_graph_eval); 0 = no graph */
     /* Derived at load time (ms_model_derive); transformers from the architecture. */
     double params;                 /* total parameters */
     double params_active;          /* parameters touched per token (MoE), = params when dense */

@@ -17,8 +17,10 @@
  * min(pp, microbatches) micro-batches of its ceil(L/pp) layers (Korthikanti §4.2.3). The output
  * layer adds 4·s·b·V/t (fp32 logits). Full recompute adds one layer's full activations (the layer
  * being recomputed during backward).
- * Non-transformers: activations per sample = the model's peak activation bytes when known, else
- * 10 % of the weight bytes (upstream MLSys·im's traffic heuristic; an approximation).
+ * Non-transformers: activations per sample = every tensor the backward pass needs, counted on the
+ * model's layer graph (registry `graph`, cnn_graph.c; ResNet-50: 28.3 M elements per 224x224
+ * image); without a graph the peak live activations, else 10 % of the weight bytes (upstream
+ * MLSys·im's heuristic; an approximation).
  */
 #include "mlsysim/physics.h"
 
@@ -88,7 +90,10 @@ void ms_training_memory(const ms_model *m, const ms_train_config *c, ms_train_me
             act += layer_act_bytes(a, s, mb, tp, c->sequence_parallel, MS_RECOMPUTE_NONE) * scale;
         if (!a->encoder) act += 4.0 * s * mb * a->vocab / tp;   /* fp32 logits of the last stage */
     } else {
-        double per_sample = m->act_peak_bytes > 0 ? m->act_peak_bytes * bytes : 0.1 * m->params * bytes;
+        /* from the layer graph when the registry has one (every saved tensor counted), else the
+         * peak live activations, else upstream's 10 % of the weights */
+        double per_sample = m->saved_act_elems > 0 ? m->saved_act_elems * bytes
+                          : m->act_peak_bytes > 0 ? m->act_peak_bytes * bytes : 0.1 * m->params * bytes;
         act = per_sample * mb;
     }
     out->weights_bytes = w;

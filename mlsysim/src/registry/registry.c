@@ -227,7 +227,9 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     ms_model *m = SLOT(r->models, name);
     if (!m) return msy_fail(y, n, field, "out of memory");
     strcpy(m->name, name);
-    int have_kind = 0, have_arch = 0, have_source = 0;
+    int have_kind = 0, have_arch = 0, have_source = 0, have_graph = 0;
+    ms_graph_stats graph;
+    struct fy_node *graph_node = NULL;
     void *it = NULL;
     struct fy_node_pair *p;
     while ((p = fy_node_mapping_iterate(n, &it))) {
@@ -256,6 +258,15 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "flops")) rc = msy_qty(y, v, f, "flop", &m->fwd_flops);
         else if (!strcmp(key, "layers")) rc = msy_int(y, v, f, &m->layers, 1, 100000);
         else if (!strcmp(key, "activation_peak")) rc = msy_qty(y, v, f, "bytes", &m->act_peak_bytes);
+        else if (!strcmp(key, "graph")) {
+            char spec[1024];
+            rc = msy_str(y, v, f, spec, sizeof spec);
+            if (!rc) {
+                char gerr[256];
+                if (ms_graph_eval(spec, &graph, gerr, sizeof gerr)) rc = msy_fail(y, v, f, "%s", gerr);
+                else { have_graph = 1; graph_node = v; }
+            }
+        }
         else if (!strcmp(key, "input_seq")) rc = msy_num(y, v, f, &m->input_seq, 1, 1e9);
         else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
         if (rc) return -1;
@@ -265,14 +276,29 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (m->published_params <= 0) return msy_fail(y, n, field, "missing 'params' (published count)");
     if (m->kind == MS_MODEL_TRANSFORMER) {
         if (!have_arch) return msy_fail(y, n, field, "a transformer needs 'arch'");
+        if (have_graph) return msy_fail(y, graph_node, field, "'graph' is for CNNs and MLPs (a transformer has 'arch')");
         m->layers = m->arch.layers;
     } else {
         if (have_arch) return msy_fail(y, n, field, "'arch' is for transformers only");
+        if (have_graph) {
+            /* the graph must be the model the published figures describe */
+            if (graph.params > 1.01 * m->published_params || m->published_params > 1.01 * graph.params)
+                return msy_fail(y, graph_node, field, "graph has %.6g parameters, 'params' says %.6g (more than 1 %% apart)",
+                                graph.params, m->published_params);
+            if (m->fwd_flops <= 0) m->fwd_flops = 2.0 * graph.macs;
+            else if (m->fwd_flops > 1.05 * 2.0 * graph.macs || 2.0 * graph.macs > 1.05 * m->fwd_flops)
+                return msy_fail(y, graph_node, field, "graph has %.6g FLOPs per sample, 'flops' says %.6g (more than 5 %% apart)",
+                                2.0 * graph.macs, m->fwd_flops);
+            m->saved_act_elems = graph.saved_act_elems;
+            if (m->act_peak_bytes <= 0) m->act_peak_bytes = graph.peak_live_elems;   /* int8: 1 B each */
+            if (m->layers <= 0) m->layers = graph.layers;
+        }
         if (m->fwd_flops <= 0) return msy_fail(y, n, field, "missing 'flops' (forward FLOPs per sample)");
         if (m->layers <= 0) m->layers = 1;
     }
     if (!m->title[0]) snprintf(m->title, sizeof m->title, "%s", m->name);
     ms_model_derive(m);
+    if (have_graph) m->params = m->params_active = graph.params;     /* the exact count */
     if (!isfinite(m->params) || !isfinite(m->attn_flops_per_pair) || !isfinite(m->kv_elems_per_token))
         return msy_fail(y, n, field, "the architecture's counts overflow");
     /* the published count must agree with the architecture (every built-in model is within 2 %) */
