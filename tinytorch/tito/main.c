@@ -22,6 +22,7 @@
 #include "tinytorch/progress.h"
 
 int tito_cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
+int tito_cmd_profile(int argc, char **argv);  /* cmd_profile.c */
 int tito_cmd_train(int argc, char **argv);    /* cmd_train.c */
 int tito_cmd_capstone(int argc, char **argv); /* cmd_capstone.c */
 
@@ -40,6 +41,7 @@ static void usage(FILE *f)
             "  tito milestone info NN              what milestone NN does and its goal\n"
             "  tito milestone run NN [options]     run milestone NN (01, 02, ... or its name)\n"
             "  tito quantize CKPT [options]        int8 post-training quantization (tito quantize --help)\n"
+            "  tito profile CKPT|NN [options]      per-layer time, FLOPs, bytes, roofline (tito profile --help)\n"
             "  [mpirun -np N] tito train [options]  data-parallel LeNet-5 over MPI (tito train --help)\n"
             "  tito capstone [options]             module 20: quantize, benchmark (MLPerf EDU), Pareto, submit\n"
             "  tito --version | --help\n"
@@ -276,6 +278,9 @@ int main(int argc, char **argv)
             return cmd_info(argc - 3, argv + 3);
         }
         return bad_args("milestone: unknown command '%s' (list, info, run)", argv[2]);
+    }
+    if (strcmp(argv[1], "profile") == 0) {
+        return tito_cmd_profile(argc - 2, argv + 2);
     }
     if (strcmp(argv[1], "quantize") == 0) {
         return tito_cmd_quantize(argc - 2, argv + 2);

@@ -75,6 +75,21 @@ const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *er
     return NULL;
 }
 
+const tito_zoo_entry *tito_zoo_milestone(const char *id)
+{
+    char *end;
+    long v = strtol(id, &end, 10);
+    if (*id == 0 || *end != 0) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof zoo / sizeof zoo[0]; i++) {
+        if (atol(zoo[i].milestone) == v && strcmp(zoo[i].data, "fashion-mnist") == 0) {
+            return &zoo[i];
+        }
+    }
+    return NULL;
+}
+
 static bool is_dir(const char *p)
 {
     struct stat st;

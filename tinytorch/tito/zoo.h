@@ -1,5 +1,5 @@
-/* zoo.h - the milestone models that tito's optimization commands (quantize, and later profile and
- * compress) recognise in a checkpoint, and the data sets they were trained on.
+/* zoo.h - the milestone models that tito's optimization commands (quantize, profile) recognise in a
+ * checkpoint, and the data sets they were trained on.
  *
  * A milestone checkpoint holds the model's tensors by name ("0.weight", ...) but not its architecture;
  * each entry below rebuilds one milestone architecture, and the first whose tensors all load (same
@@ -24,6 +24,8 @@ typedef struct tito_zoo_entry {
 /* Builds the model of the checkpoint at path and loads its weights (eval mode). Returns the entry and
  * sets *model, or NULL with a message naming the file and why no entry matched. */
 const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *err, size_t errlen);
+/* The Fashion-MNIST model of milestone "03" or "04" ("3", "04" ...), NULL for another. */
+const tito_zoo_entry *tito_zoo_milestone(const char *id);
 /* Loads the entry's training and test sets from data_dir (normalised as the milestone did). Returns 0
  * or -1 with a message. */
 int tito_zoo_data(const tito_zoo_entry *e, const char *data_dir, uint64_t seed, tt_dataset **train,

@@ -1,0 +1,161 @@
+/* test_profile.c - module 14: the step profiler counts FLOPs and bytes from the shapes (checked
+ * against the formulas), times every layer and backward op, charges each tape node to its layer,
+ * reports the arena peak; the roofline is measured, cached and read back; the JSON and SVG outputs
+ * parse. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tt_test_fs.h"
+#include "tinytorch/autograd.h"
+#include "tinytorch/conv.h"
+#include "tinytorch/json.h"
+#include "tinytorch/profile.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    return tt_test_mkdtemp(dir, sizeof dir, "tt_prof_");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tt_test_rmdir(dir);
+    tt_arena_reset();
+    return 0;
+}
+
+static tt_json *read_json(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    char err[128];
+    tt_json *j = tt_json_parse(buf, n, err, sizeof err);
+    if (!j) {
+        fail_msg("%s: %s", path, err);
+    }
+    return j;
+}
+
+static void test_profile_small_cnn(void **state)
+{
+    (void)state;
+    tt_rng r;
+    tt_rng_seed(&r, 4);
+    tt_layer *l[6] = {tt_conv2d_relu_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
+                      tt_linear_new(4 * 6 * 6, 20, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
+                      tt_linear_new(20, 5, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *m = tt_sequential_new(6, l);
+    const int64_t B = 8;
+    tt_tensor *x = tt_randn(TT_SHAPE(B, 1, 12, 12), 0.0f, 1.0f, &r);
+    int32_t y[8] = {0, 1, 2, 3, 4, 0, 1, 2};
+    tt_profile p;
+    char err[256];
+    assert_int_equal(tt_profile_sequential(m, x, y, 3, &p, err, sizeof err), 0);
+    assert_int_equal(p.n, 6);
+    assert_int_equal(p.batch, B);
+    /* conv: 2 * N * Cout * H * W * Cin * k * k, + bias, + ReLU (fused) */
+    const double outs = (double)(B * 4 * 12 * 12);
+    assert_true(p.layers[0].flops == 2.0 * outs * 9 + 2.0 * outs);
+    assert_string_equal(p.layers[0].kind, "Conv2dReLU");
+    assert_int_equal(p.layers[0].params, 4 * 9 + 4);
+    /* linear: 2 * B * in * out + B * out; bytes = 4 * (input + params + output) */
+    assert_true(p.layers[3].flops == 2.0 * B * 144 * 20 + B * 20);
+    assert_true(p.layers[3].bytes == 4.0 * (B * 144 + 144 * 20 + 20 + B * 20));
+    assert_int_equal(p.layers[3].out_bytes, B * 20 * 4);
+    assert_true(p.layers[2].flops == 0.0); /* flatten is a view */
+    assert_int_equal(p.params, 40 + 144 * 20 + 20 + 20 * 5 + 5);
+    /* every compute layer took time, forward and backward; the parts add up to the step */
+    double fwd = 0.0, bwd = 0.0;
+    for (int i = 0; i < p.n; i++) {
+        fwd += p.layers[i].seconds;
+        bwd += p.layers[i].backward_seconds;
+    }
+    assert_true(p.layers[0].seconds > 0 && p.layers[3].seconds > 0 && p.layers[3].backward_seconds > 0);
+    assert_true(fabs(fwd - p.forward_seconds) <= 1e-9 + 1e-6 * p.forward_seconds);
+    assert_true(bwd <= p.backward_seconds * 1.0001 + 1e-9);
+    /* backward ops: two linear nodes and one conv node per step */
+    bool saw_linear = false;
+    for (int i = 0; i < p.n_ops; i++) {
+        if (strcmp(p.ops[i].op, "linear") == 0) {
+            saw_linear = true;
+            assert_int_equal(p.ops[i].calls, 2);
+        }
+    }
+    assert_true(saw_linear);
+    assert_true(p.arena_peak_bytes >= (size_t)(B * 4 * 12 * 12 * 4) / 4); /* at least the pooled conv output */
+    assert_true(p.plain_step_seconds > 0);
+    /* outputs */
+    tt_roofline roof = {.peak_flops = 1e11, .bw_bytes_per_s = 1e10};
+    snprintf(roof.cpu, sizeof roof.cpu, "test cpu");
+    snprintf(roof.sgemm, sizeof roof.sgemm, "portable");
+    char jp[300], sp[300];
+    snprintf(jp, sizeof jp, "%s/p.json", dir);
+    snprintf(sp, sizeof sp, "%s/p.svg", dir);
+    assert_int_equal(tt_profile_write_json(&p, &roof, "toy \"cnn\"", jp, err, sizeof err), 0);
+    assert_int_equal(tt_profile_write_svg(&p, &roof, "toy", sp, err, sizeof err), 0);
+    tt_json *j = read_json(jp);
+    const tt_json *layers = tt_json_get(j, "layers");
+    assert_non_null(layers);
+    assert_int_equal(layers->count, 6);
+    const tt_json *l3 = tt_json_at(layers, 3);
+    assert_true(tt_json_get(l3, "flops")->number == p.layers[3].flops);
+    assert_non_null(tt_json_get(l3, "bytes"));
+    assert_non_null(tt_json_get(l3, "seconds"));
+    assert_string_equal(tt_json_get(j, "model")->string, "toy \"cnn\"");
+    tt_json_free(j);
+    FILE *f = fopen(sp, "r");
+    char head[5] = {0};
+    assert_int_equal(fread(head, 1, 4, f), 4);
+    fclose(f);
+    assert_string_equal(head, "<svg");
+    /* a file in a missing directory is an error naming it */
+    char bad[320];
+    snprintf(bad, sizeof bad, "%s/missing/p.json", dir);
+    assert_int_equal(tt_profile_write_json(&p, &roof, "toy", bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, bad));
+    tt_profile_free(&p);
+    tt_layer_free(m);
+}
+
+static void test_roofline_cache(void **state)
+{
+    (void)state;
+    tt_roofline r, c;
+    tt_roofline_measure(&r);
+    print_message("roof: %.1f GFLOP/s, %.1f GB/s (%s)\n", r.peak_flops * 1e-9, r.bw_bytes_per_s * 1e-9, r.cpu);
+    assert_true(r.peak_flops > 1e8 && r.bw_bytes_per_s > 1e8);
+    char path[300];
+    snprintf(path, sizeof path, "%s/roof.json", dir);
+    assert_int_equal(tt_roofline_store(path, &r), 0);
+    tt_roofline_cached(path, &c);
+    assert_true(c.cached);
+    assert_true(c.peak_flops == r.peak_flops && c.bw_bytes_per_s == r.bw_bytes_per_s);
+    /* another machine's numbers are not used */
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"cpu\": \"another CPU\", \"sgemm\": \"%s\", \"peak_flops\": 1, \"bw_bytes_per_s\": 1}\n", r.sgemm);
+    fclose(f);
+    tt_roofline_cached(path, &c);
+    assert_false(c.cached);
+    assert_true(c.peak_flops > 1e8);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_profile_small_cnn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roofline_cache, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
