@@ -273,7 +273,7 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
                "\n"
                "examples:\n"
                "  mlsysim sensitivity mlsysim/examples/llama3_70b_training.yaml\n"
-               "  mlsysim sensitivity Llama3_8B H100 --mode training --batch-size 8 --pct 20\n");
+               "  mlsysim sensitivity Llama3_2_1B H100 --mode training --batch-size 8 --pct 20\n");
         return MS_EXIT_OK;
     }
     double pct = 10;
@@ -294,6 +294,11 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
         fprintf(stderr, "mlsysim sensitivity: %s\n", err);
         rc = MS_EXIT_INPUT;
     }
+    ms_dist_train_t base;
+    if (!rc && ms_dist_train_step(&a, &m, &par, &f, p->count, &base, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim sensitivity: %s\n", err);
+        rc = MS_EXIT_INPUT;
+    }
     if (!rc) {
         ms_result o;
         char title[400];
@@ -308,8 +313,14 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
             ms_result_num(&o, key, s.rel_change[k]);
         }
         ms_result_str(&o, "binding", ms_dist_knob_name(s.binding));
+        ms_result_bool(&o, "feasible", base.fits);
         ms_result_print(&o, c->fmt, stdout);
         ms_result_free(&o);
+        if (!base.fits) {
+            fprintf(stderr, "mlsysim sensitivity: the plan does not fit: needs %.3g GB per accelerator, has %.3g GB\n",
+                    base.memory.total_bytes / 1e9, a.mem_capacity_bytes / 1e9);
+            rc = MS_EXIT_MEMORY;
+        }
     }
     free(p);
     return rc;
@@ -326,7 +337,7 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
                "\n"
                "examples:\n"
                "  mlsysim synthesis mlsysim/examples/llama3_70b_training.yaml --target-step-ms 9000\n"
-               "  mlsysim synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 500\n");
+               "  mlsysim synthesis Llama3_2_1B H100 --mode training --batch-size 8 --target-step-ms 100\n");
         return MS_EXIT_OK;
     }
     double target_ms = 0;
@@ -369,9 +380,14 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
                 ms_result_num(&o, key, NAN);          /* JSON null: no factor up to 1000 */
             }
         }
+        ms_result_bool(&o, "feasible", t.fits);
         ms_result_print(&o, c->fmt, stdout);
         ms_result_free(&o);
-        if (!reached) {
+        if (!t.fits) {
+            fprintf(stderr, "mlsysim synthesis: the plan does not fit: needs %.3g GB per accelerator, has %.3g GB\n",
+                    t.memory.total_bytes / 1e9, a.mem_capacity_bytes / 1e9);
+            rc = MS_EXIT_MEMORY;
+        } else if (!reached) {
             fprintf(stderr, "mlsysim synthesis: no single figure up to x1000 reaches %g ms per step\n", target_ms);
             rc = MS_EXIT_ASSERT;
         }
