@@ -375,6 +375,8 @@ int tt_ddp_finish(tt_ddp *d, char *err, size_t errlen)
 
 const tt_ddp_stats *tt_ddp_last(const tt_ddp *d) { return &d->last; }
 
+void tt_ddp_zero_grad(tt_ddp *d) { tt_zero_grad(d->params, d->n); }
+
 int tt_ddp_max_divergence(tt_ddp *d, double *out, char *err, size_t errlen)
 {
     *out = 0.0;

@@ -3,7 +3,8 @@
  * One step on every rank: forward on this rank's shard; loss = mean cross-entropy of the shard;
  * tt_ddp_begin (weight = shard rows / global rows); backward, during which the gradient buckets are
  * reduced; tt_ddp_finish; one small all-reduce of the weighted loss (so every rank sees the same
- * global loss and stops together on NaN); optimizer step; zero the gradients; arena reset.
+ * global loss and stops together on NaN); optimizer step (with ZeRO-1: on this rank's shard, then
+ * every parameter broadcast from its owner); zero the gradients; arena reset.
  * Rank 0 alone evaluates, prints progress, writes the metrics log and saves checkpoints (atomically:
  * tt_checkpoint_save writes a temporary file, fsyncs and renames it), so a rank that dies mid-run
  * leaves the last checkpoint intact.
@@ -38,7 +39,8 @@ static int save(const tt_dist_train_config *cfg, tt_layer *model, tt_optimizer *
     snprintf(ranks, sizeof ranks, "%d", tt_dist_size());
     tt_kv meta[] = {{"step", steps}, {"ranks", ranks}, {"trainer", "tinytorch data-parallel"}};
     char e[512];
-    if (tt_checkpoint_save(cfg->checkpoint, model, opt, meta, 3, e, sizeof e) != 0) {
+    /* With ZeRO-1 rank 0 holds only its shard of the optimizer state: the checkpoint keeps the model. */
+    if (tt_checkpoint_save(cfg->checkpoint, model, cfg->zero1 ? NULL : opt, meta, 3, e, sizeof e) != 0) {
         return tt__dist_err(err, errlen, "%s", e);
     }
     return 0;
@@ -86,17 +88,22 @@ int tt_dist_fit(tt_layer *model, tt_optimizer *opt, tt_ddp *ddp, tt_dist_loader 
                 break;
             }
             if (!isfinite(lv)) {
-                tt_optim_zero_grad(opt);
+                tt_ddp_zero_grad(ddp);
                 tt_arena_reset();
                 tt__dist_err(err, errlen, "the loss became %g at step %lld", lv, (long long)step + 1);
                 rc = -1;
                 break;
             }
             tt_optim_step(opt);
+            if (cfg->zero1 && tt_zero1_sync(cfg->zero1, err, errlen) != 0) {
+                tt_arena_reset();
+                rc = -2;
+                break;
+            }
             if (cfg->sched) {
                 tt_scheduler_step(cfg->sched);
             }
-            tt_optim_zero_grad(opt);
+            tt_ddp_zero_grad(ddp);
             tt_arena_reset();
             step++;
             loss_sum += lv * (double)gn;

@@ -40,6 +40,7 @@ static void train_usage(FILE *f)
             "  --out DIR        checkpoint and metrics log (default runs/)\n"
             "  --bucket-kb K    gradient bucket size in KiB (default 64)\n"
             "  --no-overlap     reduce gradients only after backward (to measure what overlap gains)\n"
+            "  --zero1          ZeRO-1: shard Adam's state over the ranks (the checkpoint then keeps the model only)\n"
             "  --timeout S      a collective unfinished after S seconds fails the job (default 120)\n"
             "  --quick          first 10,000 training images, 1 epoch (a smoke run; the goal is not checked)\n"
             "\n"
@@ -130,7 +131,7 @@ static const char *data_dir(void)
 
 /* Runs on every rank; returns the job's exit status (the same on every rank). */
 static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double lr, int64_t steps,
-                 const tt_ddp_opts *dopts)
+                 const tt_ddp_opts *dopts, bool zero1)
 {
     const bool r0 = tt_dist_rank() == 0;
     char err[1024];
@@ -144,7 +145,18 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);
-    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = (float)lr});
+    tt_params mine;
+    tt_params_init(&mine);
+    tt_zero1 *z = zero1 ? tt_zero1_new(p.t, p.n, err, sizeof err) : NULL;
+    if (zero1 && !z) {
+        fprintf(stderr, "tito train: %s\n", err);
+        tt_dist_abort(2);
+    }
+    if (z) {
+        tt_zero1_owned(z, &p, &mine);
+    }
+    tt_optimizer *opt = tt_adam(z ? &mine : &p, (tt_adam_opts){.lr = (float)lr});
+    double state[2] = {(double)tt_optim_state_bytes(opt), (double)tt_optim_state_bytes(opt)};
     tt_ddp *ddp = tt_ddp_new(p.t, p.n, dopts, err, sizeof err);
     tt_dist_loader dl;
     int rc = 0;
@@ -164,7 +176,9 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
         fprintf(stderr, "tito train: %s\n", err);
         bad = 1;
     }
-    if (tt_dist_allreduce_f64(&bad, 1, 'M', err, sizeof err) != 0 || bad) {
+    if (tt_dist_allreduce_f64(&bad, 1, 'M', err, sizeof err) != 0 || bad ||
+        tt_dist_allreduce_f64(state, 1, 's', err, sizeof err) != 0 ||
+        tt_dist_allreduce_f64(state + 1, 1, 'M', err, sizeof err) != 0) {
         tt_dist_abort(2);
     }
     if (r0) {
@@ -172,12 +186,18 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
                "Adam lr %g + cosine, %d gradient buckets\n",
                tt_dist_size(), tt_dist_size() > 1 ? "s" : "", (long long)batch,
                (long long)(batch / tt_dist_size()), epochs, epochs > 1 ? "s" : "", lr, tt_ddp_last(ddp)->buckets);
+        if (z) {
+            printf("  ZeRO-1: Adam state %.0f KiB in all, the largest rank's shard %.0f KiB (%.0f %%; parameters are "
+                   "not split, so LeNet's 48,000-weight layer sets the floor)\n",
+                   state[0] / 1024, state[1] / 1024, 100 * state[1] / state[0]);
+        }
         fflush(stdout);
     }
     tt_dist_train_config c = tt_dist_train_config_default();
     c.epochs = epochs;
     c.max_steps = steps;
     c.sched = sched;
+    c.zero1 = z;
     c.eval = te;
     c.checkpoint = ckpt;
     c.log = r0 ? &log : NULL;
@@ -212,6 +232,8 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
     tt_dist_loader_free(&dl);
     tt_ddp_free(ddp);
     tt_optim_free(opt);
+    tt_zero1_free(z);
+    tt_params_free(&mine);
     tt_params_free(&p);
     tt_layer_free(model);
     tt_dataset_free(tr);
@@ -237,6 +259,7 @@ int tito_cmd_train(int argc, char **argv)
     int64_t batch = 64, steps = 0;
     double lr = 2e-3, v;
     tt_ddp_opts dopts = {0};
+    bool zero1 = false;
     int rc = -1;
     for (int i = 0; i < argc && rc < 0; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -245,6 +268,10 @@ int tito_cmd_train(int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--distributed") == 0) {   /* from `tito milestone run 04 --distributed` */
+            continue;
+        }
+        if (strcmp(a, "--zero1") == 0) {
+            zero1 = true;
             continue;
         }
         if (strcmp(a, "--no-overlap") == 0) {
@@ -297,7 +324,7 @@ int tito_cmd_train(int argc, char **argv)
         }
         static tt_milestone_result threads; /* one thread per rank unless TT_NUM_THREADS says more */
         tt_ms_set_threads(&threads);
-        rc = train(&o, epochs, batch, lr, steps, &dopts);
+        rc = train(&o, epochs, batch, lr, steps, &dopts, zero1);
     }
     tt_arena_shutdown();
     tt_dist_finalize();

@@ -1,6 +1,7 @@
 /* test_ddp.c - data-parallel training at -np 2 (CTest runs it under mpirun): disjoint epoch-reshuffled
  * shards, the parameter broadcast, replicas identical after every step, the same weights as the
- * single-process run at the same global batch after 20 steps, buckets started during backward. */
+ * single-process run at the same global batch after 20 steps, buckets started during backward,
+ * ZeRO-1 (sharded optimizer state) giving the same weights. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +287,75 @@ static void test_fit_uneven(void **state)
     tt_dataset_free(ds);
 }
 
+/* ZeRO-1 with Adam: the same weights, bit for bit, as unsharded data parallelism after 20 steps; the
+ * shards of the optimizer state add up to the whole, and no rank holds more than its share plus one
+ * parameter's state. */
+static void train_adam(bool zero, tt_params *out, tt_layer **model, size_t *state_bytes)
+{
+    tt_dataset *ds = fixture_data(400, 8);
+    tt_layer *m = fixture_model(400);
+    tt_params p, mine;
+    collect(m, &p);
+    tt_params_init(&mine);
+    tt_zero1 *z = NULL;
+    if (zero) {
+        z = tt_zero1_new(p.t, p.n, err, sizeof err);
+        assert_non_null(z);
+        tt_zero1_owned(z, &p, &mine);
+    }
+    tt_optimizer *opt = tt_adam(zero ? &mine : &p, (tt_adam_opts){.lr = 1e-2f});
+    tt_ddp *d = tt_ddp_new(p.t, p.n, NULL, err, sizeof err);
+    tt_dist_loader dl;
+    OK(tt_dist_loader_init(&dl, ds, 32, false, 4, err, sizeof err));
+    tt_dist_train_config c = tt_dist_train_config_default();
+    c.epochs = 2;
+    c.max_steps = 20;
+    c.quiet = true;
+    c.zero1 = z;
+    tt_dist_train_stats st;
+    OK(tt_dist_fit(m, opt, d, &dl, &c, &st, err, sizeof err));
+    double div;
+    OK(tt_ddp_max_divergence(d, &div, err, sizeof err));
+    assert_true(div == 0.0);
+    *state_bytes = tt_optim_state_bytes(opt);
+    tt_dist_loader_free(&dl);
+    tt_ddp_free(d);
+    tt_optim_free(opt);
+    tt_zero1_free(z);
+    tt_params_free(&mine);
+    tt_dataset_free(ds);
+    *out = p;
+    *model = m;
+}
+
+static void test_zero1(void **state)
+{
+    (void)state;
+    tt_params a, b;
+    tt_layer *ma, *mb;
+    size_t full, shard;
+    train_adam(false, &a, &ma, &full);
+    train_adam(true, &b, &mb, &shard);
+    assert_true(rel_diff(&b, &a) == 0.0);
+    double s[2] = {(double)shard, (double)shard};
+    OK(tt_dist_allreduce_f64(s, 1, 's', err, sizeof err));
+    OK(tt_dist_allreduce_f64(s + 1, 1, 'M', err, sizeof err));
+    int64_t largest = 0;
+    for (int i = 0; i < a.n; i++) {
+        largest = a.t[i]->numel > largest ? a.t[i]->numel : largest;
+    }
+    if (tt_dist_rank() == 0) {
+        printf("  ZeRO-1 Adam state: %zu bytes unsharded, largest shard %.0f bytes\n", full, s[1]);
+    }
+    assert_true(s[0] == (double)full);   /* the shards add up to one full state */
+    assert_true(s[1] <= (double)full / 2.0 + 8.0 * (double)largest);
+    assert_true(s[1] < (double)full);
+    tt_params_free(&a);
+    tt_params_free(&b);
+    tt_layer_free(ma);
+    tt_layer_free(mb);
+}
+
 int main(int argc, char **argv)
 {
     if (tt_dist_init(&argc, &argv, err, sizeof err) != 0) {
@@ -297,6 +367,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_group),          cmocka_unit_test(test_shards),
         cmocka_unit_test(test_broadcast),      cmocka_unit_test(test_equivalence_sgd),
         cmocka_unit_test(test_equivalence_adam), cmocka_unit_test(test_fit_uneven),
+        cmocka_unit_test(test_zero1),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (failed) {

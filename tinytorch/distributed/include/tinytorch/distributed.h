@@ -83,6 +83,21 @@ int tt_ddp_finish(tt_ddp *d, char *err, size_t errlen);
 const tt_ddp_stats *tt_ddp_last(const tt_ddp *d);
 /* Largest |p - p_on_rank_0| over every parameter and rank (0 when the replicas are identical). */
 int tt_ddp_max_divergence(tt_ddp *d, double *out, char *err, size_t errlen);
+/* Sets the gradient of every synchronised parameter to 0 (a ZeRO-1 optimizer only knows its own). */
+void tt_ddp_zero_grad(tt_ddp *d);
+
+/* ---- ZeRO-1: optimizer state sharded over the ranks ----------------------------------------------
+ * Every parameter gets one owner rank (whole parameters, balanced greedily by size). Build the
+ * optimizer over tt_zero1_owned() only: each rank then keeps ~1/N of the optimizer state. After the
+ * optimizer step, tt_zero1_sync broadcasts each parameter from its owner, so the replicas agree again
+ * (bit for bit the weights of unsharded data parallelism). */
+typedef struct tt_zero1 tt_zero1;
+tt_zero1 *tt_zero1_new(tt_tensor *const *params, int n, char *err, size_t errlen);
+/* Appends to out the entries of `all` (names kept) that this rank owns. */
+void tt_zero1_owned(const tt_zero1 *z, const tt_params *all, tt_params *out);
+int tt_zero1_owner(const tt_zero1 *z, int i);   /* owner rank of params[i] */
+int tt_zero1_sync(tt_zero1 *z, char *err, size_t errlen);
+void tt_zero1_free(tt_zero1 *z);
 
 /* ---- sharded batches ---------------------------------------------------------------------------- */
 
@@ -108,8 +123,9 @@ typedef struct tt_dist_train_config {
     int epochs;                   /* >= 1 */
     int64_t max_steps;            /* stop after this many optimizer steps (0: no limit) */
     tt_scheduler *sched;          /* optional: stepped after every optimizer step */
+    tt_zero1 *zero1;              /* optional: opt holds this rank's shard; parameters synced after each step */
     const tt_dataset *eval;       /* rank 0 evaluates after every epoch when not NULL */
-    const char *checkpoint;       /* rank 0 saves model + optimizer here (atomically); NULL: never */
+    const char *checkpoint;       /* rank 0 saves model (+ optimizer unless zero1) here, atomically */
     int64_t checkpoint_every;     /* also every this many steps (0: after each epoch only) */
     tt_metrics_log *log;          /* rank 0 writes "epoch" events (and "step" events if log_steps) */
     bool log_steps;
