@@ -1,0 +1,252 @@
+/* test_compress.c - module 16: magnitude pruning (per layer and global) hits the asked sparsity and
+ * removes the smallest weights, 2:4 leaves two of every four, masks survive fine-tuning, structured
+ * channel pruning shrinks the tensors and computes exactly what the unpruned model computes with
+ * those channels removed, truncated SVD matches the singular values' energy and reconstructs at full
+ * rank, and the distillation loss equals its formula and its T = 1, alpha = 0 case is cross-entropy.
+ * Bad options are refused with a message. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tinytorch/autograd.h"
+#include "tinytorch/compress.h"
+#include "tinytorch/conv.h"
+#include "tinytorch/gemm.h"
+
+static char err[512];
+
+static tt_layer *small_cnn(uint64_t seed)
+{
+    tt_rng r;
+    tt_rng_seed(&r, seed);
+    tt_layer *l[8] = {tt_conv2d_relu_new(1, 6, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0),
+                      tt_conv2d_new(6, 8, 3, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_flatten_new(),
+                      tt_linear_new(8 * 4 * 4, 12, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
+                      tt_linear_new(12, 3, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *m = tt_sequential_new(8, l);
+    tt_layer_train(m, false);
+    return m;
+}
+
+static void test_magnitude(void **state)
+{
+    (void)state;
+    tt_layer *m = small_cnn(1);
+    tt_conv2d_layer *c0 = (tt_conv2d_layer *)tt_sequential_at(m, 0);
+    /* per layer: every weight tensor loses the same fraction */
+    tt_masks mk;
+    assert_int_equal(tt_prune_magnitude(m, 0.5, TT_PRUNE_PER_LAYER, &mk, err, sizeof err), 0);
+    assert_int_equal(mk.n, 4);
+    for (int i = 0; i < mk.n; i++) {
+        int64_t z = 0;
+        float kept_min = INFINITY;
+        for (int64_t j = 0; j < mk.w[i]->numel; j++) {
+            z += mk.w[i]->data[j] == 0.0f;
+            if (mk.keep[i][j]) {
+                kept_min = fminf(kept_min, fabsf(mk.w[i]->data[j]));
+            }
+        }
+        assert_int_equal(z, (int64_t)floor(0.5 * (double)mk.w[i]->numel + 0.5));
+        assert_true(kept_min > 0.0f);
+    }
+    /* masks hold through an update */
+    for (int64_t j = 0; j < c0->weight->numel; j++) {
+        c0->weight->data[j] += 1.0f;
+    }
+    tt_masks_apply(&mk);
+    assert_true(fabs(tt_weight_sparsity(m) - 0.5) < 0.01);
+    tt_masks_free(&mk);
+    tt_layer_free(m);
+    /* global: one threshold; the total sparsity is exact and the largest layer loses the most */
+    m = small_cnn(2);
+    assert_int_equal(tt_prune_magnitude(m, 0.8, TT_PRUNE_GLOBAL, NULL, err, sizeof err), 0);
+    assert_true(fabs(tt_weight_sparsity(m) - 0.8) < 1e-3);
+    assert_int_equal(tt_prune_magnitude(m, 1.0, TT_PRUNE_GLOBAL, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "sparsity 1 is outside [0, 1)"));
+    assert_int_equal(tt_prune_magnitude(m, -0.1, TT_PRUNE_PER_LAYER, NULL, err, sizeof err), -1);
+    tt_layer_free(m);
+}
+
+static void test_2of4(void **state)
+{
+    (void)state;
+    tt_layer *m = small_cnn(3);
+    tt_linear_layer *f = (tt_linear_layer *)tt_sequential_at(m, 5);
+    float before[128];
+    memcpy(before, f->weight->data, sizeof before);
+    assert_int_equal(tt_prune_2of4(m, NULL, err, sizeof err), 0);
+    /* row 0 of the 12 x 128 Linear: each group of 4 keeps its 2 largest */
+    for (int g = 0; g < 128; g += 4) {
+        int nz = 0;
+        for (int k = 0; k < 4; k++) {
+            nz += f->weight->data[g + k] != 0.0f;
+            for (int q = 0; q < 4; q++) { /* a kept weight is at least as large as a dropped one */
+                if (f->weight->data[g + k] != 0.0f && f->weight->data[g + q] == 0.0f) {
+                    assert_true(fabsf(before[g + k]) >= fabsf(before[g + q]));
+                }
+            }
+        }
+        assert_int_equal(nz, 2);
+    }
+    tt_layer_free(m);
+}
+
+/* The pruned model equals the original with the removed channels' activations forced to 0. */
+static void test_structured(void **state)
+{
+    (void)state;
+    tt_layer *m = small_cnn(4), *ref = small_cnn(4);
+    tt_rng r;
+    tt_rng_seed(&r, 9);
+    tt_tensor *x = tt_randn(TT_SHAPE(5, 1, 12, 12), 0.0f, 1.0f, &r);
+    assert_int_equal(tt_prune_channels(m, 0.5, err, sizeof err), 0);
+    tt_conv2d_layer *c0 = (tt_conv2d_layer *)tt_sequential_at(m, 0), *c2 = (tt_conv2d_layer *)tt_sequential_at(m, 2);
+    tt_linear_layer *f = (tt_linear_layer *)tt_sequential_at(m, 5);
+    assert_int_equal(c0->weight->shape[0], 3);
+    assert_int_equal(c0->out_channels, 3);
+    assert_int_equal(c2->weight->shape[1], 3);
+    assert_int_equal(c2->weight->shape[0], 4);
+    assert_int_equal(f->in_features, 4 * 16);
+    assert_int_equal(f->weight->shape[1], 64);
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(m, &p);
+    assert_int_equal(tt_params_numel(&p), 3 * 9 + 3 + 4 * 3 * 9 + 4 + 64 * 12 + 12 + 12 * 3 + 3);
+    tt_params_free(&p);
+    /* reference: zero the removed filters (and their biases) of the unpruned model */
+    tt_conv2d_layer *r0 = (tt_conv2d_layer *)tt_sequential_at(ref, 0), *r2 = (tt_conv2d_layer *)tt_sequential_at(ref, 2);
+    for (int64_t o = 0; o < 6; o++) {
+        bool kept = false;
+        for (int64_t k = 0; k < 3; k++) {
+            kept |= memcmp(r0->weight->data + o * 9, c0->weight->data + k * 9, 9 * sizeof(float)) == 0;
+        }
+        if (!kept) {
+            memset(r0->weight->data + o * 9, 0, 9 * sizeof(float));
+            r0->bias->data[o] = 0.0f;
+        }
+    }
+    for (int64_t o = 0; o < 8; o++) {
+        bool kept = false;
+        for (int64_t k = 0; k < 4; k++) {
+            kept |= r2->bias->data[o] == c2->bias->data[k];
+        }
+        if (!kept) {
+            memset(r2->weight->data + o * 54, 0, 54 * sizeof(float));
+            r2->bias->data[o] = 0.0f;
+        }
+    }
+    tt_no_grad_begin();
+    tt_tensor *y = tt_layer_forward(m, x), *yr = tt_layer_forward(ref, x);
+    tt_no_grad_end();
+    for (int64_t i = 0; i < y->numel; i++) {
+        assert_true(fabsf(y->data[i] - yr->data[i]) <= 1e-4f * (1.0f + fabsf(yr->data[i])));
+    }
+    /* and it trains: a backward through the shrunk tensors */
+    tt_tensor *loss = tt_cross_entropy(tt_layer_forward(m, x), (const int32_t[]){0, 1, 2, 0, 1});
+    tt_backward(loss);
+    assert_non_null(c2->weight->grad);
+    assert_int_equal(tt_prune_channels(m, 1.0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "outside [0, 1)"));
+    tt_layer_free(m);
+    tt_layer_free(ref);
+    tt_arena_reset();
+}
+
+static void test_lowrank(void **state)
+{
+    (void)state;
+    tt_rng r;
+    tt_rng_seed(&r, 5);
+    tt_tensor *w = tt_tensor_new_persistent(TT_SHAPE(20, 30));
+    for (int64_t i = 0; i < w->numel; i++) {
+        w->data[i] = tt_rng_normal(&r);
+    }
+    tt_tensor *a, *b;
+    double rel;
+    if (tt_lowrank_factor(w, 20, &a, &b, &rel, err, sizeof err) != 0) {
+        if (strstr(err, "not installed")) {
+            skip(); /* a machine without Debian's liblapacke */
+        }
+        fail_msg("%s", err);
+    }
+    float *ab = malloc(20 * 30 * sizeof(float));
+    tt_sgemm_naive(0, 0, 20, 30, 20, 1.0f, a->data, 20, b->data, 30, 0.0f, ab, 30);
+    for (int64_t i = 0; i < w->numel; i++) {
+        assert_true(fabsf(ab[i] - w->data[i]) < 1e-4f);
+    }
+    assert_true(rel < 1e-6);
+    tt_tensor_free(a);
+    tt_tensor_free(b);
+    /* rank 5: the error reported is the error of the product */
+    assert_int_equal(tt_lowrank_factor(w, 5, &a, &b, &rel, err, sizeof err), 0);
+    tt_sgemm_naive(0, 0, 20, 30, 5, 1.0f, a->data, 5, b->data, 30, 0.0f, ab, 30);
+    double e2 = 0, n2 = 0;
+    for (int64_t i = 0; i < w->numel; i++) {
+        e2 += (double)(ab[i] - w->data[i]) * (ab[i] - w->data[i]);
+        n2 += (double)w->data[i] * w->data[i];
+    }
+    assert_true(fabs(sqrt(e2 / n2) - rel) < 1e-4);
+    assert_true(rel > 0.3 && rel < 0.95);
+    tt_tensor_free(a);
+    tt_tensor_free(b);
+    assert_int_equal(tt_lowrank_factor(w, 21, &a, &b, &rel, err, sizeof err), -1);
+    assert_non_null(strstr(err, "rank 21 is outside [1, 20]"));
+    free(ab);
+    tt_tensor_free(w);
+}
+
+static void test_distill(void **state)
+{
+    (void)state;
+    const float s[6] = {1.0f, -0.5f, 2.0f, 0.3f, 0.1f, -1.2f}, t[6] = {2.0f, 0.0f, 1.0f, -1.0f, 0.5f, 0.2f};
+    const int32_t y[2] = {2, 0};
+    tt_tensor *st = tt_from_data(TT_SHAPE(2, 3), s), *te = tt_from_data(TT_SHAPE(2, 3), t);
+    tt_set_requires_grad(st, true);
+    /* T = 1, alpha = 0: plain cross-entropy */
+    float l0 = tt_item(tt_distill_loss(st, te, y, 1.0f, 0.0f)), ce = tt_item(tt_cross_entropy(st, y));
+    assert_true(fabsf(l0 - ce) < 1e-6f);
+    /* the formula in double */
+    const double T = 3.0, al = 0.7;
+    double kl = 0.0;
+    for (int n = 0; n < 2; n++) {
+        double zs = 0, zt = 0;
+        for (int c = 0; c < 3; c++) {
+            zs += exp(s[n * 3 + c] / T);
+            zt += exp(t[n * 3 + c] / T);
+        }
+        for (int c = 0; c < 3; c++) {
+            double p = exp(t[n * 3 + c] / T) / zt, q = exp(s[n * 3 + c] / T) / zs;
+            kl += p * log(p / q);
+        }
+    }
+    const double want = al * T * T * kl / 2.0 + (1.0 - al) * ce;
+    tt_tensor *l = tt_distill_loss(st, te, y, (float)T, (float)al);
+    assert_true(fabs(tt_item(l) - want) < 1e-5);
+    /* the soft term's gradient: T * (q - p) / N per logit (alpha = 1) */
+    tt_tensor *soft = tt_distill_loss(st, te, y, (float)T, 1.0f);
+    tt_backward(soft);
+    double zs = 0, zt = 0;
+    for (int c = 0; c < 3; c++) {
+        zs += exp(s[c] / T);
+        zt += exp(t[c] / T);
+    }
+    for (int c = 0; c < 3; c++) {
+        double g = T * (exp(s[c] / T) / zs - exp(t[c] / T) / zt) / 2.0;
+        assert_true(fabs(st->grad[c] - g) < 1e-5);
+    }
+    tt_arena_reset();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_magnitude),  cmocka_unit_test(test_2of4),    cmocka_unit_test(test_structured),
+        cmocka_unit_test(test_lowrank),    cmocka_unit_test(test_distill),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,313 @@
+/* cmd_compress.c - `tito compress`: prune a milestone checkpoint, fine-tune it, and measure what it
+ * gained and lost (module 16). The pruning, fine-tuning and evaluation are library calls
+ * (tt_prune_*, tt_fit, tt_evaluate); this file parses options, times and prints. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "tinytorch/autograd.h"
+#include "tinytorch/checkpoint.h"
+#include "tinytorch/compress.h"
+#include "tinytorch/gemm.h"
+#include "tinytorch/train.h"
+#include "zoo.h"
+
+int tito_cmd_compress(int argc, char **argv);
+
+static void compress_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tito compress CKPT --prune KIND:AMOUNT [options]\n"
+            "\n"
+            "Prunes a milestone checkpoint (LeNet-5 or an MLP from 'tito milestone run 04|03 --out DIR'),\n"
+            "optionally fine-tunes it, and reports test accuracy, parameters, and inference / training\n"
+            "speed before and after (one thread, batch 64).\n"
+            "\n"
+            "  --prune structured:F   remove the fraction F of every inner conv's channels (and the next\n"
+            "                         layer's matching inputs): the tensors really shrink\n"
+            "  --prune magnitude:S    zero the fraction S of each layer's smallest weights\n"
+            "  --prune global:S       zero the fraction S of all weights, one threshold\n"
+            "  --prune 2:4            keep the 2 largest of every 4 consecutive weights\n"
+            "  --finetune E           epochs of fine-tuning afterwards (default 0; pruned zeros stay 0)\n"
+            "  --lr LR                fine-tuning learning rate (Adam, cosine to 0; default 5e-4)\n"
+            "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors)\n"
+            "  --data DIR             data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
+            "\n"
+            "examples:\n"
+            "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0.5 --finetune 2 --out P.safetensors\n"
+            "  tito compress runs/03_mlp_fashion_mnist.safetensors --prune global:0.9 --finetune 1\n"
+            "\n"
+            "exit status: 0 done, 2 error (nothing written)\n");
+}
+
+static int cbad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "tito compress: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try 'tito compress --help')\n");
+    return 2;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Inference images/s and training samples/s (Adam steps) at batch 64, best of 3 windows of 0.3 s. */
+static void speed(tt_layer *m, const tt_dataset *ds, double *infer, double *train)
+{
+    const int64_t B = 64, numel = ds->sample_numel;
+    float *x = malloc((size_t)(B * numel) * sizeof(float));
+    int32_t *y = malloc((size_t)B * sizeof(int32_t));
+    *infer = *train = 0.0;
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return;
+    }
+    for (int64_t i = 0; i < B; i++) {
+        tt_dataset_get(ds, i, x + i * numel, y + i);
+    }
+    int64_t shape[TT_MAX_DIMS] = {B};
+    for (int d = 0; d < ds->sample_ndim; d++) {
+        shape[1 + d] = ds->sample_shape[d];
+    }
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(m, &p);
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = 1e-9f}); /* a step that changes (almost) nothing */
+    for (int mode = 0; mode < 2; mode++) {
+        for (int w = 0; w < 4; w++) {
+            int64_t n = 0;
+            const double t0 = now_s();
+            double t;
+            do {
+                tt_arena_mark mk = tt_arena_get_mark();
+                tt_tensor *xb = tt_from_data(1 + ds->sample_ndim, shape, x);
+                if (mode == 0) {
+                    tt_no_grad_begin();
+                    (void)tt_layer_forward(m, xb);
+                    tt_no_grad_end();
+                } else {
+                    tt_batch b = {xb, y, B, 0};
+                    (void)tt_train_step(m, opt, &b, NULL, NULL);
+                }
+                tt_arena_release(mk);
+                n += B;
+                t = now_s() - t0;
+            } while (t < 0.3);
+            double r = (double)n / t;
+            if (w > 0) { /* w = 0 warms up */
+                double *dst = mode == 0 ? infer : train;
+                *dst = r > *dst ? r : *dst;
+            }
+        }
+    }
+    tt_optim_free(opt);
+    tt_params_free(&p);
+    free(x);
+    free(y);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return strcmp(a, b) == 0 ||
+           (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+int tito_cmd_compress(int argc, char **argv)
+{
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        compress_usage(stdout);
+        return 0;
+    }
+    if (argc < 1 || argv[0][0] == '-') {
+        return cbad("%s", "which checkpoint? (tito compress CKPT --prune ...)");
+    }
+    const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL;
+    long long epochs = 0;
+    double lr = 5e-4;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--prune") && strcmp(a, "--finetune") && strcmp(a, "--lr") && strcmp(a, "--out") &&
+            strcmp(a, "--data")) {
+            return cbad("unknown option '%s'", a);
+        }
+        if (!v) {
+            return cbad("option '%s' needs a value", a);
+        }
+        i++;
+        char *end;
+        errno = 0;
+        if (strcmp(a, "--prune") == 0) {
+            prune = v;
+        } else if (strcmp(a, "--finetune") == 0) {
+            epochs = strtoll(v, &end, 10);
+            if (*end || end == v || errno || epochs < 0 || epochs > 1000) {
+                return cbad("--finetune wants epochs from 0 to 1000, not '%s'", v);
+            }
+        } else if (strcmp(a, "--lr") == 0) {
+            lr = strtod(v, &end);
+            if (*end || end == v || !(lr > 0.0 && lr < 10.0)) {
+                return cbad("--lr wants a rate in (0, 10), not '%s'", v);
+            }
+        } else if (strcmp(a, "--out") == 0) {
+            out = v;
+        } else {
+            data = v;
+        }
+    }
+    if (!prune) {
+        return cbad("%s", "--prune is required (structured:F, magnitude:S, global:S or 2:4)");
+    }
+    enum { P_STRUCT, P_LAYER, P_GLOBAL, P_24 } kind;
+    double amount = 0.0;
+    const char *colon = strchr(prune, ':');
+    if (strcmp(prune, "2:4") == 0) {
+        kind = P_24;
+    } else if (colon) {
+        size_t k = (size_t)(colon - prune);
+        if (k == 10 && strncmp(prune, "structured", k) == 0) {
+            kind = P_STRUCT;
+        } else if (k == 9 && strncmp(prune, "magnitude", k) == 0) {
+            kind = P_LAYER;
+        } else if (k == 6 && strncmp(prune, "global", k) == 0) {
+            kind = P_GLOBAL;
+        } else {
+            return cbad("--prune: unknown kind in '%s' (structured, magnitude, global, 2:4)", prune);
+        }
+        char *end;
+        amount = strtod(colon + 1, &end);
+        if (*end || end == colon + 1 || !(amount >= 0.0 && amount < 1.0)) {
+            return cbad("--prune: the amount in '%s' must be a fraction in [0, 1)", prune);
+        }
+    } else {
+        return cbad("--prune wants KIND:AMOUNT (e.g. structured:0.5) or 2:4, not '%s'", prune);
+    }
+    char def_out[4096];
+    if (!out) {
+        size_t n = strlen(ckpt);
+        if (n > 12 && strcmp(ckpt + n - 12, ".safetensors") == 0) {
+            n -= 12;
+        }
+        if (n + 32 > sizeof def_out) {
+            return cbad("checkpoint path too long: '%s'", ckpt);
+        }
+        snprintf(def_out, sizeof def_out, "%.*s.pruned.safetensors", (int)n, ckpt);
+        out = def_out;
+    }
+    if (same_file(ckpt, out)) {
+        return cbad("--out '%s' is the checkpoint itself: choose another file", out);
+    }
+    const char *th = getenv("TT_NUM_THREADS");
+    tt_set_num_threads(th && atoi(th) > 0 ? atoi(th) : 1);
+    char err[1024];
+    tt_layer *base = NULL, *model = NULL;
+    const tito_zoo_entry *e = tito_zoo_load(ckpt, &base, err, sizeof err);
+    if (!e || !tito_zoo_load(ckpt, &model, err, sizeof err)) {
+        fprintf(stderr, "tito compress: %s\n", err);
+        tt_layer_free(base);
+        return 2;
+    }
+    tt_dataset *train = NULL, *test = NULL;
+    if (tito_zoo_data(e, tito_data_dir(data), 42, &train, &test, err, sizeof err) != 0) {
+        fprintf(stderr, "tito compress: %s\n  (scripts/fetch-data.sh puts the data sets under data/; or pass --data DIR)\n",
+                err);
+        tt_layer_free(base);
+        tt_layer_free(model);
+        return 2;
+    }
+    int rc = 2;
+    tt_masks masks = {0};
+    int prc = kind == P_STRUCT   ? tt_prune_channels(model, amount, err, sizeof err)
+              : kind == P_24     ? tt_prune_2of4(model, &masks, err, sizeof err)
+                                 : tt_prune_magnitude(model, amount, kind == P_GLOBAL ? TT_PRUNE_GLOBAL : TT_PRUNE_PER_LAYER,
+                                                      &masks, err, sizeof err);
+    if (prc != 0) {
+        fprintf(stderr, "tito compress: %s\n", err);
+        goto done;
+    }
+    double loss0, acc0, loss1, acc1;
+    tt_layer_train(base, false);
+    tt_layer_train(model, false);
+    tt_evaluate(base, test, 1000, &loss0, &acc0);
+    tt_evaluate(model, test, 1000, &loss1, &acc1);
+    tt_params p0, p1;
+    tt_params_init(&p0);
+    tt_params_init(&p1);
+    tt_layer_params(base, &p0);
+    tt_layer_params(model, &p1);
+    printf("%s (milestone %s) from %s, pruned %s\n", e->name, e->milestone, ckpt, prune);
+    printf("  parameters %lld -> %lld; zero weights %.1f %% -> %.1f %%\n", (long long)tt_params_numel(&p0),
+           (long long)tt_params_numel(&p1), 100.0 * tt_weight_sparsity(base), 100.0 * tt_weight_sparsity(model));
+    printf("  test accuracy: %.2f %% before, %.2f %% after pruning\n", 100.0 * acc0, 100.0 * acc1);
+    double acc2 = acc1;
+    if (epochs > 0) {
+        tt_dataloader dl;
+        if (tt_dataloader_init(&dl, train, 64, true, false, 7, err, sizeof err) != 0) {
+            fprintf(stderr, "tito compress: %s\n", err);
+            tt_params_free(&p0);
+            tt_params_free(&p1);
+            goto done;
+        }
+        tt_optimizer *opt = tt_adam(&p1, (tt_adam_opts){.lr = (float)lr});
+        tt_scheduler *sch = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = epochs * tt_dataloader_len(&dl)});
+        tt_train_config c = tt_train_config_default();
+        c.epochs = (int)epochs;
+        c.sched = sch;
+        c.name = "fine-tune";
+        if (masks.n > 0) {
+            c.loss = tt_masked_loss;
+            c.loss_ctx = &masks;
+        }
+        tt_train_stats st;
+        tt_layer_train(model, true);
+        int frc = tt_fit(model, opt, &dl, &c, &st);
+        tt_masks_apply(&masks);
+        tt_layer_train(model, false);
+        tt_scheduler_free(sch);
+        tt_optim_free(opt);
+        tt_dataloader_free(&dl);
+        if (frc != 0) {
+            fprintf(stderr, "tito compress: fine-tuning diverged (loss not finite); try a smaller --lr\n");
+            tt_params_free(&p0);
+            tt_params_free(&p1);
+            goto done;
+        }
+        tt_evaluate(model, test, 1000, &loss1, &acc2);
+        printf("  test accuracy after %lld epoch%s of fine-tuning: %.2f %% (%+.2f points vs before pruning)\n",
+               epochs, epochs > 1 ? "s" : "", 100.0 * acc2, 100.0 * (acc2 - acc0));
+    }
+    double i0, t0, i1, t1;
+    speed(base, test, &i0, &t0);
+    speed(model, test, &i1, &t1);
+    printf("  speed, batch 64, one thread: inference %.0f -> %.0f images/s (%.2fx), training %.0f -> %.0f samples/s "
+           "(%.2fx)\n", i0, i1, i1 / i0, t0, t1, t1 / t0);
+    char pr[64], a0[32], a2[32];
+    snprintf(pr, sizeof pr, "%s", prune);
+    snprintf(a0, sizeof a0, "%.4f", acc0);
+    snprintf(a2, sizeof a2, "%.4f", acc2);
+    tt_kv meta[] = {{"model", e->name}, {"pruned", pr}, {"test_accuracy_before", a0}, {"test_accuracy", a2}};
+    if (tt_checkpoint_save(out, model, NULL, meta, 4, err, sizeof err) != 0) {
+        fprintf(stderr, "tito compress: %s\n", err);
+    } else {
+        printf("  wrote %s\n", out);
+        rc = 0;
+    }
+    tt_params_free(&p0);
+    tt_params_free(&p1);
+done:
+    tt_masks_free(&masks);
+    tt_dataset_free(train);
+    tt_dataset_free(test);
+    tt_layer_free(base);
+    tt_layer_free(model);
+    tt_arena_reset();
+    return rc;
+}
