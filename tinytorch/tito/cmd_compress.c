@@ -33,6 +33,8 @@ static void compress_usage(FILE *f)
             "  --prune 2:4            keep the 2 largest of every 4 consecutive weights\n"
             "  --finetune E           epochs of fine-tuning afterwards (default 0; pruned zeros stay 0)\n"
             "  --lr LR                fine-tuning learning rate (Adam, cosine to 0; default 5e-4)\n"
+            "  --distill T            fine-tune against the unpruned model's logits at temperature T\n"
+            "                         (loss 0.5 * T^2 * KL + 0.5 * cross-entropy)\n"
             "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors)\n"
             "  --data DIR             data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
             "\n"
@@ -132,11 +134,11 @@ int tito_cmd_compress(int argc, char **argv)
     }
     const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL;
     long long epochs = 0;
-    double lr = 5e-4;
+    double lr = 5e-4, temp = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--prune") && strcmp(a, "--finetune") && strcmp(a, "--lr") && strcmp(a, "--out") &&
-            strcmp(a, "--data")) {
+            strcmp(a, "--data") && strcmp(a, "--distill")) {
             return cbad("unknown option '%s'", a);
         }
         if (!v) {
@@ -156,6 +158,11 @@ int tito_cmd_compress(int argc, char **argv)
             lr = strtod(v, &end);
             if (*end || end == v || !(lr > 0.0 && lr < 10.0)) {
                 return cbad("--lr wants a rate in (0, 10), not '%s'", v);
+            }
+        } else if (strcmp(a, "--distill") == 0) {
+            temp = strtod(v, &end);
+            if (*end || end == v || !(temp > 0.0 && temp <= 100.0)) {
+                return cbad("--distill wants a temperature in (0, 100], not '%s'", v);
             }
         } else if (strcmp(a, "--out") == 0) {
             out = v;
@@ -262,7 +269,11 @@ int tito_cmd_compress(int argc, char **argv)
         c.epochs = (int)epochs;
         c.sched = sch;
         c.name = "fine-tune";
-        if (masks.n > 0) {
+        tt_distill_ctx dc = {base, &masks, (float)temp, 0.5f};
+        if (temp > 0.0) {
+            c.loss = tt_distill_batch_loss;
+            c.loss_ctx = &dc;
+        } else if (masks.n > 0) {
             c.loss = tt_masked_loss;
             c.loss_ctx = &masks;
         }
@@ -281,8 +292,9 @@ int tito_cmd_compress(int argc, char **argv)
             goto done;
         }
         tt_evaluate(model, test, 1000, &loss1, &acc2);
-        printf("  test accuracy after %lld epoch%s of fine-tuning: %.2f %% (%+.2f points vs before pruning)\n",
-               epochs, epochs > 1 ? "s" : "", 100.0 * acc2, 100.0 * (acc2 - acc0));
+        printf("  test accuracy after %lld epoch%s of fine-tuning%s: %.2f %% (%+.2f points vs before pruning)\n",
+               epochs, epochs > 1 ? "s" : "", temp > 0.0 ? " with distillation" : "", 100.0 * acc2,
+               100.0 * (acc2 - acc0));
     }
     double i0, t0, i1, t1;
     speed(base, test, &i0, &t0);

@@ -67,4 +67,15 @@ int tt_lowrank_factor(const tt_tensor *w, int64_t rank, tt_tensor **a, tt_tensor
 tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_logits, const int32_t *labels,
                            float temperature, float alpha);
 
+/* Fine-tuning or training a student with a teacher: tt_fit's loss (cfg.loss = tt_distill_batch_loss,
+ * cfg.loss_ctx = &ctx). The teacher runs without gradient in eval mode; masks (may be NULL) are
+ * applied before the student's forward, as tt_masked_loss does. */
+typedef struct tt_distill_ctx {
+    tt_layer *teacher;
+    const tt_masks *masks;
+    float temperature;   /* e.g. 4 */
+    float alpha;         /* weight of the soft term, e.g. 0.5 */
+} tt_distill_ctx;
+tt_tensor *tt_distill_batch_loss(void *student, const tt_batch *b, void *ctx);
+
 #endif

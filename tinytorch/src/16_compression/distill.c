@@ -54,3 +54,13 @@ tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_l
     tt_tensor *hard = tt_mul_scalar(tt_cross_entropy(student_logits, labels), 1.0f - alpha);
     return tt_add(soft, hard);
 }
+
+tt_tensor *tt_distill_batch_loss(void *student, const tt_batch *b, void *ctx)
+{
+    const tt_distill_ctx *c = ctx;
+    tt_masks_apply(c->masks);
+    tt_no_grad_begin();
+    tt_tensor *t = tt_layer_forward(c->teacher, b->x);
+    tt_no_grad_end();
+    return tt_distill_loss(tt_layer_forward(student, b->x), t, b->y, c->temperature, c->alpha);
+}
