@@ -177,6 +177,54 @@ static void test_file_errors_and_schema(void **state)
     assert_non_null(strstr(s, "\"parallelism\""));
 }
 
+
+/* The field tables give the reader, the hints, the defaults and the schema: every field the
+ * "unknown field" hint lists is a schema property, and the schema's defaults are ms_plan_init's. */
+static void test_tables_agree(void **state)
+{
+    (void)state;
+    char s[32768];
+    size_t n = ms_plan_schema_json(s, sizeof s);
+    assert_true(n < sizeof s);
+    static const char *const secs[] = {"workload", "hardware", "parallelism", "ops"};
+    for (size_t i = 0; i < 4; i++) {
+        char y[512], err[1024];
+        snprintf(y, sizeof y, "version: \"1.0\"\nname: t\nworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n"
+                              "%s: {no_such_field: 1}\n", secs[i]);
+        ms_plan p;
+        if (i < 2)        /* replace the section's own line with the bad one */
+            snprintf(y, sizeof y, "version: \"1.0\"\nname: t\n%s\n%s: {%sno_such_field: 1}\n",
+                     i == 0 ? "hardware: {accelerator: H100}" : "workload: {model: Llama3_8B}", secs[i],
+                     i == 0 ? "model: Llama3_8B, " : "accelerator: H100, ");
+        assert_int_equal(ms_plan_load_buffer(reg, "t.yaml", y, strlen(y), &p, err, sizeof err), MS_ERR_INPUT);
+        const char *list = strstr(err, "unknown field (");
+        assert_non_null(list);
+        list += strlen("unknown field (");
+        int fields = 0;
+        while (*list && *list != ')') {
+            size_t l = strcspn(list, " )");
+            char key[80];
+            snprintf(key, sizeof key, "\"%.*s\": {", (int)l, list);
+            if (!strstr(s, key)) fprintf(stderr, "hint field %s not in the schema\n", key);
+            assert_non_null(strstr(s, key));
+            fields++;
+            list += l;
+            while (*list == ' ') list++;
+        }
+        assert_true(fields >= 2);
+    }
+    ms_plan p;
+    ms_plan_init(&p, reg, NULL, NULL);
+    assert_int_equal(p.seq_len, 2048);
+    assert_non_null(strstr(s, "\"seq_len\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100000000, \"default\": 2048"));
+    assert_int_equal(p.precision, MS_FP16);
+    assert_non_null(strstr(s, "\"default\": \"fp16\""));
+    assert_int_equal(p.overlap_dp, 1);
+    assert_non_null(strstr(s, "\"overlap_dp\": {\"type\": \"boolean\", \"default\": true"));
+    assert_true(p.duration_days == 30);
+    assert_non_null(strstr(s, "\"duration_days\": {\"type\": \"number\", \"minimum\": 1e-09, \"maximum\": 1000000, \"default\": 30"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_inline_arch_and_training),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_errors_and_schema),
+        cmocka_unit_test(test_tables_agree),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

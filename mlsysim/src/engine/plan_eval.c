@@ -6,6 +6,7 @@
  * evaluation produced. */
 #include "mlsysim/engine.h"
 #include "mlsysim/distributed.h"
+#include "../plan/plan_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,22 +28,11 @@ void ms_plan_init(ms_plan *p, const ms_registry *r, const ms_model *m, const ms_
     snprintf(p->version, sizeof p->version, "1.0");
     if (m) p->model = *m;
     if (hw) p->hw = *hw;
-    p->mode = MS_MODE_INFERENCE;
-    p->batch_size = 1;
-    p->seq_len = 2048;
-    p->optimizer = MS_OPT_ADAM;
-    p->precision = MS_FP16;
-    p->efficiency = MS_DEFAULT_EFFICIENCY;
+    ms__plan_defaults(p);                 /* the defaults of the plan's field tables (plan.c) */
+    p->efficiency = ms_default_efficiency(p->mode);   /* efficiency_set stays 0: resolved at eval */
     p->count = 1;
     p->per_node = 1;
-    p->tp = p->pp = 1;
     p->dp = 1;
-    p->microbatch = 1;
-    p->interleave = 1;
-    p->recompute = MS_RECOMPUTE_NONE;
-    p->overlap_dp = 1;
-    p->flash_attention = 1;
-    p->duration_days = 30;
     const ms_grid *g = r ? ms_registry_grid(r, "US_Avg") : NULL;
     if (g) p->grid = *g;
 }

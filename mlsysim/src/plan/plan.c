@@ -4,13 +4,18 @@
  * range, every name resolves in the registry; any failure is reported as "file:line: field: reason"
  * and leaves *plan unspecified. Accepted upstream spellings: workload.name for workload.model and
  * hardware.name for hardware.accelerator; hardware.accelerators / hardware.nodes for count.
+ * The sections workload, hardware, parallelism and ops are read from one field table each (key,
+ * alias, type, range, default, description), which also gives the "unknown field" hint, the
+ * defaults of ms_plan_init and the sections of the JSON Schema.
  */
 #include "mlsysim/plan.h"
 #include "mlsysim/engine.h"
+#include "plan_internal.h"
 #include "../core/file_util.h"
 #include "../core/yaml_util.h"
 #include "../registry/internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,200 +31,299 @@ typedef struct {
     msy_doc y;
     const ms_registry *reg;
     ms_plan *plan;
+    int have_model, have_hw, nodes;    /* section state the field handlers share */
+    struct fy_node *count_node;
 } reader;
 
 #define FAIL(node, field, ...) msy_fail(&rd->y, node, field, __VA_ARGS__)
 
-static int read_workload(reader *rd, struct fy_node *n)
+/* ---- the field tables: one per plan section ----
+ * Each row is read by one loop (read_section); the same rows give the "unknown field" hint, the
+ * defaults ms_plan_init applies (ms__plan_defaults) and the section's JSON Schema, so they cannot
+ * disagree. Fields that resolve registry names or fill several plan fields have a handler. */
+typedef enum { FT_INT, FT_NUM, FT_BOOL, FT_QTY, FT_ENUM, FT_SPECIAL } ftype;
+
+typedef struct {
+    const char *key, *alias;           /* alias: the upstream spelling, same meaning */
+    ftype type;
+    int off;                           /* offset in ms_plan (int or double field); -1 none */
+    double min, max;                   /* FT_INT, FT_NUM */
+    int has_def;
+    double def;                        /* default (FT_ENUM: the enum value) */
+    const char *opts;                  /* FT_QTY: dimension; FT_ENUM: the names, space-separated */
+    int (*parse)(const char *, int *); /* FT_ENUM */
+    int (*special)(reader *, struct fy_node *, const char *field);
+    int set_off;                       /* int flag set to 1 when the field is given; -1 none */
+    const char *schema;                /* FT_SPECIAL: the JSON Schema of the value; else extras */
+    const char *doc;
+} field;
+
+#define OFF(m) ((int)offsetof(ms_plan, m))
+
+static int parse_mode(const char *s, int *v) { ms_mode x; int r = ms_mode_parse(s, &x); *v = (int)x; return r; }
+static int parse_opt(const char *s, int *v) { ms_optimizer x; int r = ms_optimizer_parse(s, &x); *v = (int)x; return r; }
+static int parse_prec(const char *s, int *v) { ms_precision x; int r = ms_precision_parse(s, &x); *v = (int)x; return r; }
+static int parse_rc(const char *s, int *v) { ms_recompute x; int r = ms_recompute_parse(s, &x); *v = (int)x; return r; }
+
+static int f_model(reader *rd, struct fy_node *v, const char *f)
+{
+    char name[MS_NAME_MAX];
+    if (rd->have_model) return FAIL(v, f, "give one of model / arch");
+    if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
+    const ms_model *m = ms_registry_model(rd->reg, name);
+    if (!m) return FAIL(v, f, "unknown model '%s' (see `mlsysim zoo models`)", name);
+    rd->plan->model = *m;
+    rd->have_model = 1;
+    return 0;
+}
+
+static int f_arch(reader *rd, struct fy_node *v, const char *f)
+{
+    if (rd->have_model) return FAIL(v, f, "give one of model / arch");
+    ms_model m;
+    memset(&m, 0, sizeof m);
+    if (ms__read_arch(&rd->y, v, f, &m.arch)) return -1;
+    m.kind = MS_MODEL_TRANSFORMER;
+    m.layers = m.arch.layers;
+    strcpy(m.name, "custom");
+    snprintf(m.title, sizeof m.title, "custom transformer (%d layers, hidden %d)", m.arch.layers, m.arch.hidden);
+    snprintf(m.source, sizeof m.source, "plan file %s", rd->y.label);
+    ms_model_derive(&m);
+    m.published_params = m.params;
+    rd->plan->model = m;
+    rd->have_model = 1;
+    return 0;
+}
+
+static int f_accelerator(reader *rd, struct fy_node *v, const char *f)
 {
     ms_plan *p = rd->plan;
-    char key[64], f[96], name[MS_NAME_MAX];
-    int have_model = 0;
-    if (!msy_is_map(n)) return FAIL(n, "workload", "expected a mapping");
+    char name[MS_NAME_MAX];
+    if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
+    const ms_hardware *h = ms_registry_hardware(rd->reg, name);
+    if (!h) {
+        const ms_node *nd = ms_registry_node(rd->reg, name);
+        if (!nd) return FAIL(v, f, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", name);
+        h = ms_registry_hardware(rd->reg, nd->accelerator);
+        if (!p->per_node) p->per_node = nd->accelerators;
+        if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
+        p->nics_per_node = nd->nics;
+        if (!p->has_fabric && nd->fabric[0]) {
+            const ms_fabric *fb = ms_registry_fabric(rd->reg, nd->fabric);
+            if (fb) { p->fabric = *fb; p->has_fabric = 1; }
+        }
+    }
+    p->hw = *h;
+    rd->have_hw = 1;
+    return 0;
+}
+
+static int f_count(reader *rd, struct fy_node *v, const char *f)
+{
+    if (msy_int(&rd->y, v, f, &rd->plan->count, 1, 100000000)) return -1;
+    rd->count_node = v;
+    return 0;
+}
+
+static int f_nodes(reader *rd, struct fy_node *v, const char *f)
+{
+    return msy_int(&rd->y, v, f, &rd->nodes, 1, 10000000);
+}
+
+static int f_fabric(reader *rd, struct fy_node *v, const char *f)
+{
+    char name[MS_NAME_MAX];
+    if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
+    const ms_fabric *fb = ms_registry_fabric(rd->reg, name);
+    if (!fb) return FAIL(v, f, "unknown fabric '%s' (see `mlsysim zoo systems`)", name);
+    rd->plan->fabric = *fb;
+    rd->plan->has_fabric = 1;
+    return 0;
+}
+
+static int f_region(reader *rd, struct fy_node *v, const char *f)
+{
+    char name[MS_NAME_MAX];
+    if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
+    const ms_grid *g = ms_registry_grid(rd->reg, name);
+    if (!g) return FAIL(v, f, "unknown region '%s' (see `mlsysim zoo grids`)", name);
+    rd->plan->grid = *g;
+    return 0;
+}
+
+static const field workload_fields[] = {
+    {"model", "name", FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_model, -1,
+     "{\"type\": \"string\"", "registry model name (mlsysim zoo models)"},
+    {"arch", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_arch, -1,
+     "{\"$ref\": \"#/$defs/arch\"", "a transformer's architecture, instead of model"},
+    {"mode", NULL, FT_ENUM, OFF(mode), 0, 0, 1, MS_MODE_INFERENCE, "inference training", parse_mode, NULL, -1, NULL,
+     "inference: one decode step or forward pass; training: one optimizer step"},
+    {"seq_len", NULL, FT_INT, OFF(seq_len), 1, 100000000, 1, 2048, NULL, NULL, NULL, -1, NULL,
+     "tokens per sequence (the context of a decode step)"},
+    {"batch_size", NULL, FT_INT, OFF(batch_size), 1, 100000000, 1, 1, NULL, NULL, NULL, -1, NULL,
+     "sequences or samples per step (the global batch for training)"},
+    {"optimizer", NULL, FT_ENUM, OFF(optimizer), 0, 0, 1, MS_OPT_ADAM, "adam adamw sgd none", parse_opt, NULL, -1, NULL,
+     "training: Adam keeps 12 B/param of state (mixed precision), SGD with momentum 8, none 0"},
+};
+
+static const field hardware_fields[] = {
+    {"accelerator", "name", FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_accelerator, -1,
+     "{\"type\": \"string\"", "registry hardware or node name (a node sets per_node, NVLink and fabric)"},
+    {"count", "accelerators", FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_count, -1,
+     "{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100000000, \"default\": 1", "accelerators in total"},
+    {"nodes", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_nodes, -1,
+     "{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 10000000", "count = nodes x per_node"},
+    {"per_node", "accelerators_per_node", FT_INT, OFF(per_node), 1, 1000000, 0, 0, NULL, NULL, NULL, -1, NULL,
+     "accelerators per node (default: the node's, else min(count, 8))"},
+    {"precision", NULL, FT_ENUM, OFF(precision), 0, 0, 1, MS_FP16, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
+     NULL, "numeric format; one the device lacks is emulated on a wider one it has, or refused"},
+    {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
+     "fraction of peak reached; default 0.70 for training, 0.5 for inference (ms_default_efficiency)"},
+    {"fabric", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_fabric, -1,
+     "{\"type\": \"string\"", "registry fabric name between nodes (mlsysim zoo systems)"},
+    {"intra_bw", "intra_node_bw", FT_QTY, (int)offsetof(ms_plan, intra_bw_bytes_per_s), 0, 0, 0, 0, "bytes/s", NULL, NULL, -1, NULL,
+     "per accelerator per direction inside a node, e.g. '450 GB/s' (default: the node's or the device's link)"},
+};
+
+static const field parallelism_fields[] = {
+    {"tp", NULL, FT_INT, OFF(tp), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "tensor-parallel degree (divides the heads)"},
+    {"pp", NULL, FT_INT, OFF(pp), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "pipeline stages (uneven stages allowed)"},
+    {"dp", NULL, FT_INT, OFF(dp), 0, 100000000, 0, 0, NULL, NULL, NULL, -1, NULL, "data-parallel replicas; 0 or absent: count / (tp x pp)"},
+    {"microbatch", NULL, FT_INT, OFF(microbatch), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "sequences per micro-batch"},
+    {"interleave", NULL, FT_INT, OFF(interleave), 1, 1000, 1, 1, NULL, NULL, NULL, -1, NULL, "model chunks per pipeline stage"},
+    {"recompute", NULL, FT_ENUM, OFF(recompute), 0, 0, 1, MS_RECOMPUTE_NONE, "none selective full", parse_rc, NULL, -1, NULL,
+     "activation recomputation (Korthikanti et al. 2022)"},
+    {"sequence_parallel", NULL, FT_BOOL, OFF(sequence_parallel), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL, "Megatron sequence parallelism"},
+    {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, -1, NULL, "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded"},
+    {"overlap_dp", NULL, FT_BOOL, OFF(overlap_dp), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "gradient reduction overlapped with backward"},
+    {"flash_attention", NULL, FT_BOOL, OFF(flash_attention), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "fused attention: no S x S scores in HBM"},
+};
+
+static const field ops_fields[] = {
+    {"region", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_region, -1,
+     "{\"type\": \"string\", \"default\": \"US_Avg\"", "registry grid name (mlsysim zoo grids)"},
+    {"duration_days", NULL, FT_NUM, OFF(duration_days), 1e-9, 1e6, 1, 30, NULL, NULL, NULL, -1, NULL, "length of the run"},
+};
+
+typedef struct {
+    const char *name;
+    const field *f;
+    size_t n;
+    const char *extra;                 /* more schema keywords of the section object */
+} section;
+
+static const section sections[] = {
+    {"workload", workload_fields, sizeof workload_fields / sizeof workload_fields[0],
+     "\"oneOf\": [{\"required\": [\"model\"]}, {\"required\": [\"arch\"]}, {\"required\": [\"name\"]}], "},
+    {"hardware", hardware_fields, sizeof hardware_fields / sizeof hardware_fields[0], ""},
+    {"parallelism", parallelism_fields, sizeof parallelism_fields / sizeof parallelism_fields[0], ""},
+    {"ops", ops_fields, sizeof ops_fields / sizeof ops_fields[0], ""},
+};
+
+void ms__plan_defaults(ms_plan *p)
+{
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++)
+        for (size_t i = 0; i < sections[s].n; i++) {
+            const field *fd = &sections[s].f[i];
+            if (!fd->has_def || fd->off < 0) continue;
+            char *at = (char *)p + fd->off;
+            if (fd->type == FT_NUM) *(double *)(void *)at = fd->def;
+            else *(int *)(void *)at = (int)fd->def;
+        }
+}
+
+static void field_list(const section *sec, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sec->n; i++) {
+        int w = snprintf(buf + n, cap - n, "%s%s", n ? " " : "", sec->f[i].key);
+        if (w < 0 || (size_t)w >= cap - n) break;
+        n += (size_t)w;
+    }
+}
+
+static int read_section(reader *rd, struct fy_node *n, const section *sec)
+{
+    ms_plan *p = rd->plan;
+    char key[64], f[96];
+    if (!msy_is_map(n)) return FAIL(n, sec->name, "expected a mapping");
     void *it = NULL;
     struct fy_node_pair *pr;
     while ((pr = fy_node_mapping_iterate(n, &it))) {
         msy_key(pr, key, sizeof key);
         struct fy_node *v = fy_node_pair_value(pr);
-        snprintf(f, sizeof f, "workload.%s", key);
-        if (!strcmp(key, "model") || !strcmp(key, "name")) {
-            if (have_model) return FAIL(v, f, "give one of model / arch");
-            if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
-            const ms_model *m = ms_registry_model(rd->reg, name);
-            if (!m) return FAIL(v, f, "unknown model '%s' (see `mlsysim zoo models`)", name);
-            p->model = *m;
-            have_model = 1;
-        } else if (!strcmp(key, "arch")) {
-            if (have_model) return FAIL(v, f, "give one of model / arch");
-            ms_model m;
-            memset(&m, 0, sizeof m);
-            if (ms__read_arch(&rd->y, v, f, &m.arch)) return -1;
-            m.kind = MS_MODEL_TRANSFORMER;
-            m.layers = m.arch.layers;
-            strcpy(m.name, "custom");
-            snprintf(m.title, sizeof m.title, "custom transformer (%d layers, hidden %d)", m.arch.layers, m.arch.hidden);
-            snprintf(m.source, sizeof m.source, "plan file %s", rd->y.label);
-            ms_model_derive(&m);
-            m.published_params = m.params;
-            p->model = m;
-            have_model = 1;
-        } else if (!strcmp(key, "mode")) {
-            char s[32];
-            if (msy_str(&rd->y, v, f, s, sizeof s)) return -1;
-            if (ms_mode_parse(s, &p->mode)) return FAIL(v, f, "'%s' is not inference or training", s);
-        } else if (!strcmp(key, "seq_len")) {
-            if (msy_int(&rd->y, v, f, &p->seq_len, 1, 100000000)) return -1;
-        } else if (!strcmp(key, "batch_size")) {
-            if (msy_int(&rd->y, v, f, &p->batch_size, 1, 100000000)) return -1;
-        } else if (!strcmp(key, "optimizer")) {
-            char s[32];
-            if (msy_str(&rd->y, v, f, s, sizeof s)) return -1;
-            if (ms_optimizer_parse(s, &p->optimizer)) return FAIL(v, f, "'%s' is not adam, sgd or none", s);
-        } else {
-            return FAIL(fy_node_pair_key(pr), f, "unknown field (model arch mode seq_len batch_size optimizer)");
+        snprintf(f, sizeof f, "%s.%s", sec->name, key);
+        const field *fd = NULL;
+        for (size_t i = 0; i < sec->n && !fd; i++)
+            if (!strcmp(key, sec->f[i].key) || (sec->f[i].alias && !strcmp(key, sec->f[i].alias))) fd = &sec->f[i];
+        if (!fd) {
+            char list[400];
+            field_list(sec, list, sizeof list);
+            return FAIL(fy_node_pair_key(pr), f, "unknown field (%s)", list);
         }
+        char *at = fd->off >= 0 ? (char *)p + fd->off : NULL;
+        int rc = 0;
+        switch (fd->type) {
+        case FT_INT: rc = msy_int(&rd->y, v, f, (int *)(void *)at, (long)fd->min, (long)fd->max); break;
+        case FT_NUM: rc = msy_num(&rd->y, v, f, (double *)(void *)at, fd->min, fd->max); break;
+        case FT_BOOL: rc = msy_bool(&rd->y, v, f, (int *)(void *)at); break;
+        case FT_QTY: rc = msy_qty(&rd->y, v, f, fd->opts, (double *)(void *)at); break;
+        case FT_ENUM: {
+            char sv[32];
+            rc = msy_str(&rd->y, v, f, sv, sizeof sv);
+            if (!rc && fd->parse(sv, (int *)(void *)at)) rc = FAIL(v, f, "'%s' is not one of: %s", sv, fd->opts);
+            break;
+        }
+        case FT_SPECIAL: rc = fd->special(rd, v, f); break;
+        }
+        if (rc) return -1;
+        if (fd->set_off >= 0) *(int *)(void *)((char *)p + fd->set_off) = 1;
     }
-    if (!have_model) return FAIL(n, "workload", "needs 'model' (a registry name) or 'arch'");
+    return 0;
+}
+
+static int read_workload(reader *rd, struct fy_node *n)
+{
+    if (read_section(rd, n, &sections[0])) return -1;
+    if (!rd->have_model) return FAIL(n, "workload", "needs 'model' (a registry name) or 'arch'");
     return 0;
 }
 
 static int read_hardware(reader *rd, struct fy_node *n)
 {
     ms_plan *p = rd->plan;
-    char key[64], f[96], name[MS_NAME_MAX];
-    int have_hw = 0, nodes = 0;
-    if (!msy_is_map(n)) return FAIL(n, "hardware", "expected a mapping");
-    void *it = NULL;
-    struct fy_node_pair *pr;
-    struct fy_node *count_node = NULL;
-    while ((pr = fy_node_mapping_iterate(n, &it))) {
-        msy_key(pr, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(pr);
-        snprintf(f, sizeof f, "hardware.%s", key);
-        if (!strcmp(key, "accelerator") || !strcmp(key, "name")) {
-            if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
-            const ms_hardware *h = ms_registry_hardware(rd->reg, name);
-            if (!h) {
-                const ms_node *nd = ms_registry_node(rd->reg, name);
-                if (!nd) return FAIL(v, f, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", name);
-                h = ms_registry_hardware(rd->reg, nd->accelerator);
-                if (!p->per_node) p->per_node = nd->accelerators;
-                if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
-                p->nics_per_node = nd->nics;
-                if (!p->has_fabric && nd->fabric[0]) {
-                    const ms_fabric *fb = ms_registry_fabric(rd->reg, nd->fabric);
-                    if (fb) { p->fabric = *fb; p->has_fabric = 1; }
-                }
-            }
-            p->hw = *h;
-            have_hw = 1;
-        } else if (!strcmp(key, "count") || !strcmp(key, "accelerators")) {
-            if (msy_int(&rd->y, v, f, &p->count, 1, 100000000)) return -1;
-            count_node = v;
-        } else if (!strcmp(key, "nodes")) {
-            if (msy_int(&rd->y, v, f, &nodes, 1, 10000000)) return -1;
-        } else if (!strcmp(key, "per_node") || !strcmp(key, "accelerators_per_node")) {
-            if (msy_int(&rd->y, v, f, &p->per_node, 1, 1000000)) return -1;
-        } else if (!strcmp(key, "precision")) {
-            char s[32];
-            if (msy_str(&rd->y, v, f, s, sizeof s)) return -1;
-            if (ms_precision_parse(s, &p->precision))
-                return FAIL(v, f, "unknown precision '%s' (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)", s);
-        } else if (!strcmp(key, "efficiency")) {
-            if (msy_num(&rd->y, v, f, &p->efficiency, 1e-6, 1.0)) return -1;
-            p->efficiency_set = 1;
-        } else if (!strcmp(key, "fabric")) {
-            if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
-            const ms_fabric *fb = ms_registry_fabric(rd->reg, name);
-            if (!fb) return FAIL(v, f, "unknown fabric '%s' (see `mlsysim zoo systems`)", name);
-            p->fabric = *fb;
-            p->has_fabric = 1;
-        } else if (!strcmp(key, "intra_bw") || !strcmp(key, "intra_node_bw")) {
-            if (msy_qty(&rd->y, v, f, "bytes/s", &p->intra_bw_bytes_per_s)) return -1;
-        } else {
-            return FAIL(fy_node_pair_key(pr), f,
-                        "unknown field (accelerator count per_node nodes precision efficiency fabric intra_bw)");
-        }
-    }
-    if (!have_hw) return FAIL(n, "hardware", "needs 'accelerator' (a registry name)");
-    if (nodes > 0) {
+    if (read_section(rd, n, &sections[1])) return -1;
+    if (!rd->have_hw) return FAIL(n, "hardware", "needs 'accelerator' (a registry name)");
+    if (rd->nodes > 0) {
         if (!p->per_node) p->per_node = 1;
-        long long c = (long long)nodes * p->per_node;      /* both <= 10^7: no overflow */
+        long long c = (long long)rd->nodes * p->per_node;      /* both <= 10^7: no overflow */
         if (c > 100000000)
             return FAIL(n, "hardware.nodes", "nodes x per_node = %d x %d = %lld accelerators (at most 100000000)",
-                        nodes, p->per_node, c);
+                        rd->nodes, p->per_node, c);
         if (p->count && p->count != c)
-            return FAIL(count_node, "hardware.count", "%d != nodes x per_node = %lld", p->count, c);
+            return FAIL(rd->count_node, "hardware.count", "%d != nodes x per_node = %lld", p->count, c);
         p->count = (int)c;
     }
     if (!p->count) p->count = 1;
     if (!p->per_node) p->per_node = p->count < 8 ? p->count : 8;
     if (p->per_node > p->count) p->per_node = p->count;
     if (p->count % p->per_node)
-        return FAIL(count_node ? count_node : n, "hardware.count", "%d accelerators do not fill nodes of %d",
+        return FAIL(rd->count_node ? rd->count_node : n, "hardware.count", "%d accelerators do not fill nodes of %d",
                     p->count, p->per_node);
     return 0;
 }
 
 static int read_parallelism(reader *rd, struct fy_node *n)
 {
-    ms_plan *p = rd->plan;
-    char key[64], f[96];
-    if (!msy_is_map(n)) return FAIL(n, "parallelism", "expected a mapping");
-    p->has_parallelism = 1;
-    void *it = NULL;
-    struct fy_node_pair *pr;
-    while ((pr = fy_node_mapping_iterate(n, &it))) {
-        msy_key(pr, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(pr);
-        snprintf(f, sizeof f, "parallelism.%s", key);
-        int rc;
-        if (!strcmp(key, "tp")) rc = msy_int(&rd->y, v, f, &p->tp, 1, 1000000);
-        else if (!strcmp(key, "pp")) rc = msy_int(&rd->y, v, f, &p->pp, 1, 1000000);
-        else if (!strcmp(key, "dp")) rc = msy_int(&rd->y, v, f, &p->dp, 0, 100000000);
-        else if (!strcmp(key, "microbatch")) rc = msy_int(&rd->y, v, f, &p->microbatch, 1, 1000000);
-        else if (!strcmp(key, "interleave")) rc = msy_int(&rd->y, v, f, &p->interleave, 1, 1000);
-        else if (!strcmp(key, "zero_stage")) rc = msy_int(&rd->y, v, f, &p->zero_stage, 0, 3);
-        else if (!strcmp(key, "sequence_parallel")) rc = msy_bool(&rd->y, v, f, &p->sequence_parallel);
-        else if (!strcmp(key, "overlap_dp")) rc = msy_bool(&rd->y, v, f, &p->overlap_dp);
-        else if (!strcmp(key, "flash_attention")) rc = msy_bool(&rd->y, v, f, &p->flash_attention);
-        else if (!strcmp(key, "recompute")) {
-            char s[32];
-            rc = msy_str(&rd->y, v, f, s, sizeof s);
-            if (!rc && ms_recompute_parse(s, &p->recompute))
-                rc = FAIL(v, f, "'%s' is not none, selective or full", s);
-        } else
-            rc = FAIL(fy_node_pair_key(pr), f,
-                      "unknown field (tp pp dp microbatch interleave recompute sequence_parallel zero_stage overlap_dp flash_attention)");
-        if (rc) return -1;
-    }
-    return 0;
+    rd->plan->has_parallelism = 1;
+    return read_section(rd, n, &sections[2]);
 }
 
 static int read_ops(reader *rd, struct fy_node *n)
 {
-    ms_plan *p = rd->plan;
-    char key[64], f[96], name[MS_NAME_MAX];
-    if (!msy_is_map(n)) return FAIL(n, "ops", "expected a mapping");
-    p->has_ops = 1;
-    void *it = NULL;
-    struct fy_node_pair *pr;
-    while ((pr = fy_node_mapping_iterate(n, &it))) {
-        msy_key(pr, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(pr);
-        snprintf(f, sizeof f, "ops.%s", key);
-        if (!strcmp(key, "region")) {
-            if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
-            const ms_grid *g = ms_registry_grid(rd->reg, name);
-            if (!g) return FAIL(v, f, "unknown region '%s' (see `mlsysim zoo grids`)", name);
-            p->grid = *g;
-        } else if (!strcmp(key, "duration_days")) {
-            if (msy_num(&rd->y, v, f, &p->duration_days, 1e-9, 1e6)) return -1;
-        } else {
-            return FAIL(fy_node_pair_key(pr), f, "unknown field (region duration_days)");
-        }
-    }
-    return 0;
+    rd->plan->has_ops = 1;
+    return read_section(rd, n, &sections[3]);
 }
 
 static int read_constraints(reader *rd, struct fy_node *n)
@@ -385,6 +489,8 @@ ms_status ms_plan_load_file(const ms_registry *r, const char *path, ms_plan *pla
 }
 
 /* The schema text, split in parts below the 4095-character limit of ISO C string literals. */
+static const char sections_mark[] = "";
+
 static const char *const schema_parts[] = {
 "{\n"
 "  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n"
@@ -396,58 +502,8 @@ static const char *const schema_parts[] = {
 "  \"properties\": {\n"
 "    \"version\": {\"type\": \"string\", \"enum\": [\"1.0\"]},\n"
 "    \"name\": {\"type\": \"string\"},\n"
-"    \"workload\": {\n"
-"      \"type\": \"object\", \"additionalProperties\": false,\n"
-"      \"oneOf\": [{\"required\": [\"model\"]}, {\"required\": [\"arch\"]}, {\"required\": [\"name\"]}],\n"
-"      \"properties\": {\n"
-"        \"model\": {\"type\": \"string\", \"description\": \"registry model name (mlsysim zoo models)\"},\n"
-"        \"name\": {\"type\": \"string\", \"description\": \"alias of model (upstream spelling)\"},\n"
-"        \"arch\": {\"$ref\": \"#/$defs/arch\"},\n"
-"        \"mode\": {\"enum\": [\"inference\", \"training\"], \"default\": \"inference\"},\n"
-"        \"seq_len\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 2048},\n"
-"        \"batch_size\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
-"        \"optimizer\": {\"enum\": [\"adam\", \"adamw\", \"sgd\", \"none\"], \"default\": \"adam\"}\n"
-"      }\n"
-"    },\n"
-"    \"hardware\": {\n"
-"      \"type\": \"object\", \"additionalProperties\": false,\n"
-"      \"properties\": {\n"
-"        \"accelerator\": {\"type\": \"string\", \"description\": \"registry hardware or node name\"},\n"
-"        \"name\": {\"type\": \"string\", \"description\": \"alias of accelerator\"},\n"
-"        \"count\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
-"        \"accelerators\": {\"type\": \"integer\", \"minimum\": 1, \"description\": \"alias of count\"},\n"
-"        \"nodes\": {\"type\": \"integer\", \"minimum\": 1},\n"
-"        \"per_node\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 8},\n"
-"        \"accelerators_per_node\": {\"type\": \"integer\", \"minimum\": 1},\n"
-"        \"precision\": {\"enum\": [\"fp32\", \"tf32\", \"bf16\", \"fp16\", \"fp8\", \"int8\", \"int4\", \"fp4\"], \"default\": \"fp16\"},\n"
-"        \"efficiency\": {\"type\": \"number\", \"exclusiveMinimum\": 0, \"maximum\": 1, \"description\": \"default 0.70 for training, 0.5 for inference (ms_default_efficiency)\"},\n"
-"        \"fabric\": {\"type\": \"string\", \"description\": \"registry fabric name (mlsysim zoo systems)\"},\n"
-"        \"intra_bw\": {\"type\": \"string\", \"description\": \"per accelerator per direction, e.g. '450 GB/s'\"},\n"
-"        \"intra_node_bw\": {\"type\": \"string\"}\n"
-"      }\n"
-"    },\n"
-"    \"parallelism\": {\n"
-"      \"type\": \"object\", \"additionalProperties\": false,\n"
-"      \"properties\": {\n"
-"        \"tp\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
-"        \"pp\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
-"        \"dp\": {\"type\": \"integer\", \"minimum\": 0, \"description\": \"0 or absent: count / (tp x pp)\"},\n",
-"        \"microbatch\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
-"        \"interleave\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1},\n"
-"        \"recompute\": {\"enum\": [\"none\", \"selective\", \"full\"], \"default\": \"none\"},\n"
-"        \"sequence_parallel\": {\"type\": \"boolean\", \"default\": false},\n"
-"        \"zero_stage\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 3, \"default\": 0},\n"
-"        \"overlap_dp\": {\"type\": \"boolean\", \"default\": true, \"description\": \"gradient reduction overlapped with backward\"},\n"
-"        \"flash_attention\": {\"type\": \"boolean\", \"default\": true, \"description\": \"fused attention: no S x S scores in HBM\"}\n"
-"      }\n"
-"    },\n"
-"    \"ops\": {\n"
-"      \"type\": \"object\", \"additionalProperties\": false,\n"
-"      \"properties\": {\n"
-"        \"region\": {\"type\": \"string\", \"description\": \"registry grid name (mlsysim zoo grids)\", \"default\": \"US_Avg\"},\n"
-"        \"duration_days\": {\"type\": \"number\", \"exclusiveMinimum\": 0, \"default\": 30}\n"
-"      }\n"
-"    },\n"
+,
+sections_mark,    /* workload, hardware, parallelism, ops: generated from the field tables */
 "    \"constraints\": {\n"
 "      \"type\": \"object\", \"additionalProperties\": false,\n"
 "      \"properties\": {\n"
@@ -500,10 +556,103 @@ static void schema_put(char *buf, size_t cap, size_t *n, const char *s)
     *n += l;
 }
 
+static void put_num(char *buf, size_t cap, size_t *n, const char *name, double v)
+{
+    char t[64];
+    snprintf(t, sizeof t, ", \"%s\": %.10g", name, v);
+    schema_put(buf, cap, n, t);
+}
+
+/* One property of a section from its field row. */
+static void schema_field(char *buf, size_t cap, size_t *n, const field *fd, const char *key, int alias)
+{
+    schema_put(buf, cap, n, "        \"");
+    schema_put(buf, cap, n, key);
+    schema_put(buf, cap, n, "\": ");
+    switch (fd->type) {
+    case FT_INT:
+    case FT_NUM:
+        schema_put(buf, cap, n, fd->type == FT_INT ? "{\"type\": \"integer\"" : "{\"type\": \"number\"");
+        put_num(buf, cap, n, "minimum", fd->min);
+        put_num(buf, cap, n, "maximum", fd->max);
+        if (fd->has_def) put_num(buf, cap, n, "default", fd->def);
+        break;
+    case FT_BOOL:
+        schema_put(buf, cap, n, "{\"type\": \"boolean\"");
+        if (fd->has_def) schema_put(buf, cap, n, fd->def != 0 ? ", \"default\": true" : ", \"default\": false");
+        break;
+    case FT_QTY:
+        schema_put(buf, cap, n, "{\"type\": \"string\"");
+        break;
+    case FT_ENUM: {
+        schema_put(buf, cap, n, "{\"enum\": [");
+        const char *o = fd->opts;
+        int k = 0, first = 1;
+        char def_name[32] = "";
+        while (*o) {
+            size_t l = strcspn(o, " ");
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)l, o);
+            if (!first) schema_put(buf, cap, n, ", ");
+            schema_put(buf, cap, n, "\"");
+            schema_put(buf, cap, n, name);
+            schema_put(buf, cap, n, "\"");
+            int v;
+            if (fd->has_def && !def_name[0] && !fd->parse(name, &v) && v == (int)fd->def) snprintf(def_name, sizeof def_name, "%s", name);
+            first = 0;
+            k++;
+            o += l;
+            while (*o == ' ') o++;
+        }
+        schema_put(buf, cap, n, "]");
+        if (def_name[0]) {
+            schema_put(buf, cap, n, ", \"default\": \"");
+            schema_put(buf, cap, n, def_name);
+            schema_put(buf, cap, n, "\"");
+        }
+        break;
+    }
+    case FT_SPECIAL:
+        schema_put(buf, cap, n, fd->schema);
+        break;
+    }
+    schema_put(buf, cap, n, ", \"description\": \"");
+    if (alias) {
+        schema_put(buf, cap, n, "alias of ");
+        schema_put(buf, cap, n, fd->key);
+    } else {
+        schema_put(buf, cap, n, fd->doc);
+    }
+    schema_put(buf, cap, n, "\"}");
+}
+
+static void schema_sections(char *buf, size_t cap, size_t *n)
+{
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        const section *sec = &sections[s];
+        schema_put(buf, cap, n, "    \"");
+        schema_put(buf, cap, n, sec->name);
+        schema_put(buf, cap, n, "\": {\n      \"type\": \"object\", \"additionalProperties\": false, ");
+        schema_put(buf, cap, n, sec->extra);
+        schema_put(buf, cap, n, "\n      \"properties\": {\n");
+        int first = 1;
+        for (size_t i = 0; i < sec->n; i++)
+            for (int alias = 0; alias < 2; alias++) {
+                const char *key = alias ? sec->f[i].alias : sec->f[i].key;
+                if (!key) continue;
+                if (!first) schema_put(buf, cap, n, ",\n");
+                schema_field(buf, cap, n, &sec->f[i], key, alias);
+                first = 0;
+            }
+        schema_put(buf, cap, n, "\n      }\n    },\n");
+    }
+}
+
 size_t ms_plan_schema_json(char *buf, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < sizeof schema_parts / sizeof schema_parts[0]; i++) {
+        if (schema_parts[i] == sections_mark) { schema_sections(buf, cap, &n); continue; }
         if (schema_parts[i]) { schema_put(buf, cap, &n, schema_parts[i]); continue; }
         schema_put(buf, cap, &n, "              \"metric\": {\"description\": \"a numeric key of the result\", \"enum\": [");
         int first = 1;
