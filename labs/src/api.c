@@ -23,6 +23,7 @@ struct labs_ctx {
     char *measured;        /* contents of the measured-points file, or NULL */
     size_t measured_len;
     labs_cache *cache;     /* POST replies by request bytes; NULL = off */
+    labs_staffml *sml;     /* the practice page's vault + database, or NULL */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -678,6 +679,13 @@ int labs_api(const labs_ctx *c, const char *method, const char *path, const char
     };
     memset(r, 0, sizeof *r);
     if (len > LABS_MAX_BODY) return labs_reply_error(r, 413, "body", "request body too large (limit 64 KiB)");
+    if (!strncmp(path, "/api/staffml/", 13)) {   /* stateful: never cached */
+        cJSON *req = NULL;
+        if (!strcmp(method, "POST") && !(req = parse_body(body, len, r))) return r->status;
+        int st = labs_staffml_api(c->sml, method, path + 13, req, r);
+        cJSON_Delete(req);
+        return st;
+    }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(path, routes[i].path)) continue;
         if (routes[i].post == 2 && !strcmp(method, "POST")) {   /* GET or POST */
@@ -726,11 +734,19 @@ labs_ctx *labs_ctx_new(const char *measured_path, char *err, size_t errlen)
     return c;
 }
 
+int labs_ctx_open_staffml(labs_ctx *c, const char *db_path, const char *vault_dir, char *err, size_t errlen)
+{
+    labs_staffml_close(c->sml);
+    c->sml = labs_staffml_open(db_path, vault_dir, err, errlen);
+    return c->sml ? 0 : -1;
+}
+
 void labs_ctx_free(labs_ctx *c)
 {
     if (!c) return;
     ms_registry_free(c->reg);
     labs_cache_free(c->cache);
+    labs_staffml_close(c->sml);
     free(c->measured);
     free(c);
 }

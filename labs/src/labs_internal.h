@@ -32,4 +32,13 @@ int labs_cache_get(labs_cache *c, const char *path, const char *body, size_t len
 /* Stores a 200 reply (others are not kept). */
 void labs_cache_put(labs_cache *c, const char *path, const char *body, size_t len, const labs_reply *r);
 
+/* The StaffML practice API (staffml.c): vault + the CLI's SQLite progress database. */
+typedef struct labs_staffml labs_staffml;
+/* db_path NULL = the CLI's default database; vault_dir NULL = the CLI's default vault. */
+labs_staffml *labs_staffml_open(const char *db_path, const char *vault_dir, char *err, size_t errlen);
+void labs_staffml_close(labs_staffml *s);
+/* sub: "next", "answer", "progress" or "search"; s NULL answers 503. */
+struct cJSON;
+int labs_staffml_api(labs_staffml *s, const char *method, const char *sub, const struct cJSON *req, labs_reply *r);
+
 #endif

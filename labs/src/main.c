@@ -21,6 +21,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mlsb-labs [--port N] [--bind ADDR] [--open] [--root DIR] [--measured FILE] [--threads N]\n"
+            "                 [--staffml-db FILE] [--vault DIR] [--no-staffml]\n"
             "\n"
             "Serves the MLSys labs: interactive trade-off explorers in the browser, every number\n"
             "computed by libmlsysim through a small JSON API (GET /api/labs lists the labs).\n"
@@ -31,6 +32,10 @@ static void usage(FILE *f)
             "  --root DIR       folder of the pages (default: the source tree's labs/web)\n"
             "  --measured FILE  measured TinyTorch points for the model-vs-reality lab (JSON)\n"
             "  --threads N      worker threads (default: one per CPU)\n"
+            "  --staffml-db F   StaffML progress database for the practice page (default: the\n"
+            "                   staffml CLI's, so both share your progress)\n"
+            "  --vault DIR      StaffML question vault (default: the staffml CLI's)\n"
+            "  --no-staffml     serve without the practice page\n"
             "  -h, --help       this text\n"
             "\n"
             "Examples:\n"
@@ -57,7 +62,8 @@ int main(int argc, char **argv)
 {
     long port = 8080, threads = 0;
     int open_browser = 0;
-    const char *bind = "127.0.0.1", *root = LABS_WEB_ROOT, *measured = NULL;
+    const char *bind = "127.0.0.1", *root = LABS_WEB_ROOT, *measured = NULL, *sml_db = NULL, *vault = NULL;
+    int staffml = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -65,19 +71,24 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--open")) {
             open_browser = 1;
+        } else if (!strcmp(a, "--no-staffml")) {
+            staffml = 0;
         } else if (!strcmp(a, "--port")) {
             if (parse_int(a, v, 0, 65535, &port)) return 1;
             i++;
         } else if (!strcmp(a, "--threads")) {
             if (parse_int(a, v, 1, 256, &threads)) return 1;
             i++;
-        } else if (!strcmp(a, "--bind") || !strcmp(a, "--root") || !strcmp(a, "--measured")) {
+        } else if (!strcmp(a, "--bind") || !strcmp(a, "--root") || !strcmp(a, "--measured") ||
+                   !strcmp(a, "--staffml-db") || !strcmp(a, "--vault")) {
             if (!v) {
                 fprintf(stderr, "mlsb-labs: %s needs a value (see --help)\n", a);
                 return 1;
             }
             if (!strcmp(a, "--bind")) bind = v;
             else if (!strcmp(a, "--root")) root = v;
+            else if (!strcmp(a, "--staffml-db")) sml_db = v;
+            else if (!strcmp(a, "--vault")) vault = v;
             else measured = v;
             i++;
         } else {
@@ -99,6 +110,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "mlsb-labs: %s\n", err);
         return 2;
     }
+    /* The practice page is optional: without its database the labs still serve. */
+    if (staffml && labs_ctx_open_staffml(ctx, sml_db, vault, err, sizeof err))
+        fprintf(stderr, "mlsb-labs: practice page off: %s\n", err);
     labs_server_opts o = {bind, (int)port, root, (unsigned)threads, 0};
     labs_server *s = labs_server_start(ctx, &o, err, sizeof err);
     if (!s) {

@@ -306,7 +306,7 @@ static void test_measured(void **s)
     labs_ctx *c2 = labs_ctx_new(path, err, sizeof err);
     assert_non_null(c2);
     labs_reply r;
-    assert_int_equal(labs_api(c2, "POST", "/api/measured", "{\"efficiency\": 0.5}", 19, &r), 200);
+    assert_int_equal(labs_api(c2, "POST", "/api/measured", "{\"efficiency\": 0.5}", strlen("{\"efficiency\": 0.5}"), &r), 200);
     cJSON *j = cJSON_Parse(r.body);
     const cJSON *p0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "points"), 0);
     /* gemm: max(2e9 / (1e11 x 0.5), 1.2e7 / 1e10) = 0.04 s, as measured */
@@ -314,7 +314,7 @@ static void test_measured(void **s)
     assert_true(fabs(num(p0, "measured_over_predicted") - 1.0) < 1e-9);
     cJSON_Delete(j);
     labs_reply_free(&r);
-    assert_int_equal(labs_api(c2, "POST", "/api/measured", "{\"efficiency\": 7}", 17, &r), 400);
+    assert_int_equal(labs_api(c2, "POST", "/api/measured", "{\"efficiency\": 7}", strlen("{\"efficiency\": 7}"), &r), 400);
     labs_reply_free(&r);
     labs_ctx_free(c2);
     /* a file without points is refused at start-up, naming the file and the field */
@@ -326,6 +326,74 @@ static void test_measured(void **s)
     assert_non_null(strstr(err, "points"));
     unlink(path);
     assert_null(labs_ctx_new("/nonexistent/measured.json", err, sizeof err));
+}
+
+/* The practice page's endpoints on a fresh database: next, a refused and a graded answer,
+ * progress, search; 503 on a context without StaffML. */
+static void test_staffml(void **s)
+{
+    (void)s;
+    expect_error("GET", "/api/staffml/progress", NULL, 503, "staffml");
+    char dir[] = "/tmp/labs_sml_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char db[256], err[512];
+    snprintf(db, sizeof db, "%s/progress.db", dir);
+    labs_ctx *c2 = labs_ctx_new(NULL, err, sizeof err);
+    assert_non_null(c2);
+    if (labs_ctx_open_staffml(c2, db, NULL, err, sizeof err)) fail_msg("staffml: %s", err);
+    labs_reply r;
+    assert_int_equal(labs_api(c2, "POST", "/api/staffml/next", "{\"area\": \"memory\"}", strlen("{\"area\": \"memory\"}"), &r), 200);
+    cJSON *q = cJSON_Parse(r.body);
+    labs_reply_free(&r);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(q, "done")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(q, "area")->valuestring, "memory");
+    assert_null(cJSON_GetObjectItemCaseSensitive(q, "answer"));   /* never sent before answering */
+    const char *id = cJSON_GetObjectItemCaseSensitive(q, "id")->valuestring;
+    const char *kind = cJSON_GetObjectItemCaseSensitive(q, "kind")->valuestring;
+    char body[512];
+    if (!strcmp(kind, "numeric")) {
+        snprintf(body, sizeof body, "{\"id\": \"%s\", \"answer\": \"lots\", \"seconds\": 3}", id);
+        assert_int_equal(labs_api(c2, "POST", "/api/staffml/answer", body, strlen(body), &r), 400);
+        assert_non_null(strstr(r.body, "\"field\":\"answer\""));
+        labs_reply_free(&r);
+    }
+    snprintf(body, sizeof body, "{\"id\": \"%s\", \"answer\": \"%s\", \"seconds\": 3, \"self_grade\": 3}", id,
+             !strcmp(kind, "choice") ? "A" : "1");
+    assert_int_equal(labs_api(c2, "POST", "/api/staffml/answer", body, strlen(body), &r), 200);
+    cJSON *a = cJSON_Parse(r.body);
+    labs_reply_free(&r);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "recorded")));
+    assert_true(num(a, "next_review_s") > 0);
+    cJSON_Delete(a);
+    assert_int_equal(labs_api(c2, "GET", "/api/staffml/progress", NULL, 0, &r), 200);
+    cJSON *p = cJSON_Parse(r.body);
+    labs_reply_free(&r);
+    assert_int_equal((int)num(p, "reviews"), 1);
+    /* the card sits in the memory row */
+    const cJSON *areas = cJSON_GetObjectItemCaseSensitive(p, "areas"), *cells = cJSON_GetObjectItemCaseSensitive(p, "cells");
+    int row = 0, seen = 0;
+    for (const cJSON *x = areas->child; x; x = x->next, row++)
+        if (!strcmp(x->valuestring, "memory"))
+            for (const cJSON *cell = cJSON_GetArrayItem(cells, row)->child; cell; cell = cell->next) seen += (int)num(cell, "cards");
+    assert_int_equal(seen, 1);
+    cJSON_Delete(p);
+    cJSON_Delete(q);
+    assert_int_equal(labs_api(c2, "POST", "/api/staffml/search", "{\"text\": \"kv cache\"}", strlen("{\"text\": \"kv cache\"}"), &r), 200);
+    assert_non_null(strstr(r.body, "\"id\""));
+    labs_reply_free(&r);
+    assert_int_equal(labs_api(c2, "POST", "/api/staffml/search", "{}", strlen("{}"), &r), 400);
+    labs_reply_free(&r);
+    assert_int_equal(labs_api(c2, "POST", "/api/staffml/next", "{\"track\": \"moon\"}", strlen("{\"track\": \"moon\"}"), &r), 400);
+    assert_non_null(strstr(r.body, "\"field\":\"track\""));
+    labs_reply_free(&r);
+    assert_int_equal(labs_api(c2, "GET", "/api/staffml/answer", NULL, 0, &r), 405);
+    labs_reply_free(&r);
+    assert_int_equal(labs_api(c2, "POST", "/api/staffml/answer", "{\"id\": \"no-such\", \"answer\": \"1\", \"seconds\": 1}", strlen("{\"id\": \"no-such\", \"answer\": \"1\", \"seconds\": 1}"), &r), 400);
+    labs_reply_free(&r);
+    labs_ctx_free(c2);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void test_routing(void **s)
@@ -361,7 +429,8 @@ int main(void)
         cmocka_unit_test(test_eval_matches_engine), cmocka_unit_test(test_eval_errors),
         cmocka_unit_test(test_serve),       cmocka_unit_test(test_train),
         cmocka_unit_test(test_compress),    cmocka_unit_test(test_sweep),
-        cmocka_unit_test(test_measured),    cmocka_unit_test(test_routing),
+        cmocka_unit_test(test_measured),    cmocka_unit_test(test_staffml),
+        cmocka_unit_test(test_routing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,8 @@
  *   POST /api/train      a distributed training plan (plan schema) -> step, memory, reliability
  *   POST /api/compress   quantization / pruning of one model on one device
  *   POST /api/sweep      one knob of one of the requests above over a list or range of values
+ *   /api/staffml/...     the StaffML practice page (next, answer, progress, search) once
+ *                        labs_ctx_open_staffml succeeded; 503 otherwise
  *   GET  /api/measured   measured TinyTorch points (a profile/bench JSON file), if one is set
  *
  * Errors: a bad request is a 400 with {"error": reason, "field": name}; an unknown path 404; a
@@ -44,6 +46,9 @@ typedef struct {
  * with a message in err when the registry cannot be built. */
 labs_ctx *labs_ctx_new(const char *measured_path, char *err, size_t errlen);
 void labs_ctx_free(labs_ctx *c);
+/* Opens the StaffML vault and progress database for /api/staffml/ (NULLs: the staffml CLI's
+ * defaults, so the browser and the terminal share one database). 0 ok, -1 with a reason. */
+int labs_ctx_open_staffml(labs_ctx *c, const char *db_path, const char *vault_dir, char *err, size_t errlen);
 
 /* Handles one request. Returns reply->status (always a complete reply, also on errors). */
 int labs_api(const labs_ctx *c, const char *method, const char *path, const char *body, size_t len,

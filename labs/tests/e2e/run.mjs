@@ -7,10 +7,11 @@
 // every number shown equals the API's answer to the page's own request; a slider moved with the
 // keyboard changes the request and the numbers (again equal to the API's); the lab's failure
 // preset draws the failure state and going back to the defaults clears it; the ledger records
-// and exports JSON. Screenshots go to --out. Exit 0 pass, 1 fail, 77 skipped (said why).
+// and exports JSON. The StaffML practice page grades, records (in a fresh database) and searches.
+// Screenshots go to --out. Exit 0 pass, 1 fail, 77 skipped (said why).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +47,12 @@ writeFileSync(fixture, JSON.stringify({
   ]
 }));
 
+// A fresh StaffML progress database for the practice page (never the learner's own).
+const smlDb = join(out, 'staffml-e2e.db');
+for (const f of [smlDb, smlDb + '-wal', smlDb + '-shm']) rmSync(f, { force: true });
+
 // Start the server on a free port; it prints its URL.
-const srv = spawn(server, ['--port', '0', '--measured', fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+const srv = spawn(server, ['--port', '0', '--measured', fixture, '--staffml-db', smlDb], { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((ok, fail) => {
   let buf = '';
   srv.stdout.on('data', d => { buf += d; const m = buf.match(/http:\/\/[0-9.]+:\d+\//); if (m) ok(m[0]); });
@@ -196,6 +201,55 @@ for (const lab of labs) {
   await ctx.close();
 }
 
+// the StaffML practice page: drill (a bad answer refused, a real one graded and recorded), the
+// heat map, vault search
+{
+  const id = 'practice';
+  const before = failures.length;
+  const { ctx, page } = await newPage();
+  try {
+    await page.goto(base + 'practice.html');
+    await waitFor(page, () => document.body.dataset.ready === '1', null, 'the practice page');
+    check(await page.$$eval('#heat-body tr', r => r.length) === 13, id, 'heat map does not have 13 areas');
+    const reviews0 = (await (await fetch(base + 'api/staffml/progress')).json()).reviews;
+    const q = await page.evaluate(() => window.practiceState.question);
+    check(!!q && !!q.id, id, 'no question shown');
+    let allowed = 0;
+    if (q.kind === 'numeric') {
+      await page.fill('#answer', 'lots');
+      await page.click('#submit');
+      await waitFor(page, () => document.getElementById('answer-error').textContent.length > 0, null, 'the refusal');
+      allowed = 1;   // the 400 reply is logged by the browser as a failed resource
+      const r1 = (await (await fetch(base + 'api/staffml/progress')).json()).reviews;
+      check(r1 === reviews0, id, 'a non-number answer was recorded');
+    }
+    await page.fill('#answer', q.kind === 'choice' ? 'A' : q.kind === 'numeric' ? '1' : 'my answer');
+    await page.click('#submit');
+    await waitFor(page, () => !!window.practiceState.lastAnswer, null, 'the grade');
+    if (q.kind === 'open') {
+      await page.click('#self-grade button[data-grade="3"]');
+      await waitFor(page, () => window.practiceState.lastAnswer.recorded, null, 'the self grade');
+    }
+    const a = await page.evaluate(() => window.practiceState.lastAnswer);
+    check(a.recorded && await page.isVisible('#feedback'), id, 'answer not recorded or no feedback');
+    check((await page.textContent('#model-answer')).length > 0, id, 'no model answer shown');
+    const p1 = await (await fetch(base + 'api/staffml/progress')).json();
+    check(p1.reviews === reviews0 + 1, id, `reviews ${reviews0} -> ${p1.reviews}, want +1`);
+    await waitFor(page, () => [...document.querySelectorAll('#heat-body td')].some(td => td.dataset.cards !== '0'), null, 'the heat map update');
+    await page.fill('#search', 'kv cache');
+    await page.click('#search-form button');
+    await waitFor(page, () => document.querySelectorAll('#search-results li[data-id]').length > 0, null, 'search results');
+    await page.screenshot({ path: join(out, 'practice.png'), fullPage: true });
+    const unexpected = page.errors.filter(e => !(allowed && /status of 400/.test(e)));
+    check(unexpected.length === 0 && page.errors.length <= allowed, id, `console errors: ${page.errors.join(' | ')}`);
+  } catch (e) {
+    failures.push(`${id}: ${String(e.message).split('\n')[0]}`);
+    await page.screenshot({ path: join(out, `${id}-error.png`), fullPage: true }).catch(() => {});
+  }
+  console.log(`${failures.length === before ? 'PASS' : 'FAIL'} ${id}`);
+  await ctx.close();
+}
+
 await browser.close();
 srv.kill('SIGTERM');
 const code = await new Promise(ok => srv.on('exit', c => ok(c)));
@@ -204,4 +258,4 @@ if (failures.length) {
   console.log(`labs e2e: ${failures.length} failure(s):\n  ` + failures.join('\n  '));
   process.exit(1);
 }
-console.log(`labs e2e: ${labs.length} labs + index passed in Chromium; screenshots in ${out}`);
+console.log(`labs e2e: ${labs.length} labs, the index and the practice page passed in Chromium; screenshots in ${out}`);
