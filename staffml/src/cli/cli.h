@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "staffml/fsrs.h"
+#include "staffml/simulate.h"
 #include "staffml/store.h"
 #include "staffml/templates.h"
 #include "staffml/vault.h"
@@ -30,6 +31,7 @@ typedef struct {
     const char *ratings, *elapsed, *params;   /* fsrs replay */
     int iterations;          /* fsrs fit */
     int save;                /* fsrs fit --save */
+    int cards;               /* fsrs simulate --cards */
     long long seed;          /* template show --seed */
     const char *pos[4];      /* positional arguments after the command */
     int npos;

@@ -23,6 +23,8 @@ static const char *k_help =
     "  template    'template list' | 'template show ID [--seed N]': parametric questions\n"
     "  fsrs        'fsrs replay --ratings 3,3,1,4 --elapsed-days 0,2,5,1 [--params default] [--json]'\n"
     "              'fsrs fit [--iterations N] [--save]': personal parameters from your reviews\n"
+    "              'fsrs simulate [--cards N] [--seed N] [--json]': FSRS-6 versus SM-2 on\n"
+    "              simulated learners (log loss, calibration, reviews needed)\n"
     "  export      export FILE.json: all progress as JSON\n"
     "  import      import FILE.json: merge an export (duplicates skipped)\n"
     "  anki        anki FILE.txt: the vault as an Anki deck (tab-separated notes)\n"
@@ -106,6 +108,7 @@ int cli_parse(int argc, char **argv, int first, cli_opts *o)
     o->minutes = 45;
     o->iterations = 300;
     o->params = "default";
+    o->cards = 1000;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -141,6 +144,7 @@ int cli_parse(int argc, char **argv, int first, cli_opts *o)
             }
         } else if (!strcmp(a, "--count")) { TAKE(); if (want_int(a, v, 1, 1000, &o->count)) return -1; }
         else if (!strcmp(a, "--new-per-day")) { TAKE(); if (want_int(a, v, 0, 10000, &o->new_per_day)) return -1; }
+        else if (!strcmp(a, "--cards")) { TAKE(); if (want_int(a, v, 10, 100000, &o->cards)) return -1; }
         else if (!strcmp(a, "--iterations")) { TAKE(); if (want_int(a, v, 1, 100000, &o->iterations)) return -1; }
         else if (!strcmp(a, "--seed")) { TAKE(); int s; if (want_int(a, v, 0, 2000000000, &s)) return -1; o->seed = s; }
         else if (!strcmp(a, "--minutes")) {
