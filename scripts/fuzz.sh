@@ -14,7 +14,7 @@
 # when the harnesses are missing. Exit status: 0 all clean, 1 a harness found a problem, 2 usage.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets=(idx csv safetensors json bpe plan registry)
+targets=(idx csv safetensors json bpe plan registry staffml_vault)
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-all}" in
