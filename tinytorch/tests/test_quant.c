@@ -18,6 +18,7 @@
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/quant.h"
+#include "../src/15_quantization/q8_internal.h"
 #include "../src/15_quantization/quant_internal.h"
 
 static char dir[256];
@@ -190,6 +191,48 @@ static void check_gemm(int64_t M, int64_t N, int64_t K)
     free(Bp);
     free(C);
     free(C0);
+}
+
+/* The vector requantization against the scalar one, per-element and shared parameters, every tail. */
+static void test_requant_paths(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    int32_t acc[N], bias[N], mult[N], shift[N];
+    int8_t a[N], b[N];
+    tt_rng r;
+    tt_rng_seed(&r, 12);
+    for (int i = 0; i < N; i++) {
+        acc[i] = (int32_t)(tt_rng_u32(&r) >> 2) - (1 << 29); /* up to +-2^29 */
+        bias[i] = (int32_t)(tt_rng_u32(&r) % 200001u) - 100000;
+        mult[i] = (int32_t)((1u << 30) + (tt_rng_u32(&r) >> 2));
+        shift[i] = (int32_t)(tt_rng_u32(&r) % 31u) - 10; /* n = 21 .. 51 */
+    }
+    tt_q8_requant_fn vec = NULL;
+#ifdef TT_Q8_X86
+    if (tt_q8_kernel_supported("avx512")) {
+        vec = tt_q8_requant_avx512;
+    }
+#endif
+    for (int stride = 0; stride < 2; stride++) {
+        for (int n = 0; n < 40; n++) {
+            const int64_t len = n < 35 ? n : N - (40 - n);
+            tt_q8_requant_portable(acc, len, bias, mult, shift, stride, -3, stride ? -128 : -3, a);
+            for (int64_t i = 0; i < len; i++) {
+                const int64_t j = stride ? i : 0;
+                int32_t v = -3 + tt_requant(acc[i] + bias[j], mult[j], shift[j]);
+                v = v < (stride ? -128 : -3) ? (stride ? -128 : -3) : v > 127 ? 127 : v;
+                assert_int_equal(a[i], v);
+            }
+            if (vec) {
+                vec(acc, len, bias, mult, shift, stride, -3, stride ? -128 : -3, b);
+                assert_memory_equal(a, b, (size_t)len);
+            }
+        }
+    }
+    if (!vec) {
+        print_message("no AVX-512 here: the vector requantization was not run\n");
+    }
 }
 
 static void test_gemm_paths(void **state)
@@ -526,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_gemm_paths),
+        cmocka_unit_test(test_requant_paths),
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),

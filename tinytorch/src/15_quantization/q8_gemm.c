@@ -133,6 +133,27 @@ const char *tt_q8_kernel(void) { return q8_names[q8_current()]; }
 
 tt_q8_kernel_fn tt_q8_kernel_fn_current(void) { return q8_fns[q8_current()]; }
 
+void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
+                            const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t j = stride ? i : 0;
+        int32_t v = zp + tt_requant(acc[i] + bias[j], mult[j], shift[j]);
+        out[i] = (int8_t)(v < lo ? lo : v > 127 ? 127 : v);
+    }
+}
+
+tt_q8_requant_fn tt_q8_requant_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    const int p = q8_current();
+    if (p == Q8_AVX512 || p == Q8_VNNI) {
+        return tt_q8_requant_avx512;
+    }
+#endif
+    return tt_q8_requant_portable;
+}
+
 void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
                 int32_t *C, int64_t ldc)
 {

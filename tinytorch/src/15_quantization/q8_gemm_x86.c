@@ -15,6 +15,7 @@
 #ifdef TT_Q8_X86
 #include <immintrin.h>
 #include <string.h>
+#include "tinytorch/quant.h"
 
 static inline int32_t pair_at(const int16_t *a)
 {
@@ -134,6 +135,41 @@ __attribute__((target("avx2"))) void tt_q8_kernel_avx2(TT_Q8_KERNEL_ARGS)
             default: tile_avx2(6, npairs, a, lda, b, boff, c, ldc); break;
             }
         }
+    }
+}
+
+/* 16 accumulators at a time: the 64-bit products of even and odd lanes (vpmuldq), rounding term,
+ * arithmetic shift (vpsravq), the two halves merged, + zero point, clamped, narrowed with signed
+ * saturation (vpmovsdb). Same arithmetic as tt_requant, lane by lane. */
+__attribute__((target("avx512f"))) void tt_q8_requant_avx512(const int32_t *acc, int64_t n, const int32_t *bias,
+                                                            const int32_t *mult, const int32_t *shift, int stride,
+                                                            int32_t zp, int32_t lo, int8_t *out)
+{
+    const __m512i one = _mm512_set1_epi64(1), v31 = _mm512_set1_epi64(31), vzp = _mm512_set1_epi32(zp);
+    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(127);
+    __m512i b = _mm512_set1_epi32(bias[0]), m = _mm512_set1_epi32(mult[0]), sh = _mm512_set1_epi32(shift[0]);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        if (stride) {
+            b = _mm512_loadu_si512((const void *)(bias + i));
+            m = _mm512_loadu_si512((const void *)(mult + i));
+            sh = _mm512_loadu_si512((const void *)(shift + i));
+        }
+        const __m512i a = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + i)), b);
+        /* shift counts n = 31 + shift, per 64-bit lane: even lanes from the low halves, odd from the high */
+        const __m512i ne = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(sh, 32), 32), v31);
+        const __m512i no = _mm512_add_epi64(_mm512_srai_epi64(sh, 32), v31);
+        __m512i pe = _mm512_mul_epi32(a, m);
+        __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32));
+        pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(ne, one))), ne);
+        po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(no, one))), no);
+        __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
+        r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vlo), vhi);
+        _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtsepi32_epi8(r));
+    }
+    if (i < n) {
+        tt_q8_requant_portable(acc + i, n - i, stride ? bias + i : bias, stride ? mult + i : mult,
+                               stride ? shift + i : shift, stride, zp, lo, out + i);
     }
 }
 

@@ -30,4 +30,18 @@ void tt_q8_kernel_vnni(TT_Q8_KERNEL_ARGS);
 /* The kernel of the path in use. */
 tt_q8_kernel_fn tt_q8_kernel_fn_current(void);
 
+/* Requantization of n accumulators (the epilogue every int8 layer ends with):
+ *     out[i] = clamp(zp + tt_requant(acc[i] + bias[i], mult[i], shift[i]), lo, 127)
+ * with bias/mult/shift either per element (stride 1) or one value for all (stride 0). */
+typedef void (*tt_q8_requant_fn)(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
+                                 const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out);
+void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
+                            const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out);
+#ifdef TT_Q8_X86
+void tt_q8_requant_avx512(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
+                          const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out);
+#endif
+/* The requantization of the path in use (the AVX-512 one on the avx512 and vnni paths). */
+tt_q8_requant_fn tt_q8_requant_fn_current(void);
+
 #endif

@@ -251,15 +251,9 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
     return p;
 }
 
-static inline int8_t requant_out(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo)
-{
-    int32_t v = zp + tt_requant(acc, mult, shift);
-    return (int8_t)(v < lo ? lo : v > 127 ? 127 : v);
-}
-
 /* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
 static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *xe, int32_t *acc,
-                       tt_q8_kernel_fn kernel)
+                       tt_q8_kernel_fn kernel, tt_q8_requant_fn requant)
 {
     const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding, st = l->stride;
     const int64_t hp = l->hp, wp = l->wp, n_xe = l->xe_len;
@@ -292,35 +286,36 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
 #endif
     /* 3. acc[Cout, np] = sum over taps */
     kernel(l->cout, l->npairs, l->wa, l->kp, xe, l->boff, l->np, acc, l->np);
-    /* 4. epilogue */
+    /* 4. epilogue: the int32 outputs of channel c (pooled: the max of each 2x2 window) gathered into a
+     *    row, then requantized in one call (the pair buffer xe is free again and holds the row) */
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
+    int32_t *row = (int32_t *)xe;
+    const int64_t hq = l->pool ? ho / 2 : ho, wq = l->pool ? wo / 2 : wo;
     for (int64_t c = 0; c < l->cout; c++) {
-        const int32_t *a = acc + c * l->np, b = l->bias[c], mu = l->multiplier[c], sh = l->shift[c];
+        const int32_t *a = acc + c * l->np;
         if (l->pool) {
-            const int64_t hq = ho / 2, wq = wo / 2;
-            int8_t *yc = y + c * hq * wq;
             for (int64_t oy = 0; oy < hq; oy++) {
                 const int32_t *r0 = a + 2 * oy * st * wp, *r1 = r0 + st * wp;
                 for (int64_t ox = 0; ox < wq; ox++) {
                     const int64_t c0 = 2 * ox * st, c1 = c0 + st;
                     int32_t v0 = r0[c0] > r0[c1] ? r0[c0] : r0[c1];
                     int32_t v1 = r1[c0] > r1[c1] ? r1[c0] : r1[c1];
-                    yc[oy * wq + ox] = requant_out((v0 > v1 ? v0 : v1) + b, mu, sh, zo, lo);
+                    row[oy * wq + ox] = v0 > v1 ? v0 : v1;
                 }
             }
         } else {
-            int8_t *yc = y + c * ho * wo;
             for (int64_t oh = 0; oh < ho; oh++) {
                 for (int64_t ow = 0; ow < wo; ow++) {
-                    yc[oh * wo + ow] = requant_out(a[oh * st * wp + ow * st] + b, mu, sh, zo, lo);
+                    row[oh * wo + ow] = a[oh * st * wp + ow * st];
                 }
             }
         }
+        requant(row, hq * wq, l->bias + c, l->multiplier + c, l->shift + c, 0, zo, lo, y + c * hq * wq);
     }
 }
 
 static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, int16_t *a16, int32_t *acc,
-                         tt_q8_kernel_fn kernel)
+                         tt_q8_kernel_fn kernel, tt_q8_requant_fn requant)
 {
     const int64_t K = l->cin, kp = l->kp;
     const int16_t zx = (int16_t)l->in.zero_point;
@@ -337,11 +332,7 @@ static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int
     kernel(batch, l->npairs, a16, kp, l->wb, l->boff, l->np, acc, l->np);
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
     for (int64_t b = 0; b < batch; b++) {
-        const int32_t *a = acc + b * l->np;
-        int8_t *yb = y + b * l->cout;
-        for (int64_t o = 0; o < l->cout; o++) {
-            yb[o] = requant_out(a[o] + l->bias[o], l->multiplier[o], l->shift[o], zo, lo);
-        }
+        requant(acc + b * l->np, l->cout, l->bias, l->multiplier, l->shift, 1, zo, lo, y + b * l->cout);
     }
 }
 
@@ -383,6 +374,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
     const tt_q8_kernel_fn kernel = tt_q8_kernel_fn_current();
+    const tt_q8_requant_fn requant = tt_q8_requant_fn_current();
     for (int i = 0; i < m->n; i++) {
         const tt_qlayer *l = &m->layers[i];
         const int64_t in_n = l->in_shape[0] * l->in_shape[1] * l->in_shape[2];
@@ -391,11 +383,11 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
         switch (l->kind) {
         case TT_QOP_CONV:
             for (int64_t b = 0; b < batch; b++) {
-                conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel);
+                conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant);
             }
             break;
         case TT_QOP_LINEAR:
-            linear_batch(l, cur, batch, out, a16, acc, kernel);
+            linear_batch(l, cur, batch, out, a16, acc, kernel, requant);
             break;
         case TT_QOP_MAXPOOL2:
             for (int64_t b = 0; b < batch; b++) {
