@@ -111,7 +111,10 @@ static void test_rank_exits(void **state)
     print_message("rank 1 exits before step 5: job status %d after %.1f s\n", rc, secs);
     assert_true(rc > 0);                     /* non-zero, and not killed at our deadline */
     assert_non_null(strstr(out, "stopping on purpose"));
-    assert_int_equal(checkpoint_step(), 4);  /* the last complete step, intact */
+    /* Intact and loadable. mpirun may stop rank 0 while it writes step 4's checkpoint: the rename
+     * never happened then, and step 3's file is what is left. */
+    long step = checkpoint_step();
+    assert_true(step == 3 || step == 4);
 }
 
 static void test_rank_hangs(void **state)
