@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "mlsysim/mlsysim.h"
+#include "mlsysim/engine.h"
 
 static const int batches[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 #define NB (int)(sizeof batches / sizeof batches[0])
@@ -115,9 +116,40 @@ int main(int argc, char **argv)
         sink += sweep(models, nm, hws, nh, &count);
         t = now() - t0;
     } while (t < seconds);
+    /* full plan evaluations through the engine: GPT-3 175B on 1536 A100 (fleet step, reliability,
+     * energy, carbon, cost, one constraint), the plan the shipped example describes */
+    static const char plan_yaml[] =
+        "version: \"1.0\"\nname: gpt3\n"
+        "workload:\n  arch: {layers: 96, hidden: 12288, heads: 96, ffn: 49152, vocab: 51200, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
+        "  mode: training\n  seq_len: 2048\n  batch_size: 1536\n"
+        "hardware: {accelerator: DGX_A100, nodes: 192, precision: fp16, efficiency: 0.7}\n"
+        "parallelism: {tp: 8, pp: 12, microbatch: 1, recompute: full, overlap_dp: false, flash_attention: false}\n"
+        "ops: {region: US_Avg, duration_days: 30}\n"
+        "constraints:\n  assert:\n    - {metric: tflops_per_accelerator, min: 134, max: 148}\n";
+    ms_plan *plan = malloc(sizeof *plan);
+    ms_result *res = malloc(sizeof *res);
+    if (!plan || !res || ms_plan_load_buffer(reg, "gpt3", plan_yaml, sizeof plan_yaml - 1, plan, err, sizeof err) != MS_OK) {
+        fprintf(stderr, "mlsysim_sweep: plan: %s\n", err);
+        return 1;
+    }
+    long plans = 0;
+    double t1 = now(), tp;
+    do {
+        for (int i = 0; i < 1000; i++) {
+            if (ms_plan_eval(reg, plan, res) != MS_OK) { fprintf(stderr, "mlsysim_sweep: plan: %s\n", res->error); return 1; }
+            double v = 0;
+            ms_result_get(res, "step_time_s", &v);
+            sink += v;
+            ms_result_free(res);
+        }
+        plans += 1000;
+        tp = now() - t1;
+    } while (tp < seconds);
     printf("{\"models\": %zu, \"hardware\": %zu, \"per_sweep\": %ld, \"evaluations\": %ld, \"seconds\": %.6f, "
-           "\"evals_per_s\": %.6g, \"checksum\": %.17g, \"sink\": %.6g}\n",
-           nm, nh, (long)(nm * nh * NB * MS_PREC_COUNT * 2), count, t, count / t, checksum, sink);
+           "\"evals_per_s\": %.6g, \"checksum\": %.17g, \"plan_evals_per_s\": %.6g, \"sink\": %.6g}\n",
+           nm, nh, (long)(nm * nh * NB * MS_PREC_COUNT * 2), count, t, count / t, checksum, plans / tp, sink);
+    free(plan);
+    free(res);
     free(models);
     free(hws);
     ms_registry_free(reg);

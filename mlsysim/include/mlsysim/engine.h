@@ -37,7 +37,8 @@ typedef struct {
     ms_vkind kind;
     double num;               /* MS_V_NUM; also the value of INT and BOOL items */
     long long i;              /* MS_V_INT, MS_V_BOOL */
-    char *str;                /* MS_V_STR / MS_V_RAW (nested JSON), owned */
+    char *str;                /* MS_V_STR / MS_V_RAW (nested JSON) */
+    int heap;                 /* internal: str was malloc'd (else it lives in the result's arena) */
 } ms_item;
 
 typedef struct {
@@ -52,6 +53,9 @@ typedef struct {
     /* Notes for a person (one per line, no prefix): modelling choices made for this plan and
      * why it does not fit. The CLI prints them on stderr. */
     char notes[MS_RESULT_NOTES];
+    unsigned char index[256];  /* internal: key hash -> item + 1 (open addressing) */
+    size_t arena_used;         /* internal: bytes of arena holding short strings */
+    char arena[4096];
 } ms_result;
 
 typedef enum { MS_FMT_TEXT = 0, MS_FMT_JSON, MS_FMT_MARKDOWN } ms_format;

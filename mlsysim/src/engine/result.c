@@ -13,34 +13,72 @@
 
 void ms_result_init(ms_result *r, const char *title)
 {
-    memset(r, 0, sizeof *r);
+    /* the header only: items past n are never read (an evaluation does not pay for 15 kB of zeroes) */
     snprintf(r->title, sizeof r->title, "%s", title ? title : "");
+    r->n = 0;
     r->status = MS_OK;
+    r->error[0] = 0;
+    r->notes[0] = 0;
+    r->arena_used = 0;
+    memset(r->index, 0, sizeof r->index);
+}
+
+static void drop_str(ms_item *it)
+{
+    if (it->heap) free(it->str);
+    it->str = NULL;
+    it->heap = 0;
 }
 
 void ms_result_free(ms_result *r)
 {
-    for (int i = 0; i < r->n; i++) {
-        free(r->items[i].str);
-        r->items[i].str = NULL;
-    }
+    for (int i = 0; i < r->n; i++) drop_str(&r->items[i]);
     r->n = 0;
+    r->arena_used = 0;
+    memset(r->index, 0, sizeof r->index);
+}
+
+static unsigned key_hash(const char *k, size_t *len)
+{
+    unsigned h = 2166136261u;                    /* FNV-1a, folded to 8 bits below */
+    const char *s = k;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    *len = (size_t)(s - k);
+    return h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24);
+}
+
+/* The item of `key`, or -1; *pos is where the key's index entry is or would go. */
+static int find(const ms_result *r, const char *key, size_t *pos, size_t *len)
+{
+    unsigned h = key_hash(key, len);
+    for (size_t probe = 0; probe < 256; probe++) {
+        size_t i = (h + probe) & 255u;
+        int item = (int)r->index[i] - 1;
+        if (item < 0) { *pos = i; return -1; }
+        if (!strcmp(r->items[item].key, key)) { *pos = i; return item; }
+    }
+    *pos = 256;
+    return -1;
 }
 
 static ms_item *slot(ms_result *r, const char *key, ms_vkind kind)
 {
-    for (int i = 0; i < r->n; i++)
-        if (!strcmp(r->items[i].key, key)) {
-            free(r->items[i].str);
-            r->items[i].str = NULL;
-            r->items[i].kind = kind;
-            return &r->items[i];
-        }
-    if (r->n >= MS_RESULT_MAX) return NULL;
-    ms_item *it = &r->items[r->n++];
-    memset(it, 0, sizeof *it);
-    snprintf(it->key, sizeof it->key, "%s", key);
+    size_t pos, len;
+    int i = find(r, key, &pos, &len);
+    if (i >= 0) {                                  /* a later value replaces */
+        drop_str(&r->items[i]);
+        r->items[i].kind = kind;
+        return &r->items[i];
+    }
+    if (r->n >= MS_RESULT_MAX || pos >= 256 || len >= sizeof r->items[0].key) return NULL;
+    ms_item *it = &r->items[r->n];
+    memcpy(it->key, key, len + 1);
     it->kind = kind;
+    it->num = 0;
+    it->i = 0;
+    it->str = NULL;
+    it->heap = 0;
+    r->index[pos] = (unsigned char)(++r->n);
     return it;
 }
 
@@ -56,18 +94,26 @@ void ms_result_int(ms_result *r, const char *key, long long v)
     if (it) { it->i = v; it->num = (double)v; }
 }
 
-static char *dup(const char *s)
+/* Short strings go to the result's arena (an evaluation does not call malloc for them). */
+static void set_str(ms_result *r, ms_item *it, const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
+    if (n <= sizeof r->arena - r->arena_used) {
+        it->str = r->arena + r->arena_used;
+        r->arena_used += n;
+        it->heap = 0;
+    } else {
+        it->str = malloc(n);
+        it->heap = it->str != NULL;
+        if (!it->str) return;
+    }
+    memcpy(it->str, s, n);
 }
 
 void ms_result_str(ms_result *r, const char *key, const char *v)
 {
     ms_item *it = slot(r, key, MS_V_STR);
-    if (it) it->str = dup(v ? v : "");
+    if (it) set_str(r, it, v ? v : "");
 }
 
 void ms_result_bool(ms_result *r, const char *key, int v)
@@ -79,7 +125,7 @@ void ms_result_bool(ms_result *r, const char *key, int v)
 void ms_result_raw(ms_result *r, const char *key, const char *json)
 {
     ms_item *it = slot(r, key, MS_V_RAW);
-    if (it) it->str = dup(json ? json : "null");
+    if (it) set_str(r, it, json ? json : "null");
 }
 
 void ms_result_note(ms_result *r, const char *fmt, ...)
@@ -98,19 +144,18 @@ void ms_result_note(ms_result *r, const char *fmt, ...)
 
 int ms_result_get(const ms_result *r, const char *key, double *v)
 {
-    for (int i = 0; i < r->n; i++)
-        if (!strcmp(r->items[i].key, key) && r->items[i].kind != MS_V_STR && r->items[i].kind != MS_V_RAW) {
-            *v = r->items[i].num;
-            return 1;
-        }
-    return 0;
+    size_t pos, len;
+    int i = find(r, key, &pos, &len);
+    if (i < 0 || r->items[i].kind == MS_V_STR || r->items[i].kind == MS_V_RAW) return 0;
+    *v = r->items[i].num;
+    return 1;
 }
 
 const char *ms_result_get_str(const ms_result *r, const char *key)
 {
-    for (int i = 0; i < r->n; i++)
-        if (!strcmp(r->items[i].key, key) && r->items[i].kind == MS_V_STR) return r->items[i].str;
-    return NULL;
+    size_t pos, len;
+    int i = find(r, key, &pos, &len);
+    return i >= 0 && r->items[i].kind == MS_V_STR ? r->items[i].str : NULL;
 }
 
 /* ---- JSON into a bounded buffer (length counted past the end, like snprintf) ---- */
