@@ -38,13 +38,23 @@ void ms_result_free(ms_result *r)
     memset(r->index, 0, sizeof r->index);
 }
 
+/* Hash of a key from its length and its first and last 8 bytes (keys that share a prefix, like
+ * memory_*_bytes, differ at one end or in length); folded to 8 bits. */
 static unsigned key_hash(const char *k, size_t *len)
 {
-    unsigned h = 2166136261u;                    /* FNV-1a, folded to 8 bits below */
-    const char *s = k;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    *len = (size_t)(s - k);
-    return h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24);
+    size_t n = strlen(k);
+    *len = n;
+    unsigned long long a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+    } else {
+        memcpy(&a, k, n);
+    }
+    unsigned long long h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (n * 0x165667B19E3779F9ull);
+    h ^= h >> 32;
+    h ^= h >> 16;
+    return (unsigned)(h ^ (h >> 8));
 }
 
 /* The item of `key`, or -1; *pos is where the key's index entry is or would go. */
