@@ -515,6 +515,31 @@ static void test_cnn_training_memory(void **state)
     ms_result_free(&ra);
 }
 
+
+/* hardware.memory_reserve keeps a fraction of memory free: 84.8 GB fits an 85.9 GB H100, not the
+ * 90 % of it a 10 % reserve leaves; the fleet path honours it too. */
+static void test_memory_reserve(void **state)
+{
+    (void)state;
+    const char *base = "version: \"1.0\"\nname: r\nworkload: {model: Llama3_8B, batch_size: 128, seq_len: 4096}\n";
+    char y[512];
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100}\n", base);
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    double need = get(&ra, "memory_per_accelerator_bytes"), cap = get(&ra, "memory_capacity_bytes");
+    assert_true(need > 0.9 * cap && need < cap);
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100, memory_reserve: 0.1}\n", base);
+    assert_int_equal(eval_yaml(y, &ra), MS_ERR_MEMORY);
+    assert_true(close_rel(get(&ra, "memory_capacity_bytes"), 0.9 * cap, 1e-12));
+    assert_true(get(&ra, "memory_reserve_fraction") == 0.1);
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, "version: \"1.0\"\nname: r\nworkload: {model: Llama3_2_1B, mode: training, batch_size: 8}\n"
+                          "hardware: {accelerator: H100, memory_reserve: 0.5}\n");
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    assert_true(close_rel(get(&ra, "memory_capacity_bytes"), 0.5 * cap, 1e-12));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_plan_set),
         cmocka_unit_test(test_key_table_matches_results),
         cmocka_unit_test(test_cnn_training_memory),
+        cmocka_unit_test(test_memory_reserve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

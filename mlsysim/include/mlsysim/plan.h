@@ -39,6 +39,8 @@ typedef struct {
     ms_fabric fabric;
     double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */
     int nics_per_node;                /* fabric ports per node; 0 = one per accelerator */
+    double memory_reserve;            /* fraction of each accelerator's memory kept free (runtime,
+                                         fragmentation headroom); 0 = none */
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;

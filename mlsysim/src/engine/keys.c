@@ -71,7 +71,8 @@ static const ms_result_key keys[] = {
     {"step_energy_j", MS_V_NUM, "J", "one step (with ops)"},
     /* memory per accelerator */
     {"memory_per_accelerator_bytes", MS_V_NUM, "B", "memory one accelerator needs"},
-    {"memory_capacity_bytes", MS_V_NUM, "B", "memory one accelerator has"},
+    {"memory_capacity_bytes", MS_V_NUM, "B", "memory one accelerator offers the workload (less hardware.memory_reserve)"},
+    {"memory_reserve_fraction", MS_V_NUM, "", "fraction of memory kept free (hardware.memory_reserve)"},
     {"memory_utilization", MS_V_NUM, "", "needed / capacity"},
     {"memory_weights_bytes", MS_V_NUM, "B", "weights"},
     {"memory_gradients_bytes", MS_V_NUM, "B", "gradients"},

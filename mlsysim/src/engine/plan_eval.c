@@ -94,7 +94,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     memset(a, 0, sizeof *a);
     a->peak_flops = ms_hw_peak(&p->hw, p->precision);
     a->mem_bw_bytes_per_s = p->hw.mem_bw_bytes_per_s;
-    a->mem_capacity_bytes = p->hw.mem_bytes;
+    a->mem_capacity_bytes = p->hw.mem_bytes * (1.0 - p->memory_reserve);
     a->tdp_w = p->hw.tdp_w;
     a->unit_cost_usd = p->hw.price_usd;
     a->efficiency = plan_efficiency(p);
@@ -232,6 +232,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "energy_j", power_w(&p->hw, t.mfu) * t.step_time_s);
     ms_result_num(o, "memory_per_accelerator_bytes", t.memory.total_bytes);
     ms_result_num(o, "memory_capacity_bytes", a.mem_capacity_bytes);
+    ms_result_num(o, "memory_reserve_fraction", p->memory_reserve);
     ms_result_num(o, "memory_utilization", t.memory.total_bytes / a.mem_capacity_bytes);
     ms_result_num(o, "memory_weights_bytes", t.memory.weights_bytes);
     ms_result_num(o, "memory_gradients_bytes", t.memory.gradients_bytes);
@@ -268,7 +269,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
 
 /* The roofline keys of one accelerator. */
 static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *hw, const ms_workload *w,
-                         const ms_eval_result *r)
+                         const ms_eval_result *r, double reserve)
 {
     int decode = m->kind == MS_MODEL_TRANSFORMER && !m->arch.encoder && w->mode == MS_MODE_INFERENCE;
     int lm_train = m->kind == MS_MODEL_TRANSFORMER && w->mode == MS_MODE_TRAINING;
@@ -303,6 +304,7 @@ static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *h
     ms_result_num(out, "energy_j", r->energy_j);
     ms_result_num(out, "memory_per_accelerator_bytes", r->memory_bytes);
     ms_result_num(out, "memory_capacity_bytes", r->memory_capacity_bytes);
+    ms_result_num(out, "memory_reserve_fraction", reserve);
     ms_result_num(out, "memory_utilization", r->memory_capacity_bytes > 0 ? r->memory_bytes / r->memory_capacity_bytes : 0);
     ms_result_num(out, "memory_weights_bytes", r->memory_weights_bytes);
     ms_result_num(out, "memory_gradients_bytes", r->memory_gradients_bytes);
@@ -393,7 +395,9 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         group_comm(p, &f, tokens, &tp_s, &pp_s);
         group_comm(p, &f, (double)w.batch_size * w.seq_len, &tp_ttft, &pp_ttft);
     }
-    ms_hardware g = group_device(&p->hw, tp, pp);
+    ms_hardware usable = p->hw;                 /* what the workload may use: less the reserve */
+    usable.mem_bytes *= 1.0 - p->memory_reserve;
+    ms_hardware g = group_device(&usable, tp, pp);
     ms_eval_result r;
     ms_eval(&p->model, &g, &w, &r);
     if (group > 1) {
@@ -416,7 +420,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.memory_activations_bytes /= group;
         r.memory_kv_bytes /= group;
     }
-    put_roofline(o, &p->model, &p->hw, &w, &r);
+    put_roofline(o, &p->model, &p->hw, &w, &r, p->memory_reserve);
     if (group > 1) {
         ms_result_int(o, "tp", tp);
         ms_result_int(o, "pp", pp);

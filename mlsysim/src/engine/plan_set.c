@@ -62,6 +62,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 const char *const ms_plan_set_keys =
     "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
+    "hardware.memory_reserve "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
     "parallelism.flash_attention ops.region ops.duration_days";
@@ -150,6 +151,12 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         if (to_num(value, 1e-6, 1.0, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in (0, 1]", key, value); return MS_ERR_INPUT; }
         p->efficiency = v;
         p->efficiency_set = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.memory_reserve")) {
+        double v;
+        if (to_num(value, 0.0, 0.9, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in [0, 0.9]", key, value); return MS_ERR_INPUT; }
+        p->memory_reserve = v;
         return MS_OK;
     }
     if (!strcmp(key, "ops.duration_days")) {

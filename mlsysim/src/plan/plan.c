@@ -179,6 +179,8 @@ static const field hardware_fields[] = {
      NULL, "numeric format; one the device lacks is emulated on a wider one it has, or refused"},
     {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
      "fraction of peak reached; default 0.70 for training, 0.5 for inference (ms_default_efficiency)"},
+    {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
+     "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
     {"fabric", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_fabric, -1,
      "{\"type\": \"string\"", "registry fabric name between nodes (mlsysim zoo systems)"},
     {"intra_bw", "intra_node_bw", FT_QTY, (int)offsetof(ms_plan, intra_bw_bytes_per_s), 0, 0, 0, 0, "bytes/s", NULL, NULL, -1, NULL,
