@@ -396,6 +396,42 @@ static void test_staffml(void **s)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Random and mangled bodies on every POST endpoint: always a complete JSON reply, never a crash. */
+static void test_fuzz_bodies(void **s)
+{
+    (void)s;
+    static const char *const eps[] = {"/api/eval", "/api/serve", "/api/train", "/api/compress", "/api/sweep"};
+    static const char *const seeds[] = {
+        "{\"version\": \"1.0\", \"name\": \"f\", \"workload\": {\"model\": \"Llama3_8B\"}, \"hardware\": {\"accelerator\": \"H100\"}}",
+        "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"qps\": 3}",
+        "{\"endpoint\": \"serve\", \"request\": {\"model\": \"Llama3_8B\", \"hardware\": \"H100\"}, \"knob\": \"batch_size\", \"values\": [1, 2]}",
+    };
+    srand(99);
+    char buf[600];
+    for (int i = 0; i < 600; i++) {
+        size_t n;
+        if (i % 3 == 0) {                     /* random bytes */
+            n = (size_t)(rand() % 300);
+            for (size_t k = 0; k < n; k++) buf[k] = (char)(rand() % 256);
+        } else {                              /* a valid body with bytes flipped or cut */
+            const char *sd = seeds[rand() % 3];
+            n = strlen(sd);
+            memcpy(buf, sd, n);
+            static const char junk[] = "{}[]\":,0e-9.\\ a";
+            for (int f = 0; f < 1 + rand() % 4; f++) buf[rand() % n] = junk[rand() % (int)(sizeof junk - 1)];
+            if (i % 3 == 2) n = (size_t)(rand() % (int)n);
+        }
+        buf[n] = 0;
+        labs_reply r;
+        int st = labs_api(ctx, "POST", eps[i % 5], buf, n, &r);
+        assert_true(st == 200 || st == 400);
+        cJSON *j = cJSON_Parse(r.body);
+        if (!j) fail_msg("%s: reply is not JSON", eps[i % 5]);
+        cJSON_Delete(j);
+        labs_reply_free(&r);
+    }
+}
+
 static void test_routing(void **s)
 {
     (void)s;
@@ -430,7 +466,7 @@ int main(void)
         cmocka_unit_test(test_serve),       cmocka_unit_test(test_train),
         cmocka_unit_test(test_compress),    cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_measured),    cmocka_unit_test(test_staffml),
-        cmocka_unit_test(test_routing),
+        cmocka_unit_test(test_fuzz_bodies), cmocka_unit_test(test_routing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

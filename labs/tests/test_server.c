@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static labs_ctx *ctx;
@@ -248,6 +250,73 @@ static void test_fuzz_keeps_serving(void **s)
     free(r);
 }
 
+/* A client that sends half a request and stalls is disconnected after the idle timeout (2 s
+ * here), and the server keeps serving others meanwhile. */
+static void test_slow_client_timeout(void **s)
+{
+    (void)s;
+    int fd = connect_srv();
+    const char *part = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    assert_true(send(fd, part, strlen(part), MSG_NOSIGNAL) > 0);
+    char *r = get("/api/labs");
+    assert_int_equal(status_of(r), 200);
+    free(r);
+    struct timeval tv = {6, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    ssize_t n = recv(fd, buf, sizeof buf, 0);   /* 0 (closed) or an error reply, not a 6 s wait */
+    gettimeofday(&t1, NULL);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + 1e-6 * (double)(t1.tv_usec - t0.tv_usec);
+    close(fd);
+    if (waited > 5.0) fail_msg("stalled client kept for %.1f s (n = %zd)", waited, n);
+}
+
+/* The mlsb-labs program: serves, and exits 0 on SIGTERM. */
+static void test_program_sigterm(void **s)
+{
+    (void)s;
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        execl(MLSB_LABS_BIN, MLSB_LABS_BIN, "--port", "0", "--no-staffml", "--root", root, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[256] = "";
+    size_t n = 0;
+    while (n + 1 < sizeof line && read(out[0], line + n, 1) == 1 && line[n] != '\n') n++;
+    line[n] = 0;
+    int port = 0;
+    const char *colon = strrchr(line, ':');
+    if (!colon || sscanf(colon + 1, "%d", &port) != 1 || port <= 0) fail_msg("no URL in '%s'", line);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char *req = "GET /api/labs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_true(send(fd, req, strlen(req), MSG_NOSIGNAL) > 0);
+    char buf[512];
+    ssize_t got = recv(fd, buf, sizeof buf - 1, 0);
+    assert_true(got > 12);
+    buf[got] = 0;
+    assert_int_equal(status_of(buf), 200);
+    close(fd);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    close(out[0]);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -307,7 +376,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_static_files), cmocka_unit_test(test_traversal),
         cmocka_unit_test(test_api_over_http), cmocka_unit_test(test_body_limit),
-        cmocka_unit_test(test_fuzz_keeps_serving),
+        cmocka_unit_test(test_fuzz_keeps_serving), cmocka_unit_test(test_slow_client_timeout),
+        cmocka_unit_test(test_program_sigterm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
