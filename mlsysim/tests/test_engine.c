@@ -540,6 +540,31 @@ static void test_memory_reserve(void **state)
     ms_result_free(&ra);
 }
 
+
+/* Encoders are not decoder-only transformers: BERT training is the roofline's (its parameter
+ * count, not a decoder's with an LM head), and on several accelerators it is refused. */
+static void test_encoder_training_route(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "BERT_Base");
+    ms_plan_init(&pa, reg, m, ms_registry_hardware(reg, "A100"));
+    pa.mode = MS_MODE_TRAINING;
+    pa.batch_size = 32;
+    pa.seq_len = 512;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    double v;
+    assert_true(ms_result_get(&ra, "compute_time_s", &v));
+    assert_false(ms_result_get(&ra, "bubble_s", &v));
+    assert_true(close_rel(get(&ra, "memory_weights_bytes"), m->params * 2, 1e-9));
+    ms_result_free(&ra);
+    pa.count = 8;
+    pa.per_node = 8;
+    pa.dp = 8;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "encoder"));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_key_table_matches_results),
         cmocka_unit_test(test_cnn_training_memory),
         cmocka_unit_test(test_memory_reserve),
+        cmocka_unit_test(test_encoder_training_route),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -37,12 +37,12 @@ void ms_plan_init(ms_plan *p, const ms_registry *r, const ms_model *m, const ms_
     if (g) p->grid = *g;
 }
 
-/* The fleet model covers dense and routed-MoE transformers; MLA, shared experts and
- * dense-then-MoE stacks are roofline-only. */
+/* The fleet model covers dense and routed-MoE decoder transformers; encoders (BERT: pooler,
+ * token types, no LM head), MLA, shared experts and dense-then-MoE stacks are roofline-only. */
 static int fleet_models(const ms_model *m)
 {
     const ms_arch *ar = &m->arch;
-    return m->kind == MS_MODEL_TRANSFORMER && ar->kv_lora_rank == 0 && ar->dense_layers == 0 &&
+    return m->kind == MS_MODEL_TRANSFORMER && !ar->encoder && ar->kv_lora_rank == 0 && ar->dense_layers == 0 &&
            ar->shared_experts == 0;
 }
 
@@ -82,7 +82,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
         return -1;
     }
     if (!fleet_models(&p->model)) {
-        snprintf(err, errlen, "%s: workload: %s uses MLA / shared experts / dense-then-MoE layers, which the fleet-scale step does not model",
+        snprintf(err, errlen, "%s: workload: %s is an encoder or uses MLA / shared experts / dense-then-MoE layers, which the fleet-scale step does not model",
                  p->path, p->model.name);
         return -1;
     }
