@@ -367,7 +367,7 @@ int sml_vault_export_anki(const sml_vault *v, const char *path, char *err, size_
                 put_field(&buf, &len, &cap, q->options[k]);
             }
         put_raw(&buf, &len, &cap, "\t");
-        if (q->has_numeric) {
+        if (q->has_numeric && q->numeric_graded) {
             snprintf(tmp, sizeof tmp, "<b>%g %s</b> (within %g %%)<br>", q->value, q->unit, q->tolerance * 100);
             put_raw(&buf, &len, &cap, tmp);
         }

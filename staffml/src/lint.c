@@ -82,16 +82,18 @@ size_t sml_vault_lint(const sml_vault *v, sml_lint_report *r)
         }
         if (q->has_numeric) {
             r->numeric++;
+            r->numeric_graded += q->numeric_graded;
             if (!sml_unit_known(q->unit))
-                add(r, "%s:%d: numeric.unit: '%s' is not a known unit", q->file, q->line, q->unit);
+                add(r, "%s:%d: %s.unit: '%s' is not a known unit", q->file, q->line,
+                    q->numeric_graded ? "numeric" : "check", q->unit);
             if (q->formula) {
                 double x;
                 char err[128];
                 if (sml_eval_expr(q->formula, &x, err, sizeof err))
-                    add(r, "%s:%d: numeric.formula: %s", q->file, q->line, err);
+                    add(r, "%s:%d: %s.formula: %s", q->file, q->line, q->numeric_graded ? "numeric" : "check", err);
                 else if (!sml_numeric_correct(x, q->value, q->tolerance))
-                    add(r, "%s:%d: numeric.value: %g %s, but the formula gives %g (tolerance %g)",
-                        q->file, q->line, q->value, q->unit, x, q->tolerance);
+                    add(r, "%s:%d: %s.value: %g %s, but the formula gives %g (tolerance %g)", q->file,
+                        q->line, q->numeric_graded ? "numeric" : "check", q->value, q->unit, x, q->tolerance);
                 else
                     r->numeric_rederived++;
             }

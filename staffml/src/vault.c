@@ -249,12 +249,12 @@ static int is_blank(const char *s)
 }
 
 enum { F_ID, F_TRACK, F_LEVEL, F_AREA, F_TOPIC, F_TITLE, F_SCENARIO, F_QUESTION, F_ANSWER,
-       F_MISTAKE, F_NAPKIN, F_OPTIONS, F_CORRECT, F_NUMERIC, F_CHAIN, F_SOURCE, F_COUNT };
+       F_MISTAKE, F_NAPKIN, F_OPTIONS, F_CORRECT, F_NUMERIC, F_CHECK, F_CHAIN, F_SOURCE, F_COUNT };
 static const char *const k_fields[F_COUNT] = {
     "id", "track", "level", "area", "topic", "title", "scenario", "question", "answer",
-    "mistake", "napkin", "options", "correct", "numeric", "chain", "source"};
+    "mistake", "napkin", "options", "correct", "numeric", "check", "chain", "source"};
 /* Required text fields; the rest are optional. */
-static const int k_required[F_COUNT] = {1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+static const int k_required[F_COUNT] = {1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
 
 static int read_number(reader *r, struct fy_node *n, const char *field, double *out)
 {
@@ -365,10 +365,18 @@ static int read_question(reader *r, struct fy_node *map, sml_question *q)
     } else if (f[F_CORRECT]) {
         fail(r, f[F_CORRECT], "correct", "given without options");
     }
-    if (f[F_NUMERIC]) {
-        struct fy_node *nm = f[F_NUMERIC];
+    if (f[F_NUMERIC] && f[F_CHECK]) fail(r, f[F_CHECK], "check", "a question has either numeric or check, not both");
+    for (int which = F_NUMERIC; which <= F_CHECK; which++) {
+        struct fy_node *nm = f[which];
+        if (!nm) continue;
+        const char *fn = k_fields[which];
+        char fv[32], fu[32], ft[32], ff[32];
+        snprintf(fv, sizeof fv, "%s.value", fn);
+        snprintf(fu, sizeof fu, "%s.unit", fn);
+        snprintf(ft, sizeof ft, "%s.tolerance", fn);
+        snprintf(ff, sizeof ff, "%s.formula", fn);
         if (fy_node_get_type(nm) != FYNT_MAPPING) {
-            fail(r, nm, "numeric", "want a mapping {value, unit, tolerance[, formula]}");
+            fail(r, nm, fn, "want a mapping {value, unit, tolerance[, formula]}");
         } else {
             struct fy_node *val = fy_node_mapping_lookup_by_string(nm, "value", -1);
             struct fy_node *unit = fy_node_mapping_lookup_by_string(nm, "unit", -1);
@@ -379,22 +387,22 @@ static int read_question(reader *r, struct fy_node *map, sml_question *q)
                 char *key = scalar_dup(fy_node_pair_key(p));
                 if (!key || (strcmp(key, "value") && strcmp(key, "unit") && strcmp(key, "tolerance") &&
                              strcmp(key, "formula")))
-                    fail(r, fy_node_pair_key(p), "numeric", "unknown field '%s'", key ? key : "?");
+                    fail(r, fy_node_pair_key(p), fn, "unknown field '%s'", key ? key : "?");
                 free(key);
             }
-            if (!val) fail(r, nm, "numeric.value", "missing");
-            else read_number(r, val, "numeric.value", &q->value);
-            if (!unit) fail(r, nm, "numeric.unit", "missing");
+            if (!val) fail(r, nm, fv, "missing");
+            else read_number(r, val, fv, &q->value);
+            if (!unit) fail(r, nm, fu, "missing");
             else if (!(q->unit = scalar_dup(unit)) || is_blank(q->unit))
-                fail(r, unit, "numeric.unit", "want a unit (e.g. GiB, ms, x)");
+                fail(r, unit, fu, "want a unit (e.g. GiB, ms, x)");
             q->tolerance = 0.05;
-            if (tol && !read_number(r, tol, "numeric.tolerance", &q->tolerance) &&
-                (q->tolerance <= 0 || q->tolerance > 0.5))
-                fail(r, tol, "numeric.tolerance", "%g: want a relative tolerance in (0, 0.5]", q->tolerance);
-            if (form && !(q->formula = scalar_dup(form)))
-                fail(r, form, "numeric.formula", "want an arithmetic expression");
+            if (tol && !read_number(r, tol, ft, &q->tolerance) && (q->tolerance <= 0 || q->tolerance > 0.5))
+                fail(r, tol, ft, "%g: want a relative tolerance in (0, 0.5]", q->tolerance);
+            if (form && !(q->formula = scalar_dup(form))) fail(r, form, ff, "want an arithmetic expression");
             q->has_numeric = 1;
+            q->numeric_graded = which == F_NUMERIC;
         }
+        break;   /* both present was reported above */
     }
     if (f[F_CHAIN]) {
         struct fy_node *c = f[F_CHAIN];

@@ -145,6 +145,34 @@ static void test_lint(void **state)
     sml_vault_free(&v);
 }
 
+/* `check:` is a napkin number lint re-derives but a drill does not grade; not both with numeric. */
+static void test_check_numbers(void **state)
+{
+    (void)state;
+    sml_vault v;
+    load(&v, "questions:\n  - id: a\n    track: edge\n    level: L2\n    area: power\n" BASE
+             "    check: {value: 8, unit: mJ, tolerance: 0.02, formula: \"50e6*8*20e-12*1000\"}\n"
+             "  - id: b\n    track: edge\n    level: L2\n    area: power\n" BASE
+             "    check: {value: 9, unit: mJ, formula: \"4*2\"}\n"
+             "  - id: c\n    track: edge\n    level: L2\n    area: power\n" BASE
+             "    numeric: {value: 8, unit: mJ}\n    check: {value: 8, unit: mJ}\n");
+    assert_int_equal(v.n, 2);
+    assert_true(has_error(&v, "check: a question has either numeric or check, not both"));
+    const sml_question *q = sml_vault_find(&v, "a");
+    assert_true(q->has_numeric);
+    assert_int_equal(q->numeric_graded, 0);
+    sml_lint_report r;
+    sml_vault_lint(&v, &r);
+    assert_int_equal(r.numeric, 2);
+    assert_int_equal(r.numeric_graded, 0);
+    assert_int_equal(r.numeric_rederived, 1);
+    int found = 0;
+    for (size_t i = 0; i < r.n; i++) found |= strstr(r.problems[i], "check.value: 9 mJ, but the formula gives 8") != NULL;
+    assert_true(found);
+    sml_lint_report_free(&r);
+    sml_vault_free(&v);
+}
+
 static void test_expr(void **state)
 {
     (void)state;
@@ -238,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_field_errors),
         cmocka_unit_test(test_bad_bytes_refused_fast),
         cmocka_unit_test(test_lint),
+        cmocka_unit_test(test_check_numbers),
         cmocka_unit_test(test_expr),
         cmocka_unit_test(test_answers),
         cmocka_unit_test(test_shipped_vault),

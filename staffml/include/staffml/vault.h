@@ -10,7 +10,11 @@
  *   topic, title, scenario, question, answer, mistake, napkin     text (scenario optional)
  *   options: [a, b, c, d]     optional MCQ, exactly 4, with `correct: 0..3`
  *   numeric: {value: 128, unit: KiB, tolerance: 0.05, formula: "2*32*8*128*2/1024"}
- *                             optional; tolerance is relative; lint re-derives `formula`
+ *                             optional; tolerance is relative; lint re-derives `formula`;
+ *                             a drill grades the learner's number against it
+ *   check: {value: 36, unit: KiB, formula: "..."}   optional, same fields: a number from the
+ *                             napkin math that lint re-derives but a drill does not ask for
+ *                             (for questions whose answer is an explanation)
  *   chain: {id: kv-cache, position: 2}   optional; a chain climbs the levels
  *   source: "..."             optional citation for facts and figures
  * Errors name "file:line: field: reason"; a bad question (or file) is skipped, the rest loads.
@@ -51,7 +55,8 @@ typedef struct {
     int has_mcq;
     char *options[4];
     int correct;                 /* 0..3 */
-    int has_numeric;
+    int has_numeric;             /* `numeric:` or `check:` present */
+    int numeric_graded;          /* 1 for `numeric:` (the answer), 0 for `check:` (napkin only) */
     double value, tolerance;     /* tolerance: relative, e.g. 0.05 */
     char *unit, *formula;        /* formula may be NULL */
     char *chain;                 /* NULL when not in a chain */
@@ -104,7 +109,7 @@ typedef struct {
     char **problems;             /* load errors + lint findings, "file:line: field: reason" */
     size_t n, cap;
     int coverage[13][SML_TRACK_COUNT][SML_LEVEL_COUNT];
-    size_t chains, numeric, numeric_rederived, mcq;
+    size_t chains, numeric, numeric_graded, numeric_rederived, mcq;
 } sml_lint_report;
 
 /* Checks unique ids, chains (positions 1..n without gaps, levels never going down, one track

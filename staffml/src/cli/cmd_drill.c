@@ -29,7 +29,7 @@ static void from_question(item *it, const sml_question *q)
     it->answer = q->answer; it->napkin = q->napkin; it->mistake = q->mistake; it->unit = q->unit;
     it->track = q->track; it->area = q->area; it->level = q->level;
     it->has_mcq = q->has_mcq; it->correct = q->correct; it->options = q->options;
-    it->has_numeric = q->has_numeric; it->value = q->value; it->tolerance = q->tolerance;
+    it->has_numeric = q->has_numeric && q->numeric_graded; it->value = q->value; it->tolerance = q->tolerance;
 }
 
 static int from_template(item *it, const sml_template *t, const ms_registry *r, uint64_t seed)

@@ -37,18 +37,19 @@ int cmd_progress(const cli_opts *o)
         printf("}}\n");
         return 0;
     }
-    static const char *shade[] = {" .  ", " -  ", " +  ", " #  ", " @  "};
-    printf("Recall now by area x track (cards seen; shade: . <50%%  - <70%%  + <85%%  # <95%%  @ >=95%%)\n");
+    static const char shade[] = ".-+#@";
+    printf("Recall now by area x track: shade, cards seen, mean recall\n"
+           "(shade: . <50%%  - <70%%  + <85%%  # <95%%  @ >=95%%; blank: no card seen yet)\n\n");
     printf("%-14s", "");
-    for (int t = 0; t < SML_TRACK_COUNT; t++) printf(" %-10s", sml_track_name((sml_track)t));
+    for (int t = 0; t < SML_TRACK_COUNT; t++) printf(" %-12s", sml_track_name((sml_track)t));
     printf("\n");
     for (int a = 0; a < SML_AREA_COUNT; a++) {
         printf("%-14s", sml_area_name((sml_area)a));
         for (int t = 0; t < SML_TRACK_COUNT; t++) {
-            if (!g.cards[a][t]) { printf(" %-10s", "    ."); continue; }
+            if (!g.cards[a][t]) { printf(" %-12s", ""); continue; }
             double r = g.mean_r[a][t];
             int k = r < 0.5 ? 0 : r < 0.7 ? 1 : r < 0.85 ? 2 : r < 0.95 ? 3 : 4;
-            printf(" %s%3d %3s", shade[k], g.cards[a][t], "");
+            printf(" %c %3d %4.0f%%  ", shade[k], g.cards[a][t], 100 * r);
         }
         printf("\n");
     }

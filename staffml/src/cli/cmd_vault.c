@@ -35,8 +35,8 @@ int cmd_lint(const cli_opts *o)
     for (size_t i = 0; i < r.n; i++) fprintf(stderr, "%s\n", r.problems[i]);
     if (o->json) {
         printf("{\"questions\": %zu, \"problems\": %zu, \"chains\": %zu, \"numeric\": %zu, "
-               "\"numeric_rederived\": %zu, \"mcq\": %zu}\n", v.n, problems, r.chains, r.numeric,
-               r.numeric_rederived, r.mcq);
+               "\"numeric_graded\": %zu, \"numeric_rederived\": %zu, \"mcq\": %zu}\n", v.n, problems,
+               r.chains, r.numeric, r.numeric_graded, r.numeric_rederived, r.mcq);
     } else {
         printf("Coverage (questions per area x track; levels L1..L6 present as digits)\n");
         printf("%-14s", "area");
@@ -59,9 +59,9 @@ int cmd_lint(const cli_opts *o)
         for (size_t i = 0; i < v.n; i++) levels[v.q[i].level - 1]++;
         printf("levels:");
         for (int l = 0; l < SML_LEVEL_COUNT; l++) printf(" L%d %d", l + 1, levels[l]);
-        printf("\n%zu questions, %zu chains, %zu numeric (%zu re-derived from formulas), %zu MCQ: "
-               "%zu problem%s\n", v.n, r.chains, r.numeric, r.numeric_rederived, r.mcq, problems,
-               problems == 1 ? "" : "s");
+        printf("\n%zu questions, %zu chains, %zu numbers (%zu graded answers, %zu re-derived from "
+               "formulas), %zu MCQ: %zu problem%s\n", v.n, r.chains, r.numeric, r.numeric_graded,
+               r.numeric_rederived, r.mcq, problems, problems == 1 ? "" : "s");
     }
     sml_lint_report_free(&r);
     sml_vault_free(&v);
@@ -116,7 +116,10 @@ static void print_question(const sml_question *q, int full)
     if (q->has_mcq)
         for (int k = 0; k < 4; k++) printf("  %c) %s\n", 'A' + k, q->options[k]);
     printf("\nAnswer: %s\n", q->answer);
-    if (q->has_numeric) printf("Numeric: %g %s (within %g %%)\n", q->value, q->unit, q->tolerance * 100);
+    if (q->has_numeric && q->numeric_graded)
+        printf("Numeric: %g %s (within %g %%)\n", q->value, q->unit, q->tolerance * 100);
+    else if (q->has_numeric)
+        printf("Worked number: %g %s\n", q->value, q->unit);
     if (q->has_mcq) printf("Correct option: %c\n", 'A' + q->correct);
     printf("Napkin math: %s\nCommon mistake: %s\n", q->napkin, q->mistake);
     if (q->source) printf("Source: %s\n", q->source);
