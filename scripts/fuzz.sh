@@ -13,6 +13,7 @@
 # Build: FUZZ_BUILD (default build-sanitize) is configured with clang, MLSB_SANITIZE and MLSB_FUZZ
 # when the harnesses are missing. Exit status: 0 all clean, 1 a harness found a problem, 2 usage.
 set -euo pipefail
+{ # the whole script is one block, read before it runs: editing this file mid-run cannot derail it
 root="$(cd "$(dirname "$0")/.." && pwd)"
 targets=(idx csv safetensors json bpe plan registry staffml_vault)
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -64,3 +65,4 @@ for t in "${run[@]}"; do
   fi
 done
 exit "$status"
+}
