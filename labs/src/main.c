@@ -5,6 +5,7 @@
 #include "labs/api.h"
 #include "labs/server.h"
 
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,16 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    struct in_addr ip;
+    if (inet_pton(AF_INET, bind, &ip) != 1) {
+        fprintf(stderr, "mlsb-labs: --bind '%s': not an IPv4 address (e.g. 127.0.0.1)\n", bind);
+        return 1;
+    }
+    char vendor[1024];
+    snprintf(vendor, sizeof vendor, "%s/vendor/chart.umd.js", root);
+    if (access(vendor, R_OK))
+        fprintf(stderr, "mlsb-labs: warning: %s is missing: the labs draw no charts until "
+                        "labs/scripts/setup-web.sh has vendored Chart.js\n", vendor);
     /* Block the stop signals in every thread; the main thread waits for them. */
     sigset_t stop;
     sigemptyset(&stop);

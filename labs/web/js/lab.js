@@ -81,6 +81,8 @@ const Lab = (() => {
 
   function run(lab) {
     const $ = id => document.getElementById(id);
+    if (typeof Chart === 'undefined')   /* the vendored chart library is missing: say so where the chart goes */
+      $('chart').replaceWith(el('p', { class: 'bad', text: 'No chart: Chart.js is not installed on this server (run labs/scripts/setup-web.sh, then reload).' }));
     const state = {};
     for (const c of lab.controls) state[c.id] = c.value;
     window.labEndpoint = lab.endpoint;
@@ -171,6 +173,7 @@ const Lab = (() => {
           plugins: { legend: { position: 'bottom' } }
         }
       };
+      if (typeof Chart === 'undefined') return;
       if (chart) chart.destroy();
       chart = new Chart($('chart'), cfg);
     }
@@ -187,6 +190,7 @@ const Lab = (() => {
           plugins: { legend: { position: 'bottom' } }
         }
       };
+      if (typeof Chart === 'undefined') return;
       if (chart) chart.destroy();
       chart = new Chart($('chart'), cfg);
     }
