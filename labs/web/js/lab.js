@@ -36,7 +36,7 @@ const Lab = (() => {
     if (/_t$/.test(key)) return v.toPrecision(3) + ' t';
     if (/_usd$/.test(key)) return '$' + (Math.abs(v) >= 1000 ? si(v, '') : v.toPrecision(3));
     if (/_kg$/.test(key)) return si(v * 1000, 'g');
-    if (/(mfu|hfu|utilization|fraction|goodput)$/.test(key)) return (100 * v).toPrecision(3) + ' %';
+    if (/(mfu|hfu|utilization|fraction|goodput|probability)$/.test(key)) return (100 * v).toPrecision(3) + ' %';
     if (Number.isInteger(v)) return v.toLocaleString('en-US');
     return Number(v).toPrecision(4);
   }
