@@ -22,6 +22,10 @@ while [[ $# -gt 0 ]]; do
     *) echo "labs_api: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "labs_api: SKIPPED: python3 is not installed (scripts/install-deps.sh installs it)" >&2
+  exit 77
+fi
 if ! command -v wrk >/dev/null 2>&1; then
   echo "labs_api: SKIPPED: wrk is not installed (scripts/install-deps.sh installs it)" >&2
   exit 77
