@@ -13,10 +13,15 @@
 int tt_ms_ensure_dir(const char *dir, char *err, size_t errlen);
 /* <data_dir>/<rel> into buf. */
 void tt_ms_data_path(const tt_milestone_opts *o, const char *rel, char *buf, size_t len);
-/* Saves <out_dir>/<stem>.safetensors (model + optimizer state, metadata), records it in the result as
- * "<key_prefix>checkpoint" and prints the path. Returns 0, or 2 (error printed). */
+/* Saves <out_dir>/<stem>.safetensors, a self-describing model file (tt_model_save: the architecture,
+ * and info's input shape, normalisation and classes when info is not NULL) with the optimizer state
+ * and the given metadata, records it in the result as "<key_prefix>checkpoint" and prints the path.
+ * Returns 0, or 2 (error printed). */
 int tt_ms_save(const tt_milestone_opts *o, const char *stem, const char *key_prefix, tt_layer *model,
-               const tt_optimizer *opt, const tt_kv *meta, int n_meta, tt_milestone_result *res);
+               const tt_optimizer *opt, const tt_kv *meta, int n_meta, const tt_model_info *info,
+               tt_milestone_result *res);
+/* Fashion-MNIST's class names, in label order. */
+extern const char *const tt_ms_fashion_classes[10];
 /* Opens <out_dir>/<stem>.metrics.jsonl. Returns 0, or 2 (error printed). */
 int tt_ms_open_log(const tt_milestone_opts *o, const char *stem, tt_metrics_log *log,
                    tt_milestone_result *res, const char *key_prefix);
@@ -41,5 +46,7 @@ void tt_ms_record_fit(tt_milestone_result *res, const char *key_prefix, const tt
                       int64_t train_images, int64_t params, double goal);
 /* Prints "  <what>: 97.50 %  (goal >= 90 %)  met" and returns whether it was met. */
 bool tt_ms_check(const char *what, double accuracy, double goal, bool at_least);
+/* A quick run's number for a goal only the full run can reach: printed, not judged. */
+void tt_ms_note(const char *what, double accuracy, double goal);
 
 #endif

@@ -9,6 +9,7 @@
 #include "tt_test.h"
 #include "tt_test_fs.h"
 #include "tinytorch/checkpoint.h"
+#include "tinytorch/conv.h"
 #include "tinytorch/data.h"
 #include "tinytorch/optim.h"
 
@@ -203,6 +204,71 @@ static void test_model_file_metadata(void **state)
     tt_test_rmdir(dir);
 }
 
+/* The architecture string round-trips: describe -> rebuild -> describe, and tt_model_load gives the
+ * same outputs and the stored metadata; malformed descriptions are refused with a column. */
+static void test_model_load_roundtrip(void **state)
+{
+    (void)state;
+    char dir[256], path[300], err[512], d1[1024], d2[1024];
+    assert_int_equal(tt_test_mkdtemp(dir, sizeof dir, "tt_prep_"), 0);
+    snprintf(path, sizeof path, "%s/lenet.safetensors", dir);
+    tt_rng r;
+    tt_rng_seed(&r, 3);
+    tt_layer *layers[] = {tt_conv2d_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_batchnorm2d_new(4, 0.1f, 1e-5f, true),
+                          tt_relu_new(), tt_maxpool2d_new(2, 0, 0), tt_conv2d_relu_pool_new(4, 6, 3, 1, 1, 1, 1, true, &r),
+                          tt_avgpool2d_new(2, 2, 1), tt_flatten_new(), tt_linear_new(24, 10, true, TT_INIT_PYTORCH, &r),
+                          tt_tanh_new(), tt_dropout_new(0.5f, &r), tt_linear_new(10, 3, false, TT_INIT_PYTORCH, &r)};
+    tt_layer *m = tt_sequential_new((int)(sizeof layers / sizeof layers[0]), layers);
+    assert_int_equal(tt_layer_describe(m, d1, sizeof d1), 0);
+    tt_layer *again = tt_layer_from_description(d1, err, sizeof err);
+    assert_non_null(again);
+    assert_int_equal(tt_layer_describe(again, d2, sizeof d2), 0);
+    assert_string_equal(d1, d2);
+    tt_layer_free(again);
+    const char *names[3] = {"a", "b", "c"};
+    tt_model_info info = {.input_ndim = 3, .input_shape = (const int64_t[]){1, 8, 8}, .input_mean = 0.5f,
+                          .input_std = 0.25f, .num_classes = 3, .class_names = names};
+    assert_int_equal(tt_model_save(path, m, &info, err, sizeof err), 0);
+    tt_model_file f;
+    assert_int_equal(tt_model_load(path, &f, err, sizeof err), 0);
+    assert_int_equal(f.input_ndim, 3);
+    assert_int_equal(f.input_shape[2], 8);
+    assert_int_equal(f.n_norm, 1);
+    assert_float_equal(f.input_std[0], 0.25, 1e-7);
+    assert_int_equal(f.num_classes, 3);
+    assert_string_equal(f.class_names[2], "c");
+    /* same outputs in eval mode */
+    tt_layer_train(m, false);
+    tt_layer_train(f.model, false);
+    tt_rng_seed(&r, 4);
+    tt_tensor *x = tt_randn(4, (const int64_t[]){2, 1, 8, 8}, 0.0f, 1.0f, &r);
+    tt_tensor *y1 = tt_layer_forward(m, x), *y2 = tt_layer_forward(f.model, x);
+    assert_memory_equal(y1->data, y2->data, tt_nbytes(y1));
+    float raw[2] = {0.5f, 1.0f};
+    tt_model_normalize(&f, raw, 1, 2);
+    assert_float_equal(raw[0], 0.0, 0.0);
+    assert_float_equal(raw[1], 2.0, 1e-6);
+    tt_model_file_free(&f);
+    assert_null(f.model);
+    /* refusals name the column */
+    static const char *bad[] = {"Sequential(Linear(4, 3)", "Linear(4)", "Conv2d(1, 2)", "Wobble", "ReLU junk",
+                                "MaxPool2d(kernel_size=2, padding=3)", "Linear(-1, 3)"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(tt_layer_from_description(bad[i], err, sizeof err));
+        assert_non_null(strstr(err, "column"));
+    }
+    /* a checkpoint without an architecture */
+    tt_params ps;
+    tt_params_init(&ps);
+    tt_layer_params(m, &ps);
+    assert_int_equal(tt_safetensors_save(path, &ps, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(tt_model_load(path, &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no \"architecture\""));
+    tt_params_free(&ps);
+    tt_layer_free(m);
+    tt_test_rmdir(dir);
+}
+
 int main(void)
 {
     (void)tt_gradcheck;
@@ -213,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_standardize),
         cmocka_unit_test(test_layer_parameters_owned),
         cmocka_unit_test(test_model_file_metadata),
+        cmocka_unit_test(test_model_load_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

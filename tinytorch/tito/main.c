@@ -18,13 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "milestone.h"
+#include "commands.h"
 #include "result_json.h"
 #include "tinytorch/progress.h"
-
-int tito_cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
-int tito_cmd_profile(int argc, char **argv);  /* cmd_profile.c */
-int tito_cmd_train(int argc, char **argv);    /* cmd_train.c */
-int tito_cmd_capstone(int argc, char **argv); /* cmd_capstone.c */
 
 #define TITO_VERSION "0.1.0"
 #ifndef MLSB_SOURCE_DIR
@@ -44,6 +40,8 @@ static void usage(FILE *f)
             "  tito profile CKPT|NN [options]      per-layer time, FLOPs, bytes, roofline (tito profile --help)\n"
             "  [mpirun -np N] tito train [options]  data-parallel LeNet-5 over MPI (tito train --help)\n"
             "  tito capstone [options]             module 20: quantize, benchmark (MLPerf EDU), Pareto, submit\n"
+            "  tito eval MODEL [--data PATH]       accuracy of a model file on a data set (tito eval --help)\n"
+            "  tito predict MODEL FILE             the classes of the samples in FILE (tito predict --help)\n"
             "  tito --version | --help\n"
             "\n"
             "options of 'milestone run':\n"
@@ -134,6 +132,23 @@ static int cmd_list(void)
     return 0;
 }
 
+/* The folder that will hold path (its parent; "." for a bare name) exists now. */
+static bool parent_exists(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) {
+        return true;
+    }
+    if (slash == dir) {
+        slash[1] = '\0';
+    } else {
+        *slash = '\0';
+    }
+    return is_dir(dir);
+}
+
 static const char *default_data_dir(void)
 {
     const char *env = getenv("MLSB_DATA");
@@ -151,7 +166,9 @@ static void print_summary(const tt_milestone *m, const tt_milestone_result *r, i
     char t[16];
     tt_format_duration(secs, t, sizeof t);
     printf("\nMilestone %s (%s, %s): %s in %s\n", m->id, m->name, m->year,
-           rc == 0 ? "GOAL MET" : rc == 1 ? "goal missed" : "error", t);
+           rc == 0 ? (tt_ms_result_get(r, "quick", 0) != 0 ? "quick run passed (the full run checks every goal)"
+                                                             : "GOAL MET")
+           : rc == 1 ? "goal missed" : "error", t);
     for (int i = 0; i < r->n; i++) {
         if (r->f[i].is_str) {
             printf("  %-36s %s\n", r->f[i].key, r->f[i].str);
@@ -165,6 +182,12 @@ static int cmd_run(int argc, char **argv)
 {
     if (argc < 1) {
         return bad_args("%s", "milestone run: which milestone? (tito milestone list)");
+    }
+    for (int i = 0; i < argc; i++) { /* 'run --help', 'run NN --help' */
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
     }
     const tt_milestone *m = find_milestone(argv[0]);
     if (!m) {
@@ -219,6 +242,14 @@ static int cmd_run(int argc, char **argv)
     if (!o.data_dir) {
         o.data_dir = default_data_dir();
     }
+    /* Checked before the run, so a typo does not cost the result: the --json file's folder must exist,
+     * --out must be a folder or a new one inside an existing folder (nothing deeper is created). */
+    if (json && (is_dir(json) || !parent_exists(json))) {
+        return bad_args("--json %s: not a file in an existing folder", json);
+    }
+    if (!is_dir(o.out_dir) && !parent_exists(o.out_dir)) {
+        return bad_args("--out %s: neither a folder nor a new one inside an existing folder", o.out_dir);
+    }
     static tt_milestone_result res; /* ~16 KB: keep it off the stack */
     memset(&res, 0, sizeof res);
     double t0 = tt_now_seconds();
@@ -254,6 +285,16 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* Subcommands in their own files (commands.h); their help lines are in usage(). */
+static const tito_command tito_commands[] = {
+    {"eval", "tito eval MODEL [--data PATH]", tito_cmd_eval},
+    {"predict", "tito predict MODEL FILE", tito_cmd_predict},
+    {"quantize", "tito quantize CKPT [options]", tito_cmd_quantize},
+    {"profile", "tito profile CKPT|NN [options]", tito_cmd_profile},
+    {"train", "[mpirun -np N] tito train [options]", tito_cmd_train},
+    {"capstone", "tito capstone [options]", tito_cmd_capstone},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -268,6 +309,10 @@ int main(int argc, char **argv)
         if (argc < 3) {
             return bad_args("%s", "milestone: list, info NN or run NN?");
         }
+        if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
         if (strcmp(argv[2], "list") == 0) {
             return cmd_list();
         }
@@ -279,17 +324,10 @@ int main(int argc, char **argv)
         }
         return bad_args("milestone: unknown command '%s' (list, info, run)", argv[2]);
     }
-    if (strcmp(argv[1], "profile") == 0) {
-        return tito_cmd_profile(argc - 2, argv + 2);
-    }
-    if (strcmp(argv[1], "quantize") == 0) {
-        return tito_cmd_quantize(argc - 2, argv + 2);
-    }
-    if (strcmp(argv[1], "train") == 0) {
-        return tito_cmd_train(argc - 2, argv + 2);
-    }
-    if (strcmp(argv[1], "capstone") == 0) {
-        return tito_cmd_capstone(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof tito_commands / sizeof tito_commands[0]; i++) {
+        if (strcmp(argv[1], tito_commands[i].name) == 0) {
+            return tito_commands[i].run(argc - 2, argv + 2);
+        }
     }
     return bad_args("unknown command '%s'", argv[1]);
 }

@@ -60,11 +60,36 @@ typedef struct tt_model_info {
     float input_mean, input_std;       /* ... or one value for every feature (used when input_std > 0) */
     int num_classes;                   /* 0: not recorded */
     const char *const *class_names;    /* num_classes names; NULL: "0", "1", ... */
+    const tt_optimizer *opt;           /* saved too when not NULL (a training checkpoint that resumes) */
+    const tt_kv *extra;                /* more metadata strings */
+    int n_extra;
 } tt_model_info;
 
 int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, char *err, size_t errlen);
 /* A one-line description of the model, e.g. "Sequential(Linear(4, 16), ReLU, Linear(16, 3))".
  * Returns 0, or -1 when it does not fit in len bytes (truncated). */
 int tt_layer_describe(tt_layer *l, char *buf, size_t len);
+/* The model a description names, freshly initialised (NULL with "column N: reason" on a bad one).
+ * Knows Sequential, Linear, Conv2d (and its fused forms), MaxPool2d, AvgPool2d, BatchNorm2d, ReLU,
+ * Sigmoid, Tanh, GELU, Flatten, Dropout. */
+tt_layer *tt_layer_from_description(const char *desc, char *err, size_t errlen);
+
+/* A model file read back: the model rebuilt from its architecture and loaded, and its metadata. */
+typedef struct tt_model_file {
+    tt_layer *model;
+    char architecture[4096];
+    int input_ndim;                    /* 0 when not recorded */
+    int64_t input_shape[TT_MAX_DIMS];
+    int64_t n_norm;                    /* 0 (none), 1 (one value) or one per feature */
+    float *input_mean, *input_std;
+    int num_classes;                   /* 0 when not recorded */
+    char **class_names;
+} tt_model_file;
+/* Returns 0, or -1 with a message naming the file and the field (no architecture, an unknown layer,
+ * tensors that do not match, malformed metadata). */
+int tt_model_load(const char *path, tt_model_file *m, char *err, size_t errlen);
+/* Applies (x - input_mean) / input_std to n_samples raw samples of sample_numel values each. */
+void tt_model_normalize(const tt_model_file *m, float *x, int64_t n_samples, int64_t sample_numel);
+void tt_model_file_free(tt_model_file *m);               /* zeroed after; a zeroed one is fine */
 
 #endif

@@ -128,6 +128,8 @@ tt_layer *tt_conv2d_relu_pool_new(int64_t in_channels, int64_t out_channels, int
 /* stride 0 = kernel (PyTorch's default). */
 tt_layer *tt_maxpool2d_new(int kernel, int stride, int padding);
 tt_layer *tt_avgpool2d_new(int kernel, int stride, int padding);
+/* A pooling layer's kernel, stride and padding; returns -1 (nothing written) for another layer kind. */
+int tt_pool2d_params(const tt_layer *l, int *kernel, int *stride, int *padding);
 
 typedef struct tt_batchnorm2d_layer {
     tt_layer base;

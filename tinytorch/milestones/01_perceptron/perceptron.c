@@ -86,7 +86,7 @@ static int perceptron_run(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_ms_result_num(res, "params", (double)tt_params_numel(&p));
     tt_ms_result_num(res, "goal.test_accuracy_min", 0.95);
     tt_kv meta[] = {{"milestone", "01"}, {"model", "Linear(2, 1) + sigmoid"}};
-    int rc = tt_ms_save(o, "01_perceptron", "", neuron, opt, meta, 2, res);
+    int rc = tt_ms_save(o, "01_perceptron", "", neuron, opt, meta, 2, NULL, res);
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_layer_free(neuron);

@@ -80,7 +80,7 @@ static int xor_run(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_ms_result_num(res, "hidden_layer.params", (double)tt_params_numel(&p2));
     tt_ms_result_num(res, "steps", steps);
     tt_kv meta[] = {{"milestone", "02"}, {"model", "Linear(2, 4) tanh Linear(4, 1)"}};
-    int rc = tt_ms_save(o, "02_xor", "", net, o2, meta, 2, res);
+    int rc = tt_ms_save(o, "02_xor", "", net, o2, meta, 2, NULL, res);
     tt_optim_free(o1);
     tt_optim_free(o2);
     tt_params_free(&p1);

@@ -65,7 +65,9 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
         tt_ms_record_fit(res, "tinydigits.", &st, epochs, tr->len, tt_params_numel(&p), 0.90);
         tt_kv meta[] = {{"milestone", "03"}, {"model", "Flatten Linear(64, 32) ReLU Linear(32, 10)"},
                         {"data", "TinyDigits"}};
-        rc = tt_ms_save(o, "03_mlp_tinydigits", "tinydigits.", model, opt, meta, 3, res);
+        /* the loader divides the pixels (0..16) by 16: recorded as input_std 16 */
+        tt_model_info info = {.data = tr, .input_mean = 0.0f, .input_std = 16.0f};
+        rc = tt_ms_save(o, "03_mlp_tinydigits", "tinydigits.", model, opt, meta, 3, &info, res);
     } else if (rc == 0) {
         rc = 1;
     }
@@ -120,12 +122,18 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     if (rc == 0 && tt_fit(model, opt, &dl, &c, &st) == 0) {
         printf("  %.0f samples/s (forward + backward + Adam), peak step memory %.2f MiB, %.1f s training\n",
                st.samples_per_s, (double)st.peak_arena_bytes / 1048576.0, st.train_seconds);
-        met = tt_ms_check("Fashion-MNIST test accuracy", st.eval_accuracy, 0.87, true);
+        if (o->quick) {
+            tt_ms_note("Fashion-MNIST test accuracy", st.eval_accuracy, 0.87);
+        } else {
+            met = tt_ms_check("Fashion-MNIST test accuracy", st.eval_accuracy, 0.87, true);
+        }
         tt_ms_result_num(res, "test_accuracy", st.eval_accuracy);
         tt_ms_record_fit(res, "fashion_mnist.", &st, epochs, tr->len, tt_params_numel(&p), 0.87);
         tt_kv meta[] = {{"milestone", "03"}, {"model", "Flatten Linear(784, 128) ReLU Linear(128, 10)"},
                         {"data", "Fashion-MNIST"}};
-        rc = tt_ms_save(o, "03_mlp_fashion_mnist", "fashion_mnist.", model, opt, meta, 3, res);
+        tt_model_info info = {.data = tr, .input_mean = TT_MS_FMNIST_MEAN, .input_std = TT_MS_FMNIST_STD,
+                              .class_names = tt_ms_fashion_classes};
+        rc = tt_ms_save(o, "03_mlp_fashion_mnist", "fashion_mnist.", model, opt, meta, 3, &info, res);
     } else if (rc == 0) {
         rc = 1;
     }
@@ -138,7 +146,6 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_dataset_free(tr);
     tt_dataset_free(te);
     if (o->quick) {
-        printf("  (quick run: the Fashion-MNIST goal needs the full run)\n");
         return rc == 2 ? 2 : 0;
     }
     return rc ? rc : (met ? 0 : 1);

@@ -20,6 +20,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include "ms_common.h"
 #include "tinytorch/conv.h"
@@ -86,10 +87,18 @@ static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_l
                st.samples_per_s, (double)st.peak_arena_bytes / 1048576.0, st.train_seconds);
         char what[96];
         snprintf(what, sizeof what, "%s test accuracy", data_desc);
-        met = tt_ms_check(what, st.eval_accuracy, goal, true);
+        if (o->quick && strcmp(key, "fashion_mnist.") == 0) { /* one epoch: the goal needs the full run */
+            tt_ms_note(what, st.eval_accuracy, goal);
+        } else {
+            met = tt_ms_check(what, st.eval_accuracy, goal, true);
+        }
         tt_ms_record_fit(res, key, &st, epochs, tr->len, tt_params_numel(&p), goal);
         tt_kv meta[] = {{"milestone", "04"}, {"model", model_desc}, {"data", data_desc}};
-        rc = tt_ms_save(o, stem, key, model, opt, meta, 3, res);
+        bool fashion = strcmp(key, "fashion_mnist.") == 0; /* else TinyDigits: pixels 0..16 divided by 16 */
+        tt_model_info info = {.data = tr, .input_mean = fashion ? TT_MS_FMNIST_MEAN : 0.0f,
+                              .input_std = fashion ? TT_MS_FMNIST_STD : 16.0f,
+                              .class_names = fashion ? tt_ms_fashion_classes : NULL};
+        rc = tt_ms_save(o, stem, key, model, opt, meta, 3, &info, res);
     } else if (rc == 0) {
         rc = 1;
     }
@@ -142,7 +151,6 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     tt_dataset_free(tr);
     tt_dataset_free(te);
     if (o->quick) {
-        printf("  (quick run: the Fashion-MNIST goal needs the full run)\n");
         return rc == 2 ? 2 : 0;
     }
     return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/conv.h"
+#include "tinytorch/json.h"
 
 /* Appends printf output to buf at *pos; returns false when it no longer fits. */
 static bool put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
@@ -49,6 +50,15 @@ static bool describe(tt_layer *l, char *buf, size_t len, size_t *pos)
         return put(buf, len, pos, "%s(%lld, %lld, kernel_size=%lld, stride=%d, padding=%d)", k,
                    (long long)c->in_channels, (long long)c->out_channels, (long long)c->kh, c->geom.stride_h,
                    c->geom.pad_h);
+    }
+    int pk, ps, pp;
+    if (tt_pool2d_params(l, &pk, &ps, &pp) == 0) {
+        return put(buf, len, pos, "%s(kernel_size=%d, stride=%d, padding=%d)", k, pk, ps, pp);
+    }
+    if (strcmp(k, "BatchNorm2d") == 0) {
+        const tt_batchnorm2d_layer *b = (const tt_batchnorm2d_layer *)l;
+        return put(buf, len, pos, "BatchNorm2d(%lld, eps=%g, momentum=%g, affine=%s)", (long long)b->num_features,
+                   (double)b->eps, (double)b->momentum, b->weight ? "True" : "False");
     }
     return put(buf, len, pos, "%s", k);
 }
@@ -142,8 +152,18 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    tt_kv meta[8];
+    tt_kv *meta = malloc((size_t)(8 + (in->n_extra > 0 ? in->n_extra : 0)) * sizeof *meta);
+    if (!meta) {
+        free(mean);
+        free(std);
+        free(classes);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
     int n = 0;
+    for (int i = 0; i < in->n_extra; i++) {
+        meta[n++] = in->extra[i];
+    }
     meta[n++] = (tt_kv){"format", "tinytorch-model"};
     meta[n++] = (tt_kv){"architecture", arch};
     if (ndim > 0) {
@@ -156,9 +176,406 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
     if (classes) {
         meta[n++] = (tt_kv){"classes", classes};
     }
-    int rc = tt_checkpoint_save(path, model, NULL, meta, n, err, errlen);
+    int rc = tt_checkpoint_save(path, model, in->opt, meta, n, err, errlen);
+    free(meta);
     free(mean);
     free(std);
     free(classes);
     return rc;
+}
+
+/* ---- reading a model file back ----------------------------------------------------------------- */
+
+/* A recursive-descent reader of tt_layer_describe's grammar:
+ *   layer := NAME [ '(' arg { ',' arg } ')' ]      arg := layer (Sequential) | NUMBER | KEY '=' VALUE */
+typedef struct parser { const char *s, *p; char *err; size_t errlen; int failed; } parser;
+
+static void perr(parser *ps, const char *what)
+{
+    if (!ps->failed) {
+        snprintf(ps->err, ps->errlen, "architecture, column %d: %s", (int)(ps->p - ps->s) + 1, what);
+        ps->failed = 1;
+    }
+}
+
+static void skip_ws(parser *ps)
+{
+    while (*ps->p == ' ') {
+        ps->p++;
+    }
+}
+
+static bool accept(parser *ps, char c)
+{
+    skip_ws(ps);
+    if (*ps->p == c) {
+        ps->p++;
+        return true;
+    }
+    return false;
+}
+
+static int word(parser *ps, char *out, size_t cap)
+{
+    skip_ws(ps);
+    size_t n = 0;
+    while ((*ps->p >= 'a' && *ps->p <= 'z') || (*ps->p >= 'A' && *ps->p <= 'Z') || (*ps->p >= '0' && *ps->p <= '9') ||
+           *ps->p == '_' || *ps->p == '.' || *ps->p == '-' || *ps->p == '+') {
+        if (n + 1 < cap) {
+            out[n++] = *ps->p;
+        }
+        ps->p++;
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* Numeric and key=value arguments of a leaf layer: positional values in pos[], keys in kv. */
+typedef struct leaf_args { double pos[4]; int npos; char keys[6][24]; char vals[6][24]; int nkv; } leaf_args;
+
+static bool leaf(parser *ps, leaf_args *a)
+{
+    memset(a, 0, sizeof *a);
+    if (!accept(ps, '(')) {
+        return true;
+    }
+    if (accept(ps, ')')) {
+        return true;
+    }
+    do {
+        char w[24];
+        if (!word(ps, w, sizeof w)) {
+            perr(ps, "expected a number or key=value");
+            return false;
+        }
+        if (accept(ps, '=')) {
+            if (a->nkv == 6) {
+                perr(ps, "too many options");
+                return false;
+            }
+            snprintf(a->keys[a->nkv], sizeof a->keys[0], "%s", w);
+            word(ps, a->vals[a->nkv], sizeof a->vals[0]);
+            a->nkv++;
+        } else {
+            char *end;
+            double v = strtod(w, &end);
+            if (*end || a->npos == 4) {
+                perr(ps, "expected a number");
+                return false;
+            }
+            a->pos[a->npos++] = v;
+        }
+    } while (accept(ps, ','));
+    if (!accept(ps, ')')) {
+        perr(ps, "expected ')'");
+        return false;
+    }
+    return true;
+}
+
+static const char *opt_of(const leaf_args *a, const char *key)
+{
+    for (int i = 0; i < a->nkv; i++) {
+        if (strcmp(a->keys[i], key) == 0) {
+            return a->vals[i];
+        }
+    }
+    return NULL;
+}
+
+static double num_of(const leaf_args *a, const char *key, double dflt)
+{
+    const char *v = opt_of(a, key);
+    return v ? strtod(v, NULL) : dflt;
+}
+
+static bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi && v == (double)(int64_t)v; }
+
+static tt_layer *parse_layer(parser *ps, int depth)
+{
+    char name[32];
+    if (depth > 16) {
+        perr(ps, "nested too deeply");
+        return NULL;
+    }
+    if (!word(ps, name, sizeof name)) {
+        perr(ps, "expected a layer name");
+        return NULL;
+    }
+    if (strcmp(name, "Sequential") == 0) {
+        tt_layer *seq = tt_sequential_new(0, NULL);
+        if (!accept(ps, '(')) {
+            return seq;
+        }
+        if (accept(ps, ')')) {
+            return seq;
+        }
+        do {
+            tt_layer *child = parse_layer(ps, depth + 1);
+            if (!child) {
+                tt_layer_free(seq);
+                return NULL;
+            }
+            tt_sequential_append(seq, child);
+        } while (accept(ps, ','));
+        if (!accept(ps, ')')) {
+            perr(ps, "expected ')' after the layers of a Sequential");
+            tt_layer_free(seq);
+            return NULL;
+        }
+        return seq;
+    }
+    leaf_args a;
+    if (!leaf(ps, &a)) {
+        return NULL;
+    }
+    const double big = 1e9;
+    if (strcmp(name, "Linear") == 0) {
+        if (a.npos != 2 || !in_range(a.pos[0], 1, big) || !in_range(a.pos[1], 1, big)) {
+            perr(ps, "Linear wants (in_features, out_features)");
+            return NULL;
+        }
+        const char *b = opt_of(&a, "bias");
+        return tt_linear_new((int64_t)a.pos[0], (int64_t)a.pos[1], !(b && strcmp(b, "False") == 0), TT_INIT_PYTORCH,
+                             NULL);
+    }
+    if (strncmp(name, "Conv2d", 6) == 0) {
+        double k = num_of(&a, "kernel_size", -1), s = num_of(&a, "stride", 1), p = num_of(&a, "padding", 0);
+        if (a.npos != 2 || !in_range(a.pos[0], 1, big) || !in_range(a.pos[1], 1, big) || !in_range(k, 1, 64) ||
+            !in_range(s, 1, 64) || !in_range(p, 0, 64)) {
+            perr(ps, "Conv2d wants (in, out, kernel_size=K, stride=S, padding=P)");
+            return NULL;
+        }
+        tt_layer *(*make)(int64_t, int64_t, int, int, int, int, int, bool, tt_rng *) =
+            strcmp(name, "Conv2dReLUPool") == 0 ? tt_conv2d_relu_pool_new
+            : strcmp(name, "Conv2dReLU") == 0   ? tt_conv2d_relu_new
+            : strcmp(name, "Conv2d") == 0       ? tt_conv2d_new
+                                                : NULL;
+        if (!make) {
+            perr(ps, "unknown convolution kind");
+            return NULL;
+        }
+        return make((int64_t)a.pos[0], (int64_t)a.pos[1], (int)k, (int)s, (int)p, 1, 1, true, NULL);
+    }
+    if (strcmp(name, "MaxPool2d") == 0 || strcmp(name, "AvgPool2d") == 0) {
+        double k = num_of(&a, "kernel_size", 2), s = num_of(&a, "stride", 0), p = num_of(&a, "padding", 0);
+        if (!in_range(k, 1, 64) || !in_range(s, 0, 64) || !in_range(p, 0, k / 2)) {
+            perr(ps, "pooling wants kernel_size=K, stride=S, padding=P with P <= K/2");
+            return NULL;
+        }
+        return name[0] == 'M' ? tt_maxpool2d_new((int)k, (int)s, (int)p) : tt_avgpool2d_new((int)k, (int)s, (int)p);
+    }
+    if (strcmp(name, "BatchNorm2d") == 0) {
+        const char *af = opt_of(&a, "affine");
+        if (a.npos != 1 || !in_range(a.pos[0], 1, big)) {
+            perr(ps, "BatchNorm2d wants (num_features)");
+            return NULL;
+        }
+        return tt_batchnorm2d_new((int64_t)a.pos[0], (float)num_of(&a, "momentum", 0.1),
+                                  (float)num_of(&a, "eps", 1e-5), !(af && strcmp(af, "False") == 0));
+    }
+    static const struct { const char *name; tt_layer *(*make)(void); } plain[] = {
+        {"ReLU", tt_relu_new}, {"Sigmoid", tt_sigmoid_new}, {"Tanh", tt_tanh_new}, {"GELU", tt_gelu_new},
+        {"Flatten", tt_flatten_new},
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        if (strcmp(name, plain[i].name) == 0) {
+            return plain[i].make();
+        }
+    }
+    if (strcmp(name, "Dropout") == 0) {
+        return tt_dropout_new(0.0f, NULL); /* identity in evaluation */
+    }
+    perr(ps, "unknown layer kind");
+    return NULL;
+}
+
+tt_layer *tt_layer_from_description(const char *desc, char *err, size_t errlen)
+{
+    parser ps = {desc, desc, err, errlen, 0};
+    tt_layer *l = parse_layer(&ps, 0);
+    skip_ws(&ps);
+    if (l && *ps.p) {
+        perr(&ps, "unexpected text after the model");
+        tt_layer_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* Reads metadata key into a fresh JSON tree; NULL when absent (*absent set) or invalid (error set). */
+static tt_json *meta_json(const char *path, const char *key, bool *absent, char *err, size_t errlen)
+{
+    const size_t cap = (size_t)1 << 22; /* 4 MiB: 300,000 per-feature statistics */
+    char *text = malloc(cap);
+    *absent = false;
+    if (!text) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    int rc = tt_safetensors_meta(path, key, text, cap, err, errlen);
+    tt_json *j = NULL;
+    if (rc == 1) {
+        *absent = true;
+    } else if (rc == 0) {
+        char jerr[256];
+        j = tt_json_parse(text, strlen(text), jerr, sizeof jerr);
+        if (!j) {
+            snprintf(err, errlen, "%s: __metadata__ \"%s\": %s", path, key, jerr);
+        }
+    }
+    free(text);
+    return j;
+}
+
+static int float_array(const char *path, const char *key, const tt_json *j, float **out, int64_t *n, char *err,
+                       size_t errlen)
+{
+    if (j->type != TT_JSON_ARRAY || j->count < 1) {
+        snprintf(err, errlen, "%s: __metadata__ \"%s\": want a non-empty array of numbers", path, key);
+        return -1;
+    }
+    *out = malloc((size_t)j->count * sizeof **out);
+    if (!*out) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int i = 0;
+    for (const tt_json *e = j->child; e; e = e->next, i++) {
+        if (e->type != TT_JSON_NUMBER) {
+            snprintf(err, errlen, "%s: __metadata__ \"%s\": element %d is not a number", path, key, i);
+            return -1;
+        }
+        (*out)[i] = (float)e->number;
+    }
+    *n = j->count;
+    return 0;
+}
+
+int tt_model_load(const char *path, tt_model_file *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    char arch[4096];
+    int rc = tt_safetensors_meta(path, "architecture", arch, sizeof arch, err, errlen);
+    if (rc == 1) {
+        snprintf(err, errlen, "%s: no \"architecture\" in __metadata__ (not saved with tt_model_save?)", path);
+    }
+    if (rc != 0) {
+        return -1;
+    }
+    char perrbuf[256];
+    m->model = tt_layer_from_description(arch, perrbuf, sizeof perrbuf);
+    if (!m->model) {
+        snprintf(err, errlen, "%s: __metadata__ %s", path, perrbuf);
+        return -1;
+    }
+    if (tt_checkpoint_load(path, m->model, NULL, err, errlen) != 0) {
+        tt_model_file_free(m);
+        return -1;
+    }
+    bool absent;
+    tt_json *j = meta_json(path, "input_shape", &absent, err, errlen);
+    if (!j && !absent) {
+        goto fail;
+    }
+    if (j) {
+        bool ok = j->type == TT_JSON_ARRAY && j->count >= 1 && j->count < TT_MAX_DIMS;
+        int d = 0;
+        for (const tt_json *e = ok ? j->child : NULL; e; e = e->next) {
+            ok = ok && e->type == TT_JSON_NUMBER && in_range(e->number, 1, 1e9);
+            if (ok) {
+                m->input_shape[d++] = (int64_t)e->number;
+            }
+        }
+        m->input_ndim = d;
+        tt_json_free(j);
+        if (!ok) {
+            snprintf(err, errlen, "%s: __metadata__ \"input_shape\": want 1 to %d sizes, each >= 1", path,
+                     TT_MAX_DIMS - 1);
+            goto fail;
+        }
+    }
+    tt_json *jm = meta_json(path, "input_mean", &absent, err, errlen);
+    if (jm) {
+        bool absent2;
+        tt_json *js = meta_json(path, "input_std", &absent2, err, errlen);
+        int64_t nm = 0, ns = 0;
+        int bad = !js || float_array(path, "input_mean", jm, &m->input_mean, &nm, err, errlen) ||
+                  float_array(path, "input_std", js, &m->input_std, &ns, err, errlen);
+        if (!bad && nm != ns) {
+            snprintf(err, errlen, "%s: __metadata__ input_mean has %lld values, input_std %lld", path,
+                     (long long)nm, (long long)ns);
+            bad = 1;
+        }
+        for (int64_t i = 0; !bad && i < ns; i++) {
+            if (!(m->input_std[i] > 0.0f)) {
+                snprintf(err, errlen, "%s: __metadata__ input_std[%lld] = %g is not positive", path, (long long)i,
+                         (double)m->input_std[i]);
+                bad = 1;
+            }
+        }
+        if (absent2) {
+            snprintf(err, errlen, "%s: __metadata__ has input_mean but no input_std", path);
+        }
+        m->n_norm = nm;
+        tt_json_free(jm);
+        tt_json_free(js);
+        if (bad) {
+            goto fail;
+        }
+    } else if (!absent) {
+        goto fail;
+    }
+    tt_json *jc = meta_json(path, "classes", &absent, err, errlen);
+    if (jc) {
+        bool ok = jc->type == TT_JSON_ARRAY && jc->count >= 1;
+        m->class_names = ok ? calloc((size_t)jc->count, sizeof *m->class_names) : NULL;
+        int i = 0;
+        for (const tt_json *e = ok ? jc->child : NULL; e && m->class_names; e = e->next, i++) {
+            ok = ok && e->type == TT_JSON_STRING;
+            m->class_names[i] = ok ? malloc(e->len + 1) : NULL;
+            if (m->class_names[i]) {
+                memcpy(m->class_names[i], e->string, e->len + 1);
+            }
+        }
+        m->num_classes = ok && m->class_names ? jc->count : 0;
+        if (!ok && m->class_names) {
+            m->num_classes = i;
+        }
+        tt_json_free(jc);
+        if (!ok || !m->class_names) {
+            snprintf(err, errlen, "%s: __metadata__ \"classes\": want a non-empty array of strings", path);
+            goto fail;
+        }
+    } else if (!absent) {
+        goto fail;
+    }
+    snprintf(m->architecture, sizeof m->architecture, "%s", arch);
+    return 0;
+fail:
+    tt_model_file_free(m);
+    return -1;
+}
+
+void tt_model_normalize(const tt_model_file *m, float *x, int64_t n_samples, int64_t sample_numel)
+{
+    if (m->n_norm == 0) {
+        return;
+    }
+    for (int64_t i = 0; i < n_samples * sample_numel; i++) {
+        int64_t f = m->n_norm == 1 ? 0 : i % sample_numel;
+        x[i] = (x[i] - m->input_mean[f]) / m->input_std[f];
+    }
+}
+
+void tt_model_file_free(tt_model_file *m)
+{
+    tt_layer_free(m->model);
+    free(m->input_mean);
+    free(m->input_std);
+    for (int i = 0; m->class_names && i < m->num_classes; i++) {
+        free(m->class_names[i]);
+    }
+    free(m->class_names);
+    memset(m, 0, sizeof *m);
 }

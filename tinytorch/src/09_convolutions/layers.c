@@ -235,3 +235,15 @@ tt_layer *tt_batchnorm2d_new(int64_t num_features, float momentum, float eps, bo
     }
     return &l->base;
 }
+
+int tt_pool2d_params(const tt_layer *l, int *kernel, int *stride, int *padding)
+{
+    if (!l || (l->ops != &maxpool_ops && l->ops != &avgpool_ops)) {
+        return -1;
+    }
+    const pool_layer *p = (const pool_layer *)l;
+    *kernel = p->kernel;
+    *stride = p->geom.stride_h;
+    *padding = p->geom.pad_h;
+    return 0;
+}
