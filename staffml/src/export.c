@@ -254,10 +254,14 @@ int sml_store_import_json(sml_store *s, const char *path, const sml_fsrs_params 
         const char *bad = NULL;
         if (!cJSON_IsString(card) || !card->valuestring[0] || strlen(card->valuestring) >= 80) bad = "card";
         else if (!cJSON_IsNumber(ts) || ts->valuedouble < 0 || ts->valuedouble > 1e11) bad = "ts";
-        else if (!cJSON_IsNumber(rating) || rating->valueint < 1 || rating->valueint > 4) bad = "rating";
+        else if (!cJSON_IsNumber(rating) || rating->valuedouble != (double)rating->valueint || rating->valueint < 1 ||
+                 rating->valueint > 4)
+            bad = "rating";
         else if (!cJSON_IsString(track) || sml_track_parse(track->valuestring, &t)) bad = "track";
         else if (!cJSON_IsString(area) || sml_area_parse(area->valuestring, &a)) bad = "area";
-        else if (!cJSON_IsNumber(level) || level->valueint < 1 || level->valueint > 6) bad = "level";
+        else if (!cJSON_IsNumber(level) || level->valuedouble != (double)level->valueint || level->valueint < 1 ||
+                 level->valueint > 6)
+            bad = "level";
         if (bad) {
             snprintf(err, errlen, "%s: reviews[%d]: %s: missing or out of range", path, i, bad);
             goto out;

@@ -207,6 +207,17 @@ static void test_export_import(void **state)
     assert_int_equal(sml_store_import_json(t, bad, &p, &added, err, sizeof err), -1);
     assert_non_null(strstr(err, "reviews[1]: rating"));
     assert_int_equal(sml_store_card(t, "z", &cb), 1);
+    f = fopen(bad, "w");
+    fputs("{\"format\": \"staffml-progress\", \"schema\": 1, \"reviews\": [{\"card\": \"z\", \"ts\": 5, "
+          "\"rating\": 3.5, \"track\": \"cloud\", \"area\": \"memory\", \"level\": 2}]}", f);
+    fclose(f);
+    assert_int_equal(sml_store_import_json(t, bad, &p, &added, err, sizeof err), -1);
+    assert_non_null(strstr(err, "reviews[0]: rating"));
+    f = fopen(bad, "w");
+    fputs("{\"format\": \"staffml-progress\", \"schema\": 9, \"reviews\": []}", f);
+    fclose(f);
+    assert_int_equal(sml_store_import_json(t, bad, &p, &added, err, sizeof err), -1);
+    assert_non_null(strstr(err, "schema: 9 is newer"));
     sml_store_close(t);
 }
 
