@@ -565,6 +565,33 @@ static void test_encoder_training_route(void **state)
     ms_result_free(&ra);
 }
 
+
+/* Separate storage precisions for inference: int4 weights and an fp8 KV cache shrink exactly
+ * those bytes (and the decode step that streams them); compute stays in `precision`. */
+static void test_storage_precisions(void **state)
+{
+    (void)state;
+    const char *base = "version: \"1.0\"\nname: s\nworkload: {model: Llama3_8B, batch_size: 16, seq_len: 4096}\n";
+    char y[512];
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100}\n", base);
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100, weight_precision: int4, kv_precision: fp8}\n", base);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    assert_true(close_rel(get(&rb, "memory_weights_bytes"), get(&ra, "memory_weights_bytes") / 4, 1e-9));
+    assert_true(close_rel(get(&rb, "kv_cache_bytes"), get(&ra, "kv_cache_bytes") / 2, 1e-9));
+    assert_true(get(&rb, "itl_s") < get(&ra, "itl_s"));
+    assert_true(close_rel(get(&rb, "latency_s"), get(&rb, "itl_s"), 1e-9));
+    assert_string_equal(ms_result_get_str(&rb, "compute_precision"), "fp16");
+    assert_string_equal(ms_result_get_str(&rb, "weight_precision"), "int4");
+    ms_result_free(&ra);
+    ms_result_free(&rb);
+    snprintf(y, sizeof y, "version: \"1.0\"\nname: s\nworkload: {model: Llama3_2_1B, mode: training}\n"
+                          "hardware: {accelerator: H100, kv_precision: fp8}\n");
+    assert_int_equal(eval_yaml(y, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "kv_precision"));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_cnn_training_memory),
         cmocka_unit_test(test_memory_reserve),
         cmocka_unit_test(test_encoder_training_route),
+        cmocka_unit_test(test_storage_precisions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -92,6 +92,9 @@ typedef struct {
     ms_recompute recompute;    /* training only */
     ms_optimizer optimizer;    /* training only */
     int zero_stage;            /* training only; with dp = 1 it changes nothing */
+    /* inference: storage of the weights and of the KV cache when they differ from `precision`
+     * (weight-only int4, fp8 KV cache), bytes per element; 0 = the precision's */
+    double weight_bytes, kv_bytes;
 } ms_workload;
 
 typedef struct {
@@ -134,6 +137,7 @@ typedef struct {
     ms_precision precision;
     double efficiency;
     int cached_prefix;         /* prompt tokens already in the KV cache (prefix caching) */
+    double weight_bytes, kv_bytes;  /* bytes per weight / KV element; 0 = the precision's */
 } ms_serve_input;
 
 typedef struct {

@@ -33,6 +33,7 @@ typedef struct {
     int count;                        /* accelerators in total */
     int per_node;                     /* accelerators per node */
     ms_precision precision;
+    int weight_precision, kv_precision;   /* inference storage of weights / KV cache; -1 = precision */
     double efficiency;
     int efficiency_set;               /* the plan gave hardware.efficiency */
     int has_fabric;

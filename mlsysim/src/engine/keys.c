@@ -15,6 +15,8 @@ static const ms_result_key keys[] = {
     {"step", MS_V_STR, "", "what one step is (decode step, forward pass, training step)"},
     {"precision", MS_V_STR, "", "numeric format of weights and activations"},
     {"compute_precision", MS_V_STR, "", "format the device computes it with"},
+    {"weight_precision", MS_V_STR, "", "storage format of the weights (inference)"},
+    {"kv_precision", MS_V_STR, "", "storage format of the KV cache (inference)"},
     {"precision_emulated", MS_V_BOOL, "", "the device lacks the format and emulates it on a wider one"},
     {"optimizer", MS_V_STR, "", "adam, sgd or none (training)"},
     {"batch_size", MS_V_INT, "", "sequences or samples per step (per replica for inference)"},

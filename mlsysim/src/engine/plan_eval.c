@@ -180,6 +180,11 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_dist_parallel_t par;
     ms_dist_fabric_t f;
     char err[512];
+    if (p->weight_precision >= 0 || p->kv_precision >= 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: hardware.weight_precision / kv_precision: for inference (training stores weights in precision)", p->path);
+        return input_error(o, msg);
+    }
     if (ms_plan_to_dist(p, &a, &m, &par, &f, err, sizeof err)) return input_error(o, err);
     ms_dist_train_t t;
     if (ms_dist_train_step(&a, &m, &par, &f, p->count, &t, err, sizeof err) != MS_DIST_OK) {
@@ -379,6 +384,13 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     w.recompute = p->recompute;
     w.optimizer = p->optimizer;
     w.zero_stage = 0;
+    w.weight_bytes = p->weight_precision >= 0 ? ms_precision_bytes((ms_precision)p->weight_precision) : 0;
+    w.kv_bytes = p->kv_precision >= 0 ? ms_precision_bytes((ms_precision)p->kv_precision) : 0;
+    if (p->mode == MS_MODE_TRAINING && (w.weight_bytes > 0 || w.kv_bytes > 0)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: hardware.weight_precision / kv_precision: for inference (training stores weights in precision)", p->path);
+        return input_error(o, msg);
+    }
     if (p->mode == MS_MODE_INFERENCE && replicas > 1) {
         /* replicas: the batch is split over them, each serving its share */
         w.batch_size = (p->batch_size + replicas - 1) / replicas;
@@ -440,6 +452,8 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         si.seq_len = p->seq_len;
         si.precision = p->precision;
         si.efficiency = w.efficiency;
+        si.weight_bytes = w.weight_bytes;
+        si.kv_bytes = w.kv_bytes;
         ms_serve_result s;
         if (ms_serve(&p->model, &g, &si, &s) == MS_OK) {
             double itl = s.itl_s + tp_s + pp_s;
@@ -538,6 +552,10 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
     if (st != MS_ERR_INPUT) {
+        ms_result_str(out, "weight_precision",
+                      ms_precision_name(p->weight_precision >= 0 ? (ms_precision)p->weight_precision : p->precision));
+        ms_result_str(out, "kv_precision",
+                      ms_precision_name(p->kv_precision >= 0 ? (ms_precision)p->kv_precision : p->precision));
         ms_result_str(out, "compute_precision",
                       ms_precision_name((ms_precision)ms_hw_compute_precision(&p->hw, p->precision)));
         ms_result_bool(out, "precision_emulated", pc > 0);

@@ -62,7 +62,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 const char *const ms_plan_set_keys =
     "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
-    "hardware.memory_reserve "
+    "hardware.memory_reserve hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
     "parallelism.flash_attention ops.region ops.duration_days";
@@ -139,6 +139,15 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
             snprintf(err, errlen, "%s: unknown precision '%s' (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)", key, value);
             return MS_ERR_INPUT;
         }
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.weight_precision") || !strcmp(key, "hardware.kv_precision")) {
+        ms_precision x;
+        if (ms_precision_parse(value, &x)) {
+            snprintf(err, errlen, "%s: unknown precision '%s' (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)", key, value);
+            return MS_ERR_INPUT;
+        }
+        if (key[9] == 'w') p->weight_precision = (int)x; else p->kv_precision = (int)x;
         return MS_OK;
     }
     if (!strcmp(key, "parallelism.recompute")) {

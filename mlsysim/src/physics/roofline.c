@@ -43,6 +43,8 @@ void ms_workload_default(ms_workload *w)
     w->recompute = MS_RECOMPUTE_NONE;
     w->optimizer = MS_OPT_ADAM;
     w->zero_stage = 0;
+    w->weight_bytes = 0;
+    w->kv_bytes = 0;
 }
 
 /* Emulation chains: a precision the device does not list runs on the narrowest listed format that
@@ -123,7 +125,9 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     double B = w->batch_size > 0 ? w->batch_size : 1;
     double S = w->seq_len > 0 ? w->seq_len : 1;
     int xf = m->kind == MS_MODEL_TRANSFORMER;
-    double W = m->params * b;
+    int train = w->mode == MS_MODE_TRAINING;
+    double W = m->params * (!train && w->weight_bytes > 0 ? w->weight_bytes : b);
+    double kvb = w->kv_bytes > 0 ? w->kv_bytes : b;
     double flops, hw_flops, bytes, items;
     double mw = W, mg = 0, mo = 0, ma = 0, mkv = 0;
 
@@ -150,7 +154,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     } else if (xf && !m->arch.encoder) {
         flops = B * ms_decode_flops(m, S);
         hw_flops = flops;
-        mkv = m->kv_elems_per_token * S * B * b;
+        mkv = m->kv_elems_per_token * S * B * kvb;
         ma = 4.0 * B * m->arch.hidden * b;                       /* live activations of one token */
         bytes = W * moe_weight_fraction(m, B) + mkv;
         items = B;

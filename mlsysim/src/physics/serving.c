@@ -26,17 +26,21 @@ void ms_serve_input_default(ms_serve_input *s)
     s->precision = MS_FP16;
     s->efficiency = MS_DEFAULT_EFFICIENCY;
     s->cached_prefix = 0;
+    s->weight_bytes = 0;
+    s->kv_bytes = 0;
 }
 
 static double eta_of(double e) { return e > 0 && e <= 1 ? e : MS_DEFAULT_EFFICIENCY; }
 
 /* One decode pass of `batch` sequences with `tokens` new tokens each at context ctx: seconds. */
 static double decode_time(const ms_model *m, const ms_hardware *hw, double batch, double tokens,
-                          double ctx, ms_precision p, double eta, ms_bound *bound)
+                          double ctx, ms_precision p, double wb, double kvb, double eta, ms_bound *bound)
 {
     double b = ms_precision_bytes(p);
+    if (!(wb > 0)) wb = b;
+    if (!(kvb > 0)) kvb = b;
     double flops = batch * tokens * ms_decode_flops(m, ctx);
-    double W = m->params * b;
+    double W = m->params * wb;
     double frac = 1.0;
     if (m->arch.experts > m->arch.experts_active && m->arch.experts > 0) {
         double E = m->arch.experts, k = m->arch.experts_active, n = batch * tokens;
@@ -44,7 +48,7 @@ static double decode_time(const ms_model *m, const ms_hardware *hw, double batch
         double per_expert = (m->params - m->params_active) / (E - k);
         frac = fmin(1.0, (m->params_active + (hit - k) * per_expert) / m->params);
     }
-    double bytes = W * frac + m->kv_elems_per_token * ctx * batch * b;
+    double bytes = W * frac + m->kv_elems_per_token * ctx * batch * kvb;
     double tc = flops / (ms_hw_peak(hw, p) * eta);
     double tm = bytes / hw->mem_bw_bytes_per_s;
     if (bound) *bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
@@ -61,8 +65,8 @@ ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_inpu
     double S = in->seq_len > 0 ? in->seq_len : 1;
     double cached = in->cached_prefix > 0 ? fmin(in->cached_prefix, S - 1) : 0;
     double n = S - cached;
-    double W = m->params * b;
-    double kv_tok = m->kv_elems_per_token * b;
+    double W = m->params * (in->weight_bytes > 0 ? in->weight_bytes : b);
+    double kv_tok = m->kv_elems_per_token * (in->kv_bytes > 0 ? in->kv_bytes : b);
 
     /* prefill: n new tokens attend to the cached prefix and to each other (causal) */
     double pairs = m->arch.encoder ? n * S : n * cached + n * (n + 1) / 2;
@@ -73,7 +77,7 @@ ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_inpu
     o->prefill_bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     o->ttft_s = fmax(tc, tm) + hw->dispatch_s + m->layers * MS_LAYER_TAX_S;
 
-    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, eta, &o->decode_bound);
+    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, &o->decode_bound);
     o->tokens_per_s = B / o->itl_s;
     o->decode_bytes = W + kv_tok * S * B;
     o->kv_bytes_per_token = kv_tok;
@@ -108,9 +112,9 @@ ms_status ms_continuous_batching(const ms_model *m, const ms_hardware *hw,
     o->paged_sequences = (long)fmin(paged, cap);
     o->static_sequences = (long)fmin(stat, cap);
     o->paged_itl_s = o->paged_sequences > 0
-        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, eta, NULL) : 0;
+        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, NULL) : 0;
     o->static_itl_s = o->static_sequences > 0
-        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, eta, NULL) : 0;
+        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, NULL) : 0;
     o->paged_tokens_per_s = o->paged_sequences > 0 ? o->paged_sequences / o->paged_itl_s : 0;
     o->static_tokens_per_s = o->static_sequences > 0 ? o->static_sequences / o->static_itl_s : 0;
     return MS_OK;
@@ -125,9 +129,9 @@ ms_status ms_speculative(const ms_model *target, const ms_model *draft, const ms
     double eta = eta_of(in->efficiency);
     double B = in->batch_size > 0 ? in->batch_size : 1;
     double S = in->seq_len > 0 ? in->seq_len : 1;
-    double t_target = decode_time(target, hw, B, 1, S, in->precision, eta, NULL);
-    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, eta, NULL);
-    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, eta, NULL);
+    double t_target = decode_time(target, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, NULL);
+    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, NULL);
+    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, NULL);
     double e = acceptance >= 1.0 ? k + 1.0 : (1.0 - pow(acceptance, k + 1)) / (1.0 - acceptance);
     o->expected_tokens = e;
     o->itl_s = (k * t_draft + t_verify) / e;
