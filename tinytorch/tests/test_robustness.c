@@ -180,6 +180,11 @@ static void test_csv_real_files(void **state)
     /* label in the first column (1-based), header forced off: the header is then a bad number */
     EXPECT_REFUSED(tt_csv_load(path, &(tt_csv_opts){.label_col = 1, .header = TT_CSV_HEADER_NO}, &ds, err,
                                sizeof err), "iris.csv:1:1: column 1", "is not a number");
+    /* a header with a number in it is not recognised; the message says how to declare it */
+    EXPECT_REFUSED(tt_csv_load(put_str("y.csv", "x,2024,label\n1,2,0\n"), NULL, &ds, err, sizeof err),
+                   "y.csv:1:1: column 1: \"x\" is not a number", "TT_CSV_HEADER_YES");
+    assert_int_equal(tt_csv_load(path, &(tt_csv_opts){.header = TT_CSV_HEADER_YES}, &ds, err, sizeof err), 0);
+    tt_dataset_free(ds);
     /* header row and data rows must agree */
     EXPECT_REFUSED(tt_csv_load(put_str("h.csv", "a,b,c\n1,2\n"), NULL, &ds, err, sizeof err), "h.csv:2:1",
                    "2 columns, earlier lines have 3");

@@ -282,8 +282,10 @@ static int parse_csv(const char *path, const char *buf, size_t len, const tt_csv
             const char *why;
             if (!field_number(&c, f, &v, &why)) {
                 field_text(&c, f, text, sizeof text);
-                csv_err(&c, f->line, f->col, "column %lld: \"%s\" %s", (long long)k + 1, text,
-                        f->len ? why : "is empty");
+                bool maybe_header = acc->rows == 0 && o->header == TT_CSV_HEADER_AUTO;
+                csv_err(&c, f->line, f->col, "column %lld: \"%s\" %s%s", (long long)k + 1, text,
+                        f->len ? why : "is empty",
+                        maybe_header ? " (if this row is a header, say so: TT_CSV_HEADER_YES)" : "");
                 goto done;
             }
             if (k == lc) {
