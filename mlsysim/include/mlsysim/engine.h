@@ -15,6 +15,8 @@
  *
  * The result is an ordered key table: numbers (SI units, the key ends in its unit), integers,
  * strings, booleans and nested JSON. The keys are the flat JSON keys of `mlsysim -o json eval`.
+ * Every call is pure given the registry: threads may evaluate plans concurrently into distinct
+ * results while nothing loads into that registry.
  */
 #ifndef MLSYSIM_ENGINE_H
 #define MLSYSIM_ENGINE_H
