@@ -47,6 +47,17 @@ int sml_write_file_atomic(const char *path, const char *data, size_t len, char *
         unlink(tmp);
         return -1;
     }
+    /* make the rename itself durable: fsync the directory that holds the file */
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
+    else snprintf(dir, sizeof dir, ".");
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
     return 0;
 }
 
