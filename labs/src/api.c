@@ -394,6 +394,8 @@ static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
     in.efficiency = q.efficiency;
     in.cached_prefix = (int)q.cached_prefix;
     if (in.cached_prefix >= in.seq_len) return labs_reply_error(r, 400, "cached_prefix", "must be below seq_len");
+    /* the queue has replicas x batch_size servers: keep that an int */
+    if (q.replicas * q.batch_size > 1e8) return labs_reply_error(r, 400, "replicas", "replicas x batch_size above 1e8");
     ms_serve_result s;
     if (ms_serve(m, h, &in, &s) != MS_OK)
         return labs_reply_error(r, 400, "model", "serving is modeled for decoder language models");

@@ -195,6 +195,8 @@ static void test_serve(void **s)
     expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"colour\": 1}", 400, "colour");
     expect_error("POST", "/api/serve", "{\"model\": \"ResNet50\", \"hardware\": \"H100\"}", 400, "model");
     expect_error("POST", "/api/serve", "[1, 2]", 400, "body");
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"qps\": 1, \"replicas\": 1000000, "
+                 "\"batch_size\": 1000000}", 400, "replicas");
 }
 
 static void test_train(void **s)
