@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mlsysim/registry.h"
+#include "staffml/session.h"
 
 #define FAST_ANSWER_S 20.0   /* a right auto-graded answer faster than this counts as Easy */
 
@@ -116,18 +117,10 @@ static int ask(const item *it, int *rating, int *correct, double *secs, char *an
 typedef struct {
     sml_vault v;
     ms_registry *reg;
-    const char **ids;
-    int *meta;
-    size_t n;
+    sml_deck deck;
 } pool;
 
-static int cmp_level(const void *a, const void *b)
-{
-    const int *x = a, *y = b;
-    return x[0] != y[0] ? x[0] - y[0] : x[1] - y[1];
-}
-
-/* All drillable ids in teaching order (level, then vault order, templates after questions). */
+/* The vault, the registry for parametric questions, and the deck in teaching order. */
 static int pool_open(const cli_opts *o, pool *p)
 {
     memset(p, 0, sizeof *p);
@@ -135,36 +128,13 @@ static int pool_open(const cli_opts *o, pool *p)
     char err[256];
     p->reg = ms_registry_new(err, sizeof err);
     if (!p->reg) { fprintf(stderr, "staffml: registry: %s\n", err); return -1; }
-    size_t nt = o->templates ? sml_template_count() : 0, total = p->v.n + nt;
-    int *order = malloc((total ? total : 1) * 2 * sizeof *order);
-    p->ids = malloc((total ? total : 1) * sizeof *p->ids);
-    p->meta = malloc((total ? total : 1) * 3 * sizeof *p->meta);
-    if (!order || !p->ids || !p->meta) { free(order); return -1; }
-    for (size_t i = 0; i < total; i++) {
-        order[2 * i] = i < p->v.n ? p->v.q[i].level : sml_template_at(i - p->v.n)->level;
-        order[2 * i + 1] = (int)i;
-    }
-    qsort(order, total, 2 * sizeof *order, cmp_level);
-    for (size_t k = 0; k < total; k++) {
-        size_t i = (size_t)order[2 * k + 1];
-        if (i < p->v.n) {
-            p->ids[k] = p->v.q[i].id;
-            p->meta[3 * k] = p->v.q[i].track; p->meta[3 * k + 1] = p->v.q[i].area; p->meta[3 * k + 2] = p->v.q[i].level;
-        } else {
-            const sml_template *t = sml_template_at(i - p->v.n);
-            p->ids[k] = t->id;
-            p->meta[3 * k] = t->track; p->meta[3 * k + 1] = t->area; p->meta[3 * k + 2] = t->level;
-        }
-    }
-    p->n = total;
-    free(order);
+    if (sml_deck_build(&p->v, o->templates, &p->deck)) { fprintf(stderr, "staffml: out of memory\n"); return -1; }
     return 0;
 }
 
 static void pool_close(pool *p)
 {
-    free(p->ids);
-    free(p->meta);
+    sml_deck_free(&p->deck);
     if (p->reg) ms_registry_free(p->reg);
     sml_vault_free(&p->v);
 }
@@ -200,7 +170,8 @@ int cmd_drill(const cli_opts *o)
     while (done && done_buf && (int)ndone < o->count) {
         long long now = cli_now();
         char id[80];
-        int r = sml_store_pick(s, &o->filter, now, o->new_per_day, p.ids, p.meta, p.n, done, ndone, id, sizeof id);
+        int r = sml_store_pick(s, &o->filter, now, o->new_per_day, p.deck.ids, p.deck.meta, p.deck.n, done,
+                               ndone, id, sizeof id);
         if (r < 0) { fprintf(stderr, "staffml: reading the database failed\n"); rc = EXIT_DB; break; }
         if (r == 0) { printf("\nNothing more is due%s. Come back later.\n", o->new_per_day ? "" : " and no new cards are allowed"); break; }
         snprintf(done_buf[ndone], 80, "%s", id);
@@ -254,45 +225,23 @@ int cmd_mock(const cli_opts *o)
     sml_store_params(s, &params);
     int count = o->count != 10 ? o->count : (int)(o->minutes / 5.0);
     if (count < 1) count = 1;
-    /* one question per area in turn, levels climbing from L2 to L6 over the interview */
     long long start = cli_now();
-    uint64_t rng = hash_id("mock", start);
+    const sml_question **plan = calloc((size_t)count, sizeof *plan);
+    size_t planned = plan ? sml_mock_plan(&p.v, &o->filter, count, hash_id("mock", start), plan) : 0;
     double score = 0, max_score = 0;
     double area_score[SML_AREA_COUNT] = {0}, area_max[SML_AREA_COUNT] = {0};
     double t0 = cli_monotonic_s();
     int asked = 0, rc = 0;
-    char picked[64][80];
-    int npicked = 0;
-    printf("StaffML mock interview: %d questions, %g minutes%s%s\n", count, o->minutes,
+    printf("StaffML mock interview: %zu questions, %g minutes%s%s\n", planned, o->minutes,
            o->filter.track >= 0 ? ", track " : "", o->filter.track >= 0 ? sml_track_name((sml_track)o->filter.track) : "");
-    for (int k = 0; k < count && npicked < 64; k++) {
+    for (size_t k = 0; k < planned; k++) {
         if (cli_monotonic_s() - t0 > o->minutes * 60) { printf("\nTime is up.\n"); break; }
-        int want_level = 2 + (count > 1 ? (4 * k) / (count - 1) : 0);
-        int area0 = (int)((rng >> 8) % SML_AREA_COUNT);
-        const sml_question *best = NULL;
-        for (int da = 0; da < SML_AREA_COUNT && !best; da++) {
-            int area = (area0 + k + da) % SML_AREA_COUNT;
-            if (o->filter.area >= 0 && area != o->filter.area) continue;
-            int bestd = 99;
-            size_t off = (size_t)(rng % (p.v.n ? p.v.n : 1));
-            for (size_t j = 0; j < p.v.n; j++) {
-                const sml_question *q = &p.v.q[(j + off) % p.v.n];
-                if ((int)q->area != area || (o->filter.track >= 0 && (int)q->track != o->filter.track)) continue;
-                int seen = 0;
-                for (int m = 0; m < npicked && !seen; m++) seen = !strcmp(picked[m], q->id);
-                if (seen) continue;
-                int d = abs(q->level - want_level);
-                if (d < bestd) { bestd = d; best = q; }
-            }
-        }
-        if (!best) break;
-        snprintf(picked[npicked++], 80, "%s", best->id);
         item it;
-        from_question(&it, best);
+        from_question(&it, plan[k]);
         int rating = 3, correct = -1;
         double secs = 0;
         char ans[512];
-        printf("\n[%d/%d, %.0f min left]", k + 1, count, o->minutes - (cli_monotonic_s() - t0) / 60);
+        printf("\n[%zu/%zu, %.0f min left]", k + 1, planned, o->minutes - (cli_monotonic_s() - t0) / 60);
         int a = ask(&it, &rating, &correct, &secs, ans, sizeof ans);
         if (a < 0) break;
         double pts = a == 1 ? 0 : correct >= 0 ? correct : (rating - 1) / 3.0;
@@ -310,8 +259,8 @@ int cmd_mock(const cli_opts *o)
             rc = EXIT_DB;
             break;
         }
-        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
     }
+    free(plan);
     double used = (cli_monotonic_s() - t0) / 60;
     char report[4096];
     size_t off = (size_t)snprintf(report, sizeof report,
