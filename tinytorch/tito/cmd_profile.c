@@ -106,8 +106,13 @@ int tito_cmd_profile(int argc, char **argv)
     }
     tt_layer *model = NULL;
     const tito_zoo_entry *e = tito_zoo_milestone(what);
+    char *num_end;
+    (void)strtol(what, &num_end, 10);
     if (e) {
         model = e->make();
+    } else if (*what && !*num_end) {
+        return pbad("milestone '%s' has no model to profile here (03: the MLP, 04: LeNet-5), or give a checkpoint",
+                    what);
     } else if (!(e = tito_zoo_load(what, &model, err, sizeof err))) {
         fprintf(stderr, "tito profile: %s\n", err);
         return 2;
