@@ -15,7 +15,7 @@
 #include "tinytorch/train.h"
 #include "zoo.h"
 
-int tito_cmd_compress(int argc, char **argv);
+#include "commands.h"
 
 static void compress_usage(FILE *f)
 {
@@ -35,6 +35,8 @@ static void compress_usage(FILE *f)
             "  --lr LR                fine-tuning learning rate (Adam, cosine to 0; default 5e-4)\n"
             "  --distill T            fine-tune against the unpruned model's logits at temperature T\n"
             "                         (loss 0.5 * T^2 * KL + 0.5 * cross-entropy)\n"
+            "  --reinit               start the pruned model from fresh random weights (a student trained\n"
+            "                         from scratch: compare with and without --distill)\n"
             "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors)\n"
             "  --data DIR             data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
             "\n"
@@ -137,8 +139,13 @@ int tito_cmd_compress(int argc, char **argv)
     const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL;
     long long epochs = 0;
     double lr = 5e-4, temp = 0.0;
+    bool reinit = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--reinit") == 0) {
+            reinit = true;
+            continue;
+        }
         if (strcmp(a, "--prune") && strcmp(a, "--finetune") && strcmp(a, "--lr") && strcmp(a, "--out") &&
             strcmp(a, "--data") && strcmp(a, "--distill")) {
             return cbad("unknown option '%s'", a);
@@ -242,6 +249,22 @@ int tito_cmd_compress(int argc, char **argv)
         fprintf(stderr, "tito compress: %s\n", err);
         goto done;
     }
+    if (reinit) {
+        /* PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for every weight and bias */
+        tt_rng rng;
+        tt_rng_seed(&rng, 1234);
+        for (int i = 0; i < tt_sequential_len(model); i++) {
+            tt_params lp;
+            tt_params_init(&lp);
+            tt_layer_params(tt_sequential_at(model, i), &lp);
+            const int64_t fan_in = lp.n > 0 ? lp.t[0]->numel / lp.t[0]->shape[0] : 1;
+            for (int k = 0; k < lp.n; k++) {
+                tt_init_tensor(lp.t[k], TT_INIT_PYTORCH, fan_in, lp.t[k]->shape[0], &rng);
+            }
+            tt_params_free(&lp);
+        }
+        tt_masks_free(&masks); /* a fresh model keeps no zeros */
+    }
     double loss0, acc0, loss1, acc1;
     tt_layer_train(base, false);
     tt_layer_train(model, false);
@@ -255,7 +278,8 @@ int tito_cmd_compress(int argc, char **argv)
     printf("%s (milestone %s) from %s, pruned %s\n", e->name, e->milestone, ckpt, prune);
     printf("  parameters %lld -> %lld; zero weights %.1f %% -> %.1f %%\n", (long long)tt_params_numel(&p0),
            (long long)tt_params_numel(&p1), 100.0 * tt_weight_sparsity(base), 100.0 * tt_weight_sparsity(model));
-    printf("  test accuracy: %.2f %% before, %.2f %% after pruning\n", 100.0 * acc0, 100.0 * acc1);
+    printf("  test accuracy: %.2f %% before, %.2f %% after pruning%s\n", 100.0 * acc0, 100.0 * acc1,
+           reinit ? " and re-initialising" : "");
     double acc2 = acc1;
     if (epochs > 0) {
         tt_dataloader dl;

@@ -11,7 +11,7 @@
 #include "tinytorch/profile.h"
 #include "zoo.h"
 
-int tito_cmd_profile(int argc, char **argv);
+#include "commands.h"
 
 static void profile_usage(FILE *f)
 {

@@ -11,7 +11,7 @@
 #include "tinytorch/quant.h"
 #include "zoo.h"
 
-int tito_cmd_quantize(int argc, char **argv);
+#include "commands.h"
 
 static void quantize_usage(FILE *f)
 {
