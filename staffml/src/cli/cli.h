@@ -25,6 +25,7 @@ typedef struct {
     sml_filter filter;       /* --track --area --level */
     int json;                /* --json */
     int count;               /* --count */
+    int count_given;         /* 1 when --count was on the command line */
     int new_per_day;         /* --new-per-day */
     int templates;           /* 0 with --no-templates */
     double minutes;          /* --minutes */
