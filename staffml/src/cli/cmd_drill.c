@@ -223,7 +223,7 @@ int cmd_mock(const cli_opts *o)
     if (!s) { pool_close(&p); return EXIT_DB; }
     sml_fsrs_params params;
     sml_store_params(s, &params);
-    int count = o->count != 10 ? o->count : (int)(o->minutes / 5.0);
+    int count = o->count_given ? o->count : (int)(o->minutes / 5.0);   /* default: one per 5 minutes */
     if (count < 1) count = 1;
     long long start = cli_now();
     const sml_question **plan = calloc((size_t)count, sizeof *plan);

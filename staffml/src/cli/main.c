@@ -34,7 +34,7 @@ static const char *k_help =
     "  --area A          compute memory latency precision power architecture optimization\n"
     "                    parallelism networking deployment reliability data cross-cutting\n"
     "  --level L         L1 .. L6\n"
-    "  --count N         questions in a drill (default 10) or mock\n"
+    "  --count N         questions in a drill (default 10) or a mock (default: one per 5 minutes)\n"
     "  --new-per-day N   new cards a day (default 20)\n"
     "  --no-templates    drill hand-written questions only\n"
     "  --minutes M       mock length (default 45)\n"
@@ -142,7 +142,11 @@ int cli_parse(int argc, char **argv, int first, cli_opts *o)
                 fprintf(stderr, "staffml: --level: want L1..L6, got '%s'\n", v);
                 return -1;
             }
-        } else if (!strcmp(a, "--count")) { TAKE(); if (want_int(a, v, 1, 1000, &o->count)) return -1; }
+        } else if (!strcmp(a, "--count")) {
+            TAKE();
+            if (want_int(a, v, 1, 1000, &o->count)) return -1;
+            o->count_given = 1;
+        }
         else if (!strcmp(a, "--new-per-day")) { TAKE(); if (want_int(a, v, 0, 10000, &o->new_per_day)) return -1; }
         else if (!strcmp(a, "--cards")) { TAKE(); if (want_int(a, v, 10, 100000, &o->cards)) return -1; }
         else if (!strcmp(a, "--iterations")) { TAKE(); if (want_int(a, v, 1, 100000, &o->iterations)) return -1; }
