@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "labs_internal.h"
 
+#include "staffml/session.h"
 #include "staffml/store.h"
 #include "staffml/vault.h"
 
@@ -34,16 +35,8 @@ struct labs_staffml {
     pthread_mutex_t lock;
     sml_store *store;
     sml_vault vault;
-    const char **ids;        /* drillable ids in teaching order: level, then vault order */
-    int *meta;               /* [track, area, level] per id */
-    size_t n;
+    sml_deck deck;           /* the vault's questions in teaching order (as the CLI's drill) */
 };
-
-static int by_level(const void *a, const void *b)
-{
-    const int *x = a, *y = b;
-    return x[0] != y[0] ? x[0] - y[0] : x[1] - y[1];
-}
 
 labs_staffml *labs_staffml_open(const char *db_path, const char *vault_dir, char *err, size_t errlen)
 {
@@ -72,30 +65,11 @@ labs_staffml *labs_staffml_open(const char *db_path, const char *vault_dir, char
         labs_staffml_close(s);
         return NULL;
     }
-    size_t n = s->vault.n;
-    int *order = malloc(n * 2 * sizeof *order);
-    s->ids = malloc(n * sizeof *s->ids);
-    s->meta = malloc(n * 3 * sizeof *s->meta);
-    if (!order || !s->ids || !s->meta) {
-        free(order);
+    if (sml_deck_build(&s->vault, 0, &s->deck)) {
         snprintf(err, errlen, "out of memory");
         labs_staffml_close(s);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        order[2 * i] = s->vault.q[i].level;
-        order[2 * i + 1] = (int)i;
-    }
-    qsort(order, n, 2 * sizeof *order, by_level);
-    for (size_t k = 0; k < n; k++) {
-        const sml_question *q = &s->vault.q[order[2 * k + 1]];
-        s->ids[k] = q->id;
-        s->meta[3 * k] = (int)q->track;
-        s->meta[3 * k + 1] = (int)q->area;
-        s->meta[3 * k + 2] = q->level;
-    }
-    s->n = n;
-    free(order);
     return s;
 }
 
@@ -103,9 +77,8 @@ void labs_staffml_close(labs_staffml *s)
 {
     if (!s) return;
     if (s->store) sml_store_close(s->store);
+    sml_deck_free(&s->deck);
     sml_vault_free(&s->vault);
-    free(s->ids);
-    free(s->meta);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -163,8 +136,8 @@ static int api_next(labs_staffml *s, const cJSON *req, labs_reply *r)
         skips[ns++] = it->valuestring;
     }
     char id[80];
-    int got = sml_store_pick(s->store, &f, (long long)time(NULL), NEW_PER_DAY, s->ids, s->meta, s->n, skips, ns,
-                             id, sizeof id);
+    int got = sml_store_pick(s->store, &f, (long long)time(NULL), NEW_PER_DAY, s->deck.ids, s->deck.meta, s->deck.n,
+                             skips, ns, id, sizeof id);
     if (got < 0) return labs_reply_error(r, 500, NULL, "reading the progress database failed");
     cJSON *j = cJSON_CreateObject();
     if (got == 0) {
@@ -282,7 +255,7 @@ static int api_progress(labs_staffml *s, labs_reply *r)
     }
     cJSON_AddNumberToObject(j, "reviews", (double)p.reviews);
     cJSON_AddNumberToObject(j, "cards_seen", (double)p.cards_seen);
-    cJSON_AddNumberToObject(j, "questions", (double)s->n);
+    cJSON_AddNumberToObject(j, "questions", (double)s->deck.n);
     cJSON_AddNumberToObject(j, "retention_30d", p.retention_30d);
     cJSON_AddNumberToObject(j, "reviews_30d", (double)p.reviews_30d);
     cJSON_AddNumberToObject(j, "streak_days", p.streak_days);
