@@ -123,6 +123,8 @@ int mle_settings_check(const mle_settings *s, char *err, size_t errlen)
 
 typedef struct rec {
     double issue_s, done_s;  /* done_s < 0: not completed */
+    double first_s;          /* first token (< 0: none reported) */
+    int64_t tokens;
     size_t qsl_index;
     uint32_t query;
 } rec;
@@ -158,6 +160,7 @@ void mle_complete(mle_run *run, const mle_response *responses, size_t n)
             continue;
         }
         run->r[id].done_s = now;
+        run->r[id].tokens = responses[i].n_tokens;
         run->completed++;
         if (run->accuracy && responses[i].size > 0 && responses[i].data) {
             size_t qi = run->r[id].qsl_index;
@@ -173,6 +176,18 @@ void mle_complete(mle_run *run, const mle_response *responses, size_t n)
         }
     }
     pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+}
+
+void mle_first_token(mle_run *run, uint64_t id)
+{
+    pthread_mutex_lock(&run->mu);
+    double now = since(&run->t0);
+    if (id >= run->n || run->r[id].done_s >= 0.0 || run->r[id].first_s >= 0.0) {
+        run->errors++;
+    } else {
+        run->r[id].first_s = now;
+    }
     pthread_mutex_unlock(&run->mu);
 }
 
@@ -198,6 +213,8 @@ static int add_records(mle_run *run, const size_t *qsl_idx, size_t n, double iss
         rec *x = &run->r[run->n];
         x->issue_s = issue_s;
         x->done_s = -1.0;
+        x->first_s = -1.0;
+        x->tokens = 0;
         x->qsl_index = qsl_idx[i];
         x->query = query;
         samples[i].id = run->n;
@@ -567,6 +584,55 @@ int mle_run_test(const mle_sut *sut, const mle_qsl *qsl, const mle_settings *set
     return 0;
 }
 
+/* TTFT and TPOT over the samples that reported a first token. */
+static void token_stats(mle_result *res, const mle_run *run)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->n; i++) {
+        n += run->r[i].first_s >= 0.0 && run->r[i].done_s >= 0.0;
+    }
+    if (n == 0) {
+        return;
+    }
+    double *ttft = malloc(n * sizeof *ttft), *tpot = malloc(n * sizeof *tpot);
+    if (!ttft || !tpot) {
+        free(ttft);
+        free(tpot);
+        return;
+    }
+    size_t a = 0, b = 0;
+    double sa = 0.0, sb = 0.0;
+    for (size_t i = 0; i < run->n; i++) {
+        const rec *x = &run->r[i];
+        res->tokens += x->done_s >= 0.0 && x->tokens > 0 ? (uint64_t)x->tokens : 0;
+        if (x->first_s < 0.0 || x->done_s < 0.0) {
+            continue;
+        }
+        ttft[a] = x->first_s - x->issue_s;
+        sa += ttft[a++];
+        if (x->tokens >= 2) {
+            tpot[b] = (x->done_s - x->first_s) / (double)(x->tokens - 1);
+            sb += tpot[b++];
+        }
+    }
+    qsort(ttft, a, sizeof *ttft, cmp_double);
+    qsort(tpot, b, sizeof *tpot, cmp_double);
+    res->has_tokens = true;
+    res->ttft_mean_s = sa / (double)a;
+    res->ttft_p50_s = pct(ttft, a, 0.50);
+    res->ttft_p90_s = pct(ttft, a, 0.90);
+    res->ttft_p99_s = pct(ttft, a, 0.99);
+    if (b > 0) {
+        res->tpot_mean_s = sb / (double)b;
+        res->tpot_p50_s = pct(tpot, b, 0.50);
+        res->tpot_p90_s = pct(tpot, b, 0.90);
+        res->tpot_p99_s = pct(tpot, b, 0.99);
+    }
+    res->tokens_per_s = res->duration_s > 0.0 ? (double)res->tokens / res->duration_s : 0.0;
+    free(ttft);
+    free(tpot);
+}
+
 /* Latency statistics and the VALID/INVALID decision (MLPerf's rules; see loadgen.h). */
 static void judge(mle_result *res, const mle_run *run)
 {
@@ -579,6 +645,7 @@ static void judge(mle_result *res, const mle_run *run)
         }
     }
     res->duration_s = last_done - first;
+    token_stats(res, run);
     /* latencies: per sample, or per query (MultiStream: the query's slowest sample) */
     size_t nq = s->scenario == MLE_MULTI_STREAM ? (size_t)res->queries_issued : n;
     double *lat = calloc(nq ? nq : 1, sizeof *lat);

@@ -74,6 +74,20 @@ size_t mle_summary_text(const mle_result *r, char *buf, size_t len)
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
         APPEND("%-32s: %.0f\n", st[i].k, st[i].v * 1e9);
     }
+    if (r->has_tokens) {
+        APPEND("\n(token latencies: %llu output tokens, %.1f tokens/s)\n", (unsigned long long)r->tokens,
+               r->tokens_per_s);
+        const struct { const char *k; double v; } tk[] = {
+            {"Mean First Token latency (ns)", r->ttft_mean_s}, {"50.00 percentile first token latency (ns)", r->ttft_p50_s},
+            {"90.00 percentile first token latency (ns)", r->ttft_p90_s},
+            {"99.00 percentile first token latency (ns)", r->ttft_p99_s},
+            {"Mean Time to Output Token (ns)", r->tpot_mean_s}, {"50.00 percentile time to output token (ns)", r->tpot_p50_s},
+            {"90.00 percentile time to output token (ns)", r->tpot_p90_s},
+            {"99.00 percentile time to output token (ns)", r->tpot_p99_s}};
+        for (size_t i = 0; i < sizeof tk / sizeof tk[0]; i++) {
+            APPEND("%-44s: %.0f\n", tk[i].k, tk[i].v * 1e9);
+        }
+    }
     APPEND("\n%sTest Parameters Used\n%s", bar, bar);
     APPEND("samples_per_query : %d\ntarget_qps : %g\ntarget_latency (ns): %.0f\n", s->samples_per_query,
            s->target_qps, s->target_latency_s * 1e9);
@@ -238,6 +252,14 @@ int mle_write_logs(const char *dir, const mle_result *r, char *err, size_t errle
         }
         if (s->scenario == MLE_SINGLE_STREAM || s->scenario == MLE_MULTI_STREAM) {
             mllog(&b, "early_stopping_latency_ns", num_or_null(r->early_stop_s * 1e9), end_ms);
+        }
+        if (r->has_tokens) {
+            mllog(&b, "result_token_count", cJSON_CreateNumber((double)r->tokens), end_ms);
+            mllog(&b, "result_first_token_mean_latency_ns", num_or_null(r->ttft_mean_s * 1e9), end_ms);
+            mllog(&b, "result_first_token_99.00_percentile_latency_ns", num_or_null(r->ttft_p99_s * 1e9), end_ms);
+            mllog(&b, "result_time_to_output_token_mean_ns", num_or_null(r->tpot_mean_s * 1e9), end_ms);
+            mllog(&b, "result_time_to_output_token_99.00_percentile_ns", num_or_null(r->tpot_p99_s * 1e9), end_ms);
+            mllog(&b, "result_tokens_per_second", num_or_null(r->tokens_per_s), end_ms);
         }
         mllog(&b, "early_stopping_min_queries", cJSON_CreateNumber((double)r->early_stop_min_queries), end_ms);
         mllog(&b, "early_stopping_met", cJSON_CreateBool(r->early_stopping_met), end_ms);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "mle_internal.h"
 #include "mlperf_edu/session.h"
 #include "tinytorch/bench.h"
@@ -149,6 +150,17 @@ static cJSON *outcome_json(mle_workload *w, const mle_run_opts *o, const mle_out
     cJSON_AddItemToObject(lat, "p99", num(r->p99_s));
     cJSON_AddItemToObject(lat, "max", num(r->lat_max_s));
     cJSON_AddItemToObject(lat, "early_stopping_estimate", num(r->early_stop_s));
+    if (r->has_tokens) {
+        cJSON *tk = cJSON_AddObjectToObject(j, "tokens");
+        cJSON_AddNumberToObject(tk, "count", (double)r->tokens);
+        cJSON_AddItemToObject(tk, "per_s", num(r->tokens_per_s));
+        cJSON_AddItemToObject(tk, "ttft_p50_s", num(r->ttft_p50_s));
+        cJSON_AddItemToObject(tk, "ttft_p90_s", num(r->ttft_p90_s));
+        cJSON_AddItemToObject(tk, "ttft_p99_s", num(r->ttft_p99_s));
+        cJSON_AddItemToObject(tk, "tpot_mean_s", num(r->tpot_mean_s));
+        cJSON_AddItemToObject(tk, "tpot_p90_s", num(r->tpot_p90_s));
+        cJSON_AddItemToObject(tk, "tpot_p99_s", num(r->tpot_p99_s));
+    }
     cJSON *chk = cJSON_AddObjectToObject(j, "checks");
     cJSON_AddBoolToObject(chk, "min_queries_met", r->min_queries_met);
     cJSON_AddBoolToObject(chk, "min_duration_met", r->min_duration_met);
@@ -228,9 +240,11 @@ static int write_manifest(mle_workload *w, const char *dir, cJSON *result, char 
     cJSON_AddStringToObject(wt, "sha256", hex);
     cJSON *data = cJSON_AddArrayToObject(m, "data");
     const char *names[] = {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
-    for (int i = 0; i < 2; i++) {
+    struct stat dst;
+    bool one_file = stat(mle_workload_data_dir(w), &dst) == 0 && S_ISREG(dst.st_mode); /* a text corpus */
+    for (int i = 0; i < (one_file ? 1 : 2); i++) {
         char path[1400];
-        snprintf(path, sizeof path, "%s/%s", mle_workload_data_dir(w), names[i]);
+        snprintf(path, sizeof path, "%s%s%s", mle_workload_data_dir(w), one_file ? "" : "/", one_file ? "" : names[i]);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "path", path);
         if (mle_sha256_file(path, hex, err, errlen) == 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "mle_internal.h"
+#include "workload_internal.h"
 #include "mlperf_edu/workload.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/checkpoint.h"
@@ -36,35 +37,9 @@
 #define FMNIST_STD 0.3530f
 #define IMG 784
 
-const char *const mle_workload_names[] = {"lenet5", "lenet5-int8"};
-const int mle_workload_count = 2;
+const char *const mle_workload_names[] = {"lenet5", "lenet5-int8", "gpt-char"};
+const int mle_workload_count = 3;
 
-struct mle_workload {
-    mle_sut sut;
-    mle_qsl qsl;
-    tt_layer *model;
-    tt_qmodel *qmodel;            /* lenet5-int8: the int8 model the SUT runs (model stays the fp32 reference) */
-    float *xbuf, *ybuf;           /* int8 path: [max_batch, 784] input, [max_batch, 10] logits */
-    int xcap;
-    int64_t params;
-    size_t param_bytes;
-    tt_dataset *test;
-    float **staged;               /* [test->len]: staged image or NULL */
-    /* request queue */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    mle_sample *q;
-    size_t q_head, q_len, q_cap;  /* ring buffer */
-    mle_run *run;
-    bool stop;
-    pthread_t worker;
-    bool worker_started;
-    int max_batch;
-    double ref_accuracy;          /* NaN until computed */
-    char checkpoint[1200];
-    char data_dir[1024];
-    char model_desc[160];
-};
 
 /* ---- the model ---------------------------------------------------------------------------------- */
 
@@ -294,7 +269,7 @@ static void *sut_worker(void *arg)
                 }
             }
             cls[i] = logits ? best : -1; /* -1: the int8 path ran out of memory; scored as wrong */
-            resp[i] = (mle_response){batch[i].id, &cls[i], sizeof cls[i]};
+            resp[i] = (mle_response){batch[i].id, &cls[i], sizeof cls[i], 0};
         }
         tt_no_grad_end();
         tt_arena_release(m);
@@ -312,10 +287,38 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
 {
     *out = NULL;
     const char *name = o->name ? o->name : "";
-    bool int8 = strcmp(name, "lenet5-int8") == 0;
-    if (strcmp(name, "lenet5") != 0 && !int8) {
-        snprintf(err, errlen, "unknown workload '%s' (this build has: lenet5, lenet5-int8)", name);
+    bool int8 = strcmp(name, "lenet5-int8") == 0, gpt = strcmp(name, "gpt-char") == 0;
+    if (strcmp(name, "lenet5") != 0 && !int8 && !gpt) {
+        snprintf(err, errlen, "unknown workload '%s' (this build has: lenet5, lenet5-int8, gpt-char)", name);
         return -1;
+    }
+    if (gpt) {
+        mle_workload *g = calloc(1, sizeof *g);
+        if (!g) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        g->is_gpt = true;
+        g->ref_accuracy = NAN;
+        g->max_batch = 1;
+        tt_set_num_threads(o->threads > 0 ? o->threads : 1);
+        pthread_mutex_init(&g->mu, NULL);
+        pthread_cond_init(&g->cv, NULL);
+        g->worker_started = false;
+        if (mle_gpt_open(g, o, err, errlen) != 0) {
+            mle_workload_close(g);
+            return -1;
+        }
+        g->sut = (mle_sut){"tinytorch-gpt-char-fp32", g, sut_issue, NULL};
+        g->qsl = (mle_qsl){"tinytalks-qa", g, (size_t)g->n_prompts, (size_t)g->n_prompts, NULL, NULL};
+        if (pthread_create(&g->worker, NULL, mle_gpt_worker, g) != 0) {
+            snprintf(err, errlen, "cannot start the SUT worker thread");
+            mle_workload_close(g);
+            return -1;
+        }
+        g->worker_started = true;
+        *out = g;
+        return 0;
     }
     mle_workload *w = calloc(1, sizeof *w);
     if (!w) {
@@ -437,10 +440,15 @@ void mle_workload_close(mle_workload *w)
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->worker, NULL);
+    }
+    if (w->worker_started || w->is_gpt) {
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
     }
-    for (int64_t i = 0; w->staged && i < w->test->len; i++) {
+    if (w->is_gpt) {
+        mle_gpt_free(w);
+    }
+    for (int64_t i = 0; w->staged && w->test && i < w->test->len; i++) {
         free(w->staged[i]);
     }
     free(w->staged);
@@ -471,6 +479,9 @@ void mle_workload_set_max_batch(mle_workload *w, int max_batch)
 
 int mle_workload_score(mle_workload *w, const mle_result *r, double *accuracy, char *err, size_t errlen)
 {
+    if (w->is_gpt) {
+        return mle_gpt_score(w, r, accuracy, err, errlen);
+    }
     if (r->settings.mode != MLE_ACCURACY || r->acc_count != (size_t)w->test->len) {
         snprintf(err, errlen, "scoring needs an accuracy-mode result over all %lld samples",
                  (long long)w->test->len);
@@ -494,6 +505,9 @@ int mle_workload_score(mle_workload *w, const mle_result *r, double *accuracy, c
 
 double mle_workload_reference_accuracy(mle_workload *w)
 {
+    if (w->is_gpt) {
+        return mle_gpt_reference(w);
+    }
     if (isnan(w->ref_accuracy)) {
         /* the worker is idle between runs; the arena is used by this thread only meanwhile */
         pthread_mutex_lock(&w->mu);

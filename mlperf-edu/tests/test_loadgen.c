@@ -42,6 +42,8 @@ typedef struct fake {
     uint64_t rng;
     mle_run *run;
     bool bad_ids;         /* complete an id that was never issued */
+    int tokens;           /* > 0: a generative SUT: first token after service_s, then tokens - 1 more */
+    double per_token_s;
     size_t seen[4096];    /* QSL indices in issue order (first 4096) */
     size_t n_seen;
 } fake;
@@ -83,8 +85,12 @@ static void *worker(void *arg)
         mle_run *run = f->run;
         pthread_mutex_unlock(&f->mu);
         sleep_s(st);
+        if (f->tokens > 0) {
+            mle_first_token(run, s.id);
+            sleep_s(f->per_token_s * (f->tokens - 1));
+        }
         uint32_t payload = (uint32_t)s.index;
-        mle_response r = {f->bad_ids ? s.id + 1000000 : s.id, &payload, sizeof payload};
+        mle_response r = {f->bad_ids ? s.id + 1000000 : s.id, &payload, sizeof payload, f->tokens};
         mle_complete(run, &r, 1);
     }
 }
@@ -505,6 +511,35 @@ static void test_seeded_order(void **state)
     }
 }
 
+static void test_token_latencies(void **state)
+{
+    (void)state;
+    /* first token after 2 ms, then 7 more tokens at 0.5 ms each: TTFT = 2 ms, TPOT = 0.5 ms */
+    NEED_QUIET_MACHINE(0.0035, ov);
+    double ov2 = overshoot(0.002);
+    fake *f = fake_start(1, 0.002, false);
+    f->tokens = 8;
+    f->per_token_s = 0.0005;
+    mle_sut sut = sut_of(f);
+    mle_settings s = quick(MLE_SINGLE_STREAM, 80, 0.0);
+    mle_result r;
+    char err[256];
+    assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
+    fake_stop(f);
+    assert_true(r.valid);
+    assert_true(r.has_tokens);
+    assert_int_equal(r.tokens, 8 * r.queries_issued);
+    ASSERT_NEAR_REL(r.ttft_p50_s, 0.002 + ov2, 0.0, 0.0006 + ov2);
+    ASSERT_NEAR_REL(r.tpot_p50_s, (0.0035 + ov) / 7.0, 0.0, 0.0001 + ov / 7.0);
+    assert_true(r.tpot_p50_s >= 0.0005);
+    ASSERT_NEAR_REL(r.p50_s, r.ttft_p50_s + 7.0 * r.tpot_p50_s, 0.10, 0.0002);
+    static char text[16384];
+    mle_summary_text(&r, text, sizeof text);
+    assert_non_null(strstr(text, "Mean First Token latency (ns)"));
+    assert_non_null(strstr(text, "Mean Time to Output Token (ns)"));
+    mle_result_free(&r);
+}
+
 static void test_bad_settings_and_bad_sut(void **state)
 {
     (void)state;
@@ -560,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_min_queries_and_duration),
         cmocka_unit_test(test_accuracy_mode_and_logs),
         cmocka_unit_test(test_seeded_order),
+        cmocka_unit_test(test_token_latencies),
         cmocka_unit_test(test_bad_settings_and_bad_sut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

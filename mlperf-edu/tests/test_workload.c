@@ -23,6 +23,7 @@
 #include "mlperf_edu/session.h"
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/data.h"
+#include "tinytorch/transformer.h"
 
 static char dir[64], ckpt[128], wrong[128], data[1024];
 
@@ -175,12 +176,67 @@ static void test_int8(void **state)
     mle_workload_close(w);
 }
 
+/* A small random character GPT saved the way milestone 05 saves its model. */
+static void save_gpt(const char *path)
+{
+    const char *vocab = "32,46,63,65,81,58,97,101,105,111,116,110,115,114,104,108";
+    tt_gpt_config cfg = {17, 64, 32, 2, 4, true, false};
+    tt_rng r;
+    tt_rng_seed(&r, 5);
+    tt_gpt *g = tt_gpt_new(&cfg, &r);
+    char cfgs[256], err[512];
+    snprintf(cfgs, sizeof cfgs, "{\"vocab_size\": 17, \"context\": 64, \"dim\": 32, \"layers\": 2, \"heads\": 4, "
+             "\"tied_head\": true}");
+    tt_kv meta[3] = {{"model", "tinytorch.gpt"}, {"config", cfgs}, {"vocab_codepoints", vocab}};
+    assert_int_equal(tt_safetensors_save(path, &g->params, meta, 3, err, sizeof err), 0);
+    tt_gpt_free(g);
+}
+
+static void test_gpt(void **state)
+{
+    (void)state;
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/gpt.safetensors", dir);
+    save_gpt(path);
+    mle_workload *w;
+    mle_workload_opts o = opts("gpt-char", ckpt); /* a LeNet-5 file: refused */
+    assert_int_equal(mle_workload_open(&o, &w, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a character-GPT checkpoint"));
+    o = opts("gpt-char", path);
+    assert_int_equal(mle_workload_open(&o, &w, err, sizeof err), 0);
+    mle_run_opts ro = {0};
+    ro.settings = mle_settings_default(MLE_SINGLE_STREAM);
+    ro.settings.mode = MLE_ACCURACY;
+    ro.workload = "gpt-char";
+    ro.quiet = true;
+    mle_outcome out;
+    assert_int_equal(mle_session_run(w, &ro, &out, err, sizeof err), 0);
+    assert_true(out.result.valid);
+    assert_true(out.result.acc_count >= 100); /* one sample per Q/A pair of the corpus (at most 128) */
+    /* the KV-cached SUT generates what the uncached reference generates */
+    assert_true(fabs(out.accuracy - out.reference_accuracy) <= 0.01);
+    assert_true(out.accuracy_target_met);
+    mle_outcome_free(&out);
+    ro.settings = mle_settings_default(MLE_SINGLE_STREAM);
+    ro.settings.min_duration_s = 0.2;
+    ro.settings.min_query_count = 70;
+    assert_int_equal(mle_session_run(w, &ro, &out, err, sizeof err), 0);
+    assert_true(out.result.valid);
+    assert_true(out.result.has_tokens);
+    assert_int_equal(out.result.tokens, 32 * out.result.queries_issued);
+    assert_true(out.result.ttft_p50_s > 0.0 && out.result.tpot_p50_s > 0.0);
+    assert_true(out.result.ttft_p50_s < out.result.p50_s);
+    mle_outcome_free(&out);
+    mle_workload_close(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_accuracy_and_performance),
         cmocka_unit_test(test_int8),
+        cmocka_unit_test(test_gpt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -65,13 +65,15 @@ static void test_pareto_files(void **state)
     assert_true(tt_json_get(tt_json_at(pts, 1), "on_frontier")->boolean);
     tt_json_free(j);
     assert_int_equal(tt_read_file(sp, &d, &n, err, sizeof err), 0);
-    char *svg = (char *)d;
+    char *svg = calloc(n + 1, 1); /* tt_read_file does not NUL-terminate */
+    memcpy(svg, d, n);
+    free(d);
     assert_memory_equal(svg, "<svg ", 5);
     assert_non_null(strstr(svg, "</svg>"));
     assert_non_null(strstr(svg, "fp32 &lt;a&amp;b&gt;")); /* the label is escaped */
     assert_null(strstr(svg, "<a&b>"));
     assert_int_equal((int)(strstr(svg, "<circle") != NULL) + (int)(strstr(strstr(svg, "<circle") + 1, "<circle") != NULL), 2);
-    free(d);
+    free(svg);
     remove(jp);
     remove(sp);
     rmdir(dir);

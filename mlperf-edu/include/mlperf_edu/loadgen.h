@@ -68,7 +68,8 @@ mle_settings mle_settings_official(mle_scenario s);
 int mle_settings_check(const mle_settings *s, char *err, size_t errlen);
 
 typedef struct mle_sample { uint64_t id; size_t index; } mle_sample;   /* id: pass back in the response */
-typedef struct mle_response { uint64_t id; const void *data; size_t size; } mle_response;
+/* n_tokens: a generative SUT's output length (0 otherwise); with mle_first_token it gives TPOT. */
+typedef struct mle_response { uint64_t id; const void *data; size_t size; int64_t n_tokens; } mle_response;
 
 typedef struct mle_run mle_run;
 
@@ -92,6 +93,10 @@ typedef struct mle_qsl {
 /* Reports finished samples; callable from any thread, any number of times per query. The data is
  * copied in accuracy mode. Unknown or repeated ids are counted as errors, not trusted. */
 void mle_complete(mle_run *run, const mle_response *responses, size_t n);
+/* A generative SUT reports the first token of sample `id` (any thread, before its completion): the run
+ * then reports time to first token (TTFT: first token minus scheduled issue) and time per output token
+ * (TPOT: (completion - first token) / (n_tokens - 1)) beside the sample latency. */
+void mle_first_token(mle_run *run, uint64_t id);
 
 /* Everything a run measured and decided. */
 typedef struct mle_result {
@@ -123,6 +128,12 @@ typedef struct mle_result {
     size_t *acc_size;
     size_t acc_count;
     double start_epoch_s;            /* wall-clock time the run started (for the log) */
+    /* token latencies (when the SUT called mle_first_token) */
+    bool has_tokens;
+    uint64_t tokens;                 /* output tokens completed */
+    double ttft_mean_s, ttft_p50_s, ttft_p90_s, ttft_p99_s;
+    double tpot_mean_s, tpot_p50_s, tpot_p90_s, tpot_p99_s;
+    double tokens_per_s;             /* tokens / duration */
 } mle_result;
 
 /* Runs one test. The SUT must not call mle_complete for this run after it returns (a SUT whose
