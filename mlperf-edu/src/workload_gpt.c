@@ -186,8 +186,9 @@ int mle_gpt_open(mle_workload *w, const mle_workload_opts *o, char *err, size_t 
              (long long)cfg.n_layer, (long long)cfg.dim, (long long)cfg.n_head, (long long)cfg.max_len);
 
     /* prompts from the corpus: "Q: ...\nA:" and the answer line after it */
+    const char *src = getenv("MLSB_SOURCE_DIR"); /* the source tree when the binary moved */
     snprintf(w->data_dir, sizeof w->data_dir, "%s/tinytorch/milestones/05_transformer/tinytalks_mlsys.txt",
-             MLSB_SOURCE_DIR);
+             src && *src ? src : MLSB_SOURCE_DIR);
     unsigned char *text = NULL;
     size_t len = 0;
     if (tt_read_file(w->data_dir, &text, &len, err, errlen) != 0) {
