@@ -240,6 +240,19 @@ static void test_distill(void **state)
         assert_true(fabs(st->grad[c] - g) < 1e-5);
     }
     tt_arena_reset();
+    /* the batch loss: a student identical to its teacher has zero soft loss; alpha 0 is cross-entropy */
+    tt_layer *teacher = small_cnn(7), *student = small_cnn(7);
+    tt_rng r;
+    tt_rng_seed(&r, 8);
+    tt_batch b = {tt_randn(TT_SHAPE(4, 1, 12, 12), 0.0f, 1.0f, &r), (int32_t[]){0, 1, 2, 1}, 4, 0};
+    tt_distill_ctx dc = {teacher, NULL, 4.0f, 1.0f};
+    assert_true(fabsf(tt_item(tt_distill_batch_loss(student, &b, &dc))) < 1e-5f);
+    dc.alpha = 0.0f;
+    const float want_ce = tt_item(tt_cross_entropy(tt_layer_forward(student, b.x), b.y));
+    assert_true(fabsf(tt_item(tt_distill_batch_loss(student, &b, &dc)) - want_ce) < 1e-6f);
+    tt_layer_free(teacher);
+    tt_layer_free(student);
+    tt_arena_reset();
 }
 
 int main(void)
