@@ -113,10 +113,12 @@ typedef struct tt_qlayer {
     tt_qparams in, out;        /* activation parameters (maxpool/relu/flatten: out == in) */
     /* derived when built or loaded (tt_qmodel_prepare): */
     int64_t kp;                /* row length of the int16 weights (2 * npairs) */
-    int64_t npairs;            /* int16 pairs per output: linear K/2 rounded up; conv Cin*kh*ceil(kw/2) */
+    int64_t npairs;            /* int16 pairs per output: linear K/2 rounded up; conv Cin/2*kh*kw or Cin*kh*ceil(kw/2) */
     int64_t np;                /* columns computed: linear out, conv Hout1*Wp, rounded up to TT_Q8_NP */
     int64_t *boff;             /* [npairs] where each pair's row starts in B (in pairs) */
     int64_t hp, wp, xe_len;    /* conv: padded input height / width; pairs of the expanded input */
+    int64_t xp_len;            /* conv: int16 values of the padded input buffer */
+    bool chan_pairs;           /* conv: pairs are channels (2c, 2c+1) (Cin even), else columns (j, j+1) */
     int16_t *wa;               /* conv: weight pairs {w[o,c,i,2j], w[o,c,i,2j+1]} as int16 [cout, kp] */
     int16_t *wb;               /* linear: weight packed as B [kp/2][np][2] */
     int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */

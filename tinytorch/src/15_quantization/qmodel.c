@@ -126,10 +126,15 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
         }
         tt_qlayer_free_derived(l);
         if (l->kind == TT_QOP_CONV) {
+            /* pairs over input channels (2c, 2c+1) when Cin is even: Cin/2*kh*kw taps, none wasted;
+             * else over kernel columns (j, j+1): Cin*kh*ceil(kw/2) taps, the last of an odd-width row
+             * paired with a zero weight */
             const int64_t jpairs = (l->kw + 1) / 2;
             l->hp = l->in_shape[1] + 2 * l->padding;
             l->wp = l->in_shape[2] + 2 * l->padding;
-            l->npairs = l->cin * l->kh * jpairs;
+            const int64_t plane = l->hp * l->wp;
+            l->chan_pairs = l->cin % 2 == 0;
+            l->npairs = l->chan_pairs ? l->cin / 2 * l->kh * l->kw : l->cin * l->kh * jpairs;
             l->kp = 2 * l->npairs;
             l->np = round_up((l->hp - l->kh + 1) * l->wp, TT_Q8_NP);
             l->wa = calloc((size_t)(l->cout * l->kp), sizeof(int16_t));
@@ -139,20 +144,38 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
                 return -1;
             }
             int64_t t = 0, maxoff = 0;
-            for (int64_t c = 0; c < l->cin; c++) {
-                for (int64_t ki = 0; ki < l->kh; ki++) {
-                    for (int64_t jp = 0; jp < jpairs; jp++, t++) {
-                        l->boff[t] = (c * l->hp + ki) * l->wp + 2 * jp;
-                        maxoff = l->boff[t] > maxoff ? l->boff[t] : maxoff;
-                        for (int64_t o = 0; o < l->cout; o++) {
-                            const int8_t *w = l->weight + ((o * l->cin + c) * l->kh + ki) * l->kw;
-                            l->wa[o * l->kp + 2 * t] = w[2 * jp];
-                            l->wa[o * l->kp + 2 * t + 1] = 2 * jp + 1 < l->kw ? w[2 * jp + 1] : 0;
+            if (l->chan_pairs) {
+                for (int64_t cp = 0; cp < l->cin / 2; cp++) {
+                    for (int64_t ki = 0; ki < l->kh; ki++) {
+                        for (int64_t kj = 0; kj < l->kw; kj++, t++) {
+                            l->boff[t] = cp * plane + ki * l->wp + kj;
+                            maxoff = l->boff[t] > maxoff ? l->boff[t] : maxoff;
+                            for (int64_t o = 0; o < l->cout; o++) {
+                                const int8_t *w = l->weight + ((o * l->cin + 2 * cp) * l->kh + ki) * l->kw + kj;
+                                l->wa[o * l->kp + 2 * t] = w[0];
+                                l->wa[o * l->kp + 2 * t + 1] = w[l->kh * l->kw]; /* channel 2cp + 1 */
+                            }
+                        }
+                    }
+                }
+            } else {
+                for (int64_t c = 0; c < l->cin; c++) {
+                    for (int64_t ki = 0; ki < l->kh; ki++) {
+                        for (int64_t jp = 0; jp < jpairs; jp++, t++) {
+                            l->boff[t] = (c * l->hp + ki) * l->wp + 2 * jp;
+                            maxoff = l->boff[t] > maxoff ? l->boff[t] : maxoff;
+                            for (int64_t o = 0; o < l->cout; o++) {
+                                const int8_t *w = l->weight + ((o * l->cin + c) * l->kh + ki) * l->kw;
+                                l->wa[o * l->kp + 2 * t] = w[2 * jp];
+                                l->wa[o * l->kp + 2 * t + 1] = 2 * jp + 1 < l->kw ? w[2 * jp + 1] : 0;
+                            }
                         }
                     }
                 }
             }
             l->xe_len = maxoff + l->np;
+            /* the padded input; column pairs read one value past each pair's position */
+            l->xp_len = l->chan_pairs ? l->cin * plane : l->xe_len + 1;
         } else {
             /* B[k, o] = W[o, k]: transpose to int16, then pack in pairs */
             l->kp = K + (K & 1);
@@ -231,7 +254,7 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
         int64_t o = l->out_shape[0] * l->out_shape[1] * l->out_shape[2];
         act = o > act ? o : act;
         if (l->kind == TT_QOP_CONV) {
-            size_t xp = (size_t)(l->xe_len + 1) * 2, bp = (size_t)l->xe_len * 4;
+            size_t xp = (size_t)l->xp_len * 2, bp = (size_t)l->xe_len * 4;
             size_t acc = (size_t)(l->cout * l->np) * 4;
             p.xp = xp > p.xp ? xp : p.xp;
             p.bp = bp > p.bp ? bp : p.bp;
@@ -260,7 +283,7 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
     const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1;
     const int16_t zx = (int16_t)l->in.zero_point;
     /* 1. widen, subtract the zero point, pad (and zero the tail the last taps read) */
-    memset(xp, 0, (size_t)(n_xe + 1) * sizeof *xp);
+    memset(xp, 0, (size_t)l->xp_len * sizeof *xp);
     for (int64_t c = 0; c < C; c++) {
         for (int64_t i = 0; i < H; i++) {
             const int8_t *s = x + (c * H + i) * W;
@@ -270,20 +293,47 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
             }
         }
     }
-    /* 2. pair each position with its right neighbour (as one 32-bit word where the compiler can
-     *    vectorise it: the low half is the first int16 in memory on a little-endian machine) */
+    /* 2. the pairs: channel 2c with channel 2c+1 at the same position, or each position with its right
+     *    neighbour (as one 32-bit word where the compiler can vectorise it: the low half is the
+     *    first int16 in memory on a little-endian machine) */
+    const int64_t plane = hp * wp;
+    int64_t done = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint16_t *u = (const uint16_t *)xp;
     uint32_t *xe32 = (uint32_t *)xe;
-    for (int64_t q = 0; q < n_xe; q++) {
-        xe32[q] = (uint32_t)u[q] | ((uint32_t)u[q + 1] << 16);
+    if (l->chan_pairs) {
+        for (int64_t cp = 0; cp < C / 2; cp++) {
+            const uint16_t *u0 = u + 2 * cp * plane, *u1 = u0 + plane;
+            uint32_t *d = xe32 + cp * plane;
+            for (int64_t q = 0; q < plane; q++) {
+                d[q] = (uint32_t)u0[q] | ((uint32_t)u1[q] << 16);
+            }
+        }
+        done = C / 2 * plane;
+    } else {
+        for (int64_t q = 0; q < n_xe; q++) {
+            xe32[q] = (uint32_t)u[q] | ((uint32_t)u[q + 1] << 16);
+        }
+        done = n_xe;
     }
 #else
-    for (int64_t q = 0; q < n_xe; q++) {
-        xe[2 * q] = xp[q];
-        xe[2 * q + 1] = xp[q + 1];
+    if (l->chan_pairs) {
+        for (int64_t cp = 0; cp < C / 2; cp++) {
+            for (int64_t q = 0; q < plane; q++) {
+                xe[2 * (cp * plane + q)] = xp[2 * cp * plane + q];
+                xe[2 * (cp * plane + q) + 1] = xp[(2 * cp + 1) * plane + q];
+            }
+        }
+        done = C / 2 * plane;
+    } else {
+        for (int64_t q = 0; q < n_xe; q++) {
+            xe[2 * q] = xp[q];
+            xe[2 * q + 1] = xp[q + 1];
+        }
+        done = n_xe;
     }
 #endif
+    memset(xe + 2 * done, 0, (size_t)(n_xe - done) * 2 * sizeof *xe); /* what the last taps read past the input */
     /* 3. acc[Cout, np] = sum over taps */
     kernel(l->cout, l->npairs, l->wa, l->kp, xe, l->boff, l->np, acc, l->np);
     /* 4. epilogue: the int32 outputs of channel c (pooled: the max of each 2x2 window) gathered into a
