@@ -11,12 +11,14 @@
  * im2col copy.
  *   1. xp = x - zx as int16, zero-padded by `padding` (a real 0 quantizes to zx exactly, so padding
  *      with 0 after the subtraction is exact), flattened: position q = (c * Hp + h) * Wp + w;
- *   2. xe[q] = {xp[q], xp[q + 1]}: each position paired with its right neighbour;
- *   3. the convolution at stride 1 over the flattened grid, n = oh * Wp + ow: tap (c, i, j-pair jp)
- *      reads xe[n + (c * Hp + i) * Wp + 2 jp] against the weight pair {w[o,c,i,2jp], w[o,c,i,2jp+1]}
- *      (0 past the kernel's width), so every tap is a contiguous row of xe and the product is
- *      tt_q8_gemm's kernel with one row offset per tap: acc[Cout, Ho1 * Wp] (columns ow >= Wout are
- *      computed and ignored: the price of contiguous rows);
+ *   2. pairs: with an even Cin, xe[c/2][q] = {xp[c][q], xp[c + 1][q]} (channel pairs), else
+ *      xe[q] = {xp[q], xp[q + 1]} (each position with its right neighbour);
+ *   3. the convolution at stride 1 over the flattened grid, n = oh * Wp + ow: tap (c-pair, i, j) reads
+ *      xe[n + (c/2 * Hp + i) * Wp + j] against {w[o,c,i,j], w[o,c+1,i,j]} (or tap (c, i, j-pair) reads
+ *      xe[n + (c * Hp + i) * Wp + 2 jp] against {w[o,c,i,2jp], w[o,c,i,2jp+1]}, 0 past the kernel's
+ *      width), so every tap is a contiguous row of xe and the product is tt_q8_gemm's kernel with one
+ *      row offset per tap: acc[Cout, Ho1 * Wp] (columns ow >= Wout are computed and ignored: the price
+ *      of contiguous rows);
  *   4. epilogue per channel c at the outputs (oh * stride, ow * stride): max over the 2x2 window when
  *      pooled, + bias[c], requantized with multiplier[c] / shift[c], + zp_out, clamped to
  *      [relu ? zp_out : -128, 127].
