@@ -458,6 +458,21 @@ static void test_cli_is_the_library(void **state)
     assert_true(num(ja, "latency_s") < 0.05);
     cJSON_Delete(ja);
     cJSON_Delete(jb);
+    /* --svg: the roofline picture, written whole; a fleet step has none (exit 1, nothing written) */
+    char svg[600];
+    snprintf(svg, sizeof svg, "%s/roof.svg", tmpdir);
+    snprintf(args, sizeof args, "eval Llama3_8B H100 --batch-size 64 --svg '%s'", svg);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    FILE *sf = fopen(svg, "r");
+    assert_non_null(sf);
+    size_t sn = fread(buf2, 1, sizeof buf2 - 1, sf);
+    buf2[sn] = 0;
+    fclose(sf);
+    assert_true(!strncmp(buf2, "<svg ", 5) && strstr(buf2, "</svg>") && strstr(buf2, "memory-bound"));
+    snprintf(svg, sizeof svg, "%s/none.svg", tmpdir);
+    snprintf(args, sizeof args, "eval '%s/mlsysim/examples/llama3_70b_training.yaml' --svg '%s'", MLSB_SOURCE_DIR, svg);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 1);
+    assert_true(access(svg, F_OK) != 0);
     const char *cmds[] = {"eval", "serve", "zoo", "compress", "tiny", "optimize", "schema", "validate"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         snprintf(args, sizeof args, "%s --help", cmds[i]);

@@ -97,6 +97,10 @@ const ms_result_key *ms_result_key_find(const char *name);   /* NULL if unknown 
  * null). Writes into buf (NUL-terminated, truncated to cap) and returns the full length like
  * snprintf; buf may be NULL to ask for the length. */
 size_t ms_result_json(const ms_result *r, char *buf, size_t cap);
+/* The roofline of an evaluated single-accelerator step as an SVG picture (roofs, ridge point and
+ * the step's point), written like ms_result_json (snprintf-style length); 0 when the result has no
+ * roofline keys (a fleet training step). */
+size_t ms_result_roofline_svg(const ms_result *r, char *buf, size_t cap);
 /* Text (aligned key / human value), JSON (as ms_result_json) or a markdown table. */
 void ms_result_print(const ms_result *r, ms_format fmt, FILE *f);
 /* Human form of a value from its key's unit suffix (_s, _bytes, _per_s, _j, ...). */

@@ -3,10 +3,42 @@
  * result. `eval MODEL HARDWARE` is the plan with that model and accelerator and the flags' values.
  * Exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 an assert violated.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Writes the roofline picture of `res` to path: a temporary file beside it, flushed to disk, then
+ * renamed over it, so an existing picture is replaced whole or not at all. */
+static int write_svg(const ms_result *res, const char *path)
+{
+    size_t n = ms_result_roofline_svg(res, NULL, 0);
+    if (n == 0) {
+        fprintf(stderr, "mlsysim eval: --svg: this result has no roofline (a fleet training step); nothing written\n");
+        return MS_EXIT_INPUT;
+    }
+    char *svg = malloc(n + 1);
+    char tmp[4200];
+    if (!svg || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        free(svg);
+        fprintf(stderr, "mlsysim eval: --svg %s: path too long or out of memory\n", path);
+        return MS_EXIT_INPUT;
+    }
+    ms_result_roofline_svg(res, svg, n + 1);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(svg, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "mlsysim eval: --svg %s: %s\n", path, strerror(errno));
+        remove(tmp);
+    }
+    free(svg);
+    return ok ? MS_EXIT_OK : MS_EXIT_INPUT;
+}
 
 static int ends_with(const char *s, const char *suf)
 {
@@ -44,6 +76,7 @@ static void eval_help(void)
            "                    [--efficiency E] [--mode inference|training]\n"
            "                    [--recompute none|selective|full] [--optimizer adam|sgd|none]\n"
            "       mlsysim eval PLAN.yaml\n"
+           "       (either form) --svg FILE   also draws the step on the device's roofline\n"
            "\n"
            "Evaluates one workload on hardware: latency, throughput, MFU, memory per accelerator,\n"
            "energy. MODEL HARDWARE is the plan with one accelerator; training of a transformer uses\n"
@@ -54,6 +87,7 @@ static void eval_help(void)
            "  mlsysim eval Llama3_8B H100 --batch-size 32 --seq-len 2048\n"
            "  mlsysim eval GPT2_Small A100 --mode training --batch-size 8 --seq-len 1024\n"
            "  mlsysim -o json eval mlsysim/examples/llama3_8b_h100.yaml\n"
+           "  mlsysim eval Llama3_8B H100 --batch-size 64 --svg roofline.svg\n"
            "\n"
            "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
            ms_default_efficiency(MS_MODE_TRAINING), ms_default_efficiency(MS_MODE_INFERENCE));
@@ -61,8 +95,19 @@ static void eval_help(void)
 
 int ms_cli_eval(ms_cli *c, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
+    const char *svg = NULL;
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { eval_help(); return MS_EXIT_OK; }
+        if (!strcmp(argv[i], "--svg")) {
+            if (i + 1 >= argc) { fprintf(stderr, "mlsysim eval: --svg needs a file\n"); return MS_EXIT_INPUT; }
+            svg = argv[++i];
+            continue;
+        }
+        argv[kept++] = argv[i];
+    }
+    argc = kept;
+    argv[argc] = NULL;
     int plan_arg = argc >= 2 && argv[1][0] != '-' &&
                    (ends_with(argv[1], ".yaml") || ends_with(argv[1], ".yml") ||
                     (argc == 2 && !ms_registry_model(c->reg, argv[1]) && strchr(argv[1], '/')));
@@ -101,6 +146,10 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
                  ms_mode_name(p->mode), ms_precision_name(p->precision));
         rc = finish(c, res);
         free(p);
+    }
+    if (svg && rc != MS_EXIT_INPUT) {
+        int src = write_svg(res, svg);
+        if (src) rc = src;
     }
     ms_result_free(res);
     free(res);
