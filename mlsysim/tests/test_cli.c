@@ -473,6 +473,16 @@ static void test_cli_is_the_library(void **state)
     snprintf(args, sizeof args, "eval '%s/mlsysim/examples/llama3_70b_training.yaml' --svg '%s'", MLSB_SOURCE_DIR, svg);
     assert_int_equal(run(args, 0, buf, sizeof buf), 1);
     assert_true(access(svg, F_OK) != 0);
+    /* storage precisions: serve and eval agree on the decode step of int4 weights + fp8 KV */
+    assert_int_equal(run("-o json serve Llama3_8B H100 --batch-size 16 --weight-precision int4 --kv-precision fp8", 0, a, sizeof a), 0);
+    assert_int_equal(run("-o json eval Llama3_8B H100 --batch-size 16 --weight-precision int4 --kv-precision fp8", 0, buf, sizeof buf), 0);
+    ja = json_of(a);
+    jb = json_of(buf);
+    assert_true(fabs(num(ja, "itl_s") - num(jb, "latency_s")) <= 1e-3 * num(ja, "itl_s"));
+    assert_true(fabs(num(ja, "kv_cache_bytes") - num(jb, "kv_cache_bytes")) <= 1e-3 * num(ja, "kv_cache_bytes"));
+    assert_string_equal(str(jb, "weight_precision"), "int4");
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
     const char *cmds[] = {"eval", "serve", "zoo", "compress", "tiny", "optimize", "schema", "validate"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         snprintf(args, sizeof args, "%s --help", cmds[i]);

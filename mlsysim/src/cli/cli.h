@@ -42,6 +42,7 @@ typedef struct {
     ms_workload w;
     int have_seq;
     int have_eff;              /* --efficiency given (else the engine's default) */
+    int weight_precision, kv_precision;   /* --weight-precision / --kv-precision; -1 = --precision */
     int cached_prefix;
     const ms_model *draft;
     double acceptance;

@@ -26,6 +26,7 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
     o->comp.base = MS_FP16;
     o->comp.target = MS_FP16;
     o->comp.prune = MS_PRUNE_NONE;
+    o->weight_precision = o->kv_precision = -1;
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -48,6 +49,16 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
                 fprintf(stderr, "mlsysim %s: --precision '%s' is not fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4\n", cmd, v ? v : "");
                 return MS_EXIT_INPUT;
             }
+        } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--weight-precision", &iv) || flag_is(a, "--kv-precision", &iv))) {
+            int kv = a[2] == 'k';
+            const char *v = VAL();
+            ms_precision p;
+            if (!v || ms_precision_parse(v, &p)) {
+                fprintf(stderr, "mlsysim %s: %s '%s' is not fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4\n", cmd,
+                        kv ? "--kv-precision" : "--weight-precision", v ? v : "");
+                return MS_EXIT_INPUT;
+            }
+            if (kv) o->kv_precision = (int)p; else o->weight_precision = (int)p;
         } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--efficiency", &iv) || flag_is(a, "-e", &iv)))
             { rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency); o->have_eff = 1; }
         else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--mode", &iv)) {
@@ -118,6 +129,11 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
         }
     }
     if (!o->hw) { fprintf(stderr, "mlsysim %s: unknown hardware '%s' (see `mlsysim zoo hardware`)\n", cmd, pos[1]); return MS_EXIT_INPUT; }
+    if ((o->weight_precision >= 0 || o->kv_precision >= 0) && strcmp(cmd, "eval") && strcmp(cmd, "serve") &&
+        strcmp(cmd, "sweep")) {
+        fprintf(stderr, "mlsysim %s: --weight-precision / --kv-precision are for eval, serve and sweep (inference)\n", cmd);
+        return MS_EXIT_INPUT;
+    }
     /* precision honesty: refuse a format the device cannot run; warn when it is emulated (eval
      * gets the warning from the engine) */
     ms_precision asked[2] = {o->w.precision, o->comp.target};
@@ -157,4 +173,6 @@ void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p)
     p->optimizer = o->w.optimizer;
     p->efficiency = o->w.efficiency;
     p->efficiency_set = o->have_eff;
+    p->weight_precision = o->weight_precision;
+    p->kv_precision = o->kv_precision;
 }

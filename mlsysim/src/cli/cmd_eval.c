@@ -73,7 +73,8 @@ static int finish(ms_cli *c, ms_result *res)
 static void eval_help(void)
 {
     printf("usage: mlsysim eval MODEL HARDWARE [--batch-size N] [--seq-len S] [--precision P]\n"
-           "                    [--efficiency E] [--mode inference|training]\n"
+           "                    [--weight-precision P] [--kv-precision P] [--efficiency E]\n"
+           "                    [--mode inference|training]\n"
            "                    [--recompute none|selective|full] [--optimizer adam|sgd|none]\n"
            "       mlsysim eval PLAN.yaml\n"
            "       (either form) --svg FILE   also draws the step on the device's roofline\n"

@@ -27,6 +27,8 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     in.precision = op.w.precision;
     in.efficiency = op.have_eff ? op.w.efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
     in.cached_prefix = op.cached_prefix;
+    in.weight_bytes = op.weight_precision >= 0 ? ms_precision_bytes((ms_precision)op.weight_precision) : 0;
+    in.kv_bytes = op.kv_precision >= 0 ? ms_precision_bytes((ms_precision)op.kv_precision) : 0;
     if (op.cached_prefix >= op.w.seq_len) {
         fprintf(stderr, "mlsysim serve: --cached-prefix %d must be below --seq-len %d\n", op.cached_prefix, op.w.seq_len);
         return MS_EXIT_INPUT;
@@ -42,6 +44,8 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     ms_result_str(&o, "model", op.model->name);
     ms_result_str(&o, "hardware", op.hw->name);
     ms_result_str(&o, "precision", ms_precision_name(in.precision));
+    ms_result_str(&o, "weight_precision", ms_precision_name(op.weight_precision >= 0 ? (ms_precision)op.weight_precision : in.precision));
+    ms_result_str(&o, "kv_precision", ms_precision_name(op.kv_precision >= 0 ? (ms_precision)op.kv_precision : in.precision));
     ms_result_int(&o, "batch_size", in.batch_size);
     ms_result_int(&o, "seq_len", in.seq_len);
     ms_result_num(&o, "efficiency", in.efficiency);

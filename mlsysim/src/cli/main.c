@@ -59,6 +59,7 @@ static const struct { const char *cmd, *text; } helps[] = {
      "  mlsysim -o json zoo grids\n"},
     {"serve",
      "usage: mlsysim serve MODEL HARDWARE [--seq-len S] [--batch-size B] [--precision P] [--efficiency E]\n"
+     "                    [--weight-precision P] [--kv-precision P]\n"
      "                    [--cached-prefix N] [--draft MODEL --acceptance A --draft-tokens K]\n"
      "                    [--mean-seq-len M --max-batch N]\n"
      "                    [--qps Q --output-tokens N (--p99-ms T | --replicas R)]\n"
@@ -70,6 +71,7 @@ static const struct { const char *cmd, *text; } helps[] = {
      "examples:\n"
      "  mlsysim serve Llama3_8B H100 --seq-len 2048 --batch-size 8\n"
      "  mlsysim serve Llama3_70B H200 --precision fp8 --draft Llama3_2_1B --acceptance 0.8\n"
+     "  mlsysim serve Llama3_70B H100 --weight-precision int4 --kv-precision fp8\n"
      "  mlsysim serve Llama3_8B H100 --batch-size 8 --qps 20 --p99-ms 8000\n"},
     {"compress",
      "usage: mlsysim compress MODEL HARDWARE --to P [--from P] [--sparsity S --prune structured|unstructured|2:4]\n"
