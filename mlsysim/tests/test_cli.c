@@ -483,6 +483,24 @@ static void test_cli_is_the_library(void **state)
     assert_string_equal(str(jb, "weight_precision"), "int4");
     cJSON_Delete(ja);
     cJSON_Delete(jb);
+    /* optimize placement prices each region exactly as eval does */
+    snprintf(args, sizeof args, "-o json optimize placement '%s/mlsysim/examples/llama3_70b_training.yaml'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    snprintf(args, sizeof args, "-o json eval '%s/mlsysim/examples/llama3_70b_training.yaml'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, a, sizeof a), 0);
+    ja = json_of(a);
+    jb = json_of(buf);
+    cJSON *rg, *regions = cJSON_GetObjectItemCaseSensitive(jb, "regions");
+    int matched = 0;
+    cJSON_ArrayForEach(rg, regions)
+        if (!strcmp(str(rg, "region"), str(ja, "region"))) {
+            assert_true(fabs(num(rg, "cost_usd") - num(ja, "cost_usd")) <= 1e-9 * num(ja, "cost_usd"));
+            assert_true(fabs(num(rg, "carbon_kg") - num(ja, "carbon_kg")) <= 1e-9 * num(ja, "carbon_kg"));
+            matched = 1;
+        }
+    assert_true(matched);
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
     const char *cmds[] = {"eval", "serve", "zoo", "compress", "tiny", "optimize", "schema", "validate"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         snprintf(args, sizeof args, "%s --help", cmds[i]);

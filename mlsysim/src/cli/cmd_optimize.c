@@ -4,7 +4,7 @@
  *   parallelism  every TP x PP x micro-batch x recompute x ZeRO x sequence-parallel point for the
  *                plan's cluster (training); the fastest that fit, and why the others lose
  *   placement    every registry grid: cost + carbon_kg/1000 x --carbon-tax (USD/t, default 100)
- *                for the plan's fleet over ops.duration_days
+ *                for the plan's fleet over ops.duration_days, each region evaluated by the engine
  *   batching     batch size and replica count meeting --sla-ms at --qps (requests/s); a request
  *                of a decoder LM is a prompt of seq_len plus --output-tokens (default 128) */
 #include "cli.h"
@@ -176,78 +176,80 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
     return rc;
 }
 
+/* Every registry region through the engine: the plan with that region's ops, evaluated by
+ * ms_plan_eval, so each region's cost and carbon are exactly what `eval` prints for it. */
 static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
 {
-    ms_result tmp;
-    int rc = ms_cli_exit_code(ms_plan_eval(c->reg, p, &tmp));
-    if (rc == MS_EXIT_INPUT) fprintf(stderr, "mlsysim: %s\n", tmp.error);
-    double tput = 0, mfu = 0, eff = p->efficiency;
-    ms_result_get(&tmp, "efficiency", &eff);
-    ms_result_get(&tmp, "throughput_per_s", &tput);
-    ms_result_get(&tmp, "mfu", &mfu);
-    double fleet = 0;
-    if (ms_result_get(&tmp, "fleet_throughput_per_s", &fleet)) tput = fleet;
-    ms_result_free(&tmp);
-    if (rc == MS_EXIT_INPUT) return rc;
-    ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
-                         p->hw.tdp_w, p->hw.price_usd, eff};
     size_t ng = ms_registry_grid_count(c->reg);
     if (ng > 64) ng = 64;
-    ms_dist_grid_t grids[64];
+    ms_plan *q = malloc(sizeof *q);
+    ms_result *res = malloc(sizeof *res);
+    double (*row)[5] = malloc(sizeof *row * (ng ? ng : 1));   /* objective, cost, carbon, energy, water */
+    if (!q || !res || !row) { free(q); free(res); free(row); return MS_EXIT_INPUT; }
+    int rc = MS_EXIT_OK;
+    size_t best = 0;
     for (size_t i = 0; i < ng; i++) {
-        const ms_grid *g = ms_registry_grid_at(c->reg, i);
-        grids[i] = (ms_dist_grid_t){g->name, g->carbon_g_per_kwh, g->pue, g->wue_l_per_kwh, g->price_usd_per_kwh};
-    }
-    ms_dist_econ_inputs_t e = {0};
-    e.utilization = mfu;
-    double dur = p->duration_days * 86400.0;
-    ms_dist_placement_t *pl = malloc(sizeof *pl);
-    if (!pl) return MS_EXIT_INPUT;
-    char err[512];
-    if (ms_dist_search_placement(&a, p->count, dur, tput * dur, grids, (int)ng, &e, tax, pl, err, sizeof err) != MS_DIST_OK) {
-        fprintf(stderr, "mlsysim optimize placement: %s\n", err);
-        free(pl);
-        return MS_EXIT_INPUT;
+        *q = *p;
+        q->grid = *ms_registry_grid_at(c->reg, i);
+        q->has_ops = 1;
+        q->n_asserts = 0;                            /* the plan's constraints are eval's business */
+        ms_status st = ms_plan_eval(c->reg, q, res);
+        if (st == MS_ERR_INPUT) {
+            fprintf(stderr, "mlsysim: %s\n", res->error);
+            ms_result_free(res);
+            free(q); free(res); free(row);
+            return MS_EXIT_INPUT;
+        }
+        if (st == MS_ERR_MEMORY) {
+            if (rc == MS_EXIT_OK) ms_cli_print_notes(res);
+            rc = MS_EXIT_MEMORY;
+        }
+        double v[5] = {0, 0, 0, 0, 0};
+        ms_result_get(res, "cost_usd", &v[1]);
+        ms_result_get(res, "carbon_kg", &v[2]);
+        ms_result_get(res, "energy_j", &v[3]);
+        ms_result_get(res, "water_l", &v[4]);
+        v[0] = v[1] + v[2] / 1000.0 * tax;
+        memcpy(row[i], v, sizeof v);
+        if (row[i][0] < row[best][0]) best = i;
+        ms_result_free(res);
     }
     ms_result o;
     char title[400];
+    double dur = p->duration_days * 86400.0;
     snprintf(title, sizeof title, "Placement: %d x %s for %.4g days, carbon tax $%.4g/t", p->count, p->hw.name,
              p->duration_days, tax);
     ms_result_init(&o, title);
     ms_result_str(&o, "plan", p->name);
     ms_result_num(&o, "carbon_tax_usd_per_t", tax);
     ms_result_num(&o, "duration_s", dur);
-    int b = pl->best;
-    ms_result_str(&o, "best_region", grids[b].name);
-    ms_result_num(&o, "objective_usd", pl->objective_usd[b]);
-    ms_result_num(&o, "cost_usd", pl->ops[b].cost_usd);
-    ms_result_num(&o, "carbon_kg", pl->ops[b].carbon_kg);
-    ms_result_num(&o, "energy_j", pl->ops[b].energy_j);
-    ms_result_num(&o, "water_l", pl->ops[b].water_l);
+    ms_result_str(&o, "best_region", ms_registry_grid_at(c->reg, best)->name);
+    ms_result_num(&o, "objective_usd", row[best][0]);
+    ms_result_num(&o, "cost_usd", row[best][1]);
+    ms_result_num(&o, "carbon_kg", row[best][2]);
+    ms_result_num(&o, "energy_j", row[best][3]);
+    ms_result_num(&o, "water_l", row[best][4]);
     char json[8192];
     size_t n = 0;
     json_cat(json, sizeof json, &n, "[");
     for (size_t i = 0; i < ng; i++)
         json_cat(json, sizeof json, &n, "%s{\"region\": \"%s\", \"objective_usd\": %.10g, \"cost_usd\": %.10g, \"carbon_kg\": %.10g, \"water_l\": %.10g}",
-                 i ? ", " : "", grids[i].name, pl->objective_usd[i], pl->ops[i].cost_usd, pl->ops[i].carbon_kg, pl->ops[i].water_l);
+                 i ? ", " : "", ms_registry_grid_at(c->reg, i)->name, row[i][0], row[i][1], row[i][2], row[i][4]);
     json_cat(json, sizeof json, &n, "]");
     ms_result_raw(&o, "regions", json);
     if (c->fmt != MS_FMT_JSON)
         for (size_t i = 0; i < ng; i++) {
             char key[64], val[160];
-            snprintf(key, sizeof key, "region_%s", grids[i].name);
-            snprintf(val, sizeof val, "$%.2f (cost $%.2f, %.4g kg CO2e)", pl->objective_usd[i], pl->ops[i].cost_usd,
-                     pl->ops[i].carbon_kg);
+            snprintf(key, sizeof key, "region_%s", ms_registry_grid_at(c->reg, i)->name);
+            snprintf(val, sizeof val, "$%.2f (cost $%.2f, %.4g kg CO2e)", row[i][0], row[i][1], row[i][2]);
             ms_result_str(&o, key, val);
         }
     ms_result_print(&o, c->fmt, stdout);
     ms_result_free(&o);
-    free(pl);
-    if (rc == MS_EXIT_MEMORY) {
-        ms_cli_print_notes(&tmp);
-        return MS_EXIT_MEMORY;
-    }
-    return MS_EXIT_OK;
+    free(q);
+    free(res);
+    free(row);
+    return rc;
 }
 
 typedef struct {
