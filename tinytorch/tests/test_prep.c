@@ -82,6 +82,8 @@ static void test_split_stratified_seeded(void **state)
         differ |= a[0] != b[0];
     }
     assert_true(differ);
+    tt_dataset_free(tr2);
+    tt_dataset_free(te2);
     /* refusals */
     assert_int_equal(tt_dataset_split(ds, 1.0, 7, &tr2, &te2, err, sizeof err), -1);
     assert_non_null(strstr(err, "between 0 and 1"));

@@ -417,6 +417,7 @@ static void test_fit_learns_and_logs(void **state)
     c.quiet = true;
     assert_int_equal(tt_fit(m, opt, &dl2, &c, &st), -1);
     tt_dataloader_free(&dl2);
+    tt_scheduler_free(c.sched);
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_dataloader_free(&dl);

@@ -72,7 +72,7 @@ int tt_dataset_split(const tt_dataset *ds, double test_fraction, uint64_t seed, 
         tt_rng_shuffle(&rng, by_class + start[c], cnt);
         memcpy(te + nte, by_class + start[c], (size_t)k * sizeof *te);
         nte += k;
-        memcpy(by_class + ntr, by_class + start[c] + k, (size_t)(cnt - k) * sizeof *by_class);
+        memmove(by_class + ntr, by_class + start[c] + k, (size_t)(cnt - k) * sizeof *by_class);
         ntr += cnt - k; /* by_class[0..ntr) now holds the training indices (ntr <= start[c] + k) */
     }
     if (nte == 0) {
