@@ -111,6 +111,8 @@ typedef struct tt_train_stats {
     double last_grad_norm;        /* global gradient norm before clipping, last step */
 } tt_train_stats;
 
+/* epochs 1, accum_steps 1, eval_batch 1000, name "train". A designated initialiser works as well:
+ * fields left 0 mean no accumulation, eval batches of 1000 and the name "train" (set epochs). */
 tt_train_config tt_train_config_default(void);
 /* Trains `model` (logits out) on the loader's batches with tt_train_step (cross-entropy unless
  * cfg->loss says otherwise) at the optimizer's own learning rate. Returns 0, or -1 if the
