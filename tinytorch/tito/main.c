@@ -60,6 +60,7 @@ static void usage(FILE *f)
 
 static int bad_args(const char *fmt, const char *arg)
 {
+    fflush(stdout); /* results printed so far come first when both streams go to one pipe */
     fprintf(stderr, "tito: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(try 'tito --help')\n");
