@@ -26,6 +26,7 @@
 #include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
+#include "tinytorch/profile.h"
 #include "tinytorch/quant.h"
 #include "tinytorch/train.h"
 
@@ -516,6 +517,61 @@ double mle_workload_reference_accuracy(mle_workload *w)
         pthread_mutex_unlock(&w->mu);
     }
     return w->ref_accuracy;
+}
+
+int mle_workload_profile(mle_workload *w, int batch, int steps, const char *json_path, const char *svg_path,
+                         double *step_s, char *top, size_t toplen, char *err, size_t errlen)
+{
+    if (w->is_gpt || !w->model || batch < 1 || steps < 1) {
+        snprintf(err, errlen, "profile: needs the LeNet-5 workload, batch >= 1 and steps >= 1");
+        return -1;
+    }
+    int64_t b = batch < w->test->len ? batch : w->test->len;
+    float *x = malloc((size_t)b * IMG * sizeof(float));
+    int32_t *y = malloc((size_t)b * sizeof(int32_t));
+    if (!x || !y) {
+        free(x);
+        free(y);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int64_t i = 0; i < b; i++) {
+        tt_dataset_get(w->test, i, x + i * IMG, &y[i]);
+    }
+    tt_roofline roof;
+    tt_roofline_cached(NULL, &roof);
+    tt_profile prof;
+    memset(&prof, 0, sizeof prof);
+    /* the SUT's worker is idle between runs; the arena is used by this thread only meanwhile */
+    pthread_mutex_lock(&w->mu);
+    tt_layer_train(w->model, true);
+    tt_arena_mark m = tt_arena_get_mark();
+    int64_t shape[4] = {b, 1, 28, 28};
+    tt_tensor *xt = tt_from_data(4, shape, x);
+    int rc = tt_profile_sequential(w->model, xt, y, steps, &prof, err, errlen);
+    tt_arena_release(m);
+    tt_layer_train(w->model, false);
+    pthread_mutex_unlock(&w->mu);
+    free(x);
+    free(y);
+    if (rc == 0) {
+        rc = tt_profile_write_json(&prof, &roof, "LeNet-5", json_path, err, errlen);
+    }
+    if (rc == 0) {
+        rc = tt_profile_write_svg(&prof, &roof, "LeNet-5", svg_path, err, errlen);
+    }
+    if (rc == 0) {
+        *step_s = prof.plain_step_seconds;
+        int best = 0;
+        for (int i = 1; i < prof.n; i++) {
+            double a = prof.layers[i].seconds + prof.layers[i].backward_seconds;
+            double c = prof.layers[best].seconds + prof.layers[best].backward_seconds;
+            best = a > c ? i : best;
+        }
+        snprintf(top, toplen, "%s (layer %d)", prof.n ? prof.layers[best].kind : "?", prof.n ? prof.layers[best].index : -1);
+    }
+    tt_profile_free(&prof);
+    return rc == 0 ? 0 : -1;
 }
 
 int mle_time_to_train(const mle_workload_opts *o, double target, int max_epochs, double *seconds, int *epochs,

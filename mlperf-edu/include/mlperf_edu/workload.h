@@ -65,6 +65,13 @@ int64_t mle_workload_params(const mle_workload *w);
 /* Bytes of the parameters the SUT runs (fp32: 4 per parameter; int8: weights, biases, scales). */
 size_t mle_workload_param_bytes(const mle_workload *w);
 
+/* Module 14's step profile of the fp32 LeNet-5 (forward + backward of `batch` test images, `steps`
+ * steps) with the machine's roofline, written as JSON and SVG. *step_s gets the plain step time and
+ * *top the kind of the layer with the largest share. Returns 0, or -1 with a message (gpt-char:
+ * not supported). */
+int mle_workload_profile(mle_workload *w, int batch, int steps, const char *json_path, const char *svg_path,
+                         double *step_s, char *top, size_t toplen, char *err, size_t errlen);
+
 /* Time to train (MLPerf Training's metric): trains LeNet-5 from scratch with `seed`, evaluating on the
  * test set after every epoch, and stops when test accuracy >= target. *seconds is the training time
  * from the first step (evaluation excluded); *epochs the epochs it took. Returns 0 when reached,
