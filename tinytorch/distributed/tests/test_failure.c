@@ -1,6 +1,7 @@
 /* test_failure.c - a rank that dies or hangs mid-run must not hang the job: the survivors exit
- * non-zero with a message, within the timeout, and rank 0's last checkpoint stays intact.
- * Launches `mpirun -np 2 dist_worker ...` itself (with a deadline) and inspects what it leaves. */
+ * non-zero with a message, within the timeout, and rank 0's last checkpoint stays intact; and the
+ * learner's command, `mpirun -np 2 tito train`, runs end to end.
+ * Launches the mpirun jobs itself (with a deadline) and inspects what they leave. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <setjmp.h>
@@ -27,10 +28,10 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Runs mpirun -np 2 worker args...; returns its exit status (128 + signal if killed, -1 if it had to
- * be killed at the deadline); the job's output is read into `out`. */
-static int run_job(const char *timeout_env, double deadline_s, double *secs, const char *a1, const char *a2,
-                   const char *a3, const char *a4)
+/* Runs argv (a NULL-terminated mpirun command line) with a deadline; returns its exit status
+ * (128 + signal if killed, -1 if it had to be killed at the deadline); the job's output is read
+ * into `out`. */
+static int run_argv(char *const *argv, const char *timeout_env, double deadline_s, double *secs)
 {
     double t0 = now_s();
     pid_t pid = fork();
@@ -45,8 +46,7 @@ static int run_job(const char *timeout_env, double deadline_s, double *secs, con
         if (timeout_env) {
             setenv("TT_DIST_TIMEOUT_S", timeout_env, 1);
         }
-        execl(TT_DIST_MPIRUN, TT_DIST_MPIRUN, "-np", "2", "--oversubscribe", "--allow-run-as-root", TT_DIST_WORKER,
-              a1, a2, a3, a4, (char *)NULL);
+        execv(argv[0], argv);
         _exit(127);
     }
     int status = 0, rc = -1;
@@ -72,6 +72,15 @@ static int run_job(const char *timeout_env, double deadline_s, double *secs, con
         fclose(f);
     }
     return rc;
+}
+
+/* mpirun -np 2 dist_worker a1 a2 [a3 [a4]] */
+static int run_job(const char *timeout_env, double deadline_s, double *secs, const char *a1, const char *a2,
+                   const char *a3, const char *a4)
+{
+    char *argv[] = {TT_DIST_MPIRUN, "-np", "2", "--oversubscribe", "--allow-run-as-root", TT_DIST_WORKER,
+                    (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+    return run_argv(argv, timeout_env, deadline_s, secs);
 }
 
 /* The checkpoint loads into the model and says which step it holds. */
@@ -128,6 +137,36 @@ static void test_rank_hangs(void **state)
     assert_int_equal(checkpoint_step(), 4);
 }
 
+/* The command a learner types: `mpirun -np 2 tito train --quick --steps 8` on Fashion-MNIST. */
+static void test_tito_train(void **state)
+{
+    (void)state;
+    FILE *f = fopen(MLSB_SOURCE_DIR "/data/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) {
+        print_message("data/fashion-mnist absent (run scripts/fetch-data.sh): skipping\n");
+        skip();
+    }
+    fclose(f);
+    char *argv[] = {TT_DIST_MPIRUN, "-np", "2", "--oversubscribe", "--allow-run-as-root", TT_DIST_TITO, "train",
+                    "--quick", "--steps", "8", "--data", MLSB_SOURCE_DIR "/data", "--out", dir, NULL};
+    double secs;
+    int rc = run_argv(argv, NULL, 120, &secs);
+    if (rc != 0) {
+        print_error("%s", out);
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "2 ranks"));
+    char path[600], err[512], v[32];
+    snprintf(path, sizeof path, "%s/04_cnn_lenet5_fashion_mnist.dist.safetensors", dir);
+    assert_int_equal(tt_safetensors_meta(path, "step", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "8");
+    assert_int_equal(tt_safetensors_meta(path, "ranks", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "2");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/04_cnn_lenet5_fashion_mnist.dist.metrics.jsonl", dir);
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -140,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_normal_run),
         cmocka_unit_test(test_rank_exits),
         cmocka_unit_test(test_rank_hangs),
+        cmocka_unit_test(test_tito_train),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(ckpt);
