@@ -1,7 +1,8 @@
 /* test_scale_validation.c - runs the table of published training runs and asserts the accuracy
- * documented in docs/mlsysim-scale.md: median |error| ≤ 3 %, max |error| ≤ 18 % on step time,
- * with one efficiency figure per accelerator generation and software stack. Also checks that
- * malformed tables are refused with file and line. */
+ * documented in docs/mlsysim-scale.md, separately for the calibration rows (in-sample: median
+ * |error| ≤ 3 %, max ≤ 6 %) and the held-out rows (out-of-sample: median ≤ 6 % and below the
+ * constant-TFLOP/s baseline's median, max ≤ 32 %), with one efficiency figure per accelerator
+ * generation. Also checks that malformed tables are refused with file and line. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <setjmp.h>
@@ -35,8 +36,25 @@ static void test_published_runs(void **s)
     }
     assert_true(narayanan >= 22);
     printf("median %.2f%%  max %.2f%%  mean %.2f%%\n", 100 * v.median_abs_error, 100 * v.max_abs_error, 100 * v.mean_abs_error);
-    assert_true(v.median_abs_error <= 0.03);
-    assert_true(v.max_abs_error <= 0.18);
+    const ms_dist_val_stats_t *c = &v.calibration, *h = &v.heldout;
+    printf("calibration %d rows: median %.2f%% max %.2f%% (baseline %.2f%% / %.2f%%)\n", c->n,
+           100 * c->median_abs_error, 100 * c->max_abs_error, 100 * c->baseline_median_abs_error, 100 * c->baseline_max_abs_error);
+    printf("held-out    %d rows: median %.2f%% max %.2f%% (baseline %.2f%% / %.2f%%)\n", h->n,
+           100 * h->median_abs_error, 100 * h->max_abs_error, 100 * h->baseline_median_abs_error, 100 * h->baseline_max_abs_error);
+    assert_int_equal(c->n + h->n, v.n);
+    assert_true(h->n >= c->n);               /* more rows held out than fitted on */
+    assert_true(c->median_abs_error <= 0.03);
+    assert_true(c->max_abs_error <= 0.06);
+    assert_true(h->median_abs_error <= 0.06);
+    assert_true(h->median_abs_error < h->baseline_median_abs_error);
+    assert_true(h->max_abs_error <= 0.32);   /* the 20 % goal is not met: see README */
+    /* both generations are present, each with its own calibration */
+    int a100 = 0, h100 = 0;
+    for (int i = 0; i < v.n; i++) {
+        if (strncmp(v.rows[i].stack, "A100", 4) == 0) { a100++; assert_string_equal(v.rows[i].calibration, "A100"); }
+        if (strncmp(v.rows[i].stack, "H100", 4) == 0) { h100++; assert_string_equal(v.rows[i].calibration, "H100"); }
+    }
+    assert_true(a100 > 0 && h100 > 0);
     ms_dist_validation_free(&v);
 }
 
@@ -76,11 +94,29 @@ static void test_bad_tables(void **s)
     fclose(in);
     FILE *out = fopen(runs, "w");
     fprintf(out, "%s", hdr);
-    fprintf(out, "%s", "r1,X,abc,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite\n");
+    fprintf(out, "%s", "r1,X,abc,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,calibration,gpt,hierarchical\n");
     fclose(out);
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, "runs.csv:2"));
     assert_non_null(strstr(err, "accelerators"));
+    /* an unknown split value names its column and line */
+    out = fopen(runs, "w");
+    fprintf(out, "%s", hdr);
+    fprintf(out, "%s", "r1,X,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,training,gpt,hierarchical\n");
+    fclose(out);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2"));
+    assert_non_null(strstr(err, "split"));
+    /* a stack with no entry of its own falls back to its generation (before '/') */
+    out = fopen(runs, "w");
+    fprintf(out, "%s", hdr);
+    fprintf(out, "%s", "r1,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical\n");
+    fclose(out);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.rows[0].heldout, 1);
+    assert_string_equal(v.rows[0].calibration, "X");
+    ms_dist_validation_free(&v);
     /* two figures for one stack break the calibration rule */
     write_file(cal, "stack,efficiency,source\nX,0.7,a\nX,0.6,b\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);

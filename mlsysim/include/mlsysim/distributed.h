@@ -96,6 +96,10 @@ typedef struct ms_dist_parallel {
     int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp) */
     int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
     int flash_attention;    /* 1 = fused attention: no s×s score tensor in HBM */
+    /* 1 = data-parallel and ZeRO collectives run as flat rings with every hop on one rank's share
+     * of its node's NICs (no NVLink phase, no pipelining of phases): how DeepSpeed ZeRO-3 ran in
+     * Narayanan et al. 2021 Table 2. 0 = hierarchical multi-rail collectives as NCCL runs them. */
+    int flat_dp_collectives;
     /* Optimizer state per parameter, bytes: 0 = 12 (mixed-precision Adam: fp32 master, m, v);
      * negative = no optimizer state (inference-style forward/backward only). */
     double optimizer_bytes_per_param;
@@ -134,12 +138,17 @@ double ms_coll_all_to_all_s(double bytes, int n, double bw_bytes_per_s, double a
 /* Bytes each rank sends for a collective (the β-term numerator). */
 double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
 /* A collective over n ranks placed on consecutive accelerators of the fabric: inside one node it
- * runs on NVLink; across nodes it is hierarchical (intra-node reduce-scatter, inter-node
- * collective on M/g per accelerator with the node's NICs shared by the g local ranks, intra-node
- * all-gather). `stride` is the distance between consecutive ranks (e.g. DP groups stride over
- * tp·... accelerators); ranks per node = max(1, g/stride) capped at n. */
+ * runs on NVLink; across nodes it is hierarchical and multi-rail (intra-node reduce-scatter,
+ * inter-node collective on M/local per rank, each rank on its own share bw_inter/g of the node's
+ * NICs, intra-node all-gather), with the phases pipelined as NCCL runs them: bandwidth term of the
+ * slowest phase plus every phase's latency. `stride` is the distance between consecutive ranks
+ * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
+/* NCCL-tests bus bandwidth of a collective of `bytes` over n ranks that took `seconds`:
+ * algbw = bytes/seconds; busbw = algbw·2(n-1)/n for all-reduce, algbw·(n-1)/n for
+ * reduce-scatter, all-gather and all-to-all (nccl-tests doc/PERFORMANCE.md). 0 for n <= 1. */
+double ms_coll_bus_bw(ms_dist_coll_t kind, double bytes, int n, double seconds);
 
 /* ---------------------------------------------------------------------------------------------
  * FLOPs counting
@@ -443,17 +452,35 @@ typedef struct ms_dist_run_row {
     double predicted_step_s;
     double predicted_tflops;
     double error;                   /* (predicted - measured)/measured on step time */
+    int heldout;                    /* 1: not used to choose any calibration figure */
+    char calibration[32];           /* the calibration.csv key used (stack, else generation) */
+    double baseline_tflops;         /* constant-TFLOP/s baseline for this row's generation */
+    double baseline_error;          /* the baseline's error on step time */
 } ms_dist_run_row_t;
+
+/* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
+typedef struct ms_dist_val_stats {
+    int n;
+    double median_abs_error, max_abs_error, mean_abs_error;
+    double baseline_median_abs_error, baseline_max_abs_error;
+} ms_dist_val_stats_t;
 
 typedef struct ms_dist_validation {
     int n;
     ms_dist_run_row_t *rows;        /* malloc'd; free with ms_dist_validation_free */
-    double median_abs_error;
+    double median_abs_error;        /* all rows */
     double max_abs_error;
     double mean_abs_error;
+    ms_dist_val_stats_t calibration; /* rows with split = calibration */
+    ms_dist_val_stats_t heldout;     /* rows with split = heldout */
 } ms_dist_validation_t;
 
-/* Reads the table (CSV, one run per line, see validation/README.md). */
+/* Reads the table (CSV, one run per line, see validation/README.md). The optional `split` column
+ * (calibration | heldout; blank = calibration) marks the rows a calibration figure was chosen on.
+ * A row's efficiency is the calibration.csv entry named by its stack, else by the stack's
+ * generation (the part before '/'). The baseline predicts every row of a generation at one
+ * constant TFLOP/s per accelerator: the median measured figure of that generation's calibration
+ * rows (of all calibration rows when the generation has none). */
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen);
 /* Predicts every row and fills the errors. */
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen);

@@ -71,7 +71,14 @@ static void json_str(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mlsysim validate [--table FILE] [--json]\n"
-               "  Compares predicted and published step time and TFLOP/s per accelerator.\n");
+               "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
+               "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
+               "  each beside a constant-TFLOP/s baseline.\n"
+               "examples:\n"
+               "  mlsysim validate\n"
+               "  mlsysim validate --json\n"
+               "  mlsysim validate --table my/runs.csv   (calibration.csv must sit beside it)\n"
+               "exit codes: 0 done, 1 bad arguments or unreadable table\n");
 }
 
 int ms_cli_validate(int argc, char **argv)
@@ -117,6 +124,10 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->id);
             printf(",\"stack\":");
             json_str(r->stack);
+            printf(",\"split\":\"%s\",\"calibration\":", r->heldout ? "heldout" : "calibration");
+            json_str(r->calibration);
+            printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
+                   r->baseline_tflops, r->baseline_error);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"
                    "\"predicted_step_time_s\":%.6g,\"measured_tflops_per_accelerator\":%.6g,"
                    "\"predicted_tflops_per_accelerator\":%.6g,\"error\":%.6g,\"citation\":",
@@ -126,18 +137,36 @@ int ms_cli_validate(int argc, char **argv)
             printf("}");
         }
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
-               "\"mean_abs_error\":%.6g}\n", v.n, v.median_abs_error, v.max_abs_error, v.mean_abs_error);
+               "\"mean_abs_error\":%.6g", v.n, v.median_abs_error, v.max_abs_error, v.mean_abs_error);
+        const ms_dist_val_stats_t *st[2] = {&v.calibration, &v.heldout};
+        const char *nm[2] = {"calibration", "heldout"};
+        for (int k = 0; k < 2; k++)
+            printf(",\"%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
+                   "\"mean_abs_error\":%.6g,\"baseline_median_abs_error\":%.6g,"
+                   "\"baseline_max_abs_error\":%.6g}", nm[k], st[k]->n, st[k]->median_abs_error,
+                   st[k]->max_abs_error, st[k]->mean_abs_error, st[k]->baseline_median_abs_error,
+                   st[k]->baseline_max_abs_error);
+        printf("}\n");
     } else {
-        printf("%-22s %-24s %6s %5s %10s %10s %8s %8s %8s\n", "run", "stack", "GPUs", "eta",
-               "meas s", "pred s", "meas TF", "pred TF", "error");
+        printf("%-22s %-24s %-5s %6s %5s %10s %10s %8s %8s %8s %9s\n", "run", "stack", "split",
+               "GPUs", "eta", "meas s", "pred s", "meas TF", "pred TF", "error", "base err");
         for (int i = 0; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
             double mtf = r->measured_tflops > 0 ? r->measured_tflops
                        : r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
-            printf("%-22s %-24s %6d %5.3f %10.3f %10.3f %8.1f %8.1f %+7.1f%%\n", r->id, r->stack,
-                   r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
-                   mtf, r->predicted_tflops, 100.0 * r->error);
+            printf("%-22s %-24s %-5s %6d %5.3f %10.3f %10.3f %8.1f %8.1f %+7.1f%% %+8.1f%%\n", r->id,
+                   r->stack, r->heldout ? "held" : "calib", r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
+                   mtf, r->predicted_tflops, 100.0 * r->error, 100.0 * r->baseline_error);
         }
+        const ms_dist_val_stats_t *st[2] = {&v.calibration, &v.heldout};
+        const char *nm[2] = {"calibration (in-sample)", "held-out (out-of-sample)"};
+        printf("\n%-26s %5s %14s %11s %16s %13s\n", "rows", "n", "median |err|", "max |err|",
+               "baseline median", "baseline max");
+        for (int k = 0; k < 2; k++)
+            printf("%-26s %5d %13.1f%% %10.1f%% %15.1f%% %12.1f%%\n", nm[k], st[k]->n,
+                   100.0 * st[k]->median_abs_error, 100.0 * st[k]->max_abs_error,
+                   100.0 * st[k]->baseline_median_abs_error, 100.0 * st[k]->baseline_max_abs_error);
+        printf("baseline: one constant TFLOP/s per accelerator generation (median of its calibration rows)\n");
         printf("\n%d runs: median |error| %.1f%%, max |error| %.1f%%, mean |error| %.1f%% (step time)\n",
                v.n, 100.0 * v.median_abs_error, 100.0 * v.max_abs_error, 100.0 * v.mean_abs_error);
         printf("sources: %s (citations per row: --json)\n", path);

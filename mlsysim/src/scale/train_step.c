@@ -22,9 +22,9 @@
  *             micro-batch's backward.
  *   ZeRO-3    per micro-batch: all-gather the stage's parameters before forward and before
  *             backward (a recomputed layer runs right before its backward and uses the same
- *             gathered weights); reduce-scatter gradients. Modelled as flat rings over
- *             the dp group, each hop bounded by one accelerator's share of its node's NICs.
- *             Overlapped with compute when overlap_dp = 1.
+ *             gathered weights); reduce-scatter gradients. Hierarchical multi-rail collectives
+ *             over the dp group (strided by tp·cp: NVLink inside the node, every NIC of the
+ *             node across nodes). Overlapped with compute when overlap_dp = 1.
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
  *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer, hidden
  *             behind the attention core when it is shorter.
@@ -162,7 +162,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
                            + x.embed_params / pp) / tp;
     if (p->zero_stage >= 3 && dp > 1) {
-        int stride = (tp * cp * dp <= g) ? tp * cp : g;
+        int stride = p->flat_dp_collectives ? g : tp * cp;     /* Megatron order: tp, cp, dp, pp */
         double bytes = stage_params * wb;
         double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
         double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab);
@@ -177,7 +177,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double dp_t = 0.0, dp_exposed = 0.0;
     if (dp > 1 && p->zero_stage < 3) {
         double bytes = stage_params * wb;
-        int stride = tp * cp;
+        int stride = p->flat_dp_collectives ? g : tp * cp;
         if (p->zero_stage == 0)
             dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, dp, stride, &fab);
         else

@@ -156,7 +156,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
     char line[4096], hdrline[4096];
     csv_line_t hdr = {0};
-    int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, have_hdr = 0, lineno = 0, cap = 0;
+    int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, ci_split = -1, ci_arch = -1, ci_coll = -1, have_hdr = 0, lineno = 0, cap = 0;
     rc = MS_DIST_OK;
     while (fgets(line, sizeof line, fp)) {
         lineno++;
@@ -171,6 +171,9 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             ci_id = col_index(&hdr, "id");
             ci_stack = col_index(&hdr, "stack");
             ci_cit = col_index(&hdr, "citation");
+            ci_split = col_index(&hdr, "split"); /* optional */
+            ci_arch = col_index(&hdr, "arch");   /* optional */
+            ci_coll = col_index(&hdr, "collectives"); /* optional */
             if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; break; }
             for (int k = 0; k < C_NUM; k++) {
                 ci[k] = col_index(&hdr, num_cols[k]);
@@ -206,9 +209,22 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
         snprintf(r->stack, sizeof r->stack, "%s", c.f[ci_stack]);
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
+        if (ci_split >= 0 && *c.f[ci_split]) {
+            if (strcmp(c.f[ci_split], "heldout") == 0) r->heldout = 1;
+            else if (strcmp(c.f[ci_split], "calibration") != 0) {
+                ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
+                rc = MS_DIST_EIO; break;
+            }
+        }
         int found = -1;
         for (int i = 0; i < ncal; i++) if (strcmp(cal[i].stack, r->stack) == 0) found = i;
-        if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: '%s' has no entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
+        if (found < 0) { /* the generation: the stack up to '/' */
+            size_t gl = strcspn(r->stack, "/");
+            for (int i = 0; i < ncal; i++)
+                if (strlen(cal[i].stack) == gl && strncmp(cal[i].stack, r->stack, gl) == 0) found = i;
+        }
+        if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
+        snprintf(r->calibration, sizeof r->calibration, "%s", cal[found].stack);
         r->accel.peak_flops = val[C_PEAK] * 1e12;
         r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
@@ -222,6 +238,21 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
         r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
         r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
+        if (ci_coll >= 0 && *c.f[ci_coll]) {
+            if (strcmp(c.f[ci_coll], "flat") == 0) r->par.flat_dp_collectives = 1;
+            else if (strcmp(c.f[ci_coll], "hierarchical") != 0) {
+                ms_scale_err(err, errlen, "%s:%d: column collectives: '%s' is not hierarchical or flat", path, lineno, c.f[ci_coll]);
+                rc = MS_DIST_EIO; break;
+            }
+        }
+        if (ci_arch >= 0 && *c.f[ci_arch] && strcmp(c.f[ci_arch], "gpt") != 0) {
+            if (strcmp(c.f[ci_arch], "llama") != 0) {
+                ms_scale_err(err, errlen, "%s:%d: column arch: '%s' is not gpt or llama", path, lineno, c.f[ci_arch]);
+                rc = MS_DIST_EIO; break;
+            }
+            /* SwiGLU MLP, untied embeddings, no biases, rotary positions */
+            r->model.gated_ffn = 1; r->model.tied_embeddings = 0; r->model.learned_pos = 0; r->model.biases = 0;
+        }
         r->par.tp = (int)val[C_TP]; r->par.pp = (int)val[C_PP]; r->par.ep = 1; r->par.cp = 1;
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
@@ -255,30 +286,86 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+static double median_of(double *x, int n)
+{
+    if (n <= 0) return 0.0;
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return (n % 2) ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* Measured TFLOP/s per accelerator of a row, counted as the predictions count it. */
+static double measured_tf(const ms_dist_run_row_t *r)
+{
+    return r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
+}
+
+static int same_generation(const char *a, const char *b)
+{
+    size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Fills s from the rows with heldout == which (or every row when which < 0); tmp holds n. */
+static void fill_stats(const ms_dist_validation_t *v, int which, double *tmp, ms_dist_val_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    int k = 0;
+    double sum = 0;
+    for (int i = 0; i < v->n; i++) {
+        const ms_dist_run_row_t *r = &v->rows[i];
+        if (which >= 0 && r->heldout != which) continue;
+        double e = fabs(r->error), b = fabs(r->baseline_error);
+        tmp[k++] = e;
+        sum += e;
+        if (e > s->max_abs_error) s->max_abs_error = e;
+        if (b > s->baseline_max_abs_error) s->baseline_max_abs_error = b;
+    }
+    s->n = k;
+    if (!k) return;
+    s->mean_abs_error = sum / k;
+    s->median_abs_error = median_of(tmp, k);
+    k = 0;
+    for (int i = 0; i < v->n; i++)
+        if (which < 0 || v->rows[i].heldout == which) tmp[k++] = fabs(v->rows[i].baseline_error);
+    s->baseline_median_abs_error = median_of(tmp, k);
+}
+
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
 {
     if (!v || v->n <= 0) { ms_scale_err(err, errlen, "validation: empty table"); return MS_DIST_EINVAL; }
-    double *abs_err = malloc((size_t)v->n * sizeof *abs_err);
-    if (!abs_err) { ms_scale_err(err, errlen, "validation: out of memory"); return MS_DIST_ENOMEM; }
-    double sum = 0, mx = 0;
+    double *tmp = malloc((size_t)v->n * sizeof *tmp);
+    if (!tmp) { ms_scale_err(err, errlen, "validation: out of memory"); return MS_DIST_ENOMEM; }
     for (int i = 0; i < v->n; i++) {
         ms_dist_run_row_t *r = &v->rows[i];
         ms_dist_train_t t;
         char e2[256];
         int rc = ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
-        if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(abs_err); return rc; }
+        if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(tmp); return rc; }
         r->predicted_step_s = t.step_time_s;
         r->predicted_tflops = t.tflops_per_accelerator;
         r->error = (t.step_time_s - r->measured_step_s) / r->measured_step_s;
-        abs_err[i] = fabs(r->error);
-        sum += abs_err[i];
-        if (abs_err[i] > mx) mx = abs_err[i];
     }
-    qsort(abs_err, (size_t)v->n, sizeof *abs_err, cmp_double);
-    v->median_abs_error = (v->n % 2) ? abs_err[v->n / 2] : 0.5 * (abs_err[v->n / 2 - 1] + abs_err[v->n / 2]);
-    v->max_abs_error = mx;
-    v->mean_abs_error = sum / v->n;
-    free(abs_err);
+    /* constant-TFLOP/s baseline: median measured figure of the generation's calibration rows */
+    int ncal_all = 0;
+    for (int i = 0; i < v->n; i++) if (!v->rows[i].heldout) tmp[ncal_all++] = measured_tf(&v->rows[i]);
+    double all_med = median_of(tmp, ncal_all);
+    for (int i = 0; i < v->n; i++) {
+        ms_dist_run_row_t *r = &v->rows[i];
+        int k = 0;
+        for (int j = 0; j < v->n; j++)
+            if (!v->rows[j].heldout && same_generation(v->rows[j].stack, r->stack)) tmp[k++] = measured_tf(&v->rows[j]);
+        r->baseline_tflops = k ? median_of(tmp, k) : all_med;
+        /* step time at the baseline TFLOP/s over the measured one */
+        r->baseline_error = r->baseline_tflops > 0 ? measured_tf(r) / r->baseline_tflops - 1.0 : 0.0;
+    }
+    ms_dist_val_stats_t all;
+    fill_stats(v, -1, tmp, &all);
+    v->median_abs_error = all.median_abs_error;
+    v->max_abs_error = all.max_abs_error;
+    v->mean_abs_error = all.mean_abs_error;
+    fill_stats(v, 0, tmp, &v->calibration);
+    fill_stats(v, 1, tmp, &v->heldout);
+    free(tmp);
     return MS_DIST_OK;
 }
 
