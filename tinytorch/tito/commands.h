@@ -18,5 +18,7 @@ int tito_cmd_profile(int argc, char **argv);  /* cmd_profile.c */
 int tito_cmd_compress(int argc, char **argv); /* cmd_compress.c */
 int tito_cmd_train(int argc, char **argv);    /* cmd_train.c */
 int tito_cmd_capstone(int argc, char **argv); /* cmd_capstone.c */
+int tito_cmd_module(int argc, char **argv);   /* cmd_module.c: the learner's start/test/complete loop */
+int tito_cmd_status(int argc, char **argv);   /* cmd_module.c: modules and milestones */
 
 #endif

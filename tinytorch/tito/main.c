@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "  tito capstone [options]             module 20: quantize, benchmark (MLPerf EDU), Pareto, submit\n"
             "  tito eval MODEL [--data PATH]       accuracy of a model file on a data set (tito eval --help)\n"
             "  tito predict MODEL FILE             the classes of the samples in FILE (tito predict --help)\n"
+            "  tito module start|test|complete NN  build module NN yourself, graded on your code (tito module --help)\n"
+            "  tito status                         your modules and the milestones they unlock\n"
             "  tito --version | --help\n"
             "\n"
             "options of 'milestone run':\n"
@@ -296,6 +298,8 @@ static const tito_command tito_commands[] = {
     {"compress", "tito compress CKPT --prune K:A", tito_cmd_compress},
     {"train", "[mpirun -np N] tito train [options]", tito_cmd_train},
     {"capstone", "tito capstone [options]", tito_cmd_capstone},
+    {"module", "tito module list|start|test|complete|reset|view|status [NN]", tito_cmd_module},
+    {"status", "tito status [--json]", tito_cmd_status},
 };
 
 int main(int argc, char **argv)

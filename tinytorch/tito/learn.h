@@ -1,0 +1,74 @@
+/* learn.h - the learner's build-it-yourself workflow behind 'tito module ...' and 'tito status':
+ *   - the module map (which source folder, which test files grade it),
+ *   - solution markers: stripping a reference file to the learner's stub and restoring it,
+ *   - building a library from the learner's files + the reference and running a module's tests,
+ *   - progress in SQLite under $XDG_DATA_HOME/tinytorch/progress.db. */
+#ifndef TITO_LEARN_H
+#define TITO_LEARN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TT_MODULE_COUNT 20
+#define TT_MODULE_MAX_TESTS 4
+
+typedef struct tt_module_info {
+    int num;                                  /* 1..20 */
+    const char *dir;                          /* source folder under tinytorch/src/, e.g. "02_activations" */
+    const char *title;
+    const char *tests[TT_MODULE_MAX_TESTS];   /* test files under tinytorch/tests/ that grade it */
+} tt_module_info;
+
+extern const tt_module_info tt_modules[TT_MODULE_COUNT];
+
+/* "3", "03", "03_layers" or "layers" -> the module, or NULL. */
+const tt_module_info *tt_module_find(const char *q);
+
+/* ---- solution markers (workspace.c) ------------------------------------------------------------ */
+
+#define TT_BEGIN_SOLUTION "/* BEGIN SOLUTION */"
+#define TT_END_SOLUTION "/* END SOLUTION */"
+#define TT_STUB_TAG "/* YOUR CODE HERE */"
+
+/* Replaces every marked block (the BEGIN line through the END line) by one stub line that fails loudly:
+ *     tt_fatal("NAME: not implemented yet — module NN"); / * YOUR CODE HERE * /
+ * Returns a malloc'd text, *nblocks = number of blocks; NULL with *err set on a malformed file
+ * (unbalanced or nested markers: the message names the line). */
+char *tt_strip(const char *text, int module, int *nblocks, char *err, size_t errlen);
+
+/* The inverse: puts the reference's blocks back in place of the stub lines of 'stripped'. Returns a
+ * malloc'd text or NULL with *err set (stub and block counts differ). */
+char *tt_restore(const char *stripped, const char *reference, char *err, size_t errlen);
+
+/* Reads a whole file (NUL-terminated, *len without it); NULL if it cannot. */
+char *tt_read_text(const char *path, size_t *len);
+/* Writes text atomically (temp file, fsync, rename). 0 on success, -1 with errno set. */
+int tt_write_atomic(const char *path, const char *text, size_t len);
+
+/* The source tree: $TITO_SOURCE_DIR, else $MLSB_SOURCE_DIR, else the one tito was built from. */
+const char *tt_source_dir(void);
+
+/* ---- building and grading (workspace.c) -------------------------------------------------------- */
+
+/* Builds the library for module m in workspace dir (learner's files for m and for every module in
+ * 'learner_mods' (a bit per module number), the reference for the rest) and runs the tests of m and of
+ * the earlier modules. Prints readable progress and failures. Returns 0 all passed, 1 a test failed or
+ * the learner's code did not compile, 2 a setup problem (message printed). */
+int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet);
+
+/* ---- progress (learn_db.c) --------------------------------------------------------------------- */
+
+typedef struct tt_progress_db tt_progress_db;
+
+/* Opens (creating if absent) the progress database. NULL with *err set when the file is not a
+ * database, belongs to another program or cannot be opened; such a file is left untouched. */
+tt_progress_db *tt_progress_open(char *err, size_t errlen);
+void tt_progress_close(tt_progress_db *db);
+/* state: 0 none, 1 started, 2 completed. */
+int tt_progress_state(tt_progress_db *db, int module);
+int tt_progress_set(tt_progress_db *db, int module, int state, const char *workspace, char *err, size_t errlen);
+/* The workspace recorded for a module ("" if none); buf of len bytes. */
+void tt_progress_workspace(tt_progress_db *db, int module, char *buf, size_t len);
+const char *tt_progress_path(void);
+
+#endif
