@@ -98,6 +98,8 @@ static void binary_backward(tt_node *n)
     make_plan(binop_name[n->iarg[0]], a, b, &p);
     float *tmp = tt_arena_alloc((size_t)p.numel * sizeof(float));
     const float *A = a->data, *B = b->data;
+    /* TODO: the gradient of each input: d(a+b) = (g, g), d(a-b) = (g, -g), d(a*b) = (g*b, g*a), d(a/b) = (g/b, -g*a/b^2); reduce over broadcast axes with tt_accumulate_broadcast */
+    /* BEGIN SOLUTION */
     switch ((enum binop)n->iarg[0]) {
     case OP_ADD:
     case OP_SUB:
@@ -137,6 +139,7 @@ static void binary_backward(tt_node *n)
         }
         break;
     }
+    /* END SOLUTION */
 }
 
 static tt_tensor *binary(enum binop op, tt_tensor *a, tt_tensor *b)
@@ -146,12 +149,15 @@ static tt_tensor *binary(enum binop op, tt_tensor *a, tt_tensor *b)
     tt_tensor *out = tt_empty(p.nd, p.shape);
     float *O = out->data;
     const float *A = a->data, *B = b->data;
+    /* TODO: for each broadcast output index i, O[i] = A[ia] op B[ib] (BROADCAST_LOOP gives ia, ib) */
+    /* BEGIN SOLUTION */
     switch (op) {
     case OP_ADD: BROADCAST_LOOP(&p, O[i] = A[ia] + B[ib]); break;
     case OP_SUB: BROADCAST_LOOP(&p, O[i] = A[ia] - B[ib]); break;
     case OP_MUL: BROADCAST_LOOP(&p, O[i] = A[ia] * B[ib]); break;
     case OP_DIV: BROADCAST_LOOP(&p, O[i] = A[ia] / B[ib]); break;
     }
+    /* END SOLUTION */
     tt_tensor *in[2] = {a, b};
     tt_node *n = tt_record(binop_name[op] + 3, out, in, 2, binary_backward);
     if (n) {

@@ -47,6 +47,8 @@ static void sum_backward(tt_node *n)
     float scale = n->farg[0];
     const float *g = n->out->grad;
     float *ga = tt_grad_buf(a);
+    /* TODO: every a[o, k, i] gets g[o, i] * scale (the sum's gradient is copied back along the reduced axis) */
+    /* BEGIN SOLUTION */
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t k = 0; k < len; k++) {
             float *dst = ga + (o * len + k) * inner;
@@ -56,6 +58,7 @@ static void sum_backward(tt_node *n)
             }
         }
     }
+    /* END SOLUTION */
 }
 
 static tt_tensor *sum_scaled(const char *op, tt_tensor *a, int axis, bool keepdims, int mean)
@@ -64,6 +67,8 @@ static tt_tensor *sum_scaled(const char *op, tt_tensor *a, int axis, bool keepdi
     make_rplan(op, a, axis, keepdims, &p);
     tt_tensor *out = tt_empty(p.nd, p.shape);
     float scale = mean ? (p.n ? 1.0f / (float)p.n : 0.0f) : 1.0f;
+    /* TODO: out[o, i] = scale * sum over k of a[o, k, i] (accumulate in double) */
+    /* BEGIN SOLUTION */
     for (int64_t o = 0; o < p.outer; o++) {
         for (int64_t i = 0; i < p.inner; i++) {
             double s = 0.0;
@@ -74,6 +79,7 @@ static tt_tensor *sum_scaled(const char *op, tt_tensor *a, int axis, bool keepdi
             out->data[o * p.inner + i] = (float)s * scale;
         }
     }
+    /* END SOLUTION */
     tt_node *n = tt_record(mean ? "mean" : "sum", out, &a, 1, sum_backward);
     if (n) {
         n->iarg[0] = p.outer;
