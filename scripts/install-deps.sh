@@ -9,6 +9,8 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libomp-dev
       libcmocka-dev zlib1g-dev libfyaml-dev libcjson-dev nettle-dev libsqlite3-dev libopenblas-dev
       dataset-fashion-mnist libopenmpi-dev openmpi-bin
       libmicrohttpd-dev wrk chromium liblapacke-dev python3)
+# kits: the Cortex-M cross toolchain, newlib (semihosting) and QEMU's Arm system emulator.
+pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 # The labs' pages and browser tests need node + npm (any recent release already installed will do).
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 if [[ "${1:-}" == "--bench" ]]; then

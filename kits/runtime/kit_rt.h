@@ -1,0 +1,132 @@
+/* kit_rt.h - the freestanding int8 runtime of an exported model (no malloc, no float, no libc).
+ *
+ * The arithmetic is the one of TinyTorch's module 15 (tinytorch/include/tinytorch/quant.h), op for op:
+ *   acc   = sum (x - zx) * w                      (int32; padding contributes 0)
+ *   pool  = max of the 2x2 window of acc          (before requantization: requantization is monotone)
+ *   q_out = clamp(zo + ((acc + bias) * M + 2^(n-1)) >> n, lo, 127),  n = 31 + shift, 64-bit product
+ * with lo = zo when a ReLU is fused, else -128. Each op is compiled only when the model uses it
+ * (model.c defines KIT_OP_CONV, KIT_OP_LINEAR, KIT_OP_MAXPOOL2, KIT_OP_RELU before including this).
+ */
+#ifndef KIT_RT_H
+#define KIT_RT_H
+
+#include <stdint.h>
+
+static inline int32_t kit_requant(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    const int n = 31 + shift;
+    const int64_t r = (int64_t)acc * multiplier + ((int64_t)1 << (n - 1));
+    return (int32_t)(r >> n);
+}
+
+static inline int8_t kit_requant_out(int32_t acc, int32_t bias, int32_t mult, int32_t shift, int32_t zo,
+                                     int32_t lo)
+{
+    const int32_t v = zo + kit_requant(acc + bias, mult, shift);
+    return (int8_t)(v < lo ? lo : v > 127 ? 127 : v);
+}
+
+typedef struct kit_conv {
+    int32_t cin, h, w, cout, kh, kw, stride, pad, ho, wo; /* ho, wo: before the fused pool */
+    int32_t pool, zx, zo, lo;
+    const int8_t *weight;  /* [cout][cin][kh][kw] */
+    const int32_t *bias, *mult, *shift;
+} kit_conv;
+
+typedef struct kit_linear {
+    int32_t in, out, zx, zo, lo;
+    const int8_t *weight;  /* [out][in] */
+    const int32_t *bias, *mult, *shift;
+} kit_linear;
+
+#ifdef KIT_OP_CONV
+static int32_t kit_conv_acc(const kit_conv *c, const int8_t *x, int32_t o, int32_t oy, int32_t ox)
+{
+    int32_t acc = 0;
+    const int8_t *w = c->weight + (int32_t)o * c->cin * c->kh * c->kw;
+    for (int32_t ci = 0; ci < c->cin; ci++) {
+        const int8_t *xc = x + ci * c->h * c->w;
+        for (int32_t i = 0; i < c->kh; i++) {
+            const int32_t y = oy * c->stride + i - c->pad;
+            if (y < 0 || y >= c->h) {
+                w += c->kw;
+                continue;
+            }
+            for (int32_t j = 0; j < c->kw; j++) {
+                const int32_t xx = ox * c->stride + j - c->pad;
+                if (xx >= 0 && xx < c->w) {
+                    acc += ((int32_t)xc[y * c->w + xx] - c->zx) * (int32_t)w[j];
+                }
+            }
+            w += c->kw;
+        }
+    }
+    return acc;
+}
+
+static void kit_conv_run(const kit_conv *c, const int8_t *x, int8_t *y)
+{
+    const int32_t hq = c->pool ? c->ho / 2 : c->ho, wq = c->pool ? c->wo / 2 : c->wo;
+    for (int32_t o = 0; o < c->cout; o++) {
+        for (int32_t oy = 0; oy < hq; oy++) {
+            for (int32_t ox = 0; ox < wq; ox++) {
+                int32_t a;
+                if (c->pool) {
+                    a = kit_conv_acc(c, x, o, 2 * oy, 2 * ox);
+                    int32_t t = kit_conv_acc(c, x, o, 2 * oy, 2 * ox + 1);
+                    a = t > a ? t : a;
+                    t = kit_conv_acc(c, x, o, 2 * oy + 1, 2 * ox);
+                    a = t > a ? t : a;
+                    t = kit_conv_acc(c, x, o, 2 * oy + 1, 2 * ox + 1);
+                    a = t > a ? t : a;
+                } else {
+                    a = kit_conv_acc(c, x, o, oy, ox);
+                }
+                y[(o * hq + oy) * wq + ox] = kit_requant_out(a, c->bias[o], c->mult[o], c->shift[o], c->zo, c->lo);
+            }
+        }
+    }
+}
+#endif
+
+#ifdef KIT_OP_LINEAR
+static void kit_linear_run(const kit_linear *l, const int8_t *x, int8_t *y)
+{
+    for (int32_t o = 0; o < l->out; o++) {
+        const int8_t *w = l->weight + o * l->in;
+        int32_t acc = 0;
+        for (int32_t k = 0; k < l->in; k++) {
+            acc += ((int32_t)x[k] - l->zx) * (int32_t)w[k];
+        }
+        y[o] = kit_requant_out(acc, l->bias[o], l->mult[o], l->shift[o], l->zo, l->lo);
+    }
+}
+#endif
+
+#ifdef KIT_OP_MAXPOOL2
+static void kit_maxpool2_run(int32_t ch, int32_t h, int32_t w, const int8_t *x, int8_t *y)
+{
+    const int32_t hq = h / 2, wq = w / 2;
+    for (int32_t c = 0; c < ch; c++) {
+        for (int32_t oy = 0; oy < hq; oy++) {
+            const int8_t *r0 = x + (c * h + 2 * oy) * w, *r1 = r0 + w;
+            for (int32_t ox = 0; ox < wq; ox++) {
+                int8_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
+                int8_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+                y[(c * hq + oy) * wq + ox] = v0 > v1 ? v0 : v1;
+            }
+        }
+    }
+}
+#endif
+
+#ifdef KIT_OP_RELU
+static void kit_relu_run(int32_t n, int32_t zp, const int8_t *x, int8_t *y)
+{
+    for (int32_t i = 0; i < n; i++) {
+        y[i] = x[i] > zp ? x[i] : (int8_t)zp;
+    }
+}
+#endif
+
+#endif

@@ -1,0 +1,15 @@
+/* kit_internal.h - helpers shared by the kit sources (not installed). */
+#ifndef KITS_INTERNAL_H
+#define KITS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+int kit_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int kit_mkdirs(const char *path, char *err, size_t errlen);
+FILE *kit_file_open(const char *dir, const char *name, char *tmp, size_t tmplen, char *err, size_t errlen);
+int kit_file_close(FILE *f, const char *tmp, char *err, size_t errlen);
+int kit_copy_file(const char *src, const char *dir, const char *name, char *err, size_t errlen);
+const char *kit_runtime_dir(void);
+
+#endif
