@@ -159,6 +159,50 @@ static void test_eval_json_and_exit_codes(void **state)
     assert_int_equal(run("eval Llama3_8B H100 -o yaml", 0, buf, sizeof buf), 1);
 }
 
+/* eval --breakdown: the parts of a training step add up to the step time (JSON "breakdown" key,
+ * text table); communication parts match the existing keys; not offered for inference. */
+static void test_breakdown(void **state)
+{
+    (void)state;
+    char args[1200];
+    snprintf(args, sizeof args, "-o json eval '%s/mlsysim/examples/gpt3_175b_1536_a100.yaml' --breakdown", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "breakdown");
+    assert_true(cJSON_IsArray(b));
+    double sum = 0, step = num(j, "step_time_s");
+    int n = 0, saw_tp = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, b) {
+        double sec = num(it, "seconds");
+        assert_true(sec >= 0);
+        sum += sec;
+        n++;
+        if (!strcmp(str(it, "key"), "tp_communication_s")) {
+            saw_tp = 1;
+            assert_true(sec > 0 && fabs(sec - num(j, "tp_communication_s")) <= 1e-6 * sec);
+        }
+    }
+    assert_true(n >= 10 && saw_tp);
+    assert_true(fabs(sum - step) <= 0.01 * step);
+    assert_true(num(j, "matmul_s") > num(j, "memory_bound_s")); /* 175B: GEMM-bound */
+    assert_true(fabs(num(j, "matmul_s") + num(j, "memory_bound_s") - num(j, "compute_s")) <= 1e-6 * step);
+    cJSON_Delete(j);
+    /* without the flag the JSON has no breakdown key but has the new parts */
+    snprintf(args, sizeof args, "-o json eval '%s/mlsysim/examples/gpt3_175b_1536_a100.yaml'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_null(cJSON_GetObjectItemCaseSensitive(j, "breakdown"));
+    assert_true(num(j, "dp_communication_total_s") >= num(j, "dp_communication_s"));
+    cJSON_Delete(j);
+    assert_int_equal(run("eval GPT2_Small A100 --mode training --batch-size 8 --breakdown", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "breakdown of one step"));
+    assert_non_null(strstr(buf, "memory-bound ops"));
+    assert_non_null(strstr(buf, "exposed communication"));
+    assert_int_equal(run("eval Llama3_8B H100 --breakdown", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--breakdown"));
+}
+
 static void test_serve(void **state)
 {
     (void)state;
@@ -591,6 +635,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zoo),
         cmocka_unit_test(test_eval_json_and_exit_codes),
+        cmocka_unit_test(test_breakdown),
         cmocka_unit_test(test_serve),
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_schema_registry_tiny_compress),

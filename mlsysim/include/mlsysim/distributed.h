@@ -205,6 +205,10 @@ typedef struct ms_dist_train {
     double cp_comm_s;               /* context-parallel KV exchange */
     double communication_s;         /* sum of exposed communication */
     double optimizer_s;             /* optimizer update (memory-bound) */
+    double matmul_s;                /* part of compute_s in GEMMs (incl. the attention core) */
+    double memory_bound_s;          /* part of compute_s in memory-bound kernels: norms,
+                                       activations, residuals, softmax/score path, loss */
+    double zero_comm_total_s;       /* ZeRO-3 gathers + reduce-scatters, hidden or not */
     double tokens_per_s;
     double model_flops;             /* per step, no recompute (MFU numerator) */
     double hardware_flops;          /* per step, with recompute (HFU numerator) */

@@ -40,6 +40,80 @@ static int write_svg(const ms_result *res, const char *path)
     return ok ? MS_EXIT_OK : MS_EXIT_INPUT;
 }
 
+/* The parts of a training step, in the order a learner reads them. */
+static const struct { const char *key, *name, *what; } parts[] = {
+    {"matmul_s", "matmul", "GEMMs of the slowest stage: QKV, projection, MLP, attention core, logits"},
+    {"memory_bound_s", "memory-bound ops", "norms, activations, residuals, softmax/score path, loss at HBM bandwidth"},
+    {"tp_communication_s", "TP all-reduce", "tensor-parallel collectives, on the critical path"},
+    {"ep_communication_s", "EP all-to-all", "MoE token exchange"},
+    {"cp_communication_s", "CP exchange", "context-parallel K/V, what the attention core does not hide"},
+    {"bubble_s", "pipeline bubble", "(pp-1)/v stages idle at the start and end of 1F1B"},
+    {"pp_communication_s", "pipeline sends", "activations between stages"},
+    {"dp_communication_s", "DP reduction (exposed)", "gradient all-reduce / reduce-scatter not hidden by backward"},
+    {"zero_communication_s", "ZeRO-3 gathers (exposed)", "parameter gathers and gradient reduce-scatters not hidden"},
+    {"optimizer_s", "optimizer step", "weights, gradients and optimizer state through HBM"},
+};
+#define NPARTS (sizeof parts / sizeof parts[0])
+
+/* Adds the "breakdown" key (JSON) to a training-step result; 0 when the result is not one. */
+static int add_breakdown(ms_result *res)
+{
+    double step, v;
+    if (!ms_result_get(res, "step_time_s", &step) || !ms_result_get(res, "matmul_s", &v) || !(step > 0)) return 0;
+    char buf[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "[");
+    for (size_t i = 0; i < NPARTS && n < sizeof buf; i++) {
+        double x = 0;
+        ms_result_get(res, parts[i].key, &x);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"part\":\"%s\",\"key\":\"%s\",\"seconds\":%.6g,\"share\":%.4f}",
+                              i ? "," : "", parts[i].name, parts[i].key, x, x / step);
+    }
+    if (n >= sizeof buf - 2) return 0;
+    snprintf(buf + n, sizeof buf - n, "]");
+    ms_result_raw(res, "breakdown", buf);
+    return 1;
+}
+
+static void print_breakdown(const ms_result *res)
+{
+    double step = 0, sum = 0, comm = 0, x;
+    ms_result_get(res, "step_time_s", &step);
+    printf("\nbreakdown of one step (%.4g s)\n", step);
+    printf("  %-26s %12s %7s  %s\n", "part", "seconds", "share", "what");
+    for (size_t i = 0; i < NPARTS; i++) {
+        x = 0;
+        ms_result_get(res, parts[i].key, &x);
+        sum += x;
+        printf("  %-26s %12.5g %6.1f%%  %s\n", parts[i].name, x, 100.0 * x / step, parts[i].what);
+    }
+    ms_result_get(res, "communication_s", &comm);
+    printf("  %-26s %12.5g %6.1f%%  (sum of the parts; step time %.5g s)\n", "total", sum, 100.0 * sum / step, step);
+    printf("  %-26s %12.5g %6.1f%%  (TP + EP + CP + sends + DP + ZeRO-3 on the critical path)\n",
+           "exposed communication", comm, 100.0 * comm / step);
+    double dpt = 0, zt = 0;
+    ms_result_get(res, "dp_communication_total_s", &dpt);
+    ms_result_get(res, "zero_communication_total_s", &zt);
+    if (dpt > 0 || zt > 0)
+        printf("  hidden behind compute: DP %.5g s of %.5g s, ZeRO-3 %.5g s of %.5g s\n",
+               dpt - (ms_result_get(res, "dp_communication_s", &x) ? x : 0), dpt,
+               zt - (ms_result_get(res, "zero_communication_s", &x) ? x : 0), zt);
+}
+
+/* --breakdown: JSON gets the "breakdown" key; text prints the table after the result. Returns 0
+ * (with a message) when the result is not a training step of the fleet model. */
+static int bd_prepare(ms_cli *c, ms_result *res)
+{
+    if (res->status == MS_ERR_INPUT) return 1; /* the input error is reported as usual */
+    double v;
+    if (!ms_result_get(res, "matmul_s", &v)) {
+        fprintf(stderr, "mlsysim eval: --breakdown explains training steps of a transformer (the fleet model); this result is not one\n");
+        return 0;
+    }
+    if (c->fmt != MS_FMT_TEXT) add_breakdown(res);
+    return 1;
+}
+
 static int ends_with(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);
@@ -78,6 +152,9 @@ static void eval_help(void)
            "                    [--recompute none|selective|full] [--optimizer adam|sgd|none]\n"
            "       mlsysim eval PLAN.yaml\n"
            "       (either form) --svg FILE   also draws the step on the device's roofline\n"
+           "       (either form) --breakdown  training: the step split into compute (matmul,\n"
+           "                     memory-bound ops), each collective, bubble, optimizer and exposed\n"
+           "                     communication (text table; JSON key \"breakdown\")\n"
            "\n"
            "Evaluates one workload on hardware: latency, throughput, MFU, memory per accelerator,\n"
            "energy. MODEL HARDWARE is the plan with one accelerator; training of a transformer uses\n"
@@ -89,6 +166,8 @@ static void eval_help(void)
            "  mlsysim eval GPT2_Small A100 --mode training --batch-size 8 --seq-len 1024\n"
            "  mlsysim -o json eval mlsysim/examples/llama3_8b_h100.yaml\n"
            "  mlsysim eval Llama3_8B H100 --batch-size 64 --svg roofline.svg\n"
+           "  mlsysim eval mlsysim/examples/gpt3_175b_1536_a100.yaml --breakdown\n"
+           "  mlsysim -o json eval GPT2_Small A100 --mode training --breakdown\n"
            "\n"
            "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
            ms_default_efficiency(MS_MODE_TRAINING), ms_default_efficiency(MS_MODE_INFERENCE));
@@ -97,9 +176,10 @@ static void eval_help(void)
 int ms_cli_eval(ms_cli *c, int argc, char **argv)
 {
     const char *svg = NULL;
-    int kept = 1;
+    int kept = 1, breakdown = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { eval_help(); return MS_EXIT_OK; }
+        if (!strcmp(argv[i], "--breakdown")) { breakdown = 1; continue; }
         if (!strcmp(argv[i], "--svg")) {
             if (i + 1 >= argc) { fprintf(stderr, "mlsysim eval: --svg needs a file\n"); return MS_EXIT_INPUT; }
             svg = argv[++i];
@@ -133,6 +213,7 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
         } else {
             ms_plan_eval(c->reg, p, res);
         }
+        if (breakdown && !bd_prepare(c, res)) { free(p); ms_result_free(res); free(res); return MS_EXIT_INPUT; }
         rc = finish(c, res);
         free(p);
     } else {
@@ -145,9 +226,11 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
         ms_plan_eval(c->reg, p, res);
         snprintf(res->title, sizeof res->title, "%s on %s (%s, %s)", op.model->title, op.hw->title,
                  ms_mode_name(p->mode), ms_precision_name(p->precision));
+        if (breakdown && !bd_prepare(c, res)) { free(p); ms_result_free(res); free(res); return MS_EXIT_INPUT; }
         rc = finish(c, res);
         free(p);
     }
+    if (breakdown && c->fmt == MS_FMT_TEXT && rc != MS_EXIT_INPUT) print_breakdown(res);
     if (svg && rc != MS_EXIT_INPUT) {
         int src = write_svg(res, svg);
         if (src) rc = src;

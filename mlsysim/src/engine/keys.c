@@ -59,6 +59,12 @@ static const ms_result_key keys[] = {
     {"dp_communication_s", MS_V_NUM, "s", "exposed gradient reduction"},
     {"zero_communication_s", MS_V_NUM, "s", "ZeRO-3 parameter gathers"},
     {"optimizer_s", MS_V_NUM, "s", "optimizer update"},
+    {"matmul_s", MS_V_NUM, "s", "part of compute_s in matrix multiplies"},
+    {"memory_bound_s", MS_V_NUM, "s", "part of compute_s in memory-bound kernels"},
+    {"ep_communication_s", MS_V_NUM, "s", "expert-parallel all-to-alls"},
+    {"cp_communication_s", MS_V_NUM, "s", "exposed context-parallel K/V exchange"},
+    {"dp_communication_total_s", MS_V_NUM, "s", "gradient reduction, hidden or not"},
+    {"zero_communication_total_s", MS_V_NUM, "s", "ZeRO-3 gathers and reduce-scatters, hidden or not"},
     /* work */
     {"model_flop", MS_V_NUM, "FLOP", "model FLOPs of the step (no recompute)"},
     {"hardware_flop", MS_V_NUM, "FLOP", "FLOPs executed (with recompute)"},

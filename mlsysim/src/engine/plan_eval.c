@@ -227,6 +227,12 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "dp_communication_s", t.dp_comm_s);
     ms_result_num(o, "zero_communication_s", t.zero_comm_s);
     ms_result_num(o, "optimizer_s", t.optimizer_s);
+    ms_result_num(o, "matmul_s", t.matmul_s);
+    ms_result_num(o, "memory_bound_s", t.memory_bound_s);
+    ms_result_num(o, "ep_communication_s", t.ep_comm_s);
+    ms_result_num(o, "cp_communication_s", t.cp_comm_s);
+    ms_result_num(o, "dp_communication_total_s", t.dp_comm_total_s);
+    ms_result_num(o, "zero_communication_total_s", t.zero_comm_total_s);
     const char *bn = t.communication_s > t.compute_s && t.communication_s > t.bubble_s ? "communication"
                    : t.bubble_s > t.compute_s ? "pipeline_bubble" : "compute";
     ms_result_str(o, "bottleneck", bn);

@@ -117,6 +117,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     c.bwd = 2.0 * (dense_flops + score_flops) / F + (1.5 * ew_bytes + score_bytes_bwd) / BW;
     c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
          : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
+    /* GEMM share of the kernel time (for the breakdown) */
+    double layer_mm = 3.0 * (dense_flops + score_flops) / F
+                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? (dense_flops + score_flops) / F
+                       : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? score_flops / F : 0.0);
+    double layer_kern = c.fwd + c.bwd + c.rc;
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
     double act_msg = T * h * wb;
     c.tp = tp > 1 ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
@@ -209,10 +214,20 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->dp_comm_total_s = dp_t;
     out->dp_comm_s = dp_exposed;
     out->zero_comm_s = z3_exposed;
-    (void)z3;
     out->communication_s = out->tp_comm_s + out->ep_comm_s + out->cp_comm_s + p2p + dp_exposed + z3_exposed;
     out->optimizer_s = t_opt;
     out->compute_s = mb * (t_max - lps * (c.tp + c.ep + c.cp));
+    {
+        /* split compute_s by the GEMM share of the critical stage's kernels */
+        int last = t_last > t_busy;
+        double nl = last ? chunk_lo * v : chunk_hi * v;
+        double mm = nl * layer_mm + (last ? 3.0 * logit_flops / F : 0.0);
+        double kern = nl * layer_kern + (last ? logit_t : 0.0);
+        double share = kern > 0 ? mm / kern : 0.0;
+        out->matmul_s = out->compute_s * share;
+        out->memory_bound_s = out->compute_s - out->matmul_s;
+    }
+    out->zero_comm_total_s = z3;
     double B = p->global_batch;
     out->tokens_per_s = B * s / step;
     out->model_flops = ms_dist_model_flops(m, B);
