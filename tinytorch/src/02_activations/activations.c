@@ -30,6 +30,8 @@ static void act_backward(tt_node *n)
     const float *restrict g = n->out->grad, *restrict x = xt->data, *restrict y = n->out->data;
     float *restrict gx = tt_grad_buf(xt);
     int64_t len = xt->numel;
+    /* TODO: gx += g * the derivative: relu (x > 0), sigmoid y(1-y), tanh 1-y^2, GELU cdf(x) + x pdf(x) */
+    /* BEGIN SOLUTION */
     switch ((enum act)n->iarg[0]) {
     case A_RELU:
         TT_SIMD for (int64_t i = 0; i < len; i++) {
@@ -55,6 +57,7 @@ static void act_backward(tt_node *n)
         }
         break;
     }
+    /* END SOLUTION */
 }
 
 static tt_tensor *activation(enum act op, tt_tensor *xt)
@@ -63,6 +66,8 @@ static tt_tensor *activation(enum act op, tt_tensor *xt)
     const float *restrict x = xt->data;
     float *restrict y = out->data;
     int64_t len = xt->numel;
+    /* TODO: y = relu, sigmoid, tanh or erf-GELU of x, elementwise (tt__sigmoid, tt__tanh, tt__erf: vmath.h) */
+    /* BEGIN SOLUTION */
     switch (op) {
     case A_RELU:
         TT_SIMD for (int64_t i = 0; i < len; i++) {
@@ -85,6 +90,7 @@ static tt_tensor *activation(enum act op, tt_tensor *xt)
         }
         break;
     }
+    /* END SOLUTION */
     tt_node *n = tt_record(act_name[op], out, &xt, 1, act_backward);
     if (n) {
         n->iarg[0] = op;
@@ -121,6 +127,8 @@ static lanes lanes_for(const char *op, const tt_tensor *x, int axis)
 /* One lane: n values at stride s. Writes softmax (log = 0) or log_softmax (log = 1). */
 static inline void softmax_lane(const float *restrict x, float *restrict y, int64_t n, int64_t s, int log)
 {
+    /* TODO: subtract the lane's max before exp (stability); log_softmax = x - max - log(sum exp) */
+    /* BEGIN SOLUTION */
     float mx = -INFINITY;
     for (int64_t k = 0; k < n; k++) {
         mx = x[k * s] > mx ? x[k * s] : mx;
@@ -148,6 +156,7 @@ static inline void softmax_lane(const float *restrict x, float *restrict y, int6
             y[k * s] *= inv;
         }
     }
+    /* END SOLUTION */
 }
 
 static void softmax_backward(tt_node *n)
@@ -157,6 +166,8 @@ static void softmax_backward(tt_node *n)
     int log = (int)n->iarg[3];
     const float *g = n->out->grad, *y = n->out->data;
     float *gx = tt_grad_buf(xt);
+    /* TODO: softmax: dx = y (g - sum g*y); log_softmax: dx = g - exp(y) sum g, for every lane */
+    /* BEGIN SOLUTION */
     for (int64_t o = 0; o < l.outer; o++) {
         for (int64_t i = 0; i < l.inner; i++) {
             int64_t base = o * l.n * l.inner + i, s = l.inner;
@@ -180,6 +191,7 @@ static void softmax_backward(tt_node *n)
             }
         }
     }
+    /* END SOLUTION */
 }
 
 static tt_tensor *softmax_any(const char *op, tt_tensor *x, int axis, int log)
