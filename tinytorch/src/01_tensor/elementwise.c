@@ -98,7 +98,8 @@ static void binary_backward(tt_node *n)
     make_plan(binop_name[n->iarg[0]], a, b, &p);
     float *tmp = tt_arena_alloc((size_t)p.numel * sizeof(float));
     const float *A = a->data, *B = b->data;
-    /* TODO: the gradient of each input: d(a+b) = (g, g), d(a-b) = (g, -g), d(a*b) = (g*b, g*a), d(a/b) = (g/b, -g*a/b^2); reduce over broadcast axes with tt_accumulate_broadcast */
+    /* TODO: d(a+b) = (g, g), d(a-b) = (g, -g), d(a*b) = (g*b, g*a), d(a/b) = (g/b, -g*a/b^2); sum over
+     * broadcast axes with tt_accumulate_broadcast */
     /* BEGIN SOLUTION */
     switch ((enum binop)n->iarg[0]) {
     case OP_ADD:
