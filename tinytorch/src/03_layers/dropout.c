@@ -11,9 +11,12 @@ static void dropout_backward(tt_node *n)
     tt_tensor *x = n->in[0];
     const float *mask = n->saved, *g = n->out->grad;
     float *gx = tt_grad_buf(x);
+    /* TODO: the gradient flows only through the kept elements, scaled like them (the saved mask) */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < x->numel; i++) {
         gx[i] += g[i] * mask[i];
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_dropout(tt_tensor *x, float p, bool training, tt_rng *rng)
@@ -33,6 +36,8 @@ tt_tensor *tt_dropout(tt_tensor *x, float p, bool training, tt_rng *rng)
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     const float *xd = x->data;
     float *y = out->data;
+    /* TODO: drop each element with probability p, scale the kept ones by 1/(1-p); keep the mask for backward */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < x->numel; i++) {
         float m = tt_rng_uniform(rng) < p ? 0.0f : scale;
         y[i] = xd[i] * m;
@@ -40,6 +45,7 @@ tt_tensor *tt_dropout(tt_tensor *x, float p, bool training, tt_rng *rng)
             mask[i] = m;
         }
     }
+    /* END SOLUTION */
     tt_node *n = tt_record("dropout", out, &x, 1, dropout_backward);
     if (n) {
         n->saved = mask;

@@ -38,6 +38,9 @@ void tt_init_tensor(tt_tensor *w, tt_init init, int64_t fan_in, int64_t fan_out,
                  (long long)fan_out);
     }
     double fi = (double)fan_in, fo = (double)fan_out;
+    /* TODO: fill w: Kaiming bound sqrt(6/fan_in) or std sqrt(2/fan_in); Xavier with fan_in + fan_out;
+     * PyTorch bound 1/sqrt(fan_in) */
+    /* BEGIN SOLUTION */
     switch (init) {
     case TT_INIT_KAIMING_UNIFORM: fill_uniform(w, (float)sqrt(6.0 / fi), rng); break;
     case TT_INIT_KAIMING_NORMAL: fill_normal(w, (float)sqrt(2.0 / fi), rng); break;
@@ -46,12 +49,16 @@ void tt_init_tensor(tt_tensor *w, tt_init init, int64_t fan_in, int64_t fan_out,
     case TT_INIT_PYTORCH: fill_uniform(w, (float)(1.0 / sqrt(fi)), rng); break;
     default: tt_fatal("tt_init_tensor: unknown init scheme %d", (int)init);
     }
+    /* END SOLUTION */
 }
 
 static tt_tensor *linear_forward(tt_layer *self, tt_tensor *x)
 {
     tt_linear_layer *l = (tt_linear_layer *)self;
+    /* TODO: y = x @ weight^T + bias (tt_linear does it and records the backward) */
+    /* BEGIN SOLUTION */
     return tt_linear(x, l->weight, l->bias);
+    /* END SOLUTION */
 }
 
 static void linear_collect(tt_layer *self, tt_params *out, const char *prefix)
