@@ -1,0 +1,286 @@
+/* test_parity.c - parity with upstream MLSys·im (harvard-edge/cs249r_book, folder mlsysim/).
+ *
+ * One case per upstream test or documented example that pins a number: the upstream file and
+ * test are named beside each case, with upstream's value and its tolerance (pytest.approx
+ * rel=1e-4 unless stated; golden regressions are pinned to the printed digits). Where we differ
+ * on purpose the case asserts OUR value, reproduces upstream's from the same inputs with
+ * upstream's formula, and the reason is one line in mlsysim/README.md, "Where we differ from
+ * upstream". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mlsysim/distributed.h"
+#include "mlsysim/mlsysim.h"
+#include "mlsysim/solvers.h"
+
+static ms_registry *reg;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+/* ours vs upstream within upstream's relative tolerance; prints both on failure */
+#define PARITY(ours, upstream, rel)                                                               \
+    do {                                                                                          \
+        double o_ = (ours), u_ = (upstream);                                                      \
+        if (!(fabs(o_ - u_) <= (rel) * fabs(u_)))                                                 \
+            fprintf(stderr, "%s: ours %.9g, upstream %.9g (rel tol %g)\n", #ours, o_, u_,        \
+                    (double)(rel));                                                               \
+        assert_true(fabs(o_ - u_) <= (rel) * fabs(u_));                                           \
+    } while (0)
+
+/* tests/test_formulas.py :: TestRingAllreduce::test_known_answer, TestTreeAllreduce::
+ * test_known_answer, TestAllToAll::test_known_answer. 1 GB over 8 ranks, 50 GB/s, α = 500 ns:
+ * ring 2·7/8·0.02 + 14·0.5 µs = 0.035007 s; tree 2·3·0.02 + 6·0.5 µs = 0.120003 s;
+ * all-to-all 7/8·0.02 + 7·0.5 µs = 0.0175035 s. Tolerance rel 1e-4. */
+static void test_collectives(void **state)
+{
+    (void)state;
+    PARITY(ms_coll_allreduce_ring_s(1e9, 8, 50e9, 500e-9), 0.035007, 1e-4);
+    PARITY(ms_coll_allreduce_tree_s(1e9, 8, 50e9, 500e-9), 0.120003, 1e-4);
+    PARITY(ms_coll_all_to_all_s(1e9, 8, 50e9, 500e-9), 0.0175035, 1e-4);
+    /* TestTreeAllreduce::test_tree_has_more_bandwidth_cost_than_ring */
+    assert_true(ms_coll_allreduce_tree_s(1e9, 8, 50e9, 500e-9) > ms_coll_allreduce_ring_s(1e9, 8, 50e9, 500e-9));
+}
+
+/* tests/test_formulas.py :: TestYoungDalyInterval::test_known_answer: δ = 60 s, MTBF 50,000 h
+ * -> √(2·60·1.8e8) = 146,969.4 s (rel 1e-4). TestMTBFCluster::test_1000_components: 50,000 h /
+ * 1000 = 50 h (rel 1e-6). ReliabilityModel (reference §1.17): DGX-H100 node 1/(8/5e4 + 8/1.5e5 +
+ * 2/1e5) = 4,285.7 h. TestMTBFCluster::test_correlation_factor (25 h at 0.5) has no counterpart:
+ * we model no correlation factor (README, "Where we differ"). */
+static void test_reliability(void **state)
+{
+    (void)state;
+    PARITY(ms_rel_young_daly_s(60, 50000 * 3600.0), 146969.4, 1e-4);
+    PARITY(ms_rel_cluster_mtbf_h(50000, 1000), 50.0, 1e-6);
+    ms_dist_reliability_t r = {0};
+    PARITY(ms_rel_node_mtbf_h(&r, 8), 4285.7, 1e-4);
+    /* Upstream's goodput is 1 - δ/τ - R/M; ours also charges the half interval of work a failure
+     * loses on average: at δ = 60, M = 18,000, R = 300, τ = 1469.69 s the two differ by exactly
+     * τ/(2M) = 0.040825 (README, "Where we differ"). */
+    ms_checkpoint_result c;
+    assert_int_equal(ms_checkpoint_solve(60, 86400, 300, 18000, 0, &c, NULL, 0), 0);
+    double upstream_goodput = 1 - 60 / c.interval_s - 300.0 / 18000;
+    PARITY(upstream_goodput - c.goodput, c.interval_s / (2 * 18000), 1e-12);
+}
+
+/* tests/test_formulas.py :: TestPipelineBubble::test_classic_case (P=4, M=8, V=1 -> 3/11) and
+ * ::test_interleaved_reduces_bubble (V=4 -> 3/35), rel 1e-4. Our engine's `bubble_fraction`
+ * key is bubble time over the whole step; the schedule formula is `bubble_schedule_fraction`. */
+static void test_pipeline_bubble(void **state)
+{
+    (void)state;
+    PARITY(ms_bubble_schedule_fraction(4, 8, 1), 3.0 / 11, 1e-4);
+    PARITY(ms_bubble_schedule_fraction(4, 8, 4), 3.0 / 35, 1e-4);
+    /* ::test_more_microbatches_reduces_bubble */
+    assert_true(ms_bubble_schedule_fraction(4, 64, 1) < ms_bubble_schedule_fraction(4, 8, 1));
+}
+
+/* tests/test_formulas.py :: TestKVCacheSize::test_known_answer: 2·32 layers·32 heads·128·2048
+ * tokens·2 B = 1 GiB exactly (rel 1e-6); Llama-2-7B has that shape (MHA, 32 x 32 x 128). */
+static void test_kv_cache(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama2_7B");
+    assert_non_null(m);
+    PARITY(ms_kv_cache_bytes(m, 2048, 1, MS_FP16), 1073741824.0, 1e-6);
+    /* test_golden_regressions.py, ServingModel golden: Llama-3-8B KV at S = 2048 = 0.268435 GB
+     * (printed to six digits; exactly 2·32·8·128·2048·2 = 268,435,456 B) */
+    PARITY(ms_kv_cache_bytes(ms_registry_model(reg, "Llama3_8B"), 2048, 1, MS_FP16), 0.268435e9, 1e-5);
+    PARITY(ms_kv_cache_bytes(ms_registry_model(reg, "Llama3_8B"), 2048, 1, MS_FP16), 268435456.0, 1e-15);
+}
+
+/* tests/test_golden_regressions.py, SingleNodeModel golden: ResNet-50 (8.2 GFLOP, 25.6M params)
+ * on A100, B = 1, fp16, η = 0.5: latency 0.56756 ms, throughput 1761.9/s, MFU 0.04631,
+ * energy 0.07547 J; AI at B = 32: 1220.24 FLOP/B. Pinned to the printed digits (rel 1e-4; MFU and
+ * energy 1e-3: four significant digits printed). Our registry counts ResNet-50 at 25,557,032
+ * parameters (torchvision); upstream rounds to 25.6M, which the case uses. */
+static void test_roofline_resnet(void **state)
+{
+    (void)state;
+    ms_model m = *ms_registry_model(reg, "ResNet50");
+    m.published_params = m.params = m.params_active = 25.6e6;
+    ms_workload w;
+    ms_workload_default(&w);
+    ms_eval_result r;
+    ms_eval(&m, ms_registry_hardware(reg, "A100"), &w, &r);
+    PARITY(r.latency_s, 0.56756e-3, 1e-4);
+    PARITY(r.throughput_per_s, 1761.9, 1e-4);
+    PARITY(r.mfu, 0.04631, 1e-3);
+    PARITY(r.energy_j, 0.07547, 1e-3);
+    w.batch_size = 32;
+    ms_eval(&m, ms_registry_hardware(reg, "A100"), &w, &r);
+    PARITY(r.intensity_flop_per_byte, 1220.24, 1e-4);
+}
+
+/* tests/test_golden_regressions.py, ServingModel golden: Llama-3-8B on H100, S = 2048, B = 1,
+ * fp16, η = 0.5: ITL 5.1942 ms, weights 16.06 GB, total 16.328 GB, utilization 0.19009 (of
+ * 80 GiB) — all equal. TTFT 70.970 ms differs on purpose: upstream prices prefill as
+ * (2·P_total·S + 4·L·a·d·S²)/(peak·η) + dispatch (every parameter incl. the embedding lookup does
+ * 2 FLOPs per token; attention bidirectional), we count matmul parameters and causal pairs
+ * S(S+1)/2 and charge the per-layer overhead. Upstream's figure is reproduced here from our
+ * registry's numbers with its formula, so the inputs agree and only the formula differs. */
+static void test_serving_llama(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    ms_serve_result r;
+    assert_int_equal(ms_serve(m, hw, &in, &r), MS_OK);
+    PARITY(r.itl_s, 5.1942e-3, 1e-4);
+    PARITY(r.weights_bytes, 16.06e9, 1e-3);
+    PARITY(r.memory_bytes, 16.328e9, 1e-4);
+    PARITY(r.memory_utilization, 0.19009, 1e-4);
+    double S = 2048, L = m->arch.layers, a = m->arch.heads, d = m->arch.hidden / m->arch.heads;
+    double upstream_ttft = (2 * m->params * S + 4 * L * a * d * S * S) / (989e12 * 0.5) + hw->dispatch_s;
+    PARITY(upstream_ttft, 70.970e-3, 1e-4);
+    /* ours: 64.7165 ms = (2·7,504,658,432·2048 + 524,288·2048·2049/2)/494.5e12 + 330 µs */
+    PARITY(r.ttft_s, 0.06471651048768452, 1e-9);
+}
+
+/* TrainingMemoryModel golden (reference §1.19): Llama-3-8B on H100, micro-batch 8, S = 1024,
+ * fp16, Adam, selective recompute: weights 16.06, gradients 16.06, optimizer 96.36 GB
+ * (16 B/param) — equal. Activations 36.507 GB (Korthikanti 34·s·b·h per layer) differ on purpose:
+ * ours add the fp32 logits and loss of the vocabulary layer (README, "Where we differ"). */
+static void test_training_memory(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    ms_train_config c;
+    ms_train_config_default(&c);
+    c.micro_batch = 8;
+    c.seq_len = 1024;
+    c.recompute = MS_RECOMPUTE_SELECTIVE;
+    ms_train_memory t;
+    ms_training_memory(m, &c, &t);
+    PARITY(t.weights_bytes, 16.06e9, 1e-3);
+    PARITY(t.gradients_bytes, 16.06e9, 1e-3);
+    PARITY(t.optimizer_bytes, 96.36e9, 1e-3);
+    double upstream_act = 34.0 * 1024 * 8 * 4096 * 32;   /* = 36.507e9 */
+    PARITY(upstream_act, 36.507e9, 1e-4);
+    assert_true(t.activations_bytes > upstream_act);
+}
+
+/* tests/test_golden_regressions.py, SustainabilityModel and EconomicsModel goldens (H100 at
+ * $25,000): 256 H100, 1 day, MFU 0.45, US_Avg -> IT 2644.992 kWh, total 2962.391 kWh,
+ * 1270.866 kg CO2e, 5332.30 L; capex 5844.75, energy 355.49, maintenance 876.71, TCO 7076.95 USD.
+ * Pinned to the printed digits (rel 1e-5; energy cost 1e-4). */
+static void test_sustainability_economics(void **state)
+{
+    (void)state;
+    ms_dist_accel_t h100 = { .peak_flops = 989e12, .mem_bw_bytes_per_s = 3.35e12, .tdp_w = 700, .unit_cost_usd = 25000 };
+    ms_dist_grid_t us = { .name = "US_Avg", .carbon_g_per_kwh = 429, .pue = 1.12, .wue_l_per_kwh = 1.8, .price_usd_per_kwh = 0.12 };
+    ms_dist_econ_inputs_t e = { .utilization = 0.45 };
+    ms_dist_ops_t o;
+    assert_int_equal(ms_econ_run(&h100, 256, 86400, 1e9, &us, &e, &o), MS_DIST_OK);
+    PARITY(o.energy_it_j / 3.6e6, 2644.992, 1e-6);
+    PARITY(o.energy_j / 3.6e6, 2962.391, 1e-6);
+    PARITY(o.carbon_kg, 1270.866, 1e-5);
+    PARITY(o.water_l, 5332.30, 1e-5);
+    PARITY(o.capex_usd, 5844.75, 1e-5);
+    PARITY(o.energy_cost_usd, 355.49, 1e-4);
+    PARITY(o.maintenance_usd, 876.71, 1e-5);
+    PARITY(o.cost_usd, 7076.95, 1e-5);
+}
+
+/* ScalingModel (reference §1.20, docs/math.qmd): C = 6PD with D = 20P gives P* = √(C/120).
+ * tests/test_formulas.py :: TestTransformerTrainingFlops::test_gpt3 pins 6·175e9·300e9 =
+ * 3.15e23 (rel 1e-3); at that budget the compute-optimal model is √(3.15e23/120) = 51.2e9
+ * parameters and 1.025e12 tokens. */
+static void test_chinchilla(void **state)
+{
+    (void)state;
+    double p, d;
+    ms_chin_optimal(3.15e23, 20, &p, &d);
+    PARITY(6 * p * d, 3.15e23, 1e-3);
+    PARITY(p, sqrt(3.15e23 / 120), 1e-9);
+    PARITY(d, 20 * sqrt(3.15e23 / 120), 1e-9);
+}
+
+/* TailLatencyModel (reference §1.14): the Kingman correction scales waits by (cv²+1)/2; with
+ * cv = 1 it is Erlang C. M/M/1 at ρ = 0.5 (λ = 5/s, 0.1 s): P_wait = 0.5 and the q-quantile wait
+ * ln(P_wait/(1-q))/(cμ(1-ρ)): p99 = ln 50/5 = 0.782405 s; cv = 0 halves it. */
+static void test_tail_latency(void **state)
+{
+    (void)state;
+    ms_tail_result r;
+    assert_int_equal(ms_tail_latency(5, 0.1, 1, 1.0, &r, NULL, 0), 0);
+    PARITY(r.p_wait, 0.5, 1e-12);
+    PARITY(r.p99_wait_s, log(50.0) / 5, 1e-12);
+    assert_int_equal(ms_tail_latency(5, 0.1, 1, 0.0, &r, NULL, 0), 0);
+    PARITY(r.p99_wait_s, log(50.0) / 10, 1e-12);
+}
+
+/* TopologyModel (reference §1.8), 64 nodes: fat-tree β = 1 -> bisection link·N/2 and 4 hops,
+ * dragonfly β = 0.85 and 3 hops, 3D torus 0.75·N^(1/3) = 3 hops, ring N/4 = 16 hops — equal.
+ * Ring and torus bisection differ on purpose: upstream's β (2/N, 2·N^(-1/3)) gives link and
+ * link·N^(2/3); a cut through a ring severs two links and through a k³ torus 2k² links (README). */
+static void test_topology(void **state)
+{
+    (void)state;
+    ms_topology_result r;
+    double bw = 50e9, N = 64;
+    assert_int_equal(ms_topology_eval(MS_TOPO_FAT_TREE, 64, bw, 1, &r, NULL, 0), 0);
+    PARITY(r.bisection_bytes_per_s, bw * 1.0 * N / 2, 1e-12);
+    PARITY(r.avg_hops, 4, 1e-12);
+    assert_int_equal(ms_topology_eval(MS_TOPO_DRAGONFLY, 64, bw, 1, &r, NULL, 0), 0);
+    PARITY(r.bisection_bytes_per_s, bw * 0.85 * N / 2, 1e-12);
+    PARITY(r.avg_hops, 3, 1e-12);
+    assert_int_equal(ms_topology_eval(MS_TOPO_TORUS3D, 64, bw, 1, &r, NULL, 0), 0);
+    PARITY(r.avg_hops, 0.75 * cbrt(N), 1e-12);
+    PARITY(r.bisection_bytes_per_s, 2 * (bw * 2 * pow(N, -1.0 / 3) * N / 2), 1e-12);
+    assert_int_equal(ms_topology_eval(MS_TOPO_RING, 64, bw, 1, &r, NULL, 0), 0);
+    PARITY(r.avg_hops, N / 4, 1e-12);
+    PARITY(r.bisection_bytes_per_s, 2 * (bw * (2 / N) * N / 2), 1e-12);
+}
+
+/* MoERoutingModel (reference §1.7): effective experts min(E, k·f), payload B·S·h·b·k·(f), dispatch
+ * payload·(EP-1)/EP — equal. Mixtral-like: 4096 tokens, h 4096, fp16, top-2 of 8, f 1.5, EP 8:
+ * payload 4096·4096·2·3 = 100,663,296 B, dispatch 88,080,384 B. */
+static void test_moe(void **state)
+{
+    (void)state;
+    ms_moe_a2a_result r;
+    assert_int_equal(ms_moe_alltoall(4096, 4096, 2, 2, 8, 1.5, 8, 50e9, 0, &r, NULL, 0), 0);
+    PARITY(r.buffer_bytes, 100663296.0, 1e-15);
+    PARITY(r.sent_bytes, 88080384.0, 1e-15);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_collectives),
+        cmocka_unit_test(test_reliability),
+        cmocka_unit_test(test_pipeline_bubble),
+        cmocka_unit_test(test_kv_cache),
+        cmocka_unit_test(test_roofline_resnet),
+        cmocka_unit_test(test_serving_llama),
+        cmocka_unit_test(test_training_memory),
+        cmocka_unit_test(test_sustainability_economics),
+        cmocka_unit_test(test_chinchilla),
+        cmocka_unit_test(test_tail_latency),
+        cmocka_unit_test(test_topology),
+        cmocka_unit_test(test_moe),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
