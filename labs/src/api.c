@@ -187,7 +187,7 @@ static ms_dist_grid_t dist_grid(const ms_grid *g)
 
 static ms_dist_accel_t dist_accel(const ms_hardware *h, ms_precision p, double eff)
 {
-    ms_dist_accel_t a = {ms_hw_peak(h, p), h->mem_bw_bytes_per_s, h->mem_bytes, h->tdp_w, h->price_usd, eff};
+    ms_dist_accel_t a = {ms_hw_peak(h, p), h->mem_bw_bytes_per_s, h->mem_bytes, h->tdp_w, h->price_usd, eff, 0, 0.0};
     return a;
 }
 

@@ -609,7 +609,7 @@ static void test_studies(void **state)
     FILE *f = fopen(reg_path, "w");
     assert_non_null(f);
     fprintf(f, "hardware:\n  - {name: H100x, source: test, flops: {fp16: %.10g TFLOPS}, memory: 80 GiB, memory_bw: 3.35 TB/s,\n"
-               "     link_bw: 450 GB/s, link_latency: 0.5 us, host_bw: 64 GB/s}\n", 989.0 * factor * 1.0001);
+               "     link_bw: 450 GB/s, link_latency: 0.5 us, host_bw: 64 GB/s, compute_units: 132}\n", 989.0 * factor * 1.0001);
     fclose(f);
     snprintf(args, sizeof args, "-o json --registry '%s' eval Llama3_2_1B H100x --mode training --batch-size 8", reg_path);
     assert_int_equal(run(args, 0, buf, sizeof buf), 0);

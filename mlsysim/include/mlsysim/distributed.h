@@ -53,9 +53,20 @@ typedef struct ms_dist_accel {
      * large kernels: the ONE calibration figure per accelerator generation and software stack
      * (see docs/mlsysim-scale.md). 0 selects MS_DIST_DEFAULT_EFFICIENCY. */
     double efficiency;
+    /* Shape-dependent GEMM efficiency (0 = off): the number of compute units (SMs: 108 on A100,
+     * 132 on H100 SXM) over which 128×128 output tiles are scheduled in waves. Each GEMM then runs
+     * at peak·η·q with q = (wave quantization)·(tile quantization)·K/(K + 64) (a fixed per-tile
+     * prologue/epilogue worth 64 steps of the K loop). */
+    int compute_units;
+    /* Fraction of datasheet HBM bandwidth the memory-bound kernels reach (0 = η, the older model):
+     * 0.88 on A100 80 GB (1.80 of 2.04 TB/s measured with Nsight Compute, NVIDIA developer forum
+     * "Trouble to Reach Peak Bandwidth of A100"; ~90 % is the most any kernel reaches). */
+    double mem_bw_fraction;
 } ms_dist_accel_t;
 
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
+/* Achievable fraction of datasheet HBM bandwidth for memory-bound kernels (see mem_bw_fraction). */
+#define MS_DIST_ACHIEVABLE_HBM_FRACTION 0.88
 
 /* A decoder-only transformer (GPT / Llama family). */
 typedef struct ms_dist_model {

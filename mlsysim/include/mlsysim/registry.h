@@ -71,6 +71,8 @@ typedef struct {
     double host_bw_bytes_per_s;            /* host link (PCIe) per direction, bytes/s */
     double price_usd;                      /* unit price where known, else 0 */
     double dispatch_s;                     /* fixed launch/dispatch overhead per evaluation, s */
+    int compute_units;                     /* SMs / cores that GEMM tiles are scheduled on; 0 =
+                                              unknown (no shape-dependent GEMM efficiency) */
 } ms_hardware;
 
 /* The format a device computes precision p with: p itself when its `flops` lists it, else the

@@ -98,6 +98,9 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     a->tdp_w = p->hw.tdp_w;
     a->unit_cost_usd = p->hw.price_usd;
     a->efficiency = plan_efficiency(p);
+    /* shape-dependent GEMM efficiency and achievable HBM bandwidth where the SM count is known */
+    a->compute_units = p->hw.compute_units;
+    a->mem_bw_fraction = p->hw.compute_units > 0 ? MS_DIST_ACHIEVABLE_HBM_FRACTION : 0.0;
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;
     m->hidden = ar->hidden;
@@ -471,7 +474,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     }
     if (p->has_ops) {
         ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
-                             p->hw.tdp_w, p->hw.price_usd, w.efficiency};
+                             p->hw.tdp_w, p->hw.price_usd, w.efficiency, 0, 0.0};
         ms_dist_grid_t gr = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = r.mfu;

@@ -132,6 +132,7 @@ static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "host_bw")) rc = msy_qty(y, v, f, "bytes/s", &h->host_bw_bytes_per_s);
         else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &h->price_usd);
         else if (!strcmp(key, "dispatch")) rc = msy_qty(y, v, f, "s", &h->dispatch_s);
+        else if (!strcmp(key, "compute_units")) rc = msy_int(y, v, f, &h->compute_units, 1, 100000);
         else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
         if (rc) return -1;
     }

@@ -38,6 +38,21 @@
 #include <math.h>
 #include <string.h>
 
+/* Shape efficiency of one M×N×K GEMM on `units` compute units with 128×128 output tiles:
+ * wave quantization (tiles / (waves·units)), tile quantization (useful / padded output) and a
+ * per-tile fixed cost worth 64 K-steps. 1 when units <= 0. Allocation-free. */
+static double gemm_q(double M, double N, double K, int units)
+{
+    if (units <= 0 || !(M > 0) || !(N > 0) || !(K > 0)) return 1.0;
+    const double tile = 128.0, k0 = 64.0;
+    double tm = ceil(M / tile), tn = ceil(N / tile);
+    double tiles = tm * tn;
+    double waves = ceil(tiles / units);
+    double wave_q = tiles / (waves * units);
+    double tile_q = (M * N) / (tm * tile * tn * tile);
+    return wave_q * tile_q * K / (K + k0);
+}
+
 typedef struct stage_cost {
     double fwd, bwd, rc;      /* kernel time per layer */
     double tp, ep, cp;        /* communication per layer (all passes) */
@@ -92,7 +107,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
 
     double eta = a->efficiency > 0 ? a->efficiency : MS_DIST_DEFAULT_EFFICIENCY;
-    double F = a->peak_flops * eta, BW = a->mem_bw_bytes_per_s * eta;
+    double F = a->peak_flops * eta;
+    double BW = a->mem_bw_bytes_per_s * (a->mem_bw_fraction > 0 ? a->mem_bw_fraction : eta);
     ms_dist_fabric_t fab = *f;
     fab.intra_bw_bytes_per_s *= eta;
     fab.inter_bw_bytes_per_s *= eta;
@@ -107,19 +123,31 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     stage_cost_t c;
     double wmm = h * (h + 2.0 * x.kv_dim) + h * h + x.k * x.mlp_mats * h * x.ffn;
     double dense_flops = 2.0 * T * wmm / tp;
+    /* time-weighted shape efficiency of the layer's GEMMs: QKV, projection, MLP in and out */
+    double Fd = F;
+    if (a->compute_units > 0 && x.E <= 1) {                    /* dense models only */
+        int u = a->compute_units;
+        double up = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;     /* gated: gate and up fused */
+        double f_qkv = T * h * (h + 2.0 * x.kv_dim) / tp, f_proj = T * h * h / tp;
+        double f_up = T * h * up, f_dn = T * x.k * x.ffn / tp * h;
+        double tq = f_qkv / gemm_q(T, (h + 2.0 * x.kv_dim) / tp, h, u) + f_proj / gemm_q(T, h, h / tp, u)
+                  + f_up / gemm_q(T, up, h, u) + f_dn / gemm_q(T, h, x.k * x.ffn / tp, u);
+        double ft = f_qkv + f_proj + f_up + f_dn;
+        if (tq > 0) Fd = F * ft / tq;
+    }
     double score_flops = 4.0 * T * s * h / tp;
     double ew_bytes = 2.0 * T * (11.0 * h / (sp ? tp : 1) + (x.mlp_mats == 3.0 ? 3.0 : 2.0) * x.k * x.ffn / tp);
     double scores = T * (x.a / tp) * s;                           /* score elements per rank */
     double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;
     double score_bytes_bwd = p->flash_attention ? 0.0 : 2.0 * 9.5 * scores;
     c.att_fwd = score_flops / F + score_bytes / BW;
-    c.fwd = dense_flops / F + ew_bytes / BW + c.att_fwd;
-    c.bwd = 2.0 * (dense_flops + score_flops) / F + (1.5 * ew_bytes + score_bytes_bwd) / BW;
+    c.fwd = dense_flops / Fd + ew_bytes / BW + c.att_fwd;
+    c.bwd = 2.0 * (dense_flops / Fd + score_flops / F) + (1.5 * ew_bytes + score_bytes_bwd) / BW;
     c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
          : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
     /* GEMM share of the kernel time (for the breakdown) */
-    double layer_mm = 3.0 * (dense_flops + score_flops) / F
-                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? (dense_flops + score_flops) / F
+    double layer_mm = 3.0 * (dense_flops / Fd + score_flops / F)
+                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? dense_flops / Fd + score_flops / F
                        : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? score_flops / F : 0.0);
     double layer_kern = c.fwd + c.bwd + c.rc;
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
@@ -141,7 +169,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double lps = (double)m->layers / pp;                       /* layers per stage (mean) */
     double layer_total = c.fwd + c.bwd + c.rc + c.tp + c.ep + c.cp;
     double logit_flops = 2.0 * T * h * x.V / tp;
-    double logit_t = 3.0 * logit_flops / F + 16.0 * T * x.V / tp / BW; /* + fp32 cross-entropy */
+    double Fl = F * gemm_q(T, x.V / tp, h, a->compute_units);
+    double logit_t = 3.0 * logit_flops / Fl + 16.0 * T * x.V / tp / BW; /* + fp32 cross-entropy */
     double t_stage = lps * layer_total;
     double t_mean = t_stage + logit_t / pp;
     /* When pp·v does not divide the layers, the busiest stage holds ceil(L/(pp·v))·v of them and the
@@ -221,7 +250,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         /* split compute_s by the GEMM share of the critical stage's kernels */
         int last = t_last > t_busy;
         double nl = last ? chunk_lo * v : chunk_hi * v;
-        double mm = nl * layer_mm + (last ? 3.0 * logit_flops / F : 0.0);
+        double mm = nl * layer_mm + (last ? 3.0 * logit_flops / Fl : 0.0);
         double kern = nl * layer_kern + (last ? logit_t : 0.0);
         double share = kern > 0 ? mm / kern : 0.0;
         out->matmul_s = out->compute_s * share;

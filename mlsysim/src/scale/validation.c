@@ -156,7 +156,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
     char line[4096], hdrline[4096];
     csv_line_t hdr = {0};
-    int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, ci_split = -1, ci_arch = -1, ci_coll = -1, have_hdr = 0, lineno = 0, cap = 0;
+    int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, ci_split = -1, ci_arch = -1, ci_coll = -1, ci_cu = -1, ci_hf = -1, have_hdr = 0, lineno = 0, cap = 0;
     rc = MS_DIST_OK;
     while (fgets(line, sizeof line, fp)) {
         lineno++;
@@ -174,6 +174,8 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             ci_split = col_index(&hdr, "split"); /* optional */
             ci_arch = col_index(&hdr, "arch");   /* optional */
             ci_coll = col_index(&hdr, "collectives"); /* optional */
+            ci_cu = col_index(&hdr, "compute_units");  /* optional */
+            ci_hf = col_index(&hdr, "hbm_fraction");   /* optional */
             if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; break; }
             for (int k = 0; k < C_NUM; k++) {
                 ci[k] = col_index(&hdr, num_cols[k]);
@@ -238,6 +240,22 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
         r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
         r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
+        if (ci_cu >= 0 && *c.f[ci_cu]) {
+            double u;
+            if (parse_num(c.f[ci_cu], &u) || u < 0 || u > 100000 || u != floor(u)) {
+                ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number in 0..100000", path, lineno, c.f[ci_cu]);
+                rc = MS_DIST_EIO; break;
+            }
+            r->accel.compute_units = (int)u;
+        }
+        if (ci_hf >= 0 && *c.f[ci_hf]) {
+            double hf;
+            if (parse_num(c.f[ci_hf], &hf) || !(hf > 0 && hf <= 1)) {
+                ms_scale_err(err, errlen, "%s:%d: column hbm_fraction: '%s' is not a number in (0, 1]", path, lineno, c.f[ci_hf]);
+                rc = MS_DIST_EIO; break;
+            }
+            r->accel.mem_bw_fraction = hf;
+        }
         if (ci_coll >= 0 && *c.f[ci_coll]) {
             if (strcmp(c.f[ci_coll], "flat") == 0) r->par.flat_dp_collectives = 1;
             else if (strcmp(c.f[ci_coll], "hierarchical") != 0) {
