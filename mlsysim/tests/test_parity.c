@@ -94,6 +94,30 @@ static void test_pipeline_bubble(void **state)
     assert_true(ms_bubble_schedule_fraction(4, 64, 1) < ms_bubble_schedule_fraction(4, 8, 1));
 }
 
+/* The engine reports both bubble figures: DistributedModel golden (test_golden_regressions.py,
+ * Llama-3-8B, TP 8, PP 4, 16 micro-batches) has f = (4-1)/(16 + 4-1) = 3/19 = 0.15789; our plan
+ * with the same schedule (32 H100, tp 8, pp 4, dp 1, batch 16 of micro-batch 1) reports that as
+ * `bubble_schedule_fraction`, while `bubble_fraction` stays bubble time over the whole step
+ * (which also holds communication and the optimizer), so it is smaller. */
+static void test_engine_bubble_keys(void **state)
+{
+    (void)state;
+    static const char y[] =
+        "version: \"1.0\"\nname: bubble\nworkload: {model: Llama3_8B, mode: training, seq_len: 2048, batch_size: 16}\n"
+        "hardware: {accelerator: DGX_H100, nodes: 4}\nparallelism: {tp: 8, pp: 4, microbatch: 1}\n";
+    ms_result r;
+    ms_status st = ms_plan_eval_buffer(reg, "bubble.yaml", y, strlen(y), &r);
+    assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+    double sched = -1, frac = -1, mb = 0;
+    assert_true(ms_result_get(&r, "bubble_schedule_fraction", &sched));
+    assert_true(ms_result_get(&r, "bubble_fraction", &frac));
+    assert_true(ms_result_get(&r, "microbatches", &mb));
+    ms_result_free(&r);
+    assert_true(mb == 16);
+    PARITY(sched, 3.0 / 19, 1e-4);
+    assert_true(frac > 0 && frac < sched);
+}
+
 /* tests/test_formulas.py :: TestKVCacheSize::test_known_answer: 2·32 layers·32 heads·128·2048
  * tokens·2 B = 1 GiB exactly (rel 1e-6); Llama-2-7B has that shape (MHA, 32 x 32 x 128). */
 static void test_kv_cache(void **state)
@@ -272,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_collectives),
         cmocka_unit_test(test_reliability),
         cmocka_unit_test(test_pipeline_bubble),
+        cmocka_unit_test(test_engine_bubble_keys),
         cmocka_unit_test(test_kv_cache),
         cmocka_unit_test(test_roofline_resnet),
         cmocka_unit_test(test_serving_llama),

@@ -6,6 +6,7 @@
  * evaluation produced. */
 #include "mlsysim/engine.h"
 #include "mlsysim/distributed.h"
+#include "mlsysim/solvers.h"
 #include "../plan/plan_internal.h"
 
 #include <math.h>
@@ -224,6 +225,8 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "compute_s", t.compute_s);
     ms_result_num(o, "bubble_s", t.bubble_s);
     ms_result_num(o, "bubble_fraction", t.bubble_fraction);
+    ms_result_num(o, "bubble_schedule_fraction",
+                  ms_bubble_schedule_fraction(par.pp, t.microbatches, par.interleave > 0 ? par.interleave : 1));
     ms_result_num(o, "communication_s", t.communication_s);
     ms_result_num(o, "tp_communication_s", t.tp_comm_s);
     ms_result_num(o, "pp_communication_s", t.pp_comm_s);
