@@ -66,7 +66,7 @@ static int add_breakdown(ms_result *res)
     for (size_t i = 0; i < NPARTS && n < sizeof buf; i++) {
         double x = 0;
         ms_result_get(res, parts[i].key, &x);
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"part\":\"%s\",\"key\":\"%s\",\"seconds\":%.6g,\"share\":%.4f}",
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"part\":\"%s\",\"key\":\"%s\",\"seconds\":%.10g,\"share\":%.6f}",
                               i ? "," : "", parts[i].name, parts[i].key, x, x / step);
     }
     if (n >= sizeof buf - 2) return 0;
