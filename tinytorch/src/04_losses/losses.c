@@ -28,12 +28,15 @@ static void mse_backward(tt_node *n)
     tt_tensor *p = n->in[0], *t = n->in[1];
     float s = 2.0f * n->out->grad[0] / (float)p->numel;
     const float *pd = p->data, *td = t->data;
+    /* TODO: dL/dpred = 2 (pred - target) / n, times the incoming gradient */
+    /* BEGIN SOLUTION */
     if (tt_wants_grad(p)) {
         float *gp = tt_grad_buf(p);
         for (int64_t i = 0; i < p->numel; i++) {
             gp[i] += s * (pd[i] - td[i]);
         }
     }
+    /* END SOLUTION */
     if (tt_wants_grad(t)) {
         float *gt = tt_grad_buf(t);
         for (int64_t i = 0; i < p->numel; i++) {
@@ -49,10 +52,13 @@ tt_tensor *tt_mse_loss(tt_tensor *pred, tt_tensor *target)
     }
     double acc = 0.0;
     const float *p = pred->data, *t = target->data;
+    /* TODO: acc = sum of squared differences (in double); the loss is their mean */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < pred->numel; i++) {
         float d = p[i] - t[i];
         acc += (double)(d * d);
     }
+    /* END SOLUTION */
     tt_tensor *out = tt_scalar(pred->numel ? (float)(acc / (double)pred->numel) : NAN);
     tt_tensor *in[2] = {pred, target};
     tt_record("mse_loss", out, in, 2, mse_backward);
@@ -92,6 +98,8 @@ tt_tensor *tt_cross_entropy(tt_tensor *logits, const int32_t *labels)
             tt_fatal("tt_cross_entropy: label %d at row %lld outside [0, %lld) for logits %s", (int)y,
                      (long long)r, (long long)C, tt_shape_str(logits, s, sizeof s));
         }
+        /* TODO: this row's loss: log-sum-exp(x) - x[y] (subtract the max first); with d, store softmax/N - onehot/N */
+        /* BEGIN SOLUTION */
         float mx = x[0];
         for (int64_t k = 1; k < C; k++) {
             mx = x[k] > mx ? x[k] : mx;
@@ -115,6 +123,7 @@ tt_tensor *tt_cross_entropy(tt_tensor *logits, const int32_t *labels)
             }
         }
         total += (double)(mx + logf(sum) - x[y]);
+        /* END SOLUTION */
     }
     tt_tensor *out = tt_scalar(N ? (float)(total / (double)N) : NAN);
     tt_node *n = tt_record("cross_entropy", out, &logits, 1, ce_backward);
@@ -131,6 +140,8 @@ static void bce_backward(tt_node *n)
     tt_tensor *x = n->in[0], *y = n->in[1];
     float s = n->out->grad[0] / (float)x->numel;
     const float *xd = x->data, *yd = y->data;
+    /* TODO: dL/dlogit = (sigmoid(x) - y) / n, sigmoid computed without overflow */
+    /* BEGIN SOLUTION */
     if (tt_wants_grad(x)) {
         float *gx = tt_grad_buf(x);
         for (int64_t i = 0; i < x->numel; i++) {
@@ -139,6 +150,7 @@ static void bce_backward(tt_node *n)
             gx[i] += s * (sig - yd[i]);
         }
     }
+    /* END SOLUTION */
     if (tt_wants_grad(y)) {
         float *gy = tt_grad_buf(y);
         for (int64_t i = 0; i < x->numel; i++) {
@@ -154,10 +166,13 @@ tt_tensor *tt_bce_with_logits(tt_tensor *logits, tt_tensor *targets)
     }
     double acc = 0.0;
     const float *x = logits->data, *y = targets->data;
+    /* TODO: stable BCE with logits: max(v, 0) - v y + log(1 + exp(-|v|)) */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < logits->numel; i++) {
         float v = x[i];
         acc += (double)((v > 0.0f ? v : 0.0f) - v * y[i] + log1pf(expf(-fabsf(v))));
     }
+    /* END SOLUTION */
     tt_tensor *out = tt_scalar(logits->numel ? (float)(acc / (double)logits->numel) : NAN);
     tt_tensor *in[2] = {logits, targets};
     tt_record("bce_with_logits", out, in, 2, bce_backward);
