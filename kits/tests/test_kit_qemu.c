@@ -92,6 +92,10 @@ static void test_cli_json(void **state)
     snprintf(cmd, sizeof cmd, KIT_BIN " size '%s' --machine mps2-an386 >'%s/s.txt' && grep -q 'stm32l432kc.*fits' '%s/s.txt'",
              proj, dir, dir);
     assert_int_equal(system(cmd), 0);
+    /* the same project built for the host with cc */
+    snprintf(cmd, sizeof cmd,
+             KIT_BIN " run '%s' --machine host --images 20 --json | grep -q '\"bit_exact\":true,\"images\":20'", proj);
+    assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, KIT_BIN " run '%s' --machine mps2-an999 2>/dev/null", proj);
     assert_int_equal(WEXITSTATUS(system(cmd)), 3);
 }
