@@ -192,6 +192,25 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(err, "flash"));
 }
 
+static void test_arduino(void **state)
+{
+    (void)state;
+    char out[300], cmd[2400];
+    snprintf(out, sizeof out, "%s/ard", dir);
+    kit_export_opts o = {"cortex-m4", NULL, "arduino", 0, 0};
+    kit_export_report rep;
+    assert_int_equal(kit_export(qpath, out, &o, &rep, err, sizeof err), 0);
+    /* the library layout; the sources build as C and link from C++ (as the Arduino IDE does) */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && test -f library.properties && grep -q '^name=KitModel' library.properties && "
+             "test -f src/kit_rt.h && grep -q kit_model_run examples/KitModel/KitModel.ino && test ! -e Makefile && "
+             "cc -std=c11 -Wall -Wextra -Werror -c src/model.c -o model.o && "
+             "printf '#include \"model.h\"\\nint main() { kit_model_input()[0] = 0; return kit_model_run()[0] > 200; }\\n' "
+             ">t.cpp && c++ -Isrc t.cpp model.o -o t && ./t",
+             out);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_cli(void **state)
 {
     (void)state;
@@ -216,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_plan_chain),
         cmocka_unit_test(test_host_bit_exact),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_arduino),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

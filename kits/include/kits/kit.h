@@ -38,7 +38,7 @@ int64_t kit_plan_chain(const int64_t *sizes, int n, int64_t *offsets);
 typedef struct kit_export_opts {
     const char *target;      /* "cortex-m4" (also cortex-m0plus, -m3, -m7, -m33, -m55) */
     const char *board;       /* NULL: the target's default board */
-    const char *format;      /* "plain" (default) */
+    const char *format;      /* "plain" (default) or "arduino" (library.properties, src/, examples/) */
     int64_t flash_bytes, ram_bytes; /* > 0: override the board's */
 } kit_export_opts;
 

@@ -11,7 +11,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: kit COMMAND ...\n"
-            "  kit export Q.safetensors [--target cortex-m4] [--board NAME] [--out DIR] [--format plain]\n"
+            "  kit export Q.safetensors [--target cortex-m4] [--board NAME] [--out DIR] [--format plain|arduino]\n"
             "             [--flash-kb N] [--ram-kb N]\n"
             "      write a self-contained C project (const weights, static arena, freestanding runtime)\n"
             "  kit run DIR [--machine mps2-an386|host] [--images N] [--mnist DIR [--prefix t10k] [--mean M --std S]]\n"
@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "examples:\n"
             "  tito quantize lenet.safetensors --calib 256 --out q.safetensors\n"
             "  kit export q.safetensors --target cortex-m4 --out lenet-m4\n"
+            "  kit export q.safetensors --format arduino --out KitModel   (an Arduino library)\n"
             "  kit run lenet-m4 --machine mps2-an386 --images 100 --json\n"
             "  kit run lenet-m4 --machine host --images 10000 --mnist /usr/share/datasets/fashion-mnist \\\n"
             "      --mean 0.2860 --std 0.3530\n"
