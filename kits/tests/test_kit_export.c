@@ -1,7 +1,8 @@
-/* test_kit_export.c - kit export: the arena plan never overlaps live buffers, the exported C built for
- * the host gives TinyTorch's int8 logits bit for bit (also with the arena poisoned before every op),
- * and bad input (a float checkpoint, an unsupported op, a board too small, bad options) is refused
- * with a message saying what is wrong. */
+/* test_kit_export.c - kit export: the arena plan never overlaps live buffers; the runtime's
+ * requantization equals module 15's operand for operand; the exported C built for the host gives
+ * TinyTorch's int8 logits bit for bit (also with the arena poisoned before every op); the Arduino
+ * layout builds; bad input (a float checkpoint, an unsupported op, a board too small, bad options) is
+ * refused with a message saying what is wrong. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "kits/kit.h"
 #include "tinytorch/checkpoint.h"
 #include "kit_test_model.h"
+#include "../runtime/kit_rt.h"
 
 static char dir[256], qpath[300], err[1024];
 
@@ -60,6 +62,24 @@ static void test_plan_chain(void **state)
     }
     int64_t sizes[3] = {100, 40, 10}, offs[3];
     assert_int_equal(kit_plan_chain(sizes, 3, offs), 140);
+}
+
+/* The runtime's requantization against module 15's, on random and extreme operands. */
+static void test_requant_matches_module15(void **state)
+{
+    (void)state;
+    uint64_t s = 99;
+    const int32_t accs[] = {0, 1, -1, INT32_MAX / 2, INT32_MIN / 2, 123456789, -987654321};
+    for (int i = 0; i < 1000000; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        int32_t acc = i < 7 * 32 ? accs[i % 7] : (int32_t)(s >> 32) >> (int)(s % 12);
+        int32_t mult = (int32_t)((1u << 30) + (uint32_t)((s >> 8) & 0x3FFFFFFF));
+        int32_t shift = (int32_t)(i % 32) - 30 + (int32_t)((s >> 40) % 30); /* n = 31 + shift in [1, 60] */
+        if (31 + shift < 1 || 31 + shift > 62) {
+            continue;
+        }
+        assert_int_equal(kit_requant(acc, mult, shift), tt_requant(acc, mult, shift));
+    }
 }
 
 static void write_inputs(const char *path, const int8_t *x, size_t n)
@@ -233,6 +253,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_chain),
+        cmocka_unit_test(test_requant_matches_module15),
         cmocka_unit_test(test_host_bit_exact),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_arduino),
