@@ -247,6 +247,65 @@ static void test_moe_alltoall(void **state)
     assert_non_null(strstr(err, "imbalance"));
 }
 
+/* Plan fields parallelism.ep and parallelism.cp reach the training step.
+ * Mixtral-8x7B on 32 H100 (4 DGX nodes), tp 8, ep 4: dp = 32/8 = 4, the 4 expert groups take
+ * the whole dp group, so every MoE layer pays all-to-alls (ep_communication_s > 0); with ep 1 it
+ * pays none. Llama-3-8B on 16 H100 (2 nodes), S = 4096, tp 8, cp 2: dp = 16/(8·2) = 1; the two
+ * halves of each sequence sit on different nodes, so the K/V all-gather crosses the NICs and is
+ * not hidden behind attention (cp_communication_s > 0; at S = 32k attention hides it), and each
+ * rank keeps the activations of half a sequence: exactly half those of cp 1 (dp 2, one whole
+ * sequence per micro-batch), 783,482,880 vs 1,566,965,760 B. Refusals: ep 3 does not divide dp 4; ep on a dense
+ * model; cp on an inference plan. */
+static double plan_key(const char *y, const char *key)
+{
+    ms_result r;
+    ms_status st = ms_plan_eval_buffer(reg, "p.yaml", y, strlen(y), &r);
+    double v = -1;
+    if (st != MS_OK && st != MS_ERR_MEMORY) fprintf(stderr, "plan refused: %s\n", ms_result_get_str(&r, "reason"));
+    assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+    assert_true(ms_result_get(&r, key, &v));
+    ms_result_free(&r);
+    return v;
+}
+
+static void test_plan_ep_cp(void **state)
+{
+    (void)state;
+    const char *moe = "version: \"1.0\"\nname: moe\nworkload: {model: Mixtral_8x7B, mode: training, seq_len: 4096, batch_size: 64}\n"
+                      "hardware: {accelerator: DGX_H100, nodes: 4}\nparallelism: {tp: 8, ep: %d, zero_stage: 1, recompute: full}\n";
+    char y[512];
+    snprintf(y, sizeof y, moe, 4);
+    assert_true(plan_key(y, "ep") == 4);
+    assert_true(plan_key(y, "dp") == 4);
+    assert_true(plan_key(y, "ep_communication_s") > 0);
+    snprintf(y, sizeof y, moe, 1);
+    assert_true(plan_key(y, "ep_communication_s") == 0);
+    const char *ctx = "version: \"1.0\"\nname: cp\nworkload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 8}\n"
+                      "hardware: {accelerator: DGX_H100, nodes: 2}\nparallelism: {tp: 8, cp: %d, recompute: full}\n";
+    snprintf(y, sizeof y, ctx, 2);
+    assert_true(plan_key(y, "cp") == 2);
+    assert_true(plan_key(y, "dp") == 1);
+    assert_true(plan_key(y, "cp_communication_s") > 0);
+    double act2 = plan_key(y, "memory_activations_bytes");
+    snprintf(y, sizeof y, ctx, 1);
+    assert_true(plan_key(y, "dp") == 2);
+    assert_true(plan_key(y, "cp_communication_s") == 0);
+    assert_true(fabs(act2 / plan_key(y, "memory_activations_bytes") - 0.5) < 1e-12);
+    ms_plan pa;
+    char err[512];
+    snprintf(y, sizeof y, moe, 3);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y, strlen(y), &pa, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "parallelism.ep"));
+    const char *dense = "version: \"1.0\"\nname: d\nworkload: {model: Llama3_8B, mode: training}\n"
+                        "hardware: {accelerator: DGX_H100, nodes: 1}\nparallelism: {tp: 4, ep: 2}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", dense, strlen(dense), &pa, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "mixture-of-experts"));
+    const char *inf = "version: \"1.0\"\nname: i\nworkload: {model: Llama3_8B}\n"
+                      "hardware: {accelerator: DGX_H100, nodes: 1}\nparallelism: {tp: 4, cp: 2}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", inf, strlen(inf), &pa, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "parallelism.cp"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_ingest),
         cmocka_unit_test(test_topology),
         cmocka_unit_test(test_moe_alltoall),
+        cmocka_unit_test(test_plan_ep_cp),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -45,6 +45,7 @@ typedef struct {
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;
+    int ep, cp;                       /* expert-parallel (inside dp) and context-parallel degrees */
     int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
     ms_recompute recompute;

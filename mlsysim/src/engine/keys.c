@@ -27,6 +27,8 @@ static const ms_result_key keys[] = {
     {"tp", MS_V_INT, "", "tensor-parallel degree"},
     {"pp", MS_V_INT, "", "pipeline stages"},
     {"dp", MS_V_INT, "", "data-parallel replicas (training)"},
+    {"ep", MS_V_INT, "", "expert-parallel degree (inside dp; training)"},
+    {"cp", MS_V_INT, "", "context-parallel degree (training)"},
     {"replicas", MS_V_INT, "", "serving replicas (inference with tp/pp)"},
     {"microbatch", MS_V_INT, "", "sequences per micro-batch (training)"},
     {"microbatches", MS_V_INT, "", "micro-batches per step per replica (training)"},

@@ -120,9 +120,9 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     memset(par, 0, sizeof *par);
     par->tp = p->tp;
     par->pp = p->pp;
-    par->dp = p->dp > 0 ? p->dp : p->count / (p->tp * p->pp);
-    par->ep = 1;
-    par->cp = 1;
+    par->ep = p->ep > 0 ? p->ep : 1;
+    par->cp = p->cp > 0 ? p->cp : 1;
+    par->dp = p->dp > 0 ? p->dp : p->count / (p->tp * p->pp * par->cp);
     par->microbatch = p->microbatch;
     par->global_batch = p->batch_size;
     par->interleave = p->interleave;
@@ -207,6 +207,8 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_int(o, "tp", par.tp);
     ms_result_int(o, "pp", par.pp);
     ms_result_int(o, "dp", t.dp);
+    ms_result_int(o, "ep", par.ep);
+    ms_result_int(o, "cp", par.cp);
     ms_result_int(o, "microbatch", par.microbatch);
     ms_result_int(o, "microbatches", t.microbatches);
     ms_result_int(o, "batch_size", p->batch_size);

@@ -67,12 +67,12 @@ const char *const ms_plan_set_keys =
     "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
     "parallelism.flash_attention ops.region ops.duration_days";
 
-/* dp follows count / (tp·pp) when the plan splits the cluster; per_node never exceeds count. */
+/* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
 static void rederive(ms_plan *p)
 {
     if (p->per_node > p->count) p->per_node = p->count;
     while (p->per_node > 1 && p->count % p->per_node) p->per_node--;
-    long tpp = (long)p->tp * p->pp;
+    long tpp = (long)p->tp * p->pp * (p->cp > 0 ? p->cp : 1);
     p->dp = tpp > 0 && p->count % tpp == 0 ? (int)(p->count / tpp) : 0;
 }
 

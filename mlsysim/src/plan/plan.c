@@ -195,6 +195,8 @@ static const field parallelism_fields[] = {
     {"tp", NULL, FT_INT, OFF(tp), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "tensor-parallel degree (divides the heads)"},
     {"pp", NULL, FT_INT, OFF(pp), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "pipeline stages (uneven stages allowed)"},
     {"dp", NULL, FT_INT, OFF(dp), 0, 100000000, 0, 0, NULL, NULL, NULL, -1, NULL, "data-parallel replicas; 0 or absent: count / (tp x pp)"},
+    {"ep", NULL, FT_INT, OFF(ep), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "expert-parallel degree: a MoE model's experts split over ep ranks of each data-parallel group (divides dp; training)"},
+    {"cp", NULL, FT_INT, OFF(cp), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "context-parallel degree: each sequence split over cp ranks (training)"},
     {"microbatch", NULL, FT_INT, OFF(microbatch), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "sequences per micro-batch"},
     {"interleave", NULL, FT_INT, OFF(interleave), 1, 1000, 1, 1, NULL, NULL, NULL, -1, NULL, "model chunks per pipeline stage"},
     {"recompute", NULL, FT_ENUM, OFF(recompute), 0, 0, 1, MS_RECOMPUTE_NONE, "none selective full", parse_rc, NULL, -1, NULL,
@@ -452,15 +454,31 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
     if (!have_hw) { rc = FAIL(root, "hardware", "missing"); goto done; }
     if (plan->has_parallelism) {
         struct fy_node *pn = fy_node_mapping_lookup_by_string(root, "parallelism", FY_NT);
-        long tpp = (long)plan->tp * plan->pp;
+        if (plan->cp < 1) plan->cp = 1;
+        if (plan->ep < 1) plan->ep = 1;
+        long tpp = (long)plan->tp * plan->pp * plan->cp;
         if (plan->count % tpp) {
-            rc = FAIL(pn, "parallelism", "tp x pp = %ld does not divide %d accelerators", tpp, plan->count);
+            rc = FAIL(pn, "parallelism", "tp x pp x cp = %ld does not divide %d accelerators", tpp, plan->count);
             goto done;
         }
         if (plan->dp == 0) plan->dp = (int)(plan->count / tpp);
-        if ((long)plan->tp * plan->pp * plan->dp != plan->count) {
-            rc = FAIL(pn, "parallelism", "tp x pp x dp = %ld != hardware.count %d",
+        if (tpp * plan->dp != plan->count) {
+            rc = FAIL(pn, "parallelism", "tp x pp x cp x dp = %ld != hardware.count %d",
                       tpp * plan->dp, plan->count);
+            goto done;
+        }
+        if ((plan->ep > 1 || plan->cp > 1) && plan->mode != MS_MODE_TRAINING) {
+            rc = FAIL(pn, plan->ep > 1 ? "parallelism.ep" : "parallelism.cp",
+                      "expert and context parallelism are modelled for training (workload.mode: training)");
+            goto done;
+        }
+        if (plan->ep > 1 && !(plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.experts > 1)) {
+            rc = FAIL(pn, "parallelism.ep", "ep = %d needs a mixture-of-experts model", plan->ep);
+            goto done;
+        }
+        if (plan->dp % plan->ep) {
+            rc = FAIL(pn, "parallelism.ep", "ep = %d does not divide dp = %d (expert groups are taken inside dp)",
+                      plan->ep, plan->dp);
             goto done;
         }
         if (plan->batch_size % ((long)plan->dp * plan->microbatch)) {
