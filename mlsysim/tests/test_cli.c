@@ -630,6 +630,48 @@ static void test_studies(void **state)
     assert_int_equal(run("sensitivity Llama3_8B H100 --mode training --batch-size 8", 0, buf, sizeof buf), 2);
 }
 
+/* `mlsysim solve`: the CLI prints the library's numbers (hand-worked in test_solvers.c) as JSON
+ * (10 significant digits), refuses missing or bad flags with exit 1 naming the flag, and `--help`
+ * shows examples. */
+static void test_solve(void **state)
+{
+    (void)state;
+    assert_int_equal(run("-o json solve chunked-prefill Llama3_8B H100 --chunk 512", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_true(num(j, "chunks") == 4);
+    assert_true(fabs(num(j, "decode_stall_bound_s") - 0.016843530413039435) < 1e-9);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve tail --qps 5 --service-ms 100 --cv 0", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "mean_wait_s") - 0.05) < 1e-12);      /* M/D/1: ρ/(2μ(1-ρ)) */
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve checkpoint --checkpoint-s 60 --job-hours 720 --mtbf-hours 5 --recovery-s 300", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "goodput") - 0.9016836752405607) < 1e-9);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve topology --kind ring --nodes 64 --link-gbs 50", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "bisection_bytes_per_s") == 100e9);       /* a cut severs 2 links */
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve disagg Llama3_8B H100 --decode-hw H200 --link-gbs 50 --link-us 10", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "kv_transfer_s") - 5.37870912e-3) < 1e-11);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve bubble --pp 4 --microbatches 8", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "bubble_schedule_fraction") - 3.0 / 11) < 1e-9);
+    cJSON_Delete(j);
+    assert_int_equal(run("solve tail --qps 5", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--service-ms"));
+    assert_int_equal(run("solve ingest --samples-per-s 10 --sample-kb 1", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "supply"));
+    assert_int_equal(run("solve moe --tokens 1 --hidden 8 --top-k 2 --experts 8 --ep 2 --link-gbs x", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--link-gbs"));
+    assert_int_equal(run("solve nosuch", 1, buf, sizeof buf), 1);
+    assert_int_equal(run("solve --help", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "examples:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -641,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_schema_registry_tiny_compress),
         cmocka_unit_test(test_cli_is_the_library),
         cmocka_unit_test(test_studies),
+        cmocka_unit_test(test_solve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
