@@ -82,6 +82,42 @@ static void test_reliability(void **state)
     PARITY(upstream_goodput - c.goodput, c.interval_s / (2 * 18000), 1e-12);
 }
 
+/* tests/test_formulas.py :: TestMTBFNode (rel 1e-4): one GPU at 10,000 h -> 10,000 h;
+ * ::test_two_identical_gpus_halves_mtbf -> 5,000 h; ::test_mixed_components: 4 GPUs at 10,000 h,
+ * 2 NICs at 50,000 h, 2 PSUs at 20,000 h -> 1/(4e-4 + 4e-5 + 1e-4) = 1,851.85 h.
+ * TestFailureProbability::test_job_equals_mtbf: 1 - e^-1 = 0.6321 (rel 1e-4). */
+static void test_mtbf_node_and_failure(void **state)
+{
+    (void)state;
+    double one[1] = {10000}, n1[1] = {1}, n2[1] = {2};
+    PARITY(ms_rel_series_mtbf_h(one, n1, 1), 10000.0, 1e-4);
+    PARITY(ms_rel_series_mtbf_h(one, n2, 1), 5000.0, 1e-4);
+    ms_dist_reliability_t r = {.accel_mtbf_h = 10000, .nic_mtbf_h = 50000, .psu_mtbf_h = 20000,
+                               .nics_per_node = 2, .psus_per_node = 2};
+    PARITY(ms_rel_node_mtbf_h(&r, 4), 1851.85, 1e-4);
+    PARITY(ms_rel_failure_prob(100 * 3600.0, 100 * 3600.0), 0.6321, 1e-4);
+}
+
+/* tests/test_formulas.py :: TestQueueLatencyMMC: λ = 80/s, μ = 10/s, c = 10 -> 0 < ρ < 1 and
+ * p99 >= p50 (::test_stable_queue); c = 500, λ = 400, μ = 1 stays finite (::test_large_server_count,
+ * log-space Erlang C upstream; ours iterates the Erlang B recursion, which never overflows).
+ * ::test_unstable_queue (λ = 100, μ = 10, c = 10) expects ρ = 1 and infinite waits: ours reports
+ * ρ = 1 with stable = 0 and no wait figures, since results are strict JSON (no Inf). */
+static void test_queue_mmc(void **state)
+{
+    (void)state;
+    ms_tail_result r;
+    assert_int_equal(ms_tail_latency(80, 0.1, 10, 1.0, &r, NULL, 0), 0);
+    assert_true(r.stable && r.utilization > 0 && r.utilization < 1);
+    assert_true(r.p99_latency_s >= r.p50_latency_s);
+    assert_int_equal(ms_tail_latency(400, 1.0, 500, 1.0, &r, NULL, 0), 0);
+    assert_true(r.stable && r.utilization > 0 && r.utilization < 1);
+    assert_true(isfinite(r.p99_wait_s) && r.p99_wait_s >= 0 && isfinite(r.p_wait));
+    assert_int_equal(ms_tail_latency(100, 0.1, 10, 1.0, &r, NULL, 0), 0);
+    PARITY(r.utilization, 1.0, 1e-12);
+    assert_false(r.stable);
+}
+
 /* tests/test_formulas.py :: TestPipelineBubble::test_classic_case (P=4, M=8, V=1 -> 3/11) and
  * ::test_interleaved_reduces_bubble (V=4 -> 3/35), rel 1e-4. Our engine's `bubble_fraction`
  * key is bubble time over the whole step; the schedule formula is `bubble_schedule_fraction`. */
@@ -295,6 +331,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collectives),
         cmocka_unit_test(test_reliability),
+        cmocka_unit_test(test_mtbf_node_and_failure),
+        cmocka_unit_test(test_queue_mmc),
         cmocka_unit_test(test_pipeline_bubble),
         cmocka_unit_test(test_engine_bubble_keys),
         cmocka_unit_test(test_kv_cache),
