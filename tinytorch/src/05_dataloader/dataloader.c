@@ -44,16 +44,22 @@ int tt_dataloader_init(tt_dataloader *dl, const tt_dataset *ds, int64_t batch_si
 int64_t tt_dataloader_len(const tt_dataloader *dl)
 {
     int64_t n = dl->ds->len, b = dl->batch_size;
+    /* TODO: the number of batches per epoch: round down with drop_last, up without */
+    /* BEGIN SOLUTION */
     return dl->drop_last ? n / b : (n + b - 1) / b;
+    /* END SOLUTION */
 }
 
 void tt_dataloader_start_epoch(tt_dataloader *dl)
 {
+    /* TODO: a new order for the epoch when shuffling (tt_rng_shuffle: Fisher-Yates, seeded) */
+    /* BEGIN SOLUTION */
     if (dl->shuffle) {
         /* Fisher-Yates on the current order: each epoch's order depends only on the seed and the
          * epoch number. */
         tt_rng_shuffle(&dl->rng, dl->order, dl->ds->len);
     }
+    /* END SOLUTION */
     dl->pos = 0;
     dl->batch_index = 0;
     dl->epoch++;
@@ -62,6 +68,8 @@ void tt_dataloader_start_epoch(tt_dataloader *dl)
 bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b)
 {
     const tt_dataset *ds = dl->ds;
+    /* TODO: the next min(batch_size, left) samples in dl->order; none when done (or short with drop_last) */
+    /* BEGIN SOLUTION */
     int64_t left = ds->len - dl->pos;
     int64_t n = left < dl->batch_size ? left : dl->batch_size;
     if (n <= 0 || (dl->drop_last && n < dl->batch_size)) {
@@ -81,6 +89,7 @@ bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b)
     b->index = dl->batch_index++;
     dl->pos += n;
     return true;
+    /* END SOLUTION */
 }
 
 void tt_dataloader_free(tt_dataloader *dl)
