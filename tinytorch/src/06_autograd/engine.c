@@ -94,6 +94,8 @@ void tt_set_backward_hook(tt_backward_hook fn, void *ctx)
 
 static void run_tape(void)
 {
+    /* TODO: walk the tape newest first; run each node's backward when its output got a gradient, then the hook */
+    /* BEGIN SOLUTION */
     for (tt_node *n = tt__tape_head; n; n = n->prev) {
         if (n->out->grad) {
             n->backward(n);
@@ -102,6 +104,7 @@ static void run_tape(void)
             }
         }
     }
+    /* END SOLUTION */
     tt__tape_head = NULL;
 }
 
@@ -119,8 +122,11 @@ void tt_backward(tt_tensor *loss)
     if (loss->node && tt__tape_head == NULL) {
         tt_fatal("tt_backward: the graph was already released by an earlier backward");
     }
+    /* TODO: seed dL/dL = 1, then run the tape */
+    /* BEGIN SOLUTION */
     tt_grad_buf(loss)[0] += 1.0f;
     run_tape();
+    /* END SOLUTION */
 }
 
 void tt_backward_with(tt_tensor *out, const tt_tensor *seed)
@@ -142,11 +148,14 @@ void tt_backward_with(tt_tensor *out, const tt_tensor *seed)
 
 void tt_zero_grad(tt_tensor **params, int n)
 {
+    /* TODO: zero every parameter's gradient that exists */
+    /* BEGIN SOLUTION */
     for (int i = 0; i < n; i++) {
         if (params[i]->grad) {
             memset(params[i]->grad, 0, (size_t)params[i]->numel * sizeof(float));
         }
     }
+    /* END SOLUTION */
 }
 
 /* g has shape from_shape (a broadcast of t's shape). Sum g over the broadcast axes into t->grad. */
@@ -160,6 +169,8 @@ void tt_accumulate_broadcast(tt_tensor *t, const float *g, int from_ndim, const 
         }
         return;
     }
+    /* TODO: a scalar t: its gradient is the sum of all of g */
+    /* BEGIN SOLUTION */
     if (t->numel == 1) {
         double s = 0.0;
         for (int64_t i = 0; i < from_numel; i++) {
@@ -168,6 +179,7 @@ void tt_accumulate_broadcast(tt_tensor *t, const float *g, int from_ndim, const 
         dst[0] += (float)s;
         return;
     }
+    /* END SOLUTION */
     /* Align t's shape to the right of from_shape; stride 0 on broadcast axes. */
     int nd = from_ndim;
     int64_t tstride[TT_MAX_DIMS];
