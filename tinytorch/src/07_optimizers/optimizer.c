@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/optim.h"
-#include "../02_activations/vmath.h"
+#include "../common/vmath.h"
 
 struct tt_optimizer {
     tt_optim_kind kind;
@@ -147,6 +147,9 @@ static void sgd_update(const tt_optimizer *o, float *restrict w, const float *re
                        float *restrict v, int64_t n, bool first)
 {
     const float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
+    /* TODO: SGD: d = g + wd w; without momentum w -= lr d; else v = mu v + (1 - dampening) d (the first
+     * step: v = d), w -= lr v (Nesterov: w -= lr (d + mu v)) */
+    /* BEGIN SOLUTION */
     if (!v) {
         TT_SIMD for (int64_t i = 0; i < n; i++) {
             w[i] -= lr * (g[i] + wd * w[i]);
@@ -176,6 +179,7 @@ static void sgd_update(const tt_optimizer *o, float *restrict w, const float *re
             w[i] -= lr * b;
         }
     }
+    /* END SOLUTION */
 }
 
 static void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
@@ -187,12 +191,17 @@ static void adam_update(const tt_optimizer *o, float *restrict w, const float *r
     const double bc1 = 1.0 - pow((double)b1, t), bc2 = 1.0 - pow((double)b2, t);
     const float step_size = (float)((double)o->lr / bc1);
     const float bc2_sqrt = (float)sqrt(bc2);
+    /* TODO: AdamW: decoupled weight decay, w *= 1 - lr wd, before the Adam step */
+    /* BEGIN SOLUTION */
     if (o->kind == TT_OPTIM_ADAMW) {
         const float keep = 1.0f - o->lr * o->weight_decay;
         TT_SIMD for (int64_t i = 0; i < n; i++) {
             w[i] *= keep;
         }
     }
+    /* END SOLUTION */
+    /* TODO: Adam: m, v moving averages of d and d^2; w -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) */
+    /* BEGIN SOLUTION */
     const float wd = o->kind == TT_OPTIM_ADAM ? o->weight_decay : 0.0f;
     TT_SIMD for (int64_t i = 0; i < n; i++) {
         float d = g[i] + wd * w[i];
@@ -203,6 +212,7 @@ static void adam_update(const tt_optimizer *o, float *restrict w, const float *r
         float denom = tt__sqrt(vi) / bc2_sqrt + eps;
         w[i] -= step_size * mi / denom;
     }
+    /* END SOLUTION */
 }
 
 void tt_optim_step(tt_optimizer *o)
