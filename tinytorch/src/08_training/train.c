@@ -17,6 +17,8 @@
 
 double tt_grad_norm(tt_tensor *const *params, int n)
 {
+    /* TODO: the global L2 norm: sqrt of the sum of squares of every parameter's gradient (in double) */
+    /* BEGIN SOLUTION */
     double ss = 0.0;
     for (int i = 0; i < n; i++) {
         const float *g = params[i]->grad;
@@ -28,12 +30,15 @@ double tt_grad_norm(tt_tensor *const *params, int n)
         }
     }
     return sqrt(ss);
+    /* END SOLUTION */
 }
 
 double tt_clip_grad_norm(tt_tensor *const *params, int n, double max_norm)
 {
     double norm = tt_grad_norm(params, n);
     double coef = max_norm / (norm + 1e-6);
+    /* TODO: scale every gradient by coef when the norm is above max_norm (coef < 1) */
+    /* BEGIN SOLUTION */
     if (coef < 1.0) {
         float c = (float)coef;
         for (int i = 0; i < n; i++) {
@@ -46,6 +51,7 @@ double tt_clip_grad_norm(tt_tensor *const *params, int n, double max_norm)
             }
         }
     }
+    /* END SOLUTION */
     return norm;
 }
 
@@ -54,6 +60,8 @@ double tt_clip_grad_norm(tt_tensor *const *params, int n, double max_norm)
 int64_t tt_count_correct(const tt_tensor *logits, const int32_t *labels)
 {
     int64_t C = logits->shape[logits->ndim - 1], N = C ? logits->numel / C : 0, correct = 0;
+    /* TODO: count the rows whose argmax (the first maximum) equals the label */
+    /* BEGIN SOLUTION */
     for (int64_t r = 0; r < N; r++) {
         const float *x = logits->data + r * C;
         int64_t best = 0;
@@ -64,6 +72,7 @@ int64_t tt_count_correct(const tt_tensor *logits, const int32_t *labels)
         }
         correct += best == labels[r];
     }
+    /* END SOLUTION */
     return correct;
 }
 
@@ -183,6 +192,8 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
         } else {
             tt_backward(loss);
         }
+        /* TODO: unless accumulating: clip (clip_norm > 0), step the optimizer and the scheduler, zero the gradients */
+        /* BEGIN SOLUTION */
         if (!o->accumulate) {
             if (o->clip_norm > 0) {
                 int n;
@@ -196,6 +207,7 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
             tt_optim_zero_grad(opt);
             res.stepped = true;
         }
+        /* END SOLUTION */
     }
     res.peak_arena_bytes = tt_arena_peak_bytes();
     tt_arena_reset();
