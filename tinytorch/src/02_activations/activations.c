@@ -14,7 +14,7 @@
 #include <math.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
-#include "vmath.h"
+#include "../common/vmath.h"
 
 /* ---- elementwise ------------------------------------------------------------------------------- */
 

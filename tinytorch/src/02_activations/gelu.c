@@ -9,7 +9,7 @@
  */
 #include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
-#include "../common/fast_math.h"
+#include "../common/vmath.h"
 
 #define K0 0.7978845608028654f
 #define K1 0.044715f

@@ -12,7 +12,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
-#include "../02_activations/vmath.h"
+#include "../common/vmath.h"
 
 static void shape_mismatch(const char *op, const tt_tensor *a, const tt_tensor *b)
 {

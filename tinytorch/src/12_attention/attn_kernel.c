@@ -17,7 +17,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/gemm.h"
 #include "attn_kernel.h"
-#include "../common/fast_math.h"
+#include "../common/vmath.h"
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 

@@ -8,7 +8,7 @@
 #include <math.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/transformer.h"
-#include "../common/fast_math.h"
+#include "../common/vmath.h"
 
 typedef struct ln_saved { float *mu, *rstd; } ln_saved;
 

@@ -8,7 +8,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/kvcache.h"
 #include "../12_attention/attn_kernel.h"
-#include "../common/fast_math.h"
+#include "../common/vmath.h"
 
 /* ---- the one-token fast path -------------------------------------------------------------------
  * A decode step multiplies ONE row by each weight matrix: a matrix-vector product. Handing that to a
