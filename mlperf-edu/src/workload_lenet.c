@@ -21,6 +21,7 @@
 #include "mlperf_edu/workload.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/checkpoint.h"
+#include "tinytorch/compress.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/data.h"
 #include "tinytorch/gemm.h"
@@ -109,13 +110,13 @@ int mle_mkdir_p(const char *dir, char *err, size_t errlen)
 
 /* Trains `model` on train for `epochs` (Adam 2e-3, cosine to 1e-5, batch 64: milestone 04's recipe),
  * evaluating on test after each epoch when test != NULL. Returns 0 or -1. */
-static int train_epochs(tt_layer *model, const tt_dataset *train, const tt_dataset *test, int epochs, uint64_t seed,
-                        bool quiet, tt_train_stats *st, char *err, size_t errlen)
+static int train_epochs(tt_layer *model, const tt_dataset *train, const tt_dataset *test, int epochs, float lr,
+                        uint64_t seed, bool quiet, tt_train_stats *st, char *err, size_t errlen)
 {
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);
-    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = 2e-3f});
+    tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = lr});
     tt_dataloader dl;
     if (tt_dataloader_init(&dl, train, 64, true, false, seed + 7, err, errlen) != 0) {
         tt_optim_free(opt);
@@ -284,6 +285,67 @@ static void *sut_worker(void *arg)
 
 /* ---- open / close ------------------------------------------------------------------------------- */
 
+/* Structured channel pruning of the loaded fp32 LeNet-5 and a short fine-tune (mle_workload_opts). */
+static int prune_and_finetune(mle_workload *w, const mle_workload_opts *o, char *err, size_t errlen)
+{
+    if (strcmp(o->name, "lenet5") != 0) {
+        snprintf(err, errlen, "prune_channels: only the fp32 workload 'lenet5' can be pruned, not '%s'", o->name);
+        return -1;
+    }
+    if (!(o->prune_channels > 0.0 && o->prune_channels < 1.0) || o->finetune_epochs < 0 || o->finetune_samples < 0) {
+        snprintf(err, errlen, "prune_channels must be in (0, 1) and finetune_epochs, finetune_samples >= 0");
+        return -1;
+    }
+    /* the reference accuracy is the unpruned model's */
+    tt_layer_train(w->model, false);
+    tt_evaluate(w->model, w->test, 1000, NULL, &w->ref_accuracy);
+    if (tt_prune_channels(w->model, o->prune_channels, err, errlen) != 0) {
+        return -1;
+    }
+    if (o->finetune_epochs > 0) {
+        tt_dataset *train = NULL;
+        if (tt_load_mnist(w->data_dir, "train", FMNIST_MEAN, FMNIST_STD, &train, err, errlen) != 0) {
+            return -1;
+        }
+        int64_t n = o->finetune_samples > 0 && o->finetune_samples < train->len ? o->finetune_samples : train->len;
+        if (n < train->len) {
+            int64_t *idx = malloc((size_t)n * sizeof *idx);
+            tt_dataset *sub = NULL;
+            if (idx) {
+                for (int64_t i = 0; i < n; i++) {
+                    idx[i] = i * (train->len / n);
+                }
+                sub = tt_dataset_subset(train, idx, n);
+            }
+            free(idx);
+            tt_dataset_free(train);
+            train = sub;
+            if (!train) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+        tt_train_stats st;
+        /* fine-tuning starts from trained weights: half the training rate */
+        int rc = train_epochs(w->model, train, NULL, o->finetune_epochs, 1e-3f, o->seed ? o->seed : 42, o->quiet, &st,
+                              err, errlen);
+        tt_dataset_free(train);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    tt_layer_train(w->model, false);
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(w->model, &p);
+    w->params = tt_params_numel(&p);
+    tt_params_free(&p);
+    snprintf(w->model_desc, sizeof w->model_desc,
+             "LeNet-5 with %.0f %% of its conv channels removed (structured pruning, %d epoch%s of fine-tuning), fp32",
+             100.0 * o->prune_channels, o->finetune_epochs, o->finetune_epochs == 1 ? "" : "s");
+    return 0;
+}
+
 int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -372,7 +434,7 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
                     epochs > 1 ? "s" : "", trained);
         }
         tt_train_stats st;
-        int rc = train_epochs(w->model, train, NULL, epochs, o->seed ? o->seed : 42, o->quiet, &st, err, errlen);
+        int rc = train_epochs(w->model, train, NULL, epochs, 2e-3f, o->seed ? o->seed : 42, o->quiet, &st, err, errlen);
         tt_dataset_free(train);
         tt_kv meta[] = {{"model", "lenet5"}, {"data", "fashion-mnist"}};
         if (rc != 0 || mle_mkdir_p(outd, err, errlen) != 0 ||
@@ -381,6 +443,10 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
             return -1;
         }
         snprintf(w->checkpoint, sizeof w->checkpoint, "%s", trained);
+    }
+    if (o->prune_channels != 0.0 && prune_and_finetune(w, o, err, errlen) != 0) {
+        mle_workload_close(w);
+        return -1;
     }
     w->param_bytes = (size_t)w->params * sizeof(float);
     if (int8) {
@@ -418,7 +484,9 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    w->sut = (mle_sut){int8 ? "tinytorch-lenet5-int8" : "tinytorch-lenet5-fp32", w, sut_issue, NULL};
+    w->sut = (mle_sut){int8 ? "tinytorch-lenet5-int8"
+                            : (o->prune_channels > 0.0 ? "tinytorch-lenet5-pruned-fp32" : "tinytorch-lenet5-fp32"),
+                       w, sut_issue, NULL};
     w->qsl = (mle_qsl){"fashion-mnist-t10k", w, (size_t)w->test->len, 1024, qsl_load, qsl_unload};
     if (pthread_create(&w->worker, NULL, sut_worker, w) != 0) {
         snprintf(err, errlen, "cannot start the SUT worker thread");

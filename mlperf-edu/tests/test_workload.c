@@ -176,6 +176,51 @@ static void test_int8(void **state)
     mle_workload_close(w);
 }
 
+/* lenet5 with module 16's structured pruning: half the conv channels go, the reference stays the
+ * unpruned model's; pruning the int8 workload or a fraction outside (0, 1) is refused */
+static void test_pruned(void **state)
+{
+    (void)state;
+    char err[1024];
+    mle_workload *w = NULL;
+    mle_workload_opts o = opts("lenet5-int8", ckpt);
+    o.prune_channels = 0.5;
+    assert_int_equal(mle_workload_open(&o, &w, err, sizeof err), -1);
+    assert_null(w);
+    assert_non_null(strstr(err, "only the fp32 workload 'lenet5' can be pruned"));
+    o = opts("lenet5", ckpt);
+    o.prune_channels = 1.0;
+    assert_int_equal(mle_workload_open(&o, &w, err, sizeof err), -1);
+    assert_non_null(strstr(err, "prune_channels must be in (0, 1)"));
+
+    o = opts("lenet5", ckpt);
+    assert_int_equal(mle_workload_open(&o, &w, err, sizeof err), 0);
+    const double ref = mle_workload_reference_accuracy(w);
+    mle_workload_close(w);
+    o.prune_channels = 0.5;
+    o.finetune_epochs = 1;
+    o.finetune_samples = 2000;
+    assert_int_equal(mle_workload_open(&o, &w, err, sizeof err), 0);
+    /* conv 1->3 and 3->8 channels (5x5), 200-120-84-10: 78 + 608 + 24,120 + 10,164 + 850 */
+    assert_int_equal(mle_workload_params(w), 35820);
+    assert_int_equal(mle_workload_param_bytes(w), 35820 * 4);
+    assert_non_null(strstr(mle_workload_model(w), "50 % of its conv channels removed"));
+    assert_float_equal(mle_workload_reference_accuracy(w), ref, 0.0);
+    mle_run_opts ro = {0};
+    ro.settings = mle_settings_default(MLE_OFFLINE);
+    ro.settings.mode = MLE_ACCURACY;
+    ro.workload = "lenet5-pruned";
+    ro.out_dir = dir;
+    ro.quiet = true;
+    mle_outcome out;
+    assert_int_equal(mle_session_run(w, &ro, &out, err, sizeof err), 0);
+    assert_true(out.result.valid);
+    assert_float_equal(out.reference_accuracy, ref, 0.0);
+    assert_true(out.accuracy > 0.1); /* better than chance after the fine-tune */
+    mle_outcome_free(&out);
+    mle_workload_close(w);
+}
+
 /* A small random character GPT saved the way milestone 05 saves its model. */
 static void save_gpt(const char *path)
 {
@@ -236,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_accuracy_and_performance),
         cmocka_unit_test(test_int8),
+        cmocka_unit_test(test_pruned),
         cmocka_unit_test(test_gpt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -33,6 +33,13 @@ typedef struct mle_workload_opts {
     int train_epochs;          /* 0: 3 */
     uint64_t seed;             /* training seed (0: 42) */
     bool quiet;
+    /* lenet5 only: after loading, remove this fraction of every convolution's output channels
+     * (module 16's structured pruning, 0: none) and fine-tune for finetune_epochs over the first
+     * finetune_samples training images, evenly spaced (0: all). The closed-division reference stays
+     * the unpruned fp32 model's accuracy. */
+    double prune_channels;
+    int finetune_epochs;
+    int64_t finetune_samples;
 } mle_workload_opts;
 
 typedef struct mle_workload mle_workload;
