@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "learn.h"
@@ -612,4 +613,68 @@ int tito_cmd_status(int argc, char **argv)
     }
     int prc = parse(argc, argv, &a, false);
     return prc ? prc : cmd_status(&a, true);
+}
+
+/* 'tito milestone run NN --dir D [options]': checks the milestone is unlocked, builds the milestone
+ * against the learner's completed modules (the reference for the modules it does not need) and runs
+ * it with the same options (tito/runner/ms_runner.c). */
+int tito_milestone_learner(int argc, char **argv)
+{
+    const char *dir = NULL, *id = NULL;
+    char *rest[64];
+    int nrest = 0;
+    rest[nrest++] = "milestone";
+    for (int i = 0; i < argc && nrest < 62; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!id && argv[i][0] != '-') {
+            id = argv[i];
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    rest[nrest] = NULL;
+    if (!dir || !id) {
+        fprintf(stderr, "tito: milestone run NN --dir D: which milestone and which workspace?\n");
+        return 2;
+    }
+    int k = -1;
+    for (size_t i = 0; i < sizeof ms_needs / sizeof ms_needs[0]; i++) {
+        if (atoi(id) == atoi(ms_needs[i].id)) {
+            k = (int)i;
+        }
+    }
+    if (k < 0 || ms_needs[k].last > 13) {
+        fprintf(stderr, "tito: milestone '%s' cannot run on your code (01..05 can; 06 needs MLPerf EDU)\n", id);
+        return 2;
+    }
+    tt_progress_db *db = open_db();
+    if (!db) {
+        return 2;
+    }
+    unsigned done = completed_mask(db), mask = 0;
+    tt_progress_close(db);
+    for (int i = 1; i <= ms_needs[k].last; i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, tt_modules[i - 1].dir);
+        if (!(done >> i & 1u) || !is_dir(p)) {
+            fprintf(stderr,
+                    "milestone %s is locked: it runs on your modules 01-%02d; module %02d is not completed in %s "
+                    "(tito status)\n",
+                    ms_needs[k].id, ms_needs[k].last, i, dir);
+            return 1;
+        }
+        mask |= 1u << i;
+    }
+    char exe[4096];
+    printf("building milestone %s with your modules 01-%02d ...\n", ms_needs[k].id, ms_needs[k].last);
+    fflush(stdout);
+    if (tt_build_learner_milestone(dir, mask, atoi(ms_needs[k].id), exe, sizeof exe) != 0) {
+        return 2;
+    }
+    printf("milestone %s on your code (%s)\n", ms_needs[k].id, exe);
+    fflush(stdout);
+    execv(exe, rest);
+    fprintf(stderr, "tito: cannot run %s: %s\n", exe, strerror(errno));
+    return 2;
 }

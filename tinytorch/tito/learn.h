@@ -56,6 +56,11 @@ const char *tt_source_dir(void);
  * the learner's code did not compile, 2 a setup problem (message printed). */
 int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet);
 
+/* Builds milestone NN (its folder, ms_common.c and tito/runner/ms_runner.c, from the source tree)
+ * against a library made of the learner's modules in learner_mods and the reference for the rest:
+ * DIR/.tito-build/milestone-NN, its path in exe. 0 on success. */
+int tt_build_learner_milestone(const char *dir, unsigned learner_mods, int milestone, char *exe, size_t len);
+
 /* ---- progress (learn_db.c) --------------------------------------------------------------------- */
 
 typedef struct tt_progress_db tt_progress_db;

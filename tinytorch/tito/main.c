@@ -55,6 +55,7 @@ static void usage(FILE *f)
             "  --out DIR      checkpoints and metrics logs (default runs/)\n"
             "  --text FILE    text corpus for the language milestones\n"
             "  --quick        a short smoke run\n"
+            "  --dir D        run it on your own modules in workspace D (tito module --help); it needs them completed\n"
             "  --distributed  milestone 04 only: its LeNet-5 data-parallel under mpirun (tito train --help)\n"
             "\n"
             "exit status: 0 goal met, 1 goal missed, 2 error\n");
@@ -324,6 +325,11 @@ int main(int argc, char **argv)
             return cmd_list();
         }
         if (strcmp(argv[2], "run") == 0) {
+            for (int i = 3; i < argc; i++) { /* --dir D: on the learner's own modules (cmd_module.c) */
+                if (strcmp(argv[i], "--dir") == 0) {
+                    return tito_milestone_learner(argc - 3, argv + 3);
+                }
+            }
             return cmd_run(argc - 3, argv + 3);
         }
         if (strcmp(argv[2], "info") == 0) {

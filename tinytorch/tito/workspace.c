@@ -533,7 +533,10 @@ static int list_c_files(const char *dir, char **names, int max)
     return n;
 }
 
-int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet)
+/* Compiles (what is out of date) and archives the library: the learner's files from DIR/NN_name for
+ * the modules in learner_mods, the reference for the rest. 0, 1 (the learner's code did not compile)
+ * or 2 (setup problem). */
+static int build_library(const char *dir, unsigned learner_mods, const char *lib, bool quiet)
 {
     const char *src = tt_source_dir();
     char *build = fmt("%s/.tito-build", dir);
@@ -543,12 +546,13 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
     static char *objs[MAX_JOBS];
     static int ok[MAX_JOBS];
     int nj = 0, nobj = 0, rc = 0;
-    learner_mods |= 1u << m->num;
 
-    /* 1. objects: the learner's for their modules, the reference's for the rest. */
-    for (int i = 0; i < TT_MODULE_COUNT; i++) {
-        const tt_module_info *mi = &tt_modules[i];
-        int mine = (learner_mods >> mi->num) & 1u;
+    /* 1. objects: the learner's for their modules, the reference's for the rest, and the helpers
+     *    several modules share (src/common, always the reference: index TT_MODULE_COUNT). */
+    static const tt_module_info common = {0, "common", "shared helpers", {NULL}};
+    for (int i = 0; i <= TT_MODULE_COUNT; i++) {
+        const tt_module_info *mi = i < TT_MODULE_COUNT ? &tt_modules[i] : &common;
+        int mine = i < TT_MODULE_COUNT && ((learner_mods >> mi->num) & 1u);
         char *from = mine ? fmt("%s/%s", dir, mi->dir) : fmt("%s/tinytorch/src/%s", src, mi->dir);
         char *objdir = fmt("%s/%s/%s", build, mine ? "learner" : "ref", mi->dir);
         char *names[64];
@@ -625,7 +629,6 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
     }
 
     /* 2. the library. */
-    char *lib = fmt("%s/libtinytorch-%02d.a", build, m->num);
     unlink(lib);
     {
         job *j = &jobs[0];
@@ -647,12 +650,39 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
             if (run_jobs(j, 1, ok) != 0) {
                 printf("tito: ar failed for %s\n", lib);
                 job_free(j);
-                free(lib);
                 rc = 2;
                 goto out;
             }
         }
         job_free(j);
+    }
+
+out:
+    for (int i = 0; i < nobj; i++) {
+        free(objs[i]);
+    }
+    free(build);
+    free(inc);
+    free(srcinc);
+    return rc;
+}
+
+int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet)
+{
+    const char *src = tt_source_dir();
+    char *build = fmt("%s/.tito-build", dir);
+    char *inc = fmt("-I%s/tinytorch/include", src);
+    static job jobs[MAX_JOBS];
+    static int ok[MAX_JOBS];
+    int nj = 0, rc = 0;
+    learner_mods |= 1u << m->num;
+    char *lib = fmt("%s/libtinytorch-%02d.a", build, m->num);
+    rc = build_library(dir, learner_mods, lib, quiet);
+    if (rc) {
+        free(lib);
+        free(build);
+        free(inc);
+        return rc;
     }
 
     /* 3. the tests of modules 1..m, compiled from the source tree, linked against the library. */
@@ -779,12 +809,155 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
     free(defdata);
     free(testinc);
     free(lib);
-out:
+    free(build);
+    free(inc);
+    return rc;
+}
+
+/* ---- a milestone on the learner's library ----------------------------------------------------- */
+
+static int compile_dir(const char *from, const char *objdir, const char *const *flags, int nflags, char **objs,
+                       int *nobj, int max)
+{
+    static job jobs[MAX_JOBS];
+    static int ok[MAX_JOBS];
+    char *names[128];
+    int nf = list_c_files(from, names, 128), nj = 0, rc = 0;
+    if (nf < 0 || mkdirs(objdir) != 0) {
+        printf("tito: cannot read %s or create %s\n", from, objdir);
+        return 2;
+    }
+    for (int f = 0; f < nf; f++) {
+        char *c = fmt("%s/%s", from, names[f]);
+        char *o = fmt("%s/%.*s.o", objdir, (int)(strlen(names[f]) - 2), names[f]);
+        if (*nobj < max) {
+            objs[(*nobj)++] = xstrdup(o);
+        }
+        if (!up_to_date(o, c) && nj < MAX_JOBS) {
+            job *j = &jobs[nj++];
+            add_cflags(j);
+            for (int k = 0; k < nflags; k++) {
+                job_arg(j, flags[k]);
+            }
+            job_arg(j, "-c");
+            job_arg(j, c);
+            job_arg(j, "-o");
+            job_arg(j, o);
+            j->logfile = fmt("%s.log", o);
+        }
+        free(c);
+        free(o);
+        free(names[f]);
+    }
+    if (nj > 0 && run_jobs(jobs, nj, ok) > 0) {
+        for (int i = 0; i < nj; i++) {
+            if (!ok[i]) {
+                printf("tito: %s did not compile (see %s)\n", jobs[i].argv[jobs[i].argc - 3], jobs[i].logfile);
+            }
+        }
+        rc = 2;
+    }
+    for (int i = 0; i < nj; i++) {
+        job_free(&jobs[i]);
+    }
+    return rc;
+}
+
+int tt_build_learner_milestone(const char *dir, unsigned learner_mods, int milestone, char *exe, size_t len)
+{
+    const char *src = tt_source_dir();
+    char *build = fmt("%s/.tito-build", dir);
+    char *lib = fmt("%s/libtinytorch-learner.a", build);
+    int rc = build_library(dir, learner_mods, lib, false);
+    static char *objs[MAX_JOBS];
+    int nobj = 0;
+    char *fl[4] = {fmt("-I%s/tinytorch/include", src), fmt("-I%s/tinytorch/milestones", src),
+                   fmt("-DMLSB_SOURCE_DIR=\"%s\"", src), fmt("-DTT_MS_SYMBOL=tt_milestone_%02d", milestone)};
+    char *msdir = fmt("%s/tinytorch/milestones", src);
+    char *msfolder = NULL;
+    DIR *d = opendir(msdir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (atoi(de->d_name) == milestone && de->d_name[0] != '.' && strchr(de->d_name, '_')) {
+            msfolder = fmt("%s/%s", msdir, de->d_name);
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    if (rc == 0 && !msfolder) {
+        printf("tito: no folder for milestone %02d in %s\n", milestone, msdir);
+        rc = 2;
+    }
+    if (rc == 0) {
+        /* ms_common.c and the runner (each alone in its object folder), then the milestone's folder */
+        char *od = fmt("%s/ms-objs/%02d", build, milestone);
+        char *runner = fmt("%s/tinytorch/tito/runner", src);
+        rc = compile_dir(runner, od, (const char *const *)fl, 4, objs, &nobj, MAX_JOBS);
+        free(runner);
+        if (rc == 0) {
+            char *common = fmt("%s/ms_common.c", msdir), *o = fmt("%s/ms_common.o", od);
+            job j = {0};
+            int ok = 1;
+            if (!up_to_date(o, common)) {
+                add_cflags(&j);
+                for (int k = 0; k < 3; k++) {
+                    job_arg(&j, fl[k]);
+                }
+                job_arg(&j, "-c");
+                job_arg(&j, common);
+                job_arg(&j, "-o");
+                job_arg(&j, o);
+                j.logfile = fmt("%s.log", o);
+                if (run_jobs(&j, 1, &ok) != 0) {
+                    printf("tito: %s did not compile (see %s)\n", common, j.logfile);
+                    rc = 2;
+                }
+                job_free(&j);
+            }
+            objs[nobj++] = xstrdup(o);
+            free(common);
+            free(o);
+        }
+        char *od2 = fmt("%s/ms", od);
+        if (rc == 0) {
+            rc = compile_dir(msfolder, od2, (const char *const *)fl, 3, objs, &nobj, MAX_JOBS);
+        }
+        free(od2);
+        free(od);
+    }
+    if (rc == 0) {
+        job j = {0};
+        int ok = 0;
+        char *out = fmt("%s/milestone-%02d", build, milestone);
+        job_arg(&j, compiler());
+        for (int i = 0; i < nobj && j.argc < 36; i++) {
+            job_arg(&j, objs[i]);
+        }
+        job_arg(&j, lib);
+        job_arg(&j, "-lz");
+        job_arg(&j, "-lm");
+        job_arg(&j, "-o");
+        job_arg(&j, out);
+        j.logfile = fmt("%s.link.log", out);
+        if (run_jobs(&j, 1, &ok) != 0) {
+            printf("tito: linking milestone %02d with your library failed (see %s)\n", milestone, j.logfile);
+            rc = 2;
+        } else if (snprintf(exe, len, "%s", out) >= (int)len) {
+            rc = 2;
+        }
+        job_free(&j);
+        free(out);
+    }
     for (int i = 0; i < nobj; i++) {
         free(objs[i]);
     }
+    for (int k = 0; k < 4; k++) {
+        free(fl[k]);
+    }
+    free(msdir);
+    free(msfolder);
+    free(lib);
     free(build);
-    free(inc);
-    free(srcinc);
     return rc;
 }

@@ -1,0 +1,63 @@
+/* ms_runner.c - the program that 'tito milestone run NN --dir D' compiles against the learner's own
+ * library: one milestone (TT_MS_SYMBOL, e.g. tt_milestone_01, given with -D) and ms_common.c, nothing
+ * else of tito. Not part of the tito build (only the files directly in tito/ are globbed).
+ *   ms_runner [--epochs E] [--seed S] [--data DIR] [--out DIR] [--text FILE] [--quick]
+ * Exit status: the milestone's: 0 goal met, 1 missed, 2 error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milestone.h"
+
+#ifndef TT_MS_SYMBOL
+#error "compile with -DTT_MS_SYMBOL=tt_milestone_NN"
+#endif
+#ifndef MLSB_SOURCE_DIR
+#define MLSB_SOURCE_DIR "."
+#endif
+
+extern const tt_milestone TT_MS_SYMBOL;
+
+int main(int argc, char **argv)
+{
+    const tt_milestone *m = &TT_MS_SYMBOL;
+    const char *env = getenv("MLSB_DATA");
+    tt_milestone_opts o = {0, 42, env && *env ? env : MLSB_SOURCE_DIR "/data", "runs", NULL, false};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quick") == 0) {
+            o.quick = true;
+        } else if (v && strcmp(a, "--epochs") == 0) {
+            o.epochs = atoi(v);
+            i++;
+        } else if (v && strcmp(a, "--seed") == 0) {
+            o.seed = strtoull(v, NULL, 10);
+            i++;
+        } else if (v && strcmp(a, "--data") == 0) {
+            o.data_dir = v;
+            i++;
+        } else if (v && strcmp(a, "--out") == 0) {
+            o.out_dir = v;
+            i++;
+        } else if (v && strcmp(a, "--text") == 0) {
+            o.text_path = v;
+            i++;
+        } else {
+            fprintf(stderr, "milestone %s on your code: option '%s' is not supported here "
+                            "(--epochs, --seed, --data, --out, --text, --quick)\n", m->id, a);
+            return 2;
+        }
+    }
+    static tt_milestone_result res; /* ~16 KB: keep it off the stack */
+    int rc = m->run(&o, &res);
+    printf("\nMilestone %s (%s, %s) on your code: %s\n", m->id, m->name, m->year,
+           rc == 0 ? "passed" : rc == 1 ? "goal missed" : "error");
+    for (int i = 0; i < res.n; i++) {
+        if (res.f[i].is_str) {
+            printf("  %-36s %s\n", res.f[i].key, res.f[i].str);
+        } else {
+            printf("  %-36s %.6g\n", res.f[i].key, res.f[i].num);
+        }
+    }
+    return rc;
+}
