@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/cpu.h"
 #include "conv_internal.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
@@ -243,11 +244,7 @@ static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 #ifdef TT_CONV_X86
 int tt_conv_avx512_supported(void)
 {
-    static int known = -1;
-    if (known < 0) {
-        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return known;
+    return tt__cpu_has(TT_CPU_AVX512F);
 }
 #endif
 

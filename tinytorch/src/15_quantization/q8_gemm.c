@@ -9,6 +9,7 @@
  * int16 saturation is involved: vpmaddwd sums into 32 bits) and K * 127 * 255 < 2^31 for any
  * K < 66,000, so every path computes the exact integer result.
  */
+#include "../common/cpu.h"
 #include "q8_internal.h"
 #include "tinytorch/quant.h"
 #include "tinytorch/tensor.h"
@@ -65,12 +66,11 @@ static int q8_supported(int p)
         return 1;
 #ifdef TT_Q8_X86
     case Q8_AVX2:
-        return __builtin_cpu_supports("avx2");
+        return tt__cpu_has(TT_CPU_AVX2);
     case Q8_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+        return tt__cpu_has(TT_CPU_AVX512F | TT_CPU_AVX512BW);
     case Q8_VNNI:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vnni");
+        return tt__cpu_has(TT_CPU_AVX512F | TT_CPU_AVX512BW | TT_CPU_AVX512VNNI);
 #endif
     default:
         return 0;

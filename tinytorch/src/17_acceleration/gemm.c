@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tinytorch/gemm.h"
 #include "gemm_internal.h"
+#include "../common/cpu.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -52,9 +53,9 @@ static int path_supported(int p)
         return 1;
 #ifdef TT_GEMM_X86
     case PATH_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return tt__cpu_has(TT_CPU_AVX2 | TT_CPU_FMA);
     case PATH_AVX512:
-        return __builtin_cpu_supports("avx512f");
+        return tt__cpu_has(TT_CPU_AVX512F);
 #endif
 #ifdef TT_USE_OPENBLAS
     case PATH_OPENBLAS:

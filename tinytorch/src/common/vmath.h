@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu.h"
+
 /* SIMD loop policy (one for every kernel):
  * TT_SIMD before a loop whose iterations are independent; TT_SIMD_SUM(acc) / TT_SIMD_MAX(acc) when the
  * loop also adds into (takes the max of) the scalar acc (the sum is then taken in a different order than
@@ -208,22 +210,14 @@ static inline tt_v4f tt__tanhf4(tt_v4f x)
 }
 
 /* The same on 16 floats (one AVX-512 register), for x86-64 CPUs that have it: functions using these
- * carry TT_AVX512_FN and are called only when tt__have_avx512() says the CPU supports them. */
+ * carry TT_AVX512_FN and are called only when tt__have_avx512() (the probe of cpu.h, capped by TT_ISA) says yes. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TT_HAVE_AVX512_PATH 1
 #define TT_AVX512_FN __attribute__((target("avx512f")))
 typedef float tt_v16f __attribute__((vector_size(64)));
 typedef int32_t tt_v16i __attribute__((vector_size(64)));
 
-static inline int tt__have_avx512(void)
-{
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return have;
-}
+static inline int tt__have_avx512(void) { return tt__cpu_has(TT_CPU_AVX512F); }
 
 static inline TT_AVX512_FN tt_v16f tt__v16f_set(float a)
 {
