@@ -22,6 +22,10 @@ void tt_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
               const float *B, int64_t ldb,
               float beta, float *C, int64_t ldc);
 
+/* y[o] = W[o, :] . x + bias[o] for o in [0, out): W row-major [out, in], bias may be NULL. The
+ * decode-step GEMV: reads each weight once, no packing (for one row; a batch goes to tt_sgemm). */
+void tt_sgemv(const float *W, const float *x, const float *bias, float *y, int64_t out, int64_t in);
+
 /* The textbook triple loop: the reference every fast path is tested against. */
 void tt_sgemm_naive(int transa, int transb, int64_t M, int64_t N, int64_t K,
                     float alpha, const float *A, int64_t lda,

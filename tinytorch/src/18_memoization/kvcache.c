@@ -8,93 +8,14 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/kvcache.h"
 #include "../12_attention/attn_kernel.h"
+#include "tinytorch/gemm.h"
+#include "../17_acceleration/gemv_internal.h"
 #include "../common/vmath.h"
 
 /* ---- the one-token fast path -------------------------------------------------------------------
- * A decode step multiplies ONE row by each weight matrix: a matrix-vector product. Handing that to a
- * GEMM would pack (copy) the whole weight matrix for a single use, so rows <= GEMV_MAX_ROWS use dot
- * products straight from the weights instead: every weight is read once per token, which is the
- * memory-bound floor of decoding. */
+ * A decode step multiplies ONE row by each weight matrix: rows <= GEMV_MAX_ROWS go through tt_sgemv
+ * (module 17), which reads every weight once per token instead of packing it for a GEMM. */
 #define GEMV_MAX_ROWS 4
-
-#ifdef TT_HAVE_AVX512_PATH
-typedef float v8f_ __attribute__((vector_size(32)));
-
-/* Sum of the 16 lanes: halve the vector three times. */
-static TT_AVX512_FN float hsum16(tt_v16f v)
-{
-    v8f_ h[2];
-    memcpy(h, &v, sizeof h);
-    v8f_ q = h[0] + h[1];
-    tt_v4f f[2];
-    memcpy(f, &q, sizeof f);
-    tt_v4f e = f[0] + f[1];
-    return (e[0] + e[2]) + (e[1] + e[3]);
-}
-
-/* 16 lanes, two accumulators. */
-static TT_AVX512_FN float dot16(const float *a, const float *b, int64_t n)
-{
-    tt_v16f acc0 = tt__v16f_set(0.0f), acc1 = tt__v16f_set(0.0f);
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 += tt__v16f_load(a + i) * tt__v16f_load(b + i);
-        acc1 += tt__v16f_load(a + i + 16) * tt__v16f_load(b + i + 16);
-    }
-    for (; i + 16 <= n; i += 16) {
-        acc0 += tt__v16f_load(a + i) * tt__v16f_load(b + i);
-    }
-    float s = hsum16(acc0 + acc1);
-    for (; i < n; i++) {
-        s += a[i] * b[i];
-    }
-    return s;
-}
-
-/* y[o] = W[o, :] . x + bias[o] for every o. Four rows at a time: four independent streams of W keep
- * more loads in flight (the step is bound by reading the weights) and share each load of x. */
-static TT_AVX512_FN void gemv16(const float *W, const float *x, const float *bias, float *y, int64_t out,
-                               int64_t in)
-{
-    int64_t o = 0;
-    if (in % 16 == 0) {
-        for (; o + 4 <= out; o += 4) {
-            const float *w0 = W + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-            tt_v16f a0 = tt__v16f_set(0.0f), a1 = a0, a2 = a0, a3 = a0;
-            for (int64_t i = 0; i < in; i += 16) {
-                tt_v16f xv = tt__v16f_load(x + i);
-                a0 += tt__v16f_load(w0 + i) * xv;
-                a1 += tt__v16f_load(w1 + i) * xv;
-                a2 += tt__v16f_load(w2 + i) * xv;
-                a3 += tt__v16f_load(w3 + i) * xv;
-            }
-            y[o] = hsum16(a0) + (bias ? bias[o] : 0.0f);
-            y[o + 1] = hsum16(a1) + (bias ? bias[o + 1] : 0.0f);
-            y[o + 2] = hsum16(a2) + (bias ? bias[o + 2] : 0.0f);
-            y[o + 3] = hsum16(a3) + (bias ? bias[o + 3] : 0.0f);
-        }
-    }
-    for (; o < out; o++) {
-        y[o] = dot16(W + o * in, x, in) + (bias ? bias[o] : 0.0f);
-    }
-}
-#endif
-
-static float dot(const float *a, const float *b, int64_t n)
-{
-    tt_v4f acc0 = tt__v4f_set(0.0f), acc1 = tt__v4f_set(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        acc0 += tt__v4f_load(a + i) * tt__v4f_load(b + i);
-        acc1 += tt__v4f_load(a + i + 4) * tt__v4f_load(b + i + 4);
-    }
-    acc0 += acc1;
-    float s = (acc0[0] + acc0[1]) + (acc0[2] + acc0[3]);
-    for (; i < n; i++) {
-        s += a[i] * b[i];
-    }
-    return s;
-}
 
 /* y[R, out] = x[R, in] @ w[out, in]^T + bias (no gradient). */
 static tt_tensor *linear_rows(tt_tensor *x, tt_tensor *w, tt_tensor *bias)
@@ -110,15 +31,7 @@ static tt_tensor *linear_rows(tt_tensor *x, tt_tensor *w, tt_tensor *bias)
     for (int64_t r = 0; r < R; r++) {
         const float *xr = x->data + r * in;
         float *yr = y->data + r * out;
-#ifdef TT_HAVE_AVX512_PATH
-        if (tt__have_avx512()) {
-            gemv16(w->data, xr, bias ? bias->data : NULL, yr, out, in);
-            continue;
-        }
-#endif
-        for (int64_t o = 0; o < out; o++) {
-            yr[o] = dot(w->data + o * in, xr, in) + (bias ? bias->data[o] : 0.0f);
-        }
+        tt_sgemv(w->data, xr, bias ? bias->data : NULL, yr, out, in);
     }
     return y;
 }
@@ -133,7 +46,7 @@ static TT_AVX512_FN void attend_one16(const float *q, const float *K, const floa
     for (int64_t h = 0; h < H; h++) {
         float m = -INFINITY;
         for (int64_t j = 0; j < Tk; j++) {
-            p[j] = scale * dot16(q + h * d, K + j * C + h * d, d);
+            p[j] = scale * tt__sdot16(q + h * d, K + j * C + h * d, d);
             m = p[j] > m ? p[j] : m;
         }
         float sum = 0.0f;
@@ -163,7 +76,7 @@ static void attend_one(const float *q, const float *K, const float *V, float *ou
     for (int64_t h = 0; h < H; h++) {
         float m = -INFINITY;
         for (int64_t j = 0; j < Tk; j++) {
-            p[j] = scale * dot(q + h * d, K + j * C + h * d, d);
+            p[j] = scale * tt__sdot4(q + h * d, K + j * C + h * d, d);
             m = p[j] > m ? p[j] : m;
         }
         float sum = 0.0f;
