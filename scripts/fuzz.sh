@@ -10,6 +10,8 @@
 # fuzz/dict/TARGET.dict. Limits: 256 MB per allocation, 2 GB resident, 10 s per input.
 # New interesting inputs go to a scratch corpus (kept in the build tree: FUZZ_BUILD/fuzz-corpus/);
 # a crashing input is saved in FUZZ_BUILD/fuzz-artifacts/ - once fixed, copy it to fuzz/regress/TARGET/.
+# FUZZ_SEED=N fixes libFuzzer's random seed and FUZZ_RUNS=N caps the inputs per harness: together they
+# make a run repeatable (scripts/test.sh uses both, so the suite explores the same inputs every time).
 # Build: FUZZ_BUILD (default build-sanitize) is configured with clang, MLSB_SANITIZE and MLSB_FUZZ
 # when the harnesses are missing. Exit status: 0 all clean, 1 a harness found a problem, 2 usage.
 set -euo pipefail
@@ -51,13 +53,16 @@ for t in "${run[@]}"; do
   corpus="$build/fuzz-corpus/$t"; art="$build/fuzz-artifacts/$t"; log="$build/fuzz-$t.log"
   mkdir -p "$corpus" "$art"
   rc=0
-  "$build/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -malloc_limit_mb=256 -rss_limit_mb=2048 \
+  extra=()
+  [[ -n "${FUZZ_SEED:-}" ]] && extra+=("-seed=$FUZZ_SEED")
+  [[ -n "${FUZZ_RUNS:-}" ]] && extra+=("-runs=$FUZZ_RUNS")
+  "$build/fuzz/fuzz_$t" "${extra[@]}" -max_total_time="$secs" -timeout=10 -malloc_limit_mb=256 -rss_limit_mb=2048 \
     -dict="$root/fuzz/dict/$t.dict" -artifact_prefix="$art/" -print_final_stats=1 \
     "$corpus" "$root/fuzz/regress/$t" "$root/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}' | tail -1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
   if ((rc == 0)); then
-    echo "fuzz $t: clean, ${secs} s, ${runs:-?} inputs, ${cov:-cov: ?}"
+    echo "fuzz $t: clean, ${runs:-?} inputs (limit ${secs} s), ${cov:-cov: ?}"
   else
     status=1
     echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} inputs; log $log, input in $art/" >&2

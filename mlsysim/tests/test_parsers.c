@@ -206,6 +206,11 @@ static void test_registry_strictness(void **state)
     y = "a: *nope\n";
     assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_ERR_INPUT);
     assert_non_null(strstr(err, "names no anchor"));
+    /* an alias name that libfyaml 0.7.12 would read as a path (and overrun its buffer on) */
+    y = "- */666666666666666666666666666666666666666666666666666666666666666666666666666666666666666\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "alias name may hold only"));
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
     /* "billion laughs": 10 levels of 10 aliases would be 10^10 nodes */
     char lol[2048];
     size_t n = (size_t)snprintf(lol, sizeof lol, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");

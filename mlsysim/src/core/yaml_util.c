@@ -54,13 +54,23 @@ int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset)
 }
 
 /* Counts the nodes a subtree has once every alias is replaced by its anchor's subtree, spending
- * `budget`; -1 when the budget runs out or the nesting passes 64, -2 when an alias has no anchor. */
+ * `budget`; -1 when the budget runs out or the nesting passes 64, -2 when an alias has no anchor,
+ * -3 when an alias name is not plain (letters, digits, '_', '-'). */
 static int expanded(struct fy_node *n, int depth, long *budget, int *aliases)
 {
     if (!n) return 0;
     if (depth > 64 || --*budget < 0) return -1;
     if (fy_node_is_alias(n)) {
         ++*aliases;
+        /* libfyaml 0.7.12 reads an alias name holding '/' as a path and scans past the end of its
+         * buffer; plans and registries only need plain names, so anything else is refused first. */
+        size_t nlen = 0;
+        const char *name = fy_node_get_scalar(n, &nlen);
+        if (!name || nlen == 0) return -3;
+        for (size_t i = 0; i < nlen; i++) {
+            unsigned char c = (unsigned char)name[i];
+            if (!(isalnum(c) || c == '_' || c == '-')) return -3;
+        }
         struct fy_node *t = fy_node_resolve_alias(n);
         return t ? expanded(t, depth + 1, budget, aliases) : -2;
     }
@@ -156,6 +166,8 @@ int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *
     int erc = expanded(fy_document_root(y->doc), 0, &budget, &aliases);
     if (erc < 0) {
         if (erc == -2) snprintf(err, errlen, "%s:1: an alias (*name) names no anchor (&name)", label);
+        else if (erc == -3)
+            snprintf(err, errlen, "%s:1: an alias name may hold only letters, digits, '_' and '-'", label);
         else snprintf(err, errlen, "%s:1: aliases expand to more than %ld nodes (or nest deeper than 64)", label,
                       (long)MSY_MAX_EXPANDED_NODES);
         fy_document_destroy(y->doc);
