@@ -154,6 +154,17 @@ static bool parent_exists(const char *path)
     return is_dir(dir);
 }
 
+/* True when `path` names a file directly inside folder `dir` ("runs/x.json" in "runs" or "runs/"). */
+static bool file_in_dir(const char *path, const char *dir)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') {
+        n--;
+    }
+    return slash && (size_t)(slash - path) == n && strncmp(path, dir, n) == 0;
+}
+
 static const char *default_data_dir(void)
 {
     const char *env = getenv("MLSB_DATA");
@@ -247,13 +258,18 @@ static int cmd_run(int argc, char **argv)
     if (!o.data_dir) {
         o.data_dir = default_data_dir();
     }
-    /* Checked before the run, so a typo does not cost the result: the --json file's folder must exist,
-     * --out must be a folder or a new one inside an existing folder (nothing deeper is created). */
-    if (json && (is_dir(json) || !parent_exists(json))) {
-        return bad_args("--json %s: not a file in an existing folder", json);
-    }
+    /* Checked before the run, so a typo does not cost the result: --out must be a folder or a new one
+     * inside an existing folder (nothing deeper is created); the --json file's folder must exist or be
+     * that --out folder, which is then created now. */
     if (!is_dir(o.out_dir) && !parent_exists(o.out_dir)) {
         return bad_args("--out %s: neither a folder nor a new one inside an existing folder", o.out_dir);
+    }
+    if (json && !is_dir(json) && !parent_exists(json) && file_in_dir(json, o.out_dir) && mkdir(o.out_dir, 0777) != 0) {
+        fprintf(stderr, "tito: cannot create %s: %s\n", o.out_dir, strerror(errno));
+        return 2;
+    }
+    if (json && (is_dir(json) || !parent_exists(json))) {
+        return bad_args("--json %s: not a file in an existing folder", json);
     }
     static tt_milestone_result res; /* ~16 KB: keep it off the stack */
     memset(&res, 0, sizeof res);
