@@ -185,12 +185,6 @@ static ms_dist_grid_t dist_grid(const ms_grid *g)
     return d;
 }
 
-static ms_dist_accel_t dist_accel(const ms_hardware *h, ms_precision p, double eff)
-{
-    ms_dist_accel_t a = {ms_hw_peak(h, p), h->mem_bw_bytes_per_s, h->mem_bytes, h->tdp_w, h->price_usd, eff, 0, 0.0};
-    return a;
-}
-
 /* Parses a JSON body; a syntax error is a 400 naming the byte offset. */
 static cJSON *parse_body(const char *body, size_t len, labs_reply *r)
 {
@@ -442,7 +436,8 @@ static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
         }
     }
     /* Cost of one hour of the replicas at this load (capex amortised, energy, maintenance). */
-    ms_dist_accel_t a = dist_accel(h, in.precision, in.efficiency);
+    ms_dist_accel_t a;
+    ms_hw_to_dist_accel(h, in.precision, in.efficiency, &a);
     ms_dist_grid_t dg = dist_grid(g);
     ms_dist_econ_inputs_t e = {0};
     e.utilization = s.tokens_per_s > 0 ? served_tok_per_s / (s.tokens_per_s * replicas) : 0;

@@ -146,6 +146,10 @@ struct ms_dist_fabric;
 int ms_plan_to_dist(const ms_plan *p, struct ms_dist_accel *a, struct ms_dist_model *m,
                     struct ms_dist_parallel *par, struct ms_dist_fabric *f, char *err, size_t errlen);
 
+/* The fleet model's view of one registry accelerator at `precision` with efficiency `eff`: peak,
+ * bandwidth, whole capacity, power, price, compute units and achievable HBM fraction. */
+void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double eff, struct ms_dist_accel *a);
+
 #ifdef __cplusplus
 }
 #endif

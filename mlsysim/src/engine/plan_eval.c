@@ -73,6 +73,20 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
     return 0;
 }
 
+void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double eff, ms_dist_accel_t *a)
+{
+    memset(a, 0, sizeof *a);
+    a->peak_flops = ms_hw_peak(h, precision);
+    a->mem_bw_bytes_per_s = h->mem_bw_bytes_per_s;
+    a->mem_capacity_bytes = h->mem_bytes;
+    a->tdp_w = h->tdp_w;
+    a->unit_cost_usd = h->price_usd;
+    a->efficiency = eff;
+    /* shape-dependent GEMM efficiency and achievable HBM bandwidth where the SM count is known */
+    a->compute_units = h->compute_units;
+    a->mem_bw_fraction = h->compute_units > 0 ? MS_DIST_ACHIEVABLE_HBM_FRACTION : 0.0;
+}
+
 int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms_dist_parallel_t *par,
                     ms_dist_fabric_t *f, char *err, size_t errlen)
 {
@@ -92,16 +106,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
                  p->count, p->per_node);
         return -1;
     }
-    memset(a, 0, sizeof *a);
-    a->peak_flops = ms_hw_peak(&p->hw, p->precision);
-    a->mem_bw_bytes_per_s = p->hw.mem_bw_bytes_per_s;
-    a->mem_capacity_bytes = p->hw.mem_bytes * (1.0 - p->memory_reserve);
-    a->tdp_w = p->hw.tdp_w;
-    a->unit_cost_usd = p->hw.price_usd;
-    a->efficiency = plan_efficiency(p);
-    /* shape-dependent GEMM efficiency and achievable HBM bandwidth where the SM count is known */
-    a->compute_units = p->hw.compute_units;
-    a->mem_bw_fraction = p->hw.compute_units > 0 ? MS_DIST_ACHIEVABLE_HBM_FRACTION : 0.0;
+    ms_hw_to_dist_accel(&p->hw, p->precision, plan_efficiency(p), a);
+    a->mem_capacity_bytes *= 1.0 - p->memory_reserve;
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;
     m->hidden = ar->hidden;
@@ -478,8 +484,8 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         }
     }
     if (p->has_ops) {
-        ms_dist_accel_t a = {ms_hw_peak(&p->hw, p->precision), p->hw.mem_bw_bytes_per_s, p->hw.mem_bytes,
-                             p->hw.tdp_w, p->hw.price_usd, w.efficiency, 0, 0.0};
+        ms_dist_accel_t a;
+        ms_hw_to_dist_accel(&p->hw, p->precision, w.efficiency, &a);
         ms_dist_grid_t gr = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = r.mfu;
