@@ -24,6 +24,11 @@
 
 typedef struct tt_kv { const char *key; const char *value; } tt_kv;
 
+/* JSON values a safetensors header may hold: about 15 per tensor, so 2^20 allows some 70,000 tensors
+ * (a 70B-parameter model has under 1,000) and bounds the parsed tree near 100 MB. Every reader of
+ * safetensors headers (module 08's, module 15's int8 files) parses with this bound. */
+#define TT_SAFETENSORS_MAX_VALUES ((size_t)1 << 20)
+
 /* Writes every tensor of `tensors` (names as listed, e.g. from tt_layer_params / tt_optim_state) and
  * n_meta metadata strings. Returns 0, or -1 with a message (duplicate name, I/O error). */
 int tt_safetensors_save(const char *path, const tt_params *tensors, const tt_kv *meta, int n_meta,

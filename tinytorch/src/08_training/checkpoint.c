@@ -17,9 +17,6 @@
 #include "tinytorch/json.h"
 
 #define ST_MAX_HEADER ((uint64_t)100 << 20) /* the reference implementation's limit: 100 MB */
-/* JSON values in a header: about 15 per tensor, so 2^20 allows some 70,000 tensors (a 70B-parameter
- * model has under 1,000) and bounds the parsed tree near 100 MB. */
-#define ST_MAX_VALUES ((size_t)1 << 20)
 #define ST_MAX_NUMEL ((uint64_t)1 << 40)
 
 static int ck_err(char *err, size_t errlen, const char *fmt, ...)
@@ -348,7 +345,7 @@ static int st_open(const char *path, st_file *sf, bool with_data, char *err, siz
     }
     sf->header_len = hl;
     char jerr[256];
-    sf->header = tt_json_parse_max((const char *)buf + 8, (size_t)hl, ST_MAX_VALUES, jerr, sizeof jerr);
+    sf->header = tt_json_parse_max((const char *)buf + 8, (size_t)hl, TT_SAFETENSORS_MAX_VALUES, jerr, sizeof jerr);
     if (!sf->header) {
         ck_err(err, errlen, "%s: corrupt header JSON (%s)", path, jerr);
         st_close(sf);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tinytorch/checkpoint.h"
 #include "tinytorch/json.h"
 
 #define QF_MAX_HEADER (16u << 20)
@@ -257,7 +258,7 @@ static int qfile_open(const char *path, qfile *q, char *err, size_t errlen)
                     (unsigned long long)hl, q->size);
     }
     char jerr[256];
-    q->hdr = tt_json_parse((const char *)q->bytes + 8, (size_t)hl, jerr, sizeof jerr);
+    q->hdr = tt_json_parse_max((const char *)q->bytes + 8, (size_t)hl, TT_SAFETENSORS_MAX_VALUES, jerr, sizeof jerr);
     if (!q->hdr || q->hdr->type != TT_JSON_OBJECT) {
         return qerr(err, errlen, "%s: corrupt header (%s)", path, q->hdr ? "not an object" : jerr);
     }
