@@ -139,22 +139,6 @@ static int is_dir(const char *p)
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; *s; s++) {
-        if (*s == '/') {
-            *s = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *s = '/';
-        }
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* snprintf that reports truncation (paths longer than the buffer) as an error. */
 static int pj(char *buf, size_t len, const char *fmt, const char *x, const char *y)
 {
@@ -193,7 +177,7 @@ static int write_module(const tt_module_info *m, const char *dir, bool solution,
         fprintf(stderr, "tito: the source tree has no %s (set TITO_SOURCE_DIR to the repository)\n", from);
         return 2;
     }
-    if (pj(a, sizeof a, "%s/tests", to, NULL) != 0 || mkdir_p(a) != 0) {
+    if (pj(a, sizeof a, "%s/tests", to, NULL) != 0 || tito_mkdirs(a) != 0) {
         fprintf(stderr, "tito: cannot create %s: %s\n", a, strerror(errno));
         return 2;
     }

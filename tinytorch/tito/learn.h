@@ -24,6 +24,9 @@ extern const tt_module_info tt_modules[TT_MODULE_COUNT];
 /* "3", "03", "03_layers" or "layers" -> the module, or NULL. */
 const tt_module_info *tt_module_find(const char *q);
 
+/* Creates folder `path` and any missing parents (mode 0755); 0, or -1 with errno set. */
+int tito_mkdirs(const char *path);
+
 /* ---- solution markers (workspace.c) ------------------------------------------------------------ */
 
 #define TT_BEGIN_SOLUTION "/* BEGIN SOLUTION */"

@@ -35,20 +35,17 @@ const char *tt_progress_path(void)
     return db_path;
 }
 
+/* Creates the folders above file `path`. */
 static int mkparents(const char *path)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; *s; s++) {
-        if (*s == '/') {
-            *s = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *s = '/';
-        }
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf) {
+        return 0;
     }
-    return 0;
+    *slash = '\0';
+    return tito_mkdirs(buf);
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int *out)

@@ -459,7 +459,7 @@ static int run_jobs(job *jobs, int n, int *ok)
     return failed;
 }
 
-static int mkdirs(const char *path)
+int tito_mkdirs(const char *path)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
@@ -569,7 +569,7 @@ static int build_library(const char *dir, unsigned learner_mods, const char *lib
             rc = 2;
             goto out;
         }
-        if (mkdirs(objdir) != 0) {
+        if (tito_mkdirs(objdir) != 0) {
             printf("tito: cannot create %s: %s\n", objdir, strerror(errno));
             rc = 2;
             goto out;
@@ -687,7 +687,7 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
 
     /* 3. the tests of modules 1..m, compiled from the source tree, linked against the library. */
     char *testdir = fmt("%s/tests", build);
-    mkdirs(testdir);
+    tito_mkdirs(testdir);
     const char *tests[TT_MODULE_COUNT * TT_MODULE_MAX_TESTS];
     int tmod[TT_MODULE_COUNT * TT_MODULE_MAX_TESTS];
     int nt = 0;
@@ -823,7 +823,7 @@ static int compile_dir(const char *from, const char *objdir, const char *const *
     static int ok[MAX_JOBS];
     char *names[128];
     int nf = list_c_files(from, names, 128), nj = 0, rc = 0;
-    if (nf < 0 || mkdirs(objdir) != 0) {
+    if (nf < 0 || tito_mkdirs(objdir) != 0) {
         printf("tito: cannot read %s or create %s\n", from, objdir);
         return 2;
     }
