@@ -160,6 +160,82 @@ static void test_loader_shuffle(void **state)
     tt_dataset_free(ds);
 }
 
+/* Records the x[0] of every sample the loader hands out until the end of the epoch; returns the count. */
+static int64_t rest_of_epoch(tt_dataloader *dl, int64_t *out)
+{
+    tt_batch b;
+    int64_t k = 0;
+    while (tt_dataloader_next(dl, &b)) {
+        for (int64_t i = 0; i < b.size; i++) {
+            out[k++] = (int64_t)b.x->data[2 * i];
+        }
+        tt_arena_reset();
+    }
+    return k;
+}
+
+/* A loader restored from a state taken mid-epoch hands out exactly the batches the original would have:
+ * the rest of that epoch and the epochs after it. */
+static void test_loader_state(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    tt_dataset *ds = counting_set(N);
+    tt_dataloader a, b, c;
+    assert_int_equal(tt_dataloader_init(&a, ds, 7, true, false, 42, err, sizeof err), 0);
+    int64_t oa[N], ob[N], tmp[N];
+    epoch_order(&a, tmp);                     /* epoch 1 */
+    tt_dataloader_start_epoch(&a);            /* epoch 2: five batches in */
+    tt_batch bt;
+    for (int i = 0; i < 5; i++) {
+        assert_true(tt_dataloader_next(&a, &bt));
+    }
+    tt_dataloader_state st;
+    tt_dataloader_get_state(&a, &st);
+    assert_int_equal(st.epoch, 2);
+    assert_int_equal(st.batch_index, 5);
+    assert_true(st.seed == 42);
+
+    /* a fresh loader, restored: the same 65 remaining samples of epoch 2, then the same epoch 3 */
+    assert_int_equal(tt_dataloader_init(&b, ds, 7, true, false, 42, err, sizeof err), 0);
+    assert_int_equal(tt_dataloader_set_state(&b, &st, err, sizeof err), 0);
+    assert_int_equal(rest_of_epoch(&a, oa), N - 35);
+    assert_int_equal(rest_of_epoch(&b, ob), N - 35);
+    assert_memory_equal(oa, ob, (N - 35) * sizeof(int64_t));
+    epoch_order(&a, oa);
+    epoch_order(&b, ob);
+    assert_int_equal(a.epoch, 3);
+    assert_int_equal(b.epoch, 3);
+    assert_memory_equal(oa, ob, sizeof oa);
+
+    /* the order is a function of (seed, epoch) alone: seeking straight to epoch 3 gives it too */
+    assert_int_equal(tt_dataloader_init(&c, ds, 7, true, false, 42, err, sizeof err), 0);
+    assert_int_equal(tt_dataloader_seek(&c, 3, 0, err, sizeof err), 0);
+    assert_int_equal(rest_of_epoch(&c, ob), N);
+    assert_memory_equal(oa, ob, sizeof oa);
+    /* at the end of an epoch (the partial batch handed out): nothing left, the next epoch follows */
+    assert_int_equal(tt_dataloader_seek(&c, 3, tt_dataloader_len(&c), err, sizeof err), 0);
+    assert_false(tt_dataloader_next(&c, &bt));
+    tt_dataloader_start_epoch(&c);
+    assert_int_equal(c.epoch, 4);
+
+    /* refused positions leave the loader as it was */
+    tt_dataloader_get_state(&c, &st);
+    tt_dataloader_state bad = st;
+    bad.seed = 7;
+    EXPECT_LOAD_ERROR(tt_dataloader_set_state(&c, &bad, err, sizeof err), "seed 7", "seed 42");
+    EXPECT_LOAD_ERROR(tt_dataloader_seek(&c, 1, 16, err, sizeof err), "batch 16", "[0, 15]");
+    EXPECT_LOAD_ERROR(tt_dataloader_seek(&c, -1, 0, err, sizeof err), "epoch -1", "epoch >= 0");
+    EXPECT_LOAD_ERROR(tt_dataloader_seek(&c, 0, 3, err, sizeof err), "epoch 0, batch 3", "before the first");
+    tt_dataloader_state now;
+    tt_dataloader_get_state(&c, &now);
+    assert_memory_equal(&now, &st, sizeof st);
+    tt_dataloader_free(&a);
+    tt_dataloader_free(&b);
+    tt_dataloader_free(&c);
+    tt_dataset_free(ds);
+}
+
 static void test_idx_reader(void **state)
 {
     (void)state;
@@ -337,6 +413,7 @@ int main(void)
         cmocka_unit_test_teardown(test_memory_dataset, teardown),
         cmocka_unit_test_teardown(test_loader_batches, teardown),
         cmocka_unit_test_teardown(test_loader_shuffle, teardown),
+        cmocka_unit_test_teardown(test_loader_state, teardown),
         cmocka_unit_test_teardown(test_idx_reader, teardown),
         cmocka_unit_test_teardown(test_mnist_loader, teardown),
         cmocka_unit_test_teardown(test_csv_loader, teardown),

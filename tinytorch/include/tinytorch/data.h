@@ -7,7 +7,8 @@
  * [N, sample_numel] plus an int32 label array; the file loaders below all produce one.
  *
  * The loader (tt_dataloader) walks a data set in batches: a seeded shuffle of the sample order at the
- * start of every epoch (the same seed gives the same batches on every machine), a fixed batch size, and
+ * start of every epoch (the same seed gives the same batches on every machine; epoch e's order depends
+ * only on (seed, e), so a loader can be restored mid-epoch), a fixed batch size, and
  * drop_last to skip a final partial batch. Each batch is a step tensor x [B, sample_shape...] plus
  * B int32 labels, both carved from the arena: they vanish at tt_arena_reset(), so the steady state
  * allocates nothing from the heap.
@@ -95,22 +96,42 @@ typedef struct tt_dataloader {
     int64_t batch_size;
     bool shuffle;
     bool drop_last;
-    tt_rng rng;              /* drives the shuffles; seeded once, advances every epoch */
+    uint64_t seed;           /* epoch e's order is a pure function of (seed, e) */
     int64_t *order;          /* len sample indices, this epoch's order (heap, allocated once) */
     int64_t pos;             /* next position in order */
-    int64_t batch_index;
-    int64_t epoch;           /* epochs started so far */
+    int64_t batch_index;     /* next batch within the epoch */
+    int64_t epoch;           /* epochs started so far (the current one is number `epoch`, from 1) */
 } tt_dataloader;
 
 /* Returns 0, or -1 (with a message) for batch_size < 1 or an empty data set. */
 int tt_dataloader_init(tt_dataloader *dl, const tt_dataset *ds, int64_t batch_size, bool shuffle,
                        bool drop_last, uint64_t seed, char *err, size_t errlen);
 int64_t tt_dataloader_len(const tt_dataloader *dl);   /* batches per epoch */
-/* Starts an epoch: rewinds and (if shuffle) draws a new order. */
+/* Starts an epoch: rewinds and (if shuffle) draws the order of epoch number ++epoch. */
 void tt_dataloader_start_epoch(tt_dataloader *dl);
 /* Fills b with the next batch of the epoch; false at the end of the epoch. */
 bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b);
 void tt_dataloader_free(tt_dataloader *dl);
+
+/* The loader's position, all a checkpoint needs to continue a run exactly. Nothing random is carried
+ * from batch to batch: epoch e's order is drawn from a generator seeded with a hash of (seed, e), and
+ * any per-batch randomness (augmentation) from one seeded with a hash of (seed, e, batch), so
+ * (seed, epoch, batch_index) reproduces every later batch bit for bit.
+ *     tt_dataloader_state st;  tt_dataloader_get_state(&dl, &st);   ... save st, stop, rebuild ...
+ *     tt_dataloader_set_state(&dl, &st, err, sizeof err);           ... tt_dataloader_next() goes on */
+typedef struct tt_dataloader_state {
+    uint64_t seed;           /* the loader's seed; set_state refuses a different one */
+    int64_t epoch;           /* epochs started (0: none yet) */
+    int64_t batch_index;     /* batches already handed out in that epoch, 0 .. tt_dataloader_len */
+} tt_dataloader_state;
+void tt_dataloader_get_state(const tt_dataloader *dl, tt_dataloader_state *st);
+/* Puts dl where st says: the next tt_dataloader_next() returns batch st->batch_index of epoch
+ * st->epoch, and the next tt_dataloader_start_epoch() starts epoch st->epoch + 1. Returns 0, or -1
+ * with a message (another seed, a negative epoch, a batch index outside [0, tt_dataloader_len], a
+ * batch index > 0 with epoch 0); dl is unchanged on error. */
+int tt_dataloader_set_state(tt_dataloader *dl, const tt_dataloader_state *st, char *err, size_t errlen);
+/* Shortcut for set_state with dl's own seed: continue at batch `batch_index` of epoch `epoch`. */
+int tt_dataloader_seek(tt_dataloader *dl, int64_t epoch, int64_t batch_index, char *err, size_t errlen);
 
 /* ---- file loaders ------------------------------------------------------------------------------- */
 

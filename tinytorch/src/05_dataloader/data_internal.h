@@ -23,6 +23,17 @@ static inline int tt__data_err(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+/* A 64-bit seed from (seed, epoch, batch): splitmix64's finaliser over a mix of the three, so
+ * neighbouring epochs and batches get unrelated generators. batch 0 of the mix is used for the
+ * epoch's order, batch k + 1 for batch k's augmentation. */
+static inline uint64_t tt__loader_mix(uint64_t seed, int64_t epoch, int64_t batch)
+{
+    uint64_t z = seed ^ ((uint64_t)epoch * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)batch * 0xD1B54A32D192ED03ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* A data file opened for reading in pieces; gzip is inflated on the way. */
 typedef struct tt__rd {
     gzFile gz;

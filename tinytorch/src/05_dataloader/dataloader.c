@@ -1,8 +1,11 @@
-/* dataloader.c - batches from a data set: seeded shuffle per epoch, batch size, drop_last.
+/* dataloader.c - batches from a data set: seeded shuffle per epoch, batch size, drop_last, and the
+ * loader's state (epoch, batch) for resuming a run.
  *
  * Invariants: order[0..len) is a permutation of the sample indices (identity when not shuffling);
- * pos is the next position to hand out. Batches live in the arena (x and y), so after the first epoch
- * nothing here touches the heap: `order` is allocated once in init.
+ * epoch e's order is Fisher-Yates applied to the identity with a generator seeded by
+ * tt__loader_mix(seed, e, 0), so it depends on nothing else; pos = batch_index * batch_size is the
+ * next position to hand out. Batches live in the arena (x and y), so after the first epoch nothing
+ * here touches the heap: `order` is allocated once in init.
  */
 #include <stdlib.h>
 #include "tinytorch/autograd.h"
@@ -27,7 +30,7 @@ int tt_dataloader_init(tt_dataloader *dl, const tt_dataset *ds, int64_t batch_si
     dl->batch_size = batch_size;
     dl->shuffle = shuffle;
     dl->drop_last = drop_last;
-    tt_rng_seed(&dl->rng, seed);
+    dl->seed = seed;
     dl->order = malloc((size_t)ds->len * sizeof(int64_t));
     if (!dl->order) {
         return tt__data_err(err, errlen, "dataloader: out of memory for %lld indices", (long long)ds->len);
@@ -41,6 +44,22 @@ int tt_dataloader_init(tt_dataloader *dl, const tt_dataset *ds, int64_t batch_si
     return 0;
 }
 
+/* Epoch e's order: the identity, shuffled (when shuffling) by a generator seeded from (seed, e) alone. */
+static void draw_order(tt_dataloader *dl, int64_t epoch)
+{
+    for (int64_t i = 0; i < dl->ds->len; i++) {
+        dl->order[i] = i;
+    }
+    /* TODO: a new order for the epoch when shuffling (tt_rng_shuffle: Fisher-Yates, seeded) */
+    /* BEGIN SOLUTION */
+    if (dl->shuffle && epoch > 0) {
+        tt_rng r;
+        tt_rng_seed(&r, tt__loader_mix(dl->seed, epoch, 0));
+        tt_rng_shuffle(&r, dl->order, dl->ds->len);
+    }
+    /* END SOLUTION */
+}
+
 int64_t tt_dataloader_len(const tt_dataloader *dl)
 {
     int64_t n = dl->ds->len, b = dl->batch_size;
@@ -52,17 +71,48 @@ int64_t tt_dataloader_len(const tt_dataloader *dl)
 
 void tt_dataloader_start_epoch(tt_dataloader *dl)
 {
-    /* TODO: a new order for the epoch when shuffling (tt_rng_shuffle: Fisher-Yates, seeded) */
-    /* BEGIN SOLUTION */
-    if (dl->shuffle) {
-        /* Fisher-Yates on the current order: each epoch's order depends only on the seed and the
-         * epoch number. */
-        tt_rng_shuffle(&dl->rng, dl->order, dl->ds->len);
-    }
-    /* END SOLUTION */
+    dl->epoch++;
+    draw_order(dl, dl->epoch);
     dl->pos = 0;
     dl->batch_index = 0;
-    dl->epoch++;
+}
+
+void tt_dataloader_get_state(const tt_dataloader *dl, tt_dataloader_state *st)
+{
+    st->seed = dl->seed;
+    st->epoch = dl->epoch;
+    st->batch_index = dl->batch_index;
+}
+
+int tt_dataloader_set_state(tt_dataloader *dl, const tt_dataloader_state *st, char *err, size_t errlen)
+{
+    if (st->seed != dl->seed) {
+        return tt__data_err(err, errlen,
+                            "dataloader state: seed %llu, but this loader was made with seed %llu (a state "
+                            "only continues the loader it came from; build the loader with the saved seed)",
+                            (unsigned long long)st->seed, (unsigned long long)dl->seed);
+    }
+    int64_t nb = tt_dataloader_len(dl);
+    if (st->epoch < 0 || st->batch_index < 0 || st->batch_index > nb || (st->epoch == 0 && st->batch_index)) {
+        return tt__data_err(err, errlen,
+                            "dataloader state: epoch %lld, batch %lld is not a position of this loader (want "
+                            "epoch >= 0 and batch in [0, %lld], batch 0 before the first epoch)",
+                            (long long)st->epoch, (long long)st->batch_index, (long long)nb);
+    }
+    dl->epoch = st->epoch;
+    draw_order(dl, dl->epoch);
+    dl->batch_index = st->batch_index;
+    dl->pos = st->batch_index * dl->batch_size;
+    if (dl->pos > dl->ds->len) { /* the last, partial batch was handed out */
+        dl->pos = dl->ds->len;
+    }
+    return 0;
+}
+
+int tt_dataloader_seek(tt_dataloader *dl, int64_t epoch, int64_t batch_index, char *err, size_t errlen)
+{
+    tt_dataloader_state st = {dl->seed, epoch, batch_index};
+    return tt_dataloader_set_state(dl, &st, err, errlen);
 }
 
 bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b)
