@@ -10,7 +10,8 @@
  * persistent buffers, so they accumulate across the arena resets. Each optimizer step therefore sees
  * the mean gradient over k*B samples: the same as one step at batch k*B (tested). After the first
  * step the loop makes no heap allocation (tested with a malloc counter), and the peak arena bytes of a
- * step are reported.
+ * step are reported. tt_fit takes any loss and metrics, keeps a per-epoch history (tt_epoch_record) in
+ * the caller's array and the log, and can save and resume its whole state bit-identically.
  */
 #ifndef TINYTORCH_TRAIN_H
 #define TINYTORCH_TRAIN_H
@@ -80,6 +81,35 @@ typedef struct tt_step_result {
 int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_step_opts *opts,
                   tt_step_result *r);
 
+/* ---- metrics and history ------------------------------------------------------------------------ */
+
+/* A metric of the evaluation set: fn returns the SUM over the batch's samples of a per-sample value
+ * (e.g. the number of correct predictions, the summed absolute error); the trainer divides the total by
+ * the number of samples. It runs in eval mode without a graph; model is tt_fit's model. */
+typedef double (*tt_metric_fn)(void *model, const tt_batch *b, void *ctx);
+typedef struct tt_metric_spec {
+    const char *name;             /* "accuracy", "mae", ...: the log key is "eval_<name>" */
+    tt_metric_fn fn;
+    void *ctx;
+} tt_metric_spec;
+/* Correct predictions of a classifier (a tt_layer giving logits [B, C]) against b->y: the "accuracy". */
+double tt_metric_correct(void *model, const tt_batch *b, void *ctx);
+
+#define TT_MAX_METRICS 8
+/* One epoch of training, as kept in memory and written to the JSON-lines log ("epoch" event). */
+typedef struct tt_epoch_record {
+    int epoch;                    /* from 1 */
+    int64_t steps;                /* optimizer steps after this epoch, in total */
+    int64_t samples;              /* training samples seen after this epoch, in total */
+    double train_loss;            /* mean training loss of the epoch */
+    double eval_loss;             /* mean loss on cfg->eval (NaN without it) */
+    double eval_accuracy;         /* the "accuracy" metric, or the classifier's accuracy; else NaN */
+    double lr;                    /* the optimizer's rate at the end of the epoch */
+    double seconds, samples_per_s;/* time of the epoch's training pass (a resumed epoch: its remainder) */
+    int n_metrics;
+    double metrics[TT_MAX_METRICS]; /* cfg->metrics[i] on cfg->eval, in that order */
+} tt_epoch_record;
+
 /* ---- the loop ----------------------------------------------------------------------------------- */
 
 typedef struct tt_train_config {
@@ -96,6 +126,27 @@ typedef struct tt_train_config {
     FILE *progress;               /* progress output (NULL: stderr) */
     bool quiet;                   /* no progress output */
     tt_metrics_log *log;          /* optional: one "epoch" event per epoch */
+    /* metrics of cfg->eval after every epoch (at most TT_MAX_METRICS). With a custom loss or metrics the
+     * evaluation runs cfg->loss (or cross-entropy) over cfg->eval in batches of eval_batch; with
+     * neither, tt_evaluate gives cross-entropy and accuracy. */
+    const tt_metric_spec *metrics;
+    int n_metrics;
+    tt_epoch_record *history;     /* optional, the caller's array: record i is epoch i + 1 */
+    int history_cap;              /* its length; epochs beyond it are logged but not kept */
+    /* Resumable training. With state_path set, tt_fit writes the whole training state there (a
+     * safetensors file: the model, the optimizer state, and in its metadata the epoch, the batch within
+     * it, the optimizer-step count, the scheduler position, the loader's position and RNG, the RNGs in
+     * rngs, the running loss sums and the history) every checkpoint_every optimizer steps (0: only at
+     * the end of each epoch) and at the end of every epoch; atomically (temp file, fsync, rename).
+     * With resume set and the file present, tt_fit first restores all of it and continues exactly where
+     * that state was saved: the run ends bit-identical to one never interrupted. The caller builds the
+     * model, optimizer, scheduler and loader as for the first run (same seeds and sizes): the state
+     * checks what it can (loader seed, batch counts, epochs) and refuses a mismatch. */
+    const char *state_path;
+    int64_t checkpoint_every;
+    bool resume;
+    tt_rng *const *rngs;          /* more generators to save and restore (dropout, augmentation) */
+    int n_rngs;
 } tt_train_config;
 
 typedef struct tt_train_stats {
@@ -109,14 +160,20 @@ typedef struct tt_train_stats {
     size_t peak_arena_bytes;      /* largest arena footprint of one micro-batch step */
     uint64_t arena_chunk_allocs;  /* arena chunk mallocs during training after the first step */
     double last_grad_norm;        /* global gradient norm before clipping, last step */
+    double eval_metrics[TT_MAX_METRICS]; /* cfg->metrics after the last epoch */
+    int history_len;              /* records written to cfg->history */
+    bool resumed;                 /* the run continued from cfg->state_path */
+    int64_t resumed_at_step;      /* the optimizer step it continued from */
 } tt_train_stats;
 
 /* epochs 1, accum_steps 1, eval_batch 1000, name "train". A designated initialiser works as well:
  * fields left 0 mean no accumulation, eval batches of 1000 and the name "train" (set epochs). */
 tt_train_config tt_train_config_default(void);
-/* Trains `model` (logits out) on the loader's batches with tt_train_step (cross-entropy unless
- * cfg->loss says otherwise) at the optimizer's own learning rate. Returns 0, or -1 if the
- * loss became NaN or infinite (training stops; stats hold what was done). */
+/* Trains `model` on the loader's batches with tt_train_step (cross-entropy of its logits unless
+ * cfg->loss says otherwise: regression, language modelling, ...) at the optimizer's own learning rate,
+ * evaluates cfg->eval and cfg->metrics after every epoch, keeps the history and, with cfg->state_path,
+ * saves a resumable state. Returns 0, -1 if the loss became NaN or infinite (training stops; stats
+ * hold what was done), or -2 when the state file cannot be read or written (message on stderr). */
 int tt_fit(tt_layer *model, tt_optimizer *opt, tt_dataloader *train, const tt_train_config *cfg,
            tt_train_stats *stats);
 
