@@ -11,6 +11,7 @@
 
 #include "mlsysim/distributed.h"
 #include "mlsysim/mlsysim.h"
+#include "mlsysim/solvers.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -646,6 +647,115 @@ static int api_sweep(const labs_ctx *c, cJSON *req, labs_reply *r)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Stand-alone solvers: GET /api/solve lists them with their fields; POST /api/solve/NAME runs one.
+ * Both read MLSys·im's solver table (solvers.h), so every `mlsysim solve` verb is an endpoint;
+ * a field is the solver's argument name with '_' for '-' (service_ms for --service-ms).
+ * ------------------------------------------------------------------------------------------- */
+
+static void json_key(const char *name, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < cap; i++) out[i] = name[i] == '-' ? '_' : name[i];
+    out[i] = 0;
+}
+
+static int api_solve_list(const labs_ctx *c, const cJSON *req, labs_reply *r)
+{
+    (void)c, (void)req;
+    static const char *const types[] = {"number", "integer", "choice", "model", "hardware", "precision"};
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "solvers");
+    for (size_t i = 0; arr && i < ms_solver_count(); i++) {
+        const ms_solver *s = ms_solver_at(i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "name", s->name);
+        cJSON_AddStringToObject(o, "title", s->title);
+        cJSON_AddStringToObject(o, "summary", s->summary);
+        cJSON_AddStringToObject(o, "formula", s->formula);
+        cJSON *args = cJSON_AddArrayToObject(o, "fields");
+        for (int k = 0; args && s->args[k].name; k++) {
+            const ms_solve_arg *a = &s->args[k];
+            char key[64];
+            json_key(a->name, key, sizeof key);
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddItemToArray(args, f);
+            cJSON_AddStringToObject(f, "name", key);
+            cJSON_AddStringToObject(f, "type", types[a->type]);
+            cJSON_AddStringToObject(f, "unit", a->unit);
+            cJSON_AddBoolToObject(f, "required", a->required);
+            if (a->type == MS_SARG_NUM || a->type == MS_SARG_INT) {
+                cJSON_AddNumberToObject(f, "min", a->min);
+                cJSON_AddNumberToObject(f, "max", a->max);
+                if (!a->required) cJSON_AddNumberToObject(f, "default", a->def);
+            } else if (a->sdef) {
+                cJSON_AddStringToObject(f, "default", a->sdef);
+            }
+            if (a->choices) cJSON_AddStringToObject(f, "choices", a->choices);
+            cJSON_AddStringToObject(f, "help", a->help);
+        }
+    }
+    return reply_json(r, 200, out);
+}
+
+static int api_solve(const labs_ctx *c, const char *name, const char *body, size_t len, labs_reply *r)
+{
+    const ms_solver *s = ms_solver_find(name);
+    if (!s) return labs_reply_error(r, 404, NULL, "no such solver (GET /api/solve lists them)");
+    cJSON *req = parse_body(body, len, r);
+    if (!req) return r->status;
+    if (!cJSON_IsObject(req)) {
+        cJSON_Delete(req);
+        return labs_reply_error(r, 400, "body", "expected a JSON object of the solver's fields");
+    }
+    ms_solve_values v;
+    ms_solve_values_init(&v);
+    char err[512], key[64];
+    for (const cJSON *it = req->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        int i = strchr(k, '-') ? -1 : ms_solver_arg_index(s, k);
+        int bad;
+        if (i < 0) {
+            snprintf(err, sizeof err, "unknown field '%.60s' for solver %s (GET /api/solve lists its fields)", k, s->name);
+            bad = 1;
+        } else if (cJSON_IsNumber(it)) {
+            bad = ms_solver_set_num(s, i, it->valuedouble, &v, err, sizeof err);
+        } else if (cJSON_IsString(it) && s->args[i].type != MS_SARG_NUM && s->args[i].type != MS_SARG_INT) {
+            bad = ms_solver_set_text(s, i, it->valuestring, &v, err, sizeof err);
+        } else {
+            snprintf(err, sizeof err, "expected %s", s->args[i].type <= MS_SARG_INT ? "a number" : "a string");
+            bad = 1;
+        }
+        if (bad) {
+            int st = labs_reply_error(r, 400, k[0] ? k : "body", err);
+            cJSON_Delete(req);
+            return st;
+        }
+    }
+    cJSON_Delete(req);
+    ms_result *res = malloc(sizeof *res);
+    if (!res) return labs_reply_error(r, 500, NULL, "out of memory");
+    int bad = -1, st;
+    if (ms_solver_run(s, c->reg, &v, res, &bad, err, sizeof err)) {
+        if (bad >= 0) json_key(s->args[bad].name, key, sizeof key);
+        st = labs_reply_error(r, 400, bad >= 0 ? key : "body", err);
+    } else {
+        size_t n = ms_result_json(res, NULL, 0);
+        char *buf = malloc(n + 1);
+        if (!buf) st = labs_reply_error(r, 500, NULL, "out of memory");
+        else {
+            ms_result_json(res, buf, n + 1);
+            r->status = st = 200;
+            r->body = buf;
+            r->len = strlen(buf);
+        }
+    }
+    ms_result_free(res);
+    free(res);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Dispatch
  * ------------------------------------------------------------------------------------------- */
 
@@ -673,6 +783,7 @@ int labs_api(const labs_ctx *c, const char *method, const char *path, const char
         {"/api/measured", api_measured, 2}, {"/api/eval", NULL, 1},
         {"/api/serve", NULL, 1},          {"/api/train", NULL, 1},
         {"/api/compress", NULL, 1},       {"/api/sweep", NULL, 1},
+        {"/api/solve", api_solve_list, 0},
     };
     memset(r, 0, sizeof *r);
     if (len > LABS_MAX_BODY) return labs_reply_error(r, 413, "body", "request body too large (limit 64 KiB)");
@@ -681,6 +792,13 @@ int labs_api(const labs_ctx *c, const char *method, const char *path, const char
         if (!strcmp(method, "POST") && !(req = parse_body(body, len, r))) return r->status;
         int st = labs_staffml_api(c->sml, method, path + 13, req, r);
         cJSON_Delete(req);
+        return st;
+    }
+    if (!strncmp(path, "/api/solve/", 11)) {
+        if (strcmp(method, "POST")) return labs_reply_error(r, 405, NULL, "use POST");
+        if (labs_cache_get(c->cache, path, body, len, r)) return 200;
+        int st = api_solve(c, path + 11, body, len, r);
+        labs_cache_put(c->cache, path, body, len, r);
         return st;
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {

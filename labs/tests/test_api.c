@@ -12,6 +12,8 @@
 #include "mlsysim/engine.h"
 
 #include <cjson/cJSON.h>
+
+#include "mlsysim/solvers.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,6 +462,54 @@ static int teardown(void **s)
     return 0;
 }
 
+/* Solvers: GET /api/solve lists every solver of MLSys·im's table with its fields; POST
+ * /api/solve/NAME gives the library's numbers (M/D/1 job queue: λ 0.5/day, 1.5-day jobs ->
+ * ρ 0.75, W_q 2.25 days; ring all-reduce of 1 GB over 8 ranks at 450 GB/s, 0.5 µs:
+ * 2·7/8·1e9/450e9 + 14·0.5 µs); bad fields are a 400 naming the field, unknown solvers a 404. */
+static void test_solve(void **s)
+{
+    (void)s;
+    int st;
+    cJSON *j = call("GET", "/api/solve", NULL, &st);
+    assert_int_equal(st, 200);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "solvers");
+    assert_int_equal(cJSON_GetArraySize(arr), (int)ms_solver_count());
+    int seen_tail = 0;
+    for (const cJSON *o = arr->child; o; o = o->next) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+        if (cJSON_IsString(n) && !strcmp(n->valuestring, "tail")) {
+            seen_tail = 1;
+            const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "fields"), 1);
+            assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring, "service_ms");
+            assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "unit")->valuestring, "ms");
+        }
+    }
+    assert_true(seen_tail);
+    cJSON_Delete(j);
+    j = call("POST", "/api/solve/job-queue", "{\"jobs_per_day\": 0.5, \"job_days\": 1.5}", &st);
+    assert_int_equal(st, 200);
+    assert_true(fabs(num(j, "utilization") - 0.75) < 1e-12);
+    assert_true(fabs(num(j, "mean_wait_days") - 2.25) < 1e-9);
+    cJSON_Delete(j);
+    j = call("POST", "/api/solve/collective", "{\"kind\": \"ring\", \"mb\": 1000, \"ranks\": 8, \"link_gbs\": 450, \"link_us\": 0.5}", &st);
+    assert_int_equal(st, 200);
+    assert_true(fabs(num(j, "time_s") / (1.75e9 / 450e9 + 7e-6) - 1) < 1e-9);
+    cJSON_Delete(j);
+    j = call("POST", "/api/solve/lora", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"rank\": 16}", &st);
+    assert_int_equal(st, 200);
+    assert_true(num(j, "trainable_params") == 13631488);
+    cJSON_Delete(j);
+    expect_error("POST", "/api/solve/job-queue", "{\"jobs_per_day\": 0.5}", 400, "job_days");
+    expect_error("POST", "/api/solve/job-queue", "{\"jobs_per_day\": \"many\", \"job_days\": 1}", 400, "jobs_per_day");
+    expect_error("POST", "/api/solve/job-queue", "{\"jobs_per_day\": 1, \"job_days\": 1, \"extra\": 1}", 400, "extra");
+    expect_error("POST", "/api/solve/collective", "{\"kind\": \"butterfly\", \"mb\": 1, \"ranks\": 8, \"link_gbs\": 1}", 400, "kind");
+    expect_error("POST", "/api/solve/tail", "{\"qps\": 5, \"service_ms\": 100, \"servers\": 1.5}", 400, "servers");
+    expect_error("POST", "/api/solve/lora", "{\"model\": \"NoSuch\", \"hardware\": \"H100\"}", 400, "model");
+    expect_error("POST", "/api/solve/lora", "[1, 2]", 400, "body");
+    expect_error("POST", "/api/solve/nosuch", "{}", 404, NULL);
+    expect_error("GET", "/api/solve/tail", NULL, 405, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_compress),    cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_measured),    cmocka_unit_test(test_staffml),
         cmocka_unit_test(test_fuzz_bodies), cmocka_unit_test(test_routing),
+        cmocka_unit_test(test_solve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -321,8 +321,8 @@ static void test_plans(void **state)
     assert_string_equal(str(j, "status"), "ok");
     cJSON_Delete(j);
 
-    /* a training plan that names no efficiency uses the calibrated distributed figure (0.70), not
-     * the single-accelerator 0.5; an uneven pipeline split (126 layers over 16 stages, as Llama 3)
+    /* a training plan that names no efficiency uses the figure calibrated for its accelerator's
+     * generation (H100), not the single-accelerator 0.5; an uneven pipeline split (126 layers over 16 stages, as Llama 3)
      * is accepted */
     snprintf(path, sizeof path, "%s/noeff.yaml", tmpdir);
     write_file(path,
@@ -333,7 +333,8 @@ static void test_plans(void **state)
     snprintf(args, sizeof args, "eval '%s' -o json", path);
     assert_int_equal(run(args, 0, buf, sizeof buf), 0);
     j = json_of(buf);
-    assert_true(fabs(num(j, "efficiency") - MS_DIST_DEFAULT_TRAIN_EFFICIENCY) < 1e-12);
+    assert_true(fabs(num(j, "efficiency") - ms_calibrated_efficiency("H100")) < 1e-12);
+    assert_string_equal(str(j, "efficiency_source"), "calibrated");
     assert_true(num(j, "mfu") > 0.2 && num(j, "mfu") < 0.6);
     cJSON_Delete(j);
 
@@ -670,6 +671,47 @@ static void test_solve(void **state)
     assert_int_equal(run("solve nosuch", 1, buf, sizeof buf), 1);
     assert_int_equal(run("solve --help", 0, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "examples:"));
+    /* the solvers added with the table: hand-worked in test_solvers.c */
+    assert_int_equal(run("-o json solve job-queue --jobs-per-day 0.5 --job-days 1.5", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "mean_wait_days") - 2.25) < 1e-9);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve step-factors --compute-ms 100 --dp-comm-ms 40 --other-comm-ms 10 --congestion 1.5 --grad-accum 4 --straggler 1.1", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "step_s") - 0.143) < 1e-12);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve amdahl --parallel-fraction 0.95 --speedup 64", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "speedup") * 0.06484375 - 1) < 1e-9);   /* 10 significant digits */
+    assert_true(fabs(num(j, "max_speedup") - 20) < 1e-9);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve dp-sgd --base-hours 10 --epsilon 1", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "time_s") - 108000) < 1e-6);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve lora --model Llama3_8B --hardware H100 --rank 16", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "trainable_params") == 13631488);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve collective --kind ring --mb 1000 --ranks 8 --link-gbs 450 --link-us 0.5", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "time_s") / (1.75e9 / 450e9 + 7e-6) - 1) < 1e-9);
+    cJSON_Delete(j);
+    /* per-solver help from the table: usage, units, ranges, examples */
+    assert_int_equal(run("solve collective --help", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "--ranks-per-node"));
+    assert_non_null(strstr(buf, "GB/s"));
+    assert_non_null(strstr(buf, "examples:"));
+    assert_int_equal(run("solve job-queue --jobs-per-day 0.5 --job-days 1.5 --bogus 3", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--bogus"));
+    assert_int_equal(run("solve job-queue --jobs-per-day 0.5 --jobs-per-day 1 --job-days 1.5", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "twice"));
+    assert_int_equal(run("solve lora Llama3_8B H100 extra", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "unexpected"));
+    assert_int_equal(run("solve lora NoSuchModel H100", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "NoSuchModel"));
+    assert_int_equal(run("solve collective --kind butterfly --mb 1 --ranks 8 --link-gbs 1", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--kind"));
 }
 
 int main(void)

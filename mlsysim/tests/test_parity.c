@@ -352,6 +352,40 @@ static void test_moe(void **state)
     PARITY(r.sent_bytes, 88080384.0, 1e-15);
 }
 
+/* tests/test_formulas.py :: TestAmdahlsSpeedup::test_classic_case (p 0.9, s 10 -> 5.2632, rel
+ * 1e-3), ::test_fully_parallelizable (p 1 -> 10), ::test_no_parallel_portion (p 0 -> 1). */
+static void test_amdahl(void **state)
+{
+    (void)state;
+    PARITY(ms_amdahl_speedup(0.9, 10), 5.2632, 1e-3);
+    PARITY(ms_amdahl_speedup(1.0, 10), 10.0, 1e-6);
+    PARITY(ms_amdahl_speedup(0.0, 1000), 1.0, 1e-6);
+}
+
+/* The stand-alone `solve collective` against the same known answers as the fleet model's
+ * collectives (tests/test_formulas.py :: TestRingAllreduce / TestTreeAllreduce / TestAllToAll
+ * ::test_known_answer, rel 1e-4), and TestHierarchicalAllreduce::
+ * test_inter_node_uses_reduced_message: 8 GB over 4 nodes of 8 (300 GB/s, 500 ns inside; 25 GB/s,
+ * 5 µs between) beats the same over 4 nodes of 1. Upstream's hierarchical formula (RS inside,
+ * ring of M/g across nodes, AG inside, added) gives 2·7/8·8e9/300e9 + 14·0.5 µs +
+ * 2·3/4·1e9/25e9 + 6·5 µs = 0.1067 s; ours is the same sum. */
+static void test_collective_solver(void **state)
+{
+    (void)state;
+    ms_collective_result r, slow;
+    char err[256];
+    assert_int_equal(ms_collective(MS_COLLECTIVE_RING, 1e9, 8, 50e9, 500e-9, 8, 50e9, 0, &r, err, sizeof err), 0);
+    PARITY(r.time_s, 2 * 7 / 8.0 * (1e9 / 50e9) + 2 * 7 * 500e-9, 1e-4);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_TREE, 1e9, 8, 50e9, 500e-9, 8, 50e9, 0, &r, err, sizeof err), 0);
+    PARITY(r.time_s, 2 * 3 * (1e9 / 50e9) + 2 * 3 * 500e-9, 1e-4);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_ALL_TO_ALL, 1e9, 8, 50e9, 500e-9, 8, 50e9, 0, &r, err, sizeof err), 0);
+    PARITY(r.time_s, 7 / 8.0 * (1e9 / 50e9) + 7 * 500e-9, 1e-4);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_HIERARCHICAL, 8e9, 32, 300e9, 500e-9, 8, 25e9, 5e-6, &r, err, sizeof err), 0);
+    PARITY(r.time_s, 2 * 7 / 8.0 * 8e9 / 300e9 + 14 * 500e-9 + 2 * 3 / 4.0 * 1e9 / 25e9 + 6 * 5e-6, 1e-6);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_HIERARCHICAL, 8e9, 4, 300e9, 500e-9, 1, 25e9, 5e-6, &slow, err, sizeof err), 0);
+    assert_true(r.time_s < slow.time_s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +404,8 @@ int main(void)
         cmocka_unit_test(test_tail_latency),
         cmocka_unit_test(test_topology),
         cmocka_unit_test(test_moe),
+        cmocka_unit_test(test_amdahl),
+        cmocka_unit_test(test_collective_solver),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,8 @@
 /* test_solvers.c - one hand-worked case per stand-alone solver (solvers.h): schedule bubble,
  * chunked prefill, disaggregated serving, M/G/c tail latency, checkpointing, data ingestion,
- * topologies, MoE all-to-all. Every expected number is derived in the comment above it. */
+ * topologies, MoE all-to-all, Amdahl, kernel-type efficiency, network roofline, reasoning, weight
+ * streaming, DP-SGD, the M/D/1 job queue, LoRA, step factors, collectives, and the solver table
+ * every front end reads. Every expected number is derived in the comment above it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mlsysim/distributed.h"
 #include "mlsysim/mlsysim.h"
 #include "mlsysim/solvers.h"
 
@@ -306,6 +309,344 @@ static void test_plan_ep_cp(void **state)
     assert_non_null(strstr(err, "parallelism.cp"));
 }
 
+/* Amdahl: p = 0.95, s = 64 -> 1/(0.05 + 0.95/64) = 1/0.06484375 = 15.42168675; p = 0 -> 1;
+ * p = 1 -> s; p outside [0, 1] is refused. */
+static void test_amdahl(void **state)
+{
+    (void)state;
+    REL(ms_amdahl_speedup(0.95, 64), 1.0 / 0.06484375, 1e-12);
+    REL(ms_amdahl_speedup(0, 64), 1, 1e-12);
+    REL(ms_amdahl_speedup(1, 8), 8, 1e-12);
+    assert_true(ms_amdahl_speedup(1.5, 8) == -1);
+    assert_true(ms_amdahl_speedup(0.5, 0) == -1);
+}
+
+/* η = 0.5 (scale 1): flash attention 0.75, plain attention 0.30, FFN 0.50, conv 0.40; η = 0.6
+ * (scale 1.2): flash min(0.90, 0.85) = 0.85 (cap), FFN min(0.60, 0.60) = 0.60; η = 0.7: conv
+ * min(0.56, 0.55) = 0.55. Occupancy loss at η = 0.5: 1 - 0.55 = 0.45; memory stall for conv
+ * (1 - 0.40) - 0.45 = 0.15, for flash attention (1 - 0.75) - 0.45 < 0 -> 0. Achievable at
+ * 1e15 FLOP/s: 0.4e15. */
+static void test_kernel_efficiency(void **state)
+{
+    (void)state;
+    ms_kernel_eff_result r;
+    char err[256];
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_ATTENTION, 1, 0.5, 0, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.75, 1e-12);
+    assert_true(r.memory_stall == 0);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_ATTENTION, 0, 0.5, 0, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.30, 1e-12);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_FFN, 0, 0.5, 0, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.50, 1e-12);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_CONV, 0, 0.5, 1e15, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.40, 1e-12);
+    REL(r.achievable_flops, 0.4e15, 1e-12);
+    REL(r.occupancy_loss, 0.45, 1e-12);
+    REL(r.memory_stall, 0.15, 1e-9);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_ATTENTION, 1, 0.6, 0, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.85, 1e-12);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_FFN, 0, 0.6, 0, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.60, 1e-12);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_CONV, 0, 0.7, 0, &r, err, sizeof err), 0);
+    REL(r.mfu, 0.55, 1e-12);
+    assert_int_equal(ms_kernel_efficiency(MS_KERNEL_FFN, 0, 1.5, 0, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "efficiency"));
+    ms_kernel_kind k;
+    assert_int_equal(ms_kernel_kind_parse("conv", &k), 0);
+    assert_int_equal(k, MS_KERNEL_CONV);
+    assert_int_equal(ms_kernel_kind_parse("gemm", &k), -1);
+}
+
+/* P = 8e9, fp16, one sample, 256 accelerators of 1 PFLOP/s at η 0.5, 400 GB/s fabric
+ * oversubscribed 2:1: N·F = 2.56e17; bisection 200 GB/s; FLOPs 6·8e9 = 4.8e10; sync 2·8e9·2 =
+ * 3.2e10 B; intensity 1.5 FLOP/B; ridge 2.56e17/2e11 = 1.28e6; T_compute 4.8e10/1.28e17 =
+ * 375 ns; T_net 3.2e10/2e11 = 0.16 s: network-bound. 1e6 samples: T_compute 0.375 s wins. */
+static void test_network_roofline(void **state)
+{
+    (void)state;
+    ms_net_roofline_result r;
+    char err[256];
+    assert_int_equal(ms_network_roofline(8e9, 2, 1, 256, 1e15, 0.5, 400e9, 2, &r, err, sizeof err), 0);
+    REL(r.total_flops_per_s, 2.56e17, 1e-12);
+    REL(r.bisection_bytes_per_s, 200e9, 1e-12);
+    REL(r.intensity_flop_per_byte, 1.5, 1e-12);
+    REL(r.ridge_flop_per_byte, 1.28e6, 1e-12);
+    REL(r.t_compute_s, 375e-9, 1e-12);
+    REL(r.t_network_s, 0.16, 1e-12);
+    REL(r.step_s, 0.16, 1e-12);
+    assert_true(r.network_bound);
+    assert_int_equal(ms_network_roofline(8e9, 2, 1e6, 256, 1e15, 0.5, 400e9, 2, &r, err, sizeof err), 0);
+    REL(r.step_s, 0.375, 1e-12);
+    assert_false(r.network_bound);
+    assert_int_equal(ms_network_roofline(8e9, 2, 1, 256, 1e15, 0.5, 400e9, 0.5, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "oversubscription"));
+}
+
+/* Reasoning: T = TTFT + K·t·ITL with ms_serve's TTFT and ITL; 32 steps of 50 tokens = 1,600
+ * tokens; energy = TDP·T. Doubling K adds exactly K·t·ITL more. */
+static void test_reasoning(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    ms_serve_result s;
+    assert_int_equal(ms_serve(m, hw, &in, &s), MS_OK);
+    ms_reasoning_result r, r2;
+    char err[256];
+    assert_int_equal(ms_reasoning(m, hw, &in, 32, 50, &r, err, sizeof err), 0);
+    assert_true(r.tokens == 1600);
+    REL(r.total_s, s.ttft_s + 1600 * s.itl_s, 1e-12);
+    REL(r.energy_j, hw->tdp_w * r.total_s, 1e-12);
+    assert_int_equal(ms_reasoning(m, hw, &in, 64, 50, &r2, err, sizeof err), 0);
+    REL(r2.total_s - r.total_s, 1600 * s.itl_s, 1e-9);
+    assert_int_equal(ms_reasoning(m, hw, &in, 0, 50, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "steps"));
+    assert_int_equal(ms_reasoning(ms_registry_model(reg, "ResNet50"), hw, &in, 8, 50, &r, err, sizeof err), -1);
+}
+
+/* A hand-made 80-layer, 80e9-parameter decoder (64 heads of 128, 8 KV heads) on a wafer with
+ * 1 PFLOP/s fp16 and 44 GB SRAM, injection 1 TB/s, B = 64, S = 1000, η = 0.5:
+ * W_l = 1e9·2 = 2e9 B; inject 2 ms; decode compute 2·1e9·64/5e14 = 0.256 ms -> injection-bound;
+ * token 80·2 ms = 0.16 s; 64/0.16 = 400 tokens/s; B* = 2e-3·5e14/2e9 = 500;
+ * KV = 1.1·(2·80·8·128)·1000·64·2 = 23,068,672,000 B <= 44e9 fits;
+ * prefill per layer = (2·1e9·1000·64 + 4·64·128·1000·1001/2·64) / 5e14 = 0.258099 s (> inject). */
+static void test_weight_streaming(void **state)
+{
+    (void)state;
+    ms_model m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.name, sizeof m.name, "hand80");
+    m.kind = MS_MODEL_TRANSFORMER;
+    m.layers = 80;
+    m.params = m.params_active = 80e9;
+    m.attn_flops_per_pair = 4.0 * 64 * 128 * 80;
+    m.kv_elems_per_token = 2.0 * 80 * 8 * 128;
+    ms_hardware hw;
+    memset(&hw, 0, sizeof hw);
+    snprintf(hw.name, sizeof hw.name, "wafer");
+    hw.flops[MS_FP16] = 1e15;
+    hw.sram_bytes = 44e9;
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    in.batch_size = 64;
+    in.seq_len = 1000;
+    in.precision = MS_FP16;
+    in.efficiency = 0.5;
+    ms_weight_stream_result r;
+    char err[256];
+    assert_int_equal(ms_weight_streaming(&m, &hw, &in, 1e12, &r, err, sizeof err), 0);
+    REL(r.layer_weight_bytes, 2e9, 1e-12);
+    REL(r.inject_s, 2e-3, 1e-12);
+    REL(r.decode_compute_s, 0.256e-3, 1e-12);
+    assert_true(r.injection_bound);
+    REL(r.token_s, 0.16, 1e-12);
+    REL(r.tokens_per_s, 400, 1e-12);
+    REL(r.optimal_batch, 500, 1e-12);
+    REL(r.kv_bytes, 23068672000.0, 1e-12);
+    assert_true(r.kv_fits);
+    REL(r.prefill_compute_s, (2e9 * 1000 * 64 + 4.0 * 64 * 128 * 500500 * 64) / 5e14, 1e-12);
+    REL(r.prefill_s, 80 * r.prefill_compute_s, 1e-12);
+    assert_int_equal(ms_weight_streaming(&m, &hw, &in, 0, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "inject"));
+}
+
+/* DP-SGD: ε = 1 -> 1 + 2/1 = 3x (10 h -> 30 h); ε = 0.001 is held at 0.01 -> 201x; the smallest
+ * group at 2 % needs 50x the data. */
+static void test_dpsgd(void **state)
+{
+    (void)state;
+    ms_dpsgd_result r;
+    char err[256];
+    assert_int_equal(ms_dpsgd(36000, 1, 1, &r, err, sizeof err), 0);
+    REL(r.slowdown, 3, 1e-12);
+    REL(r.time_s, 108000, 1e-12);
+    REL(r.extra_time_s, 72000, 1e-12);
+    REL(r.additional_data_factor, 1, 1e-12);
+    assert_int_equal(ms_dpsgd(36000, 0.001, 0.02, &r, err, sizeof err), 0);
+    REL(r.slowdown, 201, 1e-12);
+    REL(r.additional_data_factor, 50, 1e-12);
+    assert_int_equal(ms_dpsgd(36000, 0, 1, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "epsilon"));
+}
+
+/* M/D/1: λ = 0.5 jobs/day, D = 1.5 days: ρ = 0.75; W_q = 0.75/(2·(1/1.5)·0.25) = 2.25 days;
+ * L_q = 0.5625/0.5 = 1.125 (= λ·W_q, Little); response 3.75 days. ρ = 1 is unstable. */
+static void test_job_queue(void **state)
+{
+    (void)state;
+    ms_job_queue_result r;
+    char err[256];
+    assert_int_equal(ms_job_queue(0.5, 1.5, &r, err, sizeof err), 0);
+    REL(r.utilization, 0.75, 1e-12);
+    REL(r.mean_wait_days, 2.25, 1e-12);
+    REL(r.queue_length, 1.125, 1e-12);
+    REL(r.queue_length, 0.5 * r.mean_wait_days, 1e-12);
+    REL(r.response_days, 3.75, 1e-12);
+    assert_true(r.stable);
+    assert_int_equal(ms_job_queue(1, 1, &r, err, sizeof err), 0);
+    assert_false(r.stable);
+    assert_true(r.mean_wait_days == 0);
+    assert_int_equal(ms_job_queue(-1, 1, &r, err, sizeof err), -1);
+}
+
+/* LoRA r = 16 on Llama-3-8B (h 4096, 32 heads of 128, 8 KV heads, 32 layers): per layer
+ * 16·[(4096+4096) + 2·(4096+1024) + (4096+4096)] = 16·26,624 = 425,984; x32 = 13,631,488.
+ * State full = 16·P B (bf16 + Adam); LoRA = 2·(P + P_t) + 14·P_t. FLOP/token 6·P_a vs
+ * 4·P_a + 6·P_t. A multi-head model (GPT-2 style, kv = heads) gets upstream's 8·r·h per layer. */
+static void test_lora(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_lora_result r;
+    char err[256];
+    assert_int_equal(ms_lora(m, hw, 16, MS_BF16, 0.5, 8 * 2048, &r, err, sizeof err), 0);
+    REL(r.trainable_params, 13631488.0, 1e-12);
+    REL(r.full_state_bytes, 16 * m->params, 1e-12);
+    REL(r.lora_state_bytes, 2 * (m->params + 13631488.0) + 14 * 13631488.0, 1e-12);
+    REL(r.full_flops_per_token, 6 * m->params_active, 1e-12);
+    REL(r.lora_flops_per_token, 4 * m->params_active + 6 * 13631488.0, 1e-12);
+    REL(r.lora_step_s / r.full_step_s, r.lora_flops_per_token / r.full_flops_per_token, 1e-12);
+    REL(r.lora_grad_sync_bytes, 2 * 13631488.0, 1e-12);
+    assert_false(r.full_fits);   /* 128 GB of state > 80 GB */
+    assert_true(r.lora_fits);
+    ms_model mha = *m;
+    mha.arch.kv_heads = mha.arch.heads;
+    assert_int_equal(ms_lora(&mha, hw, 16, MS_BF16, 0.5, 1, &r, err, sizeof err), 0);
+    REL(r.trainable_params, 8.0 * 16 * 4096 * 32, 1e-12);
+    assert_int_equal(ms_lora(m, hw, 0, MS_BF16, 0.5, 1, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "rank"));
+    assert_int_equal(ms_lora(ms_registry_model(reg, "ResNet50"), hw, 16, MS_BF16, 0.5, 1, &r, err, sizeof err), -1);
+}
+
+/* T_c 100 ms, T_dp 40 ms, T_o 10 ms, congestion 1.5, G = 4, straggler 1.1, no overlap:
+ * dp = 1.5·40/4 = 15 ms; other = 15 ms; T = (100 + 15 + 15)·1.1 = 143 ms; efficiency 100/143.
+ * With half the all-reduce overlapped: dp 7.5 ms, T = 122.5·1.1 = 134.75 ms. */
+static void test_step_factors(void **state)
+{
+    (void)state;
+    ms_step_factors_result r;
+    char err[256];
+    assert_int_equal(ms_step_factors(0.1, 0.04, 0.01, 0, 1.5, 1.1, 4, 0, &r, err, sizeof err), 0);
+    REL(r.dp_comm_s, 0.015, 1e-12);
+    REL(r.other_comm_s, 0.015, 1e-12);
+    REL(r.step_s, 0.143, 1e-12);
+    REL(r.straggler_s, 0.013, 1e-9);
+    REL(r.scaling_efficiency, 100.0 / 143, 1e-12);
+    assert_int_equal(ms_step_factors(0.1, 0.04, 0.01, 0, 1.5, 1.1, 4, 0.5, &r, err, sizeof err), 0);
+    REL(r.step_s, 0.13475, 1e-12);
+    assert_int_equal(ms_step_factors(0.1, 0.04, 0.01, 0, 0.5, 1, 1, 0, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "congestion"));
+}
+
+/* 1 GB over 8 ranks at 450 GB/s, α = 0.5 µs:
+ * ring 2·7/8·1e9/450e9 + 14·0.5 µs = 3.888889 ms + 7 µs (and the same as the fleet model's
+ * ms_coll_allreduce_ring_s); tree 6·(1e9/450e9 + 0.5 µs); double binary tree
+ * 1.05·1.75·1e9/450e9 + 1.2·2·3·0.5 µs; all-to-all 7/8·1e9/450e9 + 7·0.5 µs.
+ * Hierarchical, 64 ranks in nodes of 8, 50 GB/s per rank between nodes, 5 µs: intra RS + AG
+ * 2·7/8·1e9/450e9 = 3.888889 ms; inter ring of 125 MB over 8 nodes 2·7/8·1.25e8/50e9 = 4.375 ms;
+ * latency 2·7·5 µs = 70 µs. Bus bandwidth of the ring: (M/T)·2·7/8. */
+static void test_collective(void **state)
+{
+    (void)state;
+    ms_collective_result r;
+    char err[256];
+    double M = 1e9, bw = 450e9, a = 0.5e-6;
+    assert_int_equal(ms_collective(MS_COLLECTIVE_RING, M, 8, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    REL(r.time_s, 2 * 7.0 / 8 * M / bw + 14 * a, 1e-12);
+    REL(r.time_s, ms_coll_allreduce_ring_s(M, 8, bw, a), 1e-12);
+    REL(r.busbw_bytes_per_s, M / r.time_s * 1.75, 1e-12);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_TREE, M, 8, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    REL(r.time_s, 6 * (M / bw + a), 1e-12);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_DBTREE, M, 8, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    REL(r.bandwidth_term_s, 1.05 * 1.75 * M / bw, 1e-12);
+    REL(r.latency_term_s, 1.2 * 6 * a, 1e-12);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_ALL_TO_ALL, M, 8, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    REL(r.time_s, 7.0 / 8 * M / bw + 7 * a, 1e-12);
+    REL(r.busbw_bytes_per_s, M / r.time_s * 7 / 8, 1e-12);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_HIERARCHICAL, M, 64, bw, 0, 8, 50e9, 5e-6, &r, err, sizeof err), 0);
+    REL(r.bandwidth_term_s, 1.75 * M / bw + 1.75 * 1.25e8 / 50e9, 1e-12);
+    REL(r.latency_term_s, 70e-6, 1e-12);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_RING, M, 1, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    assert_true(r.time_s == 0);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_HIERARCHICAL, M, 64, bw, 0, 3, 50e9, 5e-6, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ranks_per_node"));
+    ms_collective_kind k;
+    assert_int_equal(ms_collective_parse("dbtree", &k), 0);
+    assert_int_equal(k, MS_COLLECTIVE_DBTREE);
+    assert_int_equal(ms_collective_parse("butterfly", &k), -1);
+}
+
+/* The solver table: every solver's first example, split into words, runs through the generic
+ * path (names, positional arguments, flags) and gives a result; each argument has help and a
+ * sane range; a missing required argument names itself; out-of-range and unknown choices fail. */
+static void test_solver_table(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_true(ms_solver_count() >= 17);
+    for (size_t i = 0; i < ms_solver_count(); i++) {
+        const ms_solver *s = ms_solver_at(i);
+        assert_ptr_equal(ms_solver_find(s->name), s);
+        for (int k = 0; s->args[k].name; k++) {
+            assert_true(s->args[k].help && s->args[k].help[0]);
+            if (s->args[k].type <= MS_SARG_INT && !s->args[k].required)
+                assert_true(s->args[k].def >= s->args[k].min && s->args[k].def <= s->args[k].max);
+        }
+        char line[512];
+        snprintf(line, sizeof line, "%s", s->examples[0]);
+        ms_solve_values v;
+        ms_solve_values_init(&v);
+        int npos = 0, past_name = 0;
+        for (char *w = strtok(line, " "); w; w = strtok(NULL, " ")) {
+            if (!past_name) { past_name = !strcmp(w, s->name); continue; }
+            if (w[0] == '-' && w[1] == '-') {
+                int k = ms_solver_arg_index(s, w + 2);
+                assert_true(k >= 0);
+                assert_int_equal(ms_solver_set_text(s, k, strtok(NULL, " "), &v, err, sizeof err), 0);
+            } else {
+                assert_true(npos < s->positional);
+                assert_int_equal(ms_solver_set_text(s, npos++, w, &v, err, sizeof err), 0);
+            }
+        }
+        ms_result o;
+        int bad = 0;
+        int rc = ms_solver_run(s, reg, &v, &o, &bad, err, sizeof err);
+        if (rc) fprintf(stderr, "%s: %s\n", s->name, err);
+        assert_int_equal(rc, 0);
+        assert_true(o.n >= 1);
+        ms_result_free(&o);
+    }
+    const ms_solver *t = ms_solver_find("tail");
+    ms_solve_values v;
+    ms_solve_values_init(&v);
+    assert_int_equal(ms_solver_set_text(t, ms_solver_arg_index(t, "qps"), "5", &v, err, sizeof err), 0);
+    ms_result o;
+    int bad = -1;
+    assert_int_equal(ms_solver_run(t, reg, &v, &o, &bad, err, sizeof err), -1);
+    ms_result_free(&o);
+    assert_int_equal(bad, ms_solver_arg_index(t, "service_ms"));   /* '_' reads as '-' */
+    assert_non_null(strstr(err, "required"));
+    assert_int_equal(ms_solver_set_text(t, 1, "-3", &v, err, sizeof err), -1);
+    assert_non_null(strstr(err, "range"));
+    assert_int_equal(ms_solver_set_num(t, ms_solver_arg_index(t, "servers"), 1.5, &v, err, sizeof err), -1);
+    assert_non_null(strstr(err, "integer"));
+    const ms_solver *c = ms_solver_find("collective");
+    assert_int_equal(ms_solver_set_text(c, 0, "butterfly", &v, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ring|tree"));
+    const ms_solver *l = ms_solver_find("lora");
+    ms_solve_values_init(&v);
+    assert_int_equal(ms_solver_set_text(l, 0, "NoSuchModel", &v, err, sizeof err), 0);
+    assert_int_equal(ms_solver_set_text(l, 1, "H100", &v, err, sizeof err), 0);
+    assert_int_equal(ms_solver_run(l, reg, &v, &o, &bad, err, sizeof err), -1);
+    ms_result_free(&o);
+    assert_int_equal(bad, 0);
+    assert_non_null(strstr(err, "NoSuchModel"));
+    assert_null(ms_solver_find("nosuch"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +659,17 @@ int main(void)
         cmocka_unit_test(test_topology),
         cmocka_unit_test(test_moe_alltoall),
         cmocka_unit_test(test_plan_ep_cp),
+        cmocka_unit_test(test_amdahl),
+        cmocka_unit_test(test_kernel_efficiency),
+        cmocka_unit_test(test_network_roofline),
+        cmocka_unit_test(test_reasoning),
+        cmocka_unit_test(test_weight_streaming),
+        cmocka_unit_test(test_dpsgd),
+        cmocka_unit_test(test_job_queue),
+        cmocka_unit_test(test_lora),
+        cmocka_unit_test(test_step_factors),
+        cmocka_unit_test(test_collective),
+        cmocka_unit_test(test_solver_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

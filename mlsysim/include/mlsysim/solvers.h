@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "mlsysim/physics.h"
+#include "mlsysim/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,6 +169,258 @@ typedef struct {
 int ms_moe_alltoall(double tokens, int hidden, double bytes_per_elem, int top_k, int experts,
                     double imbalance, int ep, double bw_bytes_per_s, double alpha_s,
                     ms_moe_a2a_result *out, char *err, size_t errlen);
+
+/* ---- Amdahl's law ----
+ * Speed-up of a job whose fraction p runs s times faster: 1 / ((1-p) + p/s) (Amdahl 1967).
+ * Returns -1 for p outside [0, 1] or s <= 0. */
+double ms_amdahl_speedup(double parallel_fraction, double speedup);
+
+/* ---- Per-kernel-type efficiency ----
+ * The fraction of peak a kernel class reaches, scaled from the workload's η (0.5 is the
+ * PaLM-era reference, so scale = η/0.5) and capped where the kernel class saturates:
+ *   attention with FlashAttention  min(0.75·scale, 0.85)   attention without  0.30·scale
+ *   FFN (large GEMMs)              min(0.50·scale, 0.60)   convolution        min(0.40·scale, 0.55)
+ * clamped to [0, 1]. Constants as upstream MLSys·im's EfficiencyModel (its constants.py); the
+ * FlashAttention figure sits in FlashAttention-2's reported 50-73 % of A100 peak (Dao 2023).
+ * The loss is split into occupancy 1 - min(1.1·η, 1) and memory stalls (what remains). */
+typedef enum { MS_KERNEL_ATTENTION = 0, MS_KERNEL_FFN, MS_KERNEL_CONV, MS_KERNEL_COUNT } ms_kernel_kind;
+
+const char *ms_kernel_kind_name(ms_kernel_kind k);
+int ms_kernel_kind_parse(const char *s, ms_kernel_kind *out);   /* "attention", "ffn", "conv" */
+
+typedef struct {
+    double mfu;                 /* fraction of peak the kernel reaches */
+    double achievable_flops;    /* peak · mfu (0 when no peak was given) */
+    double occupancy_loss, memory_stall;
+} ms_kernel_eff_result;
+
+int ms_kernel_efficiency(ms_kernel_kind k, int flash_attention, double eta, double peak_flops,
+                         ms_kernel_eff_result *out, char *err, size_t errlen);
+
+/* ---- Network roofline (the fleet's roofline with the fabric as the memory) ----
+ * N accelerators of peak F each (η applied), a fabric of bisection bandwidth bw/o. One step
+ * trains `samples` samples of a P-parameter model and synchronises its gradients once:
+ *   FLOPs = 6·P·samples;  sync bytes = 2·P·b (reduce-scatter + all-gather of b-byte gradients)
+ *   intensity = FLOPs / sync bytes;  ridge = N·F / (bw/o)
+ *   T_compute = FLOPs / (N·F·η);  T_net = sync / (bw/o);  step = max (no overlap credit).
+ * With samples = 1 this is upstream's NetworkRooflineModel. */
+typedef struct {
+    double total_flops_per_s;   /* N·F */
+    double bisection_bytes_per_s;
+    double step_flops, sync_bytes;
+    double intensity_flop_per_byte, ridge_flop_per_byte;
+    double t_compute_s, t_network_s, step_s;
+    int network_bound;
+} ms_net_roofline_result;
+
+int ms_network_roofline(double params, double bytes_per_param, double samples, int accelerators,
+                        double peak_flops_each, double eta, double fabric_bw_bytes_per_s,
+                        double oversubscription, ms_net_roofline_result *out, char *err, size_t errlen);
+
+/* ---- Reasoning-time scaling (test-time compute) ----
+ * K reasoning steps of t tokens each after one prefill: T = TTFT + K·t·ITL, with TTFT and ITL
+ * from ms_serve at the given context (ITL held at that context, as upstream's
+ * InferenceScalingModel does; t = 50 is its TOKENS_PER_REASONING_STEP). Energy = TDP · T. */
+typedef struct {
+    double tokens;              /* K·t */
+    double ttft_s, itl_s;
+    double step_s;              /* t·ITL */
+    double total_s;
+    double energy_j;
+} ms_reasoning_result;
+
+int ms_reasoning(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in, int steps,
+                 int tokens_per_step, ms_reasoning_result *out, char *err, size_t errlen);
+
+/* ---- Wafer-scale weight streaming (Cerebras-style) ----
+ * Weights stay off-chip and stream in one layer at a time over an injection link of bandwidth
+ * bw_inj; the KV cache (+10 % working space) must live in on-wafer SRAM. Per layer, with
+ * W_l = P·b/L:  T_inject = W_l / bw_inj;  decode compute = 2·(P/L)·B / (peak·η);
+ * prefill compute = (2·(P/L)·S·B + attention of S causal tokens / L) / (peak·η);
+ * T_layer = max(inject, compute); a token takes L·T_layer; the batch that balances the two is
+ * B* = T_inject·peak·η / (2·P/L). (Upstream's WeightStreamingModel; our prefill attention counts
+ * the causal pairs of every head, upstream S²·H_kv·d.) */
+typedef struct {
+    double layer_weight_bytes;
+    double inject_s;            /* per layer */
+    double decode_compute_s;    /* per layer */
+    double prefill_compute_s;   /* per layer */
+    double token_s;             /* one decode step, all layers */
+    double prefill_s;           /* all layers */
+    double tokens_per_s;        /* B / token_s */
+    double kv_bytes;            /* with the 10 % working margin */
+    double sram_bytes;
+    double optimal_batch;       /* B* */
+    int injection_bound;        /* decode limited by the weight stream */
+    int kv_fits;
+} ms_weight_stream_result;
+
+int ms_weight_streaming(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
+                        double inject_bw_bytes_per_s, ms_weight_stream_result *out, char *err,
+                        size_t errlen);
+
+/* ---- DP-SGD cost ----
+ * Differentially private training clips per-example gradients and adds noise; upstream's
+ * ResponsibleEngineeringModel charges it as slowdown = 1 + 2 / max(ε, 0.01) (its
+ * DP_SGD_SLOWDOWN_COEFFICIENT 2.0: a tighter privacy budget ε needs more noise, more steps).
+ * Fairness: the smallest subgroup at share p_min needs 1/max(p_min, 1e-6) times the data to be
+ * seen as often as the average sample. */
+typedef struct {
+    double slowdown;
+    double time_s;              /* base · slowdown */
+    double extra_time_s;
+    double additional_data_factor;
+} ms_dpsgd_result;
+
+int ms_dpsgd(double base_s, double epsilon, double min_group_fraction, ms_dpsgd_result *out,
+             char *err, size_t errlen);
+
+/* ---- Cluster job queue (M/D/1) ----
+ * Jobs arrive at λ per day (Poisson) and each holds the cluster for D days (deterministic):
+ *   μ = 1/D; ρ = λ/μ;  W_q = ρ / (2μ(1-ρ));  L_q = ρ² / (2(1-ρ))  (Pollaczek-Khinchine, cv = 0);
+ * response = W_q + D. Not finite for ρ >= 1 (reported as 0 with stable = 0). */
+typedef struct {
+    double utilization, mean_wait_days, queue_length, response_days;
+    int stable;
+} ms_job_queue_result;
+
+int ms_job_queue(double jobs_per_day, double job_days, ms_job_queue_result *out, char *err,
+                 size_t errlen);
+
+/* ---- LoRA fine-tuning: memory and time against full fine-tuning ----
+ * Rank-r adapters on the attention projections (Hu et al. 2021): a d_in×d_out matrix gains
+ * r·(d_in + d_out) trainable parameters. Per layer Q (h→a·d), K and V (h→kv·d), O (a·d→h); for
+ * multi-head attention that is 8·r·h per layer, upstream's 2·r·h·4L.
+ *   model state, full  = P·(b + b + 12)     (weights, gradients, fp32 Adam master+moments)
+ *   model state, LoRA  = (P + P_t)·b + P_t·(b + 12)   (frozen base; only adapters train)
+ *   FLOPs per token, full = 6·P_a;  LoRA = 2(P_a+P_t) forward + 2·P_a activation gradients
+ *                          + 4·P_t adapter gradients = 4·P_a + 6·P_t
+ * (activations are left out; they are the same for both). Step time = tokens·FLOPs/(peak·η). */
+typedef struct {
+    double trainable_params, trainable_fraction;
+    double full_state_bytes, lora_state_bytes;
+    double full_flops_per_token, lora_flops_per_token;
+    double full_step_s, lora_step_s;
+    double full_grad_sync_bytes, lora_grad_sync_bytes;   /* what data parallelism all-reduces */
+    int full_fits, lora_fits;   /* model state <= device memory */
+} ms_lora_result;
+
+int ms_lora(const ms_model *m, const ms_hardware *hw, int rank, ms_precision precision, double eta,
+            double tokens_per_step, ms_lora_result *out, char *err, size_t errlen);
+
+/* ---- Step-time factors: congestion, stragglers, gradient accumulation ----
+ * A data-parallel step of compute T_c, DP gradient all-reduce T_dp, other communication T_o
+ * (TP, EP) and pipeline bubble T_b. Network congestion multiplies all communication by k_c;
+ * gradient accumulation over G micro-batches runs the all-reduce once per G, so its cost per
+ * micro-batch is T_dp/G; overlap hides a fraction ω of it; the slowest of N ranks sets the pace
+ * (straggler factor k_s >= 1):
+ *   T = (T_c + k_c·T_dp·(1-ω)/G + k_c·T_o + T_b) · k_s;   scaling efficiency = T_c / T
+ * (upstream's DistributedModel applies the same factors). */
+typedef struct {
+    double dp_comm_s, other_comm_s;   /* after congestion and accumulation */
+    double step_s;              /* per micro-batch */
+    double scaling_efficiency;
+    double straggler_s;         /* the part the straggler adds */
+} ms_step_factors_result;
+
+int ms_step_factors(double compute_s, double dp_comm_s, double other_comm_s, double bubble_s,
+                    double congestion, double straggler, int grad_accum, double overlap,
+                    ms_step_factors_result *out, char *err, size_t errlen);
+
+/* ---- Stand-alone collective timings (α-β model) ----
+ * M bytes per rank, N ranks, link bandwidth β per direction and latency α:
+ *   ring all-reduce    2(N-1)/N·M/β + 2(N-1)α
+ *   tree all-reduce    2⌈log2 N⌉·(M/β + α)   (binary tree, reduce then broadcast)
+ *   double binary tree 1.05·2(N-1)/N·M/β + 1.2·2·log2 N·α (two trees carry half the data each;
+ *                      NCCL's scheme, Sanders et al. 2009; the 1.05 and 1.2 overheads are
+ *                      upstream MLSys·im's)
+ *   all-to-all, reduce-scatter, all-gather   (N-1)/N·M/β + (N-1)α
+ *   hierarchical all-reduce over nodes of g ranks: intra-node reduce-scatter (g-1)/g·M/β + (g-1)α,
+ *                      ring all-reduce of M/g over N/g nodes at (β_inter, α_inter), intra-node
+ *                      all-gather; phases added (not pipelined). */
+typedef enum {
+    MS_COLLECTIVE_RING = 0, MS_COLLECTIVE_TREE, MS_COLLECTIVE_DBTREE, MS_COLLECTIVE_HIERARCHICAL,
+    MS_COLLECTIVE_ALL_TO_ALL, MS_COLLECTIVE_REDUCE_SCATTER, MS_COLLECTIVE_ALL_GATHER, MS_COLLECTIVE_COUNT
+} ms_collective_kind;
+
+const char *ms_collective_name(ms_collective_kind k);
+int ms_collective_parse(const char *s, ms_collective_kind *out);
+
+typedef struct {
+    double time_s;
+    double bandwidth_term_s, latency_term_s;
+    double algbw_bytes_per_s;   /* M / time */
+    double busbw_bytes_per_s;   /* nccl-tests bus bandwidth: algbw·2(N-1)/N for all-reduce,
+                                   algbw·(N-1)/N otherwise */
+} ms_collective_result;
+
+int ms_collective(ms_collective_kind k, double bytes, int ranks, double bw_bytes_per_s,
+                  double alpha_s, int ranks_per_node, double inter_bw_bytes_per_s,
+                  double inter_alpha_s, ms_collective_result *out, char *err, size_t errlen);
+
+/* ---- The solver table: one description of every solver above for the CLI and the labs API ----
+ * Each solver lists its arguments (name, type, unit, range, default, help). Front ends fill an
+ * ms_solve_values by argument name (the CLI from `--name VALUE`, the labs API from a JSON object
+ * whose keys are the names with '-' written '_'), then ms_solver_run checks what is required,
+ * resolves registry names and writes the solver's figures into an ms_result. */
+#define MS_SOLVE_MAX_ARGS 14
+
+typedef enum {
+    MS_SARG_NUM = 0,            /* a number in [min, max] */
+    MS_SARG_INT,                /* an integer in [min, max] */
+    MS_SARG_CHOICE,             /* one word of `choices` ("a|b|c") */
+    MS_SARG_MODEL,              /* a registry model name */
+    MS_SARG_HW,                 /* a registry hardware name */
+    MS_SARG_PRECISION           /* fp32 ... fp4 */
+} ms_solve_arg_type;
+
+typedef struct {
+    const char *name;           /* "service-ms": the flag --service-ms, the JSON key service_ms */
+    ms_solve_arg_type type;
+    const char *unit;           /* "ms", "GB/s", "" */
+    double min, max;            /* NUM / INT */
+    double def;                 /* NUM / INT default when not required */
+    const char *sdef;           /* CHOICE / PRECISION default; NULL = none */
+    int required;
+    const char *choices;        /* CHOICE: "ring|tree|..." */
+    const char *help;
+} ms_solve_arg;
+
+typedef struct {
+    double num[MS_SOLVE_MAX_ARGS];
+    char str[MS_SOLVE_MAX_ARGS][MS_NAME_MAX];
+    int given[MS_SOLVE_MAX_ARGS];
+} ms_solve_values;
+
+typedef struct ms_solver ms_solver;
+struct ms_solver {
+    const char *name;           /* "tail" */
+    const char *title;          /* the result's title */
+    const char *summary;        /* one line */
+    const char *formula;        /* one line */
+    int positional;             /* leading arguments that may be given without their flag */
+    ms_solve_arg args[MS_SOLVE_MAX_ARGS];   /* ends at name == NULL */
+    const char *examples[3];    /* command lines (after "mlsysim "); NULL-terminated */
+    int (*run)(const ms_solver *s, const ms_registry *reg, const ms_solve_values *v,
+               ms_result *out, char *err, size_t errlen);
+};
+
+size_t ms_solver_count(void);
+const ms_solver *ms_solver_at(size_t i);
+const ms_solver *ms_solver_find(const char *name);     /* NULL if unknown */
+/* The index of argument `name` ('-' and '_' read alike), or -1. */
+int ms_solver_arg_index(const ms_solver *s, const char *name);
+/* Empties v (nothing given). */
+void ms_solve_values_init(ms_solve_values *v);
+/* Sets argument i from text (CLI) or from a number (JSON); checks type, range and choices.
+ * 0, or -1 with a message naming the argument. */
+int ms_solver_set_text(const ms_solver *s, int i, const char *text, ms_solve_values *v, char *err, size_t errlen);
+int ms_solver_set_num(const ms_solver *s, int i, double x, ms_solve_values *v, char *err, size_t errlen);
+/* Fills defaults, refuses missing required arguments and unknown registry names, runs the solver
+ * into *out (initialised here in every case; free it with ms_result_free). 0, or -1 with the message in err and in
+ * *bad_arg the index of the argument at fault (-1 when the inputs only fail together). */
+int ms_solver_run(const ms_solver *s, const ms_registry *reg, const ms_solve_values *v, ms_result *out,
+                  int *bad_arg, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

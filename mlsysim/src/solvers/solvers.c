@@ -254,3 +254,266 @@ int ms_moe_alltoall(double tokens, int hidden, double bpe, int top_k, int expert
     o->layer_train_s = 4 * o->alltoall_s;
     return 0;
 }
+
+/* ---- Amdahl (Amdahl 1967, "Validity of the single processor approach ...") ---- */
+double ms_amdahl_speedup(double p, double s)
+{
+    if (!(isfinite(p) && p >= 0 && p <= 1) || !pos(s)) return -1;
+    return 1.0 / ((1.0 - p) + p / s);
+}
+
+/* ---- per-kernel-type efficiency (constants: upstream MLSys·im EfficiencyModel) ---- */
+static const char *const kernel_names[MS_KERNEL_COUNT] = {"attention", "ffn", "conv"};
+
+const char *ms_kernel_kind_name(ms_kernel_kind k)
+{
+    return k >= 0 && k < MS_KERNEL_COUNT ? kernel_names[k] : "?";
+}
+
+int ms_kernel_kind_parse(const char *s, ms_kernel_kind *out)
+{
+    for (int i = 0; i < MS_KERNEL_COUNT; i++)
+        if (s && !strcmp(s, kernel_names[i])) { *out = (ms_kernel_kind)i; return 0; }
+    return -1;
+}
+
+int ms_kernel_efficiency(ms_kernel_kind k, int flash, double eta, double peak,
+                         ms_kernel_eff_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!(isfinite(eta) && eta > 0 && eta <= 1)) return fail(err, errlen, "efficiency: must be in (0, 1] (got %g)", eta);
+    if (!nonneg(peak)) return fail(err, errlen, "peak: must be >= 0 FLOP/s (got %g)", peak);
+    if (k < 0 || k >= MS_KERNEL_COUNT) return fail(err, errlen, "kernel: must be attention, ffn or conv");
+    double scale = eta / 0.5, m;
+    switch (k) {
+    case MS_KERNEL_ATTENTION: m = flash ? fmin(0.75 * scale, 0.85) : 0.30 * scale; break;
+    case MS_KERNEL_FFN: m = fmin(0.50 * scale, 0.60); break;
+    default: m = fmin(0.40 * scale, 0.55); break;
+    }
+    o->mfu = fmin(fmax(m, 0.0), 1.0);
+    o->achievable_flops = peak * o->mfu;
+    o->occupancy_loss = 1.0 - fmin(eta * 1.1, 1.0);
+    o->memory_stall = fmax(0.0, (1.0 - o->mfu) - o->occupancy_loss);
+    return 0;
+}
+
+/* ---- network roofline ---- */
+int ms_network_roofline(double P, double b, double samples, int n, double peak, double eta,
+                        double bw, double oversub, ms_net_roofline_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!pos(P)) return fail(err, errlen, "params: must be > 0 (got %g)", P);
+    if (!pos(b)) return fail(err, errlen, "bytes_per_param: must be > 0 (got %g)", b);
+    if (!pos(samples)) return fail(err, errlen, "samples: must be > 0 (got %g)", samples);
+    if (n < 1) return fail(err, errlen, "accelerators: must be >= 1 (got %d)", n);
+    if (!pos(peak)) return fail(err, errlen, "peak: must be > 0 FLOP/s (got %g)", peak);
+    if (!(isfinite(eta) && eta > 0 && eta <= 1)) return fail(err, errlen, "efficiency: must be in (0, 1] (got %g)", eta);
+    if (!pos(bw)) return fail(err, errlen, "fabric bandwidth: must be > 0 (got %g)", bw);
+    if (!(isfinite(oversub) && oversub >= 1)) return fail(err, errlen, "oversubscription: must be >= 1 (got %g)", oversub);
+    o->total_flops_per_s = peak * n;
+    o->bisection_bytes_per_s = bw / oversub;
+    o->step_flops = 6.0 * P * samples;
+    o->sync_bytes = 2.0 * P * b;
+    o->intensity_flop_per_byte = o->step_flops / o->sync_bytes;
+    o->ridge_flop_per_byte = o->total_flops_per_s / o->bisection_bytes_per_s;
+    o->t_compute_s = o->step_flops / (o->total_flops_per_s * eta);
+    o->t_network_s = o->sync_bytes / o->bisection_bytes_per_s;
+    o->step_s = fmax(o->t_compute_s, o->t_network_s);
+    o->network_bound = o->t_network_s > o->t_compute_s;
+    return 0;
+}
+
+/* ---- reasoning-time scaling ---- */
+int ms_reasoning(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in, int steps,
+                 int tokens_per_step, ms_reasoning_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder)
+        return fail(err, errlen, "model '%s': reasoning needs a decoder transformer", m->name);
+    if (steps < 1) return fail(err, errlen, "steps: must be >= 1 (got %d)", steps);
+    if (tokens_per_step < 1) return fail(err, errlen, "tokens_per_step: must be >= 1 (got %d)", tokens_per_step);
+    ms_serve_result s;
+    if (ms_serve(m, hw, in, &s) != MS_OK) return fail(err, errlen, "model '%s': not servable on '%s'", m->name, hw->name);
+    o->tokens = (double)steps * tokens_per_step;
+    o->ttft_s = s.ttft_s;
+    o->itl_s = s.itl_s;
+    o->step_s = tokens_per_step * s.itl_s;
+    o->total_s = s.ttft_s + steps * o->step_s;
+    o->energy_j = hw->tdp_w * o->total_s;
+    return 0;
+}
+
+/* ---- wafer-scale weight streaming ---- */
+int ms_weight_streaming(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
+                        double inj, ms_weight_stream_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder || m->layers < 1)
+        return fail(err, errlen, "model '%s': weight streaming needs a decoder transformer", m->name);
+    if (!pos(inj)) return fail(err, errlen, "inject bandwidth: must be > 0 bytes/s (got %g)", inj);
+    if (in->batch_size < 1) return fail(err, errlen, "batch_size: must be >= 1 (got %d)", in->batch_size);
+    if (in->seq_len < 1) return fail(err, errlen, "seq_len: must be >= 1 (got %d)", in->seq_len);
+    double b = ms_precision_bytes(in->precision);
+    double eta = eta_of(in->efficiency);
+    double peak = ms_hw_peak(hw, in->precision) * eta;
+    double L = m->layers, B = in->batch_size, S = in->seq_len;
+    double p_l = m->params_active / L;
+    o->layer_weight_bytes = m->params / L * b;
+    o->inject_s = o->layer_weight_bytes / inj;
+    o->decode_compute_s = 2.0 * p_l * B / peak;
+    /* causal attention: S(S+1)/2 (query, key) pairs per sequence */
+    double attn = m->attn_flops_per_pair / L * S * (S + 1) / 2.0 * B;
+    o->prefill_compute_s = (2.0 * p_l * S * B + attn) / peak;
+    o->token_s = L * fmax(o->inject_s, o->decode_compute_s);
+    o->prefill_s = L * fmax(o->inject_s, o->prefill_compute_s);
+    o->tokens_per_s = B / o->token_s;
+    o->kv_bytes = 1.1 * m->kv_elems_per_token * S * B * b;
+    o->sram_bytes = hw->sram_bytes > 0 ? hw->sram_bytes : hw->mem_bytes;
+    o->optimal_batch = o->inject_s * peak / (2.0 * p_l);
+    o->injection_bound = o->inject_s > o->decode_compute_s;
+    o->kv_fits = o->kv_bytes <= o->sram_bytes;
+    return 0;
+}
+
+/* ---- DP-SGD (upstream ResponsibleEngineeringModel; Abadi et al. 2016 for the method) ---- */
+int ms_dpsgd(double base_s, double eps, double pmin, ms_dpsgd_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!pos(base_s)) return fail(err, errlen, "base time: must be > 0 s (got %g)", base_s);
+    if (!pos(eps)) return fail(err, errlen, "epsilon: must be > 0 (got %g)", eps);
+    if (!(isfinite(pmin) && pmin > 0 && pmin <= 1)) return fail(err, errlen, "min group fraction: must be in (0, 1] (got %g)", pmin);
+    o->slowdown = 1.0 + 2.0 / fmax(eps, 0.01);
+    o->time_s = base_s * o->slowdown;
+    o->extra_time_s = o->time_s - base_s;
+    o->additional_data_factor = 1.0 / fmax(pmin, 1e-6);
+    return 0;
+}
+
+/* ---- M/D/1 job queue (Pollaczek-Khinchine mean wait with zero service variance) ---- */
+int ms_job_queue(double lambda, double days, ms_job_queue_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!pos(lambda)) return fail(err, errlen, "jobs per day: must be > 0 (got %g)", lambda);
+    if (!pos(days)) return fail(err, errlen, "job days: must be > 0 (got %g)", days);
+    double mu = 1.0 / days, rho = lambda / mu;
+    o->utilization = rho;
+    o->stable = rho < 1;
+    if (!o->stable) return 0;
+    o->mean_wait_days = rho / (2.0 * mu * (1.0 - rho));
+    o->queue_length = rho * rho / (2.0 * (1.0 - rho));
+    o->response_days = o->mean_wait_days + days;
+    return 0;
+}
+
+/* ---- LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models") ---- */
+int ms_lora(const ms_model *m, const ms_hardware *hw, int r, ms_precision prec, double eta,
+            double tokens, ms_lora_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (m->kind != MS_MODEL_TRANSFORMER)
+        return fail(err, errlen, "model '%s': LoRA adapters are placed on attention projections; pick a transformer", m->name);
+    if (r < 1) return fail(err, errlen, "rank: must be >= 1 (got %d)", r);
+    if (!(isfinite(eta) && eta > 0 && eta <= 1)) return fail(err, errlen, "efficiency: must be in (0, 1] (got %g)", eta);
+    if (!pos(tokens)) return fail(err, errlen, "tokens per step: must be > 0 (got %g)", tokens);
+    const ms_arch *a = &m->arch;
+    double h = a->hidden, d = a->head_dim > 0 ? a->head_dim : (double)a->hidden / a->heads;
+    double q = a->heads * d, kv = (a->kv_heads > 0 ? a->kv_heads : a->heads) * d;
+    double per_layer = r * ((h + q) + 2.0 * (h + kv) + (q + h));
+    double P = m->params, Pa = m->params_active, b = ms_precision_bytes(prec);
+    o->trainable_params = per_layer * a->layers;
+    o->trainable_fraction = o->trainable_params / P;
+    if (o->trainable_params >= P)
+        return fail(err, errlen, "rank: %d gives %.3g adapter parameters, more than the model's %.3g; pick a smaller rank",
+                    r, o->trainable_params, P);
+    double Pt = o->trainable_params;
+    o->full_state_bytes = P * (b + b + 12.0);
+    o->lora_state_bytes = (P + Pt) * b + Pt * (b + 12.0);
+    o->full_flops_per_token = 6.0 * Pa;
+    o->lora_flops_per_token = 4.0 * Pa + 6.0 * Pt;
+    double peak = ms_hw_peak(hw, prec) * eta;
+    o->full_step_s = tokens * o->full_flops_per_token / peak;
+    o->lora_step_s = tokens * o->lora_flops_per_token / peak;
+    o->full_grad_sync_bytes = P * b;
+    o->lora_grad_sync_bytes = Pt * b;
+    o->full_fits = o->full_state_bytes <= hw->mem_bytes;
+    o->lora_fits = o->lora_state_bytes <= hw->mem_bytes;
+    return 0;
+}
+
+/* ---- congestion, stragglers, gradient accumulation ---- */
+int ms_step_factors(double tc, double tdp, double to, double tb, double kc, double ks, int g,
+                    double w, ms_step_factors_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!pos(tc)) return fail(err, errlen, "compute time: must be > 0 s (got %g)", tc);
+    if (!nonneg(tdp) || !nonneg(to) || !nonneg(tb))
+        return fail(err, errlen, "communication and bubble times: must be >= 0 s");
+    if (!(isfinite(kc) && kc >= 1)) return fail(err, errlen, "congestion: must be >= 1 (got %g)", kc);
+    if (!(isfinite(ks) && ks >= 1)) return fail(err, errlen, "straggler: must be >= 1 (got %g)", ks);
+    if (g < 1) return fail(err, errlen, "grad_accum: must be >= 1 (got %d)", g);
+    if (!(isfinite(w) && w >= 0 && w <= 1)) return fail(err, errlen, "overlap: must be in [0, 1] (got %g)", w);
+    o->dp_comm_s = kc * tdp * (1.0 - w) / g;
+    o->other_comm_s = kc * to;
+    double base = tc + o->dp_comm_s + o->other_comm_s + tb;
+    o->step_s = base * ks;
+    o->straggler_s = o->step_s - base;
+    o->scaling_efficiency = tc / o->step_s;
+    return 0;
+}
+
+/* ---- collectives ---- */
+static const char *const coll_names[MS_COLLECTIVE_COUNT] = {
+    "ring", "tree", "dbtree", "hierarchical", "all-to-all", "reduce-scatter", "all-gather"};
+
+const char *ms_collective_name(ms_collective_kind k)
+{
+    return k >= 0 && k < MS_COLLECTIVE_COUNT ? coll_names[k] : "?";
+}
+
+int ms_collective_parse(const char *s, ms_collective_kind *out)
+{
+    for (int i = 0; i < MS_COLLECTIVE_COUNT; i++)
+        if (s && !strcmp(s, coll_names[i])) { *out = (ms_collective_kind)i; return 0; }
+    return -1;
+}
+
+int ms_collective(ms_collective_kind k, double M, int n, double bw, double alpha, int g,
+                  double bw_out, double alpha_out, ms_collective_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!nonneg(M)) return fail(err, errlen, "bytes: must be >= 0 (got %g)", M);
+    if (n < 1) return fail(err, errlen, "ranks: must be >= 1 (got %d)", n);
+    if (!pos(bw)) return fail(err, errlen, "bandwidth: must be > 0 bytes/s (got %g)", bw);
+    if (!nonneg(alpha)) return fail(err, errlen, "latency: must be >= 0 s (got %g)", alpha);
+    if (k < 0 || k >= MS_COLLECTIVE_COUNT) return fail(err, errlen, "kind: unknown collective");
+    double N = n, bt = 0, lt = 0;
+    int allreduce = k <= MS_COLLECTIVE_HIERARCHICAL;
+    if (n > 1) switch (k) {
+    case MS_COLLECTIVE_RING: bt = 2 * (N - 1) / N * M / bw; lt = 2 * (N - 1) * alpha; break;
+    case MS_COLLECTIVE_TREE: {
+        double steps = 2.0 * ceil(log2(N));
+        bt = steps * M / bw; lt = steps * alpha;
+        break;
+    }
+    case MS_COLLECTIVE_DBTREE: bt = 1.05 * 2 * (N - 1) / N * M / bw; lt = 1.2 * 2 * log2(N) * alpha; break;
+    case MS_COLLECTIVE_HIERARCHICAL: {
+        if (g < 1 || n % g) return fail(err, errlen, "ranks_per_node: %d does not divide ranks %d", g, n);
+        if (!pos(bw_out)) return fail(err, errlen, "inter-node bandwidth: must be > 0 bytes/s (got %g)", bw_out);
+        if (!nonneg(alpha_out)) return fail(err, errlen, "inter-node latency: must be >= 0 s (got %g)", alpha_out);
+        double G = g, nodes = N / G;
+        /* reduce-scatter and all-gather inside the node, ring all-reduce of M/g across nodes */
+        bt = 2 * (G - 1) / G * M / bw + (nodes > 1 ? 2 * (nodes - 1) / nodes * (M / G) / bw_out : 0);
+        lt = 2 * (G - 1) * alpha + (nodes > 1 ? 2 * (nodes - 1) * alpha_out : 0);
+        break;
+    }
+    default: bt = (N - 1) / N * M / bw; lt = (N - 1) * alpha; break;
+    }
+    o->bandwidth_term_s = bt;
+    o->latency_term_s = lt;
+    o->time_s = bt + lt;
+    if (o->time_s > 0) {
+        o->algbw_bytes_per_s = M / o->time_s;
+        o->busbw_bytes_per_s = o->algbw_bytes_per_s * (allreduce ? 2 * (N - 1) / N : (N - 1) / N);
+    }
+    return 0;
+}
