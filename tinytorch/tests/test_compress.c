@@ -244,7 +244,7 @@ static void test_distill(void **state)
     tt_layer *teacher = small_cnn(7), *student = small_cnn(7);
     tt_rng r;
     tt_rng_seed(&r, 8);
-    tt_batch b = {tt_randn(TT_SHAPE(4, 1, 12, 12), 0.0f, 1.0f, &r), (int32_t[]){0, 1, 2, 1}, 4, 0};
+    tt_batch b = {.x = tt_randn(TT_SHAPE(4, 1, 12, 12), 0.0f, 1.0f, &r), .y = (int32_t[]){0, 1, 2, 1}, .size = 4};
     tt_distill_ctx dc = {teacher, NULL, 4.0f, 1.0f};
     assert_true(fabsf(tt_item(tt_distill_batch_loss(student, &b, &dc))) < 1e-5f);
     dc.alpha = 0.0f;

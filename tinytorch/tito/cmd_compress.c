@@ -100,7 +100,7 @@ static void speed(tt_layer *m, const tt_dataset *ds, double *infer, double *trai
                     (void)tt_layer_forward(m, xb);
                     tt_no_grad_end();
                 } else {
-                    tt_batch b = {xb, y, B, 0};
+                    tt_batch b = {.x = xb, .y = y, .size = B};
                     (void)tt_train_step(m, opt, &b, NULL, NULL);
                 }
                 tt_arena_release(mk);

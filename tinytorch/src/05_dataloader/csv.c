@@ -453,10 +453,7 @@ int tt_load_tinydigits(const char *csv_path, uint64_t seed, tt_dataset **train, 
     }
     tt_rng_shuffle(&rng, tr, ntr);
     tt_rng_shuffle(&rng, te, nte);
-    all->sample_ndim = 3;
-    all->sample_shape[0] = 1;
-    all->sample_shape[1] = 8;
-    all->sample_shape[2] = 8;
+    tt_dataset_reshape(all, 3, (const int64_t[]){1, 8, 8}); /* 64 values: cannot fail */
     all->num_classes = TD_CLASSES;
     *train = tt_dataset_subset(all, tr, ntr);
     *test = tt_dataset_subset(all, te, nte);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <zlib.h>
+#include "tinytorch/data.h"
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -32,6 +33,20 @@ static inline uint64_t tt__loader_mix(uint64_t seed, int64_t epoch, int64_t batc
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
+}
+
+/* Field k of ds. Field 0's shape is read from sample_ndim / sample_shape, which code may have reshaped
+ * in place (same numel: [784] -> [1, 28, 28]); tt_dataset_reshape is the checked way to do that. */
+static inline tt_field tt__field(const tt_dataset *ds, int k)
+{
+    tt_field f = ds->fields[k];
+    if (k == 0) {
+        f.ndim = ds->sample_ndim;
+        for (int d = 0; d < TT_MAX_DIMS; d++) {
+            f.shape[d] = d < ds->sample_ndim ? ds->sample_shape[d] : 0;
+        }
+    }
+    return f;
 }
 
 /* A data file opened for reading in pieces; gzip is inflated on the way. */

@@ -31,6 +31,7 @@ int tt_dataloader_init(tt_dataloader *dl, const tt_dataset *ds, int64_t batch_si
     dl->shuffle = shuffle;
     dl->drop_last = drop_last;
     dl->seed = seed;
+    dl->transform = NULL;
     dl->order = malloc((size_t)ds->len * sizeof(int64_t));
     if (!dl->order) {
         return tt__data_err(err, errlen, "dataloader: out of memory for %lld indices", (long long)ds->len);
@@ -115,31 +116,79 @@ int tt_dataloader_seek(tt_dataloader *dl, int64_t epoch, int64_t batch_index, ch
     return tt_dataloader_set_state(dl, &st, err, errlen);
 }
 
+/* Arena room for every field of an n-sample batch; x and y name the classic two. */
+static void batch_alloc(const tt_dataset *ds, tt_batch *b, int64_t n)
+{
+    b->num_fields = ds->num_fields;
+    for (int k = 0; k < ds->num_fields; k++) {
+        tt_field fk = tt__field(ds, k);
+        const tt_field *f = &fk;
+        b->field[k].t = NULL;
+        b->field[k].ints = NULL;
+        if (f->type == TT_FIELD_F32) {
+            int64_t shape[TT_MAX_DIMS];
+            shape[0] = n;
+            for (int d = 0; d < f->ndim; d++) {
+                shape[d + 1] = f->shape[d];
+            }
+            b->field[k].t = tt_empty(f->ndim + 1, shape);
+        } else {
+            b->field[k].ints = tt_arena_alloc((size_t)(n * f->numel) * sizeof(int32_t) + 1);
+        }
+    }
+    b->x = b->field[0].t;
+    b->y = ds->num_fields > 1 && ds->fields[1].type == TT_FIELD_I32 && ds->fields[1].numel == 1 ? b->field[1].ints
+                                                                                                 : NULL;
+}
+
+/* Copies sample s into row i of the batch: every field (or the classic pair through get). */
+static void batch_put(const tt_dataset *ds, tt_batch *b, int64_t i, int64_t s)
+{
+    if (!ds->ops->get_field) {
+        ds->ops->get(ds, s, b->x->data + i * ds->sample_numel, &b->y[i]);
+        return;
+    }
+    for (int k = 0; k < ds->num_fields; k++) {
+        int64_t m = ds->fields[k].numel;
+        void *dst = b->field[k].t ? (void *)(b->field[k].t->data + i * m) : (void *)(b->field[k].ints + i * m);
+        ds->ops->get_field(ds, s, k, dst);
+    }
+}
+
 bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b)
 {
     const tt_dataset *ds = dl->ds;
-    /* TODO: the next min(batch_size, left) samples in dl->order; none when done (or short with drop_last) */
+    /* TODO: the next min(batch_size, left) samples in dl->order (batch_alloc, then batch_put each);
+     * none when done (or short with drop_last) */
     /* BEGIN SOLUTION */
     int64_t left = ds->len - dl->pos;
     int64_t n = left < dl->batch_size ? left : dl->batch_size;
     if (n <= 0 || (dl->drop_last && n < dl->batch_size)) {
         return false;
     }
-    int64_t shape[TT_MAX_DIMS];
-    shape[0] = n;
-    for (int d = 0; d < ds->sample_ndim; d++) {
-        shape[d + 1] = ds->sample_shape[d];
-    }
-    b->x = tt_empty(ds->sample_ndim + 1, shape);
-    b->y = tt_arena_alloc((size_t)n * sizeof(int32_t));
+    batch_alloc(ds, b, n);
     for (int64_t i = 0; i < n; i++) {
-        ds->ops->get(ds, dl->order[dl->pos + i], b->x->data + i * ds->sample_numel, &b->y[i]);
+        batch_put(ds, b, i, dl->order[dl->pos + i]);
     }
     b->size = n;
     b->index = dl->batch_index++;
     dl->pos += n;
-    return true;
     /* END SOLUTION */
+    if (dl->transform && b->x) {
+        tt_rng r; /* batch k's augmentation depends on (seed, epoch, k) alone */
+        tt_rng_seed(&r, tt__loader_mix(dl->seed, dl->epoch, b->index + 1));
+        tt_transform_apply(dl->transform, b->x, &r);
+    }
+    return true;
+}
+
+void tt_dataloader_set_transform(tt_dataloader *dl, const tt_transform *t)
+{
+    if (t && (dl->ds->fields[0].type != TT_FIELD_F32)) {
+        tt_fatal("tt_dataloader_set_transform: field 0 of the data set is int32; transforms change float "
+                 "features (put the images in field 0)");
+    }
+    dl->transform = t;
 }
 
 void tt_dataloader_free(tt_dataloader *dl)

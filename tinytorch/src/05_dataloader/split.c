@@ -107,6 +107,9 @@ static tt_memory_dataset *as_memory(const tt_dataset *ds, const char *who)
         tt_fatal("%s: needs an in-memory data set (tt_dataset_from_memory or a file loader), not '%s'", who,
                  ds ? ds->ops->kind : "NULL");
     }
+    if (!((const tt_memory_dataset *)ds)->x) {
+        tt_fatal("%s: field 0 of the data set is int32; standardisation needs float features", who);
+    }
     return (tt_memory_dataset *)(uintptr_t)ds;
 }
 
