@@ -714,6 +714,26 @@ static void test_solve(void **state)
     assert_non_null(strstr(buf, "--kind"));
 }
 
+/* `mlsysim tiny` with the named microcontroller efficiencies: LeNet-5 on the nRF52840 (Cortex-M4F,
+ * 64 MHz, 2 int8 MAC/cycle peak). plain-c is calibrated on the kits' count: 7,005,811 instructions
+ * per inference at one instruction per cycle = 109.47 ms, plus the part's 50 µs dispatch.
+ * cmsis-nn (the default) keeps η 0.5: 833,040 / (256e6 · 0.5) s + 50 µs = 6.558 ms. */
+static void test_tiny_kernels(void **state)
+{
+    (void)state;
+    assert_int_equal(run("-o json tiny lenet5 nRF52840 --kernel plain-c", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_true(fabs(num(j, "latency_s") / (7005811.0 / 64e6 + 50e-6) - 1) < 1e-6);
+    assert_true(num(j, "macs") == 416520);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json tiny lenet5 nRF52840", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "latency_s") / (833040.0 / 128e6 + 50e-6) - 1) < 1e-6);
+    cJSON_Delete(j);
+    assert_int_equal(run("tiny lenet5 nRF52840 --kernel simd", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--kernel"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_cli_is_the_library),
         cmocka_unit_test(test_studies),
         cmocka_unit_test(test_solve),
+        cmocka_unit_test(test_tiny_kernels),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -223,6 +223,7 @@ static void test_layer_graphs(void **state)
         {"ResNet50", 25557032, 4.089e9}, {"ResNet18", 11689512, 1.814e9}, {"MobileNetV2", 3504872, 300.8e6},
         {"EfficientNetB0", 5288548, 385.8e6}, {"AlexNet", 61100840, 714.2e6}, {"TT_LeNet_Digits", 810, 3312},
         {"TT_CIFAR_CNN", 612042, 4484992}, {"AnomalyDetector", 265864, 264192}, {"TT_DigitMLP", 2410, 2368},
+        {"LeNet5", 61706, 416520},
     };
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
         const ms_model *m = ms_registry_model(reg, q[i].name);
@@ -234,6 +235,19 @@ static void test_layer_graphs(void **state)
     /* hand count, LeNet on 8x8: input 64 + conv 8x6x6 = 288 + pool 8x3x3 output and indices 144
      * + logits 10 = 506 elements per sample */
     assert_true(ms_registry_model(reg, "TT_LeNet_Digits")->saved_act_elems == 506);
+    /* LeNet-5 (28x28, padded conv1): MACs by hand 28·28·6·25 + 10·10·16·150 + 400·120 + 120·84 +
+     * 84·10 = 117,600 + 240,000 + 58,920 = 416,520 exactly (the kits count the same), and the
+     * largest layer's input + output is the first max pool's 6·28·28 + 6·14·14 = 5,880 elements,
+     * the entry's activation_peak at int8 */
+    const ms_model *lenet = ms_registry_model(reg, "lenet5");
+    assert_non_null(lenet);
+    ms_graph_stats gs;
+    char gerr[256];
+    assert_int_equal(ms_graph_eval("in 1x28x28; conv 6 k5 p2 b; relu; maxpool k2; conv 16 k5 p0 b; relu; maxpool k2; "
+                                   "flatten; fc 120; relu; fc 84; relu; fc 10", &gs, gerr, sizeof gerr), 0);
+    assert_true(gs.macs == 416520 && gs.params == 61706);
+    assert_true(gs.peak_live_elems == 4704 + 1176);
+    assert_true(lenet->act_peak_bytes == 5880);
     /* hand count, ResNet-50 (v1.5, 224x224): stem, then per bottleneck conv+bn of each 1x1, 3x3,
      * 1x1 (and the projection), the residual add */
     double h = 112, tot = 3 * 224 * 224 + 2 * 64 * h * h + 2 * 64 * 56 * 56;   /* input, conv+bn, pool+indices */

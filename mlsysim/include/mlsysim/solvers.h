@@ -358,6 +358,24 @@ int ms_collective(ms_collective_kind k, double bytes, int ranks, double bw_bytes
                   double alpha_s, int ranks_per_node, double inter_bw_bytes_per_s,
                   double inter_alpha_s, ms_collective_result *out, char *err, size_t errlen);
 
+/* ---- Microcontroller kernel efficiency: CMSIS-NN SIMD vs plain C int8 loops ----
+ * The int8 peaks of the registry's Cortex-M parts count the SIMD rate CMSIS-NN's kernels use
+ * (SMLAD: 2 int8 MAC per cycle); MS_TINY_EFF_CMSIS_NN (0.5, the engine's default η) is the share of
+ * it such a library reaches. Plain C int8 loops (the kits' runtime: scalar loads, zero-point
+ * subtracts, bounds checks, loop overhead) are calibrated apart, once, on Cortex-M4:
+ * 7,005,811 instructions per LeNet-5 inference of 416,520 MACs under QEMU's instruction count
+ * (kits/ABOUT.md) = 16.82 instructions per MAC; at one instruction per cycle that is
+ * η = 1 / (16.82 · 2) = 0.0297 of the SMLAD peak. Calibrated for the SMLAD-class cores
+ * (Cortex-M4/M7/M33); other core families are not calibrated. */
+#define MS_TINY_EFF_CMSIS_NN 0.5
+#define MS_TINY_PLAIN_C_INSTR_PER_MAC (7005811.0 / 416520.0)
+#define MS_TINY_EFF_PLAIN_C (1.0 / (MS_TINY_PLAIN_C_INSTR_PER_MAC * 2.0))
+
+typedef enum { MS_TINY_KERNEL_CMSIS_NN = 0, MS_TINY_KERNEL_PLAIN_C, MS_TINY_KERNEL_COUNT } ms_tiny_kernel;
+const char *ms_tiny_kernel_name(ms_tiny_kernel k);            /* "cmsis-nn", "plain-c" */
+int ms_tiny_kernel_parse(const char *s, ms_tiny_kernel *out); /* 0 ok, -1 unknown */
+double ms_tiny_kernel_efficiency(ms_tiny_kernel k);           /* the named η above */
+
 /* ---- The solver table: one description of every solver above for the CLI and the labs API ----
  * Each solver lists its arguments (name, type, unit, range, default, help). Front ends fill an
  * ms_solve_values by argument name (the CLI from `--name VALUE`, the labs API from a JSON object

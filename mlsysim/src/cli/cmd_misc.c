@@ -2,6 +2,8 @@
  * pruning effects) and `mlsysim tiny` (microcontroller fit, latency, energy). */
 #include "cli.h"
 
+#include "mlsysim/solvers.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,9 +66,28 @@ int ms_cli_compress(ms_cli *c, int argc, char **argv)
 
 int ms_cli_tiny(ms_cli *c, int argc, char **argv)
 {
+    /* --kernel: the named microcontroller efficiency (solvers.h); taken out before the shared flags */
+    ms_tiny_kernel kernel = MS_TINY_KERNEL_CMSIS_NN;
+    int n = 0, have_kernel = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && !strcmp(argv[i], "--kernel")) {
+            if (i + 1 >= argc || ms_tiny_kernel_parse(argv[i + 1], &kernel)) {
+                fprintf(stderr, "mlsysim tiny: --kernel '%s' is not cmsis-nn or plain-c\n", i + 1 < argc ? argv[i + 1] : "");
+                return MS_EXIT_INPUT;
+            }
+            have_kernel = 1;
+            i++;
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    argc = n;
     ms_opts op;
     int rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD, &op);
     if (rc) return rc;
+    if (!op.have_eff) op.w.efficiency = ms_tiny_kernel_efficiency(kernel);
+    else if (have_kernel) fprintf(stderr, "mlsysim tiny: --efficiency %g replaces the %s figure\n", op.w.efficiency, ms_tiny_kernel_name(kernel));
     int have_prec = 0;
     for (int i = 1; i < argc; i++) have_prec |= !strncmp(argv[i], "--precision", 11) || !strcmp(argv[i], "-p");
     ms_precision p = have_prec ? op.w.precision : MS_INT8;    /* MCUs run int8 unless told */
@@ -83,6 +104,8 @@ int ms_cli_tiny(ms_cli *c, int argc, char **argv)
     ms_result_str(&o, "model", op.model->name);
     ms_result_str(&o, "hardware", op.hw->name);
     ms_result_str(&o, "precision", ms_precision_name(p));
+    ms_result_str(&o, "kernel", op.have_eff ? "custom" : ms_tiny_kernel_name(kernel));
+    ms_result_num(&o, "efficiency", op.w.efficiency);
     ms_result_num(&o, "memory_weights_bytes", r.weights_bytes);
     ms_result_num(&o, "memory_activations_bytes", r.activation_bytes);
     ms_result_num(&o, "flash_capacity_bytes", r.flash_bytes);

@@ -517,3 +517,23 @@ int ms_collective(ms_collective_kind k, double M, int n, double bw, double alpha
     }
     return 0;
 }
+
+/* ---- microcontroller kernel efficiency (calibration in solvers.h) ---- */
+static const char *const tiny_kernel_names[MS_TINY_KERNEL_COUNT] = {"cmsis-nn", "plain-c"};
+
+const char *ms_tiny_kernel_name(ms_tiny_kernel k)
+{
+    return k >= 0 && k < MS_TINY_KERNEL_COUNT ? tiny_kernel_names[k] : "?";
+}
+
+int ms_tiny_kernel_parse(const char *s, ms_tiny_kernel *out)
+{
+    for (int i = 0; i < MS_TINY_KERNEL_COUNT; i++)
+        if (s && !strcmp(s, tiny_kernel_names[i])) { *out = (ms_tiny_kernel)i; return 0; }
+    return -1;
+}
+
+double ms_tiny_kernel_efficiency(ms_tiny_kernel k)
+{
+    return k == MS_TINY_KERNEL_PLAIN_C ? MS_TINY_EFF_PLAIN_C : MS_TINY_EFF_CMSIS_NN;
+}
