@@ -55,8 +55,8 @@ tt_tensor *tt_conv2d_relu_maxpool2_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, 
 /* Which implementation tt_conv2d uses. "im2col": the explicit column matrix + tt_sgemm for every
  * convolution (and the plain C 2x2 pool). "auto" (the default): stride-1, dilation-1, single-group
  * convolutions with padding smaller than the kernel run the implicit-im2col SIMD kernels where the
- * CPU has AVX-512 (no column matrix; see src/09_convolutions/ABOUT.md), with the pixels of a row in
- * the vector lanes, or the output channels when rows are short; everything else runs im2col +
+ * CPU has AVX-512 or AVX2 + FMA (no column matrix; see src/09_convolutions/ABOUT.md), with the
+ * pixels of a row in the vector lanes, or the output channels when rows are short; everything else runs im2col +
  * tt_sgemm. "rows" and "channels" force one lane layout wherever the SIMD path applies (for tests
  * and measurements). The environment variable TT_CONV_IMPL sets the starting choice.
  * tt_conv2d_set_impl returns 0, or -1 for an unknown name (choice unchanged); tt_conv2d_impl names
@@ -64,6 +64,10 @@ tt_tensor *tt_conv2d_relu_maxpool2_ex(tt_tensor *x, tt_tensor *w, tt_tensor *b, 
  * choose before starting work. */
 int tt_conv2d_set_impl(const char *name);
 const char *tt_conv2d_impl(void);
+/* The instruction set of the SIMD convolution kernels in use: "avx512", "avx2", or "portable" (no
+ * SIMD kernels: CPU, TT_ISA cap or the "im2col" choice). The CPU probe picks the widest the CPU has;
+ * TT_ISA=avx2|portable caps it (as for every kernel of the library). */
+const char *tt_conv2d_isa(void);
 
 /* The definition, as nested loops (no autograd): the teaching reference. */
 tt_tensor *tt_conv2d_direct(const tt_tensor *x, const tt_tensor *w, const tt_tensor *b,

@@ -242,19 +242,33 @@ static int conv_impl = -1;
 static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 
 #ifdef TT_CONV_X86
-int tt_conv_avx512_supported(void)
-{
-    return tt__cpu_has(TT_CPU_AVX512F);
-}
+static const tt_conv_kernels kernels_avx512 = {
+    "avx512", tt_conv_avx512_planes, tt_conv_avx512_wgrad, tt_conv_avx512_planes_cvec,
+    tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward};
+static const tt_conv_kernels kernels_avx2 = {
+    "avx2", tt_conv_avx2_planes, tt_conv_avx2_wgrad, tt_conv_avx2_planes_cvec,
+    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward};
 #endif
 
-static int simd_supported(void)
+const tt_conv_kernels *tt_conv_simd_kernels(void)
 {
 #ifdef TT_CONV_X86
-    return tt_conv_avx512_supported();
-#else
-    return 0;
+    if (tt__cpu_has(TT_CPU_AVX512F)) {
+        return &kernels_avx512;
+    }
+    if (tt__cpu_has(TT_CPU_AVX2 | TT_CPU_FMA)) {
+        return &kernels_avx2;
+    }
 #endif
+    return NULL;
+}
+
+static int simd_supported(void) { return tt_conv_simd_kernels() != NULL; }
+
+const char *tt_conv2d_isa(void)
+{
+    const tt_conv_kernels *k = tt_conv_simd_kernels();
+    return k && strcmp(tt_conv2d_impl(), "im2col") != 0 ? k->isa : "portable";
 }
 
 int tt_conv2d_set_impl(const char *name)
@@ -351,6 +365,7 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
                          const tt_conv2d_geom *g, int relu, float *y, uint8_t *code)
 {
 #ifdef TT_CONV_X86
+    const tt_conv_kernels *K = tt_conv_simd_kernels();
     const pad_dims p = x_pad_dims(d, g);
     const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2, pooled = d->Cout * Ho2 * Wo2;
     tt_arena_mark m = tt_arena_get_mark();
@@ -362,14 +377,14 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
         pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
         float *dst = code ? yi : y + n * d->Cout * d->P;
         if (wv) {
-            tt_conv_avx512_planes_cvec(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, wv, d->Cout, d->kh,
+            K->planes_cvec(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, wv, d->Cout, d->kh,
                                        d->kw, d->Ho, d->Wo, b, relu, dst);
         } else {
-            tt_conv_avx512_planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
+            K->planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
                                   d->kw, d->Ho, d->Wo, b, relu, 0, dst);
         }
         if (code) {
-            tt_pool_avx512_max2x2(yi, d->Cout, d->Ho, d->Wo, Ho2, Wo2, y + n * pooled, code + n * pooled);
+            K->pool(yi, d->Cout, d->Ho, d->Wo, Ho2, Wo2, y + n * pooled, code + n * pooled);
         }
     }
     tt_arena_release(m);
@@ -388,6 +403,7 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
                           int gx_fresh, float *gw, float *gb)
 {
 #ifdef TT_CONV_X86
+    const tt_conv_kernels *K = tt_conv_simd_kernels();
     const pad_dims p = x_pad_dims(d, g);
     const int64_t V = tt_conv_row_vecs(d->Wo);
     /* dy's padding: none needed for dW alone; for dx, kh-1-ph rows and kw-1-pw columns */
@@ -450,11 +466,11 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
                 if (code) {
                     const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2;
                     const int64_t off = ((n0 + k) * d->Cout + co) * Ho2 * Wo2;
-                    acc = tt_pool_avx512_max2x2_backward(gy + off, code + off, relu ? y + off : NULL, 1, d->Ho,
+                    acc = K->pool_backward(gy + off, code + off, relu ? y + off : NULL, 1, d->Ho,
                                                          d->Wo, Ho2, Wo2, dst, dplane, Wd);
                 } else {
                     const int64_t off = ((n0 + k) * d->Cout + co) * d->P;
-                    acc = tt_conv_avx512_gather(gy + off, y + off, relu, d->Ho, d->Wo, dst, Wd);
+                    acc = K->gather(gy + off, y + off, relu, d->Ho, d->Wo, dst, Wd);
                 }
                 if (gbs) {
                     gbs[co] += acc;
@@ -480,17 +496,17 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
                             }
                         }
                     }
-                    tt_conv_avx512_wgrad_cvec(dyn, d->P * 16, xpb, p.img, d->C, p.plane, p.Wp, d->kh, d->kw,
+                    K->wgrad_cvec(dyn, d->P * 16, xpb, p.img, d->C, p.plane, p.Wp, d->kh, d->kw,
                                               d->Ho, d->Wo, cnt, acc16 + blk * d->CKK * 16);
                 }
             } else {
-                tt_conv_avx512_wgrad(dyb + dtop * Wd + dleft, dimg, dplane, Wd, xpb, p.img, d->C, p.plane,
+                K->wgrad(dyb + dtop * Wd + dleft, dimg, dplane, Wd, xpb, p.img, d->C, p.plane,
                                      p.Wp, d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, acc16);
             }
         }
         if (gx) {
             for (int64_t k = 0; k < cnt; k++) {
-                tt_conv_avx512_planes(dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, wf, d->C,
+                K->planes(dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, wf, d->C,
                                       d->kh, d->kw, d->H, d->W, NULL, 0, !gx_fresh,
                                       gx + (n0 + k) * d->C * d->H * d->W);
             }

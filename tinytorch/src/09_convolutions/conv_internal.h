@@ -1,4 +1,5 @@
-/* conv_internal.h - what conv2d.c shares with its SIMD kernels (conv2d_avx512.c); not public.
+/* conv_internal.h - what conv2d.c shares with its SIMD kernels (conv2d_avx512.c, conv2d_avx2.c);
+ * not public.
  *
  * The kernels work on one image at a time, on zero-padded planes laid out so that 16 consecutive
  * output pixels of a row read 16 consecutive floats of an input row (stride 1, dilation 1, one
@@ -72,8 +73,53 @@ float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const
  * padded buffer. pos, when not NULL, is the pool's output: the gradient is dropped where it is <= 0,
  * the ReLU that ran before the pool. Returns the sum of the gradient written.) */
 
-/* 1 where the CPU runs the AVX-512 kernels above. */
-int tt_conv_avx512_supported(void);
+/* The same seven kernels for AVX2 + FMA (conv2d_avx2.c), same contracts and layouts. */
+void tt_conv_avx2_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo, int64_t rhi,
+                         const float *w, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                         const float *bias, int relu, int accumulate, float *out);
+void tt_conv_avx2_wgrad(const float *dy, int64_t dimg, int64_t dplane, int64_t dWp, const float *in,
+                        int64_t img, int64_t Cin, int64_t plane, int64_t Wp, int64_t Cout, int64_t kh,
+                        int64_t kw, int64_t Ho, int64_t Wo, int64_t nb, float *acc16);
+void tt_conv_avx2_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
+                              int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
+                              int64_t Ho, int64_t Wo, const float *bias, int relu, float *out);
+void tt_conv_avx2_wgrad_cvec(const float *dyn, int64_t dimg, const float *in, int64_t img, int64_t Cin,
+                             int64_t plane, int64_t Wp, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                             int64_t nb, float *acc16);
+float tt_conv_avx2_gather(const float *gy, const float *y, int relu, int64_t Ho, int64_t Wo, float *dst,
+                          int64_t Wd);
+void tt_pool_avx2_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                         float *y, uint8_t *code);
+float tt_pool_avx2_max2x2_backward(const float *gy, const uint8_t *code, const float *pos, int64_t planes,
+                                   int64_t H, int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane,
+                                   int64_t grow);
 #endif
+
+/* One instruction set's kernels: conv2d.c and pool.c call them through this table. */
+typedef struct tt_conv_kernels {
+    const char *isa; /* "avx512" or "avx2" */
+    void (*planes)(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo, int64_t rhi,
+                   const float *w, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                   const float *bias, int relu, int accumulate, float *out);
+    void (*wgrad)(const float *dy, int64_t dimg, int64_t dplane, int64_t dWp, const float *in, int64_t img,
+                  int64_t Cin, int64_t plane, int64_t Wp, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho,
+                  int64_t Wo, int64_t nb, float *acc16);
+    void (*planes_cvec)(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo, int64_t rhi,
+                        const float *wv, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
+                        const float *bias, int relu, float *out);
+    void (*wgrad_cvec)(const float *dyn, int64_t dimg, const float *in, int64_t img, int64_t Cin,
+                       int64_t plane, int64_t Wp, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo, int64_t nb,
+                       float *acc16);
+    float (*gather)(const float *gy, const float *y, int relu, int64_t Ho, int64_t Wo, float *dst, int64_t Wd);
+    void (*pool)(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo, float *y,
+                 uint8_t *code);
+    float (*pool_backward)(const float *gy, const uint8_t *code, const float *pos, int64_t planes, int64_t H,
+                           int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane, int64_t grow);
+} tt_conv_kernels;
+
+/* The kernels the CPU probe (common/cpu.h, capped by TT_ISA) allows: AVX-512 where there is AVX-512F,
+ * else AVX2 where there are AVX2 and FMA, else NULL (the plain C paths: im2col + SGEMM, pool.c's
+ * loops). */
+const tt_conv_kernels *tt_conv_simd_kernels(void);
 
 #endif

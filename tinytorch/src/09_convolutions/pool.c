@@ -64,7 +64,8 @@ static void maxpool_backward(tt_node *node)
 }
 
 #ifdef TT_CONV_X86
-/* The AVX-512 2x2 loops (pool_avx512.c) follow tt_conv2d_set_impl: "im2col" keeps the plain C loops. */
+/* The SIMD 2x2 loops (pool_avx512.c, conv2d_avx2.c) follow tt_conv2d_set_impl: "im2col" keeps the
+ * plain C loops (as does a CPU, or TT_ISA cap, without AVX2). */
 static int pool_simd(void)
 {
     return strcmp(tt_conv2d_impl(), "im2col") != 0;
@@ -79,7 +80,7 @@ static void maxpool_2x2(const float *x, int64_t planes, int64_t H, int64_t W, in
 {
 #ifdef TT_CONV_X86
     if (pool_simd()) {
-        tt_pool_avx512_max2x2(x, planes, H, W, Ho, Wo, y, code);
+        tt_conv_simd_kernels()->pool(x, planes, H, W, Ho, Wo, y, code);
         return;
     }
 #endif
@@ -121,7 +122,7 @@ static void maxpool_2x2_backward(tt_node *node)
     if (pool_simd() && !x->grad && !(x->flags & TT_PERSISTENT)) {
         bool fresh;
         float *gx = tt_grad_buf_fresh(x, &fresh);
-        tt_pool_avx512_max2x2_backward(gy, code, NULL, planes, H, W, Ho, Wo, gx, H * W, W);
+        tt_conv_simd_kernels()->pool_backward(gy, code, NULL, planes, H, W, Ho, Wo, gx, H * W, W);
         return;
     }
 #endif
