@@ -20,6 +20,8 @@ int tito_cmd_train(int argc, char **argv);    /* cmd_train.c */
 int tito_cmd_capstone(int argc, char **argv); /* cmd_capstone.c */
 int tito_cmd_module(int argc, char **argv);   /* cmd_module.c: the learner's start/test/complete loop */
 int tito_cmd_status(int argc, char **argv);   /* cmd_module.c: modules and milestones */
+int tito_cmd_grade(int argc, char **argv);    /* cmd_grade.c: an instructor grades a learner's workspace */
+int tito_cmd_milestone(int argc, char **argv); /* cmd_milestone.c: list, info, run, status */
 /* cmd_module.c: 'milestone run NN --dir D ...': the milestone on the learner's completed modules */
 int tito_milestone_learner(int argc, char **argv);
 

@@ -59,6 +59,21 @@ const char *tt_source_dir(void);
  * the learner's code did not compile, 2 a setup problem (message printed). */
 int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet);
 
+/* One test file's outcome, for reports (tito grade). */
+typedef struct tt_test_run {
+    const char *file;  /* "test_tensor.c" */
+    int status;        /* 0 passed, 1 failed or crashed, 2 not built (it did not link with the learner's code) */
+    int signal;        /* the signal that ended it, else 0 */
+    char log[1024];    /* the file holding its output (or the linker's) */
+} tt_test_run;
+
+/* For graders: builds module m's library as tt_module_grade does, but runs only m's own test files
+ * (runs[TT_MODULE_MAX_TESTS], *nruns of them filled) and prints nothing about them. Returns 0 when
+ * the tests were run (whatever their verdict; see runs), 1 when the learner's code did not compile
+ * (the compiler's messages are printed; every run is status 2), 2 a setup problem. */
+int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner_mods, tt_test_run *runs,
+                      int *nruns);
+
 /* Builds milestone NN (its folder, ms_common.c and tito/runner/ms_runner.c, from the source tree)
  * against a library made of the learner's modules in learner_mods and the reference for the rest:
  * DIR/.tito-build/milestone-NN, its path in exe. 0 on success. */

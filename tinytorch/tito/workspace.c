@@ -667,7 +667,38 @@ out:
     return rc;
 }
 
+/* tt_module_grade and tt_module_run_own: build the library, then compile, link and run the tests of
+ * modules m..1 (own_only: m's alone). With runs set nothing about the tests is printed and each test
+ * file's outcome goes into runs[] (*nruns of them). */
+static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only,
+                      tt_test_run *runs, int *nruns);
+
 int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet)
+{
+    return grade_core(m, dir, learner_mods, quiet, false, NULL, NULL);
+}
+
+int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner_mods, tt_test_run *runs,
+                      int *nruns)
+{
+    *nruns = 0;
+    for (int k = 0; k < TT_MODULE_MAX_TESTS && m->tests[k]; k++) {
+        memset(&runs[k], 0, sizeof runs[k]);
+        runs[k].file = m->tests[k];
+        runs[k].status = 1; /* until it is linked and run */
+        *nruns = k + 1;
+    }
+    int n = *nruns;
+    int rc = grade_core(m, dir, learner_mods, true, true, runs, nruns);
+    *nruns = n;
+    for (int k = 0; k < n && rc != 0; k++) {
+        runs[k].status = 2;
+    }
+    return rc;
+}
+
+static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only,
+                      tt_test_run *runs, int *nruns)
 {
     const char *src = tt_source_dir();
     char *build = fmt("%s/.tito-build", dir);
@@ -691,7 +722,7 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
     const char *tests[TT_MODULE_COUNT * TT_MODULE_MAX_TESTS];
     int tmod[TT_MODULE_COUNT * TT_MODULE_MAX_TESTS];
     int nt = 0;
-    for (int i = m->num - 1; i >= 0; i--) { /* the graded module's own tests first */
+    for (int i = m->num - 1; i >= (own_only ? m->num - 1 : 0); i--) { /* the graded module's own tests first */
         for (int k = 0; k < TT_MODULE_MAX_TESTS && tt_modules[i].tests[k]; k++) {
             tests[nt] = tt_modules[i].tests[k];
             tmod[nt++] = tt_modules[i].num;
@@ -744,6 +775,13 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
     }
     if (rc == 0 && run_jobs(jobs, nj, ok) > 0) {
         for (int i = 0; i < nj; i++) {
+            if (runs && i < *nruns) {
+                runs[i].status = ok[i] ? 1 : 2;
+                if (!ok[i]) {
+                    snprintf(runs[i].log, sizeof runs[i].log, "%s", jobs[i].logfile);
+                }
+                continue;
+            }
             if (!ok[i]) {
                 printf("LINK ERROR  %s (a function the tests call is missing):\n", tests[i]);
                 char *log = tt_read_text(jobs[i].logfile, NULL);
@@ -753,7 +791,9 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
                 }
             }
         }
-        rc = 1;
+        if (!runs) { /* a report keeps going: the files that did link still run */
+            rc = 1;
+        }
     }
     for (int i = 0; i < nj; i++) {
         job_free(&jobs[i]);
@@ -763,6 +803,9 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
     /* 4. run them, one at a time (their output is the learner's feedback). */
     int failed = 0;
     for (int t = 0; t < nt && rc == 0; t++) {
+        if (runs && t < *nruns && runs[t].status == 2) {
+            continue; /* did not link */
+        }
         job j = {0};
         char *exe = fmt("%s/%.*s", testdir, (int)(strlen(tests[t]) - 2), tests[t]);
         job_arg(&j, exe);
@@ -772,7 +815,12 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
         int st = 0;
         int good = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
         const char *what = tmod[t] == m->num ? "module" : "earlier module";
-        if (good) {
+        if (runs && t < *nruns) {
+            runs[t].status = good ? 0 : 1;
+            runs[t].signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+            snprintf(runs[t].log, sizeof runs[t].log, "%s", j.logfile);
+            failed += !good;
+        } else if (good) {
             if (!quiet) {
                 printf("PASS  %-24s (%s %02d)\n", tests[t], what, tmod[t]);
             }
@@ -801,7 +849,7 @@ int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_m
         job_free(&j);
         free(exe);
     }
-    if (rc == 0 && failed) {
+    if (rc == 0 && failed && !runs) {
         rc = 1;
     }
     free(testdir);
