@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "ms_common.h"
 #include "tinytorch/gemm.h"
 
@@ -178,6 +180,35 @@ int tt_ms_run_parts(const tt_milestone_opts *o, tt_milestone_result *res, const 
     return missed ? 1 : 0;
 }
 
+int tt_ms_run_declared(const tt_milestone_opts *o, tt_milestone_result *res, const tt_milestone_part *parts,
+                       int n)
+{
+    int missed = 0;
+    for (int i = 0; i < n; i++) {
+        if (o->part > 0 && o->part != i + 1) {
+            continue;
+        }
+        int rc = parts[i].run(o, res);
+        if (rc == 2) {
+            return 2;
+        }
+        missed |= rc != 0;
+    }
+    tt_ms_result_num(res, "quick", o->quick ? 1 : 0);
+    if (o->part > 0) {
+        tt_ms_result_num(res, "part", o->part);
+    }
+    return missed ? 1 : 0;
+}
+
+void tt_ms_resumable(const tt_milestone_opts *o, const char *stem, tt_train_config *c, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s.state.safetensors", o->out_dir ? o->out_dir : "runs", stem);
+    c->state_path = path;
+    c->checkpoint_every = o->checkpoint_every;
+    c->resume = o->resume;
+}
+
 int tt_ms_load_fashion(const tt_milestone_opts *o, int64_t quick_n, tt_dataset **train, tt_dataset **test)
 {
     char dir[1024], err[512];
@@ -217,10 +248,100 @@ void tt_ms_record_fit(tt_milestone_result *res, const char *key_prefix, const tt
         {"test_accuracy", st->eval_accuracy}, {"test_loss", st->eval_loss}, {"train_loss", st->train_loss},
         {"epochs", epochs}, {"train_images", (double)train_images}, {"params", (double)params},
         {"train_seconds", st->train_seconds}, {"samples_per_s", st->samples_per_s},
-        {"peak_arena_bytes", (double)st->peak_arena_bytes}, {"goal", goal}};
+        {"peak_arena_bytes", (double)st->peak_arena_bytes}, {"goal", goal}, {"resumed_at_step", -1}};
     char k[128];
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (strcmp(fields[i].f, "resumed_at_step") == 0) { /* only for a run that continued a state */
+            if (!st->resumed) {
+                continue;
+            }
+            snprintf(k, sizeof k, "%s%s", key_prefix, fields[i].f);
+            tt_ms_result_num(res, k, (double)st->resumed_at_step);
+            continue;
+        }
         snprintf(k, sizeof k, "%s%s", key_prefix, fields[i].f);
         tt_ms_result_num(res, k, fields[i].v);
     }
+}
+
+/* ---- plots -------------------------------------------------------------------------------------- */
+
+static void svg_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<') {
+            fputs("&lt;", f);
+        } else if (*s == '>') {
+            fputs("&gt;", f);
+        } else if (*s == '&') {
+            fputs("&amp;", f);
+        } else {
+            fputc(*s, f);
+        }
+    }
+}
+
+int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, const int64_t *x, int n,
+                   const tt_ms_series *series, int n_series, char *err, size_t errlen)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot create the plot (%s)", tmp, strerror(errno));
+        return -1;
+    }
+    const double W = 640, PH = 220, L = 80, R = 20, T = 40, GAP = 50;
+    const double H = T + n_series * (PH + GAP) + 10;
+    double x0 = log2((double)x[0]), x1 = log2((double)x[n - 1]);
+    if (x1 <= x0) {
+        x1 = x0 + 1;
+    }
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+               "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">", W / 2);
+    svg_text(f, title);
+    fputs("</text>\n", f);
+    for (int s = 0; s < n_series; s++) {
+        double top = T + s * (PH + GAP), bot = top + PH;
+        double lo = series[s].y[0], hi = series[s].y[0];
+        for (int i = 1; i < n; i++) {
+            lo = fmin(lo, series[s].y[i]);
+            hi = fmax(hi, series[s].y[i]);
+        }
+        double pad = (hi - lo) * 0.1 + (hi == lo ? fabs(hi) * 0.1 + 1e-9 : 0);
+        lo -= pad;
+        hi += pad;
+        fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#888\"/>\n", L,
+                top, W - L - R, PH);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">", L + 6, top + 16, series[s].colour);
+        svg_text(f, series[s].name);
+        fputs("</text>\n", f);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.4g</text>\n", L - 6, top + 4, hi);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.4g</text>\n", L - 6, bot, lo);
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", series[s].colour);
+        for (int i = 0; i < n; i++) {
+            double px = L + (log2((double)x[i]) - x0) / (x1 - x0) * (W - L - R);
+            double py = bot - (series[s].y[i] - lo) / (hi - lo) * PH;
+            fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
+        }
+        fputs("\"/>\n", f);
+        for (int i = 0; i < n; i++) {
+            double px = L + (log2((double)x[i]) - x0) / (x1 - x0) * (W - L - R);
+            double py = bot - (series[s].y[i] - lo) / (hi - lo) * PH;
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", px, py, series[s].colour);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%lld</text>\n", px, bot + 16, (long long)x[i]);
+        }
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", W / 2, H - 4);
+    svg_text(f, xlabel);
+    fputs("</text>\n</svg>\n", f);
+    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write the plot (%s)", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
 }

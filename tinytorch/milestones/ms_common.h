@@ -40,6 +40,20 @@ typedef int (*tt_ms_part)(const tt_milestone_opts *o, tt_milestone_result *res);
 /* Runs the parts in order, stopping at the first error (returns 2); else 0 when every goal was met, 1
  * otherwise. Records "quick". */
 int tt_ms_run_parts(const tt_milestone_opts *o, tt_milestone_result *res, const tt_ms_part *parts, int n);
+/* Runs the declared parts in order, or only part o->part when it is set (1..n); stops at the first
+ * error (returns 2); else 0 when every goal run was met, 1 otherwise. Records "quick" and "part". */
+int tt_ms_run_declared(const tt_milestone_opts *o, tt_milestone_result *res, const tt_milestone_part *parts,
+                       int n);
+/* Makes a training run resumable: its state file is <out_dir>/<stem>.state.safetensors (path, len bytes),
+ * written at every epoch end and every o->checkpoint_every optimizer steps; with o->resume the run
+ * continues from it. Records "<key_prefix>resumed_at_step" after the run (tt_ms_record_fit). */
+void tt_ms_resumable(const tt_milestone_opts *o, const char *stem, tt_train_config *c, char *path, size_t len);
+/* One line of a plot: a name, one y value per x, a colour ("#1f77b4"). */
+typedef struct tt_ms_series { const char *name; const double *y; const char *colour; } tt_ms_series;
+/* Writes an SVG with one panel per series (each with its own y range, x on a log2 axis) stacked
+ * vertically, atomically (temp file, fsync, rename). Returns 0, or -1 with a message naming the file. */
+int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, const int64_t *x, int n,
+                   const tt_ms_series *series, int n_series, char *err, size_t errlen);
 /* Records a finished training run under key_prefix ("fashion_mnist."): test_accuracy, test_loss,
  * train_loss, epochs, train_images, params, train_seconds, samples_per_s, peak_arena_bytes, goal. */
 void tt_ms_record_fit(tt_milestone_result *res, const char *key_prefix, const tt_train_stats *st, int epochs,

@@ -18,3 +18,11 @@ const tt_milestone *const tt_milestones[] = {
     &tt_milestone_06,
 };
 const int tt_milestone_count = (int)(sizeof tt_milestones / sizeof tt_milestones[0]);
+
+int tt_milestone_needs(const tt_milestone *m, int part)
+{
+    if (part > 0 && part <= m->n_parts && m->parts) {
+        return m->parts[part - 1].needs;
+    }
+    return m->needs;
+}

@@ -1,6 +1,8 @@
 /* test_milestones.c - smoke runs of milestones 01 (Perceptron), 02 (XOR) and 03 --quick (TinyDigits in
  * full, a short Fashion-MNIST pass), their checkpoints, the JSON result writer (strict JSON, dotted keys
- * nested), and tito's command line (exit codes, argument errors) when the tito binary is built.
+ * nested), and tito's command line (exit codes, argument errors) when the tito binary is built: a
+ * milestone run killed mid-training and resumed ends bit-identical to an uninterrupted one; --part;
+ * milestone status.
  * Milestone sources are compiled into this test directly (they are not part of the library). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -8,7 +10,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,7 +46,7 @@ static int teardown(void **state)
 
 static tt_milestone_opts opts(bool quick, uint64_t seed)
 {
-    tt_milestone_opts o = {0, seed, MLSB_SOURCE_DIR "/data", dir, NULL, quick};
+    tt_milestone_opts o = {0, seed, MLSB_SOURCE_DIR "/data", dir, NULL, quick, 0, false, 0};
     return o;
 }
 
@@ -245,6 +250,153 @@ static void test_tito_cli(void **state)
     assert_int_equal(tito(args), 2);
 }
 
+/* Starts tito with argv (NULL-terminated) in a child process; returns its pid. */
+static pid_t tito_spawn(char *const *argv)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(tito_path, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int tito_wait(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid) {
+        return -1;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    FILE *f = fopen(a, "rb"), *g = fopen(b, "rb");
+    bool same = f && g;
+    while (same) {
+        int x = fgetc(f), y = fgetc(g);
+        same = x == y;
+        if (x == EOF) {
+            break;
+        }
+    }
+    if (f) fclose(f);
+    if (g) fclose(g);
+    return same;
+}
+
+static double json_number(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    char buf[16384], err[256];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    tt_json *j = tt_json_parse(buf, n, err, sizeof err);
+    double v = NAN;
+    for (tt_json *o = j; o; ) { /* "a.b": member a, then b */
+        const char *dot = strchr(key, '.');
+        char part[64];
+        snprintf(part, sizeof part, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+        tt_json *c = tt_json_get(o, part);
+        if (!c) break;
+        if (!dot) { v = c->type == TT_JSON_NUMBER ? c->number : NAN; break; }
+        o = c;
+        key = dot + 1;
+    }
+    tt_json_free(j);
+    return v;
+}
+
+/* tito milestone run 03 --quick --part 1 is killed (SIGKILL) once it has written a training state;
+ * --resume finishes it, and the model file and the reported metrics are bit for bit those of an
+ * uninterrupted run. Then 'milestone status' and --part's argument checks. */
+static void test_tito_resume_after_kill(void **state)
+{
+    (void)state;
+    char self[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        skip();
+    }
+    self[n] = 0;
+    snprintf(tito_path, sizeof tito_path, "%s/../tito", dirname(self));
+    if (access(tito_path, X_OK) != 0 || access(MLSB_SOURCE_DIR "/data/digits.csv.gz", R_OK) != 0) {
+        print_message("tito binary or data/digits.csv.gz absent: skipping\n");
+        skip();
+    }
+    char ref[300], run[300], ref_json[400], run_json[400], state_path[400], a[400], b[400];
+    snprintf(ref, sizeof ref, "%s/ref", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(ref_json, sizeof ref_json, "%s/r.json", ref);
+    snprintf(run_json, sizeof run_json, "%s/r.json", run);
+    snprintf(state_path, sizeof state_path, "%s/03_mlp_tinydigits.state.safetensors", run);
+    char *ref_argv[] = {tito_path, "milestone", "run", "03", "--quick", "--part", "1", "--checkpoint-every", "40",
+                        "--data", MLSB_SOURCE_DIR "/data", "--out", ref, "--json", ref_json, NULL};
+    assert_int_equal(tito_wait(tito_spawn(ref_argv)), 0);
+    char *run_argv[] = {tito_path, "milestone", "run", "03", "--quick", "--part", "1", "--checkpoint-every", "40",
+                        "--data", MLSB_SOURCE_DIR "/data", "--out", run, "--json", run_json, NULL, NULL};
+    pid_t pid = tito_spawn(run_argv);
+    for (int i = 0; i < 300000 && access(state_path, F_OK) != 0; i++) {
+        nanosleep(&(struct timespec){0, 100000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    int st = tito_wait(pid);
+    if (st != 128 + SIGKILL) {
+        fail_msg("the run ended (status %d) before it was killed; nothing was tested", st);
+    }
+    char v[64], err[512];
+    assert_int_equal(tt_safetensors_meta(state_path, "done", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "0");
+    assert_int_equal(tt_safetensors_meta(state_path, "steps", v, sizeof v, err, sizeof err), 0);
+    print_message("killed after step %s of 1280\n", v);
+    run_argv[15] = "--resume";
+    assert_int_equal(tito_wait(tito_spawn(run_argv)), 0);
+    snprintf(a, sizeof a, "%s/03_mlp_tinydigits.safetensors", ref);
+    snprintf(b, sizeof b, "%s/03_mlp_tinydigits.safetensors", run);
+    assert_true(same_file(a, b));
+    const char *keys[] = {"tinydigits.test_accuracy", "tinydigits.test_loss", "tinydigits.train_loss"};
+    for (int k = 0; k < 3; k++) {
+        double x = json_number(ref_json, keys[k]), y = json_number(run_json, keys[k]);
+        assert_false(isnan(x));
+        assert_true(x == y);
+    }
+    assert_true(json_number(run_json, "tinydigits.resumed_at_step") > 0);
+    /* the metrics log of the resumed run holds all 40 epochs */
+    snprintf(b, sizeof b, "%s/03_mlp_tinydigits.metrics.jsonl", run);
+    FILE *f = fopen(b, "r");
+    assert_non_null(f);
+    int lines = 0;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+    }
+    fclose(f);
+    assert_int_equal(lines, 40);
+    /* status: no module completed (a fresh progress database), milestone 03 run once in run/ */
+    char cmd[2048], out[8192];
+    snprintf(cmd, sizeof cmd, "XDG_DATA_HOME='%s' '%s' milestone status --out '%s' 2>&1", dir, tito_path, run);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = 0;
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "0 modules completed"));
+    assert_non_null(strstr(out, "03 MLP          locked    needs modules 01-08"));
+    assert_non_null(strstr(out, "1 run, goal met in 1")); /* the killed run left no result */
+    assert_non_null(strstr(out, "01 Perceptron   locked    needs modules 01-08"));
+    /* --part: a part the milestone does not have, or a milestone without parts */
+    assert_int_equal(tito("milestone run 03 --part 4"), 2);
+    assert_int_equal(tito("milestone run 03 --part 0"), 2);
+    assert_int_equal(tito("milestone run 02 --part 1"), 2);
+    assert_int_equal(tito("milestone run 01 --checkpoint-every 0"), 2);
+    assert_int_equal(tito("milestone info 03"), 0);
+}
+
 int main(void)
 {
     (void)tt_gradcheck;
@@ -257,6 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mlp_quick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tito_cli, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tito_resume_after_kill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

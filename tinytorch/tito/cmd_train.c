@@ -254,7 +254,7 @@ int tito_cmd_train(int argc, char **argv)
         fprintf(stderr, "tito train: %s\n", err);
         return 2;
     }
-    tt_milestone_opts o = {0, 42, NULL, "runs", NULL, false};
+    tt_milestone_opts o = {0, 42, NULL, "runs", NULL, false, 0, false, 0};
     int epochs = 10;
     int64_t batch = 64, steps = 0;
     double lr = 2e-3, v;

@@ -7,8 +7,11 @@
  *   official 10,000-image test set; Adam, batch 64, cosine schedule with warm-up, 5 epochs by default
  *   (--epochs changes this part only). Pixels are standardised with the training set's mean 0.2860 and
  *   standard deviation 0.3530. Goal: >= 87 % test accuracy in at most 5 epochs.
+ * Part 3, batch size: one epoch of part 2's MLP at batch 16, 64, 256 and 1024: throughput and test
+ *   accuracy, with an SVG plot (no goal).
  * --quick: TinyDigits in full, Fashion-MNIST on the first 4,000 training images for 1 epoch (a smoke
- *   run; only the TinyDigits goal counts).
+ *   run; only the TinyDigits goal counts); part 3 on the first 2,000 training and test images.
+ * Training runs are resumable (--resume; state files <out>/<stem>.state.safetensors).
  * Both models are saved as safetensors under --out (default runs/) with a JSON-lines metrics log.
  */
 #include <math.h>
@@ -55,6 +58,8 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
     c.name = "tinydigits";
     c.quiet = true;
     c.log = &log;
+    char state[1100];
+    tt_ms_resumable(o, "03_mlp_tinydigits", &c, state, sizeof state);
     printf("Part 1 - TinyDigits: 64-32-10 MLP (%lld parameters), %lld train / %lld test images, %d epochs\n",
            (long long)tt_params_numel(&p), (long long)tr->len, (long long)te->len, epochs);
     tt_train_stats st;
@@ -112,6 +117,8 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     c.eval_batch = 1000;
     c.name = "fashion-mnist";
     c.log = &log;
+    char state[1100];
+    tt_ms_resumable(o, "03_mlp_fashion_mnist", &c, state, sizeof state);
     printf("Part 2 - Fashion-MNIST: 784-128-10 MLP (%lld parameters), %lld train / %lld test images, "
            "%d epoch%s, batch %lld, Adam + cosine\n",
            (long long)tt_params_numel(&p), (long long)tr->len, (long long)te->len, epochs, epochs > 1 ? "s" : "",
@@ -151,16 +158,106 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     return rc ? rc : (met ? 0 : 1);
 }
 
+/* Part 3: one epoch of the Fashion-MNIST MLP at each batch size, same seed and Adam rate: samples per
+ * second (forward + backward + Adam) and test accuracy against batch size, as a table, result fields
+ * "batch_size.bN.*" and an SVG plot <out>/03_mlp_batch_size.svg. No goal: it is an experiment. */
+#define N_BATCH_SIZES 4
+static int batch_sizes(const tt_milestone_opts *o, tt_milestone_result *res)
+{
+    tt_dataset *tr, *te;
+    if (tt_ms_load_fashion(o, 2000, &tr, &te) != 0) {
+        return 2;
+    }
+    if (o->quick) { /* and the first 2,000 test images */
+        int64_t idx[2000];
+        for (int64_t i = 0; i < 2000; i++) {
+            idx[i] = i;
+        }
+        tt_dataset *sub = tt_dataset_subset(te, idx, 2000);
+        if (!sub) {
+            fprintf(stderr, "error: out of memory\n");
+            tt_dataset_free(tr);
+            tt_dataset_free(te);
+            return 2;
+        }
+        tt_dataset_free(te);
+        te = sub;
+    }
+    const int64_t sizes[N_BATCH_SIZES] = {16, 64, 256, 1024};
+    double sps[N_BATCH_SIZES], acc[N_BATCH_SIZES];
+    printf("Part 3 - batch size: one epoch of the 784-128-10 MLP on %lld images at each batch size (Adam 2e-3), "
+           "tested on %lld\n", (long long)tr->len, (long long)te->len);
+    printf("  %8s %8s %14s %14s\n", "batch", "steps", "samples/s", "test acc");
+    int rc = 0;
+    for (int i = 0; i < N_BATCH_SIZES && rc == 0; i++) {
+        char err[512];
+        tt_rng r;
+        tt_rng_seed(&r, o->seed + 100);
+        tt_layer *model = make_mlp(784, 128, 10, &r);
+        tt_params p;
+        tt_params_init(&p);
+        tt_layer_params(model, &p);
+        tt_optimizer *opt = tt_adam(&p, (tt_adam_opts){.lr = 2e-3f});
+        tt_dataloader dl;
+        tt_dataloader_init(&dl, tr, sizes[i], true, false, o->seed + 3, err, sizeof err);
+        tt_train_config c = tt_train_config_default();
+        c.epochs = 1;
+        c.eval = te;
+        c.quiet = true;
+        tt_train_stats st;
+        if (tt_fit(model, opt, &dl, &c, &st) != 0) {
+            fprintf(stderr, "error: the batch-%lld run did not finish\n", (long long)sizes[i]);
+            rc = 2;
+        } else {
+            sps[i] = st.samples_per_s;
+            acc[i] = st.eval_accuracy;
+            printf("  %8lld %8lld %14.0f %13.2f%%\n", (long long)sizes[i], (long long)st.steps, sps[i], 100.0 * acc[i]);
+            char k[64];
+            snprintf(k, sizeof k, "batch_size.b%lld.samples_per_s", (long long)sizes[i]);
+            tt_ms_result_num(res, k, sps[i]);
+            snprintf(k, sizeof k, "batch_size.b%lld.test_accuracy", (long long)sizes[i]);
+            tt_ms_result_num(res, k, acc[i]);
+        }
+        tt_dataloader_free(&dl);
+        tt_optim_free(opt);
+        tt_params_free(&p);
+        tt_layer_free(model);
+    }
+    tt_dataset_free(tr);
+    tt_dataset_free(te);
+    if (rc) {
+        return rc;
+    }
+    const tt_ms_series series[2] = {{"samples per second", sps, "#1f77b4"}, {"test accuracy", acc, "#d62728"}};
+    char path[1100], err[1200];
+    snprintf(path, sizeof path, "%s/03_mlp_batch_size.svg", o->out_dir ? o->out_dir : "runs");
+    if (tt_ms_ensure_dir(o->out_dir ? o->out_dir : "runs", err, sizeof err) != 0 ||
+        tt_ms_plot_svg(path, "Milestone 03: batch size vs throughput and accuracy (1 epoch)", "batch size (log2)",
+                       sizes, N_BATCH_SIZES, series, 2, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 2;
+    }
+    tt_ms_result_str(res, "batch_size.plot", path);
+    printf("  plot: %s\n", path);
+    return 0;
+}
+
+static const tt_milestone_part mlp_parts[] = {
+    {"TinyDigits: 64-32-10 MLP, goal >= 90 %", 8, tinydigits},
+    {"Fashion-MNIST: 784-128-10 MLP, goal >= 87 % in 5 epochs", 8, fashion},
+    {"batch size: throughput and accuracy vs batch size, with a plot", 8, batch_sizes},
+};
+
 static int mlp_run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
     tt_ms_set_threads(res);
     printf("Milestone 03 - the multi-layer perceptron and backpropagation (Rumelhart, Hinton & Williams, 1986)\n");
     fflush(stdout);
-    const tt_ms_part parts[] = {tinydigits, fashion};
-    return tt_ms_run_parts(o, res, parts, 2);
+    return tt_ms_run_declared(o, res, mlp_parts, 3);
 }
 
 const tt_milestone tt_milestone_03 = {
     "03", "MLP", "1986",
-    "MLPs: TinyDigits 64-32-10 (goal >= 90 %) and Fashion-MNIST 784-128-10 (goal >= 87 % in 5 epochs)", mlp_run,
+    "MLPs: TinyDigits 64-32-10 (goal >= 90 %) and Fashion-MNIST 784-128-10 (goal >= 87 % in 5 epochs); batch size",
+    mlp_run, mlp_parts, 3, 8, "test_accuracy", false,
 };

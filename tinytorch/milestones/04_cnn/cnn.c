@@ -16,7 +16,8 @@
  *   TT_NUM_THREADS=2 to use both cores on an idle machine.
  * --quick: TinyDigits in full, LeNet-5 on the first 10,000 training images for 1 epoch (a smoke run;
  *   only the TinyDigits goal counts).
- * Both models are saved as safetensors under --out (default runs/) with a JSON-lines metrics log.
+ * Both models are saved as safetensors under --out (default runs/) with a JSON-lines metrics log;
+ * training is resumable (--resume; state files <out>/<stem>.state.safetensors).
  */
 #include <math.h>
 #include <stdio.h>
@@ -76,6 +77,8 @@ static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_l
     c.name = name;
     c.quiet = quiet;
     c.log = &log;
+    char state[1100];
+    tt_ms_resumable(o, stem, &c, state, sizeof state);
     printf("  %s: %lld parameters, %lld train / %lld test images, %d epoch%s, batch %lld, Adam + cosine\n",
            model_desc, (long long)tt_params_numel(&p), (long long)tr->len, (long long)te->len, epochs,
            epochs > 1 ? "s" : "", (long long)batch);
@@ -156,16 +159,21 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     return rc;
 }
 
+static const tt_milestone_part cnn_parts[] = {
+    {"TinyDigits: a small CNN, goal >= 95 %", 9, tinydigits},
+    {"Fashion-MNIST: LeNet-5, goal >= 89 %", 9, fashion},
+};
+
 static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 {
     tt_ms_set_threads(res);
     printf("Milestone 04 - convolutional networks: LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998)\n");
     fflush(stdout);
-    const tt_ms_part parts[] = {tinydigits, fashion};
-    return tt_ms_run_parts(o, res, parts, 2);
+    return tt_ms_run_declared(o, res, cnn_parts, 2);
 }
 
 const tt_milestone tt_milestone_04 = {
     "04", "CNN", "1998",
     "CNNs: a small CNN on TinyDigits (goal >= 95 %) and LeNet-5 on Fashion-MNIST (goal >= 89 %)", run,
+    cnn_parts, 2, 9, "fashion_mnist.test_accuracy", false,
 };

@@ -464,5 +464,5 @@ static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 const tt_milestone tt_milestone_05 = {
     "05", "Transformer", "2017",
     "attention learns copy and reverse; a character GPT beats a bigram baseline on the project's own Q/A corpus",
-    run,
+    run, NULL, 0, 13, "val_loss", true,
 };

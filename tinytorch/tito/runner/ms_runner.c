@@ -1,7 +1,8 @@
 /* ms_runner.c - the program that 'tito milestone run NN --dir D' compiles against the learner's own
  * library: one milestone (TT_MS_SYMBOL, e.g. tt_milestone_01, given with -D) and ms_common.c, nothing
  * else of tito. Not part of the tito build (only the files directly in tito/ are globbed).
- *   ms_runner [--epochs E] [--seed S] [--data DIR] [--out DIR] [--text FILE] [--quick]
+ *   ms_runner [--epochs E] [--seed S] [--data DIR] [--out DIR] [--text FILE] [--quick] [--part K] [--resume]
+ *             [--checkpoint-every N]
  * Exit status: the milestone's: 0 goal met, 1 missed, 2 error. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,23 @@ int main(int argc, char **argv)
 {
     const tt_milestone *m = &TT_MS_SYMBOL;
     const char *env = getenv("MLSB_DATA");
-    tt_milestone_opts o = {0, 42, env && *env ? env : MLSB_SOURCE_DIR "/data", "runs", NULL, false};
+    tt_milestone_opts o = {0, 42, env && *env ? env : MLSB_SOURCE_DIR "/data", "runs", NULL, false, 0, false, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--quick") == 0) {
             o.quick = true;
+        } else if (strcmp(a, "--resume") == 0) {
+            o.resume = true;
+        } else if (v && strcmp(a, "--checkpoint-every") == 0 && atol(v) > 0) {
+            o.checkpoint_every = atol(v);
+            i++;
+        } else if (v && strcmp(a, "--part") == 0) {
+            o.part = atoi(v);
+            if (o.part < 1 || o.part > (m->n_parts > 0 ? m->n_parts : 0)) {
+                fprintf(stderr, "milestone %s: --part wants a part from 1 to %d, not '%s'\n", m->id, m->n_parts, v);
+                return 2;
+            }
+            i++;
         } else if (v && strcmp(a, "--epochs") == 0) {
             o.epochs = atoi(v);
             i++;
@@ -44,7 +57,7 @@ int main(int argc, char **argv)
             i++;
         } else {
             fprintf(stderr, "milestone %s on your code: option '%s' is not supported here "
-                            "(--epochs, --seed, --data, --out, --text, --quick)\n", m->id, a);
+                            "(--epochs, --seed, --data, --out, --text, --quick, --part, --resume, --checkpoint-every)\n", m->id, a);
             return 2;
         }
     }
