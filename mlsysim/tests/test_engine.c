@@ -253,7 +253,11 @@ static void test_one_gpu_plan_equals_single_node_calls(void **state)
     ms_dist_fabric_t f;
     char err[256];
     assert_int_equal(ms_plan_to_dist(&pa, &a, &dm, &par, &f, err, sizeof err), 0);
-    assert_true(a.efficiency == ms_default_efficiency(MS_MODE_TRAINING));
+    /* no efficiency in the plan: the H100 training calibration, and the result says so */
+    assert_true(a.efficiency == ms_calibrated_efficiency("H100"));
+    assert_true(ms_calibrated_efficiency("H100_PCIe") == ms_calibrated_efficiency("H100"));
+    assert_true(ms_calibrated_efficiency("MI300X") == 0.0);
+    assert_string_equal(ms_result_get_str(&ra, "efficiency_source"), "calibrated");
     ms_dist_train_t t;
     assert_int_equal(ms_dist_train_step(&a, &dm, &par, &f, 1, &t, err, sizeof err), MS_DIST_OK);
     assert_true(close_rel(get(&ra, "latency_s"), t.step_time_s, 1e-3));

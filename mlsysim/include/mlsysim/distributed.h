@@ -117,6 +117,18 @@ typedef struct ms_dist_parallel {
 } ms_dist_parallel_t;
 
 /* The cluster's network. */
+/* Message-size regimes of one link: a measured α and β per size range. Regime i covers messages
+ * of at least min_bytes[i] bytes up to the next regime's min_bytes (the first regime also covers
+ * anything smaller). Shared-memory and NIC transports switch protocol (eager / rendezvous) and run
+ * from cache or from DRAM by message size, so one α and one β cannot describe every size. */
+#define MS_COLL_MAX_REGIMES 8
+typedef struct ms_coll_regimes {
+    int n;                                     /* regimes in use, 0 = none */
+    double min_bytes[MS_COLL_MAX_REGIMES];     /* ascending */
+    double bw_bytes_per_s[MS_COLL_MAX_REGIMES];
+    double alpha_s[MS_COLL_MAX_REGIMES];
+} ms_coll_regimes_t;
+
 typedef struct ms_dist_fabric {
     int accels_per_node;          /* g, accelerators per node (NVLink domain) */
     int nodes;                    /* nodes in the job; 0 = derive from the plan */
@@ -124,6 +136,9 @@ typedef struct ms_dist_fabric {
     double intra_alpha_s;         /* per-message latency inside a node */
     double inter_bw_bytes_per_s;  /* per NODE, per direction, all NICs together */
     double inter_alpha_s;         /* per-message latency between nodes */
+    /* Optional measured size regimes of the link inside a node (NULL = intra_bw / intra_alpha for
+     * every size). Used for collectives within one node; measured figures, not scaled by η. */
+    const ms_coll_regimes_t *intra_regimes;
 } ms_dist_fabric_t;
 
 /* ---------------------------------------------------------------------------------------------
@@ -156,6 +171,27 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
+/* Ring all-reduce with a per-size α and β: the regime that holds `bytes` (see ms_coll_regimes_t).
+ * Falls back to 0 when r is NULL or empty. */
+double ms_coll_allreduce_ring_regimes_s(double bytes, int n, const ms_coll_regimes_t *r);
+/* Index of the regime that holds a message of `bytes` (0 when below every min_bytes), -1 if none. */
+int ms_coll_regime_index(const ms_coll_regimes_t *r, double bytes);
+/* Fits ring all-reduce regimes to k measured (bytes[i] ascending, seconds[i]) points of an n-rank
+ * all-reduce: every split of the sizes into at most max_regimes contiguous ranges of at least
+ * min_points sizes each is tried, each range gets the α, β of least squared log error, and the
+ * split with the smallest maximum relative error wins (fewer regimes on a tie within 0.5 %).
+ * A regime starts at the geometric mean of the last size before it and its first size.
+ * Returns the maximum relative error over the points, or -1 on bad input. */
+double ms_coll_regimes_fit(const double *bytes, const double *seconds, int k, int n, int max_regimes,
+                           int min_points, ms_coll_regimes_t *out);
+/* Reads regimes from a CSV file with the header min_bytes,bw_bytes_per_s,alpha_s ('#' lines are
+ * comments). Refuses non-finite or non-positive values, sizes not ascending, more than
+ * MS_COLL_MAX_REGIMES rows, naming file, line and column. MS_DIST_OK or MS_DIST_EIO. */
+int ms_coll_regimes_load(const char *path, ms_coll_regimes_t *out, char *err, size_t errlen);
+/* Writes regimes in the format ms_coll_regimes_load reads (temp file, fsync, rename). */
+int ms_coll_regimes_save(const char *path, const ms_coll_regimes_t *r, const char *comment, char *err,
+                         size_t errlen);
+
 /* NCCL-tests bus bandwidth of a collective of `bytes` over n ranks that took `seconds`:
  * algbw = bytes/seconds; busbw = algbw·2(n-1)/n for all-reduce, algbw·(n-1)/n for
  * reduce-scatter, all-gather and all-to-all (nccl-tests doc/PERFORMANCE.md). 0 for n <= 1. */
@@ -171,12 +207,15 @@ double ms_dist_active_params(const ms_dist_model_t *m);
 /* 6·N·tokens (Kaplan/Chinchilla), N = active parameters without embeddings if `with_embed` = 0. */
 double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed);
 /* Model FLOPs per step: matmuls of the forward + backward (factor 3 on the forward) including
- * attention scores and the logit layer, no recompute (the MFU numerator). */
+ * causal attention scores (s(s+1)/2 query-key pairs, the convention of the roofline too) and the
+ * logit layer, no recompute (the MFU numerator). */
 double ms_dist_model_flops(const ms_dist_model_t *m, double sequences);
-/* Hardware FLOPs per step: as above plus the recomputed forward work (the HFU numerator).
- * For a GPT-style dense model with full recompute this equals Narayanan et al. 2021 eq. (3):
- * 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)). */
+/* Hardware FLOPs per step: as above plus the recomputed forward work (the HFU numerator). */
 double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc);
+/* Hardware FLOPs as published TFLOP/s figures count them: the attention scores over the full s²
+ * square. For a GPT-style dense model with full recompute this equals Narayanan et al. 2021
+ * eq. (3): 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)). Used to turn a published TFLOP/s into time. */
+double ms_dist_published_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc);
 /* Narayanan et al. 2021 eq. (3) verbatim (FLOPs per iteration with full recompute). */
 double ms_dist_megatron_flops(double batch, double seq, double layers, double hidden, double vocab);
 

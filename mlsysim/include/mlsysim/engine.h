@@ -113,6 +113,11 @@ void ms_json_str(FILE *f, const char *s);
 /* The efficiency a plan gets when it names none: training uses the figure calibrated on
  * Megatron-LM (MS_DIST_DEFAULT_TRAIN_EFFICIENCY, 0.70), inference MS_DEFAULT_EFFICIENCY (0.5). */
 double ms_default_efficiency(ms_mode mode);
+/* The training efficiency calibrated for an accelerator's generation (the registry name up to its
+ * first '_': A100 0.73, H100 0.61, from mlsysim/validation/calibration.csv), 0 when that
+ * generation has no calibration. A training plan that names no efficiency uses it when it is
+ * > 0, else ms_default_efficiency; the result's `efficiency_source` says which. */
+double ms_calibrated_efficiency(const char *hw_name);
 
 /* Fills a plan with the defaults of a plan file that gives only workload.model and
  * hardware.accelerator: inference, batch 1, seq 2048, Adam, fp16, one accelerator, no

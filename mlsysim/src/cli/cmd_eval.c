@@ -159,7 +159,8 @@ static void eval_help(void)
            "Evaluates one workload on hardware: latency, throughput, MFU, memory per accelerator,\n"
            "energy. MODEL HARDWARE is the plan with one accelerator; training of a transformer uses\n"
            "the fleet model (tp = pp = dp = 1), everything else the roofline. Without --efficiency,\n"
-           "training uses %.2f and inference %.2f.\n"
+           "training uses the figure calibrated for the accelerator's generation (A100 %.2f,\n"
+           "H100 %.2f; the result's efficiency_source says so), else %.2f; inference %.2f.\n"
            "\n"
            "examples:\n"
            "  mlsysim eval Llama3_8B H100 --batch-size 32 --seq-len 2048\n"
@@ -170,6 +171,7 @@ static void eval_help(void)
            "  mlsysim -o json eval GPT2_Small A100 --mode training --breakdown\n"
            "\n"
            "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
+           ms_calibrated_efficiency("A100"), ms_calibrated_efficiency("H100"),
            ms_default_efficiency(MS_MODE_TRAINING), ms_default_efficiency(MS_MODE_INFERENCE));
 }
 

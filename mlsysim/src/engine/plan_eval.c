@@ -18,9 +18,37 @@ double ms_default_efficiency(ms_mode mode)
     return mode == MS_MODE_TRAINING ? MS_DIST_DEFAULT_TRAIN_EFFICIENCY : MS_DEFAULT_EFFICIENCY;
 }
 
+/* One efficiency figure per accelerator generation, as mlsysim/validation/calibration.csv holds
+ * them (chosen there on the calibration rows of runs.csv only; tests/test_scale_validation.c
+ * checks this table against the file). The generation is the registry name up to its first '_'
+ * (A100_40GB -> A100, H100_PCIe -> H100). */
+static const struct { const char *gen; double eff; } calibrated[] = {
+    {"A100", 0.73},
+    {"H100", 0.61},
+};
+
+double ms_calibrated_efficiency(const char *hw_name)
+{
+    if (!hw_name) return 0.0;
+    size_t n = strcspn(hw_name, "_");
+    for (size_t i = 0; i < sizeof calibrated / sizeof calibrated[0]; i++)
+        if (strlen(calibrated[i].gen) == n && strncmp(calibrated[i].gen, hw_name, n) == 0) return calibrated[i].eff;
+    return 0.0;
+}
+
+/* The plan's efficiency and where it came from ("plan", "calibrated", "default"). */
+static double plan_efficiency_src(const ms_plan *p, const char **src)
+{
+    if (p->efficiency_set) { if (src) *src = "plan"; return p->efficiency; }
+    double c = p->mode == MS_MODE_TRAINING ? ms_calibrated_efficiency(p->hw.name) : 0.0;
+    if (c > 0) { if (src) *src = "calibrated"; return c; }
+    if (src) *src = "default";
+    return ms_default_efficiency(p->mode);
+}
+
 static double plan_efficiency(const ms_plan *p)
 {
-    return p->efficiency_set ? p->efficiency : ms_default_efficiency(p->mode);
+    return plan_efficiency_src(p, NULL);
 }
 
 void ms_plan_init(ms_plan *p, const ms_registry *r, const ms_model *m, const ms_hardware *hw)
@@ -579,6 +607,12 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
         ms_result_str(out, "compute_precision",
                       ms_precision_name((ms_precision)ms_hw_compute_precision(&p->hw, p->precision)));
         ms_result_bool(out, "precision_emulated", pc > 0);
+        const char *esrc;
+        double eff = plan_efficiency_src(p, &esrc);
+        ms_result_str(out, "efficiency_source", esrc);
+        if (!strcmp(esrc, "calibrated"))
+            ms_result_note(out, "efficiency %.2f: calibrated for %.*s training (mlsysim/validation/calibration.csv); "
+                           "set hardware.efficiency to override", eff, (int)strcspn(p->hw.name, "_"), p->hw.name);
     }
     if (st == MS_ERR_INPUT) return fail_table(out);
     ms_status ast = check_asserts(p, out);

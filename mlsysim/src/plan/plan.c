@@ -182,7 +182,7 @@ static const field hardware_fields[] = {
     {"kv_precision", NULL, FT_ENUM, OFF(kv_precision), 0, 0, 1, -1, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
      NULL, "inference: how the KV cache is stored (fp8 KV ...); default: precision"},
     {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
-     "fraction of peak reached; default 0.70 for training, 0.5 for inference (ms_default_efficiency)"},
+     "fraction of peak reached; default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.73, H100 0.61), else 0.70; 0.5 for inference"},
     {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
      "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
     {"fabric", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_fabric, -1,

@@ -1,12 +1,18 @@
 /* flops.c - parameter and FLOP counts of decoder-only transformers.
  *
- * FLOPs count matrix multiplications only (2 FLOPs per multiply-add), the convention of Megatron-LM
- * (Narayanan et al. 2021, SC'21, eq. 3) and PaLM's MFU (Chowdhery et al. 2022, App. B):
- *   per layer forward, per sequence: 2·s·(attention + MLP weights) + 4·s²·h (QKᵀ and A·V, full
- *   square, no causal halving); logit layer 2·s·h·V; backward = 2 × forward.
+ * FLOPs count matrix multiplications only (2 FLOPs per multiply-add). One attention convention
+ * for the whole of MLSys·im (this fleet model, the roofline, serving, the solvers): a causal
+ * decoder's QKᵀ and A·V cover the s(s+1)/2 (query, key) pairs a token may attend to, not the full
+ * s² square (Kaplan et al. 2020 Table 1 counts per attended context position; upstream MLSys·im's
+ * prefill formula 2·P·S + 2·L·h·S² is the causal one; fused causal kernels skip the masked blocks,
+ * Dao 2023, FlashAttention-2 §3.1). Per layer forward, per sequence:
+ *   2·s·(attention + MLP weights) + 4·h·s(s+1)/2 (QKᵀ and A·V); logit layer 2·s·h·V;
+ *   backward = 2 × forward.
  * Model FLOPs (MFU) = 3 × forward. Hardware FLOPs (HFU) add the recomputed forward: full recompute
  * re-runs the layers (not the logit layer), selective recompute re-runs QKᵀ and A·V.
- * With h = 12288-class GPT settings this reproduces eq. 3 exactly (tested).
+ * Published TFLOP/s figures (Megatron-LM eq. 3, PaLM App. B) count the full s² square instead;
+ * ms_dist_published_flops counts that way, only to turn a published TFLOP/s into a step time, and
+ * reproduces eq. 3 exactly for GPT settings (tested).
  */
 #include "internal.h"
 
@@ -88,33 +94,41 @@ double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed)
 
 /* Forward matmul FLOPs of one sequence: layers (without and with the attention-score part) and
  * the logit layer. */
-static void fwd_parts(const ms_scale_arch_t *x, double *dense, double *scores, double *logits)
+static void fwd_parts(const ms_scale_arch_t *x, int full_square, double *dense, double *scores,
+                      double *logits)
 {
     double wmm = x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h + x->k * x->mlp_mats * x->h * x->ffn;
+    double pairs = full_square ? x->s * x->s : x->s * (x->s + 1.0) / 2.0;
     *dense = x->l * 2.0 * x->s * wmm;
-    *scores = x->l * 4.0 * x->s * x->s * x->h;
+    *scores = x->l * 4.0 * x->h * pairs;
     *logits = 2.0 * x->s * x->h * x->V;
 }
 
-double ms_dist_model_flops(const ms_dist_model_t *m, double sequences)
+static double hw_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc, int full_square)
 {
     ms_scale_arch_t x;
     if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
     double d, sc, lg;
-    fwd_parts(&x, &d, &sc, &lg);
-    return 3.0 * (d + sc + lg) * sequences;
-}
-
-double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)
-{
-    ms_scale_arch_t x;
-    if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
-    double d, sc, lg;
-    fwd_parts(&x, &d, &sc, &lg);
+    fwd_parts(&x, full_square, &d, &sc, &lg);
     double f = 3.0 * (d + sc + lg);
     if (rc == MS_DIST_RECOMPUTE_FULL) f += d + sc;
     else if (rc == MS_DIST_RECOMPUTE_SELECTIVE) f += sc;
     return f * sequences;
+}
+
+double ms_dist_model_flops(const ms_dist_model_t *m, double sequences)
+{
+    return hw_flops(m, sequences, MS_DIST_RECOMPUTE_NONE, 0);
+}
+
+double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)
+{
+    return hw_flops(m, sequences, rc, 0);
+}
+
+double ms_dist_published_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)
+{
+    return hw_flops(m, sequences, rc, 1);
 }
 
 double ms_dist_megatron_flops(double B, double s, double l, double h, double V)

@@ -135,7 +135,10 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double ft = f_qkv + f_proj + f_up + f_dn;
         if (tq > 0) Fd = F * ft / tq;
     }
-    double score_flops = 4.0 * T * s * h / tp;
+    /* QKᵀ and A·V as the kernels run them: a fused causal kernel skips the masked blocks (s(s+1)/2
+     * pairs per sequence, the FLOP convention of flops.c); Megatron-LM 2021's unfused path
+     * multiplies the full s×s square and masks it in the softmax. */
+    double score_flops = (p->flash_attention ? 2.0 * T * (s + 1.0) : 4.0 * T * s) * h / tp;
     double ew_bytes = 2.0 * T * (11.0 * h / (sp ? tp : 1) + (x.mlp_mats == 3.0 ? 3.0 : 2.0) * x.k * x.ffn / tp);
     double scores = T * (x.a / tp) * s;                           /* score elements per rank */
     double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;

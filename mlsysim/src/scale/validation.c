@@ -286,7 +286,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         if (ms_scale_arch(&r->model, &xa, e2, sizeof e2)) { ms_scale_err(err, errlen, "%s:%d: %s", path, lineno, e2); rc = MS_DIST_EIO; break; }
         if (r->measured_step_s <= 0) {
             if (!(r->measured_tflops > 0) || r->accelerators <= 0) { ms_scale_err(err, errlen, "%s:%d: needs measured_tflops or measured_step_s", path, lineno); rc = MS_DIST_EIO; break; }
-            r->measured_step_s = ms_dist_hardware_flops(&r->model, r->par.global_batch, r->par.recompute)
+            r->measured_step_s = ms_dist_published_flops(&r->model, r->par.global_batch, r->par.recompute)
                                / (r->accelerators * r->measured_tflops * 1e12);
         }
         v->n++;
