@@ -1,7 +1,9 @@
-/* bpe.c - byte-level byte-pair encoding (module 10): training, encoding, decoding, vocabulary files.
+/* bpe.c - byte-pair encoding (module 10), byte-level and word-level: training, encoding, decoding,
+ * vocabulary files.
  *
- * Invariants: ids 0..255 are single bytes; id 256+i = merges[i][0] followed by merges[i][1], both
- * < 256+i. bytes[id]/len[id] hold every id's byte string. The pair table maps a pair (a, b) to its
+ * Invariants: ids 0..255 are single bytes; word-level adds id 256, the end-of-word marker </w>, whose
+ * byte string is one space. base = 256 or 257; id base+i = merges[i][0] followed by merges[i][1],
+ * both < base+i. bytes[id]/len[id] hold every id's byte string. The pair table maps a pair (a, b) to its
  * merge rank i; encoding merges, inside each chunk, the lowest-ranked pair present until none is left,
  * which reproduces training's order.
  * Training cost: O(merges x total length of the distinct chunks); the corpus is reduced to distinct
@@ -15,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "tinytorch/tokenizer.h"
 
 #define BPE_MAGIC "tinytorch-bpe 1"
+#define BPE_WORD_MAGIC "tinytorch-word-bpe 1"
 /* Limits, checked before allocating: ids, one token's bytes, all tokens' bytes, a vocabulary file.
  * Real vocabularies are far inside them (GPT-2: 50,257 ids, longest token 128 bytes, 0.4 MB in all). */
 #define BPE_MAX_VOCAB (1 << 24)
@@ -68,6 +72,21 @@ static size_t chunk_len(const unsigned char *s, size_t n)
     return i;
 }
 
+/* Word-level chunks: a run of non-space bytes; *skip receives the white space before it. */
+static size_t word_chunk(const unsigned char *s, size_t n, size_t *skip)
+{
+    size_t i = 0;
+    while (i < n && is_space(s[i])) {
+        i++;
+    }
+    *skip = i;
+    size_t j = i;
+    while (j < n && !is_space(s[j])) {
+        j++;
+    }
+    return j - i;
+}
+
 /* ---- small tables ------------------------------------------------------------------------------ */
 
 static int table_init(tt_bpe *b, size_t want)
@@ -110,13 +129,15 @@ static int32_t table_get(const tt_bpe *b, uint64_t key)
     return -1;
 }
 
-/* Allocates merges/bytes/len for n merges and fills the 256 byte tokens. */
-static int bpe_alloc(tt_bpe *b, int32_t n_merges)
+/* Allocates merges/bytes/len for n merges and fills the 256 byte tokens (and </w> for word level). */
+static int bpe_alloc(tt_bpe *b, int32_t n_merges, bool words)
 {
     memset(b, 0, sizeof *b);
     b->n_merges = 0;
-    b->vocab_size = 256;
-    int32_t v = 256 + n_merges;
+    b->words = words;
+    b->base = words ? TT_BPE_EOW + 1 : 256;
+    b->vocab_size = b->base;
+    int32_t v = b->base + n_merges;
     b->merges = malloc((size_t)(n_merges ? n_merges : 1) * sizeof *b->merges);
     b->bytes = calloc((size_t)v, sizeof *b->bytes);
     b->len = calloc((size_t)v, sizeof *b->len);
@@ -130,6 +151,14 @@ static int bpe_alloc(tt_bpe *b, int32_t n_merges)
         }
         b->bytes[i][0] = (uint8_t)i;
         b->len[i] = 1;
+    }
+    if (words) { /* </w> decodes to the space that ends a word */
+        b->bytes[TT_BPE_EOW] = malloc(1);
+        if (!b->bytes[TT_BPE_EOW]) {
+            return -1;
+        }
+        b->bytes[TT_BPE_EOW][0] = ' ';
+        b->len[TT_BPE_EOW] = 1;
     }
     return 0;
 }
@@ -170,7 +199,7 @@ void tt_bpe_free(tt_bpe *b)
 
 /* ---- training ---------------------------------------------------------------------------------- */
 
-typedef struct word { int32_t *ids; int32_t n; int64_t count; } word;
+typedef struct word { int32_t *ids; int32_t n; int32_t srclen; int64_t count; } word;
 
 /* distinct chunks: hash of (bytes) -> index into words */
 typedef struct word_set {
@@ -190,7 +219,8 @@ static uint64_t hash_bytes(const unsigned char *s, size_t n)
     return h;
 }
 
-static int words_add(word_set *ws, const unsigned char *s, size_t n)
+/* Counts chunk s[0..n) once more; a new chunk's ids are its bytes, then </w> when eow. */
+static int words_add(word_set *ws, const unsigned char *s, size_t n, bool eow)
 {
     if (ws->n * 2 >= ws->slot_cap) {
         size_t nc = ws->slot_cap ? ws->slot_cap * 2 : 1024;
@@ -202,7 +232,7 @@ static int words_add(word_set *ws, const unsigned char *s, size_t n)
             ns[i] = -1;
         }
         for (size_t k = 0; k < ws->n; k++) {
-            size_t i = (size_t)hash_bytes(ws->src[k], (size_t)ws->w[k].n) & (nc - 1);
+            size_t i = (size_t)hash_bytes(ws->src[k], (size_t)ws->w[k].srclen) & (nc - 1);
             while (ns[i] >= 0) {
                 i = (i + 1) & (nc - 1);
             }
@@ -215,7 +245,7 @@ static int words_add(word_set *ws, const unsigned char *s, size_t n)
     size_t m = ws->slot_cap - 1, i = (size_t)hash_bytes(s, n) & m;
     while (ws->slot[i] >= 0) {
         word *w = &ws->w[ws->slot[i]];
-        if ((size_t)w->n == n && memcmp(ws->src[ws->slot[i]], s, n) == 0) {
+        if ((size_t)w->srclen == n && memcmp(ws->src[ws->slot[i]], s, n) == 0) {
             w->count++;
             return 0;
         }
@@ -236,14 +266,18 @@ static int words_add(word_set *ws, const unsigned char *s, size_t n)
         ws->cap = nc;
     }
     word *w = &ws->w[ws->n];
-    w->ids = malloc(n * sizeof *w->ids);
+    w->ids = malloc((n + 1) * sizeof *w->ids);
     if (!w->ids) {
         return -1;
     }
     for (size_t k = 0; k < n; k++) {
         w->ids[k] = s[k];
     }
-    w->n = (int32_t)n;
+    if (eow) {
+        w->ids[n] = TT_BPE_EOW;
+    }
+    w->n = (int32_t)n + eow;
+    w->srclen = (int32_t)n;
     w->count = 1;
     ws->src[ws->n] = s;
     ws->slot[i] = (int64_t)ws->n;
@@ -281,31 +315,33 @@ static void set_err(char *err, size_t errlen, const char *msg)
     }
 }
 
-int tt_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, char *err,
-                 size_t errlen)
+static int bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, bool words, char *err,
+                     size_t errlen)
 {
-    if (vocab_size < 256 || vocab_size > BPE_MAX_VOCAB) {
-        char m[128];
-        snprintf(m, sizeof m, "bpe: vocab_size %d out of range [256, %d]", vocab_size, BPE_MAX_VOCAB);
+    int32_t base = words ? TT_BPE_EOW + 1 : 256;
+    if (vocab_size < base || vocab_size > BPE_MAX_VOCAB) {
+        char m[160];
+        snprintf(m, sizeof m, "bpe: vocab_size %d out of range [%d, %d] (the %d base ids are %s)", vocab_size, base,
+                 BPE_MAX_VOCAB, base, words ? "the 256 bytes and </w>" : "the 256 bytes");
         set_err(err, errlen, m);
         memset(b, 0, sizeof *b);
         return -1;
     }
-    int32_t want = vocab_size - 256;
-    if (bpe_alloc(b, want) != 0) {
+    int32_t want = vocab_size - base;
+    if (bpe_alloc(b, want, words) != 0) {
         tt_bpe_free(b);
         set_err(err, errlen, "bpe: out of memory");
         return -1;
     }
     word_set ws = {0};
     const unsigned char *s = (const unsigned char *)text;
-    size_t total = 256; /* bytes of all tokens */
+    size_t total = (size_t)base; /* bytes of all tokens */
     for (size_t i = 0; i < len;) {
-        size_t n = chunk_len(s + i, len - i);
-        if (words_add(&ws, s + i, n) != 0) {
+        size_t skip = 0, n = words ? word_chunk(s + i, len - i, &skip) : chunk_len(s + i, len - i);
+        if (n > 0 && words_add(&ws, s + i + skip, n, words) != 0) {
             goto oom;
         }
-        i += n;
+        i += skip + n;
     }
     size_t distinct_len = 0;
     for (size_t k = 0; k < ws.n; k++) {
@@ -380,6 +416,16 @@ oom:
     return -1;
 }
 
+int tt_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, char *err, size_t errlen)
+{
+    return bpe_train(b, text, len, vocab_size, false, err, errlen);
+}
+
+int tt_word_bpe_train(tt_bpe *b, const char *text, size_t len, int32_t vocab_size, char *err, size_t errlen)
+{
+    return bpe_train(b, text, len, vocab_size, true, err, errlen);
+}
+
 /* ---- encode / decode --------------------------------------------------------------------------- */
 
 /* Applies merges to ids[0..n) in rank order; returns the new length. */
@@ -396,7 +442,7 @@ static int64_t merge_chunk(const tt_bpe *b, int32_t *ids, int64_t n)
         if (best_rank < 0) {
             break;
         }
-        int32_t l = b->merges[best_rank][0], rr = b->merges[best_rank][1], id = 256 + best_rank;
+        int32_t l = b->merges[best_rank][0], rr = b->merges[best_rank][1], id = b->base + best_rank;
         int64_t o = 0;
         for (int64_t j = 0; j < n; j++) {
             if (j + 1 < n && ids[j] == l && ids[j + 1] == rr) {
@@ -417,11 +463,16 @@ int64_t tt_bpe_encode(const tt_bpe *b, const char *text, size_t len, int32_t *id
     int64_t out = 0;
     int32_t local[256];
     for (size_t i = 0; i < len;) {
-        size_t n = chunk_len(s + i, len - i);
+        size_t skip = 0, n = b->words ? word_chunk(s + i, len - i, &skip) : chunk_len(s + i, len - i);
+        if (n == 0) { /* white space at the end (word level) */
+            i += skip;
+            continue;
+        }
+        i += skip;
         int32_t *buf = local;
         int32_t *heap = NULL;
-        if (n > sizeof local / sizeof local[0]) {
-            heap = malloc(n * sizeof *heap);
+        if (n + 1 > sizeof local / sizeof local[0]) {
+            heap = malloc((n + 1) * sizeof *heap);
             if (!heap) {
                 return -1;
             }
@@ -430,7 +481,11 @@ int64_t tt_bpe_encode(const tt_bpe *b, const char *text, size_t len, int32_t *id
         for (size_t k = 0; k < n; k++) {
             buf[k] = s[i + k];
         }
-        int64_t m = b->n_merges ? merge_chunk(b, buf, (int64_t)n) : (int64_t)n;
+        int64_t w = (int64_t)n;
+        if (b->words) {
+            buf[w++] = TT_BPE_EOW;
+        }
+        int64_t m = b->n_merges ? merge_chunk(b, buf, w) : w;
         for (int64_t k = 0; k < m; k++, out++) {
             if (out < cap) {
                 ids[out] = buf[k];
@@ -495,16 +550,22 @@ int tt_bpe_save(const tt_bpe *b, const char *path, char *err, size_t errlen)
         }
         return -1;
     }
-    fprintf(f, "%s\n# byte-level BPE: ids 0-255 are bytes; each line: new_id left_id right_id token"
-               " (\\s = space, \\n = newline)\n", BPE_MAGIC);
+    if (b->words) {
+        fprintf(f, "%s\n# word-level BPE: ids 0-255 are bytes, 256 is </w> (written \\s, the space that ends a"
+                   " word); each line: new_id left_id right_id token (\\s = space, \\n = newline)\n",
+                BPE_WORD_MAGIC);
+    } else {
+        fprintf(f, "%s\n# byte-level BPE: ids 0-255 are bytes; each line: new_id left_id right_id token"
+                   " (\\s = space, \\n = newline)\n", BPE_MAGIC);
+    }
     fprintf(f, "vocab_size %d\n", b->vocab_size);
     for (int32_t i = 0; i < b->n_merges; i++) {
-        int32_t id = 256 + i;
+        int32_t id = b->base + i;
         fprintf(f, "%d %d %d ", id, b->merges[i][0], b->merges[i][1]);
         write_escaped(f, b->bytes[id], b->len[id]);
         fputc('\n', f);
     }
-    int bad = ferror(f);
+    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
     if (fclose(f) != 0 || bad) {
         remove(tmp);
         if (err) {
@@ -616,7 +677,8 @@ static int bpe_parse(tt_bpe *b, const char *path, const char *buf, size_t len, c
         return load_err(err, errlen, path, 0, "out of memory");
     }
     int rc = -1, lineno = 0;
-    long vocab = -1;
+    long vocab = -1, base = 256;
+    bool words = false;
     size_t total = 256;
     const char *p = buf, *stop = buf + len;
     while (p < stop) {
@@ -629,10 +691,15 @@ static int bpe_parse(tt_bpe *b, const char *path, const char *buf, size_t len, c
         lineno++;
         lines_left--;
         if (lineno == 1) {
-            if ((size_t)(end - p) < strlen(BPE_MAGIC) || memcmp(p, BPE_MAGIC, strlen(BPE_MAGIC)) != 0) {
-                load_err(err, errlen, path, 1, "not a tinytorch BPE vocabulary (want \"%s\")", BPE_MAGIC);
+            words = (size_t)(end - p) == strlen(BPE_WORD_MAGIC) && memcmp(p, BPE_WORD_MAGIC, strlen(BPE_WORD_MAGIC)) == 0;
+            if (!words &&
+                ((size_t)(end - p) < strlen(BPE_MAGIC) || memcmp(p, BPE_MAGIC, strlen(BPE_MAGIC)) != 0)) {
+                load_err(err, errlen, path, 1, "not a tinytorch BPE vocabulary (want \"%s\" or \"%s\")", BPE_MAGIC,
+                         BPE_WORD_MAGIC);
                 goto done;
             }
+            base = words ? TT_BPE_EOW + 1 : 256;
+            total = (size_t)base;
             p = next;
             continue;
         }
@@ -643,18 +710,19 @@ static int bpe_parse(tt_bpe *b, const char *path, const char *buf, size_t len, c
         if (vocab < 0) {
             const char *q = p + 11;
             if (end - p < 12 || memcmp(p, "vocab_size ", 11) != 0 ||
-                !read_int(&q, end, 256, BPE_MAX_VOCAB, &vocab) || q != end) {
-                load_err(err, errlen, path, lineno, "expected \"vocab_size N\" with N in 256..%d", BPE_MAX_VOCAB);
+                !read_int(&q, end, base, BPE_MAX_VOCAB, &vocab) || q != end) {
+                load_err(err, errlen, path, lineno, "expected \"vocab_size N\" with N in %ld..%d", base,
+                         BPE_MAX_VOCAB);
                 goto done;
             }
             /* one line of at least 11 bytes ("256 1 2 ab\n") per merge: refuse before allocating */
-            if (vocab - 256 > lines_left || vocab - 256 > (long)(len / 8)) {
+            if (vocab - base > lines_left || vocab - base > (long)(len / 8)) {
                 load_err(err, errlen, path, lineno,
                          "vocab_size %ld needs %ld merge lines, the file has %ld more lines in %zu bytes", vocab,
-                         vocab - 256, lines_left, len);
+                         vocab - base, lines_left, len);
                 goto done;
             }
-            if (bpe_alloc(b, (int32_t)vocab - 256) != 0) {
+            if (bpe_alloc(b, (int32_t)(vocab - base), words) != 0) {
                 load_err(err, errlen, path, lineno, "out of memory");
                 goto done;
             }
