@@ -41,6 +41,7 @@ static int usage_module(FILE *f)
             "  reset NN [--dir D]       start NN afresh (your old folder is kept as NN_name.reset-TIME)\n"
             "  view NN                  what module NN is about, its files and tests\n"
             "  status [--dir D] [--json]  progress, per module\n"
+            "  demo NN                  module NN's own small demonstration (a few seconds; 'demo list': which)\n"
             "  markers                  (instructors) check every marked file: strip then restore == reference\n"
             "options: --force (start a locked module), --solution (start with the reference filled in),\n"
             "  --quiet (test/complete: only the verdict and the failing test files)\n"
@@ -48,6 +49,7 @@ static int usage_module(FILE *f)
             "  tito module start 01 && $EDITOR " DEFAULT_DIR "/01_tensor/elementwise.c\n"
             "  tito module test 01\n"
             "  tito module complete 01 && tito status\n"
+            "  tito module demo 06      the gradient graph of a tiny expression\n"
             "environment: TITO_SOURCE_DIR (the repository; default the one tito was built from), CC (default cc),\n"
             "  XDG_DATA_HOME (progress in $XDG_DATA_HOME/tinytorch/progress.db)\n"
             "exit status: 0 success / all tests passed, 1 a test failed or completion refused, 2 usage or setup error\n");
@@ -546,6 +548,11 @@ int tito_cmd_module(int argc, char **argv)
         return usage_module(argc < 1 ? stderr : stdout);
     }
     const char *sub = argv[0];
+    if (strcmp(sub, "demo") == 0 && (argc < 2 || strcmp(argv[1], "list") == 0)) {
+        printf("tito module demo NN: each module's own demonstration, no Python needed\n");
+        tt_module_demo_list(stdout);
+        return argc < 2 ? 2 : 0;
+    }
     margs a = {0};
     bool need = strcmp(sub, "list") != 0 && strcmp(sub, "status") != 0 && strcmp(sub, "markers") != 0;
     for (int i = 1; i < argc; i++) {
@@ -581,7 +588,10 @@ int tito_cmd_module(int argc, char **argv)
     if (strcmp(sub, "markers") == 0) {
         return cmd_markers();
     }
-    fprintf(stderr, "tito module: unknown command '%s' (list, start, test, complete, reset, view, status)\n", sub);
+    if (strcmp(sub, "demo") == 0) {
+        return tt_module_demo(a.m);
+    }
+    fprintf(stderr, "tito module: unknown command '%s' (list, start, test, complete, reset, view, status, demo)\n", sub);
     return 2;
 }
 

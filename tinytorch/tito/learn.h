@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define TT_MODULE_COUNT 20
 #define TT_MODULE_MAX_TESTS 4
@@ -78,6 +79,14 @@ int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner
  * against a library made of the learner's modules in learner_mods and the reference for the rest:
  * DIR/.tito-build/milestone-NN, its path in exe. 0 on success. */
 int tt_build_learner_milestone(const char *dir, unsigned learner_mods, int milestone, char *exe, size_t len);
+
+/* ---- demos (demo.c) ---------------------------------------------------------------------------- */
+
+/* Runs module m's demonstration (printing; its last line starts "demo NN:"). 0 ran, 1 it found a
+ * problem, 2 the module has no demo. */
+int tt_module_demo(const tt_module_info *m);
+/* One line per module that has a demo. */
+void tt_module_demo_list(FILE *f);
 
 /* ---- progress (learn_db.c) --------------------------------------------------------------------- */
 
