@@ -22,6 +22,9 @@ static void layernorm_backward(tt_node *n)
     float *dw = tt_wants_grad(gamma) ? tt_grad_buf(gamma) : NULL;
     float *db = beta && tt_wants_grad(beta) ? tt_grad_buf(beta) : NULL;
     float invC = 1.0f / (float)C;
+    /* TODO: per row r (mu, rstd saved by the forward): dg += dy xhat, db += dy, and
+     * dx += rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) with dxhat = dy g. */
+    /* BEGIN SOLUTION */
     for (int64_t r = 0; r < R; r++) {
         const float *xr = x->data + r * C, *gr = g + r * C;
         float mu = s->mu[r], rstd = s->rstd[r];
@@ -56,6 +59,7 @@ static void layernorm_backward(tt_node *n)
             }
         }
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float eps)
@@ -73,6 +77,9 @@ tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float e
     float *rs = rec ? tt_arena_alloc((size_t)R * sizeof(float)) : NULL;
     const float *w = gamma->data, *bb = beta ? beta->data : NULL;
     float invC = 1.0f / (float)C;
+    /* TODO: per row of C values: mean m, variance (biased: divide by C), rstd = 1 / sqrt(var + eps),
+     * y = (x - m) rstd g (+ b when beta is given); keep m and rstd in mu[r], rs[r] when rec. */
+    /* BEGIN SOLUTION */
     for (int64_t r = 0; r < R; r++) {
         const float *xr = x->data + r * C;
         float *yr = out->data + r * C;
@@ -104,6 +111,7 @@ tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float e
             rs[r] = rstd;
         }
     }
+    /* END SOLUTION */
     tt_tensor *in[3] = {x, gamma, beta};
     tt_node *node = tt_record("layernorm", out, in, beta ? 3 : 2, layernorm_backward);
     if (node) {
