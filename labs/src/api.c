@@ -755,6 +755,26 @@ static int api_solve(const labs_ctx *c, const char *name, const char *body, size
     return st;
 }
 
+/* GET /api/scenarios: the registry's named scenarios (registry/scenarios.yaml); a lab evaluates
+ * one by POSTing its `plan` text to /api/eval, exactly as `mlsysim scenario eval NAME` does. */
+static int api_scenarios(const labs_ctx *c, const cJSON *req, labs_reply *r)
+{
+    (void)req;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "scenarios");
+    for (size_t i = 0; arr && i < ms_registry_scenario_count(c->reg); i++) {
+        const ms_scenario *sc = ms_registry_scenario_at(c->reg, i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "name", sc->name);
+        cJSON_AddStringToObject(o, "title", sc->title);
+        cJSON_AddStringToObject(o, "question", sc->question);
+        cJSON_AddStringToObject(o, "source", sc->source);
+        cJSON_AddStringToObject(o, "plan", sc->plan);
+    }
+    return reply_json(r, 200, out);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Dispatch
  * ------------------------------------------------------------------------------------------- */
@@ -783,7 +803,7 @@ int labs_api(const labs_ctx *c, const char *method, const char *path, const char
         {"/api/measured", api_measured, 2}, {"/api/eval", NULL, 1},
         {"/api/serve", NULL, 1},          {"/api/train", NULL, 1},
         {"/api/compress", NULL, 1},       {"/api/sweep", NULL, 1},
-        {"/api/solve", api_solve_list, 0},
+        {"/api/solve", api_solve_list, 0}, {"/api/scenarios", api_scenarios, 0},
     };
     memset(r, 0, sizeof *r);
     if (len > LABS_MAX_BODY) return labs_reply_error(r, 413, "body", "request body too large (limit 64 KiB)");

@@ -510,6 +510,30 @@ static void test_solve(void **s)
     expect_error("GET", "/api/solve/tail", NULL, 405, NULL);
 }
 
+/* GET /api/scenarios lists the registry's scenarios with their plans; POSTing a plan to
+ * /api/eval gives the scenario's evaluation (the doorbell's MobileNetV2 within its 200 ms). */
+static void test_scenarios(void **s)
+{
+    (void)s;
+    int st;
+    cJSON *j = call("GET", "/api/scenarios", NULL, &st);
+    assert_int_equal(st, 200);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "scenarios");
+    assert_true(cJSON_GetArraySize(arr) >= 6);
+    const char *plan = NULL;
+    for (const cJSON *o = arr->child; o; o = o->next)
+        if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "name")->valuestring, "smart_doorbell"))
+            plan = cJSON_GetObjectItemCaseSensitive(o, "plan")->valuestring;
+    assert_non_null(plan);
+    cJSON *e = call("POST", "/api/eval", plan, &st);
+    assert_int_equal(st, 200);
+    double lat = num(e, "latency_s");
+    assert_true(lat > 0 && lat <= 0.2);
+    cJSON_Delete(e);
+    cJSON_Delete(j);
+    expect_error("POST", "/api/scenarios", "{}", 405, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,7 +543,7 @@ int main(void)
         cmocka_unit_test(test_compress),    cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_measured),    cmocka_unit_test(test_staffml),
         cmocka_unit_test(test_fuzz_bodies), cmocka_unit_test(test_routing),
-        cmocka_unit_test(test_solve),
+        cmocka_unit_test(test_solve),        cmocka_unit_test(test_scenarios),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

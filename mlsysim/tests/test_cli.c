@@ -734,6 +734,47 @@ static void test_tiny_kernels(void **state)
     assert_non_null(strstr(buf, "--kernel"));
 }
 
+/* `mlsysim scenario`: list names the built-in scenarios; eval is `mlsysim eval` of the scenario's
+ * plan (same numbers, plus "scenario"), with eval's exit codes; show prints the plan; a registry
+ * file can add a scenario whose target is missed (exit 3). */
+static void test_scenario(void **state)
+{
+    (void)state;
+    assert_int_equal(run("scenario list", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "smart_doorbell"));
+    assert_non_null(strstr(buf, "frontier_training"));
+    assert_int_equal(run("-o json scenario list", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_true(cJSON_GetArraySize(j) >= 6);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json scenario eval smart_doorbell", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "scenario")->valuestring, "smart_doorbell");
+    double lat = num(j, "latency_s");
+    assert_true(lat > 0 && lat <= 0.2);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json eval MobileNetV2 ESP32_S3 --precision int8", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "latency_s") == lat);   /* the scenario is the plain evaluation */
+    cJSON_Delete(j);
+    assert_int_equal(run("scenario show chatbot_service", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "Llama3_70B"));
+    assert_int_equal(run("scenario eval no_such_scenario", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "unknown scenario"));
+    assert_int_equal(run("scenario frobnicate x", 1, buf, sizeof buf), 1);
+    assert_int_equal(run("scenario --help", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "examples:"));
+    char path[512], args[1024];
+    snprintf(path, sizeof path, "%s/scen.yaml", tmpdir);
+    write_file(path, "scenarios:\n  - name: too_fast\n    source: test\n    question: q\n    plan: |\n"
+                     "      version: \"1.0\"\n      name: \"too fast\"\n      workload: {model: ResNet50, mode: inference, batch_size: 1}\n"
+                     "      hardware: {accelerator: A100, precision: fp16}\n"
+                     "      constraints:\n        assert:\n          - {metric: latency_s, max: 1.0e-9}\n");
+    snprintf(args, sizeof args, "--registry '%s' scenario eval too_fast", path);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 3);
+    assert_non_null(strstr(buf, "assert failed"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -747,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_studies),
         cmocka_unit_test(test_solve),
         cmocka_unit_test(test_tiny_kernels),
+        cmocka_unit_test(test_scenario),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mlsysim/mlsysim.h"
@@ -275,6 +276,41 @@ static void test_layer_graphs(void **state)
     assert_null(ms_registry_model(reg, "Fake"));
 }
 
+/* Scenarios: each built-in one cites a source, its plan loads and evaluates without an input
+ * error (fitting or not, meeting its targets or not: that is the scenario's answer); an entry
+ * without a plan or with an unknown field is refused by name. */
+static void test_scenarios(void **state)
+{
+    (void)state;
+    assert_true(ms_registry_scenario_count(reg) >= 6);
+    assert_non_null(ms_registry_scenario(reg, "smart-doorbell"));
+    assert_non_null(ms_registry_scenario(reg, "chatbot_service"));
+    assert_non_null(ms_registry_scenario(reg, "frontier_training"));
+    ms_plan *p = malloc(sizeof *p);
+    ms_result *res = malloc(sizeof *res);
+    assert_non_null(p);
+    assert_non_null(res);
+    char err[512];
+    for (size_t i = 0; i < ms_registry_scenario_count(reg); i++) {
+        const ms_scenario *sc = ms_registry_scenario_at(reg, i);
+        assert_true(sc->source[0] && sc->question[0] && sc->title[0]);
+        if (ms_plan_load_buffer(reg, sc->name, sc->plan, strlen(sc->plan), p, err, sizeof err) != MS_OK)
+            fail_msg("scenario %s: %s", sc->name, err);
+        ms_plan_eval(reg, p, res);
+        if (res->status == MS_ERR_INPUT) fail_msg("scenario %s: %s", sc->name, res->error);
+        ms_result_free(res);
+    }
+    free(p);
+    free(res);
+    const char *y = "scenarios:\n  - {name: S1, title: t, question: q, source: test}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "s.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "plan"));
+    y = "scenarios:\n  - {name: S1, source: test, plan: 'version: \"1.0\"', sla: 3}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "s.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "sla"));
+    assert_null(ms_registry_scenario(reg, "S1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_bandwidths_are_per_direction),
         cmocka_unit_test(test_extend_and_errors),
         cmocka_unit_test(test_layer_graphs),
+        cmocka_unit_test(test_scenarios),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -173,6 +173,17 @@ typedef struct {
     double price_usd_per_kwh;
 } ms_grid;
 
+/* ---- Scenarios: named plans (a system, a workload and its targets) that the labs and StaffML
+ * reuse; `mlsysim scenario list|show|eval NAME` (registry/scenarios.yaml) ---- */
+#define MS_SCENARIO_PLAN_MAX 2048
+typedef struct {
+    char name[MS_NAME_MAX];
+    char title[MS_TITLE_MAX];
+    char source[MS_SOURCE_MAX];        /* where the targets come from */
+    char question[MS_SOURCE_MAX];      /* what the scenario asks */
+    char plan[MS_SCENARIO_PLAN_MAX];   /* a plan in `mlsysim eval`'s YAML format */
+} ms_scenario;
+
 /* ---- The registry ---- */
 typedef struct ms_registry ms_registry;
 
@@ -191,17 +202,20 @@ size_t ms_registry_model_count(const ms_registry *r);
 size_t ms_registry_node_count(const ms_registry *r);
 size_t ms_registry_fabric_count(const ms_registry *r);
 size_t ms_registry_grid_count(const ms_registry *r);
+size_t ms_registry_scenario_count(const ms_registry *r);
 const ms_hardware *ms_registry_hardware_at(const ms_registry *r, size_t i);
 const ms_model *ms_registry_model_at(const ms_registry *r, size_t i);
 const ms_node *ms_registry_node_at(const ms_registry *r, size_t i);
 const ms_fabric *ms_registry_fabric_at(const ms_registry *r, size_t i);
 const ms_grid *ms_registry_grid_at(const ms_registry *r, size_t i);
+const ms_scenario *ms_registry_scenario_at(const ms_registry *r, size_t i);
 /* Lookups are case-insensitive and ignore '_', '-' and ' ' ("llama3-8b" finds Llama3_8B). */
 const ms_hardware *ms_registry_hardware(const ms_registry *r, const char *name);
 const ms_model *ms_registry_model(const ms_registry *r, const char *name);
 const ms_node *ms_registry_node(const ms_registry *r, const char *name);
 const ms_fabric *ms_registry_fabric(const ms_registry *r, const char *name);
 const ms_grid *ms_registry_grid(const ms_registry *r, const char *name);
+const ms_scenario *ms_registry_scenario(const ms_registry *r, const char *name);
 
 /* Parses a quantity with a unit ("80 GiB", "3.35 TB/s", "989 TFLOPS", "5 us", "700 W", "$25,000").
  * `dim` is one of "bytes", "bytes/s", "flop/s", "s", "W", "usd", "" (plain number). Returns 0 on

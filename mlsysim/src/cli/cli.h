@@ -77,6 +77,7 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv);
 int ms_cli_synthesis(ms_cli *c, int argc, char **argv);
 int ms_cli_chinchilla(ms_cli *c, int argc, char **argv);
 int ms_cli_solve(ms_cli *c, int argc, char **argv);       /* cmd_solve.c */
+int ms_cli_scenario(ms_cli *c, int argc, char **argv);    /* cmd_scenario.c */
 
 /* `mlsysim validate [...]`: predicted vs published training runs (cmd_validate.c). */
 int ms_cli_validate(int argc, char **argv);

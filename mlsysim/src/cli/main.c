@@ -32,7 +32,8 @@ static void usage(FILE *f)
         "  sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
         "  synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
         "  chinchilla (--flops C [--tokens-per-param R] | --params N [--tokens D])\n"
-        "  solve chunked-prefill|disagg|tail|checkpoint|ingest|topology|moe|bubble [flags]\n"
+        "  solve SOLVER [ARGS] [--name value ...]   (solve --help lists the 18 solvers)\n"
+        "  scenario list | show NAME | eval NAME\n"
         "  schema\n"
         "  validate [--table FILE]\n"
         "\n"
@@ -195,6 +196,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "synthesis")) rc = ms_cli_synthesis(&c, n, rest);
     else if (!strcmp(cmd, "chinchilla")) rc = ms_cli_chinchilla(&c, n, rest);
     else if (!strcmp(cmd, "solve")) rc = ms_cli_solve(&c, n, rest);
+    else if (!strcmp(cmd, "scenario")) rc = ms_cli_scenario(&c, n, rest);
     else {
         fprintf(stderr, "mlsysim: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -1,4 +1,4 @@
-/* registry.c - loads hardware, models, nodes, fabrics and grids from YAML into growable arrays.
+/* registry.c - loads hardware, models, nodes, fabrics, grids and scenarios from YAML into growable arrays.
  *
  * Invariants: every entry has a non-empty name and source; names are unique within a kind (a later
  * file overrides an earlier entry of the same name); models have their derived fields filled
@@ -22,6 +22,7 @@ DEFINE_VEC(ms_model, model_vec);
 DEFINE_VEC(ms_node, node_vec);
 DEFINE_VEC(ms_fabric, fabric_vec);
 DEFINE_VEC(ms_grid, grid_vec);
+DEFINE_VEC(ms_scenario, scenario_vec);
 
 struct ms_registry {
     hw_vec hw;
@@ -29,6 +30,7 @@ struct ms_registry {
     node_vec nodes;
     fabric_vec fabrics;
     grid_vec grids;
+    scenario_vec scenarios;
 };
 
 /* Name comparison that ignores case and the separators '_', '-', ' ', '.'. */
@@ -432,6 +434,42 @@ static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     return 0;
 }
 
+/* A scenario keeps its plan as text; the plan is read (and its names resolved) when it is
+ * evaluated, so a scenario may name hardware that a later file adds. */
+static int read_scenario(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
+{
+    char field[160], key[64], name[MS_NAME_MAX] = "";
+    snprintf(field, sizeof field, "scenarios[%d]", idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    snprintf(field, sizeof field, "scenarios.%s", name);
+    ms_scenario *sc = SLOT(r->scenarios, name);
+    if (!sc) return msy_fail(y, n, field, "out of memory");
+    strcpy(sc->name, name);
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        msy_key(p, key, sizeof key);
+        struct fy_node *v = fy_node_pair_value(p);
+        char f[224];
+        snprintf(f, sizeof f, "%s.%s", field, key);
+        int rc = 0;
+        if (!strcmp(key, "name")) continue;
+        else if (!strcmp(key, "title")) rc = msy_str(y, v, f, sc->title, sizeof sc->title);
+        else if (!strcmp(key, "source")) rc = msy_str(y, v, f, sc->source, sizeof sc->source);
+        else if (!strcmp(key, "question")) rc = msy_str(y, v, f, sc->question, sizeof sc->question);
+        else if (!strcmp(key, "plan")) rc = msy_str(y, v, f, sc->plan, sizeof sc->plan);
+        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field (name title question plan source)");
+        if (rc) return -1;
+    }
+    if (!sc->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
+    if (!sc->plan[0]) return msy_fail(y, n, field, "missing 'plan' (the plan YAML, as a block: plan: |)");
+    if (!sc->title[0]) snprintf(sc->title, sizeof sc->title, "%s", sc->name);
+    return 0;
+}
+
 typedef int (*entry_reader)(msy_doc *, struct fy_node *, int, ms_registry *);
 
 static ms_status load_into(ms_registry *r, const char *label, const char *yaml, size_t len,
@@ -441,14 +479,14 @@ static ms_status load_into(ms_registry *r, const char *label, const char *yaml, 
     if (msy_parse(&y, label, yaml, len, err, errlen)) return MS_ERR_INPUT;
     struct fy_node *root = fy_document_root(y.doc);
     if (!msy_is_map(root)) {
-        msy_fail(&y, root, "(top)", "expected a mapping with hardware/models/fabrics/nodes/grids");
+        msy_fail(&y, root, "(top)", "expected a mapping with hardware/models/fabrics/nodes/grids/scenarios");
         msy_close(&y);
         return MS_ERR_INPUT;
     }
     /* Fabrics and hardware before nodes, so nodes can refer to them within one file. */
     static const struct { const char *key; entry_reader fn; } sections[] = {
         {"hardware", read_hardware}, {"fabrics", read_fabric}, {"models", read_model},
-        {"grids", read_grid}, {"nodes", read_node},
+        {"grids", read_grid}, {"nodes", read_node}, {"scenarios", read_scenario},
     };
     char key[64];
     void *it = NULL;
@@ -458,7 +496,7 @@ static ms_status load_into(ms_registry *r, const char *label, const char *yaml, 
         int known = 0;
         for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) known |= !strcmp(key, sections[s].key);
         if (!known) {
-            msy_fail(&y, fy_node_pair_key(p), key, "unknown section (hardware models fabrics nodes grids)");
+            msy_fail(&y, fy_node_pair_key(p), key, "unknown section (hardware models fabrics nodes grids scenarios)");
             msy_close(&y);
             return MS_ERR_INPUT;
         }
@@ -505,6 +543,7 @@ static void free_vectors(ms_registry *r)
     free(r->nodes.v);
     free(r->fabrics.v);
     free(r->grids.v);
+    free(r->scenarios.v);
 }
 
 /* A load applies whole or not at all: the file is read into a copy of the registry, which
@@ -520,6 +559,7 @@ ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char 
     VEC_COPY(copy.nodes, r->nodes);
     VEC_COPY(copy.fabrics, r->fabrics);
     VEC_COPY(copy.grids, r->grids);
+    VEC_COPY(copy.scenarios, r->scenarios);
     if (!ok) {
         free_vectors(&copy);
         snprintf(err, errlen, "%s: out of memory", label);
@@ -590,3 +630,4 @@ ACCESSORS(model, ms_model, models)
 ACCESSORS(node, ms_node, nodes)
 ACCESSORS(fabric, ms_fabric, fabrics)
 ACCESSORS(grid, ms_grid, grids)
+ACCESSORS(scenario, ms_scenario, scenarios)
