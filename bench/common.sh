@@ -23,7 +23,18 @@ bench_compile() {
 # Anchors run with the best kernels their libraries have on this machine: some machines set
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (old workarounds) that force OpenBLAS, and PyTorch through it,
 # onto older kernels. bench_anchor runs one command without them; our side never reads them.
-bench_anchor() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+# Under an instruction-set cap for our side (TT_ISA=avx2 or portable, see tinytorch/src/common/cpu.h)
+# the anchor gets the same cap, so both sides run what an AVX2-only (or baseline x86-64) CPU offers:
+# PyTorch's ATen kernels (ATEN_CPU_CAPABILITY), oneDNN (ONEDNN_MAX_CPU_ISA) and OpenBLAS's core
+# (OPENBLAS_CORETYPE: Haswell is its AVX2 core, Prescott its SSE3 one).
+bench_anchor() {
+  case "${TT_ISA:-}" in
+    avx2) env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 "$@" ;;
+    portable) env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Prescott ATEN_CPU_CAPABILITY=default \
+                ONEDNN_MAX_CPU_ISA=SSE41 "$@" ;;
+    *) env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@" ;;
+  esac
+}
 
 # The core OpenBLAS picks for an anchor (openblas_get_corename), or "unknown" without OpenBLAS.
 bench_openblas_core() {

@@ -18,27 +18,7 @@
 #include "tinytorch/optim.h"
 #include "tinytorch/train.h"
 #include "tinytorch/transformer.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_time(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_sec +
-           1e-6 * (double)u.ru_stime.tv_usec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "../bench.h"
 
 /* Next-token batches for tt_train_step: ids x, targets y, B = batch size, T tokens each. */
 typedef struct lm_batch { const int32_t *x, *y; int64_t T; } lm_batch;
@@ -73,19 +53,19 @@ int main(int argc, char **argv)
     double t0 = 0, c0 = 0;
     for (int s = -3; s < steps; s++) {
         if (s == 0) {
-            t0 = now();
-            c0 = cpu_time();
+            t0 = bench_now();
+            c0 = bench_cpu_s();
         }
         for (int64_t i = 0; i < B * T; i++) {
             x[i] = (int32_t)tt_rng_below(&rng, (uint32_t)V);
             y[i] = (int32_t)tt_rng_below(&rng, (uint32_t)V);
         }
-        double ts = now();
+        double ts = bench_now();
         tt_step_result sr;
         tt_train_step(g, opt, &(tt_batch){.size = B}, &(tt_step_opts){.loss = lm_loss, .loss_ctx = &(lm_batch){x, y, T}},
                       &sr);
         float l = (float)sr.loss;
-        double dt = now() - ts;
+        double dt = bench_now() - ts;
         if (s == -3) {
             first = l;
         }
@@ -94,8 +74,8 @@ int main(int argc, char **argv)
             rate[s] = (double)(B * T) / dt;
         }
     }
-    double wall = now() - t0, cpu = cpu_time() - c0;
-    qsort(rate, (size_t)steps, sizeof *rate, cmp_d);
+    double wall = bench_now() - t0, cpu = bench_cpu_s() - c0;
+    qsort(rate, (size_t)steps, sizeof *rate, bench_cmp_double);
     printf("params %lld, loss %.4f -> %.4f (random tokens: ln V = %.4f)\n",
            (long long)tt_params_numel(&g->params), first, last, log((double)V));
     printf("step_ms_median %.2f\n", 1e3 * (double)(B * T) / rate[steps / 2]);

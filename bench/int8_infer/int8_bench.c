@@ -20,13 +20,7 @@
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
 #include "tinytorch/quant.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(getenv("BENCH_CPU_TIME") ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "../bench.h"
 
 static tt_layer *lenet5(void)
 {
@@ -87,13 +81,13 @@ static double rate(const runner *r, const float *x, int64_t b, double window)
     double best = 0.0;
     for (int w = -1; w < 5; w++) { /* w = -1: warm-up */
         int64_t images = 0;
-        double t0 = now(), t;
+        double t0 = bench_now(), t;
         do {
             for (int64_t i = 0; i < 64; i += b) {
                 run_once(r, x + i * 784, b, y);
             }
             images += 64;
-            t = now() - t0;
+            t = bench_now() - t0;
         } while (t < window);
         if (w >= 0 && images / t > best) {
             best = (double)images / t;

@@ -17,21 +17,7 @@
 
 #include "tinytorch/gemm.h"
 #include "tinytorch/kvcache.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_time(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_sec +
-           1e-6 * (double)u.ru_stime.tv_usec;
-}
+#include "../bench.h"
 
 int main(int argc, char **argv)
 {
@@ -58,19 +44,19 @@ int main(int argc, char **argv)
     tt_gpt_generate_cached(g, c, prompt, n_prompt, n_new, 0.8f, 20, 7, b); /* warm-up */
     uint64_t allocs = tt_arena_heap_allocs();
     for (int r = 0; r < reps; r++) {
-        double c0 = cpu_time(), t0 = now();
+        double c0 = bench_cpu_s(), t0 = bench_now();
         tt_gpt_generate_cached(g, c, prompt, n_prompt, n_new, 0.8f, 20, 7, b);
-        double dt = now() - t0;
-        cpu_c += cpu_time() - c0;
+        double dt = bench_now() - t0;
+        cpu_c += bench_cpu_s() - c0;
         wall_c += dt;
         best_cached = dt < best_cached ? dt : best_cached;
     }
     allocs = tt_arena_heap_allocs() - allocs;
     for (int r = 0; r < reps; r++) {
-        double c0 = cpu_time(), t0 = now();
+        double c0 = bench_cpu_s(), t0 = bench_now();
         tt_gpt_generate(g, prompt, n_prompt, n_new, 0.8f, 20, 7, a);
-        double dt = now() - t0;
-        cpu_f += cpu_time() - c0;
+        double dt = bench_now() - t0;
+        cpu_f += bench_cpu_s() - c0;
         wall_f += dt;
         best_full = dt < best_full ? dt : best_full;
     }

@@ -23,21 +23,7 @@
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
 #include "tinytorch/train.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
-           1e-6 * (double)ru.ru_stime.tv_usec;
-}
+#include "../bench.h"
 
 static tt_layer *lenet(tt_rng *r)
 {
@@ -74,15 +60,15 @@ static void profile(tt_layer *net, tt_tensor *x, int batch)
         for (int rep = 0; rep < 20; rep++) {
             tt_arena_mark m = tt_arena_get_mark();
             in->grad = NULL;
-            double t0 = now_s();
+            double t0 = bench_now();
             out = tt_layer_forward(l, in);
-            double t1 = now_s();
+            double t1 = bench_now();
             tt_tensor *seed = tt_full(out->ndim, out->shape, 0.01f);
-            double t2 = now_s();
+            double t2 = bench_now();
             if (out->flags & TT_REQUIRES_GRAD) {
                 tt_backward_with(out, seed);
             }
-            double t3 = now_s();
+            double t3 = bench_now();
             bf = t1 - t0 < bf ? t1 - t0 : bf;
             bb = t3 - t2 < bb ? t3 - t2 : bb;
             if (rep < 19) {
@@ -138,30 +124,30 @@ int main(int argc, char **argv)
         int k = s - 10;
         if (k >= 0 && k % steps == 0) {
             if (k > 0) {
-                double dt = now_s() - t0, sps = (double)batch * steps / dt;
-                double dc = cpu_s() - c0;
+                double dt = bench_now() - t0, sps = (double)batch * steps / dt;
+                double dc = bench_cpu_s() - c0;
                 if ((double)batch * steps / dc > best_cpu) {
                     best_cpu = (double)batch * steps / dc;
                 }
                 if (sps > best) {
                     best = sps;
-                    cpu_share = (cpu_s() - c0) / dt;
+                    cpu_share = (bench_cpu_s() - c0) / dt;
                 }
             }
             if (k == steps * reps) {
                 printf("{\"samples_per_s\": %.1f, \"batch\": %d, \"threads\": %d, \"cpu_percent\": %.0f, "
                        "\"samples_per_cpu_s\": %.1f, \"heap_chunk_allocs_while_timing\": %llu, \"gemm\": \"%s\", "
-                       "\"loss\": %.4f}\n",
+                       "\"conv\": \"%s\", \"loss\": %.4f}\n",
                        best, batch, tt_get_num_threads(), 100.0 * cpu_share, best_cpu,
-                       (unsigned long long)(tt_arena_heap_allocs() - allocs0), tt_sgemm_kernel(),
+                       (unsigned long long)(tt_arena_heap_allocs() - allocs0), tt_sgemm_kernel(), tt_conv2d_isa(),
                        (double)loss_v);
                 break;
             }
             if (k == 0) {
                 allocs0 = tt_arena_heap_allocs();
             }
-            t0 = now_s();
-            c0 = cpu_s();
+            t0 = bench_now();
+            c0 = bench_cpu_s();
         }
         tt_step_result sr;
         tt_train_step(net, opt, &(tt_batch){.x = x, .y = labels, .size = batch}, NULL, &sr);

@@ -18,13 +18,16 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
 cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
 
+# BENCH_CPU_TIME=1: the one-thread ratio compares samples per CPU-second (each side's own process
+# time), for a loaded machine where wall time measures the other jobs too.
+rate=samples_per_s; [[ -n "${BENCH_CPU_TIME:-}" ]] && rate=samples_per_cpu_s
 best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0
 for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
     "$exe" "$batch" "$steps" "$reps" > "$tmp/ours.json"
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 bench_anchor /usr/bin/time -v -o "$tmp/torch.time" \
     /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch.json"
-  o="$(field "$tmp/ours.json" samples_per_s)"; a="$(field "$tmp/torch.json" samples_per_s)"
+  o="$(field "$tmp/ours.json" "$rate")"; a="$(field "$tmp/torch.json" "$rate")"
   echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
   if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$o" "$best_ours"; then
     best_ours="$o"; cpu_ours="$(cpu "$tmp/ours.time")"
@@ -49,5 +52,7 @@ print(json.dumps({'name': 'lenet_train', 'ours': round(o, 1), 'anchor': round(a,
                   'threads_all_cores': int(sys.argv[8]), 'ours_all_cores': round(oa, 1),
                   'anchor_all_cores': round(aa, 1), 'ratio_all_cores': round(oa / aa, 3),
                   'scaling_ours': round(oa / o, 3), 'scaling_anchor': round(aa / a, 3),
-                  'openblas_core': sys.argv[9]}))
-" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch" "$oa" "$aa" "$n" "$(bench_openblas_core)"
+                  'openblas_core': sys.argv[9], 'rate': sys.argv[10], 'isa_cap': sys.argv[11] or 'none',
+                  'conv_ours': sys.argv[12], 'isa_anchor': sys.argv[13]}))
+" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch" "$oa" "$aa" "$n" "$(bench_openblas_core)" \
+  "$rate" "${TT_ISA:-}" "$(field "$tmp/ours.json" conv)" "$(field "$tmp/torch.json" isa)"

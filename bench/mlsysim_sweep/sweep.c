@@ -15,17 +15,11 @@
 
 #include "mlsysim/mlsysim.h"
 #include "mlsysim/engine.h"
+#include "../bench.h"
 
 static const int batches[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 #define NB (int)(sizeof batches / sizeof batches[0])
 #define SEQ 2048
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 /* One full sweep; returns the checksum and adds the evaluation count. */
 static double sweep(const ms_model *const *models, size_t nm, const ms_hardware *const *hws, size_t nh, long *count)
@@ -111,10 +105,10 @@ int main(int argc, char **argv)
     long count = 0;
     double checksum = sweep(models, nm, hws, nh, &count);     /* warm-up and checksum */
     count = 0;
-    double sink = 0, t0 = now(), t;
+    double sink = 0, t0 = bench_now(), t;
     do {
         sink += sweep(models, nm, hws, nh, &count);
-        t = now() - t0;
+        t = bench_now() - t0;
     } while (t < seconds);
     /* full plan evaluations through the engine: GPT-3 175B on 1536 A100 (fleet step, reliability,
      * energy, carbon, cost, one constraint), the plan the shipped example describes */
@@ -133,7 +127,7 @@ int main(int argc, char **argv)
         return 1;
     }
     long plans = 0;
-    double t1 = now(), tp;
+    double t1 = bench_now(), tp;
     do {
         for (int i = 0; i < 1000; i++) {
             if (ms_plan_eval(reg, plan, res) != MS_OK) { fprintf(stderr, "mlsysim_sweep: plan: %s\n", res->error); return 1; }
@@ -143,7 +137,7 @@ int main(int argc, char **argv)
             ms_result_free(res);
         }
         plans += 1000;
-        tp = now() - t1;
+        tp = bench_now() - t1;
     } while (tp < seconds);
     printf("{\"models\": %zu, \"hardware\": %zu, \"per_sweep\": %ld, \"evaluations\": %ld, \"seconds\": %.6f, "
            "\"evals_per_s\": %.6g, \"checksum\": %.17g, \"plan_evals_per_s\": %.6g, \"sink\": %.6g}\n",

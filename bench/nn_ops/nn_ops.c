@@ -4,6 +4,7 @@
  * "op <name> <elements> <seconds>" lines that run.sh compares with the PyTorch anchor.
  *   nn_ops [--quick]
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,7 @@
 #include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "../bench.h"
 
 static int reps = 7;
 
@@ -28,12 +23,12 @@ static int reps = 7;
     do {                                                                                           \
         double best_ = 1e30;                                                                       \
         for (int r_ = 0; r_ < reps; r_++) {                                                        \
-            double t0_ = now_s();                                                                  \
+            double t0_ = bench_now();                                                              \
             for (int i_ = 0; i_ < (iters); i_++) {                                                 \
                 __VA_ARGS__;                                                                       \
                 tt_arena_reset();                                                                  \
             }                                                                                      \
-            double dt_ = (now_s() - t0_) / (iters);                                                \
+            double dt_ = (bench_now() - t0_) / (iters);                                            \
             best_ = dt_ < best_ ? dt_ : best_;                                                     \
         }                                                                                          \
         (out) = best_;                                                                             \

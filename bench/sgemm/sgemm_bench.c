@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "tinytorch/gemm.h"
+#include "../bench.h"
 
 void openblas_set_num_threads(int num_threads);   /* OpenBLAS extension, not in cblas.h everywhere */
 char *openblas_get_corename(void);                /* the kernel family OpenBLAS chose at start-up */
@@ -34,21 +35,6 @@ typedef struct {
     double gflops;     /* best repetition */
     double cpu_share;  /* CPU time / wall time over all repetitions */
 } result;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
 
 static void fill(float *x, int64_t n, unsigned seed)
 {
@@ -83,9 +69,9 @@ static void run_once(int side, const shape *s, const float *A, const float *B, f
 static int iters_for(int side, const shape *s, const float *A, const float *B, float *C)
 {
     run_once(side, s, A, B, C);   /* warm up: buffers, threads, caches */
-    double t0 = now_s();
+    double t0 = bench_now();
     run_once(side, s, A, B, C);
-    double one = now_s() - t0;
+    double one = bench_now() - t0;
     return one > 0.02 ? 1 : (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
 }
 
@@ -93,11 +79,11 @@ static int iters_for(int side, const shape *s, const float *A, const float *B, f
 static double one_rep(int side, const shape *s, const float *A, const float *B, float *C,
                       int iters, double *wall, double *cpu)
 {
-    double c0 = cpu_s(), t = now_s();
+    double c0 = bench_cpu_s(), t = bench_now();
     for (int i = 0; i < iters; i++) run_once(side, s, A, B, C);
-    t = now_s() - t;
+    t = bench_now() - t;
     *wall += t;
-    *cpu += cpu_s() - c0;
+    *cpu += bench_cpu_s() - c0;
     return t / iters;
 }
 
@@ -222,13 +208,13 @@ static double measure_peak(double *clock_ghz, double *fma_per_cycle)
     double best_lat = 1e30, best_thr = 1e30;
     volatile float sink = 0.0f;
     for (int r = 0; r < 5; r++) {
-        double t = now_s();
+        double t = bench_now();
         sink += fma_chain(n, 1.0f);
-        t = now_s() - t;
+        t = bench_now() - t;
         if (t < best_lat) best_lat = t;
-        t = now_s();
+        t = bench_now();
         sink += fma_throughput(n / 4, 1.0f);
-        t = now_s() - t;
+        t = bench_now() - t;
         if (t < best_thr) best_thr = t;
     }
     (void)sink;
@@ -331,6 +317,10 @@ int main(int argc, char **argv)
     printf("blocking: MR=%d NR=%d KC=%lld MC=%lld NC=%lld (L1d %lld KiB, L2 %lld KiB)\n", bl.mr,
            bl.nr, (long long)bl.kc, (long long)bl.mc, (long long)bl.nc,
            (long long)(bl.l1d_bytes / 1024), (long long)(bl.l2_bytes / 1024));
+    if (bench_anchor_forced()) {
+        printf("warning: %s is set: OpenBLAS (the anchor) runs forced kernels; start through bench/run.sh\n",
+               bench_anchor_forced());
+    }
     printf("%-34s %10s %6s %10s %6s %7s %9s\n", "shape (1 thread each)", "ours", "cpu", "openblas",
            "cpu", "ratio", "rel.diff");
     tt_set_num_threads(1);

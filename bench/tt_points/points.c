@@ -6,19 +6,13 @@
  *   points OUT.json        writes the file mlsb-labs --measured reads; prints a summary */
 #define _POSIX_C_SOURCE 200809L
 #include "tinytorch/gemm.h"
+#include "../bench.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 /* FP32 FLOP/s of one core: 16 independent accumulator vectors of 16 floats, 2 FLOP per FMA. */
 static double measure_peak(void)
@@ -32,12 +26,12 @@ static double measure_peak(void)
     double best = 0;
     for (int rep = 0; rep < 5; rep++) {
         long iters = 2000000;
-        double t0 = now_s();
+        double t0 = bench_now();
         for (long k = 0; k < iters; k++)
             for (int j = 0; j < 16; j++)
 #pragma omp simd
                 for (int i = 0; i < 16; i++) acc[j][i] = acc[j][i] * y[i] + x[i];
-        double t = now_s() - t0;
+        double t = bench_now() - t0;
         double f = 2.0 * 16 * 16 * iters / t;
         if (f > best) best = f;
     }
@@ -57,9 +51,9 @@ static double measure_bandwidth(void)
     for (size_t i = 0; i < n; i++) { a[i] = 0; b[i] = 1; c[i] = 2; }
     double best = 0;
     for (int rep = 0; rep < 5; rep++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
-        double t = now_s() - t0;
+        double t = bench_now() - t0;
         double bw = 3.0 * 4 * n / t;
         if (bw > best) best = bw;
     }
@@ -105,9 +99,9 @@ int main(int argc, char **argv)
         long reps = (long)fmax(3, 2e9 / flop);   /* about 2 GFLOP of work per timing */
         double best = 1e30;
         for (int t = 0; t < 3; t++) {
-            double t0 = now_s();
+            double t0 = bench_now();
             for (long r = 0; r < reps; r++) tt_sgemm(0, 0, sh->m, sh->n, sh->k, 1.0f, A, sh->k, B, sh->n, 0.0f, C, sh->n);
-            double dt = (now_s() - t0) / reps;
+            double dt = (bench_now() - t0) / reps;
             if (dt < best) best = dt;
         }
         fprintf(f, "%s{\"name\": \"%s\", \"flop\": %.6g, \"bytes\": %.6g, \"seconds\": %.6g}", s ? ", " : "",
