@@ -135,12 +135,18 @@ int main(int argc, char **argv)
                 }
             }
             if (k == steps * reps) {
-                printf("{\"samples_per_s\": %.1f, \"batch\": %d, \"threads\": %d, \"cpu_percent\": %.0f, "
-                       "\"samples_per_cpu_s\": %.1f, \"heap_chunk_allocs_while_timing\": %llu, \"gemm\": \"%s\", "
-                       "\"conv\": \"%s\", \"loss\": %.4f}\n",
-                       best, batch, tt_get_num_threads(), 100.0 * cpu_share, best_cpu,
-                       (unsigned long long)(tt_arena_heap_allocs() - allocs0), tt_sgemm_kernel(), tt_conv2d_isa(),
-                       (double)loss_v);
+                bench_json j = bench_json_begin(stdout);
+                bench_json_num(&j, "samples_per_s", "%.1f", best);
+                bench_json_num(&j, "batch", "%d", batch);
+                bench_json_num(&j, "threads", "%d", tt_get_num_threads());
+                bench_json_num(&j, "cpu_percent", "%.0f", 100.0 * cpu_share);
+                bench_json_num(&j, "samples_per_cpu_s", "%.1f", best_cpu);
+                bench_json_num(&j, "heap_chunk_allocs_while_timing", "%llu",
+                               (unsigned long long)(tt_arena_heap_allocs() - allocs0));
+                bench_json_str(&j, "gemm", tt_sgemm_kernel());
+                bench_json_str(&j, "conv", tt_conv2d_isa());
+                bench_json_num(&j, "loss", "%.4f", (double)loss_v);
+                bench_json_end(&j);
                 break;
             }
             if (k == 0) {
