@@ -775,6 +775,35 @@ static void test_scenario(void **state)
     assert_non_null(strstr(buf, "assert failed"));
 }
 
+/* -o html: eval writes one self-contained page (no script, no link, nothing fetched) holding every
+ * key of the JSON result and the roofline as inline SVG; other commands refuse it. */
+static void test_html(void **state)
+{
+    (void)state;
+    static char html[1 << 17];
+    assert_int_equal(run("-o html eval Llama3_8B H100 --batch-size 8", 0, html, sizeof html), 0);
+    assert_non_null(strstr(html, "<!DOCTYPE html>"));
+    assert_non_null(strstr(html, "<svg"));
+    assert_non_null(strstr(html, "</html>"));
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "href="));
+    assert_null(strstr(html, "src="));
+    assert_int_equal(run("-o json eval Llama3_8B H100 --batch-size 8", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    int keys = 0;
+    for (const cJSON *it = j->child; it; it = it->next, keys++) {
+        char cell[96];
+        snprintf(cell, sizeof cell, "<tr><td>%s</td>", it->string);
+        if (!strstr(html, cell)) fail_msg("key %s missing from the HTML page", it->string);
+    }
+    assert_true(keys > 10);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o html scenario eval smart_doorbell", 0, html, sizeof html), 0);
+    assert_non_null(strstr(html, "<td>scenario</td>"));
+    assert_int_equal(run("-o html zoo hardware", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "-o html is for eval"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -789,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_solve),
         cmocka_unit_test(test_tiny_kernels),
         cmocka_unit_test(test_scenario),
+        cmocka_unit_test(test_html),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

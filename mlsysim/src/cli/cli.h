@@ -16,7 +16,11 @@ enum { MS_EXIT_OK = 0, MS_EXIT_INPUT = 1, MS_EXIT_MEMORY = 2, MS_EXIT_ASSERT = 3
 typedef struct {
     ms_registry *reg;
     ms_format fmt;
+    int html;              /* -o html: eval and scenario eval write one self-contained page */
 } ms_cli;
+
+/* One evaluated result as a self-contained HTML page (cmd_html.c). */
+void ms_cli_print_html(const ms_result *r, FILE *f);
 
 /* Exit code of an engine status: MS_OK 0, MS_ERR_MEMORY 2, MS_ERR_ASSERT 3, else 1. */
 int ms_cli_exit_code(ms_status st);

@@ -110,7 +110,7 @@ static int bd_prepare(ms_cli *c, ms_result *res)
         fprintf(stderr, "mlsysim eval: --breakdown explains training steps of a transformer (the fleet model); this result is not one\n");
         return 0;
     }
-    if (c->fmt != MS_FMT_TEXT) add_breakdown(res);
+    if (c->fmt != MS_FMT_TEXT || c->html) add_breakdown(res);
     return 1;
 }
 
@@ -138,6 +138,8 @@ static int finish(ms_cli *c, ms_result *res)
     if (res->status == MS_ERR_INPUT) {
         fprintf(stderr, "mlsysim: %s\n", res->error);
         if (c->fmt == MS_FMT_JSON) ms_result_print(res, MS_FMT_JSON, stdout);
+    } else if (c->html) {
+        ms_cli_print_html(res, stdout);
     } else {
         ms_result_print(res, c->fmt, stdout);
     }
@@ -169,6 +171,7 @@ static void eval_help(void)
            "  mlsysim eval Llama3_8B H100 --batch-size 64 --svg roofline.svg\n"
            "  mlsysim eval mlsysim/examples/gpt3_175b_1536_a100.yaml --breakdown\n"
            "  mlsysim -o json eval GPT2_Small A100 --mode training --breakdown\n"
+           "  mlsysim -o html eval mlsysim/examples/llama3_8b_h100.yaml > report.html\n"
            "\n"
            "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
            ms_calibrated_efficiency("A100"), ms_calibrated_efficiency("H100"),
@@ -232,7 +235,7 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
         rc = finish(c, res);
         free(p);
     }
-    if (breakdown && c->fmt == MS_FMT_TEXT && rc != MS_EXIT_INPUT) print_breakdown(res);
+    if (breakdown && c->fmt == MS_FMT_TEXT && !c->html && rc != MS_EXIT_INPUT) print_breakdown(res);
     if (svg && rc != MS_EXIT_INPUT) {
         int src = write_svg(res, svg);
         if (src) rc = src;

@@ -20,7 +20,8 @@ static const char scenario_help[] =
     "examples:\n"
     "  mlsysim scenario list\n"
     "  mlsysim scenario show chatbot_service\n"
-    "  mlsysim -o json scenario eval smart_doorbell\n";
+    "  mlsysim -o json scenario eval smart_doorbell\n"
+    "  mlsysim -o html scenario eval chatbot_service > chatbot.html\n";
 
 static int list(ms_cli *c)
 {
@@ -116,6 +117,7 @@ int ms_cli_scenario(ms_cli *c, int argc, char **argv)
         ms_result_str(res, "scenario", s->name);
         ms_cli_print_notes(res);
         if (res->status == MS_ERR_INPUT) fprintf(stderr, "mlsysim scenario eval: %s\n", res->error);
+        else if (c->html) ms_cli_print_html(res, stdout);
         else ms_result_print(res, c->fmt, stdout);
         rc = ms_cli_exit_code(res->status);
         ms_result_free(res);

@@ -13,7 +13,7 @@ static void usage(FILE *f)
     fprintf(f,
         "mlsysim %s - first-principles analytical simulator of ML systems\n"
         "\n"
-        "usage: mlsysim [-o text|json|markdown] [--registry FILE] COMMAND ...\n"
+        "usage: mlsysim [-o text|json|markdown|html] [--registry FILE] COMMAND ...\n"
         "\n"
         "commands:\n"
         "  zoo hardware|models|systems|grids [--class C] [--kind K] [--filter TEXT]\n"
@@ -40,7 +40,10 @@ static void usage(FILE *f)
         "`mlsysim COMMAND --help` shows a command's options and examples.\n"
         "\n"
         "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a target not met (a plan assert,\n"
-        "            serve --p99-ms, optimize --sla-ms)\n",
+        "            serve --p99-ms, optimize --sla-ms)\n"
+        "\n"
+        "-o html writes eval's result (and scenario eval's) as one self-contained page: the figures\n"
+        "with units and meanings, notes, and the roofline as inline SVG; nothing is fetched.\n",
         MS_VERSION);
 }
 
@@ -109,7 +112,7 @@ static const struct { const char *cmd, *text; } helps[] = {
 
 int main(int argc, char **argv)
 {
-    ms_cli c = {NULL, MS_FMT_TEXT};
+    ms_cli c = {NULL, MS_FMT_TEXT, 0};
     const char *registries[16];
     int n_reg = 0;
     char **rest = malloc(sizeof(char *) * (size_t)(argc + 2));
@@ -144,7 +147,8 @@ int main(int argc, char **argv)
         if (!strcmp(val, "text")) c.fmt = MS_FMT_TEXT;
         else if (!strcmp(val, "json")) c.fmt = MS_FMT_JSON;
         else if (!strcmp(val, "markdown") || !strcmp(val, "md")) c.fmt = MS_FMT_MARKDOWN;
-        else { fprintf(stderr, "mlsysim: --output: '%s' is not text, json or markdown\n", val); free(rest); return MS_EXIT_INPUT; }
+        else if (!strcmp(val, "html")) c.fmt = MS_FMT_TEXT, c.html = 1;
+        else { fprintf(stderr, "mlsysim: --output: '%s' is not text, json, markdown or html\n", val); free(rest); return MS_EXIT_INPUT; }
     }
     rest[n] = NULL;
     if (help || n == 0) {
@@ -153,6 +157,11 @@ int main(int argc, char **argv)
         return help ? MS_EXIT_OK : MS_EXIT_INPUT;
     }
     const char *cmd = rest[0];
+    if (c.html && strcmp(cmd, "eval") && strcmp(cmd, "scenario")) {
+        fprintf(stderr, "mlsysim: -o html is for eval and scenario eval (a report page); use text, json or markdown for %s\n", cmd);
+        free(rest);
+        return MS_EXIT_INPUT;
+    }
     for (size_t h = 0; h < sizeof helps / sizeof helps[0]; h++)
         if (!strcmp(cmd, helps[h].cmd))
             for (int i = 1; i < n; i++)
