@@ -43,6 +43,20 @@ int tt_safetensors_load(const char *path, const tt_params *into, bool strict, ch
 int tt_safetensors_meta(const char *path, const char *key, char *out, size_t outlen, char *err,
                         size_t errlen);
 
+/* A safetensors file opened once and validated whole (the same checks as tt_safetensors_load), for
+ * readers of tensors other than F32 (module 15's int8 models: I8 weights, I32 biases). */
+typedef struct tt_safetensors_file tt_safetensors_file;
+tt_safetensors_file *tt_safetensors_open(const char *path, char *err, size_t errlen); /* NULL + message */
+void tt_safetensors_close(tt_safetensors_file *f);                                     /* NULL is fine */
+/* ndim of tensor `name` (its dtype and shape through the pointers, which may be NULL), or -1 if absent. */
+int tt_safetensors_tensor_info(const tt_safetensors_file *f, const char *name, const char **dtype, int64_t *shape);
+/* Copies tensor `name` into out in host byte order; it must have exactly this dtype ("F32", "I32" or
+ * "I8") and shape. Returns 0, or -1 with a message naming the file and the tensor. */
+int tt_safetensors_read(const tt_safetensors_file *f, const char *name, const char *dtype, int ndim,
+                        const int64_t *shape, void *out, char *err, size_t errlen);
+/* A "__metadata__" value, or NULL when the key is absent. */
+const char *tt_safetensors_meta_value(const tt_safetensors_file *f, const char *key);
+
 /* A training checkpoint: the model's parameters under their own names ("0.weight") and, when opt is
  * not NULL, the optimizer's state under "optimizer.<state name>" ("optimizer.exp_avg.0.weight"), so a
  * run resumes exactly. Load is strict about the model's tensors; optimizer state is required only

@@ -634,3 +634,109 @@ int tt_checkpoint_load(const char *path, tt_layer *model, tt_optimizer *opt, cha
     tt_params_free(&all);
     return rc;
 }
+
+/* ---- reading tensors of any of F32 / I32 / I8 (module 15's int8 files) -------------------------- */
+
+struct tt_safetensors_file {
+    st_file sf;
+    char *path;
+};
+
+tt_safetensors_file *tt_safetensors_open(const char *path, char *err, size_t errlen)
+{
+    tt_safetensors_file *f = calloc(1, sizeof *f);
+    char *p = f ? malloc(strlen(path) + 1) : NULL;
+    if (!p) {
+        free(f);
+        ck_err(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    strcpy(p, path);
+    f->path = p;
+    if (st_open(path, &f->sf, true, err, errlen) != 0) {
+        free(p);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void tt_safetensors_close(tt_safetensors_file *f)
+{
+    if (f) {
+        st_close(&f->sf);
+        free(f->path);
+        free(f);
+    }
+}
+
+static const st_entry *st_find(const st_file *sf, const char *name)
+{
+    for (int k = 0; k < sf->n; k++) {
+        if (strcmp(sf->e[k].name, name) == 0) {
+            return &sf->e[k];
+        }
+    }
+    return NULL;
+}
+
+int tt_safetensors_tensor_info(const tt_safetensors_file *f, const char *name, const char **dtype, int64_t *shape)
+{
+    const st_entry *e = st_find(&f->sf, name);
+    if (!e) {
+        return -1;
+    }
+    if (dtype) {
+        *dtype = e->dtype;
+    }
+    if (shape) {
+        memcpy(shape, e->shape, (size_t)e->ndim * sizeof *shape);
+    }
+    return e->ndim;
+}
+
+int tt_safetensors_read(const tt_safetensors_file *f, const char *name, const char *dtype, int ndim,
+                        const int64_t *shape, void *out, char *err, size_t errlen)
+{
+    if (strcmp(dtype, "F32") != 0 && strcmp(dtype, "I32") != 0 && strcmp(dtype, "I8") != 0) {
+        return ck_err(err, errlen, "%s: tensor \"%s\": reading dtype %s is not supported (F32, I32, I8)", f->path,
+                      name, dtype);
+    }
+    const st_entry *e = st_find(&f->sf, name);
+    if (!e) {
+        return ck_err(err, errlen, "%s: tensor \"%s\" is missing", f->path, name);
+    }
+    if (strcmp(e->dtype, dtype) != 0) {
+        return ck_err(err, errlen, "%s: tensor \"%s\": dtype %s, want %s", f->path, name, e->dtype, dtype);
+    }
+    bool same = e->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++) {
+        same = e->shape[d] == shape[d];
+    }
+    if (!same) {
+        char want[128] = "", got[128] = "";
+        for (int d = 0; d < ndim || d < e->ndim; d++) {
+            size_t a = strlen(want), b = strlen(got);
+            if (d < ndim) {
+                snprintf(want + a, sizeof want - a, "%s%lld", d ? ", " : "", (long long)shape[d]);
+            }
+            if (d < e->ndim) {
+                snprintf(got + b, sizeof got - b, "%s%lld", d ? ", " : "", (long long)e->shape[d]);
+            }
+        }
+        return ck_err(err, errlen, "%s: tensor \"%s\": shape [%s] in the file, the model needs [%s]", f->path, name,
+                      got, want);
+    }
+    const size_t bytes = (size_t)(e->end - e->begin);
+    memcpy(out, f->sf.bytes + 8 + f->sf.header_len + e->begin, bytes);
+    if (!host_is_le() && e->elsize == 4) {
+        swap4(out, bytes);
+    }
+    return 0;
+}
+
+const char *tt_safetensors_meta_value(const tt_safetensors_file *f, const char *key)
+{
+    const tt_json *v = f->sf.meta ? tt_json_get(f->sf.meta, key) : NULL;
+    return v ? v->string : NULL; /* st_open checked every metadata value is a string */
+}

@@ -11,8 +11,9 @@
  *   | "maxpool2" | "relu" | "flatten", plus the caller's keys.
  * The fixed-point multipliers are not stored: they follow from the scales (tt_requant_multiplier)
  * and are recomputed on load, so the file cannot hold a multiplier that disagrees with its scales.
- * Load validates before it builds anything: header length against the file size, JSON, each tensor's
- * dtype, shape and byte range, scales positive and finite, zero points in [-128, 127].
+ * Load validates before it builds anything: module 08's safetensors reader checks the header length
+ * against the file size, the JSON, each tensor's dtype, shape and byte range; this file then checks the
+ * shapes against the model, scales positive and finite, zero points in [-128, 127].
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quant_internal.h"
@@ -28,7 +29,6 @@
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/json.h"
 
-#define QF_MAX_HEADER (16u << 20)
 
 static int qerr(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -220,105 +220,24 @@ int tt_qmodel_save(const tt_qmodel *m, const char *path, const tt_kv *meta, int 
 
 /* ---- load ----------------------------------------------------------------------------------------- */
 
-typedef struct qfile {
-    unsigned char *bytes;
-    size_t size;
-    const unsigned char *data; /* the data section */
-    uint64_t data_size;
-    tt_json *hdr, *meta;
-    const char *path;
-} qfile;
+/* The file is read by module 08's safetensors reader (tt_safetensors_open), which validates the header
+ * and every tensor's dtype, shape and byte range (packed, no overlap, no duplicate name) before this
+ * reader looks at a single value; this file checks only what the int8 format adds. */
 
-static int qfile_open(const char *path, qfile *q, char *err, size_t errlen)
+/* The shape of a weight as the file declares it: ndim sizes in [1, max] each, or false. */
+static bool weight_shape(const tt_safetensors_file *f, const char *name, int ndim, int64_t *shape, int64_t max)
 {
-    memset(q, 0, sizeof *q);
-    q->path = path;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return qerr(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+    int64_t sh[TT_MAX_DIMS];
+    if (tt_safetensors_tensor_info(f, name, NULL, sh) != ndim) {
+        return false;
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 8) {
-        fclose(f);
-        return qerr(err, errlen, "%s: not a safetensors file (too short or not a regular file)", path);
-    }
-    q->size = (size_t)st.st_size;
-    q->bytes = malloc(q->size);
-    bool ok = q->bytes && fread(q->bytes, 1, q->size, f) == q->size;
-    fclose(f);
-    if (!ok) {
-        return qerr(err, errlen, "%s: cannot read %zu bytes", path, q->size);
-    }
-    uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--) {
-        hl = (hl << 8) | q->bytes[i];
-    }
-    if (hl > QF_MAX_HEADER || hl > q->size - 8) {
-        return qerr(err, errlen, "%s: header length %llu does not fit the %zu-byte file", path,
-                    (unsigned long long)hl, q->size);
-    }
-    char jerr[256];
-    q->hdr = tt_json_parse_max((const char *)q->bytes + 8, (size_t)hl, TT_SAFETENSORS_MAX_VALUES, jerr, sizeof jerr);
-    if (!q->hdr || q->hdr->type != TT_JSON_OBJECT) {
-        return qerr(err, errlen, "%s: corrupt header (%s)", path, q->hdr ? "not an object" : jerr);
-    }
-    q->meta = tt_json_get(q->hdr, "__metadata__");
-    q->data = q->bytes + 8 + hl;
-    q->data_size = q->size - 8 - hl;
-    return 0;
-}
-
-static void qfile_close(qfile *q)
-{
-    free(q->bytes);
-    tt_json_free(q->hdr);
-}
-
-static const char *qmeta(const qfile *q, const char *key)
-{
-    const tt_json *v = q->meta ? tt_json_get(q->meta, key) : NULL;
-    return v && v->type == TT_JSON_STRING ? v->string : NULL;
-}
-
-/* Copies tensor `name` (dtype, shape as given) into out. Returns 0, or -1 naming the tensor. */
-static int qfile_tensor(const qfile *q, const char *name, const char *dtype, int ndim, const int64_t *shape,
-                        void *out, char *err, size_t errlen)
-{
-    const tt_json *e = tt_json_get(q->hdr, name);
-    if (!e || e->type != TT_JSON_OBJECT) {
-        return qerr(err, errlen, "%s: tensor \"%s\" is missing", q->path, name);
-    }
-    const tt_json *dt = tt_json_get(e, "dtype"), *sh = tt_json_get(e, "shape"), *of = tt_json_get(e, "data_offsets");
-    if (!dt || dt->type != TT_JSON_STRING || strcmp(dt->string, dtype) != 0) {
-        return qerr(err, errlen, "%s: tensor \"%s\": dtype %s, want %s", q->path, name,
-                    dt && dt->type == TT_JSON_STRING ? dt->string : "(none)", dtype);
-    }
-    bool shape_ok = sh && sh->type == TT_JSON_ARRAY && sh->count == ndim;
-    int64_t numel = 1;
-    for (int d = 0; shape_ok && d < ndim; d++) {
-        const tt_json *v = tt_json_at(sh, d);
-        shape_ok = v && v->type == TT_JSON_NUMBER && v->number == (double)shape[d];
-        numel *= shape[d];
-    }
-    if (!shape_ok) {
-        char want[96] = "";
-        for (int d = 0; d < ndim; d++) {
-            size_t n = strlen(want);
-            snprintf(want + n, sizeof want - n, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    for (int d = 0; d < ndim; d++) {
+        if (sh[d] < 1 || sh[d] > max) {
+            return false;
         }
-        return qerr(err, errlen, "%s: tensor \"%s\": shape does not match the model (want [%s])", q->path, name, want);
+        shape[d] = sh[d];
     }
-    const size_t el = strcmp(dtype, "I8") == 0 ? 1 : 4, bytes = (size_t)numel * el;
-    const tt_json *b0 = of && of->type == TT_JSON_ARRAY && of->count == 2 ? tt_json_at(of, 0) : NULL;
-    const tt_json *b1 = b0 ? tt_json_at(of, 1) : NULL;
-    if (!b0 || !b1 || b0->type != TT_JSON_NUMBER || b1->type != TT_JSON_NUMBER || b0->number < 0 ||
-        b1->number > (double)q->data_size || b1->number - b0->number != (double)bytes ||
-        b0->number != floor(b0->number)) {
-        return qerr(err, errlen, "%s: tensor \"%s\": data_offsets are not a %zu-byte range inside the %llu data bytes",
-                    q->path, name, bytes, (unsigned long long)q->data_size);
-    }
-    put_le(out, q->data + (size_t)b0->number, bytes, (int)el);
-    return 0;
+    return true;
 }
 
 static bool parse_i64(const char *s, int64_t *out)
@@ -335,21 +254,21 @@ static bool parse_i64(const char *s, int64_t *out)
 
 tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
 {
-    qfile q;
     tt_qmodel *m = NULL;
     float *as = NULL;
     int32_t *az = NULL;
-    if (qfile_open(path, &q, err, errlen) != 0) {
-        goto fail;
+    tt_safetensors_file *q = tt_safetensors_open(path, err, errlen);
+    if (!q) {
+        return NULL;
     }
-    const char *fmt = qmeta(&q, "format");
+    const char *fmt = tt_safetensors_meta_value(q, "format");
     if (!fmt || strcmp(fmt, "tinytorch-int8") != 0) {
         qerr(err, errlen, "%s: metadata \"format\" is %s%s%s, want \"tinytorch-int8\" (a float checkpoint? quantize it "
              "with 'tito quantize')", path, fmt ? "\"" : "", fmt ? fmt : "missing", fmt ? "\"" : "");
         goto fail;
     }
     int64_t L = 0;
-    if (!parse_i64(qmeta(&q, "num_layers"), &L) || L < 1 || L > 1000) {
+    if (!parse_i64(tt_safetensors_meta_value(q, "num_layers"), &L) || L < 1 || L > 1000) {
         qerr(err, errlen, "%s: metadata \"num_layers\" must be a whole number from 1 to 1000", path);
         goto fail;
     }
@@ -358,7 +277,7 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
         qerr(err, errlen, "%s: out of memory", path);
         goto fail;
     }
-    const char *ish = qmeta(&q, "input_shape");
+    const char *ish = tt_safetensors_meta_value(q, "input_shape");
     long long c0, c1, c2;
     char extra;
     if (!ish || sscanf(ish, "%lld,%lld,%lld%c", &c0, &c1, &c2, &extra) != 3 || c0 < 1 || c1 < 1 || c2 < 1 ||
@@ -372,8 +291,8 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
     as = malloc((size_t)(L + 1) * sizeof *as);
     az = malloc((size_t)(L + 1) * sizeof *az);
     const int64_t na = L + 1;
-    if (!as || !az || qfile_tensor(&q, "activation_scale", "F32", 1, &na, as, err, errlen) != 0 ||
-        qfile_tensor(&q, "activation_zero_point", "I32", 1, &na, az, err, errlen) != 0) {
+    if (!as || !az || tt_safetensors_read(q, "activation_scale", "F32", 1, &na, as, err, errlen) != 0 ||
+        tt_safetensors_read(q, "activation_zero_point", "I32", 1, &na, az, err, errlen) != 0) {
         if (!as || !az) {
             qerr(err, errlen, "%s: out of memory", path);
         }
@@ -394,7 +313,7 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
         m->n = i + 1;
         char key[32];
         snprintf(key, sizeof key, "layers.%d", i);
-        const char *d = qmeta(&q, key);
+        const char *d = tt_safetensors_meta_value(q, key);
         int st, pd, re, po;
         int64_t cout = 0, kh = 0, kw = 0;
         l->in = (tt_qparams){as[i], az[i]};
@@ -402,16 +321,15 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
         if (d && sscanf(d, "conv2d stride=%d padding=%d relu=%d pool=%d%c", &st, &pd, &re, &po, &extra) == 4) {
             char wn[48];
             snprintf(wn, sizeof wn, "layers.%d.weight", i);
-            const tt_json *e = tt_json_get(q.hdr, wn), *sh = e ? tt_json_get(e, "shape") : NULL;
-            if (!sh || sh->type != TT_JSON_ARRAY || sh->count != 4 || st < 1 || st > 64 || pd < 0 || pd > 64 ||
-                (re | po) & ~1) {
+            int64_t wsh[4];
+            if (!weight_shape(q, wn, 4, wsh, 65536) || st < 1 || st > 64 || pd < 0 || pd > 64 || (re | po) & ~1) {
                 qerr(err, errlen, "%s: layer %d: conv2d needs a 4-d \"%s\" and stride >= 1, padding >= 0", path, i, wn);
                 goto fail;
             }
-            cout = (int64_t)tt_json_at(sh, 0)->number;
-            kh = (int64_t)tt_json_at(sh, 2)->number;
-            kw = (int64_t)tt_json_at(sh, 3)->number;
-            if (cout < 1 || cout > 65536 || kh < 1 || kh > 64 || kw < 1 || kw > 64) {
+            cout = wsh[0];
+            kh = wsh[2];
+            kw = wsh[3];
+            if (kh > 64 || kw > 64) {
                 qerr(err, errlen, "%s: tensor \"%s\": implausible shape", path, wn);
                 goto fail;
             }
@@ -420,13 +338,12 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
         } else if (d && sscanf(d, "linear relu=%d%c", &re, &extra) == 1 && (re & ~1) == 0) {
             char wn[48];
             snprintf(wn, sizeof wn, "layers.%d.weight", i);
-            const tt_json *e = tt_json_get(q.hdr, wn), *sh = e ? tt_json_get(e, "shape") : NULL;
-            if (!sh || sh->type != TT_JSON_ARRAY || sh->count != 2 || tt_json_at(sh, 0)->type != TT_JSON_NUMBER ||
-                tt_json_at(sh, 0)->number < 1 || tt_json_at(sh, 0)->number > 1 << 20) {
+            int64_t wsh[2];
+            if (!weight_shape(q, wn, 2, wsh, 1 << 20)) {
                 qerr(err, errlen, "%s: layer %d: linear needs a 2-d \"%s\"", path, i, wn);
                 goto fail;
             }
-            cout = (int64_t)tt_json_at(sh, 0)->number;
+            cout = wsh[0];
             *l = (tt_qlayer){.kind = TT_QOP_LINEAR, .relu = re, .cout = cout, .cin = s[0] * s[1] * s[2], .kh = 1,
                              .kw = 1, .in = l->in, .out = l->out};
         } else if (d && strcmp(d, "maxpool2") == 0) {
@@ -448,15 +365,15 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
             char nm[48];
             int64_t wsh[4] = {l->cout, l->cin, l->kh, l->kw}, csh = l->cout;
             snprintf(nm, sizeof nm, "layers.%d.weight", i);
-            if (qfile_tensor(&q, nm, "I8", l->kind == TT_QOP_CONV ? 4 : 2, wsh, l->weight, err, errlen) != 0) {
+            if (tt_safetensors_read(q, nm, "I8", l->kind == TT_QOP_CONV ? 4 : 2, wsh, l->weight, err, errlen) != 0) {
                 goto fail;
             }
             snprintf(nm, sizeof nm, "layers.%d.bias", i);
-            if (qfile_tensor(&q, nm, "I32", 1, &csh, l->bias, err, errlen) != 0) {
+            if (tt_safetensors_read(q, nm, "I32", 1, &csh, l->bias, err, errlen) != 0) {
                 goto fail;
             }
             snprintf(nm, sizeof nm, "layers.%d.weight_scale", i);
-            if (qfile_tensor(&q, nm, "F32", 1, &csh, l->weight_scale, err, errlen) != 0) {
+            if (tt_safetensors_read(q, nm, "F32", 1, &csh, l->weight_scale, err, errlen) != 0) {
                 goto fail;
             }
             for (int64_t c = 0; c < l->cout; c++) {
@@ -493,12 +410,12 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
     }
     free(as);
     free(az);
-    qfile_close(&q);
+    tt_safetensors_close(q);
     return m;
 fail:
     free(as);
     free(az);
-    qfile_close(&q);
+    tt_safetensors_close(q);
     tt_qmodel_free(m);
     return NULL;
 }
