@@ -32,7 +32,7 @@ int main(void)
             tt_tensor *seed = tt_ones(TT_SHAPE(1, T, C));
             size_t base = tt_arena_used_bytes();
             tt_arena_peak_clear();
-            tt_attn_mask m = {true, NULL};
+            tt_attn_mask m = {.causal = true};
             double t0 = now();
             tt_tensor *y = tt_attention_qkv(qkv, (int)H, &m);
             tt_backward_with(y, seed);

@@ -22,7 +22,7 @@ static void test_golden_pytorch(void **state)
     for (int64_t i = 0; i < kmf->numel; i++) {
         km[i] = kmf->data[i] != 0.0f;
     }
-    tt_attn_mask mask = {true, km};
+    tt_attn_mask mask = {.causal = true, .key_mask = km};
     for (int ref = 0; ref < 2; ref++) {
         tt_set_requires_grad(q, true);
         tt_set_requires_grad(k, true);
@@ -53,7 +53,7 @@ static void test_gradcheck_sdpa(void **state)
     (void)state;
     /* causal + padding; batch 1's key 0 is padding, so its query 0 sees nothing (output 0) */
     uint8_t km[2 * 6] = {1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0};
-    sdpa_ctx c = {{true, km}, 0, 0};
+    sdpa_ctx c = {{.causal = true, .key_mask = km}, 0, 0};
     tt_tensor *in[3] = {tt_test_input(TT_SHAPE(2, 2, 6, 3), -1, 1, 1), tt_test_input(TT_SHAPE(2, 2, 6, 3), -1, 1, 2),
                         tt_test_input(TT_SHAPE(2, 2, 6, 3), -1, 1, 3)};
     tt_gradcheck(f_sdpa, in, 3, &c, 1e-2f, 1e-2);
@@ -66,7 +66,7 @@ static void test_gradcheck_sdpa(void **state)
     /* more keys than queries (the queries are the last 3 positions), causal and not */
     tt_tensor *in2[3] = {tt_test_input(TT_SHAPE(1, 2, 3, 4), -1, 1, 4), tt_test_input(TT_SHAPE(1, 2, 7, 4), -1, 1, 5),
                          tt_test_input(TT_SHAPE(1, 2, 7, 4), -1, 1, 6)};
-    sdpa_ctx c2 = {{true, NULL}, 0, 0};
+    sdpa_ctx c2 = {{.causal = true}, 0, 0};
     tt_gradcheck(f_sdpa, in2, 3, &c2, 1e-2f, 1e-2);
     c2.mask.causal = false;
     tt_gradcheck(f_sdpa, in2, 3, &c2, 1e-2f, 1e-2);
@@ -82,7 +82,7 @@ static void test_gradcheck_packed_qkv(void **state)
 {
     (void)state;
     /* T = 37 > the causal row block (32): exercises the skipped upper triangle */
-    sdpa_ctx c = {{true, NULL}, 0, 2};
+    sdpa_ctx c = {{.causal = true}, 0, 2};
     tt_tensor *in[1] = {tt_test_input(TT_SHAPE(2, 37, 3 * 4), -1.5f, 1.5f, 7)};
     tt_gradcheck(f_qkv, in, 1, &c, 1e-2f, 1e-2);
 }
@@ -112,7 +112,7 @@ static void test_fused_matches_composed(void **state)
     for (int i = 0; i < 140; i++) {
         km[i] = (i % 70) < 60 || i < 70;
     }
-    tt_attn_mask mask = {true, km};
+    tt_attn_mask mask = {.causal = true, .key_mask = km};
     tt_tensor *qkv = tt_test_input(TT_SHAPE(B, T, 3 * C), -2, 2, 11);
     tt_tensor *q, *k, *v;
     unpack(qkv, H, &q, &k, &v);
@@ -151,7 +151,7 @@ static void test_mha_fused_vs_reference(void **state)
     }
     tt_tensor *x = tt_test_input(TT_SHAPE(2, 9, 12), -1, 1, 12);
     tt_tensor *w = tt_rand_uniform(TT_SHAPE(2, 9, 12), -1, 1, &r);
-    tt_attn_mask mask = {true, NULL};
+    tt_attn_mask mask = {.causal = true};
     tt_params p;
     tt_params_init(&p);
     tt_mha_params(m, &p, "attn");

@@ -104,7 +104,7 @@ static void test_block_golden(void **state)
     const char *names[] = {"ln1.weight", "ln1.bias", "attn.qkv.weight", "attn.qkv.bias", "attn.out.weight",
                            "attn.out.bias", "ln2.weight", "ln2.bias", "mlp.fc.weight", "mlp.fc.bias",
                            "mlp.proj.weight", "mlp.proj.bias"};
-    tt_attn_mask mask = {true, NULL};
+    tt_attn_mask mask = {.causal = true};
     for (int ref = 0; ref < 2; ref++) {
         tt_zero_grad(m->params.t, m->params.n);
         tt_set_requires_grad(x, true);

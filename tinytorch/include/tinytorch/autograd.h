@@ -54,6 +54,17 @@ void tt_zero_grad(tt_tensor **params, int n); /* sets each parameter's gradient 
 typedef void (*tt_backward_hook)(const tt_node *node, void *ctx);
 void tt_set_backward_hook(tt_backward_hook fn, void *ctx);
 
+/* ---- activation checkpointing ---------------------------------------------------------------- */
+
+/* y = fn(ctx, x), keeping only y: fn runs without recording, and its intermediates go back to the
+ * arena at once. In backward the node runs fn again on x with recording on (from the same rng state
+ * when rng is not NULL, so dropout draws the same mask), walks that small tape with y's gradient and
+ * frees it, adding into x's and the parameters' gradients what the plain graph would have. Memory:
+ * the intermediates of one fn at a time instead of all of them; time: one more forward of fn.
+ * ctx and everything fn reads must live until backward. Without grad mode: just fn(ctx, x). */
+typedef tt_tensor *(*tt_checkpoint_fn)(void *ctx, tt_tensor *x);
+tt_tensor *tt_activation_checkpoint(tt_checkpoint_fn fn, void *ctx, tt_tensor *x, tt_rng *rng);
+
 /* ---- writing an op (used by every module that adds a differentiable op) ------------------------ */
 
 #define TT_NODE_MAX_INPUTS 4

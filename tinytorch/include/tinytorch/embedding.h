@@ -25,16 +25,36 @@ void tt_sinusoidal_fill(float *out, int64_t max_len, int64_t dim);
 /* The sinusoidal table as a persistent tensor [max_len, dim] without gradient. */
 tt_tensor *tt_sinusoidal_table_new(int64_t max_len, int64_t dim);
 
-/* An embedding layer that owns its table. Initialised N(0, std) (std 0.02 like GPT-2 when <= 0:
- * pass a value, e.g. 1.0 for torch.nn.Embedding's default). */
+/* An embedding layer that owns its table (and optionally a position table). It is a tt_layer (its first
+ * member): tt_layer_forward(&e->base, ids) takes the ids as a float tensor of whole numbers
+ * [B, T] (or [N]) and returns [B, T, D] (wte[ids] + wpe[t] when it has positions). Parameters:
+ * "weight", and "position.weight" for a learned position table. */
 typedef struct tt_embedding_layer {
+    tt_layer base;
     tt_tensor *weight;   /* [num, dim], persistent, requires grad */
     int64_t num, dim;
+    tt_tensor *pos;      /* [max_len, dim] or NULL; no gradient when sinusoidal */
+    int64_t max_len;
+    bool sinusoidal;
 } tt_embedding_layer;
+/* Initialised N(0, std) (std 0.02 like GPT-2 when <= 0: pass a value, e.g. 1.0 for
+ * torch.nn.Embedding's default). */
 tt_embedding_layer *tt_embedding_layer_new(int64_t num, int64_t dim, float std, tt_rng *rng);
 tt_tensor *tt_embedding_layer_forward(tt_embedding_layer *e, const int32_t *ids, int ndim,
                                       const int64_t *shape);
 void tt_embedding_layer_params(tt_embedding_layer *e, tt_params *out, const char *prefix);
 void tt_embedding_layer_free(tt_embedding_layer *e);
+
+/* Options with PyTorch's defaults (a field left 0 takes the default beside it). */
+typedef struct tt_embedding_opts {
+    float std;          /* 1.0: N(0, 1) like torch.nn.Embedding */
+    int64_t max_len;    /* 0: no positions; else a position table [max_len, dim] is added */
+    bool sinusoidal;    /* false: a learned table N(0, std); true: the fixed sinusoidal table */
+} tt_embedding_opts;
+tt_layer *tt_embedding_new(int64_t num, int64_t dim, tt_embedding_opts opts, tt_rng *rng);
+
+/* The ids held by a float tensor (whole numbers in [0, vocab)) as an arena int32 array of x->numel;
+ * anything else is a tt_fatal naming `op`, the index and the value. */
+int32_t *tt_ids_from_tensor(const tt_tensor *x, int64_t vocab, const char *op);
 
 #endif

@@ -108,6 +108,43 @@ tt_layer *tt_sequential_new(int n, tt_layer **layers);
 void tt_sequential_append(tt_layer *seq, tt_layer *layer);
 int tt_sequential_len(const tt_layer *seq);
 tt_layer *tt_sequential_at(tt_layer *seq, int i);
+/* Puts layer at index i (owned from now on) and returns the child it replaced (now the caller's). */
+tt_layer *tt_sequential_replace(tt_layer *seq, int i, tt_layer *layer);
+/* True when l is a Sequential. */
+bool tt_is_sequential(const tt_layer *l);
+/* Activation checkpointing as a layer (module 06): forward(x) = inner(x) through
+ * tt_activation_checkpoint (inner's intermediates are recomputed in backward). Owns inner; its
+ * parameters keep inner's names. rng: the generator inner's dropout draws from (NULL: the default). */
+tt_layer *tt_checkpointed_new(tt_layer *inner, tt_rng *rng);
+
+/* ---- LoRA: low-rank adapters for Linear layers (Hu et al. 2021, arXiv:2106.09685) ---------------- */
+
+/* y = x W^T + b + (alpha / r) (x A^T) B^T with W, b frozen (no gradient), A [r, in] ~ U(-1/sqrt(in),
+ * 1/sqrt(in)) and B [out, r] = 0, so the adapted layer starts equal to the base. Parameters keep
+ * the base's names (weight, bias) and add lora_A and lora_B (the only ones with a gradient). */
+typedef struct tt_lora_opts {
+    int rank;           /* 8 (r) */
+    float alpha;        /* r: scale alpha / r = 1 */
+} tt_lora_opts;
+typedef struct tt_lora_layer {
+    tt_layer base;
+    tt_linear_layer *linear;  /* owned, frozen */
+    tt_tensor *A, *B;         /* [r, in], [out, r] */
+    int rank;
+    float scale;              /* alpha / r */
+    bool merged;              /* W already holds W + scale B A: forward is the plain Linear */
+} tt_lora_layer;
+/* Wraps (and takes ownership of) a Linear layer; tt_fatal if `linear` is not one. */
+tt_layer *tt_lora_new(tt_layer *linear, tt_lora_opts opts, tt_rng *rng);
+/* Replaces every Linear inside a Sequential (nested too) by its LoRA wrapper; returns how many. A
+ * layer narrower than the rank gets rank min(in, out) with the same scale alpha / r. */
+int tt_lora_apply(tt_layer *model, tt_lora_opts opts, tt_rng *rng);
+/* W += scale * B A in every LoRA layer of model (a LoRA layer or Sequentials holding them), after
+ * which they run as plain Linears (inference). Returns how many were merged (already merged: 0). */
+int tt_lora_merge(tt_layer *model);
+/* Scalars of the tensors that will receive a gradient (requires_grad) in p. */
+int64_t tt_params_trainable_numel(const tt_params *p);
+
 /* A multi-layer perceptron, Sequential(Flatten, Linear(s0, s1), ReLU, ..., Linear(s[n-2], s[n-1])):
  * n sizes, inputs first, logits last; PyTorch's Linear initialisation (rng NULL: the default). */
 tt_layer *tt_mlp_new(int n, const int64_t *sizes, tt_rng *rng);

@@ -19,6 +19,32 @@
  * PyTorch). gamma, beta: [C]; beta may be NULL. */
 tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float eps);
 
+/* ---- the parts as layers (tt_layer, option structs: a field left 0 takes the default beside it) -- */
+
+/* torch.nn.LayerNorm(dim): parameters "weight" (1) and "bias" (0). */
+typedef struct tt_layernorm_opts {
+    float eps;          /* 1e-5 */
+    bool no_bias;       /* false (PyTorch's bias=True) */
+} tt_layernorm_opts;
+tt_layer *tt_layernorm_new(int64_t dim, tt_layernorm_opts opts);
+
+typedef enum tt_activation {
+    TT_ACT_GELU = 0,    /* tanh approximation (GPT-2) */
+    TT_ACT_GELU_ERF,    /* exact, torch.nn.GELU() */
+    TT_ACT_RELU,
+} tt_activation;
+tt_tensor *tt_activate(tt_tensor *x, tt_activation act);
+
+/* The transformer MLP: proj(dropout?) act(fc(x)): fc [ratio*C, C], proj [C, ratio*C]; x [..., C].
+ * Parameters fc.weight, fc.bias, proj.weight, proj.bias, initialised like torch.nn.Linear. */
+typedef struct tt_ffn_opts {
+    float ratio;        /* 4: hidden width = ratio * dim (rounded) */
+    tt_activation act;  /* GELU (tanh form) */
+    float dropout;      /* 0: applied to the output in training */
+    bool no_bias;       /* false */
+} tt_ffn_opts;
+tt_layer *tt_ffn_new(int64_t dim, tt_ffn_opts opts, tt_rng *rng);
+
 
 typedef struct tt_gpt_config {
     int64_t vocab_size;
@@ -30,15 +56,42 @@ typedef struct tt_gpt_config {
     bool sinusoidal;      /* fixed sinusoidal positions instead of a learned table */
 } tt_gpt_config;
 
+/* The pre-norm block, a tt_layer (its first member): forward(x) = tt_block_forward with the block's
+ * mask (tt_block_set_mask). Parameters ln1.weight, ln1.bias, attn.qkv.weight, ..., mlp.proj.bias. */
 typedef struct tt_block {
+    tt_layer base;
     tt_tensor *ln1_w, *ln1_b;  /* [C] */
     tt_mha *attn;
     tt_tensor *ln2_w, *ln2_b;  /* [C] */
-    tt_tensor *fc_w, *fc_b;    /* [4C, C], [4C] */
-    tt_tensor *proj_w, *proj_b;/* [C, 4C], [C] */
+    tt_tensor *fc_w, *fc_b;    /* [H, C], [H]; H = 4C in a GPT */
+    tt_tensor *proj_w, *proj_b;/* [C, H], [C] */
+    tt_activation act;         /* the MLP's */
+    float dropout;             /* residual dropout (after attention and after the MLP) in training */
+    float eps;                 /* LayerNorm's */
+    tt_rng *rng;               /* dropout's (NULL: the default generator) */
+    bool checkpoint;           /* recompute the block's forward in backward (activation checkpointing) */
+    tt_params *own;            /* a standalone block's parameters (NULL inside a GPT, which owns them) */
 } tt_block;
 
+/* GPT-2's block as a layer: N(0, 0.02) weights, residual projections N(0, 0.02/sqrt(2)), LN 1 and 0. */
+typedef struct tt_block_opts {
+    int64_t n_head;        /* required: >= 1 and dividing the width */
+    float mlp_ratio;       /* 4 */
+    tt_activation act;     /* GELU (tanh form) */
+    float dropout;         /* 0 */
+    float eps;             /* 1e-5 */
+    bool causal;           /* false: no mask unless tt_block_set_mask gives one */
+    bool checkpoint;       /* false: keep the activations for backward */
+} tt_block_opts;
+tt_layer *tt_block_new(int64_t dim, tt_block_opts opts, tt_rng *rng);
+/* The mask tt_layer_forward uses (pointers borrowed; they must live until backward has run). */
+void tt_block_set_mask(tt_layer *block, const tt_attn_mask *mask);
+
+/* A tt_gpt is a tt_layer (its first member): tt_layer_forward(&g->base, ids) takes the ids as a float
+ * tensor [B, T] of whole numbers and returns the logits [B, T, V] (causal, no padding), so
+ * tt_layer_parameters, tt_checkpoint_save/load and tt_train_step work on it like on any model. */
 typedef struct tt_gpt {
+    tt_layer base;
     tt_gpt_config cfg;
     tt_tensor *wte;            /* [V, C] */
     tt_tensor *wpe;            /* [max_len, C] (no gradient when sinusoidal) */
@@ -47,15 +100,17 @@ typedef struct tt_gpt {
     tt_tensor *head;           /* [V, C] or NULL when tied */
     tt_params params;          /* every trainable tensor, named as above */
     bool reference_attention;  /* use the composed attention (teaching/testing); default false */
+    bool checkpoint_blocks;    /* activation checkpointing: recompute each block in backward */
 } tt_gpt;
 
 #define TT_LN_EPS 1e-5f
 
 tt_gpt *tt_gpt_new(const tt_gpt_config *cfg, tt_rng *rng);
 void tt_gpt_free(tt_gpt *g);
-/* x [B, T, C] -> [B, T, C]. */
+/* x [B, T, C] -> [B, T, C]; with blk->checkpoint (and a gradient to record) only the output is kept
+ * and the block runs again in backward (tt_activation_checkpoint). */
 tt_tensor *tt_block_forward(tt_block *blk, tt_tensor *x, const tt_attn_mask *mask, bool reference);
-/* h [..., C] -> [..., C]: fc, GELU (tanh form), proj. */
+/* h [..., C] -> [..., C]: fc, the block's activation, proj. */
 tt_tensor *tt_mlp_forward(tt_block *blk, tt_tensor *h);
 /* ids [B, T] (T <= max_len) -> logits [B, T, V]; causal, key_mask [B, T] optional (1 = real token). */
 tt_tensor *tt_gpt_forward(tt_gpt *g, const int32_t *ids, int64_t B, int64_t T, const uint8_t *key_mask);

@@ -115,6 +115,21 @@ tt_layer *tt_sequential_at(tt_layer *seq, int i)
     return s->children[i];
 }
 
+tt_layer *tt_sequential_replace(tt_layer *seq, int i, tt_layer *layer)
+{
+    sequential *s = as_seq(seq, "tt_sequential_replace");
+    if (i < 0 || i >= s->n || !layer) {
+        tt_fatal("tt_sequential_replace: index %d of %d layers, layer %s (want an index in range and a"
+                 " layer)", i, s->n, layer ? layer->ops->kind : "NULL");
+    }
+    tt_layer_drop_param_cache(seq);
+    tt_layer *old = s->children[i];
+    s->children[i] = layer;
+    return old;
+}
+
+bool tt_is_sequential(const tt_layer *l) { return l && l->ops == &seq_ops; }
+
 tt_layer *tt_mlp_new(int n, const int64_t *sizes, tt_rng *rng)
 {
     if (n < 2) {

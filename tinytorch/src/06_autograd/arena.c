@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/autograd.h"
+#include "autograd_internal.h"
 
 #define ARENA_ALIGN 64
 #define ARENA_MAX_CHUNKS 256
@@ -25,8 +26,8 @@ static size_t peak;
 static size_t capacity;
 static uint64_t heap_allocs;
 
-/* tape head lives in engine.c; the arena rewinds it with the memory it points into */
-extern tt_node *tt__tape_head;
+/* the tape head lives in engine.c (autograd_internal.h); the arena rewinds it with the memory it
+ * points into */
 
 static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1); }
 
@@ -107,6 +108,26 @@ void tt_arena_release(tt_arena_mark m)
     offset = m.offset;
     used_before = m.used - m.offset;
     tt__tape_head = m.tape;
+}
+
+tt_tensor *tt__arena_release_keep(tt_arena_mark m, const tt_tensor *y)
+{
+    tt_tensor keep = *y;              /* the header, before its memory can be reused */
+    const float *src = y->data;
+    size_t bytes = (size_t)keep.numel * sizeof(float);
+    tt_arena_release(m);
+    /* The chunks stay allocated, so src is still readable; the new block may overlap it (memmove).
+     * A chunk is replaced only when it is too small for the request, and the one that held src was
+     * big enough for it, so src's chunk is never freed here. */
+    float *dst = tt_arena_alloc(bytes);
+    memmove(dst, src, bytes);
+    tt_tensor *t = tt_arena_alloc(sizeof *t);
+    *t = keep;
+    t->data = dst;
+    t->grad = NULL;
+    t->node = NULL;
+    t->flags &= ~(uint32_t)(TT_REQUIRES_GRAD | TT_PERSISTENT);
+    return t;
 }
 
 size_t tt_arena_used_bytes(void) { return used_before + offset; }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/autograd.h"
+#include "autograd_internal.h"
 
 tt_node *tt__tape_head;
 static int no_grad_depth;
@@ -106,6 +107,18 @@ static void run_tape(void)
     }
     /* END SOLUTION */
     tt__tape_head = NULL;
+}
+
+void tt__run_tape_until(tt_node *stop)
+{
+    for (tt_node *n = tt__tape_head; n && n != stop; n = n->prev) {
+        if (n->out->grad) {
+            n->backward(n);
+            if (backward_hook) {
+                backward_hook(n, backward_hook_ctx);
+            }
+        }
+    }
 }
 
 void tt_backward(tt_tensor *loss)

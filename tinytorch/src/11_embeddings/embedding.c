@@ -160,24 +160,117 @@ tt_tensor *tt_sinusoidal_table_new(int64_t max_len, int64_t dim)
     return t;
 }
 
-tt_embedding_layer *tt_embedding_layer_new(int64_t num, int64_t dim, float std, tt_rng *rng)
+/* ---- the layer ---------------------------------------------------------------------------------- */
+
+int32_t *tt_ids_from_tensor(const tt_tensor *x, int64_t vocab, const char *op)
 {
+    int32_t *ids = tt_arena_alloc((size_t)(x->numel ? x->numel : 1) * sizeof *ids);
+    for (int64_t i = 0; i < x->numel; i++) {
+        float v = x->data[i];
+        if (!(v >= 0.0f && v < (float)vocab) || v != floorf(v)) {
+            tt_fatal("%s: id %g at index %lld is not a whole number in [0, %lld) (the input holds token"
+                     " ids as floats)", op, (double)v, (long long)i, (long long)vocab);
+        }
+        ids[i] = (int32_t)v;
+    }
+    return ids;
+}
+
+static tt_tensor *emb_layer_forward(tt_layer *self, tt_tensor *x)
+{
+    tt_embedding_layer *e = (tt_embedding_layer *)self;
+    const int32_t *ids = tt_ids_from_tensor(x, e->num, "Embedding");
+    if (!e->pos) {
+        return tt_embedding(e->weight, ids, x->ndim, x->shape);
+    }
+    if (x->ndim != 2 || x->shape[1] > e->max_len) {
+        char s[96];
+        tt_fatal("Embedding: ids %s with positions (want [B, T] with T <= max_len %lld)",
+                 tt_shape_str(x, s, sizeof s), (long long)e->max_len);
+    }
+    return tt_embedding_pos(e->weight, e->pos, ids, x->shape[0], x->shape[1], 0);
+}
+
+static void emb_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
+{
+    tt_embedding_layer *e = (tt_embedding_layer *)self;
+    char name[256];
+    snprintf(name, sizeof name, "%sweight", prefix);
+    tt_params_add(out, name, e->weight);
+    if (e->pos && !e->sinusoidal) {
+        snprintf(name, sizeof name, "%sposition.weight", prefix);
+        tt_params_add(out, name, e->pos);
+    }
+}
+
+static void emb_layer_destroy(tt_layer *self)
+{
+    tt_embedding_layer *e = (tt_embedding_layer *)self;
+    tt_tensor_free(e->weight);
+    tt_tensor_free(e->pos);
+    free(e);
+}
+
+static const tt_layer_ops emb_ops = {"Embedding", emb_layer_forward, emb_layer_collect, NULL,
+                                     emb_layer_destroy, NULL};
+
+static tt_tensor *normal_table(int64_t rows, int64_t dim, float std, tt_rng *rng)
+{
+    tt_tensor *t = tt_tensor_new_persistent(TT_SHAPE(rows, dim));
+    for (int64_t i = 0; i < t->numel; i++) {
+        t->data[i] = std * tt_rng_normal(rng);
+    }
+    tt_set_requires_grad(t, true);
+    return t;
+}
+
+static tt_embedding_layer *emb_alloc(int64_t num, int64_t dim, const char *who)
+{
+    if (num <= 0 || dim <= 0) {
+        tt_fatal("%s: %lld rows of width %lld (both must be positive)", who, (long long)num,
+                 (long long)dim);
+    }
     tt_embedding_layer *e = calloc(1, sizeof *e);
     if (!e) {
-        tt_fatal("tt_embedding_layer_new: out of memory");
+        tt_fatal("%s: out of memory", who);
     }
+    e->base.ops = &emb_ops;
+    e->base.training = true;
     e->num = num;
     e->dim = dim;
-    e->weight = tt_tensor_new_persistent(TT_SHAPE(num, dim));
+    return e;
+}
+
+tt_embedding_layer *tt_embedding_layer_new(int64_t num, int64_t dim, float std, tt_rng *rng)
+{
+    tt_embedding_layer *e = emb_alloc(num, dim, "tt_embedding_layer_new");
+    e->weight = normal_table(num, dim, std > 0.0f ? std : 0.02f, rng ? rng : tt_default_rng());
+    e->weight->name = "weight";
+    return e;
+}
+
+tt_layer *tt_embedding_new(int64_t num, int64_t dim, tt_embedding_opts o, tt_rng *rng)
+{
+    if (o.max_len < 0 || !(o.std >= 0.0f)) {
+        tt_fatal("tt_embedding_new: max_len %lld and std %g must not be negative", (long long)o.max_len,
+                 (double)o.std);
+    }
+    tt_embedding_layer *e = emb_alloc(num, dim, "tt_embedding_new");
     if (!rng) {
         rng = tt_default_rng();
     }
-    float s = std > 0.0f ? std : 0.02f;
-    for (int64_t i = 0; i < e->weight->numel; i++) {
-        e->weight->data[i] = s * tt_rng_normal(rng);
+    float std = o.std > 0.0f ? o.std : 1.0f;
+    e->weight = normal_table(num, dim, std, rng);
+    e->weight->name = "weight";
+    e->max_len = o.max_len;
+    e->sinusoidal = o.sinusoidal && o.max_len > 0;
+    if (o.max_len > 0) {
+        e->pos = e->sinusoidal ? tt_sinusoidal_table_new(o.max_len, dim) : normal_table(o.max_len, dim, std, rng);
+        if (!e->sinusoidal) {
+            e->pos->name = "position.weight";
+        }
     }
-    tt_set_requires_grad(e->weight, true);
-    return e;
+    return &e->base;
 }
 
 tt_tensor *tt_embedding_layer_forward(tt_embedding_layer *e, const int32_t *ids, int ndim,
@@ -189,14 +282,13 @@ tt_tensor *tt_embedding_layer_forward(tt_embedding_layer *e, const int32_t *ids,
 void tt_embedding_layer_params(tt_embedding_layer *e, tt_params *out, const char *prefix)
 {
     char name[256];
-    snprintf(name, sizeof name, "%s%sweight", prefix ? prefix : "", prefix && *prefix ? "." : "");
-    tt_params_add(out, name, e->weight);
+    snprintf(name, sizeof name, "%s%s", prefix ? prefix : "", prefix && *prefix ? "." : "");
+    emb_layer_collect(&e->base, out, name);
 }
 
 void tt_embedding_layer_free(tt_embedding_layer *e)
 {
     if (e) {
-        tt_tensor_free(e->weight);
-        free(e);
+        tt_layer_free(&e->base);
     }
 }

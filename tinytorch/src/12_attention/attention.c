@@ -41,6 +41,12 @@ static void attn_backward(tt_node *n)
 
 static const uint8_t *mask_keys(const tt_attn_mask *m) { return m ? m->key_mask : NULL; }
 static bool mask_causal(const tt_attn_mask *m) { return m && m->causal; }
+static const uint8_t *mask_rows(const tt_attn_mask *m) { return m ? m->attn_mask : NULL; }
+/* floats between batch rows of the boolean mask: 0 when one [Tq, Tk] mask serves every row */
+static int64_t mask_rows_bs(const tt_attn_mask *m, int64_t Tq, int64_t Tk)
+{
+    return m && m->attn_mask && m->attn_mask_per_batch ? Tq * Tk : 0;
+}
 
 tt_tensor *tt_sdpa(tt_tensor *q, tt_tensor *k, tt_tensor *v, const tt_attn_mask *mask)
 {
@@ -58,7 +64,8 @@ tt_tensor *tt_sdpa(tt_tensor *q, tt_tensor *k, tt_tensor *v, const tt_attn_mask 
                          H * Tq * d, Tq * d, d};
     tt_tensor *out = tt_empty(4, q->shape);
     float *P = tt_arena_alloc((size_t)(B * H * Tq * Tk) * sizeof(float));
-    tt__attn_forward(&view, q->data, k->data, v->data, out->data, P, mask_causal(mask), mask_keys(mask));
+    tt__attn_forward_masked(&view, q->data, k->data, v->data, out->data, P, mask_causal(mask),
+                            mask_keys(mask), mask_rows(mask), mask_rows_bs(mask, Tq, Tk));
     tt_tensor *in[3] = {q, k, v};
     tt_node *node = tt_record("sdpa", out, in, 3, attn_backward);
     if (node) {
@@ -85,7 +92,8 @@ tt_tensor *tt_attention_qkv(tt_tensor *qkv, int n_head, const tt_attn_mask *mask
     tt_tensor *out = tt_empty(TT_SHAPE(B, T, C));
     float *P = tt_arena_alloc((size_t)(B * H * T * T) * sizeof(float));
     const float *x = qkv->data;
-    tt__attn_forward(&view, x, x + C, x + 2 * C, out->data, P, mask_causal(mask), mask_keys(mask));
+    tt__attn_forward_masked(&view, x, x + C, x + 2 * C, out->data, P, mask_causal(mask), mask_keys(mask),
+                            mask_rows(mask), mask_rows_bs(mask, T, T));
     tt_tensor *in[1] = {qkv};
     tt_node *node = tt_record("attention_qkv", out, in, 1, attn_backward);
     if (node) {
@@ -109,7 +117,9 @@ tt_tensor *tt_attention_reference(tt_tensor *q, tt_tensor *k, tt_tensor *v, cons
     int64_t B = q->shape[0], Tq = q->shape[2], Tk = k->shape[2], d = q->shape[3];
     /* scores = Q K^T / sqrt(d): [B, H, Tq, Tk] */
     tt_tensor *s = tt_mul_scalar(tt_matmul(q, tt_transpose(k, 2, 3)), 1.0f / sqrtf((float)d));
-    if (mask_causal(mask) || mask_keys(mask)) {
+    if (mask_causal(mask) || mask_keys(mask) || mask_rows(mask)) {
+        const uint8_t *rows = mask_rows(mask);
+        int64_t rbs = mask_rows_bs(mask, Tq, Tk);
         /* blocked[b, 0, i, j] = 1 where query i may not see key j; row_dead = 1 where it sees none */
         tt_tensor *blocked = tt_zeros(TT_SHAPE(B, 1, Tq, Tk));
         tt_tensor *dead = tt_zeros(TT_SHAPE(B, 1, Tq, 1));
@@ -118,7 +128,8 @@ tt_tensor *tt_attention_reference(tt_tensor *q, tt_tensor *k, tt_tensor *v, cons
                 int64_t open = 0;
                 for (int64_t j = 0; j < Tk; j++) {
                     bool no = (mask_causal(mask) && j > i + (Tk - Tq)) ||
-                              (mask_keys(mask) && !mask->key_mask[b * Tk + j]);
+                              (mask_keys(mask) && !mask->key_mask[b * Tk + j]) ||
+                              (rows && !rows[b * rbs + i * Tk + j]);
                     blocked->data[(b * Tq + i) * Tk + j] = no ? 1.0f : 0.0f;
                     open += !no;
                 }
@@ -154,27 +165,103 @@ static tt_tensor *param(int64_t rows, int64_t cols, float std, tt_rng *rng, cons
     return t;
 }
 
-tt_mha *tt_mha_new(int64_t dim, int64_t n_head, float out_std_scale, tt_rng *rng)
+static tt_tensor *mha_layer_forward(tt_layer *self, tt_tensor *x)
 {
-    if (n_head <= 0 || dim % n_head != 0) {
-        tt_fatal("tt_mha_new: width %lld is not divisible by %lld heads", (long long)dim,
-                 (long long)n_head);
+    tt_mha *m = (tt_mha *)self;
+    bool any = m->mask.causal || m->mask.key_mask || m->mask.attn_mask;
+    return tt_mha_forward(m, x, any ? &m->mask : NULL, m->reference);
+}
+
+static void mha_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
+{
+    tt_mha *m = (tt_mha *)self;
+    char name[256];
+    snprintf(name, sizeof name, "%sqkv.weight", prefix);
+    tt_params_add(out, name, m->w_qkv);
+    if (m->b_qkv) {
+        snprintf(name, sizeof name, "%sqkv.bias", prefix);
+        tt_params_add(out, name, m->b_qkv);
+    }
+    snprintf(name, sizeof name, "%sout.weight", prefix);
+    tt_params_add(out, name, m->w_out);
+    if (m->b_out) {
+        snprintf(name, sizeof name, "%sout.bias", prefix);
+        tt_params_add(out, name, m->b_out);
+    }
+}
+
+static void mha_layer_destroy(tt_layer *self)
+{
+    tt_mha *m = (tt_mha *)self;
+    if (m->owns_params) {
+        tt_tensor_free(m->w_qkv);
+        tt_tensor_free(m->b_qkv);
+        tt_tensor_free(m->w_out);
+        tt_tensor_free(m->b_out);
+    }
+    free(m);
+}
+
+static const tt_layer_ops mha_ops = {"MultiheadAttention", mha_layer_forward, mha_layer_collect, NULL,
+                                     mha_layer_destroy, NULL};
+
+static tt_mha *mha_make(int64_t dim, int64_t n_head, float out_std_scale, bool bias, tt_rng *rng,
+                        const char *who)
+{
+    if (dim <= 0 || n_head <= 0 || dim % n_head != 0) {
+        tt_fatal("%s: width %lld is not divisible by %lld heads (want heads >= 1 dividing the width)",
+                 who, (long long)dim, (long long)n_head);
     }
     tt_mha *m = calloc(1, sizeof *m);
     if (!m) {
-        tt_fatal("tt_mha_new: out of memory");
+        tt_fatal("%s: out of memory", who);
     }
     if (!rng) {
         rng = tt_default_rng();
     }
+    m->base.ops = &mha_ops;
+    m->base.training = true;
+    m->owns_params = true;
     m->dim = dim;
     m->n_head = n_head;
     m->head_dim = dim / n_head;
     m->w_qkv = param(3 * dim, dim, 0.02f, rng, "qkv.weight");
-    m->b_qkv = param(3 * dim, 0, 0.0f, rng, "qkv.bias");
+    m->b_qkv = bias ? param(3 * dim, 0, 0.0f, rng, "qkv.bias") : NULL;
     m->w_out = param(dim, dim, 0.02f * (out_std_scale > 0.0f ? out_std_scale : 1.0f), rng, "out.weight");
-    m->b_out = param(dim, 0, 0.0f, rng, "out.bias");
+    m->b_out = bias ? param(dim, 0, 0.0f, rng, "out.bias") : NULL;
     return m;
+}
+
+tt_mha *tt_mha_new(int64_t dim, int64_t n_head, float out_std_scale, tt_rng *rng)
+{
+    return mha_make(dim, n_head, out_std_scale, true, rng, "tt_mha_new");
+}
+
+tt_layer *tt_mha_layer_new(int64_t dim, tt_mha_opts o, tt_rng *rng)
+{
+    tt_mha *m = mha_make(dim, o.n_head, o.out_std_scale, !o.no_bias, rng, "tt_mha_layer_new");
+    m->mask.causal = o.causal;
+    return &m->base;
+}
+
+void tt_mha_set_mask(tt_layer *mha, const tt_attn_mask *mask)
+{
+    if (!mha || mha->ops != &mha_ops) {
+        tt_fatal("tt_mha_set_mask: the layer is a %s, not a MultiheadAttention",
+                 mha ? mha->ops->kind : "NULL");
+    }
+    tt_mha *m = (tt_mha *)mha;
+    m->mask = mask ? *mask : (tt_attn_mask){0};
+}
+
+void tt__mha_init_shared(struct tt_mha *m, int64_t dim, int64_t n_head)
+{
+    m->base.ops = &mha_ops;
+    m->base.training = true;
+    m->owns_params = false;
+    m->dim = dim;
+    m->n_head = n_head;
+    m->head_dim = dim / n_head;
 }
 
 static tt_tensor *split_heads(tt_tensor *qkv, int which, int64_t H)
@@ -208,25 +295,13 @@ tt_tensor *tt_mha_forward(tt_mha *m, tt_tensor *x, const tt_attn_mask *mask, boo
 void tt_mha_params(tt_mha *m, tt_params *out, const char *prefix)
 {
     char name[256];
-    const char *pre = prefix ? prefix : "";
-    const char *dot = *pre ? "." : "";
-    snprintf(name, sizeof name, "%s%sqkv.weight", pre, dot);
-    tt_params_add(out, name, m->w_qkv);
-    snprintf(name, sizeof name, "%s%sqkv.bias", pre, dot);
-    tt_params_add(out, name, m->b_qkv);
-    snprintf(name, sizeof name, "%s%sout.weight", pre, dot);
-    tt_params_add(out, name, m->w_out);
-    snprintf(name, sizeof name, "%s%sout.bias", pre, dot);
-    tt_params_add(out, name, m->b_out);
+    snprintf(name, sizeof name, "%s%s", prefix ? prefix : "", prefix && *prefix ? "." : "");
+    mha_layer_collect(&m->base, out, name);
 }
 
 void tt_mha_free(tt_mha *m)
 {
     if (m) {
-        tt_tensor_free(m->w_qkv);
-        tt_tensor_free(m->b_qkv);
-        tt_tensor_free(m->w_out);
-        tt_tensor_free(m->b_out);
-        free(m);
+        tt_layer_free(&m->base);
     }
 }

@@ -41,8 +41,9 @@ static TT_AVX512_FN int64_t exp_sum16(float *s, int64_t lim, float m, float *sum
 }
 #endif
 
-/* Softmax of row s[0..lim) in place (blocked keys from key_mask become 0); s[lim..n) = 0. */
-static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km)
+/* Softmax of row s[0..lim) in place (keys blocked by the key mask km or the row mask rm become 0);
+ * s[lim..n) = 0. */
+static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km, const uint8_t *rm)
 {
     if (km) {
         for (int64_t j = 0; j < lim; j++) {
@@ -50,6 +51,14 @@ static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km)
                 s[j] = -INFINITY;
             }
         }
+    }
+    if (rm) {
+        for (int64_t j = 0; j < lim; j++) {
+            if (!rm[j]) {
+                s[j] = -INFINITY;
+            }
+        }
+        km = rm; /* take the masked branch below */
     }
     float m = -INFINITY; /* no simd max reduction: its identity may be -FLT_MAX, not -inf */
     for (int64_t j = 0; j < lim; j++) {
@@ -115,7 +124,8 @@ static int pick_threads(const tt_attn_view *v)
 }
 
 static void forward_one(const tt_attn_view *v, int64_t bh, const float *q, const float *k,
-                        const float *val, float *o, float *P, bool causal, const uint8_t *key_mask)
+                        const float *val, float *o, float *P, bool causal, const uint8_t *key_mask,
+                        const uint8_t *attn_mask, int64_t attn_mask_bs)
 {
     int64_t b = bh / v->H, h = bh % v->H, Tq = v->Tq, Tk = v->Tk, d = v->d, off = Tk - Tq;
     const float *Q = q + b * v->q_bs + h * v->q_hs;
@@ -124,6 +134,7 @@ static void forward_one(const tt_attn_view *v, int64_t bh, const float *q, const
     float *O = o + b * v->o_bs + h * v->o_hs;
     float *Pb = P + bh * Tq * Tk;
     const uint8_t *km = key_mask ? key_mask + b * Tk : NULL;
+    const uint8_t *am = attn_mask ? attn_mask + b * attn_mask_bs : NULL; /* [Tq, Tk] of batch row b */
     float scale = 1.0f / sqrtf((float)d);
     int64_t rb = causal ? TT_ATTN_ROW_BLOCK : Tq;
     for (int64_t r0 = 0; r0 < Tq; r0 += rb) {
@@ -143,15 +154,16 @@ static void forward_one(const tt_attn_view *v, int64_t bh, const float *q, const
             if (lim < 0) {
                 lim = 0;
             }
-            softmax_row(Pb + i * Tk, lim, Tk, km);
+            softmax_row(Pb + i * Tk, lim, Tk, km, am ? am + i * Tk : NULL);
         }
         tt_sgemm(0, 0, r1 - r0, d, kend, 1.0f, Pb + r0 * Tk, Tk, V, v->ldv, 0.0f, O + r0 * v->ldo,
                  v->ldo);
     }
 }
 
-void tt__attn_forward(const tt_attn_view *v, const float *q, const float *k, const float *val,
-                      float *o, float *P, bool causal, const uint8_t *key_mask)
+void tt__attn_forward_masked(const tt_attn_view *v, const float *q, const float *k, const float *val,
+                             float *o, float *P, bool causal, const uint8_t *key_mask,
+                             const uint8_t *attn_mask, int64_t attn_mask_bs)
 {
     int64_t n = v->B * v->H;
     int nt = pick_threads(v);
@@ -159,14 +171,20 @@ void tt__attn_forward(const tt_attn_view *v, const float *q, const float *k, con
 #ifdef TT_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int64_t bh = 0; bh < n; bh++) {
-            forward_one(v, bh, q, k, val, o, P, causal, key_mask);
+            forward_one(v, bh, q, k, val, o, P, causal, key_mask, attn_mask, attn_mask_bs);
         }
 #endif
         return;
     }
     for (int64_t bh = 0; bh < n; bh++) {
-        forward_one(v, bh, q, k, val, o, P, causal, key_mask);
+        forward_one(v, bh, q, k, val, o, P, causal, key_mask, attn_mask, attn_mask_bs);
     }
+}
+
+void tt__attn_forward(const tt_attn_view *v, const float *q, const float *k, const float *val,
+                      float *o, float *P, bool causal, const uint8_t *key_mask)
+{
+    tt__attn_forward_masked(v, q, k, val, o, P, causal, key_mask, NULL, 0);
 }
 
 static void backward_one(const tt_attn_view *v, int64_t bh, const float *q, const float *k,

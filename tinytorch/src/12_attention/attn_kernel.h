@@ -27,6 +27,11 @@ typedef struct tt_attn_view {
  * (zeros where masked). key_mask [B, Tk] or NULL. */
 void tt__attn_forward(const tt_attn_view *v, const float *q, const float *k, const float *val,
                       float *o, float *P, bool causal, const uint8_t *key_mask);
+/* The same with a boolean mask too: attn_mask [Tq, Tk] per batch row b at attn_mask + b * attn_mask_bs
+ * (attn_mask_bs = 0: one mask for every row; Tq * Tk: [B, Tq, Tk]); 1 = may attend; NULL = none. */
+void tt__attn_forward_masked(const tt_attn_view *v, const float *q, const float *k, const float *val,
+                             float *o, float *P, bool causal, const uint8_t *key_mask,
+                             const uint8_t *attn_mask, int64_t attn_mask_bs);
 /* Accumulates dq, dk, dv (each may be NULL; laid out like q, k, v) from dO (laid out like o) and
  * the saved P. scratch: tt__attn_scratch_floats(v) floats (Tq*Tk per thread used). */
 void tt__attn_backward(const tt_attn_view *v, const float *q, const float *k, const float *val,
@@ -34,5 +39,10 @@ void tt__attn_backward(const tt_attn_view *v, const float *q, const float *k, co
                        float *scratch, bool causal);
 
 int64_t tt__attn_scratch_floats(const tt_attn_view *v);
+
+/* Makes m (zeroed, its tensors set by the caller) a MultiheadAttention layer that does not own its
+ * tensors: the attention inside a GPT's block, whose parameter list owns them (module 13). */
+struct tt_mha;
+void tt__mha_init_shared(struct tt_mha *m, int64_t dim, int64_t n_head);
 
 #endif
