@@ -804,6 +804,45 @@ static void test_html(void **state)
     assert_non_null(strstr(buf, "-o html is for eval"));
 }
 
+/* `mlsysim search`: the best point is the one a sweep of the same grid gives when the points that
+ * do not fit or break the constraint are dropped by hand; nothing meeting the constraints is
+ * exit 3; an objective or constraint that is not a numeric key is refused. */
+static void test_search(void **state)
+{
+    (void)state;
+    assert_int_equal(run("-o json sweep Llama3_8B H100 --vary workload.batch_size=1:512:*2", 0, buf2, sizeof buf2), 0);
+    double best = -1, best_b = 0;
+    int lines = 0;
+    for (char *line = strtok(buf2, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cJSON *j = json_of(line);
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "sweep_status");
+        if (!strcmp(st->valuestring, "ok") && num(j, "latency_s") <= 0.05 && num(j, "throughput_per_s") > best) {
+            best = num(j, "throughput_per_s");
+            best_b = atof(cJSON_GetObjectItemCaseSensitive(j, "workload.batch_size")->valuestring);
+        }
+        cJSON_Delete(j);
+    }
+    assert_int_equal(lines, 10);
+    assert_true(best > 0);
+    assert_int_equal(run("-o json search Llama3_8B H100 --vary workload.batch_size=1:512:*2 --objective max:throughput_per_s "
+                         "--constraint 'latency_s<=0.05'", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_true(atof(cJSON_GetObjectItemCaseSensitive(j, "best.workload.batch_size")->valuestring) == best_b);
+    assert_true(fabs(num(j, "best.throughput_per_s") / best - 1) < 1e-9);
+    assert_true(num(j, "searched") == 10);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "top")) == 5);
+    cJSON_Delete(j);
+    assert_int_equal(run("search Llama3_8B H100 --vary workload.batch_size=1,2 --objective latency_s --constraint 'latency_s<1e-9'", 1, buf, sizeof buf), 3);
+    assert_non_null(strstr(buf, "no point meets"));
+    assert_int_equal(run("search Llama3_8B H100 --vary workload.batch_size=1,2 --objective model", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "not a numeric result key"));
+    assert_int_equal(run("search Llama3_8B H100 --vary workload.batch_size=1,2 --objective latency_s --constraint 'latency_s~3'", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--constraint"));
+    assert_int_equal(run("search Llama3_8B H100 --objective latency_s", 1, buf, sizeof buf), 1);
+    assert_int_equal(run("search --help", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "examples:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_tiny_kernels),
         cmocka_unit_test(test_scenario),
         cmocka_unit_test(test_html),
+        cmocka_unit_test(test_search),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -68,6 +68,20 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
  * efficiency flag is kept only if given (else the engine's default). */
 void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p);
 
+/* ---- shared by sweep and search (cmd_study.c) ---- */
+#define MS_CLI_MAX_VARY 3
+#define MS_CLI_MAX_VALUES 4096
+typedef struct {
+    char key[64];
+    int n;
+    char *values[MS_CLI_MAX_VALUES];
+    char *storage;             /* free() it */
+} ms_cli_vary;
+/* "V1,V2,..." or "START:STOP:*F" (geometric) or "START:STOP:+S" (arithmetic); 0 or -1 (printed). */
+int ms_cli_parse_vary_values(const char *spec, ms_cli_vary *v);
+/* The plan a study is about: PLAN.yaml, or MODEL HARDWARE [eval flags] (argv[0] = the command). */
+int ms_cli_load_subject(ms_cli *c, int argc, char **argv, ms_plan *p);
+
 /* ---- commands ---- */
 int ms_cli_zoo(ms_cli *c, int argc, char **argv);
 int ms_cli_eval(ms_cli *c, int argc, char **argv);
@@ -82,6 +96,7 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv);
 int ms_cli_chinchilla(ms_cli *c, int argc, char **argv);
 int ms_cli_solve(ms_cli *c, int argc, char **argv);       /* cmd_solve.c */
 int ms_cli_scenario(ms_cli *c, int argc, char **argv);    /* cmd_scenario.c */
+int ms_cli_search(ms_cli *c, int argc, char **argv);      /* cmd_search.c */
 
 /* `mlsysim validate [...]`: predicted vs published training runs (cmd_validate.c). */
 int ms_cli_validate(int argc, char **argv);

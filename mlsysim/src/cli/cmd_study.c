@@ -20,7 +20,7 @@ static int is_plan_path(const char *s)
 }
 
 /* Loads the subject from argv (argv[0] = command; own flags already removed). */
-static int load_subject(ms_cli *c, int argc, char **argv, ms_plan *p)
+int ms_cli_load_subject(ms_cli *c, int argc, char **argv, ms_plan *p)
 {
     if (argc >= 2 && is_plan_path(argv[1])) {
         if (argc > 2) {
@@ -44,18 +44,12 @@ static int load_subject(ms_cli *c, int argc, char **argv, ms_plan *p)
 
 /* ---- sweep ---- */
 
-#define MAX_VARY 3
-#define MAX_VALUES 4096
-
-typedef struct {
-    char key[64];
-    int n;
-    char *values[MAX_VALUES];
-    char *storage;
-} vary_t;
+#define MAX_VARY MS_CLI_MAX_VARY
+#define MAX_VALUES MS_CLI_MAX_VALUES
+typedef ms_cli_vary vary_t;
 
 /* "V1,V2,..." or "START:STOP:*F" (geometric) or "START:STOP:+S" (arithmetic). */
-static int parse_values(const char *spec, vary_t *v)
+int ms_cli_parse_vary_values(const char *spec, ms_cli_vary *v)
 {
     size_t cap = strlen(spec) + 1;
     double a, b, s;
@@ -63,7 +57,7 @@ static int parse_values(const char *spec, vary_t *v)
     int used = 0;
     if (sscanf(spec, "%lf:%lf:%c%lf%n", &a, &b, &op, &s, &used) == 4 && spec[used] == 0 && (op == '*' || op == '+')) {
         if (!isfinite(a) || !isfinite(b) || !isfinite(s) || (op == '*' && !(s > 1 && a > 0)) || (op == '+' && !(s > 0)) || b < a) {
-            fprintf(stderr, "mlsysim sweep: --vary %s: a range is START:STOP:*FACTOR (factor > 1, start > 0) or START:STOP:+STEP\n", spec);
+            fprintf(stderr, "mlsysim: --vary %s: a range is START:STOP:*FACTOR (factor > 1, start > 0) or START:STOP:+STEP\n", spec);
             return -1;
         }
         v->storage = malloc((size_t)MAX_VALUES * 32);
@@ -79,10 +73,10 @@ static int parse_values(const char *spec, vary_t *v)
     if (!v->storage) return -1;
     memcpy(v->storage, spec, cap);
     for (char *tok = strtok(v->storage, ","); tok; tok = strtok(NULL, ",")) {
-        if (v->n == MAX_VALUES) { fprintf(stderr, "mlsysim sweep: at most %d values per --vary\n", MAX_VALUES); return -1; }
+        if (v->n == MAX_VALUES) { fprintf(stderr, "mlsysim: at most %d values per --vary\n", MAX_VALUES); return -1; }
         v->values[v->n++] = tok;
     }
-    if (!v->n) { fprintf(stderr, "mlsysim sweep: --vary %s: no values\n", spec); return -1; }
+    if (!v->n) { fprintf(stderr, "mlsysim: --vary %s: no values\n", spec); return -1; }
     return 0;
 }
 
@@ -142,7 +136,7 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
             }
             if (nv == MAX_VARY) { fprintf(stderr, "mlsysim sweep: at most %d --vary\n", MAX_VARY); rc = MS_EXIT_INPUT; goto out; }
             memcpy(vary[nv].key, v, (size_t)(eq - v));
-            if (parse_values(eq + 1, &vary[nv])) { rc = MS_EXIT_INPUT; nv++; goto out; }
+            if (ms_cli_parse_vary_values(eq + 1, &vary[nv])) { rc = MS_EXIT_INPUT; nv++; goto out; }
             nv++;
             continue;
         }
@@ -150,7 +144,7 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
     }
     rest[nrest] = NULL;
     if (!nv) { fprintf(stderr, "mlsysim sweep: needs at least one --vary KEY=VALUES (see --help)\n"); rc = MS_EXIT_INPUT; goto out; }
-    rc = load_subject(c, nrest, rest, base);
+    rc = ms_cli_load_subject(c, nrest, rest, base);
     if (rc) goto out;
     long total = 1;
     for (int k = 0; k < nv; k++) total *= vary[k].n;
@@ -282,7 +276,7 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
     if (bad) return MS_EXIT_INPUT;
     ms_plan *p = malloc(sizeof *p);
     if (!p) return MS_EXIT_INPUT;
-    int rc = load_subject(c, argc, argv, p);
+    int rc = ms_cli_load_subject(c, argc, argv, p);
     ms_dist_accel_t a;
     ms_dist_model_t m;
     ms_dist_parallel_t par;
@@ -347,7 +341,7 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
     if (!found) { fprintf(stderr, "mlsysim synthesis: needs --target-step-ms T (see --help)\n"); return MS_EXIT_INPUT; }
     ms_plan *p = malloc(sizeof *p);
     if (!p) return MS_EXIT_INPUT;
-    int rc = load_subject(c, argc, argv, p);
+    int rc = ms_cli_load_subject(c, argc, argv, p);
     ms_dist_accel_t a;
     ms_dist_model_t m;
     ms_dist_parallel_t par;

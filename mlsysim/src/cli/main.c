@@ -29,6 +29,8 @@ static void usage(FILE *f)
         "  optimize parallelism|placement|batching PLAN.yaml [--carbon-tax USD_PER_T]\n"
         "                       [--sla-ms T --qps Q] [--output-tokens N]\n"
         "  sweep (PLAN.yaml | MODEL HARDWARE [flags]) --vary KEY=V1,V2,... [--vary ...] [--keys K,...]\n"
+        "  search (PLAN.yaml | MODEL HARDWARE [flags]) --vary KEY=V1,V2,... --objective [min:|max:]KEY\n"
+        "                       [--constraint 'KEY<=V' ...] [--top N]\n"
         "  sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
         "  synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
         "  chinchilla (--flops C [--tokens-per-param R] | --params N [--tokens D])\n"
@@ -201,6 +203,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "compress")) rc = ms_cli_compress(&c, n, rest);
     else if (!strcmp(cmd, "tiny")) rc = ms_cli_tiny(&c, n, rest);
     else if (!strcmp(cmd, "sweep")) rc = ms_cli_sweep(&c, n, rest);
+    else if (!strcmp(cmd, "search")) rc = ms_cli_search(&c, n, rest);
     else if (!strcmp(cmd, "sensitivity")) rc = ms_cli_sensitivity(&c, n, rest);
     else if (!strcmp(cmd, "synthesis")) rc = ms_cli_synthesis(&c, n, rest);
     else if (!strcmp(cmd, "chinchilla")) rc = ms_cli_chinchilla(&c, n, rest);
