@@ -26,6 +26,7 @@
 #include <string.h>
 #include "../common/cpu.h"
 #include "conv_internal.h"
+#include "tinytorch/amp.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
 
@@ -295,7 +296,9 @@ const char *tt_conv2d_impl(void)
 
 static bool simd_applies(const conv_dims *d, const tt_conv2d_geom *g)
 {
-    return strcmp(tt_conv2d_impl(), "im2col") != 0 && d->G == 1 && g->stride_h == 1 &&
+    /* under mixed precision (amp.h) the products go through tt_sgemm's half-operand path */
+    return tt_get_matmul_precision() == TT_FP32 && strcmp(tt_conv2d_impl(), "im2col") != 0 && d->G == 1 &&
+           g->stride_h == 1 &&
            g->stride_w == 1 && g->dilation_h == 1 && g->dilation_w == 1 && g->pad_h < d->kh &&
            g->pad_w < d->kw;
 }

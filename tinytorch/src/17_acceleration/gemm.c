@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tinytorch/gemm.h"
 #include "gemm_internal.h"
+#include "amp_internal.h"
 #include "../common/cpu.h"
 
 #include <pthread.h>
@@ -609,6 +610,10 @@ void tt_sgemm(int transa, int transb, int64_t M, int64_t N, int64_t K,
     cfg_get();
     if (K <= 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    if (tt_get_matmul_precision() != TT_FP32) { /* mixed precision (amp.h): half operands */
+        tt__gemm_lowp(tt_get_matmul_precision(), transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     switch (cfg.path) {
