@@ -17,5 +17,6 @@
 #include "tinytorch/attention.h"
 #include "tinytorch/transformer.h"
 #include "tinytorch/gemm.h"
+#include "tinytorch/amp.h"
 
 #endif
