@@ -662,7 +662,7 @@ static void json_key(const char *name, char *out, size_t cap)
 static int api_solve_list(const labs_ctx *c, const cJSON *req, labs_reply *r)
 {
     (void)c, (void)req;
-    static const char *const types[] = {"number", "integer", "choice", "model", "hardware", "precision"};
+    static const char *const types[] = {"number", "integer", "choice", "model", "hardware", "precision", "grid"};
     cJSON *out = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(out, "solvers");
     for (size_t i = 0; arr && i < ms_solver_count(); i++) {

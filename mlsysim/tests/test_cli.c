@@ -697,6 +697,21 @@ static void test_solve(void **state)
     j = json_of(buf);
     assert_true(fabs(num(j, "time_s") / (1.75e9 / 450e9 + 7e-6) - 1) < 1e-9);
     cJSON_Delete(j);
+    /* tco: a named cluster, a cooling profile and overrides reach the formula (hand-worked in
+     * test_solvers.c, upstream's golden in test_parity.c) */
+    assert_int_equal(run("-o json solve tco --cluster research_256 --mfu 0.45 --price-kwh 0.12", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "tco_usd") / 7076.95 - 1) < 1e-6);
+    assert_true(num(j, "accelerators") == 256);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json solve tco --hardware H100 --accelerators 8 --cooling enterprise --pue 0", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "pue") == 1.58);
+    cJSON_Delete(j);
+    assert_int_equal(run("solve tco --hardware H100", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--cluster"));
+    assert_int_equal(run("solve tco --cluster research_256 --grid Atlantis", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "unknown grid"));
     /* per-solver help from the table: usage, units, ranges, examples */
     assert_int_equal(run("solve collective --help", 0, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "--ranks-per-node"));

@@ -647,6 +647,34 @@ static void test_solver_table(void **state)
     assert_null(ms_solver_find("nosuch"));
 }
 
+/* TCO by hand: 2 accelerators of 1,000 W and $30,000 for 73 days (0.2 year) at MFU 0.5, PUE 1.5,
+ * 400 g/kWh, 2 L/kWh, $0.10/kWh, 2-year amortisation, 10 % maintenance, infrastructure x2,
+ * embodied 1,000 kg per device: P = 1000·(0.3 + 0.35) = 650 W; IT 650·2·1752 h = 2,277.6 kWh;
+ * E = 3,416.4 kWh; CO2 1,366.56 kg + embodied 1000·2·0.2/2 = 200 kg; water 6,832.8 L;
+ * CapEx 120,000 -> period 120,000/2·0.2 = 12,000; maintenance 2,400; energy 341.64;
+ * TCO 14,741.64 USD. MFU above 1 is refused. */
+static void test_tco(void **state)
+{
+    (void)state;
+    ms_tco_input in = {2, 1000, 30000, 73, 0.5, 1.5, 400, 2, 0.10, 2, 0.10, 2, 1000};
+    ms_tco_result r;
+    char err[256];
+    assert_int_equal(ms_tco(&in, &r, err, sizeof err), 0);
+    REL(r.chip_power_w, 650, 1e-12);
+    REL(r.it_energy_kwh, 2277.6, 1e-12);
+    REL(r.total_energy_kwh, 3416.4, 1e-12);
+    REL(r.operational_co2_kg, 1366.56, 1e-12);
+    REL(r.embodied_co2_kg, 200, 1e-12);
+    REL(r.water_l, 6832.8, 1e-12);
+    REL(r.capex_period_usd, 12000, 1e-12);
+    REL(r.maintenance_usd, 2400, 1e-12);
+    REL(r.energy_usd, 341.64, 1e-12);
+    REL(r.tco_usd, 14741.64, 1e-12);
+    in.mfu = 1.2;
+    assert_int_equal(ms_tco(&in, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "mfu"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_lora),
         cmocka_unit_test(test_step_factors),
         cmocka_unit_test(test_collective),
+        cmocka_unit_test(test_tco),
         cmocka_unit_test(test_solver_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -358,6 +358,35 @@ int ms_collective(ms_collective_kind k, double bytes, int ranks, double bw_bytes
                   double alpha_s, int ranks_per_node, double inter_bw_bytes_per_s,
                   double inter_alpha_s, ms_collective_result *out, char *err, size_t errlen);
 
+/* ---- Economics and sustainability with every input exposed (TCO) ----
+ * N accelerators of TDP W and unit cost C run for D days at utilisation MFU:
+ *   P_chip = W·(0.30 + 0.70·MFU)   (30 % idle floor; upstream's ENERGY_IDLE/DYNAMIC fractions)
+ *   E_IT = P_chip·N·24·D;  E = E_IT·PUE;  CO2 = E·CI + embodied;  water = E·WUE
+ *   CapEx = C·N·infra;  CapEx for the period = CapEx / years · D/365;
+ *   maintenance = CapEx·m·D/365;  energy cost = E·price;  TCO = period CapEx + maintenance + energy
+ * Embodied carbon per device is amortised like the CapEx (kg·N·D/(365·years)); upstream adds it
+ * whole. With MFU 0.45, 256 H100 (700 W, $25,000), PUE 1.12, 429 g/kWh, 1.8 L/kWh, $0.12/kWh and
+ * one day this is upstream's golden: 2,644.992 kWh IT, 1,270.866 kg, TCO $7,076.95. */
+typedef struct {
+    int accelerators;
+    double tdp_w, unit_cost_usd;
+    double days, mfu;
+    double pue, carbon_g_per_kwh, wue_l_per_kwh, price_usd_per_kwh;
+    double amortization_years, maintenance_fraction, infra_multiplier;
+    double embodied_kg_per_device;
+} ms_tco_input;
+
+typedef struct {
+    double chip_power_w;
+    double it_energy_kwh, total_energy_kwh;
+    double operational_co2_kg, embodied_co2_kg, co2_kg;
+    double water_l;
+    double capex_total_usd, capex_period_usd, maintenance_usd, energy_usd, tco_usd;
+    double usd_per_accelerator_hour;
+} ms_tco_result;
+
+int ms_tco(const ms_tco_input *in, ms_tco_result *out, char *err, size_t errlen);
+
 /* ---- Microcontroller kernel efficiency: CMSIS-NN SIMD vs plain C int8 loops ----
  * The int8 peaks of the registry's Cortex-M parts count the SIMD rate CMSIS-NN's kernels use
  * (SMLAD: 2 int8 MAC per cycle); MS_TINY_EFF_CMSIS_NN (0.5, the engine's default η) is the share of
@@ -381,7 +410,7 @@ double ms_tiny_kernel_efficiency(ms_tiny_kernel k);           /* the named η ab
  * ms_solve_values by argument name (the CLI from `--name VALUE`, the labs API from a JSON object
  * whose keys are the names with '-' written '_'), then ms_solver_run checks what is required,
  * resolves registry names and writes the solver's figures into an ms_result. */
-#define MS_SOLVE_MAX_ARGS 14
+#define MS_SOLVE_MAX_ARGS 20
 
 typedef enum {
     MS_SARG_NUM = 0,            /* a number in [min, max] */
@@ -389,7 +418,8 @@ typedef enum {
     MS_SARG_CHOICE,             /* one word of `choices` ("a|b|c") */
     MS_SARG_MODEL,              /* a registry model name */
     MS_SARG_HW,                 /* a registry hardware name */
-    MS_SARG_PRECISION           /* fp32 ... fp4 */
+    MS_SARG_PRECISION,          /* fp32 ... fp4 */
+    MS_SARG_GRID                /* a registry grid (region) name */
 } ms_solve_arg_type;
 
 typedef struct {

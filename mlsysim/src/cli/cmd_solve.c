@@ -18,6 +18,7 @@ static const char *type_word(const ms_solve_arg *a)
     case MS_SARG_MODEL: return "MODEL";
     case MS_SARG_HW: return "HW";
     case MS_SARG_PRECISION: return "P";
+    case MS_SARG_GRID: return "GRID";
     default: return "X";
     }
 }

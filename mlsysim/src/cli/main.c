@@ -34,7 +34,7 @@ static void usage(FILE *f)
         "  sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
         "  synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
         "  chinchilla (--flops C [--tokens-per-param R] | --params N [--tokens D])\n"
-        "  solve SOLVER [ARGS] [--name value ...]   (solve --help lists the 18 solvers)\n"
+        "  solve SOLVER [ARGS] [--name value ...]   (solve --help lists the 19 solvers)\n"
         "  scenario list | show NAME | eval NAME\n"
         "  schema\n"
         "  validate [--table FILE]\n"

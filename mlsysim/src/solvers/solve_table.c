@@ -433,6 +433,75 @@ static int run_collective(const ms_solver *s, const ms_registry *reg, const ms_s
     return 0;
 }
 
+/* Named clusters (accelerator and count) and cooling profiles (PUE), each with its source. */
+static const struct { const char *name, *hw; int count; } clusters[] = {
+    {"research_256", "H100", 256},      /* upstream MLSys·im Research_256: 32 DGX H100 */
+    {"frontier_16k", "H100", 16384},    /* Llama 3 405B's pre-training cluster (Dubey et al. 2024) */
+    {"campus_8", "A100", 8},            /* one DGX A100: a university lab's node */
+};
+static const struct { const char *name; double pue; } cooling[] = {
+    {"enterprise", 1.58},  /* Uptime Institute Global Data Center Survey 2023: average PUE 1.58 */
+    {"hyperscale", 1.10},  /* Google Environmental Report 2023: fleet trailing-twelve-month PUE 1.10 */
+    {"liquid", 1.06},      /* upstream MLSys·im's liquid-cooled / hydro convention (grids.yaml) */
+};
+
+static int run_tco(const ms_solver *s, const ms_registry *reg, const ms_solve_values *v, ms_result *o,
+                   char *err, size_t errlen)
+{
+    const char *hwname = S(s, v, "hardware");
+    int count = (int)N(s, v, "accelerators");
+    const char *cl = S(s, v, "cluster");
+    if (strcmp(cl, "none")) {
+        for (size_t i = 0; i < sizeof clusters / sizeof clusters[0]; i++)
+            if (!strcmp(cl, clusters[i].name)) hwname = clusters[i].hw, count = clusters[i].count;
+    } else if (!hwname[0] || count < 1) {
+        return fail(err, errlen, "give --hardware and --accelerators, or a --cluster preset");
+    }
+    const ms_hardware *hw = ms_registry_hardware(reg, hwname);
+    const ms_grid *g = ms_registry_grid(reg, S(s, v, "grid"));
+    ms_tco_input in;
+    memset(&in, 0, sizeof in);
+    in.accelerators = count;
+    in.tdp_w = N(s, v, "tdp-w") > 0 ? N(s, v, "tdp-w") : hw->tdp_w;
+    in.unit_cost_usd = N(s, v, "unit-cost") > 0 ? N(s, v, "unit-cost") : hw->price_usd;
+    in.days = N(s, v, "days");
+    in.mfu = N(s, v, "mfu");
+    in.pue = g->pue;
+    for (size_t i = 0; i < sizeof cooling / sizeof cooling[0]; i++)
+        if (!strcmp(S(s, v, "cooling"), cooling[i].name)) in.pue = cooling[i].pue;
+    if (N(s, v, "pue") > 0) in.pue = N(s, v, "pue");
+    in.carbon_g_per_kwh = g->carbon_g_per_kwh;
+    in.wue_l_per_kwh = g->wue_l_per_kwh;
+    in.price_usd_per_kwh = N(s, v, "price-kwh") > 0 ? N(s, v, "price-kwh") : g->price_usd_per_kwh;
+    in.amortization_years = N(s, v, "years");
+    in.maintenance_fraction = N(s, v, "maintenance");
+    in.infra_multiplier = N(s, v, "infra");
+    in.embodied_kg_per_device = N(s, v, "embodied-kg");
+    ms_tco_result r;
+    if (ms_tco(&in, &r, err, errlen)) return -1;
+    ms_result_str(o, "hardware", hw->name);
+    ms_result_int(o, "accelerators", count);
+    ms_result_str(o, "grid", g->name);
+    ms_result_num(o, "pue", in.pue);
+    ms_result_num(o, "price_usd_per_kwh", in.price_usd_per_kwh);
+    ms_result_num(o, "unit_cost_usd", in.unit_cost_usd);
+    ms_result_num(o, "chip_power_w", r.chip_power_w);
+    ms_result_num(o, "it_energy_kwh", r.it_energy_kwh);
+    ms_result_num(o, "energy_kwh", r.total_energy_kwh);
+    ms_result_num(o, "operational_carbon_kg", r.operational_co2_kg);
+    ms_result_num(o, "embodied_carbon_kg", r.embodied_co2_kg);
+    ms_result_num(o, "carbon_kg", r.co2_kg);
+    ms_result_num(o, "water_l", r.water_l);
+    ms_result_num(o, "capex_total_usd", r.capex_total_usd);
+    ms_result_num(o, "capex_period_usd", r.capex_period_usd);
+    ms_result_num(o, "maintenance_usd", r.maintenance_usd);
+    ms_result_num(o, "energy_usd", r.energy_usd);
+    ms_result_num(o, "tco_usd", r.tco_usd);
+    ms_result_num(o, "usd_per_accelerator_hour", r.usd_per_accelerator_hour);
+    if (in.unit_cost_usd <= 0) ms_result_note(o, "%s has no unit price in the registry: CapEx is 0; set --unit-cost", hw->name);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The table
  * ------------------------------------------------------------------------------------------- */
@@ -589,6 +658,30 @@ static const ms_solver solvers[] = {
      {"solve collective --kind ring --mb 1000 --ranks 8 --link-gbs 450 --link-us 0.5",
       "solve collective --kind hierarchical --mb 1000 --ranks 64 --ranks-per-node 8 --link-gbs 450 --inter-gbs 50", NULL},
      run_collective},
+    {"tco", "Economics and sustainability (TCO)",
+     "energy, carbon, water and cost of a cluster, every input overridable",
+     "P = TDP*(0.3 + 0.7*MFU); E = P*N*h*PUE; CO2 = E*CI; TCO = CapEx/years*d/365 + maintenance + E*price", 0,
+     {{"hardware", MS_SARG_HW, "", 0, 0, 0, NULL, 0, NULL, "accelerator (TDP and unit price from the registry)"},
+      {"accelerators", MS_SARG_INT, "", 0, 1e8, 0, NULL, 0, NULL, "accelerators N"},
+      {"cluster", MS_SARG_CHOICE, "", 0, 0, 0, "none", 0, "none|research_256|frontier_16k|campus_8",
+       "named preset instead of --hardware/--accelerators (256 H100; 16,384 H100; 8 A100)"},
+      {"days", MS_SARG_NUM, "days", 1e-9, 1e6, 1, NULL, 0, NULL, "duration"},
+      {"mfu", MS_SARG_NUM, "", 0, 1, 1, NULL, 0, NULL, "utilisation (MFU) as an input: power = TDP*(0.3 + 0.7*MFU)"},
+      {"grid", MS_SARG_GRID, "", 0, 0, 0, "US_Avg", 0, NULL, "region: carbon intensity, PUE, water, price (mlsysim zoo grids)"},
+      {"cooling", MS_SARG_CHOICE, "", 0, 0, 0, "grid", 0, "grid|enterprise|hyperscale|liquid",
+       "PUE profile: the grid's, enterprise air 1.58, hyperscale 1.10, liquid 1.06"},
+      {"pue", MS_SARG_NUM, "", 0, 5, 0, NULL, 0, NULL, "PUE override (0 = from --cooling / the grid)"},
+      {"price-kwh", MS_SARG_NUM, "USD/kWh", 0, 10, 0, NULL, 0, NULL, "electricity price override (0 = the grid's)"},
+      {"unit-cost", MS_SARG_NUM, "USD", 0, 1e9, 0, NULL, 0, NULL, "price per accelerator override (0 = the registry's)"},
+      {"tdp-w", MS_SARG_NUM, "W", 0, 1e6, 0, NULL, 0, NULL, "power per accelerator override (0 = the registry's)"},
+      {"years", MS_SARG_NUM, "years", 1e-3, 100, 3, NULL, 0, NULL, "amortisation period"},
+      {"maintenance", MS_SARG_NUM, "", 0, 1, 0.05, NULL, 0, NULL, "yearly maintenance as a fraction of CapEx"},
+      {"infra", MS_SARG_NUM, "", 0.1, 10, 1, NULL, 0, NULL, "CapEx multiplier for the building, power and network (1 = accelerators only; upstream: 2-2.5 for a full datacenter)"},
+      {"embodied-kg", MS_SARG_NUM, "kg", 0, 1e6, 0, NULL, 0, NULL, "embodied carbon per device (amortised like CapEx)"},
+      ARG_END},
+     {"solve tco --cluster research_256 --mfu 0.45 --price-kwh 0.12",
+      "solve tco --hardware H100 --accelerators 1024 --days 30 --mfu 0.4 --grid Quebec --cooling liquid --embodied-kg 1500", NULL},
+     run_tco},
 };
 
 size_t ms_solver_count(void) { return sizeof solvers / sizeof solvers[0]; }
@@ -692,6 +785,10 @@ int ms_solver_run(const ms_solver *s, const ms_registry *reg, const ms_solve_val
         if (a->type == MS_SARG_HW && !ms_registry_hardware(reg, v.str[i])) {
             *bad_arg = i;
             return fail(err, errlen, "unknown hardware '%s' (see mlsysim zoo hardware)", v.str[i]);
+        }
+        if (a->type == MS_SARG_GRID && !ms_registry_grid(reg, v.str[i])) {
+            *bad_arg = i;
+            return fail(err, errlen, "unknown grid '%s' (see mlsysim zoo grids)", v.str[i]);
         }
     }
     return s->run(s, reg, &v, out, err, errlen);

@@ -537,3 +537,35 @@ double ms_tiny_kernel_efficiency(ms_tiny_kernel k)
 {
     return k == MS_TINY_KERNEL_PLAIN_C ? MS_TINY_EFF_PLAIN_C : MS_TINY_EFF_CMSIS_NN;
 }
+
+/* ---- TCO with every input exposed (formulas and golden in solvers.h) ---- */
+int ms_tco(const ms_tco_input *in, ms_tco_result *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (in->accelerators < 1) return fail(err, errlen, "accelerators: must be >= 1 (got %d)", in->accelerators);
+    if (!pos(in->tdp_w)) return fail(err, errlen, "tdp: the hardware has no power figure; give one");
+    if (!nonneg(in->unit_cost_usd)) return fail(err, errlen, "unit cost: must be >= 0 USD (got %g)", in->unit_cost_usd);
+    if (!pos(in->days)) return fail(err, errlen, "days: must be > 0 (got %g)", in->days);
+    if (!(isfinite(in->mfu) && in->mfu >= 0 && in->mfu <= 1)) return fail(err, errlen, "mfu: must be in [0, 1] (got %g)", in->mfu);
+    if (!(isfinite(in->pue) && in->pue >= 1)) return fail(err, errlen, "pue: must be >= 1 (got %g)", in->pue);
+    if (!nonneg(in->carbon_g_per_kwh) || !nonneg(in->wue_l_per_kwh) || !nonneg(in->price_usd_per_kwh))
+        return fail(err, errlen, "carbon intensity, water use and price: must be >= 0");
+    if (!pos(in->amortization_years)) return fail(err, errlen, "amortization years: must be > 0 (got %g)", in->amortization_years);
+    if (!nonneg(in->maintenance_fraction) || !pos(in->infra_multiplier) || !nonneg(in->embodied_kg_per_device))
+        return fail(err, errlen, "maintenance fraction and embodied carbon: must be >= 0; infrastructure multiplier > 0");
+    double n = in->accelerators, hours = 24.0 * in->days, share = in->days / 365.0;
+    o->chip_power_w = in->tdp_w * (0.30 + 0.70 * in->mfu);
+    o->it_energy_kwh = o->chip_power_w * n * hours / 1000.0;
+    o->total_energy_kwh = o->it_energy_kwh * in->pue;
+    o->operational_co2_kg = o->total_energy_kwh * in->carbon_g_per_kwh / 1000.0;
+    o->embodied_co2_kg = in->embodied_kg_per_device * n * share / in->amortization_years;
+    o->co2_kg = o->operational_co2_kg + o->embodied_co2_kg;
+    o->water_l = o->total_energy_kwh * in->wue_l_per_kwh;
+    o->capex_total_usd = in->unit_cost_usd * n * in->infra_multiplier;
+    o->capex_period_usd = o->capex_total_usd / in->amortization_years * share;
+    o->maintenance_usd = o->capex_total_usd * in->maintenance_fraction * share;
+    o->energy_usd = o->total_energy_kwh * in->price_usd_per_kwh;
+    o->tco_usd = o->capex_period_usd + o->maintenance_usd + o->energy_usd;
+    o->usd_per_accelerator_hour = o->tco_usd / (n * hours);
+    return 0;
+}
