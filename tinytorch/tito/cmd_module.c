@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "learn.h"
+#include "milestone.h"
 
 #define DEFAULT_DIR "tinytorch-work"
 
@@ -616,7 +617,7 @@ int tito_milestone_learner(int argc, char **argv)
 {
     const char *dir = NULL, *id = NULL;
     char *rest[64];
-    int nrest = 0;
+    int nrest = 0, part = 0;
     rest[nrest++] = "milestone";
     for (int i = 0; i < argc && nrest < 62; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
@@ -624,6 +625,9 @@ int tito_milestone_learner(int argc, char **argv)
         } else if (!id && argv[i][0] != '-') {
             id = argv[i];
         } else {
+            if (strcmp(argv[i], "--part") == 0 && i + 1 < argc) {
+                part = atoi(argv[i + 1]);
+            }
             rest[nrest++] = argv[i];
         }
     }
@@ -648,20 +652,41 @@ int tito_milestone_learner(int argc, char **argv)
     }
     unsigned done = completed_mask(db), mask = 0;
     tt_progress_close(db);
-    for (int i = 1; i <= ms_needs[k].last; i++) {
+    /* a part may need fewer modules than the whole milestone (the registry says which) */
+    int last = ms_needs[k].last;
+    for (int i = 0; i < tt_milestone_count && part > 0; i++) {
+        if (atoi(tt_milestones[i]->id) == atoi(ms_needs[k].id) && part <= tt_milestones[i]->n_parts) {
+            last = tt_milestone_needs(tt_milestones[i], part);
+        }
+    }
+    char missing[256] = "";
+    size_t at = 0;
+    int nmiss = 0, first_missing = 0;
+    for (int i = 1; i <= last; i++) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", dir, tt_modules[i - 1].dir);
         if (!(done >> i & 1u) || !is_dir(p)) {
-            fprintf(stderr,
-                    "milestone %s is locked: it runs on your modules 01-%02d; module %02d is not completed in %s "
-                    "(tito status)\n",
-                    ms_needs[k].id, ms_needs[k].last, i, dir);
-            return 1;
+            int w = snprintf(missing + at, sizeof missing - at, "%s%02d", nmiss ? ", " : "", i);
+            at = w > 0 && (size_t)w < sizeof missing - at ? at + (size_t)w : at;
+            first_missing = nmiss++ ? first_missing : i;
+            continue;
         }
         mask |= 1u << i;
     }
+    if (nmiss) {
+        char what[32] = "";
+        if (part > 0) {
+            snprintf(what, sizeof what, " part %d", part);
+        }
+        fprintf(stderr,
+                "milestone %s%s is locked: it runs on your modules 01-%02d, and module%s %s %s not completed in %s\n"
+                "  (tito status shows your progress; next: tito module start %02d --dir %s)\n",
+                ms_needs[k].id, what, last, nmiss > 1 ? "s" : "", missing, nmiss > 1 ? "are" : "is", dir,
+                first_missing, dir);
+        return 1;
+    }
     char exe[4096];
-    printf("building milestone %s with your modules 01-%02d ...\n", ms_needs[k].id, ms_needs[k].last);
+    printf("building milestone %s with your modules 01-%02d ...\n", ms_needs[k].id, last);
     fflush(stdout);
     if (tt_build_learner_milestone(dir, mask, atoi(ms_needs[k].id), exe, sizeof exe) != 0) {
         return 2;
