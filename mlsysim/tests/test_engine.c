@@ -596,6 +596,25 @@ static void test_storage_precisions(void **state)
     ms_result_free(&ra);
 }
 
+/* Node-level energy: a DGX H100 system entry (10.2 kW, 8 x H100 of 700 W) adds 4.6 kW of host,
+ * NICs and fans per node at full load; both scale with the same load, so the node part over the
+ * accelerators' part is 4600 / 5600 whatever the utilisation. */
+static void test_node_energy(void **state)
+{
+    (void)state;
+    ms_result r;
+    const char *y = "version: \"1.0\"\nname: n\n"
+                    "workload: {model: Llama3_70B, mode: training, seq_len: 4096, batch_size: 256}\n"
+                    "hardware: {accelerator: DGX_H100, nodes: 8}\n"
+                    "parallelism: {tp: 8, pp: 2, microbatch: 1, recompute: selective, sequence_parallel: true}\n"
+                    "ops: {region: Norway, duration_days: 3}\n";
+    assert_int_equal(eval_yaml(y, &r), MS_OK);
+    double node = get(&r, "energy_node_j"), it = get(&r, "energy_it_j");
+    assert_true(node > 0);
+    assert_true(close_rel(node / (it - node), 4600.0 / 5600.0, 1e-9));
+    ms_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_memory_reserve),
         cmocka_unit_test(test_encoder_training_route),
         cmocka_unit_test(test_storage_precisions),
+        cmocka_unit_test(test_node_energy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -281,6 +281,56 @@ static void test_queueing(void **state)
     assert_true(!q2.stable || q2.p99_s > 0.5);
 }
 
+/* M/D/1 (c = 1, fixed service 1 s, λ = 0.8/s): Pollaczek–Khinchine mean wait ρ/(2μ(1-ρ)) = 2 s
+ * (half the M/M/1 wait of 4 s); the approximate tail: θ = (1+0)/(2(1-0.8)) = 2.5 s, P(wait) = 0.8,
+ * p99 = 1 + 2.5·ln(0.8/0.01) = 11.955 s; p50 = 1 + 2.5·ln(0.8/0.5) = 2.175 s. M/D/2 (λ = μ = 1):
+ * Erlang C = 1/3, mean wait (1/3)/(2-1)·(1/2) = 1/6 s. cs2 = 1 is M/M/c exactly. */
+static void test_mdc(void **state)
+{
+    (void)state;
+    ms_queue_result q, m;
+    ms_mgc(0.8, 1.0, 0.0, 1, &q);
+    assert_true(q.stable);
+    assert_rel(q.mean_wait_s, 2.0, 1e-12);
+    assert_rel(q.p99_s, 1.0 + 2.5 * log(80.0), 1e-12);
+    assert_rel(q.p50_s, 1.0 + 2.5 * log(1.6), 1e-12);
+    ms_mmc(0.8, 1.0, 1, &m);
+    assert_rel(q.mean_wait_s, m.mean_wait_s / 2, 1e-12);
+    assert_true(q.p99_s < m.p99_s);            /* fixed service: a shorter tail */
+    ms_mgc(1.0, 1.0, 0.0, 2, &q);
+    assert_rel(q.p_wait, 1.0 / 3, 1e-12);
+    assert_rel(q.mean_wait_s, 1.0 / 6, 1e-12);
+    assert_rel(q.p50_s, 1.0, 1e-12);           /* P(wait) = 1/3 < 1/2: the median waits 0 */
+    ms_mgc(8, 0.1, 1.0, 1, &q);
+    assert_rel(q.p99_s, log(100.0) / 2, 1e-9);
+    ms_mgc(30, 0.1, 0.0, 2, &q);
+    assert_false(q.stable);
+    ms_mgc(1, 1, -1.0, 2, &q);
+    assert_false(q.stable);
+}
+
+/* Continuous batching: λ = 2 req/s, prefill 0.1 s each, decode step 20 ms at batch 32, 200 output
+ * tokens: prefill share 0.2, ITL 20/(1-0.2) = 25 ms (1.25x), decode share 2·200·0.02/32 = 0.25,
+ * stable, 400 tokens/s, one request 0.1 + 200·0.025 = 5.1 s. At λ = 10: prefill share 1.0, no decode. */
+static void test_cb_interference(void **state)
+{
+    (void)state;
+    ms_cb_result r;
+    assert_int_equal(ms_cb_interference(2, 0.1, 0.02, 32, 200, &r), 0);
+    assert_rel(r.prefill_share, 0.2, 1e-12);
+    assert_rel(r.itl_s, 0.025, 1e-12);
+    assert_rel(r.itl_slowdown, 1.25, 1e-12);
+    assert_rel(r.decode_share, 0.25, 1e-12);
+    assert_true(r.stable);
+    assert_rel(r.tokens_per_s, 400, 1e-12);
+    assert_rel(r.request_s, 5.1, 1e-12);
+    assert_int_equal(ms_cb_interference(10, 0.1, 0.02, 32, 200, &r), 0);
+    assert_false(r.stable);
+    assert_true(r.tokens_per_s == 0);
+    assert_int_equal(ms_cb_interference(2, 0.1, 0.0, 32, 200, &r), MS_ERR_INPUT);
+    assert_int_equal(ms_cb_interference(2, 0.1, 0.02, 0, 200, &r), MS_ERR_INPUT);
+}
+
 /* Speculative decoding: E[tokens] = (1 - α^(k+1)) / (1 - α); α = 0.7, k = 4 -> 2.7731. */
 static void test_speculative(void **state)
 {
@@ -426,6 +476,8 @@ int main(void)
         cmocka_unit_test(test_serving_llama),
         cmocka_unit_test(test_continuous_batching),
         cmocka_unit_test(test_queueing),
+        cmocka_unit_test(test_mdc),
+        cmocka_unit_test(test_cb_interference),
         cmocka_unit_test(test_speculative),
         cmocka_unit_test(test_compression),
         cmocka_unit_test(test_tinyml),

@@ -53,6 +53,21 @@ static void test_economics(void **s)
     NEAR(o.cost_usd, 7076.95, 1e-5);
     NEAR(o.cost_per_mtok_usd, o.cost_usd / 1000.0, 1e-12);
 
+    /* Node level: one DGX H100 for one hour at full load. The datasheet's 10.2 kW less 8 × 700 W of
+     * GPUs leaves 4.6 kW of host, NICs, switches and fans: IT (5600 + 4600) W × 3600 s = 36.72 MJ
+     * (10.2 kWh), facility ×1.12 = 11.424 kWh. Node price $350k with GPUs at $25k: $150k node part;
+     * capex $350k over 3 years for 1 h = 350000/(3·8760) = 13.318 USD. */
+    ms_dist_econ_inputs_t en = { .utilization = 1.0, .accels_per_node = 8, .node_power_w = 4600,
+                                 .node_price_usd = 150000 };
+    assert_int_equal(ms_econ_run(&h100, 8, 3600, 0, &us, &en, &o), MS_DIST_OK);
+    NEAR(o.energy_it_j, 36.72e6, 1e-12);
+    NEAR(o.energy_node_j, 4600.0 * 3600, 1e-12);
+    NEAR(o.energy_j / 3.6e6, 11.424, 1e-12);
+    NEAR(o.capex_usd, 350000.0 / (3 * 8760), 1e-9);
+    /* 9 accelerators need 2 nodes: twice the node overhead */
+    assert_int_equal(ms_econ_run(&h100, 9, 3600, 0, &us, &en, &o), MS_DIST_OK);
+    NEAR(o.energy_node_j, 2 * 4600.0 * 3600, 1e-12);
+
     /* Placement: Quebec (20 g/kWh, $0.05) beats Iowa (680 g/kWh, $0.04) once carbon is taxed. */
     ms_dist_grid_t g[2] = { { .name = "Iowa", .carbon_g_per_kwh = 680, .pue = 1.12, .price_usd_per_kwh = 0.04 },
                             { .name = "Quebec", .carbon_g_per_kwh = 20, .pue = 1.06, .price_usd_per_kwh = 0.05 } };

@@ -178,7 +178,8 @@ double ms_coll_allreduce_ring_regimes_s(double bytes, int n, const ms_coll_regim
 int ms_coll_regime_index(const ms_coll_regimes_t *r, double bytes);
 /* Fits ring all-reduce regimes to k measured (bytes[i] ascending, seconds[i]) points of an n-rank
  * all-reduce: every split of the sizes into at most max_regimes contiguous ranges of at least
- * min_points sizes each is tried, each range gets the α, β of least squared log error, and the
+ * min_points sizes each is tried, each range gets the α, β of smallest worst relative error
+ * (searched from the least-squares-in-log fit), and the
  * split with the smallest maximum relative error wins (fewer regimes on a tie within 0.5 %).
  * A regime starts at the geometric mean of the last size before it and its first size.
  * Returns the maximum relative error over the points, or -1 on bad input. */
@@ -320,10 +321,18 @@ typedef struct ms_dist_econ_inputs {
     double infra_multiplier;        /* node/DC capex over accelerator price; 0 = 1.0 */
     double maintenance_frac_per_year; /* of capex; 0 = 0.05 */
     double utilization;             /* average MFU-like load for power: P = TDP·(0.3 + 0.7·u); <0 → 1 */
+    /* Node level (all optional, 0 = accelerators only): a node holds accels_per_node accelerators
+     * and adds node_power_w at full load (host CPUs, memory, NICs, switches, fans; scaled with the
+     * load as 0.3 + 0.7·u, like the accelerators' TDP) and
+     * node_price_usd (chassis, CPUs, NICs; on top of the accelerators' price, amortised like them). */
+    int accels_per_node;
+    double node_power_w;
+    double node_price_usd;
 } ms_dist_econ_inputs_t;
 
 typedef struct ms_dist_ops {
-    double energy_it_j;             /* accelerators only */
+    double energy_it_j;             /* accelerators + node overhead (host, NICs, fans) */
+    double energy_node_j;           /* the node-overhead part of energy_it_j */
     double energy_j;                /* × PUE */
     double carbon_kg;
     double water_l;

@@ -212,6 +212,34 @@ int ms_mmc_replicas_for_p99(double arrival_per_s, double service_s, double p99_t
 int ms_mmc_replicas_for_p99_slots(double arrival_per_s, double service_s, int slots,
                                   double p99_target_s, int max_replicas);
 
+/* M/G/c with service-time squared coefficient of variation cs2 (0 = deterministic, M/D/c; 1 =
+ * exponential, exactly ms_mmc). Allen–Cunneen approximation: P(wait) = Erlang C, mean wait = the
+ * M/M/c wait × (1 + cs2)/2 (exact for c = 1: the Pollaczek–Khinchine mean), the wait tail
+ * exponential with that mean given a wait, P(W > t) = C·exp(-t/θ), θ = (1 + cs2)/(2(cμ - λ)); the
+ * response quantile is the wait quantile + the mean service time (exact for deterministic service).
+ * A decode-dominated LLM request has a nearly fixed service time for a fixed output length: M/D/c. */
+void ms_mgc(double arrival_per_s, double service_s, double cs2, int replicas, ms_queue_result *out);
+
+/* ---- Continuous batching: prefill/decode interference ----
+ * One replica serves `batch` sequences by iterations; a request's prompt takes prefill_s alone and
+ * then `out_tokens` decode iterations of decode_step_s. Arriving prompts are prefilled between (or,
+ * chunked, inside) decode iterations, so decode stalls for the prefill share u_p = λ·prefill_s of
+ * the time (Agrawal et al. 2024, Sarathi-Serve, "generation stalls"): the effective inter-token
+ * latency is decode_step_s / (1 - u_p). Decode needs the share u_d = λ·out_tokens·decode_step_s/batch
+ * of the time; the replica keeps up iff u_p + u_d < 1. */
+typedef struct {
+    double prefill_share;      /* u_p = λ · prefill_s */
+    double decode_share;       /* λ · out_tokens · decode_step_s / batch */
+    double itl_s;              /* effective inter-token latency: decode_step_s / (1 - u_p) */
+    double itl_slowdown;       /* itl_s / decode_step_s */
+    double tokens_per_s;       /* λ · out_tokens when stable */
+    double request_s;          /* prefill_s + out_tokens · itl_s: one request, no queueing */
+    int stable;
+} ms_cb_result;
+/* 0 on success, MS_ERR_INPUT for negative/non-finite inputs or batch < 1. */
+int ms_cb_interference(double arrival_per_s, double prefill_s, double decode_step_s, int batch,
+                       double out_tokens, ms_cb_result *out);
+
 /* ---- Compression: quantization and pruning ---- */
 typedef enum { MS_PRUNE_NONE = 0, MS_PRUNE_UNSTRUCTURED, MS_PRUNE_STRUCTURED, MS_PRUNE_2_4 } ms_prune;
 

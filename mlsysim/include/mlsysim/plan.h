@@ -40,6 +40,9 @@ typedef struct {
     ms_fabric fabric;
     double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */
     int nics_per_node;                /* fabric ports per node; 0 = one per accelerator */
+    double node_power_w;              /* a system entry's node power beyond its accelerators' TDP
+                                         (host CPUs, NICs, switches, fans); 0 = accelerators only */
+    double node_price_usd;            /* its node price beyond the accelerators; 0 = none */
     double memory_reserve;            /* fraction of each accelerator's memory kept free (runtime,
                                          fragmentation headroom); 0 = none */
     /* parallelism */

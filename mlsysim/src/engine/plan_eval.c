@@ -183,6 +183,7 @@ static void put_ops(ms_result *o, const ms_plan *p, const ms_dist_ops_t *ops)
     ms_result_num(o, "duration_s", p->duration_days * 86400.0);
     ms_result_num(o, "energy_j", ops->energy_j);
     ms_result_num(o, "energy_it_j", ops->energy_it_j);
+    ms_result_num(o, "energy_node_j", ops->energy_node_j);
     ms_result_num(o, "carbon_kg", ops->carbon_kg);
     ms_result_num(o, "water_l", ops->water_l);
     ms_result_num(o, "capex_usd", ops->capex_usd);
@@ -299,6 +300,9 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
         ms_dist_grid_t g = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = t.mfu;
+        e.accels_per_node = p->per_node;
+        e.node_power_w = p->node_power_w;
+        e.node_price_usd = p->node_price_usd;
         ms_dist_fleet_eval_t fe;
         if (ms_dist_fleet_eval(&a, &m, &f, &t, 0, p->duration_days * 86400.0, NULL, &g, &e, &fe) != MS_DIST_OK) {
             char msg[1024];
@@ -517,6 +521,9 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         ms_dist_grid_t gr = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = r.mfu;
+        e.accels_per_node = p->per_node;
+        e.node_power_w = p->node_power_w;
+        e.node_price_usd = p->node_price_usd;
         double dur = p->duration_days * 86400.0;
         double items = r.throughput_per_s * replicas * dur;
         ms_dist_ops_t ops;

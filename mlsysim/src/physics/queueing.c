@@ -1,4 +1,4 @@
-/* queueing.c - M/M/c tail latency (Erlang C).
+/* queueing.c - M/M/c tail latency (Erlang C) and the M/G/c approximation (M/D/c for fixed service).
  *
  * λ arrivals/s, service time 1/μ, c replicas, offered load a = λ/μ, utilization ρ = a/c < 1.
  * Erlang C (probability of waiting) comes from ms_queue_erlang_c (src/scale/queue.c), the one
@@ -88,4 +88,25 @@ int ms_mmc_replicas_for_p99_slots(double lam, double service_s, int slots, doubl
 int ms_mmc_replicas_for_p99(double lam, double service_s, double p99_target_s, int max_replicas)
 {
     return ms_mmc_replicas_for_p99_slots(lam, service_s, 1, p99_target_s, max_replicas);
+}
+
+/* ---- M/G/c (Allen–Cunneen) ------------------------------------------------------------------- */
+
+void ms_mgc(double lam, double service_s, double cs2, int replicas, ms_queue_result *o)
+{
+    if (cs2 == 1.0) { ms_mmc(lam, service_s, replicas, o); return; }
+    o->utilization = o->p_wait = o->mean_wait_s = o->p50_s = o->p99_s = 0;
+    o->stable = 0;
+    if (!(lam >= 0) || !(service_s > 0) || replicas < 1 || !(cs2 >= 0) || !isfinite(cs2)) return;
+    double mu = 1.0 / service_s, c = replicas, a = lam / mu;
+    o->utilization = a / c;
+    if (o->utilization >= 1.0) { o->utilization = fmin(o->utilization, 1e9); return; }
+    double C = ms_queue_erlang_c(lam, mu, replicas);
+    double theta = (1.0 + cs2) / (2.0 * (c * mu - lam));   /* mean wait given a wait */
+    o->stable = 1;
+    o->p_wait = C;
+    o->mean_wait_s = C * theta;
+    /* wait quantile: P(W > t) = C e^{-t/θ} = 1 - q  ->  t = θ ln(C / (1 - q)), 0 when C <= 1 - q */
+    o->p50_s = service_s + (C > 0.5 ? theta * log(C / 0.5) : 0.0);
+    o->p99_s = service_s + (C > 0.01 ? theta * log(C / 0.01) : 0.0);
 }

@@ -18,6 +18,7 @@
 #include "mlsysim/physics.h"
 
 #include <math.h>
+#include <string.h>
 
 void ms_serve_input_default(ms_serve_input *s)
 {
@@ -138,4 +139,25 @@ ms_status ms_speculative(const ms_model *target, const ms_model *draft, const ms
     o->baseline_itl_s = t_target;
     o->speedup = t_target / o->itl_s;
     return MS_OK;
+}
+
+/* Continuous batching with prefill/decode interference (see physics.h): prefills take the share
+ * u_p = λ·prefill_s of the replica's time, decode iterations the rest, so a sequence's tokens come
+ * every decode_step_s / (1 - u_p) on average. */
+int ms_cb_interference(double lam, double prefill_s, double decode_step_s, int batch, double out_tokens,
+                       ms_cb_result *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!(lam >= 0) || !(prefill_s >= 0) || !(decode_step_s > 0) || batch < 1 || !(out_tokens >= 0) ||
+        !isfinite(lam) || !isfinite(prefill_s) || !isfinite(decode_step_s) || !isfinite(out_tokens))
+        return MS_ERR_INPUT;
+    o->prefill_share = lam * prefill_s;
+    o->decode_share = lam * out_tokens * decode_step_s / batch;
+    o->stable = o->prefill_share + o->decode_share < 1.0;
+    if (o->prefill_share >= 1.0) return 0;
+    o->itl_s = decode_step_s / (1.0 - o->prefill_share);
+    o->itl_slowdown = o->itl_s / decode_step_s;
+    o->tokens_per_s = o->stable ? lam * out_tokens : 0.0;
+    o->request_s = prefill_s + out_tokens * o->itl_s;
+    return 0;
 }

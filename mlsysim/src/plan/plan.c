@@ -15,6 +15,7 @@
 #include "../core/yaml_util.h"
 #include "../registry/internal.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,10 @@ static int f_accelerator(reader *rd, struct fy_node *v, const char *f)
         if (!p->per_node) p->per_node = nd->accelerators;
         if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
         p->nics_per_node = nd->nics;
+        if (h) {   /* what the node adds to its accelerators (the TDPs and prices of the registry) */
+            p->node_power_w = fmax(0.0, nd->power_w - nd->accelerators * h->tdp_w);
+            p->node_price_usd = fmax(0.0, nd->price_usd - nd->accelerators * h->price_usd);
+        }
         if (!p->has_fabric && nd->fabric[0]) {
             const ms_fabric *fb = ms_registry_fabric(rd->reg, nd->fabric);
             if (fb) { p->fabric = *fb; p->has_fabric = 1; }

@@ -1,8 +1,10 @@
 /* economics.c - energy, carbon, water and cost of a fleet run; region placement (Walls 17, 18).
  *
  * Power per accelerator P = TDP·(0.30 + 0.70·u) for load u (upstream MLSys·im's energy-proportional
- * model); IT energy E_IT = P·N·t; facility energy E = E_IT·PUE; carbon = E[kWh]·CI[g/kWh]/1000 kg;
- * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation + maintenance (a fraction of capex
+ * model); IT energy E_IT = (P·N + P_node·(0.30 + 0.70·u)·nodes)·t, P_node the rest of a node at
+ * full load (host CPUs, memory, NICs, switches, fans; e.g. a DGX H100 draws up to 10.2 kW, of which
+ * 8 × 700 W are GPUs: 4.6 kW, NVIDIA DGX H100 datasheet), scaled with load like the TDP; facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
+ * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation (accelerators + node price per node) + maintenance (a fraction of capex
  * per year) + E·price. Defaults: PUE 1.12, $0.12/kWh, 3-year amortisation, 5 %/yr maintenance.
  */
 #include "internal.h"
@@ -24,7 +26,11 @@ int ms_econ_run(const ms_dist_accel_t *a, int n, double t, double tokens, const 
     double pw = a->tdp_w * (0.30 + 0.70 * u);
     double pue = g->pue > 0 ? g->pue : 1.12;
     double price = g->price_usd_per_kwh > 0 ? g->price_usd_per_kwh : 0.12;
-    out->energy_it_j = pw * n * t;
+    int per_node = e->accels_per_node > 0 ? e->accels_per_node : 0;
+    double nodes = per_node > 0 ? ceil((double)n / per_node) : 0.0;
+    double node_w = e->node_power_w > 0 ? e->node_power_w : 0.0;
+    out->energy_node_j = node_w * (0.30 + 0.70 * u) * nodes * t;   /* a maximum figure, like TDP */
+    out->energy_it_j = pw * n * t + out->energy_node_j;
     out->energy_j = out->energy_it_j * pue;
     double kwh = out->energy_j / J_PER_KWH;
     out->carbon_kg = kwh * g->carbon_g_per_kwh / 1000.0;
@@ -32,7 +38,7 @@ int ms_econ_run(const ms_dist_accel_t *a, int n, double t, double tokens, const 
     double years = e->amortization_years > 0 ? e->amortization_years : 3.0;
     double infra = e->infra_multiplier > 0 ? e->infra_multiplier : 1.0;
     double maint = e->maintenance_frac_per_year > 0 ? e->maintenance_frac_per_year : 0.05;
-    double capex_total = a->unit_cost_usd * n * infra;
+    double capex_total = (a->unit_cost_usd * n + (e->node_price_usd > 0 ? e->node_price_usd : 0.0) * nodes) * infra;
     out->capex_usd = capex_total * (t / S_PER_YEAR) / years;
     out->maintenance_usd = capex_total * maint * (t / S_PER_YEAR);
     out->energy_cost_usd = kwh * price;
