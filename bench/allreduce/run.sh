@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# allreduce: MPI_Allreduce bus bandwidth, 4 KB .. 64 MB, at -np 2 and -np 4 (oversubscribed on a
-# 2-core machine), and MLSys·im's ring all-reduce model with alpha and beta fitted on this machine.
-#   bench/run.sh allreduce [--quick]
-# Each rank count runs twice: with Open MPI's own choice of algorithm per size, and with the ring
-# algorithm forced (coll_tuned_allreduce_algorithm 4), the algorithm MLSys·im's model describes.
-# Goal (issue 21): the fitted model within 15 % of the measured time for every message >= 64 KB at
-# -np 2. Last line: one JSON object with name, ours (peak bus bandwidth at -np 2, GB/s), anchor (null:
-# the comparison is against the model), unit, max_error_ge_64k (Open MPI's choice, -np 2), alpha_s,
-# bw_bytes_per_s, max_error_64k_16m (fit and error over 64 KB .. 16 MB only), ring_* (ring forced),
-# np4_* (-np 4). The tables go to stderr.
+# allreduce: MPI_Allreduce bus bandwidth, 4 KB .. 64 MB (powers of two and the sizes halfway between),
+# at -np 2 and -np 4 (oversubscribed on a 2-core machine), and MLSys·im's ring all-reduce model with
+# a per-message-size-regime alpha and beta fitted on this machine.
+#   [BENCH_CPU_TIME=1] bench/run.sh allreduce [--quick] [--record]
+# -np 2 (Open MPI's own algorithm choice): regimes fitted on the power-of-two sizes >= 64 KB
+# (in-sample: max_error_ge_64k), checked at the sizes between them (oos_sizes_max_error) and against
+# the regimes recorded in mlsysim/validation/shm_regimes.csv (recorded_max_error_ge_64k). -np 4: the
+# -np 2 regimes of this run predict another rank count (np4_oos_max_error). --record rewrites
+# shm_regimes.csv with this run's -np 2 regimes (the recorded calibration).
+# Goal (issue 21): within 15 % for every message >= 64 KB at -np 2. Last line: one JSON object with
+# name, ours (peak bus bandwidth at -np 2, GB/s), anchor (null: the comparison is against the model),
+# unit, max_error_ge_64k, oos_sizes_max_error, recorded_max_error_ge_64k, np4_oos_max_error,
+# single_max_error_ge_64k (one alpha and beta for every size, the old model), regimes. Tables: stderr.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../common.sh"
@@ -20,28 +23,32 @@ exe="$build/allreduce_bench"
 mpicc -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/mlsysim/include" "$here/allreduce_bench.c" "$mslib" \
   $(pkg-config --libs libfyaml) -fopenmp -lm -o "$exe"
 mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none)
+# BENCH_CPU_TIME=1: each rank's CPU time (a loaded, shared machine); ranks then yield when idle
+[[ "${BENCH_CPU_TIME:-0}" == 1 ]] && mpirun+=(--mca mpi_yield_when_idle 1 -x BENCH_CPU_TIME)
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-ring=(--mca coll_tuned_use_dynamic_rules 1 --mca coll_tuned_allreduce_algorithm 4)
-for np in 2 4; do
-  echo "allreduce: -np $np, Open MPI's own algorithm choice ..." >&2
-  OMP_NUM_THREADS=1 "${mpirun[@]}" -np "$np" "$exe" "$@" > "$tmp/np$np.txt"
-  grep '^#\|^ ' "$tmp/np$np.txt" >&2
-  echo "allreduce: -np $np, ring algorithm forced (the algorithm the model describes) ..." >&2
-  OMP_NUM_THREADS=1 "${mpirun[@]}" "${ring[@]}" -np "$np" "$exe" "$@" > "$tmp/ring$np.txt"
-  grep '^#\|^ ' "$tmp/ring$np.txt" >&2
-done
+record=0; args=()
+for a in "$@"; do [[ "$a" == --record ]] && record=1 || args+=("$a"); done
+recorded="$root/mlsysim/validation/shm_regimes.csv"
+rec=(); [[ -f "$recorded" ]] && rec=(--regimes "$recorded")
+echo "allreduce: -np 2, Open MPI's own algorithm choice ..." >&2
+OMP_NUM_THREADS=1 "${mpirun[@]}" -np 2 "$exe" "${args[@]}" --fit-out "$tmp/np2.csv" "${rec[@]}" > "$tmp/np2.txt"
+grep '^#\|^ ' "$tmp/np2.txt" >&2
+echo "allreduce: -np 4 with the -np 2 regimes of this run (out-of-sample rank count) ..." >&2
+OMP_NUM_THREADS=1 "${mpirun[@]}" -np 4 "$exe" "${args[@]}" --regimes "$tmp/np2.csv" > "$tmp/np4.txt"
+grep '^#\|^ ' "$tmp/np4.txt" >&2
+if [[ $record == 1 ]]; then cp "$tmp/np2.csv" "$recorded"; echo "allreduce: recorded $recorded" >&2; fi
 /usr/bin/python3 - "$tmp" <<'PY'
 import json, sys
 def last(name): return json.loads([l for l in open(sys.argv[1] + '/' + name) if l.startswith('{')][-1])
-a, b, ra, rb = last('np2.txt'), last('np4.txt'), last('ring2.txt'), last('ring4.txt')
+a, b = last('np2.txt'), last('np4.txt')
 out = {'name': 'allreduce', 'ours': round(a['peak_busbw_bytes_per_s'] / 1e9, 3), 'anchor': None,
        'unit': 'GB/s bus bandwidth (peak, -np 2)', 'ratio': None,
        'max_error_ge_64k': a['max_error_ge_64k'], 'goal_max_error_ge_64k': 0.15,
+       'regimes': a['regimes'], 'oos_sizes_max_error': a['oos_sizes_max_error'],
+       'recorded_max_error_ge_64k': a['regimes_max_error'],
+       'np4_oos_max_error': b['regimes_max_error'], 'np4_regimes_in_sample_max_error': b['max_error_ge_64k'],
+       'single_max_error_ge_64k': a['single_max_error_ge_64k'],
        'alpha_s': a['alpha_s'], 'bw_bytes_per_s': a['bw_bytes_per_s'],
-       'max_error_64k_16m': a['max_error_64k_16m'],
-       'ring_max_error_ge_64k': ra['max_error_ge_64k'], 'ring_max_error_64k_16m': ra['max_error_64k_16m'],
-       'np4_max_error_ge_64k': b['max_error_ge_64k'], 'np4_max_error_64k_16m': b['max_error_64k_16m'],
-       'np4_ring_max_error_ge_64k': rb['max_error_ge_64k'],
-       'np4_peak_busbw_GBps': round(b['peak_busbw_bytes_per_s'] / 1e9, 3)}
+       'np4_peak_busbw_GBps': round(b['peak_busbw_bytes_per_s'] / 1e9, 3), 'cpu_time': a['cpu_time']}
 print(json.dumps(out))
 PY

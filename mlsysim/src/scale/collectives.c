@@ -5,9 +5,15 @@
  * per phase); trees trade bandwidth for log2(n) latency. Invariants: n <= 1 or bytes <= 0 costs 0;
  * every time is finite and non-negative for finite positive inputs.
  */
-#include "mlsysim/distributed.h"
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n)
 {
@@ -112,6 +118,8 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
     /* The node's NICs are shared by all g accelerators, which run their own groups at the same
      * time (e.g. 8 DP groups of the 8 TP ranks), so each rank gets bw_inter/g: one rail each. */
     if (nodes == 1) {
+        int ri = ms_coll_regime_index(f->intra_regimes, bytes);
+        if (ri >= 0) { bi = f->intra_regimes->bw_bytes_per_s[ri]; ai = f->intra_regimes->alpha_s[ri]; }
         if (kind == MS_COLL_ALLREDUCE_TREE) return ms_coll_allreduce_tree_s(bytes, n, bi, ai);
         return flat_s(kind, bytes, n, bi, ai);
     }
@@ -147,4 +155,226 @@ double ms_coll_bus_bw(ms_dist_coll_t kind, double bytes, int n, double seconds)
     case MS_COLL_ALLREDUCE_TREE: return algbw * 2.0 * frac;
     default: return algbw * frac;
     }
+}
+
+/* ---- message-size regimes -------------------------------------------------------------------- */
+
+int ms_coll_regime_index(const ms_coll_regimes_t *r, double bytes)
+{
+    if (!r || r->n <= 0) return -1;
+    int i = 0;
+    while (i + 1 < r->n && bytes >= r->min_bytes[i + 1]) i++;
+    return i;
+}
+
+double ms_coll_allreduce_ring_regimes_s(double bytes, int n, const ms_coll_regimes_t *r)
+{
+    int i = ms_coll_regime_index(r, bytes);
+    if (i < 0) return 0.0;
+    return ms_coll_allreduce_ring_s(bytes, n, r->bw_bytes_per_s[i], r->alpha_s[i]);
+}
+
+/* Sum of squared log errors of the ring model over points [lo, hi). */
+static double seg_loss(const double *m, const double *t, int lo, int hi, int n, double bw, double alpha)
+{
+    double s = 0;
+    for (int i = lo; i < hi; i++) {
+        double e = log(ms_coll_allreduce_ring_s(m[i], n, bw, alpha) / t[i]);
+        s += e * e;
+    }
+    return s;
+}
+
+static double seg_maxerr(const double *m, const double *t, int lo, int hi, int n, double bw, double alpha)
+{
+    double mx = 0;
+    for (int i = lo; i < hi; i++) {
+        double e = fabs(ms_coll_allreduce_ring_s(m[i], n, bw, alpha) - t[i]) / t[i];
+        if (e > mx) mx = e;
+    }
+    return mx;
+}
+
+/* α, β on points [lo, hi): least squared log error first: a start through the two ends, then a pattern
+ * search in log space (both stay positive), then the smallest worst relative error from there.
+ * Returns that worst relative error. */
+static double seg_fit(const double *m, const double *t, int lo, int hi, int n, double *bw_out, double *alpha_out)
+{
+    double c = 2.0 * (n - 1) / n, steps = 2.0 * (n - 1);
+    double slope = hi - 1 > lo ? (t[hi - 1] - t[lo]) / (m[hi - 1] - m[lo]) : t[lo] / m[lo];
+    double bw = c / (slope > 0 ? slope : 1e-15);
+    double alpha = (t[lo] - c * m[lo] / bw) / steps;
+    if (!(alpha > 1e-9)) alpha = 1e-9;
+    if (!(bw > 0) || !isfinite(bw)) bw = c * m[hi - 1] / t[hi - 1];
+    double best = seg_loss(m, t, lo, hi, n, bw, alpha);
+    for (double step = 1.0; step > 1e-4; step *= 0.5) {
+        int moved = 1;
+        for (int guard = 0; moved && guard < 200; guard++) {
+            moved = 0;
+            const double db[4] = {exp(step), exp(-step), 1, 1}, da[4] = {1, 1, exp(step), exp(-step)};
+            for (int d = 0; d < 4; d++) {
+                double l = seg_loss(m, t, lo, hi, n, bw * db[d], alpha * da[d]);
+                if (l < best) { best = l; bw *= db[d]; alpha *= da[d]; moved = 1; }
+            }
+        }
+    }
+    /* then the same search on the worst relative error (the figure the split is judged by) */
+    double mx = seg_maxerr(m, t, lo, hi, n, bw, alpha);
+    for (double step = 0.25; step > 1e-4; step *= 0.5) {
+        int moved = 1;
+        for (int guard = 0; moved && guard < 200; guard++) {
+            moved = 0;
+            const double db[4] = {exp(step), exp(-step), 1, 1}, da[4] = {1, 1, exp(step), exp(-step)};
+            for (int d = 0; d < 4; d++) {
+                double e = seg_maxerr(m, t, lo, hi, n, bw * db[d], alpha * da[d]);
+                if (e < mx) { mx = e; bw *= db[d]; alpha *= da[d]; moved = 1; }
+            }
+        }
+    }
+    *bw_out = bw;
+    *alpha_out = alpha;
+    return mx;
+}
+
+#define FIT_MAXK 64
+
+double ms_coll_regimes_fit(const double *bytes, const double *seconds, int k, int n, int max_regimes,
+                           int min_points, ms_coll_regimes_t *out)
+{
+    if (!bytes || !seconds || !out || k < 1 || k > FIT_MAXK || n < 2 || max_regimes < 1 || min_points < 1)
+        return -1.0;
+    if (max_regimes > MS_COLL_MAX_REGIMES) max_regimes = MS_COLL_MAX_REGIMES;
+    for (int i = 0; i < k; i++) {
+        if (!(bytes[i] > 0) || !(seconds[i] > 0) || !isfinite(bytes[i]) || !isfinite(seconds[i])) return -1.0;
+        if (i > 0 && !(bytes[i] > bytes[i - 1])) return -1.0;
+    }
+    if (min_points > k) min_points = k;
+    /* best[r][j]: smallest max error covering points [0, j) with r regimes; cut[r][j]: start of last */
+    static const double INF = 1e300;
+    double best[MS_COLL_MAX_REGIMES + 1][FIT_MAXK + 1];
+    int cut[MS_COLL_MAX_REGIMES + 1][FIT_MAXK + 1];
+    for (int r = 0; r <= max_regimes; r++)
+        for (int j = 0; j <= k; j++) { best[r][j] = INF; cut[r][j] = -1; }
+    best[0][0] = 0.0;
+    for (int r = 1; r <= max_regimes; r++)
+        for (int j = min_points; j <= k; j++)
+            for (int i = 0; i + min_points <= j; i++) {
+                if (best[r - 1][i] >= INF) continue;
+                double bw, al;
+                double e = seg_fit(bytes, seconds, i, j, n, &bw, &al);
+                double v = e > best[r - 1][i] ? e : best[r - 1][i];
+                if (v < best[r][j]) { best[r][j] = v; cut[r][j] = i; }
+            }
+    int R = -1;
+    double err = INF;
+    for (int r = 1; r <= max_regimes; r++)
+        if (best[r][k] < err - 0.005) { err = best[r][k]; R = r; }
+    if (R < 0) return -1.0;
+    memset(out, 0, sizeof *out);
+    out->n = R;
+    int j = k;
+    for (int r = R; r >= 1; r--) {
+        int i = cut[r][j];
+        seg_fit(bytes, seconds, i, j, n, &out->bw_bytes_per_s[r - 1], &out->alpha_s[r - 1]);
+        out->min_bytes[r - 1] = i == 0 ? bytes[0] : sqrt(bytes[i - 1] * bytes[i]);
+        j = i;
+    }
+    return err;
+}
+
+int ms_coll_regimes_load(const char *path, ms_coll_regimes_t *out, char *err, size_t errlen)
+{
+    if (!path || !out) { ms_scale_err(err, errlen, "regimes: missing path"); return MS_DIST_EINVAL; }
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "r");
+    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
+    char line[512];
+    int lineno = 0, header = 0, rc = MS_DIST_OK;
+    static const char *cols[3] = {"min_bytes", "bw_bytes_per_s", "alpha_s"};
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(fp)) {
+            ms_scale_err(err, errlen, "%s:%d: line longer than %zu characters", path, lineno, sizeof line - 2);
+            rc = MS_DIST_EIO;
+            break;
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        if (line[0] == '#' || line[0] == 0) continue;
+        if (!header) {
+            if (strcmp(line, "min_bytes,bw_bytes_per_s,alpha_s") != 0) {
+                ms_scale_err(err, errlen, "%s:%d: header must be min_bytes,bw_bytes_per_s,alpha_s", path, lineno);
+                rc = MS_DIST_EIO;
+                break;
+            }
+            header = 1;
+            continue;
+        }
+        if (out->n >= MS_COLL_MAX_REGIMES) {
+            ms_scale_err(err, errlen, "%s:%d: more than %d regimes", path, lineno, MS_COLL_MAX_REGIMES);
+            rc = MS_DIST_EIO;
+            break;
+        }
+        double v[3];
+        char *p = line;
+        for (int c = 0; c < 3 && rc == MS_DIST_OK; c++) {
+            char *end;
+            errno = 0;
+            v[c] = strtod(p, &end);
+            int sep_ok = c < 2 ? *end == ',' : *end == 0;
+            if (end == p || errno || !sep_ok || !isfinite(v[c]) || !(v[c] > 0)) {
+                ms_scale_err(err, errlen, "%s:%d: column %s: want a finite number > 0", path, lineno, cols[c]);
+                rc = MS_DIST_EIO;
+            }
+            p = end + 1;
+        }
+        if (rc) break;
+        if (out->n > 0 && !(v[0] > out->min_bytes[out->n - 1])) {
+            ms_scale_err(err, errlen, "%s:%d: column min_bytes: %g is not above the previous regime's %g",
+                         path, lineno, v[0], out->min_bytes[out->n - 1]);
+            rc = MS_DIST_EIO;
+            break;
+        }
+        out->min_bytes[out->n] = v[0];
+        out->bw_bytes_per_s[out->n] = v[1];
+        out->alpha_s[out->n] = v[2];
+        out->n++;
+    }
+    if (rc == MS_DIST_OK && ferror(fp)) { ms_scale_err(err, errlen, "%s: read error", path); rc = MS_DIST_EIO; }
+    if (rc == MS_DIST_OK && out->n == 0) { ms_scale_err(err, errlen, "%s: no regimes", path); rc = MS_DIST_EIO; }
+    fclose(fp);
+    if (rc) out->n = 0;
+    return rc;
+}
+
+int ms_coll_regimes_save(const char *path, const ms_coll_regimes_t *r, const char *comment, char *err,
+                         size_t errlen)
+{
+    if (!path || !r || r->n <= 0) { ms_scale_err(err, errlen, "regimes: nothing to save"); return MS_DIST_EINVAL; }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        ms_scale_err(err, errlen, "%s: path too long", path);
+        return MS_DIST_EIO;
+    }
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) { ms_scale_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return MS_DIST_EIO; }
+    if (comment) {
+        const char *c = comment;
+        while (*c) {
+            size_t len = strcspn(c, "\n");
+            fprintf(fp, "# %.*s\n", (int)len, c);
+            c += len;
+            if (*c == '\n') c++;
+        }
+    }
+    fprintf(fp, "min_bytes,bw_bytes_per_s,alpha_s\n");
+    for (int i = 0; i < r->n; i++)
+        fprintf(fp, "%.9g,%.9g,%.9g\n", r->min_bytes[i], r->bw_bytes_per_s[i], r->alpha_s[i]);
+    int bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        ms_scale_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return MS_DIST_EIO;
+    }
+    return MS_DIST_OK;
 }
