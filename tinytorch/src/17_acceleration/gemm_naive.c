@@ -1,12 +1,16 @@
 /* gemm_naive.c - reference SGEMM: the plain triple loop, no blocking, no SIMD.
  * Every optimised path is tested against this one. */
 #include "tinytorch/gemm.h"
+#include "tinytorch/tensor.h" /* tt_fatal, which the learner's stubs call */
 
 void tt_sgemm_naive(int transa, int transb, int64_t M, int64_t N, int64_t K,
                     float alpha, const float *A, int64_t lda,
                     const float *B, int64_t ldb,
                     float beta, float *C, int64_t ldc)
 {
+    /* TODO: C = alpha op(A) op(B) + beta C, op(X) = X or X^T (transa/transb), leading dimensions
+     * lda/ldb/ldc; accumulate in double; with beta == 0, C's old values (even NaN) are ignored. */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
             double acc = 0.0;
@@ -19,4 +23,5 @@ void tt_sgemm_naive(int transa, int transb, int64_t M, int64_t N, int64_t K,
             C[i * ldc + j] = alpha * (float)acc + prev;
         }
     }
+    /* END SOLUTION */
 }
