@@ -187,8 +187,8 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
                tt_dist_size(), tt_dist_size() > 1 ? "s" : "", (long long)batch,
                (long long)(batch / tt_dist_size()), epochs, epochs > 1 ? "s" : "", lr, tt_ddp_last(ddp)->buckets);
         if (z) {
-            printf("  ZeRO-1: Adam state %.0f KiB in all, the largest rank's shard %.0f KiB (%.0f %%; parameters are "
-                   "not split, so LeNet's 48,000-weight layer sets the floor)\n",
+            printf("  ZeRO-1: Adam state %.0f KiB in all, the largest rank's shard %.0f KiB (%.0f %%; flat element "
+                   "ranges: 1/N of the parameters each)\n",
                    state[0] / 1024, state[1] / 1024, 100 * state[1] / state[0]);
         }
         fflush(stdout);

@@ -87,15 +87,21 @@ int tt_ddp_max_divergence(tt_ddp *d, double *out, char *err, size_t errlen);
 void tt_ddp_zero_grad(tt_ddp *d);
 
 /* ---- ZeRO-1: optimizer state sharded over the ranks ----------------------------------------------
- * Every parameter gets one owner rank (whole parameters, balanced greedily by size). Build the
- * optimizer over tt_zero1_owned() only: each rank then keeps ~1/N of the optimizer state. After the
- * optimizer step, tt_zero1_sync broadcasts each parameter from its owner, so the replicas agree again
- * (bit for bit the weights of unsharded data parallelism). */
+ * The parameters laid end to end form one flat vector of E elements; rank r owns the elements
+ * [r·E/N, (r+1)·E/N), so each rank keeps 1/N of the optimizer state whatever the parameter sizes (a
+ * parameter may be split between ranks). Build the optimizer over tt_zero1_owned(): 1-D views of the
+ * owned slices (data and gradient point into the parameters; valid while the tt_zero1 lives). After
+ * the optimizer step, tt_zero1_sync all-gathers the slices, so the replicas agree again (bit for bit
+ * the weights of unsharded data parallelism with an element-wise optimizer). */
 typedef struct tt_zero1 tt_zero1;
+/* Allocates the parameters' gradients (zeroed) if they have none yet. */
 tt_zero1 *tt_zero1_new(tt_tensor *const *params, int n, char *err, size_t errlen);
-/* Appends to out the entries of `all` (names kept) that this rank owns. */
+/* Appends to out this rank's slices, named "NAME[lo:hi]" (element range within the parameter);
+ * `all` is not read (kept for the callers' symmetry with the whole parameter list). */
 void tt_zero1_owned(const tt_zero1 *z, const tt_params *all, tt_params *out);
-int tt_zero1_owner(const tt_zero1 *z, int i);   /* owner rank of params[i] */
+int tt_zero1_owner(const tt_zero1 *z, int i);   /* rank owning params[i]'s first element */
+/* Elements owned by `rank` (0 for a rank out of range); *lo gets their flat start. */
+int64_t tt_zero1_range(const tt_zero1 *z, int rank, int64_t *lo);
 int tt_zero1_sync(tt_zero1 *z, char *err, size_t errlen);
 void tt_zero1_free(tt_zero1 *z);
 
