@@ -303,6 +303,10 @@ static void test_mdc(void **state)
     assert_rel(q.p50_s, 1.0, 1e-12);           /* P(wait) = 1/3 < 1/2: the median waits 0 */
     ms_mgc(8, 0.1, 1.0, 1, &q);
     assert_rel(q.p99_s, log(100.0) / 2, 1e-9);
+    /* the same approximation as the `solve tail` solver: 5 req/s, 100 ms fixed service -> p99
+     * 0.1 + 0.1·ln(0.5/0.01) = 491.2 ms */
+    ms_mgc(5, 0.1, 0.0, 1, &q);
+    assert_rel(q.p99_s, 0.1 + 0.1 * log(50.0), 1e-12);
     ms_mgc(30, 0.1, 0.0, 2, &q);
     assert_false(q.stable);
     ms_mgc(1, 1, -1.0, 2, &q);
