@@ -615,7 +615,7 @@ static const ms_solver solvers[] = {
      "slowdown = 1 + 2/max(eps, 0.01); extra data = 1/p_min", 0,
      {{"base-hours", MS_SARG_NUM, "h", 1e-9, 1e9, 0, NULL, 1, NULL, "training time without DP"},
       {"epsilon", MS_SARG_NUM, "", 1e-9, 1e9, 0, NULL, 1, NULL, "privacy budget"},
-      {"min-group", MS_SARG_NUM, "", 1e-9, 1, 1, NULL, 0, NULL, "share of the smallest subgroup"}, ARG_END},
+      {"min-group", MS_SARG_NUM, "", 1e-9, 1, 0.01, NULL, 0, NULL, "share of the smallest subgroup (upstream's default 1 %)"}, ARG_END},
      {"solve dp-sgd --base-hours 10 --epsilon 1", "solve dp-sgd --base-hours 10 --epsilon 8 --min-group 0.02", NULL}, run_dpsgd},
     {"job-queue", "Cluster job queue (M/D/1)", "wait for a shared cluster: Poisson arrivals, fixed job length",
      "rho = lambda*D; W_q = rho/(2*mu*(1-rho)); L_q = rho^2/(2*(1-rho))", 0,
