@@ -116,7 +116,7 @@ int main(int argc, char **argv)
         "version: \"1.0\"\nname: gpt3\n"
         "workload:\n  arch: {layers: 96, hidden: 12288, heads: 96, ffn: 49152, vocab: 51200, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
         "  mode: training\n  seq_len: 2048\n  batch_size: 1536\n"
-        "hardware: {accelerator: DGX_A100, nodes: 192, precision: fp16, efficiency: 0.7}\n"
+        "hardware: {accelerator: DGX_A100, nodes: 192, precision: fp16, efficiency: 0.73}\n"
         "parallelism: {tp: 8, pp: 12, microbatch: 1, recompute: full, overlap_dp: false, flash_attention: false}\n"
         "ops: {region: US_Avg, duration_days: 30}\n"
         "constraints:\n  assert:\n    - {metric: tflops_per_accelerator, min: 134, max: 148}\n";
