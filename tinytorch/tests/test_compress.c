@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tinytorch/autograd.h"
+#include "tinytorch/checkpoint.h"
 #include "tinytorch/compress.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
+#include "tt_test_fs.h"
 
 static char err[512];
 
@@ -200,6 +202,99 @@ static void test_lowrank(void **state)
     tt_tensor_free(w);
 }
 
+/* tt_lowrank_model: a Linear whose weight has rank 2 is reproduced exactly by rank 2 (the factored
+ * model computes the same outputs), the other layers are copied, the layer that rank 2 would not
+ * shrink stays whole, and the original model is unchanged. */
+static void test_lowrank_model(void **state)
+{
+    (void)state;
+    tt_rng r;
+    tt_rng_seed(&r, 9);
+    tt_layer *l[4] = {tt_flatten_new(), tt_linear_new(24, 16, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
+                      tt_linear_new(16, 3, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *m = tt_sequential_new(4, l);
+    tt_layer_train(m, false);
+    tt_linear_layer *l1 = (tt_linear_layer *)tt_sequential_at(m, 1);
+    float u[2][16], v[2][24];
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 16; i++) {
+            u[k][i] = tt_rng_normal(&r);
+        }
+        for (int j = 0; j < 24; j++) {
+            v[k][j] = tt_rng_normal(&r);
+        }
+    }
+    for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 24; j++) {
+            l1->weight->data[i * 24 + j] = u[0][i] * v[0][j] + 0.5f * u[1][i] * v[1][j];
+        }
+    }
+    const float w0 = l1->weight->data[5];
+    tt_lowrank_report rep;
+    tt_layer *f = tt_lowrank_model(m, 2, &rep, err, sizeof err);
+    if (!f && strstr(err, "not installed")) {
+        tt_layer_free(m);
+        skip();
+    }
+    assert_non_null(f);
+    /* Linear(24, 16) -> rank 2 (2 * 40 < 384); Linear(16, 3): 2 * 19 = 38 < 48, factored too */
+    assert_int_equal(rep.factored, 2);
+    assert_int_equal(rep.kept, 0);
+    assert_int_equal(tt_sequential_len(f), 6);
+    assert_int_equal(rep.params_before, 24 * 16 + 16 * 3);
+    assert_int_equal(rep.params_after, 2 * (24 + 16) + 2 * (16 + 3));
+    assert_string_equal(tt_sequential_at(f, 1)->ops->kind, "Linear");
+    assert_null(((tt_linear_layer *)tt_sequential_at(f, 1))->bias);
+    assert_float_equal(l1->weight->data[5], w0, 0.0f);
+    tt_tensor *x = tt_tensor_new_persistent(TT_SHAPE(5, 2, 12));
+    for (int64_t i = 0; i < x->numel; i++) {
+        x->data[i] = tt_rng_normal(&r);
+    }
+    /* compare hidden layer outputs: run the first two layers of m, the first three of f */
+    tt_no_grad_begin();
+    tt_tensor *h0 = tt_layer_forward(tt_sequential_at(m, 1), tt_layer_forward(tt_sequential_at(m, 0), x));
+    tt_tensor *h1 = tt_layer_forward(tt_sequential_at(f, 2),
+                                     tt_layer_forward(tt_sequential_at(f, 1), tt_layer_forward(tt_sequential_at(f, 0), x)));
+    tt_no_grad_end();
+    assert_int_equal(h0->numel, h1->numel);
+    for (int64_t i = 0; i < h0->numel; i++) {
+        assert_true(fabsf(h0->data[i] - h1->data[i]) < 1e-4f * (1.0f + fabsf(h0->data[i])));
+    }
+    /* the factored model saved as a model file (it records the new architecture) loads back whole */
+    char dir[128], path[192];
+    assert_int_equal(tt_test_mkdtemp(dir, sizeof dir, "tt_lowrank_"), 0);
+    snprintf(path, sizeof path, "%s/f.safetensors", dir);
+    tt_model_info info = {.input_ndim = 2, .input_shape = (const int64_t[]){2, 12}, .num_classes = 3};
+    assert_int_equal(tt_model_save(path, f, &info, err, sizeof err), 0);
+    tt_model_file mf = {0};
+    if (tt_model_load(path, &mf, err, sizeof err) != 0) {
+        fail_msg("%s", err);
+    }
+    assert_non_null(strstr(mf.architecture, "Linear(24, 2, bias=False), Linear(2, 16)"));
+    tt_no_grad_begin();
+    tt_tensor *y0 = tt_layer_forward(f, x), *y1 = tt_layer_forward(mf.model, x);
+    tt_no_grad_end();
+    assert_memory_equal(y0->data, y1->data, (size_t)y0->numel * sizeof(float));
+    tt_model_file_free(&mf);
+    tt_test_rmdir(dir);
+    tt_layer_free(f);
+    /* rank 3 does not shrink Linear(16, 3): kept whole */
+    f = tt_lowrank_model(m, 3, &rep, err, sizeof err);
+    assert_non_null(f);
+    assert_int_equal(rep.factored, 1);
+    assert_int_equal(rep.kept, 1);
+    assert_int_equal(tt_sequential_len(f), 5);
+    tt_layer_free(f);
+    /* a rank that shrinks nothing is refused */
+    assert_null(tt_lowrank_model(m, 12, &rep, err, sizeof err));
+    assert_non_null(strstr(err, "rank 12 saves nothing"));
+    assert_null(tt_lowrank_model(m, 0, &rep, err, sizeof err));
+    assert_non_null(strstr(err, "at least 1"));
+    tt_tensor_free(x);
+    tt_layer_free(m);
+    tt_arena_reset();
+}
+
 static void test_distill(void **state)
 {
     (void)state;
@@ -259,7 +354,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_magnitude),  cmocka_unit_test(test_2of4),    cmocka_unit_test(test_structured),
-        cmocka_unit_test(test_lowrank),    cmocka_unit_test(test_distill),
+        cmocka_unit_test(test_lowrank),    cmocka_unit_test(test_lowrank_model), cmocka_unit_test(test_distill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

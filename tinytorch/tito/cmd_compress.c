@@ -20,9 +20,9 @@
 static void compress_usage(FILE *f)
 {
     fprintf(f,
-            "usage: tito compress CKPT --prune KIND:AMOUNT [options]\n"
+            "usage: tito compress CKPT --prune KIND:AMOUNT | --lowrank RANK [options]\n"
             "\n"
-            "Prunes a milestone checkpoint (LeNet-5 or an MLP from 'tito milestone run 04|03 --out DIR'),\n"
+            "Prunes (or factors) a milestone checkpoint (LeNet-5 or an MLP from 'tito milestone run 04|03 --out DIR'),\n"
             "optionally fine-tunes it, and reports test accuracy, parameters, and inference / training\n"
             "speed before and after (one thread, batch 64, process CPU time).\n"
             "\n"
@@ -31,18 +31,23 @@ static void compress_usage(FILE *f)
             "  --prune magnitude:S    zero the fraction S of each layer's smallest weights\n"
             "  --prune global:S       zero the fraction S of all weights, one threshold\n"
             "  --prune 2:4            keep the 2 largest of every 4 consecutive weights\n"
+            "  --lowrank RANK         replace every Linear W [out, in] that RANK shrinks (RANK * (out + in)\n"
+            "                         < out * in) by Linear(in, RANK) then Linear(RANK, out) from its\n"
+            "                         truncated SVD (LAPACK sgesvd); the file records the new architecture\n"
             "  --finetune E           epochs of fine-tuning afterwards (default 0; pruned zeros stay 0)\n"
             "  --lr LR                fine-tuning learning rate (Adam, cosine to 0; default 5e-4)\n"
             "  --distill T            fine-tune against the unpruned model's logits at temperature T\n"
             "                         (loss 0.5 * T^2 * KL + 0.5 * cross-entropy)\n"
             "  --reinit               start the pruned model from fresh random weights (a student trained\n"
             "                         from scratch: compare with and without --distill)\n"
-            "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors)\n"
+            "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors, or\n"
+            "                         .lowrank.safetensors)\n"
             "  --data DIR             data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
             "\n"
             "examples:\n"
             "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0.5 --finetune 2 --out P.safetensors\n"
             "  tito compress runs/03_mlp_fashion_mnist.safetensors --prune global:0.9 --finetune 1\n"
+            "  tito compress runs/03_mlp_fashion_mnist.safetensors --lowrank 32 --finetune 1 --out L.safetensors\n"
             "\n"
             "exit status: 0 done, 2 error (nothing written)\n");
 }
@@ -137,7 +142,7 @@ int tito_cmd_compress(int argc, char **argv)
         return cbad("%s", "which checkpoint? (tito compress CKPT --prune ...)");
     }
     const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL;
-    long long epochs = 0;
+    long long epochs = 0, rank = 0;
     double lr = 5e-4, temp = 0.0;
     bool reinit = false;
     for (int i = 1; i < argc; i++) {
@@ -147,7 +152,7 @@ int tito_cmd_compress(int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--prune") && strcmp(a, "--finetune") && strcmp(a, "--lr") && strcmp(a, "--out") &&
-            strcmp(a, "--data") && strcmp(a, "--distill")) {
+            strcmp(a, "--data") && strcmp(a, "--distill") && strcmp(a, "--lowrank")) {
             return cbad("unknown option '%s'", a);
         }
         if (!v) {
@@ -162,6 +167,11 @@ int tito_cmd_compress(int argc, char **argv)
             epochs = strtoll(v, &end, 10);
             if (*end || end == v || errno || epochs < 0 || epochs > 1000) {
                 return cbad("--finetune wants epochs from 0 to 1000, not '%s'", v);
+            }
+        } else if (strcmp(a, "--lowrank") == 0) {
+            rank = strtoll(v, &end, 10);
+            if (*end || end == v || errno || rank < 1 || rank > 1 << 20) {
+                return cbad("--lowrank wants a rank from 1 to 1048576, not '%s'", v);
             }
         } else if (strcmp(a, "--lr") == 0) {
             lr = strtod(v, &end);
@@ -179,13 +189,20 @@ int tito_cmd_compress(int argc, char **argv)
             data = v;
         }
     }
-    if (!prune) {
-        return cbad("%s", "--prune is required (structured:F, magnitude:S, global:S or 2:4)");
+    if (!prune && rank == 0) {
+        return cbad("%s", "--prune (structured:F, magnitude:S, global:S or 2:4) or --lowrank RANK is required");
     }
-    enum { P_STRUCT, P_LAYER, P_GLOBAL, P_24 } kind;
+    if (prune && rank > 0) {
+        return cbad("%s", "--prune and --lowrank are separate runs: give one of them");
+    }
+    enum { P_STRUCT, P_LAYER, P_GLOBAL, P_24, P_LOWRANK } kind = P_LOWRANK;
     double amount = 0.0;
-    const char *colon = strchr(prune, ':');
-    if (strcmp(prune, "2:4") == 0) {
+    const char *colon = prune ? strchr(prune, ':') : NULL;
+    char rank_s[32];
+    snprintf(rank_s, sizeof rank_s, "lowrank:%lld", rank);
+    if (!prune) {
+        prune = rank_s;
+    } else if (strcmp(prune, "2:4") == 0) {
         kind = P_24;
     } else if (colon) {
         size_t k = (size_t)(colon - prune);
@@ -215,7 +232,7 @@ int tito_cmd_compress(int argc, char **argv)
         if (n + 32 > sizeof def_out) {
             return cbad("checkpoint path too long: '%s'", ckpt);
         }
-        snprintf(def_out, sizeof def_out, "%.*s.pruned.safetensors", (int)n, ckpt);
+        snprintf(def_out, sizeof def_out, "%.*s.%s.safetensors", (int)n, ckpt, kind == P_LOWRANK ? "lowrank" : "pruned");
         out = def_out;
     }
     if (same_file(ckpt, out)) {
@@ -241,10 +258,21 @@ int tito_cmd_compress(int argc, char **argv)
     }
     int rc = 2;
     tt_masks masks = {0};
-    int prc = kind == P_STRUCT   ? tt_prune_channels(model, amount, err, sizeof err)
+    int prc = 0;
+    tt_lowrank_report lr_rep = {0};
+    if (kind == P_LOWRANK) {
+        tt_layer *f = tt_lowrank_model(model, rank, &lr_rep, err, sizeof err);
+        prc = f ? 0 : -1;
+        if (f) {
+            tt_layer_free(model);
+            model = f;
+        }
+    } else {
+        prc = kind == P_STRUCT   ? tt_prune_channels(model, amount, err, sizeof err)
               : kind == P_24     ? tt_prune_2of4(model, &masks, err, sizeof err)
                                  : tt_prune_magnitude(model, amount, kind == P_GLOBAL ? TT_PRUNE_GLOBAL : TT_PRUNE_PER_LAYER,
                                                       &masks, err, sizeof err);
+    }
     if (prc != 0) {
         fprintf(stderr, "tito compress: %s\n", err);
         goto done;
@@ -278,8 +306,13 @@ int tito_cmd_compress(int argc, char **argv)
     printf("%s (milestone %s) from %s, pruned %s\n", e->name, e->milestone, ckpt, prune);
     printf("  parameters %lld -> %lld; zero weights %.1f %% -> %.1f %%\n", (long long)tt_params_numel(&p0),
            (long long)tt_params_numel(&p1), 100.0 * tt_weight_sparsity(base), 100.0 * tt_weight_sparsity(model));
-    printf("  test accuracy: %.2f %% before, %.2f %% after pruning%s\n", 100.0 * acc0, 100.0 * acc1,
-           reinit ? " and re-initialising" : "");
+    if (kind == P_LOWRANK) {
+        printf("  rank %lld: %d Linear layer%s factored (%lld -> %lld weights), %d kept whole; largest relative "
+               "error ||W - AB||/||W|| %.4f\n", rank, lr_rep.factored, lr_rep.factored == 1 ? "" : "s",
+               (long long)lr_rep.params_before, (long long)lr_rep.params_after, lr_rep.kept, lr_rep.max_rel_error);
+    }
+    printf("  test accuracy: %.2f %% before, %.2f %% after %s%s\n", 100.0 * acc0, 100.0 * acc1,
+           kind == P_LOWRANK ? "factoring" : "pruning", reinit ? " and re-initialising" : "");
     double acc2 = acc1;
     if (epochs > 0) {
         tt_dataloader dl;
@@ -332,7 +365,10 @@ int tito_cmd_compress(int argc, char **argv)
     snprintf(a0, sizeof a0, "%.4f", acc0);
     snprintf(a2, sizeof a2, "%.4f", acc2);
     tt_kv meta[] = {{"model", e->name}, {"pruned", pr}, {"test_accuracy_before", a0}, {"test_accuracy", a2}};
-    if (tt_checkpoint_save(out, model, NULL, meta, 4, err, sizeof err) != 0) {
+    /* a factored model has another architecture: a self-describing model file records it */
+    tt_model_info info = {.data = test, .extra = meta, .n_extra = 4};
+    if ((kind == P_LOWRANK ? tt_model_save(out, model, &info, err, sizeof err)
+                           : tt_checkpoint_save(out, model, NULL, meta, 4, err, sizeof err)) != 0) {
         fprintf(stderr, "tito compress: %s\n", err);
     } else {
         printf("  wrote %s\n", out);

@@ -62,6 +62,18 @@ tt_tensor *tt_masked_loss(void *model, const tt_batch *b, void *masks);
 int tt_lowrank_factor(const tt_tensor *w, int64_t rank, tt_tensor **a, tt_tensor **b, double *rel_error,
                       char *err, size_t errlen);
 
+/* The whole model at rank r: a new Sequential in which every Linear whose factorization saves
+ * parameters (r * (out + in) < out * in) becomes Linear(in, r, bias=False) then Linear(r, out) holding
+ * V_r^T and U_r S_r (tt_lowrank_factor) and the old bias; every other layer is copied. The original is
+ * not changed. Returns the new model, or NULL with a message (not a Sequential, rank < 1, no Linear
+ * that the rank would shrink, LAPACKE missing). */
+typedef struct tt_lowrank_report {
+    int factored, kept;            /* Linear layers replaced / left whole */
+    int64_t params_before, params_after; /* weights of the factored layers */
+    double max_rel_error;          /* the largest ||w - a b||_F / ||w||_F among them */
+} tt_lowrank_report;
+tt_layer *tt_lowrank_model(tt_layer *seq, int64_t rank, tt_lowrank_report *rep, char *err, size_t errlen);
+
 /* Distillation loss: alpha * T^2 * mean_batch KL(softmax(teacher / T) || softmax(student / T))
  * + (1 - alpha) * cross_entropy(student, labels). teacher_logits get no gradient. */
 tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_logits, const int32_t *labels,

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tinytorch/compress.h"
+#include "tinytorch/checkpoint.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -99,4 +100,103 @@ int tt_lowrank_factor(const tt_tensor *w, int64_t rank, tt_tensor **a, tt_tensor
     free(VT);
     free(sup);
     return rc;
+}
+
+/* A fresh copy of layer l (rebuilt from its description, parameters and buffers copied by name). */
+static tt_layer *clone_layer(tt_layer *l, char *err, size_t errlen)
+{
+    char desc[4096];
+    if (tt_layer_describe(l, desc, sizeof desc) != 0) {
+        snprintf(err, errlen, "lowrank: layer %s cannot be described (too long)", l->ops->kind);
+        return NULL;
+    }
+    tt_layer *c = tt_layer_from_description(desc, err, errlen);
+    if (!c) {
+        return NULL;
+    }
+    tt_params src, dst;
+    tt_params_init(&src);
+    tt_params_init(&dst);
+    tt_layer_params(l, &src);
+    tt_layer_buffers(l, &src);
+    tt_layer_params(c, &dst);
+    tt_layer_buffers(c, &dst);
+    bool ok = src.n == dst.n;
+    for (int k = 0; ok && k < dst.n; k++) {
+        tt_tensor *s = tt_params_find(&src, dst.names[k]);
+        ok = s && s->numel == dst.t[k]->numel;
+        if (ok) {
+            memcpy(dst.t[k]->data, s->data, (size_t)s->numel * sizeof(float));
+        }
+    }
+    tt_params_free(&src);
+    tt_params_free(&dst);
+    if (!ok) {
+        snprintf(err, errlen, "lowrank: layer %s: its copy has other parameters", desc);
+        tt_layer_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+tt_layer *tt_lowrank_model(tt_layer *seq, int64_t rank, tt_lowrank_report *rep, char *err, size_t errlen)
+{
+    memset(rep, 0, sizeof *rep);
+    if (strcmp(seq->ops->kind, "Sequential") != 0) {
+        snprintf(err, errlen, "lowrank: the model is a %s; a Sequential is needed", seq->ops->kind);
+        return NULL;
+    }
+    if (rank < 1) {
+        snprintf(err, errlen, "lowrank: rank %lld must be at least 1", (long long)rank);
+        return NULL;
+    }
+    tt_layer *out = tt_sequential_new(0, NULL);
+    const int n = tt_sequential_len(seq);
+    for (int i = 0; i < n; i++) {
+        tt_layer *l = tt_sequential_at(seq, i);
+        const tt_linear_layer *lin = strcmp(l->ops->kind, "Linear") == 0 ? (const tt_linear_layer *)l : NULL;
+        const int64_t O = lin ? lin->out_features : 0, I = lin ? lin->in_features : 0;
+        if (lin && rank * (O + I) < O * I) {
+            tt_tensor *a = NULL, *b = NULL;
+            double rel = 0.0;
+            if (tt_lowrank_factor(lin->weight, rank, &a, &b, &rel, err, errlen) != 0) {
+                tt_layer_free(out);
+                return NULL;
+            }
+            tt_layer *first = tt_linear_new(I, rank, false, TT_INIT_PYTORCH, NULL);
+            tt_layer *second = tt_linear_new(rank, O, lin->bias != NULL, TT_INIT_PYTORCH, NULL);
+            tt_linear_layer *f1 = (tt_linear_layer *)first, *f2 = (tt_linear_layer *)second;
+            memcpy(f1->weight->data, b->data, (size_t)(rank * I) * sizeof(float));
+            memcpy(f2->weight->data, a->data, (size_t)(O * rank) * sizeof(float));
+            if (lin->bias) {
+                memcpy(f2->bias->data, lin->bias->data, (size_t)O * sizeof(float));
+            }
+            tt_tensor_free(a);
+            tt_tensor_free(b);
+            tt_sequential_append(out, first);
+            tt_sequential_append(out, second);
+            rep->factored++;
+            rep->max_rel_error = rel > rep->max_rel_error ? rel : rep->max_rel_error;
+            rep->params_before += O * I;
+            rep->params_after += rank * (O + I);
+            continue;
+        }
+        if (lin) {
+            rep->kept++;
+        }
+        tt_layer *c = clone_layer(l, err, errlen);
+        if (!c) {
+            tt_layer_free(out);
+            return NULL;
+        }
+        tt_sequential_append(out, c);
+    }
+    if (rep->factored == 0) {
+        snprintf(err, errlen, "lowrank: rank %lld saves nothing on any Linear of this model (a rank r pays off when "
+                 "r * (out + in) < out * in): choose a smaller rank", (long long)rank);
+        tt_layer_free(out);
+        return NULL;
+    }
+    tt_layer_train(out, seq->training);
+    return out;
 }
