@@ -515,6 +515,65 @@ static void test_mlp_and_calibration_methods(void **state)
     tt_dataset_free(ds);
 }
 
+/* QAT: tt_fake_quant_weight gives exactly the int8 weights tt_quantize_model stores, times their
+ * scale; a QAT run trains (the loss falls, the int8 model classifies the toy images), leaves the float
+ * weights unrounded (the straight-through update lands on the float copy), and bad options are refused. */
+static void test_qat(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(256, 12);
+    tt_rng r;
+    tt_rng_seed(&r, 4);
+    tt_layer *l[4] = {tt_flatten_new(), tt_linear_new(144, 24, true, TT_INIT_KAIMING_UNIFORM, &r), tt_relu_new(),
+                      tt_linear_new(24, 4, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *model = tt_sequential_new(4, l);
+    tt_layer_train(model, false);
+    const int64_t in_shape[3] = {1, 12, 12};
+    /* fake quantization == what the int8 model stores */
+    tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 64, NULL, err, sizeof err);
+    assert_non_null(q);
+    tt_linear_layer *l1 = (tt_linear_layer *)tt_sequential_at(model, 1);
+    float *fq = malloc((size_t)l1->weight->numel * sizeof(float));
+    memcpy(fq, l1->weight->data, (size_t)l1->weight->numel * sizeof(float));
+    tt_fake_quant_weight(fq, 24, 144);
+    const tt_qlayer *ql = &q->layers[1];
+    assert_int_equal(ql->kind, TT_QOP_LINEAR);
+    for (int64_t i = 0; i < 24 * 144; i++) {
+        assert_true(fq[i] == (float)ql->weight[i] * ql->weight_scale[i / 144]);
+    }
+    tt_qmodel_free(q);
+    /* a QAT run */
+    double loss1 = 0.0, loss3 = 0.0;
+    tt_qat_opts o = {1, 3e-3f, 32, 5};
+    assert_int_equal(tt_qat_finetune(model, ds, &o, &loss1, err, sizeof err), 0);
+    o.epochs = 3;
+    assert_int_equal(tt_qat_finetune(model, ds, &o, &loss3, err, sizeof err), 0);
+    print_message("QAT on the toy images: mean loss %.4f after 1 epoch, %.4f over the last of 3 more\n", loss1, loss3);
+    assert_true(isfinite(loss3) && loss3 < loss1);
+    memcpy(fq, l1->weight->data, (size_t)l1->weight->numel * sizeof(float));
+    tt_fake_quant_weight(fq, 24, 144);
+    assert_memory_not_equal(fq, l1->weight->data, (size_t)l1->weight->numel * sizeof(float));
+    q = tt_quantize_model(model, 3, in_shape, ds, 64, NULL, err, sizeof err);
+    assert_non_null(q);
+    const double acc = tt_qmodel_accuracy(q, ds, 64);
+    print_message("QAT on the toy images: int8 accuracy %.3f\n", acc);
+    assert_true(acc > 0.9);
+    tt_qmodel_free(q);
+    /* refusals */
+    o.epochs = 0;
+    assert_int_equal(tt_qat_finetune(model, ds, &o, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "epochs >= 1"));
+    o = (tt_qat_opts){1, 1e-3f, 32, 5};
+    tt_layer *bare = tt_sequential_new(1, (tt_layer *[]){tt_flatten_new()});
+    assert_int_equal(tt_qat_finetune(bare, ds, &o, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no Conv2d or Linear weight"));
+    tt_layer_free(bare);
+    free(fq);
+    tt_layer_free(model);
+    tt_dataset_free(ds);
+    tt_arena_reset();
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -603,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
+        cmocka_unit_test(test_qat),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

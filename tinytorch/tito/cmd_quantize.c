@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "tinytorch/checkpoint.h"
+#include "tinytorch/gemm.h"
 #include "tinytorch/quant.h"
 #include "zoo.h"
 
@@ -30,6 +31,10 @@ static void quantize_usage(FILE *f)
             "  --max-drop PTS     exit 1 when int8 accuracy is more than PTS points below float (default 0.5)\n"
             "  --data DIR         data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
             "  --seed S           TinyDigits split seed (default 42, as the milestones)\n"
+            "  --qat E            quantization-aware fine-tuning first: E epochs with the weights fake-\n"
+            "                     quantized (straight-through estimator), then the same PTQ; prints\n"
+            "                     PTQ alone beside it\n"
+            "  --qat-lr LR        its learning rate (Adam, cosine to 0; default 1e-4)\n"
             "\n"
             "examples:\n"
             "  tito milestone run 04 --out runs\n"
@@ -74,6 +79,8 @@ int tito_cmd_quantize(int argc, char **argv)
     double max_drop = 0.5;
     unsigned long long seed = 42;
     tt_quant_opts qo = {TT_CALIB_MINMAX, 99.99};
+    long long qat_epochs = 0;
+    double qat_lr = 1e-4;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0) {
@@ -81,7 +88,8 @@ int tito_cmd_quantize(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--out") && strcmp(a, "--calib") && strcmp(a, "--method") && strcmp(a, "--percentile") &&
-            strcmp(a, "--max-drop") && strcmp(a, "--data") && strcmp(a, "--seed")) {
+            strcmp(a, "--max-drop") && strcmp(a, "--data") && strcmp(a, "--seed") && strcmp(a, "--qat") &&
+            strcmp(a, "--qat-lr")) {
             return qbad("unknown option '%s'", a);
         }
         if (!v) {
@@ -98,6 +106,16 @@ int tito_cmd_quantize(int argc, char **argv)
             n_calib = strtoll(v, &end, 10);
             if (*end || end == v || errno || n_calib < 1) {
                 return qbad("--calib wants a whole number >= 1, not '%s'", v);
+            }
+        } else if (strcmp(a, "--qat") == 0) {
+            qat_epochs = strtoll(v, &end, 10);
+            if (*end || end == v || errno || qat_epochs < 1 || qat_epochs > 1000) {
+                return qbad("--qat wants epochs from 1 to 1000, not '%s'", v);
+            }
+        } else if (strcmp(a, "--qat-lr") == 0) {
+            qat_lr = strtod(v, &end);
+            if (*end || end == v || !(qat_lr > 0.0 && qat_lr < 10.0)) {
+                return qbad("--qat-lr wants a rate in (0, 10), not '%s'", v);
             }
         } else if (strcmp(a, "--method") == 0) {
             if (tt_calib_method_parse(v, &qo.calib) != 0) {
@@ -158,7 +176,28 @@ int tito_cmd_quantize(int argc, char **argv)
         fprintf(stderr, "tito quantize: --calib %lld: the %s training set has %lld images\n", n_calib, e->data,
                 (long long)train->len);
     } else {
-        tt_qmodel *q = tt_quantize_model(model, e->in_ndim, e->in_shape, train, n_calib, &qo, err, sizeof err);
+        double ptq_only = -1.0, af0 = -1.0;
+        int qrc = 0;
+        if (qat_epochs > 0) {
+            /* PTQ of the model as trained, for comparison; then QAT, then the same PTQ */
+            tt_qmodel *q0 = tt_quantize_model(model, e->in_ndim, e->in_shape, train, n_calib, &qo, err, sizeof err);
+            if (q0) {
+                af0 = tito_float_accuracy(model, test);
+                ptq_only = tt_qmodel_accuracy(q0, test, 256);
+                tt_qmodel_free(q0);
+                const char *th = getenv("TT_NUM_THREADS");
+                tt_set_num_threads(th && atoi(th) > 0 ? atoi(th) : 1);
+                tt_qat_opts qa = {(int)qat_epochs, (float)qat_lr, 64, seed};
+                double ql = 0.0;
+                qrc = tt_qat_finetune(model, train, &qa, &ql, err, sizeof err);
+                if (qrc == 0) {
+                    printf("  QAT: %lld epoch%s, lr %g, weights fake-quantized (straight-through estimator), last "
+                           "epoch's loss %.4f\n", qat_epochs, qat_epochs > 1 ? "s" : "", qat_lr, ql);
+                }
+            }
+        }
+        tt_qmodel *q = qrc != 0 ? NULL
+                                : tt_quantize_model(model, e->in_ndim, e->in_shape, train, n_calib, &qo, err, sizeof err);
         if (!q) {
             fprintf(stderr, "tito quantize: %s\n", err);
         } else {
@@ -177,12 +216,19 @@ int tito_cmd_quantize(int argc, char **argv)
                 fprintf(stderr, "tito quantize: %s\n", err);
             } else {
                 const long long qb = file_size(out);
-                printf("  test accuracy (%lld images): float %.2f %%, int8 %.2f %% (%+.2f points)\n",
-                       (long long)test->len, 100.0 * af, 100.0 * aq, 100.0 * (aq - af));
+                if (qat_epochs > 0) {
+                    printf("  test accuracy (%lld images): float as trained %.2f %%, int8 PTQ alone %.2f %% (%+.2f "
+                           "points); after QAT: float %.2f %%, int8 %.2f %% (%+.2f points vs float as trained)\n",
+                           (long long)test->len, 100.0 * af0, 100.0 * ptq_only, 100.0 * (ptq_only - af0), 100.0 * af,
+                           100.0 * aq, 100.0 * (aq - af0));
+                } else {
+                    printf("  test accuracy (%lld images): float %.2f %%, int8 %.2f %% (%+.2f points)\n",
+                           (long long)test->len, 100.0 * af, 100.0 * aq, 100.0 * (aq - af));
+                }
                 printf("  size: fp32 parameters %lld bytes, int8 file %lld bytes (%.2fx smaller)\n", fp32_bytes, qb,
                        (double)fp32_bytes / (double)qb);
                 printf("  wrote %s\n", out);
-                rc = 100.0 * (af - aq) > max_drop ? 1 : 0;
+                rc = 100.0 * ((qat_epochs > 0 ? af0 : af) - aq) > max_drop ? 1 : 0;
                 if (rc == 1) {
                     printf("  the drop exceeds --max-drop %.2f points (try --method mse or percentile)\n", max_drop);
                 }

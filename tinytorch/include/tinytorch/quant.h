@@ -157,6 +157,26 @@ double tt_qmodel_accuracy(tt_qmodel *m, const tt_dataset *ds, int64_t batch);
 /* Bytes of the int8 model's parameters (int8 weights, int32 biases, scales, multipliers). */
 size_t tt_qmodel_param_bytes(const tt_qmodel *m);
 
+/* ---- quantization-aware fine-tuning (straight-through estimator) ---------------------------------- */
+
+/* Rounds a weight [cout, k] in place to what int8 stores, times the scale: per output channel,
+ * scale = max|w[c]| / 127, w = clamp(round(w / scale), -127, 127) * scale (tt_quantize_model's rule). */
+void tt_fake_quant_weight(float *w, int64_t cout, int64_t k);
+
+typedef struct tt_qat_opts {
+    int epochs;        /* >= 1 */
+    float lr;          /* Adam, cosine to 0 over the run */
+    int64_t batch;     /* e.g. 64 */
+    uint64_t seed;     /* shuffling */
+} tt_qat_opts;
+/* Fine-tunes a float model (cross-entropy) with every Conv2d/Linear weight fake-quantized in the
+ * forward and backward, and the gradient applied to the float weight (straight-through estimator).
+ * Activations are not fake-quantized (calibration sets their ranges afterwards). The model is left
+ * in eval mode; quantize it with tt_quantize_model. *last_loss (may be NULL): the last epoch's mean
+ * loss. Returns 0, or -1 with a message (bad options, no weight, loss not finite). */
+int tt_qat_finetune(tt_layer *model, const tt_dataset *train, const tt_qat_opts *opts, double *last_loss, char *err,
+                    size_t errlen);
+
 /* Saves in the format above (temporary file, fsync, rename). Returns 0, or -1 with a message. */
 int tt_qmodel_save(const tt_qmodel *m, const char *path, const tt_kv *meta, int n_meta, char *err,
                    size_t errlen);
