@@ -129,13 +129,27 @@ static void test_profile_small_cnn(void **state)
     tt_layer_free(m);
 }
 
+/* The roofline's prediction: compute-bound above the ridge, memory-bound below it, 0 without a roof. */
+static void test_roofline_predict(void **state)
+{
+    (void)state;
+    const tt_roofline r = {.peak_flops = 1e11, .bw_bytes_per_s = 1e10}; /* ridge at 10 FLOP/B */
+    assert_true(fabs(tt_roofline_predict(&r, 2e9, 1e6) - 2e-2) < 1e-12); /* 2000 FLOP/B: 2e9 / 1e11 */
+    assert_true(fabs(tt_roofline_predict(&r, 1e6, 4e8) - 4e-2) < 1e-12); /* 0.0025 FLOP/B: 4e8 / 1e10 */
+    assert_true(fabs(tt_roofline_predict(&r, 1e9, 1e8) - 1e-2) < 1e-12); /* on the ridge: both agree */
+    assert_true(fabs(tt_roofline_predict(&r, 0.0, 1e7) - 1e-3) < 1e-12); /* a copy: bytes only */
+    const tt_roofline none = {0};
+    assert_true(tt_roofline_predict(&none, 1e9, 1e8) == 0.0);
+}
+
 static void test_roofline_cache(void **state)
 {
     (void)state;
     tt_roofline r, c;
     tt_roofline_measure(&r);
     print_message("roof: %.1f GFLOP/s, %.1f GB/s (%s)\n", r.peak_flops * 1e-9, r.bw_bytes_per_s * 1e-9, r.cpu);
-    assert_true(r.peak_flops > 1e8 && r.bw_bytes_per_s > 1e8);
+    /* a sanity floor, not a speed goal: under ASan on a loaded 2-core machine the triad measured 0.1 GB/s */
+    assert_true(r.peak_flops > 1e7 && r.bw_bytes_per_s > 1e7);
     char path[300];
     snprintf(path, sizeof path, "%s/roof.json", dir);
     assert_int_equal(tt_roofline_store(path, &r), 0);
@@ -156,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_profile_small_cnn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roofline_cache, setup, teardown),
+        cmocka_unit_test(test_roofline_predict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

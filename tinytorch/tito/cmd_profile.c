@@ -31,11 +31,14 @@ static void profile_usage(FILE *f)
             "  --svg FILE       write the roofline plot (default with --json: FILE with .svg)\n"
             "  --roof FILE      the roofline cache (default ~/.cache/tinytorch/roofline.json)\n"
             "  --remeasure      measure the roof again (and update the cache)\n"
+            "  --predict        also print each layer's forward time predicted by the roofline of this\n"
+            "                   machine, max(FLOPs / peak, bytes / bandwidth), beside the measured time\n"
             "threads: one, as the milestones (TT_NUM_THREADS=N for more)\n"
             "\n"
             "examples:\n"
             "  tito profile 04\n"
             "  tito profile 04 --batch 128 --json lenet_profile.json\n"
+            "  tito profile 04 --predict\n"
             "  tito profile runs/03_mlp_fashion_mnist.safetensors --svg mlp_roofline.svg\n"
             "\n"
             "exit status: 0 done, 2 error\n");
@@ -60,11 +63,11 @@ int tito_cmd_profile(int argc, char **argv)
     }
     const char *what = argv[0], *json = NULL, *svg = NULL, *roof = NULL;
     long long batch = 64, steps = 20;
-    bool remeasure = false;
+    bool remeasure = false, predict = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--remeasure") == 0) {
-            remeasure = true;
+        if (strcmp(a, "--remeasure") == 0 || strcmp(a, "--predict") == 0) {
+            *(strcmp(a, "--predict") == 0 ? &predict : &remeasure) = true;
             continue;
         }
         if (strcmp(a, "--batch") && strcmp(a, "--steps") && strcmp(a, "--json") && strcmp(a, "--svg") &&
@@ -157,6 +160,24 @@ int tito_cmd_profile(int argc, char **argv)
                l->bytes / 1024.0, 1e3 * l->seconds, 1e3 * l->backward_seconds,
                100.0 * (l->seconds + l->backward_seconds) / step, l->seconds > 0 ? l->flops / l->seconds * 1e-9 : 0.0,
                in, l->flops == 0 ? "-" : in < ridge ? "memory" : "compute", (long long)l->params);
+    }
+    if (predict) {
+        /* the roofline model: this machine's entry is its measured SGEMM peak and triad bandwidth */
+        printf("\n  predicted (roofline: max(FLOPs / %.1f GFLOP/s, bytes / %.1f GB/s)) vs measured, forward:\n",
+               roofl.peak_flops * 1e-9, roofl.bw_bytes_per_s * 1e-9);
+        printf("  #  layer            predicted ms  measured ms  measured/predicted\n");
+        double tp = 0.0, tm = 0.0;
+        for (int i = 0; i < p.n; i++) {
+            const tt_prof_layer *l = &p.layers[i];
+            const double pr = tt_roofline_predict(&roofl, l->flops, l->bytes);
+            tp += pr;
+            tm += l->seconds;
+            printf("%3d  %-15s %12.4f %12.4f %12.1fx\n", i, l->kind, 1e3 * pr, 1e3 * l->seconds,
+                   pr > 0 ? l->seconds / pr : 0.0);
+        }
+        printf("     forward total    %12.4f %12.4f %12.1fx\n", 1e3 * tp, 1e3 * tm, tp > 0 ? tm / tp : 0.0);
+        printf("     step (3 x forward, the usual backward = 2 x forward rule) %.4f ms predicted, %.4f ms measured\n",
+               3e3 * tp, 1e3 * step);
     }
     printf("\n  backward op        calls  ms/step  share\n");
     for (int i = 0; i < p.n_ops; i++) {

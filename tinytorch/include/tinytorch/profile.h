@@ -75,6 +75,12 @@ void tt_roofline_cached(const char *cache_path, tt_roofline *r);
 /* Writes r to the cache (same path rule); returns 0 or -1 when it cannot. */
 int tt_roofline_store(const char *cache_path, const tt_roofline *r);
 
+/* The roofline's prediction of a kernel's time on the machine r describes: the larger of its compute
+ * time at the peak and its memory time at the bandwidth, max(flops / peak, bytes / bandwidth) (the
+ * single-device roofline MLSys-im evaluates, with this machine's measured roof as the device). 0 for
+ * a roof that is not positive. */
+double tt_roofline_predict(const tt_roofline *r, double flops, double bytes);
+
 /* JSON: {"batch", "steps", "forward_seconds", ..., "machine": {...}, "layers": [{"index", "kind",
  * "flops", "bytes", "seconds", "backward_seconds", "share", "gflops", "intensity", "params",
  * "out_bytes"}], "ops": [...]}. SVG: the roofline (log-log) with each layer as a point. Both written

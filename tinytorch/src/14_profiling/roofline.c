@@ -305,3 +305,12 @@ int tt_profile_write_svg(const tt_profile *p, const tt_roofline *r, const char *
     out_ctx c = {p, r, model};
     return write_atomic(path, fill_svg, &c, err, errlen);
 }
+
+double tt_roofline_predict(const tt_roofline *r, double flops, double bytes)
+{
+    if (!(r->peak_flops > 0.0) || !(r->bw_bytes_per_s > 0.0)) {
+        return 0.0;
+    }
+    const double tc = flops / r->peak_flops, tm = bytes / r->bw_bytes_per_s;
+    return tc > tm ? tc : tm;
+}
