@@ -9,7 +9,7 @@ Lab.run({
   controls: [
     { id: 'region', label: 'Region (grid)', options: REGIONS, value: 'US_Avg' },
     { id: 'days', label: 'Duration (days)', values: [7, 14, 30, 60, 90], value: 30 },
-    { id: 'budget', label: 'Carbon budget (t CO₂e)', values: [10, 25, 50, 100, 200, 500], value: 200 }
+    { id: 'budget', label: 'Carbon budget (t CO₂e)', values: [10, 25, 50, 100, 200, 500], value: 500 }
   ],
   request: s => Lab.plan('carbon', {
     workload: { model: 'Llama3_70B', mode: 'training', batch_size: 1024, seq_len: 4096 },
