@@ -428,7 +428,10 @@ AVX2 float tt_conv_avx2_gather(const float *gy, const float *y, int relu, int64_
 
 /* ---- 2x2 / stride-2 max pool ---------------------------------------------------------------------
  * pool.c's rule lane for lane (ties to the left, then to the top; NaN never wins), 8 outputs per
- * step: the two rows' 16 inputs are split into even and odd columns with a shuffle and a permute. */
+ * step: the two rows' 16 inputs are split into even and odd columns with a shuffle and a permute;
+ * the winner codes are packed to bytes with one byte shuffle. Backward writes every cell of gx (the
+ * winner's gradient or 0), as pool_avx512.c, and reads the codes 8 bytes at a time (the code buffer
+ * has 16 bytes of slack). */
 
 INL void even_odd(const float *p, __m256i m0, __m256i m1, __m256 *ev, __m256 *od)
 {
@@ -458,12 +461,20 @@ AVX2 void tt_pool_avx2_max2x2(const float *x, int64_t planes, int64_t H, int64_t
                 const __m256 mt = _mm256_blendv_ps(a, b, top), mb = _mm256_blendv_ps(c, e, bot);
                 const __m256 down = _mm256_cmp_ps(mb, mt, _CMP_GT_OQ);
                 _mm256_maskstore_ps(yr + ow, lanes(cnt), _mm256_blendv_ps(mt, mb, down));
-                if (cr) {
-                    const int t = _mm256_movemask_ps(top), bo = _mm256_movemask_ps(bot);
-                    const int dn = _mm256_movemask_ps(down);
-                    for (int64_t l = 0; l < cnt; l++) {
-                        cr[ow + l] = (uint8_t)((dn >> l) & 1 ? 2 + ((bo >> l) & 1) : (t >> l) & 1);
-                    }
+                if (cr) { /* code = down ? 2 + bot : top, one byte per lane */
+                    const __m256i one = _mm256_set1_epi32(1);
+                    const __m256i ct = _mm256_and_si256(_mm256_castps_si256(top), one);
+                    const __m256i cb = _mm256_or_si256(_mm256_and_si256(_mm256_castps_si256(bot), one),
+                                                       _mm256_set1_epi32(2));
+                    const __m256i c = _mm256_castps_si256(
+                        _mm256_blendv_ps(_mm256_castsi256_ps(ct), _mm256_castsi256_ps(cb), down));
+                    /* the low byte of each 32-bit lane into the low 4 bytes of each 128-bit half */
+                    const __m256i gather = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                            -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                            -1, -1, -1, -1);
+                    const __m256i b = _mm256_shuffle_epi8(c, gather);
+                    const uint32_t w[2] = {(uint32_t)_mm256_extract_epi32(b, 0), (uint32_t)_mm256_extract_epi32(b, 4)};
+                    memcpy(cr + ow, w, (size_t)cnt);
                 }
             }
         }
@@ -490,16 +501,22 @@ AVX2 float tt_pool_avx2_max2x2_backward(const float *gy, const uint8_t *code, co
                                                        _CMP_GT_OQ));
                 }
                 sum = _mm256_add_ps(sum, g);
-                float gv[8];
-                _mm256_storeu_ps(gv, g);
-                for (int64_t l = 0; l < cnt; l++) {
-                    const int k = cr[ow + l];
-                    float *p0 = g0 + 2 * (ow + l), *p1 = g1 + 2 * (ow + l);
-                    p0[0] = k == 0 ? gv[l] : 0.0f;
-                    p0[1] = k == 1 ? gv[l] : 0.0f;
-                    p1[0] = k == 2 ? gv[l] : 0.0f;
-                    p1[1] = k == 3 ? gv[l] : 0.0f;
-                }
+                /* 8 code bytes even at the end of a row: the buffer has 16 bytes of slack, and the
+                 * lanes past cnt have g = 0 */
+                const __m256i k = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(cr + ow)));
+                const __m256 tl = _mm256_and_ps(g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(k, _mm256_set1_epi32(0))));
+                const __m256 tr = _mm256_and_ps(g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(k, _mm256_set1_epi32(1))));
+                const __m256 bl = _mm256_and_ps(g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(k, _mm256_set1_epi32(2))));
+                const __m256 br = _mm256_and_ps(g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(k, _mm256_set1_epi32(3))));
+                /* interleave p, q into p0 q0 p1 q1 ...: unpack within 128-bit halves, then swap halves */
+                const __m256 t0 = _mm256_unpacklo_ps(tl, tr), t1 = _mm256_unpackhi_ps(tl, tr);
+                const __m256 u0 = _mm256_unpacklo_ps(bl, br), u1 = _mm256_unpackhi_ps(bl, br);
+                const __m256i m0 = lanes(2 * cnt), m1 = lanes(2 * cnt - 8);
+                float *p0 = g0 + 2 * ow, *p1 = g1 + 2 * ow;
+                _mm256_maskstore_ps(p0, m0, _mm256_permute2f128_ps(t0, t1, 0x20));
+                _mm256_maskstore_ps(p0 + 8, m1, _mm256_permute2f128_ps(t0, t1, 0x31));
+                _mm256_maskstore_ps(p1, m0, _mm256_permute2f128_ps(u0, u1, 0x20));
+                _mm256_maskstore_ps(p1 + 8, m1, _mm256_permute2f128_ps(u0, u1, 0x31));
             }
             for (int64_t w = 2 * Wo; w < W; w++) { /* odd width: the last column is in no window */
                 g0[w] = g1[w] = 0.0f;
