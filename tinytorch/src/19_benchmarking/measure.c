@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "tinytorch/bench.h"
 #include "tinytorch/progress.h"
+#include "tinytorch/tensor.h" /* tt_fatal, which the learner's stubs call */
 
 extern char **environ;
 
@@ -24,11 +25,14 @@ static int cmp_double(const void *a, const void *b)
 
 double tt_quantile_sorted(const double *sorted, size_t n, double q)
 {
+    /* TODO: LoadGen's rank rule: the value at rank floor(n q), clamped to n - 1 (q <= 0: the minimum). */
+    /* BEGIN SOLUTION */
     if (q <= 0.0) {
         return sorted[0];
     }
     size_t i = (size_t)((double)n * q);
     return sorted[i < n ? i : n - 1];
+    /* END SOLUTION */
 }
 
 /* Standard normal quantile by bisection on the CDF (0.5 erfc(-z / sqrt 2)); |error| < 1e-9. */
@@ -70,6 +74,9 @@ int tt_stats_compute(const double *x, size_t n, tt_stats *out)
     }
     memcpy(s, x, n * sizeof *s);
     qsort(s, n, sizeof *s, cmp_double);
+    /* TODO: n, mean, the sample standard deviation (divide by n - 1; 0 for one sample) and
+     * cv = stdev / |mean| (0 when the mean is 0) into out. */
+    /* BEGIN SOLUTION */
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         sum += s[i];
@@ -82,6 +89,7 @@ int tt_stats_compute(const double *x, size_t n, tt_stats *out)
     out->mean = mean;
     out->stdev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
     out->cv = mean != 0.0 ? out->stdev / fabs(mean) : 0.0;
+    /* END SOLUTION */
     out->min = s[0];
     out->max = s[n - 1];
     out->p50 = tt_quantile_sorted(s, n, 0.50);
@@ -91,6 +99,8 @@ int tt_stats_compute(const double *x, size_t n, tt_stats *out)
     tt_quantile_ci_sorted(s, n, 0.50, 0.95, &out->p50_lo, &out->p50_hi);
     tt_quantile_ci_sorted(s, n, 0.90, 0.95, &out->p90_lo, &out->p90_hi);
     tt_quantile_ci_sorted(s, n, 0.99, 0.95, &out->p99_lo, &out->p99_hi);
+    /* TODO: Tukey's fences: quartiles q1, q3, fences 1.5 IQR beyond them, and the samples outside. */
+    /* BEGIN SOLUTION */
     out->q1 = tt_quantile_sorted(s, n, 0.25);
     out->q3 = tt_quantile_sorted(s, n, 0.75);
     double iqr = out->q3 - out->q1;
@@ -100,6 +110,7 @@ int tt_stats_compute(const double *x, size_t n, tt_stats *out)
         out->outliers_lo += s[i] < out->fence_lo;
         out->outliers_hi += s[i] > out->fence_hi;
     }
+    /* END SOLUTION */
     free(s);
     return 0;
 }
