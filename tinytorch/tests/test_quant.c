@@ -194,6 +194,64 @@ static void check_gemm(int64_t M, int64_t N, int64_t K)
 }
 
 /* The vector requantization against the scalar one, per-element and shared parameters, every tail. */
+/* The depthwise int8 sums: the portable path against a plain reference with explicit padding, and
+ * every supported kernel path (the avx2 one for stride 1) against the portable one, bit for bit, on
+ * widths that leave a tail after the 8-wide blocks. */
+static void test_depthwise_paths(void **state)
+{
+    (void)state;
+    const struct { int64_t C, H, W, k; int st, pd; } g[] = {
+        {5, 9, 9, 3, 1, 1}, {3, 10, 7, 3, 2, 1}, {4, 12, 21, 5, 1, 2}, {2, 6, 6, 3, 1, 0}, {6, 8, 11, 1, 1, 0},
+    };
+    tt_rng r;
+    tt_rng_seed(&r, 77);
+    for (size_t gi = 0; gi < sizeof g / sizeof g[0]; gi++) {
+        const int64_t C = g[gi].C, H = g[gi].H, W = g[gi].W, k = g[gi].k;
+        const int st = g[gi].st, pd = g[gi].pd;
+        const int64_t ho = (H + 2 * pd - k) / st + 1, wo = (W + 2 * pd - k) / st + 1;
+        int8_t *x = malloc((size_t)(C * H * W)), *w = malloc((size_t)(C * k * k));
+        int32_t *ref = malloc((size_t)(C * ho * wo) * sizeof(int32_t));
+        int32_t *got = malloc((size_t)(C * ho * wo) * sizeof(int32_t));
+        for (int64_t i = 0; i < C * H * W; i++) {
+            x[i] = (int8_t)(tt_rng_u64(&r) % 256 - 128);
+        }
+        for (int64_t i = 0; i < C * k * k; i++) {
+            w[i] = (int8_t)(tt_rng_u64(&r) % 255 - 127);
+        }
+        const int32_t zp = (int32_t)(tt_rng_u64(&r) % 256) - 128;
+        /* reference: pad with zp explicitly, then a plain sum */
+        for (int64_t c = 0; c < C; c++) {
+            for (int64_t oy = 0; oy < ho; oy++) {
+                for (int64_t ox = 0; ox < wo; ox++) {
+                    int32_t sum = 0;
+                    for (int64_t i = 0; i < k; i++) {
+                        for (int64_t j = 0; j < k; j++) {
+                            const int64_t yy = oy * st + i - pd, xx = ox * st + j - pd;
+                            const int32_t v = yy >= 0 && yy < H && xx >= 0 && xx < W ? x[(c * H + yy) * W + xx] : zp;
+                            sum += (v - zp) * w[(c * k + i) * k + j];
+                        }
+                    }
+                    ref[(c * ho + oy) * wo + ox] = sum;
+                }
+            }
+        }
+        for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+            if (!tt_q8_kernel_supported(paths[p])) {
+                continue;
+            }
+            assert_int_equal(tt_q8_set_kernel(paths[p]), 0);
+            memset(got, 0x5a, (size_t)(C * ho * wo) * sizeof(int32_t));
+            tt_q8_depthwise(x, C, H, W, zp, w, k, k, st, pd, got);
+            assert_memory_equal(got, ref, (size_t)(C * ho * wo) * sizeof(int32_t));
+        }
+        tt_q8_set_kernel("auto");
+        free(x);
+        free(w);
+        free(ref);
+        free(got);
+    }
+}
+
 static void test_requant_paths(void **state)
 {
     (void)state;
@@ -658,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_gemm_paths),
+        cmocka_unit_test(test_depthwise_paths),
         cmocka_unit_test(test_requant_paths),
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),

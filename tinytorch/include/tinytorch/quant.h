@@ -96,6 +96,14 @@ void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_
 /* Packs B [K, N] (row-major int16, row stride ldb) into Bp as above (kp = K rounded up to even). */
 void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *Bp, int64_t np);
 
+/* The int32 sums of a depthwise int8 convolution (one filter per channel, as in a depthwise-separable
+ * block): acc[c, oy, ox] = sum_{i,j} (x[c, oy*stride + i - padding, ox*stride + j - padding] - zp) *
+ * w[c, i, j], positions outside the input counting as x = zp. x int8 [C, H, W], w int8 [C, kh, kw],
+ * acc int32 [C, Ho, Wo] with Ho = (H + 2 padding - kh) / stride + 1 (and Wo alike). Portable loops, or
+ * AVX2 for stride 1 when the kernel choice is not "portable"; bit-identical. Not yet used by tt_qmodel. */
+void tt_q8_depthwise(const int8_t *x, int64_t C, int64_t H, int64_t W, int32_t zp, const int8_t *w, int64_t kh,
+                     int64_t kw, int stride, int padding, int32_t *acc);
+
 /* ---- the quantized model ------------------------------------------------------------------------- */
 
 typedef enum tt_qop_kind { TT_QOP_CONV, TT_QOP_LINEAR, TT_QOP_MAXPOOL2, TT_QOP_RELU, TT_QOP_FLATTEN } tt_qop_kind;
