@@ -84,6 +84,15 @@ static void test_chunked_prefill(void **state)
     assert_int_equal(ms_chunked_prefill(m, hw, &in, 0, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "chunk_tokens"));
     assert_int_equal(ms_chunked_prefill(ms_registry_model(reg, "ResNet50"), hw, &in, 512, &r, err, sizeof err), -1);
+    /* a prompt of 2,000,000 tokens in chunks of 1 would be 2e6 chunks: refused, naming the field */
+    ms_serve_input big;
+    ms_serve_input_default(&big);
+    big.seq_len = 2000000;
+    ms_chunked_prefill_result rb;
+    char eb[256];
+    assert_int_equal(ms_chunked_prefill(ms_registry_model(reg, "Llama3_8B"), ms_registry_hardware(reg, "H100"), &big, 1,
+                                        &rb, eb, sizeof eb), -1);
+    assert_non_null(strstr(eb, "chunk_tokens"));
 }
 
 /* Llama-3-8B, S = 2048, B = 1, fp16: prefill on H100, decode on H200, KV over a 50 GB/s link

@@ -45,6 +45,8 @@ typedef struct {
     double flops;               /* all chunks */
 } ms_chunked_prefill_result;
 
+#define MS_CHUNKED_PREFILL_MAX_CHUNKS 1000000   /* more is refused: the walk is one step per chunk */
+
 int ms_chunked_prefill(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
                        int chunk_tokens, ms_chunked_prefill_result *out, char *err, size_t errlen);
 

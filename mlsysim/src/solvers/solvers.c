@@ -55,6 +55,9 @@ int ms_chunked_prefill(const ms_model *m, const ms_hardware *hw, const ms_serve_
     double peak = ms_hw_peak(hw, in->precision) * eta;
     double C = chunk_tokens;
     double s0 = cached;
+    if (ceil((S - s0) / C) > MS_CHUNKED_PREFILL_MAX_CHUNKS)
+        return fail(err, errlen, "chunk_tokens: %d tokens per chunk makes %.0f chunks of a %d-token prompt (at most %d); use larger chunks",
+                    chunk_tokens, ceil((S - s0) / C), in->seq_len, MS_CHUNKED_PREFILL_MAX_CHUNKS);
     o->chunk_tokens = C;
     while (s0 < S) {
         double c = fmin(C, S - s0);
