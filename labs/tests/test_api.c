@@ -508,6 +508,35 @@ static void test_solve(void **s)
     expect_error("POST", "/api/solve/lora", "[1, 2]", 400, "body");
     expect_error("POST", "/api/solve/nosuch", "{}", 404, NULL);
     expect_error("GET", "/api/solve/tail", NULL, 405, NULL);
+    /* every solver's example, as JSON with bytes flipped or cut, or random values for its fields:
+     * always a complete JSON reply, 200 or 400, never a crash */
+    srand(7);
+    char body[800];
+    for (size_t i = 0; i < ms_solver_count() * 30; i++) {
+        const ms_solver *sv = ms_solver_at(i % ms_solver_count());
+        size_t n = 0;
+        n += (size_t)snprintf(body + n, sizeof body - n, "{");
+        for (int k = 0; sv->args[k].name && n < sizeof body - 80; k++) {
+            if (rand() % 3 == 0) continue;
+            char key[64];
+            size_t q = 0;
+            for (; sv->args[k].name[q] && q < sizeof key - 1; q++) key[q] = sv->args[k].name[q] == '-' ? '_' : sv->args[k].name[q];
+            key[q] = 0;
+            static const char *const vals[] = {"0", "-1", "1e308", "0.5", "3", "1e7", "\"H100\"", "\"Llama3_8B\"", "\"ring\"", "null", "[]", "\"fp8\""};
+            n += (size_t)snprintf(body + n, sizeof body - n, "%s\"%s\": %s", n > 1 ? ", " : "", key, vals[rand() % 12]);
+        }
+        n += (size_t)snprintf(body + n, sizeof body - n, "}");
+        if (i % 4 == 3) body[rand() % n] = "{}[]\":,"[rand() % 7];
+        char path[96];
+        snprintf(path, sizeof path, "/api/solve/%s", sv->name);
+        labs_reply r;
+        int st = labs_api(ctx, "POST", path, body, n, &r);
+        if (st != 200 && st != 400) fail_msg("%s %s: status %d", path, body, st);
+        cJSON *j = cJSON_Parse(r.body);
+        if (!j) fail_msg("%s: reply is not JSON: %s", path, r.body);
+        cJSON_Delete(j);
+        labs_reply_free(&r);
+    }
 }
 
 /* GET /api/scenarios lists the registry's scenarios with their plans; POSTing a plan to
