@@ -71,6 +71,9 @@ static TT_AVX512_FN void attend_one16(const float *q, const float *K, const floa
 static void attend_one(const float *q, const float *K, const float *V, float *out, int64_t Tk, int64_t H,
                        int64_t d, float *p)
 {
+    /* TODO: for each head h: scores p[j] = q_h . K[j]_h / sqrt(d) over the Tk cached rows, a softmax
+     * (subtract the max), then out_h = sum_j p[j] V[j]_h. Heads sit side by side in each row of C. */
+    /* BEGIN SOLUTION */
     int64_t C = H * d;
     float scale = 1.0f / sqrtf((float)d);
     for (int64_t h = 0; h < H; h++) {
@@ -95,6 +98,7 @@ static void attend_one(const float *q, const float *K, const float *V, float *ou
             }
         }
     }
+    /* END SOLUTION */
 }
 
 tt_kv_cache *tt_kv_cache_new(const tt_gpt *g, int64_t batch, int64_t max_len)
@@ -142,7 +146,10 @@ void tt_kv_cache_free(tt_kv_cache *c)
 
 size_t tt_kv_cache_bytes(const tt_kv_cache *c)
 {
+    /* TODO: K and V, for every layer, head, position and batch row, float32. */
+    /* BEGIN SOLUTION */
     return (size_t)(2 * c->n_layer * c->n_head * c->head_dim * c->max_len * c->batch) * sizeof(float);
+    /* END SOLUTION */
 }
 
 /* Attention of T new queries (from qkv [B, T, 3C]) over the cache rows [0, len + T). */
@@ -151,6 +158,9 @@ static tt_tensor *cached_attention(tt_kv_cache *c, int64_t l, tt_tensor *qkv, in
     int64_t B = c->batch, C = c->n_head * c->head_dim, d = c->head_dim, L = c->max_len;
     int64_t pos = c->len, Tk = pos + T;
     float *K = c->k[l]->data, *V = c->v[l]->data;
+    /* TODO: append the T new keys and values (columns C..2C-1 and 2C..3C-1 of each qkv row) at rows
+     * pos .. pos+T-1 of batch row b's cache (K, V are [B, max_len, C]). */
+    /* BEGIN SOLUTION */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++) {
             const float *row = qkv->data + (b * T + t) * 3 * C;
@@ -158,6 +168,7 @@ static tt_tensor *cached_attention(tt_kv_cache *c, int64_t l, tt_tensor *qkv, in
             memcpy(V + (b * L + pos + t) * C, row + 2 * C, (size_t)C * sizeof(float));
         }
     }
+    /* END SOLUTION */
     tt_attn_view view = {B, c->n_head, T, Tk, d,
                          T * 3 * C, d, 3 * C,
                          L * C, d, C,
@@ -208,7 +219,10 @@ tt_tensor *tt_gpt_forward_cached(tt_gpt *g, tt_kv_cache *c, const int32_t *ids, 
     x = tt_layernorm(x, g->lnf_w, g->lnf_b, TT_LN_EPS);
     tt_tensor *logits = linear_rows(x, g->head ? g->head : g->wte, NULL);
     tt_no_grad_end();
+    /* TODO: the cache now holds T more positions. */
+    /* BEGIN SOLUTION */
     c->len += T;
+    /* END SOLUTION */
     return logits;
 }
 
