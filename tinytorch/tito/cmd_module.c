@@ -45,7 +45,8 @@ static int usage_module(FILE *f)
             "  demo NN                  module NN's own small demonstration (a few seconds; 'demo list': which)\n"
             "  markers                  (instructors) check every marked file: strip then restore == reference\n"
             "options: --force (start a locked module), --solution (start with the reference filled in),\n"
-            "  --quiet (test/complete: only the verdict and the failing test files)\n"
+            "  --quiet (test/complete: only the verdict and the failing test files),\n"
+            "  --only (test: module NN's own tests, not the earlier modules'; complete ignores it)\n"
             "examples:\n"
             "  tito module start 01 && $EDITOR " DEFAULT_DIR "/01_tensor/elementwise.c\n"
             "  tito module test 01\n"
@@ -62,7 +63,7 @@ static int tt_list_dir(const char *dir, char ***names);
 typedef struct margs {
     const tt_module_info *m;
     const char *dir;
-    bool json, force, solution, quiet;
+    bool json, force, solution, quiet, only;
 } margs;
 
 static int parse(int argc, char **argv, margs *a, bool need_module)
@@ -75,6 +76,8 @@ static int parse(int argc, char **argv, margs *a, bool need_module)
             a->json = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             a->quiet = true;
+        } else if (strcmp(argv[i], "--only") == 0) {
+            a->only = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             a->force = true;
         } else if (strcmp(argv[i], "--solution") == 0) {
@@ -372,7 +375,7 @@ static int cmd_test(margs *a, bool complete)
         }
     }
     printf("; the reference for the rest\n");
-    int rc = tt_module_grade(a->m, a->dir, mask, a->quiet);
+    int rc = tt_module_grade(a->m, a->dir, mask, a->quiet, a->only && !complete);
     if (rc == 0) {
         printf("ALL TESTS PASSED for module %02d\n", a->m->num);
     } else if (rc == 1) {

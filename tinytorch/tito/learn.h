@@ -56,9 +56,9 @@ const char *tt_source_dir(void);
 
 /* Builds the library for module m in workspace dir (learner's files for m and for every module in
  * 'learner_mods' (a bit per module number), the reference for the rest) and runs the tests of m and of
- * the earlier modules. Prints readable progress and failures. Returns 0 all passed, 1 a test failed or
- * the learner's code did not compile, 2 a setup problem (message printed). */
-int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet);
+ * the earlier modules (own_only: m's alone). Prints readable progress and failures. Returns 0 all
+ * passed, 1 a test failed or the learner's code did not compile, 2 a setup problem (message printed). */
+int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only);
 
 /* One test file's outcome, for reports (tito grade). */
 typedef struct tt_test_run {

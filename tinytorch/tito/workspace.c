@@ -673,9 +673,9 @@ out:
 static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only,
                       tt_test_run *runs, int *nruns);
 
-int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet)
+int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only)
 {
-    return grade_core(m, dir, learner_mods, quiet, false, NULL, NULL);
+    return grade_core(m, dir, learner_mods, quiet, own_only, NULL, NULL);
 }
 
 int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner_mods, tt_test_run *runs,
