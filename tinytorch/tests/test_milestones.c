@@ -66,6 +66,20 @@ static void test_perceptron(void **state)
     tt_milestone_opts o = opts(false, 42);
     assert_int_equal(tt_milestone_01.run(&o, &res), 0);
     assert_true(tt_ms_result_get(&res, "test_accuracy", 0) >= 0.95);
+    /* part 1, the forward pass with hand-set weights (w = (1, 1), b = 0): the Bayes boundary of the
+     * two clusters, so it classifies the test points about as well as the trained neuron */
+    assert_true(tt_ms_result_get(&res, "forward.test_accuracy", 0) >= 0.95);
+    /* --part 2 runs only the training part */
+    static tt_milestone_result only;
+    memset(&only, 0, sizeof only);
+    o.part = 2;
+    assert_int_equal(tt_milestone_01.run(&o, &only), 0);
+    assert_true(tt_ms_result_get(&only, "forward.test_accuracy", -1) == -1);
+    assert_true(tt_ms_result_get(&only, "test_accuracy", 0) == tt_ms_result_get(&res, "test_accuracy", 1));
+    assert_int_equal((int)tt_ms_result_get(&only, "part", 0), 2);
+    assert_int_equal(tt_milestone_01.n_parts, 2);
+    assert_int_equal(tt_milestone_01.parts[0].needs, 3); /* the forward part: modules 01-03 */
+    assert_int_equal(tt_milestone_01.needs, 8);
     /* the checkpoint holds the neuron: load it back into a fresh Linear(2, 1) */
     const char *ck = str_field("checkpoint");
     assert_non_null(ck);
@@ -149,6 +163,24 @@ static void test_mlp_quick(void **state)
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_layer_free(m);
+    /* part 3: throughput and accuracy at four batch sizes, and the plot (an SVG document) */
+    const int64_t bs[4] = {16, 64, 256, 1024};
+    for (int i = 0; i < 4; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "batch_size.b%lld.samples_per_s", (long long)bs[i]);
+        assert_true(tt_ms_result_get(&res, k, 0) > 0);
+        snprintf(k, sizeof k, "batch_size.b%lld.test_accuracy", (long long)bs[i]);
+        assert_true(tt_ms_result_get(&res, k, 0) > 0.3); /* well above chance (10 %) even at 2 steps */
+    }
+    const char *svg = str_field("batch_size.plot");
+    assert_non_null(svg);
+    FILE *sf = fopen(svg, "r");
+    assert_non_null(sf);
+    char head[128] = "";
+    assert_non_null(fgets(head, sizeof head, sf));
+    fclose(sf);
+    const char *svg_start = "<svg xmlns=\"http://www.w3.org/2000/svg\"";
+    assert_true(strncmp(head, svg_start, strlen(svg_start)) == 0);
     /* a missing data directory is an error (2) with a message, not a crash */
     memset(&res, 0, sizeof res);
     o.data_dir = "/nonexistent-data-dir";
