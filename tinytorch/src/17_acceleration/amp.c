@@ -79,14 +79,9 @@ float tt_f16_to_f32(uint16_t h)
     return float_of(sign | ((e + 112u) << 23) | (m << 13));
 }
 
-static int use_avx512(void)
-{
 #ifdef TT_AMP_X86
-    return tt__cpu_has(TT_CPU_AVX512F);
-#else
-    return 0;
+static int use_avx512(void) { return tt__cpu_has(TT_CPU_AVX512F); }
 #endif
-}
 
 void tt_f32_to_half_n(tt_precision p, const float *x, uint16_t *h, int64_t n)
 {
