@@ -66,6 +66,8 @@ static int forward_only(const tt_milestone_opts *o, tt_milestone_result *res)
     lin->weight->data[0] = 1.0f;
     lin->weight->data[1] = 1.0f;
     lin->bias->data[0] = 0.0f;
+    tt_set_requires_grad(lin->weight, false); /* nothing to learn here: the forward pass records no graph */
+    tt_set_requires_grad(lin->bias, false);
     printf("Part 1 - the forward pass: y = sigmoid(x1 + x2), weights set by hand (no training)\n");
     tt_tensor *y = tt_sigmoid(tt_layer_forward(neuron, tt_from_data(TT_SHAPE(N_TEST, 2), xte)));
     int correct = 0;
