@@ -1,11 +1,13 @@
 /* ms_common.c - the helpers of ms_common.h and the tt_milestone_result accessors of milestone.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "ms_common.h"
 #include "tinytorch/gemm.h"
@@ -262,6 +264,32 @@ void tt_ms_record_fit(tt_milestone_result *res, const char *key_prefix, const tt
         snprintf(k, sizeof k, "%s%s", key_prefix, fields[i].f);
         tt_ms_result_num(res, k, fields[i].v);
     }
+}
+
+int tt_ms_record_run(const tt_milestone_opts *o, const tt_milestone *m, const tt_milestone_result *r, int rc)
+{
+    char path[1100], line[1024];
+    snprintf(path, sizeof path, "%s/%s", o->out_dir ? o->out_dir : "runs", TT_MS_RUNS_FILE);
+    double v = m->headline ? tt_ms_result_get(r, m->headline, NAN) : NAN;
+    char value[64] = "null";
+    if (isfinite(v)) {
+        snprintf(value, sizeof value, "%.17g", v);
+    }
+    int n = snprintf(line, sizeof line,
+                     "{\"milestone\":\"%s\",\"time\":%lld,\"part\":%d,\"quick\":%s,\"exit_code\":%d,"
+                     "\"goal_met\":%s,\"headline\":\"%s\",\"value\":%s}\n",
+                     m->id, (long long)time(NULL), o->part, tt_ms_result_get(r, "quick", 0) != 0 ? "true" : "false",
+                     rc, rc == 0 ? "true" : "false", m->headline ? m->headline : "", value);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd < 0 || n < 0 || (size_t)n >= sizeof line || write(fd, line, (size_t)n) != n || fsync(fd) != 0) {
+        fprintf(stderr, "error: cannot record the run in %s: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    close(fd);
+    return 0;
 }
 
 /* ---- plots -------------------------------------------------------------------------------------- */

@@ -48,6 +48,11 @@ int tt_ms_run_declared(const tt_milestone_opts *o, tt_milestone_result *res, con
  * written at every epoch end and every o->checkpoint_every optimizer steps; with o->resume the run
  * continues from it. Records "<key_prefix>resumed_at_step" after the run (tt_ms_record_fit). */
 void tt_ms_resumable(const tt_milestone_opts *o, const char *stem, tt_train_config *c, char *path, size_t len);
+/* Appends one JSON line about a finished run to <out_dir>/milestone_runs.jsonl (one write, O_APPEND,
+ * fsync): {"milestone", "time", "part", "quick", "exit_code", "goal_met", "headline", "value"}, the
+ * value being the result's m->headline field. 'tito milestone status' reads them. 0, or -1 (printed). */
+#define TT_MS_RUNS_FILE "milestone_runs.jsonl"
+int tt_ms_record_run(const tt_milestone_opts *o, const tt_milestone *m, const tt_milestone_result *r, int rc);
 /* One line of a plot: a name, one y value per x, a colour ("#1f77b4"). */
 typedef struct tt_ms_series { const char *name; const double *y; const char *colour; } tt_ms_series;
 /* Writes an SVG with one panel per series (each with its own y range, x on a log2 axis) stacked

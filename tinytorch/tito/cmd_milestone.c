@@ -4,8 +4,8 @@
  * with --resume), prints the result, writes it as JSON with --json and appends one line per run to
  * <out>/milestone_runs.jsonl, which 'status' reads back (runs, best result) beside the learner's
  * completed modules (learn.h's progress database) to say which milestones and parts are unlocked.
- * Exit status: 0 the goal was met (or the command succeeded), 1 a milestone ran but missed its goal
- * (or, for status, nothing), 2 an error (bad arguments, missing data, I/O, a bad runs file).
+ * Exit status: 0 the goal was met (or the command succeeded), 1 a milestone ran but missed its goal,
+ * 2 an error (bad arguments, missing data, I/O, a bad runs file).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "learn.h"
 #include "milestone.h"
+#include "ms_common.h"
 #include "result_json.h"
 #include "tinytorch/json.h"
 #include "tinytorch/progress.h"
@@ -28,7 +29,7 @@
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
 #endif
-#define RUNS_FILE "milestone_runs.jsonl"
+#define RUNS_FILE TT_MS_RUNS_FILE
 
 static void usage(FILE *f)
 {
@@ -222,33 +223,6 @@ static void print_summary(const tt_milestone *m, const tt_milestone_result *r, i
     }
 }
 
-/* Appends one JSON line about this run to <out>/milestone_runs.jsonl (one write, O_APPEND). */
-static int record_run(const char *out, const tt_milestone *m, const tt_milestone_result *r, int rc, int part)
-{
-    char path[4200], line[1024];
-    snprintf(path, sizeof path, "%s/%s", out, RUNS_FILE);
-    double v = m->headline ? tt_ms_result_get(r, m->headline, NAN) : NAN;
-    char value[64] = "null";
-    if (isfinite(v)) {
-        snprintf(value, sizeof value, "%.17g", v);
-    }
-    int n = snprintf(line, sizeof line,
-                     "{\"milestone\":\"%s\",\"time\":%lld,\"part\":%d,\"quick\":%s,\"exit_code\":%d,"
-                     "\"goal_met\":%s,\"headline\":\"%s\",\"value\":%s}\n",
-                     m->id, (long long)time(NULL), part, tt_ms_result_get(r, "quick", 0) != 0 ? "true" : "false", rc,
-                     rc == 0 ? "true" : "false", m->headline ? m->headline : "", value);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (fd < 0 || write(fd, line, (size_t)n) != n || fsync(fd) != 0) {
-        fprintf(stderr, "tito: cannot record the run in %s: %s\n", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     if (argc < 1) {
@@ -359,7 +333,7 @@ static int cmd_run(int argc, char **argv)
     tt_ms_result_num(&res, "seconds", secs);
     tt_ms_result_num(&res, "seed", (double)o.seed);
     print_summary(m, &res, rc, secs);
-    if (rc != 2 && record_run(o.out_dir, m, &res, rc, o.part) != 0) {
+    if (rc != 2 && tt_ms_record_run(&o, m, &res, rc) != 0) {
         return 2;
     }
     if (json) {

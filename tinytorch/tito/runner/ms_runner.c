@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "milestone.h"
+#include "ms_common.h"
 
 #ifndef TT_MS_SYMBOL
 #error "compile with -DTT_MS_SYMBOL=tt_milestone_NN"
@@ -71,6 +72,10 @@ int main(int argc, char **argv)
         } else {
             printf("  %-36s %.6g\n", res.f[i].key, res.f[i].num);
         }
+    }
+    char err[1200];
+    if (rc != 2 && (tt_ms_ensure_dir(o.out_dir, err, sizeof err) != 0 || tt_ms_record_run(&o, m, &res, rc) != 0)) {
+        return 2; /* the run is recorded for 'tito milestone status' */
     }
     return rc;
 }
