@@ -13,7 +13,8 @@
  * they are rebuilt. dx is only computed when x needs a gradient (never for the network's input).
  *
  * Stride-1, dilation-1, single-group convolutions take the SIMD path below instead (implicit
- * im2col, conv2d_avx512.c) where the CPU has AVX-512; tt_conv2d_set_impl("im2col") forces the path
+ * im2col, conv2d_avx512.c, or conv2d_avx2.c on AVX2 + FMA; one kernel table chosen by the CPU probe,
+ * capped by TT_ISA); tt_conv2d_set_impl("im2col") forces the path
  * above everywhere. tt_conv2d_relu_maxpool2_ex fuses the 2x2 max pool into that path.
  *
  * Memory: everything comes from the step arena; scratch (Y, dY, dcol, unsaved columns) is released
