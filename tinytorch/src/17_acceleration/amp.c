@@ -9,6 +9,7 @@
  * top bits, as vcvtps2ph gives, so the AVX-512 path and this one agree bit for bit.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,7 +152,7 @@ static void gemm_half_portable(tt_precision p, int64_t M, int64_t N, int64_t K, 
 
 static _Thread_local uint16_t *scratch;
 static _Thread_local size_t scratch_cap;
-static int64_t copy_peak, products;
+static _Atomic int64_t copy_peak, products; /* products may run on several threads at once */
 
 static uint16_t *scratch_get(size_t n)
 {
@@ -181,10 +182,10 @@ void tt__gemm_lowp(tt_precision p, int transa, int transb, int64_t M, int64_t N,
     memset(Ah + M * ldah, 0, (size_t)((Mp - M) * ldah) * sizeof *Ah);
     copy_op(p, transb, B, ldb, K, N, Bh, ldbh);
     const int64_t bytes = (int64_t)((M * ldah + K * ldbh) * 2);
-    if (bytes > copy_peak) {
-        copy_peak = bytes;
+    int64_t seen = atomic_load(&copy_peak);
+    while (bytes > seen && !atomic_compare_exchange_weak(&copy_peak, &seen, bytes)) {
     }
-    products++;
+    atomic_fetch_add(&products, 1);
 #ifdef TT_AMP_X86
     if (use_avx512()) {
         tt_amp_avx512_gemm(p == TT_FP16, M, N, K, alpha, Ah, ldah, Bh, ldbh, beta, C, ldc);
@@ -237,12 +238,12 @@ static tt_precision matmul_precision = TT_FP32;
 void tt_set_matmul_precision(tt_precision p) { matmul_precision = p; }
 tt_precision tt_get_matmul_precision(void) { return matmul_precision; }
 
-int64_t tt_amp_copy_bytes_peak(void) { return copy_peak; }
-int64_t tt_amp_products(void) { return products; }
+int64_t tt_amp_copy_bytes_peak(void) { return atomic_load(&copy_peak); }
+int64_t tt_amp_products(void) { return atomic_load(&products); }
 void tt_amp_stats_reset(void)
 {
-    copy_peak = 0;
-    products = 0;
+    atomic_store(&copy_peak, 0);
+    atomic_store(&products, 0);
 }
 
 /* ---- dynamic loss scaling ------------------------------------------------------------------------- */
