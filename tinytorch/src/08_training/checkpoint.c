@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tinytorch/checkpoint.h"
+#include "tinytorch/fileio.h"
 #include "tinytorch/json.h"
 
 #define ST_MAX_HEADER ((uint64_t)100 << 20) /* the reference implementation's limit: 100 MB */
@@ -154,20 +155,12 @@ int tt_safetensors_save(const char *path, const tt_params *tensors, const tt_kv 
         return ck_err(err, errlen, "%s: out of memory building the header", path);
     }
 
-    size_t plen = strlen(path);
-    char *tmp_path = malloc(plen + 32);
-    if (!tmp_path) {
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         free(h.p);
-        return ck_err(err, errlen, "%s: out of memory", path);
+        return -1;
     }
-    snprintf(tmp_path, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp_path, "wb");
-    if (!f) {
-        int e = errno;
-        free(h.p);
-        free(tmp_path);
-        return ck_err(err, errlen, "%s: cannot create a temporary file next to it (%s)", path, strerror(e));
-    }
+    FILE *f = af.f;
     unsigned char len8[8];
     for (int i = 0; i < 8; i++) {
         len8[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
@@ -192,28 +185,13 @@ int tt_safetensors_save(const char *path, const tt_params *tensors, const tt_kv 
         }
     }
     free(swapbuf);
-    int e = errno;
-    ok = ok && fflush(f) == 0;
-    ok = ok && fsync(fileno(f)) == 0;
     if (!ok) {
-        e = errno;
-    }
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (ok && rename(tmp_path, path) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        remove(tmp_path);
-        free(tmp_path);
+        int e = errno;
+        tt_atomic_abort(&af);
         return ck_err(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", path,
                       strerror(e));
     }
-    free(tmp_path);
-    return 0;
+    return tt_atomic_commit(&af, err, errlen);
 }
 
 /* ---- load ---------------------------------------------------------------------------------------- */
