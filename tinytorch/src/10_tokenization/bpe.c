@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tinytorch/fileio.h"
 #include "tinytorch/tokenizer.h"
 
 #define BPE_MAGIC "tinytorch-bpe 1"
@@ -538,18 +539,11 @@ static void write_escaped(FILE *f, const uint8_t *p, int32_t n)
 
 int tt_bpe_save(const tt_bpe *b, const char *path, char *err, size_t errlen)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        set_err(err, errlen, "bpe: path too long");
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        if (err) {
-            snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-        }
-        return -1;
-    }
+    FILE *f = af.f;
     if (b->words) {
         fprintf(f, "%s\n# word-level BPE: ids 0-255 are bytes, 256 is </w> (written \\s, the space that ends a"
                    " word); each line: new_id left_id right_id token (\\s = space, \\n = newline)\n",
@@ -565,22 +559,7 @@ int tt_bpe_save(const tt_bpe *b, const char *path, char *err, size_t errlen)
         write_escaped(f, b->bytes[id], b->len[id]);
         fputc('\n', f);
     }
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    if (fclose(f) != 0 || bad) {
-        remove(tmp);
-        if (err) {
-            snprintf(err, errlen, "%s: write failed", tmp);
-        }
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        if (err) {
-            snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
-        }
-        return -1;
-    }
-    return 0;
+    return tt_atomic_commit(&af, err, errlen);
 }
 
 /* Reads a decimal integer in [lo, hi] at *p (no sign games, no overflow); advances *p. */
