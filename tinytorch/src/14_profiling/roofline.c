@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "tinytorch/fileio.h"
 #include "tinytorch/gemm.h"
 #include "tinytorch/json.h"
 
@@ -101,30 +102,16 @@ void tt_roofline_measure(tt_roofline *r)
     free(z);
 }
 
-/* Writes the text of fill(f, ctx) to path via a temporary file and rename. */
+/* Writes the text of fill(f, ctx) to path through the shared atomic writer (tinytorch/fileio.h). */
 static int write_atomic(const char *path, void (*fill)(FILE *, const void *), const void *ctx, char *err,
                         size_t errlen)
 {
-    char tmp[4200];
-    if (strlen(path) > 4000) {
-        snprintf(err, errlen, "%s: path too long", path);
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create (%s)", path, strerror(errno));
-        return -1;
-    }
-    fill(f, ctx);
-    bool ok = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write (%s)", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    fill(af.f, ctx);
+    return tt_atomic_commit(&af, err, errlen);
 }
 
 static void fill_roof(FILE *f, const void *ctx)
