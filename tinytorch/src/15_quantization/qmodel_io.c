@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tinytorch/checkpoint.h"
+#include "tinytorch/fileio.h"
 #include "tinytorch/json.h"
 
 
@@ -186,28 +187,22 @@ int tt_qmodel_save(const tt_qmodel *m, const char *path, const tt_kv *meta, int 
             put_le(data + at, t[i].data, t[i].bytes, strcmp(t[i].dtype, "I8") == 0 ? 1 : 4);
             at += t[i].bytes;
         }
-        char tmp[4200];
-        if (strlen(path) > 4000) {
-            rc = qerr(err, errlen, "%s: path too long", path);
+        unsigned char len8[8];
+        uint64_t hl = hlen;
+        for (int b = 0; b < 8; b++) {
+            len8[b] = (unsigned char)(hl >> (8 * b));
+        }
+        tt_atomic_file af;
+        if (tt_atomic_open(&af, path, err, errlen) != 0) {
+            rc = -1;
+        } else if (fwrite(len8, 1, 8, af.f) == 8 && fwrite(hdr, 1, hlen, af.f) == hlen &&
+                   fwrite(data, 1, off, af.f) == off) {
+            rc = tt_atomic_commit(&af, err, errlen);
         } else {
-            snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-            FILE *f = fopen(tmp, "wb");
-            if (!f) {
-                rc = qerr(err, errlen, "%s: cannot create (%s)", tmp, strerror(errno));
-            } else {
-                unsigned char len8[8];
-                uint64_t hl = hlen;
-                for (int b = 0; b < 8; b++) {
-                    len8[b] = (unsigned char)(hl >> (8 * b));
-                }
-                bool ok = fwrite(len8, 1, 8, f) == 8 && fwrite(hdr, 1, hlen, f) == hlen &&
-                          fwrite(data, 1, off, f) == off && fflush(f) == 0 && fsync(fileno(f)) == 0;
-                ok = fclose(f) == 0 && ok;
-                if (!ok || rename(tmp, path) != 0) {
-                    rc = qerr(err, errlen, "%s: cannot write (%s)", path, strerror(errno));
-                    remove(tmp);
-                }
-            }
+            int e = errno;
+            tt_atomic_abort(&af);
+            rc = qerr(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", path,
+                      strerror(e));
         }
     }
     free(data);
