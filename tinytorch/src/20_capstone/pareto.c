@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tinytorch/capstone.h"
+#include "tinytorch/fileio.h"
 #include "tinytorch/tensor.h" /* tt_fatal, which the learner's stubs call */
 
 int tt_pareto_mark(tt_pareto_point *p, int n)
@@ -36,39 +37,13 @@ int tt_pareto_mark(tt_pareto_point *p, int n)
     /* END SOLUTION */
 }
 
-/* Opens <path>.tmp.<pid> for writing; *tmp gets its name. */
-static FILE *open_tmp(const char *path, char *tmp, size_t len, char *err, size_t errlen)
-{
-    if (snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid()) >= (int)len) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return NULL;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write (%s)", tmp, strerror(errno));
-    }
-    return f;
-}
-
-static int close_rename(FILE *f, const char *tmp, const char *path, char *err, size_t errlen)
-{
-    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: write failed (%s)", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 int tt_pareto_write_json(const char *path, const tt_pareto_point *p, int n, char *err, size_t errlen)
 {
-    char tmp[4200];
-    FILE *f = open_tmp(path, tmp, sizeof tmp, err, errlen);
-    if (!f) {
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
+    FILE *f = af.f;
     fprintf(f, "{\n  \"axes\": {\"accuracy\": \"top-1, higher is better\", \"latency_s\": \"lower is better\", "
                "\"size_bytes\": \"lower is better\"},\n  \"points\": [");
     for (int i = 0; i < n; i++) {
@@ -83,7 +58,7 @@ int tt_pareto_write_json(const char *path, const tt_pareto_point *p, int n, char
         fprintf(f, ", \"on_frontier\": %s}", p[i].on_frontier ? "true" : "false");
     }
     fprintf(f, "\n  ]\n}\n");
-    return close_rename(f, tmp, path, err, errlen);
+    return tt_atomic_commit(&af, err, errlen);
 }
 
 /* Writes s with the characters XML reserves escaped. */
@@ -121,11 +96,11 @@ int tt_pareto_write_svg(const char *path, const tt_pareto_point *p, int n, char 
     xmax += xpad;
     ymin -= ypad;
     ymax += ypad;
-    char tmp[4200];
-    FILE *f = open_tmp(path, tmp, sizeof tmp, err, errlen);
-    if (!f) {
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
+    FILE *f = af.f;
 #define SX(v) (L + ((v) - xmin) / (xmax - xmin) * (W - L - R))
 #define SY(v) (H - B - ((v) - ymin) / (ymax - ymin) * (H - T - B))
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
@@ -175,5 +150,5 @@ int tt_pareto_write_svg(const char *path, const tt_pareto_point *p, int n, char 
     fprintf(f, "</svg>\n");
 #undef SX
 #undef SY
-    return close_rename(f, tmp, path, err, errlen);
+    return tt_atomic_commit(&af, err, errlen);
 }
