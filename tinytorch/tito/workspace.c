@@ -576,7 +576,9 @@ static int build_library(const char *dir, unsigned learner_mods, const char *lib
         }
         for (int f = 0; f < nf; f++) {
             char *c = fmt("%s/%s", from, names[f]);
-            char *o = fmt("%s/%.*s.o", objdir, (int)(strlen(names[f]) - 2), names[f]);
+            /* the module's folder in the object's name: an archive keeps one member per base name,
+             * and several modules have a layers.c */
+            char *o = fmt("%s/%s-%.*s.o", objdir, mi->dir, (int)(strlen(names[f]) - 2), names[f]);
             if (nobj < MAX_JOBS) {
                 objs[nobj++] = o;
             }
