@@ -22,6 +22,7 @@
 #include "mlperf_edu/session.h"
 #include "tinytorch/bench.h"
 #include "tinytorch/capstone.h"
+#include "tinytorch/fileio.h"
 
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -141,21 +142,7 @@ static int bench_variant(const char *name, mle_workload *w, const char *results,
 
 static int write_text_atomic(const char *path, const char *text, char *err, size_t errlen)
 {
-    char tmp[1600];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write (%s)", tmp, strerror(errno));
-        return -1;
-    }
-    bool ok = fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: write failed (%s)", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return tt_write_file_atomic(path, text, strlen(text), err, errlen);
 }
 
 int tt_capstone_run(const tt_capstone_opts *o, tt_milestone_result *res)
