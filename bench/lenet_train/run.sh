@@ -46,7 +46,8 @@ echo "all $n cores: tinytorch $oa samples/s, pytorch $aa samples/s" >&2
 /usr/bin/python3 -c "
 import json, sys
 o, a, oa, aa = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[6]), float(sys.argv[7])
-print(json.dumps({'name': 'lenet_train', 'ours': round(o, 1), 'anchor': round(a, 1), 'unit': 'samples/s',
+unit = 'samples/cpu-s' if sys.argv[10] == 'samples_per_cpu_s' else 'samples/s'
+print(json.dumps({'name': 'lenet_train', 'ours': round(o, 1), 'anchor': round(a, 1), 'unit': unit,
                   'ratio': round(o / a, 3), 'batch': int(sys.argv[5]), 'threads': 1,
                   'cpu_percent_ours': int(sys.argv[3] or 0), 'cpu_percent_anchor': int(sys.argv[4] or 0),
                   'threads_all_cores': int(sys.argv[8]), 'ours_all_cores': round(oa, 1),
