@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ms_common.h"
+#include "tinytorch/fileio.h"
 #include "tinytorch/gemm.h"
 
 /* ---- results ------------------------------------------------------------------------------------ */
@@ -312,13 +313,11 @@ static void svg_text(FILE *f, const char *s)
 int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, const int64_t *x, int n,
                    const tt_ms_series *series, int n_series, char *err, size_t errlen)
 {
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create the plot (%s)", tmp, strerror(errno));
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
+    FILE *f = af.f;
     const double W = 640, PH = 220, L = 80, R = 20, T = 40, GAP = 50;
     const double H = T + n_series * (PH + GAP) + 10;
     double x0 = log2((double)x[0]), x1 = log2((double)x[n - 1]);
@@ -364,12 +363,5 @@ int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, cons
     fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", W / 2, H - 4);
     svg_text(f, xlabel);
     fputs("</text>\n</svg>\n", f);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write the plot (%s)", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return tt_atomic_commit(&af, err, errlen);
 }
