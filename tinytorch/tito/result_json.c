@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "result_json.h"
+#include "tinytorch/fileio.h"
 #include "tinytorch/json.h"
 
 /* Length of the first `depth` components of key (the prefix, without the trailing dot). */
@@ -122,20 +123,10 @@ void tito_write_result(FILE *f, const tt_milestone *m, const tt_milestone_result
 int tito_save_result(const char *path, const tt_milestone *m, const tt_milestone_result *r, int exit_code,
                      char *err, size_t errlen)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write (%s)", path, strerror(errno));
+    tt_atomic_file af;
+    if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
-    tito_write_result(f, m, r, exit_code);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write (%s)", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    tito_write_result(af.f, m, r, exit_code);
+    return tt_atomic_commit(&af, err, errlen);
 }
