@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -143,6 +144,7 @@ static void test_rename_failure_leaves_no_temp(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
     /* the target is a folder: the rename fails, the folder stays, the temporary file is removed */
     assert_int_equal(tt_write_file_atomic(sub, "x", 1, err, sizeof err), -1);
+    assert_int_equal(errno, EISDIR);
     assert_non_null(strstr(err, sub));
     assert_non_null(strstr(err, "write failed"));
     struct stat st;
@@ -159,6 +161,7 @@ static void test_unwritable_folder(void **state)
     /* a folder that does not exist */
     path_in(p, sizeof p, "missing/x.json");
     assert_int_equal(tt_write_file_atomic(p, "x", 1, err, sizeof err), -1);
+    assert_int_equal(errno, ENOENT); /* the cause stays in errno for callers that report it */
     assert_non_null(strstr(err, p));
     assert_non_null(strstr(err, "cannot create"));
     /* a "folder" that is a regular file */

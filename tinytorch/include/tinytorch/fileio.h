@@ -11,7 +11,8 @@
  *   tt_write_file_atomic(path, data, len, err, errlen)          whole buffer in one call
  *   tt_atomic_open(&af, path, ...); fprintf(af.f, ...); ...;    streaming writers (FILE *)
  *   tt_atomic_commit(&af, err, errlen)  or  tt_atomic_abort(&af)
- * All return 0 on success and -1 with a message naming the target path in err (err may be NULL).
+ * All return 0 on success and -1 with a message naming the target path in err (err may be NULL);
+ * after a failed open, commit or whole-buffer write, errno holds the cause.
  */
 #ifndef TINYTORCH_FILEIO_H
 #define TINYTORCH_FILEIO_H

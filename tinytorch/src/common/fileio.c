@@ -82,7 +82,9 @@ int tt_atomic_open(tt_atomic_file *af, const char *path, char *err, size_t errle
     if (!af->f) {
         int e = errno;
         release(af);
-        return fail(err, errlen, "%s: cannot create a temporary file next to it (%s)", path, strerror(e));
+        fail(err, errlen, "%s: cannot create a temporary file next to it (%s)", path, strerror(e));
+        errno = e;
+        return -1;
     }
     return 0;
 }
@@ -117,10 +119,12 @@ int tt_atomic_commit(tt_atomic_file *af, char *err, size_t errlen)
         e = errno;
     }
     if (!ok) {
+        e = e ? e : EIO;
         remove(af->tmp);
         fail(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", af->path,
-             strerror(e ? e : EIO));
+             strerror(e));
         release(af);
+        errno = e;
         return -1;
     }
     sync_parent_dir(af->path);
@@ -147,10 +151,11 @@ int tt_write_file_atomic(const char *path, const void *data, size_t len, char *e
         return -1;
     }
     if (len && fwrite(data, 1, len, af.f) != len) {
-        int e = errno;
+        int e = errno ? errno : EIO;
         tt_atomic_abort(&af);
-        return fail(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", path,
-                    strerror(e ? e : EIO));
+        fail(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", path, strerror(e));
+        errno = e;
+        return -1;
     }
     return tt_atomic_commit(&af, err, errlen);
 }
