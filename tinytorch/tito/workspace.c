@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "learn.h"
+#include "tinytorch/fileio.h"
 
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -121,38 +122,7 @@ char *tt_read_text(const char *path, size_t *len)
 
 int tt_write_atomic(const char *path, const char *text, size_t len)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        return -1;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            break;
-        }
-        off += (size_t)w;
-    }
-    int bad = off != len || fsync(fd) != 0;
-    int e = errno;
-    if (close(fd) != 0) {
-        bad = 1;
-    }
-    if (bad || rename(tmp, path) != 0) {
-        e = errno ? errno : e;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    return tt_write_file_atomic(path, text, len, NULL, 0);
 }
 
 /* ---- strip / restore --------------------------------------------------------------------------- */
