@@ -163,15 +163,21 @@ static void test_mlp_quick(void **state)
     tt_optim_free(opt);
     tt_params_free(&p);
     tt_layer_free(m);
-    /* part 3: throughput and accuracy at four batch sizes, and the plot (an SVG document) */
+    /* part 3 (quick: TinyDigits): throughput and accuracy at four batch sizes, and the plot (an SVG
+     * document). One epoch of 1,000 images is 63 steps at batch 16 (well above chance) but a single
+     * step at batch 1024 (about chance): the lesson of the experiment. */
     const int64_t bs[4] = {16, 64, 256, 1024};
     for (int i = 0; i < 4; i++) {
         char k[64];
         snprintf(k, sizeof k, "batch_size.b%lld.samples_per_s", (long long)bs[i]);
         assert_true(tt_ms_result_get(&res, k, 0) > 0);
         snprintf(k, sizeof k, "batch_size.b%lld.test_accuracy", (long long)bs[i]);
-        assert_true(tt_ms_result_get(&res, k, 0) > 0.3); /* well above chance (10 %) even at 2 steps */
+        double a = tt_ms_result_get(&res, k, -1);
+        assert_true(a >= 0 && a <= 1);
     }
+    assert_true(tt_ms_result_get(&res, "batch_size.b16.test_accuracy", 0) > 0.5);
+    assert_true(tt_ms_result_get(&res, "batch_size.b16.test_accuracy", 0) >
+                tt_ms_result_get(&res, "batch_size.b1024.test_accuracy", 1));
     const char *svg = str_field("batch_size.plot");
     assert_non_null(svg);
     FILE *sf = fopen(svg, "r");
