@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "mlperf_edu/loadgen.h"
 #include "mle_internal.h"
+#include "tinytorch/fileio.h"
 
 #define APPEND(...)                                                                                \
     do {                                                                                           \
@@ -107,24 +108,7 @@ size_t mle_summary_text(const mle_result *r, char *buf, size_t len)
 
 int mle_write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write (%s)", tmp, strerror(errno));
-        return -1;
-    }
-    bool ok = fwrite(data, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: write failed (%s)", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return tt_write_file_atomic(path, data, n, err, errlen);
 }
 
 /* A growing text buffer. */
