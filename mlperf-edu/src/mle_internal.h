@@ -9,7 +9,8 @@
 
 #define MLE_VERSION "0.1.0"
 
-/* Writes n bytes to <path>.tmp.<pid>, fsyncs and renames it over path. Returns 0, or -1 (message). */
+/* Writes n bytes to path atomically through tinytorch/fileio.h (temp file, fsync, rename). Returns 0,
+ * or -1 (message). */
 int mle_write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen);
 /* mkdir -p. Returns 0 or -1 (message). */
 int mle_mkdir_p(const char *dir, char *err, size_t errlen);

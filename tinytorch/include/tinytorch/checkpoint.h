@@ -6,8 +6,8 @@
  * multiple of 8; then the raw little-endian tensor bytes, offsets relative to the end of the header.
  * Tensors are written in list order and packed without gaps, as the reference implementation requires.
  *
- * Save never leaves a half-written file: it writes <path>.tmp.<pid> in the same directory, fsyncs it
- * and renames it over <path> (atomic on POSIX file systems). Load checks the whole file before it
+ * Save never leaves a half-written file: it writes a temporary file in the same directory, fsyncs it
+ * and renames it over <path> (atomic on POSIX; tinytorch/fileio.h). Load checks the whole file before it
  * touches a tensor: header length, JSON, every entry's dtype / shape / offsets, gaps, overlaps and the
  * file size; then every requested tensor must exist with dtype F32 and the same shape. Any problem is
  * refused with a message naming the file and the tensor, and leaves the destination tensors unchanged.

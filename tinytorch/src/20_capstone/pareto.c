@@ -1,6 +1,6 @@
 /* pareto.c - the capstone's Pareto frontier (capstone.h): which variants are worth keeping when
  * accuracy, latency and size all matter, as JSON and as an SVG chart. Files are written to
- * <path>.tmp.<pid>, fsynced and renamed. */
+ * a temporary file, fsynced and renamed (tinytorch/fileio.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
