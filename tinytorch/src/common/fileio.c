@@ -153,7 +153,8 @@ int tt_write_file_atomic(const char *path, const void *data, size_t len, char *e
     if (len && fwrite(data, 1, len, af.f) != len) {
         int e = errno ? errno : EIO;
         tt_atomic_abort(&af);
-        fail(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", path, strerror(e));
+        fail(err, errlen, "%s: write failed (%s); the previous file, if any, is unchanged", path,
+             strerror(e));
         errno = e;
         return -1;
     }
