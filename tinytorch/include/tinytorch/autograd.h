@@ -10,7 +10,12 @@
  * kept and reused, so a training loop that does the same work each step makes no heap allocation after
  * the first step, and tt_arena_peak_bytes() is the exact high-water mark of a step's memory.
  *
- * Not thread-safe: one thread builds graphs; kernels may use threads internally.
+ * Contexts. The arena, the tape and the grad mode live in a context. The process has a default one,
+ * which every call uses unless the calling thread chose another with tt_context_use, so two models
+ * (a teacher and a student) can keep their step memory apart, and several threads can each run
+ * training steps in a context of their own (as ggml's contexts). A graph stays in the context that
+ * built it: run its backward with that context current. One context is used by one thread at a
+ * time; kernels may use threads internally.
  */
 #ifndef TINYTORCH_AUTOGRAD_H
 #define TINYTORCH_AUTOGRAD_H
@@ -33,6 +38,16 @@ void tt_arena_peak_clear(void);
 size_t tt_arena_capacity_bytes(void);        /* bytes obtained from the heap so far */
 uint64_t tt_arena_heap_allocs(void);         /* number of chunk mallocs so far (steady state: constant) */
 void tt_arena_shutdown(void);                /* returns every chunk to the heap */
+
+/* ---- contexts: an arena and a tape the caller may own ---------------------------------------- */
+
+typedef struct tt_context tt_context;
+tt_context *tt_context_new(void);            /* an empty arena and tape (no memory until first use) */
+/* Returns its chunks to the heap; its step tensors die with it. Not the default, not current. */
+void tt_context_free(tt_context *c);
+/* Makes c current on the calling thread (NULL: the process default); returns the previous one. */
+tt_context *tt_context_use(tt_context *c);
+tt_context *tt_context_current(void);
 
 /* ---- gradient mode ----------------------------------------------------------------------------- */
 

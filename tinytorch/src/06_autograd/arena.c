@@ -1,10 +1,13 @@
-/* arena.c - the step arena: a bump allocator over a list of chunks.
+/* arena.c - the step arena: a bump allocator over a list of chunks, one per context.
  *
- * Invariants: chunks[0..n_chunks) are heap blocks kept for the life of the process (until
- * tt_arena_shutdown); allocation bumps `offset` in chunks[cur]; when it does not fit, the next chunk is
- * used (replaced by a bigger one only if too small). A reset rewinds to chunk 0, so a loop doing the same
- * allocations every step reuses the same chunks and never calls malloc after its first step.
+ * Invariants (per context, autograd_internal.h): chunks[0..n_chunks) are heap blocks kept for the
+ * context's life (the default context's until tt_arena_shutdown); allocation bumps `offset` in
+ * chunks[cur]; when it does not fit, the next chunk is used (replaced by a bigger one only if too
+ * small). A reset rewinds to chunk 0, so a loop doing the same allocations every step reuses the same
+ * chunks and never calls malloc after its first step.
  * used = bytes handed out since the reset (alignment padding and skipped chunk tails included).
+ * Every function acts on the calling thread's current context: the process default unless the thread
+ * chose another with tt_context_use (a thread-local pointer, so threads may each own one).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,71 +15,62 @@
 #include "autograd_internal.h"
 
 #define ARENA_ALIGN 64
-#define ARENA_MAX_CHUNKS 256
 #define ARENA_MIN_CHUNK ((size_t)16 << 20) /* 16 MiB */
 
-typedef struct chunk { unsigned char *mem; size_t size; } chunk;
+static tt_context default_ctx;
+static _Thread_local tt_context *current_ctx; /* NULL: the default */
 
-static chunk chunks[ARENA_MAX_CHUNKS];
-static int n_chunks;
-static int cur;
-static size_t offset;
-static size_t used_before;      /* bytes consumed in chunks[0..cur) */
-static size_t peak;
-static size_t capacity;
-static uint64_t heap_allocs;
-
-/* the tape head lives in engine.c (autograd_internal.h); the arena rewinds it with the memory it
- * points into */
+tt_context *tt__ctx(void) { return current_ctx ? current_ctx : &default_ctx; }
 
 static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1); }
 
-static void new_chunk_at(int i, size_t need)
+static void new_chunk_at(tt_context *c, int i, size_t need)
 {
     size_t size = need > ARENA_MIN_CHUNK ? need : ARENA_MIN_CHUNK;
-    if (i < n_chunks) {
-        capacity -= chunks[i].size;
-        free(chunks[i].mem);
+    if (i < c->n_chunks) {
+        c->capacity -= c->chunks[i].size;
+        free(c->chunks[i].mem);
     }
     void *mem = aligned_alloc(ARENA_ALIGN, size); /* size is a multiple of ARENA_ALIGN */
     if (mem == NULL) {
         tt_fatal("arena: out of memory allocating a %zu-byte chunk", size);
     }
-    chunks[i].mem = mem;
-    chunks[i].size = size;
-    capacity += size;
-    heap_allocs++;
-    if (i >= n_chunks) {
-        n_chunks = i + 1;
+    c->chunks[i].mem = mem;
+    c->chunks[i].size = size;
+    c->capacity += size;
+    c->heap_allocs++;
+    if (i >= c->n_chunks) {
+        c->n_chunks = i + 1;
     }
 }
 
 void *tt_arena_alloc(size_t bytes)
 {
+    tt_context *c = tt__ctx();
     size_t need = align_up(bytes ? bytes : 1);
-    if (n_chunks == 0) {
-        new_chunk_at(0, need);
-        cur = 0;
-        offset = 0;
+    if (c->n_chunks == 0) {
+        new_chunk_at(c, 0, need);
+        c->cur = 0;
+        c->offset = 0;
     }
-    if (offset + need > chunks[cur].size) {
-        int next = cur + 1;
+    if (c->offset + need > c->chunks[c->cur].size) {
+        int next = c->cur + 1;
         if (next >= ARENA_MAX_CHUNKS) {
             tt_fatal("arena: more than %d chunks; is tt_arena_reset() called after each step?",
                      ARENA_MAX_CHUNKS);
         }
-        if (next >= n_chunks || chunks[next].size < need) {
-            new_chunk_at(next, need);
+        if (next >= c->n_chunks || c->chunks[next].size < need) {
+            new_chunk_at(c, next, need);
         }
-        used_before += offset;
-        cur = next;
-        offset = 0;
+        c->used_before += c->offset;
+        c->cur = next;
+        c->offset = 0;
     }
-    void *p = chunks[cur].mem + offset;
-    offset += need;
-    size_t used = used_before + offset;
-    if (used > peak) {
-        peak = used;
+    void *p = c->chunks[c->cur].mem + c->offset;
+    c->offset += need;
+    size_t used = c->used_before + c->offset;
+    if (used > c->peak) {
+        c->peak = used;
     }
     return p;
 }
@@ -90,24 +84,27 @@ void *tt_arena_calloc(size_t bytes)
 
 void tt_arena_reset(void)
 {
-    cur = 0;
-    offset = 0;
-    used_before = 0;
-    tt__tape_head = NULL;
+    tt_context *c = tt__ctx();
+    c->cur = 0;
+    c->offset = 0;
+    c->used_before = 0;
+    c->tape = NULL;
 }
 
 tt_arena_mark tt_arena_get_mark(void)
 {
-    tt_arena_mark m = {cur, offset, tt__tape_head, used_before + offset};
+    tt_context *c = tt__ctx();
+    tt_arena_mark m = {c->cur, c->offset, c->tape, c->used_before + c->offset};
     return m;
 }
 
 void tt_arena_release(tt_arena_mark m)
 {
-    cur = m.chunk;
-    offset = m.offset;
-    used_before = m.used - m.offset;
-    tt__tape_head = m.tape;
+    tt_context *c = tt__ctx();
+    c->cur = m.chunk;
+    c->offset = m.offset;
+    c->used_before = m.used - m.offset;
+    c->tape = m.tape;
 }
 
 tt_tensor *tt__arena_release_keep(tt_arena_mark m, const tt_tensor *y)
@@ -130,20 +127,62 @@ tt_tensor *tt__arena_release_keep(tt_arena_mark m, const tt_tensor *y)
     return t;
 }
 
-size_t tt_arena_used_bytes(void) { return used_before + offset; }
-size_t tt_arena_peak_bytes(void) { return peak; }
-void tt_arena_peak_clear(void) { peak = used_before + offset; }
-size_t tt_arena_capacity_bytes(void) { return capacity; }
-uint64_t tt_arena_heap_allocs(void) { return heap_allocs; }
+size_t tt_arena_used_bytes(void) { return tt__ctx()->used_before + tt__ctx()->offset; }
+size_t tt_arena_peak_bytes(void) { return tt__ctx()->peak; }
+void tt_arena_peak_clear(void) { tt__ctx()->peak = tt_arena_used_bytes(); }
+size_t tt_arena_capacity_bytes(void) { return tt__ctx()->capacity; }
+uint64_t tt_arena_heap_allocs(void) { return tt__ctx()->heap_allocs; }
+
+static void release_chunks(tt_context *c)
+{
+    for (int i = 0; i < c->n_chunks; i++) {
+        free(c->chunks[i].mem);
+        c->chunks[i].mem = NULL;
+        c->chunks[i].size = 0;
+    }
+    c->n_chunks = 0;
+    c->capacity = 0;
+}
 
 void tt_arena_shutdown(void)
 {
-    for (int i = 0; i < n_chunks; i++) {
-        free(chunks[i].mem);
-        chunks[i].mem = NULL;
-        chunks[i].size = 0;
-    }
-    n_chunks = 0;
-    capacity = 0;
+    release_chunks(tt__ctx());
     tt_arena_reset();
 }
+
+/* ---- contexts ------------------------------------------------------------------------------------ */
+
+tt_context *tt_context_new(void)
+{
+    tt_context *c = calloc(1, sizeof *c);
+    if (!c) {
+        tt_fatal("tt_context_new: out of memory");
+    }
+    return c;
+}
+
+void tt_context_free(tt_context *c)
+{
+    if (!c) {
+        return;
+    }
+    if (c == &default_ctx) {
+        tt_fatal("tt_context_free: the process default context is not freed (tt_arena_shutdown returns"
+                 " its memory)");
+    }
+    if (c == current_ctx) {
+        tt_fatal("tt_context_free: the context is current on this thread (call tt_context_use(NULL) "
+                 "first)");
+    }
+    release_chunks(c);
+    free(c);
+}
+
+tt_context *tt_context_use(tt_context *c)
+{
+    tt_context *prev = tt__ctx();
+    current_ctx = (c == &default_ctx) ? NULL : c;
+    return prev;
+}
+
+tt_context *tt_context_current(void) { return tt__ctx(); }

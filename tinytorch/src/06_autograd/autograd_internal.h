@@ -5,8 +5,30 @@
 
 #include "tinytorch/autograd.h"
 
-/* The newest node on the tape (engine.c). */
-extern tt_node *tt__tape_head;
+#define ARENA_MAX_CHUNKS 256
+
+typedef struct tt__chunk { unsigned char *mem; size_t size; } tt__chunk;
+
+/* A context: one arena (chunks[0..n_chunks) kept until freed; allocation bumps `offset` in
+ * chunks[cur]), its tape and its grad mode. The process default serves every thread that never chose
+ * one; tt_context_use makes another current on the calling thread. */
+struct tt_context {
+    tt__chunk chunks[ARENA_MAX_CHUNKS];
+    int n_chunks;
+    int cur;
+    size_t offset;
+    size_t used_before;      /* bytes consumed in chunks[0..cur) */
+    size_t peak;
+    size_t capacity;
+    uint64_t heap_allocs;
+    tt_node *tape;           /* the newest node */
+    int no_grad_depth;
+};
+
+/* The current context (arena.c): the caller's (tt_context_use) or the process default. */
+tt_context *tt__ctx(void);
+/* The newest node on the current context's tape (an lvalue). */
+#define tt__tape_head (tt__ctx()->tape)
 
 /* Runs the backward of every node from the tape head down to (not including) `stop`, like
  * tt_backward does for the whole tape, and leaves the tape head where it was. */

@@ -9,22 +9,20 @@
 #include "tinytorch/autograd.h"
 #include "autograd_internal.h"
 
-tt_node *tt__tape_head;
-static int no_grad_depth;
-
-void tt_no_grad_begin(void) { no_grad_depth++; }
+/* the tape head and the no-grad depth belong to the current context (autograd_internal.h) */
+void tt_no_grad_begin(void) { tt__ctx()->no_grad_depth++; }
 void tt_no_grad_end(void)
 {
-    if (no_grad_depth == 0) {
+    if (tt__ctx()->no_grad_depth == 0) {
         tt_fatal("tt_no_grad_end: not inside a no-grad scope");
     }
-    no_grad_depth--;
+    tt__ctx()->no_grad_depth--;
 }
-bool tt_grad_enabled(void) { return no_grad_depth == 0; }
+bool tt_grad_enabled(void) { return tt__ctx()->no_grad_depth == 0; }
 
 bool tt_any_requires_grad(tt_tensor *const *in, int n_in)
 {
-    if (no_grad_depth) {
+    if (tt__ctx()->no_grad_depth) {
         return false;
     }
     for (int i = 0; i < n_in; i++) {
