@@ -195,13 +195,13 @@ int kit_run(const char *dir, const kit_run_opts *opts, kit_run_result *res, char
         }
         goto done;
     }
-    char tmp[4096];
-    FILE *f = kit_file_open(bdir, "input.bin", tmp, sizeof tmp, err, errlen);
+    tt_atomic_file af;
+    FILE *f = kit_file_open(&af, bdir, "input.bin", err, errlen);
     if (!f) {
         goto done;
     }
     fwrite(xq, 1, (size_t)(n * in_n), f);
-    if (kit_file_close(f, tmp, err, errlen) != 0) {
+    if (kit_file_close(&af, err, errlen) != 0) {
         goto done;
     }
     if (host) {
