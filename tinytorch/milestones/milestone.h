@@ -25,7 +25,7 @@ typedef struct tt_milestone_opts {
 } tt_milestone_opts;
 
 /* Result: flat key/value pairs; a dot in a key nests it in the JSON ("sequence_accuracy.copy"). */
-#define TT_MS_MAX_FIELDS 48
+#define TT_MS_MAX_FIELDS 128
 typedef struct tt_milestone_result {
     int n;
     struct {
