@@ -185,6 +185,7 @@ static void test_word_bpe_hand_worked(void **state)
     size_t m = tt_bpe_decode(&b, ids, n, out, sizeof out);
     assert_int_equal(m, 10);
     assert_memory_equal(out, "low lower ", 10); /* white space became one space after each word */
+    tt_bpe_free(&b);
     assert_int_equal(tt_word_bpe_train(&b, text, strlen(text), 256, err, sizeof err), -1);
     assert_non_null(strstr(err, "[257,"));
     tt_bpe_free(&b);
