@@ -33,7 +33,7 @@ const tt_module_info tt_modules[TT_MODULE_COUNT] = {
     {3, "03_layers", "Layers", {"test_layers.c"}},
     {4, "04_losses", "Losses", {"test_losses.c", "test_golden_core.c"}},
     {5, "05_dataloader", "DataLoader", {"test_data.c", "test_prep.c"}},
-    {6, "06_autograd", "Autograd", {"test_backward_hook.c"}},
+    {6, "06_autograd", "Autograd", {"test_autograd.c", "test_backward_hook.c"}},
     {7, "07_optimizers", "Optimizers", {"test_optim.c"}},
     {8, "08_training", "Training", {"test_train.c", "test_checkpoint.c"}},
     {9, "09_convolutions", "Convolutions", {"test_conv.c"}},
