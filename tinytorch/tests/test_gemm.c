@@ -1,5 +1,6 @@
 /* test_gemm.c - every tt_sgemm path against the reference triple loop tt_sgemm_naive.
  *
+ * (The reference loop itself and the progression's steps: test_gemm_reference.c.)
  * Paths: naive, portable (packed + plain C kernel), avx2, avx512 (skipped where the CPU lacks
  * them), each single-threaded and with two threads forced on. Shapes: odd and prime sizes
  * (1, 7, 13, 31, 97, 257 ...), sizes around the register tiles (MR = 6/14, NR = 8/16/32), K past one
@@ -222,26 +223,6 @@ static void test_kernel_selection(void **state)
     assert_int_equal(tt_get_num_threads(), 1);
 }
 
-/* The progression's steps compute the same product (integer inputs: exact). */
-static void test_steps(void **state)
-{
-    (void)state;
-    const int64_t M = 37, N = 53, K = 71;
-    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
-    float *R = malloc(sizeof(float) * M * N), *C = malloc(sizeof(float) * M * N);
-    assert_non_null(A); assert_non_null(B); assert_non_null(R); assert_non_null(C);
-    fill(A, M, K, K, 1);
-    fill(B, K, N, N, 1);
-    tt_sgemm_naive(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, R, N);
-    tt_sgemm_step_ijk(M, N, K, A, B, C);
-    assert_memory_equal(C, R, sizeof(float) * M * N);
-    tt_sgemm_step_ikj(M, N, K, A, B, C);
-    assert_memory_equal(C, R, sizeof(float) * M * N);
-    tt_sgemm_step_blocked(M, N, K, A, B, C, 16);
-    assert_memory_equal(C, R, sizeof(float) * M * N);
-    free(A); free(B); free(R); free(C);
-}
-
 int main(void)
 {
 #ifdef TT_TEST_GEMM_SETUP
@@ -250,7 +231,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_selection),
         cmocka_unit_test(test_hand_worked),
-        cmocka_unit_test(test_steps),
         cmocka_unit_test(test_naive),
         cmocka_unit_test(test_portable),
         cmocka_unit_test(test_avx2),

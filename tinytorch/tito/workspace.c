@@ -44,7 +44,7 @@ const tt_module_info tt_modules[TT_MODULE_COUNT] = {
     {14, "14_profiling", "Profiling", {"test_profile.c"}},
     {15, "15_quantization", "Quantization", {"test_quant.c"}},
     {16, "16_compression", "Compression", {"test_compress.c"}},
-    {17, "17_acceleration", "Acceleration", {"test_gemm.c"}},
+    {17, "17_acceleration", "Acceleration", {"test_gemm_reference.c"}},
     {18, "18_memoization", "Memoization", {"test_kvcache.c"}},
     {19, "19_benchmarking", "Benchmarking", {"test_bench.c"}},
     {20, "20_capstone", "Capstone", {"test_capstone.c"}},
