@@ -35,10 +35,15 @@ demo 12 '^demo 12: causal attention weights: row t attends to keys 0\.\.t only \
 demo 13 '^demo 13: GPT with [0-9]+ parameters; initial loss [0-9.]+ \(ln 65 = 4\.174'
 demo 17 '^demo 17: GEMM 512\^3: naive [0-9.]+ -> SIMD [0-9.]+ GFLOP/s'
 demo 18 '^demo 18: KV cache [0-9.]+x faster than recomputing, same tokens: yes$'
-# a module without a demo says so (exit 2); 'demo list' names those with one
-"$tito" module demo 14 >"$work/14.out" 2>&1; rc=$?
-[ $rc -eq 2 ] && grep -q "has no demo yet" "$work/14.out" || flunk "demo 14 (none) exited $rc: $(cat "$work/14.out")"
+demo 14 '^demo 14: MLP 784-128-10 at batch 64: 13025920 forward FLOPs, 13008896 of them in the two matmuls' '101770 parameters$'
+demo 15 '^demo 15: int8 round trip over \[-1, 2\]: largest error 0\.00588 <= scale / 2 = 0\.00588, 0 exact: yes$' 'zero point -43'
+demo 16 '^demo 16: magnitude pruning 75 % -> 75\.0 % zero weights; 2:4 -> 50\.0 % zero \(2 of every 4\)$'
+demo 19 '^demo 19: one slow run moves the mean to 10\.905 ms but the median stays 10\.200 ms; 1 outlier flagged$'
+demo 20 '^demo 20: 2 of 4 variants on the Pareto frontier' 'lenet5-pruned .* dominated'
+# a module number that does not exist is refused
+"$tito" module demo 42 >"$work/42.out" 2>&1 && flunk "demo 42 (no such module) exited 0"
 "$tito" module demo list >"$work/list.out" 2>&1 || flunk "'tito module demo list' failed"
 grep -q "^  17  GEMM" "$work/list.out" || flunk "'tito module demo list' does not list module 17"
+[ "$(grep -c '^  [0-2][0-9]  ' "$work/list.out")" -eq 20 ] || flunk "'tito module demo list' does not list all 20 modules"
 [ $bad -eq 0 ] && echo "module demos: all ran and printed their key line"
 [ $bad -eq 0 ]

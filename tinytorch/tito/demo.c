@@ -9,7 +9,12 @@
 #include <time.h>
 
 #include "learn.h"
+#include "tinytorch/bench.h"
+#include "tinytorch/capstone.h"
+#include "tinytorch/compress.h"
 #include "tinytorch/kvcache.h"
+#include "tinytorch/profile.h"
+#include "tinytorch/quant.h"
 #include "tinytorch/tinytorch.h"
 
 /* CPU time of this thread: on a busy machine it counts only our own work (the demos that time run
@@ -581,6 +586,144 @@ typedef struct demo {
     int (*run)(void);
 } demo;
 
+/* 14: where a step's time and memory go, layer by layer */
+static int demo_profiling(void)
+{
+    tt_rng rng;
+    tt_rng_seed(&rng, 14);
+    tt_layer *layers[3] = {tt_linear_new(784, 128, true, TT_INIT_KAIMING_UNIFORM, &rng), tt_relu_new(),
+                           tt_linear_new(128, 10, true, TT_INIT_KAIMING_UNIFORM, &rng)};
+    tt_layer *mlp = tt_sequential_new(3, layers);
+    tt_tensor *x = tt_tensor_new_persistent(2, (const int64_t[]){64, 784});
+    for (int64_t i = 0; i < x->numel; i++) {
+        x->data[i] = (float)((i * 7919) % 255) / 255.0f;
+    }
+    int32_t labels[64];
+    for (int i = 0; i < 64; i++) {
+        labels[i] = i % 10;
+    }
+    tt_profile p;
+    char err[256];
+    if (tt_profile_sequential(mlp, x, labels, 3, &p, err, sizeof err)) {
+        fprintf(stderr, "demo 14: %s\n", err);
+        tt_tensor_free(x);
+        tt_layer_free(mlp);
+        return 1;
+    }
+    printf("%-3s %-10s %12s %12s %10s %12s\n", "#", "layer", "FLOPs", "bytes", "params", "fwd us");
+    double flops = 0;
+    for (int i = 0; i < p.n; i++) {
+        const tt_prof_layer *l = &p.layers[i];
+        printf("%-3d %-10s %12.0f %12.0f %10lld %12.1f\n", l->index, l->kind, l->flops, l->bytes,
+               (long long)l->params, 1e6 * l->seconds);
+        flops += l->flops;
+    }
+    printf("forward %.1f us, backward %.1f us per step; arena peak %zu bytes\n", 1e6 * p.forward_seconds,
+           1e6 * p.backward_seconds, p.arena_peak_bytes);
+    /* 2 FLOPs per multiply-add; bias adds and ReLU count one per element */
+    printf("demo 14: MLP 784-128-10 at batch 64: %.0f forward FLOPs, %d of them in the two matmuls "
+           "(2 x 64 x (784x128 + 128x10)); %lld parameters\n",
+           flops, 2 * 64 * (784 * 128 + 128 * 10), (long long)p.params);
+    tt_profile_free(&p);
+    tt_tensor_free(x);
+    tt_layer_free(mlp);
+    return 0;
+}
+
+/* 15: int8 quantization of a few values: scale, zero point, round trip */
+static int demo_quantization(void)
+{
+    const float x[6] = {-1.0f, -0.25f, 0.0f, 0.1f, 0.5f, 2.0f};
+    tt_qparams q = tt_qparams_asym(-1.0f, 2.0f);
+    int8_t qi[6];
+    float back[6];
+    tt_quantize_i8(x, 6, q, qi);
+    tt_dequantize_i8(qi, 6, q, back);
+    printf("range [-1, 2] -> scale %.6f (= 3 / 255), zero point %d\n", (double)q.scale, (int)q.zero_point);
+    double worst = 0;
+    for (int i = 0; i < 6; i++) {
+        double e = fabs((double)back[i] - (double)x[i]);
+        worst = e > worst ? e : worst;
+        printf("  x = %6.3f -> q = %4d -> %8.5f (error %.5f)\n", (double)x[i], (int)qi[i], (double)back[i], e);
+    }
+    printf("demo 15: int8 round trip over [-1, 2]: largest error %.5f <= scale / 2 = %.5f, 0 exact: %s\n", worst,
+           0.5 * (double)q.scale, back[2] == 0.0f ? "yes" : "no");
+    return worst <= 0.5 * (double)q.scale + 1e-7 ? 0 : 1;
+}
+
+/* 16: magnitude pruning of an MLP, then 2:4 */
+static int demo_compression(void)
+{
+    tt_rng rng;
+    tt_rng_seed(&rng, 16);
+    tt_layer *layers[3] = {tt_linear_new(64, 32, true, TT_INIT_KAIMING_UNIFORM, &rng), tt_relu_new(),
+                           tt_linear_new(32, 10, true, TT_INIT_KAIMING_UNIFORM, &rng)};
+    tt_layer *mlp = tt_sequential_new(3, layers);
+    char err[256];
+    printf("weights that are exactly 0: %.1f %%\n", 100.0 * tt_weight_sparsity(mlp));
+    if (tt_prune_magnitude(mlp, 0.75, TT_PRUNE_GLOBAL, NULL, err, sizeof err)) {
+        fprintf(stderr, "demo 16: %s\n", err);
+        tt_layer_free(mlp);
+        return 1;
+    }
+    double global = tt_weight_sparsity(mlp);
+    printf("after global magnitude pruning at 75 %%: %.1f %% zero (the smallest |w| of both layers together)\n",
+           100.0 * global);
+    tt_layer_free(mlp);
+    tt_rng_seed(&rng, 16);
+    tt_layer *l2[3] = {tt_linear_new(64, 32, true, TT_INIT_KAIMING_UNIFORM, &rng), tt_relu_new(),
+                       tt_linear_new(32, 10, true, TT_INIT_KAIMING_UNIFORM, &rng)};
+    mlp = tt_sequential_new(3, l2);
+    if (tt_prune_2of4(mlp, NULL, err, sizeof err)) {
+        fprintf(stderr, "demo 16: %s\n", err);
+        tt_layer_free(mlp);
+        return 1;
+    }
+    double two4 = tt_weight_sparsity(mlp);
+    printf("demo 16: magnitude pruning 75 %% -> %.1f %% zero weights; 2:4 -> %.1f %% zero (2 of every 4)\n",
+           100.0 * global, 100.0 * two4);
+    tt_layer_free(mlp);
+    return 0;
+}
+
+/* 19: a measurement is a distribution: median, tail, spread, outliers */
+static int demo_benchmarking(void)
+{
+    double t[21];
+    for (int i = 0; i < 20; i++) {
+        t[i] = 10.0 + 0.1 * (double)(i % 5); /* 10.0 .. 10.4 ms */
+    }
+    t[20] = 25.0; /* one run hit by another process */
+    tt_stats st;
+    if (tt_stats_compute(t, 21, &st)) {
+        return 1;
+    }
+    printf("21 timings (ms): 20 between 10.0 and 10.4, one of 25.0\n");
+    printf("  mean %.3f  median %.3f  p90 %.3f  stdev %.3f  cv %.3f\n", st.mean, st.p50, st.p90, st.stdev, st.cv);
+    printf("  Tukey fences [%.3f, %.3f]: %zu high outlier(s)\n", st.fence_lo, st.fence_hi, st.outliers_hi);
+    printf("demo 19: one slow run moves the mean to %.3f ms but the median stays %.3f ms; %zu outlier flagged\n",
+           st.mean, st.p50, st.outliers_hi);
+    return 0;
+}
+
+/* 20: the Pareto frontier of model variants */
+static int demo_capstone(void)
+{
+    tt_pareto_point p[4] = {
+        {"lenet5-fp32", 0.911, 0.00120, 246824.0, false},
+        {"lenet5-int8", 0.910, 0.00055, 65654.0, false},
+        {"lenet5-pruned", 0.901, 0.00070, 123412.0, false},
+        {"mlp-fp32", 0.885, 0.00060, 407080.0, false},
+    };
+    int k = tt_pareto_mark(p, 4);
+    for (int i = 0; i < 4; i++) {
+        printf("  %-14s accuracy %.3f  latency %.2f ms  size %8.0f B  %s\n", p[i].name, p[i].accuracy,
+               1e3 * p[i].latency_s, p[i].size_bytes, p[i].on_frontier ? "frontier" : "dominated");
+    }
+    printf("demo 20: %d of 4 variants on the Pareto frontier (accuracy up, latency and size down)\n", k);
+    return 0;
+}
+
 static const demo demos[] = {
     {1, "views share storage, broadcasting", demo_tensor},
     {2, "activations on a few points, a stable softmax", demo_activations},
@@ -595,8 +738,13 @@ static const demo demos[] = {
     {11, "embedding lookup, sinusoidal positions", demo_embeddings},
     {12, "causal attention weights, fused vs composed", demo_attention},
     {13, "a small GPT: parameters, shapes, initial loss", demo_transformer},
+    {14, "per-layer FLOPs, bytes and time of an MLP step", demo_profiling},
+    {15, "int8: scale, zero point and the round-trip error", demo_quantization},
+    {16, "magnitude and 2:4 pruning", demo_compression},
     {17, "GEMM: naive -> i-k-j -> blocked -> SIMD, GFLOP/s", demo_acceleration},
     {18, "generation with and without the KV cache", demo_memoization},
+    {19, "a timing distribution: median, tail, outliers", demo_benchmarking},
+    {20, "the Pareto frontier of model variants", demo_capstone},
 };
 
 int tt_module_demo(const tt_module_info *m)
