@@ -61,6 +61,8 @@ typedef struct tt_milestone {
     int needs;               /* the last module the whole milestone needs (modules 01..needs) */
     const char *headline;    /* the result key 'tito milestone status' ranks runs by ("test_accuracy") */
     bool lower_is_better;    /* for headline: a loss rather than an accuracy */
+    bool resumable;          /* its training runs through tt_fit's state files: --resume and
+                              * --checkpoint-every apply (tito refuses them for the others) */
 } tt_milestone;
 
 /* The modules (1..20) a milestone, or its part `part` (0: all of it), needs. */

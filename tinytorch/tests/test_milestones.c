@@ -432,6 +432,10 @@ static void test_tito_resume_after_kill(void **state)
     assert_int_equal(tito("milestone run 03 --part 0"), 2);
     assert_int_equal(tito("milestone run 02 --part 1"), 2);
     assert_int_equal(tito("milestone run 01 --checkpoint-every 0"), 2);
+    /* --resume / --checkpoint-every on a milestone whose training writes no state files: refused, not
+     * silently a fresh run (XOR would otherwise run and exit 0) */
+    assert_int_equal(tito("milestone run 02 --resume"), 2);
+    assert_int_equal(tito("milestone run 02 --checkpoint-every 5"), 2);
     assert_int_equal(tito("milestone info 03"), 0);
 }
 

@@ -306,6 +306,18 @@ static int cmd_run(int argc, char **argv)
             o.text_path = v;
         }
     }
+    if ((o.resume || o.checkpoint_every) && !m->resumable) {
+        fflush(stdout);
+        fprintf(stderr, "tito: milestone %s cannot be resumed: its training does not write state files "
+                        "(--resume and --checkpoint-every work for", m->id);
+        for (int k = 0; k < tt_milestone_count; k++) {
+            if (tt_milestones[k]->resumable) {
+                fprintf(stderr, " %s", tt_milestones[k]->id);
+            }
+        }
+        fprintf(stderr, "); run it again without them\n");
+        return 2;
+    }
     if (!o.data_dir) {
         o.data_dir = default_data_dir();
     }

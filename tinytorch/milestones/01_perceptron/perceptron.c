@@ -152,5 +152,5 @@ static int perceptron_run(const tt_milestone_opts *o, tt_milestone_result *res)
 
 const tt_milestone tt_milestone_01 = {
     "01", "Perceptron", "1958", "one neuron separates two Gaussian clusters (goal: >= 95 % test accuracy)", perceptron_run,
-    perceptron_parts, 2, 8, "test_accuracy", false,
+    perceptron_parts, 2, 8, "test_accuracy", false, false,
 };

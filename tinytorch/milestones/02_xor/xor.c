@@ -92,5 +92,5 @@ static int xor_run(const tt_milestone_opts *o, tt_milestone_result *res)
 
 const tt_milestone tt_milestone_02 = {
     "02", "XOR", "1969", "a single layer fails on XOR (<= 75 %), a 2-4-1 network solves it (100 %)", xor_run,
-    NULL, 0, 8, "test_accuracy", false,
+    NULL, 0, 8, "test_accuracy", false, false,
 };

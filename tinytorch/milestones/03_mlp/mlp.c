@@ -256,5 +256,5 @@ static int mlp_run(const tt_milestone_opts *o, tt_milestone_result *res)
 const tt_milestone tt_milestone_03 = {
     "03", "MLP", "1986",
     "MLPs: TinyDigits 64-32-10 (goal >= 90 %) and Fashion-MNIST 784-128-10 (goal >= 87 % in 5 epochs); batch size",
-    mlp_run, mlp_parts, 3, 8, "test_accuracy", false,
+    mlp_run, mlp_parts, 3, 8, "test_accuracy", false, true,
 };

@@ -714,5 +714,5 @@ const tt_milestone tt_milestone_05 = {
     "05", "Transformer", "2017",
     "attention learns copy and reverse (and looks at the right letter); a character GPT and a BPE GPT beat bigram "
     "baselines on the project's own Q/A corpus",
-    run, transformer_parts, 3, 13, "val_loss", true,
+    run, transformer_parts, 3, 13, "val_loss", true, false,
 };

@@ -27,5 +27,5 @@ static int run(const tt_milestone_opts *o, tt_milestone_result *res)
 const tt_milestone tt_milestone_06 = {
     "06", "MLPerf", "2018",
     "MLPerf EDU on LeNet-5: VALID SingleStream + Offline meeting the closed-division accuracy target", run,
-    NULL, 0, 19, "int8.accuracy", false,
+    NULL, 0, 19, "int8.accuracy", false, false,
 };
