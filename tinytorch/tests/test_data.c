@@ -109,6 +109,23 @@ static void test_loader_batches(void **state)
     assert_int_equal(nb, 2); /* drop_last dropped the batch of 2 */
     tt_dataloader_free(&dl);
 
+    /* 11 samples: the last batch is one short (3 of 4); drop_last drops it too */
+    tt_dataset *ds11 = counting_set(11);
+    assert_int_equal(tt_dataloader_init(&dl, ds11, 4, false, true, 1, err, sizeof err), 0);
+    assert_int_equal(tt_dataloader_len(&dl), 2);
+    tt_dataloader_start_epoch(&dl);
+    int64_t seen = 0;
+    nb = 0;
+    while (tt_dataloader_next(&dl, &b)) {
+        assert_int_equal(b.size, 4);
+        seen += b.size;
+        nb++;
+    }
+    assert_int_equal(nb, 2);
+    assert_int_equal(seen, 8);
+    tt_dataloader_free(&dl);
+    tt_dataset_free(ds11);
+
     EXPECT_LOAD_ERROR(tt_dataloader_init(&dl, ds, 0, false, false, 1, err, sizeof err), "batch size", "0");
     tt_dataset_free(ds);
 }
