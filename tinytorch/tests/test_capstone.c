@@ -38,6 +38,17 @@ static void test_pareto_dominance(void **state)
     assert_false(p[2].on_frontier);
     assert_true(p[3].on_frontier);
     assert_int_equal(tt_pareto_mark(p, 1), 1);
+    /* equal accuracy, one faster and the other smaller: neither dominates (latency counts in "at least
+     * as good"); the same size but slower is dominated */
+    tt_pareto_point q[3] = {
+        {"fast", 0.90, 0.00010, 100000, false},
+        {"small", 0.90, 0.00020, 90000, false},
+        {"slow", 0.90, 0.00030, 100000, false},
+    };
+    assert_int_equal(tt_pareto_mark(q, 3), 2);
+    assert_true(q[0].on_frontier);
+    assert_true(q[1].on_frontier);
+    assert_false(q[2].on_frontier);
 }
 
 static void test_pareto_files(void **state)
