@@ -79,6 +79,9 @@ typedef struct {
 } ms_cli_vary;
 /* "V1,V2,..." or "START:STOP:*F" (geometric) or "START:STOP:+S" (arithmetic); 0 or -1 (printed). */
 int ms_cli_parse_vary_values(const char *spec, ms_cli_vary *v);
+/* One `--vary KEY=VALUES` of command cmd appended to vary[*nv] (at most MS_CLI_MAX_VARY); 0, or -1
+ * with the reason printed (*nv then counts a partly filled entry too, so its storage is freed). */
+int ms_cli_add_vary(const char *cmd, const char *arg, ms_cli_vary *vary, int *nv);
 /* The plan a study is about: PLAN.yaml, or MODEL HARDWARE [eval flags] (argv[0] = the command). */
 int ms_cli_load_subject(ms_cli *c, int argc, char **argv, ms_plan *p);
 

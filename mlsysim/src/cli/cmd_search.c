@@ -150,16 +150,7 @@ int ms_cli_search(ms_cli *c, int argc, char **argv)
                 ncons++;
                 continue;
             }
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || (size_t)(eq - v) >= sizeof vary[0].key) {
-                fprintf(stderr, "mlsysim search: --vary '%s' is not KEY=VALUES\n", v);
-                rc = MS_EXIT_INPUT;
-                goto out;
-            }
-            if (nv == MS_CLI_MAX_VARY) { fprintf(stderr, "mlsysim search: at most %d --vary\n", MS_CLI_MAX_VARY); rc = MS_EXIT_INPUT; goto out; }
-            memcpy(vary[nv].key, v, (size_t)(eq - v));
-            if (ms_cli_parse_vary_values(eq + 1, &vary[nv])) { rc = MS_EXIT_INPUT; nv++; goto out; }
-            nv++;
+            if (ms_cli_add_vary("search", v, vary, &nv)) { rc = MS_EXIT_INPUT; goto out; }
             continue;
         }
         rest[nrest++] = argv[i];

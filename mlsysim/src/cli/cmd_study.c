@@ -80,6 +80,21 @@ int ms_cli_parse_vary_values(const char *spec, ms_cli_vary *v)
     return 0;
 }
 
+int ms_cli_add_vary(const char *cmd, const char *arg, ms_cli_vary *vary, int *nv)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof vary[0].key) {
+        fprintf(stderr, "mlsysim %s: --vary '%s' is not KEY=VALUES\n", cmd, arg);
+        return -1;
+    }
+    if (*nv == MS_CLI_MAX_VARY) {
+        fprintf(stderr, "mlsysim %s: at most %d --vary\n", cmd, MS_CLI_MAX_VARY);
+        return -1;
+    }
+    memcpy(vary[*nv].key, arg, (size_t)(eq - arg));
+    return ms_cli_parse_vary_values(eq + 1, &vary[(*nv)++]) ? -1 : 0;
+}
+
 static void csv_field(const char *s)
 {
     if (!strpbrk(s, ",\"\n")) { fputs(s, stdout); return; }
@@ -128,16 +143,7 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
             if (i + 1 >= argc) { fprintf(stderr, "mlsysim sweep: %s needs a value\n", a); rc = MS_EXIT_INPUT; goto out; }
             const char *v = argv[++i];
             if (a[2] == 'k') { keys = v; continue; }
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || (size_t)(eq - v) >= sizeof vary[0].key) {
-                fprintf(stderr, "mlsysim sweep: --vary '%s' is not KEY=VALUES\n", v);
-                rc = MS_EXIT_INPUT;
-                goto out;
-            }
-            if (nv == MAX_VARY) { fprintf(stderr, "mlsysim sweep: at most %d --vary\n", MAX_VARY); rc = MS_EXIT_INPUT; goto out; }
-            memcpy(vary[nv].key, v, (size_t)(eq - v));
-            if (ms_cli_parse_vary_values(eq + 1, &vary[nv])) { rc = MS_EXIT_INPUT; nv++; goto out; }
-            nv++;
+            if (ms_cli_add_vary("sweep", v, vary, &nv)) { rc = MS_EXIT_INPUT; goto out; }
             continue;
         }
         rest[nrest++] = argv[i];
