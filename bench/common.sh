@@ -47,5 +47,6 @@ bench_openblas_core() {
   bench_anchor "$exe" 2>/dev/null || echo unknown
 }
 
-# Every core of the machine (the all-cores runs of the training benchmarks).
-bench_all_threads() { nproc; }
+# Every core of the machine (the all-cores runs of the training benchmarks). GNU nproc honours
+# OMP_NUM_THREADS, which the one-thread runs export, so it is unset here: the cores this process may use.
+bench_all_threads() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }

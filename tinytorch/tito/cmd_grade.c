@@ -189,8 +189,7 @@ static int grade_module(gmodule *g, const char *dir, const char *src)
     int n = 0;
     for (int k = 0; k < TT_MODULE_MAX_TESTS && m->tests[k]; k++) {
         char p[4096];
-        snprintf(p, sizeof p, "%s/tinytorch/tests/%s", src, m->tests[k]);
-        if (cases_from_source(g, p, k) != 0) {
+        if (!tt_module_test_path(p, sizeof p, src, m, m->tests[k]) || cases_from_source(g, p, k) != 0) {
             fprintf(stderr, "tito grade: cannot read %s: %s (set TITO_SOURCE_DIR to the repository)\n", p,
                     strerror(errno));
             return 2;
@@ -370,7 +369,7 @@ int tito_cmd_grade(int argc, char **argv)
         printf("]}\n");
         return 0;
     }
-    printf("grade of %s (tests from %s/tinytorch/tests)\n\n", dir, src);
+    printf("grade of %s (tests from %s/tinytorch/src/NN_name/tests)\n\n", dir, src);
     for (int i = 0; i < TT_MODULE_COUNT; i++) {
         gmodule *g = &mods[i];
         if (!g->status) {

@@ -226,15 +226,29 @@ static int write_module(const tt_module_info *m, const char *dir, bool solution,
         }
     }
     free(names);
-    /* the tests that grade it, and the helpers they include, for reading */
-    const char *helpers[] = {"tt_test.h", "tt_test_fs.h", "tt_golden.h"};
-    for (int k = 0; k < TT_MODULE_MAX_TESTS + 3; k++) {
-        const char *t = k < TT_MODULE_MAX_TESTS ? m->tests[k] : helpers[k - TT_MODULE_MAX_TESTS];
-        if (!t) {
-            continue;
+    /* the module's tests (beside its code: the ones that grade it and any others), and the helpers they
+     * include, for reading */
+    char tdir[4096];
+    if (pj(tdir, sizeof tdir, "%s/tests", from, NULL) != 0) {
+        return 2;
+    }
+    n = tt_list_dir(tdir, &names);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (rc == 0 && (pj(a, sizeof a, "%s/%s", tdir, names[i]) != 0 ||
+                        pj(b, sizeof b, "%s/tests/%s", to, names[i]) != 0 || (!is_dir(a) && copy_file(a, b) != 0))) {
+            rc = 2;
         }
-        snprintf(a, sizeof a, "%s/tinytorch/tests/%s", src, t);
-        if (pj(b, sizeof b, "%s/tests/%s", to, t) != 0) {
+        free(names[i]);
+    }
+    free(names);
+    if (rc != 0) {
+        return rc;
+    }
+    const char *helpers[] = {"tt_test.h", "tt_test_fs.h", "tt_golden.h"};
+    for (size_t k = 0; k < sizeof helpers / sizeof *helpers; k++) {
+        snprintf(a, sizeof a, "%s/tinytorch/tests/%s", src, helpers[k]);
+        if (pj(b, sizeof b, "%s/tests/%s", to, helpers[k]) != 0) {
             return 2;
         }
         struct stat sb;

@@ -17,10 +17,14 @@ typedef struct tt_module_info {
     int num;                                  /* 1..20 */
     const char *dir;                          /* source folder under tinytorch/src/, e.g. "02_activations" */
     const char *title;
-    const char *tests[TT_MODULE_MAX_TESTS];   /* test files under tinytorch/tests/ that grade it */
+    const char *tests[TT_MODULE_MAX_TESTS];   /* test files under tinytorch/src/<dir>/tests/ that grade it */
 } tt_module_info;
 
 extern const tt_module_info tt_modules[TT_MODULE_COUNT];
+
+/* The path of test file `test` of module m in the source tree `src`: src/tinytorch/src/<dir>/tests/<test>
+ * (each module's tests sit beside its code). Returns buf, or NULL when it does not fit. */
+char *tt_module_test_path(char *buf, size_t n, const char *src, const tt_module_info *m, const char *test);
 
 /* "3", "03", "03_layers" or "layers" -> the module, or NULL. */
 const tt_module_info *tt_module_find(const char *q);

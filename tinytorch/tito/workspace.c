@@ -69,6 +69,12 @@ const tt_module_info *tt_module_find(const char *q)
     return NULL;
 }
 
+char *tt_module_test_path(char *buf, size_t n, const char *src, const tt_module_info *m, const char *test)
+{
+    int w = snprintf(buf, n, "%s/tinytorch/src/%s/tests/%s", src, m->dir, test);
+    return w >= 0 && (size_t)w < n ? buf : NULL;
+}
+
 const char *tt_source_dir(void)
 {
     const char *e = getenv("TITO_SOURCE_DIR");
@@ -704,7 +710,7 @@ static int grade_core(const tt_module_info *m, const char *dir, unsigned learner
     char *defdata = fmt("-DMLSB_TEST_DATA=\"%s/tinytorch/tests/data\"", src);
     char *testinc = fmt("-I%s/tinytorch/tests", src);
     for (int t = 0; t < nt; t++) {
-        char *c = fmt("%s/tinytorch/tests/%s", src, tests[t]);
+        char *c = fmt("%s/tinytorch/src/%s/tests/%s", src, tt_modules[tmod[t] - 1].dir, tests[t]);
         char *o = fmt("%s/%.*s.o", testdir, (int)(strlen(tests[t]) - 2), tests[t]);
         if (!up_to_date(o, c)) {
             job *j = &jobs[nj++];
