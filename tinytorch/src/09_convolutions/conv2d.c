@@ -30,6 +30,9 @@
 #include "tinytorch/amp.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
+#ifdef TT_HAVE_OPENMP
+#include <omp.h>
+#endif
 
 #define COL_CHUNK_FLOATS ((int64_t)128 << 10) /* 512 KiB per im2col buffer: stays in L2 */
 #define COL_SAVE_LIMIT ((int64_t)16 << 20)    /* keep at most 64 MiB of columns for backward */
@@ -361,10 +364,43 @@ static void pad_image(const float *x, const conv_dims *d, const tt_conv2d_geom *
         }
     }
 }
+
+/* Threads for one SIMD convolution: the batch is split across them (each image is independent, so
+ * forward results do not depend on the count; weight and bias gradients are summed per thread, then
+ * across threads in a fixed order). Work under CONV_THREAD_FLOPS per thread stays on fewer threads:
+ * waking a thread costs more than a small convolution. */
+#define CONV_THREAD_FLOPS 2e6
+#define CONV_MAX_THREADS 64
+
+static int conv_threads(const conv_dims *d)
+{
+#ifdef TT_HAVE_OPENMP
+    int64_t nt = tt_get_num_threads();
+    const double flops = 2.0 * (double)d->N * (double)d->Cout * (double)d->P * (double)d->CKK;
+    const int64_t by_work = (int64_t)(flops / CONV_THREAD_FLOPS);
+    nt = nt < by_work ? nt : by_work;
+    nt = nt < d->N ? nt : d->N;
+    nt = nt < CONV_MAX_THREADS ? nt : CONV_MAX_THREADS;
+    return nt < 1 ? 1 : (int)nt;
+#else
+    (void)d;
+    return 1;
+#endif
+}
+
+static int thread_id(void)
+{
+#ifdef TT_HAVE_OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 #endif
 
 /* code != NULL: y is the 2x2 max pool of the convolution [N, Cout, Ho/2, Wo/2]; the convolution of
- * one image goes to a scratch plane set (cache-resident) and never to memory in full. */
+ * one image goes to a scratch plane set (cache-resident) and never to memory in full. Images are
+ * shared out among conv_threads() threads, each with its own padded input and scratch planes. */
 static void simd_forward(const float *x, const float *w, const float *b, const conv_dims *d,
                          const tt_conv2d_geom *g, int relu, float *y, uint8_t *code)
 {
@@ -372,12 +408,18 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
     const tt_conv_kernels *K = tt_conv_simd_kernels();
     const pad_dims p = x_pad_dims(d, g);
     const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2, pooled = d->Cout * Ho2 * Wo2;
+    const int nt = conv_threads(d);
     tt_arena_mark m = tt_arena_get_mark();
-    float *xp = tt_arena_alloc((size_t)p.img * sizeof(float));
-    float *yi = code ? tt_arena_alloc((size_t)(d->Cout * d->P) * sizeof(float)) : NULL;
+    float *xps = tt_arena_alloc((size_t)(nt * p.img) * sizeof(float));
+    float *yis = code ? tt_arena_alloc((size_t)(nt * d->Cout * d->P) * sizeof(float)) : NULL;
     const float *wv = channels_in_lanes(d) ? channel_weights(w, d) : NULL;
-    memset(xp, 0, (size_t)p.img * sizeof(float));
+    memset(xps, 0, (size_t)(nt * p.img) * sizeof(float));
+#ifdef TT_HAVE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
     for (int64_t n = 0; n < d->N; n++) {
+        const int t = thread_id();
+        float *xp = xps + t * p.img, *yi = code ? yis + t * d->Cout * d->P : NULL;
         pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
         float *dst = code ? yi : y + n * d->Cout * d->P;
         if (wv) {
@@ -398,57 +440,149 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
 #endif
 }
 
+#ifdef TT_CONV_X86
+/* One backward pass's shapes and inputs, shared by the threads (read-only), and each thread's buffers. */
+typedef struct simd_bwd {
+    const tt_conv_kernels *K;
+    const float *x, *gy, *y, *wf;
+    const uint8_t *code;
+    const conv_dims *d;
+    const tt_conv2d_geom *g;
+    pad_dims p;
+    int relu, gx_fresh, want_gw;
+    bool cvec;
+    int64_t dtop, dleft, Wd, dplane, dimg, nb, nw, nblk, acc_len;
+    float *gx;
+} simd_bwd;
+
+typedef struct simd_bwd_buf {
+    float *dyb, *xpb, *dyn, *acc16;
+    double *gbs;
+} simd_bwd_buf;
+
+/* Images [n_lo, n_hi) in chunks of B->nb: dx straight into gx, dW and db summed into the buffer. */
+static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64_t n_lo, int64_t n_hi)
+{
+    const tt_conv_kernels *K = B->K;
+    const conv_dims *d = B->d;
+    const tt_conv2d_geom *g = B->g;
+    const int64_t dtop = B->dtop, dleft = B->dleft, Wd = B->Wd, dplane = B->dplane, dimg = B->dimg;
+    for (int64_t n0 = n_lo; n0 < n_hi; n0 += B->nb) {
+        const int64_t cnt = n_hi - n0 < B->nb ? n_hi - n0 : B->nb;
+        /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
+        for (int64_t k = 0; k < cnt; k++) {
+            for (int64_t co = 0; co < d->Cout; co++) {
+                float *dst = u->dyb + k * dimg + co * dplane + dtop * Wd + dleft;
+                float acc;
+                if (B->code) {
+                    const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2;
+                    const int64_t off = ((n0 + k) * d->Cout + co) * Ho2 * Wo2;
+                    acc = K->pool_backward(B->gy + off, B->code + off, B->relu ? B->y + off : NULL, 1, d->Ho,
+                                           d->Wo, Ho2, Wo2, dst, dplane, Wd);
+                } else {
+                    const int64_t off = ((n0 + k) * d->Cout + co) * d->P;
+                    acc = K->gather(B->gy + off, B->y + off, B->relu, d->Ho, d->Wo, dst, Wd);
+                }
+                if (u->gbs) {
+                    u->gbs[co] += acc;
+                }
+            }
+        }
+        if (B->want_gw) {
+            for (int64_t k = 0; k < cnt; k++) {
+                pad_image(B->x + (n0 + k) * d->C * d->H * d->W, d, g, &B->p, u->xpb + k * B->p.img);
+            }
+            if (B->cvec) {
+                for (int64_t blk = 0; blk < B->nblk; blk++) {
+                    /* dyn[k][p][l] = dy of channel 16*blk + l (0 past Cout): a transpose */
+                    for (int64_t k = 0; k < cnt; k++) {
+                        float *dn = u->dyn + k * d->P * 16;
+                        for (int64_t l = 0; l < 16; l++) {
+                            const int64_t co = 16 * blk + l;
+                            const float *src = u->dyb + k * dimg + co * dplane + dtop * Wd + dleft;
+                            for (int64_t oh = 0; oh < d->Ho; oh++) {
+                                for (int64_t ow = 0; ow < d->Wo; ow++) {
+                                    dn[(oh * d->Wo + ow) * 16 + l] = co < d->Cout ? src[oh * Wd + ow] : 0.0f;
+                                }
+                            }
+                        }
+                    }
+                    K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw,
+                                  d->Ho, d->Wo, cnt, u->acc16 + blk * d->CKK * 16);
+                }
+            } else {
+                K->wgrad(u->dyb + dtop * Wd + dleft, dimg, dplane, Wd, u->xpb, B->p.img, d->C, B->p.plane,
+                         B->p.Wp, d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, u->acc16);
+            }
+        }
+        if (B->gx) {
+            for (int64_t k = 0; k < cnt; k++) {
+                K->planes(u->dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, B->wf, d->C, d->kh, d->kw,
+                          d->H, d->W, NULL, 0, !B->gx_fresh, B->gx + (n0 + k) * d->C * d->H * d->W);
+            }
+        }
+    }
+}
+#endif
+
 #define SIMD_CHUNK_FLOATS ((int64_t)16 << 10) /* padded dy + x of a chunk of images: 64 KiB, near L1 */
 
 /* code != NULL: the forward was fused with a 2x2 max pool; gy and y are the pool's output gradient
- * and output, and dy is rebuilt from them (winners only, ReLU mask from the pooled value). */
+ * and output, and dy is rebuilt from them (winners only, ReLU mask from the pooled value). The batch
+ * is split into conv_threads() contiguous ranges, one per thread, each with its own chunk buffers and
+ * dW / db sums; those are added up in thread order at the end (so a given thread count always gives
+ * the same result). */
 static void simd_backward(const float *x, const float *w, const float *gy, const float *y, int relu,
                           const uint8_t *code, const conv_dims *d, const tt_conv2d_geom *g, float *gx,
                           int gx_fresh, float *gw, float *gb)
 {
 #ifdef TT_CONV_X86
-    const tt_conv_kernels *K = tt_conv_simd_kernels();
-    const pad_dims p = x_pad_dims(d, g);
+    simd_bwd B = {.K = tt_conv_simd_kernels(), .x = x, .gy = gy, .y = y, .code = code, .d = d, .g = g,
+                  .p = x_pad_dims(d, g), .relu = relu, .gx_fresh = gx_fresh, .want_gw = gw != NULL, .gx = gx};
     const int64_t V = tt_conv_row_vecs(d->Wo);
     /* dy's padding: none needed for dW alone; for dx, kh-1-ph rows and kw-1-pw columns */
-    const int64_t dtop = gx ? d->kh - 1 - g->pad_h : 0, dleft = gx ? d->kw - 1 - g->pad_w : 0;
-    int64_t Wd = dleft + 16 * V; /* lanes past Wo read zeros (dW) */
+    B.dtop = gx ? d->kh - 1 - g->pad_h : 0;
+    B.dleft = gx ? d->kw - 1 - g->pad_w : 0;
+    B.Wd = B.dleft + 16 * V; /* lanes past Wo read zeros (dW) */
     if (gx) {
-        Wd = max64(Wd, max64(d->Wo + 2 * dleft, 16 * tt_conv_row_vecs(d->W) + d->kw - 1));
+        B.Wd = max64(B.Wd, max64(d->Wo + 2 * B.dleft, 16 * tt_conv_row_vecs(d->W) + d->kw - 1));
     }
-    const int64_t Hd = d->Ho + 2 * dtop, dplane = Hd * Wd, dimg = d->Cout * dplane;
-    const bool cvec = gw && channels_in_lanes(d);
-    const int64_t per = dimg + (gw ? p.img : 0) + (cvec ? d->P * 16 : 0);
-    int64_t nb = SIMD_CHUNK_FLOATS / per;
-    nb = nb < 1 ? 1 : nb > d->N ? d->N : nb;
-    const int64_t nw = d->Cout * d->C * d->kh * d->kw;
+    const int64_t Hd = d->Ho + 2 * B.dtop;
+    B.dplane = Hd * B.Wd;
+    B.dimg = d->Cout * B.dplane;
+    B.cvec = gw && channels_in_lanes(d);
+    const int64_t per = B.dimg + (gw ? B.p.img : 0) + (B.cvec ? d->P * 16 : 0);
+    const int nt = conv_threads(d);
+    const int64_t share = (d->N + nt - 1) / nt;
+    B.nb = SIMD_CHUNK_FLOATS / per;
+    B.nb = B.nb < 1 ? 1 : B.nb > share ? share : B.nb;
+    B.nw = d->Cout * d->C * d->kh * d->kw;
+    B.nblk = (d->Cout + 15) / 16;
+    B.acc_len = !gw ? 0 : B.cvec ? B.nblk * d->CKK * 16 : B.nw * 16;
 
     tt_arena_mark m = tt_arena_get_mark();
-    float *dyb = tt_arena_alloc((size_t)(nb * dimg) * sizeof(float));
-    memset(dyb, 0, (size_t)(nb * dimg) * sizeof(float));
-    float *xpb = NULL, *acc16 = NULL, *wf = NULL;
-    double *gbs = NULL;
-    if (gw) {
-        xpb = tt_arena_alloc((size_t)(nb * p.img) * sizeof(float));
-        memset(xpb, 0, (size_t)(nb * p.img) * sizeof(float));
-    }
-    if (gw && !cvec) {
-        acc16 = tt_arena_alloc((size_t)(nw * 16) * sizeof(float));
-        memset(acc16, 0, (size_t)(nw * 16) * sizeof(float));
-    }
-    float *dyn = NULL; /* cvec: dy of the chunk for one block of 16 channels, [nb][P][16] */
-    const int64_t nblk = (d->Cout + 15) / 16;
-    if (cvec) {
-        dyn = tt_arena_alloc((size_t)(nb * d->P * 16) * sizeof(float));
-        acc16 = tt_arena_alloc((size_t)(nblk * d->CKK * 16) * sizeof(float));
-        memset(acc16, 0, (size_t)(nblk * d->CKK * 16) * sizeof(float));
-    }
-    if (gb) {
-        gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
-        memset(gbs, 0, (size_t)d->Cout * sizeof(double));
+    simd_bwd_buf u[CONV_MAX_THREADS];
+    for (int t = 0; t < nt; t++) {
+        u[t].dyb = tt_arena_alloc((size_t)(B.nb * B.dimg) * sizeof(float));
+        memset(u[t].dyb, 0, (size_t)(B.nb * B.dimg) * sizeof(float));
+        u[t].xpb = u[t].acc16 = u[t].dyn = NULL;
+        u[t].gbs = NULL;
+        if (gw) {
+            u[t].xpb = tt_arena_alloc((size_t)(B.nb * B.p.img) * sizeof(float));
+            memset(u[t].xpb, 0, (size_t)(B.nb * B.p.img) * sizeof(float));
+            u[t].acc16 = tt_arena_alloc((size_t)B.acc_len * sizeof(float));
+            memset(u[t].acc16, 0, (size_t)B.acc_len * sizeof(float));
+        }
+        if (B.cvec) { /* dy of the chunk for one block of 16 channels, [nb][P][16] */
+            u[t].dyn = tt_arena_alloc((size_t)(B.nb * d->P * 16) * sizeof(float));
+        }
+        if (gb) {
+            u[t].gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
+            memset(u[t].gbs, 0, (size_t)d->Cout * sizeof(double));
+        }
     }
     if (gx) {
-        wf = tt_arena_alloc((size_t)nw * sizeof(float));
+        float *wf = tt_arena_alloc((size_t)B.nw * sizeof(float));
         for (int64_t co = 0; co < d->Cout; co++) {
             for (int64_t c = 0; c < d->C; c++) {
                 for (int64_t i = 0; i < d->kh; i++) {
@@ -459,71 +593,32 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
                 }
             }
         }
+        B.wf = wf;
     }
-    for (int64_t n0 = 0; n0 < d->N; n0 += nb) {
-        const int64_t cnt = d->N - n0 < nb ? d->N - n0 : nb;
-        /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
-        for (int64_t k = 0; k < cnt; k++) {
-            for (int64_t co = 0; co < d->Cout; co++) {
-                float *dst = dyb + k * dimg + co * dplane + dtop * Wd + dleft;
-                float acc;
-                if (code) {
-                    const int64_t Ho2 = d->Ho / 2, Wo2 = d->Wo / 2;
-                    const int64_t off = ((n0 + k) * d->Cout + co) * Ho2 * Wo2;
-                    acc = K->pool_backward(gy + off, code + off, relu ? y + off : NULL, 1, d->Ho,
-                                                         d->Wo, Ho2, Wo2, dst, dplane, Wd);
-                } else {
-                    const int64_t off = ((n0 + k) * d->Cout + co) * d->P;
-                    acc = K->gather(gy + off, y + off, relu, d->Ho, d->Wo, dst, Wd);
-                }
-                if (gbs) {
-                    gbs[co] += acc;
-                }
-            }
+#ifdef TT_HAVE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
+#endif
+    for (int t = 0; t < nt; t++) {
+        const int64_t lo = t * share, hi = lo + share < d->N ? lo + share : d->N;
+        simd_backward_images(&B, &u[t], lo, hi);
+    }
+    for (int t = 1; t < nt; t++) { /* the threads' sums, in thread order */
+        for (int64_t k = 0; k < B.acc_len; k++) {
+            u[0].acc16[k] += u[t].acc16[k];
         }
-        if (gw) {
-            for (int64_t k = 0; k < cnt; k++) {
-                pad_image(x + (n0 + k) * d->C * d->H * d->W, d, g, &p, xpb + k * p.img);
-            }
-            if (cvec) {
-                for (int64_t blk = 0; blk < nblk; blk++) {
-                    /* dyn[k][p][l] = dy of channel 16*blk + l (0 past Cout): a transpose */
-                    for (int64_t k = 0; k < cnt; k++) {
-                        float *dn = dyn + k * d->P * 16;
-                        for (int64_t l = 0; l < 16; l++) {
-                            const int64_t co = 16 * blk + l;
-                            const float *src = dyb + k * dimg + co * dplane + dtop * Wd + dleft;
-                            for (int64_t oh = 0; oh < d->Ho; oh++) {
-                                for (int64_t ow = 0; ow < d->Wo; ow++) {
-                                    dn[(oh * d->Wo + ow) * 16 + l] = co < d->Cout ? src[oh * Wd + ow] : 0.0f;
-                                }
-                            }
-                        }
-                    }
-                    K->wgrad_cvec(dyn, d->P * 16, xpb, p.img, d->C, p.plane, p.Wp, d->kh, d->kw,
-                                              d->Ho, d->Wo, cnt, acc16 + blk * d->CKK * 16);
-                }
-            } else {
-                K->wgrad(dyb + dtop * Wd + dleft, dimg, dplane, Wd, xpb, p.img, d->C, p.plane,
-                                     p.Wp, d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, acc16);
-            }
-        }
-        if (gx) {
-            for (int64_t k = 0; k < cnt; k++) {
-                K->planes(dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, wf, d->C,
-                                      d->kh, d->kw, d->H, d->W, NULL, 0, !gx_fresh,
-                                      gx + (n0 + k) * d->C * d->H * d->W);
-            }
+        for (int64_t co = 0; gb && co < d->Cout; co++) {
+            u[0].gbs[co] += u[t].gbs[co];
         }
     }
-    if (cvec) {
+    const float *acc16 = u[0].acc16;
+    if (B.cvec) {
         for (int64_t co = 0; co < d->Cout; co++) {
             for (int64_t k = 0; k < d->CKK; k++) {
                 gw[co * d->CKK + k] += acc16[(co / 16 * d->CKK + k) * 16 + co % 16];
             }
         }
     } else if (gw) {
-        for (int64_t k = 0; k < nw; k++) {
+        for (int64_t k = 0; k < B.nw; k++) {
             float s = 0.0f;
             for (int l = 0; l < 16; l++) {
                 s += acc16[k * 16 + l];
@@ -533,7 +628,7 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
     }
     if (gb) {
         for (int64_t co = 0; co < d->Cout; co++) {
-            gb[co] += (float)gbs[co];
+            gb[co] += (float)u[0].gbs[co];
         }
     }
     tt_arena_release(m);
