@@ -12,9 +12,14 @@
  * Only the model's input (float -> int8) and its logits (int8 -> float) cross the float boundary.
  *
  * A quantized model (tt_qmodel) is a list of int8 ops converted from a float Sequential of Conv2d,
- * Linear, ReLU, MaxPool2d(2) and Flatten layers: Conv2d [+ ReLU] [+ MaxPool2d(2)] become one fused op
- * (max pooling runs on the int32 accumulators before requantization: requantization is monotone, so
- * the result is the same as pooling afterwards, with a quarter of the requantizations).
+ * Linear, ReLU, MaxPool2d(2), global average pooling and Flatten layers: Conv2d [+ BatchNorm2d] [+ ReLU]
+ * [+ MaxPool2d(2)] become one fused op (a BatchNorm2d in eval mode is folded into the convolution's
+ * weight and bias; max pooling runs on the int32 accumulators before requantization: requantization is
+ * monotone, so the result is the same as pooling afterwards, with a quarter of the requantizations).
+ * A convolution is ungrouped, or depthwise (groups == in_channels == out_channels: one kh x kw filter
+ * per channel, tt_q8_depthwise). Global average pooling (an AvgPool2d or GlobalAvgPool2d layer whose
+ * window is the whole input) keeps its input's scale and zero point, as in TensorFlow Lite:
+ * q_out = the mean of the int8 inputs, rounded half away from zero.
  *
  * Kernels. The products run as int32 dot products of int16 pairs (x - zero_point fits in int16):
  * "portable" (plain C), "avx2" (vpmaddwd), "avx512" (AVX-512BW vpmaddwd) and "vnni" (AVX-512 VNNI
@@ -27,7 +32,8 @@
  * whole model "activation_scale" (F32 [L + 1]) and "activation_zero_point" (I32 [L + 1]): entry 0 is
  * the input, entry i + 1 layer i's output. Metadata: "format" = "tinytorch-int8", "scheme" (the rule
  * above in words), "num_layers", "input_shape" ("1,28,28") and "layers.i" ("conv2d stride=1 padding=2
- * relu=1 pool=1", "linear relu=1", "maxpool2", "relu", "flatten"). Multipliers and shifts are not
+ * relu=1 pool=1", a depthwise one with " groups=G" appended and its weight [C, 1, kh, kw], "linear
+ * relu=1", "maxpool2", "avgpool", "relu", "flatten"). Multipliers and shifts are not
  * stored: loading recomputes them from the scales. src/15_quantization/ABOUT.md has the details.
  */
 #ifndef TINYTORCH_QUANT_H
@@ -100,21 +106,26 @@ void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *
  * block): acc[c, oy, ox] = sum_{i,j} (x[c, oy*stride + i - padding, ox*stride + j - padding] - zp) *
  * w[c, i, j], positions outside the input counting as x = zp. x int8 [C, H, W], w int8 [C, kh, kw],
  * acc int32 [C, Ho, Wo] with Ho = (H + 2 padding - kh) / stride + 1 (and Wo alike). Portable loops, or
- * AVX2 for stride 1 when the kernel choice is not "portable"; bit-identical. Not yet used by tt_qmodel. */
+ * AVX2 for stride 1 when the kernel choice is not "portable"; bit-identical. tt_qmodel's depthwise ops
+ * run it. */
 void tt_q8_depthwise(const int8_t *x, int64_t C, int64_t H, int64_t W, int32_t zp, const int8_t *w, int64_t kh,
                      int64_t kw, int stride, int padding, int32_t *acc);
 
 /* ---- the quantized model ------------------------------------------------------------------------- */
 
-typedef enum tt_qop_kind { TT_QOP_CONV, TT_QOP_LINEAR, TT_QOP_MAXPOOL2, TT_QOP_RELU, TT_QOP_FLATTEN } tt_qop_kind;
+/* TT_QOP_AVGPOOL: global average pooling, [C, H, W] -> [C, 1, 1]. */
+typedef enum tt_qop_kind {
+    TT_QOP_CONV, TT_QOP_LINEAR, TT_QOP_MAXPOOL2, TT_QOP_RELU, TT_QOP_FLATTEN, TT_QOP_AVGPOOL
+} tt_qop_kind;
 
 typedef struct tt_qlayer {
     tt_qop_kind kind;
     bool relu;                 /* conv / linear: ReLU fused (clamp at the output zero point) */
     bool pool;                 /* conv: 2x2 / stride-2 max pool fused */
     int stride, padding;       /* conv (square) */
+    int groups;                /* conv: 0 or 1 (ungrouped), or cin == cout (depthwise) */
     int64_t cout, cin, kh, kw; /* conv: [Cout, Cin, kh, kw]; linear: cout = out, cin = in, kh = kw = 1 */
-    int8_t *weight;            /* [cout, cin*kh*kw] */
+    int8_t *weight;            /* [cout, cin/groups*kh*kw] (tt_qlayer_k) */
     int32_t *bias;             /* [cout] */
     float *weight_scale;       /* [cout] */
     int32_t *multiplier, *shift; /* [cout] */
@@ -132,6 +143,11 @@ typedef struct tt_qlayer {
     int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */
 } tt_qlayer;
 
+/* Weights per output channel: cin * kh * kw, or kh * kw for a depthwise convolution. */
+int64_t tt_qlayer_k(const tt_qlayer *l);
+/* True for a depthwise convolution (groups > 1). */
+bool tt_qlayer_depthwise(const tt_qlayer *l);
+
 typedef struct tt_qmodel {
     int n;
     tt_qlayer *layers;
@@ -147,6 +163,8 @@ typedef struct tt_quant_opts {
 } tt_quant_opts;
 
 /* Quantizes a float Sequential (eval mode) with n_calib images of `calib` (evenly spaced over it).
+ * Layers: Conv2d (ungrouped or depthwise, square stride and padding, no dilation; any kh x kw),
+ * BatchNorm2d right after a Conv2d (folded), ReLU, MaxPool2d(2), global AvgPool2d, Flatten, Linear.
  * in_ndim/in_shape: one sample's shape ([1, 28, 28] or [784]). Returns the model, or NULL with a
  * message (unsupported layer, n_calib out of range, shapes that do not match). */
 tt_qmodel *tt_quantize_model(tt_layer *model, int in_ndim, const int64_t *in_shape, const tt_dataset *calib,

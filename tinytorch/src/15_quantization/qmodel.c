@@ -22,6 +22,9 @@
  *   4. epilogue per channel c at the outputs (oh * stride, ow * stride): max over the 2x2 window when
  *      pooled, + bias[c], requantized with multiplier[c] / shift[c], + zp_out, clamped to
  *      [relu ? zp_out : -128, 127].
+ * A depthwise conv op (one kh x kw filter per channel) runs tt_q8_depthwise into acc [C, Ho, Wo] and
+ * the same epilogue. A global average pool sums each channel's int8 values and divides by H * W,
+ * rounding half away from zero (input and output share scale and zero point, so no requantization).
  * A linear op widens its batch of inputs to int16 (x - zx) and runs one product against the weight
  * packed at load time. Every buffer lives in the model's scratch, grown only when the batch grows.
  */
@@ -50,6 +53,13 @@ static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 /* ---- derived data and shapes ---------------------------------------------------------------------- */
 
 
+bool tt_qlayer_depthwise(const tt_qlayer *l) { return l->kind == TT_QOP_CONV && l->groups > 1; }
+
+int64_t tt_qlayer_k(const tt_qlayer *l)
+{
+    return (tt_qlayer_depthwise(l) ? 1 : l->cin) * l->kh * l->kw;
+}
+
 void tt_qlayer_free_derived(tt_qlayer *l)
 {
     free(l->wa);
@@ -75,6 +85,12 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
             if (s[0] != l->cin) {
                 snprintf(err, errlen, "layer %d (conv2d): input has %lld channels, weight wants %lld", i,
                          (long long)s[0], (long long)l->cin);
+                return -1;
+            }
+            if (l->groups < 0 || (l->groups > 1 && (l->groups != l->cin || l->cout != l->cin))) {
+                snprintf(err, errlen, "layer %d (conv2d): groups %d with %lld input and %lld output channels: only "
+                         "ungrouped (groups 1) or depthwise (groups == in == out channels) convolutions have an int8 "
+                         "version", i, l->groups, (long long)l->cin, (long long)l->cout);
                 return -1;
             }
             int64_t ho = tt_conv_out_size(s[1], l->kh, l->stride, l->padding, 1);
@@ -110,6 +126,9 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
             s[0] = s[0] * s[1] * s[2];
             s[1] = s[2] = 1;
             break;
+        case TT_QOP_AVGPOOL:
+            s[1] = s[2] = 1;
+            break;
         case TT_QOP_RELU:
             break;
         }
@@ -117,7 +136,7 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
         if (l->kind != TT_QOP_CONV && l->kind != TT_QOP_LINEAR) {
             continue;
         }
-        const int64_t K = l->cin * l->kh * l->kw;
+        const int64_t K = tt_qlayer_k(l);
         for (int64_t c = 0; c < l->cout; c++) {
             double real = (double)l->in.scale * l->weight_scale[c] / l->out.scale;
             if (tt_requant_multiplier(real, &l->multiplier[c], &l->shift[c]) != 0) {
@@ -127,7 +146,13 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
             }
         }
         tt_qlayer_free_derived(l);
-        if (l->kind == TT_QOP_CONV) {
+        if (tt_qlayer_depthwise(l)) {
+            /* tt_q8_depthwise reads the int8 weights as they are: only the accumulator size is needed */
+            l->hp = l->in_shape[1] + 2 * l->padding;
+            l->wp = l->in_shape[2] + 2 * l->padding;
+            l->np = ((l->hp - l->kh) / l->stride + 1) * ((l->wp - l->kw) / l->stride + 1);
+            l->kp = l->npairs = l->xe_len = l->xp_len = 0;
+        } else if (l->kind == TT_QOP_CONV) {
             /* pairs over input channels (2c, 2c+1) when Cin is even: Cin/2*kh*kw taps, none wasted;
              * else over kernel columns (j, j+1): Cin*kh*ceil(kw/2) taps, the last of an odd-width row
              * paired with a zero weight */
@@ -235,7 +260,7 @@ size_t tt_qmodel_param_bytes(const tt_qmodel *m)
     for (int i = 0; i < m->n; i++) {
         const tt_qlayer *l = &m->layers[i];
         if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
-            b += (size_t)(l->cout * l->cin * l->kh * l->kw) + (size_t)l->cout * (4 + 4);
+            b += (size_t)(l->cout * tt_qlayer_k(l)) + (size_t)l->cout * (4 + 4);
         }
     }
     return b + (size_t)(m->n + 1) * 8; /* activation scales and zero points */
@@ -255,7 +280,11 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
         const tt_qlayer *l = &m->layers[i];
         int64_t o = l->out_shape[0] * l->out_shape[1] * l->out_shape[2];
         act = o > act ? o : act;
-        if (l->kind == TT_QOP_CONV) {
+        if (tt_qlayer_depthwise(l)) {
+            size_t acc = (size_t)(l->cout * l->np) * 4, row = (size_t)l->np * 4; /* row: a pooled channel */
+            p.acc = acc > p.acc ? acc : p.acc;
+            p.bp = row > p.bp ? row : p.bp;
+        } else if (l->kind == TT_QOP_CONV) {
             size_t xp = (size_t)l->xp_len * 2, bp = (size_t)l->xe_len * 4;
             size_t acc = (size_t)(l->cout * l->np) * 4;
             p.xp = xp > p.xp ? xp : p.xp;
@@ -366,6 +395,45 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
     }
 }
 
+/* One image through a depthwise conv op: acc [C, Ho, Wo] from tt_q8_depthwise, then (pooled: the max
+ * of each 2x2 window) + bias, requantized per channel. */
+static void dwconv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int32_t *acc, int32_t *row,
+                         tt_q8_requant_fn requant)
+{
+    const int64_t ho = (l->hp - l->kh) / l->stride + 1, wo = (l->wp - l->kw) / l->stride + 1;
+    tt_q8_depthwise(x, l->cin, l->in_shape[1], l->in_shape[2], l->in.zero_point, l->weight, l->kh, l->kw, l->stride,
+                    l->padding, acc);
+    const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
+    const int64_t hq = l->pool ? ho / 2 : ho, wq = l->pool ? wo / 2 : wo;
+    for (int64_t c = 0; c < l->cout; c++) {
+        const int32_t *a = acc + c * ho * wo;
+        if (l->pool) {
+            for (int64_t oy = 0; oy < hq; oy++) {
+                const int32_t *r0 = a + 2 * oy * wo, *r1 = r0 + wo;
+                for (int64_t ox = 0; ox < wq; ox++) {
+                    int32_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
+                    int32_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+                    row[oy * wq + ox] = v0 > v1 ? v0 : v1;
+                }
+            }
+            a = row;
+        }
+        requant(a, hq * wq, l->bias + c, l->multiplier + c, l->shift + c, 0, zo, lo, y + c * hq * wq);
+    }
+}
+
+/* Global average pool of one image: y[c] = round(sum of x[c, :, :] / (H * W)), half away from zero. */
+static void avgpool_image(const int8_t *x, int64_t C, int64_t hw, int8_t *y)
+{
+    for (int64_t c = 0; c < C; c++) {
+        int64_t s = 0;
+        for (int64_t k = 0; k < hw; k++) {
+            s += x[c * hw + k];
+        }
+        y[c] = (int8_t)(s >= 0 ? (s + hw / 2) / hw : -((-s + hw / 2) / hw));
+    }
+}
+
 static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, int16_t *a16, int32_t *acc,
                          tt_q8_kernel_fn kernel, tt_q8_requant_fn requant)
 {
@@ -435,7 +503,16 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
         switch (l->kind) {
         case TT_QOP_CONV:
             for (int64_t b = 0; b < batch; b++) {
-                conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant);
+                if (tt_qlayer_depthwise(l)) {
+                    dwconv_image(l, cur + b * in_n, out + b * out_n, acc, (int32_t *)(void *)bp, requant);
+                } else {
+                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant);
+                }
+            }
+            break;
+        case TT_QOP_AVGPOOL:
+            for (int64_t b = 0; b < batch; b++) {
+                avgpool_image(cur + b * in_n, l->in_shape[0], l->in_shape[1] * l->in_shape[2], out + b * out_n);
             }
             break;
         case TT_QOP_LINEAR:

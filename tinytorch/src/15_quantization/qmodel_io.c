@@ -1,14 +1,16 @@
 /* qmodel_io.c - saving and loading a quantized model as safetensors (module 15).
  *
  * Layout (all little-endian; names in the order written):
- *   layers.<i>.weight        I8  [Cout, Cin, kh, kw] (conv2d) or [out, in] (linear)
+ *   layers.<i>.weight        I8  [Cout, Cin, kh, kw] (conv2d; depthwise [C, 1, kh, kw]) or [out, in] (linear)
  *   layers.<i>.bias          I32 [Cout]     scale input_scale * weight_scale[c], zero point 0
  *   layers.<i>.weight_scale  F32 [Cout]     symmetric: w ~= weight_scale[c] * q
  *   activation_scale         F32 [L + 1]    entry 0: the model input; entry i + 1: layer i's output
  *   activation_zero_point    I32 [L + 1]
  * metadata: format = "tinytorch-int8", version = "1", scheme (in words), num_layers = L,
- *   input_shape = "C,H,W", layers.<i> = "conv2d stride=S padding=P relu=0|1 pool=0|1" | "linear relu=0|1"
- *   | "maxpool2" | "relu" | "flatten", plus the caller's keys.
+ *   input_shape = "C,H,W", layers.<i> = "conv2d stride=S padding=P relu=0|1 pool=0|1" (a depthwise one
+ *   adds " groups=G", G = its channels) | "linear relu=0|1" | "maxpool2" | "avgpool" (global) | "relu"
+ *   | "flatten", plus the caller's keys. A file without depthwise or avgpool layers is byte for byte what
+ *   earlier versions wrote.
  * The fixed-point multipliers are not stored: they follow from the scales (tt_requant_multiplier)
  * and are recomputed on load, so the file cannot hold a multiplier that disagrees with its scales.
  * Load validates before it builds anything: module 08's safetensors reader checks the header length
@@ -75,8 +77,16 @@ static void layer_desc(const tt_qlayer *l, char *buf, size_t len)
 {
     switch (l->kind) {
     case TT_QOP_CONV:
-        snprintf(buf, len, "conv2d stride=%d padding=%d relu=%d pool=%d", l->stride, l->padding, (int)l->relu,
-                 (int)l->pool);
+        if (tt_qlayer_depthwise(l)) {
+            snprintf(buf, len, "conv2d stride=%d padding=%d relu=%d pool=%d groups=%d", l->stride, l->padding,
+                     (int)l->relu, (int)l->pool, l->groups);
+        } else {
+            snprintf(buf, len, "conv2d stride=%d padding=%d relu=%d pool=%d", l->stride, l->padding, (int)l->relu,
+                     (int)l->pool);
+        }
+        break;
+    case TT_QOP_AVGPOOL:
+        snprintf(buf, len, "avgpool");
         break;
     case TT_QOP_LINEAR:
         snprintf(buf, len, "linear relu=%d", (int)l->relu);
@@ -118,7 +128,7 @@ int tt_qmodel_save(const tt_qmodel *m, const char *path, const tt_kv *meta, int 
         if (l->kind != TT_QOP_CONV && l->kind != TT_QOP_LINEAR) {
             continue;
         }
-        const size_t K = (size_t)(l->cin * l->kh * l->kw), C = (size_t)l->cout;
+        const size_t K = (size_t)tt_qlayer_k(l), C = (size_t)l->cout;
         qt *w = &t[nt++], *b = &t[nt++], *s = &t[nt++];
         snprintf(w->name, sizeof w->name, "layers.%d.weight", i);
         w->dtype = "I8";
@@ -126,7 +136,7 @@ int tt_qmodel_save(const tt_qmodel *m, const char *path, const tt_kv *meta, int 
         w->bytes = C * K;
         if (l->kind == TT_QOP_CONV) {
             w->ndim = 4;
-            int64_t sh[4] = {l->cout, l->cin, l->kh, l->kw};
+            int64_t sh[4] = {l->cout, (int64_t)K / (l->kh * l->kw), l->kh, l->kw};
             memcpy(w->shape, sh, sizeof sh);
         } else {
             w->ndim = 2;
@@ -309,11 +319,13 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
         char key[32];
         snprintf(key, sizeof key, "layers.%d", i);
         const char *d = tt_safetensors_meta_value(q, key);
-        int st, pd, re, po;
+        int st, pd, re, po, gr = 1;
         int64_t cout = 0, kh = 0, kw = 0;
         l->in = (tt_qparams){as[i], az[i]};
         l->out = (tt_qparams){as[i + 1], az[i + 1]};
-        if (d && sscanf(d, "conv2d stride=%d padding=%d relu=%d pool=%d%c", &st, &pd, &re, &po, &extra) == 4) {
+        if (d && (sscanf(d, "conv2d stride=%d padding=%d relu=%d pool=%d%c", &st, &pd, &re, &po, &extra) == 4 ||
+                  sscanf(d, "conv2d stride=%d padding=%d relu=%d pool=%d groups=%d%c", &st, &pd, &re, &po, &gr,
+                         &extra) == 5)) {
             char wn[48];
             snprintf(wn, sizeof wn, "layers.%d.weight", i);
             int64_t wsh[4];
@@ -328,7 +340,14 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
                 qerr(err, errlen, "%s: tensor \"%s\": implausible shape", path, wn);
                 goto fail;
             }
-            *l = (tt_qlayer){.kind = TT_QOP_CONV, .stride = st, .padding = pd, .relu = re, .pool = po,
+            if (gr < 1 || (gr > 1 && (gr != s[0] || cout != s[0] || wsh[1] != 1))) {
+                qerr(err, errlen, "%s: layer %d: conv2d groups=%d with %lld input channels and weight \"%s\" [%lld, "
+                     "%lld, %lld, %lld]: only groups=1, or depthwise (groups = input channels, weight [C, 1, kh, kw]), "
+                     "are supported", path, i, gr, (long long)s[0], wn, (long long)wsh[0], (long long)wsh[1],
+                     (long long)kh, (long long)kw);
+                goto fail;
+            }
+            *l = (tt_qlayer){.kind = TT_QOP_CONV, .stride = st, .padding = pd, .relu = re, .pool = po, .groups = gr,
                              .cout = cout, .cin = s[0], .kh = kh, .kw = kw, .in = l->in, .out = l->out};
         } else if (d && sscanf(d, "linear relu=%d%c", &re, &extra) == 1 && (re & ~1) == 0) {
             char wn[48];
@@ -343,6 +362,8 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
                              .kw = 1, .in = l->in, .out = l->out};
         } else if (d && strcmp(d, "maxpool2") == 0) {
             l->kind = TT_QOP_MAXPOOL2;
+        } else if (d && strcmp(d, "avgpool") == 0) {
+            l->kind = TT_QOP_AVGPOOL;
         } else if (d && strcmp(d, "relu") == 0) {
             l->kind = TT_QOP_RELU;
         } else if (d && strcmp(d, "flatten") == 0) {
@@ -358,7 +379,7 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
                 goto fail;
             }
             char nm[48];
-            int64_t wsh[4] = {l->cout, l->cin, l->kh, l->kw}, csh = l->cout;
+            int64_t wsh[4] = {l->cout, tt_qlayer_k(l) / (l->kh * l->kw), l->kh, l->kw}, csh = l->cout;
             snprintf(nm, sizeof nm, "layers.%d.weight", i);
             if (tt_safetensors_read(q, nm, "I8", l->kind == TT_QOP_CONV ? 4 : 2, wsh, l->weight, err, errlen) != 0) {
                 goto fail;
@@ -378,7 +399,7 @@ tt_qmodel *tt_qmodel_load(const char *path, char *err, size_t errlen)
                     goto fail;
                 }
             }
-            for (int64_t k = 0; k < l->cout * l->cin * l->kh * l->kw; k++) {
+            for (int64_t k = 0; k < l->cout * tt_qlayer_k(l); k++) {
                 if (l->weight[k] == -128) {
                     qerr(err, errlen, "%s: tensor \"layers.%d.weight\": value -128 (symmetric weights lie in "
                          "[-127, 127])", path, i);

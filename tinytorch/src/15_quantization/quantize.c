@@ -4,6 +4,9 @@
  * Weights: symmetric per output channel, scale = max|w[c]| / 127 (1 for an all-zero channel, whose
  * weights are all 0 anyway). Bias: round(b / (input_scale * weight_scale[c])) as int32. Activations:
  * the range of each op's output over the calibration images, by the chosen method.
+ * A BatchNorm2d (eval mode) right after a Conv2d is folded into it before the weights are quantized:
+ * with s[c] = gamma[c] / sqrt(running_var[c] + eps), w'[c] = w[c] * s[c] and
+ * b'[c] = (b[c] - running_mean[c]) * s[c] + beta[c], so the int8 op computes conv + BN in one.
  */
 #include "quant_internal.h"
 
@@ -16,7 +19,7 @@
 
 int tt_qlayer_alloc(tt_qlayer *l)
 {
-    const size_t c = (size_t)l->cout, k = (size_t)(l->cin * l->kh * l->kw);
+    const size_t c = (size_t)l->cout, k = (size_t)tt_qlayer_k(l);
     l->weight = calloc(c * k + 1, 1);
     l->bias = calloc(c, sizeof(int32_t));
     l->weight_scale = calloc(c, sizeof(float));
@@ -47,6 +50,27 @@ static int obs_add(obs *o, const float *v, int64_t n)
     return 0;
 }
 
+/* True when y [N, C, 1, 1] is the mean of each channel of x [N, C, H, W] (to float rounding). */
+static bool is_global_avgpool(const tt_tensor *x, const tt_tensor *y)
+{
+    if (x->ndim != 4 || y->ndim != 4 || y->shape[0] != x->shape[0] || y->shape[1] != x->shape[1] ||
+        y->shape[2] != 1 || y->shape[3] != 1) {
+        return false;
+    }
+    const int64_t hw = x->shape[2] * x->shape[3];
+    for (int64_t nc = 0; nc < x->shape[0] * x->shape[1]; nc++) {
+        double sum = 0.0, mag = 0.0;
+        for (int64_t k = 0; k < hw; k++) {
+            sum += x->data[nc * hw + k];
+            mag += fabs((double)x->data[nc * hw + k]);
+        }
+        if (fabs(sum / (double)hw - (double)y->data[nc]) > 1e-5 * (mag / (double)hw) + 1e-6) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* True when y [N, C, H/2, W/2] is the 2x2 / stride-2 max pool of x [N, C, H, W]. */
 static bool is_maxpool2(const tt_tensor *x, const tt_tensor *y)
 {
@@ -69,7 +93,7 @@ static bool is_maxpool2(const tt_tensor *x, const tt_tensor *y)
     return true;
 }
 
-typedef struct span { int first, last; int pool_at; } span; /* float layers of one op */
+typedef struct span { int first, last; int pool_at, avg_at; } span; /* float layers of one op */
 
 static bool kind_is(tt_layer *l, const char *k) { return strcmp(l->ops->kind, k) == 0; }
 
@@ -84,14 +108,19 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
         memset(q, 0, sizeof *q);
         s->first = i;
         s->pool_at = -1;
+        s->avg_at = -1;
         const tt_tensor *w = NULL, *b = NULL;
+        const tt_batchnorm2d_layer *bn = NULL;
         if (kind_is(L, "Conv2d") || kind_is(L, "Conv2dReLU") || kind_is(L, "Conv2dReLUPool")) {
             tt_conv2d_layer *c = (tt_conv2d_layer *)L;
             const tt_conv2d_geom *g = &c->geom;
-            if (g->groups != 1 || g->dilation_h != 1 || g->dilation_w != 1 || g->stride_h != g->stride_w ||
+            const bool dw = g->groups > 1 && g->groups == c->in_channels && c->out_channels == c->in_channels;
+            if ((g->groups != 1 && !dw) || g->dilation_h != 1 || g->dilation_w != 1 || g->stride_h != g->stride_w ||
                 g->pad_h != g->pad_w) {
-                snprintf(err, errlen, "layer %d (%s): only square, ungrouped, undilated convolutions have an int8 "
-                         "version", i, L->ops->kind);
+                snprintf(err, errlen, "layer %d (%s): groups %d, stride %dx%d, padding %dx%d, dilation %dx%d: only "
+                         "undilated convolutions with square stride and padding, ungrouped or depthwise (groups == "
+                         "in_channels == out_channels), have an int8 version", i, L->ops->kind, g->groups,
+                         g->stride_h, g->stride_w, g->pad_h, g->pad_w, g->dilation_h, g->dilation_w);
                 return -1;
             }
             q->kind = TT_QOP_CONV;
@@ -99,13 +128,23 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
             q->padding = g->pad_h;
             q->relu = c->fuse_relu || c->fuse_pool;
             q->pool = c->fuse_pool;
+            q->groups = g->groups;
             q->cout = c->weight->shape[0];
-            q->cin = c->weight->shape[1];
+            q->cin = c->weight->shape[1] * g->groups;
             q->kh = c->weight->shape[2];
             q->kw = c->weight->shape[3];
             w = c->weight;
             b = c->bias;
             i++;
+            if (!q->relu && i < nl && kind_is(tt_sequential_at(seq, i), "BatchNorm2d")) {
+                bn = (const tt_batchnorm2d_layer *)tt_sequential_at(seq, i);
+                if (bn->num_features != q->cout) {
+                    snprintf(err, errlen, "layer %d (BatchNorm2d): %lld features after a convolution with %lld output "
+                             "channels", i, (long long)bn->num_features, (long long)q->cout);
+                    return -1;
+                }
+                i++;
+            }
             for (int k = 0; k < 2 && i < nl; k++) { /* ReLU and MaxPool2d(2) that follow, in either order */
                 tt_layer *nx = tt_sequential_at(seq, i);
                 if (kind_is(nx, "ReLU") && !q->relu) {
@@ -137,12 +176,16 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
             q->kind = TT_QOP_MAXPOOL2;
             s->pool_at = i;
             i++;
+        } else if (kind_is(L, "AvgPool2d") || kind_is(L, "GlobalAvgPool2d")) {
+            q->kind = TT_QOP_AVGPOOL; /* global: checked on the first calibration batch */
+            s->avg_at = i;
+            i++;
         } else if (kind_is(L, "Flatten")) {
             q->kind = TT_QOP_FLATTEN;
             i++;
         } else {
-            snprintf(err, errlen, "layer %d (%s) has no int8 version (Conv2d, Linear, ReLU, MaxPool2d(2), Flatten "
-                     "do)", i, L->ops->kind);
+            snprintf(err, errlen, "layer %d (%s) has no int8 version (Conv2d [+ BatchNorm2d], Linear, ReLU, "
+                     "MaxPool2d(2), global AvgPool2d, Flatten do)", i, L->ops->kind);
             return -1;
         }
         s->last = i - 1;
@@ -152,23 +195,40 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
                 m->n++;
                 return -1;
             }
-            const int64_t K = q->cin * q->kh * q->kw;
+            const int64_t K = tt_qlayer_k(q);
+            /* the float weights, BatchNorm folded in when there is one */
+            float *wf = malloc((size_t)(q->cout * K) * sizeof(float));
+            if (!wf) {
+                snprintf(err, errlen, "out of memory");
+                m->n++;
+                return -1;
+            }
+            memcpy(wf, w->data, (size_t)(q->cout * K) * sizeof(float));
+            for (int64_t c = 0; c < q->cout; c++) {
+                float bv = b ? b->data[c] : 0.0f;
+                if (bn) {
+                    const float sc = (bn->weight ? bn->weight->data[c] : 1.0f) /
+                                     sqrtf(bn->running_var->data[c] + bn->eps);
+                    for (int64_t k = 0; k < K; k++) {
+                        wf[c * K + k] *= sc;
+                    }
+                    bv = (bv - bn->running_mean->data[c]) * sc + (bn->bias ? bn->bias->data[c] : 0.0f);
+                }
+                /* the float bias is kept in `multiplier` until the input scale is known */
+                memcpy(&q->multiplier[c], &bv, sizeof bv);
+            }
             for (int64_t c = 0; c < q->cout; c++) {
                 float amax = 0.0f;
                 for (int64_t k = 0; k < K; k++) {
-                    amax = fmaxf(amax, fabsf(w->data[c * K + k]));
+                    amax = fmaxf(amax, fabsf(wf[c * K + k]));
                 }
                 q->weight_scale[c] = amax > 0.0f ? amax / 127.0f : 1.0f;
                 for (int64_t k = 0; k < K; k++) {
-                    float v = roundf(w->data[c * K + k] / q->weight_scale[c]);
+                    float v = roundf(wf[c * K + k] / q->weight_scale[c]);
                     q->weight[c * K + k] = (int8_t)(v < -127.0f ? -127.0f : v > 127.0f ? 127.0f : v);
                 }
             }
-            /* the float bias is kept in `multiplier` until the input scale is known */
-            for (int64_t c = 0; c < q->cout; c++) {
-                float bv = b ? b->data[c] : 0.0f;
-                memcpy(&q->multiplier[c], &bv, sizeof bv);
-            }
+            free(wf);
         }
         m->n++;
     }
@@ -253,6 +313,12 @@ tt_qmodel *tt_quantize_model(tt_layer *model, int in_ndim, const int64_t *in_sha
                 if (li == sp[q].pool_at && first && !is_maxpool2(prev, cur)) {
                     snprintf(err, errlen, "layer %d (MaxPool2d): only the 2x2 / stride-2 max pool has an int8 version",
                              li);
+                    ok = false;
+                    break;
+                }
+                if (li == sp[q].avg_at && first && !is_global_avgpool(prev, cur)) {
+                    snprintf(err, errlen, "layer %d (%s): only global average pooling (the window is the whole "
+                             "input, output 1x1) has an int8 version", li, tt_sequential_at(model, li)->ops->kind);
                     ok = false;
                     break;
                 }

@@ -332,10 +332,10 @@ static tt_layer *toy_cnn(void)
 {
     tt_rng r;
     tt_rng_seed(&r, 11);
-    tt_layer *l[7] = {tt_conv2d_relu_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[8] = {tt_conv2d_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                       tt_conv2d_new(4, 6, 3, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_flatten_new(),
                       tt_linear_new(96, 16, true, TT_INIT_PYTORCH, &r), tt_linear_new(16, 4, true, TT_INIT_PYTORCH, &r)};
-    tt_layer *m = tt_sequential_new(7, l);
+    tt_layer *m = tt_sequential_new(8, l);
     tt_layer_train(m, false);
     return m;
 }
@@ -632,6 +632,200 @@ static void test_qat(void **state)
     tt_arena_reset();
 }
 
+/* Random running statistics and affine parameters for a BatchNorm2d, so folding it is not a no-op. */
+static void randomize_bn(tt_layer *l, tt_rng *r)
+{
+    tt_batchnorm2d_layer *bn = (tt_batchnorm2d_layer *)l;
+    for (int64_t c = 0; c < bn->num_features; c++) {
+        bn->running_mean->data[c] = 0.2f * tt_rng_normal(r);
+        bn->running_var->data[c] = 0.5f + tt_rng_uniform(r);
+        bn->weight->data[c] = 0.6f + 0.8f * tt_rng_uniform(r);
+        bn->bias->data[c] = 0.2f * tt_rng_normal(r);
+    }
+}
+
+/* A depthwise-separable CNN: conv + BatchNorm + ReLU, depthwise 3x3 + BatchNorm + ReLU, pointwise,
+ * a depthwise stride-2 conv, a depthwise conv + ReLU + pool fused, a global AvgPool2d, flatten, linear.
+ * Checks: the grouping (BatchNorm folded, depthwise ops), logits close to float, every kernel path
+ * identical, save/load identical, and the file's description of the layers. */
+static void test_depthwise_model(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(200, 21);
+    tt_rng r;
+    tt_rng_seed(&r, 31);
+    tt_layer *l[16] = {tt_conv2d_new(1, 6, 3, 1, 1, 1, 1, false, &r), tt_batchnorm2d_new(6, 0.1f, 1e-5f, true),
+                       tt_relu_new(), tt_conv2d_new(6, 6, 3, 1, 1, 1, 6, false, &r),
+                       tt_batchnorm2d_new(6, 0.1f, 1e-5f, true), tt_relu_new(),
+                       tt_conv2d_new(6, 8, 1, 1, 0, 1, 1, true, &r), tt_relu_new(),
+                       tt_conv2d_new(8, 8, 3, 2, 1, 1, 8, true, &r), tt_relu_new(),
+                       tt_conv2d_new(8, 8, 3, 1, 1, 1, 8, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                       tt_avgpool2d_new(3, 0, 0), tt_flatten_new(), tt_linear_new(8, 4, true, TT_INIT_PYTORCH, &r)};
+    randomize_bn(l[1], &r);
+    randomize_bn(l[4], &r);
+    tt_layer *model = tt_sequential_new(16, l);
+    tt_layer_train(model, false);
+    const int64_t in_shape[3] = {1, 12, 12};
+    tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 100, NULL, err, sizeof err);
+    if (!q) {
+        fail_msg("%s", err);
+    }
+    /* conv(+BN+ReLU), dw(+BN+ReLU), pw(+ReLU), dw s2 (+ReLU), dw(+ReLU+pool), avgpool, flatten, linear */
+    assert_int_equal(q->n, 8);
+    assert_true(q->layers[0].kind == TT_QOP_CONV && !tt_qlayer_depthwise(&q->layers[0]) && q->layers[0].relu);
+    assert_true(tt_qlayer_depthwise(&q->layers[1]) && q->layers[1].relu && q->layers[1].groups == 6);
+    assert_true(!tt_qlayer_depthwise(&q->layers[2]) && q->layers[2].relu);
+    assert_true(tt_qlayer_depthwise(&q->layers[3]) && q->layers[3].stride == 2 && q->layers[3].relu);
+    assert_true(tt_qlayer_depthwise(&q->layers[4]) && q->layers[4].pool && q->layers[4].relu);
+    assert_int_equal(q->layers[5].kind, TT_QOP_AVGPOOL);
+    assert_int_equal(tt_qlayer_k(&q->layers[1]), 9);
+    assert_int_equal(q->out_numel, 4);
+    enum { NB = 64 };
+    float yf[NB * 4], yq[NB * 4], x[NB * 144];
+    int32_t lab;
+    float_logits(model, ds, 100, NB, yf);
+    for (int i = 0; i < NB; i++) {
+        tt_dataset_get(ds, 100 + i, x + i * 144, &lab);
+    }
+    assert_int_equal(tt_qmodel_forward(q, x, NB, yq), 0);
+    float range = 0.0f, worst = 0.0f;
+    for (int i = 0; i < NB * 4; i++) {
+        range = fmaxf(range, fabsf(yf[i]));
+        worst = fmaxf(worst, fabsf(yf[i] - yq[i]));
+    }
+    print_message("depthwise CNN (BatchNorm folded): worst |float - int8| logit %.4f of range %.3f (step %.4f)\n",
+                  (double)worst, (double)range, (double)tt_qmodel_output_params(q).scale);
+    assert_true(range > 0.0f);
+    assert_true(worst < 0.05f * range + 4.0f * tt_qmodel_output_params(q).scale);
+    int8_t xq[NB * 144], y0[NB * 4], y1[NB * 4];
+    tt_quantize_i8(x, NB * 144, tt_qmodel_input_params(q), xq);
+    assert_int_equal(tt_q8_set_kernel("portable"), 0);
+    assert_int_equal(tt_qmodel_forward_q(q, xq, NB, y0), 0);
+    for (size_t p = 1; p < sizeof paths / sizeof paths[0]; p++) {
+        if (tt_q8_set_kernel(paths[p]) == 0) {
+            assert_int_equal(tt_qmodel_forward_q(q, xq, NB, y1), 0);
+            assert_memory_equal(y0, y1, sizeof y0);
+        }
+    }
+    tt_q8_set_kernel("auto");
+    char path[300], v[128];
+    snprintf(path, sizeof path, "%s/dw.int8.safetensors", dir);
+    assert_int_equal(tt_qmodel_save(q, path, NULL, 0, err, sizeof err), 0);
+    tt_qmodel *b = tt_qmodel_load(path, err, sizeof err);
+    if (!b) {
+        fail_msg("%s", err);
+    }
+    assert_int_equal(tt_qmodel_forward_q(b, xq, NB, y1), 0);
+    assert_memory_equal(y0, y1, sizeof y0);
+    tt_qmodel_free(b);
+    assert_int_equal(tt_safetensors_meta(path, "layers.1", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "conv2d stride=1 padding=1 relu=1 pool=0 groups=6");
+    assert_int_equal(tt_safetensors_meta(path, "layers.5", v, sizeof v, err, sizeof err), 0);
+    assert_string_equal(v, "avgpool");
+    tt_safetensors_file *sf = tt_safetensors_open(path, err, sizeof err);
+    assert_non_null(sf);
+    int64_t sh[TT_MAX_DIMS];
+    assert_int_equal(tt_safetensors_tensor_info(sf, "layers.1.weight", NULL, sh), 4);
+    assert_true(sh[0] == 6 && sh[1] == 1 && sh[2] == 3 && sh[3] == 3);
+    tt_safetensors_close(sf);
+    tt_qmodel_free(q);
+    tt_layer_free(model);
+    tt_dataset_free(ds);
+}
+
+/* One depthwise conv (+ ReLU) layer, int8, against (a) plain loops over the stored int8 weights and
+ * the layer's requantization (bit for bit), and (b) the float convolution of the dequantized input with
+ * the dequantized weights and float bias: within one output step (requantization and bias rounding
+ * only), for strides 1 and 2, with and without a fused pool, rectangular kernels included. */
+static void test_depthwise_layer_exact(void **state)
+{
+    (void)state;
+    const struct { int kh, kw, st, pd, pool; } g[] = {{3, 3, 1, 1, 0}, {3, 3, 2, 1, 0}, {5, 3, 1, 2, 1}, {1, 1, 1, 0, 0}};
+    enum { C = 5, H = 11, W = 9, NB = 16 };
+    float *xs = malloc((size_t)(64 * C * H * W) * sizeof(float));
+    int32_t *ys = calloc(64, sizeof(int32_t));
+    tt_rng r;
+    tt_rng_seed(&r, 41);
+    for (int i = 0; i < 64 * C * H * W; i++) {
+        xs[i] = 0.8f * tt_rng_normal(&r) + 0.3f;
+    }
+    const int64_t shp[3] = {C, H, W};
+    tt_dataset *ds = tt_dataset_from_memory(xs, ys, 64, 3, shp, 1);
+    for (size_t t = 0; t < sizeof g / sizeof g[0]; t++) {
+        tt_conv2d_layer *c = (tt_conv2d_layer *)tt_conv2d_new(C, C, g[t].kh, g[t].st, g[t].pd, 1, C, true, &r);
+        if (g[t].kw != g[t].kh) { /* a rectangular kernel */
+            tt_tensor_free(c->weight);
+            c->weight = tt_tensor_new_persistent(TT_SHAPE(C, 1, g[t].kh, g[t].kw));
+            tt_init_tensor(c->weight, TT_INIT_PYTORCH, g[t].kh * g[t].kw, g[t].kh * g[t].kw, &r);
+            c->kw = g[t].kw;
+        }
+        tt_layer *model = g[t].pool ? tt_sequential_new(3, (tt_layer *[]){&c->base, tt_relu_new(), tt_maxpool2d_new(2, 0, 0)})
+                                    : tt_sequential_new(2, (tt_layer *[]){&c->base, tt_relu_new()});
+        tt_layer_train(model, false);
+        tt_qmodel *q = tt_quantize_model(model, 3, shp, ds, 64, NULL, err, sizeof err);
+        if (!q) {
+            fail_msg("%s", err);
+        }
+        const tt_qlayer *l = &q->layers[0];
+        assert_true(tt_qlayer_depthwise(l) && l->kh == g[t].kh && l->kw == g[t].kw);
+        const int64_t ho = (H + 2 * g[t].pd - g[t].kh) / g[t].st + 1, wo = (W + 2 * g[t].pd - g[t].kw) / g[t].st + 1;
+        const int64_t hq = g[t].pool ? ho / 2 : ho, wq = g[t].pool ? wo / 2 : wo, on = C * hq * wq;
+        assert_int_equal(q->out_numel, on);
+        int8_t *xq = malloc((size_t)(NB * C * H * W)), *y = malloc((size_t)(NB * on));
+        tt_quantize_i8(xs, NB * C * H * W, tt_qmodel_input_params(q), xq);
+        assert_int_equal(tt_qmodel_forward_q(q, xq, NB, y), 0);
+        const int32_t zx = l->in.zero_point, zo = l->out.zero_point;
+        int off_by_one = 0;
+        for (int n = 0; n < NB; n++) {
+            for (int64_t ch = 0; ch < C; ch++) {
+                for (int64_t oy = 0; oy < hq; oy++) {
+                    for (int64_t ox = 0; ox < wq; ox++) {
+                        int32_t best = INT32_MIN;
+                        double bestf = -1e30;
+                        for (int p = 0; p < (g[t].pool ? 4 : 1); p++) {
+                            const int64_t yy = (g[t].pool ? 2 * oy + p / 2 : oy), xx = (g[t].pool ? 2 * ox + p % 2 : ox);
+                            int32_t acc = 0;
+                            double f = 0.0;
+                            for (int i = 0; i < g[t].kh; i++) {
+                                for (int j = 0; j < g[t].kw; j++) {
+                                    const int64_t iy = yy * g[t].st + i - g[t].pd, ix = xx * g[t].st + j - g[t].pd;
+                                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+                                        continue;
+                                    }
+                                    const int32_t xv = xq[((n * C + ch) * H + iy) * W + ix] - zx;
+                                    const int8_t wv = l->weight[(ch * g[t].kh + i) * g[t].kw + j];
+                                    acc += xv * wv;
+                                    f += (double)xv * l->in.scale * (double)wv * l->weight_scale[ch];
+                                }
+                            }
+                            best = acc > best ? acc : best;
+                            bestf = f > bestf ? f : bestf;
+                        }
+                        int32_t v = zo + tt_requant(best + l->bias[ch], l->multiplier[ch], l->shift[ch]);
+                        v = v < zo ? zo : v > 127 ? 127 : v;
+                        const int8_t got = y[n * on + (ch * hq + oy) * wq + ox];
+                        assert_int_equal(got, v);
+                        /* the float reference: dequantized weights and input, the float bias */
+                        const float bf = ((tt_conv2d_layer *)tt_sequential_at(model, 0))->bias->data[ch];
+                        double fr = fmax(0.0, bestf + bf) / l->out.scale + zo;
+                        fr = fr > 127.0 ? 127.0 : fr;
+                        assert_true(fabs((double)got - fr) <= 1.0);
+                        off_by_one += fabs((double)got - fr) > 0.5;
+                    }
+                }
+            }
+        }
+        print_message("depthwise %dx%d stride %d pad %d pool %d: bit-exact with the loops; %d of %lld outputs more "
+                      "than half a step from float\n", g[t].kh, g[t].kw, g[t].st, g[t].pd, g[t].pool, off_by_one,
+                      (long long)(NB * on));
+        free(xq);
+        free(y);
+        tt_qmodel_free(q);
+        tt_layer_free(model);
+    }
+    tt_dataset_free(ds);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -650,6 +844,17 @@ static void test_bad_input(void **state)
     assert_null(tt_quantize_model(sig, 3, in_shape, ds, 10, NULL, err, sizeof err));
     assert_non_null(strstr(err, "layer 1 (Sigmoid)"));
     tt_layer_free(sig);
+    tt_layer *gr[2] = {tt_conv2d_new(1, 2, 3, 1, 1, 1, 1, true, NULL), tt_conv2d_new(2, 4, 3, 1, 1, 1, 2, true, NULL)};
+    tt_layer *grouped = tt_sequential_new(2, gr);
+    assert_null(tt_quantize_model(grouped, 3, in_shape, ds, 10, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "layer 1 (Conv2d): groups 2"));
+    assert_non_null(strstr(err, "depthwise"));
+    tt_layer_free(grouped);
+    tt_layer *ap[2] = {tt_avgpool2d_new(2, 0, 0), tt_flatten_new()};
+    tt_layer *avg2 = tt_sequential_new(2, ap);
+    assert_null(tt_quantize_model(avg2, 3, in_shape, ds, 10, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "only global average pooling"));
+    tt_layer_free(avg2);
     tt_layer *p[2] = {tt_maxpool2d_new(3, 2, 1), tt_flatten_new()};
     tt_layer *pool3 = tt_sequential_new(2, p);
     assert_null(tt_quantize_model(pool3, 3, in_shape, ds, 10, NULL, err, sizeof err));
@@ -721,6 +926,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depthwise_model, setup, teardown),
+        cmocka_unit_test(test_depthwise_layer_exact),
         cmocka_unit_test(test_qat),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
