@@ -460,6 +460,10 @@ static void test_key_table_matches_results(void **state)
         "version: \"1.0\"\nname: d\nworkload: {model: BERT_Base, batch_size: 16, seq_len: 512}\nhardware: {accelerator: T4, count: 2}\n",
         /* a refused plan */
         "version: \"1.0\"\nname: e\nworkload: {model: ResNet50}\nhardware: {accelerator: Coral_Edge_TPU, precision: fp16}\n",
+        /* diffusion, state-space and recommender workloads */
+        "version: \"1.0\"\nname: f\nworkload: {model: StableDiffusion_v1_5, batch_size: 2, steps: 30}\nhardware: {accelerator: H100}\n",
+        "version: \"1.0\"\nname: g\nworkload: {model: Mamba_2_8B, batch_size: 8}\nhardware: {accelerator: H100}\n",
+        "version: \"1.0\"\nname: h\nworkload: {model: DLRM_DCNv2, batch_size: 4096}\nhardware: {accelerator: H100}\n",
     };
     size_t nk = ms_result_key_count();
     int *seen = calloc(nk, sizeof *seen);

@@ -95,7 +95,13 @@ typedef struct {
     /* inference: storage of the weights and of the KV cache when they differ from `precision`
      * (weight-only int4, fp8 KV cache), bytes per element; 0 = the precision's */
     double weight_bytes, kv_bytes;
+    /* diffusion only: denoising steps (0 = the model's default) and classifier-free guidance
+     * (MS_CFG_MODEL = the model's default, MS_CFG_ON: two U-Net passes per step, MS_CFG_OFF: one) */
+    int steps;
+    int cfg;
 } ms_workload;
+
+enum { MS_CFG_MODEL = 0, MS_CFG_ON = 1, MS_CFG_OFF = 2 };
 
 typedef struct {
     double flops;              /* model FLOPs of the step (no recompute) */
@@ -114,6 +120,7 @@ typedef struct {
     double memory_bytes, memory_capacity_bytes;
     double memory_weights_bytes, memory_gradients_bytes, memory_optimizer_bytes;
     double memory_activations_bytes, memory_kv_bytes;
+    double memory_state_bytes;  /* SSM: the recurrent state of the batch (it replaces a KV cache) */
     ms_bound bottleneck;
     int feasible;              /* memory_bytes <= memory_capacity_bytes */
     int overhead_dominated;    /* t_overhead > max(t_compute, t_memory) */
@@ -123,12 +130,29 @@ void ms_workload_default(ms_workload *w);     /* inference, B=1, S=2048, fp16, �
 
 /* Roofline for one accelerator.
  *   inference, decoder LM : one decode step (B sequences, one token each, context S)
- *   inference, encoder/CNN: one forward pass of B sequences/samples
+ *   inference, SSM (Mamba): one decode step (B sequences, one token each; the state, not S, is read)
+ *   inference, diffusion  : one generation of B images (text encoder, steps x U-Net, VAE decoder)
+ *   inference, encoder/CNN/DLRM: one forward pass of B sequences/samples
  *   training              : forward + backward (3x forward FLOPs, 4x with full recompute)
  * time = max(FLOPs / (peak·η), bytes / bandwidth) + dispatch + layers x 10 µs (x3 training; a decode
  * step pays no dispatch, as the serving ITL). A set that does not fit gets feasible = 0 and the
  * in-memory time (no offload time). */
 void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *out);
+
+/* ---- Workload kinds beyond transformers and CNNs (diffusion.c, ssm.c, dlrm.c) ----
+ * Their counts are derived from the architecture by ms_model_derive; ms_eval and ms_serve
+ * evaluate them with the same roofline as every other model. */
+
+/* The denoising steps and guidance a diffusion workload runs with: the workload's when it sets
+ * them, else the model's defaults. *passes = U-Net (and text encoder) passes per image and step:
+ * 2 with classifier-free guidance (conditional + unconditional), else 1. */
+void ms_diffusion_schedule(const ms_model *m, const ms_workload *w, int *steps, int *passes);
+/* Image side in pixels: latent x 2^(vae_levels - 1). */
+int ms_diffusion_image_px(const ms_model *m);
+/* Bytes of one sequence's recurrent state (SSM) at `bytes` per element. */
+double ms_ssm_state_bytes(const ms_model *m, double bytes);
+/* Embedding rows gathered per sample x width x `bytes` (DLRM). */
+double ms_dlrm_gather_bytes(const ms_model *m, double bytes);
 
 /* ---- LLM serving ---- */
 typedef struct {
@@ -156,7 +180,9 @@ typedef struct {
 } ms_serve_result;
 
 void ms_serve_input_default(ms_serve_input *s);
-/* Returns MS_ERR_INPUT (and fills nothing useful) for non-transformer models. */
+/* Decoder transformers and SSMs (the SSM has a constant-size state instead of a KV cache:
+ * kv_cache_bytes is that state, kv_bytes_per_token 0, and the concurrency does not depend on S).
+ * Returns MS_ERR_INPUT (and fills nothing useful) for other models. */
 ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
                    ms_serve_result *out);
 

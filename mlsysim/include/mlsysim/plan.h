@@ -28,6 +28,7 @@ typedef struct {
     ms_mode mode;
     int batch_size, seq_len;
     ms_optimizer optimizer;
+    int steps, cfg;                   /* diffusion: denoising steps (0 = the model's), guidance (MS_CFG_*) */
     /* hardware */
     ms_hardware hw;                   /* resolved copy */
     int count;                        /* accelerators in total */

@@ -89,7 +89,12 @@ int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size
 double ms_hw_peak(const ms_hardware *hw, ms_precision p);
 
 /* ---- Models ---- */
-typedef enum { MS_MODEL_TRANSFORMER = 0, MS_MODEL_CNN, MS_MODEL_MLP } ms_model_kind;
+typedef enum {
+    MS_MODEL_TRANSFORMER = 0, MS_MODEL_CNN, MS_MODEL_MLP,
+    MS_MODEL_DIFFUSION,      /* latent diffusion: text encoder + U-Net x steps + VAE decoder */
+    MS_MODEL_SSM,            /* selective state-space language model (Mamba) */
+    MS_MODEL_DLRM            /* recommender: embedding tables + bottom/top MLPs + interaction */
+} ms_model_kind;
 const char *ms_model_kind_name(ms_model_kind k);
 
 /* Transformer architecture (decoder or encoder, dense or MoE, MHA/GQA/MLA). */
@@ -111,16 +116,93 @@ typedef struct {
     int q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
 } ms_arch;
 
+/* Selective state-space language model (Mamba: Gu & Dao 2023, "Mamba: Linear-Time Sequence
+ * Modeling with Selective State Spaces", §3.4 and Table 12 for the sizes). Each layer: RMSNorm,
+ * in_proj d -> 2·d_inner (x and the gate z), causal depthwise conv1d (d_conv taps) on x,
+ * x_proj d_inner -> dt_rank + 2·d_state (Δ, B, C), dt_proj dt_rank -> d_inner, the selective scan
+ * with A [d_inner, d_state] and D [d_inner], out_proj d_inner -> d. */
+typedef struct {
+    int layers, d_model;
+    int expand;              /* d_inner = expand x d_model (2) */
+    int d_state;             /* N, state size per inner channel (16) */
+    int d_conv;              /* conv1d taps (4) */
+    int dt_rank;             /* 0: ceil(d_model / 16) */
+    int vocab;
+    int tied_embeddings;     /* 1: LM head shares the embedding (Mamba does) */
+    /* derived (ms_model_derive) */
+    double state_elems_per_seq;   /* recurrent state of one sequence, all layers: L·d_inner·(N + d_conv - 1) */
+    double flops_per_token;       /* forward FLOPs of one token (matmuls, conv, scan, LM head) */
+    double act_elems_per_token;   /* elements training keeps per token, all layers */
+} ms_ssm_arch;
+
+/* Latent diffusion (Rombach et al., "High-Resolution Image Synthesis with Latent Diffusion
+ * Models", CVPR 2022): a text encoder (a transformer encoder), a U-Net that denoises a latent of
+ * latent x latent x latent_channels `steps` times (twice per step with classifier-free guidance),
+ * and a VAE decoder that turns the latent into pixels (side = latent x 2^(vae_levels - 1)). */
+#define MS_UNET_MAX_LEVELS 6
+typedef struct {
+    int latent, latent_channels;             /* latent side (64 for 512x512 images) and channels (4) */
+    int levels;                              /* U-Net resolution levels */
+    int channels[MS_UNET_MAX_LEVELS];        /* U-Net channels per level (320 640 1280 1280) */
+    int attention[MS_UNET_MAX_LEVELS];       /* 1: a transformer block after each ResNet block */
+    int layers_per_block;                    /* ResNet blocks per level going down (up: one more) */
+    int heads;                               /* attention heads (head dim = channels / heads) */
+    int context_dim, context_len;            /* text embedding width and tokens (768, 77) */
+    int vae_levels;
+    int vae_channels[MS_UNET_MAX_LEVELS];    /* VAE channels per level (128 256 512 512) */
+    int vae_layers_per_block;                /* the decoder has one more per level */
+    int steps;                               /* default denoising steps */
+    int guidance;                            /* 1: classifier-free guidance by default */
+    ms_arch text;                            /* the text encoder */
+    /* derived (ms_model_derive), per sample */
+    double unet_params, unet_flops;          /* one U-Net forward at `latent` */
+    double unet_act_elems;                   /* elements a U-Net training step keeps for backward */
+    double unet_skip_elems, unet_peak_elems; /* inference: skip tensors held for the up path, and the
+                                                largest input + output of one operation */
+    double text_params, text_flops;          /* one prompt of context_len tokens */
+    double vae_params, vae_flops;            /* one image (post-quant conv + decoder) */
+    double vae_act_elems;                    /* every decoder operation's output, elements */
+    double vae_peak_elems;                   /* largest input + output of one decoder operation */
+    int unet_blocks, text_layers, vae_blocks;/* blocks that pay the per-layer overhead */
+} ms_diffusion_arch;
+
+/* DLRM-style recommender (Naumov et al. 2019, "Deep Learning Recommendation Model for
+ * Personalization and Recommendation Systems"; DCN-v2 interaction: Wang et al. 2021). Dense
+ * features pass a bottom MLP, each sparse feature pools `lookups` rows of its embedding table,
+ * the vectors interact (pairwise dots, or DCN-v2 low-rank cross layers), a top MLP scores. */
+#define MS_MLP_MAX_LAYERS 8
+typedef struct {
+    int dense_features;
+    int bottom[MS_MLP_MAX_LAYERS], n_bottom;  /* bottom MLP widths; the last equals `dim` */
+    int top[MS_MLP_MAX_LAYERS], n_top;        /* top MLP widths (the last is the score, 1) */
+    int tables;                               /* sparse features, one table each */
+    double rows;                              /* rows of all tables together */
+    double lookups;                           /* rows gathered per sample, all tables together */
+    int dim;                                  /* embedding width */
+    int cross_layers, cross_rank;             /* DCN-v2 (0 layers: dot interaction) */
+    /* derived (ms_model_derive) */
+    double embedding_params, dense_params;
+    double dense_flops;                       /* forward FLOPs per sample (MLPs, interaction, pooling) */
+    double interaction_elems;                 /* per sample: the vectors that interact, (tables + 1)·dim */
+    double act_elems;                         /* per sample: every MLP, cross-layer and interaction output */
+    int blocks;                               /* layers that pay the per-layer overhead */
+} ms_dlrm_arch;
+
 typedef struct {
     char name[MS_NAME_MAX];
     char title[MS_TITLE_MAX];
     char source[MS_SOURCE_MAX];
     ms_model_kind kind;
     ms_arch arch;                  /* transformers only */
+    ms_ssm_arch ssm;               /* MS_MODEL_SSM only */
+    ms_diffusion_arch diffusion;   /* MS_MODEL_DIFFUSION only */
+    ms_dlrm_arch dlrm;             /* MS_MODEL_DLRM only */
     int layers;                    /* all kinds (CNN/MLP: layer count for the per-layer overhead) */
     double published_params;       /* published parameter count (for the self-check) */
     double published_active_params;/* MoE: published active count; 0 = n/a */
-    double fwd_flops;              /* CNN/MLP: published forward FLOPs per sample (MAC = 2 FLOP) */
+    double fwd_flops;              /* CNN/MLP: published forward FLOPs per sample (MAC = 2 FLOP);
+                                      diffusion: one image at the default steps and guidance; SSM:
+                                      one token; DLRM: one sample (derived) */
     double act_peak_bytes;         /* tiny models: peak activation bytes per sample at int8, 0 = unknown */
     double input_seq;              /* encoders: sequence the published FLOPs refer to (unused if 0) */
     double saved_act_elems;        /* CNN/MLP with a layer graph: activations training keeps for

@@ -70,6 +70,14 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
         } else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--optimizer", &iv)) {
             const char *v = VAL();
             if (!v || ms_optimizer_parse(v, &o->w.optimizer)) { fprintf(stderr, "mlsysim %s: --optimizer '%s' is not adam, sgd or none\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+        } else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--steps", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 10000, &o->w.steps);
+        else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--cfg", &iv)) {
+            const char *v = VAL();
+            if (v && !strcmp(v, "on")) o->w.cfg = MS_CFG_ON;
+            else if (v && !strcmp(v, "off")) o->w.cfg = MS_CFG_OFF;
+            else if (v && !strcmp(v, "model")) o->w.cfg = MS_CFG_MODEL;
+            else { fprintf(stderr, "mlsysim %s: --cfg '%s' is not on, off or model (diffusion guidance)\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
         } else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--cached-prefix", &iv))
             rc = ms_arg_int(a, VAL(), 0, 100000000, &o->cached_prefix);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--draft", &iv)) {
@@ -175,4 +183,6 @@ void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p)
     p->efficiency_set = o->have_eff;
     p->weight_precision = o->weight_precision;
     p->kv_precision = o->kv_precision;
+    p->steps = o->w.steps;
+    p->cfg = o->w.cfg;
 }

@@ -1,5 +1,5 @@
 /* cmd_serve.c - `mlsysim serve MODEL HARDWARE`: LLM serving on one accelerator: TTFT, ITL, KV
- * cache, concurrency; continuous batching (paged vs static KV); optional speculative decoding
+ * cache (an SSM's recurrent state instead), concurrency; continuous batching (paged vs static KV); optional speculative decoding
  * (--draft) and M/M/c replica sizing for an arrival rate (--qps, --p99-ms).
  *
  * With --replicas N the queue figures are reported for N replicas instead of searched for.
@@ -16,8 +16,8 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     ms_opts op;
     int rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD | MS_OPT_SERVE, &op);
     if (rc) return rc;
-    if (op.model->kind != MS_MODEL_TRANSFORMER || op.model->arch.encoder) {
-        fprintf(stderr, "mlsysim serve: %s is not a decoder LM (serve models TTFT/ITL of token generation)\n", op.model->name);
+    if ((op.model->kind != MS_MODEL_TRANSFORMER || op.model->arch.encoder) && op.model->kind != MS_MODEL_SSM) {
+        fprintf(stderr, "mlsysim serve: %s is not a decoder LM or SSM (serve models TTFT/ITL of token generation)\n", op.model->name);
         return MS_EXIT_INPUT;
     }
     ms_serve_input in;
@@ -86,6 +86,11 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
         ms_result_num(&o, "cb_paged_tokens_per_s", cb.paged_tokens_per_s);
         ms_result_num(&o, "cb_static_tokens_per_s", cb.static_tokens_per_s);
         ms_result_num(&o, "cb_paged_waste_fraction", cb.paged_waste_fraction);
+    }
+    if (op.draft && op.model->kind == MS_MODEL_SSM) {
+        fprintf(stderr, "mlsysim serve: --draft: speculative decoding is modeled for transformer targets; %s is an SSM\n", op.model->name);
+        ms_result_free(&o);
+        return MS_EXIT_INPUT;
     }
     if (op.draft) {
         ms_spec_result sp;

@@ -157,6 +157,19 @@ static int zoo_models(ms_cli *c, const char *kind, const char *filter)
                 printf(", \"hidden\": %d, \"heads\": %d, \"kv_heads\": %d, \"ffn\": %d, \"vocab\": %d, \"experts\": %d, \"experts_active\": %d",
                        m->arch.hidden, m->arch.heads, m->arch.kv_heads, m->arch.ffn, m->arch.vocab,
                        m->arch.experts, m->arch.experts_active);
+            if (m->kind == MS_MODEL_SSM)
+                printf(", \"d_model\": %d, \"d_state\": %d, \"state_per_sequence_fp16_bytes\": %.10g", m->ssm.d_model,
+                       m->ssm.d_state, ms_ssm_state_bytes(m, 2.0));
+            if (m->kind == MS_MODEL_DIFFUSION)
+                printf(", \"image_px\": %d, \"steps\": %d, \"cfg\": %s, \"unet_params\": %.10g, \"unet_flop_per_pass\": %.10g, "
+                       "\"text_encoder_params\": %.10g, \"vae_decoder_params\": %.10g, \"forward_flop_per_image\": %.10g",
+                       ms_diffusion_image_px(m), m->diffusion.steps, m->diffusion.guidance ? "true" : "false",
+                       m->diffusion.unet_params, m->diffusion.unet_flops, m->diffusion.text_params, m->diffusion.vae_params,
+                       m->fwd_flops);
+            if (m->kind == MS_MODEL_DLRM)
+                printf(", \"tables\": %d, \"embedding_params\": %.10g, \"dense_params\": %.10g, \"lookups_per_sample\": %.10g, "
+                       "\"embedding_dim\": %d", m->dlrm.tables, m->dlrm.embedding_params, m->dlrm.dense_params,
+                       m->dlrm.lookups, m->dlrm.dim);
             printf(", \"source\": ");
             ms_json_str(stdout, m->source);
             printf("}");
@@ -190,10 +203,18 @@ static int zoo_models(ms_cli *c, const char *kind, const char *filter)
                 char t[40];
                 ms_fmt_human("x_flop", 2.0 * m->params_matmul, t, sizeof t);
                 snprintf(b[7], 80, "%s/tok", t);
+            } else if (m->kind == MS_MODEL_SSM) {
+                snprintf(b[5], 80, "%d", m->ssm.d_model);
+                snprintf(b[6], 80, "-");
+                char t[40];
+                ms_fmt_human("x_flop", m->fwd_flops, t, sizeof t);
+                snprintf(b[7], 80, "%s/tok", t);
             } else {
                 snprintf(b[5], 80, "-");
                 snprintf(b[6], 80, "-");
-                ms_fmt_human("x_flop", m->fwd_flops, b[7], 80);
+                char t[40];
+                ms_fmt_human("x_flop", m->fwd_flops, t, sizeof t);
+                snprintf(b[7], 80, "%s%s", t, m->kind == MS_MODEL_DIFFUSION ? "/img" : "");
             }
             for (int j = 0; j < 8; j++) cell(c->fmt, j == 0, w[j], b[j]);
             row_end();
@@ -335,8 +356,9 @@ int ms_cli_zoo(ms_cli *c, int argc, char **argv)
         for (int k = 0; k < MS_HW_CLASS_COUNT; k++) ok |= !strcmp(cls, ms_hw_class_name((ms_hw_class)k));
         if (!ok) { fprintf(stderr, "mlsysim zoo: --class '%s' is not cloud, workstation, mobile, edge or tiny\n", cls); return MS_EXIT_INPUT; }
     }
-    if (kind && strcmp(kind, "transformer") && strcmp(kind, "cnn") && strcmp(kind, "mlp")) {
-        fprintf(stderr, "mlsysim zoo: --kind '%s' is not transformer, cnn or mlp\n", kind);
+    if (kind && strcmp(kind, "transformer") && strcmp(kind, "cnn") && strcmp(kind, "mlp") && strcmp(kind, "diffusion") &&
+        strcmp(kind, "ssm") && strcmp(kind, "dlrm")) {
+        fprintf(stderr, "mlsysim zoo: --kind '%s' is not transformer, cnn, mlp, diffusion, ssm or dlrm\n", kind);
         return MS_EXIT_INPUT;
     }
     if (!what || !strcmp(what, "hardware")) return zoo_hardware(c, cls, filter);

@@ -57,7 +57,7 @@ static const struct { const char *cmd, *text; } helps[] = {
      "\n"
      "The registry as a table (-o json adds every precision, sparse peaks and sources).\n"
      "  --class C     hardware: cloud, workstation, mobile, edge, tiny\n"
-     "  --kind K      models: transformer, cnn, mlp\n"
+     "  --kind K      models: transformer, cnn, mlp, diffusion, ssm, dlrm\n"
      "  --filter TEXT name or title contains TEXT (any case)\n"
      "\n"
      "examples:\n"

@@ -58,6 +58,9 @@ const char *ms_model_kind_name(ms_model_kind k)
     case MS_MODEL_TRANSFORMER: return "transformer";
     case MS_MODEL_CNN: return "cnn";
     case MS_MODEL_MLP: return "mlp";
+    case MS_MODEL_DIFFUSION: return "diffusion";
+    case MS_MODEL_SSM: return "ssm";
+    case MS_MODEL_DLRM: return "dlrm";
     }
     return "?";
 }

@@ -93,6 +93,18 @@ static const ms_result_key keys[] = {
     {"memory_buffers_bytes", MS_V_NUM, "B", "pipeline and ZeRO-3 buffers"},
     {"memory_kv_cache_bytes", MS_V_NUM, "B", "KV cache"},
     {"kv_cache_bytes", MS_V_NUM, "B", "KV cache of the batch (decode)"},
+    {"memory_state_bytes", MS_V_NUM, "B", "SSM: the recurrent state of the batch (constant in the context; it replaces the KV cache)"},
+    {"state_per_sequence_bytes", MS_V_NUM, "B", "SSM: the recurrent state of one sequence, all layers"},
+    /* diffusion and recommenders */
+    {"image_px", MS_V_INT, "", "diffusion: image side in pixels"},
+    {"denoising_steps", MS_V_INT, "", "diffusion: U-Net steps per image"},
+    {"cfg", MS_V_BOOL, "", "diffusion: classifier-free guidance (two U-Net passes per step)"},
+    {"unet_params", MS_V_NUM, "", "diffusion: U-Net parameters"},
+    {"unet_step_flop", MS_V_NUM, "FLOP", "diffusion: one denoising step of the batch (both guidance passes)"},
+    {"text_encoder_flop", MS_V_NUM, "FLOP", "diffusion: the text encoder over the batch's prompts"},
+    {"vae_decoder_flop", MS_V_NUM, "FLOP", "diffusion: the VAE decoder over the batch's latents"},
+    {"embedding_table_bytes", MS_V_NUM, "B", "recommender: the embedding tables"},
+    {"embedding_gather_bytes", MS_V_NUM, "B", "recommender: embedding rows the batch gathers"},
     {"feasible", MS_V_BOOL, "", "fits in memory"},
     /* ops: reliability, energy, carbon, cost over the run */
     {"mtbf_s", MS_V_NUM, "s", "cluster mean time between failures"},

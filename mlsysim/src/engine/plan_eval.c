@@ -328,21 +328,25 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
 static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *hw, const ms_workload *w,
                          const ms_eval_result *r, double reserve)
 {
-    int decode = m->kind == MS_MODEL_TRANSFORMER && !m->arch.encoder && w->mode == MS_MODE_INFERENCE;
-    int lm_train = m->kind == MS_MODEL_TRANSFORMER && w->mode == MS_MODE_TRAINING;
+    int lm = (m->kind == MS_MODEL_TRANSFORMER && !m->arch.encoder) || m->kind == MS_MODEL_SSM;
+    int decode = lm && w->mode == MS_MODE_INFERENCE;
+    int lm_train = (m->kind == MS_MODEL_TRANSFORMER || m->kind == MS_MODEL_SSM) && w->mode == MS_MODE_TRAINING;
+    int diffusion = m->kind == MS_MODEL_DIFFUSION;
     ms_result_str(out, "model", m->name);
     ms_result_str(out, "hardware", hw->name);
     ms_result_str(out, "mode", ms_mode_name(w->mode));
     ms_result_str(out, "step", decode ? "decode step (one token per sequence)" :
+                               diffusion && w->mode == MS_MODE_TRAINING ? "training step (one U-Net forward + backward per image)" :
+                               diffusion ? "image generation (text encoder, denoising steps, VAE decoder)" :
                                w->mode == MS_MODE_TRAINING ? "training step (forward + backward)" : "forward pass");
     ms_result_str(out, "precision", ms_precision_name(w->precision));
     if (w->mode == MS_MODE_TRAINING) ms_result_str(out, "optimizer", ms_optimizer_name(w->optimizer));
     ms_result_int(out, "batch_size", w->batch_size);
-    if (m->kind == MS_MODEL_TRANSFORMER) ms_result_int(out, "seq_len", w->seq_len);
+    if (m->kind == MS_MODEL_TRANSFORMER || m->kind == MS_MODEL_SSM) ms_result_int(out, "seq_len", w->seq_len);
     ms_result_num(out, "efficiency", w->efficiency);
     ms_result_num(out, "latency_s", r->latency_s);
     ms_result_num(out, "throughput_per_s", r->throughput_per_s);
-    ms_result_str(out, "throughput_unit", decode || lm_train ? "tokens" : "samples");
+    ms_result_str(out, "throughput_unit", decode || lm_train ? "tokens" : diffusion && w->mode == MS_MODE_INFERENCE ? "images" : "samples");
     ms_result_str(out, "bottleneck", ms_bound_name(r->bottleneck));
     ms_result_num(out, "mfu", r->mfu);
     ms_result_num(out, "hfu", r->hfu);
@@ -368,7 +372,8 @@ static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *h
     ms_result_num(out, "memory_optimizer_bytes", r->memory_optimizer_bytes);
     ms_result_num(out, "memory_activations_bytes", r->memory_activations_bytes);
     ms_result_num(out, "memory_kv_cache_bytes", r->memory_kv_bytes);
-    if (decode) ms_result_num(out, "kv_cache_bytes", r->memory_kv_bytes);
+    if (m->kind == MS_MODEL_SSM) ms_result_num(out, "memory_state_bytes", r->memory_state_bytes);
+    if (decode && m->kind == MS_MODEL_TRANSFORMER) ms_result_num(out, "kv_cache_bytes", r->memory_kv_bytes);
     ms_result_bool(out, "feasible", r->feasible);
 }
 
@@ -409,6 +414,35 @@ static void group_comm(const ms_plan *p, const ms_dist_fabric_t *f, double token
     }
 }
 
+/* The figures only a diffusion, SSM or DLRM workload has (diffusion.c, ssm.c, dlrm.c). */
+static void put_kind(ms_result *o, const ms_model *m, const ms_workload *w)
+{
+    double b = ms_precision_bytes(w->precision);
+    double B = w->batch_size;
+    if (m->kind == MS_MODEL_DIFFUSION) {
+        const ms_diffusion_arch *d = &m->diffusion;
+        int steps, passes;
+        ms_diffusion_schedule(m, w, &steps, &passes);
+        int train = w->mode == MS_MODE_TRAINING;
+        ms_result_int(o, "image_px", ms_diffusion_image_px(m));
+        if (!train) {
+            ms_result_int(o, "denoising_steps", steps);
+            ms_result_bool(o, "cfg", passes == 2);
+        }
+        ms_result_num(o, "unet_params", d->unet_params);
+        ms_result_num(o, "unet_step_flop", B * (train ? 1 : passes) * d->unet_flops);
+        ms_result_num(o, "text_encoder_flop", B * (train ? 1 : passes) * d->text_flops);
+        if (!train) ms_result_num(o, "vae_decoder_flop", B * d->vae_flops);
+    } else if (m->kind == MS_MODEL_SSM) {
+        double sb = w->mode == MS_MODE_INFERENCE && w->kv_bytes > 0 ? w->kv_bytes : b;
+        ms_result_num(o, "state_per_sequence_bytes", ms_ssm_state_bytes(m, sb));
+    } else if (m->kind == MS_MODEL_DLRM) {
+        double wb = w->mode == MS_MODE_INFERENCE && w->weight_bytes > 0 ? w->weight_bytes : b;
+        ms_result_num(o, "embedding_table_bytes", m->dlrm.embedding_params * wb);
+        ms_result_num(o, "embedding_gather_bytes", B * ms_dlrm_gather_bytes(m, wb));
+    }
+}
+
 static ms_status eval_roofline(const ms_plan *p, ms_result *o)
 {
     int tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, group = tp * pp;
@@ -438,6 +472,8 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     w.zero_stage = 0;
     w.weight_bytes = p->weight_precision >= 0 ? ms_precision_bytes((ms_precision)p->weight_precision) : 0;
     w.kv_bytes = p->kv_precision >= 0 ? ms_precision_bytes((ms_precision)p->kv_precision) : 0;
+    w.steps = p->steps;
+    w.cfg = p->cfg;
     if (p->mode == MS_MODE_TRAINING && (w.weight_bytes > 0 || w.kv_bytes > 0)) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s: hardware.weight_precision / kv_precision: for inference (training stores weights in precision)", p->path);
@@ -485,6 +521,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.memory_kv_bytes /= group;
     }
     put_roofline(o, &p->model, &p->hw, &w, &r, p->memory_reserve);
+    put_kind(o, &p->model, &w);
     if (group > 1) {
         ms_result_int(o, "tp", tp);
         ms_result_int(o, "pp", pp);
@@ -497,7 +534,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         ms_result_int(o, "accelerators", p->count);
         ms_result_num(o, "fleet_throughput_per_s", r.throughput_per_s * replicas);
     }
-    if (decoder && p->mode == MS_MODE_INFERENCE) {
+    if ((decoder || p->model.kind == MS_MODEL_SSM) && p->mode == MS_MODE_INFERENCE) {
         ms_serve_input si;
         ms_serve_input_default(&si);
         si.batch_size = w.batch_size;

@@ -44,6 +44,7 @@ static int to_bool(const char *v, int *out)
 static const struct { const char *key; size_t off; long min, max; } ints[] = {
     {"workload.batch_size", offsetof(ms_plan, batch_size), 1, 100000000},
     {"workload.seq_len", offsetof(ms_plan, seq_len), 1, 100000000},
+    {"workload.steps", offsetof(ms_plan, steps), 0, 10000},
     {"hardware.count", offsetof(ms_plan, count), 1, 100000000},
     {"hardware.per_node", offsetof(ms_plan, per_node), 1, 1000000},
     {"parallelism.tp", offsetof(ms_plan, tp), 1, 1000000},
@@ -60,7 +61,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 };
 
 const char *const ms_plan_set_keys =
-    "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer "
+    "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
     "hardware.memory_reserve hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
@@ -128,6 +129,13 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
     }
     if (!strcmp(key, "workload.mode")) {
         if (ms_mode_parse(value, &p->mode)) { snprintf(err, errlen, "%s: '%s' is not inference or training", key, value); return MS_ERR_INPUT; }
+        return MS_OK;
+    }
+    if (!strcmp(key, "workload.cfg")) {
+        if (!strcmp(value, "model")) p->cfg = MS_CFG_MODEL;
+        else if (!strcmp(value, "on") || !strcmp(value, "true")) p->cfg = MS_CFG_ON;
+        else if (!strcmp(value, "off") || !strcmp(value, "false")) p->cfg = MS_CFG_OFF;
+        else { snprintf(err, errlen, "%s: '%s' is not model, on or off", key, value); return MS_ERR_INPUT; }
         return MS_OK;
     }
     if (!strcmp(key, "workload.optimizer")) {

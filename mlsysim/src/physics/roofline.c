@@ -13,6 +13,9 @@
  *   encoder / CNN / MLP     one forward pass of B inputs. Bytes = weights + activation traffic
  *                           (transformer: each layer's output written and read, 2·B·S·h·b per layer;
  *                           CNN/MLP: 10 % of weights per sample, upstream's heuristic).
+ *   diffusion, SSM, DLRM    the step their own file counts (diffusion.c: one generation of B
+ *                           images; ssm.c: one decode step, no KV cache; dlrm.c: one forward pass,
+ *                           embedding gathers as bytes), timed by the same finish() below.
  *   training                forward + backward = 3x forward FLOPs (backward = 2x forward,
  *                           Kaplan et al. 2020); full recompute adds another forward (4x),
  *                           selective recompute adds the attention core again. Bytes = model
@@ -24,6 +27,7 @@
  * step also pays the device's dispatch.
  */
 #include "mlsysim/physics.h"
+#include "kinds.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +49,8 @@ void ms_workload_default(ms_workload *w)
     w->zero_stage = 0;
     w->weight_bytes = 0;
     w->kv_bytes = 0;
+    w->steps = 0;
+    w->cfg = MS_CFG_MODEL;
 }
 
 /* Emulation chains: a precision the device does not list runs on the narrowest listed format that
@@ -116,12 +122,104 @@ static double moe_weight_fraction(const ms_model *m, double tokens)
     return dmin(1.0, touched / m->params);
 }
 
+/* The one roofline: a step's FLOPs, bytes and memory on one accelerator -> time, bottleneck, MFU,
+ * power, energy and the memory bookkeeping. Every kind of model ends here (inlined in ms_eval). */
+static inline void finish(const ms_hardware *hw, double peak, double eta, const ms__step *s, ms_eval_result *o)
+{
+    double mw = s->weights;
+    double mem = s->weights + s->gradients + s->optimizer + s->activations + s->kv + s->state;
+    double bytes = s->bytes;
+
+    /* where the bytes come from */
+    double cap, bw;
+    int feasible;
+    if (hw->flash_bytes > 0) {                   /* MCU: weights in flash, the rest in SRAM */
+        cap = hw->mem_bytes;
+        feasible = mw <= hw->flash_bytes && mem - mw <= cap;
+        double t_w = mw / (hw->flash_bw_bytes_per_s > 0 ? hw->flash_bw_bytes_per_s : hw->mem_bw_bytes_per_s);
+        double rest = bytes > mw ? bytes - mw : 0;
+        bw = bytes / (t_w + rest / hw->mem_bw_bytes_per_s);
+        mem -= mw;                               /* RAM holds everything but the weights */
+    } else {
+        cap = hw->mem_bytes;
+        feasible = mem <= cap;
+        bw = hw->mem_bw_bytes_per_s;
+        if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
+            bw = hw->sram_bw_bytes_per_s;
+    }
+
+    double inv_peak = 1.0 / peak, inv_bw = 1.0 / bw;
+    double tc = s->hw_flops * inv_peak / eta;
+    double tm = bytes * inv_bw;
+    /* a decode step is one token of a running request: its per-layer cost only, as the serving
+     * ITL (serving.c); the dispatch is paid once per request, in the TTFT */
+    double tov = (s->decode ? 0.0 : hw->dispatch_s) + s->overhead_layers * MS_LAYER_TAX_S;
+    double lat = dmax(tc, tm) + tov;
+    double inv_lat = 1.0 / lat;
+
+    o->flops = s->flops;
+    o->hw_flops = s->hw_flops;
+    o->bytes = bytes;
+    o->t_compute_s = tc;
+    o->t_memory_s = tm;
+    o->t_overhead_s = tov;
+    o->latency_s = lat;
+    o->throughput_per_s = s->items * inv_lat;
+    o->intensity_flop_per_byte = bytes > 0 ? s->flops / bytes : 0;
+    o->ridge_flop_per_byte = peak * inv_bw;
+    o->mfu = dmin(1.0, s->flops * inv_lat * inv_peak);
+    o->hfu = dmin(1.0, s->hw_flops * inv_lat * inv_peak);
+    o->power_w = hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * o->mfu);
+    o->energy_j = o->power_w * lat;
+    o->bw_bytes_per_s = bw;
+    o->peak_flops = peak;
+    o->memory_bytes = mem;
+    o->memory_capacity_bytes = cap;
+    o->memory_weights_bytes = mw;
+    o->memory_gradients_bytes = s->gradients;
+    o->memory_optimizer_bytes = s->optimizer;
+    o->memory_activations_bytes = s->activations;
+    o->memory_kv_bytes = s->kv;
+    o->memory_state_bytes = s->state;
+    o->bottleneck = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
+    o->feasible = feasible;
+    o->overhead_dominated = tov > dmax(tc, tm);
+}
+
+static inline double peak_of(const ms_hardware *hw, ms_precision prec)
+{
+    return hw->flops[prec] > 0 ? hw->flops[prec] : ms_hw_peak(hw, prec);
+}
+
+static inline double eta_of(const ms_workload *w)
+{
+    return w->efficiency > 0 && w->efficiency <= 1 ? w->efficiency : MS_DEFAULT_EFFICIENCY;
+}
+
+void ms__roofline(const ms_model *m, const ms_hardware *hw, const ms_workload *w, const ms__step *s,
+                  ms_eval_result *o)
+{
+    (void)m;
+    ms_precision prec = (unsigned)w->precision < MS_PREC_COUNT ? w->precision : MS_FP16;
+    finish(hw, peak_of(hw, prec), eta_of(w), s, o);
+}
+
 void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *o)
 {
     ms_precision prec = (unsigned)w->precision < MS_PREC_COUNT ? w->precision : MS_FP16;
+    double peak = peak_of(hw, prec);
+    double eta = eta_of(w);
+    ms__step s;
+    if (m->kind >= MS_MODEL_DIFFUSION) {         /* the kinds of diffusion.c, ssm.c, dlrm.c */
+        ms_workload wk = *w;
+        wk.precision = prec;
+        if (m->kind == MS_MODEL_DIFFUSION) ms__diffusion_step(m, &wk, &s);
+        else if (m->kind == MS_MODEL_SSM) ms__ssm_step(m, &wk, &s);
+        else ms__dlrm_step(m, &wk, &s);
+        finish(hw, peak, eta, &s, o);
+        return;
+    }
     double b = prec_bytes[prec];
-    double peak = hw->flops[prec] > 0 ? hw->flops[prec] : ms_hw_peak(hw, prec);
-    double eta = w->efficiency > 0 && w->efficiency <= 1 ? w->efficiency : MS_DEFAULT_EFFICIENCY;
     double B = w->batch_size > 0 ? w->batch_size : 1;
     double S = w->seq_len > 0 ? w->seq_len : 1;
     int xf = m->kind == MS_MODEL_TRANSFORMER;
@@ -170,61 +268,18 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         }
         items = B;
     }
-    double mem = mw + mg + mo + ma + mkv;
-
-    /* where the bytes come from */
-    double cap, bw;
-    int feasible;
-    if (hw->flash_bytes > 0) {                   /* MCU: weights in flash, the rest in SRAM */
-        cap = hw->mem_bytes;
-        feasible = W <= hw->flash_bytes && mem - mw <= cap;
-        double t_w = W / (hw->flash_bw_bytes_per_s > 0 ? hw->flash_bw_bytes_per_s : hw->mem_bw_bytes_per_s);
-        double rest = bytes > W ? bytes - W : 0;
-        bw = bytes / (t_w + rest / hw->mem_bw_bytes_per_s);
-        mem -= mw;                               /* RAM holds everything but the weights */
-    } else {
-        cap = hw->mem_bytes;
-        feasible = mem <= cap;
-        bw = hw->mem_bw_bytes_per_s;
-        if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
-            bw = hw->sram_bw_bytes_per_s;
-    }
-
-    double inv_peak = 1.0 / peak, inv_bw = 1.0 / bw;
-    double tc = hw_flops * inv_peak / eta;
-    double tm = bytes * inv_bw;
-    double passes = w->mode == MS_MODE_TRAINING ? 3.0 : 1.0;
-    /* a decode step is one token of a running request: its per-layer cost only, as the serving
-     * ITL (serving.c); the dispatch is paid once per request, in the TTFT */
-    int decode = w->mode != MS_MODE_TRAINING && xf && !m->arch.encoder;
-    double tov = (decode ? 0.0 : hw->dispatch_s) + m->layers * MS_LAYER_TAX_S * passes;
-    double lat = dmax(tc, tm) + tov;
-    double inv_lat = 1.0 / lat;
-
-    o->flops = flops;
-    o->hw_flops = hw_flops;
-    o->bytes = bytes;
-    o->t_compute_s = tc;
-    o->t_memory_s = tm;
-    o->t_overhead_s = tov;
-    o->latency_s = lat;
-    o->throughput_per_s = items * inv_lat;
-    o->intensity_flop_per_byte = bytes > 0 ? flops / bytes : 0;
-    o->ridge_flop_per_byte = peak * inv_bw;
-    o->mfu = dmin(1.0, flops * inv_lat * inv_peak);
-    o->hfu = dmin(1.0, hw_flops * inv_lat * inv_peak);
-    o->power_w = hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * o->mfu);
-    o->energy_j = o->power_w * lat;
-    o->bw_bytes_per_s = bw;
-    o->peak_flops = peak;
-    o->memory_bytes = mem;
-    o->memory_capacity_bytes = cap;
-    o->memory_weights_bytes = mw;
-    o->memory_gradients_bytes = mg;
-    o->memory_optimizer_bytes = mo;
-    o->memory_activations_bytes = ma;
-    o->memory_kv_bytes = mkv;
-    o->bottleneck = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
-    o->feasible = feasible;
-    o->overhead_dominated = tov > dmax(tc, tm);
+    s.flops = flops;
+    s.hw_flops = hw_flops;
+    s.bytes = bytes;
+    s.items = items;
+    s.weights = mw;
+    s.gradients = mg;
+    s.optimizer = mo;
+    s.activations = ma;
+    s.kv = mkv;
+    s.state = 0;
+    s.overhead_layers = m->layers * (train ? 3.0 : 1.0);
+    /* a decode step pays no dispatch (see finish) */
+    s.decode = !train && xf && !m->arch.encoder;
+    finish(hw, peak, eta, &s, o);
 }

@@ -16,6 +16,7 @@
  * (k·t_draft + t_verify) / E with t_verify a target pass over k+1 tokens per sequence.
  */
 #include "mlsysim/physics.h"
+#include "kinds.h"
 
 #include <math.h>
 #include <string.h>
@@ -59,6 +60,7 @@ static double decode_time(const ms_model *m, const ms_hardware *hw, double batch
 ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
                    ms_serve_result *o)
 {
+    if (m->kind == MS_MODEL_SSM) return ms__ssm_serve(m, hw, in, o);   /* state, not KV (ssm.c) */
     if (m->kind != MS_MODEL_TRANSFORMER) return MS_ERR_INPUT;
     double b = ms_precision_bytes(in->precision);
     double eta = eta_of(in->efficiency);

@@ -14,6 +14,7 @@
  * A causal decoder sees S(S+1)/2 pairs in a sequence of S tokens; an encoder S².
  */
 #include "mlsysim/physics.h"
+#include "kinds.h"
 
 #include <math.h>
 
@@ -44,6 +45,12 @@ static double ffn_params(const ms_arch *a, double inner)
 
 void ms_model_derive(ms_model *m)
 {
+    switch (m->kind) {                   /* the kinds counted in their own files */
+    case MS_MODEL_DIFFUSION: ms__diffusion_derive(m); return;
+    case MS_MODEL_SSM: ms__ssm_derive(m); return;
+    case MS_MODEL_DLRM: ms__dlrm_derive(m); return;
+    default: break;
+    }
     if (m->kind != MS_MODEL_TRANSFORMER) {
         m->params = m->published_params;
         m->params_active = m->published_params;

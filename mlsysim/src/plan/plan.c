@@ -65,6 +65,14 @@ static int parse_mode(const char *s, int *v) { ms_mode x; int r = ms_mode_parse(
 static int parse_opt(const char *s, int *v) { ms_optimizer x; int r = ms_optimizer_parse(s, &x); *v = (int)x; return r; }
 static int parse_prec(const char *s, int *v) { ms_precision x; int r = ms_precision_parse(s, &x); *v = (int)x; return r; }
 static int parse_rc(const char *s, int *v) { ms_recompute x; int r = ms_recompute_parse(s, &x); *v = (int)x; return r; }
+static int parse_cfg(const char *s, int *v)
+{
+    if (!strcmp(s, "model")) *v = MS_CFG_MODEL;
+    else if (!strcmp(s, "on") || !strcmp(s, "true")) *v = MS_CFG_ON;
+    else if (!strcmp(s, "off") || !strcmp(s, "false")) *v = MS_CFG_OFF;
+    else return -1;
+    return 0;
+}
 
 static int f_model(reader *rd, struct fy_node *v, const char *f)
 {
@@ -169,6 +177,10 @@ static const field workload_fields[] = {
      "sequences or samples per step (the global batch for training)"},
     {"optimizer", NULL, FT_ENUM, OFF(optimizer), 0, 0, 1, MS_OPT_ADAM, "adam adamw sgd none", parse_opt, NULL, -1, NULL,
      "training: Adam keeps 12 B/param of state (mixed precision), SGD with momentum 8, none 0"},
+    {"steps", NULL, FT_INT, OFF(steps), 0, 10000, 1, 0, NULL, NULL, NULL, -1, NULL,
+     "diffusion: denoising steps per image (0: the model's default, e.g. 50)"},
+    {"cfg", NULL, FT_ENUM, OFF(cfg), 0, 0, 1, MS_CFG_MODEL, "model on off", parse_cfg, NULL, -1, NULL,
+     "diffusion: classifier-free guidance, two U-Net passes per step (model: the model's default)"},
 };
 
 static const field hardware_fields[] = {

@@ -230,7 +230,7 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     ms_model *m = SLOT(r->models, name);
     if (!m) return msy_fail(y, n, field, "out of memory");
     strcpy(m->name, name);
-    int have_kind = 0, have_arch = 0, have_source = 0, have_graph = 0;
+    int have_kind = 0, have_arch = 0, have_source = 0, have_graph = 0, have_kind_arch = 0;
     ms_graph_stats graph;
     struct fy_node *graph_node = NULL;
     void *it = NULL;
@@ -251,11 +251,17 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
                 if (!strcmp(k, "transformer")) m->kind = MS_MODEL_TRANSFORMER;
                 else if (!strcmp(k, "cnn")) m->kind = MS_MODEL_CNN;
                 else if (!strcmp(k, "mlp")) m->kind = MS_MODEL_MLP;
-                else rc = msy_fail(y, v, f, "unknown kind '%s' (transformer cnn mlp)", k);
+                else if (!strcmp(k, "diffusion")) m->kind = MS_MODEL_DIFFUSION;
+                else if (!strcmp(k, "ssm")) m->kind = MS_MODEL_SSM;
+                else if (!strcmp(k, "dlrm")) m->kind = MS_MODEL_DLRM;
+                else rc = msy_fail(y, v, f, "unknown kind '%s' (transformer cnn mlp diffusion ssm dlrm)", k);
             }
             have_kind = 1;
         }
         else if (!strcmp(key, "arch")) { rc = read_arch(y, v, f, &m->arch); have_arch = 1; }
+        else if (!strcmp(key, "ssm")) { rc = ms__read_ssm(y, v, f, &m->ssm); have_kind_arch |= 1 << MS_MODEL_SSM; }
+        else if (!strcmp(key, "diffusion")) { rc = ms__read_diffusion(y, v, f, &m->diffusion); have_kind_arch |= 1 << MS_MODEL_DIFFUSION; }
+        else if (!strcmp(key, "dlrm")) { rc = ms__read_dlrm(y, v, f, &m->dlrm); have_kind_arch |= 1 << MS_MODEL_DLRM; }
         else if (!strcmp(key, "params")) rc = msy_num(y, v, f, &m->published_params, 1, 1e16);
         else if (!strcmp(key, "active_params")) rc = msy_num(y, v, f, &m->published_active_params, 1, 1e16);
         else if (!strcmp(key, "flops")) rc = msy_qty(y, v, f, "flop", &m->fwd_flops);
@@ -277,6 +283,20 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!have_source || !m->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
     if (!have_kind) return msy_fail(y, n, field, "missing 'kind'");
     if (m->published_params <= 0) return msy_fail(y, n, field, "missing 'params' (published count)");
+    if (have_kind_arch && m->kind < MS_MODEL_DIFFUSION)
+        return msy_fail(y, n, field, "'ssm:', 'diffusion:' and 'dlrm:' describe models of those kinds, not a %s",
+                        ms_model_kind_name(m->kind));
+    if (m->kind >= MS_MODEL_DIFFUSION) {
+        /* diffusion, ssm, dlrm: counted from their own mapping, named like the kind (kinds.c) */
+        const char *kn = ms_model_kind_name(m->kind);
+        if (have_kind_arch != (1 << m->kind))
+            return msy_fail(y, n, field, "a %s model needs a '%s:' mapping (and no other kind's)", kn, kn);
+        if (have_arch || have_graph || m->fwd_flops > 0 || m->layers > 0)
+            return msy_fail(y, n, field, "a %s model is counted from '%s:' (no arch, graph, flops or layers)", kn, kn);
+        if (!m->title[0]) snprintf(m->title, sizeof m->title, "%s", m->name);
+        ms_model_derive(m);
+        return ms__check_kind(y, n, field, m);
+    }
     if (m->kind == MS_MODEL_TRANSFORMER) {
         if (!have_arch) return msy_fail(y, n, field, "a transformer needs 'arch'");
         if (have_graph) return msy_fail(y, graph_node, field, "'graph' is for CNNs and MLPs (a transformer has 'arch')");
