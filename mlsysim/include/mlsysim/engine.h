@@ -101,6 +101,30 @@ size_t ms_result_json(const ms_result *r, char *buf, size_t cap);
  * the step's point), written like ms_result_json (snprintf-style length); 0 when the result has no
  * roofline keys (a fleet training step). */
 size_t ms_result_roofline_svg(const ms_result *r, char *buf, size_t cap);
+/* The memory of one accelerator as an SVG picture: a stacked bar of weights, gradients,
+ * optimizer state, activations, KV cache and buffers against the device's capacity, with the
+ * runtime reserve and the free headroom (or the overflow when it does not fit); written like
+ * ms_result_json; 0 when the result has no memory keys (an input error). */
+size_t ms_result_memory_svg(const ms_result *r, char *buf, size_t cap);
+
+/* Curves y(x) as an SVG picture (what `mlsysim sweep --svg` draws). An axis is logarithmic when
+ * its values are all positive and span a factor of 10 or more; with xcats the x values are the
+ * indices 0 .. ncats-1 of those names, evenly spaced. Tick and point labels are formatted by the
+ * unit of xkey / ykey (ms_fmt_human). Written like ms_result_json; 0 when no point is finite. */
+typedef struct {
+    const char *label;                /* legend text (shown when there are several series) */
+    int n;
+    const double *x, *y;              /* non-finite points are skipped */
+    const unsigned char *hollow;      /* per point, 1 = drawn as an open circle; may be NULL */
+} ms_svg_series;
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    const char *xkey, *ykey;          /* keys whose unit suffix formats the ticks ("latency_s") */
+    const char *const *xcats;         /* categorical x: the names; NULL for a numeric x */
+    int ncats;
+    const char *note;                 /* a line under the plot, or NULL */
+} ms_svg_plot;
+size_t ms_svg_curves(const ms_svg_plot *p, const ms_svg_series *s, int ns, char *buf, size_t cap);
 /* Text (aligned key / human value), JSON (as ms_result_json) or a markdown table. */
 void ms_result_print(const ms_result *r, ms_format fmt, FILE *f);
 /* Human form of a value from its key's unit suffix (_s, _bytes, _per_s, _j, ...). */

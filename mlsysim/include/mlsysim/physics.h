@@ -51,13 +51,19 @@ typedef struct {
     double params;            /* weights and biases (BN: gamma, beta) */
     double macs;              /* multiply-accumulates of one forward pass, per sample */
     double saved_act_elems;   /* activations training keeps for backward, per sample */
-    double peak_live_elems;   /* largest input + output of one layer, per sample */
+    double peak_live_elems;   /* largest input + output of one layer (plus the named outputs a
+                                 later step still reads), per sample */
     int layers;               /* conv and fc layers */
 } ms_graph_stats;
 
-/* Walks a layer graph ("in 3x224x224; conv 64 k7 s2; bn; relu; ...", grammar in cnn_graph.c).
- * 0 ok; -1 with the reason in err. */
+/* Walks a layer graph ("in 3x224x224; conv 64 k7 s2; bn; relu; ...", grammar in cnn_graph.c:
+ * rectangular kernels and strides (k10x4 s2x2), padding modes (pP, same, valid), groups,
+ * depthwise, named outputs with concat / add / from, nearest upsampling and composite blocks).
+ * 0 ok; -1 with "step N 'text': reason" in err. */
 int ms_graph_eval(const char *spec, ms_graph_stats *out, char *err, size_t errlen);
+/* The graph language's layer table as text, one line per layer (its words and meaning); written
+ * like snprintf (returns the full length; buf may be NULL). */
+size_t ms_graph_grammar(char *buf, size_t cap);
 
 /* ---- Training memory per accelerator ---- */
 typedef struct {

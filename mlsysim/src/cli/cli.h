@@ -85,6 +85,19 @@ int ms_cli_add_vary(const char *cmd, const char *arg, ms_cli_vary *vary, int *nv
 /* The plan a study is about: PLAN.yaml, or MODEL HARDWARE [eval flags] (argv[0] = the command). */
 int ms_cli_load_subject(ms_cli *c, int argc, char **argv, ms_plan *p);
 
+/* ---- pictures (cmd_svg.c) ---- */
+/* Writes what draw(what, buf, cap) returns (snprintf-style; 0 = nothing to draw) to path whole: a
+ * temporary beside it, fsync, rename. Returns an exit code (1 with a message on failure; 1 without
+ * one when draw gives 0, the caller says why). */
+int ms_cli_write_svg(const char *cmd, const char *path, size_t (*draw)(const void *, char *, size_t), const void *what);
+/* The points of `sweep --svg`: x = the first --vary, one curve per combination of the others (at
+ * most 8), y = the numeric result key ykey; points that do not fit are drawn hollow. */
+typedef struct ms_cli_curve ms_cli_curve;
+ms_cli_curve *ms_cli_curve_new(const ms_cli_vary *vary, int nv, const char *ykey);   /* NULL: printed why */
+void ms_cli_curve_add(ms_cli_curve *c, long idx, const ms_result *res, ms_status st);
+int ms_cli_curve_write(ms_cli_curve *c, const char *subject, const char *path);     /* exit code */
+void ms_cli_curve_free(ms_cli_curve *c);
+
 /* ---- commands ---- */
 int ms_cli_zoo(ms_cli *c, int argc, char **argv);
 int ms_cli_eval(ms_cli *c, int argc, char **argv);
@@ -100,6 +113,7 @@ int ms_cli_chinchilla(ms_cli *c, int argc, char **argv);
 int ms_cli_solve(ms_cli *c, int argc, char **argv);       /* cmd_solve.c */
 int ms_cli_scenario(ms_cli *c, int argc, char **argv);    /* cmd_scenario.c */
 int ms_cli_search(ms_cli *c, int argc, char **argv);      /* cmd_search.c */
+int ms_cli_graph(ms_cli *c, int argc, char **argv);       /* cmd_graph.c */
 
 /* `mlsysim validate [...]`: predicted vs published training runs (cmd_validate.c). */
 int ms_cli_validate(int argc, char **argv);

@@ -6,38 +6,29 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-/* Writes the roofline picture of `res` to path: a temporary file beside it, flushed to disk, then
- * renamed over it, so an existing picture is replaced whole or not at all. */
+static size_t draw_roofline(const void *r, char *buf, size_t cap) { return ms_result_roofline_svg(r, buf, cap); }
+static size_t draw_memory(const void *r, char *buf, size_t cap) { return ms_result_memory_svg(r, buf, cap); }
+
+/* --svg (the roofline) and --svg-memory (the memory breakdown), each written whole (cmd_svg.c). */
 static int write_svg(const ms_result *res, const char *path)
 {
-    size_t n = ms_result_roofline_svg(res, NULL, 0);
-    if (n == 0) {
+    if (ms_result_roofline_svg(res, NULL, 0) == 0) {
         fprintf(stderr, "mlsysim eval: --svg: this result has no roofline (a fleet training step); nothing written\n");
         return MS_EXIT_INPUT;
     }
-    char *svg = malloc(n + 1);
-    char tmp[4200];
-    if (!svg || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(svg);
-        fprintf(stderr, "mlsysim eval: --svg %s: path too long or out of memory\n", path);
+    return ms_cli_write_svg("eval", path, draw_roofline, res);
+}
+
+static int write_memory_svg(const ms_result *res, const char *path)
+{
+    if (ms_result_memory_svg(res, NULL, 0) == 0) {
+        fprintf(stderr, "mlsysim eval: --svg-memory: this result has no memory figures; nothing written\n");
         return MS_EXIT_INPUT;
     }
-    ms_result_roofline_svg(res, svg, n + 1);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(svg, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "mlsysim eval: --svg %s: %s\n", path, strerror(errno));
-        remove(tmp);
-    }
-    free(svg);
-    return ok ? MS_EXIT_OK : MS_EXIT_INPUT;
+    return ms_cli_write_svg("eval", path, draw_memory, res);
 }
 
 /* The parts of a training step, in the order a learner reads them. */
@@ -154,6 +145,8 @@ static void eval_help(void)
            "                    [--recompute none|selective|full] [--optimizer adam|sgd|none]\n"
            "       mlsysim eval PLAN.yaml\n"
            "       (either form) --svg FILE   also draws the step on the device's roofline\n"
+           "       (either form) --svg-memory FILE  also draws the memory per accelerator: weights,\n"
+           "                     gradients, optimizer state, activations, KV cache against capacity\n"
            "       (either form) --breakdown  training: the step split into compute (matmul,\n"
            "                     memory-bound ops), each collective, bubble, optimizer and exposed\n"
            "                     communication (text table; JSON key \"breakdown\")\n"
@@ -169,6 +162,7 @@ static void eval_help(void)
            "  mlsysim eval GPT2_Small A100 --mode training --batch-size 8 --seq-len 1024\n"
            "  mlsysim -o json eval mlsysim/examples/llama3_8b_h100.yaml\n"
            "  mlsysim eval Llama3_8B H100 --batch-size 64 --svg roofline.svg\n"
+           "  mlsysim eval ResNet50 L4 --mode training --batch-size 256 --svg-memory memory.svg\n"
            "  mlsysim eval mlsysim/examples/gpt3_175b_1536_a100.yaml --breakdown\n"
            "  mlsysim -o json eval GPT2_Small A100 --mode training --breakdown\n"
            "  mlsysim -o html eval mlsysim/examples/llama3_8b_h100.yaml > report.html\n"
@@ -180,14 +174,15 @@ static void eval_help(void)
 
 int ms_cli_eval(ms_cli *c, int argc, char **argv)
 {
-    const char *svg = NULL;
+    const char *svg = NULL, *svg_memory = NULL;
     int kept = 1, breakdown = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { eval_help(); return MS_EXIT_OK; }
         if (!strcmp(argv[i], "--breakdown")) { breakdown = 1; continue; }
-        if (!strcmp(argv[i], "--svg")) {
-            if (i + 1 >= argc) { fprintf(stderr, "mlsysim eval: --svg needs a file\n"); return MS_EXIT_INPUT; }
-            svg = argv[++i];
+        if (!strcmp(argv[i], "--svg") || !strcmp(argv[i], "--svg-memory")) {
+            if (i + 1 >= argc) { fprintf(stderr, "mlsysim eval: %s needs a file\n", argv[i]); return MS_EXIT_INPUT; }
+            if (argv[i][5]) svg_memory = argv[++i];
+            else svg = argv[++i];
             continue;
         }
         argv[kept++] = argv[i];
@@ -238,6 +233,10 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
     if (breakdown && c->fmt == MS_FMT_TEXT && !c->html && rc != MS_EXIT_INPUT) print_breakdown(res);
     if (svg && rc != MS_EXIT_INPUT) {
         int src = write_svg(res, svg);
+        if (src) rc = src;
+    }
+    if (svg_memory && rc != MS_EXIT_INPUT) {
+        int src = write_memory_svg(res, svg_memory);
         if (src) rc = src;
     }
     ms_result_free(res);

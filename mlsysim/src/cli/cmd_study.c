@@ -106,7 +106,7 @@ static void csv_field(const char *s)
 static int sweep_help(void)
 {
     printf("usage: mlsysim sweep (PLAN.yaml | MODEL HARDWARE [eval flags]) --vary KEY=VALUES [--vary ...]\n"
-           "                     [--keys K1,K2,...]\n"
+           "                     [--keys K1,K2,...] [--svg FILE [--svg-key KEY]]\n"
            "\n"
            "Evaluates the plan at every combination of the varied fields (up to %d --vary, %d points)\n"
            "and prints one row per point: CSV (default) or JSON lines (-o json, the full result of\n"
@@ -115,11 +115,17 @@ static int sweep_help(void)
            "--keys picks the CSV columns (default latency_s,throughput_per_s,mfu,\n"
            "memory_per_accelerator_bytes,feasible). A point that fails gets status 'error' and its\n"
            "reason; the exit code is 0 when every point was evaluated, 1 when one was refused.\n"
+           "--svg FILE also draws the sweep: x = the first --vary (log scale when its values span a\n"
+           "factor of 10 or more; names are spaced evenly), y = --svg-key (default the first of\n"
+           "--keys), one curve per combination of the other --vary (at most 8); points that do not\n"
+           "fit are open circles.\n"
            "\n"
            "examples:\n"
            "  mlsysim sweep Llama3_8B H100 --vary workload.batch_size=1:256:*2\n"
            "  mlsysim sweep Llama3_8B H100 --vary hardware.accelerator=A100,H100,H200,B200 --vary hardware.precision=fp16,fp8\n"
-           "  mlsysim -o json sweep mlsysim/examples/llama3_70b_training.yaml --vary parallelism.tp=1,2,4,8\n",
+           "  mlsysim -o json sweep mlsysim/examples/llama3_70b_training.yaml --vary parallelism.tp=1,2,4,8\n"
+           "  mlsysim sweep Llama3_8B H100 --vary workload.batch_size=1:512:*2 --vary hardware.precision=fp16,fp8 \\\n"
+           "      --svg batch.svg --svg-key throughput_per_s\n",
            MAX_VARY, 100000, ms_plan_set_keys);
     return MS_EXIT_OK;
 }
@@ -130,6 +136,8 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
     memset(vary, 0, sizeof vary);
     int nv = 0, rc = MS_EXIT_OK;
     const char *keys = "latency_s,throughput_per_s,mfu,memory_per_accelerator_bytes,feasible";
+    const char *svg = NULL, *svg_key = NULL;
+    ms_cli_curve *curve = NULL;
     char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
     ms_plan *base = malloc(sizeof *base), *p = malloc(sizeof *p);
     ms_result *res = malloc(sizeof *res);
@@ -139,10 +147,12 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { rc = sweep_help(); goto out; }
-        if (!strcmp(a, "--vary") || !strcmp(a, "--keys")) {
+        if (!strcmp(a, "--vary") || !strcmp(a, "--keys") || !strcmp(a, "--svg") || !strcmp(a, "--svg-key")) {
             if (i + 1 >= argc) { fprintf(stderr, "mlsysim sweep: %s needs a value\n", a); rc = MS_EXIT_INPUT; goto out; }
             const char *v = argv[++i];
             if (a[2] == 'k') { keys = v; continue; }
+            if (!strcmp(a, "--svg")) { svg = v; continue; }
+            if (!strcmp(a, "--svg-key")) { svg_key = v; continue; }
             if (ms_cli_add_vary("sweep", v, vary, &nv)) { rc = MS_EXIT_INPUT; goto out; }
             continue;
         }
@@ -150,6 +160,7 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
     }
     rest[nrest] = NULL;
     if (!nv) { fprintf(stderr, "mlsysim sweep: needs at least one --vary KEY=VALUES (see --help)\n"); rc = MS_EXIT_INPUT; goto out; }
+    if (svg_key && !svg) { fprintf(stderr, "mlsysim sweep: --svg-key goes with --svg FILE\n"); rc = MS_EXIT_INPUT; goto out; }
     rc = ms_cli_load_subject(c, nrest, rest, base);
     if (rc) goto out;
     long total = 1;
@@ -172,6 +183,10 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
     const char *cols[64];
     int ncols = 0;
     for (char *t = strtok(keybuf, ","); t && ncols < 64; t = strtok(NULL, ",")) cols[ncols++] = t;
+    if (svg && !(curve = ms_cli_curve_new(vary, nv, svg_key ? svg_key : ncols ? cols[0] : "latency_s"))) {
+        rc = MS_EXIT_INPUT;
+        goto out;
+    }
     if (c->fmt != MS_FMT_JSON) {
         for (int k = 0; k < nv; k++) printf("%s,", vary[k].key);
         for (int j = 0; j < ncols; j++) printf("%s,", cols[j]);
@@ -189,6 +204,7 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
         char err[1024];
         for (int k = 0; k < nv; k++) ms_plan_set(c->reg, p, vary[k].key, val[k], err, sizeof err);
         ms_status st = ms_plan_eval(c->reg, p, res);
+        if (curve) ms_cli_curve_add(curve, idx, res, st);
         const char *status = st == MS_OK ? "ok" : st == MS_ERR_MEMORY ? "does_not_fit"
                            : st == MS_ERR_ASSERT ? "sla_failed" : "error";
         if (st == MS_ERR_INPUT) any_error = 1;
@@ -211,7 +227,12 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
         ms_result_free(res);
     }
     rc = any_error ? MS_EXIT_INPUT : MS_EXIT_OK;
+    if (curve) {
+        int src = ms_cli_curve_write(curve, base->name[0] ? base->name : "plan", svg);
+        if (src) rc = src;
+    }
 out:
+    ms_cli_curve_free(curve);
     for (int k = 0; k < nv; k++) free(vary[k].storage);
     free(keybuf);
     free(rest);

@@ -20,7 +20,7 @@ static void usage(FILE *f)
         "  eval MODEL HARDWARE [--batch-size N] [--seq-len S] [--precision P] [--efficiency E]\n"
         "                      [--mode inference|training] [--recompute none|selective|full]\n"
         "                      [--optimizer adam|sgd|none]\n"
-        "  eval PLAN.yaml\n"
+        "  eval PLAN.yaml       (either form: --svg FILE roofline, --svg-memory FILE memory bar)\n"
         "  serve MODEL HARDWARE [--seq-len S] [--batch-size B] [--precision P] [--efficiency E]\n"
         "                       [--cached-prefix N] [--draft MODEL --acceptance A --draft-tokens K]\n"
         "                       [--mean-seq-len M --max-batch N] [--qps Q --output-tokens N --p99-ms T | --replicas R]\n"
@@ -29,11 +29,13 @@ static void usage(FILE *f)
         "  optimize parallelism|placement|batching PLAN.yaml [--carbon-tax USD_PER_T]\n"
         "                       [--sla-ms T --qps Q] [--output-tokens N]\n"
         "  sweep (PLAN.yaml | MODEL HARDWARE [flags]) --vary KEY=V1,V2,... [--vary ...] [--keys K,...]\n"
+        "                       [--svg FILE [--svg-key KEY]]\n"
         "  search (PLAN.yaml | MODEL HARDWARE [flags]) --vary KEY=V1,V2,... --objective [min:|max:]KEY\n"
         "                       [--constraint 'KEY<=V' ...] [--top N]\n"
         "  sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
         "  synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
         "  chinchilla (--flops C [--tokens-per-param R] | --params N [--tokens D])\n"
+        "  graph 'SPEC'         a CNN/MLP layer graph: parameters, MACs, saved activations\n"
         "  solve SOLVER [ARGS] [--name value ...]   (solve --help lists the 19 solvers)\n"
         "  scenario list | show NAME | eval NAME\n"
         "  schema\n"
@@ -209,6 +211,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "chinchilla")) rc = ms_cli_chinchilla(&c, n, rest);
     else if (!strcmp(cmd, "solve")) rc = ms_cli_solve(&c, n, rest);
     else if (!strcmp(cmd, "scenario")) rc = ms_cli_scenario(&c, n, rest);
+    else if (!strcmp(cmd, "graph")) rc = ms_cli_graph(&c, n, rest);
     else {
         fprintf(stderr, "mlsysim: unknown command '%s'\n", cmd);
         usage(stderr);

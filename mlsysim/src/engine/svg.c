@@ -3,37 +3,11 @@
  * the ridge point, and the workload's point at its intensity and achieved FLOP/s (model FLOPs /
  * latency). Reads the result's keys; a result without them (a fleet training step) has none. */
 #include "mlsysim/engine.h"
+#include "svg_util.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-typedef struct { char *buf; size_t cap, n; } out_t;
-
-static void put(out_t *o, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (w < 0) return;
-    size_t l = (size_t)w < sizeof tmp ? (size_t)w : sizeof tmp - 1;
-    if (o->buf && o->n < o->cap) memcpy(o->buf + o->n, tmp, l < o->cap - o->n ? l : o->cap - o->n);
-    o->n += l;
-}
-
-static void xml_text(out_t *o, const char *s)
-{
-    for (; s && *s; s++) {
-        if (*s == '<') put(o, "&lt;");
-        else if (*s == '>') put(o, "&gt;");
-        else if (*s == '&') put(o, "&amp;");
-        else if (*s == '"') put(o, "&quot;");
-        else put(o, "%c", *s);
-    }
-}
 
 size_t ms_result_roofline_svg(const ms_result *r, char *buf, size_t cap)
 {
@@ -50,41 +24,35 @@ size_t ms_result_roofline_svg(const ms_result *r, char *buf, size_t cap)
     double ylo = floor(log10(fmin(achieved, bw * pow(10, xlo)))), yhi = ceil(log10(peak)) + 0.3;
     if (yhi - ylo < 2) ylo = yhi - 2;
     const double W = 640, H = 420, L = 80, R = 20, T = 40, B = 60;
-    out_t o = {buf, cap, 0};
+    ms_svg_out o = {buf, cap, 0};
 #define X(v) (L + (log10(v) - xlo) / (xhi - xlo) * (W - L - R))
 #define Y(v) (H - B - (log10(v) - ylo) / (yhi - ylo) * (H - T - B))
-    put(&o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" "
-            "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-    put(&o, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%g\" y=\"22\" font-size=\"14\">", L);
-    xml_text(&o, r->title[0] ? r->title : "Roofline");
-    put(&o, "</text>\n");
+    ms__svg_begin(&o, W, H, L, r->title[0] ? r->title : "Roofline");
     for (double d = xlo; d <= xhi + 1e-9; d += 1) {
         double x = X(pow(10, d));
-        put(&o, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#ddd\"/>"
+        ms__svg_put(&o, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#ddd\"/>"
                 "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">1e%g</text>\n", x, T, x, H - B, x, H - B + 16, d);
     }
     for (double d = ceil(ylo); d <= yhi + 1e-9; d += 1) {
         double y = Y(pow(10, d));
-        put(&o, "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+        ms__svg_put(&o, "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                 "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">1e%g</text>\n", L, y, W - R, y, L - 6, y + 4, d);
     }
-    put(&o, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">arithmetic intensity (FLOP/byte)</text>\n", (L + W - R) / 2, H - 18);
-    put(&o, "<text x=\"16\" y=\"%g\" transform=\"rotate(-90 16 %g)\" text-anchor=\"middle\">FLOP/s</text>\n",
+    ms__svg_put(&o, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">arithmetic intensity (FLOP/byte)</text>\n", (L + W - R) / 2, H - 18);
+    ms__svg_put(&o, "<text x=\"16\" y=\"%g\" transform=\"rotate(-90 16 %g)\" text-anchor=\"middle\">FLOP/s</text>\n",
         (T + H - B) / 2, (T + H - B) / 2);
     double x0 = pow(10, xlo), x1 = pow(10, xhi);
     double y0 = fmax(bw * x0, pow(10, ylo));
     double xs = y0 / bw;
-    put(&o, "<polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2.5\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
+    ms__svg_put(&o, "<polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2.5\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
         X(xs), Y(y0), X(ridge), Y(peak), X(x1), Y(peak));
-    put(&o, "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\" fill=\"#1f5fbf\">peak %.3g TFLOP/s, %.3g TB/s, ridge %.3g FLOP/B</text>\n",
+    ms__svg_put(&o, "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\" fill=\"#1f5fbf\">peak %.3g TFLOP/s, %.3g TB/s, ridge %.3g FLOP/B</text>\n",
         W - R, Y(peak) - 8, peak / 1e12, bw / 1e12, ridge);
-    put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#d9480f\"/>\n", X(ai), Y(achieved));
+    ms__svg_put(&o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#d9480f\"/>\n", X(ai), Y(achieved));
     int right = X(ai) < (L + W - R) / 2;           /* label on the side with room */
-    put(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#d9480f\">this step: %.3g FLOP/B, %.3g TFLOP/s (%s-bound)</text>\n",
+    ms__svg_put(&o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#d9480f\">this step: %.3g FLOP/B, %.3g TFLOP/s (%s-bound)</text>\n",
         X(ai) + (right ? 10 : -10), Y(achieved) + 18, right ? "start" : "end", ai, achieved / 1e12, ms_result_get_str(r, "bottleneck") ? ms_result_get_str(r, "bottleneck") : "?");
-    put(&o, "</svg>\n");
 #undef X
 #undef Y
-    if (buf && cap) buf[o.n < cap ? o.n : cap - 1] = 0;
-    return o.n;
+    return ms__svg_end(&o);
 }

@@ -1,0 +1,408 @@
+/* test_svg.c - the SVG pictures beyond the roofline: the memory breakdown of an evaluated plan
+ * (ms_result_memory_svg) and a sweep's curves (ms_svg_curves). Each picture is checked to be
+ * well-formed XML (every tag closed in order, attributes quoted, only the five entities) and to
+ * carry the numbers and labels it draws; bar widths are measured against the bytes they stand
+ * for; `mlsysim eval --svg-memory` and `mlsysim sweep --svg` write the same pictures to files. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mlsysim/mlsysim.h"
+#include "mlsysim/engine.h"
+
+static ms_registry *reg;
+static char cli[4200];
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    reg = ms_registry_new(err, sizeof err);
+    if (!reg) fprintf(stderr, "registry: %s\n", err);
+    /* the CLI binary sits in the build root, one directory above this test executable */
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = 0;
+    char *dir = dirname(dirname(exe));
+    snprintf(cli, sizeof cli, "%s/mlsysim", dir);
+    return reg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_registry_free(reg);
+    return 0;
+}
+
+/* A small well-formedness check: tags nest and close in order, attribute values are quoted, text
+ * holds no raw '<' and every '&' starts one of the five XML entities. Returns NULL or the fault. */
+static const char *xml_fault(const char *s)
+{
+    static char why[160];
+    char stack[64][32];
+    int depth = 0, root_seen = 0;
+    for (const char *p = s; *p;) {
+        if (*p == '&') {
+            static const char *const ents[] = {"&lt;", "&gt;", "&amp;", "&quot;", "&apos;"};
+            int ok = 0;
+            for (int i = 0; i < 5; i++) ok |= !strncmp(p, ents[i], strlen(ents[i]));
+            if (!ok) { snprintf(why, sizeof why, "bare '&' at %ld", (long)(p - s)); return why; }
+            p++;
+            continue;
+        }
+        if (*p != '<') {
+            if (!depth && !isspace((unsigned char)*p)) { snprintf(why, sizeof why, "text outside the root"); return why; }
+            p++;
+            continue;
+        }
+        int closing = p[1] == '/';
+        const char *q = p + 1 + closing;
+        char name[32];
+        size_t n = 0;
+        while (isalnum((unsigned char)*q) && n < sizeof name - 1) name[n++] = *q++;
+        name[n] = 0;
+        if (!n) { snprintf(why, sizeof why, "bad tag at %ld", (long)(p - s)); return why; }
+        /* attributes: name="value" ... */
+        while (*q && *q != '>' && !(*q == '/' && q[1] == '>')) {
+            if (isspace((unsigned char)*q)) { q++; continue; }
+            if (closing) { snprintf(why, sizeof why, "attribute on a closing tag"); return why; }
+            while (isalnum((unsigned char)*q) || *q == '-' || *q == ':') q++;
+            if (*q != '=' || q[1] != '"') { snprintf(why, sizeof why, "unquoted attribute in <%s>", name); return why; }
+            q += 2;
+            while (*q && *q != '"') {
+                if (*q == '<') { snprintf(why, sizeof why, "'<' in an attribute of <%s>", name); return why; }
+                q++;
+            }
+            if (!*q) { snprintf(why, sizeof why, "unterminated attribute"); return why; }
+            q++;
+        }
+        if (!*q) { snprintf(why, sizeof why, "unterminated tag <%s>", name); return why; }
+        int self = *q == '/';
+        p = q + (self ? 2 : 1);
+        if (closing) {
+            if (!depth || strcmp(stack[depth - 1], name)) { snprintf(why, sizeof why, "</%s> closes nothing open", name); return why; }
+            depth--;
+        } else if (!self) {
+            if (!depth && root_seen) { snprintf(why, sizeof why, "two roots"); return why; }
+            if (depth == 64) { snprintf(why, sizeof why, "too deep"); return why; }
+            root_seen = 1;
+            snprintf(stack[depth++], sizeof stack[0], "%s", name);
+        } else if (!depth) {
+            snprintf(why, sizeof why, "empty root");
+            return why;
+        }
+    }
+    if (depth) { snprintf(why, sizeof why, "<%s> never closed", stack[depth - 1]); return why; }
+    if (!root_seen) return "no root element";
+    return NULL;
+}
+
+static char *draw(size_t (*f)(const ms_result *, char *, size_t), const ms_result *r)
+{
+    size_t n = f(r, NULL, 0);
+    assert_true(n > 0);
+    char *buf = malloc(n + 1);
+    assert_non_null(buf);
+    assert_int_equal(f(r, buf, n + 1), n);
+    assert_int_equal(strlen(buf), n);
+    const char *fault = xml_fault(buf);
+    if (fault) fail_msg("not well-formed: %s", fault);
+    assert_true(!strncmp(buf, "<svg ", 5));
+    return buf;
+}
+
+/* The width of the <rect> whose <title> starts with `name`, or -1. */
+static double rect_width(const char *svg, const char *name)
+{
+    char want[80];
+    snprintf(want, sizeof want, "<title>%s ", name);
+    const char *t = strstr(svg, want);
+    if (!t) return -1;
+    const char *r = t;
+    while (r > svg && strncmp(r, "<rect", 5)) r--;
+    const char *w = strstr(r, "width=\"");
+    return w && w < t ? atof(w + 7) : -1;
+}
+
+static ms_plan plan;
+static ms_result res;
+
+/* ResNet-50 training on an L4 (24 GB): batch 32 fits, the bar's parts are the result's figures,
+ * each part's width is its share of the axis; at batch 2048 it does not fit and says so. */
+static void test_memory_svg_training(void **state)
+{
+    (void)state;
+    ms_plan_init(&plan, reg, ms_registry_model(reg, "ResNet50"), ms_registry_hardware(reg, "L4"));
+    plan.mode = MS_MODE_TRAINING;
+    plan.batch_size = 32;
+    assert_int_equal(ms_plan_eval(reg, &plan, &res), MS_OK);
+    char *svg = draw(ms_result_memory_svg, &res);
+    double wb = 0, ab = 0, total = 0, cap = 0;
+    assert_true(ms_result_get(&res, "memory_weights_bytes", &wb) && ms_result_get(&res, "memory_activations_bytes", &ab));
+    assert_true(ms_result_get(&res, "memory_per_accelerator_bytes", &total) && ms_result_get(&res, "memory_capacity_bytes", &cap));
+    char want[160], h1[64], h2[64];
+    ms_fmt_human("x_bytes", total, h1, sizeof h1);
+    ms_fmt_human("x_bytes", cap, h2, sizeof h2);
+    snprintf(want, sizeof want, "fits: needs %s of %s", h1, h2);
+    if (!strstr(svg, want)) fail_msg("missing '%s'", want);
+    snprintf(want, sizeof want, "device capacity %s", h2);
+    assert_non_null(strstr(svg, want));
+    const char *labels[] = {"weights ", "gradients ", "optimizer state ", "activations ", "headroom "};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (!strstr(svg, labels[i])) fail_msg("missing label '%s'", labels[i]);
+    assert_null(strstr(svg, "KV cache"));                  /* a CNN keeps none */
+    /* widths in proportion to bytes (to the 0.01 px the picture is written at) */
+    double ww = rect_width(svg, "weights"), aw = rect_width(svg, "activations");
+    assert_true(ww > 0 && aw > 0);
+    assert_true(fabs(aw / ww - ab / wb) < 0.01 * (ab / wb) + 0.01 / ww);
+    free(svg);
+    ms_result_free(&res);
+
+    plan.batch_size = 2048;
+    assert_int_equal(ms_plan_eval(reg, &plan, &res), MS_ERR_MEMORY);
+    svg = draw(ms_result_memory_svg, &res);
+    assert_non_null(strstr(svg, "does not fit: needs"));
+    assert_null(strstr(svg, "headroom"));
+    free(svg);
+    ms_result_free(&res);
+}
+
+/* Llama-3-8B decode on an H100 with a 10 % reserve: the KV cache is drawn, the reserve is named
+ * with its share; a fleet training step (memory_buffers_bytes) draws too. */
+static void test_memory_svg_inference_and_fleet(void **state)
+{
+    (void)state;
+    ms_plan_init(&plan, reg, ms_registry_model(reg, "Llama3_8B"), ms_registry_hardware(reg, "H100"));
+    plan.batch_size = 32;
+    plan.memory_reserve = 0.1;
+    assert_int_equal(ms_plan_eval(reg, &plan, &res), MS_OK);
+    char *svg = draw(ms_result_memory_svg, &res);
+    assert_non_null(strstr(svg, "KV cache "));
+    assert_non_null(strstr(svg, "runtime reserve "));
+    assert_non_null(strstr(svg, "(10.0 %)"));
+    assert_null(strstr(svg, "gradients"));
+    free(svg);
+    ms_result_free(&res);
+
+    ms_plan_init(&plan, reg, ms_registry_model(reg, "Llama3_2_1B"), ms_registry_hardware(reg, "H100"));
+    plan.mode = MS_MODE_TRAINING;
+    plan.batch_size = 8;
+    ms_status st = ms_plan_eval(reg, &plan, &res);
+    assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+    assert_int_equal(ms_result_roofline_svg(&res, NULL, 0), 0);     /* no roofline for the fleet step */
+    svg = draw(ms_result_memory_svg, &res);
+    assert_non_null(strstr(svg, "optimizer state "));
+    free(svg);
+    ms_result_free(&res);
+
+    /* a microcontroller keeps its weights in flash: named apart, not in the RAM bar */
+    ms_plan_init(&plan, reg, ms_registry_model(reg, "DS_CNN"), ms_registry_hardware(reg, "nRF52840"));
+    plan.precision = MS_INT8;
+    assert_int_equal(ms_plan_eval(reg, &plan, &res), MS_OK);
+    svg = draw(ms_result_memory_svg, &res);
+    assert_non_null(strstr(svg, "are read from flash"));
+    assert_true(rect_width(svg, "weights") < 0);
+    free(svg);
+    ms_result_free(&res);
+
+    /* a result without memory figures (an input error) draws nothing */
+    ms_result_init(&res, "x");
+    assert_int_equal(ms_result_memory_svg(&res, NULL, 0), 0);
+    char small[8] = "zzzzzzz";
+    assert_int_equal(ms_result_memory_svg(&res, small, sizeof small), 0);
+    assert_int_equal(small[0], 0);
+    ms_result_free(&res);
+}
+
+/* Curves: a geometric x over 1..512 gets a log axis, a narrow one a linear axis; categorical x
+ * names appear in order; hollow points are open; labels are escaped; nothing finite, no picture. */
+static void test_curves(void **state)
+{
+    (void)state;
+    double x[10], y[10], y2[10];
+    unsigned char hollow[10] = {0};
+    for (int i = 0; i < 10; i++) x[i] = pow(2, i), y[i] = 0.001 * (i + 1), y2[i] = 0.002 * (i + 1);
+    hollow[9] = 1;
+    ms_svg_series s[2] = {{"precision=fp16", 10, x, y, hollow}, {"precision=<fp8>", 10, x, y2, NULL}};
+    ms_svg_plot p = {"sweep: Llama3_8B on H100", "workload.batch_size", "latency_s (s)", "workload.batch_size",
+                     "latency_s", NULL, 0, "open circles: does not fit"};
+    size_t n = ms_svg_curves(&p, s, 2, NULL, 0);
+    char *buf = malloc(n + 1);
+    assert_non_null(buf);
+    assert_int_equal(ms_svg_curves(&p, s, 2, buf, n + 1), n);
+    const char *fault = xml_fault(buf);
+    if (fault) fail_msg("not well-formed: %s", fault);
+    assert_non_null(strstr(buf, "workload.batch_size (log scale)"));   /* 1 .. 512 spans decades */
+    assert_non_null(strstr(buf, "latency_s (s) (log scale)"));         /* 1 ms .. 20 ms too */
+    assert_non_null(strstr(buf, "precision=&lt;fp8&gt;"));
+    assert_non_null(strstr(buf, "<title>512: 10 ms (does not fit)</title>"));
+    assert_non_null(strstr(buf, "fill=\"white\""));
+    assert_int_equal((int)(strstr(buf, "<polyline") != NULL), 1);
+    int circles = 0;
+    for (const char *q = buf; (q = strstr(q, "<circle")); q++) circles++;
+    assert_int_equal(circles, 20);
+    free(buf);
+
+    /* linear: 4 .. 8 */
+    double lx[3] = {4, 6, 8}, ly[3] = {1, 2, NAN};
+    ms_svg_series one = {"", 3, lx, ly, NULL};
+    ms_svg_plot lp = {"t", "parallelism.tp", "mfu", "parallelism.tp", "mfu", NULL, 0, NULL};
+    n = ms_svg_curves(&lp, &one, 1, NULL, 0);
+    buf = malloc(n + 1);
+    assert_non_null(buf);
+    ms_svg_curves(&lp, &one, 1, buf, n + 1);
+    assert_null(xml_fault(buf));
+    assert_null(strstr(buf, "log scale"));
+    circles = 0;
+    for (const char *q = buf; (q = strstr(q, "<circle")); q++) circles++;
+    assert_int_equal(circles, 2);                                        /* the NaN point is skipped */
+    free(buf);
+
+    /* categorical x */
+    const char *names[3] = {"A100", "H100", "B200"};
+    double cx[3] = {0, 1, 2}, cy[3] = {3e-3, 2e-3, 1e-3};
+    ms_svg_series cs = {"", 3, cx, cy, NULL};
+    ms_svg_plot cp = {"t", "hardware.accelerator", "latency_s", "hardware.accelerator", "latency_s", names, 3, NULL};
+    n = ms_svg_curves(&cp, &cs, 1, NULL, 0);
+    buf = malloc(n + 1);
+    assert_non_null(buf);
+    ms_svg_curves(&cp, &cs, 1, buf, n + 1);
+    assert_null(xml_fault(buf));
+    const char *a = strstr(buf, ">A100<"), *h = strstr(buf, ">H100<"), *b = strstr(buf, ">B200<");
+    assert_true(a && h && b && a < h && h < b);
+    assert_non_null(strstr(buf, "<title>H100: 2 ms</title>"));
+    free(buf);
+
+    double nx[1] = {NAN};
+    ms_svg_series none = {"", 1, nx, nx, NULL};
+    assert_int_equal(ms_svg_curves(&lp, &none, 1, NULL, 0), 0);
+}
+
+static int run(const char *args, char *out, size_t cap)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", cli, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[1 << 17];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* The CLI writes the same pictures whole; refusals say why and write nothing. */
+static void test_cli_pictures(void **state)
+{
+    (void)state;
+    if (access(cli, X_OK)) fail_msg("%s not built (build the whole tree first)", cli);
+    char dir[] = "/tmp/ms_svg_XXXXXX", path[256], args[1024], out[8192];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/mem.svg", dir);
+    snprintf(args, sizeof args, "eval ResNet50 L4 --mode training --batch-size 32 --svg-memory '%s'", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    char *svg = slurp(path);
+    assert_non_null(svg);
+    assert_null(xml_fault(svg));
+    assert_non_null(strstr(svg, "activations "));
+    /* the library draws the same bytes for the same plan (under the title eval gives it) */
+    const ms_model *m = ms_registry_model(reg, "ResNet50");
+    const ms_hardware *hw = ms_registry_hardware(reg, "L4");
+    ms_plan_init(&plan, reg, m, hw);
+    plan.mode = MS_MODE_TRAINING;
+    plan.batch_size = 32;
+    ms_plan_eval(reg, &plan, &res);
+    snprintf(res.title, sizeof res.title, "%s on %s (%s, %s)", m->title, hw->title, ms_mode_name(plan.mode),
+             ms_precision_name(plan.precision));
+    char *lib = draw(ms_result_memory_svg, &res);
+    assert_string_equal(lib, svg);
+    free(lib);
+    ms_result_free(&res);
+    remove(path);
+
+    snprintf(path, sizeof path, "%s/sweep.svg", dir);
+    snprintf(args, sizeof args, "sweep Llama3_8B H100 --vary workload.batch_size=1:512:*2 --vary hardware.precision=fp16,fp8 "
+                                "--svg '%s' --svg-key throughput_per_s", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    svg = slurp(path);
+    assert_non_null(svg);
+    assert_null(xml_fault(svg));
+    assert_non_null(strstr(svg, "sweep: Llama3_8B on H100"));
+    assert_non_null(strstr(svg, "hardware.precision=fp16"));
+    assert_non_null(strstr(svg, "hardware.precision=fp8"));
+    assert_non_null(strstr(svg, "throughput_per_s"));
+    assert_non_null(strstr(svg, "open circles: does not fit"));         /* batch 512 in fp16 does not */
+    int circles = 0;
+    for (const char *q = svg; (q = strstr(q, "<circle")); q++) circles++;
+    assert_int_equal(circles, 20);
+    remove(path);
+
+    /* categorical x */
+    snprintf(args, sizeof args, "sweep Llama3_8B H100 --vary hardware.accelerator=A100,H100,B200 --svg '%s'", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    svg = slurp(path);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, ">B200<"));
+    remove(path);
+
+    /* refusals: too many curves, a string key, --svg-key without --svg, a fleet step's roofline */
+    snprintf(args, sizeof args, "sweep Llama3_8B H100 --vary workload.batch_size=1,2 --vary workload.seq_len=1,2,3 "
+                                "--vary hardware.precision=fp16,fp8,int8 --svg '%s'", path);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "at most 8 curves"));
+    snprintf(args, sizeof args, "sweep Llama3_8B H100 --vary workload.batch_size=1,2 --svg '%s' --svg-key bottleneck", path);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "is not a number"));
+    assert_int_equal(run("sweep Llama3_8B H100 --vary workload.batch_size=1,2 --svg-key mfu", out, sizeof out), 1);
+    assert_non_null(strstr(out, "--svg-key goes with --svg"));
+    snprintf(args, sizeof args, "sweep Llama3_8B H100 --vary workload.batch_size=1,2 --svg '%s' --svg-key no_such_key", path);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "no point has a numeric 'no_such_key'"));
+    assert_true(access(path, F_OK) != 0);
+    snprintf(args, sizeof args, "eval Llama3_8B H100 --svg-memory");
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "--svg-memory needs a file"));
+    snprintf(args, sizeof args, "eval Llama3_8B H100 --svg-memory '%s/no/such/dir/m.svg'", dir);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "cannot write the picture"));
+    assert_int_equal(run("eval --help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "--svg-memory FILE"));
+    assert_int_equal(run("sweep --help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "--svg FILE"));
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_memory_svg_training),
+        cmocka_unit_test(test_memory_svg_inference_and_fleet),
+        cmocka_unit_test(test_curves),
+        cmocka_unit_test(test_cli_pictures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
