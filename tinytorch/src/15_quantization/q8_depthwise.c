@@ -6,7 +6,7 @@
  *             then 8 outputs of a row at a time take, per tap, 8 widened inputs times the broadcast
  *             weight (vpmovsxwd, vpmulld, vpaddd); the row's tail runs the portable sum.
  * The avx2 path runs whenever the int8 kernel choice (tt_q8_kernel) is not "portable": avx512 and vnni
- * imply AVX2. It is not yet part of tt_qmodel: no converted model has a depthwise layer so far.
+ * imply AVX2. tt_qmodel runs it for every depthwise conv op (qmodel.c, dwconv_image).
  */
 #include "q8_internal.h"
 
