@@ -4,8 +4,11 @@
  *   acc   = sum (x - zx) * w                      (int32; padding contributes 0)
  *   pool  = max of the 2x2 window of acc          (before requantization: requantization is monotone)
  *   q_out = clamp(zo + ((acc + bias) * M + 2^(n-1)) >> n, lo, 127),  n = 31 + shift, 64-bit product
- * with lo = zo when a ReLU is fused, else -128. Each op is compiled only when the model uses it
- * (model.c defines KIT_OP_CONV, KIT_OP_LINEAR, KIT_OP_MAXPOOL2, KIT_OP_RELU before including this).
+ * with lo = zo when a ReLU is fused, else -128. A depthwise convolution (one kh x kw filter per channel,
+ * as in a depthwise-separable block) sums one channel only; the global average pool keeps its input's
+ * scale and zero point and rounds the mean half away from zero. Each op is compiled only when the model
+ * uses it (model.c defines KIT_OP_CONV, KIT_OP_DWCONV, KIT_OP_LINEAR, KIT_OP_MAXPOOL2, KIT_OP_AVGPOOL,
+ * KIT_OP_RELU before including this).
  */
 #ifndef KIT_RT_H
 #define KIT_RT_H
@@ -32,6 +35,13 @@ typedef struct kit_conv {
     const int8_t *weight;  /* [cout][cin][kh][kw] */
     const int32_t *bias, *mult, *shift;
 } kit_conv;
+
+typedef struct kit_dwconv {
+    int32_t c, h, w, kh, kw, stride, pad, ho, wo; /* ho, wo: before the fused pool */
+    int32_t pool, zx, zo, lo;
+    const int8_t *weight;  /* [c][kh][kw] */
+    const int32_t *bias, *mult, *shift;
+} kit_dwconv;
 
 typedef struct kit_linear {
     int32_t in, out, zx, zo, lo;
@@ -64,8 +74,36 @@ static int32_t kit_conv_acc(const kit_conv *c, const int8_t *x, int32_t o, int32
     return acc;
 }
 
+/* A pointwise convolution (1x1 kernel, stride 1, no padding, no pool: the second half of a
+ * depthwise-separable block): for each output channel and pixel, one dot product over the input
+ * channels, without the general loop's bounds checks. The same integer sum, so the same bits. */
+static void kit_pointwise_run(const kit_conv *c, const int8_t *x, int8_t *y)
+{
+    const int32_t hw = c->h * c->w;
+    for (int32_t o = 0; o < c->cout; o++) {
+        const int8_t *w = c->weight + o * c->cin;
+        int32_t wsum = 0; /* sum (x - zx) * w = sum x * w - zx * sum w */
+        for (int32_t ci = 0; ci < c->cin; ci++) {
+            wsum += w[ci];
+        }
+        const int32_t corr = c->zx * wsum;
+        for (int32_t p = 0; p < hw; p++) {
+            const int8_t *xp = x + p;
+            int32_t acc = 0;
+            for (int32_t ci = 0; ci < c->cin; ci++) {
+                acc += (int32_t)xp[ci * hw] * (int32_t)w[ci];
+            }
+            y[o * hw + p] = kit_requant_out(acc - corr, c->bias[o], c->mult[o], c->shift[o], c->zo, c->lo);
+        }
+    }
+}
+
 static void kit_conv_run(const kit_conv *c, const int8_t *x, int8_t *y)
 {
+    if (c->kh == 1 && c->kw == 1 && c->stride == 1 && c->pad == 0 && !c->pool) {
+        kit_pointwise_run(c, x, y);
+        return;
+    }
     const int32_t hq = c->pool ? c->ho / 2 : c->ho, wq = c->pool ? c->wo / 2 : c->wo;
     for (int32_t o = 0; o < c->cout; o++) {
         for (int32_t oy = 0; oy < hq; oy++) {
@@ -85,6 +123,67 @@ static void kit_conv_run(const kit_conv *c, const int8_t *x, int8_t *y)
                 y[(o * hq + oy) * wq + ox] = kit_requant_out(a, c->bias[o], c->mult[o], c->shift[o], c->zo, c->lo);
             }
         }
+    }
+}
+#endif
+
+#ifdef KIT_OP_DWCONV
+/* The int32 sum of channel ch at output (oy, ox): its own kh x kw filter over its own plane. */
+static int32_t kit_dwconv_acc(const kit_dwconv *d, const int8_t *xc, const int8_t *w, int32_t oy, int32_t ox)
+{
+    int32_t acc = 0;
+    for (int32_t i = 0; i < d->kh; i++) {
+        const int32_t y = oy * d->stride + i - d->pad;
+        if (y < 0 || y >= d->h) {
+            continue;
+        }
+        for (int32_t j = 0; j < d->kw; j++) {
+            const int32_t xx = ox * d->stride + j - d->pad;
+            if (xx >= 0 && xx < d->w) {
+                acc += ((int32_t)xc[y * d->w + xx] - d->zx) * (int32_t)w[i * d->kw + j];
+            }
+        }
+    }
+    return acc;
+}
+
+static void kit_dwconv_run(const kit_dwconv *d, const int8_t *x, int8_t *y)
+{
+    const int32_t hq = d->pool ? d->ho / 2 : d->ho, wq = d->pool ? d->wo / 2 : d->wo;
+    for (int32_t ch = 0; ch < d->c; ch++) {
+        const int8_t *xc = x + ch * d->h * d->w, *w = d->weight + ch * d->kh * d->kw;
+        for (int32_t oy = 0; oy < hq; oy++) {
+            for (int32_t ox = 0; ox < wq; ox++) {
+                int32_t a;
+                if (d->pool) {
+                    a = kit_dwconv_acc(d, xc, w, 2 * oy, 2 * ox);
+                    int32_t t = kit_dwconv_acc(d, xc, w, 2 * oy, 2 * ox + 1);
+                    a = t > a ? t : a;
+                    t = kit_dwconv_acc(d, xc, w, 2 * oy + 1, 2 * ox);
+                    a = t > a ? t : a;
+                    t = kit_dwconv_acc(d, xc, w, 2 * oy + 1, 2 * ox + 1);
+                    a = t > a ? t : a;
+                } else {
+                    a = kit_dwconv_acc(d, xc, w, oy, ox);
+                }
+                y[(ch * hq + oy) * wq + ox] =
+                    kit_requant_out(a, d->bias[ch], d->mult[ch], d->shift[ch], d->zo, d->lo);
+            }
+        }
+    }
+}
+#endif
+
+#ifdef KIT_OP_AVGPOOL
+/* Global average pool: y[c] = the mean of channel c's hw values, rounded half away from zero. */
+static void kit_avgpool_run(int32_t ch, int32_t hw, const int8_t *x, int8_t *y)
+{
+    for (int32_t c = 0; c < ch; c++) {
+        int32_t s = 0;
+        for (int32_t k = 0; k < hw; k++) {
+            s += x[c * hw + k];
+        }
+        y[c] = (int8_t)(s >= 0 ? (s + hw / 2) / hw : -((-s + hw / 2) / hw));
     }
 }
 #endif

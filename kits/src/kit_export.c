@@ -160,13 +160,17 @@ static void emit_i32(FILE *f, const char *name, const int32_t *v, int64_t n)
     fprintf(f, "\n};\n");
 }
 
-static const char *const supported_ops[] = {"conv2d", "linear", "maxpool2", "relu", "flatten"};
+static const char *const supported_ops[] = {"conv2d", "linear", "maxpool2", "avgpool", "relu", "flatten"};
 
-/* Checks the file's metadata before loading, for messages that say what to do. */
+/* Checks the file's metadata before loading, for messages that say what to do. The format is read
+ * from the header alone (a float checkpoint is not read whole just to be refused); then the file is
+ * opened once and each layer looked up on it, not parsed again per layer (4096 parses of a 1 MB
+ * header would take minutes). */
 static int precheck(const char *qpath, char *err, size_t errlen)
 {
-    char v[256], e2[512];
-    if (tt_safetensors_meta(qpath, "format", v, sizeof v, e2, sizeof e2) != 0 || strcmp(v, "tinytorch-int8") != 0) {
+    char fmt[64], e2[512];
+    if (tt_safetensors_meta(qpath, "format", fmt, sizeof fmt, e2, sizeof e2) != 0 ||
+        strcmp(fmt, "tinytorch-int8") != 0) {
         FILE *f = fopen(qpath, "rb");
         if (!f) {
             return kit_err(err, errlen, "%s: cannot read: %s", qpath, strerror(errno));
@@ -177,19 +181,25 @@ static int precheck(const char *qpath, char *err, size_t errlen)
                        "must be quantized first: tito quantize %s --calib 256 --out q.safetensors",
                        qpath, qpath);
     }
-    if (tt_safetensors_meta(qpath, "num_layers", v, sizeof v, e2, sizeof e2) != 0) {
-        return kit_err(err, errlen, "%s: metadata \"num_layers\" missing", qpath);
+    tt_safetensors_file *sf = tt_safetensors_open(qpath, e2, sizeof e2);
+    if (!sf) {
+        return kit_err(err, errlen, "%s", e2);
     }
-    char *end;
-    long nl = strtol(v, &end, 10);
-    if (*end || nl < 1 || nl > 4096) {
-        return kit_err(err, errlen, "%s: metadata \"num_layers\" is \"%s\": want 1..4096", qpath, v);
+    int rc = 0;
+    const char *v = tt_safetensors_meta_value(sf, "num_layers");
+    char *end = NULL;
+    long nl = v ? strtol(v, &end, 10) : 0;
+    if (!v) {
+        rc = kit_err(err, errlen, "%s: metadata \"num_layers\" missing", qpath);
+    } else if (*end || nl < 1 || nl > 4096) {
+        rc = kit_err(err, errlen, "%s: metadata \"num_layers\" is \"%.200s\": want 1..4096", qpath, v);
     }
-    for (long i = 0; i < nl; i++) {
+    for (long i = 0; rc == 0 && i < nl; i++) {
         char key[64];
         snprintf(key, sizeof key, "layers.%ld", i);
-        if (tt_safetensors_meta(qpath, key, v, sizeof v, e2, sizeof e2) != 0) {
-            return kit_err(err, errlen, "%s: metadata \"%s\" missing", qpath, key);
+        if (!(v = tt_safetensors_meta_value(sf, key))) {
+            rc = kit_err(err, errlen, "%s: metadata \"%s\" missing", qpath, key);
+            break;
         }
         size_t w = strcspn(v, " ");
         bool ok = false;
@@ -197,13 +207,14 @@ static int precheck(const char *qpath, char *err, size_t errlen)
             ok |= strlen(supported_ops[k]) == w && strncmp(v, supported_ops[k], w) == 0;
         }
         if (!ok) {
-            return kit_err(err, errlen,
-                           "%s: layer %ld is op \"%.*s\", which the kit runtime does not support (supported: "
-                           "conv2d, linear, maxpool2, relu, flatten)",
-                           qpath, i, (int)w, v);
+            rc = kit_err(err, errlen,
+                         "%s: layer %ld is op \"%.*s\", which the kit runtime does not support (supported: "
+                         "conv2d, linear, maxpool2, avgpool, relu, flatten)",
+                         qpath, i, (int)(w < 200 ? w : 200), v);
         }
     }
-    return 0;
+    tt_safetensors_close(sf);
+    return rc;
 }
 
 /* The Arduino library's descriptor and example sketch (src/ holds model.c, model.h, kit_rt.h). */
@@ -317,11 +328,18 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
     }
     int nb = 1;
     sizes[0] = m->in_numel;
-    bool used[5] = {false, false, false, false, false};
+    /* ops used, by tt_qop_kind; KIND_DW: a depthwise conv (its own runtime op) */
+    enum { KIND_DW = TT_QOP_AVGPOOL + 1, NKINDS };
+    bool used[NKINDS] = {false};
     for (int i = 0; i < m->n; i++) {
         const tt_qlayer *l = &m->layers[i];
         int64_t on = l->out_shape[0] * l->out_shape[1] * l->out_shape[2];
-        used[l->kind] = true;
+        if (l->kind == TT_QOP_AVGPOOL && l->in_shape[1] * l->in_shape[2] > (1 << 23)) {
+            free(sizes), free(offs), free(buf_of), tt_qmodel_free(m);
+            return kit_err(err, errlen, "%s: layer %d: an average pool over %lld values overflows the runtime's "
+                                        "int32 sum", qpath, i, (long long)(l->in_shape[1] * l->in_shape[2]));
+        }
+        used[tt_qlayer_depthwise(l) ? KIND_DW : (int)l->kind] = true;
         rep->naive_bytes += on;
         if (l->kind == TT_QOP_FLATTEN || l->kind == TT_QOP_RELU) {
             buf_of[i] = nb - 1;
@@ -338,8 +356,8 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
     rep->arena_bytes = kit_plan_chain(sizes, nb, offs);
     rep->in_numel = m->in_numel;
     rep->out_numel = m->out_numel;
-    static const char *const kname[5] = {"conv", "linear", "maxpool2", "relu", "flatten"};
-    for (int k = 0; k < 5; k++) {
+    static const char *const kname[NKINDS] = {"conv", "linear", "maxpool2", "relu", "flatten", "avgpool", "dwconv"};
+    for (int k = 0; k < NKINDS; k++) {
         if (used[k] && k != TT_QOP_FLATTEN) {
             size_t len = strlen(rep->ops_used);
             snprintf(rep->ops_used + len, sizeof rep->ops_used - len, "%s%s", len ? " " : "", kname[k]);
@@ -356,9 +374,10 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
                    "need %lld). */\n",
                 strrchr(qpath, '/') ? strrchr(qpath, '/') + 1 : qpath, o.target, m->n,
                 (long long)rep->arena_bytes, (long long)rep->naive_bytes);
-        const char *defs[5] = {"KIT_OP_CONV", "KIT_OP_LINEAR", "KIT_OP_MAXPOOL2", "KIT_OP_RELU", NULL};
-        for (int k = 0; k < 4; k++) {
-            if (used[k]) {
+        const char *defs[NKINDS] = {"KIT_OP_CONV", "KIT_OP_LINEAR", "KIT_OP_MAXPOOL2", "KIT_OP_RELU", NULL,
+                                    "KIT_OP_AVGPOOL", "KIT_OP_DWCONV"};
+        for (int k = 0; k < NKINDS; k++) {
+            if (used[k] && defs[k]) {
                 fprintf(f, "#define %s 1\n", defs[k]);
             }
         }
@@ -370,7 +389,7 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
                 continue;
             }
             char nm[64];
-            int64_t kk = l->cin * l->kh * l->kw;
+            int64_t kk = tt_qlayer_k(l);
             snprintf(nm, sizeof nm, "l%d_weight", i);
             emit_i8(f, nm, l->weight, l->cout * kk);
             rep->param_bytes += l->cout * kk + 12 * l->cout;
@@ -381,7 +400,15 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
             snprintf(nm, sizeof nm, "l%d_shift", i);
             emit_i32(f, nm, l->shift, l->cout);
             int32_t lo = l->relu ? l->out.zero_point : -128;
-            if (l->kind == TT_QOP_CONV) {
+            if (tt_qlayer_depthwise(l)) {
+                int64_t hp = l->in_shape[1] + 2 * l->padding, wp = l->in_shape[2] + 2 * l->padding;
+                fprintf(f, "static const kit_dwconv l%d = {%lld, %lld, %lld, %lld, %lld, %d, %d, %lld, %lld, %d, %ld, "
+                           "%ld, %ld, l%d_weight, l%d_bias, l%d_mult, l%d_shift};\n\n",
+                        i, (long long)l->cin, (long long)l->in_shape[1], (long long)l->in_shape[2], (long long)l->kh,
+                        (long long)l->kw, l->stride, l->padding, (long long)((hp - l->kh) / l->stride + 1),
+                        (long long)((wp - l->kw) / l->stride + 1), l->pool ? 1 : 0, (long)l->in.zero_point,
+                        (long)l->out.zero_point, (long)lo, i, i, i, i);
+            } else if (l->kind == TT_QOP_CONV) {
                 int64_t hp = l->in_shape[1] + 2 * l->padding, wp = l->in_shape[2] + 2 * l->padding;
                 fprintf(f, "static const kit_conv l%d = {%lld, %lld, %lld, %lld, %lld, %lld, %d, %d, %lld, %lld, %d, "
                            "%ld, %ld, %ld, l%d_weight, l%d_bias, l%d_mult, l%d_shift};\n\n",
@@ -414,8 +441,12 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
             long long io = offs[cur], oo = offs[ob], il = sizes[cur];
             switch (l->kind) {
             case TT_QOP_CONV:
-                fprintf(f, "    KIT_KEEP(%lld, %lld);\n    kit_conv_run(&l%d, kit_arena + %lld, kit_arena + %lld);\n",
-                        io, il, i, io, oo);
+                fprintf(f, "    KIT_KEEP(%lld, %lld);\n    kit_%sconv_run(&l%d, kit_arena + %lld, kit_arena + %lld);\n",
+                        io, il, tt_qlayer_depthwise(l) ? "dw" : "", i, io, oo);
+                break;
+            case TT_QOP_AVGPOOL:
+                fprintf(f, "    KIT_KEEP(%lld, %lld);\n    kit_avgpool_run(%lld, %lld, kit_arena + %lld, kit_arena + %lld);\n",
+                        io, il, (long long)l->in_shape[0], (long long)(l->in_shape[1] * l->in_shape[2]), io, oo);
                 break;
             case TT_QOP_LINEAR:
                 fprintf(f, "    KIT_KEEP(%lld, %lld);\n    kit_linear_run(&l%d, kit_arena + %lld, kit_arena + %lld);\n",

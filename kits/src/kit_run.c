@@ -1,5 +1,6 @@
 /* kit_run.c - cross-compile an exported project, run it under qemu-system-arm, compare with TinyTorch. */
 #include "kits/kit.h"
+#include "kits/dscnn.h"
 #include "kit_internal.h"
 
 #include <errno.h>
@@ -154,14 +155,19 @@ int kit_run(const char *dir, const kit_run_opts *opts, kit_run_result *res, char
         kit_err(err, errlen, "out of memory for %lld images", (long long)n);
         goto done;
     }
-    if (o.mnist_dir) {
-        if (tt_load_mnist(o.mnist_dir, o.mnist_prefix ? o.mnist_prefix : "t10k", (float)o.mean,
-                          (float)(o.std > 0 ? o.std : 1.0), &ds, err, errlen) != 0) {
+    if (o.data_path) {
+        if (!(ds = kit_dataset_load(o.data_path, err, errlen))) {
             goto done;
         }
+    } else if (o.mnist_dir && tt_load_mnist(o.mnist_dir, o.mnist_prefix ? o.mnist_prefix : "t10k", (float)o.mean,
+                                            (float)(o.std > 0 ? o.std : 1.0), &ds, err, errlen) != 0) {
+        goto done;
+    }
+    if (ds) {
         if (ds->sample_numel != in_n || ds->len < n) {
-            kit_err(err, errlen, "%s: %lld images of %lld values; the model wants %lld images of %lld", o.mnist_dir,
-                    (long long)ds->len, (long long)ds->sample_numel, (long long)n, (long long)in_n);
+            kit_err(err, errlen, "%s: %lld images of %lld values; the model wants %lld images of %lld",
+                    o.data_path ? o.data_path : o.mnist_dir, (long long)ds->len, (long long)ds->sample_numel,
+                    (long long)n, (long long)in_n);
             goto done;
         }
         float *x = malloc((size_t)in_n * sizeof *x);

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include "tinytorch/conv.h"
+#include <string.h>
+#include "kits/dscnn.h"
 #include "tinytorch/quant.h"
 
 static tt_dataset *kt_images(int64_t n, uint64_t seed)
@@ -31,10 +33,10 @@ static tt_layer *kt_cnn(void)
 {
     tt_rng r;
     tt_rng_seed(&r, 11);
-    tt_layer *l[7] = {tt_conv2d_relu_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[8] = {tt_conv2d_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                       tt_conv2d_new(4, 6, 3, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_flatten_new(),
                       tt_linear_new(96, 16, true, TT_INIT_PYTORCH, &r), tt_linear_new(16, 4, true, TT_INIT_PYTORCH, &r)};
-    tt_layer *m = tt_sequential_new(7, l);
+    tt_layer *m = tt_sequential_new(8, l);
     tt_layer_train(m, false);
     return m;
 }
@@ -55,6 +57,46 @@ static tt_qmodel *kt_make_q(const char *path, tt_dataset *ds)
     q = tt_qmodel_load(path, err, sizeof err);
     if (!q) {
         fprintf(stderr, "kt_make_q: %s\n", err);
+        abort();
+    }
+    return q;
+}
+
+/* The DS-CNN (kits/dscnn.h), untrained, with its BatchNorm layers given random statistics (so folding
+ * matters and the activations are not degenerate), quantized with 96 synthetic KWS samples and saved
+ * to path; returns the loaded int8 model. */
+static tt_qmodel *kt_make_dscnn_q(const char *path)
+{
+    char err[512];
+    tt_layer *model = kit_dscnn_new(7);
+    tt_rng r;
+    tt_rng_seed(&r, 8);
+    for (int i = 0; i < tt_sequential_len(model); i++) {
+        tt_layer *l = tt_sequential_at(model, i);
+        if (strcmp(l->ops->kind, "BatchNorm2d") == 0) {
+            tt_batchnorm2d_layer *bn = (tt_batchnorm2d_layer *)l;
+            for (int64_t c = 0; c < bn->num_features; c++) {
+                bn->running_mean->data[c] = 0.05f * tt_rng_normal(&r);
+                bn->running_var->data[c] = 0.02f + 0.05f * tt_rng_uniform(&r);
+                bn->weight->data[c] = 0.5f + tt_rng_uniform(&r);
+                bn->bias->data[c] = 0.3f * tt_rng_normal(&r);
+            }
+        }
+    }
+    tt_layer_train(model, false);
+    tt_dataset *ds = kit_kws_dataset(3, 96);
+    const int64_t in_shape[3] = {1, KIT_KWS_FRAMES, KIT_KWS_COEFFS};
+    tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 96, NULL, err, sizeof err);
+    if (!q || tt_qmodel_save(q, path, NULL, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "kt_make_dscnn_q: %s\n", err);
+        abort();
+    }
+    tt_qmodel_free(q);
+    tt_layer_free(model);
+    tt_dataset_free(ds);
+    q = tt_qmodel_load(path, err, sizeof err);
+    if (!q) {
+        fprintf(stderr, "kt_make_dscnn_q: %s\n", err);
         abort();
     }
     return q;

@@ -155,6 +155,122 @@ static void test_host_bit_exact(void **state)
     tt_dataset_free(ds);
 }
 
+/* The DS-CNN: depthwise convs, BatchNorm folded, global average pool. Exported, built for the host, it
+ * gives TinyTorch's int8 logits bit for bit over 200 synthetic test samples, also with the arena
+ * poisoned before every op; the logits differ between samples (the check is not met by a constant). */
+static void test_dscnn_host_bit_exact(void **state)
+{
+    (void)state;
+    char path[400], out[300];
+    snprintf(path, sizeof path, "%s/dscnn.int8.safetensors", dir);
+    tt_qmodel *q = kt_make_dscnn_q(path);
+    snprintf(out, sizeof out, "%s/dscnn", dir);
+    kit_export_report rep;
+    assert_int_equal(kit_export(path, out, NULL, &rep, err, sizeof err), 0);
+    assert_non_null(strstr(rep.ops_used, "dwconv"));
+    assert_non_null(strstr(rep.ops_used, "avgpool"));
+    assert_int_equal(rep.in_numel, 490);
+    assert_int_equal(rep.out_numel, 12);
+    /* the largest neighbours: two 64x21x5 maps (6,720 bytes each) */
+    assert_int_equal(rep.arena_bytes, 2 * 6720);
+    assert_true(rep.naive_bytes > 8 * 6720);
+    /* weights 2560 + 4 x (576 + 4096) + 768, and 12 bytes per output channel */
+    assert_int_equal(rep.param_bytes, 2560 + 4 * (576 + 4096) + 768 + 12 * (64 * 9 + 12));
+    enum { N = 200 };
+    tt_dataset *ds = kit_kws_dataset(1001, N);
+    int8_t *xq = malloc(N * 490), ref[N * 12], got[N * 12];
+    float x[490];
+    int32_t lab;
+    for (int i = 0; i < N; i++) {
+        tt_dataset_get(ds, i, x, &lab);
+        tt_quantize_i8(x, 490, tt_qmodel_input_params(q), xq + i * 490);
+    }
+    assert_int_equal(tt_qmodel_forward_q(q, xq, N, ref), 0);
+    int distinct = 0;
+    for (int i = 1; i < N; i++) {
+        distinct += memcmp(ref + i * 12, ref, 12) != 0;
+    }
+    assert_true(distinct > N / 2);
+    char in[400];
+    snprintf(in, sizeof in, "%s/in.bin", dir);
+    write_inputs(in, xq, N * 490);
+    host_logits(out, "", got, sizeof got);
+    assert_memory_equal(got, ref, sizeof ref);
+    host_logits(out, "-DKIT_POISON=0x5A", got, sizeof got);
+    assert_memory_equal(got, ref, sizeof ref);
+    host_logits(out, "-DKIT_POISON=-128", got, sizeof got);
+    assert_memory_equal(got, ref, sizeof ref);
+    /* kit run --machine host over the same samples, read from a saved set */
+    snprintf(path, sizeof path, "%s/kws.safetensors", dir);
+    assert_int_equal(kit_dataset_save(path, ds, err, sizeof err), 0);
+    kit_run_opts o = {"host", N, NULL, "t10k", 0.0, 1.0, 120, false, path};
+    kit_run_result r;
+    assert_int_equal(kit_run(out, &o, &r, err, sizeof err), 0);
+    assert_true(r.bit_exact && r.images == N && r.accuracy >= 0.0);
+    free(xq);
+    tt_qmodel_free(q);
+    tt_dataset_free(ds);
+}
+
+/* The synthetic set: deterministic, balanced, classes apart; saved and loaded back unchanged; bad
+ * files refused with the file and tensor named. */
+static void test_kws_data(void **state)
+{
+    (void)state;
+    float a[490], b[490];
+    int32_t la, lb;
+    kit_kws_sample(5, 17, a, &la);
+    kit_kws_sample(5, 17, b, &lb);
+    assert_memory_equal(a, b, sizeof a);
+    assert_int_equal(la, 17 % 12);
+    kit_kws_sample(6, 17, b, &lb);
+    assert_memory_not_equal(a, b, sizeof a);
+    assert_string_equal(kit_kws_class_name(0), "silence");
+    assert_string_equal(kit_kws_class_name(11), "go");
+    /* class means: a keyword's mean map is far from silence's (the words are there, on average) */
+    double mean[3][490] = {{0}};
+    const int cls[3] = {0, 2, 3};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 40; i++) {
+            kit_kws_sample(9, 12 * i + cls[k], a, &la);
+            assert_int_equal(la, cls[k]);
+            for (int p = 0; p < 490; p++) {
+                mean[k][p] += a[p] / 40.0;
+            }
+        }
+    }
+    double d02 = 0, d23 = 0;
+    for (int p = 0; p < 490; p++) {
+        d02 += (mean[0][p] - mean[1][p]) * (mean[0][p] - mean[1][p]);
+        d23 += (mean[1][p] - mean[2][p]) * (mean[1][p] - mean[2][p]);
+    }
+    assert_true(d02 > 10.0 && d23 > 10.0);
+    tt_dataset *ds = kit_kws_dataset(2, 30);
+    char path[400];
+    snprintf(path, sizeof path, "%s/set.safetensors", dir);
+    assert_int_equal(kit_dataset_save(path, ds, err, sizeof err), 0);
+    tt_dataset *back = kit_dataset_load(path, err, sizeof err);
+    assert_non_null(back);
+    assert_int_equal(back->len, 30);
+    assert_int_equal(back->sample_ndim, 3);
+    for (int i = 0; i < 30; i++) {
+        tt_dataset_get(ds, i, a, &la);
+        tt_dataset_get(back, i, b, &lb);
+        assert_memory_equal(a, b, sizeof a);
+        assert_int_equal(la, lb);
+    }
+    tt_dataset_free(back);
+    tt_dataset_free(ds);
+    /* a model checkpoint is not a data set */
+    tt_layer *m = kt_cnn();
+    snprintf(path, sizeof path, "%s/notdata.safetensors", dir);
+    assert_int_equal(tt_checkpoint_save(path, m, NULL, NULL, 0, err, sizeof err), 0);
+    tt_layer_free(m);
+    assert_null(kit_dataset_load(path, err, sizeof err));
+    assert_non_null(strstr(err, "notdata.safetensors"));
+    assert_non_null(strstr(err, "\"x\""));
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -255,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_plan_chain),
         cmocka_unit_test(test_requant_matches_module15),
         cmocka_unit_test(test_host_bit_exact),
+        cmocka_unit_test(test_dscnn_host_bit_exact),
+        cmocka_unit_test(test_kws_data),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_arduino),
         cmocka_unit_test(test_cli),

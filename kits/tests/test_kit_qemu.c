@@ -1,4 +1,5 @@
-/* test_kit_qemu.c - one short emulated run per core: the exported toy CNN cross-compiled with
+/* test_kit_qemu.c - short emulated runs per core: the exported toy CNN (4 images) and the DS-CNN
+ * keyword spotter (depthwise convs, global average pool; 3 synthetic samples) cross-compiled with
  * arm-none-eabi-gcc + newlib and run under qemu-system-arm (semihosting file I/O) on mps2-an385
  * (Cortex-M3), mps2-an386 (Cortex-M4), mps2-an500 (Cortex-M7) and mps3-an547 (Cortex-M55): every logit
  * equal to TinyTorch's int8 inference, instructions counted, sizes read from the ELF. Skipped, with
@@ -13,10 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kits/dscnn.h"
 #include "kits/kit.h"
 #include "kit_test_model.h"
 
-static char dir[256], proj[300], err[1024];
+static char dir[256], proj[300], dsproj[300], kws[300], err[1024];
 
 static int setup(void **state)
 {
@@ -32,7 +34,18 @@ static int setup(void **state)
     tt_qmodel_free(kt_make_q(q, ds));
     tt_dataset_free(ds);
     kit_export_report rep;
-    return kit_export(q, proj, NULL, &rep, err, sizeof err) == 0 ? 0 : -1;
+    if (kit_export(q, proj, NULL, &rep, err, sizeof err) != 0) {
+        return -1;
+    }
+    /* the DS-CNN (untrained, BatchNorm statistics randomised) and 3 synthetic test samples */
+    snprintf(q, sizeof q, "%s/dscnn.safetensors", dir);
+    snprintf(dsproj, sizeof dsproj, "%s/dscnn", dir);
+    snprintf(kws, sizeof kws, "%s/kws.safetensors", dir);
+    tt_qmodel_free(kt_make_dscnn_q(q));
+    ds = kit_kws_dataset(1001, 3);
+    int rc = kit_dataset_save(kws, ds, err, sizeof err);
+    tt_dataset_free(ds);
+    return rc == 0 && kit_export(q, dsproj, NULL, &rep, err, sizeof err) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -50,7 +63,7 @@ static void run_on(const char *machine)
         fprintf(stderr, "SKIP %s: %s\n", machine, why);
         skip();
     }
-    kit_run_opts o = {machine, 4, NULL, "t10k", 0.0, 1.0, 120, false};
+    kit_run_opts o = {machine, 4, NULL, "t10k", 0.0, 1.0, 120, false, NULL};
     kit_run_result r;
     int rc = kit_run(proj, &o, &r, err, sizeof err);
     if (rc != 0) {
@@ -69,10 +82,35 @@ static void run_on(const char *machine)
            r.instructions_per_inference, (long long)r.flash_bytes, (long long)r.ram_bytes);
 }
 
-static void test_m3(void **state) { (void)state; run_on("mps2-an385"); }
-static void test_m4(void **state) { (void)state; run_on("mps2-an386"); }
-static void test_m7(void **state) { (void)state; run_on("mps2-an500"); }
-static void test_m55(void **state) { (void)state; run_on("mps3-an547"); }
+/* The DS-CNN on 3 synthetic samples: depthwise convs and the average pool on the core, bit-exact. */
+static void run_dscnn_on(const char *machine)
+{
+    char why[256];
+    if (!kit_toolchain_ok(machine, why, sizeof why)) {
+        fprintf(stderr, "SKIP %s: %s\n", machine, why);
+        skip();
+    }
+    kit_run_opts o = {machine, 3, NULL, "t10k", 0.0, 1.0, 300, false, kws};
+    kit_run_result r;
+    int rc = kit_run(dsproj, &o, &r, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", machine, err);
+    }
+    assert_int_equal(rc, 0);
+    assert_true(r.bit_exact);
+    assert_int_equal(r.images, 3);
+    assert_true(r.accuracy >= 0.0);
+    /* at least one instruction per multiply-accumulate (about 2.2 M of them) */
+    assert_true(r.instructions_per_inference > 2.2e6 && r.instructions_per_inference < 2e8);
+    assert_true(r.bss >= 13440 && r.stack_bytes > 0 && r.stack_bytes < 4096);
+    printf("DS-CNN on %s (%s): bit-exact, %.0f instructions/inference, flash %lld B, RAM %lld B\n", machine, r.core,
+           r.instructions_per_inference, (long long)r.flash_bytes, (long long)r.ram_bytes);
+}
+
+static void test_m3(void **state) { (void)state; run_on("mps2-an385"); run_dscnn_on("mps2-an385"); }
+static void test_m4(void **state) { (void)state; run_on("mps2-an386"); run_dscnn_on("mps2-an386"); }
+static void test_m7(void **state) { (void)state; run_on("mps2-an500"); run_dscnn_on("mps2-an500"); }
+static void test_m55(void **state) { (void)state; run_on("mps3-an547"); run_dscnn_on("mps3-an547"); }
 
 static void test_cli_json(void **state)
 {

@@ -68,6 +68,7 @@ typedef struct kit_run_opts {
     double mean, std;        /* input normalization of the float model (x - mean) / std */
     double timeout_s;        /* QEMU wall-clock limit (default 600) */
     bool verbose;
+    const char *data_path;   /* instead of mnist_dir: a labelled set in safetensors (kit_dataset_save, dscnn.h) */
 } kit_run_opts;
 
 typedef struct kit_run_result {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kits/dscnn.h"
 #include "kits/kit.h"
 
 static void usage(FILE *f)
@@ -15,12 +16,16 @@ static void usage(FILE *f)
             "             [--flash-kb N] [--ram-kb N]\n"
             "      write a self-contained C project (const weights, static arena, freestanding runtime)\n"
             "  kit run DIR [--machine mps2-an386|host] [--images N] [--mnist DIR [--prefix t10k] [--mean M --std S]]\n"
-            "             [--timeout S] [--json] [--verbose]\n"
+            "             [--data SET.safetensors] [--timeout S] [--json] [--verbose]\n"
             "      cross-compile DIR, run it under qemu-system-arm (or build it with cc: --machine host), compare every\n"
-            "      logit with TinyTorch's int8 inference\n"
+            "      logit with TinyTorch's int8 inference (inputs: MNIST-format images, a labelled set written by\n"
+            "      kit dscnn, or seeded pseudo-random int8 values)\n"
             "  kit size DIR [--machine mps2-an386] [--json]\n"
             "      flash and RAM of the built firmware and whether it fits each named board\n"
             "  kit boards\n"
+            "  kit dscnn --out DIR [--train N] [--test N] [--epochs E] [--lr LR] [--batch B] [--seed S] [--calib N]\n"
+            "      train the DS-CNN keyword-spotting model on the SYNTHETIC 49x10 feature set, quantize it: writes\n"
+            "      DIR/dscnn.int8.safetensors, DIR/dscnn.safetensors, DIR/kws_test.safetensors\n"
             "examples:\n"
             "  tito quantize lenet.safetensors --calib 256 --out q.safetensors\n"
             "  kit export q.safetensors --target cortex-m4 --out lenet-m4\n"
@@ -29,6 +34,8 @@ static void usage(FILE *f)
             "  kit run lenet-m4 --machine host --images 10000 --mnist /usr/share/datasets/fashion-mnist \\\n"
             "      --mean 0.2860 --std 0.3530\n"
             "  kit size lenet-m4\n"
+            "  kit dscnn --out kws && kit export kws/dscnn.int8.safetensors --out kws-m4 && \\\n"
+            "      kit run kws-m4 --machine mps2-an386 --images 100 --data kws/kws_test.safetensors\n"
             "exit codes: 0 ok, 1 does not fit / not bit-exact, 2 usage, 3 bad input or failed step\n");
 }
 
@@ -117,7 +124,7 @@ static void print_fit(const kit_run_result *r, int json)
 static int cmd_run(int argc, char **argv, int size_only)
 {
     const char *dir = NULL;
-    kit_run_opts o = {"mps2-an386", 10, NULL, "t10k", 0.0, 1.0, 600, false};
+    kit_run_opts o = {"mps2-an386", 10, NULL, "t10k", 0.0, 1.0, 600, false, NULL};
     int json = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--machine") == 0) {
@@ -126,6 +133,8 @@ static int cmd_run(int argc, char **argv, int size_only)
             o.images = num(argv[i = need(i, argc, "--images")], "--images", 1, 1000000);
         } else if (strcmp(argv[i], "--mnist") == 0 && !size_only) {
             o.mnist_dir = argv[i = need(i, argc, "--mnist")];
+        } else if (strcmp(argv[i], "--data") == 0 && !size_only) {
+            o.data_path = argv[i = need(i, argc, "--data")];
         } else if (strcmp(argv[i], "--prefix") == 0 && !size_only) {
             o.mnist_prefix = argv[i = need(i, argc, "--prefix")];
         } else if (strcmp(argv[i], "--mean") == 0 && !size_only) {
@@ -147,6 +156,10 @@ static int cmd_run(int argc, char **argv, int size_only)
     }
     if (!dir) {
         fprintf(stderr, "kit %s: no project directory given (see kit --help)\n", argv[1]);
+        return 2;
+    }
+    if (o.data_path && o.mnist_dir) {
+        fprintf(stderr, "kit %s: --data and --mnist: give one source of inputs\n", argv[1]);
         return 2;
     }
     if (size_only) {
@@ -219,6 +232,61 @@ static int cmd_run(int argc, char **argv, int size_only)
     return size_only || r.bit_exact ? 0 : 1;
 }
 
+static int cmd_dscnn(int argc, char **argv)
+{
+    const char *out = NULL;
+    kit_dscnn_opts o = {6000, 2000, 8, 64, 3e-3f, 1, 500, 1};
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0) {
+            out = argv[i = need(i, argc, "--out")];
+        } else if (strcmp(argv[i], "--train") == 0) {
+            o.n_train = num(argv[i = need(i, argc, "--train")], "--train", 12, 10000000);
+        } else if (strcmp(argv[i], "--test") == 0) {
+            o.n_test = num(argv[i = need(i, argc, "--test")], "--test", 1, 10000000);
+        } else if (strcmp(argv[i], "--epochs") == 0) {
+            o.epochs = (int)num(argv[i = need(i, argc, "--epochs")], "--epochs", 1, 1000);
+        } else if (strcmp(argv[i], "--batch") == 0) {
+            o.batch = num(argv[i = need(i, argc, "--batch")], "--batch", 1, 65536);
+        } else if (strcmp(argv[i], "--calib") == 0) {
+            o.calib = num(argv[i = need(i, argc, "--calib")], "--calib", 1, 10000000);
+        } else if (strcmp(argv[i], "--seed") == 0) {
+            o.seed = (uint64_t)num(argv[i = need(i, argc, "--seed")], "--seed", 0, 1LL << 62);
+        } else if (strcmp(argv[i], "--lr") == 0) {
+            char *end;
+            const char *v = argv[i = need(i, argc, "--lr")];
+            o.lr = strtof(v, &end);
+            if (*v == '\0' || *end || !(o.lr > 0.0f) || o.lr > 10.0f) {
+                fprintf(stderr, "kit dscnn: --lr %s: want a number in (0, 10]\n", v);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "kit dscnn: unexpected argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!out) {
+        fprintf(stderr, "kit dscnn: no output directory given (kit dscnn --out DIR)\n");
+        return 2;
+    }
+    if (o.calib > o.n_train) {
+        fprintf(stderr, "kit dscnn: --calib %lld is more than the %lld training samples\n", (long long)o.calib,
+                (long long)o.n_train);
+        return 2;
+    }
+    kit_dscnn_result r;
+    char err[1024] = "";
+    if (kit_dscnn_train(out, &o, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "kit dscnn: %s\n", err);
+        return 3;
+    }
+    printf("{\"model\":\"dscnn\",\"data\":\"synthetic\",\"params\":%lld,\"train\":%lld,\"test\":%lld,\"epochs\":%d,"
+           "\"last_loss\":%.4f,\"float_accuracy\":%.4f,\"int8_accuracy\":%.4f,\"train_seconds\":%.1f,"
+           "\"int8\":\"%s/dscnn.int8.safetensors\",\"test_set\":\"%s/kws_test.safetensors\"}\n",
+           (long long)r.params, (long long)o.n_train, (long long)o.n_test, o.epochs, r.last_loss, r.float_accuracy,
+           r.int8_accuracy, r.train_seconds, out, out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -239,6 +307,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "size") == 0) {
         return cmd_run(argc, argv, 1);
+    }
+    if (strcmp(argv[1], "dscnn") == 0) {
+        return cmd_dscnn(argc, argv);
     }
     if (strcmp(argv[1], "boards") == 0) {
         for (const kit_board *b = kit_boards; b->name; b++) {
