@@ -13,6 +13,8 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libomp-dev
 pkgs+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 # tito module: patch applies the mutants of the grading proof; sqlite3 makes a foreign database in a test.
 pkgs+=(patch sqlite3)
+# tinytorch_dist.multihost: two network namespaces (ip netns) stand for two hosts.
+pkgs+=(iproute2)
 # The labs' pages and browser tests need node + npm (any recent release already installed will do).
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 if [[ "${1:-}" == "--bench" ]]; then
