@@ -199,6 +199,82 @@ static void test_step_properties(void **s)
     assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 384, &t, err, sizeof err), MS_DIST_EINVAL);
 }
 
+/* The parts of a step add up to it (the --breakdown invariant), with ZeRO-3 gathers and a DP
+ * reduction overlapped with compute. Overlapped compute loses MS_DIST_NCCL_SMS of the 108 SMs, so
+ * while the communication M is shorter than the compute C the exposed time is at least 24/108 of
+ * M (f·M, f >= 24/108 since the remaining SMs also lose to wave quantization) instead of 0; the
+ * interference is the exposed time beyond max(M - C, 0). Without the SM count (f = 0) and without
+ * overlap there is no interference. */
+static double parts_sum(const ms_dist_train_t *t)
+{
+    return t->compute_s + t->tp_comm_s + t->ep_comm_s + t->cp_comm_s + t->bubble_s + t->pp_comm_s +
+           t->dp_comm_s + t->zero_comm_s + t->optimizer_s;
+}
+
+static void test_overlap_interference(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(24, 2048, 16);
+    ms_dist_accel_t a = a100();
+    a.compute_units = 108;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 8, .global_batch = 128, .interleave = 1,
+                             .zero_stage = 3, .overlap_dp = 1, .flash_attention = 1 };
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    NEAR(parts_sum(&t), t.step_time_s, 1e-9);
+    double M = t.zero_comm_total_s / t.microbatches, C = t.compute_s / t.microbatches;
+    printf("ZeRO-3: per micro-batch comm %.4g s, compute %.4g s, exposed %.4g s, interference %.4g s\n", M, C,
+           t.zero_comm_s / t.microbatches, t.overlap_interference_s / t.microbatches);
+    assert_true(M < C);                                          /* the case the factor matters in */
+    assert_true(t.zero_comm_s >= 24.0 / 108.0 * t.zero_comm_total_s * (1 - 1e-9));
+    NEAR(t.overlap_interference_s, t.zero_comm_s, 1e-9);         /* all exposure is interference */
+    /* unknown SM count: no interference, the collective hides entirely */
+    ms_dist_accel_t b = a100();
+    ms_dist_train_t u;
+    assert_int_equal(ms_dist_train_step(&b, &m, &z, &f, 16, &u, NULL, 0), MS_DIST_OK);
+    assert_true(u.overlap_interference_s == 0.0 && u.zero_comm_s == 0.0);
+    /* no overlap: everything exposed, nothing counted as interference */
+    z.overlap_dp = 0;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    NEAR(t.zero_comm_s, t.zero_comm_total_s, 1e-12);
+    assert_true(t.overlap_interference_s == 0.0);
+    NEAR(parts_sum(&t), t.step_time_s, 1e-9);
+    /* data parallel (ZeRO-0) reduction overlapped with the last backward */
+    ms_dist_parallel_t d = { .tp = 1, .pp = 1, .microbatch = 8, .global_batch = 128, .interleave = 1,
+                             .overlap_dp = 1, .flash_attention = 1 };
+    assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    NEAR(parts_sum(&t), t.step_time_s, 1e-9);
+    assert_true(t.dp_comm_s >= 24.0 / 108.0 * t.dp_comm_total_s * (1 - 1e-9));
+    assert_true(t.overlap_interference_s > 0 && t.overlap_interference_s <= t.dp_comm_s * (1 + 1e-12));
+}
+
+/* Links run at their achievable fraction, not at η: doubling η leaves a communication-bound
+ * step's collectives unchanged; the defaults apply when the fabric gives none. */
+static void test_link_efficiency(void **s)
+{
+    (void)s;
+    ms_dist_fabric_t f = selene(), g;
+    ms_dist_fabric_achievable(&f, &g);
+    NEAR(g.intra_bw_bytes_per_s, 300e9 * MS_DIST_INTRA_LINK_EFFICIENCY, 1e-12);
+    NEAR(g.inter_bw_bytes_per_s, 200e9 * MS_DIST_INTER_LINK_EFFICIENCY, 1e-12);
+    f.intra_efficiency = 0.77;
+    f.inter_efficiency = 0.5;
+    ms_dist_fabric_achievable(&f, &g);
+    NEAR(g.intra_bw_bytes_per_s, 231e9, 1e-12);
+    NEAR(g.inter_bw_bytes_per_s, 100e9, 1e-12);
+    ms_dist_model_t m = gpt(24, 2048, 16);
+    ms_dist_parallel_t p = { .tp = 8, .pp = 1, .microbatch = 1, .global_batch = 16, .interleave = 1, .flash_attention = 1 };
+    ms_dist_accel_t a = a100(), b = a100();
+    b.efficiency = 0.35;
+    ms_dist_train_t ta, tb;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 16, &ta, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&b, &m, &p, &f, 16, &tb, NULL, 0), MS_DIST_OK);
+    NEAR(ta.tp_comm_s, tb.tp_comm_s, 1e-12);
+    NEAR(ta.dp_comm_total_s, tb.dp_comm_total_s, 1e-12);
+    assert_true(tb.compute_s > 1.9 * ta.compute_s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_bubble),
         cmocka_unit_test(test_step_properties),
         cmocka_unit_test(test_shape_efficiency),
+        cmocka_unit_test(test_overlap_interference),
+        cmocka_unit_test(test_link_efficiency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,7 +139,34 @@ typedef struct ms_dist_fabric {
     /* Optional measured size regimes of the link inside a node (NULL = intra_bw / intra_alpha for
      * every size). Used for collectives within one node; measured figures, not scaled by η. */
     const ms_coll_regimes_t *intra_regimes;
+    /* Achievable fraction of the datasheet (line-rate) bandwidth that NCCL's collectives reach on
+     * large messages (NCCL-tests bus bandwidth / line rate), per link class; 0 = the defaults
+     * below. Applied by ms_dist_fabric_achievable (the training step and the inference TP group);
+     * ms_coll_time_s itself uses the bandwidths it is given. Independent of the compute η. */
+    double intra_efficiency;
+    double inter_efficiency;
 } ms_dist_fabric_t;
+
+/* Default link efficiencies (NCCL-tests bus bandwidth / per-direction line rate, large messages):
+ *   inside a node (NVLink-class links driven by SM copies): 0.80: an NVLink lane of 25 GB/s carries
+ *     ~20 GB/s of 128-byte payloads (NCCL maintainer, NVIDIA/nccl-tests issue 149, 2023-07-05);
+ *     measured 230 of 300 GB/s on A100 NVLink3 (0.77, same comment) and 370 of 450 GB/s on H100
+ *     NVLink4 with NCCL_ALGO=RING (0.82, NVIDIA/nccl-tests issue 212, 2024-05-06);
+ *   between nodes (InfiniBand / RoCE NICs): 0.94: 46-48 GB/s per 400 Gb/s NDR NIC (NCCL
+ *     maintainer, NVIDIA/nccl-tests issue 290, 2025-03-03); EDR 12.2 of 12.5 GB/s (issue 29). */
+#define MS_DIST_INTRA_LINK_EFFICIENCY 0.80
+#define MS_DIST_INTER_LINK_EFFICIENCY 0.94
+
+/* SMs NCCL's kernels hold while a collective runs (its channels, one block each): 24 on HGX A100
+ * (NVIDIA/nccl-tests issue 100, NCCL_DEBUG log "Channel 23/24") and 24 blocks of ncclAllGather on
+ * H100 (NVIDIA developer forum, "Compute-Communication Overlap Causes Severe GEMM Performance
+ * Degradation because of Tail Effect", 2025). Compute that overlaps a collective runs its GEMMs on
+ * the remaining compute_units - 24 SMs (see ms_dist_train_step). */
+#define MS_DIST_NCCL_SMS 24
+
+/* A copy of f with intra_bw and inter_bw scaled by their achievable fractions (intra_efficiency,
+ * inter_efficiency, or the defaults above when 0). Measured intra_regimes are kept as they are. */
+void ms_dist_fabric_achievable(const ms_dist_fabric_t *f, ms_dist_fabric_t *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Collectives (α–β model). M = bytes of the full buffer on each rank; n = ranks; bw per direction.
@@ -167,8 +194,12 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * runs on NVLink; across nodes it is hierarchical and multi-rail (intra-node reduce-scatter,
  * inter-node collective on M/local per rank, each rank on its own share bw_inter/g of the node's
  * NICs, intra-node all-gather), with the phases pipelined as NCCL runs them: bandwidth term of the
- * slowest phase plus every phase's latency. `stride` is the distance between consecutive ranks
- * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n. */
+ * slowest phase plus every phase's latency. The inter-node phase of a ring moves what NCCL's ring
+ * moves through a node's NICs: 2(n-1)/n·M per all-reduce ((n-1)/n·M for reduce-scatter and
+ * all-gather) over n = all ranks, so its bus bandwidth is the node's network bandwidth at any node
+ * count (nccl-tests doc/PERFORMANCE.md). `stride` is the distance between consecutive ranks
+ * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n.
+ * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
 /* Ring all-reduce with a per-size α and β: the regime that holds `bytes` (see ms_coll_regimes_t).
@@ -260,6 +291,8 @@ typedef struct ms_dist_train {
     double memory_bound_s;          /* part of compute_s in memory-bound kernels: norms,
                                        activations, residuals, softmax/score path, loss */
     double zero_comm_total_s;       /* ZeRO-3 gathers + reduce-scatters, hidden or not */
+    double overlap_interference_s;  /* part of dp_comm_s + zero_comm_s that is compute slowed by
+                                       the collectives it overlaps (NCCL holds MS_DIST_NCCL_SMS) */
     double tokens_per_s;
     double model_flops;             /* per step, no recompute (MFU numerator) */
     double hardware_flops;          /* per step, with recompute (HFU numerator) */
@@ -537,6 +570,37 @@ typedef struct ms_dist_validation {
     ms_dist_val_stats_t calibration; /* rows with split = calibration */
     ms_dist_val_stats_t heldout;     /* rows with split = heldout */
 } ms_dist_validation_t;
+
+/* Published NCCL-tests bus bandwidths (mlsysim/validation/collectives.csv) against the fleet
+ * model's collective on the row's links at their achievable fractions. */
+typedef struct ms_dist_coll_row {
+    char id[48];
+    char generation[16];
+    char citation[240];
+    ms_dist_coll_t kind;
+    int ranks;
+    double bytes;                   /* the message (NCCL-tests "size") */
+    ms_dist_fabric_t fabric;        /* line rates, α, per-node ranks and achievable fractions */
+    double measured_busbw_bytes_per_s;
+    double predicted_busbw_bytes_per_s;
+    double line_busbw_bytes_per_s;  /* the same collective at line rate (efficiency 1): baseline */
+    double error;                   /* (predicted - measured) / measured, bus bandwidth */
+    double baseline_error;          /* the line-rate prediction's error */
+    int heldout;                    /* 1: no efficiency was chosen on this row */
+} ms_dist_coll_row_t;
+
+typedef struct ms_dist_coll_validation {
+    int n;
+    ms_dist_coll_row_t *rows;       /* malloc'd; free with ms_dist_coll_validation_free */
+    ms_dist_val_stats_t calibration, heldout;  /* baseline: line rate */
+} ms_dist_coll_validation_t;
+
+/* Reads collectives.csv (header: id,generation,kind,ranks,ranks_per_node,intra_gb_s_dir,
+ * intra_efficiency,intra_alpha_us,inter_node_gb_s_dir,inter_efficiency,inter_alpha_us,bytes,
+ * measured_busbw_gb_s,split,citation; kind allreduce|reduce_scatter|all_gather|all_to_all; blank
+ * efficiencies = the defaults) and predicts every row. Errors name file, line and column. */
+int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen);
+void ms_dist_coll_validation_free(ms_dist_coll_validation_t *v);
 
 /* Reads the table (CSV, one run per line, see validation/README.md). The optional `split` column
  * (calibration | heldout; blank = calibration) marks the rows a calibration figure was chosen on.

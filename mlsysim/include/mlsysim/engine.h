@@ -138,7 +138,7 @@ void ms_json_str(FILE *f, const char *s);
  * Megatron-LM (MS_DIST_DEFAULT_TRAIN_EFFICIENCY, 0.70), inference MS_DEFAULT_EFFICIENCY (0.5). */
 double ms_default_efficiency(ms_mode mode);
 /* The training efficiency calibrated for an accelerator's generation (the registry name up to its
- * first '_': A100 0.73, H100 0.61, from mlsysim/validation/calibration.csv), 0 when that
+ * first '_': A100 0.72, H100 0.57, from mlsysim/validation/calibration.csv), 0 when that
  * generation has no calibration. A training plan that names no efficiency uses it when it is
  * > 0, else ms_default_efficiency; the result's `efficiency_source` says which. */
 double ms_calibrated_efficiency(const char *hw_name);
@@ -178,6 +178,47 @@ int ms_plan_to_dist(const ms_plan *p, struct ms_dist_accel *a, struct ms_dist_mo
 /* The fleet model's view of one registry accelerator at `precision` with efficiency `eff`: peak,
  * bandwidth, whole capacity, power, price, compute units and achievable HBM fraction. */
 void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double eff, struct ms_dist_accel *a);
+
+/* ---- serving validation: published serving measurements (mlsysim/validation/serving.csv) ----
+ * Each row names a registry model and accelerator, a precision, a tensor-parallel degree, a static
+ * batch, input and output lengths, and one measured figure: output tokens/s per GPU of a whole
+ * static-batch run, or the time to the first token. Predicted through ms_plan_eval (inference,
+ * tp accelerators, the plan's default efficiency): TTFT = the plan's ttft_s at seq_len = input;
+ * a run = TTFT + (output - 1) decode steps at the mean context input + output/2 (the plan's itl_s
+ * there); tokens/s per GPU = batch · output / run / tp. */
+typedef enum { MS_SERVE_TOKENS_PER_S_PER_GPU = 0, MS_SERVE_TTFT_S = 1 } ms_serving_metric;
+
+typedef struct {
+    char id[48];
+    char model[MS_NAME_MAX];
+    char hardware[MS_NAME_MAX];
+    char citation[240];
+    ms_serving_metric metric;
+    ms_precision precision;
+    int tp, batch, input_len, output_len;
+    int heldout;                     /* 1: nothing was chosen on this row */
+    double measured, predicted;      /* tokens/s per GPU or seconds */
+    double error;                    /* (predicted - measured) / measured */
+    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput rows) */
+    double efficiency;               /* η the plan used */
+} ms_serving_row;
+
+typedef struct {
+    int n;
+    double median_abs_error, max_abs_error;
+} ms_serving_stats;
+
+typedef struct {
+    int n;
+    ms_serving_row *rows;            /* malloc'd; free with ms_serving_validation_free */
+    ms_serving_stats stats[2][2];    /* [metric][heldout] */
+} ms_serving_validation;
+
+/* Reads the table and predicts every row against registry `r`. Errors name file, line and
+ * column (unknown model or hardware, bad number, unknown metric or split). MS_OK or MS_ERR_INPUT. */
+ms_status ms_serving_validation_run(const ms_registry *r, const char *path, ms_serving_validation *v,
+                                    char *err, size_t errlen);
+void ms_serving_validation_free(ms_serving_validation *v);
 
 #ifdef __cplusplus
 }

@@ -228,6 +228,8 @@ typedef struct {
     double bw_bytes_per_s;     /* per port, per direction */
     double latency_s;          /* α */
     double oversubscription;   /* >= 1 */
+    double efficiency;         /* achievable fraction of bw for NCCL collectives (NCCL-tests busbw /
+                                  line rate); 0 = MS_DIST_INTER_LINK_EFFICIENCY */
 } ms_fabric;
 
 typedef struct {
@@ -238,6 +240,8 @@ typedef struct {
     int accelerators;               /* per node */
     double intra_bw_bytes_per_s;    /* per GPU, per direction (NVLink/NVSwitch) */
     double intra_latency_s;
+    double intra_efficiency;        /* achievable fraction of intra_bw (NCCL-tests busbw / line
+                                       rate); 0 = MS_DIST_INTRA_LINK_EFFICIENCY */
     int nics;                       /* per node */
     char fabric[MS_NAME_MAX];       /* default fabric key */
     double price_usd;

@@ -1,6 +1,8 @@
 /* cmd_validate.c - `mlsysim validate [--table FILE] [--json]`: predicted vs measured step time
  * and TFLOP/s per accelerator for every published run in mlsysim/validation/runs.csv, with the
- * error of each row and the median / maximum absolute error.
+ * error of each row and the median / maximum absolute error; then, when they sit beside the
+ * table, the NCCL-tests bus bandwidths of collectives.csv and the serving measurements of
+ * serving.csv (built-in registry), each with calibration and held-out rows apart.
  *
  * The table is found at --table FILE, else $MLSB_SOURCE_DIR/mlsysim/validation/runs.csv, else
  * mlsysim/validation/runs.csv below the current directory or any parent of it or of the
@@ -73,12 +75,153 @@ static void usage(FILE *f)
     fprintf(f, "usage: mlsysim validate [--table FILE] [--json]\n"
                "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
-               "  each beside a constant-TFLOP/s baseline.\n"
+               "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
+               "  NCCL-tests bus bandwidths (collectives.csv; baseline: line rate) and serving\n"
+               "  measurements (serving.csv: tokens/s per GPU and time to first token).\n"
                "examples:\n"
                "  mlsysim validate\n"
                "  mlsysim validate --json\n"
                "  mlsysim validate --table my/runs.csv   (calibration.csv must sit beside it)\n"
                "exit codes: 0 done, 1 bad arguments or unreadable table\n");
+}
+
+/* dir/name beside the runs table; 0 when not readable. */
+static int beside(const char *table, const char *name, char *out, size_t outlen)
+{
+    const char *slash = strrchr(table, '/');
+    int dl = slash ? (int)(slash - table + 1) : 0;
+    return snprintf(out, outlen, "%.*s%s", dl, table, name) < (int)outlen && readable(out);
+}
+
+static void stats_json(const char *name, const ms_dist_val_stats_t *s, int baseline)
+{
+    printf("\"%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g", name, s->n,
+           s->median_abs_error, s->max_abs_error);
+    if (baseline)
+        printf(",\"baseline_median_abs_error\":%.6g,\"baseline_max_abs_error\":%.6g",
+               s->baseline_median_abs_error, s->baseline_max_abs_error);
+    printf("}");
+}
+
+/* collectives.csv: JSON member "collectives" or a text section. 0 ok, 1 unreadable. */
+static int print_collectives(const char *path, int json)
+{
+    ms_dist_coll_validation_t cv;
+    char err[512];
+    if (ms_dist_coll_validation_load(path, &cv, err, sizeof err) != MS_DIST_OK) {
+        fprintf(stderr, "mlsysim validate: %s\n", err);
+        return 1;
+    }
+    static const char *kinds[] = {"allreduce", "allreduce_tree", "reduce_scatter", "all_gather", "all_to_all"};
+    if (json) {
+        printf(",\"collectives\":{\"table\":");
+        json_str(path);
+        printf(",\"rows\":[");
+        for (int i = 0; i < cv.n; i++) {
+            const ms_dist_coll_row_t *r = &cv.rows[i];
+            printf("%s{\"id\":", i ? "," : "");
+            json_str(r->id);
+            printf(",\"generation\":");
+            json_str(r->generation);
+            printf(",\"kind\":\"%s\",\"split\":\"%s\",\"ranks\":%d,\"bytes\":%.10g,"
+                   "\"measured_busbw_bytes_per_s\":%.6g,\"predicted_busbw_bytes_per_s\":%.6g,"
+                   "\"line_rate_busbw_bytes_per_s\":%.6g,\"error\":%.6g,\"baseline_error\":%.6g,\"citation\":",
+                   kinds[r->kind], r->heldout ? "heldout" : "calibration", r->ranks, r->bytes,
+                   r->measured_busbw_bytes_per_s, r->predicted_busbw_bytes_per_s, r->line_busbw_bytes_per_s,
+                   r->error, r->baseline_error);
+            json_str(r->citation);
+            printf("}");
+        }
+        printf("],");
+        stats_json("calibration", &cv.calibration, 1);
+        printf(",");
+        stats_json("heldout", &cv.heldout, 1);
+        printf("}");
+    } else {
+        printf("\nNCCL-tests bus bandwidth (%s)\n", path);
+        printf("%-22s %-5s %-10s %6s %12s %10s %10s %10s %8s %9s\n", "collective", "split", "kind", "ranks",
+               "bytes", "meas GB/s", "pred GB/s", "line GB/s", "error", "line err");
+        for (int i = 0; i < cv.n; i++) {
+            const ms_dist_coll_row_t *r = &cv.rows[i];
+            printf("%-22s %-5s %-10s %6d %12.4g %10.1f %10.1f %10.1f %+7.1f%% %+8.1f%%\n", r->id,
+                   r->heldout ? "held" : "calib", kinds[r->kind], r->ranks, r->bytes,
+                   r->measured_busbw_bytes_per_s / 1e9, r->predicted_busbw_bytes_per_s / 1e9,
+                   r->line_busbw_bytes_per_s / 1e9, 100 * r->error, 100 * r->baseline_error);
+        }
+        const ms_dist_val_stats_t *st[2] = {&cv.calibration, &cv.heldout};
+        const char *nm[2] = {"calibration (in-sample)", "held-out (out-of-sample)"};
+        for (int k = 0; k < 2; k++)
+            printf("%-26s %5d %13.1f%% %10.1f%%   line rate: %.1f%% / %.1f%%\n", nm[k], st[k]->n,
+                   100 * st[k]->median_abs_error, 100 * st[k]->max_abs_error,
+                   100 * st[k]->baseline_median_abs_error, 100 * st[k]->baseline_max_abs_error);
+    }
+    ms_dist_coll_validation_free(&cv);
+    return 0;
+}
+
+/* serving.csv against the built-in registry: JSON member "serving" or a text section. */
+static int print_serving(const char *path, int json)
+{
+    char err[1024];
+    ms_registry *reg = ms_registry_new(err, sizeof err);
+    if (!reg) { fprintf(stderr, "mlsysim validate: built-in registry: %s\n", err); return 1; }
+    ms_serving_validation sv;
+    if (ms_serving_validation_run(reg, path, &sv, err, sizeof err) != MS_OK) {
+        fprintf(stderr, "mlsysim validate: %s\n", err);
+        ms_registry_free(reg);
+        return 1;
+    }
+    static const char *metric[2] = {"tokens_per_s_per_gpu", "ttft_s"};
+    if (json) {
+        printf(",\"serving\":{\"table\":");
+        json_str(path);
+        printf(",\"rows\":[");
+        for (int i = 0; i < sv.n; i++) {
+            const ms_serving_row *r = &sv.rows[i];
+            printf("%s{\"id\":", i ? "," : "");
+            json_str(r->id);
+            printf(",\"model\":");
+            json_str(r->model);
+            printf(",\"hardware\":");
+            json_str(r->hardware);
+            printf(",\"precision\":\"%s\",\"tp\":%d,\"batch\":%d,\"input_len\":%d,\"output_len\":%d,"
+                   "\"metric\":\"%s\",\"split\":\"%s\",\"efficiency\":%.4g,\"measured\":%.6g,"
+                   "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"citation\":",
+                   ms_precision_name(r->precision), r->tp, r->batch, r->input_len, r->output_len,
+                   metric[r->metric], r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
+                   r->predicted, r->error, r->ttft_s, r->itl_s);
+            json_str(r->citation);
+            printf("}");
+        }
+        printf("]");
+        for (int m = 0; m < 2; m++)
+            for (int h = 0; h < 2; h++)
+                printf(",\"%s_%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}",
+                       metric[m], h ? "heldout" : "calibration", sv.stats[m][h].n,
+                       sv.stats[m][h].median_abs_error, sv.stats[m][h].max_abs_error);
+        printf("}");
+    } else {
+        printf("\nServing (%s; built-in registry, default inference efficiency)\n", path);
+        printf("%-26s %-5s %-12s %-6s %3s %5s %5s %5s %-7s %10s %10s %8s\n", "measurement", "split", "model",
+               "hw", "tp", "batch", "in", "out", "metric", "measured", "predicted", "error");
+        for (int i = 0; i < sv.n; i++) {
+            const ms_serving_row *r = &sv.rows[i];
+            int tok = r->metric == MS_SERVE_TOKENS_PER_S_PER_GPU;
+            printf("%-26s %-5s %-12s %-6s %3d %5d %5d %5d %-7s %10.4g %10.4g %+7.1f%%\n", r->id,
+                   r->heldout ? "held" : "calib", r->model, r->hardware, r->tp, r->batch, r->input_len,
+                   r->output_len, tok ? "tok/s" : "TTFT s", r->measured, r->predicted, 100 * r->error);
+        }
+        for (int m = 0; m < 2; m++)
+            for (int h = 0; h < 2; h++) {
+                if (!sv.stats[m][h].n) continue;
+                printf("%-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
+                       m ? "time to 1st token" : "tokens/s per GPU", h ? "held-out" : "calibration",
+                       sv.stats[m][h].n, 100 * sv.stats[m][h].median_abs_error, 100 * sv.stats[m][h].max_abs_error);
+            }
+    }
+    ms_serving_validation_free(&sv);
+    ms_registry_free(reg);
+    return 0;
 }
 
 int ms_cli_validate(int argc, char **argv)
@@ -146,7 +289,6 @@ int ms_cli_validate(int argc, char **argv)
                    "\"baseline_max_abs_error\":%.6g}", nm[k], st[k]->n, st[k]->median_abs_error,
                    st[k]->max_abs_error, st[k]->mean_abs_error, st[k]->baseline_median_abs_error,
                    st[k]->baseline_max_abs_error);
-        printf("}\n");
     } else {
         printf("%-22s %-24s %-5s %6s %5s %10s %10s %8s %8s %8s %9s\n", "run", "stack", "split",
                "GPUs", "eta", "meas s", "pred s", "meas TF", "pred TF", "error", "base err");
@@ -172,5 +314,10 @@ int ms_cli_validate(int argc, char **argv)
         printf("sources: %s (citations per row: --json)\n", path);
     }
     ms_dist_validation_free(&v);
-    return 0;
+    char side[PATH_MAX_ + 32];
+    int rc = 0;
+    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json);
+    if (beside(path, "serving.csv", side, sizeof side)) rc |= print_serving(side, json);
+    if (json) printf("}\n");
+    return rc ? 1 : 0;
 }

@@ -69,6 +69,7 @@ static const ms_result_key keys[] = {
     {"cp_communication_s", MS_V_NUM, "s", "exposed context-parallel K/V exchange"},
     {"dp_communication_total_s", MS_V_NUM, "s", "gradient reduction, hidden or not"},
     {"zero_communication_total_s", MS_V_NUM, "s", "ZeRO-3 gathers and reduce-scatters, hidden or not"},
+    {"overlap_interference_s", MS_V_NUM, "s", "part of the exposed DP and ZeRO-3 time that is compute slowed by the collectives it overlaps (NCCL holds 24 SMs)"},
     /* work */
     {"model_flop", MS_V_NUM, "FLOP", "model FLOPs of the step (no recompute)"},
     {"hardware_flop", MS_V_NUM, "FLOP", "FLOPs executed (with recompute)"},

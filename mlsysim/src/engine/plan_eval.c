@@ -23,8 +23,8 @@ double ms_default_efficiency(ms_mode mode)
  * checks this table against the file). The generation is the registry name up to its first '_'
  * (A100_40GB -> A100, H100_PCIe -> H100). */
 static const struct { const char *gen; double eff; } calibrated[] = {
-    {"A100", 0.73},
-    {"H100", 0.61},
+    {"A100", 0.72},
+    {"H100", 0.57},
 };
 
 double ms_calibrated_efficiency(const char *hw_name)
@@ -85,12 +85,14 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
                             : p->hw.link_bw_bytes_per_s > 0 ? p->hw.link_bw_bytes_per_s
                             : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
     f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
+    f->intra_efficiency = p->intra_efficiency;      /* 0: MS_DIST_INTRA_LINK_EFFICIENCY */
     if (p->has_fabric) {
         /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
          * oversubscription shares the uplinks */
         int nics = p->nics_per_node > 0 ? p->nics_per_node : p->per_node;
         f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
         f->inter_alpha_s = p->fabric.latency_s;
+        f->inter_efficiency = p->fabric.efficiency;  /* 0: MS_DIST_INTER_LINK_EFFICIENCY */
     } else if (f->nodes > 1) {
         snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);
         return -1;
@@ -276,6 +278,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "cp_communication_s", t.cp_comm_s);
     ms_result_num(o, "dp_communication_total_s", t.dp_comm_total_s);
     ms_result_num(o, "zero_communication_total_s", t.zero_comm_total_s);
+    ms_result_num(o, "overlap_interference_s", t.overlap_interference_s);
     const char *bn = t.communication_s > t.compute_s && t.communication_s > t.bubble_s ? "communication"
                    : t.bubble_s > t.compute_s ? "pipeline_bubble" : "compute";
     ms_result_str(o, "bottleneck", bn);
@@ -400,8 +403,11 @@ static ms_hardware group_device(const ms_hardware *hw, int tp, int pp)
 
 /* Communication of one pass over `tokens` tokens in a tp x pp group, seconds: tp all-reduces and
  * pipeline sends (both 0 for a single accelerator). */
-static void group_comm(const ms_plan *p, const ms_dist_fabric_t *f, double tokens, double *tp_s, double *pp_s)
+static void group_comm(const ms_plan *p, const ms_dist_fabric_t *line, double tokens, double *tp_s, double *pp_s)
 {
+    ms_dist_fabric_t ach;
+    ms_dist_fabric_achievable(line, &ach);          /* links at their NCCL-tests fraction */
+    const ms_dist_fabric_t *f = &ach;
     double bytes = tokens * p->model.arch.hidden * ms_precision_bytes(p->precision);
     *tp_s = p->tp > 1 ? 2.0 * p->model.arch.layers * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : 0.0;
     *pp_s = 0.0;

@@ -116,6 +116,7 @@ static int f_accelerator(reader *rd, struct fy_node *v, const char *f)
         h = ms_registry_hardware(rd->reg, nd->accelerator);
         if (!p->per_node) p->per_node = nd->accelerators;
         if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
+        p->intra_efficiency = nd->intra_efficiency;
         p->nics_per_node = nd->nics;
         if (h) {   /* what the node adds to its accelerators (the TDPs and prices of the registry) */
             p->node_power_w = fmax(0.0, nd->power_w - nd->accelerators * h->tdp_w);
@@ -199,7 +200,7 @@ static const field hardware_fields[] = {
     {"kv_precision", NULL, FT_ENUM, OFF(kv_precision), 0, 0, 1, -1, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
      NULL, "inference: how the KV cache is stored (fp8 KV ...); default: precision"},
     {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
-     "fraction of peak reached; default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.73, H100 0.61), else 0.70; 0.5 for inference"},
+     "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.72, H100 0.57), else 0.70; 0.5 for inference"},
     {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
      "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
     {"fabric", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_fabric, -1,

@@ -361,6 +361,7 @@ static int read_fabric(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "bw")) rc = msy_qty(y, v, f, "bytes/s", &fb->bw_bytes_per_s);
         else if (!strcmp(key, "latency")) rc = msy_qty(y, v, f, "s", &fb->latency_s);
         else if (!strcmp(key, "oversubscription")) rc = msy_num(y, v, f, &fb->oversubscription, 1, 1000);
+        else if (!strcmp(key, "efficiency")) rc = msy_num(y, v, f, &fb->efficiency, 0.01, 1);
         else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
         if (rc) return -1;
     }
@@ -398,6 +399,7 @@ static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "accelerators")) rc = msy_int(y, v, f, &nd->accelerators, 1, 1000000);
         else if (!strcmp(key, "intra_bw")) rc = msy_qty(y, v, f, "bytes/s", &nd->intra_bw_bytes_per_s);
         else if (!strcmp(key, "intra_latency")) rc = msy_qty(y, v, f, "s", &nd->intra_latency_s);
+        else if (!strcmp(key, "intra_efficiency")) rc = msy_num(y, v, f, &nd->intra_efficiency, 0.01, 1);
         else if (!strcmp(key, "nics")) rc = msy_int(y, v, f, &nd->nics, 0, 1000);
         else if (!strcmp(key, "fabric")) rc = msy_str(y, v, f, nd->fabric, sizeof nd->fabric);
         else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &nd->price_usd);

@@ -81,9 +81,13 @@ double ms_coll_all_to_all_s(double bytes, int n, double bw, double alpha)
  * share is bw_inter / accels_per_node, and the `local` ranks of a group run their inter-node
  * pieces at the same time on different rails. As NCCL runs them, the phases are pipelined in
  * chunks: the NVLink and network phases overlap and the bandwidth term is the slower phase, while
- * every phase's latency steps add up. For a ring all-reduce across nodes this gives NCCL-tests'
- * bus bandwidth busbw = algbw·2(n-1)/n ≈ the node's network bandwidth per GPU (nccl-tests
- * doc/PERFORMANCE.md), e.g. ≈ 190 GB/s per GPU on DGX A100 with 8 × 200 Gb/s HDR rails. */
+ * every phase's latency steps add up. The network phase of a ring carries what NCCL's ring puts
+ * through a node's NICs: each of its 2(n-1) steps sends one M/n chunk out of every node, so a node
+ * sends 2(n-1)/n·M per all-reduce whatever the node count (a reduce-scatter then all-gather over
+ * the nodes alone would send 2(N-1)/N·M, up to twice less on 2 nodes, which NCCL's ring does not
+ * do). NCCL-tests' bus bandwidth busbw = algbw·2(n-1)/n is then the node's network bandwidth
+ * (nccl-tests doc/PERFORMANCE.md): 200 GB/s line rate on DGX A100 with 8 × 200 Gb/s HDR rails,
+ * 0.94 of it achievable (ms_dist_fabric_achievable). */
 typedef struct phase { double bw_s, lat_s; } phase_t;
 
 static phase_t phase_of(ms_dist_coll_t kind, double bytes, int n, double bw, double alpha)
@@ -93,6 +97,28 @@ static phase_t phase_of(ms_dist_coll_t kind, double bytes, int n, double bw, dou
     p.bw_s = bw > 0.0 ? ms_coll_bytes_per_rank(kind, bytes, n) / bw : INFINITY;
     p.lat_s = latency_steps(kind, n) * alpha;
     return p;
+}
+
+/* The inter-node phase of a ring over n ranks in `nodes` nodes: each rail carries the share of
+ * M/local that NCCL's ring sends through a node per rank, (n-1)/n-based (every one of the ring's
+ * steps moves one M/n chunk out of each node), with the latency steps of a ring over the nodes. */
+static phase_t ring_inter(ms_dist_coll_t kind, double bytes_local, int n, int nodes, double bw, double alpha)
+{
+    phase_t p = {0.0, 0.0};
+    if (nodes <= 1 || bytes_local <= 0.0) return p;
+    p.bw_s = bw > 0.0 ? ms_coll_bytes_per_rank(kind, bytes_local, n) / bw : INFINITY;
+    p.lat_s = latency_steps(kind, nodes) * alpha;
+    return p;
+}
+
+void ms_dist_fabric_achievable(const ms_dist_fabric_t *f, ms_dist_fabric_t *out)
+{
+    if (!f || !out) return;
+    *out = *f;
+    double ei = f->intra_efficiency > 0 ? f->intra_efficiency : MS_DIST_INTRA_LINK_EFFICIENCY;
+    double eo = f->inter_efficiency > 0 ? f->inter_efficiency : MS_DIST_INTER_LINK_EFFICIENCY;
+    out->intra_bw_bytes_per_s *= ei;
+    out->inter_bw_bytes_per_s *= eo;
 }
 
 static double pipelined(phase_t a, phase_t b, phase_t c)
@@ -127,15 +153,18 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
     phase_t none = {0.0, 0.0};
     switch (kind) {
     case MS_COLL_ALLREDUCE_RING:
+        return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
+                         ring_inter(kind, bytes / local, n, nodes, bo, ao),
+                         phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
     case MS_COLL_ALLREDUCE_TREE:
         return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
                          phase_of(kind, bytes / local, nodes, bo, ao),
                          phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
     case MS_COLL_REDUCE_SCATTER:
         return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
-                         phase_of(MS_COLL_REDUCE_SCATTER, bytes / local, nodes, bo, ao), none);
+                         ring_inter(MS_COLL_REDUCE_SCATTER, bytes / local, n, nodes, bo, ao), none);
     case MS_COLL_ALL_GATHER:
-        return pipelined(phase_of(MS_COLL_ALL_GATHER, bytes / local, nodes, bo, ao),
+        return pipelined(ring_inter(MS_COLL_ALL_GATHER, bytes / local, n, nodes, bo, ao),
                          phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai), none);
     case MS_COLL_ALL_TO_ALL: {
         double in = bytes * (double)(local - 1) / n, out = bytes * (double)(n - local) / n;

@@ -16,6 +16,12 @@ typedef struct ms_scale_arch {
 } ms_scale_arch_t;
 
 int ms_scale_arch(const ms_dist_model_t *m, ms_scale_arch_t *x, char *err, size_t errlen);
+
+/* One CSV line split in place (validation tables): fields point into the line. */
+#define MS_SCALE_CSV_MAXCOL 48
+typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;
+/* Splits on commas honouring double quotes ("" is a quote), trims blanks; -1 on too many fields. */
+int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out);
 void ms_scale_err(char *err, size_t errlen, const char *fmt, ...);
 
 #endif

@@ -25,13 +25,21 @@
  *             gathered weights); reduce-scatter gradients. Hierarchical multi-rail collectives
  *             over the dp group (strided by tp·cp: NVLink inside the node, every NIC of the
  *             node across nodes). Overlapped with compute when overlap_dp = 1.
+ *   overlap   compute that runs beside an overlapped collective (DP reduction, ZeRO-3 gathers)
+ *             loses the SMs NCCL's kernels hold (MS_DIST_NCCL_SMS): its GEMMs run on
+ *             compute_units - 24 SMs (wave and tile quantization recomputed), a slowdown f of the
+ *             layer's GEMM rate. Compute C beside communication M then takes max(M, C + f·M), so
+ *             the exposed time is max(M - C, f·M) instead of max(M - C, 0). f = 0 when the SM
+ *             count is unknown.
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
  *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer, hidden
  *             behind the attention core when it is shorter.
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
  *             HBM traffic per local parameter for mixed-precision Adam).
- * η (accel->efficiency) scales peak FLOP/s, HBM bandwidth and link bandwidths alike: it is the
- * single calibration figure of an accelerator generation and software stack.
+ * η (accel->efficiency) scales peak FLOP/s (and HBM bandwidth when mem_bw_fraction is 0): it is
+ * the single compute calibration figure of an accelerator generation and software stack. Links
+ * run at their own achievable fraction of line rate, the NCCL-tests figure of their class
+ * (fabric intra_efficiency / inter_efficiency, ms_dist_fabric_achievable), not at η.
  */
 #include "internal.h"
 
@@ -51,6 +59,22 @@ static double gemm_q(double M, double N, double K, int units)
     double wave_q = tiles / (waves * units);
     double tile_q = (M * N) / (tm * tile * tn * tile);
     return wave_q * tile_q * K / (K + k0);
+}
+
+/* Time-weighted GEMM rate factor of one layer (QKV, projection, MLP in and out) on `u` of the
+ * device's `units` SMs: the fraction of peak·η the layer's GEMMs reach, counting the SMs given up
+ * (u/units) and the wave and tile quantization on u SMs. 1 when units <= 0. */
+static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int u, int units)
+{
+    if (units <= 0 || u <= 0) return 1.0;
+    double h = x->h;
+    double up = x->k * (x->mlp_mats - 1.0) * x->ffn / tp;     /* gated: gate and up fused */
+    double f_qkv = T * h * (h + 2.0 * x->kv_dim) / tp, f_proj = T * h * h / tp;
+    double f_up = T * h * up, f_dn = T * x->k * x->ffn / tp * h;
+    double tq = f_qkv / gemm_q(T, (h + 2.0 * x->kv_dim) / tp, h, u) + f_proj / gemm_q(T, h, h / tp, u)
+              + f_up / gemm_q(T, up, h, u) + f_dn / gemm_q(T, h, x->k * x->ffn / tp, u);
+    double ft = f_qkv + f_proj + f_up + f_dn;
+    return tq > 0 ? (double)u / units * ft / tq : 1.0;
 }
 
 typedef struct stage_cost {
@@ -109,9 +133,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double eta = a->efficiency > 0 ? a->efficiency : MS_DIST_DEFAULT_EFFICIENCY;
     double F = a->peak_flops * eta;
     double BW = a->mem_bw_bytes_per_s * (a->mem_bw_fraction > 0 ? a->mem_bw_fraction : eta);
-    ms_dist_fabric_t fab = *f;
-    fab.intra_bw_bytes_per_s *= eta;
-    fab.inter_bw_bytes_per_s *= eta;
+    ms_dist_fabric_t fab;
+    ms_dist_fabric_achievable(f, &fab);                    /* links at their NCCL-tests fraction */
     int g = f->accels_per_node;
     double wb = x.bpp;
 
@@ -125,16 +148,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double dense_flops = 2.0 * T * wmm / tp;
     /* time-weighted shape efficiency of the layer's GEMMs: QKV, projection, MLP in and out */
     double Fd = F;
-    if (a->compute_units > 0 && x.E <= 1) {                    /* dense models only */
-        int u = a->compute_units;
-        double up = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;     /* gated: gate and up fused */
-        double f_qkv = T * h * (h + 2.0 * x.kv_dim) / tp, f_proj = T * h * h / tp;
-        double f_up = T * h * up, f_dn = T * x.k * x.ffn / tp * h;
-        double tq = f_qkv / gemm_q(T, (h + 2.0 * x.kv_dim) / tp, h, u) + f_proj / gemm_q(T, h, h / tp, u)
-                  + f_up / gemm_q(T, up, h, u) + f_dn / gemm_q(T, h, x.k * x.ffn / tp, u);
-        double ft = f_qkv + f_proj + f_up + f_dn;
-        if (tq > 0) Fd = F * ft / tq;
-    }
+    int cu = x.E <= 1 ? a->compute_units : 0;                  /* dense models only */
+    double rate_all = layer_gemm_rate(&x, T, tp, cu, cu);
+    Fd = F * rate_all;
+    /* beside an overlapped collective the GEMMs keep compute_units - MS_DIST_NCCL_SMS SMs */
+    double ov_f = cu > MS_DIST_NCCL_SMS ? 1.0 - layer_gemm_rate(&x, T, tp, cu - MS_DIST_NCCL_SMS, cu) / rate_all : 0.0;
+    if (ov_f < 0) ov_f = 0;
     /* QKᵀ and A·V as the kernels run them: a fused causal kernel skips the masked blocks (s(s+1)/2
      * pairs per sequence, the FLOP convention of flops.c); Megatron-LM 2021's unfused path
      * multiplies the full s×s square and masks it in the softmax. */
@@ -195,7 +214,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
 
     /* ZeRO-3 parameter gathers (per micro-batch) */
-    double z3 = 0.0, z3_exposed = 0.0;
+    double z3 = 0.0, z3_exposed = 0.0, interference = 0.0;
     double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
                            + x.embed_params / pp) / tp;
     if (p->zero_stage >= 3 && dp > 1) {
@@ -206,7 +225,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double per_mb = 2.0 * ag + rs; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;
-        double exp_mb = p->overlap_dp ? (per_mb > comp_mb ? per_mb - comp_mb : 0.0) : per_mb;
+        double exp_mb = per_mb;
+        if (p->overlap_dp) {
+            double bare = per_mb > comp_mb ? per_mb - comp_mb : 0.0;
+            exp_mb = bare > ov_f * per_mb ? bare : ov_f * per_mb;   /* max(M - C, f·M) */
+            interference += (exp_mb - bare) * mb;
+        }
         z3_exposed = exp_mb * mb;
     }
 
@@ -221,7 +245,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
             dp_t = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab)
                  + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
         double hide = lps * c.bwd;                             /* last micro-batch's backward */
-        dp_exposed = p->overlap_dp ? (dp_t > hide ? dp_t - hide : 0.0) : dp_t;
+        dp_exposed = dp_t;
+        if (p->overlap_dp) {
+            double bare = dp_t > hide ? dp_t - hide : 0.0;
+            dp_exposed = bare > ov_f * dp_t ? bare : ov_f * dp_t;   /* max(M - C, f·M) */
+            interference += dp_exposed - bare;
+        }
     }
 
     double opt_params = stage_params / (p->zero_stage >= 1 ? dp : 1);
@@ -260,6 +289,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         out->memory_bound_s = out->compute_s - out->matmul_s;
     }
     out->zero_comm_total_s = z3;
+    out->overlap_interference_s = interference;
     double B = p->global_batch;
     out->tokens_per_s = B * s / step;
     out->model_flops = ms_dist_model_flops(m, B);

@@ -16,13 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXCOL 48
+#define MAXCOL MS_SCALE_CSV_MAXCOL
 #define MAXCAL 32
 
-typedef struct csv_line { int n; char *f[MAXCOL]; } csv_line_t;
+typedef ms_scale_csv_line_t csv_line_t;
+#define split_csv ms_scale_split_csv
 
-/* Splits `s` in place on commas, honouring double quotes. Returns -1 on too many fields. */
-static int split_csv(char *s, csv_line_t *out)
+/* Splits `s` in place on commas, honouring double quotes; trims blanks. -1 on too many fields. */
+int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out)
 {
     out->n = 0;
     char *w = s, *r = s;
@@ -157,6 +158,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     char line[4096], hdrline[4096];
     csv_line_t hdr = {0};
     int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, ci_split = -1, ci_arch = -1, ci_coll = -1, ci_cu = -1, ci_hf = -1, have_hdr = 0, lineno = 0, cap = 0;
+    int ci_lei = -1, ci_leo = -1;
     rc = MS_DIST_OK;
     while (fgets(line, sizeof line, fp)) {
         lineno++;
@@ -176,6 +178,8 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             ci_coll = col_index(&hdr, "collectives"); /* optional */
             ci_cu = col_index(&hdr, "compute_units");  /* optional */
             ci_hf = col_index(&hdr, "hbm_fraction");   /* optional */
+            ci_lei = col_index(&hdr, "intra_link_efficiency"); /* optional */
+            ci_leo = col_index(&hdr, "inter_link_efficiency"); /* optional */
             if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; break; }
             for (int k = 0; k < C_NUM; k++) {
                 ci[k] = col_index(&hdr, num_cols[k]);
@@ -256,6 +260,19 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             }
             r->accel.mem_bw_fraction = hf;
         }
+        const int lcol[2] = {ci_lei, ci_leo};
+        double *ldst[2] = {&r->fabric.intra_efficiency, &r->fabric.inter_efficiency};
+        for (int k = 0; k < 2 && rc == MS_DIST_OK; k++) {
+            if (lcol[k] < 0 || !*c.f[lcol[k]]) continue;
+            double le;
+            if (parse_num(c.f[lcol[k]], &le) || !(le > 0 && le <= 1)) {
+                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a number in (0, 1]", path, lineno,
+                             hdr.f[lcol[k]], c.f[lcol[k]]);
+                rc = MS_DIST_EIO;
+            }
+            *ldst[k] = le;
+        }
+        if (rc) break;
         if (ci_coll >= 0 && *c.f[ci_coll]) {
             if (strcmp(c.f[ci_coll], "flat") == 0) r->par.flat_dp_collectives = 1;
             else if (strcmp(c.f[ci_coll], "hierarchical") != 0) {
@@ -388,6 +405,175 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
 }
 
 void ms_dist_validation_free(ms_dist_validation_t *v)
+{
+    if (!v) return;
+    free(v->rows);
+    v->rows = NULL;
+    v->n = 0;
+}
+
+/* ---- NCCL-tests bus bandwidths (collectives.csv) ------------------------------------------- */
+
+enum { K_RANKS, K_PER_NODE, K_INTRA, K_INTRA_EFF, K_INTRA_A, K_INTER, K_INTER_EFF, K_INTER_A, K_BYTES,
+       K_BUSBW, K_NUM };
+static const char *const coll_cols[K_NUM] = {
+    "ranks", "ranks_per_node", "intra_gb_s_dir", "intra_efficiency", "intra_alpha_us", "inter_node_gb_s_dir",
+    "inter_efficiency", "inter_alpha_us", "bytes", "measured_busbw_gb_s"
+};
+
+static double coll_busbw(const ms_dist_coll_row_t *r, const ms_dist_fabric_t *f)
+{
+    double t = ms_coll_time_s(r->kind, r->bytes, r->ranks, 1, f);
+    return ms_coll_bus_bw(r->kind, r->bytes, r->ranks, t);
+}
+
+static void coll_stats(const ms_dist_coll_validation_t *v, int which, double *tmp, ms_dist_val_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    int k = 0;
+    double sum = 0;
+    for (int i = 0; i < v->n; i++) {
+        const ms_dist_coll_row_t *r = &v->rows[i];
+        if (r->heldout != which) continue;
+        double e = fabs(r->error), b = fabs(r->baseline_error);
+        tmp[k++] = e;
+        sum += e;
+        if (e > s->max_abs_error) s->max_abs_error = e;
+        if (b > s->baseline_max_abs_error) s->baseline_max_abs_error = b;
+    }
+    s->n = k;
+    if (!k) return;
+    s->mean_abs_error = sum / k;
+    s->median_abs_error = median_of(tmp, k);
+    k = 0;
+    for (int i = 0; i < v->n; i++)
+        if (v->rows[i].heldout == which) tmp[k++] = fabs(v->rows[i].baseline_error);
+    s->baseline_median_abs_error = median_of(tmp, k);
+}
+
+int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen)
+{
+    if (!path || !v) { ms_scale_err(err, errlen, "collectives: missing path"); return MS_DIST_EINVAL; }
+    memset(v, 0, sizeof *v);
+    FILE *fp = fopen(path, "r");
+    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
+    char line[4096], hdrline[4096];
+    csv_line_t hdr = {0};
+    int ci[K_NUM], ci_id = -1, ci_gen = -1, ci_kind = -1, ci_split = -1, ci_cit = -1;
+    int have_hdr = 0, lineno = 0, cap = 0, rc = MS_DIST_OK;
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
+            ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+            rc = MS_DIST_EIO; break;
+        }
+        if (is_blank_or_comment(line)) continue;
+        if (!have_hdr) {
+            memcpy(hdrline, line, sizeof line);
+            if (split_csv(hdrline, &hdr)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_DIST_EIO; break; }
+            ci_id = col_index(&hdr, "id"); ci_gen = col_index(&hdr, "generation");
+            ci_kind = col_index(&hdr, "kind"); ci_split = col_index(&hdr, "split");
+            ci_cit = col_index(&hdr, "citation");
+            if (ci_id < 0 || ci_gen < 0 || ci_kind < 0 || ci_split < 0 || ci_cit < 0) {
+                ms_scale_err(err, errlen, "%s:%d: header lacks id, generation, kind, split or citation", path, lineno);
+                rc = MS_DIST_EIO; break;
+            }
+            for (int k = 0; k < K_NUM && rc == MS_DIST_OK; k++)
+                if ((ci[k] = col_index(&hdr, coll_cols[k])) < 0) {
+                    ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, coll_cols[k]);
+                    rc = MS_DIST_EIO;
+                }
+            if (rc) break;
+            have_hdr = 1;
+            continue;
+        }
+        csv_line_t c;
+        if (split_csv(line, &c) || c.n != hdr.n) {
+            ms_scale_err(err, errlen, "%s:%d: expected %d columns, got %d", path, lineno, hdr.n, c.n);
+            rc = MS_DIST_EIO; break;
+        }
+        double val[K_NUM];
+        for (int k = 0; k < K_NUM && rc == MS_DIST_OK; k++) {
+            const char *f = c.f[ci[k]];
+            int optional = k == K_INTRA_EFF || k == K_INTER_EFF;
+            if (optional && !*f) { val[k] = 0; continue; }
+            double hi = optional ? 1.0 : 1e15;
+            if (parse_num(f, &val[k]) || !(val[k] > 0) || val[k] > hi) {
+                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a number in (0, %g]", path, lineno, coll_cols[k], f, hi);
+                rc = MS_DIST_EIO;
+            }
+        }
+        if (rc) break;
+        if (val[K_RANKS] != floor(val[K_RANKS]) || val[K_RANKS] < 2 || val[K_RANKS] > 1e6 ||
+            val[K_PER_NODE] != floor(val[K_PER_NODE]) || val[K_PER_NODE] > val[K_RANKS]) {
+            ms_scale_err(err, errlen, "%s:%d: columns ranks / ranks_per_node: want whole numbers, 2 <= ranks <= 1e6, ranks_per_node <= ranks", path, lineno);
+            rc = MS_DIST_EIO; break;
+        }
+        ms_dist_coll_t kind;
+        const char *ks = c.f[ci_kind];
+        if (!strcmp(ks, "allreduce")) kind = MS_COLL_ALLREDUCE_RING;
+        else if (!strcmp(ks, "reduce_scatter")) kind = MS_COLL_REDUCE_SCATTER;
+        else if (!strcmp(ks, "all_gather")) kind = MS_COLL_ALL_GATHER;
+        else if (!strcmp(ks, "all_to_all")) kind = MS_COLL_ALL_TO_ALL;
+        else {
+            ms_scale_err(err, errlen, "%s:%d: column kind: '%s' is not allreduce, reduce_scatter, all_gather or all_to_all", path, lineno, ks);
+            rc = MS_DIST_EIO; break;
+        }
+        int held;
+        if (!strcmp(c.f[ci_split], "heldout")) held = 1;
+        else if (!strcmp(c.f[ci_split], "calibration")) held = 0;
+        else {
+            ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
+            rc = MS_DIST_EIO; break;
+        }
+        if (v->n == cap) {
+            int nc = cap ? 2 * cap : 16;
+            ms_dist_coll_row_t *nr = realloc(v->rows, (size_t)nc * sizeof *nr);
+            if (!nr) { ms_scale_err(err, errlen, "collectives: out of memory"); rc = MS_DIST_ENOMEM; break; }
+            v->rows = nr; cap = nc;
+        }
+        ms_dist_coll_row_t *r = &v->rows[v->n];
+        memset(r, 0, sizeof *r);
+        snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
+        snprintf(r->generation, sizeof r->generation, "%s", c.f[ci_gen]);
+        snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
+        r->kind = kind;
+        r->heldout = held;
+        r->ranks = (int)val[K_RANKS];
+        r->bytes = val[K_BYTES];
+        r->fabric.accels_per_node = (int)val[K_PER_NODE];
+        r->fabric.intra_bw_bytes_per_s = val[K_INTRA] * 1e9;
+        r->fabric.intra_efficiency = val[K_INTRA_EFF];
+        r->fabric.intra_alpha_s = val[K_INTRA_A] * 1e-6;
+        r->fabric.inter_bw_bytes_per_s = val[K_INTER] * 1e9;
+        r->fabric.inter_efficiency = val[K_INTER_EFF];
+        r->fabric.inter_alpha_s = val[K_INTER_A] * 1e-6;
+        r->measured_busbw_bytes_per_s = val[K_BUSBW] * 1e9;
+        ms_dist_fabric_t ach;
+        ms_dist_fabric_achievable(&r->fabric, &ach);
+        r->predicted_busbw_bytes_per_s = coll_busbw(r, &ach);
+        r->line_busbw_bytes_per_s = coll_busbw(r, &r->fabric);
+        r->error = r->predicted_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
+        r->baseline_error = r->line_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
+        v->n++;
+    }
+    if (rc == MS_DIST_OK && ferror(fp)) { ms_scale_err(err, errlen, "%s: read error", path); rc = MS_DIST_EIO; }
+    fclose(fp);
+    if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
+    if (rc == MS_DIST_OK) {
+        double *tmp = malloc((size_t)v->n * sizeof *tmp);
+        if (!tmp) { ms_scale_err(err, errlen, "collectives: out of memory"); rc = MS_DIST_ENOMEM; }
+        else {
+            coll_stats(v, 0, tmp, &v->calibration);
+            coll_stats(v, 1, tmp, &v->heldout);
+            free(tmp);
+        }
+    }
+    if (rc) ms_dist_coll_validation_free(v);
+    return rc;
+}
+
+void ms_dist_coll_validation_free(ms_dist_coll_validation_t *v)
 {
     if (!v) return;
     free(v->rows);

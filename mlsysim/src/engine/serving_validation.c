@@ -1,0 +1,203 @@
+/* serving_validation.c - published serving measurements against the engine's inference plan
+ * (see engine.h, "serving validation", and mlsysim/validation/README.md).
+ *
+ * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
+ * citation ('#' starts a comment). metric: tokens_per_s_per_gpu (output tokens of a static-batch
+ * run per second per GPU) or ttft_s. Nothing is fitted here: every row is predicted with the
+ * plan's default inference efficiency. Rows are parsed into a malloc'd array.
+ */
+#include "mlsysim/engine.h"
+#include "../scale/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int num_field(const char *s, double lo, double hi, double *v)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi) return -1;
+    *v = x;
+    return 0;
+}
+
+static int col_of(const ms_scale_csv_line_t *h, const char *name)
+{
+    for (int i = 0; i < h->n; i++) if (!strcmp(h->f[i], name)) return i;
+    return -1;
+}
+
+/* ttft_s and itl_s of the row's plan at context `seq`; 0 when the engine gives none. */
+static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_model *m, const ms_hardware *hw,
+                   int seq, ms_plan *p, ms_result *res, double *ttft, double *itl, double *eff)
+{
+    ms_plan_init(p, reg, m, hw);
+    p->mode = MS_MODE_INFERENCE;
+    p->batch_size = r->batch;
+    p->seq_len = seq;
+    p->precision = r->precision;
+    p->tp = r->tp;
+    p->pp = 1;
+    p->count = r->tp;
+    p->per_node = r->tp;
+    p->dp = 1;
+    ms_status st = ms_plan_eval(reg, p, res);
+    int ok = st != MS_ERR_INPUT && ms_result_get(res, "ttft_s", ttft) && ms_result_get(res, "itl_s", itl);
+    if (!ms_result_get(res, "efficiency", eff)) *eff = 0;
+    ms_result_free(res);
+    return ok ? 0 : -1;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void stats_of(const ms_serving_validation *v, int metric, int held, double *tmp, ms_serving_stats *s)
+{
+    int k = 0;
+    s->max_abs_error = 0;
+    for (int i = 0; i < v->n; i++) {
+        const ms_serving_row *r = &v->rows[i];
+        if ((int)r->metric != metric || r->heldout != held) continue;
+        double e = fabs(r->error);
+        tmp[k++] = e;
+        if (e > s->max_abs_error) s->max_abs_error = e;
+    }
+    s->n = k;
+    if (!k) { s->median_abs_error = 0; return; }
+    qsort(tmp, (size_t)k, sizeof *tmp, cmp_d);
+    s->median_abs_error = k % 2 ? tmp[k / 2] : 0.5 * (tmp[k / 2 - 1] + tmp[k / 2]);
+}
+
+enum { S_ID, S_MODEL, S_HW, S_PREC, S_TP, S_BATCH, S_IN, S_OUT, S_METRIC, S_MEAS, S_SPLIT, S_CIT, S_NUM };
+static const char *const scols[S_NUM] = {"id", "model", "hardware", "precision", "tp", "batch", "input_len",
+                                         "output_len", "metric", "measured", "split", "citation"};
+
+ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms_serving_validation *v,
+                                    char *err, size_t errlen)
+{
+    if (!reg || !path || !v) { snprintf(err, errlen, "serving validation: missing input"); return MS_ERR_INPUT; }
+    memset(v, 0, sizeof *v);
+    FILE *fp = fopen(path, "r");
+    if (!fp) { snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_ERR_INPUT; }
+    ms_plan *p = malloc(sizeof *p);
+    ms_result *res = malloc(sizeof *res);
+    char line[4096], hdrline[4096];
+    ms_scale_csv_line_t hdr = {0};
+    int ci[S_NUM], have = 0, lineno = 0, cap = 0;
+    ms_status rc = MS_OK;
+    if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
+    while (rc == MS_OK && fgets(line, sizeof line, fp)) {
+        lineno++;
+        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
+            snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+            rc = MS_ERR_INPUT; break;
+        }
+        const char *t = line + strspn(line, " \t");
+        if (*t == '#' || *t == '\n' || *t == '\r' || !*t) continue;
+        if (!have) {
+            memcpy(hdrline, line, sizeof line);
+            if (ms_scale_split_csv(hdrline, &hdr)) { snprintf(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_ERR_INPUT; break; }
+            for (int k = 0; k < S_NUM; k++)
+                if ((ci[k] = col_of(&hdr, scols[k])) < 0) {
+                    snprintf(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, scols[k]);
+                    rc = MS_ERR_INPUT; break;
+                }
+            have = 1;
+            continue;
+        }
+        ms_scale_csv_line_t c;
+        if (ms_scale_split_csv(line, &c) || c.n != hdr.n) {
+            snprintf(err, errlen, "%s:%d: expected %d columns, got %d", path, lineno, hdr.n, c.n);
+            rc = MS_ERR_INPUT; break;
+        }
+        if (v->n == cap) {
+            int nc = cap ? 2 * cap : 16;
+            ms_serving_row *nr = realloc(v->rows, (size_t)nc * sizeof *nr);
+            if (!nr) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; break; }
+            v->rows = nr; cap = nc;
+        }
+        ms_serving_row *r = &v->rows[v->n];
+        memset(r, 0, sizeof *r);
+        snprintf(r->id, sizeof r->id, "%s", c.f[ci[S_ID]]);
+        snprintf(r->citation, sizeof r->citation, "%s", c.f[ci[S_CIT]]);
+        const ms_model *m = ms_registry_model(reg, c.f[ci[S_MODEL]]);
+        const ms_hardware *hw = ms_registry_hardware(reg, c.f[ci[S_HW]]);
+#define BAD(col, ...) do { snprintf(err, errlen, "%s:%d: column %s: ", path, lineno, scols[col]); \
+        size_t L_ = strlen(err); snprintf(err + L_, errlen > L_ ? errlen - L_ : 0, __VA_ARGS__); rc = MS_ERR_INPUT; } while (0)
+        if (!m || m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder) { BAD(S_MODEL, "'%s' is not a decoder LM of the registry", c.f[ci[S_MODEL]]); break; }
+        if (!hw) { BAD(S_HW, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", c.f[ci[S_HW]]); break; }
+        snprintf(r->model, sizeof r->model, "%s", m->name);
+        snprintf(r->hardware, sizeof r->hardware, "%s", hw->name);
+        if (ms_precision_parse(c.f[ci[S_PREC]], &r->precision)) { BAD(S_PREC, "unknown precision '%s'", c.f[ci[S_PREC]]); break; }
+        const int ic[4] = {S_TP, S_BATCH, S_IN, S_OUT};
+        int *id[4] = {&r->tp, &r->batch, &r->input_len, &r->output_len};
+        for (int k = 0; k < 4 && rc == MS_OK; k++) {
+            double x;
+            if (num_field(c.f[ci[ic[k]]], 1, 1e6, &x) || x != floor(x)) BAD(ic[k], "'%s' is not a whole number in 1..1000000", c.f[ci[ic[k]]]);
+            else *id[k] = (int)x;
+        }
+        if (rc) break;
+        if (m->arch.heads % r->tp) { BAD(S_TP, "%d does not divide the %d attention heads of %s", r->tp, m->arch.heads, m->name); break; }
+        const char *mt = c.f[ci[S_METRIC]];
+        if (!strcmp(mt, "tokens_per_s_per_gpu")) r->metric = MS_SERVE_TOKENS_PER_S_PER_GPU;
+        else if (!strcmp(mt, "ttft_s")) r->metric = MS_SERVE_TTFT_S;
+        else { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu or ttft_s", mt); break; }
+        if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
+        const char *sp = c.f[ci[S_SPLIT]];
+        if (!strcmp(sp, "heldout")) r->heldout = 1;
+        else if (strcmp(sp, "calibration")) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
+#undef BAD
+        double ttft = 0, itl0 = 0, itl = 0, eff = 0;
+        if (eval_at(reg, r, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
+            snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %s on %s", path, lineno, m->name, hw->name);
+            rc = MS_ERR_INPUT; break;
+        }
+        r->ttft_s = ttft;
+        r->efficiency = eff;
+        if (r->metric == MS_SERVE_TTFT_S) {
+            r->predicted = ttft;
+        } else {
+            double t2 = 0;
+            if (eval_at(reg, r, m, hw, r->input_len + r->output_len / 2, p, res, &t2, &itl, &eff)) {
+                snprintf(err, errlen, "%s:%d: the engine gives no ITL for %s on %s", path, lineno, m->name, hw->name);
+                rc = MS_ERR_INPUT; break;
+            }
+            r->itl_s = itl;
+            double run = ttft + (r->output_len - 1) * itl;
+            r->predicted = (double)r->batch * r->output_len / run / r->tp;
+        }
+        r->error = r->predicted / r->measured - 1.0;
+        v->n++;
+    }
+    if (rc == MS_OK && ferror(fp)) { snprintf(err, errlen, "%s: read error", path); rc = MS_ERR_INPUT; }
+    fclose(fp);
+    free(p);
+    free(res);
+    if (rc == MS_OK && v->n == 0) { snprintf(err, errlen, "%s: no rows", path); rc = MS_ERR_INPUT; }
+    if (rc == MS_OK) {
+        double *tmp = malloc((size_t)v->n * sizeof *tmp);
+        if (!tmp) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
+        else {
+            for (int mt = 0; mt < 2; mt++)
+                for (int h = 0; h < 2; h++) stats_of(v, mt, h, tmp, &v->stats[mt][h]);
+            free(tmp);
+        }
+    }
+    if (rc) ms_serving_validation_free(v);
+    return rc;
+}
+
+void ms_serving_validation_free(ms_serving_validation *v)
+{
+    if (!v) return;
+    free(v->rows);
+    v->rows = NULL;
+    v->n = 0;
+}
