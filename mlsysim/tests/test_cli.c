@@ -858,6 +858,53 @@ static void test_search(void **state)
     assert_non_null(strstr(buf, "examples:"));
 }
 
+/* The diffusion, SSM and DLRM workloads through the CLI: zoo lists them by kind, eval takes
+ * --steps and --cfg, serve takes an SSM (its ITL is eval's latency), sweep varies the steps, and a
+ * recommender whose tables do not fit exits 2. */
+static void test_workload_kinds(void **state)
+{
+    (void)state;
+    assert_int_equal(run("zoo models --kind ssm -o json", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "models"), *it;
+    assert_int_equal(cJSON_GetArraySize(arr), 2);
+    cJSON_ArrayForEach(it, arr) {
+        assert_string_equal(str(it, "kind"), "ssm");
+        assert_true(num(it, "state_per_sequence_fp16_bytes") > 0);
+    }
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json eval StableDiffusion_v1_5 H100 --steps 25 --cfg off", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "denoising_steps") == 25);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "cfg")));
+    assert_string_equal(str(j, "throughput_unit"), "images");
+    double one_pass = num(j, "unet_step_flop");
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json eval StableDiffusion_v1_5 H100", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "denoising_steps") == 50);
+    assert_true(fabs(num(j, "unet_step_flop") - 2 * one_pass) <= 1e-9 * one_pass);   /* guidance: two passes a step */
+    cJSON_Delete(j);
+    assert_int_equal(run("eval StableDiffusion_v1_5 H100 --cfg maybe", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--cfg 'maybe'"));
+    assert_int_equal(run("-o json serve Mamba_2_8B H100 --batch-size 4", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    double itl = num(j, "itl_s");
+    assert_true(num(j, "kv_cache_per_token_bytes") == 0);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json eval Mamba_2_8B H100 --batch-size 4", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "latency_s") == itl);
+    cJSON_Delete(j);
+    assert_int_equal(run("serve Mamba_2_8B H100 --draft Mamba_130M", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "is an SSM"));
+    assert_int_equal(run("sweep StableDiffusion_v1_5 H100 --vary workload.steps=10,20 --keys latency_s", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "workload.steps,latency_s"));
+    assert_non_null(strstr(buf, "\n10,"));
+    assert_non_null(strstr(buf, "\n20,"));
+    assert_int_equal(run("eval DLRM_DCNv2 L4", 0, buf, sizeof buf), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -874,6 +921,7 @@ int main(void)
         cmocka_unit_test(test_scenario),
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_search),
+        cmocka_unit_test(test_workload_kinds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

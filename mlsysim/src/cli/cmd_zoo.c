@@ -177,7 +177,7 @@ static int zoo_models(ms_cli *c, const char *kind, const char *filter)
         printf("]}\n");
     } else {
         static const char *const cols[] = {"name", "kind", "params", "active", "layers", "hidden", "heads/kv", "fwd FLOP"};
-        static const int w[] = {18, 16, 10, 10, 8, 8, 10, 16};
+        static const int w[] = {22, 16, 10, 10, 8, 8, 10, 16};
         header(c->fmt, cols, w, 8);
         for (size_t i = 0; i < k; i++) {
             const ms_model *m = list[i];
