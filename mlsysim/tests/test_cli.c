@@ -160,7 +160,7 @@ static void test_eval_json_and_exit_codes(void **state)
 }
 
 /* eval --breakdown: the parts of a training step add up to the step time (JSON "breakdown" key,
- * text table); communication parts match the existing keys; not offered for inference. */
+ * text table); communication parts match the existing keys; inference splits the roofline. */
 static void test_breakdown(void **state)
 {
     (void)state;
@@ -199,8 +199,26 @@ static void test_breakdown(void **state)
     assert_non_null(strstr(buf, "breakdown of one step"));
     assert_non_null(strstr(buf, "memory-bound ops"));
     assert_non_null(strstr(buf, "exposed communication"));
-    assert_int_equal(run("eval Llama3_8B H100 --breakdown", 1, buf, sizeof buf), 1);
-    assert_non_null(strstr(buf, "--breakdown"));
+    /* inference (the roofline): the bound term, overheads and TP/PP parts add up to latency_s */
+    const char *inf[] = {"-o json eval Llama3_8B H100 --batch-size 32 --breakdown",
+                         "-o json eval ResNet50 A100 --batch-size 256 --breakdown"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(run(inf[k], 0, buf, sizeof buf), 0);
+        j = json_of(buf);
+        b = cJSON_GetObjectItemCaseSensitive(j, "breakdown");
+        assert_true(cJSON_IsArray(b));
+        double lat = num(j, "latency_s"), s2 = 0, kvp = 0;
+        cJSON_ArrayForEach(it, b) {
+            s2 += num(it, "seconds");
+            if (!strcmp(str(it, "part"), "KV cache read")) kvp = num(it, "seconds");
+        }
+        assert_true(fabs(s2 - lat) <= 1e-9 * lat);
+        if (k == 0) assert_true(kvp > 0 && !strcmp(str(j, "bottleneck"), "memory"));   /* decode: KV read */
+        else assert_true(kvp == 0 && !strcmp(str(j, "bottleneck"), "compute"));
+        cJSON_Delete(j);
+    }
+    assert_int_equal(run("eval Llama3_8B H100 --batch-size 32 --breakdown", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "hidden under the bound"));
 }
 
 static void test_serve(void **state)

@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "mlsysim/distributed.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +47,75 @@ static const struct { const char *key, *name, *what; } parts[] = {
 };
 #define NPARTS (sizeof parts / sizeof parts[0])
 
-/* Adds the "breakdown" key (JSON) to a training-step result; 0 when the result is not one. */
+/* The parts of a roofline step (inference, and training of what the fleet model does not cover):
+ * latency = max(compute, memory) + fixed overheads (+ a tp x pp group's all-reduces and sends),
+ * the bound term split by where its time goes (roofline.c). The term under the bound is hidden. */
+typedef struct { const char *name, *key, *what; double s; } bd_part;
+
+static int roofline_parts(const ms_result *res, bd_part *pt, int *n, double *hidden, const char **hidden_what)
+{
+    double lat, tc, tm, tov, tp = 0, pp = 0, traffic = 0, kv = 0, gtp = 1, gpp = 1;
+    if (!ms_result_get(res, "latency_s", &lat) || !ms_result_get(res, "compute_time_s", &tc) ||
+        !ms_result_get(res, "memory_time_s", &tm) || !ms_result_get(res, "overhead_time_s", &tov))
+        return 0;
+    ms_result_get(res, "tp_communication_s", &tp);
+    ms_result_get(res, "pp_communication_s", &pp);
+    ms_result_get(res, "memory_traffic_bytes", &traffic);
+    ms_result_get(res, "kv_cache_bytes", &kv);              /* decode steps only */
+    ms_result_get(res, "tp", &gtp);
+    ms_result_get(res, "pp", &gpp);
+    int mem = tm > tc;
+    double kv_share = mem && traffic > 0 && kv > 0 ? kv * gtp * gpp / traffic : 0;   /* kv is per accelerator */
+    if (kv_share > 1) kv_share = 1;
+    int k = 0;
+    pt[k++] = (bd_part){"compute", "compute_time_s", "FLOPs at peak x efficiency (the bound term when compute-bound)", mem ? 0 : tc};
+    pt[k++] = (bd_part){"weights + activations read", "memory_time_s",
+                        "HBM traffic of weights touched (and activations) at datasheet bandwidth", mem ? tm * (1 - kv_share) : 0};
+    pt[k++] = (bd_part){"KV cache read", "memory_time_s", "the decode step's KV cache at datasheet bandwidth", mem ? tm * kv_share : 0};
+    pt[k++] = (bd_part){"fixed overheads", "overhead_time_s", "dispatch (not in a decode step) + 10 us per layer", tov};
+    pt[k++] = (bd_part){"TP all-reduce", "tp_communication_s", "two all-reduces per layer over the tp group", tp};
+    pt[k++] = (bd_part){"pipeline sends", "pp_communication_s", "activations between the pp stages", pp};
+    *n = k;
+    *hidden = mem ? tc : tm;
+    *hidden_what = mem ? "compute" : "memory traffic";
+    return 1;
+}
+
+/* The parts of whichever step the result holds: 1 = fleet training step, 2 = roofline, 0 none. */
+static int step_parts(const ms_result *res, bd_part *pt, int *n, double *total, double *hidden, const char **hw)
+{
+    double v;
+    *hidden = 0;
+    *hw = "";
+    if (ms_result_get(res, "step_time_s", total) && ms_result_get(res, "matmul_s", &v)) {
+        for (size_t i = 0; i < NPARTS; i++) {
+            double x = 0;
+            ms_result_get(res, parts[i].key, &x);
+            pt[i] = (bd_part){parts[i].name, parts[i].key, parts[i].what, x};
+        }
+        *n = (int)NPARTS;
+        return 1;
+    }
+    if (ms_result_get(res, "latency_s", total) && roofline_parts(res, pt, n, hidden, hw)) return 2;
+    return 0;
+}
+
+#define BD_MAX 16
+
+/* Adds the "breakdown" key (JSON) to a result; 0 when it has no step to split. */
 static int add_breakdown(ms_result *res)
 {
-    double step, v;
-    if (!ms_result_get(res, "step_time_s", &step) || !ms_result_get(res, "matmul_s", &v) || !(step > 0)) return 0;
+    bd_part pt[BD_MAX];
+    int np = 0;
+    double step, hid;
+    const char *hw;
+    if (!step_parts(res, pt, &np, &step, &hid, &hw) || !(step > 0)) return 0;
     char buf[4096];
     size_t n = 0;
     n += (size_t)snprintf(buf + n, sizeof buf - n, "[");
-    for (size_t i = 0; i < NPARTS && n < sizeof buf; i++) {
-        double x = 0;
-        ms_result_get(res, parts[i].key, &x);
+    for (int i = 0; i < np && n < sizeof buf; i++)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"part\":\"%s\",\"key\":\"%s\",\"seconds\":%.10g,\"share\":%.6f}",
-                              i ? "," : "", parts[i].name, parts[i].key, x, x / step);
-    }
+                              i ? "," : "", pt[i].name, pt[i].key, pt[i].s, pt[i].s / step);
     if (n >= sizeof buf - 2) return 0;
     snprintf(buf + n, sizeof buf - n, "]");
     ms_result_raw(res, "breakdown", buf);
@@ -68,37 +124,49 @@ static int add_breakdown(ms_result *res)
 
 static void print_breakdown(const ms_result *res)
 {
-    double step = 0, sum = 0, comm = 0, x;
-    ms_result_get(res, "step_time_s", &step);
+    bd_part pt[BD_MAX];
+    int np = 0;
+    double step = 0, sum = 0, comm = 0, x, hid;
+    const char *hw;
+    int kind = step_parts(res, pt, &np, &step, &hid, &hw);
+    if (!kind) return;
     printf("\nbreakdown of one step (%.4g s)\n", step);
     printf("  %-26s %12s %7s  %s\n", "part", "seconds", "share", "what");
-    for (size_t i = 0; i < NPARTS; i++) {
-        x = 0;
-        ms_result_get(res, parts[i].key, &x);
-        sum += x;
-        printf("  %-26s %12.5g %6.1f%%  %s\n", parts[i].name, x, 100.0 * x / step, parts[i].what);
+    for (int i = 0; i < np; i++) {
+        sum += pt[i].s;
+        printf("  %-26s %12.5g %6.1f%%  %s\n", pt[i].name, pt[i].s, 100.0 * pt[i].s / step, pt[i].what);
+    }
+    printf("  %-26s %12.5g %6.1f%%  (sum of the parts; step time %.5g s)\n", "total", sum, 100.0 * sum / step, step);
+    if (kind == 2) {
+        printf("  hidden under the bound: %s %.5g s (the roofline's max)\n", hw, hid);
+        return;
     }
     ms_result_get(res, "communication_s", &comm);
-    printf("  %-26s %12.5g %6.1f%%  (sum of the parts; step time %.5g s)\n", "total", sum, 100.0 * sum / step, step);
     printf("  %-26s %12.5g %6.1f%%  (TP + EP + CP + sends + DP + ZeRO-3 on the critical path)\n",
            "exposed communication", comm, 100.0 * comm / step);
-    double dpt = 0, zt = 0;
+    double dpt = 0, zt = 0, ov = 0;
     ms_result_get(res, "dp_communication_total_s", &dpt);
     ms_result_get(res, "zero_communication_total_s", &zt);
     if (dpt > 0 || zt > 0)
         printf("  hidden behind compute: DP %.5g s of %.5g s, ZeRO-3 %.5g s of %.5g s\n",
                dpt - (ms_result_get(res, "dp_communication_s", &x) ? x : 0), dpt,
                zt - (ms_result_get(res, "zero_communication_s", &x) ? x : 0), zt);
+    if (ms_result_get(res, "overlap_interference_s", &ov) && ov > 0)
+        printf("  of the exposed DP / ZeRO-3 time, %.5g s is compute slowed by the collectives it overlaps\n"
+               "  (NCCL holds %d SMs while they run)\n", ov, MS_DIST_NCCL_SMS);
 }
 
 /* --breakdown: JSON gets the "breakdown" key; text prints the table after the result. Returns 0
- * (with a message) when the result is not a training step of the fleet model. */
+ * (with a message) when the result has no step to split. */
 static int bd_prepare(ms_cli *c, ms_result *res)
 {
     if (res->status == MS_ERR_INPUT) return 1; /* the input error is reported as usual */
-    double v;
-    if (!ms_result_get(res, "matmul_s", &v)) {
-        fprintf(stderr, "mlsysim eval: --breakdown explains training steps of a transformer (the fleet model); this result is not one\n");
+    bd_part pt[BD_MAX];
+    int np;
+    double t, h;
+    const char *hw;
+    if (!step_parts(res, pt, &np, &t, &h, &hw)) {
+        fprintf(stderr, "mlsysim eval: --breakdown: this result has no step time to split\n");
         return 0;
     }
     if (c->fmt != MS_FMT_TEXT || c->html) add_breakdown(res);
@@ -147,9 +215,11 @@ static void eval_help(void)
            "       (either form) --svg FILE   also draws the step on the device's roofline\n"
            "       (either form) --svg-memory FILE  also draws the memory per accelerator: weights,\n"
            "                     gradients, optimizer state, activations, KV cache against capacity\n"
-           "       (either form) --breakdown  training: the step split into compute (matmul,\n"
-           "                     memory-bound ops), each collective, bubble, optimizer and exposed\n"
-           "                     communication (text table; JSON key \"breakdown\")\n"
+           "       (either form) --breakdown  the step split into its parts, which add up to it:\n"
+           "                     training: compute (matmul, memory-bound ops), each collective,\n"
+           "                     bubble, optimizer, exposed communication; inference: the roofline's\n"
+           "                     bound term (compute, or weights and KV cache read), overheads, TP /\n"
+           "                     PP communication (text table; JSON key \"breakdown\")\n"
            "\n"
            "Evaluates one workload on hardware: latency, throughput, MFU, memory per accelerator,\n"
            "energy. MODEL HARDWARE is the plan with one accelerator; training of a transformer uses\n"
@@ -165,6 +235,7 @@ static void eval_help(void)
            "  mlsysim eval ResNet50 L4 --mode training --batch-size 256 --svg-memory memory.svg\n"
            "  mlsysim eval mlsysim/examples/gpt3_175b_1536_a100.yaml --breakdown\n"
            "  mlsysim -o json eval GPT2_Small A100 --mode training --breakdown\n"
+           "  mlsysim eval Llama3_8B H100 --batch-size 32 --breakdown\n"
            "  mlsysim -o html eval mlsysim/examples/llama3_8b_h100.yaml > report.html\n"
            "\n"
            "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
