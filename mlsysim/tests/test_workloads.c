@@ -417,6 +417,23 @@ static void test_bottlenecks(void **state)
     assert_false(r.feasible);
 }
 
+/* A published end-to-end run: SD 1.5, 512x512, 50 steps, fp16, batch 1 (guidance on, the default)
+ * on an A100 80 GB SXM: 1.591 s with out-of-the-box diffusers (torch 2.1, SDPA), 0.819 s with
+ * TensorRT 9.0 (fal-ai/stable-diffusion-benchmarks, README, "SD1.5 (End-to-end) Benchmarks").
+ * The roofline at the default η 0.5 is a floor under both (0.555 s): it must not be above the
+ * fastest run, and not below half of it (a count 80x too small, as upstream's 20 GFLOP per step,
+ * would put it at 0.03 s). */
+static void test_published_sd15_a100(void **state)
+{
+    (void)state;
+    ms_workload w = workload(MS_MODE_INFERENCE, 1, 77);
+    ms_eval_result r;
+    ms_eval(ms_registry_model(reg, "StableDiffusion_v1_5"), ms_registry_hardware(reg, "A100"), &w, &r);
+    fprintf(stderr, "SD 1.5 on A100: predicted %.3f s (TensorRT 0.819 s, diffusers 1.591 s)\n", r.latency_s);
+    assert_true(r.latency_s < 0.819 && r.latency_s > 0.819 / 2);
+    assert_int_equal(r.bottleneck, MS_BOUND_COMPUTE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_registry_errors),
         cmocka_unit_test(test_engine_paths_agree),
         cmocka_unit_test(test_bottlenecks),
+        cmocka_unit_test(test_published_sd15_a100),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
