@@ -194,6 +194,16 @@ static void test_ds_cnn(void **state)
     assert_true(fabs(2 * s.macs / m->fwd_flops - 1) < 0.02);
     /* saved per sample: input 490, conv 8,000, 4 x (dw 8,000 + pw 8,000), pooled 64, logits 12 */
     assert_true(s.saved_act_elems == 490 + 9 * 8000 + 64 + 12);
+    /* the training form (batch norm after each conv, no conv bias) has 23,180 trainable parameters,
+     * the count kits/include/kits/dscnn.h gives for the kits' DS-CNN; that model pads its first conv
+     * by 1 (21x5 maps instead of 25x5): 105 positions x (64 x 40 + 4 x (64 x 9 + 64 x 64)) + 768 MACs */
+    const char *block = "dw k3; bn; relu; conv 64 k1; bn; relu; ";
+    char spec[512];
+    snprintf(spec, sizeof spec, "in 1x49x10; conv 64 k10x4 s2 p1; bn; relu; %s%s%s%savgpool; fc 12", block, block, block, block);
+    ms_graph_stats k = eval_ok(spec);
+    assert_true(k.params == 23180);
+    assert_true(k.macs == 105 * (64 * 40 + 4 * (64 * 9 + 64 * 64)) + 768);
+    assert_true(k.saved_act_elems == 490 + 2 * 9 * 64 * 105 + 64 + 12);
     /* `mlsysim tiny dscnn ...` finds it by the loose name */
     assert_ptr_equal(ms_registry_model(reg, "dscnn"), m);
 }

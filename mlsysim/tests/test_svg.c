@@ -389,6 +389,24 @@ static void test_cli_pictures(void **state)
     snprintf(args, sizeof args, "eval Llama3_8B H100 --svg-memory '%s/no/such/dir/m.svg'", dir);
     assert_int_equal(run(args, out, sizeof out), 1);
     assert_non_null(strstr(out, "cannot write the picture"));
+    /* a fleet training step has no roofline (exit 1, nothing written) but its memory bar is drawn */
+    char roof[300];
+    snprintf(roof, sizeof roof, "%s/roof.svg", dir);
+    snprintf(args, sizeof args, "eval Llama3_2_1B H100 --mode training --batch-size 8 --svg '%s' --svg-memory '%s'", roof, path);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "no roofline"));
+    assert_true(access(roof, F_OK) != 0);
+    svg = slurp(path);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "optimizer state "));
+    remove(path);
+    /* the HTML report carries the memory bar beside the roofline */
+    static char html[1 << 16];
+    assert_int_equal(run("-o html eval ResNet50 L4 --mode training --batch-size 32", html, sizeof html), 0);
+    const char *mem = strstr(html, "<h2>Memory per accelerator</h2>\n<svg ");
+    assert_non_null(mem);
+    assert_non_null(strstr(html, "<h2>Roofline</h2>"));
+    assert_non_null(strstr(mem, "activations "));
     assert_int_equal(run("eval --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--svg-memory FILE"));
     assert_int_equal(run("sweep --help", out, sizeof out), 0);

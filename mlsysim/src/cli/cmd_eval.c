@@ -304,11 +304,12 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
         free(p);
     }
     if (breakdown && c->fmt == MS_FMT_TEXT && !c->html && rc != MS_EXIT_INPUT) print_breakdown(res);
-    if (svg && rc != MS_EXIT_INPUT) {
+    int evaluated = rc != MS_EXIT_INPUT;        /* each picture is drawn even when the other fails */
+    if (svg && evaluated) {
         int src = write_svg(res, svg);
         if (src) rc = src;
     }
-    if (svg_memory && rc != MS_EXIT_INPUT) {
+    if (svg_memory && evaluated) {
         int src = write_memory_svg(res, svg_memory);
         if (src) rc = src;
     }

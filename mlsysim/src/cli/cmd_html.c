@@ -1,5 +1,6 @@
 /* cmd_html.c - `-o html`: an evaluated result as one self-contained HTML page (inline style, the
- * roofline as inline SVG, no scripts, no links, nothing fetched), for eval and scenario eval. */
+ * roofline and the memory bar as inline SVG, no scripts, no links, nothing fetched), for eval and
+ * scenario eval. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -54,6 +55,17 @@ void ms_cli_print_html(const ms_result *r, FILE *f)
         if (svg) {
             ms_result_roofline_svg(r, svg, n + 1);
             fputs("<h2>Roofline</h2>\n", f);
+            fputs(svg, f);
+            fputc('\n', f);
+            free(svg);
+        }
+    }
+    n = ms_result_memory_svg(r, NULL, 0);
+    if (n > 0) {
+        char *svg = malloc(n + 1);
+        if (svg) {
+            ms_result_memory_svg(r, svg, n + 1);
+            fputs("<h2>Memory per accelerator</h2>\n", f);
             fputs(svg, f);
             fputc('\n', f);
             free(svg);
