@@ -24,13 +24,13 @@
 
 static tt_layer *lenet5(void)
 {
-    tt_layer *l[10] = {tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, NULL), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                        tt_flatten_new(),
                        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
                        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
                        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(10, l);
+    return tt_sequential_new(12, l);
 }
 
 static void fp32_forward(tt_layer *m, const float *x, int64_t b, float *y)

@@ -5,8 +5,11 @@
  *
  * Model (as bench/lenet_train/lenet_torch.py): conv 5x5x6 pad 2 + ReLU -> maxpool 2 -> conv 5x5x16
  * + ReLU -> maxpool 2 -> flatten -> 400-120 ReLU -> 84 ReLU -> 10, cross-entropy, SGD lr 0.01
- * momentum 0.9. Each conv + ReLU + maxpool is one fused layer (tt_conv2d_relu_pool_new: the same
- * function, tested equal to the three layers); LENET_UNFUSED=1 builds them as separate layers. A step = zero_grad + forward + loss + backward + optimizer step + arena reset.
+ * momentum 0.9. The model is built from plain layers (Conv2d, ReLU, MaxPool2d); the Sequential runs
+ * each conv + ReLU + maxpool as one fused kernel (tt_conv2d_relu_maxpool2_ex: the same function,
+ * tested equal to the three layers). LENET_UNFUSED=1 puts each Conv2d in a Sequential of its own,
+ * where it sees no ReLU to fuse, so the layers run one by one. A step = zero_grad + forward + loss + backward + optimizer
+ * step + arena reset.
  * Inputs are random (throughput does not depend on values). Prints one JSON line with samples_per_s,
  * the CPU share of the timed part (getrusage) and the heap chunk allocations made while timing (0
  * expected: the steady state allocates nothing).
@@ -25,34 +28,39 @@
 #include "tinytorch/train.h"
 #include "../bench.h"
 
+/* conv alone in a Sequential of its own sees no ReLU after it, so nothing fuses (LENET_UNFUSED) */
+static tt_layer *conv(int64_t cin, int64_t cout, int pad, tt_rng *r)
+{
+    tt_layer *c = tt_conv2d_new(cin, cout, 5, 1, pad, 1, 1, true, r);
+    return getenv("LENET_UNFUSED") ? tt_sequential_new(1, &c) : c;
+}
+
 static tt_layer *lenet(tt_rng *r)
 {
-    if (getenv("LENET_UNFUSED")) {
-        return tt_sequential_new(10, (tt_layer *[]){
-            tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
-            tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
-            tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-            tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-            tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)});
-    }
-    return tt_sequential_new(8, (tt_layer *[]){
-        tt_conv2d_relu_pool_new(1, 6, 5, 1, 2, 1, 1, true, r),
-        tt_conv2d_relu_pool_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_flatten_new(),
+    return tt_sequential_new(12, (tt_layer *[]){
+        conv(1, 6, 2, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+        conv(6, 16, 0, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
         tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
         tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
         tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)});
 }
 
-/* Forward and backward time of each layer on its own (input without gradient for layer 0, as in
+/* Forward and backward time of each group of layers the Sequential runs as one call (a fused conv
+ * + ReLU + maxpool, or one layer) on its own (input without gradient for the first, as in
  * training), best of 20. */
 static void profile(tt_layer *net, tt_tensor *x, int batch)
 {
     int n = tt_sequential_len(net);
     tt_tensor *h = x;
     double tot_f = 0, tot_b = 0;
-    printf("%-12s %-18s %10s %10s\n", "layer", "output", "fwd ms", "bwd ms");
-    for (int i = 0; i < n; i++) {
-        tt_layer *l = tt_sequential_at(net, i);
+    printf("%-22s %-18s %10s %10s\n", "layer", "output", "fwd ms", "bwd ms");
+    for (int i = 0, len = 1; i < n; i += len) {
+        len = tt_sequential_group_len(net, i);
+        char kind[64] = "";
+        for (int j = i; j < i + len; j++) {
+            size_t used = strlen(kind);
+            snprintf(kind + used, sizeof kind - used, "%s%s", j > i ? "+" : "", tt_sequential_at(net, j)->ops->kind);
+        }
         tt_tensor *in = tt_clone(h);
         tt_set_requires_grad(in, i > 0);
         double bf = 1e9, bb = 1e9;
@@ -61,7 +69,7 @@ static void profile(tt_layer *net, tt_tensor *x, int batch)
             tt_arena_mark m = tt_arena_get_mark();
             in->grad = NULL;
             double t0 = bench_now();
-            out = tt_layer_forward(l, in);
+            out = tt_sequential_forward_group(net, i, in);
             double t1 = bench_now();
             tt_tensor *seed = tt_full(out->ndim, out->shape, 0.01f);
             double t2 = bench_now();
@@ -76,12 +84,12 @@ static void profile(tt_layer *net, tt_tensor *x, int batch)
             }
         }
         char s[64];
-        printf("%-12s %-18s %10.3f %10.3f\n", l->ops->kind, tt_shape_str(out, s, sizeof s), 1e3 * bf, 1e3 * bb);
+        printf("%-22s %-18s %10.3f %10.3f\n", kind, tt_shape_str(out, s, sizeof s), 1e3 * bf, 1e3 * bb);
         tot_f += bf;
         tot_b += bb;
         h = tt_detach(out);
     }
-    printf("%-12s %-18s %10.3f %10.3f   (batch %d; step total %.3f ms)\n", "sum", "", 1e3 * tot_f,
+    printf("%-22s %-18s %10.3f %10.3f   (batch %d; step total %.3f ms)\n", "sum", "", 1e3 * tot_f,
            1e3 * tot_b, batch, 1e3 * (tot_f + tot_b));
 }
 

@@ -48,13 +48,13 @@ const int mle_workload_count = 3;
 /* LeNet-5 for 28x28 input, as in milestone 04 (same layer order, so its checkpoints load here). */
 tt_layer *mle_lenet5_new(tt_rng *r)
 {
-    tt_layer *l[10] = {tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                        tt_flatten_new(),
                        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
                        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
                        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)};
-    return tt_sequential_new(10, l);
+    return tt_sequential_new(12, l);
 }
 
 static bool file_exists(const char *p)

@@ -1,6 +1,6 @@
 /* zoo.c - the milestone architectures tito's optimization commands recognise (see zoo.h). They mirror
- * milestones/03_mlp/mlp.c and milestones/04_cnn/cnn.c layer for layer (fused conv layers included,
- * since the fused layers hold the same tensors). */
+ * milestones/03_mlp/mlp.c and milestones/04_cnn/cnn.c layer for layer (Conv2d, ReLU, MaxPool2d as
+ * three layers: the Sequential fuses them when it runs). */
 #define _POSIX_C_SOURCE 200809L
 #include "zoo.h"
 
@@ -17,21 +17,21 @@
 
 static tt_layer *make_lenet5(void)
 {
-    tt_layer *l[10] = {tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, NULL), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                        tt_flatten_new(),
                        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
                        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
                        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(10, l);
+    return tt_sequential_new(12, l);
 }
 
 static tt_layer *make_digits_cnn(void)
 {
-    tt_layer *l[6] = {tt_conv2d_relu_new(1, 16, 3, 1, 1, 1, 1, true, NULL), tt_maxpool2d_new(2, 0, 0),
-                      tt_conv2d_relu_new(16, 32, 3, 1, 1, 1, 1, true, NULL), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[8] = {tt_conv2d_new(1, 16, 3, 1, 1, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                      tt_conv2d_new(16, 32, 3, 1, 1, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                       tt_flatten_new(), tt_linear_new(128, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(6, l);
+    return tt_sequential_new(8, l);
 }
 
 static tt_layer *make_mlp(int64_t in, int64_t hidden)
@@ -49,6 +49,35 @@ static const tito_zoo_entry zoo[] = {
     {"CNN 16-32 (TinyDigits)", "04", "tinydigits", make_digits_cnn, 3, {1, 8, 8}},
     {"MLP 64-32-10 (TinyDigits)", "03", "tinydigits", make_digits_mlp, 3, {1, 8, 8}},
 };
+
+/* A model file written before Conv2d, ReLU and MaxPool2d were separate layers names its tensors with
+ * the old indices, so no entry's names match; its architecture string still says which model it is
+ * (tt_model_load reads the old names). NULL when the file is not such a milestone model. */
+static const tito_zoo_entry *by_architecture(const char *path, tt_layer **model)
+{
+    tt_model_file mf;
+    char e[512], got[1024], want[1024];
+    if (tt_model_load(path, &mf, e, sizeof e) != 0) {
+        return NULL;
+    }
+    const tito_zoo_entry *hit = NULL;
+    if (tt_layer_describe(mf.model, got, sizeof got) == 0) {
+        for (size_t i = 0; !hit && i < sizeof zoo / sizeof zoo[0]; i++) {
+            tt_layer *m = zoo[i].make();
+            if (tt_layer_describe(m, want, sizeof want) == 0 && strcmp(got, want) == 0) {
+                hit = &zoo[i];
+            }
+            tt_layer_free(m);
+        }
+    }
+    if (hit) {
+        *model = mf.model;
+        mf.model = NULL;
+        tt_layer_train(*model, false);
+    }
+    tt_model_file_free(&mf);
+    return hit;
+}
 
 const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *err, size_t errlen)
 {
@@ -69,6 +98,10 @@ const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *er
             snprintf(err, errlen, "%s", e); /* the file itself is bad: no other model will do better */
             return NULL;
         }
+    }
+    const tito_zoo_entry *old = by_architecture(path, model);
+    if (old) {
+        return old;
     }
     snprintf(err, errlen, "%s: not a checkpoint of a milestone model (LeNet-5, the MLPs, the TinyDigits CNN): "
              "as LeNet-5: %s", path, first);

@@ -89,8 +89,9 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
  * Returns 0, or -1 when it does not fit in len bytes (truncated). */
 int tt_layer_describe(tt_layer *l, char *buf, size_t len);
 /* The model a description names, freshly initialised (NULL with "column N: reason" on a bad one).
- * Knows Sequential, Linear, Conv2d (and its fused forms), MaxPool2d, AvgPool2d, BatchNorm2d, ReLU,
- * Sigmoid, Tanh, GELU, Flatten, Dropout. */
+ * Knows Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, ReLU, Sigmoid, Tanh, GELU,
+ * Flatten, Dropout; older files' fused "Conv2dReLU" / "Conv2dReLUPool" become Conv2d, ReLU [,
+ * MaxPool2d(2)] (tt_model_load still finds their tensors under the old names). */
 tt_layer *tt_layer_from_description(const char *desc, char *err, size_t errlen);
 
 /* A model file read back: the model rebuilt from its architecture and loaded, and its metadata. */

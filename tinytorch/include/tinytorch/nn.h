@@ -57,10 +57,24 @@ typedef struct tt_layer_ops {
     void (*collect_buffers)(tt_layer *self, tt_params *out, const char *prefix);
 } tt_layer_ops;
 
+/* Kernel fusion, decided by the framework. A layer kind with a kernel that also computes the layers
+ * that usually follow it (Conv2d: + ReLU, + ReLU + MaxPool2d(2)) gives its layers a fusion rule. A
+ * Sequential plans once, at its first forward after its children changed: child i whose rule absorbs
+ * k of the children after it runs as one call, forward(child i, k, x), instead of k + 1 forwards.
+ * Users build the plain layers; parameters, checkpoints, the profiler and the quantizer see them. */
+typedef struct tt_layer_fusion {
+    /* How many of next[0 .. n) this layer's fused kernel computes with it (0: none). */
+    int (*plan)(const tt_layer *self, tt_layer *const *next, int n);
+    /* This layer and the `absorbed` children after it in one call; the same function as their
+     * forwards one after the other. */
+    tt_tensor *(*forward)(tt_layer *self, int absorbed, tt_tensor *x);
+} tt_layer_fusion;
+
 struct tt_layer {
     const tt_layer_ops *ops;
     bool training;     /* true after creation */
     tt_params *param_cache; /* tt_layer_parameters' list (NULL until asked for; freed with the layer) */
+    const tt_layer_fusion *fusion; /* NULL (calloc's zero): this layer kind never fuses */
 };
 
 tt_tensor *tt_layer_forward(tt_layer *l, tt_tensor *x);
@@ -112,6 +126,12 @@ tt_layer *tt_sequential_at(tt_layer *seq, int i);
 tt_layer *tt_sequential_replace(tt_layer *seq, int i, tt_layer *layer);
 /* True when l is a Sequential. */
 bool tt_is_sequential(const tt_layer *l);
+/* The fusion plan (see tt_layer_fusion): how many children run as one call starting at child i (1:
+ * child i runs alone; 0: child i is computed by an earlier child's fused kernel). Plans if needed. */
+int tt_sequential_group_len(tt_layer *seq, int i);
+/* Runs the group that starts at child i (its tt_sequential_group_len children) on x; a profiler
+ * times a Sequential group by group with it. tt_fatal when no group starts at i. */
+tt_tensor *tt_sequential_forward_group(tt_layer *seq, int i, tt_tensor *x);
 /* Activation checkpointing as a layer (module 06): forward(x) = inner(x) through
  * tt_activation_checkpoint (inner's intermediates are recomputed in backward). Owns inner; its
  * parameters keep inner's names. rng: the generator inner's dropout draws from (NULL: the default). */

@@ -30,21 +30,21 @@
 
 static tt_layer *make_digits_cnn(tt_rng *r)
 {
-    tt_layer *l[6] = {tt_conv2d_relu_new(1, 16, 3, 1, 1, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
-                      tt_conv2d_relu_new(16, 32, 3, 1, 1, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[8] = {tt_conv2d_new(1, 16, 3, 1, 1, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                      tt_conv2d_new(16, 32, 3, 1, 1, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                       tt_flatten_new(), tt_linear_new(128, 10, true, TT_INIT_PYTORCH, r)};
-    return tt_sequential_new(6, l);
+    return tt_sequential_new(8, l);
 }
 
 static tt_layer *make_lenet5(tt_rng *r)
 {
-    tt_layer *l[10] = {tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                        tt_flatten_new(),
                        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
                        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
                        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)};
-    return tt_sequential_new(10, l);
+    return tt_sequential_new(12, l);
 }
 
 /* Trains `model` with Adam + cosine on tr, evaluating on te after each epoch; saves it as `stem`.

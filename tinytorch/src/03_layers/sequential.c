@@ -1,7 +1,12 @@
 /* sequential.c - Sequential: runs its children in order; owns them.
  * Invariants: children[0..n) are owned (freed with the container); cap >= n. Parameter names are
  * "<prefix><index>.<child's name>", e.g. "0.weight", "2.bias", nested as "1.0.weight".
- * train/eval propagates to every child. */
+ * train/eval propagates to every child.
+ *
+ * Fusion (nn.h, tt_layer_fusion): when planned, group[i] is the number of children that run as one
+ * call starting at child i (>= 1), 0 for a child inside an earlier group; the groups cover 0..n in
+ * order. Every change of children (append, replace) clears `planned`; the next forward plans again.
+ * The plan asks only the children's own rules, so this file knows no layer kind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "tinytorch/nn.h"
@@ -10,13 +15,44 @@ typedef struct sequential {
     tt_layer base;
     tt_layer **children;
     int n, cap;
+    int *group;    /* [cap]: the fusion plan, valid while planned */
+    bool planned;
 } sequential;
+
+static void seq_plan(sequential *s)
+{
+    for (int i = 0; i < s->n;) {
+        const tt_layer *c = s->children[i];
+        int k = c->fusion && c->fusion->plan ? c->fusion->plan(c, s->children + i + 1, s->n - i - 1) : 0;
+        if (k < 0 || k > s->n - i - 1) {
+            tt_fatal("Sequential: the %s at index %d asks to fuse %d following layers (%d follow)",
+                     c->ops->kind, i, k, s->n - i - 1);
+        }
+        s->group[i] = k + 1;
+        for (int j = 1; j <= k; j++) {
+            s->group[i + j] = 0;
+        }
+        i += k + 1;
+    }
+    s->planned = true;
+}
+
+/* x through the group that starts at child i; returns the group's length in *len */
+static tt_tensor *run_group(sequential *s, int i, tt_tensor *x, int *len)
+{
+    tt_layer *c = s->children[i];
+    *len = s->group[i];
+    return *len > 1 ? c->fusion->forward(c, *len - 1, x) : tt_layer_forward(c, x);
+}
 
 static tt_tensor *seq_forward(tt_layer *self, tt_tensor *x)
 {
     sequential *s = (sequential *)self;
-    for (int i = 0; i < s->n; i++) {
-        x = tt_layer_forward(s->children[i], x);
+    if (!s->planned) {
+        seq_plan(s);
+    }
+    for (int i = 0, len = 1; i < s->n; i += len) {
+        x = run_group(s, i, x, &len);
     }
     return x;
 }
@@ -57,6 +93,7 @@ static void seq_destroy(tt_layer *self)
         tt_layer_free(s->children[i]);
     }
     free(s->children);
+    free(s->group);
     free(s);
 }
 
@@ -95,13 +132,18 @@ void tt_sequential_append(tt_layer *seq, tt_layer *layer)
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 8;
         tt_layer **c = realloc(s->children, (size_t)cap * sizeof *c);
-        if (!c) {
+        if (c) {
+            s->children = c;
+        }
+        int *g = c ? realloc(s->group, (size_t)cap * sizeof *g) : NULL;
+        if (!g) {
             tt_fatal("tt_sequential_append: out of memory");
         }
-        s->children = c;
+        s->group = g;
         s->cap = cap;
     }
     s->children[s->n++] = layer;
+    s->planned = false;
 }
 
 int tt_sequential_len(const tt_layer *seq) { return as_seq(seq, "tt_sequential_len")->n; }
@@ -125,10 +167,35 @@ tt_layer *tt_sequential_replace(tt_layer *seq, int i, tt_layer *layer)
     tt_layer_drop_param_cache(seq);
     tt_layer *old = s->children[i];
     s->children[i] = layer;
+    s->planned = false;
     return old;
 }
 
 bool tt_is_sequential(const tt_layer *l) { return l && l->ops == &seq_ops; }
+
+int tt_sequential_group_len(tt_layer *seq, int i)
+{
+    sequential *s = as_seq(seq, "tt_sequential_group_len");
+    if (i < 0 || i >= s->n) {
+        tt_fatal("tt_sequential_group_len: index %d out of range for %d layers", i, s->n);
+    }
+    if (!s->planned) {
+        seq_plan(s);
+    }
+    return s->group[i];
+}
+
+tt_tensor *tt_sequential_forward_group(tt_layer *seq, int i, tt_tensor *x)
+{
+    sequential *s = as_seq(seq, "tt_sequential_forward_group");
+    if (tt_sequential_group_len(seq, i) == 0) {
+        tt_fatal("tt_sequential_forward_group: child %d (%s) is computed by an earlier child's fused kernel;"
+                 " start at a group's first child (tt_sequential_group_len(seq, i) >= 1)", i,
+                 s->children[i]->ops->kind);
+    }
+    int len;
+    return run_group(s, i, x, &len);
+}
 
 tt_layer *tt_mlp_new(int n, const int64_t *sizes, tt_rng *rng)
 {

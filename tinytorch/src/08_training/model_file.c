@@ -187,8 +187,24 @@ int tt_model_save(const char *path, tt_layer *model, const tt_model_info *info, 
 /* ---- reading a model file back ----------------------------------------------------------------- */
 
 /* A recursive-descent reader of tt_layer_describe's grammar:
- *   layer := NAME [ '(' arg { ',' arg } ')' ]      arg := layer (Sequential) | NUMBER | KEY '=' VALUE */
-typedef struct parser { const char *s, *p; char *err; size_t errlen; int failed; } parser;
+ *   layer := NAME [ '(' arg { ',' arg } ')' ]      arg := layer (Sequential) | NUMBER | KEY '=' VALUE
+ * Older files name fused layers "Conv2dReLU" and "Conv2dReLUPool" (a convolution that also applied
+ * ReLU, then a 2x2 max pool). They are read as the plain layers Conv2d, ReLU [, MaxPool2d(2)], which
+ * the Sequential fuses again when it runs; `legacy` remembers those convolutions (and how many layers
+ * each stands for) so that the file's tensor names, counted with one index per fused layer, are
+ * matched (legacy_names). */
+#define MAX_LEGACY 64
+typedef struct parser {
+    const char *s, *p;
+    char *err;
+    size_t errlen;
+    int failed;
+    const tt_layer *legacy[MAX_LEGACY]; /* convolutions read from a fused name */
+    int legacy_extra[MAX_LEGACY];       /* the layers each one absorbed: 1 (ReLU) or 2 (+ MaxPool2d) */
+    int n_legacy;
+    int pending;                        /* absorbed layers the enclosing Sequential still has to add */
+    bool wrapped;                       /* the description was one fused layer, now a Sequential */
+} parser;
 
 static void perr(parser *ps, const char *what)
 {
@@ -317,6 +333,13 @@ static tt_layer *parse_layer(parser *ps, int depth)
                 return NULL;
             }
             tt_sequential_append(seq, child);
+            if (ps->pending) { /* an older file's fused convolution: the layers it stood for */
+                tt_sequential_append(seq, tt_relu_new());
+                if (ps->pending == 2) {
+                    tt_sequential_append(seq, tt_maxpool2d_new(2, 2, 0));
+                }
+                ps->pending = 0;
+            }
         } while (accept(ps, ','));
         if (!accept(ps, ')')) {
             perr(ps, "expected ')' after the layers of a Sequential");
@@ -346,16 +369,25 @@ static tt_layer *parse_layer(parser *ps, int depth)
             perr(ps, "Conv2d wants (in, out, kernel_size=K, stride=S, padding=P)");
             return NULL;
         }
-        tt_layer *(*make)(int64_t, int64_t, int, int, int, int, int, bool, tt_rng *) =
-            strcmp(name, "Conv2dReLUPool") == 0 ? tt_conv2d_relu_pool_new
-            : strcmp(name, "Conv2dReLU") == 0   ? tt_conv2d_relu_new
-            : strcmp(name, "Conv2d") == 0       ? tt_conv2d_new
-                                                : NULL;
-        if (!make) {
-            perr(ps, "unknown convolution kind");
+        const int extra = strcmp(name, "Conv2dReLUPool") == 0 ? 2
+                          : strcmp(name, "Conv2dReLU") == 0   ? 1
+                          : strcmp(name, "Conv2d") == 0       ? 0
+                                                              : -1;
+        if (extra < 0) {
+            perr(ps, "unknown convolution kind (Conv2d, or Conv2dReLU / Conv2dReLUPool from older files)");
             return NULL;
         }
-        return make((int64_t)a.pos[0], (int64_t)a.pos[1], (int)k, (int)s, (int)p, 1, 1, true, NULL);
+        if (extra > 0 && ps->n_legacy == MAX_LEGACY) {
+            perr(ps, "more than 64 fused convolutions");
+            return NULL;
+        }
+        tt_layer *c = tt_conv2d_new((int64_t)a.pos[0], (int64_t)a.pos[1], (int)k, (int)s, (int)p, 1, 1, true, NULL);
+        if (extra > 0) {
+            ps->legacy[ps->n_legacy] = c;
+            ps->legacy_extra[ps->n_legacy++] = extra;
+            ps->pending = extra;
+        }
+        return c;
     }
     if (strcmp(name, "MaxPool2d") == 0 || strcmp(name, "AvgPool2d") == 0) {
         double k = num_of(&a, "kernel_size", 2), s = num_of(&a, "stride", 0), p = num_of(&a, "padding", 0);
@@ -390,17 +422,67 @@ static tt_layer *parse_layer(parser *ps, int depth)
     return NULL;
 }
 
-tt_layer *tt_layer_from_description(const char *desc, char *err, size_t errlen)
+static tt_layer *parse_model(parser *ps, const char *desc, char *err, size_t errlen)
 {
-    parser ps = {desc, desc, err, errlen, 0};
-    tt_layer *l = parse_layer(&ps, 0);
-    skip_ws(&ps);
-    if (l && *ps.p) {
-        perr(&ps, "unexpected text after the model");
+    memset(ps, 0, sizeof *ps);
+    ps->s = ps->p = desc;
+    ps->err = err;
+    ps->errlen = errlen;
+    tt_layer *l = parse_layer(ps, 0);
+    skip_ws(ps);
+    if (l && *ps->p) {
+        perr(ps, "unexpected text after the model");
         tt_layer_free(l);
         return NULL;
     }
+    if (l && ps->pending) { /* a lone fused convolution: the plain layers it stood for, in a Sequential */
+        tt_layer *seq = tt_sequential_new(1, &l);
+        tt_sequential_append(seq, tt_relu_new());
+        if (ps->pending == 2) {
+            tt_sequential_append(seq, tt_maxpool2d_new(2, 2, 0));
+        }
+        l = seq;
+        ps->wrapped = true;
+    }
     return l;
+}
+
+tt_layer *tt_layer_from_description(const char *desc, char *err, size_t errlen)
+{
+    parser ps;
+    return parse_model(&ps, desc, err, errlen);
+}
+
+static int legacy_extra(const parser *ps, const tt_layer *l)
+{
+    for (int i = 0; i < ps->n_legacy; i++) {
+        if (ps->legacy[i] == l) {
+            return ps->legacy_extra[i];
+        }
+    }
+    return 0;
+}
+
+/* The tensors of l (parameters and buffers) under the names an older file gave them: inside each
+ * Sequential a convolution read from a fused name and the layers it absorbed share one index. */
+static void legacy_names(const parser *ps, tt_layer *l, const char *prefix, tt_params *out)
+{
+    if (!tt_is_sequential(l)) {
+        tt_layer_collect(l, out, prefix);
+        tt_layer_collect_buffers(l, out, prefix);
+        return;
+    }
+    if (ps->wrapped && prefix[0] == '\0') { /* a lone fused layer: its tensors had no index */
+        legacy_names(ps, tt_sequential_at(l, 0), prefix, out);
+        return;
+    }
+    char name[256];
+    for (int i = 0, old = 0; i < tt_sequential_len(l); old++) {
+        tt_layer *c = tt_sequential_at(l, i);
+        snprintf(name, sizeof name, "%s%d.", prefix, old);
+        legacy_names(ps, c, name, out);
+        i += 1 + legacy_extra(ps, c);
+    }
 }
 
 /* Reads metadata key into a fresh JSON tree; NULL when absent (*absent set) or invalid (error set). */
@@ -464,12 +546,23 @@ int tt_model_load(const char *path, tt_model_file *m, char *err, size_t errlen)
         return -1;
     }
     char perrbuf[256];
-    m->model = tt_layer_from_description(arch, perrbuf, sizeof perrbuf);
+    parser ps;
+    m->model = parse_model(&ps, arch, perrbuf, sizeof perrbuf);
     if (!m->model) {
         snprintf(err, errlen, "%s: __metadata__ %s", path, perrbuf);
         return -1;
     }
-    if (tt_checkpoint_load(path, m->model, NULL, err, errlen) != 0) {
+    int lrc;
+    if (ps.n_legacy > 0) { /* an older file with fused layer names */
+        tt_params all;
+        tt_params_init(&all);
+        legacy_names(&ps, m->model, "", &all);
+        lrc = tt_safetensors_load(path, &all, false, err, errlen);
+        tt_params_free(&all);
+    } else {
+        lrc = tt_checkpoint_load(path, m->model, NULL, err, errlen);
+    }
+    if (lrc != 0) {
         tt_model_file_free(m);
         return -1;
     }

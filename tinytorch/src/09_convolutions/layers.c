@@ -5,9 +5,12 @@
  * weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = Cin/groups * k * k.
  * BatchNorm2d starts with gamma = 1, beta = 0, running_mean = 0, running_var = 1, and uses the
  * batch statistics while base.training is true, the running ones after tt_layer_train(l, false).
+ * Conv2d carries a fusion rule (nn.h): inside a Sequential, Conv2d, ReLU [, MaxPool2d(2)] run as one
+ * fused kernel; the layers themselves stay three, with their own names and parameters.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tinytorch/conv.h"
 
 static void *layer_alloc(size_t bytes, const char *who)
@@ -31,11 +34,7 @@ static void add_param(tt_params *out, const char *prefix, const char *name, tt_t
 static tt_tensor *conv_layer_forward(tt_layer *self, tt_tensor *x)
 {
     tt_conv2d_layer *l = (tt_conv2d_layer *)self;
-    if (l->fuse_pool) {
-        return tt_conv2d_relu_maxpool2_ex(x, l->weight, l->bias, &l->geom);
-    }
-    return l->fuse_relu ? tt_conv2d_relu_ex(x, l->weight, l->bias, &l->geom)
-                        : tt_conv2d_ex(x, l->weight, l->bias, &l->geom);
+    return tt_conv2d_ex(x, l->weight, l->bias, &l->geom);
 }
 
 static void conv_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
@@ -57,14 +56,33 @@ static void conv_layer_destroy(tt_layer *self)
 
 static const tt_layer_ops conv_ops = {"Conv2d", conv_layer_forward, conv_layer_collect, NULL,
                                       conv_layer_destroy, NULL};
-static const tt_layer_ops conv_relu_ops = {"Conv2dReLU", conv_layer_forward, conv_layer_collect, NULL,
-                                           conv_layer_destroy, NULL};
-static const tt_layer_ops conv_relu_pool_ops = {"Conv2dReLUPool", conv_layer_forward, conv_layer_collect,
-                                                NULL, conv_layer_destroy, NULL};
 
-/* fuse: 0 plain, 1 + ReLU, 2 + ReLU + 2x2 max pool */
-static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
-                          int groups, bool bias, tt_rng *rng, int fuse)
+static bool is_maxpool2(const tt_layer *l);
+
+/* Conv2d's fusion rule (nn.h): a ReLU right after it runs in the convolution's epilogue
+ * (tt_conv2d_relu_ex), and a MaxPool2d(2) (kernel 2, stride 2, no padding) right after that ReLU
+ * in the same pass (tt_conv2d_relu_maxpool2_ex). A pool without the ReLU before it, any other pool,
+ * or any layer in between stops the group. */
+static int conv_fusion_plan(const tt_layer *self, tt_layer *const *next, int n)
+{
+    (void)self;
+    if (n < 1 || strcmp(next[0]->ops->kind, "ReLU") != 0) {
+        return 0;
+    }
+    return n >= 2 && is_maxpool2(next[1]) ? 2 : 1;
+}
+
+static tt_tensor *conv_fusion_forward(tt_layer *self, int absorbed, tt_tensor *x)
+{
+    tt_conv2d_layer *l = (tt_conv2d_layer *)self;
+    return absorbed == 2 ? tt_conv2d_relu_maxpool2_ex(x, l->weight, l->bias, &l->geom)
+                         : tt_conv2d_relu_ex(x, l->weight, l->bias, &l->geom);
+}
+
+static const tt_layer_fusion conv_fusion = {conv_fusion_plan, conv_fusion_forward};
+
+tt_layer *tt_conv2d_new(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
+                        int groups, bool bias, tt_rng *rng)
 {
     if (cin <= 0 || cout <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || dilation <= 0 ||
         groups <= 0 || cin % groups != 0 || cout % groups != 0) {
@@ -76,14 +94,13 @@ static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int
         rng = tt_default_rng();
     }
     tt_conv2d_layer *l = layer_alloc(sizeof *l, "tt_conv2d_new");
-    l->base.ops = fuse == 2 ? &conv_relu_pool_ops : fuse == 1 ? &conv_relu_ops : &conv_ops;
+    l->base.ops = &conv_ops;
     l->base.training = true;
+    l->base.fusion = &conv_fusion;
     l->in_channels = cin;
     l->out_channels = cout;
     l->kh = l->kw = kernel;
     l->geom = tt_conv2d_geom_make(stride, padding, dilation, groups);
-    l->fuse_relu = fuse >= 1;
-    l->fuse_pool = fuse == 2;
     const int64_t fan_in = cin / groups * kernel * kernel;
     l->weight = tt_tensor_new_persistent(TT_SHAPE(cout, cin / groups, kernel, kernel));
     l->weight->name = "weight";
@@ -98,22 +115,41 @@ static tt_layer *conv_new(int64_t cin, int64_t cout, int kernel, int stride, int
     return &l->base;
 }
 
-tt_layer *tt_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride, int padding,
-                        int dilation, int groups, bool bias, tt_rng *rng)
+/* Superseded fused kinds (conv.h): kept until the last callers have moved to Conv2d, ReLU [, MaxPool2d]. */
+static tt_tensor *conv_fused_kind_forward(tt_layer *self, tt_tensor *x)
 {
-    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, 0);
+    tt_conv2d_layer *l = (tt_conv2d_layer *)self;
+    return l->fuse_pool ? tt_conv2d_relu_maxpool2_ex(x, l->weight, l->bias, &l->geom)
+                        : tt_conv2d_relu_ex(x, l->weight, l->bias, &l->geom);
+}
+
+static const tt_layer_ops conv_relu_ops = {"Conv2dReLU", conv_fused_kind_forward, conv_layer_collect, NULL,
+                                           conv_layer_destroy, NULL};
+static const tt_layer_ops conv_relu_pool_ops = {"Conv2dReLUPool", conv_fused_kind_forward, conv_layer_collect,
+                                                NULL, conv_layer_destroy, NULL};
+
+static tt_layer *conv_fused_kind(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
+                                 int groups, bool bias, tt_rng *rng, bool pool)
+{
+    tt_conv2d_layer *l = (tt_conv2d_layer *)tt_conv2d_new(cin, cout, kernel, stride, padding, dilation, groups,
+                                                          bias, rng);
+    l->base.ops = pool ? &conv_relu_pool_ops : &conv_relu_ops;
+    l->base.fusion = NULL;
+    l->fuse_relu = true;
+    l->fuse_pool = pool;
+    return &l->base;
 }
 
 tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
                              int padding, int dilation, int groups, bool bias, tt_rng *rng)
 {
-    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, 1);
+    return conv_fused_kind(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, false);
 }
 
 tt_layer *tt_conv2d_relu_pool_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
                                   int padding, int dilation, int groups, bool bias, tt_rng *rng)
 {
-    return conv_new(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, 2);
+    return conv_fused_kind(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, true);
 }
 
 /* ---- pooling ----------------------------------------------------------------------------------- */
@@ -234,6 +270,13 @@ tt_layer *tt_batchnorm2d_new(int64_t num_features, float momentum, float eps, bo
         tt_set_requires_grad(l->bias, true);
     }
     return &l->base;
+}
+
+static bool is_maxpool2(const tt_layer *l)
+{
+    const pool_layer *p = (const pool_layer *)l;
+    return l->ops == &maxpool_ops && p->kernel == 2 && p->geom.stride_h == 2 && p->geom.stride_w == 2 &&
+           p->geom.pad_h == 0 && p->geom.pad_w == 0;
 }
 
 int tt_pool2d_params(const tt_layer *l, int *kernel, int *stride, int *padding)

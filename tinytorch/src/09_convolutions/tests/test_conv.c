@@ -358,9 +358,9 @@ static void test_lenet_steady_state(void **state)
     (void)state;
     tt_rng r;
     tt_rng_seed(&r, 3);
-    tt_layer *net = tt_sequential_new(10, (tt_layer *[]){
-        tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0),
-        tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
+    tt_layer *net = tt_sequential_new(12, (tt_layer *[]){
+        tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+        tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
         tt_linear_new(400, 120, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
         tt_linear_new(120, 84, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
         tt_linear_new(84, 10, true, TT_INIT_PYTORCH, &r)});

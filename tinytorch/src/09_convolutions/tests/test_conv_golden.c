@@ -130,19 +130,15 @@ static void test_lenet_golden(void **state)
     for (int fused = 0; fused < 2; fused++) {
         tt_layer *l[12];
         int n = 0;
-        if (fused) {
-            l[n++] = tt_conv2d_relu_new(1, 6, 5, 1, 2, 1, 1, true, NULL);
-        } else {
-            l[n++] = tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL);
-            l[n++] = tt_relu_new();
-        }
+        /* fused: the Sequential runs conv + ReLU + pool as one kernel; not fused: each conv sits in
+         * a Sequential of its own, where it sees no ReLU to fuse with */
+        tt_layer *c1 = tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL);
+        l[n++] = fused ? c1 : tt_sequential_new(1, &c1);
+        l[n++] = tt_relu_new();
         l[n++] = tt_maxpool2d_new(2, 0, 0);
-        if (fused) {
-            l[n++] = tt_conv2d_relu_new(6, 16, 5, 1, 0, 1, 1, true, NULL);
-        } else {
-            l[n++] = tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL);
-            l[n++] = tt_relu_new();
-        }
+        tt_layer *c2 = tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL);
+        l[n++] = fused ? c2 : tt_sequential_new(1, &c2);
+        l[n++] = tt_relu_new();
         l[n++] = tt_maxpool2d_new(2, 0, 0);
         l[n++] = tt_flatten_new();
         l[n++] = tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL);

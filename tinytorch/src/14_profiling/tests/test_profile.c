@@ -53,28 +53,29 @@ static void test_profile_small_cnn(void **state)
     (void)state;
     tt_rng r;
     tt_rng_seed(&r, 4);
-    tt_layer *l[6] = {tt_conv2d_relu_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
-                      tt_linear_new(4 * 6 * 6, 20, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
+    tt_layer *l[7] = {tt_conv2d_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
+                      tt_flatten_new(), tt_linear_new(4 * 6 * 6, 20, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
                       tt_linear_new(20, 5, true, TT_INIT_PYTORCH, &r)};
-    tt_layer *m = tt_sequential_new(6, l);
+    tt_layer *m = tt_sequential_new(7, l);
     const int64_t B = 8;
     tt_tensor *x = tt_randn(TT_SHAPE(B, 1, 12, 12), 0.0f, 1.0f, &r);
     int32_t y[8] = {0, 1, 2, 3, 4, 0, 1, 2};
     tt_profile p;
     char err[256];
     assert_int_equal(tt_profile_sequential(m, x, y, 3, &p, err, sizeof err), 0);
-    assert_int_equal(p.n, 6);
+    assert_int_equal(p.n, 7);
     assert_int_equal(p.batch, B);
-    /* conv: 2 * N * Cout * H * W * Cin * k * k, + bias, + ReLU (fused) */
+    /* conv: 2 * N * Cout * H * W * Cin * k * k, + bias; ReLU and pool: one per input element */
     const double outs = (double)(B * 4 * 12 * 12);
-    assert_true(p.layers[0].flops == 2.0 * outs * 9 + 2.0 * outs);
-    assert_string_equal(p.layers[0].kind, "Conv2dReLU");
+    assert_true(p.layers[0].flops == 2.0 * outs * 9 + outs);
+    assert_string_equal(p.layers[0].kind, "Conv2d");
     assert_int_equal(p.layers[0].params, 4 * 9 + 4);
+    assert_true(p.layers[1].flops == outs && p.layers[2].flops == outs);
     /* linear: 2 * B * in * out + B * out; bytes = 4 * (input + params + output) */
-    assert_true(p.layers[3].flops == 2.0 * B * 144 * 20 + B * 20);
-    assert_true(p.layers[3].bytes == 4.0 * (B * 144 + 144 * 20 + 20 + B * 20));
-    assert_int_equal(p.layers[3].out_bytes, B * 20 * 4);
-    assert_true(p.layers[2].flops == 0.0); /* flatten is a view */
+    assert_true(p.layers[4].flops == 2.0 * B * 144 * 20 + B * 20);
+    assert_true(p.layers[4].bytes == 4.0 * (B * 144 + 144 * 20 + 20 + B * 20));
+    assert_int_equal(p.layers[4].out_bytes, B * 20 * 4);
+    assert_true(p.layers[3].flops == 0.0); /* flatten is a view */
     assert_int_equal(p.params, 40 + 144 * 20 + 20 + 20 * 5 + 5);
     /* every compute layer took time, forward and backward; the parts add up to the step */
     double fwd = 0.0, bwd = 0.0;
@@ -82,7 +83,7 @@ static void test_profile_small_cnn(void **state)
         fwd += p.layers[i].seconds;
         bwd += p.layers[i].backward_seconds;
     }
-    assert_true(p.layers[0].seconds > 0 && p.layers[3].seconds > 0 && p.layers[3].backward_seconds > 0);
+    assert_true(p.layers[0].seconds > 0 && p.layers[4].seconds > 0 && p.layers[4].backward_seconds > 0);
     assert_true(fabs(fwd - p.forward_seconds) <= 1e-9 + 1e-6 * p.forward_seconds);
     assert_true(bwd <= p.backward_seconds * 1.0001 + 1e-9);
     /* backward ops: two linear nodes and one conv node per step */
@@ -108,9 +109,9 @@ static void test_profile_small_cnn(void **state)
     tt_json *j = read_json(jp);
     const tt_json *layers = tt_json_get(j, "layers");
     assert_non_null(layers);
-    assert_int_equal(layers->count, 6);
-    const tt_json *l3 = tt_json_at(layers, 3);
-    assert_true(tt_json_get(l3, "flops")->number == p.layers[3].flops);
+    assert_int_equal(layers->count, 7);
+    const tt_json *l3 = tt_json_at(layers, 4);
+    assert_true(tt_json_get(l3, "flops")->number == p.layers[4].flops);
     assert_non_null(tt_json_get(l3, "bytes"));
     assert_non_null(tt_json_get(l3, "seconds"));
     assert_string_equal(tt_json_get(j, "model")->string, "toy \"cnn\"");

@@ -26,11 +26,11 @@ static tt_layer *small_cnn(uint64_t seed)
 {
     tt_rng r;
     tt_rng_seed(&r, seed);
-    tt_layer *l[8] = {tt_conv2d_relu_new(1, 6, 3, 1, 1, 1, 1, true, &r), tt_maxpool2d_new(2, 0, 0),
+    tt_layer *l[9] = {tt_conv2d_new(1, 6, 3, 1, 1, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                       tt_conv2d_new(6, 8, 3, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_flatten_new(),
                       tt_linear_new(8 * 4 * 4, 12, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
                       tt_linear_new(12, 3, true, TT_INIT_PYTORCH, &r)};
-    tt_layer *m = tt_sequential_new(8, l);
+    tt_layer *m = tt_sequential_new(9, l);
     tt_layer_train(m, false);
     return m;
 }
@@ -78,7 +78,7 @@ static void test_2of4(void **state)
 {
     (void)state;
     tt_layer *m = small_cnn(3);
-    tt_linear_layer *f = (tt_linear_layer *)tt_sequential_at(m, 5);
+    tt_linear_layer *f = (tt_linear_layer *)tt_sequential_at(m, 6);
     float before[128];
     memcpy(before, f->weight->data, sizeof before);
     assert_int_equal(tt_prune_2of4(m, NULL, err, sizeof err), 0);
@@ -107,8 +107,8 @@ static void test_structured(void **state)
     tt_rng_seed(&r, 9);
     tt_tensor *x = tt_randn(TT_SHAPE(5, 1, 12, 12), 0.0f, 1.0f, &r);
     assert_int_equal(tt_prune_channels(m, 0.5, err, sizeof err), 0);
-    tt_conv2d_layer *c0 = (tt_conv2d_layer *)tt_sequential_at(m, 0), *c2 = (tt_conv2d_layer *)tt_sequential_at(m, 2);
-    tt_linear_layer *f = (tt_linear_layer *)tt_sequential_at(m, 5);
+    tt_conv2d_layer *c0 = (tt_conv2d_layer *)tt_sequential_at(m, 0), *c2 = (tt_conv2d_layer *)tt_sequential_at(m, 3);
+    tt_linear_layer *f = (tt_linear_layer *)tt_sequential_at(m, 6);
     assert_int_equal(c0->weight->shape[0], 3);
     assert_int_equal(c0->out_channels, 3);
     assert_int_equal(c2->weight->shape[1], 3);
@@ -121,7 +121,7 @@ static void test_structured(void **state)
     assert_int_equal(tt_params_numel(&p), 3 * 9 + 3 + 4 * 3 * 9 + 4 + 64 * 12 + 12 + 12 * 3 + 3);
     tt_params_free(&p);
     /* reference: zero the removed filters (and their biases) of the unpruned model */
-    tt_conv2d_layer *r0 = (tt_conv2d_layer *)tt_sequential_at(ref, 0), *r2 = (tt_conv2d_layer *)tt_sequential_at(ref, 2);
+    tt_conv2d_layer *r0 = (tt_conv2d_layer *)tt_sequential_at(ref, 0), *r2 = (tt_conv2d_layer *)tt_sequential_at(ref, 3);
     for (int64_t o = 0; o < 6; o++) {
         bool kept = false;
         for (int64_t k = 0; k < 3; k++) {
