@@ -15,8 +15,9 @@
  *             vectorisation.) Used with tt__sigmoid, tt__tanh, tt__erf (modules 02, 04).
  *   tt__expf: any x, clamped to [-87, 88] (no inf/denormal results): the same range reduction, then a
  *             degree-6 Taylor polynomial (truncation error r^7/7! < 1.3e-7 relative, about one float
- *             ulp). Its 4-float (tt__expf4) and 16-float AVX-512 (tt__expf16) forms are what the
- *             GELU, attention-softmax and decode loops call explicitly.
+ *             ulp). Its vector forms, one definition for every width (TT__VEC_FUNCS: 4 floats,
+ *             tt__expf4, and 16 on AVX-512, tt__expf16), are what the GELU, attention-softmax and
+ *             decode loops call explicitly.
  *   tt__sqrt: for v >= 0: the bit-level reciprocal-square-root estimate, two Newton steps, then
  *             one Heron step s = (s + v/s)/2 (Adam, module 07).
  *   tt__erf:  Abramowitz & Stegun 7.1.26 (Handbook of Mathematical Functions, 1964): absolute error
@@ -158,50 +159,61 @@ static inline float tt__expf(float x)
     return p * u.f;
 }
 
-/* The same exp on 4 floats at once (one SSE register) with GNU vector extensions (gcc and clang): GCC's -O2 does not
- * vectorise the scalar loop (clamps become branches), so the hot loops call this one explicitly. */
+/* The same exp on W floats at once, with GNU vector extensions (gcc and clang): GCC's -O2 does not
+ * vectorise the scalar loop (clamps become branches), so the hot loops call these explicitly.
+ * TT__VEC_FUNCS(W, ATTR) writes, once for every width, the helpers of the vector type tt_vWf (W
+ * floats; tt_vWi: W int32 lanes) and its exp, each function carrying ATTR (the instruction set the
+ * width needs):
+ *   tt__vWf_set(a)           every lane a
+ *   tt__vWf_load(p) / _store  W floats from / to memory (no alignment needed)
+ *   tt__vWf_select(m, a, b)   m ? a : b per lane, m all ones or all zeros
+ *   tt__expfW(x)              tt__expf of each lane: the same clamps, reduction and polynomial, in
+ *                             the same order, so every width gives the same bits (tested) */
+#define TT__VEC_FUNCS(W, ATTR)                                                                         \
+    static inline ATTR tt_v##W##f tt__v##W##f_set(float a)                                            \
+    {                                                                                                  \
+        tt_v##W##f v = {0};                                                                            \
+        for (int i = 0; i < (W); i++) {                                                                \
+            v[i] = a;                                                                                  \
+        }                                                                                              \
+        return v;                                                                                      \
+    }                                                                                                  \
+    static inline ATTR tt_v##W##f tt__v##W##f_load(const float *p)                                    \
+    {                                                                                                  \
+        tt_v##W##f v;                                                                                  \
+        memcpy(&v, p, sizeof v);                                                                       \
+        return v;                                                                                      \
+    }                                                                                                  \
+    static inline ATTR void tt__v##W##f_store(float *p, tt_v##W##f v) { memcpy(p, &v, sizeof v); }   \
+    static inline ATTR tt_v##W##f tt__v##W##f_select(tt_v##W##i mask, tt_v##W##f a, tt_v##W##f b)     \
+    {                                                                                                  \
+        return (tt_v##W##f)((mask & (tt_v##W##i)a) | (~mask & (tt_v##W##i)b));                        \
+    }                                                                                                  \
+    static inline ATTR tt_v##W##f tt__expf##W(tt_v##W##f x)                                           \
+    {                                                                                                  \
+        const tt_v##W##f lo = tt__v##W##f_set(-87.0f), hi = tt__v##W##f_set(88.0f);                    \
+        x = tt__v##W##f_select(x < lo, lo, x);                                                         \
+        x = tt__v##W##f_select(x > hi, hi, x);                                                         \
+        tt_v##W##f t = x * 1.4426950408889634f;                                                        \
+        tt_v##W##f n = (t + 12582912.0f) - 12582912.0f;                                                \
+        tt_v##W##f r = x - n * 0.693145751953125f;                                                     \
+        r = r - n * 1.428606765330187e-06f;                                                            \
+        tt_v##W##f p = tt__v##W##f_set(1.0f / 720.0f);                                                 \
+        p = p * r + 1.0f / 120.0f;                                                                     \
+        p = p * r + 1.0f / 24.0f;                                                                      \
+        p = p * r + 1.0f / 6.0f;                                                                       \
+        p = p * r + 0.5f;                                                                              \
+        p = p * r + 1.0f;                                                                              \
+        p = p * r + 1.0f;                                                                              \
+        tt_v##W##i bits = (__builtin_convertvector(n, tt_v##W##i) + 127) << 23;                        \
+        return p * (tt_v##W##f)bits;                                                                   \
+    }
+
+/* 4 floats: one SSE register, x86-64's baseline (and plain vector code elsewhere) */
 typedef float tt_v4f __attribute__((vector_size(16)));
 typedef int32_t tt_v4i __attribute__((vector_size(16)));
-
-static inline tt_v4f tt__v4f_set(float a)
-{
-    tt_v4f v = {a, a, a, a};
-    return v;
-}
-
-static inline tt_v4f tt__v4f_load(const float *p)
-{
-    tt_v4f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void tt__v4f_store(float *p, tt_v4f v) { memcpy(p, &v, sizeof v); }
-
-static inline tt_v4f tt__v4f_select(tt_v4i mask, tt_v4f a, tt_v4f b)
-{
-    return (tt_v4f)((mask & (tt_v4i)a) | (~mask & (tt_v4i)b));
-}
-
-static inline tt_v4f tt__expf4(tt_v4f x)
-{
-    const tt_v4f lo = tt__v4f_set(-87.0f), hi = tt__v4f_set(88.0f);
-    x = tt__v4f_select(x < lo, lo, x);
-    x = tt__v4f_select(x > hi, hi, x);
-    tt_v4f t = x * 1.4426950408889634f;
-    tt_v4f n = (t + 12582912.0f) - 12582912.0f;
-    tt_v4f r = x - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187e-06f;
-    tt_v4f p = tt__v4f_set(1.0f / 720.0f);
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    tt_v4i bits = (__builtin_convertvector(n, tt_v4i) + 127) << 23;
-    return p * (tt_v4f)bits;
-}
+#define TT__NO_ATTR
+TT__VEC_FUNCS(4, TT__NO_ATTR)
 
 static inline tt_v4f tt__tanhf4(tt_v4f x)
 {
@@ -209,8 +221,9 @@ static inline tt_v4f tt__tanhf4(tt_v4f x)
     return 1.0f - 2.0f / (e + 1.0f);
 }
 
-/* The same on 16 floats (one AVX-512 register), for x86-64 CPUs that have it: functions using these
- * carry TT_AVX512_FN and are called only when tt__have_avx512() (the probe of cpu.h, capped by TT_ISA) says yes. */
+/* 16 floats: one AVX-512 register, for x86-64 CPUs that have it: functions using these carry
+ * TT_AVX512_FN and are called only when tt__have_avx512() (the probe of cpu.h, capped by TT_ISA)
+ * says yes. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TT_HAVE_AVX512_PATH 1
 #define TT_AVX512_FN __attribute__((target("avx512f")))
@@ -219,45 +232,7 @@ typedef int32_t tt_v16i __attribute__((vector_size(64)));
 
 static inline int tt__have_avx512(void) { return tt__cpu_has(TT_CPU_AVX512F); }
 
-static inline TT_AVX512_FN tt_v16f tt__v16f_set(float a)
-{
-    tt_v16f v = {0};
-    return v + a;
-}
-
-static inline TT_AVX512_FN tt_v16f tt__v16f_load(const float *p)
-{
-    tt_v16f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline TT_AVX512_FN void tt__v16f_store(float *p, tt_v16f v) { memcpy(p, &v, sizeof v); }
-
-static inline TT_AVX512_FN tt_v16f tt__v16f_select(tt_v16i mask, tt_v16f a, tt_v16f b)
-{
-    return (tt_v16f)((mask & (tt_v16i)a) | (~mask & (tt_v16i)b));
-}
-
-static inline TT_AVX512_FN tt_v16f tt__expf16(tt_v16f x)
-{
-    const tt_v16f lo = tt__v16f_set(-87.0f), hi = tt__v16f_set(88.0f);
-    x = tt__v16f_select(x < lo, lo, x);
-    x = tt__v16f_select(x > hi, hi, x);
-    tt_v16f t = x * 1.4426950408889634f;
-    tt_v16f n = (t + 12582912.0f) - 12582912.0f;
-    tt_v16f r = x - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187e-06f;
-    tt_v16f p = tt__v16f_set(1.0f / 720.0f);
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    tt_v16i bits = (__builtin_convertvector(n, tt_v16i) + 127) << 23;
-    return p * (tt_v16f)bits;
-}
+TT__VEC_FUNCS(16, TT_AVX512_FN)
 #endif
 
 /* tanh(x) = 1 - 2 / (exp(2x) + 1); relative error a few ulp away from 0, absolute ~1e-7 near 0. */
