@@ -64,6 +64,15 @@ static void test_allreduce(void **s)
     double cpu4 = 24e-6 + 1.5 * MIB * 2.5e-10;
     NEAR(ms_shm_allreduce_s(&l, MIB, 4, 1), cpu4, 1e-12);
     NEAR(ms_shm_allreduce_s(&l, MIB, 4, 0), 2 * cpu4, 1e-12);
+    /* σ < 0 (CPU time: sharing a core saves the spinning of a lone waiting rank): α + σ >= 0 */
+    l.switch_s = -2e-6;
+    NEAR(ms_shm_allreduce_s(&l, MIB, 4, 1), 1.5 * MIB * 2.5e-10, 1e-12);
+    l.switch_s = -0.5e-6;
+    NEAR(ms_shm_allreduce_s(&l, MIB, 4, 1), 6 * 0.5e-6 + 1.5 * MIB * 2.5e-10, 1e-12);
+    /* a local copy first (κ = 1): p = 2 moves (1 + 1)·M, p = 4 (1 + 1.5)·M */
+    l.local_copy = 1;
+    NEAR(ms_shm_allreduce_s(&l, MIB, 2, 1), 2e-6 + 2 * MIB * 1.5e-10, 1e-12);
+    NEAR(ms_shm_allreduce_s(&l, MIB, 4, 1), 6 * 0.5e-6 + 2.5 * MIB * 2.5e-10, 1e-12);
     assert_true(ms_shm_allreduce_s(&l, MIB, 1, 1) == 0.0);
     assert_true(ms_shm_allreduce_s(&l, 0, 2, 1) == 0.0);
 }
@@ -74,12 +83,14 @@ static void test_fit(void **s)
 {
     (void)s;
     ms_shm_link_t truth = toy();
+    truth.local_copy = 1;
     double m[11], t[11];
     for (int i = 0; i < 11; i++) {
         m[i] = 65536.0 * (1 << i);
         t[i] = ms_shm_allreduce_s(&truth, m[i], 2, 1);
     }
     ms_shm_link_t l = toy();
+    l.local_copy = 1;
     l.alpha_s = 0;
     l.s_per_byte[0] = l.s_per_byte[1] = l.mem_s_per_byte = 0;
     double e = ms_shm_fit(&l, m, t, 11, 2);
@@ -166,26 +177,34 @@ static void test_file(void **s)
     snprintf(path, sizeof path, "%s/link.csv", dir);
     ms_shm_link_t l = toy(), r;
     l.first_fitted = 1;
+    l.switch_s = -1e-6;   /* allowed: see shm_link.h */
+    l.local_copy = 1;
+    l.step_s = 2.5e-6;
     assert_int_equal(ms_shm_save(path, &l, "a note\nover two lines", err, sizeof err), 0);
     assert_int_equal(ms_shm_load(path, &r, err, sizeof err), 0);
     assert_int_equal(r.cpus, 2);
     assert_int_equal(r.n_levels, 2);
     assert_int_equal(r.first_fitted, 1);
     assert_int_equal(r.cache[1].shared_by, 2);
+    NEAR(r.switch_s, -1e-6, 1e-9);
+    NEAR(r.local_copy, 1.0, 0);
+    NEAR(r.step_s, 2.5e-6, 1e-9);
     for (double mm = 65536; mm < 1e8; mm *= 1.7) {
         NEAR(ms_shm_allreduce_s(&r, mm, 2, 1), ms_shm_allreduce_s(&l, mm, 2, 1), 1e-8);
         NEAR(ms_shm_allreduce_s(&r, mm, 4, 0), ms_shm_allreduce_s(&l, mm, 4, 0), 1e-8);
     }
     static const struct { const char *text, *want; } bad[] = {
-        {"key,value\ncpus,2\nfootprint,2\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nmem_s_per_byte,1e-10\n", "no cache levels"},
+        {"key,value\ncpus,2\nfootprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n", "no cache levels"},
         {"key,value\ncpus,2\ncpus,3\n", ":3: key 'cpus' given twice"},
         {"key,value\nspeed,2\n", ":2: unknown key 'speed'"},
         {"key,value\nfootprint,-2\n", ":2: key footprint: want a finite number > 0"},
+        {"key,value\nalpha_s,-1e-6\n", ":2: key alpha_s: want a finite number >= 0"},
+        {"key,value\nswitch_s,inf\n", ":2: key switch_s: want a finite number"},
         {"key,value\nL2_bytes,1e6\n", "key cpus missing"},
         {"k,v\n", ":1: header must be key,value"},
-        {"key,value\ncpus,2\nfootprint,2\nfirst_fitted,L3\nalpha_s,0\nswitch_s,0\nmem_s_per_byte,1e-10\n"
+        {"key,value\ncpus,2\nfootprint,2\nlocal_copy,0\nfirst_fitted,L3\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n"
          "L2_bytes,1e6\nL2_shared_by,1\nL2_s_per_byte,1e-10\n", "L3 is not one of the file's levels"},
-        {"key,value\ncpus,2\nfootprint,2\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nmem_s_per_byte,1e-10\n"
+        {"key,value\ncpus,2\nfootprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n"
          "L2_bytes,1e6\nL2_s_per_byte,1e-10\n", "key L2_shared_by missing"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -3,9 +3,12 @@
  * that time-share cores.
  *
  * Model (units: bytes, seconds). A message of M bytes reduced by p ranks on a machine of c CPUs:
- *   t = 2(p-1)·α + 2(p-1)/p · M · s(W)                            p <= c
- *   t = 2(p-1)·(α + σ) + 2(p-1)/p · M · s(W)                      p > c, per-rank CPU time
- *   t = p/c · [2(p-1)·(α + σ) + 2(p-1)/p · M · s(W)]             p > c, wall time
+ *   t = 2(p-1)·α + (κ + 2(p-1)/p) · M · s(W)                       p <= c
+ *   t = 2(p-1)·(α + σ) + (κ + 2(p-1)/p) · M · s(W)                 p > c, per-rank CPU time
+ *   t = p/c · [2(p-1)·(α + σ) + (κ + 2(p-1)/p) · M · s(W)]        p > c, wall time
+ * 2(p-1)/p·M is what each rank of a ring moves; κ·M is a local copy before it (κ = 1 when the send
+ * and receive buffers differ: Open MPI's all-reduce algorithms first copy the send buffer into the
+ * receive buffer, ompi/mca/coll/base/coll_base_allreduce.c; κ = 0 in place).
  * s(W) is seconds per byte moved when each rank touches W = footprint·M bytes. A rank's share of a
  * cache of capacity C shared by k CPUs is C / r with r = max(min(p, k), p·k/c) ranks on that cache
  * (ranks time-sharing a core share its private caches too). Levels add up (a non-inclusive, victim
@@ -13,8 +16,12 @@
  * or below level L is h_L = min(1, Σ_{j<=L} C_j/r_j / W), and
  *   s(W) = s_1·h_1 + Σ_L s_L·(h_L - h_{L-1}) + s_mem·(1 - h_last).
  * No regime edges are fitted: they are the cache capacities the machine reports, and between them
- * the speed changes smoothly with log W. σ is the cost of handing a core to another rank (one
- * hand-off per ring step), measured by a ping-pong of two ranks on one core, not fitted. */
+ * the speed changes smoothly with log W. σ is what a ring step costs more when ranks time-share
+ * cores: a ring step of tiny messages timed at that rank count minus the same where the link was
+ * fitted (step_s), a latency measurement, not a fit; in CPU time it can be negative (a rank alone
+ * on its core spins while it waits, one that shares a core yields it), so α + σ is taken as >= 0.
+ * With yielding ranks (Open MPI's mpi_yield_when_idle, on by itself when oversubscribed) a waiting
+ * rank hands its core over at once; without it, it would spin out its scheduler slice. */
 #ifndef MLSYSIM_SHM_LINK_H
 #define MLSYSIM_SHM_LINK_H
 
@@ -34,8 +41,10 @@ typedef struct ms_shm_link {
     ms_shm_cache_t cache[MS_SHM_MAX_LEVELS];
     int first_fitted;                            /* levels below this one share its speed */
     double footprint;                            /* bytes a rank touches per message byte */
+    double local_copy;                           /* κ: bytes copied locally per message byte */
     double alpha_s;                              /* α: per ring step */
-    double switch_s;                             /* σ: a core handed to another rank */
+    double switch_s;                             /* σ: extra per step when ranks share cores */
+    double step_s;                               /* small-message ring step where fitted (file) */
     double s_per_byte[MS_SHM_MAX_LEVELS];        /* seconds per byte moved from each cache level */
     double mem_s_per_byte;                       /* ... and from memory */
 } ms_shm_link_t;

@@ -151,10 +151,10 @@ double ms_shm_s_per_byte(const ms_shm_link_t *l, double w_bytes, int ranks)
 double ms_shm_allreduce_s(const ms_shm_link_t *l, double bytes, int p, int cpu_time)
 {
     if (!l || p <= 1 || !(bytes > 0)) return 0.0;
-    double steps = 2.0 * (p - 1), moved = 2.0 * (p - 1) / p * bytes;
+    double steps = 2.0 * (p - 1), moved = (l->local_copy + 2.0 * (p - 1) / p) * bytes;
     double per_step = l->alpha_s;
     int c = l->cpus > 0 ? l->cpus : 1;
-    if (p > c) per_step += l->switch_s;
+    if (p > c) per_step = fmax(0.0, per_step + l->switch_s);
     double t = steps * per_step + moved * ms_shm_s_per_byte(l, l->footprint * bytes, p);
     if (p > c && !cpu_time) t *= (double)p / c;
     return t;
@@ -168,7 +168,7 @@ double ms_shm_allreduce_s(const ms_shm_link_t *l, double bytes, int p, int cpu_t
 /* Row of the linear model t = Σ x_v · a_v for one measurement (variable 0 = α). */
 static void row(const ms_shm_link_t *l, double m, int p, double *a)
 {
-    double f[MS_SHM_MAX_LEVELS + 1], moved = 2.0 * (p - 1) / p * m;
+    double f[MS_SHM_MAX_LEVELS + 1], moved = (l->local_copy + 2.0 * (p - 1) / p) * m;
     fractions(l, l->footprint * m, p, f);
     a[0] = 2.0 * (p - 1);
     for (int i = 0; i <= l->n_levels; i++) a[1 + i] = moved * f[i];
@@ -223,7 +223,7 @@ static int solve_mask(const double (*a)[NV], const double *t, const double *w, i
 double ms_shm_fit(ms_shm_link_t *l, const double *bytes, const double *seconds, int k, int ranks)
 {
     if (!l || !bytes || !seconds || k < 1 || k > FIT_MAXK || ranks < 2 || l->n_levels < 1 ||
-        l->n_levels > MS_SHM_MAX_LEVELS || !(l->footprint > 0) || l->first_fitted < 0 ||
+        l->n_levels > MS_SHM_MAX_LEVELS || !(l->footprint > 0) || !(l->local_copy >= 0) || l->first_fitted < 0 ||
         l->first_fitted >= l->n_levels || ranks > (l->cpus > 0 ? l->cpus : 1))
         return -1.0;
     for (int i = 0; i < k; i++)
@@ -315,8 +315,9 @@ int ms_shm_save(const char *path, const ms_shm_link_t *l, const char *comment, c
         c += len;
         if (*c == '\n') c++;
     }
-    fprintf(fp, "key,value\ncpus,%d\nfootprint,%.9g\nfirst_fitted,L%d\nalpha_s,%.9g\nswitch_s,%.9g\n", l->cpus,
-            l->footprint, l->cache[l->first_fitted].level, l->alpha_s, l->switch_s);
+    fprintf(fp, "key,value\ncpus,%d\nfootprint,%.9g\nlocal_copy,%.9g\nfirst_fitted,L%d\nalpha_s,%.9g\nswitch_s,%.9g\n"
+            "step_s,%.9g\n", l->cpus, l->footprint, l->local_copy, l->cache[l->first_fitted].level, l->alpha_s,
+            l->switch_s, l->step_s);
     for (int i = 0; i < l->n_levels; i++)
         fprintf(fp, "L%d_bytes,%.9g\nL%d_shared_by,%d\nL%d_s_per_byte,%.9g\n", l->cache[i].level, l->cache[i].bytes,
                 l->cache[i].level, l->cache[i].shared_by, l->cache[i].level, l->s_per_byte[i]);
@@ -340,8 +341,9 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
     FILE *fp = fopen(path, "r");
     if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
     /* seen[]: 1 once a key was read; scalars first, then per level bytes/shared_by/s_per_byte */
-    enum { K_CPUS, K_FOOT, K_FIRST, K_ALPHA, K_SWITCH, K_MEM, K_N };
-    static const char *names[K_N] = {"cpus", "footprint", "first_fitted", "alpha_s", "switch_s", "mem_s_per_byte"};
+    enum { K_CPUS, K_FOOT, K_COPY, K_FIRST, K_ALPHA, K_SWITCH, K_STEP, K_MEM, K_N };
+    static const char *names[K_N] = {"cpus", "footprint", "local_copy", "first_fitted", "alpha_s", "switch_s",
+                                     "step_s", "mem_s_per_byte"};
     int seen[K_N] = {0}, lv_seen[MAXLV][3] = {{0}}, first_level = 0, header = 0, lineno = 0, rc = 0;
     double val[K_N] = {0}, lv_val[MAXLV][3] = {{0}};
     char line[512];
@@ -389,9 +391,11 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
         }
         errno = 0;
         *dst = strtod(vs, &end);
-        int zero_ok = dst == &val[K_ALPHA] || dst == &val[K_SWITCH] || field == 2;
-        if (end == vs || *end || errno || !isfinite(*dst) || (zero_ok ? *dst < 0 : !(*dst > 0))) {
-            ms_scale_err(err, errlen, "%s:%d: key %s: want a finite number %s", path, lineno, key, zero_ok ? ">= 0" : "> 0");
+        /* switch_s may be negative in the CPU-time form (see shm_link.h) */
+        int any = dst == &val[K_SWITCH], zero_ok = dst == &val[K_ALPHA] || dst == &val[K_COPY] || dst == &val[K_STEP] || field == 2;
+        if (end == vs || *end || errno || !isfinite(*dst) || (!any && (zero_ok ? *dst < 0 : !(*dst > 0)))) {
+            ms_scale_err(err, errlen, "%s:%d: key %s: want a finite number%s", path, lineno, key,
+                         any ? "" : zero_ok ? " >= 0" : " > 0");
             rc = -1;
         }
     }
@@ -403,8 +407,10 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
         if (!seen[i]) { ms_scale_err(err, errlen, "%s: key %s missing", path, names[i]); return -1; }
     out->cpus = (int)val[K_CPUS];
     out->footprint = val[K_FOOT];
+    out->local_copy = val[K_COPY];
     out->alpha_s = val[K_ALPHA];
     out->switch_s = val[K_SWITCH];
+    out->step_s = val[K_STEP];
     out->mem_s_per_byte = val[K_MEM];
     out->first_fitted = -1;
     for (int lv = 1; lv < MAXLV; lv++) {
