@@ -7,6 +7,7 @@ Same model and step as ddp_bench.c (conv 5x5x6 pad 2 + ReLU + maxpool -> conv 5x
 over the ranks. Ranks are processes started with torch.multiprocessing on this machine, talking over
 loopback TCP (gloo). A window is `steps` steps between two barriers; the best of `reps` counts.
 Prints one JSON line (rank 0): samples_per_s, step_s, ranks, and whether gloo was available.
+BENCH_CPU_TIME=1: a window is timed by each rank's CPU time (the slowest rank's), as ddp_bench.c does.
 """
 import json
 import os
@@ -46,18 +47,21 @@ def worker(rank, world, port, batch, steps, reps, out):
 
     for _ in range(5):
         step()
+    clock = time.process_time if os.environ.get("BENCH_CPU_TIME") == "1" else time.perf_counter
     best = float("inf")
     for _ in range(reps):
         dist.barrier()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(steps):
             step()
         dist.barrier()
-        best = min(best, time.perf_counter() - t0)
+        dt = torch.tensor([clock() - t0], dtype=torch.float64)
+        dist.all_reduce(dt, op=dist.ReduceOp.MAX)
+        best = min(best, float(dt))
     if rank == 0:
         out.put({"samples_per_s": batch * steps / best, "step_s": best / steps, "ranks": world,
                  "global_batch": batch, "threads_per_rank": torch.get_num_threads(), "backend": "gloo",
-                 "torch": torch.__version__})
+                 "torch": torch.__version__, "cpu_time": clock is time.process_time})
     dist.destroy_process_group()
 
 

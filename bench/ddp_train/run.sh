@@ -4,8 +4,10 @@
 # rank) at -np 2, and MLSys·im's predicted step time for the -np 2 plan.
 #   bench/run.sh ddp_train [global_batch steps reps]      (defaults 128 30 5)
 # Each side is measured 3 times, alternating, and keeps its best (shared machine). The prediction
-# (ddp_predict.c) takes the -np 1 run's per-sample work and the all-reduce alpha and bandwidth fitted
-# by a short bench/allreduce run in this same run.
+# (ddp_predict.c) takes the -np 1 run's per-sample work and MLSys·im's cache-aware shared-memory link
+# (mlsysim/shm_link.h) fitted by a short bench/allreduce run in this same run, one all-reduce per
+# gradient bucket. BENCH_CPU_TIME=1: every side (ours, PyTorch, the all-reduce fit) is timed by each
+# rank's CPU time, the slowest rank's (a machine loaded by other work); say so when reporting.
 # Goals (issue 21): scaling >= 1.7 at -np 2, prediction within 20 %, ours >= 2x PyTorch DDP.
 # Last line: one JSON object with name, ours, anchor, unit, ratio, scaling, predicted_step_s,
 # measured_step_s, prediction_error, and the parts of the step.
@@ -25,13 +27,14 @@ mpicc -O2 -std=c11 -Wall -Wextra -Wpedantic "${inc[@]}" "$root/bench/allreduce/a
 batch="${1:-128}"; steps="${2:-30}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
-mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none)
+mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
+cpu=wall; [[ "${BENCH_CPU_TIME:-0}" == 1 ]] && { mpirun+=(-x BENCH_CPU_TIME); cpu=cpu; export BENCH_CPU_TIME; }
 py=/usr/bin/python3
 field() { "$py" -c "import json,sys; v=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get(sys.argv[2]); print('null' if v is None else v)" "$1" "$2"; }
 better() { "$py" -c "import sys; a,b=sys.argv[1],sys.argv[2]; sys.exit(0 if a!='null' and (b=='null' or float(a)>float(b)) else 1)" "$1" "$2"; }
 
-echo "ddp_train: all-reduce alpha/beta (np 2, 4 KB .. 4 MB) ..." >&2
-"${mpirun[@]}" -np 2 "$build/allreduce_bench" --quick --max 4194304 > "$tmp/ar.txt"
+echo "ddp_train: the shared-memory link (np 2, 4 KB .. 16 MB, $cpu time) ..." >&2
+"${mpirun[@]}" -np 2 "$build/allreduce_bench" --quick --max 16777216 --link-out "$tmp/link.csv" > "$tmp/ar.txt"
 grep '^#' "$tmp/ar.txt" >&2
 ar_json="$(grep '^{' "$tmp/ar.txt" | tail -1)"; echo "$ar_json" > "$tmp/ar.json"
 
@@ -49,7 +52,7 @@ done
 [[ -f "$tmp/besta.json" ]] || echo '{"samples_per_s": null}' > "$tmp/besta.json"
 "$build/ddp_predict" 2 "$batch" "$(field "$tmp/best1.json" step_s)" "$(field "$tmp/best1.json" optimizer_s)" \
   "$(field "$tmp/best1.json" backward_s)" "$(field "$tmp/best1.json" grad_bytes)" \
-  "$(field "$tmp/ar.json" alpha_s)" "$(field "$tmp/ar.json" bw_bytes_per_s)" > "$tmp/pred.json"
+  "$(field "$tmp/best2.json" buckets)" "$tmp/link.csv" "$cpu" > "$tmp/pred.json"
 "$py" - "$tmp/best1.json" "$tmp/best2.json" "$tmp/besta.json" "$tmp/pred.json" "$tmp/ar.json" <<'PY'
 import json, sys
 o1, o2, a, pr, ar = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:6])
@@ -64,7 +67,8 @@ print(json.dumps({
     'prediction_error': round(abs(pred - meas) / meas, 4),
     'allreduce_pred_s': pr['allreduce_s'], 'exposed_pred_s': pr['exposed_s'],
     'wait_s': o2['wait_s'], 'comm_s': o2['comm_s'], 'overlap': o2['overlap'], 'buckets': o2['buckets'],
-    'grad_bytes': o2['grad_bytes'], 'alpha_s': ar['alpha_s'], 'bw_bytes_per_s': ar['bw_bytes_per_s'],
+    'grad_bytes': o2['grad_bytes'], 'cpu_time': o2.get('cpu_time', False),
+    'link_alpha_s': ar.get('link_alpha_s'), 'link_max_error_ge_64k': ar.get('max_error_ge_64k'),
     'anchor_gloo': a.get('gloo', False),
     'goals': {'scaling': 1.7, 'prediction_error': 0.2, 'ratio': 2.0}}))
 PY
