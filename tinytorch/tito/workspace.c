@@ -2,7 +2,8 @@
  * the learner's files for the graded and completed modules and the reference for the rest, then the
  * module's tests and the earlier modules' tests, compiled from the source tree (never from the
  * workspace, so editing a copied test cannot change a grade). Objects are cached under DIR/.tito-build
- * and rebuilt only when their source is newer, so a re-test recompiles just what changed. */
+ * and rebuilt only when their source is newer, so a re-test recompiles just what changed. The tests run
+ * with TT_ISA=portable, so no vector fast path stands between them and the learner's portable code. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
@@ -334,6 +335,7 @@ typedef struct job {
     int argc;
     char *logfile; /* stdout+stderr go here when set */
     int timeout_s;
+    bool portable; /* run with TT_ISA=portable (see grade_core) */
 } job;
 
 static char *xstrdup(const char *s)
@@ -392,6 +394,9 @@ static pid_t job_spawn(const job *j, const char *cwd)
         }
         if (j->timeout_s > 0) {
             alarm((unsigned)j->timeout_s);
+        }
+        if (j->portable) {
+            setenv("TT_ISA", "portable", 1);
         }
         execvp(j->argv[0], j->argv);
         fprintf(stderr, "tito: cannot run %s: %s\n", j->argv[0], strerror(errno));
@@ -789,6 +794,10 @@ static int grade_core(const tt_module_info *m, const char *dir, unsigned learner
         job_arg(&j, exe);
         j.logfile = fmt("%s.log", exe);
         j.timeout_s = 300;
+        /* The vector fast paths (AVX2 / AVX-512 convolution, int8 and GEMM kernels, chosen at run time)
+         * are the library's, not the course's: with them off, the tests run the portable code a learner
+         * writes (im2col, the plain pools, the portable int8 kernel ...) instead of going around it. */
+        j.portable = true;
         pid_t pid = job_spawn(&j, testdir);
         int st = 0;
         int good = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;

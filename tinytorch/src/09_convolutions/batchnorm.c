@@ -30,6 +30,10 @@ static void bn_backward(tt_node *node)
     float *gx = tt_wants_grad(x) ? tt_grad_buf(x) : NULL;
     float *gg = gamma && tt_wants_grad(gamma) ? tt_grad_buf(gamma) : NULL;
     float *gbt = beta && tt_wants_grad(beta) ? tt_grad_buf(beta) : NULL;
+    /* TODO: per channel c (s->mean, s->invstd saved by forward; xhat = (x - mean) * invstd):
+     * dgamma += sum(dy * xhat), dbeta += sum(dy); dx += gamma * invstd * (dy - mean(dy) - xhat *
+     * mean(dy * xhat)) in training, gamma * invstd * dy in eval (sums in double; gx, gg, gbt may be NULL) */
+    /* BEGIN SOLUTION */
     for (int64_t c = 0; c < C; c++) {
         const float mu = s->mean[c], is = s->invstd[c];
         double sdy = 0.0, sdyx = 0.0;
@@ -63,6 +67,7 @@ static void bn_backward(tt_node *node)
             }
         }
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_batch_norm2d(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, tt_tensor *running_mean,
@@ -95,6 +100,11 @@ tt_tensor *tt_batch_norm2d(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, tt_t
     s->mean = tt_arena_alloc((size_t)C * sizeof(float));
     s->invstd = tt_arena_alloc((size_t)C * sizeof(float));
     s->training = training;
+    /* TODO: per channel c: training: mean and biased variance over the N * H * W values (in double), and
+     * running <- (1 - momentum) running + momentum stat, with the unbiased variance (when given); eval:
+     * the running statistics. s->mean[c] = mean, s->invstd[c] = 1 / sqrt(var + eps); y = (x - mean) *
+     * invstd * gamma + beta (gamma 1 and beta 0 when NULL) */
+    /* BEGIN SOLUTION */
     for (int64_t c = 0; c < C; c++) {
         double mean, var;
         if (training) {
@@ -138,6 +148,7 @@ tt_tensor *tt_batch_norm2d(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, tt_t
             }
         }
     }
+    /* END SOLUTION */
     tt_tensor *in[3] = {x, gamma, beta};
     tt_node *node = tt_record("batch_norm2d", y, in, 3, bn_backward);
     if (node) {

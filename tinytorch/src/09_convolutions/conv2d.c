@@ -45,12 +45,16 @@ tt_conv2d_geom tt_conv2d_geom_make(int stride, int padding, int dilation, int gr
 
 int64_t tt_conv_out_size(int64_t in, int64_t k, int stride, int pad, int dilation)
 {
+    /* TODO: a dilated kernel spans dilation (k - 1) + 1 cells; the padded input has in + 2 pad: the
+     * number of stride steps that fit, plus one (0 when the kernel does not fit or stride <= 0) */
+    /* BEGIN SOLUTION */
     int64_t span = (int64_t)dilation * (k - 1) + 1;
     int64_t room = in + 2 * (int64_t)pad - span;
     if (room < 0 || stride <= 0) {
         return 0;
     }
     return room / stride + 1;
+    /* END SOLUTION */
 }
 
 /* ---- im2col / col2im -------------------------------------------------------------------------- */
@@ -77,6 +81,10 @@ void tt_im2col(const float *x, int64_t C, int64_t H, int64_t W, int64_t n0, int6
     const int64_t Wo = tt_conv_out_size(W, kw, g->stride_w, g->pad_w, g->dilation_w);
     const int64_t P = Ho * Wo, ld = nb * P;
     const int sh = g->stride_h, sw = g->stride_w;
+    /* TODO: row (c, i, j) of col (c < cg, from channel c0 + c), column n * P + oh * Wo + ow (images n0 ..
+     * n0 + nb - 1) = x[n0 + n, c0 + c, ih, iw] with ih = oh * stride_h - pad_h + i * dilation_h (iw
+     * likewise), 0 outside the image. valid_range gives the ow whose iw is inside. */
+    /* BEGIN SOLUTION */
     for (int64_t c = 0; c < cg; c++) {
         for (int64_t i = 0; i < kh; i++) {
             for (int64_t j = 0; j < kw; j++) {
@@ -112,6 +120,7 @@ void tt_im2col(const float *x, int64_t C, int64_t H, int64_t W, int64_t n0, int6
             }
         }
     }
+    /* END SOLUTION */
 }
 
 void tt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t n0, int64_t nb, int64_t c0,
@@ -121,6 +130,9 @@ void tt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t n0, in
     const int64_t Wo = tt_conv_out_size(W, kw, g->stride_w, g->pad_w, g->dilation_w);
     const int64_t P = Ho * Wo, ld = nb * P;
     const int sh = g->stride_h, sw = g->stride_w;
+    /* TODO: im2col's adjoint: every column entry is added (+=) back into the input cell it was copied
+     * from; entries that came from padding go nowhere */
+    /* BEGIN SOLUTION */
     for (int64_t c = 0; c < cg; c++) {
         for (int64_t i = 0; i < kh; i++) {
             for (int64_t j = 0; j < kw; j++) {
@@ -151,6 +163,7 @@ void tt_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t n0, in
             }
         }
     }
+    /* END SOLUTION */
 }
 
 /* ---- shape checking ---------------------------------------------------------------------------- */
@@ -655,6 +668,9 @@ static void conv_backward(tt_node *node);
 static void scatter_out(const float *Y, int64_t nb, int64_t P, int64_t Cog, const float *bias,
                         int relu, float *y, int64_t n0, int64_t co0, int64_t Cout)
 {
+    /* TODO: y[n0 + n, co0 + o, p] = Y[o, n * P + p] + bias[co0 + o] (no bias: + 0), then max(0, .) when
+     * relu is set */
+    /* BEGIN SOLUTION */
     for (int64_t n = 0; n < nb; n++) {
         for (int64_t o = 0; o < Cog; o++) {
             const float *src = Y + o * nb * P + n * P;
@@ -672,6 +688,7 @@ static void scatter_out(const float *Y, int64_t nb, int64_t P, int64_t Cog, cons
             }
         }
     }
+    /* END SOLUTION */
 }
 
 static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_tensor *b,
@@ -701,6 +718,10 @@ static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_te
     bool save = need_grad && tt_wants_grad(w) && nb == d.N && d.G * d.CKK * d.N * d.P <= COL_SAVE_LIMIT;
     float *cols = save ? tt_arena_alloc((size_t)(d.G * d.CKK * d.N * d.P) * sizeof(float)) : NULL;
 
+    /* TODO: for each chunk of nb images and each group gi: col = im2col of the group's Cg input
+     * channels (into cols when save is set, kept for backward), Y [Cog, cnt * P] = W_g [Cog, CKK] @ col
+     * (tt_sgemm), then scatter_out adds the bias (and ReLU). Scratch from the arena, released after. */
+    /* BEGIN SOLUTION */
     tt_arena_mark m = tt_arena_get_mark();
     float *col = save ? NULL : tt_arena_alloc((size_t)(d.CKK * nb * d.P) * sizeof(float));
     float *Y = tt_arena_alloc((size_t)(d.Cog * nb * d.P) * sizeof(float));
@@ -717,6 +738,7 @@ static tt_tensor *conv_forward(const char *op, tt_tensor *x, tt_tensor *w, tt_te
         }
     }
     tt_arena_release(m);
+    /* END SOLUTION */
 
     if (need_grad) {
         conv_saved *s = tt_arena_alloc(sizeof *s);
@@ -788,6 +810,9 @@ tt_tensor *tt_conv2d(tt_tensor *x, tt_tensor *w, tt_tensor *b, int stride, int p
 static void gather_grad(const float *gy, const float *y, int relu, int64_t nb, int64_t P, int64_t Cog,
                         int64_t n0, int64_t co0, int64_t Cout, float *dY, float *gb)
 {
+    /* TODO: dY[o, n * P + p] = gy[n0 + n, co0 + o, p], 0 where a fused ReLU's output y was not > 0;
+     * gb[co0 + o] += the sum of channel o's dY (in double) when gb is set */
+    /* BEGIN SOLUTION */
     for (int64_t o = 0; o < Cog; o++) {
         double s = 0.0;
         for (int64_t n = 0; n < nb; n++) {
@@ -814,6 +839,7 @@ static void gather_grad(const float *gy, const float *y, int relu, int64_t nb, i
             gb[co0 + o] += (float)s;
         }
     }
+    /* END SOLUTION */
 }
 
 static void conv_backward(tt_node *node)
@@ -839,6 +865,9 @@ static void conv_backward(tt_node *node)
     const float *gy = node->out->grad;
     int64_t nb = chunk_images(&d);
 
+    /* TODO: per chunk and group: dY = gather_grad (bias gradient too); gw: dW_g += dY @ col^T (the
+     * saved columns, or im2col again); gx: dcol = W_g^T @ dY, then col2im adds it into gx */
+    /* BEGIN SOLUTION */
     tt_arena_mark m = tt_arena_get_mark();
     float *dY = tt_arena_alloc((size_t)(d.Cog * nb * d.P) * sizeof(float));
     float *col = (gw && !s->cols) || gx ? tt_arena_alloc((size_t)(d.CKK * nb * d.P) * sizeof(float))
@@ -868,4 +897,5 @@ static void conv_backward(tt_node *node)
         }
     }
     tt_arena_release(m);
+    /* END SOLUTION */
 }

@@ -30,6 +30,9 @@ tt_tensor *tt_conv2d_direct(const tt_tensor *x, const tt_tensor *w, const tt_ten
     }
     tt_tensor *y = tt_empty(TT_SHAPE(N, Cout, Ho, Wo));
     float *out = y->data;
+    /* TODO: the definition above, output by output in NCHW order, in double: y = b[co] + the sum over the
+     * Cin/groups input channels of co's group and the kernel taps that land inside the image */
+    /* BEGIN SOLUTION */
     for (int64_t n = 0; n < N; n++) {
         for (int64_t co = 0; co < Cout; co++) {
             const int64_t cbase = co / Cog * Cg;
@@ -57,5 +60,6 @@ tt_tensor *tt_conv2d_direct(const tt_tensor *x, const tt_tensor *w, const tt_ten
             }
         }
     }
+    /* END SOLUTION */
     return y;
 }

@@ -53,6 +53,9 @@ static void maxpool_backward(tt_node *node)
     const int64_t P = node->out->shape[2] * node->out->shape[3];
     const float *gy = node->out->grad;
     float *gx = tt_grad_buf(x);
+    /* TODO: each output's gradient goes to the one input cell that won its window: gx[plane, idx] +=
+     * gy[plane, p] (idx[] holds ih * W + iw per output, plane by plane) */
+    /* BEGIN SOLUTION */
     for (int64_t pl = 0; pl < planes; pl++) {
         float *gxp = gx + pl * HW;
         const float *gyp = gy + pl * P;
@@ -61,6 +64,7 @@ static void maxpool_backward(tt_node *node)
             gxp[ip[p]] += gyp[p];
         }
     }
+    /* END SOLUTION */
 }
 
 #ifdef TT_CONV_X86
@@ -84,6 +88,9 @@ static void maxpool_2x2(const float *x, int64_t planes, int64_t H, int64_t W, in
         return;
     }
 #endif
+    /* TODO: out (oh, ow) = the max of input rows 2oh, 2oh + 1 and columns 2ow, 2ow + 1; with code set,
+     * code = 0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right (ties: left, then top, wins) */
+    /* BEGIN SOLUTION */
     for (int64_t pl = 0; pl < planes; pl++) {
         const float *xp = x + pl * H * W;
         for (int64_t oh = 0; oh < Ho; oh++) {
@@ -108,6 +115,7 @@ static void maxpool_2x2(const float *x, int64_t planes, int64_t H, int64_t W, in
             }
         }
     }
+    /* END SOLUTION */
 }
 
 static void maxpool_2x2_backward(tt_node *node)
@@ -127,6 +135,9 @@ static void maxpool_2x2_backward(tt_node *node)
     }
 #endif
     float *gx = tt_grad_buf(x);
+    /* TODO: gy of output (oh, ow) goes to the winner its code names: row 2oh + (code >> 1), column
+     * 2ow + (code & 1) */
+    /* BEGIN SOLUTION */
     for (int64_t pl = 0; pl < planes; pl++) {
         for (int64_t oh = 0; oh < Ho; oh++) {
             float *g0 = gx + pl * H * W + 2 * oh * W;
@@ -138,11 +149,16 @@ static void maxpool_2x2_backward(tt_node *node)
             }
         }
     }
+    /* END SOLUTION */
 }
 
 static void maxpool_general(const float *x, const pool_dims *d, int kh, int kw, const tt_conv2d_geom *g,
                             float *y, int32_t *idx)
 {
+    /* TODO: for every plane and output (oh, ow): the max over the window's cells ih = oh * stride_h -
+     * pad_h + i * dilation_h (and the same for iw) that lie inside the image; idx = ih * W + iw of the
+     * first maximum in scan order; a NaN wins at once (as PyTorch) */
+    /* BEGIN SOLUTION */
     for (int64_t pl = 0; pl < d->N * d->C; pl++) {
         const float *xp = x + pl * d->H * d->W;
         for (int64_t oh = 0; oh < d->Ho; oh++) {
@@ -180,6 +196,7 @@ static void maxpool_general(const float *x, const pool_dims *d, int kh, int kw, 
             }
         }
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_max_pool2d_ex(tt_tensor *x, int kh, int kw, const tt_conv2d_geom *g)
@@ -218,6 +235,9 @@ tt_tensor *tt_max_pool2d(tt_tensor *x, int kernel, int stride, int padding)
 static void avgpool_run(const pool_dims *d, int kh, int kw, const tt_conv2d_geom *g, const float *x,
                         float *y, const float *gy, float *gx)
 {
+    /* TODO: forward (y set): y = the sum of the window's cells inside the image / (kh * kw) (padding counts
+     * as zeros, PyTorch's count_include_pad); backward (y NULL): every cell of the window gets gy / (kh * kw) */
+    /* BEGIN SOLUTION */
     const float inv = 1.0f / (float)(kh * kw);
     for (int64_t pl = 0; pl < d->N * d->C; pl++) {
         const int64_t xo = pl * d->H * d->W;
@@ -249,6 +269,7 @@ static void avgpool_run(const pool_dims *d, int kh, int kw, const tt_conv2d_geom
             }
         }
     }
+    /* END SOLUTION */
 }
 
 static void avgpool_backward(tt_node *node)

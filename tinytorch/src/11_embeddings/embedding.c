@@ -27,6 +27,8 @@ static void embedding_backward(tt_node *n)
     int64_t D = w->shape[1], N = n->iarg[0];
     const float *g = n->out->grad;
     float *gw = tt_grad_buf(w);
+    /* TODO: scatter-add: row ids[i] of gw gets += row i of g (an id seen twice collects both rows) */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < N; i++) {
         float *dst = gw + (int64_t)ids[i] * D;
         const float *src = g + i * D;
@@ -34,6 +36,7 @@ static void embedding_backward(tt_node *n)
             dst[d] += src[d];
         }
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_embedding(tt_tensor *weight, const int32_t *ids, int ndim, const int64_t *shape)
@@ -51,9 +54,12 @@ tt_tensor *tt_embedding(tt_tensor *weight, const int32_t *ids, int ndim, const i
     }
     oshape[ndim] = D;
     tt_tensor *out = tt_empty(ndim + 1, oshape);
+    /* TODO: gather: row i of out (D floats) = row ids[i] of the [V, D] table */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < N; i++) {
         memcpy(out->data + i * D, weight->data + (int64_t)ids[i] * D, (size_t)D * sizeof(float));
     }
+    /* END SOLUTION */
     tt_tensor *in[1] = {weight};
     tt_node *node = tt_record("embedding", out, in, 1, embedding_backward);
     if (node) {
@@ -71,6 +77,9 @@ static void embedding_pos_backward(tt_node *n)
     const int32_t *ids = n->saved;
     int64_t B = n->iarg[0], T = n->iarg[1], pos0 = n->iarg[2], D = wte->shape[1];
     const float *g = n->out->grad;
+    /* TODO: the token table's gradient is embedding_backward's scatter-add; position pos0 + t of wpe
+     * collects row (b, t) of g for every batch row b */
+    /* BEGIN SOLUTION */
     if (tt_wants_grad(wte)) {
         float *gw = tt_grad_buf(wte);
         for (int64_t i = 0; i < B * T; i++) {
@@ -93,6 +102,7 @@ static void embedding_pos_backward(tt_node *n)
             }
         }
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_embedding_pos(tt_tensor *wte, tt_tensor *wpe, const int32_t *ids, int64_t B, int64_t T,
@@ -114,6 +124,8 @@ tt_tensor *tt_embedding_pos(tt_tensor *wte, tt_tensor *wpe, const int32_t *ids, 
     check_ids("tt_embedding_pos", wte, ids, B * T);
     int64_t D = wte->shape[1];
     tt_tensor *out = tt_empty(TT_SHAPE(B, T, D));
+    /* TODO: out[b, t] = wte[ids[b*T + t]] + wpe[pos0 + t] (just the token row when wpe is NULL) */
+    /* BEGIN SOLUTION */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++) {
             float *dst = out->data + (b * T + t) * D;
@@ -128,6 +140,7 @@ tt_tensor *tt_embedding_pos(tt_tensor *wte, tt_tensor *wpe, const int32_t *ids, 
             }
         }
     }
+    /* END SOLUTION */
     tt_tensor *in[2] = {wte, wpe};
     tt_node *node = tt_record("embedding_pos", out, in, wpe ? 2 : 1, embedding_pos_backward);
     if (node) {
@@ -143,6 +156,8 @@ tt_tensor *tt_embedding_pos(tt_tensor *wte, tt_tensor *wpe, const int32_t *ids, 
 
 void tt_sinusoidal_fill(float *out, int64_t max_len, int64_t dim)
 {
+    /* TODO: out[p, 2i] = sin(p / 10000^(2i/dim)), out[p, 2i+1] = cos(p / 10000^(2i/dim)) (in double) */
+    /* BEGIN SOLUTION */
     for (int64_t p = 0; p < max_len; p++) {
         for (int64_t i = 0; i < dim; i++) {
             double freq = pow(10000.0, -(double)(i & ~(int64_t)1) / (double)dim);
@@ -150,6 +165,7 @@ void tt_sinusoidal_fill(float *out, int64_t max_len, int64_t dim)
             out[p * dim + i] = (float)((i & 1) ? cos(a) : sin(a));
         }
     }
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_sinusoidal_table_new(int64_t max_len, int64_t dim)

@@ -115,6 +115,11 @@ tt_tensor *tt_attention_reference(tt_tensor *q, tt_tensor *k, tt_tensor *v, cons
                  tt_shape_str(q, a, sizeof a), tt_shape_str(k, b, sizeof b), tt_shape_str(v, c, sizeof c));
     }
     int64_t B = q->shape[0], Tq = q->shape[2], Tk = k->shape[2], d = q->shape[3];
+    /* TODO: from tensor ops (autograd does backward): s = Q K^T / sqrt(d) (tt_matmul, tt_transpose,
+     * tt_mul_scalar); blocked keys (causal: j > i + Tk - Tq; key_mask 0; attn_mask 0) filled with -1e30
+     * (tt_masked_fill); P = tt_softmax(s, -1), rows with no open key set to 0; *weights = P if asked;
+     * return P V */
+    /* BEGIN SOLUTION */
     /* scores = Q K^T / sqrt(d): [B, H, Tq, Tk] */
     tt_tensor *s = tt_mul_scalar(tt_matmul(q, tt_transpose(k, 2, 3)), 1.0f / sqrtf((float)d));
     if (mask_causal(mask) || mask_keys(mask) || mask_rows(mask)) {
@@ -149,6 +154,7 @@ tt_tensor *tt_attention_reference(tt_tensor *q, tt_tensor *k, tt_tensor *v, cons
         *weights = p;
     }
     return tt_matmul(p, v);
+    /* END SOLUTION */
 }
 
 /* ---- multi-head self-attention ----------------------------------------------------------------- */

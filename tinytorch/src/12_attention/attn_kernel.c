@@ -45,6 +45,9 @@ static TT_AVX512_FN int64_t exp_sum16(float *s, int64_t lim, float m, float *sum
  * s[lim..n) = 0. */
 static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km, const uint8_t *rm)
 {
+    /* TODO: keys j < lim that km or rm block (0) become -inf; subtract the row's max before exp (a row
+     * with every key blocked is all zeros); divide by the sum; zero s[lim..n) */
+    /* BEGIN SOLUTION */
     if (km) {
         for (int64_t j = 0; j < lim; j++) {
             if (!km[j]) {
@@ -107,6 +110,7 @@ static void softmax_row(float *s, int64_t lim, int64_t n, const uint8_t *km, con
     if (n > lim) {
         memset(s + lim, 0, (size_t)(n - lim) * sizeof(float));
     }
+    /* END SOLUTION */
 }
 
 static int pick_threads(const tt_attn_view *v)
@@ -135,6 +139,10 @@ static void forward_one(const tt_attn_view *v, int64_t bh, const float *q, const
     float *Pb = P + bh * Tq * Tk;
     const uint8_t *km = key_mask ? key_mask + b * Tk : NULL;
     const uint8_t *am = attn_mask ? attn_mask + b * attn_mask_bs : NULL; /* [Tq, Tk] of batch row b */
+    /* TODO: Pb = scale Q K^T with scale = 1/sqrt(d) (tt_sgemm), a softmax_row per query row i over its
+     * keys (causal: only keys j <= i + off), then O = Pb V. Causal rows may go in blocks of
+     * TT_ATTN_ROW_BLOCK that need only keys [0, r1 + off). Rows are ldq/ldk/ldv/ldo floats apart. */
+    /* BEGIN SOLUTION */
     float scale = 1.0f / sqrtf((float)d);
     int64_t rb = causal ? TT_ATTN_ROW_BLOCK : Tq;
     for (int64_t r0 = 0; r0 < Tq; r0 += rb) {
@@ -159,6 +167,7 @@ static void forward_one(const tt_attn_view *v, int64_t bh, const float *q, const
         tt_sgemm(0, 0, r1 - r0, d, kend, 1.0f, Pb + r0 * Tk, Tk, V, v->ldv, 0.0f, O + r0 * v->ldo,
                  v->ldo);
     }
+    /* END SOLUTION */
 }
 
 void tt__attn_forward_masked(const tt_attn_view *v, const float *q, const float *k, const float *val,
@@ -196,6 +205,9 @@ static void backward_one(const tt_attn_view *v, int64_t bh, const float *q, cons
     int64_t vo = b * v->v_bs + h * v->v_hs, oo = b * v->o_bs + h * v->o_hs;
     const float *Q = q + qo, *K = k + ko, *V = val + vo, *G = dO + oo;
     const float *Pb = P + bh * Tq * Tk;
+    /* TODO: add into dq, dk, dv (each may be NULL): dV += P^T dO; dP = dO V^T; dS = P * (dP - rowsum(P *
+     * dP)) (in the scratch dS); dQ += scale dS K; dK += scale dS^T Q, with scale = 1/sqrt(d) */
+    /* BEGIN SOLUTION */
     float scale = 1.0f / sqrtf((float)d);
     if (dv) { /* dV[Tk, d] += P^T dO */
         tt_sgemm(1, 0, Tk, d, Tq, 1.0f, Pb, Tk, G, v->ldo, 1.0f, dv + vo, v->ldv);
@@ -238,6 +250,7 @@ static void backward_one(const tt_attn_view *v, int64_t bh, const float *q, cons
     if (dk) { /* dK[Tk, d] += s dS^T Q */
         tt_sgemm(1, 0, Tk, d, Tq, scale, dS, Tk, Q, v->ldq, 1.0f, dk + ko, v->ldk);
     }
+    /* END SOLUTION */
 }
 
 void tt__attn_backward(const tt_attn_view *v, const float *q, const float *k, const float *val,

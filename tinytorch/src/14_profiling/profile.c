@@ -33,6 +33,11 @@ static void count_layer(tt_layer *L, const tt_tensor *in, const tt_tensor *out, 
     tt_layer_params(L, &p);
     e->params = tt_params_numel(&p);
     tt_params_free(&p);
+    /* TODO: e->flops: a convolution 2 * outputs * (Cin/groups * kh * kw), + outputs with a bias (and for a
+     * fused ReLU, and a fused pool); a Linear 2 * rows * in * out, + rows * out with a bias; Flatten and
+     * Dropout 0; anything else one per input element. e->bytes = 4 * (input + parameters + output
+     * elements). */
+    /* BEGIN SOLUTION */
     double fl = 0.0;
     if (strncmp(k, "Conv2d", 6) == 0) {
         const tt_conv2d_layer *c = (const tt_conv2d_layer *)L;
@@ -52,6 +57,7 @@ static void count_layer(tt_layer *L, const tt_tensor *in, const tt_tensor *out, 
     }
     e->flops = fl;
     e->bytes = 4.0 * ((double)in->numel + (double)e->params + (double)out->numel);
+    /* END SOLUTION */
     e->out_bytes = (int64_t)out->numel * 4;
     e->out_ndim = out->ndim;
     memcpy(e->out_shape, out->shape, sizeof e->out_shape);
@@ -102,6 +108,9 @@ static void on_node(const tt_node *node, void *ctx)
 {
     hook_ctx *c = ctx;
     const double t = now_s(), dt = t - c->t_last;
+    /* TODO: dt is this node's backward time: add it to the layer that owns the node (c->own[], if
+     * any) and to the op's total (add_op) */
+    /* BEGIN SOLUTION */
     int layer = -1;
     for (int i = 0; i < c->n_own; i++) {
         if (c->own[i].node == node) {
@@ -113,6 +122,7 @@ static void on_node(const tt_node *node, void *ctx)
         c->layer_bwd[layer] += dt;
     }
     add_op(c, node->op, dt);
+    /* END SOLUTION */
     c->t_last = now_s();
 }
 
@@ -210,12 +220,16 @@ int tt_profile_sequential(tt_layer *seq, const tt_tensor *x, const int32_t *labe
             break;
         }
         int k = 0, layer = n;
+        /* TODO: walk the tape from the newest node (heads[n + 1]) back to heads[0]: a node newer than
+         * heads[i] and no newer than heads[i + 1] belongs to layer i (n: the loss); own[k++] each */
+        /* BEGIN SOLUTION */
         for (const tt_node *nd = heads[n + 1]; nd && nd != heads[0]; nd = nd->prev) {
             while (layer > 0 && nd == heads[layer]) {
                 layer--;
             }
             own[k++] = (node_owner){nd, layer};
         }
+        /* END SOLUTION */
         hc.own = own;
         hc.n_own = k;
         if (s == 0) {

@@ -86,6 +86,9 @@ void tt_roofline_measure(tt_roofline *r)
             y[i] = 1.0f;
             z[i] = 2.0f;
         }
+        /* TODO: the triad x = y + 3 z, timed 6 times (the first is a warm-up): bandwidth = 12 bytes per
+         * element / seconds, the best of the rest (only when x holds the right answer, 7) */
+        /* BEGIN SOLUTION */
         for (int rep = 0; rep < 6; rep++) {
             const double t0 = now_s();
             for (int64_t i = 0; i < M; i++) {
@@ -96,6 +99,7 @@ void tt_roofline_measure(tt_roofline *r)
                 r->bw_bytes_per_s = bw;
             }
         }
+        /* END SOLUTION */
     }
     free(x);
     free(y);
@@ -295,9 +299,13 @@ int tt_profile_write_svg(const tt_profile *p, const tt_roofline *r, const char *
 
 double tt_roofline_predict(const tt_roofline *r, double flops, double bytes)
 {
+    /* TODO: the roofline's time: the larger of compute time (flops / peak) and memory time (bytes /
+     * bandwidth); 0 when the roof is unknown (peak or bandwidth not > 0) */
+    /* BEGIN SOLUTION */
     if (!(r->peak_flops > 0.0) || !(r->bw_bytes_per_s > 0.0)) {
         return 0.0;
     }
     const double tc = flops / r->peak_flops, tm = bytes / r->bw_bytes_per_s;
     return tc > tm ? tc : tm;
+    /* END SOLUTION */
 }

@@ -19,6 +19,9 @@
 
 void tt_q8_kernel_portable(TT_Q8_KERNEL_ARGS)
 {
+    /* TODO: for every row m and column n < np: C[m * ldc + n] = sum over pairs p of
+     * A[m, 2p] * B[2 (boff[p] + n)] + A[m, 2p + 1] * B[2 (boff[p] + n) + 1], summed in int32 */
+    /* BEGIN SOLUTION */
     for (int64_t n0 = 0; n0 < np; n0 += TT_Q8_NP) {
         for (int64_t m = 0; m < M; m++) {
             int32_t acc[TT_Q8_NP] = {0};
@@ -33,11 +36,14 @@ void tt_q8_kernel_portable(TT_Q8_KERNEL_ARGS)
             memcpy(C + m * ldc + n0, acc, sizeof acc);
         }
     }
+    /* END SOLUTION */
 }
 
 void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *Bp, int64_t np)
 {
     const int64_t kp = K + (K & 1);
+    /* TODO: Bp[p][n] = {B[2p, n], B[2p + 1, n]} for n < np, 0 past column N and past row K - 1 */
+    /* BEGIN SOLUTION */
     for (int64_t p = 0; p < kp / 2; p++) {
         int16_t *d = Bp + p * np * 2;
         const int16_t *r0 = B + 2 * p * ldb, *r1 = 2 * p + 1 < K ? r0 + ldb : NULL;
@@ -46,6 +52,7 @@ void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *
             d[2 * n + 1] = n < N && r1 ? r1[n] : 0;
         }
     }
+    /* END SOLUTION */
 }
 
 /* ---- the path ------------------------------------------------------------------------------------- */
@@ -136,11 +143,15 @@ tt_q8_kernel_fn tt_q8_kernel_fn_current(void) { return q8_fns[q8_current()]; }
 void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
                             const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out)
 {
+    /* TODO: out[i] = clamp(zp + tt_requant(acc[i] + bias[j], mult[j], shift[j]), lo, 127) with j = i
+     * (stride 1) or 0 (stride 0) */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < n; i++) {
         const int64_t j = stride ? i : 0;
         int32_t v = zp + tt_requant(acc[i] + bias[j], mult[j], shift[j]);
         out[i] = (int8_t)(v < lo ? lo : v > 127 ? 127 : v);
     }
+    /* END SOLUTION */
 }
 
 tt_q8_requant_fn tt_q8_requant_fn_current(void)

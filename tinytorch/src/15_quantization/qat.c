@@ -19,6 +19,9 @@
 
 void tt_fake_quant_weight(float *w, int64_t cout, int64_t k)
 {
+    /* TODO: per output channel (row of k weights): scale s = max|w| / 127 (1 for an all-zero row), then
+     * w = clamp(round(w / s), -127, 127) * s */
+    /* BEGIN SOLUTION */
     for (int64_t c = 0; c < cout; c++) {
         float *row = w + c * k, amax = 0.0f;
         for (int64_t i = 0; i < k; i++) {
@@ -30,6 +33,7 @@ void tt_fake_quant_weight(float *w, int64_t cout, int64_t k)
             row[i] = (v < -127.0f ? -127.0f : v > 127.0f ? 127.0f : v) * s;
         }
     }
+    /* END SOLUTION */
 }
 
 int tt_qat_finetune(tt_layer *model, const tt_dataset *train, const tt_qat_opts *opts, double *last_loss, char *err,

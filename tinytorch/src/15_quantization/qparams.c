@@ -22,6 +22,9 @@ _Static_assert((-3 >> 1) == -2, "arithmetic right shift of negative integers is 
 
 tt_qparams tt_qparams_asym(float lo, float hi)
 {
+    /* TODO: widen [lo, hi] to contain 0 (and to at least 1e-8); scale = (hi - lo) / 255; zero point =
+     * round(-128 - lo / scale), clamped to [-128, 127], so lo maps to -128 and real 0 to an integer */
+    /* BEGIN SOLUTION */
     if (!(lo <= 0.0f)) {
         lo = 0.0f;
     }
@@ -37,6 +40,7 @@ tt_qparams tt_qparams_asym(float lo, float hi)
     z = round(z);
     q.zero_point = (int32_t)(z < -128.0 ? -128.0 : z > 127.0 ? 127.0 : z);
     return q;
+    /* END SOLUTION */
 }
 
 int8_t tt_quantize_value(float x, tt_qparams q)
@@ -50,6 +54,8 @@ void tt_quantize_i8(const float *x, int64_t n, tt_qparams q, int8_t *out)
 {
     /* x / scale rounded half away from zero (as tt_quantize_value), written without a libm call so the
      * loop vectorises; the clamp comes first so the conversion never overflows (NaN -> -128) */
+    /* TODO: out[i] = clamp(round(x[i] / scale) + zero_point, -128, 127), rounding half away from zero */
+    /* BEGIN SOLUTION */
     const double inv = 1.0 / (double)q.scale;
     for (int64_t i = 0; i < n; i++) {
         double v = (double)x[i] * inv;
@@ -59,13 +65,17 @@ void tt_quantize_i8(const float *x, int64_t n, tt_qparams q, int8_t *out)
         r += q.zero_point;
         out[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
     }
+    /* END SOLUTION */
 }
 
 void tt_dequantize_i8(const int8_t *q, int64_t n, tt_qparams p, float *out)
 {
+    /* TODO: out[i] = scale * (q[i] - zero_point) */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < n; i++) {
         out[i] = p.scale * (float)((int32_t)q[i] - p.zero_point);
     }
+    /* END SOLUTION */
 }
 
 int tt_requant_multiplier(double real, int32_t *multiplier, int32_t *shift)
@@ -73,6 +83,9 @@ int tt_requant_multiplier(double real, int32_t *multiplier, int32_t *shift)
     if (!(real > 0.0) || !isfinite(real)) {
         return -1;
     }
+    /* TODO: write real = m * 2^-(31 + shift) with m in [2^30, 2^31) (frexp, then round f * 2^31; a
+     * mantissa that rounds up to 2^31 is halved); refuse (-1) when n = 31 + shift is outside [1, 62] */
+    /* BEGIN SOLUTION */
     int e;
     double f = frexp(real, &e); /* real = f * 2^e, f in [0.5, 1) */
     int64_t m = (int64_t)llround(f * 2147483648.0);
@@ -88,6 +101,7 @@ int tt_requant_multiplier(double real, int32_t *multiplier, int32_t *shift)
     *multiplier = (int32_t)m;
     *shift = (int32_t)-e;
     return 0;
+    /* END SOLUTION */
 }
 
 /* ---- calibration ---------------------------------------------------------------------------------- */
@@ -114,6 +128,8 @@ const char *tt_calib_method_name(tt_calib_method m)
 void tt_calib_range(const float *v, int64_t n, tt_calib_method m, double percentile, float *lo, float *hi)
 {
     float mn = FLT_MAX, mx = -FLT_MAX;
+    /* TODO: mn, mx = the smallest and largest of v[0..n) (both 0 when n < 1) */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < n; i++) {
         if (v[i] < mn) {
             mn = v[i];
@@ -125,6 +141,7 @@ void tt_calib_range(const float *v, int64_t n, tt_calib_method m, double percent
     if (n < 1) {
         mn = mx = 0.0f;
     }
+    /* END SOLUTION */
     *lo = mn;
     *hi = mx;
     if (m == TT_CALIB_MINMAX || n < 2 || !(mx > mn)) {
@@ -143,6 +160,10 @@ void tt_calib_range(const float *v, int64_t n, tt_calib_method m, double percent
             percentile = 99.99;
         }
         const double tail = (100.0 - percentile) / 100.0 * (double)n;
+        /* TODO: *lo = the left edge of the first bin where more than `tail` values have been counted
+         * from the left; *hi = the right edge of the first such bin from the right; a tensor with no
+         * negative value keeps mn as its floor */
+        /* BEGIN SOLUTION */
         int64_t acc = 0;
         int b = 0;
         for (; b < NBINS - 1 && (double)(acc + hist[b]) <= tail; b++) {
@@ -158,6 +179,7 @@ void tt_calib_range(const float *v, int64_t n, tt_calib_method m, double percent
         if (mn >= 0.0f) {
             *lo = mn; /* a non-negative tensor (after ReLU) keeps its floor */
         }
+        /* END SOLUTION */
         return;
     }
     /* MSE: the clipping range [l, h] inside [min(mn, 0), max(mx, 0)] with the least expected squared

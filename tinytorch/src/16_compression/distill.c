@@ -28,6 +28,10 @@ tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_l
     /* p and sum p log p, in double, outside the graph */
     tt_tensor *p = tt_empty(2, student_logits->shape);
     double plogp = 0.0;
+    /* TODO: p = softmax(teacher / T) per row (subtract the max; in double), plogp = sum p log p; then from
+     * tensor ops: log q = tt_log_softmax(student / T), KL = (plogp - sum p log q) / N, the soft term
+     * alpha T^2 KL, plus (1 - alpha) cross-entropy with the labels unless alpha >= 1 */
+    /* BEGIN SOLUTION */
     for (int64_t i = 0; i < N; i++) {
         const float *t = teacher_logits->data + i * C;
         double mx = -INFINITY, s = 0.0;
@@ -53,6 +57,7 @@ tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_l
     }
     tt_tensor *hard = tt_mul_scalar(tt_cross_entropy(student_logits, labels), 1.0f - alpha);
     return tt_add(soft, hard);
+    /* END SOLUTION */
 }
 
 tt_tensor *tt_distill_batch_loss(void *student, const tt_batch *b, void *ctx)

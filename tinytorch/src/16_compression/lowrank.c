@@ -73,6 +73,9 @@ int tt_lowrank_factor(const tt_tensor *w, int64_t rank, tt_tensor **a, tt_tensor
         if (info != 0) {
             snprintf(err, errlen, "lowrank: sgesvd failed (info %d)", info);
         } else {
+            /* TODO: *a [M, rank] = the first rank columns of U (M x K) times S; *b [rank, N] = the first
+             * rank rows of VT; *rel_error = sqrt(sum of the dropped s^2 / sum of all s^2) (0 if all 0) */
+            /* BEGIN SOLUTION */
             *a = tt_tensor_new_persistent(2, (const int64_t[]){M, rank});
             *b = tt_tensor_new_persistent(2, (const int64_t[]){rank, N});
             for (int64_t i = 0; i < M; i++) {
@@ -89,6 +92,7 @@ int tt_lowrank_factor(const tt_tensor *w, int64_t rank, tt_tensor **a, tt_tensor
             if (rel_error) {
                 *rel_error = tot > 0 ? sqrt(fmax(tot - kept, 0.0) / tot) : 0.0;
             }
+            /* END SOLUTION */
             rc = 0;
         }
     } else {

@@ -87,6 +87,10 @@ static int cmp_float(const void *a, const void *b)
 /* Zeroes the k smallest-magnitude values among v[0..n) (ties broken by position). */
 static int zero_smallest(float *const *v, const int64_t *len, int nv, int64_t k)
 {
+    /* TODO: over all nv arrays together, set to 0 the k values of smallest magnitude: sort a copy of the
+     * |values| (cmp_float), take the k-th smallest as the threshold, zero everything below it and, in
+     * order, as many of the values equal to it as are still needed. -1 when out of memory. */
+    /* BEGIN SOLUTION */
     int64_t total = 0;
     for (int i = 0; i < nv; i++) {
         total += len[i];
@@ -124,6 +128,7 @@ static int zero_smallest(float *const *v, const int64_t *len, int nv, int64_t k)
         }
     }
     return 0;
+    /* END SOLUTION */
 }
 
 int tt_prune_magnitude(tt_layer *model, double sparsity, tt_prune_scope scope, tt_masks *masks, char *err,
@@ -150,6 +155,9 @@ int tt_prune_magnitude(tt_layer *model, double sparsity, tt_prune_scope scope, t
         total += len[i];
     }
     int rc = 0;
+    /* TODO: global: one zero_smallest over every tensor with k = round(sparsity * total); per layer: one
+     * per tensor with k = round(sparsity * its size) */
+    /* BEGIN SOLUTION */
     if (scope == TT_PRUNE_GLOBAL) {
         rc = zero_smallest(v, len, n, (int64_t)floor(sparsity * (double)total + 0.5));
     } else {
@@ -157,6 +165,7 @@ int tt_prune_magnitude(tt_layer *model, double sparsity, tt_prune_scope scope, t
             rc = zero_smallest(&v[i], &len[i], 1, (int64_t)floor(sparsity * (double)len[i] + 0.5));
         }
     }
+    /* END SOLUTION */
     if (rc == 0 && masks && masks_from_zeros(w, n, masks) != 0) {
         rc = -1;
     }
@@ -178,6 +187,9 @@ int tt_prune_2of4(tt_layer *model, tt_masks *masks, char *err, size_t errlen)
         snprintf(err, errlen, "prune: the model has no Conv2d or Linear weight");
         return -1;
     }
+    /* TODO: in every row of every weight (shape[0] rows), each group of 4 consecutive weights keeps its
+     * 2 largest magnitudes: zero the smallest non-zero ones (the first on ties) until 2 are zero */
+    /* BEGIN SOLUTION */
     for (int i = 0; i < n; i++) {
         const int64_t row = w[i]->numel / w[i]->shape[0];
         for (int64_t r = 0; r < w[i]->shape[0]; r++) {
@@ -202,6 +214,7 @@ int tt_prune_2of4(tt_layer *model, tt_masks *masks, char *err, size_t errlen)
             }
         }
     }
+    /* END SOLUTION */
     if (masks && masks_from_zeros(w, n, masks) != 0) {
         tt_masks_free(masks);
         snprintf(err, errlen, "prune: out of memory");
@@ -215,12 +228,15 @@ double tt_weight_sparsity(tt_layer *model)
     tt_tensor *w[256];
     const int n = collect_weights(model, w, 256);
     int64_t zeros = 0, total = 0;
+    /* TODO: count the zero weights and all weights of the n tensors */
+    /* BEGIN SOLUTION */
     for (int i = 0; i < n; i++) {
         for (int64_t j = 0; j < w[i]->numel; j++) {
             zeros += w[i]->data[j] == 0.0f;
         }
         total += w[i]->numel;
     }
+    /* END SOLUTION */
     return total ? (double)zeros / (double)total : 0.0;
 }
 
@@ -299,6 +315,9 @@ int tt_prune_channels(tt_layer *seq, double fraction, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+        /* TODO: score[o] = the L1 norm of filter o (K weights); kept[o] = 1 for the `keep` filters of
+         * largest score (the first on ties); idx[0..keep) = the kept filters in increasing order */
+        /* BEGIN SOLUTION */
         for (int64_t o = 0; o < C; o++) {
             score[o] = 0.0;
             for (int64_t k = 0; k < K; k++) {
@@ -322,6 +341,7 @@ int tt_prune_channels(tt_layer *seq, double fraction, char *err, size_t errlen)
                 idx[m++] = o;
             }
         }
+        /* END SOLUTION */
         /* this layer: rows idx of weight and bias */
         int64_t ws[4] = {keep, c->weight->shape[1], c->weight->shape[2], c->weight->shape[3]};
         tt_tensor *nw = new_param(4, ws, "weight");
@@ -345,12 +365,15 @@ int tt_prune_channels(tt_layer *seq, double fraction, char *err, size_t errlen)
             const int64_t co = d->weight->shape[0], kk = d->weight->shape[2] * d->weight->shape[3];
             int64_t s2[4] = {co, keep, d->weight->shape[2], d->weight->shape[3]};
             tt_tensor *w2 = new_param(4, s2, "weight");
+            /* TODO: w2[o, r] = the kernel of input channel idx[r] of d's weight [co, C, kh, kw] */
+            /* BEGIN SOLUTION */
             for (int64_t o = 0; o < co; o++) {
                 for (int64_t r = 0; r < keep; r++) {
                     memcpy(w2->data + (o * keep + r) * kk, d->weight->data + (o * C + idx[r]) * kk,
                            (size_t)kk * sizeof(float));
                 }
             }
+            /* END SOLUTION */
             tt_tensor_free(d->weight);
             d->weight = w2;
             d->in_channels = keep;
@@ -367,12 +390,16 @@ int tt_prune_channels(tt_layer *seq, double fraction, char *err, size_t errlen)
             const int64_t S = f->in_features / C, out = f->out_features, in2 = keep * S;
             int64_t s2[2] = {out, in2};
             tt_tensor *w2 = new_param(2, s2, "weight");
+            /* TODO: channel c of the flattened input is S consecutive features: row o of w2 takes the S
+             * columns of channel idx[r] of f's row o, for r < keep */
+            /* BEGIN SOLUTION */
             for (int64_t o = 0; o < out; o++) {
                 for (int64_t r = 0; r < keep; r++) {
                     memcpy(w2->data + o * in2 + r * S, f->weight->data + o * f->in_features + idx[r] * S,
                            (size_t)S * sizeof(float));
                 }
             }
+            /* END SOLUTION */
             tt_tensor_free(f->weight);
             f->weight = w2;
             f->in_features = in2;
