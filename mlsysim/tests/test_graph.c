@@ -223,6 +223,24 @@ static void test_training_memory_from_graph(void **state)
     /* more than the input images alone, and the weights are a small part at this batch */
     assert_true(m->saved_act_elems > 3 * 640 * 640);
     assert_true(tm.activations_bytes > 10 * tm.weights_bytes);
+    /* through the engine (the README's example): batch 64 in fp16 fits a 16 GB T4 with 6.8 GB of
+     * activations, batch 256 needs 27.3 GB and does not */
+    static ms_plan p;
+    static ms_result r;
+    ms_plan_init(&p, reg, m, ms_registry_hardware(reg, "T4"));
+    p.mode = MS_MODE_TRAINING;
+    p.batch_size = 64;
+    assert_int_equal(ms_plan_eval(reg, &p, &r), MS_OK);
+    double act = 0, total = 0;
+    assert_true(ms_result_get(&r, "memory_activations_bytes", &act));
+    assert_true(fabs(act - 64 * m->saved_act_elems * 2.0) < 1);
+    assert_true(fabs(act / 1e9 - 6.81) < 0.01);
+    ms_result_free(&r);
+    p.batch_size = 256;
+    assert_int_equal(ms_plan_eval(reg, &p, &r), MS_ERR_MEMORY);
+    assert_true(ms_result_get(&r, "memory_per_accelerator_bytes", &total));
+    assert_true(fabs(total / 1e9 - 27.29) < 0.01);
+    ms_result_free(&r);
 }
 
 /* Every refusal names the step, what is wrong and what the layer takes. */
