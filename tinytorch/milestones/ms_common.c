@@ -310,58 +310,156 @@ static void svg_text(FILE *f, const char *s)
     }
 }
 
-int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, const int64_t *x, int n,
-                   const tt_ms_series *series, int n_series, char *err, size_t errlen)
+void tt_ms_nice_axis(double lo, double hi, int ticks, double *a, double *b, double *step)
 {
+    if (!(hi > lo)) {
+        const double pad = fabs(hi) * 0.1 + 1e-9;
+        lo -= pad;
+        hi += pad;
+    }
+    const double raw = (hi - lo) / (ticks > 0 ? ticks : 1), mag = pow(10.0, floor(log10(raw))), f = raw / mag;
+    *step = (f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 5.0 ? 5.0 : 10.0) * mag;
+    *a = floor(lo / *step + 1e-9) * *step;
+    *b = ceil(hi / *step - 1e-9) * *step;
+}
+
+/* a tick value with as many decimals as its step needs ("0.5", "1200", "0.025") */
+static void tick_text(char *buf, size_t len, double v, double step)
+{
+    int dec = step >= 1.0 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    snprintf(buf, len, "%.*f", dec > 9 ? 9 : dec, fabs(v) < step * 1e-9 ? 0.0 : v);
+}
+
+int tt_ms_plot_panels_svg(const char *path, const char *title, const char *xlabel, bool log2_x,
+                          const tt_ms_panel *panels, int n_panels, char *err, size_t errlen)
+{
+    double x0 = INFINITY, x1 = -INFINITY;
+    for (int p = 0; p < n_panels; p++) {
+        for (int l = 0; l < panels[p].n_lines; l++) {
+            const tt_ms_line *ln = &panels[p].lines[l];
+            for (int i = 0; i < ln->n; i++) {
+                const double xv = log2_x ? log2(ln->x[i]) : ln->x[i];
+                x0 = fmin(x0, xv);
+                x1 = fmax(x1, xv);
+            }
+        }
+    }
+    if (!(x0 <= x1)) {
+        snprintf(err, errlen, "%s: nothing to plot", path);
+        return -1;
+    }
+    double xstep = 1.0;
+    if (log2_x) {
+        x1 = x1 > x0 ? x1 : x0 + 1;
+    } else {
+        tt_ms_nice_axis(x0, x1, 6, &x0, &x1, &xstep);
+    }
     tt_atomic_file af;
     if (tt_atomic_open(&af, path, err, errlen) != 0) {
         return -1;
     }
     FILE *f = af.f;
     const double W = 640, PH = 220, L = 80, R = 20, T = 40, GAP = 50;
-    const double H = T + n_series * (PH + GAP) + 10;
-    double x0 = log2((double)x[0]), x1 = log2((double)x[n - 1]);
-    if (x1 <= x0) {
-        x1 = x0 + 1;
-    }
+    const double H = T + n_panels * (PH + GAP) + 10, PW = W - L - R;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
                "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
     fprintf(f, "<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">", W / 2);
     svg_text(f, title);
     fputs("</text>\n", f);
-    for (int s = 0; s < n_series; s++) {
-        double top = T + s * (PH + GAP), bot = top + PH;
-        double lo = series[s].y[0], hi = series[s].y[0];
-        for (int i = 1; i < n; i++) {
-            lo = fmin(lo, series[s].y[i]);
-            hi = fmax(hi, series[s].y[i]);
+    char tb[64];
+    for (int p = 0; p < n_panels; p++) {
+        const tt_ms_panel *pn = &panels[p];
+        const double top = T + p * (PH + GAP), bot = top + PH;
+        double lo = INFINITY, hi = -INFINITY, a, b, step;
+        for (int l = 0; l < pn->n_lines; l++) {
+            for (int i = 0; i < pn->lines[l].n; i++) {
+                lo = fmin(lo, pn->lines[l].y[i]);
+                hi = fmax(hi, pn->lines[l].y[i]);
+            }
         }
-        double pad = (hi - lo) * 0.1 + (hi == lo ? fabs(hi) * 0.1 + 1e-9 : 0);
-        lo -= pad;
-        hi += pad;
+        if (!(lo <= hi)) {
+            lo = hi = 0.0;
+        }
+        tt_ms_nice_axis(lo, hi, 4, &a, &b, &step);
+        fprintf(f, "<g class=\"panel\" data-y-range=\"%.9g %.9g\">\n", a, b);
         fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#888\"/>\n", L,
-                top, W - L - R, PH);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">", L + 6, top + 16, series[s].colour);
-        svg_text(f, series[s].name);
+                top, PW, PH);
+        for (double v = a; v <= b + step * 1e-6; v += step) { /* y ticks and grid */
+            const double py = bot - (v - a) / (b - a) * PH;
+            tick_text(tb, sizeof tb, v, step);
+            fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                       "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                    L, py, L + PW, py, L - 6, py + 4, tb);
+        }
+        const bool legend = pn->n_lines > 1;
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">", L + 6, top + 16,
+                legend ? "black" : pn->lines[0].colour);
+        svg_text(f, pn->name);
         fputs("</text>\n", f);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.4g</text>\n", L - 6, top + 4, hi);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.4g</text>\n", L - 6, bot, lo);
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", series[s].colour);
-        for (int i = 0; i < n; i++) {
-            double px = L + (log2((double)x[i]) - x0) / (x1 - x0) * (W - L - R);
-            double py = bot - (series[s].y[i] - lo) / (hi - lo) * PH;
-            fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
+        for (int l = 0; legend && l < pn->n_lines; l++) {
+            const double ly = top + 16 + 15 * l;
+            fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\"/>"
+                       "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">", L + PW - 30, ly - 4, L + PW - 8, ly - 4,
+                    pn->lines[l].colour, L + PW - 36, ly);
+            svg_text(f, pn->lines[l].name);
+            fputs("</text>\n", f);
         }
-        fputs("\"/>\n", f);
-        for (int i = 0; i < n; i++) {
-            double px = L + (log2((double)x[i]) - x0) / (x1 - x0) * (W - L - R);
-            double py = bot - (series[s].y[i] - lo) / (hi - lo) * PH;
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", px, py, series[s].colour);
-            fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%lld</text>\n", px, bot + 16, (long long)x[i]);
+        for (int l = 0; l < pn->n_lines; l++) {
+            const tt_ms_line *ln = &pn->lines[l];
+            fprintf(f, "<path class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", ln->colour);
+            for (int i = 0; i < ln->n; i++) {
+                const double px = L + ((log2_x ? log2(ln->x[i]) : ln->x[i]) - x0) / (x1 - x0) * PW;
+                fprintf(f, "%s%.1f,%.1f", i ? " L" : "M", px, bot - (ln->y[i] - a) / (b - a) * PH);
+            }
+            fputs("\"/>\n", f);
+            for (int i = 0; ln->n <= 40 && i < ln->n; i++) {
+                const double px = L + ((log2_x ? log2(ln->x[i]) : ln->x[i]) - x0) / (x1 - x0) * PW;
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", px,
+                        bot - (ln->y[i] - a) / (b - a) * PH, ln->colour);
+            }
         }
+        if (log2_x) { /* the first line's x values */
+            const tt_ms_line *ln = &pn->lines[0];
+            for (int i = 0; i < ln->n; i++) {
+                fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.6g</text>\n",
+                        L + (log2(ln->x[i]) - x0) / (x1 - x0) * PW, bot + 16, ln->x[i]);
+            }
+        } else {
+            for (double v = x0; v <= x1 + xstep * 1e-6; v += xstep) {
+                tick_text(tb, sizeof tb, v, xstep);
+                fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n",
+                        L + (v - x0) / (x1 - x0) * PW, bot + 16, tb);
+            }
+        }
+        fputs("</g>\n", f);
     }
     fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", W / 2, H - 4);
     svg_text(f, xlabel);
     fputs("</text>\n</svg>\n", f);
     return tt_atomic_commit(&af, err, errlen);
+}
+
+int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, const int64_t *x, int n,
+                   const tt_ms_series *series, int n_series, char *err, size_t errlen)
+{
+    double *xd = malloc((size_t)(n > 0 ? n : 1) * sizeof *xd);
+    tt_ms_line *lines = malloc((size_t)(n_series > 0 ? n_series : 1) * sizeof *lines);
+    tt_ms_panel *panels = malloc((size_t)(n_series > 0 ? n_series : 1) * sizeof *panels);
+    int rc = -1;
+    if (!xd || !lines || !panels) {
+        snprintf(err, errlen, "%s: out of memory", path);
+    } else {
+        for (int i = 0; i < n; i++) {
+            xd[i] = (double)x[i];
+        }
+        for (int s = 0; s < n_series; s++) {
+            lines[s] = (tt_ms_line){series[s].name, xd, series[s].y, n, series[s].colour};
+            panels[s] = (tt_ms_panel){series[s].name, &lines[s], 1};
+        }
+        rc = tt_ms_plot_panels_svg(path, title, xlabel, true, panels, n_series, err, errlen);
+    }
+    free(xd);
+    free(lines);
+    free(panels);
+    return rc;
 }

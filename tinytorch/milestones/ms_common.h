@@ -53,10 +53,22 @@ void tt_ms_resumable(const tt_milestone_opts *o, const char *stem, tt_train_conf
  * value being the result's m->headline field. 'tito milestone status' reads them. 0, or -1 (printed). */
 #define TT_MS_RUNS_FILE "milestone_runs.jsonl"
 int tt_ms_record_run(const tt_milestone_opts *o, const tt_milestone *m, const tt_milestone_result *r, int rc);
-/* One line of a plot: a name, one y value per x, a colour ("#1f77b4"). */
+/* Line plots. A line: n points (x[i], y[i]) drawn as one SVG <path class="line">, its name, a colour
+ * ("#1f77b4"). A panel: lines sharing one y axis (its range rounded out to 1-2-5 ticks, written on the
+ * panel as data-y-range="LO HI"), with a legend when it holds more than one line. */
+typedef struct tt_ms_line { const char *name; const double *x, *y; int n; const char *colour; } tt_ms_line;
+typedef struct tt_ms_panel { const char *name; const tt_ms_line *lines; int n_lines; } tt_ms_panel;
+/* Writes an SVG of the panels stacked vertically under one x axis range (log2_x: a log2 axis labelled
+ * at the first line's x values; else linear with 1-2-5 ticks), atomically (temp file, fsync, rename).
+ * Returns 0, or -1 with a message naming the file. */
+int tt_ms_plot_panels_svg(const char *path, const char *title, const char *xlabel, bool log2_x,
+                          const tt_ms_panel *panels, int n_panels, char *err, size_t errlen);
+/* The 1-2-5 axis of [lo, hi]: *a <= lo and *b >= hi multiples of *step, about `ticks` steps apart
+ * (an empty range is widened first). */
+void tt_ms_nice_axis(double lo, double hi, int ticks, double *a, double *b, double *step);
+/* One line per series: a name, one y value per x, a colour. */
 typedef struct tt_ms_series { const char *name; const double *y; const char *colour; } tt_ms_series;
-/* Writes an SVG with one panel per series (each with its own y range, x on a log2 axis) stacked
- * vertically, atomically (temp file, fsync, rename). Returns 0, or -1 with a message naming the file. */
+/* tt_ms_plot_panels_svg with one panel per series, x on a log2 axis. */
 int tt_ms_plot_svg(const char *path, const char *title, const char *xlabel, const int64_t *x, int n,
                    const tt_ms_series *series, int n_series, char *err, size_t errlen);
 /* Records a finished training run under key_prefix ("fashion_mnist."): test_accuracy, test_loss,

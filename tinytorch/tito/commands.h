@@ -15,6 +15,7 @@ int tito_cmd_eval(int argc, char **argv);     /* cmd_model.c: accuracy of a mode
 int tito_cmd_predict(int argc, char **argv);  /* cmd_model.c: classes of the samples in a file */
 int tito_cmd_quantize(int argc, char **argv); /* cmd_quantize.c */
 int tito_cmd_profile(int argc, char **argv);  /* cmd_profile.c */
+int tito_cmd_plot(int argc, char **argv);     /* cmd_plot.c: training curves from metrics logs */
 int tito_cmd_compress(int argc, char **argv); /* cmd_compress.c */
 int tito_cmd_train(int argc, char **argv);    /* cmd_train.c */
 int tito_cmd_capstone(int argc, char **argv); /* cmd_capstone.c */

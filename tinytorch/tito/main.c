@@ -41,6 +41,7 @@ static void usage(FILE *f)
             "  tito milestone status               which milestones your modules unlock, runs and best results\n"
             "  tito quantize CKPT [options]        int8 post-training quantization (tito quantize --help)\n"
             "  tito profile CKPT|NN [options]      per-layer time, FLOPs, bytes, roofline (tito profile --help)\n"
+            "  tito plot LOG.metrics.jsonl ...     loss and accuracy curves, runs overlaid (tito plot --help)\n"
             "  tito compress CKPT --prune K:A      pruning, fine-tuning, distillation (tito compress --help)\n"
             "  [mpirun -np N] tito train [options]  data-parallel LeNet-5 over MPI (tito train --help)\n"
             "  tito capstone [options]             module 20: quantize, benchmark (MLPerf EDU), Pareto, submit\n"
@@ -73,6 +74,7 @@ static const tito_command tito_commands[] = {
     {"predict", "tito predict MODEL FILE", tito_cmd_predict},
     {"quantize", "tito quantize CKPT [options]", tito_cmd_quantize},
     {"profile", "tito profile CKPT|NN [options]", tito_cmd_profile},
+    {"plot", "tito plot LOG.metrics.jsonl [MORE ...] [--svg FILE] [--metric LIST]", tito_cmd_plot},
     {"compress", "tito compress CKPT --prune K:A", tito_cmd_compress},
     {"train", "[mpirun -np N] tito train [options]", tito_cmd_train},
     {"capstone", "tito capstone [options]", tito_cmd_capstone},
