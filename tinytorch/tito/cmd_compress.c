@@ -37,9 +37,13 @@ static void compress_usage(FILE *f)
             "  --finetune E           epochs of fine-tuning afterwards (default 0; pruned zeros stay 0)\n"
             "  --lr LR                fine-tuning learning rate (Adam, cosine to 0; default 5e-4)\n"
             "  --distill T            fine-tune against the unpruned model's logits at temperature T\n"
-            "                         (loss 0.5 * T^2 * KL + 0.5 * cross-entropy)\n"
+            "                         (loss A * T^2 * KL + (1 - A) * cross-entropy, A from --alpha)\n"
+            "  --alpha A              with --distill: the weight of the softened-teacher term, in [0, 1]\n"
+            "                         (loss A * T^2 * KL + (1 - A) * cross-entropy; default 0.5)\n"
             "  --reinit               start the pruned model from fresh random weights (a student trained\n"
             "                         from scratch: compare with and without --distill)\n"
+            "  --seed S               the seed of --reinit's weights and of the fine-tuning order (default 1;\n"
+            "                         repeat a comparison over several seeds to tell a gain from noise)\n"
             "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors, or\n"
             "                         .lowrank.safetensors)\n"
             "  --data DIR             data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
@@ -48,6 +52,8 @@ static void compress_usage(FILE *f)
             "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0.5 --finetune 2 --out P.safetensors\n"
             "  tito compress runs/03_mlp_fashion_mnist.safetensors --prune global:0.9 --finetune 1\n"
             "  tito compress runs/03_mlp_fashion_mnist.safetensors --lowrank 32 --finetune 1 --out L.safetensors\n"
+            "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0.5 --reinit --finetune 4 \\\n"
+            "      --lr 2e-3 --distill 4 --alpha 0.9 --seed 2\n"
             "\n"
             "exit status: 0 done, 2 error (nothing written)\n");
 }
@@ -143,7 +149,8 @@ int tito_cmd_compress(int argc, char **argv)
     }
     const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL;
     long long epochs = 0, rank = 0;
-    double lr = 5e-4, temp = 0.0;
+    double lr = 5e-4, temp = 0.0, alpha = 0.5;
+    long long seed = 1;
     bool reinit = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -152,7 +159,8 @@ int tito_cmd_compress(int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--prune") && strcmp(a, "--finetune") && strcmp(a, "--lr") && strcmp(a, "--out") &&
-            strcmp(a, "--data") && strcmp(a, "--distill") && strcmp(a, "--lowrank")) {
+            strcmp(a, "--data") && strcmp(a, "--distill") && strcmp(a, "--lowrank") && strcmp(a, "--alpha") &&
+            strcmp(a, "--seed")) {
             return cbad("unknown option '%s'", a);
         }
         if (!v) {
@@ -183,11 +191,28 @@ int tito_cmd_compress(int argc, char **argv)
             if (*end || end == v || !(temp > 0.0 && temp <= 100.0)) {
                 return cbad("--distill wants a temperature in (0, 100], not '%s'", v);
             }
+        } else if (strcmp(a, "--alpha") == 0) {
+            alpha = strtod(v, &end);
+            if (*end || end == v || !(alpha >= 0.0 && alpha <= 1.0)) {
+                return cbad("--alpha wants a weight in [0, 1], not '%s'", v);
+            }
+        } else if (strcmp(a, "--seed") == 0) {
+            seed = strtoll(v, &end, 10);
+            if (*end || end == v || errno || seed < 0) {
+                return cbad("--seed wants a whole number >= 0, not '%s'", v);
+            }
         } else if (strcmp(a, "--out") == 0) {
             out = v;
         } else {
             data = v;
         }
+    }
+    bool alpha_given = false;
+    for (int i = 1; i < argc; i++) {
+        alpha_given = alpha_given || strcmp(argv[i], "--alpha") == 0;
+    }
+    if (alpha_given && temp <= 0.0) {
+        return cbad("%s", "--alpha weighs the teacher's term: it needs --distill T");
     }
     if (!prune && rank == 0) {
         return cbad("%s", "--prune (structured:F, magnitude:S, global:S or 2:4) or --lowrank RANK is required");
@@ -280,7 +305,7 @@ int tito_cmd_compress(int argc, char **argv)
     if (reinit) {
         /* PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for every weight and bias */
         tt_rng rng;
-        tt_rng_seed(&rng, 1234);
+        tt_rng_seed(&rng, seed == 1 ? 1234 : (uint64_t)seed); /* seed 1: the weights of earlier releases */
         for (int i = 0; i < tt_sequential_len(model); i++) {
             tt_params lp;
             tt_params_init(&lp);
@@ -316,7 +341,7 @@ int tito_cmd_compress(int argc, char **argv)
     double acc2 = acc1;
     if (epochs > 0) {
         tt_dataloader dl;
-        if (tt_dataloader_init(&dl, train, 64, true, false, 7, err, sizeof err) != 0) {
+        if (tt_dataloader_init(&dl, train, 64, true, false, seed == 1 ? 7 : (uint64_t)seed + 7, err, sizeof err) != 0) {
             fprintf(stderr, "tito compress: %s\n", err);
             tt_params_free(&p0);
             tt_params_free(&p1);
@@ -328,7 +353,7 @@ int tito_cmd_compress(int argc, char **argv)
         c.epochs = (int)epochs;
         c.sched = sch;
         c.name = "fine-tune";
-        tt_distill_ctx dc = {base, &masks, (float)temp, 0.5f};
+        tt_distill_ctx dc = {base, &masks, (float)temp, (float)alpha};
         if (temp > 0.0) {
             c.loss = tt_distill_batch_loss;
             c.loss_ctx = &dc;
