@@ -217,8 +217,10 @@ static void test_breakdown(void **state)
         else assert_true(kvp == 0 && !strcmp(str(j, "bottleneck"), "compute"));
         cJSON_Delete(j);
     }
-    assert_int_equal(run("eval Llama3_8B H100 --batch-size 32 --breakdown", 0, buf, sizeof buf), 0);
+    assert_int_equal(run("eval ResNet50 A100 --batch-size 256 --breakdown", 0, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "hidden under the bound"));
+    assert_int_equal(run("eval Llama3_8B H100 --batch-size 32 --breakdown", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "KV cache read"));
 }
 
 static void test_serve(void **state)

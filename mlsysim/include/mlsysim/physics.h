@@ -114,6 +114,8 @@ typedef struct {
     double hw_flops;           /* FLOPs executed (with recompute) */
     double bytes;              /* bytes moved to/from memory in the step */
     double t_compute_s, t_memory_s, t_overhead_s;
+    double t_attention_s;      /* decode: the attention kernel's own time (KV cache read), which adds
+                                  to the GEMMs' max(compute, weights); 0 for other steps */
     double latency_s;          /* max(t_compute, t_memory) + t_overhead */
     double throughput_per_s;   /* samples/s, or tokens/s for decode and training of LMs */
     double intensity_flop_per_byte;

@@ -54,30 +54,40 @@ typedef struct { const char *name, *key, *what; double s; } bd_part;
 
 static int roofline_parts(const ms_result *res, bd_part *pt, int *n, double *hidden, const char **hidden_what)
 {
-    double lat, tc, tm, tov, tp = 0, pp = 0, traffic = 0, kv = 0, gtp = 1, gpp = 1;
+    double lat, tc, tm, tov, tp = 0, pp = 0, traffic = 0, kv = 0, gtp = 1, gpp = 1, ta = 0;
     if (!ms_result_get(res, "latency_s", &lat) || !ms_result_get(res, "compute_time_s", &tc) ||
         !ms_result_get(res, "memory_time_s", &tm) || !ms_result_get(res, "overhead_time_s", &tov))
         return 0;
     ms_result_get(res, "tp_communication_s", &tp);
     ms_result_get(res, "pp_communication_s", &pp);
-    ms_result_get(res, "memory_traffic_bytes", &traffic);
-    ms_result_get(res, "kv_cache_bytes", &kv);              /* decode steps only */
-    ms_result_get(res, "tp", &gtp);
-    ms_result_get(res, "pp", &gpp);
-    int mem = tm > tc;
-    double kv_share = mem && traffic > 0 && kv > 0 ? kv * gtp * gpp / traffic : 0;   /* kv is per accelerator */
-    if (kv_share > 1) kv_share = 1;
+    ms_result_get(res, "attention_time_s", &ta);           /* decode steps only */
     int k = 0;
-    pt[k++] = (bd_part){"compute", "compute_time_s", "FLOPs at peak x efficiency (the bound term when compute-bound)", mem ? 0 : tc};
-    pt[k++] = (bd_part){"weights + activations read", "memory_time_s",
-                        "HBM traffic of weights touched (and activations) at datasheet bandwidth", mem ? tm * (1 - kv_share) : 0};
-    pt[k++] = (bd_part){"KV cache read", "memory_time_s", "the decode step's KV cache at datasheet bandwidth", mem ? tm * kv_share : 0};
+    if (ta > 0) {
+        /* a decode step: the GEMMs at max(FLOPs, weights read), then the attention kernel */
+        double tg = lat - tov - tp - pp - ta;
+        pt[k++] = (bd_part){"GEMMs", "compute_time_s", "weights read or FLOPs at peak x efficiency, whichever is longer", tg};
+        pt[k++] = (bd_part){"KV cache read", "attention_time_s", "the attention kernel: the KV cache at datasheet bandwidth", ta};
+        *hidden = 0;
+        *hidden_what = "";
+    } else {
+        ms_result_get(res, "memory_traffic_bytes", &traffic);
+        ms_result_get(res, "kv_cache_bytes", &kv);
+        ms_result_get(res, "tp", &gtp);
+        ms_result_get(res, "pp", &gpp);
+        int mem = tm > tc;
+        double kv_share = mem && traffic > 0 && kv > 0 ? kv * gtp * gpp / traffic : 0;   /* kv is per accelerator */
+        if (kv_share > 1) kv_share = 1;
+        pt[k++] = (bd_part){"compute", "compute_time_s", "FLOPs at peak x efficiency (the bound term when compute-bound)", mem ? 0 : tc};
+        pt[k++] = (bd_part){"weights + activations read", "memory_time_s",
+                            "HBM traffic of weights touched (and activations) at datasheet bandwidth", mem ? tm * (1 - kv_share) : 0};
+        pt[k++] = (bd_part){"KV cache read", "memory_time_s", "the KV cache at datasheet bandwidth", mem ? tm * kv_share : 0};
+        *hidden = mem ? tc : tm;
+        *hidden_what = mem ? "compute" : "memory traffic";
+    }
     pt[k++] = (bd_part){"fixed overheads", "overhead_time_s", "dispatch (not in a decode step) + 10 us per layer", tov};
     pt[k++] = (bd_part){"TP all-reduce", "tp_communication_s", "two all-reduces per layer over the tp group", tp};
     pt[k++] = (bd_part){"pipeline sends", "pp_communication_s", "activations between the pp stages", pp};
     *n = k;
-    *hidden = mem ? tc : tm;
-    *hidden_what = mem ? "compute" : "memory traffic";
     return 1;
 }
 
@@ -138,7 +148,7 @@ static void print_breakdown(const ms_result *res)
     }
     printf("  %-26s %12.5g %6.1f%%  (sum of the parts; step time %.5g s)\n", "total", sum, 100.0 * sum / step, step);
     if (kind == 2) {
-        printf("  hidden under the bound: %s %.5g s (the roofline's max)\n", hw, hid);
+        if (*hw) printf("  hidden under the bound: %s %.5g s (the roofline's max)\n", hw, hid);
         return;
     }
     ms_result_get(res, "communication_s", &comm);

@@ -52,6 +52,7 @@ static const ms_result_key keys[] = {
     {"compute_time_s", MS_V_NUM, "s", "roofline compute term"},
     {"memory_time_s", MS_V_NUM, "s", "roofline memory term"},
     {"overhead_time_s", MS_V_NUM, "s", "dispatch and per-layer overhead"},
+    {"attention_time_s", MS_V_NUM, "s", "decode step: the attention kernel's time (KV cache read), added to the GEMMs' max(compute, weights read)"},
     {"overhead_dominated", MS_V_BOOL, "", "overhead exceeds compute and memory time"},
     {"compute_s", MS_V_NUM, "s", "compute of a training step"},
     {"bubble_s", MS_V_NUM, "s", "pipeline bubble"},

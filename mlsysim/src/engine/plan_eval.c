@@ -356,6 +356,7 @@ static void put_roofline(ms_result *out, const ms_model *m, const ms_hardware *h
     ms_result_num(out, "compute_time_s", r->t_compute_s);
     ms_result_num(out, "memory_time_s", r->t_memory_s);
     ms_result_num(out, "overhead_time_s", r->t_overhead_s);
+    if (r->t_attention_s > 0) ms_result_num(out, "attention_time_s", r->t_attention_s);
     ms_result_bool(out, "overhead_dominated", r->overhead_dominated);
     ms_result_num(out, "model_flop", r->flops);
     ms_result_num(out, "hardware_flop", r->hw_flops);

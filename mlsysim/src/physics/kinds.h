@@ -16,6 +16,9 @@ typedef struct {
     double weights, gradients, optimizer, activations, kv, state;   /* memory, bytes */
     double overhead_layers;/* layer passes that pay MS_LAYER_TAX_S each */
     int decode;            /* a decode step of a running request: no dispatch */
+    /* the attention kernel's share of hw_flops and bytes when it runs after the step's GEMMs as a
+     * kernel of its own (a decode step: KV cache read); its time adds to theirs. 0 = one kernel */
+    double attn_flops, attn_bytes;
 } ms__step;
 
 void ms__diffusion_derive(ms_model *m);

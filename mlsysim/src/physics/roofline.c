@@ -1,6 +1,8 @@
 /* roofline.c - single-accelerator roofline (Williams, Waterman & Patterson, CACM 2009):
  *
  *   time = max(FLOPs / (peak·η), bytes / bandwidth) + dispatch + L x 10 µs (x3 for training)
+ *   (a decode step: its GEMMs and its attention are two kernels, each on its own roofline, whose
+ *   times add: max(GEMM FLOPs/(peak·η), weights/BW) + max(attention FLOPs/(peak·η), KV/BW))
  *
  * The fixed overheads (per-evaluation dispatch from the hardware entry, 10 µs per layer per pass)
  * follow upstream MLSys·im's calibration (KERNEL_LAUNCH / FRAMEWORK_LAYER_TAX). MFU = model FLOPs /
@@ -154,7 +156,17 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, const 
     /* a decode step is one token of a running request: its per-layer cost only, as the serving
      * ITL (serving.c); the dispatch is paid once per request, in the TTFT */
     double tov = (s->decode ? 0.0 : hw->dispatch_s) + s->overhead_layers * MS_LAYER_TAX_S;
-    double lat = dmax(tc, tm) + tov;
+    /* Each kernel sits on its own roofline and kernels run one after another: a decode step's
+     * GEMMs (weights, compute-bound at large batch) and its attention (the KV cache read,
+     * memory-bound) add, where one max over the whole step would overlap them. At batch 1 both
+     * are memory-bound and the sum is the same as the max. */
+    double ta = 0.0, body = dmax(tc, tm);
+    if (s->attn_bytes > 0) {
+        double tac = s->attn_flops * inv_peak / eta, tam = s->attn_bytes * inv_bw;
+        ta = dmax(tac, tam);
+        body = dmax(tc - tac, tm - tam) + ta;
+    }
+    double lat = body + tov;
     double inv_lat = 1.0 / lat;
 
     o->flops = s->flops;
@@ -163,6 +175,7 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, const 
     o->t_compute_s = tc;
     o->t_memory_s = tm;
     o->t_overhead_s = tov;
+    o->t_attention_s = ta;
     o->latency_s = lat;
     o->throughput_per_s = s->items * inv_lat;
     o->intensity_flop_per_byte = bytes > 0 ? s->flops / bytes : 0;
@@ -183,7 +196,7 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, const 
     o->memory_state_bytes = s->state;
     o->bottleneck = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     o->feasible = feasible;
-    o->overhead_dominated = tov > dmax(tc, tm);
+    o->overhead_dominated = tov > body;
 }
 
 static inline double peak_of(const ms_hardware *hw, ms_precision prec)
@@ -210,6 +223,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     double peak = peak_of(hw, prec);
     double eta = eta_of(w);
     ms__step s;
+    s.attn_flops = s.attn_bytes = 0.0;
     if (m->kind >= MS_MODEL_DIFFUSION) {         /* the kinds of diffusion.c, ssm.c, dlrm.c */
         ms_workload wk = *w;
         wk.precision = prec;
@@ -256,6 +270,8 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         ma = 4.0 * B * m->arch.hidden * b;                       /* live activations of one token */
         bytes = W * moe_weight_fraction(m, B) + mkv;
         items = B;
+        s.attn_flops = B * m->attn_flops_per_pair * S;           /* QK^T and A·V over the context */
+        s.attn_bytes = mkv;
     } else {
         flops = B * ms_forward_flops(m, S);
         hw_flops = flops;

@@ -3,9 +3,11 @@
  *
  *   TTFT = max(prefill FLOPs / (peak·η), (weights + KV written) / BW) + dispatch + L x 10 µs
  *          prefill FLOPs = B·(2·P_matmul·n + attention over n new tokens with `cached` prefix)
- *   ITL  = max(decode FLOPs / (peak·η), (weights touched + KV read) / BW) + L x 10 µs
+ *   ITL  = max(GEMM FLOPs / (peak·η), weights touched / BW)
+ *          + max(attention FLOPs / (peak·η), KV read / BW) + L x 10 µs
  *          (Pope et al., "Efficiently Scaling Transformer Inference", MLSys'23: decode is
- *          memory-bound at small batch; the max() keeps large batches honest)
+ *          memory-bound at small batch; GEMMs and attention are kernels that run one after the
+ *          other, so at large batch the compute-bound GEMMs do not hide the KV read)
  *   KV   = 2·L·H_kv·d·S·B·b (MHA/GQA), L·(kv_lora_rank + d_rope)·S·B·b (MLA, DeepSeek-V2 §2.1.2)
  *   max concurrent sequences = floor((capacity - weights) / (KV/token · ceil(S/16)·16))
  *          (paged KV in 16-token blocks, Kwon et al., "vLLM/PagedAttention", SOSP'23)
@@ -50,11 +52,16 @@ static double decode_time(const ms_model *m, const ms_hardware *hw, double batch
         double per_expert = (m->params - m->params_active) / (E - k);
         frac = fmin(1.0, (m->params_active + (hit - k) * per_expert) / m->params);
     }
-    double bytes = W * frac + m->kv_elems_per_token * ctx * batch * kvb;
-    double tc = flops / (ms_hw_peak(hw, p) * eta);
-    double tm = bytes / hw->mem_bw_bytes_per_s;
+    double kv = m->kv_elems_per_token * ctx * batch * kvb;
+    double bytes = W * frac + kv;
+    double peak = ms_hw_peak(hw, p) * eta, bw = hw->mem_bw_bytes_per_s;
+    double tc = flops / peak;
+    double tm = bytes / bw;
     if (bound) *bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
-    return fmax(tc, tm) + m->layers * MS_LAYER_TAX_S;
+    /* the GEMMs and the attention are kernels of their own, one after the other (roofline.c):
+     * max(GEMM FLOPs, weights) + max(attention FLOPs, KV cache) */
+    double fa = batch * tokens * m->attn_flops_per_pair * ctx;
+    return fmax((flops - fa) / peak, W * frac / bw) + fmax(fa / peak, kv / bw) + m->layers * MS_LAYER_TAX_S;
 }
 
 ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
