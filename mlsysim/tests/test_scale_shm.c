@@ -217,6 +217,23 @@ static void test_file(void **s)
     unlink(path);
 }
 
+/* The recorded link of the development machine (bench/allreduce --record) loads and predicts
+ * finite, positive times that grow with the message. */
+static void test_recorded(void **s)
+{
+    (void)s;
+    ms_shm_link_t l;
+    char err[512];
+    if (ms_shm_load(MLSB_SOURCE_DIR "/mlsysim/validation/shm_link.csv", &l, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_true(l.cpus >= 1 && l.n_levels >= 1 && l.footprint > 0);
+    double prev = 0;
+    for (double m = 65536; m <= 67108864; m *= 2) {
+        double t = ms_shm_allreduce_s(&l, m, 2, 1);
+        assert_true(isfinite(t) && t > prev);
+        prev = t;
+    }
+}
+
 static int setup(void **s)
 {
     (void)s;
@@ -239,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_recorded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
