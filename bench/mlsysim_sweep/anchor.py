@@ -64,6 +64,7 @@ def make_eval(d):
         xf = m["transformer"]
         W = m["params"] * b
         mw, mg, mo, ma, mkv = W, 0.0, 0.0, 0.0, 0.0
+        attn_flops = attn_bytes = 0.0
         if mode == 1:
             fwd = B * forward(m, S)
             flops = 3.0 * fwd
@@ -78,6 +79,7 @@ def make_eval(d):
             ma = 4.0 * B * m["hidden"] * b
             nbytes = W * moe_fraction(m, B) + mkv
             items = B
+            attn_flops, attn_bytes = B * m["attn"] * S, mkv   # the attention kernel of a decode step
         else:
             flops = B * forward(m, S)
             hw_flops = flops
@@ -106,7 +108,11 @@ def make_eval(d):
         tm = nbytes / bw
         decode = mode == 0 and xf and not m["encoder"]
         tov = (0.0 if decode else hw["dispatch"]) + m["layers"] * TAX * (3.0 if mode == 1 else 1.0)
-        lat = max(tc, tm) + tov
+        body = max(tc, tm)
+        if attn_bytes > 0:   # decode: GEMMs, then attention, each on its own roofline
+            tac, tam = attn_flops / (peak * ETA), attn_bytes / bw
+            body = max(tc - tac, tm - tam) + max(tac, tam)
+        lat = body + tov
         tput = items / lat
         mfu = min(1.0, flops / (lat * peak))
         power = hw["tdp"] * (0.30 + 0.70 * mfu)
