@@ -114,8 +114,6 @@ typedef struct tt_conv2d_layer {
     tt_tensor *bias;     /* [Cout] or NULL */
     int64_t in_channels, out_channels, kh, kw;
     tt_conv2d_geom geom;
-    bool fuse_relu;      /* the former fused kinds below only: ReLU in the same pass */
-    bool fuse_pool;      /* ... and a 2x2 max pool after it */
 } tt_conv2d_layer;
 /* PyTorch's default init: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in =
  * Cin/groups * k * k (kaiming_uniform with a = sqrt(5)). rng NULL = tt_default_rng().
@@ -124,13 +122,6 @@ typedef struct tt_conv2d_layer {
  * decides it (nn.h, tt_layer_fusion); the model keeps its three layers. */
 tt_layer *tt_conv2d_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
                         int padding, int dilation, int groups, bool bias, tt_rng *rng);
-/* Superseded: the fused layer kinds "Conv2dReLU" and "Conv2dReLUPool". Write Conv2d, ReLU
- * [, MaxPool2d(2)] in a Sequential instead (it runs the same fused kernels). Kept only until the
- * last callers have moved; then removed. */
-tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
-                             int padding, int dilation, int groups, bool bias, tt_rng *rng);
-tt_layer *tt_conv2d_relu_pool_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
-                                  int padding, int dilation, int groups, bool bias, tt_rng *rng);
 
 /* stride 0 = kernel (PyTorch's default). */
 tt_layer *tt_maxpool2d_new(int kernel, int stride, int padding);

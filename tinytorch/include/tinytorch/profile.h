@@ -22,7 +22,7 @@
 
 typedef struct tt_prof_layer {
     int index;                 /* position in the Sequential */
-    char kind[32];             /* "Conv2dReLUPool", "Linear", ... */
+    char kind[32];             /* "Conv2d", "ReLU", "Linear", ... */
     double flops;              /* forward, per step (multiply-add = 2) */
     double bytes;              /* forward: input + weights + output, float32 */
     double seconds;            /* forward, mean per step */

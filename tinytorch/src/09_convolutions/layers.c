@@ -115,43 +115,6 @@ tt_layer *tt_conv2d_new(int64_t cin, int64_t cout, int kernel, int stride, int p
     return &l->base;
 }
 
-/* Superseded fused kinds (conv.h): kept until the last callers have moved to Conv2d, ReLU [, MaxPool2d]. */
-static tt_tensor *conv_fused_kind_forward(tt_layer *self, tt_tensor *x)
-{
-    tt_conv2d_layer *l = (tt_conv2d_layer *)self;
-    return l->fuse_pool ? tt_conv2d_relu_maxpool2_ex(x, l->weight, l->bias, &l->geom)
-                        : tt_conv2d_relu_ex(x, l->weight, l->bias, &l->geom);
-}
-
-static const tt_layer_ops conv_relu_ops = {"Conv2dReLU", conv_fused_kind_forward, conv_layer_collect, NULL,
-                                           conv_layer_destroy, NULL};
-static const tt_layer_ops conv_relu_pool_ops = {"Conv2dReLUPool", conv_fused_kind_forward, conv_layer_collect,
-                                                NULL, conv_layer_destroy, NULL};
-
-static tt_layer *conv_fused_kind(int64_t cin, int64_t cout, int kernel, int stride, int padding, int dilation,
-                                 int groups, bool bias, tt_rng *rng, bool pool)
-{
-    tt_conv2d_layer *l = (tt_conv2d_layer *)tt_conv2d_new(cin, cout, kernel, stride, padding, dilation, groups,
-                                                          bias, rng);
-    l->base.ops = pool ? &conv_relu_pool_ops : &conv_relu_ops;
-    l->base.fusion = NULL;
-    l->fuse_relu = true;
-    l->fuse_pool = pool;
-    return &l->base;
-}
-
-tt_layer *tt_conv2d_relu_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
-                             int padding, int dilation, int groups, bool bias, tt_rng *rng)
-{
-    return conv_fused_kind(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, false);
-}
-
-tt_layer *tt_conv2d_relu_pool_new(int64_t in_channels, int64_t out_channels, int kernel, int stride,
-                                  int padding, int dilation, int groups, bool bias, tt_rng *rng)
-{
-    return conv_fused_kind(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias, rng, true);
-}
-
 /* ---- pooling ----------------------------------------------------------------------------------- */
 
 typedef struct pool_layer {

@@ -33,10 +33,9 @@ static void count_layer(tt_layer *L, const tt_tensor *in, const tt_tensor *out, 
     tt_layer_params(L, &p);
     e->params = tt_params_numel(&p);
     tt_params_free(&p);
-    /* TODO: e->flops: a convolution 2 * outputs * (Cin/groups * kh * kw), + outputs with a bias (and for a
-     * fused ReLU, and a fused pool); a Linear 2 * rows * in * out, + rows * out with a bias; Flatten and
-     * Dropout 0; anything else one per input element. e->bytes = 4 * (input + parameters + output
-     * elements). */
+    /* TODO: e->flops: a convolution 2 * outputs * (Cin/groups * kh * kw), + outputs with a bias; a Linear
+     * 2 * rows * in * out, + rows * out with a bias; Flatten and Dropout 0; anything else one per input
+     * element. e->bytes = 4 * (input + parameters + output elements). */
     /* BEGIN SOLUTION */
     double fl = 0.0;
     if (strncmp(k, "Conv2d", 6) == 0) {
@@ -46,8 +45,6 @@ static void count_layer(tt_layer *L, const tt_tensor *in, const tt_tensor *out, 
         const int64_t wo = tt_conv_out_size(in->shape[3], c->kw, g->stride_w, g->pad_w, g->dilation_w);
         const double outs = (double)in->shape[0] * (double)c->out_channels * (double)(ho * wo);
         fl = 2.0 * outs * (double)(c->in_channels / g->groups * c->kh * c->kw) + (c->bias ? outs : 0.0);
-        fl += c->fuse_relu ? outs : 0.0;
-        fl += c->fuse_pool ? outs : 0.0; /* one comparison per pooled input */
     } else if (strcmp(k, "Linear") == 0) {
         const tt_linear_layer *l = (const tt_linear_layer *)L;
         const double rows = (double)(in->numel / l->in_features);

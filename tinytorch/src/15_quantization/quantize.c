@@ -111,7 +111,7 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
         s->avg_at = -1;
         const tt_tensor *w = NULL, *b = NULL;
         const tt_batchnorm2d_layer *bn = NULL;
-        if (kind_is(L, "Conv2d") || kind_is(L, "Conv2dReLU") || kind_is(L, "Conv2dReLUPool")) {
+        if (kind_is(L, "Conv2d")) {
             tt_conv2d_layer *c = (tt_conv2d_layer *)L;
             const tt_conv2d_geom *g = &c->geom;
             const bool dw = g->groups > 1 && g->groups == c->in_channels && c->out_channels == c->in_channels;
@@ -126,8 +126,6 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
             q->kind = TT_QOP_CONV;
             q->stride = g->stride_h;
             q->padding = g->pad_h;
-            q->relu = c->fuse_relu || c->fuse_pool;
-            q->pool = c->fuse_pool;
             q->groups = g->groups;
             q->cout = c->weight->shape[0];
             q->cin = c->weight->shape[1] * g->groups;
