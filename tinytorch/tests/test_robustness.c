@@ -216,9 +216,12 @@ static void test_csv_real_files(void **state)
 static void test_json_limits(void **state)
 {
     (void)state;
-    const char *bad[] = {"1e999", "[-1e999]", "{\"a\":1E400}", "{\"w\\u0000x\":1}"};
-    const char *why[] = {"out of range", "out of range", "out of range", "NUL"};
-    for (int i = 0; i < 4; i++) {
+    /* the last two: a member name twice (a reader would see only the first), at any depth */
+    const char *bad[] = {"1e999", "[-1e999]", "{\"a\":1E400}", "{\"w\\u0000x\":1}",
+                         "{\"dtype\":\"F32\",\"shape\":[],\"dtype\":\"I8\"}", "[{\"a\":{\"b\":1,\"b\":1}}]"};
+    const char *why[] = {"out of range", "out of range", "out of range", "NUL",
+                         "member \"dtype\" appears twice", "member \"b\" appears twice"};
+    for (int i = 0; i < 6; i++) {
         err[0] = 0;
         assert_null(tt_json_parse(bad[i], strlen(bad[i]), err, sizeof err));
         if (!strstr(err, why[i]) || !strstr(err, "line 1, column")) {
@@ -230,6 +233,10 @@ static void test_json_limits(void **state)
     assert_non_null(j);
     assert_true(tt_json_at(j, 0)->number == 0.0 && tt_json_at(j, 1)->number > 0.0);
     assert_int_equal(tt_json_at(j, 2)->len, 3); /* NUL inside a value is kept, with its length */
+    tt_json_free(j);
+    ok = "[{\"a\":1,\"b\":2},{\"a\":3}]"; /* the same name in different objects is fine */
+    j = tt_json_parse(ok, strlen(ok), err, sizeof err);
+    assert_non_null(j);
     tt_json_free(j);
     assert_null(tt_json_parse_max("[1,2,3]", 7, 3, err, sizeof err));
     assert_non_null(strstr(err, "more than 3 values"));

@@ -299,6 +299,40 @@ static void append_child(tt_json *parent, tt_json **tail, tt_json *kid)
     parent->count++;
 }
 
+static int cmp_key_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A member name given twice in object j, or NULL. RFC 8259 leaves repeated names to the reader;
+ * here they are refused, since tt_json_get would see only the first ({"dtype": "F32", "dtype": "I8"}
+ * would read as F32). Sorted, so a header of thousands of tensors costs n log n. */
+static const char *repeated_member(const tt_json *j, bool *nomem)
+{
+    *nomem = false;
+    if (j->count < 2) {
+        return NULL;
+    }
+    const char **keys = malloc((size_t)j->count * sizeof *keys);
+    if (!keys) {
+        *nomem = true;
+        return NULL;
+    }
+    size_t n = 0;
+    for (const tt_json *k = j->child; k; k = k->next) {
+        keys[n++] = k->key;
+    }
+    qsort(keys, n, sizeof *keys, cmp_key_ptr);
+    const char *dup = NULL;
+    for (size_t i = 1; i < n && !dup; i++) {
+        if (strcmp(keys[i], keys[i - 1]) == 0) {
+            dup = keys[i];
+        }
+    }
+    free(keys);
+    return dup;
+}
+
 static tt_json *parse_container(parser *p, int depth, bool is_obj)
 {
     tt_json *j = new_node(p, is_obj ? TT_JSON_OBJECT : TT_JSON_ARRAY);
@@ -359,6 +393,17 @@ static tt_json *parse_container(parser *p, int depth, bool is_obj)
             continue;
         }
         if (p->pos < p->len && p->s[p->pos] == close) {
+            bool nomem = false;
+            const char *dup = is_obj ? repeated_member(j, &nomem) : NULL;
+            if (dup || nomem) {
+                if (dup) {
+                    fail(p, "member \"%.80s\" appears twice in the object that ends here", dup);
+                } else {
+                    fail(p, "out of memory");
+                }
+                tt_json_free(j);
+                return NULL;
+            }
             p->pos++;
             return j;
         }
