@@ -211,8 +211,11 @@ typedef struct st_file {
     uint64_t header_len;
     tt_json *header;
     tt_json *meta;         /* "__metadata__" or NULL */
-    st_entry *e;
+    st_entry *e;           /* file order */
     int n;
+    st_entry *by_name;     /* the same entries sorted by name: lookups by binary search */
+    const tt_json **meta_by_key; /* meta's members sorted by key */
+    int n_meta;
 } st_file;
 
 static void st_close(st_file *sf)
@@ -220,7 +223,50 @@ static void st_close(st_file *sf)
     free(sf->bytes);
     tt_json_free(sf->header);
     free(sf->e);
+    free(sf->by_name);
+    free((void *)sf->meta_by_key);
     memset(sf, 0, sizeof *sf);
+}
+
+static int cmp_meta_key(const void *a, const void *b)
+{
+    return strcmp((*(const tt_json *const *)a)->key, (*(const tt_json *const *)b)->key);
+}
+
+/* Lookups are binary searches over sorted indexes: a reader asking for each of L layers' entries
+ * costs L log n, not L n (4096 linear lookups in a 1 MB header of 10^5 members took seconds). */
+static const char *st_meta(const st_file *sf, const char *key)
+{
+    int lo = 0, hi = sf->n_meta - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(sf->meta_by_key[mid]->key, key);
+        if (c == 0) {
+            return sf->meta_by_key[mid]->string; /* st_open checked every value is a string */
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return NULL;
+}
+
+static const st_entry *st_find(const st_file *sf, const char *name)
+{
+    int lo = 0, hi = sf->n - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(sf->by_name[mid].name, name);
+        if (c == 0) {
+            return &sf->by_name[mid];
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return NULL;
 }
 
 static int dtype_size(const char *d)
@@ -455,7 +501,19 @@ static int st_open(const char *path, st_file *sf, bool with_data, char *err, siz
             return -1;
         }
     }
-    free(sorted);
+    sf->by_name = sorted;
+    if (sf->meta && sf->meta->count > 0) {
+        sf->meta_by_key = malloc((size_t)sf->meta->count * sizeof *sf->meta_by_key);
+        if (!sf->meta_by_key) {
+            ck_err(err, errlen, "%s: out of memory", path);
+            st_close(sf);
+            return -1;
+        }
+        for (const tt_json *m = sf->meta->child; m; m = m->next) {
+            sf->meta_by_key[sf->n_meta++] = m;
+        }
+        qsort((void *)sf->meta_by_key, (size_t)sf->n_meta, sizeof *sf->meta_by_key, cmp_meta_key);
+    }
     if (at != data_size) {
         ck_err(err, errlen, "%s: %llu bytes after the last tensor (corrupt file?)", path,
                       (unsigned long long)(data_size - at));
@@ -471,7 +529,7 @@ int tt_safetensors_load(const char *path, const tt_params *into, bool strict, ch
     if (st_open(path, &sf, true, err, errlen) != 0) {
         return -1;
     }
-    st_entry **match = calloc((size_t)(into->n ? into->n : 1), sizeof *match);
+    const st_entry **match = calloc((size_t)(into->n ? into->n : 1), sizeof *match);
     if (!match) {
         st_close(&sf);
         return ck_err(err, errlen, "%s: out of memory", path);
@@ -479,13 +537,8 @@ int tt_safetensors_load(const char *path, const tt_params *into, bool strict, ch
     int rc = -1;
     for (int i = 0; i < into->n; i++) {
         const tt_tensor *t = into->t[i];
-        for (int k = 0; k < sf.n; k++) {
-            if (strcmp(sf.e[k].name, into->names[i]) == 0) {
-                match[i] = &sf.e[k];
-                break;
-            }
-        }
-        st_entry *e = match[i];
+        match[i] = st_find(&sf, into->names[i]);
+        const st_entry *e = match[i];
         if (!e) {
             ck_err(err, errlen, "%s: tensor \"%s\" is missing from the file", path, into->names[i]);
             goto done;
@@ -514,18 +567,24 @@ int tt_safetensors_load(const char *path, const tt_params *into, bool strict, ch
             goto done;
         }
     }
-    if (strict) {
+    if (strict) { /* every tensor of the file is one of the model's (by index: linear, not n x m) */
+        bool *used = calloc((size_t)(sf.n ? sf.n : 1), sizeof *used);
+        if (!used) {
+            ck_err(err, errlen, "%s: out of memory", path);
+            goto done;
+        }
+        for (int i = 0; i < into->n; i++) {
+            used[match[i] - sf.by_name] = true;
+        }
         for (int k = 0; k < sf.n; k++) {
-            bool used = false;
-            for (int i = 0; i < into->n && !used; i++) {
-                used = match[i] == &sf.e[k];
-            }
-            if (!used) {
+            if (!used[k]) {
                 ck_err(err, errlen, "%s: unexpected tensor \"%s\" (the model has no parameter of that name)",
-                       path, sf.e[k].name);
+                       path, sf.by_name[k].name);
+                free(used);
                 goto done;
             }
         }
+        free(used);
     }
     /* Everything checked: copy. */
     const unsigned char *data = sf.bytes + 8 + sf.header_len;
@@ -552,10 +611,10 @@ int tt_safetensors_meta(const char *path, const char *key, char *out, size_t out
     if (st_open(path, &sf, false, err, errlen) != 0) {
         return -1;
     }
-    tt_json *v = tt_json_get(sf.meta, key);
+    const char *v = st_meta(&sf, key);
     int rc = 1;
     if (v) {
-        snprintf(out, outlen, "%s", v->string);
+        snprintf(out, outlen, "%s", v);
         rc = 0;
     }
     st_close(&sf);
@@ -648,15 +707,6 @@ void tt_safetensors_close(tt_safetensors_file *f)
     }
 }
 
-static const st_entry *st_find(const st_file *sf, const char *name)
-{
-    for (int k = 0; k < sf->n; k++) {
-        if (strcmp(sf->e[k].name, name) == 0) {
-            return &sf->e[k];
-        }
-    }
-    return NULL;
-}
 
 int tt_safetensors_tensor_info(const tt_safetensors_file *f, const char *name, const char **dtype, int64_t *shape)
 {
@@ -715,6 +765,5 @@ int tt_safetensors_read(const tt_safetensors_file *f, const char *name, const ch
 
 const char *tt_safetensors_meta_value(const tt_safetensors_file *f, const char *key)
 {
-    const tt_json *v = f->sf.meta ? tt_json_get(f->sf.meta, key) : NULL;
-    return v ? v->string : NULL; /* st_open checked every metadata value is a string */
+    return st_meta(&f->sf, key);
 }
