@@ -262,7 +262,8 @@ static void test_training_memory(void **state)
     PARITY(t.optimizer_bytes, 96.36e9, 1e-6);
     double upstream_act = 34.0 * 1024 * 8 * 4096 * 32;   /* = 36,507,222,016 B */
     PARITY(upstream_act, 36.507222016e9, 1e-12);
-    assert_true(t.activations_bytes > upstream_act);
+    /* ours = upstream's Korthikanti term + the fp32 logits, 4·s·b·V = 4.20 GB */
+    PARITY(t.activations_bytes - 4.0 * 1024 * 8 * m->arch.vocab, upstream_act, 1e-9);
 }
 
 /* tests/test_golden_regressions.py :: test_golden_sustainability_and_economics_research_cluster
@@ -447,6 +448,156 @@ static void test_new_workload_kinds(void **state)
     PARITY(dl->dlrm.embedding_params, 25e9, 0.05);
 }
 
+/* tests/test_formulas.py :: TestActivationMemory (rel 1e-6): one layer, S = 1024, B = 1, h = 768,
+ * a = 12, fp16: no recompute 34·s·b·h + 5·a·s²·b = 89,653,248 B; selective 34·s·b·h = 26,738,688
+ * B; full 2·s·b·h = 1,572,864 B; ::test_precision_scales_relative_to_fp16: fp32 twice fp16;
+ * ::test_scales_with_layers: 12 layers twelve times one. Ours is the same Korthikanti per-layer
+ * term (memory.c) plus, once per model, the fp32 logits (and under full recompute the one layer
+ * being recomputed): the per-layer term is the difference between two depths of GPT-2 small's
+ * shape (h 768, a 12). */
+static double act_bytes(int layers, ms_recompute rc, ms_precision p)
+{
+    ms_model m = *ms_registry_model(reg, "GPT2_Small");
+    m.arch.layers = layers;
+    ms_train_config c;
+    ms_train_config_default(&c);
+    c.micro_batch = 1;
+    c.seq_len = 1024;
+    c.recompute = rc;
+    c.precision = p;
+    ms_train_memory t;
+    ms_training_memory(&m, &c, &t);
+    return t.activations_bytes;
+}
+
+static void test_activation_memory_per_layer(void **state)
+{
+    (void)state;
+    const double s = 1024, h = 768, a = 12;
+    PARITY(act_bytes(2, MS_RECOMPUTE_NONE, MS_FP16) - act_bytes(1, MS_RECOMPUTE_NONE, MS_FP16),
+           34 * s * h + 5 * a * s * s, 1e-6);
+    PARITY(act_bytes(2, MS_RECOMPUTE_SELECTIVE, MS_FP16) - act_bytes(1, MS_RECOMPUTE_SELECTIVE, MS_FP16), 34 * s * h, 1e-6);
+    PARITY(act_bytes(2, MS_RECOMPUTE_FULL, MS_FP16) - act_bytes(1, MS_RECOMPUTE_FULL, MS_FP16), 2 * s * h, 1e-6);
+    PARITY(act_bytes(2, MS_RECOMPUTE_NONE, MS_FP32) - act_bytes(1, MS_RECOMPUTE_NONE, MS_FP32),
+           2 * (34 * s * h + 5 * a * s * s), 1e-6);
+    PARITY(act_bytes(13, MS_RECOMPUTE_SELECTIVE, MS_FP16) - act_bytes(1, MS_RECOMPUTE_SELECTIVE, MS_FP16),
+           12 * 34 * s * h, 1e-6);
+}
+
+/* tests/test_solver_suite.py :: TestContinuousBatchingModel::test_reference_llama3_8b_h100_8k_context
+ * (Llama-3-8B on an H100, 8k context, mean request 2,048 tokens, 16-token pages): 65 requests
+ * with static reservation, 259 paged (exact), paged fragmentation 0.0038 (abs 5e-4),
+ * speedup_vs_static 1.56 (abs 0.01); TestServingCapacityModel::test_shorter_requests_raise_per_
+ * replica_capacity pins the same 65 / 259. Upstream draws request lengths from a capped
+ * exponential, we take the mean plus half a block; both admit 259. The speedup differs on
+ * purpose: ours is 1.42 because our decode step of 259 sequences runs its GEMMs compute-bound
+ * (7.9 ms, more than the 4.8 ms of weight reads) before the KV read, where upstream's ITL counts
+ * bytes only (README, "Where we differ"). ::test_fixed_length_requests_make_allocators_coincide
+ * (4k context, every request full, pages 16, 64, 2048): paged = static, no waste.
+ * ::test_batch_cap_binding_both_allocators_removes_advantage: a cap of 16 binds both. */
+static void test_continuous_batching(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    ms_batching_input in = {.max_seq_len = 8192, .mean_seq_len = 2048, .page_tokens = 16, .max_batch = 4096,
+                            .precision = MS_FP16, .efficiency = 0.5};
+    ms_batching_result r;
+    assert_int_equal(ms_continuous_batching(m, hw, &in, &r), MS_OK);
+    assert_int_equal(r.static_sequences, 65);
+    assert_int_equal(r.paged_sequences, 259);
+    assert_true(fabs(r.paged_waste_fraction - 0.0038) <= 5e-4);
+    double speedup = r.paged_tokens_per_s / r.static_tokens_per_s;
+    PARITY(speedup, 1.4215, 1e-3);
+    assert_true(fabs(speedup - 1.56) > 0.01);
+    in.max_batch = 16;
+    assert_int_equal(ms_continuous_batching(m, hw, &in, &r), MS_OK);
+    assert_int_equal(r.paged_sequences, 16);
+    assert_int_equal(r.static_sequences, 16);
+    PARITY(r.paged_tokens_per_s / r.static_tokens_per_s, 1.0, 1e-12);
+    static const int pages[] = {16, 64, 2048};
+    for (int i = 0; i < 3; i++) {
+        ms_batching_input f = {.max_seq_len = 4096, .mean_seq_len = 4096, .page_tokens = pages[i], .max_batch = 4096,
+                               .precision = MS_FP16, .efficiency = 0.5};
+        assert_int_equal(ms_continuous_batching(m, hw, &f, &r), MS_OK);
+        assert_int_equal(r.paged_sequences, r.static_sequences);
+        assert_true(r.paged_waste_fraction == 0.0);
+    }
+    /* ::test_page_size_matters_when_context_divides_evenly (4k context, mean 1,024): waste grows
+     * and capacity falls with the page: 16 < 64 < 2048 */
+    double waste_prev = -1;
+    long cap_prev = 1L << 40;
+    for (int i = 0; i < 3; i++) {
+        ms_batching_input f = {.max_seq_len = 4096, .mean_seq_len = 1024, .page_tokens = pages[i], .max_batch = 4096,
+                               .precision = MS_FP16, .efficiency = 0.5};
+        assert_int_equal(ms_continuous_batching(m, hw, &f, &r), MS_OK);
+        assert_true(r.paged_waste_fraction > waste_prev);
+        assert_true(i < 2 ? r.paged_sequences <= cap_prev : r.paged_sequences < cap_prev);
+        waste_prev = r.paged_waste_fraction;
+        cap_prev = r.paged_sequences;
+    }
+}
+
+/* tests/test_solver_suite.py :: TestCompressionModel (pytest.approx, rel 1e-6): int4 against an
+ * fp16 baseline is 4x and saves 75 % (::test_int4_compression_ratio_is_4x_vs_explicit_fp16_baseline),
+ * int8 against fp16 2x and 50 % (::test_memory_savings_percentage); against fp32, 16 / 8 / 4 bits
+ * are 2x / 4x / 8x (::test_default_baseline_is_fp32: upstream's default baseline is fp32, ours
+ * fp16, so the cases name it). ::test_memory_bound_speedup_tracks_baseline_ratio pins batch-1
+ * Llama-3-8B decode on an H100 at 4.0x for int4 over fp16: ours is 3.38x because both steps go
+ * through the roofline, whose fixed parts (32 layers x 10 us, the fp16 KV cache read) do not
+ * shrink; the weight bytes alone shrink exactly 4x (README, "Where we differ"). */
+static void test_compression(void **state)
+{
+    (void)state;
+    const ms_model *ll = ms_registry_model(reg, "Llama3_8B"), *rn = ms_registry_model(reg, "ResNet50");
+    const ms_hardware *h100 = ms_registry_hardware(reg, "H100"), *a100 = ms_registry_hardware(reg, "A100");
+    ms_workload w;
+    ms_workload_default(&w);
+    ms_compress_result r;
+    ms_compress_input c = {.base = MS_FP16, .target = MS_INT4, .sparsity = 0, .prune = MS_PRUNE_NONE};
+    ms_compress(ll, h100, &w, &c, &r);
+    PARITY(r.compression_ratio, 4.0, 1e-6);
+    PARITY(100.0 * (1 - r.weights_after_bytes / r.weights_before_bytes), 75.0, 1e-6);
+    PARITY(r.weights_before_bytes, ll->params * 2, 1e-6);
+    PARITY(r.speedup, r.latency_before_s / r.latency_after_s, 1e-12);
+    PARITY(r.speedup, 3.38, 0.01);
+    c.target = MS_INT8;
+    ms_compress(rn, a100, &w, &c, &r);
+    PARITY(r.compression_ratio, 2.0, 1e-6);
+    PARITY(100.0 * (1 - r.weights_after_bytes / r.weights_before_bytes), 50.0, 1e-6);
+    static const struct { ms_precision p; double ratio; } fp32[] = {{MS_FP16, 2.0}, {MS_INT8, 4.0}, {MS_INT4, 8.0}};
+    for (int i = 0; i < 3; i++) {
+        ms_compress_input c32 = {.base = MS_FP32, .target = fp32[i].p, .sparsity = 0, .prune = MS_PRUNE_NONE};
+        ms_compress(rn, a100, &w, &c32, &r);
+        PARITY(r.compression_ratio, fp32[i].ratio, 1e-6);
+    }
+}
+
+/* tests/test_solver_suite.py :: TestWeightStreamingModel::test_memory_utilization_is_a_unit_free_ratio
+ * (rel 1e-6): Llama-3-8B on a Cerebras CS-3 at S = 8192, B = 512 needs 1.1 x 8192·8·128·2·2·32·512
+ * B of KV cache on the wafer and does not fit; the utilization is that over the SRAM. The bytes
+ * agree exactly; upstream's registry reads the CS-3's 44 GB of SRAM as 44 GiB, ours as 44 GB
+ * (Cerebras's figure), so our utilization is 2^30/10^9 = 1.074 x upstream's. */
+static void test_weight_streaming_kv(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *cs3 = ms_registry_hardware(reg, "Cerebras_CS3");
+    assert_non_null(cs3);
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    in.seq_len = 8192;
+    in.batch_size = 512;
+    ms_weight_stream_result r;
+    char err[256];
+    assert_int_equal(ms_weight_streaming(m, cs3, &in, cs3->host_bw_bytes_per_s, &r, err, sizeof err), 0);
+    double kv = 8192.0 * 8 * 128 * 2 * 2 * 32 * 512;
+    PARITY(r.kv_bytes, 1.1 * kv, 1e-6);
+    assert_false(r.kv_fits);
+    double upstream_util = 1.1 * kv / (44.0 * 1073741824.0);
+    PARITY((r.kv_bytes / r.sram_bytes) / upstream_util, 1073741824.0 / 1e9, 1e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +620,10 @@ int main(void)
         cmocka_unit_test(test_collective_solver),
         cmocka_unit_test(test_tco_golden),
         cmocka_unit_test(test_new_workload_kinds),
+        cmocka_unit_test(test_activation_memory_per_layer),
+        cmocka_unit_test(test_continuous_batching),
+        cmocka_unit_test(test_compression),
+        cmocka_unit_test(test_weight_streaming_kv),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

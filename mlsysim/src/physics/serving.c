@@ -114,7 +114,11 @@ ms_status ms_continuous_batching(const ms_model *m, const ms_hardware *hw,
     double kv_tok = m->kv_elems_per_token * b;
     double free_b = hw->mem_bytes - m->params * b;
     double cap = in->max_batch > 0 ? in->max_batch : 1e9;
-    double waste = (p - 1.0) / 2.0;
+    /* the last block of a request is half empty on average; when every request fills the
+     * context (mean = max) its waste is exact: the padding of max_seq_len to whole blocks, so
+     * paged admits at least as many requests as static reservation */
+    double waste = in->mean_seq_len >= in->max_seq_len ? ceil(in->max_seq_len / p) * p - in->max_seq_len
+                                                       : (p - 1.0) / 2.0;
     o->kv_free_bytes = free_b > 0 ? free_b : 0;
     o->paged_waste_fraction = waste / (in->mean_seq_len + waste);
     double paged = free_b > 0 ? floor(free_b / (kv_tok * (in->mean_seq_len + waste))) : 0;
