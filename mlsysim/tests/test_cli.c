@@ -399,6 +399,23 @@ static void test_plans(void **state)
     cJSON_Delete(j2);
     /* a target nothing meets: exit 3 */
     assert_int_equal(run("optimize batching Llama3_8B H100 --sla-ms 10 --qps 20", 0, buf, sizeof buf), 3);
+    /* a replica is the plan's tp group (ms_plan_batching): Llama-3-70B over tp 8 is served, a
+     * single fp16 H100 does not hold it (exit 2), a training plan is refused (exit 1) */
+    snprintf(path, sizeof path, "%s/tp8.yaml", tmpdir);
+    write_file(path, "version: \"1.0\"\nname: tp8\nworkload: {model: Llama3_70B, seq_len: 4096}\n"
+                     "hardware: {accelerator: H100, count: 8, per_node: 8}\nparallelism: {tp: 8}\n");
+    snprintf(args, sizeof args, "-o json optimize batching '%s' --sla-ms 10000 --qps 2", path);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "accelerators_per_replica"), 8);
+    assert_int_equal((int)num(j, "accelerators"), 8 * (int)num(j, "replicas"));
+    cJSON_Delete(j);
+    assert_int_equal(run("optimize batching Llama2_70B H100 --sla-ms 10000 --qps 2", 1, buf, sizeof buf), 2);
+    assert_non_null(strstr(buf, "does not fit even at batch 1"));
+    snprintf(path, sizeof path, "%s/train.yaml", tmpdir);
+    snprintf(args, sizeof args, "optimize batching '%s' --sla-ms 10000 --qps 2", path);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "workload.mode"));
     assert_int_equal(run("optimize --help", 0, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "examples:"));
 

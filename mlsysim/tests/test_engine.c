@@ -619,6 +619,176 @@ static void test_node_energy(void **state)
     ms_result_free(&r);
 }
 
+
+/* optimize batching (ms_plan_batching) evaluates each batch as eval does, on one replica of the
+ * plan: a tp 8 group of Llama-3-70B is one replica of 8 accelerators (the search used to ask a
+ * single H100 and found nothing that fits), int4 weights fit one H100, a request of an LM or SSM
+ * is ttft_s + N x itl_s of eval at that batch, anything else eval's latency_s; the queueing is
+ * M/M/c over the replicas with the wait to fill the batch. */
+static double batch_request_latency(const char *yaml, int batch, int tokens)
+{
+    char y[1024];
+    snprintf(y, sizeof y, yaml, batch);
+    ms_status st = eval_yaml(y, &rb);
+    assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+    if (st == MS_ERR_MEMORY) {                     /* the search skips a batch that does not fit */
+        ms_result_free(&rb);
+        return -1;
+    }
+    double itl, v;
+    double lat = ms_result_get(&rb, "itl_s", &itl) ? get(&rb, "ttft_s") + tokens * itl : get(&rb, "latency_s");
+    assert_true(ms_result_get(&rb, "latency_s", &v));
+    ms_result_free(&rb);
+    return lat;
+}
+
+static void test_plan_batching(void **state)
+{
+    (void)state;
+    static const struct { const char *yaml; double sla_s, qps; int per_request, group; } q[] = {
+        {"version: \"1.0\"\nname: b\nworkload: {model: Llama3_70B, batch_size: %d, seq_len: 4096}\n"
+         "hardware: {accelerator: H100, count: 8, per_node: 8}\nparallelism: {tp: 8}\n", 10.0, 2.0, 1, 8},
+        {"version: \"1.0\"\nname: b\nworkload: {model: Llama3_70B, batch_size: %d, seq_len: 4096}\n"
+         "hardware: {accelerator: H100, weight_precision: int4}\n", 20.0, 2.0, 1, 1},
+        {"version: \"1.0\"\nname: b\nworkload: {model: Mamba_2_8B, batch_size: %d, seq_len: 2048}\n"
+         "hardware: {accelerator: H100}\n", 5.0, 2.0, 1, 1},
+        {"version: \"1.0\"\nname: b\nworkload: {model: ResNet50, batch_size: %d}\nhardware: {accelerator: T4}\n",
+         0.02, 2000.0, 0, 1},
+    };
+    char err[1024], y[1024];
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        snprintf(y, sizeof y, q[i].yaml, 1);
+        assert_int_equal(ms_plan_load_buffer(reg, "b.yaml", y, strlen(y), &pa, err, sizeof err), MS_OK);
+        ms_plan_batching_result r;
+        ms_status st = ms_plan_batching(reg, &pa, q[i].sla_s, q[i].qps, 128, &r, err, sizeof err);
+        if (st != MS_OK) fprintf(stderr, "case %zu: %s\n", i, err);
+        assert_int_equal(st, MS_OK);
+        assert_int_equal(r.per_request, q[i].per_request);
+        assert_int_equal(r.accelerators_per_replica, q[i].group);
+        assert_true(r.batch_size >= 1 && r.batch_size <= MS_BATCHING_MAX_BATCH && r.replicas >= 1);
+        /* the batch's latency is eval's at that batch (each plan here is one replica) */
+        const char *one = q[i].yaml;
+        double L = batch_request_latency(one, r.batch_size, 128);
+        assert_true(close_rel(r.batch_latency_s, L, 1e-12));
+        /* the queue: batches of b arrive at qps/b, M/M/c over the replicas, plus the fill time */
+        double fill = (r.batch_size - 1) / q[i].qps;
+        ms_queue_result mq;
+        ms_mmc(q[i].qps / r.batch_size, L, r.replicas, &mq);
+        assert_true(mq.stable);
+        assert_true(close_rel(r.p99_latency_s, fill + mq.p99_s, 1e-12));
+        assert_true(r.p99_latency_s <= q[i].sla_s);
+        /* and no batch size meets the target with one replica fewer */
+        if (r.replicas > 1)
+            for (int b = 1; b <= MS_BATCHING_MAX_BATCH; b++) {
+                double Lb = batch_request_latency(one, b, 128);
+                if (Lb < 0) continue;
+                ms_mmc(q[i].qps / b, Lb, r.replicas - 1, &mq);
+                assert_true(!mq.stable || (b - 1) / q[i].qps + mq.p99_s > q[i].sla_s);
+            }
+    }
+    /* the whole model in fp16 on one H100 does not fit even at batch 1: MS_ERR_MEMORY */
+    snprintf(y, sizeof y, q[0].yaml, 1);
+    char *cnt = strstr(y, "count: 8, per_node: 8}\nparallelism: {tp: 8}");
+    assert_non_null(cnt);
+    strcpy(cnt, "count: 1}\n");
+    assert_int_equal(ms_plan_load_buffer(reg, "b.yaml", y, strlen(y), &pa, err, sizeof err), MS_OK);
+    ms_plan_batching_result r;
+    assert_int_equal(ms_plan_batching(reg, &pa, 10.0, 2.0, 128, &r, err, sizeof err), MS_ERR_MEMORY);
+    assert_non_null(strstr(err, "does not fit even at batch 1"));
+    /* a target below one token's time: nothing meets it */
+    snprintf(y, sizeof y, q[2].yaml, 1);
+    assert_int_equal(ms_plan_load_buffer(reg, "b.yaml", y, strlen(y), &pa, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_batching(reg, &pa, 1e-4, 2.0, 128, &r, err, sizeof err), MS_ERR_ASSERT);
+    assert_non_null(strstr(err, "no batch size"));
+    assert_int_equal(ms_plan_batching(reg, &pa, 1.0, 0.0, 128, &r, err, sizeof err), MS_ERR_INPUT);
+    /* a training plan is refused by name */
+    const char *tr = "version: \"1.0\"\nname: t\nworkload: {model: Llama3_2_1B, mode: training}\nhardware: {accelerator: H100}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "t.yaml", tr, strlen(tr), &pa, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_batching(reg, &pa, 1.0, 2.0, 128, &r, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "workload.mode"));
+}
+
+/* The entry points agree for every kind of workload, not only transformers: diffusion, the
+ * state-space model, DLRM and the CNNs counted on their layer graphs (YOLOv8n, DS-CNN, ResNet-50,
+ * MobileNetV2), inference and training. For each: the plan `eval MODEL HARDWARE` builds
+ * (ms_plan_init) = the plan file saying the same = that file with an empty parallelism section,
+ * key for key to 0.1 %; the one-accelerator plan = the single-node call (ms_eval); an SSM's
+ * decode step = serve's ITL. */
+static void test_every_kind_through_every_entry_point(void **state)
+{
+    (void)state;
+    static const struct { const char *model, *hw; ms_mode mode; int batch, seq; } q[] = {
+        {"StableDiffusion_v1_5", "H100", MS_MODE_INFERENCE, 2, 2048},
+        {"StableDiffusion_v1_5", "A100", MS_MODE_TRAINING, 8, 2048},
+        {"Mamba_2_8B", "H100", MS_MODE_INFERENCE, 16, 4096},
+        {"Mamba_130M", "L4", MS_MODE_TRAINING, 8, 2048},
+        {"DLRM_DCNv2", "H100", MS_MODE_INFERENCE, 4096, 2048},
+        {"DLRM_DCNv2", "H200", MS_MODE_TRAINING, 2048, 2048},
+        {"YOLOv8n", "T4", MS_MODE_TRAINING, 64, 1},
+        {"DS_CNN", "Jetson_Orin_Nano", MS_MODE_INFERENCE, 32, 1},
+        {"ResNet50", "L4", MS_MODE_INFERENCE, 128, 1},
+        {"MobileNetV2", "A100", MS_MODE_TRAINING, 256, 1},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        const ms_model *m = ms_registry_model(reg, q[i].model);
+        const ms_hardware *h = ms_registry_hardware(reg, q[i].hw);
+        if (!m || !h) fprintf(stderr, "case %zu: %s on %s not in the registry\n", i, q[i].model, q[i].hw);
+        assert_non_null(m);
+        assert_non_null(h);
+        ms_plan_init(&pa, reg, m, h);
+        pa.mode = q[i].mode;
+        pa.batch_size = q[i].batch;
+        pa.seq_len = q[i].seq;
+        ms_status sa = ms_plan_eval(reg, &pa, &ra);
+        assert_true(sa == MS_OK || sa == MS_ERR_MEMORY);
+        char y[1024], yp[1100];
+        snprintf(y, sizeof y,
+                 "version: \"1.0\"\nname: k\nworkload: {model: %s, mode: %s, batch_size: %d, seq_len: %d}\n"
+                 "hardware: {accelerator: %s}\n",
+                 q[i].model, ms_mode_name(q[i].mode), q[i].batch, q[i].seq, q[i].hw);
+        assert_int_equal(eval_yaml(y, &rb), sa);
+        same_numbers(&ra, &rb);
+        same_numbers(&rb, &ra);
+        ms_result_free(&rb);
+        snprintf(yp, sizeof yp, "%sparallelism: {}\n", y);
+        assert_int_equal(eval_yaml(yp, &rb), sa);
+        same_numbers(&ra, &rb);
+        same_numbers(&rb, &ra);
+        ms_result_free(&rb);
+        /* the single-node call with the plan's defaults */
+        ms_workload w;
+        ms_workload_default(&w);
+        w.mode = q[i].mode;
+        w.batch_size = q[i].batch;
+        w.seq_len = q[i].seq;
+        w.efficiency = ms_default_efficiency(q[i].mode);
+        double cal = q[i].mode == MS_MODE_TRAINING ? ms_calibrated_efficiency(q[i].hw) : 0;
+        if (cal > 0) w.efficiency = cal;
+        ms_eval_result r;
+        ms_eval(m, h, &w, &r);
+        assert_true(close_rel(get(&ra, "efficiency"), w.efficiency, 1e-12));
+        assert_true(close_rel(get(&ra, "latency_s"), r.latency_s, 1e-3));
+        assert_true(close_rel(get(&ra, "throughput_per_s"), r.throughput_per_s, 1e-3));
+        assert_true(close_rel(get(&ra, "memory_per_accelerator_bytes"), r.memory_bytes, 1e-3));
+        assert_true(close_rel(get(&ra, "memory_activations_bytes"), r.memory_activations_bytes, 1e-3));
+        assert_true(close_rel(get(&ra, "energy_j"), r.energy_j, 1e-3));
+        assert_true(close_rel(get(&ra, "mfu"), r.mfu, 1e-3));
+        assert_int_equal((int)get(&ra, "feasible"), r.feasible);
+        if (m->kind == MS_MODEL_SSM && q[i].mode == MS_MODE_INFERENCE) {
+            ms_serve_input si;
+            ms_serve_input_default(&si);
+            si.batch_size = q[i].batch;
+            si.seq_len = q[i].seq;
+            si.efficiency = w.efficiency;
+            ms_serve_result s;
+            assert_int_equal(ms_serve(m, h, &si, &s), MS_OK);
+            assert_true(close_rel(get(&ra, "latency_s"), s.itl_s, 1e-3));
+            assert_true(close_rel(get(&ra, "ttft_s"), s.ttft_s, 1e-3));
+        }
+        ms_result_free(&ra);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +808,8 @@ int main(void)
         cmocka_unit_test(test_encoder_training_route),
         cmocka_unit_test(test_storage_precisions),
         cmocka_unit_test(test_node_energy),
+        cmocka_unit_test(test_plan_batching),
+        cmocka_unit_test(test_every_kind_through_every_entry_point),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

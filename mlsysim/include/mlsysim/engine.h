@@ -167,6 +167,28 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
                       size_t errlen);
 extern const char *const ms_plan_set_keys;    /* space-separated */
 
+/* `mlsysim optimize batching`: the batch size (1..MS_BATCHING_MAX_BATCH) and the fewest replicas
+ * (each the plan's tp x pp group) whose p99 latency meets sla_s at qps requests/s. Every batch is
+ * evaluated by ms_plan_eval on one replica, so it is what `eval` reports; a request of a decoder
+ * LM or SSM is its prompt (seq_len) then output_tokens decode steps (ttft_s + N x itl_s), of
+ * anything else one step (latency_s). M/M/c over the replicas (ms_dist_search_batching). MS_OK;
+ * MS_ERR_INPUT (a training plan, bad targets, a plan the engine refuses); MS_ERR_MEMORY (does not
+ * fit even at batch 1); MS_ERR_ASSERT (no batch meets the target). err says why. */
+#define MS_BATCHING_MAX_BATCH 256
+#define MS_BATCHING_MAX_REPLICAS 4096
+typedef struct {
+    int batch_size, replicas;
+    int accelerators_per_replica;     /* tp x pp */
+    int per_request;                  /* 1: a request is ttft_s + output_tokens x itl_s */
+    int output_tokens;
+    double batch_latency_s;           /* one batch on one replica */
+    double p99_latency_s;             /* with the wait to fill the batch and the queue */
+    double utilization;               /* per replica */
+    double throughput_per_s;          /* requests/s the replicas sustain */
+} ms_plan_batching_result;
+ms_status ms_plan_batching(const ms_registry *r, const ms_plan *p, double sla_s, double qps, int output_tokens,
+                           ms_plan_batching_result *out, char *err, size_t errlen);
+
 /* The fleet model's inputs for a plan (transformers only; -1 with a message otherwise). */
 struct ms_dist_accel;
 struct ms_dist_model;

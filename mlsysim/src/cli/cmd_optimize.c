@@ -5,8 +5,9 @@
  *                plan's cluster (training); the fastest that fit, and why the others lose
  *   placement    every registry grid: cost + carbon_kg/1000 x --carbon-tax (USD/t, default 100)
  *                for the plan's fleet over ops.duration_days, each region evaluated by the engine
- *   batching     batch size and replica count meeting --sla-ms at --qps (requests/s); a request
- *                of a decoder LM is a prompt of seq_len plus --output-tokens (default 128) */
+ *   batching     batch size and replica count meeting --sla-ms at --qps (requests/s):
+ *                ms_plan_batching (engine.h); a replica is the plan's tp x pp group, a request of
+ *                a decoder LM or SSM a prompt of seq_len plus --output-tokens (default 128) */
 #include "cli.h"
 #include "mlsysim/distributed.h"
 
@@ -252,49 +253,18 @@ static int opt_placement(ms_cli *c, const ms_plan *p, double tax)
     return rc;
 }
 
-typedef struct {
-    const ms_plan *p;
-    int output_tokens;
-} batch_ctx;
-
-static double batch_latency(int b, void *vctx)
-{
-    const batch_ctx *x = vctx;
-    const ms_plan *p = x->p;
-    if (p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder) {
-        ms_serve_input in;
-        ms_serve_input_default(&in);
-        in.batch_size = b;
-        in.seq_len = p->seq_len;
-        in.precision = p->precision;
-        in.efficiency = p->efficiency_set ? p->efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
-        ms_serve_result s;
-        if (ms_serve(&p->model, &p->hw, &in, &s) != MS_OK || !s.feasible) return -1;
-        return s.ttft_s + s.itl_s * x->output_tokens;
-    }
-    ms_workload w;
-    ms_workload_default(&w);
-    w.batch_size = b;
-    w.seq_len = p->seq_len;
-    w.precision = p->precision;
-    w.efficiency = p->efficiency_set ? p->efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
-    ms_eval_result r;
-    ms_eval(&p->model, &p->hw, &w, &r);
-    return r.feasible ? r.latency_s : -1;
-}
-
 static int opt_batching(ms_cli *c, const ms_plan *p, double sla_s, double qps, int output_tokens)
 {
     if (!(sla_s > 0) || !(qps > 0)) {
         fprintf(stderr, "mlsysim optimize batching: needs --sla-ms and --qps\n");
         return MS_EXIT_INPUT;
     }
-    batch_ctx ctx = {p, output_tokens};
-    ms_dist_batching_t r;
-    char err[512];
-    if (ms_dist_search_batching(batch_latency, &ctx, 256, sla_s, qps, 4096, &r, err, sizeof err) != MS_DIST_OK) {
+    ms_plan_batching_result r;
+    char err[1024];
+    ms_status st = ms_plan_batching(c->reg, p, sla_s, qps, output_tokens, &r, err, sizeof err);
+    if (st != MS_OK) {
         fprintf(stderr, "mlsysim optimize batching: %s\n", err);
-        return batch_latency(1, &ctx) < 0 ? MS_EXIT_MEMORY : MS_EXIT_ASSERT;
+        return st == MS_ERR_MEMORY ? MS_EXIT_MEMORY : st == MS_ERR_ASSERT ? MS_EXIT_ASSERT : MS_EXIT_INPUT;
     }
     ms_result o;
     char title[400];
@@ -304,9 +274,11 @@ static int opt_batching(ms_cli *c, const ms_plan *p, double sla_s, double qps, i
     ms_result_str(&o, "plan", p->name);
     ms_result_num(&o, "qps", qps);
     ms_result_num(&o, "sla_s", sla_s);
-    if (p->model.kind == MS_MODEL_TRANSFORMER && !p->model.arch.encoder) ms_result_int(&o, "output_tokens", output_tokens);
-    ms_result_int(&o, "batch_size", r.batch);
+    if (r.per_request) ms_result_int(&o, "output_tokens", output_tokens);
+    ms_result_int(&o, "batch_size", r.batch_size);
     ms_result_int(&o, "replicas", r.replicas);
+    ms_result_int(&o, "accelerators_per_replica", r.accelerators_per_replica);
+    ms_result_int(&o, "accelerators", (long long)r.replicas * r.accelerators_per_replica);
     ms_result_num(&o, "batch_latency_s", r.batch_latency_s);
     ms_result_num(&o, "p99_latency_s", r.p99_latency_s);
     ms_result_num(&o, "utilization", r.utilization);
