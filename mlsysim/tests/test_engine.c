@@ -789,6 +789,26 @@ static void test_every_kind_through_every_entry_point(void **state)
     }
 }
 
+/* Text output names the unit of the quantity shown: tflops_per_accelerator (a kept key without a
+ * unit suffix) in TFLOP/s, and a zero in the base unit of its key. */
+static void test_text_units(void **state)
+{
+    (void)state;
+    char b[64];
+    ms_fmt_human("tflops_per_accelerator", 354.586, b, sizeof b);
+    assert_string_equal(b, "354.6 TFLOP/s");
+    ms_fmt_human("energy_node_j", 0, b, sizeof b);
+    assert_string_equal(b, "0 J");
+    ms_fmt_human("power_w", 0, b, sizeof b);
+    assert_string_equal(b, "0 W");
+    ms_fmt_human("model_flop", 0, b, sizeof b);
+    assert_string_equal(b, "0 FLOP");
+    ms_fmt_human("energy_j", 2.5e-3, b, sizeof b);
+    assert_string_equal(b, "2.5 mJ");
+    ms_fmt_human("latency_s", 0.007678, b, sizeof b);
+    assert_string_equal(b, "7.678 ms");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -810,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_node_energy),
         cmocka_unit_test(test_plan_batching),
         cmocka_unit_test(test_every_kind_through_every_entry_point),
+        cmocka_unit_test(test_text_units),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -255,6 +255,9 @@ static void scaled(double v, const char *const *units, const double *scales, int
     int k = n - 1;
     for (int i = 0; i < n; i++)
         if (fabs(v) >= scales[i] || i == n - 1) { k = i; break; }
+    if (v == 0)                       /* zero in the base unit ("0 J", not "0 uJ") */
+        for (int i = 0; i < n; i++)
+            if (scales[i] == 1) k = i;
     snprintf(buf, cap, "%.4g %s", v / scales[k], units[k]);
 }
 
@@ -283,6 +286,8 @@ void ms_fmt_human(const char *key, double v, char *buf, size_t cap)
         static const double s[] = {1e12, 1e9, 1e6, 1e3, 1};
         if (v == 0) snprintf(buf, cap, "0 B");
         else scaled(v, u, s, 5, buf, cap);
+    } else if (!strcmp(key, "tflops_per_accelerator")) {   /* a kept key whose name carries no unit suffix */
+        snprintf(buf, cap, "%.4g TFLOP/s", v);
     } else if (ends(key, "_flop_per_byte")) {
         snprintf(buf, cap, "%.4g FLOP/B", v);
     } else if (ends(key, "_flop")) {
