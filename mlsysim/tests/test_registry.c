@@ -164,6 +164,14 @@ static void test_bandwidths_are_per_direction(void **state)
     for (size_t i = 0; i < ms_registry_hardware_count(reg); i++)
         for (int p = 0; p < MS_PREC_COUNT; p++)
             assert_true(ms_hw_peak(ms_registry_hardware_at(reg, i), (ms_precision)p) > 0);
+    /* one HBM stack, one capacity: the A100 40GB parts (SXM and PCIe) hold the same 40 GiB, and
+     * the 80GB part twice that (NVIDIA's "GB" of HBM is GiB throughout the registry) */
+    const ms_hardware *sxm = ms_registry_hardware(reg, "A100_40GB"), *pcie = ms_registry_hardware(reg, "A100_40GB_PCIe");
+    assert_non_null(sxm);
+    assert_non_null(pcie);
+    assert_float_equal(pcie->mem_bytes, sxm->mem_bytes, 0);
+    assert_float_equal(sxm->mem_bytes, 40.0 * 1073741824.0, 0);
+    assert_float_equal(ms_registry_hardware(reg, "A100")->mem_bytes, 2 * sxm->mem_bytes, 0);
 }
 
 static void test_extend_and_errors(void **state)
