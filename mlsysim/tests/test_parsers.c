@@ -224,6 +224,63 @@ static void test_registry_strictness(void **state)
     assert_non_null(strstr(err, "aliases expand"));
 }
 
+/* A NUL character spelled as an escape ("\0", "\x00") in a key or value: C strings would cut
+ * "H100\0junk" to "H100" and accept it. Refused with the line, in plans and registries. */
+static void test_nul_escape_is_refused(void **state)
+{
+    (void)state;
+    const char *y = "version: \"1.0\"\nname: n\nworkload: {model: Llama3_8B}\nhardware: {accelerator: \"H100\\0junk\"}\n";
+    expect_refused(y, strlen(y), "in.yaml:4: a key or value holds a NUL character");
+    y = "version: \"1.0\"\nname: n\nworkload: {model: Llama3_8B}\nhardware: {\"count\\x00\": 8, accelerator: H100}\n";
+    expect_refused(y, strlen(y), "NUL character");
+    y = "hardware:\n  - {name: \"Chip\\0X\", source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    expect_refused(y, strlen(y), "in.yaml:2: a key or value holds a NUL character");
+    /* through an alias too */
+    y = "version: \"1.0\"\nname: &a \"n\\0\"\nworkload: {model: *a}\n";
+    expect_refused(y, strlen(y), "NUL character");
+}
+
+/* Registry names: empty (or only the separators names ignore) and control characters are refused;
+ * one file names each entry of a section once (a later file may still override). */
+static void test_registry_names(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    size_t nh = ms_registry_hardware_count(reg);
+    const char *y = "hardware:\n  - {name: \"\", source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:2: hardware[0]: name '' is empty"));
+    y = "hardware:\n  - {name: \"_-\", source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "is empty"));
+    y = "grids:\n  - {name: \"Q\\tC\", source: test, carbon_g_per_kwh: 30}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "control characters"));
+    y = "hardware:\n"
+        "  - {name: Twin-1, source: a, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n"
+        "  - {name: twin_1, source: b, flops: {fp16: 2 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:3: hardware.twin_1: 'twin_1' is given twice in this file (also at line 2"));
+    assert_null(ms_registry_hardware(reg, "Twin-1"));
+    assert_int_equal(ms_registry_hardware_count(reg), nh);
+    /* the same name in a later file overrides, as before */
+    y = "hardware:\n  - {name: Twin-1, source: a, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "a.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    y = "hardware:\n  - {name: twin_1, source: b, flops: {fp16: 2 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "b.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    assert_int_equal(ms_registry_hardware_count(reg), nh + 1);
+    assert_true(ms_registry_hardware(reg, "Twin-1")->flops[MS_FP16] == 2e12);
+    /* more entries in one section of one file than the bound: refused before any is read */
+    size_t cap = (size_t)(MS_REGISTRY_MAX_FILE_ENTRIES + 1) * 4 + 16, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    n += (size_t)snprintf(big + n, cap - n, "grids:\n");
+    for (int i = 0; i <= MS_REGISTRY_MAX_FILE_ENTRIES; i++) n += (size_t)snprintf(big + n, cap - n, "- 1\n");
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", big, n, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "entries in one file (at most"));
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_overflowing_quantities),
         cmocka_unit_test(test_registry_load_is_all_or_nothing),
         cmocka_unit_test(test_registry_strictness),
+        cmocka_unit_test(test_nul_escape_is_refused),
+        cmocka_unit_test(test_registry_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -279,7 +279,9 @@ void ms_registry_free(ms_registry *r);
 /* Adds/overrides entries from a YAML file (same format as mlsysim/registry/<name>.yaml). On error
  * returns MS_ERR_INPUT and writes "file:line: field: reason" into err. */
 ms_status ms_registry_load_file(ms_registry *r, const char *path, char *err, size_t errlen);
-/* Same from a buffer; `label` names it in messages. */
+/* Same from a buffer; `label` names it in messages. One file gives each name of a section once
+ * and at most MS_REGISTRY_MAX_FILE_ENTRIES entries per section. */
+#define MS_REGISTRY_MAX_FILE_ENTRIES 10000
 ms_status ms_registry_load_buffer(ms_registry *r, const char *label, const char *yaml, size_t len,
                                   char *err, size_t errlen);
 

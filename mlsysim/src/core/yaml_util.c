@@ -55,11 +55,22 @@ int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset)
 
 /* Counts the nodes a subtree has once every alias is replaced by its anchor's subtree, spending
  * `budget`; -1 when the budget runs out or the nesting passes 64, -2 when an alias has no anchor,
- * -3 when an alias name is not plain (letters, digits, '_', '-'). */
-static int expanded(struct fy_node *n, int depth, long *budget, int *aliases)
+ * -3 when an alias name is not plain (letters, digits, '_', '-'), -4 when a scalar (a key or a
+ * value) holds a NUL character (a "\0" or "\x00" escape): every reader copies scalars into C
+ * strings, where "H100\0junk" would silently read as "H100". *bad is the offending node. */
+static int expanded(struct fy_node *n, int depth, long *budget, int *aliases, struct fy_node **bad)
 {
     if (!n) return 0;
     if (depth > 64 || --*budget < 0) return -1;
+    if (fy_node_get_type(n) == FYNT_SCALAR && !fy_node_is_alias(n)) {
+        size_t slen = 0;
+        const char *s = fy_node_get_scalar(n, &slen);
+        if (s && slen && memchr(s, 0, slen)) {
+            *bad = n;
+            return -4;
+        }
+        return 0;
+    }
     if (fy_node_is_alias(n)) {
         ++*aliases;
         /* libfyaml 0.7.12 reads an alias name holding '/' as a path and scans past the end of its
@@ -72,7 +83,7 @@ static int expanded(struct fy_node *n, int depth, long *budget, int *aliases)
             if (!(isalnum(c) || c == '_' || c == '-')) return -3;
         }
         struct fy_node *t = fy_node_resolve_alias(n);
-        return t ? expanded(t, depth + 1, budget, aliases) : -2;
+        return t ? expanded(t, depth + 1, budget, aliases, bad) : -2;
     }
     void *it = NULL;
     switch (fy_node_get_type(n)) {
@@ -80,8 +91,8 @@ static int expanded(struct fy_node *n, int depth, long *budget, int *aliases)
         struct fy_node_pair *p;
         while ((p = fy_node_mapping_iterate(n, &it)))
         {
-            int rc = expanded(fy_node_pair_key(p), depth + 1, budget, aliases);
-            if (rc >= 0) rc = expanded(fy_node_pair_value(p), depth + 1, budget, aliases);
+            int rc = expanded(fy_node_pair_key(p), depth + 1, budget, aliases, bad);
+            if (rc >= 0) rc = expanded(fy_node_pair_value(p), depth + 1, budget, aliases, bad);
             if (rc < 0) return rc;
         }
         return 0;
@@ -89,7 +100,7 @@ static int expanded(struct fy_node *n, int depth, long *budget, int *aliases)
     case FYNT_SEQUENCE: {
         struct fy_node *c;
         while ((c = fy_node_sequence_iterate(n, &it))) {
-            int rc = expanded(c, depth + 1, budget, aliases);
+            int rc = expanded(c, depth + 1, budget, aliases, bad);
             if (rc < 0) return rc;
         }
         return 0;
@@ -163,9 +174,13 @@ int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *
      * stay small: nested aliases can grow exponentially ("billion laughs"). */
     long budget = MSY_MAX_EXPANDED_NODES;
     int aliases = 0;
-    int erc = expanded(fy_document_root(y->doc), 0, &budget, &aliases);
+    struct fy_node *bad_node = NULL;
+    int erc = expanded(fy_document_root(y->doc), 0, &budget, &aliases, &bad_node);
     if (erc < 0) {
-        if (erc == -2) snprintf(err, errlen, "%s:1: an alias (*name) names no anchor (&name)", label);
+        if (erc == -4)
+            snprintf(err, errlen, "%s:%d: a key or value holds a NUL character (a \\0 escape): names and "
+                     "numbers here are plain text", label, msy_line(bad_node) > 0 ? msy_line(bad_node) : 1);
+        else if (erc == -2) snprintf(err, errlen, "%s:1: an alias (*name) names no anchor (&name)", label);
         else if (erc == -3)
             snprintf(err, errlen, "%s:1: an alias name may hold only letters, digits, '_' and '-'", label);
         else snprintf(err, errlen, "%s:1: aliases expand to more than %ld nodes (or nest deeper than 64)", label,

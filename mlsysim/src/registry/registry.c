@@ -33,16 +33,33 @@ struct ms_registry {
     scenario_vec scenarios;
 };
 
+static int is_sep(char c) { return c == '_' || c == '-' || c == ' ' || c == '.'; }
+
 /* Name comparison that ignores case and the separators '_', '-', ' ', '.'. */
 static int name_eq(const char *a, const char *b)
 {
     for (;;) {
-        while (*a == '_' || *a == '-' || *a == ' ' || *a == '.') a++;
-        while (*b == '_' || *b == '-' || *b == ' ' || *b == '.') b++;
+        while (is_sep(*a)) a++;
+        while (is_sep(*b)) b++;
         if (!*a || !*b) return *a == *b;
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
         a++, b++;
     }
+}
+
+/* An entry's name: text of at most cap - 1 bytes with a letter or digit beyond the separators that
+ * name_eq ignores ("_-" would match every other such name), and no control characters. */
+static int read_name(msy_doc *y, struct fy_node *nn, const char *field, char *name, size_t cap)
+{
+    if (msy_str(y, nn, field, name, cap)) return -1;
+    int any = 0;
+    for (const char *s = name; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return msy_fail(y, nn, field, "a name may not hold control characters (byte 0x%02x)", (unsigned char)*s);
+        any |= !is_sep(*s);
+    }
+    if (!any) return msy_fail(y, nn, field, "name '%s' is empty (a name needs a letter or digit)", name);
+    return 0;
 }
 
 /* Returns a slot for `name`: the existing entry (override) or a new zeroed one. */
@@ -93,7 +110,7 @@ static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
     struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
     if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    if (read_name(y, nn, field, name, sizeof name)) return -1;
     snprintf(field, sizeof field, "hardware.%s", name);
     ms_hardware *h = SLOT(r->hw, name);
     if (!h) return msy_fail(y, n, field, "out of memory");
@@ -225,7 +242,7 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
     struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
     if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    if (read_name(y, nn, field, name, sizeof name)) return -1;
     snprintf(field, sizeof field, "models.%s", name);
     ms_model *m = SLOT(r->models, name);
     if (!m) return msy_fail(y, n, field, "out of memory");
@@ -341,7 +358,7 @@ static int read_fabric(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
     struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
     if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    if (read_name(y, nn, field, name, sizeof name)) return -1;
     snprintf(field, sizeof field, "fabrics.%s", name);
     ms_fabric *fb = SLOT(r->fabrics, name);
     if (!fb) return msy_fail(y, n, field, "out of memory");
@@ -378,7 +395,7 @@ static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
     struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
     if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    if (read_name(y, nn, field, name, sizeof name)) return -1;
     snprintf(field, sizeof field, "nodes.%s", name);
     ms_node *nd = SLOT(r->nodes, name);
     if (!nd) return msy_fail(y, n, field, "out of memory");
@@ -425,7 +442,7 @@ static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
     struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
     if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    if (read_name(y, nn, field, name, sizeof name)) return -1;
     snprintf(field, sizeof field, "grids.%s", name);
     ms_grid *g = SLOT(r->grids, name);
     if (!g) return msy_fail(y, n, field, "out of memory");
@@ -465,7 +482,7 @@ static int read_scenario(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
     struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
     if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (msy_str(y, nn, field, name, sizeof name)) return -1;
+    if (read_name(y, nn, field, name, sizeof name)) return -1;
     snprintf(field, sizeof field, "scenarios.%s", name);
     ms_scenario *sc = SLOT(r->scenarios, name);
     if (!sc) return msy_fail(y, n, field, "out of memory");
@@ -493,6 +510,57 @@ static int read_scenario(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 }
 
 typedef int (*entry_reader)(msy_doc *, struct fy_node *, int, ms_registry *);
+
+/* One file gives each name of a section once (a later file may override an earlier one's entry):
+ * the names as name_eq sees them (case and separators dropped), sorted, and neighbours compared. */
+typedef struct { char key[MS_NAME_MAX], name[MS_NAME_MAX]; int line; } seen_name;
+
+static int cmp_seen(const void *a, const void *b)
+{
+    const seen_name *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->line - y->line;
+}
+
+static int check_names_once(msy_doc *y, struct fy_node *seq, const char *section)
+{
+    int count = fy_node_sequence_item_count(seq);
+    if (count > MS_REGISTRY_MAX_FILE_ENTRIES)
+        return msy_fail(y, seq, section, "%d entries in one file (at most %d)", count, MS_REGISTRY_MAX_FILE_ENTRIES);
+    if (count < 2) return 0;
+    seen_name *v = malloc((size_t)count * sizeof *v);
+    if (!v) return msy_fail(y, seq, section, "out of memory");
+    int n = 0;
+    void *it = NULL;
+    struct fy_node *e;
+    while ((e = fy_node_sequence_iterate(seq, &it)) && n < count) {
+        struct fy_node *nn = msy_is_map(e) ? fy_node_mapping_lookup_by_string(e, "name", FY_NT) : NULL;
+        size_t len = 0;
+        const char *s = nn && fy_node_get_type(nn) == FYNT_SCALAR ? fy_node_get_scalar(nn, &len) : NULL;
+        if (!s || len >= MS_NAME_MAX) continue;   /* the entry's reader reports what is wrong */
+        size_t k = 0;
+        for (size_t i = 0; i < len; i++)
+            if (!is_sep(s[i])) v[n].key[k++] = (char)tolower((unsigned char)s[i]);
+        v[n].key[k] = 0;
+        memcpy(v[n].name, s, len);
+        v[n].name[len] = 0;
+        v[n].line = msy_line(nn);
+        n++;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_seen);
+    int rc = 0;
+    for (int i = 1; i < n && !rc; i++)
+        if (v[i].key[0] && !strcmp(v[i].key, v[i - 1].key)) {
+            char f[160];
+            snprintf(f, sizeof f, "%s.%s", section, v[i].name);
+            snprintf(y->err, y->errlen, "%s:%d: %s: '%s' is given twice in this file (also at line %d; names "
+                     "ignore case, '_', '-', ' ' and '.'): give each entry once", y->label, v[i].line, f, v[i].name,
+                     v[i - 1].line);
+            rc = -1;
+        }
+    free(v);
+    return rc;
+}
 
 static ms_status load_into(ms_registry *r, const char *label, const char *yaml, size_t len,
                                   char *err, size_t errlen)
@@ -533,6 +601,10 @@ static ms_status load_into(ms_registry *r, const char *label, const char *yaml, 
         if (!knode) continue;
         if (!msy_is_seq(seq)) {
             msy_fail(&y, knode, sections[s].key, "expected a list of entries");
+            msy_close(&y);
+            return MS_ERR_INPUT;
+        }
+        if (check_names_once(&y, seq, sections[s].key)) {
             msy_close(&y);
             return MS_ERR_INPUT;
         }
