@@ -279,6 +279,37 @@ static int valid_id(const char *s)
     return 1;
 }
 
+/* The first scalar (key or value) under n holding a NUL character, or NULL. YAML can spell one
+ * ("\0", "\x00"), but every field is copied into a C string, where "mcq\0junk" would read as "mcq". */
+static struct fy_node *find_nul(struct fy_node *n, int depth)
+{
+    if (!n || depth > 64) return NULL;
+    void *it = NULL;
+    switch (fy_node_get_type(n)) {
+    case FYNT_SCALAR: {
+        size_t len = 0;
+        const char *s = fy_node_is_alias(n) ? NULL : fy_node_get_scalar(n, &len);
+        return s && len && memchr(s, 0, len) ? n : NULL;
+    }
+    case FYNT_MAPPING: {
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it))) {
+            struct fy_node *b = find_nul(fy_node_pair_key(p), depth + 1);
+            if (!b) b = find_nul(fy_node_pair_value(p), depth + 1);
+            if (b) return b;
+        }
+        return NULL;
+    }
+    case FYNT_SEQUENCE: {
+        struct fy_node *c, *b;
+        while ((c = fy_node_sequence_iterate(n, &it)))
+            if ((b = find_nul(c, depth + 1))) return b;
+        return NULL;
+    }
+    default: return NULL;
+    }
+}
+
 /* Reads one question mapping; returns 0 and fills q, or -1 (errors reported, q freed). */
 static int read_question(reader *r, struct fy_node *map, sml_question *q)
 {
@@ -287,6 +318,11 @@ static int read_question(reader *r, struct fy_node *map, sml_question *q)
     int before = r->errors;
     if (fy_node_get_type(map) != FYNT_MAPPING) {
         fail(r, map, "question", "want a mapping of fields");
+        return -1;
+    }
+    struct fy_node *nul = find_nul(map, 0);
+    if (nul) {
+        fail(r, nul, "question", "a key or value holds a NUL character (a \\0 escape); vault text is plain text");
         return -1;
     }
     struct fy_node *f[F_COUNT] = {0};

@@ -117,6 +117,29 @@ static void test_bad_bytes_refused_fast(void **state)
     sml_vault_free(&v);
 }
 
+/* A NUL spelled as a YAML escape ("\0", "\x00") in a key or value: C strings would read
+ * "cloud\0junk" as "cloud" and "id\0x" as the key "id". The question is refused with its line;
+ * the rest of the file still loads. A key given twice is a YAML error (libfyaml refuses it). */
+static void test_nul_escapes_and_duplicate_keys(void **state)
+{
+    (void)state;
+    sml_vault v;
+    load(&v, "questions:\n  - id: a\n    track: \"cloud\\0junk\"\n    level: L1\n    area: data\n" BASE
+             "  - id: b\n    track: edge\n    level: L1\n    area: data\n" BASE);
+    assert_true(has_error(&v, "x.yaml:3: question: a key or value holds a NUL character"));
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.q[0].id, "b");
+    sml_vault_free(&v);
+    load(&v, "questions:\n  - \"id\\x00z\": a\n    track: cloud\n    level: L1\n    area: data\n" BASE);
+    assert_true(has_error(&v, "x.yaml:2: question: a key or value holds a NUL character"));
+    assert_int_equal(v.n, 0);
+    sml_vault_free(&v);
+    load(&v, "questions:\n  - id: a\n    track: cloud\n    track: edge\n    level: L1\n    area: data\n" BASE);
+    assert_int_equal(v.n, 0);
+    assert_true(v.nerr >= 1 && strstr(v.errors[0], "x.yaml:4: yaml: ") != NULL);
+    sml_vault_free(&v);
+}
+
 static void test_lint(void **state)
 {
     (void)state;
@@ -265,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_mixed_dir),
         cmocka_unit_test(test_field_errors),
         cmocka_unit_test(test_bad_bytes_refused_fast),
+        cmocka_unit_test(test_nul_escapes_and_duplicate_keys),
         cmocka_unit_test(test_lint),
         cmocka_unit_test(test_check_numbers),
         cmocka_unit_test(test_expr),
