@@ -110,6 +110,20 @@ static void test_calibration(void **state)
     assert_true(hi == 40.0f && lo < -3.0f);
     tt_calib_range(v, N, TT_CALIB_PERCENTILE, 99.9, &lo, &hi);
     assert_true(hi > 2.5f && hi < 4.0f && lo < -2.5f && lo > -4.0f);
+    /* Hand-worked: -1024, the 2,048 values k + 0.5 (k = -1024 .. 1023) and 1024 make 2,048 bins of width 1,
+     * two values in each end bin. The 99th percentile may leave out 1% of 2,050 = 20.5 values per tail:
+     * the 20 values of the lowest 19 bins below, the 20 of the highest 19 bins above, so the range is the
+     * edges of the bins that remain: [-1005, 1005]. */
+    float *u = malloc(2050 * sizeof(float));
+    for (int k = 0; k < 2048; k++) {
+        u[k] = (float)(k - 1024) + 0.5f;
+    }
+    u[2048] = -1024.0f;
+    u[2049] = 1024.0f;
+    tt_calib_range(u, 2050, TT_CALIB_PERCENTILE, 99.0, &lo, &hi);
+    assert_float_equal(lo, -1005.0f, 0.0f);
+    assert_float_equal(hi, 1005.0f, 0.0f);
+    free(u);
     /* MSE on Laplace(b = 1) data: for 8 bits the optimal clip is near 9.9 b (Banner, Nahshan & Soudry,
      * "Post-training 4-bit quantization", 2019, table 1), inside the observed maximum (~ln(N/2) b) */
     float mlo, mhi, vmax = 0.0f;
