@@ -186,17 +186,77 @@ static ms_dist_grid_t dist_grid(const ms_grid *g)
     return d;
 }
 
-/* Parses a JSON body; a syntax error is a 400 naming the byte offset. */
+/* Offset of the first NUL character the body would put into a string (a raw zero byte or the
+ * escape \u0000), or len. Every field is used as a C string, where "H100\u0000x" would read as
+ * "H100"; outside strings a backslash is a syntax error anyway. */
+static size_t nul_at(const char *body, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (body[i] == 0) return i;
+        if (body[i] == '\\' && i + 1 < len) {
+            if (body[i + 1] == 'u' && len - i >= 6 && !memcmp(body + i + 2, "0000", 4)) return i;
+            i++;   /* the escaped character: "\\u0000" is a backslash and text */
+        }
+    }
+    return len;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key given twice in one object anywhere in j, or NULL. cJSON keeps both members and a lookup
+ * sees only the first, so {"model": "a", "model": "b"} would be read as "a" without a word. */
+static const char *duplicate_key(const cJSON *j)
+{
+    size_t n = 0;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+        if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+            const char *d = duplicate_key(c);
+            if (d) return d;
+        }
+        n++;
+    }
+    if (!cJSON_IsObject(j) || n < 2) return NULL;
+    const char **keys = malloc(n * sizeof *keys);
+    if (!keys) return NULL;   /* the handlers still see every member; only the check is skipped */
+    n = 0;
+    for (const cJSON *c = j->child; c; c = c->next) keys[n++] = c->string ? c->string : "";
+    qsort(keys, n, sizeof *keys, cmp_key);
+    const char *dup = NULL;
+    for (size_t i = 1; i < n && !dup; i++)
+        if (!strcmp(keys[i], keys[i - 1])) dup = keys[i];
+    free(keys);
+    return dup;
+}
+
+/* Parses a JSON body; a syntax error is a 400 naming the byte offset. A NUL character in a string
+ * and a key given twice in one object are refused too (400 naming the offset or the key). */
 static cJSON *parse_body(const char *body, size_t len, labs_reply *r)
 {
     if (!body || len == 0) return labs_reply_error(r, 400, "body", "empty body (send a JSON object)"), NULL;
+    char msg[160];
+    size_t z = nul_at(body, len);
+    if (z < len) {
+        snprintf(msg, sizeof msg, "a NUL character (\\u0000 or a zero byte) at byte %zu: strings here are plain text", z);
+        return labs_reply_error(r, 400, "body", msg), NULL;
+    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!j) {
-        char msg[96];
         const char *at = cJSON_GetErrorPtr();
         snprintf(msg, sizeof msg, "invalid JSON near byte %ld", at && at >= body ? (long)(at - body) : 0L);
         labs_reply_error(r, 400, "body", msg);
+        return NULL;
+    }
+    const char *dup = duplicate_key(j);
+    if (dup) {
+        char field[64];
+        snprintf(field, sizeof field, "%s", dup[0] ? dup : "body");
+        snprintf(msg, sizeof msg, "'%.60s' is given twice in one object: give each field once", dup);
+        cJSON_Delete(j);
+        return labs_reply_error(r, 400, field, msg), NULL;
     }
     return j;
 }

@@ -436,6 +436,33 @@ static void test_fuzz_bodies(void **s)
     }
 }
 
+/* What cJSON accepts but a C string cannot hold honestly: a NUL inside a string ("H100\u0000x"
+ * would read as "H100") and a key given twice (a lookup sees only the first). Both are 400s. */
+static void test_nul_and_duplicate_keys(void **s)
+{
+    (void)s;
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\\u0000junk\"}", 400, "body");
+    expect_error("POST", "/api/serve", "{\"model\\u0000x\": \"Llama3_8B\", \"hardware\": \"H100\"}", 400, "body");
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"hardware\": \"A100\"}",
+                 400, "hardware");
+    expect_error("POST", "/api/sweep", "{\"endpoint\": \"serve\", \"request\": {\"model\": \"Llama3_8B\", "
+                 "\"model\": \"GPT2\", \"hardware\": \"H100\"}, \"knob\": \"batch_size\", \"values\": [1]}", 400, "model");
+    /* the plan endpoint reads YAML (JSON is YAML): the plan reader refuses both too */
+    expect_error("POST", "/api/eval", "{\"version\": \"1.0\", \"name\": \"x\", \"workload\": {\"model\": "
+                 "\"Llama3_8B\\u0000\"}, \"hardware\": {\"accelerator\": \"H100\"}}", 400, NULL);
+    expect_error("POST", "/api/eval", "{\"version\": \"1.0\", \"name\": \"x\", \"workload\": {\"model\": \"Llama3_8B\"}, "
+                 "\"hardware\": {\"accelerator\": \"H100\", \"accelerator\": \"A100\"}}", 400, NULL);
+    /* an escaped backslash before "u0000" is text, not a NUL: the unknown model is what is wrong */
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\\\\u0000\", \"hardware\": \"H100\"}", 400, "model");
+    /* a raw zero byte in the body */
+    static const char raw[] = "{\"model\": \"Llama3_8B\", \"hardware\": \"H1\0\"}";
+    labs_reply r;
+    int st = labs_api(ctx, "POST", "/api/serve", raw, sizeof raw - 1, &r);
+    assert_int_equal(st, 400);
+    assert_non_null(strstr(r.body, "NUL character"));
+    labs_reply_free(&r);
+}
+
 static void test_routing(void **s)
 {
     (void)s;
@@ -572,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_compress),    cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_measured),    cmocka_unit_test(test_staffml),
         cmocka_unit_test(test_fuzz_bodies), cmocka_unit_test(test_routing),
+        cmocka_unit_test(test_nul_and_duplicate_keys),
         cmocka_unit_test(test_solve),        cmocka_unit_test(test_scenarios),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
