@@ -14,11 +14,17 @@
 # make a run repeatable (scripts/test.sh uses both, so the suite explores the same inputs every time).
 # Build: FUZZ_BUILD (default build-sanitize) is configured with clang, MLSB_SANITIZE and MLSB_FUZZ
 # when the harnesses are missing. Exit status: 0 all clean, 1 a harness found a problem, 2 usage.
+# Long runs (10 minutes or more per harness): run one harness at a time on a shared machine, e.g.
+#   for t in idx json plan; do scripts/fuzz.sh $t 600; done
+# Each prints one line: inputs run, libFuzzer's final cov: (edges) and ft: (features), the corpus
+# size and the peak resident memory; the whole log stays in FUZZ_BUILD/fuzz-TARGET.log. The scratch
+# corpus carries over, so a second run starts where the first stopped. fuzz/RESULTS.md keeps the
+# measured runs.
 set -euo pipefail
 { # the whole script is one block, read before it runs: editing this file mid-run cannot derail it
 root="$(cd "$(dirname "$0")/.." && pwd)"
 targets=(idx csv safetensors json bpe plan registry staffml_vault labs_api qmodel kit_export)
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-all}" in
   -h|--help) usage; exit 0 ;;
@@ -61,8 +67,10 @@ for t in "${run[@]}"; do
     "$corpus" "$root/fuzz/regress/$t" "$root/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}' | tail -1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+  corp=$(grep -o 'corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -1 | sed 's/corp: //')
+  rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | awk '{print $2}' | tail -1)
   if ((rc == 0)); then
-    echo "fuzz $t: clean, ${runs:-?} inputs (limit ${secs} s), ${cov:-cov: ?}"
+    echo "fuzz $t: clean, ${runs:-?} inputs (limit ${secs} s), ${cov:-cov: ?}, corpus ${corp:-?}, peak RSS ${rss:-?} MB"
   else
     status=1
     echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} inputs; log $log, input in $art/" >&2
