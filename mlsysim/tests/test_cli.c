@@ -666,6 +666,17 @@ static void test_studies(void **state)
     /* a study of a plan that does not fit says so: exit 2 */
     assert_int_equal(run("synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 500", 0, buf, sizeof buf), 2);
     assert_int_equal(run("sensitivity Llama3_8B H100 --mode training --batch-size 8", 0, buf, sizeof buf), 2);
+    /* any other plan goes through ms_plan_sensitivity: a batch-1 decode step binds on bandwidth,
+     * a model that does not fit on capacity (exit 2) */
+    assert_int_equal(run("-o json sensitivity Llama3_8B H100", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_string_equal(str(j, "binding"), "mem_bw");
+    assert_true(num(j, "mem_bw_change_fraction") < -0.05 && num(j, "peak_flops_change_fraction") == 0);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json sensitivity Llama3_70B H100", 0, buf, sizeof buf), 2);
+    j = json_of(buf);
+    assert_string_equal(str(j, "binding"), "mem_capacity");
+    cJSON_Delete(j);
 }
 
 /* `mlsysim solve`: the CLI prints the library's numbers (hand-worked in test_solvers.c) as JSON

@@ -809,6 +809,60 @@ static void test_text_units(void **state)
     assert_string_equal(b, "7.678 ms");
 }
 
+/* ms_plan_sensitivity: the plan re-evaluated with one figure raised by 10 %. Hand-worked:
+ * Llama-3-8B batch-1 decode on an H100 is memory-bound, so +10 % bandwidth divides the streamed
+ * part (latency - overheads) by 1.1 and peak FLOP/s changes nothing; ResNet-50 at batch 256 on an
+ * A100 is compute-bound the other way round; Llama-3-70B in fp16 does not fit one H100, so
+ * capacity binds (MS_ERR_MEMORY). On a transformer training step the peak-FLOP/s figure equals the
+ * fleet study's (ms_dist_sensitivity) to 1e-9. */
+static void test_plan_sensitivity(void **state)
+{
+    (void)state;
+    ms_plan_sensitivity_result s;
+    char err[512];
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_8B"), ms_registry_hardware(reg, "H100"));
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    double lat = get(&ra, "latency_s"), ovh = get(&ra, "overhead_time_s");
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_sensitivity(reg, &pa, 10, &s, err, sizeof err), MS_OK);
+    assert_true(close_rel(s.base_latency_s, lat, 1e-12));
+    assert_true(close_rel(s.change[1], -(lat - ovh) * (1 - 1 / 1.1) / lat, 1e-9));
+    assert_true(s.change[0] == 0 && s.change[2] == 0);
+    assert_string_equal(ms_plan_sensitivity_knobs[s.binding], "mem_bw");
+    assert_true(s.feasible);
+
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "ResNet50"), ms_registry_hardware(reg, "A100"));
+    pa.batch_size = 256;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    lat = get(&ra, "latency_s");
+    double comp = get(&ra, "compute_time_s");
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_sensitivity(reg, &pa, 10, &s, err, sizeof err), MS_OK);
+    assert_true(close_rel(s.change[0], -comp * (1 - 1 / 1.1) / lat, 1e-9));
+    assert_string_equal(ms_plan_sensitivity_knobs[s.binding], "peak_flops");
+
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_70B"), ms_registry_hardware(reg, "H100"));
+    assert_int_equal(ms_plan_sensitivity(reg, &pa, 10, &s, err, sizeof err), MS_ERR_MEMORY);
+    assert_false(s.feasible);
+    assert_string_equal(ms_plan_sensitivity_knobs[s.binding], "mem_capacity");
+    assert_int_equal(ms_plan_sensitivity(reg, &pa, 0, &s, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "pct"));
+
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_2_1B"), ms_registry_hardware(reg, "H100"));
+    pa.mode = MS_MODE_TRAINING;
+    pa.batch_size = 8;
+    assert_int_equal(ms_plan_sensitivity(reg, &pa, 10, &s, err, sizeof err), MS_OK);
+    ms_dist_accel_t a;
+    ms_dist_model_t dm;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    assert_int_equal(ms_plan_to_dist(&pa, &a, &dm, &par, &f, err, sizeof err), 0);
+    ms_dist_sensitivity_t d;
+    assert_int_equal(ms_dist_sensitivity(&a, &dm, &par, &f, 1, 10, &d, err, sizeof err), MS_DIST_OK);
+    assert_true(close_rel(s.change[0], d.rel_change[MS_KNOB_PEAK_FLOPS], 1e-9));
+    assert_true(close_rel(s.base_latency_s, d.base_step_s, 1e-12));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_plan_batching),
         cmocka_unit_test(test_every_kind_through_every_entry_point),
         cmocka_unit_test(test_text_units),
+        cmocka_unit_test(test_plan_sensitivity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -189,6 +189,22 @@ typedef struct {
 ms_status ms_plan_batching(const ms_registry *r, const ms_plan *p, double sla_s, double qps, int output_tokens,
                            ms_plan_batching_result *out, char *err, size_t errlen);
 
+/* Sensitivity of any plan (every workload kind, roofline or fleet path) to its accelerator:
+ * ms_plan_eval again with peak FLOP/s (every precision), memory bandwidth and memory capacity
+ * each raised by pct % alone; change[k] = (latency_k - latency) / latency, binding = the most
+ * negative, or memory capacity when the plan does not fit (upstream's SensitivitySolver). MS_OK,
+ * MS_ERR_MEMORY (figures filled, binding capacity), MS_ERR_INPUT (err says why). */
+#define MS_PLAN_SENS_KNOBS 3
+extern const char *const ms_plan_sensitivity_knobs[MS_PLAN_SENS_KNOBS];   /* peak_flops, mem_bw, mem_capacity (the fleet study's names) */
+typedef struct {
+    double base_latency_s;
+    double change[MS_PLAN_SENS_KNOBS];
+    int binding;                      /* index into ms_plan_sensitivity_knobs */
+    int feasible;
+} ms_plan_sensitivity_result;
+ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
+                              char *err, size_t errlen);
+
 /* The fleet model's inputs for a plan (transformers only; -1 with a message otherwise). */
 struct ms_dist_accel;
 struct ms_dist_model;

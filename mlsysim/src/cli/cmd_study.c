@@ -283,18 +283,56 @@ static int has_help(int argc, char **argv)
     return 0;
 }
 
+/* Sensitivity of a plan the fleet model does not evaluate (inference, non-transformers):
+ * ms_plan_sensitivity over peak FLOP/s, memory bandwidth and capacity. */
+static int plan_sensitivity(ms_cli *c, const ms_plan *p, double pct)
+{
+    ms_plan_sensitivity_result s;
+    char err[1024];
+    ms_status st = ms_plan_sensitivity(c->reg, p, pct, &s, err, sizeof err);
+    if (st != MS_OK && st != MS_ERR_MEMORY) {
+        fprintf(stderr, "mlsysim sensitivity: %s\n", err);
+        return MS_EXIT_INPUT;
+    }
+    ms_result o;
+    char title[400];
+    snprintf(title, sizeof title, "Sensitivity of %s: step time change for +%g %% of each figure", p->name, pct);
+    ms_result_init(&o, title);
+    ms_result_str(&o, "plan", p->name);
+    ms_result_num(&o, "pct", pct);
+    ms_result_num(&o, "latency_s", s.base_latency_s);
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_change_fraction", ms_plan_sensitivity_knobs[k]);
+        ms_result_num(&o, key, s.change[k]);
+    }
+    ms_result_str(&o, "binding", ms_plan_sensitivity_knobs[s.binding]);
+    ms_result_bool(&o, "feasible", s.feasible);
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
+    if (!s.feasible) {
+        fprintf(stderr, "mlsysim sensitivity: the plan does not fit in memory: memory capacity binds\n");
+        return MS_EXIT_MEMORY;
+    }
+    return MS_EXIT_OK;
+}
+
 int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
 {
     if (has_help(argc, argv)) {
-        printf("usage: mlsysim sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
+        printf("usage: mlsysim sensitivity (PLAN.yaml | MODEL HARDWARE [flags]) [--pct P]\n"
                "\n"
-               "Re-evaluates a training step with each hardware figure (peak FLOP/s, memory bandwidth and\n"
-               "capacity, intra- and inter-node bandwidth) raised by P %% (default 10) and reports the\n"
-               "relative change of the step time; the largest is the binding figure.\n"
+               "Re-evaluates the plan with each hardware figure raised by P %% (default 10) and reports the\n"
+               "relative change of the step time; the largest drop is the binding figure (memory\n"
+               "capacity when the plan does not fit: exit 2). A transformer training step varies peak\n"
+               "FLOP/s, memory bandwidth and capacity, intra- and inter-node bandwidth (the fleet\n"
+               "model); any other plan (inference, CNNs, diffusion, SSM, DLRM) peak FLOP/s, memory\n"
+               "bandwidth and capacity (ms_plan_sensitivity).\n"
                "\n"
                "examples:\n"
                "  mlsysim sensitivity mlsysim/examples/llama3_70b_training.yaml\n"
-               "  mlsysim sensitivity Llama3_2_1B H100 --mode training --batch-size 8 --pct 20\n");
+               "  mlsysim sensitivity Llama3_2_1B H100 --mode training --batch-size 8 --pct 20\n"
+               "  mlsysim sensitivity Llama3_8B H100 --batch-size 64\n");
         return MS_EXIT_OK;
     }
     double pct = 10;
@@ -308,6 +346,12 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
     ms_dist_model_t m;
     ms_dist_parallel_t par;
     ms_dist_fabric_t f;
+    char e0[512];
+    if (!rc && (p->mode != MS_MODE_TRAINING || ms_plan_to_dist(p, &a, &m, &par, &f, e0, sizeof e0))) {
+        rc = plan_sensitivity(c, p, pct);       /* not a fleet step: the plan's own evaluation */
+        free(p);
+        return rc;
+    }
     if (!rc) rc = training_inputs(p, "sensitivity", &a, &m, &par, &f);
     ms_dist_sensitivity_t s;
     char err[512];

@@ -1,0 +1,84 @@
+/* plan_sensitivity.c - the sensitivity of any plan to its accelerator's figures: re-evaluates the
+ * plan (ms_plan_eval, so every kind of workload and both the roofline and the fleet path) with
+ * each of peak FLOP/s (every precision, dense and sparse), memory bandwidth and memory capacity
+ * raised by pct %, one at a time, and reports the relative change of latency_s, (T_i - T) / T.
+ * The binding figure is the one whose increase shortens the step most; a plan that does not fit
+ * binds on memory capacity whatever the times say (upstream MLSys·im's SensitivitySolver, Wall 21,
+ * does the same for its roofline). */
+#include "mlsysim/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ms_plan_sensitivity_knobs[MS_PLAN_SENS_KNOBS] = {"peak_flops", "mem_bw", "mem_capacity"};
+
+static void grow(ms_hardware *h, int knob, double f)
+{
+    if (knob == 0) {
+        for (int i = 0; i < MS_PREC_COUNT; i++) {
+            h->flops[i] *= f;
+            h->sparse_flops[i] *= f;
+        }
+    } else if (knob == 1) {
+        h->mem_bw_bytes_per_s *= f;
+    } else {
+        h->mem_bytes *= f;
+    }
+}
+
+ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
+                              char *err, size_t errlen)
+{
+    if (!p || !out) {
+        snprintf(err, errlen, "sensitivity: no plan");
+        return MS_ERR_INPUT;
+    }
+    memset(out, 0, sizeof *out);
+    if (!(pct > 0) || !isfinite(pct) || pct > 1000) {
+        snprintf(err, errlen, "sensitivity: pct %g (want > 0 and <= 1000)", pct);
+        return MS_ERR_INPUT;
+    }
+    ms_plan *q = malloc(sizeof *q);
+    ms_result *res = malloc(sizeof *res);
+    if (!q || !res) {
+        free(q);
+        free(res);
+        snprintf(err, errlen, "sensitivity: out of memory");
+        return MS_ERR_NOMEM;
+    }
+    *q = *p;
+    q->n_asserts = 0;                 /* the question is the time, not the plan's targets */
+    ms_status st = ms_plan_eval(r, q, res);
+    double base = 0;
+    if (st == MS_ERR_INPUT) snprintf(err, errlen, "%s", res->error);
+    else if (!ms_result_get(res, "latency_s", &base) || !(base > 0)) {
+        snprintf(err, errlen, "sensitivity: the plan reports no latency");
+        st = MS_ERR_INPUT;
+    }
+    ms_result_free(res);
+    if (st == MS_ERR_INPUT) {
+        free(q);
+        free(res);
+        return MS_ERR_INPUT;
+    }
+    out->base_latency_s = base;
+    out->feasible = st != MS_ERR_MEMORY;
+    double f = 1.0 + pct / 100.0;
+    int binding = 0;
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+        *q = *p;
+        q->n_asserts = 0;
+        grow(&q->hw, k, f);
+        double t = base;
+        if (ms_plan_eval(r, q, res) != MS_ERR_INPUT) ms_result_get(res, "latency_s", &t);
+        ms_result_free(res);
+        out->change[k] = (t - base) / base;
+        if (out->change[k] < out->change[binding]) binding = k;
+    }
+    out->binding = out->feasible ? binding : 2;
+    free(q);
+    free(res);
+    return out->feasible ? MS_OK : MS_ERR_MEMORY;
+}
