@@ -677,6 +677,13 @@ static void test_studies(void **state)
     j = json_of(buf);
     assert_string_equal(str(j, "binding"), "mem_capacity");
     cJSON_Delete(j);
+    /* and synthesis: 3 ms per decode step needs 1.82x the bandwidth, nothing else helps */
+    assert_int_equal(run("-o json synthesis Llama3_8B H100 --target-step-ms 3", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "mem_bw_factor") > 1.8 && num(j, "mem_bw_factor") < 1.84);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "peak_flops_factor")));
+    cJSON_Delete(j);
+    assert_int_equal(run("synthesis Llama3_8B H100 --target-step-ms 0.1", 0, buf, sizeof buf), 3);
 }
 
 /* `mlsysim solve`: the CLI prints the library's numbers (hand-worked in test_solvers.c) as JSON

@@ -863,6 +863,35 @@ static void test_plan_sensitivity(void **state)
     assert_true(close_rel(s.base_latency_s, d.base_step_s, 1e-12));
 }
 
+/* ms_plan_synthesis, hand-worked: Llama-3-8B batch-1 decode on an H100 streams its bytes in
+ * (latency - overheads); for 3 ms the bandwidth must grow by (latency - overheads)/(3 ms -
+ * overheads) and no peak or capacity helps (NAN); ResNet-50 at batch 256 on an A100 needs peak
+ * FLOP/s x compute/(5 ms - overheads) for 5 ms; 0.1 ms is out of reach (MS_ERR_ASSERT). */
+static void test_plan_synthesis(void **state)
+{
+    (void)state;
+    ms_plan_synthesis_result s;
+    char err[512];
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_8B"), ms_registry_hardware(reg, "H100"));
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    double lat = get(&ra, "latency_s"), ovh = get(&ra, "overhead_time_s");
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_synthesis(reg, &pa, 3e-3, &s, err, sizeof err), MS_OK);
+    assert_true(close_rel(s.factor[1], (lat - ovh) / (3e-3 - ovh), 1e-6));
+    assert_true(isnan(s.factor[0]) && isnan(s.factor[2]));
+    assert_int_equal(ms_plan_synthesis(reg, &pa, 1e-4, &s, err, sizeof err), MS_ERR_ASSERT);
+    assert_non_null(strstr(err, "no single figure"));
+
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "ResNet50"), ms_registry_hardware(reg, "A100"));
+    pa.batch_size = 256;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    double comp = get(&ra, "compute_time_s");
+    ovh = get(&ra, "overhead_time_s");
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_synthesis(reg, &pa, 5e-3, &s, err, sizeof err), MS_OK);
+    assert_true(close_rel(s.factor[0], comp / (5e-3 - ovh), 1e-6));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -886,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_every_kind_through_every_entry_point),
         cmocka_unit_test(test_text_units),
         cmocka_unit_test(test_plan_sensitivity),
+        cmocka_unit_test(test_plan_synthesis),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -205,6 +205,18 @@ typedef struct {
 ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
                               char *err, size_t errlen);
 
+/* Synthesis for any plan: the factor x in [1e-3, 1e3] by which each figure alone (peak FLOP/s,
+ * mem_bw, mem_capacity) must be scaled for latency_s <= target_s (capacity: and for the plan to
+ * fit); NAN when none up to 1000 does. MS_OK; MS_ERR_MEMORY (the plan as given does not fit,
+ * factors filled); MS_ERR_ASSERT (no figure reaches the target); MS_ERR_INPUT. */
+typedef struct {
+    double base_latency_s, target_s;
+    double factor[MS_PLAN_SENS_KNOBS];
+    int feasible;
+} ms_plan_synthesis_result;
+ms_status ms_plan_synthesis(const ms_registry *r, const ms_plan *p, double target_s, ms_plan_synthesis_result *out,
+                            char *err, size_t errlen);
+
 /* The fleet model's inputs for a plan (transformers only; -1 with a message otherwise). */
 struct ms_dist_accel;
 struct ms_dist_model;

@@ -391,18 +391,57 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
     return rc;
 }
 
+/* Synthesis of a plan the fleet model does not evaluate: ms_plan_synthesis. */
+static int plan_synthesis(ms_cli *c, const ms_plan *p, double target_s)
+{
+    ms_plan_synthesis_result s;
+    char err[1024];
+    ms_status st = ms_plan_synthesis(c->reg, p, target_s, &s, err, sizeof err);
+    if (st == MS_ERR_INPUT || st == MS_ERR_NOMEM) {
+        fprintf(stderr, "mlsysim synthesis: %s\n", err);
+        return MS_EXIT_INPUT;
+    }
+    ms_result o;
+    char title[400];
+    snprintf(title, sizeof title, "Synthesis for %s: factor each figure needs for %g ms per step", p->name, target_s * 1e3);
+    ms_result_init(&o, title);
+    ms_result_str(&o, "plan", p->name);
+    ms_result_num(&o, "latency_s", s.base_latency_s);
+    ms_result_num(&o, "target_step_time_s", target_s);
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_factor", ms_plan_sensitivity_knobs[k]);
+        ms_result_num(&o, key, s.factor[k]);    /* JSON null: no factor up to 1000 */
+    }
+    ms_result_bool(&o, "feasible", s.feasible);
+    ms_result_print(&o, c->fmt, stdout);
+    ms_result_free(&o);
+    if (st == MS_ERR_MEMORY) {
+        fprintf(stderr, "mlsysim synthesis: the plan does not fit in memory\n");
+        return MS_EXIT_MEMORY;
+    }
+    if (st == MS_ERR_ASSERT) {
+        fprintf(stderr, "mlsysim synthesis: %s\n", err);
+        return MS_EXIT_ASSERT;
+    }
+    return MS_EXIT_OK;
+}
+
 int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
 {
     if (has_help(argc, argv)) {
-        printf("usage: mlsysim synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
+        printf("usage: mlsysim synthesis (PLAN.yaml | MODEL HARDWARE [flags]) --target-step-ms T\n"
                "\n"
-               "The inverse question: by what factor must each hardware figure (peak FLOP/s, memory\n"
-               "bandwidth and capacity, intra- and inter-node bandwidth) grow, alone, for the training\n"
-               "step to take at most T ms? null when no factor up to 1000 does; exit 3 when none does.\n"
+               "The inverse question: by what factor must each hardware figure grow, alone, for the step\n"
+               "to take at most T ms? null when no factor up to 1000 does; exit 3 when none does. A\n"
+               "transformer training step: peak FLOP/s, memory bandwidth and capacity, intra- and\n"
+               "inter-node bandwidth (fleet model); any other plan: peak FLOP/s, memory bandwidth and\n"
+               "capacity through the plan's evaluation (ms_plan_synthesis).\n"
                "\n"
                "examples:\n"
                "  mlsysim synthesis mlsysim/examples/llama3_70b_training.yaml --target-step-ms 9000\n"
-               "  mlsysim synthesis Llama3_2_1B H100 --mode training --batch-size 8 --target-step-ms 100\n");
+               "  mlsysim synthesis Llama3_2_1B H100 --mode training --batch-size 8 --target-step-ms 100\n"
+               "  mlsysim synthesis Llama3_8B H100 --target-step-ms 3\n");
         return MS_EXIT_OK;
     }
     double target_ms = 0;
@@ -417,6 +456,12 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
     ms_dist_model_t m;
     ms_dist_parallel_t par;
     ms_dist_fabric_t f;
+    char e0[512];
+    if (!rc && (p->mode != MS_MODE_TRAINING || ms_plan_to_dist(p, &a, &m, &par, &f, e0, sizeof e0))) {
+        rc = plan_synthesis(c, p, target_ms / 1e3);   /* not a fleet step: the plan's own evaluation */
+        free(p);
+        return rc;
+    }
     if (!rc) rc = training_inputs(p, "synthesis", &a, &m, &par, &f);
     if (!rc) {
         ms_dist_train_t t;

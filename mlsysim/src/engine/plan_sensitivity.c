@@ -82,3 +82,85 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
     free(res);
     return out->feasible ? MS_OK : MS_ERR_MEMORY;
 }
+
+/* Synthesis (the inverse question, upstream's SynthesisSolver, Wall 22): the factor x in
+ * [1e-3, 1e3] by which one figure alone must be scaled for latency_s <= target (and, for the
+ * capacity, for the plan to fit), found by bisection on log x over ms_plan_eval; NAN when even
+ * x = 1000 does not reach it. */
+static int reaches(const ms_registry *r, ms_plan *q, ms_result *res, const ms_plan *p, int knob, double x,
+                   double target)
+{
+    *q = *p;
+    q->n_asserts = 0;
+    grow(&q->hw, knob, x);
+    ms_status st = ms_plan_eval(r, q, res);
+    double t = INFINITY;
+    if (st != MS_ERR_INPUT) ms_result_get(res, "latency_s", &t);
+    ms_result_free(res);
+    return st != MS_ERR_INPUT && t <= target && (knob != 2 || st != MS_ERR_MEMORY);
+}
+
+ms_status ms_plan_synthesis(const ms_registry *r, const ms_plan *p, double target_s, ms_plan_synthesis_result *out,
+                            char *err, size_t errlen)
+{
+    if (!p || !out) {
+        snprintf(err, errlen, "synthesis: no plan");
+        return MS_ERR_INPUT;
+    }
+    memset(out, 0, sizeof *out);
+    if (!(target_s > 0) || !isfinite(target_s)) {
+        snprintf(err, errlen, "synthesis: target %g s (want > 0)", target_s);
+        return MS_ERR_INPUT;
+    }
+    ms_plan *q = malloc(sizeof *q);
+    ms_result *res = malloc(sizeof *res);
+    if (!q || !res) {
+        free(q);
+        free(res);
+        snprintf(err, errlen, "synthesis: out of memory");
+        return MS_ERR_NOMEM;
+    }
+    *q = *p;
+    q->n_asserts = 0;
+    ms_status st = ms_plan_eval(r, q, res);
+    double base = 0;
+    if (st == MS_ERR_INPUT) snprintf(err, errlen, "%s", res->error);
+    else if (!ms_result_get(res, "latency_s", &base) || !(base > 0)) {
+        snprintf(err, errlen, "synthesis: the plan reports no latency");
+        st = MS_ERR_INPUT;
+    }
+    ms_result_free(res);
+    if (st == MS_ERR_INPUT) {
+        free(q);
+        free(res);
+        return MS_ERR_INPUT;
+    }
+    out->base_latency_s = base;
+    out->target_s = target_s;
+    out->feasible = st != MS_ERR_MEMORY;
+    int any = 0;
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+        double lo = log(1e-3), hi = log(1e3);
+        out->factor[k] = NAN;
+        if (!reaches(r, q, res, p, k, exp(hi), target_s)) continue;
+        any = 1;
+        if (reaches(r, q, res, p, k, exp(lo), target_s)) {
+            out->factor[k] = exp(lo);
+            continue;
+        }
+        for (int i = 0; i < 60; i++) {
+            double mid = 0.5 * (lo + hi);
+            if (reaches(r, q, res, p, k, exp(mid), target_s)) hi = mid;
+            else lo = mid;
+        }
+        out->factor[k] = exp(hi);
+    }
+    free(q);
+    free(res);
+    if (!out->feasible) return MS_ERR_MEMORY;
+    if (!any) {
+        snprintf(err, errlen, "no single figure up to x1000 reaches %g s per step", target_s);
+        return MS_ERR_ASSERT;
+    }
+    return MS_OK;
+}
