@@ -84,6 +84,13 @@ static void test_profile_small_cnn(void **state)
         bwd += p.layers[i].backward_seconds;
     }
     assert_true(p.layers[0].seconds > 0 && p.layers[4].seconds > 0 && p.layers[4].backward_seconds > 0);
+    /* each node's backward time goes to the layer that recorded it: every layer but Flatten (a view) records
+     * one, the first and the last included */
+    for (int i = 0; i < p.n; i++) {
+        if (strcmp(p.layers[i].kind, "Flatten") != 0 && !(p.layers[i].backward_seconds > 0)) {
+            fail_msg("layer %d (%s) was charged no backward time", i, p.layers[i].kind);
+        }
+    }
     assert_true(fabs(fwd - p.forward_seconds) <= 1e-9 + 1e-6 * p.forward_seconds);
     assert_true(bwd <= p.backward_seconds * 1.0001 + 1e-9);
     /* backward ops: two linear nodes and one conv node per step */

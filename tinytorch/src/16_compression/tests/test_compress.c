@@ -120,18 +120,27 @@ static void test_structured(void **state)
     tt_layer_params(m, &p);
     assert_int_equal(tt_params_numel(&p), 3 * 9 + 3 + 4 * 3 * 9 + 4 + 64 * 12 + 12 + 12 * 3 + 3);
     tt_params_free(&p);
-    /* reference: zero the removed filters (and their biases) of the unpruned model */
+    /* reference: zero the removed filters (and their biases) of the unpruned model; the 3 kept filters are
+     * those of largest L1 norm: none of them is smaller than a removed one */
     tt_conv2d_layer *r0 = (tt_conv2d_layer *)tt_sequential_at(ref, 0), *r2 = (tt_conv2d_layer *)tt_sequential_at(ref, 3);
+    double kept_min = INFINITY, removed_max = 0.0;
     for (int64_t o = 0; o < 6; o++) {
         bool kept = false;
+        double l1 = 0.0;
         for (int64_t k = 0; k < 3; k++) {
             kept |= memcmp(r0->weight->data + o * 9, c0->weight->data + k * 9, 9 * sizeof(float)) == 0;
         }
+        for (int k = 0; k < 9; k++) {
+            l1 += fabs((double)r0->weight->data[o * 9 + k]);
+        }
+        kept_min = kept ? fmin(kept_min, l1) : kept_min;
+        removed_max = kept ? removed_max : fmax(removed_max, l1);
         if (!kept) {
             memset(r0->weight->data + o * 9, 0, 9 * sizeof(float));
             r0->bias->data[o] = 0.0f;
         }
     }
+    assert_true(kept_min >= removed_max);
     for (int64_t o = 0; o < 8; o++) {
         bool kept = false;
         for (int64_t k = 0; k < 4; k++) {
