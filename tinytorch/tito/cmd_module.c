@@ -39,6 +39,7 @@ static int usage_module(FILE *f)
             "  test NN [--dir D]        build your code (NN + the modules you completed; the reference for the\n"
             "                           rest) and run NN's tests and the earlier modules' tests\n"
             "  complete NN [--dir D]    the same; records NN as completed only when everything passes\n"
+            "                           (the earlier modules' tests run once NN's own pass)\n"
             "  reset NN [--dir D]       start NN afresh (your old folder is kept as NN_name.reset-TIME)\n"
             "  view NN                  what module NN is about, its files and tests\n"
             "  status [--dir D] [--json]  progress, per module\n"
@@ -53,7 +54,8 @@ static int usage_module(FILE *f)
             "  tito module complete 01 && tito status\n"
             "  tito module demo 06      the gradient graph of a tiny expression\n"
             "environment: TITO_SOURCE_DIR (the repository; default the one tito was built from), CC (default cc),\n"
-            "  XDG_DATA_HOME (progress in $XDG_DATA_HOME/tinytorch/progress.db)\n"
+            "  XDG_DATA_HOME (progress in $XDG_DATA_HOME/tinytorch/progress.db); the tests run with\n"
+            "  TT_ISA=portable, so the vector fast paths do not stand in for the portable code you write\n"
             "exit status: 0 success / all tests passed, 1 a test failed or completion refused, 2 usage or setup error\n");
     return f == stdout ? 0 : 2;
 }
@@ -389,7 +391,9 @@ static int cmd_test(margs *a, bool complete)
         }
     }
     printf("; the reference for the rest\n");
-    int rc = tt_module_grade(a->m, a->dir, mask, a->quiet, a->only && !complete);
+    /* a completion stops at module NN's own failures: it is refused whatever the earlier tests say */
+    int rc = tt_module_grade(a->m, a->dir, mask, a->quiet,
+                             complete ? TT_GRADE_UNTIL_FAIL : a->only ? TT_GRADE_OWN : TT_GRADE_ALL);
     if (rc == 0) {
         printf("ALL TESTS PASSED for module %02d\n", a->m->num);
     } else if (rc == 1) {

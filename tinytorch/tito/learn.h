@@ -58,11 +58,17 @@ const char *tt_source_dir(void);
 
 /* ---- building and grading (workspace.c) -------------------------------------------------------- */
 
+/* Which tests tt_module_grade runs: module m's and the earlier modules' (ALL), m's alone (OWN), or m's
+ * and then the earlier modules' only when m's passed (UNTIL_FAIL: a completion, refused at once when
+ * m's own tests fail). */
+typedef enum tt_grade_scope { TT_GRADE_ALL, TT_GRADE_OWN, TT_GRADE_UNTIL_FAIL } tt_grade_scope;
+
 /* Builds the library for module m in workspace dir (learner's files for m and for every module in
  * 'learner_mods' (a bit per module number), the reference for the rest) and runs the tests of m and of
- * the earlier modules (own_only: m's alone). Prints readable progress and failures. Returns 0 all
- * passed, 1 a test failed or the learner's code did not compile, 2 a setup problem (message printed). */
-int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only);
+ * the earlier modules, as scope says. Prints readable progress and failures. Returns 0 all passed, 1 a
+ * test failed or the learner's code did not compile, 2 a setup problem (message printed). */
+int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet,
+                    tt_grade_scope scope);
 
 /* One test file's outcome, for reports (tito grade). */
 typedef struct tt_test_run {

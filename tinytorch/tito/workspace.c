@@ -651,14 +651,16 @@ out:
 }
 
 /* tt_module_grade and tt_module_run_own: build the library, then compile, link and run the tests of
- * modules m..1 (own_only: m's alone). With runs set nothing about the tests is printed and each test
- * file's outcome goes into runs[] (*nruns of them). */
-static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only,
-                      tt_test_run *runs, int *nruns);
+ * modules m..1 (TT_GRADE_OWN: m's alone; TT_GRADE_UNTIL_FAIL: the earlier modules' only if m's pass).
+ * With runs set nothing about the tests is printed and each test file's outcome goes into runs[]
+ * (*nruns of them). */
+static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet,
+                      tt_grade_scope scope, tt_test_run *runs, int *nruns);
 
-int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only)
+int tt_module_grade(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet,
+                    tt_grade_scope scope)
 {
-    return grade_core(m, dir, learner_mods, quiet, own_only, NULL, NULL);
+    return grade_core(m, dir, learner_mods, quiet, scope, NULL, NULL);
 }
 
 int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner_mods, tt_test_run *runs,
@@ -672,7 +674,7 @@ int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner
         *nruns = k + 1;
     }
     int n = *nruns;
-    int rc = grade_core(m, dir, learner_mods, true, true, runs, nruns);
+    int rc = grade_core(m, dir, learner_mods, true, TT_GRADE_OWN, runs, nruns);
     *nruns = n;
     for (int k = 0; k < n && rc != 0; k++) {
         runs[k].status = 2;
@@ -680,9 +682,10 @@ int tt_module_run_own(const tt_module_info *m, const char *dir, unsigned learner
     return rc;
 }
 
-static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet, bool own_only,
-                      tt_test_run *runs, int *nruns)
+static int grade_core(const tt_module_info *m, const char *dir, unsigned learner_mods, bool quiet,
+                      tt_grade_scope scope, tt_test_run *runs, int *nruns)
 {
+    const bool own_only = scope == TT_GRADE_OWN;
     const char *src = tt_source_dir();
     char *build = fmt("%s/.tito-build", dir);
     char *inc = fmt("-I%s/tinytorch/include", src);
@@ -788,6 +791,10 @@ static int grade_core(const tt_module_info *m, const char *dir, unsigned learner
     for (int t = 0; t < nt && rc == 0; t++) {
         if (runs && t < *nruns && runs[t].status == 2) {
             continue; /* did not link */
+        }
+        if (scope == TT_GRADE_UNTIL_FAIL && failed && tmod[t] != m->num) {
+            printf("the earlier modules' tests were not run: module %02d's own tests fail\n", m->num);
+            break;
         }
         job j = {0};
         char *exe = fmt("%s/%.*s", testdir, (int)(strlen(tests[t]) - 2), tests[t]);
