@@ -76,6 +76,8 @@ expect_error "unknown option '--colour'" "$tito" plot "$dir/a.metrics.jsonl" --c
 expect_error "want a whole number from 16 to 400" "$tito" plot "$dir/a.metrics.jsonl" --width 3
 expect_error "no such" "$tito" plot "$dir/a.metrics.jsonl" --svg "$dir/no/such/dir/x.svg"
 : > "$dir/empty.metrics.jsonl"
+{ echo '{"epoch":1,"eval_accuracy":0.5}'; head -c 1100000 /dev/zero | tr '\0' 'a'; echo; } > "$dir/long.metrics.jsonl"
+expect_error "long.metrics.jsonl:2: line longer than 1048576 bytes" "$tito" plot "$dir/long.metrics.jsonl"
 expect_error "no records" "$tito" plot "$dir/empty.metrics.jsonl"
 "$tito" plot --help | grep -q "examples:" || fail "help has examples"
 echo "tito plot: all checks passed"

@@ -154,12 +154,22 @@ static int read_log(run *r, const char *xkey)
         fprintf(stderr, "tito plot: %s: cannot open (%s)\n", r->path, strerror(errno));
         return 2;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    /* one bounded buffer: a line is never read past MAX_LINE bytes, whatever the file holds */
+    char *line = malloc((size_t)MAX_LINE + 2);
+    if (!line) {
+        fclose(f);
+        fprintf(stderr, "tito plot: %s: out of memory\n", r->path);
+        return 2;
+    }
     int lineno = 0, records = 0, rc = 0;
-    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+    while (rc == 0 && fgets(line, MAX_LINE + 2, f)) {
         lineno++;
+        size_t len = strlen(line);
+        if (len > MAX_LINE && line[len - 1] != '\n') {
+            fprintf(stderr, "tito plot: %s:%d: line longer than %d bytes\n", r->path, lineno, MAX_LINE);
+            rc = 2;
+            break;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
             line[--len] = '\0';
         }
@@ -167,13 +177,8 @@ static int read_log(run *r, const char *xkey)
         if (line[skip] == '\0') {
             continue; /* blank line */
         }
-        if (len > MAX_LINE) {
-            fprintf(stderr, "tito plot: %s:%d: line longer than %d bytes\n", r->path, lineno, MAX_LINE);
-            rc = 2;
-            break;
-        }
         char jerr[256];
-        tt_json *j = tt_json_parse(line, (size_t)len, jerr, sizeof jerr);
+        tt_json *j = tt_json_parse(line, len, jerr, sizeof jerr);
         if (!j || j->type != TT_JSON_OBJECT) {
             fprintf(stderr, "tito plot: %s:%d: %s%s\n", r->path, lineno, j ? "not a JSON object" : "not JSON: ",
                     j ? "" : jerr);
