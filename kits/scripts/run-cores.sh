@@ -17,6 +17,15 @@ shift $(($# >= 3 ? 3 : 2))
 [[ "${1:-}" == "--" ]] && shift
 kit=${KIT:-$(command -v kit || echo build/kit)}
 "$kit" export "$q" --target cortex-m4 --out "$out" >&2
+# the four cores at once (each builds and runs in its own build-MACHINE folder), printed in order
+pids=()
 for m in mps2-an385 mps2-an386 mps2-an500 mps3-an547; do
-  "$kit" run "$out" --machine "$m" --images "$images" --json "$@"
+  "$kit" run "$out" --machine "$m" --images "$images" --json "$@" >"$out/run-$m.json" &
+  pids+=($!)
 done
+rc=0
+for p in "${pids[@]}"; do
+  wait "$p" || rc=1
+done
+cat "$out"/run-mps2-an385.json "$out"/run-mps2-an386.json "$out"/run-mps2-an500.json "$out"/run-mps3-an547.json
+exit $rc
