@@ -57,6 +57,31 @@ tt_layer *mle_lenet5_new(tt_rng *r)
     return tt_sequential_new(12, l);
 }
 
+/* A model file whose tensor names differ from the model's (one written when LeNet's convolutions were
+ * fused layer kinds, "Conv2dReLU", so each conv + ReLU had one index) but whose architecture is this
+ * model's: tt_model_load reads it under its own names, and its weights are copied over in order.
+ * Returns true when it loaded. */
+static bool load_by_architecture(const char *path, tt_layer *model)
+{
+    tt_model_file mf;
+    char e[512], got[1024], want[1024];
+    if (tt_model_load(path, &mf, e, sizeof e) != 0) {
+        return false;
+    }
+    bool ok = tt_layer_describe(mf.model, got, sizeof got) == 0 && tt_layer_describe(model, want, sizeof want) == 0 &&
+              strcmp(got, want) == 0;
+    const tt_params *src = tt_layer_parameters(mf.model), *dst = tt_layer_parameters(model);
+    ok = ok && src->n == dst->n;
+    for (int i = 0; ok && i < src->n; i++) {
+        ok = src->t[i]->numel == dst->t[i]->numel;
+    }
+    for (int i = 0; ok && i < src->n; i++) {
+        memcpy(dst->t[i]->data, src->t[i]->data, (size_t)src->t[i]->numel * sizeof(float));
+    }
+    tt_model_file_free(&mf);
+    return ok;
+}
+
 static bool file_exists(const char *p)
 {
     struct stat st;
@@ -415,7 +440,7 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
     snprintf(trained, sizeof trained, "%s/lenet5_fashion_mnist.safetensors", outd);
     const char *ck = o->checkpoint ? o->checkpoint : (file_exists(trained) ? trained : NULL);
     if (ck) {
-        if (tt_checkpoint_load(ck, w->model, NULL, err, errlen) != 0) {
+        if (tt_checkpoint_load(ck, w->model, NULL, err, errlen) != 0 && !load_by_architecture(ck, w->model)) {
             size_t used = strlen(err);
             snprintf(err + used, errlen - used, " (lenet5 wants a LeNet-5 checkpoint, e.g. from 'tito milestone run 04')");
             mle_workload_close(w);
