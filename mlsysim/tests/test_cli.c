@@ -663,6 +663,19 @@ static void test_studies(void **state)
     assert_true(num(j, "params") > 65e9 && num(j, "params") < 75e9);
     cJSON_Delete(j);
     assert_int_equal(run("chinchilla", 0, buf, sizeof buf), 1);
+    /* a budget in time (upstream's ScalingModel: days x 989 TFLOP/s x 0.40): 10,000 H100-days are
+     * 3.418e23 FLOP, so N = sqrt(C/120) = 53.4 B parameters; every answer reports its H100-days */
+    assert_int_equal(run("-o json chinchilla --h100-days 10000", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "training_flop") / (10000 * 989e12 * 0.40 * 86400) - 1) < 1e-9);
+    assert_true(fabs(num(j, "params") / sqrt(num(j, "training_flop") / 120.0) - 1) < 1e-9);
+    assert_true(fabs(num(j, "h100_days") - 10000) < 1e-6);
+    cJSON_Delete(j);
+    assert_int_equal(run("-o json chinchilla --params 70e9", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "h100_days") / (6 * 70e9 * 1.4e12 / (989e12 * 0.40 * 86400)) - 1) < 1e-9);
+    cJSON_Delete(j);
+    assert_int_equal(run("chinchilla --h100-days 1 --flops 1e20", 0, buf, sizeof buf), 1);
     /* a study of a plan that does not fit says so: exit 2 */
     assert_int_equal(run("synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 500", 0, buf, sizeof buf), 2);
     assert_int_equal(run("sensitivity Llama3_8B H100 --mode training --batch-size 8", 0, buf, sizeof buf), 2);

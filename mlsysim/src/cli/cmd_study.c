@@ -508,32 +508,45 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
 
 /* ---- Chinchilla ---- */
 
+/* One H100-day at 40 % MFU: 989 TFLOP/s (dense fp16/bf16, NVIDIA H100 SXM datasheet) x 0.40 x
+ * 86,400 s, the reference upstream MLSys·im's ScalingModel converts a budget in days with. */
+#define MS_CLI_H100_DAY_FLOP (989e12 * 0.40 * 86400.0)
+
 int ms_cli_chinchilla(ms_cli *c, int argc, char **argv)
 {
     if (has_help(argc, argv)) {
-        printf("usage: mlsysim chinchilla --flops C [--tokens-per-param R]\n"
+        printf("usage: mlsysim chinchilla (--flops C | --h100-days T) [--tokens-per-param R]\n"
                "       mlsysim chinchilla --params N [--tokens D]\n"
                "\n"
                "Compute-optimal training (Hoffmann et al. 2022): for a budget of C FLOPs (C = 6 N D) the\n"
                "parameters N and tokens D with D = R N (R = 20 by default), and the fitted loss\n"
                "L(N, D) = 1.69 + 406.4/N^0.34 + 410.7/D^0.28; or, for a given model size, the optimal\n"
-               "tokens (or the loss at --tokens D) and the FLOPs it costs.\n"
+               "tokens (or the loss at --tokens D) and the FLOPs it costs. A budget in time is H100-days\n"
+               "at 40 %% MFU (989 TFLOP/s x 0.40 x 86,400 s a day, upstream MLSys·im's reference); every\n"
+               "answer also says how many such days it costs (h100_days).\n"
                "\n"
                "examples:\n"
                "  mlsysim chinchilla --flops 5.76e23\n"
                "  mlsysim chinchilla --params 70e9\n"
+               "  mlsysim chinchilla --h100-days 10000\n"
                "  mlsysim -o json chinchilla --params 8e9 --tokens 15e12\n");
         return MS_EXIT_OK;
     }
-    double flops = 0, ratio = 20, params = 0, tokens = 0;
-    int have_f = 0, have_r = 0, have_p = 0, have_t = 0, bad = 0;
+    double flops = 0, ratio = 20, params = 0, tokens = 0, days = 0;
+    int have_f = 0, have_r = 0, have_p = 0, have_t = 0, have_d = 0, bad = 0;
     argc = take_num(argc, argv, "--flops", 1, 1e40, &flops, &have_f, &bad);
+    argc = take_num(argc, argv, "--h100-days", 1e-9, 1e15, &days, &have_d, &bad);
     argc = take_num(argc, argv, "--tokens-per-param", 1e-3, 1e6, &ratio, &have_r, &bad);
     argc = take_num(argc, argv, "--params", 1, 1e18, &params, &have_p, &bad);
     argc = take_num(argc, argv, "--tokens", 1, 1e20, &tokens, &have_t, &bad);
     if (bad) return MS_EXIT_INPUT;
     if (argc > 1) { fprintf(stderr, "mlsysim chinchilla: unexpected argument '%s' (see --help)\n", argv[1]); return MS_EXIT_INPUT; }
-    if (have_f == have_p) { fprintf(stderr, "mlsysim chinchilla: give --flops or --params (see --help)\n"); return MS_EXIT_INPUT; }
+    if (have_f && have_d) { fprintf(stderr, "mlsysim chinchilla: give --flops or --h100-days, not both\n"); return MS_EXIT_INPUT; }
+    if (have_d) {
+        flops = days * MS_CLI_H100_DAY_FLOP;
+        have_f = 1;
+    }
+    if (have_f == have_p) { fprintf(stderr, "mlsysim chinchilla: give --flops, --h100-days or --params (see --help)\n"); return MS_EXIT_INPUT; }
     if (have_f && have_t) { fprintf(stderr, "mlsysim chinchilla: --tokens goes with --params\n"); return MS_EXIT_INPUT; }
     if (have_f) ms_chin_optimal(flops, ratio, &params, &tokens);
     else {
@@ -547,6 +560,7 @@ int ms_cli_chinchilla(ms_cli *c, int argc, char **argv)
     ms_result_num(&o, "tokens", tokens);
     ms_result_num(&o, "tokens_per_param", tokens / params);
     ms_result_num(&o, "loss", ms_chin_loss(params, tokens));
+    ms_result_num(&o, "h100_days", flops / MS_CLI_H100_DAY_FLOP);
     ms_result_print(&o, c->fmt, stdout);
     ms_result_free(&o);
     return MS_EXIT_OK;
