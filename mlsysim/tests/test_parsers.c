@@ -240,6 +240,26 @@ static void test_nul_escape_is_refused(void **state)
     expect_refused(y, strlen(y), "NUL character");
 }
 
+/* A single-quoted string with the '' escape: libfyaml 0.7.12 misreads some (' ''''''a' as " ''''")
+ * and leaks a buffer doing it (found by fuzzing the plan reader). Refused with the line, before
+ * its text is read; an empty '' and double-quoted text are fine. */
+static void test_single_quote_escape_is_refused(void **state)
+{
+    (void)state;
+    const char *y = ": :\n'''''''''''''''''''''''''''''': :\n";
+    expect_refused(y, strlen(y), "in.yaml:2: a single-quoted string holds the '' escape");
+    y = "version: \"1.0\"\nname: 'it''s'\nworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n";
+    expect_refused(y, strlen(y), "in.yaml:2: a single-quoted string holds the '' escape");
+    char err[512] = "";
+    y = "version: '1.0'\nname: \"it's\"\nworkload: {model: Llama3_8B}\nhardware: {accelerator: 'H100'}\n"
+        "ops: {region: ''}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "in.yaml:5: ops.region"));   /* '' read as the empty name, not refused as an escape */
+    y = "version: '1.0'\nname: \"it's\"\nworkload: {model: Llama3_8B}\nhardware: {accelerator: 'H100'}\n";
+    assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", y, strlen(y), &plan, err, sizeof err), MS_OK);
+    assert_string_equal(plan.name, "it's");
+}
+
 /* Registry names: empty (or only the separators names ignore) and control characters are refused;
  * one file names each entry of a section once (a later file may still override). */
 static void test_registry_names(void **state)
@@ -293,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_registry_strictness),
         cmocka_unit_test(test_nul_escape_is_refused),
         cmocka_unit_test(test_registry_names),
+        cmocka_unit_test(test_single_quote_escape_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
