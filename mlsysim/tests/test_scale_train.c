@@ -249,6 +249,48 @@ static void test_overlap_interference(void **s)
     assert_true(t.overlap_interference_s > 0 && t.overlap_interference_s <= t.dp_comm_s * (1 + 1e-12));
 }
 
+/* A stack's sharded-parameter collectives (ZeRO-3 / FSDP) run at its software efficiency of the
+ * achievable links: with α = 0 a figure of 0.5 doubles the gathers and reduce-scatters exactly,
+ * 0 and 1 are the same (the default), other collectives do not see it, and values outside
+ * (0, 1] are refused naming the field. */
+static void test_sharded_coll_efficiency(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(24, 2048, 16);
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    f.intra_alpha_s = 0.0;
+    f.inter_alpha_s = 0.0;
+    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 8, .global_batch = 128, .interleave = 1,
+                             .zero_stage = 3, .flash_attention = 1 };
+    ms_dist_train_t t0, t1, th;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t0, NULL, 0), MS_DIST_OK); /* 2 nodes */
+    z.sharded_coll_efficiency = 1.0;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t1, NULL, 0), MS_DIST_OK);
+    assert_true(t0.zero_comm_total_s > 0);
+    NEAR(t1.zero_comm_total_s, t0.zero_comm_total_s, 1e-12);
+    z.sharded_coll_efficiency = 0.5;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, NULL, 0), MS_DIST_OK);
+    NEAR(th.zero_comm_total_s, 2.0 * t0.zero_comm_total_s, 1e-9);
+    NEAR(th.zero_comm_s, 2.0 * t0.zero_comm_s, 1e-9);              /* not overlapped: all exposed */
+    NEAR(th.step_time_s - t0.step_time_s, t0.zero_comm_s, 1e-9);
+    /* ZeRO-1: the gradient reduction is not a sharded-parameter collective */
+    ms_dist_parallel_t d = z;
+    d.zero_stage = 1;
+    d.sharded_coll_efficiency = 0.0;
+    assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t0, NULL, 0), MS_DIST_OK);
+    d.sharded_coll_efficiency = 0.5;
+    assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t1, NULL, 0), MS_DIST_OK);
+    assert_true(t0.dp_comm_total_s > 0);
+    NEAR(t1.dp_comm_total_s, t0.dp_comm_total_s, 1e-12);
+    char err[256] = "";
+    z.sharded_coll_efficiency = 1.5;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "sharded_coll_efficiency"));
+    z.sharded_coll_efficiency = -0.1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, err, sizeof err), MS_DIST_EINVAL);
+}
+
 /* Links run at their achievable fraction, not at η: doubling η leaves a communication-bound
  * step's collectives unchanged; the defaults apply when the fabric gives none. */
 static void test_link_efficiency(void **s)
@@ -286,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_shape_efficiency),
         cmocka_unit_test(test_overlap_interference),
         cmocka_unit_test(test_link_efficiency),
+        cmocka_unit_test(test_sharded_coll_efficiency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

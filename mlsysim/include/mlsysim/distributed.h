@@ -111,6 +111,11 @@ typedef struct ms_dist_parallel {
      * of its node's NICs (no NVLink phase, no pipelining of phases): how DeepSpeed ZeRO-3 ran in
      * Narayanan et al. 2021 Table 2. 0 = hierarchical multi-rail collectives as NCCL runs them. */
     int flat_dp_collectives;
+    /* Software efficiency of the stack's sharded-parameter collectives (ZeRO-3 / FSDP all-gathers
+     * and reduce-scatters): the fraction of the links' achievable (NCCL-tests) rate they reach,
+     * apart from the hardware: per-layer gathers of fragmented buffers driven from the host reach
+     * less than NCCL-tests' large-message rate. 0 = 1 (MS_DIST_SHARDED_COLL_EFFICIENCY). */
+    double sharded_coll_efficiency;
     /* Optimizer state per parameter, bytes: 0 = 12 (mixed-precision Adam: fp32 master, m, v);
      * negative = no optimizer state (inference-style forward/backward only). */
     double optimizer_bytes_per_param;
@@ -156,6 +161,14 @@ typedef struct ms_dist_fabric {
  *     maintainer, NVIDIA/nccl-tests issue 290, 2025-03-03); EDR 12.2 of 12.5 GB/s (issue 29). */
 #define MS_DIST_INTRA_LINK_EFFICIENCY 0.80
 #define MS_DIST_INTER_LINK_EFFICIENCY 0.94
+
+/* Default sharded_coll_efficiency for a stack without a calibrated figure: 1, the NCCL-tests rate.
+ * PyTorch FSDP gathers one flat parameter per wrapped unit (a whole layer, tens to hundreds of MB)
+ * with a single all_gather_into_tensor on its own stream, the large-message case NCCL-tests
+ * measures (PyTorch "FSDP Notes"; DeepSpeed issue 5047, 2024: FSDP ~10 % faster than ZeRO-3 because
+ * it launches one all-gather per layer). DeepSpeed ZeRO-3 of 2021 is far below it (see
+ * mlsysim/validation/stacks.csv). */
+#define MS_DIST_SHARDED_COLL_EFFICIENCY 1.0
 
 /* SMs NCCL's kernels hold while a collective runs (its channels, one block each): 24 on HGX A100
  * (NVIDIA/nccl-tests issue 100, NCCL_DEBUG log "Channel 23/24") and 24 blocks of ncclAllGather on
@@ -550,6 +563,8 @@ typedef struct ms_dist_run_row {
     double error;                   /* (predicted - measured)/measured on step time */
     int heldout;                    /* 1: not used to choose any calibration figure */
     char calibration[32];           /* the calibration.csv key used (stack, else generation) */
+    double stack_compute_factor;    /* stacks.csv compute_factor of the software stack (1 = none);
+                                     * accel.efficiency = the calibration.csv η × this */
     double baseline_tflops;         /* constant-TFLOP/s baseline for this row's generation */
     double baseline_error;          /* the baseline's error on step time */
 } ms_dist_run_row_t;
@@ -605,9 +620,13 @@ void ms_dist_coll_validation_free(ms_dist_coll_validation_t *v);
 /* Reads the table (CSV, one run per line, see validation/README.md). The optional `split` column
  * (calibration | heldout; blank = calibration) marks the rows a calibration figure was chosen on.
  * A row's efficiency is the calibration.csv entry named by its stack, else by the stack's
- * generation (the part before '/'). The baseline predicts every row of a generation at one
- * constant TFLOP/s per accelerator: the median measured figure of that generation's calibration
- * rows (of all calibration rows when the generation has none). */
+ * generation (the part before '/'), times the compute_factor of its software stack (the part after
+ * '/') in stacks.csv beside it (optional; header stack,compute_factor,
+ * sharded_collective_efficiency,calibrated_on; blank figures = 1), which also sets the row's
+ * par.sharded_coll_efficiency. `calibrated_on` must name a calibration row of that stack. The
+ * baseline predicts every row of a generation at one constant TFLOP/s per accelerator: the median
+ * measured figure of that generation's calibration rows (of all calibration rows when the
+ * generation has none). */
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen);
 /* Predicts every row and fills the errors. */
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen);

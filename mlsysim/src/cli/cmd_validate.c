@@ -81,7 +81,8 @@ static void usage(FILE *f)
                "examples:\n"
                "  mlsysim validate\n"
                "  mlsysim validate --json\n"
-               "  mlsysim validate --table my/runs.csv   (calibration.csv must sit beside it)\n"
+               "  mlsysim validate --table my/runs.csv   (calibration.csv must sit beside it;\n"
+               "                                          stacks.csv, optional, the stacks' figures)\n"
                "exit codes: 0 done, 1 bad arguments or unreadable table\n");
 }
 

@@ -24,7 +24,8 @@
  *             backward (a recomputed layer runs right before its backward and uses the same
  *             gathered weights); reduce-scatter gradients. Hierarchical multi-rail collectives
  *             over the dp group (strided by tp·cp: NVLink inside the node, every NIC of the
- *             node across nodes). Overlapped with compute when overlap_dp = 1.
+ *             node across nodes), at the stack's sharded_coll_efficiency of the achievable link
+ *             rate (1 by default). Overlapped with compute when overlap_dp = 1.
  *   overlap   compute that runs beside an overlapped collective (DP reduction, ZeRO-3 gathers)
  *             loses the SMs NCCL's kernels hold (MS_DIST_NCCL_SMS): its GEMMs run on
  *             compute_units - 24 SMs (wave and tile quantization recomputed), a slowdown f of the
@@ -124,6 +125,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
     if (m->heads % tp != 0) { ms_scale_err(err, errlen, "parallelism.tp: %d does not divide %d heads", tp, m->heads); return MS_DIST_EINVAL; }
     if (p->zero_stage < 0 || p->zero_stage > 3) { ms_scale_err(err, errlen, "parallelism.zero_stage: must be 0..3 (got %d)", p->zero_stage); return MS_DIST_EINVAL; }
+    if (p->sharded_coll_efficiency < 0 || p->sharded_coll_efficiency > 1 || isnan(p->sharded_coll_efficiency)) {
+        ms_scale_err(err, errlen, "parallelism.sharded_coll_efficiency: must be in (0, 1] or 0 for the default %g (got %g)",
+                     MS_DIST_SHARDED_COLL_EFFICIENCY, p->sharded_coll_efficiency);
+        return MS_DIST_EINVAL;
+    }
     if (m->seq_len % cp != 0) { ms_scale_err(err, errlen, "parallelism.cp: %d does not divide seq_len %d", cp, m->seq_len); return MS_DIST_EINVAL; }
     if (f->accels_per_node <= 0 || !(f->intra_bw_bytes_per_s > 0) || !(f->inter_bw_bytes_per_s > 0)) {
         ms_scale_err(err, errlen, "fabric: accels_per_node, intra_bw and inter_bw must be > 0");
@@ -220,8 +226,13 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     if (p->zero_stage >= 3 && dp > 1) {
         int stride = p->flat_dp_collectives ? g : tp * cp;     /* Megatron order: tp, cp, dp, pp */
         double bytes = stage_params * wb;
-        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
-        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab);
+        /* the stack's sharded collectives at their software efficiency of the achievable links */
+        double se = p->sharded_coll_efficiency > 0 ? p->sharded_coll_efficiency : MS_DIST_SHARDED_COLL_EFFICIENCY;
+        ms_dist_fabric_t zf = fab;
+        zf.intra_bw_bytes_per_s *= se;
+        zf.inter_bw_bytes_per_s *= se;
+        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &zf);
+        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &zf);
         double per_mb = 2.0 * ag + rs; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;

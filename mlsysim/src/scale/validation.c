@@ -1,7 +1,9 @@
 /* validation.c - the table of published training runs and the comparison with predictions.
  *
- * Two CSV files in one folder (see mlsysim/validation/README.md):
+ * CSV files in one folder (see mlsysim/validation/README.md):
  *   calibration.csv  stack,efficiency,source          one η per accelerator generation + stack
+ *   stacks.csv       software stack figures (optional): compute_factor (× η) and
+ *                    sharded_collective_efficiency, each chosen on one named calibration row
  *   runs.csv         one published run per line (header names the columns; '#' starts a comment)
  * Every row's η comes from calibration.csv by its stack; nothing is tuned per row. A row's
  * measured step time is the published one or, when blank, the one implied by the reported
@@ -121,6 +123,78 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     return MS_DIST_OK;
 }
 
+/* Software stacks (stacks.csv beside runs.csv, optional): what a framework reaches apart from the
+ * hardware, keyed by the software part of a run's stack (after '/'). A stack not listed runs at
+ * the defaults: compute_factor 1 (the generation's η, chosen on its reference stack) and
+ * sharded_collective_efficiency MS_DIST_SHARDED_COLL_EFFICIENCY. `calibrated_on` names the one
+ * row of runs.csv each figure was chosen on; the loader checks it is a calibration row. */
+#define MAXSTK 32
+typedef struct stk { char name[32]; double compute, sharded; char row[48]; int line; } stk_t;
+
+static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t errlen)
+{
+    *nst = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        if (errno == ENOENT) return MS_DIST_OK;     /* no file: every stack at the defaults */
+        ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return MS_DIST_EIO;
+    }
+    char line[1024];
+    int lineno = 0, have_hdr = 0, ci_s = -1, ci_c = -1, ci_z = -1, ci_r = -1, rc = MS_DIST_OK;
+    while (rc == MS_DIST_OK && fgets(line, sizeof line, fp)) {
+        lineno++;
+        if (is_blank_or_comment(line)) continue;
+        csv_line_t c;
+        if (split_csv(line, &c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_DIST_EIO; break; }
+        if (!have_hdr) {
+            ci_s = col_index(&c, "stack");
+            ci_c = col_index(&c, "compute_factor");
+            ci_z = col_index(&c, "sharded_collective_efficiency");
+            ci_r = col_index(&c, "calibrated_on");
+            if (ci_s < 0 || ci_c < 0 || ci_z < 0 || ci_r < 0) {
+                ms_scale_err(err, errlen, "%s:%d: header needs columns stack,compute_factor,sharded_collective_efficiency,calibrated_on", path, lineno);
+                rc = MS_DIST_EIO; break;
+            }
+            have_hdr = 1;
+            continue;
+        }
+        if (c.n <= ci_s || c.n <= ci_c || c.n <= ci_z || c.n <= ci_r) { ms_scale_err(err, errlen, "%s:%d: missing columns", path, lineno); rc = MS_DIST_EIO; break; }
+        if (*nst >= MAXSTK) { ms_scale_err(err, errlen, "%s:%d: more than %d stacks", path, lineno, MAXSTK); rc = MS_DIST_EIO; break; }
+        stk_t *k = &st[*nst];
+        memset(k, 0, sizeof *k);
+        if (!*c.f[ci_s] || strchr(c.f[ci_s], '/') || strlen(c.f[ci_s]) >= sizeof k->name) {
+            ms_scale_err(err, errlen, "%s:%d: column stack: '%s' is not a software stack name (the part of runs.csv's stack after '/', < 32 characters)", path, lineno, c.f[ci_s]);
+            rc = MS_DIST_EIO; break;
+        }
+        for (int i = 0; i < *nst; i++)
+            if (strcmp(st[i].name, c.f[ci_s]) == 0) {
+                ms_scale_err(err, errlen, "%s:%d: stack '%s' listed twice (one line per stack)", path, lineno, c.f[ci_s]);
+                rc = MS_DIST_EIO;
+            }
+        if (rc) break;
+        snprintf(k->name, sizeof k->name, "%s", c.f[ci_s]);
+        const int col[2] = {ci_c, ci_z};
+        double *dst[2] = {&k->compute, &k->sharded};
+        const double hi[2] = {1.5, 1.0};
+        for (int j = 0; j < 2 && rc == MS_DIST_OK; j++) {
+            if (!*c.f[col[j]]) { *dst[j] = 1.0; continue; }   /* blank = the default, 1 */
+            if (parse_num(c.f[col[j]], dst[j]) || !(*dst[j] > 0 && *dst[j] <= hi[j])) {
+                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a number in (0, %g]", path, lineno,
+                             j ? "sharded_collective_efficiency" : "compute_factor", c.f[col[j]], hi[j]);
+                rc = MS_DIST_EIO;
+            }
+        }
+        if (rc) break;
+        snprintf(k->row, sizeof k->row, "%s", c.f[ci_r]);
+        k->line = lineno;
+        (*nst)++;
+    }
+    fclose(fp);
+    if (rc == MS_DIST_OK && !have_hdr) { ms_scale_err(err, errlen, "%s: empty file", path); rc = MS_DIST_EIO; }
+    return rc;
+}
+
 /* Numeric columns of runs.csv and where each goes. */
 enum { C_ACC, C_PEAK, C_HBM, C_CAP, C_GPN, C_NVL, C_NVA, C_IB, C_IBA, C_L, C_H, C_A, C_KV, C_FFN,
        C_V, C_S, C_TP, C_PP, C_MB, C_GB, C_IL, C_RC, C_SP, C_ZERO, C_OVL, C_FLASH, C_TFL, C_STEP,
@@ -151,6 +225,15 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     cal_t cal[MAXCAL];
     int ncal = 0;
     int rc = load_calibration(calpath, cal, &ncal, err, errlen);
+    if (rc) return rc;
+    char stkpath[1024];
+    if (snprintf(stkpath, sizeof stkpath, "%.*sstacks.csv", dirlen, path) >= (int)sizeof stkpath) {
+        ms_scale_err(err, errlen, "%s: path too long", path);
+        return MS_DIST_EIO;
+    }
+    stk_t stk[MAXSTK];
+    int nstk = 0;
+    rc = load_stacks(stkpath, stk, &nstk, err, errlen);
     if (rc) return rc;
 
     FILE *fp = fopen(path, "r");
@@ -235,6 +318,20 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
         r->accel.efficiency = cal[found].eff;
+        r->stack_compute_factor = 1.0;
+        r->par.sharded_coll_efficiency = MS_DIST_SHARDED_COLL_EFFICIENCY;
+        const char *sw = strchr(r->stack, '/');
+        for (int i = 0; sw && i < nstk; i++)
+            if (strcmp(stk[i].name, sw + 1) == 0) {
+                r->stack_compute_factor = stk[i].compute;
+                r->par.sharded_coll_efficiency = stk[i].sharded;
+            }
+        r->accel.efficiency *= r->stack_compute_factor;
+        if (r->accel.efficiency > 1.0) {
+            ms_scale_err(err, errlen, "%s:%d: column stack: '%s': efficiency %g x compute_factor %g of %s exceeds 1",
+                         path, lineno, r->stack, cal[found].eff, r->stack_compute_factor, stkpath);
+            rc = MS_DIST_EIO; break;
+        }
         r->fabric.accels_per_node = (int)val[C_GPN];
         r->fabric.intra_bw_bytes_per_s = val[C_NVL] * 1e9;
         r->fabric.intra_alpha_s = val[C_NVA] * 1e-6;
@@ -311,6 +408,19 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     if (rc == MS_DIST_OK && ferror(fp)) { ms_scale_err(err, errlen, "%s: read error", path); rc = MS_DIST_EIO; }
     fclose(fp);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
+    /* each stack figure was chosen on one named calibration row of that stack */
+    for (int i = 0; rc == MS_DIST_OK && i < nstk; i++) {
+        int ok = 0;
+        for (int j = 0; j < v->n; j++) {
+            const char *sw = strchr(v->rows[j].stack, '/');
+            if (!strcmp(v->rows[j].id, stk[i].row) && !v->rows[j].heldout && sw && !strcmp(sw + 1, stk[i].name)) ok = 1;
+        }
+        if (!ok) {
+            ms_scale_err(err, errlen, "%s:%d: column calibrated_on: '%s' is not a calibration row of stack '%s' in %s",
+                         stkpath, stk[i].line, stk[i].row, stk[i].name, path);
+            rc = MS_DIST_EIO;
+        }
+    }
     if (rc) ms_dist_validation_free(v);
     return rc;
 }
