@@ -310,6 +310,43 @@ static struct fy_node *find_nul(struct fy_node *n, int depth)
     }
 }
 
+/* The first single-quoted scalar under n holding the '' escape, or NULL. Debian's libfyaml 0.7.12
+ * unescapes some of these wrongly (' ''''''a' reads as " ''''") and leaks a buffer doing it, so
+ * they are found from their source bytes (the token's marks span the text between the quotes)
+ * before any text of the document is read. */
+static struct fy_node *find_quote_escape(struct fy_node *n, const char *buf, size_t len, int depth)
+{
+    if (!n || depth > 64) return NULL;
+    void *it = NULL;
+    switch (fy_node_get_type(n)) {
+    case FYNT_SCALAR: {
+        if (fy_node_is_alias(n) || fy_node_get_style(n) != FYNS_SINGLE_QUOTED) return NULL;
+        struct fy_token *t = fy_node_get_scalar_token(n);
+        const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL, *b = t ? fy_token_end_mark(t) : NULL;
+        if (!a || !b || b->input_pos > len || a->input_pos > b->input_pos) return n;   /* cannot tell */
+        for (size_t i = a->input_pos; i + 1 < b->input_pos; i++)
+            if (buf[i] == '\'' && buf[i + 1] == '\'') return n;
+        return NULL;
+    }
+    case FYNT_MAPPING: {
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it))) {
+            struct fy_node *b = find_quote_escape(fy_node_pair_key(p), buf, len, depth + 1);
+            if (!b) b = find_quote_escape(fy_node_pair_value(p), buf, len, depth + 1);
+            if (b) return b;
+        }
+        return NULL;
+    }
+    case FYNT_SEQUENCE: {
+        struct fy_node *c, *b;
+        while ((c = fy_node_sequence_iterate(n, &it)))
+            if ((b = find_quote_escape(c, buf, len, depth + 1))) return b;
+        return NULL;
+    }
+    default: return NULL;
+    }
+}
+
 /* Reads one question mapping; returns 0 and fills q, or -1 (errors reported, q freed). */
 static int read_question(reader *r, struct fy_node *map, sml_question *q)
 {
@@ -512,6 +549,13 @@ size_t sml_vault_load_buffer(sml_vault *v, const char *label, const char *buf, s
         return 1;
     }
     struct fy_node *root = fy_document_root(doc);
+    struct fy_node *sq = find_quote_escape(root, buf, len, 0);
+    if (sq) {
+        fail(&r, sq, "yaml", "a single-quoted string holds the '' escape, which this YAML parser (libfyaml "
+             "0.7.12) misreads: write it in double quotes (\"it's\")");
+        fy_document_destroy(doc);
+        return (size_t)r.errors;
+    }
     struct fy_node *qs = root && fy_node_get_type(root) == FYNT_MAPPING
                              ? fy_node_mapping_lookup_by_string(root, "questions", -1) : NULL;
     if (!qs || fy_node_get_type(qs) != FYNT_SEQUENCE) {
