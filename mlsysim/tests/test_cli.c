@@ -263,6 +263,13 @@ static void test_serve(void **state)
         double service = num(j, "request_latency_s");
         ms_mmc(50, service, (int)num(j, "replicas") - 1, &q);
         assert_true(!q.stable || q.p99_s > 5.0);
+        /* the CLI prints the library's search (ms_serve_replicas) unchanged: batch 1 = one slot */
+        ms_serve_replicas_result sr;
+        char why[300];
+        assert_int_equal(ms_serve_replicas(50, service, 1, 0, 5.0, &sr, why, sizeof why), MS_OK);
+        assert_int_equal(sr.replicas, (int)num(j, "replicas"));
+        assert_true(fabs(sr.queue.p99_s / num(j, "p99_latency_s") - 1) < 1e-6);     /* JSON keeps ~9 digits */
+        assert_true(fabs(sr.queue.mean_wait_s - num(j, "queue_wait_mean_s")) <= 1e-6 * sr.queue.mean_wait_s + 1e-12);
     }
     cJSON_Delete(j);
 }

@@ -892,6 +892,40 @@ static void test_plan_synthesis(void **state)
     assert_true(close_rel(s.factor[0], comp / (5e-3 - ovh), 1e-6));
 }
 
+/* serve's replica search is the library's (ms_serve_replicas). Hand-worked: M/M/1 at λ = 0.5,
+ * μ = 1 has the response tail e^{-(μ-λ)t}, so p99 = ln(100)/0.5 = 9.2103 s; M/M/2 at λ = 1, μ = 1
+ * (ρ = 0.5) has Erlang C = 1/3 and mean wait C/(cμ - λ) = 1/3 s; one server at λ = μ is unstable. */
+static void test_serve_replicas(void **state)
+{
+    (void)state;
+    ms_serve_replicas_result sr;
+    char err[300];
+    assert_int_equal(ms_serve_replicas(0.5, 1.0, 1, 1, 0, &sr, err, sizeof err), MS_OK);
+    assert_true(sr.found && sr.replicas == 1);
+    assert_true(fabs(sr.queue.p99_s - 2 * log(100.0)) < 1e-9);
+    assert_int_equal(ms_serve_replicas(1.0, 1.0, 1, 2, 0, &sr, err, sizeof err), MS_OK);
+    assert_true(fabs(sr.queue.utilization - 0.5) < 1e-12);
+    assert_true(fabs(sr.queue.p_wait - 1.0 / 3) < 1e-12 && fabs(sr.queue.mean_wait_s - 1.0 / 3) < 1e-12);
+    /* the search: the fewest stable replicas (1 is at ρ = 1); a target just above / below M/M/1's p99 */
+    assert_int_equal(ms_serve_replicas(1.0, 1.0, 1, 0, 0, &sr, err, sizeof err), MS_OK);
+    assert_int_equal(sr.replicas, 2);
+    assert_int_equal(ms_serve_replicas(0.5, 1.0, 1, 0, 9.22, &sr, err, sizeof err), MS_OK);
+    assert_int_equal(sr.replicas, 1);
+    assert_int_equal(ms_serve_replicas(0.5, 1.0, 1, 0, 9.20, &sr, err, sizeof err), MS_OK);
+    assert_int_equal(sr.replicas, 2);
+    assert_true(sr.queue.p99_s <= 9.20);
+    /* two slots per replica are two servers: one replica meets what needed two */
+    assert_int_equal(ms_serve_replicas(0.5, 1.0, 2, 0, 9.20, &sr, err, sizeof err), MS_OK);
+    assert_int_equal(sr.replicas, 1);
+    /* a given count that is overloaded, a target below the service time, bad input */
+    assert_int_equal(ms_serve_replicas(1.0, 1.0, 1, 1, 0, &sr, err, sizeof err), MS_ERR_ASSERT);
+    assert_true(!sr.found && sr.replicas == 1 && strstr(err, "overloaded"));
+    assert_int_equal(ms_serve_replicas(0.5, 1.0, 1, 0, 0.5, &sr, err, sizeof err), MS_ERR_ASSERT);
+    assert_true(!sr.found && sr.replicas == 0 && strstr(err, "no replica count up to 100000"));
+    assert_int_equal(ms_serve_replicas(0, 1.0, 1, 0, 0, &sr, err, sizeof err), MS_ERR_INPUT);
+    assert_int_equal(ms_serve_replicas(1.0, 1.0, 1 << 20, 1 << 12, 0, &sr, err, sizeof err), MS_ERR_INPUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -916,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_text_units),
         cmocka_unit_test(test_plan_sensitivity),
         cmocka_unit_test(test_plan_synthesis),
+        cmocka_unit_test(test_serve_replicas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

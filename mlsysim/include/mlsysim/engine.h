@@ -189,6 +189,22 @@ typedef struct {
 ms_status ms_plan_batching(const ms_registry *r, const ms_plan *p, double sla_s, double qps, int output_tokens,
                            ms_plan_batching_result *out, char *err, size_t errlen);
 
+/* `mlsysim serve --qps`: replicas for an arrival rate. Each replica serves `slots` requests at once
+ * (its batch), each of those a server of one M/M/c queue (c = replicas x slots) with mean service
+ * time service_s (a request: TTFT + output_tokens x ITL). replicas > 0: the queue figures at that
+ * count (MS_ERR_ASSERT when it is overloaded); replicas == 0: the fewest replicas up to
+ * MS_SERVE_MAX_REPLICAS that are stable and, when p99_target_s > 0, have p99 <= p99_target_s
+ * (MS_ERR_ASSERT when none; replicas 0). MS_ERR_INPUT for bad inputs. err says why. */
+#define MS_SERVE_MAX_REPLICAS 100000
+typedef struct {
+    int replicas;                     /* given or found; 0 when the search found none */
+    int found;                        /* 1: stable (and meets the target when searched) */
+    double service_s;
+    ms_queue_result queue;            /* at `replicas` (given: even when overloaded) */
+} ms_serve_replicas_result;
+ms_status ms_serve_replicas(double qps, double service_s, int slots, int replicas, double p99_target_s,
+                            ms_serve_replicas_result *out, char *err, size_t errlen);
+
 /* Sensitivity of any plan (every workload kind, roofline or fleet path) to its accelerator:
  * ms_plan_eval again with peak FLOP/s (every precision), memory bandwidth and memory capacity
  * each raised by pct % alone; change[k] = (latency_k - latency) / latency, binding = the most

@@ -3,9 +3,9 @@
  * (--draft) and M/M/c replica sizing for an arrival rate (--qps, --p99-ms).
  *
  * With --replicas N the queue figures are reported for N replicas instead of searched for.
- * Replica sizing treats each of a replica's B concurrent sequences as a server of an M/M/c queue
- * whose service time is one request: TTFT + output_tokens x ITL. When no replica count up to
- * 100000 meets --p99-ms the exit code is 3 (a target not met) and "replicas" is 0. */
+ * The replica search is the library's (ms_serve_replicas, engine.h); this file parses and formats.
+ * When no replica count up to 100000 meets --p99-ms the exit code is 3 (a target not met) and
+ * "replicas" is 0. */
 #include "cli.h"
 
 #include <math.h>
@@ -107,40 +107,27 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
         ms_result_num(&o, "spec_speedup", sp.speedup);
     }
     if (op.qps > 0) {
-        double service = s.ttft_s + s.itl_s * op.output_tokens;
-        int slots = in.batch_size, found = 0;
-        ms_queue_result q = {0};
-        int r = 1;
-        if (op.replicas > 0) {                       /* the figures at a given replica count */
-            r = op.replicas;
-            ms_mmc(op.qps, service, r * slots, &q);
-            found = q.stable;
-            if (!found) fprintf(stderr, "mlsysim serve: %d replicas are overloaded at %.4g req/s (utilization %.3g)\n",
-                                r, op.qps, q.utilization);
-        } else {
-            /* the fewest replicas that are stable (and meet --p99-ms when given) */
-            double target = op.p99_s > 0 ? op.p99_s : INFINITY;
-            r = ms_mmc_replicas_for_p99_slots(op.qps, service, slots, target, 100000);
-            if (r > 0) {
-                ms_mmc(op.qps, service, r * slots, &q);
-                found = 1;
-            } else {
-                unmet = 1;
-            }
+        ms_serve_replicas_result sr;
+        char why[300] = "";
+        ms_status st = ms_serve_replicas(op.qps, s.ttft_s + s.itl_s * op.output_tokens, in.batch_size,
+                                         op.replicas > 0 ? op.replicas : 0, op.p99_s > 0 ? op.p99_s : 0, &sr, why,
+                                         sizeof why);
+        if (st == MS_ERR_INPUT) {
+            fprintf(stderr, "mlsysim serve: %s\n", why);
+            ms_result_free(&o);
+            return MS_EXIT_INPUT;
         }
+        if (st != MS_OK) fprintf(stderr, "mlsysim serve: %s\n", why);
+        unmet = op.replicas <= 0 && !sr.found;
         ms_result_num(&o, "qps", op.qps);
-        if (found) {
-            ms_result_int(&o, "replicas", r);
-            ms_result_num(&o, "queue_utilization", q.utilization);
-            ms_result_num(&o, "queue_wait_mean_s", q.mean_wait_s);
-            ms_result_num(&o, "p50_latency_s", q.p50_s);
-            ms_result_num(&o, "p99_latency_s", q.p99_s);
+        ms_result_int(&o, "replicas", sr.replicas);
+        if (sr.found) {
+            ms_result_num(&o, "queue_utilization", sr.queue.utilization);
+            ms_result_num(&o, "queue_wait_mean_s", sr.queue.mean_wait_s);
+            ms_result_num(&o, "p50_latency_s", sr.queue.p50_s);
+            ms_result_num(&o, "p99_latency_s", sr.queue.p99_s);
         } else {
-            if (op.replicas <= 0)
-                fprintf(stderr, "mlsysim serve: no replica count up to 100000 meets p99 <= %.3g s (service time %.3g s)\n",
-                        op.p99_s, service);
-            ms_result_int(&o, "replicas", op.replicas);
-            if (op.replicas > 0) ms_result_num(&o, "queue_utilization", q.utilization);
+            if (sr.replicas > 0) ms_result_num(&o, "queue_utilization", sr.queue.utilization);
             ms_result_bool(&o, "queue_stable", 0);
         }
     }
