@@ -218,9 +218,11 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* Block sizes for kernel k from the caches:
- *   KC: a KC x NR micro-panel of B about fills L1d (measured on Sapphire Rapids, 1024^3: KC = 128
- *       gives 118 GFLOP/s, 192: 117, 256: 126, 384: 132, 512: 138; fewer passes over C and
- *       longer kernel calls pay more than keeping the whole B micro-panel in L1);
+ *   KC: a KC x NR micro-panel of B about twice the L1d, at most 512. The kernels prefetch B a few
+ *       steps ahead, so the micro-panel need not stay in L1, and fewer passes over C and longer
+ *       kernel calls pay more. Measured at 1024^3, GFLOP/s: Sapphire Rapids (L1d 48 KiB) KC = 128
+ *       118, 192: 117, 256: 126, 384: 132, 512: 138; Skylake-SP (L1d 32 KiB, BENCH_CPU_TIME=1,
+ *       median of 5, loaded machine) 256: 60.7, 384: 63.9, 512: 70.6 (OpenBLAS 67-74 alongside);
  *   MC: the MC x KC block of A takes about half of L2;
  *   NC: the KC x NC panel of B, a few MiB (it lives in L3; it is re-read once per MC block). */
 static tt_sgemm_blocking blocking_for(const tt_gemm_kernel *k)
@@ -230,7 +232,7 @@ static tt_sgemm_blocking blocking_for(const tt_gemm_kernel *k)
     b.nr = k->nr;
     b.l1d_bytes = cfg.l1d;
     b.l2_bytes = cfg.l2;
-    int64_t kc = cfg.l1d / (k->nr * (int64_t)sizeof(float));
+    int64_t kc = 2 * cfg.l1d / (k->nr * (int64_t)sizeof(float));
     kc = max64(128, min64(512, kc / 16 * 16));
     if (cfg.kc_env) kc = cfg.kc_env;
     int64_t mc = cfg.l2 / 2 / (kc * (int64_t)sizeof(float));
