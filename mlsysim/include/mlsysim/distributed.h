@@ -119,6 +119,10 @@ typedef struct ms_dist_parallel {
     /* Optimizer state per parameter, bytes: 0 = 12 (mixed-precision Adam: fp32 master, m, v);
      * negative = no optimizer state (inference-style forward/backward only). */
     double optimizer_bytes_per_param;
+    /* MoE routing imbalance: the busiest expert's load over the fair share (>= 1; 0 = 1). Each
+     * token's expert-parallel all-to-all carries min(E, top_k x imbalance) copies instead of top_k
+     * (ms_moe_alltoall's effective experts per token, solvers.h). */
+    double moe_imbalance;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */

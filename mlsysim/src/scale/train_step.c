@@ -181,7 +181,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
     double act_msg = T * h * wb;
     c.tp = tp > 1 ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
-    c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * x.k / (sp ? tp : 1), ep, tp * cp, &fab) : 0.0;
+    /* routing imbalance: min(E, k x imbalance) copies per token, as ms_moe_alltoall counts them */
+    double a2a_k = p->moe_imbalance > 1 ? fmin(x.E, x.k * p->moe_imbalance) : x.k;
+    c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * a2a_k / (sp ? tp : 1), ep, tp * cp, &fab) : 0.0;
     if (cp > 1) {
         double kv_bytes = 2.0 * (double)b * s * x.kv_dim * wb / tp; /* K and V of the whole sequence */
         double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, kv_bytes, cp, tp, &fab);
