@@ -17,6 +17,7 @@
 
 #include "mlsysim/distributed.h"
 #include "mlsysim/mlsysim.h"
+#include "mlsysim/solvers.h"
 
 static ms_registry *reg;
 static ms_result ra, rb;
@@ -926,6 +927,97 @@ static void test_serve_replicas(void **state)
     assert_int_equal(ms_serve_replicas(1.0, 1.0, 1 << 20, 1 << 12, 0, &sr, err, sizeof err), MS_ERR_INPUT);
 }
 
+/* hardware.congestion and hardware.straggler: the plan's step is what `solve step-factors`
+ * (ms_step_factors) gives for the same step's parts. Hand-worked: with t_bubble = 0, step' = k_s (step
+ * + (k_c - 1) x exposed communication), the straggler's wait (k_s - 1) x that; communication x k_c;
+ * MFU falls by step / step'. A plan without the fields is the plan with 1 and 1. */
+static void test_plan_step_factors(void **state)
+{
+    (void)state;
+    const char *head = "version: \"1.0\"\nname: f\nworkload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 64}\n";
+    const char *par = "parallelism: {tp: 8, pp: 2, microbatch: 1}\n";
+    char y[1024];
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100, count: 32, per_node: 8, fabric: IB_NDR}\n%s", head, par);
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    assert_true(get(&ra, "congestion_factor") == 1 && get(&ra, "straggler_factor") == 1 && get(&ra, "straggler_s") == 0);
+    double step = get(&ra, "step_time_s"), comm = get(&ra, "communication_s"), bub = get(&ra, "bubble_s");
+    double tdp = get(&ra, "dp_communication_s") + get(&ra, "zero_communication_s");
+    assert_true(comm > 0 && bub > 0 && get(&ra, "pp_communication_s") > 0);
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100, count: 32, per_node: 8, fabric: IB_NDR, congestion: 1, straggler: 1}\n%s",
+             head, par);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    same_numbers(&ra, &rb);
+    ms_result_free(&rb);
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100, count: 32, per_node: 8, fabric: IB_NDR, congestion: 1.5, straggler: 1.1}\n%s",
+             head, par);
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    ms_step_factors_result sf;
+    char err[256];
+    assert_int_equal(ms_step_factors(step - comm - bub, tdp, comm - tdp, bub, 1.5, 1.1, 1, 0.0, &sf, err, sizeof err), 0);
+    assert_true(close_rel(get(&rb, "step_time_s"), sf.step_s, 1e-12));
+    assert_true(close_rel(get(&rb, "step_time_s"), 1.1 * (step + 0.5 * comm), 1e-12));
+    assert_true(close_rel(get(&rb, "straggler_s"), sf.straggler_s, 1e-12));
+    assert_true(close_rel(get(&rb, "straggler_s"), 0.1 * (step + 0.5 * comm), 1e-12));
+    assert_true(close_rel(get(&rb, "communication_s"), 1.5 * comm, 1e-12));
+    assert_true(close_rel(get(&rb, "tp_communication_s"), 1.5 * get(&ra, "tp_communication_s"), 1e-12));
+    assert_true(close_rel(get(&rb, "mfu"), get(&ra, "mfu") * step / sf.step_s, 1e-12));
+    assert_true(close_rel(get(&rb, "bubble_s"), bub, 1e-12));
+    assert_true(get(&rb, "congestion_factor") == 1.5 && get(&rb, "straggler_factor") == 1.1);
+    ms_result_free(&ra);
+    ms_result_free(&rb);
+    /* below 1 is refused with the field named; an inference plan says it does not use them */
+    snprintf(y, sizeof y, "%shardware: {accelerator: H100, count: 32, per_node: 8, fabric: IB_NDR, straggler: 0.9}\n%s", head, par);
+    assert_int_equal(eval_yaml(y, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "straggler"));
+    ms_result_free(&ra);
+    assert_int_equal(eval_yaml("version: \"1.0\"\nname: i\nworkload: {model: Llama3_8B}\nhardware: {accelerator: H100, congestion: 2}\n", &ra),
+                     MS_OK);
+    assert_non_null(strstr(ra.notes, "does not use them"));
+    ms_result_free(&ra);
+    /* ms_plan_set reaches them (sweeps) */
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_8B"), ms_registry_hardware(reg, "H100"));
+    assert_true(pa.congestion == 1 && pa.straggler == 1 && pa.moe_imbalance == 1);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.straggler", "1.2", err, sizeof err), MS_OK);
+    assert_true(pa.straggler == 1.2);
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.moe_imbalance", "0.5", err, sizeof err), MS_ERR_INPUT);
+}
+
+/* parallelism.moe_imbalance: the expert-parallel all-to-all carries min(E, top_k x imbalance)
+ * copies of each token, ms_moe_alltoall's effective experts per token (`solve moe`). Mixtral
+ * (E = 8, top-2): imbalance 1, 1.5, 2 carry 2, 3, 4 copies, 4 and 10 both the cap of 8. The
+ * all-to-all time is affine in its payload, so (ep(x) - ep0) / (ep(1) - ep0) x 2 = the solver's
+ * copies, with ep0 = 2 ep(1) - ep(2) the time of no payload. */
+static double moe_ep_s(double imb)
+{
+    char y[1024];
+    snprintf(y, sizeof y,
+             "version: \"1.0\"\nname: m\nworkload: {model: Mixtral_8x7B, mode: training, seq_len: 4096, batch_size: 64}\n"
+             "hardware: {accelerator: H100, count: 16, per_node: 8, fabric: IB_NDR}\n"
+             "parallelism: {tp: 2, ep: 8, microbatch: 1, zero_stage: 1, moe_imbalance: %g}\n", imb);
+    ms_result r;
+    assert_int_equal(eval_yaml(y, &r), MS_OK);
+    assert_true(get(&r, "moe_imbalance") == imb);
+    double v = get(&r, "ep_communication_s");
+    ms_result_free(&r);
+    return v;
+}
+
+static void test_plan_moe_imbalance(void **state)
+{
+    (void)state;
+    double e1 = moe_ep_s(1), e2 = moe_ep_s(2), ep0 = 2 * e1 - e2;
+    assert_true(e1 > 0 && e2 > e1);
+    const double imbs[] = {1.25, 1.5, 3, 4, 10};
+    for (int i = 0; i < 5; i++) {
+        ms_moe_a2a_result m;
+        char err[256];
+        assert_int_equal(ms_moe_alltoall(4096, 4096, 2, 2, 8, imbs[i], 8, 50e9, 0, &m, err, sizeof err), 0);
+        double copies = (moe_ep_s(imbs[i]) - ep0) / (e1 - ep0) * 2;
+        assert_true(close_rel(copies, m.effective_experts_per_token, 1e-9));
+    }
+    assert_true(moe_ep_s(10) == moe_ep_s(4));                 /* both carry all 8 experts */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -951,6 +1043,8 @@ int main(void)
         cmocka_unit_test(test_plan_sensitivity),
         cmocka_unit_test(test_plan_synthesis),
         cmocka_unit_test(test_serve_replicas),
+        cmocka_unit_test(test_plan_step_factors),
+        cmocka_unit_test(test_plan_moe_imbalance),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

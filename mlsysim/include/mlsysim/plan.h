@@ -47,12 +47,15 @@ typedef struct {
     double node_price_usd;            /* its node price beyond the accelerators; 0 = none */
     double memory_reserve;            /* fraction of each accelerator's memory kept free (runtime,
                                          fragmentation headroom); 0 = none */
+    double congestion;                /* training: communication slowdown k_c >= 1 (default 1) */
+    double straggler;                 /* training: slowest rank over the mean k_s >= 1 (default 1) */
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;
     int ep, cp;                       /* expert-parallel (inside dp) and context-parallel degrees */
     int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
+    double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */
     ms_recompute recompute;
     /* ops */
     int has_ops;

@@ -70,6 +70,10 @@ static const ms_result_key keys[] = {
     {"cp_communication_s", MS_V_NUM, "s", "exposed context-parallel K/V exchange"},
     {"dp_communication_total_s", MS_V_NUM, "s", "gradient reduction, hidden or not"},
     {"zero_communication_total_s", MS_V_NUM, "s", "ZeRO-3 gathers and reduce-scatters, hidden or not"},
+    {"congestion_factor", MS_V_NUM, "", "training: communication slowdown k_c applied to every exposed collective (hardware.congestion)"},
+    {"straggler_factor", MS_V_NUM, "", "training: slowest rank over the mean k_s the synchronous step waits for (hardware.straggler)"},
+    {"straggler_s", MS_V_NUM, "s", "training: time the step waits for the straggler, (k_s - 1) x the step without it"},
+    {"moe_imbalance", MS_V_NUM, "", "training: MoE routing imbalance the expert all-to-all carries (parallelism.moe_imbalance)"},
     {"overlap_interference_s", MS_V_NUM, "s", "part of the exposed DP and ZeRO-3 time that is compute slowed by the collectives it overlaps (NCCL holds 24 SMs)"},
     /* work */
     {"model_flop", MS_V_NUM, "FLOP", "model FLOPs of the step (no recompute)"},

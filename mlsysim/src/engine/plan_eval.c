@@ -167,6 +167,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->zero_stage = p->zero_stage;
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
+    par->moe_imbalance = p->moe_imbalance;
     double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
     par->optimizer_bytes_per_param = opt > 0 ? opt : -1.0;          /* -1: no optimizer state */
     return plan_fabric(p, f, err, errlen);
@@ -233,6 +234,38 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
         snprintf(msg, sizeof msg, "%s: parallelism: %.500s", p->path, err);
         return input_error(o, msg);
     }
+    /* hardware.congestion and hardware.straggler, composed as `solve step-factors` composes them
+     * (ms_step_factors): step = k_s (t_c + k_c t_dp + k_c t_other + t_bubble) with the step's exposed
+     * data-parallel (+ ZeRO) and other (tp, ep, cp, pp) communication, the bubble, and t_c the rest
+     * (kernels and optimizer); no further accumulation or overlap (the fleet step has applied both). */
+    double kc = p->congestion > 1 ? p->congestion : 1.0, ks = p->straggler > 1 ? p->straggler : 1.0, strag_s = 0;
+    if (kc > 1 || ks > 1) {
+        double tdp = t.dp_comm_s + t.zero_comm_s, tother = t.communication_s - tdp;
+        double tc = t.step_time_s - t.communication_s - t.bubble_s;
+        ms_step_factors_result sf;
+        if (ms_step_factors(tc, tdp, tother, t.bubble_s, kc, ks, 1, 0.0, &sf, err, sizeof err)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s: hardware.congestion / straggler: %.500s", p->path, err);
+            return input_error(o, msg);
+        }
+        double slow = sf.step_s / t.step_time_s;
+        t.step_time_s = sf.step_s;
+        t.tokens_per_s /= slow;
+        t.tflops_per_accelerator /= slow;
+        t.mfu /= slow;
+        t.hfu /= slow;
+        t.tp_comm_s *= kc;
+        t.ep_comm_s *= kc;
+        t.cp_comm_s *= kc;
+        t.pp_comm_s *= kc;
+        t.dp_comm_s *= kc;
+        t.zero_comm_s *= kc;
+        t.dp_comm_total_s *= kc;
+        t.zero_comm_total_s *= kc;
+        t.communication_s *= kc;
+        t.bubble_fraction = t.bubble_s / t.step_time_s;
+        strag_s = sf.straggler_s;
+    }
     ms_result_str(o, "model", p->model.name);
     ms_result_str(o, "hardware", p->hw.name);
     ms_result_str(o, "mode", "training");
@@ -279,6 +312,10 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "dp_communication_total_s", t.dp_comm_total_s);
     ms_result_num(o, "zero_communication_total_s", t.zero_comm_total_s);
     ms_result_num(o, "overlap_interference_s", t.overlap_interference_s);
+    ms_result_num(o, "congestion_factor", kc);
+    ms_result_num(o, "straggler_factor", ks);
+    ms_result_num(o, "straggler_s", strag_s);
+    ms_result_num(o, "moe_imbalance", p->moe_imbalance > 1 ? p->moe_imbalance : 1.0);
     const char *bn = t.communication_s > t.compute_s && t.communication_s > t.bubble_s ? "communication"
                    : t.bubble_s > t.compute_s ? "pipeline_bubble" : "compute";
     ms_result_str(o, "bottleneck", bn);
@@ -650,6 +687,9 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
+    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1))
+        ms_result_note(out, "hardware.congestion, hardware.straggler and parallelism.moe_imbalance apply to training "
+                            "on the fleet model; this plan does not use them");
     if (st != MS_ERR_INPUT) {
         ms_result_str(out, "weight_precision",
                       ms_precision_name(p->weight_precision >= 0 ? (ms_precision)p->weight_precision : p->precision));

@@ -63,7 +63,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 const char *const ms_plan_set_keys =
     "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
-    "hardware.memory_reserve hardware.weight_precision hardware.kv_precision "
+    "hardware.memory_reserve hardware.congestion hardware.straggler parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
     "parallelism.flash_attention ops.region ops.duration_days";
@@ -174,6 +174,13 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         double v;
         if (to_num(value, 0.0, 0.9, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in [0, 0.9]", key, value); return MS_ERR_INPUT; }
         p->memory_reserve = v;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.congestion") || !strcmp(key, "hardware.straggler") ||
+        !strcmp(key, "parallelism.moe_imbalance")) {
+        double v;
+        if (to_num(value, 1.0, 1e6, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in [1, 1e6]", key, value); return MS_ERR_INPUT; }
+        *(key[0] == 'p' ? &p->moe_imbalance : !strcmp(key, "hardware.congestion") ? &p->congestion : &p->straggler) = v;
         return MS_OK;
     }
     if (!strcmp(key, "ops.duration_days")) {

@@ -203,6 +203,10 @@ static const field hardware_fields[] = {
      "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.72, H100 0.57), else 0.70; 0.5 for inference"},
     {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
      "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
+    {"congestion", NULL, FT_NUM, (int)offsetof(ms_plan, congestion), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
+     "training: network congestion factor k_c, every exposed collective takes k_c times as long (as solve step-factors)"},
+    {"straggler", NULL, FT_NUM, (int)offsetof(ms_plan, straggler), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
+     "training: slowest rank's step over the mean k_s, the synchronous step takes k_s times as long (as solve step-factors)"},
     {"fabric", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_fabric, -1,
      "{\"type\": \"string\"", "registry fabric name between nodes (mlsysim zoo systems)"},
     {"intra_bw", "intra_node_bw", FT_QTY, (int)offsetof(ms_plan, intra_bw_bytes_per_s), 0, 0, 0, 0, "bytes/s", NULL, NULL, -1, NULL,
@@ -223,6 +227,8 @@ static const field parallelism_fields[] = {
     {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, -1, NULL, "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded"},
     {"overlap_dp", NULL, FT_BOOL, OFF(overlap_dp), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "gradient reduction overlapped with backward"},
     {"flash_attention", NULL, FT_BOOL, OFF(flash_attention), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "fused attention: no S x S scores in HBM"},
+    {"moe_imbalance", NULL, FT_NUM, (int)offsetof(ms_plan, moe_imbalance), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
+     "MoE routing imbalance, the busiest expert's load over the fair share: the expert-parallel all-to-all carries min(E, top_k x imbalance) copies of each token (as solve moe; training)"},
 };
 
 static const field ops_fields[] = {
