@@ -1018,6 +1018,56 @@ static void test_plan_moe_imbalance(void **state)
     assert_true(moe_ep_s(10) == moe_ep_s(4));                 /* both carry all 8 experts */
 }
 
+/* hardware.topology feeds the fleet collectives through `solve topology` (ms_topology_eval): a
+ * node's inter-node bandwidth is min(its NICs / oversubscription, the bisection per node), the
+ * latency the fabric's x average hops / 4. Hand-worked for 8 nodes of 8 H100 on NDR (8 x 50 GB/s
+ * a node): a ring's bisection is 2 links, per node 2 bw / (N/2) = bw / 2 = 200 GB/s over 8/4 = 2
+ * hops (latency x 1/2); a dragonfly 0.85 x 400 = 340 GB/s over 3 hops. A fat-tree is the plan
+ * without the field; the slower ring makes the data-parallel reduction slower. */
+static void test_plan_topology(void **state)
+{
+    (void)state;
+    const char *fmt = "version: \"1.0\"\nname: t\nworkload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 64}\n"
+                      "hardware: {accelerator: H100, count: 64, per_node: 8, fabric: IB_NDR%s}\n"
+                      "parallelism: {tp: 8, microbatch: 1}\n";
+    char y[1024];
+    snprintf(y, sizeof y, fmt, "");
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    assert_string_equal(ms_result_get_str(&ra, "topology"), "fat-tree");
+    const ms_fabric *fab = ms_registry_fabric(reg, "IB_NDR");
+    assert_non_null(fab);
+    double node_bw = fab->bw_bytes_per_s * 8;
+    assert_true(close_rel(get(&ra, "inter_node_bw_bytes_per_s"), node_bw / fab->oversubscription, 1e-12));
+    assert_true(get(&ra, "inter_node_latency_s") == fab->latency_s);
+    const char *names[] = {"fat-tree", "dragonfly", "torus3d", "ring"};
+    for (int t = 0; t < 4; t++) {
+        char extra[64];
+        snprintf(extra, sizeof extra, ", topology: %s", names[t]);
+        snprintf(y, sizeof y, fmt, extra);
+        assert_int_equal(eval_yaml(y, &rb), MS_OK);
+        ms_topology_result tr;
+        char err[256];
+        assert_int_equal(ms_topology_eval((ms_topology)t, 8, node_bw, fab->oversubscription, &tr, err, sizeof err), 0);
+        assert_true(close_rel(get(&rb, "inter_node_bw_bytes_per_s"),
+                              fmin(node_bw / fab->oversubscription, tr.per_node_bisection_bytes_per_s), 1e-12));
+        assert_true(close_rel(get(&rb, "inter_node_latency_s"), fab->latency_s * tr.avg_hops / 4, 1e-12));
+        if (t == 0) same_numbers(&ra, &rb);
+        if (t == 1) assert_true(close_rel(get(&rb, "inter_node_bw_bytes_per_s"), 0.85 * node_bw, 1e-12));
+        if (t == 3) {
+            assert_true(close_rel(get(&rb, "inter_node_bw_bytes_per_s"), node_bw / 2, 1e-12));
+            assert_true(close_rel(get(&rb, "inter_node_latency_s"), fab->latency_s / 2, 1e-12));
+            assert_true(get(&rb, "dp_communication_s") > get(&ra, "dp_communication_s"));
+            assert_true(get(&rb, "step_time_s") > get(&ra, "step_time_s"));
+        }
+        ms_result_free(&rb);
+    }
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, fmt, ", topology: hypercube");
+    assert_int_equal(eval_yaml(y, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "topology"));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1045,6 +1095,7 @@ int main(void)
         cmocka_unit_test(test_serve_replicas),
         cmocka_unit_test(test_plan_step_factors),
         cmocka_unit_test(test_plan_moe_imbalance),
+        cmocka_unit_test(test_plan_topology),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

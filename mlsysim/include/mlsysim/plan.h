@@ -49,6 +49,7 @@ typedef struct {
                                          fragmentation headroom); 0 = none */
     double congestion;                /* training: communication slowdown k_c >= 1 (default 1) */
     double straggler;                 /* training: slowest rank over the mean k_s >= 1 (default 1) */
+    int topology;                     /* ms_topology (solvers.h) of the fabric between nodes (default fat-tree) */
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;

@@ -93,6 +93,18 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
         f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
         f->inter_alpha_s = p->fabric.latency_s;
         f->inter_efficiency = p->fabric.efficiency;  /* 0: MS_DIST_INTER_LINK_EFFICIENCY */
+        /* hardware.topology (ms_topology_eval, `solve topology`): a node sends no faster than its
+         * NICs nor than the topology's bisection per node; the fabric's latency is end to end over
+         * a fat-tree's 4 hops, so it scales with the topology's average hops / 4. A fat-tree gives
+         * back the NICs / oversubscription and the fabric's latency unchanged. */
+        ms_topology_result tr;
+        if (f->nodes >= 2 && p->topology != MS_TOPO_FAT_TREE &&
+            ms_topology_eval((ms_topology)p->topology, f->nodes, p->fabric.bw_bytes_per_s * nics,
+                             p->fabric.oversubscription, &tr, err, errlen) == 0) {
+            if (tr.per_node_bisection_bytes_per_s < f->inter_bw_bytes_per_s)
+                f->inter_bw_bytes_per_s = tr.per_node_bisection_bytes_per_s;
+            f->inter_alpha_s = p->fabric.latency_s * tr.avg_hops / 4.0;
+        }
     } else if (f->nodes > 1) {
         snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);
         return -1;
@@ -274,6 +286,9 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_str(o, "optimizer", ms_optimizer_name(p->optimizer));
     ms_result_int(o, "accelerators", t.accelerators);
     ms_result_int(o, "nodes", f.nodes);
+    ms_result_str(o, "topology", ms_topology_name((ms_topology)p->topology));
+    ms_result_num(o, "inter_node_bw_bytes_per_s", f.inter_bw_bytes_per_s);
+    ms_result_num(o, "inter_node_latency_s", f.inter_alpha_s);
     ms_result_int(o, "tp", par.tp);
     ms_result_int(o, "pp", par.pp);
     ms_result_int(o, "dp", t.dp);

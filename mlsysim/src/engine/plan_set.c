@@ -6,6 +6,7 @@
  * accelerator count or tp/pp re-derives dp (and caps per_node); a new model keeps the workload's
  * other fields. */
 #include "mlsysim/engine.h"
+#include "mlsysim/solvers.h"
 
 #include <errno.h>
 #include <math.h>
@@ -63,7 +64,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 const char *const ms_plan_set_keys =
     "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
-    "hardware.memory_reserve hardware.congestion hardware.straggler parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
+    "hardware.memory_reserve hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
     "parallelism.flash_attention ops.region ops.duration_days";
@@ -140,6 +141,15 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
     }
     if (!strcmp(key, "workload.optimizer")) {
         if (ms_optimizer_parse(value, &p->optimizer)) { snprintf(err, errlen, "%s: '%s' is not adam, sgd or none", key, value); return MS_ERR_INPUT; }
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.topology")) {
+        ms_topology x;
+        if (ms_topology_parse(value, &x)) {
+            snprintf(err, errlen, "%s: unknown topology '%s' (fat-tree dragonfly torus3d ring)", key, value);
+            return MS_ERR_INPUT;
+        }
+        p->topology = (int)x;
         return MS_OK;
     }
     if (!strcmp(key, "hardware.precision")) {

@@ -10,6 +10,7 @@
  */
 #include "mlsysim/plan.h"
 #include "mlsysim/engine.h"
+#include "mlsysim/solvers.h"
 #include "plan_internal.h"
 #include "../core/file_util.h"
 #include "../core/yaml_util.h"
@@ -64,6 +65,7 @@ typedef struct {
 static int parse_mode(const char *s, int *v) { ms_mode x; int r = ms_mode_parse(s, &x); *v = (int)x; return r; }
 static int parse_opt(const char *s, int *v) { ms_optimizer x; int r = ms_optimizer_parse(s, &x); *v = (int)x; return r; }
 static int parse_prec(const char *s, int *v) { ms_precision x; int r = ms_precision_parse(s, &x); *v = (int)x; return r; }
+static int parse_topo(const char *s, int *v) { ms_topology x; int r = ms_topology_parse(s, &x); *v = (int)x; return r; }
 static int parse_rc(const char *s, int *v) { ms_recompute x; int r = ms_recompute_parse(s, &x); *v = (int)x; return r; }
 static int parse_cfg(const char *s, int *v)
 {
@@ -207,6 +209,8 @@ static const field hardware_fields[] = {
      "training: network congestion factor k_c, every exposed collective takes k_c times as long (as solve step-factors)"},
     {"straggler", NULL, FT_NUM, (int)offsetof(ms_plan, straggler), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "training: slowest rank's step over the mean k_s, the synchronous step takes k_s times as long (as solve step-factors)"},
+    {"topology", NULL, FT_ENUM, OFF(topology), 0, 0, 1, MS_TOPO_FAT_TREE, "fat-tree dragonfly torus3d ring", parse_topo, NULL, -1, NULL,
+     "how the nodes are wired (as solve topology): each node's inter-node bandwidth is min(its NICs, the topology's bisection per node) and the fabric's latency (a fat-tree's 4 hops) scales with the average hops / 4"},
     {"fabric", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_fabric, -1,
      "{\"type\": \"string\"", "registry fabric name between nodes (mlsysim zoo systems)"},
     {"intra_bw", "intra_node_bw", FT_QTY, (int)offsetof(ms_plan, intra_bw_bytes_per_s), 0, 0, 0, 0, "bytes/s", NULL, NULL, -1, NULL,
