@@ -215,6 +215,9 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
                 /* the float bias is kept in `multiplier` until the input scale is known */
                 memcpy(&q->multiplier[c], &bv, sizeof bv);
             }
+            /* TODO: per output channel c (row c of wf, K values): weight_scale[c] = max |w| / 127 (1 when the
+             * row is all zeros), weight = round(w / scale) clamped to [-127, 127] - symmetric, zero point 0 */
+            /* BEGIN SOLUTION */
             for (int64_t c = 0; c < q->cout; c++) {
                 float amax = 0.0f;
                 for (int64_t k = 0; k < K; k++) {
@@ -226,6 +229,7 @@ static int build_ops(tt_layer *seq, tt_qmodel *m, span *sp, char *err, size_t er
                     q->weight[c * K + k] = (int8_t)(v < -127.0f ? -127.0f : v > 127.0f ? 127.0f : v);
                 }
             }
+            /* END SOLUTION */
             free(wf);
         }
         m->n++;
@@ -351,12 +355,16 @@ tt_qmodel *tt_quantize_model(tt_layer *model, int in_ndim, const int64_t *in_sha
         if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
             tt_calib_range(ob[q + 1].v, ob[q + 1].n, o.calib, o.percentile, &lo, &hi);
             l->out = tt_qparams_asym(lo, hi);
+            /* TODO: per channel c, the float bias (kept in multiplier[c] until now) becomes the int32
+             * bias = round(bias / (input scale x weight_scale[c])) (in double), clamped to +-2147483647 */
+            /* BEGIN SOLUTION */
             for (int64_t c = 0; c < l->cout; c++) {
                 float bv;
                 memcpy(&bv, &l->multiplier[c], sizeof bv);
                 double v = round((double)bv / ((double)l->in.scale * l->weight_scale[c]));
                 l->bias[c] = (int32_t)(v < -2147483647.0 ? -2147483647.0 : v > 2147483647.0 ? 2147483647.0 : v);
             }
+            /* END SOLUTION */
         }
         cur_q = l->out;
     }
