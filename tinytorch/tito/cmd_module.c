@@ -712,7 +712,14 @@ int tito_milestone_learner(int argc, char **argv)
     if (tt_build_learner_milestone(dir, mask, atoi(ms_needs[k].id), exe, sizeof exe) != 0) {
         return 2;
     }
-    printf("milestone %s on your code (%s)\n", ms_needs[k].id, exe);
+    /* the vector fast paths (SIMD convolutions, int8 kernels, AVX GEMM) would otherwise stand in for
+     * the portable code the learner wrote; an explicit TT_ISA is kept */
+    const char *isa = getenv("TT_ISA");
+    if (!isa || !*isa) {
+        setenv("TT_ISA", "portable", 1);
+    }
+    printf("milestone %s on your code (%s; TT_ISA=%s%s)\n", ms_needs[k].id, exe, getenv("TT_ISA"),
+           isa && *isa ? "" : ": your portable kernels, not the vector fast paths");
     fflush(stdout);
     execv(exe, rest);
     fprintf(stderr, "tito: cannot run %s: %s\n", exe, strerror(errno));
