@@ -450,35 +450,39 @@ static int same_generation(const char *a, const char *b)
     return la == lb && strncmp(a, b, la) == 0;
 }
 
-/* Fills s from the rows with heldout == which (or every row when which < 0); tmp holds n. */
-static void fill_stats(const ms_dist_validation_t *v, int which, double *tmp, ms_dist_val_stats_t *s)
+/* Fills s from n pairs |error| e[0..n), |baseline error| b[0..n) (both reordered by the medians). */
+static void stats_of(double *e, double *b, int n, ms_dist_val_stats_t *s)
 {
     memset(s, 0, sizeof *s);
-    int k = 0;
+    s->n = n;
+    if (!n) return;
     double sum = 0;
-    for (int i = 0; i < v->n; i++) {
-        const ms_dist_run_row_t *r = &v->rows[i];
-        if (which >= 0 && r->heldout != which) continue;
-        double e = fabs(r->error), b = fabs(r->baseline_error);
-        tmp[k++] = e;
-        sum += e;
-        if (e > s->max_abs_error) s->max_abs_error = e;
-        if (b > s->baseline_max_abs_error) s->baseline_max_abs_error = b;
+    for (int i = 0; i < n; i++) {
+        sum += e[i];
+        if (e[i] > s->max_abs_error) s->max_abs_error = e[i];
+        if (b[i] > s->baseline_max_abs_error) s->baseline_max_abs_error = b[i];
     }
-    s->n = k;
-    if (!k) return;
-    s->mean_abs_error = sum / k;
-    s->median_abs_error = median_of(tmp, k);
-    k = 0;
-    for (int i = 0; i < v->n; i++)
-        if (which < 0 || v->rows[i].heldout == which) tmp[k++] = fabs(v->rows[i].baseline_error);
-    s->baseline_median_abs_error = median_of(tmp, k);
+    s->mean_abs_error = sum / n;
+    s->median_abs_error = median_of(e, n);
+    s->baseline_median_abs_error = median_of(b, n);
+}
+
+/* Fills s from the rows with heldout == which (or every row when which < 0); tmp holds 2n. */
+static void fill_stats(const ms_dist_validation_t *v, int which, double *tmp, ms_dist_val_stats_t *s)
+{
+    int k = 0;
+    for (int i = 0; i < v->n; i++) {
+        if (which >= 0 && v->rows[i].heldout != which) continue;
+        tmp[k] = fabs(v->rows[i].error);
+        tmp[v->n + k++] = fabs(v->rows[i].baseline_error);
+    }
+    stats_of(tmp, tmp + v->n, k, s);
 }
 
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
 {
     if (!v || v->n <= 0) { ms_scale_err(err, errlen, "validation: empty table"); return MS_DIST_EINVAL; }
-    double *tmp = malloc((size_t)v->n * sizeof *tmp);
+    double *tmp = malloc(2 * (size_t)v->n * sizeof *tmp);
     if (!tmp) { ms_scale_err(err, errlen, "validation: out of memory"); return MS_DIST_ENOMEM; }
     for (int i = 0; i < v->n; i++) {
         ms_dist_run_row_t *r = &v->rows[i];
@@ -537,28 +541,16 @@ static double coll_busbw(const ms_dist_coll_row_t *r, const ms_dist_fabric_t *f)
     return ms_coll_bus_bw(r->kind, r->bytes, r->ranks, t);
 }
 
+/* Fills s from the collective rows with heldout == which; tmp holds 2n. */
 static void coll_stats(const ms_dist_coll_validation_t *v, int which, double *tmp, ms_dist_val_stats_t *s)
 {
-    memset(s, 0, sizeof *s);
     int k = 0;
-    double sum = 0;
     for (int i = 0; i < v->n; i++) {
-        const ms_dist_coll_row_t *r = &v->rows[i];
-        if (r->heldout != which) continue;
-        double e = fabs(r->error), b = fabs(r->baseline_error);
-        tmp[k++] = e;
-        sum += e;
-        if (e > s->max_abs_error) s->max_abs_error = e;
-        if (b > s->baseline_max_abs_error) s->baseline_max_abs_error = b;
+        if (v->rows[i].heldout != which) continue;
+        tmp[k] = fabs(v->rows[i].error);
+        tmp[v->n + k++] = fabs(v->rows[i].baseline_error);
     }
-    s->n = k;
-    if (!k) return;
-    s->mean_abs_error = sum / k;
-    s->median_abs_error = median_of(tmp, k);
-    k = 0;
-    for (int i = 0; i < v->n; i++)
-        if (v->rows[i].heldout == which) tmp[k++] = fabs(v->rows[i].baseline_error);
-    s->baseline_median_abs_error = median_of(tmp, k);
+    stats_of(tmp, tmp + v->n, k, s);
 }
 
 int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen)
@@ -671,7 +663,7 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
     fclose(fp);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) {
-        double *tmp = malloc((size_t)v->n * sizeof *tmp);
+        double *tmp = malloc(2 * (size_t)v->n * sizeof *tmp);
         if (!tmp) { ms_scale_err(err, errlen, "collectives: out of memory"); rc = MS_DIST_ENOMEM; }
         else {
             coll_stats(v, 0, tmp, &v->calibration);
