@@ -28,6 +28,43 @@ static void grow(ms_hardware *h, int knob, double f)
     }
 }
 
+/* The plan's own latency, the start of both questions below. On success *qo (a copy of p without its
+ * assertions: the question is the time, not the plan's targets) and *reso (for the re-evaluations) are
+ * the caller's to free, and the evaluation's status is returned (MS_ERR_MEMORY: it does not fit); on
+ * failure *qo is NULL and the error is returned. */
+static ms_status base_latency(const ms_registry *r, const ms_plan *p, const char *who, ms_plan **qo,
+                              ms_result **reso, double *base, char *err, size_t errlen)
+{
+    *qo = NULL;
+    *reso = NULL;
+    *base = 0;
+    ms_plan *q = malloc(sizeof *q);
+    ms_result *res = malloc(sizeof *res);
+    if (!q || !res) {
+        free(q);
+        free(res);
+        snprintf(err, errlen, "%s: out of memory", who);
+        return MS_ERR_NOMEM;
+    }
+    *q = *p;
+    q->n_asserts = 0;
+    ms_status st = ms_plan_eval(r, q, res);
+    if (st == MS_ERR_INPUT) snprintf(err, errlen, "%s", res->error);
+    else if (!ms_result_get(res, "latency_s", base) || !(*base > 0)) {
+        snprintf(err, errlen, "%s: the plan reports no latency", who);
+        st = MS_ERR_INPUT;
+    }
+    ms_result_free(res);
+    if (st == MS_ERR_INPUT) {
+        free(q);
+        free(res);
+        return MS_ERR_INPUT;
+    }
+    *qo = q;
+    *reso = res;
+    return st;
+}
+
 ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
                               char *err, size_t errlen)
 {
@@ -40,29 +77,11 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
         snprintf(err, errlen, "sensitivity: pct %g (want > 0 and <= 1000)", pct);
         return MS_ERR_INPUT;
     }
-    ms_plan *q = malloc(sizeof *q);
-    ms_result *res = malloc(sizeof *res);
-    if (!q || !res) {
-        free(q);
-        free(res);
-        snprintf(err, errlen, "sensitivity: out of memory");
-        return MS_ERR_NOMEM;
-    }
-    *q = *p;
-    q->n_asserts = 0;                 /* the question is the time, not the plan's targets */
-    ms_status st = ms_plan_eval(r, q, res);
-    double base = 0;
-    if (st == MS_ERR_INPUT) snprintf(err, errlen, "%s", res->error);
-    else if (!ms_result_get(res, "latency_s", &base) || !(base > 0)) {
-        snprintf(err, errlen, "sensitivity: the plan reports no latency");
-        st = MS_ERR_INPUT;
-    }
-    ms_result_free(res);
-    if (st == MS_ERR_INPUT) {
-        free(q);
-        free(res);
-        return MS_ERR_INPUT;
-    }
+    ms_plan *q;
+    ms_result *res;
+    double base;
+    ms_status st = base_latency(r, p, "sensitivity", &q, &res, &base, err, errlen);
+    if (!q) return st;
     out->base_latency_s = base;
     out->feasible = st != MS_ERR_MEMORY;
     double f = 1.0 + pct / 100.0;
@@ -112,29 +131,11 @@ ms_status ms_plan_synthesis(const ms_registry *r, const ms_plan *p, double targe
         snprintf(err, errlen, "synthesis: target %g s (want > 0)", target_s);
         return MS_ERR_INPUT;
     }
-    ms_plan *q = malloc(sizeof *q);
-    ms_result *res = malloc(sizeof *res);
-    if (!q || !res) {
-        free(q);
-        free(res);
-        snprintf(err, errlen, "synthesis: out of memory");
-        return MS_ERR_NOMEM;
-    }
-    *q = *p;
-    q->n_asserts = 0;
-    ms_status st = ms_plan_eval(r, q, res);
-    double base = 0;
-    if (st == MS_ERR_INPUT) snprintf(err, errlen, "%s", res->error);
-    else if (!ms_result_get(res, "latency_s", &base) || !(base > 0)) {
-        snprintf(err, errlen, "synthesis: the plan reports no latency");
-        st = MS_ERR_INPUT;
-    }
-    ms_result_free(res);
-    if (st == MS_ERR_INPUT) {
-        free(q);
-        free(res);
-        return MS_ERR_INPUT;
-    }
+    ms_plan *q;
+    ms_result *res;
+    double base;
+    ms_status st = base_latency(r, p, "synthesis", &q, &res, &base, err, errlen);
+    if (!q) return st;
     out->base_latency_s = base;
     out->target_s = target_s;
     out->feasible = st != MS_ERR_MEMORY;
