@@ -635,13 +635,17 @@ static void test_studies(void **state)
     assert_non_null(strstr(buf, "workload.nonsense"));
     assert_int_equal(run("sweep Llama3_8B H100 --vary workload.batch_size=0,1", 1, buf, sizeof buf), 1);
 
-    /* sensitivity: a compute-bound 70B step is bound by peak FLOP/s */
+    /* sensitivity: a compute-bound 70B step is bound by peak FLOP/s; one implementation
+     * (ms_plan_sensitivity) for every plan, a fleet step's links as two more figures (8 nodes: the
+     * inter-node bandwidth matters) and its time under both keys, latency_s and step_time_s */
     char args[1024];
     snprintf(args, sizeof args, "-o json sensitivity '%s/mlsysim/examples/llama3_70b_training.yaml'", MLSB_SOURCE_DIR);
     assert_int_equal(run(args, 0, buf, sizeof buf), 0);
     j = json_of(buf);
     assert_string_equal(str(j, "binding"), "peak_flops");
     assert_true(num(j, "peak_flops_change_fraction") < -0.01);
+    assert_true(num(j, "intra_bw_change_fraction") < 0 && num(j, "inter_bw_change_fraction") < 0);
+    assert_true(num(j, "latency_s") > 0 && num(j, "latency_s") == num(j, "step_time_s"));
     cJSON_Delete(j);
     /* synthesis: the factor it returns does reach the target */
     assert_int_equal(run("-o json synthesis Llama3_2_1B H100 --mode training --batch-size 8 --target-step-ms 100", 0, buf, sizeof buf), 0);
@@ -685,13 +689,20 @@ static void test_studies(void **state)
     assert_int_equal(run("chinchilla --h100-days 1 --flops 1e20", 0, buf, sizeof buf), 1);
     /* a study of a plan that does not fit says so: exit 2 */
     assert_int_equal(run("synthesis Llama3_8B H100 --mode training --batch-size 8 --target-step-ms 500", 0, buf, sizeof buf), 2);
-    assert_int_equal(run("sensitivity Llama3_8B H100 --mode training --batch-size 8", 0, buf, sizeof buf), 2);
-    /* any other plan goes through ms_plan_sensitivity: a batch-1 decode step binds on bandwidth,
-     * a model that does not fit on capacity (exit 2) */
+    /* a training step that does not fit binds on memory capacity, whatever the times say */
+    assert_int_equal(run("-o json sensitivity Llama3_8B H100 --mode training --batch-size 8", 0, buf, sizeof buf), 2);
+    j = json_of(buf);
+    assert_string_equal(str(j, "binding"), "mem_capacity");
+    assert_true(num(j, "peak_flops_change_fraction") < 0);
+    cJSON_Delete(j);
+    /* any other plan: the accelerator's three figures: a batch-1 decode step binds on bandwidth,
+     * a model that does not fit on capacity (exit 2); no links, no step_time_s */
     assert_int_equal(run("-o json sensitivity Llama3_8B H100", 0, buf, sizeof buf), 0);
     j = json_of(buf);
     assert_string_equal(str(j, "binding"), "mem_bw");
     assert_true(num(j, "mem_bw_change_fraction") < -0.05 && num(j, "peak_flops_change_fraction") == 0);
+    assert_null(cJSON_GetObjectItemCaseSensitive(j, "intra_bw_change_fraction"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(j, "step_time_s"));
     cJSON_Delete(j);
     assert_int_equal(run("-o json sensitivity Llama3_70B H100", 0, buf, sizeof buf), 2);
     j = json_of(buf);

@@ -814,8 +814,47 @@ static void test_text_units(void **state)
  * Llama-3-8B batch-1 decode on an H100 is memory-bound, so +10 % bandwidth divides the streamed
  * part (latency - overheads) by 1.1 and peak FLOP/s changes nothing; ResNet-50 at batch 256 on an
  * A100 is compute-bound the other way round; Llama-3-70B in fp16 does not fit one H100, so
- * capacity binds (MS_ERR_MEMORY). On a transformer training step the peak-FLOP/s figure equals the
- * fleet study's (ms_dist_sensitivity) to 1e-9. */
+ * capacity binds (MS_ERR_MEMORY). A transformer training step is on the fleet model: all five
+ * figures, each equal to the fleet step (ms_dist_train_step) with that one input scaled by 1.1, on
+ * one node (no traffic leaves it: inter_bw changes nothing) and on the 70B example's 8 nodes; with
+ * hardware.congestion the base is the plan's own latency_s, congestion included. */
+/* ms_plan_sensitivity of the fleet training step p against ms_dist_train_step with each of the
+ * fleet model's inputs scaled by 1.1 by hand. */
+static void sens_like_fleet_step(ms_plan *p, int one_node)
+{
+    char err[512];
+    ms_plan_sensitivity_result s;
+    assert_int_equal(ms_plan_sensitivity(reg, p, 10, &s, err, sizeof err), MS_OK);
+    assert_int_equal(s.n_knobs, MS_PLAN_SENS_KNOBS);
+    ms_dist_accel_t a;
+    ms_dist_model_t dm;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    assert_int_equal(ms_plan_to_dist(p, &a, &dm, &par, &f, err, sizeof err), 0);
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&a, &dm, &par, &f, p->count, &t, err, sizeof err), MS_DIST_OK);
+    assert_true(close_rel(s.base_latency_s, t.step_time_s, 1e-12));
+    int binding = 0;
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+        ms_dist_accel_t aa = a;
+        ms_dist_fabric_t ff = f;
+        if (k == 0) aa.peak_flops *= 1.1;
+        if (k == 1) aa.mem_bw_bytes_per_s *= 1.1;
+        if (k == 2) aa.mem_capacity_bytes *= 1.1;
+        if (k == 3) ff.intra_bw_bytes_per_s *= 1.1;
+        if (k == 4) ff.inter_bw_bytes_per_s *= 1.1;
+        ms_dist_train_t r;
+        assert_int_equal(ms_dist_train_step(&aa, &dm, &par, &ff, p->count, &r, err, sizeof err), MS_DIST_OK);
+        double want = (r.step_time_s - t.step_time_s) / t.step_time_s;
+        assert_true(fabs(s.change[k] - want) <= 1e-9 * fabs(want) + 1e-15);
+        if (want < s.change[binding]) binding = k;
+    }
+    assert_int_equal(s.binding, binding);
+    assert_true(s.change[2] == 0);
+    if (one_node) assert_true(s.change[4] == 0);
+    else assert_true(s.change[4] < 0 && s.change[3] < 0);
+}
+
 static void test_plan_sensitivity(void **state)
 {
     (void)state;
@@ -831,6 +870,7 @@ static void test_plan_sensitivity(void **state)
     assert_true(s.change[0] == 0 && s.change[2] == 0);
     assert_string_equal(ms_plan_sensitivity_knobs[s.binding], "mem_bw");
     assert_true(s.feasible);
+    assert_int_equal(s.n_knobs, MS_PLAN_SENS_HW_KNOBS);      /* not a training step: no links */
 
     ms_plan_init(&pa, reg, ms_registry_model(reg, "ResNet50"), ms_registry_hardware(reg, "A100"));
     pa.batch_size = 256;
@@ -852,16 +892,19 @@ static void test_plan_sensitivity(void **state)
     ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_2_1B"), ms_registry_hardware(reg, "H100"));
     pa.mode = MS_MODE_TRAINING;
     pa.batch_size = 8;
+    sens_like_fleet_step(&pa, 1);
+    const char *src = getenv("MLSB_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mlsysim/examples/llama3_70b_training.yaml", src ? src : MLSB_SOURCE_DIR);
+    assert_int_equal(ms_plan_load_file(reg, path, &pa, err, sizeof err), MS_OK);
+    sens_like_fleet_step(&pa, 0);
+    pa.congestion = 1.5;
     assert_int_equal(ms_plan_sensitivity(reg, &pa, 10, &s, err, sizeof err), MS_OK);
-    ms_dist_accel_t a;
-    ms_dist_model_t dm;
-    ms_dist_parallel_t par;
-    ms_dist_fabric_t f;
-    assert_int_equal(ms_plan_to_dist(&pa, &a, &dm, &par, &f, err, sizeof err), 0);
-    ms_dist_sensitivity_t d;
-    assert_int_equal(ms_dist_sensitivity(&a, &dm, &par, &f, 1, 10, &d, err, sizeof err), MS_DIST_OK);
-    assert_true(close_rel(s.change[0], d.rel_change[MS_KNOB_PEAK_FLOPS], 1e-9));
-    assert_true(close_rel(s.base_latency_s, d.base_step_s, 1e-12));
+    pa.n_asserts = 0;
+    assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
+    assert_true(close_rel(s.base_latency_s, get(&ra, "latency_s"), 1e-12));
+    ms_result_free(&ra);
+    assert_true(s.change[4] < 0);   /* more of the step is exposed communication */
 }
 
 /* ms_plan_synthesis, hand-worked: Llama-3-8B batch-1 decode on an H100 streams its bytes in

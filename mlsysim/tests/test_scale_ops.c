@@ -1,5 +1,5 @@
 /* test_scale_ops.c - reliability, economics/carbon, Chinchilla, queueing, placement, batching,
- * sensitivity and synthesis against hand-worked numbers and upstream MLSys·im golden values. */
+ * synthesis against hand-worked numbers and upstream MLSys·im golden values. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,9 +134,10 @@ static void test_batching(void **s)
     assert_int_equal(ms_dist_search_batching(lat, NULL, 64, 0.010, 100, 64, &r, err, sizeof err), MS_DIST_EINVAL);
 }
 
-/* A large-GEMM, TP-only plan on one node is compute-bound: peak FLOP/s is the binding figure and
- * synthesis of a 2× faster step needs more than 2× the FLOP/s only if other terms remain. */
-static void test_sensitivity(void **s)
+/* A large-GEMM, TP-only plan on one node is compute-bound, but not only: synthesis of a step 20 %
+ * shorter needs more than 1/0.8 = 1.25x the FLOP/s, and the step at the factor it returns takes
+ * the target. (Which figure binds is ms_plan_sensitivity's question, test_engine.) */
+static void test_synthesis(void **s)
 {
     (void)s;
     ms_dist_model_t m = { .layers = 32, .hidden = 8192, .heads = 64, .vocab = 51200, .seq_len = 2048,
@@ -145,13 +146,10 @@ static void test_sensitivity(void **s)
     ms_dist_fabric_t f = { .accels_per_node = 8, .intra_bw_bytes_per_s = 300e9, .intra_alpha_s = 0.5e-6,
                            .inter_bw_bytes_per_s = 200e9, .inter_alpha_s = 7e-6 };
     ms_dist_parallel_t p = { .tp = 8, .pp = 1, .microbatch = 1, .global_batch = 16, .recompute = MS_DIST_RECOMPUTE_FULL };
-    ms_dist_sensitivity_t sens;
-    assert_int_equal(ms_dist_sensitivity(&a, &m, &p, &f, 8, 10, &sens, NULL, 0), MS_DIST_OK);
-    assert_int_equal(sens.binding, MS_KNOB_PEAK_FLOPS);
-    assert_true(sens.rel_change[MS_KNOB_PEAK_FLOPS] < 0 && sens.rel_change[MS_KNOB_PEAK_FLOPS] > -0.1);
-    assert_true(fabs(sens.rel_change[MS_KNOB_INTER_BW]) < 1e-12); /* one node: no IB traffic */
+    ms_dist_train_t base;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &base, NULL, 0), MS_DIST_OK);
     double x;
-    double target = 0.8 * sens.base_step_s;
+    double target = 0.8 * base.step_time_s;
     assert_int_equal(ms_dist_synthesize(&a, &m, &p, &f, 8, MS_KNOB_PEAK_FLOPS, target, &x, NULL, 0), MS_DIST_OK);
     assert_true(x > 1.25); /* FLOP/s is not the only term */
     ms_dist_accel_t b = a;
@@ -169,7 +167,7 @@ int main(void)
         cmocka_unit_test(test_chinchilla),
         cmocka_unit_test(test_queue),
         cmocka_unit_test(test_batching),
-        cmocka_unit_test(test_sensitivity),
+        cmocka_unit_test(test_synthesis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

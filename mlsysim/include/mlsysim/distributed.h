@@ -424,7 +424,8 @@ void ms_chin_optimal(double flops, double tokens_per_param, double *params, doub
 double ms_chin_loss(double params, double tokens);
 
 /* ---------------------------------------------------------------------------------------------
- * Sensitivity (Wall 21) and synthesis (Wall 22) for a training step
+ * Synthesis (Wall 22) for a training step; the sensitivity (Wall 21) of any plan, fleet
+ * steps with these five figures, is ms_plan_sensitivity (engine.h)
  * ------------------------------------------------------------------------------------------- */
 typedef enum ms_dist_knob {
     MS_KNOB_PEAK_FLOPS = 0,
@@ -436,17 +437,6 @@ typedef enum ms_dist_knob {
 } ms_dist_knob_t;
 
 const char *ms_dist_knob_name(ms_dist_knob_t k);
-
-typedef struct ms_dist_sensitivity {
-    double base_step_s;
-    double rel_change[MS_KNOB_COUNT]; /* (T(knob·(1 + pct/100)) - T)/T, pct in percent; capacity:
-                                         -1 when the larger capacity makes the plan fit, else 0 */
-    ms_dist_knob_t binding;           /* largest |rel_change| */
-} ms_dist_sensitivity_t;
-
-int ms_dist_sensitivity(const ms_dist_accel_t *a, const ms_dist_model_t *m,
-                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f, int accelerators,
-                        double pct, ms_dist_sensitivity_t *out, char *err, size_t errlen);
 
 /* Smallest scale factor x of `knob` (x·value) that brings the step time to target_step_s;
  * returns MS_DIST_EINVAL if no factor up to 1e3 reaches it. */

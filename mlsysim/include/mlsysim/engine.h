@@ -205,26 +205,31 @@ typedef struct {
 ms_status ms_serve_replicas(double qps, double service_s, int slots, int replicas, double p99_target_s,
                             ms_serve_replicas_result *out, char *err, size_t errlen);
 
-/* Sensitivity of any plan (every workload kind, roofline or fleet path) to its accelerator:
+/* Sensitivity of any plan (every workload kind, roofline or fleet path) to its hardware:
  * ms_plan_eval again with peak FLOP/s (every precision), memory bandwidth and memory capacity
- * each raised by pct % alone; change[k] = (latency_k - latency) / latency, binding = the most
- * negative, or memory capacity when the plan does not fit (upstream's SensitivitySolver). MS_OK,
- * MS_ERR_MEMORY (figures filled, binding capacity), MS_ERR_INPUT (err says why). */
-#define MS_PLAN_SENS_KNOBS 3
-extern const char *const ms_plan_sensitivity_knobs[MS_PLAN_SENS_KNOBS];   /* peak_flops, mem_bw, mem_capacity (the fleet study's names) */
+ * each raised by pct % alone, and, for a training step on the fleet model (ms_plan_to_dist accepts
+ * the plan), the intra-node and the inter-node bandwidth too (n_knobs = 5, else 3);
+ * change[k] = (latency_k - latency) / latency for k < n_knobs, binding = the most negative, or
+ * memory capacity when the plan does not fit (upstream's SensitivitySolver). MS_OK, MS_ERR_MEMORY
+ * (figures filled, binding capacity), MS_ERR_INPUT (err says why). */
+#define MS_PLAN_SENS_KNOBS 5              /* every figure: the accelerator's three, then the links */
+#define MS_PLAN_SENS_HW_KNOBS 3           /* the accelerator's figures, varied for every plan */
+extern const char *const ms_plan_sensitivity_knobs[MS_PLAN_SENS_KNOBS];   /* peak_flops, mem_bw, mem_capacity, intra_bw, inter_bw */
 typedef struct {
     double base_latency_s;
     double change[MS_PLAN_SENS_KNOBS];
+    int n_knobs;                      /* figures varied: MS_PLAN_SENS_HW_KNOBS, or all for a fleet step */
     int binding;                      /* index into ms_plan_sensitivity_knobs */
     int feasible;
 } ms_plan_sensitivity_result;
 ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
                               char *err, size_t errlen);
 
-/* Synthesis for any plan: the factor x in [1e-3, 1e3] by which each figure alone (peak FLOP/s,
- * mem_bw, mem_capacity) must be scaled for latency_s <= target_s (capacity: and for the plan to
- * fit); NAN when none up to 1000 does. MS_OK; MS_ERR_MEMORY (the plan as given does not fit,
- * factors filled); MS_ERR_ASSERT (no figure reaches the target); MS_ERR_INPUT. */
+/* Synthesis for any plan: the factor x in [1e-3, 1e3] by which each of the accelerator's
+ * figures alone (peak FLOP/s, mem_bw, mem_capacity; factor[3] and [4] are NAN) must be scaled for
+ * latency_s <= target_s (capacity: and for the plan to fit); NAN when none up to 1000 does. MS_OK;
+ * MS_ERR_MEMORY (the plan as given does not fit, factors filled); MS_ERR_ASSERT (no figure reaches
+ * the target); MS_ERR_INPUT. */
 typedef struct {
     double base_latency_s, target_s;
     double factor[MS_PLAN_SENS_KNOBS];

@@ -2,7 +2,7 @@
  * JSON lines), `sensitivity` (which hardware figure moves a training step most), `synthesis` (what
  * a figure must become to reach a target step time) and `chinchilla` (compute-optimal model and
  * data size for a FLOP budget). Every number is a library call: ms_plan_set + ms_plan_eval,
- * ms_dist_sensitivity, ms_dist_synthesize, ms_chin_optimal / ms_chin_loss.
+ * ms_plan_sensitivity, ms_plan_synthesis / ms_dist_synthesize, ms_chin_optimal / ms_chin_loss.
  *
  * A study's subject is a plan file or MODEL HARDWARE with the eval flags (--mode, --batch-size ...).
  */
@@ -283,56 +283,24 @@ static int has_help(int argc, char **argv)
     return 0;
 }
 
-/* Sensitivity of a plan the fleet model does not evaluate (inference, non-transformers):
- * ms_plan_sensitivity over peak FLOP/s, memory bandwidth and capacity. */
-static int plan_sensitivity(ms_cli *c, const ms_plan *p, double pct)
-{
-    ms_plan_sensitivity_result s;
-    char err[1024];
-    ms_status st = ms_plan_sensitivity(c->reg, p, pct, &s, err, sizeof err);
-    if (st != MS_OK && st != MS_ERR_MEMORY) {
-        fprintf(stderr, "mlsysim sensitivity: %s\n", err);
-        return MS_EXIT_INPUT;
-    }
-    ms_result o;
-    char title[400];
-    snprintf(title, sizeof title, "Sensitivity of %s: step time change for +%g %% of each figure", p->name, pct);
-    ms_result_init(&o, title);
-    ms_result_str(&o, "plan", p->name);
-    ms_result_num(&o, "pct", pct);
-    ms_result_num(&o, "latency_s", s.base_latency_s);
-    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s_change_fraction", ms_plan_sensitivity_knobs[k]);
-        ms_result_num(&o, key, s.change[k]);
-    }
-    ms_result_str(&o, "binding", ms_plan_sensitivity_knobs[s.binding]);
-    ms_result_bool(&o, "feasible", s.feasible);
-    ms_result_print(&o, c->fmt, stdout);
-    ms_result_free(&o);
-    if (!s.feasible) {
-        fprintf(stderr, "mlsysim sensitivity: the plan does not fit in memory: memory capacity binds\n");
-        return MS_EXIT_MEMORY;
-    }
-    return MS_EXIT_OK;
-}
-
+/* Sensitivity of any plan: ms_plan_sensitivity (peak FLOP/s, memory bandwidth and capacity; the
+ * intra- and inter-node bandwidth too when the plan is a training step on the fleet model). */
 int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: mlsysim sensitivity (PLAN.yaml | MODEL HARDWARE [flags]) [--pct P]\n"
                "\n"
                "Re-evaluates the plan with each hardware figure raised by P %% (default 10) and reports the\n"
-               "relative change of the step time; the largest drop is the binding figure (memory\n"
-               "capacity when the plan does not fit: exit 2). A transformer training step varies peak\n"
-               "FLOP/s, memory bandwidth and capacity, intra- and inter-node bandwidth (the fleet\n"
-               "model); any other plan (inference, CNNs, diffusion, SSM, DLRM) peak FLOP/s, memory\n"
-               "bandwidth and capacity (ms_plan_sensitivity).\n"
+               "relative change of its latency (latency_s; for a training step on the fleet model also\n"
+               "under its old name step_time_s): peak FLOP/s, memory bandwidth and capacity for every\n"
+               "plan, and for a transformer training step on the fleet model the intra-node (intra_bw)\n"
+               "and inter-node (inter_bw) bandwidth too. The largest drop is the binding figure; memory\n"
+               "capacity when the plan does not fit (exit 2). One library call: ms_plan_sensitivity.\n"
                "\n"
                "examples:\n"
                "  mlsysim sensitivity mlsysim/examples/llama3_70b_training.yaml\n"
                "  mlsysim sensitivity Llama3_2_1B H100 --mode training --batch-size 8 --pct 20\n"
-               "  mlsysim sensitivity Llama3_8B H100 --batch-size 64\n");
+               "  mlsysim -o json sensitivity Llama3_8B H100 --batch-size 64\n");
         return MS_EXIT_OK;
     }
     double pct = 10;
@@ -342,27 +310,14 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
     ms_plan *p = malloc(sizeof *p);
     if (!p) return MS_EXIT_INPUT;
     int rc = ms_cli_load_subject(c, argc, argv, p);
-    ms_dist_accel_t a;
-    ms_dist_model_t m;
-    ms_dist_parallel_t par;
-    ms_dist_fabric_t f;
-    char e0[512];
-    if (!rc && (p->mode != MS_MODE_TRAINING || ms_plan_to_dist(p, &a, &m, &par, &f, e0, sizeof e0))) {
-        rc = plan_sensitivity(c, p, pct);       /* not a fleet step: the plan's own evaluation */
-        free(p);
-        return rc;
-    }
-    if (!rc) rc = training_inputs(p, "sensitivity", &a, &m, &par, &f);
-    ms_dist_sensitivity_t s;
-    char err[512];
-    if (!rc && ms_dist_sensitivity(&a, &m, &par, &f, p->count, pct, &s, err, sizeof err) != MS_DIST_OK) {
-        fprintf(stderr, "mlsysim sensitivity: %s\n", err);
-        rc = MS_EXIT_INPUT;
-    }
-    ms_dist_train_t base;
-    if (!rc && ms_dist_train_step(&a, &m, &par, &f, p->count, &base, err, sizeof err) != MS_DIST_OK) {
-        fprintf(stderr, "mlsysim sensitivity: %s\n", err);
-        rc = MS_EXIT_INPUT;
+    ms_plan_sensitivity_result s;
+    char err[1024];
+    if (!rc) {
+        ms_status st = ms_plan_sensitivity(c->reg, p, pct, &s, err, sizeof err);
+        if (st != MS_OK && st != MS_ERR_MEMORY) {
+            fprintf(stderr, "mlsysim sensitivity: %s\n", err);
+            rc = MS_EXIT_INPUT;
+        }
     }
     if (!rc) {
         ms_result o;
@@ -371,19 +326,20 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
         ms_result_init(&o, title);
         ms_result_str(&o, "plan", p->name);
         ms_result_num(&o, "pct", pct);
-        ms_result_num(&o, "step_time_s", s.base_step_s);
-        for (int k = 0; k < MS_KNOB_COUNT; k++) {
+        ms_result_num(&o, "latency_s", s.base_latency_s);
+        if (s.n_knobs > MS_PLAN_SENS_HW_KNOBS)
+            ms_result_num(&o, "step_time_s", s.base_latency_s);   /* the fleet step's former key */
+        for (int k = 0; k < s.n_knobs; k++) {
             char key[64];
-            snprintf(key, sizeof key, "%s_change_fraction", ms_dist_knob_name((ms_dist_knob_t)k));
-            ms_result_num(&o, key, s.rel_change[k]);
+            snprintf(key, sizeof key, "%s_change_fraction", ms_plan_sensitivity_knobs[k]);
+            ms_result_num(&o, key, s.change[k]);
         }
-        ms_result_str(&o, "binding", ms_dist_knob_name(s.binding));
-        ms_result_bool(&o, "feasible", base.fits);
+        ms_result_str(&o, "binding", ms_plan_sensitivity_knobs[s.binding]);
+        ms_result_bool(&o, "feasible", s.feasible);
         ms_result_print(&o, c->fmt, stdout);
         ms_result_free(&o);
-        if (!base.fits) {
-            fprintf(stderr, "mlsysim sensitivity: the plan does not fit: needs %.3g GB per accelerator, has %.3g GB\n",
-                    base.memory.total_bytes / 1e9, a.mem_capacity_bytes / 1e9);
+        if (!s.feasible) {
+            fprintf(stderr, "mlsysim sensitivity: the plan does not fit in memory: memory capacity binds\n");
             rc = MS_EXIT_MEMORY;
         }
     }
@@ -408,7 +364,7 @@ static int plan_synthesis(ms_cli *c, const ms_plan *p, double target_s)
     ms_result_str(&o, "plan", p->name);
     ms_result_num(&o, "latency_s", s.base_latency_s);
     ms_result_num(&o, "target_step_time_s", target_s);
-    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+    for (int k = 0; k < MS_PLAN_SENS_HW_KNOBS; k++) {
         char key[64];
         snprintf(key, sizeof key, "%s_factor", ms_plan_sensitivity_knobs[k]);
         ms_result_num(&o, key, s.factor[k]);    /* JSON null: no factor up to 1000 */

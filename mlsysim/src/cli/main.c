@@ -32,7 +32,7 @@ static void usage(FILE *f)
         "                       [--svg FILE [--svg-key KEY]]\n"
         "  search (PLAN.yaml | MODEL HARDWARE [flags]) --vary KEY=V1,V2,... --objective [min:|max:]KEY\n"
         "                       [--constraint 'KEY<=V' ...] [--top N]\n"
-        "  sensitivity (PLAN.yaml | MODEL HARDWARE --mode training [flags]) [--pct P]\n"
+        "  sensitivity (PLAN.yaml | MODEL HARDWARE [flags]) [--pct P]\n"
         "  synthesis (PLAN.yaml | MODEL HARDWARE --mode training [flags]) --target-step-ms T\n"
         "  chinchilla (--flops C [--tokens-per-param R] | --params N [--tokens D])\n"
         "  graph 'SPEC'         a CNN/MLP layer graph: parameters, MACs, saved activations\n"

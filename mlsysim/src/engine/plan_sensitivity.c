@@ -1,21 +1,29 @@
-/* plan_sensitivity.c - the sensitivity of any plan to its accelerator's figures: re-evaluates the
+/* plan_sensitivity.c - the sensitivity of any plan to its hardware's figures: re-evaluates the
  * plan (ms_plan_eval, so every kind of workload and both the roofline and the fleet path) with
  * each of peak FLOP/s (every precision, dense and sparse), memory bandwidth and memory capacity
- * raised by pct %, one at a time, and reports the relative change of latency_s, (T_i - T) / T.
- * The binding figure is the one whose increase shortens the step most; a plan that does not fit
- * binds on memory capacity whatever the times say (upstream MLSys·im's SensitivitySolver, Wall 21,
- * does the same for its roofline). */
+ * raised by pct %, one at a time, and, when the plan is a training step on the fleet model, its
+ * links too: the intra-node bandwidth (the figure the fleet model reads, set as the plan's
+ * intra_bw) and the inter-node fabric's bandwidth per port. It reports the relative change of
+ * latency_s, (T_i - T) / T. The binding figure is the one whose increase shortens the step most; a
+ * plan that does not fit binds on memory capacity whatever the times say (upstream MLSys·im's
+ * SensitivitySolver, Wall 21, does the same for its roofline). */
 #include "mlsysim/engine.h"
+#include "mlsysim/distributed.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const ms_plan_sensitivity_knobs[MS_PLAN_SENS_KNOBS] = {"peak_flops", "mem_bw", "mem_capacity"};
+const char *const ms_plan_sensitivity_knobs[MS_PLAN_SENS_KNOBS] = {"peak_flops", "mem_bw", "mem_capacity",
+                                                                   "intra_bw", "inter_bw"};
 
-static void grow(ms_hardware *h, int knob, double f)
+/* Raises one figure of the plan q by the factor f. intra_bw: the intra-node bandwidth the fleet
+ * model reads for the unscaled plan (the plan's own, else its accelerator's link). A plan without
+ * an inter-node fabric is one node: no traffic leaves it, so inter_bw changes nothing. */
+static void grow(ms_plan *q, int knob, double f, double intra_bw)
 {
+    ms_hardware *h = &q->hw;
     if (knob == 0) {
         for (int i = 0; i < MS_PREC_COUNT; i++) {
             h->flops[i] *= f;
@@ -23,9 +31,27 @@ static void grow(ms_hardware *h, int knob, double f)
         }
     } else if (knob == 1) {
         h->mem_bw_bytes_per_s *= f;
-    } else {
+    } else if (knob == 2) {
         h->mem_bytes *= f;
+    } else if (knob == 3) {
+        q->intra_bw_bytes_per_s = intra_bw * f;
+    } else if (q->has_fabric) {
+        q->fabric.bw_bytes_per_s *= f;
     }
+}
+
+/* The fleet model's intra-node bandwidth for p, or 0 when p is not a training step on the fleet
+ * model (then only the accelerator's figures are varied). */
+static double fleet_intra_bw(const ms_plan *p)
+{
+    if (p->mode != MS_MODE_TRAINING) return 0;
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    char e[512];
+    if (ms_plan_to_dist(p, &a, &m, &par, &f, e, sizeof e)) return 0;
+    return f.intra_bw_bytes_per_s;
 }
 
 /* The plan's own latency, the start of both questions below. On success *qo (a copy of p without its
@@ -84,12 +110,14 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
     if (!q) return st;
     out->base_latency_s = base;
     out->feasible = st != MS_ERR_MEMORY;
+    double intra = fleet_intra_bw(p);
+    out->n_knobs = intra > 0 ? MS_PLAN_SENS_KNOBS : MS_PLAN_SENS_HW_KNOBS;
     double f = 1.0 + pct / 100.0;
     int binding = 0;
-    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+    for (int k = 0; k < out->n_knobs; k++) {
         *q = *p;
         q->n_asserts = 0;
-        grow(&q->hw, k, f);
+        grow(q, k, f, intra);
         double t = base;
         if (ms_plan_eval(r, q, res) != MS_ERR_INPUT) ms_result_get(res, "latency_s", &t);
         ms_result_free(res);
@@ -111,7 +139,7 @@ static int reaches(const ms_registry *r, ms_plan *q, ms_result *res, const ms_pl
 {
     *q = *p;
     q->n_asserts = 0;
-    grow(&q->hw, knob, x);
+    grow(q, knob, x, 0);
     ms_status st = ms_plan_eval(r, q, res);
     double t = INFINITY;
     if (st != MS_ERR_INPUT) ms_result_get(res, "latency_s", &t);
@@ -140,9 +168,9 @@ ms_status ms_plan_synthesis(const ms_registry *r, const ms_plan *p, double targe
     out->target_s = target_s;
     out->feasible = st != MS_ERR_MEMORY;
     int any = 0;
-    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) out->factor[k] = NAN;
+    for (int k = 0; k < MS_PLAN_SENS_HW_KNOBS; k++) {
         double lo = log(1e-3), hi = log(1e3);
-        out->factor[k] = NAN;
         if (!reaches(r, q, res, p, k, exp(hi), target_s)) continue;
         any = 1;
         if (reaches(r, q, res, p, k, exp(lo), target_s)) {

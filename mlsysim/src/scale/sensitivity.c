@@ -1,11 +1,10 @@
-/* sensitivity.c - which hardware figure moves a training step most (Wall 21), and what a figure
- * must become to reach a target (Wall 22, inverse model).
+/* sensitivity.c - what a hardware figure of a training step must become to reach a target step
+ * time (Wall 22, the inverse model). The forward question, which figure moves the step most
+ * (Wall 21), is asked of the plan: ms_plan_sensitivity (engine/plan_sensitivity.c) varies the
+ * same five figures through the plan's own evaluation.
  *
- * Sensitivity: re-evaluate the step with one figure scaled by (1 + pct/100); the relative change
- * of the step time is the sensitivity, the largest in magnitude is the binding figure. Memory
- * capacity does not change time: its entry is -1 when the larger capacity makes a plan that did
- * not fit fit, else 0. Synthesis: the step time is monotone non-increasing in every figure, so
- * the smallest sufficient factor is found by bisection on log(factor) in [1e-3, 1e3].
+ * Synthesis: the step time is monotone non-increasing in every figure, so the smallest sufficient
+ * factor is found by bisection on log(factor) in [1e-3, 1e3].
  */
 #include "internal.h"
 
@@ -30,33 +29,6 @@ static void scale_knob(ms_dist_accel_t *a, ms_dist_fabric_t *f, ms_dist_knob_t k
     case MS_KNOB_INTER_BW: f->inter_bw_bytes_per_s *= x; break;
     default: break;
     }
-}
-
-int ms_dist_sensitivity(const ms_dist_accel_t *a, const ms_dist_model_t *m,
-                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f, int n,
-                        double pct, ms_dist_sensitivity_t *out, char *err, size_t errlen)
-{
-    if (!out || !(pct > -100.0)) { ms_scale_err(err, errlen, "sensitivity: pct must be > -100"); return MS_DIST_EINVAL; }
-    ms_dist_train_t base;
-    int rc = ms_dist_train_step(a, m, p, f, n, &base, err, errlen);
-    if (rc) return rc;
-    out->base_step_s = base.step_time_s;
-    out->binding = MS_KNOB_PEAK_FLOPS;
-    double best = -1.0;
-    for (int k = 0; k < MS_KNOB_COUNT; k++) {
-        ms_dist_accel_t aa = *a;
-        ms_dist_fabric_t ff = *f;
-        scale_knob(&aa, &ff, (ms_dist_knob_t)k, 1.0 + pct / 100.0);
-        ms_dist_train_t r;
-        rc = ms_dist_train_step(&aa, m, p, &ff, n, &r, err, errlen);
-        if (rc) return rc;
-        if (k == MS_KNOB_MEM_CAPACITY)
-            out->rel_change[k] = (!base.fits && r.fits) ? -1.0 : 0.0;
-        else
-            out->rel_change[k] = (r.step_time_s - base.step_time_s) / base.step_time_s;
-        if (fabs(out->rel_change[k]) > best) { best = fabs(out->rel_change[k]); out->binding = (ms_dist_knob_t)k; }
-    }
-    return MS_DIST_OK;
 }
 
 static int meets(const ms_dist_accel_t *a, const ms_dist_model_t *m, const ms_dist_parallel_t *p,
