@@ -116,6 +116,16 @@ static void test_zoo(void **state)
     assert_int_equal(run("zoo hardware --class tiny", 0, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "nRF52840"));
     assert_null(strstr(buf, "H100"));
+    /* the int8 column counts integer operations: H100's 1,979 TOP/s, not FLOP/s */
+    assert_int_equal(run("zoo hardware --class cloud", 0, buf, sizeof buf), 0);
+    const char *h100 = strstr(buf, "\nH100 ");
+    assert_non_null(h100);
+    const char *eol = strchr(h100 + 1, '\n');
+    assert_non_null(eol);
+    char row[256];
+    snprintf(row, sizeof row, "%.*s", (int)(eol - h100), h100);
+    assert_non_null(strstr(row, "989 TFLOP/s"));
+    assert_non_null(strstr(row, "1.979 POP/s"));
     assert_int_equal(run("zoo systems -o json", 0, buf, sizeof buf), 0);
     cJSON_Delete(json_of(buf));
     assert_int_equal(run("zoo grids -o markdown", 0, buf, sizeof buf), 0);

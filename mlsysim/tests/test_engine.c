@@ -808,6 +808,10 @@ static void test_text_units(void **state)
     assert_string_equal(b, "2.5 mJ");
     ms_fmt_human("latency_s", 0.007678, b, sizeof b);
     assert_string_equal(b, "7.678 ms");
+    ms_fmt_human("peak_int8_op_per_s", 1.979e15, b, sizeof b);     /* integer peaks are OP/s */
+    assert_string_equal(b, "1.979 POP/s");
+    ms_fmt_human("peak_flop_per_s", 989e12, b, sizeof b);
+    assert_string_equal(b, "989 TFLOP/s");
 }
 
 /* ms_plan_sensitivity: the plan re-evaluated with one figure raised by 10 %. Hand-worked:

@@ -106,7 +106,7 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
             snprintf(b[2], 80, "%d", h->year);
             /* native peaks only: a format the device lacks shows "-" */
             if (h->flops[MS_FP16] > 0) ms_fmt_human("peak_flop_per_s", h->flops[MS_FP16], b[3], 80); else snprintf(b[3], 80, "-");
-            if (h->flops[MS_INT8] > 0) ms_fmt_human("peak_flop_per_s", h->flops[MS_INT8], b[4], 80); else snprintf(b[4], 80, "-");
+            if (h->flops[MS_INT8] > 0) ms_fmt_human("peak_int8_op_per_s", h->flops[MS_INT8], b[4], 80); else snprintf(b[4], 80, "-");
             ms_fmt_human("memory_bytes", h->mem_bytes, b[5], 80);
             ms_fmt_human("bw_bytes_per_s", h->mem_bw_bytes_per_s, b[6], 80);
             if (h->tdp_w > 0) ms_fmt_human("tdp_w", h->tdp_w, b[7], 80); else snprintf(b[7], 80, "-");

@@ -272,6 +272,10 @@ void ms_fmt_human(const char *key, double v, char *buf, size_t cap)
         static const char *const u[] = {"PFLOP/s", "TFLOP/s", "GFLOP/s", "MFLOP/s", "FLOP/s"};
         static const double s[] = {1e15, 1e12, 1e9, 1e6, 1};
         scaled(v, u, s, 5, buf, cap);
+    } else if (ends(key, "_op_per_s")) {    /* integer operations (int8 peaks): OP/s, not FLOP/s */
+        static const char *const u[] = {"POP/s", "TOP/s", "GOP/s", "MOP/s", "OP/s"};
+        static const double s[] = {1e15, 1e12, 1e9, 1e6, 1};
+        scaled(v, u, s, 5, buf, cap);
     } else if (ends(key, "_per_s")) {
         static const char *const u[] = {"G/s", "M/s", "k/s", "/s"};
         static const double s[] = {1e9, 1e6, 1e3, 1};
