@@ -8,9 +8,14 @@ conv+ReLU and linear+ReLU, prepares with the engine's default qconfig, calibrate
 measures test accuracy and images/s at batch 64 and 1 (best of 5 windows). Both engines of Debian's
 build are measured (onednn and qnnpack; 'fbgemm'/'x86' are not in it) and the faster at batch 64 is the
 anchor. Prints one JSON line; when no engine runs, "engine" is null and "error" says why.
+The file's layers are matched by what they are, not by their Sequential index (which moves whenever a
+layer is added or split): its weights are taken in layer order, the 4-D ones for the two convolutions
+and the 2-D ones for the three Linear layers, and their shapes must be LeNet-5's.
+BENCH_CPU_TIME=1 in the environment times each window with the process's CPU clock, as int8_bench.c.
 """
 import gzip
 import json
+import os
 import struct
 import sys
 import time
@@ -30,12 +35,34 @@ def read_safetensors(path):
         data = f.read()
     out = {}
     for name, e in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or e["dtype"] != "F32":
             continue
-        assert e["dtype"] == "F32", name
         b, t = e["data_offsets"]
         out[name] = torch.from_numpy(np.frombuffer(data[b:t], dtype="<f4").reshape(e["shape"]).copy())
     return out
+
+
+LENET_SHAPES = {"c1": [6, 1, 5, 5], "c2": [16, 6, 5, 5], "f1": [120, 400], "f2": [84, 120], "f3": [10, 84]}
+
+
+def lenet_state_dict(w):
+    """QLeNet's state dict from the model's tensors "<index>.weight" / "<index>.bias", in index order
+    (other tensors, such as a checkpoint's optimizer state, are not the model's and are skipped)."""
+    layers = sorted((n[:-len(".weight")] for n in w if n.endswith(".weight") and n.split(".")[0].isdigit()
+                     and n.count(".") == 1), key=int)
+    convs = [n for n in layers if w[n + ".weight"].dim() == 4]
+    linears = [n for n in layers if w[n + ".weight"].dim() == 2]
+    if len(convs) != 2 or len(linears) != 3:
+        raise ValueError("want LeNet-5's 2 conv and 3 linear weights, the file has %d 4-D and %d 2-D weights (%s)"
+                         % (len(convs), len(linears), ", ".join(layers)))
+    sd = {}
+    for mod, src in zip(("c1", "c2", "f1", "f2", "f3"), convs + linears):
+        if list(w[src + ".weight"].shape) != LENET_SHAPES[mod] or src + ".bias" not in w:
+            raise ValueError("tensor '%s.weight' has shape %s (want %s with a bias for LeNet-5's %s)"
+                             % (src, list(w[src + ".weight"].shape), LENET_SHAPES[mod], mod))
+        sd[mod + ".weight"] = w[src + ".weight"]
+        sd[mod + ".bias"] = w[src + ".bias"]
+    return sd
 
 
 def read_idx(path):
@@ -47,7 +74,6 @@ def read_idx(path):
 
 
 def load_split(data_dir, prefix):
-    import os
     d = os.path.join(data_dir, "fashion-mnist")
     def find(stem):
         for ext in (".gz", ""):
@@ -88,15 +114,18 @@ class QLeNet(nn.Module):
         return self.dequant(self.f3(x))
 
 
+CLOCK = time.process_time if os.environ.get("BENCH_CPU_TIME", "") not in ("", "0") else time.perf_counter
+
+
 def best_rate(fn, x, b, window):
     best = 0.0
     for w in range(6):
-        t0, n = time.perf_counter(), 0
+        t0, n = CLOCK(), 0
         while True:
             for i in range(0, 64, b):
                 fn(x[i:i + b])
             n += 64
-            t = time.perf_counter() - t0
+            t = CLOCK() - t0
             if t >= window:
                 break
         if w > 0:
@@ -107,7 +136,11 @@ def best_rate(fn, x, b, window):
 def main():
     fp32_path, data_dir = sys.argv[1], sys.argv[2]
     window = float(sys.argv[3]) if len(sys.argv) > 3 else 0.3
-    w = read_safetensors(fp32_path)
+    try:
+        sd = lenet_state_dict(read_safetensors(fp32_path))
+    except (ValueError, KeyError, AssertionError) as e:
+        print(json.dumps({"engine": None, "torch": torch.__version__, "error": "%s: %s" % (fp32_path, e)}))
+        return
     xtr, _ = load_split(data_dir, "train")
     xte, yte = load_split(data_dir, "t10k")
     calib = xtr[[i * len(xtr) // 1000 for i in range(1000)]]
@@ -119,11 +152,6 @@ def main():
         try:
             torch.backends.quantized.engine = engine
             m = QLeNet()
-            names = {"c1": "0", "c2": "2", "f1": "5", "f2": "7", "f3": "9"}
-            sd = {}
-            for mod, idx in names.items():
-                sd[mod + ".weight"] = w[idx + ".weight"]
-                sd[mod + ".bias"] = w[idx + ".bias"]
             m.load_state_dict(sd)
             m.eval()
             with torch.no_grad():
@@ -148,7 +176,7 @@ def main():
         print(json.dumps({"engine": None, "torch": torch.__version__, "error": "; ".join(errors)}))
         return
     best = dict(max(results, key=lambda r: r["int8_b64"]))
-    best.update({"torch": torch.__version__, "threads": torch.get_num_threads(), "all_engines": results,
+    best.update({"clock": "cpu" if CLOCK is time.process_time else "wall", "torch": torch.__version__, "threads": torch.get_num_threads(), "all_engines": results,
                  "errors": errors})
     print(json.dumps(best))
 

@@ -5,7 +5,8 @@
 # The trained LeNet-5 is milestone 04's checkpoint: $INT8_CKPT when set, else the one cached in
 # build-bench/int8_infer/ (trained once with 'tito milestone run 04', ~3 minutes on one core).
 # Needs the Fashion-MNIST files (scripts/fetch-data.sh; $MLSB_DATA or data/).
-# Ours and PyTorch alternate 3 times; the best of each is kept (shared machine). Last line: one JSON
+# Ours and PyTorch alternate 3 times; the best of each is kept (shared machine). BENCH_CPU_TIME=1 times
+# both sides with their process's CPU clock instead of the wall clock (for a loaded machine). Last line: one JSON
 # object: name, ours (int8 images/s, batch 64), anchor (PyTorch int8 images/s, batch 64, or null),
 # anchor_engine, ratio, accuracy_fp32, accuracy_int8 (official 10,000-image test set),
 # speedup_vs_fp32_b1, speedup_vs_fp32_b64, size_ratio (fp32 weights-only file / int8 file), and the
@@ -33,7 +34,7 @@ best_ours=""; best_torch=""
 for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
     "$exe" "$ckpt" "$data" "$tmp" "$window" > "$tmp/ours.json"
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/torch.time" \
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 bench_anchor /usr/bin/time -v -o "$tmp/torch.time" \
     /usr/bin/python3 "$here/int8_torch.py" "$tmp/lenet.fp32.safetensors" "$data" "$window" > "$tmp/torch.json"
   echo "round $round: ours $(tail -1 "$tmp/ours.json") (cpu $(cpu "$tmp/ours.time")%)" >&2
   echo "round $round: pytorch $(tail -1 "$tmp/torch.json") (cpu $(cpu "$tmp/torch.time")%)" >&2
@@ -48,13 +49,14 @@ for round in 1 2 3; do
   fi
 done
 /usr/bin/python3 - "$best_ours" "$best_torch" <<'PY'
-import json, sys
+import json, os, sys
 o = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 t = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
 a = t.get("int8_b64")
 print(json.dumps({
     "name": "int8_infer", "ours": o["int8_b64"], "anchor": a, "unit": "images/s (batch 64, one thread)",
     "anchor_engine": t.get("engine"), "anchor_error": t.get("error"),
+    "clock": "cpu" if os.environ.get("BENCH_CPU_TIME", "") not in ("", "0") else "wall",
     "ratio": round(o["int8_b64"] / a, 3) if a else None,
     "accuracy_fp32": o["accuracy_fp32"], "accuracy_int8": o["accuracy_int8"],
     "speedup_vs_fp32_b1": round(o["int8_b1"] / o["fp32_b1"], 3),
