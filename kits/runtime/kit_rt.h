@@ -49,11 +49,33 @@ typedef struct kit_linear {
     const int32_t *bias, *mult, *shift;
 } kit_linear;
 
-#ifdef KIT_OP_CONV
-static int32_t kit_conv_acc(const kit_conv *c, const int8_t *x, int32_t o, int32_t oy, int32_t ox)
+#if defined(KIT_OP_CONV) || defined(KIT_OP_DWCONV)
+/* The int32 sum of one output channel at output position (oy, ox) of a convolution: op is its
+ * kit_conv or kit_dwconv, x the input it reads (a depthwise op: the channel's own plane), w the
+ * output channel's filter. */
+typedef int32_t (*kit_acc_fn)(const void *op, const int8_t *x, const int8_t *w, int32_t oy, int32_t ox);
+
+/* The fused 2x2 max pool of a convolution, before requantization (requantization is monotone): the
+ * largest of the four sums of the window whose top-left corner is (2 oy, 2 ox). The one pooling loop
+ * of both convolutions. */
+static int32_t kit_pool2_acc(kit_acc_fn acc, const void *op, const int8_t *x, const int8_t *w, int32_t oy,
+                             int32_t ox)
 {
+    int32_t a = acc(op, x, w, 2 * oy, 2 * ox);
+    for (int32_t k = 1; k < 4; k++) {
+        const int32_t t = acc(op, x, w, 2 * oy + k / 2, 2 * ox + k % 2);
+        a = t > a ? t : a;
+    }
+    return a;
+}
+#endif
+
+#ifdef KIT_OP_CONV
+/* kit_acc_fn of a convolution: w is output channel o's [cin][kh][kw] filter. */
+static int32_t kit_conv_acc(const void *op, const int8_t *x, const int8_t *w, int32_t oy, int32_t ox)
+{
+    const kit_conv *c = (const kit_conv *)op;
     int32_t acc = 0;
-    const int8_t *w = c->weight + (int32_t)o * c->cin * c->kh * c->kw;
     for (int32_t ci = 0; ci < c->cin; ci++) {
         const int8_t *xc = x + ci * c->h * c->w;
         for (int32_t i = 0; i < c->kh; i++) {
@@ -106,20 +128,11 @@ static void kit_conv_run(const kit_conv *c, const int8_t *x, int8_t *y)
     }
     const int32_t hq = c->pool ? c->ho / 2 : c->ho, wq = c->pool ? c->wo / 2 : c->wo;
     for (int32_t o = 0; o < c->cout; o++) {
+        const int8_t *w = c->weight + o * c->cin * c->kh * c->kw;
         for (int32_t oy = 0; oy < hq; oy++) {
             for (int32_t ox = 0; ox < wq; ox++) {
-                int32_t a;
-                if (c->pool) {
-                    a = kit_conv_acc(c, x, o, 2 * oy, 2 * ox);
-                    int32_t t = kit_conv_acc(c, x, o, 2 * oy, 2 * ox + 1);
-                    a = t > a ? t : a;
-                    t = kit_conv_acc(c, x, o, 2 * oy + 1, 2 * ox);
-                    a = t > a ? t : a;
-                    t = kit_conv_acc(c, x, o, 2 * oy + 1, 2 * ox + 1);
-                    a = t > a ? t : a;
-                } else {
-                    a = kit_conv_acc(c, x, o, oy, ox);
-                }
+                const int32_t a =
+                    c->pool ? kit_pool2_acc(kit_conv_acc, c, x, w, oy, ox) : kit_conv_acc(c, x, w, oy, ox);
                 y[(o * hq + oy) * wq + ox] = kit_requant_out(a, c->bias[o], c->mult[o], c->shift[o], c->zo, c->lo);
             }
         }
@@ -128,9 +141,10 @@ static void kit_conv_run(const kit_conv *c, const int8_t *x, int8_t *y)
 #endif
 
 #ifdef KIT_OP_DWCONV
-/* The int32 sum of channel ch at output (oy, ox): its own kh x kw filter over its own plane. */
-static int32_t kit_dwconv_acc(const kit_dwconv *d, const int8_t *xc, const int8_t *w, int32_t oy, int32_t ox)
+/* kit_acc_fn of a depthwise convolution: channel ch's own kh x kw filter w over its own plane xc. */
+static int32_t kit_dwconv_acc(const void *op, const int8_t *xc, const int8_t *w, int32_t oy, int32_t ox)
 {
+    const kit_dwconv *d = (const kit_dwconv *)op;
     int32_t acc = 0;
     for (int32_t i = 0; i < d->kh; i++) {
         const int32_t y = oy * d->stride + i - d->pad;
@@ -154,18 +168,8 @@ static void kit_dwconv_run(const kit_dwconv *d, const int8_t *x, int8_t *y)
         const int8_t *xc = x + ch * d->h * d->w, *w = d->weight + ch * d->kh * d->kw;
         for (int32_t oy = 0; oy < hq; oy++) {
             for (int32_t ox = 0; ox < wq; ox++) {
-                int32_t a;
-                if (d->pool) {
-                    a = kit_dwconv_acc(d, xc, w, 2 * oy, 2 * ox);
-                    int32_t t = kit_dwconv_acc(d, xc, w, 2 * oy, 2 * ox + 1);
-                    a = t > a ? t : a;
-                    t = kit_dwconv_acc(d, xc, w, 2 * oy + 1, 2 * ox);
-                    a = t > a ? t : a;
-                    t = kit_dwconv_acc(d, xc, w, 2 * oy + 1, 2 * ox + 1);
-                    a = t > a ? t : a;
-                } else {
-                    a = kit_dwconv_acc(d, xc, w, oy, ox);
-                }
+                const int32_t a =
+                    d->pool ? kit_pool2_acc(kit_dwconv_acc, d, xc, w, oy, ox) : kit_dwconv_acc(d, xc, w, oy, ox);
                 y[(ch * hq + oy) * wq + ox] =
                     kit_requant_out(a, d->bias[ch], d->mult[ch], d->shift[ch], d->zo, d->lo);
             }
