@@ -62,6 +62,12 @@ typedef struct ms_dist_accel {
      * 0.88 on A100 80 GB (1.80 of 2.04 TB/s measured with Nsight Compute, NVIDIA developer forum
      * "Trouble to Reach Peak Bandwidth of A100"; ~90 % is the most any kernel reaches). */
     double mem_bw_fraction;
+    /* Fraction of datasheet peak FLOP/s the fused (flash) attention kernel reaches, forward and
+     * backward (0 = η, the GEMM figure). Attention kernels run below the GEMMs: FlashAttention-2
+     * reaches 50-73 % of peak on A100 (Dao 2023, arXiv 2307.08691) and 35 % on H100, where it does
+     * not use the Hopper instructions (Shah et al. 2024, FlashAttention-3, arXiv 2407.08608). Used
+     * only with ms_dist_parallel_t.flash_attention. */
+    double attn_efficiency;
 } ms_dist_accel_t;
 
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5

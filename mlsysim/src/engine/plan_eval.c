@@ -24,7 +24,7 @@ double ms_default_efficiency(ms_mode mode)
  * (A100_40GB -> A100, H100_PCIe -> H100). */
 static const struct { const char *gen; double eff; } calibrated[] = {
     {"A100", 0.72},
-    {"H100", 0.57},
+    {"H100", 0.59},
 };
 
 double ms_calibrated_efficiency(const char *hw_name)

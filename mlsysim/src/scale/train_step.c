@@ -168,15 +168,21 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double scores = T * (x.a / tp) * s;                           /* score elements per rank */
     double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;
     double score_bytes_bwd = p->flash_attention ? 0.0 : 2.0 * 9.5 * scores;
-    c.att_fwd = score_flops / F + score_bytes / BW;
+    /* A fused (flash) attention kernel runs at its own fraction of peak (attn_efficiency) and its
+     * backward recomputes the scores from Q and K: five s×s products (S, dP, dV, dQ, dK) against
+     * the forward's two, 2.5× the forward FLOPs (Dao 2023, FlashAttention-2 Algorithm 2). The
+     * unfused path keeps the scores and multiplies 2× the forward in backward. */
+    double Fa = p->flash_attention && a->attn_efficiency > 0 ? a->peak_flops * a->attn_efficiency : F;
+    double att_bwd_mult = p->flash_attention ? 2.5 : 2.0;
+    c.att_fwd = score_flops / Fa + score_bytes / BW;
     c.fwd = dense_flops / Fd + ew_bytes / BW + c.att_fwd;
-    c.bwd = 2.0 * (dense_flops / Fd + score_flops / F) + (1.5 * ew_bytes + score_bytes_bwd) / BW;
+    c.bwd = 2.0 * dense_flops / Fd + att_bwd_mult * score_flops / Fa + (1.5 * ew_bytes + score_bytes_bwd) / BW;
     c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
          : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
     /* GEMM share of the kernel time (for the breakdown) */
-    double layer_mm = 3.0 * (dense_flops / Fd + score_flops / F)
-                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? dense_flops / Fd + score_flops / F
-                       : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? score_flops / F : 0.0);
+    double layer_mm = 3.0 * dense_flops / Fd + (1.0 + att_bwd_mult) * score_flops / Fa
+                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? dense_flops / Fd + score_flops / Fa
+                       : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? score_flops / Fa : 0.0);
     double layer_kern = c.fwd + c.bwd + c.rc;
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
     double act_msg = T * h * wb;

@@ -79,14 +79,14 @@ static int parse_num(const char *s, double *v)
     return 0;
 }
 
-typedef struct cal { char stack[32]; double eff; } cal_t;
+typedef struct cal { char stack[32]; double eff, attn; } cal_t;
 
 static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
     char line[1024];
-    int lineno = 0, have_hdr = 0, ci_stack = -1, ci_eff = -1;
+    int lineno = 0, have_hdr = 0, ci_stack = -1, ci_eff = -1, ci_attn = -1;
     *ncal = 0;
     while (fgets(line, sizeof line, fp)) {
         lineno++;
@@ -96,6 +96,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
         if (!have_hdr) {
             ci_stack = col_index(&c, "stack");
             ci_eff = col_index(&c, "efficiency");
+            ci_attn = col_index(&c, "attention_efficiency");   /* optional: blank = efficiency */
             if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
             have_hdr = 1;
             continue;
@@ -114,8 +115,15 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
                 fclose(fp);
                 return MS_DIST_EIO;
             }
+        double ae = 0.0;
+        if (ci_attn >= 0 && c.n > ci_attn && *c.f[ci_attn] && (parse_num(c.f[ci_attn], &ae) || !(ae > 0 && ae <= 1))) {
+            ms_scale_err(err, errlen, "%s:%d: column attention_efficiency: '%s' is not a number in (0, 1] (blank = efficiency)", path, lineno, c.f[ci_attn]);
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
         snprintf(cal[*ncal].stack, sizeof cal[*ncal].stack, "%s", c.f[ci_stack]);
         cal[*ncal].eff = e;
+        cal[*ncal].attn = ae;
         (*ncal)++;
     }
     fclose(fp);
@@ -318,6 +326,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
         r->accel.efficiency = cal[found].eff;
+        r->accel.attn_efficiency = cal[found].attn;
         r->stack_compute_factor = 1.0;
         r->par.sharded_coll_efficiency = MS_DIST_SHARDED_COLL_EFFICIENCY;
         const char *sw = strchr(r->stack, '/');
