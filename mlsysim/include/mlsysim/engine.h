@@ -201,6 +201,9 @@ typedef struct {
     int found;                        /* 1: stable (and meets the target when searched) */
     double service_s;
     ms_queue_result queue;            /* at `replicas` (given: even when overloaded) */
+    ms_queue_result queue_md;         /* the same servers as M/D/c (fixed-length requests: a
+                                         deterministic service time; ms_mgc with c_s^2 = 0, exact
+                                         Pollaczek-Khinchine mean at c = 1) */
 } ms_serve_replicas_result;
 ms_status ms_serve_replicas(double qps, double service_s, int slots, int replicas, double p99_target_s,
                             ms_serve_replicas_result *out, char *err, size_t errlen);
@@ -256,7 +259,11 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * static-batch run, or the time to the first token. Predicted through ms_plan_eval (inference,
  * tp accelerators, the plan's default efficiency): TTFT = the plan's ttft_s at seq_len = input;
  * a run = TTFT + (output - 1) decode steps at the mean context input + output/2 (the plan's itl_s
- * there); tokens/s per GPU = batch · output / run / tp. */
+ * there) with n = in_flight sequences at once, n = min(batch, free memory / KV of a sequence at its
+ * mean length) (paged KV: a batch larger than the cache runs as n in flight, the rest waiting);
+ * tokens/s per GPU = n · output / run / tp. An optional column `stack` names the serving software
+ * whose fixed costs are added (ms_serving_stack: a per-layer cost per forward pass, a GQA decode
+ * kernel that reads the KV cache once per query head). */
 typedef enum { MS_SERVE_TOKENS_PER_S_PER_GPU = 0, MS_SERVE_TTFT_S = 1 } ms_serving_metric;
 
 typedef struct {
@@ -270,8 +277,12 @@ typedef struct {
     int heldout;                     /* 1: nothing was chosen on this row */
     double measured, predicted;      /* tokens/s per GPU or seconds */
     double error;                    /* (predicted - measured) / measured */
-    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput rows) */
+    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput rows), stack costs included */
     double efficiency;               /* η the plan used */
+    char stack[24];                  /* serving software (column `stack`; "" = none: the plan alone) */
+    double layer_overhead_s;         /* the stack's fixed cost per layer per forward pass (in TTFT and ITL) */
+    double kv_extra_s;               /* per decode step: KV re-read by a GQA kernel that reads per query head */
+    int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean length) */
 } ms_serving_row;
 
 typedef struct {

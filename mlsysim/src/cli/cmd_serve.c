@@ -1,6 +1,7 @@
 /* cmd_serve.c - `mlsysim serve MODEL HARDWARE`: LLM serving on one accelerator: TTFT, ITL, KV
  * cache (an SSM's recurrent state instead), concurrency; continuous batching (paged vs static KV); optional speculative decoding
- * (--draft) and M/M/c replica sizing for an arrival rate (--qps, --p99-ms).
+ * (--draft) and M/M/c replica sizing for an arrival rate (--qps, --p99-ms), with the M/D/c
+ * figures of the same replicas beside (md_*: fixed-length requests, deterministic service).
  *
  * With --replicas N the queue figures are reported for N replicas instead of searched for.
  * The replica search is the library's (ms_serve_replicas, engine.h); this file parses and formats.
@@ -126,6 +127,9 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
             ms_result_num(&o, "queue_wait_mean_s", sr.queue.mean_wait_s);
             ms_result_num(&o, "p50_latency_s", sr.queue.p50_s);
             ms_result_num(&o, "p99_latency_s", sr.queue.p99_s);
+            ms_result_num(&o, "md_queue_wait_mean_s", sr.queue_md.mean_wait_s);
+            ms_result_num(&o, "md_p50_latency_s", sr.queue_md.p50_s);
+            ms_result_num(&o, "md_p99_latency_s", sr.queue_md.p99_s);
         } else {
             if (sr.replicas > 0) ms_result_num(&o, "queue_utilization", sr.queue.utilization);
             ms_result_bool(&o, "queue_stable", 0);

@@ -187,10 +187,13 @@ static int print_serving(const char *path, int json)
             json_str(r->hardware);
             printf(",\"precision\":\"%s\",\"tp\":%d,\"batch\":%d,\"input_len\":%d,\"output_len\":%d,"
                    "\"metric\":\"%s\",\"split\":\"%s\",\"efficiency\":%.4g,\"measured\":%.6g,"
-                   "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"citation\":",
+                   "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"in_flight\":%d,"
+                   "\"layer_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"stack\":",
                    ms_precision_name(r->precision), r->tp, r->batch, r->input_len, r->output_len,
                    metric[r->metric], r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
-                   r->predicted, r->error, r->ttft_s, r->itl_s);
+                   r->predicted, r->error, r->ttft_s, r->itl_s, r->in_flight, r->layer_overhead_s, r->kv_extra_s);
+            json_str(r->stack);
+            printf(",\"citation\":");
             json_str(r->citation);
             printf("}");
         }
@@ -202,7 +205,7 @@ static int print_serving(const char *path, int json)
                        sv.stats[m][h].median_abs_error, sv.stats[m][h].max_abs_error);
         printf("}");
     } else {
-        printf("\nServing (%s; built-in registry, default inference efficiency)\n", path);
+        printf("\nServing (%s; built-in registry, default inference efficiency, each row's serving-stack costs)\n", path);
         printf("%-26s %-5s %-12s %-6s %3s %5s %5s %5s %-7s %10s %10s %8s\n", "measurement", "split", "model",
                "hw", "tp", "batch", "in", "out", "metric", "measured", "predicted", "error");
         for (int i = 0; i < sv.n; i++) {

@@ -4,7 +4,10 @@
  * slots) whose mean service time is one request (the caller's TTFT + output_tokens x ITL). With a
  * given replica count the queue figures are those of that count; without one the count is the
  * fewest replicas (up to MS_SERVE_MAX_REPLICAS) that are stable and, when a p99 target is given,
- * meet it (ms_mmc_replicas_for_p99_slots: the library's one p99). */
+ * meet it (ms_mmc_replicas_for_p99_slots: the library's one p99). Beside the M/M/c figures, the
+ * same servers as M/D/c (every request of `serve` has the same lengths, so its service time is
+ * fixed): ms_mgc with c_s^2 = 0 (Allen-Cunneen; Pollaczek-Khinchine exactly at c = 1). The
+ * search stays on M/M/c, the conservative bound (its wait is twice the M/D/c one). */
 #include "mlsysim/engine.h"
 
 #include <limits.h>
@@ -34,6 +37,7 @@ ms_status ms_serve_replicas(double qps, double service_s, int slots, int replica
     }
     if (replicas > 0) {                                /* the figures at a given replica count */
         ms_mmc(qps, service_s, replicas * slots, &out->queue);
+        ms_mgc(qps, service_s, 0.0, replicas * slots, &out->queue_md);
         out->found = out->queue.stable;
         if (!out->found && err && errlen)
             snprintf(err, errlen, "%d replicas are overloaded at %.4g req/s (utilization %.3g)", replicas, qps,
@@ -51,5 +55,6 @@ ms_status ms_serve_replicas(double qps, double service_s, int slots, int replica
     out->replicas = r;
     out->found = 1;
     ms_mmc(qps, service_s, r * slots, &out->queue);
+    ms_mgc(qps, service_s, 0.0, r * slots, &out->queue_md);
     return MS_OK;
 }

@@ -2,9 +2,17 @@
  * (see engine.h, "serving validation", and mlsysim/validation/README.md).
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
- * citation ('#' starts a comment). metric: tokens_per_s_per_gpu (output tokens of a static-batch
- * run per second per GPU) or ttft_s. Nothing is fitted here: every row is predicted with the
- * plan's default inference efficiency. Rows are parsed into a malloc'd array.
+ * citation ('#' starts a comment), and optionally stack. metric: tokens_per_s_per_gpu (output tokens
+ * of a static-batch run per second per GPU) or ttft_s. Every row is predicted with the plan's
+ * default inference efficiency; a row's stack adds that software's fixed costs (stacks[] below).
+ * Rows are parsed into a malloc'd array.
+ *
+ * KV-cache capacity: sequences in flight n = min(batch, floor(free / (KV per token · mean length)))
+ * with free = tp · capacity · (1 - reserve) - weights and mean length = input + output/2 (paged KV,
+ * Kwon et al., SOSP'23: a sequence holds only the blocks it has filled). A batch larger than n runs
+ * n at a time; tokens/s is that of n sequences, each decode step cheaper than a step of the whole
+ * batch but the weights are read for fewer tokens, so throughput per GPU falls below the full-batch
+ * figure the memory cannot hold.
  */
 #include "mlsysim/engine.h"
 #include "../scale/internal.h"
@@ -52,6 +60,46 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
     return ok ? 0 : -1;
 }
 
+/* Serving software whose fixed costs the plan (pure roofline) does not carry.
+ * trtllm-0.6: TensorRT-LLM's gptSession runtime as benchmarked in its performance.md of v0.5/v0.6.1.
+ *   layer_s: host and launch cost per transformer layer per forward pass (about a dozen kernels and
+ *     plugins a layer, each launched from the host). Chosen
+ *     on one calibration row only, TRT-A100-L2-7B-ttft-128 (A100, batch 1, 128 tokens, TP1: fixed
+ *     costs dominate): (16 ms measured - 11.2 ms roofline) / 32 layers = 150 us. Every H100 row and
+ *     every other A100 row is held out.
+ *   kv_per_query_head: the generation-phase attention of these releases is modelled as reading a
+ *     GQA group's K/V once per query head: the kernel that shares it across the group (XQA) came
+ *     later, with a 2.4x Llama-70B throughput gain (TensorRT-LLM README, news of 2024/01/30). A
+ *     decode step then reads the KV cache heads/kv_heads times (memory-bound: the extra reads add
+ *     (heads/kv_heads - 1) · KV bytes / bandwidth). No effect on MHA models. An assumption
+ *     supported by that note, not a measured kernel figure. */
+typedef struct {
+    const char *name;
+    double layer_s;
+    int kv_per_query_head;
+} serving_stack;
+static const serving_stack stacks[] = {
+    {"trtllm-0.6", 150e-6, 1},
+};
+
+static const serving_stack *stack_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
+        if (!strcmp(stacks[i].name, name)) return &stacks[i];
+    return NULL;
+}
+
+/* Sequences of `len` tokens the tp group's memory holds beside the weights (at least 1). */
+static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r, double len, double reserve)
+{
+    double b = ms_precision_bytes(r->precision);
+    double free_b = r->tp * hw->mem_bytes * (1.0 - reserve) - m->params * b;
+    double per_seq = m->kv_elems_per_token * b * len;
+    double n = free_b > 0 && per_seq > 0 ? floor(free_b / per_seq) : 1;
+    if (n < 1) return 1;
+    return n > r->batch ? r->batch : (int)n;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -90,7 +138,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     ms_result *res = malloc(sizeof *res);
     char line[4096], hdrline[4096];
     ms_scale_csv_line_t hdr = {0};
-    int ci[S_NUM], have = 0, lineno = 0, cap = 0;
+    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1;
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
     while (rc == MS_OK && fgets(line, sizeof line, fp)) {
@@ -109,6 +157,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
                     snprintf(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, scols[k]);
                     rc = MS_ERR_INPUT; break;
                 }
+            if (rc == MS_OK) ci_stack = col_of(&hdr, "stack");   /* optional */
             have = 1;
             continue;
         }
@@ -153,25 +202,43 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         const char *sp = c.f[ci[S_SPLIT]];
         if (!strcmp(sp, "heldout")) r->heldout = 1;
         else if (strcmp(sp, "calibration")) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
+        const serving_stack *stk = NULL;
+        if (ci_stack >= 0 && c.f[ci_stack][0] && !(stk = stack_of(c.f[ci_stack]))) {
+            snprintf(err, errlen, "%s:%d: column stack: unknown serving stack '%s' (known: trtllm-0.6; empty = none)",
+                     path, lineno, c.f[ci_stack]);
+            rc = MS_ERR_INPUT; break;
+        }
 #undef BAD
+        snprintf(r->stack, sizeof r->stack, "%s", stk ? stk->name : "");
+        double mean_len = r->input_len + r->output_len / 2;
+        ms_plan_init(p, reg, m, hw);
+        double reserve = p->memory_reserve;   /* the plan's default runtime reserve */
+        r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, mean_len, reserve);
+        ms_serving_row at = *r;            /* the plan of the sequences actually in flight */
+        at.batch = r->in_flight;
+        r->layer_overhead_s = stk ? m->layers * stk->layer_s : 0.0;
         double ttft = 0, itl0 = 0, itl = 0, eff = 0;
-        if (eval_at(reg, r, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
+        if (eval_at(reg, &at, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
             snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %s on %s", path, lineno, m->name, hw->name);
             rc = MS_ERR_INPUT; break;
         }
-        r->ttft_s = ttft;
+        r->ttft_s = ttft + r->layer_overhead_s;
         r->efficiency = eff;
         if (r->metric == MS_SERVE_TTFT_S) {
-            r->predicted = ttft;
+            r->predicted = r->ttft_s;
         } else {
             double t2 = 0;
-            if (eval_at(reg, r, m, hw, r->input_len + r->output_len / 2, p, res, &t2, &itl, &eff)) {
+            if (eval_at(reg, &at, m, hw, (int)mean_len, p, res, &t2, &itl, &eff)) {
                 snprintf(err, errlen, "%s:%d: the engine gives no ITL for %s on %s", path, lineno, m->name, hw->name);
                 rc = MS_ERR_INPUT; break;
             }
-            r->itl_s = itl;
-            double run = ttft + (r->output_len - 1) * itl;
-            r->predicted = (double)r->batch * r->output_len / run / r->tp;
+            int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
+            double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
+            double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->precision) * mean_len * r->in_flight;
+            r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * hw->mem_bw_bytes_per_s);
+            r->itl_s = itl + r->layer_overhead_s + r->kv_extra_s;
+            double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
+            r->predicted = (double)r->in_flight * r->output_len / run / r->tp;
         }
         r->error = r->predicted / r->measured - 1.0;
         v->n++;
