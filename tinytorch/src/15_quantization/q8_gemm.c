@@ -165,6 +165,40 @@ tt_q8_requant_fn tt_q8_requant_fn_current(void)
     return tt_q8_requant_portable;
 }
 
+void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row)
+{
+    for (int64_t oy = 0; oy < hq; oy++) {
+        const int32_t *r0 = a + 2 * oy * lda, *r1 = r0 + lda;
+        for (int64_t ox = 0; ox < wq; ox++) {
+            const int32_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
+            const int32_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+            row[oy * wq + ox] = v0 > v1 ? v0 : v1;
+        }
+    }
+}
+
+tt_q8_pool2_fn tt_q8_pool2_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    const int p = q8_current();
+    if (p == Q8_AVX512 || p == Q8_VNNI) {
+        return tt_q8_pool2_avx512;
+    }
+#endif
+    return tt_q8_pool2_portable;
+}
+
+tt_q8_quantize_fn tt_q8_quantize_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    const int p = q8_current();
+    if (p == Q8_AVX512 || p == Q8_VNNI) {
+        return tt_q8_quantize_avx512;
+    }
+#endif
+    return tt_quantize_i8;
+}
+
 void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
                 int32_t *C, int64_t ldc)
 {

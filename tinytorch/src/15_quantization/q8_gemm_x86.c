@@ -167,9 +167,84 @@ __attribute__((target("avx512f"))) void tt_q8_requant_avx512(const int32_t *acc,
         r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vlo), vhi);
         _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtsepi32_epi8(r));
     }
-    if (i < n) {
-        tt_q8_requant_portable(acc + i, n - i, stride ? bias + i : bias, stride ? mult + i : mult,
-                               stride ? shift + i : shift, stride, zp, lo, out + i);
+    if (i < n) { /* the last n - i < 16 values: the same arithmetic under a mask (no scalar tail) */
+        const __mmask16 k = (__mmask16)((1u << (n - i)) - 1u);
+        if (stride) {
+            b = _mm512_maskz_loadu_epi32(k, bias + i);
+            m = _mm512_maskz_loadu_epi32(k, mult + i);
+            sh = _mm512_maskz_loadu_epi32(k, shift + i);
+        }
+        const __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + i), b);
+        const __m512i ne = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(sh, 32), 32), v31);
+        const __m512i no = _mm512_add_epi64(_mm512_srai_epi64(sh, 32), v31);
+        __m512i pe = _mm512_mul_epi32(a, m);
+        __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32));
+        pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(ne, one))), ne);
+        po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(no, one))), no);
+        __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
+        r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vlo), vhi);
+        _mm512_mask_cvtsepi32_storeu_epi8(out + i, k, r);
+    }
+}
+
+/* The 2x2 max pool of a stride-1 convolution's accumulators: row[oy * wq + ox] = the max of
+ * a[2oy][2ox], a[2oy][2ox+1], a[2oy+1][2ox], a[2oy+1][2ox+1] (rows lda apart). 16 outputs at a time:
+ * the two input rows' maxima over 32 columns, then even and odd lanes gathered (vpermt2d) and
+ * compared; a row's tail is loaded under a mask, so nothing past the row's 2 wq values is read. */
+__attribute__((target("avx512f"))) void tt_q8_pool2_avx512(const int32_t *a, int64_t lda, int64_t hq, int64_t wq,
+                                                          int32_t *row)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (int64_t oy = 0; oy < hq; oy++) {
+        const int32_t *r0 = a + 2 * oy * lda, *r1 = r0 + lda;
+        int32_t *d = row + oy * wq;
+        for (int64_t ox = 0; ox < wq; ox += 16) {
+            const int64_t left = 2 * (wq - ox); /* input columns from 2 ox on */
+            const __mmask16 k0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+            const __mmask16 k1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1u);
+            const __m512i v0 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k0, r0 + 2 * ox),
+                                                _mm512_maskz_loadu_epi32(k0, r1 + 2 * ox));
+            const __m512i v1 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k1, r0 + 2 * ox + 16),
+                                                _mm512_maskz_loadu_epi32(k1, r1 + 2 * ox + 16));
+            const __m512i m = _mm512_max_epi32(_mm512_permutex2var_epi32(v0, even, v1),
+                                               _mm512_permutex2var_epi32(v0, odd, v1));
+            const int64_t nout = wq - ox < 16 ? wq - ox : 16;
+            _mm512_mask_storeu_epi32(d + ox, (__mmask16)((1u << nout) - 1u), m);
+        }
+    }
+}
+
+/* tt_quantize_i8 sixteen values at a time (two halves of eight doubles), in double as it is:
+ * v = x * (1 / scale), clamped to +-1000, rounded half away from zero as sign(v) * trunc(|v| + 0.5)
+ * (for v < 0, 0.5 - v == |v| + 0.5 exactly), + zero point, clamped to [-128, 127]. A NaN fails both
+ * ordered compares, as in the scalar loop, and ends at -1000 there and here. AVX-512F only (the tail
+ * is a masked load and a masked narrowing store). */
+static inline __attribute__((always_inline, target("avx512f"))) __m256i quantize8(__m512d v, __m512d inv, __mmask8 *neg)
+{
+    const __m512d hi = _mm512_set1_pd(1000.0), lo = _mm512_set1_pd(-1000.0);
+    v = _mm512_mul_pd(v, inv);
+    v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, hi, _CMP_GT_OQ), v, hi); /* v > 1000 ? 1000 : v */
+    v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ), lo, v); /* v >= -1000 ? v : -1000 */
+    *neg = _mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_LT_OQ);
+    return _mm512_cvttpd_epi32(_mm512_add_pd(_mm512_abs_pd(v), _mm512_set1_pd(0.5)));
+}
+
+__attribute__((target("avx512f"))) void tt_q8_quantize_avx512(const float *x, int64_t n, tt_qparams q, int8_t *out)
+{
+    const __m512d inv = _mm512_set1_pd(1.0 / (double)q.scale);
+    const __m512i vzp = _mm512_set1_epi32(q.zero_point), vmin = _mm512_set1_epi32(-128), vmax = _mm512_set1_epi32(127);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const __m512 xf = _mm512_maskz_loadu_ps(k, x + i);
+        __mmask8 n0, n1;
+        const __m256i r0 = quantize8(_mm512_cvtps_pd(_mm512_castps512_ps256(xf)), inv, &n0);
+        const __m256i r1 = quantize8(
+            _mm512_cvtps_pd(_mm256_castsi256_ps(_mm512_extracti64x4_epi64(_mm512_castps_si512(xf), 1))), inv, &n1);
+        __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(r0), r1, 1);
+        r = _mm512_mask_sub_epi32(r, (__mmask16)(n0 | (unsigned)n1 << 8), _mm512_setzero_si512(), r);
+        r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vmin), vmax);
+        _mm512_mask_cvtsepi32_storeu_epi8(out + i, k, r);
     }
 }
 

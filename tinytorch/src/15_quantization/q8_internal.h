@@ -11,6 +11,7 @@
 #define TT_Q8_INTERNAL_H
 
 #include <stdint.h>
+#include "tinytorch/quant.h"
 
 #if defined(__x86_64__) && !defined(TT_NO_X86_KERNELS)
 #define TT_Q8_X86 1
@@ -43,5 +44,20 @@ void tt_q8_requant_avx512(const int32_t *acc, int64_t n, const int32_t *bias, co
 #endif
 /* The requantization of the path in use (the AVX-512 one on the avx512 and vnni paths). */
 tt_q8_requant_fn tt_q8_requant_fn_current(void);
+
+/* The 2x2 max pool of a stride-1 convolution's int32 accumulators (before requantization):
+ *     row[oy * wq + ox] = max(a[2oy][2ox], a[2oy][2ox+1], a[2oy+1][2ox], a[2oy+1][2ox+1])
+ * with input rows lda apart, oy < hq, ox < wq. */
+typedef void (*tt_q8_pool2_fn)(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
+void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
+/* The model input's float -> int8 conversion, bit-identical to tt_quantize_i8. */
+typedef void (*tt_q8_quantize_fn)(const float *x, int64_t n, tt_qparams q, int8_t *out);
+#ifdef TT_Q8_X86
+void tt_q8_pool2_avx512(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
+void tt_q8_quantize_avx512(const float *x, int64_t n, tt_qparams q, int8_t *out);
+#endif
+/* The pool and the input conversion of the path in use (AVX-512 ones on the avx512 and vnni paths). */
+tt_q8_pool2_fn tt_q8_pool2_fn_current(void);
+tt_q8_quantize_fn tt_q8_quantize_fn_current(void);
 
 #endif

@@ -307,7 +307,7 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
 
 /* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
 static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *xe, int32_t *acc,
-                       tt_q8_kernel_fn kernel, tt_q8_requant_fn requant)
+                       tt_q8_kernel_fn kernel, tt_q8_requant_fn requant, tt_q8_pool2_fn pool2)
 {
     const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding, st = l->stride;
     const int64_t hp = l->hp, wp = l->wp, n_xe = l->xe_len;
@@ -374,7 +374,9 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
     const int64_t hq = l->pool ? ho / 2 : ho, wq = l->pool ? wo / 2 : wo;
     for (int64_t c = 0; c < l->cout; c++) {
         const int32_t *a = acc + c * l->np;
-        if (l->pool) {
+        if (l->pool && st == 1) {
+            pool2(a, wp, hq, wq, row);
+        } else if (l->pool) {
             for (int64_t oy = 0; oy < hq; oy++) {
                 const int32_t *r0 = a + 2 * oy * st * wp, *r1 = r0 + st * wp;
                 for (int64_t ox = 0; ox < wq; ox++) {
@@ -495,6 +497,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     const int8_t *cur = xq;
     const tt_q8_kernel_fn kernel = tt_q8_kernel_fn_current();
     const tt_q8_requant_fn requant = tt_q8_requant_fn_current();
+    const tt_q8_pool2_fn pool2 = tt_q8_pool2_fn_current();
     for (int i = 0; i < m->n; i++) {
         const tt_qlayer *l = &m->layers[i];
         const int64_t in_n = l->in_shape[0] * l->in_shape[1] * l->in_shape[2];
@@ -506,7 +509,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
                 if (tt_qlayer_depthwise(l)) {
                     dwconv_image(l, cur + b * in_n, out + b * out_n, acc, (int32_t *)(void *)bp, requant);
                 } else {
-                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant);
+                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant, pool2);
                 }
             }
             break;
@@ -544,7 +547,7 @@ int tt_qmodel_forward(tt_qmodel *m, const float *x, int64_t batch, float *y)
     int8_t *xq = malloc((size_t)(batch * m->in_numel) + 1), *yq = malloc((size_t)(batch * m->out_numel) + 1);
     int rc = -1;
     if (xq && yq) {
-        tt_quantize_i8(x, batch * m->in_numel, tt_qmodel_input_params(m), xq);
+        tt_q8_quantize_fn_current()(x, batch * m->in_numel, tt_qmodel_input_params(m), xq);
         rc = tt_qmodel_forward_q(m, xq, batch, yq);
         if (rc == 0) {
             tt_dequantize_i8(yq, batch * m->out_numel, tt_qmodel_output_params(m), y);

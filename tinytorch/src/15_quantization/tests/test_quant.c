@@ -307,6 +307,82 @@ static void test_requant_paths(void **state)
     }
 }
 
+/* The AVX-512 pool of the int32 accumulators and the AVX-512 input conversion against the portable
+ * ones, bit for bit: every output width from 1 to 40 (tails of the 16-wide blocks), extremes, ties
+ * (k + 0.5) * scale, values past the clamp, infinities and NaN. */
+static void test_epilogue_paths(void **state)
+{
+    (void)state;
+    tt_q8_pool2_fn pool = NULL;
+    tt_q8_quantize_fn quant = NULL;
+#ifdef TT_Q8_X86
+    if (tt_q8_kernel_supported("avx512")) {
+        pool = tt_q8_pool2_avx512;
+        quant = tt_q8_quantize_avx512;
+    }
+#endif
+    tt_rng r;
+    tt_rng_seed(&r, 31);
+    enum { LDA = 90, ROWS = 8 };
+    int32_t a[ROWS * LDA], want[4 * 40], got[4 * 40 + 1];
+    for (int i = 0; i < ROWS * LDA; i++) {
+        a[i] = (int32_t)tt_rng_u32(&r);
+    }
+    a[3] = INT32_MIN;
+    a[4] = INT32_MAX;
+    for (int64_t wq = 1; wq <= 40; wq++) {
+        tt_q8_pool2_portable(a, LDA, 4, wq, want);
+        for (int64_t oy = 0; oy < 4; oy++) { /* the portable pool against its definition */
+            for (int64_t ox = 0; ox < wq; ox++) {
+                int32_t m = INT32_MIN;
+                for (int i = 0; i < 4; i++) {
+                    const int32_t v = a[(2 * oy + i / 2) * LDA + 2 * ox + i % 2];
+                    m = v > m ? v : m;
+                }
+                assert_int_equal(want[oy * wq + ox], m);
+            }
+        }
+        if (pool) {
+            got[4 * wq] = 0x5a5a5a5a;
+            pool(a, LDA, 4, wq, got);
+            assert_memory_equal(got, want, (size_t)(4 * wq) * sizeof(int32_t));
+            assert_int_equal(got[4 * wq], 0x5a5a5a5a); /* nothing written past the output */
+        }
+    }
+    enum { N = 200 };
+    float x[N];
+    const tt_qparams q = {0.0371f, -7};
+    for (int i = 0; i < N; i++) {
+        x[i] = (float)((double)(tt_rng_u32(&r) % 20001u) / 2000.0 - 5.0);
+    }
+    for (int i = 0; i < 40; i++) {
+        x[i] = (float)((i - 20) + 0.5) * q.scale; /* ties, as near as a float gets */
+    }
+    x[40] = 1e30f;
+    x[41] = -1e30f;
+    x[42] = INFINITY;
+    x[43] = -INFINITY;
+    x[44] = NAN;
+    x[45] = -0.0f;
+    x[46] = 0.0f;
+    int8_t qw[N], qg[N + 1];
+    for (int64_t n = 0; n <= N; n += n < 40 ? 1 : 40) {
+        tt_quantize_i8(x, n, q, qw);
+        for (int64_t i = 0; i < n; i++) {
+            assert_int_equal(qw[i], tt_quantize_value(x[i], q));
+        }
+        if (quant) {
+            qg[n] = 0x5a;
+            quant(x, n, q, qg);
+            assert_memory_equal(qg, qw, (size_t)n);
+            assert_int_equal(qg[n], 0x5a);
+        }
+    }
+    if (!pool) {
+        print_message("no AVX-512 here: the vector pool and input conversion were not run\n");
+    }
+}
+
 static void test_gemm_paths(void **state)
 {
     (void)state;
@@ -937,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_gemm_paths),
         cmocka_unit_test(test_depthwise_paths),
         cmocka_unit_test(test_requant_paths),
+        cmocka_unit_test(test_epilogue_paths),
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
