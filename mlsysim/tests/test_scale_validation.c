@@ -58,12 +58,12 @@ static void test_published_runs(void **s)
     assert_true(h->n >= c->n);               /* more rows held out than fitted on */
     assert_true(c->median_abs_error <= 0.02);
     assert_true(c->max_abs_error <= 0.06);
-    /* with the llm-foundry rows (first prediction 10.8 % / 41.0 %) and the attention kernel at its
-     * own fraction of peak: held-out median 9.6 %, max 30.0 % (baseline 20.7 % / 68.4 %); README
-     * ("FSDP, small models, H100") */
-    assert_true(h->median_abs_error <= 0.10);
+    /* with the llm-foundry rows (first prediction 10.8 % / 41.0 %), the attention kernel at its
+     * own fraction of peak and PyTorch's fp32 cross-entropy bytes: held-out median 8.2 %, max
+     * 28.6 % (baseline 20.7 % / 68.4 %); README ("FSDP, small models, H100") */
+    assert_true(h->median_abs_error <= 0.09);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
-    assert_true(h->max_abs_error <= 0.31);
+    assert_true(h->max_abs_error <= 0.29);
     /* one calibration row per non-reference stack (stacks.csv calibrated_on) */
     int zcal = 0, mdcal = 0;
     for (int i = 0; i < v.n; i++) {

@@ -47,6 +47,8 @@
 #include <math.h>
 #include <string.h>
 
+#define MS_DIST_CE_BYTES_PER_LOGIT 40.0
+
 /* Shape efficiency of one M×N×K GEMM on `units` compute units with 128×128 output tiles:
  * wave quantization (tiles / (waves·units)), tile quantization (useful / padded output) and a
  * per-tile fixed cost worth 64 K-steps. 1 when units <= 0. Allocation-free. */
@@ -206,7 +208,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double layer_total = c.fwd + c.bwd + c.rc + c.tp + c.ep + c.cp;
     double logit_flops = 2.0 * T * h * x.V / tp;
     double Fl = F * gemm_q(T, x.V / tp, h, a->compute_units);
-    double logit_t = 3.0 * logit_flops / Fl + 16.0 * T * x.V / tp / BW; /* + fp32 cross-entropy */
+    /* + the fp32 cross-entropy as PyTorch runs it (log_softmax then nll_loss, float32 under
+     * autocast), bytes per logit: forward upcast (read 2, write 4), log_softmax (two reads of 4,
+     * write 4); backward nll_loss_backward's zero-filled gradient (write 4), log_softmax_backward
+     * (read 4 + 4, write 4), downcast (read 4, write 2): 40 B (16 B before: one fp32 pass each way) */
+    double logit_t = 3.0 * logit_flops / Fl + MS_DIST_CE_BYTES_PER_LOGIT * T * x.V / tp / BW;
     double t_stage = lps * layer_total;
     double t_mean = t_stage + logit_t / pp;
     /* When pp·v does not divide the layers, the busiest stage holds ceil(L/(pp·v))·v of them and the
