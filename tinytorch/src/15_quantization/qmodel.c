@@ -305,13 +305,14 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
     return p;
 }
 
-/* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
-static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *xe, int32_t *acc,
-                       tt_q8_kernel_fn kernel, tt_q8_requant_fn requant, tt_q8_pool2_fn pool2)
+/* Steps 1 and 2 of a conv op on one image: x [Cin, H, W] -> the pair rows xe (xp: the padded int16
+ * input). One body, compiled twice: for the baseline (SSE2 on x86-64) and, where the CPU has it, with
+ * AVX2 (the same integer operations on wider vectors, so the same bits). */
+static inline __attribute__((always_inline)) void prep_body(const tt_qlayer *l, const int8_t *x, int16_t *xp,
+                                                            int16_t *xe)
 {
-    const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding, st = l->stride;
+    const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding;
     const int64_t hp = l->hp, wp = l->wp, n_xe = l->xe_len;
-    const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1;
     const int16_t zx = (int16_t)l->in.zero_point;
     /* 1. widen, subtract the zero point, pad (and zero the tail the last taps read) */
     memset(xp, 0, (size_t)l->xp_len * sizeof *xp);
@@ -365,6 +366,24 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
     }
 #endif
     memset(xe + 2 * done, 0, (size_t)(n_xe - done) * 2 * sizeof *xe); /* what the last taps read past the input */
+}
+
+typedef void (*prep_fn)(const tt_qlayer *l, const int8_t *x, int16_t *xp, int16_t *xe);
+static void prep_baseline(const tt_qlayer *l, const int8_t *x, int16_t *xp, int16_t *xe) { prep_body(l, x, xp, xe); }
+#ifdef TT_Q8_X86
+__attribute__((target("avx2"))) static void prep_avx2(const tt_qlayer *l, const int8_t *x, int16_t *xp, int16_t *xe)
+{
+    prep_body(l, x, xp, xe);
+}
+#endif
+
+/* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
+static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *xe, int32_t *acc,
+                       tt_q8_kernel_fn kernel, tt_q8_requant_fn requant, tt_q8_pool2_fn pool2, prep_fn prep)
+{
+    const int64_t st = l->stride, hp = l->hp, wp = l->wp;
+    const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1;
+    prep(l, x, xp, xe);
     /* 3. acc[Cout, np] = sum over taps */
     kernel(l->cout, l->npairs, l->wa, l->kp, xe, l->boff, l->np, acc, l->np);
     /* 4. epilogue: the int32 outputs of channel c (pooled: the max of each 2x2 window) gathered into a
@@ -498,6 +517,12 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     const tt_q8_kernel_fn kernel = tt_q8_kernel_fn_current();
     const tt_q8_requant_fn requant = tt_q8_requant_fn_current();
     const tt_q8_pool2_fn pool2 = tt_q8_pool2_fn_current();
+    prep_fn prep = prep_baseline;
+#ifdef TT_Q8_X86
+    if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */
+        prep = prep_avx2;
+    }
+#endif
     for (int i = 0; i < m->n; i++) {
         const tt_qlayer *l = &m->layers[i];
         const int64_t in_n = l->in_shape[0] * l->in_shape[1] * l->in_shape[2];
@@ -509,7 +534,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
                 if (tt_qlayer_depthwise(l)) {
                     dwconv_image(l, cur + b * in_n, out + b * out_n, acc, (int32_t *)(void *)bp, requant);
                 } else {
-                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant, pool2);
+                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant, pool2, prep);
                 }
             }
             break;
