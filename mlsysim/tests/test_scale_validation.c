@@ -235,12 +235,81 @@ static void test_stacks_file(void **s)
     remove(dir);
 }
 
+/* A stack's name says how it shards when zero_stage is blank (FSDP is ZeRO-3 sharding) and the row
+ * says which semantics it ran; a blank zero_stage with a name that says nothing is refused; an old
+ * table (zero_stage given, calibration.csv without attention_efficiency) still loads. */
+static void test_stack_sharding(void **s)
+{
+    (void)s;
+    const char *what;
+    assert_int_equal(ms_dist_stack_sharding("H100/FSDP", &what), 3);
+    assert_non_null(strstr(what, "ZeRO-3"));
+    assert_int_equal(ms_dist_stack_sharding("A100/PyTorch-FSDP", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/llm-foundry", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/ZeRO-3", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/DeepSpeed-ZeRO3", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/FSDP-SHARD_GRAD_OP", NULL), 2);
+    assert_int_equal(ms_dist_stack_sharding("zero_2", NULL), 2);
+    assert_int_equal(ms_dist_stack_sharding("H100/NeMo", NULL), 1);
+    assert_int_equal(ms_dist_stack_sharding("A100/DDP", NULL), 0);
+    assert_int_equal(ms_dist_stack_sharding("A100/Megatron-LM", &what), -1);
+    assert_string_equal(what, "");
+    assert_int_equal(ms_dist_stack_sharding(NULL, NULL), -1);
+
+    char err[512], src[1024], line[4096], hdr[4096] = "";
+    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    FILE *in = fopen(src, "r");
+    assert_non_null(in);
+    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
+    fclose(in);
+    char dir[] = "/tmp/ms_scale_shdXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cal[256], runs[256];
+    snprintf(cal, sizeof cal, "%s/calibration.csv", dir);
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    write_file(cal, "stack,efficiency,source\nX,0.7,test\n");
+    FILE *out = fopen(runs, "w");
+    assert_non_null(out);
+    fprintf(out, "%s", hdr);
+    /* the same run as FSDP (zero_stage blank) and as ZeRO-3 by the column */
+    fprintf(out, "%s", "f1,X/FSDP,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,,1,1,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    fprintf(out, "%s", "f2,X/Other,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,3,1,1,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    fclose(out);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.rows[0].par.zero_stage, 3);
+    assert_non_null(strstr(v.rows[0].sharding, "from the stack's name"));
+    assert_non_null(strstr(v.rows[1].sharding, "zero_stage column"));
+    assert_true(v.rows[0].accel.attn_efficiency == 0.0);     /* no attention_efficiency column */
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_true(v.rows[0].predicted_step_s == v.rows[1].predicted_step_s);
+    ms_dist_validation_free(&v);
+    /* blank zero_stage and a name that says nothing: refused with file, line and column */
+    out = fopen(runs, "w");
+    assert_non_null(out);
+    fprintf(out, "%s", hdr);
+    fprintf(out, "%s", "f3,X/Other,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,,1,1,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    fclose(out);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2"));
+    assert_non_null(strstr(err, "zero_stage"));
+    /* attention_efficiency out of range */
+    write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,1.5,test\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "calibration.csv:2"));
+    assert_non_null(strstr(err, "attention_efficiency"));
+    remove(cal);
+    remove(runs);
+    remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_published_runs),
         cmocka_unit_test(test_bad_tables),
         cmocka_unit_test(test_stacks_file),
+        cmocka_unit_test(test_stack_sharding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -567,7 +567,19 @@ typedef struct ms_dist_run_row {
                                      * accel.efficiency = the calibration.csv η × this */
     double baseline_tflops;         /* constant-TFLOP/s baseline for this row's generation */
     double baseline_error;          /* the baseline's error on step time */
+    char sharding[96];              /* which data-parallel semantics the row ran and why (the
+                                     * zero_stage column, or what its stack name implies) */
 } ms_dist_run_row_t;
+
+/* What a software stack's name says about its data-parallel sharding, for runs whose zero_stage
+ * is not given. Matched without regard to case, '-', '_' or blanks, on the part after '/' (or the
+ * whole name): FSDP (PyTorch-FSDP, FULL_SHARD, llm-foundry, Composer, torchtitan) and ZeRO-3 = 3,
+ * ZeRO-3 sharding (every parameter gathered before the forward and the backward, gradients
+ * reduce-scattered); SHARD_GRAD_OP and ZeRO-2 = 2; ZeRO-1, a distributed optimizer and NeMo /
+ * Megatron-Core (distributed optimizer by default) = 1; DDP = 0. Returns -1 when the name implies
+ * nothing (Megatron-LM, DeepSpeed alone, an unknown name). `what` (may be NULL) receives a short
+ * description of the semantics matched, or "" when none. */
+int ms_dist_stack_sharding(const char *stack, const char **what);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

@@ -72,7 +72,7 @@ static void json_str(const char *s)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mlsysim validate [--table FILE] [--json]\n"
+    fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--json]\n"
                "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
                "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
@@ -83,6 +83,9 @@ static void usage(FILE *f)
                "  mlsysim validate --json\n"
                "  mlsysim validate --table my/runs.csv   (calibration.csv must sit beside it;\n"
                "                                          stacks.csv, optional, the stacks' figures)\n"
+               "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
+               "                                          says its sharding: a blank zero_stage\n"
+               "                                          follows the stack's name, FSDP = ZeRO-3)\n"
                "exit codes: 0 done, 1 bad arguments or unreadable table\n");
 }
 
@@ -239,7 +242,7 @@ int ms_cli_validate(int argc, char **argv)
             if (strcmp(argv[i], "json") == 0) json = 1;
             else if (strcmp(argv[i], "text") != 0) { fprintf(stderr, "mlsysim validate: --output: unknown format '%s' (text|json)\n", argv[i]); return 1; }
         }
-        else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) table = argv[++i];
+        else if ((strcmp(argv[i], "--table") == 0 || strcmp(argv[i], "--runs") == 0) && i + 1 < argc) table = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { usage(stdout); return 0; }
         else if (strcmp(argv[i], "validate") == 0 && i == 1) continue;
         else { fprintf(stderr, "mlsysim validate: unknown argument '%s'\n", argv[i]); usage(stderr); return 1; }
@@ -273,6 +276,8 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->stack);
             printf(",\"split\":\"%s\",\"calibration\":", r->heldout ? "heldout" : "calibration");
             json_str(r->calibration);
+            printf(",\"zero_stage\":%d,\"sharding\":", r->par.zero_stage);
+            json_str(r->sharding);
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"

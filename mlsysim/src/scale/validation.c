@@ -203,6 +203,52 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
     return rc;
 }
 
+/* Lower-case letters and digits of s (no '-', '_', blanks), at most n-1 of them. */
+static void squash(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out[k++] = c;
+    }
+    out[k] = '\0';
+}
+
+int ms_dist_stack_sharding(const char *stack, const char **what)
+{
+    static const struct { const char *key; int stage; const char *what; } rules[] = {
+        /* the more specific names first: FSDP's SHARD_GRAD_OP is ZeRO-2 */
+        {"shardgradop", 2, "ZeRO-2 (FSDP SHARD_GRAD_OP: gradients and optimizer state sharded)"},
+        {"zero3", 3, "ZeRO-3 (parameters, gradients and optimizer state sharded)"},
+        {"zero2", 2, "ZeRO-2 (gradients and optimizer state sharded)"},
+        {"zero1", 1, "ZeRO-1 (optimizer state sharded)"},
+        {"fullshard", 3, "ZeRO-3 (FSDP FULL_SHARD)"},
+        {"hybridshard", 3, "ZeRO-3 inside a node (FSDP HYBRID_SHARD), modelled as ZeRO-3"},
+        {"fsdp", 3, "ZeRO-3 (PyTorch FSDP FULL_SHARD, its default)"},
+        {"llmfoundry", 3, "ZeRO-3 (llm-foundry: PyTorch FSDP FULL_SHARD)"},
+        {"composer", 3, "ZeRO-3 (Composer: PyTorch FSDP FULL_SHARD)"},
+        {"torchtitan", 3, "ZeRO-3 (torchtitan: FSDP2)"},
+        {"distributedoptimizer", 1, "ZeRO-1 (distributed optimizer)"},
+        {"distopt", 1, "ZeRO-1 (distributed optimizer)"},
+        {"nemo", 1, "ZeRO-1 (NeMo: Megatron-Core distributed optimizer)"},
+        {"megatroncore", 1, "ZeRO-1 (Megatron-Core distributed optimizer)"},
+        {"mcore", 1, "ZeRO-1 (Megatron-Core distributed optimizer)"},
+        {"ddp", 0, "plain data parallelism (DDP: gradient all-reduce)"},
+    };
+    if (what) *what = "";
+    if (!stack) return -1;
+    const char *sw = strchr(stack, '/');
+    char name[64];
+    squash(sw ? sw + 1 : stack, name, sizeof name);
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strstr(name, rules[i].key)) {
+            if (what) *what = rules[i].what;
+            return rules[i].stage;
+        }
+    return -1;
+}
+
 /* Numeric columns of runs.csv and where each goes. */
 enum { C_ACC, C_PEAK, C_HBM, C_CAP, C_GPN, C_NVL, C_NVA, C_IB, C_IBA, C_L, C_H, C_A, C_KV, C_FFN,
        C_V, C_S, C_TP, C_PP, C_MB, C_GB, C_IL, C_RC, C_SP, C_ZERO, C_OVL, C_FLASH, C_TFL, C_STEP,
@@ -289,6 +335,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         for (int k = 0; k < C_NUM; k++) {
             const char *s = c.f[ci[k]];
             if (*s == '\0' && (k == C_STEP || k == C_TFL || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
+            if (*s == '\0' && k == C_ZERO) { val[k] = -1; continue; }   /* from the stack's name */
             if (parse_num(s, &val[k]) || val[k] < 0) {
                 ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number", path, lineno, num_cols[k], s);
                 rc = MS_DIST_EIO; break;
@@ -399,6 +446,24 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->par.interleave = (int)val[C_IL];
         r->par.recompute = (ms_dist_recompute_t)(int)val[C_RC];
         r->par.sequence_parallel = (int)val[C_SP]; r->par.zero_stage = (int)val[C_ZERO];
+        {
+            const char *what;
+            int implied = ms_dist_stack_sharding(r->stack, &what);
+            if (val[C_ZERO] < 0) {
+                if (implied < 0) {
+                    ms_scale_err(err, errlen, "%s:%d: column zero_stage: blank, and stack '%s' does not say how it shards "
+                                 "(write 0-3, or name the stack FSDP, ZeRO-1/2/3, DDP or NeMo)", path, lineno, r->stack);
+                    rc = MS_DIST_EIO; break;
+                }
+                r->par.zero_stage = implied;
+                snprintf(r->sharding, sizeof r->sharding, "%s, from the stack's name", what);
+            } else if (val[C_ZERO] > 3 || val[C_ZERO] != floor(val[C_ZERO])) {
+                ms_scale_err(err, errlen, "%s:%d: column zero_stage: '%s' is not 0, 1, 2 or 3", path, lineno, c.f[ci[C_ZERO]]);
+                rc = MS_DIST_EIO; break;
+            } else {
+                snprintf(r->sharding, sizeof r->sharding, "ZeRO-%d, the zero_stage column", r->par.zero_stage);
+            }
+        }
         r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
         r->accelerators = (int)val[C_ACC];
         r->measured_tflops = val[C_TFL];
