@@ -53,6 +53,48 @@ static void test_speed(void **s)
     NEAR(ms_shm_s_per_byte(&l, 2 * MIB, 2), 2e-10, 1e-12);
 }
 
+/* hit = sweep on the shared L3 (all or nothing; the private L2 stays smooth), the same link.
+ * p = 2: L2 holds 1 MiB a rank, L2 + L3's half 3 MiB.
+ *   W = 0.5 MiB: all in L2, s = 1;  W = 2 MiB: h2 = 1/2, L3 holds the rest: s = 0.5 + 0.5·2 = 1.5;
+ *   W = 3 MiB: exactly fits, h2 = 1/3: s = 1/3 + 2/3·2;  W = 6 MiB: h2 = 1/6, L3 swept past (h3 = h2):
+ *   s = 1/6 + 5/6·5 (e-10).
+ * p = 4 on 2 CPUs: 0.5 MiB of L2 (h2 = 1/4) and 1 MiB of L3 a rank, 1.5 MiB < 2: s = 0.25 + 0.75·5.
+ * shared_footprint 1 (W on L3 half of W on L2): W = 6 MiB is 3 MiB on L3 and fits: s = 1/6 + 5/6·2.
+ * The fit recovers a sweep-shaped link as it does a smooth one. */
+static void test_sweep(void **s)
+{
+    (void)s;
+    ms_shm_link_t l = toy();
+    l.hit = MS_SHM_HIT_SWEEP;
+    NEAR(ms_shm_s_per_byte(&l, 0.5 * MIB, 2), 1e-10, 1e-12);
+    NEAR(ms_shm_s_per_byte(&l, 2 * MIB, 2), 1.5e-10, 1e-12);
+    NEAR(ms_shm_s_per_byte(&l, 3 * MIB, 2), (1.0 / 3 + 4.0 / 3) * 1e-10, 1e-12);
+    NEAR(ms_shm_s_per_byte(&l, 6 * MIB, 2), (1.0 / 6 + 25.0 / 6) * 1e-10, 1e-12);
+    NEAR(ms_shm_s_per_byte(&l, 2 * MIB, 4), (0.25 + 3.75) * 1e-10, 1e-12);
+    /* M = 1 MiB at p = 2, footprint 2 (W = 2 MiB): 2 steps of α + 2^20 · 1.5e-10 s */
+    NEAR(ms_shm_allreduce_s(&l, MIB, 2, 1), 2e-6 + MIB * 1.5e-10, 1e-12);
+    ms_shm_link_t h = l;
+    h.shared_footprint = 1;
+    NEAR(ms_shm_s_per_byte(&h, 6 * MIB, 2), (1.0 / 6 + 10.0 / 6) * 1e-10, 1e-12);
+    double m[11], t[11];
+    for (int i = 0; i < 11; i++) {
+        m[i] = 65536.0 * (1 << i);
+        t[i] = ms_shm_allreduce_s(&l, m[i], 2, 1);
+    }
+    ms_shm_link_t f = toy();
+    f.hit = MS_SHM_HIT_SWEEP;
+    f.alpha_s = 0;
+    f.s_per_byte[0] = f.s_per_byte[1] = f.mem_s_per_byte = 0;
+    double e = ms_shm_fit(&f, m, t, 11, 2);
+    assert_true(e >= 0 && e < 1e-6);
+    NEAR(f.alpha_s, 1e-6, 1e-4);
+    NEAR(f.s_per_byte[1], 2e-10, 1e-4);
+    NEAR(f.mem_s_per_byte, 5e-10, 1e-4);
+    /* the smooth shape cannot make these times: it misses by more than 10 % somewhere */
+    f.hit = MS_SHM_HIT_SMOOTH;
+    assert_true(ms_shm_fit(&f, m, t, 11, 2) > 0.1);
+}
+
 /* p = 2, M = 1 MiB (W = 2 MiB): 2·1 µs + 1·2^20·1.5e-10 s.
  * p = 4 (time-shared), M = 1 MiB: 6 steps of (α + σ) = 24 µs, plus 1.5·2^20·2.5e-10 s; wall: × 4/2. */
 static void test_allreduce(void **s)
@@ -180,6 +222,8 @@ static void test_file(void **s)
     l.switch_s = -1e-6;   /* allowed: see shm_link.h */
     l.local_copy = 1;
     l.step_s = 2.5e-6;
+    l.hit = MS_SHM_HIT_SWEEP;
+    l.shared_footprint = 0.75;
     assert_int_equal(ms_shm_save(path, &l, "a note\nover two lines", err, sizeof err), 0);
     assert_int_equal(ms_shm_load(path, &r, err, sizeof err), 0);
     assert_int_equal(r.cpus, 2);
@@ -189,22 +233,25 @@ static void test_file(void **s)
     NEAR(r.switch_s, -1e-6, 1e-9);
     NEAR(r.local_copy, 1.0, 0);
     NEAR(r.step_s, 2.5e-6, 1e-9);
+    assert_int_equal(r.hit, MS_SHM_HIT_SWEEP);
+    NEAR(r.shared_footprint, 0.75, 1e-12);
     for (double mm = 65536; mm < 1e8; mm *= 1.7) {
         NEAR(ms_shm_allreduce_s(&r, mm, 2, 1), ms_shm_allreduce_s(&l, mm, 2, 1), 1e-8);
         NEAR(ms_shm_allreduce_s(&r, mm, 4, 0), ms_shm_allreduce_s(&l, mm, 4, 0), 1e-8);
     }
     static const struct { const char *text, *want; } bad[] = {
-        {"key,value\ncpus,2\nfootprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n", "no cache levels"},
+        {"key,value\ncpus,2\nhit,smooth\nfootprint,2\nshared_footprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n", "no cache levels"},
         {"key,value\ncpus,2\ncpus,3\n", ":3: key 'cpus' given twice"},
         {"key,value\nspeed,2\n", ":2: unknown key 'speed'"},
         {"key,value\nfootprint,-2\n", ":2: key footprint: want a finite number > 0"},
+        {"key,value\nhit,lru\n", ":2: key hit: want smooth or sweep (got 'lru')"},
         {"key,value\nalpha_s,-1e-6\n", ":2: key alpha_s: want a finite number >= 0"},
         {"key,value\nswitch_s,inf\n", ":2: key switch_s: want a finite number"},
         {"key,value\nL2_bytes,1e6\n", "key cpus missing"},
         {"k,v\n", ":1: header must be key,value"},
-        {"key,value\ncpus,2\nfootprint,2\nlocal_copy,0\nfirst_fitted,L3\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n"
+        {"key,value\ncpus,2\nhit,smooth\nfootprint,2\nshared_footprint,2\nlocal_copy,0\nfirst_fitted,L3\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n"
          "L2_bytes,1e6\nL2_shared_by,1\nL2_s_per_byte,1e-10\n", "L3 is not one of the file's levels"},
-        {"key,value\ncpus,2\nfootprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n"
+        {"key,value\ncpus,2\nhit,smooth\nfootprint,2\nshared_footprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n"
          "L2_bytes,1e6\nL2_s_per_byte,1e-10\n", "key L2_shared_by missing"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -252,6 +299,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_speed),
+        cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_allreduce),
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_detect),

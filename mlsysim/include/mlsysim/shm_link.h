@@ -13,8 +13,15 @@
  * cache of capacity C shared by k CPUs is C / r with r = max(min(p, k), p·k/c) ranks on that cache
  * (ranks time-sharing a core share its private caches too). Levels add up (a non-inclusive, victim
  * last-level cache holds what the level below evicts), so the fraction of the working set held at
- * or below level L is h_L = min(1, Σ_{j<=L} C_j/r_j / W), and
+ * or below level L is h_L = min(1, Σ_{j<=L} C_j/r_j / W) (hit = smooth: the bytes that fit are served
+ * by the cache, the rest by the level above), or h_L = 1 when Σ_{j<=L} C_j/r_j >= W and 0 otherwise
+ * (hit = sweep: each call sweeps the same buffers, and once they exceed an LRU cache each line is
+ * evicted before its reuse), and
  *   s(W) = s_1·h_1 + Σ_L s_L·(h_L - h_{L-1}) + s_mem·(1 - h_last).
+ * W = footprint·M on private caches and W = shared_footprint·M on shared ones (0: footprint), where
+ * the hit shape applies; private caches are always smooth (h_L >= h_{L-1} is kept). These working
+ * sets are properties of the algorithm's buffers; bench/allreduce picks them, and the shape, from
+ * short lists by the in-sample error (see bench/allreduce/allreduce_bench.c).
  * No regime edges are fitted: they are the cache capacities the machine reports, and between them
  * the speed changes smoothly with log W. σ is what a ring step costs more when ranks time-share
  * cores: a ring step of tiny messages timed at that rank count minus the same where the link was
@@ -29,6 +36,14 @@
 
 #define MS_SHM_MAX_LEVELS 4
 
+/* How a working set larger than a shared cache's share is served by it (h_L above; private caches
+ * are always smooth). */
+enum {
+    MS_SHM_HIT_SMOOTH = 0,   /* the fraction that fits: h_L = min(1, Σ C/r / W) (random-like replacement) */
+    MS_SHM_HIT_SWEEP = 1     /* all or nothing: h_L = 1 if Σ C/r >= W, else 0 (a cyclic sweep through an
+                                LRU cache larger than it evicts every line before its reuse) */
+};
+
 typedef struct ms_shm_cache {
     int level;            /* 1, 2, 3, ... */
     double bytes;         /* capacity of one instance */
@@ -40,7 +55,9 @@ typedef struct ms_shm_link {
     int n_levels;                                /* data or unified caches, smallest first */
     ms_shm_cache_t cache[MS_SHM_MAX_LEVELS];
     int first_fitted;                            /* levels below this one share its speed */
+    int hit;                                     /* shared caches: MS_SHM_HIT_SMOOTH (0) or _SWEEP */
     double footprint;                            /* bytes a rank touches per message byte */
+    double shared_footprint;                     /* ... as seen by shared caches (0 = footprint) */
     double local_copy;                           /* κ: bytes copied locally per message byte */
     double alpha_s;                              /* α: per ring step */
     double switch_s;                             /* σ: extra per step when ranks share cores */

@@ -120,9 +120,11 @@ int ms_shm_detect(const char *sysfs_dir, ms_shm_link_t *out, char *err, size_t e
 /* ---- the model ------------------------------------------------------------------------------ */
 
 /* frac[i]: share of the working set served by cache level i (levels below first_fitted are
- * counted into first_fitted), frac[n_levels]: by memory. */
+ * counted into first_fitted), frac[n_levels]: by memory. w: the working set on private caches;
+ * shared ones see w · shared_footprint / footprint, with the hit shape `hit`. */
 static void fractions(const ms_shm_link_t *l, double w, int p, double *frac)
 {
+    double ws = l->shared_footprint > 0 && l->footprint > 0 ? w * l->shared_footprint / l->footprint : w;
     double cum = 0, prev = 0;
     int c = l->cpus > 0 ? l->cpus : 1;
     for (int i = 0; i <= l->n_levels; i++) frac[i] = 0;
@@ -130,7 +132,11 @@ static void fractions(const ms_shm_link_t *l, double w, int p, double *frac)
         double k = l->cache[i].shared_by < 1 ? 1 : l->cache[i].shared_by > c ? c : l->cache[i].shared_by;
         double r = fmax(fmin((double)p, k), (double)p * k / c);
         cum += l->cache[i].bytes / r;
-        double h = w > 0 ? fmin(1.0, cum / w) : 1.0;
+        int shared = l->cache[i].shared_by > 1;
+        double wl = shared ? ws : w;
+        double h = wl > 0 ? fmin(1.0, cum / wl) : 1.0;
+        if (shared && l->hit == MS_SHM_HIT_SWEEP && h < 1.0) h = 0.0;   /* swept past an LRU cache: no hits */
+        if (h < prev) h = prev;   /* a larger level holds at least what the smaller ones do */
         int j = i < l->first_fitted ? l->first_fitted : i;
         if (j >= l->n_levels) j = l->n_levels - 1;
         frac[j] += h - prev;
@@ -223,7 +229,7 @@ static int solve_mask(const double (*a)[NV], const double *t, const double *w, i
 double ms_shm_fit(ms_shm_link_t *l, const double *bytes, const double *seconds, int k, int ranks)
 {
     if (!l || !bytes || !seconds || k < 1 || k > FIT_MAXK || ranks < 2 || l->n_levels < 1 ||
-        l->n_levels > MS_SHM_MAX_LEVELS || !(l->footprint > 0) || !(l->local_copy >= 0) || l->first_fitted < 0 ||
+        l->n_levels > MS_SHM_MAX_LEVELS || !(l->footprint > 0) || !(l->shared_footprint >= 0) || !(l->local_copy >= 0) || l->first_fitted < 0 ||
         l->first_fitted >= l->n_levels || ranks > (l->cpus > 0 ? l->cpus : 1))
         return -1.0;
     for (int i = 0; i < k; i++)
@@ -315,9 +321,11 @@ int ms_shm_save(const char *path, const ms_shm_link_t *l, const char *comment, c
         c += len;
         if (*c == '\n') c++;
     }
-    fprintf(fp, "key,value\ncpus,%d\nfootprint,%.9g\nlocal_copy,%.9g\nfirst_fitted,L%d\nalpha_s,%.9g\nswitch_s,%.9g\n"
-            "step_s,%.9g\n", l->cpus, l->footprint, l->local_copy, l->cache[l->first_fitted].level, l->alpha_s,
-            l->switch_s, l->step_s);
+    fprintf(fp, "key,value\ncpus,%d\nhit,%s\nfootprint,%.9g\nshared_footprint,%.9g\nlocal_copy,%.9g\n"
+            "first_fitted,L%d\nalpha_s,%.9g\nswitch_s,%.9g\nstep_s,%.9g\n", l->cpus,
+            l->hit == MS_SHM_HIT_SWEEP ? "sweep" : "smooth", l->footprint,
+            l->shared_footprint > 0 ? l->shared_footprint : l->footprint, l->local_copy,
+            l->cache[l->first_fitted].level, l->alpha_s, l->switch_s, l->step_s);
     for (int i = 0; i < l->n_levels; i++)
         fprintf(fp, "L%d_bytes,%.9g\nL%d_shared_by,%d\nL%d_s_per_byte,%.9g\n", l->cache[i].level, l->cache[i].bytes,
                 l->cache[i].level, l->cache[i].shared_by, l->cache[i].level, l->s_per_byte[i]);
@@ -341,9 +349,9 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
     FILE *fp = fopen(path, "r");
     if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
     /* seen[]: 1 once a key was read; scalars first, then per level bytes/shared_by/s_per_byte */
-    enum { K_CPUS, K_FOOT, K_COPY, K_FIRST, K_ALPHA, K_SWITCH, K_STEP, K_MEM, K_N };
-    static const char *names[K_N] = {"cpus", "footprint", "local_copy", "first_fitted", "alpha_s", "switch_s",
-                                     "step_s", "mem_s_per_byte"};
+    enum { K_CPUS, K_HIT, K_FOOT, K_SFOOT, K_COPY, K_FIRST, K_ALPHA, K_SWITCH, K_STEP, K_MEM, K_N };
+    static const char *names[K_N] = {"cpus", "hit", "footprint", "shared_footprint", "local_copy", "first_fitted",
+                                     "alpha_s", "switch_s", "step_s", "mem_s_per_byte"};
     int seen[K_N] = {0}, lv_seen[MAXLV][3] = {{0}}, first_level = 0, header = 0, lineno = 0, rc = 0;
     double val[K_N] = {0}, lv_val[MAXLV][3] = {{0}};
     char line[512];
@@ -382,6 +390,14 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
         if (*slot) { ms_scale_err(err, errlen, "%s:%d: key '%s' given twice", path, lineno, key); rc = -1; break; }
         *slot = 1;
         char *end;
+        if (dst == &val[K_HIT]) {
+            if (strcmp(vs, "smooth") != 0 && strcmp(vs, "sweep") != 0) {
+                ms_scale_err(err, errlen, "%s:%d: key hit: want smooth or sweep (got '%s')", path, lineno, vs);
+                rc = -1;
+            }
+            *dst = !strcmp(vs, "sweep") ? MS_SHM_HIT_SWEEP : MS_SHM_HIT_SMOOTH;
+            continue;
+        }
         if (dst == &val[K_FIRST]) {
             if (sscanf(vs, "L%d%n", &first_level, &pos) != 1 || vs[pos] != 0 || first_level < 1) {
                 ms_scale_err(err, errlen, "%s:%d: key first_fitted: want a level like L2", path, lineno);
@@ -406,7 +422,9 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
     for (int i = 0; i < K_N; i++)
         if (!seen[i]) { ms_scale_err(err, errlen, "%s: key %s missing", path, names[i]); return -1; }
     out->cpus = (int)val[K_CPUS];
+    out->hit = (int)val[K_HIT];
     out->footprint = val[K_FOOT];
+    out->shared_footprint = val[K_SFOOT];
     out->local_copy = val[K_COPY];
     out->alpha_s = val[K_ALPHA];
     out->switch_s = val[K_SWITCH];
