@@ -82,6 +82,14 @@ int ms_cli_parse_vary_values(const char *spec, ms_cli_vary *v);
 /* One `--vary KEY=VALUES` of command cmd appended to vary[*nv] (at most MS_CLI_MAX_VARY); 0, or -1
  * with the reason printed (*nv then counts a partly filled entry too, so its storage is freed). */
 int ms_cli_add_vary(const char *cmd, const char *arg, ms_cli_vary *vary, int *nv);
+/* The options of a study over a grid of plans (sweep, search), one parser for both: --vary
+ * KEY=VALUES (appended to vary[*nv]), each flag named in `flags` (NULL-terminated) with its value
+ * given to on_flag(ctx, flag, value) (0, or -1 with the reason printed), and every other argument
+ * into rest[0 .. *nrest) (then NULL): the subject, for ms_cli_load_subject. argv[0] is the command.
+ * Returns 0; 1 at --help or -h (what follows is not read); -1 with the reason printed. */
+typedef int (*ms_cli_flag_fn)(void *ctx, const char *flag, const char *value);
+int ms_cli_grid_args(const char *cmd, int argc, char **argv, const char *const *flags, ms_cli_flag_fn on_flag,
+                     void *ctx, ms_cli_vary *vary, int *nv, char **rest, int *nrest);
 /* The plan a study is about: PLAN.yaml, or MODEL HARDWARE [eval flags] (argv[0] = the command). */
 int ms_cli_load_subject(ms_cli *c, int argc, char **argv, ms_plan *p);
 

@@ -102,60 +102,67 @@ static void json_str(char *buf, size_t cap, size_t *n, const char *s)
     buf[*n] = 0;
 }
 
+typedef struct {
+    const char *objective;
+    int maximize;
+    long top;
+    constraint *cons;
+    int ncons;
+} search_opts;
+
+static int search_flag(void *ctx, const char *flag, const char *v)
+{
+    search_opts *o = ctx;
+    if (!strcmp(flag, "--objective")) {
+        o->objective = v;
+        if (!strncmp(v, "max:", 4)) o->maximize = 1, o->objective = v + 4;
+        else if (!strncmp(v, "min:", 4)) o->objective = v + 4;
+        return 0;
+    }
+    if (!strcmp(flag, "--top")) {
+        int t;
+        if (ms_arg_int("--top", v, 1, 1000, &t)) return -1;
+        o->top = t;
+        return 0;
+    }
+    if (o->ncons == MAX_CONSTRAINTS) {
+        fprintf(stderr, "mlsysim search: at most %d --constraint\n", MAX_CONSTRAINTS);
+        return -1;
+    }
+    constraint *k = &o->cons[o->ncons];
+    if (parse_constraint(v, k)) {
+        fprintf(stderr, "mlsysim search: --constraint '%s' is not KEY<=V (or >=, <, >, ==) with a number V\n", v);
+        return -1;
+    }
+    const ms_result_key *rk = ms_result_key_find(k->key);
+    if (!rk || rk->kind == MS_V_STR || rk->kind == MS_V_RAW) {
+        fprintf(stderr, "mlsysim search: --constraint: '%s' is not a numeric result key (mlsysim schema lists them)\n",
+                k->key);
+        return -1;
+    }
+    o->ncons++;
+    return 0;
+}
+
 int ms_cli_search(ms_cli *c, int argc, char **argv)
 {
     ms_cli_vary vary[MS_CLI_MAX_VARY];
     constraint cons[MAX_CONSTRAINTS];
     memset(vary, 0, sizeof vary);
-    int nv = 0, ncons = 0, rc = MS_EXIT_OK, maximize = 0;
-    long top = 5;
-    const char *objective = NULL;
+    int nv = 0, rc = MS_EXIT_OK;
     char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
     ms_plan *base = malloc(sizeof *base), *p = malloc(sizeof *p);
     ms_result *res = malloc(sizeof *res);
     point *pts = NULL;
     int nrest = 0;
     if (!rest || !base || !p || !res) { rc = MS_EXIT_INPUT; goto out; }
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { rc = search_help(); goto out; }
-        if (i > 0 && (!strcmp(a, "--vary") || !strcmp(a, "--objective") || !strcmp(a, "--constraint") || !strcmp(a, "--top"))) {
-            if (i + 1 >= argc) { fprintf(stderr, "mlsysim search: %s needs a value\n", a); rc = MS_EXIT_INPUT; goto out; }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--objective")) {
-                objective = v;
-                if (!strncmp(v, "max:", 4)) maximize = 1, objective = v + 4;
-                else if (!strncmp(v, "min:", 4)) objective = v + 4;
-                continue;
-            }
-            if (!strcmp(a, "--top")) {
-                int t;
-                if (ms_arg_int("--top", v, 1, 1000, &t)) { rc = MS_EXIT_INPUT; goto out; }
-                top = t;
-                continue;
-            }
-            if (!strcmp(a, "--constraint")) {
-                if (ncons == MAX_CONSTRAINTS) { fprintf(stderr, "mlsysim search: at most %d --constraint\n", MAX_CONSTRAINTS); rc = MS_EXIT_INPUT; goto out; }
-                if (parse_constraint(v, &cons[ncons])) {
-                    fprintf(stderr, "mlsysim search: --constraint '%s' is not KEY<=V (or >=, <, >, ==) with a number V\n", v);
-                    rc = MS_EXIT_INPUT;
-                    goto out;
-                }
-                const ms_result_key *k = ms_result_key_find(cons[ncons].key);
-                if (!k || k->kind == MS_V_STR || k->kind == MS_V_RAW) {
-                    fprintf(stderr, "mlsysim search: --constraint: '%s' is not a numeric result key (mlsysim schema lists them)\n", cons[ncons].key);
-                    rc = MS_EXIT_INPUT;
-                    goto out;
-                }
-                ncons++;
-                continue;
-            }
-            if (ms_cli_add_vary("search", v, vary, &nv)) { rc = MS_EXIT_INPUT; goto out; }
-            continue;
-        }
-        rest[nrest++] = argv[i];
-    }
-    rest[nrest] = NULL;
+    search_opts so = {NULL, 0, 5, cons, 0};
+    static const char *const flags[] = {"--objective", "--constraint", "--top", NULL};
+    int ga = ms_cli_grid_args("search", argc, argv, flags, search_flag, &so, vary, &nv, rest, &nrest);
+    if (ga) { rc = ga > 0 ? search_help() : MS_EXIT_INPUT; goto out; }
+    const char *objective = so.objective;
+    int maximize = so.maximize, ncons = so.ncons;
+    long top = so.top;
     if (!nv) { fprintf(stderr, "mlsysim search: needs at least one --vary KEY=VALUES (see --help)\n"); rc = MS_EXIT_INPUT; goto out; }
     if (!objective) { fprintf(stderr, "mlsysim search: needs --objective [min:|max:]KEY (see --help)\n"); rc = MS_EXIT_INPUT; goto out; }
     const ms_result_key *ok = ms_result_key_find(objective);

@@ -95,6 +95,30 @@ int ms_cli_add_vary(const char *cmd, const char *arg, ms_cli_vary *vary, int *nv
     return ms_cli_parse_vary_values(eq + 1, &vary[(*nv)++]) ? -1 : 0;
 }
 
+int ms_cli_grid_args(const char *cmd, int argc, char **argv, const char *const *flags, ms_cli_flag_fn on_flag,
+                     void *ctx, ms_cli_vary *vary, int *nv, char **rest, int *nrest)
+{
+    *nrest = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+        int own = i > 0 && !strcmp(a, "--vary");
+        for (int f = 0; !own && i > 0 && flags[f]; f++) own = !strcmp(a, flags[f]);
+        if (!own) {
+            rest[(*nrest)++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "mlsysim %s: %s needs a value\n", cmd, a);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (strcmp(a, "--vary") ? on_flag(ctx, a, v) : ms_cli_add_vary(cmd, v, vary, nv)) return -1;
+    }
+    rest[*nrest] = NULL;
+    return 0;
+}
+
 static void csv_field(const char *s)
 {
     if (!strpbrk(s, ",\"\n")) { fputs(s, stdout); return; }
@@ -130,13 +154,25 @@ static int sweep_help(void)
     return MS_EXIT_OK;
 }
 
+typedef struct {
+    const char *keys, *svg, *svg_key;
+} sweep_opts;
+
+static int sweep_flag(void *ctx, const char *flag, const char *value)
+{
+    sweep_opts *o = ctx;
+    if (!strcmp(flag, "--keys")) o->keys = value;
+    else if (!strcmp(flag, "--svg")) o->svg = value;
+    else o->svg_key = value;
+    return 0;
+}
+
 int ms_cli_sweep(ms_cli *c, int argc, char **argv)
 {
     vary_t vary[MAX_VARY];
     memset(vary, 0, sizeof vary);
     int nv = 0, rc = MS_EXIT_OK;
-    const char *keys = "latency_s,throughput_per_s,mfu,memory_per_accelerator_bytes,feasible";
-    const char *svg = NULL, *svg_key = NULL;
+    sweep_opts so = {"latency_s,throughput_per_s,mfu,memory_per_accelerator_bytes,feasible", NULL, NULL};
     ms_cli_curve *curve = NULL;
     char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
     ms_plan *base = malloc(sizeof *base), *p = malloc(sizeof *p);
@@ -144,21 +180,10 @@ int ms_cli_sweep(ms_cli *c, int argc, char **argv)
     char *keybuf = NULL;
     int nrest = 0;
     if (!rest || !base || !p || !res) { rc = MS_EXIT_INPUT; goto out; }
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { rc = sweep_help(); goto out; }
-        if (!strcmp(a, "--vary") || !strcmp(a, "--keys") || !strcmp(a, "--svg") || !strcmp(a, "--svg-key")) {
-            if (i + 1 >= argc) { fprintf(stderr, "mlsysim sweep: %s needs a value\n", a); rc = MS_EXIT_INPUT; goto out; }
-            const char *v = argv[++i];
-            if (a[2] == 'k') { keys = v; continue; }
-            if (!strcmp(a, "--svg")) { svg = v; continue; }
-            if (!strcmp(a, "--svg-key")) { svg_key = v; continue; }
-            if (ms_cli_add_vary("sweep", v, vary, &nv)) { rc = MS_EXIT_INPUT; goto out; }
-            continue;
-        }
-        rest[nrest++] = argv[i];
-    }
-    rest[nrest] = NULL;
+    static const char *const flags[] = {"--keys", "--svg", "--svg-key", NULL};
+    int ga = ms_cli_grid_args("sweep", argc, argv, flags, sweep_flag, &so, vary, &nv, rest, &nrest);
+    if (ga) { rc = ga > 0 ? sweep_help() : MS_EXIT_INPUT; goto out; }
+    const char *keys = so.keys, *svg = so.svg, *svg_key = so.svg_key;
     if (!nv) { fprintf(stderr, "mlsysim sweep: needs at least one --vary KEY=VALUES (see --help)\n"); rc = MS_EXIT_INPUT; goto out; }
     if (svg_key && !svg) { fprintf(stderr, "mlsysim sweep: --svg-key goes with --svg FILE\n"); rc = MS_EXIT_INPUT; goto out; }
     rc = ms_cli_load_subject(c, nrest, rest, base);
