@@ -69,6 +69,69 @@ static int col_index(const csv_line_t *hdr, const char *name)
     return -1;
 }
 
+/* One CSV table read line by line: blank lines and '#' comments are skipped, the first other line
+ * is the header (hdr), every later one a row (csv_next). The three tables (runs, collectives,
+ * stacks) and calibration.csv are read through it. */
+typedef struct csv_file {
+    const char *path;
+    FILE *fp;
+    int lineno;
+    char line[4096], hdrline[4096];
+    csv_line_t hdr;
+} csv_file_t;
+
+enum { CSV_NONE = 1, CSV_EMPTY = 2 };   /* csv_open: no such file (when allowed), no header */
+
+/* The next non-blank, non-comment line into buf (sizeof f->line), split into c: 1 a line, 0 the
+ * end, -1 an error (a line longer than the buffer, too many columns, a read error). */
+static int csv_read(csv_file_t *f, char *buf, csv_line_t *c, char *err, size_t errlen)
+{
+    const size_t cap = sizeof f->line;
+    while (fgets(buf, (int)cap, f->fp)) {
+        f->lineno++;
+        if (strlen(buf) == cap - 1 && buf[cap - 2] != '\n') {
+            ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", f->path, f->lineno, cap - 2);
+            return -1;
+        }
+        if (is_blank_or_comment(buf)) continue;
+        if (split_csv(buf, c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", f->path, f->lineno); return -1; }
+        return 1;
+    }
+    if (ferror(f->fp)) { ms_scale_err(err, errlen, "%s: read error", f->path); return -1; }
+    return 0;
+}
+
+/* Opens path and reads its header: MS_DIST_OK (the file stays open: csv_next, fclose(f->fp)),
+ * CSV_NONE when it does not exist and missing_ok, CSV_EMPTY when it holds no header line, else
+ * MS_DIST_EIO with the reason in err. */
+static int csv_open(csv_file_t *f, const char *path, int missing_ok, char *err, size_t errlen)
+{
+    f->path = path;
+    f->lineno = 0;
+    f->fp = fopen(path, "r");
+    if (!f->fp) {
+        if (missing_ok && errno == ENOENT) return CSV_NONE;
+        ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return MS_DIST_EIO;
+    }
+    int r = csv_read(f, f->hdrline, &f->hdr, err, errlen);
+    if (r == 1) return MS_DIST_OK;
+    fclose(f->fp);
+    f->fp = NULL;
+    return r == 0 ? CSV_EMPTY : MS_DIST_EIO;
+}
+
+/* The next row into c; exact: it must have as many fields as the header. 1, 0 at the end, -1. */
+static int csv_next(csv_file_t *f, csv_line_t *c, int exact, char *err, size_t errlen)
+{
+    int r = csv_read(f, f->line, c, err, errlen);
+    if (r == 1 && exact && c->n != f->hdr.n) {
+        ms_scale_err(err, errlen, "%s:%d: expected %d columns, got %d", f->path, f->lineno, f->hdr.n, c->n);
+        return -1;
+    }
+    return r;
+}
+
 static int parse_num(const char *s, double *v)
 {
     char *end;
@@ -83,24 +146,19 @@ typedef struct cal { char stack[32]; double eff, attn; } cal_t;
 
 static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
-    char line[1024];
-    int lineno = 0, have_hdr = 0, ci_stack = -1, ci_eff = -1, ci_attn = -1;
     *ncal = 0;
-    while (fgets(line, sizeof line, fp)) {
-        lineno++;
-        if (is_blank_or_comment(line)) continue;
-        csv_line_t c;
-        if (split_csv(line, &c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); fclose(fp); return MS_DIST_EIO; }
-        if (!have_hdr) {
-            ci_stack = col_index(&c, "stack");
-            ci_eff = col_index(&c, "efficiency");
-            ci_attn = col_index(&c, "attention_efficiency");   /* optional: blank = efficiency */
-            if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
-            have_hdr = 1;
-            continue;
-        }
+    csv_file_t cf;
+    int got = csv_open(&cf, path, 0, err, errlen);
+    if (got == CSV_EMPTY) { ms_scale_err(err, errlen, "%s: empty file", path); return MS_DIST_EIO; }
+    if (got) return got;
+    FILE *fp = cf.fp;
+    int lineno = cf.lineno;
+    int ci_stack = col_index(&cf.hdr, "stack"), ci_eff = col_index(&cf.hdr, "efficiency");
+    int ci_attn = col_index(&cf.hdr, "attention_efficiency");   /* optional: blank = efficiency */
+    if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
+    csv_line_t c;
+    while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
+        lineno = cf.lineno;
         if (c.n <= ci_stack || c.n <= ci_eff) { ms_scale_err(err, errlen, "%s:%d: missing columns", path, lineno); fclose(fp); return MS_DIST_EIO; }
         if (*ncal >= MAXCAL) { ms_scale_err(err, errlen, "%s:%d: more than %d stacks", path, lineno, MAXCAL); fclose(fp); return MS_DIST_EIO; }
         double e;
@@ -127,8 +185,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
         (*ncal)++;
     }
     fclose(fp);
-    if (!have_hdr) { ms_scale_err(err, errlen, "%s: empty file", path); return MS_DIST_EIO; }
-    return MS_DIST_OK;
+    return got < 0 ? MS_DIST_EIO : MS_DIST_OK;
 }
 
 /* Software stacks (stacks.csv beside runs.csv, optional): what a framework reaches apart from the
@@ -142,31 +199,23 @@ typedef struct stk { char name[32]; double compute, sharded; char row[48]; int l
 static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t errlen)
 {
     *nst = 0;
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        if (errno == ENOENT) return MS_DIST_OK;     /* no file: every stack at the defaults */
-        ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return MS_DIST_EIO;
+    csv_file_t cf;
+    int rc = csv_open(&cf, path, 1, err, errlen);
+    if (rc == CSV_NONE) return MS_DIST_OK;          /* no file: every stack at the defaults */
+    if (rc == CSV_EMPTY) { ms_scale_err(err, errlen, "%s: empty file", path); return MS_DIST_EIO; }
+    if (rc) return rc;
+    FILE *fp = cf.fp;
+    int lineno = cf.lineno;
+    int ci_s = col_index(&cf.hdr, "stack"), ci_c = col_index(&cf.hdr, "compute_factor");
+    int ci_z = col_index(&cf.hdr, "sharded_collective_efficiency"), ci_r = col_index(&cf.hdr, "calibrated_on");
+    if (ci_s < 0 || ci_c < 0 || ci_z < 0 || ci_r < 0) {
+        ms_scale_err(err, errlen, "%s:%d: header needs columns stack,compute_factor,sharded_collective_efficiency,calibrated_on", path, lineno);
+        rc = MS_DIST_EIO;
     }
-    char line[1024];
-    int lineno = 0, have_hdr = 0, ci_s = -1, ci_c = -1, ci_z = -1, ci_r = -1, rc = MS_DIST_OK;
-    while (rc == MS_DIST_OK && fgets(line, sizeof line, fp)) {
-        lineno++;
-        if (is_blank_or_comment(line)) continue;
-        csv_line_t c;
-        if (split_csv(line, &c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_DIST_EIO; break; }
-        if (!have_hdr) {
-            ci_s = col_index(&c, "stack");
-            ci_c = col_index(&c, "compute_factor");
-            ci_z = col_index(&c, "sharded_collective_efficiency");
-            ci_r = col_index(&c, "calibrated_on");
-            if (ci_s < 0 || ci_c < 0 || ci_z < 0 || ci_r < 0) {
-                ms_scale_err(err, errlen, "%s:%d: header needs columns stack,compute_factor,sharded_collective_efficiency,calibrated_on", path, lineno);
-                rc = MS_DIST_EIO; break;
-            }
-            have_hdr = 1;
-            continue;
-        }
+    csv_line_t c;
+    int got = 0;
+    while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
+        lineno = cf.lineno;
         if (c.n <= ci_s || c.n <= ci_c || c.n <= ci_z || c.n <= ci_r) { ms_scale_err(err, errlen, "%s:%d: missing columns", path, lineno); rc = MS_DIST_EIO; break; }
         if (*nst >= MAXSTK) { ms_scale_err(err, errlen, "%s:%d: more than %d stacks", path, lineno, MAXSTK); rc = MS_DIST_EIO; break; }
         stk_t *k = &st[*nst];
@@ -199,7 +248,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
         (*nst)++;
     }
     fclose(fp);
-    if (rc == MS_DIST_OK && !have_hdr) { ms_scale_err(err, errlen, "%s: empty file", path); rc = MS_DIST_EIO; }
+    if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
     return rc;
 }
 
@@ -290,47 +339,31 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     rc = load_stacks(stkpath, stk, &nstk, err, errlen);
     if (rc) return rc;
 
-    FILE *fp = fopen(path, "r");
-    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
-    char line[4096], hdrline[4096];
-    csv_line_t hdr = {0};
-    int ci[C_NUM], ci_id = -1, ci_stack = -1, ci_cit = -1, ci_split = -1, ci_arch = -1, ci_coll = -1, ci_cu = -1, ci_hf = -1, have_hdr = 0, lineno = 0, cap = 0;
-    int ci_lei = -1, ci_leo = -1;
-    rc = MS_DIST_OK;
-    while (fgets(line, sizeof line, fp)) {
-        lineno++;
-        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
-            ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
-            rc = MS_DIST_EIO; break;
+    csv_file_t cf;
+    rc = csv_open(&cf, path, 0, err, errlen);
+    if (rc == CSV_EMPTY) { ms_scale_err(err, errlen, "%s: no rows", path); return MS_DIST_EIO; }
+    if (rc) return rc;
+    FILE *fp = cf.fp;
+    const csv_line_t *hdr = &cf.hdr;
+    int lineno = cf.lineno, cap = 0, ci[C_NUM];
+    int ci_id = col_index(hdr, "id"), ci_stack = col_index(hdr, "stack"), ci_cit = col_index(hdr, "citation");
+    int ci_split = col_index(hdr, "split");                 /* optional */
+    int ci_arch = col_index(hdr, "arch");                   /* optional */
+    int ci_coll = col_index(hdr, "collectives");            /* optional */
+    int ci_cu = col_index(hdr, "compute_units");            /* optional */
+    int ci_hf = col_index(hdr, "hbm_fraction");             /* optional */
+    int ci_lei = col_index(hdr, "intra_link_efficiency");   /* optional */
+    int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
+    if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
+    for (int k = 0; k < C_NUM && rc == MS_DIST_OK; k++)
+        if ((ci[k] = col_index(hdr, num_cols[k])) < 0) {
+            ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, num_cols[k]);
+            rc = MS_DIST_EIO;
         }
-        if (is_blank_or_comment(line)) continue;
-        if (!have_hdr) {
-            memcpy(hdrline, line, sizeof line);
-            if (split_csv(hdrline, &hdr)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_DIST_EIO; break; }
-            ci_id = col_index(&hdr, "id");
-            ci_stack = col_index(&hdr, "stack");
-            ci_cit = col_index(&hdr, "citation");
-            ci_split = col_index(&hdr, "split"); /* optional */
-            ci_arch = col_index(&hdr, "arch");   /* optional */
-            ci_coll = col_index(&hdr, "collectives"); /* optional */
-            ci_cu = col_index(&hdr, "compute_units");  /* optional */
-            ci_hf = col_index(&hdr, "hbm_fraction");   /* optional */
-            ci_lei = col_index(&hdr, "intra_link_efficiency"); /* optional */
-            ci_leo = col_index(&hdr, "inter_link_efficiency"); /* optional */
-            if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; break; }
-            for (int k = 0; k < C_NUM; k++) {
-                ci[k] = col_index(&hdr, num_cols[k]);
-                if (ci[k] < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, num_cols[k]); rc = MS_DIST_EIO; break; }
-            }
-            if (rc) break;
-            have_hdr = 1;
-            continue;
-        }
-        csv_line_t c;
-        if (split_csv(line, &c) || c.n != hdr.n) {
-            ms_scale_err(err, errlen, "%s:%d: expected %d columns, got %d", path, lineno, hdr.n, c.n);
-            rc = MS_DIST_EIO; break;
-        }
+    csv_line_t c;
+    int got = 0;
+    while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 1, err, errlen)) == 1) {
+        lineno = cf.lineno;
         double val[C_NUM];
         for (int k = 0; k < C_NUM; k++) {
             const char *s = c.f[ci[k]];
@@ -420,7 +453,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             double le;
             if (parse_num(c.f[lcol[k]], &le) || !(le > 0 && le <= 1)) {
                 ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a number in (0, 1]", path, lineno,
-                             hdr.f[lcol[k]], c.f[lcol[k]]);
+                             hdr->f[lcol[k]], c.f[lcol[k]]);
                 rc = MS_DIST_EIO;
             }
             *ldst[k] = le;
@@ -479,7 +512,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         }
         v->n++;
     }
-    if (rc == MS_DIST_OK && ferror(fp)) { ms_scale_err(err, errlen, "%s: read error", path); rc = MS_DIST_EIO; }
+    if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
     fclose(fp);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
     /* each stack figure was chosen on one named calibration row of that stack */
@@ -631,43 +664,28 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
 {
     if (!path || !v) { ms_scale_err(err, errlen, "collectives: missing path"); return MS_DIST_EINVAL; }
     memset(v, 0, sizeof *v);
-    FILE *fp = fopen(path, "r");
-    if (!fp) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
-    char line[4096], hdrline[4096];
-    csv_line_t hdr = {0};
-    int ci[K_NUM], ci_id = -1, ci_gen = -1, ci_kind = -1, ci_split = -1, ci_cit = -1;
-    int have_hdr = 0, lineno = 0, cap = 0, rc = MS_DIST_OK;
-    while (fgets(line, sizeof line, fp)) {
-        lineno++;
-        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
-            ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
-            rc = MS_DIST_EIO; break;
+    csv_file_t cf;
+    int rc = csv_open(&cf, path, 0, err, errlen);
+    if (rc == CSV_EMPTY) { ms_scale_err(err, errlen, "%s: no rows", path); return MS_DIST_EIO; }
+    if (rc) return rc;
+    FILE *fp = cf.fp;
+    const csv_line_t *hdr = &cf.hdr;
+    int lineno = cf.lineno, cap = 0, ci[K_NUM];
+    int ci_id = col_index(hdr, "id"), ci_gen = col_index(hdr, "generation"), ci_kind = col_index(hdr, "kind");
+    int ci_split = col_index(hdr, "split"), ci_cit = col_index(hdr, "citation");
+    if (ci_id < 0 || ci_gen < 0 || ci_kind < 0 || ci_split < 0 || ci_cit < 0) {
+        ms_scale_err(err, errlen, "%s:%d: header lacks id, generation, kind, split or citation", path, lineno);
+        rc = MS_DIST_EIO;
+    }
+    for (int k = 0; k < K_NUM && rc == MS_DIST_OK; k++)
+        if ((ci[k] = col_index(hdr, coll_cols[k])) < 0) {
+            ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, coll_cols[k]);
+            rc = MS_DIST_EIO;
         }
-        if (is_blank_or_comment(line)) continue;
-        if (!have_hdr) {
-            memcpy(hdrline, line, sizeof line);
-            if (split_csv(hdrline, &hdr)) { ms_scale_err(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_DIST_EIO; break; }
-            ci_id = col_index(&hdr, "id"); ci_gen = col_index(&hdr, "generation");
-            ci_kind = col_index(&hdr, "kind"); ci_split = col_index(&hdr, "split");
-            ci_cit = col_index(&hdr, "citation");
-            if (ci_id < 0 || ci_gen < 0 || ci_kind < 0 || ci_split < 0 || ci_cit < 0) {
-                ms_scale_err(err, errlen, "%s:%d: header lacks id, generation, kind, split or citation", path, lineno);
-                rc = MS_DIST_EIO; break;
-            }
-            for (int k = 0; k < K_NUM && rc == MS_DIST_OK; k++)
-                if ((ci[k] = col_index(&hdr, coll_cols[k])) < 0) {
-                    ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, coll_cols[k]);
-                    rc = MS_DIST_EIO;
-                }
-            if (rc) break;
-            have_hdr = 1;
-            continue;
-        }
-        csv_line_t c;
-        if (split_csv(line, &c) || c.n != hdr.n) {
-            ms_scale_err(err, errlen, "%s:%d: expected %d columns, got %d", path, lineno, hdr.n, c.n);
-            rc = MS_DIST_EIO; break;
-        }
+    csv_line_t c;
+    int got = 0;
+    while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 1, err, errlen)) == 1) {
+        lineno = cf.lineno;
         double val[K_NUM];
         for (int k = 0; k < K_NUM && rc == MS_DIST_OK; k++) {
             const char *f = c.f[ci[k]];
@@ -733,7 +751,7 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
         r->baseline_error = r->line_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
         v->n++;
     }
-    if (rc == MS_DIST_OK && ferror(fp)) { ms_scale_err(err, errlen, "%s: read error", path); rc = MS_DIST_EIO; }
+    if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
     fclose(fp);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) {
