@@ -6,18 +6,25 @@
  *
  * Sizes: the powers of two (the fit sizes) and the sizes halfway between them on a log scale,
  * 3·2^k (never used for fitting: an out-of-sample check between the fitted points).
- * Three passes over all sizes, each timing every size 3 times (calls worth about 0.2 s per size in
- * all); the time of a call is the slowest rank's mean in the fastest of the 9 runs (robust to a
- * loaded machine: one burst of load cannot touch every run of a size).
+ * Five passes over all sizes, each timing every size 3 times after 2 warm-up calls (calls worth
+ * about 0.2 s per size in all); the time of a call is the slowest rank's mean in the fastest of the
+ * 15 runs (robust to a loaded machine: one burst of load cannot touch every run of a size).
+ * NCCL-tests report the mean over all iterations after warm-up; on a machine shared with other work
+ * that mean measures the other work, so the best run's mean is kept instead.
  * Bandwidths as NCCL-tests define them (github.com/NVIDIA/nccl-tests, doc/PERFORMANCE.md):
  * algbw = M / t, busbw = algbw * 2(n-1)/n.
  *
  * Models (all MLSys·im's ring all-reduce, t = 2(n-1)·α + 2(n-1)/n·M·s):
- *   link      the cache-aware link (mlsysim/shm_link.h): s follows the working set (2.5·M per rank:
- *             Open MPI 4.1's Rabenseifner all-reduce touches the send and receive buffers and half
- *             of a temporary one) through the caches this machine reports in sysfs, and each rank
- *             first copies its send buffer into its receive buffer (M more bytes); fitted: α and one
- *             speed per cache level and for memory (4 numbers here), never a regime edge. When ranks
+ *   link      the cache-aware link (mlsysim/shm_link.h): s follows the working set W per rank
+ *             through the caches this machine reports in sysfs, and each rank first copies its send
+ *             buffer into its receive buffer (M more bytes); fitted: α and one speed per cache level
+ *             and for memory (4 numbers here). The shared cache's hit shape (smooth: the fraction
+ *             of W that fits; sweep: all or nothing, an LRU cache swept by buffers larger than it;
+ *             private caches are smooth) and W / M on private caches (1 .. 2.5: Open MPI 4.1's
+ *             Rabenseifner all-reduce touches the send and receive buffers and half a temporary
+ *             one) and on the shared one (0.5, the half a rank hands to the other, .. 2.5) are
+ *             picked from those lists by the smallest in-sample error: the regime edges stay the
+ *             capacities sysfs reports, only where W meets them is chosen. When ranks
  *             outnumber CPUs, each ring step also pays σ: a ring step of 4-byte messages timed at this
  *             rank count minus the same timed where the link was fitted (its step_s): a latency
  *             measurement, never an all-reduce time.
@@ -31,7 +38,7 @@
  *   file_link_max_error_ge_64k / file_regimes_max_error_ge_64k  with --link / --regimes: that file's
  *                           model (fitted on another run or rank count) at every size (out of sample)
  * --fit-out / --link-out write this run's regimes / link (temp file, fsync, rename). BENCH_CPU_TIME=1
- * times each rank's CPU time instead of wall time (slowest rank, fastest of the 9 runs).
+ * times each rank's CPU time instead of wall time (slowest rank, fastest of the 15 runs).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -61,12 +68,13 @@ static double now_s(int cpu)
 
 /* One step of a ring of 4-byte messages (every rank sends to the next and receives from the one
  * before, MPI_Sendrecv): the non-bandwidth cost of a ring step at this rank count on this machine.
- * The slowest rank's mean, fastest of 5 runs of about 0.02 s. */
+ * The slowest rank's mean, fastest of 15 runs of about 0.02 s (a loaded machine: one of them
+ * finds the ranks' cores free). */
 static double ring_step_s(int rank, int n, int cpu)
 {
     int v = rank, got = 0, iters = 20;
     double best = INFINITY;
-    for (int tr = -1; tr < 5; tr++) {   /* run -1 sizes the others */
+    for (int tr = -1; tr < 15; tr++) {   /* run -1 sizes the others */
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = now_s(cpu), w0 = MPI_Wtime();
         for (int i = 0; i < iters; i++) {
@@ -165,7 +173,7 @@ int main(int argc, char **argv)
      * cannot spoil every run of one size. The fastest run's mean per call is kept: a rank that is
      * descheduled stalls the other, and the minimum is the estimate least touched by that (the
      * transport's own cost, which the model describes). */
-    enum { SWEEPS = 3, TRIALS = 3 };
+    enum { SWEEPS = 5, TRIALS = 3 };
     for (double base = lo_b; base <= hi_b && k + 1 < MAXS; base *= 2) {
         for (int half = 0; half < 2 && k < MAXS; half++) {
             double bytes = half ? 1.5 * base : base;
@@ -213,14 +221,37 @@ int main(int argc, char **argv)
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
         /* the cache-aware link: fitted only where the ranks have a CPU each */
-        ms_shm_link_t link;
+        ms_shm_link_t link, shape_best[2];
         if (ms_shm_detect(NULL, &link, err, sizeof err) != 0) die("", err);
-        link.footprint = 2.5;
         link.local_copy = 1;   /* separate send and receive buffers: Open MPI copies one into the other */
         link.first_fitted = 0;
         while (link.first_fitted + 1 < link.n_levels && link.cache[link.first_fitted].level < 2) link.first_fitted++;
         int can_fit = n <= link.cpus;
-        double link_in_err = can_fit ? ms_shm_fit(&link, fm, ft, nf, n) : -1;
+        /* Each hit shape of the shared cache with each working set per rank, in message bytes, on
+         * the private caches (a rank's own buffers: send + receive = 2, + half a temporary = 2.5)
+         * and on the shared one (from 0.5, the half a rank hands to the other, up); kept: the
+         * smallest in-sample error per shape, and of the two the smaller. */
+        static const double fps[] = {1.0, 1.5, 2.0, 2.5}, sfps[] = {0.5, 0.625, 0.75, 1.0, 1.5, 2.0, 2.5};
+        double link_in_err = -1, shape_err[2] = {-1, -1};
+        for (int hs = 0; can_fit && hs < 2; hs++) {
+            for (size_t j = 0; j < sizeof fps / sizeof fps[0]; j++) {
+                for (size_t q = 0; q < sizeof sfps / sizeof sfps[0]; q++) {
+                    ms_shm_link_t c = link;
+                    c.hit = hs;
+                    c.footprint = fps[j];
+                    c.shared_footprint = sfps[q];
+                    double e = ms_shm_fit(&c, fm, ft, nf, n);
+                    if (e >= 0 && (shape_err[hs] < 0 || e < shape_err[hs])) { shape_err[hs] = e; shape_best[hs] = c; }
+                }
+            }
+        }
+        for (int hs = 0; hs < 2; hs++) {
+            shape_best[hs].step_s = step;
+            if (shape_err[hs] >= 0 && (link_in_err < 0 || shape_err[hs] < link_in_err)) {
+                link_in_err = shape_err[hs];
+                link = shape_best[hs];
+            }
+        }
         link.step_s = step;
         ms_coll_regimes_t reg, one;
         double reg_err = ms_coll_regimes_fit(fm, ft, nf, n, 4, 2, &reg);
@@ -256,7 +287,13 @@ int main(int argc, char **argv)
         }
         errs_t e_link = errors(m, t, is_pow2, p_link, k), e_reg = errors(m, t, is_pow2, p_reg, k);
         errs_t e_one = errors(m, t, is_pow2, p_one, k), e_rec = errors(m, t, is_pow2, p_rec, k);
-        errs_t e_flink = errors(m, t, is_pow2, p_flink, k);
+        errs_t e_flink = errors(m, t, is_pow2, p_flink, k), e_shape[2] = {{0, 0, 0}, {0, 0, 0}};
+        for (int hs = 0; hs < 2; hs++) {
+            if (shape_err[hs] < 0) continue;
+            double ps[MAXS];
+            for (int i = 0; i < k; i++) ps[i] = ms_shm_allreduce_s(&shape_best[hs], m[i], n, cpu);
+            e_shape[hs] = errors(m, t, is_pow2, ps, k);
+        }
         printf("# MPI_Allreduce, %d ranks on %d CPUs, %s time; caches:", n, link.cpus, cpu ? "CPU" : "wall");
         for (int i = 0; i < link.n_levels; i++)
             printf(" L%d %.0f KiB/%d CPU%s", link.cache[i].level, link.cache[i].bytes / 1024, link.cache[i].shared_by,
@@ -265,7 +302,14 @@ int main(int argc, char **argv)
         if (have_link) printf(" (%.2f us where the --link file was fitted: sigma %+.2f us)", flink.step_s * 1e6, sigma * 1e6);
         printf("\n");
         if (can_fit) {
-            printf("# link fitted on the powers of two >= 64 KB: alpha %.3g us;", link.alpha_s * 1e6);
+            for (int hs = 0; hs < 2; hs++)
+                printf("# shared cache %-6s best working sets %.2f (private) %.3g (shared) x M per rank: max error "
+                       ">= 64 KB fitted sizes %.1f %%, 3*2^k sizes %.1f %%\n", hs ? "sweep" : "smooth",
+                       shape_best[hs].footprint, shape_best[hs].shared_footprint, 100 * e_shape[hs].in,
+                       100 * e_shape[hs].oos);
+            printf("# link (shared cache %s, working sets %.2f / %.3g x M) fitted on the powers of two >= 64 KB: "
+                   "alpha %.3g us;", link.hit ? "sweep" : "smooth", link.footprint, link.shared_footprint,
+                   link.alpha_s * 1e6);
             for (int i = link.first_fitted; i < link.n_levels; i++)
                 printf(" L%d %.3g GB/s;", link.cache[i].level, link.s_per_byte[i] > 0 ? 1e-9 / link.s_per_byte[i] : INFINITY);
             printf(" memory %.3g GB/s\n", link.mem_s_per_byte > 0 ? 1e-9 / link.mem_s_per_byte : INFINITY);
@@ -294,7 +338,12 @@ int main(int argc, char **argv)
                n, link.cpus, cpu ? "true" : "false", step, sigma);
         if (can_fit)
             printf("\"max_error_ge_64k\": %.4f, \"in_sample_max_error\": %.4f, \"oos_sizes_max_error\": %.4f, "
-                   "\"link_alpha_s\": %.6g, ", e_link.all, e_link.in, e_link.oos, link.alpha_s);
+                   "\"link_alpha_s\": %.6g, \"link_hit\": \"%s\", \"link_footprint\": %.3g, \"link_shared_footprint\": %.3g, "
+                   "\"smooth_in_sample_max_error\": %.4f, \"smooth_oos_sizes_max_error\": %.4f, \"smooth_shared_footprint\": %.3g, "
+                   "\"sweep_in_sample_max_error\": %.4f, \"sweep_oos_sizes_max_error\": %.4f, \"sweep_shared_footprint\": %.3g, ",
+                   e_link.all, e_link.in, e_link.oos, link.alpha_s, link.hit ? "sweep" : "smooth", link.footprint,
+                   link.shared_footprint, e_shape[0].in, e_shape[0].oos, shape_best[0].shared_footprint, e_shape[1].in,
+                   e_shape[1].oos, shape_best[1].shared_footprint);
         else
             printf("\"max_error_ge_64k\": null, ");
         printf("\"regimes\": %d, \"regimes_max_error_ge_64k\": %.4f, \"regimes_in_sample_max_error\": %.4f, "

@@ -2,8 +2,11 @@
 # allreduce: MPI_Allreduce bus bandwidth, 4 KB .. 64 MB (powers of two and the sizes halfway between),
 # at -np 2 and -np 4 (oversubscribed on a 2-core machine), against MLSys·im's ring all-reduce with
 # the cache-aware shared-memory link (mlsysim/shm_link.h: caches read from sysfs, alpha and one speed
-# per cache level and memory fitted; with more ranks than CPUs, a ring step's extra cost measured by
-# a 4-byte ring exchange at that rank count).
+# per cache level and memory fitted; the shared cache's hit shape, smooth or sweep, and the working
+# sets on private and shared caches picked from short lists by the in-sample error (smooth_* and
+# sweep_*: the best of each shape); with more ranks than CPUs, a ring step's extra cost measured by
+# a 4-byte ring exchange at that rank count). Each size: the fastest of 15 runs' means (a loaded
+# machine; NCCL-tests would report the mean over all iterations after warm-up).
 #   [BENCH_CPU_TIME=1] bench/run.sh allreduce [--quick] [--record]
 # -np 2: the link is fitted on the power-of-two sizes >= 64 KB; max_error_ge_64k is its largest error
 # over every measured size >= 64 KB (in_sample_max_error: the fitted sizes; oos_sizes_max_error: the
@@ -56,6 +59,12 @@ out = {'name': 'allreduce', 'ours': round(a['peak_busbw_bytes_per_s'] / 1e9, 3),
        'max_error_ge_64k': a['max_error_ge_64k'], 'goal_max_error_ge_64k': 0.15,
        'max_error_ge_64k_over': 'every measured size >= 64 KB at -np 2 (powers of two fitted, 3*2^k sizes not)',
        'in_sample_max_error': a.get('in_sample_max_error'), 'oos_sizes_max_error': a.get('oos_sizes_max_error'),
+       'link_hit': a.get('link_hit'), 'link_footprint': a.get('link_footprint'),
+       'link_shared_footprint': a.get('link_shared_footprint'),
+       'smooth_in_sample_max_error': a.get('smooth_in_sample_max_error'),
+       'smooth_oos_sizes_max_error': a.get('smooth_oos_sizes_max_error'),
+       'sweep_in_sample_max_error': a.get('sweep_in_sample_max_error'),
+       'sweep_oos_sizes_max_error': a.get('sweep_oos_sizes_max_error'),
        'recorded_max_error_ge_64k': a.get('file_link_max_error_ge_64k'),
        'np4_oos_max_error': b.get('file_link_max_error_ge_64k'),
        'ring_step_s': a['ring_step_s'], 'np4_ring_step_s': b['ring_step_s'], 'np4_switch_s': b['switch_s'],
