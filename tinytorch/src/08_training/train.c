@@ -518,6 +518,75 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
     return 0;
 }
 
+/* A state saved when a fused convolution was one layer of the Sequential (Conv2dReLU, or
+ * Conv2dReLUPool with its pool) names every parameter after it with a smaller index than today's
+ * model, whose Sequential keeps Conv2d, ReLU and MaxPool2d as three children and fuses them itself.
+ * When the refused file holds every parameter of the model, same shape, under those former names,
+ * err says so instead of naming the first tensor that did not match. */
+static void explain_prefusion_state(const char *path, tt_layer *model, char *err, size_t errlen)
+{
+    if (!tt_is_sequential(model)) {
+        return;
+    }
+    const int n = tt_sequential_len(model);
+    bool fused = false;
+    for (int i = 0; i < n; i++) {
+        fused |= tt_sequential_group_len(model, i) > 1;
+    }
+    char ferr[256];
+    tt_safetensors_file *f = fused ? tt_safetensors_open(path, ferr, sizeof ferr) : NULL;
+    int *old = f ? malloc((size_t)n * sizeof *old) : NULL;
+    if (!old) {
+        tt_safetensors_close(f);
+        return;
+    }
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(model, &p);
+    for (int whole = 0; whole <= 1; whole++) { /* 0: Conv2dReLU (its pool a layer apart); 1: Conv2dReLUPool */
+        for (int i = 0, o = 0; i < n; o++) {
+            const int g = tt_sequential_group_len(model, i), c = g > 1 ? (whole ? g : 2) : 1;
+            for (int j = i; j < i + c; j++) {
+                old[j] = o;
+            }
+            i += c;
+        }
+        int all = p.n > 0, moved = -1;
+        char was[96] = "";
+        for (int k = 0; all && k < p.n; k++) {
+            char *rest;
+            const long j = strtol(p.names[k], &rest, 10);
+            all = rest != p.names[k] && *rest == '.' && j >= 0 && j < n;
+            char name[96];
+            if (all && snprintf(name, sizeof name, "%d%s", old[j], rest) < (int)sizeof name) {
+                int64_t shape[8];
+                const tt_tensor *t = p.t[k];
+                all = tt_safetensors_tensor_info(f, name, NULL, shape) == t->ndim && t->ndim <= 8 &&
+                      memcmp(shape, t->shape, (size_t)t->ndim * sizeof *shape) == 0;
+                if (all && moved < 0 && old[j] != j) {
+                    moved = k;
+                    snprintf(was, sizeof was, "%s", name);
+                }
+            } else {
+                all = 0;
+            }
+        }
+        if (all && moved >= 0) {
+            snprintf(err, errlen,
+                     "%s: saved when a fused convolution was one layer of the Sequential (%s): this model's "
+                     "\"%s\" is \"%s\" there. The model now keeps Conv2d, ReLU and MaxPool2d as separate layers "
+                     "(the Sequential fuses them), so the saved parameters and optimizer state do not line up "
+                     "with it and the run cannot resume: start it again without resuming (or delete the state "
+                     "file)",
+                     path, whole ? "Conv2dReLUPool" : "Conv2dReLU", p.names[moved], was);
+            break;
+        }
+    }
+    tt_params_free(&p);
+    free(old);
+    tt_safetensors_close(f);
+}
+
 /* Restores everything save_state wrote. The model, optimizer, scheduler and loader must be freshly
  * built as for the first run; on error (message in err) the run must not continue. */
 static int load_state(const tt_train_config *cfg, tt_layer *model, tt_optimizer *opt, tt_dataloader *dl,
@@ -606,6 +675,7 @@ static int load_state(const tt_train_config *cfg, tt_layer *model, tt_optimizer 
     }
     /* the tensors last: a refused file leaves the model untouched */
     if (tt_checkpoint_load(path, model, opt, err, errlen) != 0) {
+        explain_prefusion_state(path, model, err, errlen);
         goto out;
     }
     if (cfg->sched) {
