@@ -44,6 +44,7 @@ static void test_published_runs(void **s)
         /* the engine's default efficiency is the calibration figure of this table, times the
          * software stack's compute factor (1 for the reference stacks Megatron-LM and Llama 3) */
         assert_true(fabs(ms_calibrated_efficiency(r->calibration) * r->stack_compute_factor - r->accel.efficiency) < 1e-12);
+        assert_true(ms_calibrated_attention_efficiency(r->calibration) == r->accel.attn_efficiency);
         if (!strcmp(r->stack, "A100/Megatron-LM") || !strcmp(r->stack, "H100/Llama3"))
             assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0);
         printf("%-22s %+6.1f%%\n", r->id, 100 * r->error);

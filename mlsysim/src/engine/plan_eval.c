@@ -22,18 +22,30 @@ double ms_default_efficiency(ms_mode mode)
  * them (chosen there on the calibration rows of runs.csv only; tests/test_scale_validation.c
  * checks this table against the file). The generation is the registry name up to its first '_'
  * (A100_40GB -> A100, H100_PCIe -> H100). */
-static const struct { const char *gen; double eff; } calibrated[] = {
-    {"A100", 0.72},
-    {"H100", 0.59},
+static const struct { const char *gen; double eff, attn; } calibrated[] = {
+    {"A100", 0.72, 0.50},
+    {"H100", 0.59, 0.35},
 };
+
+static int calibrated_index(const char *hw_name)
+{
+    if (!hw_name) return -1;
+    size_t n = strcspn(hw_name, "_");
+    for (size_t i = 0; i < sizeof calibrated / sizeof calibrated[0]; i++)
+        if (strlen(calibrated[i].gen) == n && strncmp(calibrated[i].gen, hw_name, n) == 0) return (int)i;
+    return -1;
+}
 
 double ms_calibrated_efficiency(const char *hw_name)
 {
-    if (!hw_name) return 0.0;
-    size_t n = strcspn(hw_name, "_");
-    for (size_t i = 0; i < sizeof calibrated / sizeof calibrated[0]; i++)
-        if (strlen(calibrated[i].gen) == n && strncmp(calibrated[i].gen, hw_name, n) == 0) return calibrated[i].eff;
-    return 0.0;
+    int i = calibrated_index(hw_name);
+    return i >= 0 ? calibrated[i].eff : 0.0;
+}
+
+double ms_calibrated_attention_efficiency(const char *hw_name)
+{
+    int i = calibrated_index(hw_name);
+    return i >= 0 ? calibrated[i].attn : 0.0;
 }
 
 /* The plan's efficiency and where it came from ("plan", "calibrated", "default"). */
@@ -149,6 +161,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
         return -1;
     }
     ms_hw_to_dist_accel(&p->hw, p->precision, plan_efficiency(p), a);
+    a->attn_efficiency = ms_calibrated_attention_efficiency(p->hw.name);   /* fused attention kernel */
     a->mem_capacity_bytes *= 1.0 - p->memory_reserve;
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;
