@@ -23,6 +23,8 @@ static void profile_usage(FILE *f)
             "per layer FLOPs, bytes, forward and backward time, share of the step, achieved GFLOP/s and\n"
             "arithmetic intensity against this machine's roofline (our SGEMM peak and a triad bandwidth,\n"
             "measured once and cached), per backward op calls and time, and the step's arena peak.\n"
+            "It times what training runs: a Conv2d + ReLU (+ MaxPool2d(2)) that the Sequential fuses into\n"
+            "one kernel is one call, reported on the Conv2d's row (the layers inside it are marked +).\n"
             "\n"
             "options:\n"
             "  --batch N        batch size (default 64)\n"
@@ -153,13 +155,29 @@ int tito_cmd_profile(int argc, char **argv)
     printf("roof (%s): peak %.1f GFLOP/s (our SGEMM 512^3, 1 thread), bandwidth %.1f GB/s (triad), ridge %.1f FLOP/B\n",
            roofl.cached ? "cached" : "measured now", roofl.peak_flops * 1e-9, roofl.bw_bytes_per_s * 1e-9, ridge);
     printf("\n  #  layer            MFLOP      KB  fwd ms  bwd ms  share  GFLOP/s  FLOP/B  bound    params\n");
+    int any_fused = 0;
     for (int i = 0; i < p.n; i++) {
         const tt_prof_layer *l = &p.layers[i];
         const double in = l->bytes > 0 ? l->flops / l->bytes : 0.0;
-        printf("%3d  %-15s %7.2f %7.1f %7.3f %7.3f %5.1f%% %8.2f %7.2f  %-7s %7lld\n", i, l->kind, l->flops * 1e-6,
+        char kind[40];
+        snprintf(kind, sizeof kind, "%s%s", l->fused == 0 ? "+ " : "", l->kind);
+        any_fused |= l->fused != 1;
+        /* a fused group's achieved rate: all its layers' FLOPs over the one call's time */
+        const double gfl = tt_prof_call_flops(&p, i);
+        if (l->fused == 0) {    /* no call of its own: its time is in the group's row above */
+            printf("%3d  %-15s %7.2f %7.1f %7s %7s %6s %8s %7.2f  %-7s %7lld\n", i, kind, l->flops * 1e-6,
+                   l->bytes / 1024.0, "-", "-", "-", "-", in, l->flops == 0 ? "-" : in < ridge ? "memory" : "compute",
+                   (long long)l->params);
+            continue;
+        }
+        printf("%3d  %-15s %7.2f %7.1f %7.3f %7.3f %5.1f%% %8.2f %7.2f  %-7s %7lld\n", i, kind, l->flops * 1e-6,
                l->bytes / 1024.0, 1e3 * l->seconds, 1e3 * l->backward_seconds,
-               100.0 * (l->seconds + l->backward_seconds) / step, l->seconds > 0 ? l->flops / l->seconds * 1e-9 : 0.0,
+               100.0 * (l->seconds + l->backward_seconds) / step, l->seconds > 0 ? gfl / l->seconds * 1e-9 : 0.0,
                in, l->flops == 0 ? "-" : in < ridge ? "memory" : "compute", (long long)l->params);
+    }
+    if (any_fused) {
+        printf("  (+ layer: runs inside the fused kernel of the layer above it, as in training; that row's\n"
+               "   times and GFLOP/s are the whole group's)\n");
     }
     if (predict) {
         /* the roofline model: this machine's entry is its measured SGEMM peak and triad bandwidth */
@@ -169,7 +187,14 @@ int tito_cmd_profile(int argc, char **argv)
         double tp = 0.0, tm = 0.0;
         for (int i = 0; i < p.n; i++) {
             const tt_prof_layer *l = &p.layers[i];
-            const double pr = tt_roofline_predict(&roofl, l->flops, l->bytes);
+            if (l->fused == 0) {
+                printf("%3d  + %-13s %12s %12s   (in the fused call above)\n", i, l->kind, "", "");
+                continue;
+            }
+            double pr = 0.0;     /* a fused group: its layers' predictions added, against the one call */
+            for (int j = i; j < i + (l->fused > 1 ? l->fused : 1) && j < p.n; j++) {
+                pr += tt_roofline_predict(&roofl, p.layers[j].flops, p.layers[j].bytes);
+            }
             tp += pr;
             tm += l->seconds;
             printf("%3d  %-15s %12.4f %12.4f %12.1fx\n", i, l->kind, 1e3 * pr, 1e3 * l->seconds,

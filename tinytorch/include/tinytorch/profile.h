@@ -1,7 +1,8 @@
 /* profile.h - where a training step's time and memory go (module 14).
  *
- * tt_profile_sequential runs a Sequential's forward (layer by layer, each timed) and backward (each
- * tape node timed through tt_set_backward_hook and charged to the layer that recorded it) with a
+ * tt_profile_sequential runs a Sequential's forward (group by group of its fusion plan, as training
+ * runs it: a layer alone, or a fused Conv2d + ReLU (+ MaxPool2d) as one timed call) and backward
+ * (each tape node timed through tt_set_backward_hook and charged to the layer that recorded it) with a
  * cross-entropy loss, and reports per layer: forward FLOPs and bytes (counted from the shapes: the
  * minimal traffic of reading the input and weights and writing the output), forward and backward
  * seconds, share of the step, parameters, activation bytes; per op kind: backward calls and seconds;
@@ -31,6 +32,9 @@ typedef struct tt_prof_layer {
     int64_t out_bytes;         /* activation this layer keeps for backward (its output) */
     int64_t out_shape[6];
     int out_ndim;
+    int fused;                 /* layers run by the call timed here: 1 alone; k > 1 the first of a group
+                                  the Sequential fuses into one kernel (seconds and backward_seconds are
+                                  the group's); 0 inside the group above (no time of its own) */
 } tt_prof_layer;
 
 typedef struct tt_prof_op {
@@ -65,6 +69,8 @@ typedef struct tt_roofline {
 int tt_profile_sequential(tt_layer *seq, const tt_tensor *x, const int32_t *labels, int steps, tt_profile *out,
                           char *err, size_t errlen);
 void tt_profile_free(tt_profile *p);
+/* The forward FLOPs of the call timed at layer i: its own, or its fused group's (all its layers'). */
+double tt_prof_call_flops(const tt_profile *p, int i);
 
 /* Measures the roof now. */
 void tt_roofline_measure(tt_roofline *r);

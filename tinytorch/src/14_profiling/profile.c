@@ -1,6 +1,12 @@
 /* profile.c - the step profiler: per-layer forward time, per-node backward time (charged to the layer
  * that recorded the node), FLOPs and bytes from the shapes, arena peak (module 14).
  *
+ * What is timed is what a training step runs: the Sequential's fusion plan (tt_sequential_group_len)
+ * groups a Conv2d with the ReLU (and 2x2 max pool) after it into one kernel, so such a group is one
+ * call (tt_sequential_forward_group), its forward and backward time charged to its first layer
+ * (fused = the group's length; the layers inside it: fused = 0, no time of their own). FLOPs and
+ * bytes stay per layer, counted in the warm-up step where every layer runs alone.
+ *
  * Which layer a tape node belongs to: the tape is a linked list in creation order, so the tape head
  * after layer i's forward (tt_arena_get_mark().tape) bounds the nodes layer i recorded. During
  * backward, tt_set_backward_hook calls us after every node; the time since the previous call is that
@@ -134,6 +140,16 @@ void tt_profile_free(tt_profile *p)
     }
 }
 
+double tt_prof_call_flops(const tt_profile *p, int i)
+{
+    double f = 0.0;
+    const int k = p->layers[i].fused > 1 ? p->layers[i].fused : 1;
+    for (int j = i; j < i + k && j < p->n; j++) {
+        f += p->layers[j].flops;
+    }
+    return f;
+}
+
 int tt_profile_sequential(tt_layer *seq, const tt_tensor *x, const int32_t *labels, int steps, tt_profile *out,
                           char *err, size_t errlen)
 {
@@ -186,17 +202,23 @@ int tt_profile_sequential(tt_layer *seq, const tt_tensor *x, const int32_t *labe
         tt_tensor *cur = xin;
         double fwd = 0.0;
         for (int i = 0; i < n; i++) {
-            tt_tensor *in = cur;
-            const double t0 = now_s();
-            cur = tt_layer_forward(tt_sequential_at(seq, i), cur);
-            const double dt = now_s() - t0;
-            fwd += dt;
-            if (s > 0) {
-                out->layers[i].seconds += dt;
-            }
+            tt_layer *L = tt_sequential_at(seq, i);
             if (s == 0) {
+                /* warm-up: every layer alone, to count each one's FLOPs and bytes from its own input
+                 * and output, and the Sequential's fusion plan */
+                tt_tensor *in = cur;
+                cur = tt_layer_forward(L, cur);
                 out->layers[i].index = i;
-                count_layer(tt_sequential_at(seq, i), in, cur, &out->layers[i]);
+                count_layer(L, in, cur, &out->layers[i]);
+                out->layers[i].fused = tt_sequential_group_len(seq, i);
+            } else if (out->layers[i].fused >= 1) {
+                /* what the training step runs: a fused group (conv + ReLU + pool) is one call, timed
+                 * as one and charged to its first layer; its other layers record no tape node */
+                const double t0 = now_s();
+                cur = tt_sequential_forward_group(seq, i, cur);
+                const double dt = now_s() - t0;
+                fwd += dt;
+                out->layers[i].seconds += dt;
             }
             heads[i + 1] = tt_arena_get_mark().tape;
         }

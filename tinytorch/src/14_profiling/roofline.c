@@ -220,10 +220,10 @@ static void fill_json(FILE *f, const void *ctx)
         const double t = l->seconds + l->backward_seconds;
         fprintf(f, "    {\"index\": %d, \"kind\": \"%s\", \"flops\": %.6g, \"bytes\": %.6g, \"seconds\": %.6g, "
                 "\"backward_seconds\": %.6g, \"share\": %.4f, \"gflops\": %.4g, \"intensity\": %.4g, "
-                "\"params\": %lld, \"out_bytes\": %lld}%s\n",
+                "\"params\": %lld, \"out_bytes\": %lld, \"fused\": %d}%s\n",
                 l->index, l->kind, l->flops, l->bytes, l->seconds, l->backward_seconds, step > 0 ? t / step : 0.0,
-                l->seconds > 0 ? l->flops / l->seconds * 1e-9 : 0.0, l->bytes > 0 ? l->flops / l->bytes : 0.0,
-                (long long)l->params, (long long)l->out_bytes, i + 1 < p->n ? "," : "");
+                l->seconds > 0 ? tt_prof_call_flops(p, i) / l->seconds * 1e-9 : 0.0, l->bytes > 0 ? l->flops / l->bytes : 0.0,
+                (long long)l->params, (long long)l->out_bytes, l->fused, i + 1 < p->n ? "," : "");
     }
     fprintf(f, "  ],\n  \"backward_ops\": [\n");
     for (int i = 0; i < p->n_ops; i++) {
@@ -279,7 +279,7 @@ static void fill_svg(FILE *f, const void *ctx)
         if (l->flops <= 0 || l->seconds <= 0 || l->bytes <= 0) {
             continue;
         }
-        double xi = log10(l->flops / l->bytes), yi = log10(l->flops / l->seconds);
+        double xi = log10(l->flops / l->bytes), yi = log10(tt_prof_call_flops(c->p, i) / l->seconds);
         xi = fmin(fmax(xi, x0), x1);
         yi = fmin(fmax(yi, y0), y1);
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#36c\"/><text x=\"%.1f\" y=\"%.1f\">%d %s</text>\n",

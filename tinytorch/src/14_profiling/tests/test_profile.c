@@ -84,10 +84,24 @@ static void test_profile_small_cnn(void **state)
         bwd += p.layers[i].backward_seconds;
     }
     assert_true(p.layers[0].seconds > 0 && p.layers[4].seconds > 0 && p.layers[4].backward_seconds > 0);
-    /* each node's backward time goes to the layer that recorded it: every layer but Flatten (a view) records
-     * one, the first and the last included */
+    /* what training runs is timed: the Sequential fuses Conv2d + ReLU + MaxPool2d(2) into one kernel, so
+     * layer 0's times are the group's (fused 3) and ReLU and pool have none of their own (fused 0); the
+     * others run alone (fused 1), as tt_sequential_group_len says */
+    assert_int_equal(p.layers[0].fused, 3);
+    assert_int_equal(p.layers[1].fused, 0);
+    assert_int_equal(p.layers[2].fused, 0);
     for (int i = 0; i < p.n; i++) {
-        if (strcmp(p.layers[i].kind, "Flatten") != 0 && !(p.layers[i].backward_seconds > 0)) {
+        assert_int_equal(p.layers[i].fused, tt_sequential_group_len(m, i));
+    }
+    assert_true(p.layers[1].seconds == 0 && p.layers[2].seconds == 0);
+    assert_true(p.layers[1].backward_seconds == 0 && p.layers[2].backward_seconds == 0);
+    /* a fused call's FLOPs are all its layers' (the rate tito and the JSON report for it) */
+    assert_true(tt_prof_call_flops(&p, 0) == p.layers[0].flops + p.layers[1].flops + p.layers[2].flops);
+    assert_true(tt_prof_call_flops(&p, 4) == p.layers[4].flops);
+    /* each node's backward time goes to the layer that recorded it: every call but Flatten's (a view)
+     * records one, the first and the last included */
+    for (int i = 0; i < p.n; i++) {
+        if (p.layers[i].fused >= 1 && strcmp(p.layers[i].kind, "Flatten") != 0 && !(p.layers[i].backward_seconds > 0)) {
             fail_msg("layer %d (%s) was charged no backward time", i, p.layers[i].kind);
         }
     }
@@ -121,6 +135,7 @@ static void test_profile_small_cnn(void **state)
     assert_true(tt_json_get(l3, "flops")->number == p.layers[4].flops);
     assert_non_null(tt_json_get(l3, "bytes"));
     assert_non_null(tt_json_get(l3, "seconds"));
+    assert_true(tt_json_get(tt_json_at(layers, 0), "fused")->number == 3);
     assert_string_equal(tt_json_get(j, "model")->string, "toy \"cnn\"");
     tt_json_free(j);
     FILE *f = fopen(sp, "r");
