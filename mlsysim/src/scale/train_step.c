@@ -10,6 +10,10 @@
  *             element-wise passes read input and gradient and write a gradient (1.5× forward
  *             bytes); the score path moves 9.5 elements per score (dP write, P read for dV,
  *             dropout read+mask+write, softmax y+dy read and dx write, dS read for dQ and dK).
+ *             With flash attention the attention core runs at its own fraction of peak
+ *             (accel->attn_efficiency, FlashAttention-2's published figures) and its backward at
+ *             2.5× the forward FLOPs (it recomputes the scores). The logits' cross-entropy moves
+ *             40 B of HBM per fp32 logit (PyTorch's log_softmax + nll_loss, both directions).
  *   recompute full: the layer forward again; selective: the attention core again.
  *   TP        2 all-reduces of b·s·h 16-bit values per layer in forward, 2 in backward, 2 more with
  *             full recompute (Megatron-LM; with SP each becomes all-gather + reduce-scatter of the
