@@ -49,6 +49,27 @@ void tt_context_free(tt_context *c);
 tt_context *tt_context_use(tt_context *c);
 tt_context *tt_context_current(void);
 
+/* Parameter gradients per context (data parallelism inside a step, as tt_train_step does). With own
+ * set, while c is current, the gradient of every persistent tensor (a parameter) goes to a buffer c
+ * keeps for it (zero-filled on first use, kept until c is freed) instead of the tensor's own: several
+ * threads can then run backward over the same parameters at once, each in a context of its own, and
+ * the caller sums the buffers. Not allowed on the process default context. */
+void tt_context_own_grads(tt_context *c, bool own);
+float *tt_context_grad(tt_context *c, const tt_tensor *param); /* c's buffer for param, or NULL */
+/* The buffers one by one, i in [0, tt_context_grad_count): *used is true when a backward wrote the
+ * buffer since the last tt_context_zero_grads / tt_context_grads_done. */
+int tt_context_grad_count(tt_context *c);
+float *tt_context_grad_at(tt_context *c, int i, tt_tensor **param, bool *used);
+void tt_context_zero_grads(tt_context *c);   /* zeroes the used buffers, clears `used` */
+void tt_context_grads_done(tt_context *c);   /* clears `used` (the caller zeroed what it read) */
+/* For an op whose training forward couples the samples of a batch (BatchNorm's batch statistics) or
+ * draws random numbers (dropout). Returns false in a context that does not own its gradients: the op
+ * runs as usual. Returns true inside one shard of a step split across threads: the op must leave
+ * shared state alone (running statistics, generators) and may return any value of the right shape;
+ * the context counts the refusal and the step discards its shards and runs on one thread instead. */
+bool tt_context_refuse_split(void);
+uint64_t tt_context_refusals(tt_context *c);  /* times tt_context_refuse_split returned true in c */
+
 /* ---- gradient mode ----------------------------------------------------------------------------- */
 
 void tt_no_grad_begin(void);                 /* nestable: ops inside record nothing */

@@ -4,6 +4,7 @@
  * for backward: dx = g * mask. Memory cost: one float per activation for the step.
  */
 #include <stdlib.h>
+#include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
 
 static void dropout_backward(tt_node *n)
@@ -26,6 +27,9 @@ tt_tensor *tt_dropout(tt_tensor *x, float p, bool training, tt_rng *rng)
     }
     if (!training || p == 0.0f) {
         return x;
+    }
+    if (tt_context_refuse_split()) {
+        return x; /* one shard of a split step: draws would race; the step reruns on one thread */
     }
     if (!rng) {
         rng = tt_default_rng();

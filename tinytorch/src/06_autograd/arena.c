@@ -175,6 +175,10 @@ void tt_context_free(tt_context *c)
                  "first)");
     }
     release_chunks(c);
+    for (int i = 0; i < c->n_grads; i++) {
+        free(c->grads[i].buf);
+    }
+    free(c->grads);
     free(c);
 }
 
@@ -186,3 +190,97 @@ tt_context *tt_context_use(tt_context *c)
 }
 
 tt_context *tt_context_current(void) { return tt__ctx(); }
+
+/* ---- a context's own parameter gradients ---------------------------------------------------------- */
+
+void tt_context_own_grads(tt_context *c, bool own)
+{
+    if (c == &default_ctx || c == NULL) {
+        tt_fatal("tt_context_own_grads: the process default context keeps gradients in the tensors "
+                 "(give a context from tt_context_new)");
+    }
+    c->own_grads = own;
+}
+
+static int find_slot(const tt_context *c, const tt_tensor *t)
+{
+    for (int k = 0; k < c->n_grads; k++) {
+        int i = (c->last_slot + k) % c->n_grads;
+        if (c->grads[i].param == t && c->grads[i].numel == t->numel) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+float *tt__ctx_grad_buf(tt_context *c, tt_tensor *t)
+{
+    int i = find_slot(c, t);
+    if (i < 0) {
+        if (c->n_grads == c->cap_grads) {
+            int cap = c->cap_grads ? 2 * c->cap_grads : 64;
+            tt__grad_slot *g = realloc(c->grads, (size_t)cap * sizeof *g);
+            if (!g) {
+                tt_fatal("tt_context_own_grads: out of memory for %d gradient slots", cap);
+            }
+            c->grads = g;
+            c->cap_grads = cap;
+        }
+        float *buf = calloc(t->numel ? (size_t)t->numel : 1, sizeof(float));
+        if (!buf) {
+            tt_fatal("grad: out of memory (%zu bytes)", (size_t)t->numel * sizeof(float));
+        }
+        i = c->n_grads++;
+        c->grads[i] = (tt__grad_slot){t, t->numel, buf, false};
+    }
+    c->last_slot = i;
+    c->grads[i].used = true;
+    return c->grads[i].buf;
+}
+
+float *tt_context_grad(tt_context *c, const tt_tensor *param)
+{
+    int i = find_slot(c, param);
+    return i < 0 ? NULL : c->grads[i].buf;
+}
+
+int tt_context_grad_count(tt_context *c) { return c->n_grads; }
+
+float *tt_context_grad_at(tt_context *c, int i, tt_tensor **param, bool *used)
+{
+    if (i < 0 || i >= c->n_grads) {
+        tt_fatal("tt_context_grad_at: slot %d of %d", i, c->n_grads);
+    }
+    *param = c->grads[i].param;
+    *used = c->grads[i].used;
+    return c->grads[i].buf;
+}
+
+void tt_context_zero_grads(tt_context *c)
+{
+    for (int i = 0; i < c->n_grads; i++) {
+        if (c->grads[i].used) {
+            memset(c->grads[i].buf, 0, (size_t)c->grads[i].numel * sizeof(float));
+            c->grads[i].used = false;
+        }
+    }
+}
+
+void tt_context_grads_done(tt_context *c)
+{
+    for (int i = 0; i < c->n_grads; i++) {
+        c->grads[i].used = false;
+    }
+}
+
+bool tt_context_refuse_split(void)
+{
+    tt_context *c = tt__ctx();
+    if (!c->own_grads) {
+        return false;
+    }
+    c->refusals++;
+    return true;
+}
+
+uint64_t tt_context_refusals(tt_context *c) { return c->refusals; }

@@ -9,6 +9,10 @@
 
 typedef struct tt__chunk { unsigned char *mem; size_t size; } tt__chunk;
 
+/* A context's own gradient buffer for one persistent tensor (tt_context_own_grads). Keyed by the
+ * tensor and its size; `used` is set when backward asks for it and cleared by the step that sums it. */
+typedef struct tt__grad_slot { tt_tensor *param; int64_t numel; float *buf; bool used; } tt__grad_slot;
+
 /* A context: one arena (chunks[0..n_chunks) kept until freed; allocation bumps `offset` in
  * chunks[cur]), its tape and its grad mode. The process default serves every thread that never chose
  * one; tt_context_use makes another current on the calling thread. */
@@ -23,7 +27,17 @@ struct tt_context {
     uint64_t heap_allocs;
     tt_node *tape;           /* the newest node */
     int no_grad_depth;
+    bool own_grads;          /* persistent tensors' gradients go to grads[] (tt_context_own_grads) */
+    tt__grad_slot *grads;    /* [n_grads], heap, kept until the context is freed */
+    int n_grads, cap_grads;
+    int last_slot;           /* where the previous lookup hit (backward asks in a repeating order) */
+    uint64_t refusals;       /* tt_context_refuse_split calls that returned true */
 };
+
+/* c's own gradient buffer for persistent t (allocated zero-filled on first use); marks it used. */
+float *tt__ctx_grad_buf(tt_context *c, tt_tensor *t);
+/* True while a backward hook is set (tt_set_backward_hook). */
+bool tt__backward_hook_set(void);
 
 /* The current context (arena.c): the caller's (tt_context_use) or the process default. */
 tt_context *tt__ctx(void);

@@ -58,6 +58,12 @@ tt_node *tt_record(const char *op, tt_tensor *out, tt_tensor *const *in, int n_i
 
 float *tt_grad_buf(tt_tensor *t)
 {
+    if (t->flags & TT_PERSISTENT) {
+        tt_context *c = tt__ctx();
+        if (c->own_grads) {
+            return tt__ctx_grad_buf(c, t);
+        }
+    }
     if (!t->grad) {
         size_t bytes = (size_t)t->numel * sizeof(float);
         if (t->flags & TT_PERSISTENT) {
@@ -90,6 +96,8 @@ void tt_set_backward_hook(tt_backward_hook fn, void *ctx)
     backward_hook = fn;
     backward_hook_ctx = ctx;
 }
+
+bool tt__backward_hook_set(void) { return backward_hook != NULL; }
 
 static void run_tape(void)
 {

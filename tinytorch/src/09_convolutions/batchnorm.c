@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include "tinytorch/autograd.h"
 #include "tinytorch/conv.h"
 
 typedef struct bn_saved {
@@ -89,6 +90,11 @@ tt_tensor *tt_batch_norm2d(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, tt_t
     if (!training && (!running_mean || !running_var)) {
         tt_fatal("tt_batch_norm2d: input %s: eval mode needs running_mean and running_var",
                  tt_shape_str(x, sx, sizeof sx));
+    }
+    if (training && tt_context_refuse_split()) {
+        /* one shard of a split step: its statistics are not the batch's; leave the running ones
+         * alone (the step reruns on one thread) */
+        running_mean = running_var = NULL;
     }
     const int64_t M = N * HW;
     if (training && M < 2) {
