@@ -7,6 +7,8 @@
  * call starting at child i (>= 1), 0 for a child inside an earlier group; the groups cover 0..n in
  * order. Every change of children (append, replace) clears `planned`; the next forward plans again.
  * The plan asks only the children's own rules, so this file knows no layer kind. */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "tinytorch/nn.h"
@@ -16,7 +18,7 @@ typedef struct sequential {
     tt_layer **children;
     int n, cap;
     int *group;    /* [cap]: the fusion plan, valid while planned */
-    bool planned;
+    _Atomic bool planned; /* threads of a split training step may run the first forward together */
 } sequential;
 
 static void seq_plan(sequential *s)
@@ -37,6 +39,19 @@ static void seq_plan(sequential *s)
     s->planned = true;
 }
 
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void ensure_planned(sequential *s)
+{
+    if (!s->planned) {
+        pthread_mutex_lock(&plan_lock);
+        if (!s->planned) {
+            seq_plan(s);
+        }
+        pthread_mutex_unlock(&plan_lock);
+    }
+}
+
 /* x through the group that starts at child i; returns the group's length in *len */
 static tt_tensor *run_group(sequential *s, int i, tt_tensor *x, int *len)
 {
@@ -48,9 +63,7 @@ static tt_tensor *run_group(sequential *s, int i, tt_tensor *x, int *len)
 static tt_tensor *seq_forward(tt_layer *self, tt_tensor *x)
 {
     sequential *s = (sequential *)self;
-    if (!s->planned) {
-        seq_plan(s);
-    }
+    ensure_planned(s);
     for (int i = 0, len = 1; i < s->n; i += len) {
         x = run_group(s, i, x, &len);
     }
@@ -179,9 +192,7 @@ int tt_sequential_group_len(tt_layer *seq, int i)
     if (i < 0 || i >= s->n) {
         tt_fatal("tt_sequential_group_len: index %d out of range for %d layers", i, s->n);
     }
-    if (!s->planned) {
-        seq_plan(s);
-    }
+    ensure_planned(s);
     return s->group[i];
 }
 

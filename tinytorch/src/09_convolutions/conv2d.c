@@ -388,6 +388,9 @@ static void pad_image(const float *x, const conv_dims *d, const tt_conv2d_geom *
 static int conv_threads(const conv_dims *d)
 {
 #ifdef TT_HAVE_OPENMP
+    if (omp_in_parallel()) {
+        return 1; /* the caller already runs threads (a step split across them): do not nest */
+    }
     int64_t nt = tt_get_num_threads();
     const double flops = 2.0 * (double)d->N * (double)d->Cout * (double)d->P * (double)d->CKK;
     const int64_t by_work = (int64_t)(flops / CONV_THREAD_FLOPS);
