@@ -128,6 +128,8 @@ void tt_standardizer_free(tt_standardizer *s);
 typedef struct tt_batch_field {
     tt_tensor *t;        /* a float field: [B, shape...], arena; NULL for an int32 field */
     int32_t *ints;       /* an int32 field: B * numel values, arena; NULL for a float field */
+    int64_t ints_per_row;/* an int32 field: numel, the values of one sample (a batch built by hand
+                          * may leave it 0: tt_train_step then does not split the batch) */
 } tt_batch_field;
 
 typedef struct tt_batch {

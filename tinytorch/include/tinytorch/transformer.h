@@ -12,6 +12,7 @@
 #define TINYTORCH_TRANSFORMER_H
 
 #include "tinytorch/attention.h"
+#include "tinytorch/data.h"
 #include "tinytorch/embedding.h"
 #include "tinytorch/nn.h"
 
@@ -116,6 +117,10 @@ tt_tensor *tt_mlp_forward(tt_block *blk, tt_tensor *h);
 tt_tensor *tt_gpt_forward(tt_gpt *g, const int32_t *ids, int64_t B, int64_t T, const uint8_t *key_mask);
 /* Mean cross-entropy of predicting targets [B, T] from ids [B, T]. */
 tt_tensor *tt_gpt_loss(tt_gpt *g, const int32_t *ids, const int32_t *targets, int64_t B, int64_t T);
+/* The same as a loss for tt_train_step (a tt_loss_fn; model is a tt_gpt, ctx unused): the batch's
+ * int32 field 0 holds the ids [B, T] and field 1 the targets [B, T], T = field[0].ints_per_row. The
+ * data are in the batch, so a step on several threads can split it. */
+tt_tensor *tt_gpt_batch_loss(void *model, const tt_batch *b, void *ctx);
 
 /* Sampling from one row of logits [V]: temperature <= 0 means greedy (argmax); top_k > 0 keeps the k
  * largest logits. scratch: V floats. */

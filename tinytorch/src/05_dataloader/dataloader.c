@@ -125,6 +125,7 @@ static void batch_alloc(const tt_dataset *ds, tt_batch *b, int64_t n)
         const tt_field *f = &fk;
         b->field[k].t = NULL;
         b->field[k].ints = NULL;
+        b->field[k].ints_per_row = 0;
         if (f->type == TT_FIELD_F32) {
             int64_t shape[TT_MAX_DIMS];
             shape[0] = n;
@@ -134,6 +135,7 @@ static void batch_alloc(const tt_dataset *ds, tt_batch *b, int64_t n)
             b->field[k].t = tt_empty(f->ndim + 1, shape);
         } else {
             b->field[k].ints = tt_arena_alloc((size_t)(n * f->numel) * sizeof(int32_t) + 1);
+            b->field[k].ints_per_row = f->numel;
         }
     }
     b->x = b->field[0].t;

@@ -339,6 +339,17 @@ tt_tensor *tt_gpt_loss(tt_gpt *g, const int32_t *ids, const int32_t *targets, in
     return tt_cross_entropy(tt_reshape(logits, TT_SHAPE(B * T, g->cfg.vocab_size)), targets);
 }
 
+tt_tensor *tt_gpt_batch_loss(void *model, const tt_batch *b, void *ctx)
+{
+    (void)ctx;
+    if (b->num_fields < 2 || !b->field[0].ints || !b->field[1].ints ||
+        b->field[0].ints_per_row < 1 || b->field[1].ints_per_row != b->field[0].ints_per_row) {
+        tt_fatal("tt_gpt_batch_loss: the batch has %d fields (want int32 field 0 = ids [B, T] and field 1 "
+                 "= targets [B, T] with ints_per_row = T in both)", b->num_fields);
+    }
+    return tt_gpt_loss(model, b->field[0].ints, b->field[1].ints, b->size, b->field[0].ints_per_row);
+}
+
 int32_t tt_sample_logits(const float *logits, int64_t V, float temperature, int top_k, tt_rng *rng,
                          float *scratch)
 {
