@@ -5,7 +5,8 @@
  * Model: 4 layers, width 128, 4 heads, context 128, vocabulary 96, tied head; batch 16; AdamW
  * (lr 3e-4, betas 0.9/0.999, eps 1e-8, weight decay 0.1); random token data (speed only).
  * Prints "tokens_per_s <value>" (the best per-step rate; the machine is shared) and the median, the CPU share of the timed part
- * (user+system CPU / wall, getrusage) and the arena's peak bytes per step.
+ * (user+system CPU / wall, getrusage), the arena's peak bytes per step and the threads the batch
+ * was split across (tt_train_step with TT_NUM_THREADS > 1).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -19,15 +20,6 @@
 #include "tinytorch/train.h"
 #include "tinytorch/transformer.h"
 #include "../bench.h"
-
-/* Next-token batches for tt_train_step: ids x, targets y, B = batch size, T tokens each. */
-typedef struct lm_batch { const int32_t *x, *y; int64_t T; } lm_batch;
-
-static tt_tensor *lm_loss(void *model, const tt_batch *b, void *ctx)
-{
-    const lm_batch *lb = ctx;
-    return tt_gpt_loss(model, lb->x, lb->y, b->size, lb->T);
-}
 
 int main(int argc, char **argv)
 {
@@ -50,6 +42,8 @@ int main(int argc, char **argv)
         return 2;
     }
     float first = 0, last = 0;
+    size_t peak = 0;
+    int shards = 1;
     double t0 = 0, c0 = 0;
     for (int s = -3; s < steps; s++) {
         if (s == 0) {
@@ -62,9 +56,14 @@ int main(int argc, char **argv)
         }
         double ts = bench_now();
         tt_step_result sr;
-        tt_train_step(g, opt, &(tt_batch){.size = B}, &(tt_step_opts){.loss = lm_loss, .loss_ctx = &(lm_batch){x, y, T}},
-                      &sr);
+        /* ids and targets are batch fields, so that a step on several threads can split them */
+        tt_batch bt = {.size = B, .num_fields = 2};
+        bt.field[0] = (tt_batch_field){.ints = x, .ints_per_row = T};
+        bt.field[1] = (tt_batch_field){.ints = y, .ints_per_row = T};
+        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = tt_gpt_batch_loss}, &sr);
         float l = (float)sr.loss;
+        peak = sr.peak_arena_bytes;
+        shards = sr.shards;
         double dt = bench_now() - ts;
         if (s == -3) {
             first = l;
@@ -79,7 +78,8 @@ int main(int argc, char **argv)
     printf("params %lld, loss %.4f -> %.4f (random tokens: ln V = %.4f)\n",
            (long long)tt_params_numel(&g->params), first, last, log((double)V));
     printf("step_ms_median %.2f\n", 1e3 * (double)(B * T) / rate[steps / 2]);
-    printf("arena_peak_bytes %zu\n", tt_arena_peak_bytes());
+    printf("arena_peak_bytes %zu\n", peak); /* of the last step, summed over its shards */
+    printf("shards %d\n", shards);
     printf("cpu_percent %.0f\n", 100.0 * cpu / wall);
     printf("tokens_per_s_median %.1f\n", rate[steps / 2]);
     printf("tokens_per_s %.1f\n", rate[steps - 1]);

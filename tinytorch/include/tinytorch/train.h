@@ -67,6 +67,10 @@ typedef struct tt_step_opts {
     tt_scheduler *sched;      /* stepped after every optimizer step; NULL: none */
     float loss_scale;         /* backward seeds d(loss) with this; 0 means 1 (1/k for accumulation) */
     bool accumulate;          /* true: backward only (gradients accumulate; no clip/step/zero) */
+    /* Threads that split the batch (data parallelism inside the step, see below). 0: automatic, up
+     * to tt_get_num_threads() when every thread gets at least 4 rows and 1024 batch values; 1: one
+     * thread; N > 1: up to N threads, at least 2 rows each. */
+    int threads;
 } tt_step_opts;
 
 typedef struct tt_step_result {
@@ -74,10 +78,26 @@ typedef struct tt_step_result {
     double grad_norm;         /* global norm before clipping (NaN when not clipped or not stepped) */
     size_t peak_arena_bytes;  /* arena peak of this step */
     bool stepped;             /* the optimizer updated the parameters */
+    int shards;               /* threads the batch was split across (1: the step ran on one thread) */
 } tt_step_result;
 
 /* One step on batch b; opts may be NULL (defaults above), r may be NULL. Returns 0, or -1 when the loss
  * is NaN or infinite: then nothing is updated, the gradients are zeroed and the arena is reset. */
+/* With several threads (OpenMP) the step splits the batch into contiguous row shards, one per thread
+ * (every float and int32 field of b alike); each thread runs forward, loss and backward of its shard
+ * in a context of its own whose parameter gradients are its own (tt_context_own_grads), seeded with
+ * the shard's share of the batch, so that the shards' gradients add up to the full batch's mean
+ * gradient; they are summed into the parameters' gradients in shard order (the same bits for the
+ * same thread count), and clipping, the optimizer and the scheduler run once as on one thread. The
+ * loss value is the shards' mean weighted by their rows. Kernels inside a shard run on its thread.
+ * The step stays on one thread (bit-identical to a build without OpenMP) when splitting could change
+ * the result: a loss with a loss_ctx (it might hold per-sample data that would not split; read it
+ * from the batch's fields instead), a batch without a row count per field (a hand-built int32 field
+ * with ints_per_row 0, a float field whose first dim is not b->size), a backward hook (profiling,
+ * the MPI data-parallel module), a model with BatchNorm in training mode or dropout with p > 0
+ * (tt_context_refuse_split: that step reruns on one thread, and the model's next 100 steps do
+ * not try), too small a batch, or a caller that already runs inside OpenMP threads.
+ * The loss must be a mean over the batch's samples (as cross-entropy and tt_gpt_loss are). */
 int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_step_opts *opts,
                   tt_step_result *r);
 

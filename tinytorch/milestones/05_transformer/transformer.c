@@ -334,16 +334,6 @@ static double bigram_loss(const int32_t *tr, int64_t ntr, const int32_t *va, int
 }
 
 /* Validation loss over non-overlapping windows of length T (the last partial window dropped). */
-/* Next-character batches for tt_train_step. */
-typedef struct lm_batch { const int32_t *x, *y; int64_t B, T; } lm_batch;
-
-static tt_tensor *lm_loss(void *model, const tt_batch *b, void *ctx)
-{
-    (void)b;
-    const lm_batch *lb = ctx;
-    return tt_gpt_loss(model, lb->x, lb->y, lb->B, lb->T);
-}
-
 static double lm_eval(tt_gpt *g, const int32_t *va, int64_t nva, int64_t T, int64_t B)
 {
     int64_t nwin = (nva - 1) / T;
@@ -543,10 +533,12 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
             memcpy(x + b * T, tr + st, (size_t)T * sizeof *x);
             memcpy(y + b * T, tr + st + 1, (size_t)T * sizeof *y);
         }
-        tt_batch bt = {.size = B};
+        /* next-character ids and targets as batch fields (a step on several threads splits them) */
+        tt_batch bt = {.size = B, .num_fields = 2};
+        bt.field[0] = (tt_batch_field){.ints = x, .ints_per_row = T};
+        bt.field[1] = (tt_batch_field){.ints = y, .ints_per_row = T};
         tt_step_result sr;
-        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = lm_loss, .loss_ctx = &(lm_batch){x, y, B, T},
-                                                   .sched = sched}, &sr);
+        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = tt_gpt_batch_loss, .sched = sched}, &sr);
         train_loss = sr.loss;
         if ((s + 1) % eval_every == 0 || s + 1 == steps) {
             double vl = lm_eval(g, va, nva, T, B);

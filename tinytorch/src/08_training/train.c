@@ -16,6 +16,7 @@
 #include "tinytorch/json.h"
 #include "tinytorch/progress.h"
 #include "tinytorch/train.h"
+#include "parallel_step.h"
 
 /* ---- gradients ---------------------------------------------------------------------------------- */
 
@@ -184,14 +185,22 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
     const tt_step_opts *o = opts ? opts : &defaults;
     tt_step_result res = {.loss = NAN, .grad_norm = NAN};
     tt_arena_peak_clear();
-    tt_tensor *loss = (o->loss ? o->loss : tt_classifier_loss)(model, b, o->loss_ctx);
-    res.loss = (double)tt_item(loss);
+    size_t split_peak = 0;
+    /* split across threads when allowed (parallel_step.c): then forward and backward are done */
+    const int shards = tt__split_step(model, b, o, &res.loss, &split_peak);
+    tt_tensor *loss = NULL;
+    if (shards == 1) {
+        loss = (o->loss ? o->loss : tt_classifier_loss)(model, b, o->loss_ctx);
+        res.loss = (double)tt_item(loss);
+    }
     int rc = 0;
     if (!isfinite(res.loss)) {
         tt_optim_zero_grad(opt);
         rc = -1;
     } else {
-        if (o->loss_scale != 0.0f && o->loss_scale != 1.0f) {
+        if (shards > 1) {
+            /* the shards' gradients are already in the parameters' gradients */
+        } else if (o->loss_scale != 0.0f && o->loss_scale != 1.0f) {
             tt_backward_with(loss, tt_scalar(o->loss_scale));
         } else {
             tt_backward(loss);
@@ -213,7 +222,7 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
         }
         /* END SOLUTION */
     }
-    res.peak_arena_bytes = tt_arena_peak_bytes();
+    res.peak_arena_bytes = shards > 1 ? split_peak : tt_arena_peak_bytes();
     tt_arena_reset();
     if (r) {
         *r = res;

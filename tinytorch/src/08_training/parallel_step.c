@@ -1,0 +1,343 @@
+/* parallel_step.c - data parallelism across threads inside one training step (module 08).
+ *
+ * The way one process would use two GPUs: the batch is cut into T contiguous row shards, each thread
+ * runs forward + loss + backward of one shard in a context of its own, the shards' parameter
+ * gradients are summed, and the optimizer steps once (train.c). What makes it work:
+ *   - a shard context owns its parameter gradients (tt_context_own_grads): backward functions reach a
+ *     parameter's gradient only through tt_grad_buf / tt_grad_buf_fresh, which return the context's
+ *     buffer for a persistent tensor while such a context is current, so threads never write the
+ *     same memory;
+ *   - shard s's backward is seeded with scale * rows_s / B: the loss is a mean over the shard's
+ *     rows, so the seeded gradients add up to the gradient of the whole batch's mean loss;
+ *   - the sum runs parameter by parameter (in parallel over parameters), shard 0 first, then 1, ...:
+ *     the same bits for the same T, whatever the threads' timing;
+ *   - kernels see omp_in_parallel() and stay on their shard's thread (no nested teams).
+ * Invariants: the shard contexts and their gradient buffers are made on the first split step and
+ * reused (no heap allocation after it); every shard buffer is all zeros between steps (the sum zeroes
+ * what it read; a discarded step zeroes what it wrote).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef TT_HAVE_OPENMP
+#include <omp.h>
+#endif
+#include "tinytorch/autograd.h"
+#include "tinytorch/gemm.h"
+#include "tinytorch/train.h"
+#include "../06_autograd/autograd_internal.h"
+#include "parallel_step.h"
+
+#define MAX_SHARDS 64
+#define AUTO_MIN_ROWS 4        /* automatic thread count: rows per shard at least */
+#define AUTO_MIN_VALUES 1024   /* automatic thread count: batch values (all fields) per shard at least */
+#define REMEMBERED 16          /* models that refused a split (BatchNorm, dropout), newest kept */
+#define RETRY_AFTER 100        /* steps a refusing model runs on one thread before it is tried again */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* one split step at a time */
+static tt_context *pool[MAX_SHARDS];
+/* Models whose split was refused, so that their next steps do not pay for a discarded try. Only
+ * the address is known (a model is any pointer), so an entry expires after RETRY_AFTER steps: a
+ * model switched to eval mode, or a new one at a freed model's address, is split again by then. */
+static struct { const void *model; int steps_left; } refused[REMEMBERED];
+static int refused_next;
+static pthread_mutex_t refused_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct shard {
+    tt_batch b;
+    int64_t rows;
+    double loss;
+    size_t peak;
+} shard;
+
+static bool was_refused(const void *model)
+{
+    bool hit = false;
+    pthread_mutex_lock(&refused_lock);
+    for (int i = 0; i < REMEMBERED && !hit; i++) {
+        if (refused[i].model == model && refused[i].steps_left > 0) {
+            hit = true;
+            if (--refused[i].steps_left == 0) {
+                refused[i].model = NULL;
+            }
+        }
+    }
+    pthread_mutex_unlock(&refused_lock);
+    return hit;
+}
+
+static void remember_refusal(const void *model)
+{
+    pthread_mutex_lock(&refused_lock);
+    refused[refused_next].model = model;
+    refused[refused_next].steps_left = RETRY_AFTER;
+    refused_next = (refused_next + 1) % REMEMBERED;
+    pthread_mutex_unlock(&refused_lock);
+}
+
+static bool is_float_field(const tt_batch *b, const tt_tensor *t)
+{
+    for (int k = 0; k < b->num_fields; k++) {
+        if (b->field[k].t == t) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_int_field(const tt_batch *b, const int32_t *p)
+{
+    for (int k = 0; k < b->num_fields; k++) {
+        if (b->field[k].ints == p && b->field[k].ints_per_row == 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A float batch field splits by rows when its first dim is the batch and nothing wants its gradient. */
+static bool rows_split(const tt_tensor *t, int64_t B)
+{
+    return t->ndim >= 1 && t->shape[0] == B && !(t->flags & TT_REQUIRES_GRAD);
+}
+
+/* Values of one row over all of b's fields, or -1 when some field cannot be split by rows. */
+static int64_t row_values(const tt_batch *b)
+{
+    const int64_t B = b->size;
+    if (b->num_fields == 0) {      /* a batch built by hand: x [B, ...] and B labels y */
+        if (!b->x || !rows_split(b->x, B)) {
+            return -1;
+        }
+        return b->x->numel / B + (b->y ? 1 : 0);
+    }
+    int64_t v = 0;
+    for (int k = 0; k < b->num_fields; k++) {
+        const tt_batch_field *f = &b->field[k];
+        if (f->t && rows_split(f->t, B)) {
+            v += f->t->numel / B;
+        } else if (!f->t && f->ints && f->ints_per_row > 0) {
+            v += f->ints_per_row;
+        } else {
+            return -1;
+        }
+    }
+    if ((b->x && !is_float_field(b, b->x)) || (b->y && !is_int_field(b, b->y))) {
+        return -1;                 /* x or y point elsewhere: the loss may read data we cannot split */
+    }
+    return v;
+}
+
+static int shard_count(const void *model, const tt_batch *b, const tt_step_opts *o)
+{
+#ifdef TT_HAVE_OPENMP
+    if (o->threads == 1 || o->threads < 0 || omp_in_parallel() || tt__backward_hook_set() ||
+        tt__ctx()->own_grads) {
+        return 1;
+    }
+    if (o->loss && o->loss != tt_classifier_loss && o->loss_ctx) {
+        return 1;                  /* the loss may read per-sample data from its context */
+    }
+    const int64_t B = b->size, per = B > 0 ? row_values(b) : -1;
+    if (per < 0) {
+        return 1;
+    }
+    int64_t T = o->threads > 1 ? o->threads : tt_get_num_threads();
+    T = T < MAX_SHARDS ? T : MAX_SHARDS;
+    const int64_t min_rows = o->threads > 1 ? 2 : AUTO_MIN_ROWS;
+    T = T < B / min_rows ? T : B / min_rows;
+    if (o->threads == 0) {
+        const int64_t by_values = B * per / AUTO_MIN_VALUES;
+        T = T < by_values ? T : by_values;
+    }
+    if (T < 2 || was_refused(model)) {
+        return 1;
+    }
+    return (int)T;
+#else
+    (void)model;
+    (void)b;
+    (void)o;
+    return 1;
+#endif
+}
+
+/* Rows [lo, lo + n) of a batch tensor [B, ...]: a header in the arena over the same data. */
+static tt_tensor *rows_of(const tt_tensor *t, int64_t lo, int64_t n, int64_t B)
+{
+    const int64_t per = t->numel / B;
+    tt_tensor *v = tt_arena_alloc(sizeof *v);
+    *v = *t;
+    v->data = t->data + lo * per;
+    v->grad = NULL;
+    v->node = NULL;
+    v->flags &= ~(uint32_t)(TT_REQUIRES_GRAD | TT_PERSISTENT);
+    v->shape[0] = n;
+    v->numel = n * per;
+    return v;
+}
+
+static void make_shard(const tt_batch *b, int64_t lo, int64_t n, tt_batch *s)
+{
+    *s = *b;
+    s->size = n;
+    if (b->num_fields == 0) {
+        s->x = rows_of(b->x, lo, n, b->size);
+        s->y = b->y ? b->y + lo : NULL;
+        return;
+    }
+    s->x = NULL;
+    s->y = NULL;
+    for (int k = 0; k < b->num_fields; k++) {
+        const tt_batch_field *f = &b->field[k];
+        if (f->t) {
+            s->field[k].t = rows_of(f->t, lo, n, b->size);
+            if (b->x == f->t) {
+                s->x = s->field[k].t;
+            }
+        } else {
+            s->field[k].ints = f->ints + lo * f->ints_per_row;
+            if (b->y && b->y == f->ints) {
+                s->y = s->field[k].ints;
+            }
+        }
+    }
+}
+
+static void run_shard(shard *s, tt_context *c, void *model, tt_loss_fn fn, void *ctx, float seed)
+{
+    tt_context *prev = tt_context_use(c);
+    tt_arena_peak_clear();
+    tt_tensor *l = fn(model, &s->b, ctx);
+    if (l->numel != 1) {
+        char sh[96];
+        tt_fatal("tt_train_step: the loss must have one element, got shape %s", tt_shape_str(l, sh, sizeof sh));
+    }
+    s->loss = (double)tt_item(l);
+    if (isfinite(s->loss)) {
+        tt_tensor *sd = tt_empty(l->ndim, l->shape);
+        sd->data[0] = seed;
+        tt_backward_with(l, sd);
+    }
+    s->peak = tt_arena_peak_bytes();
+    tt_arena_reset();
+    tt_context_use(prev);
+}
+
+static uint64_t refusals(int T)
+{
+    uint64_t n = 0;
+    for (int s = 0; s < T; s++) {
+        n += tt_context_refusals(pool[s]);
+    }
+    return n;
+}
+
+/* The parameters any shard wrote a gradient for, in shard-0-slot order then the others' new ones. */
+static int touched_params(int T, tt_tensor ***out)
+{
+    int cap = 0;
+    for (int s = 0; s < T; s++) {
+        cap += tt_context_grad_count(pool[s]);
+    }
+    tt_tensor **ps = tt_arena_alloc((size_t)(cap ? cap : 1) * sizeof *ps);
+    int n = 0;
+    for (int s = 0; s < T; s++) {
+        for (int i = 0; i < tt_context_grad_count(pool[s]); i++) {
+            tt_tensor *p;
+            bool used;
+            tt_context_grad_at(pool[s], i, &p, &used);
+            bool seen = false;
+            for (int j = 0; used && !seen && j < n; j++) {
+                seen = ps[j] == p;
+            }
+            if (used && !seen) {
+                ps[n++] = p;
+            }
+        }
+    }
+    *out = ps;
+    return n;
+}
+
+int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double *loss, size_t *peak)
+{
+    const int T = shard_count(model, b, o);
+    if (T < 2 || pthread_mutex_trylock(&pool_lock) != 0) {
+        return 1;                  /* not splittable, or another thread is splitting a step now */
+    }
+    for (int s = 0; s < T; s++) {
+        if (!pool[s]) {
+            pool[s] = tt_context_new();
+            tt_context_own_grads(pool[s], true);
+        }
+    }
+    const int64_t B = b->size;
+    shard *sh = tt_arena_alloc((size_t)T * sizeof *sh);
+    for (int s = 0; s < T; s++) {
+        const int64_t lo = B * s / T, hi = B * (s + 1) / T;
+        sh[s].rows = hi - lo;
+        make_shard(b, lo, hi - lo, &sh[s].b);
+    }
+    const double scale = o->loss_scale != 0.0f ? (double)o->loss_scale : 1.0;
+    const tt_loss_fn fn = o->loss ? o->loss : tt_classifier_loss;
+    const uint64_t refused_before = refusals(T);
+#ifdef TT_HAVE_OPENMP
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+#endif
+    for (int s = 0; s < T; s++) {
+        run_shard(&sh[s], pool[s], model, fn, o->loss_ctx, (float)(scale * (double)sh[s].rows / (double)B));
+    }
+    double sum = 0.0;
+    size_t peaks = 0;
+    bool finite = true;
+    for (int s = 0; s < T; s++) {
+        sum += sh[s].loss * (double)sh[s].rows;
+        peaks += sh[s].peak;
+        finite = finite && isfinite(sh[s].loss);
+    }
+    if (refusals(T) != refused_before) {  /* BatchNorm or dropout: run this step on one thread */
+        for (int s = 0; s < T; s++) {
+            tt_context_zero_grads(pool[s]);
+        }
+        pthread_mutex_unlock(&pool_lock);
+        remember_refusal(model);
+        return 1;
+    }
+    if (finite) {
+        tt_tensor **ps;
+        const int n = touched_params(T, &ps);
+        float **dst = tt_arena_alloc((size_t)(n ? n : 1) * sizeof *dst);
+        for (int j = 0; j < n; j++) {
+            dst[j] = tt_grad_buf(ps[j]);  /* the caller's context: the parameter's own gradient */
+        }
+#ifdef TT_HAVE_OPENMP
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+#endif
+        for (int j = 0; j < n; j++) {
+            for (int s = 0; s < T; s++) {
+                float *g = tt_context_grad(pool[s], ps[j]);
+                if (!g) {
+                    continue;
+                }
+                for (int64_t k = 0; k < ps[j]->numel; k++) {
+                    dst[j][k] += g[k];
+                }
+                memset(g, 0, (size_t)ps[j]->numel * sizeof(float));
+            }
+        }
+        for (int s = 0; s < T; s++) {
+            tt_context_grads_done(pool[s]);
+        }
+    } else {
+        for (int s = 0; s < T; s++) {
+            tt_context_zero_grads(pool[s]);
+        }
+    }
+    pthread_mutex_unlock(&pool_lock);
+    *loss = sum / (double)B;
+    *peak = peaks;
+    return T;
+}
