@@ -6,9 +6,10 @@
 # build-bench/int8_infer/ (trained once with 'tito milestone run 04', ~3 minutes on one core).
 # Needs the Fashion-MNIST files (scripts/fetch-data.sh; $MLSB_DATA or data/).
 # Ours and PyTorch alternate 3 times; the best of each is kept (shared machine). BENCH_CPU_TIME=1 times
-# both sides with their process's CPU clock instead of the wall clock (for a loaded machine). Last line: one JSON
-# object: name, ours (int8 images/s, batch 64), anchor (PyTorch int8 images/s, batch 64, or null),
-# anchor_engine, ratio, accuracy_fp32, accuracy_int8 (official 10,000-image test set),
+# both sides with their process's CPU clock instead of the wall clock (for a loaded machine).
+# Last line: one JSON object: name, ours (int8 images/s, batch 64), anchor (PyTorch int8 images/s,
+# batch 64, or null), anchor_engine (onednn or qnnpack, whichever was faster) and anchor_error (why
+# none ran), clock (cpu or wall), ratio, accuracy_fp32, accuracy_int8 (official 10,000-image test set),
 # speedup_vs_fp32_b1, speedup_vs_fp32_b64, size_ratio (fp32 weights-only file / int8 file), and the
 # raw rates.
 set -euo pipefail
