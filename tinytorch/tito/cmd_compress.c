@@ -44,6 +44,12 @@ static void compress_usage(FILE *f)
             "                         from scratch: compare with and without --distill)\n"
             "  --seed S               the seed of --reinit's weights and of the fine-tuning order (default 1;\n"
             "                         repeat a comparison over several seeds to tell a gain from noise)\n"
+            "  --teacher FILE         with --distill: the teacher (a milestone checkpoint of the same data\n"
+            "                         set; default CKPT itself)\n"
+            "  --val N                hold out N training images (stratified, the same N images for every\n"
+            "                         --seed), fine-tune on the rest and report accuracy on those N, never\n"
+            "                         on the test set: choose settings this way, then run without --val\n"
+            "  --no-speed             skip the speed measurement (accuracy studies)\n"
             "  --out FILE             the pruned model (default: CKPT with .pruned.safetensors, or\n"
             "                         .lowrank.safetensors)\n"
             "  --data DIR             data sets (default: $MLSB_DATA, ./data, or the source tree's data/)\n"
@@ -54,6 +60,10 @@ static void compress_usage(FILE *f)
             "  tito compress runs/03_mlp_fashion_mnist.safetensors --lowrank 32 --finetune 1 --out L.safetensors\n"
             "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0.5 --reinit --finetune 4 \\\n"
             "      --lr 2e-3 --distill 4 --alpha 0.9 --seed 2\n"
+            "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0 --reinit --finetune 10 \\\n"
+            "      --lr 2e-3 --val 10000 --no-speed --out teacher50k.safetensors   (a LeNet-5 trained on 50,000 images)\n"
+            "  tito compress runs/04_cnn_lenet5_fashion_mnist.safetensors --prune structured:0.5 --reinit --finetune 10 \\\n"
+            "      --lr 2e-3 --val 10000 --no-speed --distill 4 --alpha 0.5 --teacher teacher50k.safetensors\n"
             "\n"
             "exit status: 0 done, 2 error (nothing written)\n");
 }
@@ -147,20 +157,24 @@ int tito_cmd_compress(int argc, char **argv)
     if (argc < 1 || argv[0][0] == '-') {
         return cbad("%s", "which checkpoint? (tito compress CKPT --prune ...)");
     }
-    const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL;
-    long long epochs = 0, rank = 0;
+    const char *ckpt = argv[0], *out = NULL, *data = NULL, *prune = NULL, *teacher_path = NULL;
+    long long epochs = 0, rank = 0, val_n = 0;
     double lr = 5e-4, temp = 0.0, alpha = 0.5;
     long long seed = 1;
-    bool reinit = false;
+    bool reinit = false, measure_speed = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--reinit") == 0) {
             reinit = true;
             continue;
         }
+        if (strcmp(a, "--no-speed") == 0) {
+            measure_speed = false;
+            continue;
+        }
         if (strcmp(a, "--prune") && strcmp(a, "--finetune") && strcmp(a, "--lr") && strcmp(a, "--out") &&
             strcmp(a, "--data") && strcmp(a, "--distill") && strcmp(a, "--lowrank") && strcmp(a, "--alpha") &&
-            strcmp(a, "--seed")) {
+            strcmp(a, "--seed") && strcmp(a, "--teacher") && strcmp(a, "--val")) {
             return cbad("unknown option '%s'", a);
         }
         if (!v) {
@@ -201,6 +215,13 @@ int tito_cmd_compress(int argc, char **argv)
             if (*end || end == v || errno || seed < 0) {
                 return cbad("--seed wants a whole number >= 0, not '%s'", v);
             }
+        } else if (strcmp(a, "--val") == 0) {
+            val_n = strtoll(v, &end, 10);
+            if (*end || end == v || errno || val_n < 1) {
+                return cbad("--val wants a number of training images >= 1, not '%s'", v);
+            }
+        } else if (strcmp(a, "--teacher") == 0) {
+            teacher_path = v;
         } else if (strcmp(a, "--out") == 0) {
             out = v;
         } else {
@@ -213,6 +234,9 @@ int tito_cmd_compress(int argc, char **argv)
     }
     if (alpha_given && temp <= 0.0) {
         return cbad("%s", "--alpha weighs the teacher's term: it needs --distill T");
+    }
+    if (teacher_path && temp <= 0.0) {
+        return cbad("%s", "--teacher names the model to distill from: it needs --distill T");
     }
     if (!prune && rank == 0) {
         return cbad("%s", "--prune (structured:F, magnitude:S, global:S or 2:4) or --lowrank RANK is required");
@@ -281,6 +305,53 @@ int tito_cmd_compress(int argc, char **argv)
         tt_layer_free(model);
         return 2;
     }
+    /* --val: the held-out images stand in for the test set, which this run then never reads */
+    const char *set_name = "test";
+    if (val_n > 0) {
+        if (val_n >= train->len) {
+            fprintf(stderr, "tito compress: --val %lld leaves no training images (the training set has %lld): "
+                    "hold out fewer (e.g. --val 10000)\n", val_n, (long long)train->len);
+            tt_dataset_free(train);
+            tt_dataset_free(test);
+            tt_layer_free(base);
+            tt_layer_free(model);
+            return 2;
+        }
+        tt_dataset *fit = NULL, *val = NULL;
+        /* a fixed split seed: every --seed, and the teacher trained with --val N, see the same images */
+        if (tt_dataset_split(train, (double)val_n / (double)train->len, 42, &fit, &val, err, sizeof err) != 0) {
+            fprintf(stderr, "tito compress: --val %lld: %s\n", val_n, err);
+            tt_dataset_free(train);
+            tt_dataset_free(test);
+            tt_layer_free(base);
+            tt_layer_free(model);
+            return 2;
+        }
+        tt_dataset_free(train);
+        tt_dataset_free(test);
+        train = fit;
+        test = val;
+        set_name = "validation";
+    }
+    tt_layer *teacher = base;
+    if (teacher_path) {
+        const tito_zoo_entry *te = tito_zoo_load(teacher_path, &teacher, err, sizeof err);
+        if (!te || strcmp(te->data, e->data) != 0) {
+            if (te) {
+                fprintf(stderr, "tito compress: --teacher %s is a %s of the %s data, the checkpoint a %s of the %s "
+                        "data: a teacher must predict the same classes\n", teacher_path, te->name, te->data, e->name,
+                        e->data);
+                tt_layer_free(teacher);
+            } else {
+                fprintf(stderr, "tito compress: --teacher: %s\n", err);
+            }
+            tt_dataset_free(train);
+            tt_dataset_free(test);
+            tt_layer_free(base);
+            tt_layer_free(model);
+            return 2;
+        }
+    }
     int rc = 2;
     tt_masks masks = {0};
     int prc = 0;
@@ -336,8 +407,21 @@ int tito_cmd_compress(int argc, char **argv)
                "error ||W - AB||/||W|| %.4f\n", rank, lr_rep.factored, lr_rep.factored == 1 ? "" : "s",
                (long long)lr_rep.params_before, (long long)lr_rep.params_after, lr_rep.kept, lr_rep.max_rel_error);
     }
-    printf("  test accuracy: %.2f %% before, %.2f %% after %s%s\n", 100.0 * acc0, 100.0 * acc1,
+    if (val_n > 0) {
+        printf("  fine-tuning on %lld training images; accuracy on %lld held-out training images (--val), not the "
+               "test set\n", (long long)train->len, (long long)test->len);
+    }
+    printf("  %s accuracy: %.2f %% before, %.2f %% after %s%s\n", set_name, 100.0 * acc0, 100.0 * acc1,
            kind == P_LOWRANK ? "factoring" : "pruning", reinit ? " and re-initialising" : "");
+    if (temp > 0.0) {
+        double tacc = acc0;
+        if (teacher != base) {
+            tt_evaluate(teacher, test, 1000, NULL, &tacc);
+            tt_layer_train(teacher, false);
+        }
+        printf("  teacher %s: %s accuracy %.2f %%; T = %g, alpha = %g\n", teacher_path ? teacher_path : ckpt, set_name,
+               100.0 * tacc, temp, alpha);
+    }
     double acc2 = acc1;
     if (epochs > 0) {
         tt_dataloader dl;
@@ -353,7 +437,7 @@ int tito_cmd_compress(int argc, char **argv)
         c.epochs = (int)epochs;
         c.sched = sch;
         c.name = "fine-tune";
-        tt_distill_ctx dc = {base, &masks, (float)temp, (float)alpha};
+        tt_distill_ctx dc = {teacher, &masks, (float)temp, (float)alpha};
         if (temp > 0.0) {
             c.loss = tt_distill_batch_loss;
             c.loss_ctx = &dc;
@@ -375,21 +459,28 @@ int tito_cmd_compress(int argc, char **argv)
             tt_params_free(&p1);
             goto done;
         }
+        double tracc = 0.0;
+        tt_evaluate(model, train, 1000, NULL, &tracc);
         tt_evaluate(model, test, 1000, &loss1, &acc2);
-        printf("  test accuracy after %lld epoch%s of fine-tuning%s: %.2f %% (%+.2f points vs before pruning)\n",
-               epochs, epochs > 1 ? "s" : "", temp > 0.0 ? " with distillation" : "", 100.0 * acc2,
-               100.0 * (acc2 - acc0));
+        tt_layer_train(model, false);
+        printf("  %s accuracy after %lld epoch%s of fine-tuning%s: %.2f %% (%+.2f points vs before pruning); "
+               "training accuracy %.2f %%\n", set_name, epochs, epochs > 1 ? "s" : "",
+               temp > 0.0 ? " with distillation" : "", 100.0 * acc2, 100.0 * (acc2 - acc0), 100.0 * tracc);
     }
-    double i0, t0, i1, t1;
-    speed(base, test, &i0, &t0);
-    speed(model, test, &i1, &t1);
-    printf("  speed, batch 64, one thread (CPU time): inference %.0f -> %.0f images/s (%.2fx), training %.0f -> %.0f samples/s "
-           "(%.2fx)\n", i0, i1, i1 / i0, t0, t1, t1 / t0);
+    if (measure_speed) {
+        double i0, t0, i1, t1;
+        speed(base, test, &i0, &t0);
+        speed(model, test, &i1, &t1);
+        printf("  speed, batch 64, one thread (CPU time): inference %.0f -> %.0f images/s (%.2fx), training %.0f -> "
+               "%.0f samples/s (%.2fx)\n", i0, i1, i1 / i0, t0, t1, t1 / t0);
+    }
     char pr[64], a0[32], a2[32];
     snprintf(pr, sizeof pr, "%s", prune);
     snprintf(a0, sizeof a0, "%.4f", acc0);
     snprintf(a2, sizeof a2, "%.4f", acc2);
-    tt_kv meta[] = {{"model", e->name}, {"pruned", pr}, {"test_accuracy_before", a0}, {"test_accuracy", a2}};
+    tt_kv meta[] = {{"model", e->name}, {"pruned", pr},
+                    {val_n > 0 ? "val_accuracy_before" : "test_accuracy_before", a0},
+                    {val_n > 0 ? "val_accuracy" : "test_accuracy", a2}};
     /* a factored model has another architecture: a self-describing model file records it */
     tt_model_info info = {.data = test, .extra = meta, .n_extra = 4};
     if ((kind == P_LOWRANK ? tt_model_save(out, model, &info, err, sizeof err)
@@ -405,6 +496,9 @@ done:
     tt_masks_free(&masks);
     tt_dataset_free(train);
     tt_dataset_free(test);
+    if (teacher != base) {
+        tt_layer_free(teacher);
+    }
     tt_layer_free(base);
     tt_layer_free(model);
     tt_arena_reset();

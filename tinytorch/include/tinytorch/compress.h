@@ -80,7 +80,8 @@ tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_l
                            float temperature, float alpha);
 
 /* Fine-tuning or training a student with a teacher: tt_fit's loss (cfg.loss = tt_distill_batch_loss,
- * cfg.loss_ctx = &ctx). The teacher runs without gradient in eval mode; masks (may be NULL) are
+ * cfg.loss_ctx = &ctx). The teacher runs without gradient in eval mode (a teacher in training mode
+ * is switched to eval mode, as tt_evaluate leaves models in training mode); masks (may be NULL) are
  * applied before the student's forward, as tt_masked_loss does. */
 typedef struct tt_distill_ctx {
     tt_layer *teacher;

@@ -18,11 +18,13 @@ tt_tensor *tt_distill_loss(tt_tensor *student_logits, const tt_tensor *teacher_l
 {
     if (!tt_same_shape(student_logits, teacher_logits) || student_logits->ndim != 2) {
         char a[96], b[96];
-        tt_fatal("tt_distill_loss: student %s and teacher %s logits must both be [N, C]",
+        tt_fatal("tt_distill_loss: student %s and teacher %s logits must both be [N, C] of the same shape "
+                 "(give the teacher the student's batch, and a teacher of the same classes)",
                  tt_shape_str(student_logits, a, sizeof a), tt_shape_str(teacher_logits, b, sizeof b));
     }
     if (!(temperature > 0.0f)) {
-        tt_fatal("tt_distill_loss: temperature %g must be > 0", (double)temperature);
+        tt_fatal("tt_distill_loss: temperature %g must be > 0 (it divides the logits; T = 1 is the plain "
+                 "softmax, larger T softer targets, e.g. 4)", (double)temperature);
     }
     const int64_t N = student_logits->shape[0], C = student_logits->shape[1];
     /* p and sum p log p, in double, outside the graph */
@@ -64,6 +66,12 @@ tt_tensor *tt_distill_batch_loss(void *student, const tt_batch *b, void *ctx)
 {
     const tt_distill_ctx *c = ctx;
     tt_masks_apply(c->masks);
+    /* The soft targets are the teacher's predictions, so it runs as it predicts: in eval mode (no
+     * dropout, BatchNorm's running statistics). tt_evaluate leaves a model in training mode, so a
+     * caller that measured the teacher first would otherwise hand us a teacher in training mode. */
+    if (c->teacher->training) {
+        tt_layer_train(c->teacher, false);
+    }
     tt_no_grad_begin();
     tt_tensor *t = tt_layer_forward(c->teacher, b->x);
     tt_no_grad_end();

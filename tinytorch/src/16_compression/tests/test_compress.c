@@ -359,11 +359,72 @@ static void test_distill(void **state)
     tt_arena_reset();
 }
 
+/* The whole mixed loss's gradient (soft + hard, alpha = 0.7, T = 3) against central differences of the
+ * loss itself: every logit of a 3 x 4 batch. */
+static void test_distill_gradcheck(void **state)
+{
+    (void)state;
+    float s[12], t[12];
+    tt_rng r;
+    tt_rng_seed(&r, 21);
+    for (int i = 0; i < 12; i++) {
+        s[i] = 2.0f * tt_rng_normal(&r);
+        t[i] = 2.0f * tt_rng_normal(&r);
+    }
+    const int32_t y[3] = {1, 3, 0};
+    const float T = 3.0f, al = 0.7f;
+    tt_tensor *st = tt_from_data(TT_SHAPE(3, 4), s), *te = tt_from_data(TT_SHAPE(3, 4), t);
+    tt_set_requires_grad(st, true);
+    tt_backward(tt_distill_loss(st, te, y, T, al));
+    const float h = 1e-2f;
+    double worst = 0.0;
+    for (int i = 0; i < 12; i++) {
+        float sp[12], sm[12];
+        memcpy(sp, s, sizeof s);
+        memcpy(sm, s, sizeof s);
+        sp[i] += h;
+        sm[i] -= h;
+        const double lp = tt_item(tt_distill_loss(tt_from_data(TT_SHAPE(3, 4), sp), te, y, T, al));
+        const double lm = tt_item(tt_distill_loss(tt_from_data(TT_SHAPE(3, 4), sm), te, y, T, al));
+        const double fd = (lp - lm) / (2.0 * (double)h), g = st->grad[i];
+        assert_true(fabs(g) > 1e-4); /* every logit gets a gradient here: the check compares something */
+        worst = fmax(worst, fabs(g - fd));
+    }
+    assert_true(worst < 2e-3);
+    tt_arena_reset();
+}
+
+/* The teacher predicts in eval mode even when handed over in training mode: a teacher ending in
+ * Dropout(0.5) and a student with the same weights and no dropout have zero soft loss. */
+static void test_distill_teacher_eval(void **state)
+{
+    (void)state;
+    tt_rng r, dr;
+    tt_rng_seed(&r, 5);
+    tt_rng_seed(&dr, 6);
+    tt_layer *tl[3] = {tt_flatten_new(), tt_linear_new(16, 4, true, TT_INIT_PYTORCH, &r), tt_dropout_new(0.5f, &dr)};
+    tt_layer *teacher = tt_sequential_new(3, tl);
+    tt_rng_seed(&r, 5);
+    tt_layer *sl[2] = {tt_flatten_new(), tt_linear_new(16, 4, true, TT_INIT_PYTORCH, &r)};
+    tt_layer *student = tt_sequential_new(2, sl);
+    tt_layer_train(teacher, true);
+    tt_rng_seed(&r, 9);
+    tt_batch b = {.x = tt_randn(TT_SHAPE(8, 1, 4, 4), 0.0f, 1.0f, &r), .y = (int32_t[]){0, 1, 2, 3, 0, 1, 2, 3},
+                  .size = 8};
+    tt_distill_ctx dc = {teacher, NULL, 2.0f, 1.0f};
+    assert_true(fabsf(tt_item(tt_distill_batch_loss(student, &b, &dc))) < 1e-5f);
+    assert_false(teacher->training);
+    tt_layer_free(teacher);
+    tt_layer_free(student);
+    tt_arena_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_magnitude),  cmocka_unit_test(test_2of4),    cmocka_unit_test(test_structured),
         cmocka_unit_test(test_lowrank),    cmocka_unit_test(test_lowrank_model), cmocka_unit_test(test_distill),
+        cmocka_unit_test(test_distill_gradcheck), cmocka_unit_test(test_distill_teacher_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
