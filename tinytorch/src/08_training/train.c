@@ -188,6 +188,7 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
     size_t split_peak = 0;
     /* split across threads when allowed (parallel_step.c): then forward and backward are done */
     const int shards = tt__split_step(model, b, o, &res.loss, &split_peak);
+    res.shards = shards;
     tt_tensor *loss = NULL;
     if (shards == 1) {
         loss = (o->loss ? o->loss : tt_classifier_loss)(model, b, o->loss_ctx);
@@ -222,7 +223,7 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
         }
         /* END SOLUTION */
     }
-    res.peak_arena_bytes = shards > 1 ? split_peak : tt_arena_peak_bytes();
+    res.peak_arena_bytes = tt_arena_peak_bytes() + split_peak; /* the shards' and this context's */
     tt_arena_reset();
     if (r) {
         *r = res;

@@ -256,7 +256,7 @@ static int64_t chunk_images(const conv_dims *d)
 
 /* 0: im2col + tt_sgemm everywhere, 1: auto, 2: SIMD with pixels in the lanes wherever it applies,
  * 3: SIMD with output channels in the lanes wherever it applies; -1: not read from the environment. */
-static int conv_impl = -1;
+static _Atomic int conv_impl = -1; /* atomic: the threads of a split step may read it first together */
 static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 
 #ifdef TT_CONV_X86
