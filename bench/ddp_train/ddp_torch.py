@@ -9,8 +9,10 @@ loopback TCP (gloo). A window is `steps` steps between two barriers; the best of
 Prints one JSON line (rank 0): samples_per_s, step_s, ranks, and whether gloo was available.
 BENCH_CPU_TIME=1: a window is timed by each rank's CPU time (the slowest rank's), as ddp_bench.c does.
 """
+import datetime
 import json
 import os
+import queue
 import socket
 import sys
 import time
@@ -30,7 +32,9 @@ def lenet():
 
 def worker(rank, world, port, batch, steps, reps, out):
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    # a rank that dies makes the other's collectives fail after this long instead of waiting for ever
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=120))
     torch.manual_seed(0)
     model = nn.parallel.DistributedDataParallel(lenet())
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -81,7 +85,23 @@ def main():
     procs = [ctx.Process(target=worker, args=(r, world, port, batch, steps, reps, out)) for r in range(world)]
     for p in procs:
         p.start()
-    res = out.get(timeout=600)
+    # Wait for rank 0's result; a rank that exits without one (seen on a loaded machine) ends the run
+    # at once with no figure rather than after the whole timeout.
+    deadline, res = time.monotonic() + 600, None
+    while res is None:
+        try:
+            res = out.get(timeout=2)
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead or time.monotonic() > deadline:
+                for p in procs:
+                    if p.is_alive():
+                        p.terminate()
+                    p.join()
+                why = "a rank exited with status %s" % dead[0] if dead else "no result within 600 s"
+                print("ddp_torch: %s" % why, file=sys.stderr)
+                print(json.dumps({"samples_per_s": None, "gloo": True, "error": why}))
+                sys.exit(1)
     for p in procs:
         p.join(timeout=30)
         if p.is_alive():   # a rank left in gloo's teardown after the result was in (seen on a loaded machine)
