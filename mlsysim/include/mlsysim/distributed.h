@@ -312,7 +312,8 @@ typedef struct ms_dist_train {
     double optimizer_s;             /* optimizer update (memory-bound) */
     double matmul_s;                /* part of compute_s in GEMMs (incl. the attention core) */
     double memory_bound_s;          /* part of compute_s in memory-bound kernels: norms,
-                                       activations, residuals, softmax/score path, loss */
+                                       activations, residuals, softmax/score path, loss,
+                                       GEMM output writes, FSDP casts and copies */
     double zero_comm_total_s;       /* ZeRO-3 gathers + reduce-scatters, hidden or not */
     double overlap_interference_s;  /* part of dp_comm_s + zero_comm_s that is compute slowed by
                                        the collectives it overlaps (NCCL holds MS_DIST_NCCL_SMS) */

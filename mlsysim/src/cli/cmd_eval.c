@@ -35,7 +35,7 @@ static int write_memory_svg(const ms_result *res, const char *path)
 /* The parts of a training step, in the order a learner reads them. */
 static const struct { const char *key, *name, *what; } parts[] = {
     {"matmul_s", "matmul", "GEMMs of the slowest stage: QKV, projection, MLP, attention core, logits"},
-    {"memory_bound_s", "memory-bound ops", "norms, activations, residuals, softmax/score path, loss at HBM bandwidth"},
+    {"memory_bound_s", "memory-bound ops", "norms, activations, residuals, softmax/score path, loss, GEMM output writes, FSDP copies at HBM bandwidth"},
     {"tp_communication_s", "TP all-reduce", "tensor-parallel collectives, on the critical path"},
     {"ep_communication_s", "EP all-to-all", "MoE token exchange"},
     {"cp_communication_s", "CP exchange", "context-parallel K/V, what the attention core does not hide"},

@@ -23,8 +23,8 @@ double ms_default_efficiency(ms_mode mode)
  * checks this table against the file). The generation is the registry name up to its first '_'
  * (A100_40GB -> A100, H100_PCIe -> H100). */
 static const struct { const char *gen; double eff, attn; } calibrated[] = {
-    {"A100", 0.72, 0.50},
-    {"H100", 0.59, 0.35},
+    {"A100", 0.74, 0.50},
+    {"H100", 0.60, 0.35},
 };
 
 static int calibrated_index(const char *hw_name)

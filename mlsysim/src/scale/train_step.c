@@ -14,6 +14,8 @@
  *             (accel->attn_efficiency, FlashAttention-2's published figures) and its backward at
  *             2.5× the forward FLOPs (it recomputes the scores). The logits' cross-entropy moves
  *             40 B of HBM per fp32 logit (PyTorch's log_softmax + nll_loss, both directions).
+ *             With the shape-dependent GEMM model (compute_units), each GEMM's output write (its
+ *             epilogue: forward outputs, backward dX and dW) is added at the same bandwidth.
  *   recompute full: the layer forward again; selective: the attention core again.
  *   TP        2 all-reduces of b·s·h 16-bit values per layer in forward, 2 in backward, 2 more with
  *             full recompute (Megatron-LM; with SP each becomes all-gather + reduce-scatter of the
@@ -39,6 +41,9 @@
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
  *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer, hidden
  *             behind the attention core when it is shorter.
+ *   FSDP      with ZeRO-3, per micro-batch: the full 16-bit gradient copied into the reduce-scatter
+ *             input, the fp32 shard cast to 16 bits before each gather, the 16-bit gradient shard
+ *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/dp bytes), memory-bound.
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
  *             HBM traffic per local parameter for mixed-precision Adam).
  * η (accel->efficiency) scales peak FLOP/s (and HBM bandwidth when mem_bw_fraction is 0): it is
@@ -180,9 +185,22 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * unfused path keeps the scores and multiplies 2× the forward in backward. */
     double Fa = p->flash_attention && a->attn_efficiency > 0 ? a->peak_flops * a->attn_efficiency : F;
     double att_bwd_mult = p->flash_attention ? 2.5 : 2.0;
+    /* Each GEMM writes its output to HBM after its main loop (the epilogue), counted as not
+     * hidden by the tile's loads and math (an upper bound: kernels that run one tile's epilogue
+     * beside another tile's main loop hide part of it): forward, the QKV, projection, MLP-in and MLP-out
+     * outputs; backward, each input gradient (dX) and each weight gradient (dW, once per
+     * micro-batch), wb bytes per element, at the memory-bound kernels' bandwidth. Counted with
+     * the shape-dependent GEMM model (compute_units > 0), whose η is then the main loop's. */
+    double epi_fwd = 0.0, epi_bwd = 0.0;
+    if (cu > 0) {
+        double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;
+        epi_fwd = T * wb * ((h + 2.0 * x.kv_dim) / tp + h + up_n + h) / BW;
+        epi_bwd = (T * wb * (h + h / tp + h + x.k * x.ffn / tp) + wb * wmm / tp) / BW;
+    }
     c.att_fwd = score_flops / Fa + score_bytes / BW;
-    c.fwd = dense_flops / Fd + ew_bytes / BW + c.att_fwd;
-    c.bwd = 2.0 * dense_flops / Fd + att_bwd_mult * score_flops / Fa + (1.5 * ew_bytes + score_bytes_bwd) / BW;
+    c.fwd = dense_flops / Fd + ew_bytes / BW + epi_fwd + c.att_fwd;
+    c.bwd = 2.0 * dense_flops / Fd + att_bwd_mult * score_flops / Fa + (1.5 * ew_bytes + score_bytes_bwd) / BW
+          + epi_bwd;
     c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
          : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
     /* GEMM share of the kernel time (for the breakdown) */
@@ -217,14 +235,30 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * write 4); backward nll_loss_backward's zero-filled gradient (write 4), log_softmax_backward
      * (read 4 + 4, write 4), downcast (read 4, write 2): 40 B (16 B before: one fp32 pass each way) */
     double logit_t = 3.0 * logit_flops / Fl + MS_DIST_CE_BYTES_PER_LOGIT * T * x.V / tp / BW;
+    /* the logit GEMMs' epilogues: the 16-bit logits, the hidden-state gradient, the embedding's
+     * weight gradient (the cross-entropy above reads the logits and writes their gradient) */
+    if (a->compute_units > 0 && x.V > 0) logit_t += wb * (T * x.V / tp + T * h + x.V * h / tp) / BW;
     double t_stage = lps * layer_total;
     double t_mean = t_stage + logit_t / pp;
     /* When pp·v does not divide the layers, the busiest stage holds ceil(L/(pp·v))·v of them and the
      * last stage (which also computes the logits) the rounded-down share, as Llama 3 split 126 layers
      * over 16 stages (Dubey et al. 2024 §3.3.2). With an even split both are L/pp. */
     double chunk_hi = ceil((double)m->layers / (pp * v)), chunk_lo = floor((double)m->layers / (pp * v));
-    double t_last = chunk_lo * v * layer_total + logit_t;
-    double t_busy = chunk_hi * v * layer_total;
+    /* ZeRO-3 / FSDP HBM work per micro-batch beside the GEMMs (counted from the shapes, at the
+     * memory-bound kernels' bandwidth): the full 16-bit gradient of the stage copied into the
+     * reduce-scatter's flat input (read + write wb per parameter: FSDP's flat-parameter gradient,
+     * FSDP2's chunk_cat copy-in); on the local shard, the fp32 master cast to 16 bits before each
+     * of the two gathers (read 4, write wb; PyTorch FSDP MixedPrecision.param_dtype) and the
+     * reduce-scattered 16-bit gradient accumulated into the fp32 sharded gradient (read wb + 4,
+     * write 4). Recompute reuses the backward's gathered layer. 0 without ZeRO-3. */
+    double z3_mem = 0.0;
+    if (p->zero_stage >= 3 && dp > 1) {
+        double sp_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
+                            + x.embed_params / pp) / tp;
+        z3_mem = (2.0 * wb * sp_params + sp_params / dp * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
+    }
+    double t_last = chunk_lo * v * layer_total + logit_t + z3_mem;
+    double t_busy = chunk_hi * v * layer_total + z3_mem;
     double t_max = t_busy > t_last ? t_busy : t_last;
 
     /* pipeline point-to-point */
@@ -312,7 +346,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         int last = t_last > t_busy;
         double nl = last ? chunk_lo * v : chunk_hi * v;
         double mm = nl * layer_mm + (last ? 3.0 * logit_flops / Fl : 0.0);
-        double kern = nl * layer_kern + (last ? logit_t : 0.0);
+        double kern = nl * layer_kern + (last ? logit_t : 0.0) + z3_mem;
         double share = kern > 0 ? mm / kern : 0.0;
         out->matmul_s = out->compute_s * share;
         out->memory_bound_s = out->compute_s - out->matmul_s;
