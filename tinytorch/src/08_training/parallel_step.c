@@ -262,6 +262,21 @@ static int touched_params(int T, tt_tensor ***out)
     return n;
 }
 
+/* d[k] += g[k], then g[k] = 0, for k < n (the shard's buffer is left zeroed for the next step). */
+static void add_and_clear(float *restrict d, float *restrict g, int64_t n)
+{
+    int64_t k = 0;
+    for (; k + 16 <= n; k += 16) {      /* blocks of a known size: the compiler vectorizes them */
+        for (int i = 0; i < 16; i++) {
+            d[k + i] += g[k + i];
+        }
+    }
+    for (; k < n; k++) {
+        d[k] += g[k];
+    }
+    memset(g, 0, (size_t)n * sizeof(float));
+}
+
 int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double *loss, size_t *peak)
 {
     const int T = shard_count(model, b, o);
@@ -310,22 +325,37 @@ int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double
         tt_tensor **ps;
         const int n = touched_params(T, &ps);
         float **dst = tt_arena_alloc((size_t)(n ? n : 1) * sizeof *dst);
+        float **src = tt_arena_alloc((size_t)(n ? n : 1) * (size_t)T * sizeof *src);
+        int64_t total = 0;
         for (int j = 0; j < n; j++) {
             dst[j] = tt_grad_buf(ps[j]);  /* the caller's context: the parameter's own gradient */
-        }
-#ifdef TT_HAVE_OPENMP
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
-#endif
-        for (int j = 0; j < n; j++) {
             for (int s = 0; s < T; s++) {
-                float *g = tt_context_grad(pool[s], ps[j]);
-                if (!g) {
-                    continue;
+                src[j * T + s] = tt_context_grad(pool[s], ps[j]);
+            }
+            total += ps[j]->numel;
+        }
+        /* The sum is cut by elements, not by parameters: one large weight matrix (an MLP's first
+         * layer) would otherwise be summed by one thread while the others wait. Each element still
+         * adds shard 0 first, then 1, ...: the same bits for any number of summing threads. */
+#ifdef TT_HAVE_OPENMP
+#pragma omp parallel num_threads(T)
+#endif
+        {
+            int t = 0, nt = 1;
+#ifdef TT_HAVE_OPENMP
+            t = omp_get_thread_num();
+            nt = omp_get_num_threads();
+#endif
+            const int64_t lo = total * t / nt, hi = total * (t + 1) / nt;
+            int64_t off = 0;
+            for (int j = 0; j < n && off < hi; off += ps[j]->numel, j++) {
+                const int64_t a = lo > off ? lo - off : 0;
+                const int64_t e = hi - off < ps[j]->numel ? hi - off : ps[j]->numel;
+                for (int s = 0; s < T && a < e; s++) {
+                    if (src[j * T + s]) {
+                        add_and_clear(dst[j] + a, src[j * T + s] + a, e - a);
+                    }
                 }
-                for (int64_t k = 0; k < ps[j]->numel; k++) {
-                    dst[j][k] += g[k];
-                }
-                memset(g, 0, (size_t)ps[j]->numel * sizeof(float));
             }
         }
         for (int s = 0; s < T; s++) {
