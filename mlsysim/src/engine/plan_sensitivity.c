@@ -91,6 +91,20 @@ static ms_status base_latency(const ms_registry *r, const ms_plan *p, const char
     return st;
 }
 
+/* The plan p with one figure scaled by x, evaluated in q/res (the caller's scratch; q's assertions
+ * dropped): its latency_s into *t (left as it was when the plan is invalid) and eval's status. */
+static ms_status latency_with(const ms_registry *r, ms_plan *q, ms_result *res, const ms_plan *p, int knob, double x,
+                              double intra_bw, double *t)
+{
+    *q = *p;
+    q->n_asserts = 0;
+    grow(q, knob, x, intra_bw);
+    ms_status st = ms_plan_eval(r, q, res);
+    if (st != MS_ERR_INPUT) ms_result_get(res, "latency_s", t);
+    ms_result_free(res);
+    return st;
+}
+
 ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
                               char *err, size_t errlen)
 {
@@ -115,12 +129,8 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
     double f = 1.0 + pct / 100.0;
     int binding = 0;
     for (int k = 0; k < out->n_knobs; k++) {
-        *q = *p;
-        q->n_asserts = 0;
-        grow(q, k, f, intra);
         double t = base;
-        if (ms_plan_eval(r, q, res) != MS_ERR_INPUT) ms_result_get(res, "latency_s", &t);
-        ms_result_free(res);
+        latency_with(r, q, res, p, k, f, intra, &t);
         out->change[k] = (t - base) / base;
         if (out->change[k] < out->change[binding]) binding = k;
     }
@@ -137,13 +147,8 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
 static int reaches(const ms_registry *r, ms_plan *q, ms_result *res, const ms_plan *p, int knob, double x,
                    double target)
 {
-    *q = *p;
-    q->n_asserts = 0;
-    grow(q, knob, x, 0);
-    ms_status st = ms_plan_eval(r, q, res);
     double t = INFINITY;
-    if (st != MS_ERR_INPUT) ms_result_get(res, "latency_s", &t);
-    ms_result_free(res);
+    ms_status st = latency_with(r, q, res, p, knob, x, 0, &t);
     return st != MS_ERR_INPUT && t <= target && (knob != 2 || st != MS_ERR_MEMORY);
 }
 
