@@ -69,6 +69,18 @@ static int col_index(const csv_line_t *hdr, const char *name)
     return -1;
 }
 
+/* ci[k] = the column of names[k] for k < n; MS_DIST_EIO naming the first one the header lacks. */
+static int require_columns(const csv_line_t *hdr, const char *const *names, int n, int *ci, const char *path,
+                           int lineno, char *err, size_t errlen)
+{
+    for (int k = 0; k < n; k++)
+        if ((ci[k] = col_index(hdr, names[k])) < 0) {
+            ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, names[k]);
+            return MS_DIST_EIO;
+        }
+    return MS_DIST_OK;
+}
+
 /* One CSV table read line by line: blank lines and '#' comments are skipped, the first other line
  * is the header (hdr), every later one a row (csv_next). The three tables (runs, collectives,
  * stacks) and calibration.csv are read through it. */
@@ -355,11 +367,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     int ci_lei = col_index(hdr, "intra_link_efficiency");   /* optional */
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
-    for (int k = 0; k < C_NUM && rc == MS_DIST_OK; k++)
-        if ((ci[k] = col_index(hdr, num_cols[k])) < 0) {
-            ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, num_cols[k]);
-            rc = MS_DIST_EIO;
-        }
+    if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
     int got = 0;
     while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 1, err, errlen)) == 1) {
@@ -677,11 +685,7 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
         ms_scale_err(err, errlen, "%s:%d: header lacks id, generation, kind, split or citation", path, lineno);
         rc = MS_DIST_EIO;
     }
-    for (int k = 0; k < K_NUM && rc == MS_DIST_OK; k++)
-        if ((ci[k] = col_index(hdr, coll_cols[k])) < 0) {
-            ms_scale_err(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, coll_cols[k]);
-            rc = MS_DIST_EIO;
-        }
+    if (rc == MS_DIST_OK) rc = require_columns(hdr, coll_cols, K_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
     int got = 0;
     while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 1, err, errlen)) == 1) {
