@@ -55,7 +55,8 @@ typedef struct tt_tensor {
 
 typedef void (*tt_error_handler)(const char *message);
 /* Installs a handler called instead of abort(); it must not return (longjmp or exit). NULL restores
- * the default. Returns the previous handler. */
+ * the default. Returns the previous handler. It is called only on the thread that installed it (a
+ * longjmp cannot cross threads): an error in a worker thread prints the message and aborts. */
 tt_error_handler tt_set_error_handler(tt_error_handler h);
 _Noreturn void tt_fatal(const char *fmt, ...)
 #if defined(__GNUC__)

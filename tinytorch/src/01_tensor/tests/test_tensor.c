@@ -1,5 +1,10 @@
-/* test_tensor.c - module 01: creation, broadcasting, matmul, shape ops, reductions, shape errors,
- * and finite-difference gradient checks of every op defined in 01_tensor. */
+/* test_tensor.c - module 01: creation, broadcasting, matmul, shape ops, reductions, shape errors
+ * (and the error handler only on its own thread), and finite-difference gradient checks of every op
+ * defined in 01_tensor. */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +235,49 @@ static void test_arena_steady_state(void **state)
     tt_tensor_free(w);
 }
 
+/* A handler that longjmps can only return to its own thread's stack: tt_fatal in another thread
+ * must not call it, but print and abort. In a child process: exit code 3 would mean the handler ran. */
+static void exit_handler(const char *msg)
+{
+    (void)msg;
+    _exit(3);
+}
+
+static void *fatal_thread(void *arg)
+{
+    (void)arg;
+    tt_fatal("from a worker thread");
+}
+
+static void test_handler_only_on_its_thread(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        tt_set_error_handler(exit_handler);
+        pthread_t th;
+        if (pthread_create(&th, NULL, fatal_thread, NULL) == 0) {
+            pthread_join(th, NULL);
+        }
+        _exit(4);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGABRT);
+    /* on the installing thread it runs */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        tt_set_error_handler(exit_handler);
+        tt_fatal("on the main thread");
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +289,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gradients, teardown),
         cmocka_unit_test_teardown(test_no_grad_and_accumulation, teardown),
         cmocka_unit_test_teardown(test_arena_steady_state, teardown),
+        cmocka_unit_test_teardown(test_handler_only_on_its_thread, teardown),
     };
     int rc = cmocka_run_group_tests_name("tensor", tests, NULL, NULL);
     tt_arena_shutdown();
