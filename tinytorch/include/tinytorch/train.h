@@ -68,8 +68,10 @@ typedef struct tt_step_opts {
     float loss_scale;         /* backward seeds d(loss) with this; 0 means 1 (1/k for accumulation) */
     bool accumulate;          /* true: backward only (gradients accumulate; no clip/step/zero) */
     /* Threads that split the batch (data parallelism inside the step, see below). 0: automatic, up
-     * to tt_get_num_threads() when every thread gets at least 4 rows and 1024 batch values; 1: one
-     * thread; N > 1: up to N threads, at least 2 rows each. */
+     * to tt_get_num_threads() when every thread gets at least 4 rows and 1024 batch values and a
+     * shard's activations weigh at least half the parameters' bytes (a trial shard measures
+     * both the first time a model meets a batch size; below that, as for an MLP at batch 64, the
+     * kernels alone use the threads); 1: one thread; N > 1: up to N threads, at least 2 rows each. */
     int threads;
 } tt_step_opts;
 
@@ -96,7 +98,9 @@ typedef struct tt_step_result {
  * with ints_per_row 0, a float field whose first dim is not b->size), a backward hook (profiling,
  * the MPI data-parallel module), a model with BatchNorm in training mode or dropout with p > 0
  * (tt_context_refuse_split: that step reruns on one thread, and the model's next 100 steps do
- * not try), too small a batch, or a caller that already runs inside OpenMP threads.
+ * not try), too small a batch or one whose shards would hold fewer activation bytes than the model
+ * has parameter bytes (automatic thread count only), or a caller that already runs inside OpenMP
+ * threads.
  * The loss must be a mean over the batch's samples (as cross-entropy and tt_gpt_loss are). */
 int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_step_opts *opts,
                   tt_step_result *r);

@@ -35,8 +35,18 @@
 #define AUTO_MIN_VALUES 1024   /* automatic thread count: batch values (all fields) per shard at least */
 #define REMEMBERED 16          /* models that refused a split (BatchNorm, dropout), newest kept */
 #define RETRY_AFTER 100        /* steps a refusing model runs on one thread before it is tried again */
+#define SIZED 32               /* (model, batch size) pairs whose shard was measured, newest kept */
+#define MEASURE_AFTER 1000     /* steps after which a pair's shard is measured again */
+/* Automatic thread count: a shard's activations (its arena peak) at least this many times the bytes
+ * of the parameters it writes gradients for. Each shard packs every weight and fills a gradient
+ * buffer the size of the parameters, which the sum then reads: a model that uses each weight little
+ * per row (the 784-128-10 MLP at batch 64: 0.17) runs faster with its kernels alone on the threads
+ * (mlp_bench, two threads: 80-101 k against 68-71 k samples/s split); LeNet-5 (2.75 at batch 64) and
+ * a GPT (> 100) gain from the split. On the MLP the two ways are even at batch 128 (0.35) and the
+ * split gains from batch 192 (0.52) on, clearly at 384 (1.03). */
+#define MIN_ACTIVATION_RATIO 0.5
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* one split step at a time */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* one split step at a time; guards sized[] */
 static tt_context *pool[MAX_SHARDS];
 /* Models whose split was refused, so that their next steps do not pay for a discarded try. Only
  * the address is known (a model is any pointer), so an entry expires after RETRY_AFTER steps: a
@@ -44,6 +54,12 @@ static tt_context *pool[MAX_SHARDS];
 static struct { const void *model; int steps_left; } refused[REMEMBERED];
 static int refused_next;
 static pthread_mutex_t refused_lock = PTHREAD_MUTEX_INITIALIZER;
+/* What one shard of a (model, batch size) costs, measured by a trial shard (affordable_shards): its
+ * arena bytes per row and the bytes of the parameters it wrote gradients for. A function of the model
+ * and the batch size alone, so every run (a resumed one too) splits the same steps. Measured again
+ * every MEASURE_AFTER steps, in case a new model now lives at a freed one's address. */
+static struct { const void *model; int64_t B; double bytes_per_row, param_bytes; int steps_left; } sized[SIZED];
+static int sized_next;
 
 typedef struct shard {
     tt_batch b;
@@ -277,9 +293,61 @@ static void add_and_clear(float *restrict d, float *restrict g, int64_t n)
     memset(g, 0, (size_t)n * sizeof(float));
 }
 
+/* The most shards (<= T) whose activations each weigh at least MIN_ACTIVATION_RATIO times the bytes
+ * of the parameters; the first time (model, B) is seen, a trial shard of B / T rows runs forward and
+ * backward in pool[0] to measure both, and its gradients are dropped. Returns -1 when the trial was
+ * refused (BatchNorm, dropout). Call with pool_lock held. */
+static int affordable_shards(void *model, const tt_batch *b, tt_loss_fn fn, void *ctx, int T)
+{
+    const int64_t B = b->size;
+    int k = 0;
+    while (k < SIZED && !(sized[k].model == model && sized[k].B == B && sized[k].steps_left > 0)) {
+        k++;
+    }
+    if (k < SIZED) {
+        sized[k].steps_left--;
+    } else {
+        shard s = {.rows = B / T};
+        make_shard(b, 0, s.rows, &s.b);
+        const uint64_t refused_before = tt_context_refusals(pool[0]);
+        /* as a shard runs: on one thread of a team, so that its kernels stay on that thread */
+#ifdef TT_HAVE_OPENMP
+#pragma omp parallel num_threads(2)
+        if (omp_get_thread_num() == 0)
+#endif
+        {
+            run_shard(&s, pool[0], model, fn, ctx, 1.0f);
+        }
+        int64_t values = 0;
+        for (int i = 0; i < tt_context_grad_count(pool[0]); i++) {
+            tt_tensor *p;
+            bool used;
+            tt_context_grad_at(pool[0], i, &p, &used);
+            values += used ? p->numel : 0;
+        }
+        tt_context_zero_grads(pool[0]);
+        if (tt_context_refusals(pool[0]) != refused_before) {
+            return -1;
+        }
+        if (values == 0) {
+            return T;              /* a non-finite loss, or no parameter: measured again next time */
+        }
+        k = sized_next;
+        sized_next = (sized_next + 1) % SIZED;
+        sized[k].model = model;
+        sized[k].B = B;
+        sized[k].bytes_per_row = (double)s.peak / (double)s.rows;
+        sized[k].param_bytes = (double)values * sizeof(float);
+        sized[k].steps_left = MEASURE_AFTER;
+    }
+    const double rows_needed = MIN_ACTIVATION_RATIO * sized[k].param_bytes / sized[k].bytes_per_row;
+    const double by_bytes = (double)B / (rows_needed > 1.0 ? rows_needed : 1.0);
+    return (double)T < by_bytes ? T : (int)by_bytes;
+}
+
 int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double *loss, size_t *peak)
 {
-    const int T = shard_count(model, b, o);
+    int T = shard_count(model, b, o);
     if (T < 2 || pthread_mutex_trylock(&pool_lock) != 0) {
         return 1;                  /* not splittable, or another thread is splitting a step now */
     }
@@ -287,6 +355,17 @@ int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double
         if (!pool[s]) {
             pool[s] = tt_context_new();
             tt_context_own_grads(pool[s], true);
+        }
+    }
+    const tt_loss_fn fn = o->loss ? o->loss : tt_classifier_loss;
+    if (o->threads == 0) {         /* automatic: only when a shard's activations outweigh the weights */
+        T = affordable_shards(model, b, fn, o->loss_ctx, T);
+        if (T < 2) {
+            pthread_mutex_unlock(&pool_lock);
+            if (T < 0) {
+                remember_refusal(model);
+            }
+            return 1;
         }
     }
     const int64_t B = b->size;
@@ -297,7 +376,6 @@ int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double
         make_shard(b, lo, hi - lo, &sh[s].b);
     }
     const double scale = o->loss_scale != 0.0f ? (double)o->loss_scale : 1.0;
-    const tt_loss_fn fn = o->loss ? o->loss : tt_classifier_loss;
     const uint64_t refused_before = refusals(T);
 #ifdef TT_HAVE_OPENMP
 #pragma omp parallel for num_threads(T) schedule(static, 1)

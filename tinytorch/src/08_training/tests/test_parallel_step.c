@@ -4,8 +4,9 @@
  * 1e-3, see tolerance()), the same bits for two runs
  * at the same thread count, uneven shards (an odd batch, 3 threads), gradient accumulation with a
  * loss scale; what stays on one thread (batch 1, tiny batches, a loss with a context, BatchNorm and
- * dropout models, which then match the one-thread step bit for bit); and no heap allocation after
- * the first split step (a malloc counter). */
+ * dropout models, which then match the one-thread step bit for bit); the automatic rule (an MLP's
+ * small activations stay on one thread at batch 64, LeNet-5 splits); and no
+ * heap allocation after the first split step (a malloc counter). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -430,6 +431,56 @@ static void check_refused(bool dropout)
 static void test_batchnorm_stays_serial(void **state) { (void)state; check_refused(false); }
 static void test_dropout_stays_serial(void **state) { (void)state; check_refused(true); }
 
+/* ---- the automatic rule weighs a shard's activations against the parameters ----------------------- */
+
+static int auto_shards(tt_layer *m, tt_optimizer *opt, const images *d, int64_t rows)
+{
+    tt_tensor x = *d->x;
+    x.shape[0] = rows;
+    x.numel = rows * 784;
+    tt_step_result r;
+    assert_int_equal(tt_train_step(m, opt, &(tt_batch){.x = &x, .y = d->y, .size = rows}, NULL, &r), 0);
+    return r.shards;
+}
+
+static void test_automatic_weighs_activations(void **state)
+{
+    (void)state;
+    tt_set_num_threads(2);
+    images d = make_images(1024, 3);
+    /* an MLP: 203 k parameters (813 kB), a few kB of activations per row */
+    tt_rng r;
+    tt_rng_seed(&r, 8);
+    tt_layer *mlp = tt_sequential_new(4, (tt_layer *[]){tt_flatten_new(),
+                                                       tt_linear_new(784, 256, true, TT_INIT_PYTORCH, &r),
+                                                       tt_relu_new(), tt_linear_new(256, 10, true, TT_INIT_PYTORCH, &r)});
+    tt_optimizer *o1 = tt_sgd(tt_layer_parameters(mlp), (tt_sgd_opts){.lr = 0.01f});
+    /* 32 rows of activations weigh less than the weights: one thread (a trial shard measured it) */
+    for (int s = 0; s < 3; s++) {
+        assert_int_equal(auto_shards(mlp, o1, &d, 64), 1);
+    }
+    assert_int_equal(auto_shards(mlp, o1, &d, 1024), 2); /* 512 rows each outweigh them */
+    /* an explicit thread count is the caller's choice: split */
+    tt_tensor x64 = *d.x;
+    x64.shape[0] = 64;
+    x64.numel = 64 * 784;
+    tt_step_result sr;
+    tt_train_step(mlp, o1, &(tt_batch){.x = &x64, .y = d.y, .size = 64}, &(tt_step_opts){.threads = 2}, &sr);
+    assert_int_equal(sr.shards, 2);
+    /* LeNet-5: 62 k parameters, ~23 kB of activations per row: split from its first step on */
+    tt_layer *le = lenet(9);
+    tt_optimizer *o2 = tt_sgd(tt_layer_parameters(le), (tt_sgd_opts){.lr = 0.01f});
+    for (int s = 0; s < 3; s++) {
+        assert_int_equal(auto_shards(le, o2, &d, 64), 2);
+    }
+    tt_optim_free(o1);
+    tt_optim_free(o2);
+    tt_layer_free(mlp);
+    tt_layer_free(le);
+    tt_set_num_threads(0);
+    free_images(&d);
+}
+
 /* ---- memory ----------------------------------------------------------------------------------------- */
 
 static void test_no_heap_after_first_step(void **state)
@@ -468,6 +519,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gpt_steps, teardown),
         cmocka_unit_test_teardown(test_stays_serial, teardown),
         cmocka_unit_test_teardown(test_no_heap_after_first_step, teardown),
+        cmocka_unit_test_teardown(test_automatic_weighs_activations, teardown),
         /* last: a refusing model's address is remembered for a while, and a later model could get it */
         cmocka_unit_test_teardown(test_batchnorm_stays_serial, teardown),
         cmocka_unit_test_teardown(test_dropout_stays_serial, teardown),
