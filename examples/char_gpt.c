@@ -1,25 +1,22 @@
 /* char_gpt.c - a character-level GPT on a text file: a vocabulary of the file's characters, random
- * 64-character windows, AdamW with warm-up and cosine decay through tt_train_step, the loss before
- * and after, and a sample of generated text.
+ * 64-character windows as a batch of two int32 fields (ids and targets, which tt_train_step can
+ * split across threads), AdamW with warm-up and cosine decay, the loss before and after, and a
+ * sample of generated text.
  *   usage: char_gpt TEXT_FILE [STEPS]      (STEPS default 200) */
 #include <stdio.h>
 #include <stdlib.h>
 #include "tinytorch/tinytorch.h"
 
-typedef struct windows { const int32_t *ids; int64_t n, T; tt_rng rng; int32_t *x, *y; } windows;
-
-/* The loss of a fresh batch of b->size random windows: predict every next character. */
-static tt_tensor *next_char_loss(void *model, const tt_batch *b, void *ctx)
+/* B random windows of T characters (x) and, for each, the characters one place on (y). */
+static void fill_windows(const int32_t *ids, int64_t n, int64_t B, int64_t T, tt_rng *rng, int32_t *x, int32_t *y)
 {
-    windows *w = ctx;
-    for (int64_t i = 0; i < b->size; i++) {
-        int64_t at = (int64_t)tt_rng_below(&w->rng, (uint32_t)(w->n - w->T - 1));
-        for (int64_t t = 0; t < w->T; t++) {
-            w->x[i * w->T + t] = w->ids[at + t];
-            w->y[i * w->T + t] = w->ids[at + t + 1];
+    for (int64_t i = 0; i < B; i++) {
+        int64_t at = (int64_t)tt_rng_below(rng, (uint32_t)(n - T - 1));
+        for (int64_t t = 0; t < T; t++) {
+            x[i * T + t] = ids[at + t];
+            y[i * T + t] = ids[at + t + 1];
         }
     }
-    return tt_gpt_loss(model, w->x, w->y, b->size, w->T);
 }
 
 int main(int argc, char **argv)
@@ -44,30 +41,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "char_gpt: out of memory\n");
         return 2;
     }
-    windows w = {.ids = ids, .n = tt_char_encode(&tok, (const char *)text, len, ids, (int64_t)len), .T = T,
-                 .x = x, .y = y};
-    if (w.n < T + 2) {
-        fprintf(stderr, "%s: %lld characters; need at least %lld\n", argv[1], (long long)w.n, (long long)T + 2);
+    const int64_t n = tt_char_encode(&tok, (const char *)text, len, ids, (int64_t)len);
+    if (n < T + 2) {
+        fprintf(stderr, "%s: %lld characters; need at least %lld\n", argv[1], (long long)n, (long long)T + 2);
         return 2;
     }
-    tt_rng_seed(&w.rng, 1);
+    tt_rng rng;
+    tt_rng_seed(&rng, 1);
     tt_gpt_config cfg = {.vocab_size = tok.vocab_size, .max_len = T, .dim = 64, .n_layer = 2, .n_head = 4,
                          .tied_head = true};
     tt_gpt *gpt = tt_gpt_new(&cfg, NULL);
     tt_optimizer *opt = tt_adamw(&gpt->params, (tt_adam_opts){.lr = 3e-3f, .weight_decay = 0.1f});
     tt_scheduler *sched = tt_cosine_lr(opt, (tt_cosine_lr_opts){.total_steps = steps, .warmup_steps = steps / 10,
                                                                 .min_lr = 3e-4f});
-    tt_step_opts so = {.loss = next_char_loss, .loss_ctx = &w, .clip_norm = 1.0, .sched = sched};
+    tt_step_opts so = {.loss = tt_gpt_batch_loss, .clip_norm = 1.0, .sched = sched};
+    tt_batch batch = {.size = B, .num_fields = 2,
+                      .field = {{.ints = x, .ints_per_row = T}, {.ints = y, .ints_per_row = T}}};
     tt_step_result r;
     double first = 0;
     for (int s = 0; s < steps; s++) {
-        if (tt_train_step(gpt, opt, &(tt_batch){.size = B}, &so, &r) != 0) {
+        fill_windows(ids, n, B, T, &rng, x, y);
+        if (tt_train_step(gpt, opt, &batch, &so, &r) != 0) {
             fprintf(stderr, "char_gpt: the loss became %g at step %d\n", r.loss, s);
             return 1;
         }
         first = s == 0 ? r.loss : first;
     }
-    printf("%lld characters, vocabulary %d: loss %.3f -> %.3f after %d steps\n", (long long)w.n,
+    printf("%lld characters, vocabulary %d: loss %.3f -> %.3f after %d steps\n", (long long)n,
            (int)tok.vocab_size, first, r.loss, steps);
     int32_t out[T];
     char sample[4 * T + 1];
