@@ -914,7 +914,8 @@ static void test_plan_sensitivity(void **state)
 /* ms_plan_synthesis, hand-worked: Llama-3-8B batch-1 decode on an H100 streams its bytes in
  * (latency - overheads); for 3 ms the bandwidth must grow by (latency - overheads)/(3 ms -
  * overheads) and no peak or capacity helps (NAN); ResNet-50 at batch 256 on an A100 needs peak
- * FLOP/s x compute/(5 ms - overheads) for 5 ms; 0.1 ms is out of reach (MS_ERR_ASSERT). */
+ * FLOP/s x compute/(5 ms - overheads) for 5 ms; 0.1 ms is out of reach (MS_ERR_ASSERT). Then a
+ * fleet training step against the fleet model by hand, and a plan that does not fit. */
 static void test_plan_synthesis(void **state)
 {
     (void)state;
@@ -938,6 +939,52 @@ static void test_plan_synthesis(void **state)
     ms_result_free(&ra);
     assert_int_equal(ms_plan_synthesis(reg, &pa, 5e-3, &s, err, sizeof err), MS_OK);
     assert_true(close_rel(s.factor[0], comp / (5e-3 - ovh), 1e-6));
+    assert_int_equal(s.n_knobs, MS_PLAN_SENS_HW_KNOBS);
+    assert_true(isnan(s.factor[3]) && isnan(s.factor[4]));
+
+    /* a training step on the fleet model: five figures, each factor the one at which the fleet
+     * step (ms_dist_train_step with that input scaled by hand) takes the target; GPT-3 175B on 1536
+     * A100 2 % faster needs more FLOP/s, bandwidth or NVLink, and no capacity or inter-node link */
+    const char *src = getenv("MLSB_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mlsysim/examples/gpt3_175b_1536_a100.yaml", src ? src : MLSB_SOURCE_DIR);
+    assert_int_equal(ms_plan_load_file(reg, path, &pa, err, sizeof err), MS_OK);
+    ms_dist_accel_t a;
+    ms_dist_model_t dm;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    assert_int_equal(ms_plan_to_dist(&pa, &a, &dm, &par, &f, err, sizeof err), 0);
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&a, &dm, &par, &f, pa.count, &t, err, sizeof err), MS_DIST_OK);
+    double target = 0.98 * t.step_time_s;
+    assert_int_equal(ms_plan_synthesis(reg, &pa, target, &s, err, sizeof err), MS_OK);
+    assert_int_equal(s.n_knobs, MS_PLAN_SENS_KNOBS);
+    assert_true(close_rel(s.base_latency_s, t.step_time_s, 1e-12));
+    int finite = 0;
+    for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) {
+        if (isnan(s.factor[k])) continue;
+        finite |= 1 << k;
+        ms_dist_accel_t aa = a;
+        ms_dist_fabric_t ff = f;
+        if (k == 0) aa.peak_flops *= s.factor[k];
+        if (k == 1) aa.mem_bw_bytes_per_s *= s.factor[k];
+        if (k == 3) ff.intra_bw_bytes_per_s *= s.factor[k];
+        if (k == 4) ff.inter_bw_bytes_per_s *= s.factor[k];
+        ms_dist_train_t r;
+        assert_int_equal(ms_dist_train_step(&aa, &dm, &par, &ff, pa.count, &r, err, sizeof err), MS_DIST_OK);
+        assert_true(close_rel(r.step_time_s, target, 1e-9));
+    }
+    assert_int_equal(finite, 1 | 2 | 8);
+    assert_true(s.factor[0] > 1 / 0.98);       /* FLOP/s is not the only term */
+
+    /* Llama-3-70B training does not fit one H100: MS_ERR_MEMORY, the bytes it needs in err */
+    ms_plan_init(&pa, reg, ms_registry_model(reg, "Llama3_70B"), ms_registry_hardware(reg, "H100"));
+    pa.mode = MS_MODE_TRAINING;
+    pa.batch_size = 8;
+    assert_int_equal(ms_plan_synthesis(reg, &pa, 100, &s, err, sizeof err), MS_ERR_MEMORY);
+    assert_false(s.feasible);
+    assert_true(s.memory_bytes > s.capacity_bytes && s.capacity_bytes > 0);
+    assert_non_null(strstr(err, "does not fit: needs"));
 }
 
 /* serve's replica search is the library's (ms_serve_replicas). Hand-worked: M/M/1 at λ = 0.5,

@@ -431,28 +431,6 @@ void ms_chin_optimal(double flops, double tokens_per_param, double *params, doub
 double ms_chin_loss(double params, double tokens);
 
 /* ---------------------------------------------------------------------------------------------
- * Synthesis (Wall 22) for a training step; the sensitivity (Wall 21) of any plan, fleet
- * steps with these five figures, is ms_plan_sensitivity (engine.h)
- * ------------------------------------------------------------------------------------------- */
-typedef enum ms_dist_knob {
-    MS_KNOB_PEAK_FLOPS = 0,
-    MS_KNOB_MEM_BW,
-    MS_KNOB_MEM_CAPACITY,
-    MS_KNOB_INTRA_BW,
-    MS_KNOB_INTER_BW,
-    MS_KNOB_COUNT
-} ms_dist_knob_t;
-
-const char *ms_dist_knob_name(ms_dist_knob_t k);
-
-/* Smallest scale factor x of `knob` (x·value) that brings the step time to target_step_s;
- * returns MS_DIST_EINVAL if no factor up to 1e3 reaches it. */
-int ms_dist_synthesize(const ms_dist_accel_t *a, const ms_dist_model_t *m,
-                       const ms_dist_parallel_t *p, const ms_dist_fabric_t *f, int accelerators,
-                       ms_dist_knob_t knob, double target_step_s, double *factor,
-                       char *err, size_t errlen);
-
-/* ---------------------------------------------------------------------------------------------
  * Parallelism search
  * ------------------------------------------------------------------------------------------- */
 typedef enum ms_dist_loss_reason {

@@ -232,15 +232,19 @@ typedef struct {
 ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct, ms_plan_sensitivity_result *out,
                               char *err, size_t errlen);
 
-/* Synthesis for any plan: the factor x in [1e-3, 1e3] by which each of the accelerator's
- * figures alone (peak FLOP/s, mem_bw, mem_capacity; factor[3] and [4] are NAN) must be scaled for
- * latency_s <= target_s (capacity: and for the plan to fit); NAN when none up to 1000 does. MS_OK;
- * MS_ERR_MEMORY (the plan as given does not fit, factors filled); MS_ERR_ASSERT (no figure reaches
- * the target); MS_ERR_INPUT. */
+/* Synthesis for any plan (every workload kind, roofline or fleet path; upstream's SynthesisSolver):
+ * the factor x in [1e-3, 1e3] by which each figure alone must be scaled for latency_s <= target_s
+ * (capacity: and for the plan to fit), NAN when none up to 1000 does. The figures are those
+ * ms_plan_sensitivity varies: the accelerator's three for every plan, and the intra- and inter-node
+ * bandwidth too for a training step on the fleet model (n_knobs 5, else 3; factor[k >= n_knobs] is
+ * NAN). MS_OK; MS_ERR_MEMORY (the plan as given does not fit, factors filled); MS_ERR_ASSERT (no
+ * figure reaches the target); MS_ERR_INPUT. err says why. */
 typedef struct {
     double base_latency_s, target_s;
     double factor[MS_PLAN_SENS_KNOBS];
+    int n_knobs;
     int feasible;
+    double memory_bytes, capacity_bytes;  /* the plan as given: per accelerator, and what it has */
 } ms_plan_synthesis_result;
 ms_status ms_plan_synthesis(const ms_registry *r, const ms_plan *p, double target_s, ms_plan_synthesis_result *out,
                             char *err, size_t errlen);

@@ -1,13 +1,13 @@
 /* cmd_study.c - studies over one plan: `sweep` (any plan field over a list of values, as CSV or
- * JSON lines), `sensitivity` (which hardware figure moves a training step most), `synthesis` (what
+ * JSON lines), `sensitivity` (which hardware figure moves a plan most), `synthesis` (what
  * a figure must become to reach a target step time) and `chinchilla` (compute-optimal model and
  * data size for a FLOP budget). Every number is a library call: ms_plan_set + ms_plan_eval,
- * ms_plan_sensitivity, ms_plan_synthesis / ms_dist_synthesize, ms_chin_optimal / ms_chin_loss.
+ * ms_plan_sensitivity, ms_plan_synthesis, ms_chin_optimal / ms_chin_loss.
  *
  * A study's subject is a plan file or MODEL HARDWARE with the eval flags (--mode, --batch-size ...).
  */
 #include "cli.h"
-#include "mlsysim/distributed.h"
+#include "mlsysim/distributed.h"    /* ms_chin_optimal, ms_chin_loss */
 
 #include <math.h>
 #include <stdlib.h>
@@ -267,22 +267,7 @@ out:
     return rc;
 }
 
-/* ---- sensitivity and synthesis (training steps of the fleet model) ---- */
-
-static int training_inputs(const ms_plan *p, const char *cmd, ms_dist_accel_t *a, ms_dist_model_t *m,
-                           ms_dist_parallel_t *par, ms_dist_fabric_t *f)
-{
-    if (p->mode != MS_MODE_TRAINING) {
-        fprintf(stderr, "mlsysim %s: %s: studies a training step (workload.mode: training, or --mode training)\n", cmd, p->path);
-        return MS_EXIT_INPUT;
-    }
-    char err[512];
-    if (ms_plan_to_dist(p, a, m, par, f, err, sizeof err)) {
-        fprintf(stderr, "mlsysim %s: %s\n", cmd, err);
-        return MS_EXIT_INPUT;
-    }
-    return 0;
-}
+/* ---- sensitivity and synthesis ---- */
 
 /* Removes "--flag V" pairs the study reads itself; returns the new argc. */
 static int take_num(int argc, char **argv, const char *flag, double min, double max, double *out, int *found, int *bad)
@@ -372,7 +357,8 @@ int ms_cli_sensitivity(ms_cli *c, int argc, char **argv)
     return rc;
 }
 
-/* Synthesis of a plan the fleet model does not evaluate: ms_plan_synthesis. */
+/* Synthesis of any plan: ms_plan_synthesis (a training step on the fleet model varies five figures,
+ * any other plan the accelerator's three, and reports the step time under eval's own name). */
 static int plan_synthesis(ms_cli *c, const ms_plan *p, double target_s)
 {
     ms_plan_synthesis_result s;
@@ -387,9 +373,9 @@ static int plan_synthesis(ms_cli *c, const ms_plan *p, double target_s)
     snprintf(title, sizeof title, "Synthesis for %s: factor each figure needs for %g ms per step", p->name, target_s * 1e3);
     ms_result_init(&o, title);
     ms_result_str(&o, "plan", p->name);
-    ms_result_num(&o, "latency_s", s.base_latency_s);
+    ms_result_num(&o, s.n_knobs == MS_PLAN_SENS_KNOBS ? "step_time_s" : "latency_s", s.base_latency_s);
     ms_result_num(&o, "target_step_time_s", target_s);
-    for (int k = 0; k < MS_PLAN_SENS_HW_KNOBS; k++) {
+    for (int k = 0; k < s.n_knobs; k++) {
         char key[64];
         snprintf(key, sizeof key, "%s_factor", ms_plan_sensitivity_knobs[k]);
         ms_result_num(&o, key, s.factor[k]);    /* JSON null: no factor up to 1000 */
@@ -398,7 +384,7 @@ static int plan_synthesis(ms_cli *c, const ms_plan *p, double target_s)
     ms_result_print(&o, c->fmt, stdout);
     ms_result_free(&o);
     if (st == MS_ERR_MEMORY) {
-        fprintf(stderr, "mlsysim synthesis: the plan does not fit in memory\n");
+        fprintf(stderr, "mlsysim synthesis: %s\n", err);
         return MS_EXIT_MEMORY;
     }
     if (st == MS_ERR_ASSERT) {
@@ -414,10 +400,10 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
         printf("usage: mlsysim synthesis (PLAN.yaml | MODEL HARDWARE [flags]) --target-step-ms T\n"
                "\n"
                "The inverse question: by what factor must each hardware figure grow, alone, for the step\n"
-               "to take at most T ms? null when no factor up to 1000 does; exit 3 when none does. A\n"
-               "transformer training step: peak FLOP/s, memory bandwidth and capacity, intra- and\n"
-               "inter-node bandwidth (fleet model); any other plan: peak FLOP/s, memory bandwidth and\n"
-               "capacity through the plan's evaluation (ms_plan_synthesis).\n"
+               "to take at most T ms? null when no factor up to 1000 does; exit 3 when none does. Every\n"
+               "plan: peak FLOP/s, memory bandwidth and capacity; a transformer training step on the\n"
+               "fleet model also the intra- and inter-node bandwidth (the figures sensitivity varies),\n"
+               "each through the plan's own evaluation (ms_plan_synthesis).\n"
                "\n"
                "examples:\n"
                "  mlsysim synthesis mlsysim/examples/llama3_70b_training.yaml --target-step-ms 9000\n"
@@ -433,56 +419,7 @@ int ms_cli_synthesis(ms_cli *c, int argc, char **argv)
     ms_plan *p = malloc(sizeof *p);
     if (!p) return MS_EXIT_INPUT;
     int rc = ms_cli_load_subject(c, argc, argv, p);
-    ms_dist_accel_t a;
-    ms_dist_model_t m;
-    ms_dist_parallel_t par;
-    ms_dist_fabric_t f;
-    char e0[512];
-    if (!rc && (p->mode != MS_MODE_TRAINING || ms_plan_to_dist(p, &a, &m, &par, &f, e0, sizeof e0))) {
-        rc = plan_synthesis(c, p, target_ms / 1e3);   /* not a fleet step: the plan's own evaluation */
-        free(p);
-        return rc;
-    }
-    if (!rc) rc = training_inputs(p, "synthesis", &a, &m, &par, &f);
-    if (!rc) {
-        ms_dist_train_t t;
-        char err[512];
-        if (ms_dist_train_step(&a, &m, &par, &f, p->count, &t, err, sizeof err) != MS_DIST_OK) {
-            fprintf(stderr, "mlsysim synthesis: %s\n", err);
-            free(p);
-            return MS_EXIT_INPUT;
-        }
-        ms_result o;
-        char title[400];
-        snprintf(title, sizeof title, "Synthesis for %s: factor each figure needs for %g ms per step", p->name, target_ms);
-        ms_result_init(&o, title);
-        ms_result_str(&o, "plan", p->name);
-        ms_result_num(&o, "step_time_s", t.step_time_s);
-        ms_result_num(&o, "target_step_time_s", target_ms / 1e3);
-        int reached = 0;
-        for (int k = 0; k < MS_KNOB_COUNT; k++) {
-            double factor = NAN;
-            char key[64];
-            snprintf(key, sizeof key, "%s_factor", ms_dist_knob_name((ms_dist_knob_t)k));
-            if (ms_dist_synthesize(&a, &m, &par, &f, p->count, (ms_dist_knob_t)k, target_ms / 1e3, &factor, NULL, 0) == MS_DIST_OK) {
-                reached = 1;
-                ms_result_num(&o, key, factor);
-            } else {
-                ms_result_num(&o, key, NAN);          /* JSON null: no factor up to 1000 */
-            }
-        }
-        ms_result_bool(&o, "feasible", t.fits);
-        ms_result_print(&o, c->fmt, stdout);
-        ms_result_free(&o);
-        if (!t.fits) {
-            fprintf(stderr, "mlsysim synthesis: the plan does not fit: needs %.3g GB per accelerator, has %.3g GB\n",
-                    t.memory.total_bytes / 1e9, a.mem_capacity_bytes / 1e9);
-            rc = MS_EXIT_MEMORY;
-        } else if (!reached) {
-            fprintf(stderr, "mlsysim synthesis: no single figure up to x1000 reaches %g ms per step\n", target_ms);
-            rc = MS_EXIT_ASSERT;
-        }
-    }
+    if (!rc) rc = plan_synthesis(c, p, target_ms / 1e3);
     free(p);
     return rc;
 }

@@ -6,7 +6,8 @@
  * intra_bw) and the inter-node fabric's bandwidth per port. It reports the relative change of
  * latency_s, (T_i - T) / T. The binding figure is the one whose increase shortens the step most; a
  * plan that does not fit binds on memory capacity whatever the times say (upstream MLSys·im's
- * SensitivitySolver, Wall 21, does the same for its roofline). */
+ * SensitivitySolver, Wall 21, does the same for its roofline). Synthesis, the inverse question (Wall
+ * 22), scales the same figures through the same evaluation until the plan reaches a target time. */
 #include "mlsysim/engine.h"
 #include "mlsysim/distributed.h"
 
@@ -59,7 +60,7 @@ static double fleet_intra_bw(const ms_plan *p)
  * the caller's to free, and the evaluation's status is returned (MS_ERR_MEMORY: it does not fit); on
  * failure *qo is NULL and the error is returned. */
 static ms_status base_latency(const ms_registry *r, const ms_plan *p, const char *who, ms_plan **qo,
-                              ms_result **reso, double *base, char *err, size_t errlen)
+                              ms_result **reso, double *base, double mem[2], char *err, size_t errlen)
 {
     *qo = NULL;
     *reso = NULL;
@@ -79,6 +80,10 @@ static ms_status base_latency(const ms_registry *r, const ms_plan *p, const char
     else if (!ms_result_get(res, "latency_s", base) || !(*base > 0)) {
         snprintf(err, errlen, "%s: the plan reports no latency", who);
         st = MS_ERR_INPUT;
+    }
+    if (mem) {
+        ms_result_get(res, "memory_per_accelerator_bytes", &mem[0]);
+        ms_result_get(res, "memory_capacity_bytes", &mem[1]);
     }
     ms_result_free(res);
     if (st == MS_ERR_INPUT) {
@@ -120,7 +125,7 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
     ms_plan *q;
     ms_result *res;
     double base;
-    ms_status st = base_latency(r, p, "sensitivity", &q, &res, &base, err, errlen);
+    ms_status st = base_latency(r, p, "sensitivity", &q, &res, &base, NULL, err, errlen);
     if (!q) return st;
     out->base_latency_s = base;
     out->feasible = st != MS_ERR_MEMORY;
@@ -142,13 +147,13 @@ ms_status ms_plan_sensitivity(const ms_registry *r, const ms_plan *p, double pct
 
 /* Synthesis (the inverse question, upstream's SynthesisSolver, Wall 22): the factor x in
  * [1e-3, 1e3] by which one figure alone must be scaled for latency_s <= target (and, for the
- * capacity, for the plan to fit), found by bisection on log x over ms_plan_eval; NAN when even
- * x = 1000 does not reach it. */
+ * capacity, for the plan to fit), found by bisection on log x over ms_plan_eval (the latency is
+ * monotone non-increasing in every figure); NAN when even x = 1000 does not reach it. */
 static int reaches(const ms_registry *r, ms_plan *q, ms_result *res, const ms_plan *p, int knob, double x,
-                   double target)
+                   double intra_bw, double target)
 {
     double t = INFINITY;
-    ms_status st = latency_with(r, q, res, p, knob, x, 0, &t);
+    ms_status st = latency_with(r, q, res, p, knob, x, intra_bw, &t);
     return st != MS_ERR_INPUT && t <= target && (knob != 2 || st != MS_ERR_MEMORY);
 }
 
@@ -166,34 +171,42 @@ ms_status ms_plan_synthesis(const ms_registry *r, const ms_plan *p, double targe
     }
     ms_plan *q;
     ms_result *res;
-    double base;
-    ms_status st = base_latency(r, p, "synthesis", &q, &res, &base, err, errlen);
+    double base, mem[2] = {0, 0};
+    ms_status st = base_latency(r, p, "synthesis", &q, &res, &base, mem, err, errlen);
     if (!q) return st;
     out->base_latency_s = base;
     out->target_s = target_s;
     out->feasible = st != MS_ERR_MEMORY;
+    out->memory_bytes = mem[0];
+    out->capacity_bytes = mem[1];
+    double intra = fleet_intra_bw(p);
+    out->n_knobs = intra > 0 ? MS_PLAN_SENS_KNOBS : MS_PLAN_SENS_HW_KNOBS;
     int any = 0;
     for (int k = 0; k < MS_PLAN_SENS_KNOBS; k++) out->factor[k] = NAN;
-    for (int k = 0; k < MS_PLAN_SENS_HW_KNOBS; k++) {
+    for (int k = 0; k < out->n_knobs; k++) {
         double lo = log(1e-3), hi = log(1e3);
-        if (!reaches(r, q, res, p, k, exp(hi), target_s)) continue;
+        if (!reaches(r, q, res, p, k, exp(hi), intra, target_s)) continue;
         any = 1;
-        if (reaches(r, q, res, p, k, exp(lo), target_s)) {
+        if (reaches(r, q, res, p, k, exp(lo), intra, target_s)) {
             out->factor[k] = exp(lo);
             continue;
         }
-        for (int i = 0; i < 60; i++) {
+        for (int i = 0; i < 80; i++) {
             double mid = 0.5 * (lo + hi);
-            if (reaches(r, q, res, p, k, exp(mid), target_s)) hi = mid;
+            if (reaches(r, q, res, p, k, exp(mid), intra, target_s)) hi = mid;
             else lo = mid;
         }
         out->factor[k] = exp(hi);
     }
     free(q);
     free(res);
-    if (!out->feasible) return MS_ERR_MEMORY;
+    if (!out->feasible) {
+        snprintf(err, errlen, "the plan does not fit: needs %.3g GB per accelerator, has %.3g GB", mem[0] / 1e9,
+                 mem[1] / 1e9);
+        return MS_ERR_MEMORY;
+    }
     if (!any) {
-        snprintf(err, errlen, "no single figure up to x1000 reaches %g s per step", target_s);
+        snprintf(err, errlen, "no single figure up to x1000 reaches %g ms per step", target_s * 1e3);
         return MS_ERR_ASSERT;
     }
     return MS_OK;
