@@ -46,8 +46,9 @@ int tt_sgemm_kernel_supported(const char *name);
 int tt_sgemm_set_kernel(const char *name);
 /* Name of the path tt_sgemm uses now. */
 const char *tt_sgemm_kernel(void);
-/* Problems below this many flops (2*M*N*K) run on one thread; default 2*96^3 (threads cost a
- * few microseconds to wake). 0 = always use tt_get_num_threads() threads. */
+/* Problems below this many flops (2*M*N*K), or with fewer than 128 rows, run on one thread;
+ * default 2*224^3 (a parallel product costs tens of microseconds on a small virtual machine).
+ * 0 = always use tt_get_num_threads() threads (tests); negative = the default again. */
 void tt_sgemm_set_thread_threshold(double flops);
 
 /* Cache blocking in use for the current path (floats): KC (depth of a packed panel), MC (rows of

@@ -109,7 +109,15 @@ static struct {
 } cfg;
 static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
 static int tt_threads = 0;                    /* 0 = OpenMP's default */
-static double thread_threshold = 2.0 * 96 * 96 * 96;
+/* Threads pay for themselves only with enough work: each parallel product costs a fork, a shared
+ * B packing and a barrier, 15-70 us on a 2-vCPU virtual machine (where waking a sleeping thread is
+ * an inter-processor interrupt through the hypervisor). Measured there, one thread against two:
+ * 96^3 0.41x, 128^3 0.73x, 64x784x128 (an MLP layer at batch 64) 0.70x, 192^3 1.12x, 224^3 1.13x,
+ * 256^3 1.38x; with fewer than 128 rows two threads gained at most 1.23x even at 67 MFLOP
+ * (64x4096x128) and lost 0.82x at 64x128x2048. So: at least 2*224^3 flops and 128 rows. */
+#define TT_GEMM_THREAD_FLOPS (2.0 * 224 * 224 * 224)
+#define TT_GEMM_THREAD_MIN_ROWS 128
+static double thread_threshold = TT_GEMM_THREAD_FLOPS;
 
 static int64_t read_sys_cache(int index)
 {
@@ -209,7 +217,7 @@ int tt_get_num_threads(void)
 #endif
 }
 
-void tt_sgemm_set_thread_threshold(double flops) { thread_threshold = flops > 0 ? flops : 0; }
+void tt_sgemm_set_thread_threshold(double flops) { thread_threshold = flops < 0 ? TT_GEMM_THREAD_FLOPS : flops; }
 
 /* ---------------------------------------------------------------- blocking */
 
@@ -587,6 +595,7 @@ static int threads_for(int64_t M, int64_t N, int64_t K)
     int nt = tt_get_num_threads();
     if (omp_in_parallel()) return 1;   /* the caller already runs threads: do not nest */
     if (nt <= 1 || 2.0 * (double)M * (double)N * (double)K < thread_threshold) return 1;
+    if (thread_threshold > 0 && M < TT_GEMM_THREAD_MIN_ROWS) return 1;   /* 0: always (tests) */
     return nt;
 }
 #endif

@@ -137,7 +137,7 @@ static void check_path(const char *path, int threads)
             check_case(ta, tb, shapes[s], 0.75f, 0.0f, 0, 1);         /* beta 0 over NaN */
         }
     tt_set_num_threads(1);
-    tt_sgemm_set_thread_threshold(2.0 * 96 * 96 * 96);
+    tt_sgemm_set_thread_threshold(-1);   /* the default */
     tt_sgemm_set_kernel("auto");
 }
 
@@ -170,7 +170,7 @@ static void test_large_blocks(void **state)
         }
     }
     tt_set_num_threads(1);
-    tt_sgemm_set_thread_threshold(2.0 * 96 * 96 * 96);
+    tt_sgemm_set_thread_threshold(-1);   /* the default */
     tt_sgemm_set_kernel("auto");
 }
 
