@@ -35,7 +35,8 @@ static void act_backward(tt_node *n)
     switch ((enum act)n->iarg[0]) {
     case A_RELU:
         TT_SIMD for (int64_t i = 0; i < len; i++) {
-            gx[i] += x[i] > 0.0f ? g[i] : 0.0f;
+            const float gi = g[i]; /* read unconditionally: a select, not a branch, so the loop vectorises */
+            gx[i] += x[i] > 0.0f ? gi : 0.0f;
         }
         break;
     case A_SIGMOID:
