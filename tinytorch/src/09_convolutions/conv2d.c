@@ -476,6 +476,20 @@ typedef struct simd_bwd_buf {
     double *gbs;
 } simd_bwd_buf;
 
+/* lane[(oh * Wo + ow) * 16] = src[oh * Wd + ow]: one channel's plane into its lane of [P][16]. A
+ * function of its own, not inlined, so the pointers stay in registers (inlined into the OpenMP
+ * body, GCC kept them on the stack: a store-to-load chain per element). */
+static __attribute__((noinline)) void to_lane(float *restrict lane, const float *restrict src, int64_t Ho, int64_t Wo, int64_t Wd)
+{
+    for (int64_t oh = 0; oh < Ho; oh++) {
+        float *restrict o = lane + oh * Wo * 16;
+        const float *restrict r = src + oh * Wd;
+        for (int64_t ow = 0; ow < Wo; ow++) {
+            o[ow * 16] = r[ow];
+        }
+    }
+}
+
 /* Images [n_lo, n_hi) in chunks of B->nb: dx straight into gx, dW and db summed into the buffer. */
 static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64_t n_lo, int64_t n_hi)
 {
@@ -510,17 +524,15 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
             }
             if (B->cvec) {
                 for (int64_t blk = 0; blk < B->nblk; blk++) {
-                    /* dyn[k][p][l] = dy of channel 16*blk + l (0 past Cout): a transpose */
+                    /* dyn[k][p][l] = dy of channel 16*blk + l: a transpose. Lanes past Cout are
+                     * left as they are (zero from the start, or an earlier block's values): they only
+                     * feed the weight-gradient lanes of channels that do not exist, never read. */
+                    const int64_t lanes = d->Cout - 16 * blk < 16 ? d->Cout - 16 * blk : 16;
                     for (int64_t k = 0; k < cnt; k++) {
                         float *dn = u->dyn + k * d->P * 16;
-                        for (int64_t l = 0; l < 16; l++) {
-                            const int64_t co = 16 * blk + l;
-                            const float *src = u->dyb + k * dimg + co * dplane + dtop * Wd + dleft;
-                            for (int64_t oh = 0; oh < d->Ho; oh++) {
-                                for (int64_t ow = 0; ow < d->Wo; ow++) {
-                                    dn[(oh * d->Wo + ow) * 16 + l] = co < d->Cout ? src[oh * Wd + ow] : 0.0f;
-                                }
-                            }
+                        for (int64_t l = 0; l < lanes; l++) {
+                            to_lane(dn + l, u->dyb + k * dimg + (16 * blk + l) * dplane + dtop * Wd + dleft, d->Ho,
+                                    d->Wo, Wd);
                         }
                     }
                     K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw,
@@ -590,7 +602,7 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
             memset(u[t].acc16, 0, (size_t)B.acc_len * sizeof(float));
         }
         if (B.cvec) { /* dy of the chunk for one block of 16 channels, [nb][P][16] */
-            u[t].dyn = tt_arena_alloc((size_t)(B.nb * d->P * 16) * sizeof(float));
+            u[t].dyn = tt_arena_calloc((size_t)(B.nb * d->P * 16) * sizeof(float));
         }
         if (gb) {
             u[t].gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));

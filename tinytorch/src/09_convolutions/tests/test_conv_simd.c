@@ -36,6 +36,8 @@ static const s1_case cases[] = {
     {2, 1, 18, 18, 4, 3, 3, 0, 0, 1},   /* exactly 16 outputs per row */
     {2, 3, 6, 17, 5, 4, 1, 2, 0, 1},    /* tall kernel, asymmetric padding */
     {9, 4, 32, 32, 8, 3, 3, 1, 1, 1},   /* backward in several chunks of images (LeNet conv1: 2 + 2 + 1) */
+    {2, 3, 10, 10, 20, 3, 3, 1, 1, 1},  /* 20 channels: blocks of 16 + 4 (the second's lanes past Cout
+                                           still hold the first block's dy) */
 };
 
 typedef struct run_out { float *y, *gx, *gw, *gb; } run_out;
