@@ -239,6 +239,12 @@ static void test_file(void **s)
         NEAR(ms_shm_allreduce_s(&r, mm, 2, 1), ms_shm_allreduce_s(&l, mm, 2, 1), 1e-8);
         NEAR(ms_shm_allreduce_s(&r, mm, 4, 0), ms_shm_allreduce_s(&l, mm, 4, 0), 1e-8);
     }
+    /* a fit whose messages all stayed in the caches leaves the memory speed at 0: saved, loaded */
+    l.mem_s_per_byte = 0;
+    assert_int_equal(ms_shm_save(path, &l, NULL, err, sizeof err), 0);
+    if (ms_shm_load(path, &r, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_true(r.mem_s_per_byte == 0);
+    NEAR(ms_shm_allreduce_s(&r, 65536, 2, 1), ms_shm_allreduce_s(&l, 65536, 2, 1), 1e-8);
     static const struct { const char *text, *want; } bad[] = {
         {"key,value\ncpus,2\nhit,smooth\nfootprint,2\nshared_footprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n", "no cache levels"},
         {"key,value\ncpus,2\ncpus,3\n", ":3: key 'cpus' given twice"},
@@ -246,6 +252,7 @@ static void test_file(void **s)
         {"key,value\nfootprint,-2\n", ":2: key footprint: want a finite number > 0"},
         {"key,value\nhit,lru\n", ":2: key hit: want smooth or sweep (got 'lru')"},
         {"key,value\nalpha_s,-1e-6\n", ":2: key alpha_s: want a finite number >= 0"},
+        {"key,value\nmem_s_per_byte,-1e-9\n", ":2: key mem_s_per_byte: want a finite number >= 0"},
         {"key,value\nswitch_s,inf\n", ":2: key switch_s: want a finite number"},
         {"key,value\nL2_bytes,1e6\n", "key cpus missing"},
         {"k,v\n", ":1: header must be key,value"},

@@ -407,8 +407,11 @@ int ms_shm_load(const char *path, ms_shm_link_t *out, char *err, size_t errlen)
         }
         errno = 0;
         *dst = strtod(vs, &end);
-        /* switch_s may be negative in the CPU-time form (see shm_link.h) */
-        int any = dst == &val[K_SWITCH], zero_ok = dst == &val[K_ALPHA] || dst == &val[K_COPY] || dst == &val[K_STEP] || field == 2;
+        /* switch_s may be negative in the CPU-time form (see shm_link.h); a speed may be 0, as the
+         * fit leaves one that no measured message exercises (memory, when every message stayed in
+         * the caches) */
+        int any = dst == &val[K_SWITCH],
+            zero_ok = dst == &val[K_ALPHA] || dst == &val[K_COPY] || dst == &val[K_STEP] || dst == &val[K_MEM] || field == 2;
         if (end == vs || *end || errno || !isfinite(*dst) || (!any && (zero_ok ? *dst < 0 : !(*dst > 0)))) {
             ms_scale_err(err, errlen, "%s:%d: key %s: want a finite number%s", path, lineno, key,
                          any ? "" : zero_ok ? " >= 0" : " > 0");
