@@ -29,6 +29,12 @@ exe="$build/allreduce_bench"
 mpicc -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/mlsysim/include" "$here/allreduce_bench.c" "$mslib" \
   $(pkg-config --libs libfyaml) -fopenmp -lm -o "$exe"
 mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none)
+# Open MPI's all-reduce takes a temporary buffer of the message's size on every call; glibc maps a
+# block of 32 MB or more afresh each time (its mmap threshold cannot rise above 32 MB) and unmaps it
+# on free, so every call page-faults the whole buffer in again: on a virtual machine where a fault
+# is costly, 13x slower at 32 MB (0.38 against 5 GB/s bus bandwidth, 2 December). The ranks take
+# such blocks from the heap instead, which keeps them, as a caching allocator would.
+mpirun+=(-x GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296)
 # BENCH_CPU_TIME=1: each rank's CPU time (a loaded, shared machine).
 # Ranks yield when idle at every rank count (Open MPI does so by itself when oversubscribed; here also
 # at -np 2, so both rank counts poll the same way).

@@ -34,6 +34,8 @@ batch="${1:-128}"; steps="${2:-30}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
+# heap-kept temporaries for Open MPI, as in bench/allreduce/run.sh (why: there)
+mpirun+=(-x GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296)
 cpu=wall; [[ "${BENCH_CPU_TIME:-0}" == 1 ]] && { mpirun+=(-x BENCH_CPU_TIME); cpu=cpu; export BENCH_CPU_TIME; }
 py=/usr/bin/python3
 field() { "$py" -c "import json,sys; v=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get(sys.argv[2]); print('null' if v is None else v)" "$1" "$2"; }
