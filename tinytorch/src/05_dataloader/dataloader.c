@@ -160,6 +160,10 @@ static void batch_put(const tt_dataset *ds, tt_batch *b, int64_t i, int64_t s)
 bool tt_dataloader_next(tt_dataloader *dl, tt_batch *b)
 {
     const tt_dataset *ds = dl->ds;
+    if (dl->pos < ds->len) {
+        const int64_t left = ds->len - dl->pos;
+        tt__dataset_prefetch(ds, dl->order + dl->pos, left < dl->batch_size ? left : dl->batch_size);
+    }
     /* TODO: the next min(batch_size, left) samples in dl->order (batch_alloc, then batch_put each);
      * none when done (or short with drop_last) */
     /* BEGIN SOLUTION */

@@ -47,6 +47,23 @@ static void mem_destroy(tt_dataset *ds)
 
 static const tt_dataset_ops mem_ops = {"memory", mem_get, mem_destroy, mem_get_field};
 
+void tt__dataset_prefetch(const tt_dataset *ds, const int64_t *idx, int64_t n)
+{
+    if (ds->ops != &mem_ops) {
+        return;
+    }
+    const tt_memory_dataset *m = (const tt_memory_dataset *)ds;
+    for (int k = 0; k < ds->num_fields; k++) {
+        const size_t bytes = (size_t)ds->fields[k].numel * elem_size(ds->fields[k].type);
+        for (int64_t j = 0; j < n; j++) {
+            const char *row = (const char *)m->data[k] + (size_t)idx[j] * bytes;
+            for (size_t off = 0; off < bytes && off < 256; off += 64) {
+                __builtin_prefetch(row + off);
+            }
+        }
+    }
+}
+
 /* Checks the field descriptions and fills a new memory data set's header (numel, the classic view).
  * Returns NULL with a message on a bad description. */
 static tt_memory_dataset *mem_new(int64_t len, int num_fields, const tt_field *fields, char *err, size_t errlen)
