@@ -24,13 +24,13 @@ static inline int tt__data_err(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* A 64-bit seed from (seed, epoch, batch): splitmix64's finaliser over a mix of the three, so
- * neighbouring epochs and batches get unrelated generators. batch 0 of the mix is used for the
- * epoch's order, batch k + 1 for batch k's augmentation. */
 /* Memory data sets: starts loading the first cache lines of each of the n samples idx[0..n) (every
  * field), so that the misses of a shuffled batch's scattered rows overlap; other sets: nothing. */
 void tt__dataset_prefetch(const tt_dataset *ds, const int64_t *idx, int64_t n);
 
+/* A 64-bit seed from (seed, epoch, batch): splitmix64's finaliser over a mix of the three, so
+ * neighbouring epochs and batches get unrelated generators. batch 0 of the mix is used for the
+ * epoch's order, batch k + 1 for batch k's augmentation. */
 static inline uint64_t tt__loader_mix(uint64_t seed, int64_t epoch, int64_t batch)
 {
     uint64_t z = seed ^ ((uint64_t)epoch * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)batch * 0xD1B54A32D192ED03ull);

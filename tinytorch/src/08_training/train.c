@@ -199,11 +199,12 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
         tt_optim_zero_grad(opt);
         rc = -1;
     } else {
-        /* a split step's shards have already added their gradients to the parameters' */
-        if (shards == 1 && o->loss_scale != 0.0f && o->loss_scale != 1.0f) {
-            tt_backward_with(loss, tt_scalar(o->loss_scale));
-        } else if (shards == 1) {
-            tt_backward(loss);
+        if (shards == 1) { /* a split step's shards have already added their gradients */
+            if (o->loss_scale != 0.0f && o->loss_scale != 1.0f) {
+                tt_backward_with(loss, tt_scalar(o->loss_scale));
+            } else {
+                tt_backward(loss);
+            }
         }
         /* TODO: unless accumulating: clip (clip_norm > 0), step the optimizer and the scheduler, zero the gradients */
         /* BEGIN SOLUTION */
