@@ -140,6 +140,13 @@ typedef struct tt_qlayer {
     bool chan_pairs;           /* conv: pairs are channels (2c, 2c+1) (Cin even), else columns (j, j+1) */
     int16_t *wa;               /* conv: weight pairs {w[o,c,i,2j], w[o,c,i,2j+1]} as int16 [cout, kp] */
     int16_t *wb;               /* linear: weight packed as B [kp/2][np][2] */
+    /* the byte-quad layout of the vnni path: u8 activations (x + 128) against s8 weights */
+    int64_t nquads;            /* byte quads per output: linear K/4 rounded up; conv by qmode */
+    int qmode;                 /* conv quads: 0 four channels, 1 a channel pair x a column pair, 2 a 2x2 block */
+    int64_t *qoff;             /* [nquads] where each quad's row starts in B (in quads) */
+    int64_t xq_len, xu_len;    /* conv: quads of the expanded input; bytes of the padded u8 input */
+    uint8_t *wq;               /* conv: s8 weight quads [cout, 4 nquads]; linear: packed [nquads][np][4] */
+    int32_t *qbias;            /* [cout] bias - (in.zero_point + 128) * the sum of the channel's weights */
     int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */
 } tt_qlayer;
 

@@ -39,6 +39,26 @@ void tt_q8_kernel_portable(TT_Q8_KERNEL_ARGS)
     /* END SOLUTION */
 }
 
+void tt_q8q_kernel_portable(TT_Q8Q_KERNEL_ARGS)
+{
+    for (int64_t n0 = 0; n0 < np; n0 += TT_Q8_NP) {
+        for (int64_t m = 0; m < M; m++) {
+            int32_t acc[TT_Q8_NP] = {0};
+            const uint8_t *a = A + m * lda;
+            for (int64_t q = 0; q < nquads; q++) {
+                const uint8_t *b = B + (boff[q] + n0) * 4;
+                for (int k = 0; k < 4; k++) {
+                    const int32_t ak = a_unsigned ? (int32_t)a[4 * q + k] : (int32_t)(int8_t)a[4 * q + k];
+                    for (int j = 0; j < TT_Q8_NP; j++) {
+                        acc[j] += ak * (a_unsigned ? (int32_t)(int8_t)b[4 * j + k] : (int32_t)b[4 * j + k]);
+                    }
+                }
+            }
+            memcpy(C + m * ldc + n0, acc, sizeof acc);
+        }
+    }
+}
+
 void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *Bp, int64_t np)
 {
     const int64_t kp = K + (K & 1);
@@ -152,6 +172,16 @@ void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, 
         out[i] = (int8_t)(v < lo ? lo : v > 127 ? 127 : v);
     }
     /* END SOLUTION */
+}
+
+tt_q8q_kernel_fn tt_q8q_kernel_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    if (q8_current() == Q8_VNNI) {
+        return tt_q8q_kernel_vnni;
+    }
+#endif
+    return NULL;
 }
 
 tt_q8_requant_fn tt_q8_requant_fn_current(void)

@@ -89,6 +89,79 @@ DEF_TILE512(tile_vnni, "avx512f,avx512bw,avx512vnni", DPWSSD512)
 DEF_KERNEL(tt_q8_kernel_avx512, "avx512f,avx512bw", tile_avx512, 8)
 DEF_KERNEL(tt_q8_kernel_vnni, "avx512f,avx512bw,avx512vnni", tile_vnni, 8)
 
+/* The byte-quad kernel (VNNI vpdpbusd: 64 u8 x s8 products per instruction, summed exactly in int32):
+ * the same 8-row x 32-column tile, a quad of A's bytes broadcast as one 32-bit value, 128 bytes of B
+ * per quad (2 zmm). vpdpbusd takes its first source as unsigned bytes: A's when a_unsigned (AU),
+ * else B's (BU). */
+#define DPBUSD_AU(acc, a, b) acc = _mm512_dpbusd_epi32(acc, a, b)
+#define DPBUSD_BU(acc, a, b) acc = _mm512_dpbusd_epi32(acc, b, a)
+#define TQ_STEP(r, STEP)                                                                  \
+    if (mr > r) {                                                                         \
+        const __m512i a = _mm512_set1_epi32(quad_at(A + r * lda + 4 * q));                \
+        STEP(a##r##0, a, b0);                                                             \
+        STEP(a##r##1, a, b1);                                                             \
+    }
+static inline int32_t quad_at(const uint8_t *a)
+{
+    int32_t v;
+    memcpy(&v, a, sizeof v);
+    return v;
+}
+#define DEF_TILEQ(NAME, STEP)                                                                            \
+    static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) void NAME(        \
+        const int mr, int64_t nquads, const uint8_t *A, int64_t lda, const uint8_t *b, const int64_t *boff, \
+        int32_t *C, int64_t ldc)                                                                         \
+    {                                                                                                    \
+        T512_DECL(0); T512_DECL(1); T512_DECL(2); T512_DECL(3);                                          \
+        T512_DECL(4); T512_DECL(5); T512_DECL(6); T512_DECL(7);                                          \
+        for (int64_t q = 0; q < nquads; q++) {                                                           \
+            const uint8_t *bq = b + boff[q] * 4;                                                         \
+            const __m512i b0 = _mm512_loadu_si512((const void *)bq);                                     \
+            const __m512i b1 = _mm512_loadu_si512((const void *)(bq + 64));                              \
+            TQ_STEP(0, STEP) TQ_STEP(1, STEP) TQ_STEP(2, STEP) TQ_STEP(3, STEP)                          \
+            TQ_STEP(4, STEP) TQ_STEP(5, STEP) TQ_STEP(6, STEP) TQ_STEP(7, STEP)                          \
+        }                                                                                                \
+        T512_STORE(0) T512_STORE(1) T512_STORE(2) T512_STORE(3)                                          \
+        T512_STORE(4) T512_STORE(5) T512_STORE(6) T512_STORE(7)                                          \
+    }
+DEF_TILEQ(tileq_au, DPBUSD_AU)
+DEF_TILEQ(tileq_bu, DPBUSD_BU)
+
+#define DEF_KERNELQ(NAME, TILE)                                                                          \
+    static __attribute__((target("avx512f,avx512bw,avx512vnni"))) void NAME(                             \
+        int64_t M, int64_t nquads, const uint8_t *A, int64_t lda, const uint8_t *B, const int64_t *boff,  \
+        int64_t np, int32_t *C, int64_t ldc)                                                             \
+    {                                                                                                    \
+        for (int64_t n0 = 0; n0 < np; n0 += 32) {                                                        \
+            const uint8_t *b = B + n0 * 4;                                                               \
+            for (int64_t m0 = 0; m0 < M; m0 += 8) {                                                      \
+                const uint8_t *a = A + m0 * lda;                                                         \
+                int32_t *c = C + m0 * ldc + n0;                                                          \
+                switch (M - m0 >= 8 ? 8 : (int)(M - m0)) {                                               \
+                case 1: TILE(1, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                case 2: TILE(2, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                case 3: TILE(3, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                case 4: TILE(4, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                case 5: TILE(5, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                case 6: TILE(6, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                case 7: TILE(7, nquads, a, lda, b, boff, c, ldc); break;                                 \
+                default: TILE(8, nquads, a, lda, b, boff, c, ldc); break;                                \
+                }                                                                                        \
+            }                                                                                            \
+        }                                                                                                \
+    }
+DEF_KERNELQ(kernelq_au, tileq_au)
+DEF_KERNELQ(kernelq_bu, tileq_bu)
+
+void tt_q8q_kernel_vnni(TT_Q8Q_KERNEL_ARGS)
+{
+    if (a_unsigned) {
+        kernelq_au(M, nquads, A, lda, B, boff, np, C, ldc);
+    } else {
+        kernelq_bu(M, nquads, A, lda, B, boff, np, C, ldc);
+    }
+}
+
 /* AVX2: the 32-column block as two 16-column halves (2 ymm each), MR = 6, named accumulators. */
 #define T256_DECL(r) __m256i a##r##0 = _mm256_setzero_si256(), a##r##1 = _mm256_setzero_si256()
 #define T256_STEP(r)                                                                      \

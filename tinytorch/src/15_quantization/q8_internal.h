@@ -31,6 +31,23 @@ void tt_q8_kernel_vnni(TT_Q8_KERNEL_ARGS);
 /* The kernel of the path in use. */
 tt_q8_kernel_fn tt_q8_kernel_fn_current(void);
 
+/* The byte-quad kernel (u8 x s8, what VNNI's vpdpbusd computes: four byte products summed into each
+ * int32 lane, exactly), for every n < np (np a multiple of 32) and m < M:
+ *     C[m * ldc + n] = sum_q sum_{k<4} A[m * lda + 4q + k] * B[4 * (boff[q] + n) + k]
+ * with A's bytes unsigned and B's signed when a_unsigned, else A's signed and B's unsigned. The
+ * model runs its activations as u8 (x + 128) against s8 weights and takes (zx + 128) * sum(w) back
+ * through the bias, so the result is the same integer as the int16-pair path's. */
+#define TT_Q8Q_KERNEL_ARGS                                                                            \
+    int64_t M, int64_t nquads, const uint8_t *A, int64_t lda, const uint8_t *B, const int64_t *boff,  \
+        int64_t np, int32_t *C, int64_t ldc, int a_unsigned
+typedef void (*tt_q8q_kernel_fn)(TT_Q8Q_KERNEL_ARGS);
+void tt_q8q_kernel_portable(TT_Q8Q_KERNEL_ARGS);
+#ifdef TT_Q8_X86
+void tt_q8q_kernel_vnni(TT_Q8Q_KERNEL_ARGS);
+#endif
+/* The quad kernel of the path in use, or NULL where the path runs int16 pairs (every path but vnni). */
+tt_q8q_kernel_fn tt_q8q_kernel_fn_current(void);
+
 /* Requantization of n accumulators (the epilogue every int8 layer ends with):
  *     out[i] = clamp(zp + tt_requant(acc[i] + bias[i], mult[i], shift[i]), lo, 127)
  * with bias/mult/shift either per element (stride 1) or one value for all (stride 0). */

@@ -65,9 +65,101 @@ void tt_qlayer_free_derived(tt_qlayer *l)
     free(l->wa);
     free(l->wb);
     free(l->boff);
+    free(l->qoff);
+    free(l->wq);
+    free(l->qbias);
     l->wa = NULL;
     l->wb = NULL;
     l->boff = NULL;
+    l->qoff = NULL;
+    l->wq = NULL;
+    l->qbias = NULL;
+}
+
+/* Which kernel tap (channel, row, column) byte k of quad tap (g, i, j) of a conv op multiplies, or
+ * -1 past the kernel. Tap (g, i, j) reads the quad row at g * plane + i * wp + j (mode 0, 1) or
+ * (g * hp + i) * wp + j (mode 2, i and j even); byte k of quad e holds, per mode,
+ *   0: channel 4g + k at position e - g * plane        (Cin a multiple of 4)
+ *   1: channel 2g + k % 2 at position e - g * plane + k / 2       (Cin even)
+ *   2: u[e + (k / 2) * wp + k % 2]: a 2x2 block of one channel   (any Cin) */
+static int64_t quad_tap(const tt_qlayer *l, int64_t g, int64_t i, int64_t j, int k)
+{
+    int64_t c = g, ki = i, kj = j;
+    if (l->qmode == 0) {
+        c = 4 * g + k;
+    } else if (l->qmode == 1) {
+        c = 2 * g + k % 2;
+        kj = j + k / 2;
+    } else {
+        ki = i + k / 2;
+        kj = j + k % 2;
+    }
+    return ki < l->kh && kj < l->kw ? (c * l->kh + ki) * l->kw + kj : -1;
+}
+
+/* The vnni path's byte quads of a conv or linear op (the layout above), its compensated bias. */
+static int prepare_quads(tt_qlayer *l)
+{
+    const int64_t K = tt_qlayer_k(l);
+    const int32_t u0 = l->in.zero_point + 128; /* x - zx == (x + 128) - u0 */
+    l->qbias = malloc((size_t)l->cout * sizeof(int32_t));
+    if (!l->qbias) {
+        return -1;
+    }
+    for (int64_t o = 0; o < l->cout; o++) {
+        int64_t sw = 0;
+        for (int64_t k = 0; k < K; k++) {
+            sw += l->weight[o * K + k];
+        }
+        l->qbias[o] = (int32_t)(l->bias[o] - u0 * sw);
+    }
+    if (l->kind == TT_QOP_LINEAR) {
+        l->nquads = (K + 3) / 4;
+        l->wq = calloc((size_t)(l->nquads * l->np * 4), 1);
+        l->qoff = malloc((size_t)l->nquads * sizeof(int64_t));
+        if (!l->wq || !l->qoff) {
+            return -1;
+        }
+        for (int64_t q = 0; q < l->nquads; q++) {
+            l->qoff[q] = q * l->np;
+            for (int64_t o = 0; o < l->cout; o++) {
+                for (int k = 0; k < 4 && 4 * q + k < K; k++) {
+                    l->wq[(q * l->np + o) * 4 + k] = (uint8_t)l->weight[o * K + 4 * q + k];
+                }
+            }
+        }
+        return 0;
+    }
+    const int64_t plane = l->hp * l->wp, jq = (l->kw + 1) / 2, iq = (l->kh + 1) / 2;
+    l->qmode = l->cin % 4 == 0 ? 0 : l->cin % 2 == 0 ? 1 : 2;
+    const int64_t ng = l->qmode == 0 ? l->cin / 4 : l->qmode == 1 ? l->cin / 2 : l->cin;
+    const int64_t ni = l->qmode == 2 ? iq : l->kh, nj = l->qmode == 0 ? l->kw : jq;
+    l->nquads = ng * ni * nj;
+    l->wq = calloc((size_t)(l->cout * l->nquads * 4), 1);
+    l->qoff = malloc((size_t)l->nquads * sizeof(int64_t));
+    if (!l->wq || !l->qoff) {
+        return -1;
+    }
+    int64_t t = 0, maxoff = 0;
+    for (int64_t g = 0; g < ng; g++) {
+        for (int64_t i = 0; i < ni; i++) {
+            for (int64_t j = 0; j < nj; j++, t++) {
+                const int64_t ti = l->qmode == 2 ? 2 * i : i, tj = l->qmode == 0 ? j : 2 * j;
+                l->qoff[t] = g * plane + ti * l->wp + tj;
+                maxoff = l->qoff[t] > maxoff ? l->qoff[t] : maxoff;
+                for (int k = 0; k < 4; k++) {
+                    const int64_t w = quad_tap(l, g, ti, tj, k);
+                    for (int64_t o = 0; o < l->cout; o++) {
+                        l->wq[(o * l->nquads + t) * 4 + k] = w < 0 ? 0 : (uint8_t)l->weight[o * K + w];
+                    }
+                }
+            }
+        }
+    }
+    l->xq_len = maxoff + l->np;
+    /* mode 1 reads one byte past a plane, mode 2 one row and one byte past each quad */
+    l->xu_len = l->qmode == 0 ? l->cin * plane : l->qmode == 1 ? l->cin * plane + 1 : l->xq_len + l->wp + 1;
+    return 0;
 }
 
 /* Per-image output shape of each op, the int16 weight copies and the multipliers. Returns 0, or -1
@@ -227,6 +319,10 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
                 l->boff[p] = p * l->np;
             }
         }
+        if (!tt_qlayer_depthwise(l) && prepare_quads(l) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     m->out_numel = s[0] * s[1] * s[2];
     return 0;
@@ -285,13 +381,17 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
             p.acc = acc > p.acc ? acc : p.acc;
             p.bp = row > p.bp ? row : p.bp;
         } else if (l->kind == TT_QOP_CONV) {
+            /* the pair path's int16 buffers, or the quad path's bytes in the same places */
             size_t xp = (size_t)l->xp_len * 2, bp = (size_t)l->xe_len * 4;
+            xp = (size_t)l->xu_len > xp ? (size_t)l->xu_len : xp;
+            bp = (size_t)l->xq_len * 4 > bp ? (size_t)l->xq_len * 4 : bp;
             size_t acc = (size_t)(l->cout * l->np) * 4;
             p.xp = xp > p.xp ? xp : p.xp;
             p.bp = bp > p.bp ? bp : p.bp;
             p.acc = acc > p.acc ? acc : p.acc;
         } else if (l->kind == TT_QOP_LINEAR) {
             size_t a16 = (size_t)(batch * l->kp) * 2, acc = (size_t)(batch * l->np) * 4;
+            a16 = (size_t)(batch * l->nquads) * 4 > a16 ? (size_t)(batch * l->nquads) * 4 : a16;
             p.a16 = a16 > p.a16 ? a16 : p.a16;
             p.acc = acc > p.acc ? acc : p.acc;
         }
@@ -377,15 +477,110 @@ __attribute__((target("avx2"))) static void prep_avx2(const tt_qlayer *l, const 
 }
 #endif
 
-/* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. */
-static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *xp, int16_t *xe, int32_t *acc,
-                       tt_q8_kernel_fn kernel, tt_q8_requant_fn requant, tt_q8_pool2_fn pool2, prep_fn prep)
+/* The vnni path's steps 1 and 2: x [Cin, H, W] -> u = x + 128 as bytes, padded with zx + 128 (the
+ * byte of a real 0), flattened as xp is; then the quads (quad_tap's layout) as 32-bit words, byte k
+ * in bits 8k (the kernel reads bytes in memory order: little-endian only, else the byte loops). */
+static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l, const int8_t *x, uint8_t *u,
+                                                             uint8_t *xq)
+{
+    const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding;
+    const int64_t hp = l->hp, wp = l->wp, plane = hp * wp, n = l->xq_len;
+    const uint8_t u0 = (uint8_t)(l->in.zero_point + 128);
+    memset(u, u0, (size_t)l->xu_len);
+    for (int64_t c = 0; c < C; c++) {
+        for (int64_t i = 0; i < H; i++) {
+            const int8_t *s = x + (c * H + i) * W;
+            uint8_t *d = u + (c * hp + i + pad) * wp + pad;
+            int64_t j = 0;
+            for (; j + 8 <= W; j += 8) { /* rows are short (LeNet: 28, 14): eight bytes per step */
+                uint64_t v;
+                memcpy(&v, s + j, 8);
+                v ^= 0x8080808080808080u;
+                memcpy(d + j, &v, 8);
+            }
+            for (; j < W; j++) {
+                d[j] = (uint8_t)((uint8_t)s[j] ^ 0x80u);
+            }
+        }
+    }
+    int64_t done = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t *d32 = (uint32_t *)(void *)xq;
+    if (l->qmode == 0) {
+        for (int64_t g = 0; g < C / 4; g++) {
+            const uint8_t *s0 = u + 4 * g * plane, *s1 = s0 + plane, *s2 = s1 + plane, *s3 = s2 + plane;
+            uint32_t *d = d32 + g * plane;
+            for (int64_t q = 0; q < plane; q++) {
+                d[q] = (uint32_t)s0[q] | (uint32_t)s1[q] << 8 | (uint32_t)s2[q] << 16 | (uint32_t)s3[q] << 24;
+            }
+        }
+        done = C / 4 * plane;
+    } else if (l->qmode == 1) {
+        for (int64_t g = 0; g < C / 2; g++) {
+            const uint8_t *s0 = u + 2 * g * plane, *s1 = s0 + plane;
+            uint32_t *d = d32 + g * plane;
+            for (int64_t q = 0; q < plane; q++) {
+                d[q] = (uint32_t)s0[q] | (uint32_t)s1[q] << 8 | (uint32_t)s0[q + 1] << 16 | (uint32_t)s1[q + 1] << 24;
+            }
+        }
+        done = C / 2 * plane;
+    } else {
+        const uint8_t *s1 = u + wp;
+        for (int64_t q = 0; q < n; q++) {
+            d32[q] = (uint32_t)u[q] | (uint32_t)u[q + 1] << 8 | (uint32_t)s1[q] << 16 | (uint32_t)s1[q + 1] << 24;
+        }
+        done = n;
+    }
+#else
+    for (int64_t e = 0; e < (l->qmode == 2 ? n : l->qmode == 1 ? C / 2 * plane : C / 4 * plane); e++, done++) {
+        for (int k = 0; k < 4; k++) {
+            const int64_t g = l->qmode == 2 ? 0 : e / plane, q = e - g * plane;
+            xq[4 * e + k] = l->qmode == 0   ? u[(4 * g + k) * plane + q]
+                            : l->qmode == 1 ? u[(2 * g + k % 2) * plane + q + k / 2]
+                                            : u[e + (k / 2) * wp + k % 2];
+        }
+    }
+#endif
+    memset(xq + 4 * done, u0, (size_t)(n - done) * 4); /* what the last taps read past the input */
+}
+
+typedef void (*prepq_fn)(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq);
+static void prepq_baseline(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq) { prepq_body(l, x, u, xq); }
+#ifdef TT_Q8_X86
+__attribute__((target("avx2"))) static void prepq_avx2(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq)
+{
+    prepq_body(l, x, u, xq);
+}
+#endif
+
+/* The functions of the path in use: the quad kernel (qkernel, with prepq) where the path has one,
+ * else the int16-pair kernel (with prep). */
+typedef struct q8_run {
+    tt_q8_kernel_fn kernel;
+    tt_q8q_kernel_fn qkernel;
+    tt_q8_requant_fn requant;
+    tt_q8_pool2_fn pool2;
+    prep_fn prep;
+    prepq_fn prepq;
+} q8_run;
+
+/* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. xp and xe: the padded input and
+ * its pairs (or quads) */
+static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, void *xp, void *xe, int32_t *acc,
+                       const q8_run *r)
 {
     const int64_t st = l->stride, hp = l->hp, wp = l->wp;
     const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1;
-    prep(l, x, xp, xe);
+    const int32_t *bias = l->bias;
     /* 3. acc[Cout, np] = sum over taps */
-    kernel(l->cout, l->npairs, l->wa, l->kp, xe, l->boff, l->np, acc, l->np);
+    if (r->qkernel) {
+        r->prepq(l, x, xp, xe);
+        r->qkernel(l->cout, l->nquads, l->wq, 4 * l->nquads, xe, l->qoff, l->np, acc, l->np, 0);
+        bias = l->qbias;
+    } else {
+        r->prep(l, x, xp, xe);
+        r->kernel(l->cout, l->npairs, l->wa, l->kp, xe, l->boff, l->np, acc, l->np);
+    }
     /* 4. epilogue: the int32 outputs of channel c (pooled: the max of each 2x2 window) gathered into a
      *    row, then requantized in one call (the pair buffer xe is free again and holds the row) */
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
@@ -394,7 +589,7 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
     for (int64_t c = 0; c < l->cout; c++) {
         const int32_t *a = acc + c * l->np;
         if (l->pool && st == 1) {
-            pool2(a, wp, hq, wq, row);
+            r->pool2(a, wp, hq, wq, row);
         } else if (l->pool) {
             for (int64_t oy = 0; oy < hq; oy++) {
                 const int32_t *r0 = a + 2 * oy * st * wp, *r1 = r0 + st * wp;
@@ -412,7 +607,7 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, int16_t *
                 }
             }
         }
-        requant(row, hq * wq, l->bias + c, l->multiplier + c, l->shift + c, 0, zo, lo, y + c * hq * wq);
+        r->requant(row, hq * wq, bias + c, l->multiplier + c, l->shift + c, 0, zo, lo, y + c * hq * wq);
     }
 }
 
@@ -455,25 +650,42 @@ static void avgpool_image(const int8_t *x, int64_t C, int64_t hw, int8_t *y)
     }
 }
 
-static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, int16_t *a16, int32_t *acc,
-                         tt_q8_kernel_fn kernel, tt_q8_requant_fn requant)
+static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int8_t *y, void *abuf, int32_t *acc,
+                         const q8_run *r)
 {
     const int64_t K = l->cin, kp = l->kp;
     const int16_t zx = (int16_t)l->in.zero_point;
-    for (int64_t b = 0; b < batch; b++) {
-        int16_t *d = a16 + b * kp;
-        const int8_t *s = x + b * K;
-        for (int64_t k = 0; k < K; k++) {
-            d[k] = (int16_t)(s[k] - zx);
+    const int32_t *bias = l->bias;
+    if (r->qkernel) { /* rows of u8 quads x + 128 (the padding meets zero weights) */
+        const int64_t lda = 4 * l->nquads;
+        uint8_t *a8 = abuf;
+        for (int64_t b = 0; b < batch; b++) {
+            uint8_t *d = a8 + b * lda;
+            const int8_t *s = x + b * K;
+            for (int64_t k = 0; k < K; k++) {
+                d[k] = (uint8_t)((uint8_t)s[k] ^ 0x80u);
+            }
+            memset(d + K, 0x80, (size_t)(lda - K));
         }
-        if (kp > K) {
-            d[K] = 0;
+        r->qkernel(batch, l->nquads, a8, lda, l->wq, l->qoff, l->np, acc, l->np, 1);
+        bias = l->qbias;
+    } else {
+        int16_t *a16 = abuf;
+        for (int64_t b = 0; b < batch; b++) {
+            int16_t *d = a16 + b * kp;
+            const int8_t *s = x + b * K;
+            for (int64_t k = 0; k < K; k++) {
+                d[k] = (int16_t)(s[k] - zx);
+            }
+            if (kp > K) {
+                d[K] = 0;
+            }
         }
+        r->kernel(batch, l->npairs, a16, kp, l->wb, l->boff, l->np, acc, l->np);
     }
-    kernel(batch, l->npairs, a16, kp, l->wb, l->boff, l->np, acc, l->np);
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
     for (int64_t b = 0; b < batch; b++) {
-        requant(acc + b * l->np, l->cout, l->bias, l->multiplier, l->shift, 1, zo, lo, y + b * l->cout);
+        r->requant(acc + b * l->np, l->cout, bias, l->multiplier, l->shift, 1, zo, lo, y + b * l->cout);
     }
 }
 
@@ -514,13 +726,13 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int32_t *acc = (int32_t *)(base + 2 * p.act + p.xp + p.bp);
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
-    const tt_q8_kernel_fn kernel = tt_q8_kernel_fn_current();
-    const tt_q8_requant_fn requant = tt_q8_requant_fn_current();
-    const tt_q8_pool2_fn pool2 = tt_q8_pool2_fn_current();
-    prep_fn prep = prep_baseline;
+    q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8_requant_fn_current(),
+                tt_q8_pool2_fn_current(), prep_baseline, prepq_baseline};
+    const tt_q8_requant_fn requant = r.requant;
 #ifdef TT_Q8_X86
     if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */
-        prep = prep_avx2;
+        r.prep = prep_avx2;
+        r.prepq = prepq_avx2;
     }
 #endif
     for (int i = 0; i < m->n; i++) {
@@ -534,7 +746,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
                 if (tt_qlayer_depthwise(l)) {
                     dwconv_image(l, cur + b * in_n, out + b * out_n, acc, (int32_t *)(void *)bp, requant);
                 } else {
-                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, kernel, requant, pool2, prep);
+                    conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, &r);
                 }
             }
             break;
@@ -544,7 +756,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
             }
             break;
         case TT_QOP_LINEAR:
-            linear_batch(l, cur, batch, out, a16, acc, kernel, requant);
+            linear_batch(l, cur, batch, out, a16, acc, &r);
             break;
         case TT_QOP_MAXPOOL2:
             for (int64_t b = 0; b < batch; b++) {

@@ -397,6 +397,74 @@ static void test_gemm_paths(void **state)
                   tt_q8_kernel_supported("avx2"), tt_q8_kernel_supported("avx512"), tt_q8_kernel_supported("vnni"));
 }
 
+/* The byte-quad kernel: the portable loops against the definition, and the VNNI one (where the CPU
+ * has it) against the portable one bit for bit, with A unsigned or signed, extremes included (u8 255,
+ * s8 -128 and 127), and quad rows at irregular offsets as a convolution's taps are. */
+static void check_quad_kernel(int64_t M, int64_t N, int64_t nq, int a_unsigned)
+{
+    const int64_t np = (N + TT_Q8_NP - 1) / TT_Q8_NP * TT_Q8_NP, lda = 4 * nq + 4, rows = 3 * nq + np + 7;
+    uint8_t *A = malloc((size_t)(M * lda)), *B = malloc((size_t)(rows * 4));
+    int64_t *off = malloc((size_t)nq * sizeof *off);
+    int32_t *C = malloc((size_t)(M * np) * 4), *C0 = malloc((size_t)(M * np) * 4);
+    tt_rng r;
+    tt_rng_seed(&r, (uint64_t)(M * 1000 + N * 10 + nq + a_unsigned));
+    for (int64_t i = 0; i < M * lda; i++) {
+        A[i] = (uint8_t)tt_rng_u32(&r);
+    }
+    for (int64_t i = 0; i < rows * 4; i++) {
+        B[i] = (uint8_t)tt_rng_u32(&r);
+    }
+    A[0] = a_unsigned ? 255 : 0x80; /* 255 or -128 */
+    B[0] = a_unsigned ? 0x80 : 255;
+    for (int64_t q = 0; q < nq; q++) {
+        off[q] = 3 * q - (int64_t)(tt_rng_u32(&r) % 3u); /* rows that overlap, skip and repeat */
+        off[q] = off[q] < 0 ? 0 : off[q];
+    }
+    tt_q8q_kernel_portable(M, nq, A, lda, B, off, np, C0, np, a_unsigned);
+    for (int64_t m = 0; m < M; m++) {
+        for (int64_t n = 0; n < np; n++) {
+            int64_t s = 0;
+            for (int64_t q = 0; q < nq; q++) {
+                for (int k = 0; k < 4; k++) {
+                    const uint8_t a = A[m * lda + 4 * q + k], b = B[(off[q] + n) * 4 + k];
+                    s += a_unsigned ? (int64_t)a * (int8_t)b : (int64_t)(int8_t)a * b;
+                }
+            }
+            assert_int_equal(C0[m * np + n], s);
+        }
+    }
+#ifdef TT_Q8_X86
+    if (tt_q8_kernel_supported("vnni")) {
+        memset(C, 0x5a, (size_t)(M * np) * 4);
+        tt_q8q_kernel_vnni(M, nq, A, lda, B, off, np, C, np, a_unsigned);
+        if (memcmp(C, C0, (size_t)(M * np) * 4) != 0) {
+            fail_msg("vnni quad kernel differs from portable at M %lld N %lld quads %lld a_unsigned %d", (long long)M,
+                     (long long)N, (long long)nq, a_unsigned);
+        }
+    }
+#endif
+    free(A);
+    free(B);
+    free(off);
+    free(C);
+    free(C0);
+}
+
+static void test_quad_kernel_paths(void **state)
+{
+    (void)state;
+    const int64_t shapes[][3] = {{1, 1, 1}, {6, 896, 9}, {16, 160, 45}, {64, 120, 100}, {64, 10, 21},
+                                 {7, 33, 3}, {9, 65, 17}, {13, 31, 2}, {8, 32, 64}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        for (int au = 0; au < 2; au++) {
+            check_quad_kernel(shapes[i][0], shapes[i][1], shapes[i][2], au);
+        }
+    }
+    if (!tt_q8_kernel_supported("vnni")) {
+        print_message("no AVX-512 VNNI here: only the portable quad kernel was checked\n");
+    }
+}
+
 /* ---- models --------------------------------------------------------------------------------------- */
 
 /* Images x [n, 1, 12, 12]: a bright blob at a class-dependent place plus noise. */
@@ -519,6 +587,9 @@ static void test_cnn_int8_close_to_float(void **state)
         l->wa = NULL;
         l->wb = NULL;
         l->boff = NULL;
+        l->qoff = NULL;
+        l->wq = NULL;
+        l->qbias = NULL;
         if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
             const tt_qlayer *src = &q->layers[i == 0 ? 0 : i - 1];
             tt_qlayer_alloc(l);
@@ -617,6 +688,54 @@ static void test_conv_geometries(void **state)
         print_message("conv k %d stride %d pad %d: worst logit error %.4f of range %.3f\n", k[g], st[g], pd[g],
                       (double)worst, (double)range);
         assert_true(worst < 0.05f * range + 4.0f * tt_qmodel_output_params(q).scale);
+        tt_qmodel_free(q);
+        tt_layer_free(model);
+    }
+    tt_dataset_free(ds);
+}
+
+/* Every quad layout of the vnni path (four channels, a channel pair x a column pair, a 2x2 block of
+ * one channel) and kernel edge (odd and even kh, kw; strides; padding) gives the int8 logits of the
+ * portable int16-pair path, bit for bit. */
+static void test_conv_quad_layouts(void **state)
+{
+    (void)state;
+    tt_dataset *ds = toy_images(64, 9);
+    const int cin[] = {2, 3, 4, 6, 8, 5}, k[] = {3, 2, 5, 5, 3, 4}, st[] = {1, 2, 1, 1, 2, 1}, pd[] = {1, 0, 2, 0, 1, 1};
+    for (int g = 0; g < 6; g++) {
+        tt_rng r;
+        tt_rng_seed(&r, 40 + (uint64_t)g);
+        const int64_t o = tt_conv_out_size(12, k[g], st[g], pd[g], 1);
+        tt_layer *l[5] = {tt_conv2d_new(1, cin[g], 3, 1, 1, 1, 1, true, &r), tt_relu_new(),
+                          tt_conv2d_new(cin[g], 5, k[g], st[g], pd[g], 1, 1, true, &r), tt_flatten_new(),
+                          tt_linear_new(5 * o * o, 3, true, TT_INIT_PYTORCH, &r)};
+        tt_layer *model = tt_sequential_new(5, l);
+        tt_layer_train(model, false);
+        const int64_t in_shape[3] = {1, 12, 12};
+        tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 64, NULL, err, sizeof err);
+        if (!q) {
+            fail_msg("%s", err);
+        }
+        assert_int_equal(q->layers[1].qmode, cin[g] % 4 == 0 ? 0 : cin[g] % 2 == 0 ? 1 : 2);
+        float x[16 * 144];
+        int8_t xq[16 * 144], y0[16 * 3], y1[16 * 3];
+        int32_t lab;
+        for (int i = 0; i < 16; i++) {
+            tt_dataset_get(ds, i, x + i * 144, &lab);
+        }
+        tt_quantize_i8(x, 16 * 144, tt_qmodel_input_params(q), xq);
+        assert_int_equal(tt_q8_set_kernel("portable"), 0);
+        assert_int_equal(tt_qmodel_forward_q(q, xq, 16, y0), 0);
+        for (size_t p = 1; p < sizeof paths / sizeof paths[0]; p++) {
+            if (tt_q8_set_kernel(paths[p]) == 0) {
+                assert_int_equal(tt_qmodel_forward_q(q, xq, 16, y1), 0);
+                if (memcmp(y0, y1, sizeof y0) != 0) {
+                    fail_msg("path %s: conv %d -> 5, k %d stride %d pad %d differs from portable", paths[p], cin[g],
+                             k[g], st[g], pd[g]);
+                }
+            }
+        }
+        tt_q8_set_kernel("auto");
         tt_qmodel_free(q);
         tt_layer_free(model);
     }
@@ -1011,11 +1130,13 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_gemm_paths),
+        cmocka_unit_test(test_quad_kernel_paths),
         cmocka_unit_test(test_depthwise_paths),
         cmocka_unit_test(test_requant_paths),
         cmocka_unit_test(test_epilogue_paths),
         cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv_quad_layouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depthwise_model, setup, teardown),
         cmocka_unit_test(test_depthwise_layer_exact),
