@@ -147,6 +147,8 @@ typedef struct tt_qlayer {
     int64_t xq_len, xu_len;    /* conv: quads of the expanded input; bytes of the padded u8 input */
     uint8_t *wq;               /* conv: s8 weight quads [cout, 4 nquads]; linear: packed [nquads][np][4] */
     int32_t *qbias;            /* [cout] bias - (in.zero_point + 128) * the sum of the channel's weights */
+    uint8_t *wcl;              /* conv with cout a multiple of 16: the quads channels in lanes [nquads][cout][4] */
+    int64_t *qpos;             /* conv with wcl: each output position's quad row (oh * stride * wp + ow * stride) */
     int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */
 } tt_qlayer;
 

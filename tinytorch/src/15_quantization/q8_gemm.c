@@ -59,6 +59,35 @@ void tt_q8q_kernel_portable(TT_Q8Q_KERNEL_ARGS)
     }
 }
 
+void tt_q8c_kernel_portable(TT_Q8C_KERNEL_ARGS)
+{
+    for (int64_t r = 0; r < R; r++) {
+        for (int64_t cb = 0; cb < ncb; cb++) {
+            int32_t acc[16] = {0};
+            for (int64_t t = 0; t < ntaps; t++) {
+                const uint8_t *x = X + 4 * (pos[r] + off[t]), *w = W + (t * ncb + cb) * 64;
+                for (int j = 0; j < 16; j++) {
+                    for (int k = 0; k < 4; k++) {
+                        acc[j] += (int32_t)x[k] * (int8_t)w[4 * j + k];
+                    }
+                }
+            }
+            memcpy(C + r * ldc + 16 * cb, acc, sizeof acc);
+        }
+    }
+}
+
+void tt_q8_quads_portable(const uint8_t *p0, const uint8_t *p1, const uint8_t *p2, const uint8_t *p3, int64_t n,
+                          uint8_t *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        out[4 * i] = p0[i];
+        out[4 * i + 1] = p1[i];
+        out[4 * i + 2] = p2[i];
+        out[4 * i + 3] = p3[i];
+    }
+}
+
 void tt_q8_pack_b(const int16_t *B, int64_t K, int64_t N, int64_t ldb, int16_t *Bp, int64_t np)
 {
     const int64_t kp = K + (K & 1);
@@ -179,6 +208,16 @@ tt_q8q_kernel_fn tt_q8q_kernel_fn_current(void)
 #ifdef TT_Q8_X86
     if (q8_current() == Q8_VNNI) {
         return tt_q8q_kernel_vnni;
+    }
+#endif
+    return NULL;
+}
+
+tt_q8c_kernel_fn tt_q8c_kernel_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    if (q8_current() == Q8_VNNI) {
+        return tt_q8c_kernel_vnni;
     }
 #endif
     return NULL;

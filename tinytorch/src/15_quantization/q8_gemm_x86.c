@@ -162,6 +162,77 @@ void tt_q8q_kernel_vnni(TT_Q8Q_KERNEL_ARGS)
     }
 }
 
+/* Channels in lanes: one zmm of 16 output channels' weight quads per tap, each of up to 8 positions'
+ * input quads broadcast against it (8 accumulators). */
+#define TC_DECL(r) __m512i c##r = _mm512_setzero_si512(); const uint8_t *x##r = X + 4 * pos[mr > r ? r : 0]
+#define TC_STEP(r)                                                                                      \
+    if (mr > r) {                                                                                       \
+        c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(quad_at(x##r + o)), w);                      \
+    }
+#define TC_STORE(r)                                                                                     \
+    if (mr > r) {                                                                                       \
+        _mm512_storeu_si512((void *)(C + r * ldc), c##r);                                               \
+    }
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) void tilec(
+    const int mr, const int64_t *pos, int64_t ntaps, const int64_t *off, const uint8_t *X, const uint8_t *W,
+    int64_t ncb, int32_t *C, int64_t ldc)
+{
+    TC_DECL(0); TC_DECL(1); TC_DECL(2); TC_DECL(3); TC_DECL(4); TC_DECL(5); TC_DECL(6); TC_DECL(7);
+    for (int64_t t = 0; t < ntaps; t++) {
+        const int64_t o = 4 * off[t];
+        const __m512i w = _mm512_loadu_si512((const void *)(W + t * ncb * 64));
+        TC_STEP(0) TC_STEP(1) TC_STEP(2) TC_STEP(3) TC_STEP(4) TC_STEP(5) TC_STEP(6) TC_STEP(7)
+    }
+    TC_STORE(0) TC_STORE(1) TC_STORE(2) TC_STORE(3) TC_STORE(4) TC_STORE(5) TC_STORE(6) TC_STORE(7)
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tt_q8c_kernel_vnni(TT_Q8C_KERNEL_ARGS)
+{
+    for (int64_t cb = 0; cb < ncb; cb++) {
+        for (int64_t r0 = 0; r0 < R; r0 += 8) {
+            const int64_t *p = pos + r0;
+            int32_t *c = C + r0 * ldc + 16 * cb;
+            const uint8_t *w = W + cb * 64;
+            switch (R - r0 >= 8 ? 8 : (int)(R - r0)) {
+            case 1: tilec(1, p, ntaps, off, X, w, ncb, c, ldc); break;
+            case 2: tilec(2, p, ntaps, off, X, w, ncb, c, ldc); break;
+            case 3: tilec(3, p, ntaps, off, X, w, ncb, c, ldc); break;
+            case 4: tilec(4, p, ntaps, off, X, w, ncb, c, ldc); break;
+            case 5: tilec(5, p, ntaps, off, X, w, ncb, c, ldc); break;
+            case 6: tilec(6, p, ntaps, off, X, w, ncb, c, ldc); break;
+            case 7: tilec(7, p, ntaps, off, X, w, ncb, c, ldc); break;
+            default: tilec(8, p, ntaps, off, X, w, ncb, c, ldc); break;
+            }
+        }
+    }
+}
+
+/* 64 quads per step: byte pairs (p0, p1) and (p2, p3) by vpunpck{l,h}bw, quads by vpunpck{l,h}wd
+ * (each 128-bit lane holds 16 consecutive positions, spread over four registers), then a 4 x 4
+ * transpose of the 128-bit lanes (vshufi64x2) puts them in order. The last n % 64 in plain C. */
+__attribute__((target("avx512f,avx512bw"))) void tt_q8_quads_avx512(const uint8_t *p0, const uint8_t *p1,
+                                                                   const uint8_t *p2, const uint8_t *p3, int64_t n,
+                                                                   uint8_t *out)
+{
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const __m512i a = _mm512_loadu_si512((const void *)(p0 + i)), b = _mm512_loadu_si512((const void *)(p1 + i));
+        const __m512i c = _mm512_loadu_si512((const void *)(p2 + i)), d = _mm512_loadu_si512((const void *)(p3 + i));
+        const __m512i ablo = _mm512_unpacklo_epi8(a, b), abhi = _mm512_unpackhi_epi8(a, b);
+        const __m512i cdlo = _mm512_unpacklo_epi8(c, d), cdhi = _mm512_unpackhi_epi8(c, d);
+        const __m512i q0 = _mm512_unpacklo_epi16(ablo, cdlo), q1 = _mm512_unpackhi_epi16(ablo, cdlo);
+        const __m512i q2 = _mm512_unpacklo_epi16(abhi, cdhi), q3 = _mm512_unpackhi_epi16(abhi, cdhi);
+        const __m512i t0 = _mm512_shuffle_i64x2(q0, q1, 0x44), t1 = _mm512_shuffle_i64x2(q2, q3, 0x44);
+        const __m512i t2 = _mm512_shuffle_i64x2(q0, q1, 0xEE), t3 = _mm512_shuffle_i64x2(q2, q3, 0xEE);
+        uint8_t *o = out + 4 * i;
+        _mm512_storeu_si512((void *)o, _mm512_shuffle_i64x2(t0, t1, 0x88));
+        _mm512_storeu_si512((void *)(o + 64), _mm512_shuffle_i64x2(t0, t1, 0xDD));
+        _mm512_storeu_si512((void *)(o + 128), _mm512_shuffle_i64x2(t2, t3, 0x88));
+        _mm512_storeu_si512((void *)(o + 192), _mm512_shuffle_i64x2(t2, t3, 0xDD));
+    }
+    tt_q8_quads_portable(p0 + i, p1 + i, p2 + i, p3 + i, n - i, out + 4 * i);
+}
+
 /* AVX2: the 32-column block as two 16-column halves (2 ymm each), MR = 6, named accumulators. */
 #define T256_DECL(r) __m256i a##r##0 = _mm256_setzero_si256(), a##r##1 = _mm256_setzero_si256()
 #define T256_STEP(r)                                                                      \

@@ -45,6 +45,30 @@ void tt_q8q_kernel_portable(TT_Q8Q_KERNEL_ARGS);
 #ifdef TT_Q8_X86
 void tt_q8q_kernel_vnni(TT_Q8Q_KERNEL_ARGS);
 #endif
+/* The channels-in-lanes form of a convolution's quads (output channels in the vector lanes, a tile of
+ * output positions in the rows): for r < R and c < 16 ncb,
+ *     C[r * ldc + c] = sum_t sum_{k<4} X[4 * (pos[r] + off[t]) + k] * W[(t * ncb + c / 16) * 64 + (c % 16) * 4 + k]
+ * with X's bytes unsigned (the activations) and W's signed. Only the positions asked for are
+ * computed, so a layer wider than its output (LeNet's second convolution: 14 columns, 10 outputs)
+ * wastes nothing. */
+#define TT_Q8C_KERNEL_ARGS                                                                            \
+    int64_t R, const int64_t *pos, int64_t ntaps, const int64_t *off, const uint8_t *X, const uint8_t *W, \
+        int64_t ncb, int32_t *C, int64_t ldc
+typedef void (*tt_q8c_kernel_fn)(TT_Q8C_KERNEL_ARGS);
+void tt_q8c_kernel_portable(TT_Q8C_KERNEL_ARGS);
+#ifdef TT_Q8_X86
+void tt_q8c_kernel_vnni(TT_Q8C_KERNEL_ARGS);
+#endif
+tt_q8c_kernel_fn tt_q8c_kernel_fn_current(void); /* NULL but on the vnni path */
+/* Byte quads from four byte streams: out[4i + k] = pk[i] for i < n (the inputs of the quad kernels). */
+typedef void (*tt_q8_quads_fn)(const uint8_t *p0, const uint8_t *p1, const uint8_t *p2, const uint8_t *p3, int64_t n,
+                               uint8_t *out);
+void tt_q8_quads_portable(const uint8_t *p0, const uint8_t *p1, const uint8_t *p2, const uint8_t *p3, int64_t n,
+                          uint8_t *out);
+#ifdef TT_Q8_X86
+void tt_q8_quads_avx512(const uint8_t *p0, const uint8_t *p1, const uint8_t *p2, const uint8_t *p3, int64_t n,
+                        uint8_t *out);
+#endif
 /* The quad kernel of the path in use, or NULL where the path runs int16 pairs (every path but vnni). */
 tt_q8q_kernel_fn tt_q8q_kernel_fn_current(void);
 

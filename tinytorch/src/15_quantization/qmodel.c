@@ -68,12 +68,16 @@ void tt_qlayer_free_derived(tt_qlayer *l)
     free(l->qoff);
     free(l->wq);
     free(l->qbias);
+    free(l->wcl);
+    free(l->qpos);
     l->wa = NULL;
     l->wb = NULL;
     l->boff = NULL;
     l->qoff = NULL;
     l->wq = NULL;
     l->qbias = NULL;
+    l->wcl = NULL;
+    l->qpos = NULL;
 }
 
 /* Which kernel tap (channel, row, column) byte k of quad tap (g, i, j) of a conv op multiplies, or
@@ -153,6 +157,24 @@ static int prepare_quads(tt_qlayer *l)
                         l->wq[(o * l->nquads + t) * 4 + k] = w < 0 ? 0 : (uint8_t)l->weight[o * K + w];
                     }
                 }
+            }
+        }
+    }
+    if (l->cout % 16 == 0) { /* the channels-in-lanes copy and the output positions */
+        const int64_t ho = (l->hp - l->kh) / l->stride + 1, wo = (l->wp - l->kw) / l->stride + 1;
+        l->wcl = malloc((size_t)(l->nquads * l->cout * 4));
+        l->qpos = malloc((size_t)(ho * wo) * sizeof(int64_t));
+        if (!l->wcl || !l->qpos) {
+            return -1;
+        }
+        for (int64_t q = 0; q < l->nquads; q++) {
+            for (int64_t o = 0; o < l->cout; o++) {
+                memcpy(l->wcl + (q * l->cout + o) * 4, l->wq + (o * l->nquads + q) * 4, 4);
+            }
+        }
+        for (int64_t oh = 0; oh < ho; oh++) {
+            for (int64_t ow = 0; ow < wo; ow++) {
+                l->qpos[oh * wo + ow] = oh * l->stride * l->wp + ow * l->stride;
             }
         }
     }
@@ -384,6 +406,7 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
             /* the pair path's int16 buffers, or the quad path's bytes in the same places */
             size_t xp = (size_t)l->xp_len * 2, bp = (size_t)l->xe_len * 4;
             xp = (size_t)l->xu_len > xp ? (size_t)l->xu_len : xp;
+            xp = (size_t)(l->cout * l->np) > xp ? (size_t)(l->cout * l->np) : xp; /* channels in lanes: y staged */
             bp = (size_t)l->xq_len * 4 > bp ? (size_t)l->xq_len * 4 : bp;
             size_t acc = (size_t)(l->cout * l->np) * 4;
             p.xp = xp > p.xp ? xp : p.xp;
@@ -478,10 +501,10 @@ __attribute__((target("avx2"))) static void prep_avx2(const tt_qlayer *l, const 
 #endif
 
 /* The vnni path's steps 1 and 2: x [Cin, H, W] -> u = x + 128 as bytes, padded with zx + 128 (the
- * byte of a real 0), flattened as xp is; then the quads (quad_tap's layout) as 32-bit words, byte k
- * in bits 8k (the kernel reads bytes in memory order: little-endian only, else the byte loops). */
+ * byte of a real 0), flattened as xp is; then the quads (quad_tap's layout), four bytes per position
+ * from four byte streams. */
 static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l, const int8_t *x, uint8_t *u,
-                                                             uint8_t *xq)
+                                                             uint8_t *xq, tt_q8_quads_fn quads)
 {
     const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding;
     const int64_t hp = l->hp, wp = l->wp, plane = hp * wp, n = l->xq_len;
@@ -491,65 +514,51 @@ static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l,
         for (int64_t i = 0; i < H; i++) {
             const int8_t *s = x + (c * H + i) * W;
             uint8_t *d = u + (c * hp + i + pad) * wp + pad;
-            int64_t j = 0;
-            for (; j + 8 <= W; j += 8) { /* rows are short (LeNet: 28, 14): eight bytes per step */
-                uint64_t v;
-                memcpy(&v, s + j, 8);
-                v ^= 0x8080808080808080u;
-                memcpy(d + j, &v, 8);
-            }
-            for (; j < W; j++) {
-                d[j] = (uint8_t)((uint8_t)s[j] ^ 0x80u);
+            if (W >= 8) { /* rows are short (LeNet: 28, 14): eight bytes per step, the last eight overlapping */
+                for (int64_t j = 0; j < W; j += 8) {
+                    const int64_t at = j + 8 <= W ? j : W - 8;
+                    uint64_t v;
+                    memcpy(&v, s + at, 8);
+                    v ^= 0x8080808080808080u;
+                    memcpy(d + at, &v, 8);
+                }
+            } else {
+                for (int64_t j = 0; j < W; j++) {
+                    d[j] = (uint8_t)((uint8_t)s[j] ^ 0x80u);
+                }
             }
         }
     }
     int64_t done = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint32_t *d32 = (uint32_t *)(void *)xq;
     if (l->qmode == 0) {
         for (int64_t g = 0; g < C / 4; g++) {
-            const uint8_t *s0 = u + 4 * g * plane, *s1 = s0 + plane, *s2 = s1 + plane, *s3 = s2 + plane;
-            uint32_t *d = d32 + g * plane;
-            for (int64_t q = 0; q < plane; q++) {
-                d[q] = (uint32_t)s0[q] | (uint32_t)s1[q] << 8 | (uint32_t)s2[q] << 16 | (uint32_t)s3[q] << 24;
-            }
+            const uint8_t *s0 = u + 4 * g * plane;
+            quads(s0, s0 + plane, s0 + 2 * plane, s0 + 3 * plane, plane, xq + 4 * g * plane);
         }
         done = C / 4 * plane;
     } else if (l->qmode == 1) {
         for (int64_t g = 0; g < C / 2; g++) {
-            const uint8_t *s0 = u + 2 * g * plane, *s1 = s0 + plane;
-            uint32_t *d = d32 + g * plane;
-            for (int64_t q = 0; q < plane; q++) {
-                d[q] = (uint32_t)s0[q] | (uint32_t)s1[q] << 8 | (uint32_t)s0[q + 1] << 16 | (uint32_t)s1[q + 1] << 24;
-            }
+            const uint8_t *s0 = u + 2 * g * plane;
+            quads(s0, s0 + plane, s0 + 1, s0 + plane + 1, plane, xq + 4 * g * plane);
         }
         done = C / 2 * plane;
     } else {
-        const uint8_t *s1 = u + wp;
-        for (int64_t q = 0; q < n; q++) {
-            d32[q] = (uint32_t)u[q] | (uint32_t)u[q + 1] << 8 | (uint32_t)s1[q] << 16 | (uint32_t)s1[q + 1] << 24;
-        }
+        quads(u, u + 1, u + wp, u + wp + 1, n, xq);
         done = n;
     }
-#else
-    for (int64_t e = 0; e < (l->qmode == 2 ? n : l->qmode == 1 ? C / 2 * plane : C / 4 * plane); e++, done++) {
-        for (int k = 0; k < 4; k++) {
-            const int64_t g = l->qmode == 2 ? 0 : e / plane, q = e - g * plane;
-            xq[4 * e + k] = l->qmode == 0   ? u[(4 * g + k) * plane + q]
-                            : l->qmode == 1 ? u[(2 * g + k % 2) * plane + q + k / 2]
-                                            : u[e + (k / 2) * wp + k % 2];
-        }
-    }
-#endif
     memset(xq + 4 * done, u0, (size_t)(n - done) * 4); /* what the last taps read past the input */
 }
 
 typedef void (*prepq_fn)(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq);
-static void prepq_baseline(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq) { prepq_body(l, x, u, xq); }
-#ifdef TT_Q8_X86
-__attribute__((target("avx2"))) static void prepq_avx2(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq)
+static void prepq_baseline(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq)
 {
-    prepq_body(l, x, u, xq);
+    prepq_body(l, x, u, xq, tt_q8_quads_portable);
+}
+#ifdef TT_Q8_X86
+/* the vnni path's (the quad kernels run on AVX-512 VNNI CPUs only) */
+__attribute__((target("avx2"))) static void prepq_vnni(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq)
+{
+    prepq_body(l, x, u, xq, tt_q8_quads_avx512);
 }
 #endif
 
@@ -558,11 +567,48 @@ __attribute__((target("avx2"))) static void prepq_avx2(const tt_qlayer *l, const
 typedef struct q8_run {
     tt_q8_kernel_fn kernel;
     tt_q8q_kernel_fn qkernel;
+    tt_q8c_kernel_fn ckernel;
     tt_q8_requant_fn requant;
     tt_q8_pool2_fn pool2;
     prep_fn prep;
     prepq_fn prepq;
 } q8_run;
+
+/* A conv op with its output channels in the vector lanes (cout a multiple of 16, the vnni path):
+ * acc[position][Cout] at the output positions only; pooled in place (a pooled position's index is
+ * never above those of the four it reads, all read before it is written); requantized one position
+ * (Cout values, per-channel bias, multiplier and shift) at a time into the staging rows ys, then
+ * transposed into y [Cout, Ho', Wo']. */
+static void conv_image_cl(const tt_qlayer *l, const int8_t *x, int8_t *y, void *xp, void *xe, int32_t *acc,
+                          const q8_run *r)
+{
+    const int64_t C = l->cout, ho = (l->hp - l->kh) / l->stride + 1, wo = (l->wp - l->kw) / l->stride + 1;
+    r->prepq(l, x, xp, xe);
+    r->ckernel(ho * wo, l->qpos, l->nquads, l->qoff, xe, l->wcl, C / 16, acc, C);
+    const int64_t hq = l->pool ? ho / 2 : ho, wq = l->pool ? wo / 2 : wo, P = hq * wq;
+    if (l->pool) {
+        for (int64_t py = 0; py < hq; py++) {
+            for (int64_t px = 0; px < wq; px++) {
+                const int32_t *a0 = acc + (2 * py * wo + 2 * px) * C, *a1 = a0 + C, *a2 = a0 + wo * C, *a3 = a2 + C;
+                int32_t *d = acc + (py * wq + px) * C;
+                for (int64_t c = 0; c < C; c++) {
+                    const int32_t m0 = a0[c] > a1[c] ? a0[c] : a1[c], m1 = a2[c] > a3[c] ? a2[c] : a3[c];
+                    d[c] = m0 > m1 ? m0 : m1;
+                }
+            }
+        }
+    }
+    const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
+    int8_t *ys = xp;
+    for (int64_t p = 0; p < P; p++) {
+        r->requant(acc + p * C, C, l->qbias, l->multiplier, l->shift, 1, zo, lo, ys + p * C);
+    }
+    for (int64_t c = 0; c < C; c++) {
+        for (int64_t p = 0; p < P; p++) {
+            y[c * P + p] = ys[p * C + c];
+        }
+    }
+}
 
 /* One image through a conv op: x [Cin, H, W] -> y [Cout, Ho', Wo']. xp and xe: the padded input and
  * its pairs (or quads) */
@@ -572,6 +618,10 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, void *xp,
     const int64_t st = l->stride, hp = l->hp, wp = l->wp;
     const int64_t ho = (hp - l->kh) / st + 1, wo = (wp - l->kw) / st + 1;
     const int32_t *bias = l->bias;
+    if (r->ckernel && l->wcl) {
+        conv_image_cl(l, x, y, xp, xe, acc, r);
+        return;
+    }
     /* 3. acc[Cout, np] = sum over taps */
     if (r->qkernel) {
         r->prepq(l, x, xp, xe);
@@ -726,13 +776,15 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int32_t *acc = (int32_t *)(base + 2 * p.act + p.xp + p.bp);
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
-    q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8_requant_fn_current(),
+    q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8c_kernel_fn_current(), tt_q8_requant_fn_current(),
                 tt_q8_pool2_fn_current(), prep_baseline, prepq_baseline};
     const tt_q8_requant_fn requant = r.requant;
 #ifdef TT_Q8_X86
     if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */
         r.prep = prep_avx2;
-        r.prepq = prepq_avx2;
+    }
+    if (r.qkernel) {
+        r.prepq = prepq_vnni;
     }
 #endif
     for (int i = 0; i < m->n; i++) {

@@ -450,6 +450,59 @@ static void check_quad_kernel(int64_t M, int64_t N, int64_t nq, int a_unsigned)
     free(C0);
 }
 
+/* The channels-in-lanes kernel: portable against the definition, VNNI against portable, bit for bit. */
+static void check_cl_kernel(int64_t R, int64_t ntaps, int64_t ncb)
+{
+    const int64_t C = 16 * ncb, xrows = 4 * R + 3 * ntaps + 8;
+    uint8_t *X = malloc((size_t)(xrows * 4)), *W = malloc((size_t)(ntaps * C * 4));
+    int64_t *pos = malloc((size_t)R * sizeof *pos), *off = malloc((size_t)ntaps * sizeof *off);
+    int32_t *c0 = malloc((size_t)(R * C) * 4), *c1 = malloc((size_t)(R * C) * 4);
+    tt_rng r;
+    tt_rng_seed(&r, (uint64_t)(R * 100 + ntaps * 10 + ncb));
+    for (int64_t i = 0; i < xrows * 4; i++) {
+        X[i] = (uint8_t)tt_rng_u32(&r);
+    }
+    for (int64_t i = 0; i < ntaps * C * 4; i++) {
+        W[i] = (uint8_t)tt_rng_u32(&r);
+    }
+    X[0] = 255;
+    W[0] = 0x80; /* -128 */
+    for (int64_t i = 0; i < R; i++) {
+        pos[i] = 4 * i - (int64_t)(tt_rng_u32(&r) % 4u) + 3;
+    }
+    for (int64_t t = 0; t < ntaps; t++) {
+        off[t] = 3 * t - (int64_t)(tt_rng_u32(&r) % 3u) + 2;
+    }
+    tt_q8c_kernel_portable(R, pos, ntaps, off, X, W, ncb, c0, C);
+    for (int64_t i = 0; i < R; i++) {
+        for (int64_t c = 0; c < C; c++) {
+            int64_t s = 0;
+            for (int64_t t = 0; t < ntaps; t++) {
+                for (int k = 0; k < 4; k++) {
+                    s += (int64_t)X[4 * (pos[i] + off[t]) + k] * (int8_t)W[(t * C + c) * 4 + k];
+                }
+            }
+            assert_int_equal(c0[i * C + c], s);
+        }
+    }
+#ifdef TT_Q8_X86
+    if (tt_q8_kernel_supported("vnni")) {
+        memset(c1, 0x5a, (size_t)(R * C) * 4);
+        tt_q8c_kernel_vnni(R, pos, ntaps, off, X, W, ncb, c1, C);
+        if (memcmp(c0, c1, (size_t)(R * C) * 4) != 0) {
+            fail_msg("vnni channels-in-lanes kernel differs from portable at R %lld taps %lld blocks %lld", (long long)R,
+                     (long long)ntaps, (long long)ncb);
+        }
+    }
+#endif
+    free(X);
+    free(W);
+    free(pos);
+    free(off);
+    free(c0);
+    free(c1);
+}
+
 static void test_quad_kernel_paths(void **state)
 {
     (void)state;
@@ -459,6 +512,30 @@ static void test_quad_kernel_paths(void **state)
         for (int au = 0; au < 2; au++) {
             check_quad_kernel(shapes[i][0], shapes[i][1], shapes[i][2], au);
         }
+    }
+    uint8_t src[4][300], want[1200], got[1204];
+    for (int i = 0; i < 1200; i++) {
+        src[i / 300][i % 300] = (uint8_t)(i * 7 + 3);
+    }
+    for (int64_t n = 0; n <= 300; n += n < 70 ? 1 : 23) {
+        tt_q8_quads_portable(src[0], src[1], src[2], src[3], n, want);
+        for (int64_t i = 0; i < n; i++) {
+            for (int k = 0; k < 4; k++) {
+                assert_int_equal(want[4 * i + k], src[k][i]);
+            }
+        }
+#ifdef TT_Q8_X86
+        if (tt_q8_kernel_supported("vnni")) {
+            memset(got, 0x5a, sizeof got);
+            tt_q8_quads_avx512(src[0], src[1], src[2], src[3], n, got);
+            assert_memory_equal(got, want, (size_t)(4 * n));
+            assert_int_equal(got[4 * n], 0x5a); /* nothing past the end */
+        }
+#endif
+    }
+    const int64_t cl[][3] = {{1, 1, 1}, {100, 45, 1}, {7, 9, 2}, {17, 3, 3}, {8, 50, 1}};
+    for (size_t i = 0; i < sizeof cl / sizeof cl[0]; i++) {
+        check_cl_kernel(cl[i][0], cl[i][1], cl[i][2]);
     }
     if (!tt_q8_kernel_supported("vnni")) {
         print_message("no AVX-512 VNNI here: only the portable quad kernel was checked\n");
@@ -590,6 +667,8 @@ static void test_cnn_int8_close_to_float(void **state)
         l->qoff = NULL;
         l->wq = NULL;
         l->qbias = NULL;
+        l->wcl = NULL;
+        l->qpos = NULL;
         if (l->kind == TT_QOP_CONV || l->kind == TT_QOP_LINEAR) {
             const tt_qlayer *src = &q->layers[i == 0 ? 0 : i - 1];
             tt_qlayer_alloc(l);
@@ -702,13 +781,14 @@ static void test_conv_quad_layouts(void **state)
     (void)state;
     tt_dataset *ds = toy_images(64, 9);
     const int cin[] = {2, 3, 4, 6, 8, 5}, k[] = {3, 2, 5, 5, 3, 4}, st[] = {1, 2, 1, 1, 2, 1}, pd[] = {1, 0, 2, 0, 1, 1};
+    const int co[] = {5, 16, 5, 16, 32, 16}; /* 16 and 32: the channels-in-lanes form */
     for (int g = 0; g < 6; g++) {
         tt_rng r;
         tt_rng_seed(&r, 40 + (uint64_t)g);
         const int64_t o = tt_conv_out_size(12, k[g], st[g], pd[g], 1);
         tt_layer *l[5] = {tt_conv2d_new(1, cin[g], 3, 1, 1, 1, 1, true, &r), tt_relu_new(),
-                          tt_conv2d_new(cin[g], 5, k[g], st[g], pd[g], 1, 1, true, &r), tt_flatten_new(),
-                          tt_linear_new(5 * o * o, 3, true, TT_INIT_PYTORCH, &r)};
+                          tt_conv2d_new(cin[g], co[g], k[g], st[g], pd[g], 1, 1, true, &r), tt_flatten_new(),
+                          tt_linear_new(co[g] * o * o, 3, true, TT_INIT_PYTORCH, &r)};
         tt_layer *model = tt_sequential_new(5, l);
         tt_layer_train(model, false);
         const int64_t in_shape[3] = {1, 12, 12};
@@ -717,6 +797,7 @@ static void test_conv_quad_layouts(void **state)
             fail_msg("%s", err);
         }
         assert_int_equal(q->layers[1].qmode, cin[g] % 4 == 0 ? 0 : cin[g] % 2 == 0 ? 1 : 2);
+        assert_int_equal(q->layers[1].wcl != NULL, co[g] % 16 == 0);
         float x[16 * 144];
         int8_t xq[16 * 144], y0[16 * 3], y1[16 * 3];
         int32_t lab;
@@ -730,8 +811,8 @@ static void test_conv_quad_layouts(void **state)
             if (tt_q8_set_kernel(paths[p]) == 0) {
                 assert_int_equal(tt_qmodel_forward_q(q, xq, 16, y1), 0);
                 if (memcmp(y0, y1, sizeof y0) != 0) {
-                    fail_msg("path %s: conv %d -> 5, k %d stride %d pad %d differs from portable", paths[p], cin[g],
-                             k[g], st[g], pd[g]);
+                    fail_msg("path %s: conv %d -> %d, k %d stride %d pad %d differs from portable", paths[p], cin[g],
+                             co[g], k[g], st[g], pd[g]);
                 }
             }
         }
