@@ -365,6 +365,23 @@ static void test_epilogue_paths(void **state)
     x[44] = NAN;
     x[45] = -0.0f;
     x[46] = 0.0f;
+    if (quant) { /* the float fast path and its double fallback: 200,000 values near and far from halves */
+        enum { M = 4000 };
+        float xs[M];
+        int8_t a8[M], b8[M];
+        const tt_qparams qs[3] = {{0.0371f, -7}, {0.00392157f, -128}, {1.7f, 30}};
+        for (int rep = 0; rep < 50; rep++) {
+            const tt_qparams qq = qs[rep % 3];
+            for (int i = 0; i < M; i++) {
+                const double k = (double)((int)(tt_rng_u32(&r) % 601u) - 300) + 0.5;
+                const double eps = (double)((int)(tt_rng_u32(&r) % 2001u) - 1000) * 1e-6 * (rep % 2 ? 1.0 : 1e3);
+                xs[i] = (float)((k + eps) * (double)qq.scale);
+            }
+            tt_quantize_i8(xs, M, qq, a8);
+            quant(xs, M, qq, b8);
+            assert_memory_equal(a8, b8, M);
+        }
+    }
     int8_t qw[N], qg[N + 1];
     for (int64_t n = 0; n <= N; n += n < 40 ? 1 : 40) {
         tt_quantize_i8(x, n, q, qw);
