@@ -149,6 +149,8 @@ typedef struct tt_qlayer {
     int32_t *qbias;            /* [cout] bias - (in.zero_point + 128) * the sum of the channel's weights */
     uint8_t *wcl;              /* conv with cout a multiple of 16: the quads channels in lanes [nquads][cout][4] */
     int64_t *qpos;             /* conv with wcl: each output position's quad row (oh * stride * wp + ow * stride) */
+    bool pos_major;            /* conv with wcl, a flatten and a linear next: the vnni path writes its output
+                                  [position][channel], and the linear's quads read its features in that order */
     int64_t in_shape[3], out_shape[3]; /* per image: [C, H, W] (or [features, 1, 1]) */
 } tt_qlayer;
 

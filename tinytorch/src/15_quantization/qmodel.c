@@ -78,6 +78,7 @@ void tt_qlayer_free_derived(tt_qlayer *l)
     l->qbias = NULL;
     l->wcl = NULL;
     l->qpos = NULL;
+    l->pos_major = false;
 }
 
 /* Which kernel tap (channel, row, column) byte k of quad tap (g, i, j) of a conv op multiplies, or
@@ -101,8 +102,10 @@ static int64_t quad_tap(const tt_qlayer *l, int64_t g, int64_t i, int64_t j, int
     return ki < l->kh && kj < l->kw ? (c * l->kh + ki) * l->kw + kj : -1;
 }
 
-/* The vnni path's byte quads of a conv or linear op (the layout above), its compensated bias. */
-static int prepare_quads(tt_qlayer *l)
+/* The vnni path's byte quads of a conv or linear op (the layout above), its compensated bias. A
+ * linear op fed by a pos_major conv op (pc_c channels) takes its features in that order: feature
+ * p * pc_c + c of the quads is c * P + p of the weight. */
+static int prepare_quads(tt_qlayer *l, int64_t pc_c)
 {
     const int64_t K = tt_qlayer_k(l);
     const int32_t u0 = l->in.zero_point + 128; /* x - zx == (x + 128) - u0 */
@@ -128,7 +131,9 @@ static int prepare_quads(tt_qlayer *l)
             l->qoff[q] = q * l->np;
             for (int64_t o = 0; o < l->cout; o++) {
                 for (int k = 0; k < 4 && 4 * q + k < K; k++) {
-                    l->wq[(q * l->np + o) * 4 + k] = (uint8_t)l->weight[o * K + 4 * q + k];
+                    const int64_t f = 4 * q + k, P = pc_c ? K / pc_c : 0;
+                    const int64_t from = pc_c ? f % pc_c * P + f / pc_c : f;
+                    l->wq[(q * l->np + o) * 4 + k] = (uint8_t)l->weight[o * K + from];
                 }
             }
         }
@@ -341,7 +346,15 @@ int tt_qmodel_prepare(tt_qmodel *m, char *err, size_t errlen)
                 l->boff[p] = p * l->np;
             }
         }
-        if (!tt_qlayer_depthwise(l) && prepare_quads(l) != 0) {
+        /* a linear right after flatten after a conv with channels in lanes reads that conv's output
+         * position-major on the vnni path (no transposition in between) */
+        tt_qlayer *feed = i >= 2 && l->kind == TT_QOP_LINEAR && m->layers[i - 1].kind == TT_QOP_FLATTEN
+                              ? &m->layers[i - 2] : NULL;
+        feed = feed && feed->kind == TT_QOP_CONV && feed->wcl ? feed : NULL;
+        if (feed) {
+            feed->pos_major = true;
+        }
+        if (!tt_qlayer_depthwise(l) && prepare_quads(l, feed ? feed->cout : 0) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -599,6 +612,12 @@ static void conv_image_cl(const tt_qlayer *l, const int8_t *x, int8_t *y, void *
         }
     }
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
+    if (l->pos_major) { /* the linear after the flatten reads this order */
+        for (int64_t p = 0; p < P; p++) {
+            r->requant(acc + p * C, C, l->qbias, l->multiplier, l->shift, 1, zo, lo, y + p * C);
+        }
+        return;
+    }
     int8_t *ys = xp;
     for (int64_t p = 0; p < P; p++) {
         r->requant(acc + p * C, C, l->qbias, l->multiplier, l->shift, 1, zo, lo, ys + p * C);
