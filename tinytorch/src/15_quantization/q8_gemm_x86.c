@@ -284,50 +284,62 @@ __attribute__((target("avx2"))) void tt_q8_kernel_avx2(TT_Q8_KERNEL_ARGS)
 
 /* 16 accumulators at a time: the 64-bit products of even and odd lanes (vpmuldq), rounding term,
  * arithmetic shift (vpsravq), the two halves merged, + zero point, clamped, narrowed with signed
- * saturation (vpmovsdb). Same arithmetic as tt_requant, lane by lane. */
+ * saturation (vpmovsdb). Same arithmetic as tt_requant, lane by lane. The shift counts and rounding
+ * terms depend on the shifts only: once per call when they are shared (stride 0). */
+typedef struct rq_consts {
+    __m512i b, m, ne, no, re, ro; /* bias, multiplier, shift counts and rounding terms (even, odd lanes) */
+} rq_consts;
+
+static inline __attribute__((always_inline, target("avx512f"))) rq_consts rq_make(__m512i b, __m512i m, __m512i sh)
+{
+    const __m512i one = _mm512_set1_epi64(1), v31 = _mm512_set1_epi64(31);
+    rq_consts k;
+    k.b = b;
+    k.m = m;
+    /* shift counts n = 31 + shift, per 64-bit lane: even lanes from the low halves, odd from the high */
+    k.ne = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(sh, 32), 32), v31);
+    k.no = _mm512_add_epi64(_mm512_srai_epi64(sh, 32), v31);
+    k.re = _mm512_sllv_epi64(one, _mm512_sub_epi64(k.ne, one));
+    k.ro = _mm512_sllv_epi64(one, _mm512_sub_epi64(k.no, one));
+    return k;
+}
+
+static inline __attribute__((always_inline, target("avx512f"))) __m512i rq_apply(__m512i acc, const rq_consts *k,
+                                                                               __m512i vzp, __m512i vlo,
+                                                                               __m512i vhi)
+{
+    const __m512i a = _mm512_add_epi32(acc, k->b);
+    __m512i pe = _mm512_mul_epi32(a, k->m);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(k->m, 32));
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, k->re), k->ne);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, k->ro), k->no);
+    const __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
+    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vlo), vhi);
+}
+
 __attribute__((target("avx512f"))) void tt_q8_requant_avx512(const int32_t *acc, int64_t n, const int32_t *bias,
                                                             const int32_t *mult, const int32_t *shift, int stride,
                                                             int32_t zp, int32_t lo, int8_t *out)
 {
-    const __m512i one = _mm512_set1_epi64(1), v31 = _mm512_set1_epi64(31), vzp = _mm512_set1_epi32(zp);
-    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(127);
-    __m512i b = _mm512_set1_epi32(bias[0]), m = _mm512_set1_epi32(mult[0]), sh = _mm512_set1_epi32(shift[0]);
+    const __m512i vzp = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(127);
+    rq_consts k = rq_make(_mm512_set1_epi32(bias[0]), _mm512_set1_epi32(mult[0]), _mm512_set1_epi32(shift[0]));
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         if (stride) {
-            b = _mm512_loadu_si512((const void *)(bias + i));
-            m = _mm512_loadu_si512((const void *)(mult + i));
-            sh = _mm512_loadu_si512((const void *)(shift + i));
+            k = rq_make(_mm512_loadu_si512((const void *)(bias + i)), _mm512_loadu_si512((const void *)(mult + i)),
+                        _mm512_loadu_si512((const void *)(shift + i)));
         }
-        const __m512i a = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + i)), b);
-        /* shift counts n = 31 + shift, per 64-bit lane: even lanes from the low halves, odd from the high */
-        const __m512i ne = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(sh, 32), 32), v31);
-        const __m512i no = _mm512_add_epi64(_mm512_srai_epi64(sh, 32), v31);
-        __m512i pe = _mm512_mul_epi32(a, m);
-        __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32));
-        pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(ne, one))), ne);
-        po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(no, one))), no);
-        __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
-        r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vlo), vhi);
+        const __m512i r = rq_apply(_mm512_loadu_si512((const void *)(acc + i)), &k, vzp, vlo, vhi);
         _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtsepi32_epi8(r));
     }
     if (i < n) { /* the last n - i < 16 values: the same arithmetic under a mask (no scalar tail) */
-        const __mmask16 k = (__mmask16)((1u << (n - i)) - 1u);
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
         if (stride) {
-            b = _mm512_maskz_loadu_epi32(k, bias + i);
-            m = _mm512_maskz_loadu_epi32(k, mult + i);
-            sh = _mm512_maskz_loadu_epi32(k, shift + i);
+            k = rq_make(_mm512_maskz_loadu_epi32(m, bias + i), _mm512_maskz_loadu_epi32(m, mult + i),
+                        _mm512_maskz_loadu_epi32(m, shift + i));
         }
-        const __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, acc + i), b);
-        const __m512i ne = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(sh, 32), 32), v31);
-        const __m512i no = _mm512_add_epi64(_mm512_srai_epi64(sh, 32), v31);
-        __m512i pe = _mm512_mul_epi32(a, m);
-        __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32));
-        pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(ne, one))), ne);
-        po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(no, one))), no);
-        __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
-        r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vlo), vhi);
-        _mm512_mask_cvtsepi32_storeu_epi8(out + i, k, r);
+        const __m512i r = rq_apply(_mm512_maskz_loadu_epi32(m, acc + i), &k, vzp, vlo, vhi);
+        _mm512_mask_cvtsepi32_storeu_epi8(out + i, m, r);
     }
 }
 
