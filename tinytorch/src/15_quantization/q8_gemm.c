@@ -246,6 +246,31 @@ void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq,
     }
 }
 
+void tt_q8_pool2c_portable(int32_t *a, int64_t wo, int64_t hq, int64_t wq, int64_t C)
+{
+    for (int64_t py = 0; py < hq; py++) {
+        for (int64_t px = 0; px < wq; px++) {
+            const int32_t *a0 = a + (2 * py * wo + 2 * px) * C, *a1 = a0 + C, *a2 = a0 + wo * C, *a3 = a2 + C;
+            int32_t *d = a + (py * wq + px) * C;
+            for (int64_t c = 0; c < C; c++) {
+                const int32_t m0 = a0[c] > a1[c] ? a0[c] : a1[c], m1 = a2[c] > a3[c] ? a2[c] : a3[c];
+                d[c] = m0 > m1 ? m0 : m1;
+            }
+        }
+    }
+}
+
+tt_q8_pool2c_fn tt_q8_pool2c_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    const int p = q8_current();
+    if (p == Q8_AVX512 || p == Q8_VNNI) {
+        return tt_q8_pool2c_avx512;
+    }
+#endif
+    return tt_q8_pool2c_portable;
+}
+
 tt_q8_pool2_fn tt_q8_pool2_fn_current(void)
 {
 #ifdef TT_Q8_X86

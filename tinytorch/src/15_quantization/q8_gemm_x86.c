@@ -371,6 +371,24 @@ __attribute__((target("avx512f"))) void tt_q8_pool2_avx512(const int32_t *a, int
     }
 }
 
+/* Channels-in-lanes pooling: one zmm of 16 channels per position, three vpmaxsd per pooled one. */
+__attribute__((target("avx512f"))) void tt_q8_pool2c_avx512(int32_t *a, int64_t wo, int64_t hq, int64_t wq, int64_t C)
+{
+    for (int64_t py = 0; py < hq; py++) {
+        for (int64_t px = 0; px < wq; px++) {
+            const int32_t *a0 = a + (2 * py * wo + 2 * px) * C, *a2 = a0 + wo * C;
+            int32_t *d = a + (py * wq + px) * C;
+            for (int64_t c = 0; c < C; c += 16) {
+                const __m512i m0 = _mm512_max_epi32(_mm512_loadu_si512((const void *)(a0 + c)),
+                                                    _mm512_loadu_si512((const void *)(a0 + C + c)));
+                const __m512i m1 = _mm512_max_epi32(_mm512_loadu_si512((const void *)(a2 + c)),
+                                                    _mm512_loadu_si512((const void *)(a2 + C + c)));
+                _mm512_storeu_si512((void *)(d + c), _mm512_max_epi32(m0, m1));
+            }
+        }
+    }
+}
+
 /* tt_quantize_i8 sixteen values at a time (two halves of eight doubles), in double as it is:
  * v = x * (1 / scale), clamped to +-1000, rounded half away from zero as sign(v) * trunc(|v| + 0.5)
  * (for v < 0, 0.5 - v == |v| + 0.5 exactly), + zero point, clamped to [-128, 127]. A NaN fails both

@@ -91,6 +91,15 @@ tt_q8_requant_fn tt_q8_requant_fn_current(void);
  * with input rows lda apart, oy < hq, ox < wq. */
 typedef void (*tt_q8_pool2_fn)(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
 void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
+/* The 2x2 max pool of channels-in-lanes accumulators, in place: a[(py * wq + px) * C + c] = the max of
+ * a[((2py + i) * wo + 2px + j) * C + c] over i, j < 2 (C a multiple of 16; a pooled position's index
+ * is never above those it reads, and all four are read before it is written). */
+typedef void (*tt_q8_pool2c_fn)(int32_t *a, int64_t wo, int64_t hq, int64_t wq, int64_t C);
+void tt_q8_pool2c_portable(int32_t *a, int64_t wo, int64_t hq, int64_t wq, int64_t C);
+#ifdef TT_Q8_X86
+void tt_q8_pool2c_avx512(int32_t *a, int64_t wo, int64_t hq, int64_t wq, int64_t C);
+#endif
+tt_q8_pool2c_fn tt_q8_pool2c_fn_current(void);
 /* The model input's float -> int8 conversion, bit-identical to tt_quantize_i8. */
 typedef void (*tt_q8_quantize_fn)(const float *x, int64_t n, tt_qparams q, int8_t *out);
 #ifdef TT_Q8_X86

@@ -583,15 +583,16 @@ typedef struct q8_run {
     tt_q8c_kernel_fn ckernel;
     tt_q8_requant_fn requant;
     tt_q8_pool2_fn pool2;
+    tt_q8_pool2c_fn pool2c;
     prep_fn prep;
     prepq_fn prepq;
 } q8_run;
 
 /* A conv op with its output channels in the vector lanes (cout a multiple of 16, the vnni path):
- * acc[position][Cout] at the output positions only; pooled in place (a pooled position's index is
- * never above those of the four it reads, all read before it is written); requantized one position
- * (Cout values, per-channel bias, multiplier and shift) at a time into the staging rows ys, then
- * transposed into y [Cout, Ho', Wo']. */
+ * acc[position][Cout] at the output positions only, pooled in place (tt_q8_pool2c), requantized one
+ * position (Cout values, per-channel bias, multiplier and shift) at a time: into y position-major
+ * when a flatten and linear follow (pos_major), else into the staging rows ys, transposed into
+ * y [Cout, Ho', Wo']. */
 static void conv_image_cl(const tt_qlayer *l, const int8_t *x, int8_t *y, void *xp, void *xe, int32_t *acc,
                           const q8_run *r)
 {
@@ -600,16 +601,7 @@ static void conv_image_cl(const tt_qlayer *l, const int8_t *x, int8_t *y, void *
     r->ckernel(ho * wo, l->qpos, l->nquads, l->qoff, xe, l->wcl, C / 16, acc, C);
     const int64_t hq = l->pool ? ho / 2 : ho, wq = l->pool ? wo / 2 : wo, P = hq * wq;
     if (l->pool) {
-        for (int64_t py = 0; py < hq; py++) {
-            for (int64_t px = 0; px < wq; px++) {
-                const int32_t *a0 = acc + (2 * py * wo + 2 * px) * C, *a1 = a0 + C, *a2 = a0 + wo * C, *a3 = a2 + C;
-                int32_t *d = acc + (py * wq + px) * C;
-                for (int64_t c = 0; c < C; c++) {
-                    const int32_t m0 = a0[c] > a1[c] ? a0[c] : a1[c], m1 = a2[c] > a3[c] ? a2[c] : a3[c];
-                    d[c] = m0 > m1 ? m0 : m1;
-                }
-            }
-        }
+        r->pool2c(acc, wo, hq, wq, C);
     }
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
     if (l->pos_major) { /* the linear after the flatten reads this order */
@@ -795,8 +787,9 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int32_t *acc = (int32_t *)(base + 2 * p.act + p.xp + p.bp);
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
-    q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8c_kernel_fn_current(), tt_q8_requant_fn_current(),
-                tt_q8_pool2_fn_current(), prep_baseline, prepq_baseline};
+    q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8c_kernel_fn_current(),
+                tt_q8_requant_fn_current(), tt_q8_pool2_fn_current(), tt_q8_pool2c_fn_current(),
+                prep_baseline, prepq_baseline};
     const tt_q8_requant_fn requant = r.requant;
 #ifdef TT_Q8_X86
     if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */

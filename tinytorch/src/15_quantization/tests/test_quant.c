@@ -365,6 +365,34 @@ static void test_epilogue_paths(void **state)
     x[44] = NAN;
     x[45] = -0.0f;
     x[46] = 0.0f;
+    { /* the channels-in-lanes pool, in place: portable against its definition, AVX-512 against portable */
+        enum { WO = 7, HO = 6, CC = 32 };
+        int32_t src[HO * WO * CC], p0[HO * WO * CC], p1[HO * WO * CC];
+        for (int i = 0; i < HO * WO * CC; i++) {
+            src[i] = (int32_t)tt_rng_u32(&r);
+        }
+        memcpy(p0, src, sizeof src);
+        tt_q8_pool2c_portable(p0, WO, HO / 2, WO / 2, CC);
+        for (int py = 0; py < HO / 2; py++) {
+            for (int px = 0; px < WO / 2; px++) {
+                for (int c = 0; c < CC; c++) {
+                    int32_t m = INT32_MIN;
+                    for (int i = 0; i < 4; i++) {
+                        const int32_t v = src[((2 * py + i / 2) * WO + 2 * px + i % 2) * CC + c];
+                        m = v > m ? v : m;
+                    }
+                    assert_int_equal(p0[(py * (WO / 2) + px) * CC + c], m);
+                }
+            }
+        }
+#ifdef TT_Q8_X86
+        if (tt_q8_kernel_supported("avx512")) {
+            memcpy(p1, src, sizeof src);
+            tt_q8_pool2c_avx512(p1, WO, HO / 2, WO / 2, CC);
+            assert_memory_equal(p1, p0, sizeof p0);
+        }
+#endif
+    }
     if (quant) { /* the float fast path and its double fallback: 200,000 values near and far from halves */
         enum { M = 4000 };
         float xs[M];
