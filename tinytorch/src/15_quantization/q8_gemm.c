@@ -223,6 +223,26 @@ tt_q8c_kernel_fn tt_q8c_kernel_fn_current(void)
     return NULL;
 }
 
+void tt_q8_requant_rows_portable(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
+                                 const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
+                                 int64_t ldo)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        tt_q8_requant_portable(acc + r * lda, n, bias, mult, shift, 1, zp, lo, out + r * ldo);
+    }
+}
+
+tt_q8_requant_rows_fn tt_q8_requant_rows_fn_current(void)
+{
+#ifdef TT_Q8_X86
+    const int p = q8_current();
+    if (p == Q8_AVX512 || p == Q8_VNNI) {
+        return tt_q8_requant_rows_avx512;
+    }
+#endif
+    return tt_q8_requant_rows_portable;
+}
+
 tt_q8_requant_fn tt_q8_requant_fn_current(void)
 {
 #ifdef TT_Q8_X86

@@ -343,6 +343,24 @@ __attribute__((target("avx512f"))) void tt_q8_requant_avx512(const int32_t *acc,
     }
 }
 
+/* Per 16-channel block: the constants once, then every row. */
+__attribute__((target("avx512f"))) void tt_q8_requant_rows_avx512(const int32_t *acc, int64_t lda, int64_t rows,
+                                                                 int64_t n, const int32_t *bias, const int32_t *mult,
+                                                                 const int32_t *shift, int32_t zp, int32_t lo,
+                                                                 int8_t *out, int64_t ldo)
+{
+    const __m512i vzp = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(127);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        const rq_consts k = rq_make(_mm512_maskz_loadu_epi32(m, bias + i), _mm512_maskz_loadu_epi32(m, mult + i),
+                                    _mm512_maskz_loadu_epi32(m, shift + i));
+        for (int64_t r = 0; r < rows; r++) {
+            const __m512i v = rq_apply(_mm512_maskz_loadu_epi32(m, acc + r * lda + i), &k, vzp, vlo, vhi);
+            _mm512_mask_cvtsepi32_storeu_epi8(out + r * ldo + i, m, v);
+        }
+    }
+}
+
 /* The 2x2 max pool of a stride-1 convolution's accumulators: row[oy * wq + ox] = the max of
  * a[2oy][2ox], a[2oy][2ox+1], a[2oy+1][2ox], a[2oy+1][2ox+1] (rows lda apart). 16 outputs at a time:
  * the two input rows' maxima over 32 columns, then even and odd lanes gathered (vpermt2d) and

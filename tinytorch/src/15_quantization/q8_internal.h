@@ -83,6 +83,20 @@ void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, 
 void tt_q8_requant_avx512(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
                           const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out);
 #endif
+/* The same per channel (stride 1) over `rows` rows of n accumulators (acc rows lda apart, out rows ldo
+ * apart): a linear op's batch, or the positions of a channels-in-lanes conv. */
+typedef void (*tt_q8_requant_rows_fn)(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
+                                      const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
+                                      int64_t ldo);
+void tt_q8_requant_rows_portable(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
+                                 const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
+                                 int64_t ldo);
+#ifdef TT_Q8_X86
+void tt_q8_requant_rows_avx512(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
+                               const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
+                               int64_t ldo);
+#endif
+tt_q8_requant_rows_fn tt_q8_requant_rows_fn_current(void);
 /* The requantization of the path in use (the AVX-512 one on the avx512 and vnni paths). */
 tt_q8_requant_fn tt_q8_requant_fn_current(void);
 

@@ -582,6 +582,7 @@ typedef struct q8_run {
     tt_q8q_kernel_fn qkernel;
     tt_q8c_kernel_fn ckernel;
     tt_q8_requant_fn requant;
+    tt_q8_requant_rows_fn requant_rows;
     tt_q8_pool2_fn pool2;
     tt_q8_pool2c_fn pool2c;
     prep_fn prep;
@@ -605,15 +606,11 @@ static void conv_image_cl(const tt_qlayer *l, const int8_t *x, int8_t *y, void *
     }
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
     if (l->pos_major) { /* the linear after the flatten reads this order */
-        for (int64_t p = 0; p < P; p++) {
-            r->requant(acc + p * C, C, l->qbias, l->multiplier, l->shift, 1, zo, lo, y + p * C);
-        }
+        r->requant_rows(acc, C, P, C, l->qbias, l->multiplier, l->shift, zo, lo, y, C);
         return;
     }
     int8_t *ys = xp;
-    for (int64_t p = 0; p < P; p++) {
-        r->requant(acc + p * C, C, l->qbias, l->multiplier, l->shift, 1, zo, lo, ys + p * C);
-    }
+    r->requant_rows(acc, C, P, C, l->qbias, l->multiplier, l->shift, zo, lo, ys, C);
     for (int64_t c = 0; c < C; c++) {
         for (int64_t p = 0; p < P; p++) {
             y[c * P + p] = ys[p * C + c];
@@ -745,9 +742,7 @@ static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int
         r->kernel(batch, l->npairs, a16, kp, l->wb, l->boff, l->np, acc, l->np);
     }
     const int32_t zo = l->out.zero_point, lo = l->relu ? zo : -128;
-    for (int64_t b = 0; b < batch; b++) {
-        r->requant(acc + b * l->np, l->cout, bias, l->multiplier, l->shift, 1, zo, lo, y + b * l->cout);
-    }
+    r->requant_rows(acc, l->np, batch, l->cout, bias, l->multiplier, l->shift, zo, lo, y, l->cout);
 }
 
 static void maxpool2_image(const int8_t *x, int64_t C, int64_t H, int64_t W, int8_t *y)
@@ -788,7 +783,8 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
     q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8c_kernel_fn_current(),
-                tt_q8_requant_fn_current(), tt_q8_pool2_fn_current(), tt_q8_pool2c_fn_current(),
+                tt_q8_requant_fn_current(), tt_q8_requant_rows_fn_current(), tt_q8_pool2_fn_current(),
+                tt_q8_pool2c_fn_current(),
                 prep_baseline, prepq_baseline};
     const tt_q8_requant_fn requant = r.requant;
 #ifdef TT_Q8_X86

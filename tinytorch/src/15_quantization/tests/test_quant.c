@@ -365,6 +365,31 @@ static void test_epilogue_paths(void **state)
     x[44] = NAN;
     x[45] = -0.0f;
     x[46] = 0.0f;
+    { /* requantization of rows (per channel): row by row against tt_q8_requant_portable */
+        enum { RR = 5, NN = 37, LD = 40 };
+        int32_t acc[RR * LD], bias[NN], mult[NN], shift[NN];
+        int8_t want[RR * NN], got[RR * NN];
+        for (int i = 0; i < RR * LD; i++) {
+            acc[i] = (int32_t)(tt_rng_u32(&r) % 2000001u) - 1000000;
+        }
+        for (int i = 0; i < NN; i++) {
+            bias[i] = (int32_t)(tt_rng_u32(&r) % 20001u) - 10000;
+            assert_int_equal(tt_requant_multiplier(1e-4 * (1.0 + i), &mult[i], &shift[i]), 0);
+        }
+        for (int i = 0; i < RR; i++) {
+            tt_q8_requant_portable(acc + i * LD, NN, bias, mult, shift, 1, -3, -128, want + i * NN);
+        }
+        memset(got, 0, sizeof got);
+        tt_q8_requant_rows_portable(acc, LD, RR, NN, bias, mult, shift, -3, -128, got, NN);
+        assert_memory_equal(got, want, sizeof want);
+#ifdef TT_Q8_X86
+        if (tt_q8_kernel_supported("avx512")) {
+            memset(got, 0, sizeof got);
+            tt_q8_requant_rows_avx512(acc, LD, RR, NN, bias, mult, shift, -3, -128, got, NN);
+            assert_memory_equal(got, want, sizeof want);
+        }
+#endif
+    }
     { /* the channels-in-lanes pool, in place: portable against its definition, AVX-512 against portable */
         enum { WO = 7, HO = 6, CC = 32 };
         int32_t src[HO * WO * CC], p0[HO * WO * CC], p1[HO * WO * CC];
