@@ -6,10 +6,10 @@
  * and OUT_DIR/lenet.int8.safetensors, then prints one JSON line: accuracy of both on the official
  * 10,000-image test set, both file sizes, and images/s at batch 1 and 64 (best of 5 windows, the
  * four measurements' windows interleaved; the float model runs without gradient recording, each
- * step's tensors released; the int8 model's time
- * includes quantizing the input and dequantizing the logits). Calibration: 1,000 training images
- * (every 60th), min-max ranges. BENCH_CPU_TIME=1 in the environment times with the process's CPU
- * clock instead of the wall clock (for a comparison on a machine other jobs are loading).
+ * step's tensors released; the int8 model's time includes quantizing the input and dequantizing the
+ * logits). Calibration: 1,000 training images (every 60th), min-max ranges. BENCH_CPU_TIME=1 in the
+ * environment times with the process's CPU clock instead of the wall clock (for a comparison on a
+ * machine other jobs are loading).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
