@@ -203,25 +203,19 @@ void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, 
     /* END SOLUTION */
 }
 
-tt_q8q_kernel_fn tt_q8q_kernel_fn_current(void)
-{
+/* The choice of the path in use: the AVX-512 epilogues on the avx512 and vnni paths, the byte-quad
+ * kernels on the vnni path only (else the portable version, or NULL: no quad kernel). */
 #ifdef TT_Q8_X86
-    if (q8_current() == Q8_VNNI) {
-        return tt_q8q_kernel_vnni;
-    }
+#define Q8_AVX512_OR(avx512, portable) (q8_current() == Q8_AVX512 || q8_current() == Q8_VNNI ? (avx512) : (portable))
+#define Q8_VNNI_OR(vnni, other) (q8_current() == Q8_VNNI ? (vnni) : (other))
+#else
+#define Q8_AVX512_OR(avx512, portable) (portable)
+#define Q8_VNNI_OR(vnni, other) (other)
 #endif
-    return NULL;
-}
 
-tt_q8c_kernel_fn tt_q8c_kernel_fn_current(void)
-{
-#ifdef TT_Q8_X86
-    if (q8_current() == Q8_VNNI) {
-        return tt_q8c_kernel_vnni;
-    }
-#endif
-    return NULL;
-}
+tt_q8q_kernel_fn tt_q8q_kernel_fn_current(void) { return Q8_VNNI_OR(tt_q8q_kernel_vnni, NULL); }
+
+tt_q8c_kernel_fn tt_q8c_kernel_fn_current(void) { return Q8_VNNI_OR(tt_q8c_kernel_vnni, NULL); }
 
 void tt_q8_requant_rows_portable(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
                                  const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
@@ -234,24 +228,12 @@ void tt_q8_requant_rows_portable(const int32_t *acc, int64_t lda, int64_t rows, 
 
 tt_q8_requant_rows_fn tt_q8_requant_rows_fn_current(void)
 {
-#ifdef TT_Q8_X86
-    const int p = q8_current();
-    if (p == Q8_AVX512 || p == Q8_VNNI) {
-        return tt_q8_requant_rows_avx512;
-    }
-#endif
-    return tt_q8_requant_rows_portable;
+    return Q8_AVX512_OR(tt_q8_requant_rows_avx512, tt_q8_requant_rows_portable);
 }
 
 tt_q8_requant_fn tt_q8_requant_fn_current(void)
 {
-#ifdef TT_Q8_X86
-    const int p = q8_current();
-    if (p == Q8_AVX512 || p == Q8_VNNI) {
-        return tt_q8_requant_avx512;
-    }
-#endif
-    return tt_q8_requant_portable;
+    return Q8_AVX512_OR(tt_q8_requant_avx512, tt_q8_requant_portable);
 }
 
 void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row)
@@ -282,35 +264,17 @@ void tt_q8_pool2c_portable(int32_t *a, int64_t wo, int64_t hq, int64_t wq, int64
 
 tt_q8_pool2c_fn tt_q8_pool2c_fn_current(void)
 {
-#ifdef TT_Q8_X86
-    const int p = q8_current();
-    if (p == Q8_AVX512 || p == Q8_VNNI) {
-        return tt_q8_pool2c_avx512;
-    }
-#endif
-    return tt_q8_pool2c_portable;
+    return Q8_AVX512_OR(tt_q8_pool2c_avx512, tt_q8_pool2c_portable);
 }
 
 tt_q8_pool2_fn tt_q8_pool2_fn_current(void)
 {
-#ifdef TT_Q8_X86
-    const int p = q8_current();
-    if (p == Q8_AVX512 || p == Q8_VNNI) {
-        return tt_q8_pool2_avx512;
-    }
-#endif
-    return tt_q8_pool2_portable;
+    return Q8_AVX512_OR(tt_q8_pool2_avx512, tt_q8_pool2_portable);
 }
 
 tt_q8_quantize_fn tt_q8_quantize_fn_current(void)
 {
-#ifdef TT_Q8_X86
-    const int p = q8_current();
-    if (p == Q8_AVX512 || p == Q8_VNNI) {
-        return tt_q8_quantize_avx512;
-    }
-#endif
-    return tt_quantize_i8;
+    return Q8_AVX512_OR(tt_q8_quantize_avx512, tt_quantize_i8);
 }
 
 void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,
