@@ -8,6 +8,10 @@
  * Register budget: AVX-512 MR = 8 rows x 2 zmm = 16 accumulators (+2 B, +1 A of 32 zmm); AVX2 MR = 6
  * rows x 2 ymm = 12 accumulators (+2 B, +1 A of 16 ymm). The row count of a tile is a compile-time
  * constant in each instantiation (a switch on M's remainder), so the loops over rows unroll.
+ * The vnni path's byte-quad kernels (vpdpbusd, u8 x s8, four products per lane) use the same 8 x 32
+ * tile on quads of bytes, and a channels-in-lanes form (16 output channels per zmm, a broadcast input
+ * quad per output position); the AVX-512 epilogues (requantization, pools, input conversion, quad
+ * interleave) follow them.
  * Compiled with function-level target attributes: the library builds for baseline x86-64.
  */
 #include "q8_internal.h"

@@ -419,7 +419,9 @@ static scratch_plan plan_scratch(const tt_qmodel *m, int64_t batch)
             /* the pair path's int16 buffers, or the quad path's bytes in the same places */
             size_t xp = (size_t)l->xp_len * 2, bp = (size_t)l->xe_len * 4;
             xp = (size_t)l->xu_len > xp ? (size_t)l->xu_len : xp;
-            xp = (size_t)(l->cout * l->np) > xp ? (size_t)(l->cout * l->np) : xp; /* channels in lanes: y staged */
+            if (l->wcl) { /* channels in lanes: y staged in the same place */
+                xp = (size_t)(l->cout * l->np) > xp ? (size_t)(l->cout * l->np) : xp;
+            }
             bp = (size_t)l->xq_len * 4 > bp ? (size_t)l->xq_len * 4 : bp;
             size_t acc = (size_t)(l->cout * l->np) * 4;
             p.xp = xp > p.xp ? xp : p.xp;
@@ -782,10 +784,9 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     int32_t *acc = (int32_t *)(base + 2 * p.act + p.xp + p.bp);
     int16_t *a16 = (int16_t *)(base + 2 * p.act + p.xp + p.bp + p.acc);
     const int8_t *cur = xq;
-    q8_run r = {tt_q8_kernel_fn_current(), tt_q8q_kernel_fn_current(), tt_q8c_kernel_fn_current(),
+    q8_run r = {tt_q8_kernel_fn_current(),  tt_q8q_kernel_fn_current(),      tt_q8c_kernel_fn_current(),
                 tt_q8_requant_fn_current(), tt_q8_requant_rows_fn_current(), tt_q8_pool2_fn_current(),
-                tt_q8_pool2c_fn_current(),
-                prep_baseline, prepq_baseline};
+                tt_q8_pool2c_fn_current(),  prep_baseline,                   prepq_baseline};
     const tt_q8_requant_fn requant = r.requant;
 #ifdef TT_Q8_X86
     if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */
