@@ -1,7 +1,7 @@
 /* q8_gemm_x86.c - the x86 int8 product kernels (chosen at run time from CPUID by q8_gemm.c).
  *
- * All three compute the same register tile: MR rows of A times one 32-column block of Bp.
- * Per pair of k: the block's Bp row is loaded once (2 zmm, or 2 ymm per 16-column half on AVX2), each
+ * The three int16-pair kernels compute the same register tile: MR rows of A times one 32-column block
+ * of Bp. Per pair of k: the block's Bp row is loaded once (2 zmm, or 2 ymm per 16-column half on AVX2), each
  * row's int16 pair {A[m,2p], A[m,2p+1]} is broadcast as one 32-bit value, and
  *   avx2 / avx512:  acc += vpmaddwd(a, b)        (two int16 products summed into each int32 lane)
  *   vnni:           acc = vpdpwssd(acc, a, b)     (the same, fused into one instruction)
