@@ -6,9 +6,9 @@
  *
  * Sizes: the powers of two (the fit sizes) and the sizes halfway between them on a log scale,
  * 3·2^k (never used for fitting: an out-of-sample check between the fitted points).
- * Five passes over all sizes, each timing every size 3 times after 2 warm-up calls (calls worth
+ * Ten passes over all sizes, each timing every size twice after 2 warm-up calls (calls worth
  * about 0.2 s per size in all); the time of a call is the slowest rank's mean in the lower quartile
- * of the 15 runs (the 4th fastest; ALLREDUCE_STAT=min|q25|median chooses). NCCL-tests report the
+ * of the 20 runs (the 5th fastest; ALLREDUCE_STAT=min|q25|median chooses). NCCL-tests report the
  * mean over all iterations after warm-up; on a machine shared with other work that mean measures
  * the other work, and the fastest run catches whatever brief fast spell a virtual machine had.
  * Bandwidths as NCCL-tests define them (github.com/NVIDIA/nccl-tests, doc/PERFORMANCE.md):
@@ -38,7 +38,7 @@
  *   file_link_max_error_ge_64k / file_regimes_max_error_ge_64k  with --link / --regimes: that file's
  *                           model (fitted on another run or rank count) at every size (out of sample)
  * --fit-out / --link-out write this run's regimes / link (temp file, fsync, rename). BENCH_CPU_TIME=1
- * times each rank's CPU time instead of wall time (slowest rank, the same quartile of the 15 runs).
+ * times each rank's CPU time instead of wall time (slowest rank, the same quartile of the 20 runs).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -182,8 +182,9 @@ int main(int argc, char **argv)
      * size's minimum comes from whichever spell was fastest while it ran, and the sizes stop
      * agreeing with each other (2 December, Zen 4 VM, three runs each: max_error_ge_64k 13.6, 7.9,
      * 15.6 % with the minimum; 6.4, 8.4, 9.2 % with the lower quartile; 9.9, 14.4, 4.9, 9.0, 13.0,
-     * 11.4 % with the median). */
-    enum { SWEEPS = 5, TRIALS = 3 };
+     * 11.4 % with the median). Ten passes of two runs rather than five of three (the same calls):
+     * a size's runs sample the machine's spells more finely (four runs: 9.9, 6.3, 11.0, 6.4 %). */
+    enum { SWEEPS = 10, TRIALS = 2 };
     static double runs[MAXS][SWEEPS * TRIALS];
     for (double base = lo_b; base <= hi_b && k + 1 < MAXS; base *= 2) {
         for (int half = 0; half < 2 && k < MAXS; half++) {

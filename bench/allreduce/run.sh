@@ -5,7 +5,7 @@
 # per cache level and memory fitted; the shared cache's hit shape, smooth or sweep, and the working
 # sets on private and shared caches picked from short lists by the in-sample error (smooth_* and
 # sweep_*: the best of each shape); with more ranks than CPUs, a ring step's extra cost measured by
-# a 4-byte ring exchange at that rank count). Each size: the lower quartile of 15 runs' means (a
+# a 4-byte ring exchange at that rank count). Each size: the lower quartile of 20 runs' means (a
 # loaded machine; NCCL-tests would report the mean over all iterations after warm-up;
 # ALLREDUCE_STAT=min or median picks another statistic).
 #   [BENCH_CPU_TIME=1] [ALLREDUCE_STAT=q25|min|median] bench/run.sh allreduce [--quick] [--record]
