@@ -21,23 +21,33 @@
 #include <string.h>
 #include "tinytorch/quant.h"
 
-static inline int32_t pair_at(const int16_t *a)
+/* Four bytes of A as one 32-bit value (an int16 pair or a byte quad), for a broadcast. */
+static inline int32_t word_at(const uint8_t *a)
 {
     int32_t v;
     memcpy(&v, a, sizeof v);
     return v;
 }
 
+/* One tile and one driver serve both products, since they read the same bytes: A's row m starts at
+ * byte m * lda, each reduction step is its next four bytes (an int16 pair, or a byte quad) broadcast,
+ * and B's row of step s starts at byte 4 * boff[s], 128 bytes for the block's 32 columns (2 zmm).
+ * Only the multiply-add differs:
+ *   int16 pairs (avx512 / vnni):  acc += vpmaddwd(a, b)  /  acc = vpdpwssd(acc, a, b)
+ *   byte quads (vnni):            acc = vpdpbusd(acc, u8, s8), the first source unsigned: A's when
+ *                                 a_unsigned (AU), else B's (BU) -- 64 products per instruction */
 #define ADD_MADD512(acc, a, b) acc = _mm512_add_epi32(acc, _mm512_madd_epi16(a, b))
 #define DPWSSD512(acc, a, b) acc = _mm512_dpwssd_epi32(acc, a, b)
+#define DPBUSD_AU(acc, a, b) acc = _mm512_dpbusd_epi32(acc, a, b)
+#define DPBUSD_BU(acc, a, b) acc = _mm512_dpbusd_epi32(acc, b, a)
 
-/* C[0:mr, 0:32] of one column block (b = B + n0*2, C at column n0). The accumulators are named
- * variables and every row is guarded by a test on the constant mr, so after inlining the tile is
- * straight-line code with all 2*mr accumulators in registers. */
+/* C[0:mr, 0:32] of one column block (b at the block's first column, C at column n0). The
+ * accumulators are named variables and every row is guarded by a test on the constant mr, so after
+ * inlining the tile is straight-line code with all 2*mr accumulators in registers. */
 #define T512_DECL(r) __m512i a##r##0 = _mm512_setzero_si512(), a##r##1 = _mm512_setzero_si512()
 #define T512_STEP(r, STEP)                                                                \
     if (mr > r) {                                                                         \
-        const __m512i a = _mm512_set1_epi32(pair_at(A + r * lda + 2 * p));                \
+        const __m512i a = _mm512_set1_epi32(word_at(A + r * lda + 4 * s));                \
         STEP(a##r##0, a, b0);                                                             \
         STEP(a##r##1, a, b1);                                                             \
     }
@@ -48,15 +58,15 @@ static inline int32_t pair_at(const int16_t *a)
     }
 #define DEF_TILE512(NAME, TARGET, STEP)                                                                  \
     static inline __attribute__((always_inline, target(TARGET))) void NAME(                              \
-        const int mr, int64_t npairs, const int16_t *A, int64_t lda, const int16_t *b, const int64_t *boff, \
+        const int mr, int64_t nsteps, const uint8_t *A, int64_t lda, const uint8_t *b, const int64_t *boff, \
         int32_t *C, int64_t ldc)                                                                         \
     {                                                                                                    \
         T512_DECL(0); T512_DECL(1); T512_DECL(2); T512_DECL(3);                                          \
         T512_DECL(4); T512_DECL(5); T512_DECL(6); T512_DECL(7);                                          \
-        for (int64_t p = 0; p < npairs; p++) {                                                           \
-            const int16_t *bp = b + boff[p] * 2;                                                         \
-            const __m512i b0 = _mm512_loadu_si512((const void *)bp);                                     \
-            const __m512i b1 = _mm512_loadu_si512((const void *)(bp + 32));                              \
+        for (int64_t s = 0; s < nsteps; s++) {                                                           \
+            const uint8_t *bs = b + boff[s] * 4;                                                         \
+            const __m512i b0 = _mm512_loadu_si512((const void *)bs);                                     \
+            const __m512i b1 = _mm512_loadu_si512((const void *)(bs + 64));                              \
             T512_STEP(0, STEP) T512_STEP(1, STEP) T512_STEP(2, STEP) T512_STEP(3, STEP)                  \
             T512_STEP(4, STEP) T512_STEP(5, STEP) T512_STEP(6, STEP) T512_STEP(7, STEP)                  \
         }                                                                                                \
@@ -64,77 +74,11 @@ static inline int32_t pair_at(const int16_t *a)
         T512_STORE(4) T512_STORE(5) T512_STORE(6) T512_STORE(7)                                          \
     }
 
-DEF_TILE512(tile_avx512, "avx512f,avx512bw", ADD_MADD512)
-DEF_TILE512(tile_vnni, "avx512f,avx512bw,avx512vnni", DPWSSD512)
-
-/* The driver: every 32-column block, rows in tiles of MR; the tail tile's row count is a constant. */
-#define DEF_KERNEL(NAME, TARGET, TILE, MR)                                                               \
-    __attribute__((target(TARGET))) void NAME(TT_Q8_KERNEL_ARGS)                                         \
-    {                                                                                                    \
-        for (int64_t n0 = 0; n0 < np; n0 += 32) {                                                        \
-            const int16_t *b = B + n0 * 2;                                                               \
-            for (int64_t m0 = 0; m0 < M; m0 += MR) {                                                     \
-                const int16_t *a = A + m0 * lda;                                                         \
-                int32_t *c = C + m0 * ldc + n0;                                                          \
-                switch (M - m0 >= MR ? MR : (int)(M - m0)) {                                             \
-                case 1: TILE(1, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                case 2: TILE(2, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                case 3: TILE(3, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                case 4: TILE(4, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                case 5: TILE(5, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                case 6: TILE(6, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                case 7: TILE(7, npairs, a, lda, b, boff, c, ldc); break;                                            \
-                default: TILE(MR, npairs, a, lda, b, boff, c, ldc); break;                                          \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
-    }
-
-DEF_KERNEL(tt_q8_kernel_avx512, "avx512f,avx512bw", tile_avx512, 8)
-DEF_KERNEL(tt_q8_kernel_vnni, "avx512f,avx512bw,avx512vnni", tile_vnni, 8)
-
-/* The byte-quad kernel (VNNI vpdpbusd: 64 u8 x s8 products per instruction, summed exactly in int32):
- * the same 8-row x 32-column tile, a quad of A's bytes broadcast as one 32-bit value, 128 bytes of B
- * per quad (2 zmm). vpdpbusd takes its first source as unsigned bytes: A's when a_unsigned (AU),
- * else B's (BU). */
-#define DPBUSD_AU(acc, a, b) acc = _mm512_dpbusd_epi32(acc, a, b)
-#define DPBUSD_BU(acc, a, b) acc = _mm512_dpbusd_epi32(acc, b, a)
-#define TQ_STEP(r, STEP)                                                                  \
-    if (mr > r) {                                                                         \
-        const __m512i a = _mm512_set1_epi32(quad_at(A + r * lda + 4 * q));                \
-        STEP(a##r##0, a, b0);                                                             \
-        STEP(a##r##1, a, b1);                                                             \
-    }
-static inline int32_t quad_at(const uint8_t *a)
-{
-    int32_t v;
-    memcpy(&v, a, sizeof v);
-    return v;
-}
-#define DEF_TILEQ(NAME, STEP)                                                                            \
-    static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) void NAME(        \
-        const int mr, int64_t nquads, const uint8_t *A, int64_t lda, const uint8_t *b, const int64_t *boff, \
-        int32_t *C, int64_t ldc)                                                                         \
-    {                                                                                                    \
-        T512_DECL(0); T512_DECL(1); T512_DECL(2); T512_DECL(3);                                          \
-        T512_DECL(4); T512_DECL(5); T512_DECL(6); T512_DECL(7);                                          \
-        for (int64_t q = 0; q < nquads; q++) {                                                           \
-            const uint8_t *bq = b + boff[q] * 4;                                                         \
-            const __m512i b0 = _mm512_loadu_si512((const void *)bq);                                     \
-            const __m512i b1 = _mm512_loadu_si512((const void *)(bq + 64));                              \
-            TQ_STEP(0, STEP) TQ_STEP(1, STEP) TQ_STEP(2, STEP) TQ_STEP(3, STEP)                          \
-            TQ_STEP(4, STEP) TQ_STEP(5, STEP) TQ_STEP(6, STEP) TQ_STEP(7, STEP)                          \
-        }                                                                                                \
-        T512_STORE(0) T512_STORE(1) T512_STORE(2) T512_STORE(3)                                          \
-        T512_STORE(4) T512_STORE(5) T512_STORE(6) T512_STORE(7)                                          \
-    }
-DEF_TILEQ(tileq_au, DPBUSD_AU)
-DEF_TILEQ(tileq_bu, DPBUSD_BU)
-
-#define DEF_KERNELQ(NAME, TILE)                                                                          \
-    static __attribute__((target("avx512f,avx512bw,avx512vnni"))) void NAME(                             \
-        int64_t M, int64_t nquads, const uint8_t *A, int64_t lda, const uint8_t *B, const int64_t *boff,  \
-        int64_t np, int32_t *C, int64_t ldc)                                                             \
+/* The driver: every 32-column block, rows in tiles of 8; the tail tile's row count is a constant. */
+#define DEF_KERNEL(NAME, TARGET, TILE)                                                                   \
+    static __attribute__((target(TARGET))) void NAME(int64_t M, int64_t nsteps, const uint8_t *A, int64_t lda, \
+                                                     const uint8_t *B, const int64_t *boff, int64_t np,  \
+                                                     int32_t *C, int64_t ldc)                            \
     {                                                                                                    \
         for (int64_t n0 = 0; n0 < np; n0 += 32) {                                                        \
             const uint8_t *b = B + n0 * 4;                                                               \
@@ -142,20 +86,38 @@ DEF_TILEQ(tileq_bu, DPBUSD_BU)
                 const uint8_t *a = A + m0 * lda;                                                         \
                 int32_t *c = C + m0 * ldc + n0;                                                          \
                 switch (M - m0 >= 8 ? 8 : (int)(M - m0)) {                                               \
-                case 1: TILE(1, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                case 2: TILE(2, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                case 3: TILE(3, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                case 4: TILE(4, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                case 5: TILE(5, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                case 6: TILE(6, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                case 7: TILE(7, nquads, a, lda, b, boff, c, ldc); break;                                 \
-                default: TILE(8, nquads, a, lda, b, boff, c, ldc); break;                                \
+                case 1: TILE(1, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                case 2: TILE(2, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                case 3: TILE(3, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                case 4: TILE(4, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                case 5: TILE(5, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                case 6: TILE(6, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                case 7: TILE(7, nsteps, a, lda, b, boff, c, ldc); break;                                 \
+                default: TILE(8, nsteps, a, lda, b, boff, c, ldc); break;                                \
                 }                                                                                        \
             }                                                                                            \
         }                                                                                                \
     }
-DEF_KERNELQ(kernelq_au, tileq_au)
-DEF_KERNELQ(kernelq_bu, tileq_bu)
+
+DEF_TILE512(tile_avx512, "avx512f,avx512bw", ADD_MADD512)
+DEF_TILE512(tile_vnni, "avx512f,avx512bw,avx512vnni", DPWSSD512)
+DEF_TILE512(tileq_au, "avx512f,avx512bw,avx512vnni", DPBUSD_AU)
+DEF_TILE512(tileq_bu, "avx512f,avx512bw,avx512vnni", DPBUSD_BU)
+DEF_KERNEL(kernel_avx512, "avx512f,avx512bw", tile_avx512)
+DEF_KERNEL(kernel_vnni, "avx512f,avx512bw,avx512vnni", tile_vnni)
+DEF_KERNEL(kernelq_au, "avx512f,avx512bw,avx512vnni", tileq_au)
+DEF_KERNEL(kernelq_bu, "avx512f,avx512bw,avx512vnni", tileq_bu)
+
+/* int16 pairs: A's row stride and B's pair rows in bytes */
+void tt_q8_kernel_avx512(TT_Q8_KERNEL_ARGS)
+{
+    kernel_avx512(M, npairs, (const uint8_t *)A, 2 * lda, (const uint8_t *)B, boff, np, C, ldc);
+}
+
+void tt_q8_kernel_vnni(TT_Q8_KERNEL_ARGS)
+{
+    kernel_vnni(M, npairs, (const uint8_t *)A, 2 * lda, (const uint8_t *)B, boff, np, C, ldc);
+}
 
 void tt_q8q_kernel_vnni(TT_Q8Q_KERNEL_ARGS)
 {
@@ -171,7 +133,7 @@ void tt_q8q_kernel_vnni(TT_Q8Q_KERNEL_ARGS)
 #define TC_DECL(r) __m512i c##r = _mm512_setzero_si512(); const uint8_t *x##r = X + 4 * pos[mr > r ? r : 0]
 #define TC_STEP(r)                                                                                      \
     if (mr > r) {                                                                                       \
-        c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(quad_at(x##r + o)), w);                      \
+        c##r = _mm512_dpbusd_epi32(c##r, _mm512_set1_epi32(word_at(x##r + o)), w);                      \
     }
 #define TC_STORE(r)                                                                                     \
     if (mr > r) {                                                                                       \
@@ -241,7 +203,7 @@ __attribute__((target("avx512f,avx512bw"))) void tt_q8_quads_avx512(const uint8_
 #define T256_DECL(r) __m256i a##r##0 = _mm256_setzero_si256(), a##r##1 = _mm256_setzero_si256()
 #define T256_STEP(r)                                                                      \
     if (mr > r) {                                                                         \
-        const __m256i a = _mm256_set1_epi32(pair_at(A + r * lda + 2 * p));                \
+        const __m256i a = _mm256_set1_epi32(word_at((const uint8_t *)(A + r * lda + 2 * p))); \
         a##r##0 = _mm256_add_epi32(a##r##0, _mm256_madd_epi16(a, b0));                    \
         a##r##1 = _mm256_add_epi32(a##r##1, _mm256_madd_epi16(a, b1));                    \
     }
