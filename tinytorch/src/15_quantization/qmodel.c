@@ -515,6 +515,25 @@ __attribute__((target("avx2"))) static void prep_avx2(const tt_qlayer *l, const 
 }
 #endif
 
+/* d[j] = s[j] + 128 as a byte (the sign bit flipped), j < n: eight bytes per step, the last eight
+ * overlapping (a conv's rows are short: LeNet's 28 and 14). */
+static inline __attribute__((always_inline)) void to_u8(const int8_t *s, int64_t n, uint8_t *d)
+{
+    if (n < 8) {
+        for (int64_t j = 0; j < n; j++) {
+            d[j] = (uint8_t)((uint8_t)s[j] ^ 0x80u);
+        }
+        return;
+    }
+    for (int64_t j = 0; j < n; j += 8) {
+        const int64_t at = j + 8 <= n ? j : n - 8;
+        uint64_t v;
+        memcpy(&v, s + at, 8);
+        v ^= 0x8080808080808080u;
+        memcpy(d + at, &v, 8);
+    }
+}
+
 /* The vnni path's steps 1 and 2: x [Cin, H, W] -> u = x + 128 as bytes, padded with zx + 128 (the
  * byte of a real 0), flattened as xp is; then the quads (quad_tap's layout), four bytes per position
  * from four byte streams. */
@@ -527,21 +546,7 @@ static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l,
     memset(u, u0, (size_t)l->xu_len);
     for (int64_t c = 0; c < C; c++) {
         for (int64_t i = 0; i < H; i++) {
-            const int8_t *s = x + (c * H + i) * W;
-            uint8_t *d = u + (c * hp + i + pad) * wp + pad;
-            if (W >= 8) { /* rows are short (LeNet: 28, 14): eight bytes per step, the last eight overlapping */
-                for (int64_t j = 0; j < W; j += 8) {
-                    const int64_t at = j + 8 <= W ? j : W - 8;
-                    uint64_t v;
-                    memcpy(&v, s + at, 8);
-                    v ^= 0x8080808080808080u;
-                    memcpy(d + at, &v, 8);
-                }
-            } else {
-                for (int64_t j = 0; j < W; j++) {
-                    d[j] = (uint8_t)((uint8_t)s[j] ^ 0x80u);
-                }
-            }
+            to_u8(x + (c * H + i) * W, W, u + (c * hp + i + pad) * wp + pad);
         }
     }
     int64_t done = 0;
@@ -721,10 +726,7 @@ static void linear_batch(const tt_qlayer *l, const int8_t *x, int64_t batch, int
         uint8_t *a8 = abuf;
         for (int64_t b = 0; b < batch; b++) {
             uint8_t *d = a8 + b * lda;
-            const int8_t *s = x + b * K;
-            for (int64_t k = 0; k < K; k++) {
-                d[k] = (uint8_t)((uint8_t)s[k] ^ 0x80u);
-            }
+            to_u8(x + b * K, K, d);
             memset(d + K, 0x80, (size_t)(lda - K));
         }
         r->qkernel(batch, l->nquads, a8, lda, l->wq, l->qoff, l->np, acc, l->np, 1);
@@ -787,7 +789,6 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     q8_run r = {tt_q8_kernel_fn_current(),  tt_q8q_kernel_fn_current(),      tt_q8c_kernel_fn_current(),
                 tt_q8_requant_fn_current(), tt_q8_requant_rows_fn_current(), tt_q8_pool2_fn_current(),
                 tt_q8_pool2c_fn_current(),  prep_baseline,                   prepq_baseline};
-    const tt_q8_requant_fn requant = r.requant;
 #ifdef TT_Q8_X86
     if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */
         r.prep = prep_avx2;
@@ -805,7 +806,7 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
         case TT_QOP_CONV:
             for (int64_t b = 0; b < batch; b++) {
                 if (tt_qlayer_depthwise(l)) {
-                    dwconv_image(l, cur + b * in_n, out + b * out_n, acc, (int32_t *)(void *)bp, requant);
+                    dwconv_image(l, cur + b * in_n, out + b * out_n, acc, (int32_t *)(void *)bp, r.requant);
                 } else {
                     conv_image(l, cur + b * in_n, out + b * out_n, xp, bp, acc, &r);
                 }
