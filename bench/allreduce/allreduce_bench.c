@@ -191,8 +191,7 @@ int main(int argc, char **argv)
             double bytes = half ? 1.5 * base : base;
             if (bytes > hi_b) break;
             is_pow2[k] = !half;
-            m[k] = (double)(int)(bytes / sizeof(float)) * sizeof(float);
-            t[k++] = INFINITY;
+            m[k++] = (double)(int)(bytes / sizeof(float)) * sizeof(float); /* t[k]: from its runs, below */
         }
     }
     for (int sw = 0; sw < SWEEPS; sw++) {
