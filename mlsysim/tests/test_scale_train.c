@@ -182,6 +182,71 @@ static void test_attention_efficiency(void **s)
     NEAR(t1.step_time_s, t0.step_time_s, 1e-12);
 }
 
+/* The fused attention kernel's non-matmul work per score (attn_score_flops, c): with the figure
+ * read at head dimension 128, a pass takes score_flops/peak · (m/E_mm + c/(4·d)), m = 1 forward,
+ * 2.5 backward, 1/E_mm = 1/E_ref − c/(7·128). Hand-worked on A100 figures (peak 312 TFLOP/s,
+ * E_ref 0.5, c 224: 1/E_mm = 1.75), 4 layers, h = 1024, one micro-batch of 2048 tokens per rank:
+ *   d = 128: forward 1.75 + 0.4375, backward 4.375 + 0.4375: 7.0 per score_flops/peak, the old
+ *            3.5 × 2 exactly, so the step does not move (without recompute);
+ *   d = 64:  forward 1.75 + 0.875, backward 4.375 + 0.875 = 7.875: 0.875 more per layer;
+ *   d = 128 with full recompute: one more forward, 2.1875 against 2: 0.1875 more per layer. */
+static void test_attention_score_work(void **s)
+{
+    (void)s;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 8, .interleave = 1,
+                             .flash_attention = 1 };
+    ms_dist_accel_t a = a100(), b = a100();
+    a.attn_efficiency = b.attn_efficiency = 0.5;
+    a.attn_score_flops = 224.0;
+    ms_dist_model_t m128 = gpt(4, 1024, 8), m64 = gpt(4, 1024, 16);
+    m128.vocab = m64.vocab = 0;
+    double score = 2.0 * 2048 * 2049 * 1024, per = score / 312e12; /* forward FLOPs per layer */
+    ms_dist_train_t ta, tb;
+    assert_int_equal(ms_dist_train_step(&a, &m128, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&b, &m128, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    NEAR(ta.step_time_s, tb.step_time_s, 1e-12);
+    assert_int_equal(ms_dist_train_step(&a, &m64, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&b, &m64, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    NEAR(ta.step_time_s - tb.step_time_s, 4 * 0.875 * per, 1e-9);
+    NEAR(ta.matmul_s - tb.matmul_s, 4 * 0.875 * per, 1e-9);   /* counted with the attention core */
+    p.recompute = MS_DIST_RECOMPUTE_FULL;
+    assert_int_equal(ms_dist_train_step(&a, &m128, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&b, &m128, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    NEAR(ta.step_time_s - tb.step_time_s, 4 * 0.1875 * per, 1e-9);
+    /* unfused attention ignores the figure */
+    p.recompute = MS_DIST_RECOMPUTE_NONE;
+    p.flash_attention = 0;
+    assert_int_equal(ms_dist_train_step(&a, &m64, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&b, &m64, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    NEAR(ta.step_time_s, tb.step_time_s, 1e-12);
+}
+
+/* The same term's share of the step falls as the model grows at a fixed head dimension (64): the
+ * per-score work grows with the heads (∝ h) while the layer's GEMMs grow with h². */
+static void test_attention_score_share(void **s)
+{
+    (void)s;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 8, .interleave = 1,
+                             .flash_attention = 1 };
+    ms_dist_accel_t a = a100(), b = a100();
+    a.attn_efficiency = b.attn_efficiency = 0.5;
+    a.attn_score_flops = 224.0;
+    int hs[] = { 768, 2048, 4096, 8192 };
+    double last = 1.0;
+    for (int i = 0; i < 4; i++) {
+        ms_dist_model_t m = gpt(8, hs[i], hs[i] / 64);
+        ms_dist_train_t ta, tb;
+        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
+        assert_int_equal(ms_dist_train_step(&b, &m, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+        double share = (ta.step_time_s - tb.step_time_s) / ta.step_time_s;
+        printf("h = %d: per-score attention work %.2f %% of the step\n", hs[i], 100 * share);
+        assert_true(share > 0 && share < last);
+        last = share;
+    }
+}
+
 /* The logit layer and PyTorch's fp32 cross-entropy: 3 GEMM passes of 2·T·h·V FLOPs at peak·η and
  * 40 bytes of HBM traffic per logit (upcast, log_softmax, nll_loss's gradient, log_softmax's
  * backward, downcast). Hand-worked on one A100 (η 0.7 for FLOPs and bytes), T = 2048, h = 1024,
@@ -445,6 +510,8 @@ int main(void)
         cmocka_unit_test(test_shape_efficiency),
         cmocka_unit_test(test_attention_efficiency),
         cmocka_unit_test(test_cross_entropy_bytes),
+        cmocka_unit_test(test_attention_score_work),
+        cmocka_unit_test(test_attention_score_share),
         cmocka_unit_test(test_gemm_epilogue_bytes),
         cmocka_unit_test(test_fsdp_copy_bytes),
         cmocka_unit_test(test_overlap_interference),

@@ -45,6 +45,7 @@ static void test_published_runs(void **s)
          * software stack's compute factor (1 for the reference stacks Megatron-LM and Llama 3) */
         assert_true(fabs(ms_calibrated_efficiency(r->calibration) * r->stack_compute_factor - r->accel.efficiency) < 1e-12);
         assert_true(ms_calibrated_attention_efficiency(r->calibration) == r->accel.attn_efficiency);
+        assert_true(ms_calibrated_attention_score_flops(r->calibration) == r->accel.attn_score_flops);
         if (!strcmp(r->stack, "A100/Megatron-LM") || !strcmp(r->stack, "H100/Llama3"))
             assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0);
         printf("%-22s %+6.1f%%\n", r->id, 100 * r->error);
@@ -285,6 +286,7 @@ static void test_stack_sharding(void **s)
     assert_non_null(strstr(v.rows[0].sharding, "from the stack's name"));
     assert_non_null(strstr(v.rows[1].sharding, "zero_stage column"));
     assert_true(v.rows[0].accel.attn_efficiency == 0.0);     /* no attention_efficiency column */
+    assert_true(v.rows[0].accel.attn_score_flops == 0.0);    /* no attention_score_flops column */
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
     assert_true(v.rows[0].predicted_step_s == v.rows[1].predicted_step_s);
     ms_dist_validation_free(&v);
@@ -302,6 +304,11 @@ static void test_stack_sharding(void **s)
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, "calibration.csv:2"));
     assert_non_null(strstr(err, "attention_efficiency"));
+    /* attention_score_flops not a positive number */
+    write_file(cal, "stack,efficiency,attention_efficiency,attention_score_flops,source\nX,0.7,0.5,-3,test\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "calibration.csv:2"));
+    assert_non_null(strstr(err, "attention_score_flops"));
     remove(cal);
     remove(runs);
     remove(dir);

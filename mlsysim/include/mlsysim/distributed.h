@@ -68,7 +68,26 @@ typedef struct ms_dist_accel {
      * not use the Hopper instructions (Shah et al. 2024, FlashAttention-3, arXiv 2407.08608). Used
      * only with ms_dist_parallel_t.flash_attention. */
     double attn_efficiency;
+    /* The fused attention kernel's non-matmul work per score (query-key pair) and pass, in the
+     * tensor-core FLOPs the SM could retire in its time (0 = off: the kernel runs at
+     * attn_efficiency whatever its head dimension). Per score and pass the kernel runs 4·d (forward)
+     * or 10·d (backward) matmul FLOPs for head dimension d, but one exponential on the
+     * special-function units (16 per clock per SM on sm_80 and sm_90, CUDA C++ Programming Guide,
+     * "Arithmetic Instructions") and about three FP32 operations (FlashAttention-2, Dao 2023,
+     * Algorithms 1 and 2: row max, scale-and-shift, row sum; backward: scale-and-shift, P·(dP − D)),
+     * which FlashAttention-2 does not overlap with its matmuls (Shah et al. 2024, FlashAttention-3,
+     * arXiv 2407.08608, Sec. 3.1). That work does not shrink with d, so a kernel with d = 64 runs
+     * at a lower fraction of peak than one with d = 128. attn_efficiency is read as the figure at
+     * head dimension MS_DIST_ATTN_REF_HEAD_DIM. A100: 128 + 3·32 = 224 (312 TFLOP/s dense BF16 on
+     * 108 SMs at 1.41 GHz = 2048 FLOP per clock per SM: 128 per exponential, 32 per FP32 operation
+     * at 64 per clock); H100 SXM: 254 + 3·29.5 = 342 (989 TFLOP/s against 3.9 TFLOP/s of
+     * exponentials, FlashAttention-3 Sec. 1; 67 TFLOP/s FP32 = 33.5 T operations/s). */
+    double attn_score_flops;
 } ms_dist_accel_t;
+
+/* The head dimension at which attn_efficiency is read (the GPT-3-style models of
+ * FlashAttention-2's benchmarks and of Llama 3 use 128). */
+#define MS_DIST_ATTN_REF_HEAD_DIM 128.0
 
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
 /* Achievable fraction of datasheet HBM bandwidth for memory-bound kernels (see mem_bw_fraction). */

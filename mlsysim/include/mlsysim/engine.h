@@ -138,7 +138,7 @@ void ms_json_str(FILE *f, const char *s);
  * Megatron-LM (MS_DIST_DEFAULT_TRAIN_EFFICIENCY, 0.70), inference MS_DEFAULT_EFFICIENCY (0.5). */
 double ms_default_efficiency(ms_mode mode);
 /* The training efficiency calibrated for an accelerator's generation (the registry name up to its
- * first '_': A100 0.72, H100 0.59, from mlsysim/validation/calibration.csv), 0 when that
+ * first '_': A100 0.74, H100 0.60, from mlsysim/validation/calibration.csv), 0 when that
  * generation has no calibration. A training plan that names no efficiency uses it when it is
  * > 0, else ms_default_efficiency; the result's `efficiency_source` says which. */
 double ms_calibrated_efficiency(const char *hw_name);
@@ -146,6 +146,11 @@ double ms_calibrated_efficiency(const char *hw_name);
  * (calibration.csv's attention_efficiency: A100 0.50, H100 0.35, FlashAttention-2's published
  * figures), 0 when unknown (attention then runs at the plan's efficiency). Training plans use it. */
 double ms_calibrated_attention_efficiency(const char *hw_name);
+/* The fused attention kernel's non-matmul work per score and pass in tensor-FLOP equivalents on
+ * an accelerator's generation (calibration.csv's attention_score_flops: A100 224, H100 342, from
+ * the datasheets' exponential and FP32 rates; see ms_dist_accel_t.attn_score_flops), 0 when
+ * unknown. Training plans use it. */
+double ms_calibrated_attention_score_flops(const char *hw_name);
 
 /* Fills a plan with the defaults of a plan file that gives only workload.model and
  * hardware.accelerator: inference, batch 1, seq 2048, Adam, fp16, one accelerator, no

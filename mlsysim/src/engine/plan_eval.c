@@ -22,9 +22,9 @@ double ms_default_efficiency(ms_mode mode)
  * them (chosen there on the calibration rows of runs.csv only; tests/test_scale_validation.c
  * checks this table against the file). The generation is the registry name up to its first '_'
  * (A100_40GB -> A100, H100_PCIe -> H100). */
-static const struct { const char *gen; double eff, attn; } calibrated[] = {
-    {"A100", 0.74, 0.50},
-    {"H100", 0.60, 0.35},
+static const struct { const char *gen; double eff, attn, score; } calibrated[] = {
+    {"A100", 0.74, 0.50, 224.0},
+    {"H100", 0.60, 0.35, 342.0},
 };
 
 static int calibrated_index(const char *hw_name)
@@ -46,6 +46,12 @@ double ms_calibrated_attention_efficiency(const char *hw_name)
 {
     int i = calibrated_index(hw_name);
     return i >= 0 ? calibrated[i].attn : 0.0;
+}
+
+double ms_calibrated_attention_score_flops(const char *hw_name)
+{
+    int i = calibrated_index(hw_name);
+    return i >= 0 ? calibrated[i].score : 0.0;
 }
 
 /* The plan's efficiency and where it came from ("plan", "calibrated", "default"). */
@@ -162,6 +168,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     }
     ms_hw_to_dist_accel(&p->hw, p->precision, plan_efficiency(p), a);
     a->attn_efficiency = ms_calibrated_attention_efficiency(p->hw.name);   /* fused attention kernel */
+    a->attn_score_flops = ms_calibrated_attention_score_flops(p->hw.name); /* its softmax work */
     a->mem_capacity_bytes *= 1.0 - p->memory_reserve;
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;

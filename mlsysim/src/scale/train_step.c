@@ -11,8 +11,10 @@
  *             bytes); the score path moves 9.5 elements per score (dP write, P read for dV,
  *             dropout read+mask+write, softmax y+dy read and dx write, dS read for dQ and dK).
  *             With flash attention the attention core runs at its own fraction of peak
- *             (accel->attn_efficiency, FlashAttention-2's published figures) and its backward at
- *             2.5× the forward FLOPs (it recomputes the scores). The logits' cross-entropy moves
+ *             (accel->attn_efficiency, FlashAttention-2's published figures, read at head
+ *             dimension 128) and its backward at 2.5× the forward FLOPs (it recomputes the
+ *             scores); its per-score non-matmul work (exponential, FP32 softmax operations;
+ *             accel->attn_score_flops) is counted apart, so a smaller head dimension runs slower. The logits' cross-entropy moves
  *             40 B of HBM per fp32 logit (PyTorch's log_softmax + nll_loss, both directions).
  *             With the shape-dependent GEMM model (compute_units), each GEMM's output write (its
  *             epilogue: forward outputs, backward dX and dW) is added at the same bandwidth.
@@ -197,16 +199,32 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         epi_fwd = T * wb * ((h + 2.0 * x.kv_dim) / tp + h + up_n + h) / BW;
         epi_bwd = (T * wb * (h + h / tp + h + x.k * x.ffn / tp) + wb * wmm / tp) / BW;
     }
-    c.att_fwd = score_flops / Fa + score_bytes / BW;
+    /* The fused kernel's non-matmul work per score (one exponential, ~3 FP32 operations per pass,
+     * accel->attn_score_flops in tensor-FLOP equivalents) does not shrink with the head dimension
+     * d while its matmul FLOPs (4·d forward, 10·d backward per score) do. attn_efficiency is the
+     * figure at d_ref = MS_DIST_ATTN_REF_HEAD_DIM over forward + backward (3.5 × 4·d_ref matmul
+     * FLOPs and 2 passes of that work per score), so the matmuls' own fraction of peak E_mm is
+     * 1/E_mm = 1/E_ref − 2·c/(3.5·4·d_ref), and a pass takes score_flops/peak · (m/E_mm + c/(4·d)),
+     * m = 1 forward, 2.5 backward. At d = d_ref the sum is the old figure's time exactly. */
+    double att_f = score_flops / Fa, att_b = att_bwd_mult * score_flops / Fa;
+    if (p->flash_attention && a->attn_efficiency > 0 && a->attn_score_flops > 0 && score_flops > 0) {
+        double c_sc = a->attn_score_flops, dh = x.d;
+        double inv_mm = 1.0 / a->attn_efficiency - c_sc / (7.0 * MS_DIST_ATTN_REF_HEAD_DIM);
+        if (inv_mm < 1.0) inv_mm = 1.0;                       /* the matmuls never beat peak */
+        double per = score_flops / a->peak_flops;
+        att_f = per * (inv_mm + c_sc / (4.0 * dh));
+        att_b = per * (att_bwd_mult * inv_mm + c_sc / (4.0 * dh));
+    }
+    c.att_fwd = att_f + score_bytes / BW;
     c.fwd = dense_flops / Fd + ew_bytes / BW + epi_fwd + c.att_fwd;
-    c.bwd = 2.0 * dense_flops / Fd + att_bwd_mult * score_flops / Fa + (1.5 * ew_bytes + score_bytes_bwd) / BW
+    c.bwd = 2.0 * dense_flops / Fd + att_b + (1.5 * ew_bytes + score_bytes_bwd) / BW
           + epi_bwd;
     c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
          : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
     /* GEMM share of the kernel time (for the breakdown) */
-    double layer_mm = 3.0 * dense_flops / Fd + (1.0 + att_bwd_mult) * score_flops / Fa
-                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? dense_flops / Fd + score_flops / Fa
-                       : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? score_flops / Fa : 0.0);
+    double layer_mm = 3.0 * dense_flops / Fd + att_f + att_b
+                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? dense_flops / Fd + att_f
+                       : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? att_f : 0.0);
     double layer_kern = c.fwd + c.bwd + c.rc;
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
     double act_msg = T * h * wb;

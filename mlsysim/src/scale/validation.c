@@ -154,7 +154,7 @@ static int parse_num(const char *s, double *v)
     return 0;
 }
 
-typedef struct cal { char stack[32]; double eff, attn; } cal_t;
+typedef struct cal { char stack[32]; double eff, attn, score; } cal_t;
 
 static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, size_t errlen)
 {
@@ -167,6 +167,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     int lineno = cf.lineno;
     int ci_stack = col_index(&cf.hdr, "stack"), ci_eff = col_index(&cf.hdr, "efficiency");
     int ci_attn = col_index(&cf.hdr, "attention_efficiency");   /* optional: blank = efficiency */
+    int ci_score = col_index(&cf.hdr, "attention_score_flops"); /* optional: blank = off */
     if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
     csv_line_t c;
     while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
@@ -191,9 +192,16 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
             fclose(fp);
             return MS_DIST_EIO;
         }
+        double sc = 0.0;
+        if (ci_score >= 0 && c.n > ci_score && *c.f[ci_score] && (parse_num(c.f[ci_score], &sc) || !(sc > 0 && sc <= 1e4))) {
+            ms_scale_err(err, errlen, "%s:%d: column attention_score_flops: '%s' is not a number in (0, 10000] (blank = off)", path, lineno, c.f[ci_score]);
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
         snprintf(cal[*ncal].stack, sizeof cal[*ncal].stack, "%s", c.f[ci_stack]);
         cal[*ncal].eff = e;
         cal[*ncal].attn = ae;
+        cal[*ncal].score = sc;
         (*ncal)++;
     }
     fclose(fp);
@@ -415,6 +423,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
         r->accel.efficiency = cal[found].eff;
         r->accel.attn_efficiency = cal[found].attn;
+        r->accel.attn_score_flops = cal[found].score;
         r->stack_compute_factor = 1.0;
         r->par.sharded_coll_efficiency = MS_DIST_SHARDED_COLL_EFFICIENCY;
         const char *sw = strchr(r->stack, '/');
