@@ -322,18 +322,20 @@ static bool simd_applies(const conv_dims *d, const tt_conv2d_geom *g)
 
 #ifdef TT_CONV_X86
 /* Output channels in the lanes (conv2d_avx512.c, "channels") instead of pixels of a row ("rows"):
- * chosen when rows fill less than 3/4 of their vectors (LeNet's conv2: 10 of 16 lanes) and there
- * are at least 8 channels to fill the lanes; the kernel handles kw <= 6. Forward and weight gradient
- * only: the input gradient's lanes would hold the input channels (6 for LeNet's conv2), so it stays
- * on "rows". */
+ * chosen when rows fill less than 3/4 of their vectors (LeNet's conv2: 10 of 16 lanes) and the
+ * channels fill more of theirs (16 of 16 there; a conv pruned to 8 channels would fill 8 of 16 and
+ * stays on rows); the kernel handles kw <= 6. Forward and weight gradient only: the input
+ * gradient's lanes would hold the input channels (6 for LeNet's conv2), so it stays on "rows". */
 static bool channels_in_lanes(const conv_dims *d)
 {
     const char *impl = tt_conv2d_impl();
     if (d->kw > 6 || strcmp(impl, "rows") == 0) {
         return false;
     }
-    const bool short_rows = 4 * d->Wo < 3 * 16 * tt_conv_row_vecs(d->Wo);
-    return strcmp(impl, "channels") == 0 || (short_rows && d->Cout >= 8);
+    const int64_t row_lanes = 16 * tt_conv_row_vecs(d->Wo), ch_lanes = 16 * ((d->Cout + 15) / 16);
+    const bool short_rows = 4 * d->Wo < 3 * row_lanes;
+    const bool fuller = d->Cout * row_lanes > d->Wo * ch_lanes; /* Cout / ch_lanes > Wo / row_lanes */
+    return strcmp(impl, "channels") == 0 || (short_rows && d->Cout >= 8 && fuller);
 }
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }

@@ -191,6 +191,7 @@ INL void wg_tile(const int CB, const int JB, const float *dy, int64_t dimg, int6
                 UNROLL
                 for (int j = 0; j < JB; j++) {
                     xv[j] = _mm256_loadu_ps(xr + 16 * v + j);
+                    KEEP_IN_REG(xv[j]); /* JB loads, not CB * JB folded into the FMAs */
                 }
                 UNROLL
                 for (int a = 0; a < CB; a++) {

@@ -45,7 +45,11 @@
 #define UNROLL_FULL
 #endif
 
-enum { FWD_CB = 6, FWD_NV = 4, WG_CB = 4, WG_JB = 5 };
+/* Forward tiles: up to 6 channels x 4 row vectors; tiles of 1-3 channels (a conv with few output
+ * channels, as after pruning) take up to 8 row vectors, so that each input vector loaded feeds as
+ * many FMAs as possible (3 x 8 = 24 accumulators, like 6 x 4). */
+enum { FWD_CB = 6, FWD_NV = 8, FWD_NV_WIDE_CB = 3, WG_CB = 4, WG_JB = 5 };
+static inline int fwd_nv_max(int cb) { return cb <= FWD_NV_WIDE_CB ? FWD_NV : 4; }
 
 /* ---- forward / full convolution ---------------------------------------------------------------- */
 
@@ -73,17 +77,22 @@ INL void fwd_tile(const int CB, const int NV, const float *in, int64_t Cin, int6
                 p[r] = ir + ioff[r];
             }
             for (int64_t j = 0; j < kw; j++) {
-                __m512 xv[FWD_NV];
-                UNROLL
-                for (int r = 0; r < NV; r++) {
-                    xv[r] = _mm512_loadu_ps(p[r] + j);
-                }
+                /* the CB weights first, then each input vector loaded once for its CB FMAs:
+                 * CB + CB * NV + 1 registers (31 at 6 x 4, 28 at 3 x 8), so no input vector is
+                 * reloaded as a memory operand of each FMA (GCC folds it into every FMA
+                 * otherwise: CB loads per vector, and the loads, not the FMAs, set the pace) */
+                __m512 wv[FWD_CB];
                 UNROLL
                 for (int a = 0; a < CB; a++) {
-                    const __m512 wv = _mm512_set1_ps(wr[a * wco + j]);
+                    wv[a] = _mm512_set1_ps(wr[a * wco + j]);
+                }
+                UNROLL
+                for (int r = 0; r < NV; r++) {
+                    __m512 xv = _mm512_loadu_ps(p[r] + j);
+                    KEEP_IN_REG(xv);
                     UNROLL
-                    for (int r = 0; r < NV; r++) {
-                        acc[a][r] = _mm512_fmadd_ps(wv, xv[r], acc[a][r]);
+                    for (int a = 0; a < CB; a++) {
+                        acc[a][r] = _mm512_fmadd_ps(wv[a], xv, acc[a][r]);
                     }
                 }
             }
@@ -136,13 +145,16 @@ INL void fwd_tile(const int CB, const int NV, const float *in, int64_t Cin, int6
                  bias, relu, accumulate);                                                            \
     }
 #define FWD_ROW(cb) FWD_FN(cb, 1) FWD_FN(cb, 2) FWD_FN(cb, 3) FWD_FN(cb, 4)
-FWD_ROW(1) FWD_ROW(2) FWD_ROW(3) FWD_ROW(4) FWD_ROW(5) FWD_ROW(6)
+#define FWD_ROW8(cb) FWD_ROW(cb) FWD_FN(cb, 5) FWD_FN(cb, 6) FWD_FN(cb, 7) FWD_FN(cb, 8)
+FWD_ROW8(1) FWD_ROW8(2) FWD_ROW8(3) FWD_ROW(4) FWD_ROW(5) FWD_ROW(6)
 
 typedef void (*fwd_fn)(const float *, int64_t, int64_t, int64_t, const float *, int64_t, int64_t,
                        int64_t, int64_t, int64_t, const int64_t *, float *, int64_t, const int64_t *, const __mmask16 *,
                        const float *, int, int);
 #define FWD_ENT(cb) {fwd_##cb##_1, fwd_##cb##_2, fwd_##cb##_3, fwd_##cb##_4}
-static const fwd_fn fwd_table[FWD_CB][FWD_NV] = {FWD_ENT(1), FWD_ENT(2), FWD_ENT(3),
+#define FWD_ENT8(cb) {fwd_##cb##_1, fwd_##cb##_2, fwd_##cb##_3, fwd_##cb##_4, \
+                      fwd_##cb##_5, fwd_##cb##_6, fwd_##cb##_7, fwd_##cb##_8}
+static const fwd_fn fwd_table[FWD_CB][FWD_NV] = {FWD_ENT8(1), FWD_ENT8(2), FWD_ENT8(3),
                                                  FWD_ENT(4), FWD_ENT(5), FWD_ENT(6)};
 
 AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
@@ -151,9 +163,9 @@ AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, i
 {
     const int64_t V = tt_conv_row_vecs(Wo), nvec = Ho * V, wco = Cin * kh * kw, oplane = Ho * Wo;
     for (int64_t co0 = 0; co0 < Cout; co0 += FWD_CB) {
-        const int cb = (int)(Cout - co0 < FWD_CB ? Cout - co0 : FWD_CB);
-        for (int64_t q0 = 0; q0 < nvec; q0 += FWD_NV) {
-            const int nv = (int)(nvec - q0 < FWD_NV ? nvec - q0 : FWD_NV);
+        const int cb = (int)(Cout - co0 < FWD_CB ? Cout - co0 : FWD_CB), nvm = fwd_nv_max(cb);
+        for (int64_t q0 = 0; q0 < nvec; q0 += nvm) {
+            const int nv = (int)(nvec - q0 < nvm ? nvec - q0 : nvm);
             int64_t ioff[FWD_NV], ooff[FWD_NV];
             __mmask16 mask[FWD_NV];
             UNROLL
@@ -205,6 +217,7 @@ INL void wg_tile(const int CB, const int JB, const float *dy, int64_t dimg, int6
                 UNROLL
                 for (int j = 0; j < JB; j++) {
                     xv[j] = _mm512_loadu_ps(xr + 16 * v + j);
+                    KEEP_IN_REG(xv[j]); /* JB loads, not CB * JB folded into the FMAs */
                 }
                 UNROLL
                 for (int a = 0; a < CB; a++) {

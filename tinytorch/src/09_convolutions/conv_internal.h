@@ -21,6 +21,15 @@
 static inline int64_t tt_conv_row_vecs(int64_t Wo) { return (Wo + 15) / 16; }
 
 #ifdef TT_CONV_X86
+/* An empty asm that takes v in a vector register: the compiler can no longer fold v's load into
+ * each instruction that uses it. GCC folds an input vector of a register tile into every FMA that
+ * reads it when registers look short, so a vector used by CB FMAs is loaded CB times and the loads,
+ * not the FMAs, set the pace (a 3-channel conv ran at half the FMA rate of a 6-channel one). */
+#if defined(__GNUC__)
+#define KEEP_IN_REG(v) __asm__("" : "+v"(v))
+#else
+#define KEEP_IN_REG(v) ((void)0)
+#endif
 /* Direct convolution of one padded image, vectorised over the output row:
  *   out[co, oh, ow] (=|+=) sum_{c, i, j} w[co, c, i, j] * in[c, oh + i, ow + j]   (+ bias[co], ReLU)
  * in: [Cin] planes of `plane` floats with row stride Wp, zero outside rows [rlo, rhi) (the kernel

@@ -27,6 +27,10 @@ typedef struct s1_case {
 
 static const s1_case cases[] = {
     {5, 1, 28, 28, 6, 5, 5, 2, 2, 1},   /* LeNet conv1: two vectors per row, 28 = 16 + 12 */
+    {4, 1, 28, 28, 3, 5, 5, 2, 2, 1},   /* conv1 pruned to 3 channels: tiles of 3 x 8 row vectors */
+    {3, 3, 14, 14, 8, 5, 5, 0, 0, 1},   /* conv2 pruned to 8: rows (8 of 16 channel lanes would be
+                                         * fewer than 10 of 16 pixel lanes), 6 + 2 channels */
+    {2, 2, 11, 30, 2, 3, 3, 1, 1, 0},   /* 2 channels, 22 row vectors: tiles of 8, 8, 6 */
     {3, 6, 14, 14, 16, 5, 5, 0, 0, 1},  /* LeNet conv2: one partial vector per row */
     {2, 3, 9, 40, 7, 3, 3, 1, 1, 1},    /* three vectors per row; 7 channels = 6 + 1 */
     {3, 2, 7, 5, 5, 3, 2, 1, 0, 0},     /* odd sizes, no bias */
