@@ -481,10 +481,28 @@ int tito_cmd_compress(int argc, char **argv)
     tt_kv meta[] = {{"model", e->name}, {"pruned", pr},
                     {val_n > 0 ? "val_accuracy_before" : "test_accuracy_before", a0},
                     {val_n > 0 ? "val_accuracy" : "test_accuracy", a2}};
-    /* a factored model has another architecture: a self-describing model file records it */
+    /* a pruned or factored model has another architecture: a self-describing model file records it,
+     * with the source file's input standardisation and class names, so that tito eval, predict,
+     * profile and quantize take the compressed model as they take the milestone's */
+    tt_model_file src = {0};
+    char serr[256];
     tt_model_info info = {.data = test, .extra = meta, .n_extra = 4};
-    if ((kind == P_LOWRANK ? tt_model_save(out, model, &info, err, sizeof err)
-                           : tt_checkpoint_save(out, model, NULL, meta, 4, err, sizeof err)) != 0) {
+    tt_standardizer sn = {0};
+    if (tt_model_load(ckpt, &src, serr, sizeof serr) == 0) {
+        sn = (tt_standardizer){.n = src.n_norm, .mean = src.input_mean, .std = src.input_std};
+        if (src.n_norm == 1) {
+            info.input_mean = src.input_mean[0];
+            info.input_std = src.input_std[0];
+        } else if (src.n_norm > 1) {
+            info.norm = &sn;
+        }
+        if (src.num_classes == test->num_classes) {
+            info.class_names = (const char *const *)src.class_names;
+        }
+    }
+    int src_rc = tt_model_save(out, model, &info, err, sizeof err);
+    tt_model_file_free(&src);
+    if (src_rc != 0) {
         fprintf(stderr, "tito compress: %s\n", err);
     } else {
         printf("  wrote %s\n", out);

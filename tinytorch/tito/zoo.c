@@ -69,6 +69,21 @@ static const tito_zoo_entry *by_architecture(const char *path, tt_layer **model)
             }
             tt_layer_free(m);
         }
+        /* A model derived from a milestone's (pruned to fewer channels, or factored into more
+         * Linear layers, by tito compress) has its own architecture: it belongs to the entry of
+         * the same input shape and kind (convolutional or not), whose data set it reads. */
+        const bool conv = strstr(got, "Conv2d(") != NULL;
+        for (size_t i = 0; !hit && i < sizeof zoo / sizeof zoo[0]; i++) {
+            if (mf.input_ndim != zoo[i].in_ndim ||
+                memcmp(mf.input_shape, zoo[i].in_shape, (size_t)zoo[i].in_ndim * sizeof(int64_t)) != 0) {
+                continue;
+            }
+            tt_layer *m = zoo[i].make();
+            if (tt_layer_describe(m, want, sizeof want) == 0 && (strstr(want, "Conv2d(") != NULL) == conv) {
+                hit = &zoo[i];
+            }
+            tt_layer_free(m);
+        }
     }
     if (hit) {
         *model = mf.model;

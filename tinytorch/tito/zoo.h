@@ -22,7 +22,9 @@ typedef struct tito_zoo_entry {
 } tito_zoo_entry;
 
 /* Builds the model of the checkpoint at path and loads its weights (eval mode). Returns the entry and
- * sets *model, or NULL with a message naming the file and why no entry matched. */
+ * sets *model, or NULL with a message naming the file and why no entry matched. A self-describing
+ * model file derived from a milestone's (pruned or factored by tito compress) gets the entry of the
+ * same input shape and kind, and *model its own architecture. */
 const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *err, size_t errlen);
 /* The Fashion-MNIST model of milestone "03" or "04" ("3", "04" ...), NULL for another. */
 const tito_zoo_entry *tito_zoo_milestone(const char *id);
