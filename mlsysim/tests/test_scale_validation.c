@@ -64,8 +64,9 @@ static void test_published_runs(void **s)
     assert_true(c->max_abs_error <= 0.065);
     /* with the llm-foundry rows (first prediction 10.8 % / 41.0 %), the attention kernel at its
      * own fraction of peak, PyTorch's fp32 cross-entropy bytes, FSDP's copies and the GEMM
-     * epilogues (η re-chosen on the calibration rows): held-out median 7.4 %, max 27.6 %
-     * (baseline 20.7 % / 68.4 %); README ("FSDP, small models, H100") */
+     * epilogues (η re-chosen on the calibration rows), the attention kernel's softmax work per
+     * score apart from its matmuls: held-out median 7.5 %, max 27.6 % (baseline 20.7 % / 68.4 %);
+     * README ("FSDP, small models, H100") */
     assert_true(h->median_abs_error <= 0.08);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.28);
