@@ -5,6 +5,8 @@
 # for the whole process: OMP_NUM_THREADS=1 (+ tt_set_num_threads(1)) for ours; OMP/OPENBLAS/MKL = 1 and
 # torch.set_num_threads(1) for PyTorch. /usr/bin/time -v gives each side's CPU share. Each side reports
 # its best window; the pair is measured 3 times alternately and the best of each is kept (shared machine).
+# The all-core pair runs in the same rounds and keeps its best too, so scaling_ours (all cores / one
+# thread) compares the same statistic on both sides.
 # Last line: one JSON object with name, ours, anchor, unit, ratio (ours / anchor) and the CPU shares.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,7 +23,9 @@ cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
 # BENCH_CPU_TIME=1: the one-thread ratio compares samples per CPU-second (each side's own process
 # time), for a loaded machine where wall time measures the other jobs too.
 rate=samples_per_s; [[ -n "${BENCH_CPU_TIME:-}" ]] && rate=samples_per_cpu_s
-best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0
+best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0; oa=0; aa=0
+n="$(bench_all_threads)"
+more() { /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$1" "$2"; }
 for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
     "$exe" "$batch" "$steps" "$reps" > "$tmp/ours.json"
@@ -29,20 +33,21 @@ for round in 1 2 3; do
     /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch.json"
   o="$(field "$tmp/ours.json" "$rate")"; a="$(field "$tmp/torch.json" "$rate")"
   echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
-  if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$o" "$best_ours"; then
+  if more "$o" "$best_ours"; then
     best_ours="$o"; cpu_ours="$(cpu "$tmp/ours.time")"
   fi
-  if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$a" "$best_anchor"; then
+  if more "$a" "$best_anchor"; then
     best_anchor="$a"; cpu_anchor="$(cpu "$tmp/torch.time")"
   fi
+  # all cores on both sides (OpenMP for us, torch.set_num_threads(N) for PyTorch)
+  TT_NUM_THREADS="$n" OMP_NUM_THREADS="$n" "$exe" "$batch" "$steps" "$reps" > "$tmp/ours_all.json"
+  BENCH_THREADS="$n" OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" MKL_NUM_THREADS="$n" bench_anchor \
+    /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch_all.json"
+  o2="$(field "$tmp/ours_all.json" samples_per_s)"; a2="$(field "$tmp/torch_all.json" samples_per_s)"
+  echo "round $round, all $n cores: tinytorch $o2 samples/s, pytorch $a2 samples/s" >&2
+  if more "$o2" "$oa"; then oa="$o2"; fi
+  if more "$a2" "$aa"; then aa="$a2"; fi
 done
-# All cores on both sides (OpenMP for us, torch.set_num_threads(N) for PyTorch), one round each.
-n="$(bench_all_threads)"
-TT_NUM_THREADS="$n" OMP_NUM_THREADS="$n" "$exe" "$batch" "$steps" "$reps" > "$tmp/ours_all.json"
-BENCH_THREADS="$n" OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" MKL_NUM_THREADS="$n" bench_anchor \
-  /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch_all.json"
-oa="$(field "$tmp/ours_all.json" samples_per_s)"; aa="$(field "$tmp/torch_all.json" samples_per_s)"
-echo "all $n cores: tinytorch $oa samples/s, pytorch $aa samples/s" >&2
 /usr/bin/python3 -c "
 import json, sys
 o, a, oa, aa = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[6]), float(sys.argv[7])
