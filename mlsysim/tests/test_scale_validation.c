@@ -160,6 +160,28 @@ static void test_bad_tables(void **s)
     assert_int_equal(v.rows[0].heldout, 1);
     assert_string_equal(v.rows[0].calibration, "X");
     ms_dist_validation_free(&v);
+    /* the optional cp column: blank = 1, a whole number >= 1 reaches the plan, 0 is refused */
+    {
+        char hdr_cp[4096];
+        snprintf(hdr_cp, sizeof hdr_cp, "%.*s,cp\n", (int)strcspn(hdr, "\r\n"), hdr);
+        const char *row = "r1,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,,";
+        const char *cps[3] = {"", "2", "0"};
+        for (int k = 0; k < 3; k++) {
+            out = fopen(runs, "w");
+            fprintf(out, "%s%s%s\n", hdr_cp, row, cps[k]);
+            fclose(out);
+            int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
+            if (k < 2) {
+                assert_int_equal(rc, MS_DIST_OK);
+                assert_int_equal(v.rows[0].par.cp, k == 0 ? 1 : 2);
+                ms_dist_validation_free(&v);
+            } else {
+                assert_int_equal(rc, MS_DIST_EIO);
+                assert_non_null(strstr(err, "runs.csv:2"));
+                assert_non_null(strstr(err, "column cp"));
+            }
+        }
+    }
     /* two figures for one stack break the calibration rule */
     write_file(cal, "stack,efficiency,source\nX,0.7,a\nX,0.6,b\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);

@@ -374,6 +374,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     int ci_hf = col_index(hdr, "hbm_fraction");             /* optional */
     int ci_lei = col_index(hdr, "intra_link_efficiency");   /* optional */
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
+    int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -492,6 +493,14 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             r->model.gated_ffn = 1; r->model.tied_embeddings = 0; r->model.learned_pos = 0; r->model.biases = 0;
         }
         r->par.tp = (int)val[C_TP]; r->par.pp = (int)val[C_PP]; r->par.ep = 1; r->par.cp = 1;
+        if (ci_cp >= 0 && *c.f[ci_cp]) {
+            double u;
+            if (parse_num(c.f[ci_cp], &u) || u < 1 || u > 4096 || u != floor(u)) {
+                ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
+                rc = MS_DIST_EIO; break;
+            }
+            r->par.cp = (int)u;
+        }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
         r->par.recompute = (ms_dist_recompute_t)(int)val[C_RC];
