@@ -67,7 +67,7 @@ static void test_published_runs(void **s)
      * epilogues (η re-chosen on the calibration rows), the attention kernel's softmax work per
      * score apart from its matmuls: held-out median 7.5 %, max 27.6 % (baseline 20.7 % / 68.4 %);
      * README ("FSDP, small models, H100"). With NVIDIA's 20 published NeMo H100 runs added as
-     * held-out rows at H100's η 0.60 and no stack figure, all predicted 13.9-23.0 % too slow: 67
+     * held-out rows at H100's η 0.60 and no stack figure, all predicted 13.9-20.3 % too slow: 67
      * held-out rows at median 12.7 %, max 27.6 % (baseline 22.9 % / 68.4 %); the median bound
      * moved from 8 % to 13 % with them (README "H100: NVIDIA's published BF16 NeMo runs"). */
     assert_true(h->median_abs_error <= 0.13);
@@ -87,9 +87,9 @@ static void test_published_runs(void **s)
         if (!r->heldout) continue;
         if (!strcmp(r->stack, "A100/Megatron-LM")) assert_true(fabs(r->error) <= 0.04);
         if (!strcmp(r->stack, "H100/Llama3")) assert_true(fabs(r->error) <= 0.035); /* +3.3 % */
-        /* NVIDIA's NeMo runs: every one predicted too slow, +13.9 % ... +23.0 % (η 0.60 is below
+        /* NVIDIA's NeMo runs: every one predicted too slow, +13.9 % ... +20.3 % (η 0.60 is below
          * what that stack's kernels reach; no stack figure, README) */
-        if (!strcmp(r->stack, "H100/NeMo")) assert_true(r->error > 0.13 && r->error < 0.235);
+        if (!strcmp(r->stack, "H100/NeMo")) assert_true(r->error > 0.13 && r->error < 0.21);
         /* the misses beyond 10 % are the stacks with their own software figures, llm-foundry and NeMo */
         if (fabs(r->error) > 0.1)
             assert_true(!strcmp(r->stack, "A100/DeepSpeed-ZeRO3") || !strcmp(r->stack, "A100/Megatron-DeepSpeed")
