@@ -195,7 +195,8 @@ INL void wg_tile(const int CB, const int JB, const float *dy, int64_t dimg, int6
                 }
                 UNROLL
                 for (int a = 0; a < CB; a++) {
-                    const __m256 dv = _mm256_loadu_ps(dr + a * dplane + 16 * v);
+                    __m256 dv = _mm256_loadu_ps(dr + a * dplane + 16 * v);
+                    KEEP_IN_REG(dv); /* and one load of dy, not JB */
                     UNROLL
                     for (int j = 0; j < JB; j++) {
                         acc[a][j] = _mm256_fmadd_ps(dv, xv[j], acc[a][j]);
