@@ -115,6 +115,30 @@ static void test_bubble(void **s)
     NEAR(t.bubble_s / (t.bubble_s + t.compute_s), 3.0 / 35.0, 1e-9);
 }
 
+/* One training step on each of two accelerators (the same model, plan and fabric), both valid. */
+static void steps2(const ms_dist_accel_t *a, const ms_dist_accel_t *b, const ms_dist_model_t *m,
+                   const ms_dist_parallel_t *p, const ms_dist_fabric_t *f, ms_dist_train_t *ta, ms_dist_train_t *tb)
+{
+    assert_int_equal(ms_dist_train_step(a, m, p, f, 8, ta, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(b, m, p, f, 8, tb, NULL, 0), MS_DIST_OK);
+}
+
+/* The plan of the attention tests: one rank, one micro-batch per step, 8 per batch, flash attention. */
+static ms_dist_parallel_t one_rank_plan(void)
+{
+    return (ms_dist_parallel_t){ .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 8, .interleave = 1,
+                                 .flash_attention = 1 };
+}
+
+/* Two A100s whose attention runs at 0.5 of peak, a counting the per-score softmax work (224 FLOPs). */
+static void score_pair(ms_dist_accel_t *a, ms_dist_accel_t *b)
+{
+    *a = a100();
+    *b = a100();
+    a->attn_efficiency = b->attn_efficiency = 0.5;
+    a->attn_score_flops = 224.0;
+}
+
 /* Shape-dependent efficiency: with the SM count known, GEMMs lose to tile and wave quantization
  * and to the per-tile fixed cost, a small hidden size far more than a large one; memory-bound
  * kernels run at the achievable HBM fraction instead of η. Hand-worked case: h = 1024, tp = 1,
@@ -133,10 +157,8 @@ static void test_shape_efficiency(void **s)
     ms_dist_model_t small = gpt(4, 1024, 16), big = gpt(4, 8192, 64);
     small.vocab = big.vocab = 0;
     ms_dist_train_t t0, t1, b0, b1;
-    assert_int_equal(ms_dist_train_step(&a, &small, &p, &f, 8, &t0, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&q, &small, &p, &f, 8, &t1, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&a, &big, &p, &f, 8, &b0, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&q, &big, &p, &f, 8, &b1, NULL, 0), MS_DIST_OK);
+    steps2(&a, &q, &small, &p, &f, &t0, &t1);
+    steps2(&a, &q, &big, &p, &f, &b0, &b1);
     /* memory-bound kernels: bandwidth 0.88 instead of 0.7 of the datasheet, plus the GEMM
      * epilogues the SM count switches on (4 layers of 18·T·h + 14·T·h + 24·h² bytes, T = 2048;
      * test_gemm_epilogue_bytes) */
@@ -163,22 +185,19 @@ static void test_attention_efficiency(void **s)
 {
     (void)s;
     ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 8, .interleave = 1,
-                             .flash_attention = 1 };
+    ms_dist_parallel_t p = one_rank_plan();
     ms_dist_accel_t a = a100(), q = a100();
     q.attn_efficiency = 0.35;
     ms_dist_model_t m = gpt(4, 1024, 16);
     m.vocab = 0;
     ms_dist_train_t t0, t1;
-    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &t0, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&q, &m, &p, &f, 8, &t1, NULL, 0), MS_DIST_OK);
+    steps2(&a, &q, &m, &p, &f, &t0, &t1);
     double score = 2.0 * 2048 * 2049 * 1024;                /* forward FLOPs per layer */
     double want = 4 * 3.5 * score * (1.0 / (312e12 * 0.35) - 1.0 / (312e12 * 0.7));
     NEAR(t1.step_time_s - t0.step_time_s, want, 1e-9);
     NEAR(t1.matmul_s - t0.matmul_s, want, 1e-9);
     p.flash_attention = 0;
-    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &t0, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&q, &m, &p, &f, 8, &t1, NULL, 0), MS_DIST_OK);
+    steps2(&a, &q, &m, &p, &f, &t0, &t1);
     NEAR(t1.step_time_s, t0.step_time_s, 1e-12);
 }
 
@@ -194,31 +213,25 @@ static void test_attention_score_work(void **s)
 {
     (void)s;
     ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 8, .interleave = 1,
-                             .flash_attention = 1 };
-    ms_dist_accel_t a = a100(), b = a100();
-    a.attn_efficiency = b.attn_efficiency = 0.5;
-    a.attn_score_flops = 224.0;
+    ms_dist_parallel_t p = one_rank_plan();
+    ms_dist_accel_t a, b;
+    score_pair(&a, &b);
     ms_dist_model_t m128 = gpt(4, 1024, 8), m64 = gpt(4, 1024, 16);
     m128.vocab = m64.vocab = 0;
     double score = 2.0 * 2048 * 2049 * 1024, per = score / 312e12; /* forward FLOPs per layer */
     ms_dist_train_t ta, tb;
-    assert_int_equal(ms_dist_train_step(&a, &m128, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&b, &m128, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    steps2(&a, &b, &m128, &p, &f, &ta, &tb);
     NEAR(ta.step_time_s, tb.step_time_s, 1e-12);
-    assert_int_equal(ms_dist_train_step(&a, &m64, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&b, &m64, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    steps2(&a, &b, &m64, &p, &f, &ta, &tb);
     NEAR(ta.step_time_s - tb.step_time_s, 4 * 0.875 * per, 1e-9);
     NEAR(ta.matmul_s - tb.matmul_s, 4 * 0.875 * per, 1e-9);   /* counted with the attention core */
     p.recompute = MS_DIST_RECOMPUTE_FULL;
-    assert_int_equal(ms_dist_train_step(&a, &m128, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&b, &m128, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    steps2(&a, &b, &m128, &p, &f, &ta, &tb);
     NEAR(ta.step_time_s - tb.step_time_s, 4 * 0.1875 * per, 1e-9);
     /* unfused attention ignores the figure */
     p.recompute = MS_DIST_RECOMPUTE_NONE;
     p.flash_attention = 0;
-    assert_int_equal(ms_dist_train_step(&a, &m64, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
-    assert_int_equal(ms_dist_train_step(&b, &m64, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+    steps2(&a, &b, &m64, &p, &f, &ta, &tb);
     NEAR(ta.step_time_s, tb.step_time_s, 1e-12);
 }
 
@@ -228,18 +241,15 @@ static void test_attention_score_share(void **s)
 {
     (void)s;
     ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 8, .interleave = 1,
-                             .flash_attention = 1 };
-    ms_dist_accel_t a = a100(), b = a100();
-    a.attn_efficiency = b.attn_efficiency = 0.5;
-    a.attn_score_flops = 224.0;
+    ms_dist_parallel_t p = one_rank_plan();
+    ms_dist_accel_t a, b;
+    score_pair(&a, &b);
     int hs[] = { 768, 2048, 4096, 8192 };
     double last = 1.0;
     for (int i = 0; i < 4; i++) {
         ms_dist_model_t m = gpt(8, hs[i], hs[i] / 64);
         ms_dist_train_t ta, tb;
-        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &ta, NULL, 0), MS_DIST_OK);
-        assert_int_equal(ms_dist_train_step(&b, &m, &p, &f, 8, &tb, NULL, 0), MS_DIST_OK);
+        steps2(&a, &b, &m, &p, &f, &ta, &tb);
         double share = (ta.step_time_s - tb.step_time_s) / ta.step_time_s;
         printf("h = %d: per-score attention work %.2f %% of the step\n", hs[i], 100 * share);
         assert_true(share > 0 && share < last);

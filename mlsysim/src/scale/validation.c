@@ -154,6 +154,15 @@ static int parse_num(const char *s, double *v)
     return 0;
 }
 
+/* A whole number in [lo, hi] into *out; -1 if s is not one. */
+static int parse_whole(const char *s, double lo, double hi, int *out)
+{
+    double u;
+    if (parse_num(s, &u) || u < lo || u > hi || u != floor(u)) return -1;
+    *out = (int)u;
+    return 0;
+}
+
 typedef struct cal { char stack[32]; double eff, attn, score; } cal_t;
 
 static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, size_t errlen)
@@ -448,13 +457,9 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
         r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
         r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
-        if (ci_cu >= 0 && *c.f[ci_cu]) {
-            double u;
-            if (parse_num(c.f[ci_cu], &u) || u < 0 || u > 100000 || u != floor(u)) {
-                ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number in 0..100000", path, lineno, c.f[ci_cu]);
-                rc = MS_DIST_EIO; break;
-            }
-            r->accel.compute_units = (int)u;
+        if (ci_cu >= 0 && *c.f[ci_cu] && parse_whole(c.f[ci_cu], 0, 100000, &r->accel.compute_units)) {
+            ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number in 0..100000", path, lineno, c.f[ci_cu]);
+            rc = MS_DIST_EIO; break;
         }
         if (ci_hf >= 0 && *c.f[ci_hf]) {
             double hf;
@@ -493,13 +498,9 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             r->model.gated_ffn = 1; r->model.tied_embeddings = 0; r->model.learned_pos = 0; r->model.biases = 0;
         }
         r->par.tp = (int)val[C_TP]; r->par.pp = (int)val[C_PP]; r->par.ep = 1; r->par.cp = 1;
-        if (ci_cp >= 0 && *c.f[ci_cp]) {
-            double u;
-            if (parse_num(c.f[ci_cp], &u) || u < 1 || u > 4096 || u != floor(u)) {
-                ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
-                rc = MS_DIST_EIO; break;
-            }
-            r->par.cp = (int)u;
+        if (ci_cp >= 0 && *c.f[ci_cp] && parse_whole(c.f[ci_cp], 1, 4096, &r->par.cp)) {
+            ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
+            rc = MS_DIST_EIO; break;
         }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
