@@ -203,13 +203,16 @@ void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, 
     /* END SOLUTION */
 }
 
-/* The choice of the path in use: the AVX-512 epilogues on the avx512 and vnni paths, the byte-quad
- * kernels on the vnni path only (else the portable version, or NULL: no quad kernel). */
+/* The choice of the path in use: the AVX-512 epilogues on the avx512 and vnni paths, the AVX2 ones
+ * (requantization, pool, input conversion) on the avx2 path, the byte-quad kernels on the vnni path only (else the portable
+ * version, or NULL: no quad kernel). */
 #ifdef TT_Q8_X86
 #define Q8_AVX512_OR(avx512, portable) (q8_current() == Q8_AVX512 || q8_current() == Q8_VNNI ? (avx512) : (portable))
+#define Q8_AVX2_OR(avx2, other) (q8_current() == Q8_AVX2 ? (avx2) : (other))
 #define Q8_VNNI_OR(vnni, other) (q8_current() == Q8_VNNI ? (vnni) : (other))
 #else
 #define Q8_AVX512_OR(avx512, portable) (portable)
+#define Q8_AVX2_OR(avx2, other) (other)
 #define Q8_VNNI_OR(vnni, other) (other)
 #endif
 
@@ -228,12 +231,12 @@ void tt_q8_requant_rows_portable(const int32_t *acc, int64_t lda, int64_t rows, 
 
 tt_q8_requant_rows_fn tt_q8_requant_rows_fn_current(void)
 {
-    return Q8_AVX512_OR(tt_q8_requant_rows_avx512, tt_q8_requant_rows_portable);
+    return Q8_AVX2_OR(tt_q8_requant_rows_avx2, Q8_AVX512_OR(tt_q8_requant_rows_avx512, tt_q8_requant_rows_portable));
 }
 
 tt_q8_requant_fn tt_q8_requant_fn_current(void)
 {
-    return Q8_AVX512_OR(tt_q8_requant_avx512, tt_q8_requant_portable);
+    return Q8_AVX2_OR(tt_q8_requant_avx2, Q8_AVX512_OR(tt_q8_requant_avx512, tt_q8_requant_portable));
 }
 
 void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row)
@@ -269,12 +272,12 @@ tt_q8_pool2c_fn tt_q8_pool2c_fn_current(void)
 
 tt_q8_pool2_fn tt_q8_pool2_fn_current(void)
 {
-    return Q8_AVX512_OR(tt_q8_pool2_avx512, tt_q8_pool2_portable);
+    return Q8_AVX2_OR(tt_q8_pool2_avx2, Q8_AVX512_OR(tt_q8_pool2_avx512, tt_q8_pool2_portable));
 }
 
 tt_q8_quantize_fn tt_q8_quantize_fn_current(void)
 {
-    return Q8_AVX512_OR(tt_q8_quantize_avx512, tt_quantize_i8);
+    return Q8_AVX2_OR(tt_q8_quantize_avx2, Q8_AVX512_OR(tt_q8_quantize_avx512, tt_quantize_i8));
 }
 
 void tt_q8_gemm(int64_t M, int64_t N, int64_t kp, const int16_t *A, const int16_t *Bp, int64_t np,

@@ -327,6 +327,98 @@ __attribute__((target("avx512f"))) void tt_q8_requant_rows_avx512(const int32_t 
     }
 }
 
+/* The same requantization on AVX2, 8 accumulators at a time. AVX2 has no 64-bit arithmetic shift, so
+ * x >> n (signed) is taken as the logical shift of x with its sign bit flipped, less 2^(63 - n):
+ * flipping the sign bit adds 2^63, which 2^n divides, so floor((x + 2^63) / 2^n) = floor(x / 2^n) +
+ * 2^(63 - n) exactly. Same arithmetic as tt_requant, lane by lane. */
+typedef struct rq2_consts {
+    __m256i b, m, ne, no, re, ro, oe, oo; /* bias, multiplier; shift counts, rounding terms and the
+                                           * 2^(63 - n) offsets of even and odd lanes */
+} rq2_consts;
+
+static inline __attribute__((always_inline, target("avx2"))) rq2_consts rq2_make(__m256i b, __m256i m, __m256i sh)
+{
+    const __m256i one = _mm256_set1_epi64x(1), v31 = _mm256_set1_epi32(31);
+    const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ULL);
+    const __m256i n = _mm256_add_epi32(sh, v31); /* 32-bit counts; even lanes in the low halves */
+    rq2_consts k;
+    k.b = b;
+    k.m = m;
+    k.ne = _mm256_and_si256(n, _mm256_set1_epi64x(0xFFFFFFFF));
+    k.no = _mm256_srli_epi64(n, 32);
+    k.re = _mm256_sllv_epi64(one, _mm256_sub_epi64(k.ne, one));
+    k.ro = _mm256_sllv_epi64(one, _mm256_sub_epi64(k.no, one));
+    k.oe = _mm256_srlv_epi64(sign, k.ne);
+    k.oo = _mm256_srlv_epi64(sign, k.no);
+    return k;
+}
+
+static inline __attribute__((always_inline, target("avx2"))) __m256i rq2_apply(__m256i acc, const rq2_consts *k,
+                                                                             __m256i vzp, __m256i vlo, __m256i vhi)
+{
+    const __m256i sign = _mm256_set1_epi64x((long long)0x8000000000000000ULL);
+    const __m256i a = _mm256_add_epi32(acc, k->b);
+    __m256i pe = _mm256_mul_epi32(a, k->m);
+    __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(k->m, 32));
+    pe = _mm256_xor_si256(_mm256_add_epi64(pe, k->re), sign);
+    po = _mm256_xor_si256(_mm256_add_epi64(po, k->ro), sign);
+    pe = _mm256_sub_epi64(_mm256_srlv_epi64(pe, k->ne), k->oe);
+    po = _mm256_sub_epi64(_mm256_srlv_epi64(po, k->no), k->oo);
+    const __m256i r = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+    return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), vlo), vhi);
+}
+
+/* 8 int32 values already within [-128, 127] -> 8 bytes at out. */
+static inline __attribute__((always_inline, target("avx2"))) void rq2_store8(int8_t *out, __m256i r)
+{
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    _mm_storel_epi64((__m128i *)out, _mm_packs_epi16(w, w));
+}
+
+__attribute__((target("avx2"))) void tt_q8_requant_avx2(const int32_t *acc, int64_t n, const int32_t *bias,
+                                                       const int32_t *mult, const int32_t *shift, int stride,
+                                                       int32_t zp, int32_t lo, int8_t *out)
+{
+    const __m256i vzp = _mm256_set1_epi32(zp), vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(127);
+    rq2_consts k = rq2_make(_mm256_set1_epi32(bias[0]), _mm256_set1_epi32(mult[0]), _mm256_set1_epi32(shift[0]));
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        if (stride) {
+            k = rq2_make(_mm256_loadu_si256((const __m256i *)(bias + i)), _mm256_loadu_si256((const __m256i *)(mult + i)),
+                         _mm256_loadu_si256((const __m256i *)(shift + i)));
+        }
+        rq2_store8(out + i, rq2_apply(_mm256_loadu_si256((const __m256i *)(acc + i)), &k, vzp, vlo, vhi));
+    }
+    if (i < n) { /* the last n - i < 8 values */
+        tt_q8_requant_portable(acc + i, n - i, stride ? bias + i : bias, stride ? mult + i : mult,
+                               stride ? shift + i : shift, stride, zp, lo, out + i);
+    }
+}
+
+/* Per 8-channel block: the constants once, then every row. */
+__attribute__((target("avx2"))) void tt_q8_requant_rows_avx2(const int32_t *acc, int64_t lda, int64_t rows, int64_t n,
+                                                            const int32_t *bias, const int32_t *mult,
+                                                            const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
+                                                            int64_t ldo)
+{
+    const __m256i vzp = _mm256_set1_epi32(zp), vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(127);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const rq2_consts k = rq2_make(_mm256_loadu_si256((const __m256i *)(bias + i)),
+                                      _mm256_loadu_si256((const __m256i *)(mult + i)),
+                                      _mm256_loadu_si256((const __m256i *)(shift + i)));
+        for (int64_t r = 0; r < rows; r++) {
+            rq2_store8(out + r * ldo + i, rq2_apply(_mm256_loadu_si256((const __m256i *)(acc + r * lda + i)), &k, vzp,
+                                                    vlo, vhi));
+        }
+    }
+    if (i < n) {
+        for (int64_t r = 0; r < rows; r++) {
+            tt_q8_requant_portable(acc + r * lda + i, n - i, bias + i, mult + i, shift + i, 1, zp, lo, out + r * ldo + i);
+        }
+    }
+}
+
 /* The 2x2 max pool of a stride-1 convolution's accumulators: row[oy * wq + ox] = the max of
  * a[2oy][2ox], a[2oy][2ox+1], a[2oy+1][2ox], a[2oy+1][2ox+1] (rows lda apart). 16 outputs at a time:
  * the two input rows' maxima over 32 columns, then even and odd lanes gathered (vpermt2d) and
@@ -420,6 +512,65 @@ __attribute__((target("avx512f"))) void tt_q8_quantize_avx512(const float *x, in
         }
         r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vzp), vmin), vmax);
         _mm512_mask_cvtsepi32_storeu_epi8(out + i, k, r);
+    }
+}
+
+/* The 2x2 max pool on AVX2, 8 pooled values at a time: the two input rows' maximum over 16 columns,
+ * then even against odd columns (vshufps picks them within 128-bit lanes; vpermq puts the four pairs
+ * back in order). The last wq % 8 values as the portable pool does them. */
+__attribute__((target("avx2"))) void tt_q8_pool2_avx2(const int32_t *a, int64_t lda, int64_t hq, int64_t wq,
+                                                      int32_t *row)
+{
+    for (int64_t oy = 0; oy < hq; oy++) {
+        const int32_t *r0 = a + 2 * oy * lda, *r1 = r0 + lda;
+        int32_t *d = row + oy * wq;
+        int64_t ox = 0;
+        for (; ox + 8 <= wq; ox += 8) {
+            const __m256i v0 = _mm256_max_epi32(_mm256_loadu_si256((const __m256i *)(r0 + 2 * ox)),
+                                                _mm256_loadu_si256((const __m256i *)(r1 + 2 * ox)));
+            const __m256i v1 = _mm256_max_epi32(_mm256_loadu_si256((const __m256i *)(r0 + 2 * ox + 8)),
+                                                _mm256_loadu_si256((const __m256i *)(r1 + 2 * ox + 8)));
+            const __m256 f0 = _mm256_castsi256_ps(v0), f1 = _mm256_castsi256_ps(v1);
+            const __m256i ev = _mm256_castps_si256(_mm256_shuffle_ps(f0, f1, 0x88)); /* 0 2 8 10 | 4 6 12 14 */
+            const __m256i od = _mm256_castps_si256(_mm256_shuffle_ps(f0, f1, 0xDD)); /* 1 3 9 11 | 5 7 13 15 */
+            _mm256_storeu_si256((__m256i *)(d + ox), _mm256_permute4x64_epi64(_mm256_max_epi32(ev, od), 0xD8));
+        }
+        for (; ox < wq; ox++) {
+            const int32_t v0 = r0[2 * ox] > r0[2 * ox + 1] ? r0[2 * ox] : r0[2 * ox + 1];
+            const int32_t v1 = r1[2 * ox] > r1[2 * ox + 1] ? r1[2 * ox] : r1[2 * ox + 1];
+            d[ox] = v0 > v1 ? v0 : v1;
+        }
+    }
+}
+
+/* tt_quantize_i8 eight values at a time, as the AVX-512 conversion above does it: in float, with a
+ * vector holding a value within 1e-3 of a half (where the float product might round the other way
+ * from the double one) converted by tt_quantize_i8 itself; so is the tail. */
+__attribute__((target("avx2"))) void tt_q8_quantize_avx2(const float *x, int64_t n, tt_qparams q, int8_t *out)
+{
+    const __m256 invf = _mm256_set1_ps((float)(1.0 / (double)q.scale));
+    const __m256 hi = _mm256_set1_ps(1000.0f), lo = _mm256_set1_ps(-1000.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 band = _mm256_set1_ps(1e-3f), zero = _mm256_setzero_ps();
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i vzp = _mm256_set1_epi32(q.zero_point), vmin = _mm256_set1_epi32(-128), vmax = _mm256_set1_epi32(127);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), invf);
+        v = _mm256_blendv_ps(v, hi, _mm256_cmp_ps(v, hi, _CMP_GT_OQ));
+        v = _mm256_blendv_ps(lo, v, _mm256_cmp_ps(v, lo, _CMP_GE_OQ)); /* NaN -> -1000, as the scalar loop */
+        const __m256 a = _mm256_and_ps(v, absmask);
+        const __m256 frac = _mm256_sub_ps(a, _mm256_floor_ps(a));
+        if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(frac, half), absmask), band, _CMP_LT_OQ))) {
+            tt_quantize_i8(x + i, 8, q, out + i);
+            continue;
+        }
+        __m256i r = _mm256_cvttps_epi32(_mm256_add_ps(a, half));
+        const __m256i neg = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+        r = _mm256_sub_epi32(_mm256_xor_si256(r, neg), neg);
+        rq2_store8(out + i, _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), vmin), vmax));
+    }
+    if (i < n) {
+        tt_quantize_i8(x + i, n - i, q, out + i);
     }
 }
 

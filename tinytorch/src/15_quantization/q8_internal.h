@@ -82,6 +82,8 @@ void tt_q8_requant_portable(const int32_t *acc, int64_t n, const int32_t *bias, 
 #ifdef TT_Q8_X86
 void tt_q8_requant_avx512(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
                           const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out);
+void tt_q8_requant_avx2(const int32_t *acc, int64_t n, const int32_t *bias, const int32_t *mult,
+                        const int32_t *shift, int stride, int32_t zp, int32_t lo, int8_t *out);
 #endif
 /* The same per channel (stride 1) over `rows` rows of n accumulators (acc rows lda apart, out rows ldo
  * apart): a linear op's batch, or the positions of a channels-in-lanes conv. */
@@ -95,9 +97,12 @@ void tt_q8_requant_rows_portable(const int32_t *acc, int64_t lda, int64_t rows, 
 void tt_q8_requant_rows_avx512(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
                                const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
                                int64_t ldo);
+void tt_q8_requant_rows_avx2(const int32_t *acc, int64_t lda, int64_t rows, int64_t n, const int32_t *bias,
+                             const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out,
+                             int64_t ldo);
 #endif
 tt_q8_requant_rows_fn tt_q8_requant_rows_fn_current(void);
-/* The requantization of the path in use (the AVX-512 one on the avx512 and vnni paths). */
+/* The requantization of the path in use (the AVX-512 one on the avx512 and vnni paths, AVX2 on avx2). */
 tt_q8_requant_fn tt_q8_requant_fn_current(void);
 
 /* The 2x2 max pool of a stride-1 convolution's int32 accumulators (before requantization):
@@ -117,10 +122,13 @@ tt_q8_pool2c_fn tt_q8_pool2c_fn_current(void);
 /* The model input's float -> int8 conversion, bit-identical to tt_quantize_i8. */
 typedef void (*tt_q8_quantize_fn)(const float *x, int64_t n, tt_qparams q, int8_t *out);
 #ifdef TT_Q8_X86
+void tt_q8_pool2_avx2(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
+void tt_q8_quantize_avx2(const float *x, int64_t n, tt_qparams q, int8_t *out);
 void tt_q8_pool2_avx512(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
 void tt_q8_quantize_avx512(const float *x, int64_t n, tt_qparams q, int8_t *out);
 #endif
-/* The pool and the input conversion of the path in use (AVX-512 ones on the avx512 and vnni paths). */
+/* The pool and the input conversion of the path in use (AVX-512 ones on the avx512 and vnni paths,
+ * AVX2 ones on the avx2 path). */
 tt_q8_pool2_fn tt_q8_pool2_fn_current(void);
 tt_q8_quantize_fn tt_q8_quantize_fn_current(void);
 

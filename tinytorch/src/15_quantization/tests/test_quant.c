@@ -278,12 +278,15 @@ static void test_requant_paths(void **state)
         acc[i] = (int32_t)(tt_rng_u32(&r) >> 2) - (1 << 29); /* up to +-2^29 */
         bias[i] = (int32_t)(tt_rng_u32(&r) % 200001u) - 100000;
         mult[i] = (int32_t)((1u << 30) + (tt_rng_u32(&r) >> 2));
-        shift[i] = (int32_t)(tt_rng_u32(&r) % 31u) - 10; /* n = 21 .. 51 */
+        shift[i] = (int32_t)(tt_rng_u32(&r) % 62u) - 30; /* n = 1 .. 62 */
     }
-    tt_q8_requant_fn vec = NULL;
+    tt_q8_requant_fn vecs[2] = {NULL, NULL}; /* AVX-512 and AVX2, where this CPU runs them */
 #ifdef TT_Q8_X86
     if (tt_q8_kernel_supported("avx512")) {
-        vec = tt_q8_requant_avx512;
+        vecs[0] = tt_q8_requant_avx512;
+    }
+    if (tt_q8_kernel_supported("avx2")) {
+        vecs[1] = tt_q8_requant_avx2;
     }
 #endif
     for (int stride = 0; stride < 2; stride++) {
@@ -296,29 +299,36 @@ static void test_requant_paths(void **state)
                 v = v < (stride ? -128 : -3) ? (stride ? -128 : -3) : v > 127 ? 127 : v;
                 assert_int_equal(a[i], v);
             }
-            if (vec) {
-                vec(acc, len, bias, mult, shift, stride, -3, stride ? -128 : -3, b);
-                assert_memory_equal(a, b, (size_t)len);
+            for (int v = 0; v < 2; v++) {
+                if (vecs[v]) {
+                    memset(b, 0x55, sizeof b);
+                    vecs[v](acc, len, bias, mult, shift, stride, -3, stride ? -128 : -3, b);
+                    assert_memory_equal(a, b, (size_t)len);
+                }
             }
         }
     }
-    if (!vec) {
-        print_message("no AVX-512 here: the vector requantization was not run\n");
+    if (!vecs[0] || !vecs[1]) {
+        print_message("no %s here: that vector requantization was not run\n", !vecs[1] ? "AVX2" : "AVX-512");
     }
 }
 
-/* The AVX-512 pool of the int32 accumulators and the AVX-512 input conversion against the portable
- * ones, bit for bit: every output width from 1 to 40 (tails of the 16-wide blocks), extremes, ties
- * (k + 0.5) * scale, values past the clamp, infinities and NaN. */
+/* The AVX-512 and AVX2 pools of the int32 accumulators and input conversions against the portable
+ * ones, bit for bit: every output width from 1 to 40 (tails of the 16- and 8-wide blocks), extremes,
+ * ties (k + 0.5) * scale, values past the clamp, infinities and NaN. */
 static void test_epilogue_paths(void **state)
 {
     (void)state;
-    tt_q8_pool2_fn pool = NULL;
-    tt_q8_quantize_fn quant = NULL;
+    tt_q8_pool2_fn pools[2] = {NULL, NULL};
+    tt_q8_quantize_fn quants[2] = {NULL, NULL};
 #ifdef TT_Q8_X86
     if (tt_q8_kernel_supported("avx512")) {
-        pool = tt_q8_pool2_avx512;
-        quant = tt_q8_quantize_avx512;
+        pools[0] = tt_q8_pool2_avx512;
+        quants[0] = tt_q8_quantize_avx512;
+    }
+    if (tt_q8_kernel_supported("avx2")) {
+        pools[1] = tt_q8_pool2_avx2;
+        quants[1] = tt_q8_quantize_avx2;
     }
 #endif
     tt_rng r;
@@ -342,11 +352,13 @@ static void test_epilogue_paths(void **state)
                 assert_int_equal(want[oy * wq + ox], m);
             }
         }
-        if (pool) {
-            got[4 * wq] = 0x5a5a5a5a;
-            pool(a, LDA, 4, wq, got);
-            assert_memory_equal(got, want, (size_t)(4 * wq) * sizeof(int32_t));
-            assert_int_equal(got[4 * wq], 0x5a5a5a5a); /* nothing written past the output */
+        for (int v = 0; v < 2; v++) {
+            if (pools[v]) {
+                got[4 * wq] = 0x5a5a5a5a;
+                pools[v](a, LDA, 4, wq, got);
+                assert_memory_equal(got, want, (size_t)(4 * wq) * sizeof(int32_t));
+                assert_int_equal(got[4 * wq], 0x5a5a5a5a); /* nothing written past the output */
+            }
         }
     }
     enum { N = 200 };
@@ -388,6 +400,11 @@ static void test_epilogue_paths(void **state)
             tt_q8_requant_rows_avx512(acc, LD, RR, NN, bias, mult, shift, -3, -128, got, NN);
             assert_memory_equal(got, want, sizeof want);
         }
+        if (tt_q8_kernel_supported("avx2")) { /* 37 channels: four blocks of 8 and a tail of 5 */
+            memset(got, 0, sizeof got);
+            tt_q8_requant_rows_avx2(acc, LD, RR, NN, bias, mult, shift, -3, -128, got, NN);
+            assert_memory_equal(got, want, sizeof want);
+        }
 #endif
     }
     { /* the channels-in-lanes pool, in place: portable against its definition, AVX-512 against portable */
@@ -418,7 +435,11 @@ static void test_epilogue_paths(void **state)
         }
 #endif
     }
-    if (quant) { /* the float fast path and its double fallback: 200,000 values near and far from halves */
+    for (int v = 0; v < 2; v++) { /* the float fast path and its double fallback: 200,000 values near and far from halves */
+        const tt_q8_quantize_fn quant = quants[v];
+        if (!quant) {
+            continue;
+        }
         enum { M = 4000 };
         float xs[M];
         int8_t a8[M], b8[M];
@@ -441,15 +462,17 @@ static void test_epilogue_paths(void **state)
         for (int64_t i = 0; i < n; i++) {
             assert_int_equal(qw[i], tt_quantize_value(x[i], q));
         }
-        if (quant) {
-            qg[n] = 0x5a;
-            quant(x, n, q, qg);
-            assert_memory_equal(qg, qw, (size_t)n);
-            assert_int_equal(qg[n], 0x5a);
+        for (int v = 0; v < 2; v++) {
+            if (quants[v]) {
+                qg[n] = 0x5a;
+                quants[v](x, n, q, qg);
+                assert_memory_equal(qg, qw, (size_t)n);
+                assert_int_equal(qg[n], 0x5a);
+            }
         }
     }
-    if (!pool) {
-        print_message("no AVX-512 here: the vector pool and input conversion were not run\n");
+    if (!pools[0] || !pools[1]) {
+        print_message("no %s here: that vector pool and input conversion were not run\n", !pools[1] ? "AVX2" : "AVX-512");
     }
 }
 
