@@ -23,7 +23,7 @@
 set -euo pipefail
 { # the whole script is one block, read before it runs: editing this file mid-run cannot derail it
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets=(idx csv safetensors json bpe plan registry staffml_vault labs_api qmodel kit_export)
+targets=(idx csv safetensors json bpe plan registry runs staffml_vault labs_api qmodel kit_export)
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-all}" in

@@ -339,6 +339,17 @@ static const char *const num_cols[C_NUM] = {
     "measured_tflops", "measured_step_s"
 };
 
+/* The columns that hold counts (stored as int): all but the rates, sizes, latencies and measurements. */
+static int whole_col(int k)
+{
+    switch (k) {
+    case C_PEAK: case C_HBM: case C_CAP: case C_NVL: case C_NVA: case C_IB: case C_IBA: case C_TFL: case C_STEP:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen)
 {
     if (!path || !v) { ms_scale_err(err, errlen, "validation: missing path"); return MS_DIST_EINVAL; }
@@ -397,6 +408,11 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             if (*s == '\0' && k == C_ZERO) { val[k] = -1; continue; }   /* from the stack's name */
             if (parse_num(s, &val[k]) || val[k] < 0) {
                 ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number", path, lineno, num_cols[k], s);
+                rc = MS_DIST_EIO; break;
+            }
+            if (whole_col(k) && (val[k] > 1e9 || val[k] != floor(val[k]))) { /* counts become ints */
+                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a whole number in 0..1000000000", path, lineno,
+                             num_cols[k], s);
                 rc = MS_DIST_EIO; break;
             }
         }

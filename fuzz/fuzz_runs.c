@@ -1,0 +1,84 @@
+/* fuzz_runs.c - MLSys·im's validation tables, as `mlsysim validate --runs FILE` reads them: a runs
+ * table with the calibration.csv and stacks.csv beside it (ms_dist_validation_load, then _run), and
+ * the NCCL-tests table (ms_dist_coll_validation_load). The first byte picks which of the four files
+ * the rest of the input is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
+ * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
+ * row with finite step times, errors and summary figures. */
+#include <math.h>
+#include "fuzz_util.h"
+#include "mlsysim/distributed.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char runs_ok[] =
+    "id,stack,accelerators,peak_tflops,hbm_gb_s,hbm_gib,accels_per_node,intra_gb_s_dir,intra_alpha_us,"
+    "inter_node_gb_s_dir,inter_alpha_us,layers,hidden,heads,kv_heads,ffn,vocab,seq_len,tp,pp,microbatch,"
+    "global_batch,interleave,recompute,sequence_parallel,zero_stage,overlap_dp,flash_attention,"
+    "measured_tflops,measured_step_s,citation,split,arch,collectives,compute_units,hbm_fraction,"
+    "intra_link_efficiency,inter_link_efficiency,cp\n"
+    "R1,A100/Megatron-LM,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,"
+    "\"a paper\",calibration,gpt,hierarchical,108,0.88,0.77,,\n"
+    "R2,H100/llm-foundry,8,989,3350,80,8,450,0.5,400,7,24,2048,16,,,50368,2048,1,1,8,256,1,0,0,,1,1,,1.5,"
+    "\"a table\",heldout,llama,,132,,,,2\n";
+static const char cal_ok[] = "stack,efficiency,attention_efficiency,attention_score_flops,source\n"
+                             "A100,0.74,0.50,224,\"ten rows\"\nH100,0.60,0.35,342,\"one row\"\n";
+static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\n"
+                             "DeepSpeed-ZeRO3,,0.67,R1,\"a paper\"\n";
+
+static void named(int rc, const char *err)
+{
+    if (rc != 0) {
+        FUZZ_CHECK(err[0] != 0, "refused without a message");
+        FUZZ_CHECK(strstr(err, fuzz_tmpdir()) != NULL || strncmp(err, "validation", 10) == 0,
+                   "message names no file: %s", err);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) {
+        return 0;
+    }
+    const int which = data[0] % 4;
+    const uint8_t *body = data + 1;
+    const size_t n = size - 1;
+    char err[512] = "";
+    if (which == 3) {
+        const char *p = fuzz_file("collectives.csv", body, n);
+        ms_dist_coll_validation_t cv;
+        int rc = ms_dist_coll_validation_load(p, &cv, err, sizeof err);
+        named(rc, err);
+        if (rc == 0) {
+            FUZZ_CHECK(cv.n > 0, "an empty collectives table accepted");
+            for (int i = 0; i < cv.n; i++) {
+                FUZZ_CHECK(isfinite(cv.rows[i].error), "row %d: error %g", i, cv.rows[i].error);
+            }
+        }
+        ms_dist_coll_validation_free(&cv);
+        return 0;
+    }
+    const char *runs = which == 0 ? fuzz_file("runs.csv", body, n)
+                                  : fuzz_file("runs.csv", (const uint8_t *)runs_ok, sizeof runs_ok - 1);
+    fuzz_file("calibration.csv", which == 1 ? body : (const uint8_t *)cal_ok, which == 1 ? n : sizeof cal_ok - 1);
+    fuzz_file("stacks.csv", which == 2 ? body : (const uint8_t *)stk_ok, which == 2 ? n : sizeof stk_ok - 1);
+    ms_dist_validation_t v;
+    int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
+    named(rc, err);
+    if (rc == 0) {
+        FUZZ_CHECK(v.n > 0, "an empty runs table accepted");
+        rc = ms_dist_validation_run(&v, err, sizeof err);
+        if (rc != 0) {
+            FUZZ_CHECK(err[0] != 0, "a row refused without a message");
+        } else {
+            for (int i = 0; i < v.n; i++) {
+                const ms_dist_run_row_t *r = &v.rows[i];
+                FUZZ_CHECK(isfinite(r->predicted_step_s) && r->predicted_step_s >= 0, "row %s: predicted %g s", r->id,
+                           r->predicted_step_s);
+                FUZZ_CHECK(isfinite(r->error), "row %s: error %g", r->id, r->error);
+            }
+            FUZZ_CHECK(isfinite(v.median_abs_error) && isfinite(v.max_abs_error), "summary not finite");
+        }
+    }
+    ms_dist_validation_free(&v);
+    return 0;
+}
