@@ -5,8 +5,9 @@
  * neighbouring floats of a padded input row, one unaligned load. No column matrix is written.
  *
  * tt_conv_avx512_planes (forward, and the input gradient as a "full" convolution): a register tile
- * of CB output channels x NV row vectors (<= 6 x 4 = 24 zmm accumulators); per weight (c, i, j): NV
- * loads of input, CB broadcasts of the weight, CB*NV FMAs. The epilogue adds the bias, applies ReLU
+ * of CB output channels x NV row vectors (<= 6 x 4, or 3 x 8, = 24 zmm accumulators); per weight
+ * (c, i, j): CB broadcasts of the weight, NV loads of input (each kept in a register for its CB
+ * FMAs), CB*NV FMAs. The epilogue adds the bias, applies ReLU
  * and stores with a lane mask at the end of a row (or adds into the output).
  *
  * tt_conv_avx512_wgrad (weight gradient): for one (c, i), a tile of CB output channels x JB
