@@ -28,7 +28,8 @@ done
 
 # profile and quantize take it as the TinyDigits CNN's family, with its own shapes
 "$tito" profile "$dir/p.safetensors" --batch 16 >"$dir/profile.txt" 2>&1 || fail "tito profile: $(cat "$dir/profile.txt")"
-grep -qF "CNN 16-32 (TinyDigits)" "$dir/profile.txt" || fail "profile: $(head -3 "$dir/profile.txt")"
+grep -qF "CNN 16-32 (TinyDigits) (milestone 04, derived: Sequential(Conv2d(1, 8, kernel_size=3" "$dir/profile.txt" ||
+    fail "profile's first line does not name the derived model: $(head -1 "$dir/profile.txt")"
 grep -Eq "^ +0 +Conv2d .* 80$" "$dir/profile.txt" || fail "profile's first conv is not 8 channels (80 parameters)"
 "$tito" quantize "$dir/p.safetensors" --calib 100 --out "$dir/q.safetensors" >"$dir/quant.txt" 2>&1 ||
     fail "tito quantize: $(cat "$dir/quant.txt")"

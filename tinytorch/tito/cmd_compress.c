@@ -402,7 +402,9 @@ int tito_cmd_compress(int argc, char **argv)
     tt_params_init(&p1);
     tt_layer_params(base, &p0);
     tt_layer_params(model, &p1);
-    printf("%s (milestone %s) from %s, pruned %s\n", e->name, e->milestone, ckpt, prune);
+    char derived[1100];
+    printf("%s (milestone %s%s) from %s, pruned %s\n", e->name, e->milestone,
+           tito_zoo_derived(e, base, derived, sizeof derived), ckpt, prune);
     printf("  parameters %lld -> %lld; zero weights %.1f %% -> %.1f %%\n", (long long)tt_params_numel(&p0),
            (long long)tt_params_numel(&p1), 100.0 * tt_weight_sparsity(base), 100.0 * tt_weight_sparsity(model));
     if (kind == P_LOWRANK) {

@@ -149,9 +149,10 @@ int tito_cmd_profile(int argc, char **argv)
     }
     const double step = p.forward_seconds + p.loss_seconds + p.backward_seconds;
     const double ridge = roofl.peak_flops / roofl.bw_bytes_per_s;
-    printf("%s (milestone %s), batch %lld, %lld steps: %.3f ms per step (forward %.3f, loss %.3f, backward %.3f)\n",
-           e->name, e->milestone, batch, steps, 1e3 * step, 1e3 * p.forward_seconds, 1e3 * p.loss_seconds,
-           1e3 * p.backward_seconds);
+    char derived[1100];
+    printf("%s (milestone %s%s), batch %lld, %lld steps: %.3f ms per step (forward %.3f, loss %.3f, backward %.3f)\n",
+           e->name, e->milestone, tito_zoo_derived(e, model, derived, sizeof derived), batch, steps, 1e3 * step,
+           1e3 * p.forward_seconds, 1e3 * p.loss_seconds, 1e3 * p.backward_seconds);
     printf("roof (%s): peak %.1f GFLOP/s (our SGEMM 512^3, 1 thread), bandwidth %.1f GB/s (triad), ridge %.1f FLOP/B\n",
            roofl.cached ? "cached" : "measured now", roofl.peak_flops * 1e-9, roofl.bw_bytes_per_s * 1e-9, ridge);
     printf("\n  #  layer            MFLOP      KB  fwd ms  bwd ms  share  GFLOP/s  FLOP/B  bound    params\n");

@@ -170,7 +170,9 @@ int tito_cmd_quantize(int argc, char **argv)
         tt_layer_free(model);
         return 2;
     }
-    printf("%s (milestone %s) from %s\n", e->name, e->milestone, ckpt);
+    char derived[1100];
+    printf("%s (milestone %s%s) from %s\n", e->name, e->milestone, tito_zoo_derived(e, model, derived, sizeof derived),
+           ckpt);
     int rc = 2;
     if (n_calib > train->len) {
         fprintf(stderr, "tito quantize: --calib %lld: the %s training set has %lld images\n", n_calib, e->data,

@@ -123,6 +123,20 @@ const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *er
     return NULL;
 }
 
+const char *tito_zoo_derived(const tito_zoo_entry *e, tt_layer *model, char *buf, size_t len)
+{
+    char got[1024], want[1024];
+    tt_layer *m = e->make();
+    const int same = tt_layer_describe(model, got, sizeof got) == 0 && tt_layer_describe(m, want, sizeof want) == 0 &&
+                     strcmp(got, want) == 0;
+    tt_layer_free(m);
+    if (same || len == 0) {
+        return "";
+    }
+    snprintf(buf, len, ", derived: %s", got);
+    return buf;
+}
+
 const tito_zoo_entry *tito_zoo_milestone(const char *id)
 {
     char *end;
