@@ -292,6 +292,81 @@ static void test_stacks_file(void **s)
     remove(dir);
 }
 
+/* stacks.csv attention_factor: it multiplies the generation's attention_efficiency for the rows
+ * of its stack (a blank attention_efficiency is the row's η), a stack not listed stays at 1, and
+ * a bad value is refused with the file, line and column. Hand-worked step: a flash-attention row
+ * (24 layers, h 2304, s 2048, micro-batch 1, 16 micro-batches per step on 32 GPUs, DP only, no
+ * recompute, nothing overlapped) spends 3.5 × score FLOPs / (peak · E) per layer and micro-batch
+ * in attention (forward + 2.5× backward), score FLOPs = 2·T·(s+1)·h with T = 2048 tokens; at
+ * attention_factor 0.5 E falls from 0.5 to 0.25, so the step grows by
+ * 24 · 16 · 3.5 · 2·2048·2049·2304 / 312e12 · (1/0.25 − 1/0.5) = 0.1666 s. */
+static void test_stack_attention_factor(void **s)
+{
+    (void)s;
+    char err[512], src[1024], line[4096], hdr[4096] = "";
+    ms_dist_validation_t v;
+    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    FILE *in = fopen(src, "r");
+    assert_non_null(in);
+    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
+    fclose(in);
+    drop_cp_column(hdr);
+    char dir[] = "/tmp/ms_scale_attXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cal[256], runs[256], stk[256];
+    snprintf(cal, sizeof cal, "%s/calibration.csv", dir);
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    snprintf(stk, sizeof stk, "%s/stacks.csv", dir);
+    write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,0.5,test\nY,0.7,,test\n");
+    FILE *out = fopen(runs, "w");
+    assert_non_null(out);
+    fprintf(out, "%s", hdr);
+    /* flash attention, zero_stage 0, overlap_dp 0, recompute 0 */
+    fprintf(out, "%s", "r1,X/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,calibration,gpt,hierarchical,,,0.77,\n");
+    fprintf(out, "%s", "r2,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
+    fprintf(out, "%s", "r3,Y/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
+    fclose(out);
+    /* a stacks.csv without the column (the older header): every attention figure unchanged */
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nFa,,,r1,t\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_true(v.rows[0].stack_attention_factor == 1.0 && v.rows[0].accel.attn_efficiency == 0.5);
+    assert_true(v.rows[2].accel.attn_efficiency == 0.0);             /* blank: the row's η */
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    double step1 = v.rows[0].predicted_step_s, other1 = v.rows[1].predicted_step_s;
+    ms_dist_validation_free(&v);
+    /* attention_factor 0.5 for Fa: 0.5 × 0.5 on generation X, 0.7 × 0.5 on Y (blank figure) */
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source\nFa,,,0.5,r1,t\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_true(v.rows[0].stack_attention_factor == 0.5 && fabs(v.rows[0].accel.attn_efficiency - 0.25) < 1e-12);
+    assert_true(v.rows[0].accel.efficiency == 0.7 && v.rows[0].stack_compute_factor == 1.0);
+    assert_true(v.rows[1].stack_attention_factor == 1.0 && v.rows[1].accel.attn_efficiency == 0.5);
+    assert_true(fabs(v.rows[2].accel.attn_efficiency - 0.35) < 1e-12);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    double want = 24.0 * 16.0 * 3.5 * 2.0 * 2048.0 * 2049.0 * 2304.0 / 312e12 * (1.0 / 0.25 - 1.0 / 0.5);
+    assert_true(fabs(want - 0.16663) < 1e-4);
+    assert_true(fabs((v.rows[0].predicted_step_s - step1) - want) < 1e-9 * step1);
+    assert_true(v.rows[1].predicted_step_s == other1);               /* a stack not listed */
+    ms_dist_validation_free(&v);
+    /* out of range, not a number, and attention efficiency x factor above 1: refused */
+    const char *bad[3] = {"2.5", "fast", "0"};
+    for (int i = 0; i < 3; i++) {
+        char t[256];
+        snprintf(t, sizeof t, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source\nFa,,,%s,r1,t\n", bad[i]);
+        write_file(stk, t);
+        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+        assert_non_null(strstr(err, "stacks.csv:2"));
+        assert_non_null(strstr(err, "column attention_factor"));
+    }
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source\nFa,,,1.5,r1,t\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "attention_factor 1.5"));
+    assert_non_null(strstr(err, "exceeds 1"));
+    remove(stk);
+    remove(cal);
+    remove(runs);
+    remove(dir);
+}
+
 /* A stack's name says how it shards when zero_stage is blank (FSDP is ZeRO-3 sharding) and the row
  * says which semantics it ran; a blank zero_stage with a name that says nothing is refused; an old
  * table (zero_stage given, calibration.csv without attention_efficiency) still loads. */
@@ -373,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_published_runs),
         cmocka_unit_test(test_bad_tables),
         cmocka_unit_test(test_stacks_file),
+        cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_sharding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

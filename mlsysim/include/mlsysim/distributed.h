@@ -563,6 +563,9 @@ typedef struct ms_dist_run_row {
     char calibration[32];           /* the calibration.csv key used (stack, else generation) */
     double stack_compute_factor;    /* stacks.csv compute_factor of the software stack (1 = none);
                                      * accel.efficiency = the calibration.csv η × this */
+    double stack_attention_factor;  /* stacks.csv attention_factor of the software stack (1 = none);
+                                     * accel.attn_efficiency = the calibration.csv
+                                     * attention_efficiency (blank: the row's η) × this */
     double baseline_tflops;         /* constant-TFLOP/s baseline for this row's generation */
     double baseline_error;          /* the baseline's error on step time */
     char sharding[96];              /* which data-parallel semantics the row ran and why (the
@@ -632,8 +635,9 @@ void ms_dist_coll_validation_free(ms_dist_coll_validation_t *v);
  * A row's efficiency is the calibration.csv entry named by its stack, else by the stack's
  * generation (the part before '/'), times the compute_factor of its software stack (the part after
  * '/') in stacks.csv beside it (optional; header stack,compute_factor,
- * sharded_collective_efficiency,calibrated_on; blank figures = 1), which also sets the row's
- * par.sharded_coll_efficiency. `calibrated_on` must name a calibration row of that stack. The
+ * sharded_collective_efficiency,calibrated_on and optionally attention_factor; blank figures = 1),
+ * which also sets the row's par.sharded_coll_efficiency and multiplies its
+ * accel.attn_efficiency by attention_factor (stack_attention_factor). `calibrated_on` must name a calibration row of that stack. The
  * baseline predicts every row of a generation at one constant TFLOP/s per accelerator: the median
  * measured figure of that generation's calibration rows (of all calibration rows when the
  * generation has none). */

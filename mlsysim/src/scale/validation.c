@@ -2,8 +2,9 @@
  *
  * CSV files in one folder (see mlsysim/validation/README.md):
  *   calibration.csv  stack,efficiency,source          one η per accelerator generation + stack
- *   stacks.csv       software stack figures (optional): compute_factor (× η) and
- *                    sharded_collective_efficiency, each chosen on one named calibration row
+ *   stacks.csv       software stack figures (optional): compute_factor (× η),
+ *                    sharded_collective_efficiency and attention_factor (× the generation's
+ *                    attention_efficiency), each chosen on one named calibration row
  *   runs.csv         one published run per line (header names the columns; '#' starts a comment)
  * Every row's η comes from calibration.csv by its stack; nothing is tuned per row. A row's
  * measured step time is the published one or, when blank, the one implied by the reported
@@ -219,11 +220,12 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
 
 /* Software stacks (stacks.csv beside runs.csv, optional): what a framework reaches apart from the
  * hardware, keyed by the software part of a run's stack (after '/'). A stack not listed runs at
- * the defaults: compute_factor 1 (the generation's η, chosen on its reference stack) and
- * sharded_collective_efficiency MS_DIST_SHARDED_COLL_EFFICIENCY. `calibrated_on` names the one
- * row of runs.csv each figure was chosen on; the loader checks it is a calibration row. */
+ * the defaults: compute_factor 1 (the generation's η, chosen on its reference stack),
+ * sharded_collective_efficiency MS_DIST_SHARDED_COLL_EFFICIENCY and attention_factor 1 (the
+ * generation's attention_efficiency; the column is optional, blank = 1). `calibrated_on` names
+ * the one row of runs.csv each figure was chosen on; the loader checks it is a calibration row. */
 #define MAXSTK 32
-typedef struct stk { char name[32]; double compute, sharded; char row[48]; int line; } stk_t;
+typedef struct stk { char name[32]; double compute, sharded, attn; char row[48]; int line; } stk_t;
 
 static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t errlen)
 {
@@ -237,6 +239,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
     int lineno = cf.lineno;
     int ci_s = col_index(&cf.hdr, "stack"), ci_c = col_index(&cf.hdr, "compute_factor");
     int ci_z = col_index(&cf.hdr, "sharded_collective_efficiency"), ci_r = col_index(&cf.hdr, "calibrated_on");
+    int ci_a = col_index(&cf.hdr, "attention_factor");   /* optional: absent or blank = 1 */
     if (ci_s < 0 || ci_c < 0 || ci_z < 0 || ci_r < 0) {
         ms_scale_err(err, errlen, "%s:%d: header needs columns stack,compute_factor,sharded_collective_efficiency,calibrated_on", path, lineno);
         rc = MS_DIST_EIO;
@@ -260,14 +263,16 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
             }
         if (rc) break;
         snprintf(k->name, sizeof k->name, "%s", c.f[ci_s]);
-        const int col[2] = {ci_c, ci_z};
-        double *dst[2] = {&k->compute, &k->sharded};
-        const double hi[2] = {1.5, 1.0};
-        for (int j = 0; j < 2 && rc == MS_DIST_OK; j++) {
-            if (!*c.f[col[j]]) { *dst[j] = 1.0; continue; }   /* blank = the default, 1 */
+        const int col[3] = {ci_c, ci_z, ci_a};
+        double *dst[3] = {&k->compute, &k->sharded, &k->attn};
+        const double hi[3] = {1.5, 1.0, 2.0};
+        static const char *const cname[3] = {"compute_factor", "sharded_collective_efficiency", "attention_factor"};
+        for (int j = 0; j < 3 && rc == MS_DIST_OK; j++) {
+            /* absent (attention_factor only) or blank = the default, 1 */
+            if (col[j] < 0 || c.n <= col[j] || !*c.f[col[j]]) { *dst[j] = 1.0; continue; }
             if (parse_num(c.f[col[j]], dst[j]) || !(*dst[j] > 0 && *dst[j] <= hi[j])) {
                 ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a number in (0, %g]", path, lineno,
-                             j ? "sharded_collective_efficiency" : "compute_factor", c.f[col[j]], hi[j]);
+                             cname[j], c.f[col[j]], hi[j]);
                 rc = MS_DIST_EIO;
             }
         }
@@ -451,11 +456,13 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->accel.attn_efficiency = cal[found].attn;
         r->accel.attn_score_flops = cal[found].score;
         r->stack_compute_factor = 1.0;
+        r->stack_attention_factor = 1.0;
         r->par.sharded_coll_efficiency = MS_DIST_SHARDED_COLL_EFFICIENCY;
         const char *sw = strchr(r->stack, '/');
         for (int i = 0; sw && i < nstk; i++)
             if (strcmp(stk[i].name, sw + 1) == 0) {
                 r->stack_compute_factor = stk[i].compute;
+                r->stack_attention_factor = stk[i].attn;
                 r->par.sharded_coll_efficiency = stk[i].sharded;
             }
         r->accel.efficiency *= r->stack_compute_factor;
@@ -463,6 +470,17 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
             ms_scale_err(err, errlen, "%s:%d: column stack: '%s': efficiency %g x compute_factor %g of %s exceeds 1",
                          path, lineno, r->stack, cal[found].eff, r->stack_compute_factor, stkpath);
             rc = MS_DIST_EIO; break;
+        }
+        /* The stack's attention kernel: attention_factor × the generation's attention_efficiency
+         * (a blank attention_efficiency is the row's η, so the factor then multiplies that). */
+        if (r->stack_attention_factor != 1.0) {
+            double base = cal[found].attn > 0 ? cal[found].attn : r->accel.efficiency;
+            r->accel.attn_efficiency = base * r->stack_attention_factor;
+            if (r->accel.attn_efficiency > 1.0) {
+                ms_scale_err(err, errlen, "%s:%d: column stack: '%s': attention efficiency %g x attention_factor %g of %s exceeds 1",
+                             path, lineno, r->stack, base, r->stack_attention_factor, stkpath);
+                rc = MS_DIST_EIO; break;
+            }
         }
         r->fabric.accels_per_node = (int)val[C_GPN];
         r->fabric.intra_bw_bytes_per_s = val[C_NVL] * 1e9;
