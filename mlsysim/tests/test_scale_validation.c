@@ -44,10 +44,13 @@ static void test_published_runs(void **s)
         /* the engine's default efficiency is the calibration figure of this table, times the
          * software stack's compute factor (1 for the reference stacks Megatron-LM and Llama 3) */
         assert_true(fabs(ms_calibrated_efficiency(r->calibration) * r->stack_compute_factor - r->accel.efficiency) < 1e-12);
-        assert_true(ms_calibrated_attention_efficiency(r->calibration) == r->accel.attn_efficiency);
+        /* and its attention figure the generation's, times the stack's attention_factor (llm-foundry 0.53) */
+        assert_true(fabs(ms_calibrated_attention_efficiency(r->calibration) * r->stack_attention_factor - r->accel.attn_efficiency) < 1e-12);
         assert_true(ms_calibrated_attention_score_flops(r->calibration) == r->accel.attn_score_flops);
         if (!strcmp(r->stack, "A100/Megatron-LM") || !strcmp(r->stack, "H100/Llama3"))
-            assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0);
+            assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0
+                        && r->stack_attention_factor == 1.0);
+        if (strstr(r->stack, "/llm-foundry")) assert_true(r->stack_attention_factor == 0.53);
         printf("%-22s %+6.1f%%\n", r->id, 100 * r->error);
     }
     assert_true(narayanan >= 22);
@@ -69,19 +72,24 @@ static void test_published_runs(void **s)
      * README ("FSDP, small models, H100"). With NVIDIA's 20 published NeMo H100 runs added as
      * held-out rows at H100's η 0.60 and no stack figure, all predicted 13.9-20.3 % too slow: 67
      * held-out rows at median 12.7 %, max 27.6 % (baseline 22.9 % / 68.4 %); the median bound
-     * moved from 8 % to 13 % with them (README "H100: NVIDIA's published BF16 NeMo runs"). */
-    assert_true(h->median_abs_error <= 0.13);
+     * moved from 8 % to 13 % with them (README "H100: NVIDIA's published BF16 NeMo runs").
+     * With llm-foundry's attention_factor 0.53, chosen on its smallest configuration
+     * (FDRY-A100-125M-s2048-8, now a calibration row): 66 held-out rows at median 10.3 %, max
+     * 25.7 % (12.8 % / 27.6 % on the same 66 rows before; README "llm-foundry's attention kernel"). */
+    assert_true(h->median_abs_error <= 0.11);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
-    assert_true(h->max_abs_error <= 0.28);
+    assert_true(h->max_abs_error <= 0.26);
     /* one calibration row per non-reference stack (stacks.csv calibrated_on) */
-    int zcal = 0, mdcal = 0;
+    int zcal = 0, mdcal = 0, fdcal = 0;
     for (int i = 0; i < v.n; i++) {
         if (v.rows[i].heldout) continue;
         if (!strcmp(v.rows[i].stack, "A100/DeepSpeed-ZeRO3")) zcal++;
         if (!strcmp(v.rows[i].stack, "A100/Megatron-DeepSpeed")) mdcal++;
+        if (strstr(v.rows[i].stack, "/llm-foundry")) { fdcal++; assert_string_equal(v.rows[i].id, "FDRY-A100-125M-s2048-8"); }
     }
     assert_int_equal(zcal, 1);
     assert_int_equal(mdcal, 1);
+    assert_int_equal(fdcal, 1);
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
         if (!r->heldout) continue;
