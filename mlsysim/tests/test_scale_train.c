@@ -441,6 +441,52 @@ static void test_overlap_interference(void **s)
     assert_true(t.overlap_interference_s > 0 && t.overlap_interference_s <= t.dp_comm_s * (1 + 1e-12));
 }
 
+/* Tensor-parallel communication overlapped with the layer's GEMMs (tp_comm_overlap), hand-worked
+ * on 2 A100 of one node (TP 2, dp 1), two GPT layers, h = 1024, T = 2048 tokens, no recompute, no
+ * SM count (the GEMMs at peak·η), no vocabulary, no optimizer state. Per layer:
+ *   M = 2 passes × 2 all-reduces of T·h·2 B over 2 ranks: 4·(T·h·2/bw + 2α), bw = 300 GB/s × 0.80
+ *   C = forward + backward GEMMs of the linear layers: 3 × 2·T·12h²/2 / (312 TFLOP/s × 0.7)
+ * With overlap the exposed TP time is max(0, M − C) per layer; without it, M. The NVLink of 300 GB/s
+ * hides M entirely (M < C); at 1 GB/s M > C and M − C is left. Without the flag nothing changes. */
+static void test_tp_comm_overlap(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(2, 1024, 16);
+    m.vocab = 0;
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    double T = 2048, h = 1024;
+    double C = 3.0 * 2.0 * T * 12.0 * h * h / 2.0 / (312e12 * 0.7);
+    for (int k = 0; k < 2; k++) {
+        double bw = k == 0 ? 300e9 : 1e9;
+        f.intra_bw_bytes_per_s = bw;
+        double M = 4.0 * (T * h * 2.0 / (bw * 0.80) + 2.0 * 0.5e-6);
+        ms_dist_train_t t0, t1, tz;
+        p.tp_comm_overlap = 0;
+        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t0, NULL, 0), MS_DIST_OK);
+        p.tp_comm_overlap = 1;
+        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+        NEAR(t0.tp_comm_s, 2.0 * M, 1e-9);                          /* no overlap: all exposed */
+        NEAR(t0.tp_comm_total_s, t0.tp_comm_s, 1e-12);
+        NEAR(t1.tp_comm_total_s, 2.0 * M, 1e-9);
+        double exposed = M > C ? M - C : 0.0;
+        if (k == 0) assert_true(M < C); else assert_true(M > C);
+        NEAR(t1.tp_comm_s, 2.0 * exposed, 1e-9);
+        NEAR(t0.step_time_s - t1.step_time_s, 2.0 * (M - exposed), 1e-9);
+        NEAR(t1.compute_s, t0.compute_s, 1e-9);                     /* the kernels are unchanged */
+        NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
+        /* TP 1: no TP collective, the flag changes nothing */
+        ms_dist_parallel_t q = p;
+        q.tp = 1;
+        assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &tz, NULL, 0), MS_DIST_OK);
+        q.tp_comm_overlap = 0;
+        assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &t1, NULL, 0), MS_DIST_OK);
+        NEAR(tz.step_time_s, t1.step_time_s, 1e-12);
+    }
+}
+
 /* A stack's sharded-parameter collectives (ZeRO-3 / FSDP) run at its software efficiency of the
  * achievable links: with α = 0 a figure of 0.5 doubles the gathers and reduce-scatters exactly,
  * 0 and 1 are the same (the default), other collectives do not see it, and values outside
@@ -527,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_overlap_interference),
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),
+        cmocka_unit_test(test_tp_comm_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,6 +148,13 @@ typedef struct ms_dist_parallel {
      * token's expert-parallel all-to-all carries min(E, top_k x imbalance) copies instead of top_k
      * (ms_moe_alltoall's effective experts per token, solvers.h). */
     double moe_imbalance;
+    /* 1 = tensor-parallel communication overlapped with the layer's GEMMs (Transformer Engine
+     * userbuffers, NeMo / Megatron-Core `ub_tp_comm_overlap` / `tp_comm_overlap`: the sequence-
+     * parallel all-gather runs in chunks under the GEMM that consumes it, the reduce-scatter under
+     * the GEMM that produces it). Each layer's TP collectives are then exposed only where they
+     * outlast its GEMMs: max(0, M - C), M the layer's TP collective time over its passes, C its
+     * linear-layer GEMM time in the same passes. 0 = synchronous, all of M on the critical path. */
+    int tp_comm_overlap;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */
@@ -321,6 +328,7 @@ typedef struct ms_dist_train {
     double bubble_s;                /* pipeline fill/drain */
     double bubble_fraction;         /* bubble_s / step_time_s */
     double tp_comm_s;               /* TP all-reduces / SP all-gather+reduce-scatter (exposed) */
+    double tp_comm_total_s;         /* the same before overlap (= tp_comm_s without tp_comm_overlap) */
     double pp_comm_s;               /* pipeline point-to-point sends (exposed) */
     double dp_comm_s;               /* gradient reduction left exposed after overlap */
     double dp_comm_total_s;         /* gradient reduction time before overlap */

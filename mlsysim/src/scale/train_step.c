@@ -21,7 +21,12 @@
  *   recompute full: the layer forward again; selective: the attention core again.
  *   TP        2 all-reduces of b·s·h 16-bit values per layer in forward, 2 in backward, 2 more with
  *             full recompute (Megatron-LM; with SP each becomes all-gather + reduce-scatter of the
- *             same bytes). Synchronous, on the critical path.
+ *             same bytes). Synchronous, on the critical path, unless tp_comm_overlap: then the
+ *             collectives run in chunks under the layer's GEMMs (Transformer Engine userbuffers)
+ *             and only max(0, M - C) per layer is exposed, M the layer's TP collective time, C
+ *             the GEMM time of its linear layers (QKV, projection, MLP in and out) in the same
+ *             passes (forward, backward, full recompute). The last chunk's collective and the
+ *             SMs the userbuffers kernels hold are not counted (an upper bound on the hiding).
  *   PP        1F1B: step = m·t_slowest + (pp-1)/v·t_mean (Narayanan et al. 2021 §2.2); the last
  *             stage also runs the logit layer and the cross-entropy; activations are sent with
  *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
@@ -229,6 +234,13 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
     double act_msg = T * h * wb;
     c.tp = tp > 1 ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
+    double tp_total = c.tp;                                    /* before overlap */
+    if (p->tp_comm_overlap && c.tp > 0) {
+        /* the linear layers' GEMMs of the passes that carry the collectives: forward 1, backward
+         * 2 (dX and dW), full recompute 1 more forward */
+        double gemm = (passes == 3 ? 4.0 : 3.0) * dense_flops / Fd;
+        c.tp = c.tp > gemm ? c.tp - gemm : 0.0;
+    }
     /* routing imbalance: min(E, k x imbalance) copies per token, as ms_moe_alltoall counts them */
     double a2a_k = p->moe_imbalance > 1 ? fmin(x.E, x.k * p->moe_imbalance) : x.k;
     c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * a2a_k / (sp ? tp : 1), ep, tp * cp, &fab) : 0.0;
@@ -350,6 +362,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->bubble_s = (pp - 1.0) / v * t_mean;
     out->bubble_fraction = out->bubble_s / step;
     out->tp_comm_s = mb * lps * c.tp;
+    out->tp_comm_total_s = mb * lps * tp_total;
     out->ep_comm_s = mb * lps * c.ep;
     out->cp_comm_s = mb * lps * c.cp;
     out->pp_comm_s = p2p;
