@@ -276,7 +276,8 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->stack);
             printf(",\"split\":\"%s\",\"calibration\":", r->heldout ? "heldout" : "calibration");
             json_str(r->calibration);
-            printf(",\"zero_stage\":%d,\"sharding\":", r->par.zero_stage);
+            printf(",\"zero_stage\":%d,\"tp_overlap\":%d,\"sharding\":", r->par.zero_stage,
+                   r->par.tp_comm_overlap);
             json_str(r->sharding);
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);

@@ -400,6 +400,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     int ci_lei = col_index(hdr, "intra_link_efficiency");   /* optional */
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
+    int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -534,6 +535,10 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->par.tp = (int)val[C_TP]; r->par.pp = (int)val[C_PP]; r->par.ep = 1; r->par.cp = 1;
         if (ci_cp >= 0 && *c.f[ci_cp] && parse_whole(c.f[ci_cp], 1, 4096, &r->par.cp)) {
             ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
+            rc = MS_DIST_EIO; break;
+        }
+        if (ci_tpo >= 0 && *c.f[ci_tpo] && parse_whole(c.f[ci_tpo], 0, 1, &r->par.tp_comm_overlap)) {
+            ms_scale_err(err, errlen, "%s:%d: column tp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_tpo]);
             rc = MS_DIST_EIO; break;
         }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
