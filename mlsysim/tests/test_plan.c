@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mlsysim/mlsysim.h"
+#include "mlsysim/distributed.h"
 
 static ms_registry *reg;
 
@@ -221,8 +222,78 @@ static void test_tables_agree(void **state)
     assert_non_null(strstr(s, "\"default\": \"fp16\""));
     assert_int_equal(p.overlap_dp, 1);
     assert_non_null(strstr(s, "\"overlap_dp\": {\"type\": \"boolean\", \"default\": true"));
+    assert_int_equal(p.tp_comm_overlap, 0);
+    assert_non_null(strstr(s, "\"tp_comm_overlap\": {\"type\": \"boolean\", \"default\": false"));
     assert_true(p.duration_days == 30);
     assert_non_null(strstr(s, "\"duration_days\": {\"type\": \"number\", \"minimum\": 1e-09, \"maximum\": 1000000, \"default\": 30"));
+}
+
+/* parallelism.tp_comm_overlap: a plan with and without it gives the step that ms_dist_train_step
+ * gives for the same ms_dist_parallel_t (ms_plan_to_dist of the plan without it, the flag set by
+ * hand); the result keeps the TP time before overlap. Refused outside training and when not a
+ * boolean, with file:line: field; `--set parallelism.tp_comm_overlap=true` is the same plan. */
+static void test_tp_comm_overlap(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: overlap\n"
+        "workload: {model: Llama3_70B, mode: training, seq_len: 8192, batch_size: 64}\n"
+        "hardware: {accelerator: H100, count: 64, per_node: 8, precision: bf16, fabric: IB_NDR}\n"
+        "parallelism: {tp: 8, pp: 2, microbatch: 1, recompute: selective, sequence_parallel: true, zero_stage: 1%s}\n";
+    char y0[1024], y1[1024], err[1024] = "";
+    snprintf(y0, sizeof y0, fmt, "");
+    snprintf(y1, sizeof y1, fmt, ", tp_comm_overlap: true");
+    ms_plan p0, p1;
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    assert_int_equal(p0.tp_comm_overlap, 0);
+    assert_int_equal(p1.tp_comm_overlap, 1);
+
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    assert_int_equal(ms_plan_to_dist(&p0, &a, &m, &par, &f, err, sizeof err), 0);
+    assert_int_equal(par.tp_comm_overlap, 0);
+    ms_dist_train_t t0, t1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p0.count, &t0, err, sizeof err), MS_DIST_OK);
+    par.tp_comm_overlap = 1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p0.count, &t1, err, sizeof err), MS_DIST_OK);
+    assert_true(t0.tp_comm_s > 0 && t1.tp_comm_s < t0.tp_comm_s && t1.step_time_s < t0.step_time_s);
+    assert_true(t1.tp_comm_total_s == t0.tp_comm_s);
+    {   /* the plan with the key converts to the same parallelism */
+        ms_dist_parallel_t q;
+        assert_int_equal(ms_plan_to_dist(&p1, &a, &m, &q, &f, err, sizeof err), 0);
+        assert_int_equal(q.tp_comm_overlap, 1);
+    }
+
+    const ms_plan *plans[2] = {&p0, &p1};
+    const ms_dist_train_t *want[2] = {&t0, &t1};
+    for (int k = 0; k < 2; k++) {
+        ms_result r;
+        double v = 0;
+        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
+        assert_true(ms_result_get(&r, "step_time_s", &v) && v == want[k]->step_time_s);
+        assert_true(ms_result_get(&r, "tp_communication_s", &v) && v == want[k]->tp_comm_s);
+        assert_true(ms_result_get(&r, "tp_communication_total_s", &v) && v == t0.tp_comm_s);
+        assert_true(ms_result_get(&r, "tp_comm_overlap", &v) && v == k);
+        ms_result_free(&r);
+    }
+
+    /* ms_plan_set: the same flag on the plan without it */
+    ms_plan ps = p0;
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.tp_comm_overlap", "true", err, sizeof err), MS_OK);
+    assert_int_equal(ps.tp_comm_overlap, 1);
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.tp_comm_overlap", "2", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "parallelism.tp_comm_overlap"));
+
+    /* refused: not a boolean; outside training */
+    snprintf(y1, sizeof y1, fmt, ", tp_comm_overlap: 2");
+    expect_error(y1, "bad.yaml:5: parallelism.tp_comm_overlap", "true or false");
+    snprintf(y1, sizeof y1, "version: \"1.0\"\nname: x\nworkload: {model: Llama3_8B, mode: inference}\n"
+                            "hardware: {accelerator: H100, count: 8}\nparallelism:\n  tp: 8\n  tp_comm_overlap: true\n");
+    expect_error(y1, "bad.yaml:7: parallelism.tp_comm_overlap", "training");
 }
 
 int main(void)
@@ -233,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_errors_and_schema),
         cmocka_unit_test(test_tables_agree),
+        cmocka_unit_test(test_tp_comm_overlap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

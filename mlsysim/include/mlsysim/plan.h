@@ -56,6 +56,7 @@ typedef struct {
     int ep, cp;                       /* expert-parallel (inside dp) and context-parallel degrees */
     int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
+    int tp_comm_overlap;              /* training: TP collectives overlapped with the layer's GEMMs (default 0) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */
     ms_recompute recompute;
     /* ops */

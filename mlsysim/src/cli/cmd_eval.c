@@ -36,7 +36,7 @@ static int write_memory_svg(const ms_result *res, const char *path)
 static const struct { const char *key, *name, *what; } parts[] = {
     {"matmul_s", "matmul", "GEMMs of the slowest stage: QKV, projection, MLP, attention core, logits"},
     {"memory_bound_s", "memory-bound ops", "norms, activations, residuals, softmax/score path, loss, GEMM output writes, FSDP copies at HBM bandwidth"},
-    {"tp_communication_s", "TP all-reduce", "tensor-parallel collectives, on the critical path"},
+    {"tp_communication_s", "TP all-reduce", "tensor-parallel collectives on the critical path (with tp_comm_overlap: not hidden by the GEMMs)"},
     {"ep_communication_s", "EP all-to-all", "MoE token exchange"},
     {"cp_communication_s", "CP exchange", "context-parallel K/V, what the attention core does not hide"},
     {"bubble_s", "pipeline bubble", "(pp-1)/v stages idle at the start and end of 1F1B"},
@@ -154,7 +154,10 @@ static void print_breakdown(const ms_result *res)
     ms_result_get(res, "communication_s", &comm);
     printf("  %-26s %12.5g %6.1f%%  (TP + EP + CP + sends + DP + ZeRO-3 on the critical path)\n",
            "exposed communication", comm, 100.0 * comm / step);
-    double dpt = 0, zt = 0, ov = 0;
+    double tpt = 0, tpo = 0, dpt = 0, zt = 0, ov = 0;
+    if (ms_result_get(res, "tp_comm_overlap", &tpo) && tpo != 0 && ms_result_get(res, "tp_communication_total_s", &tpt))
+        printf("  hidden behind the GEMMs: TP %.5g s of %.5g s (tp_comm_overlap)\n",
+               tpt - (ms_result_get(res, "tp_communication_s", &x) ? x : 0), tpt);
     ms_result_get(res, "dp_communication_total_s", &dpt);
     ms_result_get(res, "zero_communication_total_s", &zt);
     if (dpt > 0 || zt > 0)

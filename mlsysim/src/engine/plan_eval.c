@@ -199,6 +199,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->zero_stage = p->zero_stage;
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
+    par->tp_comm_overlap = p->tp_comm_overlap;
     par->moe_imbalance = p->moe_imbalance;
     double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
     par->optimizer_bytes_per_param = opt > 0 ? opt : -1.0;          /* -1: no optimizer state */
@@ -287,6 +288,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
         t.mfu /= slow;
         t.hfu /= slow;
         t.tp_comm_s *= kc;
+        t.tp_comm_total_s *= kc;
         t.ep_comm_s *= kc;
         t.cp_comm_s *= kc;
         t.pp_comm_s *= kc;
@@ -336,6 +338,8 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
                   ms_bubble_schedule_fraction(par.pp, t.microbatches, par.interleave > 0 ? par.interleave : 1));
     ms_result_num(o, "communication_s", t.communication_s);
     ms_result_num(o, "tp_communication_s", t.tp_comm_s);
+    ms_result_num(o, "tp_communication_total_s", t.tp_comm_total_s);
+    ms_result_bool(o, "tp_comm_overlap", par.tp_comm_overlap);
     ms_result_num(o, "pp_communication_s", t.pp_comm_s);
     ms_result_num(o, "dp_communication_s", t.dp_comm_s);
     ms_result_num(o, "zero_communication_s", t.zero_comm_s);
@@ -722,9 +726,9 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
-    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1))
-        ms_result_note(out, "hardware.congestion, hardware.straggler and parallelism.moe_imbalance apply to training "
-                            "on the fleet model; this plan does not use them");
+    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap))
+        ms_result_note(out, "hardware.congestion, hardware.straggler, parallelism.moe_imbalance and "
+                            "parallelism.tp_comm_overlap apply to training on the fleet model; this plan does not use them");
     if (st != MS_ERR_INPUT) {
         ms_result_str(out, "weight_precision",
                       ms_precision_name(p->weight_precision >= 0 ? (ms_precision)p->weight_precision : p->precision));

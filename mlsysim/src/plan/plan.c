@@ -231,6 +231,8 @@ static const field parallelism_fields[] = {
     {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, -1, NULL, "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded"},
     {"overlap_dp", NULL, FT_BOOL, OFF(overlap_dp), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "gradient reduction overlapped with backward"},
     {"flash_attention", NULL, FT_BOOL, OFF(flash_attention), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "fused attention: no S x S scores in HBM"},
+    {"tp_comm_overlap", NULL, FT_BOOL, OFF(tp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,
+     "tensor-parallel collectives overlapped with the layer's GEMMs (Transformer Engine userbuffers; Megatron-Core tp_comm_overlap, NeMo ub_tp_comm_overlap): each layer exposes max(0, M - C), M its TP collective time, C its linear-layer GEMM time (training)"},
     {"moe_imbalance", NULL, FT_NUM, (int)offsetof(ms_plan, moe_imbalance), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "MoE routing imbalance, the busiest expert's load over the fair share: the expert-parallel all-to-all carries min(E, top_k x imbalance) copies of each token (as solve moe; training)"},
 };
@@ -498,6 +500,12 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
         if ((plan->ep > 1 || plan->cp > 1) && plan->mode != MS_MODE_TRAINING) {
             rc = FAIL(pn, plan->ep > 1 ? "parallelism.ep" : "parallelism.cp",
                       "expert and context parallelism are modelled for training (workload.mode: training)");
+            goto done;
+        }
+        if (plan->tp_comm_overlap && plan->mode != MS_MODE_TRAINING) {
+            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "tp_comm_overlap", FY_NT);
+            rc = FAIL(k ? k : pn, "parallelism.tp_comm_overlap",
+                      "TP communication overlap is modelled for training (workload.mode: training)");
             goto done;
         }
         if (plan->ep > 1 && !(plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.experts > 1)) {
