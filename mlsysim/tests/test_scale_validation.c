@@ -133,16 +133,41 @@ static void write_file(const char *p, const char *text)
     fclose(f);
 }
 
-/* The fixture rows below carry the columns of runs.csv before its optional last columns cp
- * (context parallelism, read since the Llama 3.1 NeMo rows) and tp_overlap (tensor-parallel
- * communication overlap); the header taken from runs.csv is cut to them, and the cp and
- * tp_overlap tests add the columns back themselves. */
-static void drop_cp_column(char *hdr)
+/* runs.csv's header for the fixture rows below, which carry the columns before its optional last
+ * columns cp (context parallelism, read since the Llama 3.1 NeMo rows) and tp_overlap (tensor-
+ * parallel communication overlap): the header is cut to them, and the cp and tp_overlap tests add
+ * the columns back themselves. */
+static void fixture_header(char hdr[4096])
 {
+    char src[1024], line[4096];
+    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    FILE *in = fopen(src, "r");
+    assert_non_null(in);
+    hdr[0] = 0;
+    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
+    fclose(in);
     size_t n = strcspn(hdr, "\r\n");
     if (n >= 11 && !strncmp(hdr + n - 11, ",tp_overlap", 11)) n -= 11;
     if (n >= 3 && !strncmp(hdr + n - 3, ",cp", 3)) n -= 3;
     strcpy(hdr + n, "\n");
+}
+
+/* A scratch folder (dir is a mkdtemp template) and the paths of the three tables in it. */
+static void scratch_tables(char *dir, char cal[256], char runs[256], char stk[256])
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(cal, 256, "%s/calibration.csv", dir);
+    snprintf(runs, 256, "%s/runs.csv", dir);
+    snprintf(stk, 256, "%s/stacks.csv", dir);
+}
+
+/* A runs table: the fixture header, then rows (each ending in a newline). */
+static void write_runs(const char *path, const char *hdr, const char *rows)
+{
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fprintf(out, "%s%s", hdr, rows);
+    fclose(out);
 }
 
 static void test_bad_tables(void **s)
@@ -164,14 +189,8 @@ static void test_bad_tables(void **s)
     assert_non_null(strstr(err, "runs.csv:1"));
     assert_non_null(strstr(err, "accelerators"));
     /* a full header and one row with a bad number on line 3 */
-    char src[1024];
-    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
-    FILE *in = fopen(src, "r");
-    assert_non_null(in);
-    char line[4096], hdr[4096] = "";
-    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
-    fclose(in);
-    drop_cp_column(hdr);
+    char hdr[4096];
+    fixture_header(hdr);
     FILE *out = fopen(runs, "w");
     fprintf(out, "%s", hdr);
     fprintf(out, "%s", "r1,X,abc,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,calibration,gpt,hierarchical,108,0.88,0.77,\n");
@@ -269,28 +288,16 @@ static void test_bad_tables(void **s)
 static void test_stacks_file(void **s)
 {
     (void)s;
-    char err[512], src[1024], line[4096], hdr[4096] = "";
+    char err[512], hdr[4096];
     ms_dist_validation_t v;
-    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
-    FILE *in = fopen(src, "r");
-    assert_non_null(in);
-    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
-    fclose(in);
-    drop_cp_column(hdr);
-    char dir[] = "/tmp/ms_scale_stkXXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char cal[256], runs[256], stk[256];
-    snprintf(cal, sizeof cal, "%s/calibration.csv", dir);
-    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
-    snprintf(stk, sizeof stk, "%s/stacks.csv", dir);
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_stkXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
     write_file(cal, "stack,efficiency,source\nX,0.7,test\n");
-    FILE *out = fopen(runs, "w");
-    assert_non_null(out);
-    fprintf(out, "%s", hdr);
-    fprintf(out, "%s", "r1,X/Z3,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,137,,cite,calibration,gpt,hierarchical,108,0.88,0.77,\n");
-    fprintf(out, "%s", "r2,X/Z3,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,130,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
-    fprintf(out, "%s", "r3,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
-    fclose(out);
+    write_runs(runs, hdr,
+               "r1,X/Z3,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,137,,cite,calibration,gpt,hierarchical,108,0.88,0.77,\n"
+               "r2,X/Z3,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,130,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "r3,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
     /* no stacks.csv: every stack at the defaults */
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
     assert_true(v.rows[0].stack_compute_factor == 1.0 && v.rows[0].par.sharded_coll_efficiency == 1.0);
@@ -347,29 +354,17 @@ static void test_stacks_file(void **s)
 static void test_stack_attention_factor(void **s)
 {
     (void)s;
-    char err[512], src[1024], line[4096], hdr[4096] = "";
+    char err[512], hdr[4096];
     ms_dist_validation_t v;
-    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
-    FILE *in = fopen(src, "r");
-    assert_non_null(in);
-    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
-    fclose(in);
-    drop_cp_column(hdr);
-    char dir[] = "/tmp/ms_scale_attXXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char cal[256], runs[256], stk[256];
-    snprintf(cal, sizeof cal, "%s/calibration.csv", dir);
-    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
-    snprintf(stk, sizeof stk, "%s/stacks.csv", dir);
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_attXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
     write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,0.5,test\nY,0.7,,test\n");
-    FILE *out = fopen(runs, "w");
-    assert_non_null(out);
-    fprintf(out, "%s", hdr);
     /* flash attention, zero_stage 0, overlap_dp 0, recompute 0 */
-    fprintf(out, "%s", "r1,X/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,calibration,gpt,hierarchical,,,0.77,\n");
-    fprintf(out, "%s", "r2,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
-    fprintf(out, "%s", "r3,Y/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
-    fclose(out);
+    write_runs(runs, hdr,
+               "r1,X/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,calibration,gpt,hierarchical,,,0.77,\n"
+               "r2,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
+               "r3,Y/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
     /* a stacks.csv without the column (the older header): every attention figure unchanged */
     write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nFa,,,r1,t\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
@@ -432,13 +427,8 @@ static void test_stack_sharding(void **s)
     assert_string_equal(what, "");
     assert_int_equal(ms_dist_stack_sharding(NULL, NULL), -1);
 
-    char err[512], src[1024], line[4096], hdr[4096] = "";
-    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
-    FILE *in = fopen(src, "r");
-    assert_non_null(in);
-    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
-    fclose(in);
-    drop_cp_column(hdr);
+    char err[512], hdr[4096];
+    fixture_header(hdr);
     char dir[] = "/tmp/ms_scale_shdXXXXXX";
     assert_non_null(mkdtemp(dir));
     char cal[256], runs[256];
