@@ -287,23 +287,19 @@ __attribute__((target("avx512f"))) void tt_q8_requant_avx512(const int32_t *acc,
                                                             const int32_t *mult, const int32_t *shift, int stride,
                                                             int32_t zp, int32_t lo, int8_t *out)
 {
+    if (stride) { /* per-element constants: one row of the per-channel form */
+        tt_q8_requant_rows_avx512(acc, n, 1, n, bias, mult, shift, zp, lo, out, n);
+        return;
+    }
     const __m512i vzp = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(127);
-    rq_consts k = rq_make(_mm512_set1_epi32(bias[0]), _mm512_set1_epi32(mult[0]), _mm512_set1_epi32(shift[0]));
+    const rq_consts k = rq_make(_mm512_set1_epi32(bias[0]), _mm512_set1_epi32(mult[0]), _mm512_set1_epi32(shift[0]));
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        if (stride) {
-            k = rq_make(_mm512_loadu_si512((const void *)(bias + i)), _mm512_loadu_si512((const void *)(mult + i)),
-                        _mm512_loadu_si512((const void *)(shift + i)));
-        }
         const __m512i r = rq_apply(_mm512_loadu_si512((const void *)(acc + i)), &k, vzp, vlo, vhi);
         _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtsepi32_epi8(r));
     }
     if (i < n) { /* the last n - i < 16 values: the same arithmetic under a mask (no scalar tail) */
         const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
-        if (stride) {
-            k = rq_make(_mm512_maskz_loadu_epi32(m, bias + i), _mm512_maskz_loadu_epi32(m, mult + i),
-                        _mm512_maskz_loadu_epi32(m, shift + i));
-        }
         const __m512i r = rq_apply(_mm512_maskz_loadu_epi32(m, acc + i), &k, vzp, vlo, vhi);
         _mm512_mask_cvtsepi32_storeu_epi8(out + i, m, r);
     }
@@ -379,19 +375,18 @@ __attribute__((target("avx2"))) void tt_q8_requant_avx2(const int32_t *acc, int6
                                                        const int32_t *mult, const int32_t *shift, int stride,
                                                        int32_t zp, int32_t lo, int8_t *out)
 {
+    if (stride) { /* per-element constants: one row of the per-channel form */
+        tt_q8_requant_rows_avx2(acc, n, 1, n, bias, mult, shift, zp, lo, out, n);
+        return;
+    }
     const __m256i vzp = _mm256_set1_epi32(zp), vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(127);
-    rq2_consts k = rq2_make(_mm256_set1_epi32(bias[0]), _mm256_set1_epi32(mult[0]), _mm256_set1_epi32(shift[0]));
+    const rq2_consts k = rq2_make(_mm256_set1_epi32(bias[0]), _mm256_set1_epi32(mult[0]), _mm256_set1_epi32(shift[0]));
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        if (stride) {
-            k = rq2_make(_mm256_loadu_si256((const __m256i *)(bias + i)), _mm256_loadu_si256((const __m256i *)(mult + i)),
-                         _mm256_loadu_si256((const __m256i *)(shift + i)));
-        }
         rq2_store8(out + i, rq2_apply(_mm256_loadu_si256((const __m256i *)(acc + i)), &k, vzp, vlo, vhi));
     }
     if (i < n) { /* the last n - i < 8 values */
-        tt_q8_requant_portable(acc + i, n - i, stride ? bias + i : bias, stride ? mult + i : mult,
-                               stride ? shift + i : shift, stride, zp, lo, out + i);
+        tt_q8_requant_portable(acc + i, n - i, bias, mult, shift, 0, zp, lo, out + i);
     }
 }
 
