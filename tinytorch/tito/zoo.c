@@ -50,9 +50,10 @@ static const tito_zoo_entry zoo[] = {
     {"MLP 64-32-10 (TinyDigits)", "03", "tinydigits", make_digits_mlp, 3, {1, 8, 8}},
 };
 
-/* A model file written before Conv2d, ReLU and MaxPool2d were separate layers names its tensors with
- * the old indices, so no entry's names match; its architecture string still says which model it is
- * (tt_model_load reads the old names). NULL when the file is not such a milestone model. */
+/* The entry of a self-describing model file, by its architecture: a model file written before
+ * Conv2d, ReLU and MaxPool2d were separate layers names its tensors with the old indices, so no
+ * entry's names match, but its architecture string still says which model it is (tt_model_load
+ * reads the old names); a derived model goes to its family (below). NULL when the file is neither. */
 static const tito_zoo_entry *by_architecture(const char *path, tt_layer **model)
 {
     tt_model_file mf;
@@ -60,30 +61,27 @@ static const tito_zoo_entry *by_architecture(const char *path, tt_layer **model)
     if (tt_model_load(path, &mf, e, sizeof e) != 0) {
         return NULL;
     }
-    const tito_zoo_entry *hit = NULL;
+    const tito_zoo_entry *hit = NULL, *family = NULL;
     if (tt_layer_describe(mf.model, got, sizeof got) == 0) {
-        for (size_t i = 0; !hit && i < sizeof zoo / sizeof zoo[0]; i++) {
-            tt_layer *m = zoo[i].make();
-            if (tt_layer_describe(m, want, sizeof want) == 0 && strcmp(got, want) == 0) {
-                hit = &zoo[i];
-            }
-            tt_layer_free(m);
-        }
         /* A model derived from a milestone's (pruned to fewer channels, or factored into more
          * Linear layers, by tito compress) has its own architecture: it belongs to the entry of
-         * the same input shape and kind (convolutional or not), whose data set it reads. */
+         * the same input shape and kind (convolutional or not), whose data set it reads. An
+         * entry whose architecture is the model's own comes first. */
         const bool conv = strstr(got, "Conv2d(") != NULL;
         for (size_t i = 0; !hit && i < sizeof zoo / sizeof zoo[0]; i++) {
-            if (mf.input_ndim != zoo[i].in_ndim ||
-                memcmp(mf.input_shape, zoo[i].in_shape, (size_t)zoo[i].in_ndim * sizeof(int64_t)) != 0) {
-                continue;
-            }
             tt_layer *m = zoo[i].make();
-            if (tt_layer_describe(m, want, sizeof want) == 0 && (strstr(want, "Conv2d(") != NULL) == conv) {
-                hit = &zoo[i];
+            if (tt_layer_describe(m, want, sizeof want) == 0) {
+                if (strcmp(got, want) == 0) {
+                    hit = &zoo[i];
+                } else if (!family && mf.input_ndim == zoo[i].in_ndim &&
+                           memcmp(mf.input_shape, zoo[i].in_shape, (size_t)zoo[i].in_ndim * sizeof(int64_t)) == 0 &&
+                           (strstr(want, "Conv2d(") != NULL) == conv) {
+                    family = &zoo[i];
+                }
             }
             tt_layer_free(m);
         }
+        hit = hit ? hit : family;
     }
     if (hit) {
         *model = mf.model;
