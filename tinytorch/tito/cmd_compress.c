@@ -505,9 +505,9 @@ int tito_cmd_compress(int argc, char **argv)
             info.class_names = (const char *const *)src.class_names;
         }
     }
-    int src_rc = tt_model_save(out, model, &info, err, sizeof err);
+    int save_rc = tt_model_save(out, model, &info, err, sizeof err);
     tt_model_file_free(&src);
-    if (src_rc != 0) {
+    if (save_rc != 0) {
         fprintf(stderr, "tito compress: %s\n", err);
     } else {
         printf("  wrote %s\n", out);
