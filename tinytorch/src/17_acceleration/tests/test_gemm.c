@@ -3,10 +3,10 @@
  * (The reference loop itself and the progression's steps: test_gemm_reference.c.)
  * Paths: naive, portable (packed + plain C kernel), avx2, avx512 (skipped where the CPU lacks
  * them), each single-threaded and with two threads forced on. Shapes: odd and prime sizes
- * (1, 7, 13, 31, 97, 257 ...), sizes around the register tiles (MR = 6/14, NR = 8/16/32), K past one
- * KC panel, M past one MC block, N past one NC panel; all four transpose combinations; leading
- * dimensions wider than the matrix (the gap must stay untouched); alpha/beta variants, beta = 0
- * over a C full of NaN. Two oracles:
+ * (1, 7, 13, 31, 97, 257 ...), sizes around the register tiles (MR = 6/14, NR = 8/16/32; a last
+ * row panel of every height 1..14), K past one KC panel, M past one MC block, N past one NC panel;
+ * all four transpose combinations; leading dimensions wider than the matrix (the gap must stay
+ * untouched); alpha/beta variants, beta = 0 over a C full of NaN. Two oracles:
  *   - integer-valued inputs: every partial sum is an exact float, so all paths must agree exactly;
  *   - random floats: |ours - ref| <= 2 * (K + 2) * 2^-24 * (|alpha| sum_k |a_ik b_kj| + |beta c_ij|),
  *     the classical bound for a float dot product of length K (Higham, Accuracy and Stability of
@@ -31,6 +31,9 @@ static const dims shapes[] = {
     { 1, 1, 1 },     { 1, 7, 13 },    { 7, 1, 31 },    { 13, 31, 7 },   { 31, 13, 97 },
     { 97, 31, 257 }, { 257, 97, 13 }, { 6, 8, 5 },     { 14, 32, 3 },   { 15, 33, 17 },
     { 29, 65, 211 }, { 43, 47, 401 }, { 2, 200, 1 },   { 131, 3, 60 },  { 257, 257, 257 },
+    /* last row panels of 4, 9, 10, 11, 12 and 8 rows (the AVX-512 edge tiles run 2..14 rows) */
+    { 4, 20, 9 },    { 23, 45, 19 },  { 24, 17, 33 },  { 25, 48, 70 },  { 26, 31, 12 },
+    { 64, 120, 400 },
 };
 
 static uint32_t rng = 12345u;
