@@ -235,6 +235,37 @@ static void test_arena_steady_state(void **state)
     tt_tensor_free(w);
 }
 
+/* tt_linear computes (W x^T)^T for batches that are a multiple of 32 rows narrower than the output
+ * (matmul.c, linear_transposed): both forms against a double-precision loop, with and without
+ * bias, for a 3-D input whose leading dimensions make the rows. */
+static void test_linear_both_forms(void **state)
+{
+    (void)state;
+    const int64_t shapes[][4] = {{2, 32, 256, 96}, {1, 48, 256, 96}, {1, 64, 300, 40}};
+    for (int s = 0; s < 3; s++) {
+        const int64_t A = shapes[s][0], B = shapes[s][1], in_f = shapes[s][2], out_f = shapes[s][3];
+        tt_tensor *x = tt_test_input(TT_SHAPE(A, B, in_f), -1, 1, 11);
+        tt_tensor *w = tt_test_input(TT_SHAPE(out_f, in_f), -1, 1, 12);
+        tt_tensor *bias = tt_test_input(TT_SHAPE(out_f), -1, 1, 13);
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            tt_tensor *y = tt_linear(x, w, with_bias ? bias : NULL);
+            assert_int_equal(y->ndim, 3);
+            assert_int_equal(y->shape[2], out_f);
+            for (int64_t r = 0; r < A * B; r++) {
+                for (int64_t o = 0; o < out_f; o++) {
+                    double want = with_bias ? bias->data[o] : 0.0, mag = fabs(want);
+                    for (int64_t k = 0; k < in_f; k++) {
+                        want += (double)x->data[r * in_f + k] * w->data[o * in_f + k];
+                        mag += fabs((double)x->data[r * in_f + k] * w->data[o * in_f + k]);
+                    }
+                    assert_true(fabs(y->data[r * out_f + o] - want) <= 1e-6 * (in_f + 2) * mag);
+                }
+            }
+        }
+        tt_arena_reset();
+    }
+}
+
 /* A handler that longjmps can only return to its own thread's stack: tt_fatal in another thread
  * must not call it, but print and abort. In a child process: exit code 3 would mean the handler ran. */
 static void exit_handler(const char *msg)
@@ -289,6 +320,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gradients, teardown),
         cmocka_unit_test_teardown(test_no_grad_and_accumulation, teardown),
         cmocka_unit_test_teardown(test_arena_steady_state, teardown),
+        cmocka_unit_test_teardown(test_linear_both_forms, teardown),
         cmocka_unit_test_teardown(test_handler_only_on_its_thread, teardown),
     };
     int rc = cmocka_run_group_tests_name("tensor", tests, NULL, NULL);
