@@ -7,6 +7,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/gemm.h"
 #include "tinytorch/tensor.h"
+#include "../common/vmath.h"
 
 typedef struct mm_plan {
     int64_t M, K, N;
@@ -151,14 +152,8 @@ static void linear_backward(tt_node *n)
     if (tt_wants_grad(w)) { /* dw[out,in] += g^T[out,R] @ x[R,in] */
         tt_sgemm(1, 0, out_f, in_f, R, 1.0f, g, out_f, x->data, in_f, 1.0f, tt_grad_buf(w), in_f);
     }
-    if (bias && tt_wants_grad(bias)) {
-        float *gb = tt_grad_buf(bias);
-        for (int64_t r = 0; r < R; r++) {
-            const float *gr = g + r * out_f;
-            for (int64_t j = 0; j < out_f; j++) {
-                gb[j] += gr[j];
-            }
-        }
+    if (bias && tt_wants_grad(bias)) { /* db[out] += sum over rows of g */
+        tt__add_rows(tt_grad_buf(bias), g, R, out_f);
     }
 }
 

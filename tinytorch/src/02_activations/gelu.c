@@ -31,14 +31,16 @@ static TT_AVX512_FN int64_t gelu_forward16(const float *x, float *y, float *s, i
     return i;
 }
 
+/* fresh: gx holds nothing yet and is written, not added to */
 static TT_AVX512_FN int64_t gelu_backward16(const float *x, const float *s, const float *g, float *gx,
-                                            int64_t len)
+                                            int64_t len, bool fresh)
 {
     int64_t i = 0;
     for (; i + 16 <= len; i += 16) {
         tt_v16f v = tt__v16f_load(x + i), si = tt__v16f_load(s + i);
         tt_v16f d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);
-        tt__v16f_store(gx + i, tt__v16f_load(gx + i) + tt__v16f_load(g + i) * d);
+        tt_v16f prev = fresh ? tt__v16f_set(0.0f) : tt__v16f_load(gx + i);
+        tt__v16f_store(gx + i, prev + tt__v16f_load(g + i) * d);
     }
     return i;
 }
@@ -48,18 +50,19 @@ static void gelu_backward(tt_node *n)
 {
     tt_tensor *xt = n->in[0];
     const float *g = n->out->grad, *x = xt->data, *t = n->saved;
-    float *gx = tt_grad_buf(xt);
+    bool fresh; /* a gradient buffer nothing has written yet is written, not zeroed and added to */
+    float *gx = tt_grad_buf_fresh(xt, &fresh);
     int64_t len = xt->numel, start = 0;
 #ifdef TT_HAVE_AVX512_PATH
     if (tt__have_avx512()) {
-        start = gelu_backward16(x, t, g, gx, len);
+        start = gelu_backward16(x, t, g, gx, len, fresh);
     }
 #endif
     TT_SIMD
     for (int64_t i = start; i < len; i++) {
         float v = x[i], si = t[i];
         float d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);
-        gx[i] += g[i] * d;
+        gx[i] = (fresh ? 0.0f : gx[i]) + g[i] * d;
     }
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "autograd_internal.h"
+#include "../common/vmath.h"
 
 /* the tape head and the no-grad depth belong to the current context (autograd_internal.h) */
 void tt_no_grad_begin(void) { tt__ctx()->no_grad_depth++; }
@@ -180,14 +181,18 @@ void tt_zero_grad(tt_tensor **params, int n)
 /* g has shape from_shape (a broadcast of t's shape). Sum g over the broadcast axes into t->grad. */
 void tt_accumulate_broadcast(tt_tensor *t, const float *g, int from_ndim, const int64_t *from_shape)
 {
-    float *dst = tt_grad_buf(t);
     int64_t from_numel = tt_numel_of(from_ndim, from_shape);
     if (from_numel == t->numel) {           /* same number of elements: shapes equal up to 1s */
-        for (int64_t i = 0; i < t->numel; i++) {
-            dst[i] += g[i];
+        bool fresh;                         /* nothing written yet: a copy, no zeroing */
+        float *dst = tt_grad_buf_fresh(t, &fresh);
+        if (fresh) {
+            memcpy(dst, g, (size_t)t->numel * sizeof(float));
+        } else {
+            tt__add_rows(dst, g, 1, t->numel);
         }
         return;
     }
+    float *dst = tt_grad_buf(t);
     /* TODO: a scalar t: its gradient is the sum of all of g */
     /* BEGIN SOLUTION */
     if (t->numel == 1) {
@@ -223,13 +228,7 @@ void tt_accumulate_broadcast(tt_tensor *t, const float *g, int from_ndim, const 
         }
     }
     if (leading_all_zero && inner == t->numel) {
-        int64_t rows = from_numel / inner;
-        for (int64_t r = 0; r < rows; r++) {
-            const float *gr = g + r * inner;
-            for (int64_t i = 0; i < inner; i++) {
-                dst[i] += gr[i];
-            }
-        }
+        tt__add_rows(dst, g, from_numel / inner, inner);
         return;
     }
     int64_t idx[TT_MAX_DIMS] = {0};

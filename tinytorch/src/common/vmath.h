@@ -242,4 +242,36 @@ static inline float tt__tanhf(float x)
     return 1.0f - 2.0f / (e + 1.0f);
 }
 
+/* Gradient sums: dst[j] += sum over r < rows of src[r*n + j], j < n, rows added in order (the same
+ * float result as the plain loop); dst and src do not overlap. rows = 1 adds one buffer into another
+ * (a residual's gradient), more rows sum a bias's gradient over a batch. Without the restrict
+ * qualifiers and the AVX-512 build the compiler runs these one float at a time: for a GPT step they
+ * were 4 % of its time. */
+#define TT__ADD_ROWS_BODY                                         \
+    for (int64_t r = 0; r < rows; r++) {                          \
+        const float *restrict s = src + r * n;                    \
+        TT_SIMD for (int64_t j = 0; j < n; j++) { dst[j] += s[j]; } \
+    }
+static inline void tt__add_rows_plain(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
+{
+    TT__ADD_ROWS_BODY
+}
+#ifdef TT_HAVE_AVX512_PATH
+static inline TT_AVX512_FN void tt__add_rows_avx512(float *restrict dst, const float *restrict src, int64_t rows,
+                                                    int64_t n)
+{
+    TT__ADD_ROWS_BODY
+}
+#endif
+static inline void tt__add_rows(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
+{
+#ifdef TT_HAVE_AVX512_PATH
+    if (tt__have_avx512()) {
+        tt__add_rows_avx512(dst, src, rows, n);
+        return;
+    }
+#endif
+    tt__add_rows_plain(dst, src, rows, n);
+}
+
 #endif
