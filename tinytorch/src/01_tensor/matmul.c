@@ -157,7 +157,8 @@ static void linear_backward(tt_node *n)
     }
 }
 
-/* x W^T packs W^T (out x in floats) for the GEMM on every call; (W x^T)^T packs x^T (R x in)
+/* One row goes to tt_sgemv (dot products straight from W). Otherwise:
+ * x W^T packs W^T (out x in floats) for the GEMM on every call; (W x^T)^T packs x^T (R x in)
  * instead and costs a transpose of the R x out result. Taken for a batch that is a multiple of 32
  * rows (no column edge in the transposed product) and smaller than the output width, with inputs
  * wide enough for the packing to matter. Measured (one thread, AVX-512, us, direct -> transposed):
@@ -186,7 +187,9 @@ tt_tensor *tt_linear(tt_tensor *x, tt_tensor *w, tt_tensor *bias)
     shape[x->ndim - 1] = out_f;
     tt_tensor *out = tt_empty(x->ndim, shape);
     float *y = out->data;
-    if (linear_transposed(R, out_f, in_f)) {
+    if (R == 1) { /* one row: dot products straight from W, no packing of it (module 17's GEMV) */
+        tt_sgemv(w->data, x->data, bias ? bias->data : NULL, y, out_f, in_f);
+    } else if (linear_transposed(R, out_f, in_f)) {
         tt_arena_mark m = tt_arena_get_mark();
         float *yt = tt_arena_alloc((size_t)(out_f * R) * sizeof(float));
         tt_sgemm(0, 1, out_f, R, in_f, 1.0f, w->data, in_f, x->data, in_f, 0.0f, yt, R); /* y^T = W x^T */

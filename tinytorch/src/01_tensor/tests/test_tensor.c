@@ -235,14 +235,16 @@ static void test_arena_steady_state(void **state)
     tt_tensor_free(w);
 }
 
-/* tt_linear computes (W x^T)^T for batches that are a multiple of 32 rows narrower than the output
- * (matmul.c, linear_transposed): both forms against a double-precision loop, with and without
- * bias, for a 3-D input whose leading dimensions make the rows. */
+/* tt_linear's three forms (matmul.c): one row through the GEMV, (W x^T)^T for batches that are a
+ * multiple of 32 rows narrower than the output (linear_transposed), x W^T otherwise; each against a
+ * double-precision loop, with and without bias, for a 3-D input whose leading dimensions make the
+ * rows. */
 static void test_linear_both_forms(void **state)
 {
     (void)state;
-    const int64_t shapes[][4] = {{2, 32, 256, 96}, {1, 48, 256, 96}, {1, 64, 300, 40}};
-    for (int s = 0; s < 3; s++) {
+    const int64_t shapes[][4] = {{2, 32, 256, 96}, {1, 48, 256, 96}, {1, 64, 300, 40}, {1, 1, 256, 96},
+                                 {1, 1, 37, 5}};
+    for (int s = 0; s < 5; s++) {
         const int64_t A = shapes[s][0], B = shapes[s][1], in_f = shapes[s][2], out_f = shapes[s][3];
         tt_tensor *x = tt_test_input(TT_SHAPE(A, B, in_f), -1, 1, 11);
         tt_tensor *w = tt_test_input(TT_SHAPE(out_f, in_f), -1, 1, 12);
