@@ -262,10 +262,11 @@ static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 #ifdef TT_CONV_X86
 static const tt_conv_kernels kernels_avx512 = {
     "avx512", tt_conv_avx512_planes, tt_conv_avx512_wgrad, tt_conv_avx512_planes_cvec,
-    tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward};
+    tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward,
+    tt_conv_avx512_dx_cvec};
 static const tt_conv_kernels kernels_avx2 = {
     "avx2", tt_conv_avx2_planes, tt_conv_avx2_wgrad, tt_conv_avx2_planes_cvec,
-    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward};
+    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL};
 #endif
 
 const tt_conv_kernels *tt_conv_simd_kernels(void)
@@ -463,18 +464,20 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
 typedef struct simd_bwd {
     const tt_conv_kernels *K;
     const float *x, *gy, *y, *wf;
+    const float *wl;   /* dx_cvec: the weights [C][kh][kw][16] with output channels in the lanes */
     const uint8_t *code;
     const conv_dims *d;
     const tt_conv2d_geom *g;
     pad_dims p;
     int relu, gx_fresh, want_gw;
-    bool cvec;
-    int64_t dtop, dleft, Wd, dplane, dimg, nb, nw, nblk, acc_len;
+    bool cvec, dxc;    /* dxc: the input gradient with channels in the lanes too (from dyn) */
+    int64_t dtop, dleft, Wd, dplane, dimg, nb, nw, nblk, acc_len, Wp2;
     float *gx;
 } simd_bwd;
 
 typedef struct simd_bwd_buf {
     float *dyb, *xpb, *dyn, *acc16;
+    float *dyp;        /* dxc: one image's dy [Ho][Wp2][16], zero columns either side of each row */
     double *gbs;
 } simd_bwd_buf;
 
@@ -545,7 +548,16 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
                          B->p.Wp, d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, u->acc16);
             }
         }
-        if (B->gx) {
+        if (B->gx && B->dxc) { /* dyn (just built for dW) holds the chunk's dy with channels in lanes */
+            for (int64_t k = 0; k < cnt; k++) {
+                for (int64_t oh = 0; oh < d->Ho; oh++) {
+                    memcpy(u->dyp + (oh * B->Wp2 + d->kw - 1) * 16, u->dyn + (k * d->P + oh * d->Wo) * 16,
+                           (size_t)(d->Wo * 16) * sizeof(float));
+                }
+                K->dx_cvec(u->dyp, B->Wp2, B->wl, d->C, d->kh, d->kw, g->pad_h, g->pad_w, d->Ho, d->Wo, d->H,
+                           d->W, !B->gx_fresh, B->gx + (n0 + k) * d->C * d->H * d->W);
+            }
+        } else if (B->gx) {
             for (int64_t k = 0; k < cnt; k++) {
                 K->planes(u->dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, B->wf, d->C, d->kh, d->kw,
                           d->H, d->W, NULL, 0, !B->gx_fresh, B->gx + (n0 + k) * d->C * d->H * d->W);
@@ -570,7 +582,12 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
     simd_bwd B = {.K = tt_conv_simd_kernels(), .x = x, .gy = gy, .y = y, .code = code, .d = d, .g = g,
                   .p = x_pad_dims(d, g), .relu = relu, .gx_fresh = gx_fresh, .want_gw = gw != NULL, .gx = gx};
     const int64_t V = tt_conv_row_vecs(d->Wo);
-    /* dy's padding: none needed for dW alone; for dx, kh-1-ph rows and kw-1-pw columns */
+    B.cvec = gw && channels_in_lanes(d);
+    B.dxc = gx && B.cvec && d->Cout <= 16 && B.K->dx_cvec;
+    B.Wp2 = d->Wo + 2 * (d->kw - 1);
+    /* dy's padding: none needed for dW alone; for dx, kh-1-ph rows and kw-1-pw columns (kept when
+     * dx comes from dyn, which does not read it: the chunk size, and so dW's order of summation,
+     * stays that of the AVX2 kernels, which take dx on planes) */
     B.dtop = gx ? d->kh - 1 - g->pad_h : 0;
     B.dleft = gx ? d->kw - 1 - g->pad_w : 0;
     B.Wd = B.dleft + 16 * V; /* lanes past Wo read zeros (dW) */
@@ -580,7 +597,6 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
     const int64_t Hd = d->Ho + 2 * B.dtop;
     B.dplane = Hd * B.Wd;
     B.dimg = d->Cout * B.dplane;
-    B.cvec = gw && channels_in_lanes(d);
     const int64_t per = B.dimg + (gw ? B.p.img : 0) + (B.cvec ? d->P * 16 : 0);
     const int nt = conv_threads(d);
     const int64_t share = (d->N + nt - 1) / nt;
@@ -606,12 +622,21 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
         if (B.cvec) { /* dy of the chunk for one block of 16 channels, [nb][P][16] */
             u[t].dyn = tt_arena_calloc((size_t)(B.nb * d->P * 16) * sizeof(float));
         }
+        u[t].dyp = B.dxc ? tt_arena_calloc((size_t)(d->Ho * B.Wp2 * 16) * sizeof(float)) : NULL;
         if (gb) {
             u[t].gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
             memset(u[t].gbs, 0, (size_t)d->Cout * sizeof(double));
         }
     }
-    if (gx) {
+    if (B.dxc) { /* wl[((c*kh + i)*kw + j)*16 + co] = w[co, c, i, j], zero lanes past Cout */
+        float *wl = tt_arena_calloc((size_t)(d->C * d->kh * d->kw * 16) * sizeof(float));
+        for (int64_t co = 0; co < d->Cout; co++) {
+            for (int64_t k = 0; k < d->C * d->kh * d->kw; k++) {
+                wl[k * 16 + co] = w[co * d->C * d->kh * d->kw + k];
+            }
+        }
+        B.wl = wl;
+    } else if (gx) {
         float *wf = tt_arena_alloc((size_t)B.nw * sizeof(float));
         for (int64_t co = 0; co < d->Cout; co++) {
             for (int64_t c = 0; c < d->C; c++) {

@@ -21,6 +21,7 @@
 
 #ifdef TT_CONV_X86
 #include <immintrin.h>
+#include <string.h>
 
 #define INL static inline __attribute__((always_inline, target("avx512f")))
 #define AVX512 __attribute__((target("avx512f")))
@@ -191,6 +192,112 @@ AVX512 void tt_conv_avx512_planes(const float *in, int64_t Cin, int64_t plane, i
             fwd_table[cb - 1][nv - 1](in, Cin, plane, Wp, w + co0 * wco, wco, i0, i1, kh, kw, ioff,
                                       out + co0 * oplane, oplane, ooff, mask, bias ? bias + co0 : NULL,
                                       relu, accumulate);
+        }
+    }
+}
+
+/* ---- input gradient, output channels in the lanes ------------------------------------------------ */
+
+/* The 16-lane sums of a, b, c, d in lanes 0, 4, 8 and 12 (halves, then quarters, then within each
+ * 128-bit quarter: 6 shuffles and 5 adds for four sums). */
+INL __m512 hsum4(__m512 a, __m512 b, __m512 c, __m512 d)
+{
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm512_add_ps(q, _mm512_permute_ps(q, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+/* CB input channels x NP neighbouring pixels of one row of dx: 16 output channels per FMA in the
+ * lanes, one 16-lane sum per output at the end. Tap (i, j) of pixel t reads dyp's row rbase - i,
+ * column cbase + t - j. */
+INL void dxc_tile(const int CB, const int NP, const float *dyp, int64_t Wp2, const float *wl, int64_t kh,
+                  int64_t kw, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t rbase, int64_t cbase,
+                  float *dx, int64_t dplane, int accumulate)
+{
+    __m512 acc[FWD_CB][4];
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        UNROLL
+        for (int t = 0; t < NP; t++) {
+            acc[a][t] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t i = i0; i < i1; i++) {
+        const float *row = dyp + (rbase - i) * Wp2 * 16;
+        for (int64_t j = j0; j < j1; j++) {
+            const float *px = row + (cbase - j) * 16;
+            __m512 wv[FWD_CB];
+            UNROLL
+            for (int a = 0; a < CB; a++) {
+                wv[a] = _mm512_loadu_ps(wl + ((a * kh + i) * kw + j) * 16);
+            }
+            UNROLL
+            for (int t = 0; t < NP; t++) {
+                __m512 xv = _mm512_loadu_ps(px + t * 16);
+                KEEP_IN_REG(xv);
+                UNROLL
+                for (int a = 0; a < CB; a++) {
+                    acc[a][t] = _mm512_fmadd_ps(wv[a], xv, acc[a][t]);
+                }
+            }
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    const __mmask16 m = (__mmask16)((1u << NP) - 1u), spread = (__mmask16)(0x1111u & ((1u << (4 * NP)) - 1u));
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        __m512 v = _mm512_maskz_compress_ps(spread, hsum4(acc[a][0], NP > 1 ? acc[a][1] : zero,
+                                                          NP > 2 ? acc[a][2] : zero, NP > 3 ? acc[a][3] : zero));
+        float *o = dx + a * dplane;
+        if (accumulate) {
+            v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, o));
+        }
+        _mm512_mask_storeu_ps(o, m, v);
+    }
+}
+
+#define DXC_FN(cb, np)                                                                                  \
+    static AVX512 void dxc_##cb##_##np(const float *dyp, int64_t Wp2, const float *wl, int64_t kh,      \
+                                       int64_t kw, int64_t i0, int64_t i1, int64_t j0, int64_t j1,      \
+                                       int64_t rbase, int64_t cbase, float *dx, int64_t dplane,         \
+                                       int accumulate)                                                  \
+    {                                                                                                   \
+        dxc_tile(cb, np, dyp, Wp2, wl, kh, kw, i0, i1, j0, j1, rbase, cbase, dx, dplane, accumulate);   \
+    }
+#define DXC_ROW(cb) DXC_FN(cb, 1) DXC_FN(cb, 2) DXC_FN(cb, 3) DXC_FN(cb, 4)
+DXC_ROW(1) DXC_ROW(2) DXC_ROW(3) DXC_ROW(4) DXC_ROW(5) DXC_ROW(6)
+typedef void (*dxc_fn)(const float *, int64_t, const float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                       int64_t, int64_t, int64_t, float *, int64_t, int);
+#define DXC_ENT(cb) {dxc_##cb##_1, dxc_##cb##_2, dxc_##cb##_3, dxc_##cb##_4}
+static const dxc_fn dxc_table[FWD_CB][4] = {DXC_ENT(1), DXC_ENT(2), DXC_ENT(3),
+                                            DXC_ENT(4), DXC_ENT(5), DXC_ENT(6)};
+
+AVX512 void tt_conv_avx512_dx_cvec(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh,
+                                   int64_t kw, int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H,
+                                   int64_t W, int accumulate, float *dx)
+{
+    for (int64_t c0 = 0; c0 < C; c0 += FWD_CB) {
+        const int cb = (int)(C - c0 < FWD_CB ? C - c0 : FWD_CB);
+        for (int64_t h = 0; h < H; h++) {
+            /* kernel rows that reach a row of dy: oh = h + ph - i in [0, Ho) */
+            const int64_t i0 = h + ph - Ho + 1 > 0 ? h + ph - Ho + 1 : 0, i1 = h + ph + 1 < kh ? h + ph + 1 : kh;
+            for (int64_t w0 = 0; w0 < W; w0 += 4) {
+                const int np = (int)(W - w0 < 4 ? W - w0 : 4);
+                /* kernel columns that reach a column of dy for some pixel of the block */
+                const int64_t j0 = w0 + pw - Wo + 1 > 0 ? w0 + pw - Wo + 1 : 0;
+                const int64_t j1 = w0 + np + pw < kw ? w0 + np + pw : kw;
+                float *o = dx + (c0 * H + h) * W + w0;
+                if (i1 <= i0 || j1 <= j0) { /* no tap meets dy: nothing to add */
+                    for (int a = 0; !accumulate && a < cb; a++) {
+                        memset(o + a * H * W, 0, (size_t)np * sizeof(float));
+                    }
+                    continue;
+                }
+                dxc_table[cb - 1][np - 1](dyp, Wp2, wl + c0 * kh * kw * 16, kh, kw, i0, i1, j0, j1, h + ph,
+                                          w0 + pw + kw - 1, o, H * W, accumulate);
+            }
         }
     }
 }

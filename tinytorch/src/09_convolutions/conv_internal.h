@@ -63,6 +63,17 @@ void tt_conv_avx512_wgrad_cvec(const float *dyn, int64_t dimg, const float *in, 
                                int64_t plane, int64_t Wp, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
                                int64_t nb, float *acc16);
 
+/* Input gradient with the output channels in the lanes, for one image (Cout <= 16):
+ *   dx[c, h, w] (=|+=) sum_{i, j} sum_l wl[((c*kh + i)*kw + j)*16 + l] * dyp[(oh*Wp2 + ow + kw - 1)*16 + l]
+ * over oh = h + ph - i in [0, Ho); dyp is dy [Ho][Wp2][16] (lane l = output channel l) with kw - 1
+ * zero vectors either side of each row (Wp2 = Wo + 2(kw - 1)), so a pixel whose tap misses the row
+ * reads zeros; wl [C][kh][kw][16] holds w[l, c, i, j] (zero lanes past Cout). Each dx value is one
+ * 16-lane sum: no FMA meets a zero row of dy, and only the zero columns within 4 pixels of a row's
+ * ends (the "rows" form, the full convolution, multiplies every zero of the padding). */
+void tt_conv_avx512_dx_cvec(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh, int64_t kw,
+                            int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate,
+                            float *dx);
+
 /* One plane of the output gradient into a padded buffer: dst[oh*Wd + ow] = gy[oh*Wo + ow], zeroed
  * where relu != 0 and y[oh*Wo + ow] <= 0 (the fused ReLU's mask). Returns the sum of what it wrote
  * (the plane's share of the bias gradient). */
@@ -124,6 +135,9 @@ typedef struct tt_conv_kernels {
                  uint8_t *code);
     float (*pool_backward)(const float *gy, const uint8_t *code, const float *pos, int64_t planes, int64_t H,
                            int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane, int64_t grow);
+    /* the input gradient with output channels in the lanes, or NULL (the full convolution on planes) */
+    void (*dx_cvec)(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh, int64_t kw, int64_t ph,
+                    int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx);
 } tt_conv_kernels;
 
 /* The kernels the CPU probe (common/cpu.h, capped by TT_ISA) allows: AVX-512 where there is AVX-512F,
