@@ -250,9 +250,10 @@ static int64_t chunk_images(const conv_dims *d)
  * where wflip[c, co, i, j] = w[co, c, kh-1-i, kw-1-j] and dypad is dy with kh-1-ph rows and kw-1-pw
  * columns of zeros around it (the transposed convolution, written as a "full" convolution so the
  * same forward kernel serves; it needs padding < kernel). Rows shorter than 3/4 of their vectors
- * put 16 output channels in the lanes instead for the forward and dW ("channels", see
- * channels_in_lanes). Backward works on chunks of images whose padded buffers stay near L1; a
- * gradient buffer nothing has written yet is overwritten rather than zero-filled and added to. */
+ * put 16 output channels in the lanes instead for the forward and dW, and on AVX-512 for dx too
+ * ("channels", see channels_in_lanes). Backward works on chunks of images whose padded buffers
+ * stay near L1; a gradient buffer nothing has written yet is overwritten rather than zero-filled and
+ * added to. */
 
 /* 0: im2col + tt_sgemm everywhere, 1: auto, 2: SIMD with pixels in the lanes wherever it applies,
  * 3: SIMD with output channels in the lanes wherever it applies; -1: not read from the environment. */
@@ -325,8 +326,9 @@ static bool simd_applies(const conv_dims *d, const tt_conv2d_geom *g)
 /* Output channels in the lanes (conv2d_avx512.c, "channels") instead of pixels of a row ("rows"):
  * chosen when rows fill less than 3/4 of their vectors (LeNet's conv2: 10 of 16 lanes) and the
  * channels fill more of theirs (16 of 16 there; a conv pruned to 8 channels would fill 8 of 16 and
- * stays on rows); the kernel handles kw <= 6. Forward and weight gradient only: the input
- * gradient's lanes would hold the input channels (6 for LeNet's conv2), so it stays on "rows". */
+ * stays on rows); the kernel handles kw <= 6. With at most 16 output channels the AVX-512 input
+ * gradient takes the same lanes (tt_conv_avx512_dx_cvec: one 16-lane sum per dx value); AVX2 keeps
+ * the full convolution on rows for it. */
 static bool channels_in_lanes(const conv_dims *d)
 {
     const char *impl = tt_conv2d_impl();
