@@ -58,7 +58,115 @@ TT_AVX2 static void kernel_avx2_6x16(int64_t kc, const float *a, int64_t rs_a, i
     ROW_STORE(0); ROW_STORE(1); ROW_STORE(2); ROW_STORE(3); ROW_STORE(4); ROW_STORE(5);
 }
 
-const tt_gemm_kernel tt_gemm_kernel_avx2 = { "avx2", 6, 16, kernel_avx2_6x16, NULL, NULL, NULL };
+/* Edge tiles, m <= 6 rows x n <= 16 columns, straight to C: the rows the panel has, rounded up to
+ * even (a packed edge panel is zero-padded to 6 rows), B and C under a column mask (vmaskmovps,
+ * which does not fault on the masked-off lanes, so B can be read in place); n <= 8 runs one vector
+ * per row. Before, an edge ran the full 6 x 16 kernel into a scratch tile and copied m x n of it. */
+#define COL_MASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+TT_AVX2 __attribute__((always_inline)) static inline void edge_rows(int64_t kc, const float *a, int64_t rs_a,
+                                                                   int64_t cs_a, const float *bp, int64_t ldb_p,
+                                                                   float *c, int64_t ldc, float alpha,
+                                                                   float beta, int m, int n, const int R)
+{
+    __m256 c0[6], c1[6];
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) c0[i] = c1[i] = _mm256_setzero_ps();
+    const __m256i mask0 = COL_MASK(n), mask1 = COL_MASK(n - 8);
+    if (n <= 8) {
+        for (int64_t k = 0; k < kc; k++) {
+            __m256 b0 = _mm256_maskload_ps(bp, mask0);
+#pragma GCC unroll 6
+            for (int i = 0; i < R; i++) c0[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + i * rs_a), b0, c0[i]);
+            a += cs_a;
+            bp += ldb_p;
+        }
+    } else {
+        for (int64_t k = 0; k < kc; k++) {
+            __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_maskload_ps(bp + 8, mask1);
+#pragma GCC unroll 6
+            for (int i = 0; i < R; i++) {
+                __m256 ai = _mm256_broadcast_ss(a + i * rs_a);
+                c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+            }
+            a += cs_a;
+            bp += ldb_p;
+        }
+    }
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+        if (i < m) {
+            float *ci = c + i * ldc;
+            __m256 r0 = _mm256_mul_ps(va, c0[i]), r1 = _mm256_mul_ps(va, c1[i]);
+            if (beta != 0.0f) {
+                r0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(ci, mask0), r0);
+                r1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(ci + 8, mask1), r1);
+            }
+            _mm256_maskstore_ps(ci, mask0, r0);
+            _mm256_maskstore_ps(ci + 8, mask1, r1);
+        }
+    }
+}
+
+#define EDGE_ROWS(R)                                                                              \
+    TT_AVX2 static void edge_rows_##R(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,     \
+                                      const float *bp, int64_t ldb_p, float *c, int64_t ldc,      \
+                                      float alpha, float beta, int m, int n)                      \
+    {                                                                                             \
+        if (rs_a == 1) /* a packed panel: row offsets become constants */                         \
+            edge_rows(kc, a, 1, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n, R);                   \
+        else                                                                                      \
+            edge_rows(kc, a, rs_a, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n, R);                \
+    }
+EDGE_ROWS(2)
+EDGE_ROWS(4)
+EDGE_ROWS(6)
+
+TT_AVX2 static void edge_avx2(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a, const float *bp,
+                              int64_t ldb_p, float *c, int64_t ldc, float alpha, float beta, int m, int n)
+{
+    static void (*const by_rows[3])(int64_t, const float *, int64_t, int64_t, const float *, int64_t, float *,
+                                    int64_t, float, float, int, int) = {edge_rows_2, edge_rows_4, edge_rows_6};
+    by_rows[(m - 1) / 2](kc, a, rs_a, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n);
+}
+
+/* bp[k*16 + j] = b[j*ldb + k], j < 16, k < kc: 8 x 8 blocks, each transposed in registers (unpacks,
+ * shuffles, then 128-bit lane swaps); the last kc % 8 in plain C. */
+TT_AVX2 static void pack_bt_avx2(const float *b, int64_t ldb, int64_t kc, float *bp)
+{
+    int64_t k0 = 0;
+    for (; k0 + 8 <= kc; k0 += 8) {
+        for (int h = 0; h < 2; h++) {
+            const float *s = b + 8 * h * ldb + k0;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldb), r2 = _mm256_loadu_ps(s + 2 * ldb),
+                   r3 = _mm256_loadu_ps(s + 3 * ldb), r4 = _mm256_loadu_ps(s + 4 * ldb),
+                   r5 = _mm256_loadu_ps(s + 5 * ldb), r6 = _mm256_loadu_ps(s + 6 * ldb),
+                   r7 = _mm256_loadu_ps(s + 7 * ldb);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *o = bp + k0 * 16 + 8 * h;
+            _mm256_storeu_ps(o + 0 * 16, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(o + 1 * 16, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(o + 2 * 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(o + 3 * 16, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(o + 4 * 16, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(o + 5 * 16, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(o + 6 * 16, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(o + 7 * 16, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+    }
+    for (int j = 0; j < 16; j++)
+        for (int64_t k = k0; k < kc; k++) bp[k * 16 + j] = b[j * ldb + k];
+}
+
+const tt_gemm_kernel tt_gemm_kernel_avx2 = { "avx2", 6, 16, kernel_avx2_6x16, pack_bt_avx2, edge_avx2, NULL };
 
 #else
 /* Not x86-64: nothing to build here (ISO C forbids an empty translation unit). */
