@@ -40,6 +40,20 @@ typedef void (*tt_gemm_edge_fn)(int64_t kc, const float *a, int64_t rs_a, int64_
                                 const float *b, int64_t ldb_p, float *c, int64_t ldc,
                                 float alpha, float beta, int m, int n);
 
+/* The SIMD edge kernels run as many rows as the panel has, rounded up to even: one instance per row
+ * count R of an always-inlined body edge_rows(kc, a, rs_a, cs_a, b, ldb_p, c, ldc, alpha, beta, m,
+ * n, R) (the file's own), each with constant row offsets for a packed panel (rs_a == 1). */
+#define TT_GEMM_EDGE_ROWS(ATTR, R)                                                                  \
+    ATTR static void edge_rows_##R(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,         \
+                                   const float *bp, int64_t ldb_p, float *c, int64_t ldc,          \
+                                   float alpha, float beta, int m, int n)                          \
+    {                                                                                               \
+        if (rs_a == 1)                                                                              \
+            edge_rows(kc, a, 1, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n, R);                     \
+        else                                                                                        \
+            edge_rows(kc, a, rs_a, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n, R);                  \
+    }
+
 typedef struct {
     const char *name;          /* "portable", "avx2", "avx512" */
     int mr, nr;                /* register tile: MR rows x NR columns of C */

@@ -175,23 +175,13 @@ TT_AVX512 __attribute__((always_inline)) static inline void edge_rows(int64_t kc
     }
 }
 
-#define EDGE_ROWS(R)                                                                              \
-    TT_AVX512 static void edge_rows_##R(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,   \
-                                        const float *bp, int64_t ldb_p, float *c, int64_t ldc,    \
-                                        float alpha, float beta, int m, int n)                    \
-    {                                                                                             \
-        if (rs_a == 1) /* a packed panel: row offsets become constants */                         \
-            edge_rows(kc, a, 1, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n, R);                   \
-        else                                                                                      \
-            edge_rows(kc, a, rs_a, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n, R);                \
-    }
-EDGE_ROWS(2)
-EDGE_ROWS(4)
-EDGE_ROWS(6)
-EDGE_ROWS(8)
-EDGE_ROWS(10)
-EDGE_ROWS(12)
-EDGE_ROWS(14)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 2)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 4)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 6)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 8)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 10)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 12)
+TT_GEMM_EDGE_ROWS(TT_AVX512, 14)
 
 TT_AVX512 static void edge_avx512(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
                                   const float *bp, int64_t ldb_p, float *c, int64_t ldc,
