@@ -10,6 +10,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/tensor.h"
+#include "../common/vmath.h"
 
 enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 static const char *const binop_name[] = {"tt_add", "tt_sub", "tt_mul", "tt_div"};
@@ -186,7 +187,7 @@ static void unary_backward(tt_node *n)
     float s = n->farg[0];
     int64_t len = a->numel;
     switch ((enum unop)n->iarg[0]) {
-    case U_ADDS: for (int64_t i = 0; i < len; i++) ga[i] += g[i]; break;
+    case U_ADDS: tt__add_rows(ga, g, 1, len); break;
     case U_MULS: for (int64_t i = 0; i < len; i++) ga[i] += g[i] * s; break;
     case U_POW: for (int64_t i = 0; i < len; i++) ga[i] += g[i] * s * powf(x[i], s - 1.0f); break;
     case U_NEG: for (int64_t i = 0; i < len; i++) ga[i] -= g[i]; break;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tinytorch/tensor.h"
+#include "../common/vmath.h"
 
 static int norm_axis(const char *op, int axis, int ndim)
 {
@@ -205,10 +206,7 @@ static void slice_backward(tt_node *n)
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t k = 0; k < len; k++) {
             float *dst = ga + (o * a->shape[axis] + start + k * step) * inner;
-            const float *src = g + (o * len + k) * inner;
-            for (int64_t i = 0; i < inner; i++) {
-                dst[i] += src[i];
-            }
+            tt__add_rows(dst, g + (o * len + k) * inner, 1, inner);
         }
     }
 }
@@ -265,11 +263,7 @@ static void concat_backward(tt_node *n)
         if (tt_wants_grad(x)) {
             float *gx = tt_grad_buf(x);
             for (int64_t o = 0; o < outer; o++) {
-                const float *src = g + (o * total + at) * inner;
-                float *dst = gx + o * len * inner;
-                for (int64_t i = 0; i < len * inner; i++) {
-                    dst[i] += src[i];
-                }
+                tt__add_rows(gx + o * len * inner, g + (o * total + at) * inner, 1, len * inner);
             }
         }
         at += len;

@@ -16,6 +16,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/nn.h"
 #include "autograd_internal.h"
+#include "../common/vmath.h"
 
 typedef struct ckpt_saved {
     tt_checkpoint_fn fn;
@@ -45,16 +46,10 @@ static void ckpt_backward(tt_node *n)
         *s->rng = now;
     }
     if (tt_wants_grad(y)) {
-        float *gy = tt_grad_buf(y);
-        const float *g = n->out->grad;
-        for (int64_t i = 0; i < y->numel; i++) {
-            gy[i] += g[i];
-        }
+        tt__add_rows(tt_grad_buf(y), n->out->grad, 1, y->numel);
         tt__run_tape_until(m.tape);
         if (gx && xd->grad) {
-            for (int64_t i = 0; i < x->numel; i++) {
-                gx[i] += xd->grad[i];
-            }
+            tt__add_rows(gx, xd->grad, 1, x->numel);
         }
     }
     tt_arena_release(m);

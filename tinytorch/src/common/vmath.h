@@ -244,7 +244,8 @@ static inline float tt__tanhf(float x)
 
 /* Gradient sums: dst[j] += sum over r < rows of src[r*n + j], j < n, rows added in order (the same
  * float result as the plain loop); dst and src do not overlap. rows = 1 adds one buffer into another
- * (a residual's gradient), more rows sum a bias's gradient over a batch. Without the restrict
+ * (a residual's, a slice's or a concatenation's gradient), more rows sum a bias's gradient over a
+ * batch. Without the restrict
  * qualifiers and the AVX-512 build the compiler runs these one float at a time: for a GPT step they
  * were 4 % of its time. */
 #define TT__ADD_ROWS_BODY                                         \
