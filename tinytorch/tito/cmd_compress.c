@@ -402,7 +402,7 @@ int tito_cmd_compress(int argc, char **argv)
     tt_params_init(&p1);
     tt_layer_params(base, &p0);
     tt_layer_params(model, &p1);
-    char derived[1100];
+    char derived[TITO_ZOO_DERIVED_MAX];
     printf("%s (milestone %s%s) from %s, pruned %s\n", e->name, e->milestone,
            tito_zoo_derived(e, base, derived, sizeof derived), ckpt, prune);
     printf("  parameters %lld -> %lld; zero weights %.1f %% -> %.1f %%\n", (long long)tt_params_numel(&p0),

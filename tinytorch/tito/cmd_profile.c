@@ -149,7 +149,7 @@ int tito_cmd_profile(int argc, char **argv)
     }
     const double step = p.forward_seconds + p.loss_seconds + p.backward_seconds;
     const double ridge = roofl.peak_flops / roofl.bw_bytes_per_s;
-    char derived[1100];
+    char derived[TITO_ZOO_DERIVED_MAX];
     printf("%s (milestone %s%s), batch %lld, %lld steps: %.3f ms per step (forward %.3f, loss %.3f, backward %.3f)\n",
            e->name, e->milestone, tito_zoo_derived(e, model, derived, sizeof derived), batch, steps, 1e3 * step,
            1e3 * p.forward_seconds, 1e3 * p.loss_seconds, 1e3 * p.backward_seconds);

@@ -170,7 +170,7 @@ int tito_cmd_quantize(int argc, char **argv)
         tt_layer_free(model);
         return 2;
     }
-    char derived[1100];
+    char derived[TITO_ZOO_DERIVED_MAX];
     printf("%s (milestone %s%s) from %s\n", e->name, e->milestone, tito_zoo_derived(e, model, derived, sizeof derived),
            ckpt);
     int rc = 2;

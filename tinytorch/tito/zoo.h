@@ -27,7 +27,9 @@ typedef struct tito_zoo_entry {
  * same input shape and kind, and *model its own architecture. */
 const tito_zoo_entry *tito_zoo_load(const char *path, tt_layer **model, char *err, size_t errlen);
 /* ", derived: Sequential(...)" (the model's own architecture) when model is not the entry's own
- * architecture (a pruned or factored model), else "": for the first line of a report. */
+ * architecture (a pruned or factored model), else "": for the first line of a report. buf holds
+ * TITO_ZOO_DERIVED_MAX bytes (the prefix and an architecture string of up to 1024). */
+#define TITO_ZOO_DERIVED_MAX 1100
 const char *tito_zoo_derived(const tito_zoo_entry *e, tt_layer *model, char *buf, size_t len);
 /* The Fashion-MNIST model of milestone "03" or "04" ("3", "04" ...), NULL for another. */
 const tito_zoo_entry *tito_zoo_milestone(const char *id);
