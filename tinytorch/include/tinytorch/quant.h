@@ -118,6 +118,16 @@ typedef enum tt_qop_kind {
     TT_QOP_CONV, TT_QOP_LINEAR, TT_QOP_MAXPOOL2, TT_QOP_RELU, TT_QOP_FLATTEN, TT_QOP_AVGPOOL
 } tt_qop_kind;
 
+/* One stream of byte quads of a conv op's expanded input (the vnni path; qmodel.c plans them): for
+ * each of its ng channel groups c = c0, c0 + cstep, ..., one quad per position e of the padded plane,
+ * byte k being the input at channel c + dc[k], position e + dy[k] * wp + dx[k]. Its quads start at
+ * quad `at` of the expanded input, one plane per group. */
+typedef struct tt_qstream {
+    int type;                  /* which four offsets (dc, dy, dx): qmodel.c's QS_* */
+    int64_t c0, cstep, ng, at;
+} tt_qstream;
+#define TT_QSTREAMS 6
+
 typedef struct tt_qlayer {
     tt_qop_kind kind;
     bool relu;                 /* conv / linear: ReLU fused (clamp at the output zero point) */
@@ -141,8 +151,9 @@ typedef struct tt_qlayer {
     int16_t *wa;               /* conv: weight pairs {w[o,c,i,2j], w[o,c,i,2j+1]} as int16 [cout, kp] */
     int16_t *wb;               /* linear: weight packed as B [kp/2][np][2] */
     /* the byte-quad layout of the vnni path: u8 activations (x + 128) against s8 weights */
-    int64_t nquads;            /* byte quads per output: linear K/4 rounded up; conv by qmode */
-    int qmode;                 /* conv quads: 0 four channels, 1 a channel pair x a column pair, 2 a 2x2 block */
+    int64_t nquads;            /* byte quads per output: linear K/4 rounded up; conv: the plan's (qmodel.c) */
+    int nqs;                   /* conv: streams of quads the expanded input is made of (at most TT_QSTREAMS) */
+    tt_qstream qs[TT_QSTREAMS];
     int64_t *qoff;             /* [nquads] where each quad's row starts in B (in quads) */
     int64_t xq_len, xu_len;    /* conv: quads of the expanded input; bytes of the padded u8 input */
     uint8_t *wq;               /* conv: s8 weight quads [cout, 4 nquads]; linear: packed [nquads][np][4] */

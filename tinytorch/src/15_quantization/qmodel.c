@@ -78,28 +78,165 @@ void tt_qlayer_free_derived(tt_qlayer *l)
     l->qbias = NULL;
     l->wcl = NULL;
     l->qpos = NULL;
+    l->nqs = 0;
     l->pos_major = false;
 }
 
-/* Which kernel tap (channel, row, column) byte k of quad tap (g, i, j) of a conv op multiplies, or
- * -1 past the kernel. Tap (g, i, j) reads the quad row at g * plane + i * wp + j (mode 0, 1) or
- * (g * hp + i) * wp + j (mode 2, i and j even); byte k of quad e holds, per mode,
- *   0: channel 4g + k at position e - g * plane        (Cin a multiple of 4)
- *   1: channel 2g + k % 2 at position e - g * plane + k / 2       (Cin even)
- *   2: u[e + (k / 2) * wp + k % 2]: a 2x2 block of one channel   (any Cin) */
-static int64_t quad_tap(const tt_qlayer *l, int64_t g, int64_t i, int64_t j, int k)
+/* ---- the byte quads of a conv op (the vnni path) ----------------------------------------------------
+ * vpdpbusd multiplies four input bytes by four weight bytes per lane, so each step of the product takes
+ * a quad: four (channel, row, column) taps of the kernel whose inputs sit side by side in the expanded
+ * input. A quad type says which four: byte k is the tap at (c + dc, ky + dy, kx + dx) of the quad's
+ * first tap (c, ky, kx). Taps past the kernel get weight 0, so a quad may overhang it; every such
+ * overhang costs a wasted product. */
+enum { QS_C4, QS_PX, QS_PY, QS_V4, QS_H4, QS_S22, QS_NTYPES };
+static const int8_t qs_off[QS_NTYPES][4][3] = {
+    {{0, 0, 0}, {1, 0, 0}, {2, 0, 0}, {3, 0, 0}}, /* C4: four channels, one tap */
+    {{0, 0, 0}, {1, 0, 0}, {0, 0, 1}, {1, 0, 1}}, /* PX: a channel pair x a column pair */
+    {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}}, /* PY: a channel pair x a row pair */
+    {{0, 0, 0}, {0, 1, 0}, {0, 2, 0}, {0, 3, 0}}, /* V4: one channel, four rows */
+    {{0, 0, 0}, {0, 0, 1}, {0, 0, 2}, {0, 0, 3}}, /* H4: one channel, four columns */
+    {{0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0, 1, 1}}, /* S22: one channel, a 2x2 block */
+};
+static const int qs_fy[QS_NTYPES] = {1, 1, 2, 4, 1, 2}, qs_fx[QS_NTYPES] = {1, 2, 1, 1, 4, 2};
+
+/* The plan of a conv op: groups of four channels take C4 quads (no waste); a remaining channel pair and
+ * a remaining single channel each cover their kh x kw taps with the fewest quads of their types (one
+ * type, or one above and one below a row, or one left and one right of a column: a small search).
+ * 5x5 kernels: 25 quads per four channels, 13 for a pair (PX on columns 0-3, PY down column 4), 7 for
+ * one channel (V4 on rows 0-3, H4 along row 4), where one 2x2 layout for everything took 9 per channel. */
+typedef struct quad_rect {
+    int type;
+    int64_t y0, y1, x0, x1;
+} quad_rect;
+
+static int64_t rect_quads(int type, int64_t y0, int64_t y1, int64_t x0, int64_t x1)
 {
-    int64_t c = g, ki = i, kj = j;
-    if (l->qmode == 0) {
-        c = 4 * g + k;
-    } else if (l->qmode == 1) {
-        c = 2 * g + k % 2;
-        kj = j + k / 2;
-    } else {
-        ki = i + k / 2;
-        kj = j + k % 2;
+    return y1 <= y0 || x1 <= x0 ? 0 : (y1 - y0 + qs_fy[type] - 1) / qs_fy[type] * ((x1 - x0 + qs_fx[type] - 1) / qs_fx[type]);
+}
+
+/* The best cover of [0, kh) x [0, kw) by at most two rectangles of the given types: r[0..1] (r[1]
+ * empty when one suffices). Returns the quad count. */
+static int64_t best_cover(const int *types, int nt, int64_t kh, int64_t kw, quad_rect *r)
+{
+    int64_t best = -1;
+    for (int a = 0; a < nt; a++) {
+        for (int b = 0; b < nt; b++) {
+            /* split after row y (y == kh: no split), then after column x */
+            for (int64_t y = 1; y <= kh; y++) {
+                const int64_t n = rect_quads(types[a], 0, y, 0, kw) + rect_quads(types[b], y, kh, 0, kw);
+                if (best < 0 || n < best) {
+                    best = n;
+                    r[0] = (quad_rect){types[a], 0, y, 0, kw};
+                    r[1] = (quad_rect){types[b], y, kh, 0, kw};
+                }
+            }
+            for (int64_t x = 1; x < kw; x++) {
+                const int64_t n = rect_quads(types[a], 0, kh, 0, x) + rect_quads(types[b], 0, kh, x, kw);
+                if (n < best) {
+                    best = n;
+                    r[0] = (quad_rect){types[a], 0, kh, 0, x};
+                    r[1] = (quad_rect){types[b], 0, kh, x, kw};
+                }
+            }
+        }
     }
-    return ki < l->kh && kj < l->kw ? (c * l->kh + ki) * l->kw + kj : -1;
+    return best;
+}
+
+/* The stream of (type, first channel), added if new; returns its index. */
+static int quad_stream(tt_qlayer *l, int type, int64_t c0, int64_t cstep, int64_t ng)
+{
+    for (int s = 0; s < l->nqs; s++) {
+        if (l->qs[s].type == type && l->qs[s].c0 == c0) {
+            return s;
+        }
+    }
+    l->qs[l->nqs] = (tt_qstream){type, c0, cstep, ng, 0};
+    return l->nqs++;
+}
+
+/* Appends the quads of rectangle r of the channel group at c (stream s) to the plan: qstream[t] and
+ * the quad's first tap. */
+static void plan_rect(tt_qlayer *l, const quad_rect *r, int s, int64_t c, int *qstream, int64_t (*tap)[3])
+{
+    for (int64_t y = r->y0; y < r->y1; y += qs_fy[r->type]) {
+        for (int64_t x = r->x0; x < r->x1; x += qs_fx[r->type]) {
+            qstream[l->nquads] = s;
+            tap[l->nquads][0] = c;
+            tap[l->nquads][1] = y;
+            tap[l->nquads][2] = x;
+            l->nquads++;
+        }
+    }
+}
+
+/* The conv op's streams (l->qs), quads (qoff, wq) and the expanded input's length. */
+static int plan_conv_quads(tt_qlayer *l)
+{
+    const int64_t C = l->cin, kh = l->kh, kw = l->kw, K = tt_qlayer_k(l), plane = l->hp * l->wp;
+    const int64_t cap = C * kh * kw; /* every quad covers at least one tap */
+    int *qstream = malloc((size_t)cap * sizeof *qstream);
+    int64_t(*tap)[3] = malloc((size_t)cap * sizeof *tap);
+    l->wq = calloc((size_t)(l->cout * cap * 4), 1);
+    l->qoff = malloc((size_t)cap * sizeof(int64_t));
+    if (!qstream || !tap || !l->wq || !l->qoff) {
+        free(qstream);
+        free(tap);
+        return -1;
+    }
+    l->nqs = 0;
+    l->nquads = 0;
+    const quad_rect whole = {QS_C4, 0, kh, 0, kw};
+    for (int64_t c = 0; c + 4 <= C; c += 4) {
+        plan_rect(l, &whole, quad_stream(l, QS_C4, 0, 4, C / 4), c, qstream, tap);
+    }
+    int64_t c = C / 4 * 4;
+    quad_rect r[2];
+    if (C - c >= 2) {
+        static const int pair[2] = {QS_PX, QS_PY};
+        best_cover(pair, 2, kh, kw, r);
+        for (int i = 0; i < 2; i++) {
+            if (r[i].y1 > r[i].y0 && r[i].x1 > r[i].x0) {
+                plan_rect(l, &r[i], quad_stream(l, r[i].type, c, 2, 1), c, qstream, tap);
+            }
+        }
+        c += 2;
+    }
+    if (c < C) {
+        static const int single[3] = {QS_V4, QS_H4, QS_S22};
+        best_cover(single, 3, kh, kw, r);
+        for (int i = 0; i < 2; i++) {
+            if (r[i].y1 > r[i].y0 && r[i].x1 > r[i].x0) {
+                plan_rect(l, &r[i], quad_stream(l, r[i].type, c, 1, 1), c, qstream, tap);
+            }
+        }
+    }
+    int64_t at = 0;
+    for (int s = 0; s < l->nqs; s++) {
+        l->qs[s].at = at;
+        at += l->qs[s].ng * plane;
+    }
+    int64_t maxoff = 0;
+    for (int64_t t = 0; t < l->nquads; t++) {
+        const tt_qstream *q = &l->qs[qstream[t]];
+        const int64_t c0 = tap[t][0], y = tap[t][1], x = tap[t][2];
+        l->qoff[t] = q->at + (c0 - q->c0) / q->cstep * plane + y * l->wp + x;
+        maxoff = l->qoff[t] > maxoff ? l->qoff[t] : maxoff;
+        for (int k = 0; k < 4; k++) {
+            const int64_t ci = c0 + qs_off[q->type][k][0], yi = y + qs_off[q->type][k][1], xi = x + qs_off[q->type][k][2];
+            for (int64_t o = 0; o < l->cout; o++) {
+                l->wq[(o * l->nquads + t) * 4 + k] =
+                    ci < C && yi < kh && xi < kw ? (uint8_t)l->weight[o * K + (ci * kh + yi) * kw + xi] : 0;
+            }
+        }
+    }
+    free(qstream);
+    free(tap);
+    /* the kernel reads up to np positions past a quad's start; the streams' quads end at `at` */
+    l->xq_len = maxoff + l->np > at ? maxoff + l->np : at;
+    /* the streams read up to three rows and three columns past the last plane */
+    l->xu_len = C * plane + 3 * l->wp + 4;
+    return 0;
 }
 
 /* The vnni path's byte quads of a conv or linear op (the layout above), its compensated bias. A
@@ -139,31 +276,8 @@ static int prepare_quads(tt_qlayer *l, int64_t pc_c)
         }
         return 0;
     }
-    const int64_t plane = l->hp * l->wp, jq = (l->kw + 1) / 2, iq = (l->kh + 1) / 2;
-    l->qmode = l->cin % 4 == 0 ? 0 : l->cin % 2 == 0 ? 1 : 2;
-    const int64_t ng = l->qmode == 0 ? l->cin / 4 : l->qmode == 1 ? l->cin / 2 : l->cin;
-    const int64_t ni = l->qmode == 2 ? iq : l->kh, nj = l->qmode == 0 ? l->kw : jq;
-    l->nquads = ng * ni * nj;
-    l->wq = calloc((size_t)(l->cout * l->nquads * 4), 1);
-    l->qoff = malloc((size_t)l->nquads * sizeof(int64_t));
-    if (!l->wq || !l->qoff) {
+    if (plan_conv_quads(l) != 0) {
         return -1;
-    }
-    int64_t t = 0, maxoff = 0;
-    for (int64_t g = 0; g < ng; g++) {
-        for (int64_t i = 0; i < ni; i++) {
-            for (int64_t j = 0; j < nj; j++, t++) {
-                const int64_t ti = l->qmode == 2 ? 2 * i : i, tj = l->qmode == 0 ? j : 2 * j;
-                l->qoff[t] = g * plane + ti * l->wp + tj;
-                maxoff = l->qoff[t] > maxoff ? l->qoff[t] : maxoff;
-                for (int k = 0; k < 4; k++) {
-                    const int64_t w = quad_tap(l, g, ti, tj, k);
-                    for (int64_t o = 0; o < l->cout; o++) {
-                        l->wq[(o * l->nquads + t) * 4 + k] = w < 0 ? 0 : (uint8_t)l->weight[o * K + w];
-                    }
-                }
-            }
-        }
     }
     if (l->cout % 16 == 0) { /* the channels-in-lanes copy and the output positions */
         const int64_t ho = (l->hp - l->kh) / l->stride + 1, wo = (l->wp - l->kw) / l->stride + 1;
@@ -183,9 +297,6 @@ static int prepare_quads(tt_qlayer *l, int64_t pc_c)
             }
         }
     }
-    l->xq_len = maxoff + l->np;
-    /* mode 1 reads one byte past a plane, mode 2 one row and one byte past each quad */
-    l->xu_len = l->qmode == 0 ? l->cin * plane : l->qmode == 1 ? l->cin * plane + 1 : l->xq_len + l->wp + 1;
     return 0;
 }
 
@@ -535,13 +646,13 @@ static inline __attribute__((always_inline)) void to_u8(const int8_t *s, int64_t
 }
 
 /* The vnni path's steps 1 and 2: x [Cin, H, W] -> u = x + 128 as bytes, padded with zx + 128 (the
- * byte of a real 0), flattened as xp is; then the quads (quad_tap's layout), four bytes per position
- * from four byte streams. */
+ * byte of a real 0), flattened as xp is; then each stream's quads (plan_conv_quads), four bytes per
+ * position from four byte streams. */
 static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l, const int8_t *x, uint8_t *u,
                                                              uint8_t *xq, tt_q8_quads_fn quads)
 {
     const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding;
-    const int64_t hp = l->hp, wp = l->wp, plane = hp * wp, n = l->xq_len;
+    const int64_t hp = l->hp, wp = l->wp, plane = hp * wp;
     const uint8_t u0 = (uint8_t)(l->in.zero_point + 128);
     memset(u, u0, (size_t)l->xu_len);
     for (int64_t c = 0; c < C; c++) {
@@ -550,23 +661,18 @@ static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l,
         }
     }
     int64_t done = 0;
-    if (l->qmode == 0) {
-        for (int64_t g = 0; g < C / 4; g++) {
-            const uint8_t *s0 = u + 4 * g * plane;
-            quads(s0, s0 + plane, s0 + 2 * plane, s0 + 3 * plane, plane, xq + 4 * g * plane);
+    for (int s = 0; s < l->nqs; s++) {
+        const tt_qstream *q = &l->qs[s];
+        const int8_t(*o)[3] = qs_off[q->type];
+        for (int64_t g = 0; g < q->ng; g++) {
+            const uint8_t *b = u + (q->c0 + g * q->cstep) * plane;
+            quads(b + o[0][0] * plane + o[0][1] * wp + o[0][2], b + o[1][0] * plane + o[1][1] * wp + o[1][2],
+                  b + o[2][0] * plane + o[2][1] * wp + o[2][2], b + o[3][0] * plane + o[3][1] * wp + o[3][2], plane,
+                  xq + 4 * (q->at + g * plane));
         }
-        done = C / 4 * plane;
-    } else if (l->qmode == 1) {
-        for (int64_t g = 0; g < C / 2; g++) {
-            const uint8_t *s0 = u + 2 * g * plane;
-            quads(s0, s0 + plane, s0 + 1, s0 + plane + 1, plane, xq + 4 * g * plane);
-        }
-        done = C / 2 * plane;
-    } else {
-        quads(u, u + 1, u + wp, u + wp + 1, n, xq);
-        done = n;
+        done = q->at + q->ng * plane;
     }
-    memset(xq + 4 * done, u0, (size_t)(n - done) * 4); /* what the last taps read past the input */
+    memset(xq + 4 * done, u0, (size_t)(l->xq_len - done) * 4); /* what the last taps read past the input */
 }
 
 typedef void (*prepq_fn)(const tt_qlayer *l, const int8_t *x, uint8_t *u, uint8_t *xq);

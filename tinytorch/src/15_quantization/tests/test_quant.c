@@ -866,16 +866,20 @@ static void test_conv_geometries(void **state)
     tt_dataset_free(ds);
 }
 
-/* Every quad layout of the vnni path (four channels, a channel pair x a column pair, a 2x2 block of
- * one channel) and kernel edge (odd and even kh, kw; strides; padding) gives the int8 logits of the
- * portable int16-pair path, bit for bit. */
+/* Every quad type of the vnni path (four channels; a channel pair x two columns or two rows; one
+ * channel's four rows, four columns or 2x2 block), their mixes, and kernel edges (odd and even kh, kw;
+ * strides; padding) give the int8 logits of the portable int16-pair path, bit for bit; and the plan
+ * takes the hand-counted fewest quads: four channels kh*kw; a pair 3x3 5 (two column pairs of 3 rows
+ * = 3, the last column's row pairs 2), 2x2 2, 5x5 13 (10 + 3); one channel 2x2 1, 3x3 3 (a row of four
+ * columns each), 4x4 4, 5x5 7 (four rows x 5 columns + row 4 in 2). */
 static void test_conv_quad_layouts(void **state)
 {
     (void)state;
     tt_dataset *ds = toy_images(64, 9);
-    const int cin[] = {2, 3, 4, 6, 8, 5}, k[] = {3, 2, 5, 5, 3, 4}, st[] = {1, 2, 1, 1, 2, 1}, pd[] = {1, 0, 2, 0, 1, 1};
-    const int co[] = {5, 16, 5, 16, 32, 16}; /* 16 and 32: the channels-in-lanes form */
-    for (int g = 0; g < 6; g++) {
+    const int cin[] = {2, 3, 4, 6, 8, 5, 1, 7}, k[] = {3, 2, 5, 5, 3, 4, 5, 3}, st[] = {1, 2, 1, 1, 2, 1, 1, 2};
+    const int pd[] = {1, 0, 2, 0, 1, 1, 2, 1}, quads[] = {5, 2 + 1, 25, 25 + 13, 18, 16 + 4, 7, 9 + 5 + 3};
+    const int co[] = {5, 16, 5, 16, 32, 16, 6, 16}; /* 16 and 32: the channels-in-lanes form */
+    for (int g = 0; g < 8; g++) {
         tt_rng r;
         tt_rng_seed(&r, 40 + (uint64_t)g);
         const int64_t o = tt_conv_out_size(12, k[g], st[g], pd[g], 1);
@@ -889,7 +893,8 @@ static void test_conv_quad_layouts(void **state)
         if (!q) {
             fail_msg("%s", err);
         }
-        assert_int_equal(q->layers[1].qmode, cin[g] % 4 == 0 ? 0 : cin[g] % 2 == 0 ? 1 : 2);
+        assert_int_equal(q->layers[0].nquads, 3);
+        assert_int_equal(q->layers[1].nquads, quads[g]);
         assert_int_equal(q->layers[1].wcl != NULL, co[g] % 16 == 0);
         float x[16 * 144];
         int8_t xq[16 * 144], y0[16 * 3], y1[16 * 3];
