@@ -275,6 +275,8 @@ tt_q8_pool2_fn tt_q8_pool2_fn_current(void)
     return Q8_AVX2_OR(tt_q8_pool2_avx2, Q8_AVX512_OR(tt_q8_pool2_avx512, tt_q8_pool2_portable));
 }
 
+tt_q8_pool2rq_fn tt_q8_pool2rq_fn_current(void) { return Q8_AVX512_OR(tt_q8_pool2rq_avx512, NULL); }
+
 tt_q8_quantize_fn tt_q8_quantize_fn_current(void)
 {
     return Q8_AVX2_OR(tt_q8_quantize_avx2, Q8_AVX512_OR(tt_q8_quantize_avx512, tt_quantize_i8));

@@ -110,6 +110,16 @@ tt_q8_requant_fn tt_q8_requant_fn_current(void);
  * with input rows lda apart, oy < hq, ox < wq. */
 typedef void (*tt_q8_pool2_fn)(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
 void tt_q8_pool2_portable(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, int32_t *row);
+/* The pool, then the requantization of its hq * wq values with one channel's constants (bias[0],
+ * mult[0], shift[0]; tt_q8_requant_fn's stride 0) into out: one pass on AVX-512; NULL (two calls) on
+ * the other paths. */
+typedef void (*tt_q8_pool2rq_fn)(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, const int32_t *bias,
+                                 const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out);
+#ifdef TT_Q8_X86
+void tt_q8_pool2rq_avx512(const int32_t *a, int64_t lda, int64_t hq, int64_t wq, const int32_t *bias,
+                          const int32_t *mult, const int32_t *shift, int32_t zp, int32_t lo, int8_t *out);
+#endif
+tt_q8_pool2rq_fn tt_q8_pool2rq_fn_current(void);
 /* The 2x2 max pool of channels-in-lanes accumulators, in place: a[(py * wq + px) * C + c] = the max of
  * a[((2py + i) * wo + 2px + j) * C + c] over i, j < 2 (C a multiple of 16; a pooled position's index
  * is never above those it reads, and all four are read before it is written). */

@@ -697,6 +697,7 @@ typedef struct q8_run {
     tt_q8_requant_fn requant;
     tt_q8_requant_rows_fn requant_rows;
     tt_q8_pool2_fn pool2;
+    tt_q8_pool2rq_fn pool2rq;
     tt_q8_pool2c_fn pool2c;
     prep_fn prep;
     prepq_fn prepq;
@@ -759,6 +760,10 @@ static void conv_image(const tt_qlayer *l, const int8_t *x, int8_t *y, void *xp,
     const int64_t hq = l->pool ? ho / 2 : ho, wq = l->pool ? wo / 2 : wo;
     for (int64_t c = 0; c < l->cout; c++) {
         const int32_t *a = acc + c * l->np;
+        if (l->pool && st == 1 && r->pool2rq) {
+            r->pool2rq(a, wp, hq, wq, bias + c, l->multiplier + c, l->shift + c, zo, lo, y + c * hq * wq);
+            continue;
+        }
         if (l->pool && st == 1) {
             r->pool2(a, wp, hq, wq, row);
         } else if (l->pool) {
@@ -894,7 +899,8 @@ int tt_qmodel_forward_q(tt_qmodel *m, const int8_t *xq, int64_t batch, int8_t *y
     const int8_t *cur = xq;
     q8_run r = {tt_q8_kernel_fn_current(),  tt_q8q_kernel_fn_current(),      tt_q8c_kernel_fn_current(),
                 tt_q8_requant_fn_current(), tt_q8_requant_rows_fn_current(), tt_q8_pool2_fn_current(),
-                tt_q8_pool2c_fn_current(),  prep_baseline,                   prepq_baseline};
+                tt_q8_pool2rq_fn_current(), tt_q8_pool2c_fn_current(),       prep_baseline,
+                prepq_baseline};
 #ifdef TT_Q8_X86
     if (strcmp(tt_q8_kernel(), "portable") != 0) { /* the avx2, avx512 and vnni paths */
         r.prep = prep_avx2;

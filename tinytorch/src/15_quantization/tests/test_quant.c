@@ -311,6 +311,30 @@ static void test_requant_paths(void **state)
     if (!vecs[0] || !vecs[1]) {
         print_message("no %s here: that vector requantization was not run\n", !vecs[1] ? "AVX2" : "AVX-512");
     }
+    /* the one-pass pool + requantization against the two portable calls, every output width 1..40 */
+    tt_q8_pool2rq_fn fused = NULL;
+#ifdef TT_Q8_X86
+    if (tt_q8_kernel_supported("avx512")) {
+        fused = tt_q8_pool2rq_avx512;
+    }
+#endif
+    if (!fused) {
+        print_message("no AVX-512 here: the one-pass pool + requantization was not run\n");
+        return;
+    }
+    enum { LDA = 84 };
+    int32_t row[4 * 40];
+    for (int64_t wq = 1; wq <= 40; wq++) {
+        for (int c = 0; c < 3; c++) { /* three channels' constants, ReLU clamp and not */
+            const int32_t lo = c == 1 ? -128 : -3;
+            tt_q8_pool2_portable(acc + c * 8 * LDA, LDA, 4, wq, row);
+            tt_q8_requant_portable(row, 4 * wq, bias + c, mult + c, shift + c, 0, -3, lo, a);
+            memset(b, 0x55, sizeof b);
+            fused(acc + c * 8 * LDA, LDA, 4, wq, bias + c, mult + c, shift + c, -3, lo, b);
+            assert_memory_equal(a, b, (size_t)(4 * wq));
+            assert_int_equal(b[4 * wq], 0x55); /* nothing written past the output */
+        }
+    }
 }
 
 /* The AVX-512 and AVX2 pools of the int32 accumulators and input conversions against the portable
