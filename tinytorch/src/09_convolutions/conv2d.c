@@ -497,6 +497,48 @@ static __attribute__((noinline)) void to_lane(float *restrict lane, const float 
     }
 }
 
+/* The pooled gradient of one image straight into the channels-in-lanes dy, dyn[p][c] (p = oh * Wo +
+ * ow, C <= 16 channels, lanes past C zero): each pooled position's gradient goes to its window's
+ * winner (code), or nowhere when a ReLU before the pool left the window's max <= 0; gbs[c] gets the
+ * channel's sum (the bias gradient). One pass over the pooled values instead of a plane per channel
+ * and a transpose of each into its lane. Not inlined, for to_lane's reason. */
+static __attribute__((noinline)) void pool_grad_to_lanes(const float *restrict gy, const uint8_t *restrict code,
+                                                          const float *restrict y, int64_t C, int64_t Ho, int64_t Wo,
+                                                          float *restrict dyn, double *restrict gbs)
+{
+    const int64_t Ho2 = Ho / 2, Wo2 = Wo / 2, Q = Ho2 * Wo2;
+    memset(dyn, 0, (size_t)(Ho * Wo * 16) * sizeof(float));
+    for (int64_t c = 0; c < C; c++) {
+        const float *g = gy + c * Q, *yc = y ? y + c * Q : NULL;
+        const uint8_t *k = code + c * Q;
+        for (int64_t ph = 0; ph < Ho2; ph++) {
+            for (int64_t pw = 0; pw < Wo2; pw++) {
+                const int64_t q = ph * Wo2 + pw, w = k[q];
+                dyn[((2 * ph + w / 2) * Wo + 2 * pw + w % 2) * 16 + c] = yc && !(yc[q] > 0.0f) ? 0.0f : g[q];
+            }
+        }
+    }
+    for (int64_t c = 0; gbs && c < C; c++) { /* the bias gradient from the pooled values: four partial
+                                                 sums (one running sum is a chain of dependent adds; and
+                                                 dyn, just written a float at a time, is not read back) */
+        const float *g = gy + c * Q, *yc = y ? y + c * Q : NULL;
+#define POOLED_GRAD(q) (yc && !(yc[q] > 0.0f) ? 0.0f : g[q])
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        int64_t q = 0;
+        for (; q + 4 <= Q; q += 4) {
+            s0 += POOLED_GRAD(q);
+            s1 += POOLED_GRAD(q + 1);
+            s2 += POOLED_GRAD(q + 2);
+            s3 += POOLED_GRAD(q + 3);
+        }
+        for (; q < Q; q++) {
+            s0 += POOLED_GRAD(q);
+        }
+#undef POOLED_GRAD
+        gbs[c] += (s0 + s1) + (s2 + s3);
+    }
+}
+
 /* Images [n_lo, n_hi) in chunks of B->nb: dx straight into gx, dW and db summed into the buffer. */
 static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64_t n_lo, int64_t n_hi)
 {
@@ -506,8 +548,16 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
     const int64_t dtop = B->dtop, dleft = B->dleft, Wd = B->Wd, dplane = B->dplane, dimg = B->dimg;
     for (int64_t n0 = n_lo; n0 < n_hi; n0 += B->nb) {
         const int64_t cnt = n_hi - n0 < B->nb ? n_hi - n0 : B->nb;
+        /* a pooled conv whose dW and dx both take dy with channels in lanes (one block of 16): the
+         * pooled gradient goes there directly, and the planes are not built */
+        const bool lanes_only = B->code && B->cvec && B->nblk == 1 && (!B->gx || B->dxc);
+        for (int64_t k = 0; lanes_only && k < cnt; k++) {
+            const int64_t off = (n0 + k) * d->Cout * (d->Ho / 2) * (d->Wo / 2);
+            pool_grad_to_lanes(B->gy + off, B->code + off, B->relu ? B->y + off : NULL, d->Cout, d->Ho, d->Wo,
+                               u->dyn + k * d->P * 16, u->gbs);
+        }
         /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
-        for (int64_t k = 0; k < cnt; k++) {
+        for (int64_t k = 0; !lanes_only && k < cnt; k++) {
             for (int64_t co = 0; co < d->Cout; co++) {
                 float *dst = u->dyb + k * dimg + co * dplane + dtop * Wd + dleft;
                 float acc;
@@ -531,6 +581,11 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
             }
             if (B->cvec) {
                 for (int64_t blk = 0; blk < B->nblk; blk++) {
+                    if (lanes_only) {
+                        K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw,
+                                      d->Ho, d->Wo, cnt, u->acc16);
+                        break;
+                    }
                     /* dyn[k][p][l] = dy of channel 16*blk + l: a transpose. Lanes past Cout are
                      * left as they are (zero from the start, or an earlier block's values): they only
                      * feed the weight-gradient lanes of channels that do not exist, never read. */
