@@ -264,10 +264,10 @@ static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 static const tt_conv_kernels kernels_avx512 = {
     "avx512", tt_conv_avx512_planes, tt_conv_avx512_wgrad, tt_conv_avx512_planes_cvec,
     tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward,
-    tt_conv_avx512_dx_cvec};
+    tt_pool_avx512_lanes, tt_conv_avx512_dx_cvec};
 static const tt_conv_kernels kernels_avx2 = {
     "avx2", tt_conv_avx2_planes, tt_conv_avx2_wgrad, tt_conv_avx2_planes_cvec,
-    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL};
+    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL, NULL};
 #endif
 
 const tt_conv_kernels *tt_conv_simd_kernels(void)
@@ -432,20 +432,27 @@ static void simd_forward(const float *x, const float *w, const float *b, const c
     const int nt = conv_threads(d);
     tt_arena_mark m = tt_arena_get_mark();
     float *xps = tt_arena_alloc((size_t)(nt * p.img) * sizeof(float));
-    float *yis = code ? tt_arena_alloc((size_t)(nt * d->Cout * d->P) * sizeof(float)) : NULL;
     const float *wv = channels_in_lanes(d) ? channel_weights(w, d) : NULL;
+    const int64_t yi_len = wv ? (d->Cout + 15) / 16 * 16 * d->P : d->Cout * d->P; /* lanes: whole blocks */
+    float *yis = code ? tt_arena_alloc((size_t)(nt * yi_len) * sizeof(float)) : NULL;
     memset(xps, 0, (size_t)(nt * p.img) * sizeof(float));
 #ifdef TT_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 #endif
     for (int64_t n = 0; n < d->N; n++) {
         const int t = thread_id();
-        float *xp = xps + t * p.img, *yi = code ? yis + t * d->Cout * d->P : NULL;
+        float *xp = xps + t * p.img, *yi = code ? yis + t * yi_len : NULL;
         pad_image(x + n * d->C * d->H * d->W, d, g, &p, xp);
         float *dst = code ? yi : y + n * d->Cout * d->P;
+        if (wv && code && K->pool_lanes) { /* the pool reads the channels in lanes as the kernel leaves them */
+            K->planes_cvec(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, wv, d->Cout, d->kh, d->kw, d->Ho,
+                           d->Wo, b, relu, 1, dst);
+            K->pool_lanes(dst, d->Cout, d->Ho, d->Wo, y + n * pooled, code + n * pooled);
+            continue;
+        }
         if (wv) {
             K->planes_cvec(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, wv, d->Cout, d->kh,
-                                       d->kw, d->Ho, d->Wo, b, relu, dst);
+                                       d->kw, d->Ho, d->Wo, b, relu, 0, dst);
         } else {
             K->planes(xp, d->C, p.plane, p.Wp, g->pad_h, g->pad_h + d->H, w, d->Cout, d->kh,
                                   d->kw, d->Ho, d->Wo, b, relu, 0, dst);

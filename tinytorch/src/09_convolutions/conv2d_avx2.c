@@ -301,7 +301,7 @@ static const cf_fn cf_table[CF_R] = {cf_1, cf_2, cf_3, cf_4, cf_5, cf_6, cf_7, c
 
 AVX2 void tt_conv_avx2_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
                                    int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
-                                   int64_t Ho, int64_t Wo, const float *bias, int relu, float *out)
+                                   int64_t Ho, int64_t Wo, const float *bias, int relu, int in_lanes, float *out)
 {
     const int64_t CKK = Cin * kh * kw, P = Ho * Wo;
     float tile[CF_R * 8];
@@ -320,14 +320,16 @@ AVX2 void tt_conv_avx2_planes_cvec(const float *in, int64_t Cin, int64_t plane, 
             for (int64_t ow = 0; ow < Wo; ow += CF_R) {
                 const int r = (int)(Wo - ow < CF_R ? Wo - ow : CF_R);
                 cf_table[r - 1](in + oh * Wp + ow, Cin, plane, Wp, wb, i0, i1, kh, kw, tile);
+                /* lanes: this half's 8 lanes of the 16-channel block, in place */
+                float *lane_out = in_lanes ? out + (co0 / 16 * P + oh * Wo + ow) * 16 + co0 % 16 : NULL;
                 for (int t = 0; t < r; t++) {
                     __m256 v = _mm256_add_ps(_mm256_loadu_ps(tile + t * 8), bv);
                     if (relu) {
                         v = _mm256_max_ps(v, zero);
                     }
-                    _mm256_storeu_ps(tile + t * 8, v);
+                    _mm256_storeu_ps(in_lanes ? lane_out + t * 16 : tile + t * 8, v);
                 }
-                for (int64_t co = 0; co < cb; co++) { /* pixels x channels into the NCHW planes */
+                for (int64_t co = 0; !in_lanes && co < cb; co++) { /* pixels x channels into the NCHW planes */
                     float *dst = out + (co0 + co) * P + oh * Wo + ow;
                     for (int t = 0; t < r; t++) {
                         dst[t] = tile[t * 8 + co];

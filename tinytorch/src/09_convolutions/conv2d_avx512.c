@@ -457,7 +457,7 @@ static const cf_fn cf_table[CF_RB][CF_R] = {CF_ENT(1), CF_ENT(2)};
 
 AVX512 void tt_conv_avx512_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
                                        int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
-                                       int64_t Ho, int64_t Wo, const float *bias, int relu, float *out)
+                                       int64_t Ho, int64_t Wo, const float *bias, int relu, int lanes, float *out)
 {
     const int64_t CKK = Cin * kh * kw, P = Ho * Wo;
     float tile[CF_RB * CF_R * 16];
@@ -481,13 +481,17 @@ AVX512 void tt_conv_avx512_planes_cvec(const float *in, int64_t Cin, int64_t pla
                 const int r = (int)(Wo - ow < CF_R ? Wo - ow : CF_R);
                 cf_table[rb - 1][r - 1](in + oh * Wp + ow, Cin, plane, Wp, wb, i0, i1, kh, kw, tile);
                 for (int q = 0; q < rb; q++) {
+                    float *lane_out = lanes ? out + (co0 / 16 * P + (oh + q) * Wo + ow) * 16 : NULL;
                     for (int t = 0; t < r; t++) {
                         float *tv = tile + (q * CF_R + t) * 16;
                         __m512 v = _mm512_add_ps(_mm512_loadu_ps(tv), bv);
                         if (relu) {
                             v = _mm512_max_ps(v, zero);
                         }
-                        _mm512_storeu_ps(tv, v);
+                        _mm512_storeu_ps(lanes ? lane_out + t * 16 : tv, v);
+                    }
+                    if (lanes) {
+                        continue;
                     }
                     /* transpose the tile's pixels x channels into the NCHW planes */
                     for (int64_t co = 0; co < cb; co++) {

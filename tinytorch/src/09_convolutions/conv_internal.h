@@ -51,10 +51,12 @@ void tt_conv_avx512_wgrad(const float *dy, int64_t dimg, int64_t dplane, int64_t
 /* The same two products with 16 output channels in the lanes (for rows narrower than a vector):
  * wv [ceil(Cout/16)][Cin*kh*kw][16] holds the weights, lane l of block b = output channel 16b + l
  * (lanes past Cout zero).
- * planes_cvec: out[co, oh, ow] = bias + sum w * in (ReLU if asked), stored (never added). */
+ * planes_cvec: out[co, oh, ow] = bias + sum w * in (ReLU if asked), stored (never added); with lanes
+ * set, out keeps the channels in the lanes instead: out[b][oh * Wo + ow][16] for block b (lanes past
+ * Cout zero), no transposition (for a 2x2 pool to read, tt_conv_pool_lanes). */
 void tt_conv_avx512_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
                                 int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
-                                int64_t Ho, int64_t Wo, const float *bias, int relu, float *out);
+                                int64_t Ho, int64_t Wo, const float *bias, int relu, int lanes, float *out);
 /* wgrad_cvec, for one block of 16 output channels: dyn [nb][Ho*Wo][16] (image n at n*dimg; pixel
  * p's 16 channels contiguous, lanes past Cout zero), in as tt_conv_avx512_wgrad, kw <= 6;
  *   acc16[((c*kh + i)*kw + j)*16 + l] += sum_{n, oh, ow} in[n, c, oh + i, ow + j] * dyn[n, oh*Wo + ow, l]
@@ -86,6 +88,7 @@ float tt_conv_avx512_gather(const float *gy, const float *y, int relu, int64_t H
  * blocks of 16 bytes, so the code buffer needs 16 bytes of slack past its end. */
 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                            float *y, uint8_t *code);
+void tt_pool_avx512_lanes(const float *t, int64_t C, int64_t Ho, int64_t Wo, float *y, uint8_t *code);
 float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const float *pos, int64_t planes,
                                      int64_t H, int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane,
                                      int64_t grow);
@@ -102,7 +105,7 @@ void tt_conv_avx2_wgrad(const float *dy, int64_t dimg, int64_t dplane, int64_t d
                         int64_t kw, int64_t Ho, int64_t Wo, int64_t nb, float *acc16);
 void tt_conv_avx2_planes_cvec(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo,
                               int64_t rhi, const float *wv, int64_t Cout, int64_t kh, int64_t kw,
-                              int64_t Ho, int64_t Wo, const float *bias, int relu, float *out);
+                              int64_t Ho, int64_t Wo, const float *bias, int relu, int lanes, float *out);
 void tt_conv_avx2_wgrad_cvec(const float *dyn, int64_t dimg, const float *in, int64_t img, int64_t Cin,
                              int64_t plane, int64_t Wp, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
                              int64_t nb, float *acc16);
@@ -126,7 +129,7 @@ typedef struct tt_conv_kernels {
                   int64_t Wo, int64_t nb, float *acc16);
     void (*planes_cvec)(const float *in, int64_t Cin, int64_t plane, int64_t Wp, int64_t rlo, int64_t rhi,
                         const float *wv, int64_t Cout, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo,
-                        const float *bias, int relu, float *out);
+                        const float *bias, int relu, int lanes, float *out);
     void (*wgrad_cvec)(const float *dyn, int64_t dimg, const float *in, int64_t img, int64_t Cin,
                        int64_t plane, int64_t Wp, int64_t kh, int64_t kw, int64_t Ho, int64_t Wo, int64_t nb,
                        float *acc16);
@@ -135,6 +138,10 @@ typedef struct tt_conv_kernels {
                  uint8_t *code);
     float (*pool_backward)(const float *gy, const uint8_t *code, const float *pos, int64_t planes, int64_t H,
                            int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane, int64_t grow);
+    /* the 2x2 pool of a convolution kept with its channels in lanes (planes_cvec's lanes output), t
+     * [ceil(C/16)][Ho*Wo][16], into y [C][Ho/2][Wo/2] and codes [C][Ho/2][Wo/2] as `pool` gives them;
+     * or NULL (the convolution goes to planes and `pool` reads those) */
+    void (*pool_lanes)(const float *t, int64_t C, int64_t Ho, int64_t Wo, float *y, uint8_t *code);
     /* the input gradient with output channels in the lanes, or NULL (the full convolution on planes) */
     void (*dx_cvec)(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh, int64_t kw, int64_t ph,
                     int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx);

@@ -58,6 +58,48 @@ AVX512 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int
     }
 }
 
+/* The same pool of a convolution with its channels in the lanes, t[b][oh * Wo + ow][16]: one window's
+ * four cells are four vectors of 16 channels, compared as above. The pooled values and codes of up to
+ * 64 positions are kept position-major, then written channel by channel into y and code [C][Ho2][Wo2]
+ * (a quarter of the values a transposition of the whole convolution into planes would move). */
+AVX512 void tt_pool_avx512_lanes(const float *t, int64_t C, int64_t Ho, int64_t Wo, float *y, uint8_t *code)
+{
+    enum { CHUNK = 64 };
+    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2), three = _mm512_set1_epi32(3);
+    const int64_t Ho2 = Ho / 2, Wo2 = Wo / 2, Q = Ho2 * Wo2, P = Ho * Wo;
+    float tv[CHUNK * 16];
+    uint8_t tk[CHUNK * 16];
+    for (int64_t b = 0; b < (C + 15) / 16; b++) {
+        const int64_t nl = C - 16 * b < 16 ? C - 16 * b : 16;
+        const __mmask16 m = lanes_mask(nl);
+        const float *tb = t + b * P * 16;
+        for (int64_t q0 = 0; q0 < Q; q0 += CHUNK) {
+            const int64_t qn = Q - q0 < CHUNK ? Q - q0 : CHUNK;
+            for (int64_t j = 0; j < qn; j++) {
+                const int64_t ph = (q0 + j) / Wo2, pw = (q0 + j) % Wo2;
+                const float *r0 = tb + (2 * ph * Wo + 2 * pw) * 16, *r1 = r0 + Wo * 16;
+                const __m512 a = _mm512_maskz_loadu_ps(m, r0), bb = _mm512_maskz_loadu_ps(m, r0 + 16);
+                const __m512 c = _mm512_maskz_loadu_ps(m, r1), e = _mm512_maskz_loadu_ps(m, r1 + 16);
+                const __mmask16 top = _mm512_cmp_ps_mask(bb, a, _CMP_GT_OQ);
+                const __mmask16 bot = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
+                const __m512 mt = _mm512_mask_blend_ps(top, a, bb), mb = _mm512_mask_blend_ps(bot, c, e);
+                const __mmask16 down = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
+                _mm512_storeu_ps(tv + j * 16, _mm512_mask_blend_ps(down, mt, mb));
+                const __m512i ct = _mm512_maskz_mov_epi32(top, one), cb = _mm512_mask_mov_epi32(two, bot, three);
+                _mm_storeu_si128((__m128i *)(tk + j * 16), _mm512_cvtepi32_epi8(_mm512_mask_blend_epi32(down, ct, cb)));
+            }
+            for (int64_t l = 0; l < nl; l++) {
+                float *yl = y + (16 * b + l) * Q + q0;
+                uint8_t *kl = code + (16 * b + l) * Q + q0;
+                for (int64_t j = 0; j < qn; j++) {
+                    yl[j] = tv[j * 16 + l];
+                    kl[j] = tk[j * 16 + l];
+                }
+            }
+        }
+    }
+}
+
 AVX512 float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const float *pos,
                                             int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                                             float *gx, int64_t gplane, int64_t grow)

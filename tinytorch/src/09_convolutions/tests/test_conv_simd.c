@@ -273,6 +273,38 @@ static void test_conv_relu_pool_fused(void **state)
     tt_assert_close(a->data, r->data, r->numel, 0, 0);
 }
 
+/* Ties between positive values: a constant input makes every output of a channel the same, so each
+ * window's four cells tie and the gradient must go to its top-left cell, as the separate pool sends
+ * it; the input gradient shows where it went (cells near the border reach fewer inputs). 16 output
+ * channels on short rows take the channels-in-lanes kernels. */
+static void test_conv_relu_pool_ties(void **state)
+{
+    (void)state;
+    static const char *impls[] = {"auto", "im2col", "rows", "channels"};
+    tt_conv2d_geom g = tt_conv2d_geom_make(1, 0, 1, 1);
+    for (int m = 0; m < 4; m++) {
+        float *out[2][2];
+        for (int fused = 0; fused < 2; fused++) {
+            assert_int_equal(tt_conv2d_set_impl(impls[m]), 0);
+            tt_tensor *x = tt_full(TT_SHAPE(2, 2, 12, 12), 1.0f);
+            tt_set_requires_grad(x, true);
+            tt_tensor *w = tt_test_input(TT_SHAPE(16, 2, 3, 3), -0.5f, 0.5f, 77);
+            tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, NULL, &g)
+                                 : tt_max_pool2d(tt_conv2d_relu_ex(x, w, NULL, &g), 2, 2, 0);
+            tt_tensor *wts = tt_empty(y->ndim, y->shape);
+            for (int64_t i = 0; i < y->numel; i++) {
+                wts->data[i] = (float)(0.5 + 0.7 * sin(0.53 * (double)i));
+            }
+            tt_backward_with(y, wts);
+            out[fused][0] = keep(x->grad, x->numel);
+            out[fused][1] = keep(w->grad, w->numel);
+        }
+        tt_assert_close(out[1][0], out[0][0], 2 * 2 * 12 * 12, 1e-6, 1e-7);
+        tt_assert_close(out[1][1], out[0][1], 16 * 2 * 3 * 3, 1e-6, 1e-6);
+        tt_arena_reset();
+    }
+}
+
 static void test_impl_names(void **state)
 {
     (void)state;
@@ -301,6 +333,7 @@ int main(void)
         cmocka_unit_test_teardown(test_simd_gradcheck, teardown),
         cmocka_unit_test_teardown(test_pool_simd_matches_plain, teardown),
         cmocka_unit_test_teardown(test_conv_relu_pool_fused, teardown),
+        cmocka_unit_test_teardown(test_conv_relu_pool_ties, teardown),
         cmocka_unit_test_teardown(test_impl_names, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
