@@ -264,10 +264,11 @@ static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 static const tt_conv_kernels kernels_avx512 = {
     "avx512", tt_conv_avx512_planes, tt_conv_avx512_wgrad, tt_conv_avx512_planes_cvec,
     tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward,
-    tt_pool_avx512_lanes, tt_conv_avx512_dx_cvec};
+    tt_pool_avx512_lanes, tt_pool_avx512_grad_lanes, tt_conv_avx512_dx_cvec};
 static const tt_conv_kernels kernels_avx2 = {
     "avx2", tt_conv_avx2_planes, tt_conv_avx2_wgrad, tt_conv_avx2_planes_cvec,
-    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL, NULL};
+    tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL, NULL,
+    NULL};
 #endif
 
 const tt_conv_kernels *tt_conv_simd_kernels(void)
@@ -560,8 +561,9 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
         const bool lanes_only = B->code && B->cvec && B->nblk == 1 && (!B->gx || B->dxc);
         for (int64_t k = 0; lanes_only && k < cnt; k++) {
             const int64_t off = (n0 + k) * d->Cout * (d->Ho / 2) * (d->Wo / 2);
-            pool_grad_to_lanes(B->gy + off, B->code + off, B->relu ? B->y + off : NULL, d->Cout, d->Ho, d->Wo,
-                               u->dyn + k * d->P * 16, u->gbs);
+            (K->pool_grad_lanes ? K->pool_grad_lanes : pool_grad_to_lanes)(
+                B->gy + off, B->code + off, B->relu ? B->y + off : NULL, d->Cout, d->Ho, d->Wo, u->dyn + k * d->P * 16,
+                u->gbs);
         }
         /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
         for (int64_t k = 0; !lanes_only && k < cnt; k++) {

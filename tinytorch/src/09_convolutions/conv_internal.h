@@ -89,6 +89,8 @@ float tt_conv_avx512_gather(const float *gy, const float *y, int relu, int64_t H
 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                            float *y, uint8_t *code);
 void tt_pool_avx512_lanes(const float *t, int64_t C, int64_t Ho, int64_t Wo, float *y, uint8_t *code);
+void tt_pool_avx512_grad_lanes(const float *gy, const uint8_t *code, const float *y, int64_t C, int64_t Ho, int64_t Wo,
+                               float *dyn, double *gbs);
 float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const float *pos, int64_t planes,
                                      int64_t H, int64_t W, int64_t Ho, int64_t Wo, float *gx, int64_t gplane,
                                      int64_t grow);
@@ -142,6 +144,10 @@ typedef struct tt_conv_kernels {
      * [ceil(C/16)][Ho*Wo][16], into y [C][Ho/2][Wo/2] and codes [C][Ho/2][Wo/2] as `pool` gives them;
      * or NULL (the convolution goes to planes and `pool` reads those) */
     void (*pool_lanes)(const float *t, int64_t C, int64_t Ho, int64_t Wo, float *y, uint8_t *code);
+    /* the pooled gradient of one image into its channels-in-lanes dy, dyn [Ho*Wo][16] (C <= 16):
+     * conv2d.c's pool_grad_to_lanes, vectorized; or NULL (that plain loop) */
+    void (*pool_grad_lanes)(const float *gy, const uint8_t *code, const float *y, int64_t C, int64_t Ho, int64_t Wo,
+                            float *dyn, double *gbs);
     /* the input gradient with output channels in the lanes, or NULL (the full convolution on planes) */
     void (*dx_cvec)(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh, int64_t kw, int64_t ph,
                     int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx);

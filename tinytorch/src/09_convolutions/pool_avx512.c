@@ -100,6 +100,45 @@ AVX512 void tt_pool_avx512_lanes(const float *t, int64_t C, int64_t Ho, int64_t 
     }
 }
 
+/* conv2d.c's pool_grad_to_lanes with 16 pooled positions of a channel per vector: the gradients
+ * (zero where a ReLU before the pool left the window's max <= 0) are scattered to their winners'
+ * cells of dyn [Ho*Wo][16] (vscatterdps; each winner is one cell, so no two lanes collide), and the
+ * bias gradient is their sum. The codes are read 16 at a time (the buffer's 16 bytes of slack). */
+AVX512 void tt_pool_avx512_grad_lanes(const float *gy, const uint8_t *code, const float *y, int64_t C, int64_t Ho,
+                                      int64_t Wo, float *dyn, double *gbs)
+{
+    const int64_t Ho2 = Ho / 2, Wo2 = Wo / 2, Q = Ho2 * Wo2;
+    const __m512i one = _mm512_set1_epi32(1), row = _mm512_set1_epi32((int)(Wo * 16));
+    const __m512 zero = _mm512_setzero_ps();
+    memset(dyn, 0, (size_t)(Ho * Wo * 16) * sizeof(float));
+    for (int64_t q0 = 0; q0 < Q; q0 += 16) {
+        const int64_t n = Q - q0 < 16 ? Q - q0 : 16;
+        const __mmask16 m = lanes_mask(n);
+        int32_t at[16] = {0}; /* each position's window corner in dyn, in floats */
+        for (int64_t j = 0; j < n; j++) {
+            const int64_t q = q0 + j;
+            at[j] = (int32_t)((2 * (q / Wo2) * Wo + 2 * (q % Wo2)) * 16);
+        }
+        const __m512i corner = _mm512_loadu_si512((const void *)at);
+        for (int64_t c = 0; c < C; c++) {
+            __mmask16 live = m;
+            if (y) {
+                live = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, y + c * Q + q0), zero, _CMP_GT_OQ);
+            }
+            const __m512 g = _mm512_maskz_loadu_ps(live, gy + c * Q + q0);
+            const __m512i k = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(code + c * Q + q0)));
+            const __m512i cell = _mm512_add_epi32(
+                _mm512_add_epi32(corner, _mm512_set1_epi32((int)c)),
+                _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32(k, 1), row),
+                                 _mm512_slli_epi32(_mm512_and_si512(k, one), 4)));
+            _mm512_mask_i32scatter_ps(dyn, live, cell, g, 4);
+            if (gbs) {
+                gbs[c] += _mm512_reduce_add_ps(g);
+            }
+        }
+    }
+}
+
 AVX512 float tt_pool_avx512_max2x2_backward(const float *gy, const uint8_t *code, const float *pos,
                                             int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                                             float *gx, int64_t gplane, int64_t grow)
