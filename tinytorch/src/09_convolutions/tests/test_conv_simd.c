@@ -216,6 +216,18 @@ static void test_pool_simd_matches_plain(void **state)
 
 /* ---- conv + ReLU + 2x2 max pool fused ------------------------------------------------------------ */
 
+/* conv + ReLU + 2x2 pool, fused or as three ops, then backward with fixed output weights */
+static tt_tensor *pool_step(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g, int fused)
+{
+    tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, b, g) : tt_max_pool2d(tt_conv2d_relu_ex(x, w, b, g), 2, 2, 0);
+    tt_tensor *wts = tt_empty(y->ndim, y->shape);
+    for (int64_t i = 0; i < y->numel; i++) {
+        wts->data[i] = (float)(0.5 + 0.7 * sin(0.53 * (double)i));
+    }
+    tt_backward_with(y, wts);
+    return y;
+}
+
 static run_out run_pool(const s1_case *c, int fused, const char *impl, uint64_t seed, int64_t *n_out)
 {
     assert_int_equal(tt_conv2d_set_impl(impl), 0);
@@ -225,13 +237,7 @@ static run_out run_pool(const s1_case *c, int fused, const char *impl, uint64_t 
     tt_tensor *x = tt_test_input(TT_SHAPE(c->N, c->C, c->H, c->W), -1, 1, seed);
     tt_tensor *w = tt_test_input(TT_SHAPE(c->Cout, c->C, c->kh, c->kw), -0.5f, 0.5f, seed + 1);
     tt_tensor *b = c->bias ? tt_test_input(TT_SHAPE(c->Cout), -0.5f, 0.5f, seed + 2) : NULL;
-    tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, b, &g)
-                         : tt_max_pool2d(tt_conv2d_relu_ex(x, w, b, &g), 2, 2, 0);
-    tt_tensor *wts = tt_empty(y->ndim, y->shape);
-    for (int64_t i = 0; i < y->numel; i++) {
-        wts->data[i] = (float)(0.5 + 0.7 * sin(0.53 * (double)i));
-    }
-    tt_backward_with(y, wts);
+    tt_tensor *y = pool_step(x, w, b, &g, fused);
     *n_out = y->numel;
     run_out o = {keep(y->data, y->numel), keep(x->grad, x->numel), keep(w->grad, w->numel),
                  b ? keep(b->grad, b->numel) : NULL};
@@ -289,13 +295,7 @@ static void test_conv_relu_pool_ties(void **state)
             tt_tensor *x = tt_full(TT_SHAPE(2, 2, 12, 12), 1.0f);
             tt_set_requires_grad(x, true);
             tt_tensor *w = tt_test_input(TT_SHAPE(16, 2, 3, 3), -0.5f, 0.5f, 77);
-            tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, NULL, &g)
-                                 : tt_max_pool2d(tt_conv2d_relu_ex(x, w, NULL, &g), 2, 2, 0);
-            tt_tensor *wts = tt_empty(y->ndim, y->shape);
-            for (int64_t i = 0; i < y->numel; i++) {
-                wts->data[i] = (float)(0.5 + 0.7 * sin(0.53 * (double)i));
-            }
-            tt_backward_with(y, wts);
+            pool_step(x, w, NULL, &g, fused);
             out[fused][0] = keep(x->grad, x->numel);
             out[fused][1] = keep(w->grad, w->numel);
         }
