@@ -322,15 +322,15 @@ static void test_requant_paths(void **state)
         print_message("no AVX-512 here: the one-pass pool + requantization was not run\n");
         return;
     }
-    enum { LDA = 84 };
+    enum { LDA = 84 }; /* channel c reads acc[100 c, 100 c + 8 LDA): inside the 1,000 values */
     int32_t row[4 * 40];
     for (int64_t wq = 1; wq <= 40; wq++) {
         for (int c = 0; c < 3; c++) { /* three channels' constants, ReLU clamp and not */
             const int32_t lo = c == 1 ? -128 : -3;
-            tt_q8_pool2_portable(acc + c * 8 * LDA, LDA, 4, wq, row);
+            tt_q8_pool2_portable(acc + c * 100, LDA, 4, wq, row);
             tt_q8_requant_portable(row, 4 * wq, bias + c, mult + c, shift + c, 0, -3, lo, a);
             memset(b, 0x55, sizeof b);
-            fused(acc + c * 8 * LDA, LDA, 4, wq, bias + c, mult + c, shift + c, -3, lo, b);
+            fused(acc + c * 100, LDA, 4, wq, bias + c, mult + c, shift + c, -3, lo, b);
             assert_memory_equal(a, b, (size_t)(4 * wq));
             assert_int_equal(b[4 * wq], 0x55); /* nothing written past the output */
         }
