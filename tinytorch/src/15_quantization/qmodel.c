@@ -111,7 +111,10 @@ typedef struct quad_rect {
 
 static int64_t rect_quads(int type, int64_t y0, int64_t y1, int64_t x0, int64_t x1)
 {
-    return y1 <= y0 || x1 <= x0 ? 0 : (y1 - y0 + qs_fy[type] - 1) / qs_fy[type] * ((x1 - x0 + qs_fx[type] - 1) / qs_fx[type]);
+    if (y1 <= y0 || x1 <= x0) {
+        return 0;
+    }
+    return (y1 - y0 + qs_fy[type] - 1) / qs_fy[type] * ((x1 - x0 + qs_fx[type] - 1) / qs_fx[type]);
 }
 
 /* The best cover of [0, kh) x [0, kw) by at most two rectangles of the given types: r[0..1] (r[1]
@@ -177,7 +180,7 @@ static int plan_conv_quads(tt_qlayer *l)
     const int64_t cap = C * kh * kw; /* every quad covers at least one tap */
     int *qstream = malloc((size_t)cap * sizeof *qstream);
     int64_t(*tap)[3] = malloc((size_t)cap * sizeof *tap);
-    l->wq = calloc((size_t)(l->cout * cap * 4), 1);
+    l->wq = calloc((size_t)(l->cout * cap * 4), 1); /* room for cap; filled [cout][nquads][4] */
     l->qoff = malloc((size_t)cap * sizeof(int64_t));
     if (!qstream || !tap || !l->wq || !l->qoff) {
         free(qstream);
@@ -223,7 +226,8 @@ static int plan_conv_quads(tt_qlayer *l)
         l->qoff[t] = q->at + (c0 - q->c0) / q->cstep * plane + y * l->wp + x;
         maxoff = l->qoff[t] > maxoff ? l->qoff[t] : maxoff;
         for (int k = 0; k < 4; k++) {
-            const int64_t ci = c0 + qs_off[q->type][k][0], yi = y + qs_off[q->type][k][1], xi = x + qs_off[q->type][k][2];
+            const int8_t *o = qs_off[q->type][k];
+            const int64_t ci = c0 + o[0], yi = y + o[1], xi = x + o[2];
             for (int64_t o = 0; o < l->cout; o++) {
                 l->wq[(o * l->nquads + t) * 4 + k] =
                     ci < C && yi < kh && xi < kw ? (uint8_t)l->weight[o * K + (ci * kh + yi) * kw + xi] : 0;

@@ -219,7 +219,8 @@ static void test_pool_simd_matches_plain(void **state)
 /* conv + ReLU + 2x2 pool, fused or as three ops, then backward with fixed output weights */
 static tt_tensor *pool_step(tt_tensor *x, tt_tensor *w, tt_tensor *b, const tt_conv2d_geom *g, int fused)
 {
-    tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, b, g) : tt_max_pool2d(tt_conv2d_relu_ex(x, w, b, g), 2, 2, 0);
+    tt_tensor *y = fused ? tt_conv2d_relu_maxpool2_ex(x, w, b, g)
+                         : tt_max_pool2d(tt_conv2d_relu_ex(x, w, b, g), 2, 2, 0);
     tt_tensor *wts = tt_empty(y->ndim, y->shape);
     for (int64_t i = 0; i < y->numel; i++) {
         wts->data[i] = (float)(0.5 + 0.7 * sin(0.53 * (double)i));
