@@ -630,8 +630,10 @@ __attribute__((target("avx2"))) static void prep_avx2(const tt_qlayer *l, const 
 }
 #endif
 
-/* d[j] = s[j] + 128 as a byte (the sign bit flipped), j < n: eight bytes per step, the last eight
- * overlapping (a conv's rows are short: LeNet's 28 and 14). */
+/* d[j] = s[j] + 128 as a byte (the sign bit flipped), j < n: 32 bytes per step while they last
+ * (a vector of the target's width, or two), then eight, the last eight overlapping (a conv's rows are
+ * short: LeNet's 28 and 14). */
+typedef uint8_t u8x32 __attribute__((vector_size(32)));
 static inline __attribute__((always_inline)) void to_u8(const int8_t *s, int64_t n, uint8_t *d)
 {
     if (n < 8) {
@@ -640,7 +642,14 @@ static inline __attribute__((always_inline)) void to_u8(const int8_t *s, int64_t
         }
         return;
     }
-    for (int64_t j = 0; j < n; j += 8) {
+    int64_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        u8x32 v;
+        memcpy(&v, s + j, 32);
+        v ^= 0x80;
+        memcpy(d + j, &v, 32);
+    }
+    for (; j < n; j += 8) {
         const int64_t at = j + 8 <= n ? j : n - 8;
         uint64_t v;
         memcpy(&v, s + at, 8);
@@ -658,10 +667,15 @@ static inline __attribute__((always_inline)) void prepq_body(const tt_qlayer *l,
     const int64_t C = l->cin, H = l->in_shape[1], W = l->in_shape[2], pad = l->padding;
     const int64_t hp = l->hp, wp = l->wp, plane = hp * wp;
     const uint8_t u0 = (uint8_t)(l->in.zero_point + 128);
-    memset(u, u0, (size_t)l->xu_len);
-    for (int64_t c = 0; c < C; c++) {
-        for (int64_t i = 0; i < H; i++) {
-            to_u8(x + (c * H + i) * W, W, u + (c * hp + i + pad) * wp + pad);
+    if (pad == 0) { /* the rows are contiguous on both sides: one run; only the slack is set */
+        to_u8(x, C * H * W, u);
+        memset(u + C * plane, u0, (size_t)(l->xu_len - C * plane));
+    } else {
+        memset(u, u0, (size_t)l->xu_len);
+        for (int64_t c = 0; c < C; c++) {
+            for (int64_t i = 0; i < H; i++) {
+                to_u8(x + (c * H + i) * W, W, u + (c * hp + i + pad) * wp + pad);
+            }
         }
     }
     int64_t done = 0;
