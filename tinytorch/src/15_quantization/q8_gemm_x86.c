@@ -415,29 +415,33 @@ __attribute__((target("avx2"))) void tt_q8_requant_rows_avx2(const int32_t *acc,
 }
 
 /* The 2x2 max pool of a stride-1 convolution's accumulators: row[oy * wq + ox] = the max of
- * a[2oy][2ox], a[2oy][2ox+1], a[2oy+1][2ox], a[2oy+1][2ox+1] (rows lda apart). 16 outputs at a time:
- * the two input rows' maxima over 32 columns, then even and odd lanes gathered (vpermt2d) and
- * compared; a row's tail is loaded under a mask, so nothing past the row's 2 wq values is read. */
-__attribute__((target("avx512f"))) void tt_q8_pool2_avx512(const int32_t *a, int64_t lda, int64_t hq, int64_t wq,
-                                                          int32_t *row)
+ * a[2oy][2ox], a[2oy][2ox+1], a[2oy+1][2ox], a[2oy+1][2ox+1] (rows lda apart). 16 outputs at a time
+ * (pool2_16): the two input rows' maxima over 32 columns, then even and odd lanes gathered (vpermt2d)
+ * and compared; a row's tail is loaded under a mask, so nothing past the row's 2 wq values is read.
+ * pool2_16: those 16 values from rows r0 and r1, `left` of their columns still to read (lanes past
+ * them are 0; the caller stores only its outputs). */
+static inline __attribute__((always_inline, target("avx512f"))) __m512i pool2_16(const int32_t *r0,
+                                                                               const int32_t *r1, int64_t left)
 {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __mmask16 k0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+    const __mmask16 k1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1u);
+    const __m512i v0 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k0, r0), _mm512_maskz_loadu_epi32(k0, r1));
+    const __m512i v1 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k1, r0 + 16), _mm512_maskz_loadu_epi32(k1, r1 + 16));
+    return _mm512_max_epi32(_mm512_permutex2var_epi32(v0, even, v1), _mm512_permutex2var_epi32(v0, odd, v1));
+}
+
+__attribute__((target("avx512f"))) void tt_q8_pool2_avx512(const int32_t *a, int64_t lda, int64_t hq, int64_t wq,
+                                                          int32_t *row)
+{
     for (int64_t oy = 0; oy < hq; oy++) {
         const int32_t *r0 = a + 2 * oy * lda, *r1 = r0 + lda;
         int32_t *d = row + oy * wq;
         for (int64_t ox = 0; ox < wq; ox += 16) {
-            const int64_t left = 2 * (wq - ox); /* input columns from 2 ox on */
-            const __mmask16 k0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-            const __mmask16 k1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1u);
-            const __m512i v0 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k0, r0 + 2 * ox),
-                                                _mm512_maskz_loadu_epi32(k0, r1 + 2 * ox));
-            const __m512i v1 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k1, r0 + 2 * ox + 16),
-                                                _mm512_maskz_loadu_epi32(k1, r1 + 2 * ox + 16));
-            const __m512i m = _mm512_max_epi32(_mm512_permutex2var_epi32(v0, even, v1),
-                                               _mm512_permutex2var_epi32(v0, odd, v1));
             const int64_t nout = wq - ox < 16 ? wq - ox : 16;
-            _mm512_mask_storeu_epi32(d + ox, (__mmask16)((1u << nout) - 1u), m);
+            _mm512_mask_storeu_epi32(d + ox, (__mmask16)((1u << nout) - 1u),
+                                     pool2_16(r0 + 2 * ox, r1 + 2 * ox, 2 * (wq - ox)));
         }
     }
 }
@@ -448,23 +452,15 @@ __attribute__((target("avx512f"))) void tt_q8_pool2rq_avx512(const int32_t *a, i
                                                             const int32_t *bias, const int32_t *mult,
                                                             const int32_t *shift, int32_t zp, int32_t lo, int8_t *out)
 {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512i vzp = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(127);
     const rq_consts k = rq_make(_mm512_set1_epi32(bias[0]), _mm512_set1_epi32(mult[0]), _mm512_set1_epi32(shift[0]));
     for (int64_t ox = 0; ox < wq; ox += 16) {
-        const int64_t left = 2 * (wq - ox), nout = wq - ox < 16 ? wq - ox : 16; /* input columns from 2 ox on */
-        const __mmask16 k0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-        const __mmask16 k1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1u);
+        const int64_t nout = wq - ox < 16 ? wq - ox : 16;
         const __mmask16 ko = (__mmask16)((1u << nout) - 1u);
         for (int64_t oy = 0; oy < hq; oy++) {
-            const int32_t *r0 = a + 2 * oy * lda + 2 * ox, *r1 = r0 + lda;
-            const __m512i v0 = _mm512_max_epi32(_mm512_maskz_loadu_epi32(k0, r0), _mm512_maskz_loadu_epi32(k0, r1));
-            const __m512i v1 =
-                _mm512_max_epi32(_mm512_maskz_loadu_epi32(k1, r0 + 16), _mm512_maskz_loadu_epi32(k1, r1 + 16));
-            const __m512i m = _mm512_max_epi32(_mm512_permutex2var_epi32(v0, even, v1),
-                                               _mm512_permutex2var_epi32(v0, odd, v1));
-            _mm512_mask_cvtsepi32_storeu_epi8(out + oy * wq + ox, ko, rq_apply(m, &k, vzp, vlo, vhi));
+            const int32_t *r0 = a + 2 * oy * lda + 2 * ox;
+            _mm512_mask_cvtsepi32_storeu_epi8(out + oy * wq + ox, ko,
+                                              rq_apply(pool2_16(r0, r0 + lda, 2 * (wq - ox)), &k, vzp, vlo, vhi));
         }
     }
 }
