@@ -515,6 +515,7 @@ static __attribute__((noinline)) void pool_grad_to_lanes(const float *restrict g
                                                           float *restrict dyn, double *restrict gbs)
 {
     const int64_t Ho2 = Ho / 2, Wo2 = Wo / 2, Q = Ho2 * Wo2;
+#define POOLED_GRAD(q) (yc && !(yc[q] > 0.0f) ? 0.0f : g[q]) /* 0 where the ReLU cut the window */
     memset(dyn, 0, (size_t)(Ho * Wo * 16) * sizeof(float));
     for (int64_t c = 0; c < C; c++) {
         const float *g = gy + c * Q, *yc = y ? y + c * Q : NULL;
@@ -522,7 +523,7 @@ static __attribute__((noinline)) void pool_grad_to_lanes(const float *restrict g
         for (int64_t ph = 0; ph < Ho2; ph++) {
             for (int64_t pw = 0; pw < Wo2; pw++) {
                 const int64_t q = ph * Wo2 + pw, w = k[q];
-                dyn[((2 * ph + w / 2) * Wo + 2 * pw + w % 2) * 16 + c] = yc && !(yc[q] > 0.0f) ? 0.0f : g[q];
+                dyn[((2 * ph + w / 2) * Wo + 2 * pw + w % 2) * 16 + c] = POOLED_GRAD(q);
             }
         }
     }
@@ -530,7 +531,6 @@ static __attribute__((noinline)) void pool_grad_to_lanes(const float *restrict g
                                                  sums (one running sum is a chain of dependent adds; and
                                                  dyn, just written a float at a time, is not read back) */
         const float *g = gy + c * Q, *yc = y ? y + c * Q : NULL;
-#define POOLED_GRAD(q) (yc && !(yc[q] > 0.0f) ? 0.0f : g[q])
         float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
         int64_t q = 0;
         for (; q + 4 <= Q; q += 4) {
@@ -588,13 +588,11 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
             for (int64_t k = 0; k < cnt; k++) {
                 pad_image(B->x + (n0 + k) * d->C * d->H * d->W, d, g, &B->p, u->xpb + k * B->p.img);
             }
-            if (B->cvec) {
+            if (lanes_only) { /* dyn already holds the one block */
+                K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw, d->Ho,
+                              d->Wo, cnt, u->acc16);
+            } else if (B->cvec) {
                 for (int64_t blk = 0; blk < B->nblk; blk++) {
-                    if (lanes_only) {
-                        K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw,
-                                      d->Ho, d->Wo, cnt, u->acc16);
-                        break;
-                    }
                     /* dyn[k][p][l] = dy of channel 16*blk + l: a transpose. Lanes past Cout are
                      * left as they are (zero from the start, or an earlier block's values): they only
                      * feed the weight-gradient lanes of channels that do not exist, never read. */

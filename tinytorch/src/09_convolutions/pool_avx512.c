@@ -22,12 +22,25 @@ static inline __attribute__((always_inline, target("avx512f"))) __mmask16 lanes_
     return (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
 }
 
+/* The rule above for 16 windows (a b / c e): the winners' values, and their codes in *code. */
+static inline __attribute__((always_inline, target("avx512f"))) __m512 window_max(__m512 a, __m512 b, __m512 c,
+                                                                                __m512 e, __m512i *code)
+{
+    const __mmask16 top = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ);
+    const __mmask16 bot = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
+    const __m512 mt = _mm512_mask_blend_ps(top, a, b), mb = _mm512_mask_blend_ps(bot, c, e);
+    const __mmask16 down = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
+    const __m512i ct = _mm512_maskz_mov_epi32(top, _mm512_set1_epi32(1));
+    const __m512i cb = _mm512_mask_mov_epi32(_mm512_set1_epi32(2), bot, _mm512_set1_epi32(3));
+    *code = _mm512_mask_blend_epi32(down, ct, cb);
+    return _mm512_mask_blend_ps(down, mt, mb);
+}
+
 AVX512 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int64_t W, int64_t Ho,
                                   int64_t Wo, float *y, uint8_t *code)
 {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2), three = _mm512_set1_epi32(3);
     for (int64_t pl = 0; pl < planes; pl++) {
         for (int64_t oh = 0; oh < Ho; oh++) {
             const float *r0 = x + (pl * H + 2 * oh) * W, *r1 = r0 + W;
@@ -42,16 +55,10 @@ AVX512 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int
                 const __m512 b1 = _mm512_maskz_loadu_ps(m1, r1 + 2 * ow + 16);
                 const __m512 a = _mm512_permutex2var_ps(t0, even, t1), b = _mm512_permutex2var_ps(t0, odd, t1);
                 const __m512 c = _mm512_permutex2var_ps(b0, even, b1), e = _mm512_permutex2var_ps(b0, odd, b1);
-                const __mmask16 top = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ);
-                const __mmask16 bot = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
-                const __m512 mt = _mm512_mask_blend_ps(top, a, b), mb = _mm512_mask_blend_ps(bot, c, e);
-                const __mmask16 down = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
-                _mm512_mask_storeu_ps(yr + ow, m, _mm512_mask_blend_ps(down, mt, mb));
+                __m512i k;
+                _mm512_mask_storeu_ps(yr + ow, m, window_max(a, b, c, e, &k));
                 if (code) {
-                    const __m512i ct = _mm512_maskz_mov_epi32(top, one);
-                    const __m512i cb = _mm512_mask_mov_epi32(two, bot, three);
-                    _mm512_mask_cvtepi32_storeu_epi8(code + (pl * Ho + oh) * Wo + ow, m,
-                                                     _mm512_mask_blend_epi32(down, ct, cb));
+                    _mm512_mask_cvtepi32_storeu_epi8(code + (pl * Ho + oh) * Wo + ow, m, k);
                 }
             }
         }
@@ -59,13 +66,12 @@ AVX512 void tt_pool_avx512_max2x2(const float *x, int64_t planes, int64_t H, int
 }
 
 /* The same pool of a convolution with its channels in the lanes, t[b][oh * Wo + ow][16]: one window's
- * four cells are four vectors of 16 channels, compared as above. The pooled values and codes of up to
+ * four cells are four vectors of 16 channels (window_max). The pooled values and codes of up to
  * 64 positions are kept position-major, then written channel by channel into y and code [C][Ho2][Wo2]
  * (a quarter of the values a transposition of the whole convolution into planes would move). */
 AVX512 void tt_pool_avx512_lanes(const float *t, int64_t C, int64_t Ho, int64_t Wo, float *y, uint8_t *code)
 {
     enum { CHUNK = 64 };
-    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2), three = _mm512_set1_epi32(3);
     const int64_t Ho2 = Ho / 2, Wo2 = Wo / 2, Q = Ho2 * Wo2, P = Ho * Wo;
     float tv[CHUNK * 16];
     uint8_t tk[CHUNK * 16];
@@ -80,13 +86,9 @@ AVX512 void tt_pool_avx512_lanes(const float *t, int64_t C, int64_t Ho, int64_t 
                 const float *r0 = tb + (2 * ph * Wo + 2 * pw) * 16, *r1 = r0 + Wo * 16;
                 const __m512 a = _mm512_maskz_loadu_ps(m, r0), bb = _mm512_maskz_loadu_ps(m, r0 + 16);
                 const __m512 c = _mm512_maskz_loadu_ps(m, r1), e = _mm512_maskz_loadu_ps(m, r1 + 16);
-                const __mmask16 top = _mm512_cmp_ps_mask(bb, a, _CMP_GT_OQ);
-                const __mmask16 bot = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
-                const __m512 mt = _mm512_mask_blend_ps(top, a, bb), mb = _mm512_mask_blend_ps(bot, c, e);
-                const __mmask16 down = _mm512_cmp_ps_mask(mb, mt, _CMP_GT_OQ);
-                _mm512_storeu_ps(tv + j * 16, _mm512_mask_blend_ps(down, mt, mb));
-                const __m512i ct = _mm512_maskz_mov_epi32(top, one), cb = _mm512_mask_mov_epi32(two, bot, three);
-                _mm_storeu_si128((__m128i *)(tk + j * 16), _mm512_cvtepi32_epi8(_mm512_mask_blend_epi32(down, ct, cb)));
+                __m512i k;
+                _mm512_storeu_ps(tv + j * 16, window_max(a, bb, c, e, &k));
+                _mm_storeu_si128((__m128i *)(tk + j * 16), _mm512_cvtepi32_epi8(k));
             }
             for (int64_t l = 0; l < nl; l++) {
                 float *yl = y + (16 * b + l) * Q + q0;
