@@ -5,12 +5,17 @@
  * and buf2[i] (exp_avg_sq, Adam only), and step[i], a 1-element tensor counting that parameter's
  * updates (as a float, like PyTorch's state_dict). tt_optim_step() allocates nothing.
  * Each update is one pass over a parameter's elements, a SIMD loop (Adam's sqrt is vmath.h's
- * tt__sqrt: libm's sqrtf may set errno, which keeps a loop scalar).
+ * tt__sqrt: libm's sqrtf may set errno, which keeps a loop scalar); the step and the zeroing run
+ * on several threads when the parameters are many (for_all).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef TT_HAVE_OPENMP
+#include <omp.h>
+#endif
+#include "tinytorch/gemm.h"
 #include "tinytorch/optim.h"
 #include "../common/vmath.h"
 
@@ -215,34 +220,93 @@ static void adam_update(const tt_optimizer *o, float *restrict w, const float *r
     /* END SOLUTION */
 }
 
-void tt_optim_step(tt_optimizer *o)
+/* The update and the zeroing are elementwise, so the elements of all parameters (those with a
+ * gradient, in order) are cut into one contiguous range per thread: the same bits for any thread
+ * count. A cut inside a parameter falls on a multiple of 16 elements from its start, so each piece
+ * of a SIMD loop begins where the whole loop's vectors do. Under STEP_THREAD_ELEMS elements per
+ * thread the work stays on fewer threads (LeNet-5's 61,706 parameters: two). */
+#define STEP_THREAD_ELEMS 16384
+
+static int64_t cut16(int64_t i, int64_t n)
 {
-    for (int i = 0; i < o->n; i++) {
-        tt_tensor *p = o->params[i];
+    i = (i + 15) / 16 * 16;
+    return i < n ? i : n;
+}
+
+/* Calls fn(o, i, a, e) for every piece [a, e) of parameter i inside the element range [lo, hi). */
+static void for_range(tt_optimizer *o, int64_t lo, int64_t hi, void (*fn)(tt_optimizer *, int, int64_t, int64_t))
+{
+    int64_t off = 0;
+    for (int i = 0; i < o->n && off < hi; i++) {
+        const tt_tensor *p = o->params[i];
         if (!p->grad) {
             continue;
         }
-        float *cnt = o->step[i]->data;
-        cnt[0] += 1.0f;
-        if (o->kind == TT_OPTIM_SGD) {
-            sgd_update(o, p->data, p->grad, o->buf1[i] ? o->buf1[i]->data : NULL, p->numel,
-                       cnt[0] == 1.0f);
-        } else {
-            adam_update(o, p->data, p->grad, o->buf1[i]->data, o->buf2[i]->data, p->numel,
-                        (double)cnt[0]);
+        const int64_t a = cut16(lo > off ? lo - off : 0, p->numel), e = cut16(hi - off, p->numel);
+        if (a < e) {
+            fn(o, i, a, e);
+        }
+        off += p->numel;
+    }
+}
+
+/* Runs fn over every gradient-holding element, on as many threads as the work is worth. */
+static void for_all(tt_optimizer *o, void (*fn)(tt_optimizer *, int, int64_t, int64_t))
+{
+    int64_t total = 0;
+    for (int i = 0; i < o->n; i++) {
+        total += o->params[i]->grad ? o->params[i]->numel : 0;
+    }
+    int nt = 1;
+#ifdef TT_HAVE_OPENMP
+    if (!omp_in_parallel()) {
+        const int64_t by_work = total / STEP_THREAD_ELEMS, want = tt_get_num_threads();
+        nt = (int)(want < by_work ? want : by_work);
+        nt = nt < 1 ? 1 : nt;
+    }
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        int t = 0;
+#ifdef TT_HAVE_OPENMP
+        t = omp_get_thread_num();
+#endif
+        for_range(o, total * t / nt, total * (t + 1) / nt, fn);
+    }
+}
+
+static void update_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
+{
+    tt_tensor *p = o->params[i];
+    const float cnt = o->step[i]->data[0];
+    if (o->kind == TT_OPTIM_SGD) {
+        sgd_update(o, p->data + a, p->grad + a, o->buf1[i] ? o->buf1[i]->data + a : NULL, e - a,
+                   cnt == 1.0f);
+    } else {
+        adam_update(o, p->data + a, p->grad + a, o->buf1[i]->data + a, o->buf2[i]->data + a, e - a,
+                    (double)cnt);
+    }
+}
+
+static void zero_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
+{
+    memset(o->params[i]->grad + a, 0, (size_t)(e - a) * sizeof(float));
+}
+
+void tt_optim_step(tt_optimizer *o)
+{
+    for (int i = 0; i < o->n; i++) {
+        if (o->params[i]->grad) {
+            o->step[i]->data[0] += 1.0f;
         }
     }
+    for_all(o, update_piece);
     o->steps++;
 }
 
 void tt_optim_zero_grad(tt_optimizer *o)
 {
-    for (int i = 0; i < o->n; i++) {
-        tt_tensor *p = o->params[i];
-        if (p->grad) {
-            memset(p->grad, 0, (size_t)p->numel * sizeof(float));
-        }
-    }
+    for_all(o, zero_piece);
 }
 
 void tt_optim_set_lr(tt_optimizer *o, float lr) { o->lr = lr; }

@@ -1,6 +1,7 @@
 /* test_optim.c - module 07: SGD, Adam, AdamW. Hand-worked first steps, weight decay (coupled vs
  * decoupled), parameters without gradients, learning-rate changes, state names and size, restoring
- * from saved state, argument errors, and no heap allocation in a steady-state training step.
+ * from saved state, argument errors, no heap allocation in a steady-state training step, and the
+ * same bits on any number of threads.
  * (Ten-step agreement with torch.optim is in test_golden_core.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include "tt_test.h"
+#include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
 
@@ -316,6 +318,82 @@ static void test_no_heap_allocation_per_step(void **state)
     tt_tensor_free(xs);
 }
 
+/* The step and the zeroing cut the elements of all parameters into one range per thread: three
+ * steps of each optimizer give the same bits on one, two and three threads. Sizes are odd (cuts fall
+ * inside parameters, not on multiples of 16 of the whole list) and one parameter has no gradient. */
+static void run_threads(int threads, int kind, float *out, int64_t *nout)
+{
+    enum { NP = 4 };
+    const int64_t sizes[NP] = {20001, 7, 13333, 17777};
+    tt_tensor *p[NP];
+    tt_params ps;
+    tt_params_init(&ps);
+    tt_rng rng;
+    tt_rng_seed(&rng, 5);
+    for (int i = 0; i < NP; i++) {
+        p[i] = tt_tensor_new_persistent(1, &sizes[i]);
+        tt_set_requires_grad(p[i], true);
+        for (int64_t k = 0; k < sizes[i]; k++) {
+            p[i]->data[k] = tt_rng_uniform(&rng) - 0.5f;
+        }
+        if (i != 1) { /* parameter 1 never gets a gradient */
+            tt_grad_buf(p[i]);
+        }
+        tt_params_add(&ps, i == 0 ? "a" : i == 1 ? "b" : i == 2 ? "c" : "d", p[i]);
+    }
+    tt_optimizer *o = kind == 0   ? tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 1e-3f})
+                      : kind == 1 ? tt_adam(&ps, (tt_adam_opts){.lr = 1e-2f})
+                                  : tt_adamw(&ps, (tt_adam_opts){.lr = 1e-2f});
+    const int before = tt_get_num_threads();
+    tt_set_num_threads(threads);
+    for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < NP; i++) {
+            for (int64_t k = 0; p[i]->grad && k < sizes[i]; k++) {
+                p[i]->grad[k] = tt_rng_uniform(&rng) - 0.5f;
+            }
+        }
+        tt_optim_step(o);
+        tt_optim_zero_grad(o);
+        for (int i = 0; i < NP; i++) {
+            for (int64_t k = 0; p[i]->grad && k < sizes[i]; k++) {
+                assert_true(p[i]->grad[k] == 0.0f);
+            }
+        }
+    }
+    tt_set_num_threads(before);
+    *nout = 0;
+    for (int i = 0; i < NP; i++) {
+        memcpy(out + *nout, p[i]->data, (size_t)sizes[i] * sizeof(float));
+        *nout += sizes[i];
+    }
+    tt_optim_free(o);
+    tt_params_free(&ps);
+    for (int i = 0; i < NP; i++) {
+        tt_tensor_free(p[i]);
+    }
+}
+
+static void test_step_threads_same_bits(void **state)
+{
+    (void)state;
+    const int64_t cap = 20001 + 7 + 13333 + 17777;
+    float *one = malloc((size_t)cap * sizeof(float)), *many = malloc((size_t)cap * sizeof(float));
+    assert_non_null(one);
+    assert_non_null(many);
+    for (int kind = 0; kind < 3; kind++) {
+        int64_t n1, n2;
+        run_threads(1, kind, one, &n1);
+        for (int threads = 2; threads <= 3; threads++) {
+            run_threads(threads, kind, many, &n2);
+            assert_int_equal(n1, n2);
+            assert_memory_equal(one, many, (size_t)n1 * sizeof(float));
+        }
+        assert_true(one[0] != 0.0f);
+    }
+    free(one);
+    free(many);
+}
+
 int main(void)
 {
     (void)tt_gradcheck; /* shared test helpers this file does not use */
@@ -328,6 +406,7 @@ int main(void)
         cmocka_unit_test_teardown(test_errors, teardown),
         cmocka_unit_test_teardown(test_restore_from_state, teardown),
         cmocka_unit_test_teardown(test_no_heap_allocation_per_step, teardown),
+        cmocka_unit_test_teardown(test_step_threads_same_bits, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
