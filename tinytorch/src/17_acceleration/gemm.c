@@ -262,6 +262,21 @@ tt_sgemm_blocking tt_sgemm_get_blocking(void)
 
 /* ---------------------------------------------------------------- packing */
 
+/* d[0:m] = s[0:m] in vector-sized pieces (the last one overlapping the one before it) rather than
+ * float by float: packing A^T copies MR floats per k, and the scalar loop took 2.6 % of a GPT step. */
+static void copy_floats(float *restrict d, const float *restrict s, int m)
+{
+    if (m >= 8) {
+        for (int i = 0; i + 8 <= m; i += 8) memcpy(d + i, s + i, 8 * sizeof(float));
+        memcpy(d + m - 8, s + m - 8, 8 * sizeof(float));
+    } else if (m >= 4) {
+        memcpy(d, s, 4 * sizeof(float));
+        memcpy(d + m - 4, s + m - 4, 4 * sizeof(float));
+    } else {
+        for (int i = 0; i < m; i++) d[i] = s[i];
+    }
+}
+
 /* Ap <- op(A)[i0:i0+mc, p0:p0+kc] as MR-row micro-panels, rows past mc zero-filled.
  * Ap holds ceil(mc/MR) panels of MR*kc floats. */
 static void pack_a(int transa, const float *A, int64_t lda, int64_t i0, int64_t p0,
@@ -283,13 +298,9 @@ static void pack_a(int transa, const float *A, int64_t lda, int64_t i0, int64_t 
             }
         } else {
             /* op(A)[i,k] = A[k*lda + i]: the MR values of one k are contiguous. */
-            for (int64_t k = 0; k < kc; k++) {
-                const float *src = A + (p0 + k) * lda + i0 + ir;
-                float *d = ap + k * mr;
-                int i = 0;
-                for (; i < m; i++) d[i] = src[i];
-                for (; i < mr; i++) d[i] = 0.0f;
-            }
+            if (m < mr) memset(ap, 0, (size_t)(mr * kc) * sizeof(float));
+            for (int64_t k = 0; k < kc; k++)
+                copy_floats(ap + k * mr, A + (p0 + k) * lda + i0 + ir, m);
         }
         ap += (int64_t)mr * kc;
     }
