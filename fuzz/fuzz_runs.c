@@ -22,8 +22,8 @@ static const char runs_ok[] =
     "\"a table\",heldout,llama,,132,,,,2\n";
 static const char cal_ok[] = "stack,efficiency,attention_efficiency,attention_score_flops,source\n"
                              "A100,0.74,0.50,224,\"ten rows\"\nH100,0.60,0.35,342,\"one row\"\n";
-static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\n"
-                             "DeepSpeed-ZeRO3,,0.67,R1,\"a paper\"\n";
+static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source,aliases\n"
+                             "DeepSpeed-ZeRO3,,0.67,R1,\"a paper\",ZeRO3-2021 DS\n";
 
 static void named(int rc, const char *err)
 {

@@ -108,10 +108,14 @@ static void test_published_runs(void **s)
         } else {
             assert_int_equal(r->par.tp_comm_overlap, 0);
         }
-        /* the misses beyond 10 % are the stacks with their own software figures, llm-foundry and NeMo */
+        /* the misses beyond 10 % are the stacks with their own software figures, llm-foundry and NeMo,
+         * and torchtitan's (llm-foundry's figures by alias) selective-op rows, whose recomputation
+         * the table's 'selective' under-counts, and its power-capped H100 row (README) */
         if (fabs(r->error) > 0.1)
             assert_true(!strcmp(r->stack, "A100/DeepSpeed-ZeRO3") || !strcmp(r->stack, "A100/Megatron-DeepSpeed")
-                        || strstr(r->stack, "/llm-foundry") || !strcmp(r->stack, "H100/NeMo"));
+                        || strstr(r->stack, "/llm-foundry") || !strcmp(r->stack, "H100/NeMo")
+                        || (strstr(r->stack, "/torchtitan") && r->error < 0.0 &&
+                            (strstr(r->id, "selop") || strstr(r->id, "H100"))));
         /* links at their own fractions: NVLink3 0.77 (A100 rows), NVLink4 0.82 (H100 rows) */
         assert_true(r->fabric.intra_efficiency == (strncmp(r->stack, "H100", 4) ? 0.77 : 0.82));
     }
@@ -400,6 +404,58 @@ static void test_stack_attention_factor(void **s)
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, "attention_factor 1.5"));
     assert_non_null(strstr(err, "exceeds 1"));
+    remove(stk);
+    remove(cal);
+    remove(runs);
+    remove(dir);
+}
+
+/* stacks.csv aliases: other names of a stack take its figures, matched whole and without regard to
+ * case, '-', '_' or blanks; a name that is not one of them (nor a longer word containing one) stays
+ * at 1; an alias that names another stack, or a stack named like another's alias, is refused. */
+static void test_stack_aliases(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096];
+    ms_dist_validation_t v;
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_aliasXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,0.5,test\n");
+    write_runs(runs, hdr,
+               "r1,X/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,calibration,gpt,hierarchical,,,0.77,\n"
+               "r2,X/PYTORCH_fsdp,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
+               "r3,X/Trainer,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
+               "r4,X/Trainer2,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
+               "r5,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
+                    "Fa,0.9,0.8,0.5,r1,t,PyTorch-FSDP  trainer\nOther,,,,r5,t,\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "calibrated_on"));        /* r5 is held out: Other's figure needs a calibration row */
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
+                    "Fa,0.9,0.8,0.5,r1,t,PyTorch-FSDP  trainer\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    for (int i = 0; i < 3; i++) {                          /* r1 by name, r2 and r3 by alias */
+        assert_true(v.rows[i].stack_compute_factor == 0.9 && v.rows[i].stack_attention_factor == 0.5);
+        assert_true(v.rows[i].par.sharded_coll_efficiency == 0.8);
+    }
+    for (int i = 3; i < 5; i++)                            /* Trainer2 and Other: not listed */
+        assert_true(v.rows[i].stack_compute_factor == 1.0 && v.rows[i].stack_attention_factor == 1.0);
+    ms_dist_validation_free(&v);
+    const char *bad[3] = {
+        "Fa,,,0.5,r1,t,Other\nOther,,,,r1,t,\n",        /* a stack named like an earlier alias */
+        "Other,,,,r1,t,\nFa,,,0.5,r1,t,o-t-h-e-r\n",    /* an alias naming an earlier stack */
+        "Fa,,,0.5,r1,t,Fa\n",                             /* its own name */
+    };
+    const char *want[3] = {"listed twice", "column aliases", "column aliases"};
+    for (int i = 0; i < 3; i++) {
+        char t[512];
+        snprintf(t, sizeof t, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n%s", bad[i]);
+        write_file(stk, t);
+        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+        assert_non_null(strstr(err, want[i]));
+        assert_non_null(strstr(err, "stacks.csv:"));
+    }
     remove(stk);
     remove(cal);
     remove(runs);

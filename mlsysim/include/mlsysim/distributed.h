@@ -569,6 +569,8 @@ typedef struct ms_dist_run_row {
     double error;                   /* (predicted - measured)/measured on step time */
     int heldout;                    /* 1: not used to choose any calibration figure */
     char calibration[32];           /* the calibration.csv key used (stack, else generation) */
+    char stack_figures[32];         /* the stacks.csv entry whose figures the row took (by name or
+                                     * alias), or "" (none: factors 1) */
     double stack_compute_factor;    /* stacks.csv compute_factor of the software stack (1 = none);
                                      * accel.efficiency = the calibration.csv η × this */
     double stack_attention_factor;  /* stacks.csv attention_factor of the software stack (1 = none);

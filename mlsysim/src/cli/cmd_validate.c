@@ -276,6 +276,8 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->stack);
             printf(",\"split\":\"%s\",\"calibration\":", r->heldout ? "heldout" : "calibration");
             json_str(r->calibration);
+            printf(",\"stack_figures\":");   /* the stacks.csv entry used (name or alias), or null */
+            if (*r->stack_figures) json_str(r->stack_figures); else printf("null");
             printf(",\"zero_stage\":%d,\"tp_overlap\":%d,\"sharding\":", r->par.zero_stage,
                    r->par.tp_comm_overlap);
             json_str(r->sharding);

@@ -223,9 +223,28 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
  * the defaults: compute_factor 1 (the generation's η, chosen on its reference stack),
  * sharded_collective_efficiency MS_DIST_SHARDED_COLL_EFFICIENCY and attention_factor 1 (the
  * generation's attention_efficiency; the column is optional, blank = 1). `calibrated_on` names
- * the one row of runs.csv each figure was chosen on; the loader checks it is a calibration row. */
+ * the one row of runs.csv each figure was chosen on; the loader checks it is a calibration row.
+ * `aliases` (optional): other names of the same software (e.g. the trainer a framework runs in),
+ * blank-separated, matched without regard to case, '-', '_' or blanks; they take its figures. */
 #define MAXSTK 32
-typedef struct stk { char name[32]; double compute, sharded, attn; char row[48]; int line; } stk_t;
+/* aliases: the optional column's names, squashed (squash()) and each followed by one blank */
+typedef struct stk { char name[32]; double compute, sharded, attn; char row[48]; int line; char aliases[160]; } stk_t;
+
+static void squash(const char *s, char *out, size_t n);
+
+/* 1 if the software part of a run's stack (sw) names stack k: its name or one of its aliases,
+ * without regard to case, '-', '_' or blanks (as ms_dist_stack_sharding reads names). */
+static int stack_named(const stk_t *k, const char *sw)
+{
+    char q[64], kn[64], *t;
+    squash(sw, q, sizeof q);
+    squash(k->name, kn, sizeof kn);
+    if (strcmp(k->name, sw) == 0 || (*q && strcmp(kn, q) == 0)) return 1;
+    size_t n = strlen(q);
+    for (const char *a = k->aliases; n && (t = strstr(a, q)) != NULL; a = t + 1)
+        if ((t == k->aliases || t[-1] == ' ') && t[n] == ' ') return 1;
+    return 0;
+}
 
 static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t errlen)
 {
@@ -240,6 +259,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
     int ci_s = col_index(&cf.hdr, "stack"), ci_c = col_index(&cf.hdr, "compute_factor");
     int ci_z = col_index(&cf.hdr, "sharded_collective_efficiency"), ci_r = col_index(&cf.hdr, "calibrated_on");
     int ci_a = col_index(&cf.hdr, "attention_factor");   /* optional: absent or blank = 1 */
+    int ci_al = col_index(&cf.hdr, "aliases");           /* optional: other names of the stack */
     if (ci_s < 0 || ci_c < 0 || ci_z < 0 || ci_r < 0) {
         ms_scale_err(err, errlen, "%s:%d: header needs columns stack,compute_factor,sharded_collective_efficiency,calibrated_on", path, lineno);
         rc = MS_DIST_EIO;
@@ -257,8 +277,8 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
             rc = MS_DIST_EIO; break;
         }
         for (int i = 0; i < *nst; i++)
-            if (strcmp(st[i].name, c.f[ci_s]) == 0) {
-                ms_scale_err(err, errlen, "%s:%d: stack '%s' listed twice (one line per stack)", path, lineno, c.f[ci_s]);
+            if (strcmp(st[i].name, c.f[ci_s]) == 0 || stack_named(&st[i], c.f[ci_s])) {
+                ms_scale_err(err, errlen, "%s:%d: stack '%s' listed twice (one line per stack, its other names in aliases)", path, lineno, c.f[ci_s]);
                 rc = MS_DIST_EIO;
             }
         if (rc) break;
@@ -279,6 +299,27 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
         if (rc) break;
         snprintf(k->row, sizeof k->row, "%s", c.f[ci_r]);
         k->line = lineno;
+        /* aliases: names separated by blanks; none may name another listed stack */
+        const char *al = ci_al >= 0 && c.n > ci_al ? c.f[ci_al] : "";
+        size_t used = 0;
+        while (rc == MS_DIST_OK && *al) {
+            size_t w = strcspn(al, " "), room = sizeof k->aliases - used;
+            char word[64], q[64];
+            if (w == 0) { al++; continue; }
+            snprintf(word, sizeof word, "%.*s", (int)(w < sizeof word - 1 ? w : sizeof word - 1), al);
+            squash(word, q, sizeof q);
+            for (int i = 0; i <= *nst && rc == MS_DIST_OK; i++)
+                if (!*q || w >= sizeof word || (i < *nst && (stack_named(&st[i], word) || stack_named(k, st[i].name))) ||
+                    (i == *nst && stack_named(k, word))) {
+                    ms_scale_err(err, errlen, "%s:%d: column aliases: '%s' is empty, too long or already names a stack", path, lineno, word);
+                    rc = MS_DIST_EIO;
+                }
+            if (rc) break;
+            if (strlen(q) + 1 >= room) { ms_scale_err(err, errlen, "%s:%d: column aliases: too many names", path, lineno); rc = MS_DIST_EIO; break; }
+            used += (size_t)snprintf(k->aliases + used, room, "%s ", q);
+            al += w;
+        }
+        if (rc) break;
         (*nst)++;
     }
     fclose(fp);
@@ -461,7 +502,8 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->par.sharded_coll_efficiency = MS_DIST_SHARDED_COLL_EFFICIENCY;
         const char *sw = strchr(r->stack, '/');
         for (int i = 0; sw && i < nstk; i++)
-            if (strcmp(stk[i].name, sw + 1) == 0) {
+            if (stack_named(&stk[i], sw + 1)) {
+                snprintf(r->stack_figures, sizeof r->stack_figures, "%.31s", stk[i].name);
                 r->stack_compute_factor = stk[i].compute;
                 r->stack_attention_factor = stk[i].attn;
                 r->par.sharded_coll_efficiency = stk[i].sharded;
