@@ -175,6 +175,15 @@ static void write_runs(const char *path, const char *hdr, const char *rows)
     fclose(out);
 }
 
+/* One row of the flash-attention fixture (24 x 2304, s 2048, micro-batch 1, GBS 512 on 32 A100-like
+ * GPUs, DP only, nothing recomputed or overlapped), appended to rows: id, stack, split. */
+static void flash_row(char *rows, size_t cap, const char *id, const char *stack, const char *split)
+{
+    size_t n = strlen(rows);
+    snprintf(rows + n, cap - n, "%s,%s,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,"
+             "cite,%s,gpt,hierarchical,,,0.77,\n", id, stack, split);
+}
+
 static void test_bad_tables(void **s)
 {
     (void)s;
@@ -366,10 +375,11 @@ static void test_stack_attention_factor(void **s)
     scratch_tables(dir, cal, runs, stk);
     write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,0.5,test\nY,0.7,,test\n");
     /* flash attention, zero_stage 0, overlap_dp 0, recompute 0 */
-    write_runs(runs, hdr,
-               "r1,X/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,calibration,gpt,hierarchical,,,0.77,\n"
-               "r2,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
-               "r3,Y/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
+    char rows[2048] = "";
+    flash_row(rows, sizeof rows, "r1", "X/Fa", "calibration");
+    flash_row(rows, sizeof rows, "r2", "X/Other", "heldout");
+    flash_row(rows, sizeof rows, "r3", "Y/Fa", "heldout");
+    write_runs(runs, hdr, rows);
     /* a stacks.csv without the column (the older header): every attention figure unchanged */
     write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nFa,,,r1,t\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
@@ -423,12 +433,14 @@ static void test_stack_aliases(void **s)
     char dir[] = "/tmp/ms_scale_aliasXXXXXX", cal[256], runs[256], stk[256];
     scratch_tables(dir, cal, runs, stk);
     write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,0.5,test\n");
-    write_runs(runs, hdr,
-               "r1,X/Fa,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,calibration,gpt,hierarchical,,,0.77,\n"
-               "r2,X/PYTORCH_fsdp,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
-               "r3,X/Trainer,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
-               "r4,X/Trainer2,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n"
-               "r5,X/Other,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,0,0,1,137,,cite,heldout,gpt,hierarchical,,,0.77,\n");
+    char rows[2048] = "";
+    const char *stacks[5] = {"X/Fa", "X/PYTORCH_fsdp", "X/Trainer", "X/Trainer2", "X/Other"};
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "r%d", i + 1);
+        flash_row(rows, sizeof rows, id, stacks[i], i ? "heldout" : "calibration");
+    }
+    write_runs(runs, hdr, rows);
     write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
                     "Fa,0.9,0.8,0.5,r1,t,PyTorch-FSDP  trainer\nOther,,,,r5,t,\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
