@@ -277,7 +277,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
             rc = MS_DIST_EIO; break;
         }
         for (int i = 0; i < *nst; i++)
-            if (strcmp(st[i].name, c.f[ci_s]) == 0 || stack_named(&st[i], c.f[ci_s])) {
+            if (stack_named(&st[i], c.f[ci_s])) {   /* its name or one of its aliases */
                 ms_scale_err(err, errlen, "%s:%d: stack '%s' listed twice (one line per stack, its other names in aliases)", path, lineno, c.f[ci_s]);
                 rc = MS_DIST_EIO;
             }
@@ -308,13 +308,14 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
             if (w == 0) { al++; continue; }
             snprintf(word, sizeof word, "%.*s", (int)(w < sizeof word - 1 ? w : sizeof word - 1), al);
             squash(word, q, sizeof q);
-            for (int i = 0; i <= *nst && rc == MS_DIST_OK; i++)
-                if (!*q || w >= sizeof word || (i < *nst && (stack_named(&st[i], word) || stack_named(k, st[i].name))) ||
-                    (i == *nst && stack_named(k, word))) {
-                    ms_scale_err(err, errlen, "%s:%d: column aliases: '%s' is empty, too long or already names a stack", path, lineno, word);
-                    rc = MS_DIST_EIO;
-                }
-            if (rc) break;
+            /* empty, cut short, this stack's own name or alias, or an earlier stack's */
+            int clash = !*q || w >= sizeof word || stack_named(k, word);
+            for (int i = 0; i < *nst && !clash; i++) clash = stack_named(&st[i], word);
+            if (clash) {
+                ms_scale_err(err, errlen, "%s:%d: column aliases: '%s' is empty, too long or already names a stack", path, lineno, word);
+                rc = MS_DIST_EIO;
+                break;
+            }
             if (strlen(q) + 1 >= room) { ms_scale_err(err, errlen, "%s:%d: column aliases: too many names", path, lineno); rc = MS_DIST_EIO; break; }
             used += (size_t)snprintf(k->aliases + used, room, "%s ", q);
             al += w;
