@@ -175,6 +175,25 @@ static void write_runs(const char *path, const char *hdr, const char *rows)
     fclose(out);
 }
 
+/* Loading runs with stacks.csv = text is refused with a message containing want (left in err). */
+static void stacks_refused(const char *runs, const char *stk, const char *text, const char *want, char *err,
+                           size_t errlen)
+{
+    ms_dist_validation_t v;
+    write_file(stk, text);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, errlen), MS_DIST_EIO);
+    assert_non_null(strstr(err, want));
+}
+
+/* Removes what scratch_tables named, and its folder. */
+static void remove_tables(const char *dir, const char *cal, const char *runs, const char *stk)
+{
+    remove(stk);
+    remove(cal);
+    remove(runs);
+    remove(dir);
+}
+
 /* One row of the flash-attention fixture (24 x 2304, s 2048, micro-batch 1, GBS 512 on 32 A100-like
  * GPUs, DP only, nothing recomputed or overlapped), appended to rows: id, stack, split. */
 static void flash_row(char *rows, size_t cap, const char *id, const char *stack, const char *split)
@@ -327,34 +346,29 @@ static void test_stacks_file(void **s)
     assert_true(v.rows[0].predicted_step_s > step_default);       /* slower kernels and gathers */
     ms_dist_validation_free(&v);
     /* the named row is held out: refused, naming the file, line and column */
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,r2,t\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "stacks.csv:2"));
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,r2,t\n",
+                   "stacks.csv:2", err, sizeof err);
     assert_non_null(strstr(err, "calibrated_on"));
     /* a row of another stack */
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nOther,0.9,,r1,t\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "calibrated_on"));
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nOther,0.9,,r1,t\n",
+                   "calibrated_on", err, sizeof err);
     /* out of range */
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,1.2,r1,t\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "sharded_collective_efficiency"));
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,1.2,r1,t\n",
+                   "sharded_collective_efficiency", err, sizeof err);
     /* η × compute factor above 1 */
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,1.5,,r1,t\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "exceeds 1"));
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,1.5,,r1,t\n",
+                   "exceeds 1", err, sizeof err);
     /* listed twice */
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,r1,t\nZ3,,0.6,r1,t\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "listed twice"));
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,r1,t\nZ3,,0.6,r1,t\n",
+                   "listed twice", err, sizeof err);
     /* header without the columns */
-    write_file(stk, "stack,efficiency\nZ3,0.5\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "stacks.csv:1"));
-    remove(stk);
-    remove(cal);
-    remove(runs);
-    remove(dir);
+    stacks_refused(runs, stk, "stack,efficiency\nZ3,0.5\n", "stacks.csv:1", err, sizeof err);
+    remove_tables(dir, cal, runs, stk);
 }
 
 /* stacks.csv attention_factor: it multiplies the generation's attention_efficiency for the rows
@@ -406,19 +420,14 @@ static void test_stack_attention_factor(void **s)
     for (int i = 0; i < 3; i++) {
         char t[256];
         snprintf(t, sizeof t, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source\nFa,,,%s,r1,t\n", bad[i]);
-        write_file(stk, t);
-        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-        assert_non_null(strstr(err, "stacks.csv:2"));
+        stacks_refused(runs, stk, t, "stacks.csv:2", err, sizeof err);
         assert_non_null(strstr(err, "column attention_factor"));
     }
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source\nFa,,,1.5,r1,t\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "attention_factor 1.5"));
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source\nFa,,,1.5,r1,t\n",
+                   "attention_factor 1.5", err, sizeof err);
     assert_non_null(strstr(err, "exceeds 1"));
-    remove(stk);
-    remove(cal);
-    remove(runs);
-    remove(dir);
+    remove_tables(dir, cal, runs, stk);
 }
 
 /* stacks.csv aliases: other names of a stack take its figures, matched whole and without regard to
@@ -441,10 +450,11 @@ static void test_stack_aliases(void **s)
         flash_row(rows, sizeof rows, id, stacks[i], i ? "heldout" : "calibration");
     }
     write_runs(runs, hdr, rows);
-    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
-                    "Fa,0.9,0.8,0.5,r1,t,PyTorch-FSDP  trainer\nOther,,,,r5,t,\n");
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "calibrated_on"));        /* r5 is held out: Other's figure needs a calibration row */
+    /* r5 is held out: Other's figure needs a calibration row */
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
+                   "Fa,0.9,0.8,0.5,r1,t,PyTorch-FSDP  trainer\nOther,,,,r5,t,\n",
+                   "calibrated_on", err, sizeof err);
     write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
                     "Fa,0.9,0.8,0.5,r1,t,PyTorch-FSDP  trainer\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
@@ -464,15 +474,10 @@ static void test_stack_aliases(void **s)
     for (int i = 0; i < 3; i++) {
         char t[512];
         snprintf(t, sizeof t, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n%s", bad[i]);
-        write_file(stk, t);
-        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-        assert_non_null(strstr(err, want[i]));
+        stacks_refused(runs, stk, t, want[i], err, sizeof err);
         assert_non_null(strstr(err, "stacks.csv:"));
     }
-    remove(stk);
-    remove(cal);
-    remove(runs);
-    remove(dir);
+    remove_tables(dir, cal, runs, stk);
 }
 
 /* A stack's name says how it shards when zero_stage is blank (FSDP is ZeRO-3 sharding) and the row
