@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <ctype.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +22,8 @@
 #include "mlsysim/engine.h"
 
 static ms_registry *reg;
-static char cli[4200];
+/* the built CLI (CMake passes its path: MLSYSIM_CLI) */
+static const char *const cli = MLSYSIM_CLI;
 
 static int setup(void **state)
 {
@@ -31,13 +31,6 @@ static int setup(void **state)
     char err[512];
     reg = ms_registry_new(err, sizeof err);
     if (!reg) fprintf(stderr, "registry: %s\n", err);
-    /* the CLI binary sits in the build root, one directory above this test executable */
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return -1;
-    exe[n] = 0;
-    char *dir = dirname(dirname(exe));
-    snprintf(cli, sizeof cli, "%s/mlsysim", dir);
     return reg ? 0 : -1;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "tinytorch/json.h"
 #include "learn.h"
 
 #define MAX_CASES 256
@@ -241,22 +242,6 @@ static int grade_module(gmodule *g, const char *dir, const char *src)
     return 0;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            printf("\\%c", c);
-        } else if (c < 0x20) {
-            printf("\\u%04x", c);
-        } else {
-            putchar(c);
-        }
-    }
-    putchar('"');
-}
-
 int tito_cmd_grade(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -337,7 +322,7 @@ int tito_cmd_grade(int argc, char **argv)
     }
     if (json) {
         printf("{\"workspace\":");
-        json_str(dir);
+        tt_json_write_string(stdout, dir);
         printf(",\"points\":%d,\"max\":%d,\"modules\":[", points, max);
         int first = 1;
         for (int i = 0; i < TT_MODULE_COUNT; i++) {
@@ -357,10 +342,10 @@ int tito_cmd_grade(int argc, char **argv)
                 char test[200];
                 snprintf(test, sizeof test, "%s:%s", g->m->tests[k->file], k->name);
                 printf("%s{\"module\":%d,\"test\":", f2 ? "" : ",", i + 1);
-                json_str(test);
+                tt_json_write_string(stdout, test);
                 printf(",\"points\":%d,\"max\":1,\"passed\":%s,\"message\":", k->state == 1,
                        k->state == 1 ? "true" : "false");
-                json_str(k->message);
+                tt_json_write_string(stdout, k->message);
                 printf("}");
                 f2 = 0;
             }

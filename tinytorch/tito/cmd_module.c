@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "tinytorch/json.h"
 #include "learn.h"
 #include "milestone.h"
 
@@ -445,22 +446,6 @@ static int cmd_view(margs *a)
     return 0;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            printf("\\%c", c);
-        } else if (c < 0x20) {
-            printf("\\u%04x", c);
-        } else {
-            putchar(c);
-        }
-    }
-    putchar('"');
-}
-
 static int cmd_status(margs *a, bool with_milestones)
 {
     tt_progress_db *db = open_db();
@@ -469,9 +454,9 @@ static int cmd_status(margs *a, bool with_milestones)
     }
     if (a->json) {
         printf("{\"database\":");
-        json_str(tt_progress_path());
+        tt_json_write_string(stdout, tt_progress_path());
         printf(",\"workspace\":");
-        json_str(a->dir);
+        tt_json_write_string(stdout, a->dir);
         printf(",\"modules\":[");
         for (int i = 0; i < TT_MODULE_COUNT; i++) {
             char p[4096], ws[4096];
@@ -480,7 +465,7 @@ static int cmd_status(margs *a, bool with_milestones)
             printf("%s{\"module\":%d,\"name\":\"%s\",\"state\":\"%s\",\"in_workspace\":%s,\"recorded_workspace\":",
                    i ? "," : "", i + 1, tt_modules[i].dir, state_name[state_of(db, i + 1)],
                    is_dir(p) ? "true" : "false");
-            json_str(ws);
+            tt_json_write_string(stdout, ws);
             printf("}");
         }
         printf("],\"milestones\":[");
