@@ -13,26 +13,7 @@
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
 
-/* ---- a malloc counter (glibc, non-sanitized builds): interposes malloc and friends ------------ */
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_MALLOC_COUNTER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_MALLOC_COUNTER 1
-#endif
-#endif
-#if defined(__GLIBC__) && !defined(NO_MALLOC_COUNTER)
-#define HAVE_MALLOC_COUNTER 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-static long n_mallocs;
-void *malloc(size_t n) { n_mallocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { n_mallocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { n_mallocs++; return __libc_realloc(p, n); }
-void *aligned_alloc(size_t al, size_t n) { n_mallocs++; return __libc_memalign(al, n); }
-#endif
+#include "tt_malloc_counter.h"
 
 static int teardown(void **state) { (void)state; tt_arena_reset(); return 0; }
 
@@ -291,23 +272,23 @@ static void test_no_heap_allocation_per_step(void **state)
                              tt_adam(&ps, (tt_adam_opts){0}),
                              tt_adamw(&ps, (tt_adam_opts){0})};
     for (int k = 0; k < 3; k++) {
-#ifdef HAVE_MALLOC_COUNTER
-        long first = n_mallocs;
+#ifdef TT_MALLOC_COUNTER
+        long first = tt_mallocs;
 #endif
         train_step(net, opts[k], xs); /* first step: gradient buffers and arena chunks */
         uint64_t chunks = tt_arena_heap_allocs();
-#ifdef HAVE_MALLOC_COUNTER
+#ifdef TT_MALLOC_COUNTER
         if (k == 0) { /* the counter works: it saw the gradient buffers being allocated */
-            assert_true(n_mallocs - first >= ps.n);
+            assert_true(tt_mallocs - first >= ps.n);
         }
-        long before = n_mallocs;
+        long before = tt_mallocs;
 #endif
         for (int i = 0; i < 5; i++) {
             train_step(net, opts[k], xs);
         }
         assert_int_equal(tt_arena_heap_allocs(), chunks);
-#ifdef HAVE_MALLOC_COUNTER
-        assert_int_equal(n_mallocs - before, 0);
+#ifdef TT_MALLOC_COUNTER
+        assert_int_equal(tt_mallocs - before, 0);
 #endif
     }
     for (int k = 0; k < 3; k++) {

@@ -21,29 +21,7 @@
 #include "tinytorch/train.h"
 #include "tinytorch/transformer.h"
 
-/* ---- a malloc counter (not under AddressSanitizer, which owns malloc) ------------------------- */
-#if defined(__SANITIZE_ADDRESS__)
-#define TT_NO_MALLOC_COUNTER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TT_NO_MALLOC_COUNTER 1
-#endif
-#endif
-
-#ifndef TT_NO_MALLOC_COUNTER
-#include <stdatomic.h>
-static atomic_long n_mallocs;
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-void *malloc(size_t n) { n_mallocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { n_mallocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { n_mallocs++; return __libc_realloc(p, n); }
-void *aligned_alloc(size_t al, size_t n) { n_mallocs++; return __libc_memalign(al, n); }
-void free(void *p) { __libc_free(p); }
-#endif
+#include "tt_malloc_counter.h"
 
 static int teardown(void **state) { (void)state; tt_arena_reset(); return 0; }
 
@@ -497,13 +475,13 @@ static void test_no_heap_after_first_step(void **state)
     assert_int_equal(r.shards, 2);
     /* the shards' peaks add up to about the one-thread step's (each holds half the activations) */
     assert_true(r.peak_arena_bytes > r1.peak_arena_bytes / 2 && r.peak_arena_bytes < 2 * r1.peak_arena_bytes);
-#ifndef TT_NO_MALLOC_COUNTER
-    long before = n_mallocs;
+#ifdef TT_MALLOC_COUNTER
+    long before = tt_mallocs;
     for (int s = 0; s < 5; s++) {
         tt_train_step(m, opt, &b, &(tt_step_opts){.threads = 2}, &r);
         assert_int_equal(r.shards, 2);
     }
-    assert_int_equal(n_mallocs, before);
+    assert_int_equal(tt_mallocs, before);
 #endif
     tt_optim_free(opt);
     tt_layer_free(m);

@@ -13,28 +13,7 @@
 #include "tinytorch/progress.h"
 #include "tinytorch/train.h"
 
-/* ---- a malloc counter (not under AddressSanitizer, which owns malloc) ------------------------- */
-#if defined(__SANITIZE_ADDRESS__)
-#define TT_NO_MALLOC_COUNTER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TT_NO_MALLOC_COUNTER 1
-#endif
-#endif
-
-static long n_mallocs;
-#ifndef TT_NO_MALLOC_COUNTER
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-void *malloc(size_t n) { n_mallocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { n_mallocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { n_mallocs++; return __libc_realloc(p, n); }
-void *aligned_alloc(size_t al, size_t n) { n_mallocs++; return __libc_memalign(al, n); }
-void free(void *p) { __libc_free(p); }
-#endif
+#include "tt_malloc_counter.h"
 
 static int teardown(void **state) { (void)state; tt_arena_reset(); return 0; }
 
@@ -295,7 +274,7 @@ static void test_no_heap_in_steady_state(void **state)
     uint64_t chunks = 0;
     for (int step = 0; step < 101; step++) {
         if (step == 1) {
-            before = n_mallocs;
+            before = tt_mallocs;
             chunks = tt_arena_heap_allocs();
         }
         if (step % 32 == 0) {
@@ -309,22 +288,22 @@ static void test_no_heap_in_steady_state(void **state)
         tt_arena_reset();
     }
     assert_int_equal(tt_arena_heap_allocs(), chunks);
-#ifndef TT_NO_MALLOC_COUNTER
-    assert_int_equal(n_mallocs - before, 0);
+#ifdef TT_MALLOC_COUNTER
+    assert_int_equal(tt_mallocs - before, 0);
     /* tt_fit: its allocations do not grow with the number of steps (set-up only) */
     tt_train_config c = tt_train_config_default();
     c.quiet = true;
     tt_train_stats st;
     c.max_steps = 5;
-    long m0 = n_mallocs;
+    long m0 = tt_mallocs;
     assert_int_equal(tt_fit(m, opt, &dl, &c, &st), 0);
-    long short_run = n_mallocs - m0;
+    long short_run = tt_mallocs - m0;
     c.max_steps = 0;
     c.epochs = 3;
-    m0 = n_mallocs;
+    m0 = tt_mallocs;
     assert_int_equal(tt_fit(m, opt, &dl, &c, &st), 0);
     assert_int_equal(st.steps, 96);
-    assert_int_equal(n_mallocs - m0, short_run);
+    assert_int_equal(tt_mallocs - m0, short_run);
     assert_int_equal(st.arena_chunk_allocs, 0);
     assert_true(st.peak_arena_bytes > 0);
 #else
