@@ -18,26 +18,10 @@
 #include "mlsysim/distributed.h"
 #include "mlsysim/mlsysim.h"
 #include "mlsysim/solvers.h"
+#include "ms_test.h"
 
-static ms_registry *reg;
 static ms_result ra, rb;
 static ms_plan pa;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    if (!reg) fprintf(stderr, "registry: %s\n", err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
 
 static ms_status eval_yaml(const char *yaml, ms_result *r)
 {
@@ -309,7 +293,6 @@ static void test_error_table(void **state)
     ms_result_free(&ra);
 }
 
-
 /* Precision honesty: a format the device lacks runs on the narrowest wider format it has (with a
  * warning and "precision_emulated": true), never on a narrower or different 8-bit one; a format
  * nothing on the device can hold is refused. */
@@ -360,7 +343,6 @@ static void test_precision_honesty(void **state)
     ms_result_free(&ra);
 }
 
-
 /* Tensor/pipeline-parallel serving: Llama-3-70B on 8 H100 with tp 8 is one replica whose weights
  * and KV cache are sharded (it fits), not 8 replicas of 142 GB; the per-layer all-reduce is
  * costed; pipeline stages add up. */
@@ -409,7 +391,6 @@ static void test_tp_pp_serving(void **state)
     ms_result_free(&ra);
 }
 
-
 /* ms_plan_set: a field set by name gives the plan that says it; a refused value changes nothing. */
 static void test_plan_set(void **state)
 {
@@ -439,7 +420,6 @@ static void test_plan_set(void **state)
     assert_int_equal(ms_plan_set(reg, &pa, "parallelism.tp", "4", err, sizeof err), MS_OK);
     assert_int_equal(pa.dp, 4);
 }
-
 
 /* The key table (engine.h) and what evaluations produce cannot drift apart: every key any plan
  * produces is in the table with its kind, every table key is produced by some plan, and every
@@ -505,7 +485,6 @@ static void test_key_table_matches_results(void **state)
     free(schema);
 }
 
-
 /* CNN training memory from the layer graph: ResNet-50 at batch 2048 does not fit a 24 GB L4 (its
  * saved activations alone are 2048 x 28.3 M x 2 B = 116 GB); batch 32 does. */
 static void test_cnn_training_memory(void **state)
@@ -523,7 +502,6 @@ static void test_cnn_training_memory(void **state)
     assert_int_equal(ms_plan_eval(reg, &pa, &ra), MS_OK);
     ms_result_free(&ra);
 }
-
 
 /* hardware.memory_reserve keeps a fraction of memory free: 84.8 GB fits an 85.9 GB H100, not the
  * 90 % of it a 10 % reserve leaves; the fleet path honours it too. */
@@ -549,7 +527,6 @@ static void test_memory_reserve(void **state)
     ms_result_free(&ra);
 }
 
-
 /* Encoders are not decoder-only transformers: BERT training is the roofline's (its parameter
  * count, not a decoder's with an LM head), and on several accelerators it is refused. */
 static void test_encoder_training_route(void **state)
@@ -573,7 +550,6 @@ static void test_encoder_training_route(void **state)
     assert_non_null(strstr(ra.error, "encoder"));
     ms_result_free(&ra);
 }
-
 
 /* Separate storage precisions for inference: int4 weights and an fp8 KV cache shrink exactly
  * those bytes (and the decode step that streams them); compute stays in `precision`. */
@@ -619,7 +595,6 @@ static void test_node_energy(void **state)
     assert_true(close_rel(node / (it - node), 4600.0 / 5600.0, 1e-9));
     ms_result_free(&r);
 }
-
 
 /* optimize batching (ms_plan_batching) evaluates each batch as eval does, on one replica of the
  * plan: a tp 8 group of Llama-3-70B is one replica of 8 accelerators (the search used to ask a

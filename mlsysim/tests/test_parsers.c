@@ -14,24 +14,7 @@
 #include <string.h>
 
 #include "mlsysim/mlsysim.h"
-
-static ms_registry *reg;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    if (!reg) fprintf(stderr, "registry: %s\n", err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
+#include "ms_test.h"
 
 static ms_plan plan;
 
@@ -174,7 +157,6 @@ static void test_registry_load_is_all_or_nothing(void **state)
     assert_non_null(ms_registry_hardware(reg, "NewChip"));
     assert_int_equal(ms_registry_hardware_count(reg), nh + 1);
 }
-
 
 /* Registry strictness: a quantity needs its unit; a transformer's published parameter count must
  * agree with its architecture; YAML aliases resolve (and cannot blow up). */

@@ -12,23 +12,7 @@
 #include <string.h>
 
 #include "mlsysim/mlsysim.h"
-
-static ms_registry *reg;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
+#include "ms_test.h"
 
 #define assert_rel(a, b, tol)                                                                     \
     do {                                                                                          \

@@ -11,23 +11,7 @@
 
 #include "mlsysim/mlsysim.h"
 #include "mlsysim/distributed.h"
-
-static ms_registry *reg;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
+#include "ms_test.h"
 
 static const char *example =
     "version: \"1.0\"\n"
@@ -177,7 +161,6 @@ static void test_file_errors_and_schema(void **state)
     assert_non_null(strstr(s, "\"additionalProperties\": false"));
     assert_non_null(strstr(s, "\"parallelism\""));
 }
-
 
 /* The field tables give the reader, the hints, the defaults and the schema: every field the
  * "unknown field" hint lists is a schema property, and the schema's defaults are ms_plan_init's. */

@@ -11,23 +11,7 @@
 #include <stdio.h>
 
 #include "mlsysim/mlsysim.h"
-
-static ms_registry *reg;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
+#include "ms_test.h"
 
 static int finite_result(const ms_eval_result *r)
 {

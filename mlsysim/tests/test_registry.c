@@ -12,24 +12,7 @@
 #include <string.h>
 
 #include "mlsysim/mlsysim.h"
-
-static ms_registry *reg;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    if (!reg) fprintf(stderr, "registry: %s\n", err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
+#include "ms_test.h"
 
 static void test_sizes_and_sources(void **state)
 {
@@ -223,7 +206,6 @@ static void test_extend_and_errors(void **state)
 
     assert_int_equal(ms_registry_load_file(reg, "/nonexistent/file.yaml", err, sizeof err), MS_ERR_INPUT);
 }
-
 
 /* Layer graphs: the graph of every CNN/MLP that has one gives exactly its published parameter
  * count (torchvision / the papers) and MAC count; saved activations match hand counts. */

@@ -20,26 +20,10 @@
 
 #include "mlsysim/mlsysim.h"
 #include "mlsysim/engine.h"
+#include "ms_test.h"
 
-static ms_registry *reg;
 /* the built CLI (CMake passes its path: MLSYSIM_CLI) */
 static const char *const cli = MLSYSIM_CLI;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    reg = ms_registry_new(err, sizeof err);
-    if (!reg) fprintf(stderr, "registry: %s\n", err);
-    return reg ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_registry_free(reg);
-    return 0;
-}
 
 /* A small well-formedness check: tags nest and close in order, attribute values are quoted, text
  * holds no raw '<' and every '&' starts one of the five XML entities. Returns NULL or the fault. */
