@@ -14,6 +14,7 @@
 #include "tinytorch/quant.h"
 #include "tinytorch/train.h"
 #include "../src/kit_internal.h"
+#include "tinytorch/fileio.h"
 
 /* ---- the global average pool ---------------------------------------------------------------------- */
 
@@ -170,7 +171,7 @@ int kit_dscnn_train(const char *out_dir, const kit_dscnn_opts *opts, kit_dscnn_r
         return kit_err(err, errlen, "dscnn: want at least 12 training samples, 1 test sample, 1 epoch, batch >= 1, "
                                     "lr > 0 and 1 <= calib <= training samples");
     }
-    if (kit_mkdirs(out_dir, err, errlen) != 0) {
+    if (tt_mkdir_p(out_dir, err, errlen) != 0) {
         return -1;
     }
     tt_dataset *train = kit_kws_dataset(o.seed, o.n_train), *test = kit_kws_dataset(o.seed + 1000, o.n_test);

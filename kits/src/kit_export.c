@@ -63,30 +63,6 @@ int64_t kit_plan_chain(const int64_t *sizes, int n, int64_t *offsets)
     return arena;
 }
 
-/* ---- file helpers ------------------------------------------------------------------------------- */
-
-int kit_mkdirs(const char *path, char *err, size_t errlen)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        return kit_err(err, errlen, "%s: path too long", path);
-    }
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                return kit_err(err, errlen, "%s: cannot create directory: %s", buf, strerror(errno));
-            }
-            *p = c;
-            if (c == '\0') {
-                break;
-            }
-        }
-    }
-    return 0;
-}
-
 /* Opens dir/name for an atomic write (tinytorch/fileio.h); kit_file_close renames it into place. */
 FILE *kit_file_open(tt_atomic_file *af, const char *dir, const char *name, char *err, size_t errlen)
 {
@@ -302,7 +278,7 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
         tt_qmodel_free(m);
         return kit_err(err, errlen, "%s: model too large for a microcontroller", qpath);
     }
-    if (kit_mkdirs(out_dir, err, errlen) != 0) {
+    if (tt_mkdir_p(out_dir, err, errlen) != 0) {
         tt_qmodel_free(m);
         return -1;
     }
@@ -311,11 +287,11 @@ int kit_export(const char *qpath, const char *out_dir, const kit_export_opts *op
     snprintf(sub, sizeof sub, arduino ? "%s/examples/KitModel" : "%s/ld", out_dir);
     char src_dir[4096];
     snprintf(src_dir, sizeof src_dir, arduino ? "%s/src" : "%s", out_dir);
-    if (kit_mkdirs(src_dir, err, errlen) != 0) {
+    if (tt_mkdir_p(src_dir, err, errlen) != 0) {
         tt_qmodel_free(m);
         return -1;
     }
-    if (kit_mkdirs(sub, err, errlen) != 0) {
+    if (tt_mkdir_p(sub, err, errlen) != 0) {
         tt_qmodel_free(m);
         return -1;
     }

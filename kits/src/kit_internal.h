@@ -7,7 +7,6 @@
 #include "tinytorch/fileio.h"
 
 int kit_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int kit_mkdirs(const char *path, char *err, size_t errlen);
 FILE *kit_file_open(tt_atomic_file *af, const char *dir, const char *name, char *err, size_t errlen);
 int kit_file_close(tt_atomic_file *af, char *err, size_t errlen);
 int kit_copy_file(const char *src, const char *dir, const char *name, char *err, size_t errlen);

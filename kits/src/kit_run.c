@@ -12,6 +12,7 @@
 
 #include "tinytorch/data.h"
 #include "tinytorch/quant.h"
+#include "tinytorch/fileio.h"
 
 typedef struct machine_info { const char *machine, *core; } machine_info;
 static const machine_info machines[] = {
@@ -195,7 +196,7 @@ int kit_run(const char *dir, const kit_run_opts *opts, kit_run_result *res, char
     }
     char bdir[4096], dq[4096], bq[4096], cmd[16384];
     snprintf(bdir, sizeof bdir, "%s/build-%s", dir, o.machine);
-    if (kit_mkdirs(bdir, err, errlen) != 0 || shq(dir, dq, sizeof dq) != 0 || shq(bdir, bq, sizeof bq) != 0) {
+    if (tt_mkdir_p(bdir, err, errlen) != 0 || shq(dir, dq, sizeof dq) != 0 || shq(bdir, bq, sizeof bq) != 0) {
         if (!err[0]) {
             kit_err(err, errlen, "%s: path too long", dir);
         }

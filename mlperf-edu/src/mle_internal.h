@@ -13,7 +13,6 @@
  * or -1 (message). */
 int mle_write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen);
 /* mkdir -p. Returns 0 or -1 (message). */
-int mle_mkdir_p(const char *dir, char *err, size_t errlen);
 /* $MLSB_DATA, ./data, the source tree's data/, or /usr/share/datasets: the first holding fashion-mnist/. */
 const char *mle_default_data_dir(void);
 /* LeNet-5 for 28x28 input, milestone 04's layer order (its checkpoints load into it). */

@@ -9,6 +9,7 @@
 #include "mle_internal.h"
 #include "mlperf_edu/session.h"
 #include "tinytorch/bench.h"
+#include "tinytorch/fileio.h"
 
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -317,7 +318,7 @@ int mle_session_run(mle_workload *w, const mle_run_opts *o, mle_outcome *out, ch
     snprintf(out->dir, sizeof out->dir, "%s/%s/%s/%s/run_%d", o->out_dir, o->workload ? o->workload : "workload",
              mle_scenario_name(s->scenario), s->mode == MLE_ACCURACY ? "accuracy" : "performance",
              o->run_id > 0 ? o->run_id : 1);
-    if (mle_mkdir_p(out->dir, err, errlen) != 0 || mle_write_logs(out->dir, &out->result, err, errlen) != 0) {
+    if (tt_mkdir_p(out->dir, err, errlen) != 0 || mle_write_logs(out->dir, &out->result, err, errlen) != 0) {
         mle_outcome_free(out);
         return -1;
     }

@@ -30,6 +30,7 @@
 #include "tinytorch/profile.h"
 #include "tinytorch/quant.h"
 #include "tinytorch/train.h"
+#include "tinytorch/fileio.h"
 
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -41,7 +42,6 @@
 
 const char *const mle_workload_names[] = {"lenet5", "lenet5-int8", "gpt-char"};
 const int mle_workload_count = 3;
-
 
 /* ---- the model ---------------------------------------------------------------------------------- */
 
@@ -107,30 +107,6 @@ const char *mle_default_data_dir(void)
         return MLSB_SOURCE_DIR "/data";
     }
     return "/usr/share/datasets";
-}
-
-int mle_mkdir_p(const char *dir, char *err, size_t errlen)
-{
-    char path[1024];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(err, errlen, "%s: path too long", dir);
-        return -1;
-    }
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "%s: cannot create directory (%s)", path, strerror(errno));
-                return -1;
-            }
-            *p = c;
-            if (!c) {
-                break;
-            }
-        }
-    }
-    return 0;
 }
 
 /* Trains `model` on train for `epochs` (Adam 2e-3, cosine to 1e-5, batch 64: milestone 04's recipe),
@@ -462,7 +438,7 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
         int rc = train_epochs(w->model, train, NULL, epochs, 2e-3f, o->seed ? o->seed : 42, o->quiet, &st, err, errlen);
         tt_dataset_free(train);
         tt_kv meta[] = {{"model", "lenet5"}, {"data", "fashion-mnist"}};
-        if (rc != 0 || mle_mkdir_p(outd, err, errlen) != 0 ||
+        if (rc != 0 || tt_mkdir_p(outd, err, errlen) != 0 ||
             tt_checkpoint_save(trained, w->model, NULL, meta, 2, err, errlen) != 0) {
             mle_workload_close(w);
             return -1;

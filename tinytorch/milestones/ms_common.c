@@ -62,37 +62,6 @@ double tt_ms_result_get(const tt_milestone_result *r, const char *key, double fa
     return fallback;
 }
 
-/* ---- files -------------------------------------------------------------------------------------- */
-
-int tt_ms_ensure_dir(const char *dir, char *err, size_t errlen)
-{
-    char path[1024];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(err, errlen, "%s: path too long", dir);
-        return -1;
-    }
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "%s: cannot create directory (%s)", path, strerror(errno));
-                return -1;
-            }
-            *p = c;
-            if (c == 0) {
-                break;
-            }
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a directory", dir);
-        return -1;
-    }
-    return 0;
-}
-
 void tt_ms_data_path(const tt_milestone_opts *o, const char *rel, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/%s", o->data_dir ? o->data_dir : "data", rel);
@@ -107,7 +76,7 @@ int tt_ms_save(const tt_milestone_opts *o, const char *stem, const char *key_pre
 {
     const char *out = o->out_dir ? o->out_dir : "runs";
     char err[512], path[1100], key[64];
-    if (tt_ms_ensure_dir(out, err, sizeof err) != 0) {
+    if (tt_mkdir_p(out, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
@@ -134,7 +103,7 @@ int tt_ms_open_log(const tt_milestone_opts *o, const char *stem, tt_metrics_log 
 {
     const char *out = o->out_dir ? o->out_dir : "runs";
     char err[512], path[1100], key[64];
-    if (tt_ms_ensure_dir(out, err, sizeof err) != 0) {
+    if (tt_mkdir_p(out, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }

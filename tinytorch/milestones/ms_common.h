@@ -10,7 +10,6 @@
 #include "tinytorch/train.h"
 
 /* mkdir -p. Returns 0, or -1 with a message naming the directory. */
-int tt_ms_ensure_dir(const char *dir, char *err, size_t errlen);
 /* <data_dir>/<rel> into buf. */
 void tt_ms_data_path(const tt_milestone_opts *o, const char *rel, char *buf, size_t len);
 /* Saves <out_dir>/<stem>.safetensors, a self-describing model file (tt_model_save: the architecture,

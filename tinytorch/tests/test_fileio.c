@@ -1,6 +1,7 @@
 /* test_fileio.c - the atomic file writer (tinytorch/fileio.h): whole-buffer and streaming writes,
  * an overwrite that keeps the old file until the rename, failures that leave the old file intact and
- * no temporary file behind, and folders that cannot be written that give an error naming the path. */
+ * no temporary file behind, folders that cannot be written that give an error naming the path, and
+ * tt_mkdir_p (every missing level, a file in the way, a path too long). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -191,6 +192,51 @@ static void test_unwritable_folder(void **state)
     assert_int_equal(dir_entries(), 1);
 }
 
+/* tt_mkdir_p: every missing level made, an existing folder accepted, a file in the way refused with
+ * the path that failed, an over-long path refused. */
+static void test_mkdir_p(void **state)
+{
+    (void)state;
+    char a[512], ab[512], abc[512];
+    path_in(a, sizeof a, "a");
+    path_in(ab, sizeof ab, "a/b");
+    path_in(abc, sizeof abc, "a/b/c");
+    assert_int_equal(tt_mkdir_p(abc, err, sizeof err), 0);
+    struct stat st;
+    assert_int_equal(stat(abc, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(tt_mkdir_p(abc, err, sizeof err), 0); /* already there */
+    char trailing[600];
+    snprintf(trailing, sizeof trailing, "%s/", abc);
+    assert_int_equal(tt_mkdir_p(trailing, err, sizeof err), 0);
+    /* a regular file where a folder should be: as the last level, and as a parent */
+    char f[512], under[600];
+    path_in(f, sizeof f, "a/file");
+    assert_int_equal(tt_write_file_atomic(f, "x", 1, err, sizeof err), 0);
+    assert_int_equal(tt_mkdir_p(f, err, sizeof err), -1);
+    assert_non_null(strstr(err, f));
+    assert_non_null(strstr(err, "not a directory"));
+    snprintf(under, sizeof under, "%s/d", f);
+    assert_int_equal(tt_mkdir_p(under, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot create directory"));
+    assert_non_null(strstr(err, f));
+    /* longer than a path can be */
+    char *lng = malloc(5000);
+    assert_non_null(lng);
+    memset(lng, 'x', 4999);
+    lng[4999] = '\0';
+    char *lerr = malloc(6000); /* the message holds the whole path, then the reason */
+    assert_non_null(lerr);
+    assert_int_equal(tt_mkdir_p(lng, lerr, 6000), -1);
+    assert_non_null(strstr(lerr, "path too long"));
+    free(lerr);
+    free(lng);
+    remove(f);
+    rmdir(abc);
+    rmdir(ab);
+    rmdir(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +246,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_write_keeps_old, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_failure_leaves_no_temp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,7 @@ int tito_cmd_train(int argc, char **argv)
 #include "tinytorch/autograd.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/distributed.h"
+#include "tinytorch/fileio.h"
 
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -172,7 +173,7 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
     snprintf(logp, sizeof logp, "%s/04_cnn_lenet5_fashion_mnist.dist.metrics.jsonl", o->out_dir);
     tt_metrics_log log = {0};
     double bad = 0;
-    if (r0 && (tt_ms_ensure_dir(o->out_dir, err, sizeof err) != 0 || tt_metrics_open(&log, logp, err, sizeof err) != 0)) {
+    if (r0 && (tt_mkdir_p(o->out_dir, err, sizeof err) != 0 || tt_metrics_open(&log, logp, err, sizeof err) != 0)) {
         fprintf(stderr, "tito train: %s\n", err);
         bad = 1;
     }

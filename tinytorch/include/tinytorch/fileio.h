@@ -11,6 +11,7 @@
  *   tt_write_file_atomic(path, data, len, err, errlen)          whole buffer in one call
  *   tt_atomic_open(&af, path, ...); fprintf(af.f, ...); ...;    streaming writers (FILE *)
  *   tt_atomic_commit(&af, err, errlen)  or  tt_atomic_abort(&af)
+ * tt_mkdir_p(dir, err, errlen) makes the folder a save goes into.
  * All return 0 on success and -1 with a message naming the target path in err (err may be NULL);
  * after a failed open, commit or whole-buffer write, errno holds the cause.
  */
@@ -41,5 +42,9 @@ void tt_atomic_abort(tt_atomic_file *af);
 
 /* Writes len bytes of data to path atomically (open + fwrite + commit). */
 int tt_write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* Creates the folder dir and any missing parents (as `mkdir -p`), mode 0777 less the umask. Returns 0
+ * when dir is a folder afterwards, or -1 with a message naming the part that failed. */
+int tt_mkdir_p(const char *dir, char *err, size_t errlen);
 
 #endif

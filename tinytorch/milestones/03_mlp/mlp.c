@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include "../ms_common.h"
 #include "tinytorch/gemm.h"
+#include "tinytorch/fileio.h"
 
 
 static tt_layer *make_mlp(int64_t in, int64_t hidden, int64_t out, tt_rng *r)
@@ -228,7 +229,7 @@ static int batch_sizes(const tt_milestone_opts *o, tt_milestone_result *res)
     const tt_ms_series series[2] = {{"samples per second", sps, "#1f77b4"}, {"test accuracy", acc, "#d62728"}};
     char path[1100], err[1200];
     snprintf(path, sizeof path, "%s/03_mlp_batch_size.svg", o->out_dir ? o->out_dir : "runs");
-    if (tt_ms_ensure_dir(o->out_dir ? o->out_dir : "runs", err, sizeof err) != 0 ||
+    if (tt_mkdir_p(o->out_dir ? o->out_dir : "runs", err, sizeof err) != 0 ||
         tt_ms_plot_svg(path, "Milestone 03: batch size vs throughput and accuracy (1 epoch)", "batch size (log2)",
                        sizes, N_BATCH_SIZES, series, 2, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);

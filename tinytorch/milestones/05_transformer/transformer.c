@@ -27,6 +27,7 @@
 #include "tinytorch/progress.h"
 #include "tinytorch/tokenizer.h"
 #include "tinytorch/transformer.h"
+#include "tinytorch/fileio.h"
 
 #ifndef MLSB_SOURCE_DIR
 #define MLSB_SOURCE_DIR "."
@@ -592,7 +593,7 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
     int rc = 0;
     char err[512], dir_err[512];
     const char *out = o->out_dir ? o->out_dir : "runs";
-    if (tt_ms_ensure_dir(out, dir_err, sizeof dir_err) != 0) {
+    if (tt_mkdir_p(out, dir_err, sizeof dir_err) != 0) {
         fprintf(stderr, "error: %s\n", dir_err);
         rc = 2;
     } else {

@@ -151,7 +151,7 @@ int tt_capstone_run(const tt_capstone_opts *o, tt_milestone_result *res)
     char capdir[1100], results[1200], err[2048], path[1400];
     snprintf(capdir, sizeof capdir, "%s/capstone", out);
     snprintf(results, sizeof results, "%s/mlperf-results", capdir);
-    if (tt_ms_ensure_dir(capdir, err, sizeof err) != 0) {
+    if (tt_mkdir_p(capdir, err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -159,4 +160,30 @@ int tt_write_file_atomic(const char *path, const void *data, size_t len, char *e
         return -1;
     }
     return tt_atomic_commit(&af, err, errlen);
+}
+
+int tt_mkdir_p(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        return fail(err, errlen, "%s: path too long", dir);
+    }
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            const char c = *p;
+            *p = 0;
+            if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+                return fail(err, errlen, "%s: cannot create directory (%s)", path, strerror(errno));
+            }
+            *p = c;
+            if (c == 0) {
+                break;
+            }
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return fail(err, errlen, "%s: not a directory", dir);
+    }
+    return 0;
 }

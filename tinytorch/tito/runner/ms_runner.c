@@ -10,6 +10,7 @@
 
 #include "milestone.h"
 #include "ms_common.h"
+#include "tinytorch/fileio.h"
 
 #ifndef TT_MS_SYMBOL
 #error "compile with -DTT_MS_SYMBOL=tt_milestone_NN"
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
         }
     }
     char err[1200];
-    if (rc != 2 && (tt_ms_ensure_dir(o.out_dir, err, sizeof err) != 0 || tt_ms_record_run(&o, m, &res, rc) != 0)) {
+    if (rc != 2 && (tt_mkdir_p(o.out_dir, err, sizeof err) != 0 || tt_ms_record_run(&o, m, &res, rc) != 0)) {
         return 2; /* the run is recorded for 'tito milestone status' */
     }
     return rc;
