@@ -167,9 +167,10 @@ static void test_shape_efficiency(void **s)
     double qkv = 0.889 * 1024 / 1088.0, proj = 128.0 / 216 * 1024 / 1088.0;
     double up = 512.0 / 540 * 1024 / 1088.0, dn = 128.0 / 216 * 4096 / 4160.0;
     double slow = (3 / qkv + 1 / proj + 4 / up + 4 / dn) / 12.0;  /* time factor of the dense GEMMs */
-    /* fused causal attention: 4·h·s(s+1)/2 forward, 2.5× that in backward (3.5 passes against the
+    /* fused causal attention: 4·h·s(s + 128)/2 forward (the diagonal blocks in full,
+     * MS_DIST_ATTN_TILE), 2.5× that in backward (3.5 passes against the
      * dense GEMMs' 3) */
-    double score = 2.0 * 2048 * 2049 * 1024, dense = 2.0 * 2048 * 12.0 * 1024 * 1024;
+    double score = 2.0 * 2048 * 2176 * 1024, dense = 2.0 * 2048 * 12.0 * 1024 * 1024;
     double expect = (3.0 * dense * slow + 3.5 * score) / (3.0 * dense + 3.5 * score);
     NEAR(t1.matmul_s / t0.matmul_s, expect, 2e-3);
     double r_small = t1.matmul_s / t0.matmul_s, r_big = b1.matmul_s / b0.matmul_s;
@@ -177,7 +178,8 @@ static void test_shape_efficiency(void **s)
     assert_true(r_small > 1.2 && r_big < 1.05 && r_big >= 1.0);
 }
 
-/* A fused attention kernel at its own fraction of peak: forward 4·h·s(s+1)/2 per sequence and
+/* A fused attention kernel at its own fraction of peak: forward 4·h·s(s + 128)/2 per sequence (its
+ * diagonal blocks of 128 computed in full) and
  * backward 2.5× that (five s×s products against two), at peak·attn_efficiency instead of
  * peak·η. Hand-worked: 4 layers, one micro-batch of 2048 tokens per rank, h = 1024, peak 312
  * TFLOP/s, η 0.7 vs 0.35 for attention. Unfused attention ignores the figure. */
@@ -192,7 +194,7 @@ static void test_attention_efficiency(void **s)
     m.vocab = 0;
     ms_dist_train_t t0, t1;
     steps2(&a, &q, &m, &p, &f, &t0, &t1);
-    double score = 2.0 * 2048 * 2049 * 1024;                /* forward FLOPs per layer */
+    double score = 2.0 * 2048 * 2176 * 1024;                /* forward FLOPs per layer */
     double want = 4 * 3.5 * score * (1.0 / (312e12 * 0.35) - 1.0 / (312e12 * 0.7));
     NEAR(t1.step_time_s - t0.step_time_s, want, 1e-9);
     NEAR(t1.matmul_s - t0.matmul_s, want, 1e-9);
@@ -218,7 +220,7 @@ static void test_attention_score_work(void **s)
     score_pair(&a, &b);
     ms_dist_model_t m128 = gpt(4, 1024, 8), m64 = gpt(4, 1024, 16);
     m128.vocab = m64.vocab = 0;
-    double score = 2.0 * 2048 * 2049 * 1024, per = score / 312e12; /* forward FLOPs per layer */
+    double score = 2.0 * 2048 * 2176 * 1024, per = score / 312e12; /* forward FLOPs per layer */
     ms_dist_train_t ta, tb;
     steps2(&a, &b, &m128, &p, &f, &ta, &tb);
     NEAR(ta.step_time_s, tb.step_time_s, 1e-12);

@@ -44,14 +44,14 @@ static void test_published_runs(void **s)
         /* the engine's default efficiency is the calibration figure of this table, times the
          * software stack's compute factor (1 for the reference stacks Megatron-LM and Llama 3) */
         assert_true(fabs(ms_calibrated_efficiency(r->calibration) * r->stack_compute_factor - r->accel.efficiency) < 1e-12);
-        /* and its attention figure the generation's, times the stack's attention_factor (llm-foundry 0.53) */
+        /* and its attention figure the generation's, times the stack's attention_factor (llm-foundry 0.57) */
         assert_true(fabs(ms_calibrated_attention_efficiency(r->calibration) * r->stack_attention_factor - r->accel.attn_efficiency) < 1e-12);
         assert_true(ms_calibrated_attention_score_flops(r->calibration) == r->accel.attn_score_flops);
         if (!strcmp(r->stack, "A100/Megatron-LM") || !strcmp(r->stack, "H100/Llama3"))
             assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0
                         && r->stack_attention_factor == 1.0);
         /* torchtitan: one of llm-foundry's aliases (PyTorch FSDP stacks), so its figures */
-        if (strstr(r->stack, "/llm-foundry") || strstr(r->stack, "/torchtitan")) assert_true(r->stack_attention_factor == 0.53);
+        if (strstr(r->stack, "/llm-foundry") || strstr(r->stack, "/torchtitan")) assert_true(r->stack_attention_factor == 0.57);
         printf("%-22s %+6.1f%%\n", r->id, 100 * r->error);
     }
     assert_true(narayanan >= 22);
@@ -79,7 +79,10 @@ static void test_published_runs(void **s)
      * 25.7 % (12.8 % / 27.6 % on the same 66 rows before; README "llm-foundry's attention kernel").
      * With the TP communication overlap of the 15 NeMo rows whose recipes enable it
      * (ub_tp_comm_overlap, column tp_overlap): median 5.4 %, max 25.7 % (README "TP communication
-     * overlap"). */
+     * overlap"). With the other 163 rows of llm-foundry's tables (first prediction): 237 held-out
+     * rows at 5.7 % / 25.7 %; with the causal kernel's diagonal blocks counted (MS_DIST_ATTN_TILE)
+     * and llm-foundry's factor re-chosen on its row (0.53 -> 0.57): 5.4 % / 25.7 %, 3 rows past 20 %
+     * where there were 12 (README "llm-foundry, the whole tables"). */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.26);
@@ -376,9 +379,9 @@ static void test_stacks_file(void **s)
  * a bad value is refused with the file, line and column. Hand-worked step: a flash-attention row
  * (24 layers, h 2304, s 2048, micro-batch 1, 16 micro-batches per step on 32 GPUs, DP only, no
  * recompute, nothing overlapped) spends 3.5 × score FLOPs / (peak · E) per layer and micro-batch
- * in attention (forward + 2.5× backward), score FLOPs = 2·T·(s+1)·h with T = 2048 tokens; at
+ * in attention (forward + 2.5× backward), score FLOPs = 2·T·(s+128)·h with T = 2048 tokens; at
  * attention_factor 0.5 E falls from 0.5 to 0.25, so the step grows by
- * 24 · 16 · 3.5 · 2·2048·2049·2304 / 312e12 · (1/0.25 − 1/0.5) = 0.1666 s. */
+ * 24 · 16 · 3.5 · 2·2048·2176·2304 / 312e12 · (1/0.25 − 1/0.5) = 0.1769 s. */
 static void test_stack_attention_factor(void **s)
 {
     (void)s;
@@ -410,8 +413,8 @@ static void test_stack_attention_factor(void **s)
     assert_true(v.rows[1].stack_attention_factor == 1.0 && v.rows[1].accel.attn_efficiency == 0.5);
     assert_true(fabs(v.rows[2].accel.attn_efficiency - 0.35) < 1e-12);
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
-    double want = 24.0 * 16.0 * 3.5 * 2.0 * 2048.0 * 2049.0 * 2304.0 / 312e12 * (1.0 / 0.25 - 1.0 / 0.5);
-    assert_true(fabs(want - 0.16663) < 1e-4);
+    double want = 24.0 * 16.0 * 3.5 * 2.0 * 2048.0 * 2176.0 * 2304.0 / 312e12 * (1.0 / 0.25 - 1.0 / 0.5);
+    assert_true(fabs(want - 0.17692) < 1e-4);
     assert_true(fabs((v.rows[0].predicted_step_s - step1) - want) < 1e-9 * step1);
     assert_true(v.rows[1].predicted_step_s == other1);               /* a stack not listed */
     ms_dist_validation_free(&v);

@@ -89,6 +89,15 @@ typedef struct ms_dist_accel {
  * FlashAttention-2's benchmarks and of Llama 3 use 128). */
 #define MS_DIST_ATTN_REF_HEAD_DIM 128.0
 
+/* The block a fused causal attention kernel works in, along the sequence: FlashAttention-2's kernels
+ * at head dimension 128 take 128 queries per block in the forward pass and 128 keys per block in
+ * the backward pass (flash-attention's kernel traits for sm80, which it also runs on sm90) and mask
+ * inside the blocks that cross the diagonal, so a causal sequence of s tokens costs s(s + 128)/2
+ * query-key pairs: 13 % more than the s(s+1)/2 the model needs at s = 1024, 0.2 % at 65,536. An A100
+ * FlashAttention-2 causal benchmark rising from 1024 to 4096 tokens as s/(s + 127) does (144 and
+ * 156 TFLOP/s, github.com/liangan1/GPU_travel performance/flash-attn) agrees. */
+#define MS_DIST_ATTN_TILE 128.0
+
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
 /* Achievable fraction of datasheet HBM bandwidth for memory-bound kernels (see mem_bw_fraction). */
 #define MS_DIST_ACHIEVABLE_HBM_FRACTION 0.88

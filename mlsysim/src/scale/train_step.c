@@ -13,7 +13,8 @@
  *             With flash attention the attention core runs at its own fraction of peak
  *             (accel->attn_efficiency, FlashAttention-2's published figures, read at head
  *             dimension 128) and its backward at 2.5× the forward FLOPs (it recomputes the
- *             scores); its per-score non-matmul work (exponential, FP32 softmax operations;
+ *             scores), over s(s + 128)/2 query-key pairs per causal sequence (its diagonal
+ *             blocks computed in full, MS_DIST_ATTN_TILE); its per-score non-matmul work (exponential, FP32 softmax operations;
  *             accel->attn_score_flops) is counted apart, so a smaller head dimension runs slower. The logits' cross-entropy moves
  *             40 B of HBM per fp32 logit (PyTorch's log_softmax + nll_loss, both directions).
  *             With the shape-dependent GEMM model (compute_units), each GEMM's output write (its
@@ -178,10 +179,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     /* beside an overlapped collective the GEMMs keep compute_units - MS_DIST_NCCL_SMS SMs */
     double ov_f = cu > MS_DIST_NCCL_SMS ? 1.0 - layer_gemm_rate(&x, T, tp, cu - MS_DIST_NCCL_SMS, cu) / rate_all : 0.0;
     if (ov_f < 0) ov_f = 0;
-    /* QKᵀ and A·V as the kernels run them: a fused causal kernel skips the masked blocks (s(s+1)/2
-     * pairs per sequence, the FLOP convention of flops.c); Megatron-LM 2021's unfused path
-     * multiplies the full s×s square and masks it in the softmax. */
-    double score_flops = (p->flash_attention ? 2.0 * T * (s + 1.0) : 4.0 * T * s) * h / tp;
+    /* QKᵀ and A·V as the kernels run them: a fused causal kernel skips the blocks above the
+     * diagonal but computes each diagonal block in full, its masked half included: s(s + B)/2 pairs
+     * per sequence for blocks of B = MS_DIST_ATTN_TILE (flops.c counts the s(s+1)/2 pairs the model
+     * needs); Megatron-LM 2021's unfused path multiplies the full s×s square and masks it in the
+     * softmax. */
+    double score_flops = (p->flash_attention ? 2.0 * T * (s + MS_DIST_ATTN_TILE) : 4.0 * T * s) * h / tp;
     double ew_bytes = 2.0 * T * (11.0 * h / (sp ? tp : 1) + (x.mlp_mats == 3.0 ? 3.0 : 2.0) * x.k * x.ffn / tp);
     double scores = T * (x.a / tp) * s;                           /* score elements per rank */
     double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;
