@@ -82,7 +82,8 @@ static void test_published_runs(void **s)
      * overlap"). With the other 163 rows of llm-foundry's tables (first prediction): 237 held-out
      * rows at 5.7 % / 25.7 %; with the causal kernel's diagonal blocks counted (MS_DIST_ATTN_TILE)
      * and llm-foundry's factor re-chosen on its row (0.53 -> 0.57): 5.4 % / 25.7 %, 3 rows past 20 %
-     * where there were 12 (README "llm-foundry, the whole tables"). */
+     * where there were 12 (README "llm-foundry, the whole tables"). With Korthikanti et al. 2022's
+     * eight Megatron-LM runs (first prediction, +1.5 % ... +12.6 %): 245 rows at 5.6 % / 25.7 %. */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.26);
@@ -100,7 +101,13 @@ static void test_published_runs(void **s)
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
         if (!r->heldout) continue;
-        if (!strcmp(r->stack, "A100/Megatron-LM")) assert_true(fabs(r->error) <= 0.04);
+        /* Megatron-LM: Narayanan et al. 2021's Table 2 within 4 %; Korthikanti et al. 2022's runs, a
+         * year's software later on the same plans, all predicted too slow, +1.5 % ... +12.6 %
+         * (README "Megatron-LM a year later") */
+        if (!strcmp(r->stack, "A100/Megatron-LM")) {
+            if (!strncmp(r->id, "KO-", 3)) assert_true(r->error > 0.0 && r->error < 0.13);
+            else assert_true(fabs(r->error) <= 0.04);
+        }
         if (!strcmp(r->stack, "H100/Llama3")) assert_true(fabs(r->error) <= 0.035); /* +3.3 % */
         /* NVIDIA's NeMo runs, every one predicted too slow: with TP communication overlap (GPT-3,
          * Nemotron-4 15B, Llama 3.1: ub_tp_comm_overlap true) +0.5 % ... +8.5 %, without it
@@ -114,9 +121,11 @@ static void test_published_runs(void **s)
         }
         /* the misses beyond 10 % are the stacks with their own software figures, llm-foundry and NeMo,
          * and torchtitan's (llm-foundry's figures by alias) selective-op rows, whose recomputation
-         * the table's 'selective' under-counts, and its power-capped H100 row (README) */
+         * the table's 'selective' under-counts, its power-capped H100 row, and two of Korthikanti et
+         * al. 2022's Megatron-LM runs (newer software than the calibration's; README) */
         if (fabs(r->error) > 0.1)
             assert_true(!strcmp(r->stack, "A100/DeepSpeed-ZeRO3") || !strcmp(r->stack, "A100/Megatron-DeepSpeed")
+                        || !strncmp(r->id, "KO-", 3)
                         || strstr(r->stack, "/llm-foundry") || !strcmp(r->stack, "H100/NeMo")
                         || (strstr(r->stack, "/torchtitan") && r->error < 0.0 &&
                             (strstr(r->id, "selop") || strstr(r->id, "H100"))));
