@@ -50,3 +50,29 @@ bench_openblas_core() {
 # Every core of the machine (the all-cores runs of the training benchmarks). GNU nproc honours
 # OMP_NUM_THREADS, which the one-thread runs export, so it is unset here: the cores this process may use.
 bench_all_threads() { env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc; }
+
+# What this machine's cores give several threads at once (bench/fp_probe.c): fused multiply-adds and
+# integer work, one thread against every thread together. A VM whose vCPUs are hyperthreads of one
+# core scales integer work but not FMA-bound work, which caps the all-core scaling of training.
+# bench_host_probe prints the probe's JSON line (and a summary on stderr); bench_add_host PROBE reads
+# a benchmark's JSON line on stdin and prints it with host_fp_scaling and host_int_scaling added.
+bench_host_probe() {
+  local exe="$build/fp_probe" n probe
+  n="$(bench_all_threads)"
+  ${CC:-cc} -O2 -std=c11 -march=native -ffp-contract=fast -fopenmp "$root/bench/fp_probe.c" -o "$exe" >&2
+  probe="$(OMP_NUM_THREADS="$n" "$exe" "$n" | tail -n 1)"
+  /usr/bin/python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])
+sys.stderr.write("host: %d threads of FMA work run at %.2fx one thread (%.0f GFLOP/s alone), integer work at %.2fx\n"
+                 % (p["threads"], p["fp_scaling"], p["fp_gflops_one"], p["int_scaling"]))' "$probe"
+  echo "$probe"
+}
+bench_add_host() {
+  /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read().strip().splitlines()[-1])
+p = json.loads(sys.argv[1])
+d["host_fp_scaling"], d["host_int_scaling"] = p["fp_scaling"], p["int_scaling"]
+print(json.dumps(d))' "$1"
+}

@@ -38,6 +38,7 @@ mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yiel
 mpirun+=(-x GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296)
 cpu=wall; [[ "${BENCH_CPU_TIME:-0}" == 1 ]] && { mpirun+=(-x BENCH_CPU_TIME); cpu=cpu; export BENCH_CPU_TIME; }
 py=/usr/bin/python3
+host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_probe.c)
 field() { "$py" -c "import json,sys; v=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get(sys.argv[2]); print('null' if v is None else v)" "$1" "$2"; }
 better() { "$py" -c "import sys; a,b=sys.argv[1],sys.argv[2]; sys.exit(0 if a!='null' and (b=='null' or float(a)>float(b)) else 1)" "$1" "$2"; }
 
@@ -78,7 +79,7 @@ predict() {   # JSON-of-the-one-rank-run its-batch
 }
 predict "$tmp/besth.json" "$half" > "$tmp/pred.json"
 predict "$tmp/best1.json" "$batch" > "$tmp/predB.json"
-"$py" - "$tmp/best1.json" "$tmp/best2.json" "$tmp/besta.json" "$tmp/pred.json" "$tmp/ar.json" "$tmp/predB.json" "$tmp/besth.json" <<'PY'
+"$py" - "$tmp/best1.json" "$tmp/best2.json" "$tmp/besta.json" "$tmp/pred.json" "$tmp/ar.json" "$tmp/predB.json" "$tmp/besth.json" <<'PY' | bench_add_host "$host"
 import json, sys
 o1, o2, a, pr, ar, prB = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:7])
 ours, anchor = o2['samples_per_s'], a.get('samples_per_s')

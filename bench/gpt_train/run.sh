@@ -12,6 +12,7 @@ bench_need_lib
 steps="${1:-15}"
 exe="$build/gpt_train_bench"
 bench_compile "$exe" "$here/gpt_train_bench.c"
+host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_probe.c)
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 ours_out="$("$exe" "$steps")"
@@ -33,7 +34,7 @@ anchor_all="$(BENCH_THREADS="$n" OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" 
   bench_anchor /usr/bin/python3 "$here/gpt_train_torch.py" "$steps" | sed -n 's/^tokens_per_s_median \(.*\)/\1/p')"
 echo "all $n cores (median): ours $ours_all tokens/s, torch $anchor_all tokens/s" >&2
 python3 - "$ours" "$anchor" "$ours_med" "$anchor_med" "$ours_cpu" "$anchor_cpu" "$ours_all" "$anchor_all" "$n" \
-  "$(bench_openblas_core)" <<'PY'
+  "$(bench_openblas_core)" <<'PY' | bench_add_host "$host"
 import json, sys
 o, a, om, am, oc, ac = sys.argv[1:7]
 oall, aall, n, core = float(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9]), sys.argv[10]

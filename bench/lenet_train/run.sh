@@ -14,6 +14,7 @@ source "$here/../common.sh"
 bench_need_lib
 exe="$build/lenet_bench"
 bench_compile "$exe" "$here/lenet_bench.c"
+host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_probe.c)
 
 batch="${1:-64}"; steps="${2:-50}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
@@ -61,4 +62,4 @@ print(json.dumps({'name': 'lenet_train', 'ours': round(o, 1), 'anchor': round(a,
                   'openblas_core': sys.argv[9], 'rate': sys.argv[10], 'isa_cap': sys.argv[11] or 'none',
                   'conv_ours': sys.argv[12], 'isa_anchor': sys.argv[13]}))
 " "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch" "$oa" "$aa" "$n" "$(bench_openblas_core)" \
-  "$rate" "${TT_ISA:-}" "$(field "$tmp/ours.json" conv)" "$(field "$tmp/torch.json" isa)"
+  "$rate" "${TT_ISA:-}" "$(field "$tmp/ours.json" conv)" "$(field "$tmp/torch.json" isa)" | bench_add_host "$host"

@@ -15,6 +15,7 @@ bench_need_lib
 [[ -f "$data/fashion-mnist/train-images-idx3-ubyte.gz" ]] || "$root/scripts/fetch-data.sh" >&2
 exe="$build/mlp_bench"
 bench_compile "$exe" "$here/mlp_bench.c"
+host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_probe.c)
 
 batch="${1:-64}"; steps="${2:-200}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
@@ -61,4 +62,4 @@ print(json.dumps({'name': 'mlp_train', 'ours': round(o, 1), 'anchor': round(a, 1
                   'anchor_all_cores': round(aa, 1), 'ratio_all_cores': round(oa / aa, 3),
                   'scaling_ours': round(oa / o, 3), 'scaling_anchor': round(aa / a, 3),
                   'openblas_core': sys.argv[9], 'rate': sys.argv[10]}))
-" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch" "$oa" "$aa" "$n" "$(bench_openblas_core)" "$rate"
+" "$best_ours" "$best_anchor" "$cpu_ours" "$cpu_anchor" "$batch" "$oa" "$aa" "$n" "$(bench_openblas_core)" "$rate" | bench_add_host "$host"
