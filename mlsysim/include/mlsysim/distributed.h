@@ -576,6 +576,9 @@ typedef struct ms_dist_run_row {
     double predicted_step_s;
     double predicted_tflops;
     double error;                   /* (predicted - measured)/measured on step time */
+    double tokens_error;            /* (predicted - measured)/measured on tokens/s per accelerator,
+                                     * measured_step_s / predicted_step_s - 1 (a step predicted 20 %
+                                     * too fast is 25 % too many tokens/s) */
     int heldout;                    /* 1: not used to choose any calibration figure */
     char calibration[32];           /* the calibration.csv key used (stack, else generation) */
     char stack_figures[32];         /* the stacks.csv entry whose figures the row took (by name or
@@ -604,8 +607,10 @@ int ms_dist_stack_sharding(const char *stack, const char **what);
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {
     int n;
-    double median_abs_error, max_abs_error, mean_abs_error;
+    double median_abs_error, max_abs_error, mean_abs_error;   /* on step time */
     double baseline_median_abs_error, baseline_max_abs_error;
+    double median_abs_tokens_error, max_abs_tokens_error;     /* on tokens/s per accelerator */
+    double baseline_median_abs_tokens_error, baseline_max_abs_tokens_error;
 } ms_dist_val_stats_t;
 
 typedef struct ms_dist_validation {

@@ -289,6 +289,10 @@ int ms_cli_validate(int argc, char **argv)
                    r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    r->measured_tflops, r->predicted_tflops, r->error);
             json_str(r->citation);
+            double tokens = (double)r->par.global_batch * r->model.seq_len / r->accelerators;
+            printf(",\"measured_tokens_per_s_per_accelerator\":%.6g,"
+                   "\"predicted_tokens_per_s_per_accelerator\":%.6g,\"tokens_error\":%.6g",
+                   tokens / r->measured_step_s, tokens / r->predicted_step_s, r->tokens_error);
             printf("}");
         }
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
@@ -298,9 +302,12 @@ int ms_cli_validate(int argc, char **argv)
         for (int k = 0; k < 2; k++)
             printf(",\"%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
                    "\"mean_abs_error\":%.6g,\"baseline_median_abs_error\":%.6g,"
-                   "\"baseline_max_abs_error\":%.6g}", nm[k], st[k]->n, st[k]->median_abs_error,
+                   "\"baseline_max_abs_error\":%.6g,\"median_abs_tokens_error\":%.6g,"
+                   "\"max_abs_tokens_error\":%.6g,\"baseline_median_abs_tokens_error\":%.6g,"
+                   "\"baseline_max_abs_tokens_error\":%.6g}", nm[k], st[k]->n, st[k]->median_abs_error,
                    st[k]->max_abs_error, st[k]->mean_abs_error, st[k]->baseline_median_abs_error,
-                   st[k]->baseline_max_abs_error);
+                   st[k]->baseline_max_abs_error, st[k]->median_abs_tokens_error, st[k]->max_abs_tokens_error,
+                   st[k]->baseline_median_abs_tokens_error, st[k]->baseline_max_abs_tokens_error);
     } else {
         printf("%-22s %-24s %-5s %6s %5s %10s %10s %8s %8s %8s %9s\n", "run", "stack", "split",
                "GPUs", "eta", "meas s", "pred s", "meas TF", "pred TF", "error", "base err");
@@ -321,6 +328,14 @@ int ms_cli_validate(int argc, char **argv)
                    100.0 * st[k]->median_abs_error, 100.0 * st[k]->max_abs_error,
                    100.0 * st[k]->baseline_median_abs_error, 100.0 * st[k]->baseline_max_abs_error);
         printf("baseline: one constant TFLOP/s per accelerator generation (median of its calibration rows)\n");
+        printf("\n%-26s %5s %14s %11s %16s %13s\n", "tokens/s per accelerator", "n", "median |err|",
+               "max |err|", "baseline median", "baseline max");
+        for (int k = 0; k < 2; k++)
+            printf("%-26s %5d %13.1f%% %10.1f%% %15.1f%% %12.1f%%\n", nm[k], st[k]->n,
+                   100.0 * st[k]->median_abs_tokens_error, 100.0 * st[k]->max_abs_tokens_error,
+                   100.0 * st[k]->baseline_median_abs_tokens_error, 100.0 * st[k]->baseline_max_abs_tokens_error);
+        printf("(a step predicted (1 + e) times the measured one is 1/(1 + e) - 1 off on tokens/s: too fast\n"
+               " weighs more there, too slow less)\n");
         printf("\n%d runs: median |error| %.1f%%, max |error| %.1f%%, mean |error| %.1f%% (step time)\n",
                v.n, 100.0 * v.median_abs_error, 100.0 * v.max_abs_error, 100.0 * v.mean_abs_error);
         printf("sources: %s (citations per row: --json)\n", path);

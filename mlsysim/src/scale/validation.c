@@ -683,16 +683,32 @@ static void stats_of(double *e, double *b, int n, ms_dist_val_stats_t *s)
     s->baseline_median_abs_error = median_of(b, n);
 }
 
-/* Fills s from the rows with heldout == which (or every row when which < 0); tmp holds 2n. */
+/* The error on tokens/s of an error e on step time: a step (1 + e) times the measured one gives
+ * 1 / (1 + e) times the measured tokens/s. */
+static double tokens_error_of(double e)
+{
+    return 1.0 / (1.0 + e) - 1.0;
+}
+
+/* Fills s from the rows with heldout == which (or every row when which < 0), on step time and on
+ * tokens/s; tmp holds 2n. */
 static void fill_stats(const ms_dist_validation_t *v, int which, double *tmp, ms_dist_val_stats_t *s)
 {
-    int k = 0;
-    for (int i = 0; i < v->n; i++) {
-        if (which >= 0 && v->rows[i].heldout != which) continue;
-        tmp[k] = fabs(v->rows[i].error);
-        tmp[v->n + k++] = fabs(v->rows[i].baseline_error);
+    ms_dist_val_stats_t tok;
+    for (int pass = 0; pass < 2; pass++) {
+        int k = 0;
+        for (int i = 0; i < v->n; i++) {
+            const ms_dist_run_row_t *r = &v->rows[i];
+            if (which >= 0 && r->heldout != which) continue;
+            tmp[k] = fabs(pass ? r->tokens_error : r->error);
+            tmp[v->n + k++] = fabs(pass ? tokens_error_of(r->baseline_error) : r->baseline_error);
+        }
+        stats_of(tmp, tmp + v->n, k, pass ? &tok : s);
     }
-    stats_of(tmp, tmp + v->n, k, s);
+    s->median_abs_tokens_error = tok.median_abs_error;
+    s->max_abs_tokens_error = tok.max_abs_error;
+    s->baseline_median_abs_tokens_error = tok.baseline_median_abs_error;
+    s->baseline_max_abs_tokens_error = tok.baseline_max_abs_error;
 }
 
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
@@ -709,6 +725,7 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         r->predicted_step_s = t.step_time_s;
         r->predicted_tflops = t.tflops_per_accelerator;
         r->error = (t.step_time_s - r->measured_step_s) / r->measured_step_s;
+        r->tokens_error = tokens_error_of(r->error);
     }
     /* constant-TFLOP/s baseline: median measured figure of the generation's calibration rows */
     int ncal_all = 0;
