@@ -83,7 +83,8 @@ static void test_published_runs(void **s)
      * rows at 5.7 % / 25.7 %; with the causal kernel's diagonal blocks counted (MS_DIST_ATTN_TILE)
      * and llm-foundry's factor re-chosen on its row (0.53 -> 0.57): 5.4 % / 25.7 %, 3 rows past 20 %
      * where there were 12 (README "llm-foundry, the whole tables"). With Korthikanti et al. 2022's
-     * eight Megatron-LM runs (first prediction, +1.5 % ... +12.6 %): 245 rows at 5.6 % / 25.7 %. */
+     * eight Megatron-LM runs (first prediction, +1.5 % ... +12.6 %): 245 rows at 5.6 % / 25.7 %; with
+     * torchtitan's ninth row (-11.8 %) 246 rows at 5.7 % / 25.7 %. */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.26);
@@ -132,7 +133,7 @@ static void test_published_runs(void **s)
             assert_int_equal(r->par.tp_comm_overlap, 0);
         }
         /* the misses beyond 10 % are the stacks with their own software figures, llm-foundry and NeMo,
-         * and torchtitan's (llm-foundry's figures by alias) selective-op rows, whose recomputation
+         * and torchtitan's (llm-foundry's figures by alias) selective (op and layer) rows, whose recomputation
          * the table's 'selective' under-counts, its power-capped H100 row, and two of Korthikanti et
          * al. 2022's Megatron-LM runs (newer software than the calibration's; README) */
         if (fabs(r->error) > 0.1)
@@ -140,7 +141,7 @@ static void test_published_runs(void **s)
                         || !strncmp(r->id, "KO-", 3)
                         || strstr(r->stack, "/llm-foundry") || !strcmp(r->stack, "H100/NeMo")
                         || (strstr(r->stack, "/torchtitan") && r->error < 0.0 &&
-                            (strstr(r->id, "selop") || strstr(r->id, "H100"))));
+                            (strstr(r->id, "-sel") || strstr(r->id, "H100"))));
         /* links at their own fractions: NVLink3 0.77 (A100 rows), NVLink4 0.82 (H100 rows) */
         assert_true(r->fabric.intra_efficiency == (strncmp(r->stack, "H100", 4) ? 0.77 : 0.82));
     }
