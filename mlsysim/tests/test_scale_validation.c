@@ -94,6 +94,8 @@ static void test_published_runs(void **s)
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
         assert_true(fabs(r->tokens_error - (r->measured_step_s / r->predicted_step_s - 1.0)) < 1e-12);
+        const double tokens = (double)r->par.global_batch * r->model.seq_len / r->accelerators;
+        assert_true(fabs(r->predicted_tokens_per_s * r->predicted_step_s / tokens - 1.0) < 1e-12);
         if (r->heldout && fabs(r->tokens_error) > tmax) tmax = fabs(r->tokens_error);
     }
     assert_true(fabs(h->max_abs_tokens_error - tmax) < 1e-12);

@@ -576,6 +576,7 @@ typedef struct ms_dist_run_row {
     double predicted_step_s;
     double predicted_tflops;
     double error;                   /* (predicted - measured)/measured on step time */
+    double predicted_tokens_per_s;  /* per accelerator: the engine's tokens_per_s / accelerators */
     double tokens_error;            /* (predicted - measured)/measured on tokens/s per accelerator,
                                      * measured_step_s / predicted_step_s - 1 (a step predicted 20 %
                                      * too fast is 25 % too many tokens/s) */

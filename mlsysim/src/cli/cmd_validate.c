@@ -231,6 +231,23 @@ static int print_serving(const char *path, int json)
     return 0;
 }
 
+/* The calibration and held-out summaries under `title`: errors on step time, or on tokens/s. */
+static void split_table(const char *title, const ms_dist_validation_t *v, int tokens)
+{
+    const ms_dist_val_stats_t *st[2] = {&v->calibration, &v->heldout};
+    const char *nm[2] = {"calibration (in-sample)", "held-out (out-of-sample)"};
+    printf("\n%-26s %5s %14s %11s %16s %13s\n", title, "n", "median |err|", "max |err|",
+           "baseline median", "baseline max");
+    for (int k = 0; k < 2; k++) {
+        const ms_dist_val_stats_t *x = st[k];
+        printf("%-26s %5d %13.1f%% %10.1f%% %15.1f%% %12.1f%%\n", nm[k], x->n,
+               100.0 * (tokens ? x->median_abs_tokens_error : x->median_abs_error),
+               100.0 * (tokens ? x->max_abs_tokens_error : x->max_abs_error),
+               100.0 * (tokens ? x->baseline_median_abs_tokens_error : x->baseline_median_abs_error),
+               100.0 * (tokens ? x->baseline_max_abs_tokens_error : x->baseline_max_abs_error));
+    }
+}
+
 int ms_cli_validate(int argc, char **argv)
 {
     const char *table = NULL;
@@ -289,10 +306,10 @@ int ms_cli_validate(int argc, char **argv)
                    r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    r->measured_tflops, r->predicted_tflops, r->error);
             json_str(r->citation);
-            double tokens = (double)r->par.global_batch * r->model.seq_len / r->accelerators;
             printf(",\"measured_tokens_per_s_per_accelerator\":%.6g,"
                    "\"predicted_tokens_per_s_per_accelerator\":%.6g,\"tokens_error\":%.6g",
-                   tokens / r->measured_step_s, tokens / r->predicted_step_s, r->tokens_error);
+                   r->predicted_tokens_per_s * r->predicted_step_s / r->measured_step_s,
+                   r->predicted_tokens_per_s, r->tokens_error);
             printf("}");
         }
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
@@ -319,21 +336,9 @@ int ms_cli_validate(int argc, char **argv)
                    r->stack, r->heldout ? "held" : "calib", r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    mtf, r->predicted_tflops, 100.0 * r->error, 100.0 * r->baseline_error);
         }
-        const ms_dist_val_stats_t *st[2] = {&v.calibration, &v.heldout};
-        const char *nm[2] = {"calibration (in-sample)", "held-out (out-of-sample)"};
-        printf("\n%-26s %5s %14s %11s %16s %13s\n", "rows", "n", "median |err|", "max |err|",
-               "baseline median", "baseline max");
-        for (int k = 0; k < 2; k++)
-            printf("%-26s %5d %13.1f%% %10.1f%% %15.1f%% %12.1f%%\n", nm[k], st[k]->n,
-                   100.0 * st[k]->median_abs_error, 100.0 * st[k]->max_abs_error,
-                   100.0 * st[k]->baseline_median_abs_error, 100.0 * st[k]->baseline_max_abs_error);
+        split_table("rows", &v, 0);
         printf("baseline: one constant TFLOP/s per accelerator generation (median of its calibration rows)\n");
-        printf("\n%-26s %5s %14s %11s %16s %13s\n", "tokens/s per accelerator", "n", "median |err|",
-               "max |err|", "baseline median", "baseline max");
-        for (int k = 0; k < 2; k++)
-            printf("%-26s %5d %13.1f%% %10.1f%% %15.1f%% %12.1f%%\n", nm[k], st[k]->n,
-                   100.0 * st[k]->median_abs_tokens_error, 100.0 * st[k]->max_abs_tokens_error,
-                   100.0 * st[k]->baseline_median_abs_tokens_error, 100.0 * st[k]->baseline_max_abs_tokens_error);
+        split_table("tokens/s per accelerator", &v, 1);
         printf("(a step predicted (1 + e) times the measured one is 1/(1 + e) - 1 off on tokens/s: too fast\n"
                " weighs more there, too slow less)\n");
         printf("\n%d runs: median |error| %.1f%%, max |error| %.1f%%, mean |error| %.1f%% (step time)\n",

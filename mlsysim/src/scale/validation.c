@@ -724,6 +724,7 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(tmp); return rc; }
         r->predicted_step_s = t.step_time_s;
         r->predicted_tflops = t.tflops_per_accelerator;
+        r->predicted_tokens_per_s = t.tokens_per_s / r->accelerators;
         r->error = (t.step_time_s - r->measured_step_s) / r->measured_step_s;
         r->tokens_error = tokens_error_of(r->error);
     }
