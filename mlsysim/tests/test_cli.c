@@ -785,10 +785,16 @@ static void test_solve(void **state)
     cJSON_Delete(j);
     /* tco: a named cluster, a cooling profile and overrides reach the formula (hand-worked in
      * test_solvers.c, upstream's golden in test_parity.c) */
-    assert_int_equal(run("-o json solve tco --cluster research_256 --mfu 0.45 --price-kwh 0.12", 0, buf, sizeof buf), 0);
+    assert_int_equal(run("-o json solve tco --cluster research_256 --mfu 0.45 --price-kwh 0.12 --power-saturation 1", 0, buf, sizeof buf), 0);
     j = json_of(buf);
     assert_true(fabs(num(j, "tco_usd") / 7076.95 - 1) < 1e-6);
     assert_true(num(j, "accelerators") == 256);
+    cJSON_Delete(j);
+    /* the default power model: an H100 at MFU 0.45 draws 700·(0.3 + 0.7·0.45/0.5) = 651 W */
+    assert_int_equal(run("-o json solve tco --cluster research_256 --mfu 0.45", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(fabs(num(j, "chip_power_w") - 651.0) < 1e-9);
+    assert_true(num(j, "power_saturation") == 0.5);
     cJSON_Delete(j);
     assert_int_equal(run("-o json solve tco --hardware H100 --accelerators 8 --cooling enterprise --pue 0", 0, buf, sizeof buf), 0);
     j = json_of(buf);

@@ -578,8 +578,9 @@ static void test_storage_precisions(void **state)
 }
 
 /* Node-level energy: a DGX H100 system entry (10.2 kW, 8 x H100 of 700 W) adds 4.6 kW of host,
- * NICs and fans per node at full load; both scale with the same load, so the node part over the
- * accelerators' part is 4600 / 5600 whatever the utilisation. */
+ * NICs and fans per node at full load. The accelerators reach their power limit at MFU 0.5
+ * (ms_power_fraction), the rest of the node scales linearly with the load, so the node part over
+ * the accelerators' part is 4600·(0.3 + 0.7·u) / (5600·(0.3 + 0.7·min(1, u/0.5))). */
 static void test_node_energy(void **state)
 {
     (void)state;
@@ -592,7 +593,10 @@ static void test_node_energy(void **state)
     assert_int_equal(eval_yaml(y, &r), MS_OK);
     double node = get(&r, "energy_node_j"), it = get(&r, "energy_it_j");
     assert_true(node > 0);
-    assert_true(close_rel(node / (it - node), 4600.0 / 5600.0, 1e-9));
+    double u = get(&r, "mfu");
+    assert_true(u > 0.2 && u < 0.5);
+    assert_true(close_rel(node / (it - node), 4600.0 * (0.3 + 0.7 * u) / (5600.0 * (0.3 + 0.7 * u / 0.5)), 1e-9));
+    assert_true(close_rel(get(&r, "power_w"), 700.0 * (0.3 + 0.7 * u / 0.5), 1e-9));
     ms_result_free(&r);
 }
 

@@ -168,6 +168,7 @@ static void test_roofline_resnet(void **state)
     m.published_params = m.params = m.params_active = 25.6e6;
     ms_workload w;
     ms_workload_default(&w);
+    w.power_saturation = 1.0;                    /* upstream's linear power model */
     ms_eval_result r;
     ms_eval(&m, ms_registry_hardware(reg, "A100"), &w, &r);
     PARITY(r.latency_s, 0.5675641025641026e-3, 1e-6);
@@ -260,7 +261,7 @@ static void test_sustainability_economics(void **state)
     (void)state;
     ms_dist_accel_t h100 = { .peak_flops = 989e12, .mem_bw_bytes_per_s = 3.35e12, .tdp_w = 700, .unit_cost_usd = 25000 };
     ms_dist_grid_t us = { .name = "US_Avg", .carbon_g_per_kwh = 429, .pue = 1.12, .wue_l_per_kwh = 1.8, .price_usd_per_kwh = 0.12 };
-    ms_dist_econ_inputs_t e = { .utilization = 0.45 };
+    ms_dist_econ_inputs_t e = { .utilization = 0.45, .power_saturation = 1.0 };   /* upstream's linear power */
     ms_dist_ops_t o;
     assert_int_equal(ms_econ_run(&h100, 256, 86400, 1e9, &us, &e, &o), MS_DIST_OK);
     PARITY(o.energy_it_j / 3.6e6, 2644.992, 1e-6);
@@ -272,6 +273,12 @@ static void test_sustainability_economics(void **state)
     PARITY(o.maintenance_usd, 876.7123287671233, 1e-6);
     PARITY(o.energy_cost_usd + o.maintenance_usd, 1232.1992535671234, 1e-6);
     PARITY(o.cost_usd, 7076.948112014612, 1e-6);
+    /* ours (README "Where we differ"): the power limit is reached at MFU 0.5, so at 0.45 an H100
+     * draws 700·(0.3 + 0.7·0.9) = 651 W, not upstream's 700·(0.3 + 0.7·0.45) = 430.5 W:
+     * IT energy 256 · 651 W · 24 h = 3,999.744 kWh */
+    e.power_saturation = 0;
+    assert_int_equal(ms_econ_run(&h100, 256, 86400, 1e9, &us, &e, &o), MS_DIST_OK);
+    PARITY(o.energy_it_j / 3.6e6, 3999.744, 1e-9);
 }
 
 /* ScalingModel (reference §1.20, docs/math.qmd): C = 6PD with D = 20P gives P* = √(C/120).
@@ -382,7 +389,7 @@ static void test_collective_solver(void **state)
 static void test_tco_golden(void **state)
 {
     (void)state;
-    ms_tco_input in = {256, 700, 25000, 1, 0.45, 1.12, 429, 1.8, 0.12, 3, 0.05, 1, 0};
+    ms_tco_input in = {256, 700, 25000, 1, 0.45, 1.12, 429, 1.8, 0.12, 3, 0.05, 1, 0, 1.0}; /* upstream's linear power */
     ms_tco_result r;
     char err[256];
     assert_int_equal(ms_tco(&in, &r, err, sizeof err), 0);

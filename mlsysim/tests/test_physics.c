@@ -133,9 +133,35 @@ static void test_activations(void **state)
     assert_float_equal(tm.activations_bytes, 2 * (34.0 * 1024 * 768 + 5.0 * 12 * 1024 * 1024), 1e-3);
 }
 
+/* The power model: 30 % of TDP idle, a line to TDP at MFU 0.5 (the default saturation), TDP past
+ * it; saturation 1 is upstream's line to TDP at MFU 1; NaN or negative loads are idle, a saturation
+ * outside (0, 1] is the default. */
+static void test_power_fraction(void **state)
+{
+    (void)state;
+    assert_rel(ms_power_fraction(0.0, 0), 0.30, 1e-12);
+    assert_rel(ms_power_fraction(0.25, 0), 0.65, 1e-12);
+    assert_rel(ms_power_fraction(0.5, 0), 1.0, 1e-12);
+    assert_rel(ms_power_fraction(0.9, 0), 1.0, 1e-12);
+    assert_rel(ms_power_fraction(0.45, 1.0), 0.615, 1e-12);
+    assert_rel(ms_power_fraction(1.0, 1.0), 1.0, 1e-12);
+    assert_rel(ms_power_fraction(0.2, 0.4), 0.65, 1e-12);
+    assert_rel(ms_power_fraction(0.25, 7.0), 0.65, 1e-12);
+    assert_rel(ms_power_fraction(NAN, 0), 0.30, 1e-12);
+    assert_rel(ms_power_fraction(-1.0, 0), 0.30, 1e-12);
+    double prev = 0;
+    for (int i = 0; i <= 100; i++) {                /* monotone, within [idle, 1] */
+        double f = ms_power_fraction(i / 100.0, 0);
+        assert_true(f >= prev && f >= 0.30 && f <= 1.0);
+        prev = f;
+    }
+}
+
 /* Upstream's golden roofline case: ResNet-50 (8.2 GFLOP, 25.6M params) on A100, B = 1, fp16,
  * η = 0.5: T_c = 8.2e9 / 156e12 = 52.56 µs; bytes = 51.2 MB x 1.1; T_m = 27.6 µs; overhead
- * 15 µs dispatch + 50 x 10 µs; latency 0.56756 ms, MFU 0.04631, energy 0.07547 J. */
+ * 15 µs dispatch + 50 x 10 µs; latency 0.56756 ms, MFU 0.04631, energy 0.07547 J with upstream's
+ * power line (400 W · (0.3 + 0.7 · MFU)); ours reaches TDP at MFU 0.5: 400 W · (0.3 + 0.7 · MFU / 0.5)
+ * = 145.93 W, 0.08283 J. */
 static void test_roofline_resnet_a100(void **state)
 {
     (void)state;
@@ -151,7 +177,12 @@ static void test_roofline_resnet_a100(void **state)
     assert_rel(r.latency_s, 0.56756e-3, 1e-4);
     assert_rel(r.throughput_per_s, 1761.9, 1e-4);
     assert_rel(r.mfu, 0.04631, 1e-3);
+    assert_rel(r.energy_j, 400.0 * (0.3 + 0.7 * r.mfu / 0.5) * r.latency_s, 1e-12);
+    assert_rel(r.energy_j, 0.08283, 1e-3);
+    w.power_saturation = 1.0;
+    ms_eval(&m, hw, &w, &r);
     assert_rel(r.energy_j, 0.07547, 1e-3);
+    w.power_saturation = 0;
     assert_int_equal(r.bottleneck, MS_BOUND_COMPUTE);
     assert_true(r.overhead_dominated);
     assert_true(r.feasible);
@@ -463,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_kv_cache),
         cmocka_unit_test(test_model_state_bytes),
         cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_power_fraction),
         cmocka_unit_test(test_roofline_resnet_a100),
         cmocka_unit_test(test_training_flops),
         cmocka_unit_test(test_serving_llama),

@@ -34,13 +34,13 @@ static void test_reliability(void **s)
 /* Upstream golden (EconomicsModel / SustainabilityModel): 256 H100 (700 W, $25,000), 1 day,
  * load 0.45, US average grid (429 g/kWh, PUE 1.12, WUE 1.8): IT 2644.992 kWh, facility
  * 2962.391 kWh, 1270.866 kg CO2e, 5332.30 L; capex 5844.75, energy 355.49 at $0.12/kWh,
- * maintenance 876.71, TCO 7076.95 USD. */
+ * maintenance 876.71, TCO 7076.95 USD, with upstream's power line (power_saturation 1). */
 static void test_economics(void **s)
 {
     (void)s;
     ms_dist_accel_t h100 = { .peak_flops = 989e12, .mem_bw_bytes_per_s = 3.35e12, .tdp_w = 700, .unit_cost_usd = 25000 };
     ms_dist_grid_t us = { .name = "US_Avg", .carbon_g_per_kwh = 429, .pue = 1.12, .wue_l_per_kwh = 1.8, .price_usd_per_kwh = 0.12 };
-    ms_dist_econ_inputs_t e = { .utilization = 0.45 };
+    ms_dist_econ_inputs_t e = { .utilization = 0.45, .power_saturation = 1.0 };
     ms_dist_ops_t o;
     assert_int_equal(ms_econ_run(&h100, 256, 86400, 1e9, &us, &e, &o), MS_DIST_OK);
     NEAR(o.energy_it_j / 3.6e6, 2644.992, 1e-9);
@@ -67,6 +67,13 @@ static void test_economics(void **s)
     /* 9 accelerators need 2 nodes: twice the node overhead */
     assert_int_equal(ms_econ_run(&h100, 9, 3600, 0, &us, &en, &o), MS_DIST_OK);
     NEAR(o.energy_node_j, 2 * 4600.0 * 3600, 1e-12);
+    /* At MFU 0.45 with the default power model the GPUs sit near their power limit and the rest of
+     * the node scales linearly: 8 · 700 · (0.3 + 0.7 · 0.9) = 5,208 W + 4,600 · (0.3 + 0.7 · 0.45)
+     * = 2,829 W, 8,037 W per node (upstream's line: 8 · 430.5 + 2,829 = 6,273 W). */
+    en.utilization = 0.45;
+    assert_int_equal(ms_econ_run(&h100, 8, 3600, 0, &us, &en, &o), MS_DIST_OK);
+    NEAR(o.energy_it_j, (5208.0 + 2829.0) * 3600, 1e-12);
+    NEAR(o.energy_node_j, 2829.0 * 3600, 1e-12);
 
     /* Placement: Quebec (20 g/kWh, $0.05) beats Iowa (680 g/kWh, $0.04) once carbon is taxed. */
     ms_dist_grid_t g[2] = { { .name = "Iowa", .carbon_g_per_kwh = 680, .pue = 1.12, .price_usd_per_kwh = 0.04 },

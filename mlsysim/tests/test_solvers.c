@@ -647,11 +647,13 @@ static void test_solver_table(void **state)
  * embodied 1,000 kg per device: P = 1000·(0.3 + 0.35) = 650 W; IT 650·2·1752 h = 2,277.6 kWh;
  * E = 3,416.4 kWh; CO2 1,366.56 kg + embodied 1000·2·0.2/2 = 200 kg; water 6,832.8 L;
  * CapEx 120,000 -> period 120,000/2·0.2 = 12,000; maintenance 2,400; energy 341.64;
- * TCO 14,741.64 USD. MFU above 1 is refused. */
+ * TCO 14,741.64 USD, with power_saturation 1 (power linear in MFU up to TDP at MFU 1). With the
+ * default saturation (TDP at MFU 0.5 and above) the same MFU draws 1,000 W, and MFU 0.25 draws
+ * 1000·(0.3 + 0.7·0.25/0.5) = 650 W. MFU above 1 and a saturation above 1 are refused. */
 static void test_tco(void **state)
 {
     (void)state;
-    ms_tco_input in = {2, 1000, 30000, 73, 0.5, 1.5, 400, 2, 0.10, 2, 0.10, 2, 1000};
+    ms_tco_input in = {2, 1000, 30000, 73, 0.5, 1.5, 400, 2, 0.10, 2, 0.10, 2, 1000, 1.0};
     ms_tco_result r;
     char err[256];
     assert_int_equal(ms_tco(&in, &r, err, sizeof err), 0);
@@ -665,6 +667,17 @@ static void test_tco(void **state)
     REL(r.maintenance_usd, 2400, 1e-12);
     REL(r.energy_usd, 341.64, 1e-12);
     REL(r.tco_usd, 14741.64, 1e-12);
+    in.power_saturation = 0;
+    assert_int_equal(ms_tco(&in, &r, err, sizeof err), 0);
+    REL(r.chip_power_w, 1000, 1e-12);
+    REL(r.it_energy_kwh, 3504, 1e-12);
+    in.mfu = 0.25;
+    assert_int_equal(ms_tco(&in, &r, err, sizeof err), 0);
+    REL(r.chip_power_w, 650, 1e-12);
+    in.power_saturation = 1.5;
+    assert_int_equal(ms_tco(&in, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "power saturation"));
+    in.power_saturation = 0;
     in.mfu = 1.2;
     assert_int_equal(ms_tco(&in, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "mfu"));

@@ -413,10 +413,12 @@ typedef struct ms_dist_econ_inputs {
     double amortization_years;      /* 0 = 3 */
     double infra_multiplier;        /* node/DC capex over accelerator price; 0 = 1.0 */
     double maintenance_frac_per_year; /* of capex; 0 = 0.05 */
-    double utilization;             /* average MFU-like load for power: P = TDP·(0.3 + 0.7·u); <0 → 1 */
+    double utilization;             /* average MFU-like load for power: P = TDP·ms_power_fraction(u); <0 → 1 */
+    double power_saturation;        /* the load at which an accelerator reaches TDP (physics.h
+                                       ms_power_fraction); 0 = MS_POWER_SATURATION, 1 = linear */
     /* Node level (all optional, 0 = accelerators only): a node holds accels_per_node accelerators
-     * and adds node_power_w at full load (host CPUs, memory, NICs, switches, fans; scaled with the
-     * load as 0.3 + 0.7·u, like the accelerators' TDP) and
+     * and adds node_power_w at full load (host CPUs, memory, NICs, switches, fans: no power limit
+     * reached early, so scaled linearly with the load as 0.3 + 0.7·u) and
      * node_price_usd (chassis, CPUs, NICs; on top of the accelerators' price, amortised like them). */
     int accels_per_node;
     double node_power_w;

@@ -17,7 +17,8 @@ extern "C" {
 /* Calibration constants (documented in mlsysim/README.md, "Physics"). */
 #define MS_DEFAULT_EFFICIENCY 0.5         /* η: achieved / peak FLOP/s (PaLM-era MFU 0.3-0.5) */
 #define MS_LAYER_TAX_S 10e-6              /* framework overhead per layer per forward pass, s */
-#define MS_ENERGY_IDLE_FRACTION 0.30      /* power = TDP x (0.30 + 0.70 x MFU) */
+#define MS_ENERGY_IDLE_FRACTION 0.30      /* power at no load: 0.30 x TDP (ms_power_fraction) */
+#define MS_POWER_SATURATION 0.5           /* MFU at which an accelerator draws its TDP (ms_power_fraction) */
 #define MS_KV_PAGE_TOKENS 16              /* vLLM block size (Kwon et al., SOSP'23) */
 
 typedef enum { MS_MODE_INFERENCE = 0, MS_MODE_TRAINING } ms_mode;
@@ -85,6 +86,18 @@ typedef struct {
 /* Fills a default config: micro_batch 1, seq 2048, fp16, Adam, no recompute, 1x1x1, ZeRO 0. */
 void ms_train_config_default(ms_train_config *c);
 void ms_training_memory(const ms_model *m, const ms_train_config *c, ms_train_memory *out);
+/* Fraction of its TDP an accelerator draws at utilization u (MFU):
+ *   idle + (1 - idle) · min(1, u / sat),   idle = MS_ENERGY_IDLE_FRACTION
+ * Power rises with load from the idle floor and reaches the board's power limit (TDP) at
+ * u = sat, MS_POWER_SATURATION = 0.5 when sat <= 0: past it the firmware holds the power at the
+ * limit and lowers the clock instead (an A100 running FlashAttention-2 at 57 % of its boost-clock
+ * peak drops from 1410 to about 1200 MHz on its power limit, github.com/liangan1/GPU_travel
+ * performance/flash-attn; LLM training iterations and prefill phases reach or exceed TDP, Patel
+ * et al., ASPLOS'24, "Characterizing Power Management Opportunities for LLMs in the Cloud").
+ * Training at MFU 0.35-0.5 thus draws 0.79-1.0 x TDP, where a line from idle to TDP at MFU 1
+ * gives 0.55-0.65 (mlsysim/README.md, "Power"). sat = 1 is that line, upstream MLSys·im's model. */
+double ms_power_fraction(double u, double sat);
+
 /* Optimizer-state bytes per parameter (Adam mixed precision 12, Adam fp32 8, SGD+momentum 4 or 8). */
 double ms_optimizer_bytes_per_param(ms_optimizer o, ms_precision p);
 
@@ -95,6 +108,7 @@ typedef struct {
     int seq_len;               /* tokens per sequence (transformers); context for decode */
     ms_precision precision;
     double efficiency;         /* η in (0, 1] */
+    double power_saturation;   /* MFU at which power reaches TDP (ms_power_fraction); 0 = default */
     ms_recompute recompute;    /* training only */
     ms_optimizer optimizer;    /* training only */
     int zero_stage;            /* training only; with dp = 1 it changes nothing */

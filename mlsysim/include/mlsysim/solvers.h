@@ -362,13 +362,15 @@ int ms_collective(ms_collective_kind k, double bytes, int ranks, double bw_bytes
 
 /* ---- Economics and sustainability with every input exposed (TCO) ----
  * N accelerators of TDP W and unit cost C run for D days at utilisation MFU:
- *   P_chip = W·(0.30 + 0.70·MFU)   (30 % idle floor; upstream's ENERGY_IDLE/DYNAMIC fractions)
+ *   P_chip = W·ms_power_fraction(MFU, s)   (physics.h: 30 % idle floor, TDP from MFU s = 0.5 on;
+ *                                         s = 1 is upstream's line W·(0.30 + 0.70·MFU))
  *   E_IT = P_chip·N·24·D;  E = E_IT·PUE;  CO2 = E·CI + embodied;  water = E·WUE
  *   CapEx = C·N·infra;  CapEx for the period = CapEx / years · D/365;
  *   maintenance = CapEx·m·D/365;  energy cost = E·price;  TCO = period CapEx + maintenance + energy
  * Embodied carbon per device is amortised like the CapEx (kg·N·D/(365·years)); upstream adds it
- * whole. With MFU 0.45, 256 H100 (700 W, $25,000), PUE 1.12, 429 g/kWh, 1.8 L/kWh, $0.12/kWh and
- * one day this is upstream's golden: 2,644.992 kWh IT, 1,270.866 kg, TCO $7,076.95. */
+ * whole. With MFU 0.45, 256 H100 (700 W, $25,000), PUE 1.12, 429 g/kWh, 1.8 L/kWh, $0.12/kWh, one
+ * day and power_saturation 1 this is upstream's golden: 2,644.992 kWh IT, 1,270.866 kg, TCO
+ * $7,076.95. power_saturation 0 means MS_POWER_SATURATION. */
 typedef struct {
     int accelerators;
     double tdp_w, unit_cost_usd;
@@ -376,6 +378,7 @@ typedef struct {
     double pue, carbon_g_per_kwh, wue_l_per_kwh, price_usd_per_kwh;
     double amortization_years, maintenance_fraction, infra_multiplier;
     double embodied_kg_per_device;
+    double power_saturation;
 } ms_tco_input;
 
 typedef struct {

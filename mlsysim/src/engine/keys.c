@@ -89,7 +89,7 @@ static const ms_result_key keys[] = {
     {"peak_flop_per_s", MS_V_NUM, "FLOP/s", "peak of one accelerator at the compute precision"},
     {"bandwidth_bytes_per_s", MS_V_NUM, "B/s", "bandwidth one accelerator streams from"},
     /* power and energy */
-    {"power_w", MS_V_NUM, "W", "power of one accelerator: TDP x (0.30 + 0.70 x MFU)"},
+    {"power_w", MS_V_NUM, "W", "power of one accelerator: TDP x (0.30 + 0.70 x min(1, MFU / 0.5)), its power limit reached at MFU 0.5"},
     {"energy_j", MS_V_NUM, "J", "one step of one accelerator; with ops, the whole run (facility)"},
     {"step_energy_j", MS_V_NUM, "J", "one step (with ops)"},
     /* memory per accelerator */

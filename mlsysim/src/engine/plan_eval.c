@@ -241,11 +241,11 @@ static ms_status input_error(ms_result *o, const char *msg)
     return MS_ERR_INPUT;
 }
 
-/* Power of one accelerator at utilization u: TDP·(0.30 + 0.70·u), the one power model
- * (physics.h MS_ENERGY_IDLE_FRACTION, economics.c). */
+/* Power of one accelerator at utilization u: TDP·ms_power_fraction(u), the one power model
+ * (physics.h; roofline.c and economics.c use it too). */
 static double power_w(const ms_hardware *hw, double u)
 {
-    return hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * u);
+    return hw->tdp_w * ms_power_fraction(u, 0.0);
 }
 
 static ms_status eval_fleet(const ms_plan *p, ms_result *o)
@@ -590,7 +590,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.throughput_per_s = r.throughput_per_s * (r.latency_s - tp_s - pp_s) / r.latency_s;
         r.mfu = r.flops / (r.latency_s * peak1 * group);
         r.hfu = r.hw_flops / (r.latency_s * peak1 * group);
-        r.power_w = p->hw.tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * r.mfu);
+        r.power_w = power_w(&p->hw, r.mfu);
         r.energy_j = r.power_w * r.latency_s;
         r.peak_flops = peak1;
         r.bw_bytes_per_s /= tp;

@@ -6,8 +6,8 @@
  *
  * The fixed overheads (per-evaluation dispatch from the hardware entry, 10 µs per layer per pass)
  * follow upstream MLSys·im's calibration (KERNEL_LAUNCH / FRAMEWORK_LAYER_TAX). MFU = model FLOPs /
- * (time · peak); HFU counts recomputed FLOPs too. Energy = TDP · (0.30 + 0.70·MFU) · time (linear
- * power model between 30 % idle and TDP at full utilization).
+ * (time · peak); HFU counts recomputed FLOPs too. Energy = TDP · ms_power_fraction(MFU) · time: 30 % of
+ * TDP idle, rising linearly to TDP at MFU 0.5 (the power limit; physics.h), TDP beyond.
  *
  * What a step is:
  *   decoder LM, inference   one decode step: B sequences x 1 token at context S. Bytes = weights
@@ -39,6 +39,14 @@ static inline double dmin(double a, double b) { return a < b ? a : b; }
 static inline double dmax(double a, double b) { return a > b ? a : b; }
 static const double prec_bytes[MS_PREC_COUNT] = MS_PRECISION_BYTES_INIT;
 
+double ms_power_fraction(double u, double sat)
+{
+    if (!(sat > 0) || sat > 1) sat = MS_POWER_SATURATION;
+    if (!(u > 0)) u = 0;                                     /* NaN and negative loads: idle */
+    double load = u >= sat ? 1.0 : u / sat;
+    return MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * load;
+}
+
 void ms_workload_default(ms_workload *w)
 {
     w->mode = MS_MODE_INFERENCE;
@@ -46,6 +54,7 @@ void ms_workload_default(ms_workload *w)
     w->seq_len = 2048;
     w->precision = MS_FP16;
     w->efficiency = MS_DEFAULT_EFFICIENCY;
+    w->power_saturation = 0;
     w->recompute = MS_RECOMPUTE_NONE;
     w->optimizer = MS_OPT_ADAM;
     w->zero_stage = 0;
@@ -126,7 +135,8 @@ static double moe_weight_fraction(const ms_model *m, double tokens)
 
 /* The one roofline: a step's FLOPs, bytes and memory on one accelerator -> time, bottleneck, MFU,
  * power, energy and the memory bookkeeping. Every kind of model ends here (inlined in ms_eval). */
-static inline void finish(const ms_hardware *hw, double peak, double eta, const ms__step *s, ms_eval_result *o)
+static inline void finish(const ms_hardware *hw, double peak, double eta, double power_sat, const ms__step *s,
+                          ms_eval_result *o)
 {
     double mw = s->weights;
     double mem = s->weights + s->gradients + s->optimizer + s->activations + s->kv + s->state;
@@ -182,7 +192,7 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, const 
     o->ridge_flop_per_byte = peak * inv_bw;
     o->mfu = dmin(1.0, s->flops * inv_lat * inv_peak);
     o->hfu = dmin(1.0, s->hw_flops * inv_lat * inv_peak);
-    o->power_w = hw->tdp_w * (MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * o->mfu);
+    o->power_w = hw->tdp_w * ms_power_fraction(o->mfu, power_sat);
     o->energy_j = o->power_w * lat;
     o->bw_bytes_per_s = bw;
     o->peak_flops = peak;
@@ -214,7 +224,7 @@ void ms__roofline(const ms_model *m, const ms_hardware *hw, const ms_workload *w
 {
     (void)m;
     ms_precision prec = (unsigned)w->precision < MS_PREC_COUNT ? w->precision : MS_FP16;
-    finish(hw, peak_of(hw, prec), eta_of(w), s, o);
+    finish(hw, peak_of(hw, prec), eta_of(w), w->power_saturation, s, o);
 }
 
 void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_eval_result *o)
@@ -230,7 +240,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         if (m->kind == MS_MODEL_DIFFUSION) ms__diffusion_step(m, &wk, &s);
         else if (m->kind == MS_MODEL_SSM) ms__ssm_step(m, &wk, &s);
         else ms__dlrm_step(m, &wk, &s);
-        finish(hw, peak, eta, &s, o);
+        finish(hw, peak, eta, w->power_saturation, &s, o);
         return;
     }
     double b = prec_bytes[prec];
@@ -297,5 +307,5 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     s.overhead_layers = m->layers * (train ? 3.0 : 1.0);
     /* a decode step pays no dispatch (see finish) */
     s.decode = !train && xf && !m->arch.encoder;
-    finish(hw, peak, eta, &s, o);
+    finish(hw, peak, eta, w->power_saturation, &s, o);
 }

@@ -1,13 +1,16 @@
 /* economics.c - energy, carbon, water and cost of a fleet run; region placement (Walls 17, 18).
  *
- * Power per accelerator P = TDP·(0.30 + 0.70·u) for load u (upstream MLSys·im's energy-proportional
- * model); IT energy E_IT = (P·N + P_node·(0.30 + 0.70·u)·nodes)·t, P_node the rest of a node at
+ * Power per accelerator P = TDP·ms_power_fraction(u) for load u: 0.30·TDP idle, rising to TDP at
+ * u = 0.5, where the board's power limit holds it (physics.h; upstream MLSys·im's line to TDP at
+ * u = 1 with power_saturation = 1); IT energy E_IT = (P·N + P_node·(0.30 + 0.70·u)·nodes)·t,
+ * P_node the rest of a node at
  * full load (host CPUs, memory, NICs, switches, fans; e.g. a DGX H100 draws up to 10.2 kW, of which
  * 8 × 700 W are GPUs: 4.6 kW, NVIDIA DGX H100 datasheet), scaled with load like the TDP; facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
  * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation (accelerators + node price per node) + maintenance (a fraction of capex
  * per year) + E·price. Defaults: PUE 1.12, $0.12/kWh, 3-year amortisation, 5 %/yr maintenance.
  */
 #include "internal.h"
+#include "mlsysim/physics.h"
 
 #include <math.h>
 #include <string.h>
@@ -23,13 +26,13 @@ int ms_econ_run(const ms_dist_accel_t *a, int n, double t, double tokens, const 
     if (!e) { e = &d; d.utilization = -1; }
     memset(out, 0, sizeof *out);
     double u = e->utilization < 0 ? 1.0 : (e->utilization > 1 ? 1.0 : e->utilization);
-    double pw = a->tdp_w * (0.30 + 0.70 * u);
+    double pw = a->tdp_w * ms_power_fraction(u, e->power_saturation);
     double pue = g->pue > 0 ? g->pue : 1.12;
     double price = g->price_usd_per_kwh > 0 ? g->price_usd_per_kwh : 0.12;
     int per_node = e->accels_per_node > 0 ? e->accels_per_node : 0;
     double nodes = per_node > 0 ? ceil((double)n / per_node) : 0.0;
     double node_w = e->node_power_w > 0 ? e->node_power_w : 0.0;
-    out->energy_node_j = node_w * (0.30 + 0.70 * u) * nodes * t;   /* a maximum figure, like TDP */
+    out->energy_node_j = node_w * ms_power_fraction(u, 1.0) * nodes * t;   /* linear: a maximum figure, like TDP */
     out->energy_it_j = pw * n * t + out->energy_node_j;
     out->energy_j = out->energy_it_j * pue;
     double kwh = out->energy_j / J_PER_KWH;

@@ -477,6 +477,7 @@ static int run_tco(const ms_solver *s, const ms_registry *reg, const ms_solve_va
     in.maintenance_fraction = N(s, v, "maintenance");
     in.infra_multiplier = N(s, v, "infra");
     in.embodied_kg_per_device = N(s, v, "embodied-kg");
+    in.power_saturation = N(s, v, "power-saturation");
     ms_tco_result r;
     if (ms_tco(&in, &r, err, errlen)) return -1;
     ms_result_str(o, "hardware", hw->name);
@@ -485,6 +486,7 @@ static int run_tco(const ms_solver *s, const ms_registry *reg, const ms_solve_va
     ms_result_num(o, "pue", in.pue);
     ms_result_num(o, "price_usd_per_kwh", in.price_usd_per_kwh);
     ms_result_num(o, "unit_cost_usd", in.unit_cost_usd);
+    ms_result_num(o, "power_saturation", in.power_saturation);
     ms_result_num(o, "chip_power_w", r.chip_power_w);
     ms_result_num(o, "it_energy_kwh", r.it_energy_kwh);
     ms_result_num(o, "energy_kwh", r.total_energy_kwh);
@@ -660,13 +662,15 @@ static const ms_solver solvers[] = {
      run_collective},
     {"tco", "Economics and sustainability (TCO)",
      "energy, carbon, water and cost of a cluster, every input overridable",
-     "P = TDP*(0.3 + 0.7*MFU); E = P*N*h*PUE; CO2 = E*CI; TCO = CapEx/years*d/365 + maintenance + E*price", 0,
+     "P = TDP*(0.3 + 0.7*min(1, MFU/s)); E = P*N*h*PUE; CO2 = E*CI; TCO = CapEx/years*d/365 + maintenance + E*price", 0,
      {{"hardware", MS_SARG_HW, "", 0, 0, 0, NULL, 0, NULL, "accelerator (TDP and unit price from the registry)"},
       {"accelerators", MS_SARG_INT, "", 0, 1e8, 0, NULL, 0, NULL, "accelerators N"},
       {"cluster", MS_SARG_CHOICE, "", 0, 0, 0, "none", 0, "none|research_256|frontier_16k|campus_8",
        "named preset instead of --hardware/--accelerators (256 H100; 16,384 H100; 8 A100)"},
       {"days", MS_SARG_NUM, "days", 1e-9, 1e6, 1, NULL, 0, NULL, "duration"},
-      {"mfu", MS_SARG_NUM, "", 0, 1, 1, NULL, 0, NULL, "utilisation (MFU) as an input: power = TDP*(0.3 + 0.7*MFU)"},
+      {"mfu", MS_SARG_NUM, "", 0, 1, 1, NULL, 0, NULL, "utilisation (MFU) as an input: power = TDP*(0.3 + 0.7*min(1, MFU/s))"},
+      {"power-saturation", MS_SARG_NUM, "", 0.01, 1, MS_POWER_SATURATION, NULL, 0, NULL,
+       "s, the MFU at which an accelerator reaches its TDP (its power limit; 1 = upstream's linear model)"},
       {"grid", MS_SARG_GRID, "", 0, 0, 0, "US_Avg", 0, NULL, "region: carbon intensity, PUE, water, price (mlsysim zoo grids)"},
       {"cooling", MS_SARG_CHOICE, "", 0, 0, 0, "grid", 0, "grid|enterprise|hyperscale|liquid",
        "PUE profile: the grid's, enterprise air 1.58, hyperscale 1.10, liquid 1.06"},

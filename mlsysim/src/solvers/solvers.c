@@ -556,8 +556,11 @@ int ms_tco(const ms_tco_input *in, ms_tco_result *o, char *err, size_t errlen)
     if (!pos(in->amortization_years)) return fail(err, errlen, "amortization years: must be > 0 (got %g)", in->amortization_years);
     if (!nonneg(in->maintenance_fraction) || !pos(in->infra_multiplier) || !nonneg(in->embodied_kg_per_device))
         return fail(err, errlen, "maintenance fraction and embodied carbon: must be >= 0; infrastructure multiplier > 0");
+    if (!(isfinite(in->power_saturation) && in->power_saturation >= 0 && in->power_saturation <= 1))
+        return fail(err, errlen, "power saturation: must be in (0, 1], or 0 for the default %g (got %g)",
+                    MS_POWER_SATURATION, in->power_saturation);
     double n = in->accelerators, hours = 24.0 * in->days, share = in->days / 365.0;
-    o->chip_power_w = in->tdp_w * (0.30 + 0.70 * in->mfu);
+    o->chip_power_w = in->tdp_w * ms_power_fraction(in->mfu, in->power_saturation);
     o->it_energy_kwh = o->chip_power_w * n * hours / 1000.0;
     o->total_energy_kwh = o->it_energy_kwh * in->pue;
     o->operational_co2_kg = o->total_energy_kwh * in->carbon_g_per_kwh / 1000.0;

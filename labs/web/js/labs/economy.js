@@ -28,5 +28,5 @@ Lab.run({
   actual: r => r.cost_per_million_tokens_usd,
   lesson: 'At batch 1 you pay a whole accelerator for one user; the memory-bound step costs the same at batch 32, so the price per token falls almost 32×.',
   equation: '$/Mtok = (capex/3 yr + energy · price/kWh + maintenance) per hour / (tokens per hour / 10⁶)',
-  equationNote: 'Energy: TDP × (0.3 + 0.7 × utilisation) × PUE; prices and TDP from the registry\'s cited datasheets.'
+  equationNote: 'Energy: TDP × (0.3 + 0.7 × min(1, utilisation / 0.5)) × PUE (the power limit is reached at MFU 0.5); prices and TDP from the registry\'s cited datasheets.'
 });
