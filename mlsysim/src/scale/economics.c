@@ -3,9 +3,9 @@
  * Power per accelerator P = TDP·ms_power_fraction(u) for load u: 0.30·TDP idle, rising to TDP at
  * u = 0.5, where the board's power limit holds it (physics.h; upstream MLSys·im's line to TDP at
  * u = 1 with power_saturation = 1); IT energy E_IT = (P·N + P_node·(0.30 + 0.70·u)·nodes)·t,
- * P_node the rest of a node at
- * full load (host CPUs, memory, NICs, switches, fans; e.g. a DGX H100 draws up to 10.2 kW, of which
- * 8 × 700 W are GPUs: 4.6 kW, NVIDIA DGX H100 datasheet), scaled with load like the TDP; facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
+ * P_node the rest of a node at full load (host CPUs, memory, NICs, switches, fans; e.g. a DGX H100
+ * draws up to 10.2 kW, of which 8 × 700 W are GPUs: 4.6 kW, NVIDIA DGX H100 datasheet), which has no
+ * early power limit and keeps the line (ms_power_fraction(u, 1)); facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
  * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation (accelerators + node price per node) + maintenance (a fraction of capex
  * per year) + E·price. Defaults: PUE 1.12, $0.12/kWh, 3-year amortisation, 5 %/yr maintenance.
  */
