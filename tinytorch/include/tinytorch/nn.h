@@ -40,6 +40,9 @@ typedef struct tt_params {
 
 void tt_params_init(tt_params *p);
 void tt_params_add(tt_params *p, const char *name, tt_tensor *t);
+/* Adds t under prefix + name ("0." + "weight" = "0.weight"); a NULL t (an absent bias) adds nothing.
+ * What a layer's collect_params calls for each of its tensors. */
+void tt_params_add_at(tt_params *p, const char *prefix, const char *name, tt_tensor *t);
 void tt_params_free(tt_params *p);           /* frees the list, not the tensors */
 int64_t tt_params_numel(const tt_params *p); /* total scalar count */
 tt_tensor *tt_params_find(const tt_params *p, const char *name);
@@ -83,6 +86,9 @@ void tt_layer_collect(tt_layer *l, tt_params *out, const char *prefix); /* for c
 /* Buffers: state that is saved and loaded with the model but not trained (no optimizer sees it). */
 void tt_layer_buffers(tt_layer *l, tt_params *out);  /* appends, names relative to l */
 void tt_layer_collect_buffers(tt_layer *l, tt_params *out, const char *prefix); /* for containers */
+/* A child's tensors under prefix + name + "." ("blocks.0." + "attn" -> "blocks.0.attn.qkv.weight"). */
+void tt_layer_collect_at(tt_layer *l, tt_params *out, const char *prefix, const char *name);
+void tt_layer_collect_buffers_at(tt_layer *l, tt_params *out, const char *prefix, const char *name);
 /* The model's parameter list, built on first use and owned by the layer (no init/free):
  *     tt_optimizer *opt = tt_adam(tt_layer_parameters(model), (tt_adam_opts){.lr = 1e-3f}); */
 const tt_params *tt_layer_parameters(tt_layer *l);

@@ -64,13 +64,8 @@ static tt_tensor *linear_forward(tt_layer *self, tt_tensor *x)
 static void linear_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_linear_layer *l = (tt_linear_layer *)self;
-    char name[256];
-    snprintf(name, sizeof name, "%sweight", prefix);
-    tt_params_add(out, name, l->weight);
-    if (l->bias) {
-        snprintf(name, sizeof name, "%sbias", prefix);
-        tt_params_add(out, name, l->bias);
-    }
+    tt_params_add_at(out, prefix, "weight", l->weight);
+    tt_params_add_at(out, prefix, "bias", l->bias);
 }
 
 static void linear_destroy(tt_layer *self)

@@ -30,12 +30,9 @@ static tt_tensor *lora_forward(tt_layer *self, tt_tensor *x)
 static void lora_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_lora_layer *l = (tt_lora_layer *)self;
-    char name[256];
     tt_layer_collect(&l->linear->base, out, prefix);
-    snprintf(name, sizeof name, "%slora_A", prefix);
-    tt_params_add(out, name, l->A);
-    snprintf(name, sizeof name, "%slora_B", prefix);
-    tt_params_add(out, name, l->B);
+    tt_params_add_at(out, prefix, "lora_A", l->A);
+    tt_params_add_at(out, prefix, "lora_B", l->B);
 }
 
 static void lora_destroy(tt_layer *self)

@@ -73,20 +73,20 @@ static tt_tensor *seq_forward(tt_layer *self, tt_tensor *x)
 static void seq_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     sequential *s = (sequential *)self;
-    char name[256];
+    char idx[16];
     for (int i = 0; i < s->n; i++) {
-        snprintf(name, sizeof name, "%s%d.", prefix, i);
-        tt_layer_collect(s->children[i], out, name);
+        snprintf(idx, sizeof idx, "%d", i);
+        tt_layer_collect_at(s->children[i], out, prefix, idx);
     }
 }
 
 static void seq_collect_buffers(tt_layer *self, tt_params *out, const char *prefix)
 {
     sequential *s = (sequential *)self;
-    char name[256];
+    char idx[16];
     for (int i = 0; i < s->n; i++) {
-        snprintf(name, sizeof name, "%s%d.", prefix, i);
-        tt_layer_collect_buffers(s->children[i], out, name);
+        snprintf(idx, sizeof idx, "%d", i);
+        tt_layer_collect_buffers_at(s->children[i], out, prefix, idx);
     }
 }
 

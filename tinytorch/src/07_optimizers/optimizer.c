@@ -324,24 +324,14 @@ const char *tt_optim_name(const tt_optimizer *o)
     return "?";
 }
 
-static void add_named(tt_params *out, const char *prefix, const char *name, tt_tensor *t)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s.%s", prefix, name);
-    tt_params_add(out, buf, t);
-}
-
 void tt_optim_state(const tt_optimizer *o, tt_params *out)
 {
     for (int i = 0; i < o->n; i++) {
-        if (o->buf1[i]) {
-            add_named(out, o->kind == TT_OPTIM_SGD ? "momentum_buffer" : "exp_avg", o->names[i],
-                      o->buf1[i]);
-        }
-        if (o->buf2[i]) {
-            add_named(out, "exp_avg_sq", o->names[i], o->buf2[i]);
-        }
-        add_named(out, "step", o->names[i], o->step[i]);
+        /* "exp_avg.0.weight": the state's kind, then the parameter's name; absent buffers add nothing */
+        const char *first = o->kind == TT_OPTIM_SGD ? "momentum_buffer." : "exp_avg.";
+        tt_params_add_at(out, first, o->names[i], o->buf1[i]);
+        tt_params_add_at(out, "exp_avg_sq.", o->names[i], o->buf2[i]);
+        tt_params_add_at(out, "step.", o->names[i], o->step[i]);
     }
 }
 

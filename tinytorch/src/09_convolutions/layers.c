@@ -22,13 +22,6 @@ static void *layer_alloc(size_t bytes, const char *who)
     return p;
 }
 
-static void add_param(tt_params *out, const char *prefix, const char *name, tt_tensor *t)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s%s", prefix ? prefix : "", name);
-    tt_params_add(out, buf, t);
-}
-
 /* ---- Conv2d ------------------------------------------------------------------------------------ */
 
 static tt_tensor *conv_layer_forward(tt_layer *self, tt_tensor *x)
@@ -40,10 +33,8 @@ static tt_tensor *conv_layer_forward(tt_layer *self, tt_tensor *x)
 static void conv_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_conv2d_layer *l = (tt_conv2d_layer *)self;
-    add_param(out, prefix, "weight", l->weight);
-    if (l->bias) {
-        add_param(out, prefix, "bias", l->bias);
-    }
+    tt_params_add_at(out, prefix, "weight", l->weight);
+    tt_params_add_at(out, prefix, "bias", l->bias);
 }
 
 static void conv_layer_destroy(tt_layer *self)
@@ -178,16 +169,16 @@ static void bn_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
     if (l->weight) {
-        add_param(out, prefix, "weight", l->weight);
-        add_param(out, prefix, "bias", l->bias);
+        tt_params_add_at(out, prefix, "weight", l->weight);
+        tt_params_add_at(out, prefix, "bias", l->bias);
     }
 }
 
 static void bn_buffers(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_batchnorm2d_layer *l = (tt_batchnorm2d_layer *)self;
-    add_param(out, prefix, "running_mean", l->running_mean);
-    add_param(out, prefix, "running_var", l->running_var);
+    tt_params_add_at(out, prefix, "running_mean", l->running_mean);
+    tt_params_add_at(out, prefix, "running_var", l->running_var);
 }
 
 static void bn_destroy(tt_layer *self)

@@ -210,12 +210,9 @@ static tt_tensor *emb_layer_forward(tt_layer *self, tt_tensor *x)
 static void emb_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_embedding_layer *e = (tt_embedding_layer *)self;
-    char name[256];
-    snprintf(name, sizeof name, "%sweight", prefix);
-    tt_params_add(out, name, e->weight);
-    if (e->pos && !e->sinusoidal) {
-        snprintf(name, sizeof name, "%sposition.weight", prefix);
-        tt_params_add(out, name, e->pos);
+    tt_params_add_at(out, prefix, "weight", e->weight);
+    if (!e->sinusoidal) {
+        tt_params_add_at(out, prefix, "position.weight", e->pos);
     }
 }
 
@@ -297,9 +294,11 @@ tt_tensor *tt_embedding_layer_forward(tt_embedding_layer *e, const int32_t *ids,
 
 void tt_embedding_layer_params(tt_embedding_layer *e, tt_params *out, const char *prefix)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s%s", prefix ? prefix : "", prefix && *prefix ? "." : "");
-    emb_layer_collect(&e->base, out, name);
+    if (prefix && *prefix) {
+        tt_layer_collect_at(&e->base, out, "", prefix);
+    } else {
+        tt_layer_collect(&e->base, out, "");
+    }
 }
 
 void tt_embedding_layer_free(tt_embedding_layer *e)

@@ -181,19 +181,10 @@ static tt_tensor *mha_layer_forward(tt_layer *self, tt_tensor *x)
 static void mha_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_mha *m = (tt_mha *)self;
-    char name[256];
-    snprintf(name, sizeof name, "%sqkv.weight", prefix);
-    tt_params_add(out, name, m->w_qkv);
-    if (m->b_qkv) {
-        snprintf(name, sizeof name, "%sqkv.bias", prefix);
-        tt_params_add(out, name, m->b_qkv);
-    }
-    snprintf(name, sizeof name, "%sout.weight", prefix);
-    tt_params_add(out, name, m->w_out);
-    if (m->b_out) {
-        snprintf(name, sizeof name, "%sout.bias", prefix);
-        tt_params_add(out, name, m->b_out);
-    }
+    tt_params_add_at(out, prefix, "qkv.weight", m->w_qkv);
+    tt_params_add_at(out, prefix, "qkv.bias", m->b_qkv);
+    tt_params_add_at(out, prefix, "out.weight", m->w_out);
+    tt_params_add_at(out, prefix, "out.bias", m->b_out);
 }
 
 static void mha_layer_destroy(tt_layer *self)
@@ -300,9 +291,11 @@ tt_tensor *tt_mha_forward(tt_mha *m, tt_tensor *x, const tt_attn_mask *mask, boo
 
 void tt_mha_params(tt_mha *m, tt_params *out, const char *prefix)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s%s", prefix ? prefix : "", prefix && *prefix ? "." : "");
-    mha_layer_collect(&m->base, out, name);
+    if (prefix && *prefix) {
+        tt_layer_collect_at(&m->base, out, "", prefix);
+    } else {
+        tt_layer_collect(&m->base, out, "");
+    }
 }
 
 void tt_mha_free(tt_mha *m)

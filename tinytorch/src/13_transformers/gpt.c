@@ -57,13 +57,10 @@ static void block_layer_collect(tt_layer *self, tt_params *out, const char *pref
         {"ln1.weight", b->ln1_w}, {"ln1.bias", b->ln1_b}, {"ln2.weight", b->ln2_w},
         {"ln2.bias", b->ln2_b}, {"mlp.fc.weight", b->fc_w}, {"mlp.fc.bias", b->fc_b},
         {"mlp.proj.weight", b->proj_w}, {"mlp.proj.bias", b->proj_b}};
-    char name[256];
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
-        snprintf(name, sizeof name, "%s%s", prefix, list[i].name);
-        tt_params_add(out, name, list[i].t);
+        tt_params_add_at(out, prefix, list[i].name, list[i].t);
         if (i == 1) { /* the attention's parameters after ln1, in the order a GPT lists them */
-            snprintf(name, sizeof name, "%sattn.", prefix);
-            tt_layer_collect(&b->attn->base, out, name);
+            tt_layer_collect_at(&b->attn->base, out, prefix, "attn");
         }
     }
 }
@@ -234,10 +231,8 @@ static tt_tensor *gpt_layer_forward(tt_layer *self, tt_tensor *x)
 static void gpt_layer_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     tt_gpt *g = (tt_gpt *)self;
-    char name[256];
     for (int i = 0; i < g->params.n; i++) {
-        snprintf(name, sizeof name, "%s%s", prefix, g->params.names[i]);
-        tt_params_add(out, name, g->params.t[i]);
+        tt_params_add_at(out, prefix, g->params.names[i], g->params.t[i]);
     }
 }
 

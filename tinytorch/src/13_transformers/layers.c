@@ -32,13 +32,8 @@ static tt_tensor *ln_forward(tt_layer *self, tt_tensor *x)
 static void ln_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     layernorm_layer *l = (layernorm_layer *)self;
-    char name[256];
-    snprintf(name, sizeof name, "%sweight", prefix);
-    tt_params_add(out, name, l->weight);
-    if (l->bias) {
-        snprintf(name, sizeof name, "%sbias", prefix);
-        tt_params_add(out, name, l->bias);
-    }
+    tt_params_add_at(out, prefix, "weight", l->weight);
+    tt_params_add_at(out, prefix, "bias", l->bias);
 }
 
 static void ln_destroy(tt_layer *self)
@@ -98,11 +93,8 @@ static tt_tensor *ffn_forward(tt_layer *self, tt_tensor *x)
 static void ffn_collect(tt_layer *self, tt_params *out, const char *prefix)
 {
     ffn_layer *f = (ffn_layer *)self;
-    char name[256];
-    snprintf(name, sizeof name, "%sfc.", prefix);
-    tt_layer_collect(f->fc, out, name);
-    snprintf(name, sizeof name, "%sproj.", prefix);
-    tt_layer_collect(f->proj, out, name);
+    tt_layer_collect_at(f->fc, out, prefix, "fc");
+    tt_layer_collect_at(f->proj, out, prefix, "proj");
 }
 
 static void ffn_destroy(tt_layer *self)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tt_test.h"
 #include "tinytorch/nn.h"
 
@@ -191,6 +192,50 @@ static void test_sequential(void **state)
     tt_layer_free(NULL);
 }
 
+/* Names are built at any length: a Linear 150 Sequentials deep is "0.0.....0.weight" (302 chars),
+ * beside a sibling whose name differs only at the end; a fixed buffer would cut both to one name. */
+static void test_param_names_any_depth(void **state)
+{
+    (void)state;
+    tt_rng r;
+    tt_rng_seed(&r, 9);
+    enum { DEPTH = 150 };
+    tt_layer *pair[2] = {tt_linear_new(2, 2, true, TT_INIT_PYTORCH, &r),
+                         tt_linear_new(2, 2, false, TT_INIT_PYTORCH, &r)};
+    tt_layer *net = tt_sequential_new(2, pair);
+    for (int i = 1; i < DEPTH; i++) {
+        net = tt_sequential_new(1, &net);
+    }
+    tt_params p;
+    tt_params_init(&p);
+    tt_layer_params(net, &p);
+    assert_int_equal(p.n, 3); /* the second Linear has no bias: nothing added for it */
+    char want[2 * DEPTH + 16] = "";
+    for (int i = 1; i < DEPTH; i++) {
+        strcat(want, "0.");
+    }
+    size_t base = strlen(want);
+    strcat(want, "0.weight");
+    assert_string_equal(p.names[0], want);
+    want[base] = '1';
+    assert_string_equal(p.names[2], want);
+    assert_true(strlen(p.names[2]) > 256);
+    /* tt_params_add_at joins prefix and name; NULL prefix and name read as "" */
+    tt_params q;
+    tt_params_init(&q);
+    tt_params_add_at(&q, "enc.", "scale", p.t[0]);
+    tt_params_add_at(&q, NULL, "w", p.t[0]);
+    tt_params_add_at(&q, "b.", NULL, p.t[0]);
+    tt_params_add_at(&q, "x.", "bias", NULL);
+    assert_int_equal(q.n, 3);
+    assert_string_equal(q.names[0], "enc.scale");
+    assert_string_equal(q.names[1], "w");
+    assert_string_equal(q.names[2], "b.");
+    tt_params_free(&q);
+    tt_params_free(&p);
+    tt_layer_free(net);
+}
+
 /* ---- gradient checks through layers --------------------------------------------------------------- */
 
 /* in[0] = x; in[1..3] = the parameters' data, swapped in so the check perturbs them */
@@ -243,6 +288,7 @@ int main(void)
         cmocka_unit_test_teardown(test_init_statistics, teardown),
         cmocka_unit_test_teardown(test_dropout, teardown),
         cmocka_unit_test_teardown(test_sequential, teardown),
+        cmocka_unit_test_teardown(test_param_names_any_depth, teardown),
         cmocka_unit_test_teardown(test_gradcheck, teardown),
         cmocka_unit_test_teardown(test_layer_gradients, teardown),
     };
