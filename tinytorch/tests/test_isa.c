@@ -15,12 +15,15 @@
 
 #include <cmocka.h>
 
+#include "tinytorch/autograd.h"
 #include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/tensor.h"
+#include "tinytorch/transformer.h"
 
-enum { GM = 37, GN = 29, GK = 48, VO = 24, VI = 64, NG = 100 };
-enum { NOUT = GM * GN + VO + NG };
+enum { GM = 37, GN = 29, GK = 48, VO = 24, VI = 64, NG = 100, LR = 5, LC = 37 };
+/* LayerNorm of [LR, LC]: y and dx (LR x LC each), dgamma and dbeta (LC each) */
+enum { NLN = 2 * LR * LC + 2 * LC, NOUT = GM * GN + VO + NG + NLN };
 
 typedef struct {
     float out[NOUT];
@@ -45,6 +48,24 @@ static void compute(isa_result *r)
     for (int i = 0; i < NG; i++) t->data[i] = val(i) * 2.0f;
     tt_tensor *g = tt_gelu(t);
     memcpy(r->out + GM * GN + VO, g->data, NG * sizeof(float));
+    /* LayerNorm forward and backward (rows of 37: the 16-wide loops and their remainders) */
+    int64_t xs[2] = {LR, LC}, cs[1] = {LC};
+    tt_tensor *lx = tt_tensor_new_persistent(2, xs), *lg = tt_tensor_new_persistent(1, cs);
+    tt_tensor *lb = tt_tensor_new_persistent(1, cs), *seed = tt_empty(2, xs);
+    for (int i = 0; i < LR * LC; i++) lx->data[i] = val(i + 13) * (1.0f + (float)(i / LC));
+    for (int i = 0; i < LR * LC; i++) seed->data[i] = val(i + 17);
+    for (int i = 0; i < LC; i++) lg->data[i] = 1.0f + 0.1f * val(i + 19);
+    for (int i = 0; i < LC; i++) lb->data[i] = val(i + 23);
+    tt_set_requires_grad(lx, true);
+    tt_set_requires_grad(lg, true);
+    tt_set_requires_grad(lb, true);
+    tt_tensor *ly = tt_layernorm(lx, lg, lb, 1e-5f);
+    tt_backward_with(ly, seed);
+    float *o = r->out + GM * GN + VO + NG;
+    memcpy(o, ly->data, LR * LC * sizeof(float));
+    memcpy(o + LR * LC, lx->grad, LR * LC * sizeof(float));
+    memcpy(o + 2 * LR * LC, lg->grad, LC * sizeof(float));
+    memcpy(o + 2 * LR * LC + LC, lb->grad, LC * sizeof(float));
     snprintf(r->kernel, sizeof r->kernel, "%s", tt_sgemm_kernel());
     r->avx512_ok = tt_sgemm_kernel_supported("avx512");
 }
@@ -111,6 +132,22 @@ static void test_caps_agree_with_portable(void **state)
         double s = val(o + 5);
         for (int i = 0; i < VI; i++) s += (double)val(o * VI + i + 3) * val(i + 11);
         assert_true(fabs(port.out[GM * GN + o] - s) <= 1e-4 * (1.0 + fabs(s)));
+    }
+    /* LayerNorm's output under the portable cap against a double reference */
+    for (int r = 0; r < LR; r++) {
+        double m = 0, v = 0;
+        for (int c = 0; c < LC; c++) m += (double)val(r * LC + c + 13) * (1.0 + r);
+        m /= LC;
+        for (int c = 0; c < LC; c++) {
+            double d = (double)val(r * LC + c + 13) * (1.0 + r) - m;
+            v += d * d;
+        }
+        double rstd = 1.0 / sqrt(v / LC + 1e-5);
+        for (int c = 0; c < LC; c++) {
+            double xh = ((double)val(r * LC + c + 13) * (1.0 + r) - m) * rstd;
+            double want = xh * (1.0f + 0.1f * val(c + 19)) + val(c + 23);
+            assert_true(fabs(port.out[GM * GN + VO + NG + r * LC + c] - want) <= 1e-4 * (1.0 + fabs(want)));
+        }
     }
     for (int i = 0; i < NOUT; i++) {
         double ref = port.out[i], tol = 1e-5 * (1.0 + fabs(ref));
