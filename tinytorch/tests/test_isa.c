@@ -18,12 +18,15 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
+#include "tinytorch/optim.h"
 #include "tinytorch/tensor.h"
 #include "tinytorch/transformer.h"
 
 enum { GM = 37, GN = 29, GK = 48, VO = 24, VI = 64, NG = 100, LR = 5, LC = 37 };
 /* LayerNorm of [LR, LC]: y and dx (LR x LC each), dgamma and dbeta (LC each) */
-enum { NLN = 2 * LR * LC + 2 * LC, NOUT = GM * GN + VO + NG + NLN };
+enum { NLN = 2 * LR * LC + 2 * LC };
+/* one parameter of 53 floats after three steps of SGD (momentum, Nesterov) and of AdamW */
+enum { NP = 53, NOUT = GM * GN + VO + NG + NLN + 2 * NP };
 
 typedef struct {
     float out[NOUT];
@@ -66,6 +69,27 @@ static void compute(isa_result *r)
     memcpy(o + LR * LC, lx->grad, LR * LC * sizeof(float));
     memcpy(o + 2 * LR * LC, lg->grad, LC * sizeof(float));
     memcpy(o + 2 * LR * LC + LC, lb->grad, LC * sizeof(float));
+    /* optimizer steps: the 16-wide loops, a 5-float remainder */
+    for (int k = 0; k < 2; k++) {
+        int64_t ps[1] = {NP};
+        tt_tensor *w = tt_tensor_new_persistent(1, ps);
+        for (int i = 0; i < NP; i++) w->data[i] = val(i + 29);
+        tt_set_requires_grad(w, true);
+        tt_params pl;
+        tt_params_init(&pl);
+        tt_params_add(&pl, "w", w);
+        tt_optimizer *opt = k == 0 ? tt_sgd(&pl, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .nesterov = true,
+                                                               .weight_decay = 0.01f})
+                                   : tt_adamw(&pl, (tt_adam_opts){.lr = 0.01f, .weight_decay = 0.1f});
+        for (int step = 0; step < 3; step++) {
+            float *gw = tt_grad_buf(w);
+            for (int i = 0; i < NP; i++) gw[i] = val(i * (step + 2) + 31);
+            tt_optim_step(opt);
+        }
+        memcpy(o + 2 * LR * LC + 2 * LC + k * NP, w->data, NP * sizeof(float));
+        tt_optim_free(opt);
+        tt_params_free(&pl);
+    }
     snprintf(r->kernel, sizeof r->kernel, "%s", tt_sgemm_kernel());
     r->avx512_ok = tt_sgemm_kernel_supported("avx512");
 }
@@ -154,6 +178,10 @@ static void test_caps_agree_with_portable(void **state)
         assert_true(fabs(avx2.out[i] - ref) <= tol);
         assert_true(fabs(avx512.out[i] - ref) <= tol);
     }
+    /* the optimizers' arithmetic is elementwise: the same bits under every cap */
+    const int opt0 = GM * GN + VO + NG + NLN;
+    assert_memory_equal(avx2.out + opt0, port.out + opt0, 2 * NP * sizeof(float));
+    assert_memory_equal(avx512.out + opt0, port.out + opt0, 2 * NP * sizeof(float));
 }
 
 int main(void)

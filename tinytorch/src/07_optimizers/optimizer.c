@@ -148,8 +148,13 @@ tt_optimizer *tt_adamw(const tt_params *p, tt_adam_opts o)
 
 /* ---- updates: one parameter each; n elements --------------------------------------------------- */
 
-static void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
-                       float *restrict v, int64_t n, bool first)
+/* The updates are written once (TT_OPT_FN: inlined into each caller) and compiled twice, plainly
+ * and for AVX-512 (each omp simd loop 16 floats wide); the CPU probe (capped by TT_ISA) picks. Every
+ * element's arithmetic is the same in both, so the two give the same bits. */
+#define TT_OPT_FN static inline __attribute__((always_inline))
+
+TT_OPT_FN void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+                          float *restrict v, int64_t n, bool first)
 {
     const float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
     /* TODO: SGD: d = g + wd w; without momentum w -= lr d; else v = mu v + (1 - dampening) d (the first
@@ -187,8 +192,8 @@ static void sgd_update(const tt_optimizer *o, float *restrict w, const float *re
     /* END SOLUTION */
 }
 
-static void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
-                        float *restrict m, float *restrict v, int64_t n, double t)
+TT_OPT_FN void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+                           float *restrict m, float *restrict v, int64_t n, double t)
 {
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
     const float c1 = 1.0f - b1, c2 = 1.0f - b2;
@@ -275,7 +280,7 @@ static void for_all(tt_optimizer *o, void (*fn)(tt_optimizer *, int, int64_t, in
     }
 }
 
-static void update_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
+TT_OPT_FN void update_range(tt_optimizer *o, int i, int64_t a, int64_t e)
 {
     tt_tensor *p = o->params[i];
     const float cnt = o->step[i]->data[0];
@@ -286,6 +291,24 @@ static void update_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
         adam_update(o, p->data + a, p->grad + a, o->buf1[i]->data + a, o->buf2[i]->data + a, e - a,
                     (double)cnt);
     }
+}
+
+#ifdef TT_HAVE_AVX512_PATH
+static TT_AVX512_FN void update_range_avx512(tt_optimizer *o, int i, int64_t a, int64_t e)
+{
+    update_range(o, i, a, e);
+}
+#endif
+
+static void update_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
+{
+#ifdef TT_HAVE_AVX512_PATH
+    if (tt__have_avx512()) {
+        update_range_avx512(o, i, a, e);
+        return;
+    }
+#endif
+    update_range(o, i, a, e);
 }
 
 static void zero_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
