@@ -37,7 +37,10 @@
 /* SIMD loop policy (one for every kernel):
  * TT_SIMD before a loop whose iterations are independent; TT_SIMD_SUM(acc) / TT_SIMD_MAX(acc) when the
  * loop also adds into (takes the max of) the scalar acc (the sum is then taken in a different order than
- * a sequential loop). They expand to OpenMP's simd pragma where OpenMP is on, and to nothing otherwise. */
+ * a sequential loop). They expand to OpenMP's simd pragma where OpenMP is on, and to nothing otherwise.
+ * Such loops run at the build's baseline width (4 floats on x86-64). Where one is hot, its function is
+ * written once as an always-inline body and compiled twice, plainly and inside a TT_AVX512_FN caller,
+ * which tt__have_avx512() picks at run time (tt__add_rows below, LayerNorm, the optimizers' updates). */
 #define TT__PRAGMA(x) _Pragma(#x)
 #if defined(_OPENMP)
 #define TT_SIMD TT__PRAGMA(omp simd)
