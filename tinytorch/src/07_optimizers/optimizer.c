@@ -152,6 +152,11 @@ tt_optimizer *tt_adamw(const tt_params *p, tt_adam_opts o)
  * and for AVX-512 (each omp simd loop 16 floats wide); the CPU probe (capped by TT_ISA) picks. Every
  * element's arithmetic is the same in both, so the two give the same bits. */
 #define TT_OPT_FN static inline __attribute__((always_inline))
+/* GCC under -std=c11 never fuses a*b + c into one FMA; clang does where the target has FMA (the
+ * AVX-512 build) unless told not to, which would round differently from the plain build. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 TT_OPT_FN void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
                           float *restrict v, int64_t n, bool first)
