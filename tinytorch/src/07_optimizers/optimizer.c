@@ -148,17 +148,16 @@ tt_optimizer *tt_adamw(const tt_params *p, tt_adam_opts o)
 
 /* ---- updates: one parameter each; n elements --------------------------------------------------- */
 
-/* The updates are written once (TT_OPT_FN: inlined into each caller) and compiled twice, plainly
+/* The updates are written once (TT_TWICE_FN: inlined into each caller) and compiled twice, plainly
  * and for AVX-512 (each omp simd loop 16 floats wide); the CPU probe (capped by TT_ISA) picks. Every
  * element's arithmetic is the same in both, so the two give the same bits. */
-#define TT_OPT_FN static inline __attribute__((always_inline))
 /* GCC under -std=c11 never fuses a*b + c into one FMA; clang does where the target has FMA (the
  * AVX-512 build) unless told not to, which would round differently from the plain build. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-TT_OPT_FN void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+TT_TWICE_FN void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
                           float *restrict v, int64_t n, bool first)
 {
     const float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
@@ -197,7 +196,7 @@ TT_OPT_FN void sgd_update(const tt_optimizer *o, float *restrict w, const float 
     /* END SOLUTION */
 }
 
-TT_OPT_FN void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+TT_TWICE_FN void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
                            float *restrict m, float *restrict v, int64_t n, double t)
 {
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
@@ -285,7 +284,7 @@ static void for_all(tt_optimizer *o, void (*fn)(tt_optimizer *, int, int64_t, in
     }
 }
 
-TT_OPT_FN void update_range(tt_optimizer *o, int i, int64_t a, int64_t e)
+TT_TWICE_FN void update_range(tt_optimizer *o, int i, int64_t a, int64_t e)
 {
     tt_tensor *p = o->params[i];
     const float cnt = o->step[i]->data[0];

@@ -12,13 +12,11 @@
 
 typedef struct ln_saved { float *mu, *rstd; } ln_saved;
 
-/* The row loops of the forward and the backward are written once (TT_LN_FN: inlined into each
+/* The row loops of the forward and the backward are written once (TT_TWICE_FN: inlined into each
  * caller) and compiled twice, plainly and for AVX-512, where the compiler runs each omp simd loop 16
  * floats wide; the one CPU probe (tt__have_avx512, capped by TT_ISA) picks at run time. At the
  * baseline's 4-float width LayerNorm was 5 % of a GPT training step. */
-#define TT_LN_FN static inline __attribute__((always_inline))
-
-TT_LN_FN void ln_backward_rows(const float *xd, const float *g, const float *w, const ln_saved *s, int64_t R,
+TT_TWICE_FN void ln_backward_rows(const float *xd, const float *g, const float *w, const ln_saved *s, int64_t R,
                                int64_t C, float *dx, float *dw, float *db)
 {
     float invC = 1.0f / (float)C;
@@ -62,12 +60,6 @@ TT_LN_FN void ln_backward_rows(const float *xd, const float *g, const float *w, 
     /* END SOLUTION */
 }
 
-static void ln_backward_plain(const float *xd, const float *g, const float *w, const ln_saved *s, int64_t R,
-                              int64_t C, float *dx, float *dw, float *db)
-{
-    ln_backward_rows(xd, g, w, s, R, C, dx, dw, db);
-}
-
 #ifdef TT_HAVE_AVX512_PATH
 static TT_AVX512_FN void ln_backward_avx512(const float *xd, const float *g, const float *w, const ln_saved *s,
                                             int64_t R, int64_t C, float *dx, float *dw, float *db)
@@ -90,10 +82,10 @@ static void layernorm_backward(tt_node *n)
         return;
     }
 #endif
-    ln_backward_plain(x->data, n->out->grad, gamma->data, s, R, C, dx, dw, db);
+    ln_backward_rows(x->data, n->out->grad, gamma->data, s, R, C, dx, dw, db);
 }
 
-TT_LN_FN void ln_forward_rows(const float *xd, const float *w, const float *bb, int64_t R, int64_t C, float eps,
+TT_TWICE_FN void ln_forward_rows(const float *xd, const float *w, const float *bb, int64_t R, int64_t C, float eps,
                               float *y, float *mu, float *rs)
 {
     float invC = 1.0f / (float)C;
@@ -134,12 +126,6 @@ TT_LN_FN void ln_forward_rows(const float *xd, const float *w, const float *bb, 
     /* END SOLUTION */
 }
 
-static void ln_forward_plain(const float *xd, const float *w, const float *bb, int64_t R, int64_t C, float eps,
-                             float *y, float *mu, float *rs)
-{
-    ln_forward_rows(xd, w, bb, R, C, eps, y, mu, rs);
-}
-
 #ifdef TT_HAVE_AVX512_PATH
 static TT_AVX512_FN void ln_forward_avx512(const float *xd, const float *w, const float *bb, int64_t R, int64_t C,
                                            float eps, float *y, float *mu, float *rs)
@@ -167,7 +153,7 @@ tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float e
     } else
 #endif
     {
-        ln_forward_plain(x->data, gamma->data, beta ? beta->data : NULL, R, C, eps, out->data, mu, rs);
+        ln_forward_rows(x->data, gamma->data, beta ? beta->data : NULL, R, C, eps, out->data, mu, rs);
     }
     tt_tensor *in[3] = {x, gamma, beta};
     tt_node *node = tt_record("layernorm", out, in, beta ? 3 : 2, layernorm_backward);

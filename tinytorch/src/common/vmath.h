@@ -40,7 +40,8 @@
  * a sequential loop). They expand to OpenMP's simd pragma where OpenMP is on, and to nothing otherwise.
  * Such loops run at the build's baseline width (4 floats on x86-64). Where one is hot, its function is
  * written once as an always-inline body and compiled twice, plainly and inside a TT_AVX512_FN caller,
- * which tt__have_avx512() picks at run time (tt__add_rows below, LayerNorm, the optimizers' updates). */
+ * which tt__have_avx512() picks at run time (tt__add_rows below, LayerNorm, the optimizers' updates).
+ * TT_TWICE_FN marks such a body: always inlined, so each caller compiles it for its own target. */
 #define TT__PRAGMA(x) _Pragma(#x)
 #if defined(_OPENMP)
 #define TT_SIMD TT__PRAGMA(omp simd)
@@ -51,6 +52,7 @@
 #define TT_SIMD_SUM(acc)
 #define TT_SIMD_MAX(acc)
 #endif
+#define TT_TWICE_FN static inline __attribute__((always_inline))
 
 static inline uint32_t tt__bits(float f)
 {
@@ -251,20 +253,18 @@ static inline float tt__tanhf(float x)
  * batch. Without the restrict
  * qualifiers and the AVX-512 build the compiler runs these one float at a time: for a GPT step they
  * were 4 % of its time. */
-#define TT__ADD_ROWS_BODY                                         \
-    for (int64_t r = 0; r < rows; r++) {                          \
-        const float *restrict s = src + r * n;                    \
-        TT_SIMD for (int64_t j = 0; j < n; j++) { dst[j] += s[j]; } \
-    }
-static inline void tt__add_rows_plain(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
+TT_TWICE_FN void tt__add_rows_body(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
 {
-    TT__ADD_ROWS_BODY
+    for (int64_t r = 0; r < rows; r++) {
+        const float *restrict s = src + r * n;
+        TT_SIMD for (int64_t j = 0; j < n; j++) { dst[j] += s[j]; }
+    }
 }
 #ifdef TT_HAVE_AVX512_PATH
 static inline TT_AVX512_FN void tt__add_rows_avx512(float *restrict dst, const float *restrict src, int64_t rows,
                                                     int64_t n)
 {
-    TT__ADD_ROWS_BODY
+    tt__add_rows_body(dst, src, rows, n);
 }
 #endif
 static inline void tt__add_rows(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
@@ -275,7 +275,7 @@ static inline void tt__add_rows(float *restrict dst, const float *restrict src, 
         return;
     }
 #endif
-    tt__add_rows_plain(dst, src, rows, n);
+    tt__add_rows_body(dst, src, rows, n);
 }
 
 #endif
