@@ -86,7 +86,8 @@ void tt_layer_collect(tt_layer *l, tt_params *out, const char *prefix); /* for c
 /* Buffers: state that is saved and loaded with the model but not trained (no optimizer sees it). */
 void tt_layer_buffers(tt_layer *l, tt_params *out);  /* appends, names relative to l */
 void tt_layer_collect_buffers(tt_layer *l, tt_params *out, const char *prefix); /* for containers */
-/* A child's tensors under prefix + name + "." ("blocks.0." + "attn" -> "blocks.0.attn.qkv.weight"). */
+/* A child's tensors under prefix + name + "." ("blocks.0." + "attn" -> "blocks.0.attn.qkv.weight");
+ * an empty or NULL name adds no level (the child's names under prefix alone). */
 void tt_layer_collect_at(tt_layer *l, tt_params *out, const char *prefix, const char *name);
 void tt_layer_collect_buffers_at(tt_layer *l, tt_params *out, const char *prefix, const char *name);
 /* The model's parameter list, built on first use and owned by the layer (no init/free):

@@ -60,16 +60,22 @@ void tt_params_add_at(tt_params *p, const char *prefix, const char *name, tt_ten
     }
 }
 
+/* prefix + name + "." for a named child, prefix alone for an unnamed one (NULL or "") */
+static char *child_prefix(const char *prefix, const char *name)
+{
+    return join3(prefix ? prefix : "", name ? name : "", name && *name ? "." : "");
+}
+
 void tt_layer_collect_at(tt_layer *l, tt_params *out, const char *prefix, const char *name)
 {
-    char *full = join3(prefix ? prefix : "", name ? name : "", ".");
+    char *full = child_prefix(prefix, name);
     tt_layer_collect(l, out, full);
     free(full);
 }
 
 void tt_layer_collect_buffers_at(tt_layer *l, tt_params *out, const char *prefix, const char *name)
 {
-    char *full = join3(prefix ? prefix : "", name ? name : "", ".");
+    char *full = child_prefix(prefix, name);
     tt_layer_collect_buffers(l, out, full);
     free(full);
 }

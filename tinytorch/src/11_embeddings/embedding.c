@@ -294,11 +294,7 @@ tt_tensor *tt_embedding_layer_forward(tt_embedding_layer *e, const int32_t *ids,
 
 void tt_embedding_layer_params(tt_embedding_layer *e, tt_params *out, const char *prefix)
 {
-    if (prefix && *prefix) {
-        tt_layer_collect_at(&e->base, out, "", prefix);
-    } else {
-        tt_layer_collect(&e->base, out, "");
-    }
+    tt_layer_collect_at(&e->base, out, "", prefix); /* "wte" -> "wte.weight"; "" -> "weight" */
 }
 
 void tt_embedding_layer_free(tt_embedding_layer *e)

@@ -291,11 +291,7 @@ tt_tensor *tt_mha_forward(tt_mha *m, tt_tensor *x, const tt_attn_mask *mask, boo
 
 void tt_mha_params(tt_mha *m, tt_params *out, const char *prefix)
 {
-    if (prefix && *prefix) {
-        tt_layer_collect_at(&m->base, out, "", prefix);
-    } else {
-        tt_layer_collect(&m->base, out, "");
-    }
+    tt_layer_collect_at(&m->base, out, "", prefix); /* "attn" -> "attn.qkv.weight"; "" -> "qkv.weight" */
 }
 
 void tt_mha_free(tt_mha *m)

@@ -231,6 +231,15 @@ static void test_param_names_any_depth(void **state)
     assert_string_equal(q.names[0], "enc.scale");
     assert_string_equal(q.names[1], "w");
     assert_string_equal(q.names[2], "b.");
+    /* a named child adds "name.", an unnamed one (NULL or "") no level */
+    tt_layer_collect_at(pair[0], &q, "enc.", "fc");
+    tt_layer_collect_at(pair[0], &q, "enc.", "");
+    tt_layer_collect_at(pair[0], &q, NULL, NULL);
+    assert_int_equal(q.n, 9);
+    assert_string_equal(q.names[3], "enc.fc.weight");
+    assert_string_equal(q.names[4], "enc.fc.bias");
+    assert_string_equal(q.names[5], "enc.weight");
+    assert_string_equal(q.names[7], "weight");
     tt_params_free(&q);
     tt_params_free(&p);
     tt_layer_free(net);
