@@ -264,11 +264,11 @@ static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 static const tt_conv_kernels kernels_avx512 = {
     "avx512", tt_conv_avx512_planes, tt_conv_avx512_wgrad, tt_conv_avx512_planes_cvec,
     tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward,
-    tt_pool_avx512_lanes, tt_pool_avx512_grad_lanes, tt_conv_avx512_dx_cvec};
+    tt_pool_avx512_lanes, tt_pool_avx512_grad_lanes, tt_conv_avx512_dx_cvec, tt_conv_avx512_dx_nvec};
 static const tt_conv_kernels kernels_avx2 = {
     "avx2", tt_conv_avx2_planes, tt_conv_avx2_wgrad, tt_conv_avx2_planes_cvec,
     tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL, NULL,
-    NULL};
+    NULL, NULL};
 #endif
 
 const tt_conv_kernels *tt_conv_simd_kernels(void)
@@ -475,12 +475,14 @@ typedef struct simd_bwd {
     const tt_conv_kernels *K;
     const float *x, *gy, *y, *wf;
     const float *wl;   /* dx_cvec: the weights [C][kh][kw][16] with output channels in the lanes */
+    const float *wt;   /* dx_nvec: the weights [kh][kw][Cout][C] */
     const uint8_t *code;
     const conv_dims *d;
     const tt_conv2d_geom *g;
     pad_dims p;
     int relu, gx_fresh, want_gw;
     bool cvec, dxc;    /* dxc: the input gradient with channels in the lanes too (from dyn) */
+    bool dxn;          /* dxc's sums with images in the lanes instead, once per thread (dyn kept whole) */
     int64_t dtop, dleft, Wd, dplane, dimg, nb, nw, nblk, acc_len, Wp2;
     float *gx;
 } simd_bwd;
@@ -488,6 +490,7 @@ typedef struct simd_bwd {
 typedef struct simd_bwd_buf {
     float *dyb, *xpb, *dyn, *acc16;
     float *dyp;        /* dxc: one image's dy [Ho][Wp2][16], zero columns either side of each row */
+    float *dxw;        /* dxn: the kernel's work buffer */
     double *gbs;
 } simd_bwd_buf;
 
@@ -556,13 +559,15 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
     const int64_t dtop = B->dtop, dleft = B->dleft, Wd = B->Wd, dplane = B->dplane, dimg = B->dimg;
     for (int64_t n0 = n_lo; n0 < n_hi; n0 += B->nb) {
         const int64_t cnt = n_hi - n0 < B->nb ? n_hi - n0 : B->nb;
+        /* dxn keeps every image's dyn for the input gradient at the end; otherwise it is the chunk's */
+        float *dyn = B->dxn ? u->dyn + (n0 - n_lo) * d->P * 16 : u->dyn;
         /* a pooled conv whose dW and dx both take dy with channels in lanes (one block of 16): the
          * pooled gradient goes there directly, and the planes are not built */
         const bool lanes_only = B->code && B->cvec && B->nblk == 1 && (!B->gx || B->dxc);
         for (int64_t k = 0; lanes_only && k < cnt; k++) {
             const int64_t off = (n0 + k) * d->Cout * (d->Ho / 2) * (d->Wo / 2);
             (K->pool_grad_lanes ? K->pool_grad_lanes : pool_grad_to_lanes)(
-                B->gy + off, B->code + off, B->relu ? B->y + off : NULL, d->Cout, d->Ho, d->Wo, u->dyn + k * d->P * 16,
+                B->gy + off, B->code + off, B->relu ? B->y + off : NULL, d->Cout, d->Ho, d->Wo, dyn + k * d->P * 16,
                 u->gbs);
         }
         /* dy (ReLU-masked) into the padded chunk buffer; bias gradient on the way */
@@ -589,7 +594,7 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
                 pad_image(B->x + (n0 + k) * d->C * d->H * d->W, d, g, &B->p, u->xpb + k * B->p.img);
             }
             if (lanes_only) { /* dyn already holds the one block */
-                K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw, d->Ho,
+                K->wgrad_cvec(dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw, d->Ho,
                               d->Wo, cnt, u->acc16);
             } else if (B->cvec) {
                 for (int64_t blk = 0; blk < B->nblk; blk++) {
@@ -598,13 +603,13 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
                      * feed the weight-gradient lanes of channels that do not exist, never read. */
                     const int64_t lanes = d->Cout - 16 * blk < 16 ? d->Cout - 16 * blk : 16;
                     for (int64_t k = 0; k < cnt; k++) {
-                        float *dn = u->dyn + k * d->P * 16;
+                        float *dn = dyn + k * d->P * 16;
                         for (int64_t l = 0; l < lanes; l++) {
                             to_lane(dn + l, u->dyb + k * dimg + (16 * blk + l) * dplane + dtop * Wd + dleft, d->Ho,
                                     d->Wo, Wd);
                         }
                     }
-                    K->wgrad_cvec(u->dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw,
+                    K->wgrad_cvec(dyn, d->P * 16, u->xpb, B->p.img, d->C, B->p.plane, B->p.Wp, d->kh, d->kw,
                                   d->Ho, d->Wo, cnt, u->acc16 + blk * d->CKK * 16);
                 }
             } else {
@@ -612,26 +617,31 @@ static void simd_backward_images(const simd_bwd *B, const simd_bwd_buf *u, int64
                          B->p.Wp, d->Cout, d->kh, d->kw, d->Ho, d->Wo, cnt, u->acc16);
             }
         }
-        if (B->gx && B->dxc) { /* dyn (just built for dW) holds the chunk's dy with channels in lanes */
+        if (B->gx && B->dxc && !B->dxn) { /* dyn (just built for dW) holds the chunk's dy, channels in lanes */
             for (int64_t k = 0; k < cnt; k++) {
                 for (int64_t oh = 0; oh < d->Ho; oh++) {
-                    memcpy(u->dyp + (oh * B->Wp2 + d->kw - 1) * 16, u->dyn + (k * d->P + oh * d->Wo) * 16,
+                    memcpy(u->dyp + (oh * B->Wp2 + d->kw - 1) * 16, dyn + (k * d->P + oh * d->Wo) * 16,
                            (size_t)(d->Wo * 16) * sizeof(float));
                 }
                 K->dx_cvec(u->dyp, B->Wp2, B->wl, d->C, d->kh, d->kw, g->pad_h, g->pad_w, d->Ho, d->Wo, d->H,
                            d->W, !B->gx_fresh, B->gx + (n0 + k) * d->C * d->H * d->W);
             }
-        } else if (B->gx) {
+        } else if (B->gx && !B->dxn) {
             for (int64_t k = 0; k < cnt; k++) {
                 K->planes(u->dyb + k * dimg, d->Cout, dplane, Wd, dtop, dtop + d->Ho, B->wf, d->C, d->kh, d->kw,
                           d->H, d->W, NULL, 0, !B->gx_fresh, B->gx + (n0 + k) * d->C * d->H * d->W);
             }
         }
     }
+    if (B->gx && B->dxn && n_hi > n_lo) { /* dyn holds all of the thread's images */
+        K->dx_nvec(u->dyn, n_hi - n_lo, B->wt, d->C, d->Cout, d->kh, d->kw, g->pad_h, g->pad_w, d->Ho, d->Wo, d->H,
+                   d->W, !B->gx_fresh, B->gx + n_lo * d->C * d->H * d->W, u->dxw);
+    }
 }
 #endif
 
 #define SIMD_CHUNK_FLOATS ((int64_t)16 << 10) /* padded dy + x of a chunk of images: 64 KiB, near L1 */
+#define DXN_MIN_IMAGES 16
 
 /* code != NULL: the forward was fused with a 2x2 max pool; gy and y are the pool's output gradient
  * and output, and dy is rebuilt from them (winners only, ReLU mask from the pooled value). The batch
@@ -664,6 +674,10 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
     const int64_t per = B.dimg + (gw ? B.p.img : 0) + (B.cvec ? d->P * 16 : 0);
     const int nt = conv_threads(d);
     const int64_t share = (d->N + nt - 1) / nt;
+    /* a batch of 16 images or more: dx with images in the lanes (fewer would leave lanes empty). Decided
+     * on the batch, not a thread's share, so that every thread count gives the same bits: each lane's
+     * sum runs in the same order whatever else shares its vector. */
+    B.dxn = B.dxc && d->N >= DXN_MIN_IMAGES && B.K->dx_nvec;
     B.nb = SIMD_CHUNK_FLOATS / per;
     B.nb = B.nb < 1 ? 1 : B.nb > share ? share : B.nb;
     B.nw = d->Cout * d->C * d->kh * d->kw;
@@ -683,16 +697,29 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
             u[t].acc16 = tt_arena_alloc((size_t)B.acc_len * sizeof(float));
             memset(u[t].acc16, 0, (size_t)B.acc_len * sizeof(float));
         }
-        if (B.cvec) { /* dy of the chunk for one block of 16 channels, [nb][P][16] */
-            u[t].dyn = tt_arena_calloc((size_t)(B.nb * d->P * 16) * sizeof(float));
+        if (B.cvec) { /* dy of the chunk (dxn: of the thread's share) for one block of 16 channels, [nb][P][16] */
+            u[t].dyn = tt_arena_calloc((size_t)((B.dxn ? share : B.nb) * d->P * 16) * sizeof(float));
         }
-        u[t].dyp = B.dxc ? tt_arena_calloc((size_t)(d->Ho * B.Wp2 * 16) * sizeof(float)) : NULL;
+        u[t].dyp = B.dxc && !B.dxn ? tt_arena_calloc((size_t)(d->Ho * B.Wp2 * 16) * sizeof(float)) : NULL;
+        u[t].dxw = B.dxn ? tt_arena_alloc((size_t)tt_conv_avx512_dx_nvec_work(d->C, d->Cout, d->Ho, d->Wo) *
+                                          sizeof(float))
+                         : NULL;
         if (gb) {
             u[t].gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
             memset(u[t].gbs, 0, (size_t)d->Cout * sizeof(double));
         }
     }
-    if (B.dxc) { /* wl[((c*kh + i)*kw + j)*16 + co] = w[co, c, i, j], zero lanes past Cout */
+    if (B.dxn) { /* wt[((i*kw + j)*Cout + co)*C + c] = w[co, c, i, j] */
+        float *wt = tt_arena_alloc((size_t)B.nw * sizeof(float));
+        for (int64_t co = 0; co < d->Cout; co++) {
+            for (int64_t c = 0; c < d->C; c++) {
+                for (int64_t k = 0; k < d->kh * d->kw; k++) {
+                    wt[(k * d->Cout + co) * d->C + c] = w[(co * d->C + c) * d->kh * d->kw + k];
+                }
+            }
+        }
+        B.wt = wt;
+    } else if (B.dxc) { /* wl[((c*kh + i)*kw + j)*16 + co] = w[co, c, i, j], zero lanes past Cout */
         float *wl = tt_arena_calloc((size_t)(d->C * d->kh * d->kw * 16) * sizeof(float));
         for (int64_t co = 0; co < d->Cout; co++) {
             for (int64_t k = 0; k < d->C * d->kh * d->kw; k++) {

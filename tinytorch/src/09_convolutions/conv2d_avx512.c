@@ -15,6 +15,10 @@
  * CB loads of dy, JB loads of input, CB*JB FMAs. Each lane keeps its own partial sum; the 16 lanes are
  * added into acc16 once per chunk (the caller sums them at the end).
  *
+ * For short rows the same sums run with output channels in the lanes (tt_conv_avx512_planes_cvec,
+ * _wgrad_cvec, _dx_cvec), and from a batch of 16 images the input gradient runs with images in the
+ * lanes (tt_conv_avx512_dx_nvec); each section below says how.
+ *
  * Contract and layouts: conv_internal.h.
  */
 #include "conv_internal.h"
@@ -22,6 +26,8 @@
 #ifdef TT_CONV_X86
 #include <immintrin.h>
 #include <string.h>
+
+#include "../common/transpose16.h"
 
 #define INL static inline __attribute__((always_inline, target("avx512f")))
 #define AVX512 __attribute__((target("avx512f")))
@@ -297,6 +303,148 @@ AVX512 void tt_conv_avx512_dx_cvec(const float *dyp, int64_t Wp2, const float *w
                 }
                 dxc_table[cb - 1][np - 1](dyp, Wp2, wl + c0 * kh * kw * 16, kh, kw, i0, i1, j0, j1, h + ph,
                                           w0 + pw + kw - 1, o, H * W, accumulate);
+            }
+        }
+    }
+}
+
+/* ---- input gradient, images in the lanes -------------------------------------------------------
+ *
+ * The same sums with 16 images in the lanes: dx[n, c, h, w] for 16 images n is one accumulator, and
+ * each term is a broadcast weight times a vector of 16 images' dy at one (oh, ow, co). Every pixel
+ * takes exactly its own taps (no zero columns at a row's ends) and no lane is ever summed, at the
+ * price of two transposes: dy into [pixel][co][group][16 images] on the way in, dx back to the
+ * images' planes on the way out (16 x 16 blocks, tt__transpose16). Tile: CB input channels x G
+ * groups of 16 images (<= 6 x 4 = 24 accumulators) for one dx pixel; per (i, j, co): G loads of
+ * dy, CB broadcasts of a weight, CB*G FMAs. */
+
+enum { DXN_CB = 6, DXN_G = 4 };
+
+INL void dxn_tile(const int CB, const int G, const float *dyt, int64_t Cout, int64_t Wo, const float *wt,
+                  int64_t C, int64_t kw, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t ohb, int64_t owb,
+                  float *out)
+{
+    __m512 acc[DXN_CB][DXN_G];
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        UNROLL
+        for (int g = 0; g < G; g++) {
+            acc[a][g] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t i = i0; i < i1; i++) {
+        for (int64_t j = j0; j < j1; j++) {
+            const float *dv = dyt + ((ohb - i) * Wo + owb - j) * Cout * G * 16;
+            const float *wv = wt + (i * kw + j) * Cout * C;
+            for (int64_t co = 0; co < Cout; co++) {
+                __m512 yv[DXN_G];
+                UNROLL
+                for (int g = 0; g < G; g++) {
+                    yv[g] = _mm512_loadu_ps(dv + (co * G + g) * 16);
+                    KEEP_IN_REG(yv[g]);
+                }
+                UNROLL
+                for (int a = 0; a < CB; a++) {
+                    const __m512 b = _mm512_set1_ps(wv[co * C + a]);
+                    UNROLL
+                    for (int g = 0; g < G; g++) {
+                        acc[a][g] = _mm512_fmadd_ps(b, yv[g], acc[a][g]);
+                    }
+                }
+            }
+        }
+    }
+    UNROLL
+    for (int a = 0; a < CB; a++) {
+        UNROLL
+        for (int g = 0; g < G; g++) {
+            _mm512_storeu_ps(out + (a * G + g) * 16, acc[a][g]);
+        }
+    }
+}
+
+#define DXN_FN(cb, g)                                                                                   \
+    static AVX512 NO_PCOM void dxn_##cb##_##g(const float *dyt, int64_t Cout, int64_t Wo, const float *wt,   \
+                                              int64_t C, int64_t kw, int64_t i0, int64_t i1, int64_t j0,     \
+                                              int64_t j1, int64_t ohb, int64_t owb, float *out)              \
+    {                                                                                                   \
+        dxn_tile(cb, g, dyt, Cout, Wo, wt, C, kw, i0, i1, j0, j1, ohb, owb, out);                       \
+    }
+#define DXN_ROW(cb) DXN_FN(cb, 1) DXN_FN(cb, 2) DXN_FN(cb, 3) DXN_FN(cb, 4)
+DXN_ROW(1) DXN_ROW(2) DXN_ROW(3) DXN_ROW(4) DXN_ROW(5) DXN_ROW(6)
+typedef void (*dxn_fn)(const float *, int64_t, int64_t, const float *, int64_t, int64_t, int64_t, int64_t,
+                       int64_t, int64_t, int64_t, int64_t, float *);
+#define DXN_ENT(cb) {dxn_##cb##_1, dxn_##cb##_2, dxn_##cb##_3, dxn_##cb##_4}
+static const dxn_fn dxn_table[DXN_CB][DXN_G] = {DXN_ENT(1), DXN_ENT(2), DXN_ENT(3),
+                                                DXN_ENT(4), DXN_ENT(5), DXN_ENT(6)};
+
+int64_t tt_conv_avx512_dx_nvec_work(int64_t C, int64_t Cout, int64_t Ho, int64_t Wo)
+{
+    (void)C;
+    return Ho * Wo * Cout * DXN_G * 16 + 16 * DXN_CB * DXN_G * 16;
+}
+
+AVX512 void tt_conv_avx512_dx_nvec(const float *dyn, int64_t m, const float *wt, int64_t C, int64_t Cout,
+                                   int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t Ho, int64_t Wo,
+                                   int64_t H, int64_t W, int accumulate, float *dx, float *work)
+{
+    const int64_t P = Ho * Wo, HW = H * W;
+    float *dyt = work, *blk = work + P * Cout * DXN_G * 16;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t s0 = 0; s0 < m; s0 += 16 * DXN_G) {
+        const int64_t ms = m - s0 < 16 * DXN_G ? m - s0 : 16 * DXN_G;
+        const int G = (int)((ms + 15) / 16);
+        /* dy of these images: dyt[((p*Cout + co)*G + g)*16 + l] = dyn[(s0 + 16g + l)*P*16 + p*16 + co] */
+        for (int g = 0; g < G; g++) {
+            const int64_t ng = ms - 16 * g < 16 ? ms - 16 * g : 16;
+            const float *src = dyn + (s0 + 16 * g) * P * 16;
+            for (int64_t p = 0; p < P; p++) {
+                __m512 r[16];
+                for (int k = 0; k < 16; k++) {
+                    r[k] = k < ng ? _mm512_loadu_ps(src + (k * P + p) * 16) : zero;
+                }
+                tt__transpose16(r);
+                for (int64_t co = 0; co < Cout; co++) {
+                    _mm512_storeu_ps(dyt + ((p * Cout + co) * G + g) * 16, r[co]);
+                }
+            }
+        }
+        for (int64_t c0 = 0; c0 < C; c0 += DXN_CB) {
+            const int cb = (int)(C - c0 < DXN_CB ? C - c0 : DXN_CB);
+            for (int64_t p0 = 0; p0 < HW; p0 += 16) {
+                const int np = (int)(HW - p0 < 16 ? HW - p0 : 16);
+                for (int q = 0; q < np; q++) {
+                    const int64_t h = (p0 + q) / W, w = (p0 + q) % W;
+                    /* the taps that meet dy: oh = h + ph - i in [0, Ho), ow = w + pw - j in [0, Wo) */
+                    const int64_t i0 = h + ph - Ho + 1 > 0 ? h + ph - Ho + 1 : 0, i1 = h + ph + 1 < kh ? h + ph + 1 : kh;
+                    const int64_t j0 = w + pw - Wo + 1 > 0 ? w + pw - Wo + 1 : 0, j1 = w + pw + 1 < kw ? w + pw + 1 : kw;
+                    float *o = blk + q * cb * G * 16;
+                    if (i1 <= i0 || j1 <= j0) {
+                        memset(o, 0, (size_t)(cb * G * 16) * sizeof(float));
+                        continue;
+                    }
+                    dxn_table[cb - 1][G - 1](dyt, Cout, Wo, wt + c0, C, kw, i0, i1, j0, j1, h + ph, w + pw, o);
+                }
+                /* back to the planes: for each channel and group, [16 pixels][16 images] turned around */
+                const __mmask16 pm = (__mmask16)(np == 16 ? 0xFFFFu : (1u << np) - 1u);
+                for (int a = 0; a < cb; a++) {
+                    for (int g = 0; g < G; g++) {
+                        __m512 r[16];
+                        for (int q = 0; q < 16; q++) {
+                            r[q] = q < np ? _mm512_loadu_ps(blk + ((q * cb + a) * G + g) * 16) : zero;
+                        }
+                        tt__transpose16(r);
+                        const int64_t ng = ms - 16 * g < 16 ? ms - 16 * g : 16;
+                        for (int k = 0; k < ng; k++) {
+                            float *dst = dx + (s0 + 16 * g + k) * C * HW + (c0 + a) * HW + p0;
+                            __m512 v = r[k];
+                            if (accumulate) {
+                                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(pm, dst));
+                            }
+                            _mm512_mask_storeu_ps(dst, pm, v);
+                        }
+                    }
+                }
             }
         }
     }

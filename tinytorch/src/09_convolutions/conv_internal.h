@@ -76,6 +76,17 @@ void tt_conv_avx512_dx_cvec(const float *dyp, int64_t Wp2, const float *wl, int6
                             int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate,
                             float *dx);
 
+/* Input gradient with 16 images in the lanes, for m images (any m; groups of 16, up to 64 at a time):
+ *   dx[n, c, h, w] (=|+=) sum_{co, i, j} wt[((i*kw + j)*Cout + co)*C + c] * dy[n, co, h + ph - i, w + pw - j]
+ * over the taps that meet dy; dyn is dy [m][Ho*Wo][16] with channel co in lane co (as wgrad_cvec
+ * reads it; lanes past Cout are not read), wt the weights [kh][kw][Cout][C], dx [m][C][H][W]. work
+ * holds tt_conv_avx512_dx_nvec_work(C, Cout, Ho, Wo) floats. No zero is multiplied and no lane
+ * summed; dy and dx are transposed on the way (16 x 16 blocks). */
+int64_t tt_conv_avx512_dx_nvec_work(int64_t C, int64_t Cout, int64_t Ho, int64_t Wo);
+void tt_conv_avx512_dx_nvec(const float *dyn, int64_t m, const float *wt, int64_t C, int64_t Cout, int64_t kh,
+                            int64_t kw, int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W,
+                            int accumulate, float *dx, float *work);
+
 /* One plane of the output gradient into a padded buffer: dst[oh*Wd + ow] = gy[oh*Wo + ow], zeroed
  * where relu != 0 and y[oh*Wo + ow] <= 0 (the fused ReLU's mask). Returns the sum of what it wrote
  * (the plane's share of the bias gradient). */
@@ -151,6 +162,11 @@ typedef struct tt_conv_kernels {
     /* the input gradient with output channels in the lanes, or NULL (the full convolution on planes) */
     void (*dx_cvec)(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh, int64_t kw, int64_t ph,
                     int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx);
+    /* the input gradient with images in the lanes (for a thread's share of at least 16 images), or
+     * NULL */
+    void (*dx_nvec)(const float *dyn, int64_t m, const float *wt, int64_t C, int64_t Cout, int64_t kh, int64_t kw,
+                    int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx,
+                    float *work);
 } tt_conv_kernels;
 
 /* The kernels the CPU probe (common/cpu.h, capped by TT_ISA) allows: AVX-512 where there is AVX-512F,

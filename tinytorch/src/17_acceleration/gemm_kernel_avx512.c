@@ -12,6 +12,8 @@
 #ifdef TT_GEMM_X86
 #include <immintrin.h>
 
+#include "../common/transpose16.h"
+
 #define TT_AVX512 __attribute__((target("avx512f")))
 
 /* Row i of op(A) at column k lives at a[i*rs_a + k*cs_a]; rows are addressed from five base
@@ -76,36 +78,6 @@ TT_AVX512 static void kernel_avx512_14x32(int64_t kc, const float *a, int64_t rs
     ALL_ROWS(ROW_STORE);
 }
 
-/* r[0..15] = 16 rows of 16 floats -> r[k] = column k (the 16 rows' values at k). Four rounds of
- * in-lane and cross-lane shuffles: 64 shuffles per 256 floats. */
-TT_AVX512 static void transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {   /* pairs of rows, interleaved by float */
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int q = 0; q < 4; q++) {   /* groups of 4 rows, interleaved by float pair */
-        __m512d a0 = _mm512_castps_pd(t[4 * q]), a1 = _mm512_castps_pd(t[4 * q + 1]);
-        __m512d a2 = _mm512_castps_pd(t[4 * q + 2]), a3 = _mm512_castps_pd(t[4 * q + 3]);
-        r[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        r[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        r[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        r[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-    }
-    /* now lane L of r[4q + c] = column 4L + c of rows 4q..4q+3 */
-    for (int c = 0; c < 4; c++) {
-        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
-        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
-        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
-        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
-    }
-    for (int c = 0; c < 8; c++) {
-        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
-        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
-    }
-}
-
 /* bp[k*32 + j] = b[j*ldb + k], j < 32, k < kc: 16 x 16 blocks through transpose16. */
 TT_AVX512 static void pack_bt_avx512(const float *b, int64_t ldb, int64_t kc, float *bp)
 {
@@ -114,7 +86,7 @@ TT_AVX512 static void pack_bt_avx512(const float *b, int64_t ldb, int64_t kc, fl
         for (int h = 0; h < 2; h++) {
             __m512 r[16];
             for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(b + (16 * h + j) * ldb + k0);
-            transpose16(r);
+            tt__transpose16(r);
             for (int k = 0; k < 16; k++) _mm512_store_ps(bp + (k0 + k) * 32 + 16 * h, r[k]);
         }
     }
@@ -202,7 +174,7 @@ TT_AVX512 static void pack_an_avx512(const float *a, int64_t lda, int64_t kc, fl
         __m512 r[16];
         for (int i = 0; i < 14; i++) r[i] = _mm512_loadu_ps(a + i * lda + k0);
         r[14] = r[15] = _mm512_setzero_ps();
-        transpose16(r);
+        tt__transpose16(r);
         for (int k = 0; k < 16; k++) _mm512_mask_storeu_ps(ap + (k0 + k) * 14, 0x3fff, r[k]);
     }
     for (int i = 0; i < 14; i++)

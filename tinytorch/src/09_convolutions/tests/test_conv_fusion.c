@@ -111,6 +111,7 @@ static void test_fused_equals_layers(void **state)
         {2, 2, 12, 12, 3, 3, 1, 2, 2, true, true},    /* dilation 2: fallback too */
         {3, 5, 10, 10, 7, 3, 1, 1, 1, true, false},   /* conv + ReLU only */
         {2, 16, 6, 6, 32, 3, 1, 1, 1, true, true},    /* many channels, short rows */
+        {20, 6, 14, 14, 16, 5, 1, 0, 1, true, true},  /* LeNet's second, 20 images: dx with images in lanes */
     };
     tt_conv2d_set_impl("auto");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
