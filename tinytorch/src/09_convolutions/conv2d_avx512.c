@@ -400,12 +400,16 @@ AVX512 void tt_conv_avx512_dx_nvec(const float *dyn, int64_t m, const float *wt,
             const float *src = dyn + (s0 + 16 * g) * P * 16;
             for (int64_t p = 0; p < P; p++) {
                 __m512 r[16];
+                UNROLL
                 for (int k = 0; k < 16; k++) {
                     r[k] = k < ng ? _mm512_loadu_ps(src + (k * P + p) * 16) : zero;
                 }
                 tt__transpose16(r);
-                for (int64_t co = 0; co < Cout; co++) {
-                    _mm512_storeu_ps(dyt + ((p * Cout + co) * G + g) * 16, r[co]);
+                UNROLL
+                for (int co = 0; co < 16; co++) { /* constant indices: r stays in registers */
+                    if (co < Cout) {
+                        _mm512_storeu_ps(dyt + ((p * Cout + co) * G + g) * 16, r[co]);
+                    }
                 }
             }
         }
@@ -430,18 +434,22 @@ AVX512 void tt_conv_avx512_dx_nvec(const float *dyn, int64_t m, const float *wt,
                 for (int a = 0; a < cb; a++) {
                     for (int g = 0; g < G; g++) {
                         __m512 r[16];
+                        UNROLL
                         for (int q = 0; q < 16; q++) {
                             r[q] = q < np ? _mm512_loadu_ps(blk + ((q * cb + a) * G + g) * 16) : zero;
                         }
                         tt__transpose16(r);
                         const int64_t ng = ms - 16 * g < 16 ? ms - 16 * g : 16;
-                        for (int k = 0; k < ng; k++) {
-                            float *dst = dx + (s0 + 16 * g + k) * C * HW + (c0 + a) * HW + p0;
-                            __m512 v = r[k];
-                            if (accumulate) {
-                                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(pm, dst));
+                        UNROLL
+                        for (int k = 0; k < 16; k++) {
+                            if (k < ng) {
+                                float *dst = dx + (s0 + 16 * g + k) * C * HW + (c0 + a) * HW + p0;
+                                __m512 v = r[k];
+                                if (accumulate) {
+                                    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(pm, dst));
+                                }
+                                _mm512_mask_storeu_ps(dst, pm, v);
                             }
-                            _mm512_mask_storeu_ps(dst, pm, v);
                         }
                     }
                 }
