@@ -437,10 +437,9 @@ AVX2 float tt_conv_avx2_gather(const float *gy, const float *y, int relu, int64_
  * winner's gradient or 0), as pool_avx512.c, and reads the codes 8 bytes at a time (the code buffer
  * has 16 bytes of slack). */
 
-INL void even_odd(const float *p, int full, __m256i m0, __m256i m1, __m256 *ev, __m256 *od)
+INL void even_odd(const float *p, __m256i m0, __m256i m1, __m256 *ev, __m256 *od)
 {
-    const __m256 lo = full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m0);
-    const __m256 hi = full ? _mm256_loadu_ps(p + 8) : _mm256_maskload_ps(p + 8, m1);
+    const __m256 lo = _mm256_maskload_ps(p, m0), hi = _mm256_maskload_ps(p + 8, m1);
     const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
     const __m256 e = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)); /* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6 */
     const __m256 o = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
@@ -460,19 +459,12 @@ AVX2 void tt_pool_avx2_max2x2(const float *x, int64_t planes, int64_t H, int64_t
                 const int64_t cnt = Wo - ow < 8 ? Wo - ow : 8;
                 const __m256i m0 = lanes(2 * cnt), m1 = lanes(2 * cnt - 8);
                 __m256 a, b, c, e;
-                /* whole vectors without masks: vmaskmovps is slow on some CPUs (AMD's) */
-                const int full = cnt == 8;
-                even_odd(r0 + 2 * ow, full, m0, m1, &a, &b);
-                even_odd(r1 + 2 * ow, full, m0, m1, &c, &e);
+                even_odd(r0 + 2 * ow, m0, m1, &a, &b);
+                even_odd(r1 + 2 * ow, m0, m1, &c, &e);
                 const __m256 top = _mm256_cmp_ps(b, a, _CMP_GT_OQ), bot = _mm256_cmp_ps(e, c, _CMP_GT_OQ);
                 const __m256 mt = _mm256_blendv_ps(a, b, top), mb = _mm256_blendv_ps(c, e, bot);
                 const __m256 down = _mm256_cmp_ps(mb, mt, _CMP_GT_OQ);
-                const __m256 mx = _mm256_blendv_ps(mt, mb, down);
-                if (full) {
-                    _mm256_storeu_ps(yr + ow, mx);
-                } else {
-                    _mm256_maskstore_ps(yr + ow, lanes(cnt), mx);
-                }
+                _mm256_maskstore_ps(yr + ow, lanes(cnt), _mm256_blendv_ps(mt, mb, down));
                 if (cr) { /* code = down ? 2 + bot : top, one byte per lane */
                     const __m256i one = _mm256_set1_epi32(1);
                     const __m256i ct = _mm256_and_si256(_mm256_castps_si256(top), one);
@@ -488,7 +480,7 @@ AVX2 void tt_pool_avx2_max2x2(const float *x, int64_t planes, int64_t H, int64_t
                     /* one 64-bit value, not two 32-bit stores read back as one (a failed store forward) */
                     const uint64_t w = (uint64_t)(uint32_t)_mm256_extract_epi32(b, 0) |
                                        (uint64_t)(uint32_t)_mm256_extract_epi32(b, 4) << 32;
-                    if (full) {
+                    if (cnt == 8) {
                         memcpy(cr + ow, &w, 8);
                     } else {
                         for (int64_t t = 0; t < cnt; t++) {
@@ -515,11 +507,9 @@ AVX2 float tt_pool_avx2_max2x2_backward(const float *gy, const uint8_t *code, co
             for (int64_t ow = 0; ow < Wo; ow += 8) {
                 const int64_t cnt = Wo - ow < 8 ? Wo - ow : 8;
                 const __m256i m = lanes(cnt);
-                const int full = cnt == 8; /* no masks on whole vectors (vmaskmovps is slow on AMD) */
-                __m256 g = full ? _mm256_loadu_ps(gr + ow) : _mm256_maskload_ps(gr + ow, m);
+                __m256 g = _mm256_maskload_ps(gr + ow, m);
                 if (pos) { /* a ReLU before the pool: no gradient where the window's max is <= 0 */
-                    const float *pp = pos + (pl * Ho + oh) * Wo + ow;
-                    g = _mm256_and_ps(g, _mm256_cmp_ps(full ? _mm256_loadu_ps(pp) : _mm256_maskload_ps(pp, m), zero,
+                    g = _mm256_and_ps(g, _mm256_cmp_ps(_mm256_maskload_ps(pos + (pl * Ho + oh) * Wo + ow, m), zero,
                                                        _CMP_GT_OQ));
                 }
                 sum = _mm256_add_ps(sum, g);
@@ -535,17 +525,10 @@ AVX2 float tt_pool_avx2_max2x2_backward(const float *gy, const uint8_t *code, co
                 const __m256 u0 = _mm256_unpacklo_ps(bl, br), u1 = _mm256_unpackhi_ps(bl, br);
                 const __m256i m0 = lanes(2 * cnt), m1 = lanes(2 * cnt - 8);
                 float *p0 = g0 + 2 * ow, *p1 = g1 + 2 * ow;
-                if (full) {
-                    _mm256_storeu_ps(p0, _mm256_permute2f128_ps(t0, t1, 0x20));
-                    _mm256_storeu_ps(p0 + 8, _mm256_permute2f128_ps(t0, t1, 0x31));
-                    _mm256_storeu_ps(p1, _mm256_permute2f128_ps(u0, u1, 0x20));
-                    _mm256_storeu_ps(p1 + 8, _mm256_permute2f128_ps(u0, u1, 0x31));
-                } else {
-                    _mm256_maskstore_ps(p0, m0, _mm256_permute2f128_ps(t0, t1, 0x20));
-                    _mm256_maskstore_ps(p0 + 8, m1, _mm256_permute2f128_ps(t0, t1, 0x31));
-                    _mm256_maskstore_ps(p1, m0, _mm256_permute2f128_ps(u0, u1, 0x20));
-                    _mm256_maskstore_ps(p1 + 8, m1, _mm256_permute2f128_ps(u0, u1, 0x31));
-                }
+                _mm256_maskstore_ps(p0, m0, _mm256_permute2f128_ps(t0, t1, 0x20));
+                _mm256_maskstore_ps(p0 + 8, m1, _mm256_permute2f128_ps(t0, t1, 0x31));
+                _mm256_maskstore_ps(p1, m0, _mm256_permute2f128_ps(u0, u1, 0x20));
+                _mm256_maskstore_ps(p1 + 8, m1, _mm256_permute2f128_ps(u0, u1, 0x31));
             }
             for (int64_t w = 2 * Wo; w < W; w++) { /* odd width: the last column is in no window */
                 g0[w] = g1[w] = 0.0f;
