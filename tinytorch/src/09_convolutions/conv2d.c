@@ -701,7 +701,7 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
             u[t].dyn = tt_arena_calloc((size_t)((B.dxn ? share : B.nb) * d->P * 16) * sizeof(float));
         }
         u[t].dyp = B.dxc && !B.dxn ? tt_arena_calloc((size_t)(d->Ho * B.Wp2 * 16) * sizeof(float)) : NULL;
-        u[t].dxw = B.dxn ? tt_arena_alloc((size_t)tt_conv_avx512_dx_nvec_work(d->C, d->Cout, d->Ho, d->Wo) *
+        u[t].dxw = B.dxn ? tt_arena_alloc((size_t)tt_conv_avx512_dx_nvec_work(d->Cout, d->Ho, d->Wo) *
                                           sizeof(float))
                          : NULL;
         if (gb) {

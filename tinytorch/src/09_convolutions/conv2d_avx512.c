@@ -378,9 +378,8 @@ typedef void (*dxn_fn)(const float *, int64_t, int64_t, const float *, int64_t, 
 static const dxn_fn dxn_table[DXN_CB][DXN_G] = {DXN_ENT(1), DXN_ENT(2), DXN_ENT(3),
                                                 DXN_ENT(4), DXN_ENT(5), DXN_ENT(6)};
 
-int64_t tt_conv_avx512_dx_nvec_work(int64_t C, int64_t Cout, int64_t Ho, int64_t Wo)
+int64_t tt_conv_avx512_dx_nvec_work(int64_t Cout, int64_t Ho, int64_t Wo)
 {
-    (void)C;
     return Ho * Wo * Cout * DXN_G * 16 + 16 * DXN_CB * DXN_G * 16;
 }
 

@@ -80,9 +80,9 @@ void tt_conv_avx512_dx_cvec(const float *dyp, int64_t Wp2, const float *wl, int6
  *   dx[n, c, h, w] (=|+=) sum_{co, i, j} wt[((i*kw + j)*Cout + co)*C + c] * dy[n, co, h + ph - i, w + pw - j]
  * over the taps that meet dy; dyn is dy [m][Ho*Wo][16] with channel co in lane co (as wgrad_cvec
  * reads it; lanes past Cout are not read), wt the weights [kh][kw][Cout][C], dx [m][C][H][W]. work
- * holds tt_conv_avx512_dx_nvec_work(C, Cout, Ho, Wo) floats. No zero is multiplied and no lane
+ * holds tt_conv_avx512_dx_nvec_work(Cout, Ho, Wo) floats. No zero is multiplied and no lane
  * summed; dy and dx are transposed on the way (16 x 16 blocks). */
-int64_t tt_conv_avx512_dx_nvec_work(int64_t C, int64_t Cout, int64_t Ho, int64_t Wo);
+int64_t tt_conv_avx512_dx_nvec_work(int64_t Cout, int64_t Ho, int64_t Wo);
 void tt_conv_avx512_dx_nvec(const float *dyn, int64_t m, const float *wt, int64_t C, int64_t Cout, int64_t kh,
                             int64_t kw, int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W,
                             int accumulate, float *dx, float *work);
@@ -162,8 +162,7 @@ typedef struct tt_conv_kernels {
     /* the input gradient with output channels in the lanes, or NULL (the full convolution on planes) */
     void (*dx_cvec)(const float *dyp, int64_t Wp2, const float *wl, int64_t C, int64_t kh, int64_t kw, int64_t ph,
                     int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx);
-    /* the input gradient with images in the lanes (for a thread's share of at least 16 images), or
-     * NULL */
+    /* the input gradient with images in the lanes (taken for a batch of at least 16 images), or NULL */
     void (*dx_nvec)(const float *dyn, int64_t m, const float *wt, int64_t C, int64_t Cout, int64_t kh, int64_t kw,
                     int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx,
                     float *work);
