@@ -222,12 +222,15 @@ int ms_network_roofline(double params, double bytes_per_param, double samples, i
 /* ---- Reasoning-time scaling (test-time compute) ----
  * K reasoning steps of t tokens each after one prefill: T = TTFT + K·t·ITL, with TTFT and ITL
  * from ms_serve at the given context (ITL held at that context, as upstream's
- * InferenceScalingModel does; t = 50 is its TOKENS_PER_REASONING_STEP). Energy = TDP · T. */
+ * InferenceScalingModel does; t = 50 is its TOKENS_PER_REASONING_STEP). Energy: the power follows
+ * the load as elsewhere (TDP · ms_power_fraction(MFU), physics.h): E = TDP · (f(MFU_prefill) · TTFT
+ * + f(MFU_decode) · K·t·ITL); a small-batch decode is memory-bound and draws near the idle floor. */
 typedef struct {
     double tokens;              /* K·t */
     double ttft_s, itl_s;
     double step_s;              /* t·ITL */
     double total_s;
+    double prefill_mfu, decode_mfu;   /* FLOPs / (time · peak) of the prefill and of one decode pass */
     double energy_j;
 } ms_reasoning_result;
 

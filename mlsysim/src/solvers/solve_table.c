@@ -295,6 +295,8 @@ static int run_reasoning(const ms_solver *s, const ms_registry *reg, const ms_so
     ms_result_num(o, "itl_s", r.itl_s);
     ms_result_num(o, "step_s", r.step_s);
     ms_result_num(o, "total_s", r.total_s);
+    ms_result_num(o, "prefill_mfu", r.prefill_mfu);
+    ms_result_num(o, "decode_mfu", r.decode_mfu);
     ms_result_num(o, "energy_j", r.energy_j);
     return 0;
 }
@@ -601,7 +603,7 @@ static const ms_solver solvers[] = {
       {"efficiency", MS_SARG_NUM, "", 1e-6, 1, MS_DEFAULT_EFFICIENCY, NULL, 0, NULL, "fraction of peak FLOP/s reached"}, ARG_END},
      {"solve network-roofline Llama3_8B H100 --accelerators 256 --fabric-gbs 400 --samples 1024", NULL}, run_netroof},
     {"reasoning", "Reasoning-time scaling", "test-time compute: K reasoning steps of t tokens after one prefill",
-     "T = TTFT + K * t * ITL; energy = TDP * T", 2,
+     "T = TTFT + K * t * ITL; E = TDP*(f(MFU_prefill)*TTFT + f(MFU_decode)*K*t*ITL), f(u) = 0.3 + 0.7*min(1, u/0.5)", 2,
      {ARG_MODEL, ARG_HW("accelerator"),
       {"steps", MS_SARG_INT, "", 1, 1e7, 8, NULL, 0, NULL, "reasoning steps K"},
       {"tokens-per-step", MS_SARG_INT, "tokens", 1, 1e7, 50, NULL, 0, NULL, "tokens per step t"}, ARGS_SERVE, ARG_END},

@@ -342,7 +342,14 @@ int ms_reasoning(const ms_model *m, const ms_hardware *hw, const ms_serve_input 
     o->itl_s = s.itl_s;
     o->step_s = tokens_per_step * s.itl_s;
     o->total_s = s.ttft_s + steps * o->step_s;
-    o->energy_j = hw->tdp_w * o->total_s;
+    /* power follows the load, as everywhere in the engine (ms_power_fraction): the prefill's MFU
+     * over the TTFT, one decode pass's over the reasoning steps */
+    double peak = ms_hw_peak(hw, in->precision);
+    double B = in->batch_size > 0 ? in->batch_size : 1, S = in->seq_len > 0 ? in->seq_len : 1;
+    o->prefill_mfu = peak > 0 && s.ttft_s > 0 ? s.prefill_flops / (s.ttft_s * peak) : 0.0;
+    o->decode_mfu = peak > 0 && s.itl_s > 0 ? B * ms_decode_flops(m, S) / (s.itl_s * peak) : 0.0;
+    o->energy_j = hw->tdp_w * (ms_power_fraction(o->prefill_mfu, 0) * s.ttft_s
+                               + ms_power_fraction(o->decode_mfu, 0) * steps * o->step_s);
     return 0;
 }
 
