@@ -12,6 +12,8 @@ exe="$build/sgemm_bench"
 bench_compile "$exe" "$here/sgemm_bench.c" -lopenblas
 
 # One thread on both sides; the program raises both to two for the scaling lines only.
-# The anchor (OpenBLAS, in this process) runs without forced core types; our kernels never read them.
+# The anchor (OpenBLAS, in this process) runs without forced core types (bench_anchor), or under
+# TT_ISA=avx2|portable with the same cap as our kernels (its Haswell or Prescott core); our kernels
+# never read OPENBLAS_CORETYPE.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$exe" "$@"
+bench_anchor "$exe" "$@"

@@ -51,7 +51,7 @@ static void compute(isa_result *r)
     for (int i = 0; i < NG; i++) t->data[i] = val(i) * 2.0f;
     tt_tensor *g = tt_gelu(t);
     memcpy(r->out + GM * GN + VO, g->data, NG * sizeof(float));
-    /* LayerNorm forward and backward (rows of 37: the 16-wide loops and their remainders) */
+    /* LayerNorm forward and backward (rows of 37: the 16- or 8-wide loops and their remainders) */
     int64_t xs[2] = {LR, LC}, cs[1] = {LC};
     tt_tensor *lx = tt_tensor_new_persistent(2, xs), *lg = tt_tensor_new_persistent(1, cs);
     tt_tensor *lb = tt_tensor_new_persistent(1, cs), *seed = tt_empty(2, xs);
@@ -69,7 +69,7 @@ static void compute(isa_result *r)
     memcpy(o + LR * LC, lx->grad, LR * LC * sizeof(float));
     memcpy(o + 2 * LR * LC, lg->grad, LC * sizeof(float));
     memcpy(o + 2 * LR * LC + LC, lb->grad, LC * sizeof(float));
-    /* optimizer steps: the 16-wide loops, a 5-float remainder */
+    /* optimizer steps: the 16- or 8-wide loops, a 5-float remainder */
     for (int k = 0; k < 2; k++) {
         int64_t ps[1] = {NP};
         tt_tensor *w = tt_tensor_new_persistent(1, ps);

@@ -2,7 +2,8 @@
  * gives the same bits as the separate 4-float and 16-float definitions it replaced (kept below,
  * frozen, as the reference), on a dense grid of [-100, 100], the clamp edges, signed zeros,
  * infinities, NaN and 200,000 random bit patterns; and the helpers (set, load, store, select) do what
- * they say. The 16-float part runs where the CPU has AVX-512 (and TT_ISA allows it). */
+ * they say. The 8-float exp gives the 4-float one's bits too. The 16-float part runs where the CPU has
+ * AVX-512, the 8-float part where it has AVX2 (and TT_ISA allows it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,7 +154,35 @@ static TT_AVX512_FN void check16(void)
         }
     }
 }
+
+/* The 8-float exp (AVX2) gives the bits of two 4-float ones, on every input. */
+static TT_AVX2_FN void check8(void)
+{
+    for (int i = 0; i + 8 <= N_IN; i += 8) {
+        float got[8];
+        tt__v8f_store(got, tt__expf8(tt__v8f_load(inputs + i)));
+        for (int q = 0; q < 2; q++) {
+            float g4[4];
+            tt__v4f_store(g4, tt__expf4(tt__v4f_load(inputs + i + 4 * q)));
+            assert_same_bits(got + 4 * q, g4, 4, i + 4 * q, "tt__expf8 vs tt__expf4");
+        }
+    }
+}
 #endif
+
+static void test_expf8_bits(void **state)
+{
+    (void)state;
+#ifdef TT_HAVE_AVX512_PATH
+    if (!tt__have_avx2()) {
+        skip(); /* no AVX2 here (or TT_ISA caps it) */
+    }
+    make_inputs();
+    check8();
+#else
+    skip();
+#endif
+}
 
 static void test_expf16_bits(void **state)
 {
@@ -191,6 +220,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expf4_bits),
+        cmocka_unit_test(test_expf8_bits),
         cmocka_unit_test(test_expf16_bits),
         cmocka_unit_test(test_helpers),
     };

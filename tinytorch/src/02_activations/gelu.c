@@ -3,8 +3,8 @@
  *   y = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
  * computed as y = x s with s = (1 + tanh u)/2 = 1 / (1 + exp(-2u)) (no cancellation for x << 0), and
  *   dy/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
- * No libm call: exp is a polynomial on 4 (SSE) or 16 (AVX-512) floats at a time; a scalar tanhf per
- * element was ~40% of a GPT training step.
+ * No libm call: exp is a polynomial on 4 (SSE), 8 (AVX2) or 16 (AVX-512) floats at a time; a scalar
+ * tanhf per element was ~40% of a GPT training step.
  * s is saved for backward (one float per element) so the backward pass needs no transcendental.
  */
 #include "tinytorch/autograd.h"
@@ -14,36 +14,40 @@
 #define K0 0.7978845608028654f
 #define K1 0.044715f
 
-#ifdef TT_HAVE_AVX512_PATH
-/* 16 elements at a time; returns how many were done. s may be NULL (no-grad). */
-static TT_AVX512_FN int64_t gelu_forward16(const float *x, float *y, float *s, int64_t len)
-{
-    int64_t i = 0;
-    for (; i + 16 <= len; i += 16) {
-        tt_v16f v = tt__v16f_load(x + i);
-        tt_v16f u2 = (v + v * v * v * K1) * (-2.0f * K0);
-        tt_v16f si = 1.0f / (1.0f + tt__expf16(u2));
-        if (s) {
-            tt__v16f_store(s + i, si);
-        }
-        tt__v16f_store(y + i, v * si);
+/* GELU_WIDTH(W, ATTR) writes gelu_forwardW and gelu_backwardW: W elements at a time with the vector
+ * helpers of that width (vmath.h), each returning how many elements it did. In forward, s may be
+ * NULL (no-grad); in backward, fresh: gx holds nothing yet and is written, not added to. */
+#define GELU_WIDTH(W, ATTR)                                                                            \
+    static ATTR int64_t gelu_forward##W(const float *x, float *y, float *s, int64_t len)              \
+    {                                                                                                  \
+        int64_t i = 0;                                                                                 \
+        for (; i + (W) <= len; i += (W)) {                                                             \
+            tt_v##W##f v = tt__v##W##f_load(x + i);                                                    \
+            tt_v##W##f u2 = (v + v * v * v * K1) * (-2.0f * K0);                                       \
+            tt_v##W##f si = 1.0f / (1.0f + tt__expf##W(u2));                                           \
+            if (s) {                                                                                   \
+                tt__v##W##f_store(s + i, si);                                                          \
+            }                                                                                          \
+            tt__v##W##f_store(y + i, v * si);                                                          \
+        }                                                                                              \
+        return i;                                                                                      \
+    }                                                                                                  \
+    static ATTR int64_t gelu_backward##W(const float *x, const float *s, const float *g, float *gx,    \
+                                         int64_t len, bool fresh)                                      \
+    {                                                                                                  \
+        int64_t i = 0;                                                                                 \
+        for (; i + (W) <= len; i += (W)) {                                                             \
+            tt_v##W##f v = tt__v##W##f_load(x + i), si = tt__v##W##f_load(s + i);                      \
+            tt_v##W##f d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);         \
+            tt_v##W##f prev = fresh ? tt__v##W##f_set(0.0f) : tt__v##W##f_load(gx + i);                \
+            tt__v##W##f_store(gx + i, prev + tt__v##W##f_load(g + i) * d);                             \
+        }                                                                                              \
+        return i;                                                                                      \
     }
-    return i;
-}
 
-/* fresh: gx holds nothing yet and is written, not added to */
-static TT_AVX512_FN int64_t gelu_backward16(const float *x, const float *s, const float *g, float *gx,
-                                            int64_t len, bool fresh)
-{
-    int64_t i = 0;
-    for (; i + 16 <= len; i += 16) {
-        tt_v16f v = tt__v16f_load(x + i), si = tt__v16f_load(s + i);
-        tt_v16f d = si + 2.0f * v * si * (1.0f - si) * K0 * (1.0f + 3.0f * K1 * v * v);
-        tt_v16f prev = fresh ? tt__v16f_set(0.0f) : tt__v16f_load(gx + i);
-        tt__v16f_store(gx + i, prev + tt__v16f_load(g + i) * d);
-    }
-    return i;
-}
+#ifdef TT_HAVE_AVX512_PATH
+GELU_WIDTH(16, TT_AVX512_FN)
+GELU_WIDTH(8, TT_AVX2_FN)
 #endif
 
 static void gelu_backward(tt_node *n)
@@ -56,6 +60,8 @@ static void gelu_backward(tt_node *n)
 #ifdef TT_HAVE_AVX512_PATH
     if (tt__have_avx512()) {
         start = gelu_backward16(x, t, g, gx, len, fresh);
+    } else if (tt__have_avx2()) {
+        start = gelu_backward8(x, t, g, gx, len, fresh);
     }
 #endif
     TT_SIMD
@@ -78,6 +84,8 @@ tt_tensor *tt_gelu(tt_tensor *x)
 #ifdef TT_HAVE_AVX512_PATH
     if (tt__have_avx512()) {
         i = gelu_forward16(xv, y, t, len);
+    } else if (tt__have_avx2()) {
+        i = gelu_forward8(xv, y, t, len);
     }
 #endif
     const tt_v4f k0 = tt__v4f_set(K0), k1 = tt__v4f_set(K1);

@@ -148,16 +148,17 @@ tt_optimizer *tt_adamw(const tt_params *p, tt_adam_opts o)
 
 /* ---- updates: one parameter each; n elements --------------------------------------------------- */
 
-/* The updates are written once (TT_TWICE_FN: inlined into each caller) and compiled twice, plainly
- * and for AVX-512 (each omp simd loop 16 floats wide); the CPU probe (capped by TT_ISA) picks. Every
- * element's arithmetic is the same in both, so the two give the same bits. */
+/* The updates are written once (TT_ISA_BODY: inlined into each caller) and compiled for AVX-512,
+ * AVX2 and the baseline (TT_ISA_VARIANTS: each omp simd loop 16, 8 or 4 floats wide); the CPU probe
+ * (capped by TT_ISA) picks. Every element's arithmetic is the same in each, so all give the same
+ * bits. */
 /* GCC under -std=c11 never fuses a*b + c into one FMA; clang does where the target has FMA (the
  * AVX-512 build) unless told not to, which would round differently from the plain build. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-TT_TWICE_FN void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+TT_ISA_BODY void sgd_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
                           float *restrict v, int64_t n, bool first)
 {
     const float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
@@ -196,7 +197,7 @@ TT_TWICE_FN void sgd_update(const tt_optimizer *o, float *restrict w, const floa
     /* END SOLUTION */
 }
 
-TT_TWICE_FN void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
+TT_ISA_BODY void adam_update(const tt_optimizer *o, float *restrict w, const float *restrict g,
                            float *restrict m, float *restrict v, int64_t n, double t)
 {
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
@@ -284,7 +285,7 @@ static void for_all(tt_optimizer *o, void (*fn)(tt_optimizer *, int, int64_t, in
     }
 }
 
-TT_TWICE_FN void update_range(tt_optimizer *o, int i, int64_t a, int64_t e)
+TT_ISA_BODY void update_range(tt_optimizer *o, int i, int64_t a, int64_t e)
 {
     tt_tensor *p = o->params[i];
     const float cnt = o->step[i]->data[0];
@@ -297,23 +298,7 @@ TT_TWICE_FN void update_range(tt_optimizer *o, int i, int64_t a, int64_t e)
     }
 }
 
-#ifdef TT_HAVE_AVX512_PATH
-static TT_AVX512_FN void update_range_avx512(tt_optimizer *o, int i, int64_t a, int64_t e)
-{
-    update_range(o, i, a, e);
-}
-#endif
-
-static void update_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
-{
-#ifdef TT_HAVE_AVX512_PATH
-    if (tt__have_avx512()) {
-        update_range_avx512(o, i, a, e);
-        return;
-    }
-#endif
-    update_range(o, i, a, e);
-}
+TT_ISA_VARIANTS(update_piece, update_range, (tt_optimizer *o, int i, int64_t a, int64_t e), (o, i, a, e))
 
 static void zero_piece(tt_optimizer *o, int i, int64_t a, int64_t e)
 {

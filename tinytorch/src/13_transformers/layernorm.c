@@ -12,11 +12,11 @@
 
 typedef struct ln_saved { float *mu, *rstd; } ln_saved;
 
-/* The row loops of the forward and the backward are written once (TT_TWICE_FN: inlined into each
- * caller) and compiled twice, plainly and for AVX-512, where the compiler runs each omp simd loop 16
- * floats wide; the one CPU probe (tt__have_avx512, capped by TT_ISA) picks at run time. At the
- * baseline's 4-float width LayerNorm was 5 % of a GPT training step. */
-TT_TWICE_FN void ln_backward_rows(const float *xd, const float *g, const float *w, const ln_saved *s, int64_t R,
+/* The row loops of the forward and the backward are written once (TT_ISA_BODY: inlined into each
+ * caller) and compiled for AVX-512, AVX2 and the baseline (TT_ISA_VARIANTS), where the compiler runs
+ * each omp simd loop 16, 8 or 4 floats wide; the one CPU probe (capped by TT_ISA) picks at run time.
+ * At the baseline's 4-float width LayerNorm was 5 % of a GPT training step. */
+TT_ISA_BODY void ln_backward_rows(const float *xd, const float *g, const float *w, const ln_saved *s, int64_t R,
                                int64_t C, float *dx, float *dw, float *db)
 {
     float invC = 1.0f / (float)C;
@@ -60,13 +60,10 @@ TT_TWICE_FN void ln_backward_rows(const float *xd, const float *g, const float *
     /* END SOLUTION */
 }
 
-#ifdef TT_HAVE_AVX512_PATH
-static TT_AVX512_FN void ln_backward_avx512(const float *xd, const float *g, const float *w, const ln_saved *s,
-                                            int64_t R, int64_t C, float *dx, float *dw, float *db)
-{
-    ln_backward_rows(xd, g, w, s, R, C, dx, dw, db);
-}
-#endif
+TT_ISA_VARIANTS(ln_backward_any, ln_backward_rows,
+                (const float *xd, const float *g, const float *w, const ln_saved *s, int64_t R, int64_t C,
+                 float *dx, float *dw, float *db),
+                (xd, g, w, s, R, C, dx, dw, db))
 
 static void layernorm_backward(tt_node *n)
 {
@@ -76,16 +73,10 @@ static void layernorm_backward(tt_node *n)
     float *dx = tt_wants_grad(x) ? tt_grad_buf(x) : NULL;
     float *dw = tt_wants_grad(gamma) ? tt_grad_buf(gamma) : NULL;
     float *db = beta && tt_wants_grad(beta) ? tt_grad_buf(beta) : NULL;
-#ifdef TT_HAVE_AVX512_PATH
-    if (tt__have_avx512()) {
-        ln_backward_avx512(x->data, n->out->grad, gamma->data, s, R, C, dx, dw, db);
-        return;
-    }
-#endif
-    ln_backward_rows(x->data, n->out->grad, gamma->data, s, R, C, dx, dw, db);
+    ln_backward_any(x->data, n->out->grad, gamma->data, s, R, C, dx, dw, db);
 }
 
-TT_TWICE_FN void ln_forward_rows(const float *xd, const float *w, const float *bb, int64_t R, int64_t C, float eps,
+TT_ISA_BODY void ln_forward_rows(const float *xd, const float *w, const float *bb, int64_t R, int64_t C, float eps,
                               float *y, float *mu, float *rs)
 {
     float invC = 1.0f / (float)C;
@@ -126,13 +117,10 @@ TT_TWICE_FN void ln_forward_rows(const float *xd, const float *w, const float *b
     /* END SOLUTION */
 }
 
-#ifdef TT_HAVE_AVX512_PATH
-static TT_AVX512_FN void ln_forward_avx512(const float *xd, const float *w, const float *bb, int64_t R, int64_t C,
-                                           float eps, float *y, float *mu, float *rs)
-{
-    ln_forward_rows(xd, w, bb, R, C, eps, y, mu, rs);
-}
-#endif
+TT_ISA_VARIANTS(ln_forward_any, ln_forward_rows,
+                (const float *xd, const float *w, const float *bb, int64_t R, int64_t C, float eps, float *y,
+                 float *mu, float *rs),
+                (xd, w, bb, R, C, eps, y, mu, rs))
 
 tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float eps)
 {
@@ -147,14 +135,7 @@ tt_tensor *tt_layernorm(tt_tensor *x, tt_tensor *gamma, tt_tensor *beta, float e
                (tt_requires_grad(x) || tt_requires_grad(gamma) || (beta && tt_requires_grad(beta)));
     float *mu = rec ? tt_arena_alloc((size_t)R * sizeof(float)) : NULL;
     float *rs = rec ? tt_arena_alloc((size_t)R * sizeof(float)) : NULL;
-#ifdef TT_HAVE_AVX512_PATH
-    if (tt__have_avx512()) {
-        ln_forward_avx512(x->data, gamma->data, beta ? beta->data : NULL, R, C, eps, out->data, mu, rs);
-    } else
-#endif
-    {
-        ln_forward_rows(x->data, gamma->data, beta ? beta->data : NULL, R, C, eps, out->data, mu, rs);
-    }
+    ln_forward_any(x->data, gamma->data, beta ? beta->data : NULL, R, C, eps, out->data, mu, rs);
     tt_tensor *in[3] = {x, gamma, beta};
     tt_node *node = tt_record("layernorm", out, in, beta ? 3 : 2, layernorm_backward);
     if (node) {

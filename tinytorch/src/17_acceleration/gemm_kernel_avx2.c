@@ -44,9 +44,14 @@ TT_AVX2 static void kernel_avx2_6x16(int64_t kc, const float *a, int64_t rs_a, i
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     const float *p0 = a, *p1 = a + 3 * rs_a;
+    const int64_t kpre = kc > 16 ? kc - 16 : 0;
     for (int64_t k = 0; k < kc; k++) {
+        if (k == kpre) {
+            for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        }
+        _mm_prefetch((const char *)(bp + ldb_p * 8), _MM_HINT_T0);   /* B, 8 steps ahead */
+        _mm_prefetch((const char *)(p0 + cs_a * 16), _MM_HINT_T0);   /* A, 16 steps ahead */
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
         ROW_FMA(0, p0, 0); ROW_FMA(1, p0, 1); ROW_FMA(2, p0, 2);
         ROW_FMA(3, p1, 0); ROW_FMA(4, p1, 1); ROW_FMA(5, p1, 2);
@@ -121,42 +126,72 @@ TT_AVX2 static void edge_avx2(int64_t kc, const float *a, int64_t rs_a, int64_t 
     by_rows[(m - 1) / 2](kc, a, rs_a, cs_a, bp, ldb_p, c, ldc, alpha, beta, m, n);
 }
 
-/* bp[k*16 + j] = b[j*ldb + k], j < 16, k < kc: 8 x 8 blocks, each transposed in registers (unpacks,
- * shuffles, then 128-bit lane swaps); the last kc % 8 in plain C. */
+/* r[0..7] <- the transpose of the 8 x 8 block in r[0..7] (row i, lane j -> row j, lane i): unpacks,
+ * shuffles, then 128-bit lane swaps. */
+TT_AVX2 __attribute__((always_inline)) static inline void transpose8(__m256 r[8])
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* bp[k*16 + j] = b[j*ldb + k], j < 16, k < kc: 8 x 8 blocks transposed in registers; the last
+ * kc % 8 in plain C. */
 TT_AVX2 static void pack_bt_avx2(const float *b, int64_t ldb, int64_t kc, float *bp)
 {
     int64_t k0 = 0;
     for (; k0 + 8 <= kc; k0 += 8) {
         for (int h = 0; h < 2; h++) {
             const float *s = b + 8 * h * ldb + k0;
-            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldb), r2 = _mm256_loadu_ps(s + 2 * ldb),
-                   r3 = _mm256_loadu_ps(s + 3 * ldb), r4 = _mm256_loadu_ps(s + 4 * ldb),
-                   r5 = _mm256_loadu_ps(s + 5 * ldb), r6 = _mm256_loadu_ps(s + 6 * ldb),
-                   r7 = _mm256_loadu_ps(s + 7 * ldb);
-            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            __m256 r[8];
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(s + j * ldb);
+            transpose8(r);
             float *o = bp + k0 * 16 + 8 * h;
-            _mm256_storeu_ps(o + 0 * 16, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(o + 1 * 16, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_storeu_ps(o + 2 * 16, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_storeu_ps(o + 3 * 16, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(o + 4 * 16, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(o + 5 * 16, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(o + 6 * 16, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(o + 7 * 16, _mm256_permute2f128_ps(u3, u7, 0x31));
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) _mm256_storeu_ps(o + k * 16, r[k]);
         }
     }
     for (int j = 0; j < 16; j++)
         for (int64_t k = k0; k < kc; k++) bp[k * 16 + j] = b[j * ldb + k];
 }
 
-const tt_gemm_kernel tt_gemm_kernel_avx2 = { "avx2", 6, 16, kernel_avx2_6x16, pack_bt_avx2, edge_avx2, NULL };
+/* ap[k*6 + i] = a[i*lda + k], i < 6, k < kc: 6 rows (+ 2 zero rows) x 8 k transposed in registers;
+ * column k goes out as 8 floats at ap + 6k, whose last 2 the next column overwrites; the block's
+ * last column is stored under a 6-lane mask, so nothing is written past the panel. */
+TT_AVX2 static void pack_an_avx2(const float *a, int64_t lda, int64_t kc, float *ap)
+{
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    int64_t k0 = 0;
+    for (; k0 + 8 <= kc; k0 += 8) {
+        __m256 r[8];
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(a + i * lda + k0);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8(r);
+        float *o = ap + k0 * 6;
+#pragma GCC unroll 7
+        for (int k = 0; k < 7; k++) _mm256_storeu_ps(o + k * 6, r[k]);
+        _mm256_maskstore_ps(o + 7 * 6, six, r[7]);
+    }
+    for (int i = 0; i < 6; i++)
+        for (int64_t k = k0; k < kc; k++) ap[k * 6 + i] = a[i * lda + k];
+}
+
+const tt_gemm_kernel tt_gemm_kernel_avx2 = { "avx2", 6, 16, kernel_avx2_6x16, pack_bt_avx2, edge_avx2, pack_an_avx2 };
 
 #else
 /* Not x86-64: nothing to build here (ISO C forbids an empty translation unit). */

@@ -39,9 +39,9 @@
  * loop also adds into (takes the max of) the scalar acc (the sum is then taken in a different order than
  * a sequential loop). They expand to OpenMP's simd pragma where OpenMP is on, and to nothing otherwise.
  * Such loops run at the build's baseline width (4 floats on x86-64). Where one is hot, its function is
- * written once as an always-inline body and compiled twice, plainly and inside a TT_AVX512_FN caller,
- * which tt__have_avx512() picks at run time (tt__add_rows below, LayerNorm, the optimizers' updates).
- * TT_TWICE_FN marks such a body: always inlined, so each caller compiles it for its own target. */
+ * written once as an always-inline body (TT_ISA_BODY) and compiled once per vector width by
+ * TT_ISA_VARIANTS (below): AVX-512, AVX2 and the baseline, the widest the CPU probe allows picked at
+ * run time (tt__add_rows below, LayerNorm, the optimizers' updates). */
 #define TT__PRAGMA(x) _Pragma(#x)
 #if defined(_OPENMP)
 #define TT_SIMD TT__PRAGMA(omp simd)
@@ -52,7 +52,7 @@
 #define TT_SIMD_SUM(acc)
 #define TT_SIMD_MAX(acc)
 #endif
-#define TT_TWICE_FN static inline __attribute__((always_inline))
+#define TT_ISA_BODY static inline __attribute__((always_inline))
 
 static inline uint32_t tt__bits(float f)
 {
@@ -238,6 +238,38 @@ typedef int32_t tt_v16i __attribute__((vector_size(64)));
 static inline int tt__have_avx512(void) { return tt__cpu_has(TT_CPU_AVX512F); }
 
 TT__VEC_FUNCS(16, TT_AVX512_FN)
+
+/* 8 floats: one AVX2 register, for CPUs without AVX-512 (and under TT_ISA=avx2): functions using
+ * these carry TT_AVX2_FN and are called only when tt__have_avx2() says yes. The target is AVX2
+ * without FMA, so the compiler cannot fuse a multiply and an add: each lane rounds as the other
+ * widths do. */
+#define TT_AVX2_FN __attribute__((target("avx2")))
+typedef float tt_v8f __attribute__((vector_size(32)));
+typedef int32_t tt_v8i __attribute__((vector_size(32)));
+
+static inline int tt__have_avx2(void) { return tt__cpu_has(TT_CPU_AVX2); }
+
+TT__VEC_FUNCS(8, TT_AVX2_FN)
+
+/* TT_ISA_VARIANTS(name, body, params, args) defines the function `name` params, which runs `body`
+ * args (a TT_ISA_BODY returning nothing) compiled for the widest vector set the probe allows:
+ * name##_avx512 (each omp simd loop 16 floats wide), name##_avx2 (8) or the baseline (4). */
+#define TT_ISA_VARIANTS(name, body, params, args)                                                      \
+    static inline TT_AVX512_FN void name##_avx512 params { body args; }                                 \
+    static inline TT_AVX2_FN void name##_avx2 params { body args; }                                     \
+    static inline void name params                                                                     \
+    {                                                                                                  \
+        if (tt__have_avx512()) {                                                                       \
+            name##_avx512 args;                                                                        \
+        } else if (tt__have_avx2()) {                                                                  \
+            name##_avx2 args;                                                                          \
+        } else {                                                                                       \
+            body args;                                                                                 \
+        }                                                                                              \
+    }
+#else
+#define TT_ISA_VARIANTS(name, body, params, args) \
+    static inline void name params { body args; }
 #endif
 
 /* tanh(x) = 1 - 2 / (exp(2x) + 1); relative error a few ulp away from 0, absolute ~1e-7 near 0. */
@@ -250,32 +282,16 @@ static inline float tt__tanhf(float x)
 /* Gradient sums: dst[j] += sum over r < rows of src[r*n + j], j < n, rows added in order (the same
  * float result as the plain loop); dst and src do not overlap. rows = 1 adds one buffer into another
  * (a residual's, a slice's or a concatenation's gradient), more rows sum a bias's gradient over a
- * batch. Without the restrict
- * qualifiers and the AVX-512 build the compiler runs these one float at a time: for a GPT step they
- * were 4 % of its time. */
-TT_TWICE_FN void tt__add_rows_body(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
+ * batch. Without the restrict qualifiers and the wide builds the compiler runs these one float at a
+ * time: for a GPT step they were 4 % of its time. */
+TT_ISA_BODY void tt__add_rows_body(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
 {
     for (int64_t r = 0; r < rows; r++) {
         const float *restrict s = src + r * n;
         TT_SIMD for (int64_t j = 0; j < n; j++) { dst[j] += s[j]; }
     }
 }
-#ifdef TT_HAVE_AVX512_PATH
-static inline TT_AVX512_FN void tt__add_rows_avx512(float *restrict dst, const float *restrict src, int64_t rows,
-                                                    int64_t n)
-{
-    tt__add_rows_body(dst, src, rows, n);
-}
-#endif
-static inline void tt__add_rows(float *restrict dst, const float *restrict src, int64_t rows, int64_t n)
-{
-#ifdef TT_HAVE_AVX512_PATH
-    if (tt__have_avx512()) {
-        tt__add_rows_avx512(dst, src, rows, n);
-        return;
-    }
-#endif
-    tt__add_rows_body(dst, src, rows, n);
-}
+TT_ISA_VARIANTS(tt__add_rows, tt__add_rows_body,
+                (float *restrict dst, const float *restrict src, int64_t rows, int64_t n), (dst, src, rows, n))
 
 #endif
