@@ -18,6 +18,7 @@
 #include "tinytorch/gemm.h"
 #include "tinytorch/optim.h"
 #include "../common/vmath.h"
+#include "optim_internal.h"
 
 struct tt_optimizer {
     tt_optim_kind kind;
@@ -30,6 +31,7 @@ struct tt_optimizer {
     tt_tensor **buf2;     /* [n] exp_avg_sq, or NULL entries */
     tt_tensor **step;     /* [n] 1-element step counters */
     int64_t steps;
+    bool spread;          /* this step's gradients came from several threads (optim_internal.h) */
 };
 
 static char *dup_str(const char *s)
@@ -233,9 +235,18 @@ TT_ISA_BODY void adam_update(const tt_optimizer *o, float *restrict w, const flo
 /* The update and the zeroing are elementwise, so the elements of all parameters (those with a
  * gradient, in order) are cut into one contiguous range per thread: the same bits for any thread
  * count. A cut inside a parameter falls on a multiple of 16 elements from its start, so each piece
- * of a SIMD loop begins where the whole loop's vectors do. Under STEP_THREAD_ELEMS elements per
- * thread the work stays on fewer threads (LeNet-5's 61,706 parameters: two). */
+ * of a SIMD loop begins where the whole loop's vectors do. How many threads: after a split step
+ * (the gradients written on every thread, each thread's shard having read every weight) one per
+ * STEP_THREAD_ELEMS elements (LeNet-5's 61,706 parameters: two); otherwise the weights, gradients
+ * and optimizer state sit in the one core that ran the step, and moving part of them to another core
+ * every step costs more than the second core saves until STEP_THREAD_ELEMS_LOCAL elements per thread
+ * (1 MiB of floats), where its bandwidth pays: the 784-128-10 MLP (101,770 parameters, its GEMMs on
+ * one thread) trained at 261-271 k samples/s on two threads with the update cut in two, 318-330 k
+ * with it on one (one thread: 331-336 k). */
 #define STEP_THREAD_ELEMS 16384
+#define STEP_THREAD_ELEMS_LOCAL 262144
+
+void tt__optim_set_spread(tt_optimizer *o, bool spread) { o->spread = spread; }
 
 static int64_t cut16(int64_t i, int64_t n)
 {
@@ -270,7 +281,8 @@ static void for_all(tt_optimizer *o, void (*fn)(tt_optimizer *, int, int64_t, in
     int nt = 1;
 #ifdef TT_HAVE_OPENMP
     if (!omp_in_parallel()) {
-        const int64_t by_work = total / STEP_THREAD_ELEMS, want = tt_get_num_threads();
+        const int64_t by_work = total / (o->spread ? STEP_THREAD_ELEMS : STEP_THREAD_ELEMS_LOCAL);
+        const int64_t want = tt_get_num_threads();
         nt = (int)(want < by_work ? want : by_work);
         nt = nt < 1 ? 1 : nt;
     }

@@ -17,6 +17,7 @@
 #include "tinytorch/progress.h"
 #include "tinytorch/train.h"
 #include "parallel_step.h"
+#include "../07_optimizers/optim_internal.h"
 
 /* ---- gradients ---------------------------------------------------------------------------------- */
 
@@ -189,6 +190,9 @@ int tt_train_step(void *model, tt_optimizer *opt, const tt_batch *b, const tt_st
     /* split across threads when allowed (parallel_step.c): then forward and backward are done */
     const int shards = tt__split_step(model, b, o, &res.loss, &split_peak);
     res.shards = shards;
+    if (opt) { /* the update may follow the gradients onto every thread */
+        tt__optim_set_spread(opt, shards > 1);
+    }
     tt_tensor *loss = NULL;
     if (shards == 1) {
         loss = (o->loss ? o->loss : tt_classifier_loss)(model, b, o->loss_ctx);

@@ -12,6 +12,7 @@
 #include "tinytorch/gemm.h"
 #include "tinytorch/nn.h"
 #include "tinytorch/optim.h"
+#include "../src/07_optimizers/optim_internal.h"
 
 #include "tt_malloc_counter.h"
 
@@ -301,11 +302,13 @@ static void test_no_heap_allocation_per_step(void **state)
 
 /* The step and the zeroing cut the elements of all parameters into one range per thread: three
  * steps of each optimizer give the same bits on one, two and three threads. Sizes are odd (cuts fall
- * inside parameters, not on multiples of 16 of the whole list) and one parameter has no gradient. */
-static void run_threads(int threads, int kind, float *out, int64_t *nout)
+ * inside parameters, not on multiples of 16 of the whole list) and one parameter has no gradient.
+ * spread: as after a split step (cut at 16,384 elements per thread); otherwise the first parameter is
+ * large enough (600,001) for the cut a one-core step gets (262,144 per thread). */
+static void run_threads(int threads, int kind, bool spread, float *out, int64_t *nout)
 {
     enum { NP = 4 };
-    const int64_t sizes[NP] = {20001, 7, 13333, 17777};
+    const int64_t sizes[NP] = {spread ? 20001 : 600001, 7, 13333, 17777};
     tt_tensor *p[NP];
     tt_params ps;
     tt_params_init(&ps);
@@ -325,6 +328,7 @@ static void run_threads(int threads, int kind, float *out, int64_t *nout)
     tt_optimizer *o = kind == 0   ? tt_sgd(&ps, (tt_sgd_opts){.lr = 0.1f, .momentum = 0.9f, .weight_decay = 1e-3f})
                       : kind == 1 ? tt_adam(&ps, (tt_adam_opts){.lr = 1e-2f})
                                   : tt_adamw(&ps, (tt_adam_opts){.lr = 1e-2f});
+    tt__optim_set_spread(o, spread);
     const int before = tt_get_num_threads();
     tt_set_num_threads(threads);
     for (int step = 0; step < 3; step++) {
@@ -357,15 +361,16 @@ static void run_threads(int threads, int kind, float *out, int64_t *nout)
 static void test_step_threads_same_bits(void **state)
 {
     (void)state;
-    const int64_t cap = 20001 + 7 + 13333 + 17777;
+    const int64_t cap = 600001 + 7 + 13333 + 17777;
     float *one = malloc((size_t)cap * sizeof(float)), *many = malloc((size_t)cap * sizeof(float));
     assert_non_null(one);
     assert_non_null(many);
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < 6; kind++) {
+        const bool spread = kind < 3;
         int64_t n1, n2;
-        run_threads(1, kind, one, &n1);
+        run_threads(1, kind % 3, spread, one, &n1);
         for (int threads = 2; threads <= 3; threads++) {
-            run_threads(threads, kind, many, &n2);
+            run_threads(threads, kind % 3, spread, many, &n2);
             assert_int_equal(n1, n2);
             assert_memory_equal(one, many, (size_t)n1 * sizeof(float));
         }
