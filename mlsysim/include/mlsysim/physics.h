@@ -191,6 +191,7 @@ typedef struct {
     double itl_s;              /* one decode step at context seq_len */
     double tokens_per_s;       /* batch / itl */
     double prefill_flops, decode_bytes;
+    double decode_flops;       /* one decode step of the batch at context seq_len */
     double kv_cache_bytes;     /* of the batch at seq_len */
     double kv_bytes_per_token;
     double weights_bytes;

@@ -89,6 +89,7 @@ ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_inpu
 
     o->itl_s = decode_time(m, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, &o->decode_bound);
     o->tokens_per_s = B / o->itl_s;
+    o->decode_flops = B * ms_decode_flops(m, S);
     o->decode_bytes = W + kv_tok * S * B;
     o->kv_bytes_per_token = kv_tok;
     o->kv_cache_bytes = kv_tok * S * B;

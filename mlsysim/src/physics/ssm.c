@@ -112,6 +112,7 @@ ms_status ms__ssm_serve(const ms_model *m, const ms_hardware *hw, const ms_serve
     o->itl_s = r.latency_s;
     o->decode_bound = r.bottleneck;
     o->decode_bytes = r.bytes;
+    o->decode_flops = r.flops;
     o->tokens_per_s = B / o->itl_s;
     o->weights_bytes = r.memory_weights_bytes;
     o->kv_cache_bytes = r.memory_state_bytes;

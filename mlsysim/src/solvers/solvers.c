@@ -345,9 +345,8 @@ int ms_reasoning(const ms_model *m, const ms_hardware *hw, const ms_serve_input 
     /* power follows the load, as everywhere in the engine (ms_power_fraction): the prefill's MFU
      * over the TTFT, one decode pass's over the reasoning steps */
     double peak = ms_hw_peak(hw, in->precision);
-    double B = in->batch_size > 0 ? in->batch_size : 1, S = in->seq_len > 0 ? in->seq_len : 1;
     o->prefill_mfu = peak > 0 && s.ttft_s > 0 ? s.prefill_flops / (s.ttft_s * peak) : 0.0;
-    o->decode_mfu = peak > 0 && s.itl_s > 0 ? B * ms_decode_flops(m, S) / (s.itl_s * peak) : 0.0;
+    o->decode_mfu = peak > 0 && s.itl_s > 0 ? s.decode_flops / (s.itl_s * peak) : 0.0;
     o->energy_j = hw->tdp_w * (ms_power_fraction(o->prefill_mfu, 0) * s.ttft_s
                                + ms_power_fraction(o->decode_mfu, 0) * steps * o->step_s);
     return 0;
