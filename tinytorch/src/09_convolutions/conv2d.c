@@ -264,11 +264,12 @@ static const char *const impl_names[] = {"im2col", "auto", "rows", "channels"};
 static const tt_conv_kernels kernels_avx512 = {
     "avx512", tt_conv_avx512_planes, tt_conv_avx512_wgrad, tt_conv_avx512_planes_cvec,
     tt_conv_avx512_wgrad_cvec, tt_conv_avx512_gather, tt_pool_avx512_max2x2, tt_pool_avx512_max2x2_backward,
-    tt_pool_avx512_lanes, tt_pool_avx512_grad_lanes, tt_conv_avx512_dx_cvec, tt_conv_avx512_dx_nvec};
+    tt_pool_avx512_lanes, tt_pool_avx512_grad_lanes, tt_conv_avx512_dx_cvec, tt_conv_avx512_dx_nvec,
+    tt_conv_avx512_dx_nvec_work};
 static const tt_conv_kernels kernels_avx2 = {
     "avx2", tt_conv_avx2_planes, tt_conv_avx2_wgrad, tt_conv_avx2_planes_cvec,
     tt_conv_avx2_wgrad_cvec, tt_conv_avx2_gather, tt_pool_avx2_max2x2, tt_pool_avx2_max2x2_backward, NULL, NULL,
-    NULL, NULL};
+    NULL, NULL, NULL};
 #endif
 
 const tt_conv_kernels *tt_conv_simd_kernels(void)
@@ -701,9 +702,7 @@ static void simd_backward(const float *x, const float *w, const float *gy, const
             u[t].dyn = tt_arena_calloc((size_t)((B.dxn ? share : B.nb) * d->P * 16) * sizeof(float));
         }
         u[t].dyp = B.dxc && !B.dxn ? tt_arena_calloc((size_t)(d->Ho * B.Wp2 * 16) * sizeof(float)) : NULL;
-        u[t].dxw = B.dxn ? tt_arena_alloc((size_t)tt_conv_avx512_dx_nvec_work(d->Cout, d->Ho, d->Wo) *
-                                          sizeof(float))
-                         : NULL;
+        u[t].dxw = B.dxn ? tt_arena_alloc((size_t)B.K->dx_nvec_work(d->Cout, d->Ho, d->Wo) * sizeof(float)) : NULL;
         if (gb) {
             u[t].gbs = tt_arena_alloc((size_t)d->Cout * sizeof(double));
             memset(u[t].gbs, 0, (size_t)d->Cout * sizeof(double));

@@ -166,6 +166,7 @@ typedef struct tt_conv_kernels {
     void (*dx_nvec)(const float *dyn, int64_t m, const float *wt, int64_t C, int64_t Cout, int64_t kh, int64_t kw,
                     int64_t ph, int64_t pw, int64_t Ho, int64_t Wo, int64_t H, int64_t W, int accumulate, float *dx,
                     float *work);
+    int64_t (*dx_nvec_work)(int64_t Cout, int64_t Ho, int64_t Wo); /* floats of dx_nvec's work buffer */
 } tt_conv_kernels;
 
 /* The kernels the CPU probe (common/cpu.h, capped by TT_ISA) allows: AVX-512 where there is AVX-512F,
