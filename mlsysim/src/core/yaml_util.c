@@ -293,6 +293,21 @@ const char *msy_key(struct fy_node_pair *p, char *buf, size_t cap)
     return buf;
 }
 
+int msy_next(struct fy_node *map, const char *prefix, msy_fields *it)
+{
+    it->pair = fy_node_mapping_iterate(map, &it->iter);
+    if (!it->pair) return 0;
+    msy_key(it->pair, it->key, sizeof it->key);
+    it->value = fy_node_pair_value(it->pair);
+    snprintf(it->field, sizeof it->field, "%s.%s", prefix, it->key);
+    return 1;
+}
+
+int msy_unknown(msy_doc *y, const msy_fields *it)
+{
+    return msy_fail(y, fy_node_pair_key(it->pair), it->field, "unknown field");
+}
+
 static int is_plain(struct fy_node *n) { return fy_node_get_style(n) == FYNS_PLAIN; }
 
 int msy_str(msy_doc *y, struct fy_node *n, const char *field, char *dst, size_t cap)

@@ -41,6 +41,21 @@ int msy_is_seq(struct fy_node *n);
 /* Key of a mapping pair as a NUL-terminated string (truncated to cap). */
 const char *msy_key(struct fy_node_pair *p, char *buf, size_t cap);
 
+/* Walks a mapping's pairs. Each msy_next gives the next pair's key, its value and the field name
+ * its messages use ("PREFIX.KEY"), and returns 0 after the last pair:
+ *     msy_fields it = {0};
+ *     while (msy_next(n, "hardware.H100", &it)) { ... it.key, it.value, it.field ... }
+ * msy_unknown reports the current key as an unknown field (at the key's line) and returns -1. */
+typedef struct msy_fields {
+    void *iter;
+    struct fy_node_pair *pair;
+    struct fy_node *value;
+    char key[64];
+    char field[256];
+} msy_fields;
+int msy_next(struct fy_node *map, const char *prefix, msy_fields *it);
+int msy_unknown(msy_doc *y, const msy_fields *it);
+
 int msy_str(msy_doc *y, struct fy_node *n, const char *field, char *dst, size_t cap);
 int msy_int(msy_doc *y, struct fy_node *n, const char *field, int *dst, long min, long max);
 int msy_num(msy_doc *y, struct fy_node *n, const char *field, double *dst, double min, double max);

@@ -284,21 +284,18 @@ static void field_list(const section *sec, char *buf, size_t cap)
 static int read_section(reader *rd, struct fy_node *n, const section *sec)
 {
     ms_plan *p = rd->plan;
-    char key[64], f[96];
     if (!msy_is_map(n)) return FAIL(n, sec->name, "expected a mapping");
-    void *it = NULL;
-    struct fy_node_pair *pr;
-    while ((pr = fy_node_mapping_iterate(n, &it))) {
-        msy_key(pr, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(pr);
-        snprintf(f, sizeof f, "%s.%s", sec->name, key);
+    msy_fields it = {0};
+    while (msy_next(n, sec->name, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         const field *fd = NULL;
         for (size_t i = 0; i < sec->n && !fd; i++)
             if (!strcmp(key, sec->f[i].key) || (sec->f[i].alias && !strcmp(key, sec->f[i].alias))) fd = &sec->f[i];
         if (!fd) {
             char list[400];
             field_list(sec, list, sizeof list);
-            return FAIL(fy_node_pair_key(pr), f, "unknown field (%s)", list);
+            return FAIL(fy_node_pair_key(it.pair), f, "unknown field (%s)", list);
         }
         char *at = fd->off >= 0 ? (char *)p + fd->off : NULL;
         int rc = 0;
@@ -386,13 +383,10 @@ static int read_constraints(reader *rd, struct fy_node *n)
             ms_plan_assert *a = &p->asserts[p->n_asserts];
             memset(a, 0, sizeof *a);
             a->line = msy_line(e);
-            void *ait = NULL;
-            struct fy_node_pair *ap;
-            while ((ap = fy_node_mapping_iterate(e, &ait))) {
-                char k2[32], f2[128];
-                msy_key(ap, k2, sizeof k2);
-                struct fy_node *av = fy_node_pair_value(ap);
-                snprintf(f2, sizeof f2, "%s.%s", f, k2);
+            msy_fields ait = {0};
+            while (msy_next(e, f, &ait)) {
+                const char *k2 = ait.key, *f2 = ait.field;
+                struct fy_node *av = ait.value;
                 if (!strcmp(k2, "metric")) {
                     if (msy_str(&rd->y, av, f2, a->metric, sizeof a->metric)) return -1;
                     /* upstream spelled metrics "performance.latency"; ours are the JSON keys */
@@ -405,7 +399,7 @@ static int read_constraints(reader *rd, struct fy_node *n)
                     if (msy_num(&rd->y, av, f2, &a->min, -1e300, 1e300)) return -1;
                     a->has_min = 1;
                 } else {
-                    return FAIL(fy_node_pair_key(ap), f2, "unknown field (metric min max)");
+                    return FAIL(fy_node_pair_key(ait.pair), f2, "unknown field (metric min max)");
                 }
             }
             if (!a->metric[0]) return FAIL(e, f, "needs 'metric'");

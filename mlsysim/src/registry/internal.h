@@ -13,6 +13,20 @@ extern const char *const ms_embedded_registry_texts[];
 extern const size_t ms_embedded_registry_sizes[];
 extern const size_t ms_embedded_registry_count;
 
+/* A mapping of int fields, each at offset `off` of the struct it fills, in [min, max]
+ * (ms__read_fields, kinds.c): the readers of `arch:`, `ssm:`, `diffusion:` and `dlrm:`. */
+typedef struct {
+    const char *k;
+    size_t off;
+    long min, max;
+} ms__int_field;
+/* Reads a mapping into dst: the int fields f[0..nf), the bool fields bools[0..nb) (at bool_off), and
+ * the keys neither lists through `special` (NULL: none; it returns 0 when it read the key, 1 when it
+ * does not know it, -1 on an error it reported). Any other key is an unknown field. 0 ok, -1 error. */
+int ms__read_fields(msy_doc *y, struct fy_node *n, const char *field, void *dst, const ms__int_field *f, size_t nf,
+                    const char *const *bools, const size_t *bool_off, size_t nb,
+                    int (*special)(msy_doc *, struct fy_node *, const char *, const char *, void *));
+
 /* Reads an `arch:` mapping (same fields as the registry); 0 ok, -1 with the message in y->err. */
 int ms__read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *a);
 

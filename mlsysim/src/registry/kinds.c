@@ -13,43 +13,32 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    const char *k;
-    size_t off;
-    long min, max;
-} int_field;
-
 /* Reads a mapping of int (and bool) fields; `special` handles the keys the table lacks (returns 1
  * when it did not know the key). */
-static int read_ints(msy_doc *y, struct fy_node *n, const char *field, void *dst, const int_field *f, size_t nf,
-                     const char *const *bools, const size_t *bool_off, size_t nb,
-                     int (*special)(msy_doc *, struct fy_node *, const char *, const char *, void *))
+int ms__read_fields(msy_doc *y, struct fy_node *n, const char *field, void *dst, const ms__int_field *f, size_t nf,
+                    const char *const *bools, const size_t *bool_off, size_t nb,
+                    int (*special)(msy_doc *, struct fy_node *, const char *, const char *, void *))
 {
-    char key[64], fld[256];
     if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        snprintf(fld, sizeof fld, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
         int done = 0;
         for (size_t i = 0; !done && i < nf; i++)
-            if (!strcmp(key, f[i].k)) {
-                if (msy_int(y, v, fld, (int *)((char *)dst + f[i].off), f[i].min, f[i].max)) return -1;
+            if (!strcmp(it.key, f[i].k)) {
+                if (msy_int(y, it.value, it.field, (int *)((char *)dst + f[i].off), f[i].min, f[i].max)) return -1;
                 done = 1;
             }
         for (size_t i = 0; !done && i < nb; i++)
-            if (!strcmp(key, bools[i])) {
-                if (msy_bool(y, v, fld, (int *)((char *)dst + bool_off[i]))) return -1;
+            if (!strcmp(it.key, bools[i])) {
+                if (msy_bool(y, it.value, it.field, (int *)((char *)dst + bool_off[i]))) return -1;
                 done = 1;
             }
         if (!done && special) {
-            int rc = special(y, v, fld, key, dst);
+            int rc = special(y, it.value, it.field, it.key, dst);
             if (rc < 0) return -1;
             done = rc == 0;
         }
-        if (!done) return msy_fail(y, fy_node_pair_key(p), fld, "unknown field");
+        if (!done) return msy_unknown(y, &it);
     }
     return 0;
 }
@@ -99,7 +88,7 @@ static int num_list_sum(msy_doc *y, struct fy_node *v, const char *field, double
 
 int ms__read_ssm(msy_doc *y, struct fy_node *n, const char *field, ms_ssm_arch *a)
 {
-    static const int_field f[] = {
+    static const ms__int_field f[] = {
         {"layers", offsetof(ms_ssm_arch, layers), 1, 100000},
         {"d_model", offsetof(ms_ssm_arch, d_model), 1, 1000000},
         {"expand", offsetof(ms_ssm_arch, expand), 1, 64},
@@ -112,7 +101,7 @@ int ms__read_ssm(msy_doc *y, struct fy_node *n, const char *field, ms_ssm_arch *
     static const size_t boff[] = {offsetof(ms_ssm_arch, tied_embeddings)};
     memset(a, 0, sizeof *a);
     a->expand = 2, a->d_state = 16, a->d_conv = 4, a->tied_embeddings = 1;   /* Mamba's defaults */
-    if (read_ints(y, n, field, a, f, sizeof f / sizeof f[0], bools, boff, 1, NULL)) return -1;
+    if (ms__read_fields(y, n, field, a, f, sizeof f / sizeof f[0], bools, boff, 1, NULL)) return -1;
     if (a->layers <= 0 || a->d_model <= 0 || a->vocab <= 0)
         return msy_fail(y, n, field, "needs layers, d_model and vocab (expand 2, d_state 16, d_conv 4 by default)");
     return 0;
@@ -148,7 +137,7 @@ static int diffusion_special(msy_doc *y, struct fy_node *v, const char *fld, con
 
 int ms__read_diffusion(msy_doc *y, struct fy_node *n, const char *field, ms_diffusion_arch *out)
 {
-    static const int_field f[] = {
+    static const ms__int_field f[] = {
         {"latent", offsetof(ms_diffusion_arch, latent), 1, 4096},
         {"latent_channels", offsetof(ms_diffusion_arch, latent_channels), 1, 4096},
         {"layers_per_block", offsetof(ms_diffusion_arch, layers_per_block), 1, 16},
@@ -164,7 +153,7 @@ int ms__read_diffusion(msy_doc *y, struct fy_node *n, const char *field, ms_diff
     memset(&c, 0, sizeof c);
     ms_diffusion_arch *d = &c.d;
     d->guidance = 1;
-    if (read_ints(y, n, field, &c, f, sizeof f / sizeof f[0], bools, boff, 1, diffusion_special)) return -1;
+    if (ms__read_fields(y, n, field, &c, f, sizeof f / sizeof f[0], bools, boff, 1, diffusion_special)) return -1;
     if (!d->latent || !d->latent_channels || !d->levels || !d->layers_per_block || !d->heads || !d->context_dim ||
         !d->context_len || !d->vae_levels || !d->vae_layers_per_block || !d->steps || !d->text.layers)
         return msy_fail(y, n, field, "needs latent, latent_channels, channels, attention, layers_per_block, heads, "
@@ -209,14 +198,14 @@ static int dlrm_special(msy_doc *y, struct fy_node *v, const char *fld, const ch
 
 int ms__read_dlrm(msy_doc *y, struct fy_node *n, const char *field, ms_dlrm_arch *a)
 {
-    static const int_field f[] = {
+    static const ms__int_field f[] = {
         {"dense_features", offsetof(ms_dlrm_arch, dense_features), 1, 1000000},
         {"dim", offsetof(ms_dlrm_arch, dim), 1, 1000000},
         {"cross_layers", offsetof(ms_dlrm_arch, cross_layers), 0, 64},
         {"cross_rank", offsetof(ms_dlrm_arch, cross_rank), 1, 1000000},
     };
     memset(a, 0, sizeof *a);
-    if (read_ints(y, n, field, a, f, sizeof f / sizeof f[0], NULL, NULL, 0, dlrm_special)) return -1;
+    if (ms__read_fields(y, n, field, a, f, sizeof f / sizeof f[0], NULL, NULL, 0, dlrm_special)) return -1;
     if (!a->dense_features || !a->dim || !a->n_bottom || !a->n_top || a->rows <= 0 || a->lookups <= 0)
         return msy_fail(y, n, field, "needs dense_features, dim, bottom_mlp, top_mlp, rows and lookups (one entry per table)");
     if (a->bottom[a->n_bottom - 1] != a->dim)

@@ -82,48 +82,51 @@ static void *vec_slot(void **v, size_t *n, size_t *cap, size_t size, const char 
     return slot;
 }
 
+/* The start of every section's entry: entry idx must be a mapping with a valid 'name', copied to
+ * name (MS_NAME_MAX bytes); field becomes "section.NAME", the prefix of every message about it. */
+static int open_entry(msy_doc *y, struct fy_node *n, const char *section, int idx, char *field, size_t fcap,
+                      char *name)
+{
+    snprintf(field, fcap, "%s[%d]", section, idx);
+    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
+    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
+    if (!nn) return msy_fail(y, n, field, "missing 'name'");
+    if (read_name(y, nn, field, name, MS_NAME_MAX)) return -1;
+    snprintf(field, fcap, "%s.%s", section, name);
+    return 0;
+}
+
 #define SLOT(vec, name) vec_slot((void **)&(vec).v, &(vec).n, &(vec).cap, sizeof *(vec).v, name)
 
 /* ---- hardware ---- */
 
 static int read_flops_map(msy_doc *y, struct fy_node *map, const char *field, double *dst)
 {
-    char key[32], f[128];
     if (!msy_is_map(map)) return msy_fail(y, map, field, "expected a mapping precision: FLOP/s");
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(map, &it))) {
-        msy_key(p, key, sizeof key);
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(map, field, &it)) {
         ms_precision prec;
-        if (ms_precision_parse(key, &prec) != 0)
-            return msy_fail(y, fy_node_pair_key(p), f, "unknown precision (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)");
-        if (msy_qty(y, fy_node_pair_value(p), f, "flop/s", &dst[prec])) return -1;
+        if (ms_precision_parse(it.key, &prec) != 0)
+            return msy_fail(y, fy_node_pair_key(it.pair), it.field,
+                            "unknown precision (fp32 tf32 bf16 fp16 fp8 int8 int4 fp4)");
+        if (msy_qty(y, it.value, it.field, "flop/s", &dst[prec])) return -1;
     }
     return 0;
 }
 
 static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
-    char field[160], key[64], name[MS_NAME_MAX] = "";
-    snprintf(field, sizeof field, "hardware[%d]", idx);
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
-    if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (read_name(y, nn, field, name, sizeof name)) return -1;
-    snprintf(field, sizeof field, "hardware.%s", name);
+    char field[160], name[MS_NAME_MAX];
+    if (open_entry(y, n, "hardware", idx, field, sizeof field, name)) return -1;
     ms_hardware *h = SLOT(r->hw, name);
     if (!h) return msy_fail(y, n, field, "out of memory");
     strcpy(h->name, name);
     h->dispatch_s = 10e-6;     /* kernel-launch scale default; entries override */
     int have_flops = 0, have_mem = 0, have_bw = 0, have_source = 0;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        char f[224];
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, h->title, sizeof h->title);
@@ -152,7 +155,7 @@ static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &h->price_usd);
         else if (!strcmp(key, "dispatch")) rc = msy_qty(y, v, f, "s", &h->dispatch_s);
         else if (!strcmp(key, "compute_units")) rc = msy_int(y, v, f, &h->compute_units, 1, 100000);
-        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        else rc = msy_unknown(y, &it);
         if (rc) return -1;
     }
     if (!have_source || !h->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
@@ -170,51 +173,24 @@ static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 
 static int read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *a)
 {
-    char key[64], f[256];
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    void *it = NULL;
-    struct fy_node_pair *p;
+#define ARCH_INT(k, min) {#k, offsetof(ms_arch, k), min, 100000000}
+    static const ms__int_field ints[] = {
+        ARCH_INT(layers, 1), ARCH_INT(hidden, 1), ARCH_INT(heads, 1), ARCH_INT(kv_heads, 1),
+        ARCH_INT(head_dim, 1), ARCH_INT(ffn, 0), ARCH_INT(vocab, 0), ARCH_INT(max_pos, 0),
+        ARCH_INT(type_vocab, 0), ARCH_INT(experts, 0), ARCH_INT(experts_active, 0),
+        ARCH_INT(shared_experts, 0), ARCH_INT(moe_ffn, 0), ARCH_INT(dense_layers, 0),
+        ARCH_INT(q_lora_rank, 0), ARCH_INT(kv_lora_rank, 0), ARCH_INT(qk_nope_head_dim, 0),
+        ARCH_INT(qk_rope_head_dim, 0), ARCH_INT(v_head_dim, 0),
+    };
+#undef ARCH_INT
+    static const char *const bools[] = {"gated_ffn", "tied_embeddings", "bias", "layernorm", "encoder", "pooler"};
+    static const size_t bool_off[] = {offsetof(ms_arch, gated_ffn), offsetof(ms_arch, tied_embeddings),
+                                      offsetof(ms_arch, bias), offsetof(ms_arch, layernorm),
+                                      offsetof(ms_arch, encoder), offsetof(ms_arch, pooler)};
     a->layernorm = -1;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        snprintf(f, sizeof f, "%s.%s", field, key);
-        static const struct { const char *k; size_t off; long min; } ints[] = {
-            {"layers", offsetof(ms_arch, layers), 1}, {"hidden", offsetof(ms_arch, hidden), 1},
-            {"heads", offsetof(ms_arch, heads), 1}, {"kv_heads", offsetof(ms_arch, kv_heads), 1},
-            {"head_dim", offsetof(ms_arch, head_dim), 1}, {"ffn", offsetof(ms_arch, ffn), 0},
-            {"vocab", offsetof(ms_arch, vocab), 0}, {"max_pos", offsetof(ms_arch, max_pos), 0},
-            {"type_vocab", offsetof(ms_arch, type_vocab), 0},
-            {"experts", offsetof(ms_arch, experts), 0},
-            {"experts_active", offsetof(ms_arch, experts_active), 0},
-            {"shared_experts", offsetof(ms_arch, shared_experts), 0},
-            {"moe_ffn", offsetof(ms_arch, moe_ffn), 0},
-            {"dense_layers", offsetof(ms_arch, dense_layers), 0},
-            {"q_lora_rank", offsetof(ms_arch, q_lora_rank), 0},
-            {"kv_lora_rank", offsetof(ms_arch, kv_lora_rank), 0},
-            {"qk_nope_head_dim", offsetof(ms_arch, qk_nope_head_dim), 0},
-            {"qk_rope_head_dim", offsetof(ms_arch, qk_rope_head_dim), 0},
-            {"v_head_dim", offsetof(ms_arch, v_head_dim), 0},
-        };
-        static const struct { const char *k; size_t off; } bools[] = {
-            {"gated_ffn", offsetof(ms_arch, gated_ffn)},
-            {"tied_embeddings", offsetof(ms_arch, tied_embeddings)},
-            {"bias", offsetof(ms_arch, bias)}, {"layernorm", offsetof(ms_arch, layernorm)},
-            {"encoder", offsetof(ms_arch, encoder)}, {"pooler", offsetof(ms_arch, pooler)},
-        };
-        int done = 0;
-        for (size_t i = 0; !done && i < sizeof ints / sizeof ints[0]; i++)
-            if (!strcmp(key, ints[i].k)) {
-                if (msy_int(y, v, f, (int *)((char *)a + ints[i].off), ints[i].min, 100000000)) return -1;
-                done = 1;
-            }
-        for (size_t i = 0; !done && i < sizeof bools / sizeof bools[0]; i++)
-            if (!strcmp(key, bools[i].k)) {
-                if (msy_bool(y, v, f, (int *)((char *)a + bools[i].off))) return -1;
-                done = 1;
-            }
-        if (!done) return msy_fail(y, fy_node_pair_key(p), f, "unknown field");
-    }
+    if (ms__read_fields(y, n, field, a, ints, sizeof ints / sizeof ints[0], bools, bool_off,
+                        sizeof bools / sizeof bools[0], NULL))
+        return -1;
     if (a->layernorm < 0) a->layernorm = 0;
     if (a->layers <= 0 || a->hidden <= 0 || a->heads <= 0)
         return msy_fail(y, n, field, "needs layers, hidden and heads");
@@ -237,26 +213,18 @@ int ms__read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *a)
 
 static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
-    char field[160], key[64], name[MS_NAME_MAX] = "";
-    snprintf(field, sizeof field, "models[%d]", idx);
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
-    if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (read_name(y, nn, field, name, sizeof name)) return -1;
-    snprintf(field, sizeof field, "models.%s", name);
+    char field[160], name[MS_NAME_MAX];
+    if (open_entry(y, n, "models", idx, field, sizeof field, name)) return -1;
     ms_model *m = SLOT(r->models, name);
     if (!m) return msy_fail(y, n, field, "out of memory");
     strcpy(m->name, name);
     int have_kind = 0, have_arch = 0, have_source = 0, have_graph = 0, have_kind_arch = 0;
     ms_graph_stats graph;
     struct fy_node *graph_node = NULL;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        char f[224];
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, m->title, sizeof m->title);
@@ -294,7 +262,7 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
             }
         }
         else if (!strcmp(key, "input_seq")) rc = msy_num(y, v, f, &m->input_seq, 1, 1e9);
-        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        else rc = msy_unknown(y, &it);
         if (rc) return -1;
     }
     if (!have_source || !m->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
@@ -353,24 +321,16 @@ static int read_model(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 
 static int read_fabric(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
-    char field[160], key[64], name[MS_NAME_MAX] = "";
-    snprintf(field, sizeof field, "fabrics[%d]", idx);
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
-    if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (read_name(y, nn, field, name, sizeof name)) return -1;
-    snprintf(field, sizeof field, "fabrics.%s", name);
+    char field[160], name[MS_NAME_MAX];
+    if (open_entry(y, n, "fabrics", idx, field, sizeof field, name)) return -1;
     ms_fabric *fb = SLOT(r->fabrics, name);
     if (!fb) return msy_fail(y, n, field, "out of memory");
     strcpy(fb->name, name);
     fb->oversubscription = 1.0;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        char f[224];
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, fb->title, sizeof fb->title);
@@ -379,7 +339,7 @@ static int read_fabric(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "latency")) rc = msy_qty(y, v, f, "s", &fb->latency_s);
         else if (!strcmp(key, "oversubscription")) rc = msy_num(y, v, f, &fb->oversubscription, 1, 1000);
         else if (!strcmp(key, "efficiency")) rc = msy_num(y, v, f, &fb->efficiency, 0.01, 1);
-        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        else rc = msy_unknown(y, &it);
         if (rc) return -1;
     }
     if (!fb->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
@@ -390,24 +350,16 @@ static int read_fabric(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 
 static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
-    char field[160], key[64], name[MS_NAME_MAX] = "";
-    snprintf(field, sizeof field, "nodes[%d]", idx);
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
-    if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (read_name(y, nn, field, name, sizeof name)) return -1;
-    snprintf(field, sizeof field, "nodes.%s", name);
+    char field[160], name[MS_NAME_MAX];
+    if (open_entry(y, n, "nodes", idx, field, sizeof field, name)) return -1;
     ms_node *nd = SLOT(r->nodes, name);
     if (!nd) return msy_fail(y, n, field, "out of memory");
     strcpy(nd->name, name);
     nd->nics = 1;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        char f[224];
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, nd->title, sizeof nd->title);
@@ -421,7 +373,7 @@ static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "fabric")) rc = msy_str(y, v, f, nd->fabric, sizeof nd->fabric);
         else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &nd->price_usd);
         else if (!strcmp(key, "power")) rc = msy_qty(y, v, f, "W", &nd->power_w);
-        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        else rc = msy_unknown(y, &it);
         if (rc) return -1;
     }
     if (!nd->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
@@ -437,25 +389,17 @@ static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 
 static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
-    char field[160], key[64], name[MS_NAME_MAX] = "";
-    snprintf(field, sizeof field, "grids[%d]", idx);
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
-    if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (read_name(y, nn, field, name, sizeof name)) return -1;
-    snprintf(field, sizeof field, "grids.%s", name);
+    char field[160], name[MS_NAME_MAX];
+    if (open_entry(y, n, "grids", idx, field, sizeof field, name)) return -1;
     ms_grid *g = SLOT(r->grids, name);
     if (!g) return msy_fail(y, n, field, "out of memory");
     strcpy(g->name, name);
     g->pue = 1.0;
     int have_ci = 0;
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        char f[224];
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, g->title, sizeof g->title);
@@ -464,7 +408,7 @@ static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "pue")) rc = msy_num(y, v, f, &g->pue, 1, 5);
         else if (!strcmp(key, "wue_l_per_kwh")) rc = msy_num(y, v, f, &g->wue_l_per_kwh, 0, 100);
         else if (!strcmp(key, "price_usd_per_kwh")) rc = msy_num(y, v, f, &g->price_usd_per_kwh, 0, 10);
-        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field");
+        else rc = msy_unknown(y, &it);
         if (rc) return -1;
     }
     if (!g->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
@@ -477,30 +421,22 @@ static int read_grid(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
  * evaluated, so a scenario may name hardware that a later file adds. */
 static int read_scenario(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
-    char field[160], key[64], name[MS_NAME_MAX] = "";
-    snprintf(field, sizeof field, "scenarios[%d]", idx);
-    if (!msy_is_map(n)) return msy_fail(y, n, field, "expected a mapping");
-    struct fy_node *nn = fy_node_mapping_lookup_by_string(n, "name", FY_NT);
-    if (!nn) return msy_fail(y, n, field, "missing 'name'");
-    if (read_name(y, nn, field, name, sizeof name)) return -1;
-    snprintf(field, sizeof field, "scenarios.%s", name);
+    char field[160], name[MS_NAME_MAX];
+    if (open_entry(y, n, "scenarios", idx, field, sizeof field, name)) return -1;
     ms_scenario *sc = SLOT(r->scenarios, name);
     if (!sc) return msy_fail(y, n, field, "out of memory");
     strcpy(sc->name, name);
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(n, &it))) {
-        msy_key(p, key, sizeof key);
-        struct fy_node *v = fy_node_pair_value(p);
-        char f[224];
-        snprintf(f, sizeof f, "%s.%s", field, key);
+    msy_fields it = {0};
+    while (msy_next(n, field, &it)) {
+        const char *key = it.key, *f = it.field;
+        struct fy_node *v = it.value;
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, sc->title, sizeof sc->title);
         else if (!strcmp(key, "source")) rc = msy_str(y, v, f, sc->source, sizeof sc->source);
         else if (!strcmp(key, "question")) rc = msy_str(y, v, f, sc->question, sizeof sc->question);
         else if (!strcmp(key, "plan")) rc = msy_str(y, v, f, sc->plan, sizeof sc->plan);
-        else rc = msy_fail(y, fy_node_pair_key(p), f, "unknown field (name title question plan source)");
+        else rc = msy_fail(y, fy_node_pair_key(it.pair), f, "unknown field (name title question plan source)");
         if (rc) return -1;
     }
     if (!sc->source[0]) return msy_fail(y, n, field, "missing 'source' (every entry cites one)");
