@@ -1,6 +1,6 @@
 /* The carbon budget: the same joules emit 80x more CO2 on one grid than on another. */
 'use strict';
-const REGIONS = ['Norway', 'Quebec', 'Iceland', 'France', 'EU_Avg', 'Germany', 'Texas', 'US_Avg', 'China_Avg', 'Iowa', 'India_Avg', 'Poland'];
+const REGIONS = ['Norway', 'Quebec', 'Iceland', 'France', 'Iowa', 'EU_Avg', 'Germany', 'Texas', 'US_Avg', 'China_Avg', 'India_Avg', 'Poland'];
 Lab.run({
   id: 'carbon', title: 'The carbon budget', endpoint: 'train',
   scenario: 'Your lab may emit a fixed budget of CO₂e for a 1024-GPU Llama-3 70B training run. The run draws the same ' +
