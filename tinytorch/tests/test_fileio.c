@@ -16,37 +16,7 @@
 #include "tt_test_fs.h"
 #include "tinytorch/fileio.h"
 
-static char dir[256];
 static char err[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    return tt_test_mkdtemp(dir, sizeof dir, "tt_fileio_");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tt_test_rmdir(dir);
-    return 0;
-}
-
-static void path_in(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
-
-/* Number of entries in the scratch folder, "." and ".." left out. */
-static int dir_entries(void)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    }
-    closedir(d);
-    return n;
-}
 
 /* Reads the whole file into buf (NUL-terminated); returns its length or -1. */
 static long slurp(const char *path, char *buf, size_t cap)
@@ -65,23 +35,23 @@ static void test_write_whole_buffer(void **state)
 {
     (void)state;
     char p[512], buf[256];
-    path_in(p, sizeof p, "a.bin");
+    tt_test_path(p, sizeof p, "a.bin");
     const char data[] = "line one\n\0binary\xff tail";
     assert_int_equal(tt_write_file_atomic(p, data, sizeof data, err, sizeof err), 0);
     assert_int_equal(slurp(p, buf, sizeof buf), (long)sizeof data);
     assert_memory_equal(buf, data, sizeof data);
-    assert_int_equal(dir_entries(), 1); /* the target only: no temporary file left */
+    assert_int_equal(tt_test_dir_entries(), 1); /* the target only: no temporary file left */
     /* an empty buffer makes an empty file; err may be NULL */
     assert_int_equal(tt_write_file_atomic(p, "", 0, NULL, 0), 0);
     assert_int_equal(slurp(p, buf, sizeof buf), 0);
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(tt_test_dir_entries(), 1);
 }
 
 static void test_stream_and_overwrite(void **state)
 {
     (void)state;
     char p[512], buf[256];
-    path_in(p, sizeof p, "s.json");
+    tt_test_path(p, sizeof p, "s.json");
     assert_int_equal(tt_write_file_atomic(p, "old\n", 4, err, sizeof err), 0);
     tt_atomic_file af;
     assert_int_equal(tt_atomic_open(&af, p, err, sizeof err), 0);
@@ -93,19 +63,19 @@ static void test_stream_and_overwrite(void **state)
     /* until the commit, readers still see the old file (the new bytes sit in the temporary file) */
     assert_int_equal(slurp(p, buf, sizeof buf), 4);
     assert_string_equal(buf, "old\n");
-    assert_int_equal(dir_entries(), 2);
+    assert_int_equal(tt_test_dir_entries(), 2);
     assert_int_equal(tt_atomic_commit(&af, err, sizeof err), 0);
     assert_null(af.f);
     assert_int_equal(slurp(p, buf, sizeof buf), 27);
     assert_string_equal(buf, "{\"i\": 0}\n{\"i\": 1}\n{\"i\": 2}\n");
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(tt_test_dir_entries(), 1);
 }
 
 static void test_abort_keeps_old(void **state)
 {
     (void)state;
     char p[512], buf[256];
-    path_in(p, sizeof p, "keep.txt");
+    tt_test_path(p, sizeof p, "keep.txt");
     assert_int_equal(tt_write_file_atomic(p, "precious", 8, err, sizeof err), 0);
     tt_atomic_file af;
     assert_int_equal(tt_atomic_open(&af, p, err, sizeof err), 0);
@@ -114,14 +84,14 @@ static void test_abort_keeps_old(void **state)
     tt_atomic_abort(&af); /* a second abort is harmless */
     assert_int_equal(slurp(p, buf, sizeof buf), 8);
     assert_string_equal(buf, "precious");
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(tt_test_dir_entries(), 1);
 }
 
 static void test_failed_write_keeps_old(void **state)
 {
     (void)state;
     char p[512], buf[256];
-    path_in(p, sizeof p, "model.bin");
+    tt_test_path(p, sizeof p, "model.bin");
     assert_int_equal(tt_write_file_atomic(p, "precious", 8, err, sizeof err), 0);
     tt_atomic_file af;
     assert_int_equal(tt_atomic_open(&af, p, err, sizeof err), 0);
@@ -134,14 +104,14 @@ static void test_failed_write_keeps_old(void **state)
     assert_non_null(strstr(err, "write failed"));
     assert_int_equal(slurp(p, buf, sizeof buf), 8);
     assert_string_equal(buf, "precious");
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(tt_test_dir_entries(), 1);
 }
 
 static void test_rename_failure_leaves_no_temp(void **state)
 {
     (void)state;
     char sub[512];
-    path_in(sub, sizeof sub, "adir");
+    tt_test_path(sub, sizeof sub, "adir");
     assert_int_equal(mkdir(sub, 0700), 0);
     /* the target is a folder: the rename fails, the folder stays, the temporary file is removed */
     assert_int_equal(tt_write_file_atomic(sub, "x", 1, err, sizeof err), -1);
@@ -151,7 +121,7 @@ static void test_rename_failure_leaves_no_temp(void **state)
     struct stat st;
     assert_int_equal(stat(sub, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(tt_test_dir_entries(), 1);
     rmdir(sub);
 }
 
@@ -160,16 +130,16 @@ static void test_unwritable_folder(void **state)
     (void)state;
     char p[512];
     /* a folder that does not exist */
-    path_in(p, sizeof p, "missing/x.json");
+    tt_test_path(p, sizeof p, "missing/x.json");
     assert_int_equal(tt_write_file_atomic(p, "x", 1, err, sizeof err), -1);
     assert_int_equal(errno, ENOENT); /* the cause stays in errno for callers that report it */
     assert_non_null(strstr(err, p));
     assert_non_null(strstr(err, "cannot create"));
     /* a "folder" that is a regular file */
     char file[512];
-    path_in(file, sizeof file, "plain");
+    tt_test_path(file, sizeof file, "plain");
     assert_int_equal(tt_write_file_atomic(file, "x", 1, err, sizeof err), 0);
-    path_in(p, sizeof p, "plain/x.json");
+    tt_test_path(p, sizeof p, "plain/x.json");
     tt_atomic_file af;
     assert_int_equal(tt_atomic_open(&af, p, err, sizeof err), -1);
     assert_null(af.f);
@@ -178,9 +148,9 @@ static void test_unwritable_folder(void **state)
     /* a folder without write permission (root may write anyway, so only checked for other users) */
     if (geteuid() != 0) {
         char ro[512];
-        path_in(ro, sizeof ro, "ro");
+        tt_test_path(ro, sizeof ro, "ro");
         assert_int_equal(mkdir(ro, 0500), 0);
-        path_in(p, sizeof p, "ro/x.json");
+        tt_test_path(p, sizeof p, "ro/x.json");
         assert_int_equal(tt_write_file_atomic(p, "x", 1, err, sizeof err), -1);
         assert_non_null(strstr(err, p));
         assert_non_null(strstr(err, "cannot create"));
@@ -189,7 +159,7 @@ static void test_unwritable_folder(void **state)
     /* an empty path */
     assert_int_equal(tt_write_file_atomic("", "x", 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "empty path"));
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(tt_test_dir_entries(), 1);
 }
 
 /* tt_mkdir_p: every missing level made, an existing folder accepted, a file in the way refused with
@@ -198,9 +168,9 @@ static void test_mkdir_p(void **state)
 {
     (void)state;
     char a[512], ab[512], abc[512];
-    path_in(a, sizeof a, "a");
-    path_in(ab, sizeof ab, "a/b");
-    path_in(abc, sizeof abc, "a/b/c");
+    tt_test_path(a, sizeof a, "a");
+    tt_test_path(ab, sizeof ab, "a/b");
+    tt_test_path(abc, sizeof abc, "a/b/c");
     assert_int_equal(tt_mkdir_p(abc, err, sizeof err), 0);
     struct stat st;
     assert_int_equal(stat(abc, &st), 0);
@@ -211,7 +181,7 @@ static void test_mkdir_p(void **state)
     assert_int_equal(tt_mkdir_p(trailing, err, sizeof err), 0);
     /* a regular file where a folder should be: as the last level, and as a parent */
     char f[512], under[600];
-    path_in(f, sizeof f, "a/file");
+    tt_test_path(f, sizeof f, "a/file");
     assert_int_equal(tt_write_file_atomic(f, "x", 1, err, sizeof err), 0);
     assert_int_equal(tt_mkdir_p(f, err, sizeof err), -1);
     assert_non_null(strstr(err, f));
@@ -240,13 +210,13 @@ static void test_mkdir_p(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_whole_buffer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_and_overwrite, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_keeps_old, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_write_keeps_old, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rename_failure_leaves_no_temp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unwritable_folder, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
+        TT_TEST_IN_DIR(test_write_whole_buffer),
+        TT_TEST_IN_DIR(test_stream_and_overwrite),
+        TT_TEST_IN_DIR(test_abort_keeps_old),
+        TT_TEST_IN_DIR(test_failed_write_keeps_old),
+        TT_TEST_IN_DIR(test_rename_failure_leaves_no_temp),
+        TT_TEST_IN_DIR(test_unwritable_folder),
+        TT_TEST_IN_DIR(test_mkdir_p),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

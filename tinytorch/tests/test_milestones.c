@@ -26,27 +26,17 @@
 #include "../tito/result_json.c"
 #include "tinytorch/json.h"
 
-static char dir[256];
 static tt_milestone_result res;
 
 static int setup(void **state)
 {
-    (void)state;
     memset(&res, 0, sizeof res);
-    return tt_test_mkdtemp(dir, sizeof dir, "tt_ms_");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tt_test_rmdir(dir);
-    tt_arena_reset();
-    return 0;
+    return tt_test_dir_setup(state);
 }
 
 static tt_milestone_opts opts(bool quick, uint64_t seed)
 {
-    tt_milestone_opts o = {0, seed, MLSB_SOURCE_DIR "/data", dir, NULL, quick, 0, false, 0};
+    tt_milestone_opts o = {0, seed, MLSB_SOURCE_DIR "/data", tt_test_dir, NULL, quick, 0, false, 0};
     return o;
 }
 
@@ -204,7 +194,7 @@ static void test_result_json(void **state)
     tt_ms_result_num(&res, "a.c", 3); /* a value and a prefix at once */
     tt_ms_result_num(&res, "test_accuracy", 0.9); /* updates in place */
     char path[512], err[512];
-    snprintf(path, sizeof path, "%s/r.json", dir);
+    tt_test_path(path, sizeof path, "r.json");
     assert_int_equal(tito_save_result(path, &tt_milestone_01, &res, 1, err, sizeof err), 0);
     FILE *f = fopen(path, "r");
     char buf[4096];
@@ -269,8 +259,8 @@ static void test_tito_cli(void **state)
     assert_int_equal(tito("milestone run 01 --bogus"), 2);
     assert_int_equal(tito("milestone run 01 --data /nonexistent-dir"), 2);
     char args[1024], json[600], err[256];
-    snprintf(json, sizeof json, "%s/out.json", dir);
-    snprintf(args, sizeof args, "milestone run perceptron --epochs 100 --seed 7 --out '%s' --json '%s'", dir, json);
+    tt_test_path(json, sizeof json, "out.json");
+    snprintf(args, sizeof args, "milestone run perceptron --epochs 100 --seed 7 --out '%s' --json '%s'", tt_test_dir, json);
     assert_int_equal(tito(args), 0);
     FILE *f = fopen(json, "r");
     assert_non_null(f);
@@ -284,7 +274,7 @@ static void test_tito_cli(void **state)
     assert_float_equal(tt_json_get(j, "seed")->number, 7, 0);
     tt_json_free(j);
     /* an unwritable --json path is an error */
-    snprintf(args, sizeof args, "milestone run 01 --out '%s' --json /nonexistent-dir/r.json", dir);
+    snprintf(args, sizeof args, "milestone run 01 --out '%s' --json /nonexistent-dir/r.json", tt_test_dir);
     assert_int_equal(tito(args), 2);
 }
 
@@ -368,8 +358,8 @@ static void test_tito_resume_after_kill(void **state)
         skip();
     }
     char ref[300], run[300], ref_json[400], run_json[400], state_path[400], a[400], b[400];
-    snprintf(ref, sizeof ref, "%s/ref", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
+    tt_test_path(ref, sizeof ref, "ref");
+    tt_test_path(run, sizeof run, "run");
     snprintf(ref_json, sizeof ref_json, "%s/r.json", ref);
     snprintf(run_json, sizeof run_json, "%s/r.json", run);
     snprintf(state_path, sizeof state_path, "%s/03_mlp_tinydigits.state.safetensors", run);
@@ -417,7 +407,7 @@ static void test_tito_resume_after_kill(void **state)
     assert_int_equal(lines, 40);
     /* status: no module completed (a fresh progress database), milestone 03 run once in run/ */
     char cmd[2048], out[8192];
-    snprintf(cmd, sizeof cmd, "XDG_DATA_HOME='%s' '%s' milestone status --out '%s' 2>&1", dir, tito_path, run);
+    snprintf(cmd, sizeof cmd, "XDG_DATA_HOME='%s' '%s' milestone status --out '%s' 2>&1", tt_test_dir, tito_path, run);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t got = fread(out, 1, sizeof out - 1, p);
@@ -446,12 +436,12 @@ int main(void)
     (void)tt_assert_close;
     (void)tt_test_on_error;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_perceptron, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_xor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mlp_quick, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tito_cli, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tito_resume_after_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_perceptron, setup, tt_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_xor, setup, tt_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_mlp_quick, setup, tt_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_result_json, setup, tt_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_tito_cli, setup, tt_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_tito_resume_after_kill, setup, tt_test_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,27 +19,13 @@
 #include "tinytorch/json.h"
 #include "tinytorch/tokenizer.h"
 
-static char dir[256];
 static char err[512];
 static char path[512];
 
-static int setup(void **state)
-{
-    (void)state;
-    return tt_test_mkdtemp(dir, sizeof dir, "tt_robust_");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tt_test_rmdir(dir);
-    return 0;
-}
-
-/* Writes n bytes to dir/name; path holds the full name afterwards. */
+/* Writes n bytes to tt_test_dir/name; path holds the full name afterwards. */
 static const char *put(const char *name, const void *bytes, size_t n)
 {
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    tt_test_path(path, sizeof path, name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(bytes, 1, n, f), n);
@@ -70,19 +56,19 @@ static void test_idx_sizes_overflow(void **state)
     unsigned char lab[24] = {0, 0, 8, 1, 0, 0, 0, 0x10};
     put("w-images-idx3-ubyte", img, sizeof img);
     put("w-labels-idx1-ubyte", lab, sizeof lab);
-    EXPECT_REFUSED(tt_load_mnist(dir, "w", 0, 1, &ds, err, sizeof err), "w-images-idx3-ubyte", "implausibly large");
+    EXPECT_REFUSED(tt_load_mnist(tt_test_dir, "w", 0, 1, &ds, err, sizeof err), "w-images-idx3-ubyte", "implausibly large");
     assert_null(ds);
     /* 0 images of 2^31 x 2^31 pixels: a signed overflow in the sample size */
     const unsigned char img0[16] = {0, 0, 8, 3, 0, 0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0};
     const unsigned char lab0[8] = {0, 0, 8, 1, 0, 0, 0, 0};
     put("z-images-idx3-ubyte", img0, sizeof img0);
     put("z-labels-idx1-ubyte", lab0, sizeof lab0);
-    EXPECT_REFUSED(tt_load_mnist(dir, "z", 0, 1, &ds, err, sizeof err), "z-images-idx3-ubyte", "implausibly large");
+    EXPECT_REFUSED(tt_load_mnist(tt_test_dir, "z", 0, 1, &ds, err, sizeof err), "z-images-idx3-ubyte", "implausibly large");
     /* 0 images of 28 x 28 is a valid, empty data set */
     const unsigned char img1[16] = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
     put("e-images-idx3-ubyte", img1, sizeof img1);
     put("e-labels-idx1-ubyte", lab0, sizeof lab0);
-    assert_int_equal(tt_load_mnist(dir, "e", 0, 1, &ds, err, sizeof err), 0);
+    assert_int_equal(tt_load_mnist(tt_test_dir, "e", 0, 1, &ds, err, sizeof err), 0);
     assert_int_equal(ds->len, 0);
     assert_int_equal(ds->sample_numel, 784);
     tt_dataset_free(ds);
@@ -91,7 +77,7 @@ static void test_idx_sizes_overflow(void **state)
 /* gzip whose inflated bytes are: IDX header claiming n uint8 elements, then `have` zero bytes. */
 static const char *put_idx_gz(const char *name, uint32_t n, size_t have)
 {
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    tt_test_path(path, sizeof path, name);
     gzFile gz = gzopen(path, "wb9");
     assert_non_null(gz);
     unsigned char h[8] = {0, 0, 8, 1, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
@@ -357,7 +343,7 @@ static void test_bpe_hostile(void **state)
         longest = b.len[i] > longest ? b.len[i] : longest;
     }
     assert_true(longest >= 8192 && longest <= (1 << 16));
-    snprintf(path, sizeof path, "%s/long.bpe", dir);
+    tt_test_path(path, sizeof path, "long.bpe");
     assert_int_equal(tt_bpe_save(&b, path, err, sizeof err), 0);
     tt_bpe c;
     assert_int_equal(tt_bpe_load(&c, path, err, sizeof err), 0);
@@ -374,13 +360,13 @@ static void test_bpe_hostile(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_idx_sizes_overflow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idx_gzip_header_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_csv_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_csv_real_files, setup, teardown),
+        TT_TEST_IN_DIR(test_idx_sizes_overflow),
+        TT_TEST_IN_DIR(test_idx_gzip_header_first),
+        TT_TEST_IN_DIR(test_csv_values),
+        TT_TEST_IN_DIR(test_csv_real_files),
         cmocka_unit_test(test_json_limits),
-        cmocka_unit_test_setup_teardown(test_safetensors_hostile, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bpe_hostile, setup, teardown),
+        TT_TEST_IN_DIR(test_safetensors_hostile),
+        TT_TEST_IN_DIR(test_bpe_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,39 +19,7 @@
 
 #define FIX(name) MLSB_TEST_DATA "/" name
 
-static char dir[256];
 static char err[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    return tt_test_mkdtemp(dir, sizeof dir, "tt_ckpt_");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tt_test_rmdir(dir);
-    tt_arena_reset();
-    return 0;
-}
-
-static void path_in(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", dir, name); }
-
-/* Number of entries in the temp directory (to see that no temporary file is left behind). */
-static int dir_entries(void)
-{
-    int n = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        n += e->d_name[0] != '.';
-    }
-    if (d) {
-        closedir(d);
-    }
-    return n;
-}
 
 static tt_tensor *filled(int ndim, const int64_t *shape, uint64_t seed)
 {
@@ -79,10 +47,10 @@ static void test_round_trip_bit_exact(void **state)
     tt_params_add(&p, "scale \"quoted\"\\", c);
     tt_params_add(&p, "empty", e);
     char path[512];
-    path_in(path, sizeof path, "model.safetensors");
+    tt_test_path(path, sizeof path, "model.safetensors");
     tt_kv meta[2] = {{"epoch", "4"}, {"note", "line\nbreak \"q\""}};
     assert_int_equal(tt_safetensors_save(path, &p, meta, 2, err, sizeof err), 0);
-    assert_int_equal(dir_entries(), 1); /* the temporary file was renamed, not left */
+    assert_int_equal(tt_test_dir_entries(), 1); /* the temporary file was renamed, not left */
 
     tt_tensor *a2 = tt_tensor_new_persistent(TT_SHAPE(5, 7)), *b2 = tt_tensor_new_persistent(TT_SHAPE(3));
     tt_tensor *c2 = tt_tensor_new_persistent(0, NULL), *e2 = tt_tensor_new_persistent(TT_SHAPE(0, 4));
@@ -227,8 +195,8 @@ static void test_truncated_and_corrupt(void **state)
     tt_params_add(&p, "w", w);
     tt_params_add(&p, "b", b);
     char path[512], cut[512];
-    path_in(path, sizeof path, "full.safetensors");
-    path_in(cut, sizeof cut, "cut.safetensors");
+    tt_test_path(path, sizeof path, "full.safetensors");
+    tt_test_path(cut, sizeof cut, "cut.safetensors");
     assert_int_equal(tt_safetensors_save(path, &p, NULL, 0, err, sizeof err), 0);
     FILE *f = fopen(path, "rb");
     unsigned char buf[4096];
@@ -285,15 +253,15 @@ static void test_atomic_save(void **state)
     tt_params_init(&p);
     tt_params_add(&p, "w", w);
     char path[512];
-    path_in(path, sizeof path, "keep.safetensors");
+    tt_test_path(path, sizeof path, "keep.safetensors");
     assert_int_equal(tt_safetensors_save(path, &p, NULL, 0, err, sizeof err), 0);
     /* a save that cannot complete (the destination is a directory) leaves no temporary file behind */
     char sub[512];
-    path_in(sub, sizeof sub, "adir");
+    tt_test_path(sub, sizeof sub, "adir");
     assert_int_equal(mkdir(sub, 0700), 0);
-    int before = dir_entries();
+    int before = tt_test_dir_entries();
     EXPECT_REFUSED(tt_safetensors_save(sub, &p, NULL, 0, err, sizeof err), "adir", "write failed");
-    assert_int_equal(dir_entries(), before);
+    assert_int_equal(tt_test_dir_entries(), before);
     rmdir(sub);
     /* a save into a missing directory fails cleanly */
     EXPECT_REFUSED(tt_safetensors_save("/nonexistent-dir/x.safetensors", &p, NULL, 0, err, sizeof err),
@@ -354,7 +322,7 @@ static void test_optimizer_state_resumes(void **state)
         tt_params_add(&all, nm, sa.t[i]);
     }
     char path[512];
-    path_in(path, sizeof path, "resume.safetensors");
+    tt_test_path(path, sizeof path, "resume.safetensors");
     assert_int_equal(tt_safetensors_save(path, &all, NULL, 0, err, sizeof err), 0);
 
     /* a fresh model + optimizer, loaded from the file, continues exactly like the original */
@@ -395,7 +363,7 @@ static void test_batchnorm_buffers(void **state)
 {
     (void)state;
     char path[600], err[512];
-    path_in(path, sizeof path, "bn.safetensors");
+    tt_test_path(path, sizeof path, "bn.safetensors");
     tt_layer *a = tt_sequential_new(1, (tt_layer *[]){tt_batchnorm2d_new(3, 0.1f, 1e-5f, true)});
     tt_layer *b = tt_sequential_new(1, (tt_layer *[]){tt_batchnorm2d_new(3, 0.1f, 1e-5f, true)});
     tt_params buf;
@@ -429,13 +397,13 @@ int main(void)
     (void)tt_assert_close;
     (void)tt_test_on_error;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_bit_exact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_load_python_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated_and_corrupt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_atomic_save, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_optimizer_state_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batchnorm_buffers, setup, teardown),
+        TT_TEST_IN_DIR(test_round_trip_bit_exact),
+        TT_TEST_IN_DIR(test_load_python_file),
+        TT_TEST_IN_DIR(test_refusals),
+        TT_TEST_IN_DIR(test_truncated_and_corrupt),
+        TT_TEST_IN_DIR(test_atomic_save),
+        TT_TEST_IN_DIR(test_optimizer_state_resumes),
+        TT_TEST_IN_DIR(test_batchnorm_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,21 +17,6 @@
 #include "tinytorch/json.h"
 #include "tinytorch/profile.h"
 
-static char dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    return tt_test_mkdtemp(dir, sizeof dir, "tt_prof_");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tt_test_rmdir(dir);
-    tt_arena_reset();
-    return 0;
-}
 
 static tt_json *read_json(const char *path)
 {
@@ -123,8 +108,8 @@ static void test_profile_small_cnn(void **state)
     snprintf(roof.cpu, sizeof roof.cpu, "test cpu");
     snprintf(roof.sgemm, sizeof roof.sgemm, "portable");
     char jp[300], sp[300];
-    snprintf(jp, sizeof jp, "%s/p.json", dir);
-    snprintf(sp, sizeof sp, "%s/p.svg", dir);
+    tt_test_path(jp, sizeof jp, "p.json");
+    tt_test_path(sp, sizeof sp, "p.svg");
     assert_int_equal(tt_profile_write_json(&p, &roof, "toy \"cnn\"", jp, err, sizeof err), 0);
     assert_int_equal(tt_profile_write_svg(&p, &roof, "toy", sp, err, sizeof err), 0);
     tt_json *j = read_json(jp);
@@ -145,7 +130,7 @@ static void test_profile_small_cnn(void **state)
     assert_string_equal(head, "<svg");
     /* a file in a missing directory is an error naming it */
     char bad[320];
-    snprintf(bad, sizeof bad, "%s/missing/p.json", dir);
+    tt_test_path(bad, sizeof bad, "missing/p.json");
     assert_int_equal(tt_profile_write_json(&p, &roof, "toy", bad, err, sizeof err), -1);
     assert_non_null(strstr(err, bad));
     tt_profile_free(&p);
@@ -174,7 +159,7 @@ static void test_roofline_cache(void **state)
     /* a sanity floor, not a speed goal: under ASan on a loaded 2-core machine the triad measured 0.1 GB/s */
     assert_true(r.peak_flops > 1e7 && r.bw_bytes_per_s > 1e7);
     char path[300];
-    snprintf(path, sizeof path, "%s/roof.json", dir);
+    tt_test_path(path, sizeof path, "roof.json");
     assert_int_equal(tt_roofline_store(path, &r), 0);
     tt_roofline_cached(path, &c);
     assert_true(c.cached);
@@ -191,8 +176,8 @@ static void test_roofline_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_profile_small_cnn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roofline_cache, setup, teardown),
+        TT_TEST_IN_DIR(test_profile_small_cnn),
+        TT_TEST_IN_DIR(test_roofline_cache),
         cmocka_unit_test(test_roofline_predict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,23 +21,13 @@
 #include "../src/15_quantization/q8_internal.h"
 #include "../src/15_quantization/quant_internal.h"
 
-static char dir[256];
 static char err[512];
 static const char *const paths[] = {"portable", "avx2", "avx512", "vnni"};
 
-static int setup(void **state)
-{
-    (void)state;
-    return tt_test_mkdtemp(dir, sizeof dir, "tt_quant_");
-}
-
 static int teardown(void **state)
 {
-    (void)state;
-    tt_test_rmdir(dir);
-    tt_arena_reset();
     tt_q8_set_kernel("auto");
-    return 0;
+    return tt_test_dir_teardown(state);
 }
 
 static void test_requant_multiplier(void **state)
@@ -800,7 +790,7 @@ static void test_cnn_int8_close_to_float(void **state)
     tt_qmodel_free(u);
     /* save, load: the same logits, bit for bit */
     char path[300];
-    snprintf(path, sizeof path, "%s/toy.int8.safetensors", dir);
+    tt_test_path(path, sizeof path, "toy.int8.safetensors");
     tt_kv meta[] = {{"source", "test"}};
     assert_int_equal(tt_qmodel_save(q, path, meta, 1, err, sizeof err), 0);
     tt_qmodel *l = tt_qmodel_load(path, err, sizeof err);
@@ -1121,7 +1111,7 @@ static void test_depthwise_model(void **state)
     }
     tt_q8_set_kernel("auto");
     char path[300], v[128];
-    snprintf(path, sizeof path, "%s/dw.int8.safetensors", dir);
+    tt_test_path(path, sizeof path, "dw.int8.safetensors");
     assert_int_equal(tt_qmodel_save(q, path, NULL, 0, err, sizeof err), 0);
     tt_qmodel *b = tt_qmodel_load(path, err, sizeof err);
     if (!b) {
@@ -1276,10 +1266,10 @@ static void test_bad_input(void **state)
     tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 20, NULL, err, sizeof err);
     assert_non_null(q);
     char path[300], bad[300];
-    snprintf(path, sizeof path, "%s/q.safetensors", dir);
+    tt_test_path(path, sizeof path, "q.safetensors");
     assert_int_equal(tt_qmodel_save(q, path, NULL, 0, err, sizeof err), 0);
     /* a float checkpoint is not an int8 model */
-    snprintf(bad, sizeof bad, "%s/float.safetensors", dir);
+    tt_test_path(bad, sizeof bad, "float.safetensors");
     assert_int_equal(tt_checkpoint_save(bad, model, NULL, NULL, 0, err, sizeof err), 0);
     assert_null(tt_qmodel_load(bad, err, sizeof err));
     assert_non_null(strstr(err, "tinytorch-int8"));
@@ -1291,7 +1281,7 @@ static void test_bad_input(void **state)
     unsigned char *bytes = malloc((size_t)n);
     assert_int_equal(fread(bytes, 1, (size_t)n, f), (size_t)n);
     fclose(f);
-    snprintf(bad, sizeof bad, "%s/cut.safetensors", dir);
+    tt_test_path(bad, sizeof bad, "cut.safetensors");
     for (long cut = 0; cut < n; cut += (cut < 64 ? 1 : 97)) {
         f = fopen(bad, "wb");
         fwrite(bytes, 1, (size_t)cut, f);
@@ -1316,7 +1306,7 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(err, "layers.0.weight\": dtype U8, want I8"));
     free(bytes);
     /* saving into a missing directory fails and leaves nothing behind */
-    snprintf(bad, sizeof bad, "%s/missing/q.safetensors", dir);
+    tt_test_path(bad, sizeof bad, "missing/q.safetensors");
     assert_int_equal(tt_qmodel_save(q, bad, NULL, 0, err, sizeof err), -1);
     assert_true(access(bad, F_OK) != 0);
     tt_qmodel_free(q);
@@ -1337,14 +1327,14 @@ int main(void)
         cmocka_unit_test(test_depthwise_paths),
         cmocka_unit_test(test_requant_paths),
         cmocka_unit_test(test_epilogue_paths),
-        cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv_geometries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv_quad_layouts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_depthwise_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cnn_int8_close_to_float, tt_test_dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv_geometries, tt_test_dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv_quad_layouts, tt_test_dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mlp_and_calibration_methods, tt_test_dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depthwise_model, tt_test_dir_setup, teardown),
         cmocka_unit_test(test_depthwise_layer_exact),
         cmocka_unit_test(test_qat),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, tt_test_dir_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
