@@ -108,7 +108,7 @@ static void host_logits(const char *out, const char *flags, int8_t *y, size_t n)
 static void test_host_bit_exact(void **state)
 {
     (void)state;
-    tt_dataset *ds = kt_images(200, 3);
+    tt_dataset *ds = tt_test_toy_images(200, 3);
     tt_qmodel *q = kt_make_q(qpath, ds);
     char out[300];
     snprintf(out, sizeof out, "%s/proj", dir);
@@ -262,7 +262,7 @@ static void test_kws_data(void **state)
     tt_dataset_free(back);
     tt_dataset_free(ds);
     /* a model checkpoint is not a data set */
-    tt_layer *m = kt_cnn();
+    tt_layer *m = tt_test_toy_cnn();
     snprintf(path, sizeof path, "%s/notdata.safetensors", dir);
     assert_int_equal(tt_checkpoint_save(path, m, NULL, NULL, 0, err, sizeof err), 0);
     tt_layer_free(m);
@@ -278,7 +278,7 @@ static void test_bad_input(void **state)
     snprintf(out, sizeof out, "%s/bad", dir);
     kit_export_report rep;
     /* a float checkpoint */
-    tt_layer *model = kt_cnn();
+    tt_layer *model = tt_test_toy_cnn();
     snprintf(path, sizeof path, "%s/float.safetensors", dir);
     assert_int_equal(tt_checkpoint_save(path, model, NULL, NULL, 0, err, sizeof err), 0);
     tt_layer_free(model);
@@ -304,7 +304,7 @@ static void test_bad_input(void **state)
     snprintf(path, sizeof path, "%s/none.safetensors", dir);
     assert_int_equal(kit_export(path, out, NULL, &rep, err, sizeof err), -1);
     assert_non_null(strstr(err, "none.safetensors"));
-    tt_dataset *ds = kt_images(64, 4);
+    tt_dataset *ds = tt_test_toy_images(64, 4);
     tt_qmodel_free(kt_make_q(qpath, ds));
     tt_dataset_free(ds);
     kit_export_opts o = {"cortex-a53", NULL, "plain", 0, 0};

@@ -30,7 +30,7 @@ static int setup(void **state)
     char q[300];
     snprintf(q, sizeof q, "%s/q.safetensors", dir);
     snprintf(proj, sizeof proj, "%s/proj", dir);
-    tt_dataset *ds = kt_images(100, 3);
+    tt_dataset *ds = tt_test_toy_images(100, 3);
     tt_qmodel_free(kt_make_q(q, ds));
     tt_dataset_free(ds);
     kit_export_report rep;

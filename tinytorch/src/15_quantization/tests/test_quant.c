@@ -15,6 +15,7 @@
 #include <string.h>
 #include "tinytorch/autograd.h"
 #include "tt_test_fs.h"
+#include "tt_test_toy.h"
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/quant.h"
@@ -652,36 +653,6 @@ static void test_quad_kernel_paths(void **state)
 /* ---- models --------------------------------------------------------------------------------------- */
 
 /* Images x [n, 1, 12, 12]: a bright blob at a class-dependent place plus noise. */
-static tt_dataset *toy_images(int64_t n, uint64_t seed)
-{
-    float *x = malloc((size_t)(n * 144) * sizeof(float));
-    int32_t *y = malloc((size_t)n * sizeof(int32_t));
-    tt_rng r;
-    tt_rng_seed(&r, seed);
-    for (int64_t i = 0; i < n; i++) {
-        y[i] = (int32_t)(i % 4);
-        for (int p = 0; p < 144; p++) {
-            int row = p / 12, col = p % 12, cy = 3 + 6 * (y[i] / 2), cx = 3 + 6 * (y[i] % 2);
-            float d2 = (float)((row - cy) * (row - cy) + (col - cx) * (col - cx));
-            x[i * 144 + p] = 2.0f * expf(-d2 / 6.0f) + 0.3f * tt_rng_normal(&r) - 0.4f;
-        }
-    }
-    const int64_t shape[3] = {1, 12, 12};
-    return tt_dataset_from_memory(x, y, n, 3, shape, 4);
-}
-
-static tt_layer *toy_cnn(void)
-{
-    tt_rng r;
-    tt_rng_seed(&r, 11);
-    tt_layer *l[8] = {tt_conv2d_new(1, 4, 3, 1, 1, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                      tt_conv2d_new(4, 6, 3, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_flatten_new(),
-                      tt_linear_new(96, 16, true, TT_INIT_PYTORCH, &r), tt_linear_new(16, 4, true, TT_INIT_PYTORCH, &r)};
-    tt_layer *m = tt_sequential_new(8, l);
-    tt_layer_train(m, false);
-    return m;
-}
-
 /* Float logits of the model for images [i0, i0 + n) of ds into y. */
 static void float_logits(tt_layer *model, const tt_dataset *ds, int64_t i0, int64_t n, float *y)
 {
@@ -702,8 +673,8 @@ static void float_logits(tt_layer *model, const tt_dataset *ds, int64_t i0, int6
 static void test_cnn_int8_close_to_float(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(200, 5);
-    tt_layer *model = toy_cnn();
+    tt_dataset *ds = tt_test_toy_images(200, 5);
+    tt_layer *model = tt_test_toy_cnn();
     const int64_t in_shape[3] = {1, 12, 12};
     tt_quant_opts o = {TT_CALIB_MINMAX, 99.99};
     tt_qmodel *q = tt_quantize_model(model, 3, in_shape, ds, 100, &o, err, sizeof err);
@@ -844,7 +815,7 @@ static void test_cnn_int8_close_to_float(void **state)
 static void test_conv_geometries(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(100, 6);
+    tt_dataset *ds = tt_test_toy_images(100, 6);
     const int k[3] = {3, 4, 2}, st[3] = {2, 1, 3}, pd[3] = {1, 2, 0};
     for (int g = 0; g < 3; g++) {
         tt_rng r;
@@ -889,7 +860,7 @@ static void test_conv_geometries(void **state)
 static void test_conv_quad_layouts(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(64, 9);
+    tt_dataset *ds = tt_test_toy_images(64, 9);
     const int cin[] = {2, 3, 4, 6, 8, 5, 1, 7}, k[] = {3, 2, 5, 5, 3, 4, 5, 3}, st[] = {1, 2, 1, 1, 2, 1, 1, 2};
     const int pd[] = {1, 0, 2, 0, 1, 1, 2, 1}, quads[] = {5, 2 + 1, 25, 25 + 13, 18, 16 + 4, 7, 9 + 5 + 3};
     const int co[] = {5, 16, 5, 16, 32, 16, 6, 16}; /* 16 and 32: the channels-in-lanes form */
@@ -938,7 +909,7 @@ static void test_conv_quad_layouts(void **state)
 static void test_mlp_and_calibration_methods(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(300, 8);
+    tt_dataset *ds = tt_test_toy_images(300, 8);
     tt_rng r;
     tt_rng_seed(&r, 2);
     tt_layer *l[4] = {tt_flatten_new(), tt_linear_new(144, 40, true, TT_INIT_KAIMING_UNIFORM, &r), tt_relu_new(),
@@ -981,7 +952,7 @@ static void test_mlp_and_calibration_methods(void **state)
 static void test_qat(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(256, 12);
+    tt_dataset *ds = tt_test_toy_images(256, 12);
     tt_rng r;
     tt_rng_seed(&r, 4);
     tt_layer *l[4] = {tt_flatten_new(), tt_linear_new(144, 24, true, TT_INIT_KAIMING_UNIFORM, &r), tt_relu_new(),
@@ -1053,7 +1024,7 @@ static void randomize_bn(tt_layer *l, tt_rng *r)
 static void test_depthwise_model(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(200, 21);
+    tt_dataset *ds = tt_test_toy_images(200, 21);
     tt_rng r;
     tt_rng_seed(&r, 31);
     tt_layer *l[16] = {tt_conv2d_new(1, 6, 3, 1, 1, 1, 1, false, &r), tt_batchnorm2d_new(6, 0.1f, 1e-5f, true),
@@ -1231,8 +1202,8 @@ static void test_depthwise_layer_exact(void **state)
 static void test_bad_input(void **state)
 {
     (void)state;
-    tt_dataset *ds = toy_images(20, 9);
-    tt_layer *model = toy_cnn();
+    tt_dataset *ds = tt_test_toy_images(20, 9);
+    tt_layer *model = tt_test_toy_cnn();
     const int64_t in_shape[3] = {1, 12, 12};
     assert_null(tt_quantize_model(model, 3, in_shape, ds, 0, NULL, err, sizeof err));
     assert_non_null(strstr(err, "--calib 0"));
