@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <setjmp.h>
@@ -245,6 +246,22 @@ static void test_file(void **s)
     if (ms_shm_load(path, &r, err, sizeof err) != 0) fail_msg("%s", err);
     assert_true(r.mem_s_per_byte == 0);
     NEAR(ms_shm_allreduce_s(&r, 65536, 2, 1), ms_shm_allreduce_s(&l, 65536, 2, 1), 1e-8);
+    /* written whole or not at all: a save into a missing folder names the file and leaves nothing,
+     * and the saved file stays as it was; no temporary is left beside it */
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/no-such-folder/link.csv", dir);
+    assert_int_equal(ms_shm_save(missing, &l, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, missing));
+    assert_non_null(strstr(err, "cannot create"));
+    if (ms_shm_load(path, &r, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_true(r.mem_s_per_byte == 0);
+    DIR *dd = opendir(dir);
+    assert_non_null(dd);
+    struct dirent *e;
+    while ((e = readdir(dd))) {
+        if (strstr(e->d_name, ".tmp")) fail_msg("a temporary was left behind: %s", e->d_name);
+    }
+    closedir(dd);
     static const struct { const char *text, *want; } bad[] = {
         {"key,value\ncpus,2\nhit,smooth\nfootprint,2\nshared_footprint,2\nlocal_copy,0\nfirst_fitted,L2\nalpha_s,0\nswitch_s,0\nstep_s,0\nmem_s_per_byte,1e-10\n", "no cache levels"},
         {"key,value\ncpus,2\ncpus,3\n", ":3: key 'cpus' given twice"},

@@ -1,37 +1,37 @@
-/* cmd_svg.c - the CLI's pictures: writing an SVG file whole (a temporary beside it, flushed to disk,
- * renamed over it, so an existing picture is replaced whole or not at all), and collecting the
+/* cmd_svg.c - the CLI's pictures: writing an SVG file whole (ms_write_file_atomic: an existing
+ * picture is replaced whole or not at all), and collecting the
  * points of `mlsysim sweep --svg` into curves (ms_svg_curves, engine.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "../core/file_util.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+typedef struct { const char *svg; size_t n; } svg_text;
+
+static int write_svg_text(FILE *fp, const void *ctx)
+{
+    const svg_text *t = ctx;
+    return fwrite(t->svg, 1, t->n, fp) != t->n;
+}
 
 int ms_cli_write_svg(const char *cmd, const char *path, size_t (*draw)(const void *, char *, size_t), const void *what)
 {
     size_t n = draw(what, NULL, 0);
     if (n == 0) return MS_EXIT_INPUT;
     char *svg = malloc(n + 1);
-    char tmp[4200];
-    if (!svg || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(svg);
-        fprintf(stderr, "mlsysim %s: %s: path too long or out of memory\n", cmd, path);
+    if (!svg) {
+        fprintf(stderr, "mlsysim %s: %s: out of memory\n", cmd, path);
         return MS_EXIT_INPUT;
     }
     draw(what, svg, n + 1);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(svg, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "mlsysim %s: cannot write the picture %s: %s\n", cmd, path, strerror(errno));
-        remove(tmp);
-    }
+    char err[4400];
+    int rc = ms_write_file_atomic(path, write_svg_text, &(svg_text){svg, n}, err, sizeof err);
+    if (rc) fprintf(stderr, "mlsysim %s: cannot write the picture %s\n", cmd, err);
     free(svg);
-    return ok ? MS_EXIT_OK : MS_EXIT_INPUT;
+    return rc ? MS_EXIT_INPUT : MS_EXIT_OK;
 }
 
 struct ms_cli_curve {

@@ -1,8 +1,13 @@
-/* file_util.c - whole-file reads with errors that name the file. */
+/* file_util.c - whole-file reads and writes with errors that name the file. */
+#define _POSIX_C_SOURCE 200809L
 #include "file_util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 ms_status ms_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len, char *err,
                        size_t errlen)
@@ -35,4 +40,53 @@ ms_status ms_read_file(const char *path, size_t max_bytes, char **out, size_t *o
     *out = buf;
     *out_len = len;
     return MS_OK;
+}
+
+int ms_write_file_atomic(const char *path, int (*fill)(FILE *fp, const void *ctx), const void *ctx, char *err,
+                         size_t errlen)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        return -1;
+    }
+    int bad = fill(fp, ctx) != 0;
+    bad |= ferror(fp) != 0 || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+    int saved = errno;
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(bad ? saved : errno));
+        remove(tmp);
+        return -1;
+    }
+    /* the rename itself reaches the disk with the folder's entry */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = 0;
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+void ms_write_comment_lines(FILE *fp, const char *text)
+{
+    for (const char *c = text; c && *c;) {
+        size_t len = strcspn(c, "\n");
+        fprintf(fp, "# %.*s\n", (int)len, c);
+        c += len;
+        if (*c == '\n') c++;
+    }
 }

@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
+#include "../core/file_util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -375,35 +376,22 @@ int ms_coll_regimes_load(const char *path, ms_coll_regimes_t *out, char *err, si
     return rc;
 }
 
+typedef struct { const ms_coll_regimes_t *r; const char *comment; } regimes_file;
+
+static int write_regimes(FILE *fp, const void *ctx)
+{
+    const regimes_file *rf = ctx;
+    ms_write_comment_lines(fp, rf->comment);
+    fprintf(fp, "min_bytes,bw_bytes_per_s,alpha_s\n");
+    for (int i = 0; i < rf->r->n; i++)
+        fprintf(fp, "%.9g,%.9g,%.9g\n", rf->r->min_bytes[i], rf->r->bw_bytes_per_s[i], rf->r->alpha_s[i]);
+    return 0;
+}
+
 int ms_coll_regimes_save(const char *path, const ms_coll_regimes_t *r, const char *comment, char *err,
                          size_t errlen)
 {
     if (!path || !r || r->n <= 0) { ms_scale_err(err, errlen, "regimes: nothing to save"); return MS_DIST_EINVAL; }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        ms_scale_err(err, errlen, "%s: path too long", path);
-        return MS_DIST_EIO;
-    }
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) { ms_scale_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return MS_DIST_EIO; }
-    if (comment) {
-        const char *c = comment;
-        while (*c) {
-            size_t len = strcspn(c, "\n");
-            fprintf(fp, "# %.*s\n", (int)len, c);
-            c += len;
-            if (*c == '\n') c++;
-        }
-    }
-    fprintf(fp, "min_bytes,bw_bytes_per_s,alpha_s\n");
-    for (int i = 0; i < r->n; i++)
-        fprintf(fp, "%.9g,%.9g,%.9g\n", r->min_bytes[i], r->bw_bytes_per_s[i], r->alpha_s[i]);
-    int bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        ms_scale_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return MS_DIST_EIO;
-    }
-    return MS_DIST_OK;
+    regimes_file rf = {r, comment};
+    return ms_write_file_atomic(path, write_regimes, &rf, err, errlen) ? MS_DIST_EIO : MS_DIST_OK;
 }

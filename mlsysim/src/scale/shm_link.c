@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mlsysim/shm_link.h"
 #include "internal.h"
+#include "../core/file_util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -305,22 +306,13 @@ double ms_shm_fit(ms_shm_link_t *l, const double *bytes, const double *seconds, 
 
 /* ---- the file ------------------------------------------------------------------------------- */
 
-int ms_shm_save(const char *path, const ms_shm_link_t *l, const char *comment, char *err, size_t errlen)
+typedef struct { const ms_shm_link_t *l; const char *comment; } shm_file;
+
+static int write_shm(FILE *fp, const void *ctx)
 {
-    if (!path || !l || l->n_levels < 1) { ms_scale_err(err, errlen, "shm: nothing to save"); return -1; }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        ms_scale_err(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) { ms_scale_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
-    for (const char *c = comment; c && *c;) {
-        size_t len = strcspn(c, "\n");
-        fprintf(fp, "# %.*s\n", (int)len, c);
-        c += len;
-        if (*c == '\n') c++;
-    }
+    const shm_file *sf = ctx;
+    const ms_shm_link_t *l = sf->l;
+    ms_write_comment_lines(fp, sf->comment);
     fprintf(fp, "key,value\ncpus,%d\nhit,%s\nfootprint,%.9g\nshared_footprint,%.9g\nlocal_copy,%.9g\n"
             "first_fitted,L%d\nalpha_s,%.9g\nswitch_s,%.9g\nstep_s,%.9g\n", l->cpus,
             l->hit == MS_SHM_HIT_SWEEP ? "sweep" : "smooth", l->footprint,
@@ -330,14 +322,14 @@ int ms_shm_save(const char *path, const ms_shm_link_t *l, const char *comment, c
         fprintf(fp, "L%d_bytes,%.9g\nL%d_shared_by,%d\nL%d_s_per_byte,%.9g\n", l->cache[i].level, l->cache[i].bytes,
                 l->cache[i].level, l->cache[i].shared_by, l->cache[i].level, l->s_per_byte[i]);
     fprintf(fp, "mem_s_per_byte,%.9g\n", l->mem_s_per_byte);
-    int bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        ms_scale_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
     return 0;
+}
+
+int ms_shm_save(const char *path, const ms_shm_link_t *l, const char *comment, char *err, size_t errlen)
+{
+    if (!path || !l || l->n_levels < 1) { ms_scale_err(err, errlen, "shm: nothing to save"); return -1; }
+    shm_file sf = {l, comment};
+    return ms_write_file_atomic(path, write_shm, &sf, err, errlen);
 }
 
 #define MAXLV 9   /* cache levels L1..L8 in the file */
