@@ -147,37 +147,32 @@ static int find_precision(const char *s, ms_precision *p, labs_reply *r)
     return -1;
 }
 
+/* A 400 reply for a registry name that is not there: "unknown model 'X' (see GET /api/registry)"
+ * about the request's field (model, hardware, region); returns NULL. */
+static void *unknown_name(labs_reply *r, const char *field, const char *name)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "unknown %s '%s' (see GET /api/registry)", field, name);
+    labs_reply_error(r, 400, field, msg);
+    return NULL;
+}
+
 static const ms_model *find_model(const labs_ctx *c, const char *name, labs_reply *r)
 {
     const ms_model *m = ms_registry_model(c->reg, name);
-    if (!m) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "unknown model '%s' (see GET /api/registry)", name);
-        labs_reply_error(r, 400, "model", msg);
-    }
-    return m;
+    return m ? m : unknown_name(r, "model", name);
 }
 
 static const ms_hardware *find_hardware(const labs_ctx *c, const char *name, labs_reply *r)
 {
     const ms_hardware *h = ms_registry_hardware(c->reg, name);
-    if (!h) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "unknown hardware '%s' (see GET /api/registry)", name);
-        labs_reply_error(r, 400, "hardware", msg);
-    }
-    return h;
+    return h ? h : unknown_name(r, "hardware", name);
 }
 
 static const ms_grid *find_grid(const labs_ctx *c, const char *name, labs_reply *r)
 {
     const ms_grid *g = ms_registry_grid(c->reg, name);
-    if (!g) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "unknown region '%s' (see GET /api/registry)", name);
-        labs_reply_error(r, 400, "region", msg);
-    }
-    return g;
+    return g ? g : unknown_name(r, "region", name);
 }
 
 static ms_dist_grid_t dist_grid(const ms_grid *g)
