@@ -3,6 +3,8 @@
 # provides:
 #   bench_need_lib                  builds the tree (Release, no tests) if libtinytorch.a is missing
 #   bench_compile EXE SRC [LIBS...] compiles one benchmark program against libtinytorch.a
+#   bench_gt A B                    succeeds when the number A is greater than B (best-of rounds)
+#   bench_cpu_percent FILE          the CPU share a /usr/bin/time -v report FILE gives
 root="${MLSB_ROOT:-$(cd "$here/../.." && pwd)}"
 build="${MLSB_BUILD:-$root/build-bench}"
 lib="$build/tinytorch/libtinytorch.a"
@@ -19,6 +21,9 @@ bench_compile() {
   ${CC:-cc} -O2 -std=c11 -Wall -Wextra -Wpedantic -I"$root/tinytorch/include" \
     "$src" "$lib" -fopenmp "$@" -lz -lm -o "$exe"
 }
+
+bench_gt() { /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$1" "$2"; }
+bench_cpu_percent() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
 
 # Anchors run with the best kernels their libraries have on this machine: some machines set
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (old workarounds) that force OpenBLAS, and PyTorch through it,

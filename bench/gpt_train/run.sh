@@ -17,7 +17,6 @@ exe="$build/gpt_train_bench"
 bench_compile "$exe" "$here/gpt_train_bench.c"
 host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_probe.c)
 
-gt() { /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$1" "$2"; }
 field() { sed -n "s/^$1 \(.*\)/\1/p"; }
 n="$(bench_all_threads)"
 tfile="$(mktemp)"; trap 'rm -f "$tfile"' EXIT
@@ -31,17 +30,17 @@ for round in 1 2 3; do
   echo "$anchor_out" | sed "s/^/torch (round $round):  /" >&2
   o="$(echo "$ours_out" | field tokens_per_s)"; om="$(echo "$ours_out" | field tokens_per_s_median)"
   a="$(echo "$anchor_out" | field tokens_per_s)"; am="$(echo "$anchor_out" | field tokens_per_s_median)"
-  if gt "$o" "$ours"; then ours="$o"; ours_cpu="$(echo "$ours_out" | field cpu_percent)"; fi
-  if gt "$om" "$ours_med"; then ours_med="$om"; fi
-  if gt "$a" "$anchor"; then anchor="$a"; anchor_cpu="$(sed -n 's/.*Percent of CPU this job got: \([0-9]*\)%.*/\1/p' "$tfile")"; fi
-  if gt "$am" "$anchor_med"; then anchor_med="$am"; fi
+  if bench_gt "$o" "$ours"; then ours="$o"; ours_cpu="$(echo "$ours_out" | field cpu_percent)"; fi
+  if bench_gt "$om" "$ours_med"; then ours_med="$om"; fi
+  if bench_gt "$a" "$anchor"; then anchor="$a"; anchor_cpu="$(bench_cpu_percent "$tfile")"; fi
+  if bench_gt "$am" "$anchor_med"; then anchor_med="$am"; fi
   # all cores on both sides (OpenMP for us, torch.set_num_threads(N) for PyTorch): median step rates
   oa="$(TT_NUM_THREADS="$n" OMP_NUM_THREADS="$n" "$exe" "$steps" | field tokens_per_s_median)"
   aa="$(BENCH_THREADS="$n" OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" MKL_NUM_THREADS="$n" \
     bench_anchor /usr/bin/python3 "$here/gpt_train_torch.py" "$steps" | field tokens_per_s_median)"
   echo "round $round, all $n cores (median): ours $oa tokens/s, torch $aa tokens/s" >&2
-  if gt "$oa" "$ours_all"; then ours_all="$oa"; fi
-  if gt "$aa" "$anchor_all"; then anchor_all="$aa"; fi
+  if bench_gt "$oa" "$ours_all"; then ours_all="$oa"; fi
+  if bench_gt "$aa" "$anchor_all"; then anchor_all="$aa"; fi
 done
 python3 - "$ours" "$anchor" "$ours_med" "$anchor_med" "$ours_cpu" "$anchor_cpu" "$ours_all" "$anchor_all" "$n" \
   "$(bench_openblas_core)" <<'PY' | bench_add_host "$host"

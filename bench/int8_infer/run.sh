@@ -30,17 +30,15 @@ if [[ ! -f "$ckpt" ]]; then
 fi
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 field() { /usr/bin/python3 -c "import json,sys; v=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get(sys.argv[2]); print('null' if v is None else v)" "$1" "$2"; }
-cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
 best_ours=""; best_torch=""
 for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
     "$exe" "$ckpt" "$data" "$tmp" "$window" > "$tmp/ours.json"
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 bench_anchor /usr/bin/time -v -o "$tmp/torch.time" \
     /usr/bin/python3 "$here/int8_torch.py" "$tmp/lenet.fp32.safetensors" "$data" "$window" > "$tmp/torch.json"
-  echo "round $round: ours $(tail -1 "$tmp/ours.json") (cpu $(cpu "$tmp/ours.time")%)" >&2
-  echo "round $round: pytorch $(tail -1 "$tmp/torch.json") (cpu $(cpu "$tmp/torch.time")%)" >&2
-  if [[ -z "$best_ours" ]] || /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" \
-       "$(field "$tmp/ours.json" int8_b64)" "$(field "$best_ours" int8_b64)"; then
+  echo "round $round: ours $(tail -1 "$tmp/ours.json") (cpu $(bench_cpu_percent "$tmp/ours.time")%)" >&2
+  echo "round $round: pytorch $(tail -1 "$tmp/torch.json") (cpu $(bench_cpu_percent "$tmp/torch.time")%)" >&2
+  if [[ -z "$best_ours" ]] || bench_gt "$(field "$tmp/ours.json" int8_b64)" "$(field "$best_ours" int8_b64)"; then
     cp "$tmp/ours.json" "$tmp/best_ours.json"; best_ours="$tmp/best_ours.json"
   fi
   a="$(field "$tmp/torch.json" int8_b64)"

@@ -19,26 +19,24 @@ host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_p
 batch="${1:-64}"; steps="${2:-50}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
-cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
 
 # BENCH_CPU_TIME=1: the one-thread ratio compares samples per CPU-second (each side's own process
 # time), for a loaded machine where wall time measures the other jobs too.
 rate=samples_per_s; [[ -n "${BENCH_CPU_TIME:-}" ]] && rate=samples_per_cpu_s
 best_ours=0; best_anchor=0; cpu_ours=0; cpu_anchor=0; oa=0; aa=0
 n="$(bench_all_threads)"
-more() { /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$1" "$2"; }
 for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/time -v -o "$tmp/ours.time" \
     "$exe" "$batch" "$steps" "$reps" > "$tmp/ours.json"
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 bench_anchor /usr/bin/time -v -o "$tmp/torch.time" \
     /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch.json"
   o="$(field "$tmp/ours.json" "$rate")"; a="$(field "$tmp/torch.json" "$rate")"
-  echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
-  if more "$o" "$best_ours"; then
-    best_ours="$o"; cpu_ours="$(cpu "$tmp/ours.time")"
+  echo "round $round: tinytorch $o samples/s (cpu $(bench_cpu_percent "$tmp/ours.time")%), pytorch $a samples/s (cpu $(bench_cpu_percent "$tmp/torch.time")%)" >&2
+  if bench_gt "$o" "$best_ours"; then
+    best_ours="$o"; cpu_ours="$(bench_cpu_percent "$tmp/ours.time")"
   fi
-  if more "$a" "$best_anchor"; then
-    best_anchor="$a"; cpu_anchor="$(cpu "$tmp/torch.time")"
+  if bench_gt "$a" "$best_anchor"; then
+    best_anchor="$a"; cpu_anchor="$(bench_cpu_percent "$tmp/torch.time")"
   fi
   # all cores on both sides (OpenMP for us, torch.set_num_threads(N) for PyTorch)
   TT_NUM_THREADS="$n" OMP_NUM_THREADS="$n" "$exe" "$batch" "$steps" "$reps" > "$tmp/ours_all.json"
@@ -46,8 +44,8 @@ for round in 1 2 3; do
     /usr/bin/python3 "$here/lenet_torch.py" "$batch" "$steps" "$reps" > "$tmp/torch_all.json"
   o2="$(field "$tmp/ours_all.json" samples_per_s)"; a2="$(field "$tmp/torch_all.json" samples_per_s)"
   echo "round $round, all $n cores: tinytorch $o2 samples/s, pytorch $a2 samples/s" >&2
-  if more "$o2" "$oa"; then oa="$o2"; fi
-  if more "$a2" "$aa"; then aa="$a2"; fi
+  if bench_gt "$o2" "$oa"; then oa="$o2"; fi
+  if bench_gt "$a2" "$aa"; then aa="$a2"; fi
 done
 /usr/bin/python3 -c "
 import json, sys

@@ -20,8 +20,6 @@ host="$(bench_host_probe)"   # the host: do FMA-bound threads scale? (bench/fp_p
 batch="${1:-64}"; steps="${2:-200}"; reps="${3:-5}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
-cpu() { sed -n 's/.*Percent of CPU this job got: *\([0-9]*\)%.*/\1/p' "$1"; }
-gt() { /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$1" "$2"; }
 
 # BENCH_CPU_TIME=1: the one-thread ratio compares samples per CPU-second (each side's own process
 # time), for a loaded machine where wall time measures the other jobs too.
@@ -33,9 +31,9 @@ for round in 1 2 3; do
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 bench_anchor /usr/bin/time -v -o "$tmp/torch.time" \
     /usr/bin/python3 "$here/mlp_torch.py" "$data" "$batch" "$steps" "$reps" > "$tmp/torch.json"
   o="$(field "$tmp/ours.json" "$rate")"; a="$(field "$tmp/torch.json" "$rate")"
-  echo "round $round: tinytorch $o samples/s (cpu $(cpu "$tmp/ours.time")%, gemm $(field "$tmp/ours.json" gemm)), pytorch $a samples/s (cpu $(cpu "$tmp/torch.time")%)" >&2
-  if gt "$o" "$best_ours"; then best_ours="$o"; cpu_ours="$(cpu "$tmp/ours.time")"; fi
-  if gt "$a" "$best_anchor"; then best_anchor="$a"; cpu_anchor="$(cpu "$tmp/torch.time")"; fi
+  echo "round $round: tinytorch $o samples/s (cpu $(bench_cpu_percent "$tmp/ours.time")%, gemm $(field "$tmp/ours.json" gemm)), pytorch $a samples/s (cpu $(bench_cpu_percent "$tmp/torch.time")%)" >&2
+  if bench_gt "$o" "$best_ours"; then best_ours="$o"; cpu_ours="$(bench_cpu_percent "$tmp/ours.time")"; fi
+  if bench_gt "$a" "$best_anchor"; then best_anchor="$a"; cpu_anchor="$(bench_cpu_percent "$tmp/torch.time")"; fi
 done
 # All cores on both sides (OpenMP for us, torch.set_num_threads(N) for PyTorch), one round each.
 n="$(bench_all_threads)"
@@ -47,8 +45,8 @@ for round in 1 2 3; do
   BENCH_THREADS="$n" OMP_NUM_THREADS="$n" OPENBLAS_NUM_THREADS="$n" MKL_NUM_THREADS="$n" bench_anchor \
     /usr/bin/python3 "$here/mlp_torch.py" "$data" "$batch" "$steps" "$reps" > "$tmp/torch_all.json"
   o="$(field "$tmp/ours_all.json" samples_per_s)"; a="$(field "$tmp/torch_all.json" samples_per_s)"
-  gt "$o" "$oa" && oa="$o"
-  gt "$a" "$aa" && aa="$a"
+  bench_gt "$o" "$oa" && oa="$o"
+  bench_gt "$a" "$aa" && aa="$a"
 done
 echo "all $n cores: tinytorch $oa samples/s, pytorch $aa samples/s" >&2
 /usr/bin/python3 -c "
