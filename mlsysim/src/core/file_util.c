@@ -55,12 +55,13 @@ int ms_write_file_atomic(const char *path, int (*fill)(FILE *fp, const void *ctx
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
         return -1;
     }
-    int bad = fill(fp, ctx) != 0;
-    bad |= ferror(fp) != 0 || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-    int saved = errno;
-    bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(bad ? saved : errno));
+    /* the first failure's reason (EIO where a step failed without saying why) */
+    errno = 0;
+    int e = fill(fp, ctx) != 0 || ferror(fp) || fflush(fp) != 0 || fsync(fileno(fp)) != 0 ? (errno ? errno : EIO) : 0;
+    if (fclose(fp) != 0 && !e) e = errno ? errno : EIO;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
         remove(tmp);
         return -1;
     }
