@@ -1,65 +1,19 @@
-/* export.c - progress export/import as JSON (cJSON), the Anki deck (tab-separated notes), and
- * the atomic file writer they share (temp file in the same directory, fsync, rename).
+/* export.c - progress export/import as JSON (cJSON) and the Anki deck (tab-separated notes); both
+ * files are written whole or not at all (ms_write_bytes_atomic: temp file, fsync, rename).
  * Import validates every field before touching the database and merges in one transaction. */
 #include "store_internal.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
+#include "mlsysim/fileio.h"
 
 #define MAX_IMPORT_BYTES (64u << 20)
-
-int sml_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        return -1;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) || close(fd)) {
-        snprintf(err, errlen, "%s: fsync failed: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    if (rename(tmp, path)) {
-        snprintf(err, errlen, "%s: rename failed: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    /* make the rename itself durable: fsync the directory that holds the file */
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
-    else snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
 
 static cJSON *params_json(sml_store *s)
 {
@@ -124,7 +78,7 @@ int sml_store_export_json(sml_store *s, const char *path, char *err, size_t errl
     text[len] = 0;
     char *withnl = realloc(text, len + 2);
     if (withnl) { text = withnl; text[len++] = '\n'; text[len] = 0; }
-    int rc = sml_write_file_atomic(path, text, len, err, errlen);
+    int rc = ms_write_bytes_atomic(path, text, len, err, errlen);
     free(text);
     return rc;
 }
@@ -398,7 +352,7 @@ int sml_vault_export_anki(const sml_vault *v, const char *path, char *err, size_
         snprintf(tmp, sizeof tmp, "\tstaffml %s %s L%d\n", sml_track_name(q->track), sml_area_name(q->area), q->level);
         put_raw(&buf, &len, &cap, tmp);
     }
-    int rc = sml_write_file_atomic(path, buf, len, err, errlen);
+    int rc = ms_write_bytes_atomic(path, buf, len, err, errlen);
     free(buf);
     return rc;
 }

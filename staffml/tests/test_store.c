@@ -181,6 +181,18 @@ static void test_export_import(void **state)
     sml_review_in r2 = rv("y", t0, 2);
     assert_int_equal(sml_store_record(s, &p, &r2, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(sml_store_export_json(s, js, err, sizeof err), 0);
+    /* a folder that is not there: refused, naming the file; the export already written stays */
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s.d/no/progress.json", js);
+    assert_int_equal(sml_store_export_json(s, missing, err, sizeof err), -1);
+    assert_non_null(strstr(err, missing));
+    assert_non_null(strstr(err, "cannot"));
+    FILE *kept = fopen(js, "r");
+    assert_non_null(kept);
+    char head[32] = "";
+    assert_non_null(fgets(head, sizeof head, kept));
+    fclose(kept);
+    assert_int_equal(head[0], '{');
     sml_card ca, cb;
     assert_int_equal(sml_store_card(s, "x", &ca), 0);
     sml_store_close(s);

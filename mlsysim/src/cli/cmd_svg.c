@@ -1,4 +1,4 @@
-/* cmd_svg.c - the CLI's pictures: writing an SVG file whole (ms_write_file_atomic: an existing
+/* cmd_svg.c - the CLI's pictures: writing an SVG file whole (ms_write_bytes_atomic: an existing
  * picture is replaced whole or not at all), and collecting the
  * points of `mlsysim sweep --svg` into curves (ms_svg_curves, engine.h). */
 #define _POSIX_C_SOURCE 200809L
@@ -8,14 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct { const char *svg; size_t n; } svg_text;
-
-static int write_svg_text(FILE *fp, const void *ctx)
-{
-    const svg_text *t = ctx;
-    return fwrite(t->svg, 1, t->n, fp) != t->n;
-}
 
 int ms_cli_write_svg(const char *cmd, const char *path, size_t (*draw)(const void *, char *, size_t), const void *what)
 {
@@ -28,7 +20,7 @@ int ms_cli_write_svg(const char *cmd, const char *path, size_t (*draw)(const voi
     }
     draw(what, svg, n + 1);
     char err[4400];
-    int rc = ms_write_file_atomic(path, write_svg_text, &(svg_text){svg, n}, err, sizeof err);
+    int rc = ms_write_bytes_atomic(path, svg, n, err, sizeof err);
     if (rc) fprintf(stderr, "mlsysim %s: cannot write the picture %s\n", cmd, err);
     free(svg);
     return rc ? MS_EXIT_INPUT : MS_EXIT_OK;

@@ -82,6 +82,22 @@ int ms_write_file_atomic(const char *path, int (*fill)(FILE *fp, const void *ctx
     return 0;
 }
 
+typedef struct {
+    const void *data;
+    size_t len;
+} byte_span;
+
+static int write_span(FILE *fp, const void *ctx)
+{
+    const byte_span *b = ctx;
+    return b->len && fwrite(b->data, 1, b->len, fp) != b->len ? -1 : 0;
+}
+
+int ms_write_bytes_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    return ms_write_file_atomic(path, write_span, &(byte_span){data, len}, err, errlen);
+}
+
 void ms_write_comment_lines(FILE *fp, const char *text)
 {
     for (const char *c = text; c && *c;) {

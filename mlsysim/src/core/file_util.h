@@ -5,20 +5,13 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "mlsysim/fileio.h" /* ms_write_file_atomic, ms_write_bytes_atomic */
 #include "mlsysim/registry.h"
 
 /* Reads `path` into a malloc'd buffer (*buf, *len; the caller frees it). max_bytes 0 means no limit.
  * On failure returns MS_ERR_INPUT or MS_ERR_NOMEM with a message naming the file. */
 ms_status ms_read_file(const char *path, size_t max_bytes, char **buf, size_t *len, char *err,
                        size_t errlen);
-
-/* Writes the file at path whole: fill(fp, ctx) writes the contents into a temporary beside it
- * (path.tmp.PID), which is flushed to disk (fsync) and renamed over path, and the folder synced, so
- * an existing file is replaced whole or not at all. A nonzero return of fill, or a stream error,
- * abandons the write. 0 ok; -1 with "PATH: cannot create|write: reason" in err and the temporary
- * removed. */
-int ms_write_file_atomic(const char *path, int (*fill)(FILE *fp, const void *ctx), const void *ctx, char *err,
-                         size_t errlen);
 
 /* Writes text to fp as "# " comment lines, one per line of text (NULL: nothing). */
 void ms_write_comment_lines(FILE *fp, const char *text);

@@ -112,9 +112,6 @@ int sml_store_import_json(sml_store *s, const char *path, const sml_fsrs_params 
  * Written atomically. 0 ok, -1 error. */
 int sml_vault_export_anki(const sml_vault *v, const char *path, char *err, size_t errlen);
 
-/* Writes `len` bytes to `path` atomically (temp file in the same directory, fsync, rename). */
-int sml_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
-
 #ifdef __cplusplus
 }
 #endif
