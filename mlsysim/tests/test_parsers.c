@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mlsysim/mlsysim.h"
+#include "mlsysim/yaml_text.h"
 #include "ms_test.h"
 
 static ms_plan plan;
@@ -84,6 +85,35 @@ static void test_syntax_errors_free_everything(void **state)
     deep[sizeof deep - 1] = 0;
     char err[512];
     assert_int_equal(ms_plan_load_buffer(reg, "in.yaml", deep, strlen(deep), &plan, err, sizeof err), MS_ERR_INPUT);
+}
+
+/* The helpers StaffML's vault shares (mlsysim/yaml_text.h): a syntax error's place and reason
+ * without libfyaml's prefixes, the first bad UTF-8 byte, the misread '' escape. */
+static void test_yaml_text_helpers(void **state)
+{
+    (void)state;
+    ms_yaml_error e;
+    const char *open_list = "a: 1\nb: [1, 2\n";
+    assert_null(ms_yaml_build(open_list, strlen(open_list), &e));
+    assert_true(e.line >= 2);
+    assert_true(e.col > 0);
+    assert_non_null(e.reason);
+    assert_true(e.reason[0] != 0);
+    assert_null(strstr(e.reason, "error: "));
+    assert_null(strstr(e.reason, ">:"));
+    assert_true(e.reason[0] < '0' || e.reason[0] > '9'); /* the place is not left in the reason */
+    const char *ok = "a: 'x'\nb: 'it''s'\n";
+    struct fy_document *d = ms_yaml_build(ok, strlen(ok), &e);
+    assert_non_null(d);
+    struct fy_node *root = fy_document_root(d);
+    assert_int_equal(ms_yaml_quote_escape(fy_node_mapping_lookup_by_string(root, "a", -1), ok, strlen(ok)), 0);
+    assert_int_equal(ms_yaml_quote_escape(fy_node_mapping_lookup_by_string(root, "b", -1), ok, strlen(ok)), 1);
+    assert_int_equal(ms_yaml_quote_escape(root, ok, strlen(ok)), 0); /* not a scalar */
+    fy_document_destroy(d);
+    assert_int_equal(ms_yaml_utf8_invalid_at("ab\xc3\xa9", 4), 4);
+    assert_int_equal(ms_yaml_utf8_invalid_at("ab\xc3", 3), 2);
+    assert_int_equal(ms_yaml_utf8_invalid_at("a\0b", 3), 1);
+    assert_int_equal(ms_yaml_line_at("a\nb\nc", 4), 3);
 }
 
 /* nodes x per_node was an int product: 65536 x 65536 wrapped to a count of 1 (well, 0 -> 1). */
@@ -289,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_is_refused_before_parsing),
         cmocka_unit_test(test_size_is_bounded),
         cmocka_unit_test(test_syntax_errors_free_everything),
+        cmocka_unit_test(test_yaml_text_helpers),
         cmocka_unit_test(test_node_product_in_64_bits),
         cmocka_unit_test(test_overflowing_quantities),
         cmocka_unit_test(test_registry_load_is_all_or_nothing),

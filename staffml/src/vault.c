@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include "mlsysim/yaml_text.h"
 
 static const char *const k_tracks[SML_TRACK_COUNT] = {"cloud", "edge", "mobile", "tinyml"};
 static const char *const k_areas[SML_AREA_COUNT] = {
@@ -132,56 +133,7 @@ const char *sml_vault_default_dir(void)
 #endif
 }
 
-/* ---- input checks ---- */
-
-/* Returns the byte offset of the first invalid UTF-8 sequence (or NUL), or len when valid. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c == 0) return i;
-        if (c < 0x80) { i++; continue; }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else return i;
-        for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n + 1;
-    }
-    return len;
-}
-
-static int line_of(const char *buf, size_t off)
-{
-    int line = 1;
-    for (size_t i = 0; i < off; i++) line += buf[i] == '\n';
-    return line;
-}
-
-/* ---- libfyaml helpers ---- */
-
-typedef struct { char msg[256]; int have; } diag_capture;
-
-static void capture_fn(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-    (void)diag;
-    diag_capture *c = user;
-    if (c->have) return;
-    size_t n = len < sizeof c->msg - 1 ? len : sizeof c->msg - 1;
-    memcpy(c->msg, buf, n);
-    while (n > 0 && (c->msg[n - 1] == '\n' || c->msg[n - 1] == '\r')) n--;
-    c->msg[n] = 0;
-    c->have = 1;
-}
+/* ---- libfyaml helpers (UTF-8 checks and the parse itself: mlsysim/yaml_text.h) ---- */
 
 /* 1-based line of a node: a collection's line is that of its first scalar (libfyaml 0.7 marks
  * tokens, not nodes). */
@@ -310,24 +262,14 @@ static struct fy_node *find_nul(struct fy_node *n, int depth)
     }
 }
 
-/* The first single-quoted scalar under n holding the '' escape, or NULL. Debian's libfyaml 0.7.12
- * unescapes some of these wrongly (' ''''''a' reads as " ''''") and leaks a buffer doing it, so
- * they are found from their source bytes (the token's marks span the text between the quotes)
- * before any text of the document is read. */
+/* The first single-quoted scalar under n holding the '' escape, or NULL (ms_yaml_quote_escape:
+ * libfyaml 0.7.12 misreads them), found before any text of the document is read. */
 static struct fy_node *find_quote_escape(struct fy_node *n, const char *buf, size_t len, int depth)
 {
     if (!n || depth > 64) return NULL;
     void *it = NULL;
     switch (fy_node_get_type(n)) {
-    case FYNT_SCALAR: {
-        if (fy_node_is_alias(n) || fy_node_get_style(n) != FYNS_SINGLE_QUOTED) return NULL;
-        struct fy_token *t = fy_node_get_scalar_token(n);
-        const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL, *b = t ? fy_token_end_mark(t) : NULL;
-        if (!a || !b || b->input_pos > len || a->input_pos > b->input_pos) return n;   /* cannot tell */
-        for (size_t i = a->input_pos; i + 1 < b->input_pos; i++)
-            if (buf[i] == '\'' && buf[i + 1] == '\'') return n;
-        return NULL;
-    }
+    case FYNT_SCALAR: return ms_yaml_quote_escape(n, buf, len) ? n : NULL;
     case FYNT_MAPPING: {
         struct fy_node_pair *p;
         while ((p = fy_node_mapping_iterate(n, &it))) {
@@ -513,39 +455,15 @@ size_t sml_vault_load_buffer(sml_vault *v, const char *label, const char *buf, s
                   (unsigned)SML_VAULT_MAX_FILE_BYTES);
         return 1;
     }
-    size_t bad = utf8_invalid_at((const unsigned char *)buf, len);
+    size_t bad = ms_yaml_utf8_invalid_at(buf, len);
     if (bad < len) {
-        add_error(v, "%s:%d: file: invalid UTF-8 (or NUL) at byte %zu", label, line_of(buf, bad), bad);
+        add_error(v, "%s:%d: file: invalid UTF-8 (or NUL) at byte %zu", label, ms_yaml_line_at(buf, bad), bad);
         return 1;
     }
-    diag_capture cap = {{0}, 0};
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = capture_fn;
-    dcfg.user = &cap;
-    dcfg.colorize = false;
-    dcfg.show_source = false;
-    dcfg.show_position = true;
-    dcfg.show_type = false;
-    dcfg.show_module = false;
-    struct fy_diag *diag = fy_diag_create(&dcfg);
-    struct fy_parse_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.flags = FYPCF_QUIET;
-    cfg.diag = diag;
-    struct fy_document *doc = fy_document_build_from_string(&cfg, buf, len);
-    if (diag) fy_diag_destroy(diag);
+    ms_yaml_error ye;
+    struct fy_document *doc = ms_yaml_build(buf, len, &ye);
     if (!doc) {
-        const char *m = cap.have ? cap.msg : "not a YAML document";
-        const char *gt = strstr(m, ">:");
-        if (gt) m = gt + 2;
-        while (*m == ' ') m++;
-        /* libfyaml says "LINE:COL: error: reason"; report "file:LINE: yaml: reason" */
-        int line = isdigit((unsigned char)*m) ? atoi(m) : 1;
-        const char *reason = strstr(m, "error: ");
-        reason = reason ? reason + 7 : m;
-        add_error(v, "%s:%d: yaml: %s", label, line > 0 ? line : 1, reason);
+        add_error(v, "%s:%d: yaml: %s", label, ye.line, ye.reason[0] ? ye.reason : "not a YAML document");
         return 1;
     }
     struct fy_node *root = fy_document_root(doc);

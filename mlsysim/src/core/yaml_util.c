@@ -27,7 +27,7 @@ static void capture_fn(struct fy_diag *diag, void *user, const char *buf, size_t
     c->have = 1;
 }
 
-int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset)
+size_t ms_yaml_utf8_invalid_at(const char *buf, size_t len)
 {
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
@@ -43,28 +43,68 @@ int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset)
         else if (c == 0xF0) { n = 3; lo = 0x90; }
         else if (c >= 0xF1 && c <= 0xF3) n = 3;
         else if (c == 0xF4) { n = 3; hi = 0x8F; }          /* nothing past U+10FFFF */
-        else { *bad_offset = i; return -1; }                /* NUL, continuation, C0/C1, F5.. */
-        if (len - i <= n) { *bad_offset = i; return -1; }
-        if (s[i + 1] < lo || s[i + 1] > hi) { *bad_offset = i; return -1; }
+        else return i;                                      /* NUL, continuation, C0/C1, F5.. */
+        if (len - i <= n) return i;
+        if (s[i + 1] < lo || s[i + 1] > hi) return i;
         for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80) { *bad_offset = i; return -1; }
+            if ((s[i + k] & 0xC0) != 0x80) return i;
         i += n + 1;
     }
-    return 0;
+    return len;
 }
 
-/* Counts the nodes a subtree has once every alias is replaced by its anchor's subtree, spending
- * `budget`; -1 when the budget runs out or the nesting passes 64, -2 when an alias has no anchor,
- * -3 when an alias name is not plain (letters, digits, '_', '-'), -4 when a scalar (a key or a
- * value) holds a NUL character (a "\0" or "\x00" escape): every reader copies scalars into C
- * strings, where "H100\0junk" would silently read as "H100". *bad is the offending node. */
-/* libfyaml 0.7.12 unescapes some single-quoted scalars holding the '' escape wrongly (' ''''''a'
- * reads as " ''''": a quote too many, the a lost) and leaks a buffer doing it (found by fuzzing).
- * Such a scalar is found from its source bytes, before its text is ever asked for: the token's
- * marks span the text between the quotes. */
-static int single_quote_escape(struct fy_node *n, const char *buf, size_t len)
+int ms_yaml_line_at(const char *buf, size_t offset)
 {
-    if (fy_node_get_style(n) != FYNS_SINGLE_QUOTED) return 0;
+    int line = 1;
+    for (size_t i = 0; i < offset; i++) line += buf[i] == '\n';
+    return line;
+}
+
+struct fy_document *ms_yaml_build(const char *buf, size_t len, ms_yaml_error *e)
+{
+    diag_capture cap = {{0}, 0};
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = capture_fn;
+    dcfg.user = &cap;
+    dcfg.colorize = false;
+    dcfg.show_source = false;
+    dcfg.show_position = true;
+    dcfg.show_type = false;
+    dcfg.show_module = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    struct fy_parse_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = FYPCF_QUIET;
+    cfg.diag = diag;
+    struct fy_document *doc = fy_document_build_from_string(&cfg, buf, len);
+    if (diag) fy_diag_destroy(diag);
+    if (doc) return doc;
+    /* libfyaml writes "<input-name>:LINE:COL: error: reason" */
+    e->line = 1;
+    e->col = 0;
+    e->reason[0] = 0;
+    const char *m = cap.have ? cap.msg : "";
+    const char *gt = strstr(m, ">:");
+    if (gt) m = gt + 2;
+    while (*m == ' ') m++;
+    int line = 0, col = 0, used = 0;
+    if (sscanf(m, "%d:%d:%n", &line, &col, &used) == 2 && used > 0) {
+        e->line = line > 0 ? line : 1;
+        e->col = col > 0 ? col : 0;
+        m += used;
+        while (*m == ' ') m++;
+    }
+    if (strncmp(m, "error: ", 7) == 0) m += 7;
+    if (!strstr(m, "fy_parse_load_document")) snprintf(e->reason, sizeof e->reason, "%s", m);
+    return NULL;
+}
+
+int ms_yaml_quote_escape(struct fy_node *n, const char *buf, size_t len)
+{
+    if (fy_node_get_type(n) != FYNT_SCALAR || fy_node_is_alias(n) || fy_node_get_style(n) != FYNS_SINGLE_QUOTED)
+        return 0;
     struct fy_token *t = fy_node_get_scalar_token(n);
     const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL, *b = t ? fy_token_end_mark(t) : NULL;
     if (!a || !b || b->input_pos > len || a->input_pos > b->input_pos) return 1;   /* cannot tell: refuse */
@@ -73,13 +113,18 @@ static int single_quote_escape(struct fy_node *n, const char *buf, size_t len)
     return 0;
 }
 
+/* Counts the nodes a subtree has once every alias is replaced by its anchor's subtree, spending
+ * `budget`; -1 when the budget runs out or the nesting passes 64, -2 when an alias has no anchor,
+ * -3 when an alias name is not plain (letters, digits, '_', '-'), -4 when a scalar (a key or a
+ * value) holds a NUL character (a "\0" or "\x00" escape): every reader copies scalars into C
+ * strings, where "H100\0junk" would silently read as "H100". *bad is the offending node. */
 static int expanded(struct fy_node *n, int depth, long *budget, int *aliases, struct fy_node **bad,
                     const char *buf, size_t len)
 {
     if (!n) return 0;
     if (depth > 64 || --*budget < 0) return -1;
     if (fy_node_get_type(n) == FYNT_SCALAR && !fy_node_is_alias(n)) {
-        if (single_quote_escape(n, buf, len)) {
+        if (ms_yaml_quote_escape(n, buf, len)) {
             *bad = n;
             return -5;
         }
@@ -139,8 +184,8 @@ int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *
         snprintf(err, errlen, "%s:1: larger than %zu bytes (not a plan or registry file)", label, MSY_MAX_BYTES);
         return -1;
     }
-    size_t bad;
-    if (msy_check_utf8(buf, len, &bad)) {
+    size_t bad = ms_yaml_utf8_invalid_at(buf, len);
+    if (bad < len) {
         size_t line = 1, col = 1;
         for (size_t i = 0; i < bad; i++) {
             if (buf[i] == '\n') { line++; col = 1; }
@@ -150,38 +195,15 @@ int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *
                  buf[bad] ? "invalid UTF-8" : "NUL byte", (unsigned char)buf[bad]);
         return -1;
     }
-    diag_capture cap = {{0}, 0};
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = capture_fn;
-    dcfg.user = &cap;
-    dcfg.colorize = false;
-    dcfg.show_source = false;
-    dcfg.show_position = true;
-    dcfg.show_type = false;
-    dcfg.show_module = false;
-    struct fy_diag *diag = fy_diag_create(&dcfg);
-    struct fy_parse_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.flags = FYPCF_QUIET;
-    cfg.diag = diag;
-    y->doc = fy_document_build_from_string(&cfg, buf, len);
-    if (diag) fy_diag_destroy(diag);
+    ms_yaml_error ye;
+    y->doc = ms_yaml_build(buf, len, &ye);
     if (!y->doc) {
-        /* libfyaml writes "<input-name>:line:col: error: reason"; keep "line:col: reason" */
-        const char *m = cap.have ? cap.msg : "";
-        const char *gt = strstr(m, ">:");
-        if (gt) m = gt + 2;
-        while (*m == ' ') m++;
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", m);
-        char *e = strstr(msg, "error: ");
-        if (e) memmove(e, e + 7, strlen(e + 7) + 1);
-        if (!cap.have || strstr(msg, "fy_parse_load_document") || !msg[0])
+        if (!ye.reason[0])
             snprintf(err, errlen, "%s:1: empty or not a YAML document", label);
+        else if (ye.col > 0)
+            snprintf(err, errlen, "%s:%d:%d: %s", label, ye.line, ye.col, ye.reason);
         else
-            snprintf(err, errlen, "%s:%s", label, msg);
+            snprintf(err, errlen, "%s:%d: %s", label, ye.line, ye.reason);
         return -1;
     }
     if (!fy_document_root(y->doc)) {

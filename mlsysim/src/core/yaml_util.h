@@ -5,6 +5,7 @@
 
 #include <libfyaml.h>
 #include <stddef.h>
+#include "mlsysim/yaml_text.h" /* ms_yaml_build and the checks around it */
 
 typedef struct {
     struct fy_document *doc;
@@ -18,13 +19,9 @@ typedef struct {
 /* Most nodes a document may have once its aliases are expanded. */
 #define MSY_MAX_EXPANDED_NODES 1000000L
 
-/* 0 if buf[0..len) is well-formed UTF-8 without NUL bytes (no overlong forms, surrogates or code
- * points past U+10FFFF); else -1 with *bad_offset at the first offending byte. */
-int msy_check_utf8(const char *buf, size_t len, size_t *bad_offset);
-
 /* Parses a buffer; on a YAML syntax error writes "label:line:col: reason". 0 ok, -1 error.
- * Input over MSY_MAX_BYTES or not valid UTF-8 is refused before libfyaml sees it (libfyaml
- * 0.7.12 loops forever on some invalid UTF-8, e.g. the two bytes "%\xf4"). */
+ * Input over MSY_MAX_BYTES or not valid UTF-8 is refused before libfyaml sees it
+ * (ms_yaml_utf8_invalid_at). */
 int msy_parse(msy_doc *y, const char *label, const char *buf, size_t len, char *err, size_t errlen);
 void msy_close(msy_doc *y);
 
