@@ -1,10 +1,12 @@
 /* milestone.h - the interface every historical milestone implements, and what tito does with it.
  *
- * A milestone is one C file (or folder) under milestones/NN_name/ that defines a `const tt_milestone`
- * and is listed in milestones/registry.c. `tito milestone run NN [--epochs E] [--seed S] [--json FILE]`
- * fills tt_milestone_opts, calls run(), prints the result and writes it as JSON. A milestone declares
- * its parts (name, prerequisite modules, function): `tito milestone info NN` lists them and
- * `--part K` runs one. `--resume` continues training runs killed part-way (tt_fit's state files).
+ * A milestone is one C file (or folder) under milestones/NN_name/ that defines a
+ * `const tt_milestone`, declared below and listed in milestones/registry.c; together they are the
+ * library tinytorch_milestones, which tito and the tests link.
+ * `tito milestone run NN [--epochs E] [--seed S] [--json FILE]` fills tt_milestone_opts, calls run(),
+ * prints the result and writes it as JSON. A milestone declares its parts (name, prerequisite
+ * modules, function): `tito milestone info NN` lists them and `--part K` runs one. `--resume`
+ * continues training runs killed part-way (tt_fit's state files).
  */
 #ifndef TT_MILESTONE_H
 #define TT_MILESTONE_H
@@ -68,7 +70,11 @@ typedef struct tt_milestone {
 /* The modules (1..20) a milestone, or its part `part` (0: all of it), needs. */
 int tt_milestone_needs(const tt_milestone *m, int part);
 
-/* milestones/registry.c */
+/* The milestones, each defined in its folder (01_perceptron/perceptron.c ...). */
+extern const tt_milestone tt_milestone_01, tt_milestone_02, tt_milestone_03, tt_milestone_04,
+    tt_milestone_05, tt_milestone_06;
+
+/* milestones/registry.c: all of them, in historical order */
 extern const tt_milestone *const tt_milestones[];
 extern const int tt_milestone_count;
 

@@ -1,13 +1,7 @@
 /* registry.c - the milestones tito knows, in historical order. To add one: define
- * `const tt_milestone tt_milestone_NN` in a file under milestones/NN_name/ and list it here (two lines). */
+ * `const tt_milestone tt_milestone_NN` in a file under milestones/NN_name/, declare it in
+ * milestone.h and list it here. */
 #include "milestone.h"
-
-extern const tt_milestone tt_milestone_01;
-extern const tt_milestone tt_milestone_02;
-extern const tt_milestone tt_milestone_03;
-extern const tt_milestone tt_milestone_04;
-extern const tt_milestone tt_milestone_05;
-extern const tt_milestone tt_milestone_06;
 
 const tt_milestone *const tt_milestones[] = {
     &tt_milestone_01,

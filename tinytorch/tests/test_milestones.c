@@ -3,7 +3,7 @@
  * nested), and tito's command line (exit codes, argument errors) when the tito binary is built: a
  * milestone run killed mid-training and resumed ends bit-identical to an uninterrupted one; --part;
  * milestone status.
- * Milestone sources are compiled into this test directly (they are not part of the library). */
+ * The milestones and their result writer come from their library (tinytorch_milestones). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,11 +19,9 @@
 #include <unistd.h>
 #include "tt_test.h"
 #include "tt_test_fs.h"
-#include "../milestones/ms_common.c"
-#include "../milestones/01_perceptron/perceptron.c"
-#include "../milestones/02_xor/xor.c"
-#include "../milestones/03_mlp/mlp.c"
-#include "../tito/result_json.c"
+#include "milestone.h"
+#include "ms_common.h"
+#include "result_json.h"
 #include "tinytorch/json.h"
 
 static tt_milestone_result res;
@@ -144,7 +142,7 @@ static void test_mlp_quick(void **state)
     /* the TinyDigits checkpoint loads into the same architecture, optimizer state included */
     tt_rng r;
     tt_rng_seed(&r, 0);
-    tt_layer *m = make_mlp(64, 32, 10, &r);
+    tt_layer *m = tt_mlp_new(3, (const int64_t[]){64, 32, 10}, &r);
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(m, &p);

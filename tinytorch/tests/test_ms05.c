@@ -2,8 +2,7 @@
  * the model's (its forward's logits), rows are distributions with nothing on the future, a GPT's
  * prefixes do not change with its future tokens, entropies against hand-made maps, position hits, and a
  * model trained briefly on the milestone's copy task has a head whose attention peaks on the letter it
- * copies (an untrained one has none). Milestone sources are compiled into this test directly (they are
- * not part of the library). */
+ * copies (an untrained one has none). The milestones come from their library (tinytorch_milestones). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +10,9 @@
 #include <cmocka.h>
 #include <math.h>
 #include <string.h>
-#include "../milestones/ms_common.c"
-#include "../milestones/05_transformer/attn_check.c"
-#include "../milestones/05_transformer/transformer.c"
+#include "ms_common.h"
+#include "05_transformer/attn_check.h"
+#include "05_transformer/copy_task.h"
 
 static int teardown(void **state) { (void)state; tt_arena_reset(); return 0; }
 
@@ -127,7 +126,7 @@ static void test_trained_copy_head(void **state)
     tt_rng_seed(&er, 99);
     for (int e = 0; e < N; e++) {
         int32_t ids[SYN_T], ans[SEQ];
-        make_example(&er, 0, ids, ans);
+        tt_ms05_make_example(&er, 0, ids, ans);
         tt_ms05_attention_maps(g, ids, T, P);
         tt_ms05_position_hits(P, L, H, T, q, k, SEQ, hit, &best);
         before += hit[best] / N;
@@ -136,15 +135,16 @@ static void test_trained_copy_head(void **state)
     int32_t ids[B * SYN_T], lab[B * SEQ];
     for (int s = 0; s < STEPS; s++) {
         for (int b = 0; b < B; b++) {
-            make_example(&r, 0, ids + b * SYN_T, lab + b * SEQ);
+            tt_ms05_make_example(&r, 0, ids + b * SYN_T, lab + b * SEQ);
         }
         tt_batch bt = {.size = B};
-        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = answer_loss, .loss_ctx = &(syn_batch){ids, lab}}, NULL);
+        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = tt_ms05_answer_loss, .loss_ctx = &(syn_batch){ids, lab}},
+                      NULL);
     }
     tt_rng_seed(&er, 99);
     for (int e = 0; e < N; e++) {
         int32_t x[SYN_T], ans[SEQ];
-        make_example(&er, 0, x, ans);
+        tt_ms05_make_example(&er, 0, x, ans);
         assert_true(tt_ms05_attention_maps(g, x, T, P) < 1e-4);
         tt_ms05_position_hits(P, L, H, T, q, k, SEQ, hit, &best);
         after += hit[best] / N;

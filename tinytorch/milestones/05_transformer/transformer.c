@@ -22,6 +22,7 @@
 #include <string.h>
 #include "../ms_common.h"
 #include "attn_check.h"
+#include "copy_task.h"
 #include "tinytorch/kvcache.h"
 #include "tinytorch/optim.h"
 #include "tinytorch/progress.h"
@@ -35,12 +36,8 @@
 
 /* ---- part 1: copy and reverse --------------------------------------------------------------------- */
 
-enum { SEQ = 6, TOK_COPY = 27, TOK_REV = 28, SYN_V = 29, SYN_T = 2 * SEQ };
-
-/* A batch of B examples for tt_train_step: the loss is the cross-entropy at the answer positions. */
-typedef struct syn_batch { const int32_t *ids, *lab; } syn_batch;
-
-static tt_tensor *answer_loss(void *model, const tt_batch *b, void *ctx)
+/* A batch's loss: the cross-entropy at the answer positions (copy_task.h). */
+tt_tensor *tt_ms05_answer_loss(void *model, const tt_batch *b, void *ctx)
 {
     const syn_batch *sb = ctx;
     tt_tensor *logits = tt_gpt_forward(model, sb->ids, b->size, SYN_T, NULL); /* [B, T, V] */
@@ -48,8 +45,7 @@ static tt_tensor *answer_loss(void *model, const tt_batch *b, void *ctx)
     return tt_cross_entropy(tt_reshape(a, TT_SHAPE(b->size * SEQ, SYN_V)), sb->lab);
 }
 
-/* One example: ids[0..SYN_T) inputs, ans[0..SEQ) the answer. task 0 = copy, 1 = reverse. */
-static void make_example(tt_rng *r, int task, int32_t *ids, int32_t *ans)
+void tt_ms05_make_example(tt_rng *r, int task, int32_t *ids, int32_t *ans)
 {
     for (int i = 0; i < SEQ; i++) {
         ids[i] = 1 + (int32_t)tt_rng_below(r, 26);
@@ -70,7 +66,7 @@ static double eval_task(tt_gpt *g, tt_kv_cache *c, int task, int n, uint64_t see
     int ok = 0;
     for (int k = 0; k < n; k++) {
         int32_t ids[SYN_T], ans[SEQ], out[SEQ + 1 + SEQ];
-        make_example(&r, task, ids, ans);
+        tt_ms05_make_example(&r, task, ids, ans);
         tt_gpt_generate_cached(g, c, ids, SEQ + 1, SEQ, 0.0f, 0, 0, out);
         ok += memcmp(out + SEQ + 1, ans, sizeof ans) == 0;
     }
@@ -103,7 +99,7 @@ static bool attention_check(tt_gpt *g, int n, uint64_t seed, tt_milestone_result
     for (int task = 0; task < 2; task++) {
         for (int e = 0; e < n; e++) {
             int32_t ids[SYN_T], ans[SEQ];
-            make_example(&r, task, ids, ans);
+            tt_ms05_make_example(&r, task, ids, ans);
             double d = tt_ms05_attention_maps(g, ids, T, P);
             maps_diff = d > maps_diff ? d : maps_diff;
             for (int i = 0; i < SEQ; i++) {
@@ -206,11 +202,11 @@ static int run_synthetic(const tt_milestone_opts *o, tt_milestone_result *res, b
     double t0 = tt_now_seconds(), loss = 0;
     for (int s = 0; s < steps; s++) {
         for (int b = 0; b < B; b++) {
-            make_example(&r, b & 1, ids + b * SYN_T, lab + b * SEQ);
+            tt_ms05_make_example(&r, b & 1, ids + b * SYN_T, lab + b * SEQ);
         }
         tt_batch bt = {.size = B};
         tt_step_result sr;
-        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = answer_loss, .loss_ctx = &(syn_batch){ids, lab},
+        tt_train_step(g, opt, &bt, &(tt_step_opts){.loss = tt_ms05_answer_loss, .loss_ctx = &(syn_batch){ids, lab},
                                                    .sched = sched}, &sr);
         loss = sr.loss;
         tt_progress_update(&pr, s + 1, (int64_t)(s + 1) * B, loss);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include "../milestones/milestone.h"
+#include "milestone.h"
 
 /* Writes {"milestone": id, "name": .., "year": .., "goal_met": bool, "exit_code": n, <fields>} to f. */
 void tito_write_result(FILE *f, const tt_milestone *m, const tt_milestone_result *r, int exit_code);
