@@ -15,7 +15,6 @@
  * saved as <out>/05_transformer_lm.safetensors with its vocabulary in the metadata, and a sample is
  * generated with the KV cache.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,41 +233,6 @@ static int run_synthetic(const tt_milestone_opts *o, tt_milestone_result *res, b
 
 /* ---- part 2: character-level language model ------------------------------------------------------ */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "error: %s: cannot open (%s)\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) {
-            break;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        fprintf(stderr, "error: %s: read failed\n", path);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 /* Splits text into train and validation: every 10th blank-line-separated block to validation. */
 static void split_text(const char *t, size_t n, char *train, size_t *ntr, char *val, size_t *nva)
 {
@@ -426,10 +390,13 @@ static int run_lm(const tt_milestone_opts *o, tt_milestone_result *res, bool *me
         snprintf(path, sizeof path, "%s/tinytorch/milestones/05_transformer/tinytalks_mlsys.txt", MLSB_SOURCE_DIR);
     }
     size_t n;
-    char *text = read_file(path, &n);
-    if (!text) {
+    unsigned char *bytes;
+    char read_err[4200];
+    if (tt_read_file(path, &bytes, &n, read_err, sizeof read_err) != 0) {
+        fprintf(stderr, "error: %s\n", read_err);
         return 2;
     }
+    char *text = (char *)bytes;
     if (n < 1000) {
         fprintf(stderr, "error: %s: %zu bytes of text, need at least 1000 to train and validate\n", path, n);
         free(text);
