@@ -30,14 +30,7 @@ int main(int argc, char **argv)
         train = tt_dataset_subset(full, idx, n_train);
         free(idx);
     }
-    tt_layer *layers[] = {
-        tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL),  tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-        tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-        tt_flatten_new(), tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, NULL),
-    };
-    tt_layer *model = tt_sequential_new((int)(sizeof layers / sizeof layers[0]), layers);
+    tt_layer *model = tt_lenet5_new(NULL);
     tt_optimizer *opt = tt_adam(tt_layer_parameters(model), (tt_adam_opts){.lr = 2e-3f});
     tt_dataloader dl;
     tt_dataloader_init(&dl, train, 64, true, false, 1, err, sizeof err);

@@ -37,16 +37,6 @@ static double window_clock(int cpu)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static tt_layer *lenet(tt_rng *r)
-{
-    return tt_sequential_new(12, (tt_layer *[]){
-        tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-        tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
-        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)});
-}
-
 int main(int argc, char **argv)
 {
     char err[512];
@@ -79,7 +69,7 @@ int main(int argc, char **argv)
         y[i] = (int32_t)(tt_rng_uniform(&r) * 10) % 10;
     }
     tt_dataset *ds = tt_dataset_from_memory(x, y, n, 3, (int64_t[]){1, 28, 28}, 10);
-    tt_layer *m = lenet(&r);
+    tt_layer *m = tt_lenet5_new(&r);
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(m, &p);

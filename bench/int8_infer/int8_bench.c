@@ -23,17 +23,6 @@
 #include "tinytorch/quant.h"
 #include "../bench.h"
 
-static tt_layer *lenet5(void)
-{
-    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_flatten_new(),
-                       tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-                       tt_linear_new(120, 84, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-                       tt_linear_new(84, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(12, l);
-}
-
 static void fp32_forward(tt_layer *m, const float *x, int64_t b, float *y)
 {
     tt_arena_mark mk = tt_arena_get_mark();
@@ -122,7 +111,7 @@ int main(int argc, char **argv)
     const double window = argc > 4 ? atof(argv[4]) : 0.3;
     char err[1024], p[2048];
     tt_set_num_threads(1);
-    tt_layer *m = lenet5();
+    tt_layer *m = tt_lenet5_new(NULL);
     if (tt_checkpoint_load(argv[1], m, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "int8_bench: %s\n", err);
         return 2;

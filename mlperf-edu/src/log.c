@@ -106,11 +106,6 @@ size_t mle_summary_text(const mle_result *r, char *buf, size_t len)
     return at;
 }
 
-int mle_write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen)
-{
-    return tt_write_file_atomic(path, data, n, err, errlen);
-}
-
 /* A growing text buffer. */
 typedef struct sbuf { char *p; size_t n, cap; bool oom; } sbuf;
 
@@ -176,7 +171,7 @@ int mle_write_logs(const char *dir, const mle_result *r, char *err, size_t errle
     }
     size_t n = mle_summary_text(r, text, cap);
     snprintf(path, sizeof path, "%s/mlperf_log_summary.txt", dir);
-    int rc = mle_write_atomic(path, text, n < cap ? n : cap - 1, err, errlen);
+    int rc = tt_write_file_atomic(path, text, n < cap ? n : cap - 1, err, errlen);
     free(text);
     if (rc != 0) {
         return -1;
@@ -252,7 +247,7 @@ int mle_write_logs(const char *dir, const mle_result *r, char *err, size_t errle
     }
     mllog(&b, "result_validity", cJSON_CreateString(r->valid ? "VALID" : "INVALID"), end_ms);
     snprintf(path, sizeof path, "%s/mlperf_log_detail.txt", dir);
-    rc = b.oom ? -1 : mle_write_atomic(path, b.p, b.n, err, errlen);
+    rc = b.oom ? -1 : tt_write_file_atomic(path, b.p, b.n, err, errlen);
     if (b.oom) {
         snprintf(err, errlen, "out of memory writing the detail log");
     }
@@ -275,7 +270,7 @@ int mle_write_logs(const char *dir, const mle_result *r, char *err, size_t errle
     }
     sb_put(&a, "\n]\n");
     snprintf(path, sizeof path, "%s/mlperf_log_accuracy.json", dir);
-    rc = a.oom ? -1 : mle_write_atomic(path, a.p, a.n, err, errlen);
+    rc = a.oom ? -1 : tt_write_file_atomic(path, a.p, a.n, err, errlen);
     if (a.oom) {
         snprintf(err, errlen, "out of memory writing the accuracy log");
     }

@@ -9,14 +9,8 @@
 
 #define MLE_VERSION "0.1.0"
 
-/* Writes n bytes to path atomically through tinytorch/fileio.h (temp file, fsync, rename). Returns 0,
- * or -1 (message). */
-int mle_write_atomic(const char *path, const char *data, size_t n, char *err, size_t errlen);
-/* mkdir -p. Returns 0 or -1 (message). */
 /* $MLSB_DATA, ./data, the source tree's data/, or /usr/share/datasets: the first holding fashion-mnist/. */
 const char *mle_default_data_dir(void);
-/* LeNet-5 for 28x28 input, milestone 04's layer order (its checkpoints load into it). */
-tt_layer *mle_lenet5_new(tt_rng *r);
 
 /* SHA-256 of a file, as 64 hex digits. Returns 0 or -1 (message). */
 int mle_sha256_file(const char *path, char hex[65], char *err, size_t errlen);

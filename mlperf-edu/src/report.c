@@ -13,6 +13,7 @@
 #include "mlperf_edu/report.h"
 #include "tinytorch/bench.h"
 #include "tinytorch/data.h"
+#include "tinytorch/fileio.h"
 
 typedef struct run_rec {
     char workload[64], scenario[32], mode[32], dir[1600];
@@ -261,12 +262,12 @@ int mle_report(const char *dir, int html, char *out_path, size_t out_len, char *
                "mlperf_log_detail.txt.\n");
 #undef PUT
     snprintf(out_path, out_len, "%s/report.%s", dir, html ? "html" : "md");
-    int rc = mle_write_atomic(out_path, t, at < cap ? at : cap - 1, err, errlen);
+    int rc = tt_write_file_atomic(out_path, t, at < cap ? at : cap - 1, err, errlen);
     char *js = rc == 0 ? cJSON_Print(all) : NULL;
     if (rc == 0) {
         char jp[1200];
         snprintf(jp, sizeof jp, "%s/report.json", dir);
-        rc = js ? mle_write_atomic(jp, js, strlen(js), err, errlen) : -1;
+        rc = js ? tt_write_file_atomic(jp, js, strlen(js), err, errlen) : -1;
     }
     free(js);
     free(t);

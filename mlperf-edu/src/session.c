@@ -207,7 +207,7 @@ static int write_json(const char *path, cJSON *j, char *err, size_t errlen)
         memcpy(withnl, txt, n);
         withnl[n] = '\n';
         withnl[n + 1] = 0;
-        rc = mle_write_atomic(path, withnl, n + 1, err, errlen);
+        rc = tt_write_file_atomic(path, withnl, n + 1, err, errlen);
     } else {
         snprintf(err, errlen, "%s: out of memory", path);
     }

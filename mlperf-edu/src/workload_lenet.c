@@ -45,18 +45,6 @@ const int mle_workload_count = 3;
 
 /* ---- the model ---------------------------------------------------------------------------------- */
 
-/* LeNet-5 for 28x28 input, as in milestone 04 (same layer order, so its checkpoints load here). */
-tt_layer *mle_lenet5_new(tt_rng *r)
-{
-    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_flatten_new(),
-                       tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-                       tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-                       tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)};
-    return tt_sequential_new(12, l);
-}
-
 /* A model file whose tensor names differ from the model's (one written when LeNet's convolutions were
  * fused layer kinds, "Conv2dReLU", so each conv + ReLU had one index) but whose architecture is this
  * model's: tt_model_load reads it under its own names, and its weights are copied over in order.
@@ -402,7 +390,7 @@ int mle_workload_open(const mle_workload_opts *o, mle_workload **out, char *err,
     }
     tt_rng r;
     tt_rng_seed(&r, (o->seed ? o->seed : 42) + 100);
-    w->model = mle_lenet5_new(&r);
+    w->model = tt_lenet5_new(&r);
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(w->model, &p);
@@ -658,7 +646,7 @@ int mle_time_to_train(const mle_workload_opts *o, double target, int max_epochs,
     tt_set_num_threads(o->threads > 0 ? o->threads : 1);
     tt_rng r;
     tt_rng_seed(&r, (o->seed ? o->seed : 42) + 100);
-    tt_layer *model = mle_lenet5_new(&r);
+    tt_layer *model = tt_lenet5_new(&r);
     /* one epoch at a time, constant-shape recipe (cosine over max_epochs), stop at the target */
     tt_params p;
     tt_params_init(&p);

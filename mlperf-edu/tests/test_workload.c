@@ -22,6 +22,7 @@
 #include "mlperf_edu/report.h"
 #include "mlperf_edu/session.h"
 #include "tinytorch/checkpoint.h"
+#include "tinytorch/conv.h"
 #include "tinytorch/data.h"
 #include "tinytorch/transformer.h"
 
@@ -44,7 +45,7 @@ static int setup(void **state)
     char err[512];
     tt_rng r;
     tt_rng_seed(&r, 7);
-    tt_layer *m = mle_lenet5_new(&r);
+    tt_layer *m = tt_lenet5_new(&r);
     snprintf(ckpt, sizeof ckpt, "%s/lenet.safetensors", dir);
     int rc = tt_checkpoint_save(ckpt, m, NULL, NULL, 0, err, sizeof err);
     tt_layer_free(m);

@@ -104,19 +104,6 @@ static bool num(const char *s, double lo, double hi, double *out)
     return true;
 }
 
-/* Milestone 04's LeNet-5 (same layers and tensor names, so its checkpoints load anywhere the
- * milestone's do). */
-static tt_layer *lenet5(tt_rng *r)
-{
-    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_flatten_new(),
-                       tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-                       tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-                       tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)};
-    return tt_sequential_new(12, l);
-}
-
 static const char *data_dir(void)
 {
     const char *env = getenv("MLSB_DATA");
@@ -142,7 +129,7 @@ static int train(const tt_milestone_opts *o, int epochs, int64_t batch, double l
     }
     tt_rng r;
     tt_rng_seed(&r, o->seed + 100);   /* as the milestone: -np 1 starts from its weights */
-    tt_layer *model = lenet5(&r);
+    tt_layer *model = tt_lenet5_new(&r);
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(model, &p);

@@ -1,6 +1,6 @@
-/* zoo.c - the milestone architectures tito's optimization commands recognise (see zoo.h). They mirror
- * milestones/03_mlp/mlp.c and milestones/04_cnn/cnn.c layer for layer (Conv2d, ReLU, MaxPool2d as
- * three layers: the Sequential fuses them when it runs). */
+/* zoo.c - the milestone architectures tito's optimization commands recognise (see zoo.h): the
+ * library's tt_lenet5_new and tt_mlp_new, and the small TinyDigits CNN of milestones/04_cnn/cnn.c
+ * layer for layer (Conv2d, ReLU, MaxPool2d as three layers: the Sequential fuses them when it runs). */
 #define _POSIX_C_SOURCE 200809L
 #include "zoo.h"
 
@@ -15,17 +15,6 @@
 #define MLSB_SOURCE_DIR "."
 #endif
 
-static tt_layer *make_lenet5(void)
-{
-    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_flatten_new(),
-                       tt_linear_new(400, 120, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-                       tt_linear_new(120, 84, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-                       tt_linear_new(84, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(12, l);
-}
-
 static tt_layer *make_digits_cnn(void)
 {
     tt_layer *l[8] = {tt_conv2d_new(1, 16, 3, 1, 1, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
@@ -34,14 +23,9 @@ static tt_layer *make_digits_cnn(void)
     return tt_sequential_new(8, l);
 }
 
-static tt_layer *make_mlp(int64_t in, int64_t hidden)
-{
-    tt_layer *l[4] = {tt_flatten_new(), tt_linear_new(in, hidden, true, TT_INIT_PYTORCH, NULL), tt_relu_new(),
-                      tt_linear_new(hidden, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(4, l);
-}
-static tt_layer *make_fashion_mlp(void) { return make_mlp(784, 128); }
-static tt_layer *make_digits_mlp(void) { return make_mlp(64, 32); }
+static tt_layer *make_lenet5(void) { return tt_lenet5_new(NULL); }
+static tt_layer *make_fashion_mlp(void) { return tt_mlp_new(3, (const int64_t[]){784, 128, 10}, NULL); }
+static tt_layer *make_digits_mlp(void) { return tt_mlp_new(3, (const int64_t[]){64, 32, 10}, NULL); }
 
 static const tito_zoo_entry zoo[] = {
     {"LeNet-5", "04", "fashion-mnist", make_lenet5, 3, {1, 28, 28}},

@@ -129,6 +129,13 @@ tt_layer *tt_avgpool2d_new(int kernel, int stride, int padding);
 /* A pooling layer's kernel, stride and padding; returns -1 (nothing written) for another layer kind. */
 int tt_pool2d_params(const tt_layer *l, int *kernel, int *stride, int *padding);
 
+/* LeNet-5 for [B, 1, 28, 28] images and 10 classes, the curriculum's CNN (milestone 04, tito train,
+ * MLPerf EDU, the benchmarks): Conv2d(1, 6, 5, padding 2), ReLU, MaxPool2d(2), Conv2d(6, 16, 5),
+ * ReLU, MaxPool2d(2), Flatten, Linear(400, 120), ReLU, Linear(120, 84), ReLU, Linear(84, 10), as
+ * one Sequential (children 0..11, so its tensor names are the same everywhere); PyTorch's default
+ * init, the layers drawn from rng in that order (NULL = tt_default_rng()). */
+tt_layer *tt_lenet5_new(tt_rng *rng);
+
 typedef struct tt_batchnorm2d_layer {
     tt_layer base;
     tt_tensor *weight, *bias;               /* gamma, beta [C] (NULL when affine = false) */

@@ -36,17 +36,6 @@ static tt_layer *make_digits_cnn(tt_rng *r)
     return tt_sequential_new(8, l);
 }
 
-static tt_layer *make_lenet5(tt_rng *r)
-{
-    tt_layer *l[12] = {tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                       tt_flatten_new(),
-                       tt_linear_new(400, 120, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-                       tt_linear_new(120, 84, true, TT_INIT_PYTORCH, r), tt_relu_new(),
-                       tt_linear_new(84, 10, true, TT_INIT_PYTORCH, r)};
-    return tt_sequential_new(12, l);
-}
-
 /* Trains `model` with Adam + cosine on tr, evaluating on te after each epoch; saves it as `stem`.
  * Returns 0 met, 1 missed, 2 error. */
 static int train_part(const tt_milestone_opts *o, tt_milestone_result *res, tt_layer *model,
@@ -145,7 +134,7 @@ static int fashion(const tt_milestone_opts *o, tt_milestone_result *res)
     const int epochs = o->quick ? 1 : (o->epochs > 0 ? o->epochs : 10);
     tt_rng r;
     tt_rng_seed(&r, o->seed + 100);
-    tt_layer *model = make_lenet5(&r);
+    tt_layer *model = tt_lenet5_new(&r);
     int rc = train_part(o, res, model, tr, te, epochs, 64, 2e-3f, "fashion-mnist", "04_cnn_lenet5_fashion_mnist",
                         "fashion_mnist.", 0.89,
                         "LeNet-5 (Conv(1,6,5,pad 2) ReLU MaxPool Conv(6,16,5) ReLU MaxPool 400-120-84-10)",

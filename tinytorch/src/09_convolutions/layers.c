@@ -244,3 +244,23 @@ int tt_pool2d_params(const tt_layer *l, int *kernel, int *stride, int *padding)
     *padding = p->geom.pad_h;
     return 0;
 }
+
+tt_layer *tt_lenet5_new(tt_rng *rng)
+{
+    tt_layer *seq = tt_sequential_new(0, NULL);
+    tt_sequential_append(seq, tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, rng));
+    tt_sequential_append(seq, tt_relu_new());
+    tt_sequential_append(seq, tt_maxpool2d_new(2, 0, 0));
+    tt_sequential_append(seq, tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, rng));
+    tt_sequential_append(seq, tt_relu_new());
+    tt_sequential_append(seq, tt_maxpool2d_new(2, 0, 0));
+    tt_sequential_append(seq, tt_flatten_new());
+    const int64_t fc[4] = {400, 120, 84, 10};
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            tt_sequential_append(seq, tt_relu_new());
+        }
+        tt_sequential_append(seq, tt_linear_new(fc[i], fc[i + 1], true, TT_INIT_PYTORCH, rng));
+    }
+    return seq;
+}

@@ -31,12 +31,7 @@ static tt_layer *lenet(uint64_t seed)
 {
     tt_rng r;
     tt_rng_seed(&r, seed);
-    return tt_sequential_new(12, (tt_layer *[]){
-        tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-        tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
-        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
-        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
-        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, &r)});
+    return tt_lenet5_new(&r);
 }
 
 /* images [B, 1, 28, 28] in [0, 1) and labels in [0, 10), persistent (they outlive the steps) */

@@ -352,18 +352,62 @@ static void test_layers(void **state)
     EXPECT_FATAL(tt_conv2d_new(3, 8, 3, 1, 1, 1, 2, true, NULL), "divisible by groups");
 }
 
+/* tt_lenet5_new is LeNet-5 written out layer by layer: the same twelve children, tensor names and
+ * shapes, and the same weights from the same seed (its layers draw from the rng in order). */
+static void test_lenet5_new(void **state)
+{
+    (void)state;
+    tt_rng r1, r2;
+    tt_rng_seed(&r1, 3);
+    tt_rng_seed(&r2, 3);
+    tt_layer *want = tt_sequential_new(0, NULL);
+    tt_layer *parts[12] = {NULL};
+    parts[0] = tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, &r1);
+    parts[1] = tt_relu_new();
+    parts[2] = tt_maxpool2d_new(2, 0, 0);
+    parts[3] = tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, &r1);
+    parts[4] = tt_relu_new();
+    parts[5] = tt_maxpool2d_new(2, 0, 0);
+    parts[6] = tt_flatten_new();
+    parts[7] = tt_linear_new(400, 120, true, TT_INIT_PYTORCH, &r1);
+    parts[8] = tt_relu_new();
+    parts[9] = tt_linear_new(120, 84, true, TT_INIT_PYTORCH, &r1);
+    parts[10] = tt_relu_new();
+    parts[11] = tt_linear_new(84, 10, true, TT_INIT_PYTORCH, &r1);
+    for (int i = 0; i < 12; i++) {
+        tt_sequential_append(want, parts[i]);
+    }
+    tt_layer *got = tt_lenet5_new(&r2);
+    assert_int_equal(tt_sequential_len(got), 12);
+    for (int i = 0; i < 12; i++) {
+        assert_string_equal(tt_sequential_at(got, i)->ops->kind, tt_sequential_at(want, i)->ops->kind);
+    }
+    tt_params pw, pg;
+    tt_params_init(&pw);
+    tt_params_init(&pg);
+    tt_layer_params(want, &pw);
+    tt_layer_params(got, &pg);
+    assert_int_equal(pg.n, 10);
+    assert_int_equal(pg.n, pw.n);
+    assert_int_equal(tt_params_numel(&pg), 61706);
+    for (int i = 0; i < pg.n; i++) {
+        assert_string_equal(pg.names[i], pw.names[i]);
+        assert_int_equal(pg.t[i]->numel, pw.t[i]->numel);
+        assert_memory_equal(pg.t[i]->data, pw.t[i]->data, (size_t)pg.t[i]->numel * sizeof(float));
+    }
+    tt_params_free(&pw);
+    tt_params_free(&pg);
+    tt_layer_free(want);
+    tt_layer_free(got);
+}
+
 /* A LeNet-5 training step, repeated: after the first step no arena chunk is added. */
 static void test_lenet_steady_state(void **state)
 {
     (void)state;
     tt_rng r;
     tt_rng_seed(&r, 3);
-    tt_layer *net = tt_sequential_new(12, (tt_layer *[]){
-        tt_conv2d_new(1, 6, 5, 1, 2, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-        tt_conv2d_new(6, 16, 5, 1, 0, 1, 1, true, &r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0), tt_flatten_new(),
-        tt_linear_new(400, 120, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
-        tt_linear_new(120, 84, true, TT_INIT_PYTORCH, &r), tt_relu_new(),
-        tt_linear_new(84, 10, true, TT_INIT_PYTORCH, &r)});
+    tt_layer *net = tt_lenet5_new(&r);
     tt_params p;
     tt_params_init(&p);
     tt_layer_params(net, &p);
@@ -421,6 +465,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bn_stats, teardown),
         cmocka_unit_test_teardown(test_shape_errors, teardown),
         cmocka_unit_test_teardown(test_layers, teardown),
+        cmocka_unit_test_teardown(test_lenet5_new, teardown),
         cmocka_unit_test_teardown(test_lenet_steady_state, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
