@@ -1,6 +1,5 @@
 /* zoo.c - the milestone architectures tito's optimization commands recognise (see zoo.h): the
- * library's tt_lenet5_new and tt_mlp_new, and the small TinyDigits CNN of milestones/04_cnn/cnn.c
- * layer for layer (Conv2d, ReLU, MaxPool2d as three layers: the Sequential fuses them when it runs). */
+ * library's tt_lenet5_new and tt_mlp_new, and milestone 04's TinyDigits CNN (04_cnn/cnn.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "zoo.h"
 
@@ -8,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "04_cnn/cnn.h"
 #include "tinytorch/checkpoint.h"
 #include "tinytorch/conv.h"
 
@@ -15,13 +15,7 @@
 #define MLSB_SOURCE_DIR "."
 #endif
 
-static tt_layer *make_digits_cnn(void)
-{
-    tt_layer *l[8] = {tt_conv2d_new(1, 16, 3, 1, 1, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                      tt_conv2d_new(16, 32, 3, 1, 1, 1, 1, true, NULL), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
-                      tt_flatten_new(), tt_linear_new(128, 10, true, TT_INIT_PYTORCH, NULL)};
-    return tt_sequential_new(8, l);
-}
+static tt_layer *make_digits_cnn(void) { return tt_ms04_digits_cnn_new(NULL); }
 
 static tt_layer *make_lenet5(void) { return tt_lenet5_new(NULL); }
 static tt_layer *make_fashion_mlp(void) { return tt_mlp_new(3, (const int64_t[]){784, 128, 10}, NULL); }

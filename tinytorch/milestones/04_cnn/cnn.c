@@ -23,12 +23,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include "cnn.h"
 #include "ms_common.h"
 #include "tinytorch/conv.h"
 #include "tinytorch/gemm.h"
 
-
-static tt_layer *make_digits_cnn(tt_rng *r)
+tt_layer *tt_ms04_digits_cnn_new(tt_rng *r)
 {
     tt_layer *l[8] = {tt_conv2d_new(1, 16, 3, 1, 1, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
                       tt_conv2d_new(16, 32, 3, 1, 1, 1, 1, true, r), tt_relu_new(), tt_maxpool2d_new(2, 0, 0),
@@ -114,7 +114,7 @@ static int tinydigits(const tt_milestone_opts *o, tt_milestone_result *res)
     printf("Part 1 - TinyDigits\n");
     tt_rng r;
     tt_rng_seed(&r, o->seed);
-    tt_layer *model = make_digits_cnn(&r);
+    tt_layer *model = tt_ms04_digits_cnn_new(&r);
     int rc = train_part(o, res, model, tr, te, 40, 32, 5e-3f, "tinydigits", "04_cnn_tinydigits", "tinydigits.",
                         0.95, "Conv(1,16,3) ReLU MaxPool Conv(16,32,3) ReLU MaxPool Linear(128,10)", "TinyDigits",
                         true);
