@@ -19,8 +19,6 @@
 #define MLSB_SOURCE_DIR "."
 #endif
 
-extern const tt_milestone TT_MS_SYMBOL;
-
 int main(int argc, char **argv)
 {
     const tt_milestone *m = &TT_MS_SYMBOL;
