@@ -997,6 +997,49 @@ static void test_workload_kinds(void **state)
     assert_int_equal(run("eval DLRM_DCNv2 L4", 0, buf, sizeof buf), 2);
 }
 
+/* validate --table on a table kept elsewhere (no calibration.csv beside it) takes the project's
+ * calibration.csv and stacks.csv, says which, and predicts every row as the project's table does;
+ * a --calibration file that cannot be read is refused, naming it. */
+static void test_validate_elsewhere(void **state)
+{
+    (void)state;
+    char src[1024], dst[512], args[2048];
+    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    snprintf(dst, sizeof dst, "%s/runs.csv", tmpdir);
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    char line[8192];
+    while (fgets(line, sizeof line, in)) fputs(line, out);
+    fclose(in);
+    fclose(out);
+    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
+    size_t cap = 8u << 20;
+    char *a = malloc(cap), *b = malloc(cap);
+    assert_non_null(a);
+    assert_non_null(b);
+    snprintf(args, sizeof args, "validate --table '%s' --json", src);
+    assert_int_equal(run(args, 0, a, cap), 0);
+    snprintf(args, sizeof args, "validate --table '%s' --json", dst);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    cJSON *ja = json_of(a), *jb = json_of(b);
+    assert_non_null(strstr(str(jb, "calibration_file"), "mlsysim/validation/calibration.csv"));
+    assert_non_null(strstr(str(jb, "stacks_file"), "mlsysim/validation/stacks.csv"));
+    cJSON *ra = cJSON_GetObjectItemCaseSensitive(ja, "rows"), *rb = cJSON_GetObjectItemCaseSensitive(jb, "rows");
+    assert_true(cJSON_GetArraySize(ra) > 200);
+    assert_int_equal(cJSON_GetArraySize(ra), cJSON_GetArraySize(rb));
+    for (int i = 0; i < cJSON_GetArraySize(ra); i++)
+        assert_true(num(cJSON_GetArrayItem(ra, i), "predicted_step_time_s") == num(cJSON_GetArrayItem(rb, i), "predicted_step_time_s"));
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    snprintf(args, sizeof args, "validate --table '%s' --calibration '%s/none.csv'", dst, tmpdir);
+    assert_int_equal(run(args, 1, a, cap), 1);
+    assert_non_null(strstr(a, "none.csv"));
+    free(a);
+    free(b);
+    remove(dst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1014,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_workload_kinds),
+        cmocka_unit_test(test_validate_elsewhere),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -577,11 +577,105 @@ static void test_stack_sharding(void **s)
     remove(dir);
 }
 
+/* A table kept apart from calibration.csv: refused alone (naming the file it looked for), loaded
+ * with the project's calibration.csv and stacks.csv given (whose calibrated_on rows it lacks);
+ * rows that leave compute_units, hbm_fraction and the link efficiencies blank take their
+ * generation's figures from calibration.csv and predict what the rows that write them out do. */
+static void test_table_elsewhere(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], cal[1024], stk[1024];
+    snprintf(cal, sizeof cal, "%s/mlsysim/validation/calibration.csv", MLSB_SOURCE_DIR);
+    snprintf(stk, sizeof stk, "%s/mlsysim/validation/stacks.csv", MLSB_SOURCE_DIR);
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_elsewhereXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char runs[256];
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    /* 7B GPT on 8 GPUs, FSDP, micro-batch 6 of 2048 tokens: on A100 (NVLink3) and H100 (NVLink4) */
+    static const char *const stacks[2] = {"A100/llm-foundry", "H100/llm-foundry"};
+    static const char *const hw[2][2] = {{"312,2039,80,8,300", "108,0.88,0.77"}, {"989,3350,80,8,450", "132,0.88,0.82"}};
+    double step[2][2];
+    for (int blank = 0; blank < 2; blank++) {
+        char rows[2048] = "";
+        for (int g = 0; g < 2; g++) {
+            size_t n = strlen(rows);
+            snprintf(rows + n, sizeof rows - n, "r%d,%s,8,%s,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                     "cite,heldout,gpt,hierarchical,%s,\n", g, stacks[g], hw[g][0], blank ? ",," : hw[g][1]);
+        }
+        write_runs(runs, hdr, rows);
+        ms_dist_validation_t v;
+        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+        assert_non_null(strstr(err, "calibration.csv"));
+        assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
+        assert_string_equal(v.calibration_file, cal);
+        assert_int_equal(v.n, 2);
+        assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+        for (int g = 0; g < 2; g++) {
+            const ms_dist_run_row_t *r = &v.rows[g];
+            assert_int_equal(r->accel.compute_units, g ? 132 : 108);
+            assert_true(r->accel.mem_bw_fraction == 0.88);
+            assert_true(r->fabric.intra_efficiency == (g ? 0.82 : 0.77));
+            assert_true(r->stack_attention_factor == 0.57);   /* the project's llm-foundry figure */
+            step[blank][g] = r->predicted_step_s;
+        }
+        ms_dist_validation_free(&v);
+    }
+    for (int g = 0; g < 2; g++) assert_true(step[0][g] > 0 && step[0][g] == step[1][g]);
+    /* a calibration.csv without the hardware columns leaves a blank row at the engine's defaults:
+     * no SM count (one flat η), so another prediction */
+    char own[256];
+    snprintf(own, sizeof own, "%s/calibration.csv", dir);
+    write_file(own, "stack,efficiency,source\nA100,0.74,x\nH100,0.60,x\n");
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.calibration_file, own);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.rows[0].accel.compute_units, 0);
+    assert_true(v.rows[0].fabric.intra_efficiency == 0.0);
+    assert_true(v.rows[0].predicted_step_s != step[1][0]);
+    ms_dist_validation_free(&v);
+    /* a hardware figure that is not a number in range names the file, line and column */
+    write_file(own, "stack,efficiency,compute_units,hbm_fraction,source\nA100,0.74,108,1.5,x\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "calibration.csv:2"));
+    assert_non_null(strstr(err, "hbm_fraction"));
+    write_file(own, "stack,efficiency,compute_units,source\nA100,0.74,10.5,x\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "compute_units"));
+    remove(own);
+    /* the measurement as tokens/s per accelerator (optional column): the step moving the global
+     * batch, 96 x 2048 tokens on 8 GPUs at 4,641.5 tokens/s each = 5.2951 s; a bad figure is refused */
+    char hdr_tok[4096];
+    snprintf(hdr_tok, sizeof hdr_tok, "%.*s,measured_tokens_per_s_per_accelerator\n", (int)strcspn(hdr, "\r\n"), hdr);
+    const char *tok[2] = {"4641.5", "-3"};
+    for (int k = 0; k < 2; k++) {
+        char row[1024];
+        snprintf(row, sizeof row, "r0,A100/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,,"
+                 "cite,heldout,gpt,hierarchical,,,,,%s\n", tok[k]);
+        write_runs(runs, hdr_tok, row);
+        if (k == 0) {
+            assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
+            assert_true(fabs(v.rows[0].measured_step_s - 96.0 * 2048 / (4641.5 * 8)) < 1e-12);
+            assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+            assert_true(fabs(v.rows[0].predicted_step_s - step[1][0]) < 1e-12);
+            ms_dist_validation_free(&v);
+        } else {
+            assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+            assert_non_null(strstr(err, "runs.csv:2"));
+            assert_non_null(strstr(err, "measured_tokens_per_s_per_accelerator"));
+        }
+    }
+    remove(runs);
+    remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_published_runs),
         cmocka_unit_test(test_bad_tables),
+        cmocka_unit_test(test_table_elsewhere),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

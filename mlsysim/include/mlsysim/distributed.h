@@ -624,6 +624,8 @@ typedef struct ms_dist_validation {
     double mean_abs_error;
     ms_dist_val_stats_t calibration; /* rows with split = calibration */
     ms_dist_val_stats_t heldout;     /* rows with split = heldout */
+    char calibration_file[1024];     /* the calibration.csv read */
+    char stacks_file[1024];          /* the stacks.csv looked for (optional: it may not exist) */
 } ms_dist_validation_t;
 
 /* Published NCCL-tests bus bandwidths (mlsysim/validation/collectives.csv) against the fleet
@@ -669,6 +671,13 @@ void ms_dist_coll_validation_free(ms_dist_coll_validation_t *v);
  * measured figure of that generation's calibration rows (of all calibration rows when the
  * generation has none). */
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen);
+/* The same with calibration.csv and stacks.csv read from the files given (NULL = beside the
+ * table), e.g. the project's own for a table kept elsewhere. With a stacks file given, its
+ * `calibrated_on` rows are not looked for in the table (they were chosen on another one).
+ * calibration.csv's optional columns compute_units, hbm_fraction, intra_link_efficiency and
+ * inter_link_efficiency give a generation's hardware figures to its rows that leave theirs blank. */
+int ms_dist_validation_load_with(const char *path, const char *calibration_csv, const char *stacks_csv,
+                                 ms_dist_validation_t *v, char *err, size_t errlen);
 /* Predicts every row and fills the errors. */
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen);
 void ms_dist_validation_free(ms_dist_validation_t *v);

@@ -1,12 +1,15 @@
-/* cmd_validate.c - `mlsysim validate [--table FILE] [--json]`: predicted vs measured step time
- * and TFLOP/s per accelerator for every published run in mlsysim/validation/runs.csv, with the
- * error of each row and the median / maximum absolute error; then, when they sit beside the
- * table, the NCCL-tests bus bandwidths of collectives.csv and the serving measurements of
- * serving.csv (built-in registry), each with calibration and held-out rows apart.
+/* cmd_validate.c - `mlsysim validate [--table FILE] [--calibration FILE] [--stacks FILE] [--json]`:
+ * predicted vs measured step time and TFLOP/s per accelerator for every published run in
+ * mlsysim/validation/runs.csv, with the error of each row and the median / maximum absolute
+ * error; then, when they sit beside the table, the NCCL-tests bus bandwidths of collectives.csv
+ * and the serving measurements of serving.csv (built-in registry), each with calibration and
+ * held-out rows apart.
  *
  * The table is found at --table FILE, else $MLSB_SOURCE_DIR/mlsysim/validation/runs.csv, else
  * mlsysim/validation/runs.csv below the current directory or any parent of it or of the
- * executable. Exit codes: 0 ok, 1 bad arguments or the table cannot be read.
+ * executable. Its calibration.csv and stacks.csv are --calibration / --stacks FILE, else the ones
+ * beside it, else (a table in a folder without calibration.csv) the project's.
+ * Exit codes: 0 ok, 1 bad arguments or the table cannot be read.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -72,7 +75,7 @@ static void json_str(const char *s)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--json]\n"
+    fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--calibration FILE] [--stacks FILE] [--json]\n"
                "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
                "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
@@ -81,8 +84,10 @@ static void usage(FILE *f)
                "examples:\n"
                "  mlsysim validate\n"
                "  mlsysim validate --json\n"
-               "  mlsysim validate --table my/runs.csv   (calibration.csv must sit beside it;\n"
-               "                                          stacks.csv, optional, the stacks' figures)\n"
+               "  mlsysim validate --table my/runs.csv   (calibration.csv and stacks.csv beside it,\n"
+               "                                          else the project's: the figures the engine\n"
+               "                                          was calibrated with)\n"
+               "  mlsysim validate --table my/runs.csv --calibration my/cal.csv --stacks my/stacks.csv\n"
                "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
                "                                          says its sharding: a blank zero_stage\n"
                "                                          follows the stack's name, FSDP = ZeRO-3)\n"
@@ -250,7 +255,7 @@ static void split_table(const char *title, const ms_dist_validation_t *v, int to
 
 int ms_cli_validate(int argc, char **argv)
 {
-    const char *table = NULL;
+    const char *table = NULL, *cal_file = NULL, *stk_file = NULL;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
@@ -260,6 +265,8 @@ int ms_cli_validate(int argc, char **argv)
             else if (strcmp(argv[i], "text") != 0) { fprintf(stderr, "mlsysim validate: --output: unknown format '%s' (text|json)\n", argv[i]); return 1; }
         }
         else if ((strcmp(argv[i], "--table") == 0 || strcmp(argv[i], "--runs") == 0) && i + 1 < argc) table = argv[++i];
+        else if (strcmp(argv[i], "--calibration") == 0 && i + 1 < argc) cal_file = argv[++i];
+        else if (strcmp(argv[i], "--stacks") == 0 && i + 1 < argc) stk_file = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { usage(stdout); return 0; }
         else if (strcmp(argv[i], "validate") == 0 && i == 1) continue;
         else { fprintf(stderr, "mlsysim validate: unknown argument '%s'\n", argv[i]); usage(stderr); return 1; }
@@ -270,9 +277,19 @@ int ms_cli_validate(int argc, char **argv)
         fprintf(stderr, "mlsysim validate: cannot find %s (use --table FILE or set MLSB_SOURCE_DIR)\n", REL_TABLE);
         return 1;
     }
+    /* A table in a folder without its own calibration.csv takes the project's calibration.csv and
+     * stacks.csv (the figures the engine was calibrated with), unless --calibration / --stacks
+     * name others. */
+    char own_cal[PATH_MAX_ + 32], proj[PATH_MAX_], proj_cal[PATH_MAX_ + 32], proj_stk[PATH_MAX_ + 32];
+    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && find_table(proj, sizeof proj)) {
+        if (beside(proj, "calibration.csv", proj_cal, sizeof proj_cal)) cal_file = proj_cal;
+        if (!stk_file && !beside(path, "stacks.csv", own_cal, sizeof own_cal) &&
+            beside(proj, "stacks.csv", proj_stk, sizeof proj_stk))
+            stk_file = proj_stk;
+    }
     ms_dist_validation_t v;
     char err[512];
-    if (ms_dist_validation_load(path, &v, err, sizeof err) != MS_DIST_OK) {
+    if (ms_dist_validation_load_with(path, cal_file, stk_file, &v, err, sizeof err) != MS_DIST_OK) {
         fprintf(stderr, "mlsysim validate: %s\n", err);
         return 1;
     }
@@ -284,6 +301,10 @@ int ms_cli_validate(int argc, char **argv)
     if (json) {
         printf("{\"table\":");
         json_str(path);
+        printf(",\"calibration_file\":");
+        json_str(v.calibration_file);
+        printf(",\"stacks_file\":");
+        if (readable(v.stacks_file)) json_str(v.stacks_file); else printf("null");
         printf(",\"rows\":[");
         for (int i = 0; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
@@ -344,6 +365,7 @@ int ms_cli_validate(int argc, char **argv)
         printf("\n%d runs: median |error| %.1f%%, max |error| %.1f%%, mean |error| %.1f%% (step time)\n",
                v.n, 100.0 * v.median_abs_error, 100.0 * v.max_abs_error, 100.0 * v.mean_abs_error);
         printf("sources: %s (citations per row: --json)\n", path);
+        printf("figures: %s; stacks: %s\n", v.calibration_file, readable(v.stacks_file) ? v.stacks_file : "none (every stack at 1)");
     }
     ms_dist_validation_free(&v);
     char side[PATH_MAX_ + 32];

@@ -164,7 +164,29 @@ static int parse_whole(const char *s, double lo, double hi, int *out)
     return 0;
 }
 
-typedef struct cal { char stack[32]; double eff, attn, score; } cal_t;
+/* One calibration.csv entry: η, the fused-attention figures and (optional columns) the hardware
+ * figures a runs.csv row of that generation takes where its own column is blank. */
+typedef struct cal {
+    char stack[32];
+    double eff, attn, score;
+    int compute_units;                      /* 0 = not given */
+    double hbm_fraction, intra_eff, inter_eff;   /* 0 = not given */
+} cal_t;
+
+/* Reads an optional number column of calibration.csv into *dst (0 when absent or blank); -1 and
+ * an error naming file, line and column when it is not a number in (lo, hi]. */
+static int cal_optional(const csv_line_t *c, int col, const char *name, double lo, double hi,
+                        const char *path, int lineno, double *dst, char *err, size_t errlen)
+{
+    *dst = 0.0;
+    if (col < 0 || c->n <= col || !*c->f[col]) return 0;
+    if (parse_num(c->f[col], dst) || !(*dst > lo && *dst <= hi)) {
+        ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a number in (%g, %g] (blank = not given)", path,
+                     lineno, name, c->f[col], lo, hi);
+        return -1;
+    }
+    return 0;
+}
 
 static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, size_t errlen)
 {
@@ -178,6 +200,9 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     int ci_stack = col_index(&cf.hdr, "stack"), ci_eff = col_index(&cf.hdr, "efficiency");
     int ci_attn = col_index(&cf.hdr, "attention_efficiency");   /* optional: blank = efficiency */
     int ci_score = col_index(&cf.hdr, "attention_score_flops"); /* optional: blank = off */
+    /* optional: the generation's hardware figures for rows that leave theirs blank */
+    int ci_cu = col_index(&cf.hdr, "compute_units"), ci_hf = col_index(&cf.hdr, "hbm_fraction");
+    int ci_li = col_index(&cf.hdr, "intra_link_efficiency"), ci_lo = col_index(&cf.hdr, "inter_link_efficiency");
     if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
     csv_line_t c;
     while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
@@ -208,10 +233,26 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
             fclose(fp);
             return MS_DIST_EIO;
         }
-        snprintf(cal[*ncal].stack, sizeof cal[*ncal].stack, "%s", c.f[ci_stack]);
-        cal[*ncal].eff = e;
-        cal[*ncal].attn = ae;
-        cal[*ncal].score = sc;
+        cal_t *k = &cal[*ncal];
+        memset(k, 0, sizeof *k);
+        double cu;
+        if (cal_optional(&c, ci_cu, "compute_units", 0, 100000, path, lineno, &cu, err, errlen)) { fclose(fp); return MS_DIST_EIO; }
+        if (cu != floor(cu)) {
+            ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number", path, lineno, c.f[ci_cu]);
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
+        if (cal_optional(&c, ci_hf, "hbm_fraction", 0, 1, path, lineno, &k->hbm_fraction, err, errlen) ||
+            cal_optional(&c, ci_li, "intra_link_efficiency", 0, 1, path, lineno, &k->intra_eff, err, errlen) ||
+            cal_optional(&c, ci_lo, "inter_link_efficiency", 0, 1, path, lineno, &k->inter_eff, err, errlen)) {
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
+        k->compute_units = (int)cu;
+        snprintf(k->stack, sizeof k->stack, "%s", c.f[ci_stack]);
+        k->eff = e;
+        k->attn = ae;
+        k->score = sc;
         (*ncal)++;
     }
     fclose(fp);
@@ -397,18 +438,46 @@ static int whole_col(int k)
     }
 }
 
+/* The calibration.csv entry of a stack's generation (the text before '/'); -1 when not listed. */
+static int cal_generation(const cal_t *cal, int ncal, const char *stack)
+{
+    size_t gl = strcspn(stack, "/");
+    int found = -1;
+    for (int i = 0; i < ncal; i++)
+        if (strlen(cal[i].stack) == gl && strncmp(cal[i].stack, stack, gl) == 0) found = i;
+    return found;
+}
+
+/* The calibration entry a row of `stack` takes: the one named by the stack, else its generation's;
+ * -1 when neither is listed. */
+static int cal_find(const cal_t *cal, int ncal, const char *stack)
+{
+    for (int i = 0; i < ncal; i++) if (strcmp(cal[i].stack, stack) == 0) return i;
+    return cal_generation(cal, ncal, stack);
+}
+
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen)
+{
+    return ms_dist_validation_load_with(path, NULL, NULL, v, err, errlen);
+}
+
+int ms_dist_validation_load_with(const char *path, const char *calibration_csv, const char *stacks_csv,
+                                 ms_dist_validation_t *v, char *err, size_t errlen)
 {
     if (!path || !v) { ms_scale_err(err, errlen, "validation: missing path"); return MS_DIST_EINVAL; }
     memset(v, 0, sizeof *v);
     FILE *probe = fopen(path, "r");
     if (!probe) { ms_scale_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_DIST_EIO; }
     fclose(probe);
-    /* calibration.csv next to runs.csv */
-    char calpath[1024];
+    /* calibration.csv and stacks.csv: the files given, else beside runs.csv */
     const char *slash = strrchr(path, '/');
     int dirlen = slash ? (int)(slash - path + 1) : 0;
-    if (snprintf(calpath, sizeof calpath, "%.*scalibration.csv", dirlen, path) >= (int)sizeof calpath) {
+    char *calpath = v->calibration_file, *stkpath = v->stacks_file;
+    const int fcap = (int)sizeof v->calibration_file;
+    int cn = calibration_csv ? snprintf(calpath, fcap, "%s", calibration_csv)
+                             : snprintf(calpath, fcap, "%.*scalibration.csv", dirlen, path);
+    int sn = stacks_csv ? snprintf(stkpath, fcap, "%s", stacks_csv) : snprintf(stkpath, fcap, "%.*sstacks.csv", dirlen, path);
+    if (cn >= fcap || sn >= fcap) {
         ms_scale_err(err, errlen, "%s: path too long", path);
         return MS_DIST_EIO;
     }
@@ -416,11 +485,6 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     int ncal = 0;
     int rc = load_calibration(calpath, cal, &ncal, err, errlen);
     if (rc) return rc;
-    char stkpath[1024];
-    if (snprintf(stkpath, sizeof stkpath, "%.*sstacks.csv", dirlen, path) >= (int)sizeof stkpath) {
-        ms_scale_err(err, errlen, "%s: path too long", path);
-        return MS_DIST_EIO;
-    }
     stk_t stk[MAXSTK];
     int nstk = 0;
     rc = load_stacks(stkpath, stk, &nstk, err, errlen);
@@ -443,6 +507,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
+    int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -483,13 +548,7 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
                 rc = MS_DIST_EIO; break;
             }
         }
-        int found = -1;
-        for (int i = 0; i < ncal; i++) if (strcmp(cal[i].stack, r->stack) == 0) found = i;
-        if (found < 0) { /* the generation: the stack up to '/' */
-            size_t gl = strcspn(r->stack, "/");
-            for (int i = 0; i < ncal; i++)
-                if (strlen(cal[i].stack) == gl && strncmp(cal[i].stack, r->stack, gl) == 0) found = i;
-        }
+        int found = cal_find(cal, ncal, r->stack);
         if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
         snprintf(r->calibration, sizeof r->calibration, "%s", cal[found].stack);
         r->accel.peak_flops = val[C_PEAK] * 1e12;
@@ -535,6 +594,17 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
         r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
         r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
+        /* hardware figures the row leaves blank (or has no column for): its generation's, from
+         * calibration.csv's optional columns; a row's own value wins */
+        {
+            const cal_t *own = &cal[found];
+            int g = cal_generation(cal, ncal, r->stack);
+            const cal_t *gen = g >= 0 ? &cal[g] : own;   /* a stack entry without a figure: its generation's */
+            r->accel.compute_units = own->compute_units > 0 ? own->compute_units : gen->compute_units;
+            r->accel.mem_bw_fraction = own->hbm_fraction > 0 ? own->hbm_fraction : gen->hbm_fraction;
+            r->fabric.intra_efficiency = own->intra_eff > 0 ? own->intra_eff : gen->intra_eff;
+            r->fabric.inter_efficiency = own->inter_eff > 0 ? own->inter_eff : gen->inter_eff;
+        }
         if (ci_cu >= 0 && *c.f[ci_cu] && parse_whole(c.f[ci_cu], 0, 100000, &r->accel.compute_units)) {
             ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number in 0..100000", path, lineno, c.f[ci_cu]);
             rc = MS_DIST_EIO; break;
@@ -614,8 +684,22 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
         char e2[256];
         ms_scale_arch_t xa;
         if (ms_scale_arch(&r->model, &xa, e2, sizeof e2)) { ms_scale_err(err, errlen, "%s:%d: %s", path, lineno, e2); rc = MS_DIST_EIO; break; }
+        if (r->measured_step_s <= 0 && ci_tok >= 0 && *c.f[ci_tok]) {
+            /* tokens/s per accelerator as published: the step that moves the global batch */
+            double tok;
+            if (parse_num(c.f[ci_tok], &tok) || !(tok > 0 && tok < 1e15)) {
+                ms_scale_err(err, errlen, "%s:%d: column measured_tokens_per_s_per_accelerator: '%s' is not a positive number",
+                             path, lineno, c.f[ci_tok]);
+                rc = MS_DIST_EIO; break;
+            }
+            if (r->accelerators > 0)
+                r->measured_step_s = (double)r->par.global_batch * r->model.seq_len / (tok * r->accelerators);
+        }
         if (r->measured_step_s <= 0) {
-            if (!(r->measured_tflops > 0) || r->accelerators <= 0) { ms_scale_err(err, errlen, "%s:%d: needs measured_tflops or measured_step_s", path, lineno); rc = MS_DIST_EIO; break; }
+            if (!(r->measured_tflops > 0) || r->accelerators <= 0) {
+                ms_scale_err(err, errlen, "%s:%d: needs measured_step_s, measured_tokens_per_s_per_accelerator or measured_tflops", path, lineno);
+                rc = MS_DIST_EIO; break;
+            }
             r->measured_step_s = ms_dist_published_flops(&r->model, r->par.global_batch, r->par.recompute)
                                / (r->accelerators * r->measured_tflops * 1e12);
         }
@@ -624,8 +708,9 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
     fclose(fp);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
-    /* each stack figure was chosen on one named calibration row of that stack */
-    for (int i = 0; rc == MS_DIST_OK && i < nstk; i++) {
+    /* each stack figure was chosen on one named calibration row of that stack: checked against
+     * the table the stacks file sits beside (one given apart from it was chosen on another table) */
+    for (int i = 0; rc == MS_DIST_OK && !stacks_csv && i < nstk; i++) {
         int ok = 0;
         for (int j = 0; j < v->n; j++) {
             const char *sw = strchr(v->rows[j].stack, '/');
