@@ -1040,6 +1040,75 @@ static void test_validate_elsewhere(void **state)
     remove(dst);
 }
 
+/* parallelism.framework: a plan of an llm-foundry run predicts what `validate` predicts for the
+ * same published row (the stack's figures of stacks.csv, FSDP's ZeRO-3 from the name); a given
+ * zero_stage (in the plan or by --set) wins over the name; a framework with no figures runs at
+ * the generation's (factors 1) and says so. */
+static void test_plan_framework(void **state)
+{
+    (void)state;
+    char plan[512], args[2048], buf[65536];
+    snprintf(plan, sizeof plan, "%s/fdry.yaml", tmpdir);
+    /* FDRY-A100-7B-s2048-8 of mlsysim/validation/runs.csv: MPT-7B, 8 A100 80 GB, micro-batch 6, batch 96 */
+    const char *yaml =
+        "version: \"1.0\"\nname: MPT-7B\nworkload:\n"
+        "  arch: {layers: 32, hidden: 4096, heads: 32, vocab: 50368, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
+        "  mode: training\n  seq_len: 2048\n  batch_size: 96\n"
+        "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
+        "parallelism: {microbatch: 6, recompute: none, overlap_dp: true, flash_attention: true, framework: %s}\n";
+    char text[1024];
+    snprintf(text, sizeof text, yaml, "llm-foundry");
+    write_file(plan, text);
+    snprintf(args, sizeof args, "-o json eval '%s'", plan);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_int_equal((int)num(j, "zero_stage"), 3);
+    assert_string_equal(str(j, "framework"), "llm-foundry");
+    double step = num(j, "step_time_s");
+    cJSON_Delete(j);
+    size_t cap = 8u << 20;
+    char *v = malloc(cap);
+    assert_non_null(v);
+    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
+    assert_int_equal(run("validate --json", 0, v, cap), 0);
+    cJSON *jv = json_of(v), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    double want = 0;
+    for (int i = 0; i < cJSON_GetArraySize(rows); i++)
+        if (!strcmp(str(cJSON_GetArrayItem(rows, i), "id"), "FDRY-A100-7B-s2048-8"))
+            want = num(cJSON_GetArrayItem(rows, i), "predicted_step_time_s");
+    cJSON_Delete(jv);
+    free(v);
+    assert_true(want > 0 && fabs(step / want - 1.0) < 1e-5);
+    /* a framework without figures: the generation's attention figure, a faster step; a name that
+     * implies no sharding leaves zero_stage at 0 (7B at ZeRO-0 then does not fit: exit 2) */
+    snprintf(text, sizeof text, yaml, "JAX, zero_stage: 3");
+    write_file(plan, text);
+    snprintf(args, sizeof args, "-o json eval '%s'", plan);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "zero_stage"), 3);
+    assert_true(num(j, "step_time_s") < step);
+    cJSON_Delete(j);
+    snprintf(args, sizeof args, "eval '%s'", plan);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "framework JAX: no figures of its own"));
+    snprintf(args, sizeof args, "-o json eval '%s'", plan);
+    snprintf(text, sizeof text, yaml, "JAX");
+    write_file(plan, text);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 2);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "zero_stage"), 0);
+    cJSON_Delete(j);
+    /* a zero_stage given wins over the name (ZeRO-1 does not fit either) */
+    snprintf(text, sizeof text, yaml, "FSDP, zero_stage: 1");
+    write_file(plan, text);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 2);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "zero_stage"), 1);
+    cJSON_Delete(j);
+    remove(plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1058,6 +1127,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_workload_kinds),
         cmocka_unit_test(test_validate_elsewhere),
+        cmocka_unit_test(test_plan_framework),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

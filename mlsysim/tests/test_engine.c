@@ -419,6 +419,28 @@ static void test_plan_set(void **state)
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.count", "16", err, sizeof err), MS_OK);
     assert_int_equal(ms_plan_set(reg, &pa, "parallelism.tp", "4", err, sizeof err), MS_OK);
     assert_int_equal(pa.dp, 4);
+    /* parallelism.framework: FSDP shards as ZeRO-3 unless a zero_stage is set, which then wins */
+    assert_int_equal(ms_plan_set(reg, &pa, "workload.mode", "training", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.count", "8", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.per_node", "8", err, sizeof err), MS_OK);   /* one node */
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.framework", "FSDP", err, sizeof err), MS_OK);
+    assert_string_equal(pa.framework, "FSDP");
+    double zs = -1;
+    assert_true(ms_plan_eval(reg, &pa, &ra) != MS_ERR_INPUT);   /* fits or not, the figures are filled */
+    assert_int_equal(ms_result_get(&ra, "zero_stage", &zs), 1);
+    assert_true(zs == 3.0);
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.zero_stage", "1", err, sizeof err), MS_OK);
+    assert_int_equal(pa.zero_stage_set, 1);
+    assert_true(ms_plan_eval(reg, &pa, &ra) != MS_ERR_INPUT);   /* fits or not, the figures are filled */
+    assert_int_equal(ms_result_get(&ra, "zero_stage", &zs), 1);
+    assert_true(zs == 1.0);
+    ms_result_free(&ra);
+    char longname[80];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.framework", longname, err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "parallelism.framework"));
 }
 
 /* The key table (engine.h) and what evaluations produce cannot drift apart: every key any plan
@@ -430,7 +452,7 @@ static void test_key_table_matches_results(void **state)
     static const char *const plans[] = {
         /* fleet training with ops and a failing assert */
         "version: \"1.0\"\nname: a\nworkload: {model: Llama3_70B, mode: training, seq_len: 4096, batch_size: 64}\n"
-        "hardware: {accelerator: DGX_H100, nodes: 8}\nparallelism: {tp: 8, pp: 2, recompute: selective, sequence_parallel: true}\n"
+        "hardware: {accelerator: DGX_H100, nodes: 8}\nparallelism: {tp: 8, pp: 2, recompute: selective, sequence_parallel: true, framework: Megatron-LM}\n"
         "ops: {region: Norway, duration_days: 3}\nconstraints:\n  assert:\n    - {metric: mfu, min: 0.99}\n",
         /* tp serving with ops, emulated precision */
         "version: \"1.0\"\nname: b\nworkload: {model: Llama3_70B, batch_size: 8}\n"

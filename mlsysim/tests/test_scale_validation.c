@@ -50,6 +50,13 @@ static void test_published_runs(void **s)
         if (!strcmp(r->stack, "A100/Megatron-LM") || !strcmp(r->stack, "H100/Llama3"))
             assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0
                         && r->stack_attention_factor == 1.0);
+        /* the engine's built-in copy of stacks.csv (plans' parallelism.framework) gives each row's figures */
+        ms_dist_stack_figures_t sf;
+        int listed = ms_dist_stack_figures(r->stack, &sf);
+        assert_int_equal(listed, *r->stack_figures != 0);
+        if (listed) assert_string_equal(sf.name, r->stack_figures);
+        assert_true(sf.compute_factor == r->stack_compute_factor && sf.attention_factor == r->stack_attention_factor
+                    && sf.sharded_coll_efficiency == r->par.sharded_coll_efficiency);
         /* torchtitan: one of llm-foundry's aliases (PyTorch FSDP stacks), so its figures */
         if (strstr(r->stack, "/llm-foundry") || strstr(r->stack, "/torchtitan")) assert_true(r->stack_attention_factor == 0.57);
         printf("%-22s %+6.1f%%\n", r->id, 100 * r->error);
@@ -505,6 +512,26 @@ static void test_stack_aliases(void **s)
         assert_non_null(strstr(err, "stacks.csv:"));
     }
     remove_tables(dir, cal, runs, stk);
+    /* the built-in copy (plans' parallelism.framework) reads names and aliases the same way */
+    static const char *const names[] = {"llm-foundry", "LLM_Foundry", "H100/llm-foundry", "Composer", "torchtitan",
+                                        "FSDP", "fsdp2", "PyTorch FSDP"};
+    ms_dist_stack_figures_t sf;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(ms_dist_stack_figures(names[i], &sf), 1);
+        assert_string_equal(sf.name, "llm-foundry");
+        assert_true(sf.attention_factor == 0.57 && sf.compute_factor == 1.0);
+    }
+    assert_int_equal(ms_dist_stack_figures("DeepSpeed-ZeRO3", &sf), 1);
+    assert_true(sf.sharded_coll_efficiency == 0.67);
+    assert_int_equal(ms_dist_stack_figures("megatron deepspeed", &sf), 1);
+    assert_true(sf.compute_factor == 0.89);
+    static const char *const none[] = {"Megatron-LM", "NeMo", "JAX", "", "FSDP3", "llm"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        assert_int_equal(ms_dist_stack_figures(none[i], &sf), 0);
+        assert_null(sf.name);
+        assert_true(sf.compute_factor == 1.0 && sf.attention_factor == 1.0 && sf.sharded_coll_efficiency == 1.0);
+    }
+    assert_int_equal(ms_dist_stack_figures(NULL, NULL), 0);
 }
 
 /* A stack's name says how it shards when zero_stage is blank (FSDP is ZeRO-3 sharding) and the row

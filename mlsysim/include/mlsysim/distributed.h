@@ -607,6 +607,23 @@ typedef struct ms_dist_run_row {
  * description of the semantics matched, or "" when none. */
 int ms_dist_stack_sharding(const char *stack, const char **what);
 
+/* A software stack's own figures, what a framework reaches apart from the hardware (see
+ * mlsysim/validation/stacks.csv, each chosen on one calibration row of that stack): compute_factor
+ * multiplies the generation's η, sharded_coll_efficiency is the fraction of the links' NCCL-tests
+ * rate its ZeRO-3 / FSDP collectives reach, attention_factor multiplies the generation's fused
+ * attention efficiency. */
+typedef struct ms_dist_stack_figures {
+    const char *name;               /* the stack whose figures these are; NULL: none (all 1) */
+    double compute_factor, sharded_coll_efficiency, attention_factor;
+} ms_dist_stack_figures_t;
+
+/* The built-in figures of a software stack named as stacks.csv names it or by one of its aliases
+ * (without regard to case, '-', '_' or blanks; "GEN/software" reads the part after '/'), e.g.
+ * "llm-foundry", "torchtitan", "FSDP", "DeepSpeed-ZeRO3", "Megatron-DeepSpeed". Returns 1 when
+ * listed, else 0 with the defaults (factors 1, name NULL). `out` may be NULL. The same figures
+ * as mlsysim/validation/stacks.csv (a test keeps them equal). */
+int ms_dist_stack_figures(const char *software, ms_dist_stack_figures_t *out);
+
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {
     int n;

@@ -53,6 +53,9 @@ typedef struct {
     /* parallelism */
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;
+    int zero_stage_set;               /* the plan gave parallelism.zero_stage */
+    char framework[MS_NAME_MAX];      /* training software stack ("" = none): its validated figures
+                                         (ms_dist_stack_figures) and, without zero_stage, its sharding */
     int ep, cp;                       /* expert-parallel (inside dp) and context-parallel degrees */
     int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */

@@ -65,6 +65,7 @@ static const ms_result_key keys[] = {
     {"tp_communication_s", MS_V_NUM, "s", "tensor-parallel all-reduces (exposed: with tp_comm_overlap, what the GEMMs do not hide)"},
     {"tp_communication_total_s", MS_V_NUM, "s", "tensor-parallel collectives before overlap (training)"},
     {"tp_comm_overlap", MS_V_BOOL, "", "training: TP collectives overlapped with the layer's GEMMs (parallelism.tp_comm_overlap)"},
+    {"framework", MS_V_STR, "", "training: the software stack whose validated figures the step used (parallelism.framework)"},
     {"pp_communication_s", MS_V_NUM, "s", "pipeline sends"},
     {"dp_communication_s", MS_V_NUM, "s", "exposed gradient reduction"},
     {"zero_communication_s", MS_V_NUM, "s", "ZeRO-3 parameter gathers"},

@@ -197,6 +197,18 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->recompute = (ms_dist_recompute_t)p->recompute;
     par->sequence_parallel = p->sequence_parallel;
     par->zero_stage = p->zero_stage;
+    /* the software stack: its validated figures (none listed: 1), and without zero_stage the
+     * sharding its name implies, as `mlsysim validate` reads a run's stack */
+    ms_dist_stack_figures_t sf;
+    ms_dist_stack_figures(p->framework, &sf);
+    if (!p->efficiency_set) a->efficiency *= sf.compute_factor;
+    if (sf.attention_factor != 1.0)
+        a->attn_efficiency = (a->attn_efficiency > 0 ? a->attn_efficiency : a->efficiency) * sf.attention_factor;
+    par->sharded_coll_efficiency = sf.sharded_coll_efficiency;
+    if (!p->zero_stage_set && p->framework[0]) {
+        int implied = ms_dist_stack_sharding(p->framework, NULL);
+        if (implied >= 0) par->zero_stage = implied;
+    }
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
     par->tp_comm_overlap = p->tp_comm_overlap;
@@ -321,7 +333,20 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_int(o, "batch_size", p->batch_size);
     ms_result_int(o, "seq_len", p->seq_len);
     ms_result_str(o, "recompute", ms_recompute_name(p->recompute));
-    ms_result_int(o, "zero_stage", p->zero_stage);
+    ms_result_int(o, "zero_stage", par.zero_stage);
+    if (p->framework[0]) {
+        ms_dist_stack_figures_t sf;
+        int listed = ms_dist_stack_figures(p->framework, &sf);
+        ms_result_str(o, "framework", p->framework);
+        if (listed)
+            ms_result_note(o, "framework %s: the figures of %s (mlsysim/validation/stacks.csv): compute x%g%s, "
+                           "sharded collectives at %g of the links' rate, attention x%g", p->framework, sf.name,
+                           sf.compute_factor, p->efficiency_set ? " (not applied: hardware.efficiency is given)" : "",
+                           sf.sharded_coll_efficiency, sf.attention_factor);
+        else
+            ms_result_note(o, "framework %s: no figures of its own in mlsysim/validation/stacks.csv; the generation's "
+                           "(factors 1)", p->framework);
+    }
     ms_result_num(o, "efficiency", a.efficiency);
     ms_result_num(o, "step_time_s", t.step_time_s);
     ms_result_num(o, "latency_s", t.step_time_s);
@@ -726,9 +751,10 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
-    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap))
-        ms_result_note(out, "hardware.congestion, hardware.straggler, parallelism.moe_imbalance and "
-                            "parallelism.tp_comm_overlap apply to training on the fleet model; this plan does not use them");
+    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap || p->framework[0]))
+        ms_result_note(out, "hardware.congestion, hardware.straggler, parallelism.moe_imbalance, "
+                            "parallelism.tp_comm_overlap and parallelism.framework apply to training on the fleet model; "
+                            "this plan does not use them");
     if (st != MS_ERR_INPUT) {
         ms_result_str(out, "weight_precision",
                       ms_precision_name(p->weight_precision >= 0 ? (ms_precision)p->weight_precision : p->precision));

@@ -68,7 +68,7 @@ const char *const ms_plan_set_keys =
     "hardware.memory_reserve hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
-    "parallelism.flash_attention parallelism.tp_comm_overlap ops.region ops.duration_days";
+    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
 static void rederive(ms_plan *p)
@@ -91,6 +91,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
                 return MS_ERR_INPUT;
             }
             *(int *)((char *)p + ints[i].off) = v;
+            if (ints[i].off == offsetof(ms_plan, zero_stage)) p->zero_stage_set = 1;   /* over the framework's */
             if (!strncmp(key, "parallelism.", 12)) p->has_parallelism = 1;
             rederive(p);
             return MS_OK;
@@ -171,6 +172,15 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
     }
     if (!strcmp(key, "parallelism.recompute")) {
         if (ms_recompute_parse(value, &p->recompute)) { snprintf(err, errlen, "%s: '%s' is not none, selective or full", key, value); return MS_ERR_INPUT; }
+        p->has_parallelism = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "parallelism.framework")) {
+        if (strlen(value) >= sizeof p->framework) {
+            snprintf(err, errlen, "%s: '%s' is longer than %zu characters", key, value, sizeof p->framework - 1);
+            return MS_ERR_INPUT;
+        }
+        snprintf(p->framework, sizeof p->framework, "%s", value);
         p->has_parallelism = 1;
         return MS_OK;
     }

@@ -157,6 +157,11 @@ static int f_fabric(reader *rd, struct fy_node *v, const char *f)
     return 0;
 }
 
+static int f_framework(reader *rd, struct fy_node *v, const char *f)
+{
+    return msy_str(&rd->y, v, f, rd->plan->framework, sizeof rd->plan->framework);
+}
+
 static int f_region(reader *rd, struct fy_node *v, const char *f)
 {
     char name[MS_NAME_MAX];
@@ -228,7 +233,12 @@ static const field parallelism_fields[] = {
     {"recompute", NULL, FT_ENUM, OFF(recompute), 0, 0, 1, MS_RECOMPUTE_NONE, "none selective full", parse_rc, NULL, -1, NULL,
      "activation recomputation (Korthikanti et al. 2022)"},
     {"sequence_parallel", NULL, FT_BOOL, OFF(sequence_parallel), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL, "Megatron sequence parallelism"},
-    {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, -1, NULL, "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded"},
+    {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, OFF(zero_stage_set), NULL,
+     "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded (default: what parallelism.framework implies, else 0)"},
+    {"framework", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_framework, -1, "{\"type\": \"string\"",
+     "training software stack, e.g. Megatron-LM, NeMo, llm-foundry, torchtitan, FSDP, DeepSpeed-ZeRO3, Megatron-DeepSpeed: "
+     "the figures validated for it (mlsysim/validation/stacks.csv: compute, sharded-collective and attention factors; none = 1) "
+     "and, without zero_stage, the sharding its name implies (FSDP = 3, NeMo = 1)"},
     {"overlap_dp", NULL, FT_BOOL, OFF(overlap_dp), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "gradient reduction overlapped with backward"},
     {"flash_attention", NULL, FT_BOOL, OFF(flash_attention), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "fused attention: no S x S scores in HBM"},
     {"tp_comm_overlap", NULL, FT_BOOL, OFF(tp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,

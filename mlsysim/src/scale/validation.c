@@ -287,6 +287,35 @@ static int stack_named(const stk_t *k, const char *sw)
     return 0;
 }
 
+/* The stacks' figures built into the engine for plans (`parallelism.framework`): a copy of
+ * mlsysim/validation/stacks.csv, where each was chosen on its one calibrated_on row (aliases
+ * squashed, each followed by one blank). test_scale_validation keeps the two equal. */
+static const stk_t builtin_stacks[] = {
+    {"DeepSpeed-ZeRO3", 1.0, 0.67, 1.0, "", 0, ""},
+    {"Megatron-DeepSpeed", 0.89, MS_DIST_SHARDED_COLL_EFFICIENCY, 1.0, "", 0, ""},
+    {"llm-foundry", 1.0, MS_DIST_SHARDED_COLL_EFFICIENCY, 0.57, "", 0, "composer torchtitan fsdp fsdp2 pytorchfsdp "},
+};
+
+int ms_dist_stack_figures(const char *software, ms_dist_stack_figures_t *out)
+{
+    ms_dist_stack_figures_t d = {NULL, 1.0, MS_DIST_SHARDED_COLL_EFFICIENCY, 1.0};
+    if (out) *out = d;
+    if (!software || !*software) return 0;
+    const char *sw = strchr(software, '/');          /* "H100/llm-foundry" reads as its software */
+    sw = sw ? sw + 1 : software;
+    for (size_t i = 0; i < sizeof builtin_stacks / sizeof builtin_stacks[0]; i++)
+        if (stack_named(&builtin_stacks[i], sw)) {
+            if (out) {
+                out->name = builtin_stacks[i].name;
+                out->compute_factor = builtin_stacks[i].compute;
+                out->sharded_coll_efficiency = builtin_stacks[i].sharded;
+                out->attention_factor = builtin_stacks[i].attn;
+            }
+            return 1;
+        }
+    return 0;
+}
+
 static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t errlen)
 {
     *nst = 0;
