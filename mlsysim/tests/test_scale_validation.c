@@ -551,7 +551,12 @@ static void test_stack_sharding(void **s)
     assert_int_equal(ms_dist_stack_sharding("zero_2", NULL), 2);
     assert_int_equal(ms_dist_stack_sharding("H100/NeMo", NULL), 1);
     assert_int_equal(ms_dist_stack_sharding("A100/DDP", NULL), 0);
-    assert_int_equal(ms_dist_stack_sharding("A100/Megatron-LM", &what), -1);
+    assert_int_equal(ms_dist_stack_sharding("A100/Megatron-LM", &what), 0);   /* the frameworks' defaults */
+    assert_non_null(strstr(what, "Megatron-LM's default"));
+    assert_int_equal(ms_dist_stack_sharding("A100/DeepSpeed", NULL), 0);
+    assert_int_equal(ms_dist_stack_sharding("A100/Megatron-DeepSpeed", NULL), 0);
+    assert_int_equal(ms_dist_stack_sharding("H100/Megatron-Core", NULL), 1);
+    assert_int_equal(ms_dist_stack_sharding("A100/JAX", &what), -1);
     assert_string_equal(what, "");
     assert_int_equal(ms_dist_stack_sharding(NULL, NULL), -1);
 

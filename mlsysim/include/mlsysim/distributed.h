@@ -602,8 +602,9 @@ typedef struct ms_dist_run_row {
  * whole name): FSDP (PyTorch-FSDP, FULL_SHARD, llm-foundry, Composer, torchtitan) and ZeRO-3 = 3,
  * ZeRO-3 sharding (every parameter gathered before the forward and the backward, gradients
  * reduce-scattered); SHARD_GRAD_OP and ZeRO-2 = 2; ZeRO-1, a distributed optimizer and NeMo /
- * Megatron-Core (distributed optimizer by default) = 1; DDP = 0. Returns -1 when the name implies
- * nothing (Megatron-LM, DeepSpeed alone, an unknown name). `what` (may be NULL) receives a short
+ * Megatron-Core (distributed optimizer by default) = 1; DDP = 0, and so are Megatron-LM and
+ * DeepSpeed alone, by their own defaults (gradient all-reduce; zero_optimization.stage 0).
+ * Returns -1 when the name implies nothing (an unknown name). `what` (may be NULL) receives a short
  * description of the semantics matched, or "" when none. */
 int ms_dist_stack_sharding(const char *stack, const char **what);
 

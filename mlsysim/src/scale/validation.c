@@ -430,6 +430,10 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
         {"megatroncore", 1, "ZeRO-1 (Megatron-Core distributed optimizer)"},
         {"mcore", 1, "ZeRO-1 (Megatron-Core distributed optimizer)"},
         {"ddp", 0, "plain data parallelism (DDP: gradient all-reduce)"},
+        /* the frameworks' own defaults: Megatron-LM all-reduces gradients unless run with
+         * --use-distributed-optimizer; DeepSpeed's zero_optimization.stage defaults to 0 */
+        {"megatron", 0, "plain data parallelism (Megatron-LM's default: gradient all-reduce, no distributed optimizer)"},
+        {"deepspeed", 0, "plain data parallelism (DeepSpeed's default: zero_optimization.stage 0)"},
     };
     if (what) *what = "";
     if (!stack) return -1;
@@ -693,7 +697,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             if (val[C_ZERO] < 0) {
                 if (implied < 0) {
                     ms_scale_err(err, errlen, "%s:%d: column zero_stage: blank, and stack '%s' does not say how it shards "
-                                 "(write 0-3, or name the stack FSDP, ZeRO-1/2/3, DDP or NeMo)", path, lineno, r->stack);
+                                 "(write 0-3, or name the stack FSDP, ZeRO-1/2/3, DDP, NeMo, Megatron-LM or DeepSpeed)", path, lineno, r->stack);
                     rc = MS_DIST_EIO; break;
                 }
                 r->par.zero_stage = implied;
