@@ -1109,6 +1109,56 @@ static void test_plan_framework(void **state)
     remove(plan);
 }
 
+/* validate --breakdown: each run's prediction split into parts that add up to its step (JSON
+ * "breakdown", as eval's); --row lists only the runs whose id contains the text, and a text that
+ * names no run is refused. */
+static void test_validate_breakdown(void **state)
+{
+    (void)state;
+    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
+    size_t cap = 16u << 20;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    assert_int_equal(run("validate --breakdown --json", 0, buf, cap), 0);
+    cJSON *j = json_of(buf), *rows = cJSON_GetObjectItemCaseSensitive(j, "rows");
+    int n = cJSON_GetArraySize(rows), zero3 = 0, bubble = 0;
+    assert_true(n > 200);
+    for (int i = 0; i < n; i++) {
+        cJSON *r = cJSON_GetArrayItem(rows, i), *bd = cJSON_GetObjectItemCaseSensitive(r, "breakdown");
+        assert_true(cJSON_IsArray(bd) && cJSON_GetArraySize(bd) == 10);
+        double sum = 0;
+        for (int k = 0; k < cJSON_GetArraySize(bd); k++) {
+            cJSON *part = cJSON_GetArrayItem(bd, k);
+            double sec = num(part, "seconds");
+            assert_true(sec >= 0);
+            sum += sec;
+            if (!strcmp(str(part, "key"), "zero_communication_s") && sec > 0) zero3++;
+            if (!strcmp(str(part, "key"), "bubble_s") && sec > 0) bubble++;
+        }
+        assert_true(fabs(sum / num(r, "predicted_step_time_s") - 1.0) < 1e-4);
+    }
+    assert_true(zero3 > 0 && bubble > 0);   /* FSDP rows expose gathers, pipelined rows a bubble */
+    cJSON_Delete(j);
+    assert_int_equal(run("validate --row FDRY-A100-7B --json", 0, buf, cap), 0);
+    j = json_of(buf);
+    rows = cJSON_GetObjectItemCaseSensitive(j, "rows");
+    assert_true(cJSON_GetArraySize(rows) >= 2);
+    for (int i = 0; i < cJSON_GetArraySize(rows); i++) {
+        assert_non_null(strstr(str(cJSON_GetArrayItem(rows, i), "id"), "FDRY-A100-7B"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, i), "breakdown"));
+    }
+    assert_true(num(j, "rows_count") > 200);   /* the summaries stay over the whole table */
+    cJSON_Delete(j);
+    assert_int_equal(run("validate --row FDRY-A100-7B-s2048-8 --breakdown", 0, buf, cap), 0);
+    assert_non_null(strstr(buf, "breakdown of FDRY-A100-7B-s2048-8: measured"));
+    assert_non_null(strstr(buf, "ZeRO-3 gathers (exposed)"));
+    assert_int_equal(run("validate --breakdown", 0, buf, cap), 0);
+    assert_non_null(strstr(buf, "breakdown of each predicted step"));
+    assert_int_equal(run("validate --row no-such-run", 1, buf, cap), 1);
+    assert_non_null(strstr(buf, "no-such-run"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1128,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_workload_kinds),
         cmocka_unit_test(test_validate_elsewhere),
         cmocka_unit_test(test_plan_framework),
+        cmocka_unit_test(test_validate_breakdown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -595,6 +595,7 @@ typedef struct ms_dist_run_row {
     double baseline_error;          /* the baseline's error on step time */
     char sharding[96];              /* which data-parallel semantics the row ran and why (the
                                      * zero_stage column, or what its stack name implies) */
+    ms_dist_train_t predicted;      /* the whole prediction (its parts: `validate --breakdown`) */
 } ms_dist_run_row_t;
 
 /* What a software stack's name says about its data-parallel sharding, for runs whose zero_stage

@@ -27,6 +27,18 @@ int ms_cli_exit_code(ms_status st);
 /* Prints a result's notes on stderr, one "mlsysim: NOTE" line each. */
 void ms_cli_print_notes(const ms_result *r);
 
+/* ---- --breakdown (cmd_breakdown.c): a step's parts, which add up to it ---- */
+/* 1 when the result holds a step to split (a fleet training step or a roofline step). */
+int ms_cli_has_breakdown(const ms_result *res);
+/* Adds the JSON key "breakdown" (a list of {part, key, seconds, share}); 0 when nothing to split. */
+int ms_cli_add_breakdown(ms_result *res);
+/* Prints the table "breakdown of TITLE (step s)" with what each part is, on stdout. */
+void ms_cli_print_breakdown(const ms_result *res, const char *title);
+/* The "breakdown" list as JSON text into buf; 0 when nothing to split or buf is too small. */
+int ms_cli_breakdown_json(const ms_result *res, char *buf, size_t cap);
+/* One line of a fleet step's parts as shares of the step, after `label`; res NULL: the header. */
+void ms_cli_print_breakdown_line(const ms_result *res, const char *label);
+
 /* ---- argument helpers ---- */
 int ms_arg_int(const char *flag, const char *v, long min, long max, int *out);
 int ms_arg_num(const char *flag, const char *v, double min, double max, double *out);

@@ -75,7 +75,8 @@ static void json_str(const char *s)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--calibration FILE] [--stacks FILE] [--json]\n"
+    fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--calibration FILE] [--stacks FILE]\n"
+               "                        [--row TEXT] [--breakdown] [--json]\n"
                "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
                "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
@@ -88,6 +89,10 @@ static void usage(FILE *f)
                "                                          else the project's: the figures the engine\n"
                "                                          was calibrated with)\n"
                "  mlsysim validate --table my/runs.csv --calibration my/cal.csv --stacks my/stacks.csv\n"
+               "  mlsysim validate --breakdown            (each prediction's parts: matmul, memory-bound\n"
+               "                                          ops, each collective, bubble, optimizer)\n"
+               "  mlsysim validate --row FDRY-A100-7B --breakdown   (only runs whose id contains the\n"
+               "                                          text, each with its whole breakdown)\n"
                "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
                "                                          says its sharding: a blank zero_stage\n"
                "                                          follows the stack's name, FSDP = ZeRO-3)\n"
@@ -253,10 +258,52 @@ static void split_table(const char *title, const ms_dist_validation_t *v, int to
     }
 }
 
+/* 1 if the row is listed: every row, or those whose id contains `only` (--row). */
+static int shown(const ms_dist_run_row_t *r, const char *only)
+{
+    return !only || strstr(r->id, only) != NULL;
+}
+
+/* A published run's prediction as a result with the keys `eval` reports for a training step,
+ * for the shared --breakdown printers (cmd_breakdown.c). */
+static void row_result(const ms_dist_run_row_t *r, ms_result *res)
+{
+    ms_result_init(res, r->id);
+    ms_result_num(res, "step_time_s", r->predicted.step_time_s);
+    ms_result_num(res, "compute_s", r->predicted.compute_s);
+    ms_result_num(res, "bubble_s", r->predicted.bubble_s);
+    ms_result_train_parts(res, &r->predicted, r->par.tp_comm_overlap);
+}
+
+/* --breakdown (text): with --row each listed run's full table, measured beside predicted;
+ * otherwise one line per run, each part as a share of its predicted step. */
+static void print_breakdowns(const ms_dist_validation_t *v, const char *only)
+{
+    if (!only) {
+        printf("\nbreakdown of each predicted step (share of the step; seconds: --row ID --breakdown or --json)\n");
+        ms_cli_print_breakdown_line(NULL, "run");
+    }
+    for (int i = 0; i < v->n; i++) {
+        const ms_dist_run_row_t *r = &v->rows[i];
+        if (!shown(r, only)) continue;
+        ms_result res;
+        row_result(r, &res);
+        if (only) {
+            char title[160];
+            snprintf(title, sizeof title, "%s: measured %.4g s, predicted", r->id, r->measured_step_s);
+            ms_cli_print_breakdown(&res, title);
+        } else {
+            ms_cli_print_breakdown_line(&res, r->id);
+        }
+        ms_result_free(&res);
+    }
+    printf("\n");
+}
+
 int ms_cli_validate(int argc, char **argv)
 {
-    const char *table = NULL, *cal_file = NULL, *stk_file = NULL;
-    int json = 0;
+    const char *table = NULL, *cal_file = NULL, *stk_file = NULL, *only = NULL;
+    int json = 0, breakdown = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
         else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc) {
@@ -267,6 +314,8 @@ int ms_cli_validate(int argc, char **argv)
         else if ((strcmp(argv[i], "--table") == 0 || strcmp(argv[i], "--runs") == 0) && i + 1 < argc) table = argv[++i];
         else if (strcmp(argv[i], "--calibration") == 0 && i + 1 < argc) cal_file = argv[++i];
         else if (strcmp(argv[i], "--stacks") == 0 && i + 1 < argc) stk_file = argv[++i];
+        else if (strcmp(argv[i], "--row") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--breakdown") == 0) breakdown = 1;
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { usage(stdout); return 0; }
         else if (strcmp(argv[i], "validate") == 0 && i == 1) continue;
         else { fprintf(stderr, "mlsysim validate: unknown argument '%s'\n", argv[i]); usage(stderr); return 1; }
@@ -298,6 +347,13 @@ int ms_cli_validate(int argc, char **argv)
         ms_dist_validation_free(&v);
         return 1;
     }
+    int listed = 0;
+    for (int i = 0; i < v.n; i++) listed += shown(&v.rows[i], only);
+    if (!listed) {
+        fprintf(stderr, "mlsysim validate: --row: no run id in %s contains '%s'\n", path, only);
+        ms_dist_validation_free(&v);
+        return 1;
+    }
     if (json) {
         printf("{\"table\":");
         json_str(path);
@@ -306,9 +362,11 @@ int ms_cli_validate(int argc, char **argv)
         printf(",\"stacks_file\":");
         if (readable(v.stacks_file)) json_str(v.stacks_file); else printf("null");
         printf(",\"rows\":[");
-        for (int i = 0; i < v.n; i++) {
+        for (int i = 0, first = 1; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
-            printf("%s{\"id\":", i ? "," : "");
+            if (!shown(r, only)) continue;
+            printf("%s{\"id\":", first ? "" : ",");
+            first = 0;
             json_str(r->id);
             printf(",\"stack\":");
             json_str(r->stack);
@@ -331,6 +389,13 @@ int ms_cli_validate(int argc, char **argv)
                    "\"predicted_tokens_per_s_per_accelerator\":%.6g,\"tokens_error\":%.6g",
                    r->predicted_tokens_per_s * r->predicted_step_s / r->measured_step_s,
                    r->predicted_tokens_per_s, r->tokens_error);
+            if (breakdown) {
+                char bd[4096];
+                ms_result res;
+                row_result(r, &res);
+                if (ms_cli_breakdown_json(&res, bd, sizeof bd)) printf(",\"breakdown\":%s", bd);
+                ms_result_free(&res);
+            }
             printf("}");
         }
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
@@ -351,12 +416,15 @@ int ms_cli_validate(int argc, char **argv)
                "GPUs", "eta", "meas s", "pred s", "meas TF", "pred TF", "error", "base err");
         for (int i = 0; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
+            if (!shown(r, only)) continue;
             double mtf = r->measured_tflops > 0 ? r->measured_tflops
                        : r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
             printf("%-22s %-24s %-5s %6d %5.3f %10.3f %10.3f %8.1f %8.1f %+7.1f%% %+8.1f%%\n", r->id,
                    r->stack, r->heldout ? "held" : "calib", r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    mtf, r->predicted_tflops, 100.0 * r->error, 100.0 * r->baseline_error);
         }
+        if (breakdown) print_breakdowns(&v, only);
+        if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed, v.n, only);
         split_table("rows", &v, 0);
         printf("baseline: one constant TFLOP/s per accelerator generation (median of its calibration rows)\n");
         split_table("tokens/s per accelerator", &v, 1);

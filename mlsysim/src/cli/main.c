@@ -39,7 +39,7 @@ static void usage(FILE *f)
         "  solve SOLVER [ARGS] [--name value ...]   (solve --help lists the 19 solvers)\n"
         "  scenario list | show NAME | eval NAME\n"
         "  schema\n"
-        "  validate [--table FILE] [--calibration FILE] [--stacks FILE] [--json]\n"
+        "  validate [--table FILE] [--calibration FILE] [--stacks FILE] [--row TEXT] [--breakdown] [--json]\n"
         "\n"
         "`mlsysim COMMAND --help` shows a command's options and examples.\n"
         "\n"

@@ -218,6 +218,25 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     return plan_fabric(p, f, err, errlen);
 }
 
+void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, int tp_comm_overlap)
+{
+    ms_result_num(o, "communication_s", t->communication_s);
+    ms_result_num(o, "tp_communication_s", t->tp_comm_s);
+    ms_result_num(o, "tp_communication_total_s", t->tp_comm_total_s);
+    ms_result_bool(o, "tp_comm_overlap", tp_comm_overlap);
+    ms_result_num(o, "pp_communication_s", t->pp_comm_s);
+    ms_result_num(o, "dp_communication_s", t->dp_comm_s);
+    ms_result_num(o, "zero_communication_s", t->zero_comm_s);
+    ms_result_num(o, "optimizer_s", t->optimizer_s);
+    ms_result_num(o, "matmul_s", t->matmul_s);
+    ms_result_num(o, "memory_bound_s", t->memory_bound_s);
+    ms_result_num(o, "ep_communication_s", t->ep_comm_s);
+    ms_result_num(o, "cp_communication_s", t->cp_comm_s);
+    ms_result_num(o, "dp_communication_total_s", t->dp_comm_total_s);
+    ms_result_num(o, "zero_communication_total_s", t->zero_comm_total_s);
+    ms_result_num(o, "overlap_interference_s", t->overlap_interference_s);
+}
+
 static ms_dist_grid_t grid_of(const ms_plan *p)
 {
     ms_dist_grid_t g = {p->grid.name, p->grid.carbon_g_per_kwh, p->grid.pue, p->grid.wue_l_per_kwh,
@@ -361,21 +380,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "bubble_fraction", t.bubble_fraction);
     ms_result_num(o, "bubble_schedule_fraction",
                   ms_bubble_schedule_fraction(par.pp, t.microbatches, par.interleave > 0 ? par.interleave : 1));
-    ms_result_num(o, "communication_s", t.communication_s);
-    ms_result_num(o, "tp_communication_s", t.tp_comm_s);
-    ms_result_num(o, "tp_communication_total_s", t.tp_comm_total_s);
-    ms_result_bool(o, "tp_comm_overlap", par.tp_comm_overlap);
-    ms_result_num(o, "pp_communication_s", t.pp_comm_s);
-    ms_result_num(o, "dp_communication_s", t.dp_comm_s);
-    ms_result_num(o, "zero_communication_s", t.zero_comm_s);
-    ms_result_num(o, "optimizer_s", t.optimizer_s);
-    ms_result_num(o, "matmul_s", t.matmul_s);
-    ms_result_num(o, "memory_bound_s", t.memory_bound_s);
-    ms_result_num(o, "ep_communication_s", t.ep_comm_s);
-    ms_result_num(o, "cp_communication_s", t.cp_comm_s);
-    ms_result_num(o, "dp_communication_total_s", t.dp_comm_total_s);
-    ms_result_num(o, "zero_communication_total_s", t.zero_comm_total_s);
-    ms_result_num(o, "overlap_interference_s", t.overlap_interference_s);
+    ms_result_train_parts(o, &t, par.tp_comm_overlap);
     ms_result_num(o, "congestion_factor", kc);
     ms_result_num(o, "straggler_factor", ks);
     ms_result_num(o, "straggler_s", strag_s);

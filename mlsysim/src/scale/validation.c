@@ -840,6 +840,7 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         char e2[256];
         int rc = ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
         if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(tmp); return rc; }
+        r->predicted = t;
         r->predicted_step_s = t.step_time_s;
         r->predicted_tflops = t.tflops_per_accelerator;
         r->predicted_tokens_per_s = t.tokens_per_s / r->accelerators;
