@@ -1044,6 +1044,19 @@ static void test_validate_elsewhere(void **state)
  * same published row (the stack's figures of stacks.csv, FSDP's ZeRO-3 from the name); a given
  * zero_stage (in the plan or by --set) wins over the name; a framework with no figures runs at
  * the generation's (factors 1) and says so. */
+/* Writes `plan` as the yaml template with `fw` as its parallelism.framework (and whatever follows it),
+ * runs `-o json eval` on it, checks the exit code and returns the parsed result. */
+static cJSON *eval_framework(const char *plan, const char *yaml, const char *fw, int want_rc)
+{
+    char text[1024], args[1024];
+    static char buf[65536];
+    snprintf(text, sizeof text, yaml, fw);
+    write_file(plan, text);
+    snprintf(args, sizeof args, "-o json eval '%s'", plan);
+    assert_int_equal(run(args, 0, buf, sizeof buf), want_rc);
+    return json_of(buf);
+}
+
 static void test_plan_framework(void **state)
 {
     (void)state;
@@ -1056,12 +1069,7 @@ static void test_plan_framework(void **state)
         "  mode: training\n  seq_len: 2048\n  batch_size: 96\n"
         "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
         "parallelism: {microbatch: 6, recompute: none, overlap_dp: true, flash_attention: true, framework: %s}\n";
-    char text[1024];
-    snprintf(text, sizeof text, yaml, "llm-foundry");
-    write_file(plan, text);
-    snprintf(args, sizeof args, "-o json eval '%s'", plan);
-    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
-    cJSON *j = json_of(buf);
+    cJSON *j = eval_framework(plan, yaml, "llm-foundry", 0);
     assert_int_equal((int)num(j, "zero_stage"), 3);
     assert_string_equal(str(j, "framework"), "llm-foundry");
     double step = num(j, "step_time_s");
@@ -1081,29 +1089,18 @@ static void test_plan_framework(void **state)
     assert_true(want > 0 && fabs(step / want - 1.0) < 1e-5);
     /* a framework without figures: the generation's attention figure, a faster step; a name that
      * implies no sharding leaves zero_stage at 0 (7B at ZeRO-0 then does not fit: exit 2) */
-    snprintf(text, sizeof text, yaml, "JAX, zero_stage: 3");
-    write_file(plan, text);
-    snprintf(args, sizeof args, "-o json eval '%s'", plan);
-    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
-    j = json_of(buf);
+    j = eval_framework(plan, yaml, "JAX, zero_stage: 3", 0);
     assert_int_equal((int)num(j, "zero_stage"), 3);
     assert_true(num(j, "step_time_s") < step);
     cJSON_Delete(j);
     snprintf(args, sizeof args, "eval '%s'", plan);
     assert_int_equal(run(args, 1, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "framework JAX: no figures of its own"));
-    snprintf(args, sizeof args, "-o json eval '%s'", plan);
-    snprintf(text, sizeof text, yaml, "JAX");
-    write_file(plan, text);
-    assert_int_equal(run(args, 0, buf, sizeof buf), 2);
-    j = json_of(buf);
+    j = eval_framework(plan, yaml, "JAX", 2);
     assert_int_equal((int)num(j, "zero_stage"), 0);
     cJSON_Delete(j);
     /* a zero_stage given wins over the name (ZeRO-1 does not fit either) */
-    snprintf(text, sizeof text, yaml, "FSDP, zero_stage: 1");
-    write_file(plan, text);
-    assert_int_equal(run(args, 0, buf, sizeof buf), 2);
-    j = json_of(buf);
+    j = eval_framework(plan, yaml, "FSDP, zero_stage: 1", 2);
     assert_int_equal((int)num(j, "zero_stage"), 1);
     cJSON_Delete(j);
     remove(plan);
