@@ -435,6 +435,17 @@ static void test_plan_set(void **state)
     assert_true(ms_plan_eval(reg, &pa, &ra) != MS_ERR_INPUT);   /* fits or not, the figures are filled */
     assert_int_equal(ms_result_get(&ra, "zero_stage", &zs), 1);
     assert_true(zs == 1.0);
+    /* a Megatron-family framework keeps fp32 gradients (18 B/param with Adam), others the weights' bytes */
+    double wbytes = 0, gbytes = 0;
+    assert_int_equal(ms_result_get(&ra, "memory_weights_bytes", &wbytes), 1);
+    assert_int_equal(ms_result_get(&ra, "memory_gradients_bytes", &gbytes), 1);
+    assert_true(fabs(gbytes / wbytes - 1.0) < 1e-12);           /* FSDP at ZeRO-1: both unsharded */
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.framework", "NeMo", err, sizeof err), MS_OK);
+    assert_true(ms_plan_eval(reg, &pa, &ra) != MS_ERR_INPUT);
+    assert_int_equal(ms_result_get(&ra, "memory_weights_bytes", &wbytes), 1);
+    assert_int_equal(ms_result_get(&ra, "memory_gradients_bytes", &gbytes), 1);
+    assert_true(fabs(gbytes / wbytes - 4.0 / ms_precision_bytes(pa.precision)) < 1e-12);
     ms_result_free(&ra);
     char longname[80];
     memset(longname, 'x', sizeof longname - 1);

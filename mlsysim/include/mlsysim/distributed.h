@@ -153,6 +153,12 @@ typedef struct ms_dist_parallel {
     /* Optimizer state per parameter, bytes: 0 = 12 (mixed-precision Adam: fp32 master, m, v);
      * negative = no optimizer state (inference-style forward/backward only). */
     double optimizer_bytes_per_param;
+    /* Gradient bytes per parameter kept between the backward and the optimizer step: 0 = the
+     * weights' (ZeRO's mixed precision, 2 + 2 + 12 = 16 B per parameter with Adam, DeepSpeed and
+     * PyTorch FSDP alike); 4 = fp32 gradients, Megatron-style mixed precision (the main_grad
+     * buffer: 2 + 4 + 12 = 18 B per parameter, 6 + 12/dp with the distributed optimizer).
+     * ms_dist_stack_grad_bytes gives a stack's. Memory only: the step's time does not use it. */
+    double grad_bytes_per_param;
     /* MoE routing imbalance: the busiest expert's load over the fair share (>= 1; 0 = 1). Each
      * token's expert-parallel all-to-all carries min(E, top_k x imbalance) copies instead of top_k
      * (ms_moe_alltoall's effective experts per token, solvers.h). */
@@ -625,6 +631,13 @@ typedef struct ms_dist_stack_figures {
  * listed, else 0 with the defaults (factors 1, name NULL). `out` may be NULL. The same figures
  * as mlsysim/validation/stacks.csv (a test keeps them equal). */
 int ms_dist_stack_figures(const char *software, ms_dist_stack_figures_t *out);
+
+/* The gradient bytes per parameter a software stack keeps (ms_dist_parallel_t.grad_bytes_per_param):
+ * 4 for the Megatron family (Megatron-LM, Megatron-Core, NeMo: fp32 main gradients, 18 B per
+ * parameter with mixed-precision Adam, Megatron-LM's distributed-optimizer documentation), else 0
+ * (the weights' bytes: DeepSpeed ZeRO, PyTorch FSDP, an unknown or empty name: 16 B). Names are
+ * read as ms_dist_stack_sharding reads them; Megatron-DeepSpeed keeps DeepSpeed's 0. */
+double ms_dist_stack_grad_bytes(const char *stack);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

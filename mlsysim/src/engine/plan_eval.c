@@ -205,6 +205,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     if (sf.attention_factor != 1.0)
         a->attn_efficiency = (a->attn_efficiency > 0 ? a->attn_efficiency : a->efficiency) * sf.attention_factor;
     par->sharded_coll_efficiency = sf.sharded_coll_efficiency;
+    par->grad_bytes_per_param = ms_dist_stack_grad_bytes(p->framework);   /* Megatron: fp32 gradients */
     if (!p->zero_stage_set && p->framework[0]) {
         int implied = ms_dist_stack_sharding(p->framework, NULL);
         if (implied >= 0) par->zero_stage = implied;

@@ -3,6 +3,8 @@
  * Model state (mixed-precision Adam, Rajbhandari et al. 2020 "ZeRO", K = 12):
  *   weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v); another
  *   optimizer gives its own figure (ms_optimizer_bytes_per_param: SGD with momentum 8, none 0).
+ *   Megatron-style mixed precision keeps the gradients in fp32 (grad_bytes_per_param 4: 18 B/param,
+ *   6 + 12/dp with the distributed optimizer, as Megatron-LM's documentation tabulates).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
  *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
  * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", eqs. 1-5; bytes for
@@ -37,7 +39,8 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double per_rank = dense / (tp * pp) + expert / (tp * pp * ep);
     double wb = x.bpp;
     out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? dp : 1.0);
-    out->gradients_bytes = per_rank * wb / (p->zero_stage >= 2 ? dp : 1.0);
+    double gb = p->grad_bytes_per_param > 0 ? p->grad_bytes_per_param : wb;
+    out->gradients_bytes = per_rank * gb / (p->zero_stage >= 2 ? dp : 1.0);
     double opt = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
                : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
     out->optimizer_bytes = per_rank * opt / (p->zero_stage >= 1 ? dp : 1.0);

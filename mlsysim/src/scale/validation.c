@@ -448,6 +448,16 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
     return -1;
 }
 
+double ms_dist_stack_grad_bytes(const char *stack)
+{
+    if (!stack) return 0.0;
+    const char *sw = strchr(stack, '/');
+    char name[64];
+    squash(sw ? sw + 1 : stack, name, sizeof name);
+    if (strstr(name, "deepspeed")) return 0.0;            /* Megatron-DeepSpeed: DeepSpeed's optimizer */
+    return strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo") ? 4.0 : 0.0;
+}
+
 /* Numeric columns of runs.csv and where each goes. */
 enum { C_ACC, C_PEAK, C_HBM, C_CAP, C_GPN, C_NVL, C_NVA, C_IB, C_IBA, C_L, C_H, C_A, C_KV, C_FFN,
        C_V, C_S, C_TP, C_PP, C_MB, C_GB, C_IL, C_RC, C_SP, C_ZERO, C_OVL, C_FLASH, C_TFL, C_STEP,
@@ -710,6 +720,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             }
         }
         r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
+        r->par.grad_bytes_per_param = ms_dist_stack_grad_bytes(r->stack);   /* memory only */
         r->accelerators = (int)val[C_ACC];
         r->measured_tflops = val[C_TFL];
         r->measured_step_s = val[C_STEP];
