@@ -4,7 +4,9 @@
  *   weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v); another
  *   optimizer gives its own figure (ms_optimizer_bytes_per_param: SGD with momentum 8, none 0).
  *   Megatron-style mixed precision keeps the gradients in fp32 (grad_bytes_per_param 4: 18 B/param,
- *   6 + 12/dp with the distributed optimizer, as Megatron-LM's documentation tabulates).
+ *   6 + 12/dp with the distributed optimizer, which shards the optimizer state only: the table of
+ *   bf16 parameters with fp32 gradients in the Megatron Core developer guide, "Distributed
+ *   Optimizer"; its fp16-with-fp16-gradients row, 20 B, is not modelled).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
  *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
  * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", eqs. 1-5; bytes for
