@@ -3,6 +3,9 @@
  * without set_training just records the flag. */
 #include <stdlib.h>
 #include "tinytorch/nn.h"
+#include "layer_internal.h"
+
+_Atomic(tt_layer_free_hook) tt__layer_free_hook = NULL;
 
 tt_tensor *tt_layer_forward(tt_layer *l, tt_tensor *x) { return l->ops->forward(l, x); }
 
@@ -58,6 +61,10 @@ void tt_layer_drop_param_cache(tt_layer *l)
 void tt_layer_free(tt_layer *l)
 {
     if (l) {
+        const tt_layer_free_hook hook = atomic_load(&tt__layer_free_hook);
+        if (hook) {
+            hook(l);
+        }
         tt_layer_drop_param_cache(l);
         l->ops->destroy(l);
     }

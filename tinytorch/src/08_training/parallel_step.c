@@ -27,6 +27,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/gemm.h"
 #include "tinytorch/train.h"
+#include "../03_layers/layer_internal.h"
 #include "../06_autograd/autograd_internal.h"
 #include "parallel_step.h"
 
@@ -46,20 +47,46 @@
  * split gains from batch 192 (0.52) on, clearly at 384 (1.03). */
 #define MIN_ACTIVATION_RATIO 0.5
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* one split step at a time; guards sized[] */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* one split step at a time */
 static tt_context *pool[MAX_SHARDS];
 /* Models whose split was refused, so that their next steps do not pay for a discarded try. Only
  * the address is known (a model is any pointer), so an entry expires after RETRY_AFTER steps: a
- * model switched to eval mode, or a new one at a freed model's address, is split again by then. */
+ * model switched to eval mode, or a new one at a freed model's address, is split again by then (a
+ * freed tt_layer's entry goes at once: forget_model). */
 static struct { const void *model; int steps_left; } refused[REMEMBERED];
 static int refused_next;
 static pthread_mutex_t refused_lock = PTHREAD_MUTEX_INITIALIZER;
 /* What one shard of a (model, batch size) costs, measured by a trial shard (affordable_shards): its
  * arena bytes per row and the bytes of the parameters it wrote gradients for. A function of the model
- * and the batch size alone, so every run (a resumed one too) splits the same steps. Measured again
- * every MEASURE_AFTER steps, in case a new model now lives at a freed one's address. */
+ * and the batch size alone, so every run (a resumed one too) splits the same steps. A tt_layer's
+ * entries go when it is freed (forget_model); any other model pointer's are measured again every
+ * MEASURE_AFTER steps, in case a new model now lives at a freed one's address. */
 static struct { const void *model; int64_t B; double bytes_per_row, param_bytes; int steps_left; } sized[SIZED];
 static int sized_next;
+static pthread_mutex_t sized_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards sized[] */
+
+/* tt_layer_free's hook (layer_internal.h): what was measured or refused of a freed model is
+ * forgotten, so that a new model at the same address is measured afresh (before, it could take
+ * the old one's split until the entry expired). */
+static void forget_model(const void *model)
+{
+    pthread_mutex_lock(&sized_lock);
+    for (int i = 0; i < SIZED; i++) {
+        if (sized[i].model == model) {
+            sized[i].model = NULL;
+            sized[i].steps_left = 0;
+        }
+    }
+    pthread_mutex_unlock(&sized_lock);
+    pthread_mutex_lock(&refused_lock);
+    for (int i = 0; i < REMEMBERED; i++) {
+        if (refused[i].model == model) {
+            refused[i].model = NULL;
+            refused[i].steps_left = 0;
+        }
+    }
+    pthread_mutex_unlock(&refused_lock);
+}
 
 typedef struct shard {
     tt_batch b;
@@ -293,20 +320,37 @@ static void add_and_clear(float *restrict d, float *restrict g, int64_t n)
     memset(g, 0, (size_t)n * sizeof(float));
 }
 
+bool tt__split_measured(uintptr_t model, int64_t B)
+{
+    bool held = false;
+    pthread_mutex_lock(&sized_lock);
+    for (int k = 0; k < SIZED; k++) {
+        held = held || ((uintptr_t)sized[k].model == model && sized[k].B == B && sized[k].steps_left > 0);
+    }
+    pthread_mutex_unlock(&sized_lock);
+    return held;
+}
+
 /* The most shards (<= T) whose activations each weigh at least MIN_ACTIVATION_RATIO times the bytes
  * of the parameters; the first time (model, B) is seen, a trial shard of B / T rows runs forward and
  * backward in pool[0] to measure both, and its gradients are dropped. Returns -1 when the trial was
- * refused (BatchNorm, dropout). Call with pool_lock held. */
+ * refused (BatchNorm, dropout). Call with pool_lock held (the trial runs in pool[0]). */
 static int affordable_shards(void *model, const tt_batch *b, tt_loss_fn fn, void *ctx, int T)
 {
     const int64_t B = b->size;
-    int k = 0;
-    while (k < SIZED && !(sized[k].model == model && sized[k].B == B && sized[k].steps_left > 0)) {
-        k++;
+    double bytes_per_row = 0.0, param_bytes = 0.0;
+    bool known = false;
+    pthread_mutex_lock(&sized_lock);
+    for (int k = 0; k < SIZED && !known; k++) {
+        if (sized[k].model == model && sized[k].B == B && sized[k].steps_left > 0) {
+            sized[k].steps_left--;
+            bytes_per_row = sized[k].bytes_per_row;
+            param_bytes = sized[k].param_bytes;
+            known = true;
+        }
     }
-    if (k < SIZED) {
-        sized[k].steps_left--;
-    } else {
+    pthread_mutex_unlock(&sized_lock);
+    if (!known) {
         shard s = {.rows = B / T};
         make_shard(b, 0, s.rows, &s.b);
         const uint64_t refused_before = tt_context_refusals(pool[0]);
@@ -332,21 +376,28 @@ static int affordable_shards(void *model, const tt_batch *b, tt_loss_fn fn, void
         if (values == 0) {
             return T;              /* a non-finite loss, or no parameter: measured again next time */
         }
-        k = sized_next;
+        bytes_per_row = (double)s.peak / (double)s.rows;
+        param_bytes = (double)values * sizeof(float);
+        pthread_mutex_lock(&sized_lock);
+        const int k = sized_next;
         sized_next = (sized_next + 1) % SIZED;
         sized[k].model = model;
         sized[k].B = B;
-        sized[k].bytes_per_row = (double)s.peak / (double)s.rows;
-        sized[k].param_bytes = (double)values * sizeof(float);
+        sized[k].bytes_per_row = bytes_per_row;
+        sized[k].param_bytes = param_bytes;
         sized[k].steps_left = MEASURE_AFTER;
+        pthread_mutex_unlock(&sized_lock);
     }
-    const double rows_needed = MIN_ACTIVATION_RATIO * sized[k].param_bytes / sized[k].bytes_per_row;
+    const double rows_needed = MIN_ACTIVATION_RATIO * param_bytes / bytes_per_row;
     const double by_bytes = (double)B / (rows_needed > 1.0 ? rows_needed : 1.0);
     return (double)T < by_bytes ? T : (int)by_bytes;
 }
 
 int tt__split_step(void *model, const tt_batch *b, const tt_step_opts *o, double *loss, size_t *peak)
 {
+    if (!atomic_load(&tt__layer_free_hook)) {
+        atomic_store(&tt__layer_free_hook, forget_model);
+    }
     int T = shard_count(model, b, o);
     if (T < 2 || pthread_mutex_trylock(&pool_lock) != 0) {
         return 1;                  /* not splittable, or another thread is splitting a step now */

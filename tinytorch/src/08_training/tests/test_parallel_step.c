@@ -20,6 +20,7 @@
 #include "tinytorch/optim.h"
 #include "tinytorch/train.h"
 #include "tinytorch/transformer.h"
+#include "../parallel_step.h"
 
 #include "tt_malloc_counter.h"
 
@@ -454,6 +455,27 @@ static void test_automatic_weighs_activations(void **state)
     free_images(&d);
 }
 
+/* A freed model's measure goes with it: a new model that takes its address is measured afresh (it
+ * took the old one's split before, which made test_automatic_weighs_activations fail now and then
+ * when an earlier test's LeNet had lived where its MLP was allocated). */
+static void test_freed_model_forgotten(void **state)
+{
+    (void)state;
+    tt_set_num_threads(2);
+    images d = make_images(64, 4);
+    tt_layer *le = lenet(10);
+    tt_optimizer *o = tt_sgd(tt_layer_parameters(le), (tt_sgd_opts){.lr = 0.01f});
+    const uintptr_t addr = (uintptr_t)le;
+    assert_false(tt__split_measured(addr, 64));
+    assert_int_equal(auto_shards(le, o, &d, 64), 2);
+    assert_true(tt__split_measured(addr, 64));
+    tt_optim_free(o);
+    tt_layer_free(le);
+    assert_false(tt__split_measured(addr, 64));
+    tt_set_num_threads(0);
+    free_images(&d);
+}
+
 /* ---- memory ----------------------------------------------------------------------------------------- */
 
 static void test_no_heap_after_first_step(void **state)
@@ -493,6 +515,7 @@ int main(void)
         cmocka_unit_test_teardown(test_stays_serial, teardown),
         cmocka_unit_test_teardown(test_no_heap_after_first_step, teardown),
         cmocka_unit_test_teardown(test_automatic_weighs_activations, teardown),
+        cmocka_unit_test_teardown(test_freed_model_forgotten, teardown),
         /* last: a refusing model's address is remembered for a while, and a later model could get it */
         cmocka_unit_test_teardown(test_batchnorm_stays_serial, teardown),
         cmocka_unit_test_teardown(test_dropout_stays_serial, teardown),
