@@ -1,5 +1,6 @@
-/* cmd_validate.c - `mlsysim validate [--table FILE] [--calibration FILE] [--stacks FILE] [--json]`:
- * predicted vs measured step time and TFLOP/s per accelerator for every published run in
+/* cmd_validate.c - `mlsysim validate [--table FILE] [--calibration FILE] [--stacks FILE]
+ * [--row TEXT] [--breakdown] [--json]`: predicted vs measured step time and TFLOP/s per
+ * accelerator (with --breakdown, each prediction's parts) for every published run in
  * mlsysim/validation/runs.csv, with the error of each row and the median / maximum absolute
  * error; then, when they sit beside the table, the NCCL-tests bus bandwidths of collectives.csv
  * and the serving measurements of serving.csv (built-in registry), each with calibration and
