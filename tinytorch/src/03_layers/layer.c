@@ -5,7 +5,7 @@
 #include "tinytorch/nn.h"
 #include "layer_internal.h"
 
-_Atomic(tt_layer_free_hook) tt__layer_free_hook = NULL;
+_Atomic(tt_layer_free_hook) tt__layer_free_hook;   /* static storage: starts as no hook */
 
 tt_tensor *tt_layer_forward(tt_layer *l, tt_tensor *x) { return l->ops->forward(l, x); }
 
