@@ -702,12 +702,57 @@ static void test_table_elsewhere(void **s)
     remove(dir);
 }
 
+/* A row's generation is read as calibration.csv names it, without regard to case and to a suffix
+ * after the name ("A100-80GB", "a100_40gb", "H100 SXM5"); "A1000" names no generation and is
+ * refused with file, line and column. The baseline groups such rows with their generation. */
+static void test_generation_names(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], cal[1024], stk[1024];
+    snprintf(cal, sizeof cal, "%s/mlsysim/validation/calibration.csv", MLSB_SOURCE_DIR);
+    snprintf(stk, sizeof stk, "%s/mlsysim/validation/stacks.csv", MLSB_SOURCE_DIR);
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_genXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char runs[256];
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    static const char *const stacks[4] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo"};
+    static const char *const want[4] = {"A100", "A100", "A100", "H100"};
+    char rows[4096] = "";
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(rows);
+        snprintf(rows + n, sizeof rows - n, "g%d,%s,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                 "cite,%s,gpt,hierarchical,,,,\n", i, stacks[i], i ? "heldout" : "calibration");
+    }
+    write_runs(runs, hdr, rows);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(v.rows[i].calibration, want[i]);
+        assert_string_equal(v.rows[i].generation, want[i]);
+        assert_int_equal(v.rows[i].accel.compute_units, i == 3 ? 132 : 108);
+    }
+    /* the A100 rows share row g0's baseline (their generation's one calibration row) */
+    assert_true(v.rows[1].baseline_tflops == v.rows[0].baseline_tflops && v.rows[2].baseline_tflops == v.rows[0].baseline_tflops);
+    assert_true(v.rows[0].stack_attention_factor == 0.57 && v.rows[2].stack_attention_factor == 0.57);
+    ms_dist_validation_free(&v);
+    write_runs(runs, hdr, "g9,A1000/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                          "cite,heldout,gpt,hierarchical,,,,\n");
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2"));
+    assert_non_null(strstr(err, "A1000"));
+    remove(runs);
+    remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_published_runs),
         cmocka_unit_test(test_bad_tables),
         cmocka_unit_test(test_table_elsewhere),
+        cmocka_unit_test(test_generation_names),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -590,6 +590,9 @@ typedef struct ms_dist_run_row {
                                      * too fast is 25 % too many tokens/s) */
     int heldout;                    /* 1: not used to choose any calibration figure */
     char calibration[32];           /* the calibration.csv key used (stack, else generation) */
+    char generation[32];            /* the accelerator generation: its calibration.csv key when
+                                     * listed ("A100" for "A100-80GB/..."), else the text before '/';
+                                     * the baseline groups rows by it */
     char stack_figures[32];         /* the stacks.csv entry whose figures the row took (by name or
                                      * alias), or "" (none: factors 1) */
     double stack_compute_factor;    /* stacks.csv compute_factor of the software stack (1 = none);

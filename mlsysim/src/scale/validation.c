@@ -481,13 +481,33 @@ static int whole_col(int k)
     }
 }
 
-/* The calibration.csv entry of a stack's generation (the text before '/'); -1 when not listed. */
+/* 1 if calibration key `key` names the generation `gen` (gl characters): the same letters and
+ * digits without regard to case, followed by the end or by a character that is neither ("A100"
+ * names "A100", "a100", "A100-80GB", "A100_40GB" and "A100 SXM4", not "A1000"). */
+static int names_generation(const char *key, const char *gen, size_t gl)
+{
+    size_t kl = strlen(key);
+    if (kl == 0 || kl > gl) return 0;
+    for (size_t i = 0; i < kl; i++) {
+        char a = key[i], b = gen[i];
+        if (a >= 'a' && a <= 'z') a = (char)(a - 'a' + 'A');
+        if (b >= 'a' && b <= 'z') b = (char)(b - 'a' + 'A');
+        if (a != b) return 0;
+    }
+    char next = kl < gl ? gen[kl] : '\0';
+    return !((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') || (next >= '0' && next <= '9'));
+}
+
+/* The calibration.csv entry of a stack's generation (the text before '/'): the entry named exactly,
+ * else the one that names it as names_generation reads names; -1 when not listed. */
 static int cal_generation(const cal_t *cal, int ncal, const char *stack)
 {
     size_t gl = strcspn(stack, "/");
     int found = -1;
     for (int i = 0; i < ncal; i++)
         if (strlen(cal[i].stack) == gl && strncmp(cal[i].stack, stack, gl) == 0) found = i;
+    for (int i = 0; i < ncal && found < 0; i++)
+        if (!strchr(cal[i].stack, '/') && names_generation(cal[i].stack, stack, gl)) found = i;
     return found;
 }
 
@@ -594,6 +614,11 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         int found = cal_find(cal, ncal, r->stack);
         if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
         snprintf(r->calibration, sizeof r->calibration, "%s", cal[found].stack);
+        {   /* the generation the baseline groups rows by: its calibration key when listed */
+            int g = cal_generation(cal, ncal, r->stack);
+            if (g >= 0) snprintf(r->generation, sizeof r->generation, "%s", cal[g].stack);
+            else snprintf(r->generation, sizeof r->generation, "%.*s", (int)strcspn(r->stack, "/"), r->stack);
+        }
         r->accel.peak_flops = val[C_PEAK] * 1e12;
         r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
@@ -789,10 +814,9 @@ static double measured_tf(const ms_dist_run_row_t *r)
     return r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
 }
 
-static int same_generation(const char *a, const char *b)
+static int same_generation(const ms_dist_run_row_t *a, const ms_dist_run_row_t *b)
 {
-    size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
-    return la == lb && strncmp(a, b, la) == 0;
+    return strcmp(a->generation, b->generation) == 0;
 }
 
 /* Fills s from n pairs |error| e[0..n), |baseline error| b[0..n) (both reordered by the medians). */
@@ -866,7 +890,7 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         ms_dist_run_row_t *r = &v->rows[i];
         int k = 0;
         for (int j = 0; j < v->n; j++)
-            if (!v->rows[j].heldout && same_generation(v->rows[j].stack, r->stack)) tmp[k++] = measured_tf(&v->rows[j]);
+            if (!v->rows[j].heldout && same_generation(&v->rows[j], r)) tmp[k++] = measured_tf(&v->rows[j]);
         r->baseline_tflops = k ? median_of(tmp, k) : all_med;
         /* step time at the baseline TFLOP/s over the measured one */
         r->baseline_error = r->baseline_tflops > 0 ? measured_tf(r) / r->baseline_tflops - 1.0 : 0.0;
