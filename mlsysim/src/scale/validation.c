@@ -511,12 +511,11 @@ static int cal_generation(const cal_t *cal, int ncal, const char *stack)
     return found;
 }
 
-/* The calibration entry a row of `stack` takes: the one named by the stack, else its generation's;
- * -1 when neither is listed. */
-static int cal_find(const cal_t *cal, int ncal, const char *stack)
+/* The calibration.csv entry named by the whole stack ("A100/Megatron-LM"); -1 when not listed. */
+static int cal_named(const cal_t *cal, int ncal, const char *stack)
 {
     for (int i = 0; i < ncal; i++) if (strcmp(cal[i].stack, stack) == 0) return i;
-    return cal_generation(cal, ncal, stack);
+    return -1;
 }
 
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen)
@@ -611,14 +610,15 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                 rc = MS_DIST_EIO; break;
             }
         }
-        int found = cal_find(cal, ncal, r->stack);
+        /* the row's entry: the one named by its stack, else its generation's */
+        const int gen_entry = cal_generation(cal, ncal, r->stack);
+        int found = cal_named(cal, ncal, r->stack);
+        if (found < 0) found = gen_entry;
         if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
         snprintf(r->calibration, sizeof r->calibration, "%s", cal[found].stack);
-        {   /* the generation the baseline groups rows by: its calibration key when listed */
-            int g = cal_generation(cal, ncal, r->stack);
-            if (g >= 0) snprintf(r->generation, sizeof r->generation, "%s", cal[g].stack);
-            else snprintf(r->generation, sizeof r->generation, "%.*s", (int)strcspn(r->stack, "/"), r->stack);
-        }
+        /* the generation the baseline groups rows by: its calibration key when listed */
+        if (gen_entry >= 0) snprintf(r->generation, sizeof r->generation, "%s", cal[gen_entry].stack);
+        else snprintf(r->generation, sizeof r->generation, "%.*s", (int)strcspn(r->stack, "/"), r->stack);
         r->accel.peak_flops = val[C_PEAK] * 1e12;
         r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
@@ -666,8 +666,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
          * calibration.csv's optional columns; a row's own value wins */
         {
             const cal_t *own = &cal[found];
-            int g = cal_generation(cal, ncal, r->stack);
-            const cal_t *gen = g >= 0 ? &cal[g] : own;   /* a stack entry without a figure: its generation's */
+            const cal_t *gen = gen_entry >= 0 ? &cal[gen_entry] : own;   /* a stack entry without a figure: its generation's */
             r->accel.compute_units = own->compute_units > 0 ? own->compute_units : gen->compute_units;
             r->accel.mem_bw_fraction = own->hbm_fraction > 0 ? own->hbm_fraction : gen->hbm_fraction;
             r->fabric.intra_efficiency = own->intra_eff > 0 ? own->intra_eff : gen->intra_eff;
