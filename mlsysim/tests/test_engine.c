@@ -447,6 +447,21 @@ static void test_plan_set(void **state)
     assert_int_equal(ms_result_get(&ra, "memory_gradients_bytes", &gbytes), 1);
     assert_true(fabs(gbytes / wbytes - 4.0 / ms_precision_bytes(pa.precision)) < 1e-12);
     ms_result_free(&ra);
+    /* in fp16 the Megatron family keeps fp16 gradients and the optimizer an fp32 copy of them:
+     * 12 + 4 B of optimizer state where bf16 keeps 12 (20 B/param against 18) */
+    double obf16 = 0, ofp16 = 0;
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.precision", "bf16", err, sizeof err), MS_OK);
+    assert_true(ms_plan_eval(reg, &pa, &ra) != MS_ERR_INPUT);
+    assert_int_equal(ms_result_get(&ra, "memory_optimizer_bytes", &obf16), 1);
+    ms_result_free(&ra);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.precision", "fp16", err, sizeof err), MS_OK);
+    assert_true(ms_plan_eval(reg, &pa, &ra) != MS_ERR_INPUT);
+    assert_int_equal(ms_result_get(&ra, "memory_weights_bytes", &wbytes), 1);
+    assert_int_equal(ms_result_get(&ra, "memory_gradients_bytes", &gbytes), 1);
+    assert_int_equal(ms_result_get(&ra, "memory_optimizer_bytes", &ofp16), 1);
+    assert_true(fabs(gbytes / wbytes - 1.0) < 1e-12);
+    assert_true(obf16 > 0 && fabs(ofp16 / obf16 - 16.0 / 12.0) < 1e-12);
+    ms_result_free(&ra);
     char longname[80];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;

@@ -83,7 +83,7 @@ static void test_activation_memory(void **s)
     /* Megatron-style mixed precision, fp32 gradients: 18 B/param, and with the distributed optimizer
      * (ZeRO-1) 6 + 12/d, as Megatron-LM's distributed-optimizer documentation tabulates for bf16
      * parameters with fp32 gradients; ZeRO-3 over 8: 18/8 */
-    q.grad_bytes_per_param = ms_dist_stack_grad_bytes("H100/NeMo");
+    q.grad_bytes_per_param = ms_dist_stack_grad_bytes("H100/NeMo", 0, NULL);
     q.zero_stage = 0;
     assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
     NEAR(mem.gradients_bytes, 4.0 * P, 1e-12);
@@ -94,12 +94,33 @@ static void test_activation_memory(void **s)
     q.zero_stage = 3;
     assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
     NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 18.0 / 8 * P, 1e-12);
-    /* which stacks keep fp32 gradients */
-    assert_true(ms_dist_stack_grad_bytes("A100/Megatron-LM") == 4.0 && ms_dist_stack_grad_bytes("Megatron-Core") == 4.0);
-    assert_true(ms_dist_stack_grad_bytes("NeMo") == 4.0 && ms_dist_stack_grad_bytes("mcore") == 4.0);
-    assert_true(ms_dist_stack_grad_bytes("A100/Megatron-DeepSpeed") == 0.0 && ms_dist_stack_grad_bytes("FSDP") == 0.0);
-    assert_true(ms_dist_stack_grad_bytes("DeepSpeed-ZeRO3") == 0.0 && ms_dist_stack_grad_bytes("") == 0.0);
-    assert_true(ms_dist_stack_grad_bytes(NULL) == 0.0);
+    /* fp16 parameters: fp16 gradients and the optimizer's fp32 copy of them, 20 B/param and 4 + 16/d
+     * with the distributed optimizer (the same table's fp16 row); ZeRO-3 over 8: 20/8 */
+    double extra = -1;
+    q.grad_bytes_per_param = ms_dist_stack_grad_bytes("Megatron-LM", 1, &extra);
+    assert_true(q.grad_bytes_per_param == 0.0 && extra == 4.0);
+    q.optimizer_bytes_per_param = 12.0 + extra;
+    q.zero_stage = 0;
+    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.gradients_bytes, 2.0 * P, 1e-12);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 20.0 * P, 1e-12);
+    q.zero_stage = 1;
+    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, (4.0 + 16.0 / 8) * P, 1e-12);
+    q.zero_stage = 3;
+    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 20.0 / 8 * P, 1e-12);
+    /* which stacks keep fp32 gradients, and what fp16 parameters change */
+    assert_true(ms_dist_stack_grad_bytes("A100/Megatron-LM", 0, NULL) == 4.0 && ms_dist_stack_grad_bytes("Megatron-Core", 0, NULL) == 4.0);
+    assert_true(ms_dist_stack_grad_bytes("NeMo", 0, NULL) == 4.0 && ms_dist_stack_grad_bytes("mcore", 0, &extra) == 4.0);
+    assert_true(extra == 0.0);
+    assert_true(ms_dist_stack_grad_bytes("A100/Megatron-DeepSpeed", 0, NULL) == 0.0 && ms_dist_stack_grad_bytes("FSDP", 0, NULL) == 0.0);
+    assert_true(ms_dist_stack_grad_bytes("DeepSpeed-ZeRO3", 0, NULL) == 0.0 && ms_dist_stack_grad_bytes("", 0, NULL) == 0.0);
+    assert_true(ms_dist_stack_grad_bytes(NULL, 0, NULL) == 0.0);
+    extra = -1;
+    assert_true(ms_dist_stack_grad_bytes("FSDP", 1, &extra) == 0.0 && extra == 0.0);   /* ZeRO's 16 B in fp16 too */
+    extra = -1;
+    assert_true(ms_dist_stack_grad_bytes("A100/Megatron-DeepSpeed", 1, &extra) == 0.0 && extra == 0.0);
 }
 
 static ms_dist_accel_t a100(void)

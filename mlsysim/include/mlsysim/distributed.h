@@ -157,7 +157,8 @@ typedef struct ms_dist_parallel {
      * weights' (ZeRO's mixed precision, 2 + 2 + 12 = 16 B per parameter with Adam, DeepSpeed and
      * PyTorch FSDP alike); 4 = fp32 gradients, Megatron-style mixed precision (the main_grad
      * buffer: 2 + 4 + 12 = 18 B per parameter, 6 + 12/dp with the distributed optimizer).
-     * ms_dist_stack_grad_bytes gives a stack's. Memory only: the step's time does not use it. */
+     * ms_dist_stack_grad_bytes gives a stack's (with fp16 parameters the Megatron family keeps fp16
+     * gradients and 4 B more of optimizer state: 20 B). Memory only: the step's time does not use it. */
     double grad_bytes_per_param;
     /* MoE routing imbalance: the busiest expert's load over the fair share (>= 1; 0 = 1). Each
      * token's expert-parallel all-to-all carries min(E, top_k x imbalance) copies instead of top_k
@@ -635,12 +636,16 @@ typedef struct ms_dist_stack_figures {
  * as mlsysim/validation/stacks.csv (a test keeps them equal). */
 int ms_dist_stack_figures(const char *software, ms_dist_stack_figures_t *out);
 
-/* The gradient bytes per parameter a software stack keeps (ms_dist_parallel_t.grad_bytes_per_param):
- * 4 for the Megatron family (Megatron-LM, Megatron-Core, NeMo: fp32 main gradients, 18 B per
- * parameter with mixed-precision Adam, Megatron-LM's distributed-optimizer documentation), else 0
- * (the weights' bytes: DeepSpeed ZeRO, PyTorch FSDP, an unknown or empty name: 16 B). Names are
- * read as ms_dist_stack_sharding reads them; Megatron-DeepSpeed keeps DeepSpeed's 0. */
-double ms_dist_stack_grad_bytes(const char *stack);
+/* The gradient bytes per parameter a software stack keeps (ms_dist_parallel_t.grad_bytes_per_param)
+ * and what its optimizer keeps beyond the optimizer's own state (*optimizer_extra, may be NULL), as
+ * the Megatron Core developer guide ("Distributed Optimizer") tabulates bytes per parameter with
+ * Adam: the Megatron family (Megatron-LM, Megatron-Core, NeMo) keeps fp32 main gradients, so with
+ * bf16 (or fp32) parameters the gradients take 4 B (18 B per parameter, 6 + 12/d with the
+ * distributed optimizer); with fp16 parameters (fp16_params != 0) the gradients stay fp16 (0: the
+ * weights' bytes) and the optimizer keeps their fp32 copy, 4 B more (20 B, 4 + 16/d). Every other
+ * stack (DeepSpeed ZeRO, PyTorch FSDP, an unknown or empty name): 0 and 0 (16 B). Names are read
+ * as ms_dist_stack_sharding reads them; Megatron-DeepSpeed keeps DeepSpeed's. */
+double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *optimizer_extra);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

@@ -205,7 +205,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     if (sf.attention_factor != 1.0)
         a->attn_efficiency = (a->attn_efficiency > 0 ? a->attn_efficiency : a->efficiency) * sf.attention_factor;
     par->sharded_coll_efficiency = sf.sharded_coll_efficiency;
-    par->grad_bytes_per_param = ms_dist_stack_grad_bytes(p->framework);   /* Megatron: fp32 gradients */
+
     if (!p->zero_stage_set && p->framework[0]) {
         int implied = ms_dist_stack_sharding(p->framework, NULL);
         if (implied >= 0) par->zero_stage = implied;
@@ -214,8 +214,10 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->flash_attention = p->flash_attention;
     par->tp_comm_overlap = p->tp_comm_overlap;
     par->moe_imbalance = p->moe_imbalance;
-    double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision);
-    par->optimizer_bytes_per_param = opt > 0 ? opt : -1.0;          /* -1: no optimizer state */
+    /* Megatron: fp32 main gradients (bf16 parameters), or fp16 ones and the optimizer's fp32 copy */
+    double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision), opt_extra = 0.0;
+    par->grad_bytes_per_param = ms_dist_stack_grad_bytes(p->framework, p->precision == MS_FP16, &opt_extra);
+    par->optimizer_bytes_per_param = opt > 0 ? opt + opt_extra : -1.0;   /* -1: no optimizer state */
     return plan_fabric(p, f, err, errlen);
 }
 

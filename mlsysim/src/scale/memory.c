@@ -6,7 +6,8 @@
  *   Megatron-style mixed precision keeps the gradients in fp32 (grad_bytes_per_param 4: 18 B/param,
  *   6 + 12/dp with the distributed optimizer, which shards the optimizer state only: the table of
  *   bf16 parameters with fp32 gradients in the Megatron Core developer guide, "Distributed
- *   Optimizer"; its fp16-with-fp16-gradients row, 20 B, is not modelled).
+ *   Optimizer"); with fp16 parameters it keeps fp16 gradients and the optimizer an fp32 copy of
+ *   them (optimizer_bytes_per_param 16: 20 B/param, 4 + 16/dp, the same table's fp16 row).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
  *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
  * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", eqs. 1-5; bytes for

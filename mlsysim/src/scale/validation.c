@@ -448,14 +448,18 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
     return -1;
 }
 
-double ms_dist_stack_grad_bytes(const char *stack)
+double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *optimizer_extra)
 {
+    if (optimizer_extra) *optimizer_extra = 0.0;
     if (!stack) return 0.0;
     const char *sw = strchr(stack, '/');
     char name[64];
     squash(sw ? sw + 1 : stack, name, sizeof name);
     if (strstr(name, "deepspeed")) return 0.0;            /* Megatron-DeepSpeed: DeepSpeed's optimizer */
-    return strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo") ? 4.0 : 0.0;
+    if (!(strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo"))) return 0.0;
+    if (!fp16_params) return 4.0;                         /* the fp32 main-gradient buffer */
+    if (optimizer_extra) *optimizer_extra = 4.0;          /* fp16 gradients, the optimizer's fp32 copy */
+    return 0.0;
 }
 
 /* Numeric columns of runs.csv and where each goes. */
@@ -744,7 +748,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             }
         }
         r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
-        r->par.grad_bytes_per_param = ms_dist_stack_grad_bytes(r->stack);   /* memory only */
+        r->par.grad_bytes_per_param = ms_dist_stack_grad_bytes(r->stack, 0, NULL);   /* memory only; rows name no precision: bf16's */
         r->accelerators = (int)val[C_ACC];
         r->measured_tflops = val[C_TFL];
         r->measured_step_s = val[C_STEP];
