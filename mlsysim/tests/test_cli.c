@@ -547,6 +547,11 @@ static void test_cli_is_the_library(void **state)
     assert_true(num(ja, "latency_s") < 0.05);
     cJSON_Delete(ja);
     cJSON_Delete(jb);
+    /* --json anywhere is -o json: the same bytes */
+    assert_int_equal(run("serve Llama2_70B H100 --json", 0, buf, sizeof buf), 2);
+    assert_int_equal(buf[0], '{');
+    assert_int_equal(run("-o json serve Llama2_70B H100", 0, buf2, sizeof buf2), 2);
+    assert_string_equal(buf, buf2);
     /* --svg: the roofline picture, written whole; a fleet step has none (exit 1, nothing written) */
     char svg[600];
     snprintf(svg, sizeof svg, "%s/roof.svg", tmpdir);

@@ -1,7 +1,7 @@
 /* main.c - the mlsysim command line: global options, the registry, dispatch to the commands.
  *
- * Global options may appear anywhere: -o/--output text|json|markdown, --registry FILE
- * (repeatable; adds or overrides registry entries), -h/--help, --version. */
+ * Global options may appear anywhere: -o/--output text|json|markdown, --json (= -o json),
+ * --registry FILE (repeatable; adds or overrides registry entries), -h/--help, --version. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,7 @@ static void usage(FILE *f)
     fprintf(f,
         "mlsysim %s - first-principles analytical simulator of ML systems\n"
         "\n"
-        "usage: mlsysim [-o text|json|markdown|html] [--registry FILE] COMMAND ...\n"
+        "usage: mlsysim [-o text|json|markdown|html | --json] [--registry FILE] COMMAND ...\n"
         "\n"
         "commands:\n"
         "  zoo hardware|models|systems|grids [--class C] [--kind K] [--filter TEXT]\n"
@@ -132,6 +132,8 @@ int main(int argc, char **argv)
             val = argv[++i];
         } else if (!strncmp(a, "--output=", 9)) {
             val = a + 9;
+        } else if (!strcmp(a, "--json")) {                 /* -o json, as `validate --json` reads it */
+            val = "json";
         } else if (!strcmp(a, "--registry") || !strncmp(a, "--registry=", 11)) {
             const char *f = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : NULL);
             if (!f) { fprintf(stderr, "mlsysim: --registry needs a file\n"); free(rest); return MS_EXIT_INPUT; }
