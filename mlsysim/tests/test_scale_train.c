@@ -72,6 +72,21 @@ static void test_activation_memory(void **s)
     p.recompute = MS_DIST_RECOMPUTE_NONE; p.tp = 4; p.sequence_parallel = 1;
     assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
     NEAR(mem.activations_bytes, 1024.0 * 768 * (34.0 / 4 + 5.0 * 12 * 1024 / (768.0 * 4)), 1e-12);
+    /* the same count for a gated GQA layer without dropout (Llama family): h = 1024, 16 heads, 4 KV
+     * heads, FFN 2816, s = 1024: not split by TP 4 + 2 + 2 = 8 (norm, QKV and MLP inputs, no
+     * masks); split: Q 2, K and V 4 x 4/16 = 1, projection input 2, gate, up and product 6 x 2.75
+     * = 16.5, so 21.5; scores (no flash) 2as/h: softmax output only */
+    ms_dist_model_t g = { .layers = 1, .hidden = 1024, .heads = 16, .kv_heads = 4, .ffn = 2816, .gated_ffn = 1,
+                          .vocab = 0, .seq_len = 1024 };
+    ms_dist_parallel_t gp = { .tp = 1, .pp = 1, .dp = 1, .microbatch = 1, .global_batch = 1 };
+    assert_int_equal(ms_dist_train_memory(&g, &gp, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.activations_bytes, 1024.0 * 1024 * (8.0 + 21.5) + 2.0 * 16 * 1024 * 1024, 1e-12);
+    gp.tp = 2;                                                   /* TP without SP: 8 + 21.5/2 */
+    assert_int_equal(ms_dist_train_memory(&g, &gp, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.activations_bytes, 1024.0 * 1024 * (8.0 + 21.5 / 2) + 2.0 * 16 * 1024 * 1024 / 2, 1e-12);
+    gp.sequence_parallel = 1;                                    /* TP + SP: everything / 2 */
+    assert_int_equal(ms_dist_train_memory(&g, &gp, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.activations_bytes, 1024.0 * 1024 * 29.5 / 2 + 2.0 * 16 * 1024 * 1024 / 2, 1e-12);
     /* model state: 16 B/param mixed-precision Adam; ZeRO-3 over 8 divides all of it by 8 */
     ms_dist_parallel_t q = { .tp = 1, .pp = 1, .dp = 8, .microbatch = 1, .global_batch = 8 };
     assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);

@@ -10,14 +10,23 @@
  *   them (optimizer_bytes_per_param 16: 20 B/param, 4 + 16/dp, the same table's fp16 row).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
  *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
- * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", eqs. 1-5; bytes for
- * 16-bit activations, per layer, per micro-batch of b sequences of s tokens):
+ * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", Sec. 4.1 and eqs.
+ * 1-5; bytes for 16-bit activations, per layer, per micro-batch of b sequences of s tokens):
  *   no TP                sbh·(34 + 5as/h)
  *   TP t                 sbh·(10 + 24/t + 5as/(ht))
  *   TP t + SP            sbh·(34/t + 5as/(ht))
  *   selective recompute  drops the 5as/h term; full recompute keeps only the layer input 2sbh
  *                        (/t with SP) plus one layer's working set.
  *   With flash attention the 5as/h score term is never stored (same as selective).
+ * The 34 is the GPT tensors counted one by one, and other architectures are counted the same way:
+ * not split by TP, the two norms' inputs (4), the QKV input (2), the MLP input (2) and two 1-byte
+ * dropout masks (2) = 10; split by TP, Q (2), K and V (2 each, times kv heads / heads under GQA),
+ * the projection input (2) and the MLP's hidden tensors: a GeLU MLP of width F keeps the GeLU's
+ * input and output (2·2·F/h = 16 at F = 4h), a gated (SwiGLU) MLP its gate and up outputs and
+ * their product, the down projection's input (3·2·F/h, Megatron's fused SwiGLU keeping [gate, up]),
+ * times the top-k experts of a MoE layer = 24 for GPT. The score term 5as/h is the softmax output
+ * (2), its dropout mask (1) and dropout output (2). Gated models (the Llama family) are counted
+ * without dropout (their training configurations set it to 0): no masks, scores 2as/h.
  * Pipeline 1F1B: the first stage holds pp micro-batches of l/pp layers = l layers' worth;
  * interleaving multiplies by (1 + (pp-1)/(pp·v)) (Korthikanti §4.2.3). Context parallel divides s.
  * Constants assume h-sized attention and a 4h MLP; other FFN sizes scale the MLP share (19 of 34).
@@ -49,10 +58,13 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     out->optimizer_bytes = per_rank * opt / (p->zero_stage >= 1 ? dp : 1.0);
 
     double s = x.s / cp, h = x.h, a = x.a, t = tp;
-    double mlp_scale = (x.k * x.mlp_mats * x.ffn) / (2.0 * 4.0 * h); /* 1 for a dense 4h MLP */
-    double lin = 15.0 + 19.0 * mlp_scale;                             /* 34 for GPT */
-    double lin_tp = p->sequence_parallel ? lin / t : 10.0 + (lin - 10.0) / t;
-    double score = 5.0 * a * s / (h * t);
+    int gated = x.mlp_mats == 3.0, drop = !gated;                     /* dropout masks: GPT family */
+    double mlp_hidden = (gated ? 6.0 : 4.0) * x.k * x.ffn / h;        /* 16 for a GeLU 4h MLP */
+    double unsplit = 4.0 + 2.0 + 2.0 + 2.0 * drop;                     /* norms, QKV and MLP inputs, masks */
+    double split = 2.0 + 4.0 * x.kv_dim / h + 2.0 + mlp_hidden;        /* Q, K, V, projection input, MLP */
+    double lin = unsplit + split;                                      /* 34 for GPT */
+    double lin_tp = p->sequence_parallel ? lin / t : unsplit + split / t;
+    double score = (drop ? 5.0 : 2.0) * a * s / (h * t);
     if (p->flash_attention || p->recompute == MS_DIST_RECOMPUTE_SELECTIVE) score = 0.0;
     double sbh = s * b * h;
     double per_layer_full = sbh * (lin_tp + score);
