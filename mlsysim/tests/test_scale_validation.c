@@ -91,7 +91,8 @@ static void test_published_runs(void **s)
      * and llm-foundry's factor re-chosen on its row (0.53 -> 0.57): 5.4 % / 25.7 %, 3 rows past 20 %
      * where there were 12 (README "llm-foundry, the whole tables"). With Korthikanti et al. 2022's
      * eight Megatron-LM runs (first prediction, +1.5 % ... +12.6 %): 245 rows at 5.6 % / 25.7 %; with
-     * torchtitan's ninth row (-11.8 %) 246 rows at 5.7 % / 25.7 %. */
+     * torchtitan's ninth row (-11.8 %) 246 rows at 5.7 % / 25.7 %; with Llama 3's long-context row
+     * (CP 16, -11.7 %) 247 rows at 5.7 % / 25.7 %. */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.26);
@@ -130,7 +131,10 @@ static void test_published_runs(void **s)
             if (!strncmp(r->id, "KO-", 3)) assert_true(r->error > 0.0 && r->error < 0.13);
             else assert_true(fabs(r->error) <= 0.04);
         }
-        if (!strcmp(r->stack, "H100/Llama3")) assert_true(fabs(r->error) <= 0.035); /* +3.3 % */
+        /* Llama 3 on 16,384 H100: +3.4 % at 8,192 tokens; -11.7 % for the long-context run (CP 16,
+         * 131,072 tokens), the one row of the stack predicted too fast */
+        if (!strcmp(r->stack, "H100/Llama3"))
+            assert_true(strstr(r->id, "-CP16") ? r->error < -0.10 && r->error > -0.13 : fabs(r->error) <= 0.035);
         /* NVIDIA's NeMo runs, every one predicted too slow: with TP communication overlap (GPT-3,
          * Nemotron-4 15B, Llama 3.1: ub_tp_comm_overlap true) +0.5 % ... +8.5 %, without it
          * (Nemotron-4 340B: false) +13.9 % ... +16.5 %; no stack figure (README) */
@@ -143,11 +147,12 @@ static void test_published_runs(void **s)
         }
         /* the misses beyond 10 % are the stacks with their own software figures, llm-foundry and NeMo,
          * and torchtitan's (llm-foundry's figures by alias) selective (op and layer) rows, whose recomputation
-         * the table's 'selective' under-counts, its power-capped H100 row, and two of Korthikanti et
-         * al. 2022's Megatron-LM runs (newer software than the calibration's; README) */
+         * the table's 'selective' under-counts, its power-capped H100 row, two of Korthikanti et
+         * al. 2022's Megatron-LM runs (newer software than the calibration's; README) and Llama 3's
+         * long-context run (above) */
         if (fabs(r->error) > 0.1)
             assert_true(!strcmp(r->stack, "A100/DeepSpeed-ZeRO3") || !strcmp(r->stack, "A100/Megatron-DeepSpeed")
-                        || !strncmp(r->id, "KO-", 3)
+                        || !strncmp(r->id, "KO-", 3) || !strcmp(r->id, "LLAMA3-405B-16384-CP16")
                         || strstr(r->stack, "/llm-foundry") || !strcmp(r->stack, "H100/NeMo")
                         || (strstr(r->stack, "/torchtitan") && r->error < 0.0 &&
                             (strstr(r->id, "-sel") || strstr(r->id, "H100"))));
