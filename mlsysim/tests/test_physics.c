@@ -488,6 +488,26 @@ static void test_published_anchors(void **state)
     assert_true(s.itl_s > 0.003 && s.itl_s < 0.010);
 }
 
+/* GEMM shape efficiency on 108 SMs (A100), 128x128 tiles:
+ * 128 x 4096 x 4096: 32 tiles in one wave, 32/108 of the SMs busy, K/(K + 64) = 4096/4160;
+ * 8192 x 4096 x 4096: 2048 tiles in 19 waves (2052 slots), no padding: 2048/2052 x 4096/4160;
+ * 200 x 128 x 64: 2 tiles padded to 256 x 128, 2/108 of the SMs, 64/128.
+ * A layer's rate weights each GEMM's time by its FLOPs: with every GEMM the same shape it is that
+ * GEMM's efficiency; without a unit count everything runs at 1. */
+static void test_gemm_shape(void **state)
+{
+    (void)state;
+    assert_rel(ms_gemm_shape_efficiency(128, 4096, 4096, 108), 32.0 / 108 * 4096 / 4160, 1e-12);
+    assert_rel(ms_gemm_shape_efficiency(8192, 4096, 4096, 108), 2048.0 / 2052 * 4096 / 4160, 1e-12);
+    assert_rel(ms_gemm_shape_efficiency(200, 128, 64, 108), 2.0 / 108 * 200.0 / 256 * 64 / 128, 1e-12);
+    assert_true(ms_gemm_shape_efficiency(128, 4096, 4096, 0) == 1.0);
+    assert_rel(ms_gemm_layer_rate(128, 4096, 4096, 4096, 4096, 4096, 108), 32.0 / 108 * 4096 / 4160, 1e-12);
+    /* QKV 12288 wide (96 tiles) and the rest 4096 (32 tiles), equal K: FLOPs 3:1:1:1 */
+    double q96 = 96.0 / 108 * 4096 / 4160, q32 = 32.0 / 108 * 4096 / 4160;
+    assert_rel(ms_gemm_layer_rate(128, 4096, 12288, 4096, 4096, 4096, 108), 6.0 / (3.0 / q96 + 3.0 / q32), 1e-12);
+    assert_true(ms_gemm_layer_rate(128, 4096, 12288, 4096, 4096, 4096, 0) == 1.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_moe_decode_bytes),
         cmocka_unit_test(test_published_anchors),
         cmocka_unit_test(test_training_budgets),
+        cmocka_unit_test(test_gemm_shape),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -98,6 +98,15 @@ void ms_training_memory(const ms_model *m, const ms_train_config *c, ms_train_me
  * gives 0.55-0.65 (mlsysim/README.md, "Power"). sat = 1 is that line, upstream MLSys·im's model. */
 double ms_power_fraction(double u, double sat);
 
+/* GEMM shape efficiency (gemm_shape.c): the fraction of a large GEMM's rate that an M×N×K GEMM
+ * reaches on `units` compute units (SMs) in 128×128 output tiles: wave quantization, tile
+ * quantization and a per-tile cost worth 64 K-steps; 1 when units <= 0. */
+double ms_gemm_shape_efficiency(double M, double N, double K, int units);
+/* The FLOP-weighted rate of one transformer layer's GEMMs for T tokens: QKV (N = qkv_n, K = h),
+ * output projection (N = h, K = proj_k), MLP up (N = up_n, K = h; gate and up fused), MLP down
+ * (N = h, K = down_k), widths already divided by any tensor parallelism; 1 when units <= 0. */
+double ms_gemm_layer_rate(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units);
+
 /* Optimizer-state bytes per parameter (Adam mixed precision 12, Adam fp32 8, SGD+momentum 4 or 8). */
 double ms_optimizer_bytes_per_param(ms_optimizer o, ms_precision p);
 

@@ -60,26 +60,12 @@
  * (fabric intra_efficiency / inter_efficiency, ms_dist_fabric_achievable), not at η.
  */
 #include "internal.h"
+#include "mlsysim/physics.h"
 
 #include <math.h>
 #include <string.h>
 
 #define MS_DIST_CE_BYTES_PER_LOGIT 40.0
-
-/* Shape efficiency of one M×N×K GEMM on `units` compute units with 128×128 output tiles:
- * wave quantization (tiles / (waves·units)), tile quantization (useful / padded output) and a
- * per-tile fixed cost worth 64 K-steps. 1 when units <= 0. Allocation-free. */
-static double gemm_q(double M, double N, double K, int units)
-{
-    if (units <= 0 || !(M > 0) || !(N > 0) || !(K > 0)) return 1.0;
-    const double tile = 128.0, k0 = 64.0;
-    double tm = ceil(M / tile), tn = ceil(N / tile);
-    double tiles = tm * tn;
-    double waves = ceil(tiles / units);
-    double wave_q = tiles / (waves * units);
-    double tile_q = (M * N) / (tm * tile * tn * tile);
-    return wave_q * tile_q * K / (K + k0);
-}
 
 /* Time-weighted GEMM rate factor of one layer (QKV, projection, MLP in and out) on `u` of the
  * device's `units` SMs: the fraction of peak·η the layer's GEMMs reach, counting the SMs given up
@@ -89,12 +75,7 @@ static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int u,
     if (units <= 0 || u <= 0) return 1.0;
     double h = x->h;
     double up = x->k * (x->mlp_mats - 1.0) * x->ffn / tp;     /* gated: gate and up fused */
-    double f_qkv = T * h * (h + 2.0 * x->kv_dim) / tp, f_proj = T * h * h / tp;
-    double f_up = T * h * up, f_dn = T * x->k * x->ffn / tp * h;
-    double tq = f_qkv / gemm_q(T, (h + 2.0 * x->kv_dim) / tp, h, u) + f_proj / gemm_q(T, h, h / tp, u)
-              + f_up / gemm_q(T, up, h, u) + f_dn / gemm_q(T, h, x->k * x->ffn / tp, u);
-    double ft = f_qkv + f_proj + f_up + f_dn;
-    return tq > 0 ? (double)u / units * ft / tq : 1.0;
+    return (double)u / units * ms_gemm_layer_rate(T, h, (h + 2.0 * x->kv_dim) / tp, h / tp, up, x->k * x->ffn / tp, u);
 }
 
 typedef struct stage_cost {
@@ -262,7 +243,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double lps = (double)m->layers / pp;                       /* layers per stage (mean) */
     double layer_total = c.fwd + c.bwd + c.rc + c.tp + c.ep + c.cp;
     double logit_flops = 2.0 * T * h * x.V / tp;
-    double Fl = F * gemm_q(T, x.V / tp, h, a->compute_units);
+    double Fl = F * ms_gemm_shape_efficiency(T, x.V / tp, h, a->compute_units);
     /* + the fp32 cross-entropy as PyTorch runs it (log_softmax then nll_loss, float32 under
      * autocast), bytes per logit: forward upcast (read 2, write 4), log_softmax (two reads of 4,
      * write 4); backward nll_loss_backward's zero-filled gradient (write 4), log_softmax_backward

@@ -1,0 +1,39 @@
+/* gemm_shape.c - how fast a GEMM of a given shape runs on a GPU's compute units, as a fraction of
+ * the rate a large GEMM reaches (the efficiency η of a generation's calibration is that rate).
+ *
+ * A GEMM of M×N output in 128×128 tiles runs its tiles in waves over the compute units (SMs):
+ *   wave quantization  tiles / (waves · units)   (a last wave that fills few SMs leaves the rest idle)
+ *   tile quantization  M·N / padded M·N           (edge tiles computed in full)
+ *   per-tile fixed cost worth 64 K-steps          K / (K + 64) (prologue, epilogue setup)
+ * A transformer layer's four GEMMs (QKV, output projection, MLP up, MLP down) are weighted by their
+ * FLOPs into one rate. Both give 1 when the unit count is unknown (<= 0), so a device without it
+ * runs at its flat η. Used by the fleet step (scale/train_step.c) and by serving's prefill and
+ * decode GEMMs (serving.c), the same figures for both.
+ */
+#include "mlsysim/physics.h"
+
+#include <math.h>
+
+double ms_gemm_shape_efficiency(double M, double N, double K, int units)
+{
+    if (units <= 0 || !(M > 0) || !(N > 0) || !(K > 0)) return 1.0;
+    const double tile = 128.0, k0 = 64.0;
+    double tm = ceil(M / tile), tn = ceil(N / tile);
+    double tiles = tm * tn;
+    double waves = ceil(tiles / units);
+    double wave_q = tiles / (waves * units);
+    double tile_q = (M * N) / (tm * tile * tn * tile);
+    return wave_q * tile_q * K / (K + k0);
+}
+
+double ms_gemm_layer_rate(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units)
+{
+    if (units <= 0 || !(T > 0) || !(h > 0)) return 1.0;
+    double f_qkv = T * h * qkv_n, f_proj = T * h * proj_k, f_up = T * h * up_n, f_dn = T * down_k * h;
+    double tq = f_qkv / ms_gemm_shape_efficiency(T, qkv_n, h, units)
+              + f_proj / ms_gemm_shape_efficiency(T, h, proj_k, units)
+              + f_up / ms_gemm_shape_efficiency(T, up_n, h, units)
+              + f_dn / ms_gemm_shape_efficiency(T, h, down_k, units);
+    double ft = f_qkv + f_proj + f_up + f_dn;
+    return tq > 0 ? ft / tq : 1.0;
+}
