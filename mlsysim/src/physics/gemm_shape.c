@@ -7,8 +7,10 @@
  *   per-tile fixed cost worth 64 K-steps          K / (K + 64) (prologue, epilogue setup)
  * A transformer layer's four GEMMs (QKV, output projection, MLP up, MLP down) are weighted by their
  * FLOPs into one rate. Both give 1 when the unit count is unknown (<= 0), so a device without it
- * runs at its flat η. Used by the fleet step (scale/train_step.c) and by serving's prefill and
- * decode GEMMs (serving.c), the same figures for both.
+ * runs at its flat η. Used by the fleet step (scale/train_step.c), whose GEMMs have thousands of
+ * rows. Not used for serving: a prefill of 128 tokens is one 128-row tile, and at TP 4 a 70B
+ * model's QKV GEMM is 20 tiles for 108 SMs (18 % here), where GEMM libraries pick smaller tiles or
+ * split K to fill the GPU (mlsysim/validation/README.md, "Serving").
  */
 #include "mlsysim/physics.h"
 
