@@ -55,6 +55,23 @@ static void test_flops(void **s)
     NEAR(ms_dist_flops_6n(&m, 300e9, 1), 3.14e23, 0.01);
 }
 
+/* Model state of plan q at ZeRO 0 (`full` B/param, `grad` of them gradients), ZeRO 1 (the
+ * distributed optimizer: `fixed` + (full - fixed)/dp) and ZeRO 3 (full/dp). */
+static void state_bytes(const ms_dist_model_t *m, ms_dist_parallel_t q, double P, double grad, double full, double fixed)
+{
+    ms_dist_memory_t mem;
+    q.zero_stage = 0;
+    assert_int_equal(ms_dist_train_memory(m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.gradients_bytes, grad * P, 1e-12);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, full * P, 1e-12);
+    q.zero_stage = 1;
+    assert_int_equal(ms_dist_train_memory(m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, (fixed + (full - fixed) / q.dp) * P, 1e-12);
+    q.zero_stage = 3;
+    assert_int_equal(ms_dist_train_memory(m, &q, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, full / q.dp * P, 1e-12);
+}
+
 /* Korthikanti 2022: one layer, s = 1024, h = 768, a = 12, b = 1, no parallelism:
  * sbh·34 + 5·a·s²·b bytes; selective: 34·sbh; full: 2·sbh (+ one layer's working set). */
 static void test_activation_memory(void **s)
@@ -99,32 +116,14 @@ static void test_activation_memory(void **s)
      * (ZeRO-1) 6 + 12/d, as Megatron-LM's distributed-optimizer documentation tabulates for bf16
      * parameters with fp32 gradients; ZeRO-3 over 8: 18/8 */
     q.grad_bytes_per_param = ms_dist_stack_grad_bytes("H100/NeMo", 0, NULL);
-    q.zero_stage = 0;
-    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
-    NEAR(mem.gradients_bytes, 4.0 * P, 1e-12);
-    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 18.0 * P, 1e-12);
-    q.zero_stage = 1;
-    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
-    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, (6.0 + 12.0 / 8) * P, 1e-12);
-    q.zero_stage = 3;
-    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
-    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 18.0 / 8 * P, 1e-12);
+    state_bytes(&m, q, P, 4.0, 18.0, 6.0);
     /* fp16 parameters: fp16 gradients and the optimizer's fp32 copy of them, 20 B/param and 4 + 16/d
      * with the distributed optimizer (the same table's fp16 row); ZeRO-3 over 8: 20/8 */
     double extra = -1;
     q.grad_bytes_per_param = ms_dist_stack_grad_bytes("Megatron-LM", 1, &extra);
     assert_true(q.grad_bytes_per_param == 0.0 && extra == 4.0);
     q.optimizer_bytes_per_param = 12.0 + extra;
-    q.zero_stage = 0;
-    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
-    NEAR(mem.gradients_bytes, 2.0 * P, 1e-12);
-    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 20.0 * P, 1e-12);
-    q.zero_stage = 1;
-    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
-    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, (4.0 + 16.0 / 8) * P, 1e-12);
-    q.zero_stage = 3;
-    assert_int_equal(ms_dist_train_memory(&m, &q, &mem, NULL, 0), MS_DIST_OK);
-    NEAR(mem.weights_bytes + mem.gradients_bytes + mem.optimizer_bytes, 20.0 / 8 * P, 1e-12);
+    state_bytes(&m, q, P, 2.0, 20.0, 4.0);
     /* which stacks keep fp32 gradients, and what fp16 parameters change */
     assert_true(ms_dist_stack_grad_bytes("A100/Megatron-LM", 0, NULL) == 4.0 && ms_dist_stack_grad_bytes("Megatron-Core", 0, NULL) == 4.0);
     assert_true(ms_dist_stack_grad_bytes("NeMo", 0, NULL) == 4.0 && ms_dist_stack_grad_bytes("mcore", 0, &extra) == 4.0);
