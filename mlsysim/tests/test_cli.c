@@ -1035,8 +1035,42 @@ static void test_validate_elsewhere(void **state)
     assert_int_equal(cJSON_GetArraySize(ra), cJSON_GetArraySize(rb));
     for (int i = 0; i < cJSON_GetArraySize(ra); i++)
         assert_true(num(cJSON_GetArrayItem(ra, i), "predicted_step_time_s") == num(cJSON_GetArrayItem(rb, i), "predicted_step_time_s"));
+    cJSON_Delete(jb);
+    /* the same table with its split column blanked: with the project's figures every row is held
+     * out, the calibration line is empty ("-") and each row keeps the project's baseline, taken from
+     * the calibration rows of the table beside the calibration.csv */
+    in = fopen(src, "r");
+    out = fopen(dst, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in)) {
+        char *p;
+        if ((p = strstr(line, "\",calibration,")) || (p = strstr(line, "\",heldout,"))) {
+            char *end = strchr(p + 2, ',');
+            memmove(p + 2, end, strlen(end) + 1);
+        }
+        fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+    snprintf(args, sizeof args, "validate --table '%s' --json", dst);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    jb = json_of(b);
+    rb = cJSON_GetObjectItemCaseSensitive(jb, "rows");
+    assert_int_equal(cJSON_GetArraySize(ra), cJSON_GetArraySize(rb));
+    for (int i = 0; i < cJSON_GetArraySize(ra); i++) {
+        assert_string_equal(str(cJSON_GetArrayItem(rb, i), "split"), "heldout");
+        assert_true(fabs(num(cJSON_GetArrayItem(ra, i), "baseline_error") - num(cJSON_GetArrayItem(rb, i), "baseline_error")) < 1e-9);
+    }
+    assert_int_equal((int)num(cJSON_GetObjectItemCaseSensitive(jb, "heldout"), "rows"), cJSON_GetArraySize(rb));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jb, "figures_elsewhere")));
+    assert_non_null(strstr(str(jb, "baseline_table"), "mlsysim/validation/runs.csv"));
     cJSON_Delete(ja);
     cJSON_Delete(jb);
+    snprintf(args, sizeof args, "validate --table '%s'", dst);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    assert_non_null(strstr(b, "calibration (in-sample)        0              -"));
+    assert_non_null(strstr(b, "rows without a split are held out"));
     snprintf(args, sizeof args, "validate --table '%s' --calibration '%s/none.csv'", dst, tmpdir);
     assert_int_equal(run(args, 1, a, cap), 1);
     assert_non_null(strstr(a, "none.csv"));

@@ -703,6 +703,41 @@ static void test_table_elsewhere(void **s)
             assert_non_null(strstr(err, "measured_tokens_per_s_per_accelerator"));
         }
     }
+    /* with figures from another folder no row was used to choose them: a blank split is held out,
+     * and the baseline of a generation without calibration rows here is the one of the table beside
+     * that calibration.csv (the project's: every A100 row of it has the same baseline) */
+    ms_dist_validation_t proj;
+    char projpath[1024];
+    snprintf(projpath, sizeof projpath, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    assert_int_equal(ms_dist_validation_load(projpath, &proj, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(proj.foreign, 0);
+    assert_int_equal(ms_dist_validation_run(&proj, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(proj.baseline_from_reference, 0);
+    double a100_base = 0;
+    for (int i = 0; i < proj.n; i++)
+        if (!strcmp(proj.rows[i].generation, "A100")) { a100_base = proj.rows[i].baseline_tflops; break; }
+    ms_dist_validation_free(&proj);
+    assert_true(a100_base > 100e0 && a100_base < 200e0);
+    for (int k = 0; k < 2; k++) {
+        char row[1024];
+        snprintf(row, sizeof row, "r0,A100/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                 "cite,%s,gpt,hierarchical,,,,\n", k ? "calibration" : "");
+        write_runs(runs, hdr, row);
+        assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
+        assert_int_equal(v.foreign, 1);
+        assert_int_equal(v.rows[0].heldout, !k);
+        assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+        assert_int_equal(v.baseline_from_reference, !k);
+        if (!k) {
+            assert_string_equal(v.baseline_table, projpath);
+            assert_true(fabs(v.rows[0].baseline_tflops - a100_base) < 1e-9);
+            assert_int_equal(v.heldout.n, 1);
+            assert_int_equal(v.calibration.n, 0);
+        } else {
+            assert_true(fabs(v.rows[0].baseline_error) < 1e-12);   /* its own calibration row */
+        }
+        ms_dist_validation_free(&v);
+    }
     remove(runs);
     remove(dir);
 }

@@ -666,6 +666,13 @@ typedef struct ms_dist_validation {
     ms_dist_val_stats_t heldout;     /* rows with split = heldout */
     char calibration_file[1024];     /* the calibration.csv read */
     char stacks_file[1024];          /* the stacks.csv looked for (optional: it may not exist) */
+    /* A table whose calibration.csv sits in another folder had no figure chosen on its rows: a
+     * blank or absent split is held out there, and a generation without calibration rows in it
+     * takes its baseline from the calibration rows of the runs.csv beside that calibration.csv
+     * (baseline_table; "" when there is none or the table is that one). */
+    int foreign;
+    char baseline_table[1024];
+    int baseline_from_reference;     /* rows whose baseline came from baseline_table */
 } ms_dist_validation_t;
 
 /* Published NCCL-tests bus bandwidths (mlsysim/validation/collectives.csv) against the fleet

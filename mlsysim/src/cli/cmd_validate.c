@@ -9,7 +9,10 @@
  * The table is found at --table FILE, else $MLSB_SOURCE_DIR/mlsysim/validation/runs.csv, else
  * mlsysim/validation/runs.csv below the current directory or any parent of it or of the
  * executable. Its calibration.csv and stacks.csv are --calibration / --stacks FILE, else the ones
- * beside it, else (a table in a folder without calibration.csv) the project's.
+ * beside it, else (a table in a folder without calibration.csv) the project's. A table whose
+ * figures come from another folder had none chosen on its rows: a row without a split is held out
+ * and a generation without calibration rows takes its baseline from the runs.csv beside that
+ * calibration.csv (ms_dist_validation_t.baseline_table).
  * Exit codes: 0 ok, 1 bad arguments or the table cannot be read.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -88,7 +91,9 @@ static void usage(FILE *f)
                "  mlsysim validate --json\n"
                "  mlsysim validate --table my/runs.csv   (calibration.csv and stacks.csv beside it,\n"
                "                                          else the project's: the figures the engine\n"
-               "                                          was calibrated with)\n"
+               "                                          was calibrated with; then a row without a\n"
+               "                                          split is held out and a generation without\n"
+               "                                          calibration rows takes the project's baseline)\n"
                "  mlsysim validate --table my/runs.csv --calibration my/cal.csv --stacks my/stacks.csv\n"
                "  mlsysim validate --breakdown            (each prediction's parts: matmul, memory-bound\n"
                "                                          ops, each collective, bubble, optimizer)\n"
@@ -251,6 +256,7 @@ static void split_table(const char *title, const ms_dist_validation_t *v, int to
            "baseline median", "baseline max");
     for (int k = 0; k < 2; k++) {
         const ms_dist_val_stats_t *x = st[k];
+        if (!x->n) { printf("%-26s %5d %14s %11s %16s %13s\n", nm[k], 0, "-", "-", "-", "-"); continue; }
         printf("%-26s %5d %13.1f%% %10.1f%% %15.1f%% %12.1f%%\n", nm[k], x->n,
                100.0 * (tokens ? x->median_abs_tokens_error : x->median_abs_error),
                100.0 * (tokens ? x->max_abs_tokens_error : x->max_abs_error),
@@ -362,6 +368,9 @@ int ms_cli_validate(int argc, char **argv)
         json_str(v.calibration_file);
         printf(",\"stacks_file\":");
         if (readable(v.stacks_file)) json_str(v.stacks_file); else printf("null");
+        printf(",\"figures_elsewhere\":%s,\"baseline_table\":", v.foreign ? "true" : "false");
+        if (v.baseline_from_reference) json_str(v.baseline_table); else printf("null");
+        printf(",\"baseline_rows_from_table\":%d", v.baseline_from_reference);
         printf(",\"rows\":[");
         for (int i = 0, first = 1; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
@@ -428,6 +437,11 @@ int ms_cli_validate(int argc, char **argv)
         if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed, v.n, only);
         split_table("rows", &v, 0);
         printf("baseline: one constant TFLOP/s per accelerator generation (median of its calibration rows)\n");
+        if (v.baseline_from_reference)
+            printf("(%d rows of generations without calibration rows here: the baseline of %s)\n",
+                   v.baseline_from_reference, v.baseline_table);
+        if (v.foreign)
+            printf("(figures from another folder: rows without a split are held out)\n");
         split_table("tokens/s per accelerator", &v, 1);
         printf("(a step predicted (1 + e) times the measured one is 1/(1 + e) - 1 off on tokens/s: too fast\n"
                " weighs more there, too slow less)\n");

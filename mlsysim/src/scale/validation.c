@@ -11,9 +11,11 @@
  * TFLOP/s per accelerator: hardware FLOPs per step / (accelerators · TFLOP/s).
  * Errors name the file, line and column. Rows are parsed into a malloc'd array.
  */
+#define _XOPEN_SOURCE 700   /* realpath */
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,6 +524,15 @@ static int cal_named(const cal_t *cal, int ncal, const char *stack)
     return -1;
 }
 
+/* 1 when the two files sit in the same folder (their real paths up to the last '/'). */
+static int same_folder(const char *a, const char *b)
+{
+    char ra[PATH_MAX], rb[PATH_MAX];
+    if (!realpath(a, ra) || !realpath(b, rb)) return 0;
+    char *sa = strrchr(ra, '/'), *sb = strrchr(rb, '/');
+    return sa && sb && sa - ra == sb - rb && strncmp(ra, rb, (size_t)(sa - ra)) == 0;
+}
+
 int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err, size_t errlen)
 {
     return ms_dist_validation_load_with(path, NULL, NULL, v, err, errlen);
@@ -555,6 +566,18 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int nstk = 0;
     rc = load_stacks(stkpath, stk, &nstk, err, errlen);
     if (rc) return rc;
+    /* figures from another folder: none was chosen on this table's rows */
+    v->foreign = !same_folder(calpath, path);
+    if (v->foreign) {
+        const char *cs = strrchr(calpath, '/');
+        int cd = cs ? (int)(cs - calpath + 1) : 0;
+        char ref[sizeof v->baseline_table];
+        FILE *rf;
+        if (snprintf(ref, sizeof ref, "%.*sruns.csv", cd, calpath) < (int)sizeof ref && (rf = fopen(ref, "r"))) {
+            fclose(rf);                                   /* in another folder: not this table */
+            snprintf(v->baseline_table, sizeof v->baseline_table, "%s", ref);
+        }
+    }
 
     csv_file_t cf;
     rc = csv_open(&cf, path, 0, err, errlen);
@@ -607,7 +630,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
         snprintf(r->stack, sizeof r->stack, "%s", c.f[ci_stack]);
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
+        r->heldout = v->foreign;                            /* blank or absent split */
         if (ci_split >= 0 && *c.f[ci_split]) {
+            r->heldout = 0;
             if (strcmp(c.f[ci_split], "heldout") == 0) r->heldout = 1;
             else if (strcmp(c.f[ci_split], "calibration") != 0) {
                 ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
@@ -885,19 +910,43 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         r->error = (t.step_time_s - r->measured_step_s) / r->measured_step_s;
         r->tokens_error = tokens_error_of(r->error);
     }
-    /* constant-TFLOP/s baseline: median measured figure of the generation's calibration rows */
-    int ncal_all = 0;
-    for (int i = 0; i < v->n; i++) if (!v->rows[i].heldout) tmp[ncal_all++] = measured_tf(&v->rows[i]);
-    double all_med = median_of(tmp, ncal_all);
+    /* constant-TFLOP/s baseline: median measured figure of the generation's calibration rows; a
+     * generation without any here takes those of the table its figures were chosen on (a table
+     * elsewhere: baseline_table), else every row of the generation here (in-sample, the baseline's
+     * best case) */
+    ms_dist_validation_t ref = {0};
+    int have_ref = -1;                                       /* not loaded yet */
+    double *rtmp = NULL;
+    v->baseline_from_reference = 0;
     for (int i = 0; i < v->n; i++) {
         ms_dist_run_row_t *r = &v->rows[i];
         int k = 0;
+        r->baseline_tflops = 0.0;
         for (int j = 0; j < v->n; j++)
             if (!v->rows[j].heldout && same_generation(&v->rows[j], r)) tmp[k++] = measured_tf(&v->rows[j]);
-        r->baseline_tflops = k ? median_of(tmp, k) : all_med;
+        if (!k && v->baseline_table[0]) {
+            if (have_ref < 0) {
+                char e3[256];
+                have_ref = ms_dist_validation_load(v->baseline_table, &ref, e3, sizeof e3) == MS_DIST_OK && !ref.foreign &&
+                           ms_dist_validation_run(&ref, e3, sizeof e3) == MS_DIST_OK &&
+                           (rtmp = malloc((size_t)ref.n * sizeof *rtmp)) != NULL;
+            }
+            for (int j = 0; have_ref && j < ref.n; j++)
+                if (!ref.rows[j].heldout && same_generation(&ref.rows[j], r)) rtmp[k++] = measured_tf(&ref.rows[j]);
+            if (k) {
+                v->baseline_from_reference++;
+                r->baseline_tflops = median_of(rtmp, k);
+            }
+        }
+        if (!k)
+            for (int j = 0; j < v->n; j++)
+                if (same_generation(&v->rows[j], r)) tmp[k++] = measured_tf(&v->rows[j]);
+        if (!(r->baseline_tflops > 0)) r->baseline_tflops = median_of(tmp, k);
         /* step time at the baseline TFLOP/s over the measured one */
         r->baseline_error = r->baseline_tflops > 0 ? measured_tf(r) / r->baseline_tflops - 1.0 : 0.0;
     }
+    ms_dist_validation_free(&ref);
+    free(rtmp);
     ms_dist_val_stats_t all;
     fill_stats(v, -1, tmp, &all);
     v->median_abs_error = all.median_abs_error;
