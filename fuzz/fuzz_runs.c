@@ -21,8 +21,8 @@ static const char runs_ok[] =
     "R2,H100/llm-foundry,8,989,3350,80,8,450,0.5,400,7,24,2048,16,,,50368,2048,1,1,8,256,1,0,0,,1,1,,1.5,"
     "\"a table\",heldout,llama,,132,,,,2\n";
 static const char cal_ok[] = "stack,efficiency,attention_efficiency,attention_score_flops,compute_units,hbm_fraction,"
-                             "intra_link_efficiency,inter_link_efficiency,source\n"
-                             "A100,0.74,0.50,224,108,0.88,0.77,,\"ten rows\"\nH100,0.60,0.35,342,,,,,\"one row\"\n";
+                             "intra_link_efficiency,inter_link_efficiency,aliases,source\n"
+                             "A100,0.74,0.50,224,108,0.88,0.77,,A800,\"ten rows\"\nH100,0.60,0.35,342,,,,,H800 GH100,\"one row\"\n";
 static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source,aliases\n"
                              "DeepSpeed-ZeRO3,,0.67,R1,\"a paper\",ZeRO3-2021 DS\n";
 

@@ -756,10 +756,11 @@ static void test_generation_names(void **s)
     assert_non_null(mkdtemp(dir));
     char runs[256];
     snprintf(runs, sizeof runs, "%s/runs.csv", dir);
-    static const char *const stacks[4] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo"};
-    static const char *const want[4] = {"A100", "A100", "A100", "H100"};
+    static const char *const stacks[6] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo",
+                                          "A800-80GB/Megatron-LM", "H800/Megatron-LM"};
+    static const char *const want[6] = {"A100", "A100", "A100", "H100", "A100", "H100"};
     char rows[4096] = "";
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         size_t n = strlen(rows);
         snprintf(rows + n, sizeof rows - n, "g%d,%s,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
                  "cite,%s,gpt,hierarchical,,,,\n", i, stacks[i], i ? "heldout" : "calibration");
@@ -768,11 +769,12 @@ static void test_generation_names(void **s)
     ms_dist_validation_t v;
     assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {        /* A800 and H800 by calibration.csv's aliases */
         assert_string_equal(v.rows[i].calibration, want[i]);
         assert_string_equal(v.rows[i].generation, want[i]);
-        assert_int_equal(v.rows[i].accel.compute_units, i == 3 ? 132 : 108);
+        assert_int_equal(v.rows[i].accel.compute_units, want[i][0] == 'H' ? 132 : 108);
     }
+    assert_true(v.rows[4].baseline_tflops == v.rows[0].baseline_tflops);
     /* the A100 rows share row g0's baseline (their generation's one calibration row) */
     assert_true(v.rows[1].baseline_tflops == v.rows[0].baseline_tflops && v.rows[2].baseline_tflops == v.rows[0].baseline_tflops);
     assert_true(v.rows[0].stack_attention_factor == 0.57 && v.rows[2].stack_attention_factor == 0.57);
@@ -782,6 +784,10 @@ static void test_generation_names(void **s)
     assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, "runs.csv:2"));
     assert_non_null(strstr(err, "A1000"));
+    write_runs(runs, hdr, "g9,A8000/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                          "cite,heldout,gpt,hierarchical,,,,\n");
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "A8000"));   /* an alias is read as a name is: A8000 is not A800 */
     remove(runs);
     remove(dir);
 }

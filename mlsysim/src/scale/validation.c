@@ -173,6 +173,7 @@ typedef struct cal {
     double eff, attn, score;
     int compute_units;                      /* 0 = not given */
     double hbm_fraction, intra_eff, inter_eff;   /* 0 = not given */
+    char aliases[96];                       /* other names of the generation, blank-separated */
 } cal_t;
 
 /* Reads an optional number column of calibration.csv into *dst (0 when absent or blank); -1 and
@@ -205,6 +206,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     /* optional: the generation's hardware figures for rows that leave theirs blank */
     int ci_cu = col_index(&cf.hdr, "compute_units"), ci_hf = col_index(&cf.hdr, "hbm_fraction");
     int ci_li = col_index(&cf.hdr, "intra_link_efficiency"), ci_lo = col_index(&cf.hdr, "inter_link_efficiency");
+    int ci_al = col_index(&cf.hdr, "aliases");                  /* optional */
     if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
     csv_line_t c;
     while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
@@ -251,6 +253,12 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
             return MS_DIST_EIO;
         }
         k->compute_units = (int)cu;
+        if (ci_al >= 0 && c.n > ci_al && strlen(c.f[ci_al]) >= sizeof k->aliases) {
+            ms_scale_err(err, errlen, "%s:%d: column aliases: longer than %zu characters", path, lineno, sizeof k->aliases - 1);
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
+        if (ci_al >= 0 && c.n > ci_al) snprintf(k->aliases, sizeof k->aliases, "%s", c.f[ci_al]);
         snprintf(k->stack, sizeof k->stack, "%s", c.f[ci_stack]);
         k->eff = e;
         k->attn = ae;
@@ -504,8 +512,26 @@ static int names_generation(const char *key, const char *gen, size_t gl)
     return !((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') || (next >= '0' && next <= '9'));
 }
 
+/* 1 if one of the blank-separated names in `aliases` names the generation (names_generation). */
+static int alias_names(const char *aliases, const char *gen, size_t gl)
+{
+    char one[96];
+    for (const char *p = aliases; *p;) {
+        p += strspn(p, " ");
+        size_t n = strcspn(p, " ");
+        if (n && n < sizeof one) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            if (names_generation(one, gen, gl)) return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
 /* The calibration.csv entry of a stack's generation (the text before '/'): the entry named exactly,
- * else the one that names it as names_generation reads names; -1 when not listed. */
+ * else the one that names it as names_generation reads names, else the one with an alias naming it
+ * (A800 = A100, H800 = H100: the same chips); -1 when not listed. */
 static int cal_generation(const cal_t *cal, int ncal, const char *stack)
 {
     size_t gl = strcspn(stack, "/");
@@ -514,6 +540,8 @@ static int cal_generation(const cal_t *cal, int ncal, const char *stack)
         if (strlen(cal[i].stack) == gl && strncmp(cal[i].stack, stack, gl) == 0) found = i;
     for (int i = 0; i < ncal && found < 0; i++)
         if (!strchr(cal[i].stack, '/') && names_generation(cal[i].stack, stack, gl)) found = i;
+    for (int i = 0; i < ncal && found < 0; i++)
+        if (!strchr(cal[i].stack, '/') && alias_names(cal[i].aliases, stack, gl)) found = i;
     return found;
 }
 
