@@ -370,6 +370,54 @@ static void test_gemm_epilogue_bytes(void **s)
     NEAR(ts.step_time_s - t.step_time_s, 2 * 95 * T * h / (2039e9 * 0.88), 1e-9);
 }
 
+/* Recompute levels between selective and full, hand-worked on one A100 (η 0.7, no SM count), two
+ * GPT layers, h = 1024, T = 2048 tokens, no vocabulary, flash attention, no optimizer state:
+ *   full recompute of half the layers: the step halfway between none and full (one GPU: no
+ *     collectives), hardware FLOPs + half a forward of the layers; activations per layer half
+ *     2·sbh, half the whole 34·sbh, plus one layer's working set 34·sbh: (2·18 + 34)·sbh;
+ *   operator-level (torchtitan's selective op): every other matmul, K (h²), the output projection
+ *     (h²) and MLP-out (4h²), 2·T·6h² FLOPs at peak·η, and the forward's element-wise passes,
+ *     2·T·(11h + 2·4h) bytes at bw·η, per layer; it keeps the input, Q, V, the attention output
+ *     (2 B each) and the MLP's first output (2·4 B): 16·sbh per layer + the working set 34·sbh. */
+static void test_recompute_levels(void **s)
+{
+    (void)s;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    ms_dist_accel_t a = a100();
+    ms_dist_model_t m = gpt(2, 1024, 16);
+    m.vocab = 0;
+    ms_dist_train_t none, full, half, ops;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &none, NULL, 0), MS_DIST_OK);
+    p.recompute = MS_DIST_RECOMPUTE_FULL;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &full, NULL, 0), MS_DIST_OK);
+    p.recompute_layer_fraction = 0.5;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &half, NULL, 0), MS_DIST_OK);
+    p.recompute_layer_fraction = 0;
+    p.recompute = MS_DIST_RECOMPUTE_OPS;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &ops, NULL, 0), MS_DIST_OK);
+    double T = 2048, h = 1024, L = 2, sbh = T * h;
+    NEAR(half.step_time_s, (none.step_time_s + full.step_time_s) / 2, 1e-12);
+    NEAR(half.hardware_flops - none.hardware_flops, (full.hardware_flops - none.hardware_flops) / 2, 1e-12);
+    NEAR(none.memory.activations_bytes, L * 34 * sbh, 1e-12);
+    NEAR(half.memory.activations_bytes, (L * 18 + 34) * sbh, 1e-12);
+    double want = L * (2 * T * 6 * h * h / (312e12 * 0.7) + 2 * T * (11 * h + 8 * h) / (2039e9 * 0.7));
+    NEAR(ops.step_time_s - none.step_time_s, want, 1e-9);
+    NEAR(ops.hardware_flops - none.hardware_flops, L * 2 * T * 6 * h * h, 1e-12);
+    NEAR(ops.memory.activations_bytes, (L * 16 + 34) * sbh, 1e-12);
+    /* a fraction outside (0, 1] and an unknown level are refused, naming the field */
+    char err[256] = "";
+    p.recompute = MS_DIST_RECOMPUTE_FULL;
+    p.recompute_layer_fraction = 1.5;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &half, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "recompute_layer_fraction"));
+    p.recompute_layer_fraction = 0;
+    p.recompute = (ms_dist_recompute_t)4;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &half, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "parallelism.recompute"));
+}
+
 /* ZeRO-3 / FSDP HBM work per micro-batch: the full 16-bit gradient copied into the reduce-scatter
  * input (2·2 B per parameter), and per local shard the fp32 master cast to 16 bits before each of
  * the two gathers (2·(4 + 2) B) and the gradient accumulated into fp32 (2 + 4 + 4 B):
@@ -627,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_attention_score_share),
         cmocka_unit_test(test_gemm_epilogue_bytes),
         cmocka_unit_test(test_fsdp_copy_bytes),
+        cmocka_unit_test(test_recompute_levels),
         cmocka_unit_test(test_overlap_interference),
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),

@@ -92,7 +92,9 @@ static void test_published_runs(void **s)
      * where there were 12 (README "llm-foundry, the whole tables"). With Korthikanti et al. 2022's
      * eight Megatron-LM runs (first prediction, +1.5 % ... +12.6 %): 245 rows at 5.6 % / 25.7 %; with
      * torchtitan's ninth row (-11.8 %) 246 rows at 5.7 % / 25.7 %; with Llama 3's long-context row
-     * (CP 16, -11.7 %) 247 rows at 5.7 % / 25.7 %. */
+     * (CP 16, -11.7 %) 247 rows at 5.7 % / 25.7 %; with torchtitan's recompute levels (operator-
+     * level for its "selective", full recompute of every second layer for "selective layer")
+     * 5.6 % / 25.7 %. */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.26);
@@ -178,9 +180,9 @@ static void write_file(const char *p, const char *text)
 }
 
 /* runs.csv's header for the fixture rows below, which carry the columns before its optional last
- * columns cp (context parallelism, read since the Llama 3.1 NeMo rows) and tp_overlap (tensor-
- * parallel communication overlap): the header is cut to them, and the cp and tp_overlap tests add
- * the columns back themselves. */
+ * columns cp (context parallelism, read since the Llama 3.1 NeMo rows), tp_overlap (tensor-
+ * parallel communication overlap) and recompute_layer_fraction: the header is cut to them, and the
+ * tests of those columns add them back themselves. */
 static void fixture_header(char hdr[4096])
 {
     char src[1024], line[4096];
@@ -191,8 +193,11 @@ static void fixture_header(char hdr[4096])
     while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
     fclose(in);
     size_t n = strcspn(hdr, "\r\n");
-    if (n >= 11 && !strncmp(hdr + n - 11, ",tp_overlap", 11)) n -= 11;
-    if (n >= 3 && !strncmp(hdr + n - 3, ",cp", 3)) n -= 3;
+    static const char *const tail[] = {",recompute_layer_fraction", ",tp_overlap", ",cp"};
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
+        size_t k = strlen(tail[i]);
+        if (n >= k && !strncmp(hdr + n - k, tail[i], k)) n -= k;
+    }
     strcpy(hdr + n, "\n");
 }
 
@@ -342,6 +347,38 @@ static void test_bad_tables(void **s)
                 assert_int_equal(rc, MS_DIST_EIO);
                 assert_non_null(strstr(err, "runs.csv:2"));
                 assert_non_null(strstr(err, "column tp_overlap"));
+            }
+        }
+    }
+    /* recompute: 1 is the stack's selective (torchtitan's operator-level), 3 operator-level, 4
+     * refused; the optional recompute_layer_fraction needs 2 and a number in (0, 1] */
+    {
+        char hdr_rc[4096];
+        snprintf(hdr_rc, sizeof hdr_rc, "%.*s,cp,tp_overlap,recompute_layer_fraction\n", (int)strcspn(hdr, "\r\n"), hdr);
+        static const struct { const char *stack, *rc, *frac; int want; double want_frac; const char *refused; } cases[] = {
+            {"X/Megatron", "1", "", MS_DIST_RECOMPUTE_SELECTIVE, 0, NULL},
+            {"X/torchtitan", "1", "", MS_DIST_RECOMPUTE_OPS, 0, NULL},
+            {"X/Megatron", "3", "", MS_DIST_RECOMPUTE_OPS, 0, NULL},
+            {"X/torchtitan", "2", "0.5", MS_DIST_RECOMPUTE_FULL, 0.5, NULL},
+            {"X/Megatron", "4", "", 0, 0, "column recompute"},
+            {"X/torchtitan", "1", "0.5", 0, 0, "needs recompute 2"},
+            {"X/Megatron", "2", "1.5", 0, 0, "column recompute_layer_fraction"},
+        };
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            out = fopen(runs, "w");
+            fprintf(out, "%sr1,%s,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,%s,0,0,0,0,137,,"
+                    "cite,heldout,gpt,hierarchical,108,0.88,0.77,,,,%s\n", hdr_rc, cases[k].stack, cases[k].rc, cases[k].frac);
+            fclose(out);
+            int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
+            if (!cases[k].refused) {
+                assert_int_equal(rc, MS_DIST_OK);
+                assert_int_equal(v.rows[0].par.recompute, cases[k].want);
+                assert_true(v.rows[0].par.recompute_layer_fraction == cases[k].want_frac);
+                ms_dist_validation_free(&v);
+            } else {
+                assert_int_equal(rc, MS_DIST_EIO);
+                assert_non_null(strstr(err, "runs.csv:2"));
+                assert_non_null(strstr(err, cases[k].refused));
             }
         }
     }

@@ -123,7 +123,13 @@ typedef struct ms_dist_model {
 typedef enum ms_dist_recompute {
     MS_DIST_RECOMPUTE_NONE = 0,
     MS_DIST_RECOMPUTE_SELECTIVE = 1, /* attention core only (Korthikanti et al. 2022) */
-    MS_DIST_RECOMPUTE_FULL = 2       /* whole layer: forward computed twice */
+    MS_DIST_RECOMPUTE_FULL = 2,      /* whole layer: forward computed twice */
+    /* operator-level selective checkpointing as PyTorch's torchtitan runs it ("selective op"
+     * AC): the attention core's output and every other matmul output of the layer's forward are
+     * saved (Q, V and, gated, the gate and down projections; GeLU, the MLP's first), the other
+     * matmuls (K, the output projection and the up / MLP-out projection) and every element-wise
+     * op are recomputed before the backward */
+    MS_DIST_RECOMPUTE_OPS = 3
 } ms_dist_recompute_t;
 
 /* How a distributed plan is parallelised. tp·pp·dp·cp (·ep inside dp) = accelerators. */
@@ -137,6 +143,10 @@ typedef struct ms_dist_parallel {
     int global_batch;       /* sequences per optimizer step (B) */
     int interleave;         /* model chunks per pipeline stage (v); 1 = plain 1F1B */
     ms_dist_recompute_t recompute;
+    /* With full recompute, the fraction of the layers recomputed (the rest keep all their
+     * activations): Megatron-LM's --recompute-num-layers over the layers of a stage, torchtitan's
+     * selective layer checkpointing of every n-th layer (1/n). 0 = 1, all of them. */
+    double recompute_layer_fraction;
     int sequence_parallel;  /* 1 = Megatron sequence parallelism with TP */
     int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp) */
     int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
@@ -309,6 +319,8 @@ double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed)
 double ms_dist_model_flops(const ms_dist_model_t *m, double sequences);
 /* Hardware FLOPs per step: as above plus the recomputed forward work (the HFU numerator). */
 double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc);
+/* The same for a plan's recomputation (its recompute mode and recompute_layer_fraction). */
+double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p);
 /* Hardware FLOPs as published TFLOP/s figures count them: the attention scores over the full s²
  * square. For a GPT-style dense model with full recompute this equals Narayanan et al. 2021
  * eq. (3): 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)). Used to turn a published TFLOP/s into time. */
@@ -646,6 +658,13 @@ int ms_dist_stack_figures(const char *software, ms_dist_stack_figures_t *out);
  * stack (DeepSpeed ZeRO, PyTorch FSDP, an unknown or empty name): 0 and 0 (16 B). Names are read
  * as ms_dist_stack_sharding reads them; Megatron-DeepSpeed keeps DeepSpeed's. */
 double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *optimizer_extra);
+
+/* What a software stack's "selective" activation recomputation is: torchtitan's (its configs'
+ * default selective_ac_option "op", torchtitan/models/llama3/infra/parallelize.py) is operator-level,
+ * MS_DIST_RECOMPUTE_OPS; every other stack's (Megatron-LM's --recompute-granularity selective,
+ * NeMo's, an unknown or empty name) is the attention core's, MS_DIST_RECOMPUTE_SELECTIVE. Names are
+ * read as ms_dist_stack_sharding reads them. */
+ms_dist_recompute_t ms_dist_stack_selective(const char *stack);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

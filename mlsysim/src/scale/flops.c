@@ -9,7 +9,9 @@
  *   2·s·(attention + MLP weights) + 4·h·s(s+1)/2 (QKᵀ and A·V); logit layer 2·s·h·V;
  *   backward = 2 × forward.
  * Model FLOPs (MFU) = 3 × forward. Hardware FLOPs (HFU) add the recomputed forward: full recompute
- * re-runs the layers (not the logit layer), selective recompute re-runs QKᵀ and A·V.
+ * re-runs the layers (not the logit layer; a plan's recompute_layer_fraction of them), selective
+ * recompute re-runs QKᵀ and A·V, operator-level recompute every other matmul of each layer (K, the
+ * output projection, the up / MLP-out projection).
  * Published TFLOP/s figures (Megatron-LM eq. 3, PaLM App. B) count the full s² square instead;
  * ms_dist_published_flops counts that way, only to turn a published TFLOP/s into a step time, and
  * reproduces eq. 3 exactly for GPT settings (tested).
@@ -104,31 +106,46 @@ static void fwd_parts(const ms_scale_arch_t *x, int full_square, double *dense, 
     *logits = 2.0 * x->s * x->h * x->V;
 }
 
-static double hw_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc, int full_square)
+/* Forward FLOPs recomputed per sequence: full recompute the layers (a fraction `layers` of
+ * them), selective the attention core, operator-level every other matmul of each layer. */
+static double recomputed(const ms_scale_arch_t *x, double d, double sc, ms_dist_recompute_t rc, double layers)
+{
+    switch (rc) {
+    case MS_DIST_RECOMPUTE_FULL: return layers * (d + sc);
+    case MS_DIST_RECOMPUTE_SELECTIVE: return sc;
+    case MS_DIST_RECOMPUTE_OPS: return x->l * 2.0 * x->s * ms_scale_ops_recompute_wmm(x);
+    default: return 0.0;
+    }
+}
+
+static double hw_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc, double layers,
+                       int full_square)
 {
     ms_scale_arch_t x;
     if (ms_scale_arch(m, &x, NULL, 0) != MS_DIST_OK) return 0.0;
     double d, sc, lg;
     fwd_parts(&x, full_square, &d, &sc, &lg);
-    double f = 3.0 * (d + sc + lg);
-    if (rc == MS_DIST_RECOMPUTE_FULL) f += d + sc;
-    else if (rc == MS_DIST_RECOMPUTE_SELECTIVE) f += sc;
-    return f * sequences;
+    return (3.0 * (d + sc + lg) + recomputed(&x, d, sc, rc, layers)) * sequences;
 }
 
 double ms_dist_model_flops(const ms_dist_model_t *m, double sequences)
 {
-    return hw_flops(m, sequences, MS_DIST_RECOMPUTE_NONE, 0);
+    return hw_flops(m, sequences, MS_DIST_RECOMPUTE_NONE, 1.0, 0);
 }
 
 double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)
 {
-    return hw_flops(m, sequences, rc, 0);
+    return hw_flops(m, sequences, rc, 1.0, 0);
+}
+
+double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p)
+{
+    return hw_flops(m, sequences, p->recompute, ms_scale_recompute_layers(p), 0);
 }
 
 double ms_dist_published_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)
 {
-    return hw_flops(m, sequences, rc, 1);
+    return hw_flops(m, sequences, rc, 1.0, 1);
 }
 
 double ms_dist_megatron_flops(double B, double s, double l, double h, double V)

@@ -17,6 +17,21 @@ typedef struct ms_scale_arch {
 
 int ms_scale_arch(const ms_dist_model_t *m, ms_scale_arch_t *x, char *err, size_t errlen);
 
+/* Operator-level selective recompute (MS_DIST_RECOMPUTE_OPS): the weight elements, per token, of
+ * the matmuls it recomputes: every second matmul of the layer's forward in the order it runs them,
+ * Q, K, V, output projection, then gate, up, down (gated) or in, out (GeLU): K (h·kv_dim), the
+ * output projection (h²) and the up or MLP-out projection (k·h·ffn). */
+static inline double ms_scale_ops_recompute_wmm(const ms_scale_arch_t *x)
+{
+    return x->h * x->kv_dim + x->h * x->h + x->k * x->h * x->ffn;
+}
+
+/* With full recompute, the fraction of the layers recomputed (recompute_layer_fraction, 0 = 1). */
+static inline double ms_scale_recompute_layers(const ms_dist_parallel_t *p)
+{
+    return p->recompute_layer_fraction > 0 && p->recompute_layer_fraction < 1 ? p->recompute_layer_fraction : 1.0;
+}
+
 /* One CSV line split in place (validation tables): fields point into the line. */
 #define MS_SCALE_CSV_MAXCOL 48
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;

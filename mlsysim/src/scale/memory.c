@@ -16,7 +16,11 @@
  *   TP t                 sbh·(10 + 24/t + 5as/(ht))
  *   TP t + SP            sbh·(34/t + 5as/(ht))
  *   selective recompute  drops the 5as/h term; full recompute keeps only the layer input 2sbh
- *                        (/t with SP) plus one layer's working set.
+ *                        (/t with SP) plus one layer's working set (in recompute_layer_fraction of
+ *                        the layers; the others keep all of theirs); operator-level recompute
+ *                        keeps the input, the saved matmul outputs (Q, V, the gate and down
+ *                        projections of a gated MLP or a GeLU MLP's first) and the attention
+ *                        output, plus one layer's working set.
  *   With flash attention the 5as/h score term is never stored (same as selective).
  * The 34 is the GPT tensors counted one by one, and other architectures are counted the same way:
  * not split by TP, the two norms' inputs (4), the QKV input (2), the MLP input (2) and two 1-byte
@@ -68,14 +72,22 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     if (p->flash_attention || p->recompute == MS_DIST_RECOMPUTE_SELECTIVE) score = 0.0;
     double sbh = s * b * h;
     double per_layer_full = sbh * (lin_tp + score);
-    double per_layer;
-    if (p->recompute == MS_DIST_RECOMPUTE_FULL)
-        per_layer = 2.0 * sbh / (p->sequence_parallel ? t : 1.0);
-    else
+    double per_layer, sp_div = p->sequence_parallel ? t : 1.0;
+    if (p->recompute == MS_DIST_RECOMPUTE_FULL) {
+        double rf = ms_scale_recompute_layers(p);
+        per_layer = rf * 2.0 * sbh / sp_div + (1.0 - rf) * per_layer_full;
+    } else if (p->recompute == MS_DIST_RECOMPUTE_OPS) {
+        /* the layer input, the saved matmul outputs (Q, V; gated: gate and down, GeLU: MLP in)
+         * and the attention core's output */
+        double mlp_saved = gated ? 2.0 * x.k * x.ffn / h / t + 2.0 / sp_div : 2.0 * x.k * x.ffn / h / t;
+        per_layer = sbh * (2.0 / sp_div + (2.0 + 2.0 * x.kv_dim / h + 2.0) / t + mlp_saved + score);
+    } else {
         per_layer = per_layer_full;
+    }
     double inflight = x.l * ((pp > 1 && v > 1) ? 1.0 + (pp - 1.0) / (pp * v) : 1.0);
     double act = per_layer * inflight;
-    if (p->recompute == MS_DIST_RECOMPUTE_FULL) act += per_layer_full; /* recompute working set */
+    if (p->recompute == MS_DIST_RECOMPUTE_FULL || p->recompute == MS_DIST_RECOMPUTE_OPS)
+        act += per_layer_full;                                       /* recompute working set */
     /* Logits in fp32 on the last stage: s·b·V·4/t (kept for the cross-entropy backward). */
     act += s * b * x.V * 4.0 / t;
     out->activations_bytes = act * (wb / 2.0);

@@ -19,7 +19,10 @@
  *             40 B of HBM per fp32 logit (PyTorch's log_softmax + nll_loss, both directions).
  *             With the shape-dependent GEMM model (compute_units), each GEMM's output write (its
  *             epilogue: forward outputs, backward dX and dW) is added at the same bandwidth.
- *   recompute full: the layer forward again; selective: the attention core again.
+ *   recompute full: the layer forward again (in recompute_layer_fraction of the layers);
+ *             selective: the attention core again; operator-level (torchtitan's selective op
+ *             checkpointing): every other matmul of the layer (K, output projection, up or
+ *             MLP-out) and the forward's element-wise passes again, the attention core saved.
  *   TP        2 all-reduces of b·s·h 16-bit values per layer in forward, 2 in backward, 2 more with
  *             full recompute (Megatron-LM; with SP each becomes all-gather + reduce-scatter of the
  *             same bytes). Synchronous, on the critical path, unless tp_comm_overlap: then the
@@ -124,6 +127,15 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         return MS_DIST_EINVAL;
     }
     if (m->heads % tp != 0) { ms_scale_err(err, errlen, "parallelism.tp: %d does not divide %d heads", tp, m->heads); return MS_DIST_EINVAL; }
+    if ((int)p->recompute < 0 || (int)p->recompute > MS_DIST_RECOMPUTE_OPS) {
+        ms_scale_err(err, errlen, "parallelism.recompute: must be 0..3 (none, selective, full, ops; got %d)", (int)p->recompute);
+        return MS_DIST_EINVAL;
+    }
+    if (!(p->recompute_layer_fraction >= 0 && p->recompute_layer_fraction <= 1)) {
+        ms_scale_err(err, errlen, "parallelism.recompute_layer_fraction: must be in (0, 1] or 0 for all layers (got %g)",
+                     p->recompute_layer_fraction);
+        return MS_DIST_EINVAL;
+    }
     if (p->zero_stage < 0 || p->zero_stage > 3) { ms_scale_err(err, errlen, "parallelism.zero_stage: must be 0..3 (got %d)", p->zero_stage); return MS_DIST_EINVAL; }
     if (p->sharded_coll_efficiency < 0 || p->sharded_coll_efficiency > 1 || isnan(p->sharded_coll_efficiency)) {
         ms_scale_err(err, errlen, "parallelism.sharded_coll_efficiency: must be in (0, 1] or 0 for the default %g (got %g)",
@@ -208,21 +220,35 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     c.fwd = dense_flops / Fd + ew_bytes / BW + epi_fwd + c.att_fwd;
     c.bwd = 2.0 * dense_flops / Fd + att_b + (1.5 * ew_bytes + score_bytes_bwd) / BW
           + epi_bwd;
-    c.rc = p->recompute == MS_DIST_RECOMPUTE_FULL ? c.fwd
-         : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0;
+    /* recomputed before the backward: full, the layer's forward (in a fraction rf of the layers,
+     * the others keep their activations); selective, the attention core; operator-level, every
+     * other matmul (K, output projection, up / MLP-out, with their output writes) and every
+     * element-wise op of the forward. The TP collectives run again with the recomputed work: a
+     * whole forward's with full recompute; the all-gathers (half of them) with operator-level,
+     * whose saved reduce-scatter outputs are not run again (torchtitan saves them). */
+    double rf = p->recompute == MS_DIST_RECOMPUTE_FULL ? ms_scale_recompute_layers(p) : 0.0;
+    double ops_mm = 0.0, rc_passes = rf;
+    if (p->recompute == MS_DIST_RECOMPUTE_OPS) {
+        ops_mm = 2.0 * T * ms_scale_ops_recompute_wmm(&x) / tp / Fd;
+        double epi_ops = cu > 0 ? T * wb * (x.kv_dim / tp + h + (x.mlp_mats == 3.0 ? x.k * x.ffn / tp : h)) / BW : 0.0;
+        c.rc = ops_mm + ew_bytes / BW + epi_ops;
+        rc_passes = 0.5;
+    } else {
+        c.rc = rf * c.fwd + (p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? c.att_fwd : 0.0);
+    }
     /* GEMM share of the kernel time (for the breakdown) */
-    double layer_mm = 3.0 * dense_flops / Fd + att_f + att_b
-                    + (p->recompute == MS_DIST_RECOMPUTE_FULL ? dense_flops / Fd + att_f
-                       : p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? att_f : 0.0);
+    double layer_mm = 3.0 * dense_flops / Fd + att_f + att_b + ops_mm
+                    + rf * (dense_flops / Fd + att_f)
+                    + (p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? att_f : 0.0);
     double layer_kern = c.fwd + c.bwd + c.rc;
-    int passes = p->recompute == MS_DIST_RECOMPUTE_FULL ? 3 : 2; /* fwd, bwd (+ recompute fwd) */
+    double passes = 2.0 + rc_passes;                            /* fwd, bwd (+ what is recomputed) */
     double act_msg = T * h * wb;
     c.tp = tp > 1 ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
     double tp_total = c.tp;                                    /* before overlap */
     if (p->tp_comm_overlap && c.tp > 0) {
         /* the linear layers' GEMMs of the passes that carry the collectives: forward 1, backward
-         * 2 (dX and dW), full recompute 1 more forward */
-        double gemm = (passes == 3 ? 4.0 : 3.0) * dense_flops / Fd;
+         * 2 (dX and dW), full recompute 1 more forward (in its fraction rf of the layers) */
+        double gemm = (3.0 + rf) * dense_flops / Fd;
         c.tp = c.tp > gemm ? c.tp - gemm : 0.0;
     }
     /* routing imbalance: min(E, k x imbalance) copies per token, as ms_moe_alltoall counts them */
@@ -234,7 +260,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, kv_bytes, cp, tp, &fab);
         double fwd_exp = ag > c.att_fwd ? ag - c.att_fwd : 0.0;
         double bwd_exp = (ag + rs) > 2.0 * c.att_fwd ? (ag + rs) - 2.0 * c.att_fwd : 0.0;
-        c.cp = fwd_exp * (passes - 1) + bwd_exp;
+        c.cp = fwd_exp * (1.0 + rf) + bwd_exp;
     } else {
         c.cp = 0.0;
     }
@@ -371,7 +397,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double B = p->global_batch;
     out->tokens_per_s = B * s / step;
     out->model_flops = ms_dist_model_flops(m, B);
-    out->hardware_flops = ms_dist_hardware_flops(m, B, p->recompute);
+    out->hardware_flops = ms_dist_plan_hardware_flops(m, B, p);
     out->tflops_per_accelerator = out->hardware_flops / step / accelerators / 1e12;
     out->mfu = out->model_flops / step / (accelerators * a->peak_flops);
     out->hfu = out->hardware_flops / step / (accelerators * a->peak_flops);

@@ -472,6 +472,15 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
     return 0.0;
 }
 
+ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
+{
+    if (!stack) return MS_DIST_RECOMPUTE_SELECTIVE;
+    const char *sw = strchr(stack, '/');
+    char name[64];
+    squash(sw ? sw + 1 : stack, name, sizeof name);
+    return strstr(name, "torchtitan") ? MS_DIST_RECOMPUTE_OPS : MS_DIST_RECOMPUTE_SELECTIVE;
+}
+
 /* Numeric columns of runs.csv and where each goes. */
 enum { C_ACC, C_PEAK, C_HBM, C_CAP, C_GPN, C_NVL, C_NVA, C_IB, C_IBA, C_L, C_H, C_A, C_KV, C_FFN,
        C_V, C_S, C_TP, C_PP, C_MB, C_GB, C_IL, C_RC, C_SP, C_ZERO, C_OVL, C_FLASH, C_TFL, C_STEP,
@@ -625,6 +634,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
+    int ci_rlf = col_index(hdr, "recompute_layer_fraction");  /* optional: blank = 1 */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -781,6 +791,26 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
         r->par.recompute = (ms_dist_recompute_t)(int)val[C_RC];
+        if (r->par.recompute > MS_DIST_RECOMPUTE_OPS) {
+            ms_scale_err(err, errlen, "%s:%d: column recompute: '%s' is not 0 (none), 1 (selective), 2 (full) or 3 (operator-level)",
+                         path, lineno, c.f[ci[C_RC]]);
+            rc = MS_DIST_EIO; break;
+        }
+        /* 1, selective, is what the stack calls selective (torchtitan's: operator-level) */
+        if (r->par.recompute == MS_DIST_RECOMPUTE_SELECTIVE) r->par.recompute = ms_dist_stack_selective(r->stack);
+        if (ci_rlf >= 0 && *c.f[ci_rlf]) {
+            double f;
+            if (parse_num(c.f[ci_rlf], &f) || !(f > 0 && f <= 1)) {
+                ms_scale_err(err, errlen, "%s:%d: column recompute_layer_fraction: '%s' is not a number in (0, 1]", path, lineno, c.f[ci_rlf]);
+                rc = MS_DIST_EIO; break;
+            }
+            if (r->par.recompute != MS_DIST_RECOMPUTE_FULL) {
+                ms_scale_err(err, errlen, "%s:%d: column recompute_layer_fraction: '%s' needs recompute 2 (full recompute of that fraction of the layers)",
+                             path, lineno, c.f[ci_rlf]);
+                rc = MS_DIST_EIO; break;
+            }
+            r->par.recompute_layer_fraction = f;
+        }
         r->par.sequence_parallel = (int)val[C_SP]; r->par.zero_stage = (int)val[C_ZERO];
         {
             const char *what;
@@ -805,7 +835,6 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         r->accelerators = (int)val[C_ACC];
         r->measured_tflops = val[C_TFL];
         r->measured_step_s = val[C_STEP];
-        if (r->par.recompute > MS_DIST_RECOMPUTE_FULL) { ms_scale_err(err, errlen, "%s:%d: column recompute: must be 0, 1 or 2", path, lineno); rc = MS_DIST_EIO; break; }
         char e2[256];
         ms_scale_arch_t xa;
         if (ms_scale_arch(&r->model, &xa, e2, sizeof e2)) { ms_scale_err(err, errlen, "%s:%d: %s", path, lineno, e2); rc = MS_DIST_EIO; break; }
