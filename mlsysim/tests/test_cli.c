@@ -1145,6 +1145,46 @@ static void test_plan_framework(void **state)
     remove(plan);
 }
 
+/* Recompute between selective and full in plans: a framework's "selective" is its own
+ * (torchtitan's operator-level policy recomputes more than the attention core Megatron-style
+ * stacks recompute, and a note says so); recompute_layer_fraction 0.5 with full recompute lands
+ * halfway between none and full on one node (no TP collectives), and needs recompute full. */
+static void test_plan_recompute_levels(void **state)
+{
+    (void)state;
+    char plan[512], args[1024], buf[65536];
+    snprintf(plan, sizeof plan, "%s/rc.yaml", tmpdir);
+    const char *yaml =
+        "version: \"1.0\"\nname: MPT-7B\nworkload:\n"
+        "  arch: {layers: 32, hidden: 4096, heads: 32, vocab: 50368, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
+        "  mode: training\n  seq_len: 2048\n  batch_size: 96\n"
+        "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
+        "parallelism: {microbatch: 6, overlap_dp: true, flash_attention: true, %s}\n";
+    double t[5];
+    const char *tails[5] = {"framework: llm-foundry, recompute: selective", "framework: torchtitan, recompute: selective",
+                            "framework: torchtitan, recompute: none", "framework: torchtitan, recompute: full",
+                            "framework: torchtitan, recompute: full, recompute_layer_fraction: 0.5"};
+    for (int i = 0; i < 5; i++) {
+        cJSON *j = eval_framework(plan, yaml, tails[i], 0);
+        t[i] = num(j, "step_time_s");
+        assert_true(num(j, "recompute_layer_fraction") == (i == 3 ? 1.0 : i == 4 ? 0.5 : 0.0));
+        cJSON_Delete(j);
+    }
+    assert_true(t[1] > t[0]);                          /* the same figures (aliases), more recomputed */
+    assert_true(t[1] > t[2] && t[1] < t[3]);
+    assert_true(fabs(t[4] - (t[2] + t[3]) / 2) < 1e-9 * t[3]);
+    snprintf(args, sizeof args, "eval '%s'", plan);
+    char text[1024];
+    snprintf(text, sizeof text, yaml, tails[1]);
+    write_file(plan, text);
+    assert_int_equal(run(args, 1, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "operator-level"));
+    cJSON_Delete(eval_framework(plan, yaml, "framework: torchtitan, recompute: selective, recompute_layer_fraction: 0.5", 1));
+    assert_int_equal(run(args, 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "parallelism.recompute_layer_fraction"));
+    remove(plan);
+}
+
 /* validate --breakdown: each run's prediction split into parts that add up to its step (JSON
  * "breakdown", as eval's); --row lists only the runs whose id contains the text, and a text that
  * names no run is refused. */
@@ -1214,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_workload_kinds),
         cmocka_unit_test(test_validate_elsewhere),
         cmocka_unit_test(test_plan_framework),
+        cmocka_unit_test(test_plan_recompute_levels),
         cmocka_unit_test(test_validate_breakdown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

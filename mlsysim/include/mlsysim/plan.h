@@ -62,6 +62,7 @@ typedef struct {
     int tp_comm_overlap;              /* training: TP collectives overlapped with the layer's GEMMs (default 0) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */
     ms_recompute recompute;
+    double recompute_layer_fraction;  /* full recompute: the fraction of layers recomputed (default 1) */
     /* ops */
     int has_ops;
     ms_grid grid;

@@ -37,6 +37,7 @@ static const ms_result_key keys[] = {
     {"microbatch", MS_V_INT, "", "sequences per micro-batch (training)"},
     {"microbatches", MS_V_INT, "", "micro-batches per step per replica (training)"},
     {"recompute", MS_V_STR, "", "activation recomputation: none, selective, full"},
+    {"recompute_layer_fraction", MS_V_NUM, "", "training: with full recompute, the fraction of the layers recomputed (parallelism.recompute_layer_fraction; 0 without)"},
     {"zero_stage", MS_V_INT, "", "ZeRO stage 0-3"},
     /* time and rate */
     {"latency_s", MS_V_NUM, "s", "one step (decode step, forward pass or optimizer step)"},

@@ -195,6 +195,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->global_batch = p->batch_size;
     par->interleave = p->interleave;
     par->recompute = (ms_dist_recompute_t)p->recompute;
+    if (par->recompute == MS_DIST_RECOMPUTE_SELECTIVE) par->recompute = ms_dist_stack_selective(p->framework);
+    par->recompute_layer_fraction = p->recompute_layer_fraction;
     par->sequence_parallel = p->sequence_parallel;
     par->zero_stage = p->zero_stage;
     /* the software stack: its validated figures (none listed: 1), and without zero_stage the
@@ -355,6 +357,11 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_int(o, "batch_size", p->batch_size);
     ms_result_int(o, "seq_len", p->seq_len);
     ms_result_str(o, "recompute", ms_recompute_name(p->recompute));
+    ms_result_num(o, "recompute_layer_fraction", p->recompute == MS_RECOMPUTE_FULL ? p->recompute_layer_fraction : 0.0);
+    if (par.recompute == MS_DIST_RECOMPUTE_OPS)
+        ms_result_note(o, "recompute selective with framework %s: its operator-level policy, every other matmul of a layer "
+                       "(K, output projection, up / MLP-out) and the element-wise ops recomputed, the attention core saved",
+                       p->framework);
     ms_result_int(o, "zero_stage", par.zero_stage);
     if (p->framework[0]) {
         ms_dist_stack_figures_t sf;

@@ -67,7 +67,7 @@ const char *const ms_plan_set_keys =
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
     "hardware.memory_reserve hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
-    "parallelism.recompute parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
+    "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
     "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
@@ -202,6 +202,12 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         double v;
         if (to_num(value, 1.0, 1e6, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in [1, 1e6]", key, value); return MS_ERR_INPUT; }
         *(key[0] == 'p' ? &p->moe_imbalance : !strcmp(key, "hardware.congestion") ? &p->congestion : &p->straggler) = v;
+        return MS_OK;
+    }
+    if (!strcmp(key, "parallelism.recompute_layer_fraction")) {
+        double v;
+        if (to_num(value, 1e-6, 1.0, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in (0, 1]", key, value); return MS_ERR_INPUT; }
+        p->recompute_layer_fraction = v;
         return MS_OK;
     }
     if (!strcmp(key, "ops.duration_days")) {

@@ -231,7 +231,11 @@ static const field parallelism_fields[] = {
     {"microbatch", NULL, FT_INT, OFF(microbatch), 1, 1000000, 1, 1, NULL, NULL, NULL, -1, NULL, "sequences per micro-batch"},
     {"interleave", NULL, FT_INT, OFF(interleave), 1, 1000, 1, 1, NULL, NULL, NULL, -1, NULL, "model chunks per pipeline stage"},
     {"recompute", NULL, FT_ENUM, OFF(recompute), 0, 0, 1, MS_RECOMPUTE_NONE, "none selective full", parse_rc, NULL, -1, NULL,
-     "activation recomputation (Korthikanti et al. 2022)"},
+     "activation recomputation (Korthikanti et al. 2022); selective is the framework's own: the attention core (Megatron-LM, NeMo), "
+     "operator-level with framework torchtitan (every other matmul and the element-wise ops recomputed)"},
+    {"recompute_layer_fraction", NULL, FT_NUM, (int)offsetof(ms_plan, recompute_layer_fraction), 1e-6, 1, 1, 1, NULL, NULL, NULL, -1, NULL,
+     "with recompute full, the fraction of the layers recomputed, the others keeping their activations "
+     "(Megatron-LM --recompute-num-layers over a stage's layers; torchtitan's selective layer checkpointing of every n-th layer: 1/n; training)"},
     {"sequence_parallel", NULL, FT_BOOL, OFF(sequence_parallel), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL, "Megatron sequence parallelism"},
     {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, OFF(zero_stage_set), NULL,
      "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded (default: what parallelism.framework implies, else 0)"},
@@ -510,6 +514,13 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
             struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "tp_comm_overlap", FY_NT);
             rc = FAIL(k ? k : pn, "parallelism.tp_comm_overlap",
                       "TP communication overlap is modelled for training (workload.mode: training)");
+            goto done;
+        }
+        if (plan->recompute_layer_fraction < 1 && plan->recompute != MS_RECOMPUTE_FULL) {
+            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "recompute_layer_fraction", FY_NT);
+            rc = FAIL(k ? k : pn, "parallelism.recompute_layer_fraction",
+                      "%g of the layers recomputed needs recompute: full (got %s)", plan->recompute_layer_fraction,
+                      ms_recompute_name(plan->recompute));
             goto done;
         }
         if (plan->ep > 1 && !(plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.experts > 1)) {
