@@ -793,11 +793,13 @@ static void test_generation_names(void **s)
     assert_non_null(mkdtemp(dir));
     char runs[256];
     snprintf(runs, sizeof runs, "%s/runs.csv", dir);
-    static const char *const stacks[6] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo",
-                                          "A800-80GB/Megatron-LM", "H800/Megatron-LM"};
-    static const char *const want[6] = {"A100", "A100", "A100", "H100", "A100", "H100"};
+    /* and as nvidia-smi or a system names them: a vendor or system word before the name is skipped */
+    static const char *const stacks[9] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo",
+                                          "A800-80GB/Megatron-LM", "H800/Megatron-LM", "NVIDIA A100-SXM4-80GB/Megatron-LM",
+                                          "NVIDIA H100 80GB HBM3/NeMo", "DGX-H100/NeMo"};
+    static const char *const want[9] = {"A100", "A100", "A100", "H100", "A100", "H100", "A100", "H100", "H100"};
     char rows[4096] = "";
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 9; i++) {
         size_t n = strlen(rows);
         snprintf(rows + n, sizeof rows - n, "g%d,%s,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
                  "cite,%s,gpt,hierarchical,,,,\n", i, stacks[i], i ? "heldout" : "calibration");
@@ -806,7 +808,7 @@ static void test_generation_names(void **s)
     ms_dist_validation_t v;
     assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
-    for (int i = 0; i < 6; i++) {        /* A800 and H800 by calibration.csv's aliases */
+    for (int i = 0; i < 9; i++) {        /* A800 and H800 by calibration.csv's aliases */
         assert_string_equal(v.rows[i].calibration, want[i]);
         assert_string_equal(v.rows[i].generation, want[i]);
         assert_int_equal(v.rows[i].accel.compute_units, want[i][0] == 'H' ? 132 : 108);
@@ -825,6 +827,10 @@ static void test_generation_names(void **s)
                           "cite,heldout,gpt,hierarchical,,,,\n");
     assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, "A8000"));   /* an alias is read as a name is: A8000 is not A800 */
+    write_runs(runs, hdr, "g9,NVIDIA/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                          "cite,heldout,gpt,hierarchical,,,,\n");
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "NVIDIA"));  /* a vendor word alone names no generation */
     remove(runs);
     remove(dir);
 }

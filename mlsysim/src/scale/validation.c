@@ -538,11 +538,33 @@ static int alias_names(const char *aliases, const char *gen, size_t gl)
     return 0;
 }
 
+/* The generation's name without a vendor or system word before it, as nvidia-smi and system names
+ * write it: "NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3", "DGX A100", "HGX-H100" read from "A100" /
+ * "H100" on (each word followed by a blank, '-' or '_'). */
+static const char *generation_start(const char *stack)
+{
+    static const char *const words[] = {"NVIDIA", "DGX", "HGX"};
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+            size_t n = strlen(words[i]), k = 0;
+            while (k < n && stack[k] && (stack[k] == words[i][k] || stack[k] == words[i][k] - 'A' + 'a')) k++;
+            if (k == n && (stack[n] == ' ' || stack[n] == '-' || stack[n] == '_')) {
+                stack += n + strspn(stack + n, " -_");
+                again = 1;
+            }
+        }
+    }
+    return stack;
+}
+
 /* The calibration.csv entry of a stack's generation (the text before '/'): the entry named exactly,
  * else the one that names it as names_generation reads names, else the one with an alias naming it
- * (A800 = A100, H800 = H100: the same chips); -1 when not listed. */
+ * (A800 = A100, H800 = H100: the same chips); a vendor or system word before the name is skipped
+ * (generation_start); -1 when not listed. */
 static int cal_generation(const cal_t *cal, int ncal, const char *stack)
 {
+    stack = generation_start(stack);
     size_t gl = strcspn(stack, "/");
     int found = -1;
     for (int i = 0; i < ncal; i++)
