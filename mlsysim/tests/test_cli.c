@@ -1182,6 +1182,24 @@ static void test_plan_recompute_levels(void **state)
     cJSON_Delete(eval_framework(plan, yaml, "framework: torchtitan, recompute: selective, recompute_layer_fraction: 0.5", 1));
     assert_int_equal(run(args, 1, buf, sizeof buf), 1);
     assert_non_null(strstr(buf, "parallelism.recompute_layer_fraction"));
+    /* optimize parallelism searches the framework's selective: a 1.3B model at 40,960 tokens on one
+     * A100 does not fit without recompute, fits with torchtitan's, and the search's best is the
+     * plan itself (the same step as eval) */
+    write_file(plan, "version: \"1.0\"\nname: long\nworkload:\n"
+               "  arch: {layers: 24, hidden: 2048, heads: 16, vocab: 50368, max_pos: 40960, bias: true, layernorm: true, tied_embeddings: true}\n"
+               "  mode: training\n  seq_len: 40960\n  batch_size: 1\n"
+               "hardware: {accelerator: A100, count: 1, precision: bf16}\n"
+               "parallelism: {microbatch: 1, flash_attention: true, framework: torchtitan, recompute: selective}\n");
+    snprintf(args, sizeof args, "-o json eval '%s'", plan);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    cJSON *e = json_of(buf);
+    snprintf(args, sizeof args, "-o json optimize parallelism '%s'", plan);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    cJSON *o = json_of(buf), *best = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "top"), 0);
+    assert_string_equal(str(best, "recompute"), "selective");
+    assert_true(fabs(num(best, "step_time_s") / num(e, "step_time_s") - 1.0) < 1e-9);
+    cJSON_Delete(o);
+    cJSON_Delete(e);
     remove(plan);
 }
 

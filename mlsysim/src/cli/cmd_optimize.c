@@ -32,6 +32,13 @@ static void json_cat(char *buf, size_t cap, size_t *n, const char *fmt, ...)
     if (w > 0) *n = *n + (size_t)w < cap ? *n + (size_t)w : cap;
 }
 
+/* A candidate's recompute as the plan names it: a framework's own selective recomputation
+ * (torchtitan's operator-level policy, ms_dist_stack_selective) is its "selective". */
+static const char *rc_name(int rc)
+{
+    return rc == MS_DIST_RECOMPUTE_OPS ? "selective" : ms_recompute_name((ms_recompute)rc);
+}
+
 static int opt_parallelism(ms_cli *c, const ms_plan *p)
 {
     if (p->mode != MS_MODE_TRAINING) {
@@ -50,7 +57,12 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
     base.dp = 0;                                   /* derived per candidate */
     ms_dist_search_result_t *r = malloc(sizeof *r);
     if (!r) return MS_EXIT_INPUT;
-    if (ms_dist_search_parallelism(&a, &m, &f, p->count, &base, NULL, 5, r, err, sizeof err) != MS_DIST_OK) {
+    /* recompute none, the framework's selective, full */
+    const int rc_axis[] = {MS_DIST_RECOMPUTE_NONE, (int)ms_dist_stack_selective(p->framework), MS_DIST_RECOMPUTE_FULL, -1};
+    ms_dist_space_t space = {0};
+    space.sequence_parallel = -1;
+    space.recompute = rc_axis;
+    if (ms_dist_search_parallelism(&a, &m, &f, p->count, &base, &space, 5, r, err, sizeof err) != MS_DIST_OK) {
         fprintf(stderr, "mlsysim optimize parallelism: %s\n", err);
         free(r);
         return MS_EXIT_INPUT;
@@ -78,7 +90,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
             const ms_dist_candidate_t *x = &r->example[MS_LOSE_MEMORY];
             fprintf(stderr, " (the closest, tp %d pp %d dp %d mb %d %s zero %d, needs %.3g GB per accelerator of %.3g GB)",
                     x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
-                    ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                    rc_name(x->par.recompute), x->par.zero_stage,
                     x->res.memory.total_bytes / 1e9, p->hw.mem_bytes / 1e9);
         }
         fputc('\n', stderr);
@@ -89,7 +101,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
         ms_result_int(&o, "pp", b->par.pp);
         ms_result_int(&o, "dp", b->res.dp);
         ms_result_int(&o, "microbatch", b->par.microbatch);
-        ms_result_str(&o, "recompute", ms_recompute_name((ms_recompute)b->par.recompute));
+        ms_result_str(&o, "recompute", rc_name(b->par.recompute));
         ms_result_int(&o, "zero_stage", b->par.zero_stage);
         ms_result_bool(&o, "sequence_parallel", b->par.sequence_parallel);
         ms_result_num(&o, "step_time_s", b->res.step_time_s);
@@ -109,7 +121,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
                      "\"zero_stage\": %d, \"sequence_parallel\": %s, \"step_time_s\": %.10g, \"mfu\": %.10g, "
                      "\"memory_per_accelerator_bytes\": %.10g}",
                      i ? ", " : "", x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
-                     ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                     rc_name(x->par.recompute), x->par.zero_stage,
                      x->par.sequence_parallel ? "true" : "false", x->res.step_time_s, x->res.mfu,
                      x->res.memory.total_bytes);
         }
@@ -132,7 +144,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
                 snprintf(key, sizeof key, "rank_%d", i + 1);
                 snprintf(val, sizeof val, "tp %d pp %d dp %d mb %d %s zero %d%s: %.4g s/step, MFU %.1f %%",
                          x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
-                         ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                         rc_name(x->par.recompute), x->par.zero_stage,
                          x->par.sequence_parallel ? " sp" : "", x->res.step_time_s, 100 * x->res.mfu);
                 ms_result_str(&o, key, val);
             }
@@ -152,7 +164,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
             char val[200];
             snprintf(val, sizeof val, "tp %d pp %d dp %d mb %d %s zero %d%s: %.4g s/step, %.3g GB per accelerator",
                      x->par.tp, x->par.pp, x->res.dp, x->par.microbatch,
-                     ms_recompute_name((ms_recompute)x->par.recompute), x->par.zero_stage,
+                     rc_name(x->par.recompute), x->par.zero_stage,
                      x->par.sequence_parallel ? " sp" : "", x->res.step_time_s, x->res.memory.total_bytes / 1e9);
             if (c->fmt != MS_FMT_JSON) {
                 char key[48];
@@ -163,7 +175,7 @@ static int opt_parallelism(ms_cli *c, const ms_plan *p)
                      "\"recompute\": \"%s\", \"zero_stage\": %d, \"sequence_parallel\": %s, \"step_time_s\": %.10g, "
                      "\"memory_per_accelerator_bytes\": %.10g}",
                      first ? "" : ", ", ms_dist_loss_reason_name((ms_dist_loss_reason_t)k), x->par.tp, x->par.pp,
-                     x->res.dp, x->par.microbatch, ms_recompute_name((ms_recompute)x->par.recompute),
+                     x->res.dp, x->par.microbatch, rc_name(x->par.recompute),
                      x->par.zero_stage, x->par.sequence_parallel ? "true" : "false", x->res.step_time_s,
                      x->res.memory.total_bytes);
             first = 0;
