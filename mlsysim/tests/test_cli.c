@@ -1201,6 +1201,25 @@ static void test_plan_recompute_levels(void **state)
     cJSON_Delete(o);
     cJSON_Delete(e);
     remove(plan);
+    /* validate --json says which recompute each run ran: torchtitan's selective op rows
+     * operator-level, its selective layer rows full over half the layers */
+    size_t cap = 8u << 20;
+    char *v = malloc(cap);
+    assert_non_null(v);
+    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
+    assert_int_equal(run("validate --json --row TTN-A100-L2-13B", 0, v, cap), 0);
+    cJSON *jv = json_of(v), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 3);
+    for (int i = 0; i < 3; i++) {
+        cJSON *r = cJSON_GetArrayItem(rows, i);
+        const char *id = str(r, "id"), *rc = str(r, "recompute");
+        double fr = num(r, "recompute_layer_fraction");
+        if (strstr(id, "-none")) assert_true(!strcmp(rc, "none") && fr == 0);
+        else if (strstr(id, "-selop")) assert_true(!strcmp(rc, "operator-level") && fr == 0);
+        else assert_true(strstr(id, "-sellayer") && !strcmp(rc, "full") && fr == 0.5);
+    }
+    cJSON_Delete(jv);
+    free(v);
 }
 
 /* validate --breakdown: each run's prediction split into parts that add up to its step (JSON
