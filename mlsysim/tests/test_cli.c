@@ -1096,50 +1096,61 @@ static cJSON *eval_framework(const char *plan, const char *yaml, const char *fw,
     return json_of(buf);
 }
 
+/* FDRY-A100-7B-s2048-8 of mlsysim/validation/runs.csv as a plan: MPT-7B, 8 A100 80 GB, micro-batch
+ * 6, batch 96; %s is the rest of its parallelism section */
+static const char mpt7b_yaml[] =
+    "version: \"1.0\"\nname: MPT-7B\nworkload:\n"
+    "  arch: {layers: 32, hidden: 4096, heads: 32, vocab: 50368, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
+    "  mode: training\n  seq_len: 2048\n  batch_size: 96\n"
+    "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
+    "parallelism: {microbatch: 6, overlap_dp: true, flash_attention: true, %s}\n";
+
+/* `mlsysim validate --json ARGS` on the project's table, parsed (the caller deletes it) */
+static cJSON *validate_json(const char *args)
+{
+    size_t cap = 8u << 20;
+    char *v = malloc(cap), cmd[256];
+    assert_non_null(v);
+    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
+    snprintf(cmd, sizeof cmd, "validate --json %s", args);
+    assert_int_equal(run(cmd, 0, v, cap), 0);
+    cJSON *j = json_of(v);
+    free(v);
+    return j;
+}
+
 static void test_plan_framework(void **state)
 {
     (void)state;
     char plan[512], args[2048], buf[65536];
     snprintf(plan, sizeof plan, "%s/fdry.yaml", tmpdir);
-    /* FDRY-A100-7B-s2048-8 of mlsysim/validation/runs.csv: MPT-7B, 8 A100 80 GB, micro-batch 6, batch 96 */
-    const char *yaml =
-        "version: \"1.0\"\nname: MPT-7B\nworkload:\n"
-        "  arch: {layers: 32, hidden: 4096, heads: 32, vocab: 50368, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
-        "  mode: training\n  seq_len: 2048\n  batch_size: 96\n"
-        "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
-        "parallelism: {microbatch: 6, recompute: none, overlap_dp: true, flash_attention: true, framework: %s}\n";
-    cJSON *j = eval_framework(plan, yaml, "llm-foundry", 0);
+    const char *yaml = mpt7b_yaml;
+    cJSON *j = eval_framework(plan, yaml, "recompute: none, framework: llm-foundry", 0);
     assert_int_equal((int)num(j, "zero_stage"), 3);
     assert_string_equal(str(j, "framework"), "llm-foundry");
     double step = num(j, "step_time_s");
     cJSON_Delete(j);
-    size_t cap = 8u << 20;
-    char *v = malloc(cap);
-    assert_non_null(v);
-    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
-    assert_int_equal(run("validate --json", 0, v, cap), 0);
-    cJSON *jv = json_of(v), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    cJSON *jv = validate_json(""), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
     double want = 0;
     for (int i = 0; i < cJSON_GetArraySize(rows); i++)
         if (!strcmp(str(cJSON_GetArrayItem(rows, i), "id"), "FDRY-A100-7B-s2048-8"))
             want = num(cJSON_GetArrayItem(rows, i), "predicted_step_time_s");
     cJSON_Delete(jv);
-    free(v);
     assert_true(want > 0 && fabs(step / want - 1.0) < 1e-5);
     /* a framework without figures: the generation's attention figure, a faster step; a name that
      * implies no sharding leaves zero_stage at 0 (7B at ZeRO-0 then does not fit: exit 2) */
-    j = eval_framework(plan, yaml, "JAX, zero_stage: 3", 0);
+    j = eval_framework(plan, yaml, "recompute: none, framework: JAX, zero_stage: 3", 0);
     assert_int_equal((int)num(j, "zero_stage"), 3);
     assert_true(num(j, "step_time_s") < step);
     cJSON_Delete(j);
     snprintf(args, sizeof args, "eval '%s'", plan);
     assert_int_equal(run(args, 1, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "framework JAX: no figures of its own"));
-    j = eval_framework(plan, yaml, "JAX", 2);
+    j = eval_framework(plan, yaml, "recompute: none, framework: JAX", 2);
     assert_int_equal((int)num(j, "zero_stage"), 0);
     cJSON_Delete(j);
     /* a zero_stage given wins over the name (ZeRO-1 does not fit either) */
-    j = eval_framework(plan, yaml, "FSDP, zero_stage: 1", 2);
+    j = eval_framework(plan, yaml, "recompute: none, framework: FSDP, zero_stage: 1", 2);
     assert_int_equal((int)num(j, "zero_stage"), 1);
     cJSON_Delete(j);
     remove(plan);
@@ -1154,12 +1165,7 @@ static void test_plan_recompute_levels(void **state)
     (void)state;
     char plan[512], args[1024], buf[65536];
     snprintf(plan, sizeof plan, "%s/rc.yaml", tmpdir);
-    const char *yaml =
-        "version: \"1.0\"\nname: MPT-7B\nworkload:\n"
-        "  arch: {layers: 32, hidden: 4096, heads: 32, vocab: 50368, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
-        "  mode: training\n  seq_len: 2048\n  batch_size: 96\n"
-        "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
-        "parallelism: {microbatch: 6, overlap_dp: true, flash_attention: true, %s}\n";
+    const char *yaml = mpt7b_yaml;
     double t[5];
     const char *tails[5] = {"framework: llm-foundry, recompute: selective", "framework: torchtitan, recompute: selective",
                             "framework: torchtitan, recompute: none", "framework: torchtitan, recompute: full",
@@ -1203,12 +1209,7 @@ static void test_plan_recompute_levels(void **state)
     remove(plan);
     /* validate --json says which recompute each run ran: torchtitan's selective op rows
      * operator-level, its selective layer rows full over half the layers */
-    size_t cap = 8u << 20;
-    char *v = malloc(cap);
-    assert_non_null(v);
-    setenv("MLSB_SOURCE_DIR", MLSB_SOURCE_DIR, 1);
-    assert_int_equal(run("validate --json --row TTN-A100-L2-13B", 0, v, cap), 0);
-    cJSON *jv = json_of(v), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    cJSON *jv = validate_json("--row TTN-A100-L2-13B"), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
     assert_int_equal(cJSON_GetArraySize(rows), 3);
     for (int i = 0; i < 3; i++) {
         cJSON *r = cJSON_GetArrayItem(rows, i);
@@ -1219,7 +1220,6 @@ static void test_plan_recompute_levels(void **state)
         else assert_true(strstr(id, "-sellayer") && !strcmp(rc, "full") && fr == 0.5);
     }
     cJSON_Delete(jv);
-    free(v);
 }
 
 /* validate --breakdown: each run's prediction split into parts that add up to its step (JSON
