@@ -319,6 +319,11 @@ double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed)
 double ms_dist_model_flops(const ms_dist_model_t *m, double sequences);
 /* Hardware FLOPs per step: as above plus the recomputed forward work (the HFU numerator). */
 double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc);
+/* The fraction of a plan's layers that full recompute re-runs: recompute_layer_fraction (0 or
+ * outside (0, 1) = 1) with MS_DIST_RECOMPUTE_FULL, else 0. */
+double ms_dist_recomputed_layers(const ms_dist_parallel_t *p);
+/* A recompute level's name: "none", "selective", "full", "operator-level" ("?" out of range). */
+const char *ms_dist_recompute_name(ms_dist_recompute_t rc);
 /* The same for a plan's recomputation (its recompute mode and recompute_layer_fraction). */
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p);
 /* Hardware FLOPs as published TFLOP/s figures count them: the attention scores over the full s²

@@ -389,11 +389,8 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->sharding);
             /* the recompute the row ran: its column as the stack reads it (torchtitan's 1 is
              * operator-level), and with full recompute the fraction of the layers */
-            static const char *const rc_names[] = {"none", "selective", "full", "operator-level"};
-            int rci = (int)r->par.recompute;
             printf(",\"recompute\":\"%s\",\"recompute_layer_fraction\":%.6g",
-                   rci >= 0 && rci <= 3 ? rc_names[rci] : "?",
-                   r->par.recompute == MS_DIST_RECOMPUTE_FULL ? (r->par.recompute_layer_fraction > 0 ? r->par.recompute_layer_fraction : 1.0) : 0.0);
+                   ms_dist_recompute_name(r->par.recompute), ms_dist_recomputed_layers(&r->par));
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"

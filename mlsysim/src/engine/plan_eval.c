@@ -357,7 +357,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_int(o, "batch_size", p->batch_size);
     ms_result_int(o, "seq_len", p->seq_len);
     ms_result_str(o, "recompute", ms_recompute_name(p->recompute));
-    ms_result_num(o, "recompute_layer_fraction", p->recompute == MS_RECOMPUTE_FULL ? p->recompute_layer_fraction : 0.0);
+    ms_result_num(o, "recompute_layer_fraction", ms_dist_recomputed_layers(&par));
     if (par.recompute == MS_DIST_RECOMPUTE_OPS)
         ms_result_note(o, "recompute selective with framework %s: its operator-level policy, every other matmul of a layer "
                        "(K, output projection, up / MLP-out) and the element-wise ops recomputed, the attention core saved",

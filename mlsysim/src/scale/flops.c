@@ -138,9 +138,21 @@ double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dis
     return hw_flops(m, sequences, rc, 1.0, 0);
 }
 
+double ms_dist_recomputed_layers(const ms_dist_parallel_t *p)
+{
+    if (p->recompute != MS_DIST_RECOMPUTE_FULL) return 0.0;
+    return p->recompute_layer_fraction > 0 && p->recompute_layer_fraction < 1 ? p->recompute_layer_fraction : 1.0;
+}
+
+const char *ms_dist_recompute_name(ms_dist_recompute_t rc)
+{
+    static const char *const names[] = {"none", "selective", "full", "operator-level"};
+    return (int)rc >= 0 && (int)rc <= MS_DIST_RECOMPUTE_OPS ? names[rc] : "?";
+}
+
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p)
 {
-    return hw_flops(m, sequences, p->recompute, ms_scale_recompute_layers(p), 0);
+    return hw_flops(m, sequences, p->recompute, ms_dist_recomputed_layers(p), 0);
 }
 
 double ms_dist_published_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc)

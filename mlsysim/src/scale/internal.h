@@ -26,12 +26,6 @@ static inline double ms_scale_ops_recompute_wmm(const ms_scale_arch_t *x)
     return x->h * x->kv_dim + x->h * x->h + x->k * x->h * x->ffn;
 }
 
-/* With full recompute, the fraction of the layers recomputed (recompute_layer_fraction, 0 = 1). */
-static inline double ms_scale_recompute_layers(const ms_dist_parallel_t *p)
-{
-    return p->recompute_layer_fraction > 0 && p->recompute_layer_fraction < 1 ? p->recompute_layer_fraction : 1.0;
-}
-
 /* One CSV line split in place (validation tables): fields point into the line. */
 #define MS_SCALE_CSV_MAXCOL 48
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;

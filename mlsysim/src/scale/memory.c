@@ -74,12 +74,12 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double per_layer_full = sbh * (lin_tp + score);
     double per_layer, sp_div = p->sequence_parallel ? t : 1.0;
     if (p->recompute == MS_DIST_RECOMPUTE_FULL) {
-        double rf = ms_scale_recompute_layers(p);
+        double rf = ms_dist_recomputed_layers(p);
         per_layer = rf * 2.0 * sbh / sp_div + (1.0 - rf) * per_layer_full;
     } else if (p->recompute == MS_DIST_RECOMPUTE_OPS) {
         /* the layer input, the saved matmul outputs (Q, V; gated: gate and down, GeLU: MLP in)
          * and the attention core's output */
-        double mlp_saved = gated ? 2.0 * x.k * x.ffn / h / t + 2.0 / sp_div : 2.0 * x.k * x.ffn / h / t;
+        double mlp_saved = 2.0 * x.k * x.ffn / h / t + (gated ? 2.0 / sp_div : 0.0);
         per_layer = sbh * (2.0 / sp_div + (2.0 + 2.0 * x.kv_dim / h + 2.0) / t + mlp_saved + score);
     } else {
         per_layer = per_layer_full;

@@ -226,7 +226,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * element-wise op of the forward. The TP collectives run again with the recomputed work: a
      * whole forward's with full recompute; the all-gathers (half of them) with operator-level,
      * whose saved reduce-scatter outputs are not run again (torchtitan saves them). */
-    double rf = p->recompute == MS_DIST_RECOMPUTE_FULL ? ms_scale_recompute_layers(p) : 0.0;
+    double rf = ms_dist_recomputed_layers(p);
     double ops_mm = 0.0, rc_passes = rf;
     if (p->recompute == MS_DIST_RECOMPUTE_OPS) {
         ops_mm = 2.0 * T * ms_scale_ops_recompute_wmm(&x) / tp / Fd;

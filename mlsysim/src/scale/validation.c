@@ -420,6 +420,13 @@ static void squash(const char *s, char *out, size_t n)
     out[k] = '\0';
 }
 
+/* The software part of a stack name ("GEN/software", or the whole name), squashed. */
+static void software_key(const char *stack, char name[64])
+{
+    const char *sw = strchr(stack, '/');
+    squash(sw ? sw + 1 : stack, name, 64);
+}
+
 int ms_dist_stack_sharding(const char *stack, const char **what)
 {
     static const struct { const char *key; int stage; const char *what; } rules[] = {
@@ -447,9 +454,8 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
     };
     if (what) *what = "";
     if (!stack) return -1;
-    const char *sw = strchr(stack, '/');
     char name[64];
-    squash(sw ? sw + 1 : stack, name, sizeof name);
+    software_key(stack, name);
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         if (strstr(name, rules[i].key)) {
             if (what) *what = rules[i].what;
@@ -462,9 +468,8 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
 {
     if (optimizer_extra) *optimizer_extra = 0.0;
     if (!stack) return 0.0;
-    const char *sw = strchr(stack, '/');
     char name[64];
-    squash(sw ? sw + 1 : stack, name, sizeof name);
+    software_key(stack, name);
     if (strstr(name, "deepspeed")) return 0.0;            /* Megatron-DeepSpeed: DeepSpeed's optimizer */
     if (!(strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo"))) return 0.0;
     if (!fp16_params) return 4.0;                         /* the fp32 main-gradient buffer */
@@ -475,9 +480,8 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
 {
     if (!stack) return MS_DIST_RECOMPUTE_SELECTIVE;
-    const char *sw = strchr(stack, '/');
     char name[64];
-    squash(sw ? sw + 1 : stack, name, sizeof name);
+    software_key(stack, name);
     return strstr(name, "torchtitan") ? MS_DIST_RECOMPUTE_OPS : MS_DIST_RECOMPUTE_SELECTIVE;
 }
 
