@@ -418,6 +418,58 @@ static void test_recompute_levels(void **s)
     assert_non_null(strstr(err, "parallelism.recompute"));
 }
 
+/* FP8 linear layers (Transformer Engine's recipe), hand-worked on one A100-like device with a
+ * made-up FP8 peak of 2x at η 0.5 (flat η: no SM count, HBM at η), GPT layers of h = 1024, one
+ * sequence of 2048 tokens, flash attention, no logit layer, no optimizer: per layer the GEMMs
+ * (6·2T·12h² FLOPs over forward and backward, the attention core not among them) move from
+ * 312e12·0.7 to 624e12·0.5, and HBM carries the casts: forward (3·1 − 2)·(h + h + 4h) for the
+ * norm- and activation-fed inputs + (2 + 2·1)·h for the attention output, backward (2 + 2)·(3h +
+ * h + h) for the QKV, projection and MLP-out output gradients + max(0, 2 − 2)·4h for MLP-in's, per
+ * token: 30·T·h bytes, and the weights once per step, (2 + 2)·12h² bytes. Weight memory gains
+ * 2 B per linear weight (the cast copy and its transpose). */
+static void test_fp8_linear(void **s)
+{
+    (void)s;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    ms_dist_accel_t a = a100(), a8 = a100();
+    a8.linear_peak_flops = 624e12;
+    a8.linear_efficiency = 0.5;
+    ms_dist_model_t m = gpt(2, 1024, 16), m8;
+    m.vocab = 0;
+    m8 = m;
+    m8.linear_bytes = 1;
+    ms_dist_train_t bf, f8;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &bf, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&a8, &m8, &p, &f, 1, &f8, NULL, 0), MS_DIST_OK);
+    double T = 2048, h = 1024, L = 2, BW = 2039e9 * 0.7;
+    double gemm = 3 * 2 * T * 12 * h * h;
+    double want = L * (gemm / (624e12 * 0.5) - gemm / (312e12 * 0.7) + (30 * T * h + 4 * 12 * h * h) / BW);
+    NEAR(f8.step_time_s - bf.step_time_s, want, 1e-9);
+    NEAR(f8.memory.weights_bytes - bf.memory.weights_bytes, L * 12 * h * h * 2, 1e-12);
+    NEAR(f8.memory.activations_bytes, bf.memory.activations_bytes, 1e-12);   /* kept 16-bit */
+    /* the parts still add up; MFU is read against the FP8 peak */
+    NEAR(f8.compute_s + f8.dp_comm_s + f8.zero_comm_s + f8.optimizer_s + f8.bubble_s + f8.pp_comm_s + f8.tp_comm_s,
+         f8.step_time_s, 1e-9);
+    NEAR(f8.mfu, f8.model_flops / f8.step_time_s / 624e12, 1e-12);
+    /* the same format as the parameters changes nothing */
+    m8.linear_bytes = 2;
+    a8.linear_peak_flops = 0;
+    a8.linear_efficiency = 0;
+    assert_int_equal(ms_dist_train_step(&a8, &m8, &p, &f, 1, &f8, NULL, 0), MS_DIST_OK);
+    NEAR(f8.step_time_s, bf.step_time_s, 1e-12);
+    /* a linear format wider than the stored one, or an efficiency above 1, is refused */
+    char err[256] = "";
+    m8.linear_bytes = 4;
+    assert_int_equal(ms_dist_train_step(&a8, &m8, &p, &f, 1, &f8, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "linear_bytes"));
+    m8.linear_bytes = 1;
+    a8.linear_efficiency = 1.5;
+    assert_int_equal(ms_dist_train_step(&a8, &m8, &p, &f, 1, &f8, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "linear_efficiency"));
+}
+
 /* ZeRO-3 / FSDP HBM work per micro-batch: the full 16-bit gradient copied into the reduce-scatter
  * input (2·2 B per parameter), and per local shard the fp32 master cast to 16 bits before each of
  * the two gathers (2·(4 + 2) B) and the gradient accumulated into fp32 (2 + 4 + 4 B):
@@ -680,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),
         cmocka_unit_test(test_tp_comm_overlap),
+        cmocka_unit_test(test_fp8_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,6 +83,14 @@ typedef struct ms_dist_accel {
      * at 64 per clock); H100 SXM: 254 + 3·29.5 = 342 (989 TFLOP/s against 3.9 TFLOP/s of
      * exponentials, FlashAttention-3 Sec. 1; 67 TFLOP/s FP32 = 33.5 T operations/s). */
     double attn_score_flops;
+    /* Low-precision linear layers (FP8 training as NVIDIA's Transformer Engine runs it): the
+     * peak FLOP/s of the transformer layers' linear GEMMs (QKV, output projection, MLP) when they
+     * run in a narrower format than the rest of the step, whose attention core, logit layer and
+     * element-wise kernels stay 16-bit at peak_flops; 0 = peak_flops. With
+     * ms_dist_model_t.linear_bytes. */
+    double linear_peak_flops;
+    /* Fraction of linear_peak_flops those GEMMs' main loops reach; 0 = efficiency. */
+    double linear_efficiency;
 } ms_dist_accel_t;
 
 /* The head dimension at which attn_efficiency is read (the GPT-3-style models of
@@ -118,6 +126,10 @@ typedef struct ms_dist_model {
     int learned_pos;     /* 1 = learned position embedding of s·h parameters (GPT-2/3) */
     int biases;          /* 1 = linear layers carry biases (GPT), 0 = none (Llama) */
     double bytes_per_param;   /* 16-bit training weights: 2; 0 = 2 */
+    /* Bytes per element the transformer layers' linear GEMMs read (FP8 training: 1); 0 =
+     * bytes_per_param. Narrower than bytes_per_param, the parameters, gradients and activations
+     * stay in bytes_per_param and each GEMM operand is cast first (see train_step.c "FP8"). */
+    double linear_bytes;
 } ms_dist_model_t;
 
 typedef enum ms_dist_recompute {

@@ -58,6 +58,12 @@ int ms_scale_arch(const ms_dist_model_t *m, ms_scale_arch_t *x, char *err, size_
     x->k = x->E > 1 ? (m->top_k > 0 ? m->top_k : 1) : 1;
     if (x->k > x->E) { ms_scale_err(err, errlen, "model.top_k: %d exceeds experts %d", m->top_k, m->experts); return MS_DIST_EINVAL; }
     x->bpp = m->bytes_per_param > 0 ? m->bytes_per_param : 2.0;
+    x->lb = m->linear_bytes > 0 ? m->linear_bytes : x->bpp;
+    if (!(x->lb <= x->bpp)) {
+        ms_scale_err(err, errlen, "model.linear_bytes: %g exceeds bytes_per_param %g (the linear GEMMs read a format no wider than the stored one)",
+                     m->linear_bytes, x->bpp);
+        return MS_DIST_EINVAL;
+    }
     x->mlp_mats = m->gated_ffn ? 3.0 : 2.0;
     double bias = m->biases ? 1.0 : 0.0;
     x->attn_params = x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h

@@ -7,6 +7,7 @@
 /* Resolved architecture numbers (defaults applied). */
 typedef struct ms_scale_arch {
     double l, h, a, kv, d, ffn, V, s, E, k, bpp;
+    double lb;            /* bytes per element of the linear GEMMs' operands (<= bpp) */
     double kv_dim;        /* kv heads · head dim */
     double mlp_mats;      /* 2 (GeLU MLP) or 3 (gated) */
     double attn_params;   /* per layer: Wq, Wk, Wv, Wo (+ biases) */

@@ -1,7 +1,10 @@
 /* memory.c - training memory per accelerator for a distributed plan.
  *
  * Model state (mixed-precision Adam, Rajbhandari et al. 2020 "ZeRO", K = 12):
- *   weights 2 B/param, gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v); another
+ *   weights 2 B/param (FP8 linear layers, linear_bytes lb: + 2·lb per linear weight, its cast
+ *   copy and that copy's transpose, kept for the step; activations stay 16-bit: an upper bound
+ *   where Transformer Engine saves a GEMM's input in FP8),
+ *   gradients 2 B/param, optimizer 12 B/param (fp32 master, m, v); another
  *   optimizer gives its own figure (ms_optimizer_bytes_per_param: SGD with momentum 8, none 0).
  *   Megatron-style mixed precision keeps the gradients in fp32 (grad_bytes_per_param 4: 18 B/param,
  *   6 + 12/dp with the distributed optimizer, which shards the optimizer state only: the table of
@@ -55,6 +58,13 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double per_rank = dense / (tp * pp) + expert / (tp * pp * ep);
     double wb = x.bpp;
     out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? dp : 1.0);
+    /* FP8 linear layers (linear_bytes < bytes_per_param): each linear weight also kept cast, with
+     * its transpose, across the micro-batches of a step (2·lb per weight element) */
+    if (x.lb < wb) {
+        double lin = x.l * (x.h * (x.h + 2.0 * x.kv_dim) + x.h * x.h) / (tp * pp)
+                   + x.l * x.E * x.mlp_mats * x.h * x.ffn / (tp * pp * ep);
+        out->weights_bytes += lin * 2.0 * x.lb / (p->zero_stage >= 3 ? dp : 1.0);
+    }
     double gb = p->grad_bytes_per_param > 0 ? p->grad_bytes_per_param : wb;
     out->gradients_bytes = per_rank * gb / (p->zero_stage >= 2 ? dp : 1.0);
     double opt = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param

@@ -57,6 +57,17 @@
  *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/dp bytes), memory-bound.
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
  *             HBM traffic per local parameter for mixed-precision Adam).
+ *   FP8       (model linear_bytes below bytes_per_param; Transformer Engine's recipe) the linear
+ *             GEMMs (QKV, projection, MLP in and out: forward, dX and dW) run at
+ *             accel->linear_peak_flops · linear_efficiency; the attention core, the logit layer and
+ *             every element-wise kernel stay 16-bit. Each GEMM operand is cast with its transpose
+ *             (the weight gradient reads the transpose): forward, the attention output by its own
+ *             cast-transpose kernel (read wb, write 2·lb per element) and the QKV, MLP-in and
+ *             MLP-out inputs by the norm and activation kernels that make them, which write lb
+ *             instead of wb, then a transpose (net 3·lb − wb); backward, the output gradients of
+ *             QKV, the projection and MLP-out (read wb, write 2·lb) and MLP-in's, written by the
+ *             activation's backward kernel (net 2·lb − wb); the weights once per step, kept across
+ *             the micro-batches (read wb, write 2·lb per parameter). Nets below 0 count as 0.
  * η (accel->efficiency) scales peak FLOP/s (and HBM bandwidth when mem_bw_fraction is 0): it is
  * the single compute calibration figure of an accelerator generation and software stack. Links
  * run at their own achievable fraction of line rate, the NCCL-tests figure of their class
@@ -148,8 +159,17 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         return MS_DIST_EINVAL;
     }
 
+    if (!(a->linear_efficiency >= 0 && a->linear_efficiency <= 1) || !(a->linear_peak_flops >= 0)) {
+        ms_scale_err(err, errlen, "accelerator.linear_efficiency: must be in (0, 1] or 0 for efficiency (got %g), linear_peak_flops >= 0",
+                     a->linear_efficiency);
+        return MS_DIST_EINVAL;
+    }
+
     double eta = a->efficiency > 0 ? a->efficiency : MS_DIST_DEFAULT_EFFICIENCY;
     double F = a->peak_flops * eta;
+    /* the linear layers' GEMMs: their own format's peak and η (FP8), else the step's */
+    double Flin = (a->linear_peak_flops > 0 ? a->linear_peak_flops : a->peak_flops)
+                * (a->linear_efficiency > 0 ? a->linear_efficiency : eta);
     double BW = a->mem_bw_bytes_per_s * (a->mem_bw_fraction > 0 ? a->mem_bw_fraction : eta);
     ms_dist_fabric_t fab;
     ms_dist_fabric_achievable(f, &fab);                    /* links at their NCCL-tests fraction */
@@ -168,7 +188,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double Fd = F;
     int cu = x.E <= 1 ? a->compute_units : 0;                  /* dense models only */
     double rate_all = layer_gemm_rate(&x, T, tp, cu, cu);
-    Fd = F * rate_all;
+    Fd = Flin * rate_all;
     /* beside an overlapped collective the GEMMs keep compute_units - MS_DIST_NCCL_SMS SMs */
     double ov_f = cu > MS_DIST_NCCL_SMS ? 1.0 - layer_gemm_rate(&x, T, tp, cu - MS_DIST_NCCL_SMS, cu) / rate_all : 0.0;
     if (ov_f < 0) ov_f = 0;
@@ -180,6 +200,16 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double score_flops = (p->flash_attention ? 2.0 * T * (s + MS_DIST_ATTN_TILE) : 4.0 * T * s) * h / tp;
     double ew_bytes = 2.0 * T * (11.0 * h / (sp ? tp : 1) + (x.mlp_mats == 3.0 ? 3.0 : 2.0) * x.k * x.ffn / tp);
     double scores = T * (x.a / tp) * s;                           /* score elements per rank */
+    /* FP8: the casts of the linear GEMMs' operands (header); cast_w per layer and step */
+    double cast_fwd = 0.0, cast_bwd = 0.0, cast_w = 0.0;
+    if (x.lb < wb) {
+        double lb = x.lb, hs = h / (sp ? tp : 1);
+        double fused = fmax(0.0, 3.0 * lb - wb), own = wb + 2.0 * lb, act_bwd = fmax(0.0, 2.0 * lb - wb);
+        double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;      /* MLP-in outputs (gate and up) */
+        cast_fwd = T * (fused * (2.0 * hs + x.k * x.ffn / tp) + own * h / tp) / BW;
+        cast_bwd = T * (own * ((h + 2.0 * x.kv_dim) / tp + 2.0 * hs) + act_bwd * up_n) / BW;
+        cast_w = own * wmm / tp / BW;
+    }
     double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;
     double score_bytes_bwd = p->flash_attention ? 0.0 : 2.0 * 9.5 * scores;
     /* A fused (flash) attention kernel runs at its own fraction of peak (attn_efficiency) and its
@@ -217,9 +247,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         att_b = per * (att_bwd_mult * inv_mm + c_sc / (4.0 * dh));
     }
     c.att_fwd = att_f + score_bytes / BW;
-    c.fwd = dense_flops / Fd + ew_bytes / BW + epi_fwd + c.att_fwd;
+    c.fwd = dense_flops / Fd + ew_bytes / BW + epi_fwd + c.att_fwd + cast_fwd;
     c.bwd = 2.0 * dense_flops / Fd + att_b + (1.5 * ew_bytes + score_bytes_bwd) / BW
-          + epi_bwd;
+          + epi_bwd + cast_bwd;
     /* recomputed before the backward: full, the layer's forward (in a fraction rf of the layers,
      * the others keep their activations); selective, the attention core; operator-level, every
      * other matmul (K, output projection, up / MLP-out, with their output writes) and every
@@ -363,7 +393,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double t_opt = (opt_state > 0 ? 4.0 + 2.0 * opt_state : 0.0) * opt_params / BW;
 
     double pipe = (double)mb * t_max + (pp - 1.0) / v * t_mean;
-    double step = pipe + p2p + z3_exposed + dp_exposed + t_opt;
+    /* FP8: the busiest stage's weights cast once per step */
+    double t_wcast = chunk_hi * v * cast_w;
+    double step = pipe + p2p + z3_exposed + dp_exposed + t_opt + t_wcast;
 
     out->accelerators = accelerators;
     out->dp = dp;
@@ -390,6 +422,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double kern = nl * layer_kern + (last ? logit_t : 0.0) + z3_mem;
         double share = kern > 0 ? mm / kern : 0.0;
         out->matmul_s = out->compute_s * share;
+        out->compute_s += t_wcast;
         out->memory_bound_s = out->compute_s - out->matmul_s;
     }
     out->zero_comm_total_s = z3;
@@ -399,8 +432,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->model_flops = ms_dist_model_flops(m, B);
     out->hardware_flops = ms_dist_plan_hardware_flops(m, B, p);
     out->tflops_per_accelerator = out->hardware_flops / step / accelerators / 1e12;
-    out->mfu = out->model_flops / step / (accelerators * a->peak_flops);
-    out->hfu = out->hardware_flops / step / (accelerators * a->peak_flops);
+    /* against the peak of the format the linear layers run in (FP8 runs report MFU of the FP8
+     * peak, as NVIDIA's NeMo tables do) */
+    double mfu_peak = a->linear_peak_flops > 0 ? a->linear_peak_flops : a->peak_flops;
+    out->mfu = out->model_flops / step / (accelerators * mfu_peak);
+    out->hfu = out->hardware_flops / step / (accelerators * mfu_peak);
 
     ms_dist_parallel_t pr = *p;
     pr.dp = dp;
