@@ -15,18 +15,18 @@ static const char runs_ok[] =
     "inter_node_gb_s_dir,inter_alpha_us,layers,hidden,heads,kv_heads,ffn,vocab,seq_len,tp,pp,microbatch,"
     "global_batch,interleave,recompute,sequence_parallel,zero_stage,overlap_dp,flash_attention,"
     "measured_tflops,measured_step_s,citation,split,arch,collectives,compute_units,hbm_fraction,"
-    "intra_link_efficiency,inter_link_efficiency,cp,recompute_layer_fraction\n"
+    "intra_link_efficiency,inter_link_efficiency,cp,recompute_layer_fraction,precision\n"
     "R1,A100/Megatron-LM,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,"
-    "\"a paper\",calibration,gpt,hierarchical,108,0.88,0.77,,,\n"
+    "\"a paper\",calibration,gpt,hierarchical,108,0.88,0.77,,,,fp16\n"
     "R2,H100/llm-foundry,8,989,3350,80,8,450,0.5,400,7,24,2048,16,,,50368,2048,1,1,8,256,1,0,0,,1,1,,1.5,"
-    "\"a table\",heldout,llama,,132,,,,2,\n"
+    "\"a table\",heldout,llama,,132,,,,2,,fp8\n"
     "R3,A100/torchtitan,64,312,2039,80,8,300,0.5,200,7,40,5120,40,40,13824,32000,4096,1,1,2,128,1,2,0,3,1,1,,4.28,"
-    "\"a doc\",heldout,llama,,,,,,,0.5\n"
+    "\"a doc\",heldout,llama,,,,,,,0.5,\n"
     "R4,A100/torchtitan,64,312,2039,80,8,300,0.5,200,7,40,5120,40,40,13824,32000,4096,1,1,2,128,1,1,0,3,1,1,,4.30,"
-    "\"a doc\",heldout,llama,,,,,,,\n";
-static const char cal_ok[] = "stack,efficiency,attention_efficiency,attention_score_flops,compute_units,hbm_fraction,"
+    "\"a doc\",heldout,llama,,,,,,,,bf16\n";
+static const char cal_ok[] = "stack,efficiency,fp8_efficiency,attention_efficiency,attention_score_flops,compute_units,hbm_fraction,"
                              "intra_link_efficiency,inter_link_efficiency,aliases,source\n"
-                             "A100,0.74,0.50,224,108,0.88,0.77,,A800,\"ten rows\"\nH100,0.60,0.35,342,,,,,H800 GH100,\"one row\"\n";
+                             "A100,0.74,,0.50,224,108,0.88,0.77,,A800,\"ten rows\"\nH100,0.60,0.53,0.35,342,,,,,H800 GH100,\"one row\"\n";
 static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source,aliases\n"
                              "DeepSpeed-ZeRO3,,0.67,R1,\"a paper\",ZeRO3-2021 DS\n";
 

@@ -634,6 +634,8 @@ typedef struct ms_dist_run_row {
     double baseline_error;          /* the baseline's error on step time */
     char sharding[96];              /* which data-parallel semantics the row ran and why (the
                                      * zero_stage column, or what its stack name implies) */
+    char precision[8];              /* bf16 (the default), fp16 or fp8 (the precision column) */
+    double fp8_efficiency;          /* the generation's calibration.csv fp8_efficiency (0: none) */
     ms_dist_train_t predicted;      /* the whole prediction (its parts: `validate --breakdown`) */
 } ms_dist_run_row_t;
 

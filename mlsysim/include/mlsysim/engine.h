@@ -151,6 +151,10 @@ double ms_calibrated_attention_efficiency(const char *hw_name);
  * the datasheets' exponential and FP32 rates; see ms_dist_accel_t.attn_score_flops), 0 when
  * unknown. Training plans use it. */
 double ms_calibrated_attention_score_flops(const char *hw_name);
+/* The fraction of the FP8 peak the linear layers' GEMMs reach in FP8 training on an accelerator's
+ * generation (calibration.csv's fp8_efficiency), 0 when it has none (an FP8 plan's linear layers
+ * then run at the plan's efficiency). Training plans in fp8 use it. */
+double ms_calibrated_fp8_efficiency(const char *hw_name);
 
 /* Fills a plan with the defaults of a plan file that gives only workload.model and
  * hardware.accelerator: inference, batch 1, seq 2048, Adam, fp16, one accelerator, no

@@ -391,6 +391,9 @@ int ms_cli_validate(int argc, char **argv)
              * operator-level), and with full recompute the fraction of the layers */
             printf(",\"recompute\":\"%s\",\"recompute_layer_fraction\":%.6g",
                    ms_dist_recompute_name(r->par.recompute), ms_dist_recomputed_layers(&r->par));
+            /* bf16, fp16 or fp8; fp8 rows: the linear GEMMs' fraction of the FP8 peak */
+            printf(",\"precision\":\"%s\"", r->precision);
+            if (r->model.linear_bytes > 0) printf(",\"fp8_efficiency\":%.4g", r->accel.linear_efficiency);
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"

@@ -22,9 +22,9 @@ double ms_default_efficiency(ms_mode mode)
  * them (chosen there on the calibration rows of runs.csv only; tests/test_scale_validation.c
  * checks this table against the file). The generation is the registry name up to its first '_'
  * (A100_40GB -> A100, H100_PCIe -> H100). */
-static const struct { const char *gen; double eff, attn, score; } calibrated[] = {
-    {"A100", 0.74, 0.50, 224.0},
-    {"H100", 0.60, 0.35, 342.0},
+static const struct { const char *gen; double eff, attn, score, fp8; } calibrated[] = {
+    {"A100", 0.74, 0.50, 224.0, 0.0},
+    {"H100", 0.60, 0.35, 342.0, 0.53},
 };
 
 static int calibrated_index(const char *hw_name)
@@ -52,6 +52,12 @@ double ms_calibrated_attention_score_flops(const char *hw_name)
 {
     int i = calibrated_index(hw_name);
     return i >= 0 ? calibrated[i].score : 0.0;
+}
+
+double ms_calibrated_fp8_efficiency(const char *hw_name)
+{
+    int i = calibrated_index(hw_name);
+    return i >= 0 ? calibrated[i].fp8 : 0.0;
 }
 
 /* The plan's efficiency and where it came from ("plan", "calibrated", "default"). */

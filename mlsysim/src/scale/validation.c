@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAXCOL MS_SCALE_CSV_MAXCOL
 #define MAXCAL 32
@@ -171,6 +172,7 @@ static int parse_whole(const char *s, double lo, double hi, int *out)
 typedef struct cal {
     char stack[32];
     double eff, attn, score;
+    double fp8;                             /* fp8_efficiency; 0 = not given (no FP8 rows) */
     int compute_units;                      /* 0 = not given */
     double hbm_fraction, intra_eff, inter_eff;   /* 0 = not given */
     char aliases[96];                       /* other names of the generation, blank-separated */
@@ -207,6 +209,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     int ci_cu = col_index(&cf.hdr, "compute_units"), ci_hf = col_index(&cf.hdr, "hbm_fraction");
     int ci_li = col_index(&cf.hdr, "intra_link_efficiency"), ci_lo = col_index(&cf.hdr, "inter_link_efficiency");
     int ci_al = col_index(&cf.hdr, "aliases");                  /* optional */
+    int ci_f8 = col_index(&cf.hdr, "fp8_efficiency");           /* optional: blank = no FP8 */
     if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
     csv_line_t c;
     while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
@@ -248,7 +251,8 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
         }
         if (cal_optional(&c, ci_hf, "hbm_fraction", 0, 1, path, lineno, &k->hbm_fraction, err, errlen) ||
             cal_optional(&c, ci_li, "intra_link_efficiency", 0, 1, path, lineno, &k->intra_eff, err, errlen) ||
-            cal_optional(&c, ci_lo, "inter_link_efficiency", 0, 1, path, lineno, &k->inter_eff, err, errlen)) {
+            cal_optional(&c, ci_lo, "inter_link_efficiency", 0, 1, path, lineno, &k->inter_eff, err, errlen) ||
+            cal_optional(&c, ci_f8, "fp8_efficiency", 0, 1, path, lineno, &k->fp8, err, errlen)) {
             fclose(fp);
             return MS_DIST_EIO;
         }
@@ -661,6 +665,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
     int ci_rlf = col_index(hdr, "recompute_layer_fraction");  /* optional: blank = 1 */
+    int ci_prec = col_index(hdr, "precision");               /* optional: blank = bf16 */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -764,6 +769,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             r->accel.mem_bw_fraction = own->hbm_fraction > 0 ? own->hbm_fraction : gen->hbm_fraction;
             r->fabric.intra_efficiency = own->intra_eff > 0 ? own->intra_eff : gen->intra_eff;
             r->fabric.inter_efficiency = own->inter_eff > 0 ? own->inter_eff : gen->inter_eff;
+            r->fp8_efficiency = own->fp8 > 0 ? own->fp8 : gen->fp8;
         }
         if (ci_cu >= 0 && *c.f[ci_cu] && parse_whole(c.f[ci_cu], 0, 100000, &r->accel.compute_units)) {
             ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number in 0..100000", path, lineno, c.f[ci_cu]);
@@ -857,7 +863,41 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             }
         }
         r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
-        r->par.grad_bytes_per_param = ms_dist_stack_grad_bytes(r->stack, 0, NULL);   /* memory only; rows name no precision: bf16's */
+        /* precision: bf16 (blank), fp16 (memory only: Megatron's fp16 gradients and fp32 copy) or
+         * fp8, Transformer Engine's recipe: the linear layers' GEMMs at the FP8 dense peak, twice
+         * the 16-bit one on every generation that has FP8 tensor cores (H100, H200, L40S, B200
+         * datasheets), at the generation's fp8_efficiency × the stack's compute_factor */
+        snprintf(r->precision, sizeof r->precision, "bf16");
+        double opt_extra = 0.0;
+        int fp16 = 0;
+        if (ci_prec >= 0 && *c.f[ci_prec]) {
+            const char *pv = c.f[ci_prec];
+            if (!strcasecmp(pv, "fp16")) fp16 = 1;
+            if (!strcasecmp(pv, "fp8")) {
+                if (!(r->fp8_efficiency > 0)) {
+                    ms_scale_err(err, errlen, "%s:%d: column precision: fp8, and generation %s has no fp8_efficiency in %s "
+                                 "(FP8 tensor cores came with H100)", path, lineno, r->generation, calpath);
+                    rc = MS_DIST_EIO; break;
+                }
+                r->model.linear_bytes = 1.0;
+                r->accel.linear_peak_flops = 2.0 * r->accel.peak_flops;
+                r->accel.linear_efficiency = r->fp8_efficiency * r->stack_compute_factor;
+                if (r->accel.linear_efficiency > 1.0) {
+                    ms_scale_err(err, errlen, "%s:%d: column stack: '%s': fp8_efficiency %g x compute_factor %g exceeds 1",
+                                 path, lineno, r->stack, r->fp8_efficiency, r->stack_compute_factor);
+                    rc = MS_DIST_EIO; break;
+                }
+                /* the baseline's constant TFLOP/s is the FP8 runs' own */
+                size_t gl = strlen(r->generation);
+                if (gl + 5 < sizeof r->generation) memcpy(r->generation + gl, " fp8", 5);
+            } else if (!fp16 && strcasecmp(pv, "bf16")) {
+                ms_scale_err(err, errlen, "%s:%d: column precision: '%s' is not bf16, fp16 or fp8 (blank = bf16)", path, lineno, pv);
+                rc = MS_DIST_EIO; break;
+            }
+            snprintf(r->precision, sizeof r->precision, "%s", fp16 ? "fp16" : r->model.linear_bytes > 0 ? "fp8" : "bf16");
+        }
+        r->par.grad_bytes_per_param = ms_dist_stack_grad_bytes(r->stack, fp16, &opt_extra);   /* memory only */
+        if (opt_extra > 0) r->par.optimizer_bytes_per_param = 12.0 + opt_extra;
         r->accelerators = (int)val[C_ACC];
         r->measured_tflops = val[C_TFL];
         r->measured_step_s = val[C_STEP];
