@@ -419,8 +419,10 @@ static void test_plan_set(void **state)
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.count", "16", err, sizeof err), MS_OK);
     assert_int_equal(ms_plan_set(reg, &pa, "parallelism.tp", "4", err, sizeof err), MS_OK);
     assert_int_equal(pa.dp, 4);
-    /* parallelism.framework: FSDP shards as ZeRO-3 unless a zero_stage is set, which then wins */
+    /* parallelism.framework: FSDP shards as ZeRO-3 unless a zero_stage is set, which then wins
+     * (in bf16: an fp8 plan's weights carry their cast copies, test_cli's FP8 test) */
     assert_int_equal(ms_plan_set(reg, &pa, "workload.mode", "training", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.precision", "bf16", err, sizeof err), MS_OK);
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.count", "8", err, sizeof err), MS_OK);
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.per_node", "8", err, sizeof err), MS_OK);   /* one node */
     assert_int_equal(ms_plan_set(reg, &pa, "parallelism.framework", "FSDP", err, sizeof err), MS_OK);
@@ -476,9 +478,9 @@ static void test_key_table_matches_results(void **state)
 {
     (void)state;
     static const char *const plans[] = {
-        /* fleet training with ops and a failing assert */
+        /* fleet training in fp8 with ops and a failing assert */
         "version: \"1.0\"\nname: a\nworkload: {model: Llama3_70B, mode: training, seq_len: 4096, batch_size: 64}\n"
-        "hardware: {accelerator: DGX_H100, nodes: 8}\nparallelism: {tp: 8, pp: 2, recompute: selective, sequence_parallel: true, framework: Megatron-LM}\n"
+        "hardware: {accelerator: DGX_H100, nodes: 8, precision: fp8}\nparallelism: {tp: 8, pp: 2, recompute: selective, sequence_parallel: true, framework: Megatron-LM}\n"
         "ops: {region: Norway, duration_days: 3}\nconstraints:\n  assert:\n    - {metric: mfu, min: 0.99}\n",
         /* tp serving with ops, emulated precision */
         "version: \"1.0\"\nname: b\nworkload: {model: Llama3_70B, batch_size: 8}\n"

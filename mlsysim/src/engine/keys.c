@@ -22,6 +22,7 @@ static const ms_result_key keys[] = {
     {"batch_size", MS_V_INT, "", "sequences or samples per step (per replica for inference)"},
     {"seq_len", MS_V_INT, "tokens", "tokens per sequence (context of a decode step)"},
     {"efficiency", MS_V_NUM, "", "fraction of peak FLOP/s reached (the calibration figure)"},
+    {"linear_efficiency", MS_V_NUM, "", "FP8 training: fraction of the FP8 peak the linear layers' GEMMs reach (the generation's fp8_efficiency)"},
     {"efficiency_source", MS_V_STR, "", "where the efficiency came from: plan, calibrated (the accelerator generation's training calibration) or default"},
     {"accelerators", MS_V_INT, "", "accelerators in the plan"},
     {"nodes", MS_V_INT, "", "nodes (training)"},

@@ -191,6 +191,16 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     m->learned_pos = ar->max_pos > 0;
     m->biases = ar->bias;
     m->bytes_per_param = ms_precision_bytes(p->precision);
+    if (m->bytes_per_param < 2.0) {
+        /* training in a format narrower than 16 bits (FP8): Transformer Engine's recipe, the
+         * linear layers' GEMMs in it at the generation's FP8 figure, the parameters, gradients,
+         * activations, attention core and logit layer in 16 bits */
+        a->peak_flops = p->hw.flops[MS_BF16] > 0 ? p->hw.flops[MS_BF16] : ms_hw_peak(&p->hw, MS_FP16);
+        a->linear_peak_flops = ms_hw_peak(&p->hw, p->precision);
+        a->linear_efficiency = p->efficiency_set || p->precision != MS_FP8 ? 0.0 : ms_calibrated_fp8_efficiency(p->hw.name);
+        m->linear_bytes = m->bytes_per_param;
+        m->bytes_per_param = 2.0;
+    }
     memset(par, 0, sizeof *par);
     par->tp = p->tp;
     par->pp = p->pp;
@@ -209,7 +219,10 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
      * sharding its name implies, as `mlsysim validate` reads a run's stack */
     ms_dist_stack_figures_t sf;
     ms_dist_stack_figures(p->framework, &sf);
-    if (!p->efficiency_set) a->efficiency *= sf.compute_factor;
+    if (!p->efficiency_set) {
+        a->efficiency *= sf.compute_factor;
+        a->linear_efficiency = fmin(1.0, a->linear_efficiency * sf.compute_factor);
+    }
     if (sf.attention_factor != 1.0)
         a->attn_efficiency = (a->attn_efficiency > 0 ? a->attn_efficiency : a->efficiency) * sf.attention_factor;
     par->sharded_coll_efficiency = sf.sharded_coll_efficiency;
@@ -347,6 +360,14 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_str(o, "mode", "training");
     ms_result_str(o, "step", "training step (forward + backward)");
     ms_result_str(o, "precision", ms_precision_name(p->precision));
+    if (m.linear_bytes > 0 && m.linear_bytes < m.bytes_per_param)
+        ms_result_note(o, "precision %s in training: the linear layers' GEMMs in %s (%.4g TFLOP/s peak at %.3g of it%s), "
+                       "their operands cast first; parameters, gradients, activations, attention and the logit layer in 16 bits "
+                       "(Transformer Engine's recipe; MFU against the %s peak)", ms_precision_name(p->precision),
+                       ms_precision_name(p->precision), a.linear_peak_flops / 1e12,
+                       a.linear_efficiency > 0 ? a.linear_efficiency : a.efficiency,
+                       a.linear_efficiency > 0 ? ", the generation's calibrated figure" : ", the plan's efficiency",
+                       ms_precision_name(p->precision));
     ms_result_str(o, "optimizer", ms_optimizer_name(p->optimizer));
     ms_result_int(o, "accelerators", t.accelerators);
     ms_result_int(o, "nodes", f.nodes);
@@ -383,6 +404,8 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
                            "(factors 1)", p->framework);
     }
     ms_result_num(o, "efficiency", a.efficiency);
+    if (m.linear_bytes > 0 && m.linear_bytes < m.bytes_per_param)
+        ms_result_num(o, "linear_efficiency", a.linear_efficiency > 0 ? a.linear_efficiency : a.efficiency);
     ms_result_num(o, "step_time_s", t.step_time_s);
     ms_result_num(o, "latency_s", t.step_time_s);
     ms_result_num(o, "tokens_per_s", t.tokens_per_s);
@@ -406,7 +429,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_str(o, "bottleneck", bn);
     ms_result_num(o, "model_flop", t.model_flops);
     ms_result_num(o, "hardware_flop", t.hardware_flops);
-    ms_result_num(o, "peak_flop_per_s", a.peak_flops);
+    ms_result_num(o, "peak_flop_per_s", a.linear_peak_flops > 0 ? a.linear_peak_flops : a.peak_flops);
     ms_result_num(o, "power_w", power_w(&p->hw, t.mfu));
     ms_result_num(o, "energy_j", power_w(&p->hw, t.mfu) * t.step_time_s);
     ms_result_num(o, "memory_per_accelerator_bytes", t.memory.total_bytes);
@@ -777,8 +800,10 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
                             "parallelism.tp_comm_overlap and parallelism.framework apply to training on the fleet model; "
                             "this plan does not use them");
     if (st != MS_ERR_INPUT) {
-        ms_result_str(out, "weight_precision",
-                      ms_precision_name(p->weight_precision >= 0 ? (ms_precision)p->weight_precision : p->precision));
+        /* FP8 training keeps its weights in 16 bits (and casts them) */
+        ms_precision wp = p->weight_precision >= 0 ? (ms_precision)p->weight_precision
+                        : fleet && ms_precision_bytes(p->precision) < 2.0 ? MS_BF16 : p->precision;
+        ms_result_str(out, "weight_precision", ms_precision_name(wp));
         ms_result_str(out, "kv_precision",
                       ms_precision_name(p->kv_precision >= 0 ? (ms_precision)p->kv_precision : p->precision));
         ms_result_str(out, "compute_precision",

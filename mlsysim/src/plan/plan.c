@@ -201,7 +201,7 @@ static const field hardware_fields[] = {
     {"per_node", "accelerators_per_node", FT_INT, OFF(per_node), 1, 1000000, 0, 0, NULL, NULL, NULL, -1, NULL,
      "accelerators per node (default: the node's, else min(count, 8))"},
     {"precision", NULL, FT_ENUM, OFF(precision), 0, 0, 1, MS_FP16, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
-     NULL, "numeric format; one the device lacks is emulated on a wider one it has, or refused"},
+     NULL, "numeric format; one the device lacks is emulated on a wider one it has, or refused; training in fp8: the linear layers' GEMMs in fp8 (Transformer Engine), the rest 16-bit"},
     {"weight_precision", NULL, FT_ENUM, OFF(weight_precision), 0, 0, 1, -1, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
      NULL, "inference: how the weights are stored (weight-only int4 ...), computed in precision; default: precision"},
     {"kv_precision", NULL, FT_ENUM, OFF(kv_precision), 0, 0, 1, -1, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
