@@ -138,7 +138,7 @@ static void test_published_runs(void **s)
         if (!v.rows[i].heldout) { f8cal++; assert_string_equal(v.rows[i].id, "NEMO-NEMOTRON4-15B-16-FP8"); }
     }
     assert_int_equal(f8cal, 1);
-    assert_int_equal(f8, 20);
+    assert_int_equal(f8, 30);
     assert_int_equal(fdcal, 1);
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
