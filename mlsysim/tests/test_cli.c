@@ -1272,6 +1272,19 @@ static void test_plan_fp8(void **state)
     run(args, 1, buf, sizeof buf);
     assert_non_null(strstr(buf, "Transformer Engine"));
     remove(plan);
+    /* validate: an fp8 row says so in --json and the text says what its eta column means */
+    cJSON *jv = validate_json("--row NEMO-NEMOTRON4-15B-16"), *rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    int n8 = 0;
+    for (int i = 0; i < cJSON_GetArraySize(rows); i++) {
+        cJSON *r = cJSON_GetArrayItem(rows, i);
+        int is8 = strstr(str(r, "id"), "-FP8") != NULL;
+        assert_string_equal(str(r, "precision"), is8 ? "fp8" : "bf16");
+        if (is8) { n8++; assert_true(num(r, "fp8_efficiency") == ms_calibrated_fp8_efficiency("H100")); }
+    }
+    assert_int_equal(n8, 1);
+    cJSON_Delete(jv);
+    assert_int_equal(run("validate --row NEMO-NEMOTRON4-15B-16", 0, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "1 fp8 rows"));
 }
 
 static void test_validate_breakdown(void **state)

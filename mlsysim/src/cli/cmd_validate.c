@@ -440,6 +440,13 @@ int ms_cli_validate(int argc, char **argv)
                    r->stack, r->heldout ? "held" : "calib", r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    mtf, r->predicted_tflops, 100.0 * r->error, 100.0 * r->baseline_error);
         }
+        int fp8 = 0;
+        double fp8_eff = 0.0;
+        for (int i = 0; i < v.n; i++)
+            if (shown(&v.rows[i], only) && v.rows[i].model.linear_bytes > 0) { fp8++; fp8_eff = v.rows[i].fp8_efficiency; }
+        if (fp8)
+            printf("(%d fp8 rows: eta is their 16-bit kernels'; their linear GEMMs run at the generation's fp8_efficiency "
+                   "(%.2f on the last) of twice peak; --json gives each row's precision)\n", fp8, fp8_eff);
         if (breakdown) print_breakdowns(&v, only);
         if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed, v.n, only);
         split_table("rows", &v, 0);
