@@ -13,7 +13,7 @@
 /* The parts of a training step, in the order a learner reads them. */
 static const struct { const char *key, *name, *brief, *what; } parts[] = {
     {"matmul_s", "matmul", "matmul", "GEMMs of the slowest stage: QKV, projection, MLP, attention core, logits"},
-    {"memory_bound_s", "memory-bound ops", "membound", "norms, activations, residuals, softmax/score path, loss, GEMM output writes, FSDP copies at HBM bandwidth"},
+    {"memory_bound_s", "memory-bound ops", "membound", "norms, activations, residuals, softmax/score path, loss, GEMM output writes, FSDP copies, FP8 casts at HBM bandwidth"},
     {"tp_communication_s", "TP all-reduce", "TP", "tensor-parallel collectives on the critical path (with tp_comm_overlap: not hidden by the GEMMs)"},
     {"ep_communication_s", "EP all-to-all", "EP", "MoE token exchange"},
     {"cp_communication_s", "CP exchange", "CP", "context-parallel K/V, what the attention core does not hide"},
