@@ -414,6 +414,10 @@ static void test_bad_tables(void **s)
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "BF16", 0, NULL},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "fp16", 0, NULL},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "fp8", 1, NULL},
+            {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "amp_fp8", 1, NULL},
+            {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "Float8", 1, NULL},
+            {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "amp_bf16", 0, NULL},
+            {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "float16", 0, NULL},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,,test\n", "fp8", 0, "has no fp8_efficiency"},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,1.5,test\n", "", 0, "column fp8_efficiency"},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "int8", 0, "column precision"},
@@ -429,7 +433,8 @@ static void test_bad_tables(void **s)
                 assert_int_equal(rc, MS_DIST_OK);
                 const ms_dist_run_row_t *r = &v.rows[0];
                 assert_true(r->model.linear_bytes == cases[k].want_bytes);
-                assert_string_equal(r->precision, cases[k].want_bytes > 0 ? "fp8" : strcasecmp(cases[k].prec, "fp16") ? "bf16" : "fp16");
+                int half = !strcasecmp(cases[k].prec, "fp16") || !strcasecmp(cases[k].prec, "float16");
+                assert_string_equal(r->precision, cases[k].want_bytes > 0 ? "fp8" : half ? "fp16" : "bf16");
                 if (cases[k].want_bytes > 0) {
                     assert_true(r->accel.linear_peak_flops == 624e12 && r->accel.linear_efficiency == 0.5);
                     assert_string_equal(r->generation, "X fp8");     /* its own constant baseline */

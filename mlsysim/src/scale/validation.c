@@ -871,9 +871,14 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         double opt_extra = 0.0;
         int fp16 = 0;
         if (ci_prec >= 0 && *c.f[ci_prec]) {
+            /* read as the frameworks write it (amp_bf16, bfloat16, FP8, float8, fp8-hybrid, e4m3 ...) */
             const char *pv = c.f[ci_prec];
-            if (!strcasecmp(pv, "fp16")) fp16 = 1;
-            if (!strcasecmp(pv, "fp8")) {
+            char pq[64];
+            squash(pv, pq, sizeof pq);
+            int is8 = strstr(pq, "fp8") || strstr(pq, "float8") || strstr(pq, "e4m3") || strstr(pq, "e5m2");
+            int isb = !is8 && (strstr(pq, "bf16") || strstr(pq, "bfloat16"));
+            fp16 = !is8 && !isb && (strstr(pq, "fp16") || strstr(pq, "float16") || strstr(pq, "half"));
+            if (is8) {
                 if (!(r->fp8_efficiency > 0)) {
                     ms_scale_err(err, errlen, "%s:%d: column precision: fp8, and generation %s has no fp8_efficiency in %s "
                                  "(FP8 tensor cores came with H100)", path, lineno, r->generation, calpath);
@@ -890,8 +895,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                 /* the baseline's constant TFLOP/s is the FP8 runs' own */
                 size_t gl = strlen(r->generation);
                 if (gl + 5 < sizeof r->generation) memcpy(r->generation + gl, " fp8", 5);
-            } else if (!fp16 && strcasecmp(pv, "bf16")) {
-                ms_scale_err(err, errlen, "%s:%d: column precision: '%s' is not bf16, fp16 or fp8 (blank = bf16)", path, lineno, pv);
+            } else if (!fp16 && !isb) {
+                ms_scale_err(err, errlen, "%s:%d: column precision: '%s' is not bf16, fp16 or fp8 (as amp_bf16, float16, FP8 ... "
+                             "write it; blank = bf16)", path, lineno, pv);
                 rc = MS_DIST_EIO; break;
             }
             snprintf(r->precision, sizeof r->precision, "%s", fp16 ? "fp16" : r->model.linear_bytes > 0 ? "fp8" : "bf16");
