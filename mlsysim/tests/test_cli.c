@@ -1222,9 +1222,6 @@ static void test_plan_recompute_levels(void **state)
     cJSON_Delete(jv);
 }
 
-/* validate --breakdown: each run's prediction split into parts that add up to its step (JSON
- * "breakdown", as eval's); --row lists only the runs whose id contains the text, and a text that
- * names no run is refused. */
 /* FP8 training (Transformer Engine's recipe): Llama 3 70B on 64 H100 runs faster in fp8 but not
  * twice as fast (attention, logits and element-wise kernels stay 16-bit, the operands are cast),
  * keeps 16-bit weights (plus their FP8 copies), reports MFU against the FP8 peak and runs its linear
@@ -1287,6 +1284,9 @@ static void test_plan_fp8(void **state)
     assert_non_null(strstr(buf, "1 fp8 rows"));
 }
 
+/* validate --breakdown: each run's prediction split into parts that add up to its step (JSON
+ * "breakdown", as eval's); --row lists only the runs whose id contains the text, and a text that
+ * names no run is refused. */
 static void test_validate_breakdown(void **state)
 {
     (void)state;

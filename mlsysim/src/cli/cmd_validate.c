@@ -431,19 +431,18 @@ int ms_cli_validate(int argc, char **argv)
     } else {
         printf("%-22s %-24s %-5s %6s %5s %10s %10s %8s %8s %8s %9s\n", "run", "stack", "split",
                "GPUs", "eta", "meas s", "pred s", "meas TF", "pred TF", "error", "base err");
+        int fp8 = 0;                                   /* fp8 rows listed, and the last one's figure */
+        double fp8_eff = 0.0;
         for (int i = 0; i < v.n; i++) {
             const ms_dist_run_row_t *r = &v.rows[i];
             if (!shown(r, only)) continue;
+            if (r->model.linear_bytes > 0) { fp8++; fp8_eff = r->fp8_efficiency; }
             double mtf = r->measured_tflops > 0 ? r->measured_tflops
                        : r->predicted_tflops * r->predicted_step_s / r->measured_step_s;
             printf("%-22s %-24s %-5s %6d %5.3f %10.3f %10.3f %8.1f %8.1f %+7.1f%% %+8.1f%%\n", r->id,
                    r->stack, r->heldout ? "held" : "calib", r->accelerators, r->accel.efficiency, r->measured_step_s, r->predicted_step_s,
                    mtf, r->predicted_tflops, 100.0 * r->error, 100.0 * r->baseline_error);
         }
-        int fp8 = 0;
-        double fp8_eff = 0.0;
-        for (int i = 0; i < v.n; i++)
-            if (shown(&v.rows[i], only) && v.rows[i].model.linear_bytes > 0) { fp8++; fp8_eff = v.rows[i].fp8_efficiency; }
         if (fp8)
             printf("(%d fp8 rows: eta is their 16-bit kernels'; their linear GEMMs run at the generation's fp8_efficiency "
                    "(%.2f on the last) of twice peak; --json gives each row's precision)\n", fp8, fp8_eff);

@@ -360,12 +360,14 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_str(o, "mode", "training");
     ms_result_str(o, "step", "training step (forward + backward)");
     ms_result_str(o, "precision", ms_precision_name(p->precision));
-    if (m.linear_bytes > 0 && m.linear_bytes < m.bytes_per_param)
+    /* FP8 training: the linear layers' own format and fraction of its peak */
+    const int lowp = m.linear_bytes > 0 && m.linear_bytes < m.bytes_per_param;
+    const double lin_eff = a.linear_efficiency > 0 ? a.linear_efficiency : a.efficiency;
+    if (lowp)
         ms_result_note(o, "precision %s in training: the linear layers' GEMMs in %s (%.4g TFLOP/s peak at %.3g of it%s), "
                        "their operands cast first; parameters, gradients, activations, attention and the logit layer in 16 bits "
                        "(Transformer Engine's recipe; MFU against the %s peak)", ms_precision_name(p->precision),
-                       ms_precision_name(p->precision), a.linear_peak_flops / 1e12,
-                       a.linear_efficiency > 0 ? a.linear_efficiency : a.efficiency,
+                       ms_precision_name(p->precision), a.linear_peak_flops / 1e12, lin_eff,
                        a.linear_efficiency > 0 ? ", the generation's calibrated figure" : ", the plan's efficiency",
                        ms_precision_name(p->precision));
     ms_result_str(o, "optimizer", ms_optimizer_name(p->optimizer));
@@ -404,8 +406,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
                            "(factors 1)", p->framework);
     }
     ms_result_num(o, "efficiency", a.efficiency);
-    if (m.linear_bytes > 0 && m.linear_bytes < m.bytes_per_param)
-        ms_result_num(o, "linear_efficiency", a.linear_efficiency > 0 ? a.linear_efficiency : a.efficiency);
+    if (lowp) ms_result_num(o, "linear_efficiency", lin_eff);
     ms_result_num(o, "step_time_s", t.step_time_s);
     ms_result_num(o, "latency_s", t.step_time_s);
     ms_result_num(o, "tokens_per_s", t.tokens_per_s);

@@ -27,6 +27,14 @@ static inline double ms_scale_ops_recompute_wmm(const ms_scale_arch_t *x)
     return x->h * x->kv_dim + x->h * x->h + x->k * x->h * x->ffn;
 }
 
+/* The linear layers' weight elements of one layer on one expert-parallel rank, before tensor
+ * parallelism: Wq, Wk, Wv, Wo and each local expert's MLP matrices (no biases, no norms). What FP8
+ * training keeps a cast copy of and casts once per step. */
+static inline double ms_scale_linear_weights(const ms_scale_arch_t *x, double ep)
+{
+    return x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h + x->E / ep * x->mlp_mats * x->h * x->ffn;
+}
+
 /* One CSV line split in place (validation tables): fields point into the line. */
 #define MS_SCALE_CSV_MAXCOL 48
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;

@@ -61,8 +61,7 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     /* FP8 linear layers (linear_bytes < bytes_per_param): each linear weight also kept cast, with
      * its transpose, across the micro-batches of a step (2·lb per weight element) */
     if (x.lb < wb) {
-        double lin = x.l * (x.h * (x.h + 2.0 * x.kv_dim) + x.h * x.h) / (tp * pp)
-                   + x.l * x.E * x.mlp_mats * x.h * x.ffn / (tp * pp * ep);
+        double lin = x.l * ms_scale_linear_weights(&x, ep) / (tp * pp);
         out->weights_bytes += lin * 2.0 * x.lb / (p->zero_stage >= 3 ? dp : 1.0);
     }
     double gb = p->grad_bytes_per_param > 0 ? p->grad_bytes_per_param : wb;

@@ -209,7 +209,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         cast_fwd = T * (fused * (2.0 * hs + x.k * x.ffn / tp) + own * h / tp) / BW;
         cast_bwd = T * (own * ((h + 2.0 * x.kv_dim) / tp + 2.0 * hs) + act_bwd * up_n) / BW;
         /* every local weight: the attention's and each expert's on this rank (a token uses k) */
-        cast_w = own * (h * (h + 2.0 * x.kv_dim) + h * h + x.E / ep * x.mlp_mats * h * x.ffn) / tp / BW;
+        cast_w = own * ms_scale_linear_weights(&x, ep) / tp / BW;
     }
     double score_bytes = p->flash_attention ? 0.0 : 2.0 * 6.5 * scores;
     double score_bytes_bwd = p->flash_attention ? 0.0 : 2.0 * 9.5 * scores;
