@@ -506,6 +506,11 @@ static void test_gemm_shape(void **state)
     double q96 = 96.0 / 108 * 4096 / 4160, q32 = 32.0 / 108 * 4096 / 4160;
     assert_rel(ms_gemm_layer_rate(128, 4096, 12288, 4096, 4096, 4096, 108), 6.0 / (3.0 / q96 + 3.0 / q32), 1e-12);
     assert_true(ms_gemm_layer_rate(128, 4096, 12288, 4096, 4096, 4096, 0) == 1.0);
+    /* a main loop twice as fast (FP8): the tile's fixed time is worth 128 K-steps; speed 1 is the
+     * 16-bit figure and the quantization terms do not move */
+    assert_rel(ms_gemm_shape_efficiency_at(8192, 4096, 4096, 108, 2.0), 2048.0 / 2052 * 4096 / 4224, 1e-12);
+    assert_true(ms_gemm_shape_efficiency_at(8192, 4096, 4096, 108, 1.0) == ms_gemm_shape_efficiency(8192, 4096, 4096, 108));
+    assert_rel(ms_gemm_layer_rate_at(128, 4096, 4096, 4096, 4096, 4096, 108, 2.0), 32.0 / 108 * 4096 / 4224, 1e-12);
 }
 
 int main(void)

@@ -159,11 +159,12 @@ static void test_published_runs(void **s)
          * (Nemotron-4 340B: false) +13.9 % ... +16.5 %; no stack figure (README) */
         if (!strcmp(r->stack, "H100/NeMo")) {
             assert_int_equal(r->par.tp_comm_overlap, strstr(r->id, "NEMOTRON4-340B") ? 0 : 1);
-            /* their FP8 twins (first prediction, H100's fp8_efficiency chosen on the 15B 16-GPU
-             * row): -4.4 % ... +4.8 % with the overlap, +14.4 % ... +21.7 % without */
+            /* their FP8 twins (H100's fp8_efficiency chosen on the 15B 16-GPU row; with the FP8
+             * tile cost, README "FP8 GEMM tiles"): -3.8 % ... +5.3 % with the overlap, +14.8 % ...
+             * +22.0 % without (first prediction: -4.4 ... +4.8 %, +14.4 ... +21.7 %) */
             if (r->model.linear_bytes > 0) {
-                if (r->par.tp_comm_overlap) assert_true(fabs(r->error) < 0.05);
-                else assert_true(r->error > 0.14 && r->error < 0.22);
+                if (r->par.tp_comm_overlap) assert_true(fabs(r->error) < 0.06);
+                else assert_true(r->error > 0.14 && r->error < 0.23);
             } else if (r->par.tp_comm_overlap) assert_true(r->error > 0.0 && r->error < 0.09);
             else assert_true(r->error > 0.13 && r->error < 0.17);
         } else {

@@ -5,6 +5,9 @@
  *   wave quantization  tiles / (waves · units)   (a last wave that fills few SMs leaves the rest idle)
  *   tile quantization  M·N / padded M·N           (edge tiles computed in full)
  *   per-tile fixed cost worth 64 K-steps          K / (K + 64) (prologue, epilogue setup)
+ * The fixed cost is a time: a main loop that runs `speed` times the 16-bit one's K-steps per
+ * second (FP8 on the tensor cores that double the 16-bit rate: speed 2) covers speed · 64 K-steps
+ * in it, K / (K + 64 · speed).
  * A transformer layer's four GEMMs (QKV, output projection, MLP up, MLP down) are weighted by their
  * FLOPs into one rate. Both give 1 when the unit count is unknown (<= 0), so a device without it
  * runs at its flat η. Used by the fleet step (scale/train_step.c), whose GEMMs have thousands of
@@ -18,8 +21,13 @@
 
 double ms_gemm_shape_efficiency(double M, double N, double K, int units)
 {
+    return ms_gemm_shape_efficiency_at(M, N, K, units, 1.0);
+}
+
+double ms_gemm_shape_efficiency_at(double M, double N, double K, int units, double speed)
+{
     if (units <= 0 || !(M > 0) || !(N > 0) || !(K > 0)) return 1.0;
-    const double tile = 128.0, k0 = 64.0;
+    const double tile = 128.0, k0 = 64.0 * (speed > 0 ? speed : 1.0);
     double tm = ceil(M / tile), tn = ceil(N / tile);
     double tiles = tm * tn;
     double waves = ceil(tiles / units);
@@ -30,12 +38,18 @@ double ms_gemm_shape_efficiency(double M, double N, double K, int units)
 
 double ms_gemm_layer_rate(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units)
 {
+    return ms_gemm_layer_rate_at(T, h, qkv_n, proj_k, up_n, down_k, units, 1.0);
+}
+
+double ms_gemm_layer_rate_at(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units,
+                             double speed)
+{
     if (units <= 0 || !(T > 0) || !(h > 0)) return 1.0;
     double f_qkv = T * h * qkv_n, f_proj = T * h * proj_k, f_up = T * h * up_n, f_dn = T * down_k * h;
-    double tq = f_qkv / ms_gemm_shape_efficiency(T, qkv_n, h, units)
-              + f_proj / ms_gemm_shape_efficiency(T, h, proj_k, units)
-              + f_up / ms_gemm_shape_efficiency(T, up_n, h, units)
-              + f_dn / ms_gemm_shape_efficiency(T, h, down_k, units);
+    double tq = f_qkv / ms_gemm_shape_efficiency_at(T, qkv_n, h, units, speed)
+              + f_proj / ms_gemm_shape_efficiency_at(T, h, proj_k, units, speed)
+              + f_up / ms_gemm_shape_efficiency_at(T, up_n, h, units, speed)
+              + f_dn / ms_gemm_shape_efficiency_at(T, h, down_k, units, speed);
     double ft = f_qkv + f_proj + f_up + f_dn;
     return tq > 0 ? ft / tq : 1.0;
 }

@@ -59,8 +59,9 @@
  *             HBM traffic per local parameter for mixed-precision Adam).
  *   FP8       (model linear_bytes below bytes_per_param; Transformer Engine's recipe) the linear
  *             GEMMs (QKV, projection, MLP in and out: forward, dX and dW) run at
- *             accel->linear_peak_flops · linear_efficiency; the attention core, the logit layer and
- *             every element-wise kernel stay 16-bit. Each GEMM operand is cast with its transpose
+ *             accel->linear_peak_flops · linear_efficiency, a tile's fixed cost worth as many more
+ *             K-steps as that rate is above the 16-bit one (gemm_shape.c); the attention core, the
+ *             logit layer and every element-wise kernel stay 16-bit. Each GEMM operand is cast with its transpose
  *             (the weight gradient reads the transpose): forward, the attention output by its own
  *             cast-transpose kernel (read wb, write 2·lb per element) and the QKV, MLP-in and
  *             MLP-out inputs by the norm and activation kernels that make them, which write lb
@@ -83,13 +84,16 @@
 
 /* Time-weighted GEMM rate factor of one layer (QKV, projection, MLP in and out) on `u` of the
  * device's `units` SMs: the fraction of peak·η the layer's GEMMs reach, counting the SMs given up
- * (u/units) and the wave and tile quantization on u SMs. 1 when units <= 0. */
-static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int u, int units)
+ * (u/units) and the wave and tile quantization on u SMs. `speed` is the main loop's rate against
+ * the 16-bit one's (FP8: linear peak·η over peak·η), against which a tile's fixed cost counts
+ * more K-steps. 1 when units <= 0. */
+static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int u, int units, double speed)
 {
     if (units <= 0 || u <= 0) return 1.0;
     double h = x->h;
     double up = x->k * (x->mlp_mats - 1.0) * x->ffn / tp;     /* gated: gate and up fused */
-    return (double)u / units * ms_gemm_layer_rate(T, h, (h + 2.0 * x->kv_dim) / tp, h / tp, up, x->k * x->ffn / tp, u);
+    return (double)u / units
+         * ms_gemm_layer_rate_at(T, h, (h + 2.0 * x->kv_dim) / tp, h / tp, up, x->k * x->ffn / tp, u, speed);
 }
 
 typedef struct stage_cost {
@@ -187,10 +191,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     /* time-weighted shape efficiency of the layer's GEMMs: QKV, projection, MLP in and out */
     double Fd = F;
     int cu = x.E <= 1 ? a->compute_units : 0;                  /* dense models only */
-    double rate_all = layer_gemm_rate(&x, T, tp, cu, cu);
+    double lin_speed = Flin / F;                               /* 1 unless FP8 */
+    double rate_all = layer_gemm_rate(&x, T, tp, cu, cu, lin_speed);
     Fd = Flin * rate_all;
     /* beside an overlapped collective the GEMMs keep compute_units - MS_DIST_NCCL_SMS SMs */
-    double ov_f = cu > MS_DIST_NCCL_SMS ? 1.0 - layer_gemm_rate(&x, T, tp, cu - MS_DIST_NCCL_SMS, cu) / rate_all : 0.0;
+    double ov_f = cu > MS_DIST_NCCL_SMS
+                ? 1.0 - layer_gemm_rate(&x, T, tp, cu - MS_DIST_NCCL_SMS, cu, lin_speed) / rate_all : 0.0;
     if (ov_f < 0) ov_f = 0;
     /* QKᵀ and A·V as the kernels run them: a fused causal kernel skips the blocks above the
      * diagonal but computes each diagonal block in full, its masked half included: s(s + B)/2 pairs
