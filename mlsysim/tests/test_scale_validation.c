@@ -138,7 +138,7 @@ static void test_published_runs(void **s)
         if (!v.rows[i].heldout) { f8cal++; assert_string_equal(v.rows[i].id, "NEMO-NEMOTRON4-15B-16-FP8"); }
     }
     assert_int_equal(f8cal, 1);
-    assert_int_equal(f8, 30);
+    assert_int_equal(f8, 42);
     assert_int_equal(fdcal, 1);
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
@@ -157,7 +157,14 @@ static void test_published_runs(void **s)
         /* NVIDIA's NeMo runs, every one predicted too slow: with TP communication overlap (GPT-3,
          * Nemotron-4 15B, Llama 3.1: ub_tp_comm_overlap true) +0.5 % ... +8.5 %, without it
          * (Nemotron-4 340B: false) +13.9 % ... +16.5 %; no stack figure (README) */
-        if (!strcmp(r->stack, "H100/NeMo")) {
+        /* NeMo 24.07's performance summary (FP8; first prediction, README "NeMo 24.07"): within
+         * 7.3 % where the configs of the time set ub_tp_comm_overlap or TP is 1; Llama 2 70B, whose
+         * config of the time leaves it off, +17.3 % */
+        if (!strncmp(r->id, "N2407-", 6)) {
+            assert_true(r->model.linear_bytes > 0);
+            if (!strcmp(r->id, "N2407-LLAMA2-70B-64")) assert_true(r->error > 0.15 && r->error < 0.19);
+            else assert_true(fabs(r->error) < 0.08);
+        } else if (!strcmp(r->stack, "H100/NeMo")) {
             assert_int_equal(r->par.tp_comm_overlap, strstr(r->id, "NEMOTRON4-340B") ? 0 : 1);
             /* their FP8 twins (H100's fp8_efficiency chosen on the 15B 16-GPU row; with the FP8
              * tile cost, README "FP8 GEMM tiles"): -3.8 % ... +5.3 % with the overlap, +14.8 % ...
