@@ -869,12 +869,12 @@ static void test_generation_names(void **s)
     char runs[256];
     snprintf(runs, sizeof runs, "%s/runs.csv", dir);
     /* and as nvidia-smi or a system names them: a vendor or system word before the name is skipped */
-    static const char *const stacks[9] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo",
-                                          "A800-80GB/Megatron-LM", "H800/Megatron-LM", "NVIDIA A100-SXM4-80GB/Megatron-LM",
-                                          "NVIDIA H100 80GB HBM3/NeMo", "DGX-H100/NeMo"};
-    static const char *const want[9] = {"A100", "A100", "A100", "H100", "A100", "H100", "A100", "H100", "H100"};
+    static const char *const stacks[11] = {"A100/llm-foundry", "A100-80GB/llm-foundry", "a100_40gb/FSDP", "H100 SXM5/NeMo",
+                                           "A800-80GB/Megatron-LM", "H800/Megatron-LM", "NVIDIA A100-SXM4-80GB/Megatron-LM",
+                                           "NVIDIA H100 80GB HBM3/NeMo", "DGX-H100/NeMo", "H200/NeMo", "GH200/torchtitan"};
+    static const char *const want[11] = {"A100", "A100", "A100", "H100", "A100", "H100", "A100", "H100", "H100", "H100", "H100"};
     char rows[4096] = "";
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 11; i++) {
         size_t n = strlen(rows);
         snprintf(rows + n, sizeof rows - n, "g%d,%s,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
                  "cite,%s,gpt,hierarchical,,,,\n", i, stacks[i], i ? "heldout" : "calibration");
@@ -883,7 +883,7 @@ static void test_generation_names(void **s)
     ms_dist_validation_t v;
     assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
-    for (int i = 0; i < 9; i++) {        /* A800 and H800 by calibration.csv's aliases */
+    for (int i = 0; i < 11; i++) {       /* A800, H800, H200 and GH200 by calibration.csv's aliases */
         assert_string_equal(v.rows[i].calibration, want[i]);
         assert_string_equal(v.rows[i].generation, want[i]);
         assert_int_equal(v.rows[i].accel.compute_units, want[i][0] == 'H' ? 132 : 108);

@@ -568,7 +568,7 @@ static const char *generation_start(const char *stack)
 
 /* The calibration.csv entry of a stack's generation (the text before '/'): the entry named exactly,
  * else the one that names it as names_generation reads names, else the one with an alias naming it
- * (A800 = A100, H800 = H100: the same chips); a vendor or system word before the name is skipped
+ * (A800 = A100; H800, H200, GH200 = H100: the same chips); a vendor or system word before the name is skipped
  * (generation_start); -1 when not listed. */
 static int cal_generation(const cal_t *cal, int ncal, const char *stack)
 {
