@@ -1156,6 +1156,39 @@ static void test_plan_framework(void **state)
     remove(plan);
 }
 
+/* Hybrid sharding in plans: on 2 DGX A100 nodes (dp 16) a framework named for it shards inside
+ * the node (shard_group 8), plain FSDP over all 16; parallelism.shard_group wins over the name and
+ * must divide dp. Half the shards: more weights per GPU. */
+static void test_plan_shard_group(void **state)
+{
+    (void)state;
+    char plan[512], yaml[2048];
+    snprintf(plan, sizeof plan, "%s/hsdp.yaml", tmpdir);
+    snprintf(yaml, sizeof yaml, "%s", mpt7b_yaml);
+    char *n1 = strstr(yaml, "nodes: 1");
+    assert_non_null(n1);
+    n1[7] = '2';
+    cJSON *j = eval_framework(plan, yaml, "recompute: none, framework: FSDP-HYBRID_SHARD", 0);
+    assert_int_equal((int)num(j, "zero_stage"), 3);
+    assert_int_equal((int)num(j, "shard_group"), 8);
+    double mem_h = num(j, "memory_per_accelerator_bytes");
+    cJSON_Delete(j);
+    j = eval_framework(plan, yaml, "recompute: none, framework: FSDP", 0);
+    assert_int_equal((int)num(j, "shard_group"), 16);
+    assert_true(num(j, "memory_per_accelerator_bytes") < mem_h);
+    cJSON_Delete(j);
+    j = eval_framework(plan, yaml, "recompute: none, framework: FSDP, shard_group: 4", 0);
+    assert_int_equal((int)num(j, "shard_group"), 4);
+    cJSON_Delete(j);
+    char text[2048], args[1024], buf[65536];
+    snprintf(text, sizeof text, yaml, "recompute: none, framework: FSDP, shard_group: 5");
+    write_file(plan, text);
+    snprintf(args, sizeof args, "eval '%s'", plan);
+    assert_int_not_equal(run(args, 1, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "shard_group"));
+    remove(plan);
+}
+
 /* Recompute between selective and full in plans: a framework's "selective" is its own
  * (torchtitan's operator-level policy recomputes more than the attention core Megatron-style
  * stacks recompute, and a note says so); recompute_layer_fraction 0.5 with full recompute lands
@@ -1353,6 +1386,7 @@ int main(void)
         cmocka_unit_test(test_workload_kinds),
         cmocka_unit_test(test_validate_elsewhere),
         cmocka_unit_test(test_plan_framework),
+        cmocka_unit_test(test_plan_shard_group),
         cmocka_unit_test(test_plan_recompute_levels),
         cmocka_unit_test(test_plan_fp8),
         cmocka_unit_test(test_validate_breakdown),

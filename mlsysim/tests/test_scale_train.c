@@ -686,6 +686,63 @@ static void test_sharded_coll_efficiency(void **s)
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, err, sizeof err), MS_DIST_EINVAL);
 }
 
+/* Hybrid sharding (FSDP HYBRID_SHARD / HSDP) on 2 nodes of 8, hand-worked from the collectives:
+ * shard_group 8 gathers and reduce-scatters the parameters inside the node (NVLink) and all-reduces
+ * each rank's eighth of the gradient with its twin in the other node, one rail each; the sharded
+ * state is an eighth of the model, not a sixteenth. shard_group 16 (= dp) is plain ZeRO-3; one that
+ * does not divide dp is refused. */
+static void test_hybrid_shard(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(24, 2048, 16);
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene(), fab;
+    f.intra_alpha_s = 0.0;
+    f.inter_alpha_s = 0.0;
+    ms_dist_fabric_achievable(&f, &fab);
+    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 8, .global_batch = 128, .interleave = 1,
+                             .zero_stage = 3, .flash_attention = 1 };
+    ms_dist_train_t full, hyb, same;
+    ms_dist_memory_t mf, mh;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &full, NULL, 0), MS_DIST_OK);
+    z.dp = 16;
+    assert_int_equal(ms_dist_train_memory(&m, &z, &mf, NULL, 0), MS_DIST_OK);
+    z.shard_group = 16;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &same, NULL, 0), MS_DIST_OK);
+    NEAR(same.step_time_s, full.step_time_s, 1e-12);
+    z.shard_group = 8;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &hyb, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_memory(&m, &z, &mh, NULL, 0), MS_DIST_OK);
+    double B = 2.0 * ms_dist_params(&m);                                   /* 16-bit parameters */
+    double ag = 7.0 / 8.0 * B / (300e9 * MS_DIST_INTRA_LINK_EFFICIENCY);  /* inside the node */
+    double rep = 2.0 * 0.5 * (B / 8.0) / (fab.inter_bw_bytes_per_s / 8.0); /* 2 replicas, one rail */
+    assert_int_equal(hyb.microbatches, 1);
+    NEAR(hyb.zero_comm_total_s, 3.0 * ag + rep, 1e-9);
+    /* on 200 GB/s per node the two are close (full sharding pipelines NVLink under the network; the
+     * replicas' all-reduce moves 1/3 of its network bytes); on 25 GB/s (2 x 100 Gb/s) the network
+     * decides and hybrid sharding is 2.2x faster */
+    ms_dist_train_t full_s, hyb_s;
+    ms_dist_fabric_t slow = f;
+    slow.inter_bw_bytes_per_s = 25e9;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &slow, 16, &hyb_s, NULL, 0), MS_DIST_OK);
+    z.shard_group = 0;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &slow, 16, &full_s, NULL, 0), MS_DIST_OK);
+    z.shard_group = 8;
+    assert_true(hyb_s.zero_comm_total_s * 2.0 < full_s.zero_comm_total_s);
+    NEAR(mh.weights_bytes, 2.0 * mf.weights_bytes, 1e-12);
+    NEAR(mh.optimizer_bytes, 2.0 * mf.optimizer_bytes, 1e-12);
+    char err[256] = "";
+    z.shard_group = 3;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &hyb, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "shard_group"));
+    /* the stack's name: hybrid sharding over a node's ranks (dp / tp·cp of them) */
+    assert_int_equal(ms_dist_stack_shard_group("A100/FSDP-HYBRID_SHARD", 3, 8, 1, 1, 16), 8);
+    assert_int_equal(ms_dist_stack_shard_group("H100/hsdp", 3, 8, 2, 1, 64), 4);
+    assert_int_equal(ms_dist_stack_shard_group("A100/FSDP", 3, 8, 1, 1, 16), 0);
+    assert_int_equal(ms_dist_stack_shard_group("A100/HSDP", 3, 8, 1, 1, 8), 0);   /* one node: all of dp */
+    assert_int_equal(ms_dist_stack_shard_group("A100/HSDP", 0, 8, 1, 1, 16), 0);  /* nothing sharded */
+}
+
 /* Links run at their achievable fraction, not at η: doubling η leaves a communication-bound
  * step's collectives unchanged; the defaults apply when the fabric gives none. */
 static void test_link_efficiency(void **s)
@@ -731,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_overlap_interference),
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),
+        cmocka_unit_test(test_hybrid_shard),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_fp8_linear),
     };

@@ -665,6 +665,8 @@ static void test_stack_sharding(void **s)
     assert_int_equal(ms_dist_stack_sharding("A100/ZeRO-3", NULL), 3);
     assert_int_equal(ms_dist_stack_sharding("A100/DeepSpeed-ZeRO3", NULL), 3);
     assert_int_equal(ms_dist_stack_sharding("A100/FSDP-SHARD_GRAD_OP", NULL), 2);
+    assert_int_equal(ms_dist_stack_sharding("A100/HSDP", &what), 3);
+    assert_non_null(strstr(what, "replicated across nodes"));
     assert_int_equal(ms_dist_stack_sharding("zero_2", NULL), 2);
     assert_int_equal(ms_dist_stack_sharding("H100/NeMo", NULL), 1);
     assert_int_equal(ms_dist_stack_sharding("A100/DDP", NULL), 0);
@@ -702,6 +704,35 @@ static void test_stack_sharding(void **s)
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
     assert_true(v.rows[0].predicted_step_s == v.rows[1].predicted_step_s);
     ms_dist_validation_free(&v);
+    /* hybrid sharding: a name that says it shards inside a node (8 of the 64 ranks), the column
+     * (16), the column's 0 (all 64) over the name; a group that does not divide dp is refused */
+    {
+        char hdr_sg[4096];
+        snprintf(hdr_sg, sizeof hdr_sg, "%.*s,shard_group\n", (int)strcspn(hdr, "\r\n"), hdr);
+        const char *row = ",64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,,1,1,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,,";
+        out = fopen(runs, "w");
+        assert_non_null(out);
+        fprintf(out, "%sh1,X/FSDP-HYBRID_SHARD%s\nh2,X/FSDP%s16\nh3,X/HSDP%s0\nh4,X/FSDP%s\n", hdr_sg, row, row, row, row);
+        fclose(out);
+        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+        assert_int_equal(v.rows[0].par.zero_stage, 3);
+        assert_int_equal(v.rows[0].par.shard_group, 8);
+        assert_non_null(strstr(v.rows[0].sharding, "shards of 8 ranks, 8 replicas"));
+        assert_int_equal(v.rows[1].par.shard_group, 16);
+        assert_int_equal(v.rows[2].par.shard_group, 0);
+        assert_int_equal(v.rows[3].par.shard_group, 0);
+        assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+        assert_true(v.rows[2].predicted_step_s == v.rows[3].predicted_step_s);
+        assert_true(v.rows[0].predicted_step_s != v.rows[3].predicted_step_s);
+        ms_dist_validation_free(&v);
+        out = fopen(runs, "w");
+        assert_non_null(out);
+        fprintf(out, "%sh5,X/FSDP%s24\n", hdr_sg, row);
+        fclose(out);
+        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+        assert_non_null(strstr(err, "runs.csv:2"));
+        assert_non_null(strstr(err, "column shard_group"));
+    }
     /* blank zero_stage and a name that says nothing: refused with file, line and column */
     out = fopen(runs, "w");
     assert_non_null(out);

@@ -161,6 +161,13 @@ typedef struct ms_dist_parallel {
     double recompute_layer_fraction;
     int sequence_parallel;  /* 1 = Megatron sequence parallelism with TP */
     int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp) */
+    /* Data-parallel ranks one ZeRO shard spans (hybrid sharding: PyTorch FSDP HYBRID_SHARD / HSDP,
+     * whose default group is a node's GPUs; DeepSpeed ZeRO++ hpZ and MiCS alike). The sharded state
+     * is divided by it instead of dp; the sharded collectives (ZeRO-3 gathers and gradient
+     * reduce-scatters, ZeRO-1/2 reduce-scatter and gather) run inside groups of it, and each rank's
+     * reduced gradient shard is then all-reduced across the dp / shard_group replicas. It must
+     * divide dp. 0 = dp: one shard over every replica (plain ZeRO / FSDP FULL_SHARD). */
+    int shard_group;
     int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
     int flash_attention;    /* 1 = fused attention: no s×s score tensor in HBM */
     /* 1 = data-parallel and ZeRO collectives run as flat rings with every hop on one rank's share
@@ -632,7 +639,7 @@ typedef struct ms_dist_run_row {
                                      * attention_efficiency (blank: the row's η) × this */
     double baseline_tflops;         /* constant-TFLOP/s baseline for this row's generation */
     double baseline_error;          /* the baseline's error on step time */
-    char sharding[96];              /* which data-parallel semantics the row ran and why (the
+    char sharding[160];             /* which data-parallel semantics the row ran and why (the
                                      * zero_stage column, or what its stack name implies) */
     char precision[8];              /* bf16 (the default), fp16 or fp8 (the precision column) */
     double fp8_efficiency;          /* the generation's calibration.csv fp8_efficiency (0: none) */
@@ -649,6 +656,13 @@ typedef struct ms_dist_run_row {
  * Returns -1 when the name implies nothing (an unknown name). `what` (may be NULL) receives a short
  * description of the semantics matched, or "" when none. */
 int ms_dist_stack_sharding(const char *stack, const char **what);
+
+/* The shard group a stack's name implies (ms_dist_parallel_t.shard_group): a name that says hybrid
+ * sharding (FSDP HYBRID_SHARD, HSDP) shards over the data-parallel ranks of one node,
+ * accels_per_node / (tp·cp) of them, PyTorch's default for it, and replicates across nodes.
+ * 0 (shard over all dp ranks) for every other name, for zero_stage 0, and when that group would
+ * not divide dp or would be all of it. Names are read as ms_dist_stack_sharding reads them. */
+int ms_dist_stack_shard_group(const char *stack, int zero_stage, int accels_per_node, int tp, int cp, int dp);
 
 /* A software stack's own figures, what a framework reaches apart from the hardware (see
  * mlsysim/validation/stacks.csv, each chosen on one calibration row of that stack): compute_factor

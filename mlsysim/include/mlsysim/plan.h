@@ -54,6 +54,8 @@ typedef struct {
     int has_parallelism;
     int tp, pp, dp, microbatch, interleave, zero_stage, sequence_parallel;
     int zero_stage_set;               /* the plan gave parallelism.zero_stage */
+    int shard_group;                  /* data-parallel ranks a ZeRO shard spans (hybrid sharding); 0 = all,
+                                         or what the framework's name implies (HSDP: a node) */
     char framework[MS_NAME_MAX];      /* training software stack ("" = none): its validated figures
                                          (ms_dist_stack_figures) and, without zero_stage, its sharding */
     int ep, cp;                       /* expert-parallel (inside dp) and context-parallel degrees */

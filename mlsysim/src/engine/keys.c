@@ -40,6 +40,7 @@ static const ms_result_key keys[] = {
     {"recompute", MS_V_STR, "", "activation recomputation: none, selective, full"},
     {"recompute_layer_fraction", MS_V_NUM, "", "training: with full recompute, the fraction of the layers recomputed (parallelism.recompute_layer_fraction; 0 without)"},
     {"zero_stage", MS_V_INT, "", "ZeRO stage 0-3"},
+    {"shard_group", MS_V_INT, "", "training: data-parallel ranks one ZeRO shard spans (dp unless hybrid sharding; parallelism.shard_group)"},
     /* time and rate */
     {"latency_s", MS_V_NUM, "s", "one step (decode step, forward pass or optimizer step)"},
     {"step_time_s", MS_V_NUM, "s", "one optimizer step (training)"},

@@ -231,6 +231,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
         int implied = ms_dist_stack_sharding(p->framework, NULL);
         if (implied >= 0) par->zero_stage = implied;
     }
+    par->shard_group = p->shard_group > 0 ? p->shard_group
+                     : ms_dist_stack_shard_group(p->framework, par->zero_stage, p->per_node, par->tp, par->cp, par->dp);
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
     par->tp_comm_overlap = p->tp_comm_overlap;
@@ -392,6 +394,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
                        "(K, output projection, up / MLP-out) and the element-wise ops recomputed, the attention core saved",
                        p->framework);
     ms_result_int(o, "zero_stage", par.zero_stage);
+    ms_result_int(o, "shard_group", par.shard_group > 0 ? par.shard_group : par.dp);
     if (p->framework[0]) {
         ms_dist_stack_figures_t sf;
         int listed = ms_dist_stack_figures(p->framework, &sf);

@@ -53,6 +53,7 @@ static const struct { const char *key; size_t off; long min, max; } ints[] = {
     {"parallelism.microbatch", offsetof(ms_plan, microbatch), 1, 1000000},
     {"parallelism.interleave", offsetof(ms_plan, interleave), 1, 1000},
     {"parallelism.zero_stage", offsetof(ms_plan, zero_stage), 0, 3},
+    {"parallelism.shard_group", offsetof(ms_plan, shard_group), 0, 1000000},
 };
 
 static const struct { const char *key; size_t off; } bools[] = {
@@ -67,7 +68,7 @@ const char *const ms_plan_set_keys =
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
     "hardware.memory_reserve hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
-    "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.overlap_dp "
+    "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
     "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */

@@ -239,6 +239,9 @@ static const field parallelism_fields[] = {
     {"sequence_parallel", NULL, FT_BOOL, OFF(sequence_parallel), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL, "Megatron sequence parallelism"},
     {"zero_stage", NULL, FT_INT, OFF(zero_stage), 0, 3, 1, 0, NULL, NULL, NULL, OFF(zero_stage_set), NULL,
      "ZeRO: 1 optimizer, 2 + gradients, 3 + weights sharded (default: what parallelism.framework implies, else 0)"},
+    {"shard_group", NULL, FT_INT, OFF(shard_group), 0, 1000000, 1, 0, NULL, NULL, NULL, -1, NULL,
+     "data-parallel ranks one ZeRO shard spans, replicated across the others (hybrid sharding: PyTorch FSDP HYBRID_SHARD / HSDP, "
+     "ZeRO++ hpZ); must divide dp (default 0: every replica, or a node's ranks when parallelism.framework names hybrid sharding)"},
     {"framework", NULL, FT_SPECIAL, -1, 0, 0, 0, 0, NULL, NULL, f_framework, -1, "{\"type\": \"string\"",
      "training software stack, e.g. Megatron-LM, NeMo, llm-foundry, torchtitan, FSDP, DeepSpeed-ZeRO3, Megatron-DeepSpeed: "
      "the figures validated for it (mlsysim/validation/stacks.csv: compute, sharded-collective and attention factors; none = 1) "

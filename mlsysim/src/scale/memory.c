@@ -52,23 +52,24 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, dp = p->dp > 0 ? p->dp : 1;
     double ep = p->ep > 0 ? p->ep : 1, cp = p->cp > 0 ? p->cp : 1;
     double b = p->microbatch > 0 ? p->microbatch : 1, v = p->interleave > 0 ? p->interleave : 1;
+    double zs = p->shard_group > 0 ? p->shard_group : dp;          /* ranks a ZeRO shard spans */
 
     double dense = x.l * (x.attn_params + x.norm_params + (x.E > 1 ? x.h * x.E : 0.0)) + x.embed_params;
     double expert = x.l * x.E * x.mlp_params;
     double per_rank = dense / (tp * pp) + expert / (tp * pp * ep);
     double wb = x.bpp;
-    out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? dp : 1.0);
+    out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? zs : 1.0);
     /* FP8 linear layers (linear_bytes < bytes_per_param): each linear weight also kept cast, with
      * its transpose, across the micro-batches of a step (2·lb per weight element) */
     if (x.lb < wb) {
         double lin = x.l * ms_scale_linear_weights(&x, ep) / (tp * pp);
-        out->weights_bytes += lin * 2.0 * x.lb / (p->zero_stage >= 3 ? dp : 1.0);
+        out->weights_bytes += lin * 2.0 * x.lb / (p->zero_stage >= 3 ? zs : 1.0);
     }
     double gb = p->grad_bytes_per_param > 0 ? p->grad_bytes_per_param : wb;
-    out->gradients_bytes = per_rank * gb / (p->zero_stage >= 2 ? dp : 1.0);
+    out->gradients_bytes = per_rank * gb / (p->zero_stage >= 2 ? zs : 1.0);
     double opt = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
                : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
-    out->optimizer_bytes = per_rank * opt / (p->zero_stage >= 1 ? dp : 1.0);
+    out->optimizer_bytes = per_rank * opt / (p->zero_stage >= 1 ? zs : 1.0);
 
     double s = x.s / cp, h = x.h, a = x.a, t = tp;
     int gated = x.mlp_mats == 3.0, drop = !gated;                     /* dropout masks: GPT family */

@@ -43,6 +43,11 @@
  *             over the dp group (strided by tp·cp: NVLink inside the node, every NIC of the
  *             node across nodes), at the stack's sharded_coll_efficiency of the achievable link
  *             rate (1 by default). Overlapped with compute when overlap_dp = 1.
+ *   hybrid    shard_group k < dp (FSDP HYBRID_SHARD / HSDP, ZeRO++ hpZ, MiCS): the ZeRO
+ *             collectives above run over k ranks (a node's GPUs by default, so on NVLink), and
+ *             each rank's reduced shard (1/k of the gradient) is all-reduced across the dp/k
+ *             replicas, k·tp·cp ranks apart (one rail each), after every backward; the sharded
+ *             state and its per-step work are divided by k instead of dp.
  *   overlap   compute that runs beside an overlapped collective (DP reduction, ZeRO-3 gathers)
  *             loses the SMs NCCL's kernels hold (MS_DIST_NCCL_SMS): its GEMMs run on
  *             compute_units - 24 SMs (wave and tile quantization recomputed), a slowdown f of the
@@ -54,7 +59,7 @@
  *             behind the attention core when it is shorter.
  *   FSDP      with ZeRO-3, per micro-batch: the full 16-bit gradient copied into the reduce-scatter
  *             input, the fp32 shard cast to 16 bits before each gather, the 16-bit gradient shard
- *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/dp bytes), memory-bound.
+ *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/k bytes, k = dp or the shard group), memory-bound.
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
  *             HBM traffic per local parameter for mixed-precision Adam).
  *   FP8       (model linear_bytes below bytes_per_param; Transformer Engine's recipe) the linear
@@ -152,6 +157,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         return MS_DIST_EINVAL;
     }
     if (p->zero_stage < 0 || p->zero_stage > 3) { ms_scale_err(err, errlen, "parallelism.zero_stage: must be 0..3 (got %d)", p->zero_stage); return MS_DIST_EINVAL; }
+    if (p->shard_group < 0 || (p->shard_group > 0 && dp % p->shard_group != 0)) {
+        ms_scale_err(err, errlen, "parallelism.shard_group: %d does not divide the %d data-parallel replicas (0 = all of them)",
+                     p->shard_group, dp);
+        return MS_DIST_EINVAL;
+    }
     if (p->sharded_coll_efficiency < 0 || p->sharded_coll_efficiency > 1 || isnan(p->sharded_coll_efficiency)) {
         ms_scale_err(err, errlen, "parallelism.sharded_coll_efficiency: must be in (0, 1] or 0 for the default %g (got %g)",
                      MS_DIST_SHARDED_COLL_EFFICIENCY, p->sharded_coll_efficiency);
@@ -328,11 +338,13 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * of the two gathers (read 4, write wb; PyTorch FSDP MixedPrecision.param_dtype) and the
      * reduce-scattered 16-bit gradient accumulated into the fp32 sharded gradient (read wb + 4,
      * write 4). Recompute reuses the backward's gathered layer. 0 without ZeRO-3. */
+    /* hybrid sharding: the state is sharded over zs of the dp ranks and replicated nrep times */
+    int zs = p->shard_group > 0 ? p->shard_group : dp, nrep = dp / zs;
     double z3_mem = 0.0;
     if (p->zero_stage >= 3 && dp > 1) {
         double sp_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
                             + x.embed_params / pp) / tp;
-        z3_mem = (2.0 * wb * sp_params + sp_params / dp * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
+        z3_mem = (2.0 * wb * sp_params + sp_params / zs * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
     }
     double t_last = chunk_lo * v * layer_total + logit_t + z3_mem;
     double t_busy = chunk_hi * v * layer_total + z3_mem;
@@ -360,9 +372,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         ms_dist_fabric_t zf = fab;
         zf.intra_bw_bytes_per_s *= se;
         zf.inter_bw_bytes_per_s *= se;
-        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &zf);
-        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &zf);
-        double per_mb = 2.0 * ag + rs; /* recompute reuses the backward's gathered layer */
+        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, zs, stride, &zf);
+        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, zs, stride, &zf);
+        /* hybrid sharding: each rank's reduced shard all-reduced with its nrep replicas (the same
+         * rank of every shard group, zs·stride apart), after each backward as FSDP runs it */
+        double rep = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs, nrep, stride * zs, &zf);
+        double per_mb = 2.0 * ag + rs + rep; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;
         double exp_mb = per_mb;
@@ -381,9 +396,10 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         int stride = p->flat_dp_collectives ? g : tp * cp;
         if (p->zero_stage == 0)
             dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, dp, stride, &fab);
-        else
-            dp_t = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, dp, stride, &fab)
-                 + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, dp, stride, &fab);
+        else   /* inside the shard group, and the shard across its replicas (hybrid) */
+            dp_t = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, zs, stride, &fab)
+                 + ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs, nrep, stride * zs, &fab)
+                 + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, zs, stride, &fab);
         double hide = lps * c.bwd;                             /* last micro-batch's backward */
         dp_exposed = dp_t;
         if (p->overlap_dp) {
@@ -393,7 +409,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         }
     }
 
-    double opt_params = stage_params / (p->zero_stage >= 1 ? dp : 1);
+    double opt_params = stage_params / (p->zero_stage >= 1 ? zs : 1);
     /* read weights + gradients, read and write the optimizer state (28 B for mixed Adam) */
     double opt_state = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
                      : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;

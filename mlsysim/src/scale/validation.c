@@ -440,7 +440,8 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
         {"zero2", 2, "ZeRO-2 (gradients and optimizer state sharded)"},
         {"zero1", 1, "ZeRO-1 (optimizer state sharded)"},
         {"fullshard", 3, "ZeRO-3 (FSDP FULL_SHARD)"},
-        {"hybridshard", 3, "ZeRO-3 inside a node (FSDP HYBRID_SHARD), modelled as ZeRO-3"},
+        {"hybridshard", 3, "ZeRO-3 inside a node, replicated across nodes (FSDP HYBRID_SHARD)"},
+        {"hsdp", 3, "ZeRO-3 inside a node, replicated across nodes (HSDP: FSDP HYBRID_SHARD)"},
         {"fsdp", 3, "ZeRO-3 (PyTorch FSDP FULL_SHARD, its default)"},
         {"llmfoundry", 3, "ZeRO-3 (llm-foundry: PyTorch FSDP FULL_SHARD)"},
         {"composer", 3, "ZeRO-3 (Composer: PyTorch FSDP FULL_SHARD)"},
@@ -466,6 +467,16 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
             return rules[i].stage;
         }
     return -1;
+}
+
+int ms_dist_stack_shard_group(const char *stack, int zero_stage, int accels_per_node, int tp, int cp, int dp)
+{
+    if (!stack || zero_stage < 1 || accels_per_node < 1 || dp < 1) return 0;
+    char name[64];
+    software_key(stack, name);
+    if (!(strstr(name, "hybridshard") || strstr(name, "hsdp"))) return 0;
+    int k = accels_per_node / ((tp > 0 ? tp : 1) * (cp > 0 ? cp : 1));
+    return k > 1 && k < dp && dp % k == 0 ? k : 0;
 }
 
 double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *optimizer_extra)
@@ -663,6 +674,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
+    int ci_sg = col_index(hdr, "shard_group");              /* optional: blank = the stack's */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
     int ci_rlf = col_index(hdr, "recompute_layer_fraction");  /* optional: blank = 1 */
     int ci_prec = col_index(hdr, "precision");               /* optional: blank = bf16 */
@@ -860,6 +872,25 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                 rc = MS_DIST_EIO; break;
             } else {
                 snprintf(r->sharding, sizeof r->sharding, "ZeRO-%d, the zero_stage column", r->par.zero_stage);
+            }
+            /* hybrid sharding: the shard_group column, else what the stack's name implies */
+            int tcp = r->par.tp * r->par.pp * r->par.cp;
+            int rdp = tcp > 0 && (int)val[C_ACC] % tcp == 0 ? (int)val[C_ACC] / tcp : 0;
+            if (ci_sg >= 0 && *c.f[ci_sg]) {
+                if (parse_whole(c.f[ci_sg], 0, 1 << 20, &r->par.shard_group)
+                    || (r->par.shard_group > 0 && (rdp <= 0 || rdp % r->par.shard_group != 0))) {
+                    ms_scale_err(err, errlen, "%s:%d: column shard_group: '%s' is not a whole number dividing the %d data-parallel ranks "
+                                 "(accelerators / (tp·pp·cp)); 0 or blank = all of them", path, lineno, c.f[ci_sg], rdp);
+                    rc = MS_DIST_EIO; break;
+                }
+            } else {
+                r->par.shard_group = ms_dist_stack_shard_group(r->stack, r->par.zero_stage, r->fabric.accels_per_node,
+                                                              r->par.tp, r->par.cp, rdp);
+            }
+            if (r->par.zero_stage >= 1 && r->par.shard_group > 0 && r->par.shard_group < rdp) {
+                size_t n = strlen(r->sharding);
+                snprintf(r->sharding + n, sizeof r->sharding - n, "; shards of %d ranks, %d replicas",
+                         r->par.shard_group, rdp / r->par.shard_group);
             }
         }
         r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
