@@ -511,6 +511,17 @@ static void test_gemm_shape(void **state)
     assert_rel(ms_gemm_shape_efficiency_at(8192, 4096, 4096, 108, 2.0), 2048.0 / 2052 * 4096 / 4224, 1e-12);
     assert_true(ms_gemm_shape_efficiency_at(8192, 4096, 4096, 108, 1.0) == ms_gemm_shape_efficiency(8192, 4096, 4096, 108));
     assert_rel(ms_gemm_layer_rate_at(128, 4096, 4096, 4096, 4096, 4096, 108, 2.0), 32.0 / 108 * 4096 / 4224, 1e-12);
+    /* the speed of a rate is its per-SM rate over A100's 16-bit one at η 0.74: A100 itself 1;
+     * H100 SXM at 989.4 TFLOP/s x 0.61 over 132 SMs 2.139 (a tile then pays 136.9 K-steps);
+     * FP8 at twice the peak x 0.54 3.787; unknown units or rate 1 */
+    assert_rel(ms_gemm_tile_speed(312e12 * 0.74, 108), 1.0, 1e-12);
+    assert_rel(ms_gemm_tile_speed(989.4e12 * 0.61, 132), 989.4 * 0.61 / 132 / (312 * 0.74 / 108), 1e-12);
+    assert_rel(ms_gemm_tile_speed(989.4e12 * 0.61, 132), 2.1388, 1e-4);
+    assert_rel(ms_gemm_tile_speed(2 * 989.4e12 * 0.54, 132), 3.7867, 1e-4);
+    assert_true(ms_gemm_tile_speed(989.4e12, 0) == 1.0);
+    assert_true(ms_gemm_tile_speed(0, 132) == 1.0);
+    double sp = ms_gemm_tile_speed(989.4e12 * 0.61, 132);
+    assert_rel(ms_gemm_shape_efficiency_at(8192, 4096, 1536, 132, sp), 2048.0 / (16 * 132) * 1536 / (1536 + 64 * sp), 1e-12);
 }
 
 int main(void)

@@ -138,7 +138,7 @@ void ms_json_str(FILE *f, const char *s);
  * Megatron-LM (MS_DIST_DEFAULT_TRAIN_EFFICIENCY, 0.70), inference MS_DEFAULT_EFFICIENCY (0.5). */
 double ms_default_efficiency(ms_mode mode);
 /* The training efficiency calibrated for an accelerator's generation (the registry name up to its
- * first '_': A100 0.74, H100 0.60, from mlsysim/validation/calibration.csv), 0 when that
+ * first '_': A100 0.74, H100 0.61, from mlsysim/validation/calibration.csv), 0 when that
  * generation has no calibration. A training plan that names no efficiency uses it when it is
  * > 0, else ms_default_efficiency; the result's `efficiency_source` says which. */
 double ms_calibrated_efficiency(const char *hw_name);

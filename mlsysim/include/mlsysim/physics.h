@@ -102,16 +102,24 @@ double ms_power_fraction(double u, double sat);
  * reaches on `units` compute units (SMs) in 128×128 output tiles: wave quantization, tile
  * quantization and a per-tile cost worth 64 K-steps; 1 when units <= 0. */
 double ms_gemm_shape_efficiency(double M, double N, double K, int units);
-/* The same for a main loop `speed` times the 16-bit one's rate (FP8 on H100: 2), whose fixed
+/* The same for a main loop `speed` times the reference rate (ms_gemm_tile_speed), whose fixed
  * per-tile time is then worth speed · 64 K-steps; speed 1 is ms_gemm_shape_efficiency. */
 double ms_gemm_shape_efficiency_at(double M, double N, double K, int units, double speed);
 /* The FLOP-weighted rate of one transformer layer's GEMMs for T tokens: QKV (N = qkv_n, K = h),
  * output projection (N = h, K = proj_k), MLP up (N = up_n, K = h; gate and up fused), MLP down
  * (N = h, K = down_k), widths already divided by any tensor parallelism; 1 when units <= 0. */
 double ms_gemm_layer_rate(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units);
-/* ms_gemm_layer_rate for GEMMs whose main loop runs `speed` times the 16-bit rate. */
+/* ms_gemm_layer_rate for GEMMs whose main loop runs `speed` times the reference rate. */
 double ms_gemm_layer_rate_at(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units,
                              double speed);
+/* The per-SM main-loop rate at which a tile's fixed cost is worth 64 K-steps: A100's 16-bit GEMMs
+ * at its calibrated η (312 TFLOP/s x 0.74 over 108 SMs, about 2.14 TFLOP/s per SM), so the fixed
+ * cost is a time, 64 x 2·128·128 FLOP at that rate, about 0.98 µs per tile. */
+#define MS_GEMM_TILE_REF_SM_FLOPS (312e12 * 0.74 / 108.0)
+/* The `speed` of ms_gemm_shape_efficiency_at for a GEMM whose main loop reaches `flops` FLOP/s
+ * (peak x η) over `units` SMs: its per-SM rate over MS_GEMM_TILE_REF_SM_FLOPS (A100 16-bit 1,
+ * H100 16-bit at η 0.61 2.1, H100 FP8 at 0.54 3.7); 1 when either is unknown (<= 0). */
+double ms_gemm_tile_speed(double flops, int units);
 
 /* Optimizer-state bytes per parameter (Adam mixed precision 12, Adam fp32 8, SGD+momentum 4 or 8). */
 double ms_optimizer_bytes_per_param(ms_optimizer o, ms_precision p);

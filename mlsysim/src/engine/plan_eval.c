@@ -24,7 +24,7 @@ double ms_default_efficiency(ms_mode mode)
  * (A100_40GB -> A100, H100_PCIe -> H100). */
 static const struct { const char *gen; double eff, attn, score, fp8; } calibrated[] = {
     {"A100", 0.74, 0.50, 224.0, 0.0},
-    {"H100", 0.60, 0.35, 342.0, 0.53},
+    {"H100", 0.61, 0.35, 342.0, 0.54},
 };
 
 static int calibrated_index(const char *hw_name)

@@ -5,9 +5,11 @@
  *   wave quantization  tiles / (waves · units)   (a last wave that fills few SMs leaves the rest idle)
  *   tile quantization  M·N / padded M·N           (edge tiles computed in full)
  *   per-tile fixed cost worth 64 K-steps          K / (K + 64) (prologue, epilogue setup)
- * The fixed cost is a time: a main loop that runs `speed` times the 16-bit one's K-steps per
- * second (FP8 on the tensor cores that double the 16-bit rate: speed 2) covers speed · 64 K-steps
- * in it, K / (K + 64 · speed).
+ * The fixed cost is a time (filling the tile's pipeline from memory, its set-up), about 0.98 µs:
+ * 64 K-steps of A100's 16-bit main loop at its calibrated rate per SM (MS_GEMM_TILE_REF_SM_FLOPS).
+ * A main loop that runs `speed` times that rate per SM (H100 16-bit: twice the dense FLOP per clock
+ * per SM at a higher clock; FP8 twice that again) covers speed · 64 K-steps in it,
+ * K / (K + 64 · speed); ms_gemm_tile_speed gives the speed of a rate.
  * A transformer layer's four GEMMs (QKV, output projection, MLP up, MLP down) are weighted by their
  * FLOPs into one rate. Both give 1 when the unit count is unknown (<= 0), so a device without it
  * runs at its flat η. Used by the fleet step (scale/train_step.c), whose GEMMs have thousands of
@@ -34,6 +36,11 @@ double ms_gemm_shape_efficiency_at(double M, double N, double K, int units, doub
     double wave_q = tiles / (waves * units);
     double tile_q = (M * N) / (tm * tile * tn * tile);
     return wave_q * tile_q * K / (K + k0);
+}
+
+double ms_gemm_tile_speed(double flops, int units)
+{
+    return units > 0 && flops > 0 ? flops / units / MS_GEMM_TILE_REF_SM_FLOPS : 1.0;
 }
 
 double ms_gemm_layer_rate(double T, double h, double qkv_n, double proj_k, double up_n, double down_k, int units)

@@ -207,7 +207,7 @@ static const field hardware_fields[] = {
     {"kv_precision", NULL, FT_ENUM, OFF(kv_precision), 0, 0, 1, -1, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
      NULL, "inference: how the KV cache is stored (fp8 KV ...); default: precision"},
     {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
-     "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.74, H100 0.60), else 0.70; 0.5 for inference"},
+     "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.74, H100 0.61), else 0.70; 0.5 for inference"},
     {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
      "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
     {"congestion", NULL, FT_NUM, (int)offsetof(ms_plan, congestion), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,

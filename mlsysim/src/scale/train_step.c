@@ -89,9 +89,9 @@
 
 /* Time-weighted GEMM rate factor of one layer (QKV, projection, MLP in and out) on `u` of the
  * device's `units` SMs: the fraction of peak·η the layer's GEMMs reach, counting the SMs given up
- * (u/units) and the wave and tile quantization on u SMs. `speed` is the main loop's rate against
- * the 16-bit one's (FP8: linear peak·η over peak·η), against which a tile's fixed cost counts
- * more K-steps. 1 when units <= 0. */
+ * (u/units) and the wave and tile quantization on u SMs. `speed` is the main loop's rate per SM
+ * against the reference one (ms_gemm_tile_speed), against which a tile's fixed time counts more
+ * K-steps. 1 when units <= 0. */
 static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int u, int units, double speed)
 {
     if (units <= 0 || u <= 0) return 1.0;
@@ -201,7 +201,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     /* time-weighted shape efficiency of the layer's GEMMs: QKV, projection, MLP in and out */
     double Fd = F;
     int cu = x.E <= 1 ? a->compute_units : 0;                  /* dense models only */
-    double lin_speed = Flin / F;                               /* 1 unless FP8 */
+    double lin_speed = ms_gemm_tile_speed(Flin, cu);           /* per-SM rate: tile fixed cost */
     double rate_all = layer_gemm_rate(&x, T, tp, cu, cu, lin_speed);
     Fd = Flin * rate_all;
     /* beside an overlapped collective the GEMMs keep compute_units - MS_DIST_NCCL_SMS SMs */
@@ -316,7 +316,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double lps = (double)m->layers / pp;                       /* layers per stage (mean) */
     double layer_total = c.fwd + c.bwd + c.rc + c.tp + c.ep + c.cp;
     double logit_flops = 2.0 * T * h * x.V / tp;
-    double Fl = F * ms_gemm_shape_efficiency(T, x.V / tp, h, a->compute_units);
+    double Fl = F * ms_gemm_shape_efficiency_at(T, x.V / tp, h, a->compute_units, ms_gemm_tile_speed(F, a->compute_units));
     /* + the fp32 cross-entropy as PyTorch runs it (log_softmax then nll_loss, float32 under
      * autocast), bytes per logit: forward upcast (read 2, write 4), log_softmax (two reads of 4,
      * write 4); backward nll_loss_backward's zero-filled gradient (write 4), log_softmax_backward
