@@ -1309,9 +1309,19 @@ static void test_plan_fp8(void **state)
         cJSON *r = cJSON_GetArrayItem(rows, i);
         int is8 = strstr(str(r, "id"), "-FP8") != NULL;
         assert_string_equal(str(r, "precision"), is8 ? "fp8" : "bf16");
-        if (is8) { n8++; assert_true(num(r, "fp8_efficiency") == ms_calibrated_fp8_efficiency("H100")); }
+        if (is8) {
+            n8++;
+            assert_true(num(r, "fp8_efficiency") == ms_calibrated_fp8_efficiency("H100"));
+            assert_true(num(r, "fp8_separate_casts") == 0);              /* NeMo: TE's fused modules */
+        }
     }
     assert_int_equal(n8, 1);
+    cJSON_Delete(jv);
+    /* llm-foundry's FP8 rows (te.Linear) cast every GEMM input by its own kernel */
+    jv = validate_json("--row FDRY-H100-350M-s512-8-FP8");
+    rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 1);
+    assert_true(num(cJSON_GetArrayItem(rows, 0), "fp8_separate_casts") == 1);
     cJSON_Delete(jv);
     assert_int_equal(run("validate --row NEMO-NEMOTRON4-15B-16", 0, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "1 fp8 rows"));

@@ -131,6 +131,13 @@ static void test_activation_memory(void **s)
     assert_true(ms_dist_stack_grad_bytes("A100/Megatron-DeepSpeed", 0, NULL) == 0.0 && ms_dist_stack_grad_bytes("FSDP", 0, NULL) == 0.0);
     assert_true(ms_dist_stack_grad_bytes("DeepSpeed-ZeRO3", 0, NULL) == 0.0 && ms_dist_stack_grad_bytes("", 0, NULL) == 0.0);
     assert_true(ms_dist_stack_grad_bytes(NULL, 0, NULL) == 0.0);
+    /* FP8 casts: separate kernels in the PyTorch-native stacks, fused in the Megatron family */
+    assert_true(ms_dist_stack_fp8_separate_casts("H100/llm-foundry") == 1 && ms_dist_stack_fp8_separate_casts("Composer") == 1);
+    assert_true(ms_dist_stack_fp8_separate_casts("torchtitan") == 1 && ms_dist_stack_fp8_separate_casts("PyTorch FSDP2") == 1);
+    assert_true(ms_dist_stack_fp8_separate_casts("H100/NeMo") == 0 && ms_dist_stack_fp8_separate_casts("Megatron-Core") == 0);
+    assert_true(ms_dist_stack_fp8_separate_casts("Megatron-LM FSDP") == 0);   /* Megatron's own FSDP runs TE's modules */
+    assert_true(ms_dist_stack_fp8_separate_casts("") == 0 && ms_dist_stack_fp8_separate_casts(NULL) == 0);
+    assert_true(ms_dist_stack_fp8_separate_casts("DeepSpeed-ZeRO3") == 0);
     extra = -1;
     assert_true(ms_dist_stack_grad_bytes("FSDP", 1, &extra) == 0.0 && extra == 0.0);   /* ZeRO's 16 B in fp16 too */
     extra = -1;
@@ -453,6 +460,17 @@ static void test_fp8_linear(void **s)
     NEAR(f8.compute_s + f8.dp_comm_s + f8.zero_comm_s + f8.optimizer_s + f8.bubble_s + f8.pp_comm_s + f8.tp_comm_s,
          f8.step_time_s, 1e-9);
     NEAR(f8.mfu, f8.model_flops / f8.step_time_s / 624e12, 1e-12);
+    /* te.Linear / Float8Linear (fp8_separate_casts): every GEMM input its own cast, 4 B per element
+     * (read 2, write 1 + 1 transposed). Forward QKV-, MLP-in- and MLP-out-inputs 1 B -> 4 B
+     * (h + h + 4h elements: +18h), backward MLP-in's output gradient 0 B -> 4 B (4h: +16h):
+     * 34·T·h bytes more per layer */
+    ms_dist_train_t sep;
+    p.fp8_separate_casts = 1;
+    assert_int_equal(ms_dist_train_step(&a8, &m8, &p, &f, 1, &sep, NULL, 0), MS_DIST_OK);
+    NEAR(sep.step_time_s - f8.step_time_s, L * 34 * T * h / BW, 1e-9);
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &sep, NULL, 0), MS_DIST_OK);
+    NEAR(sep.step_time_s, bf.step_time_s, 1e-12);                            /* 16-bit: no casts */
+    p.fp8_separate_casts = 0;
     /* the same format as the parameters changes nothing */
     m8.linear_bytes = 2;
     a8.linear_peak_flops = 0;

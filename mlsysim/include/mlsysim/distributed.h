@@ -170,6 +170,13 @@ typedef struct ms_dist_parallel {
     int shard_group;
     int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
     int flash_attention;    /* 1 = fused attention: no s×s score tensor in HBM */
+    /* FP8 training only (model linear_bytes below the weights'): 1 = every FP8 GEMM input is cast
+     * (with its transpose) by its own kernel from the 16-bit tensor the norm or activation wrote,
+     * as a stack that swaps each nn.Linear for an FP8 linear runs it (Composer / llm-foundry's
+     * te.Linear, torchtitan's Float8Linear); 0 = the norm- and activation-fed inputs are cast by
+     * the kernels that make them (Transformer Engine's LayerNormLinear / LayerNormMLP, as
+     * Megatron-Core and NeMo run them). ms_dist_stack_fp8_separate_casts gives a stack's. */
+    int fp8_separate_casts;
     /* 1 = data-parallel and ZeRO collectives run as flat rings with every hop on one rank's share
      * of its node's NICs (no NVLink phase, no pipelining of phases): how DeepSpeed ZeRO-3 ran in
      * Narayanan et al. 2021 Table 2. 0 = hierarchical multi-rail collectives as NCCL runs them. */
@@ -698,6 +705,15 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
  * NeMo's, an unknown or empty name) is the attention core's, MS_DIST_RECOMPUTE_SELECTIVE. Names are
  * read as ms_dist_stack_sharding reads them. */
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack);
+
+/* Whether a software stack runs FP8 training with a separate cast kernel for every GEMM input
+ * (ms_dist_parallel_t.fp8_separate_casts): 1 for the PyTorch-native stacks that swap nn.Linear
+ * for an FP8 linear module (llm-foundry / Composer: `fc_type: te`, Transformer Engine's te.Linear,
+ * which its benchmark script sets for H100 FP8 runs, scripts/train/benchmarking/submit_benchmarks.py;
+ * torchtitan: torchao's Float8Linear; any name that says FSDP); 0 for the Megatron family (Megatron-
+ * LM, Megatron-Core, NeMo: TE's fused LayerNormLinear / LayerNormMLP), any other or empty name.
+ * Names are read as ms_dist_stack_sharding reads them. */
+int ms_dist_stack_fp8_separate_casts(const char *stack);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

@@ -393,7 +393,8 @@ int ms_cli_validate(int argc, char **argv)
                    ms_dist_recompute_name(r->par.recompute), ms_dist_recomputed_layers(&r->par));
             /* bf16, fp16 or fp8; fp8 rows: the linear GEMMs' fraction of the FP8 peak */
             printf(",\"precision\":\"%s\"", r->precision);
-            if (r->model.linear_bytes > 0) printf(",\"fp8_efficiency\":%.4g", r->accel.linear_efficiency);
+            if (r->model.linear_bytes > 0)
+                printf(",\"fp8_efficiency\":%.4g,\"fp8_separate_casts\":%d", r->accel.linear_efficiency, r->par.fp8_separate_casts);
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"

@@ -212,6 +212,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->interleave = p->interleave;
     par->recompute = (ms_dist_recompute_t)p->recompute;
     if (par->recompute == MS_DIST_RECOMPUTE_SELECTIVE) par->recompute = ms_dist_stack_selective(p->framework);
+    par->fp8_separate_casts = ms_dist_stack_fp8_separate_casts(p->framework);
     par->recompute_layer_fraction = p->recompute_layer_fraction;
     par->sequence_parallel = p->sequence_parallel;
     par->zero_stage = p->zero_stage;

@@ -74,6 +74,9 @@
  *             QKV, the projection and MLP-out (read wb, write 2·lb) and MLP-in's, written by the
  *             activation's backward kernel (net 2·lb − wb); the weights once per step, kept across
  *             the micro-batches (read wb, write 2·lb per parameter). Nets below 0 count as 0.
+ *             With fp8_separate_casts (a stack that swaps nn.Linear for te.Linear or Float8Linear)
+ *             the norm and activation kernels write 16 bits and every GEMM input, forward and
+ *             backward, is cast by its own kernel (read wb, write 2·lb).
  * η (accel->efficiency) scales peak FLOP/s (and HBM bandwidth when mem_bw_fraction is 0): it is
  * the single compute calibration figure of an accelerator generation and software stack. Links
  * run at their own achievable fraction of line rate, the NCCL-tests figure of their class
@@ -221,6 +224,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     if (x.lb < wb) {
         double lb = x.lb, hs = h / (sp ? tp : 1);
         double fused = fmax(0.0, 3.0 * lb - wb), own = wb + 2.0 * lb, act_bwd = fmax(0.0, 2.0 * lb - wb);
+        if (p->fp8_separate_casts) fused = act_bwd = own;          /* te.Linear: a cast kernel each */
         double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;      /* MLP-in outputs (gate and up) */
         cast_fwd = T * (fused * (2.0 * hs + x.k * x.ffn / tp) + own * h / tp) / BW;
         cast_bwd = T * (own * ((h + 2.0 * x.kv_dim) / tp + 2.0 * hs) + act_bwd * up_n) / BW;

@@ -492,6 +492,19 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
     return 0.0;
 }
 
+int ms_dist_stack_fp8_separate_casts(const char *stack)
+{
+    static const char *const keys[] = {"llmfoundry", "composer", "mosaic", "torchtitan", "fsdp", "hybridshard",
+                                       "fullshard", "shardgradop"};
+    if (!stack) return 0;
+    char name[64];
+    software_key(stack, name);
+    if (strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo")) return 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strstr(name, keys[i])) return 1;
+    return 0;
+}
+
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
 {
     if (!stack) return MS_DIST_RECOMPUTE_SELECTIVE;
@@ -842,6 +855,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
         /* 1, selective, is what the stack calls selective (torchtitan's: operator-level) */
         if (r->par.recompute == MS_DIST_RECOMPUTE_SELECTIVE) r->par.recompute = ms_dist_stack_selective(r->stack);
+        r->par.fp8_separate_casts = ms_dist_stack_fp8_separate_casts(r->stack);
         if (ci_rlf >= 0 && *c.f[ci_rlf]) {
             double f;
             if (parse_num(c.f[ci_rlf], &f) || !(f > 0 && f <= 1)) {
