@@ -479,6 +479,13 @@ int ms_dist_stack_shard_group(const char *stack, int zero_stage, int accels_per_
     return k > 1 && k < dp && dp % k == 0 ? k : 0;
 }
 
+/* A squashed software name of the Megatron family (Megatron-LM, Megatron-Core, NeMo; also
+ * Megatron-DeepSpeed, which callers that care tell apart by "deepspeed"). */
+static int megatron_family(const char *name)
+{
+    return strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo");
+}
+
 double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *optimizer_extra)
 {
     if (optimizer_extra) *optimizer_extra = 0.0;
@@ -486,7 +493,7 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
     char name[64];
     software_key(stack, name);
     if (strstr(name, "deepspeed")) return 0.0;            /* Megatron-DeepSpeed: DeepSpeed's optimizer */
-    if (!(strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo"))) return 0.0;
+    if (!megatron_family(name)) return 0.0;
     if (!fp16_params) return 4.0;                         /* the fp32 main-gradient buffer */
     if (optimizer_extra) *optimizer_extra = 4.0;          /* fp16 gradients, the optimizer's fp32 copy */
     return 0.0;
@@ -499,7 +506,7 @@ int ms_dist_stack_fp8_separate_casts(const char *stack)
     if (!stack) return 0;
     char name[64];
     software_key(stack, name);
-    if (strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo")) return 0;
+    if (megatron_family(name)) return 0;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strstr(name, keys[i])) return 1;
     return 0;
