@@ -134,6 +134,7 @@ static void test_activation_memory(void **s)
     /* FP8 casts: separate kernels in the PyTorch-native stacks, fused in the Megatron family */
     assert_true(ms_dist_stack_fp8_separate_casts("H100/llm-foundry") == 1 && ms_dist_stack_fp8_separate_casts("Composer") == 1);
     assert_true(ms_dist_stack_fp8_separate_casts("torchtitan") == 1 && ms_dist_stack_fp8_separate_casts("PyTorch FSDP2") == 1);
+    assert_true(ms_dist_stack_fp8_separate_casts("HSDP") == 1);              /* FSDP's hybrid sharding */
     assert_true(ms_dist_stack_fp8_separate_casts("H100/NeMo") == 0 && ms_dist_stack_fp8_separate_casts("Megatron-Core") == 0);
     assert_true(ms_dist_stack_fp8_separate_casts("Megatron-LM FSDP") == 0);   /* Megatron's own FSDP runs TE's modules */
     assert_true(ms_dist_stack_fp8_separate_casts("") == 0 && ms_dist_stack_fp8_separate_casts(NULL) == 0);

@@ -501,8 +501,8 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
 
 int ms_dist_stack_fp8_separate_casts(const char *stack)
 {
-    static const char *const keys[] = {"llmfoundry", "composer", "mosaic", "torchtitan", "fsdp", "hybridshard",
-                                       "fullshard", "shardgradop"};
+    static const char *const keys[] = {"llmfoundry", "composer", "mosaic", "torchtitan", "fsdp", "hsdp",
+                                       "hybridshard", "fullshard", "shardgradop"};
     if (!stack) return 0;
     char name[64];
     software_key(stack, name);
