@@ -1153,6 +1153,29 @@ static void test_plan_framework(void **state)
     j = eval_framework(plan, yaml, "recompute: none, framework: FSDP, zero_stage: 1", 2);
     assert_int_equal((int)num(j, "zero_stage"), 1);
     cJSON_Delete(j);
+    /* KO-22B-sel (Korthikanti et al. 2022: 22B, TP 8 with sequence parallelism and selective
+     * recompute on one DGX A100) as a plan: with framework Megatron-LM its backward TP collectives
+     * run beside the GEMMs, as `validate` predicts the row; without a framework they are
+     * synchronous, a slower step */
+    static const char ko22b_yaml[] =
+        "version: \"1.0\"\nname: GPT-22B\nworkload:\n"
+        "  arch: {layers: 48, hidden: 6144, heads: 64, vocab: 51200, max_pos: 2048, bias: true, layernorm: true, tied_embeddings: true}\n"
+        "  mode: training\n  seq_len: 2048\n  batch_size: 4\n"
+        "hardware: {accelerator: DGX_A100, nodes: 1, precision: bf16}\n"
+        "parallelism: {tp: 8, microbatch: 1, sequence_parallel: true, recompute: selective, flash_attention: false%s}\n";
+    j = eval_framework(plan, ko22b_yaml, ", framework: Megatron-LM", 0);
+    double ko = num(j, "step_time_s");
+    cJSON_Delete(j);
+    j = eval_framework(plan, ko22b_yaml, "", 0);
+    assert_true(num(j, "step_time_s") > ko * 1.01);
+    cJSON_Delete(j);
+    jv = validate_json("--row KO-22B-sel");
+    rows = cJSON_GetObjectItemCaseSensitive(jv, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 1);
+    assert_int_equal((int)num(cJSON_GetArrayItem(rows, 0), "tp_async"), 1);
+    want = num(cJSON_GetArrayItem(rows, 0), "predicted_step_time_s");
+    cJSON_Delete(jv);
+    assert_true(want > 0 && fabs(ko / want - 1.0) < 1e-5);
     remove(plan);
 }
 

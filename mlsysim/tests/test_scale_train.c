@@ -663,6 +663,83 @@ static void test_tp_comm_overlap(void **s)
     }
 }
 
+/* The backward's TP collectives beside its GEMMs (tp_async_grad, Megatron's
+ * LinearWithGradAccumulationAndAsyncCommunication), hand-worked on the layers of test_tp_comm_overlap
+ * (TP 2 on one node, two GPT layers, h = 1024, T = 2048, no SM count: nothing slows the GEMMs).
+ * One all-reduce of T·h·2 B over 2 ranks is R = T·h·2/(bw·0.80) + 2α. Per layer:
+ *   without SP: forward 2R synchronous; backward 2R (QKV's and MLP-in's input gradients) beside
+ *     their weight-gradient GEMMs, C = 2·T·h·(3h/2 + 4h/2) / (312 TFLOP/s × 0.7): max(0, 2R − C);
+ *   with SP (R = an all-gather + a reduce-scatter of the same bytes, G and S): forward 2G + 2S;
+ *     backward 2G synchronous (the output gradients of the projection and MLP-out) and
+ *     2G + 2S (the inputs re-gathered, the input gradients reduce-scattered) beside the dX and dW
+ *     GEMMs of QKV and MLP-in, 2C.
+ * At 300 GB/s the overlapped collectives hide entirely; at 1 GB/s the excess is left. With
+ * tp_comm_overlap set too, the userbuffers model alone applies; TP 1 sees no change. */
+static void test_tp_async_grad(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(2, 1024, 16);
+    m.vocab = 0;
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    double T = 2048, h = 1024;
+    double C = 2.0 * T * h * (1.5 * h + 2.0 * h) / (312e12 * 0.7);
+    for (int sp = 0; sp < 2; sp++)
+        for (int k = 0; k < 2; k++) {
+            double bw = k == 0 ? 300e9 : 1e9;
+            f.intra_bw_bytes_per_s = bw;
+            p.sequence_parallel = sp;
+            ms_dist_fabric_t fa;
+            ms_dist_fabric_achievable(&f, &fa);
+            double msg = T * h * 2.0;
+            double R = msg / (bw * 0.80) + 2.0 * 0.5e-6;
+            NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, msg, 2, 1, &fa), R, 1e-12);
+            double G = ms_coll_time_s(MS_COLL_ALL_GATHER, msg, 2, 1, &fa);
+            double S = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, msg, 2, 1, &fa);
+            double sync = sp ? 2.0 * R + 2.0 * G : 2.0 * R;
+            double M = sp ? 2.0 * (G + S) : 2.0 * R, Cb = sp ? 2.0 * C : C;
+            double exposed = M > Cb ? M - Cb : 0.0;
+            if (k == 0) assert_true(M < Cb); else assert_true(M > Cb);
+            ms_dist_train_t t0, t1, tu;
+            p.tp_async_grad = 0;
+            p.tp_comm_overlap = 0;
+            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t0, NULL, 0), MS_DIST_OK);
+            p.tp_async_grad = 1;
+            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+            NEAR(t0.tp_comm_s, 2.0 * 4.0 * R, 1e-9);                 /* synchronous: 4R per layer */
+            NEAR(t1.tp_comm_s, 2.0 * (sync + exposed), 1e-9);
+            NEAR(t1.tp_comm_total_s, 2.0 * (sync + M), 1e-9);
+            NEAR(t1.compute_s, t0.compute_s, 1e-9);                  /* the kernels are unchanged */
+            NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
+            /* with userbuffers overlap too, that model alone */
+            p.tp_comm_overlap = 1;
+            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &tu, NULL, 0), MS_DIST_OK);
+            p.tp_async_grad = 0;
+            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+            NEAR(tu.step_time_s, t1.step_time_s, 1e-12);
+            p.tp_comm_overlap = 0;
+            /* TP 1: no TP collective, the flag changes nothing */
+            ms_dist_parallel_t q = p;
+            q.tp = 1;
+            q.sequence_parallel = 0;
+            assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &t0, NULL, 0), MS_DIST_OK);
+            q.tp_async_grad = 1;
+            assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &t1, NULL, 0), MS_DIST_OK);
+            NEAR(t0.step_time_s, t1.step_time_s, 1e-12);
+        }
+    /* the stacks' defaults: the Megatron family yes, Megatron-DeepSpeed and the rest no */
+    assert_int_equal(ms_dist_stack_tp_async_grad("H100/NeMo"), 1);
+    assert_int_equal(ms_dist_stack_tp_async_grad("Megatron-LM"), 1);
+    assert_int_equal(ms_dist_stack_tp_async_grad("megatron_core"), 1);
+    assert_int_equal(ms_dist_stack_tp_async_grad("A100/Megatron-DeepSpeed"), 0);
+    assert_int_equal(ms_dist_stack_tp_async_grad("llm-foundry"), 0);
+    assert_int_equal(ms_dist_stack_tp_async_grad("torchtitan"), 0);
+    assert_int_equal(ms_dist_stack_tp_async_grad(""), 0);
+    assert_int_equal(ms_dist_stack_tp_async_grad(NULL), 0);
+}
+
 /* A stack's sharded-parameter collectives (ZeRO-3 / FSDP) run at its software efficiency of the
  * achievable links: with α = 0 a figure of 0.5 doubles the gathers and reduce-scatters exactly,
  * 0 and 1 are the same (the default), other collectives do not see it, and values outside
@@ -809,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_sharded_coll_efficiency),
         cmocka_unit_test(test_hybrid_shard),
         cmocka_unit_test(test_tp_comm_overlap),
+        cmocka_unit_test(test_tp_async_grad),
         cmocka_unit_test(test_fp8_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -143,37 +143,48 @@ static void test_published_runs(void **s)
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
         if (!r->heldout) continue;
-        /* Megatron-LM: Narayanan et al. 2021's Table 2 within 4 %; Korthikanti et al. 2022's runs, a
-         * year's software later on the same plans, all predicted too slow, +1.5 % ... +12.6 %
-         * (README "Megatron-LM a year later") */
+        /* Megatron-LM: Narayanan et al. 2021's Table 2 within 4 %, its software's TP collectives
+         * all synchronous (tp_async 0); Korthikanti et al. 2022's runs, a year's software later on
+         * the same plans, whose backward overlaps them (the stack's default), -0.5 % ... +9.7 %
+         * (+1.5 % ... +12.6 % with every one synchronous; README "Megatron-LM a year later" and
+         * "TP collectives in the backward") */
         if (!strcmp(r->stack, "A100/Megatron-LM")) {
-            if (!strncmp(r->id, "KO-", 3)) assert_true(r->error > 0.0 && r->error < 0.13);
+            assert_int_equal(r->par.tp_async_grad, strncmp(r->id, "KO-", 3) ? 0 : 1);
+            if (!strncmp(r->id, "KO-", 3)) assert_true(r->error > -0.01 && r->error < 0.10);
             else assert_true(fabs(r->error) <= 0.04);
         }
+        /* the Megatron family runs the backward's TP collectives asynchronously, the others not */
+        if (!strcmp(r->stack, "H100/NeMo")) assert_int_equal(r->par.tp_async_grad, 1);
+        if (strstr(r->stack, "DeepSpeed") || strstr(r->stack, "llm-foundry") || strstr(r->stack, "torchtitan")
+            || strstr(r->stack, "Llama3"))
+            assert_int_equal(r->par.tp_async_grad, 0);
         /* Llama 3 on 16,384 H100: +3.4 % at 8,192 tokens; -11.7 % for the long-context run (CP 16,
          * 131,072 tokens), the one row of the stack predicted too fast */
         if (!strcmp(r->stack, "H100/Llama3"))
             assert_true(strstr(r->id, "-CP16") ? r->error < -0.10 && r->error > -0.13 : fabs(r->error) <= 0.035);
         /* NVIDIA's NeMo runs, every one predicted too slow: with TP communication overlap (GPT-3,
          * Nemotron-4 15B, Llama 3.1: ub_tp_comm_overlap true) +0.5 % ... +8.5 %, without it
-         * (Nemotron-4 340B: false) +13.9 % ... +16.5 %; no stack figure (README) */
+         * (Nemotron-4 340B: false) +11.3 % ... +13.9 % (+13.9 % ... +16.5 % before the backward's TP
+         * collectives overlapped their GEMMs); no stack figure (README) */
         /* NeMo 24.07's performance summary (FP8; first prediction, README "NeMo 24.07"): within
          * 7.3 % where the configs of the time set ub_tp_comm_overlap or TP is 1; Llama 2 70B, whose
-         * config of the time leaves it off, +17.3 % */
+         * config of the time leaves it off, +17.3 % (+14.9 % with the backward's TP collectives
+         * overlapped, README "TP collectives in the backward") */
         if (!strncmp(r->id, "N2407-", 6)) {
             assert_true(r->model.linear_bytes > 0);
-            if (!strcmp(r->id, "N2407-LLAMA2-70B-64")) assert_true(r->error > 0.15 && r->error < 0.19);
+            if (!strcmp(r->id, "N2407-LLAMA2-70B-64")) assert_true(r->error > 0.13 && r->error < 0.16);
             else assert_true(fabs(r->error) < 0.08);
         } else if (!strcmp(r->stack, "H100/NeMo")) {
             assert_int_equal(r->par.tp_comm_overlap, strstr(r->id, "NEMOTRON4-340B") ? 0 : 1);
             /* their FP8 twins (H100's fp8_efficiency chosen on the 15B 16-GPU row; with the FP8
-             * tile cost, README "FP8 GEMM tiles"): -3.8 % ... +5.3 % with the overlap, +14.8 % ...
-             * +22.0 % without (first prediction: -4.4 ... +4.8 %, +14.4 ... +21.7 %) */
+             * tile cost, README "FP8 GEMM tiles"): -3.8 % ... +5.3 % with the overlap, +11.7 % ...
+             * +18.8 % without (first prediction: -4.4 ... +4.8 %, +14.4 ... +21.7 %; +14.8 ... +22.0 %
+             * before the backward's TP collectives overlapped their GEMMs) */
             if (r->model.linear_bytes > 0) {
                 if (r->par.tp_comm_overlap) assert_true(fabs(r->error) < 0.06);
-                else assert_true(r->error > 0.14 && r->error < 0.23);
+                else assert_true(r->error > 0.11 && r->error < 0.19);
             } else if (r->par.tp_comm_overlap) assert_true(r->error > 0.0 && r->error < 0.09);
-            else assert_true(r->error > 0.13 && r->error < 0.17);
+            else assert_true(r->error > 0.11 && r->error < 0.145);
         } else {
             assert_int_equal(r->par.tp_comm_overlap, 0);
         }
@@ -211,7 +222,8 @@ static void write_file(const char *p, const char *text)
 
 /* runs.csv's header for the fixture rows below, which carry the columns before its optional last
  * columns cp (context parallelism, read since the Llama 3.1 NeMo rows), tp_overlap (tensor-
- * parallel communication overlap), recompute_layer_fraction and precision: the header is cut to
+ * parallel communication overlap), recompute_layer_fraction, precision and tp_async (the
+ * backward's TP collectives beside its GEMMs): the header is cut to
  * them, and the tests of those columns add them back themselves. */
 static void fixture_header(char hdr[4096])
 {
@@ -223,7 +235,7 @@ static void fixture_header(char hdr[4096])
     while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
     fclose(in);
     size_t n = strcspn(hdr, "\r\n");
-    static const char *const tail[] = {",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
+    static const char *const tail[] = {",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
         size_t k = strlen(tail[i]);
         if (n >= k && !strncmp(hdr + n - k, tail[i], k)) n -= k;
@@ -941,6 +953,66 @@ static void test_generation_names(void **s)
     remove(dir);
 }
 
+/* One transformer layer of Korthikanti et al. 2022 (arXiv 2205.05198), Table 4: the 22B GPT
+ * (h 6144, 64 heads, seq 2048, a batch of 4 sequences) on 8 A100 of Selene with TP 8, forward +
+ * backward of one layer in five configurations: no recompute 19.6 ms, sequence parallelism 19.0,
+ * full recompute 27.2, selective recompute 20.9, selective + sequence parallelism 20.3. The
+ * engine's layer (the step of 96 layers less that of 48, over 48, without the optimizer step),
+ * with the project's A100 figures, for the batch as one micro-batch of 4 and as 4 of 1 (the
+ * paper's micro-batch is not taken from it here). With Megatron-LM's asynchronous backward TP
+ * collectives (the stack's default) it is within 1.5 % of each at micro-batch 4 and 6-8 % slow at
+ * micro-batch 1; with every collective synchronous (tp_async 0, the 2021 software) 2-7 % and
+ * 9-14 % slow: nearer in every configuration at either size. */
+static void test_korthikanti_layer(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/ms_scale_koXXXXXX", runs[256], err[512], cal[256], stk[256], hdr[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    snprintf(cal, sizeof cal, "%s/mlsysim/validation/calibration.csv", MLSB_SOURCE_DIR);
+    snprintf(stk, sizeof stk, "%s/mlsysim/validation/stacks.csv", MLSB_SOURCE_DIR);
+    fixture_header(hdr);
+    snprintf(hdr + strcspn(hdr, "\n"), 64, ",cp,tp_overlap,recompute_layer_fraction,precision,tp_async\n");
+    static const int cfg[5][2] = {{0, 0}, {0, 1}, {2, 0}, {1, 0}, {1, 1}};   /* recompute, SP */
+    static const double ms[5] = {19.6, 19.0, 27.2, 20.9, 20.3};
+    char rows[16384] = "";
+    for (int mb = 0; mb < 2; mb++)
+        for (int as = 0; as < 2; as++)
+            for (int l = 0; l < 2; l++)
+                for (int k = 0; k < 5; k++) {
+                    size_t n = strlen(rows);
+                    snprintf(rows + n, sizeof rows - n,
+                             "k%d%d%d%d,A100/Megatron-LM,8,312,2039,80,8,300,0.5,200,7,%d,6144,64,,,51200,2048,8,1,%d,4,1,"
+                             "%d,%d,0,0,0,,1.0,cite,heldout,gpt,hierarchical,108,0.88,0.77,,,,,,%s\n",
+                             mb, as, l, k, l ? 96 : 48, mb ? 1 : 4, cfg[k][0], cfg[k][1], as ? "" : "0");
+                }
+    write_runs(runs, hdr, rows);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 40);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    for (int mb = 0; mb < 2; mb++)
+        for (int k = 0; k < 5; k++) {
+            double e[2];
+            for (int as = 0; as < 2; as++) {
+                const ms_dist_run_row_t *a = &v.rows[mb * 20 + as * 10 + k], *b = a + 5;
+                assert_int_equal(a->par.tp_async_grad, as);
+                assert_int_equal(a->par.microbatch, mb ? 1 : 4);
+                double layer = ((b->predicted.step_time_s - b->predicted.optimizer_s)
+                              - (a->predicted.step_time_s - a->predicted.optimizer_s)) / 48.0 * 1e3;
+                e[as] = layer / ms[k] - 1.0;
+                print_message("Korthikanti Table 4, config %d, micro-batch %d, tp_async %d: %.2f ms (measured %.1f, %+.1f %%)\n",
+                              k, mb ? 1 : 4, as, layer, ms[k], 100.0 * e[as]);
+            }
+            assert_true(e[0] > e[1] && e[1] > -0.015);               /* async: nearer, never too fast */
+            if (mb == 0) assert_true(e[1] < 0.015 && e[0] > 0.015 && e[0] < 0.08);
+            else assert_true(e[1] < 0.085 && e[0] < 0.15);
+        }
+    ms_dist_validation_free(&v);
+    remove(runs);
+    remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -952,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),
         cmocka_unit_test(test_stack_sharding),
+        cmocka_unit_test(test_korthikanti_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,16 @@ typedef struct ms_dist_parallel {
      * outlast its GEMMs: max(0, M - C), M the layer's TP collective time over its passes, C its
      * linear-layer GEMM time in the same passes. 0 = synchronous, all of M on the critical path. */
     int tp_comm_overlap;
+    /* 1 = the backward's tensor-parallel collectives run asynchronously beside the GEMMs that do
+     * not need them, as Megatron-LM (since its 2022 release with sequence parallelism), Megatron-
+     * Core and Transformer Engine's linear layers run them: each column-parallel layer's input-
+     * gradient all-reduce (with sequence parallelism: reduce-scatter) beside its weight-gradient
+     * GEMM, and with sequence parallelism the re-gather of its input beside its input-gradient
+     * GEMM; the forward's collectives and the row-parallel layers' output-gradient all-gathers
+     * stay synchronous (train_step.c, "TP async"). Ignored with tp_comm_overlap, which hides more.
+     * 0 = every TP collective synchronous (Megatron-LM of 2021 and stacks without it).
+     * ms_dist_stack_tp_async_grad gives a stack's. */
+    int tp_async_grad;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */
@@ -714,6 +724,16 @@ ms_dist_recompute_t ms_dist_stack_selective(const char *stack);
  * LM, Megatron-Core, NeMo: TE's fused LayerNormLinear / LayerNormMLP), any other or empty name.
  * Names are read as ms_dist_stack_sharding reads them. */
 int ms_dist_stack_fp8_separate_casts(const char *stack);
+
+/* Whether a software stack runs the backward's tensor-parallel collectives asynchronously
+ * (ms_dist_parallel_t.tp_async_grad): 1 for the Megatron family as it runs today (Megatron-LM,
+ * Megatron-Core, NeMo: megatron/core/tensor_parallel/layers.py,
+ * LinearWithGradAccumulationAndAsyncCommunication, and Transformer Engine's Linear and
+ * LayerNormLinear); 0 for Megatron-DeepSpeed, DeepSpeed, the PyTorch-native stacks (DTensor
+ * tensor parallelism waits on each collective), any other or empty name. A run on Megatron-LM
+ * older than its 2022 release (Narayanan et al. 2021) says 0 itself. Names are read as
+ * ms_dist_stack_sharding reads them. */
+int ms_dist_stack_tp_async_grad(const char *stack);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

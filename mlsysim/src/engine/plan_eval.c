@@ -237,6 +237,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
     par->tp_comm_overlap = p->tp_comm_overlap;
+    par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;
     /* Megatron: fp32 main gradients (bf16 parameters), or fp16 ones and the optimizer's fp32 copy */
     double opt = ms_optimizer_bytes_per_param(p->optimizer, p->precision), opt_extra = 0.0;

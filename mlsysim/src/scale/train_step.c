@@ -31,6 +31,16 @@
  *             the GEMM time of its linear layers (QKV, projection, MLP in and out) in the same
  *             passes (forward, backward, full recompute). The last chunk's collective and the
  *             SMs the userbuffers kernels hold are not counted (an upper bound on the hiding).
+ *   TP async  (tp_async_grad, without tp_comm_overlap: Megatron-LM since its 2022 release with
+ *             sequence parallelism, Megatron-Core and Transformer Engine's linear layers) the
+ *             backward of a column-parallel layer (QKV, MLP-in) launches its input-gradient
+ *             all-reduce (with SP: reduce-scatter) before its weight-gradient GEMM and runs the two
+ *             side by side; with SP it also re-gathers its input for that GEMM beside the
+ *             input-gradient GEMM. The row-parallel layers' output-gradient all-gathers (SP) and
+ *             every forward collective stay synchronous. Per layer and micro-batch the backward
+ *             then exposes 2·AG (SP) + max(M - C, f·M): M the overlapped collectives (2 AR, or
+ *             2 AG + 2 RS with SP), C the GEMMs beside them (the two layers' dW, and with SP their
+ *             dX too), f the SM share NCCL takes from them (as for the DP overlap below).
  *   PP        1F1B: step = m·t_slowest + (pp-1)/v·t_mean (Narayanan et al. 2021 §2.2); the last
  *             stage also runs the logit layer and the cross-entropy; activations are sent with
  *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
@@ -294,8 +304,27 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double layer_kern = c.fwd + c.bwd + c.rc;
     double passes = 2.0 + rc_passes;                            /* fwd, bwd (+ what is recomputed) */
     double act_msg = T * h * wb;
-    c.tp = tp > 1 ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
+    double tp_ar = tp > 1 ? ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
+    c.tp = 2.0 * passes * tp_ar;
     double tp_total = c.tp;                                    /* before overlap */
+    if (p->tp_async_grad && !p->tp_comm_overlap && c.tp > 0) {
+        /* Megatron's backward (header, "TP async"): the forward passes' collectives stay
+         * synchronous; in the backward the column-parallel layers' (QKV, MLP-in) input-gradient
+         * collectives run beside their GEMMs, with sequence parallelism also the re-gather of their
+         * input; the row-parallel layers' output-gradient all-gathers (SP) stay synchronous. */
+        double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;
+        double col_gemm = 2.0 * T * h * ((h + 2.0 * x.kv_dim) / tp + up_n) / Fd;   /* one of dX, dW */
+        double ag = sp ? ms_coll_time_s(MS_COLL_ALL_GATHER, act_msg, tp, 1, &fab) : 0.0;
+        double rs = sp ? ms_coll_time_s(MS_COLL_REDUCE_SCATTER, act_msg, tp, 1, &fab) : 0.0;
+        double fwd_side = 2.0 * (passes - 1.0) * tp_ar;           /* forward and recompute */
+        double sync_b = 2.0 * ag;                                  /* SP: dY of projection, MLP-out */
+        double async_m = sp ? 2.0 * (ag + rs) : 2.0 * tp_ar;
+        double async_c = sp ? 2.0 * col_gemm : col_gemm;           /* SP: beside dX and dW; else dW */
+        double bare = async_m > async_c ? async_m - async_c : 0.0;
+        double exposed = bare > ov_f * async_m ? bare : ov_f * async_m;   /* max(M - C, f·M) */
+        c.tp = fwd_side + sync_b + exposed;
+        tp_total = fwd_side + sync_b + async_m;
+    }
     if (p->tp_comm_overlap && c.tp > 0) {
         /* the linear layers' GEMMs of the passes that carry the collectives: forward 1, backward
          * 2 (dX and dW), full recompute 1 more forward (in its fraction rf of the layers) */

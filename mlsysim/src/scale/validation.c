@@ -512,6 +512,14 @@ int ms_dist_stack_fp8_separate_casts(const char *stack)
     return 0;
 }
 
+int ms_dist_stack_tp_async_grad(const char *stack)
+{
+    if (!stack) return 0;
+    char name[64];
+    software_key(stack, name);
+    return megatron_family(name) && !strstr(name, "deepspeed");
+}
+
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
 {
     if (!stack) return MS_DIST_RECOMPUTE_SELECTIVE;
@@ -694,6 +702,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
+    int ci_tpa = col_index(hdr, "tp_async");                /* optional: blank = the stack's */
     int ci_sg = col_index(hdr, "shard_group");              /* optional: blank = the stack's */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
     int ci_rlf = col_index(hdr, "recompute_layer_fraction");  /* optional: blank = 1 */
@@ -850,6 +859,11 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
         if (ci_tpo >= 0 && *c.f[ci_tpo] && parse_whole(c.f[ci_tpo], 0, 1, &r->par.tp_comm_overlap)) {
             ms_scale_err(err, errlen, "%s:%d: column tp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_tpo]);
+            rc = MS_DIST_EIO; break;
+        }
+        r->par.tp_async_grad = ms_dist_stack_tp_async_grad(r->stack);
+        if (ci_tpa >= 0 && *c.f[ci_tpa] && parse_whole(c.f[ci_tpa], 0, 1, &r->par.tp_async_grad)) {
+            ms_scale_err(err, errlen, "%s:%d: column tp_async: '%s' is not 0 or 1", path, lineno, c.f[ci_tpa]);
             rc = MS_DIST_EIO; break;
         }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
