@@ -65,7 +65,7 @@ static const ms_result_key keys[] = {
     {"bubble_fraction", MS_V_NUM, "", "pipeline bubble time / whole step time (with communication and optimizer)"},
     {"bubble_schedule_fraction", MS_V_NUM, "", "idle slots of the pipeline schedule, (pp-1)/(v*m + pp-1)"},
     {"communication_s", MS_V_NUM, "s", "exposed communication"},
-    {"tp_communication_s", MS_V_NUM, "s", "tensor-parallel all-reduces (exposed: with tp_comm_overlap, what the GEMMs do not hide)"},
+    {"tp_communication_s", MS_V_NUM, "s", "tensor-parallel collectives (exposed: with tp_comm_overlap or a Megatron-family framework's asynchronous backward, what the GEMMs do not hide)"},
     {"tp_communication_total_s", MS_V_NUM, "s", "tensor-parallel collectives before overlap (training)"},
     {"tp_comm_overlap", MS_V_BOOL, "", "training: TP collectives overlapped with the layer's GEMMs (parallelism.tp_comm_overlap)"},
     {"framework", MS_V_STR, "", "training: the software stack whose validated figures the step used (parallelism.framework)"},
