@@ -617,6 +617,18 @@ static void test_overlap_interference(void **s)
     assert_true(t.overlap_interference_s > 0 && t.overlap_interference_s <= t.dp_comm_s * (1 + 1e-12));
 }
 
+/* The two GPT layers of the TP tests below (h = 1024, 16 heads, no vocabulary) on 2 A100 of one
+ * node, TP 2, one micro-batch of 2048 tokens, flash attention, no optimizer state. */
+static void tp_pair(ms_dist_model_t *m, ms_dist_accel_t *a, ms_dist_fabric_t *f, ms_dist_parallel_t *p)
+{
+    *m = gpt(2, 1024, 16);
+    m->vocab = 0;
+    *a = a100();
+    *f = selene();
+    *p = (ms_dist_parallel_t){ .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                               .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+}
+
 /* Tensor-parallel communication overlapped with the layer's GEMMs (tp_comm_overlap), hand-worked
  * on 2 A100 of one node (TP 2, dp 1), two GPT layers, h = 1024, T = 2048 tokens, no recompute, no
  * SM count (the GEMMs at peak·η), no vocabulary, no optimizer state. Per layer:
@@ -627,12 +639,11 @@ static void test_overlap_interference(void **s)
 static void test_tp_comm_overlap(void **s)
 {
     (void)s;
-    ms_dist_model_t m = gpt(2, 1024, 16);
-    m.vocab = 0;
-    ms_dist_accel_t a = a100();
-    ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t p = { .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
-                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    ms_dist_model_t m;
+    ms_dist_accel_t a;
+    ms_dist_fabric_t f;
+    ms_dist_parallel_t p;
+    tp_pair(&m, &a, &f, &p);
     double T = 2048, h = 1024;
     double C = 3.0 * 2.0 * T * 12.0 * h * h / 2.0 / (312e12 * 0.7);
     for (int k = 0; k < 2; k++) {
@@ -678,12 +689,11 @@ static void test_tp_comm_overlap(void **s)
 static void test_tp_async_grad(void **s)
 {
     (void)s;
-    ms_dist_model_t m = gpt(2, 1024, 16);
-    m.vocab = 0;
-    ms_dist_accel_t a = a100();
-    ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t p = { .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
-                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    ms_dist_model_t m;
+    ms_dist_accel_t a;
+    ms_dist_fabric_t f;
+    ms_dist_parallel_t p;
+    tp_pair(&m, &a, &f, &p);
     double T = 2048, h = 1024;
     double C = 2.0 * T * h * (1.5 * h + 2.0 * h) / (312e12 * 0.7);
     for (int sp = 0; sp < 2; sp++)
