@@ -208,7 +208,7 @@ typedef struct ms_dist_parallel {
      * linear-layer GEMM time in the same passes. 0 = synchronous, all of M on the critical path. */
     int tp_comm_overlap;
     /* 1 = the backward's tensor-parallel collectives run asynchronously beside the GEMMs that do
-     * not need them, as Megatron-LM (since its 2022 release with sequence parallelism), Megatron-
+     * not need them, as Megatron-LM (by its 2022 release with sequence parallelism), Megatron-
      * Core and Transformer Engine's linear layers run them: each column-parallel layer's input-
      * gradient all-reduce (with sequence parallelism: reduce-scatter) beside its weight-gradient
      * GEMM, and with sequence parallelism the re-gather of its input beside its input-gradient
@@ -731,7 +731,7 @@ int ms_dist_stack_fp8_separate_casts(const char *stack);
  * LinearWithGradAccumulationAndAsyncCommunication, and Transformer Engine's Linear and
  * LayerNormLinear); 0 for Megatron-DeepSpeed, DeepSpeed, the PyTorch-native stacks (DTensor
  * tensor parallelism waits on each collective), any other or empty name. A run on Megatron-LM
- * older than its 2022 release (Narayanan et al. 2021) says 0 itself. Names are read as
+ * as old as Narayanan et al. 2021's says 0 itself. Names are read as
  * ms_dist_stack_sharding reads them. */
 int ms_dist_stack_tp_async_grad(const char *stack);
 

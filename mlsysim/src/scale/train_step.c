@@ -31,7 +31,7 @@
  *             the GEMM time of its linear layers (QKV, projection, MLP in and out) in the same
  *             passes (forward, backward, full recompute). The last chunk's collective and the
  *             SMs the userbuffers kernels hold are not counted (an upper bound on the hiding).
- *   TP async  (tp_async_grad, without tp_comm_overlap: Megatron-LM since its 2022 release with
+ *   TP async  (tp_async_grad, without tp_comm_overlap: Megatron-LM by its 2022 release with
  *             sequence parallelism, Megatron-Core and Transformer Engine's linear layers) the
  *             backward of a column-parallel layer (QKV, MLP-in) launches its input-gradient
  *             all-reduce (with SP: reduce-scatter) before its weight-gradient GEMM and runs the two
