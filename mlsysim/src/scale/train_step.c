@@ -211,6 +211,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     stage_cost_t c;
     double wmm = h * (h + 2.0 * x.kv_dim) + h * h + x.k * x.mlp_mats * h * x.ffn;
     double dense_flops = 2.0 * T * wmm / tp;
+    double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;          /* MLP-in outputs per rank (gate and up) */
     /* time-weighted shape efficiency of the layer's GEMMs: QKV, projection, MLP in and out */
     double Fd = F;
     int cu = x.E <= 1 ? a->compute_units : 0;                  /* dense models only */
@@ -235,7 +236,6 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double lb = x.lb, hs = h / (sp ? tp : 1);
         double fused = fmax(0.0, 3.0 * lb - wb), own = wb + 2.0 * lb, act_bwd = fmax(0.0, 2.0 * lb - wb);
         if (p->fp8_separate_casts) fused = act_bwd = own;          /* te.Linear: a cast kernel each */
-        double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;      /* MLP-in outputs (gate and up) */
         cast_fwd = T * (fused * (2.0 * hs + x.k * x.ffn / tp) + own * h / tp) / BW;
         cast_bwd = T * (own * ((h + 2.0 * x.kv_dim) / tp + 2.0 * hs) + act_bwd * up_n) / BW;
         /* every local weight: the attention's and each expert's on this rank (a token uses k) */
@@ -257,7 +257,6 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * the shape-dependent GEMM model (compute_units > 0), whose η is then the main loop's. */
     double epi_fwd = 0.0, epi_bwd = 0.0;
     if (cu > 0) {
-        double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;
         epi_fwd = T * wb * ((h + 2.0 * x.kv_dim) / tp + h + up_n + h) / BW;
         epi_bwd = (T * wb * (h + h / tp + h + x.k * x.ffn / tp) + wb * wmm / tp) / BW;
     }
@@ -312,7 +311,6 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
          * synchronous; in the backward the column-parallel layers' (QKV, MLP-in) input-gradient
          * collectives run beside their GEMMs, with sequence parallelism also the re-gather of their
          * input; the row-parallel layers' output-gradient all-gathers (SP) stay synchronous. */
-        double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;
         double col_gemm = 2.0 * T * h * ((h + 2.0 * x.kv_dim) / tp + up_n) / Fd;   /* one of dX, dW */
         double ag = sp ? ms_coll_time_s(MS_COLL_ALL_GATHER, act_msg, tp, 1, &fab) : 0.0;
         double rs = sp ? ms_coll_time_s(MS_COLL_REDUCE_SCATTER, act_msg, tp, 1, &fab) : 0.0;
