@@ -62,13 +62,43 @@ static void test_hierarchical(void **s)
     /* stride 8 (one rank per node, e.g. the DP group of TP=8): flat ring at 25 GB/s */
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 4, 8, &f), ms_coll_allreduce_ring_s(1.6e9, 4, 25e9, 5e-6), 1e-12);
     /* all-gather across nodes: inter AG, 15/16 of M/8 per rail (7.5 ms), pipelined with intra AG of
-     * M (4.667 ms) */
-    double ag = 15.0 / 16.0 * 0.2e9 / 25e9 + 5e-6 + 7 * 0.5e-6;
+     * M (4.667 ms); latency of NCCL's flat ring through the 16 ranks: its base, 14 NVLink steps and
+     * 1 network step at NCCL's Simple-protocol step latencies (above the fabric's α here) */
+    double ring16 = 8.4e-6 + 14 * 3.4e-6 + 1 * 14e-6;
+    double ag = 15.0 / 16.0 * 0.2e9 / 25e9 + ring16;
     NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, 1.6e9, 16, 1, &f), ag, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_REDUCE_SCATTER, 1.6e9, 16, 1, &f), ag, 1e-12);
     /* more inter-node bandwidth is never slower */
     ms_dist_fabric_t g = f;
     g.inter_bw_bytes_per_s *= 2;
     assert_true(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 64, 1, &g) < ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 64, 1, &f));
+}
+
+/* The latency of an all-gather or reduce-scatter across nodes is NCCL's flat ring through every
+ * rank (src/graph/tuning.cc, Simple protocol): 8.4 us + 3.4 us per NVLink step + 14 us per network
+ * step. Hand-worked: 512 ranks in 64 nodes of 8 take 448 NVLink and 63 network steps, 8.4 + 1523.2
+ * + 882 = 2413.6 us for a message too small to matter; one rank per node (stride 8, 64 ranks) 63
+ * network steps, 890.4 us; a fabric α above NCCL's step latency replaces it; inside one node the
+ * fabric's own α stays (7 · 0.5 us); the all-reduce keeps its hierarchical steps. */
+static void test_ring_latency(void **s)
+{
+    (void)s;
+    ms_dist_fabric_t f = { .accels_per_node = 8, .intra_bw_bytes_per_s = 300e9, .intra_alpha_s = 0.5e-6,
+                           .inter_bw_bytes_per_s = 200e9, .inter_alpha_s = 5e-6 };
+    double tiny = 8.0;                                   /* bytes: the bandwidth term is ~0 */
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 512, 1, &f), 2413.6e-6, 1e-6);
+    NEAR(ms_coll_time_s(MS_COLL_REDUCE_SCATTER, tiny, 512, 1, &f), 2413.6e-6, 1e-6);
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 64, 8, &f), 890.4e-6, 1e-6);
+    ms_dist_fabric_t slow = f;
+    slow.inter_alpha_s = 20e-6;
+    slow.intra_alpha_s = 5e-6;
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 512, 1, &slow), 8.4e-6 + 448 * 5e-6 + 63 * 20e-6, 1e-6);
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 8, 1, &f), 7 * 0.5e-6, 1e-3);
+    /* all-reduce across nodes: (local - 1) NVLink steps twice, 2 (nodes - 1) network steps */
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, tiny, 512, 1, &f), 2 * 7 * 0.5e-6 + 2 * 63 * 5e-6, 1e-3);
+    /* doubling the ranks at a fixed size never makes a gather faster */
+    for (int n = 16; n <= 8192; n *= 2)
+        assert_true(ms_coll_time_s(MS_COLL_ALL_GATHER, 1e6, 2 * n, 1, &f) > ms_coll_time_s(MS_COLL_ALL_GATHER, 1e6, n, 1, &f));
 }
 
 /* NCCL-tests semantics (nccl-tests doc/PERFORMANCE.md): busbw = algbw·2(n-1)/n for all-reduce and
@@ -290,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_ring_bytes),
         cmocka_unit_test(test_flat),
         cmocka_unit_test(test_hierarchical),
+        cmocka_unit_test(test_ring_latency),
         cmocka_unit_test(test_bus_bandwidth),
         cmocka_unit_test(test_regimes),
         cmocka_unit_test(test_regimes_fit),

@@ -751,9 +751,12 @@ static void test_tp_async_grad(void **s)
 }
 
 /* A stack's sharded-parameter collectives (ZeRO-3 / FSDP) run at its software efficiency of the
- * achievable links: with α = 0 a figure of 0.5 doubles the gathers and reduce-scatters exactly,
- * 0 and 1 are the same (the default), other collectives do not see it, and values outside
- * (0, 1] are refused naming the field. */
+ * achievable links: a figure of 0.5 doubles the bandwidth term of the gathers and reduce-scatters
+ * exactly (their latency, NCCL's ring steps, stays), 0 and 1 are the same (the default), other
+ * collectives do not see it, and values outside (0, 1] are refused naming the field.
+ * Hand-worked per unit (2 nodes of 8, one micro-batch of 8): the 24 layers and the root unit each
+ * gather twice and reduce-scatter once, 75 collectives, each paying NCCL's ring latency through
+ * 16 ranks, 8.4 + 14 · 3.4 + 1 · 14 = 70 us (the fabric's α is 0 here), on its 1/25 of the bytes. */
 static void test_sharded_coll_efficiency(void **s)
 {
     (void)s;
@@ -770,11 +773,19 @@ static void test_sharded_coll_efficiency(void **s)
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t1, NULL, 0), MS_DIST_OK);
     assert_true(t0.zero_comm_total_s > 0);
     NEAR(t1.zero_comm_total_s, t0.zero_comm_total_s, 1e-12);
+    ms_dist_fabric_t fab;
+    ms_dist_fabric_achievable(&f, &fab);
+    double L16 = 8.4e-6 + 14 * 3.4e-6 + 14e-6, lat = 75.0 * L16;
+    double B = 2.0 * ms_dist_params(&m);                                   /* 16-bit parameters */
+    double bw = ms_coll_time_s(MS_COLL_ALL_GATHER, B, 16, 1, &fab) - L16;  /* one gather's bytes */
+    NEAR(ms_coll_time_s(MS_COLL_REDUCE_SCATTER, B, 16, 1, &fab) - L16, bw, 1e-9);
+    assert_int_equal(t0.microbatches, 1);
+    NEAR(t0.zero_comm_total_s, 3.0 * bw + lat, 1e-9);
     z.sharded_coll_efficiency = 0.5;
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, NULL, 0), MS_DIST_OK);
-    NEAR(th.zero_comm_total_s, 2.0 * t0.zero_comm_total_s, 1e-9);
-    NEAR(th.zero_comm_s, 2.0 * t0.zero_comm_s, 1e-9);              /* not overlapped: all exposed */
-    NEAR(th.step_time_s - t0.step_time_s, t0.zero_comm_s, 1e-9);
+    NEAR(th.zero_comm_total_s - lat, 2.0 * (t0.zero_comm_total_s - lat), 1e-9);
+    NEAR(th.zero_comm_s - lat, 2.0 * (t0.zero_comm_s - lat), 1e-9);  /* not overlapped: all exposed */
+    NEAR(th.step_time_s - t0.step_time_s, t0.zero_comm_s - lat, 1e-9);
     /* ZeRO-1: the gradient reduction is not a sharded-parameter collective */
     ms_dist_parallel_t d = z;
     d.zero_stage = 1;
@@ -784,6 +795,12 @@ static void test_sharded_coll_efficiency(void **s)
     assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t1, NULL, 0), MS_DIST_OK);
     assert_true(t0.dp_comm_total_s > 0);
     NEAR(t1.dp_comm_total_s, t0.dp_comm_total_s, 1e-12);
+    /* ZeRO-1 reduces the gradient in one reduce-scatter and one all-gather; ZeRO-2 (FSDP's
+     * SHARD_GRAD_OP) per unit, 25 of each */
+    NEAR(t0.dp_comm_total_s, 2.0 * bw + 2.0 * L16, 1e-9);
+    d.zero_stage = 2;
+    assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t1, NULL, 0), MS_DIST_OK);
+    NEAR(t1.dp_comm_total_s, 2.0 * bw + 50.0 * L16, 1e-9);
     char err[256] = "";
     z.sharded_coll_efficiency = 1.5;
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, err, sizeof err), MS_DIST_EINVAL);

@@ -275,6 +275,16 @@ typedef struct ms_dist_fabric {
  * the remaining compute_units - 24 SMs (see ms_dist_train_step). */
 #define MS_DIST_NCCL_SMS 24
 
+/* Latency of NCCL's ring across nodes, as NCCL's own cost model puts it for its Simple protocol,
+ * the one it runs large messages with (src/graph/tuning.cc, NCCL 2.19-2.23: baseLat and hwLat of
+ * the ring): a base of 8.4 us per collective, then one latency per ring step, 3.4 us for a step
+ * over NVLink and 14 us for a step over the network. A ring passes every rank: an all-gather or
+ * reduce-scatter over n ranks in N nodes takes n - 1 steps, N - 1 of them between nodes. See
+ * ms_coll_time_s. */
+#define MS_NCCL_RING_BASE_LATENCY_S 8.4e-6
+#define MS_NCCL_RING_NVLINK_STEP_S 3.4e-6
+#define MS_NCCL_RING_NET_STEP_S 14e-6
+
 /* A copy of f with intra_bw and inter_bw scaled by their achievable fractions (intra_efficiency,
  * inter_efficiency, or the defaults above when 0). Measured intra_regimes are kept as they are. */
 void ms_dist_fabric_achievable(const ms_dist_fabric_t *f, ms_dist_fabric_t *out);
@@ -308,7 +318,13 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * slowest phase plus every phase's latency. The inter-node phase of a ring moves what NCCL's ring
  * moves through a node's NICs: 2(n-1)/n·M per all-reduce ((n-1)/n·M for reduce-scatter and
  * all-gather) over n = all ranks, so its bus bandwidth is the node's network bandwidth at any node
- * count (nccl-tests doc/PERFORMANCE.md). `stride` is the distance between consecutive ranks
+ * count (nccl-tests doc/PERFORMANCE.md). Latency: an all-gather or reduce-scatter across nodes
+ * runs as NCCL's one flat ring through all n ranks (NCCL has no hierarchical algorithm for them),
+ * so it pays a ring step per rank: MS_NCCL_RING_BASE_LATENCY_S + (n - N) steps inside nodes at
+ * max(intra α, MS_NCCL_RING_NVLINK_STEP_S) + (N - 1) between them at max(inter α,
+ * MS_NCCL_RING_NET_STEP_S), N the nodes; the all-reduce keeps the steps of its phases, (local - 1)
+ * inside and (N - 1) between nodes (where a ring's latency would dominate NCCL picks its tree,
+ * whose latency grows with log N instead). `stride` is the distance between consecutive ranks
  * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n.
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,

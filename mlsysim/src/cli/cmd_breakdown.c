@@ -19,8 +19,8 @@ static const struct { const char *key, *name, *brief, *what; } parts[] = {
     {"cp_communication_s", "CP exchange", "CP", "context-parallel K/V, what the attention core does not hide"},
     {"bubble_s", "pipeline bubble", "bubble", "(pp-1)/v stages idle at the start and end of 1F1B"},
     {"pp_communication_s", "pipeline sends", "sends", "activations between stages"},
-    {"dp_communication_s", "DP reduction (exposed)", "DP", "gradient all-reduce / reduce-scatter not hidden by backward"},
-    {"zero_communication_s", "ZeRO-3 gathers (exposed)", "ZeRO-3", "parameter gathers and gradient reduce-scatters not hidden"},
+    {"dp_communication_s", "DP reduction (exposed)", "DP", "gradient all-reduce / reduce-scatter not hidden by backward (ZeRO-2: one per layer)"},
+    {"zero_communication_s", "ZeRO-3 gathers (exposed)", "ZeRO-3", "per-layer parameter gathers and gradient reduce-scatters not hidden"},
     {"optimizer_s", "optimizer step", "optim", "weights, gradients and optimizer state through HBM"},
 };
 #define NPARTS (sizeof parts / sizeof parts[0])

@@ -82,7 +82,8 @@ double ms_coll_all_to_all_s(double bytes, int n, double bw, double alpha)
  * share is bw_inter / accels_per_node, and the `local` ranks of a group run their inter-node
  * pieces at the same time on different rails. As NCCL runs them, the phases are pipelined in
  * chunks: the NVLink and network phases overlap and the bandwidth term is the slower phase, while
- * every phase's latency steps add up. The network phase of a ring carries what NCCL's ring puts
+ * every phase's latency steps add up; all-gather and reduce-scatter, which NCCL runs as one flat
+ * ring through every rank, pay one step per rank instead (ring_across_nodes_lat). The network phase of a ring carries what NCCL's ring puts
  * through a node's NICs: each of its 2(n-1) steps sends one M/n chunk out of every node, so a node
  * sends 2(n-1)/n·M per all-reduce whatever the node count (a reduce-scatter then all-gather over
  * the nodes alone would send 2(N-1)/N·M, up to twice less on 2 nodes, which NCCL's ring does not
@@ -110,6 +111,16 @@ static phase_t ring_inter(ms_dist_coll_t kind, double bytes_local, int n, int no
     p.bw_s = bw > 0.0 ? ms_coll_bytes_per_rank(kind, bytes_local, n) / bw : INFINITY;
     p.lat_s = latency_steps(kind, nodes) * alpha;
     return p;
+}
+
+/* Latency of an all-gather or reduce-scatter across `nodes` nodes: NCCL's flat ring through all n
+ * ranks, one step per rank, at NCCL's Simple-protocol step latencies or the fabric's α where that
+ * is larger (distributed.h, MS_NCCL_RING_*). */
+static double ring_across_nodes_lat(int n, int nodes, double alpha_intra, double alpha_inter)
+{
+    double in = alpha_intra > MS_NCCL_RING_NVLINK_STEP_S ? alpha_intra : MS_NCCL_RING_NVLINK_STEP_S;
+    double out = alpha_inter > MS_NCCL_RING_NET_STEP_S ? alpha_inter : MS_NCCL_RING_NET_STEP_S;
+    return MS_NCCL_RING_BASE_LATENCY_S + (double)(n - nodes) * in + (double)(nodes - 1) * out;
 }
 
 void ms_dist_fabric_achievable(const ms_dist_fabric_t *f, ms_dist_fabric_t *out)
@@ -150,8 +161,13 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
         if (kind == MS_COLL_ALLREDUCE_TREE) return ms_coll_allreduce_tree_s(bytes, n, bi, ai);
         return flat_s(kind, bytes, n, bi, ai);
     }
+    if (kind == MS_COLL_REDUCE_SCATTER || kind == MS_COLL_ALL_GATHER) {
+        /* bandwidth: the slower of the pipelined NVLink and network phases; latency: the flat ring */
+        phase_t net = local == 1 ? phase_of(kind, bytes, n, bo, ao) : ring_inter(kind, bytes / local, n, nodes, bo, ao);
+        phase_t nvl = phase_of(kind, bytes, local, bi, ai);
+        return (net.bw_s > nvl.bw_s ? net.bw_s : nvl.bw_s) + ring_across_nodes_lat(n, nodes, ai, ao);
+    }
     if (local == 1) return flat_s(kind, bytes, n, bo, ao);
-    phase_t none = {0.0, 0.0};
     switch (kind) {
     case MS_COLL_ALLREDUCE_RING:
         return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
@@ -162,11 +178,8 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                          phase_of(kind, bytes / local, nodes, bo, ao),
                          phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
     case MS_COLL_REDUCE_SCATTER:
-        return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
-                         ring_inter(MS_COLL_REDUCE_SCATTER, bytes / local, n, nodes, bo, ao), none);
     case MS_COLL_ALL_GATHER:
-        return pipelined(ring_inter(MS_COLL_ALL_GATHER, bytes / local, n, nodes, bo, ao),
-                         phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai), none);
+        break;   /* above */
     case MS_COLL_ALL_TO_ALL: {
         double in = bytes * (double)(local - 1) / n, out = bytes * (double)(n - local) / n;
         double t_in = bi > 0 ? in / bi : INFINITY, t_out = bo > 0 ? out / bo : INFINITY;

@@ -46,13 +46,20 @@
  *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
  *   DP        gradient all-reduce (ZeRO-1/2: reduce-scatter + all-gather) over dp ranks strided
  *             by tp·cp, hierarchical across nodes; exposed unless overlapped with the last
- *             micro-batch's backward.
+ *             micro-batch's backward. ZeRO-2 runs them per unit (see units below), ZeRO-0/1 as
+ *             one collective of the whole gradient (their buckets are tens of MB or more).
  *   ZeRO-3    per micro-batch: all-gather the stage's parameters before forward and before
  *             backward (a recomputed layer runs right before its backward and uses the same
  *             gathered weights); reduce-scatter gradients. Hierarchical multi-rail collectives
  *             over the dp group (strided by tp·cp: NVLink inside the node, every NIC of the
  *             node across nodes), at the stack's sharded_coll_efficiency of the achievable link
  *             rate (1 by default). Overlapped with compute when overlap_dp = 1.
+ *   units     ZeRO-2/3 collectives run per wrapped unit, not once for the whole stage: PyTorch
+ *             FSDP gathers and reduces each transformer layer's flat parameter on its own, and
+ *             the root unit holding the embeddings (DeepSpeed ZeRO-3 fetches per module, finer
+ *             still). The stage's bytes split into lps + 1 such collectives, so the bandwidth
+ *             term is unchanged and a ring's latency, one step per rank across nodes
+ *             (collectives.c), is paid lps + 1 times.
  *   hybrid    shard_group k < dp (FSDP HYBRID_SHARD / HSDP, ZeRO++ hpZ, MiCS): the ZeRO
  *             collectives above run over k ranks (a node's GPUs by default, so on NVLink), and
  *             each rank's reduced shard (1/k of the gradient) is all-reduced across the dp/k
@@ -393,6 +400,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
 
     /* ZeRO-3 parameter gathers (per micro-batch) */
     double z3 = 0.0, z3_exposed = 0.0, interference = 0.0;
+    double units = lps + 1.0;                                  /* FSDP units: layers + the root */
     double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
                            + x.embed_params / pp) / tp;
     if (p->zero_stage >= 3 && dp > 1) {
@@ -403,11 +411,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         ms_dist_fabric_t zf = fab;
         zf.intra_bw_bytes_per_s *= se;
         zf.inter_bw_bytes_per_s *= se;
-        double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, zs, stride, &zf);
-        double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, zs, stride, &zf);
+        double ag = units * ms_coll_time_s(MS_COLL_ALL_GATHER, bytes / units, zs, stride, &zf);
+        double rs = units * ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes / units, zs, stride, &zf);
         /* hybrid sharding: each rank's reduced shard all-reduced with its nrep replicas (the same
          * rank of every shard group, zs·stride apart), after each backward as FSDP runs it */
-        double rep = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs, nrep, stride * zs, &zf);
+        double rep = units * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs / units, nrep, stride * zs, &zf);
         double per_mb = 2.0 * ag + rs + rep; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;
@@ -427,10 +435,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         int stride = p->flat_dp_collectives ? g : tp * cp;
         if (p->zero_stage == 0)
             dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, dp, stride, &fab);
-        else   /* inside the shard group, and the shard across its replicas (hybrid) */
-            dp_t = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes, zs, stride, &fab)
-                 + ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs, nrep, stride * zs, &fab)
-                 + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes, zs, stride, &fab);
+        else {   /* inside the shard group, and the shard across its replicas (hybrid) */
+            double u = p->zero_stage == 2 ? units : 1.0;
+            dp_t = u * (ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes / u, zs, stride, &fab)
+                        + ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs / u, nrep, stride * zs, &fab)
+                        + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes / u, zs, stride, &fab));
+        }
         double hide = lps * c.bwd;                             /* last micro-batch's backward */
         dp_exposed = dp_t;
         if (p->overlap_dp) {
