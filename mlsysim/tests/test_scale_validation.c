@@ -651,7 +651,7 @@ static void test_stack_aliases(void **s)
         assert_true(sf.attention_factor == 0.57 && sf.compute_factor == 1.0);
     }
     assert_int_equal(ms_dist_stack_figures("DeepSpeed-ZeRO3", &sf), 1);
-    assert_true(sf.sharded_coll_efficiency == 0.67);
+    assert_true(sf.sharded_coll_efficiency == 0.70);
     assert_int_equal(ms_dist_stack_figures("megatron deepspeed", &sf), 1);
     assert_true(sf.compute_factor == 0.89);
     static const char *const none[] = {"Megatron-LM", "NeMo", "JAX", "", "FSDP3", "llm"};
