@@ -781,6 +781,8 @@ static void test_sharded_coll_efficiency(void **s)
     NEAR(ms_coll_time_s(MS_COLL_REDUCE_SCATTER, B, 16, 1, &fab) - L16, bw, 1e-9);
     assert_int_equal(t0.microbatches, 1);
     NEAR(t0.zero_comm_total_s, 3.0 * bw + lat, 1e-9);
+    NEAR(t0.sharded_units, 25.0, 1e-12);
+    NEAR(t0.sharded_latency_s, lat, 1e-9);
     z.sharded_coll_efficiency = 0.5;
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, NULL, 0), MS_DIST_OK);
     NEAR(th.zero_comm_total_s - lat, 2.0 * (t0.zero_comm_total_s - lat), 1e-9);
@@ -801,6 +803,10 @@ static void test_sharded_coll_efficiency(void **s)
     d.zero_stage = 2;
     assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t1, NULL, 0), MS_DIST_OK);
     NEAR(t1.dp_comm_total_s, 2.0 * bw + 50.0 * L16, 1e-9);
+    NEAR(t1.sharded_latency_s, 50.0 * L16, 1e-9);
+    d.zero_stage = 1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &d, &f, 16, &t1, NULL, 0), MS_DIST_OK);
+    assert_true(t1.sharded_units == 0 && t1.sharded_latency_s == 0);   /* one collective, not per unit */
     char err[256] = "";
     z.sharded_coll_efficiency = 1.5;
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &th, err, sizeof err), MS_DIST_EINVAL);

@@ -329,6 +329,9 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
+/* The latency term of ms_coll_time_s alone (its steps; what a collective of `bytes` costs beyond
+ * moving them), for explaining a prediction. */
+double ms_coll_latency_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric);
 /* Ring all-reduce with a per-size α and β: the regime that holds `bytes` (see ms_coll_regimes_t).
  * Falls back to 0 when r is NULL or empty. */
 double ms_coll_allreduce_ring_regimes_s(double bytes, int n, const ms_coll_regimes_t *r);
@@ -429,6 +432,11 @@ typedef struct ms_dist_train {
     double zero_comm_total_s;       /* ZeRO-3 gathers + reduce-scatters, hidden or not */
     double overlap_interference_s;  /* part of dp_comm_s + zero_comm_s that is compute slowed by
                                        the collectives it overlaps (NCCL holds MS_DIST_NCCL_SMS) */
+    double sharded_units;           /* ZeRO-2/3: collectives of each kind per pass, one per FSDP
+                                       unit (the stage's layers + the root); 0 without */
+    double sharded_latency_s;       /* their latency term (ring steps) per step, hidden or not: the
+                                       part of zero_comm_total_s (ZeRO-3) or dp_comm_total_s
+                                       (ZeRO-2) that does not move bytes */
     double tokens_per_s;
     double model_flops;             /* per step, no recompute (MFU numerator) */
     double hardware_flops;          /* per step, with recompute (HFU numerator) */

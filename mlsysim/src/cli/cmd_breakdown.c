@@ -171,6 +171,11 @@ void ms_cli_print_breakdown(const ms_result *res, const char *title)
         printf("  hidden behind compute: DP %.5g s of %.5g s, ZeRO-3 %.5g s of %.5g s\n",
                dpt - (ms_result_get(res, "dp_communication_s", &x) ? x : 0), dpt,
                zt - (ms_result_get(res, "zero_communication_s", &x) ? x : 0), zt);
+    double su = 0, sl = 0;
+    if (ms_result_get(res, "sharded_units", &su) && su > 0 && ms_result_get(res, "sharded_latency_s", &sl))
+        printf("  ZeRO-%s collectives per unit: %.4g units (the stage's layers + the root), %.5g s of the\n"
+               "  %.5g s they take is ring latency (NCCL's ring: a step per rank across nodes)\n",
+               zt > 0 ? "3" : "2", su, sl, zt > 0 ? zt : dpt);
     if (ms_result_get(res, "overlap_interference_s", &ov) && ov > 0)
         printf("  of the exposed DP / ZeRO-3 time, %.5g s is compute slowed by the collectives it overlaps\n"
                "  (NCCL holds %d SMs while they run)\n", ov, MS_DIST_NCCL_SMS);

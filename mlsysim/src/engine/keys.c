@@ -83,6 +83,8 @@ static const ms_result_key keys[] = {
     {"straggler_factor", MS_V_NUM, "", "training: slowest rank over the mean k_s the synchronous step waits for (hardware.straggler)"},
     {"straggler_s", MS_V_NUM, "s", "training: time the step waits for the straggler, (k_s - 1) x the step without it"},
     {"moe_imbalance", MS_V_NUM, "", "training: MoE routing imbalance the expert all-to-all carries (parallelism.moe_imbalance)"},
+    {"sharded_units", MS_V_NUM, "", "training, ZeRO-2/3: collectives of each kind per pass, one per FSDP unit (the stage's layers + the root)"},
+    {"sharded_latency_s", MS_V_NUM, "s", "training, ZeRO-2/3: the latency term (NCCL's ring steps) of those collectives per step, hidden or not"},
     {"overlap_interference_s", MS_V_NUM, "s", "part of the exposed DP and ZeRO-3 time that is compute slowed by the collectives it overlaps (NCCL holds 24 SMs)"},
     /* work */
     {"model_flop", MS_V_NUM, "FLOP", "model FLOPs of the step (no recompute)"},

@@ -263,6 +263,10 @@ void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, int tp_comm_o
     ms_result_num(o, "dp_communication_total_s", t->dp_comm_total_s);
     ms_result_num(o, "zero_communication_total_s", t->zero_comm_total_s);
     ms_result_num(o, "overlap_interference_s", t->overlap_interference_s);
+    if (t->sharded_units > 0) {
+        ms_result_num(o, "sharded_units", t->sharded_units);
+        ms_result_num(o, "sharded_latency_s", t->sharded_latency_s);
+    }
 }
 
 static ms_dist_grid_t grid_of(const ms_plan *p)
@@ -355,6 +359,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
         t.zero_comm_s *= kc;
         t.dp_comm_total_s *= kc;
         t.zero_comm_total_s *= kc;
+        t.sharded_latency_s *= kc;
         t.communication_s *= kc;
         t.bubble_fraction = t.bubble_s / t.step_time_s;
         strag_s = sf.straggler_s;

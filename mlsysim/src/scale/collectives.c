@@ -133,17 +133,18 @@ void ms_dist_fabric_achievable(const ms_dist_fabric_t *f, ms_dist_fabric_t *out)
     out->inter_bw_bytes_per_s *= eo;
 }
 
-static double pipelined(phase_t a, phase_t b, phase_t c)
+static phase_t pipelined(phase_t a, phase_t b, phase_t c)
 {
-    double m = a.bw_s > b.bw_s ? a.bw_s : b.bw_s;
-    if (c.bw_s > m) m = c.bw_s;
-    return m + a.lat_s + b.lat_s + c.lat_s;
+    phase_t t = {a.bw_s > b.bw_s ? a.bw_s : b.bw_s, a.lat_s + b.lat_s + c.lat_s};
+    if (c.bw_s > t.bw_s) t.bw_s = c.bw_s;
+    return t;
 }
 
-double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
-                      const ms_dist_fabric_t *f)
+/* The cost of ms_coll_time_s, its bandwidth and latency terms apart. */
+static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
 {
-    if (n <= 1 || bytes <= 0.0 || !f) return 0.0;
+    phase_t none = {0.0, 0.0};
+    if (n <= 1 || bytes <= 0.0 || !f) return none;
     int g = f->accels_per_node > 0 ? f->accels_per_node : 1;
     if (stride < 1) stride = 1;
     int local = g / stride;
@@ -158,16 +159,16 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
     if (nodes == 1) {
         int ri = ms_coll_regime_index(f->intra_regimes, bytes);
         if (ri >= 0) { bi = f->intra_regimes->bw_bytes_per_s[ri]; ai = f->intra_regimes->alpha_s[ri]; }
-        if (kind == MS_COLL_ALLREDUCE_TREE) return ms_coll_allreduce_tree_s(bytes, n, bi, ai);
-        return flat_s(kind, bytes, n, bi, ai);
+        return phase_of(kind, bytes, n, bi, ai);
     }
     if (kind == MS_COLL_REDUCE_SCATTER || kind == MS_COLL_ALL_GATHER) {
         /* bandwidth: the slower of the pipelined NVLink and network phases; latency: the flat ring */
         phase_t net = local == 1 ? phase_of(kind, bytes, n, bo, ao) : ring_inter(kind, bytes / local, n, nodes, bo, ao);
         phase_t nvl = phase_of(kind, bytes, local, bi, ai);
-        return (net.bw_s > nvl.bw_s ? net.bw_s : nvl.bw_s) + ring_across_nodes_lat(n, nodes, ai, ao);
+        phase_t t = {net.bw_s > nvl.bw_s ? net.bw_s : nvl.bw_s, ring_across_nodes_lat(n, nodes, ai, ao)};
+        return t;
     }
-    if (local == 1) return flat_s(kind, bytes, n, bo, ao);
+    if (local == 1) return phase_of(kind, bytes, n, bo, ao);
     switch (kind) {
     case MS_COLL_ALLREDUCE_RING:
         return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
@@ -182,11 +183,25 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
         break;   /* above */
     case MS_COLL_ALL_TO_ALL: {
         double in = bytes * (double)(local - 1) / n, out = bytes * (double)(n - local) / n;
-        double t_in = bi > 0 ? in / bi : INFINITY, t_out = bo > 0 ? out / bo : INFINITY;
-        return (t_in > t_out ? t_in : t_out) + (local - 1) * ai + (n - local) * ao;
+        phase_t t = {bi > 0 ? in / bi : INFINITY, (local - 1) * ai + (n - local) * ao};
+        double t_out = bo > 0 ? out / bo : INFINITY;
+        if (t_out > t.bw_s) t.bw_s = t_out;
+        return t;
     }
     }
-    return 0.0;
+    return none;
+}
+
+double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
+                      const ms_dist_fabric_t *f)
+{
+    phase_t c = coll_cost(kind, bytes, n, stride, f);
+    return c.bw_s + c.lat_s;
+}
+
+double ms_coll_latency_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
+{
+    return coll_cost(kind, bytes, n, stride, f).lat_s;
 }
 
 double ms_coll_bus_bw(ms_dist_coll_t kind, double bytes, int n, double seconds)

@@ -416,6 +416,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         /* hybrid sharding: each rank's reduced shard all-reduced with its nrep replicas (the same
          * rank of every shard group, zs·stride apart), after each backward as FSDP runs it */
         double rep = units * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs / units, nrep, stride * zs, &zf);
+        out->sharded_units = units;
+        out->sharded_latency_s = mb * units
+            * (2.0 * ms_coll_latency_s(MS_COLL_ALL_GATHER, bytes / units, zs, stride, &zf)
+               + ms_coll_latency_s(MS_COLL_REDUCE_SCATTER, bytes / units, zs, stride, &zf)
+               + ms_coll_latency_s(MS_COLL_ALLREDUCE_RING, bytes / zs / units, nrep, stride * zs, &zf));
         double per_mb = 2.0 * ag + rs + rep; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;
@@ -440,6 +445,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
             dp_t = u * (ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes / u, zs, stride, &fab)
                         + ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs / u, nrep, stride * zs, &fab)
                         + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes / u, zs, stride, &fab));
+            if (p->zero_stage == 2) {
+                out->sharded_units = u;
+                out->sharded_latency_s = u * (ms_coll_latency_s(MS_COLL_REDUCE_SCATTER, bytes / u, zs, stride, &fab)
+                                              + ms_coll_latency_s(MS_COLL_ALLREDUCE_RING, bytes / zs / u, nrep, stride * zs, &fab)
+                                              + ms_coll_latency_s(MS_COLL_ALL_GATHER, bytes / u, zs, stride, &fab));
+            }
         }
         double hide = lps * c.bwd;                             /* last micro-batch's backward */
         dp_exposed = dp_t;
