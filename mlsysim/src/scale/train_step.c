@@ -127,6 +127,15 @@ typedef struct stage_cost {
     double att_fwd;           /* attention core forward (for CP overlap, selective recompute) */
 } stage_cost_t;
 
+/* u collectives of one kind, each on 1/u of `bytes` (ZeRO-2/3 runs one per FSDP unit): their
+ * time, and their latency term added to *lat. */
+static double per_unit(ms_dist_coll_t kind, double bytes, double u, int n, int stride, const ms_dist_fabric_t *f,
+                       double *lat)
+{
+    *lat += u * ms_coll_latency_s(kind, bytes / u, n, stride, f);
+    return u * ms_coll_time_s(kind, bytes / u, n, stride, f);
+}
+
 int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f,
                        int accelerators, ms_dist_train_t *out, char *err, size_t errlen)
@@ -411,16 +420,14 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         ms_dist_fabric_t zf = fab;
         zf.intra_bw_bytes_per_s *= se;
         zf.inter_bw_bytes_per_s *= se;
-        double ag = units * ms_coll_time_s(MS_COLL_ALL_GATHER, bytes / units, zs, stride, &zf);
-        double rs = units * ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes / units, zs, stride, &zf);
+        double l_ag = 0.0, l_rs = 0.0, l_rep = 0.0;
+        double ag = per_unit(MS_COLL_ALL_GATHER, bytes, units, zs, stride, &zf, &l_ag);
+        double rs = per_unit(MS_COLL_REDUCE_SCATTER, bytes, units, zs, stride, &zf, &l_rs);
         /* hybrid sharding: each rank's reduced shard all-reduced with its nrep replicas (the same
          * rank of every shard group, zs·stride apart), after each backward as FSDP runs it */
-        double rep = units * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs / units, nrep, stride * zs, &zf);
+        double rep = per_unit(MS_COLL_ALLREDUCE_RING, bytes / zs, units, nrep, stride * zs, &zf, &l_rep);
         out->sharded_units = units;
-        out->sharded_latency_s = mb * units
-            * (2.0 * ms_coll_latency_s(MS_COLL_ALL_GATHER, bytes / units, zs, stride, &zf)
-               + ms_coll_latency_s(MS_COLL_REDUCE_SCATTER, bytes / units, zs, stride, &zf)
-               + ms_coll_latency_s(MS_COLL_ALLREDUCE_RING, bytes / zs / units, nrep, stride * zs, &zf));
+        out->sharded_latency_s = mb * (2.0 * l_ag + l_rs + l_rep);
         double per_mb = 2.0 * ag + rs + rep; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
         double comp_mb = t_last;
@@ -441,15 +448,13 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         if (p->zero_stage == 0)
             dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, dp, stride, &fab);
         else {   /* inside the shard group, and the shard across its replicas (hybrid) */
-            double u = p->zero_stage == 2 ? units : 1.0;
-            dp_t = u * (ms_coll_time_s(MS_COLL_REDUCE_SCATTER, bytes / u, zs, stride, &fab)
-                        + ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes / zs / u, nrep, stride * zs, &fab)
-                        + ms_coll_time_s(MS_COLL_ALL_GATHER, bytes / u, zs, stride, &fab));
+            double u = p->zero_stage == 2 ? units : 1.0, lat = 0.0;
+            dp_t = per_unit(MS_COLL_REDUCE_SCATTER, bytes, u, zs, stride, &fab, &lat)
+                 + per_unit(MS_COLL_ALLREDUCE_RING, bytes / zs, u, nrep, stride * zs, &fab, &lat)
+                 + per_unit(MS_COLL_ALL_GATHER, bytes, u, zs, stride, &fab, &lat);
             if (p->zero_stage == 2) {
                 out->sharded_units = u;
-                out->sharded_latency_s = u * (ms_coll_latency_s(MS_COLL_REDUCE_SCATTER, bytes / u, zs, stride, &fab)
-                                              + ms_coll_latency_s(MS_COLL_ALLREDUCE_RING, bytes / zs / u, nrep, stride * zs, &fab)
-                                              + ms_coll_latency_s(MS_COLL_ALL_GATHER, bytes / u, zs, stride, &fab));
+                out->sharded_latency_s = lat;
             }
         }
         double hide = lps * c.bwd;                             /* last micro-batch's backward */
