@@ -276,8 +276,8 @@ typedef struct ms_dist_fabric {
 #define MS_DIST_NCCL_SMS 24
 
 /* Latency of NCCL's ring across nodes, as NCCL's own cost model puts it for its Simple protocol,
- * the one it runs large messages with (src/graph/tuning.cc, NCCL 2.19-2.23: baseLat and hwLat of
- * the ring): a base of 8.4 us per collective, then one latency per ring step, 3.4 us for a step
+ * the one it runs large messages with (src/graph/tuning.cc, releases since NVLink SHARP support,
+ * 2.17 on: baseLat and hwLat of the ring; the network step was 9.6 us in the 2021 releases): a base of 8.4 us per collective, then one latency per ring step, 3.4 us for a step
  * over NVLink and 14 us for a step over the network. A ring passes every rank: an all-gather or
  * reduce-scatter over n ranks in N nodes takes n - 1 steps, N - 1 of them between nodes. See
  * ms_coll_time_s. */
