@@ -496,8 +496,8 @@ static void test_key_table_matches_results(void **state)
         "version: \"1.0\"\nname: g\nworkload: {model: Mamba_2_8B, batch_size: 8}\nhardware: {accelerator: H100}\n",
         "version: \"1.0\"\nname: h\nworkload: {model: DLRM_DCNv2, batch_size: 4096}\nhardware: {accelerator: H100}\n",
         /* FSDP (ZeRO-3) across two nodes: its collectives per unit */
-        "version: \"1.0\"\nname: i\nworkload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 32}\n"
-        "hardware: {accelerator: DGX_H100, nodes: 2}\nparallelism: {zero_stage: 3, framework: FSDP}\n",
+        ("version: \"1.0\"\nname: i\nworkload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 32}\n"
+         "hardware: {accelerator: DGX_H100, nodes: 2}\nparallelism: {zero_stage: 3, framework: FSDP}\n"),
     };
     size_t nk = ms_result_key_count();
     int *seen = calloc(nk, sizeof *seen);
