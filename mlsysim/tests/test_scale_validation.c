@@ -650,8 +650,12 @@ static void test_stack_aliases(void **s)
         assert_string_equal(sf.name, "llm-foundry");
         assert_true(sf.attention_factor == 0.57 && sf.compute_factor == 1.0);
     }
-    assert_int_equal(ms_dist_stack_figures("DeepSpeed-ZeRO3", &sf), 1);
-    assert_true(sf.sharded_coll_efficiency == 0.70);
+    static const char *const ds[] = {"DeepSpeed-ZeRO3", "DeepSpeed", "A100/deepspeed", "ZeRO-3", "ZeRO3"};
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+        assert_int_equal(ms_dist_stack_figures(ds[i], &sf), 1);
+        assert_string_equal(sf.name, "DeepSpeed-ZeRO3");
+        assert_true(sf.sharded_coll_efficiency == 0.70);
+    }
     assert_int_equal(ms_dist_stack_figures("megatron deepspeed", &sf), 1);
     assert_true(sf.compute_factor == 0.89);
     static const char *const none[] = {"Megatron-LM", "NeMo", "JAX", "", "FSDP3", "llm"};

@@ -305,7 +305,7 @@ static int stack_named(const stk_t *k, const char *sw)
  * mlsysim/validation/stacks.csv, where each was chosen on its one calibrated_on row (aliases
  * squashed, each followed by one blank). test_scale_validation keeps the two equal. */
 static const stk_t builtin_stacks[] = {
-    {"DeepSpeed-ZeRO3", 1.0, 0.70, 1.0, "", 0, ""},
+    {"DeepSpeed-ZeRO3", 1.0, 0.70, 1.0, "", 0, "deepspeed zero3 "},
     {"Megatron-DeepSpeed", 0.89, MS_DIST_SHARDED_COLL_EFFICIENCY, 1.0, "", 0, ""},
     {"llm-foundry", 1.0, MS_DIST_SHARDED_COLL_EFFICIENCY, 0.57, "", 0, "composer torchtitan fsdp fsdp2 pytorchfsdp "},
 };
