@@ -619,14 +619,15 @@ static void test_overlap_interference(void **s)
 
 /* The two GPT layers of the TP tests below (h = 1024, 16 heads, no vocabulary) on 2 A100 of one
  * node, TP 2, one micro-batch of 2048 tokens, flash attention, no optimizer state. */
-static void tp_pair(ms_dist_model_t *m, ms_dist_accel_t *a, ms_dist_fabric_t *f, ms_dist_parallel_t *p)
+typedef struct { ms_dist_model_t m; ms_dist_accel_t a; ms_dist_fabric_t f; ms_dist_parallel_t p; } tp_pair_t;
+
+static tp_pair_t tp_pair(void)
 {
-    *m = gpt(2, 1024, 16);
-    m->vocab = 0;
-    *a = a100();
-    *f = selene();
-    *p = (ms_dist_parallel_t){ .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
-                               .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    tp_pair_t c = { .m = gpt(2, 1024, 16), .a = a100(), .f = selene(),
+                    .p = { .tp = 2, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                           .flash_attention = 1, .optimizer_bytes_per_param = -1 } };
+    c.m.vocab = 0;
+    return c;
 }
 
 /* Tensor-parallel communication overlapped with the layer's GEMMs (tp_comm_overlap), hand-worked
@@ -639,22 +640,18 @@ static void tp_pair(ms_dist_model_t *m, ms_dist_accel_t *a, ms_dist_fabric_t *f,
 static void test_tp_comm_overlap(void **s)
 {
     (void)s;
-    ms_dist_model_t m;
-    ms_dist_accel_t a;
-    ms_dist_fabric_t f;
-    ms_dist_parallel_t p;
-    tp_pair(&m, &a, &f, &p);
+    tp_pair_t c = tp_pair();
     double T = 2048, h = 1024;
     double C = 3.0 * 2.0 * T * 12.0 * h * h / 2.0 / (312e12 * 0.7);
     for (int k = 0; k < 2; k++) {
         double bw = k == 0 ? 300e9 : 1e9;
-        f.intra_bw_bytes_per_s = bw;
+        c.f.intra_bw_bytes_per_s = bw;
         double M = 4.0 * (T * h * 2.0 / (bw * 0.80) + 2.0 * 0.5e-6);
         ms_dist_train_t t0, t1, tz;
-        p.tp_comm_overlap = 0;
-        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t0, NULL, 0), MS_DIST_OK);
-        p.tp_comm_overlap = 1;
-        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+        c.p.tp_comm_overlap = 0;
+        assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t0, NULL, 0), MS_DIST_OK);
+        c.p.tp_comm_overlap = 1;
+        assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t1, NULL, 0), MS_DIST_OK);
         NEAR(t0.tp_comm_s, 2.0 * M, 1e-9);                          /* no overlap: all exposed */
         NEAR(t0.tp_comm_total_s, t0.tp_comm_s, 1e-12);
         NEAR(t1.tp_comm_total_s, 2.0 * M, 1e-9);
@@ -665,11 +662,11 @@ static void test_tp_comm_overlap(void **s)
         NEAR(t1.compute_s, t0.compute_s, 1e-9);                     /* the kernels are unchanged */
         NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
         /* TP 1: no TP collective, the flag changes nothing */
-        ms_dist_parallel_t q = p;
+        ms_dist_parallel_t q = c.p;
         q.tp = 1;
-        assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &tz, NULL, 0), MS_DIST_OK);
+        assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 1, &tz, NULL, 0), MS_DIST_OK);
         q.tp_comm_overlap = 0;
-        assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &t1, NULL, 0), MS_DIST_OK);
+        assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 1, &t1, NULL, 0), MS_DIST_OK);
         NEAR(tz.step_time_s, t1.step_time_s, 1e-12);
     }
 }
@@ -689,20 +686,16 @@ static void test_tp_comm_overlap(void **s)
 static void test_tp_async_grad(void **s)
 {
     (void)s;
-    ms_dist_model_t m;
-    ms_dist_accel_t a;
-    ms_dist_fabric_t f;
-    ms_dist_parallel_t p;
-    tp_pair(&m, &a, &f, &p);
+    tp_pair_t c = tp_pair();
     double T = 2048, h = 1024;
     double C = 2.0 * T * h * (1.5 * h + 2.0 * h) / (312e12 * 0.7);
     for (int sp = 0; sp < 2; sp++)
         for (int k = 0; k < 2; k++) {
             double bw = k == 0 ? 300e9 : 1e9;
-            f.intra_bw_bytes_per_s = bw;
-            p.sequence_parallel = sp;
+            c.f.intra_bw_bytes_per_s = bw;
+            c.p.sequence_parallel = sp;
             ms_dist_fabric_t fa;
-            ms_dist_fabric_achievable(&f, &fa);
+            ms_dist_fabric_achievable(&c.f, &fa);
             double msg = T * h * 2.0;
             double R = msg / (bw * 0.80) + 2.0 * 0.5e-6;
             NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, msg, 2, 1, &fa), R, 1e-12);
@@ -713,30 +706,30 @@ static void test_tp_async_grad(void **s)
             double exposed = M > Cb ? M - Cb : 0.0;
             if (k == 0) assert_true(M < Cb); else assert_true(M > Cb);
             ms_dist_train_t t0, t1, tu;
-            p.tp_async_grad = 0;
-            p.tp_comm_overlap = 0;
-            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t0, NULL, 0), MS_DIST_OK);
-            p.tp_async_grad = 1;
-            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+            c.p.tp_async_grad = 0;
+            c.p.tp_comm_overlap = 0;
+            assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t0, NULL, 0), MS_DIST_OK);
+            c.p.tp_async_grad = 1;
+            assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t1, NULL, 0), MS_DIST_OK);
             NEAR(t0.tp_comm_s, 2.0 * 4.0 * R, 1e-9);                 /* synchronous: 4R per layer */
             NEAR(t1.tp_comm_s, 2.0 * (sync + exposed), 1e-9);
             NEAR(t1.tp_comm_total_s, 2.0 * (sync + M), 1e-9);
             NEAR(t1.compute_s, t0.compute_s, 1e-9);                  /* the kernels are unchanged */
             NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
             /* with userbuffers overlap too, that model alone */
-            p.tp_comm_overlap = 1;
-            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &tu, NULL, 0), MS_DIST_OK);
-            p.tp_async_grad = 0;
-            assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+            c.p.tp_comm_overlap = 1;
+            assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &tu, NULL, 0), MS_DIST_OK);
+            c.p.tp_async_grad = 0;
+            assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t1, NULL, 0), MS_DIST_OK);
             NEAR(tu.step_time_s, t1.step_time_s, 1e-12);
-            p.tp_comm_overlap = 0;
+            c.p.tp_comm_overlap = 0;
             /* TP 1: no TP collective, the flag changes nothing */
-            ms_dist_parallel_t q = p;
+            ms_dist_parallel_t q = c.p;
             q.tp = 1;
             q.sequence_parallel = 0;
-            assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &t0, NULL, 0), MS_DIST_OK);
+            assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 1, &t0, NULL, 0), MS_DIST_OK);
             q.tp_async_grad = 1;
-            assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &t1, NULL, 0), MS_DIST_OK);
+            assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 1, &t1, NULL, 0), MS_DIST_OK);
             NEAR(t0.step_time_s, t1.step_time_s, 1e-12);
         }
     /* the stacks' defaults: the Megatron family yes, Megatron-DeepSpeed and the rest no */
