@@ -157,6 +157,30 @@ static void test_power_fraction(void **state)
     }
 }
 
+/* A board held at a power limit: the clock where idle floor + f³ switching power meets the limit.
+ * Hand-worked: H100 SXM at 500 of 700 W, floor 210 W: (290 / 490)^(1/3) = 0.83959; A100 at 300 of
+ * 400 W: (180 / 280)^(1/3) = 0.86305. At or above TDP, or without a TDP: 1; at the floor: 0. */
+static void test_power_limit_clock(void **state)
+{
+    (void)state;
+    assert_rel(ms_power_limit_clock(500, 700), 0.839590, 1e-5);
+    assert_rel(ms_power_limit_clock(300, 400), 0.863054, 1e-5);
+    double f = ms_power_limit_clock(500, 700);
+    assert_rel(210.0 + 490.0 * f * f * f, 500.0, 1e-12);          /* floor + switching power = limit */
+    assert_true(ms_power_limit_clock(700, 700) == 1.0);
+    assert_true(ms_power_limit_clock(900, 700) == 1.0);
+    assert_true(ms_power_limit_clock(0, 700) == 1.0);
+    assert_true(ms_power_limit_clock(500, 0) == 1.0);
+    assert_true(ms_power_limit_clock(210, 700) == 0.0);
+    assert_true(ms_power_limit_clock(100, 700) == 0.0);
+    double prev = 0;
+    for (int w = 211; w <= 700; w++) {                      /* monotone in the limit */
+        double c = ms_power_limit_clock(w, 700);
+        assert_true(c > prev && c <= 1.0);
+        prev = c;
+    }
+}
+
 /* Upstream's golden roofline case: ResNet-50 (8.2 GFLOP, 25.6M params) on A100, B = 1, fp16,
  * η = 0.5: T_c = 8.2e9 / 156e12 = 52.56 µs; bytes = 51.2 MB x 1.1; T_m = 27.6 µs; overhead
  * 15 µs dispatch + 50 x 10 µs; latency 0.56756 ms, MFU 0.04631, energy 0.07547 J with upstream's
@@ -531,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_model_state_bytes),
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_power_fraction),
+        cmocka_unit_test(test_power_limit_clock),
         cmocka_unit_test(test_roofline_resnet_a100),
         cmocka_unit_test(test_training_flops),
         cmocka_unit_test(test_serving_llama),

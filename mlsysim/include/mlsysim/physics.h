@@ -19,6 +19,7 @@ extern "C" {
 #define MS_LAYER_TAX_S 10e-6              /* framework overhead per layer per forward pass, s */
 #define MS_ENERGY_IDLE_FRACTION 0.30      /* power at no load: 0.30 x TDP (ms_power_fraction) */
 #define MS_POWER_SATURATION 0.5           /* MFU at which an accelerator draws its TDP (ms_power_fraction) */
+#define MS_DVFS_POWER_EXPONENT 3.0        /* dynamic power ~ f·V², V ~ f: P ~ f³ (ms_power_limit_clock) */
 #define MS_KV_PAGE_TOKENS 16              /* vLLM block size (Kwon et al., SOSP'23) */
 
 typedef enum { MS_MODE_INFERENCE = 0, MS_MODE_TRAINING } ms_mode;
@@ -97,6 +98,17 @@ void ms_training_memory(const ms_model *m, const ms_train_config *c, ms_train_me
  * Training at MFU 0.35-0.5 thus draws 0.79-1.0 x TDP, where a line from idle to TDP at MFU 1
  * gives 0.55-0.65 (mlsysim/README.md, "Power"). sat = 1 is that line, upstream MLSys·im's model. */
 double ms_power_fraction(double u, double sat);
+/* Clock of a board held at a power limit below its TDP (nvidia-smi -pl), as a fraction of the
+ * clock it sustains at TDP, for work that draws the TDP there (GEMMs and fused attention: the
+ * knee of ms_power_fraction):
+ *   f_limit / f_TDP = ((limit - P0) / (TDP - P0))^(1/3),   P0 = MS_ENERGY_IDLE_FRACTION · TDP
+ * The idle floor P0 does not follow the clock; the rest is CMOS switching power α·C·V²·f, and over
+ * the range DVFS works in the voltage falls with the frequency, so that power goes as f³
+ * (MS_DVFS_POWER_EXPONENT; Hennessy & Patterson, Computer Architecture: A Quantitative Approach,
+ * 6th ed., Sec. 1.5). H100 SXM held at 500 of its 700 W: 0.840. 1 when limit <= 0, tdp <= 0 or
+ * limit >= tdp (no limit below TDP); 0 when limit <= P0 (the board cannot run there: callers
+ * refuse it). Memory-bound kernels are taken not to reach the limit and keep their speed. */
+double ms_power_limit_clock(double limit_w, double tdp_w);
 
 /* GEMM shape efficiency (gemm_shape.c): the fraction of a large GEMM's rate that an M×N×K GEMM
  * reaches on `units` compute units (SMs) in 128×128 output tiles: wave quantization, tile

@@ -47,6 +47,14 @@ double ms_power_fraction(double u, double sat)
     return MS_ENERGY_IDLE_FRACTION + (1.0 - MS_ENERGY_IDLE_FRACTION) * load;
 }
 
+double ms_power_limit_clock(double limit_w, double tdp_w)
+{
+    if (!(limit_w > 0) || !(tdp_w > 0) || limit_w >= tdp_w) return 1.0;
+    double floor_w = MS_ENERGY_IDLE_FRACTION * tdp_w;
+    if (limit_w <= floor_w) return 0.0;
+    return pow((limit_w - floor_w) / (tdp_w - floor_w), 1.0 / MS_DVFS_POWER_EXPONENT);
+}
+
 void ms_workload_default(ms_workload *w)
 {
     w->mode = MS_MODE_INFERENCE;
