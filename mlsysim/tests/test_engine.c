@@ -498,6 +498,9 @@ static void test_key_table_matches_results(void **state)
         /* FSDP (ZeRO-3) across two nodes: its collectives per unit */
         ("version: \"1.0\"\nname: i\nworkload: {model: Llama3_8B, mode: training, seq_len: 4096, batch_size: 32}\n"
          "hardware: {accelerator: DGX_H100, nodes: 2}\nparallelism: {zero_stage: 3, framework: FSDP}\n"),
+        /* held at a power limit below TDP */
+        ("version: \"1.0\"\nname: j\nworkload: {model: Llama3_8B, mode: training, seq_len: 8192, batch_size: 16}\n"
+         "hardware: {accelerator: H100, count: 8, per_node: 8, power_limit: 500 W}\nparallelism: {microbatch: 2}\n"),
     };
     size_t nk = ms_result_key_count();
     int *seen = calloc(nk, sizeof *seen);
@@ -1194,6 +1197,54 @@ static void test_plan_topology(void **state)
     ms_result_free(&ra);
 }
 
+/* hardware.power_limit: the GEMMs and attention at ms_power_limit_clock of their clock (H100 at
+ * 500 of 700 W: 0.83959), the memory-bound kernels and the optimizer at theirs; the board draws at
+ * most the limit. At TDP nothing changes; at the idle floor and for inference the plan is refused. */
+static void test_plan_power_limit(void **state)
+{
+    (void)state;
+    const char *fmt = "version: \"1.0\"\nname: p\nworkload: {model: Llama3_8B, mode: %s, seq_len: 8192, batch_size: 16}\n"
+                      "hardware: {accelerator: H100, count: 8, per_node: 8%s}\nparallelism: {microbatch: 2, recompute: selective, framework: torchtitan}\n";
+    char y[1024];
+    snprintf(y, sizeof y, fmt, "training", "");
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    snprintf(y, sizeof y, fmt, "training", ", power_limit: 700 W");    /* at TDP: no change */
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    assert_true(get(&rb, "clock_fraction") == 1.0);
+    assert_true(get(&rb, "step_time_s") == get(&ra, "step_time_s"));
+    assert_true(get(&rb, "power_w") == get(&ra, "power_w"));
+    ms_result_free(&rb);
+    snprintf(y, sizeof y, fmt, "training", ", power_limit: 500 W");
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    double k = get(&rb, "clock_fraction");
+    assert_true(close_rel(k, 0.839590, 1e-5));
+    assert_true(get(&rb, "power_limit_w") == 500.0);
+    /* the matmuls slow by up to 1/k (a GEMM tile's fixed cost, a time, does not); the rest not */
+    double mm = get(&rb, "matmul_s") / get(&ra, "matmul_s");
+    assert_true(mm > 0.97 / k && mm <= 1.0 / k * (1 + 1e-12));
+    assert_true(close_rel(get(&rb, "memory_bound_s"), get(&ra, "memory_bound_s"), 1e-9));
+    assert_true(close_rel(get(&rb, "optimizer_s"), get(&ra, "optimizer_s"), 1e-12));
+    assert_true(get(&rb, "step_time_s") > get(&ra, "step_time_s"));
+    assert_true(close_rel(get(&rb, "mfu") * get(&rb, "step_time_s"), get(&ra, "mfu") * get(&ra, "step_time_s"), 1e-9));  /* vs datasheet peak */
+    /* power: the step-average model at the run's MFU, held at the limit */
+    const ms_hardware *h100 = ms_registry_hardware(reg, "H100");
+    assert_non_null(h100);
+    double model_w = h100->tdp_w * ms_power_fraction(get(&rb, "mfu"), 0);
+    assert_true(get(&rb, "power_w") == fmin(model_w, 500.0));
+    assert_true(close_rel(get(&rb, "energy_j"), get(&rb, "power_w") * get(&rb, "step_time_s"), 1e-12));
+    ms_result_free(&rb);
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, fmt, "training", ", power_limit: 150 W");      /* below the 210 W floor */
+    assert_int_equal(eval_yaml(y, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "hardware.power_limit"));
+    assert_non_null(strstr(ra.error, "idle floor"));
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, fmt, "inference", ", power_limit: 500 W");
+    assert_int_equal(eval_yaml(y, &ra), MS_ERR_INPUT);
+    assert_non_null(strstr(ra.error, "hardware.power_limit"));
+    ms_result_free(&ra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1222,6 +1273,7 @@ int main(void)
         cmocka_unit_test(test_plan_step_factors),
         cmocka_unit_test(test_plan_moe_imbalance),
         cmocka_unit_test(test_plan_topology),
+        cmocka_unit_test(test_plan_power_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

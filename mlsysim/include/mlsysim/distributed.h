@@ -48,6 +48,10 @@ typedef struct ms_dist_accel {
     double mem_bw_bytes_per_s;   /* HBM bandwidth, bytes/s (datasheet) */
     double mem_capacity_bytes;   /* HBM capacity, bytes */
     double tdp_w;                /* board power, W (energy model); 0 = unknown */
+    /* Power limit set below TDP (nvidia-smi -pl), W; 0 = none. The GEMMs and the attention core
+     * then run at ms_power_limit_clock(power_limit_w, tdp_w) of their speed, the memory-bound
+     * kernels and links at theirs; the board draws at most this much. Needs tdp_w. */
+    double power_limit_w;
     double unit_cost_usd;        /* purchase price, USD (TCO); 0 = unknown */
     /* Fraction of datasheet peak FLOP/s and HBM bandwidth that the software stack reaches on
      * large kernels: the ONE calibration figure per accelerator generation and software stack
@@ -443,6 +447,7 @@ typedef struct ms_dist_train {
     double tflops_per_accelerator;  /* hardware_flops / step / accelerators / 1e12: the figure
                                        Megatron-LM reports */
     double mfu, hfu;                /* vs datasheet peak */
+    double clock_fraction;          /* tensor clock under accelerator.power_limit_w: 1 without */
     ms_dist_memory_t memory;
 } ms_dist_train_t;
 

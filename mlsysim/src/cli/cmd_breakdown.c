@@ -179,6 +179,10 @@ void ms_cli_print_breakdown(const ms_result *res, const char *title)
     if (ms_result_get(res, "overlap_interference_s", &ov) && ov > 0)
         printf("  of the exposed DP / ZeRO-3 time, %.5g s is compute slowed by the collectives it overlaps\n"
                "  (NCCL holds %d SMs while they run)\n", ov, MS_DIST_NCCL_SMS);
+    double pl = 0, cf = 0;
+    if (ms_result_get(res, "power_limit_w", &pl) && pl > 0 && ms_result_get(res, "clock_fraction", &cf) && cf < 1)
+        printf("  matmul at %.3f of the clock: held at a %.4g W power limit (dynamic power ~ f^3 above the\n"
+               "  idle floor); memory-bound ops, collectives and the optimizer at their own speed\n", cf, pl);
 }
 
 

@@ -176,6 +176,18 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     a->attn_efficiency = ms_calibrated_attention_efficiency(p->hw.name);   /* fused attention kernel */
     a->attn_score_flops = ms_calibrated_attention_score_flops(p->hw.name); /* its softmax work */
     a->mem_capacity_bytes *= 1.0 - p->memory_reserve;
+    a->power_limit_w = p->power_limit_w;
+    if (p->power_limit_w < 0 || (p->power_limit_w > 0 && !(p->hw.tdp_w > 0))) {
+        snprintf(err, errlen, "%s: hardware.power_limit: %g W %s", p->path, p->power_limit_w,
+                 p->power_limit_w < 0 ? "is negative" : "needs the accelerator's TDP, which the registry does not give");
+        return -1;
+    }
+    if (p->power_limit_w > 0 && !(ms_power_limit_clock(p->power_limit_w, p->hw.tdp_w) > 0)) {
+        snprintf(err, errlen, "%s: hardware.power_limit: %g W is at or below %s's idle floor (%g W, %.0f %% of its %g W TDP)",
+                 p->path, p->power_limit_w, p->hw.name, MS_ENERGY_IDLE_FRACTION * p->hw.tdp_w,
+                 100.0 * MS_ENERGY_IDLE_FRACTION, p->hw.tdp_w);
+        return -1;
+    }
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;
     m->hidden = ar->hidden;
@@ -441,8 +453,20 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "model_flop", t.model_flops);
     ms_result_num(o, "hardware_flop", t.hardware_flops);
     ms_result_num(o, "peak_flop_per_s", a.linear_peak_flops > 0 ? a.linear_peak_flops : a.peak_flops);
-    ms_result_num(o, "power_w", power_w(&p->hw, t.mfu));
-    ms_result_num(o, "energy_j", power_w(&p->hw, t.mfu) * t.step_time_s);
+    /* a board held at a power limit below TDP draws at most that */
+    double pw = power_w(&p->hw, t.mfu);
+    if (a.power_limit_w > 0 && pw > a.power_limit_w) pw = a.power_limit_w;
+    if (a.power_limit_w > 0) {
+        ms_result_num(o, "power_limit_w", a.power_limit_w);
+        ms_result_num(o, "clock_fraction", t.clock_fraction);
+        if (t.clock_fraction < 1.0)
+            ms_result_note(o, "hardware.power_limit %g W of the %g W TDP: GEMMs and attention at %.3f of their clock "
+                           "((limit - %.0f %% TDP) / (%.0f %% TDP))^(1/3), memory-bound kernels and links unchanged",
+                           a.power_limit_w, a.tdp_w, t.clock_fraction, 100.0 * MS_ENERGY_IDLE_FRACTION,
+                           100.0 * (1.0 - MS_ENERGY_IDLE_FRACTION));
+    }
+    ms_result_num(o, "power_w", pw);
+    ms_result_num(o, "energy_j", pw * t.step_time_s);
     ms_result_num(o, "memory_per_accelerator_bytes", t.memory.total_bytes);
     ms_result_num(o, "memory_capacity_bytes", a.mem_capacity_bytes);
     ms_result_num(o, "memory_reserve_fraction", p->memory_reserve);
@@ -455,7 +479,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "memory_kv_cache_bytes", 0.0);
     ms_result_bool(o, "feasible", t.fits);
     if (p->has_ops) {
-        ms_result_num(o, "step_energy_j", power_w(&p->hw, t.mfu) * t.step_time_s * p->count);
+        ms_result_num(o, "step_energy_j", pw * t.step_time_s * p->count);
         ms_dist_grid_t g = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = t.mfu;
@@ -805,6 +829,12 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     /* training of a transformer the fleet model covers: the fleet model, for one accelerator too */
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
+    if (p->power_limit_w > 0 && !fleet) {
+        snprintf(out->error, sizeof out->error, "%s: hardware.power_limit: modelled for training of transformers "
+                 "(the fleet step); this plan is %s of %s", p->path, p->mode == MS_MODE_TRAINING ? "training" : "inference",
+                 p->model.name);
+        return fail_table(out);
+    }
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
     if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap || p->framework[0]))
         ms_result_note(out, "hardware.congestion, hardware.straggler, parallelism.moe_imbalance, "

@@ -5,7 +5,8 @@
  * u = 1 with power_saturation = 1); IT energy E_IT = (P·N + P_node·(0.30 + 0.70·u)·nodes)·t,
  * P_node the rest of a node at full load (host CPUs, memory, NICs, switches, fans; e.g. a DGX H100
  * draws up to 10.2 kW, of which 8 × 700 W are GPUs: 4.6 kW, NVIDIA DGX H100 datasheet), which has no
- * early power limit and keeps the line (ms_power_fraction(u, 1)); facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
+ * early power limit and keeps the line (ms_power_fraction(u, 1)); an accelerator held at a power
+ * limit below TDP (power_limit_w) draws at most that; facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
  * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation (accelerators + node price per node) + maintenance (a fraction of capex
  * per year) + E·price. Defaults: PUE 1.12, $0.12/kWh, 3-year amortisation, 5 %/yr maintenance.
  */
@@ -27,6 +28,7 @@ int ms_econ_run(const ms_dist_accel_t *a, int n, double t, double tokens, const 
     memset(out, 0, sizeof *out);
     double u = e->utilization < 0 ? 1.0 : (e->utilization > 1 ? 1.0 : e->utilization);
     double pw = a->tdp_w * ms_power_fraction(u, e->power_saturation);
+    if (a->power_limit_w > 0 && pw > a->power_limit_w) pw = a->power_limit_w;   /* held at its limit */
     double pue = g->pue > 0 ? g->pue : 1.12;
     double price = g->price_usd_per_kwh > 0 ? g->price_usd_per_kwh : 0.12;
     int per_node = e->accels_per_node > 0 ? e->accels_per_node : 0;

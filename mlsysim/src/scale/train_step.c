@@ -19,6 +19,10 @@
  *             40 B of HBM per fp32 logit (PyTorch's log_softmax + nll_loss, both directions).
  *             With the shape-dependent GEMM model (compute_units), each GEMM's output write (its
  *             epilogue: forward outputs, backward dX and dW) is added at the same bandwidth.
+ *   power     under a power limit below TDP (accel->power_limit_w) the GEMMs and the attention
+ *             core, which draw the TDP at full clock, run at ms_power_limit_clock of their speed
+ *             (dynamic power ∝ f³ above the idle floor, physics.h); memory-bound kernels, the
+ *             optimizer and the links keep theirs. MFU and HFU stay against the datasheet peak.
  *   recompute full: the layer forward again (in recompute_layer_fraction of the layers);
  *             selective: the attention core again; operator-level (torchtitan's selective op
  *             checkpointing): every other matmul of the layer (K, output projection, up or
@@ -208,10 +212,24 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         return MS_DIST_EINVAL;
     }
 
+    /* a power limit below TDP slows the kernels that draw the TDP (the GEMMs, the attention
+     * core), not the memory-bound ones or the links (physics.h, ms_power_limit_clock) */
+    if (a->power_limit_w < 0 || (a->power_limit_w > 0 && !(a->tdp_w > 0))) {
+        ms_scale_err(err, errlen, "accelerator.power_limit_w: %g W needs the accelerator's TDP (tdp_w %g W)",
+                     a->power_limit_w, a->tdp_w);
+        return MS_DIST_EINVAL;
+    }
+    double clk = ms_power_limit_clock(a->power_limit_w, a->tdp_w);
+    if (!(clk > 0)) {
+        ms_scale_err(err, errlen, "accelerator.power_limit_w: %g W is at or below the board's idle floor (%g W, %.0f %% of its %g W TDP)",
+                     a->power_limit_w, MS_ENERGY_IDLE_FRACTION * a->tdp_w, 100.0 * MS_ENERGY_IDLE_FRACTION, a->tdp_w);
+        return MS_DIST_EINVAL;
+    }
+    double peak = a->peak_flops * clk;
     double eta = a->efficiency > 0 ? a->efficiency : MS_DIST_DEFAULT_EFFICIENCY;
-    double F = a->peak_flops * eta;
+    double F = peak * eta;
     /* the linear layers' GEMMs: their own format's peak and η (FP8), else the step's */
-    double Flin = (a->linear_peak_flops > 0 ? a->linear_peak_flops : a->peak_flops)
+    double Flin = (a->linear_peak_flops > 0 ? a->linear_peak_flops : a->peak_flops) * clk
                 * (a->linear_efficiency > 0 ? a->linear_efficiency : eta);
     double BW = a->mem_bw_bytes_per_s * (a->mem_bw_fraction > 0 ? a->mem_bw_fraction : eta);
     ms_dist_fabric_t fab;
@@ -263,7 +281,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * backward recomputes the scores from Q and K: five s×s products (S, dP, dV, dQ, dK) against
      * the forward's two, 2.5× the forward FLOPs (Dao 2023, FlashAttention-2 Algorithm 2). The
      * unfused path keeps the scores and multiplies 2× the forward in backward. */
-    double Fa = p->flash_attention && a->attn_efficiency > 0 ? a->peak_flops * a->attn_efficiency : F;
+    double Fa = p->flash_attention && a->attn_efficiency > 0 ? peak * a->attn_efficiency : F;
     double att_bwd_mult = p->flash_attention ? 2.5 : 2.0;
     /* Each GEMM writes its output to HBM after its main loop (the epilogue), counted as not
      * hidden by the tile's loads and math (an upper bound: kernels that run one tile's epilogue
@@ -288,7 +306,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double c_sc = a->attn_score_flops, dh = x.d;
         double inv_mm = 1.0 / a->attn_efficiency - c_sc / (7.0 * MS_DIST_ATTN_REF_HEAD_DIM);
         if (inv_mm < 1.0) inv_mm = 1.0;                       /* the matmuls never beat peak */
-        double per = score_flops / a->peak_flops;
+        double per = score_flops / peak;
         att_f = per * (inv_mm + c_sc / (4.0 * dh));
         att_b = per * (att_bwd_mult * inv_mm + c_sc / (4.0 * dh));
     }
@@ -517,6 +535,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double mfu_peak = a->linear_peak_flops > 0 ? a->linear_peak_flops : a->peak_flops;
     out->mfu = out->model_flops / step / (accelerators * mfu_peak);
     out->hfu = out->hardware_flops / step / (accelerators * mfu_peak);
+    out->clock_fraction = clk;                /* MFU and HFU stay against the datasheet peak */
 
     ms_dist_parallel_t pr = *p;
     pr.dp = dp;
