@@ -55,6 +55,14 @@ static void test_published_runs(void **s)
             assert_true(fabs(r->fp8_efficiency * r->stack_compute_factor - r->accel.linear_efficiency) < 1e-12);
             assert_true(r->accel.linear_peak_flops == 2 * r->accel.peak_flops);
         }
+        /* torchtitan's H100 rows ran at a 500 W power limit of the 700 W board: their GEMMs at
+         * ((500 - 210) / 490)^(1/3) = 0.83959 of the clock; every other row at its TDP */
+        if (!strncmp(r->id, "TTN-H100", 8)) {
+            assert_true(r->accel.power_limit_w == 500 && r->accel.tdp_w == 700);
+            assert_true(fabs(r->predicted.clock_fraction - 0.839590) < 1e-5);
+        } else {
+            assert_true(r->accel.power_limit_w == 0 && r->predicted.clock_fraction == 1.0);
+        }
         if (!strcmp(r->stack, "A100/Megatron-LM") || !strcmp(r->stack, "H100/Llama3"))
             assert_true(r->stack_compute_factor == 1.0 && r->par.sharded_coll_efficiency == 1.0
                         && r->stack_attention_factor == 1.0);
@@ -235,7 +243,7 @@ static void fixture_header(char hdr[4096])
     while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
     fclose(in);
     size_t n = strcspn(hdr, "\r\n");
-    static const char *const tail[] = {",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
+    static const char *const tail[] = {",power_limit_w", ",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
         size_t k = strlen(tail[i]);
         if (n >= k && !strncmp(hdr + n - k, tail[i], k)) n -= k;
@@ -957,6 +965,57 @@ static void test_generation_names(void **s)
     remove(dir);
 }
 
+/* runs.csv's power_limit_w: a number above the board's idle floor (30 % of calibration.csv's
+ * tdp_w for the row's generation); a limit without a tdp_w, at the floor or not a number is refused
+ * naming file, line and column. */
+static void test_power_limit_column(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], cal[256], runs[256], stk[1024];
+    snprintf(stk, sizeof stk, "%s/mlsysim/validation/stacks.csv", MLSB_SOURCE_DIR);
+    fixture_header(hdr);
+    strcpy(hdr + strcspn(hdr, "\n"), ",power_limit_w\n");
+    char dir[] = "/tmp/ms_scale_plimXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(cal, sizeof cal, "%s/calibration.csv", dir);
+    snprintf(runs, sizeof runs, "%s/runs.csv", dir);
+    const char *row = "p1,H100/llm-foundry,8,989,3350,80,8,450,0.5,400,5,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
+                      "cite,heldout,gpt,hierarchical,132,0.88,0.82,,%s\n";
+    static const char *const limits[4] = {"", "500", "210", "abc"};
+    double step[2] = {0, 0};
+    write_file(cal, "stack,efficiency,tdp_w,source\nH100,0.61,700,test\n");
+    for (int i = 0; i < 4; i++) {
+        char line[512];
+        snprintf(line, sizeof line, row, limits[i]);
+        write_runs(runs, hdr, line);
+        ms_dist_validation_t v;
+        int rc = ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err);
+        if (i < 2) {
+            assert_int_equal(rc, MS_DIST_OK);
+            assert_true(v.rows[0].accel.tdp_w == 700 && v.rows[0].accel.power_limit_w == (i ? 500 : 0));
+            assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+            step[i] = v.rows[0].predicted_step_s;
+            ms_dist_validation_free(&v);
+        } else {
+            assert_int_equal(rc, MS_DIST_EIO);
+            assert_non_null(strstr(err, "runs.csv:2"));
+            assert_non_null(strstr(err, "power_limit_w"));
+            if (i == 2) assert_non_null(strstr(err, "idle floor"));
+        }
+    }
+    assert_true(step[1] > step[0] && step[1] < step[0] / 0.839590);   /* the GEMMs slower, not the rest */
+    write_file(cal, "stack,efficiency,source\nH100,0.61,test\n");        /* no tdp_w: a limit is refused */
+    char line[512];
+    snprintf(line, sizeof line, row, "500");
+    write_runs(runs, hdr, line);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "tdp_w"));
+    remove(runs);
+    remove(cal);
+    remove(dir);
+}
+
 /* One transformer layer of Korthikanti et al. 2022 (arXiv 2205.05198), Table 4: the 22B GPT
  * (h 6144, 64 heads, seq 2048, a batch of 4 sequences) on 8 A100 of Selene with TP 8, forward +
  * backward of one layer in five configurations: no recompute 19.6 ms, sequence parallelism 19.0,
@@ -1024,6 +1083,7 @@ int main(void)
         cmocka_unit_test(test_bad_tables),
         cmocka_unit_test(test_table_elsewhere),
         cmocka_unit_test(test_generation_names),
+        cmocka_unit_test(test_power_limit_column),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -280,6 +280,10 @@ static void row_result(const ms_dist_run_row_t *r, ms_result *res)
     ms_result_num(res, "compute_s", r->predicted.compute_s);
     ms_result_num(res, "bubble_s", r->predicted.bubble_s);
     ms_result_train_parts(res, &r->predicted, r->par.tp_comm_overlap);
+    if (r->accel.power_limit_w > 0) {
+        ms_result_num(res, "power_limit_w", r->accel.power_limit_w);
+        ms_result_num(res, "clock_fraction", r->predicted.clock_fraction);
+    }
 }
 
 /* --breakdown (text): with --row each listed run's full table, measured beside predicted;
@@ -395,6 +399,10 @@ int ms_cli_validate(int argc, char **argv)
             printf(",\"precision\":\"%s\"", r->precision);
             if (r->model.linear_bytes > 0)
                 printf(",\"fp8_efficiency\":%.4g,\"fp8_separate_casts\":%d", r->accel.linear_efficiency, r->par.fp8_separate_casts);
+            /* a board held at a power limit below its TDP: the limit and the GEMMs' clock under it */
+            if (r->accel.power_limit_w > 0)
+                printf(",\"tdp_w\":%.6g,\"power_limit_w\":%.6g,\"clock_fraction\":%.6g", r->accel.tdp_w,
+                       r->accel.power_limit_w, r->predicted.clock_fraction);
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"

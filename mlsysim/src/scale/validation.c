@@ -13,6 +13,7 @@
  */
 #define _XOPEN_SOURCE 700   /* realpath */
 #include "internal.h"
+#include "mlsysim/physics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -175,6 +176,7 @@ typedef struct cal {
     double fp8;                             /* fp8_efficiency; 0 = not given (no FP8 rows) */
     int compute_units;                      /* 0 = not given */
     double hbm_fraction, intra_eff, inter_eff;   /* 0 = not given */
+    double tdp_w;                           /* board power at which η holds; 0 = not given */
     char aliases[96];                       /* other names of the generation, blank-separated */
 } cal_t;
 
@@ -210,6 +212,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     int ci_li = col_index(&cf.hdr, "intra_link_efficiency"), ci_lo = col_index(&cf.hdr, "inter_link_efficiency");
     int ci_al = col_index(&cf.hdr, "aliases");                  /* optional */
     int ci_f8 = col_index(&cf.hdr, "fp8_efficiency");           /* optional: blank = no FP8 */
+    int ci_tdp = col_index(&cf.hdr, "tdp_w");                   /* optional: blank = not given */
     if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
     csv_line_t c;
     while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
@@ -252,7 +255,8 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
         if (cal_optional(&c, ci_hf, "hbm_fraction", 0, 1, path, lineno, &k->hbm_fraction, err, errlen) ||
             cal_optional(&c, ci_li, "intra_link_efficiency", 0, 1, path, lineno, &k->intra_eff, err, errlen) ||
             cal_optional(&c, ci_lo, "inter_link_efficiency", 0, 1, path, lineno, &k->inter_eff, err, errlen) ||
-            cal_optional(&c, ci_f8, "fp8_efficiency", 0, 1, path, lineno, &k->fp8, err, errlen)) {
+            cal_optional(&c, ci_f8, "fp8_efficiency", 0, 1, path, lineno, &k->fp8, err, errlen) ||
+            cal_optional(&c, ci_tdp, "tdp_w", 0, 1e5, path, lineno, &k->tdp_w, err, errlen)) {
             fclose(fp);
             return MS_DIST_EIO;
         }
@@ -707,6 +711,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
     int ci_rlf = col_index(hdr, "recompute_layer_fraction");  /* optional: blank = 1 */
     int ci_prec = col_index(hdr, "precision");               /* optional: blank = bf16 */
+    int ci_plim = col_index(hdr, "power_limit_w");           /* optional: blank = the board's TDP */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -811,6 +816,27 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             r->fabric.intra_efficiency = own->intra_eff > 0 ? own->intra_eff : gen->intra_eff;
             r->fabric.inter_efficiency = own->inter_eff > 0 ? own->inter_eff : gen->inter_eff;
             r->fp8_efficiency = own->fp8 > 0 ? own->fp8 : gen->fp8;
+            r->accel.tdp_w = own->tdp_w > 0 ? own->tdp_w : gen->tdp_w;
+        }
+        /* a board held below its TDP (nvidia-smi -pl): the GEMMs and attention at a lower clock */
+        if (ci_plim >= 0 && *c.f[ci_plim]) {
+            double pl;
+            if (parse_num(c.f[ci_plim], &pl) || !(pl > 0 && pl <= 1e5)) {
+                ms_scale_err(err, errlen, "%s:%d: column power_limit_w: '%s' is not a number in (0, 100000] (blank = TDP)",
+                             path, lineno, c.f[ci_plim]);
+                rc = MS_DIST_EIO; break;
+            }
+            if (!(r->accel.tdp_w > 0)) {
+                ms_scale_err(err, errlen, "%s:%d: column power_limit_w: %g W, but %s gives %s no tdp_w", path, lineno, pl,
+                             calpath, r->calibration);
+                rc = MS_DIST_EIO; break;
+            }
+            if (!(ms_power_limit_clock(pl, r->accel.tdp_w) > 0)) {
+                ms_scale_err(err, errlen, "%s:%d: column power_limit_w: %g W is at or below the idle floor of the %g W board",
+                             path, lineno, pl, r->accel.tdp_w);
+                rc = MS_DIST_EIO; break;
+            }
+            r->accel.power_limit_w = pl;
         }
         if (ci_cu >= 0 && *c.f[ci_cu] && parse_whole(c.f[ci_cu], 0, 100000, &r->accel.compute_units)) {
             ms_scale_err(err, errlen, "%s:%d: column compute_units: '%s' is not a whole number in 0..100000", path, lineno, c.f[ci_cu]);
