@@ -1199,7 +1199,8 @@ static void test_plan_topology(void **state)
 
 /* hardware.power_limit: the GEMMs and attention at ms_power_limit_clock of their clock (H100 at
  * 500 of 700 W: 0.83959), the memory-bound kernels and the optimizer at theirs; the board draws at
- * most the limit. At TDP nothing changes; at the idle floor and for inference the plan is refused. */
+ * most the limit; inference likewise (the roofline: compute slower, memory not). At TDP nothing
+ * changes; at the idle floor the plan is refused. */
 static void test_plan_power_limit(void **state)
 {
     (void)state;
@@ -1239,9 +1240,26 @@ static void test_plan_power_limit(void **state)
     assert_non_null(strstr(ra.error, "hardware.power_limit"));
     assert_non_null(strstr(ra.error, "idle floor"));
     ms_result_free(&ra);
-    snprintf(y, sizeof y, fmt, "inference", ", power_limit: 500 W");
+    /* inference (the roofline): a decode step streams the weights and KV cache, at its speed under
+     * the limit; the prefill behind the first token is compute-bound, nearly 1/k as long */
+    const char *inf = "version: \"1.0\"\nname: q\nworkload: {model: Llama3_8B, mode: inference, seq_len: 2048, batch_size: 16}\n"
+                      "hardware: {accelerator: H100%s}\n";
+    snprintf(y, sizeof y, inf, "");
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    snprintf(y, sizeof y, inf, ", power_limit: 500 W");
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    assert_true(close_rel(get(&rb, "clock_fraction"), 0.839590, 1e-5));
+    assert_true(get(&rb, "itl_s") == get(&ra, "itl_s"));
+    assert_true(close_rel(get(&rb, "mfu"), get(&ra, "mfu"), 1e-12));    /* against the datasheet peak */
+    assert_true(get(&rb, "peak_flop_per_s") == get(&ra, "peak_flop_per_s"));
+    double tt = get(&rb, "ttft_s") / get(&ra, "ttft_s");                 /* its fixed overheads do not slow */
+    assert_true(tt > 0.98 / get(&rb, "clock_fraction") && tt <= (1 + 1e-12) / get(&rb, "clock_fraction"));
+    assert_true(get(&rb, "power_w") == fmin(get(&ra, "power_w"), 500.0));
+    ms_result_free(&rb);
+    ms_result_free(&ra);
+    snprintf(y, sizeof y, fmt, "inference", ", power_limit: 150 W");     /* refused there too */
     assert_int_equal(eval_yaml(y, &ra), MS_ERR_INPUT);
-    assert_non_null(strstr(ra.error, "hardware.power_limit"));
+    assert_non_null(strstr(ra.error, "idle floor"));
     ms_result_free(&ra);
 }
 

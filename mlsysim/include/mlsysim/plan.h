@@ -45,7 +45,7 @@ typedef struct {
     double node_power_w;              /* a system entry's node power beyond its accelerators' TDP
                                          (host CPUs, NICs, switches, fans); 0 = accelerators only */
     double node_price_usd;            /* its node price beyond the accelerators; 0 = none */
-    double power_limit_w;             /* board power limit below TDP (nvidia-smi -pl); 0 = TDP; training */
+    double power_limit_w;             /* board power limit below TDP (nvidia-smi -pl); 0 = TDP */
     double memory_reserve;            /* fraction of each accelerator's memory kept free (runtime,
                                          fragmentation headroom); 0 = none */
     double congestion;                /* training: communication slowdown k_c >= 1 (default 1) */

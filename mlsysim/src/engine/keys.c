@@ -96,8 +96,8 @@ static const ms_result_key keys[] = {
     {"bandwidth_bytes_per_s", MS_V_NUM, "B/s", "bandwidth one accelerator streams from"},
     /* power and energy */
     {"power_w", MS_V_NUM, "W", "power of one accelerator: TDP x (0.30 + 0.70 x min(1, MFU / 0.5)), its power limit reached at MFU 0.5"},
-    {"power_limit_w", MS_V_NUM, "W", "training with hardware.power_limit: the limit each accelerator is held at (below its TDP)"},
-    {"clock_fraction", MS_V_NUM, "", "training with hardware.power_limit: the GEMMs' and attention's clock under it, a fraction of the clock at TDP"},
+    {"power_limit_w", MS_V_NUM, "W", "with hardware.power_limit: the limit each accelerator is held at (below its TDP)"},
+    {"clock_fraction", MS_V_NUM, "", "with hardware.power_limit: the compute's clock under it (training: the GEMMs and attention), a fraction of the clock at TDP"},
     {"energy_j", MS_V_NUM, "J", "one step of one accelerator; with ops, the whole run (facility)"},
     {"step_energy_j", MS_V_NUM, "J", "one step (with ops)"},
     /* memory per accelerator */

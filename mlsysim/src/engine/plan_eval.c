@@ -153,6 +153,28 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
     a->mem_bw_fraction = h->compute_units > 0 ? MS_DIST_ACHIEVABLE_HBM_FRACTION : 0.0;
 }
 
+/* hardware.power_limit: the clock the compute-bound kernels keep under it (ms_power_limit_clock;
+ * 1 without a limit); -1 and a message naming the field when the accelerator has no TDP or the
+ * limit is at or below its idle floor. */
+static int plan_power_clock(const ms_plan *p, double *clk, char *err, size_t errlen)
+{
+    *clk = 1.0;
+    if (p->power_limit_w == 0) return 0;
+    if (p->power_limit_w < 0 || !(p->hw.tdp_w > 0)) {
+        snprintf(err, errlen, "%s: hardware.power_limit: %g W %s", p->path, p->power_limit_w,
+                 p->power_limit_w < 0 ? "is negative" : "needs the accelerator's TDP, which the registry does not give");
+        return -1;
+    }
+    *clk = ms_power_limit_clock(p->power_limit_w, p->hw.tdp_w);
+    if (!(*clk > 0)) {
+        snprintf(err, errlen, "%s: hardware.power_limit: %g W is at or below %s's idle floor (%g W, %.0f %% of its %g W TDP)",
+                 p->path, p->power_limit_w, p->hw.name, MS_ENERGY_IDLE_FRACTION * p->hw.tdp_w,
+                 100.0 * MS_ENERGY_IDLE_FRACTION, p->hw.tdp_w);
+        return -1;
+    }
+    return 0;
+}
+
 int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms_dist_parallel_t *par,
                     ms_dist_fabric_t *f, char *err, size_t errlen)
 {
@@ -177,17 +199,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     a->attn_score_flops = ms_calibrated_attention_score_flops(p->hw.name); /* its softmax work */
     a->mem_capacity_bytes *= 1.0 - p->memory_reserve;
     a->power_limit_w = p->power_limit_w;
-    if (p->power_limit_w < 0 || (p->power_limit_w > 0 && !(p->hw.tdp_w > 0))) {
-        snprintf(err, errlen, "%s: hardware.power_limit: %g W %s", p->path, p->power_limit_w,
-                 p->power_limit_w < 0 ? "is negative" : "needs the accelerator's TDP, which the registry does not give");
-        return -1;
-    }
-    if (p->power_limit_w > 0 && !(ms_power_limit_clock(p->power_limit_w, p->hw.tdp_w) > 0)) {
-        snprintf(err, errlen, "%s: hardware.power_limit: %g W is at or below %s's idle floor (%g W, %.0f %% of its %g W TDP)",
-                 p->path, p->power_limit_w, p->hw.name, MS_ENERGY_IDLE_FRACTION * p->hw.tdp_w,
-                 100.0 * MS_ENERGY_IDLE_FRACTION, p->hw.tdp_w);
-        return -1;
-    }
+    double clk;
+    if (plan_power_clock(p, &clk, err, errlen)) return -1;
     memset(m, 0, sizeof *m);
     m->layers = ar->layers;
     m->hidden = ar->hidden;
@@ -684,9 +697,24 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     }
     ms_hardware usable = p->hw;                 /* what the workload may use: less the reserve */
     usable.mem_bytes *= 1.0 - p->memory_reserve;
+    /* hardware.power_limit: the compute at the limited clock, memory and links at their speed */
+    double clk;
+    char perr[512];
+    if (plan_power_clock(p, &clk, perr, sizeof perr)) return input_error(o, perr);
+    for (int i = 0; i < MS_PREC_COUNT; i++) {
+        usable.flops[i] *= clk;
+        usable.sparse_flops[i] *= clk;
+    }
     ms_hardware g = group_device(&usable, tp, pp);
     ms_eval_result r;
     ms_eval(&p->model, &g, &w, &r);
+    if (group == 1 && clk < 1.0) {              /* MFU against the datasheet peak, as without a limit */
+        r.mfu *= clk;
+        r.hfu *= clk;
+        r.peak_flops /= clk;
+        r.power_w = power_w(&p->hw, r.mfu);
+        r.energy_j = r.power_w * r.latency_s;
+    }
     if (group > 1) {
         /* per accelerator: an even share of the group's memory; time with the group's traffic */
         double peak1 = ms_hw_peak(&p->hw, p->precision);
@@ -707,8 +735,21 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.memory_activations_bytes /= group;
         r.memory_kv_bytes /= group;
     }
+    if (p->power_limit_w > 0) {                 /* the board draws at most its limit */
+        if (r.power_w > p->power_limit_w) r.power_w = p->power_limit_w;
+        r.energy_j = r.power_w * r.latency_s;
+    }
     put_roofline(o, &p->model, &p->hw, &w, &r, p->memory_reserve);
     put_kind(o, &p->model, &w);
+    if (p->power_limit_w > 0) {
+        ms_result_num(o, "power_limit_w", p->power_limit_w);
+        ms_result_num(o, "clock_fraction", clk);
+        if (clk < 1.0)
+            ms_result_note(o, "hardware.power_limit %g W of the %g W TDP: compute at %.3f of its clock "
+                           "((limit - %.0f %% TDP) / (%.0f %% TDP))^(1/3), memory and links unchanged",
+                           p->power_limit_w, p->hw.tdp_w, clk, 100.0 * MS_ENERGY_IDLE_FRACTION,
+                           100.0 * (1.0 - MS_ENERGY_IDLE_FRACTION));
+    }
     if (group > 1) {
         ms_result_int(o, "tp", tp);
         ms_result_int(o, "pp", pp);
@@ -742,6 +783,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     if (p->has_ops) {
         ms_dist_accel_t a;
         ms_hw_to_dist_accel(&p->hw, p->precision, w.efficiency, &a);
+        a.power_limit_w = p->power_limit_w;
         ms_dist_grid_t gr = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = r.mfu;
@@ -829,12 +871,6 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     /* training of a transformer the fleet model covers: the fleet model, for one accelerator too */
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
-    if (p->power_limit_w > 0 && !fleet) {
-        snprintf(out->error, sizeof out->error, "%s: hardware.power_limit: modelled for training of transformers "
-                 "(the fleet step); this plan is %s of %s", p->path, p->mode == MS_MODE_TRAINING ? "training" : "inference",
-                 p->model.name);
-        return fail_table(out);
-    }
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
     if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap || p->framework[0]))
         ms_result_note(out, "hardware.congestion, hardware.straggler, parallelism.moe_imbalance, "

@@ -209,8 +209,8 @@ static const field hardware_fields[] = {
     {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
      "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.74, H100 0.61), else 0.70; 0.5 for inference"},
     {"power_limit", NULL, FT_QTY, (int)offsetof(ms_plan, power_limit_w), 0, 0, 0, 0, "W", NULL, NULL, -1, NULL,
-     "training: each accelerator held at this power limit below its TDP, e.g. '500 W' (nvidia-smi -pl): the GEMMs and attention run at "
-     "((limit - 0.3 TDP) / (0.7 TDP))^(1/3) of their clock (dynamic power ~ f^3), memory-bound kernels and links at theirs; default: TDP"},
+     "each accelerator held at this power limit below its TDP, e.g. '500 W' (nvidia-smi -pl): the compute (training: the GEMMs and attention) "
+     "runs at ((limit - 0.3 TDP) / (0.7 TDP))^(1/3) of its clock (dynamic power ~ f^3), memory-bound work and links at theirs; default: TDP"},
     {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
      "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
     {"congestion", NULL, FT_NUM, (int)offsetof(ms_plan, congestion), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
