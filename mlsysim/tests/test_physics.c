@@ -181,6 +181,32 @@ static void test_power_limit_clock(void **state)
     }
 }
 
+/* A step's average power under a limit. Hand-worked: H100 at 500 of 700 W, a step of 1 s at
+ * 577.5 W whose compute-bound phases took 0.8 s: now 1 + 0.8·(1/0.83959 - 1) = 1.15285 s; its energy
+ * falls by (210·0.2 + 500·0.8/0.83959) / (210·0.2 + 700·0.8) = 0.86117, to 497.32 J: 431.39 W. A
+ * step that did not slow keeps its power; no limit below TDP, likewise; never above the limit. */
+static void test_power_limited(void **state)
+{
+    (void)state;
+    double k = ms_power_limit_clock(500, 700), tl = 1.0 + 0.8 * (1.0 / k - 1.0);
+    assert_rel(tl, 1.152846, 1e-6);
+    assert_rel(ms_power_limited_w(700, 500, 577.5, 1.0, tl), 431.388, 1e-5);
+    assert_rel(ms_power_limited_w(700, 500, 577.5, 1.0, tl) * tl, 577.5 * 0.861168, 1e-5);
+    assert_true(ms_power_limited_w(700, 500, 300.0, 1.0, 1.0) == 300.0);     /* decode: not slowed */
+    assert_true(ms_power_limited_w(700, 700, 577.5, 1.0, 1.0) == 577.5);
+    assert_true(ms_power_limited_w(700, 0, 577.5, 1.0, 1.0) == 577.5);
+    assert_true(ms_power_limited_w(700, 500, 700.0, 1.0, 1.0 / k) <= 500.0); /* all compute-bound */
+    /* energy per step against the limit: least near 300 W (the floor's share grows below it) */
+    double e[10];
+    for (int i = 0; i < 10; i++) {
+        double w = 250.0 + 50.0 * i, kk = ms_power_limit_clock(w, 700), t = 1.0 + 0.8 * (1.0 / kk - 1.0);
+        e[i] = ms_power_limited_w(700, w, 577.5, 1.0, t) * t;
+    }
+    assert_true(e[0] > e[1]);                                 /* 250 W: more than at 300 W */
+    for (int i = 2; i < 10; i++) assert_true(e[i] > e[i - 1]); /* 300 ... 700 W: rising */
+    assert_rel(e[9], 577.5, 1e-12);
+}
+
 /* Upstream's golden roofline case: ResNet-50 (8.2 GFLOP, 25.6M params) on A100, B = 1, fp16,
  * η = 0.5: T_c = 8.2e9 / 156e12 = 52.56 µs; bytes = 51.2 MB x 1.1; T_m = 27.6 µs; overhead
  * 15 µs dispatch + 50 x 10 µs; latency 0.56756 ms, MFU 0.04631, energy 0.07547 J with upstream's
@@ -556,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_power_fraction),
         cmocka_unit_test(test_power_limit_clock),
+        cmocka_unit_test(test_power_limited),
         cmocka_unit_test(test_roofline_resnet_a100),
         cmocka_unit_test(test_training_flops),
         cmocka_unit_test(test_serving_llama),

@@ -505,6 +505,9 @@ typedef struct ms_dist_econ_inputs {
     double utilization;             /* average MFU-like load for power: P = TDP·ms_power_fraction(u); <0 → 1 */
     double power_saturation;        /* the load at which an accelerator reaches TDP (physics.h
                                        ms_power_fraction); 0 = MS_POWER_SATURATION, 1 = linear */
+    double accel_power_w;           /* > 0: each accelerator's average power, W, as the caller
+                                       worked it out (a step under a power limit:
+                                       ms_power_limited_w), in place of TDP·ms_power_fraction(u) */
     /* Node level (all optional, 0 = accelerators only): a node holds accels_per_node accelerators
      * and adds node_power_w at full load (host CPUs, memory, NICs, switches, fans: no power limit
      * reached early, so scaled linearly with the load as 0.3 + 0.7·u) and

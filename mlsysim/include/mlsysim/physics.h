@@ -109,6 +109,18 @@ double ms_power_fraction(double u, double sat);
  * limit >= tdp (no limit below TDP); 0 when limit <= P0 (the board cannot run there: callers
  * refuse it). Memory-bound kernels are taken not to reach the limit and keep their speed. */
 double ms_power_limit_clock(double limit_w, double tdp_w);
+/* Average power of a step held at that limit, W, from the same step without it (drawing p_free_w
+ * on average for t_free_s) and its time under the limit (t_limited_s). Only the compute-bound
+ * phases slow, by 1/k (k = ms_power_limit_clock): they lasted t_c = (t_limited - t_free)/(1/k - 1)
+ * at full clock, drawing the TDP, and now draw the limit for t_c/k, the rest of the step keeping
+ * its time at the idle floor P0 or more. The step's energy falls by that picture's ratio
+ *   r = (P0·(t_free - t_c) + limit·t_c/k) / (P0·(t_free - t_c) + TDP·t_c)
+ * and P = p_free·t_free·r / t_limited, at most the limit (the ratio, not the picture's own power:
+ * ms_power_fraction's step average stays the unlimited figure). Per unit of work the slowed
+ * phases spend limit/k where they spent the TDP, 0.85 of it at 500 of 700 W: the idle floor for
+ * longer, and switching energy C·V² per event with V falling with f, k² of it. A step that does
+ * not slow (a memory-bound decode) keeps p_free_w. */
+double ms_power_limited_w(double tdp_w, double limit_w, double p_free_w, double t_free_s, double t_limited_s);
 
 /* GEMM shape efficiency (gemm_shape.c): the fraction of a large GEMM's rate that an M×N×K GEMM
  * reaches on `units` compute units (SMs) in 128×128 output tiles: wave quantization, tile

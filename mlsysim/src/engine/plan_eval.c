@@ -359,7 +359,15 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
      * (ms_step_factors): step = k_s (t_c + k_c t_dp + k_c t_other + t_bubble) with the step's exposed
      * data-parallel (+ ZeRO) and other (tp, ep, cp, pp) communication, the bubble, and t_c the rest
      * (kernels and optimizer); no further accumulation or overlap (the fleet step has applied both). */
+    /* under a power limit, the same step without it: what its work would draw (the energy below) */
+    ms_dist_train_t t_free = t;
+    if (t.clock_fraction < 1.0) {
+        ms_dist_accel_t a_free = a;
+        a_free.power_limit_w = 0;
+        if (ms_dist_train_step(&a_free, &m, &par, &f, p->count, &t_free, err, sizeof err) != MS_DIST_OK) t_free = t;
+    }
     double kc = p->congestion > 1 ? p->congestion : 1.0, ks = p->straggler > 1 ? p->straggler : 1.0, strag_s = 0;
+    double slow = 1.0;
     if (kc > 1 || ks > 1) {
         double tdp = t.dp_comm_s + t.zero_comm_s, tother = t.communication_s - tdp;
         double tc = t.step_time_s - t.communication_s - t.bubble_s;
@@ -369,7 +377,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
             snprintf(msg, sizeof msg, "%s: hardware.congestion / straggler: %.500s", p->path, err);
             return input_error(o, msg);
         }
-        double slow = sf.step_s / t.step_time_s;
+        slow = sf.step_s / t.step_time_s;
         t.step_time_s = sf.step_s;
         t.tokens_per_s /= slow;
         t.tflops_per_accelerator /= slow;
@@ -466,8 +474,12 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "model_flop", t.model_flops);
     ms_result_num(o, "hardware_flop", t.hardware_flops);
     ms_result_num(o, "peak_flop_per_s", a.linear_peak_flops > 0 ? a.linear_peak_flops : a.peak_flops);
-    /* a board held at a power limit below TDP draws at most that */
+    /* a board held at a power limit below TDP: the idle floor for the longer step, the work's
+     * switching energy times clock² (ms_power_limited_w), at most the limit */
     double pw = power_w(&p->hw, t.mfu);
+    if (t.clock_fraction < 1.0)                 /* the free step with the same congestion and stragglers */
+        pw = ms_power_limited_w(p->hw.tdp_w, a.power_limit_w, power_w(&p->hw, t_free.mfu / slow),
+                                t_free.step_time_s * slow, t.step_time_s);
     if (a.power_limit_w > 0 && pw > a.power_limit_w) pw = a.power_limit_w;
     if (a.power_limit_w > 0) {
         ms_result_num(o, "power_limit_w", a.power_limit_w);
@@ -496,6 +508,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
         ms_dist_grid_t g = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = t.mfu;
+        if (a.power_limit_w > 0) e.accel_power_w = pw;              /* under the limit (above) */
         e.accels_per_node = p->per_node;
         e.node_power_w = p->node_power_w;
         e.node_price_usd = p->node_price_usd;
@@ -708,6 +721,16 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     ms_hardware g = group_device(&usable, tp, pp);
     ms_eval_result r;
     ms_eval(&p->model, &g, &w, &r);
+    double lat_free = r.latency_s;               /* the same step without the limit (its energy) */
+    if (clk < 1.0) {
+        ms_hardware free_hw = p->hw, gf;
+        free_hw.mem_bytes = usable.mem_bytes;
+        gf = group_device(&free_hw, tp, pp);
+        ms_eval_result rf;
+        ms_eval(&p->model, &gf, &w, &rf);
+        lat_free = rf.latency_s;
+    }
+    lat_free += tp_s + pp_s;
     if (group == 1 && clk < 1.0) {              /* MFU against the datasheet peak, as without a limit */
         r.mfu *= clk;
         r.hfu *= clk;
@@ -735,7 +758,12 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.memory_activations_bytes /= group;
         r.memory_kv_bytes /= group;
     }
-    if (p->power_limit_w > 0) {                 /* the board draws at most its limit */
+    if (p->power_limit_w > 0) {
+        /* the idle floor for the longer step, the work's switching energy times clock²
+         * (ms_power_limited_w), at most the limit; the free step's MFU is this one's × its speed-up */
+        if (clk < 1.0)
+            r.power_w = ms_power_limited_w(p->hw.tdp_w, p->power_limit_w, power_w(&p->hw, r.mfu * r.latency_s / lat_free),
+                                           lat_free, r.latency_s);
         if (r.power_w > p->power_limit_w) r.power_w = p->power_limit_w;
         r.energy_j = r.power_w * r.latency_s;
     }
@@ -787,6 +815,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         ms_dist_grid_t gr = grid_of(p);
         ms_dist_econ_inputs_t e = {0};
         e.utilization = r.mfu;
+        if (p->power_limit_w > 0) e.accel_power_w = r.power_w;     /* under the limit (above) */
         e.accels_per_node = p->per_node;
         e.node_power_w = p->node_power_w;
         e.node_price_usd = p->node_price_usd;

@@ -66,7 +66,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 const char *const ms_plan_set_keys =
     "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
-    "hardware.memory_reserve hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
+    "hardware.memory_reserve hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
     "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.framework ops.region ops.duration_days";
@@ -203,6 +203,17 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         double v;
         if (to_num(value, 1.0, 1e6, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in [1, 1e6]", key, value); return MS_ERR_INPUT; }
         *(key[0] == 'p' ? &p->moe_imbalance : !strcmp(key, "hardware.congestion") ? &p->congestion : &p->straggler) = v;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.power_limit")) {     /* '500 W', '0.5 kW' or watts; 0 = the TDP */
+        double v;
+        char qe[256];
+        if (to_num(value, 0.0, 1e6, &v) && ms_parse_quantity(value, "W", &v, qe, sizeof qe)) {
+            snprintf(err, errlen, "%s: '%s' is not a power ('500 W', or watts; 0 = the TDP)", key, value);
+            return MS_ERR_INPUT;
+        }
+        if (v < 0) { snprintf(err, errlen, "%s: '%s' is negative", key, value); return MS_ERR_INPUT; }
+        p->power_limit_w = v;
         return MS_OK;
     }
     if (!strcmp(key, "parallelism.recompute_layer_fraction")) {

@@ -6,7 +6,8 @@
  * P_node the rest of a node at full load (host CPUs, memory, NICs, switches, fans; e.g. a DGX H100
  * draws up to 10.2 kW, of which 8 × 700 W are GPUs: 4.6 kW, NVIDIA DGX H100 datasheet), which has no
  * early power limit and keeps the line (ms_power_fraction(u, 1)); an accelerator held at a power
- * limit below TDP (power_limit_w) draws at most that; facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
+ * limit below TDP (power_limit_w) draws at most that (and what the caller works out for it,
+ * accel_power_w: ms_power_limited_w); facility energy E = E_IT·PUE (cooling and power delivery); carbon = E[kWh]·CI[g/kWh]/1000 kg;
  * water = E[kWh]·WUE L. TCO of the run = capex·t/amortisation (accelerators + node price per node) + maintenance (a fraction of capex
  * per year) + E·price. Defaults: PUE 1.12, $0.12/kWh, 3-year amortisation, 5 %/yr maintenance.
  */
@@ -28,6 +29,7 @@ int ms_econ_run(const ms_dist_accel_t *a, int n, double t, double tokens, const 
     memset(out, 0, sizeof *out);
     double u = e->utilization < 0 ? 1.0 : (e->utilization > 1 ? 1.0 : e->utilization);
     double pw = a->tdp_w * ms_power_fraction(u, e->power_saturation);
+    if (e->accel_power_w > 0) pw = e->accel_power_w;                            /* the caller's figure */
     if (a->power_limit_w > 0 && pw > a->power_limit_w) pw = a->power_limit_w;   /* held at its limit */
     double pue = g->pue > 0 ? g->pue : 1.12;
     double price = g->price_usd_per_kwh > 0 ? g->price_usd_per_kwh : 0.12;
