@@ -414,6 +414,16 @@ static void test_plan_set(void **state)
     assert_non_null(strstr(err, "workload.batch_size"));
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.accelerator", "NoSuchChip", err, sizeof err), MS_ERR_INPUT);
     assert_int_equal(ms_plan_set(reg, &pa, "workload.nonsense", "1", err, sizeof err), MS_ERR_INPUT);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "abc", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "hardware.power_limit"));
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "-5", err, sizeof err), MS_ERR_INPUT);
+    assert_memory_equal(&pa, &q, sizeof q);
+    /* a power limit in watts or as a quantity; 0 is the TDP again */
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "450", err, sizeof err), MS_OK);
+    assert_true(pa.power_limit_w == 450.0);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "0.5 kW", err, sizeof err), MS_OK);
+    assert_true(pa.power_limit_w == 500.0);
+    assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "0", err, sizeof err), MS_OK);
     assert_memory_equal(&pa, &q, sizeof q);
     /* a new count re-derives dp */
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.count", "16", err, sizeof err), MS_OK);
