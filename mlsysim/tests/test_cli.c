@@ -1400,6 +1400,32 @@ static void test_validate_breakdown(void **state)
     free(buf);
 }
 
+/* --power-limit on `eval MODEL HARDWARE` is the plan's hardware.power_limit: in watts or as a
+ * quantity, the same numbers either way; the decode step keeps its time, the first token slows;
+ * a value that is not a power, or one at the idle floor, exits 1 naming the flag or the field. */
+static void test_power_limit_flag(void **state)
+{
+    (void)state;
+    assert_int_equal(run("-o json eval Llama3_8B H100 --batch-size 16", 0, buf, sizeof buf), 0);
+    cJSON *free_run = json_of(buf);
+    assert_int_equal(run("-o json eval Llama3_8B H100 --batch-size 16 --power-limit 500W", 0, buf, sizeof buf), 0);
+    cJSON *j = json_of(buf);
+    assert_true(fabs(num(j, "clock_fraction") - 0.839590) < 1e-5);
+    assert_true(num(j, "power_limit_w") == 500.0);
+    assert_true(num(j, "itl_s") == num(free_run, "itl_s"));
+    assert_true(num(j, "ttft_s") > num(free_run, "ttft_s"));
+    assert_int_equal(run("-o json eval Llama3_8B H100 --batch-size 16 --power-limit 500", 0, buf, sizeof buf), 0);
+    cJSON *w = json_of(buf);
+    assert_true(num(w, "ttft_s") == num(j, "ttft_s"));
+    cJSON_Delete(w);
+    cJSON_Delete(j);
+    cJSON_Delete(free_run);
+    assert_int_equal(run("eval Llama3_8B H100 --power-limit abc", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "--power-limit"));
+    assert_int_equal(run("eval Llama3_8B H100 --power-limit 100", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "idle floor"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1423,6 +1449,7 @@ int main(void)
         cmocka_unit_test(test_plan_recompute_levels),
         cmocka_unit_test(test_plan_fp8),
         cmocka_unit_test(test_validate_breakdown),
+        cmocka_unit_test(test_power_limit_flag),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,7 +49,8 @@ enum {
     MS_OPT_TRAIN = 2,      /* --mode --recompute --optimizer */
     MS_OPT_SERVE = 4,      /* --cached-prefix --draft --acceptance --draft-tokens --mean-seq-len
                               --max-batch --page-tokens --qps --output-tokens --p99-ms --replicas */
-    MS_OPT_COMPRESS = 8    /* --from --to --sparsity --prune */
+    MS_OPT_COMPRESS = 8,   /* --from --to --sparsity --prune */
+    MS_OPT_POWER = 16      /* --power-limit (the plan's hardware.power_limit) */
 };
 
 typedef struct {
@@ -69,6 +70,7 @@ typedef struct {
     int output_tokens;
     double p99_s;
     int replicas;              /* --replicas: fixed replica count for the M/M/c figures */
+    double power_limit_w;      /* --power-limit: hardware.power_limit, W; 0 = the TDP */
     int have_to;
     ms_compress_input comp;
 } ms_opts;

@@ -3,6 +3,8 @@
  * is refused, so typos never pass silently. */
 #include "cli.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int flag_is(const char *arg, const char *name, const char **inline_val)
@@ -61,7 +63,16 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
             if (kv) o->kv_precision = (int)p; else o->weight_precision = (int)p;
         } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--efficiency", &iv) || flag_is(a, "-e", &iv)))
             { rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency); o->have_eff = 1; }
-        else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--mode", &iv)) {
+        else if ((allowed & MS_OPT_POWER) && flag_is(a, "--power-limit", &iv)) {
+            const char *v = VAL();
+            char qe[256], *end = NULL;
+            if (v) o->power_limit_w = strtod(v, &end);              /* watts, or a quantity: 500W, 0.5 kW */
+            if (!v || ((end == v || *end) && ms_parse_quantity(v, "W", &o->power_limit_w, qe, sizeof qe)) ||
+                !isfinite(o->power_limit_w) || o->power_limit_w < 0) {
+                fprintf(stderr, "mlsysim %s: --power-limit '%s' is not a power ('500 W', or watts; 0 = the TDP)\n", cmd, v ? v : "");
+                return MS_EXIT_INPUT;
+            }
+        } else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--mode", &iv)) {
             const char *v = VAL();
             if (!v || ms_mode_parse(v, &o->w.mode)) { fprintf(stderr, "mlsysim %s: --mode '%s' is not inference or training\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
         } else if ((allowed & MS_OPT_TRAIN) && flag_is(a, "--recompute", &iv)) {
@@ -185,4 +196,5 @@ void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p)
     p->kv_precision = o->kv_precision;
     p->steps = o->w.steps;
     p->cfg = o->w.cfg;
+    p->power_limit_w = o->power_limit_w;
 }

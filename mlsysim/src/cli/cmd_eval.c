@@ -84,6 +84,7 @@ static void eval_help(void)
            "                    [--mode inference|training]\n"
            "                    [--recompute none|selective|full] [--optimizer adam|sgd|none]\n"
            "                    [--steps N] [--cfg on|off|model]   (diffusion: denoising steps, guidance)\n"
+           "                    [--power-limit W]   (each accelerator held below its TDP, e.g. 500W)\n"
            "       mlsysim eval PLAN.yaml\n"
            "       (either form) --svg FILE   also draws the step on the device's roofline\n"
            "       (either form) --svg-memory FILE  also draws the memory per accelerator: weights,\n"
@@ -108,6 +109,7 @@ static void eval_help(void)
            "  mlsysim eval Llama3_8B H100 --batch-size 64 --svg roofline.svg\n"
            "  mlsysim eval ResNet50 L4 --mode training --batch-size 256 --svg-memory memory.svg\n"
            "  mlsysim eval mlsysim/examples/gpt3_175b_1536_a100.yaml --breakdown\n"
+           "  mlsysim eval Llama3_8B H100 --batch-size 16 --power-limit 500W   (prefill slower, decode not)\n"
            "  mlsysim -o json eval GPT2_Small A100 --mode training --breakdown\n"
            "  mlsysim eval Llama3_8B H100 --batch-size 32 --breakdown\n"
            "  mlsysim -o html eval mlsysim/examples/llama3_8b_h100.yaml > report.html\n"
@@ -163,7 +165,7 @@ int ms_cli_eval(ms_cli *c, int argc, char **argv)
         free(p);
     } else {
         ms_opts op;
-        rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD | MS_OPT_TRAIN, &op);
+        rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD | MS_OPT_TRAIN | MS_OPT_POWER, &op);
         if (rc) { free(res); return rc; }
         ms_plan *p = malloc(sizeof *p);
         if (!p) { free(res); return MS_EXIT_INPUT; }

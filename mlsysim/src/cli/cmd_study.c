@@ -35,7 +35,7 @@ int ms_cli_load_subject(ms_cli *c, int argc, char **argv, ms_plan *p)
         return 0;
     }
     ms_opts op;
-    int rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD | MS_OPT_TRAIN, &op);
+    int rc = ms_cli_parse_opts(c, argc, argv, MS_OPT_WORKLOAD | MS_OPT_TRAIN | MS_OPT_POWER, &op);
     if (rc) return rc;
     ms_cli_plan_from_opts(c, &op, p);
     snprintf(p->name, sizeof p->name, "%s on %s", op.model->name, op.hw->name);
