@@ -95,7 +95,7 @@ static const ms_result_key keys[] = {
     {"peak_flop_per_s", MS_V_NUM, "FLOP/s", "peak of one accelerator at the compute precision"},
     {"bandwidth_bytes_per_s", MS_V_NUM, "B/s", "bandwidth one accelerator streams from"},
     /* power and energy */
-    {"power_w", MS_V_NUM, "W", "power of one accelerator: TDP x (0.30 + 0.70 x min(1, MFU / 0.5)), its power limit reached at MFU 0.5"},
+    {"power_w", MS_V_NUM, "W", "power of one accelerator: TDP x (0.30 + 0.70 x min(1, MFU / 0.5)), its power limit reached at MFU 0.5; under hardware.power_limit, lowered as ms_power_limited_w says"},
     {"power_limit_w", MS_V_NUM, "W", "with hardware.power_limit: the limit each accelerator is held at (below its TDP)"},
     {"clock_fraction", MS_V_NUM, "", "with hardware.power_limit: the compute's clock under it (training: the GEMMs and attention), a fraction of the clock at TDP"},
     {"energy_j", MS_V_NUM, "J", "one step of one accelerator; with ops, the whole run (facility)"},

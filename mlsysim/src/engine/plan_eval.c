@@ -198,7 +198,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     a->attn_efficiency = ms_calibrated_attention_efficiency(p->hw.name);   /* fused attention kernel */
     a->attn_score_flops = ms_calibrated_attention_score_flops(p->hw.name); /* its softmax work */
     a->mem_capacity_bytes *= 1.0 - p->memory_reserve;
-    a->power_limit_w = p->power_limit_w;
+    a->power_limit_w = p->power_limit_w;          /* applied by the step; refused here when it cannot be */
     double clk;
     if (plan_power_clock(p, &clk, err, errlen)) return -1;
     memset(m, 0, sizeof *m);
@@ -474,8 +474,8 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "model_flop", t.model_flops);
     ms_result_num(o, "hardware_flop", t.hardware_flops);
     ms_result_num(o, "peak_flop_per_s", a.linear_peak_flops > 0 ? a.linear_peak_flops : a.peak_flops);
-    /* a board held at a power limit below TDP: the idle floor for the longer step, the work's
-     * switching energy times clock² (ms_power_limited_w), at most the limit */
+    /* a board held at a power limit below TDP: the free step's power, its energy lowered by the
+     * slowed phases drawing the limit instead of the TDP (ms_power_limited_w), at most the limit */
     double pw = power_w(&p->hw, t.mfu);
     if (t.clock_fraction < 1.0)                 /* the free step with the same congestion and stragglers */
         pw = ms_power_limited_w(p->hw.tdp_w, a.power_limit_w, power_w(&p->hw, t_free.mfu / slow),
@@ -759,8 +759,9 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.memory_kv_bytes /= group;
     }
     if (p->power_limit_w > 0) {
-        /* the idle floor for the longer step, the work's switching energy times clock²
-         * (ms_power_limited_w), at most the limit; the free step's MFU is this one's × its speed-up */
+        /* the free step's power, its energy lowered by the slowed phases drawing the limit instead
+         * of the TDP (ms_power_limited_w), at most the limit; the free step's MFU is this one's ×
+         * its speed-up */
         if (clk < 1.0)
             r.power_w = ms_power_limited_w(p->hw.tdp_w, p->power_limit_w, power_w(&p->hw, r.mfu * r.latency_s / lat_free),
                                            lat_free, r.latency_s);

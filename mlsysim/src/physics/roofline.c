@@ -58,7 +58,8 @@ double ms_power_limit_clock(double limit_w, double tdp_w)
 double ms_power_limited_w(double tdp_w, double limit_w, double p_free_w, double t_free_s, double t_limited_s)
 {
     double k = ms_power_limit_clock(limit_w, tdp_w);
-    if (k >= 1.0 || !(k > 0) || !(t_limited_s > 0) || !(t_free_s > 0)) return p_free_w < limit_w || k >= 1.0 ? p_free_w : limit_w;
+    if (k >= 1.0) return p_free_w;                                 /* no limit below TDP */
+    if (!(k > 0) || !(t_limited_s > 0) || !(t_free_s > 0)) return dmin(p_free_w, limit_w);
     double tc = (t_limited_s - t_free_s) / (1.0 / k - 1.0);        /* compute-bound time at full clock */
     tc = dmax(0.0, dmin(tc, t_free_s));
     double rest_j = MS_ENERGY_IDLE_FRACTION * tdp_w * (t_free_s - tc);
