@@ -3,7 +3,8 @@
  * the NCCL-tests table (ms_dist_coll_validation_load). The first byte picks which of the four files
  * the rest of the input is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
- * row with finite step times, errors and summary figures. */
+ * row with finite step times, errors and summary figures, and a clock in (0, 1] under a power limit.
+ * The three built-in tables load together (the stack entry names its calibration row, R1). */
 #include <math.h>
 #include "fuzz_util.h"
 #include "mlsysim/distributed.h"
@@ -15,20 +16,20 @@ static const char runs_ok[] =
     "inter_node_gb_s_dir,inter_alpha_us,layers,hidden,heads,kv_heads,ffn,vocab,seq_len,tp,pp,microbatch,"
     "global_batch,interleave,recompute,sequence_parallel,zero_stage,overlap_dp,flash_attention,"
     "measured_tflops,measured_step_s,citation,split,arch,collectives,compute_units,hbm_fraction,"
-    "intra_link_efficiency,inter_link_efficiency,cp,recompute_layer_fraction,precision\n"
+    "intra_link_efficiency,inter_link_efficiency,cp,recompute_layer_fraction,precision,power_limit_w\n"
     "R1,A100/Megatron-LM,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,"
-    "\"a paper\",calibration,gpt,hierarchical,108,0.88,0.77,,,,fp16\n"
+    "\"a paper\",calibration,gpt,hierarchical,108,0.88,0.77,,,,fp16,\n"
     "R2,H100/llm-foundry,8,989,3350,80,8,450,0.5,400,7,24,2048,16,,,50368,2048,1,1,8,256,1,0,0,,1,1,,1.5,"
-    "\"a table\",heldout,llama,,132,,,,2,,fp8\n"
+    "\"a table\",heldout,llama,,132,,,,2,,fp8,500\n"
     "R3,A100/torchtitan,64,312,2039,80,8,300,0.5,200,7,40,5120,40,40,13824,32000,4096,1,1,2,128,1,2,0,3,1,1,,4.28,"
-    "\"a doc\",heldout,llama,,,,,,,0.5,\n"
+    "\"a doc\",heldout,llama,,,,,,,0.5,,\n"
     "R4,A100/torchtitan,64,312,2039,80,8,300,0.5,200,7,40,5120,40,40,13824,32000,4096,1,1,2,128,1,1,0,3,1,1,,4.30,"
-    "\"a doc\",heldout,llama,,,,,,,,bf16\n";
+    "\"a doc\",heldout,llama,,,,,,,,bf16,300\n";
 static const char cal_ok[] = "stack,efficiency,fp8_efficiency,attention_efficiency,attention_score_flops,compute_units,hbm_fraction,"
-                             "intra_link_efficiency,inter_link_efficiency,aliases,source\n"
-                             "A100,0.74,,0.50,224,108,0.88,0.77,,A800,\"ten rows\"\nH100,0.60,0.53,0.35,342,,,,,H800 GH100,\"one row\"\n";
+                             "intra_link_efficiency,inter_link_efficiency,aliases,tdp_w,source\n"
+                             "A100,0.74,,0.50,224,108,0.88,0.77,,A800,400,\"ten rows\"\nH100,0.60,0.53,0.35,342,,,,,H800 GH100,700,\"one row\"\n";
 static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source,aliases\n"
-                             "DeepSpeed-ZeRO3,,0.67,R1,\"a paper\",ZeRO3-2021 DS\n";
+                             "Megatron-LM,0.98,,R1,\"a paper\",Megatron-Core MCore\n";   /* R1: its calibration row */
 
 static void named(int rc, const char *err)
 {
@@ -80,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(isfinite(r->predicted_step_s) && r->predicted_step_s >= 0, "row %s: predicted %g s", r->id,
                            r->predicted_step_s);
                 FUZZ_CHECK(isfinite(r->error), "row %s: error %g", r->id, r->error);
+                FUZZ_CHECK(r->predicted.clock_fraction > 0 && r->predicted.clock_fraction <= 1, "row %s: clock %g under a power limit",
+                           r->id, r->predicted.clock_fraction);
             }
             FUZZ_CHECK(isfinite(v.median_abs_error) && isfinite(v.max_abs_error), "summary not finite");
         }
