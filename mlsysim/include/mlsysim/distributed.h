@@ -333,9 +333,10 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
-/* The latency term of ms_coll_time_s alone (its steps; what a collective of `bytes` costs beyond
- * moving them), for explaining a prediction. */
-double ms_coll_latency_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric);
+/* ms_coll_time_s, and its latency term alone in *lat_s (its steps: what a collective of `bytes`
+ * costs beyond moving them, for explaining a prediction; NULL = not wanted). */
+double ms_coll_time_parts_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric,
+                            double *lat_s);
 /* Ring all-reduce with a per-size α and β: the regime that holds `bytes` (see ms_coll_regimes_t).
  * Falls back to 0 when r is NULL or empty. */
 double ms_coll_allreduce_ring_regimes_s(double bytes, int n, const ms_coll_regimes_t *r);

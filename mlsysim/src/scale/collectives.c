@@ -199,9 +199,12 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
     return c.bw_s + c.lat_s;
 }
 
-double ms_coll_latency_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
+double ms_coll_time_parts_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f,
+                            double *lat_s)
 {
-    return coll_cost(kind, bytes, n, stride, f).lat_s;
+    phase_t c = coll_cost(kind, bytes, n, stride, f);
+    if (lat_s) *lat_s = c.lat_s;
+    return c.bw_s + c.lat_s;
 }
 
 double ms_coll_bus_bw(ms_dist_coll_t kind, double bytes, int n, double seconds)

@@ -136,8 +136,10 @@ typedef struct stage_cost {
 static double per_unit(ms_dist_coll_t kind, double bytes, double u, int n, int stride, const ms_dist_fabric_t *f,
                        double *lat)
 {
-    *lat += u * ms_coll_latency_s(kind, bytes / u, n, stride, f);
-    return u * ms_coll_time_s(kind, bytes / u, n, stride, f);
+    double l;
+    double t = ms_coll_time_parts_s(kind, bytes / u, n, stride, f, &l);
+    *lat += u * l;
+    return u * t;
 }
 
 int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
