@@ -175,6 +175,21 @@ static int plan_power_clock(const ms_plan *p, double *clk, char *err, size_t err
     return 0;
 }
 
+/* hardware.power_limit in a result: the limit, the clock `clk` under it and, when it slows
+ * anything, a note saying what (`slowed`, at clk of `whose` clock) and what keeps its speed. */
+static void put_power_limit(ms_result *o, const ms_plan *p, double clk, const char *slowed, const char *whose,
+                            const char *kept)
+{
+    if (!(p->power_limit_w > 0)) return;
+    ms_result_num(o, "power_limit_w", p->power_limit_w);
+    ms_result_num(o, "clock_fraction", clk);
+    if (clk < 1.0)
+        ms_result_note(o, "hardware.power_limit %g W of the %g W TDP: %s at %.3f of %s clock "
+                       "((limit - %.0f %% TDP) / (%.0f %% TDP))^(1/3), %s unchanged", p->power_limit_w, p->hw.tdp_w,
+                       slowed, clk, whose, 100.0 * MS_ENERGY_IDLE_FRACTION,
+                       100.0 * (1.0 - MS_ENERGY_IDLE_FRACTION), kept);
+}
+
 int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms_dist_parallel_t *par,
                     ms_dist_fabric_t *f, char *err, size_t errlen)
 {
@@ -475,21 +490,12 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "hardware_flop", t.hardware_flops);
     ms_result_num(o, "peak_flop_per_s", a.linear_peak_flops > 0 ? a.linear_peak_flops : a.peak_flops);
     /* a board held at a power limit below TDP: the free step's power, its energy lowered by the
-     * slowed phases drawing the limit instead of the TDP (ms_power_limited_w), at most the limit */
+     * slowed phases drawing the limit instead of the TDP (ms_power_limited_w, at most the limit) */
     double pw = power_w(&p->hw, t.mfu);
     if (t.clock_fraction < 1.0)                 /* the free step with the same congestion and stragglers */
         pw = ms_power_limited_w(p->hw.tdp_w, a.power_limit_w, power_w(&p->hw, t_free.mfu / slow),
                                 t_free.step_time_s * slow, t.step_time_s);
-    if (a.power_limit_w > 0 && pw > a.power_limit_w) pw = a.power_limit_w;
-    if (a.power_limit_w > 0) {
-        ms_result_num(o, "power_limit_w", a.power_limit_w);
-        ms_result_num(o, "clock_fraction", t.clock_fraction);
-        if (t.clock_fraction < 1.0)
-            ms_result_note(o, "hardware.power_limit %g W of the %g W TDP: GEMMs and attention at %.3f of their clock "
-                           "((limit - %.0f %% TDP) / (%.0f %% TDP))^(1/3), memory-bound kernels and links unchanged",
-                           a.power_limit_w, a.tdp_w, t.clock_fraction, 100.0 * MS_ENERGY_IDLE_FRACTION,
-                           100.0 * (1.0 - MS_ENERGY_IDLE_FRACTION));
-    }
+    put_power_limit(o, p, t.clock_fraction, "GEMMs and attention", "their", "memory-bound kernels and links");
     ms_result_num(o, "power_w", pw);
     ms_result_num(o, "energy_j", pw * t.step_time_s);
     ms_result_num(o, "memory_per_accelerator_bytes", t.memory.total_bytes);
@@ -721,22 +727,19 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     ms_hardware g = group_device(&usable, tp, pp);
     ms_eval_result r;
     ms_eval(&p->model, &g, &w, &r);
-    double lat_free = r.latency_s;               /* the same step without the limit (its energy) */
+    double lat_free = 0.0;                      /* the same step without the limit (its energy) */
     if (clk < 1.0) {
         ms_hardware free_hw = p->hw, gf;
         free_hw.mem_bytes = usable.mem_bytes;
         gf = group_device(&free_hw, tp, pp);
         ms_eval_result rf;
         ms_eval(&p->model, &gf, &w, &rf);
-        lat_free = rf.latency_s;
+        lat_free = rf.latency_s + tp_s + pp_s;
     }
-    lat_free += tp_s + pp_s;
     if (group == 1 && clk < 1.0) {              /* MFU against the datasheet peak, as without a limit */
         r.mfu *= clk;
         r.hfu *= clk;
         r.peak_flops /= clk;
-        r.power_w = power_w(&p->hw, r.mfu);
-        r.energy_j = r.power_w * r.latency_s;
     }
     if (group > 1) {
         /* per accelerator: an even share of the group's memory; time with the group's traffic */
@@ -758,27 +761,17 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         r.memory_activations_bytes /= group;
         r.memory_kv_bytes /= group;
     }
-    if (p->power_limit_w > 0) {
+    if (clk < 1.0) {
         /* the free step's power, its energy lowered by the slowed phases drawing the limit instead
-         * of the TDP (ms_power_limited_w), at most the limit; the free step's MFU is this one's ×
+         * of the TDP (ms_power_limited_w, at most the limit); the free step's MFU is this one's ×
          * its speed-up */
-        if (clk < 1.0)
-            r.power_w = ms_power_limited_w(p->hw.tdp_w, p->power_limit_w, power_w(&p->hw, r.mfu * r.latency_s / lat_free),
-                                           lat_free, r.latency_s);
-        if (r.power_w > p->power_limit_w) r.power_w = p->power_limit_w;
+        r.power_w = ms_power_limited_w(p->hw.tdp_w, p->power_limit_w, power_w(&p->hw, r.mfu * r.latency_s / lat_free),
+                                       lat_free, r.latency_s);
         r.energy_j = r.power_w * r.latency_s;
     }
     put_roofline(o, &p->model, &p->hw, &w, &r, p->memory_reserve);
     put_kind(o, &p->model, &w);
-    if (p->power_limit_w > 0) {
-        ms_result_num(o, "power_limit_w", p->power_limit_w);
-        ms_result_num(o, "clock_fraction", clk);
-        if (clk < 1.0)
-            ms_result_note(o, "hardware.power_limit %g W of the %g W TDP: compute at %.3f of its clock "
-                           "((limit - %.0f %% TDP) / (%.0f %% TDP))^(1/3), memory and links unchanged",
-                           p->power_limit_w, p->hw.tdp_w, clk, 100.0 * MS_ENERGY_IDLE_FRACTION,
-                           100.0 * (1.0 - MS_ENERGY_IDLE_FRACTION));
-    }
+    put_power_limit(o, p, clk, "compute", "its", "memory and links");
     if (group > 1) {
         ms_result_int(o, "tp", tp);
         ms_result_int(o, "pp", pp);
