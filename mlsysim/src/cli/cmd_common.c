@@ -3,8 +3,6 @@
  * is refused, so typos never pass silently. */
 #include "cli.h"
 
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int flag_is(const char *arg, const char *name, const char **inline_val)
@@ -65,10 +63,8 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
             { rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency); o->have_eff = 1; }
         else if ((allowed & MS_OPT_POWER) && flag_is(a, "--power-limit", &iv)) {
             const char *v = VAL();
-            char qe[256], *end = NULL;
-            if (v) o->power_limit_w = strtod(v, &end);              /* watts, or a quantity: 500W, 0.5 kW */
-            if (!v || ((end == v || *end) && ms_parse_quantity(v, "W", &o->power_limit_w, qe, sizeof qe)) ||
-                !isfinite(o->power_limit_w) || o->power_limit_w < 0) {
+            char qe[256];                                           /* 500W, 0.5 kW, or watts */
+            if (ms_parse_quantity(v, "W", &o->power_limit_w, qe, sizeof qe) || o->power_limit_w < 0) {
                 fprintf(stderr, "mlsysim %s: --power-limit '%s' is not a power ('500 W', or watts; 0 = the TDP)\n", cmd, v ? v : "");
                 return MS_EXIT_INPUT;
             }

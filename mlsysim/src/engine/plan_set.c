@@ -208,7 +208,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
     if (!strcmp(key, "hardware.power_limit")) {     /* '500 W', '0.5 kW' or watts; 0 = the TDP */
         double v;
         char qe[256];
-        if (to_num(value, 0.0, 1e6, &v) && ms_parse_quantity(value, "W", &v, qe, sizeof qe)) {
+        if (ms_parse_quantity(value, "W", &v, qe, sizeof qe)) {           /* a bare number is watts */
             snprintf(err, errlen, "%s: '%s' is not a power ('500 W', or watts; 0 = the TDP)", key, value);
             return MS_ERR_INPUT;
         }
