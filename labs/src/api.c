@@ -419,7 +419,7 @@ static const field SERVE_FIELDS[] = {
     SF("region", F_STR, region, 0, 0, 0, "US_Avg"),
     SF("batch_size", F_INT, batch_size, 1, 1e6, 1, NULL),
     SF("seq_len", F_INT, seq_len, 1, 1e7, 2048, NULL),
-    SF("efficiency", F_NUM, efficiency, 0.01, 1, MS_DEFAULT_EFFICIENCY, NULL),
+    SF("efficiency", F_NUM, efficiency, 0.01, 1, 0, NULL),   /* absent: ms_inference_efficiency */
     SF("cached_prefix", F_INT, cached_prefix, 0, 1e7, 0, NULL),
     SF("qps", F_NUM, qps, 0, 1e9, 0, NULL),
     SF("output_tokens", F_INT, output_tokens, 1, 1e6, 256, NULL),
@@ -441,7 +441,8 @@ static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
     if (find_precision(q.precision, &in.precision, r)) return r->status;
     in.batch_size = (int)q.batch_size;
     in.seq_len = (int)q.seq_len;
-    in.efficiency = q.efficiency;
+    /* as `mlsysim serve`: without one, the generation's calibrated GEMM figure or the default */
+    in.efficiency = q.efficiency > 0 ? q.efficiency : ms_inference_efficiency(m, h->name, in.precision);
     in.cached_prefix = (int)q.cached_prefix;
     if (in.cached_prefix >= in.seq_len) return labs_reply_error(r, 400, "cached_prefix", "must be below seq_len");
     /* the queue has replicas x batch_size servers: keep that an int */
@@ -457,6 +458,7 @@ static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
     cJSON_AddStringToObject(j, "precision", ms_precision_name(in.precision));
     cJSON_AddNumberToObject(j, "batch_size", in.batch_size);
     cJSON_AddNumberToObject(j, "seq_len", in.seq_len);
+    cJSON_AddNumberToObject(j, "efficiency", in.efficiency);
     cJSON_AddNumberToObject(j, "ttft_s", s.ttft_s);
     cJSON_AddNumberToObject(j, "itl_s", s.itl_s);
     cJSON_AddNumberToObject(j, "tokens_per_s", s.tokens_per_s);

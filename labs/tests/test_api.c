@@ -181,6 +181,16 @@ static void test_serve(void **s)
     assert_true(num(j, "p99_latency_s") > num(j, "p50_latency_s"));
     assert_true(num(j, "queue_utilization") > 0 && num(j, "queue_utilization") < 1);
     assert_true(num(j, "cost_per_million_tokens_usd") > 0);
+    /* no efficiency asked: what `mlsysim serve` takes, H100's calibrated 16-bit GEMM figure */
+    ms_registry *reg = ms_registry_new(NULL, 0);
+    assert_non_null(reg);
+    assert_true(num(j, "efficiency") == ms_inference_efficiency(ms_registry_model(reg, "Llama3_8B"), "H100", MS_FP16));
+    ms_registry_free(reg);
+    assert_true(num(j, "efficiency") == ms_calibrated_efficiency("H100"));
+    cJSON_Delete(j);
+    j = call("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"efficiency\": 0.5}", &st);
+    assert_int_equal(st, 200);
+    assert_true(num(j, "efficiency") == 0.5);
     cJSON_Delete(j);
     /* overloaded: no tail figures, and says so */
     j = call("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"qps\": 1000}", &st);

@@ -190,7 +190,7 @@ static void test_serve_equals_eval(void **state)
         ms_serve_input_default(&in);
         in.batch_size = q[i].batch;
         in.seq_len = q[i].seq;
-        in.efficiency = ms_default_efficiency(MS_MODE_INFERENCE);
+        in.efficiency = ms_inference_efficiency(m, h->name, in.precision);   /* what both take by default */
         ms_serve_result s;
         assert_int_equal(ms_serve(m, h, &in, &s), MS_OK);
         assert_true(close_rel(get(&ra, "latency_s"), s.itl_s, 1e-3));
@@ -808,7 +808,8 @@ static void test_every_kind_through_every_entry_point(void **state)
         w.batch_size = q[i].batch;
         w.seq_len = q[i].seq;
         w.efficiency = ms_default_efficiency(q[i].mode);
-        double cal = q[i].mode == MS_MODE_TRAINING ? ms_calibrated_efficiency(q[i].hw) : 0;
+        double cal = q[i].mode == MS_MODE_TRAINING ? ms_calibrated_efficiency(q[i].hw)
+                                                   : ms_calibrated_inference_efficiency(m, q[i].hw, pa.precision);
         if (cal > 0) w.efficiency = cal;
         ms_eval_result r;
         ms_eval(m, h, &w, &r);
@@ -1211,6 +1212,53 @@ static void test_plan_topology(void **state)
  * 500 of 700 W: 0.83959), the memory-bound kernels and the optimizer at theirs; the board draws at
  * most the limit; inference likewise (the roofline: compute slower, memory not). At TDP nothing
  * changes; at the idle floor the plan is refused. */
+/* An inference plan of a transformer that names no efficiency computes at its generation's
+ * calibrated GEMM figure (16-bit: efficiency, FP8: fp8_efficiency); other formats, other model
+ * kinds and uncalibrated accelerators keep the default. serve takes the same figure. */
+static void test_inference_efficiency(void **state)
+{
+    (void)state;
+    const ms_model *llm = ms_registry_model(reg, "Llama3_8B"), *cnn = ms_registry_model(reg, "ResNet50");
+    assert_non_null(llm);
+    assert_non_null(cnn);
+    assert_true(ms_calibrated_inference_efficiency(llm, "A100", MS_FP16) == ms_calibrated_efficiency("A100"));
+    assert_true(ms_calibrated_inference_efficiency(llm, "A100_40GB", MS_BF16) == ms_calibrated_efficiency("A100"));
+    assert_true(ms_calibrated_inference_efficiency(llm, "H100", MS_FP8) == ms_calibrated_fp8_efficiency("H100"));
+    assert_true(ms_calibrated_fp8_efficiency("H100") > 0);
+    assert_true(ms_calibrated_inference_efficiency(llm, "A100", MS_FP8) == 0.0);    /* no FP8 figure */
+    assert_true(ms_calibrated_inference_efficiency(llm, "H100", MS_INT8) == 0.0);
+    assert_true(ms_calibrated_inference_efficiency(cnn, "A100", MS_FP16) == 0.0);
+    assert_true(ms_calibrated_inference_efficiency(llm, "MI300X", MS_FP16) == 0.0);
+    assert_true(ms_calibrated_inference_efficiency(NULL, "A100", MS_FP16) == 0.0);
+    assert_true(ms_inference_efficiency(llm, "H100", MS_INT8) == ms_default_efficiency(MS_MODE_INFERENCE));
+    assert_true(ms_inference_efficiency(llm, "H100", MS_FP16) == ms_calibrated_efficiency("H100"));
+
+    const char *fmt = "version: \"1.0\"\nname: i\nworkload: {model: %s, batch_size: 8, seq_len: 4096}\n"
+                      "hardware: {accelerator: A100%s}\n";
+    char y[512];
+    snprintf(y, sizeof y, fmt, "Llama3_8B", "");
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    assert_true(get(&ra, "efficiency") == ms_calibrated_efficiency("A100"));
+    assert_string_equal(ms_result_get_str(&ra, "efficiency_source"), "calibrated");
+    assert_non_null(strstr(ra.notes, "16-bit GEMMs' figure calibrated for A100"));
+    snprintf(y, sizeof y, fmt, "Llama3_8B", ", efficiency: 0.5");
+    assert_int_equal(eval_yaml(y, &rb), MS_OK);
+    assert_string_equal(ms_result_get_str(&rb, "efficiency_source"), "plan");
+    /* 8 x 4096 prompt tokens are compute-bound: the first token comes sooner, by at most 0.74/0.5
+     * (dispatch and per-layer costs do not scale); a decode step of 8 is memory-bound and keeps
+     * its weights' read */
+    double r = get(&rb, "ttft_s") / get(&ra, "ttft_s");
+    assert_true(r > 1.3 && r <= ms_calibrated_efficiency("A100") / 0.5 + 1e-12);
+    assert_true(close_rel(get(&ra, "itl_s"), get(&rb, "itl_s"), 0.02));
+    ms_result_free(&ra);
+    ms_result_free(&rb);
+    snprintf(y, sizeof y, fmt, "ResNet50", "");
+    assert_int_equal(eval_yaml(y, &ra), MS_OK);
+    assert_true(get(&ra, "efficiency") == ms_default_efficiency(MS_MODE_INFERENCE));
+    assert_string_equal(ms_result_get_str(&ra, "efficiency_source"), "default");
+    ms_result_free(&ra);
+}
+
 static void test_plan_power_limit(void **state)
 {
     (void)state;
@@ -1303,6 +1351,7 @@ int main(void)
         cmocka_unit_test(test_plan_moe_imbalance),
         cmocka_unit_test(test_plan_topology),
         cmocka_unit_test(test_plan_power_limit),
+        cmocka_unit_test(test_inference_efficiency),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -155,6 +155,14 @@ double ms_calibrated_attention_score_flops(const char *hw_name);
  * generation (calibration.csv's fp8_efficiency), 0 when it has none (an FP8 plan's linear layers
  * then run at the plan's efficiency). Training plans in fp8 use it. */
 double ms_calibrated_fp8_efficiency(const char *hw_name);
+/* The figure an inference plan (and `serve`) of a transformer on an accelerator's generation
+ * computes at when it names none: in fp16 / bf16 the generation's ms_calibrated_efficiency, in
+ * fp8 its ms_calibrated_fp8_efficiency (the same GEMMs, chosen on training rows only; a prefill
+ * and a large decode batch are GEMM-bound); 0 for other formats, other model kinds (convolutions,
+ * U-Nets, scans: no calibration of theirs) and uncalibrated generations. */
+double ms_calibrated_inference_efficiency(const ms_model *m, const char *hw_name, ms_precision precision);
+/* ms_calibrated_inference_efficiency where it is > 0, else ms_default_efficiency(inference). */
+double ms_inference_efficiency(const ms_model *m, const char *hw_name, ms_precision precision);
 
 /* Fills a plan with the defaults of a plan file that gives only workload.model and
  * hardware.accelerator: inference, batch 1, seq 2048, Adam, fp16, one accelerator, no

@@ -99,7 +99,9 @@ static void eval_help(void)
            "energy. MODEL HARDWARE is the plan with one accelerator; training of a transformer uses\n"
            "the fleet model (tp = pp = dp = 1), everything else the roofline. Without --efficiency,\n"
            "training uses the figure calibrated for the accelerator's generation (A100 %.2f,\n"
-           "H100 %.2f; the result's efficiency_source says so), else %.2f; inference %.2f.\n"
+           "H100 %.2f; the result's efficiency_source says so), else %.2f; inference of a\n"
+           "transformer the same figure in fp16/bf16 and the generation's FP8 one in fp8 (H100\n"
+           "%.2f), else %.2f.\n"
            "\n"
            "examples:\n"
            "  mlsysim eval Llama3_8B H100 --batch-size 32 --seq-len 2048\n"
@@ -116,7 +118,8 @@ static void eval_help(void)
            "\n"
            "exit codes: 0 ok, 1 bad input, 2 does not fit in memory, 3 a plan assert violated\n",
            ms_calibrated_efficiency("A100"), ms_calibrated_efficiency("H100"),
-           ms_default_efficiency(MS_MODE_TRAINING), ms_default_efficiency(MS_MODE_INFERENCE));
+           ms_default_efficiency(MS_MODE_TRAINING), ms_calibrated_fp8_efficiency("H100"),
+           ms_default_efficiency(MS_MODE_INFERENCE));
 }
 
 int ms_cli_eval(ms_cli *c, int argc, char **argv)

@@ -26,7 +26,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     in.batch_size = op.w.batch_size;
     in.seq_len = op.w.seq_len;
     in.precision = op.w.precision;
-    in.efficiency = op.have_eff ? op.w.efficiency : ms_default_efficiency(MS_MODE_INFERENCE);
+    in.efficiency = op.have_eff ? op.w.efficiency : ms_inference_efficiency(op.model, op.hw->name, op.w.precision);
     in.cached_prefix = op.cached_prefix;
     in.weight_bytes = op.weight_precision >= 0 ? ms_precision_bytes((ms_precision)op.weight_precision) : 0;
     in.kv_bytes = op.kv_precision >= 0 ? ms_precision_bytes((ms_precision)op.kv_precision) : 0;

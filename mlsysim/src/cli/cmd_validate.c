@@ -224,7 +224,7 @@ static int print_serving(const char *path, int json)
                        sv.stats[m][h].median_abs_error, sv.stats[m][h].max_abs_error);
         printf("}");
     } else {
-        printf("\nServing (%s; built-in registry, default inference efficiency, each row's serving-stack costs)\n", path);
+        printf("\nServing (%s; built-in registry, the generation's calibrated inference efficiency, each row's serving-stack costs)\n", path);
         printf("%-26s %-5s %-12s %-6s %3s %5s %5s %5s %-7s %10s %10s %8s\n", "measurement", "split", "model",
                "hw", "tp", "batch", "in", "out", "metric", "measured", "predicted", "error");
         for (int i = 0; i < sv.n; i++) {

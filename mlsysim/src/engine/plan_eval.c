@@ -60,11 +60,26 @@ double ms_calibrated_fp8_efficiency(const char *hw_name)
     return i >= 0 ? calibrated[i].fp8 : 0.0;
 }
 
+double ms_calibrated_inference_efficiency(const ms_model *m, const char *hw_name, ms_precision precision)
+{
+    if (!m || m->kind != MS_MODEL_TRANSFORMER) return 0.0;
+    if (precision == MS_FP16 || precision == MS_BF16) return ms_calibrated_efficiency(hw_name);
+    if (precision == MS_FP8) return ms_calibrated_fp8_efficiency(hw_name);
+    return 0.0;
+}
+
+double ms_inference_efficiency(const ms_model *m, const char *hw_name, ms_precision precision)
+{
+    double c = ms_calibrated_inference_efficiency(m, hw_name, precision);
+    return c > 0 ? c : ms_default_efficiency(MS_MODE_INFERENCE);
+}
+
 /* The plan's efficiency and where it came from ("plan", "calibrated", "default"). */
 static double plan_efficiency_src(const ms_plan *p, const char **src)
 {
     if (p->efficiency_set) { if (src) *src = "plan"; return p->efficiency; }
-    double c = p->mode == MS_MODE_TRAINING ? ms_calibrated_efficiency(p->hw.name) : 0.0;
+    double c = p->mode == MS_MODE_TRAINING ? ms_calibrated_efficiency(p->hw.name)
+                                           : ms_calibrated_inference_efficiency(&p->model, p->hw.name, p->precision);
     if (c > 0) { if (src) *src = "calibrated"; return c; }
     if (src) *src = "default";
     return ms_default_efficiency(p->mode);
@@ -912,9 +927,13 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
         const char *esrc;
         double eff = plan_efficiency_src(p, &esrc);
         ms_result_str(out, "efficiency_source", esrc);
-        if (!strcmp(esrc, "calibrated"))
+        if (!strcmp(esrc, "calibrated") && p->mode == MS_MODE_TRAINING)
             ms_result_note(out, "efficiency %.2f: calibrated for %.*s training (mlsysim/validation/calibration.csv); "
                            "set hardware.efficiency to override", eff, (int)strcspn(p->hw.name, "_"), p->hw.name);
+        else if (!strcmp(esrc, "calibrated"))
+            ms_result_note(out, "efficiency %.2f: the %s GEMMs' figure calibrated for %.*s on training runs "
+                           "(mlsysim/validation/calibration.csv); set hardware.efficiency to override", eff,
+                           p->precision == MS_FP8 ? "FP8" : "16-bit", (int)strcspn(p->hw.name, "_"), p->hw.name);
     }
     if (st == MS_ERR_INPUT) return fail_table(out);
     ms_status ast = check_asserts(p, out);

@@ -3,8 +3,10 @@
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
  * citation ('#' starts a comment), and optionally stack. metric: tokens_per_s_per_gpu (output tokens
- * of a static-batch run per second per GPU) or ttft_s. Every row is predicted with the plan's
- * default inference efficiency; a row's stack adds that software's fixed costs (stacks[] below).
+ * of a static-batch run per second per GPU) or ttft_s. Every row is predicted with the efficiency
+ * an inference plan takes when it names none (ms_inference_efficiency: the generation's calibrated
+ * GEMM figure for a 16-bit or FP8 transformer); a row's stack adds that software's fixed costs
+ * (stacks[] below).
  * Rows are parsed into a malloc'd array.
  *
  * KV-cache capacity: sequences in flight n = min(batch, floor(free / (KV per token · mean length)))
@@ -63,10 +65,12 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
 /* Serving software whose fixed costs the plan (pure roofline) does not carry.
  * trtllm-0.6: TensorRT-LLM's gptSession runtime as benchmarked in its performance.md of v0.5/v0.6.1.
  *   layer_s: host and launch cost per transformer layer per forward pass (about a dozen kernels and
- *     plugins a layer, each launched from the host). Chosen
- *     on one calibration row only, TRT-A100-L2-7B-ttft-128 (A100, batch 1, 128 tokens, TP1: fixed
- *     costs dominate): (16 ms measured - 11.2 ms roofline) / 32 layers = 150 us. Every H100 row and
- *     every other A100 row is held out.
+ *     plugins a layer, each launched from the host), and whatever a 128-token pass's GEMMs fall
+ *     short of the generation's calibrated efficiency. One figure per accelerator generation, each
+ *     chosen on a 10 us grid on ONE calibration row, the generation's Llama 2 7B first token of 128
+ *     tokens at batch 1, TP 1 (fixed costs dominate): A100 260 us on TRT-A100-L2-7B-ttft-128 (16 ms
+ *     measured, 7.7 ms roofline at η 0.74, over 32 layers); H100 150 us on TRT-H100-L2-7B-ttft-128
+ *     (7 ms measured, 2.4 ms roofline: the FP8 weights' read). Every other row is held out.
  *   kv_per_query_head: the generation-phase attention of these releases is modelled as reading a
  *     GQA group's K/V once per query head: the kernel that shares it across the group (XQA) came
  *     later, with a 2.4x Llama-70B throughput gain (TensorRT-LLM README, news of 2024/01/30). A
@@ -74,13 +78,27 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
  *     (heads/kv_heads - 1) · KV bytes / bandwidth). No effect on MHA models. An assumption
  *     supported by that note, not a measured kernel figure. */
 typedef struct {
-    const char *name;
+    const char *gen;      /* accelerator generation: the registry name up to its first '_' */
     double layer_s;
+} serving_layer_cost;
+typedef struct {
+    const char *name;
+    serving_layer_cost layer[2];
     int kv_per_query_head;
 } serving_stack;
 static const serving_stack stacks[] = {
-    {"trtllm-0.6", 150e-6, 1},
+    {"trtllm-0.6", {{"A100", 260e-6}, {"H100", 150e-6}}, 1},
 };
+
+/* The stack's per-layer cost on hw's generation; -1 when it has none. */
+static double stack_layer_s(const serving_stack *stk, const char *hw_name)
+{
+    size_t n = strcspn(hw_name, "_");
+    for (size_t i = 0; i < sizeof stk->layer / sizeof stk->layer[0]; i++)
+        if (stk->layer[i].gen && strlen(stk->layer[i].gen) == n && !strncmp(stk->layer[i].gen, hw_name, n))
+            return stk->layer[i].layer_s;
+    return -1.0;
+}
 
 static const serving_stack *stack_of(const char *name)
 {
@@ -216,7 +234,17 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, mean_len, reserve);
         ms_serving_row at = *r;            /* the plan of the sequences actually in flight */
         at.batch = r->in_flight;
-        r->layer_overhead_s = stk ? m->layers * stk->layer_s : 0.0;
+        double layer_s = stk ? stack_layer_s(stk, hw->name) : 0.0;
+        if (layer_s < 0) {
+            char known[64] = "";
+            for (size_t i = 0; i < sizeof stk->layer / sizeof stk->layer[0]; i++)
+                if (stk->layer[i].gen)
+                    snprintf(known + strlen(known), sizeof known - strlen(known), " %s", stk->layer[i].gen);
+            snprintf(err, errlen, "%s:%d: column stack: %s has no per-layer cost for %.*s (known:%s)",
+                     path, lineno, stk->name, (int)strcspn(hw->name, "_"), hw->name, known);
+            rc = MS_ERR_INPUT; break;
+        }
+        r->layer_overhead_s = m->layers * layer_s;
         double ttft = 0, itl0 = 0, itl = 0, eff = 0;
         if (eval_at(reg, &at, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
             snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %s on %s", path, lineno, m->name, hw->name);

@@ -207,7 +207,7 @@ static const field hardware_fields[] = {
     {"kv_precision", NULL, FT_ENUM, OFF(kv_precision), 0, 0, 1, -1, "fp32 tf32 bf16 fp16 fp8 int8 int4 fp4", parse_prec, NULL, -1,
      NULL, "inference: how the KV cache is stored (fp8 KV ...); default: precision"},
     {"efficiency", NULL, FT_NUM, OFF(efficiency), 1e-6, 1.0, 0, 0, NULL, NULL, NULL, OFF(efficiency_set), NULL,
-     "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.74, H100 0.61), else 0.70; 0.5 for inference"},
+     "fraction of peak FLOP/s reached (links run at their fabric's NCCL-tests fraction, not at this); default for training the calibrated figure of the accelerator generation (ms_calibrated_efficiency: A100 0.74, H100 0.61), else 0.70; inference of a transformer in fp16/bf16 the same figure, in fp8 the generation's fp8_efficiency (H100 0.54), else 0.5"},
     {"power_limit", NULL, FT_QTY, (int)offsetof(ms_plan, power_limit_w), 0, 0, 0, 0, "W", NULL, NULL, -1, NULL,
      "each accelerator held at this power limit below its TDP, e.g. '500 W' (nvidia-smi -pl): the compute (training: the GEMMs and attention) "
      "runs at ((limit - 0.3 TDP) / (0.7 TDP))^(1/3) of its clock (dynamic power ~ f^3), memory-bound work and links at theirs; default: TDP"},
