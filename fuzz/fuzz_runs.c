@@ -1,13 +1,17 @@
 /* fuzz_runs.c - MLSys·im's validation tables, as `mlsysim validate --runs FILE` reads them: a runs
  * table with the calibration.csv and stacks.csv beside it (ms_dist_validation_load, then _run), and
- * the NCCL-tests table (ms_dist_coll_validation_load). The first byte picks which of the four files
- * the rest of the input is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
+ * the NCCL-tests table (ms_dist_coll_validation_load) and the serving table (ms_serving_validation_run,
+ * against the built-in registry). The first byte picks which of the five files the rest of the input
+ * is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
- * row with finite step times, errors and summary figures, and a clock in (0, 1] under a power limit.
+ * row with finite step times, errors and summary figures, and a clock in (0, 1] under a power limit;
+ * an accepted serving table predicts every row with a finite positive figure, an efficiency in
+ * (0, 1] and between 1 and `batch` sequences in flight.
  * The three built-in tables load together (the stack entry names its calibration row, R1). */
 #include <math.h>
 #include "fuzz_util.h"
 #include "mlsysim/distributed.h"
+#include "mlsysim/mlsysim.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +39,8 @@ static void named(int rc, const char *err)
 {
     if (rc != 0) {
         FUZZ_CHECK(err[0] != 0, "refused without a message");
-        FUZZ_CHECK(strstr(err, fuzz_tmpdir()) != NULL || strncmp(err, "validation", 10) == 0,
+        FUZZ_CHECK(strstr(err, fuzz_tmpdir()) != NULL || strncmp(err, "validation", 10) == 0 ||
+                       strncmp(err, "serving validation", 18) == 0,
                    "message names no file: %s", err);
     }
 }
@@ -45,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    const int which = data[0] % 4;
+    const int which = data[0] % 5;
     const uint8_t *body = data + 1;
     const size_t n = size - 1;
     char err[512] = "";
@@ -61,6 +66,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         ms_dist_coll_validation_free(&cv);
+        return 0;
+    }
+    if (which == 4) {
+        static ms_registry *reg;
+        if (!reg) reg = ms_registry_new(err, sizeof err);
+        FUZZ_CHECK(reg != NULL, "built-in registry: %s", err);
+        const char *p = fuzz_file("serving.csv", body, n);
+        ms_serving_validation sv;
+        int rc = ms_serving_validation_run(reg, p, &sv, err, sizeof err);
+        named(rc, err);
+        if (rc == 0) {
+            FUZZ_CHECK(sv.n > 0, "an empty serving table accepted");
+            for (int i = 0; i < sv.n; i++) {
+                const ms_serving_row *r = &sv.rows[i];
+                FUZZ_CHECK(isfinite(r->predicted) && r->predicted > 0, "row %s: predicted %g", r->id, r->predicted);
+                FUZZ_CHECK(isfinite(r->error), "row %s: error %g", r->id, r->error);
+                FUZZ_CHECK(r->efficiency > 0 && r->efficiency <= 1, "row %s: efficiency %g", r->id, r->efficiency);
+                FUZZ_CHECK(r->in_flight >= 1 && r->in_flight <= r->batch, "row %s: %d in flight of %d", r->id,
+                           r->in_flight, r->batch);
+            }
+        }
+        ms_serving_validation_free(&sv);
         return 0;
     }
     const char *runs = which == 0 ? fuzz_file("runs.csv", body, n)
