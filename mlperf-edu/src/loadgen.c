@@ -483,7 +483,7 @@ int mle_run_test(const mle_sut *sut, const mle_qsl *qsl, const mle_settings *set
             prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 #endif
             uint64_t sseed = s.schedule_seed;
-            double t = 0.0;
+            double t = 0.0, delay_sum = 0.0, delay_max = 0.0;
             clock_gettime(CLOCK_MONOTONIC, &run.t0);
             while (buf && rc == 0) {
                 if (queries > 0 && queries >= s.min_query_count && last_issue >= s.min_duration_s) {
@@ -494,6 +494,11 @@ int mle_run_test(const mle_sut *sut, const mle_qsl *qsl, const mle_settings *set
                     break;
                 }
                 sleep_until(&run.t0, t);
+                const double late = since(&run.t0) - t;
+                if (late > 0.0) {
+                    delay_sum += late;
+                    delay_max = late > delay_max ? late : delay_max;
+                }
                 size_t idx = order_next(&ord);
                 if (add_records(&run, &idx, 1, t, (uint32_t)queries, buf) != 0) {
                     rc = -1;
@@ -504,6 +509,8 @@ int mle_run_test(const mle_sut *sut, const mle_qsl *qsl, const mle_settings *set
                 queries++;
                 t += -log(next_unit(&sseed)) / s.target_qps; /* exponential gap: Poisson arrivals */
             }
+            res->issue_delay_mean_s = queries ? delay_sum / (double)queries : 0.0;
+            res->issue_delay_max_s = delay_max;
             if (sut->flush) {
                 sut->flush(sut->ctx, &run);
             }

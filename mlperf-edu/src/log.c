@@ -225,6 +225,8 @@ int mle_write_logs(const char *dir, const mle_result *r, char *err, size_t errle
             mllog(&b, "result_scheduled_samples_per_sec", num_or_null(r->scheduled_qps), end_ms);
             mllog(&b, "result_overlatency_query_count", cJSON_CreateNumber((double)r->overlatency), end_ms);
             mllog(&b, "result_perf_constraints_met", cJSON_CreateBool(r->perf_constraints_met), end_ms);
+            mllog(&b, "result_issue_delay_mean_ns", num_or_null(r->issue_delay_mean_s * 1e9), end_ms);
+            mllog(&b, "result_issue_delay_max_ns", num_or_null(r->issue_delay_max_s * 1e9), end_ms);
         }
         if (s->scenario == MLE_OFFLINE) {
             mllog(&b, "result_samples_per_second", num_or_null(r->metric), end_ms);

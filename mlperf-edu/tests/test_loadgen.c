@@ -264,14 +264,69 @@ static double overshoot(double d)
             ok = false;                                                                            \
         }                                                                                          \
     } while (0)
-/* After a run: if the machine became busy meanwhile (sleeps of d overshoot by more than d / 2), the
- * run says nothing about LoadGen; the try is inconclusive (skipped when it was the last one). */
-#define BUSY_AFTER(d)                                                                              \
+/* A canary thread that sleeps for d again and again while a scenario runs and keeps the mean of how
+ * late it wakes: what the machine's other work does to every sleeping thread of the run (LoadGen's
+ * issuing thread, the fake SUT's workers and their sleeps) at that time. A median taken before or
+ * after the run misses a burst of load during it, and the mean latency feels the tail that the
+ * median ignores. */
+typedef struct canary {
+    pthread_t th;
+    pthread_mutex_t mu;
+    bool stop;
+    double d, late_sum;
+    size_t n;
+} canary;
+
+static void *canary_main(void *arg)
+{
+    canary *c = arg;
+    for (;;) {
+        const double t0 = now_s();
+        sleep_s(c->d);
+        const double late = now_s() - t0 - c->d;
+        pthread_mutex_lock(&c->mu);
+        c->late_sum += late;
+        c->n++;
+        const bool stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+        if (stop) {
+            return NULL;
+        }
+    }
+}
+
+static canary *canary_start(double d)
+{
+    canary *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->d = d;
+    pthread_mutex_init(&c->mu, NULL);
+    assert_int_equal(pthread_create(&c->th, NULL, canary_main, c), 0);
+    return c;
+}
+
+/* Stops the canary; returns its mean lateness, seconds. */
+static double canary_stop(canary *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    const double late = c->n ? c->late_sum / (double)c->n : 0.0;
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    return late;
+}
+
+/* After a run: if the machine was busy during it (the canary's sleeps of d woke, on average, more
+ * than d / 4 late), the run says nothing about LoadGen; the try is inconclusive (skipped when it was
+ * the last one). */
+#define BUSY_DURING(c, d)                                                                          \
     do {                                                                                           \
-        double ova_ = overshoot(d);                                                                \
-        if (ova_ > 0.5 * (d)) {                                                                    \
-            print_message("machine got busy during the run (a %.1f ms sleep overshoots by %.2f ms)\n", \
-                          1e3 * (d), 1e3 * ova_);                                                  \
+        const double late_ = canary_stop(c);                                                       \
+        if (late_ > 0.25 * (d)) {                                                                  \
+            print_message("machine busy during the run (a %.1f ms sleep woke %.2f ms late on average)\n", \
+                          1e3 * (d), 1e3 * late_);                                                 \
             mle_result_free(&r);                                                                   \
             if (final) {                                                                           \
                 skip();                                                                            \
@@ -339,9 +394,10 @@ static bool try_single_stream_deterministic(bool final)
     mle_result r;
     char err[256];
     loaded_calls = unloaded_calls = 0;
+    canary *cn = canary_start(0.002);
     assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
     fake_stop(f);
-    BUSY_AFTER(0.002);
+    BUSY_DURING(cn, 0.002);
     CHECK_TRUE(r.valid);
     assert_true(r.queries_issued >= 100);
     assert_true(r.final_issue_s >= 0.3);
@@ -350,6 +406,7 @@ static bool try_single_stream_deterministic(bool final)
     CHECK_NEAR(r.p50_s, 0.002 + ov, 0.0, 0.0008 + ov);
     CHECK_TRUE(r.lat_min_s >= 0.002);
     CHECK_NEAR(r.qps_without_overhead, 1.0 / (0.002 + ov), 0.25, 0.0);
+    assert_float_equal(r.issue_delay_max_s, 0.0, 0.0);   /* issued when scheduled */
     assert_float_equal(r.metric, r.early_stop_s, 0);
     assert_true(r.early_stop_s >= r.p90_s);
     mle_result_free(&r);
@@ -367,9 +424,10 @@ static bool try_single_stream_exponential(bool final)
     mle_settings s = quick(MLE_SINGLE_STREAM, 500, 0.2);
     mle_result r;
     char err[256];
+    canary *cn = canary_start(mean);
     assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
     fake_stop(f);
-    BUSY_AFTER(mean);
+    BUSY_DURING(cn, mean);
     CHECK_TRUE(r.valid);
     CHECK_NEAR(r.lat_mean_s, mean + ov, 0.15, 0.0003 + ov);
     CHECK_NEAR(r.p90_s, mean * log(10.0) + ov, 0.20, 0.0003 + ov);
@@ -389,9 +447,10 @@ static bool try_multi_stream(bool final)
     mle_settings s = quick(MLE_MULTI_STREAM, 700, 0.1);
     mle_result r;
     char err[256];
+    canary *cn = canary_start(0.001);
     assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
     fake_stop(f);
-    BUSY_AFTER(0.001);
+    BUSY_DURING(cn, 0.001);
     assert_int_equal(r.settings.samples_per_query, 8);
     assert_int_equal(r.samples_issued, 8 * r.queries_issued);
     assert_int_equal(r.n_latencies, r.queries_issued);
@@ -421,16 +480,20 @@ static bool try_server_mm1(bool final)
     s.target_latency_s = 0.050;
     mle_result r;
     char err[256];
+    canary *cn = canary_start(0.001);
     assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
     pthread_mutex_lock(&f->mu);
     const double es = f->eff_sum / (double)f->eff_n, es2 = f->eff_sum2 / (double)f->eff_n,
                  wake = f->wake_sum / (double)f->eff_n;
     pthread_mutex_unlock(&f->mu);
     fake_stop(f);
-    BUSY_AFTER(0.001);
-    if (wake > 0.1 * es) {  /* other processes held the CPUs while the worker had work */
-        print_message("machine busy during the run: the worker started %.0f us after it could (service %.0f us)\n",
-                      1e6 * wake, 1e6 * es);
+    BUSY_DURING(cn, 0.001);
+    assert_true(r.issue_delay_mean_s >= 0.0 && r.issue_delay_max_s >= r.issue_delay_mean_s);
+    /* other processes held the CPUs while the worker had work, or while LoadGen had to issue */
+    if (wake > 0.1 * es || r.issue_delay_mean_s > 0.1 * es) {
+        print_message("machine busy during the run: the worker started %.0f us after it could, LoadGen "
+                      "issued %.0f us late (means; service %.0f us)\n",
+                      1e6 * wake, 1e6 * r.issue_delay_mean_s, 1e6 * es);
         mle_result_free(&r);
         if (final) skip();
         return false;
@@ -480,12 +543,13 @@ static bool try_offline_throughput(bool final)
     s.target_qps = 4000.0;
     mle_result r;
     char err[256];
+    canary *cn = canary_start(0.001);
     assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
     /* Four workers in parallel, each at the service time it really gave during the run (a burst of
      * load stretches every sleep; the overshoot measured before the run can miss it). */
     double mean_svc = f->svc_n ? f->svc_sum / (double)f->svc_n : 0.001 + ov;
     fake_stop(f);
-    BUSY_AFTER(0.001);
+    BUSY_DURING(cn, 0.001);
     assert_int_equal(r.settings.offline_samples, 440); /* 1.1 x 4000/s x 0.1 s */
     assert_int_equal(r.samples_completed, 440);
     CHECK_NEAR(r.metric, 4.0 / mean_svc, 0.25, 0.0);
@@ -638,9 +702,10 @@ static bool try_token_latencies(bool final)
     mle_settings s = quick(MLE_SINGLE_STREAM, 80, 0.0);
     mle_result r;
     char err[256];
+    canary *cn = canary_start(0.0035);
     assert_int_equal(mle_run_test(&sut, &QSL, &s, &r, err, sizeof err), 0);
     fake_stop(f);
-    BUSY_AFTER(0.0035);
+    BUSY_DURING(cn, 0.0035);
     CHECK_TRUE(r.valid);
     assert_true(r.has_tokens);
     assert_int_equal(r.tokens, 8 * r.queries_issued);

@@ -108,6 +108,10 @@ typedef struct mle_result {
     double qps_with_overhead;        /* completed samples / duration */
     double qps_without_overhead;     /* samples / sum of latencies (SingleStream) or as above */
     double scheduled_qps;            /* Server: samples issued / final_issue_s */
+    /* Server: how late LoadGen issued its queries after their scheduled arrival times, seconds (mean
+     * and max; 0 in the other scenarios, which issue when they schedule). Latency counts from the
+     * scheduled time, so a LoadGen held up by other work on the machine adds this to every sample. */
+    double issue_delay_mean_s, issue_delay_max_s;
     /* sample latencies (MultiStream: query latencies), seconds */
     double lat_min_s, lat_max_s, lat_mean_s, p50_s, p90_s, p95_s, p97_s, p99_s, p999_s;
     double target_percentile_s;      /* the latency at settings.target_percentile */
