@@ -865,6 +865,51 @@ static void test_hybrid_shard(void **s)
     assert_int_equal(ms_dist_stack_shard_group("A100/HSDP", 0, 8, 1, 1, 16), 0);  /* nothing sharded */
 }
 
+/* Context-parallel ranks hold the same weights as their data-parallel peers and each computes a
+ * partial gradient on its part of the sequence: gradients are reduced, and ZeRO state sharded, over
+ * all dp·cp of them (Megatron-Core's data-parallel group with context parallel; torchtitan's FSDP
+ * mesh dp_shard_cp). So cp 2 × dp 8 runs the weights' collectives, optimizer step and model state
+ * of dp 16 (both at stride tp = 1), while its activations are those of half the sequence. */
+static void test_context_parallel_replicas(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(24, 2048, 16);
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    for (int zero = 0; zero <= 3; zero++) {
+        ms_dist_parallel_t c2 = { .tp = 1, .pp = 1, .cp = 2, .microbatch = 1, .global_batch = 64, .interleave = 1,
+                                  .zero_stage = zero, .flash_attention = 1 };
+        ms_dist_parallel_t c1 = c2;
+        c1.cp = 1;
+        ms_dist_train_t t2, t1;
+        assert_int_equal(ms_dist_train_step(&a, &m, &c2, &f, 16, &t2, NULL, 0), MS_DIST_OK);
+        assert_int_equal(ms_dist_train_step(&a, &m, &c1, &f, 16, &t1, NULL, 0), MS_DIST_OK);
+        assert_int_equal(t2.dp, 8);
+        assert_int_equal(t1.dp, 16);
+        if (zero < 3) {
+            assert_true(t2.dp_comm_total_s > 0);
+            NEAR(t2.dp_comm_total_s, t1.dp_comm_total_s, 1e-12);
+        } else {
+            assert_true(t2.zero_comm_total_s > 0);
+            /* per micro-batch, and cp 2 runs half as many micro-batches per step as dp 16 does not:
+             * each of the 8 replicas takes 8 sequences, each of the 16 takes 4 */
+            NEAR(t2.zero_comm_total_s / t2.microbatches, t1.zero_comm_total_s / t1.microbatches, 1e-12);
+        }
+        NEAR(t2.optimizer_s, t1.optimizer_s, 1e-12);
+        NEAR(t2.memory.weights_bytes, t1.memory.weights_bytes, 1e-12);
+        NEAR(t2.memory.gradients_bytes, t1.memory.gradients_bytes, 1e-12);
+        NEAR(t2.memory.optimizer_bytes, t1.memory.optimizer_bytes, 1e-12);
+        if (zero >= 1) NEAR(t2.memory.optimizer_bytes, 12.0 * ms_dist_params(&m) / 16.0, 1e-12);
+        assert_true(t2.memory.activations_bytes < t1.memory.activations_bytes);
+    }
+    /* hybrid sharding with cp: a shard spans shard_group data-parallel ranks and their cp ranks */
+    ms_dist_parallel_t h = { .tp = 1, .pp = 1, .cp = 2, .dp = 8, .shard_group = 4, .microbatch = 1, .global_batch = 64,
+                             .zero_stage = 3, .flash_attention = 1 };
+    ms_dist_memory_t mem;
+    assert_int_equal(ms_dist_train_memory(&m, &h, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.optimizer_bytes, 12.0 * ms_dist_params(&m) / 8.0, 1e-12);
+}
+
 /* Links run at their achievable fraction, not at η: doubling η leaves a communication-bound
  * step's collectives unchanged; the defaults apply when the fabric gives none. */
 static void test_link_efficiency(void **s)
@@ -911,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),
         cmocka_unit_test(test_hybrid_shard),
+        cmocka_unit_test(test_context_parallel_replicas),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_tp_async_grad),
         cmocka_unit_test(test_fp8_linear),

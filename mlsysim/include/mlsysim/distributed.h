@@ -164,10 +164,11 @@ typedef struct ms_dist_parallel {
      * selective layer checkpointing of every n-th layer (1/n). 0 = 1, all of them. */
     double recompute_layer_fraction;
     int sequence_parallel;  /* 1 = Megatron sequence parallelism with TP */
-    int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp) */
+    int zero_stage;         /* 0..3 (optimizer / +gradients / +parameters sharded over dp·cp:
+                             * context-parallel ranks hold the same weights) */
     /* Data-parallel ranks one ZeRO shard spans (hybrid sharding: PyTorch FSDP HYBRID_SHARD / HSDP,
-     * whose default group is a node's GPUs; DeepSpeed ZeRO++ hpZ and MiCS alike). The sharded state
-     * is divided by it instead of dp; the sharded collectives (ZeRO-3 gathers and gradient
+     * whose default group is a node's GPUs; DeepSpeed ZeRO++ hpZ and MiCS alike), each with its cp
+     * ranks. The sharded state is divided by shard_group·cp instead of dp·cp; the sharded collectives (ZeRO-3 gathers and gradient
      * reduce-scatters, ZeRO-1/2 reduce-scatter and gather) run inside groups of it, and each rank's
      * reduced gradient shard is then all-reduced across the dp / shard_group replicas. It must
      * divide dp. 0 = dp: one shard over every replica (plain ZeRO / FSDP FULL_SHARD). */

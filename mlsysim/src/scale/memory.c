@@ -12,7 +12,8 @@
  *   Optimizer"); with fp16 parameters it keeps fp16 gradients and the optimizer an fp32 copy of
  *   them (optimizer_bytes_per_param 16: 20 B/param, 4 + 16/dp, the same table's fp16 row).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
- *   over dp, ZeRO-2 also the gradients, ZeRO-3 also the weights.
+ *   over dp·cp (the ranks holding the same weights), ZeRO-2 also the gradients, ZeRO-3 also the
+ *   weights.
  * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", Sec. 4.1 and eqs.
  * 1-5; bytes for 16-bit activations, per layer, per micro-batch of b sequences of s tokens):
  *   no TP                sbh·(34 + 5as/h)
@@ -52,7 +53,10 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, dp = p->dp > 0 ? p->dp : 1;
     double ep = p->ep > 0 ? p->ep : 1, cp = p->cp > 0 ? p->cp : 1;
     double b = p->microbatch > 0 ? p->microbatch : 1, v = p->interleave > 0 ? p->interleave : 1;
-    double zs = p->shard_group > 0 && p->shard_group < dp ? p->shard_group : dp; /* ranks a shard spans */
+    /* ranks a shard spans: the dp·cp ranks that hold the same weights (context-parallel ranks
+     * reduce their partial gradients and shard ZeRO state with the data-parallel ones, see
+     * train_step.c), or shard_group data-parallel ranks of them with their cp ranks */
+    double zs = (p->shard_group > 0 && p->shard_group < dp ? p->shard_group : dp) * cp;
 
     double dense = x.l * (x.attn_params + x.norm_params + (x.E > 1 ? x.h * x.E : 0.0)) + x.embed_params;
     double expert = x.l * x.E * x.mlp_params;

@@ -48,14 +48,15 @@
  *   PP        1F1B: step = m·t_slowest + (pp-1)/v·t_mean (Narayanan et al. 2021 §2.2); the last
  *             stage also runs the logit layer and the cross-entropy; activations are sent with
  *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
- *   DP        gradient all-reduce (ZeRO-1/2: reduce-scatter + all-gather) over dp ranks strided
- *             by tp·cp, hierarchical across nodes; exposed unless overlapped with the last
+ *   DP        gradient all-reduce (ZeRO-1/2: reduce-scatter + all-gather) over the dp·cp ranks
+ *             that hold the same weights (context-parallel ranks each have a partial gradient),
+ *             strided by tp, hierarchical across nodes; exposed unless overlapped with the last
  *             micro-batch's backward. ZeRO-2 runs them per unit (see units below), ZeRO-0/1 as
  *             one collective of the whole gradient (their buckets are tens of MB or more).
  *   ZeRO-3    per micro-batch: all-gather the stage's parameters before forward and before
  *             backward (a recomputed layer runs right before its backward and uses the same
  *             gathered weights); reduce-scatter gradients. Hierarchical multi-rail collectives
- *             over the dp group (strided by tp·cp: NVLink inside the node, every NIC of the
+ *             over the dp·cp group (strided by tp: NVLink inside the node, every NIC of the
  *             node across nodes), at the stack's sharded_coll_efficiency of the achievable link
  *             rate (1 by default). Overlapped with compute when overlap_dp = 1.
  *   units     ZeRO-2/3 collectives run per wrapped unit, not once for the whole stage: PyTorch
@@ -65,10 +66,10 @@
  *             term is unchanged and a ring's latency, one step per rank across nodes
  *             (collectives.c), is paid lps + 1 times.
  *   hybrid    shard_group k < dp (FSDP HYBRID_SHARD / HSDP, ZeRO++ hpZ, MiCS): the ZeRO
- *             collectives above run over k ranks (a node's GPUs by default, so on NVLink), and
- *             each rank's reduced shard (1/k of the gradient) is all-reduced across the dp/k
- *             replicas, k·tp·cp ranks apart (one rail each), after every backward; the sharded
- *             state and its per-step work are divided by k instead of dp.
+ *             collectives above run over k·cp ranks (a node's GPUs by default, so on NVLink), and
+ *             each rank's reduced shard (1/(k·cp) of the gradient) is all-reduced across the dp/k
+ *             replicas, k·cp·tp ranks apart (one rail each), after every backward; the sharded
+ *             state and its per-step work are divided by k·cp instead of dp·cp.
  *   overlap   compute that runs beside an overlapped collective (DP reduction, ZeRO-3 gathers)
  *             loses the SMs NCCL's kernels hold (MS_DIST_NCCL_SMS): its GEMMs run on
  *             compute_units - 24 SMs (wave and tile quantization recomputed), a slowdown f of the
@@ -405,10 +406,17 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * of the two gathers (read 4, write wb; PyTorch FSDP MixedPrecision.param_dtype) and the
      * reduce-scattered 16-bit gradient accumulated into the fp32 sharded gradient (read wb + 4,
      * write 4). Recompute reuses the backward's gathered layer. 0 without ZeRO-3. */
-    /* hybrid sharding: the state is sharded over zs of the dp ranks and replicated nrep times */
-    int zs = p->shard_group > 0 ? p->shard_group : dp, nrep = dp / zs;
+    /* The weights' replicas: the dp·cp ranks of a (tp rank, stage) pair, tp apart (Megatron order
+     * tp, cp, dp, pp). Context-parallel ranks hold the same weights and each computes a partial
+     * gradient of them on its part of the sequence, so gradients are reduced, and ZeRO state
+     * sharded, over all dp·cp of them: Megatron-Core's data-parallel group "with context parallel"
+     * (its DDP and distributed optimizer), torchtitan's FSDP mesh dp_shard_cp. Hybrid sharding:
+     * the state is sharded over zs of those ranks (shard_group data-parallel ranks, each with its
+     * cp ranks) and replicated nrep times. */
+    int rg = dp * cp, rstride = tp;
+    int zs = (p->shard_group > 0 ? p->shard_group : dp) * cp, nrep = rg / zs;
     double z3_mem = 0.0;
-    if (p->zero_stage >= 3 && dp > 1) {
+    if (p->zero_stage >= 3 && rg > 1) {
         double sp_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
                             + x.embed_params / pp) / tp;
         z3_mem = (2.0 * wb * sp_params + sp_params / zs * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
@@ -432,8 +440,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double units = lps + 1.0;                                  /* FSDP units: layers + the root */
     double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
                            + x.embed_params / pp) / tp;
-    if (p->zero_stage >= 3 && dp > 1) {
-        int stride = p->flat_dp_collectives ? g : tp * cp;     /* Megatron order: tp, cp, dp, pp */
+    if (p->zero_stage >= 3 && rg > 1) {
+        int stride = p->flat_dp_collectives ? g : rstride;
         double bytes = stage_params * wb;
         /* the stack's sharded collectives at their software efficiency of the achievable links */
         double se = p->sharded_coll_efficiency > 0 ? p->sharded_coll_efficiency : MS_DIST_SHARDED_COLL_EFFICIENCY;
@@ -462,11 +470,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
 
     /* data-parallel gradient reduction (once per step) */
     double dp_t = 0.0, dp_exposed = 0.0;
-    if (dp > 1 && p->zero_stage < 3) {
+    if (rg > 1 && p->zero_stage < 3) {
         double bytes = stage_params * wb;
-        int stride = p->flat_dp_collectives ? g : tp * cp;
+        int stride = p->flat_dp_collectives ? g : rstride;
         if (p->zero_stage == 0)
-            dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, dp, stride, &fab);
+            dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, rg, stride, &fab);
         else {   /* inside the shard group, and the shard across its replicas (hybrid) */
             double u = p->zero_stage == 2 ? units : 1.0, lat = 0.0;
             dp_t = per_unit(MS_COLL_REDUCE_SCATTER, bytes, u, zs, stride, &fab, &lat)
