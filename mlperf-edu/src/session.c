@@ -151,6 +151,10 @@ static cJSON *outcome_json(mle_workload *w, const mle_run_opts *o, const mle_out
     cJSON_AddItemToObject(lat, "p99", num(r->p99_s));
     cJSON_AddItemToObject(lat, "max", num(r->lat_max_s));
     cJSON_AddItemToObject(lat, "early_stopping_estimate", num(r->early_stop_s));
+    if (r->settings.scenario == MLE_SERVER) {
+        cJSON_AddItemToObject(lat, "issue_delay_mean", num(r->issue_delay_mean_s));
+        cJSON_AddItemToObject(lat, "issue_delay_max", num(r->issue_delay_max_s));
+    }
     if (r->has_tokens) {
         cJSON *tk = cJSON_AddObjectToObject(j, "tokens");
         cJSON_AddNumberToObject(tk, "count", (double)r->tokens);

@@ -530,6 +530,16 @@ static void test_server_too_slow_is_invalid(void **state)
     assert_true(r.p99_s > 0.020);
     assert_true(r.overlatency > 0);
     assert_non_null(strstr(r.recommendation, "reduce the target QPS"));
+    /* the summary warns when LoadGen itself issued late by more than 5 % of the bound on average */
+    static char text[16384];
+    r.issue_delay_mean_s = 0.002;
+    r.issue_delay_max_s = 0.004;
+    mle_summary_text(&r, text, sizeof text);
+    assert_non_null(strstr(text, "1 warning encountered during test"));
+    assert_non_null(strstr(text, "issued queries 2000 us late on average (max 4000 us)"));
+    r.issue_delay_mean_s = 0.0009;
+    mle_summary_text(&r, text, sizeof text);
+    assert_non_null(strstr(text, "No warnings encountered during test"));
     mle_result_free(&r);
 }
 

@@ -98,6 +98,10 @@ void mle_complete(mle_run *run, const mle_response *responses, size_t n);
  * (TPOT: (completion - first token) / (n_tokens - 1)) beside the sample latency. */
 void mle_first_token(mle_run *run, uint64_t id);
 
+/* A Server run whose LoadGen issued its queries late by more than this fraction of target_latency_s
+ * on average says so in its summary ("1 warning encountered during test"). */
+#define MLE_ISSUE_DELAY_WARN 0.05
+
 /* Everything a run measured and decided. */
 typedef struct mle_result {
     mle_settings settings;           /* as used (defaults filled in) */
@@ -111,7 +115,7 @@ typedef struct mle_result {
     /* Server: how late LoadGen issued its queries after their scheduled arrival times, seconds (mean
      * and max; 0 in the other scenarios, which issue when they schedule). Latency counts from the
      * scheduled time, so a LoadGen held up by other work on the machine adds this to every sample. */
-    double issue_delay_mean_s, issue_delay_max_s;
+    double issue_delay_mean_s, issue_delay_max_s;   /* past MLE_ISSUE_DELAY_WARN: a summary warning */
     /* sample latencies (MultiStream: query latencies), seconds */
     double lat_min_s, lat_max_s, lat_mean_s, p50_s, p90_s, p95_s, p97_s, p99_s, p999_s;
     double target_percentile_s;      /* the latency at settings.target_percentile */
