@@ -630,13 +630,15 @@ static ms_hardware group_device(const ms_hardware *hw, int tp, int pp)
 }
 
 /* Communication of one pass over `tokens` tokens in a tp x pp group, seconds: tp all-reduces and
- * pipeline sends (both 0 for a single accelerator). */
+ * pipeline sends (both 0 for a single accelerator). They carry the GEMMs' outputs, which are 16-bit
+ * when the weights are narrower (an FP8 or INT8 GEMM writes 16 bits), else the precision's. */
 static void group_comm(const ms_plan *p, const ms_dist_fabric_t *line, double tokens, double *tp_s, double *pp_s)
 {
     ms_dist_fabric_t ach;
     ms_dist_fabric_achievable(line, &ach);          /* links at their NCCL-tests fraction */
     const ms_dist_fabric_t *f = &ach;
-    double bytes = tokens * p->model.arch.hidden * ms_precision_bytes(p->precision);
+    double ab = ms_precision_bytes(p->precision) < 2.0 ? 2.0 : ms_precision_bytes(p->precision);
+    double bytes = tokens * p->model.arch.hidden * ab;
     *tp_s = p->tp > 1 ? 2.0 * p->model.arch.layers * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : 0.0;
     *pp_s = 0.0;
     if (p->pp > 1) {
