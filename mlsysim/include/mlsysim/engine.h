@@ -295,8 +295,10 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * there) with n = in_flight sequences at once, n = min(batch, free memory / KV of a sequence at its
  * mean length) (paged KV: a batch larger than the cache runs as n in flight, the rest waiting);
  * tokens/s per GPU = n · output / run / tp. An optional column `stack` names the serving software
- * whose fixed costs are added (ms_serving_stack: a per-layer cost per forward pass, a GQA decode
- * kernel that reads the KV cache once per query head). */
+ * whose costs and rules apply (serving_validation.c: trtllm-0.6, a per-layer cost per forward pass
+ * and a GQA decode kernel that reads the KV cache once per query head; trtllm-bench, a KV cache
+ * of 0.95 of the memory beside the weights with each request holding its whole input + output).
+ * An optional column `kv_precision` gives the KV cache's format (blank: precision). */
 typedef enum { MS_SERVE_TOKENS_PER_S_PER_GPU = 0, MS_SERVE_TTFT_S = 1 } ms_serving_metric;
 
 typedef struct {
@@ -306,6 +308,7 @@ typedef struct {
     char citation[240];
     ms_serving_metric metric;
     ms_precision precision;
+    ms_precision kv_precision;       /* the KV cache's (column `kv_precision`; blank = precision) */
     int tp, batch, input_len, output_len;
     int heldout;                     /* 1: nothing was chosen on this row */
     double measured, predicted;      /* tokens/s per GPU or seconds */
@@ -315,7 +318,8 @@ typedef struct {
     char stack[24];                  /* serving software (column `stack`; "" = none: the plan alone) */
     double layer_overhead_s;         /* the stack's fixed cost per layer per forward pass (in TTFT and ITL) */
     double kv_extra_s;               /* per decode step: KV re-read by a GQA kernel that reads per query head */
-    int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean length) */
+    int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean
+                                      * length, or at the whole length under the stack's rule) */
 } ms_serving_row;
 
 typedef struct {

@@ -2,7 +2,8 @@
  * (see engine.h, "serving validation", and mlsysim/validation/README.md).
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
- * citation ('#' starts a comment), and optionally stack. metric: tokens_per_s_per_gpu (output tokens
+ * citation ('#' starts a comment), and optionally stack and kv_precision (the KV cache's format;
+ * blank = precision). metric: tokens_per_s_per_gpu (output tokens
  * of a static-batch run per second per GPU) or ttft_s. Every row is predicted with the efficiency
  * an inference plan takes when it names none (ms_inference_efficiency: the generation's calibrated
  * GEMM figure for a 16-bit or FP8 transformer); a row's stack adds that software's fixed costs
@@ -50,6 +51,7 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
     p->batch_size = r->batch;
     p->seq_len = seq;
     p->precision = r->precision;
+    if (r->kv_precision != r->precision) p->kv_precision = (int)r->kv_precision;
     p->tp = r->tp;
     p->pp = 1;
     p->count = r->tp;
@@ -83,16 +85,31 @@ typedef struct {
 } serving_layer_cost;
 typedef struct {
     const char *name;
-    serving_layer_cost layer[2];
+    serving_layer_cost layer[2];   /* none listed: no per-layer cost on any generation */
     int kv_per_query_head;
+    /* KV-cache capacity (0: the plan's rule, all memory beside the weights at each sequence's mean
+     * length): this fraction of the tp group's memory beside the weights, each request holding its
+     * whole input + output length */
+    double kv_fraction;
 } serving_stack;
+/* trtllm-bench: TensorRT-LLM's `trtllm-bench throughput` (PyTorch backend, CUDA graphs) as its
+ *   perf-overview.md runs it, all requests queued at once. Its tensorrt_llm/bench/build/tuning.py
+ *   sizes the run for kv_cache_gpu_mem_fraction 0.95 of the GPUs' memory beside the engine, each
+ *   request at its whole input + output length (calc_engine_setting; the capacity scheduler's
+ *   default, GUARANTEED_NO_EVICT, admits a request only when its whole length fits), and the
+ *   page says 0.95 is what the tables used where memory allowed. No per-layer cost (CUDA graphs
+ *   replay the decode step), and the GQA decode kernel (XQA) reads each KV head once. Nothing
+ *   chosen on any row. */
 static const serving_stack stacks[] = {
-    {"trtllm-0.6", {{"A100", 260e-6}, {"H100", 150e-6}}, 1},
+    {"trtllm-0.6", {{"A100", 260e-6}, {"H100", 150e-6}}, 1, 0.0},
+    {"trtllm-bench", {{NULL, 0}, {NULL, 0}}, 0, 0.95},
 };
 
-/* The stack's per-layer cost on hw's generation; -1 when it has none. */
+/* The stack's per-layer cost on hw's generation; 0 when the stack lists none for any generation,
+ * -1 when it lists others but not this one. */
 static double stack_layer_s(const serving_stack *stk, const char *hw_name)
 {
+    if (!stk->layer[0].gen) return 0.0;
     size_t n = strcspn(hw_name, "_");
     for (size_t i = 0; i < sizeof stk->layer / sizeof stk->layer[0]; i++)
         if (stk->layer[i].gen && strlen(stk->layer[i].gen) == n && !strncmp(stk->layer[i].gen, hw_name, n))
@@ -107,12 +124,13 @@ static const serving_stack *stack_of(const char *name)
     return NULL;
 }
 
-/* Sequences of `len` tokens the tp group's memory holds beside the weights (at least 1). */
-static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r, double len, double reserve)
+/* Sequences of `len` tokens the tp group's memory holds beside the weights (at least 1): of what
+ * (1 - reserve) of it leaves, the fraction `frac` (1 = all). */
+static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r, double len, double reserve,
+                       double frac)
 {
-    double b = ms_precision_bytes(r->precision);
-    double free_b = r->tp * hw->mem_bytes * (1.0 - reserve) - m->params * b;
-    double per_seq = m->kv_elems_per_token * b * len;
+    double free_b = frac * (r->tp * hw->mem_bytes * (1.0 - reserve) - m->params * ms_precision_bytes(r->precision));
+    double per_seq = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * len;
     double n = free_b > 0 && per_seq > 0 ? floor(free_b / per_seq) : 1;
     if (n < 1) return 1;
     return n > r->batch ? r->batch : (int)n;
@@ -156,7 +174,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     ms_result *res = malloc(sizeof *res);
     char line[4096], hdrline[4096];
     ms_scale_csv_line_t hdr = {0};
-    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1;
+    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1, ci_kvp = -1;
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
     while (rc == MS_OK && fgets(line, sizeof line, fp)) {
@@ -175,7 +193,10 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
                     snprintf(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, scols[k]);
                     rc = MS_ERR_INPUT; break;
                 }
-            if (rc == MS_OK) ci_stack = col_of(&hdr, "stack");   /* optional */
+            if (rc == MS_OK) {                                    /* optional */
+                ci_stack = col_of(&hdr, "stack");
+                ci_kvp = col_of(&hdr, "kv_precision");
+            }
             have = 1;
             continue;
         }
@@ -203,6 +224,11 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         snprintf(r->model, sizeof r->model, "%s", m->name);
         snprintf(r->hardware, sizeof r->hardware, "%s", hw->name);
         if (ms_precision_parse(c.f[ci[S_PREC]], &r->precision)) { BAD(S_PREC, "unknown precision '%s'", c.f[ci[S_PREC]]); break; }
+        r->kv_precision = r->precision;
+        if (ci_kvp >= 0 && c.f[ci_kvp][0] && ms_precision_parse(c.f[ci_kvp], &r->kv_precision)) {
+            snprintf(err, errlen, "%s:%d: column kv_precision: unknown precision '%s' (empty = precision)", path, lineno, c.f[ci_kvp]);
+            rc = MS_ERR_INPUT; break;
+        }
         const int ic[4] = {S_TP, S_BATCH, S_IN, S_OUT};
         int *id[4] = {&r->tp, &r->batch, &r->input_len, &r->output_len};
         for (int k = 0; k < 4 && rc == MS_OK; k++) {
@@ -222,7 +248,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         else if (strcmp(sp, "calibration")) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
         const serving_stack *stk = NULL;
         if (ci_stack >= 0 && c.f[ci_stack][0] && !(stk = stack_of(c.f[ci_stack]))) {
-            snprintf(err, errlen, "%s:%d: column stack: unknown serving stack '%s' (known: trtllm-0.6; empty = none)",
+            snprintf(err, errlen, "%s:%d: column stack: unknown serving stack '%s' (known: trtllm-0.6 trtllm-bench; empty = none)",
                      path, lineno, c.f[ci_stack]);
             rc = MS_ERR_INPUT; break;
         }
@@ -231,7 +257,9 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         double mean_len = r->input_len + r->output_len / 2;
         ms_plan_init(p, reg, m, hw);
         double reserve = p->memory_reserve;   /* the plan's default runtime reserve */
-        r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, mean_len, reserve);
+        double frac = stk && stk->kv_fraction > 0 ? stk->kv_fraction : 1.0;
+        double held = stk && stk->kv_fraction > 0 ? r->input_len + r->output_len : mean_len;
+        r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, held, reserve, frac);
         ms_serving_row at = *r;            /* the plan of the sequences actually in flight */
         at.batch = r->in_flight;
         double layer_s = stk ? stack_layer_s(stk, hw->name) : 0.0;
@@ -262,7 +290,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             }
             int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
             double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
-            double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->precision) * mean_len * r->in_flight;
+            double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
             r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * hw->mem_bw_bytes_per_s);
             r->itl_s = itl + r->layer_overhead_s + r->kv_extra_s;
             double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
