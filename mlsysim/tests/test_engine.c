@@ -242,6 +242,16 @@ static void test_one_gpu_plan_equals_single_node_calls(void **state)
     assert_true(a.efficiency == ms_calibrated_efficiency("H100"));
     assert_true(ms_calibrated_efficiency("H100_PCIe") == ms_calibrated_efficiency("H100"));
     assert_true(ms_calibrated_efficiency("MI300X") == 0.0);
+    /* calibration.csv's aliases, the same chips: H200, GH200 and H800 take H100's figures (FP8 too),
+     * A800 A100's; a name that only starts like one (B200, GB200, H2000) takes none */
+    const char *h100_like[] = {"H200", "GH200", "H800", "H200_NVL"};
+    for (int i = 0; i < 4; i++) {
+        assert_true(ms_calibrated_efficiency(h100_like[i]) == ms_calibrated_efficiency("H100"));
+        assert_true(ms_calibrated_fp8_efficiency(h100_like[i]) == ms_calibrated_fp8_efficiency("H100"));
+    }
+    assert_true(ms_calibrated_efficiency("A800") == ms_calibrated_efficiency("A100"));
+    assert_true(ms_calibrated_efficiency("B200") == 0.0 && ms_calibrated_efficiency("GB200") == 0.0);
+    assert_true(ms_calibrated_efficiency("H2000") == 0.0);
     assert_string_equal(ms_result_get_str(&ra, "efficiency_source"), "calibrated");
     ms_dist_train_t t;
     assert_int_equal(ms_dist_train_step(&a, &dm, &par, &f, 1, &t, err, sizeof err), MS_DIST_OK);

@@ -19,8 +19,8 @@
 #include "mlsysim/mlsysim.h"
 #include "mlsysim/engine.h"
 
-#define MEDIAN_TOK_MAX 0.13  /* measured 12.9 % (45 held-out rows; 8.5 % on the 15 of trtllm-0.6) */
-#define MEDIAN_TRTB_MAX 0.20 /* measured 19.3 % (the 30 rows of trtllm-bench, TensorRT-LLM v1.0) */
+#define MEDIAN_TOK_MAX 0.15  /* measured 14.7 % (75 held-out rows; 8.5 % on the 15 of trtllm-0.6) */
+#define MEDIAN_TRTB_MAX 0.18 /* measured 17.3 % (the 60 rows of trtllm-bench, TensorRT-LLM v1.0) */
 #define MEDIAN_TTFT_MAX 0.07 /* measured 6.8 % (6 held-out rows) */
 #define GOAL_MEDIAN 0.20     /* issue 12: median <= 20 % on tokens/s and on latency */
 /* the trtllm-0.6 stack's per-layer cost per generation (serving_validation.c) */
@@ -43,7 +43,7 @@ static void test_published_serving(void **s)
     ms_serving_validation v;
     assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
     int tok = 0, ttft = 0, calib = 0, hand = 0, nb = 0;
-    double trtb[64];
+    double trtb[128];
     for (int i = 0; i < v.n; i++) {
         const ms_serving_row *r = &v.rows[i];
         printf("%-26s %-7s measured %10.4g predicted %10.4g error %+6.1f%% (TTFT %.4g s, ITL %.4g s, n %d)\n", r->id,
@@ -117,8 +117,8 @@ static void test_published_serving(void **s)
             assert_true(fabs(r->predicted - r->ttft_s) <= 1e-12);
         }
     }
-    assert_true(tok >= 45 && ttft >= 8);
-    assert_int_equal(nb, 30);
+    assert_true(tok >= 75 && ttft >= 8);
+    assert_int_equal(nb, 60);
     assert_int_equal(calib, 2);
     assert_int_equal(hand, 2);
     qsort(trtb, (size_t)nb, sizeof trtb[0], cmp_abs);

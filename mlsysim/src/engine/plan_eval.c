@@ -20,19 +20,23 @@ double ms_default_efficiency(ms_mode mode)
 
 /* One efficiency figure per accelerator generation, as mlsysim/validation/calibration.csv holds
  * them (chosen there on the calibration rows of runs.csv only; tests/test_scale_validation.c
- * checks this table against the file). The generation is the registry name up to its first '_'
- * (A100_40GB -> A100, H100_PCIe -> H100). */
-static const struct { const char *gen; double eff, attn, score, fp8; } calibrated[] = {
-    {"A100", 0.74, 0.50, 224.0, 0.0},
-    {"H100", 0.61, 0.35, 342.0, 0.54},
+ * checks this table against the file), with that file's aliases: other names of the same chip
+ * (A800 is A100's GA100; H800, H200 and GH200 are H100's GH100, 132 SMs at the same dense peak).
+ * The generation is the registry name up to its first '_' (A100_40GB -> A100, H100_PCIe -> H100). */
+static const struct { const char *gen, *aliases[3]; double eff, attn, score, fp8; } calibrated[] = {
+    {"A100", {"A800", NULL, NULL}, 0.74, 0.50, 224.0, 0.0},
+    {"H100", {"H800", "H200", "GH200"}, 0.61, 0.35, 342.0, 0.54},
 };
 
 static int calibrated_index(const char *hw_name)
 {
     if (!hw_name) return -1;
     size_t n = strcspn(hw_name, "_");
-    for (size_t i = 0; i < sizeof calibrated / sizeof calibrated[0]; i++)
+    for (size_t i = 0; i < sizeof calibrated / sizeof calibrated[0]; i++) {
         if (strlen(calibrated[i].gen) == n && strncmp(calibrated[i].gen, hw_name, n) == 0) return (int)i;
+        for (int k = 0; k < 3 && calibrated[i].aliases[k]; k++)
+            if (strlen(calibrated[i].aliases[k]) == n && strncmp(calibrated[i].aliases[k], hw_name, n) == 0) return (int)i;
+    }
     return -1;
 }
 
