@@ -35,6 +35,14 @@ static inline double ms_scale_linear_weights(const ms_scale_arch_t *x, double ep
     return x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h + x->E / ep * x->mlp_mats * x->h * x->ffn;
 }
 
+/* The ranks one ZeRO shard spans: the dp·cp ranks that hold the same weights (context-parallel ranks
+ * each reduce a partial gradient of them and shard ZeRO state with the data-parallel ones), or under
+ * hybrid sharding shard_group data-parallel ranks of them (when in (0, dp)) with their cp ranks. */
+static inline int ms_scale_shard_ranks(const ms_dist_parallel_t *p, int dp, int cp)
+{
+    return (p->shard_group > 0 && p->shard_group < dp ? p->shard_group : dp) * cp;
+}
+
 /* One CSV line split in place (validation tables): fields point into the line. */
 #define MS_SCALE_CSV_MAXCOL 48
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;

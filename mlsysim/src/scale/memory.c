@@ -53,10 +53,7 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, dp = p->dp > 0 ? p->dp : 1;
     double ep = p->ep > 0 ? p->ep : 1, cp = p->cp > 0 ? p->cp : 1;
     double b = p->microbatch > 0 ? p->microbatch : 1, v = p->interleave > 0 ? p->interleave : 1;
-    /* ranks a shard spans: the dp·cp ranks that hold the same weights (context-parallel ranks
-     * reduce their partial gradients and shard ZeRO state with the data-parallel ones, see
-     * train_step.c), or shard_group data-parallel ranks of them with their cp ranks */
-    double zs = (p->shard_group > 0 && p->shard_group < dp ? p->shard_group : dp) * cp;
+    double zs = ms_scale_shard_ranks(p, (int)dp, (int)cp);                /* ranks a shard spans */
 
     double dense = x.l * (x.attn_params + x.norm_params + (x.E > 1 ? x.h * x.E : 0.0)) + x.embed_params;
     double expert = x.l * x.E * x.mlp_params;

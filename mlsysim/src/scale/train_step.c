@@ -413,14 +413,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * (its DDP and distributed optimizer), torchtitan's FSDP mesh dp_shard_cp. Hybrid sharding:
      * the state is sharded over zs of those ranks (shard_group data-parallel ranks, each with its
      * cp ranks) and replicated nrep times. */
-    int rg = dp * cp, rstride = tp;
-    int zs = (p->shard_group > 0 ? p->shard_group : dp) * cp, nrep = rg / zs;
+    int rg = dp * cp, zs = ms_scale_shard_ranks(p, dp, cp), nrep = rg / zs;
+    double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
+                           + x.embed_params / pp) / tp;
     double z3_mem = 0.0;
-    if (p->zero_stage >= 3 && rg > 1) {
-        double sp_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
-                            + x.embed_params / pp) / tp;
-        z3_mem = (2.0 * wb * sp_params + sp_params / zs * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
-    }
+    if (p->zero_stage >= 3 && rg > 1)
+        z3_mem = (2.0 * wb * stage_params + stage_params / zs * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
     double t_last = chunk_lo * v * layer_total + logit_t + z3_mem;
     double t_busy = chunk_hi * v * layer_total + z3_mem;
     double t_max = t_busy > t_last ? t_busy : t_last;
@@ -438,10 +436,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     /* ZeRO-3 parameter gathers (per micro-batch) */
     double z3 = 0.0, z3_exposed = 0.0, interference = 0.0;
     double units = lps + 1.0;                                  /* FSDP units: layers + the root */
-    double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
-                           + x.embed_params / pp) / tp;
     if (p->zero_stage >= 3 && rg > 1) {
-        int stride = p->flat_dp_collectives ? g : rstride;
+        int stride = p->flat_dp_collectives ? g : tp;          /* the replicas are tp apart */
         double bytes = stage_params * wb;
         /* the stack's sharded collectives at their software efficiency of the achievable links */
         double se = p->sharded_coll_efficiency > 0 ? p->sharded_coll_efficiency : MS_DIST_SHARDED_COLL_EFFICIENCY;
@@ -472,7 +468,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double dp_t = 0.0, dp_exposed = 0.0;
     if (rg > 1 && p->zero_stage < 3) {
         double bytes = stage_params * wb;
-        int stride = p->flat_dp_collectives ? g : rstride;
+        int stride = p->flat_dp_collectives ? g : tp;
         if (p->zero_stage == 0)
             dp_t = ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, rg, stride, &fab);
         else {   /* inside the shard group, and the shard across its replicas (hybrid) */
