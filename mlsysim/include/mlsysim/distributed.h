@@ -112,7 +112,7 @@ typedef struct ms_dist_accel {
 
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
 /* Achievable fraction of datasheet HBM bandwidth for memory-bound kernels (see mem_bw_fraction). */
-#define MS_DIST_ACHIEVABLE_HBM_FRACTION 0.88
+#define MS_DIST_ACHIEVABLE_HBM_FRACTION 0.88   /* = MS_HW_ACHIEVABLE_HBM_FRACTION (registry.h) */
 
 /* A decoder-only transformer (GPT / Llama family). */
 typedef struct ms_dist_model {

@@ -87,6 +87,15 @@ int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size
  * cannot run at all it returns the fastest listed peak, so the value is always finite; the engine
  * and the CLI refuse such a request before using it. */
 double ms_hw_peak(const ms_hardware *hw, ms_precision p);
+/* Fraction of datasheet HBM bandwidth that memory-bound kernels reach on a GPU: 0.88 on A100
+ * 80 GB (1.80 of 2.04 TB/s measured with Nsight Compute, NVIDIA developer forum "Trouble to Reach
+ * Peak Bandwidth of A100"; about 90 % is the most any kernel reaches), assumed for the other GPUs. */
+#define MS_HW_ACHIEVABLE_HBM_FRACTION 0.88
+/* The main-memory bandwidth the engine's kernels read at, bytes/s: MS_HW_ACHIEVABLE_HBM_FRACTION of
+ * the datasheet figure on a GPU whose SM count the registry states (compute_units > 0, as the
+ * fleet step's rule), the datasheet figure on every other device. Every memory term (roofline,
+ * prefill, decode, the fleet step) reads at this one rate. */
+double ms_hw_mem_bw(const ms_hardware *hw);
 
 /* ---- Models ---- */
 typedef enum {

@@ -93,7 +93,7 @@ static const ms_result_key keys[] = {
     {"arithmetic_intensity_flop_per_byte", MS_V_NUM, "FLOP/B", "model FLOPs / bytes moved"},
     {"ridge_point_flop_per_byte", MS_V_NUM, "FLOP/B", "peak / bandwidth of one accelerator"},
     {"peak_flop_per_s", MS_V_NUM, "FLOP/s", "peak of one accelerator at the compute precision"},
-    {"bandwidth_bytes_per_s", MS_V_NUM, "B/s", "bandwidth one accelerator streams from"},
+    {"bandwidth_bytes_per_s", MS_V_NUM, "B/s", "bandwidth one accelerator streams from: its memory-bound kernels' rate, 0.88 of the datasheet HBM figure on GPUs with an SM count (ms_hw_mem_bw)"},
     /* power and energy */
     {"power_w", MS_V_NUM, "W", "power of one accelerator: TDP x (0.30 + 0.70 x min(1, MFU / 0.5)), its power limit reached at MFU 0.5; under hardware.power_limit, lowered as ms_power_limited_w says"},
     {"power_limit_w", MS_V_NUM, "W", "with hardware.power_limit: the limit each accelerator is held at (below its TDP)"},

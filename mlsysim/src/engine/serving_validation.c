@@ -70,9 +70,10 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
  *     plugins a layer, each launched from the host), and whatever a 128-token pass's GEMMs fall
  *     short of the generation's calibrated efficiency. One figure per accelerator generation, each
  *     chosen on a 10 us grid on ONE calibration row, the generation's Llama 2 7B first token of 128
- *     tokens at batch 1, TP 1 (fixed costs dominate): A100 260 us on TRT-A100-L2-7B-ttft-128 (16 ms
- *     measured, 7.7 ms roofline at η 0.74, over 32 layers); H100 150 us on TRT-H100-L2-7B-ttft-128
- *     (7 ms measured, 2.4 ms roofline: the FP8 weights' read). Every other row is held out.
+ *     tokens at batch 1, TP 1 (fixed costs dominate): A100 250 us on TRT-A100-L2-7B-ttft-128 (16 ms
+ *     measured, 7.9 ms roofline at η 0.74, over 32 layers); H100 140 us on TRT-H100-L2-7B-ttft-128
+ *     (7 ms measured, 2.6 ms roofline: the FP8 weights' read at the achievable HBM bandwidth,
+ *     ms_hw_mem_bw). Every other row is held out.
  *   kv_per_query_head: the generation-phase attention of these releases is modelled as reading a
  *     GQA group's K/V once per query head: the kernel that shares it across the group (XQA) came
  *     later, with a 2.4x Llama-70B throughput gain (TensorRT-LLM README, news of 2024/01/30). A
@@ -101,7 +102,7 @@ typedef struct {
  *   replay the decode step), and the GQA decode kernel (XQA) reads each KV head once. Nothing
  *   chosen on any row. */
 static const serving_stack stacks[] = {
-    {"trtllm-0.6", {{"A100", 260e-6}, {"H100", 150e-6}}, 1, 0.0},
+    {"trtllm-0.6", {{"A100", 250e-6}, {"H100", 140e-6}}, 1, 0.0},
     {"trtllm-bench", {{NULL, 0}, {NULL, 0}}, 0, 0.95},
 };
 
@@ -291,7 +292,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
             double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
             double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
-            r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * hw->mem_bw_bytes_per_s);
+            r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
             r->itl_s = itl + r->layer_overhead_s + r->kv_extra_s;
             double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
             r->predicted = (double)r->in_flight * r->output_len / run / r->tp;

@@ -116,6 +116,11 @@ double ms_hw_peak(const ms_hardware *hw, ms_precision p)
     return best > 0 ? best : 1.0;     /* registry guarantees one positive entry */
 }
 
+double ms_hw_mem_bw(const ms_hardware *hw)
+{
+    return hw->compute_units > 0 ? hw->mem_bw_bytes_per_s * MS_HW_ACHIEVABLE_HBM_FRACTION : hw->mem_bw_bytes_per_s;
+}
+
 int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size_t cap)
 {
     int c = ms_hw_compute_precision(hw, p);
@@ -175,7 +180,7 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, double
     } else {
         cap = hw->mem_bytes;
         feasible = mem <= cap;
-        bw = hw->mem_bw_bytes_per_s;
+        bw = ms_hw_mem_bw(hw);
         if (hw->sram_bytes > 0 && hw->sram_bw_bytes_per_s > 0 && mem <= hw->sram_bytes)
             bw = hw->sram_bw_bytes_per_s;
     }

@@ -54,7 +54,7 @@ static double decode_time(const ms_model *m, const ms_hardware *hw, double batch
     }
     double kv = m->kv_elems_per_token * ctx * batch * kvb;
     double bytes = W * frac + kv;
-    double peak = ms_hw_peak(hw, p) * eta, bw = hw->mem_bw_bytes_per_s;
+    double peak = ms_hw_peak(hw, p) * eta, bw = ms_hw_mem_bw(hw);
     double tc = flops / peak;
     double tm = bytes / bw;
     if (bound) *bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
@@ -82,7 +82,7 @@ ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_inpu
     double pairs = m->arch.encoder ? n * S : n * cached + n * (n + 1) / 2;
     double pf = B * (2.0 * m->params_matmul * n + m->attn_flops_per_pair * pairs);
     double tc = pf / (ms_hw_peak(hw, in->precision) * eta);
-    double tm = (W + kv_tok * S * B) / hw->mem_bw_bytes_per_s;
+    double tm = (W + kv_tok * S * B) / ms_hw_mem_bw(hw);
     o->prefill_flops = pf;
     o->prefill_bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     o->ttft_s = fmax(tc, tm) + hw->dispatch_s + m->layers * MS_LAYER_TAX_S;

@@ -66,7 +66,7 @@ int ms_chunked_prefill(const ms_model *m, const ms_hardware *hw, const ms_serve_
         /* weights streamed once; KV of the prefix read and of the chunk written (a single chunk
          * from token 0 writes S tokens of KV: ms_serve's prefill traffic) */
         double bytes = W + kv_tok * (s0 + c) * B;
-        double t = fmax(flops / peak, bytes / hw->mem_bw_bytes_per_s) + hw->dispatch_s +
+        double t = fmax(flops / peak, bytes / ms_hw_mem_bw(hw)) + hw->dispatch_s +
                    m->layers * MS_LAYER_TAX_S;
         if (o->chunks == 0) o->first_chunk_s = t;
         o->chunks++;
