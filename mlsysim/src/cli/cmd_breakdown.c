@@ -44,7 +44,7 @@ static int roofline_parts(const ms_result *res, bd_part *pt, int *n, double *hid
         /* a decode step: the GEMMs at max(FLOPs, weights read), then the attention kernel */
         double tg = lat - tov - tp - pp - ta;
         pt[k++] = (bd_part){"GEMMs", "compute_time_s", "weights read or FLOPs at peak x efficiency, whichever is longer", tg};
-        pt[k++] = (bd_part){"KV cache read", "attention_time_s", "the attention kernel: the KV cache at datasheet bandwidth", ta};
+        pt[k++] = (bd_part){"KV cache read", "attention_time_s", "the attention kernel: the KV cache at the achievable bandwidth (bandwidth_bytes_per_s)", ta};
         *hidden = 0;
         *hidden_what = "";
     } else {
@@ -57,8 +57,8 @@ static int roofline_parts(const ms_result *res, bd_part *pt, int *n, double *hid
         if (kv_share > 1) kv_share = 1;
         pt[k++] = (bd_part){"compute", "compute_time_s", "FLOPs at peak x efficiency (the bound term when compute-bound)", mem ? 0 : tc};
         pt[k++] = (bd_part){"weights + activations read", "memory_time_s",
-                            "HBM traffic of weights touched (and activations) at datasheet bandwidth", mem ? tm * (1 - kv_share) : 0};
-        pt[k++] = (bd_part){"KV cache read", "memory_time_s", "the KV cache at datasheet bandwidth", mem ? tm * kv_share : 0};
+                            "HBM traffic of weights touched (and activations) at the achievable bandwidth (bandwidth_bytes_per_s)", mem ? tm * (1 - kv_share) : 0};
+        pt[k++] = (bd_part){"KV cache read", "memory_time_s", "the KV cache at the achievable bandwidth (bandwidth_bytes_per_s)", mem ? tm * kv_share : 0};
         *hidden = mem ? tc : tm;
         *hidden_what = mem ? "compute" : "memory traffic";
     }
