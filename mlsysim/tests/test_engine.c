@@ -252,6 +252,12 @@ static void test_one_gpu_plan_equals_single_node_calls(void **state)
     assert_true(ms_calibrated_efficiency("A800") == ms_calibrated_efficiency("A100"));
     assert_true(ms_calibrated_efficiency("B200") == 0.0 && ms_calibrated_efficiency("GB200") == 0.0);
     assert_true(ms_calibrated_efficiency("H2000") == 0.0);
+    /* and the generation a name is, for every per-generation figure */
+    for (int i = 0; i < 4; i++) assert_string_equal(ms_calibrated_generation(h100_like[i]), "H100");
+    assert_string_equal(ms_calibrated_generation("A100_40GB_PCIe"), "A100");
+    assert_string_equal(ms_calibrated_generation("A800"), "A100");
+    assert_null(ms_calibrated_generation("B200"));
+    assert_null(ms_calibrated_generation(NULL));
     assert_string_equal(ms_result_get_str(&ra, "efficiency_source"), "calibrated");
     ms_dist_train_t t;
     assert_int_equal(ms_dist_train_step(&a, &dm, &par, &f, 1, &t, err, sizeof err), MS_DIST_OK);

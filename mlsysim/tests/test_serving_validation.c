@@ -202,6 +202,16 @@ static void test_bad_serving_tables(void **s)
         assert_non_null(strstr(err, whole[i].want));
         assert_null(v.rows);
     }
+    /* the stack's per-generation cost follows the engine's generation of a name: H200 is H100's
+     * GH100 (140 us a layer), A100_40GB an A100 (250 us) */
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
+                     "a,Llama2_7B,H200,fp8,1,1,128,1,ttft_s,0.007,heldout,c,trtllm-0.6\n"
+                     "b,Llama2_7B,A100_40GB,fp16,1,1,128,1,ttft_s,0.016,heldout,c,trtllm-0.6\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(v.n, 2);
+    assert_true(fabs(v.rows[0].layer_overhead_s - 32 * TRT_LAYER_S_H100) < 1e-15);
+    assert_true(fabs(v.rows[1].layer_overhead_s - 32 * TRT_LAYER_S_A100) < 1e-15);
+    ms_serving_validation_free(&v);
     write_file(path, "id,model\n");
     assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_ERR_INPUT);
     assert_non_null(strstr(err, ":1: header lacks column"));

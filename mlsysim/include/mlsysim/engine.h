@@ -142,6 +142,10 @@ double ms_default_efficiency(ms_mode mode);
  * generation has no calibration. A training plan that names no efficiency uses it when it is
  * > 0, else ms_default_efficiency; the result's `efficiency_source` says which. */
 double ms_calibrated_efficiency(const char *hw_name);
+/* The calibrated generation an accelerator's name belongs to, with calibration.csv's aliases
+ * ("A100" for A100_40GB and A800, "H100" for H100_PCIe, H200 and GH200), NULL when none: the one
+ * place that says which generation a name is, for every per-generation figure. */
+const char *ms_calibrated_generation(const char *hw_name);
 /* The fraction of peak the fused (flash) attention kernel reaches on an accelerator's generation
  * (calibration.csv's attention_efficiency: A100 0.50, H100 0.35, FlashAttention-2's published
  * figures), 0 when unknown (attention then runs at the plan's efficiency). Training plans use it. */

@@ -40,6 +40,12 @@ static int calibrated_index(const char *hw_name)
     return -1;
 }
 
+const char *ms_calibrated_generation(const char *hw_name)
+{
+    int i = calibrated_index(hw_name);
+    return i >= 0 ? calibrated[i].gen : NULL;
+}
+
 double ms_calibrated_efficiency(const char *hw_name)
 {
     int i = calibrated_index(hw_name);

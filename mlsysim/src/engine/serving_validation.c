@@ -106,15 +106,15 @@ static const serving_stack stacks[] = {
     {"trtllm-bench", {{NULL, 0}, {NULL, 0}}, 0, 0.95},
 };
 
-/* The stack's per-layer cost on hw's generation; 0 when the stack lists none for any generation,
- * -1 when it lists others but not this one. */
+/* The stack's per-layer cost on hw's generation (ms_calibrated_generation: H200 is H100's
+ * GH100, A800 A100's GA100); 0 when the stack lists none for any generation, -1 when it lists
+ * others but not this one. */
 static double stack_layer_s(const serving_stack *stk, const char *hw_name)
 {
     if (!stk->layer[0].gen) return 0.0;
-    size_t n = strcspn(hw_name, "_");
-    for (size_t i = 0; i < sizeof stk->layer / sizeof stk->layer[0]; i++)
-        if (stk->layer[i].gen && strlen(stk->layer[i].gen) == n && !strncmp(stk->layer[i].gen, hw_name, n))
-            return stk->layer[i].layer_s;
+    const char *gen = ms_calibrated_generation(hw_name);
+    for (size_t i = 0; gen && i < sizeof stk->layer / sizeof stk->layer[0]; i++)
+        if (stk->layer[i].gen && !strcmp(stk->layer[i].gen, gen)) return stk->layer[i].layer_s;
     return -1.0;
 }
 
