@@ -93,8 +93,10 @@ double ms_hw_peak(const ms_hardware *hw, ms_precision p);
 #define MS_HW_ACHIEVABLE_HBM_FRACTION 0.88
 /* The main-memory bandwidth the engine's kernels read at, bytes/s: MS_HW_ACHIEVABLE_HBM_FRACTION of
  * the datasheet figure on a GPU whose SM count the registry states (compute_units > 0, as the
- * fleet step's rule), the datasheet figure on every other device. Every memory term (roofline,
- * prefill, decode, the fleet step) reads at this one rate. */
+ * fleet step's rule), the datasheet figure on every other device. On such a GPU every memory term
+ * (roofline, prefill, decode, the fleet step) reads at this one rate; elsewhere the roofline reads
+ * the datasheet figure and the fleet step η of it (its older model: no measurement on those
+ * devices to replace either). */
 double ms_hw_mem_bw(const ms_hardware *hw);
 
 /* ---- Models ---- */
