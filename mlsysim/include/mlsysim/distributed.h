@@ -63,8 +63,8 @@ typedef struct ms_dist_accel {
      * prologue/epilogue worth 64 steps of the K loop). */
     int compute_units;
     /* Fraction of datasheet HBM bandwidth the memory-bound kernels reach (0 = η, the older model):
-     * 0.88 on A100 80 GB (1.80 of 2.04 TB/s measured with Nsight Compute, NVIDIA developer forum
-     * "Trouble to Reach Peak Bandwidth of A100"; ~90 % is the most any kernel reaches). */
+     * a plan's GPU takes ms_hw_mem_bw_fraction (registry.h: MS_HW_ACHIEVABLE_HBM_FRACTION, 0.88,
+     * measured on A100 80 GB), a row of runs.csv its hbm_fraction column. */
     double mem_bw_fraction;
     /* Fraction of datasheet peak FLOP/s the fused (flash) attention kernel reaches, forward and
      * backward (0 = η, the GEMM figure). Attention kernels run below the GEMMs: FlashAttention-2
@@ -111,8 +111,6 @@ typedef struct ms_dist_accel {
 #define MS_DIST_ATTN_TILE 128.0
 
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
-/* Achievable fraction of datasheet HBM bandwidth for memory-bound kernels (see mem_bw_fraction). */
-#define MS_DIST_ACHIEVABLE_HBM_FRACTION 0.88   /* = MS_HW_ACHIEVABLE_HBM_FRACTION (registry.h) */
 
 /* A decoder-only transformer (GPT / Llama family). */
 typedef struct ms_dist_model {

@@ -91,12 +91,15 @@ double ms_hw_peak(const ms_hardware *hw, ms_precision p);
  * 80 GB (1.80 of 2.04 TB/s measured with Nsight Compute, NVIDIA developer forum "Trouble to Reach
  * Peak Bandwidth of A100"; about 90 % is the most any kernel reaches), assumed for the other GPUs. */
 #define MS_HW_ACHIEVABLE_HBM_FRACTION 0.88
-/* The main-memory bandwidth the engine's kernels read at, bytes/s: MS_HW_ACHIEVABLE_HBM_FRACTION of
- * the datasheet figure on a GPU whose SM count the registry states (compute_units > 0, as the
- * fleet step's rule), the datasheet figure on every other device. On such a GPU every memory term
- * (roofline, prefill, decode, the fleet step) reads at this one rate; elsewhere the roofline reads
- * the datasheet figure and the fleet step η of it (its older model: no measurement on those
- * devices to replace either). */
+/* The fraction of its datasheet memory bandwidth a device's memory-bound kernels reach where it is
+ * known: MS_HW_ACHIEVABLE_HBM_FRACTION on a GPU whose SM count the registry states
+ * (compute_units > 0), else 0 (unknown). */
+double ms_hw_mem_bw_fraction(const ms_hardware *hw);
+/* The main-memory bandwidth the engine's kernels read at, bytes/s: ms_hw_mem_bw_fraction of the
+ * datasheet figure where it is known, the datasheet figure on every other device. On such a GPU
+ * every memory term (roofline, prefill, decode, the fleet step) reads at this one rate; elsewhere
+ * the roofline reads the datasheet figure and the fleet step η of it (its older model: no
+ * measurement on those devices to replace either). */
 double ms_hw_mem_bw(const ms_hardware *hw);
 
 /* ---- Models ---- */

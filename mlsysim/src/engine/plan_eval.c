@@ -175,7 +175,7 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
     a->efficiency = eff;
     /* shape-dependent GEMM efficiency and achievable HBM bandwidth where the SM count is known */
     a->compute_units = h->compute_units;
-    a->mem_bw_fraction = h->compute_units > 0 ? MS_HW_ACHIEVABLE_HBM_FRACTION : 0.0;   /* ms_hw_mem_bw's rule */
+    a->mem_bw_fraction = ms_hw_mem_bw_fraction(h);   /* 0: unknown, the fleet step reads at η */
 }
 
 /* hardware.power_limit: the clock the compute-bound kernels keep under it (ms_power_limit_clock;

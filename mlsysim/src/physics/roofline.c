@@ -116,9 +116,15 @@ double ms_hw_peak(const ms_hardware *hw, ms_precision p)
     return best > 0 ? best : 1.0;     /* registry guarantees one positive entry */
 }
 
+double ms_hw_mem_bw_fraction(const ms_hardware *hw)
+{
+    return hw->compute_units > 0 ? MS_HW_ACHIEVABLE_HBM_FRACTION : 0.0;
+}
+
 double ms_hw_mem_bw(const ms_hardware *hw)
 {
-    return hw->compute_units > 0 ? hw->mem_bw_bytes_per_s * MS_HW_ACHIEVABLE_HBM_FRACTION : hw->mem_bw_bytes_per_s;
+    double f = ms_hw_mem_bw_fraction(hw);
+    return f > 0 ? hw->mem_bw_bytes_per_s * f : hw->mem_bw_bytes_per_s;
 }
 
 int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size_t cap)
