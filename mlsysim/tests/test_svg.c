@@ -1,5 +1,6 @@
 /* test_svg.c - the SVG pictures beyond the roofline: the memory breakdown of an evaluated plan
- * (ms_result_memory_svg) and a sweep's curves (ms_svg_curves). Each picture is checked to be
+ * (ms_result_memory_svg), a sweep's curves (ms_svg_curves) and validation's predicted against
+ * measured (ms_svg_parity). Each picture is checked to be
  * well-formed XML (every tag closed in order, attributes quoted, only the five entities) and to
  * carry the numbers and labels it draws; bar widths are measured against the bytes they stand
  * for; `mlsysim eval --svg-memory` and `mlsysim sweep --svg` write the same pictures to files. */
@@ -269,6 +270,95 @@ static void test_curves(void **state)
     assert_int_equal(ms_svg_curves(&lp, &none, 1, NULL, 0), 0);
 }
 
+/* The number of times `what` occurs in s. */
+static int count(const char *s, const char *what)
+{
+    int k = 0;
+    for (const char *q = s; (q = strstr(q, what)); q += strlen(what)) k++;
+    return k;
+}
+
+/* The number after `attr="` in the first `tag` at or after s. */
+static double attr_after(const char *s, const char *tag, const char *attr)
+{
+    const char *t = strstr(s, tag);
+    assert_non_null(t);
+    char want[32];
+    snprintf(want, sizeof want, " %s=\"", attr);
+    const char *a = strstr(t, want);
+    assert_non_null(a);
+    return atof(a + strlen(want));
+}
+
+/* Parity: a point on the diagonal sits on it (left panel) and on the 0 % line (right panel);
+ * a point 20 % high sits on the +20 % band; held-out points are circles and calibration points
+ * squares, in both panels; the tooltips carry label, values and error; labels are escaped;
+ * non-finite points are skipped and nothing finite draws nothing. */
+static void test_parity(void **state)
+{
+    (void)state;
+    ms_svg_parity_point pts[4] = {
+        {"cal <1>", 1000, 1000, 0, 0},
+        {"held-20", 100, 120, 1, 1},
+        {"held-low", 10000, 9000, 1, 1},
+        {"nan", NAN, 5, 0, 1},
+    };
+    const char *groups[2] = {"A100/Megatron-LM", "H100/NeMo"};
+    ms_svg_parity_plot p = {"validation", "tokens/s per accelerator", "tokens_per_s", groups, 2, {0.10, 0.20}, "line one\nline two"};
+    size_t n = ms_svg_parity(&p, pts, 4, NULL, 0);
+    assert_true(n > 0);
+    char *buf = malloc(n + 1);
+    assert_non_null(buf);
+    assert_int_equal(ms_svg_parity(&p, pts, 4, buf, n + 1), n);
+    assert_int_equal(strlen(buf), n);
+    const char *fault = xml_fault(buf);
+    if (fault) fail_msg("not well-formed: %s", fault);
+    /* two panels: each point twice; held-out circles (2 x 2), calibration squares (1 x 2) */
+    assert_int_equal(count(buf, "fill-opacity=\"0.75\"><title>"), 4);
+    assert_int_equal(count(buf, "stroke=\"#000\"><title>"), 2);
+    assert_int_equal(count(buf, "cal &lt;1&gt; (calibration): measured 1 k/s, predicted 1 k/s (+0.0 %)</title>"), 2);
+    assert_int_equal(count(buf, "held-20 (held out): measured 100 /s, predicted 120 /s (+20.0 %)</title>"), 2);
+    assert_int_equal(count(buf, "(-10.0 %)</title>"), 2);
+    assert_null(strstr(buf, ">nan"));
+    assert_non_null(strstr(buf, "measured tokens/s per accelerator (log scale)"));
+    assert_non_null(strstr(buf, ">H100/NeMo<"));
+    assert_non_null(strstr(buf, ">line one<"));
+    assert_non_null(strstr(buf, ">line two<"));
+    /* left panel: 100 .. 10000 over two decades, the plot S = 440 px square from (90, 44); the
+     * calibration square (8 px, centred) at 1000 sits on the diagonal: x - 90 = 44 + 440 - y */
+    const char *left = strstr(buf, "stroke=\"#000\"><title>cal");
+    while (left > buf && strncmp(left, "<rect", 5)) left--;
+    double x = attr_after(left, "<rect", "x") + 4, y = attr_after(left, "<rect", "y") + 4;
+    assert_true(fabs((x - 90) - (484 - y)) < 0.2);
+    assert_true(fabs(x - (90 + 220)) < 0.2);                    /* 1000 is halfway up 100 .. 10000 */
+    /* right panel: the calibration square on the 0 % line; held-20's circle on the +20 % band */
+    const char *right = strstr(left + 1, "stroke=\"#000\"><title>cal");
+    assert_non_null(right);
+    while (right > buf && strncmp(right, "<rect", 5)) right--;
+    double y0 = attr_after(right, "<rect", "y") + 4;
+    const char *zl = strstr(buf, ">+0 %<");
+    assert_non_null(zl);
+    while (zl > buf && strncmp(zl, "<line", 5)) zl--;
+    assert_true(fabs(attr_after(zl, "<line", "y1") - y0) < 0.2);
+    const char *h20 = strstr(buf, "held-20 (held out)");
+    h20 = strstr(h20 + 1, "held-20 (held out)");                /* the second: the right panel */
+    assert_non_null(h20);
+    while (h20 > buf && strncmp(h20, "<circle", 7)) h20--;
+    double yh = attr_after(h20, "<circle", "cy");
+    const char *b20 = strstr(buf, ">+20 %<");
+    assert_non_null(b20);
+    while (b20 > buf && strncmp(b20, "<line", 5)) b20--;
+    assert_true(fabs(attr_after(b20, "<line", "y1") - yh) < 0.2);
+    free(buf);
+
+    /* a small buffer: the full length, NUL-terminated */
+    char small[64];
+    assert_int_equal(ms_svg_parity(&p, pts, 4, small, sizeof small), n);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    /* nothing finite */
+    assert_int_equal(ms_svg_parity(&p, pts + 3, 1, NULL, 0), 0);
+}
+
 static int run(const char *args, char *out, size_t cap)
 {
     char cmd[8192];
@@ -285,7 +375,7 @@ static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    static char buf[1 << 17];
+    static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = 0;
     fclose(f);
@@ -384,6 +474,54 @@ static void test_cli_pictures(void **state)
     assert_non_null(mem);
     assert_non_null(strstr(html, "<h2>Roofline</h2>"));
     assert_non_null(strstr(mem, "activations "));
+    /* validate --svg / --svg-serving: every run twice (both panels), a circle if held out and a
+     * square if not, as many as --json counts; --row draws only the runs listed */
+    static char js[1 << 21];
+    assert_int_equal(run("validate --json", js, sizeof js), 0);
+    const char *hj = strstr(js, "\"heldout\":{\"rows\":"), *cj = strstr(js, "\"calibration\":{\"rows\":");
+    assert_true(hj && cj);
+    int held = atoi(hj + strlen("\"heldout\":{\"rows\":")), calib = atoi(cj + strlen("\"calibration\":{\"rows\":"));
+    assert_true(held > 0 && calib > 0);
+    char serving[300];
+    snprintf(serving, sizeof serving, "%s/serving.svg", dir);
+    snprintf(args, sizeof args, "validate --svg '%s' --svg-serving '%s'", path, serving);
+    assert_int_equal(run(args, js, sizeof js), 0);
+    svg = slurp(path);
+    assert_non_null(svg);
+    assert_null(xml_fault(svg));
+    assert_int_equal(count(svg, " (held out): measured "), 2 * held);
+    assert_int_equal(count(svg, " (calibration): measured "), 2 * calib);
+    assert_non_null(strstr(svg, ">A100/llm-foundry<"));
+    assert_non_null(strstr(svg, "measured tokens/s per accelerator (log scale)"));
+    svg = slurp(serving);
+    assert_non_null(svg);
+    assert_null(xml_fault(svg));
+    assert_non_null(strstr(svg, ">trtllm-bench H200<"));
+    assert_true(count(svg, " (held out): measured ") > 0);
+    remove(serving);
+    snprintf(args, sizeof args, "validate --row FDRY-A100-7B-s --svg '%s'", path);
+    assert_int_equal(run(args, js, sizeof js), 0);
+    svg = slurp(path);
+    assert_non_null(svg);
+    int listed = count(svg, " (held out): measured ") + count(svg, " (calibration): measured ");
+    assert_true(listed >= 2 && listed % 2 == 0);
+    assert_int_equal(count(svg, "<title>FDRY-A100-7B-s"), listed);
+    assert_non_null(strstr(svg, "--row FDRY-A100-7B-s)"));
+    remove(path);
+    /* refusals: no file named; no serving.csv beside a table kept elsewhere */
+    assert_int_equal(run("validate --svg", out, sizeof out), 1);
+    assert_non_null(strstr(out, "--svg needs a file"));
+    char table[300];
+    snprintf(table, sizeof table, "%s/runs.csv", dir);
+    snprintf(args, sizeof args, "cp '%s/mlsysim/validation/runs.csv' '%s'", MLSB_SOURCE_DIR, table);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "validate --table '%s' --svg-serving '%s'", table, serving);
+    assert_int_equal(run(args, js, sizeof js), 1);
+    assert_non_null(strstr(js, "no serving.csv beside"));
+    assert_true(access(serving, F_OK) != 0);
+    remove(table);
+    assert_int_equal(run("validate --help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "--svg-serving FILE"));
     assert_int_equal(run("eval --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--svg-memory FILE"));
     assert_int_equal(run("sweep --help", out, sizeof out), 0);
@@ -397,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_memory_svg_training),
         cmocka_unit_test(test_memory_svg_inference_and_fleet),
         cmocka_unit_test(test_curves),
+        cmocka_unit_test(test_parity),
         cmocka_unit_test(test_cli_pictures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -125,6 +125,31 @@ typedef struct {
     const char *note;                 /* a line under the plot, or NULL */
 } ms_svg_plot;
 size_t ms_svg_curves(const ms_svg_plot *p, const ms_svg_series *s, int ns, char *buf, size_t cap);
+
+/* Predicted against measured as an SVG picture (what `mlsysim validate --svg` draws), two panels:
+ * left, predicted against measured on the same range (logarithmic when every value is positive
+ * and they span a factor of 10 or more) with the line predicted = measured and dashed bands
+ * predicted = (1 ± band) x measured; right, the error predicted / measured - 1 against measured
+ * with the bands as horizontal lines. A point is a circle when held out and a square when a
+ * figure was chosen on it, coloured by its group, its tooltip its label, both values (formatted
+ * by the unit of `key`) and its error. Written like ms_result_json; 0 when no point is finite
+ * (a point with measured 0 is not). */
+typedef struct {
+    const char *label;
+    double measured, predicted;       /* non-finite points are skipped */
+    int group;                        /* index into ms_svg_parity_plot.groups: the colour */
+    int heldout;                      /* 1: out of sample (circle), 0: calibration (square) */
+} ms_svg_parity_point;
+typedef struct {
+    const char *title;
+    const char *axis_label;           /* the quantity: "tokens/s per accelerator" */
+    const char *key;                  /* a key whose unit suffix formats the values ("tokens_per_s") */
+    const char *const *groups;        /* legend names of the colours */
+    int ngroups;
+    double band[2];                   /* relative errors drawn as bands (0.1, 0.2); 0 = none */
+    const char *note;                 /* lines under the legend ('\n' between them), or NULL */
+} ms_svg_parity_plot;
+size_t ms_svg_parity(const ms_svg_parity_plot *p, const ms_svg_parity_point *pts, int n, char *buf, size_t cap);
 /* Text (aligned key / human value), JSON (as ms_result_json) or a markdown table. */
 void ms_result_print(const ms_result *r, ms_format fmt, FILE *f);
 /* Human form of a value from its key's unit suffix (_s, _bytes, _per_s, _j, ...). */

@@ -80,7 +80,7 @@ static void json_str(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--calibration FILE] [--stacks FILE]\n"
-               "                        [--row TEXT] [--breakdown] [--json]\n"
+               "                        [--row TEXT] [--breakdown] [--json] [--svg FILE] [--svg-serving FILE]\n"
                "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
                "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
@@ -99,6 +99,11 @@ static void usage(FILE *f)
                "                                          ops, each collective, bubble, optimizer)\n"
                "  mlsysim validate --row FDRY-A100-7B --breakdown   (only runs whose id contains the\n"
                "                                          text, each with its whole breakdown)\n"
+               "  mlsysim validate --svg docs/img/mlsysim-validation-training.svg   (predicted against\n"
+               "                                          measured tokens/s per accelerator, one point\n"
+               "                                          per listed run, with the 10 and 20 %% bands)\n"
+               "  mlsysim validate --svg-serving docs/img/mlsysim-validation-serving.svg   (the same for\n"
+               "                                          serving.csv's tokens/s per GPU)\n"
                "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
                "                                          says its sharding: a blank zero_stage\n"
                "                                          follows the stack's name, FSDP = ZeRO-3)\n"
@@ -121,6 +126,112 @@ static void stats_json(const char *name, const ms_dist_val_stats_t *s, int basel
         printf(",\"baseline_median_abs_error\":%.6g,\"baseline_max_abs_error\":%.6g",
                s->baseline_median_abs_error, s->baseline_max_abs_error);
     printf("}");
+}
+
+/* 1 if the row is listed: every row, or those whose id contains `only` (--row). */
+static int shown(const ms_dist_run_row_t *r, const char *only)
+{
+    return !only || strstr(r->id, only) != NULL;
+}
+
+/* The index of `name` among the first *ng of names[], added when new (at most max; past that the
+ * last index is reused). */
+static int group_of(const char *name, const char **names, int *ng, int max)
+{
+    for (int k = 0; k < *ng; k++)
+        if (!strcmp(names[k], name)) return k;
+    if (*ng == max) return max - 1;
+    names[*ng] = name;
+    return (*ng)++;
+}
+
+typedef struct {
+    const ms_svg_parity_plot *plot;
+    const ms_svg_parity_point *pts;
+    int n;
+} parity_job;
+
+static size_t draw_parity(const void *what, char *buf, size_t cap)
+{
+    const parity_job *j = what;
+    return ms_svg_parity(j->plot, j->pts, j->n, buf, cap);
+}
+
+#define MAX_GROUPS 10
+
+/* --svg: the listed runs' tokens/s per accelerator, predicted against measured, coloured by
+ * stack. 0 written, 1 not. */
+static int svg_training(const char *file, const ms_dist_validation_t *v, const char *only)
+{
+    ms_svg_parity_point *pts = calloc((size_t)v->n, sizeof *pts);
+    if (!pts) { fprintf(stderr, "mlsysim validate: out of memory\n"); return 1; }
+    const char *groups[MAX_GROUPS];
+    int ng = 0, n = 0;
+    for (int i = 0; i < v->n; i++) {
+        const ms_dist_run_row_t *r = &v->rows[i];
+        if (!shown(r, only)) continue;
+        ms_svg_parity_point *q = &pts[n++];
+        q->label = r->id;
+        q->predicted = r->predicted_tokens_per_s;
+        q->measured = r->predicted_tokens_per_s * r->predicted_step_s / r->measured_step_s;
+        q->group = group_of(r->stack, groups, &ng, MAX_GROUPS);
+        q->heldout = r->heldout;
+    }
+    char note[512];
+    int w = snprintf(note, sizeof note,
+                     "tokens/s per accelerator, held out: %d runs, median |error| %.1f %%, max %.1f %%\n"
+                     "calibration: %d runs, median %.1f %%, max %.1f %%; the constant-TFLOP/s baseline held out: median %.1f %%, max %.1f %%",
+                     v->heldout.n, 100 * v->heldout.median_abs_tokens_error, 100 * v->heldout.max_abs_tokens_error,
+                     v->calibration.n, 100 * v->calibration.median_abs_tokens_error,
+                     100 * v->calibration.max_abs_tokens_error, 100 * v->heldout.baseline_median_abs_tokens_error,
+                     100 * v->heldout.baseline_max_abs_tokens_error);
+    if (only && w > 0 && (size_t)w < sizeof note)
+        snprintf(note + w, sizeof note - (size_t)w, "\n(%d of the %d runs drawn: --row %s)", n, v->n, only);
+    ms_svg_parity_plot plot = {"Training: predicted against published tokens/s per accelerator",
+                               "tokens/s per accelerator", "tokens_per_s", groups, ng, {0.10, 0.20}, note};
+    parity_job j = {&plot, pts, n};
+    int rc = ms_cli_write_svg("validate", file, draw_parity, &j);
+    free(pts);
+    return rc ? 1 : 0;
+}
+
+/* --svg-serving: serving.csv's tokens/s per GPU rows, predicted against measured, coloured by
+ * serving stack and accelerator. 0 written, 1 not. */
+static int svg_serving(const char *file, const ms_serving_validation *sv)
+{
+    ms_svg_parity_point *pts = calloc((size_t)sv->n + 1, sizeof *pts);
+    char (*names)[MS_NAME_MAX + 32] = calloc((size_t)sv->n + 1, sizeof *names);
+    if (!pts || !names) { free(pts); free(names); fprintf(stderr, "mlsysim validate: out of memory\n"); return 1; }
+    const char *groups[MAX_GROUPS];
+    int ng = 0, n = 0;
+    for (int i = 0; i < sv->n; i++) {
+        const ms_serving_row *r = &sv->rows[i];
+        if (r->metric != MS_SERVE_TOKENS_PER_S_PER_GPU) continue;
+        snprintf(names[n], sizeof names[n], "%s %s", *r->stack ? r->stack : "plan", r->hardware);
+        ms_svg_parity_point *q = &pts[n];
+        q->label = r->id;
+        q->measured = r->measured;
+        q->predicted = r->predicted;
+        q->group = group_of(names[n], groups, &ng, MAX_GROUPS);
+        q->heldout = r->heldout;
+        n++;
+    }
+    int rc = 1;
+    if (!n) {
+        fprintf(stderr, "mlsysim validate: --svg-serving: serving.csv has no tokens/s row, nothing drawn\n");
+    } else {
+        const ms_serving_stats *h = &sv->stats[MS_SERVE_TOKENS_PER_S_PER_GPU][1], *c = &sv->stats[MS_SERVE_TOKENS_PER_S_PER_GPU][0];
+        char note[256];
+        snprintf(note, sizeof note, "tokens/s per GPU, held out: %d rows, median |error| %.1f %%, max %.1f %%%s", h->n,
+                 100 * h->median_abs_error, 100 * h->max_abs_error, c->n ? "" : " (no calibration row)");
+        ms_svg_parity_plot plot = {"Serving: predicted against published tokens/s per GPU",
+                                   "tokens/s per GPU", "tokens_per_s", groups, ng, {0.10, 0.20}, note};
+        parity_job j = {&plot, pts, n};
+        rc = ms_cli_write_svg("validate", file, draw_parity, &j) ? 1 : 0;
+    }
+    free(pts);
+    free(names);
+    return rc;
 }
 
 /* collectives.csv: JSON member "collectives" or a text section. 0 ok, 1 unreadable. */
@@ -179,8 +290,9 @@ static int print_collectives(const char *path, int json)
     return 0;
 }
 
-/* serving.csv against the built-in registry: JSON member "serving" or a text section. */
-static int print_serving(const char *path, int json)
+/* serving.csv against the built-in registry: JSON member "serving" or a text section; with
+ * svg_file, the --svg-serving picture too. */
+static int print_serving(const char *path, int json, const char *svg_file)
 {
     char err[1024];
     ms_registry *reg = ms_registry_new(err, sizeof err);
@@ -242,9 +354,10 @@ static int print_serving(const char *path, int json)
                        sv.stats[m][h].n, 100 * sv.stats[m][h].median_abs_error, 100 * sv.stats[m][h].max_abs_error);
             }
     }
+    int rc = svg_file ? svg_serving(svg_file, &sv) : 0;
     ms_serving_validation_free(&sv);
     ms_registry_free(reg);
-    return 0;
+    return rc;
 }
 
 /* The calibration and held-out summaries under `title`: errors on step time, or on tokens/s. */
@@ -263,12 +376,6 @@ static void split_table(const char *title, const ms_dist_validation_t *v, int to
                100.0 * (tokens ? x->baseline_median_abs_tokens_error : x->baseline_median_abs_error),
                100.0 * (tokens ? x->baseline_max_abs_tokens_error : x->baseline_max_abs_error));
     }
-}
-
-/* 1 if the row is listed: every row, or those whose id contains `only` (--row). */
-static int shown(const ms_dist_run_row_t *r, const char *only)
-{
-    return !only || strstr(r->id, only) != NULL;
 }
 
 /* A published run's prediction as a result with the keys `eval` reports for a training step,
@@ -313,7 +420,7 @@ static void print_breakdowns(const ms_dist_validation_t *v, const char *only)
 
 int ms_cli_validate(int argc, char **argv)
 {
-    const char *table = NULL, *cal_file = NULL, *stk_file = NULL, *only = NULL;
+    const char *table = NULL, *cal_file = NULL, *stk_file = NULL, *only = NULL, *svg = NULL, *svg_serving = NULL;
     int json = 0, breakdown = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
@@ -327,6 +434,12 @@ int ms_cli_validate(int argc, char **argv)
         else if (strcmp(argv[i], "--stacks") == 0 && i + 1 < argc) stk_file = argv[++i];
         else if (strcmp(argv[i], "--row") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--breakdown") == 0) breakdown = 1;
+        else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc) svg = argv[++i];
+        else if (strcmp(argv[i], "--svg-serving") == 0 && i + 1 < argc) svg_serving = argv[++i];
+        else if (strcmp(argv[i], "--svg") == 0 || strcmp(argv[i], "--svg-serving") == 0) {
+            fprintf(stderr, "mlsysim validate: %s needs a file (the picture to write)\n", argv[i]);
+            return 1;
+        }
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) { usage(stdout); return 0; }
         else if (strcmp(argv[i], "validate") == 0 && i == 1) continue;
         else { fprintf(stderr, "mlsysim validate: unknown argument '%s'\n", argv[i]); usage(stderr); return 1; }
@@ -472,11 +585,15 @@ int ms_cli_validate(int argc, char **argv)
         printf("sources: %s (citations per row: --json)\n", path);
         printf("figures: %s; stacks: %s\n", v.calibration_file, readable(v.stacks_file) ? v.stacks_file : "none (every stack at 1)");
     }
+    int rc = svg ? svg_training(svg, &v, only) : 0;
     ms_dist_validation_free(&v);
     char side[PATH_MAX_ + 32];
-    int rc = 0;
     if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json);
-    if (beside(path, "serving.csv", side, sizeof side)) rc |= print_serving(side, json);
+    if (beside(path, "serving.csv", side, sizeof side)) rc |= print_serving(side, json, svg_serving);
+    else if (svg_serving) {
+        fprintf(stderr, "mlsysim validate: --svg-serving: no serving.csv beside %s, nothing drawn\n", path);
+        rc = 1;
+    }
     if (json) printf("}\n");
     return rc ? 1 : 0;
 }

@@ -13,34 +13,6 @@
 static const char *const colors[] = {"#1f5fbf", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#0b7285", "#c2255c", "#495057"};
 #define NCOLORS (sizeof colors / sizeof colors[0])
 
-typedef struct {
-    double lo, hi;
-    int log;
-} axis_t;
-
-static void axis_range(axis_t *a, double lo, double hi, int allow_log)
-{
-    a->log = allow_log && lo > 0 && hi / lo >= 10;
-    if (a->log) {
-        a->lo = floor(log10(lo) + 1e-9);
-        a->hi = ceil(log10(hi) - 1e-9);
-        if (a->hi <= a->lo) a->hi = a->lo + 1;
-    } else {
-        double pad = hi > lo ? 0.05 * (hi - lo) : (hi != 0 ? 0.1 * fabs(hi) : 1);
-        a->lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
-        a->hi = hi + pad;
-    }
-}
-
-static double frac(const axis_t *a, double v)
-{
-    double t = a->log ? log10(v) : v;
-    return (t - a->lo) / (a->hi - a->lo);
-}
-
-/* The value at tick position t (log: the exponent). */
-static double tick_value(const axis_t *a, double t) { return a->log ? pow(10, t) : t; }
-
 size_t ms_svg_curves(const ms_svg_plot *p, const ms_svg_series *s, int ns, char *buf, size_t cap)
 {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
@@ -59,17 +31,17 @@ size_t ms_svg_curves(const ms_svg_plot *p, const ms_svg_series *s, int ns, char 
     const double W = 680, H = 440, L = 90, R = 30, T = 44;
     double legend_h = ns > 1 ? 20.0 * ((ns + 2) / 3) : 0;
     double B = 70 + legend_h + (p->note && p->note[0] ? 18 : 0);
-    axis_t ax, ay;
+    ms__svg_axis ax, ay;
     if (p->xcats) {
         ax.log = 0, ax.lo = -0.5, ax.hi = p->ncats - 0.5;
     } else {
-        axis_range(&ax, xlo, xhi, 1);
+        ms__svg_axis_range(&ax, xlo, xhi, 1);
     }
-    axis_range(&ay, ylo, yhi, 1);
+    ms__svg_axis_range(&ay, ylo, yhi, 1);
     ms_svg_out o = {buf, cap, 0};
     ms__svg_begin(&o, W, H, L, p->title ? p->title : "");
-#define X(v) (L + frac(&ax, (v)) * (W - L - R))
-#define Y(v) (H - B - frac(&ay, (v)) * (H - T - B))
+#define X(v) (L + ms__svg_axis_frac(&ax, (v)) * (W - L - R))
+#define Y(v) (H - B - ms__svg_axis_frac(&ay, (v)) * (H - T - B))
     char lab[64];
     /* x ticks */
     if (p->xcats) {
@@ -85,7 +57,7 @@ size_t ms_svg_curves(const ms_svg_plot *p, const ms_svg_series *s, int ns, char 
         if (ax.log) first = ax.lo;
         for (double t = first; t <= ax.hi + 1e-9 * fabs(ax.hi) + 1e-12; t += step) {
             double x = L + (t - ax.lo) / (ax.hi - ax.lo) * (W - L - R);
-            ms_fmt_human(p->xkey ? p->xkey : "", tick_value(&ax, t), lab, sizeof lab);
+            ms_fmt_human(p->xkey ? p->xkey : "", ms__svg_axis_value(&ax, t), lab, sizeof lab);
             ms__svg_put(&o, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#eee\"/><text x=\"%.1f\" y=\"%g\" "
                             "text-anchor=\"middle\">%s</text>\n", x, T, x, H - B, x, H - B + 16, lab);
         }
@@ -96,7 +68,7 @@ size_t ms_svg_curves(const ms_svg_plot *p, const ms_svg_series *s, int ns, char 
         if (ay.log) first = ay.lo;
         for (double t = first; t <= ay.hi + 1e-9 * fabs(ay.hi) + 1e-12; t += step) {
             double y = H - B - (t - ay.lo) / (ay.hi - ay.lo) * (H - T - B);
-            ms_fmt_human(p->ykey ? p->ykey : "", tick_value(&ay, t), lab, sizeof lab);
+            ms_fmt_human(p->ykey ? p->ykey : "", ms__svg_axis_value(&ay, t), lab, sizeof lab);
             ms__svg_put(&o, "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#eee\"/><text x=\"%g\" y=\"%.1f\" "
                             "text-anchor=\"end\">%s</text>\n", L, y, W - R, y, L - 6, y + 4, lab);
         }

@@ -57,3 +57,25 @@ double ms__svg_tick_step(double lo, double hi, int max_ticks, double *first)
     *first = ceil(lo / step - 1e-9) * step;
     return step;
 }
+
+void ms__svg_axis_range(ms__svg_axis *a, double lo, double hi, int allow_log)
+{
+    a->log = allow_log && lo > 0 && hi / lo >= 10;
+    if (a->log) {
+        a->lo = floor(log10(lo) + 1e-9);
+        a->hi = ceil(log10(hi) - 1e-9);
+        if (a->hi <= a->lo) a->hi = a->lo + 1;
+    } else {
+        double pad = hi > lo ? 0.05 * (hi - lo) : (hi != 0 ? 0.1 * fabs(hi) : 1);
+        a->lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
+        a->hi = hi + pad;
+    }
+}
+
+double ms__svg_axis_frac(const ms__svg_axis *a, double v)
+{
+    double t = a->log ? log10(v) : v;
+    return (t - a->lo) / (a->hi - a->lo);
+}
+
+double ms__svg_axis_value(const ms__svg_axis *a, double t) { return a->log ? pow(10, t) : t; }

@@ -27,4 +27,18 @@ size_t ms__svg_end(ms_svg_out *o);
  * returns the step and sets *first to the first tick >= lo. */
 double ms__svg_tick_step(double lo, double hi, int max_ticks, double *first);
 
+/* An axis: linear over [lo, hi], or logarithmic with lo and hi the decades (10^lo .. 10^hi). */
+typedef struct {
+    double lo, hi;
+    int log;
+} ms__svg_axis;
+/* The axis over values in [lo, hi]: logarithmic (whole decades) when allow_log and the values
+ * are positive and span a factor of 10 or more, else linear with 5 % padding (from 0 when the
+ * padding would cross it). */
+void ms__svg_axis_range(ms__svg_axis *a, double lo, double hi, int allow_log);
+/* Where v sits along the axis, 0 at lo and 1 at hi. */
+double ms__svg_axis_frac(const ms__svg_axis *a, double v);
+/* The value at tick position t (a logarithmic axis: the exponent). */
+double ms__svg_axis_value(const ms__svg_axis *a, double t);
+
 #endif
