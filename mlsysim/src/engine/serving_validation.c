@@ -258,8 +258,11 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         double mean_len = r->input_len + r->output_len / 2;
         ms_plan_init(p, reg, m, hw);
         double reserve = p->memory_reserve;   /* the plan's default runtime reserve */
-        double frac = stk && stk->kv_fraction > 0 ? stk->kv_fraction : 1.0;
-        double held = stk && stk->kv_fraction > 0 ? r->input_len + r->output_len : mean_len;
+        /* a stack with its own KV rule: that fraction of the memory beside the weights, each
+         * request holding its whole input + output; else all of it at the mean length */
+        int whole = stk && stk->kv_fraction > 0;
+        double frac = whole ? stk->kv_fraction : 1.0;
+        double held = whole ? r->input_len + r->output_len : mean_len;
         r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, held, reserve, frac);
         ms_serving_row at = *r;            /* the plan of the sequences actually in flight */
         at.batch = r->in_flight;
