@@ -519,6 +519,20 @@ static void test_cli_pictures(void **state)
     assert_int_equal(run(args, js, sizeof js), 1);
     assert_non_null(strstr(js, "no serving.csv beside"));
     assert_true(access(serving, F_OK) != 0);
+    /* more stacks than colours: the ninth and later share one, named "other" */
+    snprintf(args, sizeof args, "awk -F, 'NR == 1 || /^id,/ { print; next } /^FDRY-A100-/ && n < 12 "
+                                "{ sub(\"A100/llm-foundry\", sprintf(\"A100/s%%02d\", n++)); print }' '%s/mlsysim/validation/runs.csv' > '%s'",
+             MLSB_SOURCE_DIR, table);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "validate --table '%s' --svg '%s'", table, path);
+    assert_int_equal(run(args, js, sizeof js), 0);
+    svg = slurp(path);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, ">A100/s08<"));
+    assert_null(strstr(svg, ">A100/s09<"));
+    assert_int_equal(count(svg, ">other<"), 1);
+    assert_int_equal(count(svg, " (held out): measured ") + count(svg, " (calibration): measured "), 24);
+    remove(path);
     remove(table);
     assert_int_equal(run("validate --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--svg-serving FILE"));

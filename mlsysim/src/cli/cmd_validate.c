@@ -134,13 +134,16 @@ static int shown(const ms_dist_run_row_t *r, const char *only)
     return !only || strstr(r->id, only) != NULL;
 }
 
-/* The index of `name` among the first *ng of names[], added when new (at most max; past that the
- * last index is reused). */
+/* The index of `name` among the first *ng of names[], added when new; past max names the last
+ * one becomes "other" and takes every name after it. */
 static int group_of(const char *name, const char **names, int *ng, int max)
 {
     for (int k = 0; k < *ng; k++)
         if (!strcmp(names[k], name)) return k;
-    if (*ng == max) return max - 1;
+    if (*ng == max) {
+        names[max - 1] = "other";
+        return max - 1;
+    }
     names[*ng] = name;
     return (*ng)++;
 }
@@ -163,7 +166,7 @@ static size_t draw_parity(const void *what, char *buf, size_t cap)
  * stack. 0 written, 1 not. */
 static int svg_training(const char *file, const ms_dist_validation_t *v, const char *only)
 {
-    ms_svg_parity_point *pts = calloc((size_t)v->n, sizeof *pts);
+    ms_svg_parity_point *pts = calloc((size_t)v->n + 1, sizeof *pts);
     if (!pts) { fprintf(stderr, "mlsysim validate: out of memory\n"); return 1; }
     const char *groups[MAX_GROUPS];
     int ng = 0, n = 0;
