@@ -304,12 +304,12 @@ static void test_parity(void **state)
         {"nan", NAN, 5, 0, 1},
     };
     const char *groups[2] = {"A100/Megatron-LM", "H100/NeMo"};
-    ms_svg_parity_plot p = {"validation", "tokens/s per accelerator", "tokens_per_s", groups, 2, {0.10, 0.20}, "line one\nline two"};
-    size_t n = ms_svg_parity(&p, pts, 4, NULL, 0);
+    ms_svg_parity_plot p = {"validation", "tokens/s per accelerator", "tokens_per_s", groups, 2, {0.10, 0.20}, "line one\nline two", pts, 4};
+    size_t n = ms_svg_parity(&p, NULL, 0);
     assert_true(n > 0);
     char *buf = malloc(n + 1);
     assert_non_null(buf);
-    assert_int_equal(ms_svg_parity(&p, pts, 4, buf, n + 1), n);
+    assert_int_equal(ms_svg_parity(&p, buf, n + 1), n);
     assert_int_equal(strlen(buf), n);
     const char *fault = xml_fault(buf);
     if (fault) fail_msg("not well-formed: %s", fault);
@@ -353,10 +353,13 @@ static void test_parity(void **state)
 
     /* a small buffer: the full length, NUL-terminated */
     char small[64];
-    assert_int_equal(ms_svg_parity(&p, pts, 4, small, sizeof small), n);
+    assert_int_equal(ms_svg_parity(&p, small, sizeof small), n);
     assert_int_equal(strlen(small), sizeof small - 1);
-    /* nothing finite */
-    assert_int_equal(ms_svg_parity(&p, pts + 3, 1, NULL, 0), 0);
+    /* nothing finite, or no points */
+    p.points = pts + 3, p.npoints = 1;
+    assert_int_equal(ms_svg_parity(&p, NULL, 0), 0);
+    p.points = NULL;
+    assert_int_equal(ms_svg_parity(&p, NULL, 0), 0);
 }
 
 static int run(const char *args, char *out, size_t cap)

@@ -148,8 +148,10 @@ typedef struct {
     int ngroups;
     double band[2];                   /* relative errors drawn as bands (0.1, 0.2); 0 = none */
     const char *note;                 /* lines under the legend ('\n' between them), or NULL */
+    const ms_svg_parity_point *points;
+    int npoints;
 } ms_svg_parity_plot;
-size_t ms_svg_parity(const ms_svg_parity_plot *p, const ms_svg_parity_point *pts, int n, char *buf, size_t cap);
+size_t ms_svg_parity(const ms_svg_parity_plot *p, char *buf, size_t cap);
 /* Text (aligned key / human value), JSON (as ms_result_json) or a markdown table. */
 void ms_result_print(const ms_result *r, ms_format fmt, FILE *f);
 /* Human form of a value from its key's unit suffix (_s, _bytes, _per_s, _j, ...). */

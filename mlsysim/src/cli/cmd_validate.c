@@ -148,17 +148,7 @@ static int group_of(const char *name, const char **names, int *ng, int max)
     return (*ng)++;
 }
 
-typedef struct {
-    const ms_svg_parity_plot *plot;
-    const ms_svg_parity_point *pts;
-    int n;
-} parity_job;
-
-static size_t draw_parity(const void *what, char *buf, size_t cap)
-{
-    const parity_job *j = what;
-    return ms_svg_parity(j->plot, j->pts, j->n, buf, cap);
-}
+static size_t draw_parity(const void *plot, char *buf, size_t cap) { return ms_svg_parity(plot, buf, cap); }
 
 #define MAX_GROUPS 10
 
@@ -191,9 +181,8 @@ static int svg_training(const char *file, const ms_dist_validation_t *v, const c
     if (only && w > 0 && (size_t)w < sizeof note)
         snprintf(note + w, sizeof note - (size_t)w, "\n(%d of the %d runs drawn: --row %s)", n, v->n, only);
     ms_svg_parity_plot plot = {"Training: predicted against published tokens/s per accelerator",
-                               "tokens/s per accelerator", "tokens_per_s", groups, ng, {0.10, 0.20}, note};
-    parity_job j = {&plot, pts, n};
-    int rc = ms_cli_write_svg("validate", file, draw_parity, &j);
+                               "tokens/s per accelerator", "tokens_per_s", groups, ng, {0.10, 0.20}, note, pts, n};
+    int rc = ms_cli_write_svg("validate", file, draw_parity, &plot);
     free(pts);
     return rc ? 1 : 0;
 }
@@ -228,9 +217,8 @@ static int svg_serving(const char *file, const ms_serving_validation *sv)
         snprintf(note, sizeof note, "tokens/s per GPU, held out: %d rows, median |error| %.1f %%, max %.1f %%%s", h->n,
                  100 * h->median_abs_error, 100 * h->max_abs_error, c->n ? "" : " (no calibration row)");
         ms_svg_parity_plot plot = {"Serving: predicted against published tokens/s per GPU",
-                                   "tokens/s per GPU", "tokens_per_s", groups, ng, {0.10, 0.20}, note};
-        parity_job j = {&plot, pts, n};
-        rc = ms_cli_write_svg("validate", file, draw_parity, &j) ? 1 : 0;
+                                   "tokens/s per GPU", "tokens_per_s", groups, ng, {0.10, 0.20}, note, pts, n};
+        rc = ms_cli_write_svg("validate", file, draw_parity, &plot) ? 1 : 0;
     }
     free(pts);
     free(names);

@@ -87,8 +87,10 @@ static void marker(ms_svg_out *o, const ms_svg_parity_point *q, double x, double
                 mv, pv, 100 * err_of(q), q->heldout ? "</circle>" : "</rect>");
 }
 
-size_t ms_svg_parity(const ms_svg_parity_plot *p, const ms_svg_parity_point *pts, int n, char *buf, size_t cap)
+size_t ms_svg_parity(const ms_svg_parity_plot *p, char *buf, size_t cap)
 {
+    const ms_svg_parity_point *pts = p->points;
+    int n = pts ? p->npoints : 0;
     double lo = INFINITY, hi = -INFINITY, mlo = INFINITY, mhi = -INFINITY, emax = 0;
     int points = 0, all_positive = 1;
     for (int i = 0; i < n; i++) {
