@@ -134,6 +134,12 @@ static int shown(const ms_dist_run_row_t *r, const char *only)
     return !only || strstr(r->id, only) != NULL;
 }
 
+/* The measured tokens/s per accelerator of a row: the predicted figure at the measured step. */
+static double measured_tokens_per_s(const ms_dist_run_row_t *r)
+{
+    return r->predicted_tokens_per_s * r->predicted_step_s / r->measured_step_s;
+}
+
 /* The index of `name` among the first *ng of names[], added when new; past max names the last
  * one becomes "other" and takes every name after it. */
 static int group_of(const char *name, const char **names, int *ng, int max)
@@ -166,7 +172,7 @@ static int svg_training(const char *file, const ms_dist_validation_t *v, const c
         ms_svg_parity_point *q = &pts[n++];
         q->label = r->id;
         q->predicted = r->predicted_tokens_per_s;
-        q->measured = r->predicted_tokens_per_s * r->predicted_step_s / r->measured_step_s;
+        q->measured = measured_tokens_per_s(r);
         q->group = group_of(r->stack, groups, &ng, MAX_GROUPS);
         q->heldout = r->heldout;
     }
@@ -517,8 +523,7 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->citation);
             printf(",\"measured_tokens_per_s_per_accelerator\":%.6g,"
                    "\"predicted_tokens_per_s_per_accelerator\":%.6g,\"tokens_error\":%.6g",
-                   r->predicted_tokens_per_s * r->predicted_step_s / r->measured_step_s,
-                   r->predicted_tokens_per_s, r->tokens_error);
+                   measured_tokens_per_s(r), r->predicted_tokens_per_s, r->tokens_error);
             if (breakdown) {
                 char bd[4096];
                 ms_result res;

@@ -46,7 +46,7 @@ static void value_grid(ms_svg_out *o, const ms__svg_axis *a, const char *key, do
             double f = ms__svg_axis_frac(a, v), x = x0 + f * S, y = T + S - f * S;
             const char *grey = k ? "#f4f4f4" : "#e6e6e6";
             int named = k == 0 || a->hi - a->lo <= 2;
-            ms_fmt_human(key, v, lab, sizeof lab);
+            if (named) ms_fmt_human(key, v, lab, sizeof lab);
             ms__svg_put(o, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"%s\"/>", x, T, x, T + S, grey);
             if (named) ms__svg_put(o, "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s</text>", x, T + S + 16, lab);
             if (y0 >= 0) {
