@@ -85,6 +85,7 @@ static void test_published_serving(void **s)
             }
             double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
             assert_true(fabs(r->predicted - r->in_flight * (double)r->output_len / run / r->tp) <= 1e-9 * r->predicted);
+            assert_true(nb < (int)(sizeof trtb / sizeof trtb[0]));
             trtb[nb++] = fabs(r->error);
             tok++;
             continue;
