@@ -124,7 +124,22 @@ static void test_errors(void **state)
     expect_error(buf, "bad.yaml:5: parallelism", "divide");
     snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 63}\nhardware: {accelerator: H100, count: 16}\n"
                               "parallelism: {tp: 8}\n", head);
-    expect_error(buf, "parallelism.microbatch", "multiple");
+    expect_error(buf, "parallelism.dp", "not a multiple of dp = 2");
+    /* a short last micro-batch is refused only under a pipeline */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 64}\nhardware: {accelerator: H100, count: 16}\n"
+                              "parallelism: {tp: 2, pp: 2, microbatch: 3}\n", head);
+    expect_error(buf, "parallelism.microbatch", "every micro-batch must be whole");
+    /* without one it loads and runs 16 sequences per replica as 3 + 3 + 3 + 3 + 3 + 1 */
+    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, mode: training, batch_size: 64}\n"
+                              "hardware: {accelerator: H100, count: 8}\nparallelism: {tp: 2, microbatch: 3}\n", head);
+    ms_plan ok;
+    char err[512] = "";
+    assert_int_equal(ms_plan_load_buffer(reg, "ok.yaml", buf, strlen(buf), &ok, err, sizeof err), MS_OK);
+    ms_result r;
+    double v;
+    assert_int_equal(ms_plan_eval(reg, &ok, &r), MS_OK);
+    assert_true(ms_result_get(&r, "microbatches", &v) && v == 6);
+    ms_result_free(&r);
     /* unknown metric and missing bound */
     snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n"
                               "constraints:\n  assert:\n    - {metric: performance.latency, max: 1}\n", head);

@@ -43,6 +43,8 @@ static void test_small_space_brute_force(void **s)
         p.tp = tps[i]; p.pp = pps[j]; p.microbatch = mbs[k]; p.interleave = 1; p.zero_stage = z;
         p.recompute = (ms_dist_recompute_t)rc; p.sequence_parallel = sp;
         if (sp && p.tp == 1) continue;
+        /* the search's space holds whole micro-batches only (the engine also runs a short last one) */
+        if (384 % (p.tp * p.pp) == 0 && p.global_batch % (384 / (p.tp * p.pp) * p.microbatch)) continue;
         ms_dist_train_t t;
         if (ms_dist_train_step(&A100, &m, &p, &SELENE, 384, &t, NULL, 0) != MS_DIST_OK || !t.fits) continue;
         fits++;

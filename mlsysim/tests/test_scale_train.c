@@ -617,6 +617,55 @@ static void test_overlap_interference(void **s)
     assert_true(t.overlap_interference_s > 0 && t.overlap_interference_s <= t.dp_comm_s * (1 + 1e-12));
 }
 
+/* A micro-batch that does not divide a replica's sequences leaves a shorter last one (Composer,
+ * llm-foundry's trainer, runs it so): 16 GPUs of ZeRO-3, 10 sequences per replica in micro-batches
+ * of 4 are 4 + 4 + 2. The step lies between the whole-micro-batch steps of 8 and 12 sequences;
+ * every micro-batch gathers and reduces the whole model, the short one too (3 of them); the
+ * token-proportional work is 2.5 micro-batches' worth; the breakdown still adds up; a batch of
+ * fewer sequences than the micro-batch runs as one micro-batch of that size. A pipeline needs
+ * whole micro-batches, and every replica the same number of sequences. */
+static void test_short_last_microbatch(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(24, 2048, 16);
+    ms_dist_accel_t a = a100();
+    a.compute_units = 108;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 4, .global_batch = 160, .interleave = 1,
+                             .zero_stage = 3, .overlap_dp = 1, .flash_attention = 1 };
+    ms_dist_train_t t, lo, hi, one;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    assert_int_equal(t.microbatches, 3);
+    NEAR(parts_sum(&t), t.step_time_s, 1e-9);
+    z.global_batch = 128;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &lo, NULL, 0), MS_DIST_OK);
+    z.global_batch = 192;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &hi, NULL, 0), MS_DIST_OK);
+    assert_true(lo.microbatches == 2 && hi.microbatches == 3);
+    assert_true(lo.step_time_s < t.step_time_s && t.step_time_s < hi.step_time_s);
+    NEAR(t.zero_comm_total_s, hi.zero_comm_total_s, 1e-12);         /* three gathers and reductions */
+    NEAR(t.tokens_per_s * t.step_time_s, 160.0 * 2048, 1e-12);
+    /* the kernels: 2.5 micro-batches' worth of the token-proportional work and three of the FSDP
+     * copies, so more than 2.5/3 of the three whole micro-batches' and less than all of them */
+    assert_true(t.compute_s > 2.5 / 3.0 * hi.compute_s && t.compute_s < hi.compute_s);
+    /* fewer sequences than the micro-batch: one micro-batch of them */
+    z.global_batch = 48;                                           /* 3 per replica */
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    z.microbatch = 3;
+    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &one, NULL, 0), MS_DIST_OK);
+    assert_int_equal(t.microbatches, 1);
+    assert_true(t.step_time_s == one.step_time_s && t.memory.total_bytes == one.memory.total_bytes);
+    /* refused: a pipeline with a short micro-batch, replicas of unequal batches */
+    char err[256] = "";
+    ms_dist_parallel_t q = z;
+    q.pp = 2; q.microbatch = 4; q.global_batch = 80;              /* dp 8, 10 per replica */
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "every micro-batch must be whole"));
+    q.pp = 1; q.global_batch = 161;
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "not a multiple of dp = 16"));
+}
+
 /* The two GPT layers of the TP tests below (h = 1024, 16 heads, no vocabulary) on 2 A100 of one
  * node, TP 2, one micro-batch of 2048 tokens, flash attention, no optimizer state. */
 typedef struct { ms_dist_model_t m; ms_dist_accel_t a; ms_dist_fabric_t f; ms_dist_parallel_t p; } tp_pair_t;
@@ -953,6 +1002,7 @@ int main(void)
         cmocka_unit_test(test_fsdp_copy_bytes),
         cmocka_unit_test(test_recompute_levels),
         cmocka_unit_test(test_overlap_interference),
+        cmocka_unit_test(test_short_last_microbatch),
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),
         cmocka_unit_test(test_hybrid_shard),

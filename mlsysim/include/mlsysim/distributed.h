@@ -154,7 +154,7 @@ typedef struct ms_dist_parallel {
     int ep;                 /* expert parallel degree (groups taken inside dp); 1 = none */
     int cp;                 /* context parallel degree (sequence split); 1 = none */
     int microbatch;         /* sequences per micro-batch (b) */
-    int global_batch;       /* sequences per optimizer step (B) */
+    int global_batch;       /* sequences per optimizer step (B), a multiple of dp; of dp·b with pp > 1 */
     int interleave;         /* model chunks per pipeline stage (v); 1 = plain 1F1B */
     ms_dist_recompute_t recompute;
     /* With full recompute, the fraction of the layers recomputed (the rest keep all their
@@ -414,7 +414,7 @@ typedef struct ms_dist_train {
     int fits;                       /* memory.total_bytes <= accel capacity */
     int accelerators;               /* tp·pp·dp·cp */
     int dp;                         /* resolved data-parallel degree */
-    int microbatches;               /* m = B / (dp · b) per pipeline */
+    int microbatches;               /* m = ceil(B / (dp · b)) per replica (a short last one counts) */
     double step_time_s;             /* one optimizer step */
     double compute_s;               /* on-device kernel time on the critical path (m microbatches) */
     double bubble_s;                /* pipeline fill/drain */

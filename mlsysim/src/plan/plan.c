@@ -538,10 +538,18 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                       plan->ep, plan->dp);
             goto done;
         }
-        if (plan->batch_size % ((long)plan->dp * plan->microbatch)) {
+        /* every replica takes the same number of sequences; a micro-batch that does not divide
+         * them leaves a shorter last one (Composer runs it so), which a pipeline cannot */
+        if (plan->batch_size % plan->dp) {
+            rc = FAIL(pn, "parallelism.dp",
+                      "workload.batch_size %d is not a multiple of dp = %d (every replica takes the same number of sequences)",
+                      plan->batch_size, plan->dp);
+            goto done;
+        }
+        if (plan->pp > 1 && plan->batch_size % ((long)plan->dp * plan->microbatch)) {
             rc = FAIL(pn, "parallelism.microbatch",
-                      "workload.batch_size %d is not a multiple of dp x microbatch = %ld",
-                      plan->batch_size, (long)plan->dp * plan->microbatch);
+                      "workload.batch_size %d is not a multiple of dp x microbatch = %ld (with pp = %d every micro-batch "
+                      "must be whole)", plan->batch_size, (long)plan->dp * plan->microbatch, plan->pp);
             goto done;
         }
         if (plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.layers < plan->pp) {

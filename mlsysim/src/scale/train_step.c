@@ -48,6 +48,10 @@
  *   PP        1F1B: step = m·t_slowest + (pp-1)/v·t_mean (Narayanan et al. 2021 §2.2); the last
  *             stage also runs the logit layer and the cross-entropy; activations are sent with
  *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
+ *   batches   a replica takes B/dp sequences in micro-batches of b; without a pipeline a b that
+ *             does not divide them leaves one shorter last micro-batch (Composer runs it so),
+ *             whose token-proportional work is its share and whose ZeRO-3 collectives and FSDP
+ *             copies are whole; a pipeline's schedule needs whole micro-batches.
  *   DP        gradient all-reduce (ZeRO-1/2: reduce-scatter + all-gather) over the dp·cp ranks
  *             that hold the same weights (context-parallel ranks each have a partial gradient),
  *             strided by tp, hierarchical across nodes; exposed unless overlapped with the last
@@ -174,10 +178,20 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         return MS_DIST_EINVAL;
     }
     if (dp % ep != 0) { ms_scale_err(err, errlen, "parallelism.ep: %d does not divide dp = %d", ep, dp); return MS_DIST_EINVAL; }
-    if (p->global_batch <= 0 || p->global_batch % (dp * b) != 0) {
-        ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp·microbatch = %d", p->global_batch, dp * b);
+    if (p->global_batch <= 0 || p->global_batch % dp != 0) {
+        ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp = %d (every replica takes the same "
+                     "number of sequences)", p->global_batch, dp);
         return MS_DIST_EINVAL;
     }
+    /* A replica's sequences that the micro-batch does not divide: Composer (llm-foundry) runs the
+     * remainder as one shorter last micro-batch; a pipeline's schedule needs whole ones. */
+    int per_replica = p->global_batch / dp, short_mb = per_replica % b;
+    if (short_mb && pp > 1) {
+        ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp·microbatch = %d (with pp = %d "
+                     "every micro-batch must be whole)", p->global_batch, dp * b, pp);
+        return MS_DIST_EINVAL;
+    }
+    if (per_replica < b) { b = per_replica; short_mb = 0; }  /* the one micro-batch is the replica's batch */
     if (m->layers < pp * v) {
         ms_scale_err(err, errlen, "parallelism.pp: pp·interleave = %d exceeds %d layers", pp * v, m->layers);
         return MS_DIST_EINVAL;
@@ -240,7 +254,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     int g = f->accels_per_node;
     double wb = x.bpp;
 
-    int mb = p->global_batch / (dp * b);
+    /* micro-batches per step (a short last one counts), and their tokens in full micro-batches */
+    int mb = per_replica / b + (short_mb ? 1 : 0);
+    double mbf = (double)per_replica / b;
     double s = x.s, h = x.h, T = (double)b * s / cp; /* tokens per rank per micro-batch */
     int sp = p->sequence_parallel && tp > 1;
 
@@ -454,14 +470,21 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         out->sharded_latency_s = mb * (2.0 * l_ag + l_rs + l_rep);
         double per_mb = 2.0 * ag + rs + rep; /* recompute reuses the backward's gathered layer */
         z3 = per_mb * mb;
-        double comp_mb = t_last;
-        double exp_mb = per_mb;
-        if (p->overlap_dp) {
-            double bare = per_mb > comp_mb ? per_mb - comp_mb : 0.0;
-            exp_mb = bare > ov_f * per_mb ? bare : ov_f * per_mb;   /* max(M - C, f·M) */
-            interference += (exp_mb - bare) * mb;
+        /* each micro-batch gathers and reduces the whole stage, a short last one too, with less
+         * compute beside it (its token-proportional work scaled, the FSDP copies whole) */
+        int full = short_mb ? mb - 1 : mb;
+        double comp[2] = {t_last, (double)short_mb / b * (t_last - z3_mem) + z3_mem};
+        for (int k = 0; k < 2; k++) {
+            int n = k ? mb - full : full;
+            if (!n) continue;
+            double exp_mb = per_mb;
+            if (p->overlap_dp) {
+                double bare = per_mb > comp[k] ? per_mb - comp[k] : 0.0;
+                exp_mb = bare > ov_f * per_mb ? bare : ov_f * per_mb;   /* max(M - C, f·M) */
+                interference += (exp_mb - bare) * n;
+            }
+            z3_exposed += exp_mb * n;
         }
-        z3_exposed = exp_mb * mb;
     }
 
     /* data-parallel gradient reduction (once per step) */
@@ -496,7 +519,10 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
                      : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
     double t_opt = (opt_state > 0 ? 4.0 + 2.0 * opt_state : 0.0) * opt_params / BW;
 
-    double pipe = (double)mb * t_max + (pp - 1.0) / v * t_mean;
+    /* a short last micro-batch (pp = 1 only) takes its share of the token-proportional work and
+     * the FSDP copies in full */
+    double mb_kern = short_mb ? mbf * (t_max - z3_mem) + mb * z3_mem : (double)mb * t_max;
+    double pipe = mb_kern + (pp - 1.0) / v * t_mean;
     /* FP8: the busiest stage's weights cast once per step */
     double t_wcast = chunk_hi * v * cast_w;
     double step = pipe + p2p + z3_exposed + dp_exposed + t_opt + t_wcast;
@@ -507,17 +533,17 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->step_time_s = step;
     out->bubble_s = (pp - 1.0) / v * t_mean;
     out->bubble_fraction = out->bubble_s / step;
-    out->tp_comm_s = mb * lps * c.tp;
-    out->tp_comm_total_s = mb * lps * tp_total;
-    out->ep_comm_s = mb * lps * c.ep;
-    out->cp_comm_s = mb * lps * c.cp;
+    out->tp_comm_s = mbf * lps * c.tp;
+    out->tp_comm_total_s = mbf * lps * tp_total;
+    out->ep_comm_s = mbf * lps * c.ep;
+    out->cp_comm_s = mbf * lps * c.cp;
     out->pp_comm_s = p2p;
     out->dp_comm_total_s = dp_t;
     out->dp_comm_s = dp_exposed;
     out->zero_comm_s = z3_exposed;
     out->communication_s = out->tp_comm_s + out->ep_comm_s + out->cp_comm_s + p2p + dp_exposed + z3_exposed;
     out->optimizer_s = t_opt;
-    out->compute_s = mb * (t_max - lps * (c.tp + c.ep + c.cp));
+    out->compute_s = short_mb ? mb_kern - mbf * lps * (c.tp + c.ep + c.cp) : mb * (t_max - lps * (c.tp + c.ep + c.cp));
     {
         /* split compute_s by the GEMM share of the critical stage's kernels */
         int last = t_last > t_busy;
@@ -545,6 +571,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
 
     ms_dist_parallel_t pr = *p;
     pr.dp = dp;
+    pr.microbatch = b;                                         /* the replica's batch if smaller */
     rc = ms_dist_train_memory(m, &pr, &out->memory, err, errlen);
     if (rc) return rc;
     out->fits = a->mem_capacity_bytes <= 0 || out->memory.total_bytes <= a->mem_capacity_bytes;
