@@ -118,17 +118,20 @@ static void test_errors(void **state)
     expect_error(buf, "bad.yaml:4: hardware.efficiency", NULL);
     snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100, precision: fp12}\n", head);
     expect_error(buf, "hardware.precision", "fp12");
-    /* parallelism that does not divide the cluster */
-    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 64}\nhardware: {accelerator: H100, count: 16}\n"
-                              "parallelism: {tp: 3}\n", head);
-    expect_error(buf, "bad.yaml:5: parallelism", "divide");
-    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 63}\nhardware: {accelerator: H100, count: 16}\n"
-                              "parallelism: {tp: 8}\n", head);
-    expect_error(buf, "parallelism.dp", "not a multiple of dp = 2");
-    /* a short last micro-batch is refused only under a pipeline */
-    snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, batch_size: 64}\nhardware: {accelerator: H100, count: 16}\n"
-                              "parallelism: {tp: 2, pp: 2, microbatch: 3}\n", head);
-    expect_error(buf, "parallelism.microbatch", "every micro-batch must be whole");
+    /* parallelism that does not divide the cluster or the batch; a short last micro-batch is
+     * refused only under a pipeline */
+    static const struct { const char *workload, *hardware, *parallelism, *want1, *want2; } par[] = {
+        {"{model: Llama3_8B, batch_size: 64}", "{accelerator: H100, count: 16}", "{tp: 3}", "bad.yaml:5: parallelism", "divide"},
+        {"{model: Llama3_8B, batch_size: 63}", "{accelerator: H100, count: 16}", "{tp: 8}", "parallelism.dp",
+         "not a multiple of dp = 2"},
+        {"{model: Llama3_8B, batch_size: 64}", "{accelerator: H100, count: 16}", "{tp: 2, pp: 2, microbatch: 3}",
+         "parallelism.microbatch", "every micro-batch must be whole"},
+    };
+    for (size_t i = 0; i < sizeof par / sizeof par[0]; i++) {
+        snprintf(buf, sizeof buf, "%sworkload: %s\nhardware: %s\nparallelism: %s\n", head, par[i].workload,
+                 par[i].hardware, par[i].parallelism);
+        expect_error(buf, par[i].want1, par[i].want2);
+    }
     /* without one it loads and runs 16 sequences per replica as 3 + 3 + 3 + 3 + 3 + 1 */
     snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, mode: training, batch_size: 64}\n"
                               "hardware: {accelerator: H100, count: 8}\nparallelism: {tp: 2, microbatch: 3}\n", head);

@@ -579,15 +579,26 @@ static double parts_sum(const ms_dist_train_t *t)
            t->dp_comm_s + t->zero_comm_s + t->optimizer_s;
 }
 
+/* MPT-1B-like (24 layers, h 2048) on 16 A100 with their SM count, ZeRO-3 overlapped with compute */
+typedef struct { ms_dist_model_t m; ms_dist_accel_t a; ms_dist_fabric_t f; ms_dist_parallel_t z; } zero3_16_t;
+
+static zero3_16_t zero3_16(int microbatch, int global_batch)
+{
+    zero3_16_t c = { .m = gpt(24, 2048, 16), .a = a100(), .f = selene(),
+                     .z = { .tp = 1, .pp = 1, .microbatch = microbatch, .global_batch = global_batch, .interleave = 1,
+                            .zero_stage = 3, .overlap_dp = 1, .flash_attention = 1 } };
+    c.a.compute_units = 108;
+    return c;
+}
+
 static void test_overlap_interference(void **s)
 {
     (void)s;
-    ms_dist_model_t m = gpt(24, 2048, 16);
-    ms_dist_accel_t a = a100();
-    a.compute_units = 108;
-    ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 8, .global_batch = 128, .interleave = 1,
-                             .zero_stage = 3, .overlap_dp = 1, .flash_attention = 1 };
+    zero3_16_t c = zero3_16(8, 128);
+    ms_dist_model_t m = c.m;
+    ms_dist_accel_t a = c.a;
+    ms_dist_fabric_t f = c.f;
+    ms_dist_parallel_t z = c.z;
     ms_dist_train_t t;
     assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
     NEAR(parts_sum(&t), t.step_time_s, 1e-9);
@@ -627,20 +638,16 @@ static void test_overlap_interference(void **s)
 static void test_short_last_microbatch(void **s)
 {
     (void)s;
-    ms_dist_model_t m = gpt(24, 2048, 16);
-    ms_dist_accel_t a = a100();
-    a.compute_units = 108;
-    ms_dist_fabric_t f = selene();
-    ms_dist_parallel_t z = { .tp = 1, .pp = 1, .microbatch = 4, .global_batch = 160, .interleave = 1,
-                             .zero_stage = 3, .overlap_dp = 1, .flash_attention = 1 };
+    zero3_16_t c = zero3_16(4, 160);
+    ms_dist_parallel_t z = c.z;
     ms_dist_train_t t, lo, hi, one;
-    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &z, &c.f, 16, &t, NULL, 0), MS_DIST_OK);
     assert_int_equal(t.microbatches, 3);
     NEAR(parts_sum(&t), t.step_time_s, 1e-9);
     z.global_batch = 128;
-    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &lo, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &z, &c.f, 16, &lo, NULL, 0), MS_DIST_OK);
     z.global_batch = 192;
-    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &hi, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &z, &c.f, 16, &hi, NULL, 0), MS_DIST_OK);
     assert_true(lo.microbatches == 2 && hi.microbatches == 3);
     assert_true(lo.step_time_s < t.step_time_s && t.step_time_s < hi.step_time_s);
     NEAR(t.zero_comm_total_s, hi.zero_comm_total_s, 1e-12);         /* three gathers and reductions */
@@ -650,19 +657,19 @@ static void test_short_last_microbatch(void **s)
     assert_true(t.compute_s > 2.5 / 3.0 * hi.compute_s && t.compute_s < hi.compute_s);
     /* fewer sequences than the micro-batch: one micro-batch of them */
     z.global_batch = 48;                                           /* 3 per replica */
-    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &t, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &z, &c.f, 16, &t, NULL, 0), MS_DIST_OK);
     z.microbatch = 3;
-    assert_int_equal(ms_dist_train_step(&a, &m, &z, &f, 16, &one, NULL, 0), MS_DIST_OK);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &z, &c.f, 16, &one, NULL, 0), MS_DIST_OK);
     assert_int_equal(t.microbatches, 1);
     assert_true(t.step_time_s == one.step_time_s && t.memory.total_bytes == one.memory.total_bytes);
     /* refused: a pipeline with a short micro-batch, replicas of unequal batches */
     char err[256] = "";
     ms_dist_parallel_t q = z;
     q.pp = 2; q.microbatch = 4; q.global_batch = 80;              /* dp 8, 10 per replica */
-    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
     assert_non_null(strstr(err, "every micro-batch must be whole"));
     q.pp = 1; q.global_batch = 161;
-    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
     assert_non_null(strstr(err, "not a multiple of dp = 16"));
 }
 
