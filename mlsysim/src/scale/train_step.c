@@ -147,6 +147,17 @@ static double per_unit(ms_dist_coll_t kind, double bytes, double u, int n, int s
     return u * t;
 }
 
+/* A collective of time M beside compute C that takes the SM share f from it (overlapped): exposed
+ * max(M - C, f·M), and *beyond what that exposes past max(M - C, 0) (the interference). Not
+ * overlapped: all of M, none of it interference. */
+static double exposed_beside(double M, double C, int overlapped, double f, double *beyond)
+{
+    double bare = M > C ? M - C : 0.0;
+    double e = !overlapped ? M : bare > f * M ? bare : f * M;
+    if (beyond) *beyond = overlapped ? e - bare : 0.0;
+    return e;
+}
+
 int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f,
                        int accelerators, ms_dist_train_t *out, char *err, size_t errlen)
@@ -371,9 +382,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double sync_b = 2.0 * ag;                                  /* SP: dY of projection, MLP-out */
         double async_m = sp ? 2.0 * (ag + rs) : 2.0 * tp_ar;
         double async_c = sp ? 2.0 * col_gemm : col_gemm;           /* SP: beside dX and dW; else dW */
-        double bare = async_m > async_c ? async_m - async_c : 0.0;
-        double exposed = bare > ov_f * async_m ? bare : ov_f * async_m;   /* max(M - C, f·M) */
-        c.tp = fwd_side + sync_b + exposed;
+        c.tp = fwd_side + sync_b + exposed_beside(async_m, async_c, 1, ov_f, NULL);
         tp_total = fwd_side + sync_b + async_m;
     }
     if (p->tp_comm_overlap && c.tp > 0) {
@@ -473,17 +482,13 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         /* each micro-batch gathers and reduces the whole stage, a short last one too, with less
          * compute beside it (its token-proportional work scaled, the FSDP copies whole) */
         int full = short_mb ? mb - 1 : mb;
-        double comp[2] = {t_last, (double)short_mb / b * (t_last - z3_mem) + z3_mem};
-        for (int k = 0; k < 2; k++) {
-            int n = k ? mb - full : full;
-            if (!n) continue;
-            double exp_mb = per_mb;
-            if (p->overlap_dp) {
-                double bare = per_mb > comp[k] ? per_mb - comp[k] : 0.0;
-                exp_mb = bare > ov_f * per_mb ? bare : ov_f * per_mb;   /* max(M - C, f·M) */
-                interference += (exp_mb - bare) * n;
-            }
-            z3_exposed += exp_mb * n;
+        double beyond, e = exposed_beside(per_mb, t_last, p->overlap_dp, ov_f, &beyond);
+        z3_exposed = e * full;
+        interference += beyond * full;
+        if (short_mb) {
+            double comp = (double)short_mb / b * (t_last - z3_mem) + z3_mem;
+            z3_exposed += exposed_beside(per_mb, comp, p->overlap_dp, ov_f, &beyond);
+            interference += beyond;
         }
     }
 
@@ -504,13 +509,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
                 out->sharded_latency_s = lat;
             }
         }
-        double hide = lps * c.bwd;                             /* last micro-batch's backward */
-        dp_exposed = dp_t;
-        if (p->overlap_dp) {
-            double bare = dp_t > hide ? dp_t - hide : 0.0;
-            dp_exposed = bare > ov_f * dp_t ? bare : ov_f * dp_t;   /* max(M - C, f·M) */
-            interference += dp_exposed - bare;
-        }
+        double hide = lps * c.bwd, beyond;                     /* last micro-batch's backward */
+        dp_exposed = exposed_beside(dp_t, hide, p->overlap_dp, ov_f, &beyond);
+        interference += beyond;
     }
 
     double opt_params = stage_params / (p->zero_stage >= 1 ? zs : 1);
@@ -521,7 +522,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
 
     /* a short last micro-batch (pp = 1 only) takes its share of the token-proportional work and
      * the FSDP copies in full */
-    double mb_kern = short_mb ? mbf * (t_max - z3_mem) + mb * z3_mem : (double)mb * t_max;
+    double mb_kern = mbf * (t_max - z3_mem) + mb * z3_mem;
     double pipe = mb_kern + (pp - 1.0) / v * t_mean;
     /* FP8: the busiest stage's weights cast once per step */
     double t_wcast = chunk_hi * v * cast_w;
@@ -543,7 +544,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->zero_comm_s = z3_exposed;
     out->communication_s = out->tp_comm_s + out->ep_comm_s + out->cp_comm_s + p2p + dp_exposed + z3_exposed;
     out->optimizer_s = t_opt;
-    out->compute_s = short_mb ? mb_kern - mbf * lps * (c.tp + c.ep + c.cp) : mb * (t_max - lps * (c.tp + c.ep + c.cp));
+    out->compute_s = mb_kern - mbf * lps * (c.tp + c.ep + c.cp);
     {
         /* split compute_s by the GEMM share of the critical stage's kernels */
         int last = t_last > t_busy;
