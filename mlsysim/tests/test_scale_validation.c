@@ -112,7 +112,8 @@ static void test_published_runs(void **s)
      * level for its "selective", full recompute of every second layer for "selective layer")
      * 5.6 % / 25.7 %. With llm-foundry's two earlier tables (130 rows, first prediction, README
      * "llm-foundry's earlier tables"): 419 rows at 5.6 % / 27.0 % (the first version's MPT-125M on
-     * 64 A100 40 GB, -27.0 %). */
+     * 64 A100 40 GB, -27.0 %); with NeMo's long-input table (9 rows, first prediction, README
+     * "NeMo's long inputs"): 428 rows at 5.6 % / 27.0 %. */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.28);
@@ -148,8 +149,9 @@ static void test_published_runs(void **s)
         if (!v.rows[i].heldout) { f8cal++; assert_string_equal(v.rows[i].id, "NEMO-NEMOTRON4-15B-16-FP8"); }
     }
     assert_int_equal(f8cal, 1);
-    assert_int_equal(f8, 42);
+    assert_int_equal(f8, 51);
     assert_int_equal(fdcal, 1);
+    int nls = 0;
     for (int i = 0; i < v.n; i++) {
         const ms_dist_run_row_t *r = &v.rows[i];
         if (!r->heldout) continue;
@@ -180,7 +182,15 @@ static void test_published_runs(void **s)
          * 7.3 % where the configs of the time set ub_tp_comm_overlap or TP is 1; Llama 2 70B, whose
          * config of the time leaves it off, +17.3 % (+14.9 % with the backward's TP collectives
          * overlapped, README "TP collectives in the backward") */
-        if (!strncmp(r->id, "N2407-", 6)) {
+        /* NeMo's long-input table (Llama 2 7B, FP8, 4K-1024K tokens, CP up to 32; first
+         * prediction, README "NeMo's long inputs"): -8.7 % ... +1.0 %, every CP row too fast */
+        if (!strncmp(r->id, "NLS-", 4)) {
+            nls++;
+            assert_true(r->model.linear_bytes > 0);
+            assert_int_equal(r->par.tp_comm_overlap, 0);
+            assert_true(fabs(r->error) < 0.10);
+            if (r->par.cp > 1) assert_true(r->error < 0.0);
+        } else if (!strncmp(r->id, "N2407-", 6)) {
             assert_true(r->model.linear_bytes > 0);
             if (!strcmp(r->id, "N2407-LLAMA2-70B-64")) assert_true(r->error > 0.13 && r->error < 0.16);
             else assert_true(fabs(r->error) < 0.08);
@@ -217,6 +227,7 @@ static void test_published_runs(void **s)
         /* links at their own fractions: NVLink3 0.77 (A100 rows), NVLink4 0.82 (H100 rows) */
         assert_true(r->fabric.intra_efficiency == (strncmp(r->stack, "H100", 4) ? 0.77 : 0.82));
     }
+    assert_int_equal(nls, 9);
     /* both generations are present, each with its own calibration */
     int a100 = 0, h100 = 0;
     for (int i = 0; i < v.n; i++) {
