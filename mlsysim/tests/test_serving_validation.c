@@ -21,7 +21,7 @@
 
 #define MEDIAN_TOK_MAX 0.12  /* measured 11.9 % (75 held-out rows; 11.9 % on the 15 of trtllm-0.6) */
 #define MEDIAN_TRTB_MAX 0.11 /* measured 10.8 % (the 60 rows of trtllm-bench, TensorRT-LLM v1.0) */
-#define MEDIAN_TTFT_MAX 0.08 /* measured 7.9 % (6 held-out rows) */
+#define MEDIAN_TTFT_MAX 0.09 /* measured 8.2 % (8 held-out rows; 7.9 % on the 6 of trtllm-0.6) */
 #define GOAL_MEDIAN 0.20     /* issue 12: median <= 20 % on tokens/s and on latency */
 /* the trtllm-0.6 stack's per-layer cost per generation (serving_validation.c) */
 #define TRT_LAYER_S_A100 250e-6
@@ -42,12 +42,12 @@ static void test_published_serving(void **s)
     snprintf(path, sizeof path, "%s/mlsysim/validation/serving.csv", MLSB_SOURCE_DIR);
     ms_serving_validation v;
     assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
-    int tok = 0, ttft = 0, calib = 0, hand = 0, nb = 0;
+    int tok = 0, ttft = 0, itl = 0, calib = 0, hand = 0, nb = 0;
     double trtb[128];
     for (int i = 0; i < v.n; i++) {
         const ms_serving_row *r = &v.rows[i];
         printf("%-26s %-7s measured %10.4g predicted %10.4g error %+6.1f%% (TTFT %.4g s, ITL %.4g s, n %d)\n", r->id,
-               r->metric ? "TTFT" : "tok/s", r->measured, r->predicted, 100 * r->error, r->ttft_s, r->itl_s,
+               r->metric == MS_SERVE_TTFT_S ? "TTFT" : r->metric == MS_SERVE_ITL_S ? "ITL" : "tok/s", r->measured, r->predicted, 100 * r->error, r->ttft_s, r->itl_s,
                r->in_flight);
         /* one calibration row per generation: the one its per-layer cost was chosen on */
         int a100 = !strncmp(r->hardware, "A100", 4);
@@ -70,8 +70,16 @@ static void test_published_serving(void **s)
              * length (tuning.py's calc_engine_setting), at most the batch */
             const ms_hardware *hw = ms_registry_hardware(reg, r->hardware);
             assert_non_null(hw);
-            assert_true(r->heldout && r->metric == MS_SERVE_TOKENS_PER_S_PER_GPU);
+            assert_true(r->heldout);
             assert_true(r->layer_overhead_s == 0 && r->kv_extra_s == 0);
+            if (r->metric != MS_SERVE_TOKENS_PER_S_PER_GPU) {
+                /* NIM's concurrency-1 rows: one request at a time; TTFT the prefill, ITL the decode
+                 * step the throughput rows are made of */
+                assert_true(!strncmp(r->id, "NIM-", 4) && r->batch == 1 && r->in_flight == 1);
+                if (r->metric == MS_SERVE_TTFT_S) { ttft++; assert_true(fabs(r->predicted - r->ttft_s) <= 1e-12); }
+                else { itl++; assert_true(r->itl_s > 0 && fabs(r->predicted - r->itl_s) <= 1e-12); }
+                continue;
+            }
             double free_b = 0.95 * (r->tp * hw->mem_bytes - m->params * ms_precision_bytes(r->precision));
             double per_seq = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * (r->input_len + r->output_len);
             int want = (int)floor(free_b / per_seq);
@@ -119,7 +127,8 @@ static void test_published_serving(void **s)
             assert_true(fabs(r->predicted - r->ttft_s) <= 1e-12);
         }
     }
-    assert_true(tok >= 75 && ttft >= 8);
+    assert_true(tok >= 75 && ttft >= 10);
+    assert_int_equal(itl, 2);
     assert_int_equal(nb, 60);
     assert_int_equal(calib, 2);
     assert_int_equal(hand, 2);
@@ -138,6 +147,15 @@ static void test_published_serving(void **s)
     assert_true(st->median_abs_error <= MEDIAN_TOK_MAX);
     assert_true(sl->median_abs_error <= MEDIAN_TTFT_MAX);
     assert_true(st->median_abs_error <= GOAL_MEDIAN && sl->median_abs_error <= GOAL_MEDIAN);
+    /* inter-token latency, held out (NIM's concurrency-1 rows, first prediction): the decode step at
+     * batch 1 predicted 30-31 % short of the measured 18.6-18.9 ms (README "Serving", "NIM"): the
+     * weights read at HBM speed are most of the prediction; what the runtime adds per step is not
+     * modelled, so the goal is not met on this measure */
+    const ms_serving_stats *si = &v.stats[MS_SERVE_ITL_S][1];
+    printf("inter-token latency: %d rows, median %.1f%%, max %.1f%%\n", si->n, 100 * si->median_abs_error, 100 * si->max_abs_error);
+    assert_int_equal(si->n, itl);
+    assert_int_equal(v.stats[MS_SERVE_ITL_S][0].n, 0);
+    assert_true(si->median_abs_error > 0.25 && si->max_abs_error < 0.35);
     ms_serving_validation_free(&v);
     ms_registry_free(reg);
 }

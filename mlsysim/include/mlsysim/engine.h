@@ -320,7 +320,9 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
 /* ---- serving validation: published serving measurements (mlsysim/validation/serving.csv) ----
  * Each row names a registry model and accelerator, a precision, a tensor-parallel degree, a static
  * batch, input and output lengths, and one measured figure: output tokens/s per GPU of a whole
- * static-batch run, or the time to the first token. Predicted through ms_plan_eval (inference,
+ * static-batch run, the time to the first token, or the inter-token latency (one decode step of the
+ * batch at the mean context input + output/2, as a client that averages the gaps after the first
+ * token measures it: ITL rows take the throughput rows' itl_s and in-flight rule). Predicted through ms_plan_eval (inference,
  * tp accelerators, the plan's default efficiency): TTFT = the plan's ttft_s at seq_len = input;
  * a run = TTFT + (output - 1) decode steps at the mean context input + output/2 (the plan's itl_s
  * there) with n = in_flight sequences at once, n = min(batch, free memory / KV of a sequence at its
@@ -330,7 +332,12 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * and a GQA decode kernel that reads the KV cache once per query head; trtllm-bench, a KV cache
  * of 0.95 of the memory beside the weights with each request holding its whole input + output).
  * An optional column `kv_precision` gives the KV cache's format (blank: precision). */
-typedef enum { MS_SERVE_TOKENS_PER_S_PER_GPU = 0, MS_SERVE_TTFT_S = 1 } ms_serving_metric;
+typedef enum {
+    MS_SERVE_TOKENS_PER_S_PER_GPU = 0,
+    MS_SERVE_TTFT_S = 1,
+    MS_SERVE_ITL_S = 2,              /* a decode step of the batch at the mean context input + output/2 */
+    MS_SERVE_METRICS = 3
+} ms_serving_metric;
 
 typedef struct {
     char id[48];
@@ -344,7 +351,7 @@ typedef struct {
     int heldout;                     /* 1: nothing was chosen on this row */
     double measured, predicted;      /* tokens/s per GPU or seconds */
     double error;                    /* (predicted - measured) / measured */
-    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput rows), stack costs included */
+    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput and ITL rows), stack costs included */
     double efficiency;               /* η the plan used */
     char stack[24];                  /* serving software (column `stack`; "" = none: the plan alone) */
     double layer_overhead_s;         /* the stack's fixed cost per layer per forward pass (in TTFT and ITL) */
@@ -361,7 +368,7 @@ typedef struct {
 typedef struct {
     int n;
     ms_serving_row *rows;            /* malloc'd; free with ms_serving_validation_free */
-    ms_serving_stats stats[2][2];    /* [metric][heldout] */
+    ms_serving_stats stats[MS_SERVE_METRICS][2];    /* [metric][heldout] */
 } ms_serving_validation;
 
 /* Reads the table and predicts every row against registry `r`. Errors name file, line and

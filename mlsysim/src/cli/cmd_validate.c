@@ -85,7 +85,8 @@ static void usage(FILE *f)
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
                "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
                "  NCCL-tests bus bandwidths (collectives.csv; baseline: line rate) and serving\n"
-               "  measurements (serving.csv: tokens/s per GPU and time to first token).\n"
+               "  measurements (serving.csv: tokens/s per GPU, time to first token and\n"
+               "  inter-token latency).\n"
                "examples:\n"
                "  mlsysim validate\n"
                "  mlsysim validate --json\n"
@@ -300,7 +301,9 @@ static int print_serving(const char *path, int json, const char *svg_file)
         ms_registry_free(reg);
         return 1;
     }
-    static const char *metric[2] = {"tokens_per_s_per_gpu", "ttft_s"};
+    static const char *metric[MS_SERVE_METRICS] = {"tokens_per_s_per_gpu", "ttft_s", "itl_s"};
+    static const char *label[MS_SERVE_METRICS] = {"tokens/s per GPU", "time to 1st token", "inter-token lat."};
+    static const char *unit[MS_SERVE_METRICS] = {"tok/s", "TTFT s", "ITL s"};
     if (json) {
         printf(",\"serving\":{\"table\":");
         json_str(path);
@@ -326,7 +329,7 @@ static int print_serving(const char *path, int json, const char *svg_file)
             printf("}");
         }
         printf("]");
-        for (int m = 0; m < 2; m++)
+        for (int m = 0; m < MS_SERVE_METRICS; m++)
             for (int h = 0; h < 2; h++)
                 printf(",\"%s_%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}",
                        metric[m], h ? "heldout" : "calibration", sv.stats[m][h].n,
@@ -338,16 +341,15 @@ static int print_serving(const char *path, int json, const char *svg_file)
                "hw", "tp", "batch", "in", "out", "metric", "measured", "predicted", "error");
         for (int i = 0; i < sv.n; i++) {
             const ms_serving_row *r = &sv.rows[i];
-            int tok = r->metric == MS_SERVE_TOKENS_PER_S_PER_GPU;
             printf("%-26s %-5s %-12s %-6s %3d %5d %5d %5d %-7s %10.4g %10.4g %+7.1f%%\n", r->id,
                    r->heldout ? "held" : "calib", r->model, r->hardware, r->tp, r->batch, r->input_len,
-                   r->output_len, tok ? "tok/s" : "TTFT s", r->measured, r->predicted, 100 * r->error);
+                   r->output_len, unit[r->metric], r->measured, r->predicted, 100 * r->error);
         }
-        for (int m = 0; m < 2; m++)
+        for (int m = 0; m < MS_SERVE_METRICS; m++)
             for (int h = 0; h < 2; h++) {
                 if (!sv.stats[m][h].n) continue;
                 printf("%-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
-                       m ? "time to 1st token" : "tokens/s per GPU", h ? "held-out" : "calibration",
+                       label[m], h ? "held-out" : "calibration",
                        sv.stats[m][h].n, 100 * sv.stats[m][h].median_abs_error, 100 * sv.stats[m][h].max_abs_error);
             }
     }

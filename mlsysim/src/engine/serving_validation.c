@@ -4,7 +4,8 @@
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
  * citation ('#' starts a comment), and optionally stack and kv_precision (the KV cache's format;
  * blank = precision). metric: tokens_per_s_per_gpu (output tokens
- * of a static-batch run per second per GPU) or ttft_s. Every row is predicted with the efficiency
+ * of a static-batch run per second per GPU), ttft_s or itl_s (one decode step of the sequences in
+ * flight at the mean context, the step the throughput rows are made of). Every row is predicted with the efficiency
  * an inference plan takes when it names none (ms_inference_efficiency: the generation's calibrated
  * GEMM figure for a 16-bit or FP8 transformer); a row's stack adds that software's fixed costs
  * (stacks[] below).
@@ -242,7 +243,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         const char *mt = c.f[ci[S_METRIC]];
         if (!strcmp(mt, "tokens_per_s_per_gpu")) r->metric = MS_SERVE_TOKENS_PER_S_PER_GPU;
         else if (!strcmp(mt, "ttft_s")) r->metric = MS_SERVE_TTFT_S;
-        else { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu or ttft_s", mt); break; }
+        else if (!strcmp(mt, "itl_s")) r->metric = MS_SERVE_ITL_S;
+        else { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu, ttft_s or itl_s", mt); break; }
         if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
         const char *sp = c.f[ci[S_SPLIT]];
         if (!strcmp(sp, "heldout")) r->heldout = 1;
@@ -298,7 +300,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
             r->itl_s = itl + r->layer_overhead_s + r->kv_extra_s;
             double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
-            r->predicted = (double)r->in_flight * r->output_len / run / r->tp;
+            r->predicted = r->metric == MS_SERVE_ITL_S ? r->itl_s : (double)r->in_flight * r->output_len / run / r->tp;
         }
         r->error = r->predicted / r->measured - 1.0;
         v->n++;
@@ -312,7 +314,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         double *tmp = malloc((size_t)v->n * sizeof *tmp);
         if (!tmp) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
         else {
-            for (int mt = 0; mt < 2; mt++)
+            for (int mt = 0; mt < MS_SERVE_METRICS; mt++)
                 for (int h = 0; h < 2; h++) stats_of(v, mt, h, tmp, &v->stats[mt][h]);
             free(tmp);
         }
