@@ -322,8 +322,9 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * batch, input and output lengths, and one measured figure: output tokens/s per GPU of a whole
  * static-batch run, the time to the first token, or the inter-token latency (one decode step of the
  * batch at the mean context input + output/2, as a client that averages the gaps after the first
- * token measures it: ITL rows take the throughput rows' itl_s and in-flight rule). Predicted through ms_plan_eval (inference,
- * tp accelerators, the plan's default efficiency): TTFT = the plan's ttft_s at seq_len = input;
+ * token measures it: ITL rows take the throughput rows' itl_s and in-flight rule). Predicted
+ * through ms_plan_eval (inference, tp accelerators, the plan's default efficiency): TTFT = the
+ * plan's ttft_s at seq_len = input;
  * a run = TTFT + (output - 1) decode steps at the mean context input + output/2 (the plan's itl_s
  * there) with n = in_flight sequences at once, n = min(batch, free memory / KV of a sequence at its
  * mean length) (paged KV: a batch larger than the cache runs as n in flight, the rest waiting);
@@ -351,7 +352,8 @@ typedef struct {
     int heldout;                     /* 1: nothing was chosen on this row */
     double measured, predicted;      /* tokens/s per GPU or seconds */
     double error;                    /* (predicted - measured) / measured */
-    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput and ITL rows), stack costs included */
+    double ttft_s, itl_s;            /* the prediction's parts (itl_s: throughput and ITL rows), with
+                                      * the stack's costs */
     double efficiency;               /* η the plan used */
     char stack[24];                  /* serving software (column `stack`; "" = none: the plan alone) */
     double layer_overhead_s;         /* the stack's fixed cost per layer per forward pass (in TTFT and ITL) */

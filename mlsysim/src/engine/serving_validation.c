@@ -3,9 +3,9 @@
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
  * citation ('#' starts a comment), and optionally stack and kv_precision (the KV cache's format;
- * blank = precision). metric: tokens_per_s_per_gpu (output tokens
- * of a static-batch run per second per GPU), ttft_s or itl_s (one decode step of the sequences in
- * flight at the mean context, the step the throughput rows are made of). Every row is predicted with the efficiency
+ * blank = precision). metric: tokens_per_s_per_gpu (output tokens of a static-batch run per
+ * second per GPU), ttft_s or itl_s (one decode step of the sequences in flight at the mean
+ * context, the step the throughput rows are made of). Every row is predicted with the efficiency
  * an inference plan takes when it names none (ms_inference_efficiency: the generation's calibrated
  * GEMM figure for a 16-bit or FP8 transformer); a row's stack adds that software's fixed costs
  * (stacks[] below).
