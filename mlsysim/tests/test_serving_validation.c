@@ -46,8 +46,8 @@ static void test_published_serving(void **s)
     double trtb[128];
     for (int i = 0; i < v.n; i++) {
         const ms_serving_row *r = &v.rows[i];
-        printf("%-26s %-7s measured %10.4g predicted %10.4g error %+6.1f%% (TTFT %.4g s, ITL %.4g s, n %d)\n", r->id,
-               r->metric == MS_SERVE_TTFT_S ? "TTFT" : r->metric == MS_SERVE_ITL_S ? "ITL" : "tok/s", r->measured, r->predicted, 100 * r->error, r->ttft_s, r->itl_s,
+        printf("%-26s %-20s measured %10.4g predicted %10.4g error %+6.1f%% (TTFT %.4g s, ITL %.4g s, n %d)\n", r->id,
+               ms_serving_metric_name(r->metric), r->measured, r->predicted, 100 * r->error, r->ttft_s, r->itl_s,
                r->in_flight);
         /* one calibration row per generation: the one its per-layer cost was chosen on */
         int a100 = !strncmp(r->hardware, "A100", 4);
@@ -129,6 +129,11 @@ static void test_published_serving(void **s)
     }
     assert_true(tok >= 75 && ttft >= 10);
     assert_int_equal(itl, 2);
+    /* the metric names the table's column takes are the ones the JSON writes */
+    assert_string_equal(ms_serving_metric_name(MS_SERVE_TOKENS_PER_S_PER_GPU), "tokens_per_s_per_gpu");
+    assert_string_equal(ms_serving_metric_name(MS_SERVE_TTFT_S), "ttft_s");
+    assert_string_equal(ms_serving_metric_name(MS_SERVE_ITL_S), "itl_s");
+    assert_string_equal(ms_serving_metric_name(MS_SERVE_METRICS), "?");
     assert_int_equal(nb, 60);
     assert_int_equal(calib, 2);
     assert_int_equal(hand, 2);

@@ -378,6 +378,9 @@ typedef struct {
 ms_status ms_serving_validation_run(const ms_registry *r, const char *path, ms_serving_validation *v,
                                     char *err, size_t errlen);
 void ms_serving_validation_free(ms_serving_validation *v);
+/* A metric's name as serving.csv's `metric` column and the JSON write it ("tokens_per_s_per_gpu",
+ * "ttft_s", "itl_s"); "?" out of range. */
+const char *ms_serving_metric_name(ms_serving_metric m);
 
 #ifdef __cplusplus
 }

@@ -301,7 +301,6 @@ static int print_serving(const char *path, int json, const char *svg_file)
         ms_registry_free(reg);
         return 1;
     }
-    static const char *metric[MS_SERVE_METRICS] = {"tokens_per_s_per_gpu", "ttft_s", "itl_s"};
     static const char *label[MS_SERVE_METRICS] = {"tokens/s per GPU", "time to 1st token", "inter-token lat."};
     static const char *unit[MS_SERVE_METRICS] = {"tok/s", "TTFT s", "ITL s"};
     if (json) {
@@ -321,7 +320,7 @@ static int print_serving(const char *path, int json, const char *svg_file)
                    "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"in_flight\":%d,"
                    "\"layer_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"stack\":",
                    ms_precision_name(r->precision), ms_precision_name(r->kv_precision), r->tp, r->batch, r->input_len, r->output_len,
-                   metric[r->metric], r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
+                   ms_serving_metric_name(r->metric), r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
                    r->predicted, r->error, r->ttft_s, r->itl_s, r->in_flight, r->layer_overhead_s, r->kv_extra_s);
             json_str(r->stack);
             printf(",\"citation\":");
@@ -332,7 +331,7 @@ static int print_serving(const char *path, int json, const char *svg_file)
         for (int m = 0; m < MS_SERVE_METRICS; m++)
             for (int h = 0; h < 2; h++)
                 printf(",\"%s_%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}",
-                       metric[m], h ? "heldout" : "calibration", sv.stats[m][h].n,
+                       ms_serving_metric_name((ms_serving_metric)m), h ? "heldout" : "calibration", sv.stats[m][h].n,
                        sv.stats[m][h].median_abs_error, sv.stats[m][h].max_abs_error);
         printf("}");
     } else {

@@ -138,6 +138,13 @@ static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_servin
     return n > r->batch ? r->batch : (int)n;
 }
 
+static const char *const metric_names[MS_SERVE_METRICS] = {"tokens_per_s_per_gpu", "ttft_s", "itl_s"};
+
+const char *ms_serving_metric_name(ms_serving_metric m)
+{
+    return m >= 0 && m < MS_SERVE_METRICS ? metric_names[m] : "?";
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -241,10 +248,10 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         if (rc) break;
         if (m->arch.heads % r->tp) { BAD(S_TP, "%d does not divide the %d attention heads of %s", r->tp, m->arch.heads, m->name); break; }
         const char *mt = c.f[ci[S_METRIC]];
-        if (!strcmp(mt, "tokens_per_s_per_gpu")) r->metric = MS_SERVE_TOKENS_PER_S_PER_GPU;
-        else if (!strcmp(mt, "ttft_s")) r->metric = MS_SERVE_TTFT_S;
-        else if (!strcmp(mt, "itl_s")) r->metric = MS_SERVE_ITL_S;
-        else { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu, ttft_s or itl_s", mt); break; }
+        int mk = 0;
+        while (mk < MS_SERVE_METRICS && strcmp(mt, metric_names[mk])) mk++;
+        if (mk == MS_SERVE_METRICS) { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu, ttft_s or itl_s", mt); break; }
+        r->metric = (ms_serving_metric)mk;
         if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
         const char *sp = c.f[ci[S_SPLIT]];
         if (!strcmp(sp, "heldout")) r->heldout = 1;
