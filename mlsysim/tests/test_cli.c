@@ -1399,6 +1399,26 @@ static void test_validate_breakdown(void **state)
     assert_non_null(strstr(buf, "breakdown of each predicted step"));
     assert_int_equal(run("validate --row no-such-run", 1, buf, cap), 1);
     assert_non_null(strstr(buf, "no-such-run"));
+    /* --row also lists serving measurements only: a text that names none of the training runs
+     * but some of serving.csv's is accepted, and the serving summaries stay over the whole table */
+    assert_int_equal(run("validate --row TRT09-A100-L2-7B-fp16-t1-b1-128x128 --json", 0, buf, cap), 0);
+    j = json_of(buf);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rows")), 0);
+    cJSON *sv = cJSON_GetObjectItemCaseSensitive(j, "serving");
+    rows = cJSON_GetObjectItemCaseSensitive(sv, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 3);            /* its first token, ITL and tokens/s */
+    for (int i = 0; i < 3; i++) {
+        cJSON *r = cJSON_GetArrayItem(rows, i);
+        assert_string_equal(str(r, "stack"), "trtllm-0.9");
+        assert_string_equal(str(r, "split"), "calibration");
+        assert_true(num(r, "decode_overhead_s") > 0 && num(r, "decode_overhead_s") < num(r, "layer_overhead_s"));
+    }
+    assert_true(num(cJSON_GetObjectItemCaseSensitive(sv, "itl_s_heldout"), "rows") > 1000);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sv, "by_stack")) >= 9);
+    cJSON_Delete(j);
+    assert_int_equal(run("validate --row TRT09-A100-L2-7B-fp16-t1-b1-128x128", 0, buf, cap), 0);
+    assert_non_null(strstr(buf, "(3 of "));
+    assert_non_null(strstr(buf, "by serving stack"));
     free(buf);
 }
 

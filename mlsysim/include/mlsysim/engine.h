@@ -331,7 +331,9 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * tokens/s per GPU = n · output / run / tp. An optional column `stack` names the serving software
  * whose costs and rules apply (serving_validation.c: trtllm-0.6, a per-layer cost per forward pass
  * and a GQA decode kernel that reads the KV cache once per query head; trtllm-bench, a KV cache
- * of 0.95 of the memory beside the weights with each request holding its whole input + output).
+ * of 0.95 of the memory beside the weights with each request holding its whole input + output;
+ * trtllm-0.9, a per-layer cost of the prefill and one of the decode step, and a GQA kernel that
+ * reads each KV head once).
  * An optional column `kv_precision` gives the KV cache's format (blank: precision). */
 typedef enum {
     MS_SERVE_TOKENS_PER_S_PER_GPU = 0,
@@ -356,7 +358,9 @@ typedef struct {
                                       * the stack's costs */
     double efficiency;               /* η the plan used */
     char stack[24];                  /* serving software (column `stack`; "" = none: the plan alone) */
-    double layer_overhead_s;         /* the stack's fixed cost per layer per forward pass (in TTFT and ITL) */
+    double layer_overhead_s;         /* the stack's fixed cost of a prefill's layers (in TTFT) */
+    double decode_overhead_s;        /* the stack's fixed cost of a decode step's layers (in ITL; the
+                                      * prefill's figure where the stack gives no decode one) */
     double kv_extra_s;               /* per decode step: KV re-read by a GQA kernel that reads per query head */
     int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean
                                       * length, or at the whole length under the stack's rule) */
@@ -378,6 +382,11 @@ typedef struct {
 ms_status ms_serving_validation_run(const ms_registry *r, const char *path, ms_serving_validation *v,
                                     char *err, size_t errlen);
 void ms_serving_validation_free(ms_serving_validation *v);
+/* Median and max |error| over the rows of one metric and split (heldout 1 or 0) whose stack
+ * column is `stack` ("" = rows without one; NULL = every row, as v->stats). MS_OK, or
+ * MS_ERR_INPUT on a bad argument or no memory. */
+ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack, ms_serving_metric metric,
+                               int heldout, ms_serving_stats *out);
 /* A metric's name as serving.csv's `metric` column and the JSON write it ("tokens_per_s_per_gpu",
  * "ttft_s", "itl_s"); "?" out of range. */
 const char *ms_serving_metric_name(ms_serving_metric m);

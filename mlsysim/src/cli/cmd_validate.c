@@ -288,9 +288,40 @@ static int print_collectives(const char *path, int json)
     return 0;
 }
 
-/* serving.csv against the built-in registry: JSON member "serving" or a text section; with
- * svg_file, the --svg-serving picture too. */
-static int print_serving(const char *path, int json, const char *svg_file)
+/* How many measurements of the serving table at `path` have an id containing `only` (0 when it
+ * cannot be read; print_serving then says why). */
+static int serving_ids_with(const char *path, const char *only)
+{
+    char err[1024];
+    ms_registry *reg = ms_registry_new(err, sizeof err);
+    if (!reg) return 0;
+    ms_serving_validation sv;
+    int n = 0;
+    if (ms_serving_validation_run(reg, path, &sv, err, sizeof err) == MS_OK) {
+        for (int i = 0; i < sv.n; i++) n += strstr(sv.rows[i].id, only) != NULL;
+        ms_serving_validation_free(&sv);
+    }
+    ms_registry_free(reg);
+    return n;
+}
+
+/* The serving table's stacks, each once, in the order of their first row ("" = the plan alone);
+ * returns how many (at most cap). */
+static int serving_stacks(const ms_serving_validation *sv, const char **names, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < sv->n; i++) {
+        int k = 0;
+        while (k < n && strcmp(names[k], sv->rows[i].stack)) k++;
+        if (k == n && n < cap) names[n++] = sv->rows[i].stack;
+    }
+    return n;
+}
+
+/* serving.csv against the built-in registry: JSON member "serving" or a text section, listing
+ * every row or, with --row, those whose id contains `only` (the summaries over all of them);
+ * with svg_file, the --svg-serving picture too. */
+static int print_serving(const char *path, int json, const char *svg_file, const char *only)
 {
     char err[1024];
     ms_registry *reg = ms_registry_new(err, sizeof err);
@@ -303,13 +334,17 @@ static int print_serving(const char *path, int json, const char *svg_file)
     }
     static const char *label[MS_SERVE_METRICS] = {"tokens/s per GPU", "time to 1st token", "inter-token lat."};
     static const char *unit[MS_SERVE_METRICS] = {"tok/s", "TTFT s", "ITL s"};
+    const char *stk[16];
+    int nstk = serving_stacks(&sv, stk, (int)(sizeof stk / sizeof stk[0]));
     if (json) {
         printf(",\"serving\":{\"table\":");
         json_str(path);
         printf(",\"rows\":[");
-        for (int i = 0; i < sv.n; i++) {
+        for (int i = 0, first = 1; i < sv.n; i++) {
             const ms_serving_row *r = &sv.rows[i];
-            printf("%s{\"id\":", i ? "," : "");
+            if (only && !strstr(r->id, only)) continue;
+            printf("%s{\"id\":", first ? "" : ",");
+            first = 0;
             json_str(r->id);
             printf(",\"model\":");
             json_str(r->model);
@@ -318,10 +353,11 @@ static int print_serving(const char *path, int json, const char *svg_file)
             printf(",\"precision\":\"%s\",\"kv_precision\":\"%s\",\"tp\":%d,\"batch\":%d,\"input_len\":%d,\"output_len\":%d,"
                    "\"metric\":\"%s\",\"split\":\"%s\",\"efficiency\":%.4g,\"measured\":%.6g,"
                    "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"in_flight\":%d,"
-                   "\"layer_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"stack\":",
+                   "\"layer_overhead_s\":%.6g,\"decode_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"stack\":",
                    ms_precision_name(r->precision), ms_precision_name(r->kv_precision), r->tp, r->batch, r->input_len, r->output_len,
                    ms_serving_metric_name(r->metric), r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
-                   r->predicted, r->error, r->ttft_s, r->itl_s, r->in_flight, r->layer_overhead_s, r->kv_extra_s);
+                   r->predicted, r->error, r->ttft_s, r->itl_s, r->in_flight, r->layer_overhead_s, r->decode_overhead_s,
+                   r->kv_extra_s);
             json_str(r->stack);
             printf(",\"citation\":");
             json_str(r->citation);
@@ -333,17 +369,41 @@ static int print_serving(const char *path, int json, const char *svg_file)
                 printf(",\"%s_%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}",
                        ms_serving_metric_name((ms_serving_metric)m), h ? "heldout" : "calibration", sv.stats[m][h].n,
                        sv.stats[m][h].median_abs_error, sv.stats[m][h].max_abs_error);
-        printf("}");
+        /* the same per serving stack: the tables' sources differ in software and era */
+        printf(",\"by_stack\":[");
+        for (int k = 0, first = 1; k < nstk; k++)
+            for (int m = 0; m < MS_SERVE_METRICS; m++)
+                for (int h = 0; h < 2; h++) {
+                    ms_serving_stats x;
+                    if (ms_serving_stats_for(&sv, stk[k], (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
+                    printf("%s{\"stack\":", first ? "" : ",");
+                    first = 0;
+                    json_str(stk[k]);
+                    printf(",\"metric\":\"%s\",\"split\":\"%s\",\"rows\":%d,\"median_abs_error\":%.6g,"
+                           "\"max_abs_error\":%.6g}", ms_serving_metric_name((ms_serving_metric)m),
+                           h ? "heldout" : "calibration", x.n, x.median_abs_error, x.max_abs_error);
+                }
+        printf("]}");
     } else {
         printf("\nServing (%s; built-in registry, the generation's calibrated inference efficiency, each row's serving-stack costs)\n", path);
-        printf("%-26s %-5s %-12s %-6s %3s %5s %5s %5s %-7s %10s %10s %8s\n", "measurement", "split", "model",
+        int w = 26;                                        /* the id column: as wide as the longest */
+        int listed = 0;
+        for (int i = 0; i < sv.n; i++) {
+            if (only && !strstr(sv.rows[i].id, only)) continue;
+            int L = (int)strlen(sv.rows[i].id);
+            if (L > w) w = L;
+            listed++;
+        }
+        printf("%-*s %-5s %-12s %-6s %3s %5s %5s %5s %-7s %10s %10s %8s\n", w, "measurement", "split", "model",
                "hw", "tp", "batch", "in", "out", "metric", "measured", "predicted", "error");
         for (int i = 0; i < sv.n; i++) {
             const ms_serving_row *r = &sv.rows[i];
-            printf("%-26s %-5s %-12s %-6s %3d %5d %5d %5d %-7s %10.4g %10.4g %+7.1f%%\n", r->id,
+            if (only && !strstr(r->id, only)) continue;
+            printf("%-*s %-5s %-12s %-6s %3d %5d %5d %5d %-7s %10.4g %10.4g %+7.1f%%\n", w, r->id,
                    r->heldout ? "held" : "calib", r->model, r->hardware, r->tp, r->batch, r->input_len,
                    r->output_len, unit[r->metric], r->measured, r->predicted, 100 * r->error);
         }
+        if (only) printf("(%d of %d measurements listed: --row %s; the summaries below are over all of them)\n", listed, sv.n, only);
         for (int m = 0; m < MS_SERVE_METRICS; m++)
             for (int h = 0; h < 2; h++) {
                 if (!sv.stats[m][h].n) continue;
@@ -351,6 +411,16 @@ static int print_serving(const char *path, int json, const char *svg_file)
                        label[m], h ? "held-out" : "calibration",
                        sv.stats[m][h].n, 100 * sv.stats[m][h].median_abs_error, 100 * sv.stats[m][h].max_abs_error);
             }
+        printf("by serving stack (the column `stack`; none = the plan alone):\n");
+        for (int k = 0; k < nstk; k++)
+            for (int m = 0; m < MS_SERVE_METRICS; m++)
+                for (int h = 0; h < 2; h++) {
+                    ms_serving_stats x;
+                    if (ms_serving_stats_for(&sv, stk[k], (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
+                    printf("  %-13s %-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
+                           *stk[k] ? stk[k] : "none", label[m], h ? "held-out" : "calibration", x.n,
+                           100 * x.median_abs_error, 100 * x.max_abs_error);
+                }
     }
     int rc = svg_file ? svg_serving(svg_file, &sv) : 0;
     ms_serving_validation_free(&sv);
@@ -471,8 +541,11 @@ int ms_cli_validate(int argc, char **argv)
     }
     int listed = 0;
     for (int i = 0; i < v.n; i++) listed += shown(&v.rows[i], only);
+    char side[PATH_MAX_ + 32];
+    if (!listed && beside(path, "serving.csv", side, sizeof side)) listed = serving_ids_with(side, only);
     if (!listed) {
-        fprintf(stderr, "mlsysim validate: --row: no run id in %s contains '%s'\n", path, only);
+        fprintf(stderr, "mlsysim validate: --row: no run or measurement id in %s or its serving.csv contains '%s'\n",
+                path, only);
         ms_dist_validation_free(&v);
         return 1;
     }
@@ -584,9 +657,8 @@ int ms_cli_validate(int argc, char **argv)
     }
     int rc = svg ? svg_training(svg, &v, only) : 0;
     ms_dist_validation_free(&v);
-    char side[PATH_MAX_ + 32];
     if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json);
-    if (beside(path, "serving.csv", side, sizeof side)) rc |= print_serving(side, json, svg_serving);
+    if (beside(path, "serving.csv", side, sizeof side)) rc |= print_serving(side, json, svg_serving, only);
     else if (svg_serving) {
         fprintf(stderr, "mlsysim validate: --svg-serving: no serving.csv beside %s, nothing drawn\n", path);
         rc = 1;

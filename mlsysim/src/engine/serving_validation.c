@@ -83,7 +83,8 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
  *     supported by that note, not a measured kernel figure. */
 typedef struct {
     const char *gen;      /* accelerator generation: the registry name up to its first '_' */
-    double layer_s;
+    double layer_s;       /* per layer of a prefill (the forward pass of the first token) */
+    double decode_s;      /* per layer of a decode step */
 } serving_layer_cost;
 typedef struct {
     const char *name;
@@ -102,21 +103,33 @@ typedef struct {
  *   page says 0.95 is what the tables used where memory allowed. No per-layer cost (CUDA graphs
  *   replay the decode step), and the GQA decode kernel (XQA) reads each KV head once. Nothing
  *   chosen on any row. */
+/* trtllm-0.9: TensorRT-LLM 0.9.0's static-batch benchmark (the DLI table of serving.csv, rows
+ *   TRT09-*): its XQA kernel on (the table's column "Enable XQA": each KV head read once), the KV
+ *   cache by the plan's rule, and two per-layer costs per generation, each chosen on a 10 us grid
+ *   on ONE calibration row, the generation's Llama 2 7B at TP 1, batch 1, 128 -> 128 tokens (A100
+ *   FP16, H100 FP8): the prefill's on that run's first token, the decode step's on its
+ *   token-to-token latency. A decode step replays a dozen small kernels a layer where a 128-token
+ *   prefill also runs its GEMMs below the generation's η, so the two need not agree.
+ *   Every other row is held out. */
 static const serving_stack stacks[] = {
-    {"trtllm-0.6", {{"A100", 250e-6}, {"H100", 140e-6}}, 1, 0.0},
-    {"trtllm-bench", {{NULL, 0}, {NULL, 0}}, 0, 0.95},
+    /* trtllm-0.6 charges its one per-layer cost in both phases */
+    {"trtllm-0.6", {{"A100", 250e-6, 250e-6}, {"H100", 140e-6, 140e-6}}, 1, 0.0},
+    {"trtllm-bench", {{NULL, 0, 0}, {NULL, 0, 0}}, 0, 0.95},
+    {"trtllm-0.9", {{"A100", 260e-6, 70e-6}, {"H100", 120e-6, 50e-6}}, 0, 0.0},
 };
 
-/* The stack's per-layer cost on hw's generation (ms_calibrated_generation: H200 is H100's
- * GH100, A800 A100's GA100); 0 when the stack lists none for any generation, -1 when it lists
- * others but not this one. */
-static double stack_layer_s(const serving_stack *stk, const char *hw_name)
+/* The stack's per-layer costs on hw's generation (ms_calibrated_generation: H200 is H100's
+ * GH100, A800 A100's GA100): a zero cost when the stack lists none for any generation, NULL when
+ * it lists others but not this one. */
+static const serving_layer_cost no_layer_cost = {NULL, 0.0, 0.0};
+
+static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, const char *hw_name)
 {
-    if (!stk->layer[0].gen) return 0.0;
+    if (!stk->layer[0].gen) return &no_layer_cost;
     const char *gen = ms_calibrated_generation(hw_name);
     for (size_t i = 0; gen && i < sizeof stk->layer / sizeof stk->layer[0]; i++)
-        if (stk->layer[i].gen && !strcmp(stk->layer[i].gen, gen)) return stk->layer[i].layer_s;
-    return -1.0;
+        if (stk->layer[i].gen && !strcmp(stk->layer[i].gen, gen)) return &stk->layer[i];
+    return NULL;
 }
 
 static const serving_stack *stack_of(const char *name)
@@ -151,13 +164,15 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void stats_of(const ms_serving_validation *v, int metric, int held, double *tmp, ms_serving_stats *s)
+/* stack NULL: every row of the metric and split */
+static void stats_of(const ms_serving_validation *v, const char *stack, int metric, int held, double *tmp,
+                     ms_serving_stats *s)
 {
     int k = 0;
     s->max_abs_error = 0;
     for (int i = 0; i < v->n; i++) {
         const ms_serving_row *r = &v->rows[i];
-        if ((int)r->metric != metric || r->heldout != held) continue;
+        if ((int)r->metric != metric || r->heldout != held || (stack && strcmp(r->stack, stack))) continue;
         double e = fabs(r->error);
         tmp[k++] = e;
         if (e > s->max_abs_error) s->max_abs_error = e;
@@ -166,6 +181,19 @@ static void stats_of(const ms_serving_validation *v, int metric, int held, doubl
     if (!k) { s->median_abs_error = 0; return; }
     qsort(tmp, (size_t)k, sizeof *tmp, cmp_d);
     s->median_abs_error = k % 2 ? tmp[k / 2] : 0.5 * (tmp[k / 2 - 1] + tmp[k / 2]);
+}
+
+ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack, ms_serving_metric metric,
+                               int heldout, ms_serving_stats *out)
+{
+    if (!v || !out || metric < 0 || metric >= MS_SERVE_METRICS) return MS_ERR_INPUT;
+    memset(out, 0, sizeof *out);
+    if (v->n <= 0) return MS_OK;
+    double *tmp = malloc((size_t)v->n * sizeof *tmp);
+    if (!tmp) return MS_ERR_INPUT;
+    stats_of(v, stack, metric, heldout != 0, tmp, out);
+    free(tmp);
+    return MS_OK;
 }
 
 enum { S_ID, S_MODEL, S_HW, S_PREC, S_TP, S_BATCH, S_IN, S_OUT, S_METRIC, S_MEAS, S_SPLIT, S_CIT, S_NUM };
@@ -258,8 +286,11 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         else if (strcmp(sp, "calibration")) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
         const serving_stack *stk = NULL;
         if (ci_stack >= 0 && c.f[ci_stack][0] && !(stk = stack_of(c.f[ci_stack]))) {
-            snprintf(err, errlen, "%s:%d: column stack: unknown serving stack '%s' (known: trtllm-0.6 trtllm-bench; empty = none)",
-                     path, lineno, c.f[ci_stack]);
+            char known[96] = "";
+            for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), " %s", stacks[i].name);
+            snprintf(err, errlen, "%s:%d: column stack: unknown serving stack '%s' (known:%s; empty = none)",
+                     path, lineno, c.f[ci_stack], known);
             rc = MS_ERR_INPUT; break;
         }
 #undef BAD
@@ -275,8 +306,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, held, reserve, frac);
         ms_serving_row at = *r;            /* the plan of the sequences actually in flight */
         at.batch = r->in_flight;
-        double layer_s = stk ? stack_layer_s(stk, hw->name) : 0.0;
-        if (layer_s < 0) {
+        const serving_layer_cost *lc = stk ? stack_layer_cost(stk, hw->name) : &no_layer_cost;
+        if (!lc) {
             char known[64] = "";
             for (size_t i = 0; i < sizeof stk->layer / sizeof stk->layer[0]; i++)
                 if (stk->layer[i].gen)
@@ -285,7 +316,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
                      path, lineno, stk->name, (int)strcspn(hw->name, "_"), hw->name, known);
             rc = MS_ERR_INPUT; break;
         }
-        r->layer_overhead_s = m->layers * layer_s;
+        r->layer_overhead_s = m->layers * lc->layer_s;
+        r->decode_overhead_s = m->layers * lc->decode_s;
         double ttft = 0, itl0 = 0, itl = 0, eff = 0;
         if (eval_at(reg, &at, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
             snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %s on %s", path, lineno, m->name, hw->name);
@@ -305,7 +337,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
             double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
             r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
-            r->itl_s = itl + r->layer_overhead_s + r->kv_extra_s;
+            r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s;
             double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
             r->predicted = r->metric == MS_SERVE_ITL_S ? r->itl_s : (double)r->in_flight * r->output_len / run / r->tp;
         }
@@ -322,7 +354,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         if (!tmp) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
         else {
             for (int mt = 0; mt < MS_SERVE_METRICS; mt++)
-                for (int h = 0; h < 2; h++) stats_of(v, mt, h, tmp, &v->stats[mt][h]);
+                for (int h = 0; h < 2; h++) stats_of(v, NULL, mt, h, tmp, &v->stats[mt][h]);
             free(tmp);
         }
     }
