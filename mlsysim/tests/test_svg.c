@@ -479,7 +479,7 @@ static void test_cli_pictures(void **state)
     assert_non_null(strstr(mem, "activations "));
     /* validate --svg / --svg-serving: every run twice (both panels), a circle if held out and a
      * square if not, as many as --json counts; --row draws only the runs listed */
-    static char js[1 << 21];
+    static char js[1 << 23];
     assert_int_equal(run("validate --json", js, sizeof js), 0);
     const char *hj = strstr(js, "\"heldout\":{\"rows\":"), *cj = strstr(js, "\"calibration\":{\"rows\":");
     assert_true(hj && cj);

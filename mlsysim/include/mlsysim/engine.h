@@ -334,7 +334,10 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * of 0.95 of the memory beside the weights with each request holding its whole input + output;
  * trtllm-0.9, a per-layer cost of the prefill and one of the decode step, and a GQA kernel that
  * reads each KV head once).
- * An optional column `kv_precision` gives the KV cache's format (blank: precision). */
+ * An optional column `kv_precision` gives the KV cache's format (blank: precision), and an optional
+ * column `clients` makes the row a closed loop of that many clients with no think time (a
+ * benchmark's concurrency: ms_cb_closed_loop over the in-flight decode step and one request's
+ * prefill; blank = the static batch). */
 typedef enum {
     MS_SERVE_TOKENS_PER_S_PER_GPU = 0,
     MS_SERVE_TTFT_S = 1,
@@ -351,6 +354,9 @@ typedef struct {
     ms_precision precision;
     ms_precision kv_precision;       /* the KV cache's (column `kv_precision`; blank = precision) */
     int tp, batch, input_len, output_len;
+    int clients;                     /* column `clients`: a closed loop of that many clients (batch = the
+                                      * most sequences in flight), ms_cb_closed_loop; 0 = a static batch */
+    double requests_per_s;           /* closed loop: the completions per second the loop settles at */
     int heldout;                     /* 1: nothing was chosen on this row */
     double measured, predicted;      /* tokens/s per GPU or seconds */
     double error;                    /* (predicted - measured) / measured */
@@ -383,9 +389,10 @@ ms_status ms_serving_validation_run(const ms_registry *r, const char *path, ms_s
                                     char *err, size_t errlen);
 void ms_serving_validation_free(ms_serving_validation *v);
 /* Median and max |error| over the rows of one metric and split (heldout 1 or 0) whose stack
- * column is `stack` ("" = rows without one; NULL = every row, as v->stats). MS_OK, or
+ * column is `stack` ("" = rows without one; NULL = every row, as v->stats) and, with loop 0, that
+ * are static batches, with loop 1 closed loops (column `clients`), with loop -1 either. MS_OK, or
  * MS_ERR_INPUT on a bad argument or no memory. */
-ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack, ms_serving_metric metric,
+ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack, int loop, ms_serving_metric metric,
                                int heldout, ms_serving_stats *out);
 /* A metric's name as serving.csv's `metric` column and the JSON write it ("tokens_per_s_per_gpu",
  * "ttft_s", "itl_s"); "?" out of range. */

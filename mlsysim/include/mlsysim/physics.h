@@ -336,6 +336,28 @@ typedef struct {
 int ms_cb_interference(double arrival_per_s, double prefill_s, double decode_step_s, int batch,
                        double out_tokens, ms_cb_result *out);
 
+/* A closed loop of `clients` clients with no think time (a benchmark's `concurrency`: each sends
+ * its next request when the last one's final token arrives) on one replica holding at most
+ * `slots` sequences (the KV cache's or the server's limit). m = min(clients, slots) are served,
+ * the rest wait for a slot. With λ completions per second, prefills take u_p = λ·prefill_s of the
+ * time, so a token comes every decode_step_s / (1 - u_p) (ms_cb_interference); a new prompt waits
+ * for the prefills ahead of it (M/D/1: u_p·prefill_s / (2 (1 - u_p))) and, when others decode,
+ * for half the iteration in progress (decode_step_s / 2 · (m - 1) / m). Each served request thus
+ * takes S(λ) = wait + prefill_s + (out_tokens - 1) · ITL, and Little's law closes the loop:
+ * λ = m / S(λ), solved by bisection on (0, 1/prefill_s). decode_step_s is the step of m sequences.
+ * TTFT = (clients - m) / λ (waiting for a slot) + wait + prefill_s. */
+typedef struct {
+    double requests_per_s;     /* λ */
+    double prefill_share;      /* u_p */
+    double ttft_s, itl_s;      /* as a client measures them */
+    double tokens_per_s;       /* λ · out_tokens */
+    int served;                /* m */
+} ms_cb_closed_result;
+/* 0 on success, MS_ERR_INPUT for clients or slots < 1, out_tokens < 1, or negative / non-finite
+ * times (decode_step_s must be > 0). */
+int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_step_s, double out_tokens,
+                      ms_cb_closed_result *out);
+
 /* ---- Compression: quantization and pruning ---- */
 typedef enum { MS_PRUNE_NONE = 0, MS_PRUNE_UNSTRUCTURED, MS_PRUNE_STRUCTURED, MS_PRUNE_2_4 } ms_prune;
 

@@ -353,11 +353,12 @@ static int print_serving(const char *path, int json, const char *svg_file, const
             printf(",\"precision\":\"%s\",\"kv_precision\":\"%s\",\"tp\":%d,\"batch\":%d,\"input_len\":%d,\"output_len\":%d,"
                    "\"metric\":\"%s\",\"split\":\"%s\",\"efficiency\":%.4g,\"measured\":%.6g,"
                    "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"in_flight\":%d,"
-                   "\"layer_overhead_s\":%.6g,\"decode_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"stack\":",
+                   "\"layer_overhead_s\":%.6g,\"decode_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"clients\":%d,"
+                   "\"requests_per_s\":%.6g,\"stack\":",
                    ms_precision_name(r->precision), ms_precision_name(r->kv_precision), r->tp, r->batch, r->input_len, r->output_len,
                    ms_serving_metric_name(r->metric), r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
                    r->predicted, r->error, r->ttft_s, r->itl_s, r->in_flight, r->layer_overhead_s, r->decode_overhead_s,
-                   r->kv_extra_s);
+                   r->kv_extra_s, r->clients, r->requests_per_s);
             json_str(r->stack);
             printf(",\"citation\":");
             json_str(r->citation);
@@ -372,17 +373,19 @@ static int print_serving(const char *path, int json, const char *svg_file, const
         /* the same per serving stack: the tables' sources differ in software and era */
         printf(",\"by_stack\":[");
         for (int k = 0, first = 1; k < nstk; k++)
-            for (int m = 0; m < MS_SERVE_METRICS; m++)
-                for (int h = 0; h < 2; h++) {
-                    ms_serving_stats x;
-                    if (ms_serving_stats_for(&sv, stk[k], (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
-                    printf("%s{\"stack\":", first ? "" : ",");
-                    first = 0;
-                    json_str(stk[k]);
-                    printf(",\"metric\":\"%s\",\"split\":\"%s\",\"rows\":%d,\"median_abs_error\":%.6g,"
-                           "\"max_abs_error\":%.6g}", ms_serving_metric_name((ms_serving_metric)m),
-                           h ? "heldout" : "calibration", x.n, x.median_abs_error, x.max_abs_error);
-                }
+            for (int loop = 0; loop < 2; loop++)
+                for (int m = 0; m < MS_SERVE_METRICS; m++)
+                    for (int h = 0; h < 2; h++) {
+                        ms_serving_stats x;
+                        if (ms_serving_stats_for(&sv, stk[k], loop, (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
+                        printf("%s{\"stack\":", first ? "" : ",");
+                        first = 0;
+                        json_str(stk[k]);
+                        printf(",\"run\":\"%s\",\"metric\":\"%s\",\"split\":\"%s\",\"rows\":%d,"
+                               "\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}", loop ? "closed_loop" : "static_batch",
+                               ms_serving_metric_name((ms_serving_metric)m), h ? "heldout" : "calibration", x.n,
+                               x.median_abs_error, x.max_abs_error);
+                    }
         printf("]}");
     } else {
         printf("\nServing (%s; built-in registry, the generation's calibrated inference efficiency, each row's serving-stack costs)\n", path);
@@ -411,16 +414,18 @@ static int print_serving(const char *path, int json, const char *svg_file, const
                        label[m], h ? "held-out" : "calibration",
                        sv.stats[m][h].n, 100 * sv.stats[m][h].median_abs_error, 100 * sv.stats[m][h].max_abs_error);
             }
-        printf("by serving stack (the column `stack`; none = the plan alone):\n");
+        printf("by serving stack (the column `stack`; none = the plan alone) and run (static batch, or a\n"
+               "closed loop of `clients`):\n");
         for (int k = 0; k < nstk; k++)
-            for (int m = 0; m < MS_SERVE_METRICS; m++)
-                for (int h = 0; h < 2; h++) {
-                    ms_serving_stats x;
-                    if (ms_serving_stats_for(&sv, stk[k], (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
-                    printf("  %-13s %-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
-                           *stk[k] ? stk[k] : "none", label[m], h ? "held-out" : "calibration", x.n,
-                           100 * x.median_abs_error, 100 * x.max_abs_error);
-                }
+            for (int loop = 0; loop < 2; loop++)
+                for (int m = 0; m < MS_SERVE_METRICS; m++)
+                    for (int h = 0; h < 2; h++) {
+                        ms_serving_stats x;
+                        if (ms_serving_stats_for(&sv, stk[k], loop, (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
+                        printf("  %-13s %-7s %-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
+                               *stk[k] ? stk[k] : "none", loop ? "loop" : "static", label[m], h ? "held-out" : "calibration",
+                               x.n, 100 * x.median_abs_error, 100 * x.max_abs_error);
+                    }
     }
     int rc = svg_file ? svg_serving(svg_file, &sv) : 0;
     ms_serving_validation_free(&sv);
@@ -542,8 +547,7 @@ int ms_cli_validate(int argc, char **argv)
     int listed = 0;
     for (int i = 0; i < v.n; i++) listed += shown(&v.rows[i], only);
     char side[PATH_MAX_ + 32];
-    if (!listed && beside(path, "serving.csv", side, sizeof side)) listed = serving_ids_with(side, only);
-    if (!listed) {
+    if (!listed && !(beside(path, "serving.csv", side, sizeof side) && serving_ids_with(side, only))) {
         fprintf(stderr, "mlsysim validate: --row: no run or measurement id in %s or its serving.csv contains '%s'\n",
                 path, only);
         ms_dist_validation_free(&v);

@@ -2,8 +2,9 @@
  * (see engine.h, "serving validation", and mlsysim/validation/README.md).
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
- * citation ('#' starts a comment), and optionally stack and kv_precision (the KV cache's format;
- * blank = precision). metric: tokens_per_s_per_gpu (output tokens of a static-batch run per
+ * citation ('#' starts a comment), and optionally stack, kv_precision (the KV cache's format;
+ * blank = precision) and clients (a closed loop of that many clients, ms_cb_closed_loop; blank = a
+ * static batch). metric: tokens_per_s_per_gpu (output tokens of a static-batch run per
  * second per GPU), ttft_s or itl_s (one decode step of the sequences in flight at the mean
  * context, the step the throughput rows are made of). Every row is predicted with the efficiency
  * an inference plan takes when it names none (ms_inference_efficiency: the generation's calibrated
@@ -164,8 +165,9 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* stack NULL: every row of the metric and split */
-static void stats_of(const ms_serving_validation *v, const char *stack, int metric, int held, double *tmp,
+/* stack NULL: every row of the metric and split; loop -1 both kinds of run, 0 static batches,
+ * 1 closed loops */
+static void stats_of(const ms_serving_validation *v, const char *stack, int loop, int metric, int held, double *tmp,
                      ms_serving_stats *s)
 {
     int k = 0;
@@ -173,6 +175,7 @@ static void stats_of(const ms_serving_validation *v, const char *stack, int metr
     for (int i = 0; i < v->n; i++) {
         const ms_serving_row *r = &v->rows[i];
         if ((int)r->metric != metric || r->heldout != held || (stack && strcmp(r->stack, stack))) continue;
+        if (loop >= 0 && (r->clients > 0) != loop) continue;
         double e = fabs(r->error);
         tmp[k++] = e;
         if (e > s->max_abs_error) s->max_abs_error = e;
@@ -183,7 +186,7 @@ static void stats_of(const ms_serving_validation *v, const char *stack, int metr
     s->median_abs_error = k % 2 ? tmp[k / 2] : 0.5 * (tmp[k / 2 - 1] + tmp[k / 2]);
 }
 
-ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack, ms_serving_metric metric,
+ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack, int loop, ms_serving_metric metric,
                                int heldout, ms_serving_stats *out)
 {
     if (!v || !out || metric < 0 || metric >= MS_SERVE_METRICS) return MS_ERR_INPUT;
@@ -191,7 +194,7 @@ ms_status ms_serving_stats_for(const ms_serving_validation *v, const char *stack
     if (v->n <= 0) return MS_OK;
     double *tmp = malloc((size_t)v->n * sizeof *tmp);
     if (!tmp) return MS_ERR_INPUT;
-    stats_of(v, stack, metric, heldout != 0, tmp, out);
+    stats_of(v, stack, loop < 0 ? -1 : loop != 0, metric, heldout != 0, tmp, out);
     free(tmp);
     return MS_OK;
 }
@@ -211,7 +214,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     ms_result *res = malloc(sizeof *res);
     char line[4096], hdrline[4096];
     ms_scale_csv_line_t hdr = {0};
-    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1, ci_kvp = -1;
+    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1;
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
     while (rc == MS_OK && fgets(line, sizeof line, fp)) {
@@ -233,6 +236,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             if (rc == MS_OK) {                                    /* optional */
                 ci_stack = col_of(&hdr, "stack");
                 ci_kvp = col_of(&hdr, "kv_precision");
+                ci_cl = col_of(&hdr, "clients");
             }
             have = 1;
             continue;
@@ -274,6 +278,15 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             else *id[k] = (int)x;
         }
         if (rc) break;
+        if (ci_cl >= 0 && c.f[ci_cl][0]) {
+            double x;
+            if (num_field(c.f[ci_cl], 1, 1e6, &x) || x != floor(x)) {
+                snprintf(err, errlen, "%s:%d: column clients: '%s' is not a whole number in 1..1000000 (empty = a static batch)",
+                         path, lineno, c.f[ci_cl]);
+                rc = MS_ERR_INPUT; break;
+            }
+            r->clients = (int)x;
+        }
         if (m->arch.heads % r->tp) { BAD(S_TP, "%d does not divide the %d attention heads of %s", r->tp, m->arch.heads, m->name); break; }
         const char *mt = c.f[ci[S_METRIC]];
         int mk = 0;
@@ -303,9 +316,13 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         int whole = stk && stk->kv_fraction > 0;
         double frac = whole ? stk->kv_fraction : 1.0;
         double held = whole ? r->input_len + r->output_len : mean_len;
-        r->in_flight = r->metric == MS_SERVE_TTFT_S ? r->batch : kv_capacity(m, hw, r, held, reserve, frac);
+        int closed = r->clients > 0;
+        r->in_flight = r->metric == MS_SERVE_TTFT_S && !closed ? r->batch : kv_capacity(m, hw, r, held, reserve, frac);
+        if (closed && r->in_flight > r->clients) r->in_flight = r->clients;
         ms_serving_row at = *r;            /* the plan of the sequences actually in flight */
         at.batch = r->in_flight;
+        ms_serving_row first = at;         /* the prefill: the static batch's, one request's in a loop */
+        if (closed) first.batch = 1;
         const serving_layer_cost *lc = stk ? stack_layer_cost(stk, hw->name) : &no_layer_cost;
         if (!lc) {
             char known[64] = "";
@@ -319,13 +336,13 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         r->layer_overhead_s = m->layers * lc->layer_s;
         r->decode_overhead_s = m->layers * lc->decode_s;
         double ttft = 0, itl0 = 0, itl = 0, eff = 0;
-        if (eval_at(reg, &at, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
+        if (eval_at(reg, &first, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
             snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %s on %s", path, lineno, m->name, hw->name);
             rc = MS_ERR_INPUT; break;
         }
         r->ttft_s = ttft + r->layer_overhead_s;
         r->efficiency = eff;
-        if (r->metric == MS_SERVE_TTFT_S) {
+        if (r->metric == MS_SERVE_TTFT_S && !closed) {
             r->predicted = r->ttft_s;
         } else {
             double t2 = 0;
@@ -338,8 +355,21 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
             r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
             r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s;
-            double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
-            r->predicted = r->metric == MS_SERVE_ITL_S ? r->itl_s : (double)r->in_flight * r->output_len / run / r->tp;
+            if (closed) {
+                ms_cb_closed_result cl;
+                if (ms_cb_closed_loop(r->clients, r->in_flight, r->ttft_s, r->itl_s, r->output_len, &cl)) {
+                    snprintf(err, errlen, "%s:%d: no closed-loop prediction for %s on %s", path, lineno, m->name, hw->name);
+                    rc = MS_ERR_INPUT; break;
+                }
+                r->ttft_s = cl.ttft_s;
+                r->itl_s = cl.itl_s;
+                r->requests_per_s = cl.requests_per_s;
+                r->predicted = r->metric == MS_SERVE_TTFT_S ? r->ttft_s : r->metric == MS_SERVE_ITL_S ? r->itl_s
+                             : cl.tokens_per_s / r->tp;
+            } else {
+                double run = r->ttft_s + (r->output_len - 1) * r->itl_s;
+                r->predicted = r->metric == MS_SERVE_ITL_S ? r->itl_s : (double)r->in_flight * r->output_len / run / r->tp;
+            }
         }
         r->error = r->predicted / r->measured - 1.0;
         v->n++;
@@ -354,7 +384,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         if (!tmp) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
         else {
             for (int mt = 0; mt < MS_SERVE_METRICS; mt++)
-                for (int h = 0; h < 2; h++) stats_of(v, NULL, mt, h, tmp, &v->stats[mt][h]);
+                for (int h = 0; h < 2; h++) stats_of(v, NULL, -1, mt, h, tmp, &v->stats[mt][h]);
             free(tmp);
         }
     }

@@ -175,3 +175,42 @@ int ms_cb_interference(double lam, double prefill_s, double decode_step_s, int b
     o->request_s = prefill_s + out_tokens * o->itl_s;
     return 0;
 }
+
+/* One served request's time at throughput lam (see physics.h); the prompt's wait in *wait. */
+static double closed_request_s(double lam, int m, double tp, double step, double out, double *wait)
+{
+    double u = lam * tp;
+    *wait = u * tp / (2.0 * (1.0 - u)) + 0.5 * step * (m - 1) / m;
+    return *wait + tp + (out - 1.0) * step / (1.0 - u);
+}
+
+int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_step_s, double out_tokens,
+                      ms_cb_closed_result *o)
+{
+    memset(o, 0, sizeof *o);
+    if (clients < 1 || slots < 1 || !(out_tokens >= 1) || !(prefill_s >= 0) || !(decode_step_s > 0) ||
+        !isfinite(prefill_s) || !isfinite(decode_step_s) || !isfinite(out_tokens))
+        return MS_ERR_INPUT;
+    int m = clients < slots ? clients : slots;
+    double wait, lam;
+    if (prefill_s == 0) {                        /* no prefill share: S does not depend on λ */
+        lam = m / closed_request_s(0.0, m, 0.0, decode_step_s, out_tokens, &wait);
+    } else {
+        /* λ·S(λ) rises from 0 to infinity on (0, 1/prefill_s): one root */
+        double lo = 0.0, hi = 1.0 / prefill_s;
+        for (int k = 0; k < 200; k++) {
+            double mid = 0.5 * (lo + hi);
+            if (mid * closed_request_s(mid, m, prefill_s, decode_step_s, out_tokens, &wait) < m) lo = mid;
+            else hi = mid;
+        }
+        lam = 0.5 * (lo + hi);
+    }
+    closed_request_s(lam, m, prefill_s, decode_step_s, out_tokens, &wait);
+    o->served = m;
+    o->requests_per_s = lam;
+    o->prefill_share = lam * prefill_s;
+    o->itl_s = decode_step_s / (1.0 - o->prefill_share);
+    o->ttft_s = (clients - m) / lam + wait + prefill_s;
+    o->tokens_per_s = lam * out_tokens;
+    return 0;
+}
