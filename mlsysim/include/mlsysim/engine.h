@@ -341,7 +341,8 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
 typedef enum {
     MS_SERVE_TOKENS_PER_S_PER_GPU = 0,
     MS_SERVE_TTFT_S = 1,
-    MS_SERVE_ITL_S = 2,              /* a decode step of the batch at the mean context input + output/2 */
+    MS_SERVE_ITL_S = 2,              /* a decode step of the batch at the mean context input + output/2
+                                      * (a closed loop: stretched by its prefill stalls) */
     MS_SERVE_METRICS = 3
 } ms_serving_metric;
 
