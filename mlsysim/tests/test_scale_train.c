@@ -671,6 +671,14 @@ static void test_short_last_microbatch(void **s)
     q.pp = 1; q.global_batch = 161;
     assert_int_equal(ms_dist_train_step(&c.a, &c.m, &q, &c.f, 16, &t, err, sizeof err), MS_DIST_EINVAL);
     assert_non_null(strstr(err, "not a multiple of dp = 16"));
+    /* the rule itself, shared with the plan loader: which one a batch breaks */
+    assert_int_equal(ms_dist_batch_rule(80, 8, 4, 1), MS_DIST_BATCH_OK);              /* a short last micro-batch */
+    assert_int_equal(ms_dist_batch_rule(80, 8, 4, 2), MS_DIST_BATCH_PARTIAL_MICROBATCH);
+    assert_int_equal(ms_dist_batch_rule(96, 8, 4, 2), MS_DIST_BATCH_OK);
+    assert_int_equal(ms_dist_batch_rule(161, 16, 1, 1), MS_DIST_BATCH_NOT_PER_REPLICA);
+    assert_int_equal(ms_dist_batch_rule(0, 1, 1, 1), MS_DIST_BATCH_NOT_PER_REPLICA);
+    assert_int_equal(ms_dist_batch_rule(8, 0, 1, 1), MS_DIST_BATCH_NOT_PER_REPLICA);
+    assert_int_equal(ms_dist_batch_rule(16, 8, 0, 2), MS_DIST_BATCH_OK);                /* micro-batch 0 = 1 */
 }
 
 /* The two GPT layers of the TP tests below (h = 1024, 16 heads, no vocabulary) on 2 A100 of one

@@ -378,6 +378,17 @@ double ms_dist_flops_6n(const ms_dist_model_t *m, double tokens, int with_embed)
 double ms_dist_model_flops(const ms_dist_model_t *m, double sequences);
 /* Hardware FLOPs per step: as above plus the recomputed forward work (the HFU numerator). */
 double ms_dist_hardware_flops(const ms_dist_model_t *m, double sequences, ms_dist_recompute_t rc);
+/* The batch rule of every data-parallel plan: each replica takes the same number of sequences
+ * (global_batch a positive multiple of dp), and with a pipeline (pp > 1) every micro-batch is
+ * whole (a multiple of dp·microbatch); without one, a micro-batch that does not divide a
+ * replica's sequences leaves a shorter last one, as Composer runs it. Returns which rule a batch
+ * breaks (MS_DIST_BATCH_OK: none), so the plan loader and the engine each word their own error. */
+typedef enum {
+    MS_DIST_BATCH_OK = 0,
+    MS_DIST_BATCH_NOT_PER_REPLICA,     /* not a positive multiple of dp */
+    MS_DIST_BATCH_PARTIAL_MICROBATCH   /* pp > 1 and not a multiple of dp·microbatch */
+} ms_dist_batch_rule_t;
+ms_dist_batch_rule_t ms_dist_batch_rule(long global_batch, int dp, int microbatch, int pp);
 /* The fraction of a plan's layers that full recompute re-runs: recompute_layer_fraction (0 or
  * outside (0, 1) = 1) with MS_DIST_RECOMPUTE_FULL, else 0. */
 double ms_dist_recomputed_layers(const ms_dist_parallel_t *p);

@@ -9,6 +9,7 @@
  * defaults of ms_plan_init and the sections of the JSON Schema.
  */
 #include "mlsysim/plan.h"
+#include "mlsysim/distributed.h"
 #include "mlsysim/engine.h"
 #include "mlsysim/solvers.h"
 #include "plan_internal.h"
@@ -538,18 +539,19 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                       plan->ep, plan->dp);
             goto done;
         }
-        /* every replica takes the same number of sequences; a micro-batch that does not divide
-         * them leaves a shorter last one (Composer runs it so), which a pipeline cannot */
-        if (plan->batch_size % plan->dp) {
+        /* the engine's batch rule (ms_dist_batch_rule), named by the plan's fields */
+        ms_dist_batch_rule_t br = ms_dist_batch_rule(plan->batch_size, plan->dp, plan->microbatch, plan->pp);
+        if (br == MS_DIST_BATCH_NOT_PER_REPLICA) {
             rc = FAIL(pn, "parallelism.dp",
                       "workload.batch_size %d is not a multiple of dp = %d (every replica takes the same number of sequences)",
                       plan->batch_size, plan->dp);
             goto done;
         }
-        if (plan->pp > 1 && plan->batch_size % ((long)plan->dp * plan->microbatch)) {
+        if (br == MS_DIST_BATCH_PARTIAL_MICROBATCH) {
             rc = FAIL(pn, "parallelism.microbatch",
                       "workload.batch_size %d is not a multiple of dp x microbatch = %ld (with pp = %d every micro-batch "
-                      "must be whole)", plan->batch_size, (long)plan->dp * plan->microbatch, plan->pp);
+                      "must be whole)", plan->batch_size, (long)plan->dp * (plan->microbatch > 0 ? plan->microbatch : 1),
+                      plan->pp);
             goto done;
         }
         if (plan->model.kind == MS_MODEL_TRANSFORMER && plan->model.arch.layers < plan->pp) {

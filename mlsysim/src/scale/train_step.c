@@ -114,6 +114,14 @@
 #include <math.h>
 #include <string.h>
 
+ms_dist_batch_rule_t ms_dist_batch_rule(long global_batch, int dp, int microbatch, int pp)
+{
+    if (dp < 1 || global_batch <= 0 || global_batch % dp) return MS_DIST_BATCH_NOT_PER_REPLICA;
+    long b = microbatch > 0 ? microbatch : 1;
+    if (pp > 1 && global_batch % (dp * b)) return MS_DIST_BATCH_PARTIAL_MICROBATCH;
+    return MS_DIST_BATCH_OK;
+}
+
 #define MS_DIST_CE_BYTES_PER_LOGIT 40.0
 
 /* Time-weighted GEMM rate factor of one layer (QKV, projection, MLP in and out) on `u` of the
@@ -189,19 +197,20 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         return MS_DIST_EINVAL;
     }
     if (dp % ep != 0) { ms_scale_err(err, errlen, "parallelism.ep: %d does not divide dp = %d", ep, dp); return MS_DIST_EINVAL; }
-    if (p->global_batch <= 0 || p->global_batch % dp != 0) {
+    switch (ms_dist_batch_rule(p->global_batch, dp, b, pp)) {
+    case MS_DIST_BATCH_OK: break;
+    case MS_DIST_BATCH_NOT_PER_REPLICA:
         ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp = %d (every replica takes the same "
                      "number of sequences)", p->global_batch, dp);
         return MS_DIST_EINVAL;
-    }
-    /* A replica's sequences that the micro-batch does not divide: Composer (llm-foundry) runs the
-     * remainder as one shorter last micro-batch; a pipeline's schedule needs whole ones. */
-    int per_replica = p->global_batch / dp, short_mb = per_replica % b;
-    if (short_mb && pp > 1) {
+    case MS_DIST_BATCH_PARTIAL_MICROBATCH:
         ms_scale_err(err, errlen, "parallelism.global_batch: %d is not a multiple of dp·microbatch = %d (with pp = %d "
                      "every micro-batch must be whole)", p->global_batch, dp * b, pp);
         return MS_DIST_EINVAL;
     }
+    /* A replica's sequences that the micro-batch does not divide: Composer (llm-foundry) runs the
+     * remainder as one shorter last micro-batch (ms_dist_batch_rule keeps pipelines whole). */
+    int per_replica = p->global_batch / dp, short_mb = per_replica % b;
     if (per_replica < b) { b = per_replica; short_mb = 0; }  /* the one micro-batch is the replica's batch */
     if (m->layers < pp * v) {
         ms_scale_err(err, errlen, "parallelism.pp: pp·interleave = %d exceeds %d layers", pp * v, m->layers);
