@@ -291,60 +291,67 @@ static int print_collectives(const char *path, int json)
     return 0;
 }
 
-/* How many measurements of the serving table at `path` have an id containing `only` (0 when it
- * cannot be read; print_serving then says why). */
-static int serving_ids_with(const char *path, const char *only)
+/* serving.csv predicted once against the built-in registry: the --row check and the serving
+ * section both read it. MS_OK, or the reason in err (the section prints it). The rows keep copies
+ * of the names they use, so the registry goes with the call. */
+static ms_status load_serving(const char *path, ms_serving_validation *sv, char *err, size_t errlen)
 {
-    char err[1024];
-    ms_registry *reg = ms_registry_new(err, sizeof err);
-    if (!reg) return 0;
-    ms_serving_validation sv;
-    int n = 0;
-    if (ms_serving_validation_run(reg, path, &sv, err, sizeof err) == MS_OK) {
-        for (int i = 0; i < sv.n; i++) n += strstr(sv.rows[i].id, only) != NULL;
-        ms_serving_validation_free(&sv);
-    }
+    char rerr[512];
+    memset(sv, 0, sizeof *sv);
+    ms_registry *reg = ms_registry_new(rerr, sizeof rerr);
+    if (!reg) { snprintf(err, errlen, "built-in registry: %s", rerr); return MS_ERR_INPUT; }
+    ms_status st = ms_serving_validation_run(reg, path, sv, err, errlen);
     ms_registry_free(reg);
-    return n;
+    return st;
 }
 
-/* The serving table's stacks, each once, in the order of their first row ("" = the plan alone);
- * returns how many (at most cap). */
-static int serving_stacks(const ms_serving_validation *sv, const char **names, int cap)
+/* One summary of the serving table: a stack's rows of one kind of run, metric and split. */
+#define MAX_SERVING_STACKS 16
+typedef struct {
+    const char *stack;            /* "" = the plan alone */
+    int loop;                     /* 1 closed loops, 0 static batches */
+    ms_serving_metric metric;
+    int heldout;
+    ms_serving_stats st;
+} serving_group;
+
+/* Every summary with rows, stacks in the order of their first row (at most cap): what the text
+ * and the JSON report per stack. */
+static int serving_groups(const ms_serving_validation *sv, serving_group *g, int cap)
 {
-    int n = 0;
+    const char *stk[MAX_SERVING_STACKS];
+    int nstk = 0, n = 0;
     for (int i = 0; i < sv->n; i++) {
         int k = 0;
-        while (k < n && strcmp(names[k], sv->rows[i].stack)) k++;
-        if (k == n && n < cap) names[n++] = sv->rows[i].stack;
+        while (k < nstk && strcmp(stk[k], sv->rows[i].stack)) k++;
+        if (k == nstk && nstk < (int)(sizeof stk / sizeof stk[0])) stk[nstk++] = sv->rows[i].stack;
     }
+    for (int k = 0; k < nstk; k++)
+        for (int loop = 0; loop < 2; loop++)
+            for (int m = 0; m < MS_SERVE_METRICS; m++)
+                for (int h = 0; h < 2 && n < cap; h++) {
+                    serving_group x = {stk[k], loop, (ms_serving_metric)m, h, {0}};
+                    if (ms_serving_stats_for(sv, stk[k], loop, x.metric, h, &x.st) == MS_OK && x.st.n) g[n++] = x;
+                }
     return n;
 }
 
-/* serving.csv against the built-in registry: JSON member "serving" or a text section, listing
- * every row or, with --row, those whose id contains `only` (the summaries over all of them);
- * with svg_file, the --svg-serving picture too. */
-static int print_serving(const char *path, int json, const char *svg_file, const char *only)
+/* The serving section: JSON member "serving" or a text section, listing every row or, with
+ * --row, those whose id contains `only` (the summaries over all of them); with svg_file, the
+ * --svg-serving picture too. */
+static int print_serving(const char *path, const ms_serving_validation *sv, int json, const char *svg_file,
+                         const char *only)
 {
-    char err[1024];
-    ms_registry *reg = ms_registry_new(err, sizeof err);
-    if (!reg) { fprintf(stderr, "mlsysim validate: built-in registry: %s\n", err); return 1; }
-    ms_serving_validation sv;
-    if (ms_serving_validation_run(reg, path, &sv, err, sizeof err) != MS_OK) {
-        fprintf(stderr, "mlsysim validate: %s\n", err);
-        ms_registry_free(reg);
-        return 1;
-    }
     static const char *label[MS_SERVE_METRICS] = {"tokens/s per GPU", "time to 1st token", "inter-token lat."};
     static const char *unit[MS_SERVE_METRICS] = {"tok/s", "TTFT s", "ITL s"};
-    const char *stk[16];
-    int nstk = serving_stacks(&sv, stk, (int)(sizeof stk / sizeof stk[0]));
+    serving_group grp[MAX_SERVING_STACKS * 2 * MS_SERVE_METRICS * 2];
+    int ngrp = serving_groups(sv, grp, (int)(sizeof grp / sizeof grp[0]));
     if (json) {
         printf(",\"serving\":{\"table\":");
         json_str(path);
         printf(",\"rows\":[");
-        for (int i = 0, first = 1; i < sv.n; i++) {
-            const ms_serving_row *r = &sv.rows[i];
+        for (int i = 0, first = 1; i < sv->n; i++) {
+            const ms_serving_row *r = &sv->rows[i];
             if (only && !strstr(r->id, only)) continue;
             printf("%s{\"id\":", first ? "" : ",");
             first = 0;
@@ -371,69 +378,58 @@ static int print_serving(const char *path, int json, const char *svg_file, const
         for (int m = 0; m < MS_SERVE_METRICS; m++)
             for (int h = 0; h < 2; h++)
                 printf(",\"%s_%s\":{\"rows\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}",
-                       ms_serving_metric_name((ms_serving_metric)m), h ? "heldout" : "calibration", sv.stats[m][h].n,
-                       sv.stats[m][h].median_abs_error, sv.stats[m][h].max_abs_error);
+                       ms_serving_metric_name((ms_serving_metric)m), h ? "heldout" : "calibration", sv->stats[m][h].n,
+                       sv->stats[m][h].median_abs_error, sv->stats[m][h].max_abs_error);
         /* the same per serving stack: the tables' sources differ in software and era */
         printf(",\"by_stack\":[");
-        for (int k = 0, first = 1; k < nstk; k++)
-            for (int loop = 0; loop < 2; loop++)
-                for (int m = 0; m < MS_SERVE_METRICS; m++)
-                    for (int h = 0; h < 2; h++) {
-                        ms_serving_stats x;
-                        if (ms_serving_stats_for(&sv, stk[k], loop, (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
-                        printf("%s{\"stack\":", first ? "" : ",");
-                        first = 0;
-                        json_str(stk[k]);
-                        printf(",\"run\":\"%s\",\"metric\":\"%s\",\"split\":\"%s\",\"rows\":%d,"
-                               "\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}", loop ? "closed_loop" : "static_batch",
-                               ms_serving_metric_name((ms_serving_metric)m), h ? "heldout" : "calibration", x.n,
-                               x.median_abs_error, x.max_abs_error);
-                    }
+        for (int k = 0; k < ngrp; k++) {
+            const serving_group *x = &grp[k];
+            printf("%s{\"stack\":", k ? "," : "");
+            json_str(x->stack);
+            printf(",\"run\":\"%s\",\"metric\":\"%s\",\"split\":\"%s\",\"rows\":%d,"
+                   "\"median_abs_error\":%.6g,\"max_abs_error\":%.6g}", x->loop ? "closed_loop" : "static_batch",
+                   ms_serving_metric_name(x->metric), x->heldout ? "heldout" : "calibration", x->st.n,
+                   x->st.median_abs_error, x->st.max_abs_error);
+        }
         printf("]}");
     } else {
         printf("\nServing (%s; built-in registry, the generation's calibrated inference efficiency, each row's serving-stack costs)\n", path);
         int w = 26;                                        /* the id column: as wide as the longest */
         int listed = 0;
-        for (int i = 0; i < sv.n; i++) {
-            if (only && !strstr(sv.rows[i].id, only)) continue;
-            int L = (int)strlen(sv.rows[i].id);
+        for (int i = 0; i < sv->n; i++) {
+            if (only && !strstr(sv->rows[i].id, only)) continue;
+            int L = (int)strlen(sv->rows[i].id);
             if (L > w) w = L;
             listed++;
         }
         printf("%-*s %-5s %-12s %-6s %3s %5s %5s %5s %-7s %10s %10s %8s\n", w, "measurement", "split", "model",
                "hw", "tp", "batch", "in", "out", "metric", "measured", "predicted", "error");
-        for (int i = 0; i < sv.n; i++) {
-            const ms_serving_row *r = &sv.rows[i];
+        for (int i = 0; i < sv->n; i++) {
+            const ms_serving_row *r = &sv->rows[i];
             if (only && !strstr(r->id, only)) continue;
             printf("%-*s %-5s %-12s %-6s %3d %5d %5d %5d %-7s %10.4g %10.4g %+7.1f%%\n", w, r->id,
                    r->heldout ? "held" : "calib", r->model, r->hardware, r->tp, r->batch, r->input_len,
                    r->output_len, unit[r->metric], r->measured, r->predicted, 100 * r->error);
         }
-        if (only) printf("(%d of %d measurements listed: --row %s; the summaries below are over all of them)\n", listed, sv.n, only);
+        if (only) printf("(%d of %d measurements listed: --row %s; the summaries below are over all of them)\n", listed, sv->n, only);
         for (int m = 0; m < MS_SERVE_METRICS; m++)
             for (int h = 0; h < 2; h++) {
-                if (!sv.stats[m][h].n) continue;
+                if (!sv->stats[m][h].n) continue;
                 printf("%-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
                        label[m], h ? "held-out" : "calibration",
-                       sv.stats[m][h].n, 100 * sv.stats[m][h].median_abs_error, 100 * sv.stats[m][h].max_abs_error);
+                       sv->stats[m][h].n, 100 * sv->stats[m][h].median_abs_error, 100 * sv->stats[m][h].max_abs_error);
             }
         printf("by serving stack (the column `stack`; none = the plan alone) and run (static batch, or a\n"
                "closed loop of `clients`):\n");
-        for (int k = 0; k < nstk; k++)
-            for (int loop = 0; loop < 2; loop++)
-                for (int m = 0; m < MS_SERVE_METRICS; m++)
-                    for (int h = 0; h < 2; h++) {
-                        ms_serving_stats x;
-                        if (ms_serving_stats_for(&sv, stk[k], loop, (ms_serving_metric)m, h, &x) != MS_OK || !x.n) continue;
-                        printf("  %-13s %-7s %-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
-                               *stk[k] ? stk[k] : "none", loop ? "loop" : "static", label[m], h ? "held-out" : "calibration",
-                               x.n, 100 * x.median_abs_error, 100 * x.max_abs_error);
-                    }
+        for (int k = 0; k < ngrp; k++) {
+            const serving_group *x = &grp[k];
+            printf("  %-13s %-7s %-16s %-11s %5d rows  median |err| %5.1f%%  max |err| %5.1f%%\n",
+                   *x->stack ? x->stack : "none", x->loop ? "loop" : "static", label[x->metric],
+                   x->heldout ? "held-out" : "calibration", x->st.n, 100 * x->st.median_abs_error,
+                   100 * x->st.max_abs_error);
+        }
     }
-    int rc = svg_file ? svg_serving(svg_file, &sv) : 0;
-    ms_serving_validation_free(&sv);
-    ms_registry_free(reg);
-    return rc;
+    return svg_file ? svg_serving(svg_file, sv) : 0;
 }
 
 /* The calibration and held-out summaries under `title`: errors on step time, or on tokens/s. */
@@ -549,11 +545,18 @@ int ms_cli_validate(int argc, char **argv)
     }
     int listed = 0;
     for (int i = 0; i < v.n; i++) listed += shown(&v.rows[i], only);
-    char side[PATH_MAX_ + 32];
-    if (!listed && !(beside(path, "serving.csv", side, sizeof side) && serving_ids_with(side, only))) {
+    /* serving.csv beside the table, predicted once: --row may name its measurements alone */
+    char side[PATH_MAX_ + 32], serv[PATH_MAX_ + 32], serv_err[1024] = "";
+    ms_serving_validation sv = {0};
+    int have_serv = beside(path, "serving.csv", serv, sizeof serv);
+    ms_status serv_st = have_serv ? load_serving(serv, &sv, serv_err, sizeof serv_err) : MS_OK;
+    int served = 0;                                        /* serving measurements --row names */
+    for (int i = 0; only && !listed && !served && i < sv.n; i++) served = strstr(sv.rows[i].id, only) != NULL;
+    if (!listed && !served) {
         fprintf(stderr, "mlsysim validate: --row: no run or measurement id in %s or its serving.csv contains '%s'\n",
                 path, only);
         ms_dist_validation_free(&v);
+        ms_serving_validation_free(&sv);
         return 1;
     }
     if (json) {
@@ -665,11 +668,16 @@ int ms_cli_validate(int argc, char **argv)
     int rc = svg ? svg_training(svg, &v, only) : 0;
     ms_dist_validation_free(&v);
     if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json);
-    if (beside(path, "serving.csv", side, sizeof side)) rc |= print_serving(side, json, svg_serving, only);
-    else if (svg_serving) {
+    if (have_serv && serv_st != MS_OK) {
+        fprintf(stderr, "mlsysim validate: %s\n", serv_err);
+        rc = 1;
+    } else if (have_serv) {
+        rc |= print_serving(serv, &sv, json, svg_serving, only);
+    } else if (svg_serving) {
         fprintf(stderr, "mlsysim validate: --svg-serving: no serving.csv beside %s, nothing drawn\n", path);
         rc = 1;
     }
+    ms_serving_validation_free(&sv);
     if (json) printf("}\n");
     return rc ? 1 : 0;
 }
