@@ -735,6 +735,54 @@ static void test_tp_comm_overlap(void **s)
     }
 }
 
+/* Pipeline sends overlapped with the chunks' compute (pp_comm_overlap, Megatron-Core's
+ * overlap_p2p_comm), hand-worked on four GPT layers (h = 1024, 16 heads, no vocabulary) on 2 A100
+ * of one node: PP 2, interleave 2 (a layer per chunk), TP 1, four micro-batches of 2048 tokens.
+ * A transfer is one micro-batch's activations, T·h·2 B over NVLink at 300 GB/s × 0.80 plus α:
+ *   synchronous: each micro-batch crosses each of the v = 2 chunk boundaries of a device forward and
+ *                backward, 2·v·m = 16 transfers on the critical path;
+ *   overlapped:  the fill's and drain's, 2·(pp − 1) = 2.
+ * With one chunk per stage (interleave 1) the flag changes nothing (Megatron-Core overlaps only the
+ * interleaved schedule), nor without a pipeline. */
+static void test_pp_comm_overlap(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(4, 1024, 16);
+    m.vocab = 0;
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 2, .microbatch = 1, .global_batch = 4, .interleave = 2,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    double x = 0.5e-6 + 2048.0 * 1024.0 * 2.0 / (300e9 * 0.80);
+    ms_dist_train_t t0, t1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t0, NULL, 0), MS_DIST_OK);
+    p.pp_comm_overlap = 1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 2, &t1, NULL, 0), MS_DIST_OK);
+    assert_int_equal(t0.microbatches, 4);
+    NEAR(t0.pp_comm_s, 16.0 * x, 1e-12);
+    NEAR(t0.pp_comm_total_s, t0.pp_comm_s, 1e-15);
+    NEAR(t1.pp_comm_s, 2.0 * x, 1e-12);
+    NEAR(t1.pp_comm_total_s, 16.0 * x, 1e-12);
+    NEAR(t0.step_time_s - t1.step_time_s, 14.0 * x, 1e-12);
+    NEAR(t1.compute_s, t0.compute_s, 1e-12);
+    NEAR(t1.bubble_s, t0.bubble_s, 1e-12);
+    NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
+    /* interleave 1 (two layers a stage), or no pipeline: the flag changes nothing */
+    for (int k = 0; k < 2; k++) {
+        ms_dist_parallel_t q = p;
+        if (k == 0) q.interleave = 1; else { q.pp = 1; q.interleave = 1; }
+        int n = k == 0 ? 2 : 1;
+        q.pp_comm_overlap = 0;
+        assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, n, &t0, NULL, 0), MS_DIST_OK);
+        q.pp_comm_overlap = 1;
+        assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, n, &t1, NULL, 0), MS_DIST_OK);
+        NEAR(t1.step_time_s, t0.step_time_s, 1e-15);
+        NEAR(t1.pp_comm_s, t0.pp_comm_s, 1e-15);
+        if (k == 0) NEAR(t0.pp_comm_s, 2.0 * 1 * 4 * x, 1e-12);   /* 2·v·m with v = 1 */
+        else assert_true(t0.pp_comm_s == 0.0);
+    }
+}
+
 /* The backward's TP collectives beside its GEMMs (tp_async_grad, Megatron's
  * LinearWithGradAccumulationAndAsyncCommunication), hand-worked on the layers of test_tp_comm_overlap
  * (TP 2 on one node, two GPT layers, h = 1024, T = 2048, no SM count: nothing slows the GEMMs).
@@ -1023,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_hybrid_shard),
         cmocka_unit_test(test_context_parallel_replicas),
         cmocka_unit_test(test_tp_comm_overlap),
+        cmocka_unit_test(test_pp_comm_overlap),
         cmocka_unit_test(test_tp_async_grad),
         cmocka_unit_test(test_fp8_linear),
     };

@@ -117,7 +117,8 @@ static void test_published_runs(void **s)
      * first prediction, +6.8 % ... +11.5 %): 438 rows at 5.7 % / 27.0 %; with Megatron-Bridge's
      * 2025 H100 runs (6 rows, first prediction, -4.9 % ... +26.5 %): 444 rows at 5.7 % / 27.0 %;
      * with Nemotron-4 340B's ten rows at the TP overlap their recipe's launch script sets (README
-     * "Nemotron-4 340B's TP overlap"): 5.5 % / 27.0 %. */
+     * "Nemotron-4 340B's TP overlap"): 5.5 % / 27.0 %; with the interleaved schedule's sends
+     * overlapped where the configs set it (README "Pipeline sends overlapped"): 5.4 % / 27.0 %. */
     assert_true(h->median_abs_error <= 0.06);
     assert_true(h->median_abs_error < h->baseline_median_abs_error);
     assert_true(h->max_abs_error <= 0.28);
@@ -171,6 +172,10 @@ static void test_published_runs(void **s)
         }
         /* the Megatron family runs the backward's TP collectives asynchronously, the others not */
         if (!strcmp(r->stack, "H100/NeMo")) assert_int_equal(r->par.tp_async_grad, 1);
+        /* the interleaved schedule's sends overlapped where the recipe sets overlap_p2p_comm: every
+         * interleaved NeMo and Megatron-Bridge row; no other row (NeMo's long-input 8K row runs PP 2
+         * without interleaving, which Megatron-Core does not overlap) */
+        assert_int_equal(r->par.pp_comm_overlap, !strcmp(r->stack, "H100/NeMo") && r->par.pp > 1 && r->par.interleave > 1);
         if (strstr(r->stack, "DeepSpeed") || strstr(r->stack, "llm-foundry") || strstr(r->stack, "torchtitan")
             || strstr(r->stack, "Llama3"))
             assert_int_equal(r->par.tp_async_grad, 0);
@@ -195,18 +200,20 @@ static void test_published_runs(void **s)
             assert_true(fabs(r->error) < 0.10);
             if (r->par.cp > 1) assert_true(r->error < 0.0);
         } else if (!strncmp(r->id, "N2407-", 6)) {
+            /* Llama 2 70B, whose config leaves the TP overlap off, was +14.9 % before its pipeline
+             * sends were overlapped as the config sets (README "Pipeline sends overlapped"), +5.3 % now */
             assert_true(r->model.linear_bytes > 0);
-            if (!strcmp(r->id, "N2407-LLAMA2-70B-64")) assert_true(r->error > 0.13 && r->error < 0.16);
-            else assert_true(fabs(r->error) < 0.08);
+            assert_true(fabs(r->error) < 0.08);
         } else if (!strncmp(r->id, "MB25", 4)) {
             /* Megatron-Bridge 25.09 / 25.11 on H100 in FP8 (first prediction, README "Megatron-Bridge
              * 2025"): the 2025 stack runs Llama 3 8B and 70B faster than the engine says (+23.3 / +26.5 %,
-             * +14.6 / +13.4 % on step time), Llama 3.1 405B on 1024 GPUs within 5 % */
+             * +14.6 / +13.4 % on step time; 70B +10.1 / +9.0 % with its pipeline sends overlapped),
+             * Llama 3.1 405B on 1024 GPUs within 5 % (-4.3 / -7.5 % with the overlap) */
             mb++;
             assert_true(r->model.linear_bytes > 0);
             if (strstr(r->id, "-8B-")) assert_true(r->error > 0.20 && r->error < 0.30);
-            else if (strstr(r->id, "-70B-")) assert_true(r->error > 0.10 && r->error < 0.18);
-            else assert_true(fabs(r->error) < 0.07);
+            else if (strstr(r->id, "-70B-")) assert_true(r->error > 0.08 && r->error < 0.12);
+            else assert_true(fabs(r->error) < 0.08);
         } else if (!strcmp(r->stack, "H100/NeMo") && r->par.tp == 1) {
             /* the recipes' Llama 3.1 8B (TP 1, CP 2, nothing to overlap; first prediction, README
              * "Llama 3.1 8B from the same recipes"): BF16 +9.8 % ... +11.5 %, FP8 +6.8 % ... +8.5 % */
@@ -216,11 +223,13 @@ static void test_published_runs(void **s)
             else assert_true(r->error > 0.09 && r->error < 0.12);
         } else if (!strcmp(r->stack, "H100/NeMo")) {
             assert_int_equal(r->par.tp_comm_overlap, 1);
-            /* their FP8 twins (H100's fp8_efficiency chosen on the 15B 16-GPU row; with the FP8
-             * tile cost, README "FP8 GEMM tiles"): -3.8 % ... +5.3 % (340B without the overlap
-             * +11.7 % ... +18.8 %; first prediction: -4.4 ... +4.8 %, +14.4 ... +21.7 %) */
-            if (r->model.linear_bytes > 0) assert_true(fabs(r->error) < 0.06);
-            else assert_true(r->error > 0.0 && r->error < 0.09);
+            /* with the pipelined recipes' sends overlapped as they set it (README "Pipeline sends
+             * overlapped"): BF16 -1.7 % ... +4.8 % (before +0.5 ... +8.5 %); their FP8 twins (H100's
+             * fp8_efficiency chosen on the 15B 16-GPU row, which has no pipeline; with the FP8 tile
+             * cost, README "FP8 GEMM tiles"): -8.3 % ... +3.6 % (before -3.8 ... +5.3 %; 340B without
+             * the TP overlap +11.7 % ... +18.8 %; first prediction: -4.4 ... +4.8 %, +14.4 ... +21.7 %) */
+            if (r->model.linear_bytes > 0) assert_true(r->error > -0.09 && r->error < 0.04);
+            else assert_true(r->error > -0.02 && r->error < 0.05);
         } else {
             assert_int_equal(r->par.tp_comm_overlap, 0);
         }
@@ -265,8 +274,9 @@ static void write_file(const char *p, const char *text)
 
 /* runs.csv's header for the fixture rows below, which carry the columns before its optional last
  * columns cp (context parallelism, read since the Llama 3.1 NeMo rows), tp_overlap (tensor-
- * parallel communication overlap), recompute_layer_fraction, precision and tp_async (the
- * backward's TP collectives beside its GEMMs): the header is cut to
+ * parallel communication overlap), recompute_layer_fraction, precision, tp_async (the
+ * backward's TP collectives beside its GEMMs), power_limit_w and pp_overlap (the interleaved
+ * schedule's sends overlapped): the header is cut to
  * them, and the tests of those columns add them back themselves. */
 static void fixture_header(char hdr[4096])
 {
@@ -278,7 +288,7 @@ static void fixture_header(char hdr[4096])
     while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
     fclose(in);
     size_t n = strcspn(hdr, "\r\n");
-    static const char *const tail[] = {",power_limit_w", ",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
+    static const char *const tail[] = {",pp_overlap", ",power_limit_w", ",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
         size_t k = strlen(tail[i]);
         if (n >= k && !strncmp(hdr + n - k, tail[i], k)) n -= k;
@@ -432,6 +442,31 @@ static void test_bad_tables(void **s)
                 assert_int_equal(rc, MS_DIST_EIO);
                 assert_non_null(strstr(err, "runs.csv:2"));
                 assert_non_null(strstr(err, "column tp_overlap"));
+            }
+        }
+    }
+    /* the optional pp_overlap column: blank = 0, 0 and 1 reach the plan (PP 2, interleave 2), 2 is
+     * refused, and so is 1 without the interleaved schedule (interleave 1) */
+    {
+        char hdr_ppo[4096];
+        snprintf(hdr_ppo, sizeof hdr_ppo, "%.*s,pp_overlap\n", (int)strcspn(hdr, "\r\n"), hdr);
+        const char *ppo[5] = {"", "0", "1", "2", "1"};
+        for (int k = 0; k < 5; k++) {
+            out = fopen(runs, "w");
+            fprintf(out, "%sr1,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,2,1,512,%d,"
+                         "2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,,%s\n", hdr_ppo, k == 4 ? 1 : 2, ppo[k]);
+            fclose(out);
+            int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
+            if (k < 3) {
+                assert_int_equal(rc, MS_DIST_OK);
+                assert_int_equal(v.rows[0].par.pp_comm_overlap, k == 2 ? 1 : 0);
+                assert_int_equal(v.rows[0].par.interleave, 2);
+                ms_dist_validation_free(&v);
+            } else {
+                assert_int_equal(rc, MS_DIST_EIO);
+                assert_non_null(strstr(err, "runs.csv:2"));
+                assert_non_null(strstr(err, "column pp_overlap"));
+                if (k == 4) assert_non_null(strstr(err, "interleaved schedule"));
             }
         }
     }

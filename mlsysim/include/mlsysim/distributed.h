@@ -220,6 +220,13 @@ typedef struct ms_dist_parallel {
      * 0 = every TP collective synchronous (Megatron-LM of 2021 and stacks without it).
      * ms_dist_stack_tp_async_grad gives a stack's. */
     int tp_async_grad;
+    /* 1 = the interleaved 1F1B schedule's pipeline sends and receives overlapped with the chunks'
+     * compute (Megatron-Core / NeMo `overlap_p2p_comm`, Megatron-LM's default: each transfer is
+     * posted before the next chunk runs and waited for only when its data is needed). Only the
+     * pipeline's fill and drain wait for their data: 2·(pp - 1) transfers are exposed instead of
+     * 2·v per micro-batch. Needs interleave > 1 (Megatron-Core overlaps only the interleaved
+     * schedule); 0 = every transfer on the critical path. */
+    int pp_comm_overlap;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */
@@ -433,6 +440,7 @@ typedef struct ms_dist_train {
     double tp_comm_s;               /* TP all-reduces / SP all-gather+reduce-scatter (exposed) */
     double tp_comm_total_s;         /* the same before overlap (= tp_comm_s without tp_comm_overlap) */
     double pp_comm_s;               /* pipeline point-to-point sends (exposed) */
+    double pp_comm_total_s;         /* the same before overlap (= pp_comm_s without pp_comm_overlap) */
     double dp_comm_s;               /* gradient reduction left exposed after overlap */
     double dp_comm_total_s;         /* gradient reduction time before overlap */
     double zero_comm_s;             /* ZeRO-3 parameter gathers (exposed) */

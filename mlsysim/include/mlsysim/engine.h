@@ -306,12 +306,12 @@ int ms_plan_to_dist(const ms_plan *p, struct ms_dist_accel *a, struct ms_dist_mo
                     struct ms_dist_parallel *par, struct ms_dist_fabric *f, char *err, size_t errlen);
 
 /* A fleet training step's parts into a result, as `eval` reports them: communication_s, the
- * exposed tp / pp / dp / zero / ep / cp communication_s, the totals before overlap, tp_comm_overlap,
- * optimizer_s, matmul_s, memory_bound_s and overlap_interference_s; with step_time_s, compute_s
+ * exposed tp / pp / dp / zero / ep / cp communication_s, the totals before overlap, tp_comm_overlap
+ * and pp_comm_overlap (the plan's flags, from par), optimizer_s, matmul_s, memory_bound_s and overlap_interference_s; with step_time_s, compute_s
  * and bubble_s (written by the caller) what `--breakdown` splits (`validate --breakdown` fills a
  * result per published run with it). */
 struct ms_dist_train;
-void ms_result_train_parts(ms_result *o, const struct ms_dist_train *t, int tp_comm_overlap);
+void ms_result_train_parts(ms_result *o, const struct ms_dist_train *t, const struct ms_dist_parallel *par);
 
 /* The fleet model's view of one registry accelerator at `precision` with efficiency `eff`: peak,
  * bandwidth, whole capacity, power, price, compute units and achievable HBM fraction. */

@@ -63,6 +63,7 @@ typedef struct {
     int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
     int tp_comm_overlap;              /* training: TP collectives overlapped with the layer's GEMMs (default 0) */
+    int pp_comm_overlap;              /* training: interleaved pipeline sends overlapped with compute (default 0) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */
     ms_recompute recompute;
     double recompute_layer_fraction;  /* full recompute: the fraction of layers recomputed (default 1) */

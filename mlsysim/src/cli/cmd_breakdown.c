@@ -165,6 +165,14 @@ void ms_cli_print_breakdown(const ms_result *res, const char *title)
             printf("  hidden behind the GEMMs: TP %.5g s of %.5g s (%s)\n", tpt - tpe, tpt,
                    tpo != 0 ? "tp_comm_overlap" : "the backward's collectives beside its GEMMs");
     }
+    /* pipeline sends hidden behind the next chunk (the interleaved schedule's overlap) */
+    double ppt = 0, ppo = 0;
+    if (ms_result_get(res, "pp_communication_total_s", &ppt) && ms_result_get(res, "pp_comm_overlap", &ppo) && ppo != 0) {
+        double ppe = ms_result_get(res, "pp_communication_s", &x) ? x : 0;
+        if (ppt - ppe > 1e-12 * ppt)
+            printf("  hidden behind the next chunk: pipeline sends %.5g s of %.5g s (pp_comm_overlap: only the\n"
+                   "  fill's and drain's wait)\n", ppt - ppe, ppt);
+    }
     ms_result_get(res, "dp_communication_total_s", &dpt);
     ms_result_get(res, "zero_communication_total_s", &zt);
     if (dpt > 0 || zt > 0)

@@ -458,7 +458,7 @@ static void row_result(const ms_dist_run_row_t *r, ms_result *res)
     ms_result_num(res, "step_time_s", r->predicted.step_time_s);
     ms_result_num(res, "compute_s", r->predicted.compute_s);
     ms_result_num(res, "bubble_s", r->predicted.bubble_s);
-    ms_result_train_parts(res, &r->predicted, r->par.tp_comm_overlap);
+    ms_result_train_parts(res, &r->predicted, &r->par);
     if (r->accel.power_limit_w > 0) {
         ms_result_num(res, "power_limit_w", r->accel.power_limit_w);
         ms_result_num(res, "clock_fraction", r->predicted.clock_fraction);
@@ -582,8 +582,9 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->calibration);
             printf(",\"stack_figures\":");   /* the stacks.csv entry used (name or alias), or null */
             if (*r->stack_figures) json_str(r->stack_figures); else printf("null");
-            printf(",\"zero_stage\":%d,\"shard_group\":%d,\"tp_overlap\":%d,\"tp_async\":%d,\"sharding\":",
-                   r->par.zero_stage, r->par.shard_group, r->par.tp_comm_overlap, r->par.tp_async_grad);
+            printf(",\"zero_stage\":%d,\"shard_group\":%d,\"tp_overlap\":%d,\"tp_async\":%d,\"pp_overlap\":%d,\"sharding\":",
+                   r->par.zero_stage, r->par.shard_group, r->par.tp_comm_overlap, r->par.tp_async_grad,
+                   r->par.pp_comm_overlap);
             json_str(r->sharding);
             /* the recompute the row ran: its column as the stack reads it (torchtitan's 1 is
              * operator-level), and with full recompute the fraction of the layers */

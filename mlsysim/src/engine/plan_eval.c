@@ -302,6 +302,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
     par->tp_comm_overlap = p->tp_comm_overlap;
+    par->pp_comm_overlap = p->pp_comm_overlap;
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;
     /* Megatron: fp32 main gradients (bf16 parameters), or fp16 ones and the optimizer's fp32 copy */
@@ -311,13 +312,15 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     return plan_fabric(p, f, err, errlen);
 }
 
-void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, int tp_comm_overlap)
+void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, const ms_dist_parallel_t *par)
 {
     ms_result_num(o, "communication_s", t->communication_s);
     ms_result_num(o, "tp_communication_s", t->tp_comm_s);
     ms_result_num(o, "tp_communication_total_s", t->tp_comm_total_s);
-    ms_result_bool(o, "tp_comm_overlap", tp_comm_overlap);
+    ms_result_bool(o, "tp_comm_overlap", par->tp_comm_overlap);
     ms_result_num(o, "pp_communication_s", t->pp_comm_s);
+    ms_result_num(o, "pp_communication_total_s", t->pp_comm_total_s);
+    ms_result_bool(o, "pp_comm_overlap", par->pp_comm_overlap);
     ms_result_num(o, "dp_communication_s", t->dp_comm_s);
     ms_result_num(o, "zero_communication_s", t->zero_comm_s);
     ms_result_num(o, "optimizer_s", t->optimizer_s);
@@ -503,7 +506,7 @@ static ms_status eval_fleet(const ms_plan *p, ms_result *o)
     ms_result_num(o, "bubble_fraction", t.bubble_fraction);
     ms_result_num(o, "bubble_schedule_fraction",
                   ms_bubble_schedule_fraction(par.pp, t.microbatches, par.interleave > 0 ? par.interleave : 1));
-    ms_result_train_parts(o, &t, par.tp_comm_overlap);
+    ms_result_train_parts(o, &t, &par);
     ms_result_num(o, "congestion_factor", kc);
     ms_result_num(o, "straggler_factor", ks);
     ms_result_num(o, "straggler_s", strag_s);
@@ -922,10 +925,14 @@ ms_status ms_plan_eval(const ms_registry *r, const ms_plan *p, ms_result *out)
     int fleet = p->mode == MS_MODE_TRAINING && fleet_models(&p->model);
     if (p->mode == MS_MODE_TRAINING && !fleet && p->count > 1) fleet = 1;   /* reports why not */
     ms_status st = fleet ? eval_fleet(p, out) : eval_roofline(p, out);
-    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap || p->framework[0]))
+    if (!fleet && (p->congestion > 1 || p->straggler > 1 || p->moe_imbalance > 1 || p->tp_comm_overlap
+                   || p->pp_comm_overlap || p->framework[0]))
         ms_result_note(out, "hardware.congestion, hardware.straggler, parallelism.moe_imbalance, "
-                            "parallelism.tp_comm_overlap and parallelism.framework apply to training on the fleet model; "
+                            "parallelism.tp_comm_overlap, parallelism.pp_comm_overlap and parallelism.framework apply to training on the fleet model; "
                             "this plan does not use them");
+    if (fleet && p->pp_comm_overlap && (p->pp < 2 || p->interleave < 2))
+        ms_result_note(out, "parallelism.pp_comm_overlap overlaps the interleaved schedule's sends (pp > 1 and "
+                            "interleave > 1); with pp %d and interleave %d it changes nothing", p->pp, p->interleave);
     if (st != MS_ERR_INPUT) {
         /* FP8 training keeps its weights in 16 bits (and casts them) */
         ms_precision wp = p->weight_precision >= 0 ? (ms_precision)p->weight_precision

@@ -61,6 +61,7 @@ static const struct { const char *key; size_t off; } bools[] = {
     {"parallelism.overlap_dp", offsetof(ms_plan, overlap_dp)},
     {"parallelism.flash_attention", offsetof(ms_plan, flash_attention)},
     {"parallelism.tp_comm_overlap", offsetof(ms_plan, tp_comm_overlap)},
+    {"parallelism.pp_comm_overlap", offsetof(ms_plan, pp_comm_overlap)},
 };
 
 const char *const ms_plan_set_keys =
@@ -69,7 +70,7 @@ const char *const ms_plan_set_keys =
     "hardware.memory_reserve hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
-    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.framework ops.region ops.duration_days";
+    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
 static void rederive(ms_plan *p)

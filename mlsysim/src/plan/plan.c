@@ -254,6 +254,8 @@ static const field parallelism_fields[] = {
     {"flash_attention", NULL, FT_BOOL, OFF(flash_attention), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "fused attention: no S x S scores in HBM"},
     {"tp_comm_overlap", NULL, FT_BOOL, OFF(tp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,
      "tensor-parallel collectives overlapped with the layer's GEMMs (Transformer Engine userbuffers; Megatron-Core tp_comm_overlap, NeMo ub_tp_comm_overlap): each layer exposes max(0, M - C), M its TP collective time, C its linear-layer GEMM time (training)"},
+    {"pp_comm_overlap", NULL, FT_BOOL, OFF(pp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,
+     "pipeline sends and receives overlapped with the chunks' compute (Megatron-Core / NeMo overlap_p2p_comm, the interleaved schedule: needs interleave > 1): only the fill's and drain's 2(pp - 1) transfers are exposed (training)"},
     {"moe_imbalance", NULL, FT_NUM, (int)offsetof(ms_plan, moe_imbalance), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "MoE routing imbalance, the busiest expert's load over the fair share: the expert-parallel all-to-all carries min(E, top_k x imbalance) copies of each token (as solve moe; training)"},
 };
@@ -521,6 +523,17 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
             struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "tp_comm_overlap", FY_NT);
             rc = FAIL(k ? k : pn, "parallelism.tp_comm_overlap",
                       "TP communication overlap is modelled for training (workload.mode: training)");
+            goto done;
+        }
+        if (plan->pp_comm_overlap && (plan->mode != MS_MODE_TRAINING || plan->pp < 2 || plan->interleave < 2)) {
+            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "pp_comm_overlap", FY_NT);
+            if (plan->mode != MS_MODE_TRAINING)
+                rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
+                          "pipeline communication overlap is modelled for training (workload.mode: training)");
+            else
+                rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
+                          "pipeline communication overlap needs the interleaved schedule (pp > 1 and interleave > 1; got pp %d, interleave %d)",
+                          plan->pp, plan->interleave);
             goto done;
         }
         if (plan->recompute_layer_fraction < 1 && plan->recompute != MS_RECOMPUTE_FULL) {

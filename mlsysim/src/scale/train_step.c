@@ -47,7 +47,11 @@
  *             dX too), f the SM share NCCL takes from them (as for the DP overlap below).
  *   PP        1F1B: step = m·t_slowest + (pp-1)/v·t_mean (Narayanan et al. 2021 §2.2); the last
  *             stage also runs the logit layer and the cross-entropy; activations are sent with
- *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC).
+ *             the scatter/gather optimisation (1/tp of b·s·h per rank over its own NIC), each
+ *             micro-batch crossing each of a device's v chunk boundaries forward and backward
+ *             (2·v transfers), on the critical path. With pp_comm_overlap (interleaved schedule,
+ *             Megatron-Core's overlap_p2p_comm) a transfer runs while the next chunk computes and
+ *             only the fill and drain wait for theirs: 2·(pp - 1) transfers per step.
  *   batches   a replica takes B/dp sequences in micro-batches of b; without a pipeline a b that
  *             does not divide them leaves one shorter last micro-batch (Composer runs it so),
  *             whose token-proportional work is its share and whose ZeRO-3 collectives and FSDP
@@ -458,13 +462,17 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double t_max = t_busy > t_last ? t_busy : t_last;
 
     /* pipeline point-to-point */
-    double p2p = 0.0;
+    double p2p = 0.0, p2p_total = 0.0;
     if (pp > 1) {
         double bytes = T * h * wb / tp;                        /* scatter/gather: 1/tp per rank */
         int cross_node = (tp * cp * dp) >= g;                  /* Megatron order: tp, cp, dp, pp */
         double bw = cross_node ? fab.inter_bw_bytes_per_s / g : fab.intra_bw_bytes_per_s;
         double al = cross_node ? f->inter_alpha_s : f->intra_alpha_s;
-        p2p = 2.0 * v * (al + bytes / bw) * mb;
+        p2p_total = 2.0 * v * (al + bytes / bw) * mb;
+        /* overlapped: a transfer is hidden behind the next chunk's compute (a chunk of one layer
+         * takes milliseconds, a transfer tens to hundreds of microseconds); the fill's first
+         * forward and the drain's last backward wait for theirs, one hop per stage each */
+        p2p = p->pp_comm_overlap && v > 1 ? fmin(p2p_total, 2.0 * (pp - 1) * (al + bytes / bw)) : p2p_total;
     }
 
     /* ZeRO-3 parameter gathers (per micro-batch) */
@@ -548,6 +556,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->ep_comm_s = mbf * lps * c.ep;
     out->cp_comm_s = mbf * lps * c.cp;
     out->pp_comm_s = p2p;
+    out->pp_comm_total_s = p2p_total;
     out->dp_comm_total_s = dp_t;
     out->dp_comm_s = dp_exposed;
     out->zero_comm_s = z3_exposed;

@@ -706,6 +706,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
+    int ci_ppo = col_index(hdr, "pp_overlap");              /* optional: blank = 0 */
     int ci_tpa = col_index(hdr, "tp_async");                /* optional: blank = the stack's */
     int ci_sg = col_index(hdr, "shard_group");              /* optional: blank = the stack's */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
@@ -894,6 +895,15 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
+        if (ci_ppo >= 0 && *c.f[ci_ppo] && parse_whole(c.f[ci_ppo], 0, 1, &r->par.pp_comm_overlap)) {
+            ms_scale_err(err, errlen, "%s:%d: column pp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_ppo]);
+            rc = MS_DIST_EIO; break;
+        }
+        if (r->par.pp_comm_overlap && (r->par.pp < 2 || r->par.interleave < 2)) {
+            ms_scale_err(err, errlen, "%s:%d: column pp_overlap: 1 needs the interleaved schedule (pp > 1 and "
+                         "interleave > 1; got pp %d, interleave %d)", path, lineno, r->par.pp, r->par.interleave);
+            rc = MS_DIST_EIO; break;
+        }
         r->par.recompute = (ms_dist_recompute_t)(int)val[C_RC];
         if (r->par.recompute > MS_DIST_RECOMPUTE_OPS) {
             ms_scale_err(err, errlen, "%s:%d: column recompute: '%s' is not 0 (none), 1 (selective), 2 (full) or 3 (operator-level)",
