@@ -232,6 +232,37 @@ static void test_tables_agree(void **state)
     assert_non_null(strstr(s, "\"duration_days\": {\"type\": \"number\", \"minimum\": 1e-09, \"maximum\": 1000000, \"default\": 30"));
 }
 
+/* The checks the overlap flags share (parallelism.tp_comm_overlap and pp_comm_overlap; `kind` "tp"
+ * or "pp"): the plan without the flag (p0) and with it (p1) evaluate to the steps and exposed
+ * communication ms_dist_train_step gave for them, keep the time before overlap (the exposed time
+ * without the flag) and report the flag; ms_plan_set sets it on p0 and refuses a non-boolean. */
+static void check_overlap_flag(const ms_plan *p0, const ms_plan *p1, const char *kind, double step0,
+                               double step1, double comm0, double comm1, size_t flag_off)
+{
+    char key[64], exposed[64], total[64], flag[64], err[1024] = "";
+    snprintf(key, sizeof key, "parallelism.%s_comm_overlap", kind);
+    snprintf(exposed, sizeof exposed, "%s_communication_s", kind);
+    snprintf(total, sizeof total, "%s_communication_total_s", kind);
+    snprintf(flag, sizeof flag, "%s_comm_overlap", kind);
+    const ms_plan *plans[2] = {p0, p1};
+    const double steps[2] = {step0, step1}, comms[2] = {comm0, comm1};
+    for (int k = 0; k < 2; k++) {
+        ms_result r;
+        double v = 0;
+        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
+        assert_true(ms_result_get(&r, "step_time_s", &v) && v == steps[k]);
+        assert_true(ms_result_get(&r, exposed, &v) && v == comms[k]);
+        assert_true(ms_result_get(&r, total, &v) && v == comm0);
+        assert_true(ms_result_get(&r, flag, &v) && v == k);
+        ms_result_free(&r);
+    }
+    ms_plan ps = *p0;
+    assert_int_equal(ms_plan_set(reg, &ps, key, "true", err, sizeof err), MS_OK);
+    assert_int_equal(*(const int *)((const char *)&ps + flag_off), 1);
+    assert_int_equal(ms_plan_set(reg, &ps, key, "2", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, key));
+}
+
 /* parallelism.tp_comm_overlap: a plan with and without it gives the step that ms_dist_train_step
  * gives for the same ms_dist_parallel_t (ms_plan_to_dist of the plan without it, the flag set by
  * hand); the result keeps the TP time before overlap. Refused outside training and when not a
@@ -272,25 +303,8 @@ static void test_tp_comm_overlap(void **state)
         assert_int_equal(q.tp_comm_overlap, 1);
     }
 
-    const ms_plan *plans[2] = {&p0, &p1};
-    const ms_dist_train_t *want[2] = {&t0, &t1};
-    for (int k = 0; k < 2; k++) {
-        ms_result r;
-        double v = 0;
-        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
-        assert_true(ms_result_get(&r, "step_time_s", &v) && v == want[k]->step_time_s);
-        assert_true(ms_result_get(&r, "tp_communication_s", &v) && v == want[k]->tp_comm_s);
-        assert_true(ms_result_get(&r, "tp_communication_total_s", &v) && v == t0.tp_comm_s);
-        assert_true(ms_result_get(&r, "tp_comm_overlap", &v) && v == k);
-        ms_result_free(&r);
-    }
-
-    /* ms_plan_set: the same flag on the plan without it */
-    ms_plan ps = p0;
-    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.tp_comm_overlap", "true", err, sizeof err), MS_OK);
-    assert_int_equal(ps.tp_comm_overlap, 1);
-    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.tp_comm_overlap", "2", err, sizeof err), MS_ERR_INPUT);
-    assert_non_null(strstr(err, "parallelism.tp_comm_overlap"));
+    check_overlap_flag(&p0, &p1, "tp", t0.step_time_s, t1.step_time_s, t0.tp_comm_s, t1.tp_comm_s,
+                       offsetof(ms_plan, tp_comm_overlap));
 
     /* refused: not a boolean; outside training */
     snprintf(y1, sizeof y1, fmt, ", tp_comm_overlap: 2");
@@ -339,26 +353,9 @@ static void test_pp_comm_overlap(void **state)
     /* the fill's and drain's transfers, one hop per stage each: 2·(pp - 1) of the 2·v·m */
     assert_true(fabs(t1.pp_comm_s / t0.pp_comm_s - 2.0 * 3.0 / (2.0 * 5.0 * t0.microbatches)) < 1e-9);
 
-    const ms_plan *plans[2] = {&p0, &p1};
-    const ms_dist_train_t *want[2] = {&t0, &t1};
-    for (int k = 0; k < 2; k++) {
-        ms_result r;
-        double v = 0;
-        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
-        assert_true(ms_result_get(&r, "step_time_s", &v) && v == want[k]->step_time_s);
-        assert_true(ms_result_get(&r, "pp_communication_s", &v) && v == want[k]->pp_comm_s);
-        assert_true(ms_result_get(&r, "pp_communication_total_s", &v) && v == t0.pp_comm_s);
-        assert_true(ms_result_get(&r, "pp_comm_overlap", &v) && v == k);
-        ms_result_free(&r);
-    }
-
-    /* ms_plan_set: the flag on the plan without it; on a plan with interleave 1 it changes nothing */
-    ms_plan ps = p0;
-    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.pp_comm_overlap", "true", err, sizeof err), MS_OK);
-    assert_int_equal(ps.pp_comm_overlap, 1);
-    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.pp_comm_overlap", "2", err, sizeof err), MS_ERR_INPUT);
-    assert_non_null(strstr(err, "parallelism.pp_comm_overlap"));
-    {
+    check_overlap_flag(&p0, &p1, "pp", t0.step_time_s, t1.step_time_s, t0.pp_comm_s, t1.pp_comm_s,
+                       offsetof(ms_plan, pp_comm_overlap));
+    {   /* set by ms_plan_set on a plan with interleave 1, it changes nothing, and eval says so */
         ms_plan q0, q1;
         snprintf(y0, sizeof y0, fmt, 1, "");
         assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &q0, err, sizeof err), MS_OK);
