@@ -382,6 +382,61 @@ static void test_pp_comm_overlap(void **state)
     expect_error(y1, "bad.yaml:8: parallelism.pp_comm_overlap", "training");
 }
 
+/* parallelism.attention_kernel: flash1 gives the step ms_dist_train_step gives with the kernel set
+ * by hand, longer than flash2's (the default); refused as a name outside flash2 / flash1, without
+ * flash_attention and outside training, with file:line: field; `--set` takes the same names. */
+static void test_attention_kernel(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: fa\n"
+        "workload: {model: Llama3_8B, mode: training, seq_len: 8192, batch_size: 16}\n"
+        "hardware: {accelerator: A100, count: 8, per_node: 8, precision: bf16}\n"
+        "parallelism: {tp: 1, microbatch: 1, zero_stage: 3%s}\n";
+    char y0[1024], y1[1024], err[1024] = "";
+    snprintf(y0, sizeof y0, fmt, "");
+    snprintf(y1, sizeof y1, fmt, ", attention_kernel: flash1");
+    ms_plan p0, p1;
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    assert_int_equal(p0.attention_kernel, MS_DIST_ATTN_FLASH2);
+    assert_int_equal(p1.attention_kernel, MS_DIST_ATTN_FLASH1);
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_parallel_t par;
+    ms_dist_fabric_t f;
+    assert_int_equal(ms_plan_to_dist(&p1, &a, &m, &par, &f, err, sizeof err), 0);
+    assert_int_equal(par.attention_kernel, MS_DIST_ATTN_FLASH1);
+    ms_dist_train_t t1, t2;
+    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p1.count, &t1, err, sizeof err), MS_DIST_OK);
+    par.attention_kernel = MS_DIST_ATTN_FLASH2;
+    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p1.count, &t2, err, sizeof err), MS_DIST_OK);
+    assert_true(t1.step_time_s > t2.step_time_s);
+    const ms_plan *plans[2] = {&p0, &p1};
+    const double want[2] = {t2.step_time_s, t1.step_time_s};
+    for (int k = 0; k < 2; k++) {
+        ms_result r;
+        double v = 0;
+        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
+        assert_true(ms_result_get(&r, "step_time_s", &v) && v == want[k]);
+        ms_result_free(&r);
+    }
+    ms_plan ps = p0;
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.attention_kernel", "flash1", err, sizeof err), MS_OK);
+    assert_int_equal(ps.attention_kernel, MS_DIST_ATTN_FLASH1);
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.attention_kernel", "flash3", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "parallelism.attention_kernel"));
+
+    snprintf(y1, sizeof y1, fmt, ", attention_kernel: flash3");
+    expect_error(y1, "bad.yaml:5: parallelism.attention_kernel", "flash2 flash1");
+    snprintf(y1, sizeof y1, fmt, ", attention_kernel: flash1, flash_attention: false");
+    expect_error(y1, "bad.yaml:5: parallelism.attention_kernel", "flash_attention: true");
+    snprintf(y1, sizeof y1, "version: \"1.0\"\nname: x\nworkload: {model: Llama3_8B, mode: inference}\n"
+                            "hardware: {accelerator: H100, count: 1}\nparallelism:\n  attention_kernel: flash1\n");
+    expect_error(y1, "bad.yaml:6: parallelism.attention_kernel", "training");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_tables_agree),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_pp_comm_overlap),
+        cmocka_unit_test(test_attention_kernel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -735,6 +735,55 @@ static void test_tp_comm_overlap(void **s)
     }
 }
 
+/* The fused attention kernel (attention_kernel), hand-worked on two GPT layers (h = 1024, 16
+ * heads, no vocabulary) on one A100, one micro-batch of 2048 tokens, attention at 0.5 of peak, no
+ * SM count, no per-score work: the causal core's forward runs 2·T·(s + 128)·h FLOPs (its diagonal
+ * blocks in full) and its backward 2.5 times that, so a layer's attention takes
+ * 3.5 · 2·T·(s + 128)·h / (312 TFLOP/s · 0.5). FlashAttention-1 takes twice as long
+ * (MS_DIST_FLASH1_SPEED 0.5): the step grows by that time per layer and nothing else moves; with
+ * full recompute the recomputed forward doubles as well; without flash attention the field is not
+ * read. */
+static void test_attention_kernel(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(2, 1024, 16);
+    m.vocab = 0;
+    ms_dist_accel_t a = a100();
+    a.attn_efficiency = 0.5;
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 1, .interleave = 1,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    double T = 2048, att = 3.5 * 2.0 * T * (2048.0 + MS_DIST_ATTN_TILE) * 1024.0 / (312e12 * 0.5);
+    for (int rc = 0; rc < 2; rc++) {
+        p.recompute = rc ? MS_DIST_RECOMPUTE_FULL : MS_DIST_RECOMPUTE_NONE;
+        double per_layer = rc ? att * (1.0 + 1.0 / 3.5) : att;       /* + the recomputed forward */
+        ms_dist_train_t t2, t1;
+        p.attention_kernel = MS_DIST_ATTN_FLASH2;
+        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &t2, NULL, 0), MS_DIST_OK);
+        p.attention_kernel = MS_DIST_ATTN_FLASH1;
+        assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &t1, NULL, 0), MS_DIST_OK);
+        NEAR(t1.step_time_s - t2.step_time_s, 2.0 * per_layer * (1.0 / MS_DIST_FLASH1_SPEED - 1.0), 1e-9);
+        NEAR(t1.matmul_s - t2.matmul_s, t1.step_time_s - t2.step_time_s, 1e-9);
+        NEAR(t1.memory_bound_s, t2.memory_bound_s, 1e-12);
+        NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
+    }
+    /* unfused attention: the kernel is not read */
+    ms_dist_train_t u2, u1;
+    p.flash_attention = 0;
+    p.attention_kernel = MS_DIST_ATTN_FLASH2;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &u2, NULL, 0), MS_DIST_OK);
+    p.attention_kernel = MS_DIST_ATTN_FLASH1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &u1, NULL, 0), MS_DIST_OK);
+    NEAR(u1.step_time_s, u2.step_time_s, 1e-15);
+    /* names */
+    int k = -1;
+    assert_string_equal(ms_dist_attn_kernel_name(MS_DIST_ATTN_FLASH1), "flash1");
+    assert_string_equal(ms_dist_attn_kernel_name(MS_DIST_ATTN_FLASH2), "flash2");
+    assert_int_equal(ms_dist_attn_kernel_parse("fa1", &k), 0);
+    assert_int_equal(k, MS_DIST_ATTN_FLASH1);
+    assert_int_equal(ms_dist_attn_kernel_parse("flash3", &k), -1);
+}
+
 /* Pipeline sends overlapped with the chunks' compute (pp_comm_overlap, Megatron-Core's
  * overlap_p2p_comm), hand-worked on four GPT layers (h = 1024, 16 heads, no vocabulary) on 2 A100
  * of one node: PP 2, interleave 2 (a layer per chunk), TP 1, four micro-batches of 2048 tokens.
@@ -1072,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_context_parallel_replicas),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_pp_comm_overlap),
+        cmocka_unit_test(test_attention_kernel),
         cmocka_unit_test(test_tp_async_grad),
         cmocka_unit_test(test_fp8_linear),
     };

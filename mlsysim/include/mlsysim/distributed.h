@@ -110,6 +110,16 @@ typedef struct ms_dist_accel {
  * 156 TFLOP/s, github.com/liangan1/GPU_travel performance/flash-attn) agrees. */
 #define MS_DIST_ATTN_TILE 128.0
 
+/* Which fused attention kernel a run uses (ms_dist_parallel_t.attention_kernel). attn_efficiency
+ * and the stacks' attention factors are FlashAttention-2-class figures (FlashAttention-2 and the
+ * Triton and cuDNN kernels of its generation, which the validated stacks ran). FlashAttention-1
+ * (Dao et al. 2022; the flash_attn 0.x package) runs the same algorithm without FlashAttention-2's
+ * fewer non-matmul FLOPs, sequence-length parallelism and warp partitioning: "around 2× speedup
+ * compared to FlashAttention" (Dao 2023, FlashAttention-2, arXiv 2307.08691, abstract), so its
+ * forward and backward take 1 / MS_DIST_FLASH1_SPEED times as long. */
+typedef enum { MS_DIST_ATTN_FLASH2 = 0, MS_DIST_ATTN_FLASH1 = 1 } ms_dist_attn_kernel_t;
+#define MS_DIST_FLASH1_SPEED 0.5
+
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
 
 /* A decoder-only transformer (GPT / Llama family). */
@@ -173,6 +183,9 @@ typedef struct ms_dist_parallel {
     int shard_group;
     int overlap_dp;         /* 1 = gradient reduction (and ZeRO-3 gathers) overlapped with compute */
     int flash_attention;    /* 1 = fused attention: no s×s score tensor in HBM */
+    /* with flash_attention, the kernel (ms_dist_attn_kernel_t): FlashAttention-2 class (0, the
+     * figures' own) or FlashAttention-1 (1, at MS_DIST_FLASH1_SPEED of their speed) */
+    int attention_kernel;
     /* FP8 training only (model linear_bytes below the weights'): 1 = every FP8 GEMM input is cast
      * (with its transpose) by its own kernel from the 16-bit tensor the norm or activation wrote,
      * as a stack that swaps each nn.Linear for an FP8 linear runs it (Composer / llm-foundry's
@@ -401,6 +414,10 @@ ms_dist_batch_rule_t ms_dist_batch_rule(long global_batch, int dp, int microbatc
 double ms_dist_recomputed_layers(const ms_dist_parallel_t *p);
 /* A recompute level's name: "none", "selective", "full", "operator-level" ("?" out of range). */
 const char *ms_dist_recompute_name(ms_dist_recompute_t rc);
+/* A fused attention kernel's name, "flash2" or "flash1" ("?" out of range), and the kernel of a
+ * name: flash2 or fa2, flash1 or fa1 (returns 0, or -1 for any other text). */
+const char *ms_dist_attn_kernel_name(int kernel);
+int ms_dist_attn_kernel_parse(const char *s, int *out);
 /* The same for a plan's recomputation (its recompute mode and recompute_layer_fraction). */
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p);
 /* Hardware FLOPs as published TFLOP/s figures count them: the attention scores over the full s²

@@ -62,6 +62,7 @@ typedef struct {
     int ep, cp;                       /* expert-parallel (inside dp) and context-parallel degrees */
     int overlap_dp;                   /* gradient reduction overlapped with backward (default 1) */
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
+    int attention_kernel;             /* training, with flash_attention: ms_dist_attn_kernel_t (default flash2) */
     int tp_comm_overlap;              /* training: TP collectives overlapped with the layer's GEMMs (default 0) */
     int pp_comm_overlap;              /* training: interleaved pipeline sends overlapped with compute (default 0) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */

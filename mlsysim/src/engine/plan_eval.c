@@ -301,6 +301,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
                      : ms_dist_stack_shard_group(p->framework, par->zero_stage, p->per_node, par->tp, par->cp, par->dp);
     par->overlap_dp = p->overlap_dp;
     par->flash_attention = p->flash_attention;
+    par->attention_kernel = p->attention_kernel;
     par->tp_comm_overlap = p->tp_comm_overlap;
     par->pp_comm_overlap = p->pp_comm_overlap;
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);

@@ -18,6 +18,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,6 +156,19 @@ const char *ms_dist_recompute_name(ms_dist_recompute_t rc)
 {
     static const char *const names[] = {"none", "selective", "full", "operator-level"};
     return (int)rc >= 0 && (int)rc <= MS_DIST_RECOMPUTE_OPS ? names[rc] : "?";
+}
+
+const char *ms_dist_attn_kernel_name(int kernel)
+{
+    return kernel == MS_DIST_ATTN_FLASH2 ? "flash2" : kernel == MS_DIST_ATTN_FLASH1 ? "flash1" : "?";
+}
+
+int ms_dist_attn_kernel_parse(const char *s, int *out)
+{
+    if (!s) return -1;
+    if (!strcmp(s, "flash2") || !strcmp(s, "fa2")) { *out = MS_DIST_ATTN_FLASH2; return 0; }
+    if (!strcmp(s, "flash1") || !strcmp(s, "fa1")) { *out = MS_DIST_ATTN_FLASH1; return 0; }
+    return -1;
 }
 
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p)

@@ -12,7 +12,8 @@
  *             dropout read+mask+write, softmax y+dy read and dx write, dS read for dQ and dK).
  *             With flash attention the attention core runs at its own fraction of peak
  *             (accel->attn_efficiency, FlashAttention-2's published figures, read at head
- *             dimension 128) and its backward at 2.5× the forward FLOPs (it recomputes the
+ *             dimension 128; FlashAttention-1, attention_kernel, at half its speed) and its
+ *             backward at 2.5× the forward FLOPs (it recomputes the
  *             scores), over s(s + 128)/2 query-key pairs per causal sequence (its diagonal
  *             blocks computed in full, MS_DIST_ATTN_TILE); its per-score non-matmul work (exponential, FP32 softmax operations;
  *             accel->attn_score_flops) is counted apart, so a smaller head dimension runs slower. The logits' cross-entropy moves
@@ -352,6 +353,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double per = score_flops / peak;
         att_f = per * (inv_mm + c_sc / (4.0 * dh));
         att_b = per * (att_bwd_mult * inv_mm + c_sc / (4.0 * dh));
+    }
+    /* FlashAttention-1: the same work at MS_DIST_FLASH1_SPEED of the FlashAttention-2-class figure */
+    if (p->flash_attention && p->attention_kernel == MS_DIST_ATTN_FLASH1) {
+        att_f /= MS_DIST_FLASH1_SPEED;
+        att_b /= MS_DIST_FLASH1_SPEED;
     }
     c.att_fwd = att_f + score_bytes / BW;
     c.fwd = dense_flops / Fd + ew_bytes / BW + epi_fwd + c.att_fwd + cast_fwd;

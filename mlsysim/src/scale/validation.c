@@ -707,6 +707,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
     int ci_ppo = col_index(hdr, "pp_overlap");              /* optional: blank = 0 */
+    int ci_ak = col_index(hdr, "attention_kernel");         /* optional: blank = flash2 */
     int ci_tpa = col_index(hdr, "tp_async");                /* optional: blank = the stack's */
     int ci_sg = col_index(hdr, "shard_group");              /* optional: blank = the stack's */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
@@ -965,6 +966,16 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             }
         }
         r->par.overlap_dp = (int)val[C_OVL]; r->par.flash_attention = (int)val[C_FLASH];
+        if (ci_ak >= 0 && *c.f[ci_ak]) {
+            if (ms_dist_attn_kernel_parse(c.f[ci_ak], &r->par.attention_kernel)) {
+                ms_scale_err(err, errlen, "%s:%d: column attention_kernel: '%s' is not flash2 or flash1", path, lineno, c.f[ci_ak]);
+                rc = MS_DIST_EIO; break;
+            }
+            if (r->par.attention_kernel != MS_DIST_ATTN_FLASH2 && !r->par.flash_attention) {
+                ms_scale_err(err, errlen, "%s:%d: column attention_kernel: '%s' needs flash_attention 1", path, lineno, c.f[ci_ak]);
+                rc = MS_DIST_EIO; break;
+            }
+        }
         /* precision: bf16 (blank), fp16 (memory only: Megatron's fp16 gradients and fp32 copy) or
          * fp8, Transformer Engine's recipe: the linear layers' GEMMs at the FP8 dense peak, twice
          * the 16-bit one on every generation that has FP8 tensor cores (H100, H200, L40S, B200
