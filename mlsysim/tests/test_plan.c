@@ -232,6 +232,27 @@ static void test_tables_agree(void **state)
     assert_non_null(strstr(s, "\"duration_days\": {\"type\": \"number\", \"minimum\": 1e-09, \"maximum\": 1000000, \"default\": 30"));
 }
 
+/* A plan-key test's two plans, without the key (y0) and with it (y1), and the fleet steps of the
+ * plan with it: its parallelism (par, as ms_plan_to_dist gives it, the field at par_off equal to
+ * on) run by ms_dist_train_step with that field 0 (t0) and `on` (t1). */
+static void plans_and_steps(const char *y0, const char *y1, ms_plan *p0, ms_plan *p1, size_t par_off, int on,
+                            ms_dist_parallel_t *par, ms_dist_train_t *t0, ms_dist_train_t *t1)
+{
+    char err[1024] = "";
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), p0, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), p1, err, sizeof err), MS_OK);
+    ms_dist_accel_t a;
+    ms_dist_model_t m;
+    ms_dist_fabric_t f;
+    int *field = (int *)(void *)((char *)par + par_off);
+    assert_int_equal(ms_plan_to_dist(p1, &a, &m, par, &f, err, sizeof err), 0);
+    assert_int_equal(*field, on);
+    *field = 0;
+    assert_int_equal(ms_dist_train_step(&a, &m, par, &f, p1->count, t0, err, sizeof err), MS_DIST_OK);
+    *field = on;
+    assert_int_equal(ms_dist_train_step(&a, &m, par, &f, p1->count, t1, err, sizeof err), MS_DIST_OK);
+}
+
 /* The checks the overlap flags share (parallelism.tp_comm_overlap and pp_comm_overlap; `kind` "tp"
  * or "pp"): the plan without the flag (p0) and with it (p1) evaluate to the steps and exposed
  * communication ms_dist_train_step gave for them, keep the time before overlap (the exposed time
@@ -276,32 +297,17 @@ static void test_tp_comm_overlap(void **state)
         "workload: {model: Llama3_70B, mode: training, seq_len: 8192, batch_size: 64}\n"
         "hardware: {accelerator: H100, count: 64, per_node: 8, precision: bf16, fabric: IB_NDR}\n"
         "parallelism: {tp: 8, pp: 2, microbatch: 1, recompute: selective, sequence_parallel: true, zero_stage: 1%s}\n";
-    char y0[1024], y1[1024], err[1024] = "";
+    char y0[1024], y1[1024];
     snprintf(y0, sizeof y0, fmt, "");
     snprintf(y1, sizeof y1, fmt, ", tp_comm_overlap: true");
     ms_plan p0, p1;
-    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
-    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    ms_dist_parallel_t par;
+    ms_dist_train_t t0, t1;
+    plans_and_steps(y0, y1, &p0, &p1, offsetof(ms_dist_parallel_t, tp_comm_overlap), 1, &par, &t0, &t1);
     assert_int_equal(p0.tp_comm_overlap, 0);
     assert_int_equal(p1.tp_comm_overlap, 1);
-
-    ms_dist_accel_t a;
-    ms_dist_model_t m;
-    ms_dist_parallel_t par;
-    ms_dist_fabric_t f;
-    assert_int_equal(ms_plan_to_dist(&p0, &a, &m, &par, &f, err, sizeof err), 0);
-    assert_int_equal(par.tp_comm_overlap, 0);
-    ms_dist_train_t t0, t1;
-    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p0.count, &t0, err, sizeof err), MS_DIST_OK);
-    par.tp_comm_overlap = 1;
-    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p0.count, &t1, err, sizeof err), MS_DIST_OK);
     assert_true(t0.tp_comm_s > 0 && t1.tp_comm_s < t0.tp_comm_s && t1.step_time_s < t0.step_time_s);
     assert_true(t1.tp_comm_total_s == t0.tp_comm_s);
-    {   /* the plan with the key converts to the same parallelism */
-        ms_dist_parallel_t q;
-        assert_int_equal(ms_plan_to_dist(&p1, &a, &m, &q, &f, err, sizeof err), 0);
-        assert_int_equal(q.tp_comm_overlap, 1);
-    }
 
     check_overlap_flag(&p0, &p1, "tp", t0.step_time_s, t1.step_time_s, t0.tp_comm_s, t1.tp_comm_s,
                        offsetof(ms_plan, tp_comm_overlap));
@@ -333,21 +339,11 @@ static void test_pp_comm_overlap(void **state)
     snprintf(y0, sizeof y0, fmt, 5, "");
     snprintf(y1, sizeof y1, fmt, 5, ", pp_comm_overlap: true");
     ms_plan p0, p1;
-    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
-    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    ms_dist_parallel_t par;
+    ms_dist_train_t t0, t1;
+    plans_and_steps(y0, y1, &p0, &p1, offsetof(ms_dist_parallel_t, pp_comm_overlap), 1, &par, &t0, &t1);
     assert_int_equal(p0.pp_comm_overlap, 0);
     assert_int_equal(p1.pp_comm_overlap, 1);
-
-    ms_dist_accel_t a;
-    ms_dist_model_t m;
-    ms_dist_parallel_t par;
-    ms_dist_fabric_t f;
-    assert_int_equal(ms_plan_to_dist(&p1, &a, &m, &par, &f, err, sizeof err), 0);
-    assert_int_equal(par.pp_comm_overlap, 1);
-    ms_dist_train_t t0, t1;
-    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p1.count, &t1, err, sizeof err), MS_DIST_OK);
-    par.pp_comm_overlap = 0;
-    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p1.count, &t0, err, sizeof err), MS_DIST_OK);
     assert_true(t1.pp_comm_s > 0 && t1.pp_comm_s < t0.pp_comm_s && t1.step_time_s < t0.step_time_s);
     assert_true(t1.pp_comm_total_s == t0.pp_comm_s);
     /* the fill's and drain's transfers, one hop per stage each: 2·(pp - 1) of the 2·v·m */
@@ -398,20 +394,12 @@ static void test_attention_kernel(void **state)
     snprintf(y0, sizeof y0, fmt, "");
     snprintf(y1, sizeof y1, fmt, ", attention_kernel: flash1");
     ms_plan p0, p1;
-    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
-    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    ms_dist_parallel_t par;
+    ms_dist_train_t t1, t2;   /* FlashAttention-1 and -2 */
+    plans_and_steps(y0, y1, &p0, &p1, offsetof(ms_dist_parallel_t, attention_kernel), MS_DIST_ATTN_FLASH1,
+                    &par, &t2, &t1);
     assert_int_equal(p0.attention_kernel, MS_DIST_ATTN_FLASH2);
     assert_int_equal(p1.attention_kernel, MS_DIST_ATTN_FLASH1);
-    ms_dist_accel_t a;
-    ms_dist_model_t m;
-    ms_dist_parallel_t par;
-    ms_dist_fabric_t f;
-    assert_int_equal(ms_plan_to_dist(&p1, &a, &m, &par, &f, err, sizeof err), 0);
-    assert_int_equal(par.attention_kernel, MS_DIST_ATTN_FLASH1);
-    ms_dist_train_t t1, t2;
-    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p1.count, &t1, err, sizeof err), MS_DIST_OK);
-    par.attention_kernel = MS_DIST_ATTN_FLASH2;
-    assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, p1.count, &t2, err, sizeof err), MS_DIST_OK);
     assert_true(t1.step_time_s > t2.step_time_s);
     const ms_plan *plans[2] = {&p0, &p1};
     const double want[2] = {t2.step_time_s, t1.step_time_s};
