@@ -408,6 +408,9 @@ static void test_attention_kernel(void **state)
         double v = 0;
         assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
         assert_true(ms_result_get(&r, "step_time_s", &v) && v == want[k]);
+        const char *name = ms_result_get_str(&r, "attention_kernel");
+        assert_non_null(name);
+        assert_string_equal(name, k ? "flash1" : "flash2");
         ms_result_free(&r);
     }
     ms_plan ps = p0;

@@ -322,6 +322,7 @@ void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, const ms_dist
     ms_result_num(o, "pp_communication_s", t->pp_comm_s);
     ms_result_num(o, "pp_communication_total_s", t->pp_comm_total_s);
     ms_result_bool(o, "pp_comm_overlap", par->pp_comm_overlap);
+    if (par->flash_attention) ms_result_str(o, "attention_kernel", ms_dist_attn_kernel_name(par->attention_kernel));
     ms_result_num(o, "dp_communication_s", t->dp_comm_s);
     ms_result_num(o, "zero_communication_s", t->zero_comm_s);
     ms_result_num(o, "optimizer_s", t->optimizer_s);
