@@ -322,7 +322,8 @@ static void test_tp_comm_overlap(void **state)
 
 /* parallelism.pp_comm_overlap: Llama 3 70B on 64 H100 with PP 4 and interleave 5; the plan with the
  * key gives the step ms_dist_train_step gives with the flag set by hand, its exposed sends are the
- * fill's and drain's (fewer than the synchronous ones, which the result keeps as the total).
+ * fill's and drain's (fewer than the synchronous ones, which the result keeps as the total); a
+ * Megatron-family framework turns it on unless the plan (or --set) says false.
  * Refused outside training, without the interleaved schedule and when not a boolean, with
  * file:line: field; `--set` sets it; a plan given it by `--set` with interleave 1 evaluates to the
  * plan without it, with a note. */
@@ -366,6 +367,32 @@ static void test_pp_comm_overlap(void **state)
         assert_null(strstr(r0.notes, "pp_comm_overlap"));
         ms_result_free(&r0);
         ms_result_free(&r1);
+    }
+
+    /* a Megatron-family framework overlaps them by default (interleave > 1), unless the plan says not;
+     * a framework outside the family does not */
+    {
+        const char *fw[4] = {", framework: NeMo", ", framework: NeMo, pp_comm_overlap: false", ", framework: Megatron-LM",
+                             ", framework: llm-foundry"};
+        const int want[4] = {1, 0, 1, 0};
+        for (int k = 0; k < 4; k++) {
+            ms_plan q;
+            ms_result r;
+            double v = -1;
+            snprintf(y1, sizeof y1, fmt, 5, fw[k]);
+            assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &q, err, sizeof err), MS_OK);
+            ms_status st = ms_plan_eval(reg, &q, &r);   /* Megatron's 18 B per parameter may not fit: figures still filled */
+            assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+            assert_true(ms_result_get(&r, "pp_comm_overlap", &v) && v == want[k]);
+            ms_result_free(&r);
+            if (k == 0) {   /* --set over the framework's */
+                assert_int_equal(ms_plan_set(reg, &q, "parallelism.pp_comm_overlap", "false", err, sizeof err), MS_OK);
+                st = ms_plan_eval(reg, &q, &r);
+                assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+                assert_true(ms_result_get(&r, "pp_comm_overlap", &v) && v == 0);
+                ms_result_free(&r);
+            }
+        }
     }
 
     /* refused: not a boolean; without the interleaved schedule; outside training */

@@ -450,28 +450,34 @@ static void test_bad_tables(void **s)
             }
         }
     }
-    /* the optional pp_overlap column: blank = 0, 0 and 1 reach the plan (PP 2, interleave 2), 2 is
-     * refused, and so is 1 without the interleaved schedule (interleave 1) */
+    /* the optional pp_overlap column (PP 2, interleave 2): blank = the stack's (1 for the Megatron
+     * family, 0 for Megatron-DeepSpeed and llm-foundry; 0 for the Megatron family without
+     * interleaving), 0 and 1 reach the plan; 2 is refused, and so is 1 without the interleaved
+     * schedule (interleave 1) */
     {
         char hdr_ppo[4096];
         snprintf(hdr_ppo, sizeof hdr_ppo, "%.*s,pp_overlap\n", (int)strcspn(hdr, "\r\n"), hdr);
-        const char *ppo[5] = {"", "0", "1", "2", "1"};
-        for (int k = 0; k < 5; k++) {
+        const char *ppo[8] = {"", "0", "1", "", "", "", "2", "1"};
+        const char *stk[8] = {"X/Megatron", "X/NeMo", "X/Megatron", "X/Megatron-DeepSpeed", "X/llm-foundry",
+                              "X/Megatron", "X/Megatron", "X/Megatron"};
+        const int want[6] = {1, 0, 1, 0, 0, 0};
+        for (int k = 0; k < 8; k++) {
             out = fopen(runs, "w");
-            fprintf(out, "%sr1,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,2,1,512,%d,"
-                         "2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,,%s\n", hdr_ppo, k == 4 ? 1 : 2, ppo[k]);
+            fprintf(out, "%sr1,%s,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,2,1,512,%d,"
+                         "2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,,%s\n", hdr_ppo, stk[k],
+                    k == 5 || k == 7 ? 1 : 2, ppo[k]);
             fclose(out);
             int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
-            if (k < 3) {
+            if (k < 6) {
                 assert_int_equal(rc, MS_DIST_OK);
-                assert_int_equal(v.rows[0].par.pp_comm_overlap, k == 2 ? 1 : 0);
-                assert_int_equal(v.rows[0].par.interleave, 2);
+                assert_int_equal(v.rows[0].par.pp_comm_overlap, want[k]);
+                assert_int_equal(v.rows[0].par.interleave, k == 5 ? 1 : 2);
                 ms_dist_validation_free(&v);
             } else {
                 assert_int_equal(rc, MS_DIST_EIO);
                 assert_non_null(strstr(err, "runs.csv:2"));
                 assert_non_null(strstr(err, "column pp_overlap"));
-                if (k == 4) assert_non_null(strstr(err, "interleaved schedule"));
+                if (k == 7) assert_non_null(strstr(err, "interleaved schedule"));
             }
         }
     }

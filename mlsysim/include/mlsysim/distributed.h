@@ -238,7 +238,8 @@ typedef struct ms_dist_parallel {
      * posted before the next chunk runs and waited for only when its data is needed). Only the
      * pipeline's fill and drain wait for their data: 2·(pp - 1) transfers are exposed instead of
      * 2·v per micro-batch. Needs interleave > 1 (Megatron-Core overlaps only the interleaved
-     * schedule); 0 = every transfer on the critical path. */
+     * schedule); 0 = every transfer on the critical path. ms_dist_stack_pp_comm_overlap gives a
+     * stack's. */
     int pp_comm_overlap;
 } ms_dist_parallel_t;
 
@@ -802,6 +803,14 @@ int ms_dist_stack_fp8_separate_casts(const char *stack);
  * as old as Narayanan et al. 2021's says 0 itself. Names are read as
  * ms_dist_stack_sharding reads them. */
 int ms_dist_stack_tp_async_grad(const char *stack);
+
+/* Whether a software stack overlaps the interleaved pipeline schedule's sends with compute
+ * (ms_dist_parallel_t.pp_comm_overlap) for a layout with pp stages of `interleave` chunks: 1 for
+ * the Megatron family as it runs today when pp > 1 and interleave > 1 (Megatron-LM's
+ * --no-overlap-p2p-communication leaves it on whenever the schedule interleaves; NeMo's recipes
+ * and Megatron-Bridge's comm_overlap.py set it for VP > 1); 0 for Megatron-DeepSpeed, every other
+ * name and every other layout. */
+int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

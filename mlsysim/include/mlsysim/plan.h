@@ -64,7 +64,8 @@ typedef struct {
     int flash_attention;              /* fused attention, no S x S scores in HBM (default 1) */
     int attention_kernel;             /* training, with flash_attention: ms_dist_attn_kernel_t (default flash2) */
     int tp_comm_overlap;              /* training: TP collectives overlapped with the layer's GEMMs (default 0) */
-    int pp_comm_overlap;              /* training: interleaved pipeline sends overlapped with compute (default 0) */
+    int pp_comm_overlap;              /* training: interleaved pipeline sends overlapped with compute */
+    int pp_comm_overlap_set;          /* the plan gave it; else parallelism.framework's (ms_dist_stack_pp_comm_overlap) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */
     ms_recompute recompute;
     double recompute_layer_fraction;  /* full recompute: the fraction of layers recomputed (default 1) */

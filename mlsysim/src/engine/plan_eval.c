@@ -303,7 +303,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->flash_attention = p->flash_attention;
     par->attention_kernel = p->attention_kernel;
     par->tp_comm_overlap = p->tp_comm_overlap;
-    par->pp_comm_overlap = p->pp_comm_overlap;
+    par->pp_comm_overlap = p->pp_comm_overlap_set ? p->pp_comm_overlap
+                         : ms_dist_stack_pp_comm_overlap(p->framework, p->pp, p->interleave);
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;
     /* Megatron: fp32 main gradients (bf16 parameters), or fp16 ones and the optimizer's fp32 copy */

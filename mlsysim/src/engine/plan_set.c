@@ -104,6 +104,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
             int v;
             if (to_bool(value, &v)) { snprintf(err, errlen, "%s: '%s' is not true or false", key, value); return MS_ERR_INPUT; }
             *(int *)((char *)p + bools[i].off) = v;
+            if (bools[i].off == offsetof(ms_plan, pp_comm_overlap)) p->pp_comm_overlap_set = 1;   /* over the framework's */
             p->has_parallelism = 1;
             return MS_OK;
         }

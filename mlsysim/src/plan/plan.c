@@ -258,8 +258,8 @@ static const field parallelism_fields[] = {
      "flash1, FlashAttention-1 (the flash_attn 0.x package), at half their speed (Dao 2023: FlashAttention-2 is about 2x faster)"},
     {"tp_comm_overlap", NULL, FT_BOOL, OFF(tp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,
      "tensor-parallel collectives overlapped with the layer's GEMMs (Transformer Engine userbuffers; Megatron-Core tp_comm_overlap, NeMo ub_tp_comm_overlap): each layer exposes max(0, M - C), M its TP collective time, C its linear-layer GEMM time (training)"},
-    {"pp_comm_overlap", NULL, FT_BOOL, OFF(pp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,
-     "pipeline sends and receives overlapped with the chunks' compute (Megatron-Core / NeMo overlap_p2p_comm, the interleaved schedule: needs interleave > 1): only the fill's and drain's 2(pp - 1) transfers are exposed (training)"},
+    {"pp_comm_overlap", NULL, FT_BOOL, OFF(pp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, OFF(pp_comm_overlap_set), NULL,
+     "pipeline sends and receives overlapped with the chunks' compute (Megatron-Core / NeMo overlap_p2p_comm, the interleaved schedule: needs interleave > 1): only the fill's and drain's 2(pp - 1) transfers are exposed (training; default: on for a Megatron-family framework (Megatron-LM, Megatron-Core, NeMo) with pp > 1 and interleave > 1, else off)"},
     {"moe_imbalance", NULL, FT_NUM, (int)offsetof(ms_plan, moe_imbalance), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "MoE routing imbalance, the busiest expert's load over the fair share: the expert-parallel all-to-all carries min(E, top_k x imbalance) copies of each token (as solve moe; training)"},
 };

@@ -524,6 +524,11 @@ int ms_dist_stack_tp_async_grad(const char *stack)
     return megatron_family(name) && !strstr(name, "deepspeed");
 }
 
+int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave)
+{
+    return pp > 1 && interleave > 1 && ms_dist_stack_tp_async_grad(stack);   /* the same family */
+}
+
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
 {
     if (!stack) return MS_DIST_RECOMPUTE_SELECTIVE;
@@ -706,7 +711,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_leo = col_index(hdr, "inter_link_efficiency");   /* optional */
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
-    int ci_ppo = col_index(hdr, "pp_overlap");              /* optional: blank = 0 */
+    int ci_ppo = col_index(hdr, "pp_overlap");              /* optional: blank = the stack's */
     int ci_ak = col_index(hdr, "attention_kernel");         /* optional: blank = flash2 */
     int ci_tpa = col_index(hdr, "tp_async");                /* optional: blank = the stack's */
     int ci_sg = col_index(hdr, "shard_group");              /* optional: blank = the stack's */
@@ -896,6 +901,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
+        r->par.pp_comm_overlap = ms_dist_stack_pp_comm_overlap(r->stack, r->par.pp, r->par.interleave);
         if (ci_ppo >= 0 && *c.f[ci_ppo] && parse_whole(c.f[ci_ppo], 0, 1, &r->par.pp_comm_overlap)) {
             ms_scale_err(err, errlen, "%s:%d: column pp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_ppo]);
             rc = MS_DIST_EIO; break;
