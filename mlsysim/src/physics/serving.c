@@ -176,12 +176,15 @@ int ms_cb_interference(double lam, double prefill_s, double decode_step_s, int b
     return 0;
 }
 
-/* One served request's time at throughput lam (see physics.h); the prompt's wait in *wait. */
-static double closed_request_s(double lam, int m, double tp, double step, double out, double *wait)
+/* One served request's time at throughput lam (see physics.h): its prompt's wait (in *wait), its
+ * prefill and its tokens at the stalled inter-token latency of ms_cb_interference (in *cb). lam
+ * stays below 1/tp, so the prefill share is below 1. */
+static double closed_request_s(double lam, int m, double tp, double step, double out, double *wait, ms_cb_result *cb)
 {
-    double u = lam * tp;
+    ms_cb_interference(lam, tp, step, m, out, cb);
+    double u = cb->prefill_share;
     *wait = u * tp / (2.0 * (1.0 - u)) + 0.5 * step * (m - 1) / m;
-    return *wait + tp + (out - 1.0) * step / (1.0 - u);
+    return *wait + tp + (out - 1.0) * cb->itl_s;
 }
 
 int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_step_s, double out_tokens,
@@ -193,23 +196,24 @@ int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_st
         return MS_ERR_INPUT;
     int m = clients < slots ? clients : slots;
     double wait, lam;
+    ms_cb_result cb;
     if (prefill_s == 0) {                        /* no prefill share: S does not depend on λ */
-        lam = m / closed_request_s(0.0, m, 0.0, decode_step_s, out_tokens, &wait);
+        lam = m / closed_request_s(0.0, m, 0.0, decode_step_s, out_tokens, &wait, &cb);
     } else {
         /* λ·S(λ) rises from 0 to infinity on (0, 1/prefill_s): one root */
         double lo = 0.0, hi = 1.0 / prefill_s;
         for (int k = 0; k < 200; k++) {
             double mid = 0.5 * (lo + hi);
-            if (mid * closed_request_s(mid, m, prefill_s, decode_step_s, out_tokens, &wait) < m) lo = mid;
+            if (mid * closed_request_s(mid, m, prefill_s, decode_step_s, out_tokens, &wait, &cb) < m) lo = mid;
             else hi = mid;
         }
         lam = 0.5 * (lo + hi);
     }
-    closed_request_s(lam, m, prefill_s, decode_step_s, out_tokens, &wait);
+    closed_request_s(lam, m, prefill_s, decode_step_s, out_tokens, &wait, &cb);
     o->served = m;
     o->requests_per_s = lam;
-    o->prefill_share = lam * prefill_s;
-    o->itl_s = decode_step_s / (1.0 - o->prefill_share);
+    o->prefill_share = cb.prefill_share;
+    o->itl_s = cb.itl_s;
     o->ttft_s = (clients - m) / lam + wait + prefill_s;
     o->tokens_per_s = lam * out_tokens;
     return 0;

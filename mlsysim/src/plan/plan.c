@@ -68,7 +68,6 @@ static int parse_opt(const char *s, int *v) { ms_optimizer x; int r = ms_optimiz
 static int parse_prec(const char *s, int *v) { ms_precision x; int r = ms_precision_parse(s, &x); *v = (int)x; return r; }
 static int parse_topo(const char *s, int *v) { ms_topology x; int r = ms_topology_parse(s, &x); *v = (int)x; return r; }
 static int parse_rc(const char *s, int *v) { ms_recompute x; int r = ms_recompute_parse(s, &x); *v = (int)x; return r; }
-static int parse_attn(const char *s, int *v) { return ms_dist_attn_kernel_parse(s, v); }
 static int parse_cfg(const char *s, int *v)
 {
     if (!strcmp(s, "model")) *v = MS_CFG_MODEL;
@@ -253,7 +252,7 @@ static const field parallelism_fields[] = {
      "and, without zero_stage, the sharding its name implies (FSDP = 3, NeMo = 1)"},
     {"overlap_dp", NULL, FT_BOOL, OFF(overlap_dp), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "gradient reduction overlapped with backward"},
     {"flash_attention", NULL, FT_BOOL, OFF(flash_attention), 0, 0, 1, 1, NULL, NULL, NULL, -1, NULL, "fused attention: no S x S scores in HBM"},
-    {"attention_kernel", NULL, FT_ENUM, OFF(attention_kernel), 0, 0, 1, MS_DIST_ATTN_FLASH2, "flash2 flash1", parse_attn, NULL, -1, NULL,
+    {"attention_kernel", NULL, FT_ENUM, OFF(attention_kernel), 0, 0, 1, MS_DIST_ATTN_FLASH2, "flash2 flash1", ms_dist_attn_kernel_parse, NULL, -1, NULL,
      "the fused attention kernel (training, with flash_attention): flash2, the FlashAttention-2-class figures the generations and stacks were validated with; "
      "flash1, FlashAttention-1 (the flash_attn 0.x package), at half their speed (Dao 2023: FlashAttention-2 is about 2x faster)"},
     {"tp_comm_overlap", NULL, FT_BOOL, OFF(tp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, -1, NULL,

@@ -18,11 +18,10 @@
  */
 #include "internal.h"
 
-#include <string.h>
-
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void ms_scale_err(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -474,11 +474,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         int cross_node = (tp * cp * dp) >= g;                  /* Megatron order: tp, cp, dp, pp */
         double bw = cross_node ? fab.inter_bw_bytes_per_s / g : fab.intra_bw_bytes_per_s;
         double al = cross_node ? f->inter_alpha_s : f->intra_alpha_s;
-        p2p_total = 2.0 * v * (al + bytes / bw) * mb;
+        double xfer = al + bytes / bw;                         /* one transfer */
+        p2p_total = 2.0 * v * xfer * mb;
         /* overlapped: a transfer is hidden behind the next chunk's compute (a chunk of one layer
          * takes milliseconds, a transfer tens to hundreds of microseconds); the fill's first
          * forward and the drain's last backward wait for theirs, one hop per stage each */
-        p2p = p->pp_comm_overlap && v > 1 ? fmin(p2p_total, 2.0 * (pp - 1) * (al + bytes / bw)) : p2p_total;
+        p2p = p->pp_comm_overlap && v > 1 ? fmin(p2p_total, 2.0 * (pp - 1) * xfer) : p2p_total;
     }
 
     /* ZeRO-3 parameter gathers (per micro-batch) */
