@@ -455,6 +455,72 @@ static void test_attention_kernel(void **state)
     expect_error(y1, "bad.yaml:6: parallelism.attention_kernel", "training");
 }
 
+/* parallelism.optimizer_impl: unfused gives the step ms_dist_train_step gives with it set by hand,
+ * its optimizer step 100/28 of the fused one (Adam); a Composer framework runs it unfused unless the
+ * plan says fused, another fused; `--set` takes fused, unfused and torch.optim's foreach; refused
+ * as another name and outside training, with file:line: field. */
+static void test_optimizer_impl(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: opt\n"
+        "workload: {model: Llama3_8B, mode: training, seq_len: 8192, batch_size: 16}\n"
+        "hardware: {accelerator: A100, count: 8, per_node: 8, precision: bf16}\n"
+        "parallelism: {tp: 1, microbatch: 1, zero_stage: 3%s}\n";
+    char y0[1024], y1[1024], err[1024] = "";
+    snprintf(y0, sizeof y0, fmt, "");
+    snprintf(y1, sizeof y1, fmt, ", optimizer_impl: unfused");
+    ms_plan p0, p1;
+    ms_dist_parallel_t par;
+    ms_dist_train_t t0, t1;
+    plans_and_steps(y0, y1, &p0, &p1, offsetof(ms_dist_parallel_t, optimizer_impl), MS_DIST_OPT_UNFUSED, &par, &t0, &t1);
+    assert_int_equal(p0.optimizer_impl, MS_DIST_OPT_FUSED);
+    assert_int_equal(p1.optimizer_impl, MS_DIST_OPT_UNFUSED);
+    assert_true(fabs(t1.optimizer_s / t0.optimizer_s - 100.0 / 28.0) < 1e-12);
+    assert_true(fabs((t1.step_time_s - t0.step_time_s) - (t1.optimizer_s - t0.optimizer_s)) < 1e-9);
+    const ms_plan *plans[2] = {&p0, &p1};
+    const double want[2] = {t0.step_time_s, t1.step_time_s};
+    for (int k = 0; k < 2; k++) {
+        ms_result r;
+        double v = 0;
+        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
+        assert_true(ms_result_get(&r, "step_time_s", &v) && v == want[k]);
+        const char *name = ms_result_get_str(&r, "optimizer_impl");
+        assert_non_null(name);
+        assert_string_equal(name, k ? "unfused" : "fused");
+        ms_result_free(&r);
+    }
+    /* the framework's default, and the plan over it */
+    const char *fw[4] = {", framework: llm-foundry", ", framework: Composer, optimizer_impl: fused", ", framework: Megatron-LM",
+                         ", framework: torchtitan"};
+    const char *fw_want[4] = {"unfused", "fused", "fused", "fused"};
+    for (int k = 0; k < 4; k++) {
+        ms_plan q;
+        ms_result r;
+        snprintf(y1, sizeof y1, fmt, fw[k]);
+        assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &q, err, sizeof err), MS_OK);
+        ms_status st = ms_plan_eval(reg, &q, &r);
+        assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+        const char *name = ms_result_get_str(&r, "optimizer_impl");
+        assert_non_null(name);
+        assert_string_equal(name, fw_want[k]);
+        ms_result_free(&r);
+    }
+    ms_plan ps = p0;
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.optimizer_impl", "foreach", err, sizeof err), MS_OK);
+    assert_int_equal(ps.optimizer_impl, MS_DIST_OPT_UNFUSED);
+    assert_int_equal(ps.optimizer_impl_set, 1);
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.optimizer_impl", "fast", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "parallelism.optimizer_impl"));
+
+    snprintf(y1, sizeof y1, fmt, ", optimizer_impl: fast");
+    expect_error(y1, "bad.yaml:5: parallelism.optimizer_impl", "fused unfused");
+    snprintf(y1, sizeof y1, "version: \"1.0\"\nname: x\nworkload: {model: Llama3_8B, mode: inference}\n"
+                            "hardware: {accelerator: H100, count: 1}\nparallelism:\n  optimizer_impl: unfused\n");
+    expect_error(y1, "bad.yaml:6: parallelism.optimizer_impl", "training");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_pp_comm_overlap),
         cmocka_unit_test(test_attention_kernel),
+        cmocka_unit_test(test_optimizer_impl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -254,6 +254,8 @@ static void test_published_runs(void **s)
         if (!strncmp(r->id, "MGPT-", 5)) assert_true(r->error > -0.12 && r->error < 0.17);
         if (!strncmp(r->id, "MEX-", 4)) assert_true(r->error > -0.13 && r->error < 0.12);
         assert_int_equal(r->par.attention_kernel, strncmp(r->id, "MEX-", 4) ? MS_DIST_ATTN_FLASH2 : MS_DIST_ATTN_FLASH1);
+        /* Composer's optimizer step, PyTorch's element-wise passes, on the llm-foundry tables' rows */
+        assert_int_equal(r->par.optimizer_impl, strstr(r->stack, "/llm-foundry") ? MS_DIST_OPT_UNFUSED : MS_DIST_OPT_FUSED);
         /* links at their own fractions: NVLink3 0.77 (A100 rows), NVLink4 0.82 (H100 rows) */
         assert_true(r->fabric.intra_efficiency == (strncmp(r->stack, "H100", 4) ? 0.77 : 0.82));
     }
@@ -502,6 +504,30 @@ static void test_bad_tables(void **s)
                 assert_non_null(strstr(err, "runs.csv:2"));
                 assert_non_null(strstr(err, "column attention_kernel"));
                 if (k == 5) assert_non_null(strstr(err, "needs flash_attention 1"));
+            }
+        }
+    }
+    /* the optional optimizer_impl column: blank = the stack's (llm-foundry: unfused), fused,
+     * unfused and torch.optim's foreach / for-loop; another name is refused */
+    {
+        char hdr_oi[4096];
+        snprintf(hdr_oi, sizeof hdr_oi, "%.*s,optimizer_impl\n", (int)strcspn(hdr, "\r\n"), hdr);
+        const char *oi[5] = {"", "fused", "unfused", "for-loop", "fast"};
+        const int want[4] = {MS_DIST_OPT_UNFUSED, MS_DIST_OPT_FUSED, MS_DIST_OPT_UNFUSED, MS_DIST_OPT_UNFUSED};
+        for (int k = 0; k < 5; k++) {
+            out = fopen(runs, "w");
+            fprintf(out, "%sr1,X/llm-foundry,8,312,2039,80,8,300,0.5,200,7,12,768,12,,,50368,2048,1,1,8,64,1,0,0,3,1,1,"
+                         ",1.0,cite,heldout,gpt,hierarchical,108,0.88,0.77,,%s\n", hdr_oi, oi[k]);
+            fclose(out);
+            int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
+            if (k < 4) {
+                assert_int_equal(rc, MS_DIST_OK);
+                assert_int_equal(v.rows[0].par.optimizer_impl, want[k]);
+                ms_dist_validation_free(&v);
+            } else {
+                assert_int_equal(rc, MS_DIST_EIO);
+                assert_non_null(strstr(err, "runs.csv:2"));
+                assert_non_null(strstr(err, "column optimizer_impl: 'fast'"));
             }
         }
     }

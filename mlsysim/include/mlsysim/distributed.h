@@ -120,6 +120,24 @@ typedef struct ms_dist_accel {
 typedef enum { MS_DIST_ATTN_FLASH2 = 0, MS_DIST_ATTN_FLASH1 = 1 } ms_dist_attn_kernel_t;
 #define MS_DIST_FLASH1_SPEED 0.5
 
+/* How a run's optimizer step and gradient clipping reach HBM (ms_dist_parallel_t.optimizer_impl).
+ * Fused (apex / Transformer Engine FusedAdam, Megatron's and DeepSpeed's optimizers, PyTorch's
+ * fused=True): one pass that reads the fp32 gradient and the optimizer state and writes the
+ * state back, 4 + 2·state bytes per local parameter (28 B for mixed-precision Adam's 12 B of
+ * state). Unfused: PyTorch's element-wise ops, one kernel and one pass over HBM each, as a
+ * per-tensor loop (Composer's DecoupledAdamW) or torch.optim's foreach path runs AdamW: the decay
+ * of the weights (read and write 4 B), the first moment scaled then added to (8 + 12), the second
+ * scaled then given g² (8 + 12), the denominator's square root, bias-correction division and ε
+ * (3 × 8, two new tensors), the update read from weights, moment and denominator (16): 88 B where
+ * the fused pass takes 28, MS_DIST_UNFUSED_ADAM_BYTES / 28 times the fused traffic for any state
+ * size; plus torch.nn.utils.clip_grad_norm_ as PyTorch-native stacks run it every step, a norm
+ * pass over the fp32 gradients and an unconditional scaling pass (4 + 8 = MS_DIST_GRAD_CLIP_BYTES).
+ * Memory-bound, at the memory-bound kernels' bandwidth. */
+typedef enum { MS_DIST_OPT_FUSED = 0, MS_DIST_OPT_UNFUSED = 1 } ms_dist_opt_impl_t;
+#define MS_DIST_FUSED_ADAM_BYTES 28.0
+#define MS_DIST_UNFUSED_ADAM_BYTES 88.0
+#define MS_DIST_GRAD_CLIP_BYTES 12.0
+
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
 
 /* A decoder-only transformer (GPT / Llama family). */
@@ -241,6 +259,10 @@ typedef struct ms_dist_parallel {
      * schedule); 0 = every transfer on the critical path. ms_dist_stack_pp_comm_overlap gives a
      * stack's. */
     int pp_comm_overlap;
+    /* how the optimizer step reaches HBM (ms_dist_opt_impl_t): fused (0) or PyTorch's unfused
+     * element-wise passes with gradient-norm clipping (1). ms_dist_stack_optimizer_impl gives a
+     * stack's. */
+    int optimizer_impl;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */
@@ -419,6 +441,11 @@ const char *ms_dist_recompute_name(ms_dist_recompute_t rc);
  * name: flash2 or fa2, flash1 or fa1 (returns 0, or -1 for any other text). */
 const char *ms_dist_attn_kernel_name(int kernel);
 int ms_dist_attn_kernel_parse(const char *s, int *out);
+/* An optimizer implementation's name, "fused" or "unfused" ("?" out of range), and the
+ * implementation of a name: fused; unfused, or torch.optim's names for it, foreach and for-loop
+ * (returns 0, or -1 for any other text). */
+const char *ms_dist_opt_impl_name(int impl);
+int ms_dist_opt_impl_parse(const char *s, int *out);
 /* The same for a plan's recomputation (its recompute mode and recompute_layer_fraction). */
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p);
 /* Hardware FLOPs as published TFLOP/s figures count them: the attention scores over the full s²
@@ -811,6 +838,14 @@ int ms_dist_stack_tp_async_grad(const char *stack);
  * and Megatron-Bridge's comm_overlap.py set it for VP > 1); 0 for Megatron-DeepSpeed, every other
  * name and every other layout. */
 int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave);
+
+/* How a software stack runs its optimizer step (ms_dist_parallel_t.optimizer_impl): unfused for
+ * Composer and what runs on it (llm-foundry, MosaicML's examples), whose yamls take
+ * `decoupled_adamw`, a per-tensor loop of PyTorch element-wise ops, and the `gradient_clipping`
+ * algorithm (composer/optim/decoupled_weight_decay.py; llm-foundry scripts/train/yamls); fused
+ * for every other name (Megatron-LM, NeMo and DeepSpeed run fused Adam; torchtitan's default
+ * implementation is fused). */
+int ms_dist_stack_optimizer_impl(const char *stack);
 
 /* Error summary of a set of rows: the model and the constant-TFLOP/s baseline. */
 typedef struct ms_dist_val_stats {

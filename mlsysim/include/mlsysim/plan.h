@@ -66,6 +66,8 @@ typedef struct {
     int tp_comm_overlap;              /* training: TP collectives overlapped with the layer's GEMMs (default 0) */
     int pp_comm_overlap;              /* training: interleaved pipeline sends overlapped with compute */
     int pp_comm_overlap_set;          /* the plan gave it; else parallelism.framework's (ms_dist_stack_pp_comm_overlap) */
+    int optimizer_impl;               /* training: ms_dist_opt_impl_t, fused or unfused */
+    int optimizer_impl_set;           /* the plan gave it; else parallelism.framework's (ms_dist_stack_optimizer_impl) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */
     ms_recompute recompute;
     double recompute_layer_fraction;  /* full recompute: the fraction of layers recomputed (default 1) */

@@ -173,6 +173,12 @@ void ms_cli_print_breakdown(const ms_result *res, const char *title)
             printf("  hidden behind the next chunk: pipeline sends %.5g s of %.5g s (pp_comm_overlap: only the\n"
                    "  fill's and drain's wait)\n", ppt - ppe, ppt);
     }
+    const char *oi = ms_result_get_str(res, "optimizer_impl");
+    double topt = 0;
+    if (oi && !strcmp(oi, "unfused") && ms_result_get(res, "optimizer_s", &topt) && topt > 0)
+        printf("  optimizer step unfused: PyTorch's element-wise passes and gradient clipping, %.0f B of HBM\n"
+               "  per local parameter for Adam where one fused pass moves %.0f (optimizer_impl)\n",
+               MS_DIST_UNFUSED_ADAM_BYTES + MS_DIST_GRAD_CLIP_BYTES, MS_DIST_FUSED_ADAM_BYTES);
     ms_result_get(res, "dp_communication_total_s", &dpt);
     ms_result_get(res, "zero_communication_total_s", &zt);
     if (dpt > 0 || zt > 0)

@@ -593,6 +593,7 @@ int ms_cli_validate(int argc, char **argv)
             /* bf16, fp16 or fp8; fp8 rows: the linear GEMMs' fraction of the FP8 peak */
             printf(",\"precision\":\"%s\"", r->precision);
             if (r->par.flash_attention) printf(",\"attention_kernel\":\"%s\"", ms_dist_attn_kernel_name(r->par.attention_kernel));
+            printf(",\"optimizer_impl\":\"%s\"", ms_dist_opt_impl_name(r->par.optimizer_impl));
             if (r->model.linear_bytes > 0)
                 printf(",\"fp8_efficiency\":%.4g,\"fp8_separate_casts\":%d", r->accel.linear_efficiency, r->par.fp8_separate_casts);
             /* a board held at a power limit below its TDP: the limit and the GEMMs' clock under it */

@@ -70,6 +70,7 @@ static const ms_result_key keys[] = {
     {"tp_comm_overlap", MS_V_BOOL, "", "training: TP collectives overlapped with the layer's GEMMs (parallelism.tp_comm_overlap)"},
     {"framework", MS_V_STR, "", "training: the software stack whose validated figures the step used (parallelism.framework)"},
     {"attention_kernel", MS_V_STR, "", "training with fused attention: the kernel the step assumed, flash2 (the validated figures) or flash1 (at half their speed; parallelism.attention_kernel)"},
+    {"optimizer_impl", MS_V_STR, "", "training: how the optimizer step reaches HBM, fused (one pass) or unfused (PyTorch's element-wise passes and gradient clipping; parallelism.optimizer_impl)"},
     {"pp_communication_s", MS_V_NUM, "s", "pipeline sends (exposed: with pp_comm_overlap only the fill's and drain's)"},
     {"pp_communication_total_s", MS_V_NUM, "s", "pipeline sends before overlap (training)"},
     {"pp_comm_overlap", MS_V_BOOL, "", "training: interleaved pipeline sends overlapped with compute (parallelism.pp_comm_overlap)"},

@@ -305,6 +305,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->tp_comm_overlap = p->tp_comm_overlap;
     par->pp_comm_overlap = p->pp_comm_overlap_set ? p->pp_comm_overlap
                          : ms_dist_stack_pp_comm_overlap(p->framework, p->pp, p->interleave);
+    par->optimizer_impl = p->optimizer_impl_set ? p->optimizer_impl : ms_dist_stack_optimizer_impl(p->framework);
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;
     /* Megatron: fp32 main gradients (bf16 parameters), or fp16 ones and the optimizer's fp32 copy */
@@ -324,6 +325,7 @@ void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, const ms_dist
     ms_result_num(o, "pp_communication_total_s", t->pp_comm_total_s);
     ms_result_bool(o, "pp_comm_overlap", par->pp_comm_overlap);
     if (par->flash_attention) ms_result_str(o, "attention_kernel", ms_dist_attn_kernel_name(par->attention_kernel));
+    ms_result_str(o, "optimizer_impl", ms_dist_opt_impl_name(par->optimizer_impl));
     ms_result_num(o, "dp_communication_s", t->dp_comm_s);
     ms_result_num(o, "zero_communication_s", t->zero_comm_s);
     ms_result_num(o, "optimizer_s", t->optimizer_s);

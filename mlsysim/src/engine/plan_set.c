@@ -71,7 +71,7 @@ const char *const ms_plan_set_keys =
     "hardware.memory_reserve hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
-    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.attention_kernel parallelism.framework ops.region ops.duration_days";
+    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.attention_kernel parallelism.optimizer_impl parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
 static void rederive(ms_plan *p)
@@ -176,6 +176,12 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
     }
     if (!strcmp(key, "parallelism.attention_kernel")) {
         if (ms_dist_attn_kernel_parse(value, &p->attention_kernel)) { snprintf(err, errlen, "%s: '%s' is not flash2 or flash1", key, value); return MS_ERR_INPUT; }
+        p->has_parallelism = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "parallelism.optimizer_impl")) {
+        if (ms_dist_opt_impl_parse(value, &p->optimizer_impl)) { snprintf(err, errlen, "%s: '%s' is not fused or unfused", key, value); return MS_ERR_INPUT; }
+        p->optimizer_impl_set = 1;
         p->has_parallelism = 1;
         return MS_OK;
     }

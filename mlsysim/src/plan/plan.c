@@ -259,6 +259,10 @@ static const field parallelism_fields[] = {
      "tensor-parallel collectives overlapped with the layer's GEMMs (Transformer Engine userbuffers; Megatron-Core tp_comm_overlap, NeMo ub_tp_comm_overlap): each layer exposes max(0, M - C), M its TP collective time, C its linear-layer GEMM time (training)"},
     {"pp_comm_overlap", NULL, FT_BOOL, OFF(pp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, OFF(pp_comm_overlap_set), NULL,
      "pipeline sends and receives overlapped with the chunks' compute (Megatron-Core / NeMo overlap_p2p_comm, the interleaved schedule: needs interleave > 1): only the fill's and drain's 2(pp - 1) transfers are exposed (training; default: on for a Megatron-family framework (Megatron-LM, Megatron-Core, NeMo) with pp > 1 and interleave > 1, else off)"},
+    {"optimizer_impl", NULL, FT_ENUM, OFF(optimizer_impl), 0, 0, 1, MS_DIST_OPT_FUSED, "fused unfused", ms_dist_opt_impl_parse, NULL, OFF(optimizer_impl_set), NULL,
+     "how the optimizer step reaches HBM (training): fused, one pass over the gradients and the optimizer state (28 B per local parameter for mixed-precision Adam: "
+     "apex / Transformer Engine FusedAdam, Megatron, DeepSpeed, torch fused=True); unfused, PyTorch's element-wise ops one pass each (a per-tensor loop or torch.optim's foreach) "
+     "and gradient-norm clipping, 100 B for Adam (foreach and for-loop are read as unfused; default: unfused for a Composer framework (llm-foundry, Composer, MosaicML), else fused)"},
     {"moe_imbalance", NULL, FT_NUM, (int)offsetof(ms_plan, moe_imbalance), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "MoE routing imbalance, the busiest expert's load over the fair share: the expert-parallel all-to-all carries min(E, top_k x imbalance) copies of each token (as solve moe; training)"},
 };
@@ -544,6 +548,11 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                 rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
                           "pipeline communication overlap needs the interleaved schedule (pp > 1 and interleave > 1; got pp %d, interleave %d)",
                           plan->pp, plan->interleave);
+            goto done;
+        }
+        if (plan->optimizer_impl_set && plan->mode != MS_MODE_TRAINING) {
+            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "optimizer_impl", FY_NT);
+            rc = FAIL(k ? k : pn, "parallelism.optimizer_impl", "the optimizer step is modelled for training (workload.mode: training)");
             goto done;
         }
         if (plan->recompute_layer_fraction < 1 && plan->recompute != MS_RECOMPUTE_FULL) {

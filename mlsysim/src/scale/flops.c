@@ -170,6 +170,19 @@ int ms_dist_attn_kernel_parse(const char *s, int *out)
     return -1;
 }
 
+const char *ms_dist_opt_impl_name(int impl)
+{
+    return impl == MS_DIST_OPT_FUSED ? "fused" : impl == MS_DIST_OPT_UNFUSED ? "unfused" : "?";
+}
+
+int ms_dist_opt_impl_parse(const char *s, int *out)
+{
+    if (!s) return -1;
+    if (!strcmp(s, "fused")) { *out = MS_DIST_OPT_FUSED; return 0; }
+    if (!strcmp(s, "unfused") || !strcmp(s, "foreach") || !strcmp(s, "for-loop")) { *out = MS_DIST_OPT_UNFUSED; return 0; }
+    return -1;
+}
+
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p)
 {
     return hw_flops(m, sequences, p->recompute, ms_dist_recomputed_layers(p), 0);

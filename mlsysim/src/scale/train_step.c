@@ -92,7 +92,9 @@
  *             input, the fp32 shard cast to 16 bits before each gather, the 16-bit gradient shard
  *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/k bytes, k = dp or the shard group), memory-bound.
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
- *             HBM traffic per local parameter for mixed-precision Adam).
+ *             HBM traffic per local parameter for mixed-precision Adam); with optimizer_impl
+ *             unfused, PyTorch's element-wise passes and gradient-norm clipping (100 B for
+ *             Adam; distributed.h, ms_dist_opt_impl_t).
  *   FP8       (model linear_bytes below bytes_per_param; Transformer Engine's recipe) the linear
  *             GEMMs (QKV, projection, MLP in and out: forward, dX and dW) run at
  *             accel->linear_peak_flops · linear_efficiency, a tile's fixed cost worth as many more
@@ -539,10 +541,15 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
 
     double opt_params = stage_params / (p->zero_stage >= 1 ? zs : 1);
-    /* read weights + gradients, read and write the optimizer state (28 B for mixed Adam) */
+    /* fused: read the gradient and the optimizer state, write the state (28 B for mixed Adam);
+     * unfused: PyTorch's element-wise passes (88 B for Adam, the same ratio for another state)
+     * and gradient-norm clipping's two passes (distributed.h, ms_dist_opt_impl_t) */
     double opt_state = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
                      : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
-    double t_opt = (opt_state > 0 ? 4.0 + 2.0 * opt_state : 0.0) * opt_params / BW;
+    double opt_bytes = opt_state > 0 ? 4.0 + 2.0 * opt_state : 0.0;
+    if (p->optimizer_impl == MS_DIST_OPT_UNFUSED && opt_bytes > 0)
+        opt_bytes = opt_bytes * (MS_DIST_UNFUSED_ADAM_BYTES / MS_DIST_FUSED_ADAM_BYTES) + MS_DIST_GRAD_CLIP_BYTES;
+    double t_opt = opt_bytes * opt_params / BW;
 
     /* a short last micro-batch (pp = 1 only) takes its share of the token-proportional work and
      * the FSDP copies in full */

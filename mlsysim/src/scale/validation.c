@@ -529,6 +529,17 @@ int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave)
     return pp > 1 && interleave > 1 && ms_dist_stack_tp_async_grad(stack);   /* the same family */
 }
 
+int ms_dist_stack_optimizer_impl(const char *stack)
+{
+    static const char *const keys[] = {"llmfoundry", "composer", "mosaic"};
+    if (!stack) return MS_DIST_OPT_FUSED;
+    char name[64];
+    software_key(stack, name);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strstr(name, keys[i])) return MS_DIST_OPT_UNFUSED;
+    return MS_DIST_OPT_FUSED;
+}
+
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
 {
     if (!stack) return MS_DIST_RECOMPUTE_SELECTIVE;
@@ -713,6 +724,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
     int ci_ppo = col_index(hdr, "pp_overlap");              /* optional: blank = the stack's */
     int ci_ak = col_index(hdr, "attention_kernel");         /* optional: blank = flash2 */
+    int ci_oi = col_index(hdr, "optimizer_impl");           /* optional: blank = the stack's */
     int ci_tpa = col_index(hdr, "tp_async");                /* optional: blank = the stack's */
     int ci_sg = col_index(hdr, "shard_group");              /* optional: blank = the stack's */
     int ci_tok = col_index(hdr, "measured_tokens_per_s_per_accelerator");   /* optional */
@@ -981,6 +993,12 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                 ms_scale_err(err, errlen, "%s:%d: column attention_kernel: '%s' needs flash_attention 1", path, lineno, c.f[ci_ak]);
                 rc = MS_DIST_EIO; break;
             }
+        }
+        r->par.optimizer_impl = ms_dist_stack_optimizer_impl(r->stack);
+        if (ci_oi >= 0 && *c.f[ci_oi] && ms_dist_opt_impl_parse(c.f[ci_oi], &r->par.optimizer_impl)) {
+            ms_scale_err(err, errlen, "%s:%d: column optimizer_impl: '%s' is not fused or unfused (foreach, for-loop)",
+                         path, lineno, c.f[ci_oi]);
+            rc = MS_DIST_EIO; break;
         }
         /* precision: bf16 (blank), fp16 (memory only: Megatron's fp16 gradients and fp32 copy) or
          * fp8, Transformer Engine's recipe: the linear layers' GEMMs at the FP8 dense peak, twice
