@@ -521,6 +521,63 @@ static void test_optimizer_impl(void **state)
     expect_error(y1, "bad.yaml:6: parallelism.optimizer_impl", "training");
 }
 
+/* hardware.decode_serial: an inference plan's decode step with that share of its GEMMs' shorter side
+ * in series is the step ms_serve gives with gemm_serial set (Llama 3 8B, one H100, 128 sequences:
+ * the math is the shorter side), its first token unchanged; `--set` takes it; refused outside
+ * [0, 1] and for training, with file:line: field. */
+static void test_decode_serial(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: ds\n"
+        "workload: {model: Llama3_8B, mode: %s, seq_len: 2048, batch_size: 128}\n"
+        "hardware: {accelerator: H100, count: 1, precision: bf16%s}\n";
+    char y0[1024], y1[1024], err[1024] = "";
+    snprintf(y0, sizeof y0, fmt, "inference", "");
+    snprintf(y1, sizeof y1, fmt, "inference", ", decode_serial: 0.7");
+    ms_plan p0, p1;
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    assert_true(p0.decode_serial == 0.0 && p1.decode_serial == 0.7);
+    ms_result r0, r1;
+    double i0 = 0, i1 = 0, t0 = 0, t1 = -1, eff = 0;
+    assert_int_equal(ms_plan_eval(reg, &p0, &r0), MS_OK);
+    assert_int_equal(ms_plan_eval(reg, &p1, &r1), MS_OK);
+    assert_true(ms_result_get(&r0, "itl_s", &i0) && ms_result_get(&r1, "itl_s", &i1));
+    assert_true(ms_result_get(&r0, "ttft_s", &t0) && ms_result_get(&r1, "ttft_s", &t1) && t0 == t1);
+    assert_true(ms_result_get(&r0, "efficiency", &eff) && eff > 0);
+    double l0 = 0, l1 = 0;                  /* eval's decode latency is serve's inter-token latency */
+    assert_true(ms_result_get(&r0, "latency_s", &l0) && ms_result_get(&r1, "latency_s", &l1));
+    assert_true(fabs(l0 - i0) <= 1e-12 * i0 && fabs(l1 - i1) <= 1e-12 * i1);
+    ms_result_free(&r0);
+    ms_result_free(&r1);
+    ms_serve_input in;
+    ms_serve_input_default(&in);
+    in.batch_size = 128;
+    in.seq_len = 2048;
+    in.precision = MS_BF16;
+    in.efficiency = eff;
+    ms_serve_result s0, s1;
+    const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+    assert_int_equal(ms_serve(m, hw, &in, &s0), MS_OK);
+    in.gemm_serial = 0.7;
+    assert_int_equal(ms_serve(m, hw, &in, &s1), MS_OK);
+    assert_true(s1.itl_s > s0.itl_s);
+    assert_true(fabs((i1 - i0) - (s1.itl_s - s0.itl_s)) <= 1e-9 * i1);
+    ms_plan ps = p0;
+    assert_int_equal(ms_plan_set(reg, &ps, "hardware.decode_serial", "1", err, sizeof err), MS_OK);
+    assert_true(ps.decode_serial == 1.0);
+    assert_int_equal(ms_plan_set(reg, &ps, "hardware.decode_serial", "1.5", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "hardware.decode_serial"));
+
+    snprintf(y1, sizeof y1, fmt, "inference", ", decode_serial: 2");
+    expect_error(y1, "bad.yaml:4: hardware.decode_serial", NULL);
+    snprintf(y1, sizeof y1, fmt, "training", ", decode_serial: 0.5");
+    expect_error(y1, "bad.yaml:4: hardware.decode_serial", "inference");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_pp_comm_overlap),
         cmocka_unit_test(test_attention_kernel),
         cmocka_unit_test(test_optimizer_impl),
+        cmocka_unit_test(test_decode_serial),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

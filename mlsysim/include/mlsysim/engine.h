@@ -369,6 +369,7 @@ typedef struct {
     double decode_overhead_s;        /* the stack's fixed cost of a decode step's layers (in ITL; the
                                       * prefill's figure where the stack gives no decode one) */
     double kv_extra_s;               /* per decode step: KV re-read by a GQA kernel that reads per query head */
+    double decode_serial;            /* the stack's decode-GEMM serial share (ms_serve_input.gemm_serial) */
     int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean
                                       * length, or at the whole length under the stack's rule) */
 } ms_serving_row;

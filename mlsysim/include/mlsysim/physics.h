@@ -166,6 +166,9 @@ typedef struct {
      * (MS_CFG_MODEL = the model's default, MS_CFG_ON: two U-Net passes per step, MS_CFG_OFF: one) */
     int steps;
     int cfg;
+    /* decode step of a decoder LM: the share of the shorter of its GEMMs' math and weight stream
+     * that runs in series with the longer (ms_serve_input.gemm_serial; 0 = the roofline's max) */
+    double gemm_serial;
 } ms_workload;
 
 enum { MS_CFG_MODEL = 0, MS_CFG_ON = 1, MS_CFG_OFF = 2 };
@@ -231,6 +234,10 @@ typedef struct {
     double efficiency;
     int cached_prefix;         /* prompt tokens already in the KV cache (prefix caching) */
     double weight_bytes, kv_bytes;  /* bytes per weight / KV element; 0 = the precision's */
+    /* decode GEMMs: the fraction of the shorter of their weight stream and their math that runs
+     * in series with the longer (0 = the roofline's max, full overlap; 1 = the two summed). A
+     * serving stack's figure (serving validation); plans: hardware.decode_serial. */
+    double gemm_serial;
 } ms_serve_input;
 
 typedef struct {

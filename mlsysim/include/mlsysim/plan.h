@@ -48,6 +48,8 @@ typedef struct {
     double power_limit_w;             /* board power limit below TDP (nvidia-smi -pl); 0 = TDP */
     double memory_reserve;            /* fraction of each accelerator's memory kept free (runtime,
                                          fragmentation headroom); 0 = none */
+    double decode_serial;             /* inference: share of the shorter of a decode GEMM's weight stream
+                                         and math in series with the longer (0 = roofline, default) */
     double congestion;                /* training: communication slowdown k_c >= 1 (default 1) */
     double straggler;                 /* training: slowest rank over the mean k_s >= 1 (default 1) */
     int topology;                     /* ms_topology (solvers.h) of the fabric between nodes (default fat-tree) */

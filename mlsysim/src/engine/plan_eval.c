@@ -728,6 +728,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     w.kv_bytes = p->kv_precision >= 0 ? ms_precision_bytes((ms_precision)p->kv_precision) : 0;
     w.steps = p->steps;
     w.cfg = p->cfg;
+    w.gemm_serial = p->decode_serial;
     if (p->mode == MS_MODE_TRAINING && (w.weight_bytes > 0 || w.kv_bytes > 0)) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s: hardware.weight_precision / kv_precision: for inference (training stores weights in precision)", p->path);
@@ -828,6 +829,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         si.efficiency = w.efficiency;
         si.weight_bytes = w.weight_bytes;
         si.kv_bytes = w.kv_bytes;
+        si.gemm_serial = p->decode_serial;
         ms_serve_result s;
         if (ms_serve(&p->model, &g, &si, &s) == MS_OK) {
             double itl = s.itl_s + tp_s + pp_s;

@@ -68,7 +68,7 @@ static const struct { const char *key; size_t off; } bools[] = {
 const char *const ms_plan_set_keys =
     "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
-    "hardware.memory_reserve hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
+    "hardware.memory_reserve hardware.decode_serial hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
     "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.attention_kernel parallelism.optimizer_impl parallelism.framework ops.region ops.duration_days";
@@ -204,6 +204,12 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         if (to_num(value, 1e-6, 1.0, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in (0, 1]", key, value); return MS_ERR_INPUT; }
         p->efficiency = v;
         p->efficiency_set = 1;
+        return MS_OK;
+    }
+    if (!strcmp(key, "hardware.decode_serial")) {
+        double v;
+        if (to_num(value, 0.0, 1.0, &v)) { snprintf(err, errlen, "%s: '%s' is not a number in [0, 1]", key, value); return MS_ERR_INPUT; }
+        p->decode_serial = v;
         return MS_OK;
     }
     if (!strcmp(key, "hardware.memory_reserve")) {

@@ -46,9 +46,10 @@ static int col_of(const ms_scale_csv_line_t *h, const char *name)
 
 /* ttft_s and itl_s of the row's plan at context `seq`; 0 when the engine gives none. */
 static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_model *m, const ms_hardware *hw,
-                   int seq, ms_plan *p, ms_result *res, double *ttft, double *itl, double *eff)
+                   int seq, double serial, ms_plan *p, ms_result *res, double *ttft, double *itl, double *eff)
 {
     ms_plan_init(p, reg, m, hw);
+    p->decode_serial = serial;
     p->mode = MS_MODE_INFERENCE;
     p->batch_size = r->batch;
     p->seq_len = seq;
@@ -86,6 +87,7 @@ typedef struct {
     const char *gen;      /* accelerator generation: the registry name up to its first '_' */
     double layer_s;       /* per layer of a prefill (the forward pass of the first token) */
     double decode_s;      /* per layer of a decode step */
+    double decode_serial; /* the decode GEMMs' shorter side in series (ms_serve_input.gemm_serial) */
 } serving_layer_cost;
 typedef struct {
     const char *name;
@@ -110,19 +112,26 @@ typedef struct {
  *   on ONE calibration row, the generation's Llama 2 7B at TP 1, batch 1, 128 -> 128 tokens (A100
  *   FP16, H100 FP8): the prefill's on that run's first token, the decode step's on its
  *   token-to-token latency. A decode step replays a dozen small kernels a layer where a 128-token
- *   prefill also runs its GEMMs below the generation's η, so the two need not agree.
- *   Every other row is held out. */
+ *   prefill also runs its GEMMs below the generation's η, so the two need not agree. Then the
+ *   decode GEMMs' serial share (ms_serve_input.gemm_serial: how much of the shorter of their
+ *   weight stream and their math does not overlap the longer), per generation on a 0.1 grid on
+ *   ONE more row, the same model, TP and lengths at the largest batch whose decode GEMMs the
+ *   roofline does not yet call compute-bound (batch <= peak·η·bytes / (2·BW): A100 FP16 129,
+ *   H100 FP8 181; batch 128 on both): A100 0.7 on TRT09-A100-L2-7B-fp16-t1-b128-128x128-itl
+ *   (-0.7 %; 0 gives -23.4 %), H100 1.0 on TRT09-H100-L2-7B-fp8-t1-b128-128x128-itl (-0.6 %;
+ *   0 gives -20.4 %); the per-layer costs stay their grid's best beside them. Those two runs'
+ *   token-to-token and tokens/s rows are calibration rows; every other row is held out. */
 static const serving_stack stacks[] = {
     /* trtllm-0.6 charges its one per-layer cost in both phases */
-    {"trtllm-0.6", {{"A100", 250e-6, 250e-6}, {"H100", 140e-6, 140e-6}}, 1, 0.0},
-    {"trtllm-bench", {{NULL, 0, 0}, {NULL, 0, 0}}, 0, 0.95},
-    {"trtllm-0.9", {{"A100", 260e-6, 70e-6}, {"H100", 120e-6, 50e-6}}, 0, 0.0},
+    {"trtllm-0.6", {{"A100", 250e-6, 250e-6, 0.0}, {"H100", 140e-6, 140e-6, 0.0}}, 1, 0.0},
+    {"trtllm-bench", {{NULL, 0, 0, 0}, {NULL, 0, 0, 0}}, 0, 0.95},
+    {"trtllm-0.9", {{"A100", 260e-6, 70e-6, 0.7}, {"H100", 120e-6, 50e-6, 1.0}}, 0, 0.0},
 };
 
 /* The stack's per-layer costs on hw's generation (ms_calibrated_generation: H200 is H100's
  * GH100, A800 A100's GA100): a zero cost when the stack lists none for any generation, NULL when
  * it lists others but not this one. */
-static const serving_layer_cost no_layer_cost = {NULL, 0.0, 0.0};
+static const serving_layer_cost no_layer_cost = {NULL, 0.0, 0.0, 0.0};
 
 static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, const char *hw_name)
 {
@@ -335,8 +344,9 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         }
         r->layer_overhead_s = m->layers * lc->layer_s;
         r->decode_overhead_s = m->layers * lc->decode_s;
+        r->decode_serial = lc->decode_serial;
         double ttft = 0, itl0 = 0, itl = 0, eff = 0;
-        if (eval_at(reg, &first, m, hw, r->input_len, p, res, &ttft, &itl0, &eff)) {
+        if (eval_at(reg, &first, m, hw, r->input_len, lc->decode_serial, p, res, &ttft, &itl0, &eff)) {
             snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %s on %s", path, lineno, m->name, hw->name);
             rc = MS_ERR_INPUT; break;
         }
@@ -346,7 +356,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             r->predicted = r->ttft_s;
         } else {
             double t2 = 0;
-            if (eval_at(reg, &at, m, hw, (int)mean_len, p, res, &t2, &itl, &eff)) {
+            if (eval_at(reg, &at, m, hw, (int)mean_len, lc->decode_serial, p, res, &t2, &itl, &eff)) {
                 snprintf(err, errlen, "%s:%d: the engine gives no ITL for %s on %s", path, lineno, m->name, hw->name);
                 rc = MS_ERR_INPUT; break;
             }

@@ -19,6 +19,9 @@ typedef struct {
     /* the attention kernel's share of hw_flops and bytes when it runs after the step's GEMMs as a
      * kernel of its own (a decode step: KV cache read); its time adds to theirs. 0 = one kernel */
     double attn_flops, attn_bytes;
+    /* with attn_bytes: the share of the shorter of the GEMMs' math and stream in series with the
+     * longer (0 = their roofline max) */
+    double gemm_serial;
 } ms__step;
 
 void ms__diffusion_derive(ms_model *m);

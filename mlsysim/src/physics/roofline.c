@@ -82,6 +82,7 @@ void ms_workload_default(ms_workload *w)
     w->kv_bytes = 0;
     w->steps = 0;
     w->cfg = MS_CFG_MODEL;
+    w->gemm_serial = 0;
 }
 
 /* Emulation chains: a precision the device does not list runs on the narrowest listed format that
@@ -205,7 +206,8 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, double
     if (s->attn_bytes > 0) {
         double tac = s->attn_flops * inv_peak / eta, tam = s->attn_bytes * inv_bw;
         ta = dmax(tac, tam);
-        body = dmax(tc - tac, tm - tam) + ta;
+        double sig = s->gemm_serial > 0 && s->gemm_serial <= 1 ? s->gemm_serial : 0.0;
+        body = dmax(tc - tac, tm - tam) + sig * dmin(tc - tac, tm - tam) + ta;
     }
     double lat = body + tov;
     double inv_lat = 1.0 / lat;
@@ -264,7 +266,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
     double peak = peak_of(hw, prec);
     double eta = eta_of(w);
     ms__step s;
-    s.attn_flops = s.attn_bytes = 0.0;
+    s.attn_flops = s.attn_bytes = s.gemm_serial = 0.0;
     if (m->kind >= MS_MODEL_DIFFUSION) {         /* the kinds of diffusion.c, ssm.c, dlrm.c */
         ms_workload wk = *w;
         wk.precision = prec;
@@ -313,6 +315,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         items = B;
         s.attn_flops = B * m->attn_flops_per_pair * S;           /* QK^T and A·V over the context */
         s.attn_bytes = mkv;
+        s.gemm_serial = w->gemm_serial;
     } else {
         flops = B * ms_forward_flops(m, S);
         hw_flops = flops;

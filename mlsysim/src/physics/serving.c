@@ -3,11 +3,17 @@
  *
  *   TTFT = max(prefill FLOPs / (peak·η), (weights + KV written) / BW) + dispatch + L x 10 µs
  *          prefill FLOPs = B·(2·P_matmul·n + attention over n new tokens with `cached` prefix)
- *   ITL  = max(GEMM FLOPs / (peak·η), weights touched / BW)
+ *   ITL  = max(GEMM FLOPs / (peak·η), weights touched / BW) [+ σ · the smaller of the two]
  *          + max(attention FLOPs / (peak·η), KV read / BW) + L x 10 µs
  *          (Pope et al., "Efficiently Scaling Transformer Inference", MLSys'23: decode is
  *          memory-bound at small batch; GEMMs and attention are kernels that run one after the
- *          other, so at large batch the compute-bound GEMMs do not hide the KV read)
+ *          other, so at large batch the compute-bound GEMMs do not hide the KV read); σ
+ *          (gemm_serial, default 0) is the share of the shorter of a decode GEMM's weight stream
+ *          and its math that does not overlap the longer: 0 is the roofline's bound, 1 the two
+ *          in series. Near the ridge (tens to hundreds of sequences) a skinny GEMM has few
+ *          tiles per SM, split-K or small tiles that re-read weights, and cannot hold both
+ *          the HBM stream and the tensor cores full; how far a serving stack falls short of the
+ *          bound is its figure (serving validation)
  *   KV   = 2·L·H_kv·d·S·B·b (MHA/GQA), L·(kv_lora_rank + d_rope)·S·B·b (MLA, DeepSeek-V2 §2.1.2)
  *   max concurrent sequences = floor((capacity - weights) / (KV/token · ceil(S/16)·16))
  *          (paged KV in 16-token blocks, Kwon et al., "vLLM/PagedAttention", SOSP'23)
@@ -32,13 +38,15 @@ void ms_serve_input_default(ms_serve_input *s)
     s->cached_prefix = 0;
     s->weight_bytes = 0;
     s->kv_bytes = 0;
+    s->gemm_serial = 0;
 }
 
 static double eta_of(double e) { return e > 0 && e <= 1 ? e : MS_DEFAULT_EFFICIENCY; }
 
 /* One decode pass of `batch` sequences with `tokens` new tokens each at context ctx: seconds. */
 static double decode_time(const ms_model *m, const ms_hardware *hw, double batch, double tokens,
-                          double ctx, ms_precision p, double wb, double kvb, double eta, ms_bound *bound)
+                          double ctx, ms_precision p, double wb, double kvb, double eta, double serial,
+                          ms_bound *bound)
 {
     double b = ms_precision_bytes(p);
     if (!(wb > 0)) wb = b;
@@ -59,9 +67,12 @@ static double decode_time(const ms_model *m, const ms_hardware *hw, double batch
     double tm = bytes / bw;
     if (bound) *bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     /* the GEMMs and the attention are kernels of their own, one after the other (roofline.c):
-     * max(GEMM FLOPs, weights) + max(attention FLOPs, KV cache) */
+     * max(GEMM FLOPs, weights) + max(attention FLOPs, KV cache); the GEMMs' shorter side in series
+     * by the share `serial` (0 outside [0, 1]) */
     double fa = batch * tokens * m->attn_flops_per_pair * ctx;
-    return fmax((flops - fa) / peak, W * frac / bw) + fmax(fa / peak, kv / bw) + m->layers * MS_LAYER_TAX_S;
+    double g_math = (flops - fa) / peak, g_stream = W * frac / bw;
+    double sig = serial > 0 && serial <= 1 ? serial : 0.0;
+    return fmax(g_math, g_stream) + sig * fmin(g_math, g_stream) + fmax(fa / peak, kv / bw) + m->layers * MS_LAYER_TAX_S;
 }
 
 ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
@@ -87,7 +98,7 @@ ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_inpu
     o->prefill_bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     o->ttft_s = fmax(tc, tm) + hw->dispatch_s + m->layers * MS_LAYER_TAX_S;
 
-    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, &o->decode_bound);
+    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, &o->decode_bound);
     o->tokens_per_s = B / o->itl_s;
     o->decode_flops = B * ms_decode_flops(m, S);
     o->decode_bytes = W + kv_tok * S * B;
@@ -127,9 +138,9 @@ ms_status ms_continuous_batching(const ms_model *m, const ms_hardware *hw,
     o->paged_sequences = (long)fmin(paged, cap);
     o->static_sequences = (long)fmin(stat, cap);
     o->paged_itl_s = o->paged_sequences > 0
-        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, NULL) : 0;
+        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, 0.0, NULL) : 0;
     o->static_itl_s = o->static_sequences > 0
-        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, NULL) : 0;
+        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, 0.0, NULL) : 0;
     o->paged_tokens_per_s = o->paged_sequences > 0 ? o->paged_sequences / o->paged_itl_s : 0;
     o->static_tokens_per_s = o->static_sequences > 0 ? o->static_sequences / o->static_itl_s : 0;
     return MS_OK;
@@ -144,9 +155,9 @@ ms_status ms_speculative(const ms_model *target, const ms_model *draft, const ms
     double eta = eta_of(in->efficiency);
     double B = in->batch_size > 0 ? in->batch_size : 1;
     double S = in->seq_len > 0 ? in->seq_len : 1;
-    double t_target = decode_time(target, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, NULL);
-    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, NULL);
-    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, NULL);
+    double t_target = decode_time(target, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, NULL);
+    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, NULL);
+    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, NULL);
     double e = acceptance >= 1.0 ? k + 1.0 : (1.0 - pow(acceptance, k + 1)) / (1.0 - acceptance);
     o->expected_tokens = e;
     o->itl_s = (k * t_draft + t_verify) / e;

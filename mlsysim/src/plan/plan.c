@@ -214,6 +214,9 @@ static const field hardware_fields[] = {
      "runs at ((limit - 0.3 TDP) / (0.7 TDP))^(1/3) of its clock (dynamic power ~ f^3), memory-bound work and links at theirs; default: TDP"},
     {"memory_reserve", NULL, FT_NUM, (int)offsetof(ms_plan, memory_reserve), 0, 0.9, 1, 0, NULL, NULL, NULL, -1, NULL,
      "fraction of each accelerator's memory kept free (runtime, fragmentation): what fits must fit in the rest"},
+    {"decode_serial", NULL, FT_NUM, (int)offsetof(ms_plan, decode_serial), 0, 1, 1, 0, NULL, NULL, NULL, -1, NULL,
+     "inference: the share of the shorter of a decode step's GEMM weight stream and GEMM math that runs in series with the longer "
+     "(0 = the roofline's max, both overlapped; 1 = the two summed); a serving stack's figure, e.g. TensorRT-LLM 0.9's (mlsysim/validation/README.md, section Decode GEMMs near the ridge)"},
     {"congestion", NULL, FT_NUM, (int)offsetof(ms_plan, congestion), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "training: network congestion factor k_c, every exposed collective takes k_c times as long (as solve step-factors)"},
     {"straggler", NULL, FT_NUM, (int)offsetof(ms_plan, straggler), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
@@ -506,6 +509,12 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
     if (!have_name) { rc = FAIL(root, "name", "missing"); goto done; }
     if (!have_wl) { rc = FAIL(root, "workload", "missing"); goto done; }
     if (!have_hw) { rc = FAIL(root, "hardware", "missing"); goto done; }
+    if (plan->decode_serial > 0 && plan->mode == MS_MODE_TRAINING) {
+        struct fy_node *hn = fy_node_mapping_lookup_by_string(root, "hardware", FY_NT);
+        struct fy_node *k = hn ? fy_node_mapping_lookup_by_string(hn, "decode_serial", FY_NT) : NULL;
+        rc = FAIL(k ? k : root, "hardware.decode_serial", "the decode step is modelled for inference (workload.mode: inference)");
+        goto done;
+    }
     if (plan->has_parallelism) {
         struct fy_node *pn = fy_node_mapping_lookup_by_string(root, "parallelism", FY_NT);
         if (plan->cp < 1) plan->cp = 1;
