@@ -24,6 +24,14 @@ typedef struct {
     double gemm_serial;
 } ms__step;
 
+/* A decode step's GEMMs: the roofline's max(math, weight stream) plus the share `serial` of the
+ * shorter in series (ms_serve_input.gemm_serial; outside [0, 1] it is 0). */
+static inline double ms__decode_gemm_s(double math, double stream, double serial)
+{
+    double sig = serial > 0 && serial <= 1 ? serial : 0.0;
+    return (math > stream ? math : stream) + sig * (math < stream ? math : stream);
+}
+
 void ms__diffusion_derive(ms_model *m);
 void ms__ssm_derive(ms_model *m);
 void ms__dlrm_derive(ms_model *m);

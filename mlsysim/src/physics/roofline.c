@@ -206,8 +206,7 @@ static inline void finish(const ms_hardware *hw, double peak, double eta, double
     if (s->attn_bytes > 0) {
         double tac = s->attn_flops * inv_peak / eta, tam = s->attn_bytes * inv_bw;
         ta = dmax(tac, tam);
-        double sig = s->gemm_serial > 0 && s->gemm_serial <= 1 ? s->gemm_serial : 0.0;
-        body = dmax(tc - tac, tm - tam) + sig * dmin(tc - tac, tm - tam) + ta;
+        body = ms__decode_gemm_s(tc - tac, tm - tam, s->gemm_serial) + ta;
     }
     double lat = body + tov;
     double inv_lat = 1.0 / lat;

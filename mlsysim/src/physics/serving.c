@@ -70,9 +70,8 @@ static double decode_time(const ms_model *m, const ms_hardware *hw, double batch
      * max(GEMM FLOPs, weights) + max(attention FLOPs, KV cache); the GEMMs' shorter side in series
      * by the share `serial` (0 outside [0, 1]) */
     double fa = batch * tokens * m->attn_flops_per_pair * ctx;
-    double g_math = (flops - fa) / peak, g_stream = W * frac / bw;
-    double sig = serial > 0 && serial <= 1 ? serial : 0.0;
-    return fmax(g_math, g_stream) + sig * fmin(g_math, g_stream) + fmax(fa / peak, kv / bw) + m->layers * MS_LAYER_TAX_S;
+    return ms__decode_gemm_s((flops - fa) / peak, W * frac / bw, serial) + fmax(fa / peak, kv / bw)
+         + m->layers * MS_LAYER_TAX_S;
 }
 
 ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in,
