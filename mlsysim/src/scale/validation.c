@@ -490,6 +490,12 @@ static int megatron_family(const char *name)
     return strstr(name, "megatron") || strstr(name, "mcore") || strstr(name, "nemo");
 }
 
+/* A squashed software name of Composer or what runs on it (llm-foundry, MosaicML's examples). */
+static int composer_family(const char *name)
+{
+    return strstr(name, "llmfoundry") || strstr(name, "composer") || strstr(name, "mosaic");
+}
+
 double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *optimizer_extra)
 {
     if (optimizer_extra) *optimizer_extra = 0.0;
@@ -505,12 +511,12 @@ double ms_dist_stack_grad_bytes(const char *stack, int fp16_params, double *opti
 
 int ms_dist_stack_fp8_separate_casts(const char *stack)
 {
-    static const char *const keys[] = {"llmfoundry", "composer", "mosaic", "torchtitan", "fsdp", "hsdp",
-                                       "hybridshard", "fullshard", "shardgradop"};
+    static const char *const keys[] = {"torchtitan", "fsdp", "hsdp", "hybridshard", "fullshard", "shardgradop"};
     if (!stack) return 0;
     char name[64];
     software_key(stack, name);
     if (megatron_family(name)) return 0;
+    if (composer_family(name)) return 1;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strstr(name, keys[i])) return 1;
     return 0;
@@ -531,13 +537,10 @@ int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave)
 
 int ms_dist_stack_optimizer_impl(const char *stack)
 {
-    static const char *const keys[] = {"llmfoundry", "composer", "mosaic"};
     if (!stack) return MS_DIST_OPT_FUSED;
     char name[64];
     software_key(stack, name);
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strstr(name, keys[i])) return MS_DIST_OPT_UNFUSED;
-    return MS_DIST_OPT_FUSED;
+    return composer_family(name) ? MS_DIST_OPT_UNFUSED : MS_DIST_OPT_FUSED;
 }
 
 ms_dist_recompute_t ms_dist_stack_selective(const char *stack)
