@@ -6,7 +6,8 @@
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
  * row with finite step times, errors and summary figures, and a clock in (0, 1] under a power limit;
  * an accepted serving table predicts every row with a finite positive figure, an efficiency in
- * (0, 1] and between 1 and `batch` sequences in flight.
+ * (0, 1], between 1 and `batch` sequences in flight and, in a closed loop, between 1 and those
+ * prompts prefilled an iteration.
  * The three built-in tables load together (the stack entry names its calibration row, R1). */
 #include <math.h>
 #include "fuzz_util.h"
@@ -85,6 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(r->efficiency > 0 && r->efficiency <= 1, "row %s: efficiency %g", r->id, r->efficiency);
                 FUZZ_CHECK(r->in_flight >= 1 && r->in_flight <= r->batch, "row %s: %d in flight of %d", r->id,
                            r->in_flight, r->batch);
+                FUZZ_CHECK(r->clients == 0 || (r->wave_per_iteration >= 1 && r->wave_per_iteration <= r->in_flight),
+                           "row %s: %d prompts an iteration of %d in flight", r->id, r->wave_per_iteration, r->in_flight);
             }
         }
         ms_serving_validation_free(&sv);

@@ -337,7 +337,13 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * An optional column `kv_precision` gives the KV cache's format (blank: precision), and an optional
  * column `clients` makes the row a closed loop of that many clients with no think time (a
  * benchmark's concurrency: ms_cb_closed_loop over the in-flight decode step and one request's
- * prefill; blank = the static batch). */
+ * prefill, each request's first token that of a wave of the in-flight prompts, ms_cb_wave_ttft,
+ * prefilled max_num_tokens / input_len an iteration; blank = the static batch). An optional column
+ * `max_num_tokens` gives a closed loop's server budget (blank = MS_SERVE_MAX_NUM_TOKENS). */
+/* A closed loop's per-iteration prefill budget when its row names none: TensorRT-LLM's default
+ * max_num_tokens from v0.11 (docs/source/performance/perf-best-practices.md). */
+#define MS_SERVE_MAX_NUM_TOKENS 8192
+
 typedef enum {
     MS_SERVE_TOKENS_PER_S_PER_GPU = 0,
     MS_SERVE_TTFT_S = 1,
@@ -358,6 +364,11 @@ typedef struct {
     int clients;                     /* column `clients`: a closed loop of that many clients (batch = the
                                       * most sequences in flight), ms_cb_closed_loop; 0 = a static batch */
     double requests_per_s;           /* closed loop: the completions per second the loop settles at */
+    int max_num_tokens;              /* closed loop: the server's prefill tokens an iteration (column
+                                      * `max_num_tokens`; blank = MS_SERVE_MAX_NUM_TOKENS; 0 = static) */
+    int wave_per_iteration;          /* closed loop: prompts of a wave prefilled an iteration,
+                                      * max_num_tokens / input_len within 1..in_flight */
+    double wave_prefill_s;           /* closed loop: one iteration's prefill of that many, stack costs in */
     int heldout;                     /* 1: nothing was chosen on this row */
     double measured, predicted;      /* tokens/s per GPU or seconds */
     double error;                    /* (predicted - measured) / measured */

@@ -347,12 +347,14 @@ int ms_cb_interference(double arrival_per_s, double prefill_s, double decode_ste
  * its next request when the last one's final token arrives) on one replica holding at most
  * `slots` sequences (the KV cache's or the server's limit). m = min(clients, slots) are served,
  * the rest wait for a slot. With λ completions per second, prefills take u_p = λ·prefill_s of the
- * time, so a token comes every decode_step_s / (1 - u_p) (ms_cb_interference); a new prompt waits
- * for the prefills ahead of it (M/D/1: u_p·prefill_s / (2 (1 - u_p))) and, when others decode,
- * for half the iteration in progress (decode_step_s / 2 · (m - 1) / m). Each served request thus
- * takes S(λ) = wait + prefill_s + (out_tokens - 1) · ITL, and Little's law closes the loop:
+ * time, so a token comes every decode_step_s / (1 - u_p) (ms_cb_interference). A request's time
+ * to first token is, with wave_ttft_s > 0, that figure (identical requests in a closed loop arrive
+ * in waves: ms_cb_wave_ttft); with 0, prompts arriving one by one: it waits for the prefills ahead
+ * of it (M/D/1: u_p·prefill_s / (2 (1 - u_p))) and, when others decode, for half the iteration in
+ * progress (decode_step_s / 2 · (m - 1) / m), then takes prefill_s. Each served request thus
+ * takes S(λ) = first token + (out_tokens - 1) · ITL, and Little's law closes the loop:
  * λ = m / S(λ), solved by bisection on (0, 1/prefill_s). decode_step_s is the step of m sequences.
- * TTFT = (clients - m) / λ (waiting for a slot) + wait + prefill_s. */
+ * TTFT = (clients - m) / λ (waiting for a slot) + the first token's time. */
 typedef struct {
     double requests_per_s;     /* λ */
     double prefill_share;      /* u_p */
@@ -363,7 +365,18 @@ typedef struct {
 /* 0 on success, MS_ERR_INPUT for clients or slots < 1, out_tokens < 1, or negative / non-finite
  * times (decode_step_s must be > 0). */
 int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_step_s, double out_tokens,
-                      ms_cb_closed_result *out);
+                      double wave_ttft_s, ms_cb_closed_result *out);
+
+/* The mean time to first token of a wave: `prompts` identical requests that arrive together on a
+ * continuous-batching server which prefills at most `per_iteration` of them an iteration (its
+ * per-iteration token budget over the prompt length, at least 1). Iteration j (from 0) prefills
+ * its group, group_prefill_s for a full one and pro rata for a short last one, and decodes one
+ * token of each of the j·per_iteration sequences admitted before it (that share of
+ * decode_step_s, the step of all `prompts`); a prompt's first token comes as its iteration ends.
+ * Clients of a closed loop of identical requests start together and, each sending when its
+ * answer ends, keep arriving in such waves (mlsysim/validation/README.md, "Closed loops arrive in
+ * waves"). -1 for prompts or per_iteration < 1 and negative or non-finite times. */
+double ms_cb_wave_ttft(int prompts, int per_iteration, double group_prefill_s, double decode_step_s);
 
 /* ---- Compression: quantization and pruning ---- */
 typedef enum { MS_PRUNE_NONE = 0, MS_PRUNE_UNSTRUCTURED, MS_PRUNE_STRUCTURED, MS_PRUNE_2_4 } ms_prune;

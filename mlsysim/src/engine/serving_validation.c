@@ -3,10 +3,12 @@
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
  * citation ('#' starts a comment), and optionally stack, kv_precision (the KV cache's format;
- * blank = precision) and clients (a closed loop of that many clients, ms_cb_closed_loop; blank = a
- * static batch). metric: tokens_per_s_per_gpu (output tokens of a static-batch run per
- * second per GPU), ttft_s or itl_s (one decode step of the sequences in flight at the mean
- * context, the step the throughput rows are made of). Every row is predicted with the efficiency
+ * blank = precision), clients (a closed loop of that many clients, ms_cb_closed_loop, each first
+ * token a wave's, ms_cb_wave_ttft; blank = a static batch) and max_num_tokens (a closed loop's
+ * server budget of prefill tokens an iteration; blank = MS_SERVE_MAX_NUM_TOKENS). metric:
+ * tokens_per_s_per_gpu (output tokens of a static-batch run per second per GPU), ttft_s or itl_s
+ * (one decode step of the sequences in flight at the mean context, the step the throughput rows
+ * are made of). Every row is predicted with the efficiency
  * an inference plan takes when it names none (ms_inference_efficiency: the generation's calibrated
  * GEMM figure for a 16-bit or FP8 transformer); a row's stack adds that software's fixed costs
  * (stacks[] below).
@@ -223,7 +225,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     ms_result *res = malloc(sizeof *res);
     char line[4096], hdrline[4096];
     ms_scale_csv_line_t hdr = {0};
-    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1;
+    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1, ci_mnt = -1;
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
     while (rc == MS_OK && fgets(line, sizeof line, fp)) {
@@ -246,6 +248,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
                 ci_stack = col_of(&hdr, "stack");
                 ci_kvp = col_of(&hdr, "kv_precision");
                 ci_cl = col_of(&hdr, "clients");
+                ci_mnt = col_of(&hdr, "max_num_tokens");
             }
             have = 1;
             continue;
@@ -295,6 +298,21 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
                 rc = MS_ERR_INPUT; break;
             }
             r->clients = (int)x;
+        }
+        r->max_num_tokens = r->clients > 0 ? MS_SERVE_MAX_NUM_TOKENS : 0;
+        if (ci_mnt >= 0 && c.f[ci_mnt][0]) {
+            double x;
+            if (num_field(c.f[ci_mnt], 1, 1e7, &x) || x != floor(x)) {
+                snprintf(err, errlen, "%s:%d: column max_num_tokens: '%s' is not a whole number in 1..10000000 "
+                         "(empty = %d)", path, lineno, c.f[ci_mnt], MS_SERVE_MAX_NUM_TOKENS);
+                rc = MS_ERR_INPUT; break;
+            }
+            if (r->clients == 0) {
+                snprintf(err, errlen, "%s:%d: column max_num_tokens: %s is a closed loop's server budget, "
+                         "but the row has no clients (a static batch)", path, lineno, c.f[ci_mnt]);
+                rc = MS_ERR_INPUT; break;
+            }
+            r->max_num_tokens = (int)x;
         }
         if (m->arch.heads % r->tp) { BAD(S_TP, "%d does not divide the %d attention heads of %s", r->tp, m->arch.heads, m->name); break; }
         const char *mt = c.f[ci[S_METRIC]];
@@ -366,8 +384,23 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
             r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s;
             if (closed) {
+                /* the wave of in-flight prompts, max_num_tokens / input of them an iteration */
+                int g = r->max_num_tokens / r->input_len;
+                g = g < 1 ? 1 : g > r->in_flight ? r->in_flight : g;
+                ms_serving_row grp = at;
+                grp.batch = g;
+                double tg = 0, i0 = 0, e0 = 0;
+                if (eval_at(reg, &grp, m, hw, r->input_len, lc->decode_serial, p, res, &tg, &i0, &e0)) {
+                    snprintf(err, errlen, "%s:%d: the engine gives no TTFT for %d prompts of %s on %s", path, lineno,
+                             g, m->name, hw->name);
+                    rc = MS_ERR_INPUT; break;
+                }
+                r->wave_per_iteration = g;
+                r->wave_prefill_s = tg + r->layer_overhead_s;
+                double wave = ms_cb_wave_ttft(r->in_flight, g, r->wave_prefill_s, r->itl_s);
                 ms_cb_closed_result cl;
-                if (ms_cb_closed_loop(r->clients, r->in_flight, r->ttft_s, r->itl_s, r->output_len, &cl)) {
+                if (!(wave > 0) ||
+                    ms_cb_closed_loop(r->clients, r->in_flight, r->ttft_s, r->itl_s, r->output_len, wave, &cl)) {
                     snprintf(err, errlen, "%s:%d: no closed-loop prediction for %s on %s", path, lineno, m->name, hw->name);
                     rc = MS_ERR_INPUT; break;
                 }

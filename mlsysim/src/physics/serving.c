@@ -186,45 +186,68 @@ int ms_cb_interference(double lam, double prefill_s, double decode_step_s, int b
     return 0;
 }
 
-/* One served request's time at throughput lam (see physics.h): its prompt's wait (in *wait), its
- * prefill and its tokens at the stalled inter-token latency of ms_cb_interference (in *cb). lam
- * stays below 1/tp, so the prefill share is below 1. */
-static double closed_request_s(double lam, int m, double tp, double step, double out, double *wait, ms_cb_result *cb)
+/* One served request's time at throughput lam (see physics.h): its time to first token (in *first:
+ * the wave's when wave > 0, else its prompt's wait behind the prefills ahead of it (M/D/1) and half
+ * the iteration in progress, then its prefill) and its tokens at the stalled inter-token latency of
+ * ms_cb_interference (in *cb). lam stays below 1/tp, so the prefill share is below 1. */
+static double closed_request_s(double lam, int m, double tp, double step, double out, double wave,
+                               double *first, ms_cb_result *cb)
 {
     ms_cb_interference(lam, tp, step, m, out, cb);
     double u = cb->prefill_share;
-    *wait = u * tp / (2.0 * (1.0 - u)) + 0.5 * step * (m - 1) / m;
-    return *wait + tp + (out - 1.0) * cb->itl_s;
+    *first = wave > 0 ? wave : u * tp / (2.0 * (1.0 - u)) + 0.5 * step * (m - 1) / m + tp;
+    return *first + (out - 1.0) * cb->itl_s;
+}
+
+double ms_cb_wave_ttft(int prompts, int per_iteration, double group_prefill_s, double decode_step_s)
+{
+    if (prompts < 1 || per_iteration < 1 || !(group_prefill_s >= 0) || !(decode_step_s >= 0) ||
+        !isfinite(group_prefill_s) || !isfinite(decode_step_s))
+        return -1.0;
+    int g = per_iteration < prompts ? per_iteration : prompts;
+    int k = (prompts + g - 1) / g;                 /* iterations the wave's prefills take */
+    double t = 0, sum = 0;
+    for (int j = 0; j < k; j++) {
+        int size = j < k - 1 ? g : prompts - (k - 1) * g;
+        /* this iteration's prompts (a short last group pro rata), and one token of each of the
+         * j·g sequences admitted before it: that share of the step of all of them */
+        t += group_prefill_s * size / g + decode_step_s * (double)j * g / prompts;
+        sum += size * t;                           /* their first tokens come as it ends */
+    }
+    return sum / prompts;
 }
 
 int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_step_s, double out_tokens,
-                      ms_cb_closed_result *o)
+                      double wave_ttft_s, ms_cb_closed_result *o)
 {
     memset(o, 0, sizeof *o);
     if (clients < 1 || slots < 1 || !(out_tokens >= 1) || !(prefill_s >= 0) || !(decode_step_s > 0) ||
-        !isfinite(prefill_s) || !isfinite(decode_step_s) || !isfinite(out_tokens))
+        !(wave_ttft_s >= 0) || !isfinite(prefill_s) || !isfinite(decode_step_s) || !isfinite(out_tokens) ||
+        !isfinite(wave_ttft_s))
         return MS_ERR_INPUT;
     int m = clients < slots ? clients : slots;
-    double wait, lam;
+    double first, lam;
     ms_cb_result cb;
     if (prefill_s == 0) {                        /* no prefill share: S does not depend on λ */
-        lam = m / closed_request_s(0.0, m, 0.0, decode_step_s, out_tokens, &wait, &cb);
+        lam = m / closed_request_s(0.0, m, 0.0, decode_step_s, out_tokens, wave_ttft_s, &first, &cb);
     } else {
         /* λ·S(λ) rises from 0 to infinity on (0, 1/prefill_s): one root */
         double lo = 0.0, hi = 1.0 / prefill_s;
         for (int k = 0; k < 200; k++) {
             double mid = 0.5 * (lo + hi);
-            if (mid * closed_request_s(mid, m, prefill_s, decode_step_s, out_tokens, &wait, &cb) < m) lo = mid;
-            else hi = mid;
+            if (mid * closed_request_s(mid, m, prefill_s, decode_step_s, out_tokens, wave_ttft_s, &first, &cb) < m)
+                lo = mid;
+            else
+                hi = mid;
         }
         lam = 0.5 * (lo + hi);
     }
-    closed_request_s(lam, m, prefill_s, decode_step_s, out_tokens, &wait, &cb);
+    closed_request_s(lam, m, prefill_s, decode_step_s, out_tokens, wave_ttft_s, &first, &cb);
     o->served = m;
     o->requests_per_s = lam;
     o->prefill_share = cb.prefill_share;
     o->itl_s = cb.itl_s;
-    o->ttft_s = (clients - m) / lam + wait + prefill_s;
+    o->ttft_s = (clients - m) / lam + first;
     o->tokens_per_s = lam * out_tokens;
     return 0;
 }
