@@ -273,6 +273,48 @@ static void test_serve(void **state)
         assert_true(fabs(sr.queue.mean_wait_s - num(j, "queue_wait_mean_s")) <= 1e-6 * sr.queue.mean_wait_s + 1e-12);
     }
     cJSON_Delete(j);
+    /* a closed loop (--clients): 50 clients of 2000 -> 200 tokens, 8192 / 2000 = 4 prompts an
+     * iteration; the CLI prints the library's loop (ms_serve_closed_loop) unchanged, whose first
+     * token is the wave's; Little's law over the loop: clients = λ · request latency */
+    assert_int_equal(run("serve Llama3_8B H100 --seq-len 2000 --output-tokens 200 --clients 50 -o json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_int_equal((int)num(j, "loop_in_flight"), 50);
+    assert_int_equal((int)num(j, "loop_prompts_per_iteration"), 4);
+    assert_int_equal((int)num(j, "loop_max_num_tokens"), 8192);
+    assert_true(fabs(num(j, "loop_requests_per_s") * num(j, "loop_request_latency_s") - 50) < 1e-6);
+    {
+        char err[256];
+        ms_registry *reg = ms_registry_new(err, sizeof err);
+        assert_non_null(reg);
+        const ms_model *m = ms_registry_model(reg, "Llama3_8B");
+        const ms_hardware *hw = ms_registry_hardware(reg, "H100");
+        ms_serve_input in;
+        ms_serve_input_default(&in);
+        in.seq_len = 2000;
+        in.efficiency = ms_inference_efficiency(m, hw->name, MS_FP16);
+        ms_serve_loop_result lp;
+        assert_int_equal(ms_serve_closed_loop(m, hw, &in, 50, 200, 8192, &lp), MS_OK);
+        assert_true(fabs(lp.loop.ttft_s / num(j, "loop_ttft_s") - 1) < 1e-6);
+        assert_true(fabs(lp.loop.tokens_per_s / num(j, "loop_tokens_per_s") - 1) < 1e-6);
+        /* the wave: 13 iterations of 4 prompts (the last of 2), so the mean first token is about
+         * 7 group prefills; the prompts one by one (M/D/1) would wait far less */
+        assert_true(lp.wave_ttft_s > 6 * lp.group_prefill_s && lp.wave_ttft_s < 8 * lp.group_prefill_s + lp.decode_step_s * 7);
+        ms_cb_closed_result md1;
+        assert_int_equal(ms_cb_closed_loop(50, 50, lp.prefill_s, lp.decode_step_s, 200, 0, &md1), 0);
+        assert_true(md1.ttft_s < 0.5 * lp.loop.ttft_s);
+        assert_int_equal(ms_serve_closed_loop(m, hw, &in, 0, 200, 8192, &lp), MS_ERR_INPUT);
+        ms_registry_free(reg);
+    }
+    cJSON_Delete(j);
+    /* more clients than the KV cache holds wait for a slot; a budget below one prompt prefills one */
+    assert_int_equal(run("serve Llama3_8B H100 --seq-len 2000 --output-tokens 200 --clients 5000 --max-num-tokens 1000 -o json",
+                         0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    assert_true(num(j, "loop_in_flight") < 5000 && num(j, "loop_in_flight") > 100);
+    assert_int_equal((int)num(j, "loop_prompts_per_iteration"), 1);
+    cJSON_Delete(j);
+    assert_int_equal(run("serve Llama3_8B H100 --clients 0", 0, buf, sizeof buf), 1);
+    assert_int_equal(run("serve Llama2_70B H100 --clients 4", 0, buf, sizeof buf), 2);   /* 140 GB of weights on 80 GB */
 }
 
 static void test_plans(void **state)

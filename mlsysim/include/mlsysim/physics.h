@@ -378,6 +378,27 @@ int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_st
  * waves"). -1 for prompts or per_iteration < 1 and negative or non-finite times. */
 double ms_cb_wave_ttft(int prompts, int per_iteration, double group_prefill_s, double decode_step_s);
 
+/* A closed loop of `clients` clients on one accelerator (`serve --clients`): each request a prompt
+ * of in->seq_len tokens (in->batch_size ignored) and out_tokens answered; the server holds as many
+ * sequences as the memory beside the weights holds at the mean context seq_len + out_tokens/2
+ * (ms_serve's max_concurrent_sequences there) and prefills max_num_tokens / seq_len prompts an
+ * iteration (at least 1). Prefill and decode times are ms_serve's: one prompt's prefill, the
+ * group's, and the decode step of the sequences in flight at the mean context; the loop is
+ * ms_cb_closed_loop with the wave's first token (ms_cb_wave_ttft). */
+typedef struct {
+    ms_cb_closed_result loop;  /* λ, TTFT, ITL, tokens/s, served = sequences in flight */
+    long slots;                /* sequences the memory holds at the mean context */
+    int per_iteration;         /* prompts prefilled an iteration */
+    double prefill_s;          /* one prompt's */
+    double group_prefill_s;    /* per_iteration prompts' */
+    double decode_step_s;      /* of the sequences in flight, at the mean context */
+    double wave_ttft_s;        /* ms_cb_wave_ttft of them */
+} ms_serve_loop_result;
+/* MS_OK; MS_ERR_INPUT for a model ms_serve refuses, clients < 1, out_tokens < 1, max_num_tokens < 1;
+ * MS_ERR_MEMORY when not one sequence fits beside the weights. */
+ms_status ms_serve_closed_loop(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in, int clients,
+                               int out_tokens, int max_num_tokens, ms_serve_loop_result *out);
+
 /* ---- Compression: quantization and pruning ---- */
 typedef enum { MS_PRUNE_NONE = 0, MS_PRUNE_UNSTRUCTURED, MS_PRUNE_STRUCTURED, MS_PRUNE_2_4 } ms_prune;
 

@@ -48,7 +48,8 @@ enum {
     MS_OPT_WORKLOAD = 1,   /* --batch-size --seq-len --precision --efficiency */
     MS_OPT_TRAIN = 2,      /* --mode --recompute --optimizer */
     MS_OPT_SERVE = 4,      /* --cached-prefix --draft --acceptance --draft-tokens --mean-seq-len
-                              --max-batch --page-tokens --qps --output-tokens --p99-ms --replicas */
+                              --max-batch --page-tokens --qps --output-tokens --p99-ms --replicas
+                              --clients --max-num-tokens */
     MS_OPT_COMPRESS = 8,   /* --from --to --sparsity --prune */
     MS_OPT_POWER = 16      /* --power-limit (the plan's hardware.power_limit) */
 };
@@ -70,6 +71,8 @@ typedef struct {
     int output_tokens;
     double p99_s;
     int replicas;              /* --replicas: fixed replica count for the M/M/c figures */
+    int clients;               /* --clients: a closed loop of that many clients (0 = none) */
+    int max_num_tokens;        /* --max-num-tokens: the loop's server budget, prefill tokens an iteration */
     double power_limit_w;      /* --power-limit: hardware.power_limit, W; 0 = the TDP */
     int have_to;
     ms_compress_input comp;

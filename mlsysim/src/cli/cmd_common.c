@@ -23,6 +23,7 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
     o->draft_tokens = 4;
     o->page_tokens = MS_KV_PAGE_TOKENS;
     o->output_tokens = 128;
+    o->max_num_tokens = MS_SERVE_MAX_NUM_TOKENS;
     o->comp.base = MS_FP16;
     o->comp.target = MS_FP16;
     o->comp.prune = MS_PRUNE_NONE;
@@ -105,6 +106,10 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
             rc = ms_arg_num(a, VAL(), 1e-9, 1e12, &o->qps);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--replicas", &iv))
             rc = ms_arg_int(a, VAL(), 1, 10000000, &o->replicas);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--clients", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 1000000, &o->clients);
+        else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--max-num-tokens", &iv))
+            rc = ms_arg_int(a, VAL(), 1, 10000000, &o->max_num_tokens);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--output-tokens", &iv))
             rc = ms_arg_int(a, VAL(), 1, 100000000, &o->output_tokens);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--p99-ms", &iv)) {

@@ -6,7 +6,8 @@
  * With --replicas N the queue figures are reported for N replicas instead of searched for.
  * The replica search is the library's (ms_serve_replicas, engine.h); this file parses and formats.
  * When no replica count up to 100000 meets --p99-ms the exit code is 3 (a target not met) and
- * "replicas" is 0. */
+ * "replicas" is 0. With --clients, a closed loop of that many clients (ms_serve_closed_loop: the
+ * first token a wave's, loop_*). */
 #include "cli.h"
 
 #include <math.h>
@@ -134,6 +135,31 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
             if (sr.replicas > 0) ms_result_num(&o, "queue_utilization", sr.queue.utilization);
             ms_result_bool(&o, "queue_stable", 0);
         }
+    }
+    if (op.clients > 0) {
+        ms_serve_loop_result lp;
+        ms_status st = ms_serve_closed_loop(op.model, op.hw, &in, op.clients, op.output_tokens, op.max_num_tokens, &lp);
+        if (st == MS_ERR_MEMORY) {
+            fprintf(stderr, "mlsysim serve: --clients: not one sequence of %d + %d tokens fits beside the weights\n",
+                    in.seq_len, op.output_tokens);
+            ms_result_free(&o);
+            return MS_EXIT_MEMORY;
+        }
+        if (st != MS_OK) {
+            fprintf(stderr, "mlsysim serve: --clients: no closed-loop figure for %s on %s\n", op.model->name, op.hw->name);
+            ms_result_free(&o);
+            return MS_EXIT_INPUT;
+        }
+        ms_result_int(&o, "loop_clients", op.clients);
+        ms_result_int(&o, "loop_in_flight", lp.loop.served);
+        ms_result_int(&o, "loop_max_num_tokens", op.max_num_tokens);
+        ms_result_int(&o, "loop_prompts_per_iteration", lp.per_iteration);
+        ms_result_num(&o, "loop_ttft_s", lp.loop.ttft_s);
+        ms_result_num(&o, "loop_itl_s", lp.loop.itl_s);
+        ms_result_num(&o, "loop_tokens_per_s", lp.loop.tokens_per_s);
+        ms_result_num(&o, "loop_requests_per_s", lp.loop.requests_per_s);
+        ms_result_num(&o, "loop_request_latency_s", lp.loop.served / lp.loop.requests_per_s);
+        ms_result_num(&o, "loop_prefill_share", lp.loop.prefill_share);
     }
     ms_result_print(&o, c->fmt, stdout);
     ms_result_free(&o);

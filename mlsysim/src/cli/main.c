@@ -72,11 +72,17 @@ static const struct { const char *cmd, *text; } helps[] = {
      "                    [--cached-prefix N] [--draft MODEL --acceptance A --draft-tokens K]\n"
      "                    [--mean-seq-len M --max-batch N]\n"
      "                    [--qps Q --output-tokens N (--p99-ms T | --replicas R)]\n"
+     "                    [--clients N --output-tokens N [--max-num-tokens T]]\n"
      "\n"
      "LLM serving on one accelerator: TTFT, ITL, KV cache, concurrency, continuous batching (paged vs\n"
      "static KV), speculative decoding; with --qps the M/M/c p50/p99 at R replicas, or the fewest\n"
      "replicas whose p99 meets --p99-ms (exit 3 when none up to 100000 does), and beside them the\n"
      "M/D/c figures of the same replicas (md_*: fixed-length requests, a deterministic service time).\n"
+     "With --clients a closed loop as a benchmark's concurrency runs it (loop_*: N clients, each\n"
+     "sending its next prompt of --seq-len tokens when the last answer of --output-tokens ends):\n"
+     "as many in flight as the KV cache holds, their prompts arriving in waves and prefilled\n"
+     "--max-num-tokens / --seq-len an iteration (default 8192 tokens, TensorRT-LLM's default),\n"
+     "the first token, inter-token latency and throughput the loop settles at.\n"
      "Without --efficiency a transformer in fp16/bf16 or fp8 computes at its accelerator\n"
      "generation's calibrated GEMM figure where there is one (`mlsysim eval --help` lists them),\n"
      "anything else at the default inference efficiency; the result's efficiency says which.\n"
@@ -85,7 +91,8 @@ static const struct { const char *cmd, *text; } helps[] = {
      "  mlsysim serve Llama3_8B H100 --seq-len 2048 --batch-size 8\n"
      "  mlsysim serve Llama3_70B H200 --precision fp8 --draft Llama3_2_1B --acceptance 0.8\n"
      "  mlsysim serve Llama3_70B H100 --weight-precision int4 --kv-precision fp8\n"
-     "  mlsysim serve Llama3_8B H100 --batch-size 8 --qps 20 --p99-ms 8000\n"},
+     "  mlsysim serve Llama3_8B H100 --batch-size 8 --qps 20 --p99-ms 8000\n"
+     "  mlsysim serve Llama3_8B H100 --seq-len 2000 --output-tokens 200 --clients 50\n"},
     {"compress",
      "usage: mlsysim compress MODEL HARDWARE --to P [--from P] [--sparsity S --prune structured|unstructured|2:4]\n"
      "                       [--batch-size N] [--seq-len S] [--efficiency E]\n"

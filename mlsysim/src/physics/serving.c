@@ -251,3 +251,35 @@ int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_st
     o->tokens_per_s = lam * out_tokens;
     return 0;
 }
+
+ms_status ms_serve_closed_loop(const ms_model *m, const ms_hardware *hw, const ms_serve_input *in, int clients,
+                               int out_tokens, int max_num_tokens, ms_serve_loop_result *o)
+{
+    memset(o, 0, sizeof *o);
+    if (clients < 1 || out_tokens < 1 || max_num_tokens < 1 || in->seq_len < 1) return MS_ERR_INPUT;
+    ms_serve_input x = *in;
+    ms_serve_result r;
+    x.batch_size = 1;
+    x.seq_len = in->seq_len + out_tokens / 2;          /* the mean context of a request's decode */
+    if (ms_serve(m, hw, &x, &r) != MS_OK) return MS_ERR_INPUT;
+    o->slots = r.max_concurrent_sequences;
+    if (o->slots < 1) return MS_ERR_MEMORY;
+    int n = clients < o->slots ? clients : (int)o->slots;
+    x.batch_size = n;
+    ms_serve(m, hw, &x, &r);
+    o->decode_step_s = r.itl_s;
+    x.seq_len = in->seq_len;
+    x.batch_size = 1;
+    ms_serve(m, hw, &x, &r);
+    o->prefill_s = r.ttft_s;
+    int g = max_num_tokens / in->seq_len;
+    o->per_iteration = g < 1 ? 1 : g > n ? n : g;
+    x.batch_size = o->per_iteration;
+    ms_serve(m, hw, &x, &r);
+    o->group_prefill_s = r.ttft_s;
+    o->wave_ttft_s = ms_cb_wave_ttft(n, o->per_iteration, o->group_prefill_s, o->decode_step_s);
+    if (!(o->wave_ttft_s > 0) ||
+        ms_cb_closed_loop(clients, n, o->prefill_s, o->decode_step_s, out_tokens, o->wave_ttft_s, &o->loop))
+        return MS_ERR_INPUT;
+    return MS_OK;
+}
