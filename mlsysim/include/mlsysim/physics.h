@@ -373,9 +373,9 @@ int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_st
  * its group, group_prefill_s for a full one and pro rata for a short last one, and decodes one
  * token of each of the j·per_iteration sequences admitted before it (that share of
  * decode_step_s, the step of all `prompts`); a prompt's first token comes as its iteration ends.
- * Clients of a closed loop of identical requests start together and, each sending when its
- * answer ends, keep arriving in such waves (mlsysim/validation/README.md, "Closed loops arrive in
- * waves"). -1 for prompts or per_iteration < 1 and negative or non-finite times. */
+ * Clients of a closed loop of identical requests start together, and measured loops keep
+ * arriving in such waves at every loop length (mlsysim/validation/README.md, "Closed loops arrive
+ * in waves"). -1 for prompts or per_iteration < 1 and negative or non-finite times. */
 double ms_cb_wave_ttft(int prompts, int per_iteration, double group_prefill_s, double decode_step_s);
 
 /* A closed loop of `clients` clients on one accelerator (`serve --clients`): each request a prompt
