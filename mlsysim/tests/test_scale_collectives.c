@@ -47,7 +47,8 @@ static void test_flat(void **s)
  *             2·15/16·(M/8) = 0.375 GB at 25 GB/s = 15 ms, + 2 ring steps over 2 nodes · 5 µs
  *   intra AG  same as RS
  * The phases are pipelined (NCCL splits the buffer into chunks): the bandwidth term is the slowest
- * phase (15 ms), the latencies add (2·3.5 µs + 10 µs): total 15.017 ms. */
+ * phase (15 ms), the latencies add (2·3.5 µs + 10 µs), and the collective pays NCCL's base latency
+ * once (6.6 µs, its LL ring's: MS_NCCL_LL_BASE_LATENCY_S): total 15.0236 ms. */
 static void test_hierarchical(void **s)
 {
     (void)s;
@@ -56,11 +57,12 @@ static void test_hierarchical(void **s)
     double rs = 7.0 / 8.0 * 1.6e9 / 300e9 + 7 * 0.5e-6;
     double inter = 2.0 * 15.0 / 16.0 * 0.2e9 / 25e9 + 2 * 5e-6;
     (void)rs;
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 16, 1, &f), inter + 2 * 7 * 0.5e-6, 1e-12);
-    /* inside one node: plain ring on NVLink */
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 8, 1, &f), ms_coll_allreduce_ring_s(1.6e9, 8, 300e9, 0.5e-6), 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 16, 1, &f), inter + 2 * 7 * 0.5e-6 + 6.6e-6, 1e-12);
+    NEAR(inter + 2 * 7 * 0.5e-6 + 6.6e-6, 15.0236e-3, 1e-12);
+    /* inside one node: plain ring on NVLink, and the base latency */
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 8, 1, &f), ms_coll_allreduce_ring_s(1.6e9, 8, 300e9, 0.5e-6) + 6.6e-6, 1e-12);
     /* stride 8 (one rank per node, e.g. the DP group of TP=8): flat ring at 25 GB/s */
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 4, 8, &f), ms_coll_allreduce_ring_s(1.6e9, 4, 25e9, 5e-6), 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 4, 8, &f), ms_coll_allreduce_ring_s(1.6e9, 4, 25e9, 5e-6) + 6.6e-6, 1e-12);
     /* all-gather across nodes: inter AG, 15/16 of M/8 per rail (7.5 ms), pipelined with intra AG of
      * M (4.667 ms); latency of NCCL's flat ring through the 16 ranks: its base, 14 NVLink steps and
      * 1 network step at NCCL's Simple-protocol step latencies (above the fabric's α here) */
@@ -79,7 +81,8 @@ static void test_hierarchical(void **s)
  * step. Hand-worked: 512 ranks in 64 nodes of 8 take 448 NVLink and 63 network steps, 8.4 + 1523.2
  * + 882 = 2413.6 us for a message too small to matter; one rank per node (stride 8, 64 ranks) 63
  * network steps, 890.4 us; a fabric α above NCCL's step latency replaces it; inside one node the
- * fabric's own α stays (7 · 0.5 us); the all-reduce keeps its hierarchical steps. */
+ * fabric's own α stays (7 · 0.5 us) beside NCCL's LL base (6.6 us); the all-reduce keeps its
+ * hierarchical steps and that base. */
 static void test_ring_latency(void **s)
 {
     (void)s;
@@ -97,9 +100,9 @@ static void test_ring_latency(void **s)
     slow.inter_alpha_s = 20e-6;
     slow.intra_alpha_s = 5e-6;
     NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 512, 1, &slow), 8.4e-6 + 448 * 5e-6 + 63 * 20e-6, 1e-6);
-    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 8, 1, &f), 7 * 0.5e-6, 1e-3);
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 8, 1, &f), 7 * 0.5e-6 + 6.6e-6, 1e-3);
     /* all-reduce across nodes: (local - 1) NVLink steps twice, 2 (nodes - 1) network steps */
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, tiny, 512, 1, &f), 2 * 7 * 0.5e-6 + 2 * 63 * 5e-6, 1e-3);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, tiny, 512, 1, &f), 2 * 7 * 0.5e-6 + 2 * 63 * 5e-6 + 6.6e-6, 1e-3);
     /* doubling the ranks at a fixed size never makes a gather faster */
     for (int n = 16; n <= 8192; n *= 2)
         assert_true(ms_coll_time_s(MS_COLL_ALL_GATHER, 1e6, 2 * n, 1, &f) > ms_coll_time_s(MS_COLL_ALL_GATHER, 1e6, n, 1, &f));
@@ -139,7 +142,8 @@ static void test_bus_bandwidth(void **s)
 /* Two regimes, hand-worked at n = 2 (ring: 2(n-1)/n = 1, 2(n-1) = 2 latency steps):
  *   below 1 MiB: 10 GB/s, α 1 µs  -> 64 KiB: 65536/10e9 + 2 µs = 8.5536 µs
  *   from 1 MiB:   2 GB/s, α 5 µs  -> 4 MiB: 4194304/2e9 + 10 µs = 2107.152 µs
- * The fabric's intra-node regimes give the same numbers through ms_coll_time_s. */
+ * The fabric's intra-node regimes give the same numbers through ms_coll_time_s (a measured link's
+ * α holds its whole per-message cost: no NCCL base latency beside it; without regimes it is there). */
 static ms_coll_regimes_t two_regimes(void)
 {
     ms_coll_regimes_t r = { .n = 2, .min_bytes = {1, 1048576}, .bw_bytes_per_s = {10e9, 2e9},
@@ -161,7 +165,7 @@ static void test_regimes(void **s)
                            .inter_bw_bytes_per_s = 100e9, .inter_alpha_s = 5e-6, .intra_regimes = &r };
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 4194304, 2, 1, &f), 2107.152e-6, 1e-12);
     f.intra_regimes = NULL;
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 4194304, 2, 1, &f), 4194304 / 300e9 + 1e-6, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 4194304, 2, 1, &f), 4194304 / 300e9 + 1e-6 + 6.6e-6, 1e-12);
 }
 
 /* The fit recovers the two regimes from exact timings at 4 KiB .. 64 MiB: the split falls between

@@ -328,6 +328,12 @@ typedef struct ms_dist_fabric {
  * reduce-scatter over n ranks in N nodes takes n - 1 steps, N - 1 of them between nodes. See
  * ms_coll_time_s. */
 #define MS_NCCL_RING_BASE_LATENCY_S 8.4e-6
+/* The base latency of every other collective: NCCL's cost model's base for its ring in the LL
+ * protocol (src/graph/tuning.cc, the same releases: baseLat ring LL 6.6 us, tree LL 6.8 us), the
+ * protocol NCCL runs small messages with; paid once per collective call (its launch and the
+ * protocol's setup) beside the steps' α. Negligible for the bulk transfers of training; a decode
+ * step's tensor-parallel all-reduces (a few kB each, two per layer) are mostly this. */
+#define MS_NCCL_LL_BASE_LATENCY_S 6.6e-6
 #define MS_NCCL_RING_NVLINK_STEP_S 3.4e-6
 #define MS_NCCL_RING_NET_STEP_S 14e-6
 
@@ -370,7 +376,8 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * max(intra α, MS_NCCL_RING_NVLINK_STEP_S) + (N - 1) between them at max(inter α,
  * MS_NCCL_RING_NET_STEP_S), N the nodes; the all-reduce keeps the steps of its phases, (local - 1)
  * inside and (N - 1) between nodes (where a ring's latency would dominate NCCL picks its tree,
- * whose latency grows with log N instead). `stride` is the distance between consecutive ranks
+ * whose latency grows with log N instead). Every collective but those cross-node all-gathers and
+ * reduce-scatters adds NCCL's base latency MS_NCCL_LL_BASE_LATENCY_S once. `stride` is the distance between consecutive ranks
  * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n.
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,

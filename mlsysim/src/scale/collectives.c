@@ -156,10 +156,13 @@ static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, c
     double bo = f->inter_bw_bytes_per_s / (double)g, ao = f->inter_alpha_s;
     /* The node's NICs are shared by all g accelerators, which run their own groups at the same
      * time (e.g. 8 DP groups of the 8 TP ranks), so each rank gets bw_inter/g: one rail each. */
+    phase_t c;
     if (nodes == 1) {
         int ri = ms_coll_regime_index(f->intra_regimes, bytes);
         if (ri >= 0) { bi = f->intra_regimes->bw_bytes_per_s[ri]; ai = f->intra_regimes->alpha_s[ri]; }
-        return phase_of(kind, bytes, n, bi, ai);
+        c = phase_of(kind, bytes, n, bi, ai);
+        if (ri < 0) c.lat_s += MS_NCCL_LL_BASE_LATENCY_S;   /* measured regimes hold their own */
+        return c;
     }
     if (kind == MS_COLL_REDUCE_SCATTER || kind == MS_COLL_ALL_GATHER) {
         /* bandwidth: the slower of the pipelined NVLink and network phases; latency: the flat ring */
@@ -168,28 +171,33 @@ static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, c
         phase_t t = {net.bw_s > nvl.bw_s ? net.bw_s : nvl.bw_s, ring_across_nodes_lat(n, nodes, ai, ao)};
         return t;
     }
-    if (local == 1) return phase_of(kind, bytes, n, bo, ao);
-    switch (kind) {
+    c = none;
+    if (local == 1) c = phase_of(kind, bytes, n, bo, ao);
+    else switch (kind) {
     case MS_COLL_ALLREDUCE_RING:
-        return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
-                         ring_inter(kind, bytes / local, n, nodes, bo, ao),
-                         phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
+        c = pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
+                      ring_inter(kind, bytes / local, n, nodes, bo, ao),
+                      phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
+        break;
     case MS_COLL_ALLREDUCE_TREE:
-        return pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
-                         phase_of(kind, bytes / local, nodes, bo, ao),
-                         phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
+        c = pipelined(phase_of(MS_COLL_REDUCE_SCATTER, bytes, local, bi, ai),
+                      phase_of(kind, bytes / local, nodes, bo, ao),
+                      phase_of(MS_COLL_ALL_GATHER, bytes, local, bi, ai));
+        break;
     case MS_COLL_REDUCE_SCATTER:
     case MS_COLL_ALL_GATHER:
         break;   /* above */
     case MS_COLL_ALL_TO_ALL: {
         double in = bytes * (double)(local - 1) / n, out = bytes * (double)(n - local) / n;
-        phase_t t = {bi > 0 ? in / bi : INFINITY, (local - 1) * ai + (n - local) * ao};
+        c.bw_s = bi > 0 ? in / bi : INFINITY;
+        c.lat_s = (local - 1) * ai + (n - local) * ao;
         double t_out = bo > 0 ? out / bo : INFINITY;
-        if (t_out > t.bw_s) t.bw_s = t_out;
-        return t;
+        if (t_out > c.bw_s) c.bw_s = t_out;
+        break;
     }
     }
-    return none;
+    c.lat_s += MS_NCCL_LL_BASE_LATENCY_S;     /* one collective: NCCL's base latency once */
+    return c;
 }
 
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
