@@ -314,6 +314,7 @@ static void test_serve(void **state)
     assert_int_equal((int)num(j, "loop_prompts_per_iteration"), 1);
     cJSON_Delete(j);
     assert_int_equal(run("serve Llama3_8B H100 --clients 0", 0, buf, sizeof buf), 1);
+    assert_int_equal(run("serve Llama3_8B H100 --max-num-tokens 4096", 0, buf, sizeof buf), 1);   /* needs --clients */
     assert_int_equal(run("serve Llama2_70B H100 --clients 4", 0, buf, sizeof buf), 2);   /* 140 GB of weights on 80 GB */
 }
 

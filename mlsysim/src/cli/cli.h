@@ -72,7 +72,8 @@ typedef struct {
     double p99_s;
     int replicas;              /* --replicas: fixed replica count for the M/M/c figures */
     int clients;               /* --clients: a closed loop of that many clients (0 = none) */
-    int max_num_tokens;        /* --max-num-tokens: the loop's server budget, prefill tokens an iteration */
+    int max_num_tokens;        /* --max-num-tokens: the loop's server budget, prefill tokens an iteration
+                                  (0 = not given: MS_SERVE_MAX_NUM_TOKENS) */
     double power_limit_w;      /* --power-limit: hardware.power_limit, W; 0 = the TDP */
     int have_to;
     ms_compress_input comp;

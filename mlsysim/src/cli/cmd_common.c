@@ -23,7 +23,6 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
     o->draft_tokens = 4;
     o->page_tokens = MS_KV_PAGE_TOKENS;
     o->output_tokens = 128;
-    o->max_num_tokens = MS_SERVE_MAX_NUM_TOKENS;
     o->comp.base = MS_FP16;
     o->comp.target = MS_FP16;
     o->comp.prune = MS_PRUNE_NONE;

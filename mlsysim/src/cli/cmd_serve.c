@@ -136,9 +136,15 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
             ms_result_bool(&o, "queue_stable", 0);
         }
     }
+    if (op.max_num_tokens > 0 && op.clients == 0) {
+        fprintf(stderr, "mlsysim serve: --max-num-tokens is a closed loop's server budget: it needs --clients\n");
+        ms_result_free(&o);
+        return MS_EXIT_INPUT;
+    }
     if (op.clients > 0) {
+        int budget = op.max_num_tokens > 0 ? op.max_num_tokens : MS_SERVE_MAX_NUM_TOKENS;
         ms_serve_loop_result lp;
-        ms_status st = ms_serve_closed_loop(op.model, op.hw, &in, op.clients, op.output_tokens, op.max_num_tokens, &lp);
+        ms_status st = ms_serve_closed_loop(op.model, op.hw, &in, op.clients, op.output_tokens, budget, &lp);
         if (st == MS_ERR_MEMORY) {
             fprintf(stderr, "mlsysim serve: --clients: not one sequence of %d + %d tokens fits beside the weights\n",
                     in.seq_len, op.output_tokens);
@@ -152,7 +158,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
         }
         ms_result_int(&o, "loop_clients", op.clients);
         ms_result_int(&o, "loop_in_flight", lp.loop.served);
-        ms_result_int(&o, "loop_max_num_tokens", op.max_num_tokens);
+        ms_result_int(&o, "loop_max_num_tokens", budget);
         ms_result_int(&o, "loop_prompts_per_iteration", lp.per_iteration);
         ms_result_num(&o, "loop_ttft_s", lp.loop.ttft_s);
         ms_result_num(&o, "loop_itl_s", lp.loop.itl_s);
