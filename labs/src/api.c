@@ -408,7 +408,7 @@ static int api_train(const labs_ctx *c, cJSON *req, labs_reply *r)
 
 typedef struct {
     char model[STR_CAP], hardware[STR_CAP], precision[STR_CAP], region[STR_CAP];
-    double batch_size, seq_len, efficiency, cached_prefix, qps, output_tokens, replicas;
+    double batch_size, seq_len, efficiency, cached_prefix, qps, output_tokens, replicas, clients, max_num_tokens;
 } serve_req;
 
 #define SF(k, t, m, lo, hi, d, s) {k, t, offsetof(serve_req, m), lo, hi, d, s}
@@ -424,6 +424,8 @@ static const field SERVE_FIELDS[] = {
     SF("qps", F_NUM, qps, 0, 1e9, 0, NULL),
     SF("output_tokens", F_INT, output_tokens, 1, 1e6, 256, NULL),
     SF("replicas", F_INT, replicas, 1, 1e6, 1, NULL),
+    SF("clients", F_INT, clients, 0, 1e6, 0, NULL),          /* 0: no closed loop */
+    SF("max_num_tokens", F_INT, max_num_tokens, 1, 1e7, MS_SERVE_MAX_NUM_TOKENS, NULL),
 };
 
 static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
@@ -492,6 +494,26 @@ static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
             cJSON_AddNullToObject(j, "p50_latency_s");
             cJSON_AddNullToObject(j, "p99_latency_s");
         }
+    }
+    /* A closed loop of `clients` (a benchmark's concurrency) on one replica: the prompts arrive in
+     * waves (ms_serve_closed_loop, as `mlsysim serve --clients`) */
+    if (q.clients > 0) {
+        ms_serve_loop_result lp;
+        ms_status ls = ms_serve_closed_loop(m, h, &in, (int)q.clients, out_tok, (int)q.max_num_tokens, &lp);
+        if (ls != MS_OK) {
+            cJSON_Delete(j);
+            return labs_reply_error(r, 400, "clients", ls == MS_ERR_MEMORY ? "not one sequence fits beside the weights"
+                                                                            : "no closed-loop figure for this model");
+        }
+        cJSON_AddNumberToObject(j, "loop_clients", q.clients);
+        cJSON_AddNumberToObject(j, "loop_in_flight", lp.loop.served);
+        cJSON_AddNumberToObject(j, "loop_max_num_tokens", q.max_num_tokens);
+        cJSON_AddNumberToObject(j, "loop_prompts_per_iteration", lp.per_iteration);
+        cJSON_AddNumberToObject(j, "loop_ttft_s", lp.loop.ttft_s);
+        cJSON_AddNumberToObject(j, "loop_itl_s", lp.loop.itl_s);
+        cJSON_AddNumberToObject(j, "loop_tokens_per_s", lp.loop.tokens_per_s);
+        cJSON_AddNumberToObject(j, "loop_requests_per_s", lp.loop.requests_per_s);
+        cJSON_AddNumberToObject(j, "loop_request_latency_s", lp.loop.served / lp.loop.requests_per_s);
     }
     /* Cost of one hour of the replicas at this load (capex amortised, energy, maintenance). */
     ms_dist_accel_t a;

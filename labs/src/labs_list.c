@@ -11,6 +11,7 @@ static const labs_lab LABS[] = {
     {"compression", "The compression frontier"},
     {"amdahl", "The speedup ceiling (Amdahl)"},
     {"tail-latency", "The tail-latency trap"},
+    {"concurrency", "The concurrency wave"},
     {"scale", "The scale illusion"},
     {"failures", "Failure is routine"},
     {"economy", "The inference economy"},

@@ -209,6 +209,33 @@ static void test_serve(void **s)
     expect_error("POST", "/api/serve", "[1, 2]", 400, "body");
     expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"qps\": 1, \"replicas\": 1000000, "
                  "\"batch_size\": 1000000}", 400, "replicas");
+    /* a closed loop (clients): the library's figures (ms_serve_closed_loop) unchanged, Little's law */
+    j = call("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"seq_len\": 2000, "
+             "\"output_tokens\": 200, \"clients\": 50}", &st);
+    assert_int_equal(st, 200);
+    {
+        ms_registry *rg = ms_registry_new(NULL, 0);
+        const ms_model *m = ms_registry_model(rg, "Llama3_8B");
+        ms_serve_input in;
+        ms_serve_input_default(&in);
+        in.seq_len = 2000;
+        in.efficiency = ms_inference_efficiency(m, "H100", MS_FP16);
+        ms_serve_loop_result lp;
+        assert_int_equal(ms_serve_closed_loop(m, ms_registry_hardware(rg, "H100"), &in, 50, 200, 8192, &lp), MS_OK);
+        assert_true(num(j, "loop_ttft_s") == lp.loop.ttft_s && num(j, "loop_tokens_per_s") == lp.loop.tokens_per_s);
+        assert_true(num(j, "loop_prompts_per_iteration") == 4 && num(j, "loop_in_flight") == 50);
+        assert_true(fabs(num(j, "loop_requests_per_s") * num(j, "loop_request_latency_s") - 50) < 1e-9);
+        ms_registry_free(rg);
+    }
+    cJSON_Delete(j);
+    j = call("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\"}", &st);
+    assert_int_equal(st, 200);
+    assert_null(cJSON_GetObjectItemCaseSensitive(j, "loop_ttft_s"));        /* no clients, no loop */
+    cJSON_Delete(j);
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"clients\": -1}", 400, "clients");
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama3_8B\", \"hardware\": \"H100\", \"clients\": 4, "
+                 "\"max_num_tokens\": 0}", 400, "max_num_tokens");
+    expect_error("POST", "/api/serve", "{\"model\": \"Llama2_70B\", \"hardware\": \"H100\", \"clients\": 4}", 400, "clients");
 }
 
 static void test_train(void **s)
