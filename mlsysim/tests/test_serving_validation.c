@@ -494,6 +494,10 @@ static void test_wave_by_hand(void **s)
     assert_true(ms_cb_wave_ttft(2, 0, 0.1, 0.02) < 0);
     assert_true(ms_cb_wave_ttft(2, 1, -0.1, 0.02) < 0);
     assert_true(ms_cb_wave_ttft(2, 1, 0.1, INFINITY) < 0);
+    /* prompts an iteration: 8192 / 2000 = 4; a prompt above the budget alone; never above the wave */
+    assert_int_equal(ms_cb_wave_per_iteration(8192, 2000, 50), 4);
+    assert_int_equal(ms_cb_wave_per_iteration(1000, 7000, 8), 1);
+    assert_int_equal(ms_cb_wave_per_iteration(8192, 128, 8), 8);
     ms_cb_closed_result o;
     assert_int_equal(ms_cb_closed_loop(4, 2, 0.1, 0.02, 11, 0.3, &o), 0);
     assert_true(fabs(o.requests_per_s - 10.0 / 3.0) < 1e-9);

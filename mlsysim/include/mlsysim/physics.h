@@ -377,6 +377,10 @@ int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_st
  * arriving in such waves at every loop length (mlsysim/validation/README.md, "Closed loops arrive
  * in waves"). -1 for prompts or per_iteration < 1 and negative or non-finite times. */
 double ms_cb_wave_ttft(int prompts, int per_iteration, double group_prefill_s, double decode_step_s);
+/* Prompts of `prompt_tokens` a server with a budget of max_num_tokens prefill tokens an iteration
+ * takes in one iteration of a wave of `prompts`: max_num_tokens / prompt_tokens, at least 1 (a
+ * longer prompt is prefilled alone) and at most `prompts`. */
+int ms_cb_wave_per_iteration(int max_num_tokens, int prompt_tokens, int prompts);
 
 /* A closed loop of `clients` clients on one accelerator (`serve --clients`): each request a prompt
  * of in->seq_len tokens (in->batch_size ignored) and out_tokens answered; the server holds as many

@@ -385,8 +385,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s;
             if (closed) {
                 /* the wave of in-flight prompts, max_num_tokens / input of them an iteration */
-                int g = r->max_num_tokens / r->input_len;
-                g = g < 1 ? 1 : g > r->in_flight ? r->in_flight : g;
+                int g = ms_cb_wave_per_iteration(r->max_num_tokens, r->input_len, r->in_flight);
                 ms_serving_row grp = at;
                 grp.batch = g;
                 double tg = 0, i0 = 0, e0 = 0;

@@ -217,6 +217,12 @@ double ms_cb_wave_ttft(int prompts, int per_iteration, double group_prefill_s, d
     return sum / prompts;
 }
 
+int ms_cb_wave_per_iteration(int max_num_tokens, int prompt_tokens, int prompts)
+{
+    int g = prompt_tokens > 0 ? max_num_tokens / prompt_tokens : 1;
+    return g < 1 ? 1 : g > prompts ? prompts : g;
+}
+
 int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_step_s, double out_tokens,
                       double wave_ttft_s, ms_cb_closed_result *o)
 {
@@ -272,8 +278,7 @@ ms_status ms_serve_closed_loop(const ms_model *m, const ms_hardware *hw, const m
     x.batch_size = 1;
     ms_serve(m, hw, &x, &r);
     o->prefill_s = r.ttft_s;
-    int g = max_num_tokens / in->seq_len;
-    o->per_iteration = g < 1 ? 1 : g > n ? n : g;
+    o->per_iteration = ms_cb_wave_per_iteration(max_num_tokens, in->seq_len, n);
     x.batch_size = o->per_iteration;
     ms_serve(m, hw, &x, &r);
     o->group_prefill_s = r.ttft_s;
