@@ -513,7 +513,7 @@ static int api_serve(const labs_ctx *c, const cJSON *req, labs_reply *r)
         cJSON_AddNumberToObject(j, "loop_itl_s", lp.loop.itl_s);
         cJSON_AddNumberToObject(j, "loop_tokens_per_s", lp.loop.tokens_per_s);
         cJSON_AddNumberToObject(j, "loop_requests_per_s", lp.loop.requests_per_s);
-        cJSON_AddNumberToObject(j, "loop_request_latency_s", lp.loop.served / lp.loop.requests_per_s);
+        cJSON_AddNumberToObject(j, "loop_request_latency_s", lp.loop.request_s);
     }
     /* Cost of one hour of the replicas at this load (capex amortised, energy, maintenance). */
     ms_dist_accel_t a;

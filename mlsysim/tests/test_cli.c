@@ -306,11 +306,13 @@ static void test_serve(void **state)
         ms_registry_free(reg);
     }
     cJSON_Delete(j);
-    /* more clients than the KV cache holds wait for a slot; a budget below one prompt prefills one */
+    /* more clients than the KV cache holds wait for a slot (in their request latency: Little's law
+     * over all 5000); a budget below one prompt prefills one */
     assert_int_equal(run("serve Llama3_8B H100 --seq-len 2000 --output-tokens 200 --clients 5000 --max-num-tokens 1000 -o json",
                          0, buf, sizeof buf), 0);
     j = json_of(buf);
     assert_true(num(j, "loop_in_flight") < 5000 && num(j, "loop_in_flight") > 100);
+    assert_true(fabs(num(j, "loop_requests_per_s") * num(j, "loop_request_latency_s") / 5000 - 1) < 1e-8);   /* JSON: 10 digits */
     assert_int_equal((int)num(j, "loop_prompts_per_iteration"), 1);
     cJSON_Delete(j);
     assert_int_equal(run("serve Llama3_8B H100 --clients 0", 0, buf, sizeof buf), 1);

@@ -528,6 +528,7 @@ static void test_closed_loop_by_hand(void **s)
     assert_true(fabs(o.ttft_s - (2 / lam + wait + 0.1)) < 1e-9);   /* two clients wait for a slot */
     assert_true(fabs(lam * S - 2) < 1e-9);
     assert_true(fabs(o.tokens_per_s - 11 * lam) < 1e-8);
+    assert_true(fabs(o.request_s - 4 / lam) < 1e-9);              /* a client's cycle: 4 clients / λ */
     /* no prefill: λ = m / (step/2 · (m-1)/m + (out-1) · step) = 3 / (0.0066667 + 0.2) */
     assert_int_equal(ms_cb_closed_loop(3, 8, 0.0, 0.02, 11, 0, &o), 0);
     assert_true(fabs(o.requests_per_s - 3 / (0.01 * 2.0 / 3.0 + 0.2)) < 1e-9);

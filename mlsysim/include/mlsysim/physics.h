@@ -360,6 +360,8 @@ typedef struct {
     double prefill_share;      /* u_p */
     double ttft_s, itl_s;      /* as a client measures them */
     double tokens_per_s;       /* λ · out_tokens */
+    double request_s;          /* a client's request from sending to its last token, the wait for a
+                                  slot in: clients / λ (Little's law over the loop) */
     int served;                /* m */
 } ms_cb_closed_result;
 /* 0 on success, MS_ERR_INPUT for clients or slots < 1, out_tokens < 1, or negative / non-finite

@@ -164,7 +164,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
         ms_result_num(&o, "loop_itl_s", lp.loop.itl_s);
         ms_result_num(&o, "loop_tokens_per_s", lp.loop.tokens_per_s);
         ms_result_num(&o, "loop_requests_per_s", lp.loop.requests_per_s);
-        ms_result_num(&o, "loop_request_latency_s", lp.loop.served / lp.loop.requests_per_s);
+        ms_result_num(&o, "loop_request_latency_s", lp.loop.request_s);
         ms_result_num(&o, "loop_prefill_share", lp.loop.prefill_share);
     }
     ms_result_print(&o, c->fmt, stdout);

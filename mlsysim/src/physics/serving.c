@@ -255,6 +255,7 @@ int ms_cb_closed_loop(int clients, int slots, double prefill_s, double decode_st
     o->itl_s = cb.itl_s;
     o->ttft_s = (clients - m) / lam + first;
     o->tokens_per_s = lam * out_tokens;
+    o->request_s = clients / lam;
     return 0;
 }
 
