@@ -1,5 +1,8 @@
 /* labs_list.c - the labs, in the order of the curriculum's volumes. Each id names one page,
- * web/labs/<id>.html, and one script, web/js/labs/<id>.js. */
+ * /labs/<id>.html (the template web/lab.html with the id, server.c), and one script,
+ * web/js/labs/<id>.js. */
+#include <string.h>
+
 #include "labs/api.h"
 
 static const labs_lab LABS[] = {
@@ -22,3 +25,10 @@ static const labs_lab LABS[] = {
 size_t labs_count(void) { return sizeof LABS / sizeof LABS[0]; }
 
 const labs_lab *labs_at(size_t i) { return i < labs_count() ? &LABS[i] : 0; }
+
+const labs_lab *labs_find(const char *id)
+{
+    for (size_t i = 0; id && i < labs_count(); i++)
+        if (!strcmp(LABS[i].id, id)) return &LABS[i];
+    return 0;
+}

@@ -1,5 +1,6 @@
-/* server.c - libmicrohttpd front of the labs: /api/... goes to labs_api(), everything else is a
- * static file under the web root (see labs/server.h for the security invariants).
+/* server.c - libmicrohttpd front of the labs: /api/... goes to labs_api(), /labs/<id>.html to the
+ * one lab page template filled with the lab's id, everything else is a static file under the web
+ * root (see labs/server.h for the security invariants).
  *
  * A request's body is gathered in a per-connection buffer bounded by LABS_MAX_BODY; a larger
  * Content-Length is refused with 413 before any byte of the body is read. */
@@ -139,6 +140,65 @@ static MHD_RESULT serve_static(labs_server *s, struct MHD_Connection *c, const c
     return respond(c, 200, r, content_type(real), 0);
 }
 
+/* Every lab's page is one template under the web root, LAB_TEMPLATE, with each "{{lab}}" replaced
+ * by the lab's id (a listed id, letters and '-': nothing to escape); only the lab's script,
+ * /js/labs/<id>.js, differs. /labs/<id>.html serves it for a listed id; the raw template is not
+ * served. */
+#define LAB_TEMPLATE "/lab.html"
+#define LAB_TEMPLATE_MAX 65536
+
+static const labs_lab *lab_of_url(const char *url)
+{
+    static const char pre[] = "/labs/", suf[] = ".html";
+    size_t n = strlen(url), pl = sizeof pre - 1, sl = sizeof suf - 1;
+    char id[64];
+    if (n <= pl + sl || n - pl - sl >= sizeof id || strncmp(url, pre, pl) || strcmp(url + n - sl, suf)) return NULL;
+    memcpy(id, url + pl, n - pl - sl);
+    id[n - pl - sl] = 0;
+    return labs_find(id);
+}
+
+static MHD_RESULT serve_lab(labs_server *s, struct MHD_Connection *c, const labs_lab *lab, int head)
+{
+    static const char mark[] = "{{lab}}";
+    char path[PATH_MAX];
+    int pn = snprintf(path, sizeof path, "%s%s", s->root, LAB_TEMPLATE);
+    FILE *f = pn > 0 && (size_t)pn < sizeof path ? fopen(path, "rb") : NULL;
+    char *tpl = f ? malloc(LAB_TEMPLATE_MAX + 1) : NULL;
+    size_t tn = tpl ? fread(tpl, 1, LAB_TEMPLATE_MAX, f) : 0;
+    if (f) fclose(f);
+    if (!tpl || tn == 0 || tn == LAB_TEMPLATE_MAX) {
+        free(tpl);
+        return send_json(c, 404, "{\"error\": \"not found\", \"field\": null}");
+    }
+    tpl[tn] = 0;
+    size_t ml = sizeof mark - 1, il = strlen(lab->id), k = 0;
+    for (const char *p = tpl; (p = strstr(p, mark)); p += ml) k++;
+    char *out = malloc(tn + k * il + 1), *o = out;
+    if (!out) {
+        free(tpl);
+        return MHD_NO;
+    }
+    for (const char *p = tpl, *q; *p; p = q + ml) {
+        if (!(q = strstr(p, mark))) { strcpy(o, p); o += strlen(p); break; }
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, lab->id, il);
+        o += il;
+    }
+    *o = 0;
+    free(tpl);
+    struct MHD_Response *r;
+    if (head) {
+        free(out);
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else {
+        r = MHD_create_response_from_buffer((size_t)(o - out), out, MHD_RESPMEM_MUST_FREE);
+        if (!r) free(out);
+    }
+    return respond(c, 200, r, "text/html; charset=utf-8", 0);
+}
+
 static MHD_RESULT handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                          const char *version, const char *upload, size_t *upload_size, void **state)
 {
@@ -189,6 +249,9 @@ static MHD_RESULT handle(void *cls, struct MHD_Connection *c, const char *url, c
     int head = !strcmp(method, "HEAD");
     if (strcmp(method, "GET") && !head)
         return send_json(c, 405, "{\"error\": \"use GET for pages\", \"field\": null}");
+    const labs_lab *lab = lab_of_url(url);
+    if (lab) return serve_lab(s, c, lab, head);
+    if (!strcmp(url, LAB_TEMPLATE)) return send_json(c, 404, "{\"error\": \"not found\", \"field\": null}");
     return serve_static(s, c, url, head);
 }
 

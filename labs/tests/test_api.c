@@ -84,14 +84,20 @@ static void test_labs_list(void **s)
         const char *id = cJSON_GetObjectItemCaseSensitive(l, "id")->valuestring;
         const char *path = cJSON_GetObjectItemCaseSensitive(l, "path")->valuestring;
         assert_true(cJSON_GetObjectItemCaseSensitive(l, "title")->valuestring[0]);
-        /* each lab has its page and its script in the web root */
+        /* each lab has its page (the server fills the web root's one template, lab.html, for a
+         * listed id) and its script in the web root */
         char f[1024];
-        snprintf(f, sizeof f, "%s%s", LABS_WEB_ROOT, path);
-        if (access(f, R_OK)) fail_msg("lab %s: no page %s", id, f);
+        snprintf(f, sizeof f, "/labs/%s.html", id);
+        assert_string_equal(path, f);
+        assert_true(labs_find(id) != NULL && !strcmp(labs_find(id)->id, id));
+        snprintf(f, sizeof f, "%s/lab.html", LABS_WEB_ROOT);
+        if (access(f, R_OK)) fail_msg("lab %s: no page template %s", id, f);
         snprintf(f, sizeof f, "%s/js/labs/%s.js", LABS_WEB_ROOT, id);
         if (access(f, R_OK)) fail_msg("lab %s: no script %s", id, f);
     }
     cJSON_Delete(j);
+    assert_null(labs_find("no-such-lab"));
+    assert_null(labs_find(NULL));
 }
 
 static void test_registry(void **s)

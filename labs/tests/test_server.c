@@ -109,6 +109,26 @@ static void test_static_files(void **s)
     r = get("/missing.html");
     assert_int_equal(status_of(r), 404);
     free(r);
+    /* a listed lab's page: the one template with the id filled in; an unlisted id and the raw
+     * template are not found */
+    r = get("/labs/roofline.html");
+    assert_int_equal(status_of(r), 200);
+    assert_true(has_header(r, "Content-Type: text/html"));
+    assert_true(has_header(r, "Content-Security-Policy: default-src 'none'; script-src 'self'"));
+    assert_non_null(strstr(r, "<script src=\"/js/labs/roofline.js\"></script><p>roofline</p>"));
+    assert_null(strstr(r, "{{lab}}"));
+    free(r);
+    r = get("/labs/no-such-lab.html");
+    assert_int_equal(status_of(r), 404);
+    free(r);
+    r = get("/lab.html");
+    assert_int_equal(status_of(r), 404);
+    free(r);
+    const char *hd = "HEAD /labs/roofline.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    r = raw(hd, strlen(hd));
+    assert_int_equal(status_of(r), 200);
+    assert_null(strstr(r, "roofline.js"));
+    free(r);
     const char *del = "DELETE /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     r = raw(del, strlen(del));
     assert_int_equal(status_of(r), 405);
@@ -339,6 +359,8 @@ static int setup(void **s)
     write_file(outside, "SECRET");
     snprintf(p, sizeof p, "%s/index.html", root);
     write_file(p, "<!doctype html><p>inside</p>");
+    snprintf(p, sizeof p, "%s/lab.html", root);
+    write_file(p, "<!doctype html><script src=\"/js/labs/{{lab}}.js\"></script><p>{{lab}}</p>");
     snprintf(p, sizeof p, "%s/sub/app.js", root);
     write_file(p, "'use strict';");
     snprintf(p, sizeof p, "%s/sub/style.css", root);

@@ -57,11 +57,12 @@ void labs_reply_free(labs_reply *r);
 
 /* The labs, in curriculum order (the same list GET /api/labs returns). */
 typedef struct {
-    const char *id;     /* page: web/labs/<id>.html */
+    const char *id;     /* page: /labs/<id>.html, the template web/lab.html with this id */
     const char *title;
 } labs_lab;
 size_t labs_count(void);
 const labs_lab *labs_at(size_t i);
+const labs_lab *labs_find(const char *id);   /* the listed lab of that id, or NULL */
 
 #ifdef __cplusplus
 }

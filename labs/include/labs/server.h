@@ -1,5 +1,6 @@
 /* server.h - the labs HTTP server: static pages under a web root plus the JSON API (api.h), on
- * libmicrohttpd's thread pool.
+ * libmicrohttpd's thread pool. A listed lab's page, /labs/<id>.html, is the web root's lab.html
+ * with the id filled in (one page for every lab).
  *
  * Security invariants: a static path is served only if, after percent-decoding, it has no "." or
  * ".." segment and no backslash, and its real path (symlinks resolved) lies inside the real web
