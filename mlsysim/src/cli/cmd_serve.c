@@ -35,6 +35,10 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
         fprintf(stderr, "mlsysim serve: --cached-prefix %d must be below --seq-len %d\n", op.cached_prefix, op.w.seq_len);
         return MS_EXIT_INPUT;
     }
+    if (op.max_num_tokens > 0 && op.clients == 0) {
+        fprintf(stderr, "mlsysim serve: --max-num-tokens is a closed loop's server budget: it needs --clients\n");
+        return MS_EXIT_INPUT;
+    }
     ms_serve_result s;
     ms_serve(op.model, op.hw, &in, &s);
     int unmet = 0;                                    /* no replica count meets the target */
@@ -135,11 +139,6 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
             if (sr.replicas > 0) ms_result_num(&o, "queue_utilization", sr.queue.utilization);
             ms_result_bool(&o, "queue_stable", 0);
         }
-    }
-    if (op.max_num_tokens > 0 && op.clients == 0) {
-        fprintf(stderr, "mlsysim serve: --max-num-tokens is a closed loop's server budget: it needs --clients\n");
-        ms_result_free(&o);
-        return MS_EXIT_INPUT;
     }
     if (op.clients > 0) {
         int budget = op.max_num_tokens > 0 ? op.max_num_tokens : MS_SERVE_MAX_NUM_TOKENS;
