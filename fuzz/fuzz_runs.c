@@ -1,6 +1,7 @@
 /* fuzz_runs.c - MLSys·im's validation tables, as `mlsysim validate --runs FILE` reads them: a runs
  * table with the calibration.csv and stacks.csv beside it (ms_dist_validation_load, then _run), and
- * the NCCL-tests table (ms_dist_coll_validation_load) and the serving table (ms_serving_validation_run,
+ * the NCCL-tests table (ms_dist_coll_validation_load: every accepted row predicted with a positive
+ * bus bandwidth, and as the ring when it forces NCCL_ALGO=RING) and the serving table (ms_serving_validation_run,
  * against the built-in registry). The first byte picks which of the five files the rest of the input
  * is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
@@ -31,8 +32,8 @@ static const char runs_ok[] =
     "R4,A100/torchtitan,64,312,2039,80,8,300,0.5,200,7,40,5120,40,40,13824,32000,4096,1,1,2,128,1,1,0,3,1,1,,4.30,"
     "\"a doc\",heldout,llama,,,,,,,,bf16,300\n";
 static const char cal_ok[] = "stack,efficiency,fp8_efficiency,attention_efficiency,attention_score_flops,compute_units,hbm_fraction,"
-                             "intra_link_efficiency,inter_link_efficiency,aliases,tdp_w,source\n"
-                             "A100,0.74,,0.50,224,108,0.88,0.77,,A800,400,\"ten rows\"\nH100,0.60,0.53,0.35,342,,,,,H800 GH100,700,\"one row\"\n";
+                             "intra_link_efficiency,inter_link_efficiency,aliases,tdp_w,nvls_efficiency,source\n"
+                             "A100,0.74,,0.50,224,108,0.88,0.77,,A800,400,,\"ten rows\"\nH100,0.60,0.53,0.35,342,,,,,H800 GH100,700,0.74,\"one row\"\n";
 static const char stk_ok[] = "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source,aliases\n"
                              "Megatron-LM,0.98,,R1,\"a paper\",Megatron-Core MCore\n";   /* R1: its calibration row */
 
@@ -64,6 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(cv.n > 0, "an empty collectives table accepted");
             for (int i = 0; i < cv.n; i++) {
                 FUZZ_CHECK(isfinite(cv.rows[i].error), "row %d: error %g", i, cv.rows[i].error);
+                FUZZ_CHECK(cv.rows[i].predicted_busbw_bytes_per_s > 0 && cv.rows[i].algorithm != NULL,
+                           "row %d: busbw %g", i, cv.rows[i].predicted_busbw_bytes_per_s);
+                FUZZ_CHECK(!cv.rows[i].fabric.ring_only || strcmp(cv.rows[i].algorithm, "ring") == 0,
+                           "row %d: NCCL_ALGO=RING ran as %s", i, cv.rows[i].algorithm);
             }
         }
         ms_dist_coll_validation_free(&cv);

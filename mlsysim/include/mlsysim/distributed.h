@@ -294,6 +294,14 @@ typedef struct ms_dist_fabric {
      * ms_coll_time_s itself uses the bandwidths it is given. Independent of the compute η. */
     double intra_efficiency;
     double inter_efficiency;
+    /* NVLink SHARP (NVLS, NVSwitch 3 and later): the switch reduces and multicasts, so an
+     * all-reduce moves M over each accelerator's links instead of the ring's 2(n-1)/n·M. Its
+     * algorithm bandwidth as a fraction of the bandwidth the ring reaches on the same links (the
+     * achievable intra bandwidth); 0 = the node has none (A100 and older). See ms_coll_time_s. */
+    double nvls_efficiency;
+    /* 1 = NCCL_ALGO=RING: the all-reduce runs as the ring even where NCCL would pick NVLink SHARP
+     * or its tree between two nodes (the setting NCCL-tests figures of raw link speed use). */
+    int ring_only;
 } ms_dist_fabric_t;
 
 /* Default link efficiencies (NCCL-tests bus bandwidth / per-direction line rate, large messages):
@@ -336,6 +344,10 @@ typedef struct ms_dist_fabric {
 #define MS_NCCL_LL_BASE_LATENCY_S 6.6e-6
 #define MS_NCCL_RING_NVLINK_STEP_S 3.4e-6
 #define MS_NCCL_RING_NET_STEP_S 14e-6
+/* Latency of an all-reduce through NVLink SHARP, NCCL's cost model's NVLS latency over NVLink
+ * (src/graph/tuning.cc, releases with NVLS, 2.17 on: 25 us, Simple protocol only): large enough
+ * that NCCL keeps the ring (LL) for small messages and switches to NVLS for large ones. */
+#define MS_NCCL_NVLS_LATENCY_S 25e-6
 
 /* A copy of f with intra_bw and inter_bw scaled by their achievable fractions (intra_efficiency,
  * inter_efficiency, or the defaults above when 0). Measured intra_regimes are kept as they are. */
@@ -377,11 +389,20 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * MS_NCCL_RING_NET_STEP_S), N the nodes; the all-reduce keeps the steps of its phases, (local - 1)
  * inside and (N - 1) between nodes (where a ring's latency would dominate NCCL picks its tree,
  * whose latency grows with log N instead). Every collective but those cross-node all-gathers and
- * reduce-scatters adds NCCL's base latency MS_NCCL_LL_BASE_LATENCY_S once. `stride` is the distance between consecutive ranks
+ * reduce-scatters adds NCCL's base latency MS_NCCL_LL_BASE_LATENCY_S once. On a fabric with NVLink
+ * SHARP (nvls_efficiency > 0, ring_only 0) an all-reduce takes, where faster, NVLS inside one node
+ * (M / (nvls_efficiency · intra bw) + MS_NCCL_NVLS_LATENCY_S) or NVLS's tree on exactly two nodes
+ * (the slower of NVLS inside and M/local per rail, + MS_NCCL_NVLS_LATENCY_S + 2 inter α), as NCCL
+ * picks them (ms_coll_algorithm names the choice). `stride` is the distance between consecutive ranks
  * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n.
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
+/* The algorithm ms_coll_time_s costs the collective as: "ring" (NCCL's ring inside a node, its
+ * hierarchical ring across nodes, or any collective but the all-reduce), "nvls" (an all-reduce
+ * inside a node through NVLink SHARP) or "nvls_tree" (an all-reduce on two nodes through NVLink
+ * SHARP's tree). */
+const char *ms_coll_algorithm(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric);
 /* ms_coll_time_s, and its latency term alone in *lat_s (its steps: what a collective of `bytes`
  * costs beyond moving them, for explaining a prediction; NULL = not wanted). */
 double ms_coll_time_parts_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric,
@@ -887,7 +908,7 @@ typedef struct ms_dist_validation {
 typedef struct ms_dist_coll_row {
     char id[48];
     char generation[16];
-    char citation[240];
+    char citation[400];
     ms_dist_coll_t kind;
     int ranks;
     double bytes;                   /* the message (NCCL-tests "size") */
@@ -898,6 +919,7 @@ typedef struct ms_dist_coll_row {
     double error;                   /* (predicted - measured) / measured, bus bandwidth */
     double baseline_error;          /* the line-rate prediction's error */
     int heldout;                    /* 1: no efficiency was chosen on this row */
+    const char *algorithm;          /* what the prediction ran it as (ms_coll_algorithm) */
 } ms_dist_coll_row_t;
 
 typedef struct ms_dist_coll_validation {

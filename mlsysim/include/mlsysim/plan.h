@@ -41,6 +41,7 @@ typedef struct {
     ms_fabric fabric;
     double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */
     double intra_efficiency;          /* the node's achievable NVLink fraction; 0 = the default */
+    double nvls_efficiency;           /* the node's NVLink SHARP all-reduce rate; 0 = none */
     int nics_per_node;                /* fabric ports per node; 0 = one per accelerator */
     double node_power_w;              /* a system entry's node power beyond its accelerators' TDP
                                          (host CPUs, NICs, switches, fans); 0 = accelerators only */

@@ -256,6 +256,8 @@ typedef struct {
     double intra_latency_s;
     double intra_efficiency;        /* achievable fraction of intra_bw (NCCL-tests busbw / line
                                        rate); 0 = MS_DIST_INTRA_LINK_EFFICIENCY */
+    double nvls_efficiency;         /* NVLink SHARP all-reduce rate / the ring's (ms_dist_fabric_t);
+                                       0 = the node has none */
     int nics;                       /* per node */
     char fabric[MS_NAME_MAX];       /* default fabric key */
     double price_usd;

@@ -255,10 +255,11 @@ static int print_collectives(const char *path, int json)
             json_str(r->id);
             printf(",\"generation\":");
             json_str(r->generation);
-            printf(",\"kind\":\"%s\",\"split\":\"%s\",\"ranks\":%d,\"bytes\":%.10g,"
+            printf(",\"kind\":\"%s\",\"algorithm\":\"%s\",\"ring_only\":%s,\"nvls_efficiency\":%.6g,\"split\":\"%s\",\"ranks\":%d,\"bytes\":%.10g,"
                    "\"measured_busbw_bytes_per_s\":%.6g,\"predicted_busbw_bytes_per_s\":%.6g,"
                    "\"line_rate_busbw_bytes_per_s\":%.6g,\"error\":%.6g,\"baseline_error\":%.6g,\"citation\":",
-                   kinds[r->kind], r->heldout ? "heldout" : "calibration", r->ranks, r->bytes,
+                   kinds[r->kind], r->algorithm, r->fabric.ring_only ? "true" : "false", r->fabric.nvls_efficiency,
+                   r->heldout ? "heldout" : "calibration", r->ranks, r->bytes,
                    r->measured_busbw_bytes_per_s, r->predicted_busbw_bytes_per_s, r->line_busbw_bytes_per_s,
                    r->error, r->baseline_error);
             json_str(r->citation);
@@ -271,12 +272,12 @@ static int print_collectives(const char *path, int json)
         printf("}");
     } else {
         printf("\nNCCL-tests bus bandwidth (%s)\n", path);
-        printf("%-22s %-5s %-10s %6s %12s %10s %10s %10s %8s %9s\n", "collective", "split", "kind", "ranks",
+        printf("%-28s %-5s %-10s %-9s %6s %12s %10s %10s %10s %8s %9s\n", "collective", "split", "kind", "algorithm", "ranks",
                "bytes", "meas GB/s", "pred GB/s", "line GB/s", "error", "line err");
         for (int i = 0; i < cv.n; i++) {
             const ms_dist_coll_row_t *r = &cv.rows[i];
-            printf("%-22s %-5s %-10s %6d %12.4g %10.1f %10.1f %10.1f %+7.1f%% %+8.1f%%\n", r->id,
-                   r->heldout ? "held" : "calib", kinds[r->kind], r->ranks, r->bytes,
+            printf("%-28s %-5s %-10s %-9s %6d %12.4g %10.1f %10.1f %10.1f %+7.1f%% %+8.1f%%\n", r->id,
+                   r->heldout ? "held" : "calib", kinds[r->kind], r->algorithm, r->ranks, r->bytes,
                    r->measured_busbw_bytes_per_s / 1e9, r->predicted_busbw_bytes_per_s / 1e9,
                    r->line_busbw_bytes_per_s / 1e9, 100 * r->error, 100 * r->baseline_error);
         }

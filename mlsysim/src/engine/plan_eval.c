@@ -135,6 +135,7 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
                             : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
     f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
     f->intra_efficiency = p->intra_efficiency;      /* 0: MS_DIST_INTRA_LINK_EFFICIENCY */
+    f->nvls_efficiency = p->nvls_efficiency;        /* 0: no NVLink SHARP */
     if (p->has_fabric) {
         /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
          * oversubscription shares the uplinks */

@@ -120,6 +120,7 @@ static int f_accelerator(reader *rd, struct fy_node *v, const char *f)
         if (!p->per_node) p->per_node = nd->accelerators;
         if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
         p->intra_efficiency = nd->intra_efficiency;
+        p->nvls_efficiency = nd->nvls_efficiency;
         p->nics_per_node = nd->nics;
         if (h) {   /* what the node adds to its accelerators (the TDPs and prices of the registry) */
             p->node_power_w = fmax(0.0, nd->power_w - nd->accelerators * h->tdp_w);

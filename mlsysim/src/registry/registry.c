@@ -369,6 +369,7 @@ static int read_node(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         else if (!strcmp(key, "intra_bw")) rc = msy_qty(y, v, f, "bytes/s", &nd->intra_bw_bytes_per_s);
         else if (!strcmp(key, "intra_latency")) rc = msy_qty(y, v, f, "s", &nd->intra_latency_s);
         else if (!strcmp(key, "intra_efficiency")) rc = msy_num(y, v, f, &nd->intra_efficiency, 0.01, 1);
+        else if (!strcmp(key, "nvls_efficiency")) rc = msy_num(y, v, f, &nd->nvls_efficiency, 0.01, 1);
         else if (!strcmp(key, "nics")) rc = msy_int(y, v, f, &nd->nics, 0, 1000);
         else if (!strcmp(key, "fabric")) rc = msy_str(y, v, f, nd->fabric, sizeof nd->fabric);
         else if (!strcmp(key, "price")) rc = msy_qty(y, v, f, "usd", &nd->price_usd);

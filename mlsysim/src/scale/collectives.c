@@ -90,11 +90,13 @@ double ms_coll_all_to_all_s(double bytes, int n, double bw, double alpha)
  * do). NCCL-tests' bus bandwidth busbw = algbw·2(n-1)/n is then the node's network bandwidth
  * (nccl-tests doc/PERFORMANCE.md): 200 GB/s line rate on DGX A100 with 8 × 200 Gb/s HDR rails,
  * 0.94 of it achievable (ms_dist_fabric_achievable). */
-typedef struct phase { double bw_s, lat_s; } phase_t;
+/* algo: what NCCL runs it as (ms_coll_algorithm): 0 ring (flat, or hierarchical across nodes),
+ * 1 NVLink SHARP inside a node, 2 NVLink SHARP's tree on two nodes */
+typedef struct phase { double bw_s, lat_s; int algo; } phase_t;
 
 static phase_t phase_of(ms_dist_coll_t kind, double bytes, int n, double bw, double alpha)
 {
-    phase_t p = {0.0, 0.0};
+    phase_t p = {0.0, 0.0, 0};
     if (n <= 1 || bytes <= 0.0) return p;
     p.bw_s = bw > 0.0 ? ms_coll_bytes_per_rank(kind, bytes, n) / bw : INFINITY;
     p.lat_s = latency_steps(kind, n) * alpha;
@@ -106,7 +108,7 @@ static phase_t phase_of(ms_dist_coll_t kind, double bytes, int n, double bw, dou
  * steps moves one M/n chunk out of each node), with the latency steps of a ring over the nodes. */
 static phase_t ring_inter(ms_dist_coll_t kind, double bytes_local, int n, int nodes, double bw, double alpha)
 {
-    phase_t p = {0.0, 0.0};
+    phase_t p = {0.0, 0.0, 0};
     if (nodes <= 1 || bytes_local <= 0.0) return p;
     p.bw_s = bw > 0.0 ? ms_coll_bytes_per_rank(kind, bytes_local, n) / bw : INFINITY;
     p.lat_s = latency_steps(kind, nodes) * alpha;
@@ -135,15 +137,21 @@ void ms_dist_fabric_achievable(const ms_dist_fabric_t *f, ms_dist_fabric_t *out)
 
 static phase_t pipelined(phase_t a, phase_t b, phase_t c)
 {
-    phase_t t = {a.bw_s > b.bw_s ? a.bw_s : b.bw_s, a.lat_s + b.lat_s + c.lat_s};
+    phase_t t = {a.bw_s > b.bw_s ? a.bw_s : b.bw_s, a.lat_s + b.lat_s + c.lat_s, 0};
     if (c.bw_s > t.bw_s) t.bw_s = c.bw_s;
     return t;
+}
+
+/* 1 if an all-reduce on f may run through NVLink SHARP (the node has it, NCCL_ALGO not forced). */
+static int nvls_on(const ms_dist_fabric_t *f)
+{
+    return f->nvls_efficiency > 0.0 && !f->ring_only;
 }
 
 /* The cost of ms_coll_time_s, its bandwidth and latency terms apart. */
 static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
 {
-    phase_t none = {0.0, 0.0};
+    phase_t none = {0.0, 0.0, 0};
     if (n <= 1 || bytes <= 0.0 || !f) return none;
     int g = f->accels_per_node > 0 ? f->accels_per_node : 1;
     if (stride < 1) stride = 1;
@@ -162,13 +170,19 @@ static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, c
         if (ri >= 0) { bi = f->intra_regimes->bw_bytes_per_s[ri]; ai = f->intra_regimes->alpha_s[ri]; }
         c = phase_of(kind, bytes, n, bi, ai);
         if (ri < 0) c.lat_s += MS_NCCL_LL_BASE_LATENCY_S;   /* measured regimes hold their own */
+        /* NVLink SHARP: M over each accelerator's links at the switch's rate, where NCCL's model
+         * finds it faster than the ring (large messages; more than 2 ranks) */
+        if (kind == MS_COLL_ALLREDUCE_RING && ri < 0 && nvls_on(f)) {
+            phase_t nv = {bytes / (f->nvls_efficiency * bi), MS_NCCL_NVLS_LATENCY_S, 1};
+            if (nv.bw_s + nv.lat_s < c.bw_s + c.lat_s) c = nv;
+        }
         return c;
     }
     if (kind == MS_COLL_REDUCE_SCATTER || kind == MS_COLL_ALL_GATHER) {
         /* bandwidth: the slower of the pipelined NVLink and network phases; latency: the flat ring */
         phase_t net = local == 1 ? phase_of(kind, bytes, n, bo, ao) : ring_inter(kind, bytes / local, n, nodes, bo, ao);
         phase_t nvl = phase_of(kind, bytes, local, bi, ai);
-        phase_t t = {net.bw_s > nvl.bw_s ? net.bw_s : nvl.bw_s, ring_across_nodes_lat(n, nodes, ai, ao)};
+        phase_t t = {net.bw_s > nvl.bw_s ? net.bw_s : nvl.bw_s, ring_across_nodes_lat(n, nodes, ai, ao), 0};
         return t;
     }
     c = none;
@@ -197,6 +211,14 @@ static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, c
     }
     }
     c.lat_s += MS_NCCL_LL_BASE_LATENCY_S;     /* one collective: NCCL's base latency once */
+    /* On two nodes NCCL runs its tree, NVLink SHARP's tree where the node has it (NVLSTree): each
+     * node sends M to the other and receives M back, M/local on each rail, where the ring sends
+     * 2(n-1)/n·M; inside the node NVLink SHARP reduces and multicasts M. */
+    if (kind == MS_COLL_ALLREDUCE_RING && nodes == 2 && local > 1 && nvls_on(f)) {
+        double intra = bytes / (f->nvls_efficiency * bi), inter = bo > 0 ? bytes / local / bo : INFINITY;
+        phase_t tr = {intra > inter ? intra : inter, MS_NCCL_NVLS_LATENCY_S + 2.0 * ao, 2};
+        if (tr.bw_s + tr.lat_s < c.bw_s + c.lat_s) c = tr;
+    }
     return c;
 }
 
@@ -213,6 +235,12 @@ double ms_coll_time_parts_s(ms_dist_coll_t kind, double bytes, int n, int stride
     phase_t c = coll_cost(kind, bytes, n, stride, f);
     if (lat_s) *lat_s = c.lat_s;
     return c.bw_s + c.lat_s;
+}
+
+const char *ms_coll_algorithm(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
+{
+    static const char *const names[] = {"ring", "nvls", "nvls_tree"};
+    return names[coll_cost(kind, bytes, n, stride, f).algo];
 }
 
 double ms_coll_bus_bw(ms_dist_coll_t kind, double bytes, int n, double seconds)

@@ -388,7 +388,12 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double layer_kern = c.fwd + c.bwd + c.rc;
     double passes = 2.0 + rc_passes;                            /* fwd, bwd (+ what is recomputed) */
     double act_msg = T * h * wb;
-    double tp_ar = tp > 1 ? ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab) : 0.0;
+    /* the TP group's all-reduce per sublayer; with sequence parallelism a reduce-scatter and an
+     * all-gather of the same bytes, which cost the ring's all-reduce (NVLink SHARP, an all-reduce
+     * algorithm, does not apply to them) */
+    ms_dist_fabric_t fab_tp = fab;
+    if (sp) fab_tp.ring_only = 1;
+    double tp_ar = tp > 1 ? ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab_tp) : 0.0;
     c.tp = 2.0 * passes * tp_ar;
     double tp_total = c.tp;                                    /* before overlap */
     if (p->tp_async_grad && !p->tp_comm_overlap && c.tp > 0) {

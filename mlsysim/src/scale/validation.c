@@ -177,6 +177,7 @@ typedef struct cal {
     int compute_units;                      /* 0 = not given */
     double hbm_fraction, intra_eff, inter_eff;   /* 0 = not given */
     double tdp_w;                           /* board power at which η holds; 0 = not given */
+    double nvls;                            /* nvls_efficiency: NVLink SHARP's all-reduce; 0 = none */
     char aliases[96];                       /* other names of the generation, blank-separated */
 } cal_t;
 
@@ -213,6 +214,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
     int ci_al = col_index(&cf.hdr, "aliases");                  /* optional */
     int ci_f8 = col_index(&cf.hdr, "fp8_efficiency");           /* optional: blank = no FP8 */
     int ci_tdp = col_index(&cf.hdr, "tdp_w");                   /* optional: blank = not given */
+    int ci_nvls = col_index(&cf.hdr, "nvls_efficiency");        /* optional: blank = no NVLink SHARP */
     if (ci_stack < 0 || ci_eff < 0) { ms_scale_err(err, errlen, "%s:%d: header needs columns stack,efficiency", path, lineno); fclose(fp); return MS_DIST_EIO; }
     csv_line_t c;
     while ((got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
@@ -256,7 +258,8 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
             cal_optional(&c, ci_li, "intra_link_efficiency", 0, 1, path, lineno, &k->intra_eff, err, errlen) ||
             cal_optional(&c, ci_lo, "inter_link_efficiency", 0, 1, path, lineno, &k->inter_eff, err, errlen) ||
             cal_optional(&c, ci_f8, "fp8_efficiency", 0, 1, path, lineno, &k->fp8, err, errlen) ||
-            cal_optional(&c, ci_tdp, "tdp_w", 0, 1e5, path, lineno, &k->tdp_w, err, errlen)) {
+            cal_optional(&c, ci_tdp, "tdp_w", 0, 1e5, path, lineno, &k->tdp_w, err, errlen) ||
+            cal_optional(&c, ci_nvls, "nvls_efficiency", 0, 1, path, lineno, &k->nvls, err, errlen)) {
             fclose(fp);
             return MS_DIST_EIO;
         }
@@ -839,6 +842,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             r->fabric.inter_efficiency = own->inter_eff > 0 ? own->inter_eff : gen->inter_eff;
             r->fp8_efficiency = own->fp8 > 0 ? own->fp8 : gen->fp8;
             r->accel.tdp_w = own->tdp_w > 0 ? own->tdp_w : gen->tdp_w;
+            r->fabric.nvls_efficiency = own->nvls > 0 ? own->nvls : gen->nvls;
         }
         /* a board held below its TDP (nvidia-smi -pl): the GEMMs and attention at a lower clock */
         if (ci_plim >= 0 && *c.f[ci_plim]) {
@@ -1275,6 +1279,8 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
     int lineno = cf.lineno, cap = 0, ci[K_NUM];
     int ci_id = col_index(hdr, "id"), ci_gen = col_index(hdr, "generation"), ci_kind = col_index(hdr, "kind");
     int ci_split = col_index(hdr, "split"), ci_cit = col_index(hdr, "citation");
+    /* optional: NVLink SHARP's all-reduce rate (blank = the node has none) and NCCL_ALGO */
+    int ci_nvls = col_index(hdr, "nvls_efficiency"), ci_algo = col_index(hdr, "algorithm");
     if (ci_id < 0 || ci_gen < 0 || ci_kind < 0 || ci_split < 0 || ci_cit < 0) {
         ms_scale_err(err, errlen, "%s:%d: header lacks id, generation, kind, split or citation", path, lineno);
         rc = MS_DIST_EIO;
@@ -1311,6 +1317,17 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
             ms_scale_err(err, errlen, "%s:%d: column kind: '%s' is not allreduce, reduce_scatter, all_gather or all_to_all", path, lineno, ks);
             rc = MS_DIST_EIO; break;
         }
+        double nvls = 0.0;
+        const char *nf = ci_nvls >= 0 && c.n > ci_nvls ? c.f[ci_nvls] : "";
+        if (*nf && (parse_num(nf, &nvls) || !(nvls > 0 && nvls <= 1))) {
+            ms_scale_err(err, errlen, "%s:%d: column nvls_efficiency: '%s' is not a number in (0, 1] (blank = no NVLink SHARP)", path, lineno, nf);
+            rc = MS_DIST_EIO; break;
+        }
+        const char *as = ci_algo >= 0 && c.n > ci_algo ? c.f[ci_algo] : "";
+        if (*as && strcmp(as, "ring") && strcmp(as, "default")) {
+            ms_scale_err(err, errlen, "%s:%d: column algorithm: '%s' is not ring or default (blank = default: NCCL's choice)", path, lineno, as);
+            rc = MS_DIST_EIO; break;
+        }
         int held;
         if (!strcmp(c.f[ci_split], "heldout")) held = 1;
         else if (!strcmp(c.f[ci_split], "calibration")) held = 0;
@@ -1340,10 +1357,13 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
         r->fabric.inter_bw_bytes_per_s = val[K_INTER] * 1e9;
         r->fabric.inter_efficiency = val[K_INTER_EFF];
         r->fabric.inter_alpha_s = val[K_INTER_A] * 1e-6;
+        r->fabric.nvls_efficiency = nvls;
+        r->fabric.ring_only = !strcmp(as, "ring");
         r->measured_busbw_bytes_per_s = val[K_BUSBW] * 1e9;
         ms_dist_fabric_t ach;
         ms_dist_fabric_achievable(&r->fabric, &ach);
         r->predicted_busbw_bytes_per_s = coll_busbw(r, &ach);
+        r->algorithm = ms_coll_algorithm(r->kind, r->bytes, r->ranks, 1, &ach);
         r->line_busbw_bytes_per_s = coll_busbw(r, &r->fabric);
         r->error = r->predicted_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
         r->baseline_error = r->line_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
