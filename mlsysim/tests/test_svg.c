@@ -502,6 +502,19 @@ static void test_cli_pictures(void **state)
     assert_non_null(strstr(svg, ">trtllm-bench H200<"));
     assert_true(count(svg, " (held out): measured ") > 0);
     remove(serving);
+    /* --svg-collectives: every NCCL-tests row in both panels, coloured by generation and the
+     * algorithm the prediction ran (NVLink SHARP on H100 nodes) */
+    snprintf(args, sizeof args, "validate --svg-collectives '%s'", serving);
+    assert_int_equal(run(args, js, sizeof js), 0);
+    svg = slurp(serving);
+    assert_non_null(svg);
+    assert_null(xml_fault(svg));
+    assert_int_equal(count(svg, "<title>H100-NVLS-8 (calibration): measured "), 2);
+    assert_non_null(strstr(svg, ">H100 nvls<"));
+    assert_non_null(strstr(svg, ">A100 ring<"));
+    assert_non_null(strstr(svg, "measured bus bandwidth (log scale)"));
+    assert_true(count(svg, " (held out): measured ") >= 2 * 8);
+    remove(serving);
     snprintf(args, sizeof args, "validate --row FDRY-A100-7B-s --svg '%s'", path);
     assert_int_equal(run(args, js, sizeof js), 0);
     svg = slurp(path);
@@ -522,6 +535,10 @@ static void test_cli_pictures(void **state)
     assert_int_equal(run(args, js, sizeof js), 1);
     assert_non_null(strstr(js, "no serving.csv beside"));
     assert_true(access(serving, F_OK) != 0);
+    snprintf(args, sizeof args, "validate --table '%s' --svg-collectives '%s'", table, serving);
+    assert_int_equal(run(args, js, sizeof js), 1);
+    assert_non_null(strstr(js, "no collectives.csv beside"));
+    assert_true(access(serving, F_OK) != 0);
     /* more stacks than colours: the ninth and later share one, named "other" */
     snprintf(args, sizeof args, "awk -F, 'NR == 1 || /^id,/ { print; next } /^FDRY-A100-/ && n < 12 "
                                 "{ sub(\"A100/llm-foundry\", sprintf(\"A100/s%%02d\", n++)); print }' '%s/mlsysim/validation/runs.csv' > '%s'",
@@ -539,6 +556,7 @@ static void test_cli_pictures(void **state)
     remove(table);
     assert_int_equal(run("validate --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--svg-serving FILE"));
+    assert_non_null(strstr(out, "--svg-collectives FILE"));
     assert_int_equal(run("eval --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--svg-memory FILE"));
     assert_int_equal(run("sweep --help", out, sizeof out), 0);

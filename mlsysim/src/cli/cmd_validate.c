@@ -81,6 +81,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: mlsysim validate [--table FILE | --runs FILE] [--calibration FILE] [--stacks FILE]\n"
                "                        [--row TEXT] [--breakdown] [--json] [--svg FILE] [--svg-serving FILE]\n"
+               "                        [--svg-collectives FILE]\n"
                "  Compares predicted and published step time and TFLOP/s per accelerator for every\n"
                "  published run, and reports calibration (in-sample) and held-out rows separately,\n"
                "  each beside a constant-TFLOP/s baseline. Then, from the same folder, published\n"
@@ -108,6 +109,9 @@ static void usage(FILE *f)
                "                                          per listed run, with the 10 and 20 %% bands)\n"
                "  mlsysim validate --svg-serving docs/img/mlsysim-validation-serving.svg   (the same for\n"
                "                                          serving.csv's tokens/s per GPU)\n"
+               "  mlsysim validate --svg-collectives docs/img/mlsysim-validation-collectives.svg\n"
+               "                                          (collectives.csv's NCCL-tests bus bandwidths,\n"
+               "                                          coloured by generation and algorithm)\n"
                "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
                "                                          says its sharding: a blank zero_stage\n"
                "                                          follows the stack's name, FSDP = ZeRO-3)\n"
@@ -235,8 +239,40 @@ static int svg_serving(const char *file, const ms_serving_validation *sv)
     return rc;
 }
 
-/* collectives.csv: JSON member "collectives" or a text section. 0 ok, 1 unreadable. */
-static int print_collectives(const char *path, int json)
+/* --svg-collectives: collectives.csv's bus bandwidths, predicted against measured, coloured by the
+ * generation and the algorithm the prediction ran. 0 written, 1 not. */
+static int svg_collectives(const char *file, const ms_dist_coll_validation_t *cv)
+{
+    ms_svg_parity_point *pts = calloc((size_t)cv->n + 1, sizeof *pts);
+    char (*names)[48] = calloc((size_t)cv->n + 1, sizeof *names);
+    if (!pts || !names) { free(pts); free(names); fprintf(stderr, "mlsysim validate: out of memory\n"); return 1; }
+    const char *groups[MAX_GROUPS];
+    int ng = 0;
+    for (int i = 0; i < cv->n; i++) {
+        const ms_dist_coll_row_t *r = &cv->rows[i];
+        snprintf(names[i], sizeof names[i], "%s %s", r->generation, r->algorithm);
+        pts[i].label = r->id;
+        pts[i].measured = r->measured_busbw_bytes_per_s;
+        pts[i].predicted = r->predicted_busbw_bytes_per_s;
+        pts[i].group = group_of(names[i], groups, &ng, MAX_GROUPS);
+        pts[i].heldout = r->heldout;
+    }
+    char note[256];
+    snprintf(note, sizeof note, "NCCL-tests bus bandwidth, held out: %d rows, median |error| %.1f %%, max %.1f %%\n"
+             "calibration: %d rows, median %.1f %%, max %.1f %%", cv->heldout.n, 100 * cv->heldout.median_abs_error,
+             100 * cv->heldout.max_abs_error, cv->calibration.n, 100 * cv->calibration.median_abs_error,
+             100 * cv->calibration.max_abs_error);
+    ms_svg_parity_plot plot = {"Collectives: predicted against published NCCL-tests bus bandwidth",
+                               "bus bandwidth", "busbw_bytes_per_s", groups, ng, {0.10, 0.20}, note, pts, cv->n};
+    int rc = ms_cli_write_svg("validate", file, draw_parity, &plot) ? 1 : 0;
+    free(pts);
+    free(names);
+    return rc;
+}
+
+/* collectives.csv: JSON member "collectives" or a text section (with svg_file, the
+ * --svg-collectives picture too). 0 ok, 1 unreadable. */
+static int print_collectives(const char *path, int json, const char *svg_file)
 {
     ms_dist_coll_validation_t cv;
     char err[512];
@@ -288,8 +324,9 @@ static int print_collectives(const char *path, int json)
                    100 * st[k]->median_abs_error, 100 * st[k]->max_abs_error,
                    100 * st[k]->baseline_median_abs_error, 100 * st[k]->baseline_max_abs_error);
     }
+    int rc = svg_file ? svg_collectives(svg_file, &cv) : 0;
     ms_dist_coll_validation_free(&cv);
-    return 0;
+    return rc;
 }
 
 /* serving.csv predicted once against the built-in registry: the --row check and the serving
@@ -496,6 +533,7 @@ static void print_breakdowns(const ms_dist_validation_t *v, const char *only)
 int ms_cli_validate(int argc, char **argv)
 {
     const char *table = NULL, *cal_file = NULL, *stk_file = NULL, *only = NULL, *svg = NULL, *svg_serving = NULL;
+    const char *svg_coll = NULL;
     int json = 0, breakdown = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
@@ -511,7 +549,9 @@ int ms_cli_validate(int argc, char **argv)
         else if (strcmp(argv[i], "--breakdown") == 0) breakdown = 1;
         else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc) svg = argv[++i];
         else if (strcmp(argv[i], "--svg-serving") == 0 && i + 1 < argc) svg_serving = argv[++i];
-        else if (strcmp(argv[i], "--svg") == 0 || strcmp(argv[i], "--svg-serving") == 0) {
+        else if (strcmp(argv[i], "--svg-collectives") == 0 && i + 1 < argc) svg_coll = argv[++i];
+        else if (strcmp(argv[i], "--svg") == 0 || strcmp(argv[i], "--svg-serving") == 0 ||
+                 strcmp(argv[i], "--svg-collectives") == 0) {
             fprintf(stderr, "mlsysim validate: %s needs a file (the picture to write)\n", argv[i]);
             return 1;
         }
@@ -673,7 +713,11 @@ int ms_cli_validate(int argc, char **argv)
     }
     int rc = svg ? svg_training(svg, &v, only) : 0;
     ms_dist_validation_free(&v);
-    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json);
+    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json, svg_coll);
+    else if (svg_coll) {
+        fprintf(stderr, "mlsysim validate: --svg-collectives: no collectives.csv beside %s, nothing drawn\n", path);
+        rc = 1;
+    }
     if (have_serv && serv_st != MS_OK) {
         fprintf(stderr, "mlsysim validate: %s\n", serv_err);
         rc = 1;
