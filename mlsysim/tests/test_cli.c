@@ -1259,6 +1259,40 @@ static void test_plan_shard_group(void **state)
     remove(plan);
 }
 
+/* NVLink SHARP through a node entry: Llama-3 70B on 64 H100 (8 DGX H100 nodes) with TP 8 and no
+ * sequence parallelism runs its TP all-reduces (8192 x 8192 x 2 B = 128 MB) through the switch,
+ * which DGX_H100 declares (nodes.*.nvls_efficiency); the bare H100 keeps the ring, and with
+ * sequence parallelism (a reduce-scatter and an all-gather) so does the node. Same compute, less
+ * TP time, by the ring's 2·7/8 bytes at the ring's rate over NVLS's M at 0.74 of it (less the
+ * latencies): 1.75 x 0.74 = 1.295. */
+static void test_plan_nvls(void **state)
+{
+    (void)state;
+    char plan[512];
+    snprintf(plan, sizeof plan, "%s/nvls.yaml", tmpdir);
+    const char *yaml = "version: \"1.0\"\nname: nvls\n"
+                       "workload: {model: Llama3_70B, mode: training, seq_len: 8192, batch_size: 64}\n"
+                       "hardware: {accelerator: %s, count: 64, per_node: 8, precision: bf16, fabric: IB_NDR}\n"
+                       "parallelism: {tp: 8, pp: 4, microbatch: 1, recompute: full, sequence_parallel: %s}\n";
+    char text[1024];
+    snprintf(text, sizeof text, yaml, "DGX_H100", "%s");
+    cJSON *node = eval_framework(plan, text, "false", 0);
+    snprintf(text, sizeof text, yaml, "H100", "%s");
+    cJSON *bare = eval_framework(plan, text, "false", 0);
+    assert_string_equal(str(node, "tp_algorithm"), "nvls");
+    assert_string_equal(str(bare, "tp_algorithm"), "ring");
+    double ratio = num(bare, "tp_communication_s") / num(node, "tp_communication_s");
+    assert_true(ratio > 1.25 && ratio < 1.30);
+    assert_true(num(node, "step_time_s") < num(bare, "step_time_s"));
+    cJSON_Delete(node);
+    cJSON_Delete(bare);
+    snprintf(text, sizeof text, yaml, "DGX_H100", "%s");
+    node = eval_framework(plan, text, "true", 0);
+    assert_string_equal(str(node, "tp_algorithm"), "ring");
+    cJSON_Delete(node);
+    remove(plan);
+}
+
 /* Recompute between selective and full in plans: a framework's "selective" is its own
  * (torchtitan's operator-level policy recomputes more than the attention core Megatron-style
  * stacks recompute, and a note says so); recompute_layer_fraction 0.5 with full recompute lands
@@ -1517,6 +1551,7 @@ int main(void)
         cmocka_unit_test(test_plan_fp8),
         cmocka_unit_test(test_validate_breakdown),
         cmocka_unit_test(test_power_limit_flag),
+        cmocka_unit_test(test_plan_nvls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

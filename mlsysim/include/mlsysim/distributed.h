@@ -512,6 +512,7 @@ typedef struct ms_dist_train {
     double bubble_fraction;         /* bubble_s / step_time_s */
     double tp_comm_s;               /* TP all-reduces / SP all-gather+reduce-scatter (exposed) */
     double tp_comm_total_s;         /* the same before overlap (= tp_comm_s without tp_comm_overlap) */
+    const char *tp_algorithm;       /* how the TP group's collective runs (ms_coll_algorithm); NULL: tp 1 */
     double pp_comm_s;               /* pipeline point-to-point sends (exposed) */
     double pp_comm_total_s;         /* the same before overlap (= pp_comm_s without pp_comm_overlap) */
     double dp_comm_s;               /* gradient reduction left exposed after overlap */

@@ -67,6 +67,7 @@ static const ms_result_key keys[] = {
     {"communication_s", MS_V_NUM, "s", "exposed communication"},
     {"tp_communication_s", MS_V_NUM, "s", "tensor-parallel collectives (exposed: with tp_comm_overlap or a Megatron-family framework's asynchronous backward, what the GEMMs do not hide)"},
     {"tp_communication_total_s", MS_V_NUM, "s", "tensor-parallel collectives before overlap (training)"},
+    {"tp_algorithm", MS_V_STR, "", "how the tensor-parallel group's collective runs, as NCCL would pick it: ring, nvls (NVLink SHARP inside a node, where the node has it: registry nodes.*.nvls_efficiency) or nvls_tree (on two nodes); with sequence parallelism the ring's reduce-scatter and all-gather"},
     {"tp_comm_overlap", MS_V_BOOL, "", "training: TP collectives overlapped with the layer's GEMMs (parallelism.tp_comm_overlap)"},
     {"framework", MS_V_STR, "", "training: the software stack whose validated figures the step used (parallelism.framework)"},
     {"attention_kernel", MS_V_STR, "", "training with fused attention: the kernel the step assumed, flash2 (the validated figures) or flash1 (at half their speed; parallelism.attention_kernel)"},

@@ -322,6 +322,7 @@ void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, const ms_dist
     ms_result_num(o, "tp_communication_s", t->tp_comm_s);
     ms_result_num(o, "tp_communication_total_s", t->tp_comm_total_s);
     ms_result_bool(o, "tp_comm_overlap", par->tp_comm_overlap);
+    if (t->tp_algorithm) ms_result_str(o, "tp_algorithm", t->tp_algorithm);
     ms_result_num(o, "pp_communication_s", t->pp_comm_s);
     ms_result_num(o, "pp_communication_total_s", t->pp_comm_total_s);
     ms_result_bool(o, "pp_comm_overlap", par->pp_comm_overlap);
@@ -651,7 +652,8 @@ static ms_hardware group_device(const ms_hardware *hw, int tp, int pp)
 /* Communication of one pass over `tokens` tokens in a tp x pp group, seconds: tp all-reduces and
  * pipeline sends (both 0 for a single accelerator). They carry the GEMMs' outputs, which are 16-bit
  * when the weights are narrower (an FP8 or INT8 GEMM writes 16 bits), else the precision's. */
-static void group_comm(const ms_plan *p, const ms_dist_fabric_t *line, double tokens, double *tp_s, double *pp_s)
+static void group_comm(const ms_plan *p, const ms_dist_fabric_t *line, double tokens, double *tp_s, double *pp_s,
+                       const char **tp_algorithm)
 {
     ms_dist_fabric_t ach;
     ms_dist_fabric_achievable(line, &ach);          /* links at their NCCL-tests fraction */
@@ -659,6 +661,7 @@ static void group_comm(const ms_plan *p, const ms_dist_fabric_t *line, double to
     double ab = ms_precision_bytes(p->precision) < 2.0 ? 2.0 : ms_precision_bytes(p->precision);
     double bytes = tokens * p->model.arch.hidden * ab;
     *tp_s = p->tp > 1 ? 2.0 * p->model.arch.layers * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : 0.0;
+    if (tp_algorithm) *tp_algorithm = p->tp > 1 ? ms_coll_algorithm(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : NULL;
     *pp_s = 0.0;
     if (p->pp > 1) {
         /* stage boundaries inside a node go over NVLink, across nodes over one NIC's share */
@@ -743,13 +746,14 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     }
     ms_dist_fabric_t f;
     double tp_s = 0, pp_s = 0, tp_ttft = 0, pp_ttft = 0;
+    const char *tp_algo = NULL;
     int decoder = xf && !p->model.arch.encoder;
     if (group > 1) {
         char err[512];
         if (plan_fabric(p, &f, err, sizeof err)) return input_error(o, err);
         double tokens = decoder ? w.batch_size : (double)w.batch_size * (xf ? w.seq_len : 1);
-        group_comm(p, &f, tokens, &tp_s, &pp_s);
-        group_comm(p, &f, (double)w.batch_size * w.seq_len, &tp_ttft, &pp_ttft);
+        group_comm(p, &f, tokens, &tp_s, &pp_s, &tp_algo);
+        group_comm(p, &f, (double)w.batch_size * w.seq_len, &tp_ttft, &pp_ttft, NULL);
     }
     ms_hardware usable = p->hw;                 /* what the workload may use: less the reserve */
     usable.mem_bytes *= 1.0 - p->memory_reserve;
@@ -814,6 +818,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         ms_result_int(o, "pp", pp);
         ms_result_int(o, "replicas", replicas);
         ms_result_num(o, "tp_communication_s", tp_s);
+        if (tp_algo) ms_result_str(o, "tp_algorithm", tp_algo);
         ms_result_num(o, "pp_communication_s", pp_s);
         ms_result_num(o, "communication_s", tp_s + pp_s);
     }
