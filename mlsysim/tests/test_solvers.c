@@ -580,7 +580,19 @@ static void test_collective(void **state)
     assert_true(r.time_s == 0);
     assert_int_equal(ms_collective(MS_COLLECTIVE_HIERARCHICAL, M, 64, bw, 0, 3, 50e9, 5e-6, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "ranks_per_node"));
+    /* NVLink SHARP: M once over each link at 0.74 of the ring's rate, NCCL's 25 us; on 8 ranks
+     * its bus bandwidth is 1.75 x 0.74 = 1.295 x the ring's (less the latencies) */
+    assert_int_equal(ms_collective(MS_COLLECTIVE_NVLS, M, 8, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    REL(r.bandwidth_term_s, M / (0.74 * bw), 1e-12);
+    REL(r.latency_term_s, 25e-6, 1e-12);
+    REL(r.busbw_bytes_per_s, M / r.time_s * 1.75, 1e-12);
+    ms_collective_result ring;
+    assert_int_equal(ms_collective(MS_COLLECTIVE_RING, 8e9, 8, bw, a, 8, bw, 0, &ring, err, sizeof err), 0);
+    assert_int_equal(ms_collective(MS_COLLECTIVE_NVLS, 8e9, 8, bw, a, 8, bw, 0, &r, err, sizeof err), 0);
+    assert_true(r.busbw_bytes_per_s / ring.busbw_bytes_per_s > 1.28 && r.busbw_bytes_per_s / ring.busbw_bytes_per_s < 1.30);
     ms_collective_kind k;
+    assert_int_equal(ms_collective_parse("nvls", &k), 0);
+    assert_int_equal(k, MS_COLLECTIVE_NVLS);
     assert_int_equal(ms_collective_parse("dbtree", &k), 0);
     assert_int_equal(k, MS_COLLECTIVE_DBTREE);
     assert_int_equal(ms_collective_parse("butterfly", &k), -1);

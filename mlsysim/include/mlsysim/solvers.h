@@ -342,10 +342,14 @@ int ms_step_factors(double compute_s, double dp_comm_s, double other_comm_s, dou
  *   all-to-all, reduce-scatter, all-gather   (N-1)/N·M/β + (N-1)α
  *   hierarchical all-reduce over nodes of g ranks: intra-node reduce-scatter (g-1)/g·M/β + (g-1)α,
  *                      ring all-reduce of M/g over N/g nodes at (β_inter, α_inter), intra-node
- *                      all-gather; phases added (not pipelined). */
+ *                      all-gather; phases added (not pipelined).
+ *   NVLink SHARP all-reduce (the switch reduces and multicasts): M/(0.74·β) + 25 µs, each link
+ *                      carrying M once at MS_COLLECTIVE_NVLS_EFFICIENCY of the ring's rate, at
+ *                      NCCL's NVLS latency (MS_NCCL_NVLS_LATENCY_S), whatever N. */
+#define MS_COLLECTIVE_NVLS_EFFICIENCY 0.74   /* H100: 275 GB/s algbw / the ring's 370 (nccl-tests issue 212) */
 typedef enum {
     MS_COLLECTIVE_RING = 0, MS_COLLECTIVE_TREE, MS_COLLECTIVE_DBTREE, MS_COLLECTIVE_HIERARCHICAL,
-    MS_COLLECTIVE_ALL_TO_ALL, MS_COLLECTIVE_REDUCE_SCATTER, MS_COLLECTIVE_ALL_GATHER, MS_COLLECTIVE_COUNT
+    MS_COLLECTIVE_NVLS, MS_COLLECTIVE_ALL_TO_ALL, MS_COLLECTIVE_REDUCE_SCATTER, MS_COLLECTIVE_ALL_GATHER, MS_COLLECTIVE_COUNT
 } ms_collective_kind;
 
 const char *ms_collective_name(ms_collective_kind k);
@@ -456,7 +460,7 @@ struct ms_solver {
     const char *formula;        /* one line */
     int positional;             /* leading arguments that may be given without their flag */
     ms_solve_arg args[MS_SOLVE_MAX_ARGS];   /* ends at name == NULL */
-    const char *examples[3];    /* command lines (after "mlsysim "); NULL-terminated */
+    const char *examples[4];    /* command lines (after "mlsysim "); NULL-terminated */
     int (*run)(const ms_solver *s, const ms_registry *reg, const ms_solve_values *v,
                ms_result *out, char *err, size_t errlen);
 };

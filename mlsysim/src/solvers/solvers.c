@@ -472,7 +472,7 @@ int ms_step_factors(double tc, double tdp, double to, double tb, double kc, doub
 
 /* ---- collectives ---- */
 static const char *const coll_names[MS_COLLECTIVE_COUNT] = {
-    "ring", "tree", "dbtree", "hierarchical", "all-to-all", "reduce-scatter", "all-gather"};
+    "ring", "tree", "dbtree", "hierarchical", "nvls", "all-to-all", "reduce-scatter", "all-gather"};
 
 const char *ms_collective_name(ms_collective_kind k)
 {
@@ -496,7 +496,7 @@ int ms_collective(ms_collective_kind k, double M, int n, double bw, double alpha
     if (!nonneg(alpha)) return fail(err, errlen, "latency: must be >= 0 s (got %g)", alpha);
     if (k < 0 || k >= MS_COLLECTIVE_COUNT) return fail(err, errlen, "kind: unknown collective");
     double N = n, bt = 0, lt = 0;
-    int allreduce = k <= MS_COLLECTIVE_HIERARCHICAL;
+    int allreduce = k <= MS_COLLECTIVE_NVLS;
     if (n > 1) switch (k) {
     case MS_COLLECTIVE_RING: bt = 2 * (N - 1) / N * M / bw; lt = 2 * (N - 1) * alpha; break;
     case MS_COLLECTIVE_TREE: {
@@ -515,6 +515,7 @@ int ms_collective(ms_collective_kind k, double M, int n, double bw, double alpha
         lt = 2 * (G - 1) * alpha + (nodes > 1 ? 2 * (nodes - 1) * alpha_out : 0);
         break;
     }
+    case MS_COLLECTIVE_NVLS: bt = M / (MS_COLLECTIVE_NVLS_EFFICIENCY * bw); lt = MS_NCCL_NVLS_LATENCY_S; break;
     default: bt = (N - 1) / N * M / bw; lt = (N - 1) * alpha; break;
     }
     o->bandwidth_term_s = bt;
