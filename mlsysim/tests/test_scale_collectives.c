@@ -48,7 +48,8 @@ static void test_flat(void **s)
  *   intra AG  same as RS
  * The phases are pipelined (NCCL splits the buffer into chunks): the bandwidth term is the slowest
  * phase (15 ms), the latencies add (2·3.5 µs + 10 µs), and the collective pays NCCL's base latency
- * once (6.6 µs, its LL ring's: MS_NCCL_LL_BASE_LATENCY_S): total 15.0236 ms. */
+ * once (9.55 µs, MS_NCCL_LL_BASE_LATENCY_S: published nccl-tests latencies of the smallest
+ * messages): total 15.02655 ms. */
 static void test_hierarchical(void **s)
 {
     (void)s;
@@ -57,12 +58,12 @@ static void test_hierarchical(void **s)
     double rs = 7.0 / 8.0 * 1.6e9 / 300e9 + 7 * 0.5e-6;
     double inter = 2.0 * 15.0 / 16.0 * 0.2e9 / 25e9 + 2 * 5e-6;
     (void)rs;
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 16, 1, &f), inter + 2 * 7 * 0.5e-6 + 6.6e-6, 1e-12);
-    NEAR(inter + 2 * 7 * 0.5e-6 + 6.6e-6, 15.0236e-3, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 16, 1, &f), inter + 2 * 7 * 0.5e-6 + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
+    NEAR(inter + 2 * 7 * 0.5e-6 + 9.55e-6, 15.02655e-3, 1e-12);
     /* inside one node: plain ring on NVLink, and the base latency */
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 8, 1, &f), ms_coll_allreduce_ring_s(1.6e9, 8, 300e9, 0.5e-6) + 6.6e-6, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 8, 1, &f), ms_coll_allreduce_ring_s(1.6e9, 8, 300e9, 0.5e-6) + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
     /* stride 8 (one rank per node, e.g. the DP group of TP=8): flat ring at 25 GB/s */
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 4, 8, &f), ms_coll_allreduce_ring_s(1.6e9, 4, 25e9, 5e-6) + 6.6e-6, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 1.6e9, 4, 8, &f), ms_coll_allreduce_ring_s(1.6e9, 4, 25e9, 5e-6) + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
     /* all-gather across nodes: inter AG, 15/16 of M/8 per rail (7.5 ms), pipelined with intra AG of
      * M (4.667 ms); latency of NCCL's flat ring through the 16 ranks: its base, 14 NVLink steps and
      * 1 network step at NCCL's Simple-protocol step latencies (above the fabric's α here) */
@@ -79,7 +80,7 @@ static void test_hierarchical(void **s)
 /* NVLink SHARP (nvls_efficiency 0.74 of the ring's link rate, 369 GB/s here: the NVLink4 node at
  * its achievable 0.82) on 8 ranks, M = 8 GB: the switch reduces and multicasts, so each link moves
  * M once: 8e9 / (0.74 · 369e9) = 29.297 ms + NVLS's 25 us, against the ring's 2·7/8·8e9/369e9 =
- * 37.940 ms + 7 · 2 · 0.5 us + 6.6 us; NCCL takes the faster. A 64 kB message keeps the ring (LL
+ * 37.940 ms + 7 · 2 · 0.5 us + 9.55 us; NCCL takes the faster. A 64 kB message keeps the ring (LL
  * latency below NVLS's 25 us); 2 ranks keep the ring at any size (M/bi < M/(0.74 bi)); forcing
  * the ring (NCCL_ALGO=RING) or a node without NVLS gives the ring. On 2 nodes (8 NICs of 50 GB/s
  * each, α 5 us) the all-reduce runs NVLS's tree: each rail carries M/8 = 1 GB at 50 GB/s = 20 ms
@@ -93,10 +94,10 @@ static void test_nvls(void **s)
     double nvls = 8e9 / (0.74 * 369e9);
     NEAR(nvls, 29.2976e-3, 1e-5);
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 8, 1, &f), nvls + 25e-6, 1e-12);
-    double ring = ms_coll_allreduce_ring_s(8e9, 8, 369e9, 0.5e-6) + 6.6e-6;
-    NEAR(ring, 37.9404e-3 + 13.6e-6, 1e-5);
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 65536, 8, 1, &f), ms_coll_allreduce_ring_s(65536, 8, 369e9, 0.5e-6) + 6.6e-6, 1e-15);
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 2, 1, &f), ms_coll_allreduce_ring_s(8e9, 2, 369e9, 0.5e-6) + 6.6e-6, 1e-12);
+    double ring = ms_coll_allreduce_ring_s(8e9, 8, 369e9, 0.5e-6) + MS_NCCL_LL_BASE_LATENCY_S;
+    NEAR(ring, 37.9404e-3 + 16.55e-6, 1e-5);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 65536, 8, 1, &f), ms_coll_allreduce_ring_s(65536, 8, 369e9, 0.5e-6) + MS_NCCL_LL_BASE_LATENCY_S, 1e-15);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 2, 1, &f), ms_coll_allreduce_ring_s(8e9, 2, 369e9, 0.5e-6) + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
     ms_dist_fabric_t r = f;
     r.ring_only = 1;
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 8, 1, &r), ring, 1e-12);
@@ -104,12 +105,12 @@ static void test_nvls(void **s)
     r.nvls_efficiency = 0;
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 8, 1, &r), ring, 1e-12);
     /* the other collectives are untouched */
-    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, 8e9, 8, 1, &f), ms_coll_all_gather_s(8e9, 8, 369e9, 0.5e-6) + 6.6e-6, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, 8e9, 8, 1, &f), ms_coll_all_gather_s(8e9, 8, 369e9, 0.5e-6) + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
     /* two nodes: NVLS's tree */
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 16, 1, &f), nvls + 25e-6 + 2 * 5e-6, 1e-12);
     ms_dist_fabric_t ring2 = f;
     ring2.ring_only = 1;
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 16, 1, &ring2), 2.0 * 15.0 / 16.0 * 1e9 / 50e9 + 2 * 7 * 0.5e-6 + 2 * 5e-6 + 6.6e-6, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 16, 1, &ring2), 2.0 * 15.0 / 16.0 * 1e9 / 50e9 + 2 * 7 * 0.5e-6 + 2 * 5e-6 + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
     /* three nodes: the ring, as without NVLS */
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 24, 1, &f), ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 8e9, 24, 1, &ring2), 1e-15);
 }
@@ -119,7 +120,7 @@ static void test_nvls(void **s)
  * step. Hand-worked: 512 ranks in 64 nodes of 8 take 448 NVLink and 63 network steps, 8.4 + 1523.2
  * + 882 = 2413.6 us for a message too small to matter; one rank per node (stride 8, 64 ranks) 63
  * network steps, 890.4 us; a fabric α above NCCL's step latency replaces it; inside one node the
- * fabric's own α stays (7 · 0.5 us) beside NCCL's LL base (6.6 us); the all-reduce keeps its
+ * fabric's own α stays (7 · 0.5 us) beside NCCL's base (9.55 us); the all-reduce keeps its
  * hierarchical steps and that base. */
 static void test_ring_latency(void **s)
 {
@@ -138,9 +139,9 @@ static void test_ring_latency(void **s)
     slow.inter_alpha_s = 20e-6;
     slow.intra_alpha_s = 5e-6;
     NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 512, 1, &slow), 8.4e-6 + 448 * 5e-6 + 63 * 20e-6, 1e-6);
-    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 8, 1, &f), 7 * 0.5e-6 + 6.6e-6, 1e-3);
+    NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 8, 1, &f), 7 * 0.5e-6 + MS_NCCL_LL_BASE_LATENCY_S, 1e-3);
     /* all-reduce across nodes: (local - 1) NVLink steps twice, 2 (nodes - 1) network steps */
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, tiny, 512, 1, &f), 2 * 7 * 0.5e-6 + 2 * 63 * 5e-6 + 6.6e-6, 1e-3);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, tiny, 512, 1, &f), 2 * 7 * 0.5e-6 + 2 * 63 * 5e-6 + MS_NCCL_LL_BASE_LATENCY_S, 1e-3);
     /* doubling the ranks at a fixed size never makes a gather faster */
     for (int n = 16; n <= 8192; n *= 2)
         assert_true(ms_coll_time_s(MS_COLL_ALL_GATHER, 1e6, 2 * n, 1, &f) > ms_coll_time_s(MS_COLL_ALL_GATHER, 1e6, n, 1, &f));
@@ -203,7 +204,7 @@ static void test_regimes(void **s)
                            .inter_bw_bytes_per_s = 100e9, .inter_alpha_s = 5e-6, .intra_regimes = &r };
     NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 4194304, 2, 1, &f), 2107.152e-6, 1e-12);
     f.intra_regimes = NULL;
-    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 4194304, 2, 1, &f), 4194304 / 300e9 + 1e-6 + 6.6e-6, 1e-12);
+    NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, 4194304, 2, 1, &f), 4194304 / 300e9 + 1e-6 + MS_NCCL_LL_BASE_LATENCY_S, 1e-12);
 }
 
 /* The fit recovers the two regimes from exact timings at 4 KiB .. 64 MiB: the split falls between

@@ -697,8 +697,8 @@ static tp_pair_t tp_pair(void)
 /* Tensor-parallel communication overlapped with the layer's GEMMs (tp_comm_overlap), hand-worked
  * on 2 A100 of one node (TP 2, dp 1), two GPT layers, h = 1024, T = 2048 tokens, no recompute, no
  * SM count (the GEMMs at peak·η), no vocabulary, no optimizer state. Per layer:
- *   M = 2 passes × 2 all-reduces of T·h·2 B over 2 ranks: 4·(T·h·2/bw + 2α + 6.6 µs), bw = 300 GB/s
- *       × 0.80, 6.6 µs NCCL's base latency of a collective (MS_NCCL_LL_BASE_LATENCY_S)
+ *   M = 2 passes × 2 all-reduces of T·h·2 B over 2 ranks: 4·(T·h·2/bw + 2α + 9.55 µs), bw = 300 GB/s
+ *       × 0.80, 9.55 µs the base latency of a collective (MS_NCCL_LL_BASE_LATENCY_S)
  *   C = forward + backward GEMMs of the linear layers: 3 × 2·T·12h²/2 / (312 TFLOP/s × 0.7)
  * With overlap the exposed TP time is max(0, M − C) per layer; without it, M. The NVLink of 300 GB/s
  * hides M entirely (M < C); at 1 GB/s M > C and M − C is left. Without the flag nothing changes. */
@@ -711,7 +711,7 @@ static void test_tp_comm_overlap(void **s)
     for (int k = 0; k < 2; k++) {
         double bw = k == 0 ? 300e9 : 1e9;
         c.f.intra_bw_bytes_per_s = bw;
-        double M = 4.0 * (T * h * 2.0 / (bw * 0.80) + 2.0 * 0.5e-6 + 6.6e-6);
+        double M = 4.0 * (T * h * 2.0 / (bw * 0.80) + 2.0 * 0.5e-6 + MS_NCCL_LL_BASE_LATENCY_S);
         ms_dist_train_t t0, t1, tz;
         c.p.tp_comm_overlap = 0;
         assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t0, NULL, 0), MS_DIST_OK);
@@ -908,7 +908,7 @@ static void test_tp_async_grad(void **s)
             ms_dist_fabric_t fa;
             ms_dist_fabric_achievable(&c.f, &fa);
             double msg = T * h * 2.0;
-            double R = msg / (bw * 0.80) + 2.0 * 0.5e-6 + 6.6e-6;      /* and NCCL's base latency */
+            double R = msg / (bw * 0.80) + 2.0 * 0.5e-6 + MS_NCCL_LL_BASE_LATENCY_S;      /* and NCCL's base latency */
             NEAR(ms_coll_time_s(MS_COLL_ALLREDUCE_RING, msg, 2, 1, &fa), R, 1e-12);
             double G = ms_coll_time_s(MS_COLL_ALL_GATHER, msg, 2, 1, &fa);
             double S = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, msg, 2, 1, &fa);
@@ -1050,11 +1050,12 @@ static void test_hybrid_shard(void **s)
     double ag = 7.0 / 8.0 * B / (300e9 * MS_DIST_INTRA_LINK_EFFICIENCY);  /* inside the node */
     double rep = 2.0 * 0.5 * (B / 8.0) / (fab.inter_bw_bytes_per_s / 8.0); /* 2 replicas, one rail */
     assert_int_equal(hyb.microbatches, 1);
-    /* and the latency, here (the fabric's α 0) NCCL's base of 6.6 us for each of the 25 units' (24
-     * layers and the root) two gathers, reduce-scatter and replicas' all-reduce: 0.66 ms */
+    /* and the latency, here (the fabric's α 0) the base of 9.55 us for each of the 25 units' (24
+     * layers and the root) two gathers, reduce-scatter and replicas' all-reduce: 0.955 ms */
     NEAR(hyb.sharded_units, 25.0, 1e-15);
-    NEAR(hyb.sharded_latency_s, 25.0 * 4 * 6.6e-6, 1e-9);
-    NEAR(hyb.zero_comm_total_s, 3.0 * ag + rep + 25 * 4 * 6.6e-6, 1e-9);
+    NEAR(hyb.sharded_latency_s, 25.0 * 4 * MS_NCCL_LL_BASE_LATENCY_S, 1e-9);
+    NEAR(hyb.sharded_latency_s, 0.955e-3, 1e-9);
+    NEAR(hyb.zero_comm_total_s, 3.0 * ag + rep + 25 * 4 * MS_NCCL_LL_BASE_LATENCY_S, 1e-9);
     /* on 200 GB/s per node the two are close (full sharding pipelines NVLink under the network; the
      * replicas' all-reduce moves 1/3 of its network bytes); on 25 GB/s (2 x 100 Gb/s) the network
      * decides and hybrid sharding is 2.2x faster */

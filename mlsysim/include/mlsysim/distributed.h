@@ -336,12 +336,15 @@ typedef struct ms_dist_fabric {
  * reduce-scatter over n ranks in N nodes takes n - 1 steps, N - 1 of them between nodes. See
  * ms_coll_time_s. */
 #define MS_NCCL_RING_BASE_LATENCY_S 8.4e-6
-/* The base latency of every other collective: NCCL's cost model's base for its ring in the LL
- * protocol (src/graph/tuning.cc, the same releases: baseLat ring LL 6.6 us, tree LL 6.8 us), the
- * protocol NCCL runs small messages with; paid once per collective call (its launch and the
- * protocol's setup) beside the steps' α. Negligible for the bulk transfers of training; a decode
- * step's tensor-parallel all-reduces (a few kB each, two per layer) are mostly this. */
-#define MS_NCCL_LL_BASE_LATENCY_S 6.6e-6
+/* The base latency of every other collective, paid once per collective call (its launch and the
+ * protocol's setup) beside the steps' α: 9.55 us, measured, the published nccl-tests times of the
+ * smallest all-reduces less their steps at NVLink's 0.5 us (2 x A100 at 32 B, 10.14 us, NVIDIA/nccl
+ * issue 583, 2021: 9.14 us; 8 x A100 at 1 KB, 16.96 us, Azure NDmv4 with NCCL 2.17.1,
+ * microsoft/mscclpp docs/performance-ndmv4.md: 9.96 us; their mean). NCCL's own cost model puts
+ * 6.6 us there (src/graph/tuning.cc: baseLat ring LL, the protocol it runs small messages with),
+ * which the engine used before. Negligible for the bulk transfers of training; a decode step's
+ * tensor-parallel all-reduces (a few kB each, two per layer) are mostly this. */
+#define MS_NCCL_LL_BASE_LATENCY_S 9.55e-6
 #define MS_NCCL_RING_NVLINK_STEP_S 3.4e-6
 #define MS_NCCL_RING_NET_STEP_S 14e-6
 /* Latency of an all-reduce through NVLink SHARP, NCCL's cost model's NVLS latency over NVLink
