@@ -1,7 +1,8 @@
 /* fuzz_runs.c - MLSys·im's validation tables, as `mlsysim validate --runs FILE` reads them: a runs
  * table with the calibration.csv and stacks.csv beside it (ms_dist_validation_load, then _run), and
- * the NCCL-tests table (ms_dist_coll_validation_load: every accepted row predicted with a positive
- * bus bandwidth, and as the ring when it forces NCCL_ALGO=RING) and the serving table (ms_serving_validation_run,
+ * the NCCL-tests table (ms_dist_coll_validation_load_figures with the small calibration.csv: every
+ * accepted row predicted with a positive bus bandwidth, and as the ring when it forces
+ * NCCL_ALGO=RING) and the serving table (ms_serving_validation_run,
  * against the built-in registry). The first byte picks which of the five files the rest of the input
  * is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
@@ -58,8 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     if (which == 3) {
         const char *p = fuzz_file("collectives.csv", body, n);
+        char calp[1024];
+        snprintf(calp, sizeof calp, "%s", fuzz_file("calibration.csv", (const uint8_t *)cal_ok, sizeof cal_ok - 1));
         ms_dist_coll_validation_t cv;
-        int rc = ms_dist_coll_validation_load(p, &cv, err, sizeof err);
+        int rc = ms_dist_coll_validation_load_figures(p, calp, &cv, err, sizeof err);
         named(rc, err);
         if (rc == 0) {
             FUZZ_CHECK(cv.n > 0, "an empty collectives table accepted");

@@ -387,6 +387,29 @@ static void test_nccl_table_errors(void **s)
     NEAR(v.rows[0].predicted_busbw_bytes_per_s / 1e9, 450 * MS_DIST_INTRA_LINK_EFFICIENCY, 0.01);
     assert_true(v.rows[1].predicted_busbw_bytes_per_s > 1.2 * v.rows[0].predicted_busbw_bytes_per_s);
     ms_dist_coll_validation_free(&v);
+    /* a table in the original columns takes NVLink SHARP from its generation's calibration.csv
+     * entry when one is given (H100 0.74; A100 none); 0 in the column switches it off */
+    snprintf(text, sizeof text, "%sh,H100,allreduce,8,8,450,0.82,0.5,400,,5,8e9,480,heldout,c\n"
+                                "a,A100,allreduce,8,8,300,0.77,0.5,200,,7,8e9,230,heldout,c\n", hdr);
+    write_text(path, text);
+    char cal[1024];
+    snprintf(cal, sizeof cal, "%s/mlsysim/validation/calibration.csv", MLSB_SOURCE_DIR);
+    assert_int_equal(ms_dist_coll_validation_load_figures(path, cal, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.rows[0].algorithm, "nvls");
+    NEAR(v.rows[0].fabric.nvls_efficiency, 0.74, 1e-12);
+    assert_true(fabs(v.rows[0].error) < 0.01);
+    assert_string_equal(v.rows[1].algorithm, "ring");
+    ms_dist_coll_validation_free(&v);
+    assert_int_equal(ms_dist_coll_validation_load(path, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.rows[0].algorithm, "ring");           /* no figures given: none */
+    ms_dist_coll_validation_free(&v);
+    snprintf(text, sizeof text, "%sh,H100,allreduce,8,8,450,0.82,0.5,400,,5,8e9,370,heldout,c,,0\n", hdr2);
+    write_text(path, text);
+    assert_int_equal(ms_dist_coll_validation_load_figures(path, cal, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.rows[0].algorithm, "ring");
+    ms_dist_coll_validation_free(&v);
+    assert_int_equal(ms_dist_coll_validation_load_figures(path, "/nonexistent/calibration.csv", &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "calibration.csv"));
     write_text(path, "id,kind\n");
     assert_int_equal(ms_dist_coll_validation_load(path, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, ":1: header"));

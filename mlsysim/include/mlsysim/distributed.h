@@ -937,6 +937,11 @@ typedef struct ms_dist_coll_validation {
  * measured_busbw_gb_s,split,citation; kind allreduce|reduce_scatter|all_gather|all_to_all; blank
  * efficiencies = the defaults) and predicts every row. Errors name file, line and column. */
 int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen);
+/* The same, with the generations' figures of a calibration.csv (NULL = none): a row whose
+ * nvls_efficiency is blank or absent takes its generation's (the entry its `generation` names, as
+ * runs.csv rows find theirs); 0 = the node has no NVLink SHARP. */
+int ms_dist_coll_validation_load_figures(const char *path, const char *calibration, ms_dist_coll_validation_t *v,
+                                         char *err, size_t errlen);
 void ms_dist_coll_validation_free(ms_dist_coll_validation_t *v);
 
 /* Reads the table (CSV, one run per line, see validation/README.md). The optional `split` column

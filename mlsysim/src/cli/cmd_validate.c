@@ -272,11 +272,11 @@ static int svg_collectives(const char *file, const ms_dist_coll_validation_t *cv
 
 /* collectives.csv: JSON member "collectives" or a text section (with svg_file, the
  * --svg-collectives picture too). 0 ok, 1 unreadable. */
-static int print_collectives(const char *path, int json, const char *svg_file)
+static int print_collectives(const char *path, const char *calibration, int json, const char *svg_file)
 {
     ms_dist_coll_validation_t cv;
     char err[512];
-    if (ms_dist_coll_validation_load(path, &cv, err, sizeof err) != MS_DIST_OK) {
+    if (ms_dist_coll_validation_load_figures(path, calibration, &cv, err, sizeof err) != MS_DIST_OK) {
         fprintf(stderr, "mlsysim validate: %s\n", err);
         return 1;
     }
@@ -712,8 +712,10 @@ int ms_cli_validate(int argc, char **argv)
         printf("figures: %s; stacks: %s\n", v.calibration_file, readable(v.stacks_file) ? v.stacks_file : "none (every stack at 1)");
     }
     int rc = svg ? svg_training(svg, &v, only) : 0;
+    char cal_used[sizeof v.calibration_file];
+    snprintf(cal_used, sizeof cal_used, "%s", v.calibration_file);
     ms_dist_validation_free(&v);
-    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, json, svg_coll);
+    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, cal_used, json, svg_coll);
     else if (svg_coll) {
         fprintf(stderr, "mlsysim validate: --svg-collectives: no collectives.csv beside %s, nothing drawn\n", path);
         rc = 1;

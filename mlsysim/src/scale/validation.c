@@ -1268,8 +1268,21 @@ static void coll_stats(const ms_dist_coll_validation_t *v, int which, double *tm
 
 int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen)
 {
+    return ms_dist_coll_validation_load_figures(path, NULL, v, err, errlen);
+}
+
+int ms_dist_coll_validation_load_figures(const char *path, const char *calibration, ms_dist_coll_validation_t *v,
+                                         char *err, size_t errlen)
+{
     if (!path || !v) { ms_scale_err(err, errlen, "collectives: missing path"); return MS_DIST_EINVAL; }
     memset(v, 0, sizeof *v);
+    /* the generations' figures for rows that leave nvls_efficiency blank */
+    cal_t cal[MAXCAL];
+    int ncal = 0;
+    if (calibration) {
+        int crc = load_calibration(calibration, cal, &ncal, err, errlen);
+        if (crc) return crc;
+    }
     csv_file_t cf;
     int rc = csv_open(&cf, path, 0, err, errlen);
     if (rc == CSV_EMPTY) { ms_scale_err(err, errlen, "%s: no rows", path); return MS_DIST_EIO; }
@@ -1319,9 +1332,14 @@ int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v,
         }
         double nvls = 0.0;
         const char *nf = ci_nvls >= 0 && c.n > ci_nvls ? c.f[ci_nvls] : "";
-        if (*nf && (parse_num(nf, &nvls) || !(nvls > 0 && nvls <= 1))) {
-            ms_scale_err(err, errlen, "%s:%d: column nvls_efficiency: '%s' is not a number in (0, 1] (blank = no NVLink SHARP)", path, lineno, nf);
+        if (*nf && (parse_num(nf, &nvls) || !(nvls >= 0 && nvls <= 1))) {
+            ms_scale_err(err, errlen, "%s:%d: column nvls_efficiency: '%s' is not a number in [0, 1] (0 = no NVLink SHARP; "
+                         "blank = the generation's figure)", path, lineno, nf);
             rc = MS_DIST_EIO; break;
+        }
+        if (!*nf) {
+            int g = cal_generation(cal, ncal, c.f[ci_gen]);
+            nvls = g >= 0 ? cal[g].nvls : 0.0;
         }
         const char *as = ci_algo >= 0 && c.n > ci_algo ? c.f[ci_algo] : "";
         if (*as && strcmp(as, "ring") && strcmp(as, "default")) {
