@@ -401,6 +401,10 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
                       const ms_dist_fabric_t *fabric);
+/* The bandwidth term of an all-reduce through NVLink SHARP: M / (efficiency · bw), each link
+ * carrying M once, bw the rate the ring reaches on the same links; its latency is
+ * MS_NCCL_NVLS_LATENCY_S (ms_coll_time_s takes the sum where it beats the ring). */
+double ms_coll_nvls_bw_s(double bytes, double bw_bytes_per_s, double efficiency);
 /* The algorithm ms_coll_time_s costs the collective as: "ring" (NCCL's ring inside a node, its
  * hierarchical ring across nodes, or any collective but the all-reduce), "nvls" (an all-reduce
  * inside a node through NVLink SHARP) or "nvls_tree" (an all-reduce on two nodes through NVLink

@@ -712,14 +712,12 @@ int ms_cli_validate(int argc, char **argv)
         printf("figures: %s; stacks: %s\n", v.calibration_file, readable(v.stacks_file) ? v.stacks_file : "none (every stack at 1)");
     }
     int rc = svg ? svg_training(svg, &v, only) : 0;
-    char cal_used[sizeof v.calibration_file];
-    snprintf(cal_used, sizeof cal_used, "%s", v.calibration_file);
-    ms_dist_validation_free(&v);
-    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, cal_used, json, svg_coll);
+    if (beside(path, "collectives.csv", side, sizeof side)) rc |= print_collectives(side, v.calibration_file, json, svg_coll);
     else if (svg_coll) {
         fprintf(stderr, "mlsysim validate: --svg-collectives: no collectives.csv beside %s, nothing drawn\n", path);
         rc = 1;
     }
+    ms_dist_validation_free(&v);
     if (have_serv && serv_st != MS_OK) {
         fprintf(stderr, "mlsysim validate: %s\n", serv_err);
         rc = 1;

@@ -148,6 +148,18 @@ static int nvls_on(const ms_dist_fabric_t *f)
     return f->nvls_efficiency > 0.0 && !f->ring_only;
 }
 
+double ms_coll_nvls_bw_s(double bytes, double bw, double efficiency)
+{
+    if (!(bytes > 0.0)) return 0.0;
+    return efficiency > 0.0 && bw > 0.0 ? bytes / (efficiency * bw) : INFINITY;
+}
+
+/* The faster of two ways to run a collective, as NCCL's tuner picks (a on a tie). */
+static phase_t faster(phase_t a, phase_t b)
+{
+    return b.bw_s + b.lat_s < a.bw_s + a.lat_s ? b : a;
+}
+
 /* The cost of ms_coll_time_s, its bandwidth and latency terms apart. */
 static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
 {
@@ -173,8 +185,8 @@ static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, c
         /* NVLink SHARP: M over each accelerator's links at the switch's rate, where NCCL's model
          * finds it faster than the ring (large messages; more than 2 ranks) */
         if (kind == MS_COLL_ALLREDUCE_RING && ri < 0 && nvls_on(f)) {
-            phase_t nv = {bytes / (f->nvls_efficiency * bi), MS_NCCL_NVLS_LATENCY_S, 1};
-            if (nv.bw_s + nv.lat_s < c.bw_s + c.lat_s) c = nv;
+            phase_t nv = {ms_coll_nvls_bw_s(bytes, bi, f->nvls_efficiency), MS_NCCL_NVLS_LATENCY_S, 1};
+            c = faster(c, nv);
         }
         return c;
     }
@@ -215,9 +227,9 @@ static phase_t coll_cost(ms_dist_coll_t kind, double bytes, int n, int stride, c
      * node sends M to the other and receives M back, M/local on each rail, where the ring sends
      * 2(n-1)/n·M; inside the node NVLink SHARP reduces and multicasts M. */
     if (kind == MS_COLL_ALLREDUCE_RING && nodes == 2 && local > 1 && nvls_on(f)) {
-        double intra = bytes / (f->nvls_efficiency * bi), inter = bo > 0 ? bytes / local / bo : INFINITY;
+        double intra = ms_coll_nvls_bw_s(bytes, bi, f->nvls_efficiency), inter = bo > 0 ? bytes / local / bo : INFINITY;
         phase_t tr = {intra > inter ? intra : inter, MS_NCCL_NVLS_LATENCY_S + 2.0 * ao, 2};
-        if (tr.bw_s + tr.lat_s < c.bw_s + c.lat_s) c = tr;
+        c = faster(c, tr);
     }
     return c;
 }

@@ -515,7 +515,7 @@ int ms_collective(ms_collective_kind k, double M, int n, double bw, double alpha
         lt = 2 * (G - 1) * alpha + (nodes > 1 ? 2 * (nodes - 1) * alpha_out : 0);
         break;
     }
-    case MS_COLLECTIVE_NVLS: bt = M / (MS_COLLECTIVE_NVLS_EFFICIENCY * bw); lt = MS_NCCL_NVLS_LATENCY_S; break;
+    case MS_COLLECTIVE_NVLS: bt = ms_coll_nvls_bw_s(M, bw, MS_COLLECTIVE_NVLS_EFFICIENCY); lt = MS_NCCL_NVLS_LATENCY_S; break;
     default: bt = (N - 1) / N * M / bw; lt = (N - 1) * alpha; break;
     }
     o->bandwidth_term_s = bt;
