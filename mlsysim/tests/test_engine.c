@@ -527,6 +527,9 @@ static void test_key_table_matches_results(void **state)
         /* held at a power limit below TDP */
         ("version: \"1.0\"\nname: j\nworkload: {model: Llama3_8B, mode: training, seq_len: 8192, batch_size: 16}\n"
          "hardware: {accelerator: H100, count: 8, per_node: 8, power_limit: 500 W}\nparallelism: {microbatch: 2}\n"),
+        /* context parallelism as Llama 3 runs it (all-gather) */
+        ("version: \"1.0\"\nname: k\nworkload: {model: Llama3_8B, mode: training, seq_len: 65536, batch_size: 4}\n"
+         "hardware: {accelerator: H100, count: 8, per_node: 8}\nparallelism: {cp: 4, framework: Llama3}\n"),
     };
     size_t nk = ms_result_key_count();
     int *seen = calloc(nk, sizeof *seen);

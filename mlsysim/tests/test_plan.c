@@ -405,6 +405,83 @@ static void test_pp_comm_overlap(void **state)
     expect_error(y1, "bad.yaml:8: parallelism.pp_comm_overlap", "training");
 }
 
+/* parallelism.cp_allgather: Llama 3 8B at 131k tokens on 16 H100 with CP 8 across two nodes; the
+ * plan with the key gives the step ms_dist_train_step gives with the flag set by hand, whose
+ * exposed K/V exchange is the whole of it (ring CP exposes less); a framework named Llama3 gathers
+ * by default unless the plan (or --set) says false, others ring. Refused outside training, with
+ * cp 1 and when not a boolean, with file:line: field. */
+static void test_cp_allgather(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: cp\n"
+        "workload: {model: Llama3_8B, mode: training, seq_len: 131072, batch_size: 16}\n"
+        "hardware: {accelerator: H100, count: 16, per_node: 8, precision: bf16, fabric: IB_NDR}\n"
+        "parallelism: {tp: 1, cp: %d, microbatch: 1, recompute: full, zero_stage: 3%s}\n";
+    char y0[1024], y1[1024], err[1024] = "";
+    snprintf(y0, sizeof y0, fmt, 8, "");
+    snprintf(y1, sizeof y1, fmt, 8, ", cp_allgather: true");
+    ms_plan p0, p1;
+    ms_dist_parallel_t par;
+    ms_dist_train_t t0, t1;
+    plans_and_steps(y0, y1, &p0, &p1, offsetof(ms_dist_parallel_t, cp_allgather), 1, &par, &t0, &t1);
+    assert_int_equal(p0.cp_allgather, 0);
+    assert_int_equal(p1.cp_allgather, 1);
+    assert_true(t1.cp_comm_s > t0.cp_comm_s && t1.step_time_s > t0.step_time_s);
+    assert_true(fabs((t1.step_time_s - t0.step_time_s) - (t1.cp_comm_s - t0.cp_comm_s)) < 1e-9 * t1.step_time_s);
+    const ms_plan *plans[2] = {&p0, &p1};
+    const double steps[2] = {t0.step_time_s, t1.step_time_s}, comms[2] = {t0.cp_comm_s, t1.cp_comm_s};
+    for (int k = 0; k < 2; k++) {
+        ms_result r;
+        double v = -1;
+        assert_int_equal(ms_plan_eval(reg, plans[k], &r), MS_OK);
+        assert_true(ms_result_get(&r, "step_time_s", &v) && v == steps[k]);
+        assert_true(ms_result_get(&r, "cp_communication_s", &v) && v == comms[k]);
+        assert_true(ms_result_get(&r, "cp_allgather", &v) && v == k);
+        ms_result_free(&r);
+    }
+    /* the framework's default, and --set over it */
+    const char *fw[3] = {", framework: Llama3", ", framework: Llama3, cp_allgather: false", ", framework: NeMo"};
+    const int want[3] = {1, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        ms_plan q;
+        ms_result r;
+        double v = -1;
+        snprintf(y1, sizeof y1, fmt, 8, fw[k]);
+        assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &q, err, sizeof err), MS_OK);
+        ms_status st = ms_plan_eval(reg, &q, &r);
+        assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+        assert_true(ms_result_get(&r, "cp_allgather", &v) && v == want[k]);
+        ms_result_free(&r);
+        if (k == 0) {
+            assert_int_equal(ms_plan_set(reg, &q, "parallelism.cp_allgather", "false", err, sizeof err), MS_OK);
+            st = ms_plan_eval(reg, &q, &r);
+            assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+            assert_true(ms_result_get(&r, "cp_allgather", &v) && v == 0);
+            ms_result_free(&r);
+        }
+    }
+    {   /* no context parallelism: no such key in the result, even for Llama 3's framework */
+        ms_plan q;
+        ms_result r;
+        double v = -1;
+        snprintf(y1, sizeof y1, fmt, 1, ", framework: Llama3");
+        assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &q, err, sizeof err), MS_OK);
+        ms_status st = ms_plan_eval(reg, &q, &r);
+        assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+        assert_false(ms_result_get(&r, "cp_allgather", &v));
+        ms_result_free(&r);
+    }
+    snprintf(y1, sizeof y1, fmt, 8, ", cp_allgather: 2");
+    expect_error(y1, "bad.yaml:5: parallelism.cp_allgather", "true or false");
+    snprintf(y1, sizeof y1, fmt, 1, ", cp_allgather: true");
+    expect_error(y1, "bad.yaml:5: parallelism.cp_allgather", "needs cp > 1 (got cp 1)");
+    snprintf(y1, sizeof y1, "version: \"1.0\"\nname: x\nworkload: {model: Llama3_8B, mode: inference}\n"
+                            "hardware: {accelerator: H100, count: 8}\nparallelism:\n  cp_allgather: true\n");
+    expect_error(y1, "bad.yaml:6: parallelism.cp_allgather", "training");
+}
+
 /* parallelism.attention_kernel: flash1 gives the step ms_dist_train_step gives with the kernel set
  * by hand, longer than flash2's (the default); refused as a name outside flash2 / flash1, without
  * flash_attention and outside training, with file:line: field; `--set` takes the same names. */
@@ -588,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_tables_agree),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_pp_comm_overlap),
+        cmocka_unit_test(test_cp_allgather),
         cmocka_unit_test(test_attention_kernel),
         cmocka_unit_test(test_optimizer_impl),
         cmocka_unit_test(test_decode_serial),

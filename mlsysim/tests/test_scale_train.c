@@ -882,6 +882,47 @@ static void test_pp_comm_overlap(void **s)
     }
 }
 
+/* Context parallelism's K/V exchange per layer and micro-batch: an all-gather of the whole
+ * sequence's K and V (2·b·s·kv_dim·2 bytes a TP rank) before the attention core and, in the
+ * backward, the gather again and a reduce-scatter of their gradients. Ring CP (cp_allgather 0)
+ * exposes only what the attention core does not cover: nothing with 32k tokens on NVLink;
+ * all-gather CP (Llama 3's) exposes the whole 2·AG + RS, the step longer by exactly that. */
+static void test_cp_allgather(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(4, 2048, 16);
+    m.seq_len = 32768;
+    m.vocab = 0;
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .cp = 4, .microbatch = 1, .global_batch = 2, .interleave = 1,
+                             .flash_attention = 1, .optimizer_bytes_per_param = -1 };
+    ms_dist_train_t ring, ag;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &ring, NULL, 0), MS_DIST_OK);
+    p.cp_allgather = 1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &ag, NULL, 0), MS_DIST_OK);
+    ms_dist_fabric_t fa;
+    ms_dist_fabric_achievable(&f, &fa);
+    double kv = 2.0 * 32768.0 * 2048.0 * 2.0;          /* K and V, whole sequence, 16-bit (no GQA) */
+    double g = ms_coll_time_s(MS_COLL_ALL_GATHER, kv, 4, 1, &fa);
+    double r = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, kv, 4, 1, &fa);
+    assert_int_equal(ring.microbatches, 1);             /* dp 2, one sequence each */
+    assert_true(ring.cp_comm_s == 0.0);
+    NEAR(ag.cp_comm_s, 4.0 * (2.0 * g + r), 1e-12);    /* 4 layers, one micro-batch */
+    NEAR(ag.step_time_s - ring.step_time_s, ag.cp_comm_s, 1e-12);
+    NEAR(parts_sum(&ag), ag.step_time_s, 1e-9);
+    /* full recompute gathers again for the recomputed forward */
+    p.recompute = MS_DIST_RECOMPUTE_FULL;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &ag, NULL, 0), MS_DIST_OK);
+    NEAR(ag.cp_comm_s, 4.0 * (3.0 * g + r), 1e-12);
+    /* stacks: Llama 3's gathers, the others ring */
+    assert_int_equal(ms_dist_stack_cp_allgather("H100/Llama3"), 1);
+    assert_int_equal(ms_dist_stack_cp_allgather("llama-3"), 1);
+    assert_int_equal(ms_dist_stack_cp_allgather("H100/NeMo"), 0);
+    assert_int_equal(ms_dist_stack_cp_allgather("torchtitan"), 0);
+    assert_int_equal(ms_dist_stack_cp_allgather(NULL), 0);
+}
+
 /* The backward's TP collectives beside its GEMMs (tp_async_grad, Megatron's
  * LinearWithGradAccumulationAndAsyncCommunication), hand-worked on the layers of test_tp_comm_overlap
  * (TP 2 on one node, two GPT layers, h = 1024, T = 2048, no SM count: nothing slows the GEMMs).
@@ -1176,6 +1217,7 @@ int main(void)
         cmocka_unit_test(test_context_parallel_replicas),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_pp_comm_overlap),
+        cmocka_unit_test(test_cp_allgather),
         cmocka_unit_test(test_attention_kernel),
         cmocka_unit_test(test_optimizer_impl),
         cmocka_unit_test(test_tp_async_grad),

@@ -184,10 +184,13 @@ static void test_published_runs(void **s)
         if (strstr(r->stack, "DeepSpeed") || strstr(r->stack, "llm-foundry") || strstr(r->stack, "torchtitan")
             || strstr(r->stack, "Llama3"))
             assert_int_equal(r->par.tp_async_grad, 0);
-        /* Llama 3 on 16,384 H100: +3.4 % at 8,192 tokens; -11.7 % for the long-context run (CP 16,
-         * 131,072 tokens), the one row of the stack predicted too fast */
+        /* Llama 3 on 16,384 H100: +3.4 % at 8,192 tokens; -7.1 % for the long-context run (CP 16,
+         * 131,072 tokens), the one row of the stack predicted too fast (-11.9 % before its K/V
+         * all-gathers were put on the critical path, as Llama 3 runs them: README "Llama 3's
+         * context parallelism"); only its rows gather (cp_allgather, the stack's default) */
         if (!strcmp(r->stack, "H100/Llama3"))
-            assert_true(strstr(r->id, "-CP16") ? r->error < -0.10 && r->error > -0.13 : fabs(r->error) <= 0.035);
+            assert_true(strstr(r->id, "-CP16") ? r->error < -0.06 && r->error > -0.08 : fabs(r->error) <= 0.035);
+        assert_int_equal(r->par.cp_allgather, !strcmp(r->stack, "H100/Llama3") && r->par.cp > 1);
         /* NVIDIA's NeMo runs, every one predicted too slow, with the TP communication overlap
          * their recipes set (ub_tp_comm_overlap true; Nemotron-4 340B's through its launch
          * script, README "Nemotron-4 340B's TP overlap"): +0.5 % ... +8.5 % (340B without it
@@ -483,6 +486,36 @@ static void test_bad_tables(void **s)
                 assert_non_null(strstr(err, "runs.csv:2"));
                 assert_non_null(strstr(err, "column pp_overlap"));
                 if (k == 7) assert_non_null(strstr(err, "interleaved schedule"));
+            }
+        }
+    }
+    /* the optional cp_allgather column (with cp): blank = the stack's (1 for Llama 3's own stack with
+     * cp > 1, 0 for the others and without context parallelism), 0 and 1 reach the plan; 2 is
+     * refused, and so is 1 without context parallelism (cp 1) */
+    {
+        char hdr_cpa[4096];
+        snprintf(hdr_cpa, sizeof hdr_cpa, "%.*s,cp,cp_allgather\n", (int)strcspn(hdr, "\r\n"), hdr);
+        const char *cpa[7] = {"", "", "0", "1", "", "2", "1"};
+        const char *stk[7] = {"X/Llama3", "X/NeMo", "X/Llama3", "X/NeMo", "X/Llama3", "X/Llama3", "X/NeMo"};
+        const int cps[7] = {2, 2, 2, 2, 1, 2, 1};
+        const int want[5] = {1, 0, 0, 1, 0};
+        for (int k = 0; k < 7; k++) {
+            out = fopen(runs, "w");
+            fprintf(out, "%sr1,%s,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,2,1,512,1,"
+                         "2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,,%d,%s\n", hdr_cpa, stk[k],
+                    cps[k], cpa[k]);
+            fclose(out);
+            int rc = ms_dist_validation_load(runs, &v, err, sizeof err);
+            if (k < 5) {
+                assert_int_equal(rc, MS_DIST_OK);
+                assert_int_equal(v.rows[0].par.cp, cps[k]);
+                assert_int_equal(v.rows[0].par.cp_allgather, want[k]);
+                ms_dist_validation_free(&v);
+            } else {
+                assert_int_equal(rc, MS_DIST_EIO);
+                assert_non_null(strstr(err, "runs.csv:2"));
+                assert_non_null(strstr(err, "column cp_allgather"));
+                if (k == 6) assert_non_null(strstr(err, "needs context parallelism"));
             }
         }
     }

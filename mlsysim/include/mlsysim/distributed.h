@@ -259,6 +259,13 @@ typedef struct ms_dist_parallel {
      * schedule); 0 = every transfer on the critical path. ms_dist_stack_pp_comm_overlap gives a
      * stack's. */
     int pp_comm_overlap;
+    /* 1 = all-gather context parallelism (Llama 3's: each rank gathers the whole sequence's K and
+     * V before its attention and reduce-scatters their gradients after, the collectives on the
+     * critical path; Dubey et al. 2024, Sec. 3.3.2); 0 = ring context parallelism (Megatron-Core's
+     * and torchtitan's: K and V chunks pass round the ring while the attention core computes on the
+     * chunk at hand, so only what the core does not cover is exposed). Only with cp > 1.
+     * ms_dist_stack_cp_allgather gives a stack's. */
+    int cp_allgather;
     /* how the optimizer step reaches HBM (ms_dist_opt_impl_t): fused (0) or PyTorch's unfused
      * element-wise passes with gradient-norm clipping (1). ms_dist_stack_optimizer_impl gives a
      * stack's. */
@@ -874,6 +881,13 @@ int ms_dist_stack_tp_async_grad(const char *stack);
  * and Megatron-Bridge's comm_overlap.py set it for VP > 1); 0 for Megatron-DeepSpeed, every other
  * name and every other layout. */
 int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave);
+
+/* Whether a software stack runs context parallelism by all-gathering K and V
+ * (ms_dist_parallel_t.cp_allgather): 1 for Llama 3's own stack (a name with "llama3" in its
+ * software part, as runs.csv's H100/Llama3; Dubey et al. 2024, Sec. 3.3.2: "the all-gather
+ * communication latency is exposed in the critical path"); 0 (ring attention, overlapped) for
+ * every other name. */
+int ms_dist_stack_cp_allgather(const char *stack);
 
 /* How a software stack runs its optimizer step (ms_dist_parallel_t.optimizer_impl): unfused for
  * Composer and what runs on it (llm-foundry, MosaicML's examples), whose yamls take

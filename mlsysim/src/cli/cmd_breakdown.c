@@ -16,7 +16,7 @@ static const struct { const char *key, *name, *brief, *what; } parts[] = {
     {"memory_bound_s", "memory-bound ops", "membound", "norms, activations, residuals, softmax/score path, loss, GEMM output writes, FSDP copies, FP8 casts at HBM bandwidth"},
     {"tp_communication_s", "TP all-reduce", "TP", "tensor-parallel collectives on the critical path (what the GEMMs do not hide, with overlap)"},
     {"ep_communication_s", "EP all-to-all", "EP", "MoE token exchange"},
-    {"cp_communication_s", "CP exchange", "CP", "context-parallel K/V, what the attention core does not hide"},
+    {"cp_communication_s", "CP exchange", "CP", "context-parallel K/V: what the attention core does not hide (ring), all of it (cp_allgather)"},
     {"bubble_s", "pipeline bubble", "bubble", "(pp-1)/v stages idle at the start and end of 1F1B"},
     {"pp_communication_s", "pipeline sends", "sends", "activations between stages"},
     {"dp_communication_s", "DP reduction (exposed)", "DP", "gradient all-reduce / reduce-scatter not hidden by backward (ZeRO-2: one per layer)"},

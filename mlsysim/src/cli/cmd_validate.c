@@ -625,9 +625,9 @@ int ms_cli_validate(int argc, char **argv)
             json_str(r->calibration);
             printf(",\"stack_figures\":");   /* the stacks.csv entry used (name or alias), or null */
             if (*r->stack_figures) json_str(r->stack_figures); else printf("null");
-            printf(",\"zero_stage\":%d,\"shard_group\":%d,\"tp_overlap\":%d,\"tp_async\":%d,\"pp_overlap\":%d,\"sharding\":",
+            printf(",\"zero_stage\":%d,\"shard_group\":%d,\"tp_overlap\":%d,\"tp_async\":%d,\"pp_overlap\":%d,\"cp_allgather\":%d,\"sharding\":",
                    r->par.zero_stage, r->par.shard_group, r->par.tp_comm_overlap, r->par.tp_async_grad,
-                   r->par.pp_comm_overlap);
+                   r->par.pp_comm_overlap, r->par.cp_allgather);
             json_str(r->sharding);
             /* the recompute the row ran: its column as the stack reads it (torchtitan's 1 is
              * operator-level), and with full recompute the fraction of the layers */

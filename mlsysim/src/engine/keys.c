@@ -82,6 +82,7 @@ static const ms_result_key keys[] = {
     {"memory_bound_s", MS_V_NUM, "s", "part of compute_s in memory-bound kernels"},
     {"ep_communication_s", MS_V_NUM, "s", "expert-parallel all-to-alls"},
     {"cp_communication_s", MS_V_NUM, "s", "exposed context-parallel K/V exchange"},
+    {"cp_allgather", MS_V_BOOL, "", "training with cp > 1: K and V all-gathered on the critical path (Llama 3's context parallelism) rather than passed round a ring under the attention core (parallelism.cp_allgather)"},
     {"dp_communication_total_s", MS_V_NUM, "s", "gradient reduction, hidden or not"},
     {"zero_communication_total_s", MS_V_NUM, "s", "ZeRO-3 gathers and reduce-scatters, hidden or not"},
     {"congestion_factor", MS_V_NUM, "", "training: communication slowdown k_c applied to every exposed collective (hardware.congestion)"},

@@ -306,6 +306,8 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->tp_comm_overlap = p->tp_comm_overlap;
     par->pp_comm_overlap = p->pp_comm_overlap_set ? p->pp_comm_overlap
                          : ms_dist_stack_pp_comm_overlap(p->framework, p->pp, p->interleave);
+    par->cp_allgather = p->cp_allgather_set ? p->cp_allgather
+                      : par->cp > 1 && ms_dist_stack_cp_allgather(p->framework);
     par->optimizer_impl = p->optimizer_impl_set ? p->optimizer_impl : ms_dist_stack_optimizer_impl(p->framework);
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;
@@ -335,6 +337,7 @@ void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, const ms_dist
     ms_result_num(o, "memory_bound_s", t->memory_bound_s);
     ms_result_num(o, "ep_communication_s", t->ep_comm_s);
     ms_result_num(o, "cp_communication_s", t->cp_comm_s);
+    if (par->cp > 1) ms_result_bool(o, "cp_allgather", par->cp_allgather);
     ms_result_num(o, "dp_communication_total_s", t->dp_comm_total_s);
     ms_result_num(o, "zero_communication_total_s", t->zero_comm_total_s);
     ms_result_num(o, "overlap_interference_s", t->overlap_interference_s);

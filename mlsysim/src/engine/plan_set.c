@@ -63,6 +63,7 @@ static const struct { const char *key; size_t off; } bools[] = {
     {"parallelism.flash_attention", offsetof(ms_plan, flash_attention)},
     {"parallelism.tp_comm_overlap", offsetof(ms_plan, tp_comm_overlap)},
     {"parallelism.pp_comm_overlap", offsetof(ms_plan, pp_comm_overlap)},
+    {"parallelism.cp_allgather", offsetof(ms_plan, cp_allgather)},
 };
 
 const char *const ms_plan_set_keys =
@@ -71,7 +72,7 @@ const char *const ms_plan_set_keys =
     "hardware.memory_reserve hardware.decode_serial hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
-    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.attention_kernel parallelism.optimizer_impl parallelism.framework ops.region ops.duration_days";
+    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.cp_allgather parallelism.attention_kernel parallelism.optimizer_impl parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
 static void rederive(ms_plan *p)
@@ -105,6 +106,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
             if (to_bool(value, &v)) { snprintf(err, errlen, "%s: '%s' is not true or false", key, value); return MS_ERR_INPUT; }
             *(int *)((char *)p + bools[i].off) = v;
             if (bools[i].off == offsetof(ms_plan, pp_comm_overlap)) p->pp_comm_overlap_set = 1;   /* over the framework's */
+            if (bools[i].off == offsetof(ms_plan, cp_allgather)) p->cp_allgather_set = 1;
             p->has_parallelism = 1;
             return MS_OK;
         }

@@ -263,6 +263,10 @@ static const field parallelism_fields[] = {
      "tensor-parallel collectives overlapped with the layer's GEMMs (Transformer Engine userbuffers; Megatron-Core tp_comm_overlap, NeMo ub_tp_comm_overlap): each layer exposes max(0, M - C), M its TP collective time, C its linear-layer GEMM time (training)"},
     {"pp_comm_overlap", NULL, FT_BOOL, OFF(pp_comm_overlap), 0, 0, 1, 0, NULL, NULL, NULL, OFF(pp_comm_overlap_set), NULL,
      "pipeline sends and receives overlapped with the chunks' compute (Megatron-Core / NeMo overlap_p2p_comm, the interleaved schedule: needs interleave > 1): only the fill's and drain's 2(pp - 1) transfers are exposed (training; default: on for a Megatron-family framework (Megatron-LM, Megatron-Core, NeMo) with pp > 1 and interleave > 1, else off)"},
+    {"cp_allgather", NULL, FT_BOOL, OFF(cp_allgather), 0, 0, 1, 0, NULL, NULL, NULL, OFF(cp_allgather_set), NULL,
+     "context parallelism by all-gather (Llama 3's: every rank gathers the whole sequence's K and V before its attention and reduce-scatters their gradients, on the critical path) "
+     "instead of the ring (Megatron-Core, torchtitan: K and V chunks pass round the ring while the attention core computes, only what it does not cover exposed); "
+     "needs cp > 1 (training; default: on for a framework named Llama3, else off)"},
     {"optimizer_impl", NULL, FT_ENUM, OFF(optimizer_impl), 0, 0, 1, MS_DIST_OPT_FUSED, "fused unfused", ms_dist_opt_impl_parse, NULL, OFF(optimizer_impl_set), NULL,
      "how the optimizer step reaches HBM (training): fused, one pass over the gradients and the optimizer state (28 B per local parameter for mixed-precision Adam: "
      "apex / Transformer Engine FusedAdam, Megatron, DeepSpeed, torch fused=True); unfused, PyTorch's element-wise ops one pass each (a per-tensor loop or torch.optim's foreach) "
@@ -558,6 +562,16 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                 rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
                           "pipeline communication overlap needs the interleaved schedule (pp > 1 and interleave > 1; got pp %d, interleave %d)",
                           plan->pp, plan->interleave);
+            goto done;
+        }
+        if (plan->cp_allgather && (plan->mode != MS_MODE_TRAINING || plan->cp < 2)) {
+            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "cp_allgather", FY_NT);
+            if (plan->mode != MS_MODE_TRAINING)
+                rc = FAIL(k ? k : pn, "parallelism.cp_allgather",
+                          "context parallelism is modelled for training (workload.mode: training)");
+            else
+                rc = FAIL(k ? k : pn, "parallelism.cp_allgather",
+                          "all-gather context parallelism needs cp > 1 (got cp %d)", plan->cp);
             goto done;
         }
         if (plan->optimizer_impl_set && plan->mode != MS_MODE_TRAINING) {

@@ -86,8 +86,9 @@
  *             the exposed time is max(M - C, f·M) instead of max(M - C, 0). f = 0 when the SM
  *             count is unknown.
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
- *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer, hidden
- *             behind the attention core when it is shorter.
+ *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer: with ring
+ *             context parallelism (Megatron-Core, torchtitan) hidden behind the attention core
+ *             when it is shorter; with cp_allgather (Llama 3's) all on the critical path.
  *   FSDP      with ZeRO-3, per micro-batch: the full 16-bit gradient copied into the reduce-scatter
  *             input, the fp32 shard cast to 16 bits before each gather, the 16-bit gradient shard
  *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/k bytes, k = dp or the shard group), memory-bound.
@@ -425,8 +426,10 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         double kv_bytes = 2.0 * (double)b * s * x.kv_dim * wb / tp; /* K and V of the whole sequence */
         double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, kv_bytes, cp, tp, &fab);
         double rs = ms_coll_time_s(MS_COLL_REDUCE_SCATTER, kv_bytes, cp, tp, &fab);
-        double fwd_exp = ag > c.att_fwd ? ag - c.att_fwd : 0.0;
-        double bwd_exp = (ag + rs) > 2.0 * c.att_fwd ? (ag + rs) - 2.0 * c.att_fwd : 0.0;
+        /* ring: what the attention core does not cover; all-gather: the whole collectives */
+        double cover = p->cp_allgather ? 0.0 : c.att_fwd;
+        double fwd_exp = ag > cover ? ag - cover : 0.0;
+        double bwd_exp = (ag + rs) > 2.0 * cover ? (ag + rs) - 2.0 * cover : 0.0;
         c.cp = fwd_exp * (1.0 + rf) + bwd_exp;
     } else {
         c.cp = 0.0;

@@ -538,6 +538,14 @@ int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave)
     return pp > 1 && interleave > 1 && ms_dist_stack_tp_async_grad(stack);   /* the same family */
 }
 
+int ms_dist_stack_cp_allgather(const char *stack)
+{
+    if (!stack) return 0;
+    char name[64];
+    software_key(stack, name);
+    return strstr(name, "llama3") != NULL;
+}
+
 int ms_dist_stack_optimizer_impl(const char *stack)
 {
     if (!stack) return MS_DIST_OPT_FUSED;
@@ -729,6 +737,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_cp = col_index(hdr, "cp");                       /* optional: blank = 1 */
     int ci_tpo = col_index(hdr, "tp_overlap");              /* optional: blank = 0 */
     int ci_ppo = col_index(hdr, "pp_overlap");              /* optional: blank = the stack's */
+    int ci_cpa = col_index(hdr, "cp_allgather");            /* optional: blank = the stack's */
     int ci_ak = col_index(hdr, "attention_kernel");         /* optional: blank = flash2 */
     int ci_oi = col_index(hdr, "optimizer_impl");           /* optional: blank = the stack's */
     int ci_tpa = col_index(hdr, "tp_async");                /* optional: blank = the stack's */
@@ -908,6 +917,18 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         if (ci_cp >= 0 && *c.f[ci_cp] && parse_whole(c.f[ci_cp], 1, 4096, &r->par.cp)) {
             ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
             rc = MS_DIST_EIO; break;
+        }
+        r->par.cp_allgather = r->par.cp > 1 && ms_dist_stack_cp_allgather(r->stack);
+        if (ci_cpa >= 0 && *c.f[ci_cpa]) {
+            if (parse_whole(c.f[ci_cpa], 0, 1, &r->par.cp_allgather)) {
+                ms_scale_err(err, errlen, "%s:%d: column cp_allgather: '%s' is not 0 or 1", path, lineno, c.f[ci_cpa]);
+                rc = MS_DIST_EIO; break;
+            }
+            if (r->par.cp_allgather && r->par.cp < 2) {
+                ms_scale_err(err, errlen, "%s:%d: column cp_allgather: 1 needs context parallelism (cp > 1; got cp %d)",
+                             path, lineno, r->par.cp);
+                rc = MS_DIST_EIO; break;
+            }
         }
         if (ci_tpo >= 0 && *c.f[ci_tpo] && parse_whole(c.f[ci_tpo], 0, 1, &r->par.tp_comm_overlap)) {
             ms_scale_err(err, errlen, "%s:%d: column tp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_tpo]);
