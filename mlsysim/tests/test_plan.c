@@ -284,6 +284,29 @@ static void check_overlap_flag(const ms_plan *p0, const ms_plan *p1, const char 
     assert_non_null(strstr(err, key));
 }
 
+/* A flag whose default is the plan's framework's (parallelism.<key>): the plan `yaml` evaluates
+ * with the result key `key` equal to want (a plan that may not fit still fills its figures); with
+ * set_false, `--set parallelism.<key>=false` over the framework's turns it off. */
+static void check_framework_flag(const char *yaml, const char *key, int want, int set_false)
+{
+    char err[1024] = "", pkey[64];
+    ms_plan q;
+    ms_result r;
+    double v = -1;
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", yaml, strlen(yaml), &q, err, sizeof err), MS_OK);
+    ms_status st = ms_plan_eval(reg, &q, &r);   /* Megatron's 18 B per parameter may not fit: figures still filled */
+    assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+    assert_true(ms_result_get(&r, key, &v) && v == want);
+    ms_result_free(&r);
+    if (!set_false) return;
+    snprintf(pkey, sizeof pkey, "parallelism.%s", key);
+    assert_int_equal(ms_plan_set(reg, &q, pkey, "false", err, sizeof err), MS_OK);
+    st = ms_plan_eval(reg, &q, &r);
+    assert_true(st == MS_OK || st == MS_ERR_MEMORY);
+    assert_true(ms_result_get(&r, key, &v) && v == 0);
+    ms_result_free(&r);
+}
+
 /* parallelism.tp_comm_overlap: a plan with and without it gives the step that ms_dist_train_step
  * gives for the same ms_dist_parallel_t (ms_plan_to_dist of the plan without it, the flag set by
  * hand); the result keeps the TP time before overlap. Refused outside training and when not a
@@ -376,22 +399,8 @@ static void test_pp_comm_overlap(void **state)
                              ", framework: llm-foundry"};
         const int want[4] = {1, 0, 1, 0};
         for (int k = 0; k < 4; k++) {
-            ms_plan q;
-            ms_result r;
-            double v = -1;
             snprintf(y1, sizeof y1, fmt, 5, fw[k]);
-            assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &q, err, sizeof err), MS_OK);
-            ms_status st = ms_plan_eval(reg, &q, &r);   /* Megatron's 18 B per parameter may not fit: figures still filled */
-            assert_true(st == MS_OK || st == MS_ERR_MEMORY);
-            assert_true(ms_result_get(&r, "pp_comm_overlap", &v) && v == want[k]);
-            ms_result_free(&r);
-            if (k == 0) {   /* --set over the framework's */
-                assert_int_equal(ms_plan_set(reg, &q, "parallelism.pp_comm_overlap", "false", err, sizeof err), MS_OK);
-                st = ms_plan_eval(reg, &q, &r);
-                assert_true(st == MS_OK || st == MS_ERR_MEMORY);
-                assert_true(ms_result_get(&r, "pp_comm_overlap", &v) && v == 0);
-                ms_result_free(&r);
-            }
+            check_framework_flag(y1, "pp_comm_overlap", want[k], k == 0);   /* k 0: --set over the framework's */
         }
     }
 
@@ -445,22 +454,8 @@ static void test_cp_allgather(void **state)
     const char *fw[3] = {", framework: Llama3", ", framework: Llama3, cp_allgather: false", ", framework: NeMo"};
     const int want[3] = {1, 0, 0};
     for (int k = 0; k < 3; k++) {
-        ms_plan q;
-        ms_result r;
-        double v = -1;
         snprintf(y1, sizeof y1, fmt, 8, fw[k]);
-        assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &q, err, sizeof err), MS_OK);
-        ms_status st = ms_plan_eval(reg, &q, &r);
-        assert_true(st == MS_OK || st == MS_ERR_MEMORY);
-        assert_true(ms_result_get(&r, "cp_allgather", &v) && v == want[k]);
-        ms_result_free(&r);
-        if (k == 0) {
-            assert_int_equal(ms_plan_set(reg, &q, "parallelism.cp_allgather", "false", err, sizeof err), MS_OK);
-            st = ms_plan_eval(reg, &q, &r);
-            assert_true(st == MS_OK || st == MS_ERR_MEMORY);
-            assert_true(ms_result_get(&r, "cp_allgather", &v) && v == 0);
-            ms_result_free(&r);
-        }
+        check_framework_flag(y1, "cp_allgather", want[k], k == 0);
     }
     {   /* no context parallelism: no such key in the result, even for Llama 3's framework */
         ms_plan q;
