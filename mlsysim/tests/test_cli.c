@@ -1491,9 +1491,21 @@ static void test_validate_breakdown(void **state)
         assert_string_equal(str(r, "stack"), "trtllm-0.9");
         assert_string_equal(str(r, "split"), "calibration");
         assert_true(num(r, "decode_overhead_s") > 0 && num(r, "decode_overhead_s") < num(r, "layer_overhead_s"));
+        assert_true(num(r, "request_overhead_s") == 0);   /* a benchmark harness: no server */
     }
     assert_true(num(cJSON_GetObjectItemCaseSensitive(sv, "itl_s_heldout"), "rows") > 1000);
     assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sv, "by_stack")) >= 9);
+    cJSON_Delete(j);
+    /* the NIM's rows: its own stack, whose cost per request was chosen on this one first token */
+    assert_int_equal(run("validate --row NIMDLI-A100-L3-8B-fp16-t1-200x1000-ttft --json", 0, buf, cap), 0);
+    j = json_of(buf);
+    rows = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "serving"), "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 1);
+    cJSON *nr = cJSON_GetArrayItem(rows, 0);
+    assert_string_equal(str(nr, "stack"), "nim-trtllm-0.9");
+    assert_string_equal(str(nr, "split"), "calibration");
+    assert_true(fabs(num(nr, "request_overhead_s") - 4.1e-3) < 1e-12);
+    assert_true(fabs(num(nr, "ttft_s") - num(nr, "predicted")) < 1e-12);
     cJSON_Delete(j);
     assert_int_equal(run("validate --row TRT09-A100-L2-7B-fp16-t1-b1-128x128", 0, buf, cap), 0);
     assert_non_null(strstr(buf, "(3 of "));

@@ -333,7 +333,8 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * and a GQA decode kernel that reads the KV cache once per query head; trtllm-bench, a KV cache
  * of 0.95 of the memory beside the weights with each request holding its whole input + output;
  * trtllm-0.9, a per-layer cost of the prefill and one of the decode step, and a GQA kernel that
- * reads each KV head once).
+ * reads each KV head once; nim-trtllm-0.9, trtllm-0.9's and a NIM server's own cost per request,
+ * in every first token).
  * An optional column `kv_precision` gives the KV cache's format (blank: precision), and an optional
  * column `clients` makes the row a closed loop of that many clients with no think time (a
  * benchmark's concurrency: ms_cb_closed_loop over the in-flight decode step and one request's
@@ -380,6 +381,7 @@ typedef struct {
     double decode_overhead_s;        /* the stack's fixed cost of a decode step's layers (in ITL; the
                                       * prefill's figure where the stack gives no decode one) */
     double kv_extra_s;               /* per decode step: KV re-read by a GQA kernel that reads per query head */
+    double request_overhead_s;       /* the stack's server cost of a request beside the GPUs' work (in TTFT) */
     double decode_serial;            /* the stack's decode-GEMM serial share (ms_serve_input.gemm_serial) */
     int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean
                                       * length, or at the whole length under the stack's rule) */
