@@ -916,11 +916,12 @@ static void test_cp_allgather(void **s)
     assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 8, &ag, NULL, 0), MS_DIST_OK);
     NEAR(ag.cp_comm_s, 4.0 * (3.0 * g + r), 1e-12);
     /* stacks: Llama 3's gathers, the others ring */
-    assert_int_equal(ms_dist_stack_cp_allgather("H100/Llama3"), 1);
-    assert_int_equal(ms_dist_stack_cp_allgather("llama-3"), 1);
-    assert_int_equal(ms_dist_stack_cp_allgather("H100/NeMo"), 0);
-    assert_int_equal(ms_dist_stack_cp_allgather("torchtitan"), 0);
-    assert_int_equal(ms_dist_stack_cp_allgather(NULL), 0);
+    assert_int_equal(ms_dist_stack_cp_allgather("H100/Llama3", 16), 1);
+    assert_int_equal(ms_dist_stack_cp_allgather("llama-3", 2), 1);
+    assert_int_equal(ms_dist_stack_cp_allgather("H100/Llama3", 1), 0);   /* no context parallelism */
+    assert_int_equal(ms_dist_stack_cp_allgather("H100/NeMo", 16), 0);
+    assert_int_equal(ms_dist_stack_cp_allgather("torchtitan", 16), 0);
+    assert_int_equal(ms_dist_stack_cp_allgather(NULL, 16), 0);
 }
 
 /* The backward's TP collectives beside its GEMMs (tp_async_grad, Megatron's

@@ -883,11 +883,11 @@ int ms_dist_stack_tp_async_grad(const char *stack);
 int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave);
 
 /* Whether a software stack runs context parallelism by all-gathering K and V
- * (ms_dist_parallel_t.cp_allgather): 1 for Llama 3's own stack (a name with "llama3" in its
- * software part, as runs.csv's H100/Llama3; Dubey et al. 2024, Sec. 3.3.2: "the all-gather
- * communication latency is exposed in the critical path"); 0 (ring attention, overlapped) for
- * every other name. */
-int ms_dist_stack_cp_allgather(const char *stack);
+ * (ms_dist_parallel_t.cp_allgather) for a layout with cp context-parallel ranks: 1 for Llama 3's
+ * own stack (a name with "llama3" in its software part, as runs.csv's H100/Llama3; Dubey et al.
+ * 2024, Sec. 3.3.2: "the all-gather communication latency is exposed in the critical path") when
+ * cp > 1; 0 (ring attention, overlapped) for every other name and without context parallelism. */
+int ms_dist_stack_cp_allgather(const char *stack, int cp);
 
 /* How a software stack runs its optimizer step (ms_dist_parallel_t.optimizer_impl): unfused for
  * Composer and what runs on it (llm-foundry, MosaicML's examples), whose yamls take

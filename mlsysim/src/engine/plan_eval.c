@@ -306,8 +306,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->tp_comm_overlap = p->tp_comm_overlap;
     par->pp_comm_overlap = p->pp_comm_overlap_set ? p->pp_comm_overlap
                          : ms_dist_stack_pp_comm_overlap(p->framework, p->pp, p->interleave);
-    par->cp_allgather = p->cp_allgather_set ? p->cp_allgather
-                      : par->cp > 1 && ms_dist_stack_cp_allgather(p->framework);
+    par->cp_allgather = p->cp_allgather_set ? p->cp_allgather : ms_dist_stack_cp_allgather(p->framework, par->cp);
     par->optimizer_impl = p->optimizer_impl_set ? p->optimizer_impl : ms_dist_stack_optimizer_impl(p->framework);
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;

@@ -57,13 +57,14 @@ static const struct { const char *key; size_t off; long min, max; } ints[] = {
     {"parallelism.shard_group", offsetof(ms_plan, shard_group), 0, 1000000},
 };
 
-static const struct { const char *key; size_t off; } bools[] = {
-    {"parallelism.sequence_parallel", offsetof(ms_plan, sequence_parallel)},
-    {"parallelism.overlap_dp", offsetof(ms_plan, overlap_dp)},
-    {"parallelism.flash_attention", offsetof(ms_plan, flash_attention)},
-    {"parallelism.tp_comm_overlap", offsetof(ms_plan, tp_comm_overlap)},
-    {"parallelism.pp_comm_overlap", offsetof(ms_plan, pp_comm_overlap)},
-    {"parallelism.cp_allgather", offsetof(ms_plan, cp_allgather)},
+/* set_off: the flag that says the plan gave the value, over its framework's default (0 = none) */
+static const struct { const char *key; size_t off, set_off; } bools[] = {
+    {"parallelism.sequence_parallel", offsetof(ms_plan, sequence_parallel), 0},
+    {"parallelism.overlap_dp", offsetof(ms_plan, overlap_dp), 0},
+    {"parallelism.flash_attention", offsetof(ms_plan, flash_attention), 0},
+    {"parallelism.tp_comm_overlap", offsetof(ms_plan, tp_comm_overlap), 0},
+    {"parallelism.pp_comm_overlap", offsetof(ms_plan, pp_comm_overlap), offsetof(ms_plan, pp_comm_overlap_set)},
+    {"parallelism.cp_allgather", offsetof(ms_plan, cp_allgather), offsetof(ms_plan, cp_allgather_set)},
 };
 
 const char *const ms_plan_set_keys =
@@ -105,8 +106,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
             int v;
             if (to_bool(value, &v)) { snprintf(err, errlen, "%s: '%s' is not true or false", key, value); return MS_ERR_INPUT; }
             *(int *)((char *)p + bools[i].off) = v;
-            if (bools[i].off == offsetof(ms_plan, pp_comm_overlap)) p->pp_comm_overlap_set = 1;   /* over the framework's */
-            if (bools[i].off == offsetof(ms_plan, cp_allgather)) p->cp_allgather_set = 1;
+            if (bools[i].set_off) *(int *)((char *)p + bools[i].set_off) = 1;   /* over the framework's */
             p->has_parallelism = 1;
             return MS_OK;
         }

@@ -168,6 +168,19 @@ static int parse_whole(const char *s, double lo, double hi, int *out)
     return 0;
 }
 
+/* An optional 0/1 column of a runs.csv row into *dst, which keeps its default when the field is
+ * blank or the column absent; -1 (err says which column) if the field is not 0 or 1. */
+static int flag_column(const csv_line_t *c, int col, const char *name, int *dst, const char *path, int lineno,
+                       char *err, size_t errlen)
+{
+    if (col < 0 || c->n <= col || !*c->f[col]) return 0;
+    if (parse_whole(c->f[col], 0, 1, dst)) {
+        ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not 0 or 1", path, lineno, name, c->f[col]);
+        return -1;
+    }
+    return 0;
+}
+
 /* One calibration.csv entry: η, the fused-attention figures and (optional columns) the hardware
  * figures a runs.csv row of that generation takes where its own column is blank. */
 typedef struct cal {
@@ -538,9 +551,9 @@ int ms_dist_stack_pp_comm_overlap(const char *stack, int pp, int interleave)
     return pp > 1 && interleave > 1 && ms_dist_stack_tp_async_grad(stack);   /* the same family */
 }
 
-int ms_dist_stack_cp_allgather(const char *stack)
+int ms_dist_stack_cp_allgather(const char *stack, int cp)
 {
-    if (!stack) return 0;
+    if (!stack || cp < 2) return 0;
     char name[64];
     software_key(stack, name);
     return strstr(name, "llama3") != NULL;
@@ -918,32 +931,26 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
             rc = MS_DIST_EIO; break;
         }
-        r->par.cp_allgather = r->par.cp > 1 && ms_dist_stack_cp_allgather(r->stack);
-        if (ci_cpa >= 0 && *c.f[ci_cpa]) {
-            if (parse_whole(c.f[ci_cpa], 0, 1, &r->par.cp_allgather)) {
-                ms_scale_err(err, errlen, "%s:%d: column cp_allgather: '%s' is not 0 or 1", path, lineno, c.f[ci_cpa]);
-                rc = MS_DIST_EIO; break;
-            }
-            if (r->par.cp_allgather && r->par.cp < 2) {
-                ms_scale_err(err, errlen, "%s:%d: column cp_allgather: 1 needs context parallelism (cp > 1; got cp %d)",
-                             path, lineno, r->par.cp);
-                rc = MS_DIST_EIO; break;
-            }
+        r->par.cp_allgather = ms_dist_stack_cp_allgather(r->stack, r->par.cp);
+        if (flag_column(&c, ci_cpa, "cp_allgather", &r->par.cp_allgather, path, lineno, err, errlen)) {
+            rc = MS_DIST_EIO; break;
         }
-        if (ci_tpo >= 0 && *c.f[ci_tpo] && parse_whole(c.f[ci_tpo], 0, 1, &r->par.tp_comm_overlap)) {
-            ms_scale_err(err, errlen, "%s:%d: column tp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_tpo]);
+        if (r->par.cp_allgather && r->par.cp < 2) {
+            ms_scale_err(err, errlen, "%s:%d: column cp_allgather: 1 needs context parallelism (cp > 1; got cp %d)",
+                         path, lineno, r->par.cp);
+            rc = MS_DIST_EIO; break;
+        }
+        if (flag_column(&c, ci_tpo, "tp_overlap", &r->par.tp_comm_overlap, path, lineno, err, errlen)) {
             rc = MS_DIST_EIO; break;
         }
         r->par.tp_async_grad = ms_dist_stack_tp_async_grad(r->stack);
-        if (ci_tpa >= 0 && *c.f[ci_tpa] && parse_whole(c.f[ci_tpa], 0, 1, &r->par.tp_async_grad)) {
-            ms_scale_err(err, errlen, "%s:%d: column tp_async: '%s' is not 0 or 1", path, lineno, c.f[ci_tpa]);
+        if (flag_column(&c, ci_tpa, "tp_async", &r->par.tp_async_grad, path, lineno, err, errlen)) {
             rc = MS_DIST_EIO; break;
         }
         r->par.microbatch = (int)val[C_MB]; r->par.global_batch = (int)val[C_GB];
         r->par.interleave = (int)val[C_IL];
         r->par.pp_comm_overlap = ms_dist_stack_pp_comm_overlap(r->stack, r->par.pp, r->par.interleave);
-        if (ci_ppo >= 0 && *c.f[ci_ppo] && parse_whole(c.f[ci_ppo], 0, 1, &r->par.pp_comm_overlap)) {
-            ms_scale_err(err, errlen, "%s:%d: column pp_overlap: '%s' is not 0 or 1", path, lineno, c.f[ci_ppo]);
+        if (flag_column(&c, ci_ppo, "pp_overlap", &r->par.pp_comm_overlap, path, lineno, err, errlen)) {
             rc = MS_DIST_EIO; break;
         }
         if (r->par.pp_comm_overlap && (r->par.pp < 2 || r->par.interleave < 2)) {
