@@ -1121,6 +1121,61 @@ static void test_validate_elsewhere(void **state)
     snprintf(args, sizeof args, "validate --table '%s' --calibration '%s/none.csv'", dst, tmpdir);
     assert_int_equal(run(args, 1, a, cap), 1);
     assert_non_null(strstr(a, "none.csv"));
+    /* one's own rows dropped into a copy of the folder, beside the project's calibration.csv and
+     * stacks.csv: none of the stacks' calibrated_on rows is there, so the figures were chosen on
+     * another table; the rows are held out, predicted as the project predicts them, and it says so */
+    char cal[512], stk[512], part[512];
+    const char *const copies[2][2] = {{"calibration.csv", cal}, {"stacks.csv", stk}};
+    snprintf(cal, sizeof cal, "%s/calibration.csv", tmpdir);
+    snprintf(stk, sizeof stk, "%s/stacks.csv", tmpdir);
+    for (int k = 0; k < 2; k++) {
+        snprintf(line, sizeof line, "%s/mlsysim/validation/%s", MLSB_SOURCE_DIR, copies[k][0]);
+        in = fopen(line, "r");
+        out = fopen(copies[k][1], "w");
+        assert_non_null(in);
+        assert_non_null(out);
+        while (fgets(line, sizeof line, in)) fputs(line, out);
+        fclose(in);
+        fclose(out);
+    }
+    snprintf(part, sizeof part, "%s/mine.csv", tmpdir);
+    in = fopen(dst, "r");
+    out = fopen(part, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in))
+        if (line[0] == '#' || !strncmp(line, "id,", 3) || !strncmp(line, "T2-PTDP-175B-384,", 17) ||
+            !strncmp(line, "FDRY-A100-7B-s2048-8,", 21))
+            fputs(line, out);
+    fclose(in);
+    fclose(out);
+    snprintf(args, sizeof args, "validate --table '%s' --json", part);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    jb = json_of(b);
+    rb = cJSON_GetObjectItemCaseSensitive(jb, "rows");
+    assert_int_equal(cJSON_GetArraySize(rb), 2);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jb, "figures_elsewhere")));
+    assert_non_null(strstr(str(jb, "stacks_file"), tmpdir));
+    assert_int_equal(run("validate --json", 0, a, cap), 0);
+    ja = json_of(a);
+    ra = cJSON_GetObjectItemCaseSensitive(ja, "rows");
+    int same = 0;
+    for (int i = 0; i < 2; i++) {
+        cJSON *mine = cJSON_GetArrayItem(rb, i);
+        assert_string_equal(str(mine, "split"), "heldout");
+        for (int k = 0; k < cJSON_GetArraySize(ra); k++)
+            if (!strcmp(str(cJSON_GetArrayItem(ra, k), "id"), str(mine, "id")))
+                same += num(cJSON_GetArrayItem(ra, k), "predicted_step_time_s") == num(mine, "predicted_step_time_s");
+    }
+    assert_int_equal(same, 2);
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    snprintf(args, sizeof args, "validate --table '%s'", part);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    assert_non_null(strstr(b, "figures chosen on another table"));
+    remove(part);
+    remove(cal);
+    remove(stk);
     free(a);
     free(b);
     remove(dst);

@@ -706,6 +706,27 @@ static void test_stacks_file(void **s)
                    "listed twice", err, sizeof err);
     /* header without the columns */
     stacks_refused(runs, stk, "stack,efficiency\nZ3,0.5\n", "stacks.csv:1", err, sizeof err);
+    /* a table holding none of the calibrated_on rows (one's own rows in a copy of the folder) was
+     * not the one the figures were chosen on: read as a table from another folder, its rows without
+     * a split held out, the stacks' figures still applied, nothing refused */
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,gone,t\n");
+    write_runs(runs, hdr,
+               "q1,X/Z3,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,137,,cite,,gpt,hierarchical,108,0.88,0.77,\n"
+               "q2,X/Z3,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,3,0,0,130,,cite,calibration,gpt,hierarchical,108,0.88,0.77,\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_true(v.foreign && v.other_table);
+    assert_int_equal(v.rows[0].heldout, 1);
+    assert_int_equal(v.rows[1].heldout, 0);                      /* a split given stands */
+    assert_true(v.rows[0].par.sharded_coll_efficiency == 0.5);
+    ms_dist_validation_free(&v);
+    /* naming one of them, the table is the one they were chosen on, and is checked as before */
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,q1,t\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_true(!v.foreign && !v.other_table && v.rows[0].heldout == 0);
+    ms_dist_validation_free(&v);
+    stacks_refused(runs, stk,
+                   "stack,compute_factor,sharded_collective_efficiency,calibrated_on,source\nZ3,,0.5,q1,t\nOther,0.9,,gone,t\n",
+                   "'gone' is not a calibration row", err, sizeof err);
     remove_tables(dir, cal, runs, stk);
 }
 

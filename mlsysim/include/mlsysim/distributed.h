@@ -921,6 +921,9 @@ typedef struct ms_dist_validation {
      * takes its baseline from the calibration rows of the runs.csv beside that calibration.csv
      * (baseline_table; "" when there is none or the table is that one). */
     int foreign;
+    /* In the folder of its calibration.csv, but holding none of the rows its stacks.csv names as
+     * calibrated_on: the figures were chosen on another table (foreign is set too). */
+    int other_table;
     char baseline_table[1024];
     int baseline_from_reference;     /* rows whose baseline came from baseline_table */
 } ms_dist_validation_t;

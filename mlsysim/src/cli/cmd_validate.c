@@ -702,7 +702,10 @@ int ms_cli_validate(int argc, char **argv)
         if (v.baseline_from_reference)
             printf("(%d rows of generations without calibration rows here: the baseline of %s)\n",
                    v.baseline_from_reference, v.baseline_table);
-        if (v.foreign)
+        if (v.other_table)
+            printf("(figures chosen on another table: none of the calibrated_on rows of %s is here;\n"
+                   " rows without a split are held out)\n", v.stacks_file);
+        else if (v.foreign)
             printf("(figures from another folder: rows without a split are held out)\n");
         split_table("tokens/s per accelerator", &v, 1);
         printf("(a step predicted (1 + e) times the measured one is 1/(1 + e) - 1 off on tokens/s: too fast\n"

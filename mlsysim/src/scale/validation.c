@@ -792,7 +792,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
         snprintf(r->stack, sizeof r->stack, "%s", c.f[ci_stack]);
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
-        r->heldout = v->foreign;                            /* blank or absent split */
+        r->heldout = -1;                                    /* blank or absent split: below */
         if (ci_split >= 0 && *c.f[ci_split]) {
             r->heldout = 0;
             if (strcmp(c.f[ci_split], "heldout") == 0) r->heldout = 1;
@@ -1106,9 +1106,20 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
     fclose(fp);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
+    /* stacks.csv beside the table names the row each of its figures was chosen on: a table that
+     * holds none of them (one's own rows dropped into a copy of the folder) is not the table the
+     * figures were chosen on, and is read as a table from another folder */
+    if (rc == MS_DIST_OK && !v->foreign && !stacks_csv && nstk > 0) {
+        int named = 0;
+        for (int i = 0; i < nstk && !named; i++)
+            for (int j = 0; j < v->n && !named; j++) named = !strcmp(v->rows[j].id, stk[i].row);
+        v->foreign = v->other_table = !named;
+    }
+    for (int j = 0; j < v->n; j++)
+        if (v->rows[j].heldout < 0) v->rows[j].heldout = v->foreign;
     /* each stack figure was chosen on one named calibration row of that stack: checked against
      * the table the stacks file sits beside (one given apart from it was chosen on another table) */
-    for (int i = 0; rc == MS_DIST_OK && !stacks_csv && i < nstk; i++) {
+    for (int i = 0; rc == MS_DIST_OK && !stacks_csv && !v->other_table && i < nstk; i++) {
         int ok = 0;
         for (int j = 0; j < v->n; j++) {
             const char *sw = strchr(v->rows[j].stack, '/');
