@@ -653,6 +653,58 @@ static void test_bad_tables(void **s)
     remove(dir);
 }
 
+/* A row may end after the last required column (citation in the project's order): the optional
+ * columns it leaves off read as blank, so a row of the first table's 31 columns loads into today's
+ * table and is predicted as the same row with those columns blank; a row short of a required
+ * column, or longer than the header, is refused with its line and the counts. */
+static void test_short_rows(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], src[1024], line[4096];
+    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
+    FILE *in = fopen(src, "r");
+    assert_non_null(in);
+    hdr[0] = 0;
+    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
+    fclose(in);
+    int ncol = 1;
+    for (const char *p = hdr; *p; p++) ncol += *p == ',';
+    assert_true(ncol > 31);
+    char dir[] = "/tmp/ms_scale_shortXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nX,0.7,test\n");
+    static const char row31[] = "r1,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite";
+    char full[1024];
+    snprintf(full, sizeof full, "%s%.*s\n", row31, ncol - 31, ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,");
+    ms_dist_validation_t v;
+    write_runs(runs, hdr, full);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    double step = v.rows[0].predicted_step_s;
+    ms_dist_validation_free(&v);
+    snprintf(full, sizeof full, "%s\n", row31);
+    write_runs(runs, hdr, full);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.rows[0].heldout, 0);                     /* blank split, the table's own folder */
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_true(step > 0 && v.rows[0].predicted_step_s == step);
+    ms_dist_validation_free(&v);
+    /* without the citation */
+    snprintf(full, sizeof full, "%.*s\n", (int)(strrchr(row31, ',') - row31), row31);
+    write_runs(runs, hdr, full);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2: expected"));
+    assert_non_null(strstr(err, "up to 'citation'), got 30"));
+    /* one column too many */
+    snprintf(full, sizeof full, "%s%.*s\n", row31, ncol - 30, ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,");
+    write_runs(runs, hdr, full);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    snprintf(line, sizeof line, "got %d", ncol + 1);
+    assert_non_null(strstr(err, line));
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1273,6 +1325,7 @@ int main(void)
         cmocka_unit_test(test_table_elsewhere),
         cmocka_unit_test(test_generation_names),
         cmocka_unit_test(test_power_limit_column),
+        cmocka_unit_test(test_short_rows),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -763,8 +763,23 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
     int got = 0;
-    while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 1, err, errlen)) == 1) {
+    /* the columns a row must reach are the required ones; a row may end after the last of them,
+     * the optional columns it leaves off reading as blank (rows written before those existed) */
+    int need = 0;
+    if (rc == MS_DIST_OK) {
+        const int named[3] = {ci_id, ci_stack, ci_cit};
+        for (int k = 0; k < C_NUM; k++) if (ci[k] >= need) need = ci[k] + 1;
+        for (int k = 0; k < 3; k++) if (named[k] >= need) need = named[k] + 1;
+    }
+    while (rc == MS_DIST_OK && (got = csv_next(&cf, &c, 0, err, errlen)) == 1) {
         lineno = cf.lineno;
+        if (c.n > hdr->n || c.n < need) {
+            ms_scale_err(err, errlen, "%s:%d: expected %d columns (at least the %d up to '%s'), got %d", path, lineno,
+                         hdr->n, need, hdr->f[need - 1], c.n);
+            rc = MS_DIST_EIO; break;
+        }
+        static char blank[1];
+        while (c.n < hdr->n) c.f[c.n++] = blank;
         double val[C_NUM];
         for (int k = 0; k < C_NUM; k++) {
             const char *s = c.f[ci[k]];
