@@ -129,7 +129,7 @@ static void test_ring_latency(void **s)
                            .inter_bw_bytes_per_s = 200e9, .inter_alpha_s = 5e-6 };
     double tiny = 8.0;                                   /* bytes: the bandwidth term is ~0 */
     NEAR(ms_coll_time_s(MS_COLL_ALL_GATHER, tiny, 512, 1, &f), 2413.6e-6, 1e-6);
-    double lat = 0.0, whole = ms_coll_time_parts_s(MS_COLL_ALL_GATHER, 1e9, 512, 1, &f, &lat);
+    double lat = 0.0, whole = ms_coll_time_parts_s(MS_COLL_ALL_GATHER, 1e9, 512, 1, &f, &lat, NULL);
     NEAR(lat, 2413.6e-6, 1e-12);                           /* any size */
     NEAR(whole, ms_coll_time_s(MS_COLL_ALL_GATHER, 1e9, 512, 1, &f), 1e-15);
     NEAR(whole - lat, 511.0 / 512.0 * (1e9 / 8) / 25e9, 1e-9);   /* the network phase: 1/8 of M per rail */

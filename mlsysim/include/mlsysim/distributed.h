@@ -403,7 +403,7 @@ double ms_coll_bytes_per_rank(ms_dist_coll_t kind, double bytes, int n);
  * SHARP (nvls_efficiency > 0, ring_only 0) an all-reduce takes, where faster, NVLS inside one node
  * (M / (nvls_efficiency · intra bw) + MS_NCCL_NVLS_LATENCY_S) or NVLS's tree on exactly two nodes
  * (the slower of NVLS inside and M/local per rail, + MS_NCCL_NVLS_LATENCY_S + 2 inter α), as NCCL
- * picks them (ms_coll_algorithm names the choice). `stride` is the distance between consecutive ranks
+ * picks them (ms_coll_time_parts_s names the choice). `stride` is the distance between consecutive ranks
  * (e.g. DP groups stride over tp·cp accelerators); ranks per node = max(1, g/stride) capped at n.
  * The bandwidths are used as given: pass ms_dist_fabric_achievable's copy for datasheet links. */
 double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
@@ -412,15 +412,13 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
  * carrying M once, bw the rate the ring reaches on the same links; its latency is
  * MS_NCCL_NVLS_LATENCY_S (ms_coll_time_s takes the sum where it beats the ring). */
 double ms_coll_nvls_bw_s(double bytes, double bw_bytes_per_s, double efficiency);
-/* The algorithm ms_coll_time_s costs the collective as: "ring" (NCCL's ring inside a node, its
- * hierarchical ring across nodes, or any collective but the all-reduce), "nvls" (an all-reduce
- * inside a node through NVLink SHARP) or "nvls_tree" (an all-reduce on two nodes through NVLink
- * SHARP's tree). */
-const char *ms_coll_algorithm(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric);
-/* ms_coll_time_s, and its latency term alone in *lat_s (its steps: what a collective of `bytes`
- * costs beyond moving them, for explaining a prediction; NULL = not wanted). */
+/* ms_coll_time_s, with its latency term alone in *lat_s (its steps: what a collective of `bytes`
+ * costs beyond moving them, for explaining a prediction) and in *algorithm what it was costed as:
+ * "ring" (NCCL's ring inside a node, its hierarchical ring across nodes, or any collective but the
+ * all-reduce), "nvls" (an all-reduce inside a node through NVLink SHARP) or "nvls_tree" (an
+ * all-reduce on two nodes through NVLink SHARP's tree). NULL = not wanted. */
 double ms_coll_time_parts_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *fabric,
-                            double *lat_s);
+                            double *lat_s, const char **algorithm);
 /* Ring all-reduce with a per-size α and β: the regime that holds `bytes` (see ms_coll_regimes_t).
  * Falls back to 0 when r is NULL or empty. */
 double ms_coll_allreduce_ring_regimes_s(double bytes, int n, const ms_coll_regimes_t *r);
@@ -526,7 +524,7 @@ typedef struct ms_dist_train {
     double bubble_fraction;         /* bubble_s / step_time_s */
     double tp_comm_s;               /* TP all-reduces / SP all-gather+reduce-scatter (exposed) */
     double tp_comm_total_s;         /* the same before overlap (= tp_comm_s without tp_comm_overlap) */
-    const char *tp_algorithm;       /* how the TP group's collective runs (ms_coll_algorithm); NULL: tp 1 */
+    const char *tp_algorithm;       /* how the TP group's collective runs (ms_coll_time_parts_s); NULL: tp 1 */
     double pp_comm_s;               /* pipeline point-to-point sends (exposed) */
     double pp_comm_total_s;         /* the same before overlap (= pp_comm_s without pp_comm_overlap) */
     double dp_comm_s;               /* gradient reduction left exposed after overlap */
@@ -944,7 +942,7 @@ typedef struct ms_dist_coll_row {
     double error;                   /* (predicted - measured) / measured, bus bandwidth */
     double baseline_error;          /* the line-rate prediction's error */
     int heldout;                    /* 1: no efficiency was chosen on this row */
-    const char *algorithm;          /* what the prediction ran it as (ms_coll_algorithm) */
+    const char *algorithm;          /* what the prediction ran it as (ms_coll_time_parts_s) */
 } ms_dist_coll_row_t;
 
 typedef struct ms_dist_coll_validation {

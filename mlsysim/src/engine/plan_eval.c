@@ -662,8 +662,10 @@ static void group_comm(const ms_plan *p, const ms_dist_fabric_t *line, double to
     const ms_dist_fabric_t *f = &ach;
     double ab = ms_precision_bytes(p->precision) < 2.0 ? 2.0 : ms_precision_bytes(p->precision);
     double bytes = tokens * p->model.arch.hidden * ab;
-    *tp_s = p->tp > 1 ? 2.0 * p->model.arch.layers * ms_coll_time_s(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : 0.0;
-    if (tp_algorithm) *tp_algorithm = p->tp > 1 ? ms_coll_algorithm(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f) : NULL;
+    const char *alg = NULL;
+    *tp_s = p->tp > 1 ? 2.0 * p->model.arch.layers * ms_coll_time_parts_s(MS_COLL_ALLREDUCE_RING, bytes, p->tp, 1, f, NULL, &alg)
+                      : 0.0;
+    if (tp_algorithm) *tp_algorithm = alg;
     *pp_s = 0.0;
     if (p->pp > 1) {
         /* stage boundaries inside a node go over NVLink, across nodes over one NIC's share */

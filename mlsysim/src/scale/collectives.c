@@ -90,7 +90,7 @@ double ms_coll_all_to_all_s(double bytes, int n, double bw, double alpha)
  * do). NCCL-tests' bus bandwidth busbw = algbw·2(n-1)/n is then the node's network bandwidth
  * (nccl-tests doc/PERFORMANCE.md): 200 GB/s line rate on DGX A100 with 8 × 200 Gb/s HDR rails,
  * 0.94 of it achievable (ms_dist_fabric_achievable). */
-/* algo: what NCCL runs it as (ms_coll_algorithm): 0 ring (flat, or hierarchical across nodes),
+/* algo: what NCCL runs it as (ms_coll_time_parts_s names it): 0 ring (flat, or hierarchical across nodes),
  * 1 NVLink SHARP inside a node, 2 NVLink SHARP's tree on two nodes */
 typedef struct phase { double bw_s, lat_s; int algo; } phase_t;
 
@@ -242,17 +242,13 @@ double ms_coll_time_s(ms_dist_coll_t kind, double bytes, int n, int stride,
 }
 
 double ms_coll_time_parts_s(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f,
-                            double *lat_s)
-{
-    phase_t c = coll_cost(kind, bytes, n, stride, f);
-    if (lat_s) *lat_s = c.lat_s;
-    return c.bw_s + c.lat_s;
-}
-
-const char *ms_coll_algorithm(ms_dist_coll_t kind, double bytes, int n, int stride, const ms_dist_fabric_t *f)
+                            double *lat_s, const char **algorithm)
 {
     static const char *const names[] = {"ring", "nvls", "nvls_tree"};
-    return names[coll_cost(kind, bytes, n, stride, f).algo];
+    phase_t c = coll_cost(kind, bytes, n, stride, f);
+    if (lat_s) *lat_s = c.lat_s;
+    if (algorithm) *algorithm = names[c.algo];
+    return c.bw_s + c.lat_s;
 }
 
 double ms_coll_bus_bw(ms_dist_coll_t kind, double bytes, int n, double seconds)

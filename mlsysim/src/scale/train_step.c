@@ -158,7 +158,7 @@ static double per_unit(ms_dist_coll_t kind, double bytes, double u, int n, int s
                        double *lat)
 {
     double l;
-    double t = ms_coll_time_parts_s(kind, bytes / u, n, stride, f, &l);
+    double t = ms_coll_time_parts_s(kind, bytes / u, n, stride, f, &l, NULL);
     *lat += u * l;
     return u * t;
 }
@@ -394,8 +394,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * algorithm, does not apply to them) */
     ms_dist_fabric_t fab_tp = fab;
     if (sp) fab_tp.ring_only = 1;
-    double tp_ar = tp > 1 ? ms_coll_time_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab_tp) : 0.0;
-    out->tp_algorithm = tp > 1 ? ms_coll_algorithm(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab_tp) : NULL;
+    out->tp_algorithm = NULL;
+    double tp_ar = tp > 1 ? ms_coll_time_parts_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab_tp, NULL, &out->tp_algorithm)
+                          : 0.0;
     c.tp = 2.0 * passes * tp_ar;
     double tp_total = c.tp;                                    /* before overlap */
     if (p->tp_async_grad && !p->tp_comm_overlap && c.tp > 0) {

@@ -1302,9 +1302,11 @@ static const char *const coll_cols[K_NUM] = {
     "inter_efficiency", "inter_alpha_us", "bytes", "measured_busbw_gb_s"
 };
 
-static double coll_busbw(const ms_dist_coll_row_t *r, const ms_dist_fabric_t *f)
+/* The bus bandwidth the row's collective reaches on links f; *algorithm (NULL = not wanted) what it
+ * was costed as. */
+static double coll_busbw(const ms_dist_coll_row_t *r, const ms_dist_fabric_t *f, const char **algorithm)
 {
-    double t = ms_coll_time_s(r->kind, r->bytes, r->ranks, 1, f);
+    double t = ms_coll_time_parts_s(r->kind, r->bytes, r->ranks, 1, f, NULL, algorithm);
     return ms_coll_bus_bw(r->kind, r->bytes, r->ranks, t);
 }
 
@@ -1434,9 +1436,8 @@ int ms_dist_coll_validation_load_figures(const char *path, const char *calibrati
         r->measured_busbw_bytes_per_s = val[K_BUSBW] * 1e9;
         ms_dist_fabric_t ach;
         ms_dist_fabric_achievable(&r->fabric, &ach);
-        r->predicted_busbw_bytes_per_s = coll_busbw(r, &ach);
-        r->algorithm = ms_coll_algorithm(r->kind, r->bytes, r->ranks, 1, &ach);
-        r->line_busbw_bytes_per_s = coll_busbw(r, &r->fabric);
+        r->predicted_busbw_bytes_per_s = coll_busbw(r, &ach, &r->algorithm);
+        r->line_busbw_bytes_per_s = coll_busbw(r, &r->fabric, NULL);
         r->error = r->predicted_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
         r->baseline_error = r->line_busbw_bytes_per_s / r->measured_busbw_bytes_per_s - 1.0;
         v->n++;
