@@ -285,13 +285,8 @@ static void write_file(const char *p, const char *text)
     fclose(f);
 }
 
-/* runs.csv's header for the fixture rows below, which carry the columns before its optional last
- * columns cp (context parallelism, read since the Llama 3.1 NeMo rows), tp_overlap (tensor-
- * parallel communication overlap), recompute_layer_fraction, precision, tp_async (the
- * backward's TP collectives beside its GEMMs), power_limit_w, pp_overlap (the interleaved
- * schedule's sends overlapped) and attention_kernel: the header is cut to
- * them, and the tests of those columns add them back themselves. */
-static void fixture_header(char hdr[4096])
+/* The project's runs.csv header line, every column (with its newline). */
+static void project_header(char hdr[4096])
 {
     char src[1024], line[4096];
     snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
@@ -300,6 +295,17 @@ static void fixture_header(char hdr[4096])
     hdr[0] = 0;
     while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
     fclose(in);
+}
+
+/* runs.csv's header for the fixture rows below, which carry the columns before its optional last
+ * columns cp (context parallelism, read since the Llama 3.1 NeMo rows), tp_overlap (tensor-
+ * parallel communication overlap), recompute_layer_fraction, precision, tp_async (the
+ * backward's TP collectives beside its GEMMs), power_limit_w, pp_overlap (the interleaved
+ * schedule's sends overlapped) and attention_kernel: the header is cut to
+ * them, and the tests of those columns add them back themselves. */
+static void fixture_header(char hdr[4096])
+{
+    project_header(hdr);
     size_t n = strcspn(hdr, "\r\n");
     static const char *const tail[] = {",attention_kernel", ",pp_overlap", ",power_limit_w", ",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
@@ -660,13 +666,8 @@ static void test_bad_tables(void **s)
 static void test_short_rows(void **s)
 {
     (void)s;
-    char err[512], hdr[4096], src[1024], line[4096];
-    snprintf(src, sizeof src, "%s/mlsysim/validation/runs.csv", MLSB_SOURCE_DIR);
-    FILE *in = fopen(src, "r");
-    assert_non_null(in);
-    hdr[0] = 0;
-    while (fgets(line, sizeof line, in)) if (line[0] != '#') { strcpy(hdr, line); break; }
-    fclose(in);
+    char err[512], hdr[4096], line[64];
+    project_header(hdr);
     int ncol = 1;
     for (const char *p = hdr; *p; p++) ncol += *p == ',';
     assert_true(ncol > 31);
