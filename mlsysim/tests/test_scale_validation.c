@@ -419,6 +419,14 @@ static void test_bad_tables(void **s)
     assert_int_equal(v.rows[0].heldout, 1);
     assert_string_equal(v.rows[0].calibration, "X");
     ms_dist_validation_free(&v);
+    /* a generation with no entry is refused, naming the file, line and the generations listed */
+    out = fopen(runs, "w");
+    fprintf(out, "%s", hdr);
+    fprintf(out, "%s", "r1,Y/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    fclose(out);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2: column stack: neither 'Y/Megatron' nor its generation"));
+    assert_non_null(strstr(err, "(generations there: X;"));
     /* the optional cp column: blank = 1, a whole number >= 1 reaches the plan, 0 is refused */
     {
         char hdr_cp[4096];

@@ -820,7 +820,16 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         const int gen_entry = cal_generation(cal, ncal, r->stack);
         int found = cal_named(cal, ncal, r->stack);
         if (found < 0) found = gen_entry;
-        if (found < 0) { ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s", path, lineno, r->stack, calpath); rc = MS_DIST_EIO; break; }
+        if (found < 0) {
+            char listed[256] = "";
+            for (int i = 0, n = 0; i < ncal && n < (int)sizeof listed - 1; i++)
+                if (!strchr(cal[i].stack, '/'))
+                    n += snprintf(listed + n, sizeof listed - (size_t)n, "%s%s", n ? ", " : "", cal[i].stack);
+            ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s "
+                         "(generations there: %s; a new one needs its own line, its efficiency chosen on a run of it)",
+                         path, lineno, r->stack, calpath, *listed ? listed : "none");
+            rc = MS_DIST_EIO; break;
+        }
         snprintf(r->calibration, sizeof r->calibration, "%s", cal[found].stack);
         /* the generation the baseline groups rows by: its calibration key when listed */
         if (gen_entry >= 0) snprintf(r->generation, sizeof r->generation, "%s", cal[gen_entry].stack);
