@@ -540,12 +540,21 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                       "expert and context parallelism are modelled for training (workload.mode: training)");
             goto done;
         }
-        if (plan->tp_comm_overlap && plan->mode != MS_MODE_TRAINING) {
-            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "tp_comm_overlap", FY_NT);
-            rc = FAIL(k ? k : pn, "parallelism.tp_comm_overlap",
-                      "TP communication overlap is modelled for training (workload.mode: training)");
-            goto done;
-        }
+        /* keys that mean something in training only: refused elsewhere, at the key */
+        static const struct { const char *key, *what; int set; } training_keys[] = {
+            {"tp_comm_overlap", "TP communication overlap", OFF(tp_comm_overlap)},
+            {"pp_comm_overlap", "pipeline communication overlap", OFF(pp_comm_overlap)},
+            {"cp_allgather", "context parallelism", OFF(cp_allgather)},
+            {"optimizer_impl", "the optimizer step", OFF(optimizer_impl_set)},
+        };
+        for (size_t i = 0; plan->mode != MS_MODE_TRAINING && i < sizeof training_keys / sizeof training_keys[0]; i++)
+            if (*(const int *)((const char *)plan + training_keys[i].set)) {
+                char field[64];
+                snprintf(field, sizeof field, "parallelism.%s", training_keys[i].key);
+                struct fy_node *k = fy_node_mapping_lookup_by_string(pn, training_keys[i].key, FY_NT);
+                rc = FAIL(k ? k : pn, field, "%s is modelled for training (workload.mode: training)", training_keys[i].what);
+                goto done;
+            }
         if (plan->attention_kernel != MS_DIST_ATTN_FLASH2 && (plan->mode != MS_MODE_TRAINING || !plan->flash_attention)) {
             struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "attention_kernel", FY_NT);
             rc = FAIL(k ? k : pn, "parallelism.attention_kernel", "%s",
@@ -553,30 +562,16 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                                                      : "an attention kernel needs flash_attention: true");
             goto done;
         }
-        if (plan->pp_comm_overlap && (plan->mode != MS_MODE_TRAINING || plan->pp < 2 || plan->interleave < 2)) {
+        if (plan->pp_comm_overlap && (plan->pp < 2 || plan->interleave < 2)) {
             struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "pp_comm_overlap", FY_NT);
-            if (plan->mode != MS_MODE_TRAINING)
-                rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
-                          "pipeline communication overlap is modelled for training (workload.mode: training)");
-            else
-                rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
-                          "pipeline communication overlap needs the interleaved schedule (pp > 1 and interleave > 1; got pp %d, interleave %d)",
-                          plan->pp, plan->interleave);
+            rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
+                      "pipeline communication overlap needs the interleaved schedule (pp > 1 and interleave > 1; got pp %d, interleave %d)",
+                      plan->pp, plan->interleave);
             goto done;
         }
-        if (plan->cp_allgather && (plan->mode != MS_MODE_TRAINING || plan->cp < 2)) {
+        if (plan->cp_allgather && plan->cp < 2) {
             struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "cp_allgather", FY_NT);
-            if (plan->mode != MS_MODE_TRAINING)
-                rc = FAIL(k ? k : pn, "parallelism.cp_allgather",
-                          "context parallelism is modelled for training (workload.mode: training)");
-            else
-                rc = FAIL(k ? k : pn, "parallelism.cp_allgather",
-                          "all-gather context parallelism needs cp > 1 (got cp %d)", plan->cp);
-            goto done;
-        }
-        if (plan->optimizer_impl_set && plan->mode != MS_MODE_TRAINING) {
-            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "optimizer_impl", FY_NT);
-            rc = FAIL(k ? k : pn, "parallelism.optimizer_impl", "the optimizer step is modelled for training (workload.mode: training)");
+            rc = FAIL(k ? k : pn, "parallelism.cp_allgather", "all-gather context parallelism needs cp > 1 (got cp %d)", plan->cp);
             goto done;
         }
         if (plan->recompute_layer_fraction < 1 && plan->recompute != MS_RECOMPUTE_FULL) {
