@@ -1498,11 +1498,11 @@ static void test_validate_breakdown(void **state)
     assert_non_null(buf);
     assert_int_equal(run("validate --breakdown --json", 0, buf, cap), 0);
     cJSON *j = json_of(buf), *rows = cJSON_GetObjectItemCaseSensitive(j, "rows");
-    int n = cJSON_GetArraySize(rows), zero3 = 0, bubble = 0;
+    int n = cJSON_GetArraySize(rows), zero3 = 0, bubble = 0, host = 0;
     assert_true(n > 200);
     for (int i = 0; i < n; i++) {
         cJSON *r = cJSON_GetArrayItem(rows, i), *bd = cJSON_GetObjectItemCaseSensitive(r, "breakdown");
-        assert_true(cJSON_IsArray(bd) && cJSON_GetArraySize(bd) == 10);
+        assert_true(cJSON_IsArray(bd) && cJSON_GetArraySize(bd) == 11);
         double sum = 0;
         for (int k = 0; k < cJSON_GetArraySize(bd); k++) {
             cJSON *part = cJSON_GetArrayItem(bd, k);
@@ -1511,10 +1511,12 @@ static void test_validate_breakdown(void **state)
             sum += sec;
             if (!strcmp(str(part, "key"), "zero_communication_s") && sec > 0) zero3++;
             if (!strcmp(str(part, "key"), "bubble_s") && sec > 0) bubble++;
+            if (!strcmp(str(part, "key"), "host_wait_s") && sec > 0) host++;
         }
         assert_true(fabs(sum / num(r, "predicted_step_time_s") - 1.0) < 1e-4);
     }
     assert_true(zero3 > 0 && bubble > 0);   /* FSDP rows expose gathers, pipelined rows a bubble */
+    assert_int_equal(host, 0);              /* no published run's kernels are shorter than their launch */
     cJSON_Delete(j);
     assert_int_equal(run("validate --row FDRY-A100-7B --json", 0, buf, cap), 0);
     j = json_of(buf);

@@ -173,7 +173,7 @@ static void test_file_errors_and_schema(void **state)
     char err[512];
     assert_int_equal(ms_plan_load_file(reg, "/no/such/plan.yaml", &p, err, sizeof err), MS_ERR_INPUT);
     assert_non_null(strstr(err, "/no/such/plan.yaml"));
-    char s[16384];
+    char s[32768];
     size_t n = ms_plan_schema_json(s, sizeof s);
     assert_true(n > 1000 && n < sizeof s);
     assert_int_equal(strlen(s), n);
@@ -191,7 +191,7 @@ static void test_tables_agree(void **state)
     assert_true(n < sizeof s);
     static const char *const secs[] = {"workload", "hardware", "parallelism", "ops"};
     for (size_t i = 0; i < 4; i++) {
-        char y[512], err[1024];
+        char y[512], err[2048];
         snprintf(y, sizeof y, "version: \"1.0\"\nname: t\nworkload: {model: Llama3_8B}\nhardware: {accelerator: H100}\n"
                               "%s: {no_such_field: 1}\n", secs[i]);
         ms_plan p;
@@ -412,6 +412,64 @@ static void test_pp_comm_overlap(void **state)
     snprintf(y1, sizeof y1, "version: \"1.0\"\nname: x\nworkload: {model: Llama3_8B, mode: inference}\n"
                             "hardware: {accelerator: H100, count: 8}\nparallelism:\n  pp: 2\n  interleave: 2\n  pp_comm_overlap: true\n");
     expect_error(y1, "bad.yaml:8: parallelism.pp_comm_overlap", "training");
+}
+
+/* parallelism.launch_overhead: the host's time per kernel reaches the step (ms_dist_parallel_t
+ * host_op_s; absent = the engine's 4 µs, "0 us" = none, as a CUDA graph); the result says what the
+ * host costs (host_issue_s, host_wait_s), the same with --set; a bare number, more than a
+ * millisecond, or a plan that is not training is refused at the key. */
+static void test_launch_overhead(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: tiny\n"
+        "workload: {arch: {layers: 2, hidden: 64, heads: 2, vocab: 100, max_pos: 32}, mode: %s, seq_len: 32, batch_size: 4}\n"
+        "hardware: {accelerator: A100, count: 1, precision: bf16}\n"
+        "parallelism: {tp: 1, pp: 1, microbatch: 1%s}\n";
+    static const struct { const char *extra; double host_op_s; } cases[] = {
+        {"", 0.0}, {", launch_overhead: 10 us", 10e-6}, {", launch_overhead: 0 us", -1.0},
+    };
+    char y[1024], err[1024] = "";
+    double issue[3] = {0}, wait[3] = {0};
+    for (int k = 0; k < 3; k++) {
+        ms_plan q;
+        snprintf(y, sizeof y, fmt, "training", cases[k].extra);
+        assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y, strlen(y), &q, err, sizeof err), MS_OK);
+        ms_dist_accel_t a;
+        ms_dist_model_t m;
+        ms_dist_parallel_t par;
+        ms_dist_fabric_t f;
+        ms_dist_train_t t;
+        assert_int_equal(ms_plan_to_dist(&q, &a, &m, &par, &f, err, sizeof err), 0);
+        assert_true(fabs(par.host_op_s - cases[k].host_op_s) < 1e-15);
+        assert_int_equal(ms_dist_train_step(&a, &m, &par, &f, q.count, &t, err, sizeof err), MS_DIST_OK);
+        ms_result r;
+        double v = -1;
+        assert_int_equal(ms_plan_eval(reg, &q, &r), MS_OK);
+        assert_true(ms_result_get(&r, "step_time_s", &v) && v == t.step_time_s);
+        assert_true(ms_result_get(&r, "host_issue_s", &issue[k]) && issue[k] == t.host_issue_s);
+        assert_true(ms_result_get(&r, "host_wait_s", &wait[k]) && wait[k] == t.host_wait_s);
+        ms_result_free(&r);
+        if (k == 1) {   /* --set gives the same plan */
+            ms_plan ps;
+            snprintf(y, sizeof y, fmt, "training", "");
+            assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y, strlen(y), &ps, err, sizeof err), MS_OK);
+            assert_int_equal(ms_plan_set(reg, &ps, "parallelism.launch_overhead", "10 us", err, sizeof err), MS_OK);
+            assert_true(ps.launch_overhead_s == q.launch_overhead_s && ps.launch_overhead_set);
+            assert_int_equal(ms_plan_set(reg, &ps, "parallelism.launch_overhead", "2 ms", err, sizeof err), MS_ERR_INPUT);
+            assert_non_null(strstr(err, "parallelism.launch_overhead"));
+        }
+    }
+    /* 4 µs, 10 µs, none: a tiny model waits on the host, longer the slower it issues */
+    assert_true(issue[0] > 0 && fabs(issue[1] / issue[0] - 2.5) < 1e-9 && issue[2] == 0);
+    assert_true(wait[1] > wait[0] && wait[0] > 0 && wait[2] == 0);
+    snprintf(y, sizeof y, fmt, "training", ", launch_overhead: 4");
+    expect_error(y, "bad.yaml:5: parallelism.launch_overhead", "needs a unit");
+    snprintf(y, sizeof y, fmt, "training", ", launch_overhead: 2 ms");
+    expect_error(y, "bad.yaml:5: parallelism.launch_overhead", "at most 1 ms");
+    snprintf(y, sizeof y, fmt, "inference", ", launch_overhead: 4 us");
+    expect_error(y, "bad.yaml:5: parallelism.launch_overhead", "training");
 }
 
 /* parallelism.cp_allgather: Llama 3 8B at 131k tokens on 16 H100 with CP 8 across two nodes; the
@@ -660,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_tables_agree),
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_pp_comm_overlap),
+        cmocka_unit_test(test_launch_overhead),
         cmocka_unit_test(test_cp_allgather),
         cmocka_unit_test(test_attention_kernel),
         cmocka_unit_test(test_optimizer_impl),

@@ -576,7 +576,7 @@ static void test_step_properties(void **s)
 static double parts_sum(const ms_dist_train_t *t)
 {
     return t->compute_s + t->tp_comm_s + t->ep_comm_s + t->cp_comm_s + t->bubble_s + t->pp_comm_s +
-           t->dp_comm_s + t->zero_comm_s + t->optimizer_s;
+           t->dp_comm_s + t->zero_comm_s + t->optimizer_s + t->host_wait_s;
 }
 
 /* MPT-1B-like (24 layers, h 2048) on 16 A100 with their SM count, ZeRO-3 overlapped with compute */
@@ -1168,6 +1168,64 @@ static void test_context_parallel_replicas(void **s)
     NEAR(mem.optimizer_bytes, 12.0 * ms_dist_params(&m) / 8.0, 1e-12);
 }
 
+/* The host issues every kernel (MS_DIST_HOST_OP_S, 4 µs, by default): a GPT layer issues
+ * 3 × 10 kernels a micro-batch with flash attention (forward 10, backward 20), the last stage 12
+ * more (final norm, logits, cross-entropy and their backward) and the first 3 (the embedding).
+ * A 2-layer model of h 64 at 32 tokens runs each micro-batch in far less than its
+ * (2·30 + 15)·4 µs = 300 µs of launches, so each of its 4 micro-batches waits the difference on
+ * the host; unfused attention runs 4 kernels for the fused one (2·3·13 + 15 = 93); with sequence
+ * parallelism over tp 2 each pass adds 4 collectives a layer (2·(30 + 8)
+ * + 15 = 91 kernels); a full recompute adds the forward's 10 again and 4 more collectives. A
+ * step captured in a CUDA graph (host_op_s < 0) issues nothing; a GPT-3-sized layer runs
+ * milliseconds and never waits. */
+static void test_host_launch(void **s)
+{
+    (void)s;
+    ms_dist_model_t m = gpt(2, 64, 2);
+    m.seq_len = 32;
+    m.vocab = 100;
+    ms_dist_accel_t a = a100();
+    ms_dist_fabric_t f = selene();
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .microbatch = 1, .global_batch = 4, .interleave = 1, .flash_attention = 1 };
+    ms_dist_train_t t, none;
+    assert_int_equal(ms_dist_train_step(&a, &m, &p, &f, 1, &t, NULL, 0), MS_DIST_OK);
+    ms_dist_parallel_t q = p;
+    q.host_op_s = -1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &none, NULL, 0), MS_DIST_OK);
+    assert_true(none.host_issue_s == 0 && none.host_wait_s == 0);
+    NEAR(t.host_issue_s, 4 * 75 * 4e-6, 1e-12);
+    double gpu_mb = (none.step_time_s - none.optimizer_s) / 4;      /* one rank: the micro-batches */
+    assert_true(gpu_mb < 75 * 4e-6);
+    NEAR(t.host_wait_s, 4 * (75 * 4e-6 - gpu_mb), 1e-9);
+    NEAR(t.step_time_s, none.step_time_s + t.host_wait_s, 1e-12);
+    NEAR(parts_sum(&t), t.step_time_s, 1e-12);
+    /* a host twice as fast issues half as long */
+    q.host_op_s = 2e-6;
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &none, NULL, 0), MS_DIST_OK);
+    NEAR(none.host_issue_s, t.host_issue_s / 2, 1e-12);
+    /* unfused attention: QKᵀ, softmax, dropout and A·V for the one fused kernel, 13 a forward */
+    q = p;
+    q.flash_attention = 0;
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 1, &none, NULL, 0), MS_DIST_OK);
+    NEAR(none.host_issue_s, 4 * (2 * 39 + 15) * 4e-6, 1e-12);
+    /* sequence parallelism over tp 2: 4 collectives a pass */
+    q = p;
+    q.tp = 2;
+    q.sequence_parallel = 1;
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 2, &t, NULL, 0), MS_DIST_OK);
+    NEAR(t.host_issue_s, 4 * 91 * 4e-6, 1e-12);
+    /* full recompute: the forward's 10 kernels again and a third pass of collectives */
+    q.recompute = MS_DIST_RECOMPUTE_FULL;
+    assert_int_equal(ms_dist_train_step(&a, &m, &q, &f, 2, &t, NULL, 0), MS_DIST_OK);
+    NEAR(t.host_issue_s, 4 * (2 * (30 + 10 + 12) + 15) * 4e-6, 1e-12);
+    /* GPT-3 175B's layers on 8 A100 (TP 8, 12 of 96 layers a stage): milliseconds, never waiting */
+    ms_dist_model_t g = gpt(96, 12288, 96);
+    q = (ms_dist_parallel_t){ .tp = 8, .pp = 8, .microbatch = 1, .global_batch = 64, .interleave = 1 };
+    assert_int_equal(ms_dist_train_step(&a, &g, &q, &f, 64, &t, NULL, 0), MS_DIST_OK);
+    assert_true(t.host_issue_s > 0);
+    assert_true(t.host_wait_s == 0);
+}
+
 /* Links run at their achievable fraction, not at η: doubling η leaves a communication-bound
  * step's collectives unchanged; the defaults apply when the fabric gives none. */
 static void test_link_efficiency(void **s)
@@ -1212,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_recompute_levels),
         cmocka_unit_test(test_overlap_interference),
         cmocka_unit_test(test_short_last_microbatch),
+        cmocka_unit_test(test_host_launch),
         cmocka_unit_test(test_link_efficiency),
         cmocka_unit_test(test_sharded_coll_efficiency),
         cmocka_unit_test(test_hybrid_shard),

@@ -138,6 +138,14 @@ typedef enum { MS_DIST_OPT_FUSED = 0, MS_DIST_OPT_UNFUSED = 1 } ms_dist_opt_impl
 #define MS_DIST_UNFUSED_ADAM_BYTES 88.0
 #define MS_DIST_GRAD_CLIP_BYTES 12.0
 
+/* Host time to issue one kernel from PyTorch's eager mode (the Python call, the dispatcher and
+ * the CUDA launch): about 4 µs per operator on CUDA, measured by PyTorch's profiler on a model
+ * its maintainers call dispatch-bound (pytorch/pytorch issue 82793, 2022); the simplest op on
+ * a one-element tensor takes 5 µs, 7 µs while autograd records it (issue 41383, 2020). The GPU
+ * runs a kernel only once the host has issued it, so a training step whose kernels are shorter
+ * than this waits on the host (ms_dist_train_step, "host"). */
+#define MS_DIST_HOST_OP_S 4e-6
+
 #define MS_DIST_DEFAULT_EFFICIENCY 0.5
 
 /* A decoder-only transformer (GPT / Llama family). */
@@ -270,6 +278,9 @@ typedef struct ms_dist_parallel {
      * element-wise passes with gradient-norm clipping (1). ms_dist_stack_optimizer_impl gives a
      * stack's. */
     int optimizer_impl;
+    /* Host time to issue one kernel: 0 = MS_DIST_HOST_OP_S (PyTorch eager), < 0 = none (a step
+     * captured in a CUDA graph replays without the host). */
+    double host_op_s;
 } ms_dist_parallel_t;
 
 /* The cluster's network. */
@@ -541,6 +552,10 @@ typedef struct ms_dist_train {
     double zero_comm_total_s;       /* ZeRO-3 gathers + reduce-scatters, hidden or not */
     double overlap_interference_s;  /* part of dp_comm_s + zero_comm_s that is compute slowed by
                                        the collectives it overlaps (NCCL holds MS_DIST_NCCL_SMS) */
+    double host_issue_s;            /* host time to issue the critical stage's kernels over the
+                                       step's micro-batches (kernels x host_op_s) */
+    double host_wait_s;             /* part of the step the GPU waits on the host: where issuing a
+                                       micro-batch's kernels takes longer than running them */
     double sharded_units;           /* ZeRO-2/3: collectives of each kind per pass, one per FSDP
                                        unit (the stage's layers + the root); 0 without */
     double sharded_latency_s;       /* their latency term (ring steps) per step, hidden or not: the

@@ -71,6 +71,8 @@ typedef struct {
     int pp_comm_overlap_set;          /* the plan gave it; else parallelism.framework's (ms_dist_stack_pp_comm_overlap) */
     int cp_allgather;                 /* training, cp > 1: K and V all-gathered on the critical path (Llama 3's), not ring-passed */
     int cp_allgather_set;             /* the plan gave it; else parallelism.framework's (ms_dist_stack_cp_allgather) */
+    double launch_overhead_s;         /* training: host time to issue one kernel (0 = none: a CUDA graph) */
+    int launch_overhead_set;          /* the plan gave it; else MS_DIST_HOST_OP_S (PyTorch eager) */
     int optimizer_impl;               /* training: ms_dist_opt_impl_t, fused or unfused */
     int optimizer_impl_set;           /* the plan gave it; else parallelism.framework's (ms_dist_stack_optimizer_impl) */
     double moe_imbalance;             /* MoE: busiest expert's load over the fair share (>= 1, default 1) */

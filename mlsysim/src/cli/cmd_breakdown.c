@@ -22,6 +22,7 @@ static const struct { const char *key, *name, *brief, *what; } parts[] = {
     {"dp_communication_s", "DP reduction (exposed)", "DP", "gradient all-reduce / reduce-scatter not hidden by backward (ZeRO-2: one per layer)"},
     {"zero_communication_s", "ZeRO-3 gathers (exposed)", "ZeRO-3", "per-layer parameter gathers and gradient reduce-scatters not hidden"},
     {"optimizer_s", "optimizer step", "optim", "weights, gradients and optimizer state through HBM"},
+    {"host_wait_s", "host launches (waiting)", "host", "the GPU runs the kernels faster than the host issues them (PyTorch eager, 4 us each) and waits"},
 };
 #define NPARTS (sizeof parts / sizeof parts[0])
 

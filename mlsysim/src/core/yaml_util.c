@@ -280,7 +280,7 @@ int msy_line(struct fy_node *n)
 
 int msy_fail(msy_doc *y, struct fy_node *n, const char *field, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

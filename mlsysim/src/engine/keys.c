@@ -92,6 +92,8 @@ static const ms_result_key keys[] = {
     {"sharded_units", MS_V_NUM, "", "training, ZeRO-2/3: collectives of each kind per pass, one per FSDP unit (the stage's layers + the root)"},
     {"sharded_latency_s", MS_V_NUM, "s", "training, ZeRO-2/3: the latency term (NCCL's ring steps) of those collectives per step, hidden or not"},
     {"overlap_interference_s", MS_V_NUM, "s", "part of the exposed DP and ZeRO-3 time that is compute slowed by the collectives it overlaps (NCCL holds 24 SMs)"},
+    {"host_issue_s", MS_V_NUM, "s", "host time to issue the critical stage's kernels over the step (PyTorch eager: 4 us a kernel)"},
+    {"host_wait_s", MS_V_NUM, "s", "part of the step the GPU waits on the host: micro-batches whose kernels take longer to issue than to run"},
     /* work */
     {"model_flop", MS_V_NUM, "FLOP", "model FLOPs of the step (no recompute)"},
     {"hardware_flop", MS_V_NUM, "FLOP", "FLOPs executed (with recompute)"},

@@ -307,6 +307,7 @@ int ms_plan_to_dist(const ms_plan *p, ms_dist_accel_t *a, ms_dist_model_t *m, ms
     par->pp_comm_overlap = p->pp_comm_overlap_set ? p->pp_comm_overlap
                          : ms_dist_stack_pp_comm_overlap(p->framework, p->pp, p->interleave);
     par->cp_allgather = p->cp_allgather_set ? p->cp_allgather : ms_dist_stack_cp_allgather(p->framework, par->cp);
+    par->host_op_s = !p->launch_overhead_set ? 0.0 : p->launch_overhead_s > 0 ? p->launch_overhead_s : -1.0;
     par->optimizer_impl = p->optimizer_impl_set ? p->optimizer_impl : ms_dist_stack_optimizer_impl(p->framework);
     par->tp_async_grad = ms_dist_stack_tp_async_grad(p->framework);
     par->moe_imbalance = p->moe_imbalance;
@@ -340,6 +341,8 @@ void ms_result_train_parts(ms_result *o, const ms_dist_train_t *t, const ms_dist
     ms_result_num(o, "dp_communication_total_s", t->dp_comm_total_s);
     ms_result_num(o, "zero_communication_total_s", t->zero_comm_total_s);
     ms_result_num(o, "overlap_interference_s", t->overlap_interference_s);
+    ms_result_num(o, "host_issue_s", t->host_issue_s);
+    ms_result_num(o, "host_wait_s", t->host_wait_s);
     if (t->sharded_units > 0) {
         ms_result_num(o, "sharded_units", t->sharded_units);
         ms_result_num(o, "sharded_latency_s", t->sharded_latency_s);

@@ -73,7 +73,7 @@ const char *const ms_plan_set_keys =
     "hardware.memory_reserve hardware.decode_serial hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
     "parallelism.recompute parallelism.recompute_layer_fraction parallelism.sequence_parallel parallelism.zero_stage parallelism.shard_group parallelism.overlap_dp "
-    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.cp_allgather parallelism.attention_kernel parallelism.optimizer_impl parallelism.framework ops.region ops.duration_days";
+    "parallelism.flash_attention parallelism.tp_comm_overlap parallelism.pp_comm_overlap parallelism.cp_allgather parallelism.attention_kernel parallelism.optimizer_impl parallelism.launch_overhead parallelism.framework ops.region ops.duration_days";
 
 /* dp follows count / (tp·pp·cp) when the plan splits the cluster; per_node never exceeds count. */
 static void rederive(ms_plan *p)
@@ -236,6 +236,18 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         }
         if (v < 0) { snprintf(err, errlen, "%s: '%s' is negative", key, value); return MS_ERR_INPUT; }
         p->power_limit_w = v;
+        return MS_OK;
+    }
+    if (!strcmp(key, "parallelism.launch_overhead")) {  /* '4 us', or seconds; 0 = none (a CUDA graph) */
+        double v;
+        char qe[256];
+        if (ms_parse_quantity(value, "s", &v, qe, sizeof qe) || v < 0 || v > 1e-3) {
+            snprintf(err, errlen, "%s: '%s' is not a kernel launch time in [0, 1 ms] ('4 us', or seconds; 0 = none)", key, value);
+            return MS_ERR_INPUT;
+        }
+        p->launch_overhead_s = v;
+        p->launch_overhead_set = 1;
+        p->has_parallelism = 1;
         return MS_OK;
     }
     if (!strcmp(key, "parallelism.recompute_layer_fraction")) {

@@ -267,6 +267,9 @@ static const field parallelism_fields[] = {
      "context parallelism by all-gather (Llama 3's: every rank gathers the whole sequence's K and V before its attention and reduce-scatters their gradients, on the critical path) "
      "instead of the ring (Megatron-Core, torchtitan: K and V chunks pass round the ring while the attention core computes, only what it does not cover exposed); "
      "needs cp > 1 (training; default: on for a framework named Llama3, else off)"},
+    {"launch_overhead", NULL, FT_QTY, (int)offsetof(ms_plan, launch_overhead_s), 0, 0, 0, 0, "s", NULL, NULL, OFF(launch_overhead_set), NULL,
+     "host time to issue one kernel (training): the GPU runs a kernel only once the host has issued it, so a micro-batch takes at least its kernels' issue time "
+     "(result keys host_issue_s, host_wait_s); default 4 us, PyTorch's eager mode (pytorch/pytorch issues 82793 and 41383); 0 us for a step captured in a CUDA graph"},
     {"optimizer_impl", NULL, FT_ENUM, OFF(optimizer_impl), 0, 0, 1, MS_DIST_OPT_FUSED, "fused unfused", ms_dist_opt_impl_parse, NULL, OFF(optimizer_impl_set), NULL,
      "how the optimizer step reaches HBM (training): fused, one pass over the gradients and the optimizer state (28 B per local parameter for mixed-precision Adam: "
      "apex / Transformer Engine FusedAdam, Megatron, DeepSpeed, torch fused=True); unfused, PyTorch's element-wise ops one pass each (a per-tensor loop or torch.optim's foreach) "
@@ -331,7 +334,7 @@ static int read_section(reader *rd, struct fy_node *n, const section *sec)
         for (size_t i = 0; i < sec->n && !fd; i++)
             if (!strcmp(key, sec->f[i].key) || (sec->f[i].alias && !strcmp(key, sec->f[i].alias))) fd = &sec->f[i];
         if (!fd) {
-            char list[400];
+            char list[640];
             field_list(sec, list, sizeof list);
             return FAIL(fy_node_pair_key(it.pair), f, "unknown field (%s)", list);
         }
@@ -546,6 +549,7 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
             {"pp_comm_overlap", "pipeline communication overlap", OFF(pp_comm_overlap)},
             {"cp_allgather", "context parallelism", OFF(cp_allgather)},
             {"optimizer_impl", "the optimizer step", OFF(optimizer_impl_set)},
+            {"launch_overhead", "the host's kernel launch", OFF(launch_overhead_set)},
         };
         for (size_t i = 0; plan->mode != MS_MODE_TRAINING && i < sizeof training_keys / sizeof training_keys[0]; i++)
             if (*(const int *)((const char *)plan + training_keys[i].set)) {
@@ -567,6 +571,12 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
             rc = FAIL(k ? k : pn, "parallelism.pp_comm_overlap",
                       "pipeline communication overlap needs the interleaved schedule (pp > 1 and interleave > 1; got pp %d, interleave %d)",
                       plan->pp, plan->interleave);
+            goto done;
+        }
+        if (plan->launch_overhead_s > 1e-3) {
+            struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "launch_overhead", FY_NT);
+            rc = FAIL(k ? k : pn, "parallelism.launch_overhead", "%g s is not a kernel launch (microseconds: '4 us'; at most 1 ms)",
+                      plan->launch_overhead_s);
             goto done;
         }
         if (plan->cp_allgather && plan->cp < 2) {

@@ -92,6 +92,11 @@
  *   FSDP      with ZeRO-3, per micro-batch: the full 16-bit gradient copied into the reduce-scatter
  *             input, the fp32 shard cast to 16 bits before each gather, the 16-bit gradient shard
  *             accumulated into fp32 (2·wb·P + (2·(4 + wb) + wb + 8)·P/k bytes, k = dp or the shard group), memory-bound.
+ *   host      every kernel is issued from the host, host_op_s each (MS_DIST_HOST_OP_S, PyTorch's
+ *             eager mode, by default), and the GPU runs it only once issued: a stage's micro-batch
+ *             takes at least its kernels' issue time (host_kernels below counts them), the GPU
+ *             waiting the rest (host_wait_s). The host runs ahead of long kernels, so this binds only
+ *             where kernels are a few microseconds long: small models, small micro-batches.
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
  *             HBM traffic per local parameter for mixed-precision Adam); with optimizer_impl
  *             unfused, PyTorch's element-wise passes and gradient-norm clipping (100 B for
@@ -173,6 +178,32 @@ static double exposed_beside(double M, double C, int overlapped, double f, doubl
     if (beyond) *beyond = overlapped ? e - bare : 0.0;
     return e;
 }
+
+/* Kernels a layer issues per micro-batch, as an eager PyTorch transformer layer runs them.
+ * Forward, 10: two norms, the QKV, projection, MLP-in and MLP-out GEMMs, the attention core
+ * (one fused kernel; 4 unfused: QKᵀ, the fused scale-mask-softmax, dropout, A·V), the MLP's
+ * activation and two bias-dropout-residual kernels; a gated MLP and rotary positions 2 more.
+ * Backward, two per forward kernel (a GEMM's dX and dW; an element-wise op's gradient and its
+ * parameter or bias reduction). Recomputed: what the recompute runs again (rc_kernels). Each
+ * pass also launches its collectives: 2 tensor-parallel all-reduces (4 with sequence
+ * parallelism: all-gather and reduce-scatter each), 2 expert all-to-alls, 1 context-parallel
+ * exchange. */
+static double host_kernels(const ms_scale_arch_t *x, const ms_dist_parallel_t *p, int tp, int sp, int ep, int cp,
+                           double rf, double passes)
+{
+    double att = p->flash_attention ? 1.0 : 4.0;
+    double fwd = 9.0 + att + (x->mlp_mats == 3.0 ? 2.0 : 0.0);
+    double rc = p->recompute == MS_DIST_RECOMPUTE_OPS ? 0.5 * fwd
+              : rf * fwd + (p->recompute == MS_DIST_RECOMPUTE_SELECTIVE ? att : 0.0);
+    double coll = (tp > 1 ? (sp ? 4.0 : 2.0) : 0.0) + (ep > 1 && x->E > 1 ? 2.0 : 0.0) + (cp > 1 ? 1.0 : 0.0);
+    return 3.0 * fwd + rc + coll * passes;
+}
+
+/* Kernels of a micro-batch outside the layers: the embedding (lookup, its backward's scatter-add
+ * and zeroing) on the first stage, the final norm, logit GEMM and cross-entropy (log_softmax,
+ * nll_loss) with their backward on the last. */
+#define MS_DIST_HOST_FIRST_KERNELS 3.0
+#define MS_DIST_HOST_LAST_KERNELS 12.0
 
 int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f,
@@ -478,6 +509,14 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double t_last = chunk_lo * v * layer_total + logit_t + z3_mem;
     double t_busy = chunk_hi * v * layer_total + z3_mem;
     double t_max = t_busy > t_last ? t_busy : t_last;
+    /* the host's issue time per micro-batch (header, "host"): the last stage's, and the busiest's,
+     * which holds the embedding when there is a pipeline */
+    double t_op = p->host_op_s > 0 ? p->host_op_s : p->host_op_s < 0 ? 0.0 : MS_DIST_HOST_OP_S;
+    double k_layer = host_kernels(&x, p, tp, sp, ep, cp, rf, passes);
+    double h_last = t_op * (chunk_lo * v * k_layer + MS_DIST_HOST_LAST_KERNELS + (pp == 1 ? MS_DIST_HOST_FIRST_KERNELS : 0.0));
+    double h_busy = t_op * (chunk_hi * v * k_layer + MS_DIST_HOST_FIRST_KERNELS);
+    double h_max = fmax(pp == 1 ? h_last : fmax(h_last, h_busy), 0.0);
+    double h_mean = t_op * (lps * k_layer + (MS_DIST_HOST_FIRST_KERNELS + MS_DIST_HOST_LAST_KERNELS) / pp);
 
     /* pipeline point-to-point */
     double p2p = 0.0, p2p_total = 0.0;
@@ -564,7 +603,16 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     /* a short last micro-batch (pp = 1 only) takes its share of the token-proportional work and
      * the FSDP copies in full */
     double mb_kern = mbf * (t_max - z3_mem) + mb * z3_mem;
-    double pipe = mb_kern + (pp - 1.0) / v * t_mean;
+    /* where issuing a micro-batch takes longer than running it, the GPU waits on the host; a short
+     * last micro-batch issues every kernel of a whole one */
+    double host_wait = 0.0;
+    if (h_max > 0) {
+        int full = short_mb ? mb - 1 : mb;
+        host_wait = full * fmax(0.0, h_max - t_max);
+        if (short_mb) host_wait += fmax(0.0, h_max - ((double)short_mb / b * (t_max - z3_mem) + z3_mem));
+    }
+    double t_slot = fmax(t_mean, h_mean);                      /* a bubble slot waits on the host too */
+    double pipe = mb_kern + host_wait + (pp - 1.0) / v * t_slot;
     /* FP8: the busiest stage's weights cast once per step */
     double t_wcast = chunk_hi * v * cast_w;
     double step = pipe + p2p + z3_exposed + dp_exposed + t_opt + t_wcast;
@@ -573,7 +621,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->dp = dp;
     out->microbatches = mb;
     out->step_time_s = step;
-    out->bubble_s = (pp - 1.0) / v * t_mean;
+    out->bubble_s = (pp - 1.0) / v * t_slot;
+    out->host_wait_s = host_wait;
+    out->host_issue_s = mbf * h_max;
     out->bubble_fraction = out->bubble_s / step;
     out->tp_comm_s = mbf * lps * c.tp;
     out->tp_comm_total_s = mbf * lps * tp_total;
