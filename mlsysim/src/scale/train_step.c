@@ -184,7 +184,8 @@ static double exposed_beside(double M, double C, int overlapped, double f, doubl
  * (one fused kernel; 4 unfused: QKᵀ, the fused scale-mask-softmax, dropout, A·V), the MLP's
  * activation and two bias-dropout-residual kernels; a gated MLP and rotary positions 2 more.
  * Backward, two per forward kernel (a GEMM's dX and dW; an element-wise op's gradient and its
- * parameter or bias reduction). Recomputed: what the recompute runs again (rc_kernels). Each
+ * parameter or bias reduction). Recomputed: the forward again in the fraction rf of the layers
+ * (full), the attention core (selective), half the forward (operator-level). Each
  * pass also launches its collectives: 2 tensor-parallel all-reduces (4 with sequence
  * parallelism: all-gather and reduce-scatter each), 2 expert all-to-alls, 1 context-parallel
  * exchange. */
@@ -515,7 +516,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double k_layer = host_kernels(&x, p, tp, sp, ep, cp, rf, passes);
     double h_last = t_op * (chunk_lo * v * k_layer + MS_DIST_HOST_LAST_KERNELS + (pp == 1 ? MS_DIST_HOST_FIRST_KERNELS : 0.0));
     double h_busy = t_op * (chunk_hi * v * k_layer + MS_DIST_HOST_FIRST_KERNELS);
-    double h_max = fmax(pp == 1 ? h_last : fmax(h_last, h_busy), 0.0);
+    double h_max = pp == 1 ? h_last : fmax(h_last, h_busy);
     double h_mean = t_op * (lps * k_layer + (MS_DIST_HOST_FIRST_KERNELS + MS_DIST_HOST_LAST_KERNELS) / pp);
 
     /* pipeline point-to-point */
