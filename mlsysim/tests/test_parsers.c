@@ -88,7 +88,8 @@ static void test_syntax_errors_free_everything(void **state)
 }
 
 /* The helpers StaffML's vault shares (mlsysim/yaml_text.h): a syntax error's place and reason
- * without libfyaml's prefixes, the first bad UTF-8 byte, the misread '' escape. */
+ * without libfyaml's prefixes, explicit '?' keys refused, the first bad UTF-8 byte, the misread ''
+ * escape. */
 static void test_yaml_text_helpers(void **state)
 {
     (void)state;
@@ -102,6 +103,28 @@ static void test_yaml_text_helpers(void **state)
     assert_null(strstr(e.reason, "error: "));
     assert_null(strstr(e.reason, ">:"));
     assert_true(e.reason[0] < '0' || e.reason[0] > '9'); /* the place is not left in the reason */
+    /* an explicit '?' key is refused before libfyaml 0.7.12 sees it (it crashes on "? a: \t:"), at
+     * the line's start or after '- ' entries, but a block scalar's text may begin with '? ' */
+    static const struct { const char *text; int line; } keys[] = {
+        {"? a: \t:", 1}, {"x:\n- ? a: \t:\n", 2}, {"a: 1\n  ?\n", 2}, {"a: |\n  ? text\n\n  more\nb: 1\n", 0},
+        {"a: >-\n  ? text\n? b: 1\n", 3}, {"q: \"why?\"\nr: ?x\n", 0}, {"- |2\n  ? text\n", 0},
+        {": ? a: \t:", 1}, {"- : ? a: \t:", 1}, {"a: b ? c\n", 0}, {":x ?\n", 0},
+        {"--- &a : ? :\n", 1}, {"x: 1\n!!map ?\n", 2}, {"q: Why? Because\n", 0}, {"*a ? x\n", 1},
+        {"-x: 1 ?\n", 0}, {"---x ?\n", 0}, {"a:\t: ? a:\t:", 1}, {"q: [1, ? x]\n", 1}, {"a: 1 # ? no\n", 0},
+        {"a: 'it ? s' # ? c\n", 0}, {"a: \"x\\\" ? \" # ? y\n", 0}, {"a: b # c\n? d\n", 2},
+    };
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        assert_int_equal(ms_yaml_explicit_key_line(keys[k].text, strlen(keys[k].text)), keys[k].line);
+        struct fy_document *q = ms_yaml_build(keys[k].text, strlen(keys[k].text), &e);
+        if (keys[k].line) {
+            assert_null(q);
+            assert_int_equal(e.line, keys[k].line);
+            assert_non_null(strstr(e.reason, "explicit mapping key"));
+        } else {
+            assert_non_null(q);
+            fy_document_destroy(q);
+        }
+    }
     const char *ok = "a: 'x'\nb: 'it''s'\n";
     struct fy_document *d = ms_yaml_build(ok, strlen(ok), &e);
     assert_non_null(d);

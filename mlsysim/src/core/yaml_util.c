@@ -60,8 +60,77 @@ int ms_yaml_line_at(const char *buf, size_t offset)
     return line;
 }
 
+/* The byte after a block scalar header's indicator ('|' or '>' ending the line's content, with its
+ * chomping and indentation indicators): 1 when line [j, end) ends with one. */
+static int block_scalar_header(const char *buf, size_t j, size_t end)
+{
+    while (end > j && (buf[end - 1] == ' ' || buf[end - 1] == '\t' || buf[end - 1] == '\r')) end--;
+    while (end > j && (buf[end - 1] == '+' || buf[end - 1] == '-' || (buf[end - 1] >= '1' && buf[end - 1] <= '9'))) end--;
+    if (end == j || (buf[end - 1] != '|' && buf[end - 1] != '>')) return 0;
+    return end - 1 == j || buf[end - 2] == ' ' || buf[end - 2] == '\t';
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+int ms_yaml_explicit_key_line(const char *buf, size_t len)
+{
+    long scalar_indent = -1;                     /* the header line's indentation inside a block scalar */
+    int line = 1;
+    for (size_t i = 0; i < len; line++) {
+        size_t end = i;
+        while (end < len && buf[end] != '\n') end++;
+        size_t j = i;
+        while (j < end && buf[j] == ' ') j++;
+        long indent = (long)(j - i);
+        int blank = j == end || buf[j] == '\r';
+        if (scalar_indent >= 0 && (blank || indent > scalar_indent)) { i = end + 1; continue; }
+        scalar_indent = -1;
+        /* A '?' then a blank is an explicit key where a node may begin: at the line's start or
+         * after an indicator ('-', ':', '?', ',', '[', '{') or after what may stand before a node
+         * (an anchor, a tag, an alias, a document marker). Inside a plain scalar ("Why? Because"),
+         * a quoted one or a comment it is text. */
+        char prev = 0;                           /* the last character before, not a blank */
+        size_t word = j;                         /* where the word before began */
+        for (size_t k = j; k < end; k++) {
+            char c = buf[k];
+            if (is_blank(c)) continue;
+            if (k > j && !is_blank(buf[k - 1]) && c != '?') { prev = c; continue; }
+            if (c == '#') break;                 /* a comment to the line's end */
+            if (c == '\'' || c == '"') {        /* a quoted scalar: skip it on this line */
+                size_t q = k + 1;
+                while (q < end && !(buf[q] == c && !(c == '\'' && q + 1 < end && buf[q + 1] == '\''))) {
+                    q += (c == '"' && buf[q] == '\\') || (c == '\'' && buf[q] == '\'') ? 2 : 1;
+                }
+                if (q >= end) break;             /* runs on to the next line */
+                k = q;
+                prev = c;
+                continue;
+            }
+            if (c == '?' && (k + 1 == end || is_blank(buf[k + 1])) && (k == j || is_blank(buf[k - 1]))) {
+                int opener = prev == 0 || strchr("-:?,[{", prev) != NULL || buf[word] == '&' || buf[word] == '!' ||
+                             buf[word] == '*' || (word == i && k - word >= 4 && is_blank(buf[word + 3]) &&
+                                                  (!strncmp(buf + word, "---", 3) || !strncmp(buf + word, "...", 3)));
+                if (opener) return line;
+            }
+            word = k;
+            prev = c;
+        }
+        if (block_scalar_header(buf, j, end)) scalar_indent = indent;
+        i = end + 1;
+    }
+    return 0;
+}
+
 struct fy_document *ms_yaml_build(const char *buf, size_t len, ms_yaml_error *e)
 {
+    int qline = ms_yaml_explicit_key_line(buf, len);
+    if (qline > 0) {
+        e->line = qline;
+        e->col = 0;
+        snprintf(e->reason, sizeof e->reason, "an explicit mapping key ('? '), which this YAML reader (libfyaml 0.7.12) "
+                 "may crash on: write the key as 'key: value'");
+        return NULL;
+    }
     diag_capture cap = {{0}, 0};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
@@ -74,17 +143,32 @@ struct fy_document *ms_yaml_build(const char *buf, size_t len, ms_yaml_error *e)
     dcfg.show_type = false;
     dcfg.show_module = false;
     struct fy_diag *diag = fy_diag_create(&dcfg);
+    /* errors at a token are collected, not printed: printing one shows its source line, which
+     * libfyaml 0.7.12 gets wrong for lines wider than 80 columns (a crash, found by fuzzing) */
+    if (diag) fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = FYPCF_QUIET;
     cfg.diag = diag;
     struct fy_document *doc = fy_document_build_from_string(&cfg, buf, len);
-    if (diag) fy_diag_destroy(diag);
-    if (doc) return doc;
-    /* libfyaml writes "<input-name>:LINE:COL: error: reason" */
     e->line = 1;
     e->col = 0;
     e->reason[0] = 0;
+    void *it = NULL;
+    struct fy_diag_error *first = doc || !diag ? NULL : fy_diag_errors_iterate(diag, &it);
+    if (first) {
+        e->line = first->line > 0 ? first->line : 1;
+        e->col = first->column > 0 ? first->column : 0;
+        snprintf(e->reason, sizeof e->reason, "%s", first->msg ? first->msg : "");
+    }
+    if (diag) {
+        /* the document keeps the diagnostics object for later reports (an alias's, a duplicate
+         * key's); collected there they would never be freed, and a destroyed one prints nothing */
+        fy_diag_set_collect_errors(diag, false);
+        fy_diag_destroy(diag);
+    }
+    if (doc || first) return doc;
+    /* the rest is written as "<input-name>:LINE:COL: error: reason" */
     const char *m = cap.have ? cap.msg : "";
     const char *gt = strstr(m, ">:");
     if (gt) m = gt + 2;
