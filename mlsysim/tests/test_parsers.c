@@ -112,6 +112,7 @@ static void test_yaml_text_helpers(void **state)
         {"--- &a : ? :\n", 1}, {"x: 1\n!!map ?\n", 2}, {"q: Why? Because\n", 0}, {"*a ? x\n", 1},
         {"-x: 1 ?\n", 0}, {"---x ?\n", 0}, {"a:\t: ? a:\t:", 1}, {"q: [1, ? x]\n", 1}, {"a: 1 # ? no\n", 0},
         {"a: 'it ? s' # ? c\n", 0}, {"a: \"x\\\" ? \" # ? y\n", 0}, {"a: b # c\n? d\n", 2},
+        {"a: b\r? c: 1\r", 2}, {"a: b\r\n? c: 1\r\n", 2}, {"a: |\r\n  ? t\r\nb: 1\r\n", 0},
     };
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         assert_int_equal(ms_yaml_explicit_key_line(keys[k].text, strlen(keys[k].text)), keys[k].line);

@@ -77,13 +77,14 @@ int ms_yaml_explicit_key_line(const char *buf, size_t len)
     long scalar_indent = -1;                     /* the header line's indentation inside a block scalar */
     int line = 1;
     for (size_t i = 0; i < len; line++) {
-        size_t end = i;
-        while (end < len && buf[end] != '\n') end++;
+        size_t end = i;                          /* a line ends at LF, CR or CR LF, as YAML reads it */
+        while (end < len && buf[end] != '\n' && buf[end] != '\r') end++;
+        size_t next = end + (end + 1 < len && buf[end] == '\r' && buf[end + 1] == '\n' ? 2 : 1);
         size_t j = i;
         while (j < end && buf[j] == ' ') j++;
         long indent = (long)(j - i);
         int blank = j == end || buf[j] == '\r';
-        if (scalar_indent >= 0 && (blank || indent > scalar_indent)) { i = end + 1; continue; }
+        if (scalar_indent >= 0 && (blank || indent > scalar_indent)) { i = next; continue; }
         scalar_indent = -1;
         /* A '?' then a blank is an explicit key where a node may begin: at the line's start or
          * after an indicator ('-', ':', '?', ',', '[', '{') or after what may stand before a node
@@ -116,7 +117,7 @@ int ms_yaml_explicit_key_line(const char *buf, size_t len)
             prev = c;
         }
         if (block_scalar_header(buf, j, end)) scalar_indent = indent;
-        i = end + 1;
+        i = next;
     }
     return 0;
 }
