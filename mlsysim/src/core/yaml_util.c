@@ -60,8 +60,8 @@ int ms_yaml_line_at(const char *buf, size_t offset)
     return line;
 }
 
-/* The byte after a block scalar header's indicator ('|' or '>' ending the line's content, with its
- * chomping and indentation indicators): 1 when line [j, end) ends with one. */
+/* 1 when the line's content [j, end) ends with a block scalar header: '|' or '>' after a blank (or
+ * alone), with its chomping and indentation indicators. */
 static int block_scalar_header(const char *buf, size_t j, size_t end)
 {
     while (end > j && (buf[end - 1] == ' ' || buf[end - 1] == '\t' || buf[end - 1] == '\r')) end--;
@@ -113,7 +113,7 @@ int ms_yaml_explicit_key_line(const char *buf, size_t len)
                                                   (!strncmp(buf + word, "---", 3) || !strncmp(buf + word, "...", 3)));
                 if (opener) return line;
             }
-            word = k;
+            if (k == j || is_blank(buf[k - 1])) word = k;
             prev = c;
         }
         if (block_scalar_header(buf, j, end)) scalar_indent = indent;
