@@ -11,6 +11,9 @@ extern "C" {
 #endif
 
 #define MS_PLAN_MAX_ASSERTS 32
+/* parallelism.launch_overhead's ceiling: a kernel launch takes microseconds (a plan or --set above
+ * it is refused). */
+#define MS_PLAN_LAUNCH_OVERHEAD_MAX_S 1e-3
 
 typedef struct {
     char metric[64];           /* a JSON output key, e.g. "latency_s" */

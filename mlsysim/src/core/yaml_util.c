@@ -60,17 +60,18 @@ int ms_yaml_line_at(const char *buf, size_t offset)
     return line;
 }
 
+/* A separating blank inside a line (ms_yaml_explicit_key_line ends lines at CR as at LF). */
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
 /* 1 when the line's content [j, end) ends with a block scalar header: '|' or '>' after a blank (or
  * alone), with its chomping and indentation indicators. */
 static int block_scalar_header(const char *buf, size_t j, size_t end)
 {
-    while (end > j && (buf[end - 1] == ' ' || buf[end - 1] == '\t' || buf[end - 1] == '\r')) end--;
+    while (end > j && is_blank(buf[end - 1])) end--;
     while (end > j && (buf[end - 1] == '+' || buf[end - 1] == '-' || (buf[end - 1] >= '1' && buf[end - 1] <= '9'))) end--;
     if (end == j || (buf[end - 1] != '|' && buf[end - 1] != '>')) return 0;
-    return end - 1 == j || buf[end - 2] == ' ' || buf[end - 2] == '\t';
+    return end - 1 == j || is_blank(buf[end - 2]);
 }
-
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 int ms_yaml_explicit_key_line(const char *buf, size_t len)
 {
@@ -83,8 +84,7 @@ int ms_yaml_explicit_key_line(const char *buf, size_t len)
         size_t j = i;
         while (j < end && buf[j] == ' ') j++;
         long indent = (long)(j - i);
-        int blank = j == end || buf[j] == '\r';
-        if (scalar_indent >= 0 && (blank || indent > scalar_indent)) { i = next; continue; }
+        if (scalar_indent >= 0 && (j == end || indent > scalar_indent)) { i = next; continue; }
         scalar_indent = -1;
         /* A '?' then a blank is an explicit key where a node may begin: at the line's start or
          * after an indicator ('-', ':', '?', ',', '[', '{') or after what may stand before a node

@@ -241,7 +241,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
     if (!strcmp(key, "parallelism.launch_overhead")) {  /* '4 us', or seconds; 0 = none (a CUDA graph) */
         double v;
         char qe[256];
-        if (ms_parse_quantity(value, "s", &v, qe, sizeof qe) || v < 0 || v > 1e-3) {
+        if (ms_parse_quantity(value, "s", &v, qe, sizeof qe) || v < 0 || v > MS_PLAN_LAUNCH_OVERHEAD_MAX_S) {
             snprintf(err, errlen, "%s: '%s' is not a kernel launch time in [0, 1 ms] ('4 us', or seconds; 0 = none)", key, value);
             return MS_ERR_INPUT;
         }

@@ -573,7 +573,7 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
                       plan->pp, plan->interleave);
             goto done;
         }
-        if (plan->launch_overhead_s > 1e-3) {
+        if (plan->launch_overhead_s > MS_PLAN_LAUNCH_OVERHEAD_MAX_S) {
             struct fy_node *k = fy_node_mapping_lookup_by_string(pn, "launch_overhead", FY_NT);
             rc = FAIL(k ? k : pn, "parallelism.launch_overhead", "%g s is not a kernel launch (microseconds: '4 us'; at most 1 ms)",
                       plan->launch_overhead_s);
