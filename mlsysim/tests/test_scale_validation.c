@@ -900,7 +900,7 @@ static void test_stack_aliases(void **s)
     remove_tables(dir, cal, runs, stk);
     /* the built-in copy (plans' parallelism.framework) reads names and aliases the same way */
     static const char *const names[] = {"llm-foundry", "LLM_Foundry", "H100/llm-foundry", "Composer", "torchtitan",
-                                        "FSDP", "fsdp2", "PyTorch FSDP"};
+                                        "FSDP", "fsdp2", "PyTorch FSDP", "A100/MosaicML"};
     ms_dist_stack_figures_t sf;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_int_equal(ms_dist_stack_figures(names[i], &sf), 1);
@@ -935,6 +935,9 @@ static void test_stack_sharding(void **s)
     assert_non_null(strstr(what, "ZeRO-3"));
     assert_int_equal(ms_dist_stack_sharding("A100/PyTorch-FSDP", NULL), 3);
     assert_int_equal(ms_dist_stack_sharding("A100/llm-foundry", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/MosaicML", &what), 3);   /* as its other rules read it */
+    assert_non_null(strstr(what, "Composer"));
+    assert_int_equal(ms_dist_stack_optimizer_impl("A100/MosaicML"), MS_DIST_OPT_UNFUSED);
     assert_int_equal(ms_dist_stack_sharding("A100/ZeRO-3", NULL), 3);
     assert_int_equal(ms_dist_stack_sharding("A100/DeepSpeed-ZeRO3", NULL), 3);
     assert_int_equal(ms_dist_stack_sharding("A100/FSDP-SHARD_GRAD_OP", NULL), 2);

@@ -817,8 +817,8 @@ typedef struct ms_dist_run_row {
 
 /* What a software stack's name says about its data-parallel sharding, for runs whose zero_stage
  * is not given. Matched without regard to case, '-', '_' or blanks, on the part after '/' (or the
- * whole name): FSDP (PyTorch-FSDP, FULL_SHARD, llm-foundry, Composer, torchtitan) and ZeRO-3 = 3,
- * ZeRO-3 sharding (every parameter gathered before the forward and the backward, gradients
+ * whole name): FSDP (PyTorch-FSDP, FULL_SHARD, llm-foundry, Composer, MosaicML, torchtitan) and
+ * ZeRO-3 = 3, ZeRO-3 sharding (every parameter gathered before the forward and the backward, gradients
  * reduce-scattered); SHARD_GRAD_OP and ZeRO-2 = 2; ZeRO-1, a distributed optimizer and NeMo /
  * Megatron-Core (distributed optimizer by default) = 1; DDP = 0, and so are Megatron-LM and
  * DeepSpeed alone, by their own defaults (gradient all-reduce; zero_optimization.stage 0).

@@ -162,6 +162,35 @@ static int group_of(const char *name, const char **names, int *ng, int max)
     return (*ng)++;
 }
 
+/* Prints the software stacks (the text after '/') whose rows took no stacks.csv entry, by name or
+ * alias: they run at their generation's figures alone, which a user who named a known stack
+ * differently ("A100/MosaicML" for llm-foundry) wants to know. */
+static void print_unlisted_stacks(const ms_dist_validation_t *v)
+{
+    char line[512] = "";
+    size_t used = 0;
+    int n = 0, more = 0;
+    for (int i = 0; i < v->n; i++) {
+        const ms_dist_run_row_t *r = &v->rows[i];
+        if (*r->stack_figures) continue;
+        const char *sw = strchr(r->stack, '/');
+        sw = sw ? sw + 1 : r->stack;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) {
+            const char *o = strchr(v->rows[j].stack, '/');
+            seen = !*v->rows[j].stack_figures && !strcmp(o ? o + 1 : v->rows[j].stack, sw);
+        }
+        if (seen) continue;
+        int w = snprintf(line + used, sizeof line - used, "%s%s", n ? ", " : "", sw);
+        if (w < 0 || (size_t)w >= sizeof line - used - 8) { more++; continue; }
+        used += (size_t)w;
+        n++;
+    }
+    if (!n && !more) return;
+    printf("(stacks named by no stacks.csv entry or alias, at their generation's figures alone: %s%s)\n",
+           line, more ? ", ..." : "");
+}
+
 static size_t draw_parity(const void *plot, char *buf, size_t cap) { return ms_svg_parity(plot, buf, cap); }
 
 #define MAX_GROUPS 10
@@ -707,6 +736,7 @@ int ms_cli_validate(int argc, char **argv)
                    " rows without a split are held out)\n", v.stacks_file);
         else if (v.foreign)
             printf("(figures from another folder: rows without a split are held out)\n");
+        print_unlisted_stacks(&v);
         split_table("tokens/s per accelerator", &v, 1);
         printf("(a step predicted (1 + e) times the measured one is 1/(1 + e) - 1 off on tokens/s: too fast\n"
                " weighs more there, too slow less)\n");

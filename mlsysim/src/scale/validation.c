@@ -327,7 +327,7 @@ static int stack_named(const stk_t *k, const char *sw)
 static const stk_t builtin_stacks[] = {
     {"DeepSpeed-ZeRO3", 1.0, 0.70, 1.0, "", 0, "deepspeed zero3 "},
     {"Megatron-DeepSpeed", 0.89, MS_DIST_SHARDED_COLL_EFFICIENCY, 1.0, "", 0, ""},
-    {"llm-foundry", 1.0, MS_DIST_SHARDED_COLL_EFFICIENCY, 0.57, "", 0, "composer torchtitan fsdp fsdp2 pytorchfsdp "},
+    {"llm-foundry", 1.0, MS_DIST_SHARDED_COLL_EFFICIENCY, 0.57, "", 0, "composer torchtitan fsdp fsdp2 pytorchfsdp mosaicml "},
 };
 
 int ms_dist_stack_figures(const char *software, ms_dist_stack_figures_t *out)
@@ -465,6 +465,7 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
         {"fsdp", 3, "ZeRO-3 (PyTorch FSDP FULL_SHARD, its default)"},
         {"llmfoundry", 3, "ZeRO-3 (llm-foundry: PyTorch FSDP FULL_SHARD)"},
         {"composer", 3, "ZeRO-3 (Composer: PyTorch FSDP FULL_SHARD)"},
+        {"mosaic", 3, "ZeRO-3 (MosaicML's Composer: PyTorch FSDP FULL_SHARD)"},
         {"torchtitan", 3, "ZeRO-3 (torchtitan: FSDP2)"},
         {"distributedoptimizer", 1, "ZeRO-1 (distributed optimizer)"},
         {"distopt", 1, "ZeRO-1 (distributed optimizer)"},
