@@ -1143,17 +1143,33 @@ static void test_validate_elsewhere(void **state)
     out = fopen(part, "w");
     assert_non_null(in);
     assert_non_null(out);
-    while (fgets(line, sizeof line, in))
+    while (fgets(line, sizeof line, in)) {
         if (line[0] == '#' || !strncmp(line, "id,", 3) || !strncmp(line, "T2-PTDP-175B-384,", 17) ||
             !strncmp(line, "FDRY-A100-7B-s2048-8,", 21))
             fputs(line, out);
+        /* and the first as if its batch were published as 1537 sequences, which its 4 replicas
+         * cannot share: predicted at 1536 */
+        char *gb = strstr(line, ",1536,1,");
+        if (!strncmp(line, "T2-PTDP-175B-384,", 17) && gb) {
+            gb[4] = '7';
+            line[0] = 'U', line[1] = 'B';
+            fputs(line, out);
+        }
+    }
     fclose(in);
     fclose(out);
     snprintf(args, sizeof args, "validate --table '%s' --json", part);
     assert_int_equal(run(args, 0, b, cap), 0);
     jb = json_of(b);
     rb = cJSON_GetObjectItemCaseSensitive(jb, "rows");
-    assert_int_equal(cJSON_GetArraySize(rb), 2);
+    assert_int_equal(cJSON_GetArraySize(rb), 3);
+    cJSON *ub = cJSON_GetArrayItem(rb, 1);
+    assert_string_equal(str(ub, "id"), "UB-PTDP-175B-384");
+    assert_true(num(ub, "global_batch") == 1537 && num(ub, "global_batch_predicted") == 1536);
+    assert_true(num(cJSON_GetArrayItem(rb, 0), "global_batch_predicted") == 1536);
+    assert_true(fabs(num(ub, "tokens_error") - num(cJSON_GetArrayItem(rb, 0), "tokens_error")) < 1e-9);
+    cJSON_DetachItemFromArray(rb, 1);
+    cJSON_Delete(ub);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jb, "figures_elsewhere")));
     assert_non_null(strstr(str(jb, "stacks_file"), tmpdir));
     assert_int_equal(run("validate --json", 0, a, cap), 0);
@@ -1175,6 +1191,7 @@ static void test_validate_elsewhere(void **state)
     assert_non_null(strstr(b, "figures chosen on another table"));
     /* the Megatron-LM row takes no stacks.csv entry and the text says so; llm-foundry has one */
     assert_non_null(strstr(b, "or alias, at their generation's figures alone: Megatron-LM)"));
+    assert_non_null(strstr(b, "(1 row's global batch does not divide among the data-parallel replicas"));
     remove(part);
     remove(cal);
     remove(stk);

@@ -714,6 +714,48 @@ static void test_short_rows(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* A published batch the replicas cannot share evenly ("2M tokens" on 124 replicas) is predicted at
+ * the nearest whole number of sequences a replica (whole micro-batches with a pipeline) and the
+ * step scaled back to the published batch: the same tokens/s and error as the run at that whole
+ * batch, where the engine refuses an uneven batch in a plan. */
+static void test_uneven_batch(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_unevenXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nX,0.7,test\n");
+    /* 32 GPUs, dp 32: 512 sequences (even), 500 (15.6 a replica: run at 16, 512), 7 (fewer than
+     * the replicas: 1 each, 32); pp 2 with micro-batch 2 on 64 GPUs, dp 32: 200 is 3.1 micro-batches
+     * a replica (run at 3, 192) */
+    write_runs(runs, hdr,
+               "even,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "tokens,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,500,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "few,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,7,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "pipe,X/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,2,2,200,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "pipe192,X/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,2,2,192,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    static const int published[] = {512, 500, 7, 200, 192}, run[] = {512, 512, 32, 192, 192};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(v.rows[i].published_batch, published[i]);
+        assert_int_equal(v.rows[i].par.global_batch, run[i]);
+        /* the step predicted for the published batch, in proportion to the one run */
+        assert_true(fabs(v.rows[i].predicted_step_s - v.rows[i].predicted.step_time_s * published[i] / run[i])
+                    <= 1e-12 * v.rows[i].predicted_step_s);
+    }
+    /* the same measured TFLOP/s at 500 and at 512 sequences: the same throughput, the same error */
+    assert_true(fabs(v.rows[1].tokens_error - v.rows[0].tokens_error) < 1e-12);
+    assert_true(fabs(v.rows[1].error - v.rows[0].error) < 1e-12);
+    assert_true(fabs(v.rows[1].predicted_tokens_per_s - v.rows[0].predicted_tokens_per_s) < 1e-9);
+    assert_true(fabs(v.rows[3].error - v.rows[4].error) < 1e-12);
+    assert_true(v.rows[1].predicted_step_s < v.rows[0].predicted_step_s);
+    ms_dist_validation_free(&v);
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1338,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_generation_names),
         cmocka_unit_test(test_power_limit_column),
         cmocka_unit_test(test_short_rows),
+        cmocka_unit_test(test_uneven_batch),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -785,6 +785,13 @@ typedef struct ms_dist_run_row {
     ms_dist_parallel_t par;
     ms_dist_fabric_t fabric;
     int accelerators;
+    int published_batch;            /* the row's global_batch. A published batch that does not
+                                     * divide among the data-parallel replicas (of whole
+                                     * micro-batches with a pipeline), often one given in tokens,
+                                     * is predicted at the nearest whole number of sequences a
+                                     * replica, par.global_batch, and the step scaled by
+                                     * published_batch / par.global_batch: the work per sequence
+                                     * is the same, so tokens/s and TFLOP/s are compared as run. */
     double measured_tflops;         /* per accelerator, as the paper reports */
     double measured_step_s;         /* published or derived from the reported TFLOP/s */
     double predicted_step_s;

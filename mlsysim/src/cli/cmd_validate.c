@@ -549,8 +549,13 @@ static void print_breakdowns(const ms_dist_validation_t *v, const char *only)
         ms_result res;
         row_result(r, &res);
         if (only) {
-            char title[160];
-            snprintf(title, sizeof title, "%s: measured %.4g s, predicted", r->id, r->measured_step_s);
+            char title[256];
+            if (r->published_batch != r->par.global_batch)
+                snprintf(title, sizeof title, "%s: measured %.4g s for %d sequences, predicted %.4g s; the parts "
+                         "are of the step of %d sequences", r->id, r->measured_step_s, r->published_batch,
+                         r->predicted_step_s, r->par.global_batch);
+            else
+                snprintf(title, sizeof title, "%s: measured %.4g s, predicted", r->id, r->measured_step_s);
             ms_cli_print_breakdown(&res, title);
         } else {
             ms_cli_print_breakdown_line(&res, r->id);
@@ -675,6 +680,8 @@ int ms_cli_validate(int argc, char **argv)
                        r->accel.power_limit_w, r->predicted.clock_fraction);
             printf(",\"baseline_tflops_per_accelerator\":%.6g,\"baseline_error\":%.6g",
                    r->baseline_tflops, r->baseline_error);
+            /* the published batch, and the one predicted when the replicas cannot share it */
+            printf(",\"global_batch\":%d,\"global_batch_predicted\":%d", r->published_batch, r->par.global_batch);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"
                    "\"predicted_step_time_s\":%.6g,\"measured_tflops_per_accelerator\":%.6g,"
                    "\"predicted_tflops_per_accelerator\":%.6g,\"error\":%.6g,\"citation\":",
@@ -724,6 +731,12 @@ int ms_cli_validate(int argc, char **argv)
         if (fp8)
             printf("(%d fp8 rows: eta is their 16-bit kernels'; their linear GEMMs run at the generation's fp8_efficiency "
                    "(%.2f on the last) of twice peak; --json gives each row's precision)\n", fp8, fp8_eff);
+        int rebatched = 0;
+        for (int i = 0; i < v.n; i++) rebatched += shown(&v.rows[i], only) && v.rows[i].published_batch != v.rows[i].par.global_batch;
+        if (rebatched)
+            printf("(%d %s not divide among the data-parallel replicas: predicted at the nearest whole\n"
+                   " number of sequences a replica, the step scaled to the published batch; --json global_batch_predicted)\n",
+                   rebatched, rebatched == 1 ? "row's global batch does" : "rows' global batches do");
         if (breakdown) print_breakdowns(&v, only);
         if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed, v.n, only);
         split_table("rows", &v, 0);

@@ -692,6 +692,25 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
     return ms_dist_validation_load_with(path, NULL, NULL, v, err, errlen);
 }
 
+/* A published batch that the data-parallel replicas cannot share evenly (a batch given in tokens,
+ * "2M tokens" on 124 replicas): the row runs at the nearest whole number of sequences a replica
+ * (of micro-batches with a pipeline, at least one), and ms_dist_validation_run scales the step
+ * back to the published batch (ms_dist_run_row_t.published_batch). A layout that does not divide
+ * the accelerators is left for ms_dist_train_step to refuse. */
+static void whole_batch(ms_dist_run_row_t *r)
+{
+    const ms_dist_parallel_t *p = &r->par;
+    r->published_batch = p->global_batch;
+    int tp = p->tp > 0 ? p->tp : 1, pp = p->pp > 0 ? p->pp : 1, cp = p->cp > 0 ? p->cp : 1;
+    if (r->accelerators <= 0 || r->accelerators % (tp * pp * cp) || p->global_batch <= 0) return;
+    int dp = r->accelerators / (tp * pp * cp), b = p->microbatch > 0 ? p->microbatch : 1;
+    if (ms_dist_batch_rule(p->global_batch, dp, b, pp) == MS_DIST_BATCH_OK) return;
+    long unit = (long)dp * (pp > 1 ? b : 1);
+    long k = lround((double)p->global_batch / (double)unit);
+    if (k < 1) k = 1;
+    if (k * unit <= INT_MAX) r->par.global_batch = (int)(k * unit);
+}
+
 int ms_dist_validation_load_with(const char *path, const char *calibration_csv, const char *stacks_csv,
                                  ms_dist_validation_t *v, char *err, size_t errlen)
 {
@@ -1126,6 +1145,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             r->measured_step_s = ms_dist_published_flops(&r->model, r->par.global_batch, r->par.recompute)
                                / (r->accelerators * r->measured_tflops * 1e12);
         }
+        whole_batch(r);
         v->n++;
     }
     if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
@@ -1229,6 +1249,12 @@ static void fill_stats(const ms_dist_validation_t *v, int which, double *tmp, ms
     s->baseline_max_abs_tokens_error = tok.baseline_max_abs_error;
 }
 
+/* The published batch over the one predicted (1 unless whole_batch rounded it). */
+static double batch_scale(const ms_dist_run_row_t *r)
+{
+    return r->published_batch > 0 && r->par.global_batch > 0 ? (double)r->published_batch / r->par.global_batch : 1.0;
+}
+
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
 {
     if (!v || v->n <= 0) { ms_scale_err(err, errlen, "validation: empty table"); return MS_DIST_EINVAL; }
@@ -1241,10 +1267,11 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         int rc = ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
         if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(tmp); return rc; }
         r->predicted = t;
-        r->predicted_step_s = t.step_time_s;
+        /* a batch run at whole sequences a replica (whole_batch): the step of the published one */
+        r->predicted_step_s = t.step_time_s * batch_scale(r);
         r->predicted_tflops = t.tflops_per_accelerator;
         r->predicted_tokens_per_s = t.tokens_per_s / r->accelerators;
-        r->error = (t.step_time_s - r->measured_step_s) / r->measured_step_s;
+        r->error = (r->predicted_step_s - r->measured_step_s) / r->measured_step_s;
         r->tokens_error = tokens_error_of(r->error);
     }
     /* constant-TFLOP/s baseline: median measured figure of the generation's calibration rows; a
