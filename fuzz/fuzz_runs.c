@@ -12,6 +12,7 @@
  * prompts prefilled an iteration.
  * The three built-in tables load together (the stack entry names its calibration row, R1). */
 #include <math.h>
+#include <string.h>
 #include "fuzz_util.h"
 #include "mlsysim/distributed.h"
 #include "mlsysim/mlsysim.h"
@@ -121,7 +122,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(isfinite(r->error), "row %s: error %g", r->id, r->error);
                 FUZZ_CHECK(r->predicted.clock_fraction > 0 && r->predicted.clock_fraction <= 1, "row %s: clock %g under a power limit",
                            r->id, r->predicted.clock_fraction);
+                FUZZ_CHECK(r->par.global_batch > 0 && r->published_batch > 0, "row %s: batch %d run for %d published", r->id,
+                           r->par.global_batch, r->published_batch);
             }
+            for (int i = 0; i < v.nrefused; i++)   /* refused rows leave the others predicted, with a reason */
+                FUZZ_CHECK(v.refused[i].line >= 2 && strstr(v.refused[i].reason, v.refused[i].id) != NULL,
+                           "refused row %s without its line or reason", v.refused[i].id);
             FUZZ_CHECK(isfinite(v.median_abs_error) && isfinite(v.max_abs_error), "summary not finite");
         }
     }

@@ -1192,6 +1192,37 @@ static void test_validate_elsewhere(void **state)
     /* the Megatron-LM row takes no stacks.csv entry and the text says so; llm-foundry has one */
     assert_non_null(strstr(b, "or alias, at their generation's figures alone: Megatron-LM)"));
     assert_non_null(strstr(b, "(1 row's global batch does not divide among the data-parallel replicas"));
+    /* a row whose layout the engine refuses (pp 13: tp·pp = 104 does not divide 384): said with its
+     * line, the other rows predicted and summarised, exit code 1 */
+    in = fopen(dst, "r");
+    out = fopen(part, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in)) {
+        char *pp = strstr(line, ",8,12,1,1536,");
+        if (line[0] == '#' || !strncmp(line, "id,", 3)) fputs(line, out);
+        if (strncmp(line, "T2-PTDP-175B-384,", 17) || !pp) continue;
+        fputs(line, out);
+        pp[4] = '3';
+        line[0] = 'R', line[1] = 'X';
+        fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+    snprintf(args, sizeof args, "validate --table '%s' --json", part);
+    assert_int_equal(run(args, 0, b, cap), 1);
+    jb = json_of(b);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(jb, "rows")), 1);
+    cJSON *np = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(jb, "not_predicted"), 0);
+    assert_string_equal(str(np, "id"), "RX-PTDP-175B-384");
+    assert_non_null(strstr(str(np, "reason"), "does not divide 384 accelerators"));
+    cJSON_Delete(jb);
+    snprintf(args, sizeof args, "validate --table '%s'", part);
+    assert_int_equal(run(args, 1, b, cap), 1);
+    assert_non_null(strstr(b, "(1 row not predicted, the engine refusing its layout (the reasons above): RX-PTDP-175B-384;"));
+    assert_non_null(strstr(b, "held-out (out-of-sample)       1"));
+    assert_non_null(strstr(b, "mlsysim validate: "));                 /* the reason, on stderr */
+    assert_non_null(strstr(b, ": RX-PTDP-175B-384: parallelism: tp·pp·cp = 104 does not divide 384 accelerators"));
     remove(part);
     remove(cal);
     remove(stk);

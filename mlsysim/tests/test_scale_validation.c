@@ -756,6 +756,55 @@ static void test_uneven_batch(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* A row whose layout the engine refuses does not stop the table: it leaves the rows with its file,
+ * line and reason, the others are predicted as they would be alone, and a table with no row the
+ * engine can predict is an error naming the first. */
+static void test_refused_row(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_refusedXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nX,0.7,test\n");
+    static const char good[] = "good,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,calibration,gpt,hierarchical,108,0.88,0.77,\n";
+    /* tp·pp = 40 does not divide 32 accelerators */
+    static const char bad[] = "bad,X/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,8,5,1,512,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n";
+    ms_dist_validation_t v;
+    write_runs(runs, hdr, good);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    double alone = v.rows[0].predicted_step_s;
+    assert_int_equal(v.nrefused, 0);
+    ms_dist_validation_free(&v);
+    char both[1024];
+    snprintf(both, sizeof both, "%s%s%s", bad, good, bad);
+    write_runs(runs, hdr, both);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 3);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.rows[0].id, "good");
+    assert_true(v.rows[0].predicted_step_s == alone);
+    assert_int_equal(v.calibration.n, 1);
+    assert_int_equal(v.heldout.n, 0);                        /* the refused rows count nowhere */
+    assert_int_equal(v.nrefused, 2);
+    assert_int_equal(v.refused[0].line, 2);
+    assert_int_equal(v.refused[1].line, 4);
+    assert_string_equal(v.refused[1].id, "bad");
+    assert_non_null(strstr(v.refused[0].reason, "runs.csv:2: bad: parallelism: tp·pp·cp = 40 does not divide 32"));
+    ms_dist_validation_free(&v);
+    assert_null(v.refused);
+    snprintf(both, sizeof both, "%s", bad);
+    write_runs(runs, hdr, both);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "no row could be predicted"));
+    assert_non_null(strstr(err, "runs.csv:2: bad:"));
+    ms_dist_validation_free(&v);
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1381,6 +1430,7 @@ int main(void)
         cmocka_unit_test(test_power_limit_column),
         cmocka_unit_test(test_short_rows),
         cmocka_unit_test(test_uneven_batch),
+        cmocka_unit_test(test_refused_row),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -785,6 +785,7 @@ typedef struct ms_dist_run_row {
     ms_dist_parallel_t par;
     ms_dist_fabric_t fabric;
     int accelerators;
+    int line;                       /* the row's line in its table */
     int published_batch;            /* the row's global_batch. A published batch that does not
                                      * divide among the data-parallel replicas (of whole
                                      * micro-batches with a pipeline), often one given in tokens,
@@ -926,9 +927,20 @@ typedef struct ms_dist_val_stats {
     double baseline_median_abs_tokens_error, baseline_max_abs_tokens_error;
 } ms_dist_val_stats_t;
 
+/* A row the engine could not predict (a layout it refuses, e.g. tp·pp·cp that does not divide the
+ * accelerators): ms_dist_validation_run moves it out of the rows and says why. */
+typedef struct ms_dist_refused_row {
+    char id[48];
+    int line;                       /* in the table */
+    char reason[640];               /* "runs.csv:12: T1-7.5B: parallelism: ..." */
+} ms_dist_refused_row_t;
+
 typedef struct ms_dist_validation {
     int n;
     ms_dist_run_row_t *rows;        /* malloc'd; free with ms_dist_validation_free */
+    int nrefused;                   /* rows the engine refused (ms_dist_validation_run), not in rows */
+    ms_dist_refused_row_t *refused; /* malloc'd; freed with the rows */
+    char table_file[1024];          /* the runs.csv read */
     double median_abs_error;        /* all rows */
     double max_abs_error;
     double mean_abs_error;
@@ -1004,7 +1016,9 @@ int ms_dist_validation_load(const char *path, ms_dist_validation_t *v, char *err
  * inter_link_efficiency give a generation's hardware figures to its rows that leave theirs blank. */
 int ms_dist_validation_load_with(const char *path, const char *calibration_csv, const char *stacks_csv,
                                  ms_dist_validation_t *v, char *err, size_t errlen);
-/* Predicts every row and fills the errors. */
+/* Predicts every row and fills the errors. A row the engine refuses does not stop the others: it
+ * moves from rows to refused with its reason, and the statistics are over the rows predicted; an
+ * error only when no row can be predicted (err: the first one's reason). */
 int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen);
 void ms_dist_validation_free(ms_dist_validation_t *v);
 

@@ -115,7 +115,9 @@ static void usage(FILE *f)
                "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
                "                                          says its sharding: a blank zero_stage\n"
                "                                          follows the stack's name, FSDP = ZeRO-3)\n"
-               "exit codes: 0 done, 1 bad arguments or unreadable table\n");
+               "exit codes: 0 done, 1 bad arguments, an unreadable table, or rows whose layout the\n"
+               "            engine refuses (each named with its line on stderr and in JSON\n"
+               "            not_predicted; the other rows are still predicted and summarised)\n");
 }
 
 /* dir/name beside the runs table; 0 when not readable. */
@@ -621,7 +623,12 @@ int ms_cli_validate(int argc, char **argv)
         ms_dist_validation_free(&v);
         return 1;
     }
-    int listed = 0;
+    /* rows the engine refused: said here, the others predicted; the exit code is 1 at the end */
+    int refused = v.nrefused, listed = 0;
+    for (int i = 0; i < v.nrefused; i++) {
+        fprintf(stderr, "mlsysim validate: %s (not predicted; the other rows are)\n", v.refused[i].reason);
+        listed += !only || strstr(v.refused[i].id, only) != NULL;
+    }
     for (int i = 0; i < v.n; i++) listed += shown(&v.rows[i], only);
     /* serving.csv beside the table, predicted once: --row may name its measurements alone */
     char side[PATH_MAX_ + 32], serv[PATH_MAX_ + 32], serv_err[1024] = "";
@@ -702,6 +709,15 @@ int ms_cli_validate(int argc, char **argv)
         }
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
                "\"mean_abs_error\":%.6g", v.n, v.median_abs_error, v.max_abs_error, v.mean_abs_error);
+        printf(",\"not_predicted\":[");                /* rows the engine refused, not in rows */
+        for (int i = 0; i < v.nrefused; i++) {
+            printf("%s{\"id\":", i ? "," : "");
+            json_str(v.refused[i].id);
+            printf(",\"line\":%d,\"reason\":", v.refused[i].line);
+            json_str(v.refused[i].reason);
+            printf("}");
+        }
+        printf("]");
         const ms_dist_val_stats_t *st[2] = {&v.calibration, &v.heldout};
         const char *nm[2] = {"calibration", "heldout"};
         for (int k = 0; k < 2; k++)
@@ -731,6 +747,12 @@ int ms_cli_validate(int argc, char **argv)
         if (fp8)
             printf("(%d fp8 rows: eta is their 16-bit kernels'; their linear GEMMs run at the generation's fp8_efficiency "
                    "(%.2f on the last) of twice peak; --json gives each row's precision)\n", fp8, fp8_eff);
+        if (v.nrefused) {
+            printf("(%d row%s not predicted, the engine refusing %s layout (the reasons above):", v.nrefused,
+                   v.nrefused == 1 ? "" : "s", v.nrefused == 1 ? "its" : "their");
+            for (int i = 0; i < v.nrefused && i < 8; i++) printf(" %s", v.refused[i].id);
+            printf("%s; the summaries are over the rest)\n", v.nrefused > 8 ? " ..." : "");
+        }
         int rebatched = 0;
         for (int i = 0; i < v.n; i++) rebatched += shown(&v.rows[i], only) && v.rows[i].published_batch != v.rows[i].par.global_batch;
         if (rebatched)
@@ -776,5 +798,5 @@ int ms_cli_validate(int argc, char **argv)
     }
     ms_serving_validation_free(&sv);
     if (json) printf("}\n");
-    return rc ? 1 : 0;
+    return rc || refused ? 1 : 0;
 }

@@ -727,7 +727,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int cn = calibration_csv ? snprintf(calpath, fcap, "%s", calibration_csv)
                              : snprintf(calpath, fcap, "%.*scalibration.csv", dirlen, path);
     int sn = stacks_csv ? snprintf(stkpath, fcap, "%s", stacks_csv) : snprintf(stkpath, fcap, "%.*sstacks.csv", dirlen, path);
-    if (cn >= fcap || sn >= fcap) {
+    if (cn >= fcap || sn >= fcap || snprintf(v->table_file, sizeof v->table_file, "%s", path) >= fcap) {
         ms_scale_err(err, errlen, "%s: path too long", path);
         return MS_DIST_EIO;
     }
@@ -824,6 +824,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
         ms_dist_run_row_t *r = &v->rows[v->n];
         memset(r, 0, sizeof *r);
+        r->line = lineno;
         snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
         snprintf(r->stack, sizeof r->stack, "%s", c.f[ci_stack]);
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
@@ -1260,12 +1261,25 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
     if (!v || v->n <= 0) { ms_scale_err(err, errlen, "validation: empty table"); return MS_DIST_EINVAL; }
     double *tmp = malloc(2 * (size_t)v->n * sizeof *tmp);
     if (!tmp) { ms_scale_err(err, errlen, "validation: out of memory"); return MS_DIST_ENOMEM; }
+    int kept = 0;
     for (int i = 0; i < v->n; i++) {
         ms_dist_run_row_t *r = &v->rows[i];
         ms_dist_train_t t;
         char e2[256];
         int rc = ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
-        if (rc) { ms_scale_err(err, errlen, "validation row %s: %s", r->id, e2); free(tmp); return rc; }
+        if (rc) {                                            /* the others are still predicted */
+            ms_dist_refused_row_t *nr = realloc(v->refused, (size_t)(v->nrefused + 1) * sizeof *nr);
+            if (!nr) { ms_scale_err(err, errlen, "validation: out of memory"); free(tmp); return MS_DIST_ENOMEM; }
+            v->refused = nr;
+            ms_dist_refused_row_t *x = &v->refused[v->nrefused++];
+            snprintf(x->id, sizeof x->id, "%s", r->id);
+            x->line = r->line;
+            snprintf(x->reason, sizeof x->reason, "%.200s:%d: %s: %s", v->table_file[0] ? v->table_file : "runs.csv",
+                     r->line, r->id, e2);
+            continue;
+        }
+        if (kept != i) v->rows[kept] = *r;
+        r = &v->rows[kept++];
         r->predicted = t;
         /* a batch run at whole sequences a replica (whole_batch): the step of the published one */
         r->predicted_step_s = t.step_time_s * batch_scale(r);
@@ -1273,6 +1287,12 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         r->predicted_tokens_per_s = t.tokens_per_s / r->accelerators;
         r->error = (r->predicted_step_s - r->measured_step_s) / r->measured_step_s;
         r->tokens_error = tokens_error_of(r->error);
+    }
+    v->n = kept;
+    if (!kept) {
+        ms_scale_err(err, errlen, "validation: no row could be predicted (%s)", v->refused[0].reason);
+        free(tmp);
+        return MS_DIST_EINVAL;
     }
     /* constant-TFLOP/s baseline: median measured figure of the generation's calibration rows; a
      * generation without any here takes those of the table its figures were chosen on (a table
@@ -1328,6 +1348,9 @@ void ms_dist_validation_free(ms_dist_validation_t *v)
     free(v->rows);
     v->rows = NULL;
     v->n = 0;
+    free(v->refused);
+    v->refused = NULL;
+    v->nrefused = 0;
 }
 
 /* ---- NCCL-tests bus bandwidths (collectives.csv) ------------------------------------------- */
