@@ -805,6 +805,57 @@ static void test_refused_row(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* One row of 32 A100 for test_long_names, appended at buf + *at. */
+static void named_row(char *buf, size_t cap, int *at, const char *id, const char *stack, const char *split)
+{
+    *at += snprintf(buf + *at, cap - (size_t)*at,
+                    "%s,%s,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,%s,"
+                    "gpt,hierarchical,108,0.88,0.77,\n", id, stack, split);
+}
+
+/* Names are kept whole or refused, never cut: a 33-character stack takes its stack's figures as
+ * the short name does, and an id or stack longer than the row holds is refused with its column. */
+static void test_long_names(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], rows[2048];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_namesXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nA100,0.7,test\n");
+    write_file(stk, "stack,compute_factor,sharded_collective_efficiency,attention_factor,calibrated_on,source,aliases\n"
+                    "Megatron-DeepSpeed,0.89,,,r1,test,\n");
+    int k = 0;
+    named_row(rows, sizeof rows, &k, "r1", "A100/Megatron-DeepSpeed", "calibration");
+    named_row(rows, sizeof rows, &k, "r2", "A100-SXM4-80GB/Megatron-DeepSpeed", "heldout");
+    write_runs(runs, hdr, rows);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.rows[1].stack, "A100-SXM4-80GB/Megatron-DeepSpeed");
+    assert_string_equal(v.rows[1].stack_figures, "Megatron-DeepSpeed");
+    assert_true(v.rows[1].stack_compute_factor == 0.89 && v.rows[1].accel.efficiency == v.rows[0].accel.efficiency);
+    ms_dist_validation_free(&v);
+    char id[80];
+    memset(id, 'x', 64);
+    id[64] = '\0';
+    k = 0;
+    named_row(rows, sizeof rows, &k, "r1", "A100/Megatron-DeepSpeed", "calibration");
+    named_row(rows, sizeof rows, &k, id, "A100/Megatron-DeepSpeed", "heldout");
+    write_runs(runs, hdr, rows);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:3: column id: 'xxxx"));
+    assert_non_null(strstr(err, "longer than 63 characters"));
+    char st[80];
+    snprintf(st, sizeof st, "A100/%.60s", id);
+    k = 0;
+    named_row(rows, sizeof rows, &k, "r1", "A100/Megatron-DeepSpeed", "calibration");
+    named_row(rows, sizeof rows, &k, "r2", st, "heldout");
+    write_runs(runs, hdr, rows);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:3: column stack:"));
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1431,6 +1482,7 @@ int main(void)
         cmocka_unit_test(test_short_rows),
         cmocka_unit_test(test_uneven_batch),
         cmocka_unit_test(test_refused_row),
+        cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -368,6 +368,9 @@ static void test_bad_serving_tables(void **s)
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,-1,heldout,c", ":2: column measured"},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,fitted,c", ":2: column split"},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout", ":2: expected 12 columns"},
+        /* an id longer than a row holds: refused, not cut */
+        {"an-id-of-sixty-four-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c",
+         ":2: column id: 'an-id-of-sixty-four"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s\n", hdr, bad[i].row);

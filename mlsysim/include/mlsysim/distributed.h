@@ -777,9 +777,9 @@ int ms_dist_search_batching(ms_dist_batch_latency_fn latency, void *ctx, int max
  * Validation against published runs (mlsysim/validation/runs.csv)
  * ------------------------------------------------------------------------------------------- */
 typedef struct ms_dist_run_row {
-    char id[48];                    /* short label */
+    char id[64];                    /* short label (a longer one is refused, not cut) */
     char citation[160];
-    char stack[32];                 /* software stack: calibration key with the accelerator */
+    char stack[64];                 /* software stack: calibration key with the accelerator */
     ms_dist_accel_t accel;
     ms_dist_model_t model;
     ms_dist_parallel_t par;
@@ -804,7 +804,7 @@ typedef struct ms_dist_run_row {
                                      * too fast is 25 % too many tokens/s) */
     int heldout;                    /* 1: not used to choose any calibration figure */
     char calibration[32];           /* the calibration.csv key used (stack, else generation) */
-    char generation[32];            /* the accelerator generation: its calibration.csv key when
+    char generation[64];            /* the accelerator generation: its calibration.csv key when
                                      * listed ("A100" for "A100-80GB/..."), else the text before '/';
                                      * the baseline groups rows by it */
     char stack_figures[32];         /* the stacks.csv entry whose figures the row took (by name or
@@ -930,7 +930,7 @@ typedef struct ms_dist_val_stats {
 /* A row the engine could not predict (a layout it refuses, e.g. tp·pp·cp that does not divide the
  * accelerators): ms_dist_validation_run moves it out of the rows and says why. */
 typedef struct ms_dist_refused_row {
-    char id[48];
+    char id[64];
     int line;                       /* in the table */
     char reason[640];               /* "runs.csv:12: T1-7.5B: parallelism: ..." */
 } ms_dist_refused_row_t;

@@ -280,12 +280,14 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         }
         ms_serving_row *r = &v->rows[v->n];
         memset(r, 0, sizeof *r);
-        snprintf(r->id, sizeof r->id, "%s", c.f[ci[S_ID]]);
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci[S_CIT]]);
         const ms_model *m = ms_registry_model(reg, c.f[ci[S_MODEL]]);
         const ms_hardware *hw = ms_registry_hardware(reg, c.f[ci[S_HW]]);
 #define BAD(col, ...) do { snprintf(err, errlen, "%s:%d: column %s: ", path, lineno, scols[col]); \
         size_t L_ = strlen(err); snprintf(err + L_, errlen > L_ ? errlen - L_ : 0, __VA_ARGS__); rc = MS_ERR_INPUT; } while (0)
+        /* an id that does not fit is refused, not cut (two cut ids could read as one) */
+        if (strlen(c.f[ci[S_ID]]) >= sizeof r->id) { BAD(S_ID, "'%.40s...' is longer than %zu characters", c.f[ci[S_ID]], sizeof r->id - 1); break; }
+        memcpy(r->id, c.f[ci[S_ID]], strlen(c.f[ci[S_ID]]) + 1);
         if (!m || m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder) { BAD(S_MODEL, "'%s' is not a decoder LM of the registry", c.f[ci[S_MODEL]]); break; }
         if (!hw) { BAD(S_HW, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", c.f[ci[S_HW]]); break; }
         snprintf(r->model, sizeof r->model, "%s", m->name);

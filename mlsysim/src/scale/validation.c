@@ -181,6 +181,20 @@ static int flag_column(const csv_line_t *c, int col, const char *name, int *dst,
     return 0;
 }
 
+/* Copies a name column into dst (cap bytes); a name that does not fit is refused with file, line
+ * and column rather than cut, since a cut name ("A100-SXM4-80GB/Megatron-DeepSpe") would silently
+ * name another stack or none. */
+static int name_field(char *dst, size_t cap, const char *src, const char *col, const char *path, int lineno,
+                      char *err, size_t errlen)
+{
+    if (strlen(src) >= cap) {
+        ms_scale_err(err, errlen, "%s:%d: column %s: '%.40s...' is longer than %zu characters", path, lineno, col, src, cap - 1);
+        return -1;
+    }
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
 /* One calibration.csv entry: η, the fused-attention figures and (optional columns) the hardware
  * figures a runs.csv row of that generation takes where its own column is blank. */
 typedef struct cal {
@@ -283,7 +297,10 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
             return MS_DIST_EIO;
         }
         if (ci_al >= 0 && c.n > ci_al) snprintf(k->aliases, sizeof k->aliases, "%s", c.f[ci_al]);
-        snprintf(k->stack, sizeof k->stack, "%s", c.f[ci_stack]);
+        if (name_field(k->stack, sizeof k->stack, c.f[ci_stack], "stack", path, lineno, err, errlen)) {
+            fclose(fp);
+            return MS_DIST_EIO;
+        }
         k->eff = e;
         k->attn = ae;
         k->score = sc;
@@ -303,7 +320,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
  * blank-separated, matched without regard to case, '-', '_' or blanks; they take its figures. */
 #define MAXSTK 32
 /* aliases: the optional column's names, squashed (squash()) and each followed by one blank */
-typedef struct stk { char name[32]; double compute, sharded, attn; char row[48]; int line; char aliases[160]; } stk_t;
+typedef struct stk { char name[32]; double compute, sharded, attn; char row[64]; int line; char aliases[160]; } stk_t;
 
 static void squash(const char *s, char *out, size_t n);
 
@@ -401,7 +418,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
             }
         }
         if (rc) break;
-        snprintf(k->row, sizeof k->row, "%s", c.f[ci_r]);
+        if (name_field(k->row, sizeof k->row, c.f[ci_r], "calibrated_on", path, lineno, err, errlen)) { rc = MS_DIST_EIO; break; }
         k->line = lineno;
         /* aliases: names separated by blanks; none may name another listed stack */
         const char *al = ci_al >= 0 && c.n > ci_al ? c.f[ci_al] : "";
@@ -825,8 +842,10 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         ms_dist_run_row_t *r = &v->rows[v->n];
         memset(r, 0, sizeof *r);
         r->line = lineno;
-        snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
-        snprintf(r->stack, sizeof r->stack, "%s", c.f[ci_stack]);
+        if (name_field(r->id, sizeof r->id, c.f[ci_id], "id", path, lineno, err, errlen) ||
+            name_field(r->stack, sizeof r->stack, c.f[ci_stack], "stack", path, lineno, err, errlen)) {
+            rc = MS_DIST_EIO; break;
+        }
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
         r->heldout = -1;                                    /* blank or absent split: below */
         if (ci_split >= 0 && *c.f[ci_split]) {
@@ -1477,8 +1496,10 @@ int ms_dist_coll_validation_load_figures(const char *path, const char *calibrati
         }
         ms_dist_coll_row_t *r = &v->rows[v->n];
         memset(r, 0, sizeof *r);
-        snprintf(r->id, sizeof r->id, "%s", c.f[ci_id]);
-        snprintf(r->generation, sizeof r->generation, "%s", c.f[ci_gen]);
+        if (name_field(r->id, sizeof r->id, c.f[ci_id], "id", path, lineno, err, errlen) ||
+            name_field(r->generation, sizeof r->generation, c.f[ci_gen], "generation", path, lineno, err, errlen)) {
+            rc = MS_DIST_EIO; break;
+        }
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
         r->kind = kind;
         r->heldout = held;
