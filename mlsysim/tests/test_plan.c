@@ -112,6 +112,10 @@ static void test_errors(void **state)
     expect_error(buf, "bad.yaml:5: ops.region", "Atlantis");
     snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B}\nhardware: {accelerator: H100, fabric: Carrier_Pigeon}\n", head);
     expect_error(buf, "bad.yaml:4: hardware.fabric", "Carrier_Pigeon");
+    /* a name longer than any the registry holds: refused as such, not as "expected a string" */
+    char big[2048];
+    snprintf(big, sizeof big, "%sworkload: {model: %01500d}\nhardware: {accelerator: H100}\n", head, 7);
+    expect_error(big, "bad.yaml:3: workload.model", "longer than 47 characters");
     /* bad enum values and ranges */
     snprintf(buf, sizeof buf, "%sworkload: {model: Llama3_8B, mode: serving}\nhardware: {accelerator: H100}\n", head);
     expect_error(buf, "workload.mode", "serving");

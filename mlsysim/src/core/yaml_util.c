@@ -419,12 +419,16 @@ static int is_plain(struct fy_node *n) { return fy_node_get_style(n) == FYNS_PLA
 
 int msy_str(msy_doc *y, struct fy_node *n, const char *field, char *dst, size_t cap)
 {
-    char tmp[1024];
-    if (!msy_scalar(n, tmp, sizeof tmp))
+    size_t len = 0;
+    const char *s = n && fy_node_get_type(n) == FYNT_SCALAR ? fy_node_get_scalar(n, &len) : NULL;
+    if (!s)
         return msy_fail(y, n, field, "expected a string");
-    if (strlen(tmp) >= cap)
+    if (len >= cap)                              /* refused, not cut */
         return msy_fail(y, n, field, "longer than %zu characters", cap - 1);
-    memcpy(dst, tmp, strlen(tmp) + 1);
+    if (memchr(s, '\0', len))                    /* "\0" in a quoted scalar would cut it */
+        return msy_fail(y, n, field, "a NUL character inside the string");
+    memcpy(dst, s, len);
+    dst[len] = '\0';
     return 0;
 }
 
