@@ -856,6 +856,38 @@ static void test_long_names(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* The split column as people write it: held-out, Held out, holdout and calib read as the two
+ * splits; another word is refused with its line. */
+static void test_split_spellings(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], rows[2048];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_splitXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nA100,0.7,test\n");
+    static const char *const splits[] = {"calib", "Held-out", "held out", "HOLDOUT", "Calibration"};
+    static const int want[] = {0, 1, 1, 1, 0};
+    int k = 0;
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "r%d", i);
+        named_row(rows, sizeof rows, &k, id, "A100/Megatron", splits[i]);
+    }
+    write_runs(runs, hdr, rows);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    for (int i = 0; i < 5; i++) assert_int_equal(v.rows[i].heldout, want[i]);
+    ms_dist_validation_free(&v);
+    k = 0;
+    named_row(rows, sizeof rows, &k, "r0", "A100/Megatron", "calibration");
+    named_row(rows, sizeof rows, &k, "r1", "A100/Megatron", "test");
+    write_runs(runs, hdr, rows);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:3: column split: 'test' is not calibration or heldout"));
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1483,6 +1515,7 @@ int main(void)
         cmocka_unit_test(test_uneven_batch),
         cmocka_unit_test(test_refused_row),
         cmocka_unit_test(test_long_names),
+        cmocka_unit_test(test_split_spellings),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -195,6 +195,19 @@ static int name_field(char *dst, size_t cap, const char *src, const char *col, c
     return 0;
 }
 
+static void squash(const char *s, char *out, size_t n);
+
+/* A split column as people write it: 1 held out ("heldout", "held-out", "Held out", "holdout"),
+ * 0 calibration ("calibration", "calib"), -1 neither. */
+static int split_of(const char *f)
+{
+    char q[64];
+    squash(f, q, sizeof q);
+    if (!strcmp(q, "heldout") || !strcmp(q, "holdout")) return 1;
+    if (!strcmp(q, "calibration") || !strcmp(q, "calib")) return 0;
+    return -1;
+}
+
 /* One calibration.csv entry: η, the fused-attention figures and (optional columns) the hardware
  * figures a runs.csv row of that generation takes where its own column is blank. */
 typedef struct cal {
@@ -322,7 +335,6 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
 /* aliases: the optional column's names, squashed (squash()) and each followed by one blank */
 typedef struct stk { char name[32]; double compute, sharded, attn; char row[64]; int line; char aliases[160]; } stk_t;
 
-static void squash(const char *s, char *out, size_t n);
 
 /* 1 if the software part of a run's stack (sw) names stack k: its name or one of its aliases,
  * without regard to case, '-', '_' or blanks (as ms_dist_stack_sharding reads names). */
@@ -849,9 +861,8 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
         r->heldout = -1;                                    /* blank or absent split: below */
         if (ci_split >= 0 && *c.f[ci_split]) {
-            r->heldout = 0;
-            if (strcmp(c.f[ci_split], "heldout") == 0) r->heldout = 1;
-            else if (strcmp(c.f[ci_split], "calibration") != 0) {
+            r->heldout = split_of(c.f[ci_split]);
+            if (r->heldout < 0) {
                 ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
                 rc = MS_DIST_EIO; break;
             }
@@ -1481,10 +1492,8 @@ int ms_dist_coll_validation_load_figures(const char *path, const char *calibrati
             ms_scale_err(err, errlen, "%s:%d: column algorithm: '%s' is not ring or default (blank = default: NCCL's choice)", path, lineno, as);
             rc = MS_DIST_EIO; break;
         }
-        int held;
-        if (!strcmp(c.f[ci_split], "heldout")) held = 1;
-        else if (!strcmp(c.f[ci_split], "calibration")) held = 0;
-        else {
+        int held = split_of(c.f[ci_split]);
+        if (held < 0) {
             ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
             rc = MS_DIST_EIO; break;
         }
