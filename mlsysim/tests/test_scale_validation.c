@@ -888,6 +888,38 @@ static void test_split_spellings(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* Words where runs.csv holds numbers: recompute full and flags true / false load as 2, 1 and 0 do
+ * and predict the same; an unknown word is refused naming the words the column takes. */
+static void test_column_words(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_wordsXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nA100,0.7,test\n");
+    write_runs(runs, hdr,
+               "n,A100/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,2,1,1,512,1,2,1,0,1,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "w,A100/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,2,1,1,512,1,Full,true,0,yes,false,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n"
+               "o,A100/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,2,1,1,512,1,operator-level,off,0,on,No,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.rows[1].par.recompute, MS_DIST_RECOMPUTE_FULL);
+    assert_int_equal(v.rows[1].par.sequence_parallel, 1);
+    assert_int_equal(v.rows[1].par.overlap_dp, 1);
+    assert_int_equal(v.rows[1].par.flash_attention, 0);
+    assert_true(v.rows[1].predicted_step_s == v.rows[0].predicted_step_s);
+    assert_int_equal(v.rows[2].par.recompute, MS_DIST_RECOMPUTE_OPS);
+    assert_int_equal(v.rows[2].par.sequence_parallel, 0);
+    ms_dist_validation_free(&v);
+    write_runs(runs, hdr,
+               "n,A100/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,2,1,1,512,1,some,1,0,1,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2: column recompute: 'some' is not a non-negative number (or none, selective, full, operator-level)"));
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1516,6 +1548,7 @@ int main(void)
         cmocka_unit_test(test_refused_row),
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_split_spellings),
+        cmocka_unit_test(test_column_words),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

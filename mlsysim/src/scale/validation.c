@@ -617,6 +617,26 @@ static const char *const num_cols[C_NUM] = {
     "measured_tflops", "measured_step_s"
 };
 
+/* A word where runs.csv holds a number, as people write it: recompute none / selective / full /
+ * operator-level (0-3), the flags sequence_parallel, overlap_dp and flash_attention true / false
+ * (yes / no, on / off). 1 and *v set when s is one of them. */
+static int word_value(int k, const char *s, double *v)
+{
+    char q[32];
+    squash(s, q, sizeof q);
+    if (k == C_RC) {
+        static const char *const levels[] = {"none", "selective", "full", "operatorlevel"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(q, levels[i])) { *v = i; return 1; }
+        if (!strcmp(q, "ops") || !strcmp(q, "op")) { *v = 3; return 1; }
+        return 0;
+    }
+    if (k != C_SP && k != C_OVL && k != C_FLASH) return 0;
+    if (!strcmp(q, "true") || !strcmp(q, "yes") || !strcmp(q, "on")) { *v = 1; return 1; }
+    if (!strcmp(q, "false") || !strcmp(q, "no") || !strcmp(q, "off")) { *v = 0; return 1; }
+    return 0;
+}
+
 /* The columns that hold counts (stored as int): all but the rates, sizes, latencies and measurements. */
 static int whole_col(int k)
 {
@@ -834,8 +854,11 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             const char *s = c.f[ci[k]];
             if (*s == '\0' && (k == C_STEP || k == C_TFL || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
             if (*s == '\0' && k == C_ZERO) { val[k] = -1; continue; }   /* from the stack's name */
+            if (word_value(k, s, &val[k])) continue;                     /* "full", "true" ... */
             if (parse_num(s, &val[k]) || val[k] < 0) {
-                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number", path, lineno, num_cols[k], s);
+                ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number%s", path, lineno, num_cols[k], s,
+                             k == C_RC ? " (or none, selective, full, operator-level)"
+                             : k == C_SP || k == C_OVL || k == C_FLASH ? " (or true, false)" : "");
                 rc = MS_DIST_EIO; break;
             }
             if (whole_col(k) && (val[k] > 1e9 || val[k] != floor(val[k]))) { /* counts become ints */
