@@ -335,7 +335,6 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
 /* aliases: the optional column's names, squashed (squash()) and each followed by one blank */
 typedef struct stk { char name[32]; double compute, sharded, attn; char row[64]; int line; char aliases[160]; } stk_t;
 
-
 /* 1 if the software part of a run's stack (sw) names stack k: its name or one of its aliases,
  * without regard to case, '-', '_' or blanks (as ms_dist_stack_sharding reads names). */
 static int stack_named(const stk_t *k, const char *sw)
