@@ -368,6 +368,9 @@ static void test_bad_serving_tables(void **s)
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,-1,heldout,c", ":2: column measured"},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,fitted,c", ":2: column split"},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout", ":2: expected 12 columns"},
+        /* 406 GB of FP8 weights on one 80 GiB H100: a tp too small for any published run */
+        {"a,Llama3_405B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp: Llama3_405B's weights, 406 GB in fp8, do not fit 1 H100"},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,test,c", ":2: column split: 'test'"},
         /* an id longer than a row holds: refused, not cut */
         {"an-id-of-sixty-four-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c",
          ":2: column id: 'an-id-of-sixty-four"},
@@ -420,6 +423,13 @@ static void test_bad_serving_tables(void **s)
     assert_int_equal(v.n, 2);
     assert_true(fabs(v.rows[0].layer_overhead_s - 32 * TRT_LAYER_S_H100) < 1e-15);
     assert_true(fabs(v.rows[1].layer_overhead_s - 32 * TRT_LAYER_S_A100) < 1e-15);
+    ms_serving_validation_free(&v);
+    /* the split as runs.csv reads it */
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\n"
+                     "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,Held-out,c\n"
+                     "b,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,calib,c\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_true(v.n == 2 && v.rows[0].heldout == 1 && v.rows[1].heldout == 0);
     ms_serving_validation_free(&v);
     /* a closed loop's budget: blank = 8192 (all 8 prompts of 128 tokens in one iteration: every
      * first token at that prefill), 256 = two prompts an iteration, a budget below one prompt one */

@@ -331,6 +331,14 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             r->max_num_tokens = (int)x;
         }
         if (m->arch.heads % r->tp) { BAD(S_TP, "%d does not divide the %d attention heads of %s", r->tp, m->arch.heads, m->name); break; }
+        /* weights that do not fit the tp group's memory cannot have been served so: a wrong tp
+         * (or model, or precision), refused rather than predicted at one sequence in flight */
+        double weights = m->params * ms_precision_bytes(r->precision);
+        if (weights > r->tp * hw->mem_bytes) {
+            BAD(S_TP, "%s's weights, %.0f GB in %s, do not fit %d %s (%.0f GB each)", m->name, weights / 1e9,
+                c.f[ci[S_PREC]], r->tp, hw->name, hw->mem_bytes / 1e9);
+            break;
+        }
         const char *mt = c.f[ci[S_METRIC]];
         int mk = 0;
         while (mk < MS_SERVE_METRICS && strcmp(mt, metric_names[mk])) mk++;
@@ -338,8 +346,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         r->metric = (ms_serving_metric)mk;
         if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
         const char *sp = c.f[ci[S_SPLIT]];
-        if (!strcmp(sp, "heldout")) r->heldout = 1;
-        else if (strcmp(sp, "calibration")) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
+        r->heldout = ms_scale_split_word(sp);             /* as runs.csv reads it: held-out, calib ... */
+        if (r->heldout < 0) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
         const serving_stack *stk = NULL;
         if (ci_stack >= 0 && c.f[ci_stack][0] && !(stk = stack_of(c.f[ci_stack]))) {
             char known[96] = "";

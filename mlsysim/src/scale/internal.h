@@ -44,10 +44,14 @@ static inline int ms_scale_shard_ranks(const ms_dist_parallel_t *p, int dp, int 
 }
 
 /* One CSV line split in place (validation tables): fields point into the line. */
-#define MS_SCALE_CSV_MAXCOL 48
+#define MS_SCALE_CSV_MAXCOL 128   /* a table may carry columns of its own beside ours */
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;
 /* Splits on commas honouring double quotes ("" is a quote), trims blanks; -1 on too many fields. */
 int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out);
+/* A validation table's split column as people write it, without regard to case, blanks, '-' or
+ * '_': 1 held out ("heldout", "held-out", "Held out", "holdout"), 0 calibration ("calibration",
+ * "calib"), -1 neither (validation.c). */
+int ms_scale_split_word(const char *f);
 void ms_scale_err(char *err, size_t errlen, const char *fmt, ...);
 
 #endif

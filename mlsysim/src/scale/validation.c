@@ -197,9 +197,7 @@ static int name_field(char *dst, size_t cap, const char *src, const char *col, c
 
 static void squash(const char *s, char *out, size_t n);
 
-/* A split column as people write it: 1 held out ("heldout", "held-out", "Held out", "holdout"),
- * 0 calibration ("calibration", "calib"), -1 neither. */
-static int split_of(const char *f)
+int ms_scale_split_word(const char *f)
 {
     char q[64];
     squash(f, q, sizeof q);
@@ -883,7 +881,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         snprintf(r->citation, sizeof r->citation, "%s", c.f[ci_cit]);
         r->heldout = -1;                                    /* blank or absent split: below */
         if (ci_split >= 0 && *c.f[ci_split]) {
-            r->heldout = split_of(c.f[ci_split]);
+            r->heldout = ms_scale_split_word(c.f[ci_split]);
             if (r->heldout < 0) {
                 ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
                 rc = MS_DIST_EIO; break;
@@ -1514,7 +1512,7 @@ int ms_dist_coll_validation_load_figures(const char *path, const char *calibrati
             ms_scale_err(err, errlen, "%s:%d: column algorithm: '%s' is not ring or default (blank = default: NCCL's choice)", path, lineno, as);
             rc = MS_DIST_EIO; break;
         }
-        int held = split_of(c.f[ci_split]);
+        int held = ms_scale_split_word(c.f[ci_split]);
         if (held < 0) {
             ms_scale_err(err, errlen, "%s:%d: column split: '%s' is not calibration or heldout", path, lineno, c.f[ci_split]);
             rc = MS_DIST_EIO; break;
