@@ -371,6 +371,7 @@ static void test_bad_serving_tables(void **s)
         /* 406 GB of FP8 weights on one 80 GiB H100: a tp too small for any published run */
         {"a,Llama3_405B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp: Llama3_405B's weights, 406 GB in fp8, do not fit 1 H100"},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,test,c", ":2: column split: 'test'"},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,itl_s,0.007,heldout,c", ":2: column output_len: 1: an inter-token latency (itl_s) needs at least 2"},
         /* an id longer than a row holds: refused, not cut */
         {"an-id-of-sixty-four-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c",
          ":2: column id: 'an-id-of-sixty-four"},

@@ -344,6 +344,10 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         while (mk < MS_SERVE_METRICS && strcmp(mt, metric_names[mk])) mk++;
         if (mk == MS_SERVE_METRICS) { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu, ttft_s or itl_s", mt); break; }
         r->metric = (ms_serving_metric)mk;
+        if (r->metric == MS_SERVE_ITL_S && r->output_len < 2) {   /* no second token, no latency between */
+            BAD(S_OUT, "%d: an inter-token latency (itl_s) needs at least 2 output tokens", r->output_len);
+            break;
+        }
         if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
         const char *sp = c.f[ci[S_SPLIT]];
         r->heldout = ms_scale_split_word(sp);             /* as runs.csv reads it: held-out, calib ... */
