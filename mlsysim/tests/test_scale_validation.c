@@ -920,6 +920,47 @@ static void test_column_words(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* A table saved by a spreadsheet: a UTF-8 byte-order mark before the header and CR LF line ends,
+ * in runs.csv and calibration.csv alike, loads and predicts as the plain text does. */
+static void test_spreadsheet_export(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], rows[2048], text[8192];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_bomXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nA100,0.7,test\n");
+    int k = 0;
+    named_row(rows, sizeof rows, &k, "r0", "A100/Megatron", "calibration");
+    named_row(rows, sizeof rows, &k, "r1", "A100/Megatron", "heldout");
+    write_runs(runs, hdr, rows);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    double step = v.rows[1].predicted_step_s;
+    ms_dist_validation_free(&v);
+    /* the same text with a BOM and every LF as CR LF */
+    size_t n = 0;
+    text[n++] = (char)0xEF, text[n++] = (char)0xBB, text[n++] = (char)0xBF;
+    char both[6144];
+    snprintf(both, sizeof both, "%s%s", hdr, rows);
+    for (const char *p = both; *p && n + 2 < sizeof text; p++) {
+        if (*p == '\n') text[n++] = '\r';
+        text[n++] = *p;
+    }
+    text[n] = '\0';
+    write_file(runs, text);
+    write_file(cal, "\xEF\xBB\xBFstack,efficiency,source\r\nA100,0.7,test\r\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.rows[0].id, "r0");
+    assert_int_equal(v.rows[1].heldout, 1);
+    assert_true(v.rows[1].predicted_step_s == step);
+    ms_dist_validation_free(&v);
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* stacks.csv: a stack's figures reach its rows (compute factor × η, sharded collective efficiency),
  * a stack not listed runs at 1 and 1, and the file is checked: the named calibration row must be
  * a calibration row of that stack, figures must be in range, a stack is listed once. */
@@ -1549,6 +1590,7 @@ int main(void)
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_split_spellings),
         cmocka_unit_test(test_column_words),
+        cmocka_unit_test(test_spreadsheet_export),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -425,6 +425,12 @@ static void test_bad_serving_tables(void **s)
     assert_true(fabs(v.rows[0].layer_overhead_s - 32 * TRT_LAYER_S_H100) < 1e-15);
     assert_true(fabs(v.rows[1].layer_overhead_s - 32 * TRT_LAYER_S_A100) < 1e-15);
     ms_serving_validation_free(&v);
+    /* a spreadsheet's export: a byte-order mark before the header, CR LF line ends */
+    write_file(path, "\xEF\xBB\xBFid,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\r\n"
+                     "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c\r\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_true(v.n == 1 && !strcmp(v.rows[0].id, "a") && v.rows[0].heldout == 1);
+    ms_serving_validation_free(&v);
     /* the split as runs.csv reads it */
     write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\n"
                      "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,Held-out,c\n"

@@ -248,6 +248,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
             rc = MS_ERR_INPUT; break;
         }
+        if (lineno == 1) ms_scale_skip_bom(line);
         const char *t = line + strspn(line, " \t");
         if (*t == '#' || *t == '\n' || *t == '\r' || !*t) continue;
         if (!have) {

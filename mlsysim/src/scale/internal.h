@@ -48,6 +48,8 @@ static inline int ms_scale_shard_ranks(const ms_dist_parallel_t *p, int dp, int 
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;
 /* Splits on commas honouring double quotes ("" is a quote), trims blanks; -1 on too many fields. */
 int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out);
+/* Drops a UTF-8 byte-order mark from the start of a file's first line (spreadsheets write one). */
+void ms_scale_skip_bom(char *line);
 /* A validation table's split column as people write it, without regard to case, blanks, '-' or
  * '_': 1 held out ("heldout", "held-out", "Held out", "holdout"), 0 calibration ("calibration",
  * "calib"), -1 neither (validation.c). */

@@ -30,6 +30,12 @@ typedef ms_scale_csv_line_t csv_line_t;
 #define split_csv ms_scale_split_csv
 
 /* Splits `s` in place on commas, honouring double quotes; trims blanks. -1 on too many fields. */
+void ms_scale_skip_bom(char *line)
+{
+    if ((unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB && (unsigned char)line[2] == 0xBF)
+        memmove(line, line + 3, strlen(line + 3) + 1);
+}
+
 int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out)
 {
     out->n = 0;
@@ -110,6 +116,7 @@ static int csv_read(csv_file_t *f, char *buf, csv_line_t *c, char *err, size_t e
             ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", f->path, f->lineno, cap - 2);
             return -1;
         }
+        if (f->lineno == 1) ms_scale_skip_bom(buf);
         if (is_blank_or_comment(buf)) continue;
         if (split_csv(buf, c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", f->path, f->lineno); return -1; }
         return 1;
