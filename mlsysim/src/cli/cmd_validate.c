@@ -760,7 +760,8 @@ int ms_cli_validate(int argc, char **argv)
                    " number of sequences a replica, the step scaled to the published batch; --json global_batch_predicted)\n",
                    rebatched, rebatched == 1 ? "row's global batch does" : "rows' global batches do");
         if (breakdown) print_breakdowns(&v, only);
-        if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed, v.n, only);
+        if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed,
+                         v.n + v.nrefused, only);
         split_table("rows", &v, 0);
         printf("baseline: one constant TFLOP/s per accelerator generation (median of its calibration rows)\n");
         if (v.baseline_from_reference)
