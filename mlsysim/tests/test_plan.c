@@ -642,8 +642,18 @@ static void test_optimizer_impl(void **state)
         ms_result_free(&r);
     }
     ms_plan ps = p0;
-    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.optimizer_impl", "foreach", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.optimizer_impl", "for-loop", err, sizeof err), MS_OK);
     assert_int_equal(ps.optimizer_impl, MS_DIST_OPT_UNFUSED);
+    assert_int_equal(ms_plan_set(reg, &ps, "parallelism.optimizer_impl", "foreach", err, sizeof err), MS_OK);
+    assert_int_equal(ps.optimizer_impl, MS_DIST_OPT_FOREACH);
+    {   /* foreach moves the unfused loop's bytes in fewer launches */
+        ms_result r;
+        double v = 0;
+        assert_int_equal(ms_plan_eval(reg, &ps, &r), MS_OK);
+        assert_true(ms_result_get(&r, "optimizer_s", &v) && v == t1.optimizer_s);
+        assert_string_equal(ms_result_get_str(&r, "optimizer_impl"), "foreach");
+        ms_result_free(&r);
+    }
     assert_int_equal(ps.optimizer_impl_set, 1);
     assert_int_equal(ms_plan_set(reg, &ps, "parallelism.optimizer_impl", "fast", err, sizeof err), MS_ERR_INPUT);
     assert_non_null(strstr(err, "parallelism.optimizer_impl"));

@@ -132,8 +132,10 @@ typedef enum { MS_DIST_ATTN_FLASH2 = 0, MS_DIST_ATTN_FLASH1 = 1 } ms_dist_attn_k
  * the fused pass takes 28, MS_DIST_UNFUSED_ADAM_BYTES / 28 times the fused traffic for any state
  * size; plus torch.nn.utils.clip_grad_norm_ as PyTorch-native stacks run it every step, a norm
  * pass over the fp32 gradients and an unconditional scaling pass (4 + 8 = MS_DIST_GRAD_CLIP_BYTES).
- * Memory-bound, at the memory-bound kernels' bandwidth. */
-typedef enum { MS_DIST_OPT_FUSED = 0, MS_DIST_OPT_UNFUSED = 1 } ms_dist_opt_impl_t;
+ * Memory-bound, at the memory-bound kernels' bandwidth. Foreach: torch.optim's passes over lists of
+ * tensors, the unfused bytes in a few launches per pass where the loop launches each pass for
+ * every tensor (the host's issue time, train_step.c "host"). */
+typedef enum { MS_DIST_OPT_FUSED = 0, MS_DIST_OPT_UNFUSED = 1, MS_DIST_OPT_FOREACH = 2 } ms_dist_opt_impl_t;
 #define MS_DIST_FUSED_ADAM_BYTES 28.0
 #define MS_DIST_UNFUSED_ADAM_BYTES 88.0
 #define MS_DIST_GRAD_CLIP_BYTES 12.0

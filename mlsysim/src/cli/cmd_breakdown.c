@@ -176,9 +176,9 @@ void ms_cli_print_breakdown(const ms_result *res, const char *title)
     }
     const char *oi = ms_result_get_str(res, "optimizer_impl");
     double topt = 0;
-    if (oi && !strcmp(oi, "unfused") && ms_result_get(res, "optimizer_s", &topt) && topt > 0)
-        printf("  optimizer step unfused: PyTorch's element-wise passes and gradient clipping, %.0f B of HBM\n"
-               "  per local parameter for Adam where one fused pass moves %.0f (optimizer_impl)\n",
+    if (oi && strcmp(oi, "fused") && ms_result_get(res, "optimizer_s", &topt) && topt > 0)
+        printf("  optimizer step %s: PyTorch's element-wise passes and gradient clipping, %.0f B of HBM\n"
+               "  per local parameter for Adam where one fused pass moves %.0f (optimizer_impl)\n", oi,
                MS_DIST_UNFUSED_ADAM_BYTES + MS_DIST_GRAD_CLIP_BYTES, MS_DIST_FUSED_ADAM_BYTES);
     ms_result_get(res, "dp_communication_total_s", &dpt);
     ms_result_get(res, "zero_communication_total_s", &zt);

@@ -270,10 +270,11 @@ static const field parallelism_fields[] = {
     {"launch_overhead", NULL, FT_QTY, (int)offsetof(ms_plan, launch_overhead_s), 0, 0, 0, 0, "s", NULL, NULL, OFF(launch_overhead_set), NULL,
      "host time to issue one kernel (training): the GPU runs a kernel only once the host has issued it, so a micro-batch takes at least its kernels' issue time "
      "(result keys host_issue_s, host_wait_s); default 4 us, PyTorch's eager mode (pytorch/pytorch issues 82793 and 41383); 0 us for a step captured in a CUDA graph"},
-    {"optimizer_impl", NULL, FT_ENUM, OFF(optimizer_impl), 0, 0, 1, MS_DIST_OPT_FUSED, "fused unfused", ms_dist_opt_impl_parse, NULL, OFF(optimizer_impl_set), NULL,
-     "how the optimizer step reaches HBM (training): fused, one pass over the gradients and the optimizer state (28 B per local parameter for mixed-precision Adam: "
-     "apex / Transformer Engine FusedAdam, Megatron, DeepSpeed, torch fused=True); unfused, PyTorch's element-wise ops one pass each (a per-tensor loop or torch.optim's foreach) "
-     "and gradient-norm clipping, 100 B for Adam (foreach and for-loop are read as unfused; default: unfused for a Composer framework (llm-foundry, Composer, MosaicML), else fused)"},
+    {"optimizer_impl", NULL, FT_ENUM, OFF(optimizer_impl), 0, 0, 1, MS_DIST_OPT_FUSED, "fused unfused foreach", ms_dist_opt_impl_parse, NULL, OFF(optimizer_impl_set), NULL,
+     "how the optimizer step reaches HBM and how many kernels it launches (training): fused, one pass over the gradients and the optimizer state (28 B per local parameter for mixed-precision Adam: "
+     "apex / Transformer Engine FusedAdam, Megatron, DeepSpeed, torch fused=True), a kernel per 36 tensors; unfused, PyTorch's element-wise ops one pass each in a loop over the tensors "
+     "(Composer's DecoupledAdamW; for-loop reads the same) and gradient-norm clipping, 100 B for Adam, 9 kernels per tensor; foreach, the same passes over lists of tensors (torch.optim's default), "
+     "9 kernels per 64 tensors (default: unfused for a Composer framework (llm-foundry, Composer, MosaicML), else fused)"},
     {"moe_imbalance", NULL, FT_NUM, (int)offsetof(ms_plan, moe_imbalance), 1, 1e6, 1, 1, NULL, NULL, NULL, -1, NULL,
      "MoE routing imbalance, the busiest expert's load over the fair share: the expert-parallel all-to-all carries min(E, top_k x imbalance) copies of each token (as solve moe; training)"},
 };

@@ -172,14 +172,16 @@ int ms_dist_attn_kernel_parse(const char *s, int *out)
 
 const char *ms_dist_opt_impl_name(int impl)
 {
-    return impl == MS_DIST_OPT_FUSED ? "fused" : impl == MS_DIST_OPT_UNFUSED ? "unfused" : "?";
+    return impl == MS_DIST_OPT_FUSED ? "fused" : impl == MS_DIST_OPT_UNFUSED ? "unfused"
+         : impl == MS_DIST_OPT_FOREACH ? "foreach" : "?";
 }
 
 int ms_dist_opt_impl_parse(const char *s, int *out)
 {
     if (!s) return -1;
     if (!strcmp(s, "fused")) { *out = MS_DIST_OPT_FUSED; return 0; }
-    if (!strcmp(s, "unfused") || !strcmp(s, "foreach") || !strcmp(s, "for-loop")) { *out = MS_DIST_OPT_UNFUSED; return 0; }
+    if (!strcmp(s, "unfused") || !strcmp(s, "for-loop")) { *out = MS_DIST_OPT_UNFUSED; return 0; }
+    if (!strcmp(s, "foreach")) { *out = MS_DIST_OPT_FOREACH; return 0; }
     return -1;
 }
 

@@ -96,11 +96,14 @@
  *             eager mode, by default), and the GPU runs it only once issued: a stage's micro-batch
  *             takes at least its kernels' issue time (host_kernels below counts them), the GPU
  *             waiting the rest (host_wait_s). The host runs ahead of long kernels, so this binds only
- *             where kernels are a few microseconds long: small models, small micro-batches.
+ *             where kernels are a few microseconds long: small models, small micro-batches. The
+ *             optimizer step's kernels (opt_kernels below) follow the last backward's, and the GPU
+ *             waits on them only beyond its own optimizer time and the last micro-batch's margin of
+ *             GPU time over issue time (none where the micro-batches already wait).
  *   optimizer update: weights + gradients read, optimizer state read and written (28 bytes of
  *             HBM traffic per local parameter for mixed-precision Adam); with optimizer_impl
- *             unfused, PyTorch's element-wise passes and gradient-norm clipping (100 B for
- *             Adam; distributed.h, ms_dist_opt_impl_t).
+ *             unfused or foreach, PyTorch's element-wise passes and gradient-norm clipping (100 B
+ *             for Adam; distributed.h, ms_dist_opt_impl_t).
  *   FP8       (model linear_bytes below bytes_per_param; Transformer Engine's recipe) the linear
  *             GEMMs (QKV, projection, MLP in and out: forward, dX and dW) run at
  *             accel->linear_peak_flops · linear_efficiency, a tile's fixed cost worth as many more
@@ -205,6 +208,35 @@ static double host_kernels(const ms_scale_arch_t *x, const ms_dist_parallel_t *p
  * nll_loss) with their backward on the last. */
 #define MS_DIST_HOST_FIRST_KERNELS 3.0
 #define MS_DIST_HOST_LAST_KERNELS 12.0
+
+/* Kernels of one optimizer step on a rank (header, "host"). Its tensors: one per weight matrix (Q,
+ * K, V, output, each local expert's MLP matrices and a router) and per norm, each with a bias where
+ * the model has biases, over the stage's layers, and its share of the embeddings, the final norm and
+ * an untied output layer; each rank holds a shard of every one of them (tensor parallelism, ZeRO,
+ * FSDP2). Fused (apex, Transformer Engine, torch fused=True) and foreach implementations go through
+ * multi_tensor_apply, which launches once per MS_DIST_MTA_ELEMS elements or per so many tensors,
+ * whichever fills first (PyTorch's ATen/native/cuda/MultiTensorApply.cuh: 320 blocks of 65,536
+ * elements; 110, 64, 48, 36 tensors for lists of 1 to 4 tensors per parameter): the fused Adam pass
+ * (4 lists), or foreach's 9 element-wise passes (MS_DIST_UNFUSED_ADAM_BYTES' passes, taken at 2
+ * lists); a per-tensor loop (Composer's DecoupledAdamW) launches those 9 for every tensor. All then
+ * clip the gradient norm: a norm pass and a scaling pass (1 list each) and 4 small kernels (the
+ * norms stacked and reduced, the clip coefficient). */
+#define MS_DIST_MTA_ELEMS (320.0 * 65536.0)
+#define MS_DIST_OPT_PASSES 9.0
+static double opt_kernels(const ms_dist_model_t *m, const ms_scale_arch_t *x, const ms_dist_parallel_t *p,
+                          double lps, int pp, int ep, double elems)
+{
+    double mlp = x->E > 1 ? x->E / ep * x->mlp_mats + 1.0 : x->mlp_mats;
+    double per_layer = (4.0 + mlp + 2.0) * (m->biases ? 2.0 : 1.0);
+    double outside = 1.0 + (m->learned_pos ? 1.0 : 0.0) + (m->tied_embeddings ? 0.0 : 1.0) + (m->biases ? 2.0 : 1.0);
+    double n = lps * per_layer + outside / pp;
+#define MTA(per) fmax(ceil(n / (per)), ceil(elems / MS_DIST_MTA_ELEMS))
+    double clip = 2.0 * MTA(110.0) + 4.0;
+    if (p->optimizer_impl == MS_DIST_OPT_UNFUSED) return MS_DIST_OPT_PASSES * ceil(n) + clip;
+    if (p->optimizer_impl == MS_DIST_OPT_FOREACH) return MS_DIST_OPT_PASSES * MTA(64.0) + clip;
+    return MTA(36.0) + clip;
+#undef MTA
+}
 
 int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
                        const ms_dist_parallel_t *p, const ms_dist_fabric_t *f,
@@ -597,7 +629,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double opt_state = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
                      : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
     double opt_bytes = opt_state > 0 ? 4.0 + 2.0 * opt_state : 0.0;
-    if (p->optimizer_impl == MS_DIST_OPT_UNFUSED && opt_bytes > 0)
+    if (p->optimizer_impl != MS_DIST_OPT_FUSED && opt_bytes > 0)
         opt_bytes = opt_bytes * (MS_DIST_UNFUSED_ADAM_BYTES / MS_DIST_FUSED_ADAM_BYTES) + MS_DIST_GRAD_CLIP_BYTES;
     double t_opt = opt_bytes * opt_params / BW;
 
@@ -616,15 +648,20 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double pipe = mb_kern + host_wait + (pp - 1.0) / v * t_slot;
     /* FP8: the busiest stage's weights cast once per step */
     double t_wcast = chunk_hi * v * cast_w;
-    double step = pipe + p2p + z3_exposed + dp_exposed + t_opt + t_wcast;
+    /* the optimizer's kernels are issued after the last backward's: the GPU waits on them only
+     * beyond the step's GPU time and what it still has queued, at least the last micro-batch's
+     * margin over its issue (none where the micro-batches already wait on the host) */
+    double h_opt = opt_state > 0 ? t_op * opt_kernels(m, &x, p, lps, pp, ep, opt_params) : 0.0;
+    double opt_wait = fmax(0.0, h_opt - t_opt - (h_max >= t_max ? 0.0 : t_max - h_max));
+    double step = pipe + p2p + z3_exposed + dp_exposed + t_opt + t_wcast + opt_wait;
 
     out->accelerators = accelerators;
     out->dp = dp;
     out->microbatches = mb;
     out->step_time_s = step;
     out->bubble_s = (pp - 1.0) / v * t_slot;
-    out->host_wait_s = host_wait;
-    out->host_issue_s = mbf * h_max;
+    out->host_wait_s = host_wait + opt_wait;
+    out->host_issue_s = mbf * h_max + h_opt;
     out->bubble_fraction = out->bubble_s / step;
     out->tp_comm_s = mbf * lps * c.tp;
     out->tp_comm_total_s = mbf * lps * tp_total;
