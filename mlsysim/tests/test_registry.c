@@ -102,6 +102,28 @@ static void test_lookup_is_forgiving(void **state)
     assert_ptr_equal(ms_registry_model(reg, "llama3-8b"), ms_registry_model(reg, "Llama3_8B"));
     assert_ptr_equal(ms_registry_hardware(reg, "h100"), ms_registry_hardware(reg, "H100"));
     assert_null(ms_registry_hardware(reg, "H1000"));
+    /* by title, as a model card names it: "Llama 3.1 8B" is Llama3_8B's title */
+    assert_ptr_equal(ms_registry_model(reg, "Llama-3.1-8B"), ms_registry_model(reg, "Llama3_8B"));
+    assert_ptr_equal(ms_registry_model(reg, "llama 3.1 405b"), ms_registry_model(reg, "Llama3_405B"));
+    assert_ptr_equal(ms_registry_hardware(reg, "NVIDIA H100 SXM5 80GB"), ms_registry_hardware(reg, "H100"));
+    assert_null(ms_registry_model(reg, "meta-llama/Llama-3.1-8B"));
+    /* a title two entries share names neither; a name wins over another entry's title */
+    char err[512];
+    ms_registry *r2 = ms_registry_new(err, sizeof err);
+    assert_non_null(r2);
+    const char *two =
+        "models:\n"
+        "  - {name: TwinA, title: Twin Model, kind: transformer, params: 1.24e9, source: test,\n"
+        "     arch: {layers: 16, hidden: 2048, heads: 32, kv_heads: 8, ffn: 8192, vocab: 128256, gated_ffn: true, tied_embeddings: true}}\n"
+        "  - {name: TwinB, title: Twin-Model, kind: transformer, params: 1.24e9, source: test,\n"
+        "     arch: {layers: 16, hidden: 2048, heads: 32, kv_heads: 8, ffn: 8192, vocab: 128256, gated_ffn: true, tied_embeddings: true}}\n"
+        "  - {name: Llama 3.1 8B Copy, title: Llama3_2_1B, kind: transformer, params: 1.24e9, source: test,\n"
+        "     arch: {layers: 16, hidden: 2048, heads: 32, kv_heads: 8, ffn: 8192, vocab: 128256, gated_ffn: true, tied_embeddings: true}}\n";
+    assert_int_equal(ms_registry_load_buffer(r2, "twins.yaml", two, strlen(two), err, sizeof err), MS_OK);
+    assert_null(ms_registry_model(r2, "twin model"));
+    assert_non_null(ms_registry_model(r2, "TwinB"));
+    assert_string_equal(ms_registry_model(r2, "Llama3_2_1B")->name, "Llama3_2_1B");
+    ms_registry_free(r2);
 }
 
 static void test_units(void **state)

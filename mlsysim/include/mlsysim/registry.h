@@ -313,7 +313,9 @@ const ms_node *ms_registry_node_at(const ms_registry *r, size_t i);
 const ms_fabric *ms_registry_fabric_at(const ms_registry *r, size_t i);
 const ms_grid *ms_registry_grid_at(const ms_registry *r, size_t i);
 const ms_scenario *ms_registry_scenario_at(const ms_registry *r, size_t i);
-/* Lookups are case-insensitive and ignore '_', '-' and ' ' ("llama3-8b" finds Llama3_8B). */
+/* Lookups are case-insensitive and ignore '_', '-', '.' and ' ' ("llama3-8b" finds Llama3_8B); a
+ * name no entry has finds the one entry whose title it is ("Llama-3.1-8B" finds Llama3_8B, titled
+ * "Llama 3.1 8B"), none when two entries share that title. */
 const ms_hardware *ms_registry_hardware(const ms_registry *r, const char *name);
 const ms_model *ms_registry_model(const ms_registry *r, const char *name);
 const ms_node *ms_registry_node(const ms_registry *r, const char *name);

@@ -651,9 +651,14 @@ void ms_registry_free(ms_registry *r)
     const T *ms_registry_##kind(const ms_registry *r, const char *name)                      \
     {                                                                                        \
         if (!name) return NULL;                                                              \
-        for (size_t i = 0; i < r->vec.n; i++)                                                \
+        const T *by_title = NULL;                                                            \
+        int titles = 0;                                                                      \
+        for (size_t i = 0; i < r->vec.n; i++) {                                              \
             if (name_eq(r->vec.v[i].name, name)) return &r->vec.v[i];                        \
-        return NULL;                                                                         \
+            if (r->vec.v[i].title[0] && name_eq(r->vec.v[i].title, name))                    \
+                by_title = &r->vec.v[i], titles++;                                           \
+        }                                                                                    \
+        return titles == 1 ? by_title : NULL;     /* its title, when no other entry has it */ \
     }
 
 ACCESSORS(hardware, ms_hardware, hw)
