@@ -333,6 +333,20 @@ static void write_runs(const char *path, const char *hdr, const char *rows)
     fclose(out);
 }
 
+/* A table whose one row the project has no figure for: it loads, and the run predicts no row,
+ * naming that row's reason (left in err). cal and stk NULL: the files beside runs. */
+static void refused_at_run(const char *runs, const char *cal, const char *stk, char *err, size_t errlen)
+{
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, errlen), MS_DIST_OK);
+    assert_int_equal(v.n, 1);
+    assert_true(v.rows[0].refusal[0] != '\0');
+    assert_int_equal(ms_dist_validation_run(&v, err, errlen), MS_DIST_EINVAL);
+    assert_non_null(strstr(err, "no row could be predicted"));
+    assert_int_equal(v.nrefused, 1);
+    ms_dist_validation_free(&v);
+}
+
 /* Loading runs with stacks.csv = text is refused with a message containing want (left in err). */
 static void stacks_refused(const char *runs, const char *stk, const char *text, const char *want, char *err,
                            size_t errlen)
@@ -424,8 +438,8 @@ static void test_bad_tables(void **s)
     fprintf(out, "%s", hdr);
     fprintf(out, "%s", "r1,Y/Megatron,32,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,0,0,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
     fclose(out);
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "runs.csv:2: column stack: neither 'Y/Megatron' nor its generation"));
+    refused_at_run(runs, NULL, NULL, err, sizeof err);       /* the row, not the table */
+    assert_non_null(strstr(err, "runs.csv:2: r1: column stack: neither 'Y/Megatron' nor its generation"));
     assert_non_null(strstr(err, "(generations there: X;"));
     /* the optional cp column: blank = 1, a whole number >= 1 reaches the plan, 0 is refused */
     {
@@ -651,6 +665,11 @@ static void test_bad_tables(void **s)
                     assert_true(r->accel.linear_peak_flops == 0 && r->accel.linear_efficiency == 0);
                 }
                 ms_dist_validation_free(&v);
+            } else if (strstr(cases[k].refused, "has no fp8_efficiency")) {   /* no figure: the row */
+                assert_int_equal(rc, MS_DIST_OK);
+                ms_dist_validation_free(&v);
+                refused_at_run(runs, NULL, NULL, err, sizeof err);
+                assert_non_null(strstr(err, cases[k].refused));
             } else {
                 assert_int_equal(rc, MS_DIST_EIO);
                 assert_non_null(strstr(err, cases[k].refused));
@@ -1449,16 +1468,16 @@ static void test_generation_names(void **s)
     ms_dist_validation_free(&v);
     write_runs(runs, hdr, "g9,A1000/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
                           "cite,heldout,gpt,hierarchical,,,,\n");
-    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    refused_at_run(runs, cal, stk, err, sizeof err);
     assert_non_null(strstr(err, "runs.csv:2"));
     assert_non_null(strstr(err, "A1000"));
     write_runs(runs, hdr, "g9,A8000/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
                           "cite,heldout,gpt,hierarchical,,,,\n");
-    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    refused_at_run(runs, cal, stk, err, sizeof err);
     assert_non_null(strstr(err, "A8000"));   /* an alias is read as a name is: A8000 is not A800 */
     write_runs(runs, hdr, "g9,NVIDIA/llm-foundry,8,312,2039,80,8,300,0.5,200,7,32,4096,32,,,50368,2048,1,1,6,96,1,0,0,3,1,1,,5.0,"
                           "cite,heldout,gpt,hierarchical,,,,\n");
-    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    refused_at_run(runs, cal, stk, err, sizeof err);
     assert_non_null(strstr(err, "NVIDIA"));  /* a vendor word alone names no generation */
     remove(runs);
     remove(dir);
@@ -1507,8 +1526,7 @@ static void test_power_limit_column(void **s)
     char line[512];
     snprintf(line, sizeof line, row, "500");
     write_runs(runs, hdr, line);
-    ms_dist_validation_t v;
-    assert_int_equal(ms_dist_validation_load_with(runs, cal, stk, &v, err, sizeof err), MS_DIST_EIO);
+    refused_at_run(runs, cal, stk, err, sizeof err);
     assert_non_null(strstr(err, "tdp_w"));
     remove(runs);
     remove(cal);

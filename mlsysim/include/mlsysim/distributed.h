@@ -788,6 +788,10 @@ typedef struct ms_dist_run_row {
     ms_dist_fabric_t fabric;
     int accelerators;
     int line;                       /* the row's line in its table */
+    char refusal[384];              /* "" = predicted; else why it cannot be: its generation has no
+                                     * calibration.csv entry, or no figure its precision or power
+                                     * limit needs ("column ...", set by the loader;
+                                     * ms_dist_validation_run moves the row to refused) */
     int published_batch;            /* the row's global_batch. A published batch that does not
                                      * divide among the data-parallel replicas (of whole
                                      * micro-batches with a pipeline), often one given in tokens,
@@ -934,7 +938,7 @@ typedef struct ms_dist_val_stats {
 typedef struct ms_dist_refused_row {
     char id[64];
     int line;                       /* in the table */
-    char reason[640];               /* "runs.csv:12: T1-7.5B: parallelism: ..." */
+    char reason[1024];              /* "runs.csv:12: T1-7.5B: parallelism: ..." */
 } ms_dist_refused_row_t;
 
 typedef struct ms_dist_validation {

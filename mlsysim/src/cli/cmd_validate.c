@@ -115,9 +115,10 @@ static void usage(FILE *f)
                "  mlsysim validate --runs my/runs.csv --json   (--runs is --table; each row's JSON\n"
                "                                          says its sharding: a blank zero_stage\n"
                "                                          follows the stack's name, FSDP = ZeRO-3)\n"
-               "exit codes: 0 done, 1 bad arguments, an unreadable table, or rows whose layout the\n"
-               "            engine refuses (each named with its line on stderr and in JSON\n"
-               "            not_predicted; the other rows are still predicted and summarised)\n");
+               "exit codes: 0 done, 1 bad arguments, an unreadable table, or rows the engine cannot\n"
+               "            predict: a layout it refuses, a generation or figure calibration.csv\n"
+               "            lacks (each named with its line on stderr and in JSON not_predicted;\n"
+               "            the other rows are still predicted and summarised)\n");
 }
 
 /* dir/name beside the runs table; 0 when not readable. */
@@ -623,7 +624,7 @@ int ms_cli_validate(int argc, char **argv)
         ms_dist_validation_free(&v);
         return 1;
     }
-    /* rows the engine refused: said here, the others predicted; the exit code is 1 at the end */
+    /* rows the engine cannot predict: said here, the others predicted; the exit code is 1 at the end */
     int refused = v.nrefused, listed = 0;
     for (int i = 0; i < v.nrefused; i++) {
         fprintf(stderr, "mlsysim validate: %s (not predicted; the other rows are)\n", v.refused[i].reason);
@@ -748,8 +749,7 @@ int ms_cli_validate(int argc, char **argv)
             printf("(%d fp8 rows: eta is their 16-bit kernels'; their linear GEMMs run at the generation's fp8_efficiency "
                    "(%.2f on the last) of twice peak; --json gives each row's precision)\n", fp8, fp8_eff);
         if (v.nrefused) {
-            printf("(%d row%s not predicted, the engine refusing %s layout (the reasons above):", v.nrefused,
-                   v.nrefused == 1 ? "" : "s", v.nrefused == 1 ? "its" : "their");
+            printf("(%d row%s not predicted (the reasons above):", v.nrefused, v.nrefused == 1 ? "" : "s");
             for (int i = 0; i < v.nrefused && i < 8; i++) printf(" %s", v.refused[i].id);
             printf("%s; the summaries are over the rest)\n", v.nrefused > 8 ? " ..." : "");
         }

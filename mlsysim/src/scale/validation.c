@@ -903,10 +903,10 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             for (int i = 0, n = 0; i < ncal && n < (int)sizeof listed - 1; i++)
                 if (!strchr(cal[i].stack, '/'))
                     n += snprintf(listed + n, sizeof listed - (size_t)n, "%s%s", n ? ", " : "", cal[i].stack);
-            ms_scale_err(err, errlen, "%s:%d: column stack: neither '%s' nor its generation has an entry in %s "
-                         "(generations there: %s; a new one needs its own line, its efficiency chosen on a run of it)",
-                         path, lineno, r->stack, calpath, *listed ? listed : "none");
-            rc = MS_DIST_EIO; break;
+            ms_scale_err(r->refusal, sizeof r->refusal, "column stack: neither '%s' nor its generation has an entry in "
+                         "%s (generations there: %s; a new one needs its own line, its efficiency chosen on a run of "
+                         "it)", r->stack, calpath, *listed ? listed : "none");
+            goto refused;                         /* the table is fine; the project lacks a figure */
         }
         snprintf(r->calibration, sizeof r->calibration, "%s", cal[found].stack);
         /* the generation the baseline groups rows by: its calibration key when listed */
@@ -977,9 +977,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                 rc = MS_DIST_EIO; break;
             }
             if (!(r->accel.tdp_w > 0)) {
-                ms_scale_err(err, errlen, "%s:%d: column power_limit_w: %g W, but %s gives %s no tdp_w", path, lineno, pl,
+                ms_scale_err(r->refusal, sizeof r->refusal, "column power_limit_w: %g W, but %s gives %s no tdp_w", pl,
                              calpath, r->calibration);
-                rc = MS_DIST_EIO; break;
+                goto refused;
             }
             if (!(ms_power_limit_clock(pl, r->accel.tdp_w) > 0)) {
                 ms_scale_err(err, errlen, "%s:%d: column power_limit_w: %g W is at or below the idle floor of the %g W board",
@@ -1154,9 +1154,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             fp16 = !is8 && !isb && (strstr(pq, "fp16") || strstr(pq, "float16") || strstr(pq, "half"));
             if (is8) {
                 if (!(r->fp8_efficiency > 0)) {
-                    ms_scale_err(err, errlen, "%s:%d: column precision: fp8, and generation %s has no fp8_efficiency in %s "
-                                 "(FP8 tensor cores came with H100)", path, lineno, r->generation, calpath);
-                    rc = MS_DIST_EIO; break;
+                    ms_scale_err(r->refusal, sizeof r->refusal, "column precision: fp8, and generation %s has no "
+                                 "fp8_efficiency in %s (FP8 tensor cores came with H100)", r->generation, calpath);
+                    goto refused;
                 }
                 r->model.linear_bytes = 1.0;
                 r->accel.linear_peak_flops = 2.0 * r->accel.peak_flops;
@@ -1204,6 +1204,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                                / (r->accelerators * r->measured_tflops * 1e12);
         }
         whole_batch(r);
+        v->n++;
+        continue;
+    refused:                                      /* kept, with the reason it is not predicted */
         v->n++;
     }
     if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
@@ -1322,8 +1325,9 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
     for (int i = 0; i < v->n; i++) {
         ms_dist_run_row_t *r = &v->rows[i];
         ms_dist_train_t t;
-        char e2[256];
-        int rc = ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
+        char e2[256] = "";
+        int rc = r->refusal[0] ? MS_DIST_EINVAL      /* refused at load: no figure for it */
+               : ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
         if (rc) {                                            /* the others are still predicted */
             ms_dist_refused_row_t *nr = realloc(v->refused, (size_t)(v->nrefused + 1) * sizeof *nr);
             if (!nr) { ms_scale_err(err, errlen, "validation: out of memory"); free(tmp); return MS_DIST_ENOMEM; }
@@ -1332,7 +1336,7 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
             snprintf(x->id, sizeof x->id, "%s", r->id);
             x->line = r->line;
             snprintf(x->reason, sizeof x->reason, "%.200s:%d: %s: %s", v->table_file[0] ? v->table_file : "runs.csv",
-                     r->line, r->id, e2);
+                     r->line, r->id, r->refusal[0] ? r->refusal : e2);
             continue;
         }
         if (kept != i) v->rows[kept] = *r;
