@@ -356,25 +356,26 @@ static void test_bad_serving_tables(void **s)
     snprintf(path, sizeof path, "%s/serving.csv", dir);
     const char *hdr = "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\n";
     ms_serving_validation v;
-    struct { const char *row, *want; } bad[] = {
-        {"a,NoSuchModel,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column model"},
-        {"a,ResNet50,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column model"},
-        {"a,Llama2_7B,NoGPU,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column hardware"},
-        {"a,Llama2_7B,H100,fp7,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column precision"},
-        {"a,Llama2_7B,H100,fp8,3,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp"},
-        {"a,Llama2_7B,H100,fp8,1,0,128,1,ttft_s,0.007,heldout,c", ":2: column batch"},
-        {"a,Llama2_7B,H100,fp8,1,1,1e300,1,ttft_s,0.007,heldout,c", ":2: column input_len"},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,p99_s,0.007,heldout,c", ":2: column metric"},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,-1,heldout,c", ":2: column measured"},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,fitted,c", ":2: column split"},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout", ":2: expected 12 columns"},
+    struct { const char *row, *want, *want2; } bad[] = {
+        /* what the registry lacks leaves the row out; a table of that row alone predicts nothing */
+        {"a,NoSuchModel,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", "no row could be predicted (", ":2: a: column model"},
+        {"a,ResNet50,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: a: column model", NULL},
+        {"a,Llama2_7B,NoGPU,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: a: column hardware", NULL},
+        {"a,Llama2_7B,H100,fp7,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column precision", NULL},
+        {"a,Llama2_7B,H100,fp8,3,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp", NULL},
+        {"a,Llama2_7B,H100,fp8,1,0,128,1,ttft_s,0.007,heldout,c", ":2: column batch", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,1e300,1,ttft_s,0.007,heldout,c", ":2: column input_len", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,p99_s,0.007,heldout,c", ":2: column metric", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,-1,heldout,c", ":2: column measured", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,fitted,c", ":2: column split", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout", ":2: expected 12 columns", NULL},
         /* 406 GB of FP8 weights on one 80 GiB H100: a tp too small for any published run */
-        {"a,Llama3_405B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp: Llama3_405B's weights, 406 GB in fp8, do not fit 1 H100"},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,test,c", ":2: column split: 'test'"},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,itl_s,0.007,heldout,c", ":2: column output_len: 1: an inter-token latency (itl_s) needs at least 2"},
+        {"a,Llama3_405B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp: Llama3_405B's weights, 406 GB in fp8, do not fit 1 H100", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,test,c", ":2: column split: 'test'", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,itl_s,0.007,heldout,c", ":2: column output_len: 1: an inter-token latency (itl_s) needs at least 2", NULL},
         /* an id longer than a row holds: refused, not cut */
         {"an-id-of-sixty-four-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c",
-         ":2: column id: 'an-id-of-sixty-four"},
+         ":2: column id: 'an-id-of-sixty-four", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, "%s%s\n", hdr, bad[i].row);
@@ -382,7 +383,9 @@ static void test_bad_serving_tables(void **s)
         assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_ERR_INPUT);
         if (!strstr(err, bad[i].want)) printf("case %zu: %s\n", i, err);
         assert_non_null(strstr(err, bad[i].want));
+        if (bad[i].want2) assert_non_null(strstr(err, bad[i].want2));
         assert_null(v.rows);
+        assert_null(v.skipped);
     }
     /* whole tables with an optional column: an unknown stack, an unknown KV format, a stack without
      * a per-layer cost for the row's generation */
@@ -403,10 +406,6 @@ static void test_bad_serving_tables(void **s)
          "a,Llama2_7B,H100,fp8,1,8,128,16,itl_s,0.007,heldout,c,8,\n"
          "b,Llama2_7B,H100,fp8,1,8,128,16,itl_s,0.007,heldout,c,,4096\n",
          ":3: column max_num_tokens: 4096 is a closed loop's server budget, but the row has no clients"},
-        {"id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
-         "a,Llama2_7B,A100,fp16,1,1,128,1,ttft_s,0.016,heldout,c,trtllm-0.6\n"
-         "b,Llama2_7B,L4,fp16,1,1,128,1,ttft_s,0.016,heldout,c,trtllm-0.6\n",
-         ":3: column stack: trtllm-0.6 has no per-layer cost for L4 (known: A100 H100)"},
     };
     for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
         write_file(path, whole[i].table);
@@ -415,6 +414,23 @@ static void test_bad_serving_tables(void **s)
         assert_non_null(strstr(err, whole[i].want));
         assert_null(v.rows);
     }
+    /* a stack without a per-layer cost for the row's generation leaves that row out, the others
+     * predicted; so do a model and an accelerator the registry lacks */
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
+                     "a,Llama2_7B,A100,fp16,1,1,128,1,ttft_s,0.016,heldout,c,trtllm-0.6\n"
+                     "b,Llama2_7B,L4,fp16,1,1,128,1,ttft_s,0.016,heldout,c,trtllm-0.6\n"
+                     "c,Llama9_1T,A100,fp16,1,1,128,1,ttft_s,0.016,heldout,c,\n"
+                     "d,Llama-3.1-8B,A100,fp16,1,1,128,1,ttft_s,0.016,heldout,c,\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.rows[1].model, "Llama3_8B");          /* by its title, Llama 3.1 8B */
+    assert_int_equal(v.nskipped, 2);
+    assert_int_equal(v.skipped[0].line, 3);
+    assert_non_null(strstr(v.skipped[0].reason, ":3: b: column stack: trtllm-0.6 has no per-layer cost for L4 (known: A100 H100)"));
+    assert_non_null(strstr(v.skipped[1].reason, ":4: c: column model: 'Llama9_1T'"));
+    assert_int_equal(v.stats[MS_SERVE_TTFT_S][1].n, 2);
+    ms_serving_validation_free(&v);
+    assert_null(v.skipped);
     /* the stack's per-generation cost follows the engine's generation of a name: H200 is H100's
      * GH100 (140 us a layer), A100_40GB an A100 (250 us) */
     write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"

@@ -392,10 +392,21 @@ typedef struct {
     double median_abs_error, max_abs_error;
 } ms_serving_stats;
 
+/* A measurement the engine cannot predict with what the project holds: a model or accelerator the
+ * registry does not have, a serving stack without a figure for the generation. Left out of the
+ * rows and the statistics, with its reason ("serving.csv:12: id: column model: ..."). */
+typedef struct {
+    char id[48];
+    int line;
+    char reason[640];
+} ms_serving_skip;
+
 typedef struct {
     int n;
     ms_serving_row *rows;            /* malloc'd; free with ms_serving_validation_free */
     ms_serving_stats stats[MS_SERVE_METRICS][2];    /* [metric][heldout] */
+    int nskipped;
+    ms_serving_skip *skipped;        /* malloc'd; freed with the rows */
 } ms_serving_validation;
 
 /* Reads the table and predicts every row against registry `r`. Errors name file, line and

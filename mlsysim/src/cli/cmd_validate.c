@@ -416,9 +416,20 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
     static const char *unit[MS_SERVE_METRICS] = {"tok/s", "TTFT s", "ITL s"};
     serving_group grp[MAX_SERVING_STACKS * 2 * MS_SERVE_METRICS * 2];
     int ngrp = serving_groups(sv, grp, (int)(sizeof grp / sizeof grp[0]));
+    for (int i = 0; i < sv->nskipped; i++)       /* left out: what the project does not hold */
+        fprintf(stderr, "mlsysim validate: %s (not predicted; the other measurements are)\n", sv->skipped[i].reason);
     if (json) {
         printf(",\"serving\":{\"table\":");
         json_str(path);
+        printf(",\"not_predicted\":[");
+        for (int i = 0; i < sv->nskipped; i++) {
+            printf("%s{\"id\":", i ? "," : "");
+            json_str(sv->skipped[i].id);
+            printf(",\"line\":%d,\"reason\":", sv->skipped[i].line);
+            json_str(sv->skipped[i].reason);
+            printf("}");
+        }
+        printf("]");
         printf(",\"rows\":[");
         for (int i = 0, first = 1; i < sv->n; i++) {
             const ms_serving_row *r = &sv->rows[i];
@@ -501,8 +512,14 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
                    x->heldout ? "held-out" : "calibration", x->st.n, 100 * x->st.median_abs_error,
                    100 * x->st.max_abs_error);
         }
+        if (sv->nskipped) {
+            printf("(%d measurement%s not predicted (the reasons above):", sv->nskipped, sv->nskipped == 1 ? "" : "s");
+            for (int i = 0; i < sv->nskipped && i < 8; i++) printf(" %s", sv->skipped[i].id);
+            printf("%s; the summaries are over the rest)\n", sv->nskipped > 8 ? " ..." : "");
+        }
     }
-    return svg_file ? svg_serving(svg_file, sv) : 0;
+    int rc = svg_file ? svg_serving(svg_file, sv) : 0;
+    return rc || sv->nskipped ? 1 : 0;
 }
 
 /* The calibration and held-out summaries under `title`: errors on step time, or on tokens/s. */

@@ -25,6 +25,7 @@
 #include "../scale/internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,29 @@ enum { S_ID, S_MODEL, S_HW, S_PREC, S_TP, S_BATCH, S_IN, S_OUT, S_METRIC, S_MEAS
 static const char *const scols[S_NUM] = {"id", "model", "hardware", "precision", "tp", "batch", "input_len",
                                          "output_len", "metric", "measured", "split", "citation"};
 
+/* Records a measurement left out (ms_serving_skip): "path:line: id: column col: why". -1 (err
+ * set) only when out of memory. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 8, 9)))
+#endif
+static int skip_row(ms_serving_validation *v, const char *id, const char *path, int lineno, const char *col,
+                    char *err, size_t errlen, const char *fmt, ...)
+{
+    ms_serving_skip *k = realloc(v->skipped, (size_t)(v->nskipped + 1) * sizeof *k);
+    if (!k) { snprintf(err, errlen, "serving validation: out of memory"); return -1; }
+    v->skipped = k;
+    k = &v->skipped[v->nskipped++];
+    snprintf(k->id, sizeof k->id, "%s", id);
+    k->line = lineno;
+    char why[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    snprintf(k->reason, sizeof k->reason, "%.200s:%d: %s: column %s: %s", path, lineno, id, col, why);
+    return 0;
+}
+
 ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms_serving_validation *v,
                                     char *err, size_t errlen)
 {
@@ -289,8 +313,18 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         /* an id that does not fit is refused, not cut (two cut ids could read as one) */
         if (strlen(c.f[ci[S_ID]]) >= sizeof r->id) { BAD(S_ID, "'%.40s...' is longer than %zu characters", c.f[ci[S_ID]], sizeof r->id - 1); break; }
         memcpy(r->id, c.f[ci[S_ID]], strlen(c.f[ci[S_ID]]) + 1);
-        if (!m || m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder) { BAD(S_MODEL, "'%s' is not a decoder LM of the registry", c.f[ci[S_MODEL]]); break; }
-        if (!hw) { BAD(S_HW, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", c.f[ci[S_HW]]); break; }
+        /* what the project does not hold leaves the row out, the others predicted */
+#define SKIP(col, ...) do { if (skip_row(v, r->id, path, lineno, scols[col], err, errlen, __VA_ARGS__)) rc = MS_ERR_INPUT; } while (0)
+        if (!m || m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder) {
+            SKIP(S_MODEL, "'%s' is not a decoder LM of the registry (see `mlsysim zoo models`)", c.f[ci[S_MODEL]]);
+            if (rc) break;
+            continue;
+        }
+        if (!hw) {
+            SKIP(S_HW, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", c.f[ci[S_HW]]);
+            if (rc) break;
+            continue;
+        }
         snprintf(r->model, sizeof r->model, "%s", m->name);
         snprintf(r->hardware, sizeof r->hardware, "%s", hw->name);
         if (ms_precision_parse(c.f[ci[S_PREC]], &r->precision)) { BAD(S_PREC, "unknown precision '%s'", c.f[ci[S_PREC]]); break; }
@@ -363,6 +397,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             rc = MS_ERR_INPUT; break;
         }
 #undef BAD
+#undef SKIP
         snprintf(r->stack, sizeof r->stack, "%s", stk ? stk->name : "");
         double mean_len = r->input_len + r->output_len / 2;
         ms_plan_init(p, reg, m, hw);
@@ -385,9 +420,11 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             for (size_t i = 0; i < sizeof stk->layer / sizeof stk->layer[0]; i++)
                 if (stk->layer[i].gen)
                     snprintf(known + strlen(known), sizeof known - strlen(known), " %s", stk->layer[i].gen);
-            snprintf(err, errlen, "%s:%d: column stack: %s has no per-layer cost for %.*s (known:%s)",
-                     path, lineno, stk->name, (int)strcspn(hw->name, "_"), hw->name, known);
-            rc = MS_ERR_INPUT; break;
+            if (skip_row(v, r->id, path, lineno, "stack", err, errlen, "%s has no per-layer cost for %.*s (known:%s)",
+                         stk->name, (int)strcspn(hw->name, "_"), hw->name, known)) {
+                rc = MS_ERR_INPUT; break;
+            }
+            continue;
         }
         r->layer_overhead_s = m->layers * lc->layer_s;
         r->decode_overhead_s = m->layers * lc->decode_s;
@@ -452,6 +489,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     fclose(fp);
     free(p);
     free(res);
+    if (rc == MS_OK && v->n == 0 && v->nskipped)
+        snprintf(err, errlen, "serving validation: no row could be predicted (%s)", v->skipped[0].reason), rc = MS_ERR_INPUT;
     if (rc == MS_OK && v->n == 0) { snprintf(err, errlen, "%s: no rows", path); rc = MS_ERR_INPUT; }
     if (rc == MS_OK) {
         double *tmp = malloc((size_t)v->n * sizeof *tmp);
@@ -472,4 +511,7 @@ void ms_serving_validation_free(ms_serving_validation *v)
     free(v->rows);
     v->rows = NULL;
     v->n = 0;
+    free(v->skipped);
+    v->skipped = NULL;
+    v->nskipped = 0;
 }
