@@ -1049,6 +1049,30 @@ static void test_workload_kinds(void **state)
     assert_int_equal(run("eval DLRM_DCNv2 L4", 0, buf, sizeof buf), 2);
 }
 
+/* Writes to dst the comment and header lines of the table src, its T2-PTDP-175B-384 row (and the
+ * row starting with `also`, when given), then that row again with its id's first two letters
+ * `id2` and the fifth character of `marker` (found in the row) set to `ch`: one changed value. */
+static void table_with_variant(const char *src, const char *dst, const char *also, const char *marker, char ch,
+                               const char *id2)
+{
+    char line[4096];
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in)) {
+        int base = !strncmp(line, "T2-PTDP-175B-384,", 17);
+        if (line[0] == '#' || !strncmp(line, "id,", 3) || base || (also && !strncmp(line, also, strlen(also))))
+            fputs(line, out);
+        char *at = base ? strstr(line, marker) : NULL;
+        if (!at) continue;
+        at[4] = ch;
+        line[0] = id2[0], line[1] = id2[1];
+        fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+}
+
 /* validate --table on a table kept elsewhere (no calibration.csv beside it) takes the project's
  * calibration.csv and stacks.csv, says which, and predicts every row as the project's table does;
  * a --calibration file that cannot be read is refused, naming it. */
@@ -1139,25 +1163,9 @@ static void test_validate_elsewhere(void **state)
         fclose(out);
     }
     snprintf(part, sizeof part, "%s/mine.csv", tmpdir);
-    in = fopen(dst, "r");
-    out = fopen(part, "w");
-    assert_non_null(in);
-    assert_non_null(out);
-    while (fgets(line, sizeof line, in)) {
-        if (line[0] == '#' || !strncmp(line, "id,", 3) || !strncmp(line, "T2-PTDP-175B-384,", 17) ||
-            !strncmp(line, "FDRY-A100-7B-s2048-8,", 21))
-            fputs(line, out);
-        /* and the first as if its batch were published as 1537 sequences, which its 4 replicas
-         * cannot share: predicted at 1536 */
-        char *gb = strstr(line, ",1536,1,");
-        if (!strncmp(line, "T2-PTDP-175B-384,", 17) && gb) {
-            gb[4] = '7';
-            line[0] = 'U', line[1] = 'B';
-            fputs(line, out);
-        }
-    }
-    fclose(in);
-    fclose(out);
+    /* and T2-PTDP-175B-384 as if its batch were published as 1537 sequences, which its 4 replicas
+     * cannot share: predicted at 1536 */
+    table_with_variant(dst, part, "FDRY-A100-7B-s2048-8,", ",1536,1,", '7', "UB");
     snprintf(args, sizeof args, "validate --table '%s' --json", part);
     assert_int_equal(run(args, 0, b, cap), 0);
     jb = json_of(b);
@@ -1194,21 +1202,7 @@ static void test_validate_elsewhere(void **state)
     assert_non_null(strstr(b, "(1 row's global batch does not divide among the data-parallel replicas"));
     /* a row whose layout the engine refuses (pp 13: tp·pp = 104 does not divide 384): said with its
      * line, the other rows predicted and summarised, exit code 1 */
-    in = fopen(dst, "r");
-    out = fopen(part, "w");
-    assert_non_null(in);
-    assert_non_null(out);
-    while (fgets(line, sizeof line, in)) {
-        char *pp = strstr(line, ",8,12,1,1536,");
-        if (line[0] == '#' || !strncmp(line, "id,", 3)) fputs(line, out);
-        if (strncmp(line, "T2-PTDP-175B-384,", 17) || !pp) continue;
-        fputs(line, out);
-        pp[4] = '3';
-        line[0] = 'R', line[1] = 'X';
-        fputs(line, out);
-    }
-    fclose(in);
-    fclose(out);
+    table_with_variant(dst, part, NULL, ",8,12,1,1536,", '3', "RX");
     snprintf(args, sizeof args, "validate --table '%s' --json", part);
     assert_int_equal(run(args, 0, b, cap), 1);
     jb = json_of(b);
