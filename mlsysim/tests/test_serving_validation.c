@@ -391,8 +391,8 @@ static void test_bad_serving_tables(void **s)
      * a per-layer cost for the row's generation */
     struct { const char *table, *want; } whole[] = {
         {"id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
-         "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c,vllm-9\n",
-         ":2: column stack: unknown serving stack 'vllm-9'"},
+         "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c,a-serving-stack-named-at-length\n",
+         ":2: column stack: 'a-serving-stack-named-at-length' is longer than 23 characters"},
         {"id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,kv_precision\n"
          "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c,fp5\n",
          ":2: column kv_precision: unknown precision 'fp5'"},
@@ -414,6 +414,20 @@ static void test_bad_serving_tables(void **s)
         assert_non_null(strstr(err, whole[i].want));
         assert_null(v.rows);
     }
+    /* a stack the engine has no figures for is predicted by the plan alone, under its own name,
+     * and listed; a known one is read without regard to case or punctuation */
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
+                     "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c,vllm-9\n"
+                     "b,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c,\n"
+                     "c,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c,TRTLLM 0.6\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.rows[0].stack, "vllm-9");
+    assert_true(v.rows[0].predicted == v.rows[1].predicted);
+    assert_string_equal(v.rows[2].stack, "trtllm-0.6");
+    assert_true(v.rows[2].layer_overhead_s > 0);
+    assert_true(v.nunknown == 1 && !strcmp(v.unknown_stacks[0], "vllm-9"));
+    ms_serving_validation_free(&v);
     /* a stack without a per-layer cost for the row's generation leaves that row out, the others
      * predicted; so do a model and an accelerator the registry lacks */
     write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"

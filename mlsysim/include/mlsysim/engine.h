@@ -407,6 +407,9 @@ typedef struct {
     ms_serving_stats stats[MS_SERVE_METRICS][2];    /* [metric][heldout] */
     int nskipped;
     ms_serving_skip *skipped;        /* malloc'd; freed with the rows */
+    /* stack names the engine has no figures for (rows predicted by the plan alone), the first 8 */
+    int nunknown;
+    char unknown_stacks[8][24];
 } ms_serving_validation;
 
 /* Reads the table and predicts every row against registry `r`. Errors name file, line and

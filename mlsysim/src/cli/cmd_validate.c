@@ -429,6 +429,11 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
             json_str(sv->skipped[i].reason);
             printf("}");
         }
+        printf("],\"unknown_stacks\":[");            /* predicted by the plan alone */
+        for (int i = 0; i < sv->nunknown; i++) {
+            if (i) printf(",");
+            json_str(sv->unknown_stacks[i]);
+        }
         printf("]");
         printf(",\"rows\":[");
         for (int i = 0, first = 1; i < sv->n; i++) {
@@ -511,6 +516,11 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
                    *x->stack ? x->stack : "none", x->loop ? "loop" : "static", label[x->metric],
                    x->heldout ? "held-out" : "calibration", x->st.n, 100 * x->st.median_abs_error,
                    100 * x->st.max_abs_error);
+        }
+        if (sv->nunknown) {
+            printf("(serving stacks the engine has no figures for, predicted by the plan alone:");
+            for (int i = 0; i < sv->nunknown; i++) printf("%s %s", i ? "," : "", sv->unknown_stacks[i]);
+            printf(")\n");
         }
         if (sv->nskipped) {
             printf("(%d measurement%s not predicted (the reasons above):", sv->nskipped, sv->nskipped == 1 ? "" : "s");

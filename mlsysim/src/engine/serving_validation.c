@@ -159,10 +159,24 @@ static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, cons
     return NULL;
 }
 
+/* Letters and digits of a name, lower-cased: "TRTLLM-0.9" names trtllm-0.9. */
+static void stack_key(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < cap; s++)
+        if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')) out[k++] = *s;
+        else if (*s >= 'A' && *s <= 'Z') out[k++] = (char)(*s - 'A' + 'a');
+    out[k] = '\0';
+}
+
 static const serving_stack *stack_of(const char *name)
 {
-    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
-        if (!strcmp(stacks[i].name, name)) return &stacks[i];
+    char q[64], k[64];
+    stack_key(name, q, sizeof q);
+    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++) {
+        stack_key(stacks[i].name, k, sizeof k);
+        if (*q && !strcmp(k, q)) return &stacks[i];
+    }
     return NULL;
 }
 
@@ -388,17 +402,23 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         r->heldout = ms_scale_split_word(sp);             /* as runs.csv reads it: held-out, calib ... */
         if (r->heldout < 0) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
         const serving_stack *stk = NULL;
-        if (ci_stack >= 0 && c.f[ci_stack][0] && !(stk = stack_of(c.f[ci_stack]))) {
-            char known[96] = "";
-            for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
-                snprintf(known + strlen(known), sizeof known - strlen(known), " %s", stacks[i].name);
-            snprintf(err, errlen, "%s:%d: column stack: unknown serving stack '%s' (known:%s; empty = none)",
-                     path, lineno, c.f[ci_stack], known);
-            rc = MS_ERR_INPUT; break;
+        /* a stack the engine has no figures for runs as the plan alone, under its own name (as a
+         * training row's unknown stack runs at its generation's figures), and is listed */
+        const char *given = ci_stack >= 0 ? c.f[ci_stack] : "";
+        if (*given && !(stk = stack_of(given))) {
+            if (strlen(given) >= sizeof r->stack) {
+                snprintf(err, errlen, "%s:%d: column stack: '%.40s' is longer than %zu characters", path, lineno, given,
+                         sizeof r->stack - 1);
+                rc = MS_ERR_INPUT; break;
+            }
+            int seen = 0;
+            for (int i = 0; i < v->nunknown && !seen; i++) seen = !strcmp(v->unknown_stacks[i], given);
+            if (!seen && v->nunknown < (int)(sizeof v->unknown_stacks / sizeof v->unknown_stacks[0]))
+                snprintf(v->unknown_stacks[v->nunknown++], sizeof v->unknown_stacks[0], "%s", given);
         }
 #undef BAD
 #undef SKIP
-        snprintf(r->stack, sizeof r->stack, "%s", stk ? stk->name : "");
+        snprintf(r->stack, sizeof r->stack, "%s", stk ? stk->name : given);
         double mean_len = r->input_len + r->output_len / 2;
         ms_plan_init(p, reg, m, hw);
         double reserve = p->memory_reserve;   /* the plan's default runtime reserve */
@@ -514,4 +534,5 @@ void ms_serving_validation_free(ms_serving_validation *v)
     free(v->skipped);
     v->skipped = NULL;
     v->nskipped = 0;
+    v->nunknown = 0;
 }
