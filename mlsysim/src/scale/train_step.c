@@ -649,8 +649,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     /* FP8: the busiest stage's weights cast once per step */
     double t_wcast = chunk_hi * v * cast_w;
     /* the optimizer's kernels are issued after the last backward's: the GPU waits on them only
-     * beyond the step's GPU time and what it still has queued, at least the last micro-batch's
-     * margin over its issue (none where the micro-batches already wait on the host) */
+     * beyond its own optimizer time and what it still has queued, at least the last micro-batch's
+     * margin of GPU time over issue time (none where the micro-batches already wait on the host) */
     double h_opt = opt_state > 0 ? t_op * opt_kernels(m, &x, p, lps, pp, ep, opt_params) : 0.0;
     double opt_wait = fmax(0.0, h_opt - t_opt - (h_max >= t_max ? 0.0 : t_max - h_max));
     double step = pipe + p2p + z3_exposed + dp_exposed + t_opt + t_wcast + opt_wait;
