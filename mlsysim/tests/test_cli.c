@@ -1073,6 +1073,41 @@ static void table_with_variant(const char *src, const char *dst, const char *als
     fclose(out);
 }
 
+/* validate --table given the project's serving.csv or collectives.csv validates that table alone,
+ * with the figures the whole run reports for it. */
+static void test_validate_other_tables(void **state)
+{
+    (void)state;
+    size_t cap = 1 << 24;
+    char *all = malloc(cap), *one = malloc(cap), args[1024];
+    assert_non_null(all);
+    assert_non_null(one);
+    assert_int_equal(run("validate --json", 0, all, cap), 0);
+    cJSON *ja = json_of(all);
+    static const char *const which[2][2] = {{"serving.csv", "serving"}, {"collectives.csv", "collectives"}};
+    static const char *const stat[2] = {"tokens_per_s_per_gpu_heldout", "heldout"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "validate --table '%s/mlsysim/validation/%s' --json", MLSB_SOURCE_DIR, which[k][0]);
+        assert_int_equal(run(args, 0, one, cap), 0);
+        cJSON *jo = json_of(one);
+        assert_null(cJSON_GetObjectItemCaseSensitive(jo, "rows"));          /* no training rows */
+        cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ja, which[k][1]), stat[k]);
+        cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(jo, which[k][1]), stat[k]);
+        assert_non_null(a);
+        assert_non_null(o);
+        assert_true(num(a, "rows") == num(o, "rows") && num(a, "rows") > 0);
+        assert_true(num(a, "median_abs_error") == num(o, "median_abs_error"));
+        cJSON_Delete(jo);
+    }
+    cJSON_Delete(ja);
+    snprintf(args, sizeof args, "validate --table '%s/mlsysim/validation/serving.csv'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, one, cap), 0);
+    assert_non_null(strstr(one, "tokens/s per GPU held-out"));
+    assert_null(strstr(one, "tokens/s per accelerator"));
+    free(all);
+    free(one);
+}
+
 /* validate --table on a table kept elsewhere (no calibration.csv beside it) takes the project's
  * calibration.csv and stacks.csv, says which, and predicts every row as the project's table does;
  * a --calibration file that cannot be read is refused, naming it. */
@@ -1658,6 +1693,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_workload_kinds),
         cmocka_unit_test(test_validate_elsewhere),
+        cmocka_unit_test(test_validate_other_tables),
         cmocka_unit_test(test_plan_framework),
         cmocka_unit_test(test_plan_shard_group),
         cmocka_unit_test(test_plan_recompute_levels),

@@ -98,6 +98,8 @@ static void usage(FILE *f)
                "                                          split is held out and a generation without\n"
                "                                          calibration rows takes the project's baseline)\n"
                "  mlsysim validate --table my/runs.csv --calibration my/cal.csv --stacks my/stacks.csv\n"
+               "  mlsysim validate --table my/serving.csv   (a serving or NCCL-tests table, known by its\n"
+               "                                          header, validated alone)\n"
                "  mlsysim validate --breakdown            (each prediction's parts: matmul, memory-bound\n"
                "                                          ops, each collective, bubble, optimizer)\n"
                "  mlsysim validate --row FDRY-A100-7B --breakdown   (only runs whose id contains the\n"
@@ -595,6 +597,40 @@ static void print_breakdowns(const ms_dist_validation_t *v, const char *only)
     printf("\n");
 }
 
+/* What a table is, by its header (the first line that is not blank or a comment): the published
+ * training runs (runs.csv), serving measurements (serving.csv: model, metric, measured) or NCCL-tests
+ * figures (collectives.csv: ranks, measured_busbw_gb_s). Unreadable or neither: TABLE_RUNS, whose
+ * loader says what is wrong. */
+enum { TABLE_RUNS, TABLE_SERVING, TABLE_COLLECTIVES };
+static int table_kind(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return TABLE_RUNS;
+    char line[4096];
+    int kind = TABLE_RUNS, first = 1;
+    while (fgets(line, sizeof line, f)) {
+        char *t = line;
+        if (first && (unsigned char)t[0] == 0xEF && (unsigned char)t[1] == 0xBB && (unsigned char)t[2] == 0xBF) t += 3;
+        first = 0;
+        t += strspn(t, " \t");
+        if (*t == '#' || *t == '\n' || *t == '\r' || !*t) continue;
+        int model = 0, metric = 0, measured = 0, ranks = 0, busbw = 0;
+        for (char *c = strtok(t, ",\r\n"); c; c = strtok(NULL, ",\r\n")) {
+            c += strspn(c, " \t\"");
+            c[strcspn(c, " \t\"")] = '\0';             /* the column's name, unquoted */
+            model |= !strcmp(c, "model");
+            metric |= !strcmp(c, "metric");
+            measured |= !strcmp(c, "measured");
+            ranks |= !strcmp(c, "ranks");
+            busbw |= !strcmp(c, "measured_busbw_gb_s");
+        }
+        kind = model && metric && measured ? TABLE_SERVING : ranks && busbw ? TABLE_COLLECTIVES : TABLE_RUNS;
+        break;
+    }
+    fclose(f);
+    return kind;
+}
+
 int ms_cli_validate(int argc, char **argv)
 {
     const char *table = NULL, *cal_file = NULL, *stk_file = NULL, *only = NULL, *svg = NULL, *svg_serving = NULL;
@@ -639,6 +675,28 @@ int ms_cli_validate(int argc, char **argv)
         if (!stk_file && !beside(path, "stacks.csv", own_cal, sizeof own_cal) &&
             beside(proj, "stacks.csv", proj_stk, sizeof proj_stk))
             stk_file = proj_stk;
+    }
+    /* a serving or NCCL-tests table given as --table is validated as what it is, alone */
+    int kind = table_kind(path);
+    if (kind != TABLE_RUNS) {
+        int rc = 1;
+        if (kind == TABLE_SERVING) {
+            ms_serving_validation sv;
+            char serr[1024];
+            if (load_serving(path, &sv, serr, sizeof serr) != MS_OK) {
+                fprintf(stderr, "mlsysim validate: %s\n", serr);
+                return 1;
+            }
+            if (json) { printf("{\"table\":"); json_str(path); }
+            rc = print_serving(path, &sv, json, svg_serving ? svg_serving : svg, only);
+            ms_serving_validation_free(&sv);
+        } else {
+            const char *cal = cal_file ? cal_file : beside(path, "calibration.csv", own_cal, sizeof own_cal) ? own_cal : NULL;
+            if (json) { printf("{\"table\":"); json_str(path); }
+            rc = print_collectives(path, cal, json, svg_coll ? svg_coll : svg);
+        }
+        if (json) printf("}\n");
+        return rc;
     }
     ms_dist_validation_t v;
     char err[512];
