@@ -1074,7 +1074,7 @@ static void table_with_variant(const char *src, const char *dst, const char *als
 }
 
 /* validate --table given the project's serving.csv or collectives.csv validates that table alone,
- * with the figures the whole run reports for it. */
+ * with the figures the whole run reports for it; given the folder, its runs.csv and all beside it. */
 static void test_validate_other_tables(void **state)
 {
     (void)state;
@@ -1099,6 +1099,14 @@ static void test_validate_other_tables(void **state)
         assert_true(num(a, "median_abs_error") == num(o, "median_abs_error"));
         cJSON_Delete(jo);
     }
+    /* a folder: its runs.csv, and the tables beside it */
+    snprintf(args, sizeof args, "validate --table '%s/mlsysim/validation/' --json", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, one, cap), 0);
+    cJSON *jd = json_of(one);
+    cJSON *ha = cJSON_GetObjectItemCaseSensitive(ja, "heldout"), *hd = cJSON_GetObjectItemCaseSensitive(jd, "heldout");
+    assert_true(num(ha, "rows") == num(hd, "rows") && num(ha, "median_abs_tokens_error") == num(hd, "median_abs_tokens_error"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(jd, "serving"));
+    cJSON_Delete(jd);
     cJSON_Delete(ja);
     snprintf(args, sizeof args, "validate --table '%s/mlsysim/validation/serving.csv'", MLSB_SOURCE_DIR);
     assert_int_equal(run(args, 0, one, cap), 0);

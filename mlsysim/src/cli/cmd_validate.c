@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -661,7 +662,14 @@ int ms_cli_validate(int argc, char **argv)
         else { fprintf(stderr, "mlsysim validate: unknown argument '%s'\n", argv[i]); usage(stderr); return 1; }
     }
     char path[PATH_MAX_];
-    if (table) snprintf(path, sizeof path, "%s", table);
+    struct stat st;
+    if (table && stat(table, &st) == 0 && S_ISDIR(st.st_mode)) {   /* a folder: its runs.csv */
+        size_t tl = strlen(table);
+        if (snprintf(path, sizeof path, "%s%sruns.csv", table, tl && table[tl - 1] == '/' ? "" : "/") >= (int)sizeof path) {
+            fprintf(stderr, "mlsysim validate: --table: path too long\n");
+            return 1;
+        }
+    } else if (table) snprintf(path, sizeof path, "%s", table);
     else if (!find_table(path, sizeof path)) {
         fprintf(stderr, "mlsysim validate: cannot find %s (use --table FILE or set MLSB_SOURCE_DIR)\n", REL_TABLE);
         return 1;
