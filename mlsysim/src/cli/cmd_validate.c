@@ -678,6 +678,12 @@ int ms_cli_validate(int argc, char **argv)
      * stacks.csv (the figures the engine was calibrated with), unless --calibration / --stacks
      * name others. */
     char own_cal[PATH_MAX_ + 32], proj[PATH_MAX_], proj_cal[PATH_MAX_ + 32], proj_stk[PATH_MAX_ + 32];
+    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && table_kind(path) == TABLE_RUNS &&
+        !find_table(proj, sizeof proj)) {
+        fprintf(stderr, "mlsysim validate: no calibration.csv beside %s, and the project's %s was not found: "
+                        "use --calibration FILE (and --stacks FILE), or set MLSB_SOURCE_DIR\n", path, REL_TABLE);
+        return 1;
+    }
     if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && find_table(proj, sizeof proj)) {
         if (beside(proj, "calibration.csv", proj_cal, sizeof proj_cal)) cal_file = proj_cal;
         if (!stk_file && !beside(path, "stacks.csv", own_cal, sizeof own_cal) &&
