@@ -977,6 +977,15 @@ static void test_spreadsheet_export(void **s)
     assert_int_equal(v.rows[1].heldout, 1);
     assert_true(v.rows[1].predicted_step_s == step);
     ms_dist_validation_free(&v);
+    /* what a table is, read from the same header: a training table, a serving one behind a
+     * byte-order mark and a comment, an NCCL-tests one */
+    assert_int_equal(ms_dist_table_kind(runs), MS_DIST_TABLE_RUNS);
+    write_file(runs, "\xEF\xBB\xBF# measured\r\nid,model,hardware,precision,tp,batch,input_len,output_len,metric,"
+                     "measured,split,citation\r\n");
+    assert_int_equal(ms_dist_table_kind(runs), MS_DIST_TABLE_SERVING);
+    write_file(runs, "id,generation,kind,ranks,ranks_per_node,bytes,measured_busbw_gb_s,split,citation\n");
+    assert_int_equal(ms_dist_table_kind(runs), MS_DIST_TABLE_COLLECTIVES);
+    assert_int_equal(ms_dist_table_kind("/nonexistent/runs.csv"), MS_DIST_TABLE_RUNS);
     remove_tables(dir, cal, runs, stk);
 }
 

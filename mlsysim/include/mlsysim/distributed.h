@@ -996,6 +996,12 @@ typedef struct ms_dist_coll_validation {
  * measured_busbw_gb_s,split,citation; kind allreduce|reduce_scatter|all_gather|all_to_all; blank
  * efficiencies = the defaults) and predicts every row. Errors name file, line and column. */
 int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen);
+/* What a validation table is, by its header (read as every table here is read: a byte-order mark
+ * and comment lines skipped): serving measurements (columns model, metric, measured), NCCL-tests
+ * figures (ranks, measured_busbw_gb_s), else training runs, whose loader says what is wrong with
+ * a file that is none of them or cannot be read. */
+typedef enum { MS_DIST_TABLE_RUNS, MS_DIST_TABLE_SERVING, MS_DIST_TABLE_COLLECTIVES } ms_dist_table_kind_t;
+ms_dist_table_kind_t ms_dist_table_kind(const char *path);
 /* The same, with the generations' figures of a calibration.csv (NULL = none): a row whose
  * nvls_efficiency is blank or absent takes its generation's (the entry its `generation` names, as
  * runs.csv rows find theirs); 0 = the node has no NVLink SHARP. */

@@ -598,40 +598,6 @@ static void print_breakdowns(const ms_dist_validation_t *v, const char *only)
     printf("\n");
 }
 
-/* What a table is, by its header (the first line that is not blank or a comment): the published
- * training runs (runs.csv), serving measurements (serving.csv: model, metric, measured) or NCCL-tests
- * figures (collectives.csv: ranks, measured_busbw_gb_s). Unreadable or neither: TABLE_RUNS, whose
- * loader says what is wrong. */
-enum { TABLE_RUNS, TABLE_SERVING, TABLE_COLLECTIVES };
-static int table_kind(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return TABLE_RUNS;
-    char line[4096];
-    int kind = TABLE_RUNS, first = 1;
-    while (fgets(line, sizeof line, f)) {
-        char *t = line;
-        if (first && (unsigned char)t[0] == 0xEF && (unsigned char)t[1] == 0xBB && (unsigned char)t[2] == 0xBF) t += 3;
-        first = 0;
-        t += strspn(t, " \t");
-        if (*t == '#' || *t == '\n' || *t == '\r' || !*t) continue;
-        int model = 0, metric = 0, measured = 0, ranks = 0, busbw = 0;
-        for (char *c = strtok(t, ",\r\n"); c; c = strtok(NULL, ",\r\n")) {
-            c += strspn(c, " \t\"");
-            c[strcspn(c, " \t\"")] = '\0';             /* the column's name, unquoted */
-            model |= !strcmp(c, "model");
-            metric |= !strcmp(c, "metric");
-            measured |= !strcmp(c, "measured");
-            ranks |= !strcmp(c, "ranks");
-            busbw |= !strcmp(c, "measured_busbw_gb_s");
-        }
-        kind = model && metric && measured ? TABLE_SERVING : ranks && busbw ? TABLE_COLLECTIVES : TABLE_RUNS;
-        break;
-    }
-    fclose(f);
-    return kind;
-}
-
 int ms_cli_validate(int argc, char **argv)
 {
     const char *table = NULL, *cal_file = NULL, *stk_file = NULL, *only = NULL, *svg = NULL, *svg_serving = NULL;
@@ -678,7 +644,7 @@ int ms_cli_validate(int argc, char **argv)
      * stacks.csv (the figures the engine was calibrated with), unless --calibration / --stacks
      * name others. */
     char own_cal[PATH_MAX_ + 32], proj[PATH_MAX_], proj_cal[PATH_MAX_ + 32], proj_stk[PATH_MAX_ + 32];
-    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && table_kind(path) == TABLE_RUNS &&
+    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && ms_dist_table_kind(path) == MS_DIST_TABLE_RUNS &&
         !find_table(proj, sizeof proj)) {
         fprintf(stderr, "mlsysim validate: no calibration.csv beside %s, and the project's %s was not found: "
                         "use --calibration FILE (and --stacks FILE), or set MLSB_SOURCE_DIR\n", path, REL_TABLE);
@@ -691,10 +657,10 @@ int ms_cli_validate(int argc, char **argv)
             stk_file = proj_stk;
     }
     /* a serving or NCCL-tests table given as --table is validated as what it is, alone */
-    int kind = table_kind(path);
-    if (kind != TABLE_RUNS) {
+    ms_dist_table_kind_t kind = ms_dist_table_kind(path);
+    if (kind != MS_DIST_TABLE_RUNS) {
         int rc = 1;
-        if (kind == TABLE_SERVING) {
+        if (kind == MS_DIST_TABLE_SERVING) {
             ms_serving_validation sv;
             char serr[1024];
             if (load_serving(path, &sv, serr, sizeof serr) != MS_OK) {

@@ -425,9 +425,7 @@ int msy_str(msy_doc *y, struct fy_node *n, const char *field, char *dst, size_t 
         return msy_fail(y, n, field, "expected a string");
     if (len >= cap)                              /* refused, not cut */
         return msy_fail(y, n, field, "longer than %zu characters", cap - 1);
-    if (memchr(s, '\0', len))                    /* "\0" in a quoted scalar would cut it */
-        return msy_fail(y, n, field, "a NUL character inside the string");
-    memcpy(dst, s, len);
+    memcpy(dst, s, len);                         /* no NUL inside: msy_parse refused any such scalar */
     dst[len] = '\0';
     return 0;
 }

@@ -29,13 +29,13 @@
 typedef ms_scale_csv_line_t csv_line_t;
 #define split_csv ms_scale_split_csv
 
-/* Splits `s` in place on commas, honouring double quotes; trims blanks. -1 on too many fields. */
 void ms_scale_skip_bom(char *line)
 {
     if ((unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB && (unsigned char)line[2] == 0xBF)
         memmove(line, line + 3, strlen(line + 3) + 1);
 }
 
+/* Splits `s` in place on commas, honouring double quotes; trims blanks. -1 on too many fields. */
 int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out)
 {
     out->n = 0;
@@ -1441,6 +1441,19 @@ static void coll_stats(const ms_dist_coll_validation_t *v, int which, double *tm
         tmp[v->n + k++] = fabs(v->rows[i].baseline_error);
     }
     stats_of(tmp, tmp + v->n, k, s);
+}
+
+ms_dist_table_kind_t ms_dist_table_kind(const char *path)
+{
+    csv_file_t cf;
+    char err[64];
+    if (!path || csv_open(&cf, path, 0, err, sizeof err) != MS_DIST_OK) return MS_DIST_TABLE_RUNS;
+    fclose(cf.fp);
+    if (col_index(&cf.hdr, "model") >= 0 && col_index(&cf.hdr, "metric") >= 0 && col_index(&cf.hdr, "measured") >= 0)
+        return MS_DIST_TABLE_SERVING;
+    if (col_index(&cf.hdr, "ranks") >= 0 && col_index(&cf.hdr, "measured_busbw_gb_s") >= 0)
+        return MS_DIST_TABLE_COLLECTIVES;
+    return MS_DIST_TABLE_RUNS;
 }
 
 int ms_dist_coll_validation_load(const char *path, ms_dist_coll_validation_t *v, char *err, size_t errlen)
