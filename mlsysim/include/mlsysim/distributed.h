@@ -933,8 +933,10 @@ typedef struct ms_dist_val_stats {
     double baseline_median_abs_tokens_error, baseline_max_abs_tokens_error;
 } ms_dist_val_stats_t;
 
-/* A row the engine could not predict (a layout it refuses, e.g. tp·pp·cp that does not divide the
- * accelerators): ms_dist_validation_run moves it out of the rows and says why. */
+/* A row of a validation table the engine could not predict: a layout it refuses (tp·pp·cp that
+ * does not divide the accelerators), or a figure the calibration lacks for it (ms_dist_run_row_t.
+ * refusal). ms_dist_validation_run moves it out of the rows and says why; serving tables leave
+ * theirs out the same way (ms_serving_validation.skipped). */
 typedef struct ms_dist_refused_row {
     char id[64];
     int line;                       /* in the table */

@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 
+#include "mlsysim/distributed.h"
 #include "mlsysim/plan.h"
 
 #ifdef __cplusplus
@@ -392,21 +393,16 @@ typedef struct {
     double median_abs_error, max_abs_error;
 } ms_serving_stats;
 
-/* A measurement the engine cannot predict with what the project holds: a model or accelerator the
- * registry does not have, a serving stack without a figure for the generation. Left out of the
- * rows and the statistics, with its reason ("serving.csv:12: id: column model: ..."). */
-typedef struct {
-    char id[48];
-    int line;
-    char reason[640];
-} ms_serving_skip;
-
 typedef struct {
     int n;
     ms_serving_row *rows;            /* malloc'd; free with ms_serving_validation_free */
     ms_serving_stats stats[MS_SERVE_METRICS][2];    /* [metric][heldout] */
+    /* measurements the engine cannot predict with what the project holds (a model or accelerator
+     * the registry does not have, a serving stack without a figure for the generation): left out
+     * of the rows and the statistics, each with its reason ("serving.csv:12: id: column model: ...");
+     * the type a training table's left-out rows take */
     int nskipped;
-    ms_serving_skip *skipped;        /* malloc'd; freed with the rows */
+    ms_dist_refused_row_t *skipped;  /* malloc'd; freed with the rows */
     /* stack names the engine has no figures for (rows predicted by the plan alone), the first 8 */
     int nunknown;
     char unknown_stacks[8][24];

@@ -168,6 +168,37 @@ static int group_of(const char *name, const char **names, int *ng, int max)
     return (*ng)++;
 }
 
+/* Rows of a table left out (a training table's refused rows, a serving table's skipped ones): each
+ * reason on stderr, saying the other `rows` are still predicted. */
+static void refusals_stderr(const ms_dist_refused_row_t *x, int n, const char *rows)
+{
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "mlsysim validate: %s (not predicted; the other %s are)\n", x[i].reason, rows);
+}
+
+/* The same as the JSON member ,"not_predicted":[{id, line, reason}, ...]. */
+static void refusals_json(const ms_dist_refused_row_t *x, int n)
+{
+    printf(",\"not_predicted\":[");
+    for (int i = 0; i < n; i++) {
+        printf("%s{\"id\":", i ? "," : "");
+        json_str(x[i].id);
+        printf(",\"line\":%d,\"reason\":", x[i].line);
+        json_str(x[i].reason);
+        printf("}");
+    }
+    printf("]");
+}
+
+/* The same as a line of the text output: how many, by the noun for one and for many, and the first 8 ids. */
+static void refusals_note(const ms_dist_refused_row_t *x, int n, const char *one, const char *many)
+{
+    if (!n) return;
+    printf("(%d %s not predicted (the reasons above):", n, n == 1 ? one : many);
+    for (int i = 0; i < n && i < 8; i++) printf(" %s", x[i].id);
+    printf("%s; the summaries are over the rest)\n", n > 8 ? " ..." : "");
+}
+
 /* Prints the software stacks (the text after '/') whose rows took no stacks.csv entry, by name or
  * alias: they run at their generation's figures alone, which a user who named a known stack
  * differently ("A100/MosaicML" for llm-foundry) wants to know. */
@@ -419,20 +450,12 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
     static const char *unit[MS_SERVE_METRICS] = {"tok/s", "TTFT s", "ITL s"};
     serving_group grp[MAX_SERVING_STACKS * 2 * MS_SERVE_METRICS * 2];
     int ngrp = serving_groups(sv, grp, (int)(sizeof grp / sizeof grp[0]));
-    for (int i = 0; i < sv->nskipped; i++)       /* left out: what the project does not hold */
-        fprintf(stderr, "mlsysim validate: %s (not predicted; the other measurements are)\n", sv->skipped[i].reason);
+    refusals_stderr(sv->skipped, sv->nskipped, "measurements");   /* left out: what the project does not hold */
     if (json) {
         printf(",\"serving\":{\"table\":");
         json_str(path);
-        printf(",\"not_predicted\":[");
-        for (int i = 0; i < sv->nskipped; i++) {
-            printf("%s{\"id\":", i ? "," : "");
-            json_str(sv->skipped[i].id);
-            printf(",\"line\":%d,\"reason\":", sv->skipped[i].line);
-            json_str(sv->skipped[i].reason);
-            printf("}");
-        }
-        printf("],\"unknown_stacks\":[");            /* predicted by the plan alone */
+        refusals_json(sv->skipped, sv->nskipped);
+        printf(",\"unknown_stacks\":[");             /* predicted by the plan alone */
         for (int i = 0; i < sv->nunknown; i++) {
             if (i) printf(",");
             json_str(sv->unknown_stacks[i]);
@@ -525,11 +548,7 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
             for (int i = 0; i < sv->nunknown; i++) printf("%s %s", i ? "," : "", sv->unknown_stacks[i]);
             printf(")\n");
         }
-        if (sv->nskipped) {
-            printf("(%d measurement%s not predicted (the reasons above):", sv->nskipped, sv->nskipped == 1 ? "" : "s");
-            for (int i = 0; i < sv->nskipped && i < 8; i++) printf(" %s", sv->skipped[i].id);
-            printf("%s; the summaries are over the rest)\n", sv->nskipped > 8 ? " ..." : "");
-        }
+        refusals_note(sv->skipped, sv->nskipped, "measurement", "measurements");
     }
     int rc = svg_file ? svg_serving(svg_file, sv) : 0;
     return rc || sv->nskipped ? 1 : 0;
@@ -644,7 +663,8 @@ int ms_cli_validate(int argc, char **argv)
      * stacks.csv (the figures the engine was calibrated with), unless --calibration / --stacks
      * name others. */
     char own_cal[PATH_MAX_ + 32], proj[PATH_MAX_], proj_cal[PATH_MAX_ + 32], proj_stk[PATH_MAX_ + 32];
-    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && ms_dist_table_kind(path) == MS_DIST_TABLE_RUNS &&
+    ms_dist_table_kind_t kind = ms_dist_table_kind(path);
+    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && kind == MS_DIST_TABLE_RUNS &&
         !find_table(proj, sizeof proj)) {
         fprintf(stderr, "mlsysim validate: no calibration.csv beside %s, and the project's %s was not found: "
                         "use --calibration FILE (and --stacks FILE), or set MLSB_SOURCE_DIR\n", path, REL_TABLE);
@@ -657,7 +677,6 @@ int ms_cli_validate(int argc, char **argv)
             stk_file = proj_stk;
     }
     /* a serving or NCCL-tests table given as --table is validated as what it is, alone */
-    ms_dist_table_kind_t kind = ms_dist_table_kind(path);
     if (kind != MS_DIST_TABLE_RUNS) {
         int rc = 1;
         if (kind == MS_DIST_TABLE_SERVING) {
@@ -691,10 +710,8 @@ int ms_cli_validate(int argc, char **argv)
     }
     /* rows the engine cannot predict: said here, the others predicted; the exit code is 1 at the end */
     int refused = v.nrefused, listed = 0;
-    for (int i = 0; i < v.nrefused; i++) {
-        fprintf(stderr, "mlsysim validate: %s (not predicted; the other rows are)\n", v.refused[i].reason);
-        listed += !only || strstr(v.refused[i].id, only) != NULL;
-    }
+    refusals_stderr(v.refused, v.nrefused, "rows");
+    for (int i = 0; i < v.nrefused; i++) listed += !only || strstr(v.refused[i].id, only) != NULL;
     for (int i = 0; i < v.n; i++) listed += shown(&v.rows[i], only);
     /* serving.csv beside the table, predicted once: --row may name its measurements alone */
     char side[PATH_MAX_ + 32], serv[PATH_MAX_ + 32], serv_err[1024] = "";
@@ -775,15 +792,7 @@ int ms_cli_validate(int argc, char **argv)
         }
         printf("],\"rows_count\":%d,\"median_abs_error\":%.6g,\"max_abs_error\":%.6g,"
                "\"mean_abs_error\":%.6g", v.n, v.median_abs_error, v.max_abs_error, v.mean_abs_error);
-        printf(",\"not_predicted\":[");                /* rows the engine refused, not in rows */
-        for (int i = 0; i < v.nrefused; i++) {
-            printf("%s{\"id\":", i ? "," : "");
-            json_str(v.refused[i].id);
-            printf(",\"line\":%d,\"reason\":", v.refused[i].line);
-            json_str(v.refused[i].reason);
-            printf("}");
-        }
-        printf("]");
+        refusals_json(v.refused, v.nrefused);           /* rows the engine refused, not in rows */
         const ms_dist_val_stats_t *st[2] = {&v.calibration, &v.heldout};
         const char *nm[2] = {"calibration", "heldout"};
         for (int k = 0; k < 2; k++)
@@ -813,11 +822,7 @@ int ms_cli_validate(int argc, char **argv)
         if (fp8)
             printf("(%d fp8 rows: eta is their 16-bit kernels'; their linear GEMMs run at the generation's fp8_efficiency "
                    "(%.2f on the last) of twice peak; --json gives each row's precision)\n", fp8, fp8_eff);
-        if (v.nrefused) {
-            printf("(%d row%s not predicted (the reasons above):", v.nrefused, v.nrefused == 1 ? "" : "s");
-            for (int i = 0; i < v.nrefused && i < 8; i++) printf(" %s", v.refused[i].id);
-            printf("%s; the summaries are over the rest)\n", v.nrefused > 8 ? " ..." : "");
-        }
+        refusals_note(v.refused, v.nrefused, "row", "rows");
         int rebatched = 0;
         for (int i = 0; i < v.n; i++) rebatched += shown(&v.rows[i], only) && v.rows[i].published_batch != v.rows[i].par.global_batch;
         if (rebatched)

@@ -243,15 +243,15 @@ enum { S_ID, S_MODEL, S_HW, S_PREC, S_TP, S_BATCH, S_IN, S_OUT, S_METRIC, S_MEAS
 static const char *const scols[S_NUM] = {"id", "model", "hardware", "precision", "tp", "batch", "input_len",
                                          "output_len", "metric", "measured", "split", "citation"};
 
-/* Records a measurement left out (ms_serving_skip): "path:line: id: column col: why". -1 (err
- * set) only when out of memory. */
+/* Records a measurement left out (ms_serving_validation.skipped): "path:line: id: column col: why".
+ * -1 (err set) only when out of memory. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 8, 9)))
 #endif
 static int skip_row(ms_serving_validation *v, const char *id, const char *path, int lineno, const char *col,
                     char *err, size_t errlen, const char *fmt, ...)
 {
-    ms_serving_skip *k = realloc(v->skipped, (size_t)(v->nskipped + 1) * sizeof *k);
+    ms_dist_refused_row_t *k = realloc(v->skipped, (size_t)(v->nskipped + 1) * sizeof *k);
     if (!k) { snprintf(err, errlen, "serving validation: out of memory"); return -1; }
     v->skipped = k;
     k = &v->skipped[v->nskipped++];
