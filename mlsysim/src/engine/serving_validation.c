@@ -159,22 +159,13 @@ static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, cons
     return NULL;
 }
 
-/* Letters and digits of a name, lower-cased: "TRTLLM-0.9" names trtllm-0.9. */
-static void stack_key(const char *s, char *out, size_t cap)
-{
-    size_t k = 0;
-    for (; *s && k + 1 < cap; s++)
-        if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')) out[k++] = *s;
-        else if (*s >= 'A' && *s <= 'Z') out[k++] = (char)(*s - 'A' + 'a');
-    out[k] = '\0';
-}
-
+/* The serving stack a name names, without regard to case or punctuation ("TRTLLM 0.9"). */
 static const serving_stack *stack_of(const char *name)
 {
     char q[64], k[64];
-    stack_key(name, q, sizeof q);
+    ms_scale_squash(name, q, sizeof q);
     for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++) {
-        stack_key(stacks[i].name, k, sizeof k);
+        ms_scale_squash(stacks[i].name, k, sizeof k);
         if (*q && !strcmp(k, q)) return &stacks[i];
     }
     return NULL;

@@ -48,6 +48,9 @@ static inline int ms_scale_shard_ranks(const ms_dist_parallel_t *p, int dp, int 
 typedef struct ms_scale_csv_line { int n; char *f[MS_SCALE_CSV_MAXCOL]; } ms_scale_csv_line_t;
 /* Splits on commas honouring double quotes ("" is a quote), trims blanks; -1 on too many fields. */
 int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out);
+/* Lower-case letters and digits of s (no '-', '_', '.', blanks), at most n-1 of them: names compared
+ * without regard to case or punctuation ("TRTLLM 0.6" and "trtllm-0.6", "Held-out" and "heldout"). */
+void ms_scale_squash(const char *s, char *out, size_t n);
 /* Drops a UTF-8 byte-order mark from the start of a file's first line (spreadsheets write one). */
 void ms_scale_skip_bom(char *line);
 /* A validation table's split column as people write it, without regard to case, blanks, '-' or

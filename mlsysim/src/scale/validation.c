@@ -202,12 +202,10 @@ static int name_field(char *dst, size_t cap, const char *src, const char *col, c
     return 0;
 }
 
-static void squash(const char *s, char *out, size_t n);
-
 int ms_scale_split_word(const char *f)
 {
     char q[64];
-    squash(f, q, sizeof q);
+    ms_scale_squash(f, q, sizeof q);
     if (!strcmp(q, "heldout") || !strcmp(q, "holdout")) return 1;
     if (!strcmp(q, "calibration") || !strcmp(q, "calib")) return 0;
     return -1;
@@ -337,7 +335,7 @@ static int load_calibration(const char *path, cal_t *cal, int *ncal, char *err, 
  * `aliases` (optional): other names of the same software (e.g. the trainer a framework runs in),
  * blank-separated, matched without regard to case, '-', '_' or blanks; they take its figures. */
 #define MAXSTK 32
-/* aliases: the optional column's names, squashed (squash()) and each followed by one blank */
+/* aliases: the optional column's names, squashed (ms_scale_squash()) and each followed by one blank */
 typedef struct stk { char name[32]; double compute, sharded, attn; char row[64]; int line; char aliases[160]; } stk_t;
 
 /* 1 if the software part of a run's stack (sw) names stack k: its name or one of its aliases,
@@ -345,8 +343,8 @@ typedef struct stk { char name[32]; double compute, sharded, attn; char row[64];
 static int stack_named(const stk_t *k, const char *sw)
 {
     char q[64], kn[64], *t;
-    squash(sw, q, sizeof q);
-    squash(k->name, kn, sizeof kn);
+    ms_scale_squash(sw, q, sizeof q);
+    ms_scale_squash(k->name, kn, sizeof kn);
     if (strcmp(k->name, sw) == 0 || (*q && strcmp(kn, q) == 0)) return 1;
     size_t n = strlen(q);
     for (const char *a = k->aliases; n && (t = strstr(a, q)) != NULL; a = t + 1)
@@ -444,7 +442,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
             char word[64], q[64];
             if (w == 0) { al++; continue; }
             snprintf(word, sizeof word, "%.*s", (int)(w < sizeof word - 1 ? w : sizeof word - 1), al);
-            squash(word, q, sizeof q);
+            ms_scale_squash(word, q, sizeof q);
             /* empty, cut short, this stack's own name or alias, or an earlier stack's */
             int clash = !*q || w >= sizeof word || stack_named(k, word);
             for (int i = 0; i < *nst && !clash; i++) clash = stack_named(&st[i], word);
@@ -465,8 +463,7 @@ static int load_stacks(const char *path, stk_t *st, int *nst, char *err, size_t 
     return rc;
 }
 
-/* Lower-case letters and digits of s (no '-', '_', blanks), at most n-1 of them. */
-static void squash(const char *s, char *out, size_t n)
+void ms_scale_squash(const char *s, char *out, size_t n)
 {
     size_t k = 0;
     for (; *s && k + 1 < n; s++) {
@@ -481,7 +478,7 @@ static void squash(const char *s, char *out, size_t n)
 static void software_key(const char *stack, char name[64])
 {
     const char *sw = strchr(stack, '/');
-    squash(sw ? sw + 1 : stack, name, 64);
+    ms_scale_squash(sw ? sw + 1 : stack, name, 64);
 }
 
 int ms_dist_stack_sharding(const char *stack, const char **what)
@@ -627,7 +624,7 @@ static const char *const num_cols[C_NUM] = {
 static int word_value(int k, const char *s, double *v)
 {
     char q[32];
-    squash(s, q, sizeof q);
+    ms_scale_squash(s, q, sizeof q);
     if (k == C_RC) {
         static const char *const levels[] = {"none", "selective", "full", "operatorlevel"};
         for (int i = 0; i < 4; i++)
@@ -1148,7 +1145,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             /* read as the frameworks write it (amp_bf16, bfloat16, FP8, float8, fp8-hybrid, e4m3 ...) */
             const char *pv = c.f[ci_prec];
             char pq[64];
-            squash(pv, pq, sizeof pq);
+            ms_scale_squash(pv, pq, sizeof pq);
             int is8 = strstr(pq, "fp8") || strstr(pq, "float8") || strstr(pq, "e4m3") || strstr(pq, "e5m2");
             int isb = !is8 && (strstr(pq, "bf16") || strstr(pq, "bfloat16"));
             fp16 = !is8 && !isb && (strstr(pq, "fp16") || strstr(pq, "float16") || strstr(pq, "half"));
