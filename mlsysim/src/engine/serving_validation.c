@@ -41,12 +41,6 @@ static int num_field(const char *s, double lo, double hi, double *v)
     return 0;
 }
 
-static int col_of(const ms_scale_csv_line_t *h, const char *name)
-{
-    for (int i = 0; i < h->n; i++) if (!strcmp(h->f[i], name)) return i;
-    return -1;
-}
-
 /* ttft_s and itl_s of the row's plan at context `seq`; 0 when the engine gives none. */
 static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_model *m, const ms_hardware *hw,
                    int seq, double serial, ms_plan *p, ms_result *res, double *ttft, double *itl, double *eff)
@@ -262,46 +256,30 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
 {
     if (!reg || !path || !v) { snprintf(err, errlen, "serving validation: missing input"); return MS_ERR_INPUT; }
     memset(v, 0, sizeof *v);
-    FILE *fp = fopen(path, "r");
-    if (!fp) { snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return MS_ERR_INPUT; }
+    ms_scale_csv_file_t cf;                    /* the validation tables' reader (internal.h) */
+    int open_rc = ms_scale_csv_open(&cf, path, 0, err, errlen);
+    if (open_rc != 0 && open_rc != MS_SCALE_CSV_EMPTY) return MS_ERR_INPUT;
+    FILE *fp = cf.fp;                          /* NULL for a file with no header: no rows */
     ms_plan *p = malloc(sizeof *p);
     ms_result *res = malloc(sizeof *res);
-    char line[4096], hdrline[4096];
-    ms_scale_csv_line_t hdr = {0};
-    int ci[S_NUM], have = 0, lineno = 0, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1, ci_mnt = -1;
+    int ci[S_NUM], lineno = cf.lineno, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1, ci_mnt = -1;
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
-    while (rc == MS_OK && fgets(line, sizeof line, fp)) {
-        lineno++;
-        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
-            snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
-            rc = MS_ERR_INPUT; break;
+    for (int k = 0; fp && rc == MS_OK && k < S_NUM; k++)
+        if ((ci[k] = ms_scale_csv_col(&cf.hdr, scols[k])) < 0) {
+            snprintf(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, scols[k]);
+            rc = MS_ERR_INPUT;
         }
-        if (lineno == 1) ms_scale_skip_bom(line);
-        const char *t = line + strspn(line, " \t");
-        if (*t == '#' || *t == '\n' || *t == '\r' || !*t) continue;
-        if (!have) {
-            memcpy(hdrline, line, sizeof line);
-            if (ms_scale_split_csv(hdrline, &hdr)) { snprintf(err, errlen, "%s:%d: too many columns", path, lineno); rc = MS_ERR_INPUT; break; }
-            for (int k = 0; k < S_NUM; k++)
-                if ((ci[k] = col_of(&hdr, scols[k])) < 0) {
-                    snprintf(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, scols[k]);
-                    rc = MS_ERR_INPUT; break;
-                }
-            if (rc == MS_OK) {                                    /* optional */
-                ci_stack = col_of(&hdr, "stack");
-                ci_kvp = col_of(&hdr, "kv_precision");
-                ci_cl = col_of(&hdr, "clients");
-                ci_mnt = col_of(&hdr, "max_num_tokens");
-            }
-            have = 1;
-            continue;
-        }
-        ms_scale_csv_line_t c;
-        if (ms_scale_split_csv(line, &c) || c.n != hdr.n) {
-            snprintf(err, errlen, "%s:%d: expected %d columns, got %d", path, lineno, hdr.n, c.n);
-            rc = MS_ERR_INPUT; break;
-        }
+    if (fp && rc == MS_OK) {                                      /* optional */
+        ci_stack = ms_scale_csv_col(&cf.hdr, "stack");
+        ci_kvp = ms_scale_csv_col(&cf.hdr, "kv_precision");
+        ci_cl = ms_scale_csv_col(&cf.hdr, "clients");
+        ci_mnt = ms_scale_csv_col(&cf.hdr, "max_num_tokens");
+    }
+    ms_scale_csv_line_t c;
+    int got = 0;
+    while (fp && rc == MS_OK && (got = ms_scale_csv_next(&cf, &c, 1, err, errlen)) == 1) {
+        lineno = cf.lineno;
         if (v->n == cap) {
             int nc = cap ? 2 * cap : 16;
             ms_serving_row *nr = realloc(v->rows, (size_t)nc * sizeof *nr);
@@ -496,8 +474,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         r->error = r->predicted / r->measured - 1.0;
         v->n++;
     }
-    if (rc == MS_OK && ferror(fp)) { snprintf(err, errlen, "%s: read error", path); rc = MS_ERR_INPUT; }
-    fclose(fp);
+    if (rc == MS_OK && got < 0) rc = MS_ERR_INPUT;         /* err: the reader's, with file and line */
+    if (fp) fclose(fp);
     free(p);
     free(res);
     if (rc == MS_OK && v->n == 0 && v->nskipped)

@@ -2,6 +2,8 @@
 #ifndef MLSYSIM_SCALE_INTERNAL_H
 #define MLSYSIM_SCALE_INTERNAL_H
 
+#include <stdio.h>
+
 #include "mlsysim/distributed.h"
 
 /* Resolved architecture numbers (defaults applied). */
@@ -51,8 +53,27 @@ int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out);
 /* Lower-case letters and digits of s (no '-', '_', '.', blanks), at most n-1 of them: names compared
  * without regard to case or punctuation ("TRTLLM 0.6" and "trtllm-0.6", "Held-out" and "heldout"). */
 void ms_scale_squash(const char *s, char *out, size_t n);
-/* Drops a UTF-8 byte-order mark from the start of a file's first line (spreadsheets write one). */
-void ms_scale_skip_bom(char *line);
+/* The column of `name` in a header line; -1 when it has none. */
+int ms_scale_csv_col(const ms_scale_csv_line_t *hdr, const char *name);
+/* One CSV table read line by line: a UTF-8 byte-order mark before the first line (spreadsheets write
+ * one), blank lines and '#' comments are skipped, the first other line is the header (hdr), every
+ * later one a row (ms_scale_csv_next). Every validation table (runs, collectives, serving, stacks,
+ * calibration) is read through it. */
+typedef struct ms_scale_csv_file {
+    const char *path;
+    FILE *fp;
+    int lineno;
+    char line[4096], hdrline[4096];
+    ms_scale_csv_line_t hdr;
+} ms_scale_csv_file_t;
+enum { MS_SCALE_CSV_NONE = 1, MS_SCALE_CSV_EMPTY = 2 };
+/* Opens path and reads its header: 0 (the file stays open: ms_scale_csv_next, fclose(f->fp)),
+ * MS_SCALE_CSV_NONE when it does not exist and missing_ok, MS_SCALE_CSV_EMPTY when it holds no
+ * header line, else MS_DIST_EIO with the reason (file, line) in err. */
+int ms_scale_csv_open(ms_scale_csv_file_t *f, const char *path, int missing_ok, char *err, size_t errlen);
+/* The next row into c; exact: it must have as many fields as the header. 1, 0 at the end, -1 (a
+ * line longer than the buffer, too many columns, a read error; err names file and line). */
+int ms_scale_csv_next(ms_scale_csv_file_t *f, ms_scale_csv_line_t *c, int exact, char *err, size_t errlen);
 /* A validation table's split column as people write it, without regard to case, blanks, '-' or
  * '_': 1 held out ("heldout", "held-out", "Held out", "holdout"), 0 calibration ("calibration",
  * "calib"), -1 neither (validation.c). */

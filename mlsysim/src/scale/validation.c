@@ -28,8 +28,12 @@
 
 typedef ms_scale_csv_line_t csv_line_t;
 #define split_csv ms_scale_split_csv
+#define col_index ms_scale_csv_col
+#define csv_open ms_scale_csv_open
+#define csv_next ms_scale_csv_next
 
-void ms_scale_skip_bom(char *line)
+/* Drops a UTF-8 byte-order mark from the start of a file's first line (spreadsheets write one). */
+static void skip_bom(char *line)
 {
     if ((unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB && (unsigned char)line[2] == 0xBF)
         memmove(line, line + 3, strlen(line + 3) + 1);
@@ -74,7 +78,7 @@ static int is_blank_or_comment(const char *s)
     return *s == '#' || *s == '\0' || *s == '\n' || *s == '\r';
 }
 
-static int col_index(const csv_line_t *hdr, const char *name)
+int ms_scale_csv_col(const csv_line_t *hdr, const char *name)
 {
     for (int i = 0; i < hdr->n; i++) if (strcmp(hdr->f[i], name) == 0) return i;
     return -1;
@@ -92,18 +96,8 @@ static int require_columns(const csv_line_t *hdr, const char *const *names, int 
     return MS_DIST_OK;
 }
 
-/* One CSV table read line by line: blank lines and '#' comments are skipped, the first other line
- * is the header (hdr), every later one a row (csv_next). The three tables (runs, collectives,
- * stacks) and calibration.csv are read through it. */
-typedef struct csv_file {
-    const char *path;
-    FILE *fp;
-    int lineno;
-    char line[4096], hdrline[4096];
-    csv_line_t hdr;
-} csv_file_t;
-
-enum { CSV_NONE = 1, CSV_EMPTY = 2 };   /* csv_open: no such file (when allowed), no header */
+typedef ms_scale_csv_file_t csv_file_t;
+enum { CSV_NONE = MS_SCALE_CSV_NONE, CSV_EMPTY = MS_SCALE_CSV_EMPTY };
 
 /* The next non-blank, non-comment line into buf (sizeof f->line), split into c: 1 a line, 0 the
  * end, -1 an error (a line longer than the buffer, too many columns, a read error). */
@@ -116,7 +110,7 @@ static int csv_read(csv_file_t *f, char *buf, csv_line_t *c, char *err, size_t e
             ms_scale_err(err, errlen, "%s:%d: line longer than %zu bytes", f->path, f->lineno, cap - 2);
             return -1;
         }
-        if (f->lineno == 1) ms_scale_skip_bom(buf);
+        if (f->lineno == 1) skip_bom(buf);
         if (is_blank_or_comment(buf)) continue;
         if (split_csv(buf, c)) { ms_scale_err(err, errlen, "%s:%d: too many columns", f->path, f->lineno); return -1; }
         return 1;
@@ -125,10 +119,7 @@ static int csv_read(csv_file_t *f, char *buf, csv_line_t *c, char *err, size_t e
     return 0;
 }
 
-/* Opens path and reads its header: MS_DIST_OK (the file stays open: csv_next, fclose(f->fp)),
- * CSV_NONE when it does not exist and missing_ok, CSV_EMPTY when it holds no header line, else
- * MS_DIST_EIO with the reason in err. */
-static int csv_open(csv_file_t *f, const char *path, int missing_ok, char *err, size_t errlen)
+int ms_scale_csv_open(csv_file_t *f, const char *path, int missing_ok, char *err, size_t errlen)
 {
     f->path = path;
     f->lineno = 0;
@@ -145,8 +136,7 @@ static int csv_open(csv_file_t *f, const char *path, int missing_ok, char *err, 
     return r == 0 ? CSV_EMPTY : MS_DIST_EIO;
 }
 
-/* The next row into c; exact: it must have as many fields as the header. 1, 0 at the end, -1. */
-static int csv_next(csv_file_t *f, csv_line_t *c, int exact, char *err, size_t errlen)
+int ms_scale_csv_next(csv_file_t *f, csv_line_t *c, int exact, char *err, size_t errlen)
 {
     int r = csv_read(f, f->line, c, err, errlen);
     if (r == 1 && exact && c->n != f->hdr.n) {
