@@ -6,7 +6,8 @@
  * against the built-in registry). The first byte picks which of the five files the rest of the input
  * is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
- * row with finite step times, errors and summary figures, and a clock in (0, 1] under a power limit;
+ * row with finite step times, errors and summary figures, a clock in (0, 1] under a power limit,
+ * and whole figures where blank hardware columns came from the registry;
  * an accepted serving table predicts every row with a finite positive figure, an efficiency in
  * (0, 1], between 1 and `batch` sequences in flight and, in a closed loop, between 1 and those
  * prompts prefilled an iteration.
@@ -124,6 +125,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            r->id, r->predicted.clock_fraction);
                 FUZZ_CHECK(r->par.global_batch > 0 && r->published_batch > 0, "row %s: batch %d run for %d published", r->id,
                            r->par.global_batch, r->published_batch);
+                /* blank hardware columns filled from the registry: every figure the row runs on */
+                FUZZ_CHECK(!r->hardware_from[0] || (r->accel.peak_flops > 0 && r->accel.mem_bw_bytes_per_s > 0 &&
+                                                    r->fabric.accels_per_node >= 1 && r->fabric.intra_bw_bytes_per_s > 0 &&
+                                                    r->fabric.inter_bw_bytes_per_s > 0),
+                           "row %s: hardware from %s incomplete", r->id, r->hardware_from);
             }
             for (int i = 0; i < v.nrefused; i++)   /* refused rows leave the others predicted, with a reason */
                 FUZZ_CHECK(v.refused[i].line >= 2 && strstr(v.refused[i].reason, v.refused[i].id) != NULL,

@@ -1260,6 +1260,36 @@ static void test_validate_elsewhere(void **state)
     assert_non_null(strstr(b, "held-out (out-of-sample)       1"));
     assert_non_null(strstr(b, "mlsysim validate: "));                 /* the reason, on stderr */
     assert_non_null(strstr(b, ": RX-PTDP-175B-384: parallelism: tp·pp·cp = 104 does not divide 384 accelerators"));
+    /* the same row with its eight hardware columns blank: the registry's DGX A100 (its fabric's
+     * α 5 µs where the row gives 7), said in the text and JSON hardware_from */
+    in = fopen(dst, "r");
+    out = fopen(part, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in)) {
+        int base = !strncmp(line, "T2-PTDP-175B-384,", 17);
+        if (line[0] == '#' || !strncmp(line, "id,", 3) || base) fputs(line, out);
+        char *hw = strstr(line, ",312,2039,80,8,300,0.5,200,7,");
+        if (!base || !hw) continue;
+        memmove(hw + 9, hw + 29, strlen(hw + 29) + 1);
+        memcpy(hw, ",,,,,,,,,", 9);
+        line[0] = 'H', line[1] = 'W';
+        fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+    snprintf(args, sizeof args, "validate --table '%s' --json", part);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    jb = json_of(b);
+    rb = cJSON_GetObjectItemCaseSensitive(jb, "rows");
+    assert_int_equal(cJSON_GetArraySize(rb), 2);
+    assert_string_equal(str(cJSON_GetArrayItem(rb, 0), "hardware_from"), "");
+    assert_string_equal(str(cJSON_GetArrayItem(rb, 1), "hardware_from"), "DGX_A100");
+    assert_true(fabs(num(cJSON_GetArrayItem(rb, 1), "tokens_error") - num(cJSON_GetArrayItem(rb, 0), "tokens_error")) < 1e-3);
+    cJSON_Delete(jb);
+    snprintf(args, sizeof args, "validate --table '%s'", part);
+    assert_int_equal(run(args, 0, b, cap), 0);
+    assert_non_null(strstr(b, "(1 row takes its blank hardware columns from the registry's DGX_A100; --json hardware_from)"));
     remove(part);
     remove(cal);
     remove(stk);

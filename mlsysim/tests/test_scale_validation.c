@@ -939,6 +939,67 @@ static void test_column_words(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* Hardware columns left blank take the registry's figures: the accelerator the generation names
+ * and its node (a DGX H100 row predicts as the same row written out), one blank column the
+ * accelerator's alone; a generation the registry lacks, or only reaches through a calibration
+ * alias (GH200 is not the registry's H100), or an accelerator in no node, leaves the row out. */
+static void test_registry_hardware(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], rows[4096];
+    fixture_header(hdr);
+    char dir[] = "/tmp/ms_scale_reghwXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source,aliases\nH100,0.6,test,GH200\nA100,0.7,test,\n");
+    static const char *const hw[] = {
+        "H100/NeMo,32,989,3350,80,8,450,0.5,400,5",           /* a DGX H100 written out */
+        "H100/NeMo,32,,,,,,,,",                               /* the same, from the registry */
+        "A100-40GB/NeMo,32,,,,,,,,",
+        "H100/NeMo,32,,3350,80,8,450,0.5,400,5",              /* peak alone */
+        "H100 PCIe/NeMo,32,,,,,,,,",                          /* in no node */
+        "GH200/NeMo,32,,,,,,,,",                              /* H100 only by calibration alias */
+        "NVIDIA A100-SXM4-40GB/NeMo,8,,,,,,,,",               /* the title, NVIDIA's name */
+    };
+    int k = 0;
+    for (int i = 0; i < 7; i++)
+        k += snprintf(rows + k, sizeof rows - (size_t)k, "r%d,%s,24,2304,24,,,51200,2048,1,1,1,%d,1,2,0,,0,0,137,,cite,%s,"
+                      "gpt,hierarchical,,,,\n", i, hw[i], i == 6 ? 128 : 512, i ? "heldout" : "calibration");
+    write_runs(runs, hdr, rows);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.rows[0].hardware_from, "");
+    assert_string_equal(v.rows[1].hardware_from, "DGX_H100");
+    assert_string_equal(v.rows[2].hardware_from, "DGX_A100_40GB");
+    assert_true(v.rows[2].accel.mem_capacity_bytes == 40.0 * 1073741824.0);
+    assert_true(fabs(v.rows[2].accel.mem_bw_bytes_per_s - 1555e9) < 1);
+    assert_true(fabs(v.rows[2].fabric.inter_bw_bytes_per_s - 200e9) < 1);   /* 8 NICs of 200 Gb/s */
+    assert_string_equal(v.rows[3].hardware_from, "H100");
+    assert_true(fabs(v.rows[3].accel.peak_flops - 989e12) < 1);
+    assert_string_equal(v.rows[6].hardware_from, "DGX_A100_40GB");
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 5);
+    assert_true(v.rows[1].predicted_step_s == v.rows[0].predicted_step_s);
+    assert_true(v.rows[3].predicted_step_s == v.rows[0].predicted_step_s);
+    assert_int_equal(v.nrefused, 2);
+    assert_int_equal(v.refused[0].line, 6);
+    assert_non_null(strstr(v.refused[0].reason, "runs.csv:6: r4: columns peak_tflops, hbm_gb_s, hbm_gib, accels_per_node, "
+                                                "intra_gb_s_dir, intra_alpha_us, inter_node_gb_s_dir, inter_alpha_us: blank, "
+                                                "and no node of the registry holds H100_PCIe"));
+    assert_non_null(strstr(v.refused[1].reason, "r5: columns peak_tflops"));
+    assert_non_null(strstr(v.refused[1].reason, "'GH200' names no accelerator or node of the registry"));
+    ms_dist_validation_free(&v);
+    /* one blank column: named alone */
+    write_runs(runs, hdr, "r0,H100/NeMo,32,989,3350,80,8,450,0.5,400,5,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,,0,0,137,,cite,calibration,gpt,hierarchical,,,,\n"
+                          "r1,B100/NeMo,32,,3350,80,8,450,0.5,400,5,24,2304,24,,,51200,2048,1,1,1,512,1,2,0,,0,0,137,,cite,heldout,gpt,hierarchical,,,,\n");
+    write_file(cal, "stack,efficiency,source\nH100,0.6,test\nB100,0.6,test\n");
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.nrefused, 1);
+    assert_non_null(strstr(v.refused[0].reason, "r1: column peak_tflops: blank, and 'B100' names no accelerator"));
+    ms_dist_validation_free(&v);
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* A table saved by a spreadsheet: a UTF-8 byte-order mark before the header and CR LF line ends,
  * in runs.csv and calibration.csv alike, loads and predicts as the plain text does. */
 static void test_spreadsheet_export(void **s)
@@ -1618,6 +1679,7 @@ int main(void)
         cmocka_unit_test(test_split_spellings),
         cmocka_unit_test(test_column_words),
         cmocka_unit_test(test_spreadsheet_export),
+        cmocka_unit_test(test_registry_hardware),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

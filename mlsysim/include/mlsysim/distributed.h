@@ -813,6 +813,9 @@ typedef struct ms_dist_run_row {
     char generation[64];            /* the accelerator generation: its calibration.csv key when
                                      * listed ("A100" for "A100-80GB/..."), else the text before '/';
                                      * the baseline groups rows by it */
+    char hardware_from[48];         /* "" = the row's own hardware columns; else the registry entry
+                                     * (a node such as DGX_H100, or an accelerator) that its blank
+                                     * ones came from */
     char stack_figures[32];         /* the stacks.csv entry whose figures the row took (by name or
                                      * alias), or "" (none: factors 1) */
     double stack_compute_factor;    /* stacks.csv compute_factor of the software stack (1 = none);

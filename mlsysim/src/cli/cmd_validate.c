@@ -97,7 +97,9 @@ static void usage(FILE *f)
                "                                          else the project's: the figures the engine\n"
                "                                          was calibrated with; then a row without a\n"
                "                                          split is held out and a generation without\n"
-               "                                          calibration rows takes the project's baseline)\n"
+               "                                          calibration rows takes the project's baseline;\n"
+               "                                          hardware columns left blank take the registry's\n"
+               "                                          figures for the stack's accelerator and its node)\n"
                "  mlsysim validate --table my/runs.csv --calibration my/cal.csv --stacks my/stacks.csv\n"
                "  mlsysim validate --table my/serving.csv   (a serving or NCCL-tests table, known by its\n"
                "                                          header, validated alone)\n"
@@ -202,6 +204,25 @@ static void refusals_note(const ms_dist_refused_row_t *x, int n, const char *one
 /* Prints the software stacks (the text after '/') whose rows took no stacks.csv entry, by name or
  * alias: they run at their generation's figures alone, which a user who named a known stack
  * differently ("A100/MosaicML" for llm-foundry) wants to know. */
+/* The rows whose blank hardware columns came from the registry, and from which entries. */
+static void print_hardware_from(const ms_dist_validation_t *v, const char *only)
+{
+    const char *from[16];
+    int nfrom = 0, rows = 0;
+    for (int i = 0; i < v->n; i++) {
+        const ms_dist_run_row_t *r = &v->rows[i];
+        if (!r->hardware_from[0] || !shown(r, only)) continue;
+        rows++;
+        int k = 0;
+        while (k < nfrom && strcmp(from[k], r->hardware_from)) k++;
+        if (k == nfrom && nfrom < (int)(sizeof from / sizeof from[0])) from[nfrom++] = r->hardware_from;
+    }
+    if (!rows) return;
+    printf("(%d %s blank hardware columns from the registry's ", rows, rows == 1 ? "row takes its" : "rows take their");
+    for (int k = 0; k < nfrom; k++) printf("%s%s", k ? ", " : "", from[k]);
+    printf("; --json hardware_from)\n");
+}
+
 static void print_unlisted_stacks(const ms_dist_validation_t *v)
 {
     char line[512] = "";
@@ -772,6 +793,9 @@ int ms_cli_validate(int argc, char **argv)
                    r->baseline_tflops, r->baseline_error);
             /* the published batch, and the one predicted when the replicas cannot share it */
             printf(",\"global_batch\":%d,\"global_batch_predicted\":%d", r->published_batch, r->par.global_batch);
+            /* the registry entry the row's blank hardware columns came from ("" = its own) */
+            printf(",\"hardware_from\":");
+            json_str(r->hardware_from);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"
                    "\"predicted_step_time_s\":%.6g,\"measured_tflops_per_accelerator\":%.6g,"
                    "\"predicted_tflops_per_accelerator\":%.6g,\"error\":%.6g,\"citation\":",
@@ -829,6 +853,7 @@ int ms_cli_validate(int argc, char **argv)
             printf("(%d %s not divide among the data-parallel replicas: predicted at the nearest whole\n"
                    " number of sequences a replica, the step scaled to the published batch; --json global_batch_predicted)\n",
                    rebatched, rebatched == 1 ? "row's global batch does" : "rows' global batches do");
+        print_hardware_from(&v, only);
         if (breakdown) print_breakdowns(&v, only);
         if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed,
                          v.n + v.nrefused, only);

@@ -14,6 +14,7 @@
 #define _XOPEN_SOURCE 700   /* realpath */
 #include "internal.h"
 #include "mlsysim/physics.h"
+#include "mlsysim/registry.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -751,6 +752,93 @@ static void whole_batch(ms_dist_run_row_t *r)
     if (k * unit <= INT_MAX) r->par.global_batch = (int)(k * unit);
 }
 
+/* The hardware columns a row may leave blank, each taken from the built-in registry. */
+static int hw_col(int k) { return k >= C_PEAK && k <= C_IBA; }
+
+/* A row's blank hardware columns (`blanks`: a bit per C_* column) from the built-in registry: the
+ * accelerator or node its stack's generation names (the text before '/', by name or title as
+ * `mlsysim zoo` lists them, a title also without NVIDIA's name before it; else without a vendor or
+ * system word; else its calibration.csv key, where that key names the generation itself), and the
+ * registry's node of that accelerator (a DGX / HGX: accelerators per node, NVLink, NICs × the
+ * node's fabric). *reg is made on first use. 0 and `from` = the entry the figures came from; else
+ * -1 and the row's refusal in why (the table is fine; the registry lacks the entry). */
+static int registry_hardware(ms_registry **reg, const char *stack, const char *genkey, unsigned blanks, int accelerators,
+                             double val[C_NUM], char *from, size_t fromlen, char *why, size_t whylen)
+{
+    char gen[64], rerr[256];
+    snprintf(gen, sizeof gen, "%.*s", (int)strcspn(stack, "/"), stack);
+    if (!*reg && !(*reg = ms_registry_new(rerr, sizeof rerr))) {
+        ms_scale_err(why, whylen, "blank hardware columns: the built-in registry: %s", rerr);
+        return -1;
+    }
+    const ms_registry *r = *reg;
+    const char *gs = generation_start(gen);
+    char vendor[80];                              /* "A100-SXM4-40GB" is titled "NVIDIA A100 SXM4 40GB" */
+    snprintf(vendor, sizeof vendor, "NVIDIA %s", gs);
+    /* the calibration key only where it names the generation itself, not through an alias: an
+     * H800 or GH200 is not the registry's H100 (NVLink and HBM differ) */
+    if (genkey && !names_generation(genkey, gs, strlen(gs))) genkey = NULL;
+    const char *tries[4] = {gen, vendor, gs, genkey};
+    const ms_node *nd = NULL;
+    const ms_hardware *hw = NULL;
+    for (int i = 0; i < 4 && !hw; i++) {
+        if (!tries[i] || !*tries[i]) continue;
+        if ((nd = ms_registry_node(r, tries[i])) != NULL) hw = ms_registry_hardware(r, nd->accelerator);
+        else hw = ms_registry_hardware(r, tries[i]);
+    }
+    char blank[176];                              /* "column peak_tflops" or "columns peak_tflops, hbm_gb_s" */
+    int nb = 0;
+    for (int k = 0; k < C_NUM; k++) nb += (int)(blanks >> k & 1u);
+    int n = snprintf(blank, sizeof blank, "column%s", nb > 1 ? "s" : "");
+    for (int k = 0, i = 0; k < C_NUM; k++)
+        if (blanks >> k & 1u) n += snprintf(blank + n, sizeof blank - (size_t)n, "%s%s", i++ ? ", " : " ", num_cols[k]);
+    if (!hw) {
+        ms_scale_err(why, whylen, "%s: blank, and '%s' names no accelerator or node of the registry "
+                     "(`mlsysim zoo hardware`, `mlsysim zoo systems`) to take it from", blank, gen);
+        return -1;
+    }
+    for (size_t i = 0; !nd && i < ms_registry_node_count(r); i++)   /* the registry's node of that accelerator */
+        if (ms_registry_hardware(r, ms_registry_node_at(r, i)->accelerator) == hw) nd = ms_registry_node_at(r, i);
+    const ms_fabric *fb = nd && nd->fabric[0] ? ms_registry_fabric(r, nd->fabric) : NULL;
+    const unsigned node_cols = 1u << C_GPN | 1u << C_NVL | 1u << C_NVA | 1u << C_IB | 1u << C_IBA;
+    if (!nd && (blanks & node_cols)) {
+        ms_scale_err(why, whylen, "%s: blank, and no node of the registry holds %s (`mlsysim zoo systems`) to take "
+                     "the node's figures from", blank, hw->name);
+        return -1;
+    }
+    int per_node = blanks >> C_GPN & 1u ? nd->accelerators : (int)val[C_GPN];
+    if (!fb && (blanks & (1u << C_IB | 1u << C_IBA)) && accelerators > per_node) {
+        ms_scale_err(why, whylen, "%s: blank, and the registry's %s has no fabric between nodes for %d accelerators",
+                     blank, nd->name, accelerators);
+        return -1;
+    }
+    double link = nd && nd->intra_bw_bytes_per_s > 0 ? nd->intra_bw_bytes_per_s : hw->link_bw_bytes_per_s;
+    double alpha = nd && nd->intra_latency_s > 0 ? nd->intra_latency_s : hw->link_latency_s;
+    double fill[C_NUM] = {0};
+    fill[C_PEAK] = ms_hw_peak(hw, MS_BF16) / 1e12;           /* dense 16-bit, the column's figure */
+    fill[C_HBM] = hw->mem_bw_bytes_per_s / 1e9;
+    fill[C_CAP] = hw->mem_bytes / 1073741824.0;
+    fill[C_GPN] = per_node;
+    fill[C_NVL] = link / 1e9;
+    fill[C_NVA] = alpha * 1e6;
+    /* the node's NICs on its fabric (one NIC per accelerator where the node does not say); a run
+     * inside one node never crosses it: its own links then, as a plan of one node reads them */
+    int nics = nd && nd->nics > 0 ? nd->nics : per_node;
+    fill[C_IB] = fb ? fb->bw_bytes_per_s * nics / (fb->oversubscription > 1 ? fb->oversubscription : 1) / 1e9 : fill[C_NVL] * per_node;
+    fill[C_IBA] = fb ? fb->latency_s * 1e6 : fill[C_NVA];
+    for (int k = 0; k < C_NUM; k++)
+        if (blanks >> k & 1u) {
+            if (!(fill[k] > 0)) {
+                ms_scale_err(why, whylen, "column %s: blank, and the registry's %s gives no figure for it", num_cols[k],
+                             nd ? nd->name : hw->name);
+                return -1;
+            }
+            val[k] = fill[k];
+        }
+    snprintf(from, fromlen, "%s", nd && (blanks & node_cols) ? nd->name : hw->name);
+    return 0;
+}
+
 int ms_dist_validation_load_with(const char *path, const char *calibration_csv, const char *stacks_csv,
                                  ms_dist_validation_t *v, char *err, size_t errlen)
 {
@@ -792,6 +880,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
     }
 
+    ms_registry *reg = NULL;                  /* for rows that leave hardware columns blank */
     csv_file_t cf;
     rc = csv_open(&cf, path, 0, err, errlen);
     if (rc == CSV_EMPTY) { ms_scale_err(err, errlen, "%s: no rows", path); return MS_DIST_EIO; }
@@ -841,8 +930,10 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         static char blank[1];
         while (c.n < hdr->n) c.f[c.n++] = blank;
         double val[C_NUM];
+        unsigned hw_blanks = 0;                            /* blank hardware columns: the registry's */
         for (int k = 0; k < C_NUM; k++) {
             const char *s = c.f[ci[k]];
+            if (*s == '\0' && hw_col(k)) { val[k] = 0; hw_blanks |= 1u << k; continue; }
             if (*s == '\0' && (k == C_STEP || k == C_TFL || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
             if (*s == '\0' && k == C_ZERO) { val[k] = -1; continue; }   /* from the stack's name */
             if (word_value(k, s, &val[k])) continue;                     /* "full", "true" ... */
@@ -899,6 +990,10 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         /* the generation the baseline groups rows by: its calibration key when listed */
         if (gen_entry >= 0) snprintf(r->generation, sizeof r->generation, "%s", cal[gen_entry].stack);
         else snprintf(r->generation, sizeof r->generation, "%.*s", (int)strcspn(r->stack, "/"), r->stack);
+        if (hw_blanks && registry_hardware(&reg, r->stack, gen_entry >= 0 ? cal[gen_entry].stack : NULL, hw_blanks,
+                                           (int)val[C_ACC], val, r->hardware_from, sizeof r->hardware_from,
+                                           r->refusal, sizeof r->refusal))
+            goto refused;                         /* the table is fine; the registry lacks the entry */
         r->accel.peak_flops = val[C_PEAK] * 1e12;
         r->accel.mem_bw_bytes_per_s = val[C_HBM] * 1e9;
         r->accel.mem_capacity_bytes = val[C_CAP] * 1073741824.0;
@@ -1198,6 +1293,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     }
     if (rc == MS_DIST_OK && got < 0) rc = MS_DIST_EIO;
     fclose(fp);
+    ms_registry_free(reg);
     if (rc == MS_DIST_OK && v->n == 0) { ms_scale_err(err, errlen, "%s: no rows", path); rc = MS_DIST_EIO; }
     /* stacks.csv beside the table names the row each of its figures was chosen on: a table that
      * holds none of them (one's own rows dropped into a copy of the folder) is not the table the
