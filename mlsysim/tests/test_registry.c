@@ -106,8 +106,17 @@ static void test_lookup_is_forgiving(void **state)
     assert_ptr_equal(ms_registry_model(reg, "Llama-3.1-8B"), ms_registry_model(reg, "Llama3_8B"));
     assert_ptr_equal(ms_registry_model(reg, "llama 3.1 405b"), ms_registry_model(reg, "Llama3_405B"));
     assert_ptr_equal(ms_registry_hardware(reg, "NVIDIA H100 SXM5 80GB"), ms_registry_hardware(reg, "H100"));
-    assert_null(ms_registry_model(reg, "meta-llama/Llama-3.1-8B"));
-    /* a title two entries share names neither; a name wins over another entry's title */
+    /* by hub repository id: the organisation and the release words dropped, the version kept */
+    assert_ptr_equal(ms_registry_model(reg, "meta-llama/Llama-3.1-8B"), ms_registry_model(reg, "Llama3_8B"));
+    assert_ptr_equal(ms_registry_model(reg, "meta-llama/Meta-Llama-3.1-8B-Instruct"), ms_registry_model(reg, "Llama3_8B"));
+    assert_ptr_equal(ms_registry_model(reg, "meta-llama/Llama-2-70b-chat-hf"), ms_registry_model(reg, "Llama2_70B"));
+    assert_ptr_equal(ms_registry_model(reg, "mistralai/Mistral-7B-Instruct-v0.1"), ms_registry_model(reg, "Mistral_7B"));
+    assert_ptr_equal(ms_registry_model(reg, "mistralai/Mixtral-8x7B-Instruct-v0.1"), ms_registry_model(reg, "Mixtral_8x7B"));
+    assert_null(ms_registry_model(reg, "mistralai/Mistral-7B-Instruct-v0.3"));   /* another release */
+    assert_null(ms_registry_model(reg, "meta-llama/chat-hf"));                 /* nothing left to name */
+    assert_null(ms_registry_hardware(reg, "nvidia/H100-chat"));                  /* models only */
+    /* a title two entries share names neither, nor does a hub id both read as; a name wins over
+     * another entry's title */
     char err[512];
     ms_registry *r2 = ms_registry_new(err, sizeof err);
     assert_non_null(r2);
@@ -121,6 +130,7 @@ static void test_lookup_is_forgiving(void **state)
         "     arch: {layers: 16, hidden: 2048, heads: 32, kv_heads: 8, ffn: 8192, vocab: 128256, gated_ffn: true, tied_embeddings: true}}\n";
     assert_int_equal(ms_registry_load_buffer(r2, "twins.yaml", two, strlen(two), err, sizeof err), MS_OK);
     assert_null(ms_registry_model(r2, "twin model"));
+    assert_null(ms_registry_model(r2, "acme/Twin-Model-Instruct"));           /* two entries read so */
     assert_non_null(ms_registry_model(r2, "TwinB"));
     assert_string_equal(ms_registry_model(r2, "Llama3_2_1B")->name, "Llama3_2_1B");
     ms_registry_free(r2);

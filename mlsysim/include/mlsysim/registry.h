@@ -315,7 +315,10 @@ const ms_grid *ms_registry_grid_at(const ms_registry *r, size_t i);
 const ms_scenario *ms_registry_scenario_at(const ms_registry *r, size_t i);
 /* Lookups are case-insensitive and ignore '_', '-', '.' and ' ' ("llama3-8b" finds Llama3_8B); a
  * name no entry has finds the one entry whose title it is ("Llama-3.1-8B" finds Llama3_8B, titled
- * "Llama 3.1 8B"), none when two entries share that title. */
+ * "Llama 3.1 8B"), none when two entries share that title. A model is also found by its hub
+ * repository id, when exactly one entry's name or title reads the same without the organisation
+ * and the release words Meta, Instruct, chat, hf, base and it ("meta-llama/Llama-2-70b-chat-hf"
+ * finds Llama2_70B, "mistralai/Mistral-7B-Instruct-v0.1" Mistral_7B). */
 const ms_hardware *ms_registry_hardware(const ms_registry *r, const char *name);
 const ms_model *ms_registry_model(const ms_registry *r, const char *name);
 const ms_node *ms_registry_node(const ms_registry *r, const char *name);

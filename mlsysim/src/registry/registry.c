@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFINE_VEC(T, name) typedef struct { T *v; size_t n, cap; } name
 DEFINE_VEC(ms_hardware, hw_vec);
@@ -642,7 +643,49 @@ void ms_registry_free(ms_registry *r)
     free(r);
 }
 
-#define ACCESSORS(kind, T, vec)                                                              \
+/* A model as a hub repository names it, reduced to lower-case letters and digits: the
+ * organisation before '/' dropped, and the words that name a release of the same architecture
+ * rather than another one ("Meta", "Instruct", "chat", "hf", "base", "it"), so that
+ * "meta-llama/Meta-Llama-3.1-8B-Instruct" and "Llama 3.1 8B" read "llama318b". */
+static void repo_key(const char *s, char *out, size_t n)
+{
+    static const char *const drop[] = {"meta", "instruct", "chat", "hf", "base", "it"};
+    const char *slash = strrchr(s, '/');
+    if (slash) s = slash + 1;
+    size_t k = 0;
+    for (;;) {
+        while (*s && is_sep(*s)) s++;
+        size_t w = strcspn(s, "_- .");
+        if (!w) break;
+        int skip = 0;
+        for (size_t d = 0; d < sizeof drop / sizeof drop[0]; d++)
+            skip |= strlen(drop[d]) == w && strncasecmp(s, drop[d], w) == 0;
+        for (size_t i = 0; i < w && !skip; i++)
+            if (isalnum((unsigned char)s[i]) && k + 1 < n) out[k++] = (char)tolower((unsigned char)s[i]);
+        s += w;
+    }
+    out[k] = '\0';
+}
+
+/* The one model whose name or title reads as `name` does under repo_key; NULL when none or
+ * several do. */
+static const ms_model *model_by_repo_id(const ms_registry *r, const char *name)
+{
+    char q[MS_TITLE_MAX + MS_NAME_MAX], a[sizeof q], b[sizeof q];
+    repo_key(name, q, sizeof q);
+    if (!*q) return NULL;
+    const ms_model *found = NULL;
+    for (size_t i = 0; i < r->models.n; i++) {
+        repo_key(r->models.v[i].name, a, sizeof a);
+        repo_key(r->models.v[i].title, b, sizeof b);
+        if (strcmp(a, q) && strcmp(b, q)) continue;
+        if (found) return NULL;
+        found = &r->models.v[i];
+    }
+    return found;
+}
+
+#define ACCESSORS(kind, T, vec, LOOSE)                                                       \
     size_t ms_registry_##kind##_count(const ms_registry *r) { return r->vec.n; }             \
     const T *ms_registry_##kind##_at(const ms_registry *r, size_t i)                         \
     {                                                                                        \
@@ -658,12 +701,13 @@ void ms_registry_free(ms_registry *r)
             if (r->vec.v[i].title[0] && name_eq(r->vec.v[i].title, name))                    \
                 by_title = &r->vec.v[i], titles++;                                           \
         }                                                                                    \
-        return titles == 1 ? by_title : NULL;     /* its title, when no other entry has it */ \
+        if (titles == 1) return by_title;         /* its title, when no other entry has it */ \
+        return titles ? NULL : LOOSE;                                                        \
     }
 
-ACCESSORS(hardware, ms_hardware, hw)
-ACCESSORS(model, ms_model, models)
-ACCESSORS(node, ms_node, nodes)
-ACCESSORS(fabric, ms_fabric, fabrics)
-ACCESSORS(grid, ms_grid, grids)
-ACCESSORS(scenario, ms_scenario, scenarios)
+ACCESSORS(hardware, ms_hardware, hw, NULL)
+ACCESSORS(model, ms_model, models, model_by_repo_id(r, name))   /* models also by hub id */
+ACCESSORS(node, ms_node, nodes, NULL)
+ACCESSORS(fabric, ms_fabric, fabrics, NULL)
+ACCESSORS(grid, ms_grid, grids, NULL)
+ACCESSORS(scenario, ms_scenario, scenarios, NULL)
