@@ -1298,6 +1298,43 @@ static void test_validate_elsewhere(void **state)
     remove(dst);
 }
 
+/* mlsysim/examples/my_runs.csv, a table of one's own with only the required columns and its
+ * hardware left blank, predicts its two llm-foundry runs as the project's rows of the same runs
+ * are predicted (a DGX H100 exactly; the A100 40 GB row within 0.1 %: its α between nodes is the
+ * registry's 5 µs, the project's row gives 7). */
+static void test_validate_example_table(void **state)
+{
+    (void)state;
+    size_t cap = 1 << 24;
+    char *all = malloc(cap), *mine = malloc(cap), args[1024];
+    assert_non_null(all);
+    assert_non_null(mine);
+    assert_int_equal(run("validate --json", 0, all, cap), 0);
+    snprintf(args, sizeof args, "validate --table '%s/mlsysim/examples/my_runs.csv' --json", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, mine, cap), 0);
+    cJSON *ja = json_of(all), *jm = json_of(mine);
+    cJSON *ra = cJSON_GetObjectItemCaseSensitive(ja, "rows"), *rm = cJSON_GetObjectItemCaseSensitive(jm, "rows");
+    assert_int_equal(cJSON_GetArraySize(rm), 2);
+    static const char *const project[2] = {"FDRY-H100-7B-s2048-8", "FDRY-A100-40G-7B-s2048-32"};
+    static const char *const node[2] = {"DGX_H100", "DGX_A100_40GB"};
+    static const double tol[2] = {0.0, 1e-3};
+    for (int i = 0; i < 2; i++) {
+        cJSON *m = cJSON_GetArrayItem(rm, i), *p = NULL;
+        assert_string_equal(str(m, "hardware_from"), node[i]);
+        assert_string_equal(str(m, "split"), "heldout");
+        for (int k = 0; k < cJSON_GetArraySize(ra) && !p; k++)
+            if (!strcmp(str(cJSON_GetArrayItem(ra, k), "id"), project[i])) p = cJSON_GetArrayItem(ra, k);
+        assert_non_null(p);
+        double a = num(p, "predicted_step_time_s"), b = num(m, "predicted_step_time_s");
+        assert_true(fabs(b - a) <= tol[i] * a);
+        assert_true(num(m, "measured_step_time_s") == num(p, "measured_step_time_s"));
+    }
+    cJSON_Delete(ja);
+    cJSON_Delete(jm);
+    free(all);
+    free(mine);
+}
+
 /* parallelism.framework: a plan of an llm-foundry run predicts what `validate` predicts for the
  * same published row (the stack's figures of stacks.csv, FSDP's ZeRO-3 from the name); a given
  * zero_stage (in the plan or by --set) wins over the name; a framework with no figures runs at
@@ -1732,6 +1769,7 @@ int main(void)
         cmocka_unit_test(test_workload_kinds),
         cmocka_unit_test(test_validate_elsewhere),
         cmocka_unit_test(test_validate_other_tables),
+        cmocka_unit_test(test_validate_example_table),
         cmocka_unit_test(test_plan_framework),
         cmocka_unit_test(test_plan_shard_group),
         cmocka_unit_test(test_plan_recompute_levels),
