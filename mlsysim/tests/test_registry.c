@@ -115,6 +115,11 @@ static void test_lookup_is_forgiving(void **state)
     assert_null(ms_registry_model(reg, "mistralai/Mistral-7B-Instruct-v0.3"));   /* another release */
     assert_null(ms_registry_model(reg, "meta-llama/chat-hf"));                 /* nothing left to name */
     assert_null(ms_registry_hardware(reg, "nvidia/H100-chat"));                  /* models only */
+    /* an accelerator by its title without its maker's name */
+    assert_ptr_equal(ms_registry_hardware(reg, "A100-SXM4-40GB"), ms_registry_hardware(reg, "A100_40GB"));
+    assert_ptr_equal(ms_registry_hardware(reg, "H100 SXM5 80GB"), ms_registry_hardware(reg, "H100"));
+    assert_ptr_equal(ms_registry_hardware(reg, "Instinct MI300X"), ms_registry_hardware(reg, "MI300X"));
+    assert_null(ms_registry_hardware(reg, "A100 SXM4"));                         /* the title is longer */
     /* a title two entries share names neither, nor does a hub id both read as; a name wins over
      * another entry's title */
     char err[512];

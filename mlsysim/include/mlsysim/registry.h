@@ -318,7 +318,9 @@ const ms_scenario *ms_registry_scenario_at(const ms_registry *r, size_t i);
  * "Llama 3.1 8B"), none when two entries share that title. A model is also found by its hub
  * repository id, when exactly one entry's name or title reads the same without the organisation
  * and the release words Meta, Instruct, chat, hf, base and it ("meta-llama/Llama-2-70b-chat-hf"
- * finds Llama2_70B, "mistralai/Mistral-7B-Instruct-v0.1" Mistral_7B). */
+ * finds Llama2_70B, "mistralai/Mistral-7B-Instruct-v0.1" Mistral_7B). An accelerator is also found
+ * by its title without its maker's name ("A100-SXM4-40GB" finds A100_40GB, titled "NVIDIA A100
+ * SXM4 40GB"). */
 const ms_hardware *ms_registry_hardware(const ms_registry *r, const char *name);
 const ms_model *ms_registry_model(const ms_registry *r, const char *name);
 const ms_node *ms_registry_node(const ms_registry *r, const char *name);

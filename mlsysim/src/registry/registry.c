@@ -685,6 +685,25 @@ static const ms_model *model_by_repo_id(const ms_registry *r, const char *name)
     return found;
 }
 
+/* The one accelerator whose title is `name` with its maker's name before it ("A100-SXM4-40GB" is
+ * titled "NVIDIA A100 SXM4 40GB", "Instinct MI300X" "AMD Instinct MI300X"); NULL when none or
+ * several are. */
+static const ms_hardware *hardware_by_maker(const ms_registry *r, const char *name)
+{
+    static const char *const makers[] = {"NVIDIA", "AMD", "Intel", "Google", "AWS", "Apple"};
+    const ms_hardware *found = NULL;
+    char full[MS_TITLE_MAX + 16];
+    for (size_t k = 0; k < sizeof makers / sizeof makers[0]; k++) {
+        if (snprintf(full, sizeof full, "%s %s", makers[k], name) >= (int)sizeof full) continue;
+        for (size_t i = 0; i < r->hw.n; i++) {
+            if (!name_eq(r->hw.v[i].title, full)) continue;
+            if (found && found != &r->hw.v[i]) return NULL;
+            found = &r->hw.v[i];
+        }
+    }
+    return found;
+}
+
 #define ACCESSORS(kind, T, vec, LOOSE)                                                       \
     size_t ms_registry_##kind##_count(const ms_registry *r) { return r->vec.n; }             \
     const T *ms_registry_##kind##_at(const ms_registry *r, size_t i)                         \
@@ -705,7 +724,7 @@ static const ms_model *model_by_repo_id(const ms_registry *r, const char *name)
         return titles ? NULL : LOOSE;                                                        \
     }
 
-ACCESSORS(hardware, ms_hardware, hw, NULL)
+ACCESSORS(hardware, ms_hardware, hw, hardware_by_maker(r, name))   /* also without its maker */
 ACCESSORS(model, ms_model, models, model_by_repo_id(r, name))   /* models also by hub id */
 ACCESSORS(node, ms_node, nodes, NULL)
 ACCESSORS(fabric, ms_fabric, fabrics, NULL)

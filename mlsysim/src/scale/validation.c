@@ -756,9 +756,9 @@ static void whole_batch(ms_dist_run_row_t *r)
 static int hw_col(int k) { return k >= C_PEAK && k <= C_IBA; }
 
 /* A row's blank hardware columns (`blanks`: a bit per C_* column) from the built-in registry: the
- * accelerator or node its stack's generation names (the text before '/', by name or title as
- * `mlsysim zoo` lists them, a title also without NVIDIA's name before it; else without a vendor or
- * system word; else its calibration.csv key, where that key names the generation itself), and the
+ * accelerator or node its stack's generation names (the text before '/', as the registry looks
+ * names up: by name, by title, by title without the maker's name; else without a vendor or system
+ * word; else its calibration.csv key, where that key names the generation itself), and the
  * registry's node of that accelerator (a DGX / HGX: accelerators per node, NVLink, NICs × the
  * node's fabric). *reg is made on first use. 0 and `from` = the entry the figures came from; else
  * -1 and the row's refusal in why (the table is fine; the registry lacks the entry). */
@@ -773,15 +773,13 @@ static int registry_hardware(ms_registry **reg, const char *stack, const char *g
     }
     const ms_registry *r = *reg;
     const char *gs = generation_start(gen);
-    char vendor[80];                              /* "A100-SXM4-40GB" is titled "NVIDIA A100 SXM4 40GB" */
-    snprintf(vendor, sizeof vendor, "NVIDIA %s", gs);
     /* the calibration key only where it names the generation itself, not through an alias: an
      * H800 or GH200 is not the registry's H100 (NVLink and HBM differ) */
     if (genkey && !names_generation(genkey, gs, strlen(gs))) genkey = NULL;
-    const char *tries[4] = {gen, vendor, gs, genkey};
+    const char *tries[3] = {gen, gs, genkey};
     const ms_node *nd = NULL;
     const ms_hardware *hw = NULL;
-    for (int i = 0; i < 4 && !hw; i++) {
+    for (int i = 0; i < 3 && !hw; i++) {
         if (!tries[i] || !*tries[i]) continue;
         if ((nd = ms_registry_node(r, tries[i])) != NULL) hw = ms_registry_hardware(r, nd->accelerator);
         else hw = ms_registry_hardware(r, tries[i]);
