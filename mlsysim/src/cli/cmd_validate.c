@@ -201,9 +201,6 @@ static void refusals_note(const ms_dist_refused_row_t *x, int n, const char *one
     printf("%s; the summaries are over the rest)\n", n > 8 ? " ..." : "");
 }
 
-/* Prints the software stacks (the text after '/') whose rows took no stacks.csv entry, by name or
- * alias: they run at their generation's figures alone, which a user who named a known stack
- * differently ("A100/MosaicML" for llm-foundry) wants to know. */
 /* The rows whose blank hardware columns came from the registry, and from which entries. */
 static void print_hardware_from(const ms_dist_validation_t *v, const char *only)
 {
@@ -223,6 +220,9 @@ static void print_hardware_from(const ms_dist_validation_t *v, const char *only)
     printf("; --json hardware_from)\n");
 }
 
+/* Prints the software stacks (the text after '/') whose rows took no stacks.csv entry, by name or
+ * alias: they run at their generation's figures alone, which a user who named a known stack
+ * differently ("A100/MosaicML" for llm-foundry) wants to know. */
 static void print_unlisted_stacks(const ms_dist_validation_t *v)
 {
     char line[512] = "";
