@@ -130,18 +130,17 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
     memset(f, 0, sizeof *f);
     f->accels_per_node = p->per_node;
     f->nodes = p->count / p->per_node;
-    f->intra_bw_bytes_per_s = p->intra_bw_bytes_per_s > 0 ? p->intra_bw_bytes_per_s
-                            : p->hw.link_bw_bytes_per_s > 0 ? p->hw.link_bw_bytes_per_s
-                            : p->hw.host_bw_bytes_per_s > 0 ? p->hw.host_bw_bytes_per_s : 32e9;
-    f->intra_alpha_s = p->hw.link_latency_s > 0 ? p->hw.link_latency_s : 1e-6;
+    /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout); oversubscription
+     * shares the uplinks; one node without a fabric: its own links */
+    ms_node_links nl;
+    ms_node_links_of(&p->hw, p->intra_bw_bytes_per_s, p->per_node, p->nics_per_node, p->has_fabric ? &p->fabric : NULL, &nl);
+    f->intra_bw_bytes_per_s = nl.intra_bw_bytes_per_s;
+    f->intra_alpha_s = nl.intra_latency_s;
     f->intra_efficiency = p->intra_efficiency;      /* 0: MS_DIST_INTRA_LINK_EFFICIENCY */
     f->nvls_efficiency = p->nvls_efficiency;        /* 0: no NVLink SHARP */
+    f->inter_bw_bytes_per_s = nl.inter_bw_bytes_per_s;
+    f->inter_alpha_s = nl.inter_latency_s;
     if (p->has_fabric) {
-        /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout);
-         * oversubscription shares the uplinks */
-        int nics = p->nics_per_node > 0 ? p->nics_per_node : p->per_node;
-        f->inter_bw_bytes_per_s = p->fabric.bw_bytes_per_s * nics / p->fabric.oversubscription;
-        f->inter_alpha_s = p->fabric.latency_s;
         f->inter_efficiency = p->fabric.efficiency;  /* 0: MS_DIST_INTER_LINK_EFFICIENCY */
         /* hardware.topology (ms_topology_eval, `solve topology`): a node sends no faster than its
          * NICs nor than the topology's bisection per node; the fabric's latency is end to end over
@@ -149,7 +148,7 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
          * back the NICs / oversubscription and the fabric's latency unchanged. */
         ms_topology_result tr;
         if (f->nodes >= 2 && p->topology != MS_TOPO_FAT_TREE &&
-            ms_topology_eval((ms_topology)p->topology, f->nodes, p->fabric.bw_bytes_per_s * nics,
+            ms_topology_eval((ms_topology)p->topology, f->nodes, p->fabric.bw_bytes_per_s * nl.nics,
                              p->fabric.oversubscription, &tr, err, errlen) == 0) {
             if (tr.per_node_bisection_bytes_per_s < f->inter_bw_bytes_per_s)
                 f->inter_bw_bytes_per_s = tr.per_node_bisection_bytes_per_s;
@@ -158,9 +157,6 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
     } else if (f->nodes > 1) {
         snprintf(err, errlen, "%s: hardware.fabric: needed for %d nodes (see `mlsysim zoo systems`)", p->path, f->nodes);
         return -1;
-    } else {
-        f->inter_bw_bytes_per_s = f->intra_bw_bytes_per_s * p->per_node;
-        f->inter_alpha_s = f->intra_alpha_s;
     }
     return 0;
 }

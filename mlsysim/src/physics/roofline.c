@@ -128,6 +128,23 @@ double ms_hw_mem_bw(const ms_hardware *hw)
     return f > 0 ? hw->mem_bw_bytes_per_s * f : hw->mem_bw_bytes_per_s;
 }
 
+void ms_node_links_of(const ms_hardware *hw, double intra_bw, int per_node, int nics, const ms_fabric *fb,
+                      ms_node_links *out)
+{
+    out->intra_bw_bytes_per_s = intra_bw > 0 ? intra_bw
+                              : hw->link_bw_bytes_per_s > 0 ? hw->link_bw_bytes_per_s
+                              : hw->host_bw_bytes_per_s > 0 ? hw->host_bw_bytes_per_s : 32e9;
+    out->intra_latency_s = hw->link_latency_s > 0 ? hw->link_latency_s : 1e-6;
+    out->nics = nics > 0 ? nics : per_node;
+    if (fb) {
+        out->inter_bw_bytes_per_s = fb->bw_bytes_per_s * out->nics / fb->oversubscription;
+        out->inter_latency_s = fb->latency_s;
+    } else {
+        out->inter_bw_bytes_per_s = out->intra_bw_bytes_per_s * per_node;
+        out->inter_latency_s = out->intra_latency_s;
+    }
+}
+
 int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size_t cap)
 {
     int c = ms_hw_compute_precision(hw, p);

@@ -810,20 +810,19 @@ static int registry_hardware(ms_registry **reg, const char *stack, const char *g
                      blank, nd->name, accelerators);
         return -1;
     }
-    double link = nd && nd->intra_bw_bytes_per_s > 0 ? nd->intra_bw_bytes_per_s : hw->link_bw_bytes_per_s;
-    double alpha = nd && nd->intra_latency_s > 0 ? nd->intra_latency_s : hw->link_latency_s;
+    /* the node's links as a plan of that node reads them: NVLink, its NICs on its fabric, and a
+     * run inside one node without a fabric on its own links */
+    ms_node_links nl;
+    ms_node_links_of(hw, nd ? nd->intra_bw_bytes_per_s : 0, per_node, nd ? nd->nics : 0, fb, &nl);
     double fill[C_NUM] = {0};
     fill[C_PEAK] = ms_hw_peak(hw, MS_BF16) / 1e12;           /* dense 16-bit, the column's figure */
     fill[C_HBM] = hw->mem_bw_bytes_per_s / 1e9;
     fill[C_CAP] = hw->mem_bytes / 1073741824.0;
     fill[C_GPN] = per_node;
-    fill[C_NVL] = link / 1e9;
-    fill[C_NVA] = alpha * 1e6;
-    /* the node's NICs on its fabric (one NIC per accelerator where the node does not say); a run
-     * inside one node never crosses it: its own links then, as a plan of one node reads them */
-    int nics = nd && nd->nics > 0 ? nd->nics : per_node;
-    fill[C_IB] = fb ? fb->bw_bytes_per_s * nics / (fb->oversubscription > 1 ? fb->oversubscription : 1) / 1e9 : fill[C_NVL] * per_node;
-    fill[C_IBA] = fb ? fb->latency_s * 1e6 : fill[C_NVA];
+    fill[C_NVL] = nl.intra_bw_bytes_per_s / 1e9;
+    fill[C_NVA] = nl.intra_latency_s * 1e6;
+    fill[C_IB] = nl.inter_bw_bytes_per_s / 1e9;
+    fill[C_IBA] = nl.inter_latency_s * 1e6;
     for (int k = 0; k < C_NUM; k++)
         if (blanks >> k & 1u) {
             if (!(fill[k] > 0)) {
