@@ -685,13 +685,14 @@ int ms_cli_validate(int argc, char **argv)
      * name others. */
     char own_cal[PATH_MAX_ + 32], proj[PATH_MAX_], proj_cal[PATH_MAX_ + 32], proj_stk[PATH_MAX_ + 32];
     ms_dist_table_kind_t kind = ms_dist_table_kind(path);
-    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && kind == MS_DIST_TABLE_RUNS &&
-        !find_table(proj, sizeof proj)) {
+    int elsewhere = !cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal);
+    int have_proj = elsewhere && find_table(proj, sizeof proj);
+    if (elsewhere && !have_proj && kind == MS_DIST_TABLE_RUNS) {
         fprintf(stderr, "mlsysim validate: no calibration.csv beside %s, and the project's %s was not found: "
                         "use --calibration FILE (and --stacks FILE), or set MLSB_SOURCE_DIR\n", path, REL_TABLE);
         return 1;
     }
-    if (!cal_file && !beside(path, "calibration.csv", own_cal, sizeof own_cal) && find_table(proj, sizeof proj)) {
+    if (have_proj) {
         if (beside(proj, "calibration.csv", proj_cal, sizeof proj_cal)) cal_file = proj_cal;
         if (!stk_file && !beside(path, "stacks.csv", own_cal, sizeof own_cal) &&
             beside(proj, "stacks.csv", proj_stk, sizeof proj_stk))
