@@ -236,18 +236,16 @@ __attribute__((format(printf, 8, 9)))
 static int skip_row(ms_serving_validation *v, const char *id, const char *path, int lineno, const char *col,
                     char *err, size_t errlen, const char *fmt, ...)
 {
-    ms_dist_refused_row_t *k = realloc(v->skipped, (size_t)(v->nskipped + 1) * sizeof *k);
-    if (!k) { snprintf(err, errlen, "serving validation: out of memory"); return -1; }
-    v->skipped = k;
-    k = &v->skipped[v->nskipped++];
-    snprintf(k->id, sizeof k->id, "%s", id);
-    k->line = lineno;
-    char why[384];
+    char why[416];                             /* "column COL: " and up to 383 characters of why */
+    int n = snprintf(why, sizeof why, "column %s: ", col);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    vsnprintf(why + n, sizeof why - (size_t)n, fmt, ap);
     va_end(ap);
-    snprintf(k->reason, sizeof k->reason, "%.200s:%d: %s: column %s: %s", path, lineno, id, col, why);
+    if (ms_scale_refuse(&v->skipped, &v->nskipped, path, lineno, id, why)) {
+        snprintf(err, errlen, "serving validation: out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -294,8 +292,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
 #define BAD(col, ...) do { snprintf(err, errlen, "%s:%d: column %s: ", path, lineno, scols[col]); \
         size_t L_ = strlen(err); snprintf(err + L_, errlen > L_ ? errlen - L_ : 0, __VA_ARGS__); rc = MS_ERR_INPUT; } while (0)
         /* an id that does not fit is refused, not cut (two cut ids could read as one) */
-        if (strlen(c.f[ci[S_ID]]) >= sizeof r->id) { BAD(S_ID, "'%.40s...' is longer than %zu characters", c.f[ci[S_ID]], sizeof r->id - 1); break; }
-        memcpy(r->id, c.f[ci[S_ID]], strlen(c.f[ci[S_ID]]) + 1);
+        if (ms_scale_name_field(r->id, sizeof r->id, c.f[ci[S_ID]], "id", path, lineno, err, errlen)) { rc = MS_ERR_INPUT; break; }
         /* what the project does not hold leaves the row out, the others predicted */
 #define SKIP(col, ...) do { if (skip_row(v, r->id, path, lineno, scols[col], err, errlen, __VA_ARGS__)) rc = MS_ERR_INPUT; } while (0)
         if (!m || m->kind != MS_MODEL_TRANSFORMER || m->arch.encoder) {

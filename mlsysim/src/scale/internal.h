@@ -78,6 +78,14 @@ int ms_scale_csv_next(ms_scale_csv_file_t *f, ms_scale_csv_line_t *c, int exact,
  * '_': 1 held out ("heldout", "held-out", "Held out", "holdout"), 0 calibration ("calibration",
  * "calib"), -1 neither (validation.c). */
 int ms_scale_split_word(const char *f);
+/* Copies a name column into dst (cap bytes); a name that does not fit is refused ("path:line: column
+ * col: '...' is longer than N characters" in err, -1) rather than cut, since a cut name would
+ * silently name another entry or none. */
+int ms_scale_name_field(char *dst, size_t cap, const char *src, const char *col, const char *path, int lineno,
+                        char *err, size_t errlen);
+/* Appends a row a validation table leaves out to *list (*n of them): its id, line and the reason
+ * "path:line: id: why". 0, or -1 when out of memory. */
+int ms_scale_refuse(ms_dist_refused_row_t **list, int *n, const char *path, int lineno, const char *id, const char *why);
 void ms_scale_err(char *err, size_t errlen, const char *fmt, ...);
 
 #endif

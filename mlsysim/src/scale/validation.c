@@ -32,6 +32,7 @@ typedef ms_scale_csv_line_t csv_line_t;
 #define col_index ms_scale_csv_col
 #define csv_open ms_scale_csv_open
 #define csv_next ms_scale_csv_next
+#define name_field ms_scale_name_field
 
 /* Drops a UTF-8 byte-order mark from the start of a file's first line (spreadsheets write one). */
 static void skip_bom(char *line)
@@ -179,17 +180,27 @@ static int flag_column(const csv_line_t *c, int col, const char *name, int *dst,
     return 0;
 }
 
-/* Copies a name column into dst (cap bytes); a name that does not fit is refused with file, line
- * and column rather than cut, since a cut name ("A100-SXM4-80GB/Megatron-DeepSpe") would silently
- * name another stack or none. */
-static int name_field(char *dst, size_t cap, const char *src, const char *col, const char *path, int lineno,
-                      char *err, size_t errlen)
+/* A cut name ("A100-SXM4-80GB/Megatron-DeepSpe") would silently name another stack or none. */
+int ms_scale_name_field(char *dst, size_t cap, const char *src, const char *col, const char *path, int lineno,
+                        char *err, size_t errlen)
 {
     if (strlen(src) >= cap) {
         ms_scale_err(err, errlen, "%s:%d: column %s: '%.40s...' is longer than %zu characters", path, lineno, col, src, cap - 1);
         return -1;
     }
     memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+int ms_scale_refuse(ms_dist_refused_row_t **list, int *n, const char *path, int lineno, const char *id, const char *why)
+{
+    ms_dist_refused_row_t *nr = realloc(*list, (size_t)(*n + 1) * sizeof *nr);
+    if (!nr) return -1;
+    *list = nr;
+    ms_dist_refused_row_t *x = &nr[(*n)++];
+    snprintf(x->id, sizeof x->id, "%s", id);
+    x->line = lineno;
+    snprintf(x->reason, sizeof x->reason, "%.200s:%d: %s: %s", path, lineno, id, why);
     return 0;
 }
 
@@ -1409,14 +1420,12 @@ int ms_dist_validation_run(ms_dist_validation_t *v, char *err, size_t errlen)
         int rc = r->refusal[0] ? MS_DIST_EINVAL      /* refused at load: no figure for it */
                : ms_dist_train_step(&r->accel, &r->model, &r->par, &r->fabric, r->accelerators, &t, e2, sizeof e2);
         if (rc) {                                            /* the others are still predicted */
-            ms_dist_refused_row_t *nr = realloc(v->refused, (size_t)(v->nrefused + 1) * sizeof *nr);
-            if (!nr) { ms_scale_err(err, errlen, "validation: out of memory"); free(tmp); return MS_DIST_ENOMEM; }
-            v->refused = nr;
-            ms_dist_refused_row_t *x = &v->refused[v->nrefused++];
-            snprintf(x->id, sizeof x->id, "%s", r->id);
-            x->line = r->line;
-            snprintf(x->reason, sizeof x->reason, "%.200s:%d: %s: %s", v->table_file[0] ? v->table_file : "runs.csv",
-                     r->line, r->id, r->refusal[0] ? r->refusal : e2);
+            if (ms_scale_refuse(&v->refused, &v->nrefused, v->table_file[0] ? v->table_file : "runs.csv", r->line, r->id,
+                                r->refusal[0] ? r->refusal : e2)) {
+                ms_scale_err(err, errlen, "validation: out of memory");
+                free(tmp);
+                return MS_DIST_ENOMEM;
+            }
             continue;
         }
         if (kept != i) v->rows[kept] = *r;
