@@ -494,11 +494,12 @@ const char *ms_dist_recompute_name(ms_dist_recompute_t rc);
  * name: flash2 or fa2, flash1 or fa1 (returns 0, or -1 for any other text). */
 const char *ms_dist_attn_kernel_name(int kernel);
 int ms_dist_attn_kernel_parse(const char *s, int *out);
-/* An optimizer implementation's name, "fused" or "unfused" ("?" out of range), and the
- * implementation of a name: fused; unfused, or torch.optim's names for it, foreach and for-loop
- * (returns 0, or -1 for any other text). */
+/* An optimizer implementation's name, "fused", "unfused" or "foreach" ("?" out of range), and the
+ * implementation of a name: fused; unfused, or torch.optim's name for it, for-loop; foreach
+ * (returns 0, or -1 for any other text, which messages answer with MS_DIST_OPT_IMPL_WORDS). */
 const char *ms_dist_opt_impl_name(int impl);
 int ms_dist_opt_impl_parse(const char *s, int *out);
+#define MS_DIST_OPT_IMPL_WORDS "fused, unfused (for-loop) or foreach"
 /* The same for a plan's recomputation (its recompute mode and recompute_layer_fraction). */
 double ms_dist_plan_hardware_flops(const ms_dist_model_t *m, double sequences, const ms_dist_parallel_t *p);
 /* Hardware FLOPs as published TFLOP/s figures count them: the attention scores over the full s²

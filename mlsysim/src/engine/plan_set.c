@@ -182,7 +182,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         return MS_OK;
     }
     if (!strcmp(key, "parallelism.optimizer_impl")) {
-        if (ms_dist_opt_impl_parse(value, &p->optimizer_impl)) { snprintf(err, errlen, "%s: '%s' is not fused, unfused (for-loop) or foreach", key, value); return MS_ERR_INPUT; }
+        if (ms_dist_opt_impl_parse(value, &p->optimizer_impl)) { snprintf(err, errlen, "%s: '%s' is not " MS_DIST_OPT_IMPL_WORDS, key, value); return MS_ERR_INPUT; }
         p->optimizer_impl_set = 1;
         p->has_parallelism = 1;
         return MS_OK;

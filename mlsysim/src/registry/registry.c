@@ -655,7 +655,8 @@ static void repo_key(const char *s, char *out, size_t n)
     size_t k = 0;
     for (;;) {
         while (*s && is_sep(*s)) s++;
-        size_t w = strcspn(s, "_- .");
+        size_t w = 0;
+        while (s[w] && !is_sep(s[w])) w++;
         if (!w) break;
         int skip = 0;
         for (size_t d = 0; d < sizeof drop / sizeof drop[0]; d++)

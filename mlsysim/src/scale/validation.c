@@ -1223,7 +1223,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         }
         r->par.optimizer_impl = ms_dist_stack_optimizer_impl(r->stack);
         if (ci_oi >= 0 && *c.f[ci_oi] && ms_dist_opt_impl_parse(c.f[ci_oi], &r->par.optimizer_impl)) {
-            ms_scale_err(err, errlen, "%s:%d: column optimizer_impl: '%s' is not fused, unfused (for-loop) or foreach",
+            ms_scale_err(err, errlen, "%s:%d: column optimizer_impl: '%s' is not " MS_DIST_OPT_IMPL_WORDS,
                          path, lineno, c.f[ci_oi]);
             rc = MS_DIST_EIO; break;
         }
