@@ -7,7 +7,8 @@
  * is; a runs table's two neighbours are then small valid tables. Properties: no crash, hang or
  * sanitizer report; a refusal has a message that names a file; an accepted runs table predicts every
  * row with finite step times, errors and summary figures, a clock in (0, 1] under a power limit,
- * and whole figures where blank hardware columns came from the registry;
+ * whole figures where blank hardware columns came from the registry, and a whole architecture where
+ * the row named its model;
  * an accepted serving table predicts every row with a finite positive figure, an efficiency in
  * (0, 1], between 1 and `batch` sequences in flight and, in a closed loop, between 1 and those
  * prompts prefilled an iteration.
@@ -130,6 +131,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                     r->fabric.accels_per_node >= 1 && r->fabric.intra_bw_bytes_per_s > 0 &&
                                                     r->fabric.inter_bw_bytes_per_s > 0),
                            "row %s: hardware from %s incomplete", r->id, r->hardware_from);
+                /* blank architecture columns filled from the model the row names */
+                FUZZ_CHECK(!r->model_from[0] || (r->model.layers > 0 && r->model.hidden > 0 && r->model.heads > 0 &&
+                                                 r->model.vocab > 0),
+                           "row %s: architecture from %s incomplete", r->id, r->model_from);
             }
             for (int i = 0; i < v.nrefused; i++)   /* refused rows leave the others predicted, with a reason */
                 FUZZ_CHECK(v.refused[i].line >= 2 && strstr(v.refused[i].reason, v.refused[i].id) != NULL,

@@ -1113,17 +1113,20 @@ static void test_validate_other_tables(void **state)
     cJSON_Delete(jd);
     /* mlsysim/examples/my_runs.csv, only the required columns and the hardware blank, predicts its
      * two llm-foundry runs as the project's rows of them are predicted: a DGX H100 exactly, the A100
-     * 40 GB row within 0.1 % (its α between nodes the registry's 5 µs, the project's row's 7) */
+     * 40 GB row within 0.1 % (its α between nodes the registry's 5 µs, the project's row's 7); its
+     * NeMo row, the model named by hub id and its architecture blank too, exactly */
     snprintf(args, sizeof args, "validate --table '%s/mlsysim/examples/my_runs.csv' --json", MLSB_SOURCE_DIR);
     assert_int_equal(run(args, 0, one, cap), 0);
     cJSON *jm = json_of(one), *ra = cJSON_GetObjectItemCaseSensitive(ja, "rows"), *rm = cJSON_GetObjectItemCaseSensitive(jm, "rows");
-    assert_int_equal(cJSON_GetArraySize(rm), 2);
-    static const char *const project[2] = {"FDRY-H100-7B-s2048-8", "FDRY-A100-40G-7B-s2048-32"};
-    static const char *const node[2] = {"DGX_H100", "DGX_A100_40GB"};
-    static const double tol[2] = {0.0, 1e-3};
-    for (int i = 0; i < 2; i++) {
+    assert_int_equal(cJSON_GetArraySize(rm), 3);
+    static const char *const project[3] = {"FDRY-H100-7B-s2048-8", "FDRY-A100-40G-7B-s2048-32", "NEMO-LLAMA31-8B-8"};
+    static const char *const node[3] = {"DGX_H100", "DGX_A100_40GB", "DGX_H100"};
+    static const char *const model[3] = {"", "", "Llama3_8B"};
+    static const double tol[3] = {0.0, 1e-3, 0.0};
+    for (int i = 0; i < 3; i++) {
         cJSON *m = cJSON_GetArrayItem(rm, i), *p = NULL;
         assert_string_equal(str(m, "hardware_from"), node[i]);
+        assert_string_equal(str(m, "model_from"), model[i]);
         assert_string_equal(str(m, "split"), "heldout");
         for (int k = 0; k < cJSON_GetArraySize(ra) && !p; k++)
             if (!strcmp(str(cJSON_GetArrayItem(ra, k), "id"), project[i])) p = cJSON_GetArrayItem(ra, k);

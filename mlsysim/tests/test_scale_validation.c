@@ -1000,6 +1000,65 @@ static void test_registry_hardware(void **s)
     remove_tables(dir, cal, runs, stk);
 }
 
+/* A row that names its model (column model: a registry name, title or hub id) may leave the
+ * architecture columns blank: each takes the registry's, and without an arch column its form too
+ * (SwiGLU, untied embeddings, no biases, rotary positions for Llama 3). It predicts as the row
+ * written out; a model the registry lacks, or one a runs row cannot describe (experts), leaves
+ * the row out with its reason; a blank architecture column without a model is an error. */
+static void test_registry_model(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096], text[8192];
+    fixture_header(hdr);
+    strcpy(hdr + strcspn(hdr, "\n"), ",model\n");
+    char dir[] = "/tmp/ms_scale_regmodelXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nH100,0.6,test\n");
+    static const char *const arch[] = {
+        "32,4096,32,8,14336,128256", ",,,,,", ",4096,,,,", ",,,,,", ",,,,,"};
+    static const char *const form[] = {"llama", "", "gpt", "", ""};
+    static const char *const model[] = {"", "meta-llama/Meta-Llama-3-8B", "Llama3_8B", "Mixtral-8x7B-v0.1", "Llama9_8B"};
+    int k = snprintf(text, sizeof text, "%s", hdr);
+    for (int i = 0; i < 5; i++)
+        k += snprintf(text + k, sizeof text - (size_t)k, "r%d,H100/NeMo,8,989,3350,80,8,450,0.5,400,5,%s,8192,8,1,1,8,1,2,1,"
+                      "0,0,1,400,,cite,%s,%s,hierarchical,,,,,%s\n", i, arch[i], i ? "heldout" : "calibration", form[i],
+                      model[i]);
+    write_file(runs, text);
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_string_equal(v.rows[0].model_from, "");
+    assert_string_equal(v.rows[1].model_from, "Llama3_8B");
+    assert_int_equal(v.rows[1].model.layers, 32);
+    assert_int_equal(v.rows[1].model.kv_heads, 8);
+    assert_int_equal(v.rows[1].model.ffn, 14336);
+    assert_int_equal(v.rows[1].model.vocab, 128256);
+    assert_int_equal(v.rows[1].model.gated_ffn, 1);
+    assert_int_equal(v.rows[1].model.tied_embeddings, 0);
+    assert_int_equal(v.rows[1].model.biases, 0);
+    assert_int_equal(v.rows[1].model.learned_pos, 0);
+    /* an arch column given keeps its form; the blank sizes are still the model's */
+    assert_int_equal(v.rows[2].model.layers, 32);
+    assert_int_equal(v.rows[2].model.gated_ffn, 0);
+    assert_int_equal(v.rows[2].model.biases, 1);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.n, 3);
+    assert_true(v.rows[1].predicted_step_s == v.rows[0].predicted_step_s);
+    assert_true(v.rows[2].predicted_step_s < v.rows[0].predicted_step_s);   /* two matrices of 14336, not three */
+    assert_int_equal(v.nrefused, 2);
+    assert_int_equal(v.refused[0].line, 5);
+    assert_non_null(strstr(v.refused[0].reason, "r3: column model: the registry's Mixtral_8x7B (transformer) is a mixture of experts"));
+    assert_non_null(strstr(v.refused[1].reason, "r4: column model: 'Llama9_8B' is no model of the registry"));
+    ms_dist_validation_free(&v);
+    /* a blank architecture column without a model: the table is wrong, and the message says how to mend it */
+    snprintf(text, sizeof text, "%sr0,H100/NeMo,8,989,3350,80,8,450,0.5,400,5,,4096,32,8,14336,128256,8192,8,1,1,8,1,2,1,"
+             "0,0,1,400,,cite,calibration,llama,hierarchical,,,,,\n", hdr);
+    write_file(runs, text);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+    assert_non_null(strstr(err, "runs.csv:2: column layers: '' is not a non-negative number (blank only where the row "
+                                "names its model in column model)"));
+    remove_tables(dir, cal, runs, stk);
+}
+
 /* A table saved by a spreadsheet: a UTF-8 byte-order mark before the header and CR LF line ends,
  * in runs.csv and calibration.csv alike, loads and predicts as the plain text does. */
 static void test_spreadsheet_export(void **s)
@@ -1680,6 +1739,7 @@ int main(void)
         cmocka_unit_test(test_column_words),
         cmocka_unit_test(test_spreadsheet_export),
         cmocka_unit_test(test_registry_hardware),
+        cmocka_unit_test(test_registry_model),
         cmocka_unit_test(test_stacks_file),
         cmocka_unit_test(test_stack_attention_factor),
         cmocka_unit_test(test_stack_aliases),

@@ -817,6 +817,9 @@ typedef struct ms_dist_run_row {
     char hardware_from[48];         /* "" = the row's own hardware columns; else the registry entry
                                      * (a node such as DGX_H100, or an accelerator) that its blank
                                      * ones came from */
+    char model_from[48];            /* "" = the row's own architecture columns; else the registry
+                                     * model its column `model` names, whose figures its blank ones
+                                     * (and, without an arch column, its form) took */
     char stack_figures[32];         /* the stacks.csv entry whose figures the row took (by name or
                                      * alias), or "" (none: factors 1) */
     double stack_compute_factor;    /* stacks.csv compute_factor of the software stack (1 = none);

@@ -99,7 +99,11 @@ static void usage(FILE *f)
                "                                          split is held out and a generation without\n"
                "                                          calibration rows takes the project's baseline;\n"
                "                                          hardware columns left blank take the registry's\n"
-               "                                          figures for the stack's accelerator and its node)\n"
+               "                                          figures for the stack's accelerator and its node;\n"
+               "                                          a row that names its model (column model: a\n"
+               "                                          registry name or a hub id such as\n"
+               "                                          meta-llama/Llama-2-70b-hf) may leave layers to\n"
+               "                                          vocab blank for the registry's)\n"
                "  mlsysim validate --table my/runs.csv --calibration my/cal.csv --stacks my/stacks.csv\n"
                "  mlsysim validate --table my/serving.csv   (a serving or NCCL-tests table, known by its\n"
                "                                          header, validated alone)\n"
@@ -201,23 +205,26 @@ static void refusals_note(const ms_dist_refused_row_t *x, int n, const char *one
     printf("%s; the summaries are over the rest)\n", n > 8 ? " ..." : "");
 }
 
-/* The rows whose blank hardware columns came from the registry, and from which entries. */
-static void print_hardware_from(const ms_dist_validation_t *v, const char *only)
+/* The rows whose blank hardware columns (models: architecture columns) came from the registry,
+ * and from which entries. */
+static void print_registry_from(const ms_dist_validation_t *v, const char *only, int models)
 {
     const char *from[16];
     int nfrom = 0, rows = 0;
     for (int i = 0; i < v->n; i++) {
         const ms_dist_run_row_t *r = &v->rows[i];
-        if (!r->hardware_from[0] || !shown(r, only)) continue;
+        const char *f = models ? r->model_from : r->hardware_from;
+        if (!f[0] || !shown(r, only)) continue;
         rows++;
         int k = 0;
-        while (k < nfrom && strcmp(from[k], r->hardware_from)) k++;
-        if (k == nfrom && nfrom < (int)(sizeof from / sizeof from[0])) from[nfrom++] = r->hardware_from;
+        while (k < nfrom && strcmp(from[k], f)) k++;
+        if (k == nfrom && nfrom < (int)(sizeof from / sizeof from[0])) from[nfrom++] = f;
     }
     if (!rows) return;
-    printf("(%d %s blank hardware columns from the registry's ", rows, rows == 1 ? "row takes its" : "rows take their");
+    printf("(%d %s blank %s columns from the registry's ", rows, rows == 1 ? "row takes its" : "rows take their",
+           models ? "architecture" : "hardware");
     for (int k = 0; k < nfrom; k++) printf("%s%s", k ? ", " : "", from[k]);
-    printf("; --json hardware_from)\n");
+    printf("; --json %s)\n", models ? "model_from" : "hardware_from");
 }
 
 /* Prints the software stacks (the text after '/') whose rows took no stacks.csv entry, by name or
@@ -797,6 +804,8 @@ int ms_cli_validate(int argc, char **argv)
             /* the registry entry the row's blank hardware columns came from ("" = its own) */
             printf(",\"hardware_from\":");
             json_str(r->hardware_from);
+            printf(",\"model_from\":");          /* the registry model its blank architecture took */
+            json_str(r->model_from);
             printf(",\"accelerators\":%d,\"efficiency\":%.4g,\"measured_step_time_s\":%.6g,"
                    "\"predicted_step_time_s\":%.6g,\"measured_tflops_per_accelerator\":%.6g,"
                    "\"predicted_tflops_per_accelerator\":%.6g,\"error\":%.6g,\"citation\":",
@@ -854,7 +863,8 @@ int ms_cli_validate(int argc, char **argv)
             printf("(%d %s not divide among the data-parallel replicas: predicted at the nearest whole\n"
                    " number of sequences a replica, the step scaled to the published batch; --json global_batch_predicted)\n",
                    rebatched, rebatched == 1 ? "row's global batch does" : "rows' global batches do");
-        print_hardware_from(&v, only);
+        print_registry_from(&v, only, 0);
+        print_registry_from(&v, only, 1);
         if (breakdown) print_breakdowns(&v, only);
         if (only) printf("(%d of %d runs listed: --row %s; the summaries below are over all of them)\n", listed,
                          v.n + v.nrefused, only);

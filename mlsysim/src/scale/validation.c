@@ -766,6 +766,61 @@ static void whole_batch(ms_dist_run_row_t *r)
 /* The hardware columns a row may leave blank, each taken from the built-in registry. */
 static int hw_col(int k) { return k >= C_PEAK && k <= C_IBA; }
 
+/* The architecture columns a row that names its model (column `model`) may leave blank. */
+static int arch_col(int k) { return k >= C_L && k <= C_V; }
+
+/* The built-in registry, made on a row's first use of it. NULL and why on failure. */
+static const ms_registry *builtin_registry(ms_registry **reg, const char *what, char *why, size_t whylen)
+{
+    char rerr[256];
+    if (!*reg && !(*reg = ms_registry_new(rerr, sizeof rerr))) ms_scale_err(why, whylen, "%s: the built-in registry: %s", what, rerr);
+    return *reg;
+}
+
+/* A row's blank architecture columns (`blanks`: a bit per C_* column) from the registry model its
+ * column `model` names (by name, title or hub id, as the registry looks models up), and, where
+ * `take_form` (no arch column given), its form: SwiGLU or not, tied embeddings, biases, learned
+ * positions. Only a dense decoder whose heads span the hidden size is a runs.csv row's model (no
+ * experts, no latent attention, no head size of its own). 0 and `from` = the entry; else -1 and
+ * the row's refusal in why (the table is fine; the registry lacks the model). */
+static int registry_model(ms_registry **reg, const char *name, unsigned blanks, int take_form, double val[C_NUM],
+                          ms_dist_model_t *md, char *from, size_t fromlen, char *why, size_t whylen)
+{
+    const ms_registry *r = builtin_registry(reg, "column model", why, whylen);
+    if (!r) return -1;
+    const ms_model *m = ms_registry_model(r, name);
+    if (!m) {
+        ms_scale_err(why, whylen, "column model: '%s' is no model of the registry (`mlsysim zoo models`; a name, a "
+                     "title or a hub id such as meta-llama/Llama-2-70b-hf)", name);
+        return -1;
+    }
+    const ms_arch *a = &m->arch;
+    const char *unlike = m->kind != MS_MODEL_TRANSFORMER ? "no transformer"
+                       : a->encoder ? "an encoder"
+                       : a->experts > 0 ? "a mixture of experts"
+                       : a->kv_lora_rank > 0 ? "latent attention (MLA)"
+                       : a->head_dim > 0 && a->head_dim * a->heads != a->hidden ? "heads of their own size"
+                       : NULL;
+    if (unlike) {
+        ms_scale_err(why, whylen, "column model: the registry's %s (%s) is %s; a runs table's row is a dense "
+                     "decoder whose heads span its hidden size (give its columns instead)", m->name,
+                     ms_model_kind_name(m->kind), unlike);
+        return -1;
+    }
+    const double fill[C_NUM] = {[C_L] = a->layers, [C_H] = a->hidden, [C_A] = a->heads,
+                                [C_KV] = a->kv_heads, [C_FFN] = a->ffn, [C_V] = a->vocab};
+    for (int k = 0; k < C_NUM; k++)
+        if (blanks >> k & 1u) val[k] = fill[k];
+    if (take_form) {
+        md->gated_ffn = a->gated_ffn;
+        md->tied_embeddings = a->tied_embeddings;
+        md->biases = a->bias;
+        md->learned_pos = a->max_pos > 0;
+    }
+    snprintf(from, fromlen, "%s", m->name);
+    return 0;
+}
+
 /* A row's blank hardware columns (`blanks`: a bit per C_* column) from the built-in registry: the
  * accelerator or node its stack's generation names (the text before '/', as the registry looks
  * names up: by name, by title, by title without the maker's name; else without a vendor or system
@@ -776,13 +831,10 @@ static int hw_col(int k) { return k >= C_PEAK && k <= C_IBA; }
 static int registry_hardware(ms_registry **reg, const char *stack, const char *genkey, unsigned blanks, int accelerators,
                              double val[C_NUM], char *from, size_t fromlen, char *why, size_t whylen)
 {
-    char gen[64], rerr[256];
+    char gen[64];
     snprintf(gen, sizeof gen, "%.*s", (int)strcspn(stack, "/"), stack);
-    if (!*reg && !(*reg = ms_registry_new(rerr, sizeof rerr))) {
-        ms_scale_err(why, whylen, "blank hardware columns: the built-in registry: %s", rerr);
-        return -1;
-    }
-    const ms_registry *r = *reg;
+    const ms_registry *r = builtin_registry(reg, "blank hardware columns", why, whylen);
+    if (!r) return -1;
     const char *gs = generation_start(gen);
     /* the calibration key only where it names the generation itself, not through an alias: an
      * H800 or GH200 is not the registry's H100 (NVLink and HBM differ) */
@@ -899,6 +951,7 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_id = col_index(hdr, "id"), ci_stack = col_index(hdr, "stack"), ci_cit = col_index(hdr, "citation");
     int ci_split = col_index(hdr, "split");                 /* optional */
     int ci_arch = col_index(hdr, "arch");                   /* optional */
+    int ci_model = col_index(hdr, "model");                 /* optional: blank architecture columns from it */
     int ci_coll = col_index(hdr, "collectives");            /* optional */
     int ci_cu = col_index(hdr, "compute_units");            /* optional */
     int ci_hf = col_index(hdr, "hbm_fraction");             /* optional */
@@ -939,16 +992,21 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         while (c.n < hdr->n) c.f[c.n++] = blank;
         double val[C_NUM];
         unsigned hw_blanks = 0;                            /* blank hardware columns: the registry's */
+        unsigned arch_blanks = 0;                          /* blank architecture columns: the model's */
+        const char *model_name = ci_model >= 0 ? c.f[ci_model] : "";
         for (int k = 0; k < C_NUM; k++) {
             const char *s = c.f[ci[k]];
             if (*s == '\0' && hw_col(k)) { val[k] = 0; hw_blanks |= 1u << k; continue; }
+            if (*s == '\0' && arch_col(k) && *model_name) { val[k] = 0; arch_blanks |= 1u << k; continue; }
             if (*s == '\0' && (k == C_STEP || k == C_TFL || k == C_KV || k == C_FFN)) { val[k] = 0; continue; }
             if (*s == '\0' && k == C_ZERO) { val[k] = -1; continue; }   /* from the stack's name */
             if (word_value(k, s, &val[k])) continue;                     /* "full", "true" ... */
             if (parse_num(s, &val[k]) || val[k] < 0) {
                 ms_scale_err(err, errlen, "%s:%d: column %s: '%s' is not a non-negative number%s", path, lineno, num_cols[k], s,
                              k == C_RC ? " (or none, selective, full, operator-level)"
-                             : k == C_SP || k == C_OVL || k == C_FLASH ? " (or true, false)" : "");
+                             : k == C_SP || k == C_OVL || k == C_FLASH ? " (or true, false)"
+                             : *s == '\0' && arch_col(k) ? " (blank only where the row names its model in column model)"
+                             : "");
                 rc = MS_DIST_EIO; break;
             }
             if (whole_col(k) && (val[k] > 1e9 || val[k] != floor(val[k]))) { /* counts become ints */
@@ -1045,6 +1103,14 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
         r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
         r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
+        /* a model named: its blank architecture columns, and its form where no arch is given */
+        if (*model_name) {
+            if (registry_model(&reg, model_name, arch_blanks, !(ci_arch >= 0 && *c.f[ci_arch]), val, &r->model,
+                               r->model_from, sizeof r->model_from, r->refusal, sizeof r->refusal))
+                goto refused;                     /* the table is fine; the registry lacks the model */
+            r->model.layers = (int)val[C_L]; r->model.hidden = (int)val[C_H]; r->model.heads = (int)val[C_A];
+            r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN]; r->model.vocab = (int)val[C_V];
+        }
         /* hardware figures the row leaves blank (or has no column for): its generation's, from
          * calibration.csv's optional columns; a row's own value wins */
         {
