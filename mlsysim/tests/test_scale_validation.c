@@ -644,6 +644,8 @@ static void test_bad_tables(void **s)
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,,test\n", "fp8", 0, "has no fp8_efficiency"},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,1.5,test\n", "", 0, "column fp8_efficiency"},
             {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "int8", 0, "column precision"},
+            {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "w4a16", 0, "column precision"},  /* serving's word */
+            {"stack,efficiency,fp8_efficiency,source\nX,0.7,0.5,test\n", "float8_e4m3fn", 1, NULL},
         };
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
             write_file(cal, cases[k].cal);

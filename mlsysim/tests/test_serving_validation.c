@@ -361,7 +361,7 @@ static void test_bad_serving_tables(void **s)
         {"a,NoSuchModel,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", "no row could be predicted (", ":2: a: column model"},
         {"a,ResNet50,H100,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: a: column model", NULL},
         {"a,Llama2_7B,NoGPU,fp8,1,1,128,1,ttft_s,0.007,heldout,c", ":2: a: column hardware", NULL},
-        {"a,Llama2_7B,H100,fp7,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column precision", NULL},
+        {"a,Llama2_7B,H100,fp7,1,1,128,1,ttft_s,0.007,heldout,c", ":2: column precision", "weight-only w4a16, awq"},
         {"a,Llama2_7B,H100,fp8,3,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp", NULL},
         {"a,Llama2_7B,H100,fp8,1,0,128,1,ttft_s,0.007,heldout,c", ":2: column batch", NULL},
         {"a,Llama2_7B,H100,fp8,1,1,1e300,1,ttft_s,0.007,heldout,c", ":2: column input_len", NULL},
@@ -514,11 +514,15 @@ static void test_kv_capacity_limits_in_flight(void **s)
           "big,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
           "fits,Llama2_7B,A100,fp16,1,40,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
           "kv8,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,fp8\n"
-          "bench,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,trtllm-bench,\n", f);
+          "bench,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,trtllm-bench,\n"
+          /* precisions as frameworks write them: the same rows */
+          "word,Llama2_7B,A100,float16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,float8_e4m3fn\n"
+          /* weight-only 4-bit (AWQ): 3.37 GB of weights, 16-bit compute and cache */
+          "awq,Llama2_7B,A100,w4a16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n", f);
     fclose(f);
     ms_serving_validation v;
     assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
-    assert_int_equal(v.n, 4);
+    assert_int_equal(v.n, 6);
     const ms_model *m = ms_registry_model(reg, "Llama2_7B");
     const ms_hardware *hw = ms_registry_hardware(reg, "A100");
     assert_true(fabs(hw->mem_bytes - 85899345920.0) < 1);
@@ -542,6 +546,16 @@ static void test_kv_capacity_limits_in_flight(void **s)
     /* 44 sequences a step is the throughput the memory allows: below the 1000-sequence figure
      * it cannot hold, above the 40-sequence one */
     assert_true(v.rows[0].predicted > v.rows[1].predicted);
+    /* float16 weights with a float8_e4m3fn cache are row kv8 */
+    assert_true(v.rows[4].precision == MS_FP16 && v.rows[4].weight_precision == MS_FP16 && v.rows[4].kv_precision == MS_FP8);
+    assert_int_equal(v.rows[4].in_flight, 89);
+    assert_true(v.rows[4].predicted == v.rows[2].predicted);
+    /* w4a16: the memory beside 0.5 B a parameter holds (85,899,345,920 - 3,369,998,336) / 1,610,612,736
+     * = 51 sequences, and each decode step reads a quarter of the weights */
+    assert_true(v.rows[5].precision == MS_FP16 && v.rows[5].weight_precision == MS_INT4 && v.rows[5].kv_precision == MS_FP16);
+    assert_int_equal(v.rows[5].in_flight, (int)floor((hw->mem_bytes - 0.5 * m->params) / per_seq));
+    assert_int_equal(v.rows[5].in_flight, 51);
+    assert_true(v.rows[5].predicted > v.rows[0].predicted);
     ms_serving_validation_free(&v);
     unlink(path);
     rmdir(dir);

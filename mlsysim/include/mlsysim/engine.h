@@ -336,6 +336,8 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * trtllm-0.9, a per-layer cost of the prefill and one of the decode step, and a GQA kernel that
  * reads each KV head once; nim-trtllm-0.9, trtllm-0.9's and a NIM server's own cost per request,
  * in every first token).
+ * `precision` is read as frameworks write it (bfloat16, float8_e4m3fn, and weight-only words such as
+ * w4a16 or awq: 4-bit weights under 16-bit compute and cache; ms_scale_precision_word).
  * An optional column `kv_precision` gives the KV cache's format (blank: precision), and an optional
  * column `clients` makes the row a closed loop of that many clients with no think time (a
  * benchmark's concurrency: ms_cb_closed_loop over the in-flight decode step and one request's
@@ -362,6 +364,9 @@ typedef struct {
     ms_serving_metric metric;
     ms_precision precision;
     ms_precision kv_precision;       /* the KV cache's (column `kv_precision`; blank = precision) */
+    ms_precision weight_precision;   /* the weights' storage: 4 or 8 bits under a weight-only word of
+                                      * `precision` (w4a16, awq, w8a16 ...; ms_scale_precision_word),
+                                      * else = precision */
     int tp, batch, input_len, output_len;
     int clients;                     /* column `clients`: a closed loop of that many clients (batch = the
                                       * most sequences in flight), ms_cb_closed_loop; 0 = a static batch */

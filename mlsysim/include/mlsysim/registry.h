@@ -54,6 +54,9 @@ const char *ms_hw_class_name(ms_hw_class c);
 typedef struct {
     char name[MS_NAME_MAX];                /* registry key, e.g. "H100" */
     char title[MS_TITLE_MAX];              /* "NVIDIA H100 SXM5 80GB" */
+    char device_name[MS_TITLE_MAX];        /* the name its driver reports (nvidia-smi, torch.cuda.
+                                              get_device_name) where the title is not it: "NVIDIA
+                                              H100 80GB HBM3"; "" = none given */
     char source[MS_SOURCE_MAX];
     ms_hw_class hw_class;
     int year;

@@ -1,5 +1,6 @@
 /* cmd_zoo.c - `mlsysim zoo hardware|models|systems|grids`: the registry as a table, JSON or markdown.
- * Filters: --class (hardware), --kind (models), --filter TEXT (name or title contains, any case).
+ * Filters: --class (hardware), --kind (models), --filter TEXT (name or title contains, any case;
+ * hardware also its device_name).
  * Hardware is sorted by dense 16-bit peak, models by parameters, largest first. */
 #include "cli.h"
 
@@ -60,7 +61,7 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
     for (size_t i = 0; i < n; i++) {
         const ms_hardware *h = ms_registry_hardware_at(c->reg, i);
         if (cls && strcmp(ms_hw_class_name(h->hw_class), cls)) continue;
-        if (!icontains(h->name, filter) && !icontains(h->title, filter)) continue;
+        if (!icontains(h->name, filter) && !icontains(h->title, filter) && !icontains(h->device_name, filter)) continue;
         hw_list[k++] = h;
     }
     qsort(hw_list, k, sizeof *hw_list, cmp_hw);
@@ -72,6 +73,10 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
             ms_json_str(stdout, h->name);
             printf(", \"title\": ");
             ms_json_str(stdout, h->title);
+            if (h->device_name[0]) {
+                printf(", \"device_name\": ");
+                ms_json_str(stdout, h->device_name);
+            }
             printf(", \"class\": \"%s\", \"year\": %d, \"peak_fp16_flop_per_s\": %.10g, \"flop_per_s\": {",
                    ms_hw_class_name(h->hw_class), h->year, ms_hw_peak(h, MS_FP16));
             int first = 1;

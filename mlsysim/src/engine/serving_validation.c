@@ -52,6 +52,7 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
     p->seq_len = seq;
     p->precision = r->precision;
     if (r->kv_precision != r->precision) p->kv_precision = (int)r->kv_precision;
+    if (r->weight_precision != r->precision) p->weight_precision = (int)r->weight_precision;
     p->tp = r->tp;
     p->pp = 1;
     p->count = r->tp;
@@ -170,7 +171,7 @@ static const serving_stack *stack_of(const char *name)
 static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r, double len, double reserve,
                        double frac)
 {
-    double free_b = frac * (r->tp * hw->mem_bytes * (1.0 - reserve) - m->params * ms_precision_bytes(r->precision));
+    double free_b = frac * (r->tp * hw->mem_bytes * (1.0 - reserve) - m->params * ms_precision_bytes(r->weight_precision));
     double per_seq = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * len;
     double n = free_b > 0 && per_seq > 0 ? floor(free_b / per_seq) : 1;
     if (n < 1) return 1;
@@ -307,9 +308,13 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         }
         snprintf(r->model, sizeof r->model, "%s", m->name);
         snprintf(r->hardware, sizeof r->hardware, "%s", hw->name);
-        if (ms_precision_parse(c.f[ci[S_PREC]], &r->precision)) { BAD(S_PREC, "unknown precision '%s'", c.f[ci[S_PREC]]); break; }
-        r->kv_precision = r->precision;
-        if (ci_kvp >= 0 && c.f[ci_kvp][0] && ms_precision_parse(c.f[ci_kvp], &r->kv_precision)) {
+        if (ms_scale_precision_word(c.f[ci[S_PREC]], &r->precision, &r->weight_precision, &r->kv_precision)) {
+            BAD(S_PREC, "unknown precision '%s' (fp16, bf16, fp8, int8, as frameworks write them: bfloat16, "
+                "float8_e4m3fn ...; weight-only w4a16, awq, gptq, w8a16; w8a8)", c.f[ci[S_PREC]]);
+            break;
+        }
+        ms_precision kc, kw;
+        if (ci_kvp >= 0 && c.f[ci_kvp][0] && ms_scale_precision_word(c.f[ci_kvp], &kc, &kw, &r->kv_precision)) {
             snprintf(err, errlen, "%s:%d: column kv_precision: unknown precision '%s' (empty = precision)", path, lineno, c.f[ci_kvp]);
             rc = MS_ERR_INPUT; break;
         }
@@ -348,7 +353,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         if (m->arch.heads % r->tp) { BAD(S_TP, "%d does not divide the %d attention heads of %s", r->tp, m->arch.heads, m->name); break; }
         /* weights that do not fit the tp group's memory cannot have been served so: a wrong tp
          * (or model, or precision), refused rather than predicted at one sequence in flight */
-        double weights = m->params * ms_precision_bytes(r->precision);
+        double weights = m->params * ms_precision_bytes(r->weight_precision);
         if (weights > r->tp * hw->mem_bytes) {
             BAD(S_TP, "%s's weights, %.0f GB in %s, do not fit %d %s (%.0f GB each)", m->name, weights / 1e9,
                 c.f[ci[S_PREC]], r->tp, hw->name, hw->mem_bytes / 1e9);

@@ -131,6 +131,7 @@ static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, h->title, sizeof h->title);
+        else if (!strcmp(key, "device_name")) rc = msy_str(y, v, f, h->device_name, sizeof h->device_name);
         else if (!strcmp(key, "source")) { rc = msy_str(y, v, f, h->source, sizeof h->source); have_source = 1; }
         else if (!strcmp(key, "year")) rc = msy_int(y, v, f, &h->year, 1950, 2100);
         else if (!strcmp(key, "class")) {
@@ -686,13 +687,20 @@ static const ms_model *model_by_repo_id(const ms_registry *r, const char *name)
     return found;
 }
 
-/* The one accelerator whose title is `name` with its maker's name before it ("A100-SXM4-40GB" is
- * titled "NVIDIA A100 SXM4 40GB", "Instinct MI300X" "AMD Instinct MI300X"); NULL when none or
- * several are. */
+/* The one accelerator whose driver reports `name` ("NVIDIA H100 80GB HBM3", as nvidia-smi and
+ * benchmark logs print it), else whose title is `name` with its maker's name before it
+ * ("A100-SXM4-40GB" is titled "NVIDIA A100 SXM4 40GB", "Instinct MI300X" "AMD Instinct MI300X");
+ * NULL when none or several are. */
 static const ms_hardware *hardware_by_maker(const ms_registry *r, const char *name)
 {
     static const char *const makers[] = {"NVIDIA", "AMD", "Intel", "Google", "AWS", "Apple"};
     const ms_hardware *found = NULL;
+    for (size_t i = 0; i < r->hw.n; i++) {
+        if (!r->hw.v[i].device_name[0] || !name_eq(r->hw.v[i].device_name, name)) continue;
+        if (found) return NULL;
+        found = &r->hw.v[i];
+    }
+    if (found) return found;
     char full[MS_TITLE_MAX + 16];
     for (size_t k = 0; k < sizeof makers / sizeof makers[0]; k++) {
         if (snprintf(full, sizeof full, "%s %s", makers[k], name) >= (int)sizeof full) continue;
@@ -725,7 +733,7 @@ static const ms_hardware *hardware_by_maker(const ms_registry *r, const char *na
         return titles ? NULL : LOOSE;                                                        \
     }
 
-ACCESSORS(hardware, ms_hardware, hw, hardware_by_maker(r, name))   /* also without its maker */
+ACCESSORS(hardware, ms_hardware, hw, hardware_by_maker(r, name))   /* also as its driver names it, without its maker */
 ACCESSORS(model, ms_model, models, model_by_repo_id(r, name))   /* models also by hub id */
 ACCESSORS(node, ms_node, nodes, NULL)
 ACCESSORS(fabric, ms_fabric, fabrics, NULL)

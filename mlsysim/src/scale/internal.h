@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "mlsysim/distributed.h"
+#include "mlsysim/registry.h"
 
 /* Resolved architecture numbers (defaults applied). */
 typedef struct ms_scale_arch {
@@ -53,6 +54,14 @@ int ms_scale_split_csv(char *s, ms_scale_csv_line_t *out);
 /* Lower-case letters and digits of s (no '-', '_', '.', blanks), at most n-1 of them: names compared
  * without regard to case or punctuation ("TRTLLM 0.6" and "trtllm-0.6", "Held-out" and "heldout"). */
 void ms_scale_squash(const char *s, char *out, size_t n);
+/* A precision as frameworks and benchmark tables write it, into the formats of the compute, the
+ * weights and the KV cache: an engine name (fp16, bf16, fp8, int8 ...; ms_precision_parse) for
+ * all three; a word that contains fp8, float8, e4m3 or e5m2 (FP8, fp8-hybrid, float8_e4m3fn) FP8,
+ * one that contains bf16 or bfloat16 (amp_bf16, torch.bfloat16) BF16, fp16, float16 or half FP16;
+ * weight-only quantization (w4a16, awq, gptq, int4_awq, int4_wo; w8a16, int8_wo) 4- or 8-bit
+ * weights under 16-bit compute and cache; w8a8 and smoothquant 8-bit weights and compute, a 16-bit
+ * cache. 0, or -1 for a word it does not know. */
+int ms_scale_precision_word(const char *s, ms_precision *compute, ms_precision *weights, ms_precision *kv);
 /* The column of `name` in a header line; -1 when it has none. */
 int ms_scale_csv_col(const ms_scale_csv_line_t *hdr, const char *name);
 /* One CSV table read line by line: a UTF-8 byte-order mark before the first line (spreadsheets write

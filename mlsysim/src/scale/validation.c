@@ -476,6 +476,32 @@ void ms_scale_squash(const char *s, char *out, size_t n)
     out[k] = '\0';
 }
 
+int ms_scale_precision_word(const char *s, ms_precision *compute, ms_precision *weights, ms_precision *kv)
+{
+    ms_precision p;
+    if (ms_precision_parse(s, &p) == 0) { *compute = *weights = *kv = p; return 0; }
+    char q[64];
+    ms_scale_squash(s, q, sizeof q);
+    static const struct { const char *word; ms_precision compute, weights; } quant[] = {
+        {"w4a16", MS_FP16, MS_INT4}, {"awq", MS_FP16, MS_INT4}, {"gptq", MS_FP16, MS_INT4},
+        {"int4awq", MS_FP16, MS_INT4}, {"int4gptq", MS_FP16, MS_INT4}, {"w4a16awq", MS_FP16, MS_INT4},
+        {"w4a16gptq", MS_FP16, MS_INT4}, {"int4wo", MS_FP16, MS_INT4}, {"int4weightonly", MS_FP16, MS_INT4},
+        {"w8a16", MS_FP16, MS_INT8}, {"int8wo", MS_FP16, MS_INT8}, {"int8weightonly", MS_FP16, MS_INT8},
+        {"w8a8", MS_INT8, MS_INT8}, {"smoothquant", MS_INT8, MS_INT8}, {"int8sq", MS_INT8, MS_INT8},
+    };
+    for (size_t i = 0; i < sizeof quant / sizeof quant[0]; i++)
+        if (!strcmp(q, quant[i].word)) {
+            *compute = quant[i].compute, *weights = quant[i].weights, *kv = MS_FP16;
+            return 0;
+        }
+    if (strstr(q, "fp8") || strstr(q, "float8") || strstr(q, "e4m3") || strstr(q, "e5m2")) p = MS_FP8;
+    else if (strstr(q, "bf16") || strstr(q, "bfloat16")) p = MS_BF16;
+    else if (strstr(q, "fp16") || strstr(q, "float16") || strstr(q, "half")) p = MS_FP16;
+    else return -1;
+    *compute = *weights = *kv = p;
+    return 0;
+}
+
 /* The software part of a stack name ("GEN/software", or the whole name), squashed. */
 static void software_key(const char *stack, char name[64])
 {
@@ -1303,11 +1329,10 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         if (ci_prec >= 0 && *c.f[ci_prec]) {
             /* read as the frameworks write it (amp_bf16, bfloat16, FP8, float8, fp8-hybrid, e4m3 ...) */
             const char *pv = c.f[ci_prec];
-            char pq[64];
-            ms_scale_squash(pv, pq, sizeof pq);
-            int is8 = strstr(pq, "fp8") || strstr(pq, "float8") || strstr(pq, "e4m3") || strstr(pq, "e5m2");
-            int isb = !is8 && (strstr(pq, "bf16") || strstr(pq, "bfloat16"));
-            fp16 = !is8 && !isb && (strstr(pq, "fp16") || strstr(pq, "float16") || strstr(pq, "half"));
+            ms_precision pc = MS_FP32, pw = MS_FP32, pk = MS_FP32;
+            int known = ms_scale_precision_word(pv, &pc, &pw, &pk) == 0 && pw == pc;   /* training: no weight-only words */
+            int is8 = known && pc == MS_FP8, isb = known && pc == MS_BF16;
+            fp16 = known && pc == MS_FP16;
             if (is8) {
                 if (!(r->fp8_efficiency > 0)) {
                     ms_scale_err(r->refusal, sizeof r->refusal, "column precision: fp8, and generation %s has no "
