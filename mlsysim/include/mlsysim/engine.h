@@ -387,6 +387,9 @@ typedef struct {
     double decode_overhead_s;        /* the stack's fixed cost of a decode step's layers (in ITL; the
                                       * prefill's figure where the stack gives no decode one) */
     double kv_extra_s;               /* per decode step: KV re-read by a GQA kernel that reads per query head */
+    double attn_block_s;             /* per decode step: what the attention kernel takes beyond its KV read
+                                      * where one thread block a sequence and KV head runs alone (no
+                                      * multi-block mode): waves x context x the stack's time a token */
     double request_overhead_s;       /* the stack's server cost of a request beside the GPUs' work (in TTFT) */
     double decode_serial;            /* the stack's decode-GEMM serial share (ms_serve_input.gemm_serial) */
     int in_flight;                   /* sequences decoded at once: min(batch, KV-cache capacity at the mean

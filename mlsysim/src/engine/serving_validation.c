@@ -86,6 +86,8 @@ typedef struct {
     double layer_s;       /* per layer of a prefill (the forward pass of the first token) */
     double decode_s;      /* per layer of a decode step */
     double decode_serial; /* the decode GEMMs' shorter side in series (ms_serve_input.gemm_serial) */
+    double block_token_s; /* decode attention, one thread block a (sequence, KV head): its time a token
+                           * of context (0 = the kernel keeps pace with the HBM stream) */
 } serving_layer_cost;
 typedef struct {
     const char *name;
@@ -123,6 +125,19 @@ typedef struct {
  *   (-0.7 %; 0 gives -23.4 %), H100 1.0 on TRT09-H100-L2-7B-fp8-t1-b128-128x128-itl (-0.6 %;
  *   0 gives -20.4 %); the per-layer costs stay their grid's best beside them. Those two runs'
  *   token-to-token and tokens/s rows are calibration rows; every other row is held out. */
+/*   Then its decode attention's thread blocks (serving_layer_cost.block_token_s, attention_blocks_s):
+ *   0.9.0's masked-MHA and XQA kernels give each (sequence, KV head) one thread block unless the
+ *   engine is built with multi_block_mode, off by default (docs/source/advanced/gpt-attention.md,
+ *   "Generation Phase": "the vanilla implementation that uses a single CUDA thread-block per head",
+ *   multi-block worth testing "when batch_size * num_heads is less than the number of
+ *   multi-processors"). A block works through its context alone, slower than its share of the HBM
+ *   stream, so few sequences at long contexts take longer than their KV read. The time a block
+ *   takes a token of context, per generation, on a 0.1 ns grid on ONE row each, the batch-1 run
+ *   with the fewest blocks a token of context at TP 1 (Mistral 7B, 8 KV heads, 2048 -> 2048) in the
+ *   precision of the generation's other figures: A100 14.7 ns on TRT09-A100-M-7B-fp16-t1-b1-2048x2048-itl
+ *   (+0.03 %; 0 gives -10.0 %), H100 5.7 ns on TRT09-H100-M-7B-fp8-t1-b1-2048x2048-itl (-0.09 %;
+ *   -10.0 %). Those runs' token-to-token and tokens/s rows are calibration rows; the per-layer costs
+ *   and serial shares stay their grids' best beside them. */
 /* nim-trtllm-0.9: an (unversioned, mid-2024) NIM serving its model through a TensorRT-LLM backend
  *   of about 0.9's time, measured by GenAI-Perf from outside (the NIM (DLI) rows of serving.csv):
  *   trtllm-0.9's per-layer costs and rules, and the NIM's own cost per request, request_s: what its
@@ -131,11 +146,11 @@ typedef struct {
  *   README's split rule 4, the table's smallest configuration (one GPU, Llama 3 8B, one request at
  *   a time, a 200-token prompt; its first such line, nim.csv line 71): 4.1 ms on
  *   NIMDLI-A100-L3-8B-fp16-t1-200x1000-ttft (25.81 ms measured, 21.70 ms without it). */
-#define TRTLLM09_LAYER_COSTS {{"A100", 260e-6, 70e-6, 0.7}, {"H100", 120e-6, 50e-6, 1.0}}
+#define TRTLLM09_LAYER_COSTS {{"A100", 260e-6, 70e-6, 0.7, 14.7e-9}, {"H100", 120e-6, 50e-6, 1.0, 5.7e-9}}
 static const serving_stack stacks[] = {
     /* trtllm-0.6 charges its one per-layer cost in both phases */
-    {"trtllm-0.6", {{"A100", 250e-6, 250e-6, 0.0}, {"H100", 140e-6, 140e-6, 0.0}}, 1, 0.0, 0.0},
-    {"trtllm-bench", {{NULL, 0, 0, 0}, {NULL, 0, 0, 0}}, 0, 0.95, 0.0},
+    {"trtllm-0.6", {{"A100", 250e-6, 250e-6, 0.0, 0.0}, {"H100", 140e-6, 140e-6, 0.0, 0.0}}, 1, 0.0, 0.0},
+    {"trtllm-bench", {{NULL, 0, 0, 0, 0}, {NULL, 0, 0, 0, 0}}, 0, 0.95, 0.0},
     {"trtllm-0.9", TRTLLM09_LAYER_COSTS, 0, 0.0, 0.0},
     {"nim-trtllm-0.9", TRTLLM09_LAYER_COSTS, 0, 0.0, 4.1e-3},
 };
@@ -143,7 +158,7 @@ static const serving_stack stacks[] = {
 /* The stack's per-layer costs on hw's generation (ms_calibrated_generation: H200 is H100's
  * GH100, A800 A100's GA100): a zero cost when the stack lists none for any generation, NULL when
  * it lists others but not this one. */
-static const serving_layer_cost no_layer_cost = {NULL, 0.0, 0.0, 0.0};
+static const serving_layer_cost no_layer_cost = {NULL, 0.0, 0.0, 0.0, 0.0};
 
 static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, const char *hw_name)
 {
@@ -176,6 +191,25 @@ static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_servin
     double n = free_b > 0 && per_seq > 0 ? floor(free_b / per_seq) : 1;
     if (n < 1) return 1;
     return n > r->batch ? r->batch : (int)n;
+}
+
+/* A decode step's attention where each (sequence, KV head) is one thread block working through its
+ * context alone, as TensorRT-LLM's masked-MHA and XQA kernels run without multi-block mode: the
+ * tp group's blocks, n · kv_heads / tp on each GPU, run in waves of one a multiprocessor, each
+ * taking `len` × block_token_s. What that takes beyond the KV read the plan charges at the HBM rate,
+ * over every layer; 0 where the stream is the longer, or without a figure or an SM count. */
+static double attention_blocks_s(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r,
+                                 double block_token_s, double len)
+{
+    int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
+    if (!(block_token_s > 0) || hw->compute_units < 1 || kvh < 1 || m->arch.layers < 1) return 0.0;
+    double per_gpu = kvh >= r->tp ? (double)kvh / r->tp : 1.0;          /* KV heads on each GPU */
+    double blocks = r->in_flight * per_gpu;
+    double waves = ceil(blocks / hw->compute_units);
+    double read = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * len * r->in_flight /
+                  (r->tp * ms_hw_mem_bw(hw) * m->arch.layers);           /* a layer's KV read at the HBM rate */
+    double alone = waves * len * block_token_s;
+    return alone > read ? m->arch.layers * (alone - read) : 0.0;
 }
 
 static const char *const metric_names[MS_SERVE_METRICS] = {"tokens_per_s_per_gpu", "ttft_s", "itl_s"};
@@ -441,7 +475,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
             double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
             r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
-            r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s;
+            r->attn_block_s = attention_blocks_s(m, hw, r, lc->block_token_s, mean_len);
+            r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s + r->attn_block_s;
             if (closed) {
                 /* the wave of in-flight prompts, max_num_tokens / input of them an iteration */
                 int g = ms_cb_wave_per_iteration(r->max_num_tokens, r->input_len, r->in_flight);
