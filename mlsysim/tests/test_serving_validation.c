@@ -440,6 +440,19 @@ static void test_bad_serving_tables(void **s)
     assert_true(v.rows[2].layer_overhead_s > 0);
     assert_true(v.nunknown == 1 && !strcmp(v.unknown_stacks[0], "vllm-9"));
     ms_serving_validation_free(&v);
+    /* a split left blank, or a table without the column, is held out: every serving figure was
+     * chosen on a named row of the project's table */
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\n"
+                     "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,,c\n"
+                     "b,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,calib,c\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_true(v.n == 2 && v.rows[0].heldout == 1 && v.rows[1].heldout == 0);
+    ms_serving_validation_free(&v);
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,citation\n"
+                     "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,c\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_true(v.n == 1 && v.rows[0].heldout == 1);
+    ms_serving_validation_free(&v);
     /* a stack without a per-layer cost for the row's generation leaves that row out, the others
      * predicted; so do a model and an accelerator the registry lacks */
     write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"

@@ -1,8 +1,8 @@
 /* serving_validation.c - published serving measurements against the engine's inference plan
  * (see engine.h, "serving validation", and mlsysim/validation/README.md).
  *
- * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,
- * citation ('#' starts a comment), and optionally stack, kv_precision (the KV cache's format;
+ * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split
+ * (blank or absent = held out),citation ('#' starts a comment), and optionally stack, kv_precision (the KV cache's format;
  * blank = precision), clients (a closed loop of that many clients, ms_cb_closed_loop, each first
  * token a wave's, ms_cb_wave_ttft; blank = a static batch) and max_num_tokens (a closed loop's
  * server budget of prefill tokens an iteration; blank = MS_SERVE_MAX_NUM_TOKENS). metric:
@@ -299,7 +299,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
     for (int k = 0; fp && rc == MS_OK && k < S_NUM; k++)
-        if ((ci[k] = ms_scale_csv_col(&cf.hdr, scols[k])) < 0) {
+        if ((ci[k] = ms_scale_csv_col(&cf.hdr, scols[k])) < 0 && k != S_SPLIT) {   /* split: blank = held out */
             snprintf(err, errlen, "%s:%d: header lacks column '%s'", path, lineno, scols[k]);
             rc = MS_ERR_INPUT;
         }
@@ -403,9 +403,11 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             break;
         }
         if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
-        const char *sp = c.f[ci[S_SPLIT]];
-        r->heldout = ms_scale_split_word(sp);             /* as runs.csv reads it: held-out, calib ... */
-        if (r->heldout < 0) { BAD(S_SPLIT, "'%s' is not calibration or heldout", sp); break; }
+        /* as runs.csv reads it (held-out, calib ...); blank or no column: held out, since every
+         * serving figure was chosen on a named row of the project's table */
+        const char *sp = ci[S_SPLIT] >= 0 ? c.f[ci[S_SPLIT]] : "";
+        r->heldout = *sp ? ms_scale_split_word(sp) : 1;
+        if (r->heldout < 0) { BAD(S_SPLIT, "'%s' is not calibration or heldout (blank = held out)", sp); break; }
         const serving_stack *stk = NULL;
         /* a stack the engine has no figures for runs as the plan alone, under its own name (as a
          * training row's unknown stack runs at its generation's figures), and is listed */
