@@ -377,7 +377,7 @@ static void test_bad_serving_tables(void **s)
         {"a,Llama2_7B,H100,fp8,3,1,128,1,ttft_s,0.007,heldout,c", ":2: column tp", NULL},
         {"a,Llama2_7B,H100,fp8,1,0,128,1,ttft_s,0.007,heldout,c", ":2: column batch", NULL},
         {"a,Llama2_7B,H100,fp8,1,1,1e300,1,ttft_s,0.007,heldout,c", ":2: column input_len", NULL},
-        {"a,Llama2_7B,H100,fp8,1,1,128,1,p99_s,0.007,heldout,c", ":2: column metric", NULL},
+        {"a,Llama2_7B,H100,fp8,1,1,128,1,p99_s,0.007,heldout,c", ":2: column metric", "tpot_s"},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,-1,heldout,c", ":2: column measured", NULL},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,fitted,c", ":2: column split", NULL},
         {"a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,heldout", ":2: expected 12 columns", NULL},
@@ -452,6 +452,21 @@ static void test_bad_serving_tables(void **s)
                      "a,Llama2_7B,H100,fp8,1,1,128,1,ttft_s,0.007,c\n");
     assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
     assert_true(v.n == 1 && v.rows[0].heldout == 1);
+    ms_serving_validation_free(&v);
+    /* metrics as serving benchmarks name them: milliseconds, TPOT, all GPUs' output tokens/s */
+    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\n"
+                     "a,Llama2_7B,H100,fp8,2,8,128,64,itl_s,0.005,,c\n"
+                     "b,Llama2_7B,H100,fp8,2,8,128,64,tpot_ms,5,,c\n"
+                     "c,Llama2_7B,H100,fp8,2,8,128,64,tokens_per_s_per_gpu,500,,c\n"
+                     "d,Llama2_7B,H100,fp8,2,8,128,64,output_tokens_per_s,1000,,c\n"
+                     "e,Llama2_7B,H100,fp8,2,8,128,64,ttft_ms,20,,c\n");
+    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(v.n, 5);
+    assert_true(v.rows[1].metric == MS_SERVE_ITL_S && fabs(v.rows[1].measured - 0.005) < 1e-15);
+    assert_true(v.rows[1].predicted == v.rows[0].predicted && v.rows[1].error == v.rows[0].error);
+    assert_true(v.rows[3].metric == MS_SERVE_TOKENS_PER_S_PER_GPU && v.rows[3].measured == 500);
+    assert_true(v.rows[3].error == v.rows[2].error);
+    assert_true(v.rows[4].metric == MS_SERVE_TTFT_S && fabs(v.rows[4].measured - 0.02) < 1e-15);
     ms_serving_validation_free(&v);
     /* a stack without a per-layer cost for the row's generation leaves that row out, the others
      * predicted; so do a model and an accelerator the registry lacks */

@@ -336,7 +336,9 @@ void ms_hw_to_dist_accel(const ms_hardware *h, ms_precision precision, double ef
  * trtllm-0.9, a per-layer cost of the prefill and one of the decode step, and a GQA kernel that
  * reads each KV head once; nim-trtllm-0.9, trtllm-0.9's and a NIM server's own cost per request,
  * in every first token).
- * `precision` is read as frameworks write it (bfloat16, float8_e4m3fn, and weight-only words such as
+ * `metric` is also read as serving benchmarks name it (tpot_s = itl_s; ttft_ms, itl_ms, tpot_ms in
+ * milliseconds; output_tokens_per_s, all tp GPUs' tokens, divided by tp), `measured` then stored in
+ * the metric's own unit. `precision` is read as frameworks write it (bfloat16, float8_e4m3fn, and weight-only words such as
  * w4a16 or awq: 4-bit weights under 16-bit compute and cache; ms_scale_precision_word).
  * An optional column `kv_precision` gives the KV cache's format (blank: precision), and an optional
  * column `clients` makes the row a closed loop of that many clients with no think time (a

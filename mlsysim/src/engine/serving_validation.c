@@ -219,6 +219,27 @@ const char *ms_serving_metric_name(ms_serving_metric m)
     return m >= 0 && m < MS_SERVE_METRICS ? metric_names[m] : "?";
 }
 
+/* A metric as serving benchmarks name it: the three names, the time per output token (vLLM's
+ * TPOT: the gap between tokens after the first, our itl_s), latencies in milliseconds, and the
+ * output tokens/s of all tp GPUs. The metric, and in *scale what turns the measure into its unit;
+ * -1 for a name it does not know. */
+static int metric_of(const char *name, int tp, double *scale)
+{
+    static const struct { const char *name; int metric; double scale; } alias[] = {
+        {"tpot_s", MS_SERVE_ITL_S, 1.0}, {"ttft_ms", MS_SERVE_TTFT_S, 1e-3}, {"itl_ms", MS_SERVE_ITL_S, 1e-3},
+        {"tpot_ms", MS_SERVE_ITL_S, 1e-3}, {"output_tokens_per_s", MS_SERVE_TOKENS_PER_S_PER_GPU, 0.0},
+    };
+    *scale = 1.0;
+    for (int k = 0; k < MS_SERVE_METRICS; k++)
+        if (!strcmp(name, metric_names[k])) return k;
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+        if (!strcmp(name, alias[i].name)) {
+            *scale = alias[i].scale > 0 ? alias[i].scale : 1.0 / tp;     /* all GPUs' tokens: per GPU */
+            return alias[i].metric;
+        }
+    return -1;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -394,15 +415,20 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             break;
         }
         const char *mt = c.f[ci[S_METRIC]];
-        int mk = 0;
-        while (mk < MS_SERVE_METRICS && strcmp(mt, metric_names[mk])) mk++;
-        if (mk == MS_SERVE_METRICS) { BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu, ttft_s or itl_s", mt); break; }
+        double scale = 1.0;                               /* measured in the metric's own unit */
+        int mk = metric_of(mt, r->tp, &scale);
+        if (mk < 0) {
+            BAD(S_METRIC, "'%s' is not tokens_per_s_per_gpu, ttft_s or itl_s (or output_tokens_per_s, tpot_s, "
+                "ttft_ms, itl_ms, tpot_ms)", mt);
+            break;
+        }
         r->metric = (ms_serving_metric)mk;
         if (r->metric == MS_SERVE_ITL_S && r->output_len < 2) {   /* no second token, no latency between */
             BAD(S_OUT, "%d: an inter-token latency (itl_s) needs at least 2 output tokens", r->output_len);
             break;
         }
         if (num_field(c.f[ci[S_MEAS]], 1e-12, 1e15, &r->measured)) { BAD(S_MEAS, "'%s' is not a number > 0", c.f[ci[S_MEAS]]); break; }
+        r->measured *= scale;
         /* as runs.csv reads it (held-out, calib ...); blank or no column: held out, since every
          * serving figure was chosen on a named row of the project's table */
         const char *sp = ci[S_SPLIT] >= 0 ? c.f[ci[S_SPLIT]] : "";
