@@ -1332,6 +1332,9 @@ static void test_stack_sharding(void **s)
     assert_non_null(strstr(what, "ZeRO-3"));
     assert_int_equal(ms_dist_stack_sharding("A100/PyTorch-FSDP", NULL), 3);
     assert_int_equal(ms_dist_stack_sharding("A100/llm-foundry", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/Metaseq", NULL), 3);      /* OPT: Fully Sharded Data Parallel */
+    assert_int_equal(ms_dist_stack_sharding("A100/OLMo", NULL), 3);
+    assert_int_equal(ms_dist_stack_sharding("A100/GPT-NeoX", NULL), 1);     /* GPT-NeoX-20B: ZeRO stage 1 */
     assert_int_equal(ms_dist_stack_sharding("A100/MosaicML", &what), 3);   /* as its other rules read it */
     assert_non_null(strstr(what, "Composer"));
     assert_int_equal(ms_dist_stack_optimizer_impl("A100/MosaicML"), MS_DIST_OPT_UNFUSED);
@@ -1406,15 +1409,18 @@ static void test_stack_sharding(void **s)
         assert_non_null(strstr(err, "runs.csv:2"));
         assert_non_null(strstr(err, "column shard_group"));
     }
-    /* blank zero_stage and a name that says nothing: refused with file, line and column */
+    /* blank zero_stage and a name that says nothing: that row left out with its file, line and
+     * column, the table's other rows still predicted */
     out = fopen(runs, "w");
     assert_non_null(out);
     fprintf(out, "%s", hdr);
     fprintf(out, "%s", "f3,X/Other,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,1,1,1,512,1,0,0,,1,1,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
     fclose(out);
-    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
-    assert_non_null(strstr(err, "runs.csv:2"));
-    assert_non_null(strstr(err, "zero_stage"));
+    refused_at_run(runs, NULL, NULL, err, sizeof err);
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_EINVAL);
+    assert_non_null(strstr(v.refused[0].reason, "runs.csv:2: f3: column zero_stage: blank, and stack 'X/Other' does not say how it shards"));
+    ms_dist_validation_free(&v);
     /* attention_efficiency out of range */
     write_file(cal, "stack,efficiency,attention_efficiency,source\nX,0.7,1.5,test\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);

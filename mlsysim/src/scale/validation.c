@@ -531,6 +531,12 @@ int ms_dist_stack_sharding(const char *stack, const char **what)
         {"megatroncore", 1, "ZeRO-1 (Megatron-Core distributed optimizer)"},
         {"mcore", 1, "ZeRO-1 (Megatron-Core distributed optimizer)"},
         {"ddp", 0, "plain data parallelism (DDP: gradient all-reduce)"},
+        /* frameworks whose published runs sharded so: OPT (Zhang et al. 2022, Sec. 2.3: Fully
+         * Sharded Data Parallel), OLMo (Groeneveld et al. 2024: PyTorch FSDP), GPT-NeoX-20B (Black
+         * et al. 2022: DeepSpeed's ZeRO stage 1) */
+        {"metaseq", 3, "ZeRO-3 (Metaseq: FairScale's Fully Sharded Data Parallel, as OPT ran)"},
+        {"olmo", 3, "ZeRO-3 (OLMo: PyTorch FSDP)"},
+        {"gptneox", 1, "ZeRO-1 (GPT-NeoX: DeepSpeed ZeRO stage 1, as GPT-NeoX-20B ran)"},
         /* the frameworks' own defaults: Megatron-LM all-reduces gradients unless run with
          * --use-distributed-optimizer; DeepSpeed's zero_optimization.stage defaults to 0 */
         {"megatron", 0, "plain data parallelism (Megatron-LM's default: gradient all-reduce, no distributed optimizer)"},
@@ -1269,10 +1275,11 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             const char *what;
             int implied = ms_dist_stack_sharding(r->stack, &what);
             if (val[C_ZERO] < 0) {
-                if (implied < 0) {
-                    ms_scale_err(err, errlen, "%s:%d: column zero_stage: blank, and stack '%s' does not say how it shards "
-                                 "(write 0-3, or name the stack FSDP, ZeRO-1/2/3, DDP, NeMo, Megatron-LM or DeepSpeed)", path, lineno, r->stack);
-                    rc = MS_DIST_EIO; break;
+                if (implied < 0) {                /* the other rows are still predicted */
+                    ms_scale_err(r->refusal, sizeof r->refusal, "column zero_stage: blank, and stack '%s' does not say "
+                                 "how it shards (write 0-3, or name the stack FSDP, ZeRO-1/2/3, DDP, NeMo, Megatron-LM or "
+                                 "DeepSpeed)", r->stack);
+                    goto refused;
                 }
                 r->par.zero_stage = implied;
                 snprintf(r->sharding, sizeof r->sharding, "%s, from the stack's name", what);
