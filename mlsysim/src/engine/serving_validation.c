@@ -2,8 +2,8 @@
  * (see engine.h, "serving validation", and mlsysim/validation/README.md).
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split
- * (blank or absent = held out),citation ('#' starts a comment), and optionally stack, kv_precision (the KV cache's format;
- * blank = precision), clients (a closed loop of that many clients, ms_cb_closed_loop, each first
+ * (blank or absent = held out),citation ('#' starts a comment), and optionally stack,
+ * kv_precision (the KV cache's format; blank = precision), clients (a closed loop of that many clients, ms_cb_closed_loop, each first
  * token a wave's, ms_cb_wave_ttft; blank = a static batch) and max_num_tokens (a closed loop's
  * server budget of prefill tokens an iteration; blank = MS_SERVE_MAX_NUM_TOKENS). metric:
  * tokens_per_s_per_gpu (output tokens of a static-batch run per second per GPU), ttft_s or itl_s
