@@ -3,9 +3,10 @@
  *
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split
  * (blank or absent = held out),citation ('#' starts a comment), and optionally stack,
- * kv_precision (the KV cache's format; blank = precision), clients (a closed loop of that many clients, ms_cb_closed_loop, each first
- * token a wave's, ms_cb_wave_ttft; blank = a static batch) and max_num_tokens (a closed loop's
- * server budget of prefill tokens an iteration; blank = MS_SERVE_MAX_NUM_TOKENS). metric:
+ * kv_precision (the KV cache's format; blank = precision), clients (a closed loop of that many
+ * clients, ms_cb_closed_loop, each first token a wave's, ms_cb_wave_ttft; blank = a static batch)
+ * and max_num_tokens (a closed loop's server budget of prefill tokens an iteration; blank =
+ * MS_SERVE_MAX_NUM_TOKENS). metric (also as benchmarks name it, metric_of):
  * tokens_per_s_per_gpu (output tokens of a static-batch run per second per GPU), ttft_s or itl_s
  * (one decode step of the sequences in flight at the mean context, the step the throughput rows
  * are made of). Every row is predicted with the efficiency
