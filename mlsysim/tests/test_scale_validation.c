@@ -1017,11 +1017,12 @@ static void test_registry_model(void **s)
     scratch_tables(dir, cal, runs, stk);
     write_file(cal, "stack,efficiency,source\nH100,0.6,test\n");
     static const char *const arch[] = {
-        "32,4096,32,8,14336,128256", ",,,,,", ",4096,,,,", ",,,,,", ",,,,,"};
-    static const char *const form[] = {"llama", "", "gpt", "", ""};
-    static const char *const model[] = {"", "meta-llama/Meta-Llama-3-8B", "Llama3_8B", "Mixtral-8x7B-v0.1", "Llama9_8B"};
+        "32,4096,32,8,14336,128256", ",,,,,", ",4096,,,,", ",,,,,", ",,,,,", "32,4096,32,8,14336,128256"};
+    static const char *const form[] = {"llama", "", "gpt", "", "", "llama"};
+    static const char *const model[] = {"", "meta-llama/Meta-Llama-3-8B", "Llama3_8B", "Mixtral-8x7B-v0.1", "Llama9_8B",
+                                        "My own 8B"};   /* every column given: a label */
     int k = snprintf(text, sizeof text, "%s", hdr);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         k += snprintf(text + k, sizeof text - (size_t)k, "r%d,H100/NeMo,8,989,3350,80,8,450,0.5,400,5,%s,8192,8,1,1,8,1,2,1,"
                       "0,0,1,400,,cite,%s,%s,hierarchical,,,,,%s\n", i, arch[i], i ? "heldout" : "calibration", form[i],
                       model[i]);
@@ -1042,9 +1043,11 @@ static void test_registry_model(void **s)
     assert_int_equal(v.rows[2].model.layers, 32);
     assert_int_equal(v.rows[2].model.gated_ffn, 0);
     assert_int_equal(v.rows[2].model.biases, 1);
+    assert_string_equal(v.rows[5].model_from, "");
     assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
-    assert_int_equal(v.n, 3);
+    assert_int_equal(v.n, 4);
     assert_true(v.rows[1].predicted_step_s == v.rows[0].predicted_step_s);
+    assert_true(v.rows[3].predicted_step_s == v.rows[0].predicted_step_s);   /* the labelled row, listed after the two left out */
     assert_true(v.rows[2].predicted_step_s < v.rows[0].predicted_step_s);   /* two matrices of 14336, not three */
     assert_int_equal(v.nrefused, 2);
     assert_int_equal(v.refused[0].line, 5);

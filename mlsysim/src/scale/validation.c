@@ -813,17 +813,20 @@ static const ms_registry *builtin_registry(ms_registry **reg, const char *what, 
  * column `model` names (by name, title or hub id, as the registry looks models up), and, where
  * `take_form` (no arch column given), its form: SwiGLU or not, tied embeddings, biases, learned
  * positions. Only a dense decoder whose heads span the hidden size is a runs.csv row's model (no
- * experts, no latent attention, no head size of its own). 0 and `from` = the entry; else -1 and
- * the row's refusal in why (the table is fine; the registry lacks the model). */
+ * experts, no latent attention, no head size of its own). A row that gives every column and names
+ * a model the registry lacks keeps its columns (the name a label). 0 and `from` = the entry ("" for
+ * a label); else -1 and the row's refusal in why (the table is fine; the registry lacks the model). */
 static int registry_model(ms_registry **reg, const char *name, unsigned blanks, int take_form, double val[C_NUM],
                           ms_dist_model_t *md, char *from, size_t fromlen, char *why, size_t whylen)
 {
     const ms_registry *r = builtin_registry(reg, "column model", why, whylen);
     if (!r) return -1;
     const ms_model *m = ms_registry_model(r, name);
+    if (!m && !blanks) return 0;          /* every column given: a name the registry lacks is a label */
     if (!m) {
         ms_scale_err(why, whylen, "column model: '%s' is no model of the registry (`mlsysim zoo models`; a name, a "
-                     "title or a hub id such as meta-llama/Llama-2-70b-hf)", name);
+                     "title or a hub id such as meta-llama/Llama-2-70b-hf) to take the blank architecture "
+                     "columns from", name);
         return -1;
     }
     const ms_arch *a = &m->arch;
