@@ -10,8 +10,8 @@
  * whole figures where blank hardware columns came from the registry, and a whole architecture where
  * the row named its model;
  * an accepted serving table predicts every row with a finite positive figure, an efficiency in
- * (0, 1], between 1 and `batch` sequences in flight and, in a closed loop, between 1 and those
- * prompts prefilled an iteration.
+ * (0, 1], between 1 and `batch` sequences in flight, a finite non-negative attention-block time and,
+ * in a closed loop, between 1 and those prompts prefilled an iteration.
  * The three built-in tables load together (the stack entry names its calibration row, R1). */
 #include <math.h>
 #include <string.h>
@@ -99,6 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            r->in_flight, r->batch);
                 FUZZ_CHECK(r->clients == 0 || (r->wave_per_iteration >= 1 && r->wave_per_iteration <= r->in_flight),
                            "row %s: %d prompts an iteration of %d in flight", r->id, r->wave_per_iteration, r->in_flight);
+                /* the decode attention's thread blocks add time, never take it away */
+                FUZZ_CHECK(isfinite(r->attn_block_s) && r->attn_block_s >= 0, "row %s: attention blocks %g s", r->id,
+                           r->attn_block_s);
             }
         }
         ms_serving_validation_free(&sv);
