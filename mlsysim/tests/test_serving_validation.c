@@ -357,15 +357,37 @@ static void write_file(const char *p, const char *text)
     fclose(f);
 }
 
+/* A scratch serving.csv in a fresh folder, and the built-in registry to read it with. */
+typedef struct {
+    ms_registry *reg;
+    char dir[64], path[256];
+} scratch_table;
+
+static void scratch_open(scratch_table *t, const char *name)
+{
+    char err[512];
+    t->reg = ms_registry_new(err, sizeof err);
+    assert_non_null(t->reg);
+    snprintf(t->dir, sizeof t->dir, "/tmp/%s_XXXXXX", name);
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof t->path, "%s/serving.csv", t->dir);
+}
+
+static void scratch_close(scratch_table *t)
+{
+    unlink(t->path);
+    rmdir(t->dir);
+    ms_registry_free(t->reg);
+}
+
 static void test_bad_serving_tables(void **s)
 {
     (void)s;
-    char err[1024];
-    ms_registry *reg = ms_registry_new(err, sizeof err);
-    assert_non_null(reg);
-    char dir[] = "/tmp/ms_servtab_XXXXXX", path[256], text[1024];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/serving.csv", dir);
+    char err[1024], text[1024];
+    scratch_table t;
+    scratch_open(&t, "ms_servtab");
+    ms_registry *reg = t.reg;
+    const char *path = t.path;
     const char *hdr = "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation\n";
     ms_serving_validation v;
     struct { const char *row, *want, *want2; } bad[] = {
@@ -529,9 +551,7 @@ static void test_bad_serving_tables(void **s)
     assert_non_null(strstr(err, ":1: header lacks column"));
     assert_int_equal(ms_serving_validation_run(reg, "/nonexistent/serving.csv", &v, err, sizeof err), MS_ERR_INPUT);
     assert_non_null(strstr(err, "/nonexistent/serving.csv"));
-    unlink(path);
-    rmdir(dir);
-    ms_registry_free(reg);
+    scratch_close(&t);
 }
 
 /* A batch larger than the KV cache holds runs as many sequences as fit. By hand: Llama 2 7B on
@@ -543,25 +563,20 @@ static void test_kv_capacity_limits_in_flight(void **s)
 {
     (void)s;
     char err[1024];
-    ms_registry *reg = ms_registry_new(err, sizeof err);
-    assert_non_null(reg);
-    char dir[] = "/tmp/ms_servcap_XXXXXX", path[256];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/serving.csv", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack,kv_precision\n"
-          "big,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
-          "fits,Llama2_7B,A100,fp16,1,40,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
-          "kv8,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,fp8\n"
-          "bench,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,trtllm-bench,\n"
-          /* precisions as frameworks write them: the same rows */
-          "word,Llama2_7B,A100,float16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,float8_e4m3fn\n"
-          /* weight-only 4-bit (AWQ): 3.37 GB of weights, 16-bit compute and cache */
-          "awq,Llama2_7B,A100,w4a16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n", f);
-    fclose(f);
+    scratch_table t;
+    scratch_open(&t, "ms_servcap");
+    ms_registry *reg = t.reg;
+    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack,kv_precision\n"
+                       "big,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
+                       "fits,Llama2_7B,A100,fp16,1,40,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
+                       "kv8,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,fp8\n"
+                       "bench,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,trtllm-bench,\n"
+                       /* precisions as frameworks write them: the same rows */
+                       "word,Llama2_7B,A100,float16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,float8_e4m3fn\n"
+                       /* weight-only 4-bit (AWQ): 3.37 GB of weights, 16-bit compute and cache */
+                       "awq,Llama2_7B,A100,w4a16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n");
     ms_serving_validation v;
-    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
     assert_int_equal(v.n, 6);
     const ms_model *m = ms_registry_model(reg, "Llama2_7B");
     const ms_hardware *hw = ms_registry_hardware(reg, "A100");
@@ -597,9 +612,7 @@ static void test_kv_capacity_limits_in_flight(void **s)
     assert_int_equal(v.rows[5].in_flight, 51);
     assert_true(v.rows[5].predicted > v.rows[0].predicted);
     ms_serving_validation_free(&v);
-    unlink(path);
-    rmdir(dir);
-    ms_registry_free(reg);
+    scratch_close(&t);
 }
 
 /* TensorRT-LLM 0.9's decode attention without multi-block mode (serving_validation.c,
@@ -614,17 +627,15 @@ static void test_attention_blocks_by_hand(void **s)
 {
     (void)s;
     char err[1024];
-    ms_registry *reg = ms_registry_new(err, sizeof err);
-    assert_non_null(reg);
-    char dir[] = "/tmp/ms_servblk_XXXXXX", path[256];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/serving.csv", dir);
-    write_file(path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
+    scratch_table t;
+    scratch_open(&t, "ms_servblk");
+    ms_registry *reg = t.reg;
+    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
                      "long,Llama3_70B,H100,fp16,8,1,7000,1000,itl_s,0.019,heldout,c,trtllm-0.9\n"
                      "wide,Llama2_7B,H100,fp16,1,256,128,128,itl_s,0.02,heldout,c,trtllm-0.9\n"
                      "later,Llama3_70B,H100,fp16,8,1,7000,1000,itl_s,0.019,heldout,c,trtllm-bench\n");
     ms_serving_validation v;
-    assert_int_equal(ms_serving_validation_run(reg, path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
     assert_int_equal(v.n, 3);
     const ms_hardware *hw = ms_registry_hardware(reg, "H100");
     const ms_model *m = ms_registry_model(reg, "Llama3_70B");
@@ -637,9 +648,7 @@ static void test_attention_blocks_by_hand(void **s)
     assert_true(v.rows[1].attn_block_s == 0);
     assert_true(v.rows[2].attn_block_s == 0);
     ms_serving_validation_free(&v);
-    unlink(path);
-    rmdir(dir);
-    ms_registry_free(reg);
+    scratch_close(&t);
 }
 
 /* `serve --qps`: the M/D/c figures beside M/M/c. By hand, c = 1, fixed service 1 s, 0.8 req/s:
