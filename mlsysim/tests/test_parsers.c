@@ -224,6 +224,28 @@ static void test_registry_strictness(void **state)
     assert_null(ms_registry_hardware(reg, "Tiny1"));
     y = "hardware:\n  - {name: Tiny1, source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s, sram: 0}\n";
     assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    /* aliases: a list of at most 6 names, each with a letter or digit; then found by any of them */
+    static const struct { const char *aliases, *want; } al[] = {
+        {"Tiny One", "hardware.Tiny2.aliases: a list of other names"},
+        {"[a, b, c, d, e, f, g]", "hardware.Tiny2.aliases: 7 names (at most 6)"},
+        {"[Tiny Two, '-_']", "hardware.Tiny2.aliases[1]: a name needs a letter or digit"},
+        {"[[x]]", "hardware.Tiny2.aliases[0]"},
+    };
+    char yy[512];
+    for (size_t i = 0; i < sizeof al / sizeof al[0]; i++) {
+        snprintf(yy, sizeof yy, "hardware:\n  - {name: Tiny2, source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, "
+                 "memory_bw: 1 TB/s, aliases: %s}\n", al[i].aliases);
+        assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", yy, strlen(yy), err, sizeof err), MS_ERR_INPUT);
+        if (!strstr(err, al[i].want)) printf("aliases %zu: %s\n", i, err);
+        assert_non_null(strstr(err, al[i].want));
+        assert_null(ms_registry_hardware(reg, "Tiny2"));
+    }
+    y = "hardware:\n  - {name: Tiny2, source: test, flops: {fp16: 1 TFLOPS}, memory: 16 GB, memory_bw: 1 TB/s,"
+        " aliases: [Vendor Tiny 2 16GB, T2-16GB]}\n";
+    assert_int_equal(ms_registry_load_buffer(reg, "in.yaml", y, strlen(y), err, sizeof err), MS_OK);
+    assert_non_null(ms_registry_hardware(reg, "Tiny2"));
+    assert_ptr_equal(ms_registry_hardware(reg, "t2 16gb"), ms_registry_hardware(reg, "Tiny2"));
+    assert_ptr_equal(ms_registry_hardware(reg, "NVIDIA T2-16GB"), ms_registry_hardware(reg, "Tiny2"));   /* a maker's word before it */
     /* a published count 8000x off the architecture (GPT-2 small's arch has 124M) */
     y = "models:\n  - {name: Liar, source: test, kind: transformer, params: 1e12,\n"
         "     arch: {layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 50257, max_pos: 1024, bias: true, layernorm: true, tied_embeddings: true}}\n";

@@ -120,12 +120,18 @@ static void test_lookup_is_forgiving(void **state)
     assert_ptr_equal(ms_registry_hardware(reg, "H100 SXM5 80GB"), ms_registry_hardware(reg, "H100"));
     assert_ptr_equal(ms_registry_hardware(reg, "Instinct MI300X"), ms_registry_hardware(reg, "MI300X"));
     assert_null(ms_registry_hardware(reg, "A100 SXM4"));                         /* the title is longer */
-    /* an accelerator as its driver names it (nvidia-smi, torch.cuda.get_device_name) */
+    /* an accelerator by an alias, with or without its maker's word: as its driver names it
+     * (nvidia-smi, torch.cuda.get_device_name), as MLPerf does, its short form */
     assert_ptr_equal(ms_registry_hardware(reg, "NVIDIA H100 80GB HBM3"), ms_registry_hardware(reg, "H100"));
     assert_ptr_equal(ms_registry_hardware(reg, "nvidia h100 pcie"), ms_registry_hardware(reg, "H100_PCIe"));
     assert_ptr_equal(ms_registry_hardware(reg, "Tesla V100-SXM2-32GB"), ms_registry_hardware(reg, "V100"));
     assert_ptr_equal(ms_registry_hardware(reg, "NVIDIA A100-SXM4-80GB"), ms_registry_hardware(reg, "A100"));  /* its title */
     assert_null(ms_registry_hardware(reg, "NVIDIA H100 80GB"));                  /* neither name */
+    assert_ptr_equal(ms_registry_hardware(reg, "NVIDIA H100-SXM-80GB"), ms_registry_hardware(reg, "H100"));
+    assert_ptr_equal(ms_registry_hardware(reg, "H100 SXM"), ms_registry_hardware(reg, "H100"));
+    assert_ptr_equal(ms_registry_hardware(reg, "A100-SXM-80GB"), ms_registry_hardware(reg, "A100"));
+    assert_ptr_equal(ms_registry_hardware(reg, "H200 SXM"), ms_registry_hardware(reg, "H200"));
+    assert_null(ms_registry_hardware(reg, "A100 SXM"));                          /* 40 or 80 GB: neither */
     /* a title two entries share names neither, nor does a hub id both read as; a name wins over
      * another entry's title */
     char err[512];

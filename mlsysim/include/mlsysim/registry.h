@@ -49,14 +49,17 @@ const char *ms_hw_class_name(ms_hw_class c);
 
 #define MS_NAME_MAX 48
 #define MS_TITLE_MAX 96
+#define MS_HW_ALIASES 6          /* other names an accelerator entry may list */
 #define MS_SOURCE_MAX 320
 
 typedef struct {
     char name[MS_NAME_MAX];                /* registry key, e.g. "H100" */
     char title[MS_TITLE_MAX];              /* "NVIDIA H100 SXM5 80GB" */
-    char device_name[MS_TITLE_MAX];        /* the name its driver reports (nvidia-smi, torch.cuda.
-                                              get_device_name) where the title is not it: "NVIDIA
-                                              H100 80GB HBM3"; "" = none given */
+    /* other names it is written as, where neither its name nor its title is: the name its driver
+     * reports (nvidia-smi, torch.cuda.get_device_name: "NVIDIA H100 80GB HBM3"), MLPerf's
+     * ("H100-SXM-80GB"), the common short form ("H100 SXM") */
+    char aliases[MS_HW_ALIASES][MS_TITLE_MAX];
+    int n_aliases;
     char source[MS_SOURCE_MAX];
     ms_hw_class hw_class;
     int year;

@@ -1,6 +1,6 @@
 /* cmd_zoo.c - `mlsysim zoo hardware|models|systems|grids`: the registry as a table, JSON or markdown.
  * Filters: --class (hardware), --kind (models), --filter TEXT (name or title contains, any case;
- * hardware also its device_name).
+ * hardware also its aliases).
  * Hardware is sorted by dense 16-bit peak, models by parameters, largest first. */
 #include "cli.h"
 
@@ -61,7 +61,9 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
     for (size_t i = 0; i < n; i++) {
         const ms_hardware *h = ms_registry_hardware_at(c->reg, i);
         if (cls && strcmp(ms_hw_class_name(h->hw_class), cls)) continue;
-        if (!icontains(h->name, filter) && !icontains(h->title, filter) && !icontains(h->device_name, filter)) continue;
+        int alias = 0;
+        for (int a = 0; a < h->n_aliases && !alias; a++) alias = icontains(h->aliases[a], filter);
+        if (!icontains(h->name, filter) && !icontains(h->title, filter) && !alias) continue;
         hw_list[k++] = h;
     }
     qsort(hw_list, k, sizeof *hw_list, cmp_hw);
@@ -73,9 +75,13 @@ static int zoo_hardware(ms_cli *c, const char *cls, const char *filter)
             ms_json_str(stdout, h->name);
             printf(", \"title\": ");
             ms_json_str(stdout, h->title);
-            if (h->device_name[0]) {
-                printf(", \"device_name\": ");
-                ms_json_str(stdout, h->device_name);
+            if (h->n_aliases) {
+                printf(", \"aliases\": [");
+                for (int a = 0; a < h->n_aliases; a++) {
+                    printf("%s", a ? ", " : "");
+                    ms_json_str(stdout, h->aliases[a]);
+                }
+                printf("]");
             }
             printf(", \"class\": \"%s\", \"year\": %d, \"peak_fp16_flop_per_s\": %.10g, \"flop_per_s\": {",
                    ms_hw_class_name(h->hw_class), h->year, ms_hw_peak(h, MS_FP16));

@@ -115,6 +115,28 @@ static int read_flops_map(msy_doc *y, struct fy_node *map, const char *field, do
     return 0;
 }
 
+/* hardware.X.aliases: a list of at most MS_HW_ALIASES other names, each a name read_name would take. */
+static int read_aliases(msy_doc *y, struct fy_node *v, const char *field, ms_hardware *h)
+{
+    if (!msy_is_seq(v)) return msy_fail(y, v, field, "a list of other names, such as [H100 SXM, NVIDIA H100 80GB HBM3]");
+    int count = fy_node_sequence_item_count(v);
+    if (count > MS_HW_ALIASES) return msy_fail(y, v, field, "%d names (at most %d)", count, MS_HW_ALIASES);
+    void *it = NULL;
+    struct fy_node *e;
+    h->n_aliases = 0;
+    while ((e = fy_node_sequence_iterate(v, &it))) {
+        char f[288];
+        snprintf(f, sizeof f, "%s[%d]", field, h->n_aliases);
+        if (msy_str(y, e, f, h->aliases[h->n_aliases], sizeof h->aliases[0])) return -1;
+        const char *a = h->aliases[h->n_aliases];
+        int any = 0;
+        for (; *a; a++) any |= !is_sep(*a);
+        if (!any) return msy_fail(y, e, f, "a name needs a letter or digit");
+        h->n_aliases++;
+    }
+    return 0;
+}
+
 static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
 {
     char field[160], name[MS_NAME_MAX];
@@ -131,7 +153,7 @@ static int read_hardware(msy_doc *y, struct fy_node *n, int idx, ms_registry *r)
         int rc = 0;
         if (!strcmp(key, "name")) continue;
         else if (!strcmp(key, "title")) rc = msy_str(y, v, f, h->title, sizeof h->title);
-        else if (!strcmp(key, "device_name")) rc = msy_str(y, v, f, h->device_name, sizeof h->device_name);
+        else if (!strcmp(key, "aliases")) rc = read_aliases(y, v, f, h);
         else if (!strcmp(key, "source")) { rc = msy_str(y, v, f, h->source, sizeof h->source); have_source = 1; }
         else if (!strcmp(key, "year")) rc = msy_int(y, v, f, &h->year, 1950, 2100);
         else if (!strcmp(key, "class")) {
@@ -687,19 +709,26 @@ static const ms_model *model_by_repo_id(const ms_registry *r, const char *name)
     return found;
 }
 
-/* The one accelerator whose driver reports `name` ("NVIDIA H100 80GB HBM3", as nvidia-smi and
- * benchmark logs print it), else whose title is `name` with its maker's name before it
- * ("A100-SXM4-40GB" is titled "NVIDIA A100 SXM4 40GB", "Instinct MI300X" "AMD Instinct MI300X");
- * NULL when none or several are. */
+/* The one accelerator that lists `name` among its aliases, with or without its maker's name before
+ * it ("NVIDIA H100 80GB HBM3" as nvidia-smi prints it, "NVIDIA H100-SXM-80GB" as MLPerf does, "H100
+ * SXM"), else whose title is `name` with its maker's name before it ("A100-SXM4-40GB" is titled
+ * "NVIDIA A100 SXM4 40GB", "Instinct MI300X" "AMD Instinct MI300X"); NULL when none or several are. */
 static const ms_hardware *hardware_by_maker(const ms_registry *r, const char *name)
 {
     static const char *const makers[] = {"NVIDIA", "AMD", "Intel", "Google", "AWS", "Apple"};
-    const ms_hardware *found = NULL;
-    for (size_t i = 0; i < r->hw.n; i++) {
-        if (!r->hw.v[i].device_name[0] || !name_eq(r->hw.v[i].device_name, name)) continue;
-        if (found) return NULL;
-        found = &r->hw.v[i];
+    const char *bare = name;                     /* the name without a maker's word before it */
+    for (size_t k = 0; k < sizeof makers / sizeof makers[0] && bare == name; k++) {
+        size_t n = strlen(makers[k]);
+        if (!strncasecmp(name, makers[k], n) && is_sep(name[n])) bare = name + n + 1;
     }
+    const ms_hardware *found = NULL;
+    for (size_t i = 0; i < r->hw.n; i++)
+        for (int a = 0; a < r->hw.v[i].n_aliases; a++) {
+            const char *al = r->hw.v[i].aliases[a];
+            if (!name_eq(al, name) && !name_eq(al, bare)) continue;
+            if (found && found != &r->hw.v[i]) return NULL;
+            found = &r->hw.v[i];
+        }
     if (found) return found;
     char full[MS_TITLE_MAX + 16];
     for (size_t k = 0; k < sizeof makers / sizeof makers[0]; k++) {
