@@ -1134,18 +1134,14 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         r->fabric.intra_alpha_s = val[C_NVA] * 1e-6;
         r->fabric.inter_bw_bytes_per_s = val[C_IB] * 1e9;
         r->fabric.inter_alpha_s = val[C_IBA] * 1e-6;
+        r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
+        /* a model named: its blank architecture columns, and its form where no arch is given */
+        if (*model_name && registry_model(&reg, model_name, arch_blanks, !(ci_arch >= 0 && *c.f[ci_arch]), val,
+                                          &r->model, r->model_from, sizeof r->model_from, r->refusal, sizeof r->refusal))
+            goto refused;                         /* the table is fine; the registry lacks the model */
         r->model.layers = (int)val[C_L]; r->model.hidden = (int)val[C_H]; r->model.heads = (int)val[C_A];
         r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN];
         r->model.vocab = (int)val[C_V]; r->model.seq_len = (int)val[C_S];
-        r->model.tied_embeddings = 1; r->model.learned_pos = 1; r->model.biases = 1;
-        /* a model named: its blank architecture columns, and its form where no arch is given */
-        if (*model_name) {
-            if (registry_model(&reg, model_name, arch_blanks, !(ci_arch >= 0 && *c.f[ci_arch]), val, &r->model,
-                               r->model_from, sizeof r->model_from, r->refusal, sizeof r->refusal))
-                goto refused;                     /* the table is fine; the registry lacks the model */
-            r->model.layers = (int)val[C_L]; r->model.hidden = (int)val[C_H]; r->model.heads = (int)val[C_A];
-            r->model.kv_heads = (int)val[C_KV]; r->model.ffn = (int)val[C_FFN]; r->model.vocab = (int)val[C_V];
-        }
         /* hardware figures the row leaves blank (or has no column for): its generation's, from
          * calibration.csv's optional columns; a row's own value wins */
         {
