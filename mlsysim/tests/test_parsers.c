@@ -228,7 +228,8 @@ static void test_registry_strictness(void **state)
     static const struct { const char *aliases, *want; } al[] = {
         {"Tiny One", "hardware.Tiny2.aliases: a list of other names"},
         {"[a, b, c, d, e, f, g]", "hardware.Tiny2.aliases: 7 names (at most 6)"},
-        {"[Tiny Two, '-_']", "hardware.Tiny2.aliases[1]: a name needs a letter or digit"},
+        {"[Tiny Two, '-_']", "hardware.Tiny2.aliases[1]: name '-_' is empty (a name needs a letter or digit)"},
+        {"[\"Tiny\\tTwo\"]", "hardware.Tiny2.aliases[0]: a name may not hold control characters (byte 0x09)"},
         {"[[x]]", "hardware.Tiny2.aliases[0]"},
     };
     char yy[512];

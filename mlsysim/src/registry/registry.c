@@ -115,7 +115,7 @@ static int read_flops_map(msy_doc *y, struct fy_node *map, const char *field, do
     return 0;
 }
 
-/* hardware.X.aliases: a list of at most MS_HW_ALIASES other names, each a name read_name would take. */
+/* hardware.X.aliases: a list of at most MS_HW_ALIASES other names, each read as an entry's name is. */
 static int read_aliases(msy_doc *y, struct fy_node *v, const char *field, ms_hardware *h)
 {
     if (!msy_is_seq(v)) return msy_fail(y, v, field, "a list of other names, such as [H100 SXM, NVIDIA H100 80GB HBM3]");
@@ -127,11 +127,7 @@ static int read_aliases(msy_doc *y, struct fy_node *v, const char *field, ms_har
     while ((e = fy_node_sequence_iterate(v, &it))) {
         char f[288];
         snprintf(f, sizeof f, "%s[%d]", field, h->n_aliases);
-        if (msy_str(y, e, f, h->aliases[h->n_aliases], sizeof h->aliases[0])) return -1;
-        const char *a = h->aliases[h->n_aliases];
-        int any = 0;
-        for (; *a; a++) any |= !is_sep(*a);
-        if (!any) return msy_fail(y, e, f, "a name needs a letter or digit");
+        if (read_name(y, e, f, h->aliases[h->n_aliases], sizeof h->aliases[0])) return -1;
         h->n_aliases++;
     }
     return 0;
@@ -713,7 +709,7 @@ static const ms_model *model_by_repo_id(const ms_registry *r, const char *name)
  * it ("NVIDIA H100 80GB HBM3" as nvidia-smi prints it, "NVIDIA H100-SXM-80GB" as MLPerf does, "H100
  * SXM"), else whose title is `name` with its maker's name before it ("A100-SXM4-40GB" is titled
  * "NVIDIA A100 SXM4 40GB", "Instinct MI300X" "AMD Instinct MI300X"); NULL when none or several are. */
-static const ms_hardware *hardware_by_maker(const ms_registry *r, const char *name)
+static const ms_hardware *hardware_by_alias(const ms_registry *r, const char *name)
 {
     static const char *const makers[] = {"NVIDIA", "AMD", "Intel", "Google", "AWS", "Apple"};
     const char *bare = name;                     /* the name without a maker's word before it */
@@ -762,7 +758,7 @@ static const ms_hardware *hardware_by_maker(const ms_registry *r, const char *na
         return titles ? NULL : LOOSE;                                                        \
     }
 
-ACCESSORS(hardware, ms_hardware, hw, hardware_by_maker(r, name))   /* also as its driver names it, without its maker */
+ACCESSORS(hardware, ms_hardware, hw, hardware_by_alias(r, name))   /* also by alias, and the title without its maker */
 ACCESSORS(model, ms_model, models, model_by_repo_id(r, name))   /* models also by hub id */
 ACCESSORS(node, ms_node, nodes, NULL)
 ACCESSORS(fabric, ms_fabric, fabrics, NULL)
