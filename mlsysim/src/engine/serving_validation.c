@@ -196,19 +196,17 @@ static int kv_capacity(const ms_model *m, const ms_hardware *hw, const ms_servin
 
 /* A decode step's attention where each (sequence, KV head) is one thread block working through its
  * context alone, as TensorRT-LLM's masked-MHA and XQA kernels run without multi-block mode: the
- * tp group's blocks, n · kv_heads / tp on each GPU, run in waves of one a multiprocessor, each
- * taking `len` × block_token_s. What that takes beyond the KV read the plan charges at the HBM rate,
- * over every layer; 0 where the stream is the longer, or without a figure or an SM count. */
-static double attention_blocks_s(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r,
-                                 double block_token_s, double len)
+ * tp group's blocks, n · kvh / tp on each GPU, run in waves of one a multiprocessor, each taking
+ * `len` × block_token_s. What that takes beyond the KV read the plan charges at the HBM rate
+ * (kv_read_s, the step's, every layer's), over every layer; 0 where the stream is the longer, or
+ * without a figure or an SM count. */
+static double attention_blocks_s(const ms_model *m, const ms_hardware *hw, const ms_serving_row *r, int kvh,
+                                 double block_token_s, double len, double kv_read_s)
 {
-    int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
     if (!(block_token_s > 0) || hw->compute_units < 1 || kvh < 1 || m->arch.layers < 1) return 0.0;
     double per_gpu = kvh >= r->tp ? (double)kvh / r->tp : 1.0;          /* KV heads on each GPU */
-    double blocks = r->in_flight * per_gpu;
-    double waves = ceil(blocks / hw->compute_units);
-    double read = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * len * r->in_flight /
-                  (r->tp * ms_hw_mem_bw(hw) * m->arch.layers);           /* a layer's KV read at the HBM rate */
+    double waves = ceil(r->in_flight * per_gpu / hw->compute_units);
+    double read = kv_read_s / m->arch.layers;                            /* a layer's */
     double alone = waves * len * block_token_s;
     return alone > read ? m->arch.layers * (alone - read) : 0.0;
 }
@@ -503,8 +501,9 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
             double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
             double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
-            r->kv_extra_s = (reads - 1.0) * kv_step / (r->tp * ms_hw_mem_bw(hw));
-            r->attn_block_s = attention_blocks_s(m, hw, r, lc->block_token_s, mean_len);
+            double kv_read_s = kv_step / (r->tp * ms_hw_mem_bw(hw));   /* a GPU's share at the HBM rate */
+            r->kv_extra_s = (reads - 1.0) * kv_read_s;
+            r->attn_block_s = attention_blocks_s(m, hw, r, kvh, lc->block_token_s, mean_len, kv_read_s);
             r->itl_s = itl + r->decode_overhead_s + r->kv_extra_s + r->attn_block_s;
             if (closed) {
                 /* the wave of in-flight prompts, max_num_tokens / input of them an iteration */
