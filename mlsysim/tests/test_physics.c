@@ -521,6 +521,63 @@ static void test_moe_decode_bytes(void **state)
     assert_true(r.bytes - 256 * kv > 0.99 * m->params * 2);
 }
 
+/* Fixed routing (every token to the same top_k experts): a pass reads the active experts alone
+ * at any batch. Hand-worked for Mixtral 8x7B (E 8, k 2): uniform routing of 16 tokens reaches
+ * 8·(1 - (6/8)^16) = 7.920 experts, so the fraction is (active + 5.920 experts) / params; fixed
+ * routing reaches 2 at 1 token and at 16. Both paths (ms_eval's decode step, ms_serve's prefill
+ * and decode) read the same fraction. */
+static void test_moe_fixed_routing(void **state)
+{
+    (void)state;
+    const ms_model *m = ms_registry_model(reg, "Mixtral_8x7B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H200");
+    double per_expert = (m->params - m->params_active) / 6.0;
+    double hit16 = 8.0 * (1.0 - pow(0.75, 16));
+    assert_rel(hit16, 7.9198, 1e-4);
+    assert_rel(ms_moe_weight_fraction(m, 16, MS_MOE_UNIFORM), (m->params_active + (hit16 - 2) * per_expert) / m->params, 1e-12);
+    assert_rel(ms_moe_weight_fraction(m, 1, MS_MOE_UNIFORM), m->params_active / m->params, 1e-12);
+    assert_rel(ms_moe_weight_fraction(m, 16, MS_MOE_FIXED), m->params_active / m->params, 1e-12);
+    assert_rel(ms_moe_weight_fraction(m, 1e6, MS_MOE_FIXED), m->params_active / m->params, 1e-12);
+    /* a dense model reads every weight whatever the routing */
+    const ms_model *d = ms_registry_model(reg, "Llama2_7B");
+    assert_true(ms_moe_weight_fraction(d, 1, MS_MOE_FIXED) == 1.0);
+
+    ms_workload w;
+    ms_workload_default(&w);
+    w.seq_len = 1;
+    w.batch_size = 256;
+    w.moe_routing = MS_MOE_FIXED;
+    ms_eval_result r;
+    ms_eval(m, hw, &w, &r);
+    assert_rel(r.bytes - 256 * m->kv_elems_per_token * 2, m->params_active * 2, 1e-9);
+    assert_string_equal(ms_moe_routing_name(MS_MOE_FIXED), "fixed");
+    ms_moe_routing x;
+    assert_int_equal(ms_moe_routing_parse("Uniform", &x), 0);
+    assert_int_equal(x, MS_MOE_UNIFORM);
+    assert_int_equal(ms_moe_routing_parse("collapsed", &x), -1);
+
+    /* ms_serve: at 16 sequences the decode step streams 2 experts, not ~8; a 4-token prompt's
+     * prefill (memory-bound) reads the active experts alone too */
+    ms_serve_input si;
+    ms_serve_input_default(&si);
+    si.batch_size = 16;
+    si.seq_len = 4;
+    ms_serve_result u, f;
+    assert_int_equal(ms_serve(m, hw, &si, &u), MS_OK);
+    si.moe_routing = MS_MOE_FIXED;
+    assert_int_equal(ms_serve(m, hw, &si, &f), MS_OK);
+    double bw = ms_hw_mem_bw(hw), W = m->params * 2;
+    assert_rel(u.itl_s - f.itl_s, W * (ms_moe_weight_fraction(m, 16, MS_MOE_UNIFORM) - m->params_active / m->params) / bw, 1e-9);
+    assert_true(f.ttft_s < u.ttft_s);
+    si.batch_size = 1;
+    si.seq_len = 1;
+    ms_serve(m, hw, &si, &f);
+    si.moe_routing = MS_MOE_UNIFORM;
+    ms_serve(m, hw, &si, &u);
+    assert_rel(f.ttft_s, u.ttft_s, 1e-12);   /* one token: one pair of experts either way */
+    assert_rel(f.itl_s, u.itl_s, 1e-12);
+}
+
 /* Derived FLOPs against published training budgets: GPT-3 175B on 300B tokens = 3.14e23 FLOP
  * (Brown et al. 2020, Table D.1; 6·N·D); Llama 3.1 405B on 15.6T tokens at 8k context = 3.8e25
  * FLOP (Llama 3 paper §3.2.1). Ours adds causal attention to 6·N·D, so it sits slightly above:
@@ -667,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_compression),
         cmocka_unit_test(test_tinyml),
         cmocka_unit_test(test_moe_decode_bytes),
+        cmocka_unit_test(test_moe_fixed_routing),
         cmocka_unit_test(test_achievable_memory_bandwidth),
         cmocka_unit_test(test_published_anchors),
         cmocka_unit_test(test_training_budgets),

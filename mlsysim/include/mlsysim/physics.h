@@ -149,6 +149,21 @@ double ms_gemm_tile_speed(double flops, int units);
 double ms_optimizer_bytes_per_param(ms_optimizer o, ms_precision p);
 
 /* ---- Single-node roofline evaluation ---- */
+/* Which experts a MoE model's tokens reach, for the weights an inference pass reads.
+ * UNIFORM: each token picks its top_k of E experts at random, so n tokens touch
+ *   E·(1 - (1 - k/E)^n) of them on average (all of them within a few dozen tokens);
+ * FIXED: every token picks the same top_k, so a pass reads the active experts alone, however
+ *   many tokens it carries: a router that has collapsed, or a benchmark engine built without
+ *   a checkpoint, as TensorRT-LLM 0.9.0's Mixtral runs were measured (mlsysim/validation/README.md,
+ *   "Fake weights route every token alike"). */
+typedef enum { MS_MOE_UNIFORM = 0, MS_MOE_FIXED = 1 } ms_moe_routing;
+/* The fraction of a model's weights that `tokens` tokens read under `routing` (1 for a dense
+ * model): every weight outside the routed experts, and the experts the tokens reach. */
+double ms_moe_weight_fraction(const ms_model *m, double tokens, ms_moe_routing routing);
+/* "uniform" / "fixed" (any case); -1 for another word */
+int ms_moe_routing_parse(const char *s, ms_moe_routing *out);
+const char *ms_moe_routing_name(ms_moe_routing r);
+
 typedef struct {
     ms_mode mode;
     int batch_size;            /* sequences or samples per step */
@@ -169,6 +184,7 @@ typedef struct {
     /* decode step of a decoder LM: the share of the shorter of its GEMMs' math and weight stream
      * that runs in series with the longer (ms_serve_input.gemm_serial; 0 = the roofline's max) */
     double gemm_serial;
+    ms_moe_routing moe_routing; /* inference of a MoE model: which experts its tokens reach */
 } ms_workload;
 
 enum { MS_CFG_MODEL = 0, MS_CFG_ON = 1, MS_CFG_OFF = 2 };
@@ -238,6 +254,7 @@ typedef struct {
      * in series with the longer (0 = the roofline's max, full overlap; 1 = the two summed). A
      * serving stack's figure (serving validation); plans: hardware.decode_serial. */
     double gemm_serial;
+    ms_moe_routing moe_routing;  /* a MoE model's experts reached (default uniform) */
 } ms_serve_input;
 
 typedef struct {

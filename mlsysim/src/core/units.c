@@ -85,6 +85,18 @@ int ms_mode_parse(const char *s, ms_mode *out)
     return -1;
 }
 
+int ms_moe_routing_parse(const char *s, ms_moe_routing *out)
+{
+    if (ieq(s, "uniform")) { *out = MS_MOE_UNIFORM; return 0; }
+    if (ieq(s, "fixed")) { *out = MS_MOE_FIXED; return 0; }
+    return -1;
+}
+
+const char *ms_moe_routing_name(ms_moe_routing r)
+{
+    return r == MS_MOE_FIXED ? "fixed" : "uniform";
+}
+
 int ms_recompute_parse(const char *s, ms_recompute *out)
 {
     if (ieq(s, "none")) { *out = MS_RECOMPUTE_NONE; return 0; }

@@ -83,6 +83,7 @@ void ms_workload_default(ms_workload *w)
     w->steps = 0;
     w->cfg = MS_CFG_MODEL;
     w->gemm_serial = 0;
+    w->moe_routing = MS_MOE_UNIFORM;
 }
 
 /* Emulation chains: a precision the device does not list runs on the narrowest listed format that
@@ -167,14 +168,15 @@ int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size
     return 1;
 }
 
-/* Expected distinct experts hit by n tokens choosing k of E uniformly: E·(1 - (1 - k/E)^n). */
-static double moe_weight_fraction(const ms_model *m, double tokens)
+/* Expected distinct experts hit by n tokens choosing k of E uniformly: E·(1 - (1 - k/E)^n);
+ * k whatever n when every token chooses the same k. */
+double ms_moe_weight_fraction(const ms_model *m, double tokens, ms_moe_routing routing)
 {
     const ms_arch *a = &m->arch;
     if (m->kind != MS_MODEL_TRANSFORMER || a->experts == 0) return 1.0;
     double E = a->experts, k = a->experts_active;
     if (E <= k) return 1.0;
-    double hit = E * (1.0 - pow(1.0 - k / E, tokens));
+    double hit = routing == MS_MOE_FIXED ? k : E * (1.0 - pow(1.0 - k / E, tokens));
     /* weights outside the routed experts are always read */
     double routed = m->params - m->params_active;                 /* never-touched at 1 token */
     double per_expert = routed / (E - k);
@@ -327,7 +329,7 @@ void ms_eval(const ms_model *m, const ms_hardware *hw, const ms_workload *w, ms_
         hw_flops = flops;
         mkv = m->kv_elems_per_token * S * B * kvb;
         ma = 4.0 * B * m->arch.hidden * b;                       /* live activations of one token */
-        bytes = W * moe_weight_fraction(m, B) + mkv;
+        bytes = W * ms_moe_weight_fraction(m, B, w->moe_routing) + mkv;
         items = B;
         s.attn_flops = B * m->attn_flops_per_pair * S;           /* QK^T and A·V over the context */
         s.attn_bytes = mkv;

@@ -39,6 +39,7 @@ void ms_serve_input_default(ms_serve_input *s)
     s->weight_bytes = 0;
     s->kv_bytes = 0;
     s->gemm_serial = 0;
+    s->moe_routing = MS_MOE_UNIFORM;
 }
 
 static double eta_of(double e) { return e > 0 && e <= 1 ? e : MS_DEFAULT_EFFICIENCY; }
@@ -46,20 +47,14 @@ static double eta_of(double e) { return e > 0 && e <= 1 ? e : MS_DEFAULT_EFFICIE
 /* One decode pass of `batch` sequences with `tokens` new tokens each at context ctx: seconds. */
 static double decode_time(const ms_model *m, const ms_hardware *hw, double batch, double tokens,
                           double ctx, ms_precision p, double wb, double kvb, double eta, double serial,
-                          ms_bound *bound)
+                          ms_moe_routing routing, ms_bound *bound)
 {
     double b = ms_precision_bytes(p);
     if (!(wb > 0)) wb = b;
     if (!(kvb > 0)) kvb = b;
     double flops = batch * tokens * ms_decode_flops(m, ctx);
     double W = m->params * wb;
-    double frac = 1.0;
-    if (m->arch.experts > m->arch.experts_active && m->arch.experts > 0) {
-        double E = m->arch.experts, k = m->arch.experts_active, n = batch * tokens;
-        double hit = E * (1.0 - pow(1.0 - k / E, n));
-        double per_expert = (m->params - m->params_active) / (E - k);
-        frac = fmin(1.0, (m->params_active + (hit - k) * per_expert) / m->params);
-    }
+    double frac = ms_moe_weight_fraction(m, batch * tokens, routing);
     double kv = m->kv_elems_per_token * ctx * batch * kvb;
     double bytes = W * frac + kv;
     double peak = ms_hw_peak(hw, p) * eta, bw = ms_hw_mem_bw(hw);
@@ -92,12 +87,14 @@ ms_status ms_serve(const ms_model *m, const ms_hardware *hw, const ms_serve_inpu
     double pairs = m->arch.encoder ? n * S : n * cached + n * (n + 1) / 2;
     double pf = B * (2.0 * m->params_matmul * n + m->attn_flops_per_pair * pairs);
     double tc = pf / (ms_hw_peak(hw, in->precision) * eta);
-    double tm = (W + kv_tok * S * B) / ms_hw_mem_bw(hw);
+    /* the weights the prompts' B·n tokens reach (a MoE model's experts: ms_moe_weight_fraction) */
+    double tm = (W * ms_moe_weight_fraction(m, B * n, in->moe_routing) + kv_tok * S * B) / ms_hw_mem_bw(hw);
     o->prefill_flops = pf;
     o->prefill_bound = tm > tc ? MS_BOUND_MEMORY : MS_BOUND_COMPUTE;
     o->ttft_s = fmax(tc, tm) + hw->dispatch_s + m->layers * MS_LAYER_TAX_S;
 
-    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, &o->decode_bound);
+    o->itl_s = decode_time(m, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial,
+                          in->moe_routing, &o->decode_bound);
     o->tokens_per_s = B / o->itl_s;
     o->decode_flops = B * ms_decode_flops(m, S);
     o->decode_bytes = W + kv_tok * S * B;
@@ -137,9 +134,9 @@ ms_status ms_continuous_batching(const ms_model *m, const ms_hardware *hw,
     o->paged_sequences = (long)fmin(paged, cap);
     o->static_sequences = (long)fmin(stat, cap);
     o->paged_itl_s = o->paged_sequences > 0
-        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, 0.0, NULL) : 0;
+        ? decode_time(m, hw, (double)o->paged_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, 0.0, MS_MOE_UNIFORM, NULL) : 0;
     o->static_itl_s = o->static_sequences > 0
-        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, 0.0, NULL) : 0;
+        ? decode_time(m, hw, (double)o->static_sequences, 1, in->mean_seq_len, in->precision, 0, 0, eta, 0.0, MS_MOE_UNIFORM, NULL) : 0;
     o->paged_tokens_per_s = o->paged_sequences > 0 ? o->paged_sequences / o->paged_itl_s : 0;
     o->static_tokens_per_s = o->static_sequences > 0 ? o->static_sequences / o->static_itl_s : 0;
     return MS_OK;
@@ -154,9 +151,9 @@ ms_status ms_speculative(const ms_model *target, const ms_model *draft, const ms
     double eta = eta_of(in->efficiency);
     double B = in->batch_size > 0 ? in->batch_size : 1;
     double S = in->seq_len > 0 ? in->seq_len : 1;
-    double t_target = decode_time(target, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, NULL);
-    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, NULL);
-    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, NULL);
+    double t_target = decode_time(target, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, in->moe_routing, NULL);
+    double t_draft = decode_time(draft, hw, B, 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, in->moe_routing, NULL);
+    double t_verify = decode_time(target, hw, B, k + 1, S, in->precision, in->weight_bytes, in->kv_bytes, eta, in->gemm_serial, in->moe_routing, NULL);
     double e = acceptance >= 1.0 ? k + 1.0 : (1.0 - pow(acceptance, k + 1)) / (1.0 - acceptance);
     o->expected_tokens = e;
     o->itl_s = (k * t_draft + t_verify) / e;
