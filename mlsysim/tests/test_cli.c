@@ -623,6 +623,20 @@ static void test_cli_is_the_library(void **state)
     assert_string_equal(str(jb, "weight_precision"), "int4");
     cJSON_Delete(ja);
     cJSON_Delete(jb);
+    /* --moe-routing: serve and eval agree on a MoE decode step that reads the 2 active experts */
+    assert_int_equal(run("-o json serve Mixtral_8x7B H200 --batch-size 16 --moe-routing fixed", 0, a, sizeof a), 0);
+    assert_int_equal(run("-o json eval Mixtral_8x7B H200 --batch-size 16 --moe-routing fixed", 0, buf, sizeof buf), 0);
+    ja = json_of(a);
+    jb = json_of(buf);
+    assert_true(fabs(num(ja, "itl_s") - num(jb, "latency_s")) <= 1e-3 * num(ja, "itl_s"));
+    assert_true(fabs(num(jb, "moe_experts_read") - 2.0) < 1e-9);
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    assert_int_equal(run("-o json eval Mixtral_8x7B H200 --batch-size 16", 0, buf, sizeof buf), 0);
+    jb = json_of(buf);
+    assert_true(fabs(num(jb, "moe_experts_read") - 8.0 * (1.0 - pow(0.75, 16))) < 1e-9);
+    cJSON_Delete(jb);
+    assert_int_equal(run("serve Mixtral_8x7B H200 --moe-routing top2", 0, buf, sizeof buf), 1);
     /* optimize placement prices each region exactly as eval does */
     snprintf(args, sizeof args, "-o json optimize placement '%s/mlsysim/examples/llama3_70b_training.yaml'", MLSB_SOURCE_DIR);
     assert_int_equal(run(args, 0, buf, sizeof buf), 0);

@@ -530,6 +530,8 @@ static void test_key_table_matches_results(void **state)
         /* context parallelism as Llama 3 runs it (all-gather) */
         ("version: \"1.0\"\nname: k\nworkload: {model: Llama3_8B, mode: training, seq_len: 65536, batch_size: 4}\n"
          "hardware: {accelerator: H100, count: 8, per_node: 8}\nparallelism: {cp: 4, framework: Llama3}\n"),
+        /* MoE inference: the experts a decode step reads */
+        "version: \"1.0\"\nname: l\nworkload: {model: Mixtral_8x7B, batch_size: 16, moe_routing: fixed}\nhardware: {accelerator: H200}\n",
     };
     size_t nk = ms_result_key_count();
     int *seen = calloc(nk, sizeof *seen);

@@ -722,6 +722,59 @@ static void test_decode_serial(void **state)
     expect_error(y1, "bad.yaml:4: hardware.decode_serial", "inference");
 }
 
+/* workload.moe_routing: a MoE inference plan with fixed routing reads the active experts alone at
+ * any batch (Mixtral 8x7B on one H200 at 64 sequences: its decode step shorter by the other
+ * experts' stream, ms_moe_weight_fraction), a dense model's plan unchanged; `--set` takes it;
+ * refused for an unknown word and for training, with file:line: field. */
+static void test_moe_routing(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "version: \"1.0\"\n"
+        "name: mr\n"
+        "workload: {model: %s, mode: %s, seq_len: 512, batch_size: 64%s}\n"
+        "hardware: {accelerator: H200, count: 1, precision: fp16}\n";
+    char y0[1024], y1[1024], err[1024] = "";
+    snprintf(y0, sizeof y0, fmt, "Mixtral_8x7B", "inference", "");
+    snprintf(y1, sizeof y1, fmt, "Mixtral_8x7B", "inference", ", moe_routing: fixed");
+    ms_plan p0, p1;
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    assert_int_equal(p0.moe_routing, MS_MOE_UNIFORM);
+    assert_int_equal(p1.moe_routing, MS_MOE_FIXED);
+    ms_result r0, r1;
+    double i0 = 0, i1 = 0;
+    assert_int_equal(ms_plan_eval(reg, &p0, &r0), MS_OK);
+    assert_int_equal(ms_plan_eval(reg, &p1, &r1), MS_OK);
+    assert_true(ms_result_get(&r0, "itl_s", &i0) && ms_result_get(&r1, "itl_s", &i1));
+    const ms_model *m = ms_registry_model(reg, "Mixtral_8x7B");
+    double skipped = m->params * 2 * (ms_moe_weight_fraction(m, 64, MS_MOE_UNIFORM) - m->params_active / m->params);
+    assert_true(fabs((i0 - i1) - skipped / ms_hw_mem_bw(ms_registry_hardware(reg, "H200"))) <= 1e-9 * i0);
+    ms_result_free(&r0);
+    ms_result_free(&r1);
+
+    snprintf(y0, sizeof y0, fmt, "Llama2_7B", "inference", "");
+    snprintf(y1, sizeof y1, fmt, "Llama2_7B", "inference", ", moe_routing: fixed");
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y0, strlen(y0), &p0, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_load_buffer(reg, "p.yaml", y1, strlen(y1), &p1, err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_eval(reg, &p0, &r0), MS_OK);
+    assert_int_equal(ms_plan_eval(reg, &p1, &r1), MS_OK);
+    assert_true(ms_result_get(&r0, "itl_s", &i0) && ms_result_get(&r1, "itl_s", &i1) && i0 == i1);
+    ms_result_free(&r0);
+    ms_result_free(&r1);
+
+    ms_plan ps = p0;
+    assert_int_equal(ms_plan_set(reg, &ps, "workload.moe_routing", "fixed", err, sizeof err), MS_OK);
+    assert_int_equal(ps.moe_routing, MS_MOE_FIXED);
+    assert_int_equal(ms_plan_set(reg, &ps, "workload.moe_routing", "skewed", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "workload.moe_routing"));
+
+    snprintf(y1, sizeof y1, fmt, "Mixtral_8x7B", "inference", ", moe_routing: skewed");
+    expect_error(y1, "bad.yaml:3: workload.moe_routing", "uniform fixed");
+    snprintf(y1, sizeof y1, fmt, "Mixtral_8x7B", "training", ", moe_routing: fixed");
+    expect_error(y1, "bad.yaml:3: workload.moe_routing", "inference");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_attention_kernel),
         cmocka_unit_test(test_optimizer_impl),
         cmocka_unit_test(test_decode_serial),
+        cmocka_unit_test(test_moe_routing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

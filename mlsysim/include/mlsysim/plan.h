@@ -32,6 +32,7 @@ typedef struct {
     int batch_size, seq_len;
     ms_optimizer optimizer;
     int steps, cfg;                   /* diffusion: denoising steps (0 = the model's), guidance (MS_CFG_*) */
+    ms_moe_routing moe_routing;       /* inference of a MoE model: the experts its tokens reach */
     /* hardware */
     ms_hardware hw;                   /* resolved copy */
     int count;                        /* accelerators in total */

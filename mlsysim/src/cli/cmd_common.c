@@ -59,6 +59,12 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
                 return MS_EXIT_INPUT;
             }
             if (kv) o->kv_precision = (int)p; else o->weight_precision = (int)p;
+        } else if ((allowed & MS_OPT_WORKLOAD) && flag_is(a, "--moe-routing", &iv)) {
+            const char *v = VAL();
+            if (!v || ms_moe_routing_parse(v, &o->w.moe_routing)) {
+                fprintf(stderr, "mlsysim %s: --moe-routing '%s' is not uniform or fixed\n", cmd, v ? v : "");
+                return MS_EXIT_INPUT;
+            }
         } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--efficiency", &iv) || flag_is(a, "-e", &iv)))
             { rc = ms_arg_num(a, VAL(), 1e-6, 1.0, &o->w.efficiency); o->have_eff = 1; }
         else if ((allowed & MS_OPT_POWER) && flag_is(a, "--power-limit", &iv)) {
@@ -196,5 +202,6 @@ void ms_cli_plan_from_opts(const ms_cli *c, const ms_opts *o, ms_plan *p)
     p->kv_precision = o->kv_precision;
     p->steps = o->w.steps;
     p->cfg = o->w.cfg;
+    p->moe_routing = o->w.moe_routing;
     p->power_limit_w = o->power_limit_w;
 }

@@ -81,6 +81,7 @@ static void eval_help(void)
 {
     printf("usage: mlsysim eval MODEL HARDWARE [--batch-size N] [--seq-len S] [--precision P]\n"
            "                    [--weight-precision P] [--kv-precision P] [--efficiency E]\n"
+           "                    [--moe-routing uniform|fixed]   (MoE inference: the experts a pass reads)\n"
            "                    [--mode inference|training]\n"
            "                    [--recompute none|selective|full] [--optimizer adam|sgd|none]\n"
            "                    [--steps N] [--cfg on|off|model]   (diffusion: denoising steps, guidance)\n"

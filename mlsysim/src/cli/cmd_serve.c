@@ -29,6 +29,7 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     in.precision = op.w.precision;
     in.efficiency = op.have_eff ? op.w.efficiency : ms_inference_efficiency(op.model, op.hw->name, op.w.precision);
     in.cached_prefix = op.cached_prefix;
+    in.moe_routing = op.w.moe_routing;
     in.weight_bytes = op.weight_precision >= 0 ? ms_precision_bytes((ms_precision)op.weight_precision) : 0;
     in.kv_bytes = op.kv_precision >= 0 ? ms_precision_bytes((ms_precision)op.kv_precision) : 0;
     if (op.cached_prefix >= op.w.seq_len) {

@@ -51,6 +51,7 @@ static const ms_result_key keys[] = {
     {"ttft_s", MS_V_NUM, "s", "time to first token (prefill of the batch)"},
     {"itl_s", MS_V_NUM, "s", "inter-token latency (one decode step)"},
     {"max_concurrent_sequences", MS_V_INT, "", "sequences the free memory holds (paged KV)"},
+    {"moe_experts_read", MS_V_NUM, "", "inference of a MoE model: experts a layer's decode step reads, expected over the batch's tokens (workload.moe_routing: uniform E(1 - (1 - k/E)^B), fixed k)"},
     {"bottleneck", MS_V_STR, "", "compute, memory, communication or pipeline_bubble"},
     {"mfu", MS_V_NUM, "", "model FLOP utilization"},
     {"hfu", MS_V_NUM, "", "hardware FLOP utilization (with recompute)"},

@@ -736,6 +736,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
     w.steps = p->steps;
     w.cfg = p->cfg;
     w.gemm_serial = p->decode_serial;
+    w.moe_routing = p->moe_routing;
     if (p->mode == MS_MODE_TRAINING && (w.weight_bytes > 0 || w.kv_bytes > 0)) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s: hardware.weight_precision / kv_precision: for inference (training stores weights in precision)", p->path);
@@ -839,6 +840,7 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
         si.weight_bytes = w.weight_bytes;
         si.kv_bytes = w.kv_bytes;
         si.gemm_serial = p->decode_serial;
+        si.moe_routing = p->moe_routing;
         ms_serve_result s;
         if (ms_serve(&p->model, &g, &si, &s) == MS_OK) {
             double itl = s.itl_s + tp_s + pp_s;
@@ -846,6 +848,13 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
             ms_result_num(o, "itl_s", itl);
             ms_result_num(o, "tokens_per_s", w.batch_size / itl);
             ms_result_int(o, "max_concurrent_sequences", s.max_concurrent_sequences);
+            const ms_arch *a = &p->model.arch;
+            if (p->model.kind == MS_MODEL_TRANSFORMER && a->experts > a->experts_active && a->experts_active > 0) {
+                /* the fraction read, back to experts: active + (fraction - active share) / per-expert share */
+                double per = (p->model.params - p->model.params_active) / (a->experts - a->experts_active);
+                double f = ms_moe_weight_fraction(&p->model, w.batch_size, p->moe_routing);
+                ms_result_num(o, "moe_experts_read", a->experts_active + (f * p->model.params - p->model.params_active) / per);
+            }
         }
     }
     if (p->has_ops) {

@@ -68,7 +68,7 @@ static const struct { const char *key; size_t off, set_off; } bools[] = {
 };
 
 const char *const ms_plan_set_keys =
-    "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg "
+    "workload.model workload.mode workload.batch_size workload.seq_len workload.optimizer workload.steps workload.cfg workload.moe_routing "
     "hardware.accelerator hardware.count hardware.per_node hardware.precision hardware.efficiency "
     "hardware.memory_reserve hardware.decode_serial hardware.power_limit hardware.congestion hardware.straggler hardware.topology parallelism.moe_imbalance hardware.weight_precision hardware.kv_precision "
     "hardware.fabric parallelism.tp parallelism.pp parallelism.microbatch parallelism.interleave "
@@ -145,6 +145,10 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         else if (!strcmp(value, "on") || !strcmp(value, "true")) p->cfg = MS_CFG_ON;
         else if (!strcmp(value, "off") || !strcmp(value, "false")) p->cfg = MS_CFG_OFF;
         else { snprintf(err, errlen, "%s: '%s' is not model, on or off", key, value); return MS_ERR_INPUT; }
+        return MS_OK;
+    }
+    if (!strcmp(key, "workload.moe_routing")) {
+        if (ms_moe_routing_parse(value, &p->moe_routing)) { snprintf(err, errlen, "%s: '%s' is not uniform or fixed", key, value); return MS_ERR_INPUT; }
         return MS_OK;
     }
     if (!strcmp(key, "workload.optimizer")) {

@@ -77,6 +77,14 @@ static int parse_cfg(const char *s, int *v)
     return 0;
 }
 
+static int parse_routing(const char *s, int *v)
+{
+    ms_moe_routing x;
+    int r = ms_moe_routing_parse(s, &x);
+    *v = (int)x;
+    return r;
+}
+
 static int f_model(reader *rd, struct fy_node *v, const char *f)
 {
     char name[MS_NAME_MAX];
@@ -191,6 +199,10 @@ static const field workload_fields[] = {
      "diffusion: denoising steps per image (0: the model's default, e.g. 50)"},
     {"cfg", NULL, FT_ENUM, OFF(cfg), 0, 0, 1, MS_CFG_MODEL, "model on off", parse_cfg, NULL, -1, NULL,
      "diffusion: classifier-free guidance, two U-Net passes per step (model: the model's default)"},
+    {"moe_routing", NULL, FT_ENUM, OFF(moe_routing), 0, 0, 1, MS_MOE_UNIFORM, "uniform fixed", parse_routing, NULL, -1, NULL,
+     "inference of a MoE model: uniform, each token picks its top_k experts at random, so a batch's tokens read nearly every "
+     "expert's weights; fixed, every token picks the same top_k, so a pass reads the active experts alone (a router that has "
+     "collapsed, or benchmark engines built without a checkpoint, as TensorRT-LLM 0.9.0's Mixtral runs were measured)"},
 };
 
 static const field hardware_fields[] = {
@@ -522,6 +534,13 @@ ms_status ms_plan_load_buffer(const ms_registry *r, const char *label, const cha
         struct fy_node *hn = fy_node_mapping_lookup_by_string(root, "hardware", FY_NT);
         struct fy_node *k = hn ? fy_node_mapping_lookup_by_string(hn, "decode_serial", FY_NT) : NULL;
         rc = FAIL(k ? k : root, "hardware.decode_serial", "the decode step is modelled for inference (workload.mode: inference)");
+        goto done;
+    }
+    if (plan->moe_routing == MS_MOE_FIXED && plan->mode == MS_MODE_TRAINING) {
+        struct fy_node *wn = fy_node_mapping_lookup_by_string(root, "workload", FY_NT);
+        struct fy_node *k = wn ? fy_node_mapping_lookup_by_string(wn, "moe_routing", FY_NT) : NULL;
+        rc = FAIL(k ? k : root, "workload.moe_routing", "the experts a pass reads are modelled for inference (workload.mode: inference); "
+                  "training's routing imbalance is parallelism.moe_imbalance");
         goto done;
     }
     if (plan->has_parallelism) {
