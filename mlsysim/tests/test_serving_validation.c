@@ -440,6 +440,10 @@ static void test_bad_serving_tables(void **s)
          "a,Llama2_7B,H100,fp8,1,8,128,16,itl_s,0.007,heldout,c,8,\n"
          "b,Llama2_7B,H100,fp8,1,8,128,16,itl_s,0.007,heldout,c,,4096\n",
          ":3: column max_num_tokens: 4096 is a closed loop's server budget, but the row has no clients"},
+        {"id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,routing\n"
+         "a,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,fixed\n"
+         "b,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,top2\n",
+         ":3: column routing: 'top2' is not uniform or fixed"},
     };
     for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
         write_file(path, whole[i].table);
@@ -651,6 +655,40 @@ static void test_attention_blocks_by_hand(void **s)
     scratch_close(&t);
 }
 
+/* The column `routing`: Mixtral 8x7B (E 8, k 2) on two H200 in FP16, 16 sequences of 128 -> 128.
+ * Uniform routing reaches 8·(1 - (3/4)^16) = 7.92 experts a decode step, fixed routing (an engine
+ * engine built without a checkpoint) the 2 active ones, so the fixed row's step streams 5.92 experts'
+ * weights less: 5.92 x (46.7 B - 12.9 B) / 6 parameters x 2 B over 2 GPUs at 0.88 x 4.8 TB/s,
+ * about 7.9 ms. A dense model's row, and a blank field, read as uniform. */
+static void test_routing_by_hand(void **s)
+{
+    (void)s;
+    char err[1024];
+    scratch_table t;
+    scratch_open(&t, "ms_servrt");
+    ms_registry *reg = t.reg;
+    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,routing\n"
+                     "u,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,\n"
+                     "f,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,FIXED\n"
+                     "d,Llama2_7B,H200,fp16,1,16,128,128,itl_s,0.006,heldout,c,uniform\n"
+                     "e,Llama2_7B,H200,fp16,1,16,128,128,itl_s,0.006,heldout,c,fixed\n");
+    ms_serving_validation v;
+    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
+    assert_int_equal(v.n, 4);
+    assert_int_equal(v.rows[0].moe_routing, MS_MOE_UNIFORM);
+    assert_int_equal(v.rows[1].moe_routing, MS_MOE_FIXED);
+    const ms_model *m = ms_registry_model(reg, "Mixtral_8x7B");
+    const ms_hardware *hw = ms_registry_hardware(reg, "H200");
+    double per_expert = (m->params - m->params_active) / 6.0;
+    double hit = 8.0 * (1.0 - pow(0.75, 16));
+    double saved = (hit - 2.0) * per_expert * 2.0 / 2.0 / ms_hw_mem_bw(hw);
+    assert_true(fabs(saved - 7.9e-3) < 0.3e-3);
+    assert_true(fabs((v.rows[0].itl_s - v.rows[1].itl_s) - saved) < 1e-9);
+    assert_true(v.rows[2].itl_s == v.rows[3].itl_s);
+    ms_serving_validation_free(&v);
+    scratch_close(&t);
+}
+
 /* `serve --qps`: the M/D/c figures beside M/M/c. By hand, c = 1, fixed service 1 s, 0.8 req/s:
  * Pollaczek-Khinchine mean wait rho / (2 mu (1 - rho)) = 0.8 / (2 x 0.2) = 2 s, half the M/M/1
  * wait rho / (mu (1 - rho)) = 4 s. c = 2 (two slots), lambda = mu = 1: Erlang C = 1/3, M/M/2 wait
@@ -748,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_bad_serving_tables),
         cmocka_unit_test(test_kv_capacity_limits_in_flight),
         cmocka_unit_test(test_attention_blocks_by_hand),
+        cmocka_unit_test(test_routing_by_hand),
         cmocka_unit_test(test_serve_md_beside_mm),
         cmocka_unit_test(test_closed_loop_by_hand),
         cmocka_unit_test(test_wave_by_hand),

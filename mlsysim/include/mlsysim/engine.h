@@ -370,6 +370,7 @@ typedef struct {
                                       * `precision` (w4a16, awq, w8a16 ...; ms_scale_precision_word),
                                       * else = precision */
     int tp, batch, input_len, output_len;
+    ms_moe_routing moe_routing;      /* column `routing`: the experts a MoE model's tokens reach (blank = uniform) */
     int clients;                     /* column `clients`: a closed loop of that many clients (batch = the
                                       * most sequences in flight), ms_cb_closed_loop; 0 = a static batch */
     double requests_per_s;           /* closed loop: the completions per second the loop settles at */

@@ -500,14 +500,15 @@ static int print_serving(const char *path, const ms_serving_validation *sv, int 
             json_str(r->model);
             printf(",\"hardware\":");
             json_str(r->hardware);
-            printf(",\"precision\":\"%s\",\"weight_precision\":\"%s\",\"kv_precision\":\"%s\",\"tp\":%d,\"batch\":%d,\"input_len\":%d,\"output_len\":%d,"
+            printf(",\"precision\":\"%s\",\"weight_precision\":\"%s\",\"kv_precision\":\"%s\",\"routing\":\"%s\",\"tp\":%d,\"batch\":%d,\"input_len\":%d,\"output_len\":%d,"
                    "\"metric\":\"%s\",\"split\":\"%s\",\"efficiency\":%.4g,\"measured\":%.6g,"
                    "\"predicted\":%.6g,\"error\":%.6g,\"ttft_s\":%.6g,\"itl_s\":%.6g,\"in_flight\":%d,"
                    "\"layer_overhead_s\":%.6g,\"decode_overhead_s\":%.6g,\"kv_extra_s\":%.6g,\"attn_block_s\":%.6g,\"decode_serial\":%.3g,"
                    "\"request_overhead_s\":%.6g,"
                    "\"clients\":%d,\"requests_per_s\":%.6g,\"max_num_tokens\":%d,\"wave_per_iteration\":%d,"
                    "\"wave_prefill_s\":%.6g,\"stack\":",
-                   ms_precision_name(r->precision), ms_precision_name(r->weight_precision), ms_precision_name(r->kv_precision), r->tp, r->batch, r->input_len, r->output_len,
+                   ms_precision_name(r->precision), ms_precision_name(r->weight_precision), ms_precision_name(r->kv_precision),
+                   ms_moe_routing_name(r->moe_routing), r->tp, r->batch, r->input_len, r->output_len,
                    ms_serving_metric_name(r->metric), r->heldout ? "heldout" : "calibration", r->efficiency, r->measured,
                    r->predicted, r->error, r->ttft_s, r->itl_s, r->in_flight, r->layer_overhead_s, r->decode_overhead_s,
                    r->kv_extra_s, r->attn_block_s, r->decode_serial, r->request_overhead_s, r->clients, r->requests_per_s, r->max_num_tokens,

@@ -4,9 +4,10 @@
  * serving.csv: id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split
  * (blank or absent = held out),citation ('#' starts a comment), and optionally stack,
  * kv_precision (the KV cache's format; blank = precision), clients (a closed loop of that many
- * clients, ms_cb_closed_loop, each first token a wave's, ms_cb_wave_ttft; blank = a static batch)
- * and max_num_tokens (a closed loop's server budget of prefill tokens an iteration; blank =
- * MS_SERVE_MAX_NUM_TOKENS). metric (also as benchmarks name it, metric_of):
+ * clients, ms_cb_closed_loop, each first token a wave's, ms_cb_wave_ttft; blank = a static batch),
+ * max_num_tokens (a closed loop's server budget of prefill tokens an iteration; blank =
+ * MS_SERVE_MAX_NUM_TOKENS) and routing (a MoE model's experts: uniform, or fixed where every token
+ * reaches the same ones, ms_moe_routing; blank = uniform). metric (also as benchmarks name it, metric_of):
  * tokens_per_s_per_gpu (output tokens of a static-batch run per second per GPU), ttft_s or itl_s
  * (one decode step of the sequences in flight at the mean context, the step the throughput rows
  * are made of). Every row is predicted with the efficiency
@@ -54,6 +55,7 @@ static int eval_at(const ms_registry *reg, const ms_serving_row *r, const ms_mod
     p->precision = r->precision;
     if (r->kv_precision != r->precision) p->kv_precision = (int)r->kv_precision;
     if (r->weight_precision != r->precision) p->weight_precision = (int)r->weight_precision;
+    p->moe_routing = r->moe_routing;
     p->tp = r->tp;
     p->pp = 1;
     p->count = r->tp;
@@ -315,7 +317,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
     FILE *fp = cf.fp;                          /* NULL for a file with no header: no rows */
     ms_plan *p = malloc(sizeof *p);
     ms_result *res = malloc(sizeof *res);
-    int ci[S_NUM], lineno = cf.lineno, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1, ci_mnt = -1;
+    int ci[S_NUM], lineno = cf.lineno, cap = 0, ci_stack = -1, ci_kvp = -1, ci_cl = -1, ci_mnt = -1, ci_rt = -1;
     ms_status rc = MS_OK;
     if (!p || !res) { snprintf(err, errlen, "serving validation: out of memory"); rc = MS_ERR_INPUT; }
     for (int k = 0; fp && rc == MS_OK && k < S_NUM; k++)
@@ -328,6 +330,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         ci_kvp = ms_scale_csv_col(&cf.hdr, "kv_precision");
         ci_cl = ms_scale_csv_col(&cf.hdr, "clients");
         ci_mnt = ms_scale_csv_col(&cf.hdr, "max_num_tokens");
+        ci_rt = ms_scale_csv_col(&cf.hdr, "routing");
     }
     ms_scale_csv_line_t c;
     int got = 0;
@@ -370,6 +373,10 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
         ms_precision kc, kw;
         if (ci_kvp >= 0 && c.f[ci_kvp][0] && ms_scale_precision_word(c.f[ci_kvp], &kc, &kw, &r->kv_precision)) {
             snprintf(err, errlen, "%s:%d: column kv_precision: unknown precision '%s' (empty = precision)", path, lineno, c.f[ci_kvp]);
+            rc = MS_ERR_INPUT; break;
+        }
+        if (ci_rt >= 0 && c.f[ci_rt][0] && ms_moe_routing_parse(c.f[ci_rt], &r->moe_routing)) {
+            snprintf(err, errlen, "%s:%d: column routing: '%s' is not uniform or fixed (empty = uniform)", path, lineno, c.f[ci_rt]);
             rc = MS_ERR_INPUT; break;
         }
         const int ic[4] = {S_TP, S_BATCH, S_IN, S_OUT};
