@@ -534,6 +534,9 @@ static void test_moe_fixed_routing(void **state)
     double per_expert = (m->params - m->params_active) / 6.0;
     double hit16 = 8.0 * (1.0 - pow(0.75, 16));
     assert_rel(hit16, 7.9198, 1e-4);
+    assert_rel(ms_moe_experts_read(m, 16, MS_MOE_UNIFORM), hit16, 1e-12);
+    assert_rel(ms_moe_experts_read(m, 16, MS_MOE_FIXED), 2.0, 1e-12);
+    assert_true(ms_moe_experts_read(ms_registry_model(reg, "Llama2_7B"), 16, MS_MOE_UNIFORM) == 0.0);
     assert_rel(ms_moe_weight_fraction(m, 16, MS_MOE_UNIFORM), (m->params_active + (hit16 - 2) * per_expert) / m->params, 1e-12);
     assert_rel(ms_moe_weight_fraction(m, 1, MS_MOE_UNIFORM), m->params_active / m->params, 1e-12);
     assert_rel(ms_moe_weight_fraction(m, 16, MS_MOE_FIXED), m->params_active / m->params, 1e-12);

@@ -82,7 +82,8 @@ static const struct { const char *cmd, *text; } helps[] = {
      "sending its next prompt of --seq-len tokens when the last answer of --output-tokens ends):\n"
      "as many in flight as the KV cache holds, their prompts arriving in waves and prefilled\n"
      "--max-num-tokens / --seq-len an iteration (default 8192 tokens, TensorRT-LLM's default),\n"
-     "the first token, inter-token latency and throughput the loop settles at.\n"     "A MoE model's tokens pick their experts at random (--moe-routing uniform: a batch reads nearly\n"
+     "the first token, inter-token latency and throughput the loop settles at.\n"
+     "A MoE model's tokens pick their experts at random (--moe-routing uniform: a batch reads nearly\n"
      "every expert); --moe-routing fixed sends every token to the same top-k, as a collapsed router\n"
      "or a benchmark engine built without a checkpoint runs, so every pass reads the active experts alone.\n"
      "Without --efficiency a transformer in fp16/bf16 or fp8 computes at its accelerator\n"
@@ -92,7 +93,8 @@ static const struct { const char *cmd, *text; } helps[] = {
      "examples:\n"
      "  mlsysim serve Llama3_8B H100 --seq-len 2048 --batch-size 8\n"
      "  mlsysim serve Llama3_70B H200 --precision fp8 --draft Llama3_2_1B --acceptance 0.8\n"
-     "  mlsysim serve Llama3_70B H100 --weight-precision int4 --kv-precision fp8\n"     "  mlsysim serve Mixtral_8x7B H200 --batch-size 16 --moe-routing fixed\n"
+     "  mlsysim serve Llama3_70B H100 --weight-precision int4 --kv-precision fp8\n"
+     "  mlsysim serve Mixtral_8x7B H200 --batch-size 16 --moe-routing fixed\n"
      "  mlsysim serve Llama3_8B H100 --batch-size 8 --qps 20 --p99-ms 8000\n"
      "  mlsysim serve Llama3_8B H100 --seq-len 2000 --output-tokens 200 --clients 50\n"},
     {"compress",

@@ -848,13 +848,8 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
             ms_result_num(o, "itl_s", itl);
             ms_result_num(o, "tokens_per_s", w.batch_size / itl);
             ms_result_int(o, "max_concurrent_sequences", s.max_concurrent_sequences);
-            const ms_arch *a = &p->model.arch;
-            if (p->model.kind == MS_MODEL_TRANSFORMER && a->experts > a->experts_active && a->experts_active > 0) {
-                /* the fraction read, back to experts: active + (fraction - active share) / per-expert share */
-                double per = (p->model.params - p->model.params_active) / (a->experts - a->experts_active);
-                double f = ms_moe_weight_fraction(&p->model, w.batch_size, p->moe_routing);
-                ms_result_num(o, "moe_experts_read", a->experts_active + (f * p->model.params - p->model.params_active) / per);
-            }
+            if (p->model.kind == MS_MODEL_TRANSFORMER && p->model.arch.experts > p->model.arch.experts_active)
+                ms_result_num(o, "moe_experts_read", ms_moe_experts_read(&p->model, w.batch_size, p->moe_routing));
         }
     }
     if (p->has_ops) {

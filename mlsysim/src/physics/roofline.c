@@ -170,17 +170,23 @@ int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size
 
 /* Expected distinct experts hit by n tokens choosing k of E uniformly: E·(1 - (1 - k/E)^n);
  * k whatever n when every token chooses the same k. */
+double ms_moe_experts_read(const ms_model *m, double tokens, ms_moe_routing routing)
+{
+    const ms_arch *a = &m->arch;
+    if (m->kind != MS_MODEL_TRANSFORMER || a->experts == 0) return 0.0;
+    double E = a->experts, k = a->experts_active;
+    if (E <= k) return E;
+    return routing == MS_MOE_FIXED ? k : E * (1.0 - pow(1.0 - k / E, tokens));
+}
+
 double ms_moe_weight_fraction(const ms_model *m, double tokens, ms_moe_routing routing)
 {
     const ms_arch *a = &m->arch;
-    if (m->kind != MS_MODEL_TRANSFORMER || a->experts == 0) return 1.0;
+    if (m->kind != MS_MODEL_TRANSFORMER || a->experts <= a->experts_active) return 1.0;
     double E = a->experts, k = a->experts_active;
-    if (E <= k) return 1.0;
-    double hit = routing == MS_MOE_FIXED ? k : E * (1.0 - pow(1.0 - k / E, tokens));
-    /* weights outside the routed experts are always read */
-    double routed = m->params - m->params_active;                 /* never-touched at 1 token */
-    double per_expert = routed / (E - k);
-    double touched = m->params_active + (hit - k) * per_expert;
+    /* weights outside the routed experts are always read; params_active holds k experts */
+    double per_expert = (m->params - m->params_active) / (E - k);
+    double touched = m->params_active + (ms_moe_experts_read(m, tokens, routing) - k) * per_expert;
     return dmin(1.0, touched / m->params);
 }
 
