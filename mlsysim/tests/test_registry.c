@@ -204,6 +204,18 @@ static void test_bandwidths_are_per_direction(void **state)
     assert_float_equal(pcie->mem_bytes, sxm->mem_bytes, 0);
     assert_float_equal(sxm->mem_bytes, 40.0 * 1073741824.0, 0);
     assert_float_equal(ms_registry_hardware(reg, "A100")->mem_bytes, 2 * sxm->mem_bytes, 0);
+    /* a node's links: its own NVLink figures where it gives them, else its accelerator's */
+    const ms_node *nd = ms_registry_node(reg, "DGX_H100");
+    assert_non_null(nd);
+    const ms_hardware *h = ms_registry_hardware(reg, nd->accelerator);
+    ms_node_links nl;
+    ms_node_links_of(h, nd->intra_bw_bytes_per_s, 3e-6, nd->accelerators, nd->nics, NULL, &nl);
+    assert_float_equal(nl.intra_latency_s, 3e-6, 0);
+    assert_float_equal(nl.inter_latency_s, 3e-6, 0);          /* no fabric: the node's own links */
+    ms_node_links_of(h, 0, 0, nd->accelerators, nd->nics, NULL, &nl);
+    assert_float_equal(nl.intra_latency_s, h->link_latency_s, 0);
+    assert_float_equal(nl.intra_bw_bytes_per_s, h->link_bw_bytes_per_s, 0);
+    assert_float_equal(nd->intra_latency_s, 0.5e-6, 1e-15);
 }
 
 static void test_extend_and_errors(void **state)

@@ -44,6 +44,7 @@ typedef struct {
     int has_fabric;
     ms_fabric fabric;
     double intra_bw_bytes_per_s;      /* 0 = the accelerator's own link */
+    double intra_latency_s;           /* a node's link latency inside it; 0 = the accelerator's link's */
     double intra_efficiency;          /* the node's achievable NVLink fraction; 0 = the default */
     double nvls_efficiency;           /* the node's NVLink SHARP all-reduce rate; 0 = none */
     int nics_per_node;                /* fabric ports per node; 0 = one per accelerator */

@@ -272,8 +272,8 @@ typedef struct {
 
 /* A node's links as MLSys·im's models read them, for per_node accelerators hw: each accelerator's
  * link inside the node (intra_bw when > 0, a node's NVLink or a plan's own figure; else the
- * accelerator's link, else its host link, else 32 GB/s) at the accelerator's link latency (else
- * 1 µs); between nodes, nics ports (0: one per accelerator, the DGX/HGX layout) of fabric fb shared
+ * accelerator's link, else its host link, else 32 GB/s) at intra_latency when > 0 (the node's),
+ * else the accelerator's link latency, else 1 µs; between nodes, nics ports (0: one per accelerator, the DGX/HGX layout) of fabric fb shared
  * by its oversubscription, at the fabric's latency; without a fabric the node's own links (a run of
  * one node never leaves it). Plans (ms_plan_eval) and `validate`'s blank hardware columns both read
  * nodes through it. */
@@ -282,8 +282,8 @@ typedef struct {
     double inter_bw_bytes_per_s, inter_latency_s;   /* per node, per direction */
     int nics;                                       /* the NICs counted: nics, else per_node */
 } ms_node_links;
-void ms_node_links_of(const ms_hardware *hw, double intra_bw, int per_node, int nics, const ms_fabric *fb,
-                      ms_node_links *out);
+void ms_node_links_of(const ms_hardware *hw, double intra_bw, double intra_latency, int per_node, int nics,
+                      const ms_fabric *fb, ms_node_links *out);
 
 /* ---- Grids: where the electricity comes from ---- */
 typedef struct {

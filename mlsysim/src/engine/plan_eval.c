@@ -133,7 +133,8 @@ static int plan_fabric(const ms_plan *p, ms_dist_fabric_t *f, char *err, size_t 
     /* the node entry's NIC count, else one NIC per accelerator (DGX/HGX layout); oversubscription
      * shares the uplinks; one node without a fabric: its own links */
     ms_node_links nl;
-    ms_node_links_of(&p->hw, p->intra_bw_bytes_per_s, p->per_node, p->nics_per_node, p->has_fabric ? &p->fabric : NULL, &nl);
+    ms_node_links_of(&p->hw, p->intra_bw_bytes_per_s, p->intra_latency_s, p->per_node, p->nics_per_node,
+                     p->has_fabric ? &p->fabric : NULL, &nl);
     f->intra_bw_bytes_per_s = nl.intra_bw_bytes_per_s;
     f->intra_alpha_s = nl.intra_latency_s;
     f->intra_efficiency = p->intra_efficiency;      /* 0: MS_DIST_INTRA_LINK_EFFICIENCY */

@@ -129,13 +129,13 @@ double ms_hw_mem_bw(const ms_hardware *hw)
     return f > 0 ? hw->mem_bw_bytes_per_s * f : hw->mem_bw_bytes_per_s;
 }
 
-void ms_node_links_of(const ms_hardware *hw, double intra_bw, int per_node, int nics, const ms_fabric *fb,
-                      ms_node_links *out)
+void ms_node_links_of(const ms_hardware *hw, double intra_bw, double intra_latency, int per_node, int nics,
+                      const ms_fabric *fb, ms_node_links *out)
 {
     out->intra_bw_bytes_per_s = intra_bw > 0 ? intra_bw
                               : hw->link_bw_bytes_per_s > 0 ? hw->link_bw_bytes_per_s
                               : hw->host_bw_bytes_per_s > 0 ? hw->host_bw_bytes_per_s : 32e9;
-    out->intra_latency_s = hw->link_latency_s > 0 ? hw->link_latency_s : 1e-6;
+    out->intra_latency_s = intra_latency > 0 ? intra_latency : hw->link_latency_s > 0 ? hw->link_latency_s : 1e-6;
     out->nics = nics > 0 ? nics : per_node;
     if (fb) {
         out->inter_bw_bytes_per_s = fb->bw_bytes_per_s * out->nics / fb->oversubscription;

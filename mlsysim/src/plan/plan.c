@@ -127,6 +127,7 @@ static int f_accelerator(reader *rd, struct fy_node *v, const char *f)
         h = ms_registry_hardware(rd->reg, nd->accelerator);
         if (!p->per_node) p->per_node = nd->accelerators;
         if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;
+        p->intra_latency_s = nd->intra_latency_s;
         p->intra_efficiency = nd->intra_efficiency;
         p->nvls_efficiency = nd->nvls_efficiency;
         p->nics_per_node = nd->nics;

@@ -911,7 +911,7 @@ static int registry_hardware(ms_registry **reg, const char *stack, const char *g
     /* the node's links as a plan of that node reads them: NVLink, its NICs on its fabric, and a
      * run inside one node without a fabric on its own links */
     ms_node_links nl;
-    ms_node_links_of(hw, nd ? nd->intra_bw_bytes_per_s : 0, per_node, nd ? nd->nics : 0, fb, &nl);
+    ms_node_links_of(hw, nd ? nd->intra_bw_bytes_per_s : 0, nd ? nd->intra_latency_s : 0, per_node, nd ? nd->nics : 0, fb, &nl);
     double fill[C_NUM] = {0};
     fill[C_PEAK] = ms_hw_peak(hw, MS_BF16) / 1e12;           /* dense 16-bit, the column's figure */
     fill[C_HBM] = hw->mem_bw_bytes_per_s / 1e9;
