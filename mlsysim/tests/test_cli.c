@@ -630,6 +630,8 @@ static void test_cli_is_the_library(void **state)
     jb = json_of(buf);
     assert_true(fabs(num(ja, "itl_s") - num(jb, "latency_s")) <= 1e-3 * num(ja, "itl_s"));
     assert_true(fabs(num(jb, "moe_experts_read") - 2.0) < 1e-9);
+    assert_true(fabs(num(ja, "moe_experts_read") - 2.0) < 1e-9);
+    assert_string_equal(str(ja, "moe_routing"), "fixed");
     cJSON_Delete(ja);
     cJSON_Delete(jb);
     assert_int_equal(run("-o json eval Mixtral_8x7B H200 --batch-size 16", 0, buf, sizeof buf), 0);
