@@ -104,6 +104,9 @@ typedef struct {
      * scheduling, streaming the first token back): added to every request's first token, and in a
      * closed loop to its cycle; 0 for a benchmark harness that feeds the runtime directly */
     double request_s;
+    /* a generation layer[] does not list: 1, the stack's rules with no figures (the roofline's
+     * σ 0, no per-layer cost); 0, not predicted (its per-layer costs are part of every row) */
+    int unlisted_plain;
 } serving_stack;
 /* trtllm-bench: TensorRT-LLM's `trtllm-bench throughput` (PyTorch backend, CUDA graphs) as its
  *   perf-overview.md runs it, all requests queued at once. Its tensorrt_llm/bench/build/tuning.py
@@ -111,8 +114,13 @@ typedef struct {
  *   request at its whole input + output length (calc_engine_setting; the capacity scheduler's
  *   default, GUARANTEED_NO_EVICT, admits a request only when its whole length fits), and the
  *   page says 0.95 is what the tables used where memory allowed. No per-layer cost (CUDA graphs
- *   replay the decode step), and the GQA decode kernel (XQA) reads each KV head once. Nothing
- *   chosen on any row. */
+ *   replay the decode step), and the GQA decode kernel (XQA) reads each KV head once. Its decode
+ *   GEMMs' serial share (as trtllm-0.9's below), for the one generation with rows (H100, whose
+ *   figures H200 takes), chosen on a 0.1 grid on ONE row fixed by rule before any figure was tried:
+ *   the TP-1 run whose sequences in flight (the stack's KV rule) come nearest its device's ridge,
+ *   peak·η·bytes / (2·BW) (H100 FP8 181, H200 FP8 126): TRTB-H200-L33-70B-1000-2000, 136 in
+ *   flight: 0.4 (+1.8 %; 0 gives +19.7 %, 0.5 gives -1.9 %). A generation without rows (A100,
+ *   B200) runs with none: the roofline's σ 0. */
 /* trtllm-0.9: TensorRT-LLM 0.9.0's static-batch benchmark (the DLI table of serving.csv, rows
  *   TRT09-*): its XQA kernel on (the table's column "Enable XQA": each KV head read once), the KV
  *   cache by the plan's rule, and two per-layer costs per generation, each chosen on a 10 us grid
@@ -152,15 +160,15 @@ typedef struct {
 #define TRTLLM09_LAYER_COSTS {{"A100", 260e-6, 70e-6, 0.7, 14.7e-9}, {"H100", 120e-6, 50e-6, 1.0, 5.7e-9}}
 static const serving_stack stacks[] = {
     /* trtllm-0.6 charges its one per-layer cost in both phases */
-    {"trtllm-0.6", {{"A100", 250e-6, 250e-6, 0.0, 0.0}, {"H100", 140e-6, 140e-6, 0.0, 0.0}}, 1, 0.0, 0.0},
-    {"trtllm-bench", {{NULL, 0, 0, 0, 0}, {NULL, 0, 0, 0, 0}}, 0, 0.95, 0.0},
-    {"trtllm-0.9", TRTLLM09_LAYER_COSTS, 0, 0.0, 0.0},
-    {"nim-trtllm-0.9", TRTLLM09_LAYER_COSTS, 0, 0.0, 4.1e-3},
+    {"trtllm-0.6", {{"A100", 250e-6, 250e-6, 0.0, 0.0}, {"H100", 140e-6, 140e-6, 0.0, 0.0}}, 1, 0.0, 0.0, 0},
+    {"trtllm-bench", {{"H100", 0.0, 0.0, 0.4, 0.0}, {NULL, 0, 0, 0, 0}}, 0, 0.95, 0.0, 1},
+    {"trtllm-0.9", TRTLLM09_LAYER_COSTS, 0, 0.0, 0.0, 0},
+    {"nim-trtllm-0.9", TRTLLM09_LAYER_COSTS, 0, 0.0, 4.1e-3, 0},
 };
 
 /* The stack's per-layer costs on hw's generation (ms_calibrated_generation: H200 is H100's
- * GH100, A800 A100's GA100): a zero cost when the stack lists none for any generation, NULL when
- * it lists others but not this one. */
+ * GH100, A800 A100's GA100): a zero cost when the stack lists none for any generation or says a
+ * generation it does not list runs plain, NULL when it lists others but not this one. */
 static const serving_layer_cost no_layer_cost = {NULL, 0.0, 0.0, 0.0, 0.0};
 
 static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, const char *hw_name)
@@ -169,7 +177,7 @@ static const serving_layer_cost *stack_layer_cost(const serving_stack *stk, cons
     const char *gen = ms_calibrated_generation(hw_name);
     for (size_t i = 0; gen && i < sizeof stk->layer / sizeof stk->layer[0]; i++)
         if (stk->layer[i].gen && !strcmp(stk->layer[i].gen, gen)) return &stk->layer[i];
-    return NULL;
+    return stk->unlisted_plain ? &no_layer_cost : NULL;
 }
 
 /* The serving stack a name names, without regard to case or punctuation ("TRTLLM 0.9"). */
