@@ -391,6 +391,17 @@ static void scratch_close(scratch_table *t)
     ms_registry_free(t->reg);
 }
 
+/* A scratch folder holding `table` as its serving.csv, predicted: every row must be (n of them). */
+static void scratch_run(scratch_table *t, const char *name, const char *table, int n, ms_serving_validation *v)
+{
+    char err[1024];
+    scratch_open(t, name);
+    write_file(t->path, table);
+    assert_int_equal(ms_serving_validation_run(t->reg, t->path, v, err, sizeof err), MS_OK);
+    assert_int_equal(v->n, n);
+    assert_int_equal(v->nskipped, 0);
+}
+
 static void test_bad_serving_tables(void **s)
 {
     (void)s;
@@ -577,22 +588,18 @@ static void test_bad_serving_tables(void **s)
 static void test_kv_capacity_limits_in_flight(void **s)
 {
     (void)s;
-    char err[1024];
     scratch_table t;
-    scratch_open(&t, "ms_servcap");
-    ms_registry *reg = t.reg;
-    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack,kv_precision\n"
-                       "big,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
-                       "fits,Llama2_7B,A100,fp16,1,40,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
-                       "kv8,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,fp8\n"
-                       "bench,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,trtllm-bench,\n"
-                       /* precisions as frameworks write them: the same rows */
-                       "word,Llama2_7B,A100,float16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,float8_e4m3fn\n"
-                       /* weight-only 4-bit (AWQ): 3.37 GB of weights, 16-bit compute and cache */
-                       "awq,Llama2_7B,A100,w4a16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n");
     ms_serving_validation v;
-    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
-    assert_int_equal(v.n, 6);
+    scratch_run(&t, "ms_servcap", "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack,kv_precision\n"
+                                  "big,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
+                                  "fits,Llama2_7B,A100,fp16,1,40,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n"
+                                  "kv8,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,fp8\n"
+                                  "bench,Llama2_7B,A100,fp16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,trtllm-bench,\n"
+                                  /* precisions as frameworks write them: the same rows */
+                                  "word,Llama2_7B,A100,float16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,float8_e4m3fn\n"
+                                  /* weight-only 4-bit (AWQ): 3.37 GB of weights, 16-bit compute and cache */
+                                  "awq,Llama2_7B,A100,w4a16,1,1000,2048,2048,tokens_per_s_per_gpu,500,heldout,c,,\n", 6, &v);
+    ms_registry *reg = t.reg;
     const ms_model *m = ms_registry_model(reg, "Llama2_7B");
     const ms_hardware *hw = ms_registry_hardware(reg, "A100");
     assert_true(fabs(hw->mem_bytes - 85899345920.0) < 1);
@@ -641,17 +648,13 @@ static void test_kv_capacity_limits_in_flight(void **s)
 static void test_attention_blocks_by_hand(void **s)
 {
     (void)s;
-    char err[1024];
     scratch_table t;
-    scratch_open(&t, "ms_servblk");
-    ms_registry *reg = t.reg;
-    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
-                     "long,Llama3_70B,H100,fp16,8,1,7000,1000,itl_s,0.019,heldout,c,trtllm-0.9\n"
-                     "wide,Llama2_7B,H100,fp16,1,256,128,128,itl_s,0.02,heldout,c,trtllm-0.9\n"
-                     "later,Llama3_70B,H100,fp16,8,1,7000,1000,itl_s,0.019,heldout,c,trtllm-bench\n");
     ms_serving_validation v;
-    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
-    assert_int_equal(v.n, 3);
+    scratch_run(&t, "ms_servblk", "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
+                                  "long,Llama3_70B,H100,fp16,8,1,7000,1000,itl_s,0.019,heldout,c,trtllm-0.9\n"
+                                  "wide,Llama2_7B,H100,fp16,1,256,128,128,itl_s,0.02,heldout,c,trtllm-0.9\n"
+                                  "later,Llama3_70B,H100,fp16,8,1,7000,1000,itl_s,0.019,heldout,c,trtllm-bench\n", 3, &v);
+    ms_registry *reg = t.reg;
     const ms_hardware *hw = ms_registry_hardware(reg, "H100");
     const ms_model *m = ms_registry_model(reg, "Llama3_70B");
     assert_true(fabs(m->kv_elems_per_token - 163840.0) < 1e-9);
@@ -674,18 +677,14 @@ static void test_attention_blocks_by_hand(void **s)
 static void test_routing_by_hand(void **s)
 {
     (void)s;
-    char err[1024];
     scratch_table t;
-    scratch_open(&t, "ms_servrt");
-    ms_registry *reg = t.reg;
-    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,routing\n"
-                     "u,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,\n"
-                     "f,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,FIXED\n"
-                     "d,Llama2_7B,H200,fp16,1,16,128,128,itl_s,0.006,heldout,c,uniform\n"
-                     "e,Llama2_7B,H200,fp16,1,16,128,128,itl_s,0.006,heldout,c,fixed\n");
     ms_serving_validation v;
-    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
-    assert_int_equal(v.n, 4);
+    scratch_run(&t, "ms_servrt", "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,routing\n"
+                                 "u,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,\n"
+                                 "f,Mixtral_8x7B,H200,fp16,2,16,128,128,itl_s,0.006,heldout,c,FIXED\n"
+                                 "d,Llama2_7B,H200,fp16,1,16,128,128,itl_s,0.006,heldout,c,uniform\n"
+                                 "e,Llama2_7B,H200,fp16,1,16,128,128,itl_s,0.006,heldout,c,fixed\n", 4, &v);
+    ms_registry *reg = t.reg;
     assert_int_equal(v.rows[0].moe_routing, MS_MOE_UNIFORM);
     assert_int_equal(v.rows[1].moe_routing, MS_MOE_FIXED);
     const ms_model *m = ms_registry_model(reg, "Mixtral_8x7B");
@@ -707,18 +706,13 @@ static void test_routing_by_hand(void **s)
 static void test_trtllm_bench_serial(void **s)
 {
     (void)s;
-    char err[1024];
     scratch_table t;
-    scratch_open(&t, "ms_servbench");
-    ms_registry *reg = t.reg;
-    write_file(t.path, "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
-                     "h200,Llama3_70B,H200,fp8,1,4096,1000,2000,itl_s,0.03,heldout,c,trtllm-bench\n"
-                     "h100,Llama3_70B,H100,fp8,2,4096,1000,2000,itl_s,0.03,heldout,c,trtllm-bench\n"
-                     "a100,Llama3_70B,A100,fp16,4,4096,1000,2000,itl_s,0.03,heldout,c,trtllm-bench\n");
     ms_serving_validation v;
-    assert_int_equal(ms_serving_validation_run(reg, t.path, &v, err, sizeof err), MS_OK);
-    assert_int_equal(v.n, 3);
-    assert_int_equal(v.nskipped, 0);
+    scratch_run(&t, "ms_servbench", "id,model,hardware,precision,tp,batch,input_len,output_len,metric,measured,split,citation,stack\n"
+                                    "h200,Llama3_70B,H200,fp8,1,4096,1000,2000,itl_s,0.03,heldout,c,trtllm-bench\n"
+                                    "h100,Llama3_70B,H100,fp8,2,4096,1000,2000,itl_s,0.03,heldout,c,trtllm-bench\n"
+                                    "a100,Llama3_70B,A100,fp16,4,4096,1000,2000,itl_s,0.03,heldout,c,trtllm-bench\n", 3, &v);
+    ms_registry *reg = t.reg;
     assert_true(v.rows[0].decode_serial == 0.4 && v.rows[1].decode_serial == 0.4);
     assert_true(v.rows[2].decode_serial == 0.0 && v.rows[2].layer_overhead_s == 0.0);
     /* by hand: the H200 row's decode step with and without the share, at its sequences in flight
