@@ -157,12 +157,15 @@ double ms_optimizer_bytes_per_param(ms_optimizer o, ms_precision p);
  *   a checkpoint, as TensorRT-LLM 0.9.0's Mixtral runs were measured (mlsysim/validation/README.md,
  *   "Fake weights route every token alike"). */
 typedef enum { MS_MOE_UNIFORM = 0, MS_MOE_FIXED = 1 } ms_moe_routing;
-/* The routed experts of a layer that `tokens` tokens reach under `routing`, expected (0 for a
- * dense model), and the fraction of the model's weights they read: every weight outside the routed
- * experts and the experts reached (1 for a dense model). */
+/* The routed experts of a layer that `tokens` tokens reach under `routing`, expected (0 where
+ * none is routed: a dense model, or every expert active), and the fraction of the model's weights
+ * they read: every weight outside the routed experts and the experts reached (1 where none is
+ * routed). */
 double ms_moe_experts_read(const ms_model *m, double tokens, ms_moe_routing routing);
 double ms_moe_weight_fraction(const ms_model *m, double tokens, ms_moe_routing routing);
-/* "uniform" / "fixed" (any case); -1 for another word */
+/* "uniform" / "fixed" (any case); -1 for another word, which messages answer with
+ * MS_MOE_ROUTING_WORDS */
+#define MS_MOE_ROUTING_WORDS "uniform or fixed"
 int ms_moe_routing_parse(const char *s, ms_moe_routing *out);
 const char *ms_moe_routing_name(ms_moe_routing r);
 

@@ -62,7 +62,7 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
         } else if ((allowed & MS_OPT_WORKLOAD) && flag_is(a, "--moe-routing", &iv)) {
             const char *v = VAL();
             if (!v || ms_moe_routing_parse(v, &o->w.moe_routing)) {
-                fprintf(stderr, "mlsysim %s: --moe-routing '%s' is not uniform or fixed\n", cmd, v ? v : "");
+                fprintf(stderr, "mlsysim %s: --moe-routing '%s' is not " MS_MOE_ROUTING_WORDS "\n", cmd, v ? v : "");
                 return MS_EXIT_INPUT;
             }
         } else if ((allowed & MS_OPT_WORKLOAD) && (flag_is(a, "--efficiency", &iv) || flag_is(a, "-e", &iv)))

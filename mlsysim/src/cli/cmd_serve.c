@@ -66,9 +66,10 @@ int ms_cli_serve(ms_cli *c, int argc, char **argv)
     ms_result_str(&o, "decode_bottleneck", ms_bound_name(s.decode_bound));
     ms_result_str(&o, "bottleneck", ms_bound_name(s.decode_bound));
     ms_result_num(&o, "prefill_flop", s.prefill_flops);
-    if (op.model->kind == MS_MODEL_TRANSFORMER && op.model->arch.experts > op.model->arch.experts_active) {
+    double experts_read = ms_moe_experts_read(op.model, in.batch_size, in.moe_routing);
+    if (experts_read > 0) {                           /* a MoE model */
         ms_result_str(&o, "moe_routing", ms_moe_routing_name(in.moe_routing));
-        ms_result_num(&o, "moe_experts_read", ms_moe_experts_read(op.model, in.batch_size, in.moe_routing));
+        ms_result_num(&o, "moe_experts_read", experts_read);
     }
     ms_result_num(&o, "kv_cache_bytes", s.kv_cache_bytes);
     ms_result_num(&o, "kv_cache_per_token_bytes", s.kv_bytes_per_token);

@@ -849,8 +849,8 @@ static ms_status eval_roofline(const ms_plan *p, ms_result *o)
             ms_result_num(o, "itl_s", itl);
             ms_result_num(o, "tokens_per_s", w.batch_size / itl);
             ms_result_int(o, "max_concurrent_sequences", s.max_concurrent_sequences);
-            if (p->model.kind == MS_MODEL_TRANSFORMER && p->model.arch.experts > p->model.arch.experts_active)
-                ms_result_num(o, "moe_experts_read", ms_moe_experts_read(&p->model, w.batch_size, p->moe_routing));
+            double read = ms_moe_experts_read(&p->model, w.batch_size, p->moe_routing);
+            if (read > 0) ms_result_num(o, "moe_experts_read", read);
         }
     }
     if (p->has_ops) {

@@ -148,7 +148,7 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         return MS_OK;
     }
     if (!strcmp(key, "workload.moe_routing")) {
-        if (ms_moe_routing_parse(value, &p->moe_routing)) { snprintf(err, errlen, "%s: '%s' is not uniform or fixed", key, value); return MS_ERR_INPUT; }
+        if (ms_moe_routing_parse(value, &p->moe_routing)) { snprintf(err, errlen, "%s: '%s' is not " MS_MOE_ROUTING_WORDS, key, value); return MS_ERR_INPUT; }
         return MS_OK;
     }
     if (!strcmp(key, "workload.optimizer")) {

@@ -384,7 +384,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             rc = MS_ERR_INPUT; break;
         }
         if (ci_rt >= 0 && c.f[ci_rt][0] && ms_moe_routing_parse(c.f[ci_rt], &r->moe_routing)) {
-            snprintf(err, errlen, "%s:%d: column routing: '%s' is not uniform or fixed (empty = uniform)", path, lineno, c.f[ci_rt]);
+            snprintf(err, errlen, "%s:%d: column routing: '%s' is not " MS_MOE_ROUTING_WORDS " (empty = uniform)", path, lineno, c.f[ci_rt]);
             rc = MS_ERR_INPUT; break;
         }
         const int ic[4] = {S_TP, S_BATCH, S_IN, S_OUT};

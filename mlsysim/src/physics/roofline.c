@@ -169,25 +169,24 @@ int ms_hw_precision_check(const ms_hardware *hw, ms_precision p, char *msg, size
 }
 
 /* Expected distinct experts hit by n tokens choosing k of E uniformly: E·(1 - (1 - k/E)^n);
- * k whatever n when every token chooses the same k. */
+ * k whatever n when every token chooses the same k; 0 where no expert is routed (a dense model,
+ * or every expert active). */
 double ms_moe_experts_read(const ms_model *m, double tokens, ms_moe_routing routing)
 {
     const ms_arch *a = &m->arch;
-    if (m->kind != MS_MODEL_TRANSFORMER || a->experts == 0) return 0.0;
+    if (m->kind != MS_MODEL_TRANSFORMER || a->experts <= a->experts_active) return 0.0;
     double E = a->experts, k = a->experts_active;
-    if (E <= k) return E;
     return routing == MS_MOE_FIXED ? k : E * (1.0 - pow(1.0 - k / E, tokens));
 }
 
 double ms_moe_weight_fraction(const ms_model *m, double tokens, ms_moe_routing routing)
 {
-    const ms_arch *a = &m->arch;
-    if (m->kind != MS_MODEL_TRANSFORMER || a->experts <= a->experts_active) return 1.0;
-    double E = a->experts, k = a->experts_active;
+    double hit = ms_moe_experts_read(m, tokens, routing);
+    if (!(hit > 0)) return 1.0;
+    double E = m->arch.experts, k = m->arch.experts_active;
     /* weights outside the routed experts are always read; params_active holds k experts */
     double per_expert = (m->params - m->params_active) / (E - k);
-    double touched = m->params_active + (ms_moe_experts_read(m, tokens, routing) - k) * per_expert;
-    return dmin(1.0, touched / m->params);
+    return dmin(1.0, (m->params_active + (hit - k) * per_expert) / m->params);
 }
 
 /* The one roofline: a step's FLOPs, bytes and memory on one accelerator -> time, bottleneck, MFU,
