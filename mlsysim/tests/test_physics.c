@@ -47,6 +47,11 @@ static void test_kv_cache(void **state)
     (void)state;
     ms_model m = transformer(40, 8192, 64, 64, 4 * 8192, 32000);
     assert_float_equal(ms_kv_cache_bytes(&m, 1, 1, MS_FP16), 1310720.0, 0);
+    /* kv_heads 0 is MHA: derive writes heads, so the count and every figure match the 64 given */
+    ms_model mha = transformer(40, 8192, 64, 0, 4 * 8192, 32000);
+    assert_int_equal(mha.arch.kv_heads, 64);
+    assert_float_equal(mha.params, m.params, 0);
+    assert_float_equal(ms_kv_cache_bytes(&mha, 1, 1, MS_FP16), 1310720.0, 0);
     /* GQA, Llama-3-8B at 2048 tokens: 2·32·8·128·2048·2 = 268,435,456 B (upstream golden 0.268 GB) */
     const ms_model *l8 = ms_registry_model(reg, "Llama3_8B");
     assert_float_equal(ms_kv_cache_bytes(l8, 2048, 1, MS_FP16), 268435456.0, 0);

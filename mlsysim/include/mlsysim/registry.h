@@ -119,7 +119,8 @@ const char *ms_model_kind_name(ms_model_kind k);
 
 /* Transformer architecture (decoder or encoder, dense or MoE, MHA/GQA/MLA). */
 typedef struct {
-    int layers, hidden, heads, kv_heads, head_dim;  /* head_dim 0 = hidden/heads */
+    int layers, hidden, heads, head_dim;  /* head_dim 0 = hidden/heads */
+    int kv_heads;            /* GQA/MQA key-value heads; 0 = heads (MHA), which ms_model_derive writes */
     int ffn;                 /* dense FFN inner size */
     int vocab;
     int max_pos;             /* learned absolute position embeddings (GPT-2, BERT); 0 = rotary */
@@ -237,7 +238,8 @@ typedef struct {
 } ms_model;
 
 /* Fills the derived fields (params, params_active, params_matmul, attn_flops_per_pair,
- * kv_elems_per_token) from the architecture or the published figures. */
+ * kv_elems_per_token) from the architecture or the published figures; a transformer's kv_heads 0
+ * (MHA) becomes heads, so every reader after it finds the count. */
 void ms_model_derive(ms_model *m);
 
 /* ---- Systems: nodes and fabrics ---- */

@@ -513,7 +513,7 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
                 snprintf(err, errlen, "%s:%d: the engine gives no ITL for %s on %s", path, lineno, m->name, hw->name);
                 rc = MS_ERR_INPUT; break;
             }
-            int kvh = m->arch.kv_heads > 0 ? m->arch.kv_heads : m->arch.heads;
+            int kvh = m->arch.kv_heads;
             double reads = stk && stk->kv_per_query_head && kvh > 0 ? (double)m->arch.heads / kvh : 1.0;
             double kv_step = m->kv_elems_per_token * ms_precision_bytes(r->kv_precision) * mean_len * r->in_flight;
             double kv_read_s = kv_step / (r->tp * ms_hw_mem_bw(hw));   /* a GPU's share at the HBM rate */

@@ -59,6 +59,7 @@ void ms_model_derive(ms_model *m)
         m->kv_elems_per_token = 0;
         return;
     }
+    if (m->arch.kv_heads <= 0) m->arch.kv_heads = m->arch.heads;   /* MHA */
     const ms_arch *a = &m->arch;
     double h = a->hidden, L = a->layers, V = a->vocab;
     double norm = a->layernorm ? 2.0 * h : h;

@@ -214,8 +214,7 @@ static int read_arch(msy_doc *y, struct fy_node *n, const char *field, ms_arch *
     if (a->layernorm < 0) a->layernorm = 0;
     if (a->layers <= 0 || a->hidden <= 0 || a->heads <= 0)
         return msy_fail(y, n, field, "needs layers, hidden and heads");
-    if (a->kv_heads == 0) a->kv_heads = a->heads;
-    if (a->kv_heads > a->heads || a->heads % a->kv_heads)
+    if (a->kv_heads && (a->kv_heads > a->heads || a->heads % a->kv_heads))   /* 0: MHA (ms_model_derive) */
         return msy_fail(y, n, field, "kv_heads (%d) must divide heads (%d)", a->kv_heads, a->heads);
     if (a->experts && (a->experts_active <= 0 || a->experts_active > a->experts || a->moe_ffn <= 0))
         return msy_fail(y, n, field, "MoE needs 0 < experts_active <= experts and moe_ffn");

@@ -426,7 +426,7 @@ int ms_lora(const ms_model *m, const ms_hardware *hw, int r, ms_precision prec, 
     if (!pos(tokens)) return fail(err, errlen, "tokens per step: must be > 0 (got %g)", tokens);
     const ms_arch *a = &m->arch;
     double h = a->hidden, d = a->head_dim > 0 ? a->head_dim : (double)a->hidden / a->heads;
-    double q = a->heads * d, kv = (a->kv_heads > 0 ? a->kv_heads : a->heads) * d;
+    double q = a->heads * d, kv = a->kv_heads * d;
     double per_layer = r * ((h + q) + 2.0 * (h + kv) + (q + h));
     double P = m->params, Pa = m->params_active, b = ms_precision_bytes(prec);
     o->trainable_params = per_layer * a->layers;
