@@ -75,6 +75,14 @@ static void test_inline_arch_and_training(void **state)
     assert_string_equal(p.hw.name, "A100");
     assert_string_equal(p.fabric.name, "IB_HDR");       /* from the node entry */
     assert_true(p.model.params > 170e9 && p.model.params < 180e9);
+    /* kv_heads left out is multi-head attention: the same model, kv_heads = heads */
+    const char *mha = "version: \"1.0\"\nname: MHA\n"
+                      "workload: {arch: {layers: 96, hidden: 12288, heads: 96, ffn: 49152, vocab: 51200}}\n"
+                      "hardware: {accelerator: A100}\n";
+    ms_plan q;
+    assert_int_equal(ms_plan_load_buffer(reg, "q.yaml", mha, strlen(mha), &q, err, sizeof err), MS_OK);
+    assert_int_equal(q.model.arch.kv_heads, 96);
+    assert_true(q.model.params == p.model.params && q.model.kv_elems_per_token == p.model.kv_elems_per_token);
 }
 
 /* Each broken plan must fail with this "file:line: field" prefix. */
