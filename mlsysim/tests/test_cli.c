@@ -701,6 +701,14 @@ static void test_studies(void **state)
     assert_int_equal(run("sweep Llama3_8B H100 --vary workload.nonsense=1,2", 1, buf, sizeof buf), 1);
     assert_non_null(strstr(buf, "workload.nonsense"));
     assert_int_equal(run("sweep Llama3_8B H100 --vary workload.batch_size=0,1", 1, buf, sizeof buf), 1);
+    /* a field by its short name sweeps as by its dotted one (the column is the name given); a
+     * mistyped one is answered with the nearest field */
+    assert_int_equal(run("sweep Llama3_8B H100 --vary workload.batch_size=2,8 --vary hardware.precision=fp8", 0, buf, sizeof buf), 0);
+    assert_int_equal(run("sweep Llama3_8B H100 --vary batch_size=2,8 --vary precision=fp8", 0, buf2, sizeof buf2), 0);
+    assert_non_null(strstr(buf2, "batch_size,precision,latency_s"));
+    assert_string_equal(strchr(buf, '\n'), strchr(buf2, '\n'));
+    assert_int_equal(run("sweep Llama3_8B H100 --vary batchsize=2,8", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "did you mean workload.batch_size?"));
 
     /* sensitivity: a compute-bound 70B step is bound by peak FLOP/s; one implementation
      * (ms_plan_sensitivity) for every plan, a fleet step's links as two more figures (8 nodes: the

@@ -430,10 +430,38 @@ static void test_plan_set(void **state)
     assert_non_null(strstr(err, "workload.batch_size"));
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.accelerator", "NoSuchChip", err, sizeof err), MS_ERR_INPUT);
     assert_int_equal(ms_plan_set(reg, &pa, "workload.nonsense", "1", err, sizeof err), MS_ERR_INPUT);
+    /* a key near a field names it; one near none lists them all */
+    assert_int_equal(ms_plan_set(reg, &pa, "batchsize", "4", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "did you mean workload.batch_size?"));
+    assert_int_equal(ms_plan_set(reg, &pa, "parallelism.tq", "4", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "did you mean parallelism.tp?"));
+    assert_int_equal(ms_plan_set(reg, &pa, "zzzzzzzz", "4", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "not a settable field (workload.model workload.mode"));
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "abc", err, sizeof err), MS_ERR_INPUT);
     assert_non_null(strstr(err, "hardware.power_limit"));
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "-5", err, sizeof err), MS_ERR_INPUT);
     assert_memory_equal(&pa, &q, sizeof q);
+    /* a field by its name after the section, as by its dotted name; no two sections share one */
+    ms_plan sa = pa, sb = pa;
+    assert_int_equal(ms_plan_set(reg, &sa, "batch_size", "24", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &sb, "workload.batch_size", "24", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &sa, "accelerator", "A100", err, sizeof err), MS_OK);
+    assert_int_equal(ms_plan_set(reg, &sb, "hardware.accelerator", "A100", err, sizeof err), MS_OK);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    assert_int_equal(ms_plan_set(reg, &sa, "count", "0", err, sizeof err), MS_ERR_INPUT);
+    assert_non_null(strstr(err, "hardware.count:"));     /* errors name the field in full */
+    char tails[64][48];
+    int nt = 0;
+    for (const char *t = ms_plan_set_keys; *t && nt < 64; nt++) {
+        size_t w = strcspn(t, " ");
+        const char *dot = memchr(t, '.', w);
+        assert_non_null(dot);
+        snprintf(tails[nt], sizeof tails[nt], "%.*s", (int)(t + w - dot - 1), dot + 1);
+        for (int j = 0; j < nt; j++) assert_string_not_equal(tails[j], tails[nt]);
+        t += w;
+        while (*t == ' ') t++;
+    }
+    assert_true(nt > 40 && nt < 64);
     /* a power limit in watts or as a quantity; 0 is the TDP again */
     assert_int_equal(ms_plan_set(reg, &pa, "hardware.power_limit", "450", err, sizeof err), MS_OK);
     assert_true(pa.power_limit_w == 450.0);

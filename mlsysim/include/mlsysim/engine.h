@@ -213,9 +213,11 @@ ms_status ms_plan_eval_buffer(const ms_registry *r, const char *label, const cha
                               ms_result *out);
 
 /* Sets one plan field by its dotted YAML name ("workload.batch_size", "hardware.accelerator",
- * "parallelism.tp", ...; the list is ms_plan_set_keys) from text, checked as the plan reader
- * checks it; dp and per_node follow a new count, tp or pp. On error the plan is unchanged and err
- * says "key: reason". What sweeps and sliders vary. */
+ * "parallelism.tp", ...; the list is ms_plan_set_keys), or by that name after its section
+ * ("batch_size", "tp": no two sections share one), from text, checked as the plan reader checks
+ * it; dp and per_node follow a new count, tp or pp. On error the plan is unchanged and err says
+ * "key: reason" (an unknown key: the nearest field's name, when one is within two edits). What
+ * sweeps and sliders vary. */
 ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const char *value, char *err,
                       size_t errlen);
 extern const char *const ms_plan_set_keys;    /* space-separated */

@@ -135,7 +135,8 @@ static int sweep_help(void)
            "Evaluates the plan at every combination of the varied fields (up to %d --vary, %d points)\n"
            "and prints one row per point: CSV (default) or JSON lines (-o json, the full result of\n"
            "each point plus the varied fields). VALUES is V1,V2,... or START:STOP:*FACTOR or\n"
-           "START:STOP:+STEP. KEY is a plan field:\n  %s\n"
+           "START:STOP:+STEP. KEY is a plan field, by its dotted name or its name after the section\n"
+           "(batch_size = workload.batch_size, tp = parallelism.tp):\n  %s\n"
            "--keys picks the CSV columns (default latency_s,throughput_per_s,mfu,\n"
            "memory_per_accelerator_bytes,feasible). A point that fails gets status 'error' and its\n"
            "reason; the exit code is 0 when every point was evaluated, 1 when one was refused.\n"
@@ -147,6 +148,7 @@ static int sweep_help(void)
            "examples:\n"
            "  mlsysim sweep Llama3_8B H100 --vary workload.batch_size=1:256:*2\n"
            "  mlsysim sweep Llama3_8B H100 --vary hardware.accelerator=A100,H100,H200,B200 --vary hardware.precision=fp16,fp8\n"
+           "  mlsysim sweep mlsysim/examples/llama3_70b_training.yaml --vary tp=2,4,8 --vary microbatch=1,2   (short names)\n"
            "  mlsysim -o json sweep mlsysim/examples/llama3_70b_training.yaml --vary parallelism.tp=1,2,4,8\n"
            "  mlsysim sweep Llama3_8B H100 --vary workload.batch_size=1:512:*2 --vary hardware.precision=fp16,fp8 \\\n"
            "      --svg batch.svg --svg-key throughput_per_s\n",

@@ -84,10 +84,59 @@ static void rederive(ms_plan *p)
     p->dp = tpp > 0 && p->count % tpp == 0 ? (int)(p->count / tpp) : 0;
 }
 
-ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const char *value, char *err,
+/* Edit distance of a and b (insertions, deletions, substitutions), capped at 3: how near a
+ * mistyped key is to a settable one. */
+static int near(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n > 63 || strlen(a) > 63) return 3;
+    int row[64];
+    for (size_t j = 0; j <= n; j++) row[j] = (int)j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= n; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[n] < 3 ? row[n] : 3;
+}
+
+/* The settable field `key` names: its dotted name, or the field whose name after the section is
+ * key ("batch_size" is workload.batch_size, "tp" parallelism.tp; no two sections share one, which
+ * test_engine checks), copied to full. 0, or -1 with err saying so, and naming the nearest field
+ * when one is within two edits. */
+static int resolve_key(const char *key, char full[64], char *err, size_t errlen)
+{
+    char best[64] = "";
+    int best_d = 3;
+    const int dotted = strchr(key, '.') != NULL;
+    for (const char *t = ms_plan_set_keys; *t;) {
+        size_t w = strcspn(t, " ");
+        char k[64];
+        snprintf(k, sizeof k, "%.*s", (int)(w < sizeof k - 1 ? w : sizeof k - 1), t);
+        const char *tail = strchr(k, '.') + 1;         /* every listed key has its section */
+        if (!strcmp(key, dotted ? k : tail)) { snprintf(full, 64, "%s", k); return 0; }
+        int d = near(key, dotted ? k : tail);
+        if (d < best_d) { best_d = d; snprintf(best, sizeof best, "%s", k); }
+        t += w;
+        while (*t == ' ') t++;
+    }
+    if (best[0]) snprintf(err, errlen, "%s: not a settable field; did you mean %s?", key, best);
+    else snprintf(err, errlen, "%s: not a settable field (%s)", key, ms_plan_set_keys);
+    return -1;
+}
+
+ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key_in, const char *value, char *err,
                       size_t errlen)
 {
-    if (!key || !value) { snprintf(err, errlen, "missing key or value"); return MS_ERR_INPUT; }
+    if (!key_in || !value) { snprintf(err, errlen, "missing key or value"); return MS_ERR_INPUT; }
+    char key[64];
+    if (resolve_key(key_in, key, err, errlen)) return MS_ERR_INPUT;
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (!strcmp(key, ints[i].key)) {
             int v;
@@ -267,6 +316,6 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key, const c
         p->has_ops = 1;
         return MS_OK;
     }
-    snprintf(err, errlen, "%s: not a settable field (%s)", key, ms_plan_set_keys);
+    snprintf(err, errlen, "%s: not a settable field (%s)", key, ms_plan_set_keys);   /* a listed key left out above */
     return MS_ERR_INPUT;
 }
