@@ -136,7 +136,7 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
             else if (v && !strcmp(v, "none")) o->comp.prune = MS_PRUNE_NONE;
             else { fprintf(stderr, "mlsysim %s: --prune '%s' is not structured, unstructured, 2:4 or none\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
         } else {
-            fprintf(stderr, "mlsysim %s: unknown option '%s' (see mlsysim --help)\n", cmd, a);
+            fprintf(stderr, "mlsysim %s: unknown option '%s' (see mlsysim %s --help)\n", cmd, a, cmd);
             return MS_EXIT_INPUT;
         }
 #undef VAL
