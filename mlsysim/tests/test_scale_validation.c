@@ -301,13 +301,14 @@ static void project_header(char hdr[4096])
  * columns cp (context parallelism, read since the Llama 3.1 NeMo rows), tp_overlap (tensor-
  * parallel communication overlap), recompute_layer_fraction, precision, tp_async (the
  * backward's TP collectives beside its GEMMs), power_limit_w, pp_overlap (the interleaved
- * schedule's sends overlapped) and attention_kernel: the header is cut to
+ * schedule's sends overlapped), attention_kernel and experts, top_k, ep (a mixture of experts):
+ * the header is cut to
  * them, and the tests of those columns add them back themselves. */
 static void fixture_header(char hdr[4096])
 {
     project_header(hdr);
     size_t n = strcspn(hdr, "\r\n");
-    static const char *const tail[] = {",attention_kernel", ",pp_overlap", ",power_limit_w", ",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
+    static const char *const tail[] = {",ep", ",top_k", ",experts", ",attention_kernel", ",pp_overlap", ",power_limit_w", ",tp_async", ",precision", ",recompute_layer_fraction", ",tp_overlap", ",cp"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
         size_t k = strlen(tail[i]);
         if (n >= k && !strncmp(hdr + n - k, tail[i], k)) n -= k;
@@ -938,6 +939,55 @@ static void test_column_words(void **s)
                "n,A100/Megatron,64,312,2039,80,8,300,0.5,200,7,24,2304,24,,,51200,2048,2,1,1,512,1,some,1,0,1,0,137,,cite,heldout,gpt,hierarchical,108,0.88,0.77,\n");
     assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
     assert_non_null(strstr(err, "runs.csv:2: column recompute: 'some' is not a non-negative number (or none, selective, full, operator-level)"));
+    remove_tables(dir, cal, runs, stk);
+}
+
+/* A mixture of experts (columns experts, top_k, ep): read into the model and the layout; its
+ * published TFLOP/s count the experts a token reaches (8 experts of FFN 2816, top 2, convert as a
+ * dense FFN of 5632); expert parallelism adds the all-to-all, and what does not fit is refused
+ * with its file, line and column. */
+static void test_moe_columns(void **s)
+{
+    (void)s;
+    char err[512], hdr[4096];
+    fixture_header(hdr);
+    strcpy(hdr + strcspn(hdr, "\n"), ",experts,top_k,ep\n");
+    char dir[] = "/tmp/ms_scale_moeXXXXXX", cal[256], runs[256], stk[256];
+    scratch_tables(dir, cal, runs, stk);
+    write_file(cal, "stack,efficiency,source\nA100,0.7,test\n");
+#define MOE_ROW(id, ffn, tail) id ",A100/Megatron,32,312,2039,80,8,300,0.5,200,7,8,2048,16,,"ffn",32000,2048,1,1,1,64,1,0,0,0,1,1,137,,cite,heldout,llama,hierarchical,108,0.88,0.77,," tail "\n"
+    write_runs(runs, hdr,
+               MOE_ROW("dense", "5632", ",,")
+               MOE_ROW("moe1", "2816", "8,2,")
+               MOE_ROW("moe4", "2816", "8,2,4"));
+    ms_dist_validation_t v;
+    assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_OK);
+    assert_int_equal(v.rows[0].model.experts, 0);
+    assert_int_equal(v.rows[0].par.ep, 1);
+    assert_int_equal(v.rows[2].model.experts, 8);
+    assert_int_equal(v.rows[2].model.top_k, 2);
+    assert_int_equal(v.rows[2].par.ep, 4);
+    assert_int_equal(v.rows[1].par.ep, 1);
+    assert_true(fabs(v.rows[1].measured_step_s - v.rows[0].measured_step_s) <= 1e-12 * v.rows[0].measured_step_s);
+    assert_int_equal(ms_dist_validation_run(&v, err, sizeof err), MS_DIST_OK);
+    assert_true(v.rows[1].predicted.ep_comm_s == 0.0 && v.rows[0].predicted.ep_comm_s == 0.0);
+    assert_true(v.rows[2].predicted.ep_comm_s > 0.0);
+    ms_dist_validation_free(&v);
+    static const char *const bad[][2] = {
+        {MOE_ROW("x", "2816", "8,,"), "runs.csv:2: column top_k: blank, but the row has 8 experts"},
+        {MOE_ROW("x", "2816", "8,9,"), "runs.csv:2: column top_k: '9' is not a whole number in 1..experts (8)"},
+        {MOE_ROW("x", "2816", ",2,"), "column top_k: '2' is not a whole number in 1..experts (0): a dense row leaves it blank"},
+        {MOE_ROW("x", "2816", "8,2,3"), "runs.csv:2: column ep: '3' is not a whole number dividing the experts (8) and the 32"},
+        {MOE_ROW("x", "2816", "64,2,64"), "column ep: '64' is not a whole number dividing the experts (64) and the 32 data-parallel"},
+        {MOE_ROW("x", "2816", ",,2"), "column ep: '2'"},
+        {MOE_ROW("x", "2816", "many,2,"), "runs.csv:2: column experts: 'many' is not a whole number in 0..4096"},
+    };
+#undef MOE_ROW
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_runs(runs, hdr, bad[i][0]);
+        assert_int_equal(ms_dist_validation_load(runs, &v, err, sizeof err), MS_DIST_EIO);
+        assert_non_null(strstr(err, bad[i][1]));
+    }
     remove_tables(dir, cal, runs, stk);
 }
 
@@ -1748,6 +1798,7 @@ int main(void)
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_split_spellings),
         cmocka_unit_test(test_column_words),
+        cmocka_unit_test(test_moe_columns),
         cmocka_unit_test(test_spreadsheet_export),
         cmocka_unit_test(test_registry_hardware),
         cmocka_unit_test(test_registry_model),

@@ -792,6 +792,11 @@ int ms_cli_validate(int argc, char **argv)
             printf(",\"precision\":\"%s\"", r->precision);
             if (r->par.flash_attention) printf(",\"attention_kernel\":\"%s\"", ms_dist_attn_kernel_name(r->par.attention_kernel));
             printf(",\"optimizer_impl\":\"%s\"", ms_dist_opt_impl_name(r->par.optimizer_impl));
+            /* a mixture of experts: its experts, the ones a token reaches, the expert-parallel
+             * degree, and the all-to-all the prediction holds */
+            if (r->model.experts > 1)
+                printf(",\"experts\":%d,\"top_k\":%d,\"ep\":%d,\"ep_communication_s\":%.6g", r->model.experts,
+                       r->model.top_k, r->par.ep, r->predicted.ep_comm_s);
             if (r->model.linear_bytes > 0)
                 printf(",\"fp8_efficiency\":%.4g,\"fp8_separate_casts\":%d", r->accel.linear_efficiency, r->par.fp8_separate_casts);
             /* a board held at a power limit below its TDP: the limit and the GEMMs' clock under it */

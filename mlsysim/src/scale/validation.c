@@ -1004,6 +1004,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
     int ci_rlf = col_index(hdr, "recompute_layer_fraction");  /* optional: blank = 1 */
     int ci_prec = col_index(hdr, "precision");               /* optional: blank = bf16 */
     int ci_plim = col_index(hdr, "power_limit_w");           /* optional: blank = the board's TDP */
+    int ci_ex = col_index(hdr, "experts");                   /* optional: blank = a dense model */
+    int ci_tk = col_index(hdr, "top_k");                     /* with experts: the experts a token reaches */
+    int ci_ep = col_index(hdr, "ep");                        /* optional: blank = 1 */
     if (ci_id < 0 || ci_stack < 0 || ci_cit < 0) { ms_scale_err(err, errlen, "%s:%d: header lacks id, stack or citation", path, lineno); rc = MS_DIST_EIO; }
     if (rc == MS_DIST_OK) rc = require_columns(hdr, num_cols, C_NUM, ci, path, lineno, err, errlen);
     csv_line_t c;
@@ -1219,6 +1222,36 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
         if (ci_cp >= 0 && *c.f[ci_cp] && parse_whole(c.f[ci_cp], 1, 4096, &r->par.cp)) {
             ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
             rc = MS_DIST_EIO; break;
+        }
+        /* a mixture of experts: `experts` FFNs of `ffn` each a layer, top_k of them a token, spread
+         * over ep of the data-parallel ranks (Megatron-Core's expert_model_parallel_size) */
+        if (ci_ex >= 0 && *c.f[ci_ex] && parse_whole(c.f[ci_ex], 0, 4096, &r->model.experts)) {
+            ms_scale_err(err, errlen, "%s:%d: column experts: '%s' is not a whole number in 0..4096 (blank, 0 or 1 = dense)",
+                         path, lineno, c.f[ci_ex]);
+            rc = MS_DIST_EIO; break;
+        }
+        const int moe = r->model.experts > 1;
+        if (ci_tk >= 0 && *c.f[ci_tk]) {
+            if (!moe || parse_whole(c.f[ci_tk], 1, r->model.experts, &r->model.top_k)) {
+                ms_scale_err(err, errlen, "%s:%d: column top_k: '%s' is not a whole number in 1..experts (%d)%s", path, lineno,
+                             c.f[ci_tk], r->model.experts, moe ? "" : ": a dense row leaves it blank");
+                rc = MS_DIST_EIO; break;
+            }
+        } else if (moe) {
+            ms_scale_err(err, errlen, "%s:%d: column top_k: blank, but the row has %d experts (give the experts a token "
+                         "reaches)", path, lineno, r->model.experts);
+            rc = MS_DIST_EIO; break;
+        }
+        if (ci_ep >= 0 && *c.f[ci_ep]) {
+            int tcp = r->par.tp * r->par.pp * r->par.cp;
+            int rdp = tcp > 0 && (int)val[C_ACC] % tcp == 0 ? (int)val[C_ACC] / tcp : 0;
+            if (parse_whole(c.f[ci_ep], 1, 4096, &r->par.ep) || (r->par.ep > 1 && !moe) ||
+                (moe && r->model.experts % r->par.ep) || rdp <= 0 || rdp % r->par.ep) {
+                ms_scale_err(err, errlen, "%s:%d: column ep: '%s' is not a whole number dividing the experts (%d) and the "
+                             "%d data-parallel ranks (accelerators / (tp·pp·cp)); blank = 1", path, lineno, c.f[ci_ep],
+                             r->model.experts, rdp);
+                rc = MS_DIST_EIO; break;
+            }
         }
         r->par.cp_allgather = ms_dist_stack_cp_allgather(r->stack, r->par.cp);
         if (flag_column(&c, ci_cpa, "cp_allgather", &r->par.cp_allgather, path, lineno, err, errlen)) {
