@@ -736,6 +736,67 @@ static void test_tp_comm_overlap(void **s)
     }
 }
 
+/* A MoE layer's tensor-parallel collectives (train_step.c, "MoE TP"), hand-worked on the two
+ * layers of test_tp_comm_overlap made mixtures of 8 experts of FFN 4h, top 2 (TP 2, no sequence
+ * parallelism, the GEMMs at peak·η). Per layer:
+ *   attention   2 passes × 1 all-reduce of T·h·2 B:  M_a = 2·(T·h·2/(bw·0.80) + 2α + 9.55 µs)
+ *   experts     the dispatcher's, 2 passes × 1 of the k = 2 copies: M_e = 2·(2·T·h·2/(bw·0.80) + 2α + 9.55 µs)
+ *   C_a         the attention's linear GEMMs (QKV and projection, 4h² a token), forward + backward:
+ *               3 × 2·T·4h²/2 / (312 TFLOP/s × 0.7)
+ * Without overlap both are exposed; with tp_comm_overlap the attention's hide under C_a (M_a < C_a
+ * on 300 GB/s NVLink) and the experts' stay: the dense layers of the same active FLOPs hide all. */
+static void test_moe_tp_collectives(void **s)
+{
+    (void)s;
+    tp_pair_t c = tp_pair();
+    c.m.experts = 8;
+    c.m.top_k = 2;
+    double T = 2048, h = 1024, bw = 300e9;
+    double lat = 2.0 * 0.5e-6 + MS_NCCL_LL_BASE_LATENCY_S;
+    double Ma = 2.0 * (T * h * 2.0 / (bw * 0.80) + lat), Me = 2.0 * (2.0 * T * h * 2.0 / (bw * 0.80) + lat);
+    double Ca = 3.0 * 2.0 * T * 4.0 * h * h / 2.0 / (312e12 * 0.7);
+    assert_true(Ma < Ca);
+    ms_dist_train_t t0, t1, dense;
+    c.p.tp_comm_overlap = 0;
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t0, NULL, 0), MS_DIST_OK);
+    c.p.tp_comm_overlap = 1;
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &t1, NULL, 0), MS_DIST_OK);
+    NEAR(t0.tp_comm_s, 2.0 * (Ma + Me), 1e-9);
+    NEAR(t1.tp_comm_total_s, 2.0 * (Ma + Me), 1e-9);
+    NEAR(t1.tp_comm_s, 2.0 * Me, 1e-9);
+    NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
+    tp_pair_t d = tp_pair();                                     /* FFN 8h: the same GEMM FLOPs */
+    d.m.ffn = 8 * 1024;
+    d.p.tp_comm_overlap = 1;
+    assert_int_equal(ms_dist_train_step(&d.a, &d.m, &d.p, &d.f, 2, &dense, NULL, 0), MS_DIST_OK);
+    NEAR(dense.compute_s, t1.compute_s, 1e-9);
+    NEAR(dense.tp_comm_s, 0.0, 1e-15);
+}
+
+/* Each expert's GEMMs in the shape model (train_step.c, "MoE TP"): two experts, top 1, one on each
+ * of 2 ranks (ep 2, dp 2): each expert takes ep·T·k/E = T rows, the dense MLP's shape, and its
+ * rank holds one expert's weights, as a dense rank holds its MLP's, so on an H100 of 132 SMs the
+ * kernels (GEMMs at their tile and wave quantization, their output writes, the element-wise work)
+ * take what the dense layers' take; without an SM count too. */
+static void test_moe_expert_shapes(void **s)
+{
+    (void)s;
+    for (int units = 0; units <= 132; units += 132) {
+        tp_pair_t c = tp_pair(), d = tp_pair();
+        c.a.compute_units = d.a.compute_units = units;
+        c.p.tp = d.p.tp = 1;
+        c.p.global_batch = d.p.global_batch = 2;
+        c.m.experts = 2;
+        c.m.top_k = 1;
+        c.p.ep = 2;
+        ms_dist_train_t moe, dense;
+        assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &moe, NULL, 0), MS_DIST_OK);
+        assert_int_equal(ms_dist_train_step(&d.a, &d.m, &d.p, &d.f, 2, &dense, NULL, 0), MS_DIST_OK);
+        NEAR(moe.compute_s, dense.compute_s, 1e-9);
+        assert_true(moe.ep_comm_s > 0);
+    }
+}
+
 /* The fused attention kernel (attention_kernel), hand-worked on two GPT layers (h = 1024, 16
  * heads, no vocabulary) on one A100, one micro-batch of 2048 tokens, attention at 0.5 of peak, no
  * SM count, no per-score work: the causal core's forward runs 2·T·(s + 128)·h FLOPs (its diagonal
@@ -1301,6 +1362,8 @@ int main(void)
         cmocka_unit_test(test_hybrid_shard),
         cmocka_unit_test(test_context_parallel_replicas),
         cmocka_unit_test(test_tp_comm_overlap),
+        cmocka_unit_test(test_moe_tp_collectives),
+        cmocka_unit_test(test_moe_expert_shapes),
         cmocka_unit_test(test_pp_comm_overlap),
         cmocka_unit_test(test_cp_allgather),
         cmocka_unit_test(test_attention_kernel),

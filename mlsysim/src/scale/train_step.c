@@ -86,6 +86,16 @@
  *             the exposed time is max(M - C, f·M) instead of max(M - C, 0). f = 0 when the SM
  *             count is unknown.
  *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
+ *   MoE TP    a MoE layer's experts, split over the TP group, need every token routed to them on
+ *             each rank of it: Megatron-Core's all-to-all dispatcher (token_dispatcher.py:
+ *             permute -> A2A(EP) -> AG(TP) -> experts -> RS(TP) -> A2A(EP) -> unpermute) gathers
+ *             the k copies of each token over TP before the experts and reduce-scatters them
+ *             after, in place of the dense MLP's sequence-parallel all-gather and reduce-scatter
+ *             of one copy. The dispatcher issues them between its kernels, so no linear layer's
+ *             GEMM hides them (tp_comm_overlap and tp_async cover the attention's collectives
+ *             only, under the attention's GEMMs). Each expert's GEMMs take the ep·T·k/E rows
+ *             routed to it (T the TP group's tokens, balanced routing), in the shape model as
+ *             the dense layers' take T.
  *   CP        all-gather of K and V (and reduce-scatter of their gradients) per layer: with ring
  *             context parallelism (Megatron-Core, torchtitan) hidden behind the attention core
  *             when it is shorter; with cp_allgather (Llama 3's) all on the critical path.
@@ -145,13 +155,23 @@ ms_dist_batch_rule_t ms_dist_batch_rule(long global_batch, int dp, int microbatc
  * (u/units) and the wave and tile quantization on u SMs. `speed` is the main loop's rate per SM
  * against the reference one (ms_gemm_tile_speed), against which a tile's fixed time counts more
  * K-steps. 1 when units <= 0. */
-static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int u, int units, double speed)
+static double layer_gemm_rate(const ms_scale_arch_t *x, double T, int tp, int ep, int u, int units, double speed)
 {
     if (units <= 0 || u <= 0) return 1.0;
-    double h = x->h;
-    double up = x->k * (x->mlp_mats - 1.0) * x->ffn / tp;     /* gated: gate and up fused */
-    return (double)u / units
-         * ms_gemm_layer_rate_at(T, h, (h + 2.0 * x->kv_dim) / tp, h / tp, up, x->k * x->ffn / tp, u, speed);
+    double h = x->h, qkv = (h + 2.0 * x->kv_dim) / tp;
+    if (x->E <= 1) {
+        double up = (x->mlp_mats - 1.0) * x->ffn / tp;         /* gated: gate and up fused */
+        return (double)u / units * ms_gemm_layer_rate_at(T, h, qkv, h / tp, up, x->ffn / tp, u, speed);
+    }
+    /* a mixture of experts: the attention's GEMMs take the T tokens, each expert's the
+     * Me = ep·T·k/E copies routed to it (header, "MoE TP"); FLOP-weighted as the dense layer's */
+    double Me = T * x->k * ep / x->E, up = (x->mlp_mats - 1.0) * x->ffn / tp, dn = x->ffn / tp;
+    double f_qkv = T * h * qkv, f_proj = T * h * h / tp, f_up = Me * h * up, f_dn = Me * dn * h;
+    double t = f_qkv / ms_gemm_shape_efficiency_at(T, qkv, h, u, speed)
+             + f_proj / ms_gemm_shape_efficiency_at(T, h, h / tp, u, speed)
+             + f_up / ms_gemm_shape_efficiency_at(Me, up, h, u, speed)
+             + f_dn / ms_gemm_shape_efficiency_at(Me, h, dn, u, speed);
+    return t > 0 ? (double)u / units * (f_qkv + f_proj + f_up + f_dn) / t : 1.0;
 }
 
 typedef struct stage_cost {
@@ -359,13 +379,13 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double up_n = x.k * (x.mlp_mats - 1.0) * x.ffn / tp;          /* MLP-in outputs per rank (gate and up) */
     /* time-weighted shape efficiency of the layer's GEMMs: QKV, projection, MLP in and out */
     double Fd = F;
-    int cu = x.E <= 1 ? a->compute_units : 0;                  /* dense models only */
+    int cu = a->compute_units;
     double lin_speed = ms_gemm_tile_speed(Flin, cu);           /* per-SM rate: tile fixed cost */
-    double rate_all = layer_gemm_rate(&x, T, tp, cu, cu, lin_speed);
+    double rate_all = layer_gemm_rate(&x, T, tp, ep, cu, cu, lin_speed);
     Fd = Flin * rate_all;
     /* beside an overlapped collective the GEMMs keep compute_units - MS_DIST_NCCL_SMS SMs */
     double ov_f = cu > MS_DIST_NCCL_SMS
-                ? 1.0 - layer_gemm_rate(&x, T, tp, cu - MS_DIST_NCCL_SMS, cu, lin_speed) / rate_all : 0.0;
+                ? 1.0 - layer_gemm_rate(&x, T, tp, ep, cu - MS_DIST_NCCL_SMS, cu, lin_speed) / rate_all : 0.0;
     if (ov_f < 0) ov_f = 0;
     /* QKᵀ and A·V as the kernels run them: a fused causal kernel skips the blocks above the
      * diagonal but computes each diagonal block in full, its masked half included: s(s + B)/2 pairs
@@ -403,7 +423,8 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double epi_fwd = 0.0, epi_bwd = 0.0;
     if (cu > 0) {
         epi_fwd = T * wb * ((h + 2.0 * x.kv_dim) / tp + h + up_n + h) / BW;
-        epi_bwd = (T * wb * (h + h / tp + h + x.k * x.ffn / tp) + wb * wmm / tp) / BW;
+        /* the weight gradients: every local weight's (a MoE rank's experts, not the k a token uses) */
+        epi_bwd = (T * wb * (h + h / tp + h + x.k * x.ffn / tp) + wb * ms_scale_linear_weights(&x, ep) / tp) / BW;
     }
     /* The fused kernel's non-matmul work per score (one exponential, ~3 FP32 operations per pass,
      * accel->attn_score_flops in tensor-FLOP equivalents) does not shrink with the head dimension
@@ -461,19 +482,31 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     out->tp_algorithm = NULL;
     double tp_ar = tp > 1 ? ms_coll_time_parts_s(MS_COLL_ALLREDUCE_RING, act_msg, tp, 1, &fab_tp, NULL, &out->tp_algorithm)
                           : 0.0;
-    c.tp = 2.0 * passes * tp_ar;
+    /* routing imbalance: min(E, k x imbalance) copies per token, as ms_moe_alltoall counts them */
+    double a2a_k = p->moe_imbalance > 1 ? fmin(x.E, x.k * p->moe_imbalance) : x.k;
+    /* the sublayers whose TP collectives the linear layers carry: attention and the dense MLP; a
+     * MoE layer's expert MLP has the dispatcher's instead, k copies of each token, exposed
+     * (header, "MoE TP") */
+    const int moe = x.E > 1;
+    double nsub = moe ? 1.0 : 2.0;
+    double tp_moe = moe && tp > 1
+                  ? passes * ms_coll_time_parts_s(MS_COLL_ALLREDUCE_RING, act_msg * a2a_k, tp, 1, &fab_tp, NULL, NULL)
+                  : 0.0;
+    /* the GEMMs of the layers that carry them: QKV and projection, and the dense MLP's */
+    double carrier_flops = moe ? 2.0 * T * (h * (h + 2.0 * x.kv_dim) + h * h) / tp : dense_flops;
+    c.tp = nsub * passes * tp_ar;
     double tp_total = c.tp;                                    /* before overlap */
     if (p->tp_async_grad && !p->tp_comm_overlap && c.tp > 0) {
         /* Megatron's backward (header, "TP async"): the forward passes' collectives stay
          * synchronous; in the backward the column-parallel layers' (QKV, MLP-in) input-gradient
          * collectives run beside their GEMMs, with sequence parallelism also the re-gather of their
          * input; the row-parallel layers' output-gradient all-gathers (SP) stay synchronous. */
-        double col_gemm = 2.0 * T * h * ((h + 2.0 * x.kv_dim) / tp + up_n) / Fd;   /* one of dX, dW */
+        double col_gemm = 2.0 * T * h * ((h + 2.0 * x.kv_dim) / tp + (moe ? 0.0 : up_n)) / Fd;   /* one of dX, dW */
         double ag = sp ? ms_coll_time_s(MS_COLL_ALL_GATHER, act_msg, tp, 1, &fab) : 0.0;
         double rs = sp ? ms_coll_time_s(MS_COLL_REDUCE_SCATTER, act_msg, tp, 1, &fab) : 0.0;
-        double fwd_side = 2.0 * (passes - 1.0) * tp_ar;           /* forward and recompute */
-        double sync_b = 2.0 * ag;                                  /* SP: dY of projection, MLP-out */
-        double async_m = sp ? 2.0 * (ag + rs) : 2.0 * tp_ar;
+        double fwd_side = nsub * (passes - 1.0) * tp_ar;          /* forward and recompute */
+        double sync_b = nsub * ag;                                 /* SP: dY of projection, MLP-out */
+        double async_m = sp ? nsub * (ag + rs) : nsub * tp_ar;
         double async_c = sp ? 2.0 * col_gemm : col_gemm;           /* SP: beside dX and dW; else dW */
         c.tp = fwd_side + sync_b + exposed_beside(async_m, async_c, 1, ov_f, NULL);
         tp_total = fwd_side + sync_b + async_m;
@@ -481,11 +514,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     if (p->tp_comm_overlap && c.tp > 0) {
         /* the linear layers' GEMMs of the passes that carry the collectives: forward 1, backward
          * 2 (dX and dW), full recompute 1 more forward (in its fraction rf of the layers) */
-        double gemm = (3.0 + rf) * dense_flops / Fd;
+        double gemm = (3.0 + rf) * carrier_flops / Fd;
         c.tp = c.tp > gemm ? c.tp - gemm : 0.0;
     }
-    /* routing imbalance: min(E, k x imbalance) copies per token, as ms_moe_alltoall counts them */
-    double a2a_k = p->moe_imbalance > 1 ? fmin(x.E, x.k * p->moe_imbalance) : x.k;
+    c.tp += tp_moe;
+    tp_total += tp_moe;
     c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * a2a_k / (sp ? tp : 1), ep, tp * cp, &fab) : 0.0;
     if (cp > 1) {
         double kv_bytes = 2.0 * (double)b * s * x.kv_dim * wb / tp; /* K and V of the whole sequence */
