@@ -797,6 +797,33 @@ static void test_moe_expert_shapes(void **s)
     }
 }
 
+/* ZeRO's shards of a mixture of experts (memory.c): a layer of h = 1024 (attention 4h² + 4h of
+ * norms and a router of 8h, dense) and 8 experts of a GeLU MLP 4h (8h² each) on dp 8: with ep 1
+ * every rank holds all 8 experts and ZeRO-1 shards the optimizer state of everything over the 8
+ * ranks; with ep 8 a rank holds one expert, and no other rank holds it, so its 12 B per
+ * parameter stay whole while the dense part's are shared by 8. */
+static void test_moe_zero_shards(void **s)
+{
+    (void)s;
+    double h = 1024, dense = 4.0 * h * h + 4.0 * h + 8.0 * h, expert = 8.0 * h * h;
+    ms_dist_model_t m = { .layers = 1, .hidden = 1024, .heads = 16, .vocab = 0, .seq_len = 1024, .experts = 8, .top_k = 2 };
+    ms_dist_parallel_t p = { .tp = 1, .pp = 1, .dp = 8, .ep = 1, .microbatch = 1, .global_batch = 8, .zero_stage = 1 };
+    ms_dist_memory_t mem;
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.optimizer_bytes, 12.0 * (dense + 8.0 * expert) / 8.0, 1e-12);
+    NEAR(mem.gradients_bytes, 2.0 * (dense + 8.0 * expert), 1e-12);
+    p.ep = 8;
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.optimizer_bytes, 12.0 * (dense / 8.0 + expert), 1e-12);
+    p.zero_stage = 3;                                   /* weights and gradients alike */
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes, 2.0 * (dense / 8.0 + expert), 1e-12);
+    NEAR(mem.gradients_bytes, 2.0 * (dense / 8.0 + expert), 1e-12);
+    p.ep = 4;                                           /* two ranks hold each expert */
+    assert_int_equal(ms_dist_train_memory(&m, &p, &mem, NULL, 0), MS_DIST_OK);
+    NEAR(mem.weights_bytes, 2.0 * (dense / 8.0 + 2.0 * expert / 2.0), 1e-12);
+}
+
 /* The fused attention kernel (attention_kernel), hand-worked on two GPT layers (h = 1024, 16
  * heads, no vocabulary) on one A100, one micro-batch of 2048 tokens, attention at 0.5 of peak, no
  * SM count, no per-score work: the causal core's forward runs 2·T·(s + 128)·h FLOPs (its diagonal
@@ -1364,6 +1391,7 @@ int main(void)
         cmocka_unit_test(test_tp_comm_overlap),
         cmocka_unit_test(test_moe_tp_collectives),
         cmocka_unit_test(test_moe_expert_shapes),
+        cmocka_unit_test(test_moe_zero_shards),
         cmocka_unit_test(test_pp_comm_overlap),
         cmocka_unit_test(test_cp_allgather),
         cmocka_unit_test(test_attention_kernel),

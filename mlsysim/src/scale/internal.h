@@ -38,6 +38,14 @@ static inline double ms_scale_linear_weights(const ms_scale_arch_t *x, double ep
     return x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h + x->E / ep * x->mlp_mats * x->h * x->ffn;
 }
 
+/* The ranks a MoE layer's experts are sharded over: of the zs ranks holding the same dense weights,
+ * the zs/ep that hold the same experts (Megatron-Core's expert-data-parallel group), at least 1. */
+static inline double ms_scale_expert_shard_ranks(double zs, double ep)
+{
+    double e = ep > 1 ? zs / ep : zs;
+    return e > 1 ? e : 1;
+}
+
 /* The ranks one ZeRO shard spans: the dp·cp ranks that hold the same weights (context-parallel ranks
  * each reduce a partial gradient of them and shard ZeRO state with the data-parallel ones), or under
  * hybrid sharding shard_group data-parallel ranks of them (when in (0, dp)) with their cp ranks. */

@@ -13,7 +13,8 @@
  *   them (optimizer_bytes_per_param 16: 20 B/param, 4 + 16/dp, the same table's fp16 row).
  *   Parameters per accelerator = dense/(tp·pp) + expert/(tp·pp·ep). ZeRO-1 shards the optimizer
  *   over dp·cp (the ranks holding the same weights), ZeRO-2 also the gradients, ZeRO-3 also the
- *   weights.
+ *   weights; a MoE rank's experts over the dp·cp/ep of them that hold the same experts (Megatron-
+ *   Core's expert-data-parallel group; at ep = dp·cp each rank keeps its experts' whole state).
  * Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", Sec. 4.1 and eqs.
  * 1-5; bytes for 16-bit activations, per layer, per micro-batch of b sequences of s tokens):
  *   no TP                sbh·(34 + 5as/h)
@@ -57,20 +58,25 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
 
     double dense = x.l * (x.attn_params + x.norm_params + (x.E > 1 ? x.h * x.E : 0.0)) + x.embed_params;
     double expert = x.l * x.E * x.mlp_params;
-    double per_rank = dense / (tp * pp) + expert / (tp * pp * ep);
+    double dense_rank = dense / (tp * pp), expert_rank = expert / (tp * pp * ep);
+    double zs_e = ms_scale_expert_shard_ranks(zs, ep);
+    /* what a rank keeps of a state ZeRO shards from `stage` on */
+#define KEPT(stage, d, e) (p->zero_stage >= (stage) ? (d) / zs + (e) / zs_e : (d) + (e))
     double wb = x.bpp;
-    out->weights_bytes = per_rank * wb / (p->zero_stage >= 3 ? zs : 1.0);
+    out->weights_bytes = KEPT(3, dense_rank, expert_rank) * wb;
     /* FP8 linear layers (linear_bytes < bytes_per_param): each linear weight also kept cast, with
      * its transpose, across the micro-batches of a step (2·lb per weight element) */
     if (x.lb < wb) {
         double lin = x.l * ms_scale_linear_weights(&x, ep) / (tp * pp);
-        out->weights_bytes += lin * 2.0 * x.lb / (p->zero_stage >= 3 ? zs : 1.0);
+        double lin_e = x.E > 1 ? x.l * x.E / ep * x.mlp_mats * x.h * x.ffn / (tp * pp) : 0.0;
+        out->weights_bytes += KEPT(3, lin - lin_e, lin_e) * 2.0 * x.lb;
     }
     double gb = p->grad_bytes_per_param > 0 ? p->grad_bytes_per_param : wb;
-    out->gradients_bytes = per_rank * gb / (p->zero_stage >= 2 ? zs : 1.0);
+    out->gradients_bytes = KEPT(2, dense_rank, expert_rank) * gb;
     double opt = p->optimizer_bytes_per_param > 0 ? p->optimizer_bytes_per_param
                : p->optimizer_bytes_per_param < 0 ? 0.0 : 12.0;
-    out->optimizer_bytes = per_rank * opt / (p->zero_stage >= 1 ? zs : 1.0);
+    out->optimizer_bytes = KEPT(1, dense_rank, expert_rank) * opt;
+#undef KEPT
 
     double s = x.s / cp, h = x.h, a = x.a, t = tp;
     int gated = x.mlp_mats == 3.0, drop = !gated;                     /* dropout masks: GPT family */

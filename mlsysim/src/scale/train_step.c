@@ -567,11 +567,14 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * the state is sharded over zs of those ranks (shard_group data-parallel ranks, each with its
      * cp ranks) and replicated nrep times. */
     int rg = dp * cp, zs = ms_scale_shard_ranks(p, dp, cp), nrep = rg / zs;
-    double stage_params = (lps * (x.attn_params + x.norm_params + x.E / ep * x.mlp_params)
-                           + x.embed_params / pp) / tp;
+    double stage_expert = lps * x.E / ep * x.mlp_params / tp;
+    double stage_params = (lps * (x.attn_params + x.norm_params) + x.embed_params / pp) / tp + stage_expert;
+    /* a rank's ZeRO shard: the dense weights' 1/zs, a MoE rank's experts' 1/(zs/ep) (memory.c) */
+    double stage_shard = (stage_params - stage_expert) / zs
+                       + stage_expert / ms_scale_expert_shard_ranks(zs, x.E > 1 ? ep : 1);
     double z3_mem = 0.0;
     if (p->zero_stage >= 3 && rg > 1)
-        z3_mem = (2.0 * wb * stage_params + stage_params / zs * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
+        z3_mem = (2.0 * wb * stage_params + stage_shard * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
     double t_last = chunk_lo * v * layer_total + logit_t + z3_mem;
     double t_busy = chunk_hi * v * layer_total + z3_mem;
     double t_max = t_busy > t_last ? t_busy : t_last;
@@ -655,7 +658,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
         interference += beyond;
     }
 
-    double opt_params = stage_params / (p->zero_stage >= 1 ? zs : 1);
+    double opt_params = p->zero_stage >= 1 ? stage_shard : stage_params;
     /* fused: read the gradient and the optimizer state, write the state (28 B for mixed Adam);
      * unfused: PyTorch's element-wise passes (88 B for Adam, the same ratio for another state)
      * and gradient-norm clipping's two passes (distributed.h, ms_dist_opt_impl_t) */
