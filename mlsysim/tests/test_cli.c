@@ -394,6 +394,26 @@ static void test_plans(void **state)
     assert_string_equal(str(j, "status"), "ok");
     cJSON_Delete(j);
 
+    /* the shipped Grok-1 example (a mixture of experts, EP 8) is the validation table's row
+     * GROK-314B-512: eval and validate give the same step, within 10 % of the 20.83 s measured */
+    snprintf(args, sizeof args, "-o json eval '%s/mlsysim/examples/grok1_314b_512_h100.yaml'", MLSB_SOURCE_DIR);
+    assert_int_equal(run(args, 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    double grok_step = num(j, "step_time_s");
+    assert_string_equal(str(j, "status"), "ok");
+    assert_true(num(j, "ep_communication_s") > 0 && num(j, "tp_communication_s") > 0);
+    cJSON_Delete(j);
+    assert_int_equal(run("validate --row GROK-314B-512 --json", 0, buf, sizeof buf), 0);
+    j = json_of(buf);
+    cJSON *grow = NULL;
+    cJSON_ArrayForEach(grow, cJSON_GetObjectItemCaseSensitive(j, "rows"))
+        if (!strcmp(str(grow, "id"), "GROK-314B-512")) break;
+    assert_non_null(grow);
+    assert_true(fabs(num(grow, "predicted_step_time_s") - grok_step) <= 1e-4 * grok_step);
+    assert_int_equal((int)num(grow, "experts"), 8);
+    assert_true(fabs(grok_step - 20.83) <= 0.10 * 20.83);
+    cJSON_Delete(j);
+
     /* a training plan that names no efficiency uses the figure calibrated for its accelerator's
      * generation (H100), not the single-accelerator 0.5; an uneven pipeline split (126 layers over 16 stages, as Llama 3)
      * is accepted */
