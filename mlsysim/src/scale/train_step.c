@@ -567,11 +567,11 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
      * the state is sharded over zs of those ranks (shard_group data-parallel ranks, each with its
      * cp ranks) and replicated nrep times. */
     int rg = dp * cp, zs = ms_scale_shard_ranks(p, dp, cp), nrep = rg / zs;
-    double stage_expert = lps * x.E / ep * x.mlp_params / tp;
-    double stage_params = (lps * (x.attn_params + x.norm_params) + x.embed_params / pp) / tp + stage_expert;
+    double stage_mlp = lps * x.E / ep * x.mlp_params / tp;     /* the MLP's, a MoE rank's experts */
+    double stage_params = (lps * (x.attn_params + x.norm_params) + x.embed_params / pp) / tp + stage_mlp;
     /* a rank's ZeRO shard: the dense weights' 1/zs, a MoE rank's experts' 1/(zs/ep) (memory.c) */
-    double stage_shard = (stage_params - stage_expert) / zs
-                       + stage_expert / ms_scale_expert_shard_ranks(zs, x.E > 1 ? ep : 1);
+    double stage_shard = (stage_params - stage_mlp) / zs
+                       + stage_mlp / ms_scale_expert_shard_ranks(zs, x.E > 1 ? ep : 1);
     double z3_mem = 0.0;
     if (p->zero_stage >= 3 && rg > 1)
         z3_mem = (2.0 * wb * stage_params + stage_shard * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;
