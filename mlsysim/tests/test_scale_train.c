@@ -765,6 +765,15 @@ static void test_moe_tp_collectives(void **s)
     NEAR(t1.tp_comm_total_s, 2.0 * (Ma + Me), 1e-9);
     NEAR(t1.tp_comm_s, 2.0 * Me, 1e-9);
     NEAR(parts_sum(&t1), t1.step_time_s, 1e-9);
+    /* Megatron's async backward (tp_async_grad) hides part of the attention's collectives only:
+     * the exposed time lies between the dispatcher's and everything */
+    ms_dist_train_t ta;
+    c.p.tp_comm_overlap = 0;
+    c.p.tp_async_grad = 1;
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 2, &ta, NULL, 0), MS_DIST_OK);
+    NEAR(ta.tp_comm_total_s, 2.0 * (Ma + Me), 1e-9);
+    assert_true(ta.tp_comm_s >= 2.0 * Me - 1e-12 && ta.tp_comm_s < t0.tp_comm_s);
+    c.p.tp_async_grad = 0;
     tp_pair_t d = tp_pair();                                     /* FFN 8h: the same GEMM FLOPs */
     d.m.ffn = 8 * 1024;
     d.p.tp_comm_overlap = 1;
