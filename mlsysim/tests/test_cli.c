@@ -150,6 +150,15 @@ static void test_eval_json_and_exit_codes(void **state)
     cJSON_Delete(j);
     assert_int_equal(run("eval NoSuchModel H100", 1, buf, sizeof buf), 1);
     assert_non_null(strstr(buf, "NoSuchModel"));
+    /* a near miss is answered with the registry's name, in eval, a plan's field and a solver */
+    assert_int_equal(run("eval Lama3_8B H10", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "unknown model 'Lama3_8B' (did you mean Llama3_8B? see `mlsysim zoo models`)"));
+    assert_int_equal(run("eval Llama3_8B H10", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "unknown hardware 'H10' (did you mean H100?"));
+    assert_int_equal(run("sweep Llama3_8B H100 --vary model=Llama3_8C", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "workload.model: unknown model 'Llama3_8C' (did you mean Llama3_8B?"));
+    assert_int_equal(run("solve lora Lama3_8B H100", 1, buf, sizeof buf), 1);
+    assert_non_null(strstr(buf, "did you mean Llama3_8B?"));
     assert_int_equal(run("eval Llama3_8B H100 --batchsize 3", 1, buf, sizeof buf), 1);
     assert_non_null(strstr(buf, "--batchsize"));
     assert_int_equal(run("eval Llama3_8B H100 --precision fp12", 0, buf, sizeof buf), 1);

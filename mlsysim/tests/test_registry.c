@@ -153,6 +153,29 @@ static void test_lookup_is_forgiving(void **state)
     ms_registry_free(r2);
 }
 
+/* A name the registry lacks: the edits from it to each entry's name, read as the lookups read names,
+ * and the nearest within two named in the error's words (the first of equals), none beyond. */
+static void test_unknown_names(void **state)
+{
+    (void)state;
+    assert_int_equal(ms_name_distance("llama3-8b", "Llama3_8B"), 0);        /* case and separators */
+    assert_int_equal(ms_name_distance("H10", "H100"), 1);
+    assert_int_equal(ms_name_distance("Lama3_8C", "Llama3_8B"), 2);
+    assert_int_equal(ms_name_distance("abc", "xyz"), 3);
+    assert_int_equal(ms_name_distance("", "abcd"), 3);                        /* at most 3 */
+    char longname[200];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_int_equal(ms_name_distance(longname, longname), 3);               /* beyond any name */
+    char why[256];
+    assert_string_equal(ms_registry_unknown_model(reg, "Lama3_8B", why, sizeof why),
+                        "'Lama3_8B' (did you mean Llama3_8B? see `mlsysim zoo models`)");
+    assert_string_equal(ms_registry_unknown_hardware(reg, "A10O", why, sizeof why),
+                        "'A10O' (did you mean A100? see `mlsysim zoo hardware`)");
+    assert_string_equal(ms_registry_unknown_model(reg, "Zzzzzz", why, sizeof why), "'Zzzzzz' (see `mlsysim zoo models`)");
+    assert_string_equal(ms_registry_unknown_hardware(NULL, "H10", why, sizeof why), "'H10' (see `mlsysim zoo hardware`)");
+}
+
 static void test_units(void **state)
 {
     (void)state;
@@ -372,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_exact_counts),
         cmocka_unit_test(test_gpt3_closed_form),
         cmocka_unit_test(test_lookup_is_forgiving),
+        cmocka_unit_test(test_unknown_names),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_bandwidths_are_per_direction),
         cmocka_unit_test(test_extend_and_errors),

@@ -346,6 +346,16 @@ const ms_scenario *ms_registry_scenario_at(const ms_registry *r, size_t i);
  * SXM4 40GB"). */
 const ms_hardware *ms_registry_hardware(const ms_registry *r, const char *name);
 const ms_model *ms_registry_model(const ms_registry *r, const char *name);
+/* How far apart two names are: the edits (a character inserted, removed or replaced) from one to
+ * the other, read as the lookups read names (case and the separators '_', '-', ' ', '.' dropped),
+ * counted up to 3 (3 = three or more). */
+int ms_name_distance(const char *a, const char *b);
+/* What an error says after "unknown model" / "unknown accelerator": "'NAME' (did you mean
+ * NEAREST? see `mlsysim zoo models`)", NEAREST the entry whose name is within two edits of NAME
+ * (the nearest, the first of equals), or "'NAME' (see `mlsysim zoo models`)" when none is; written
+ * to buf (n bytes) and returned. */
+const char *ms_registry_unknown_model(const ms_registry *r, const char *name, char *buf, size_t n);
+const char *ms_registry_unknown_hardware(const ms_registry *r, const char *name, char *buf, size_t n);
 const ms_node *ms_registry_node(const ms_registry *r, const char *name);
 const ms_fabric *ms_registry_fabric(const ms_registry *r, const char *name);
 const ms_grid *ms_registry_grid(const ms_registry *r, const char *name);

@@ -96,7 +96,8 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--draft", &iv)) {
             const char *v = VAL();
             o->draft = v ? ms_registry_model(c->reg, v) : NULL;
-            if (!o->draft) { fprintf(stderr, "mlsysim %s: --draft: unknown model '%s' (see `mlsysim zoo models`)\n", cmd, v ? v : ""); return MS_EXIT_INPUT; }
+            char why[256];
+            if (!o->draft) { fprintf(stderr, "mlsysim %s: --draft: unknown model %s\n", cmd, ms_registry_unknown_model(c->reg, v, why, sizeof why)); return MS_EXIT_INPUT; }
         } else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--acceptance", &iv))
             rc = ms_arg_num(a, VAL(), 0, 1, &o->acceptance);
         else if ((allowed & MS_OPT_SERVE) && flag_is(a, "--draft-tokens", &iv))
@@ -144,7 +145,8 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
     }
     if (npos < 2) { fprintf(stderr, "mlsysim %s: needs MODEL and HARDWARE (see `mlsysim zoo`)\n", cmd); return MS_EXIT_INPUT; }
     o->model = ms_registry_model(c->reg, pos[0]);
-    if (!o->model) { fprintf(stderr, "mlsysim %s: unknown model '%s' (see `mlsysim zoo models`)\n", cmd, pos[0]); return MS_EXIT_INPUT; }
+    char why[256];
+    if (!o->model) { fprintf(stderr, "mlsysim %s: unknown model %s\n", cmd, ms_registry_unknown_model(c->reg, pos[0], why, sizeof why)); return MS_EXIT_INPUT; }
     o->hw = ms_registry_hardware(c->reg, pos[1]);
     if (!o->hw) {
         const ms_node *nd = ms_registry_node(c->reg, pos[1]);   /* a node name means one of its accelerators */
@@ -153,7 +155,7 @@ int ms_cli_parse_opts(ms_cli *c, int argc, char **argv, unsigned allowed, ms_opt
             fprintf(stderr, "mlsysim %s: note: %s is a node; evaluating one %s\n", cmd, nd->name, nd->accelerator);
         }
     }
-    if (!o->hw) { fprintf(stderr, "mlsysim %s: unknown hardware '%s' (see `mlsysim zoo hardware`)\n", cmd, pos[1]); return MS_EXIT_INPUT; }
+    if (!o->hw) { fprintf(stderr, "mlsysim %s: unknown hardware %s\n", cmd, ms_registry_unknown_hardware(c->reg, pos[1], why, sizeof why)); return MS_EXIT_INPUT; }
     if ((o->weight_precision >= 0 || o->kv_precision >= 0) && strcmp(cmd, "eval") && strcmp(cmd, "serve") &&
         strcmp(cmd, "sweep")) {
         fprintf(stderr, "mlsysim %s: --weight-precision / --kv-precision are for eval, serve and sweep (inference)\n", cmd);

@@ -84,28 +84,6 @@ static void rederive(ms_plan *p)
     p->dp = tpp > 0 && p->count % tpp == 0 ? (int)(p->count / tpp) : 0;
 }
 
-/* Edit distance of a and b (insertions, deletions, substitutions), capped at 3: how near a
- * mistyped key is to a settable one. */
-static int near(const char *a, const char *b)
-{
-    size_t n = strlen(b);
-    if (n > 63 || strlen(a) > 63) return 3;
-    int row[64];
-    for (size_t j = 0; j <= n; j++) row[j] = (int)j;
-    for (size_t i = 1; a[i - 1]; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= n; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[n] < 3 ? row[n] : 3;
-}
-
 /* The settable field `key` names: its dotted name, or the field whose name after the section is
  * key ("batch_size" is workload.batch_size, "tp" parallelism.tp; no two sections share one, which
  * test_engine checks), copied to full. 0, or -1 with err saying so, and naming the nearest field
@@ -121,7 +99,7 @@ static int resolve_key(const char *key, char full[64], char *err, size_t errlen)
         snprintf(k, sizeof k, "%.*s", (int)(w < sizeof k - 1 ? w : sizeof k - 1), t);
         const char *tail = strchr(k, '.') + 1;         /* every listed key has its section */
         if (!strcmp(key, dotted ? k : tail)) { snprintf(full, 64, "%s", k); return 0; }
-        int d = near(key, dotted ? k : tail);
+        int d = ms_name_distance(key, dotted ? k : tail);
         if (d < best_d) { best_d = d; snprintf(best, sizeof best, "%s", k); }
         t += w;
         while (*t == ' ') t++;
@@ -161,13 +139,15 @@ ms_status ms_plan_set(const ms_registry *r, ms_plan *p, const char *key_in, cons
         }
     if (!strcmp(key, "workload.model")) {
         const ms_model *m = r ? ms_registry_model(r, value) : NULL;
-        if (!m) { snprintf(err, errlen, "%s: unknown model '%s' (see `mlsysim zoo models`)", key, value); return MS_ERR_INPUT; }
+        char why[256];
+        if (!m) { snprintf(err, errlen, "%s: unknown model %s", key, ms_registry_unknown_model(r, value, why, sizeof why)); return MS_ERR_INPUT; }
         p->model = *m;
         return MS_OK;
     }
     if (!strcmp(key, "hardware.accelerator")) {
         const ms_hardware *h = r ? ms_registry_hardware(r, value) : NULL;
-        if (!h) { snprintf(err, errlen, "%s: unknown accelerator '%s' (see `mlsysim zoo hardware`)", key, value); return MS_ERR_INPUT; }
+        char why[256];
+        if (!h) { snprintf(err, errlen, "%s: unknown accelerator %s", key, ms_registry_unknown_hardware(r, value, why, sizeof why)); return MS_ERR_INPUT; }
         p->hw = *h;
         return MS_OK;
     }

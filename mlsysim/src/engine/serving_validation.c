@@ -367,7 +367,8 @@ ms_status ms_serving_validation_run(const ms_registry *reg, const char *path, ms
             continue;
         }
         if (!hw) {
-            SKIP(S_HW, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", c.f[ci[S_HW]]);
+            char why[256];
+            SKIP(S_HW, "unknown accelerator %s", ms_registry_unknown_hardware(reg, c.f[ci[S_HW]], why, sizeof why));
             if (rc) break;
             continue;
         }

@@ -91,7 +91,8 @@ static int f_model(reader *rd, struct fy_node *v, const char *f)
     if (rd->have_model) return FAIL(v, f, "give one of model / arch");
     if (msy_str(&rd->y, v, f, name, sizeof name)) return -1;
     const ms_model *m = ms_registry_model(rd->reg, name);
-    if (!m) return FAIL(v, f, "unknown model '%s' (see `mlsysim zoo models`)", name);
+    char why[256];
+    if (!m) return FAIL(v, f, "unknown model %s", ms_registry_unknown_model(rd->reg, name, why, sizeof why));
     rd->plan->model = *m;
     rd->have_model = 1;
     return 0;
@@ -123,7 +124,8 @@ static int f_accelerator(reader *rd, struct fy_node *v, const char *f)
     const ms_hardware *h = ms_registry_hardware(rd->reg, name);
     if (!h) {
         const ms_node *nd = ms_registry_node(rd->reg, name);
-        if (!nd) return FAIL(v, f, "unknown accelerator '%s' (see `mlsysim zoo hardware`)", name);
+        char why[256];
+        if (!nd) return FAIL(v, f, "unknown accelerator %s", ms_registry_unknown_hardware(rd->reg, name, why, sizeof why));
         h = ms_registry_hardware(rd->reg, nd->accelerator);
         if (!p->per_node) p->per_node = nd->accelerators;
         if (!p->intra_bw_bytes_per_s) p->intra_bw_bytes_per_s = nd->intra_bw_bytes_per_s;

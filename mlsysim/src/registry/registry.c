@@ -757,6 +757,58 @@ static const ms_hardware *hardware_by_alias(const ms_registry *r, const char *na
         return titles ? NULL : LOOSE;                                                        \
     }
 
+int ms_name_distance(const char *a, const char *b)
+{
+    char x[64], y[64];
+    size_t nx = 0, ny = 0;
+    for (; *a && nx < sizeof x; a++) if (!is_sep(*a)) x[nx++] = (char)tolower((unsigned char)*a);
+    for (; *b && ny < sizeof y; b++) if (!is_sep(*b)) y[ny++] = (char)tolower((unsigned char)*b);
+    if (*a || *b) return 3;                                   /* longer than any name */
+    int row[65];
+    for (size_t j = 0; j <= ny; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= nx; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= ny; j++) {
+            int up = row[j], best = diag + (x[i - 1] != y[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[ny] < 3 ? row[ny] : 3;
+}
+
+/* "'name' (did you mean NEAREST? see `mlsysim zoo WHAT`)": the names of count entries, each its
+ * struct's first member, stride bytes apart (as SLOT keeps them) */
+static const char *unknown(const char *name, const char *names, size_t count, size_t stride, const char *what,
+                           char *buf, size_t n)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; name && i < count; i++) {
+        const char *e = names + i * stride;
+        int d = ms_name_distance(name, e);
+        if (d < best_d) best_d = d, best = e;
+    }
+    if (best) snprintf(buf, n, "'%s' (did you mean %s? see `mlsysim zoo %s`)", name, best, what);
+    else snprintf(buf, n, "'%s' (see `mlsysim zoo %s`)", name ? name : "", what);
+    return buf;
+}
+
+const char *ms_registry_unknown_model(const ms_registry *r, const char *name, char *buf, size_t n)
+{
+    if (!r || !r->models.n) return unknown(name, "", 0, 0, "models", buf, n);
+    return unknown(name, r->models.v[0].name, r->models.n, sizeof r->models.v[0], "models", buf, n);
+}
+
+const char *ms_registry_unknown_hardware(const ms_registry *r, const char *name, char *buf, size_t n)
+{
+    if (!r || !r->hw.n) return unknown(name, "", 0, 0, "hardware", buf, n);
+    return unknown(name, r->hw.v[0].name, r->hw.n, sizeof r->hw.v[0], "hardware", buf, n);
+}
+
 ACCESSORS(hardware, ms_hardware, hw, hardware_by_alias(r, name))   /* also by alias, and the title without its maker */
 ACCESSORS(model, ms_model, models, model_by_repo_id(r, name))   /* models also by hub id */
 ACCESSORS(node, ms_node, nodes, NULL)

@@ -787,11 +787,13 @@ int ms_solver_run(const ms_solver *s, const ms_registry *reg, const ms_solve_val
         }
         if (a->type == MS_SARG_MODEL && !ms_registry_model(reg, v.str[i])) {
             *bad_arg = i;
-            return fail(err, errlen, "unknown model '%s' (see mlsysim zoo models)", v.str[i]);
+            char why[256];
+            return fail(err, errlen, "unknown model %s", ms_registry_unknown_model(reg, v.str[i], why, sizeof why));
         }
         if (a->type == MS_SARG_HW && !ms_registry_hardware(reg, v.str[i])) {
             *bad_arg = i;
-            return fail(err, errlen, "unknown hardware '%s' (see mlsysim zoo hardware)", v.str[i]);
+            char why[256];
+            return fail(err, errlen, "unknown hardware %s", ms_registry_unknown_hardware(reg, v.str[i], why, sizeof why));
         }
         if (a->type == MS_SARG_GRID && !ms_registry_grid(reg, v.str[i])) {
             *bad_arg = i;
