@@ -85,7 +85,9 @@
  *             layer's GEMM rate. Compute C beside communication M then takes max(M, C + f·M), so
  *             the exposed time is max(M - C, f·M) instead of max(M - C, 0). f = 0 when the SM
  *             count is unknown.
- *   EP        2 all-to-alls of the routed tokens per MoE layer and pass.
+ *   EP        2 all-to-alls of the routed tokens per MoE layer and pass, over ep ranks tp apart
+ *             (Megatron-Core forms each TPxEP group of tp·ep consecutive ranks, in its order TP,
+ *             CP, DP: with CP the expert-parallel ranks mix context- and data-parallel ones).
  *   MoE TP    a MoE layer's experts, split over the TP group, need every token routed to them on
  *             each rank of it: Megatron-Core's all-to-all dispatcher (token_dispatcher.py:
  *             permute -> A2A(EP) -> AG(TP) -> experts -> RS(TP) -> A2A(EP) -> unpermute) gathers
@@ -519,7 +521,9 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     }
     c.tp += tp_moe;
     tp_total += tp_moe;
-    c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * a2a_k / (sp ? tp : 1), ep, tp * cp, &fab) : 0.0;
+    /* the expert-parallel group: ep consecutive ranks of the data-parallel group with CP, tp apart
+     * (Megatron-Core's parallel_state.py: each TPxEP group is tp·ep consecutive ranks) */
+    c.ep = (ep > 1 && x.E > 1) ? 2.0 * passes * ms_coll_time_s(MS_COLL_ALL_TO_ALL, act_msg * a2a_k / (sp ? tp : 1), ep, tp, &fab) : 0.0;
     if (cp > 1) {
         double kv_bytes = 2.0 * (double)b * s * x.kv_dim * wb / tp; /* K and V of the whole sequence */
         double ag = ms_coll_time_s(MS_COLL_ALL_GATHER, kv_bytes, cp, tp, &fab);
