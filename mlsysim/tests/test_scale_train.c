@@ -782,6 +782,31 @@ static void test_moe_tp_collectives(void **s)
     NEAR(dense.tp_comm_s, 0.0, 1e-15);
 }
 
+/* The experts' all-to-all over the expert-parallel group as Megatron-Core forms it (train_step.c,
+ * "EP"): ep consecutive ranks of the data-parallel group with CP, tp apart. On 16 GPUs of 8-GPU
+ * nodes at TP 2, CP 2, EP 4 the group is 4 ranks 2 apart, all in one node (where one rank a
+ * replica, tp·cp = 4 apart, would span two): per layer and pass 2 all-to-alls of the k copies of
+ * the rank's T/tp tokens (sequence parallelism), as ms_coll_time_s gives them on those ranks. */
+static void test_moe_ep_group(void **s)
+{
+    (void)s;
+    tp_pair_t c = tp_pair();
+    c.m.experts = 8;
+    c.m.top_k = 2;
+    c.p.cp = 2;
+    c.p.ep = 4;
+    c.p.sequence_parallel = 1;
+    c.p.global_batch = 4;                                          /* dp 4, one sequence each */
+    ms_dist_train_t t;
+    assert_int_equal(ms_dist_train_step(&c.a, &c.m, &c.p, &c.f, 16, &t, NULL, 0), MS_DIST_OK);
+    ms_dist_fabric_t fab;
+    ms_dist_fabric_achievable(&c.f, &fab);
+    double T = 2048.0 / 2, bytes = T * 1024 * 2.0 * 2 / 2;        /* T = s/cp tokens, k = 2, /tp */
+    double a2a = ms_coll_time_s(MS_COLL_ALL_TO_ALL, bytes, 4, 2, &fab);
+    NEAR(t.ep_comm_s, 2.0 * 2.0 * 2.0 * a2a, 1e-9);                /* 2 layers, 2 passes, 2 each */
+    assert_true(a2a < ms_coll_time_s(MS_COLL_ALL_TO_ALL, bytes, 4, 4, &fab));   /* across nodes */
+}
+
 /* Each expert's GEMMs in the shape model (train_step.c, "MoE TP"): two experts, top 1, one on each
  * of 2 ranks (ep 2, dp 2): each expert takes ep·T·k/E = T rows, the dense MLP's shape, and its
  * rank holds one expert's weights, as a dense rank holds its MLP's, so on an H100 of 132 SMs the
@@ -1401,6 +1426,7 @@ int main(void)
         cmocka_unit_test(test_moe_tp_collectives),
         cmocka_unit_test(test_moe_expert_shapes),
         cmocka_unit_test(test_moe_zero_shards),
+        cmocka_unit_test(test_moe_ep_group),
         cmocka_unit_test(test_pp_comm_overlap),
         cmocka_unit_test(test_cp_allgather),
         cmocka_unit_test(test_attention_kernel),
