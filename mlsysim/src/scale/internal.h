@@ -38,11 +38,12 @@ static inline double ms_scale_linear_weights(const ms_scale_arch_t *x, double ep
     return x->h * (x->h + 2.0 * x->kv_dim) + x->h * x->h + x->E / ep * x->mlp_mats * x->h * x->ffn;
 }
 
-/* The ranks a MoE layer's experts are sharded over: of the zs ranks holding the same dense weights,
- * the zs/ep that hold the same experts (Megatron-Core's expert-data-parallel group), at least 1. */
-static inline double ms_scale_expert_shard_ranks(double zs, double ep)
+/* The ranks a rank's MLP weights are sharded over: a dense MLP's, all zs that hold the same dense
+ * weights; a MoE layer's experts, the zs/ep of them that hold the same experts (Megatron-Core's
+ * expert-data-parallel group), at least 1. */
+static inline double ms_scale_expert_shard_ranks(const ms_scale_arch_t *x, double zs, double ep)
 {
-    double e = ep > 1 ? zs / ep : zs;
+    double e = x->E > 1 && ep > 1 ? zs / ep : zs;
     return e > 1 ? e : 1;
 }
 

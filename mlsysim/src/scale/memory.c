@@ -59,7 +59,7 @@ int ms_dist_train_memory(const ms_dist_model_t *m, const ms_dist_parallel_t *p,
     double dense = x.l * (x.attn_params + x.norm_params + (x.E > 1 ? x.h * x.E : 0.0)) + x.embed_params;
     double expert = x.l * x.E * x.mlp_params;
     double dense_rank = dense / (tp * pp), expert_rank = expert / (tp * pp * ep);
-    double zs_e = ms_scale_expert_shard_ranks(zs, x.E > 1 ? ep : 1);   /* a dense MLP's: zs */
+    double zs_e = ms_scale_expert_shard_ranks(&x, zs, ep);
     /* what a rank keeps of a state ZeRO shards from `stage` on */
 #define KEPT(stage, d, e) (p->zero_stage >= (stage) ? (d) / zs + (e) / zs_e : (d) + (e))
     double wb = x.bpp;

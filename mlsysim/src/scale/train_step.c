@@ -575,7 +575,7 @@ int ms_dist_train_step(const ms_dist_accel_t *a, const ms_dist_model_t *m,
     double stage_params = (lps * (x.attn_params + x.norm_params) + x.embed_params / pp) / tp + stage_mlp;
     /* a rank's ZeRO shard: the dense weights' 1/zs, a MoE rank's experts' 1/(zs/ep) (memory.c) */
     double stage_shard = (stage_params - stage_mlp) / zs
-                       + stage_mlp / ms_scale_expert_shard_ranks(zs, x.E > 1 ? ep : 1);
+                       + stage_mlp / ms_scale_expert_shard_ranks(&x, zs, ep);
     double z3_mem = 0.0;
     if (p->zero_stage >= 3 && rg > 1)
         z3_mem = (2.0 * wb * stage_params + stage_shard * (2.0 * (4.0 + wb) + wb + 8.0)) / BW;

@@ -1223,6 +1223,9 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             ms_scale_err(err, errlen, "%s:%d: column cp: '%s' is not a whole number in 1..4096", path, lineno, c.f[ci_cp]);
             rc = MS_DIST_EIO; break;
         }
+        /* the data-parallel ranks, accelerators / (tp·pp·cp); 0 when they do not divide */
+        const int tcp = r->par.tp * r->par.pp * r->par.cp;
+        const int rdp = tcp > 0 && (int)val[C_ACC] % tcp == 0 ? (int)val[C_ACC] / tcp : 0;
         /* a mixture of experts: `experts` FFNs of `ffn` each a layer, top_k of them a token, spread
          * over ep of the data-parallel ranks (Megatron-Core's expert_model_parallel_size) */
         if (ci_ex >= 0 && *c.f[ci_ex] && parse_whole(c.f[ci_ex], 0, 4096, &r->model.experts)) {
@@ -1243,8 +1246,6 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
             rc = MS_DIST_EIO; break;
         }
         if (ci_ep >= 0 && *c.f[ci_ep]) {
-            int tcp = r->par.tp * r->par.pp * r->par.cp;
-            int rdp = tcp > 0 && (int)val[C_ACC] % tcp == 0 ? (int)val[C_ACC] / tcp : 0;
             if (parse_whole(c.f[ci_ep], 1, 4096, &r->par.ep) || (r->par.ep > 1 && !moe) ||
                 (moe && r->model.experts % r->par.ep) || rdp <= 0 || rdp % r->par.ep) {
                 ms_scale_err(err, errlen, "%s:%d: column ep: '%s' is not a whole number dividing the experts (%d) and the "
@@ -1322,8 +1323,6 @@ int ms_dist_validation_load_with(const char *path, const char *calibration_csv, 
                 snprintf(r->sharding, sizeof r->sharding, "ZeRO-%d, the zero_stage column", r->par.zero_stage);
             }
             /* hybrid sharding: the shard_group column, else what the stack's name implies */
-            int tcp = r->par.tp * r->par.pp * r->par.cp;
-            int rdp = tcp > 0 && (int)val[C_ACC] % tcp == 0 ? (int)val[C_ACC] / tcp : 0;
             if (ci_sg >= 0 && *c.f[ci_sg]) {
                 if (parse_whole(c.f[ci_sg], 0, 1 << 20, &r->par.shard_group)
                     || (r->par.shard_group > 0 && (rdp <= 0 || rdp % r->par.shard_group != 0))) {
